@@ -1,0 +1,26 @@
+#include "models/links/flow.hpp"
+
+namespace ccpnet::models {
+
+LinkFlows min_norm_link_flows(const Eigen::MatrixXd& net, const std::vector<std::pair<int, int>>& links) {
+  const Eigen::Index n = net.rows();
+  const Eigen::Index k = static_cast<Eigen::Index>(links.size());
+  LinkFlows out;
+  out.flows = Eigen::MatrixXd::Zero(k, net.cols());
+  if (k == 0) {
+    out.imbalance = net;
+    return out;
+  }
+  Eigen::MatrixXd incidence = Eigen::MatrixXd::Zero(n, k);
+  for (Eigen::Index l = 0; l < k; ++l) {
+    incidence(links[static_cast<std::size_t>(l)].first, l) += 1.0;
+    incidence(links[static_cast<std::size_t>(l)].second, l) -= 1.0;
+  }
+  // Minimum-norm least-squares solution of B f = -b (complete orthogonal decomposition).
+  Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd> cod(incidence);
+  out.flows = cod.solve(-net);
+  out.imbalance = net + incidence * out.flows;
+  return out;
+}
+
+}  // namespace ccpnet::models

@@ -1,0 +1,26 @@
+// Link positions that balance every CCP's book (SPEC 3.3).
+//
+// CCPs are nodes, links are edges (oriented from the first CCP to the second).
+// For one instrument, b_c is the net position of CCP c's members. Link flows f
+// (f_l > 0: the first CCP of link l is long f_l against the second) balance the
+// books when b + B f = 0, B the node-link incidence matrix with B(first, l) = +1
+// and B(second, l) = -1. Among all balancing flows the minimum-norm one is
+// f = -B^+ b. A solution exists iff the net positions sum to zero over every
+// connected component of the link graph.
+#pragma once
+
+#include <Eigen/Dense>
+#include <utility>
+#include <vector>
+
+namespace ccpnet::models {
+
+struct LinkFlows {
+  Eigen::MatrixXd flows;      // links x instruments
+  Eigen::MatrixXd imbalance;  // CCPs x instruments: what is left unbalanced (zero when feasible)
+};
+
+// `net` is CCPs x instruments, `links` are (first, second) CCP indices.
+LinkFlows min_norm_link_flows(const Eigen::MatrixXd& net, const std::vector<std::pair<int, int>>& links);
+
+}  // namespace ccpnet::models

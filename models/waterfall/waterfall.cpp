@@ -1,0 +1,191 @@
+#include "models/waterfall/waterfall.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+namespace ccpnet::models {
+
+std::string_view layer_name(Layer layer) {
+  switch (layer) {
+    case Layer::kDefaulterIm: return "defaulter_im";
+    case Layer::kDefaulterDf: return "defaulter_df";
+    case Layer::kSitg: return "sitg";
+    case Layer::kSitg2: return "sitg2";
+    case Layer::kMutualizedDf: return "mutualized_df";
+    case Layer::kAssessments: return "assessments";
+    case Layer::kVmgh: return "vmgh";
+    case Layer::kInsuranceFund: return "insurance_fund";
+    case Layer::kAdl: return "adl";
+    case Layer::kLenderHaircut: return "lender_haircut";
+    case Layer::kCcpEquity: return "ccp_equity";
+  }
+  return "?";
+}
+
+namespace {
+
+double total_residual(std::span<const Defaulter> defaulters) {
+  double sum = 0.0;
+  for (const auto& d : defaulters) sum += d.residual;
+  return sum;
+}
+
+// Reduce the defaulters' residuals pro rata by `absorbed` (<= total).
+void absorb(std::span<Defaulter> defaulters, double absorbed, double total) {
+  if (absorbed <= 0.0 || total <= 0.0) return;
+  if (absorbed >= total) {
+    for (auto& d : defaulters) d.residual = 0.0;
+    return;
+  }
+  const double keep = 1.0 - absorbed / total;
+  for (auto& d : defaulters) d.residual *= keep;
+}
+
+// A single pool (SITG, insurance fund, equity).
+double take_pool(double& pool, double need) {
+  const double used = std::min(pool, need);
+  pool -= used;
+  return used;
+}
+
+// Pro-rata take from one field of every survivor, each up to its balance.
+template <class Balance, class Charge>
+double take_pro_rata(std::span<Survivor> survivors, double need, Balance balance, Charge charge) {
+  double available = 0.0;
+  for (auto& s : survivors) available += balance(s);
+  if (available <= 0.0 || need <= 0.0) return 0.0;
+  const double rate = std::min(1.0, need / available);
+  double taken = 0.0;
+  for (auto& s : survivors) {
+    const double amount = balance(s) * rate;
+    balance(s) -= amount;
+    charge(s) += amount;
+    taken += amount;
+  }
+  return taken;
+}
+
+}  // namespace
+
+WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulter> defaulters,
+                               std::span<Survivor> survivors, CcpResources& ccp) {
+  WaterfallOutcome out;
+  for (auto& d : defaulters) {
+    d.residual = std::max(0.0, d.loss);
+    d.im_used = 0.0;
+    d.df_used = 0.0;
+    out.loss += d.residual;
+  }
+  bool own_im_used = false, own_df_used = false;
+  for (const Layer layer : layers) {
+    const double need = total_residual(defaulters);
+    double& absorbed = out.by_layer[static_cast<std::size_t>(layer)];
+    switch (layer) {
+      case Layer::kDefaulterIm:
+        own_im_used = true;
+        for (auto& d : defaulters) {
+          d.im_used = std::min(d.im, d.residual);
+          d.residual -= d.im_used;
+          absorbed += d.im_used;
+        }
+        continue;
+      case Layer::kDefaulterDf:
+        own_df_used = true;
+        for (auto& d : defaulters) {
+          d.df_used = std::min(d.df, d.residual);
+          d.residual -= d.df_used;
+          absorbed += d.df_used;
+        }
+        continue;
+      default: break;
+    }
+    if (need <= 0.0) continue;
+    double used = 0.0;
+    switch (layer) {
+      case Layer::kSitg: used = take_pool(ccp.sitg, need); break;
+      case Layer::kSitg2: used = take_pool(ccp.sitg2, need); break;
+      case Layer::kInsuranceFund: used = take_pool(ccp.insurance_fund, need); break;
+      case Layer::kCcpEquity: used = take_pool(ccp.equity, need); break;
+      case Layer::kMutualizedDf:
+        used = take_pro_rata(
+            survivors, need, [](Survivor& s) -> double& { return s.df; },
+            [](Survivor& s) -> double& { return s.df_charged; });
+        break;
+      case Layer::kVmgh:
+        used = take_pro_rata(
+            survivors, need, [](Survivor& s) -> double& { return s.vm_gain; },
+            [](Survivor& s) -> double& { return s.vmgh_charged; });
+        break;
+      case Layer::kLenderHaircut:
+        used = take_pro_rata(
+            survivors, need, [](Survivor& s) -> double& { return s.lender_balance; },
+            [](Survivor& s) -> double& { return s.lender_charged; });
+        break;
+      case Layer::kAssessments: {
+        // Calls pro rata to the remaining cap (itself proportional to the DF
+        // contribution); a member pays what its cash allows, the rest stays
+        // uncovered and the member is a liquidity default.
+        double capacity = 0.0;
+        for (const auto& s : survivors) capacity += s.assessment_cap;
+        if (capacity <= 0.0) break;
+        const double rate = std::min(1.0, need / capacity);
+        for (auto& s : survivors) {
+          const double call = s.assessment_cap * rate;
+          if (call <= 0.0) continue;
+          s.assessment_cap -= call;
+          const double paid = std::min(call, std::max(0.0, s.cash));
+          s.cash -= paid;
+          s.assessment_paid += paid;
+          if (paid < call) {
+            s.assessment_unpaid += call - paid;
+            s.missed_call = true;
+          }
+          used += paid;
+        }
+        break;
+      }
+      case Layer::kAdl: {
+        // Deleverage the highest-ranked winning positions first, each up to its gain.
+        std::vector<std::size_t> order;
+        for (std::size_t i = 0; i < survivors.size(); ++i)
+          if (survivors[i].adl_gain > 0.0) order.push_back(i);
+        std::stable_sort(order.begin(), order.end(),
+                         [&](std::size_t a, std::size_t b) { return survivors[a].adl_rank > survivors[b].adl_rank; });
+        double left = need;
+        for (std::size_t i : order) {
+          if (left <= 0.0) break;
+          const double take = std::min(left, survivors[i].adl_gain);
+          survivors[i].adl_gain -= take;
+          survivors[i].adl_charged += take;
+          left -= take;
+          used += take;
+        }
+        break;
+      }
+      default: break;
+    }
+    absorbed += used;
+    absorb(defaulters, used, need);
+  }
+  // The defaulter layers that are listed return any surplus to the estate;
+  // a negative loss (a gain on close-out) is owed to the estate too.
+  for (auto& d : defaulters) {
+    const double im_left = own_im_used ? d.im - d.im_used : d.im;
+    const double df_left = own_df_used ? d.df - d.df_used : d.df;
+    d.estate_return = im_left + df_left + std::max(0.0, -d.loss);
+  }
+  out.uncovered = total_residual(defaulters);
+  return out;
+}
+
+double adl_rank(double pnl, double margin, double notional) {
+  if (margin <= 0.0) return pnl > 0.0 ? std::numeric_limits<double>::max() : 0.0;
+  const double pnl_pct = pnl / margin;
+  const double equity = margin + pnl;
+  const double leverage = equity > 0.0 ? notional / equity : std::numeric_limits<double>::max();
+  return pnl >= 0.0 ? pnl_pct * leverage : pnl_pct / leverage;
+}
+
+}  // namespace ccpnet::models

@@ -1,0 +1,91 @@
+// The default waterfall of one CCP (SPEC 3.6): an ordered list of layers that
+// absorb the close-out losses of the members (or linked CCPs) defaulting in one
+// round. State (what is left of each resource) persists across the rounds of a
+// scenario, so a second wave of defaults meets a depleted waterfall.
+//
+// Conservation: for every call, sum of the defaulters' losses net of their
+// returned surplus = sum of by_layer + uncovered.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+namespace ccpnet::models {
+
+enum class Layer : int {
+  kDefaulterIm,
+  kDefaulterDf,
+  kSitg,
+  kSitg2,
+  kMutualizedDf,
+  kAssessments,
+  kVmgh,
+  kInsuranceFund,
+  kAdl,
+  kLenderHaircut,
+  kCcpEquity,
+};
+inline constexpr std::size_t kLayerCount = 11;
+
+std::string_view layer_name(Layer layer);
+
+// A member (or linked CCP) defaulting at this CCP in this round.
+struct Defaulter {
+  double loss = 0.0;  // close-out loss: -P&L over the MPOR + liquidation cost (negative: a gain)
+  double im = 0.0;    // its initial margin (collateral value after haircuts)
+  double df = 0.0;    // what is left of its default-fund contribution
+  // Outputs:
+  double residual = 0.0;  // loss not absorbed by any layer (set by run_waterfall)
+  double im_used = 0.0;
+  double df_used = 0.0;
+  double estate_return = 0.0;  // IM and DF beyond its own loss, returned to its estate
+};
+
+// A surviving account at this CCP. Resource fields are what is left and are
+// decreased; charge fields accumulate what the account was made to pay.
+struct Survivor {
+  double df = 0.0;              // default-fund contribution left
+  double assessment_cap = 0.0;  // what may still be called: multiple x contribution - called so far
+  double cash = 0.0;            // liquid resources of its owner available to pay a call
+  double vm_gain = 0.0;         // VM gains still owed to it in this scenario
+  double adl_gain = 0.0;        // unrealised gain on positions opposite to the defaulters (ADL)
+  double adl_rank = 0.0;        // ADL priority (higher is deleveraged first)
+  double lender_balance = 0.0;  // balance lent to a lending protocol
+  // Charges (accumulate):
+  double df_charged = 0.0;
+  double assessment_paid = 0.0;
+  double assessment_unpaid = 0.0;
+  double vmgh_charged = 0.0;
+  double adl_charged = 0.0;
+  double lender_charged = 0.0;
+  bool missed_call = false;  // could not pay an assessment in full: a liquidity default
+};
+
+struct CcpResources {
+  double sitg = 0.0;
+  double sitg2 = 0.0;
+  double insurance_fund = 0.0;
+  double equity = 0.0;  // capital beyond SITG
+};
+
+struct WaterfallOutcome {
+  std::array<double, kLayerCount> by_layer{};  // amount absorbed by each layer
+  double loss = 0.0;                           // sum of positive defaulter losses
+  double uncovered = 0.0;                      // left after the last layer: the CCP fails if > 0
+};
+
+// Runs `layers` in order over the defaulters' losses. Per-defaulter layers
+// (defaulter_im, defaulter_df) only ever cover that defaulter's own loss;
+// mutual layers absorb the total and reduce each residual pro rata.
+WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulter> defaulters,
+                               std::span<Survivor> survivors, CcpResources& ccp);
+
+// ADL priority of a position with unrealised P&L `pnl`, margin `margin` and
+// notional `notional` (BitMEX ranking): PnL% x effective leverage for a gain,
+// PnL% / effective leverage for a loss, with PnL% = pnl / margin and
+// effective leverage = notional / (margin + pnl).
+double adl_rank(double pnl, double margin, double notional);
+
+}  // namespace ccpnet::models

@@ -1,0 +1,264 @@
+#include "sim/cascade.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+#include "sim/model.hpp"
+
+namespace ccpnet {
+
+namespace {
+// Losses below this (USD) are rounding, not a CCP failure.
+constexpr double kTolerance = 1e-6;
+}  // namespace
+
+const char* cause_name(DefaultCause cause) {
+  switch (cause) {
+    case DefaultCause::kNone: return "none";
+    case DefaultCause::kExogenous: return "exogenous";
+    case DefaultCause::kLatent: return "latent";
+    case DefaultCause::kSolvency: return "solvency";
+    case DefaultCause::kLiquidity: return "liquidity";
+  }
+  return "?";
+}
+
+void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
+  index = scenario;
+  market_factor = 0.0;
+  rounds = 0;
+  closeout_loss = total_loss = uncovered = 0.0;
+  const std::size_t n = model.ccps.size();
+  ccp_layers.assign(n * models::kLayerCount, 0.0);
+  ccp_uncovered.assign(n, 0.0);
+  ccp_df_used.assign(n, 0.0);
+  ccp_fail_round.assign(n, -1);
+  defaults.clear();
+}
+
+int ScenarioResult::ccp_failures() const {
+  return static_cast<int>(std::count_if(ccp_fail_round.begin(), ccp_fail_round.end(), [](auto r) { return r >= 0; }));
+}
+
+double ScenarioResult::ccp_loss(std::size_t c) const {
+  double loss = ccp_uncovered[c];
+  for (std::size_t l = 0; l < models::kLayerCount; ++l) {
+    const auto layer = static_cast<models::Layer>(l);
+    if (layer == models::Layer::kDefaulterIm || layer == models::Layer::kDefaulterDf) continue;
+    loss += ccp_layers[c * models::kLayerCount + l];
+  }
+  return loss;
+}
+
+Cascade::Cascade(const Model& model) : model_(model) {}
+
+void Cascade::run(std::span<const double> account_pnl, std::span<const double> member_pnl,
+                  std::span<const DefaultCause> initial, ScenarioResult& out) {
+  const std::size_t n_members = model_.members.size();
+  const std::size_t n_accounts = model_.accounts.size();
+  const std::size_t n_ccps = model_.ccps.size();
+
+  capital_.resize(n_members);
+  cash_.resize(n_members);
+  member_round_.assign(n_members, -1);
+  missed_call_.assign(n_members, 0);
+  for (std::size_t m = 0; m < n_members; ++m) {
+    capital_[m] = model_.members[m].capital + member_pnl[m];
+    cash_[m] = model_.members[m].liquidity + member_pnl[m];
+  }
+  df_left_.resize(n_accounts);
+  assess_cap_.resize(n_accounts);
+  vm_gain_.resize(n_accounts);
+  closed_.assign(n_accounts, 0);
+  for (std::size_t a = 0; a < n_accounts; ++a) {
+    const Account& acc = model_.accounts[a];
+    df_left_[a] = acc.default_fund;
+    assess_cap_[a] = acc.default_fund * model_.ccps[static_cast<std::size_t>(acc.ccp)].assessment_multiple;
+    vm_gain_[a] = std::max(0.0, account_pnl[a]);
+  }
+  resources_.resize(n_ccps);
+  ccp_shortfall_.assign(n_ccps, 0.0);
+  ccp_round_.assign(n_ccps, -1);
+  for (std::size_t c = 0; c < n_ccps; ++c) {
+    const CcpModel& ccp = model_.ccps[c];
+    resources_[c] = {ccp.sitg, ccp.sitg2, ccp.insurance_fund, std::max(0.0, ccp.capital - ccp.sitg - ccp.sitg2)};
+  }
+
+  for (std::size_t m = 0; m < n_members; ++m) {
+    if (initial[m] == DefaultCause::kNone) continue;
+    member_round_[m] = 0;
+    out.defaults.push_back({static_cast<int>(m), 0, initial[m]});
+  }
+
+  // Charges on a CCP's equity as a participant at another CCP.
+  const auto charge_ccp = [&](int c, double amount) {
+    auto& r = resources_[static_cast<std::size_t>(c)];
+    const double from_equity = std::min(r.equity, amount);
+    r.equity -= from_equity;
+    ccp_shortfall_[static_cast<std::size_t>(c)] += amount - from_equity;
+  };
+  const auto owner_alive = [&](const Account& acc) {
+    switch (acc.kind) {
+      case AccountKind::kMember: return member_round_[static_cast<std::size_t>(acc.owner)] < 0;
+      case AccountKind::kLink: return ccp_round_[static_cast<std::size_t>(acc.owner)] < 0;
+      case AccountKind::kRestOfMarket: return true;
+    }
+    return true;
+  };
+
+  int round = 0, last_active = 0;
+  bool pending = !out.defaults.empty();
+  while (pending) {
+    ++round;
+    pending = false;
+    std::vector<int> failed_now;
+    // ---- 1. close out the previous round's defaulters, CCP by CCP
+    for (std::size_t c = 0; c < n_ccps; ++c) {
+      if (ccp_round_[c] >= 0) continue;  // a failed CCP runs no further waterfall
+      const CcpModel& ccp = model_.ccps[c];
+      defaulters_.clear();
+      defaulter_accounts_.clear();
+      survivors_.clear();
+      survivor_accounts_.clear();
+      for (int a : ccp.accounts) {
+        const auto ai = static_cast<std::size_t>(a);
+        if (closed_[ai]) continue;
+        const Account& acc = model_.accounts[ai];
+        const bool defaults_now =
+            (acc.kind == AccountKind::kMember && member_round_[static_cast<std::size_t>(acc.owner)] == round - 1) ||
+            (acc.kind == AccountKind::kLink && ccp_round_[static_cast<std::size_t>(acc.owner)] == round - 1);
+        if (defaults_now) {
+          models::Defaulter d;
+          d.loss = -account_pnl[ai] + acc.liquidation_cost;
+          d.im = acc.initial_margin;
+          d.df = df_left_[ai];
+          defaulters_.push_back(d);
+          defaulter_accounts_.push_back(a);
+        } else if (owner_alive(acc)) {
+          models::Survivor s;
+          const bool peer_link = acc.kind == AccountKind::kLink && acc.default_fund > 0.0 &&
+                                 std::none_of(model_.links.begin(), model_.links.end(), [&](const LinkModel& l) {
+                                   return l.model == config::LinkModel::kParticipant && l.account_at_second == a;
+                                 });
+          // A peer link fund covers only the link's own default (ESMA): it is
+          // not mutualised with the members' fund.
+          s.df = peer_link ? 0.0 : df_left_[ai];
+          s.assessment_cap = peer_link ? 0.0 : assess_cap_[ai];
+          s.cash = acc.kind == AccountKind::kMember ? std::max(0.0, cash_[static_cast<std::size_t>(acc.owner)])
+                   : acc.kind == AccountKind::kLink ? resources_[static_cast<std::size_t>(acc.owner)].equity
+                                                    : 0.0;
+          s.vm_gain = vm_gain_[ai];
+          if (acc.kind == AccountKind::kMember) {
+            s.adl_gain = std::max(0.0, account_pnl[ai]);
+            s.adl_rank = models::adl_rank(account_pnl[ai], acc.initial_margin, acc.notional);
+            s.lender_balance = acc.notional;
+          }
+          survivors_.push_back(s);
+          survivor_accounts_.push_back(a);
+        }
+      }
+      if (defaulters_.empty()) continue;
+      last_active = round;
+      const models::WaterfallOutcome wf = models::run_waterfall(ccp.waterfall, defaulters_, survivors_, resources_[c]);
+      for (std::size_t l = 0; l < models::kLayerCount; ++l)
+        out.ccp_layers[c * models::kLayerCount + l] += wf.by_layer[l];
+      out.closeout_loss += wf.loss;
+      out.ccp_df_used[c] += wf.by_layer[static_cast<std::size_t>(models::Layer::kDefaulterDf)] +
+                            wf.by_layer[static_cast<std::size_t>(models::Layer::kMutualizedDf)];
+      for (std::size_t i = 0; i < defaulters_.size(); ++i) {
+        const auto ai = static_cast<std::size_t>(defaulter_accounts_[i]);
+        closed_[ai] = 1;
+        df_left_[ai] -= defaulters_[i].df_used;
+      }
+      double uncovered = wf.uncovered;
+      if (uncovered > kTolerance) {
+        // The CCP fails: the VM gains it still owes its survivors go unpaid,
+        // pro rata, up to the loss left.
+        double owed = 0.0;
+        for (const auto& s : survivors_) owed += s.vm_gain;
+        const double rate = owed > 0.0 ? std::min(1.0, uncovered / owed) : 0.0;
+        for (auto& s : survivors_) {
+          const double unpaid = s.vm_gain * rate;
+          s.vm_gain -= unpaid;
+          s.vmgh_charged += unpaid;
+        }
+        out.ccp_uncovered[c] += uncovered;
+        failed_now.push_back(static_cast<int>(c));
+      }
+      // Charges on the survivors.
+      for (std::size_t i = 0; i < survivors_.size(); ++i) {
+        const auto ai = static_cast<std::size_t>(survivor_accounts_[i]);
+        const Account& acc = model_.accounts[ai];
+        const models::Survivor& s = survivors_[i];
+        const double vm_cut = vm_gain_[ai] - s.vm_gain;
+        df_left_[ai] -= s.df_charged;
+        assess_cap_[ai] -= s.assessment_paid + s.assessment_unpaid;
+        vm_gain_[ai] = s.vm_gain;
+        const double capital_charge = s.df_charged + s.assessment_paid + vm_cut + s.adl_charged + s.lender_charged;
+        if (acc.kind == AccountKind::kMember) {
+          const auto m = static_cast<std::size_t>(acc.owner);
+          capital_[m] -= capital_charge;
+          cash_[m] -= s.assessment_paid + vm_cut;
+          if (s.missed_call) missed_call_[m] = 1;
+        } else if (acc.kind == AccountKind::kLink) {
+          charge_ccp(acc.owner, capital_charge);
+        }
+      }
+    }
+    // ---- 2. consequences of CCP failures
+    for (std::size_t c = 0; c < n_ccps; ++c)
+      if (ccp_round_[c] < 0 && ccp_shortfall_[c] > kTolerance &&
+          std::find(failed_now.begin(), failed_now.end(), static_cast<int>(c)) == failed_now.end()) {
+        out.ccp_uncovered[c] += ccp_shortfall_[c];
+        failed_now.push_back(static_cast<int>(c));
+      }
+    for (int c : failed_now) {
+      const auto ci = static_cast<std::size_t>(c);
+      ccp_round_[ci] = round;
+      out.ccp_fail_round[ci] = static_cast<std::int8_t>(std::min(round, 127));
+      const CcpModel& ccp = model_.ccps[ci];
+      for (int a : ccp.accounts) {
+        const auto ai = static_cast<std::size_t>(a);
+        const Account& acc = model_.accounts[ai];
+        if (closed_[ai] || !owner_alive(acc)) continue;
+        if (acc.kind == AccountKind::kMember) {
+          const auto m = static_cast<std::size_t>(acc.owner);
+          double lost = df_left_[ai];  // a prefunded contribution to a failed CCP is gone
+          if (!ccp.im_segregated) lost += acc.initial_margin * (1.0 - ccp.im_recovery_rate);
+          capital_[m] -= lost;
+        } else if (acc.kind == AccountKind::kLink) {
+          for (const auto& link : model_.links) {
+            if (link.account_at_first != a && link.account_at_second != a) continue;
+            if (!link.segregated) charge_ccp(acc.owner, acc.initial_margin * (1.0 - link.recovery_rate));
+          }
+        }
+        closed_[ai] = 1;
+      }
+      pending = true;  // linked CCPs close out their link next round
+    }
+    // ---- 3. members' solvency and liquidity
+    for (std::size_t m = 0; m < n_members; ++m) {
+      if (member_round_[m] >= 0) continue;
+      DefaultCause cause = DefaultCause::kNone;
+      if (capital_[m] < 0.0) {
+        cause = DefaultCause::kSolvency;
+      } else if (cash_[m] < 0.0 || missed_call_[m]) {
+        cause = DefaultCause::kLiquidity;
+      }
+      if (cause == DefaultCause::kNone) continue;
+      member_round_[m] = round;
+      out.defaults.push_back({static_cast<int>(m), round, cause});
+      pending = true;
+      last_active = round;
+    }
+    if (round > static_cast<int>(n_members + n_ccps) + 1) break;  // cannot happen: each defaults once
+  }
+  out.rounds = last_active;
+  for (std::size_t c = 0; c < n_ccps; ++c) {
+    out.uncovered += out.ccp_uncovered[c];
+    out.total_loss += out.ccp_loss(c);
+  }
+}
+
+}  // namespace ccpnet

@@ -1,0 +1,86 @@
+// The multi-CCP default cascade of one scenario (SPEC 3.10).
+//
+// Rounds until nothing changes:
+//  1. the defaults of the previous round (members, and CCPs through their link
+//     accounts) are closed out at every CCP where they hold an account; each
+//     CCP runs its waterfall; charges land on surviving members and on the
+//     equity of CCPs that take part as linked counterparties;
+//  2. a CCP with loss left over fails: what it owes its surviving accounts in
+//     VM gains is not paid, IM that is not bankruptcy-remote is lost (up to a
+//     recovery rate), link margin posted to it without segregation is lost,
+//     and its linked CCPs close out their link to it in the next round;
+//  3. surviving members are checked for solvency (capital + P&L - charges < 0)
+//     and liquidity (cash due exceeds liquid resources, or an assessment call
+//     not met) defaults.
+// Each member and CCP defaults at most once, so the cascade ends within
+// members + CCPs + 1 rounds. Everything is processed in index order.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "models/waterfall/waterfall.hpp"
+
+namespace ccpnet {
+
+struct Model;
+
+enum class DefaultCause : std::uint8_t { kNone = 0, kExogenous, kLatent, kSolvency, kLiquidity };
+inline constexpr int kDefaultCauseCount = 5;
+const char* cause_name(DefaultCause cause);
+
+struct MemberDefault {
+  int member = -1;
+  int round = 0;  // 0: at the start (exogenous, latent, or the market move alone)
+  DefaultCause cause = DefaultCause::kNone;
+};
+
+// Everything the metrics need from one scenario.
+struct ScenarioResult {
+  std::int64_t index = 0;
+  double market_factor = 0.0;
+  int rounds = 0;
+  double closeout_loss = 0.0;         // sum of positive close-out losses of all defaulters
+  double total_loss = 0.0;            // borne by others than the defaulters: every non-defaulter layer + uncovered
+  double uncovered = 0.0;             // left after the last layer of failed CCPs
+  std::vector<double> ccp_layers;     // CCPs x kLayerCount
+  std::vector<double> ccp_uncovered;  // per CCP
+  std::vector<double> ccp_df_used;    // DF consumed (defaulters' and mutualized) per CCP
+  std::vector<std::int8_t> ccp_fail_round;  // -1: survived
+  std::vector<MemberDefault> defaults;      // in order of round, then member index
+
+  void reset(const Model& model, std::int64_t scenario);
+  int ccp_failures() const;
+  // Loss at CCP c beyond the defaulters' own resources (non-defaulter layers + uncovered).
+  double ccp_loss(std::size_t c) const;
+};
+
+// Per-thread workspace; run() is called once per scenario with a default.
+class Cascade {
+ public:
+  explicit Cascade(const Model& model);
+
+  // account_pnl: P&L of every account over its CCP's MPOR (the account
+  // holder's gain). initial: cause of each member's default at the start
+  // (kNone for none). The result's reset() must have been called.
+  void run(std::span<const double> account_pnl, std::span<const double> member_pnl,
+           std::span<const DefaultCause> initial, ScenarioResult& out);
+
+ private:
+  const Model& model_;
+  std::vector<double> capital_, cash_;  // per member
+  std::vector<int> member_round_;       // -1 alive
+  std::vector<std::uint8_t> missed_call_;
+  std::vector<double> df_left_, assess_cap_, vm_gain_;  // per account
+  std::vector<std::uint8_t> closed_;
+  std::vector<models::CcpResources> resources_;  // per CCP
+  std::vector<double> ccp_shortfall_;
+  std::vector<int> ccp_round_;
+  std::vector<models::Defaulter> defaulters_;
+  std::vector<int> defaulter_accounts_;
+  std::vector<models::Survivor> survivors_;
+  std::vector<int> survivor_accounts_;
+};
+
+}  // namespace ccpnet

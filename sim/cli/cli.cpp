@@ -1,0 +1,156 @@
+#include "sim/cli/cli.hpp"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sim/config/load.hpp"
+#include "sim/graph.hpp"
+#include "sim/model.hpp"
+#include "sim/output.hpp"
+#include "sim/runner.hpp"
+
+namespace ccpnet::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+// Ctrl-C during a run: stop after the current window and write a valid,
+// partial output (summary.json says "partial": true). A second Ctrl-C kills.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    g_stop = false;
+    previous_ = std::signal(SIGINT, [](int) {
+      if (g_stop.exchange(true)) std::_Exit(kExitInterrupted);
+    });
+  }
+  ~InterruptGuard() { std::signal(SIGINT, previous_); }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  void (*previous_)(int) = nullptr;
+};
+
+std::vector<config::Override> parse_overrides(const std::vector<std::string>& sets) {
+  std::vector<config::Override> out;
+  for (const auto& s : sets) out.push_back(config::Override::parse(s));
+  return out;
+}
+
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) std::cerr << "warning: " << w << '\n';
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ccpnet: contagion across interoperable central counterparties"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("ccpnet ") + CCPNET_VERSION);
+
+  std::string file;
+  std::vector<std::string> sets;
+  std::string out_dir;
+  std::int64_t scenarios = 0;
+  std::uint64_t seed = 0;
+  int threads = -1;
+  std::int64_t batch = 0;
+  bool quiet = false;
+
+  auto add_file = [&](CLI::App* cmd) {
+    cmd->add_option("FILE", file, "scenario file (YAML)")->required();
+    cmd->add_option("--set", sets, "override a key: --set simulation.scenarios=5000 (repeatable)");
+  };
+
+  auto* validate = app.add_subcommand("validate", "check a scenario file; exit 0, or 2 with every error");
+  add_file(validate);
+
+  auto* graph = app.add_subcommand("graph", "print the system graph in Graphviz DOT");
+  add_file(graph);
+
+  auto* run = app.add_subcommand("run", "Monte Carlo run: prints a summary, writes the output directory");
+  add_file(run);
+  run->add_option("-n,--scenarios", scenarios, "number of scenarios (overrides simulation.scenarios)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000'000}));
+  run->add_option("--seed", seed, "master seed (overrides seed)");
+  run->add_option("--threads", threads, "worker threads, 0 = all cores (overrides simulation.threads)")
+      ->check(CLI::Range(0, 1024));
+  run->add_option("--batch", batch, "scenarios per batch (overrides simulation.batch)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{65536}));
+  run->add_option("--out", out_dir, "output directory (default: ccpnet-output)");
+  run->add_flag("--quiet", quiet, "no progress bar");
+
+  auto* schema = app.add_subcommand("schema", "print the reference of every scenario key (Markdown)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitInvalidInput;
+  }
+
+  try {
+    if (schema->parsed()) {
+      std::cout << config::schema_markdown();
+      return kExitOk;
+    }
+    std::vector<config::Override> overrides = parse_overrides(sets);
+    if (run->parsed()) {
+      if (scenarios > 0) overrides.push_back({"simulation.scenarios", std::to_string(scenarios)});
+      if (run->count("--seed")) overrides.push_back({"seed", std::to_string(seed)});
+    }
+    const config::LoadedScenario loaded = config::load_scenario_file(file, overrides);
+    print_warnings(loaded.warnings);
+    const Model model = build_model(loaded);
+
+    if (validate->parsed()) {
+      const SystemGraph g(model);
+      std::cout << fmt::format("{}: ok: {} assets, {} CCPs, {} members, {} memberships, {} links\n", file,
+                               model.assets.size(), model.ccps.size(), model.members.size(), g.membership_count(),
+                               model.links.size());
+      return kExitOk;
+    }
+    if (graph->parsed()) {
+      std::cout << SystemGraph(model).to_dot(model);
+      return kExitOk;
+    }
+    if (run->parsed()) {
+      OutputInfo info{file, loaded.text, config::to_yaml(loaded.scenario), out_dir.empty() ? "ccpnet-output" : out_dir};
+      OutputWriter writer(model, info);
+      RunOptions options;
+      options.progress = !quiet;
+      options.threads = threads;
+      options.batch = batch;
+      options.stop = &g_stop;
+      options.on_scenario = [&](const ScenarioResult& r) { writer.scenario(r); };
+      const InterruptGuard guard;
+      const RunResult result = run_monte_carlo(model, options);
+      writer.finish(result);
+      std::cout << format_summary(model, result);
+      std::cout << fmt::format("outputs: {}/\n", info.directory);
+      return result.interrupted ? kExitInterrupted : kExitOk;
+    }
+  } catch (const config::ScenarioError& e) {
+    std::cerr << e.what();
+    return kExitInvalidInput;
+  } catch (const InputError& e) {
+    std::cerr << e.what() << '\n';
+    return kExitInvalidInput;
+  } catch (const std::exception& e) {
+    std::cerr << "ccpnet: internal error: " << e.what() << '\n';
+    return kExitInternal;
+  }
+  return kExitInternal;
+}
+
+}  // namespace ccpnet::cli

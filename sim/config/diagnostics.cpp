@@ -1,0 +1,87 @@
+#include "sim/config/diagnostics.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace ccpnet::config {
+
+std::string Diagnostic::format() const {
+  const std::string& source = where.origin.empty() ? file : where.origin;
+  std::string loc =
+      where.line > 0 ? fmt::format("{}:{}:{}", source, where.line, where.column) : fmt::format("{}:0:0", source);
+  if (path.empty()) return fmt::format("{}: {}", loc, message);
+  return fmt::format("{}: {}: {}", loc, path, message);
+}
+
+void Diagnostics::error(const Location& where, std::string path, std::string message) {
+  if (errors_.size() >= kMaxErrors) {
+    truncated_ = true;
+    return;
+  }
+  errors_.push_back(Diagnostic{file_, where, std::move(path), std::move(message)});
+}
+
+std::string Diagnostics::format() const {
+  std::vector<const Diagnostic*> sorted;
+  sorted.reserve(errors_.size());
+  for (const auto& d : errors_) sorted.push_back(&d);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic* a, const Diagnostic* b) {
+    // Errors from --set overrides (line 0) come after the file's errors.
+    const int la = a->where.line > 0 ? a->where.line : 1 << 30;
+    const int lb = b->where.line > 0 ? b->where.line : 1 << 30;
+    if (la != lb) return la < lb;
+    return a->where.column < b->where.column;
+  });
+  std::string out;
+  for (const auto* d : sorted) {
+    out += d->format();
+    out += '\n';
+  }
+  if (truncated_) out += fmt::format("{}: too many errors, stopped after {}\n", file_, kMaxErrors);
+  return out;
+}
+
+Location SourceMap::find(std::string_view path) const {
+  std::string key(path);
+  while (true) {
+    if (auto it = marks_.find(key); it != marks_.end()) return it->second;
+    const auto cut = key.find_last_of(".[");
+    if (cut == std::string::npos || cut == 0) break;
+    key.resize(cut);
+  }
+  if (auto it = marks_.find(""); it != marks_.end()) return it->second;
+  return Location{1, 1, {}};
+}
+
+ScenarioError::ScenarioError(Diagnostics diagnostics)
+    : std::runtime_error(diagnostics.format()), diagnostics_(std::move(diagnostics)) {}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    const std::size_t d = edit_distance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+}  // namespace ccpnet::config

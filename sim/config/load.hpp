@@ -1,0 +1,44 @@
+// Loading a scenario: text -> YAML (hostile-input safe) -> --set overrides ->
+// strict typed read -> cross-reference and domain checks. Every error of the
+// input is collected; on any error ScenarioError is thrown with all of them.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/config/diagnostics.hpp"
+#include "sim/config/schema.hpp"
+
+namespace ccpnet::config {
+
+// One `--set key.path=value` override. Path segments are keys, `[i]` indices,
+// or the id of an element of a list of records (`ccps.CCP_A.capital`).
+struct Override {
+  std::string path;
+  std::string value;                                   // YAML text: 5000, true, [1, 2], {a: 1}
+  static Override parse(std::string_view assignment);  // "a.b=c"; throws ScenarioError
+};
+
+struct LoadedScenario {
+  Scenario scenario;
+  std::vector<std::string> warnings;  // e.g. a repaired correlation matrix
+  std::string text;                   // the file's bytes, for the manifest
+  std::string source_name;            // file name used in messages
+  SourceMap source_map;               // where each key was read, for later located errors
+};
+
+// Largest scenario file accepted.
+inline constexpr std::size_t kMaxScenarioBytes = 64u << 20;
+
+LoadedScenario load_scenario_file(const std::string& path, const std::vector<Override>& overrides = {});
+LoadedScenario load_scenario_text(std::string_view text, const std::string& source_name,
+                                  const std::vector<Override>& overrides = {});
+
+// The resolved scenario (every field, defaults included) as YAML text.
+std::string to_yaml(const Scenario& scenario);
+
+// The key reference of the scenario format, in Markdown.
+std::string schema_markdown();
+
+}  // namespace ccpnet::config

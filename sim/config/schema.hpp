@@ -1,0 +1,528 @@
+// The scenario file schema (SPEC 5.3): every section as a struct that lists its
+// fields once. Reading, writing the resolved scenario and the key reference in
+// scenarios/README.md all come from these lists.
+//
+// Spelling of keys follows the SPEC's example file; units are USD, days,
+// fractions (0.05 = 5%) and annualised volatilities.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "models/waterfall/waterfall.hpp"
+#include "sim/config/field.hpp"
+
+namespace ccpnet::config {
+
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// ---------------------------------------------------------------- simulation
+struct SimulationConfig {
+  std::int64_t scenarios = 10'000;
+  std::int64_t batch = 256;
+  std::int64_t threads = 0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("scenarios", scenarios, {.doc = "number of Monte Carlo scenarios", .unit = "count", .min = 1.0, .max = 1.0e12});
+    a("batch", batch,
+      {.doc = "scenarios per batch (one matrix product per CCP per batch)",
+       .unit = "count",
+       .min = 1.0,
+       .max = 65536.0});
+    a("threads", threads, {.doc = "worker threads; 0 means all cores", .unit = "count", .min = 0.0, .max = 1024.0});
+  }
+};
+
+// -------------------------------------------------------------------- market
+struct AssetConfig {
+  std::string id;
+  double price = 0.0;
+  double volatility = 0.0;
+  double adv = kInf;
+  std::string chain;
+  double trading_days = 365.0;
+  double liquidation_cost = 0.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("id", id, {.doc = "asset identifier, unique", .required = true});
+    a("price", price, {.doc = "price today", .unit = "USD", .min = 0.0, .exclusive_min = true, .required = true});
+    a("volatility", volatility,
+      {.doc = "annualised volatility of log-returns",
+       .unit = "fraction per sqrt(year)",
+       .min = 0.0,
+       .max = 20.0,
+       .required = true});
+    a("adv", adv,
+      {.doc = "average daily traded volume; .inf means no liquidity limit",
+       .unit = "USD",
+       .min = 0.0,
+       .exclusive_min = true,
+       .allow_infinite = true});
+    a("chain", chain, {.doc = "settlement chain of the asset (bitcoin, ethereum, ...); empty for off-chain"});
+    a("trading_days", trading_days,
+      {.doc = "trading days per year used to turn annual volatility into daily",
+       .unit = "days",
+       .min = 1.0,
+       .max = 366.0});
+    a("liquidation_cost", liquidation_cost,
+      {.doc = "square-root impact coefficient k: cost = k |x| sqrt(|x| / adv) for a position of value x",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 10.0});
+  }
+};
+
+struct CorrelationPair {
+  std::vector<std::string> between;
+  double value = 0.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("between", between, {.doc = "the two asset ids", .min_size = 2, .max_size = 2, .required = true});
+    a("value", value, {.doc = "correlation of their daily log-returns", .min = -1.0, .max = 1.0, .required = true});
+  }
+};
+
+enum class MatrixRepair { kNone, kNearestPsd };
+template <>
+struct EnumNames<MatrixRepair> {
+  static constexpr std::array values{std::pair{MatrixRepair::kNone, "none"},
+                                     std::pair{MatrixRepair::kNearestPsd, "nearest_psd"}};
+};
+
+// Either a full matrix (a list of rows, the shorthand) or a default plus pairs.
+struct CorrelationConfig {
+  static constexpr std::string_view kShorthand = "matrix";
+  std::vector<std::vector<double>> matrix;
+  double default_value = 0.0;
+  std::vector<CorrelationPair> pairs;
+  MatrixRepair repair = MatrixRepair::kNone;
+
+  template <class A>
+  void serialize(A& a) {
+    a("matrix", matrix,
+      {.doc = "full correlation matrix, rows in the order of market.assets", .min = -1.0, .max = 1.0});
+    a("default", default_value,
+      {.doc = "correlation of every pair not listed in pairs (when no matrix is given)", .min = -1.0, .max = 1.0});
+    a("pairs", pairs, {.doc = "pairwise correlations overriding the default"});
+    a("repair", repair, {.doc = "what to do with a matrix that is not positive semi-definite"});
+  }
+};
+
+enum class ShockModel { kGaussian, kStudentT };
+template <>
+struct EnumNames<ShockModel> {
+  static constexpr std::array values{std::pair{ShockModel::kGaussian, "gaussian"},
+                                     std::pair{ShockModel::kStudentT, "student_t"}};
+};
+
+struct JumpConfig {
+  double intensity = 0.0;
+  double mean = 0.0;
+  double stdev = 0.0;
+  OrderedMap<double> beta;
+
+  template <class A>
+  void serialize(A& a) {
+    a("intensity", intensity,
+      {.doc = "probability of a market-wide jump per day (Poisson rate)", .unit = "per day", .min = 0.0, .max = 10.0});
+    a("mean", mean, {.doc = "mean log-size of a jump", .unit = "log-return", .min = -5.0, .max = 5.0});
+    a("stdev", stdev, {.doc = "standard deviation of the jump log-size", .unit = "log-return", .min = 0.0, .max = 5.0});
+    a("beta", beta,
+      {.doc = "per-asset loading on the jump (asset id: beta); assets not listed have beta 1",
+       .min = -10.0,
+       .max = 10.0});
+  }
+};
+
+struct ShockConfig {
+  ShockModel model = ShockModel::kGaussian;
+  double dof = 4.0;
+  std::optional<JumpConfig> jumps;
+  double volatility_multiplier = 1.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("model", model, {.doc = "distribution of daily log-returns"});
+    a("dof", dof,
+      {.doc = "degrees of freedom of the Student-t (scaled to unit variance)",
+       .min = 2.0,
+       .max = 1000.0,
+       .exclusive_min = true});
+    a("jumps", jumps, {.doc = "optional market-wide jumps"});
+    a("volatility_multiplier", volatility_multiplier,
+      {.doc = "scales every asset's volatility in the scenarios (stress calibration)", .min = 0.0, .max = 100.0});
+  }
+};
+
+struct StressScenarioConfig {
+  std::string name;
+  OrderedMap<double> moves;
+  double days = 1.0;
+  bool overlay = false;
+
+  template <class A>
+  void serialize(A& a) {
+    a("name", name, {.doc = "name of the stress scenario", .required = true});
+    a("moves", moves,
+      {.doc = "price move per asset over the period (asset id: -0.35 for -35%)",
+       .unit = "fraction",
+       .min = -1.0,
+       .max = 100.0,
+       .exclusive_min = true,
+       .required = true});
+    a("days", days,
+      {.doc = "days over which the moves happen", .unit = "days", .min = 0.0, .max = 3650.0, .exclusive_min = true});
+    a("overlay", overlay, {.doc = "true: add the moves to each random scenario; false: a deterministic scenario"});
+  }
+};
+
+struct MarketConfig {
+  std::vector<AssetConfig> assets;
+  CorrelationConfig correlation;
+  ShockConfig shocks;
+  std::vector<StressScenarioConfig> stress_scenarios;
+
+  template <class A>
+  void serialize(A& a) {
+    a("assets", assets, {.doc = "traded assets", .min_size = 1, .required = true});
+    a("correlation", correlation, {.doc = "correlation of daily log-returns; identity when absent"});
+    a("shocks", shocks, {.doc = "random shock model"});
+    a("stress_scenarios", stress_scenarios, {.doc = "named deterministic moves"});
+  }
+};
+
+// --------------------------------------------------------------------- CCPs
+enum class CcpKind { kTraditional, kCryptoVenue, kLendingProtocol };
+template <>
+struct EnumNames<CcpKind> {
+  static constexpr std::array values{std::pair{CcpKind::kTraditional, "traditional"},
+                                     std::pair{CcpKind::kCryptoVenue, "crypto_venue"},
+                                     std::pair{CcpKind::kLendingProtocol, "lending_protocol"}};
+};
+
+enum class QuantileDistribution { kNormal, kStudentT };
+template <>
+struct EnumNames<QuantileDistribution> {
+  static constexpr std::array values{std::pair{QuantileDistribution::kNormal, "normal"},
+                                     std::pair{QuantileDistribution::kStudentT, "student_t"}};
+};
+
+struct ParametricMargin {
+  static constexpr std::string_view kTag = "parametric";
+  double confidence = 0.99;
+  QuantileDistribution distribution = QuantileDistribution::kNormal;
+  double dof = 4.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("confidence", confidence,
+      {.doc = "quantile level alpha of the margin VaR", .min = 0.5, .max = 1.0, .exclusive_max = true});
+    a("distribution", distribution, {.doc = "quantile of a normal or of a unit-variance Student-t"});
+    a("dof", dof,
+      {.doc = "Student-t degrees of freedom when distribution is student_t",
+       .min = 2.0,
+       .max = 1000.0,
+       .exclusive_min = true});
+  }
+};
+
+struct MarginTier {
+  double up_to = kInf;
+  double im = 0.0;
+  double maintenance = 0.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("up_to", up_to,
+      {.doc = "upper notional bound of the tier; .inf for the last",
+       .unit = "USD",
+       .min = 0.0,
+       .exclusive_min = true,
+       .allow_infinite = true,
+       .required = true});
+    a("im", im,
+      {.doc = "initial margin rate on notional in the tier",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0,
+       .required = true});
+    a("maintenance", maintenance,
+      {.doc = "maintenance margin rate; 0 means half the IM rate", .unit = "fraction", .min = 0.0, .max = 1.0});
+  }
+};
+
+struct TieredMargin {
+  static constexpr std::string_view kTag = "tiered";
+  std::vector<MarginTier> tiers;
+
+  template <class A>
+  void serialize(A& a) {
+    a("tiers", tiers, {.doc = "notional tiers in increasing order of up_to", .min_size = 1, .required = true});
+  }
+};
+
+using MarginModelConfig = std::variant<ParametricMargin, TieredMargin>;
+
+struct MarginConfig {
+  MarginModelConfig model;
+  double mpor_days = 2.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a.tagged("model", model, {.doc = "margin model"});
+    a("mpor_days", mpor_days,
+      {.doc = "margin period of risk (fractional days allowed)",
+       .unit = "days",
+       .min = 0.0,
+       .max = 60.0,
+       .exclusive_min = true});
+  }
+};
+
+enum class DefaultFundSizing { kFixed, kCover1, kCover2 };
+template <>
+struct EnumNames<DefaultFundSizing> {
+  static constexpr std::array values{std::pair{DefaultFundSizing::kFixed, "fixed"},
+                                     std::pair{DefaultFundSizing::kCover1, "cover1"},
+                                     std::pair{DefaultFundSizing::kCover2, "cover2"}};
+};
+
+struct DefaultFundConfig {
+  DefaultFundSizing sizing = DefaultFundSizing::kCover2;
+  std::optional<double> amount;
+
+  template <class A>
+  void serialize(A& a) {
+    a("sizing", sizing, {.doc = "how the fund is sized"});
+    a("amount", amount, {.doc = "fund size when sizing is fixed", .unit = "USD", .min = 0.0});
+  }
+};
+
+using LayerKind = models::Layer;
+template <>
+struct EnumNames<LayerKind> {
+  static constexpr std::array values{std::pair{LayerKind::kDefaulterIm, "defaulter_im"},
+                                     std::pair{LayerKind::kDefaulterDf, "defaulter_df"},
+                                     std::pair{LayerKind::kSitg, "sitg"},
+                                     std::pair{LayerKind::kSitg2, "sitg2"},
+                                     std::pair{LayerKind::kMutualizedDf, "mutualized_df"},
+                                     std::pair{LayerKind::kAssessments, "assessments"},
+                                     std::pair{LayerKind::kVmgh, "vmgh"},
+                                     std::pair{LayerKind::kInsuranceFund, "insurance_fund"},
+                                     std::pair{LayerKind::kAdl, "adl"},
+                                     std::pair{LayerKind::kLenderHaircut, "lender_haircut"},
+                                     std::pair{LayerKind::kCcpEquity, "ccp_equity"}};
+};
+
+struct AssessmentConfig {
+  double multiple = 1.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("multiple", multiple,
+      {.doc = "cap on cash calls per surviving member, as a multiple of its DF contribution",
+       .unit = "multiple",
+       .min = 0.0,
+       .max = 100.0});
+  }
+};
+
+enum class ImbalancePolicy { kError, kRestOfMarket };
+template <>
+struct EnumNames<ImbalancePolicy> {
+  static constexpr std::array values{std::pair{ImbalancePolicy::kError, "error"},
+                                     std::pair{ImbalancePolicy::kRestOfMarket, "rest_of_market"}};
+};
+
+struct CcpConfig {
+  std::string id;
+  CcpKind kind = CcpKind::kTraditional;
+  double capital = 0.0;
+  MarginConfig margin;
+  DefaultFundConfig default_fund;
+  std::optional<std::vector<LayerKind>> waterfall;
+  std::optional<double> sitg;
+  double sitg2 = 0.0;
+  AssessmentConfig assessments;
+  double insurance_fund = 0.0;
+  bool im_segregated = true;
+  double im_recovery_rate = 0.0;
+  double stress_sigma = 5.0;
+  ImbalancePolicy imbalance = ImbalancePolicy::kError;
+
+  template <class A>
+  void serialize(A& a) {
+    a("id", id, {.doc = "CCP identifier, unique", .required = true});
+    a("kind", kind, {.doc = "rulebook family; sets the default waterfall"});
+    a("capital", capital,
+      {.doc = "CCP equity (also its minimum regulatory capital for the SITG default)",
+       .unit = "USD",
+       .min = 0.0,
+       .required = true});
+    a("margin", margin, {.doc = "initial margin model for member and link accounts"});
+    a("default_fund", default_fund, {.doc = "default fund sizing"});
+    a("waterfall", waterfall,
+      {.doc = "ordered loss-absorbing layers; default by kind: traditional [defaulter_im, defaulter_df, sitg, "
+              "mutualized_df, assessments, vmgh, ccp_equity], crypto_venue [defaulter_im, insurance_fund, adl], "
+              "lending_protocol [defaulter_im, insurance_fund, lender_haircut]",
+       .min_size = 1});
+    a("sitg", sitg, {.doc = "skin in the game; default 25% of capital (EMIR art. 45)", .unit = "USD", .min = 0.0});
+    a("sitg2", sitg2,
+      {.doc = "second SITG tranche (EU recovery regime), used by the sitg2 layer", .unit = "USD", .min = 0.0});
+    a("assessments", assessments, {.doc = "assessment powers"});
+    a("insurance_fund", insurance_fund, {.doc = "insurance fund of a crypto venue", .unit = "USD", .min = 0.0});
+    a("im_segregated", im_segregated, {.doc = "members' IM is bankruptcy-remote: returned in full when the CCP fails"});
+    a("im_recovery_rate", im_recovery_rate,
+      {.doc = "share of non-segregated IM members recover when the CCP fails",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0});
+    a("stress_sigma", stress_sigma,
+      {.doc = "size of the CCP's standard stress moves for default-fund sizing: every asset up, and every asset "
+              "down, by this many daily standard deviations scaled to the MPOR (plus market.stress_scenarios)",
+       .unit = "standard deviations",
+       .min = 0.0,
+       .max = 100.0});
+    a("imbalance", imbalance,
+      {.doc = "when the members' positions at the CCP do not net to zero across the link graph: error, or book "
+              "the difference to an aggregate rest-of-market account that never defaults"});
+  }
+};
+
+// ------------------------------------------------------------------ members
+struct MemberConfig {
+  std::string id;
+  std::string group;
+  double capital = 0.0;
+  double liquidity = 0.0;
+  OrderedMap<OrderedMap<double>> positions;
+  OrderedMap<double> initial_margin;
+  OrderedMap<double> default_fund;
+
+  template <class A>
+  void serialize(A& a) {
+    a("id", id, {.doc = "member identifier, unique", .required = true});
+    a("group", group, {.doc = "default group: members of one group default together; default: the member's id"});
+    a("capital", capital, {.doc = "equity", .unit = "USD", .min = 0.0, .required = true});
+    a("liquidity", liquidity, {.doc = "liquid resources available for cash calls", .unit = "USD", .min = 0.0});
+    a("positions", positions,
+      {.doc = "quantities per CCP and asset: {CCP id: {asset id: quantity}}, negative for short", .unit = "units"});
+    a("initial_margin", initial_margin,
+      {.doc = "observed IM per CCP ({CCP id: amount}); replaces the margin model's figure", .unit = "USD", .min = 0.0});
+    a("default_fund", default_fund,
+      {.doc = "observed DF contribution per CCP ({CCP id: amount}); replaces the allocation",
+       .unit = "USD",
+       .min = 0.0});
+  }
+};
+
+// -------------------------------------------------------------------- links
+enum class LinkModel { kPeer, kParticipant };
+template <>
+struct EnumNames<LinkModel> {
+  static constexpr std::array values{std::pair{LinkModel::kPeer, "peer"},
+                                     std::pair{LinkModel::kParticipant, "participant"}};
+};
+
+struct LinkConfig {
+  std::vector<std::string> between;
+  LinkModel model = LinkModel::kPeer;
+  bool segregated = true;
+  double recovery_rate = 0.0;
+  double link_fund = 0.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("between", between, {.doc = "the two CCP ids", .min_size = 2, .max_size = 2, .required = true});
+    a("model", model,
+      {.doc = "peer: each posts inter-CCP margin to the other; participant: the first CCP is a "
+              "member of the second"});
+    a("segregated", segregated, {.doc = "posted link margin is returned when the receiver fails"});
+    a("recovery_rate", recovery_rate,
+      {.doc = "share of non-segregated link margin recovered when the receiver fails",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0});
+    a("link_fund", link_fund, {.doc = "additional link fund posted by each side", .unit = "USD", .min = 0.0});
+  }
+};
+
+// ----------------------------------------------------------------- defaults
+enum class DefaultRule { kNone, kCover1, kCover2 };
+template <>
+struct EnumNames<DefaultRule> {
+  static constexpr std::array values{std::pair{DefaultRule::kNone, "none"}, std::pair{DefaultRule::kCover1, "cover1"},
+                                     std::pair{DefaultRule::kCover2, "cover2"}};
+};
+
+struct LatentDefaultConfig {
+  double pd = 0.0;
+  double beta = 0.0;
+  OrderedMap<double> member_pd;
+
+  template <class A>
+  void serialize(A& a) {
+    a("pd", pd,
+      {.doc = "probability of default over the horizon of every member",
+       .unit = "probability",
+       .min = 0.0,
+       .max = 1.0});
+    a("beta", beta,
+      {.doc = "loading on the market factor (wrong-way risk: defaults cluster in crashes)", .min = -1.0, .max = 1.0});
+    a("member_pd", member_pd,
+      {.doc = "per-member PD overriding pd ({member id: pd})", .unit = "probability", .min = 0.0, .max = 1.0});
+  }
+};
+
+struct DefaultsConfig {
+  std::vector<std::string> exogenous;
+  DefaultRule rule = DefaultRule::kNone;
+  std::optional<LatentDefaultConfig> latent;
+
+  template <class A>
+  void serialize(A& a) {
+    a("exogenous", exogenous, {.doc = "members that default at the start of every scenario (with their groups)"});
+    a("rule", rule,
+      {.doc = "cover1/cover2: the 1 or 2 groups with the largest uncovered stress loss at each CCP "
+              "default at the start"});
+    a("latent", latent, {.doc = "random defaults from a one-factor latent model"});
+  }
+};
+
+// ----------------------------------------------------------------- scenario
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::uint64_t seed = 1;
+  SimulationConfig simulation;
+  MarketConfig market;
+  std::vector<CcpConfig> ccps;
+  std::vector<MemberConfig> members;
+  std::vector<LinkConfig> links;
+  DefaultsConfig defaults;
+
+  template <class A>
+  void serialize(A& a) {
+    a("name", name, {.doc = "short name of the scenario", .required = true});
+    a("description", description, {.doc = "what is stressed and why"});
+    a("seed", seed, {.doc = "master seed of every random draw"});
+    a("simulation", simulation, {.doc = "Monte Carlo settings"});
+    a("market", market, {.doc = "assets, correlation and shocks", .required = true});
+    a("ccps", ccps, {.doc = "central counterparties", .min_size = 1, .required = true});
+    a("members", members, {.doc = "clearing members"});
+    a("links", links, {.doc = "interoperability links between CCPs"});
+    a("defaults", defaults, {.doc = "which members default and how"});
+  }
+};
+
+}  // namespace ccpnet::config

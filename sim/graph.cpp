@@ -1,0 +1,154 @@
+#include "sim/graph.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/graph/breadth_first_search.hpp>
+#include <map>
+#include <queue>
+#include <set>
+
+#include "sim/model.hpp"
+
+namespace ccpnet {
+
+SystemGraph::SystemGraph(const Model& model) : graph_(model.ccps.size() + model.members.size()) {
+  n_ccps_ = model.ccps.size();
+  for (std::size_t c = 0; c < model.ccps.size(); ++c)
+    graph_[ccp_vertex(static_cast<int>(c))] = {NodeKind::kCcp, static_cast<int>(c)};
+  for (std::size_t m = 0; m < model.members.size(); ++m)
+    graph_[member_vertex(static_cast<int>(m))] = {NodeKind::kMember, static_cast<int>(m)};
+  for (std::size_t a = 0; a < model.accounts.size(); ++a) {
+    const Account& acc = model.accounts[a];
+    if (acc.kind != AccountKind::kMember) continue;
+    boost::add_edge(member_vertex(acc.owner), ccp_vertex(acc.ccp),
+                    EdgeProps{EdgeKind::kMembership, static_cast<int>(a)}, graph_);
+    ++memberships_;
+  }
+  for (std::size_t l = 0; l < model.links.size(); ++l)
+    boost::add_edge(ccp_vertex(model.links[l].first), ccp_vertex(model.links[l].second),
+                    EdgeProps{EdgeKind::kLink, static_cast<int>(l)}, graph_);
+}
+
+std::vector<int> SystemGraph::members_of(int ccp) const {
+  std::vector<int> out;
+  for (auto [e, end] = boost::out_edges(ccp_vertex(ccp), graph_); e != end; ++e)
+    if (graph_[*e].kind == EdgeKind::kMembership) out.push_back(graph_[boost::target(*e, graph_)].index);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<int> SystemGraph::ccps_of(int member) const {
+  std::vector<int> out;
+  for (auto [e, end] = boost::out_edges(member_vertex(member), graph_); e != end; ++e)
+    out.push_back(graph_[boost::target(*e, graph_)].index);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<int> SystemGraph::links_of(int ccp) const {
+  std::vector<int> out;
+  for (auto [e, end] = boost::out_edges(ccp_vertex(ccp), graph_); e != end; ++e)
+    if (graph_[*e].kind == EdgeKind::kLink) out.push_back(graph_[*e].index);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::optional<std::vector<int>> SystemGraph::link_path(int from, int to) const {
+  // Breadth-first search over link edges only, neighbours in ascending index
+  // order, so the path chosen among equally short ones is deterministic.
+  std::vector<int> parent(n_ccps_, -1);
+  std::vector<bool> seen(n_ccps_, false);
+  std::queue<int> frontier;
+  frontier.push(from);
+  seen[static_cast<std::size_t>(from)] = true;
+  while (!frontier.empty()) {
+    const int c = frontier.front();
+    frontier.pop();
+    if (c == to) break;
+    std::vector<int> next;
+    for (auto [e, end] = boost::out_edges(ccp_vertex(c), graph_); e != end; ++e)
+      if (graph_[*e].kind == EdgeKind::kLink) next.push_back(graph_[boost::target(*e, graph_)].index);
+    std::sort(next.begin(), next.end());
+    for (int n : next) {
+      if (seen[static_cast<std::size_t>(n)]) continue;
+      seen[static_cast<std::size_t>(n)] = true;
+      parent[static_cast<std::size_t>(n)] = c;
+      frontier.push(n);
+    }
+  }
+  if (!seen[static_cast<std::size_t>(to)]) return std::nullopt;
+  std::vector<int> path{to};
+  while (path.back() != from) path.push_back(parent[static_cast<std::size_t>(path.back())]);
+  std::reverse(path.begin(), path.end());
+  return path;
+}
+
+namespace {
+std::string quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+std::string money(double x) {
+  if (std::abs(x) >= 1e9) return fmt::format("{:.1f}bn", x / 1e9);
+  if (std::abs(x) >= 1e6) return fmt::format("{:.1f}m", x / 1e6);
+  if (std::abs(x) >= 1e3) return fmt::format("{:.1f}k", x / 1e3);
+  return fmt::format("{:.0f}", x);
+}
+}  // namespace
+
+std::string SystemGraph::to_dot(const Model& model) const {
+  std::string out = fmt::format("graph {} {{\n  graph [layout=neato, overlap=false, splines=true, label={}];\n",
+                                quote("ccpnet"), quote(model.name));
+  out += "  node [fontname=\"Helvetica\"];\n";
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    const auto& ccp = model.ccps[c];
+    out +=
+        fmt::format("  {} [shape=box, style=\"filled,bold\", fillcolor=\"#cfe2f3\", label={}];\n", quote(ccp.id),
+                    quote(fmt::format("{}\\ncapital {}\\nDF {}", ccp.id, money(ccp.capital), money(ccp.default_fund))));
+  }
+  constexpr std::size_t kMaxMembersDrawn = 60;
+  if (model.members.size() <= kMaxMembersDrawn) {
+    for (std::size_t m = 0; m < model.members.size(); ++m) {
+      const auto& mem = model.members[m];
+      out += fmt::format("  {} [shape=ellipse, label={}];\n", quote(mem.id),
+                         quote(fmt::format("{}\\ncapital {}", mem.id, money(mem.capital))));
+      for (int c : ccps_of(static_cast<int>(m)))
+        out += fmt::format("  {} -- {};\n", quote(mem.id), quote(model.ccps[static_cast<std::size_t>(c)].id));
+    }
+  } else {
+    // Too many members to draw: one node per set of CCPs, sized by count.
+    std::map<std::vector<int>, std::pair<int, double>> clusters;
+    for (std::size_t m = 0; m < model.members.size(); ++m) {
+      auto& entry = clusters[ccps_of(static_cast<int>(m))];
+      entry.first += 1;
+      entry.second += model.members[m].capital;
+    }
+    int k = 0;
+    for (const auto& [ccps, stats] : clusters) {
+      std::vector<std::string> names;
+      for (int c : ccps) names.push_back(model.ccps[static_cast<std::size_t>(c)].id);
+      const std::string id = fmt::format("members_{}", k++);
+      out += fmt::format("  {} [shape=ellipse, style=dashed, label={}];\n", quote(id),
+                         quote(fmt::format("{} members\\nat {}\\ncapital {}", stats.first, fmt::join(names, ", "),
+                                           money(stats.second))));
+      for (const auto& n : names) out += fmt::format("  {} -- {} [color=gray];\n", quote(id), quote(n));
+    }
+  }
+  for (const auto& link : model.links) {
+    out += fmt::format("  {} -- {} [penwidth=3, color=\"#cc0000\", label={}];\n",
+                       quote(model.ccps[static_cast<std::size_t>(link.first)].id),
+                       quote(model.ccps[static_cast<std::size_t>(link.second)].id),
+                       quote(link.model == config::LinkModel::kPeer ? "peer" : "participant"));
+  }
+  out += "}\n";
+  return out;
+}
+
+}  // namespace ccpnet

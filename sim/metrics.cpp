@@ -1,0 +1,166 @@
+#include "sim/metrics.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <stdexcept>
+
+#include "sim/model.hpp"
+
+namespace ccpnet {
+
+void ChunkSums::init(const Model& model, std::int64_t first_index) {
+  *this = ChunkSums{};
+  first = first_index;
+  const std::size_t n = model.ccps.size();
+  ccp_layers.assign(n * models::kLayerCount, 0.0);
+  ccp_uncovered.assign(n, 0.0);
+  ccp_loss.assign(n, 0.0);
+  ccp_depletion.assign(n, 0.0);
+  ccp_fails.assign(n, 0);
+  ccp_df_exhausted.assign(n, 0);
+  member_defaults_by_cause.assign(model.members.size() * kDefaultCauseCount, 0);
+}
+
+void ChunkSums::add(const Model& model, const ScenarioResult& r) {
+  ++count;
+  member_defaults += static_cast<double>(r.defaults.size());
+  const int failures = r.ccp_failures();
+  ccp_failures += failures;
+  rounds += r.rounds;
+  total_loss += r.total_loss;
+  closeout_loss += r.closeout_loss;
+  uncovered += r.uncovered;
+  any_ccp_fail += failures > 0 ? 1 : 0;
+  any_default += r.defaults.empty() ? 0 : 1;
+  if (r.defaults.empty() && failures == 0) return;  // calm: every other sum is 0
+  for (std::size_t i = 0; i < ccp_layers.size(); ++i) ccp_layers[i] += r.ccp_layers[i];
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    ccp_uncovered[c] += r.ccp_uncovered[c];
+    ccp_loss[c] += r.ccp_loss(c);
+    const double fund = model.ccps[c].default_fund;
+    const double depletion = fund > 0.0 ? std::min(1.0, r.ccp_df_used[c] / fund) : 0.0;
+    ccp_depletion[c] += depletion;
+    ccp_fails[c] += r.ccp_fail_round[c] >= 0 ? 1 : 0;
+    ccp_df_exhausted[c] += (fund > 0.0 && r.ccp_df_used[c] >= fund * (1.0 - 1e-12)) ? 1 : 0;
+  }
+  for (const auto& d : r.defaults)
+    ++member_defaults_by_cause[static_cast<std::size_t>(d.member) * kDefaultCauseCount +
+                               static_cast<std::size_t>(d.cause)];
+}
+
+void ChunkSums::fold_into(ChunkSums& t) const {
+  t.count += count;
+  t.member_defaults += member_defaults;
+  t.ccp_failures += ccp_failures;
+  t.rounds += rounds;
+  t.total_loss += total_loss;
+  t.closeout_loss += closeout_loss;
+  t.uncovered += uncovered;
+  t.any_ccp_fail += any_ccp_fail;
+  t.any_default += any_default;
+  for (std::size_t i = 0; i < ccp_layers.size(); ++i) t.ccp_layers[i] += ccp_layers[i];
+  for (std::size_t c = 0; c < ccp_loss.size(); ++c) {
+    t.ccp_uncovered[c] += ccp_uncovered[c];
+    t.ccp_loss[c] += ccp_loss[c];
+    t.ccp_depletion[c] += ccp_depletion[c];
+    t.ccp_fails[c] += ccp_fails[c];
+    t.ccp_df_exhausted[c] += ccp_df_exhausted[c];
+  }
+  for (std::size_t i = 0; i < member_defaults_by_cause.size(); ++i)
+    t.member_defaults_by_cause[i] += member_defaults_by_cause[i];
+}
+
+Aggregate::Aggregate(const Model& model) : model_(model) {
+  totals_.init(model, 0);
+  depletion_values_.assign(model.ccps.size(), {});
+}
+
+void Aggregate::add(const ScenarioResult& r) {
+  if (!open_ || r.index >= current_.first + kChunk) {
+    if (open_) chunks_.push_back(std::move(current_));
+    current_.init(model_, r.index - r.index % kChunk);
+    open_ = true;
+  }
+  current_.add(model_, r);
+  if (r.total_loss > 0.0) total_loss_values_.push_back(r.total_loss);
+  for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
+    const double fund = model_.ccps[c].default_fund;
+    if (fund > 0.0 && r.ccp_df_used[c] > 0.0) depletion_values_[c].push_back(std::min(1.0, r.ccp_df_used[c] / fund));
+  }
+  const std::size_t k = r.defaults.size();
+  if (default_histogram_.size() <= k) default_histogram_.resize(k + 1, 0);
+  ++default_histogram_[k];
+}
+
+void Aggregate::merge(const Aggregate& later) {
+  if (open_) {
+    chunks_.push_back(std::move(current_));
+    open_ = false;
+  }
+  for (const auto& c : later.chunks_) chunks_.push_back(c);
+  if (later.open_) chunks_.push_back(later.current_);
+  total_loss_values_.insert(total_loss_values_.end(), later.total_loss_values_.begin(), later.total_loss_values_.end());
+  for (std::size_t c = 0; c < depletion_values_.size(); ++c)
+    depletion_values_[c].insert(depletion_values_[c].end(), later.depletion_values_[c].begin(),
+                                later.depletion_values_[c].end());
+  if (default_histogram_.size() < later.default_histogram_.size())
+    default_histogram_.resize(later.default_histogram_.size(), 0);
+  for (std::size_t k = 0; k < later.default_histogram_.size(); ++k)
+    default_histogram_[k] += later.default_histogram_[k];
+}
+
+void Aggregate::finish() {
+  if (open_) {
+    chunks_.push_back(std::move(current_));
+    open_ = false;
+  }
+  // Chunks may arrive from several sources: fold them in index order.
+  std::stable_sort(chunks_.begin(), chunks_.end(),
+                   [](const ChunkSums& a, const ChunkSums& b) { return a.first < b.first; });
+  totals_.init(model_, 0);
+  for (const auto& c : chunks_) c.fold_into(totals_);
+  std::sort(total_loss_values_.begin(), total_loss_values_.end());
+  for (auto& v : depletion_values_) std::sort(v.begin(), v.end());
+  finished_ = true;
+}
+
+double sparse_quantile(std::vector<double> nonzero, std::int64_t n, double p) {
+  if (n <= 0) return 0.0;
+  std::sort(nonzero.begin(), nonzero.end());
+  const auto zeros = n - static_cast<std::int64_t>(nonzero.size());
+  const auto at = [&](std::int64_t i) { return i < zeros ? 0.0 : nonzero[static_cast<std::size_t>(i - zeros)]; };
+  // Linear interpolation between order statistics (numpy's default, Hyndman-Fan type 7).
+  const double h = static_cast<double>(n - 1) * p;
+  const auto lo = static_cast<std::int64_t>(std::floor(h));
+  const auto hi = std::min<std::int64_t>(lo + 1, n - 1);
+  return at(lo) + (h - static_cast<double>(lo)) * (at(hi) - at(lo));
+}
+
+double sparse_expected_shortfall(std::vector<double> nonzero, std::int64_t n, double p) {
+  // Mean of the ceil(n (1 - p)) largest values.
+  if (n <= 0) return 0.0;
+  std::sort(nonzero.begin(), nonzero.end());
+  const auto k =
+      std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(static_cast<double>(n) * (1.0 - p) - 1e-9)));
+  double sum = 0.0;
+  std::int64_t taken = 0;
+  for (auto it = nonzero.rbegin(); it != nonzero.rend() && taken < k; ++it, ++taken) sum += *it;
+  return sum / static_cast<double>(k);
+}
+
+double Aggregate::total_loss_quantile(double p) const { return sparse_quantile(total_loss_values_, totals_.count, p); }
+double Aggregate::total_loss_expected_shortfall(double p) const {
+  return sparse_expected_shortfall(total_loss_values_, totals_.count, p);
+}
+double Aggregate::depletion_quantile(std::size_t ccp, double p) const {
+  return sparse_quantile(depletion_values_[ccp], totals_.count, p);
+}
+double Aggregate::p_at_least_defaults(std::size_t k) const {
+  if (totals_.count == 0) return 0.0;
+  std::int64_t n = 0;
+  for (std::size_t i = k; i < default_histogram_.size(); ++i) n += default_histogram_[i];
+  return static_cast<double>(n) / static_cast<double>(totals_.count);
+}
+
+}  // namespace ccpnet

@@ -1,0 +1,84 @@
+// Aggregation of per-scenario results (SPEC 3.11), deterministic and mergeable.
+//
+// Scenarios are folded in index order into fixed chunks of kChunk scenarios
+// (aligned on the global index); totals are the chunk sums added in chunk
+// order. Any split of the scenario range on chunk boundaries (threads, batches,
+// MPI ranks, Dask workers) therefore gives bit-identical totals. Quantiles are
+// exact: the non-zero values are kept (calm scenarios cost nothing) and sorted.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/waterfall/waterfall.hpp"
+#include "sim/cascade.hpp"
+
+namespace ccpnet {
+
+struct Model;
+
+inline constexpr std::int64_t kChunk = 4096;
+
+struct ChunkSums {
+  std::int64_t first = 0;  // first scenario index of the chunk
+  std::int64_t count = 0;
+  double member_defaults = 0, ccp_failures = 0, rounds = 0;
+  double total_loss = 0, closeout_loss = 0, uncovered = 0;
+  std::int64_t any_ccp_fail = 0, any_default = 0;
+  std::vector<double> ccp_layers;                         // CCPs x kLayerCount
+  std::vector<double> ccp_uncovered;                      // CCPs
+  std::vector<double> ccp_loss;                           // CCPs
+  std::vector<double> ccp_depletion;                      // CCPs: sum of DF depletion fractions
+  std::vector<std::int64_t> ccp_fails, ccp_df_exhausted;  // CCPs
+  std::vector<std::int64_t> member_defaults_by_cause;     // members x kDefaultCauseCount
+
+  void init(const Model& model, std::int64_t first_index);
+  void add(const Model& model, const ScenarioResult& r);
+  void fold_into(ChunkSums& total) const;  // total += this, in a fixed order
+};
+
+class Aggregate {
+ public:
+  explicit Aggregate(const Model& model);
+
+  // Scenarios must arrive in increasing index order (gaps only at chunk boundaries).
+  void add(const ScenarioResult& r);
+  // Merge another aggregate that covers a later range (chunk-aligned).
+  void merge(const Aggregate& later);
+  // Closes the open chunk; call once before reading.
+  void finish();
+
+  std::int64_t scenarios() const { return totals_.count; }
+  const ChunkSums& totals() const { return totals_; }
+  const std::vector<ChunkSums>& chunks() const { return chunks_; }
+  std::vector<ChunkSums>& chunks() { return chunks_; }
+  std::vector<double>& total_loss_values() { return total_loss_values_; }
+  std::vector<std::vector<double>>& depletion_values() { return depletion_values_; }
+  std::vector<std::int64_t>& default_count_histogram() { return default_histogram_; }
+
+  // Quantile of the total loss (linear interpolation between order statistics,
+  // zeros included implicitly), expected shortfall above it.
+  double total_loss_quantile(double p) const;
+  double total_loss_expected_shortfall(double p) const;
+  double depletion_quantile(std::size_t ccp, double p) const;
+  // P(at least k member defaults).
+  double p_at_least_defaults(std::size_t k) const;
+
+ private:
+  const Model& model_;
+  ChunkSums current_;
+  bool open_ = false;
+  std::vector<ChunkSums> chunks_;
+  ChunkSums totals_;
+  std::vector<double> total_loss_values_;              // non-zero values
+  std::vector<std::vector<double>> depletion_values_;  // per CCP, non-zero values
+  std::vector<std::int64_t> default_histogram_;        // scenarios with k member defaults
+  bool finished_ = false;
+};
+
+// Quantile of a sample given only its non-zero values and its size (the rest are 0).
+double sparse_quantile(std::vector<double> nonzero, std::int64_t n, double p);
+double sparse_expected_shortfall(std::vector<double> nonzero, std::int64_t n, double p);
+
+}  // namespace ccpnet

@@ -1,0 +1,353 @@
+#include "sim/model.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "models/default_fund/cover.hpp"
+#include "models/links/flow.hpp"
+#include "models/margin/parametric.hpp"
+#include "models/margin/quantile.hpp"
+#include "models/margin/tiered.hpp"
+#include "models/market/correlation.hpp"
+
+namespace ccpnet {
+
+namespace {
+
+using config::CcpKind;
+
+std::vector<models::Layer> default_waterfall(CcpKind kind) {
+  using models::Layer;
+  switch (kind) {
+    case CcpKind::kTraditional:
+      return {Layer::kDefaulterIm, Layer::kDefaulterDf, Layer::kSitg,     Layer::kMutualizedDf,
+              Layer::kAssessments, Layer::kVmgh,        Layer::kCcpEquity};
+    case CcpKind::kCryptoVenue: return {Layer::kDefaulterIm, Layer::kInsuranceFund, Layer::kAdl};
+    case CcpKind::kLendingProtocol: return {Layer::kDefaulterIm, Layer::kInsuranceFund, Layer::kLenderHaircut};
+  }
+  return {};
+}
+
+Eigen::MatrixXd correlation_matrix(const config::MarketConfig& market, const std::map<std::string, int>& asset_index) {
+  const auto n = static_cast<Eigen::Index>(market.assets.size());
+  const auto& c = market.correlation;
+  Eigen::MatrixXd r(n, n);
+  if (!c.matrix.empty()) {
+    for (Eigen::Index i = 0; i < n; ++i)
+      for (Eigen::Index j = 0; j < n; ++j) r(i, j) = c.matrix[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)];
+    return r;
+  }
+  r.setConstant(c.default_value);
+  r.diagonal().setOnes();
+  for (const auto& p : c.pairs) {
+    const int i = asset_index.at(p.between[0]), j = asset_index.at(p.between[1]);
+    r(i, j) = r(j, i) = p.value;
+  }
+  return r;
+}
+
+// Margin of every row of `values` under the CCP's model.
+Eigen::VectorXd margin_rows(const config::MarginConfig& margin, const Eigen::MatrixXd& values,
+                            const Eigen::MatrixXd& cov_factor) {
+  return std::visit(
+      [&](const auto& m) -> Eigen::VectorXd {
+        using M = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<M, config::ParametricMargin>) {
+          const double q = m.distribution == config::QuantileDistribution::kNormal
+                               ? models::normal_quantile(m.confidence)
+                               : models::unit_student_t_quantile(m.confidence, m.dof);
+          return models::parametric_im_rows(values, cov_factor, margin.mpor_days, q);
+        } else {
+          std::vector<models::Tier> tiers;
+          for (const auto& t : m.tiers) tiers.push_back({t.up_to, t.im});
+          return models::tiered_margin_rows(values, tiers);
+        }
+      },
+      margin.model);
+}
+
+std::string margin_name(const config::MarginConfig& margin) {
+  return std::visit([](const auto& m) { return std::string(std::decay_t<decltype(m)>::kTag); }, margin.model);
+}
+
+}  // namespace
+
+Model build_model(const config::LoadedScenario& loaded) {
+  const config::Scenario& s = loaded.scenario;
+  Model model;
+  model.name = s.name;
+  model.seed = s.seed;
+  model.scenarios = s.simulation.scenarios;
+  model.batch = s.simulation.batch;
+  model.threads = static_cast<int>(s.simulation.threads);
+  model.shocks = s.market.shocks;
+  model.stress_scenarios = s.market.stress_scenarios;
+  model.source_name = loaded.source_name;
+
+  // ---- market
+  std::map<std::string, int> asset_index, ccp_index, member_index;
+  for (const auto& a : s.market.assets) {
+    asset_index[a.id] = static_cast<int>(model.assets.size());
+    model.assets.push_back(
+        {a.id, a.price, a.volatility / std::sqrt(a.trading_days), a.adv, a.liquidation_cost, a.chain});
+  }
+  const auto n_assets = static_cast<Eigen::Index>(model.assets.size());
+  model.correlation = correlation_matrix(s.market, asset_index);
+  model.correlation_factor = models::correlation_factor(model.correlation);
+  Eigen::VectorXd daily_vol(n_assets), price(n_assets);
+  for (Eigen::Index a = 0; a < n_assets; ++a) {
+    daily_vol(a) = model.assets[static_cast<std::size_t>(a)].daily_vol * s.market.shocks.volatility_multiplier;
+    price(a) = model.assets[static_cast<std::size_t>(a)].price;
+  }
+  // Margin models see the unstressed volatility.
+  Eigen::VectorXd margin_vol(n_assets);
+  for (Eigen::Index a = 0; a < n_assets; ++a) margin_vol(a) = model.assets[static_cast<std::size_t>(a)].daily_vol;
+  const Eigen::MatrixXd cov_factor = margin_vol.asDiagonal() * model.correlation_factor;
+
+  // ---- CCPs
+  for (const auto& c : s.ccps) {
+    ccp_index[c.id] = static_cast<int>(model.ccps.size());
+    CcpModel ccp;
+    ccp.id = c.id;
+    ccp.kind = c.kind;
+    ccp.capital = c.capital;
+    ccp.sitg = c.sitg.value_or(0.25 * c.capital);
+    ccp.sitg2 = std::min(c.sitg2, std::max(0.0, c.capital - ccp.sitg));
+    ccp.insurance_fund = c.insurance_fund;
+    ccp.assessment_multiple = c.assessments.multiple;
+    ccp.mpor_days = c.margin.mpor_days;
+    ccp.waterfall = c.waterfall ? *c.waterfall : default_waterfall(c.kind);
+    ccp.im_segregated = c.im_segregated;
+    ccp.im_recovery_rate = c.im_recovery_rate;
+    ccp.margin_model = margin_name(c.margin);
+    model.ccps.push_back(std::move(ccp));
+    model.horizons.push_back(c.margin.mpor_days);
+  }
+  std::sort(model.horizons.begin(), model.horizons.end());
+  model.horizons.erase(std::unique(model.horizons.begin(), model.horizons.end()), model.horizons.end());
+  for (auto& ccp : model.ccps)
+    ccp.horizon = static_cast<int>(std::lower_bound(model.horizons.begin(), model.horizons.end(), ccp.mpor_days) -
+                                   model.horizons.begin());
+
+  // ---- members and their accounts
+  std::map<std::string, int> group_index;
+  for (const auto& m : s.members) {
+    const int mi = static_cast<int>(model.members.size());
+    member_index[m.id] = mi;
+    MemberModel member;
+    member.id = m.id;
+    const std::string& group = m.group.empty() ? m.id : m.group;
+    auto [it, inserted] = group_index.emplace(group, static_cast<int>(model.groups.size()));
+    if (inserted) {
+      model.groups.emplace_back();
+      model.group_ids.push_back(group);
+    }
+    member.group = it->second;
+    model.groups[static_cast<std::size_t>(member.group)].push_back(mi);
+    member.capital = m.capital;
+    member.liquidity = m.liquidity;
+    for (const auto& [ccp_id, book] : m.positions) {
+      Account acc;
+      acc.kind = AccountKind::kMember;
+      acc.owner = mi;
+      acc.ccp = ccp_index.at(ccp_id);
+      acc.quantity = Eigen::VectorXd::Zero(n_assets);
+      for (const auto& [asset_id, qty] : book) acc.quantity(asset_index.at(asset_id)) += qty;
+      member.accounts.push_back(static_cast<int>(model.accounts.size()));
+      model.ccps[static_cast<std::size_t>(acc.ccp)].accounts.push_back(static_cast<int>(model.accounts.size()));
+      model.accounts.push_back(std::move(acc));
+    }
+    model.members.push_back(std::move(member));
+  }
+
+  // ---- link positions that balance every book
+  const auto n_ccps = static_cast<Eigen::Index>(model.ccps.size());
+  Eigen::MatrixXd net = Eigen::MatrixXd::Zero(n_ccps, n_assets);
+  for (const auto& acc : model.accounts) net.row(acc.ccp) += acc.quantity.transpose();
+  std::vector<std::pair<int, int>> link_pairs;
+  for (const auto& l : s.links) link_pairs.emplace_back(ccp_index.at(l.between[0]), ccp_index.at(l.between[1]));
+  const models::LinkFlows flows = models::min_norm_link_flows(net, link_pairs);
+  for (Eigen::Index c = 0; c < n_ccps; ++c) {
+    const auto& cfg = s.ccps[static_cast<std::size_t>(c)];
+    Eigen::VectorXd left = flows.imbalance.row(c).transpose();
+    for (Eigen::Index a = 0; a < n_assets; ++a) {
+      const double scale = std::max(1.0, net.col(a).cwiseAbs().maxCoeff());
+      if (std::abs(left(a)) <= 1e-9 * scale) left(a) = 0.0;
+    }
+    if (left.isZero()) continue;
+    if (cfg.imbalance == config::ImbalancePolicy::kError) {
+      std::vector<std::string> parts;
+      for (Eigen::Index a = 0; a < n_assets; ++a)
+        if (left(a) != 0.0)
+          parts.push_back(fmt::format("{} {:+.6g}", model.assets[static_cast<std::size_t>(a)].id, left(a)));
+      const auto where = loaded.source_map.find(fmt::format("ccps[{}].id", c));
+      config::Diagnostics d(loaded.source_name);
+      d.error(where, fmt::format("ccps[{}]", c),
+              fmt::format("the book of CCP '{}' does not balance: its members are net {} that no link can offset; "
+                          "add positions or links, or set imbalance: rest_of_market",
+                          cfg.id, fmt::join(parts, ", ")));
+      throw config::ScenarioError(std::move(d));
+    }
+    Account rest;
+    rest.kind = AccountKind::kRestOfMarket;
+    rest.ccp = static_cast<int>(c);
+    rest.quantity = -left;
+    model.ccps[static_cast<std::size_t>(c)].accounts.push_back(static_cast<int>(model.accounts.size()));
+    model.accounts.push_back(std::move(rest));
+  }
+  for (std::size_t l = 0; l < s.links.size(); ++l) {
+    const auto& cfg = s.links[l];
+    LinkModel link;
+    link.first = link_pairs[l].first;
+    link.second = link_pairs[l].second;
+    link.model = cfg.model;
+    link.segregated = cfg.segregated;
+    link.recovery_rate = cfg.recovery_rate;
+    link.link_fund = cfg.link_fund;
+    const Eigen::VectorXd f = flows.flows.row(static_cast<Eigen::Index>(l)).transpose();
+    Account at_first{AccountKind::kLink, link.second, link.first, f};
+    Account at_second{AccountKind::kLink, link.first, link.second, -f};
+    link.account_at_first = static_cast<int>(model.accounts.size());
+    model.ccps[static_cast<std::size_t>(link.first)].accounts.push_back(link.account_at_first);
+    model.accounts.push_back(std::move(at_first));
+    link.account_at_second = static_cast<int>(model.accounts.size());
+    model.ccps[static_cast<std::size_t>(link.second)].accounts.push_back(link.account_at_second);
+    model.accounts.push_back(std::move(at_second));
+    model.links.push_back(link);
+  }
+
+  // ---- per-account figures: notional, liquidation cost
+  for (auto& acc : model.accounts) {
+    const Eigen::VectorXd value = acc.quantity.cwiseProduct(price);
+    acc.notional = value.cwiseAbs().sum();
+    for (Eigen::Index a = 0; a < n_assets; ++a) {
+      const double x = std::abs(value(a));
+      const auto& asset = model.assets[static_cast<std::size_t>(a)];
+      if (x > 0.0 && asset.liquidation_k > 0.0 && std::isfinite(asset.adv))
+        acc.liquidation_cost += asset.liquidation_k * x * std::sqrt(x / asset.adv);
+    }
+  }
+
+  // ---- margin and default funds, CCP by CCP
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    CcpModel& ccp = model.ccps[c];
+    const auto& cfg = s.ccps[c];
+    const auto n_acc = static_cast<Eigen::Index>(ccp.accounts.size());
+    Eigen::MatrixXd values(n_acc, n_assets);
+    for (Eigen::Index i = 0; i < n_acc; ++i)
+      values.row(i) = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])]
+                          .quantity.cwiseProduct(price)
+                          .transpose();
+    const Eigen::VectorXd im = margin_rows(cfg.margin, values, cov_factor);
+    for (Eigen::Index i = 0; i < n_acc; ++i) {
+      Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
+      acc.initial_margin = acc.kind == AccountKind::kRestOfMarket ? 0.0 : im(i);
+      if (acc.kind == AccountKind::kMember) {
+        for (const auto& [ccp_id, amount] : s.members[static_cast<std::size_t>(acc.owner)].initial_margin)
+          if (ccp_id == ccp.id) acc.initial_margin = amount;
+      }
+    }
+
+    // Stress set: every asset up, every asset down by stress_sigma daily
+    // standard deviations over the MPOR, plus the file's named stress moves.
+    std::vector<Eigen::VectorXd> stress;  // simple returns per asset
+    const double k = cfg.stress_sigma * std::sqrt(ccp.mpor_days);
+    stress.push_back((k * margin_vol).array().exp() - 1.0);
+    stress.push_back((-k * margin_vol).array().exp() - 1.0);
+    for (const auto& st : s.market.stress_scenarios) {
+      if (st.overlay) continue;
+      Eigen::VectorXd move = Eigen::VectorXd::Zero(n_assets);
+      for (const auto& [asset_id, m] : st.moves) move(asset_index.at(asset_id)) = m;
+      stress.push_back(move);
+    }
+    Eigen::MatrixXd uncovered =
+        Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(model.groups.size()), static_cast<Eigen::Index>(stress.size()));
+    Eigen::VectorXd group_im = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(model.groups.size()));
+    for (Eigen::Index i = 0; i < n_acc; ++i) {
+      const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
+      if (acc.kind != AccountKind::kMember) continue;
+      const int g = model.members[static_cast<std::size_t>(acc.owner)].group;
+      group_im(g) += acc.initial_margin;
+      for (std::size_t st = 0; st < stress.size(); ++st)
+        uncovered(g, static_cast<Eigen::Index>(st)) += -values.row(i).dot(stress[st]) + acc.liquidation_cost;
+    }
+    for (Eigen::Index g = 0; g < uncovered.rows(); ++g)
+      uncovered.row(g) = (uncovered.row(g).array() - group_im(g)).cwiseMax(0.0);
+    const int cover = cfg.default_fund.sizing == config::DefaultFundSizing::kCover1 ? 1 : 2;
+    const models::CoverSizing sizing = models::size_cover(uncovered, cover, ccp.sitg);
+    for (auto g : sizing.groups)
+      if (uncovered(g, sizing.scenario) > 0.0) ccp.cover_groups.push_back(static_cast<int>(g));
+    ccp.default_fund =
+        cfg.default_fund.sizing == config::DefaultFundSizing::kFixed ? *cfg.default_fund.amount : sizing.fund;
+
+    // Allocation: observed contributions are used as given; the rest of the
+    // fund is shared pro rata to IM among the other contributors (members, and
+    // CCPs that are participants here).
+    double observed_total = 0.0;
+    std::vector<Account*> contributors;
+    for (int a : ccp.accounts) {
+      Account& acc = model.accounts[static_cast<std::size_t>(a)];
+      if (acc.kind == AccountKind::kMember) {
+        const auto& observed = s.members[static_cast<std::size_t>(acc.owner)].default_fund;
+        auto it = std::find_if(observed.begin(), observed.end(), [&](const auto& p) { return p.first == ccp.id; });
+        if (it != observed.end()) {
+          acc.default_fund = it->second;
+          observed_total += it->second;
+          continue;
+        }
+        contributors.push_back(&acc);
+      } else if (acc.kind == AccountKind::kLink) {
+        for (const auto& link : model.links)
+          if (link.model == config::LinkModel::kParticipant && link.account_at_second == a)
+            contributors.push_back(&acc);
+      }
+    }
+    Eigen::VectorXd weights(static_cast<Eigen::Index>(contributors.size()));
+    for (std::size_t i = 0; i < contributors.size(); ++i)
+      weights(static_cast<Eigen::Index>(i)) = contributors[i]->initial_margin;
+    const Eigen::VectorXd shares = models::allocate_pro_rata(weights, std::max(0.0, ccp.default_fund - observed_total));
+    for (std::size_t i = 0; i < contributors.size(); ++i)
+      contributors[i]->default_fund = shares(static_cast<Eigen::Index>(i));
+    ccp.default_fund = 0.0;
+    for (int a : ccp.accounts) ccp.default_fund += model.accounts[static_cast<std::size_t>(a)].default_fund;
+  }
+
+  // ---- defaults
+  std::map<int, bool> exo;
+  for (const auto& id : s.defaults.exogenous)
+    exo[model.members[static_cast<std::size_t>(member_index.at(id))].group] = true;
+  if (s.defaults.rule != config::DefaultRule::kNone) {
+    const std::size_t n = s.defaults.rule == config::DefaultRule::kCover1 ? 1 : 2;
+    for (const auto& ccp : model.ccps)
+      for (std::size_t k = 0; k < std::min(n, ccp.cover_groups.size()); ++k) exo[ccp.cover_groups[k]] = true;
+  }
+  for (const auto& [g, yes] : exo) model.exogenous_groups.push_back(g);
+  if (s.defaults.latent) {
+    model.latent_defaults = true;
+    model.latent_beta = s.defaults.latent->beta;
+    for (auto& m : model.members) m.pd = s.defaults.latent->pd;
+    for (const auto& [id, pd] : s.defaults.latent->member_pd)
+      model.members[static_cast<std::size_t>(member_index.at(id))].pd = pd;
+  }
+
+  // ---- value matrices by horizon for the revaluation kernel
+  model.horizon_accounts.assign(model.horizons.size(), {});
+  for (std::size_t a = 0; a < model.accounts.size(); ++a) {
+    const int h = model.ccps[static_cast<std::size_t>(model.accounts[a].ccp)].horizon;
+    model.horizon_accounts[static_cast<std::size_t>(h)].push_back(static_cast<int>(a));
+  }
+  for (std::size_t h = 0; h < model.horizons.size(); ++h) {
+    const auto& ids = model.horizon_accounts[h];
+    Eigen::MatrixXd v(static_cast<Eigen::Index>(ids.size()), n_assets);
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      v.row(static_cast<Eigen::Index>(i)) =
+          model.accounts[static_cast<std::size_t>(ids[i])].quantity.cwiseProduct(price).transpose();
+    model.horizon_values.push_back(std::move(v));
+  }
+  return model;
+}
+
+}  // namespace ccpnet

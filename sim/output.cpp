@@ -1,0 +1,272 @@
+#include "sim/output.hpp"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "sim/model.hpp"
+
+namespace ccpnet {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_file(const fs::path& p, std::string_view text) {
+  std::ofstream out(p, std::ios::binary);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  if (!out) throw std::runtime_error(fmt::format("cannot write {}", p.string()));
+}
+
+// Numbers in CSV and JSON: shortest text that reads back to the same double.
+std::string num(double x) { return fmt::format("{}", x); }
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+constexpr const char* kLayerNames[] = {"defaulter_im",  "defaulter_df",   "sitg",      "sitg2",
+                                       "mutualized_df", "assessments",    "vmgh",      "insurance_fund",
+                                       "adl",           "lender_haircut", "ccp_equity"};
+
+}  // namespace
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) out += fmt::format("{:02x}", digest[i]);
+  return out;
+}
+
+OutputWriter::OutputWriter(const Model& model, OutputInfo info) : model_(model), info_(std::move(info)) {
+  const fs::path target(info_.directory);
+  if (fs::exists(target)) {
+    if (!fs::is_directory(target))
+      throw InputError(fmt::format("--out {}: exists and is not a directory", target.string()));
+    if (!fs::is_empty(target) && !fs::exists(target / "manifest.json"))
+      throw InputError(fmt::format(
+          "--out {}: the directory is not empty and is not a ccpnet output; refusing to replace it", target.string()));
+  }
+  const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  fs::create_directories(parent);
+  staging_ = parent / fmt::format(".{}.partial-{}", target.filename().string(), getpid());
+  fs::remove_all(staging_);
+  fs::create_directories(staging_);
+  scenarios_ = std::fopen((staging_ / "scenarios.csv").c_str(), "wb");
+  if (!scenarios_) throw std::runtime_error("cannot create scenarios.csv");
+  std::string header =
+      "scenario,market_factor,member_defaults,ccp_failures,cascade_rounds,closeout_loss,total_loss,uncovered_loss";
+  for (const auto& c : model_.ccps) header += fmt::format(",loss_{0},failed_{0}", c.id);
+  header += '\n';
+  std::fputs(header.c_str(), scenarios_);
+}
+
+OutputWriter::~OutputWriter() {
+  if (scenarios_) std::fclose(scenarios_);
+  if (!done_) {
+    std::error_code ec;
+    fs::remove_all(staging_, ec);
+  }
+}
+
+void OutputWriter::scenario(const ScenarioResult& r) {
+  buffer_.clear();
+  fmt::format_to(std::back_inserter(buffer_), "{},{},{},{},{},{},{},{}", r.index, num(r.market_factor),
+                 r.defaults.size(), r.ccp_failures(), r.rounds, num(r.closeout_loss), num(r.total_loss),
+                 num(r.uncovered));
+  for (std::size_t c = 0; c < model_.ccps.size(); ++c)
+    fmt::format_to(std::back_inserter(buffer_), ",{},{}", num(r.ccp_loss(c)), r.ccp_fail_round[c] >= 0 ? 1 : 0);
+  buffer_ += '\n';
+  std::fwrite(buffer_.data(), 1, buffer_.size(), scenarios_);
+}
+
+nlohmann::ordered_json summary_json(const Model& model, const RunResult& result) {
+  using json = nlohmann::ordered_json;
+  const Aggregate& agg = result.aggregate;
+  const ChunkSums& t = agg.totals();
+  const double n = std::max<double>(1.0, static_cast<double>(t.count));
+  json j;
+  j["ccpnet_version"] = CCPNET_VERSION;
+  j["scenario"] = model.name;
+  j["seed"] = model.seed;
+  j["scenarios"] = t.count;
+  j["first_scenario"] = result.first;
+  j["requested_scenarios"] = result.requested;
+  j["partial"] = result.interrupted;
+  json ccps = json::object();
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    const CcpModel& ccp = model.ccps[c];
+    json e;
+    e["p_fail"] = static_cast<double>(t.ccp_fails[c]) / n;
+    e["expected_loss"] = t.ccp_loss[c] / n;
+    e["expected_uncovered_loss"] = t.ccp_uncovered[c] / n;
+    e["p_df_exhausted"] = static_cast<double>(t.ccp_df_exhausted[c]) / n;
+    e["df_depletion"] = {{"mean", t.ccp_depletion[c] / n}, {"p99", agg.depletion_quantile(c, 0.99)}};
+    json layers = json::object();
+    for (const auto layer : ccp.waterfall) {
+      const auto l = static_cast<std::size_t>(layer);
+      layers[kLayerNames[l]] = t.ccp_layers[c * models::kLayerCount + l] / n;
+    }
+    e["layer_losses"] = layers;
+    e["default_fund"] = ccp.default_fund;
+    double im = 0.0;
+    for (int a : ccp.accounts) im += model.accounts[static_cast<std::size_t>(a)].initial_margin;
+    e["initial_margin"] = im;
+    ccps[ccp.id] = e;
+  }
+  j["ccps"] = ccps;
+  json sys;
+  sys["p_any_ccp_fail"] = static_cast<double>(t.any_ccp_fail) / n;
+  sys["p_any_member_default"] = static_cast<double>(t.any_default) / n;
+  sys["mean_member_defaults"] = t.member_defaults / n;
+  sys["mean_ccp_failures"] = t.ccp_failures / n;
+  sys["expected_total_loss"] = t.total_loss / n;
+  sys["p99_total_loss"] = agg.total_loss_quantile(0.99);
+  sys["p999_total_loss"] = agg.total_loss_quantile(0.999);
+  sys["es99_total_loss"] = agg.total_loss_expected_shortfall(0.99);
+  sys["mean_cascade_rounds"] = t.rounds / n;
+  json at_least = json::object();
+  for (std::size_t k : {1, 2, 3, 5, 10}) at_least[std::to_string(k)] = agg.p_at_least_defaults(k);
+  sys["p_member_defaults_at_least"] = at_least;
+  j["system"] = sys;
+  return j;
+}
+
+std::string format_summary(const Model& model, const RunResult& result) {
+  const auto j = summary_json(model, result);
+  const auto& sys = j["system"];
+  std::string out;
+  out += fmt::format("ccpnet {}: {}\n", CCPNET_VERSION, model.name);
+  out += fmt::format("{} scenarios{} (seed {}, {} thread{}, {:.2f} s, {:.0f} scenarios/s)\n", result.completed,
+                     result.interrupted ? fmt::format(" of {} (INTERRUPTED: partial result)", result.requested) : "",
+                     model.seed, result.threads, result.threads == 1 ? "" : "s", result.seconds,
+                     result.seconds > 0 ? static_cast<double>(result.completed) / result.seconds : 0.0);
+  out += "\n";
+  out += fmt::format("{:<16} {:>14} {:>14} {:>9} {:>15} {:>10} {:>10}\n", "CCP", "initial margin", "default fund",
+                     "P(fail)", "E[loss] USD", "DF used", "DF p99");
+  for (const auto& ccp : model.ccps) {
+    const auto& e = j["ccps"][ccp.id];
+    out += fmt::format("{:<16} {:>14.4g} {:>14.4g} {:>9.4f} {:>15.4g} {:>9.2f}% {:>9.2f}%\n", ccp.id,
+                       e["initial_margin"].get<double>(), e["default_fund"].get<double>(), e["p_fail"].get<double>(),
+                       e["expected_loss"].get<double>(), 100.0 * e["df_depletion"]["mean"].get<double>(),
+                       100.0 * e["df_depletion"]["p99"].get<double>());
+  }
+  out += "\n";
+  out += fmt::format("P(any CCP fails)         {:.6f}\n", sys["p_any_ccp_fail"].get<double>());
+  out += fmt::format("P(any member defaults)   {:.6f}\n", sys["p_any_member_default"].get<double>());
+  out += fmt::format("mean member defaults     {:.4f}\n", sys["mean_member_defaults"].get<double>());
+  out += fmt::format("mean cascade rounds      {:.4f}\n", sys["mean_cascade_rounds"].get<double>());
+  out += fmt::format("total loss: mean {:.4g}  p99 {:.4g}  p99.9 {:.4g}  ES99 {:.4g} USD\n",
+                     sys["expected_total_loss"].get<double>(), sys["p99_total_loss"].get<double>(),
+                     sys["p999_total_loss"].get<double>(), sys["es99_total_loss"].get<double>());
+  out += "(total loss: borne by others than the defaulters: mutualised layers, CCP capital, haircuts, uncovered)\n";
+  return out;
+}
+
+void OutputWriter::finish(const RunResult& result) {
+  using json = nlohmann::ordered_json;
+  std::fclose(scenarios_);
+  scenarios_ = nullptr;
+  const Aggregate& agg = result.aggregate;
+  const ChunkSums& t = agg.totals();
+  const double n = std::max<double>(1.0, static_cast<double>(t.count));
+
+  write_file(staging_ / "summary.json", summary_json(model_, result).dump(2) + "\n");
+
+  // ccps.csv
+  std::string ccps =
+      "ccp,kind,margin_model,mpor_days,capital,sitg,default_fund,initial_margin,p_fail,expected_loss,"
+      "df_depletion_mean,df_depletion_p99,p_df_exhausted";
+  for (const char* name : kLayerNames) ccps += fmt::format(",loss_{}", name);
+  ccps += '\n';
+  for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
+    const CcpModel& ccp = model_.ccps[c];
+    double im = 0.0;
+    for (int a : ccp.accounts) im += model_.accounts[static_cast<std::size_t>(a)].initial_margin;
+    static constexpr const char* kKinds[] = {"traditional", "crypto_venue", "lending_protocol"};
+    ccps += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}", csv_field(ccp.id), kKinds[static_cast<int>(ccp.kind)],
+                        ccp.margin_model, num(ccp.mpor_days), num(ccp.capital), num(ccp.sitg), num(ccp.default_fund),
+                        num(im), num(static_cast<double>(t.ccp_fails[c]) / n), num(t.ccp_loss[c] / n),
+                        num(t.ccp_depletion[c] / n), num(agg.depletion_quantile(c, 0.99)),
+                        num(static_cast<double>(t.ccp_df_exhausted[c]) / n));
+    for (std::size_t l = 0; l < models::kLayerCount; ++l)
+      ccps += "," + num(t.ccp_layers[c * models::kLayerCount + l] / n);
+    ccps += '\n';
+  }
+  write_file(staging_ / "ccps.csv", ccps);
+
+  // members.csv: one row per member and CCP where it holds an account.
+  std::string members =
+      "member,group,ccp,initial_margin,default_fund,notional,capital,liquidity,p_default,"
+      "p_default_exogenous,p_default_latent,p_default_solvency,p_default_liquidity\n";
+  for (std::size_t m = 0; m < model_.members.size(); ++m) {
+    const MemberModel& mem = model_.members[m];
+    const auto p = [&](DefaultCause cause) {
+      return static_cast<double>(t.member_defaults_by_cause[m * kDefaultCauseCount + static_cast<std::size_t>(cause)]) /
+             n;
+    };
+    const double p_all = p(DefaultCause::kExogenous) + p(DefaultCause::kLatent) + p(DefaultCause::kSolvency) +
+                         p(DefaultCause::kLiquidity);
+    for (int a : mem.accounts) {
+      const Account& acc = model_.accounts[static_cast<std::size_t>(a)];
+      members += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(mem.id),
+                             csv_field(model_.group_ids[static_cast<std::size_t>(mem.group)]),
+                             csv_field(model_.ccps[static_cast<std::size_t>(acc.ccp)].id), num(acc.initial_margin),
+                             num(acc.default_fund), num(acc.notional), num(mem.capital), num(mem.liquidity), num(p_all),
+                             num(p(DefaultCause::kExogenous)), num(p(DefaultCause::kLatent)),
+                             num(p(DefaultCause::kSolvency)), num(p(DefaultCause::kLiquidity)));
+    }
+  }
+  write_file(staging_ / "members.csv", members);
+  write_file(staging_ / "scenario.resolved.yaml", info_.resolved_yaml);
+
+  // manifest.json: who made this, from what, and the hash of every file.
+  json manifest;
+  manifest["ccpnet_version"] = CCPNET_VERSION;
+  manifest["build"] = {{"type", CCPNET_BUILD_TYPE}, {"compiler", fmt::format("{} {}", "gcc", __VERSION__)}};
+  manifest["seed"] = model_.seed;
+  manifest["scenarios"] = t.count;
+  manifest["partial"] = result.interrupted;
+  manifest["inputs"] = json::array({json{{"path", info_.scenario_file}, {"sha256", sha256_hex(info_.scenario_text)}}});
+  manifest["resolved_scenario_sha256"] = sha256_hex(info_.resolved_yaml);
+  json outputs = json::object();
+  for (const char* name : {"summary.json", "scenarios.csv", "ccps.csv", "members.csv", "scenario.resolved.yaml"})
+    outputs[name] = sha256_hex(read_file(staging_ / name));
+  manifest["outputs"] = outputs;
+  write_file(staging_ / "manifest.json", manifest.dump(2) + "\n");
+
+  // run.json: how this run went (threads, timing). It varies from run to run,
+  // so it is not part of the manifest's reproducible outputs.
+  json run;
+  run["threads"] = result.threads;
+  run["batch"] = result.batch;
+  run["seconds"] = result.seconds;
+  run["scenarios_per_second"] = result.seconds > 0 ? static_cast<double>(result.completed) / result.seconds : 0.0;
+  write_file(staging_ / "run.json", run.dump(2) + "\n");
+
+  const fs::path target(info_.directory);
+  if (fs::exists(target)) fs::remove_all(target);
+  fs::rename(staging_, target);
+  done_ = true;
+}
+
+}  // namespace ccpnet

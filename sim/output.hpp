@@ -1,0 +1,55 @@
+// The output directory of a run (SPEC 5.1): summary.json, scenarios.csv
+// (streamed, one row per scenario in index order), ccps.csv, members.csv,
+// scenario.resolved.yaml and manifest.json (SHA-256 of every input and output).
+//
+// Everything is written into a staging directory next to the target and moved
+// into place at the end, so a failed run leaves no half-written output.
+#pragma once
+
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "sim/runner.hpp"
+
+namespace ccpnet {
+
+struct Model;
+
+struct OutputInfo {
+  std::string scenario_file;  // path of the input, as given
+  std::string scenario_text;  // its bytes
+  std::string resolved_yaml;  // the resolved scenario (defaults and overrides applied)
+  std::string directory;      // target directory
+};
+
+class OutputWriter {
+ public:
+  OutputWriter(const Model& model, OutputInfo info);
+  ~OutputWriter();
+  OutputWriter(const OutputWriter&) = delete;
+  OutputWriter& operator=(const OutputWriter&) = delete;
+
+  void scenario(const ScenarioResult& r);  // appends one row to scenarios.csv
+  void finish(const RunResult& result);    // writes the rest and moves the directory into place
+
+ private:
+  const Model& model_;
+  OutputInfo info_;
+  std::filesystem::path staging_;
+  std::FILE* scenarios_ = nullptr;
+  std::string buffer_;
+  bool done_ = false;
+};
+
+// summary.json content.
+nlohmann::ordered_json summary_json(const Model& model, const RunResult& result);
+
+// The table printed at the end of `ccpnet run`.
+std::string format_summary(const Model& model, const RunResult& result);
+
+// Hex SHA-256 of a byte string.
+std::string sha256_hex(std::string_view bytes);
+
+}  // namespace ccpnet

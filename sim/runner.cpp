@@ -1,0 +1,220 @@
+#include "sim/runner.hpp"
+
+#include <fmt/format.h>
+#include <oneapi/tbb/enumerable_thread_specific.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "models/margin/quantile.hpp"
+#include "sim/model.hpp"
+#include "sim/shocks.hpp"
+
+namespace ccpnet {
+
+namespace {
+
+// Everything one thread needs to simulate tiles; allocated once per thread.
+class TileWorker {
+ public:
+  explicit TileWorker(const Model& model, const ShockGenerator& shocks)
+      : model_(model),
+        shocks_(shocks),
+        defaults_rng_(model.seed, rng::Stream::kDefaults),
+        cascade_(model),
+        cumulative_(static_cast<Eigen::Index>(model.assets.size()), static_cast<Eigen::Index>(model.horizons.size())),
+        member_pnl_(static_cast<Eigen::Index>(model.members.size()), kTile),
+        account_pnl_(model.accounts.size()),
+        member_column_(model.members.size()),
+        initial_(model.members.size(), DefaultCause::kNone) {
+    const auto n_assets = static_cast<Eigen::Index>(model.assets.size());
+    for (std::size_t h = 0; h < model.horizons.size(); ++h) {
+      returns_.emplace_back(n_assets, kTile);
+      pnl_.emplace_back(static_cast<Eigen::Index>(model.horizon_accounts[h].size()), kTile);
+    }
+    for (std::size_t m = 0; m < model.members.size(); ++m)
+      latent_threshold_.push_back(
+          model.members[m].pd > 0.0 ? models::normal_quantile(std::min(model.members[m].pd, 1.0 - 1e-16)) : -INFINITY);
+    exogenous_.assign(model.members.size(), 0);
+    for (int g : model.exogenous_groups)
+      for (int m : model.groups[static_cast<std::size_t>(g)]) exogenous_[static_cast<std::size_t>(m)] = 1;
+  }
+
+  // Scenarios [first, first + count), count <= kTile, into out[0..count).
+  void simulate_tile(std::int64_t first, std::int64_t count, ScenarioResult* out) {
+    std::array<double, kTile> factor{};
+    for (std::int64_t j = 0; j < kTile; ++j) {
+      if (j < count) {
+        shocks_.generate(static_cast<std::uint64_t>(first + j), cumulative_, factor[static_cast<std::size_t>(j)]);
+        for (std::size_t h = 0; h < returns_.size(); ++h)
+          returns_[h].col(j) = cumulative_.col(static_cast<Eigen::Index>(h)).array().exp() - 1.0;
+      } else {
+        for (auto& r : returns_) r.col(j).setZero();  // padding: always full tiles
+      }
+    }
+    member_pnl_.setZero();
+    for (std::size_t h = 0; h < returns_.size(); ++h) {
+      pnl_[h].noalias() = model_.horizon_values[h] * returns_[h];
+      const auto& ids = model_.horizon_accounts[h];
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        const Account& acc = model_.accounts[static_cast<std::size_t>(ids[i])];
+        if (acc.kind == AccountKind::kMember) member_pnl_.row(acc.owner) += pnl_[h].row(static_cast<Eigen::Index>(i));
+      }
+    }
+    for (std::int64_t j = 0; j < count; ++j) simulate_one(first + j, j, factor[static_cast<std::size_t>(j)], out[j]);
+  }
+
+ private:
+  void simulate_one(std::int64_t index, std::int64_t j, double factor, ScenarioResult& out) {
+    out.reset(model_, index);
+    out.market_factor = factor;
+    bool any = false;
+    const std::size_t n_members = model_.members.size();
+    // The latent model's idiosyncratic draws: one uniform per member, in order.
+    rng::Draws eps(defaults_rng_, static_cast<std::uint64_t>(index), 0);
+    const double beta = model_.latent_beta, idio = std::sqrt(std::max(0.0, 1.0 - beta * beta));
+    for (std::size_t m = 0; m < n_members; ++m) {
+      const double pnl = member_pnl_(static_cast<Eigen::Index>(m), j);
+      member_column_[m] = pnl;
+      DefaultCause cause = DefaultCause::kNone;
+      if (exogenous_[m]) cause = DefaultCause::kExogenous;
+      if (model_.latent_defaults) {
+        const double u = eps.uniform();
+        if (cause == DefaultCause::kNone && latent_threshold_[m] > -INFINITY) {
+          // beta F + sqrt(1 - beta^2) eps < Phi^-1(PD), eps = Phi^-1(u)
+          const double z = beta * factor + idio * models::normal_quantile(u);
+          if (z < latent_threshold_[m]) cause = DefaultCause::kLatent;
+        }
+      }
+      if (cause == DefaultCause::kNone) {
+        const MemberModel& mem = model_.members[m];
+        if (mem.capital + pnl < 0.0) {
+          cause = DefaultCause::kSolvency;
+        } else if (mem.liquidity + pnl < 0.0) {
+          cause = DefaultCause::kLiquidity;
+        }
+      }
+      initial_[m] = cause;
+      any = any || cause != DefaultCause::kNone;
+    }
+    if (!any) return;
+    for (std::size_t h = 0; h < pnl_.size(); ++h) {
+      const auto& ids = model_.horizon_accounts[h];
+      for (std::size_t i = 0; i < ids.size(); ++i)
+        account_pnl_[static_cast<std::size_t>(ids[i])] = pnl_[h](static_cast<Eigen::Index>(i), j);
+    }
+    cascade_.run(account_pnl_, member_column_, initial_, out);
+  }
+
+  const Model& model_;
+  const ShockGenerator& shocks_;
+  rng::Philox defaults_rng_;
+  Cascade cascade_;
+  Eigen::MatrixXd cumulative_;
+  std::vector<Eigen::MatrixXd> returns_, pnl_;
+  Eigen::MatrixXd member_pnl_;
+  std::vector<double> account_pnl_, member_column_;
+  std::vector<DefaultCause> initial_;
+  std::vector<double> latent_threshold_;
+  std::vector<std::uint8_t> exogenous_;
+};
+
+class Progress {
+ public:
+  Progress(bool enabled, std::int64_t total) : enabled_(enabled && isatty(STDERR_FILENO)), total_(total) {
+    start_ = std::chrono::steady_clock::now();
+  }
+  void update(std::int64_t done) {
+    if (!enabled_) return;
+    const double elapsed = seconds();
+    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+    const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0.0;
+    const int width = 30;
+    const int filled =
+        total_ > 0 ? static_cast<int>(width * static_cast<double>(done) / static_cast<double>(total_)) : width;
+    std::fprintf(stderr, "\r[%s%s] %lld/%lld scenarios  %.0f/s  ETA %.0fs   ",
+                 std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                 std::string(static_cast<std::size_t>(width - filled), '.').c_str(), static_cast<long long>(done),
+                 static_cast<long long>(total_), rate, eta);
+    std::fflush(stderr);
+  }
+  void finish() {
+    if (enabled_) std::fprintf(stderr, "\n");
+  }
+  double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+
+ private:
+  bool enabled_;
+  std::int64_t total_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
+  RunResult result(model);
+  const std::int64_t total = options.count >= 0 ? options.count : model.scenarios;
+  const int requested_threads = options.threads >= 0 ? options.threads : model.threads;
+  const int threads = requested_threads > 0 ? requested_threads : tbb::info::default_concurrency();
+  const std::int64_t requested_batch = options.batch > 0 ? options.batch : model.batch;
+  const std::int64_t batch = (std::max<std::int64_t>(requested_batch, 1) + kTile - 1) / kTile * kTile;
+  result.first = options.first;
+  result.requested = total;
+  result.threads = threads;
+  result.batch = batch;
+
+  const ShockGenerator shocks(model);
+  tbb::task_arena arena(threads);
+  tbb::enumerable_thread_specific<std::unique_ptr<TileWorker>> workers;
+  // A window is folded in order before the next starts: memory stays bounded.
+  const std::int64_t window = std::max<std::int64_t>(kChunk, (batch * threads * 8 + kChunk - 1) / kChunk * kChunk);
+  std::vector<ScenarioResult> results(static_cast<std::size_t>(std::min(window, std::max<std::int64_t>(total, 1))));
+  Progress progress(options.progress, total);
+  const std::int64_t end = options.first + total;
+  for (std::int64_t w0 = options.first; w0 < end; w0 += window) {
+    const std::int64_t w1 = std::min(end, w0 + window);
+    const std::int64_t n_batches = (w1 - w0 + batch - 1) / batch;
+    arena.execute([&] {
+      tbb::parallel_for(
+          tbb::blocked_range<std::int64_t>(0, n_batches, 1), [&](const tbb::blocked_range<std::int64_t>& r) {
+            auto& worker = workers.local();
+            if (!worker) worker = std::make_unique<TileWorker>(model, shocks);
+            for (std::int64_t b = r.begin(); b != r.end(); ++b) {
+              const std::int64_t b0 = w0 + b * batch, b1 = std::min(w1, b0 + batch);
+              for (std::int64_t t0 = b0; t0 < b1; t0 += kTile)
+                worker->simulate_tile(t0, std::min(kTile, b1 - t0), &results[static_cast<std::size_t>(t0 - w0)]);
+            }
+          });
+    });
+    for (std::int64_t i = 0; i < w1 - w0; ++i) {
+      const ScenarioResult& r = results[static_cast<std::size_t>(i)];
+      result.aggregate.add(r);
+      if (options.on_scenario) options.on_scenario(r);
+    }
+    result.completed = w1 - options.first;
+    progress.update(result.completed);
+    if (options.stop && options.stop->load() && w1 < end) {
+      result.interrupted = true;
+      break;
+    }
+  }
+  progress.finish();
+  result.aggregate.finish();
+  result.seconds = progress.seconds();
+  return result;
+}
+
+ScenarioResult run_scenario(const Model& model, std::int64_t index) {
+  const ShockGenerator shocks(model);
+  TileWorker worker(model, shocks);
+  ScenarioResult out;
+  worker.simulate_tile(index, 1, &out);
+  return out;
+}
+
+}  // namespace ccpnet
