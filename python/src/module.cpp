@@ -1,9 +1,11 @@
 // ccpnet._core: the compiled part of the ccpnet Python package.
-#include <pybind11/pybind11.h>
-
-namespace py = pybind11;
+#include "bindings.hpp"
 
 PYBIND11_MODULE(_core, m) {
-  m.doc() = "ccpnet compiled core";
+  m.doc() = "ccpnet compiled core: the engine behind the ccpnet package";
   m.attr("__version__") = CCPNET_VERSION;
+  ccpnet::python::bind_errors(m);
+  ccpnet::python::bind_model(m);
+  auto clearing = m.def_submodule("clearing", "Clearing building blocks: Eisenberg-Noe, Rogers-Veraart, DebtRank");
+  ccpnet::python::bind_clearing(clearing);
 }
