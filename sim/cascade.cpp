@@ -54,7 +54,7 @@ double ScenarioResult::ccp_loss(std::size_t c) const {
 Cascade::Cascade(const Model& model) : model_(model) {}
 
 void Cascade::run(std::span<const double> account_pnl, std::span<const double> member_pnl,
-                  std::span<const DefaultCause> initial, ScenarioResult& out) {
+                  std::span<const DefaultCause> initial, ScenarioResult& out, CascadeTrace* trace) {
   const std::size_t n_members = model_.members.size();
   const std::size_t n_accounts = model_.accounts.size();
   const std::size_t n_ccps = model_.ccps.size();
@@ -170,6 +170,16 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
         const auto ai = static_cast<std::size_t>(defaulter_accounts_[i]);
         closed_[ai] = 1;
         df_left_[ai] -= defaulters_[i].df_used;
+      }
+      if (trace) {
+        WaterfallEvent event{round, static_cast<int>(c), {}, wf.by_layer, wf.uncovered};
+        for (std::size_t i = 0; i < defaulters_.size(); ++i) {
+          const auto& d = defaulters_[i];
+          const double after_own = std::max(0.0, d.loss) - d.im_used - d.df_used;
+          event.defaulters.push_back(
+              {defaulter_accounts_[i], d.loss, d.im_used, d.df_used, after_own, d.estate_return});
+        }
+        trace->events.push_back(std::move(event));
       }
       double uncovered = wf.uncovered;
       if (uncovered > kTolerance) {

@@ -16,6 +16,7 @@
 // members + CCPs + 1 rounds. Everything is processed in index order.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -56,6 +57,26 @@ struct ScenarioResult {
   double ccp_loss(std::size_t c) const;
 };
 
+// The layer-by-layer story of one scenario, for `ccpnet stress` and reports.
+struct DefaulterLine {
+  int account = -1;
+  double loss = 0.0;  // close-out loss
+  double im_used = 0.0;
+  double df_used = 0.0;
+  double residual = 0.0;  // left after its own IM and DF, for the mutual layers
+  double estate_return = 0.0;
+};
+struct WaterfallEvent {
+  int round = 0;
+  int ccp = -1;
+  std::vector<DefaulterLine> defaulters;
+  std::array<double, models::kLayerCount> by_layer{};
+  double uncovered = 0.0;
+};
+struct CascadeTrace {
+  std::vector<WaterfallEvent> events;
+};
+
 // Per-thread workspace; run() is called once per scenario with a default.
 class Cascade {
  public:
@@ -65,7 +86,7 @@ class Cascade {
   // holder's gain). initial: cause of each member's default at the start
   // (kNone for none). The result's reset() must have been called.
   void run(std::span<const double> account_pnl, std::span<const double> member_pnl,
-           std::span<const DefaultCause> initial, ScenarioResult& out);
+           std::span<const DefaultCause> initial, ScenarioResult& out, CascadeTrace* trace = nullptr);
 
  private:
   const Model& model_;

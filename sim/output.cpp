@@ -32,6 +32,12 @@ void write_file(const fs::path& p, std::string_view text) {
 // Numbers in CSV and JSON: shortest text that reads back to the same double.
 std::string num(double x) { return fmt::format("{}", x); }
 
+constexpr const char* kLayerNames[] = {"defaulter_im",  "defaulter_df",   "sitg",      "sitg2",
+                                       "mutualized_df", "assessments",    "vmgh",      "insurance_fund",
+                                       "adl",           "lender_haircut", "ccp_equity"};
+
+}  // namespace
+
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
@@ -42,11 +48,58 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-constexpr const char* kLayerNames[] = {"defaulter_im",  "defaulter_df",   "sitg",      "sitg2",
-                                       "mutualized_df", "assessments",    "vmgh",      "insurance_fund",
-                                       "adl",           "lender_haircut", "ccp_equity"};
+namespace {
+fs::path prepare_staging(const fs::path& target) {
+  if (fs::exists(target)) {
+    if (!fs::is_directory(target))
+      throw InputError(fmt::format("--out {}: exists and is not a directory", target.string()));
+    if (!fs::is_empty(target) && !fs::exists(target / "manifest.json"))
+      throw InputError(fmt::format(
+          "--out {}: the directory is not empty and is not a ccpnet output; refusing to replace it", target.string()));
+  }
+  const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  fs::create_directories(parent);
+  const fs::path staging = parent / fmt::format(".{}.partial-{}", target.filename().string(), getpid());
+  fs::remove_all(staging);
+  fs::create_directories(staging);
+  return staging;
+}
 
+void commit_staging(const fs::path& staging, const fs::path& target) {
+  if (fs::exists(target)) fs::remove_all(target);
+  fs::rename(staging, target);
+}
+
+nlohmann::ordered_json manifest_head(const OutputInfo& info) {
+  nlohmann::ordered_json manifest;
+  manifest["ccpnet_version"] = CCPNET_VERSION;
+  manifest["build"] = {{"type", CCPNET_BUILD_TYPE}, {"compiler", fmt::format("gcc {}", __VERSION__)}};
+  manifest["inputs"] = nlohmann::ordered_json::array(
+      {nlohmann::ordered_json{{"path", info.scenario_file}, {"sha256", sha256_hex(info.scenario_text)}}});
+  manifest["resolved_scenario_sha256"] = sha256_hex(info.resolved_yaml);
+  return manifest;
+}
 }  // namespace
+
+void write_directory(const OutputInfo& info, const std::vector<std::pair<std::string, std::string>>& files) {
+  const fs::path target(info.directory);
+  const fs::path staging = prepare_staging(target);
+  try {
+    auto manifest = manifest_head(info);
+    nlohmann::ordered_json outputs = nlohmann::ordered_json::object();
+    for (const auto& [name, text] : files) {
+      write_file(staging / name, text);
+      outputs[name] = sha256_hex(text);
+    }
+    manifest["outputs"] = outputs;
+    write_file(staging / "manifest.json", manifest.dump(2) + "\n");
+    commit_staging(staging, target);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(staging, ec);
+    throw;
+  }
+}
 
 std::string sha256_hex(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -240,14 +293,10 @@ void OutputWriter::finish(const RunResult& result) {
   write_file(staging_ / "scenario.resolved.yaml", info_.resolved_yaml);
 
   // manifest.json: who made this, from what, and the hash of every file.
-  json manifest;
-  manifest["ccpnet_version"] = CCPNET_VERSION;
-  manifest["build"] = {{"type", CCPNET_BUILD_TYPE}, {"compiler", fmt::format("{} {}", "gcc", __VERSION__)}};
+  json manifest = manifest_head(info_);
   manifest["seed"] = model_.seed;
   manifest["scenarios"] = t.count;
   manifest["partial"] = result.interrupted;
-  manifest["inputs"] = json::array({json{{"path", info_.scenario_file}, {"sha256", sha256_hex(info_.scenario_text)}}});
-  manifest["resolved_scenario_sha256"] = sha256_hex(info_.resolved_yaml);
   json outputs = json::object();
   for (const char* name : {"summary.json", "scenarios.csv", "ccps.csv", "members.csv", "scenario.resolved.yaml"})
     outputs[name] = sha256_hex(read_file(staging_ / name));
@@ -263,9 +312,7 @@ void OutputWriter::finish(const RunResult& result) {
   run["scenarios_per_second"] = result.seconds > 0 ? static_cast<double>(result.completed) / result.seconds : 0.0;
   write_file(staging_ / "run.json", run.dump(2) + "\n");
 
-  const fs::path target(info_.directory);
-  if (fs::exists(target)) fs::remove_all(target);
-  fs::rename(staging_, target);
+  commit_staging(staging_, fs::path(info_.directory));
   done_ = true;
 }
 

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sim/runner.hpp"
 
@@ -48,6 +50,13 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
 
 // The table printed at the end of `ccpnet run`.
 std::string format_summary(const Model& model, const RunResult& result);
+
+// Writes `files` (name, content) into `directory` atomically (staging directory
+// then rename), with a manifest.json of their SHA-256 and of the input.
+void write_directory(const OutputInfo& info, const std::vector<std::pair<std::string, std::string>>& files);
+
+// A CSV field, quoted when it needs to be.
+std::string csv_field(const std::string& s);
 
 // Hex SHA-256 of a byte string.
 std::string sha256_hex(std::string_view bytes);

@@ -51,12 +51,31 @@ class TileWorker {
     for (std::int64_t j = 0; j < kTile; ++j) {
       if (j < count) {
         shocks_.generate(static_cast<std::uint64_t>(first + j), cumulative_, factor[static_cast<std::size_t>(j)]);
-        for (std::size_t h = 0; h < returns_.size(); ++h)
-          returns_[h].col(j) = cumulative_.col(static_cast<Eigen::Index>(h)).array().exp() - 1.0;
+        set_returns(j, cumulative_);
       } else {
         for (auto& r : returns_) r.col(j).setZero();  // padding: always full tiles
       }
     }
+    revalue();
+    for (std::int64_t j = 0; j < count; ++j) evaluate(first + j, j, factor[static_cast<std::size_t>(j)], true, out[j]);
+  }
+
+  // One deterministic move (cumulative log-returns, assets x horizons); no latent draws.
+  void simulate_move(const Eigen::MatrixXd& cumulative, ScenarioResult& out, CascadeTrace* trace) {
+    set_returns(0, cumulative);
+    for (auto& r : returns_) r.rightCols(kTile - 1).setZero();
+    revalue();
+    evaluate(0, 0, 0.0, false, out, trace);
+  }
+
+ private:
+  void set_returns(std::int64_t j, const Eigen::MatrixXd& cumulative) {
+    for (std::size_t h = 0; h < returns_.size(); ++h)
+      returns_[h].col(j) = cumulative.col(static_cast<Eigen::Index>(h)).array().exp() - 1.0;
+  }
+
+  // P&L of every account of the tile: one matrix product per horizon; members' sums.
+  void revalue() {
     member_pnl_.setZero();
     for (std::size_t h = 0; h < returns_.size(); ++h) {
       pnl_[h].noalias() = model_.horizon_values[h] * returns_[h];
@@ -66,16 +85,16 @@ class TileWorker {
         if (acc.kind == AccountKind::kMember) member_pnl_.row(acc.owner) += pnl_[h].row(static_cast<Eigen::Index>(i));
       }
     }
-    for (std::int64_t j = 0; j < count; ++j) simulate_one(first + j, j, factor[static_cast<std::size_t>(j)], out[j]);
   }
 
- private:
-  void simulate_one(std::int64_t index, std::int64_t j, double factor, ScenarioResult& out) {
+  // Column j of the revalued tile is scenario `index`: initial defaults, then the cascade.
+  void evaluate(std::int64_t index, std::int64_t j, double factor, bool latent, ScenarioResult& out,
+                CascadeTrace* trace = nullptr) {
     out.reset(model_, index);
     out.market_factor = factor;
     bool any = false;
     const std::size_t n_members = model_.members.size();
-    // The latent model's idiosyncratic draws: one uniform per member, in order.
+    // The latent model's idiosyncratic draws: one uniform per member, in member order.
     rng::Draws eps(defaults_rng_, static_cast<std::uint64_t>(index), 0);
     const double beta = model_.latent_beta, idio = std::sqrt(std::max(0.0, 1.0 - beta * beta));
     for (std::size_t m = 0; m < n_members; ++m) {
@@ -83,7 +102,7 @@ class TileWorker {
       member_column_[m] = pnl;
       DefaultCause cause = DefaultCause::kNone;
       if (exogenous_[m]) cause = DefaultCause::kExogenous;
-      if (model_.latent_defaults) {
+      if (latent && model_.latent_defaults) {
         const double u = eps.uniform();
         if (cause == DefaultCause::kNone && latent_threshold_[m] > -INFINITY) {
           // beta F + sqrt(1 - beta^2) eps < Phi^-1(PD), eps = Phi^-1(u)
@@ -108,7 +127,7 @@ class TileWorker {
       for (std::size_t i = 0; i < ids.size(); ++i)
         account_pnl_[static_cast<std::size_t>(ids[i])] = pnl_[h](static_cast<Eigen::Index>(i), j);
     }
-    cascade_.run(account_pnl_, member_column_, initial_, out);
+    cascade_.run(account_pnl_, member_column_, initial_, out, trace);
   }
 
   const Model& model_;
@@ -215,6 +234,30 @@ ScenarioResult run_scenario(const Model& model, std::int64_t index) {
   ScenarioResult out;
   worker.simulate_tile(index, 1, &out);
   return out;
+}
+
+ScenarioResult run_move(const Model& model, const Eigen::MatrixXd& cumulative, CascadeTrace* trace) {
+  const ShockGenerator shocks(model);
+  TileWorker worker(model, shocks);
+  ScenarioResult out;
+  worker.simulate_move(cumulative, out, trace);
+  return out;
+}
+
+Eigen::MatrixXd stress_move(const Model& model, const config::StressScenarioConfig& stress, double multiple) {
+  const auto n = static_cast<Eigen::Index>(model.assets.size());
+  Eigen::MatrixXd cumulative = Eigen::MatrixXd::Zero(n, static_cast<Eigen::Index>(model.horizons.size()));
+  for (const auto& [id, move] : stress.moves) {
+    for (Eigen::Index a = 0; a < n; ++a) {
+      if (model.assets[static_cast<std::size_t>(a)].id != id) continue;
+      // The move is realised linearly in log terms over its days; a price
+      // cannot fall below zero, so the scaled log-move is taken on log(1 + m).
+      const double log_move = std::log1p(std::max(move, -1.0 + 1e-12)) * multiple;
+      for (std::size_t h = 0; h < model.horizons.size(); ++h)
+        cumulative(a, static_cast<Eigen::Index>(h)) = log_move * std::min(1.0, model.horizons[h] / stress.days);
+    }
+  }
+  return cumulative;
 }
 
 }  // namespace ccpnet

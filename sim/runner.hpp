@@ -5,11 +5,13 @@
 // the batch size or how the scenario range is split.
 #pragma once
 
+#include <Eigen/Dense>
 #include <atomic>
 #include <cstdint>
 #include <functional>
 
 #include "sim/cascade.hpp"
+#include "sim/config/schema.hpp"
 #include "sim/metrics.hpp"
 
 namespace ccpnet {
@@ -45,8 +47,16 @@ struct RunResult {
 
 RunResult run_monte_carlo(const Model& model, const RunOptions& options = {});
 
-// One scenario on its own (the same numbers as inside a run), for tests,
-// `stress` and inspection.
+// One scenario on its own (the same numbers as inside a run), for tests and inspection.
 ScenarioResult run_scenario(const Model& model, std::int64_t index);
+
+// A deterministic market move: cumulative log-returns (assets x Model::horizons).
+// Exogenous defaults apply; latent-model draws do not. `trace` records the
+// waterfalls layer by layer.
+ScenarioResult run_move(const Model& model, const Eigen::MatrixXd& cumulative, CascadeTrace* trace = nullptr);
+
+// The cumulative log-returns of a stress scenario at every horizon, its
+// log-moves scaled by `multiple` (reverse stress tests search over it).
+Eigen::MatrixXd stress_move(const Model& model, const config::StressScenarioConfig& stress, double multiple = 1.0);
 
 }  // namespace ccpnet

@@ -6,7 +6,9 @@
 #include <atomic>
 #include <csignal>
 #include <exception>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "sim/model.hpp"
 #include "sim/output.hpp"
 #include "sim/runner.hpp"
+#include "sim/stress.hpp"
 
 namespace ccpnet::cli {
 
@@ -90,7 +93,13 @@ int main(int argc, char** argv) {
   run->add_option("--out", out_dir, "output directory (default: ccpnet-output)");
   run->add_flag("--quiet", quiet, "no progress bar");
 
+  auto* stress = app.add_subcommand("stress", "the file's deterministic stress scenarios, layer by layer");
+  add_file(stress);
+  stress->add_option("--out", out_dir, "also write stress.json and stress_layers.csv to this directory");
+
   auto* schema = app.add_subcommand("schema", "print the reference of every scenario key (Markdown)");
+  std::string update_file;
+  schema->add_option("--update", update_file, "rewrite the generated key reference inside this Markdown file");
 
   try {
     app.parse(argc, argv);
@@ -101,7 +110,15 @@ int main(int argc, char** argv) {
 
   try {
     if (schema->parsed()) {
-      std::cout << config::schema_markdown();
+      if (update_file.empty()) {
+        std::cout << config::schema_markdown();
+        return kExitOk;
+      }
+      std::ifstream in(update_file);
+      if (!in) throw InputError(update_file + ": cannot open the file");
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const std::string updated = config::with_schema_reference(text);
+      std::ofstream(update_file) << updated;
       return kExitOk;
     }
     std::vector<config::Override> overrides = parse_overrides(sets);
@@ -122,6 +139,18 @@ int main(int argc, char** argv) {
     }
     if (graph->parsed()) {
       std::cout << SystemGraph(model).to_dot(model);
+      return kExitOk;
+    }
+    if (stress->parsed()) {
+      const auto outcomes = run_stress(model);
+      std::cout << format_stress(model, outcomes);
+      if (!out_dir.empty()) {
+        write_directory(OutputInfo{file, loaded.text, config::to_yaml(loaded.scenario), out_dir},
+                        {{"stress.json", stress_json(model, outcomes).dump(2) + "\n"},
+                         {"stress_layers.csv", stress_layers_csv(model, outcomes)},
+                         {"scenario.resolved.yaml", config::to_yaml(loaded.scenario)}});
+        std::cout << fmt::format("outputs: {}/\n", out_dir);
+      }
       return kExitOk;
     }
     if (run->parsed()) {

@@ -495,6 +495,15 @@ std::string to_yaml(const Scenario& scenario) {
   return std::string(out.c_str()) + "\n";
 }
 
+std::string with_schema_reference(const std::string& document) {
+  const auto begin = document.find(kSchemaBegin);
+  const auto end = document.find(kSchemaEnd);
+  if (begin == std::string::npos || end == std::string::npos || end < begin)
+    throw std::runtime_error("the document has no generated key reference markers");
+  const auto after_begin = begin + kSchemaBegin.size();
+  return document.substr(0, after_begin) + "\n\n" + schema_markdown() + document.substr(end);
+}
+
 std::string schema_markdown() {
   std::string out;
   DocWriter w(out);

@@ -41,4 +41,12 @@ std::string to_yaml(const Scenario& scenario);
 // The key reference of the scenario format, in Markdown.
 std::string schema_markdown();
 
+// Markers around the generated key reference in scenarios/README.md.
+inline constexpr std::string_view kSchemaBegin = "<!-- BEGIN GENERATED KEY REFERENCE: ccpnet schema --update -->";
+inline constexpr std::string_view kSchemaEnd = "<!-- END GENERATED KEY REFERENCE -->";
+
+// `document` with the text between the markers replaced by schema_markdown();
+// throws std::runtime_error when the markers are missing.
+std::string with_schema_reference(const std::string& document);
+
 }  // namespace ccpnet::config

@@ -109,8 +109,9 @@ class DocWriter {
   template <class T>
   void operator()(std::string_view name, const T& value, const Field& field) {
     const std::string path = std::string(name);
-    rows_ += fmt::format("| `{}` | {} | {} | {} | {}{} |\n", path, type_name<T>(), field.unit,
-                         field.required ? "required" : default_text(value), field.doc, constraint_text<T>(field));
+    rows_ += fmt::format("| `{}` | {} | {} | {} | {}{} |\n", path, cell(type_name<T>()), cell(field.unit),
+                         field.required ? "required" : cell(default_text(value)), cell(field.doc),
+                         cell(constraint_text<T>(field)));
     queue_children<T>(path, value);
   }
 
@@ -227,7 +228,17 @@ class DocWriter {
         out += fmt::format("at most {} elements", *f.max_size);
       }
     }
-    return out.empty() ? "" : " Allowed: " + out + ".";
+    return out.empty() ? "" : ". Allowed: " + out;
+  }
+
+  // Markdown table cells cannot contain a bare '|'.
+  static std::string cell(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+      if (c == '|') out += '\\';
+      out += c;
+    }
+    return out;
   }
 
   std::string& out_;

@@ -1,26 +1,227 @@
-// Waterfall layers, checked against hand-computed examples.
+// Waterfall layers against hand-computed examples (SPEC 3.6).
+//
+// The traditional example: one CCP, four members A, B, C, D; A and B default.
+//   IM:  A 100, B 80          DF: A 20, B 20, C 40, D 20 (fund 100)
+//   SITG 40, assessments 1x DF (caps C 40, D 20), VM gains owed C 100, D 40,
+//   CCP equity beyond SITG 50.
+// Each case below works the layers out by hand in its comment.
 #include <gtest/gtest.h>
+
+#include <random>
 
 #include "models/waterfall/waterfall.hpp"
 
 namespace ccpnet::models {
 namespace {
 
+const std::vector<Layer> kTraditional{Layer::kDefaulterIm, Layer::kDefaulterDf, Layer::kSitg,     Layer::kMutualizedDf,
+                                      Layer::kAssessments, Layer::kVmgh,        Layer::kCcpEquity};
+
+double at(const WaterfallOutcome& o, Layer l) { return o.by_layer[static_cast<std::size_t>(l)]; }
+
+struct Example {
+  std::vector<Defaulter> defaulters;
+  std::vector<Survivor> survivors;
+  CcpResources ccp{.sitg = 40, .sitg2 = 0, .insurance_fund = 0, .equity = 50};
+
+  Example(double loss_a, double loss_b, double cash_d = 1e9) {
+    defaulters = {{.loss = loss_a, .im = 100, .df = 20}, {.loss = loss_b, .im = 80, .df = 20}};
+    survivors.resize(2);
+    survivors[0].df = 40;  // C
+    survivors[0].assessment_cap = 40;
+    survivors[0].cash = 1e9;
+    survivors[0].vm_gain = 100;
+    survivors[1].df = 20;  // D
+    survivors[1].assessment_cap = 20;
+    survivors[1].cash = cash_d;
+    survivors[1].vm_gain = 40;
+  }
+  WaterfallOutcome run() { return run_waterfall(kTraditional, defaulters, survivors, ccp); }
+};
+
+void expect_conserved(const WaterfallOutcome& o) {
+  double absorbed = o.uncovered;
+  for (double x : o.by_layer) absorbed += x;
+  EXPECT_NEAR(absorbed, o.loss, 1e-9 * std::max(1.0, o.loss));
+}
+
 TEST(Waterfall, StopsInSitg) {
-  // One defaulter: loss 100, IM 60, DF 10 -> 30 left for SITG (50): SITG pays 30.
-  std::vector<Layer> layers{Layer::kDefaulterIm, Layer::kDefaulterDf, Layer::kSitg, Layer::kMutualizedDf};
-  std::vector<Defaulter> d{{.loss = 100, .im = 60, .df = 10}};
-  std::vector<Survivor> s(2);
-  s[0].df = 20;
-  s[1].df = 20;
-  CcpResources r{.sitg = 50};
-  const auto out = run_waterfall(layers, d, s, r);
-  EXPECT_DOUBLE_EQ(out.by_layer[static_cast<int>(Layer::kDefaulterIm)], 60);
-  EXPECT_DOUBLE_EQ(out.by_layer[static_cast<int>(Layer::kDefaulterDf)], 10);
-  EXPECT_DOUBLE_EQ(out.by_layer[static_cast<int>(Layer::kSitg)], 30);
-  EXPECT_DOUBLE_EQ(out.by_layer[static_cast<int>(Layer::kMutualizedDf)], 0);
-  EXPECT_DOUBLE_EQ(out.uncovered, 0);
-  EXPECT_DOUBLE_EQ(r.sitg, 20);
+  // A: 150 - IM 100 = 50 - DF 20 = 30.  B: 90 - IM 80 = 10 - DF 10 = 0 (DF 10 back to B's estate).
+  // SITG pays 30 of its 40.
+  Example ex(150, 90);
+  const auto o = ex.run();
+  EXPECT_DOUBLE_EQ(at(o, Layer::kDefaulterIm), 180);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kDefaulterDf), 30);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kSitg), 30);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kMutualizedDf), 0);
+  EXPECT_DOUBLE_EQ(o.uncovered, 0);
+  EXPECT_DOUBLE_EQ(ex.ccp.sitg, 10);
+  EXPECT_DOUBLE_EQ(ex.defaulters[0].estate_return, 0);
+  EXPECT_DOUBLE_EQ(ex.defaulters[1].estate_return, 10);  // B's unused DF
+  expect_conserved(o);
+}
+
+TEST(Waterfall, StopsInMutualizedFund) {
+  // A: 170 - 100 - 20 = 50; B: 90 -> 0. SITG 40 -> 10 left; the fund of the
+  // survivors (C 40, D 20) pays 10 pro rata: C 6.667, D 3.333.
+  Example ex(170, 90);
+  const auto o = ex.run();
+  EXPECT_DOUBLE_EQ(at(o, Layer::kSitg), 40);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kMutualizedDf), 10);
+  EXPECT_NEAR(ex.survivors[0].df_charged, 10.0 * 40 / 60, 1e-12);
+  EXPECT_NEAR(ex.survivors[1].df_charged, 10.0 * 20 / 60, 1e-12);
+  EXPECT_NEAR(ex.survivors[0].df, 40 - 10.0 * 40 / 60, 1e-12);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kAssessments), 0);
+  expect_conserved(o);
+}
+
+TEST(Waterfall, AssessmentsCappedAndUnpaidCallIsALiquidityDefault) {
+  // A: 250 - 100 - 20 = 130; SITG 40 -> 90; fund 60 -> 30 for assessments.
+  // Calls pro rata to the caps (C 40, D 20): rate 30/60 = 0.5 -> C 20, D 10.
+  // D has only 4 in cash: pays 4, 6 unpaid stays uncovered and D missed a call.
+  // VMGH then takes the 6: gains 140, rate 6/140 -> C 4.2857, D 1.7143.
+  Example ex(250, 90, /*cash_d=*/4);
+  const auto o = ex.run();
+  EXPECT_DOUBLE_EQ(at(o, Layer::kMutualizedDf), 60);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kAssessments), 24);
+  EXPECT_DOUBLE_EQ(ex.survivors[0].assessment_paid, 20);
+  EXPECT_DOUBLE_EQ(ex.survivors[1].assessment_paid, 4);
+  EXPECT_DOUBLE_EQ(ex.survivors[1].assessment_unpaid, 6);
+  EXPECT_TRUE(ex.survivors[1].missed_call);
+  EXPECT_FALSE(ex.survivors[0].missed_call);
+  EXPECT_NEAR(at(o, Layer::kVmgh), 6, 1e-12);
+  EXPECT_NEAR(ex.survivors[0].vmgh_charged, 6.0 * 100 / 140, 1e-12);
+  EXPECT_NEAR(ex.survivors[1].vmgh_charged, 6.0 * 40 / 140, 1e-12);
+  EXPECT_DOUBLE_EQ(o.uncovered, 0);
+  expect_conserved(o);
+}
+
+TEST(Waterfall, StopsInVmghWithHaircutRate) {
+  // A: 350 - 120 = 230; SITG 40 -> 190; fund 60 -> 130; assessments 60 (caps
+  // exhausted) -> 70; VMGH on gains 140 at rate 70/140 = 50%: C 50, D 20.
+  Example ex(350, 90);
+  const auto o = ex.run();
+  EXPECT_DOUBLE_EQ(at(o, Layer::kAssessments), 60);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kVmgh), 70);
+  EXPECT_DOUBLE_EQ(ex.survivors[0].vmgh_charged, 50);
+  EXPECT_DOUBLE_EQ(ex.survivors[1].vmgh_charged, 20);
+  EXPECT_DOUBLE_EQ(ex.survivors[0].assessment_cap, 0);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kCcpEquity), 0);
+  EXPECT_DOUBLE_EQ(o.uncovered, 0);
+  expect_conserved(o);
+}
+
+TEST(Waterfall, CcpFailsWhenEveryLayerIsExhausted) {
+  // A: 500 - 120 = 380; SITG 40 -> 340; fund 60 -> 280; assessments 60 -> 220;
+  // VMGH 140 (all gains) -> 80; equity 50 -> 30 uncovered: the CCP fails.
+  Example ex(500, 90);
+  const auto o = ex.run();
+  EXPECT_DOUBLE_EQ(at(o, Layer::kVmgh), 140);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kCcpEquity), 50);
+  EXPECT_DOUBLE_EQ(o.uncovered, 30);
+  EXPECT_DOUBLE_EQ(ex.ccp.equity, 0);
+  EXPECT_DOUBLE_EQ(ex.defaulters[0].residual, 30);
+  EXPECT_DOUBLE_EQ(ex.defaulters[1].residual, 0);
+  expect_conserved(o);
+}
+
+TEST(Waterfall, SecondRoundMeetsADepletedWaterfall) {
+  // Round 1 (StopsInSitg) leaves SITG 10. Round 2: C defaults with loss 120,
+  // IM 60, DF left 40: 120 - 60 - 40 = 20; SITG 10 -> 10 from the fund of D (20).
+  Example ex(150, 90);
+  ex.run();
+  std::vector<Defaulter> round2{{.loss = 120, .im = 60, .df = ex.survivors[0].df}};
+  std::vector<Survivor> rest{ex.survivors[1]};
+  const auto o = run_waterfall(kTraditional, round2, rest, ex.ccp);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kSitg), 10);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kMutualizedDf), 10);
+  EXPECT_DOUBLE_EQ(rest[0].df, 10);
+  expect_conserved(o);
+}
+
+TEST(Waterfall, GainOnCloseOutGoesToTheEstate) {
+  // A defaulter whose book gained 15 on close-out: nothing to absorb; its IM
+  // and DF and the gain go back to its estate.
+  std::vector<Defaulter> d{{.loss = -15, .im = 100, .df = 20}};
+  std::vector<Survivor> s;
+  CcpResources r{.sitg = 40};
+  const auto o = run_waterfall(kTraditional, d, s, r);
+  EXPECT_DOUBLE_EQ(o.loss, 0);
+  EXPECT_DOUBLE_EQ(d[0].estate_return, 135);
+  EXPECT_DOUBLE_EQ(r.sitg, 40);
+}
+
+TEST(Waterfall, CryptoVenueInsuranceFundThenRankedAdl) {
+  // Loss 130, IM 40 -> 90; insurance fund 30 -> 60 for ADL. Ranks (BitMEX:
+  // PnL% x effective leverage, PnL% = pnl / margin, leverage = notional / (margin + pnl)):
+  //   C: pnl 30, margin 10, notional 100 -> 3 x 100/40 = 7.5
+  //   D: pnl 50, margin 50, notional 400 -> 1 x 400/100 = 4
+  //   E: pnl 20, margin 5, notional 200  -> 4 x 200/25 = 32
+  // ADL order E, C, D: E gives 20, C 30, D 10.
+  EXPECT_DOUBLE_EQ(adl_rank(30, 10, 100), 7.5);
+  EXPECT_DOUBLE_EQ(adl_rank(50, 50, 400), 4);
+  EXPECT_DOUBLE_EQ(adl_rank(20, 5, 200), 32);
+  const std::vector<Layer> layers{Layer::kDefaulterIm, Layer::kInsuranceFund, Layer::kAdl};
+  std::vector<Defaulter> d{{.loss = 130, .im = 40}};
+  std::vector<Survivor> s(3);
+  const double pnl[] = {30, 50, 20}, margin[] = {10, 50, 5}, notional[] = {100, 400, 200};
+  for (int i = 0; i < 3; ++i) {
+    s[i].adl_gain = pnl[i];
+    s[i].adl_rank = adl_rank(pnl[i], margin[i], notional[i]);
+  }
+  CcpResources r{.insurance_fund = 30};
+  const auto o = run_waterfall(layers, d, s, r);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kInsuranceFund), 30);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kAdl), 60);
+  EXPECT_DOUBLE_EQ(s[2].adl_charged, 20);
+  EXPECT_DOUBLE_EQ(s[0].adl_charged, 30);
+  EXPECT_DOUBLE_EQ(s[1].adl_charged, 10);
+  EXPECT_DOUBLE_EQ(o.uncovered, 0);
+  expect_conserved(o);
+}
+
+TEST(Waterfall, AdlRankForALosingPositionDividesByLeverage) {
+  // pnl -5, margin 10, notional 100: PnL% = -0.5, leverage = 100 / 5 = 20 -> -0.025.
+  EXPECT_DOUBLE_EQ(adl_rank(-5, 10, 100), -0.5 / 20);
+}
+
+TEST(Waterfall, ConservationOnRandomInputs) {
+  std::mt19937_64 gen(12345);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const std::vector<Layer> all{Layer::kDefaulterIm,  Layer::kDefaulterDf,   Layer::kSitg,     Layer::kSitg2,
+                               Layer::kMutualizedDf, Layer::kAssessments,   Layer::kVmgh,     Layer::kInsuranceFund,
+                               Layer::kAdl,          Layer::kLenderHaircut, Layer::kCcpEquity};
+  for (int trial = 0; trial < 2000; ++trial) {
+    std::vector<Layer> layers;
+    for (Layer l : all)
+      if (u(gen) < 0.7) layers.push_back(l);
+    std::vector<Defaulter> d(1 + trial % 4);
+    for (auto& x : d) x = {.loss = 1000 * (u(gen) - 0.2), .im = 300 * u(gen), .df = 100 * u(gen)};
+    std::vector<Survivor> s(trial % 5);
+    for (auto& x : s) {
+      x.df = 100 * u(gen);
+      x.assessment_cap = x.df;
+      x.cash = 150 * u(gen);
+      x.vm_gain = 100 * u(gen);
+      x.adl_gain = 100 * u(gen);
+      x.adl_rank = u(gen);
+      x.lender_balance = 100 * u(gen);
+    }
+    CcpResources r{100 * u(gen), 50 * u(gen), 100 * u(gen), 100 * u(gen)};
+    const auto o = run_waterfall(layers, d, s, r);
+    expect_conserved(o);
+    double residual = 0.0;
+    for (const auto& x : d) {
+      EXPECT_GE(x.residual, -1e-9);
+      EXPECT_GE(x.estate_return, -1e-9);
+      residual += x.residual;
+    }
+    EXPECT_NEAR(residual, o.uncovered, 1e-9);
+    for (const auto& x : s) {
+      EXPECT_GE(x.df, -1e-9);
+      EXPECT_GE(x.cash, -1e-9);
+    }
+  }
 }
 
 }  // namespace

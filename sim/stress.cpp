@@ -1,0 +1,171 @@
+#include "sim/stress.hpp"
+
+#include <fmt/format.h>
+
+#include "sim/model.hpp"
+#include "sim/output.hpp"
+#include "sim/runner.hpp"
+
+namespace ccpnet {
+
+namespace {
+std::string money(double x) {
+  const double a = std::abs(x);
+  if (a >= 1e9) return fmt::format("{:.3f}bn", x / 1e9);
+  if (a >= 1e6) return fmt::format("{:.3f}m", x / 1e6);
+  if (a >= 1e3) return fmt::format("{:.1f}k", x / 1e3);
+  return fmt::format("{:.2f}", x);
+}
+}  // namespace
+
+std::string account_name(const Model& model, int account) {
+  const Account& acc = model.accounts[static_cast<std::size_t>(account)];
+  switch (acc.kind) {
+    case AccountKind::kMember: return model.members[static_cast<std::size_t>(acc.owner)].id;
+    case AccountKind::kLink: return "link:" + model.ccps[static_cast<std::size_t>(acc.owner)].id;
+    case AccountKind::kRestOfMarket: return "rest_of_market";
+  }
+  return "?";
+}
+
+std::vector<StressOutcome> run_stress(const Model& model) {
+  std::vector<config::StressScenarioConfig> stresses;
+  for (const auto& s : model.stress_scenarios)
+    if (!s.overlay) stresses.push_back(s);
+  if (stresses.empty()) stresses.push_back(config::StressScenarioConfig{"baseline (no market move)", {}, 1.0, false});
+  std::vector<StressOutcome> out;
+  for (const auto& s : stresses) {
+    StressOutcome o;
+    o.stress = s;
+    o.result = run_move(model, stress_move(model, s), &o.trace);
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+std::string format_stress(const Model& model, const std::vector<StressOutcome>& outcomes) {
+  std::string out;
+  for (const auto& o : outcomes) {
+    std::vector<std::string> moves;
+    for (const auto& [id, m] : o.stress.moves) moves.push_back(fmt::format("{} {:+.1f}%", id, 100.0 * m));
+    out += fmt::format("== stress scenario '{}': {} over {} day{}\n", o.stress.name,
+                       moves.empty() ? "no price move" : fmt::format("{}", fmt::join(moves, ", ")), o.stress.days,
+                       o.stress.days == 1.0 ? "" : "s");
+    const ScenarioResult& r = o.result;
+    for (int round = 0; round <= r.rounds; ++round) {
+      std::vector<std::string> names;
+      for (const auto& d : r.defaults)
+        if (d.round == round)
+          names.push_back(
+              fmt::format("{} ({})", model.members[static_cast<std::size_t>(d.member)].id, cause_name(d.cause)));
+      std::vector<std::string> failed;
+      for (std::size_t c = 0; c < model.ccps.size(); ++c)
+        if (r.ccp_fail_round[c] == round) failed.push_back(model.ccps[c].id);
+      if (!names.empty()) out += fmt::format("round {}: members default: {}\n", round, fmt::join(names, ", "));
+      if (!failed.empty()) out += fmt::format("round {}: CCPs FAIL: {}\n", round, fmt::join(failed, ", "));
+    }
+    if (r.defaults.empty()) out += "no member defaults\n";
+    for (const auto& e : o.trace.events) {
+      const CcpModel& ccp = model.ccps[static_cast<std::size_t>(e.ccp)];
+      out += fmt::format("\n  {} waterfall, round {}\n", ccp.id, e.round);
+      out += fmt::format("    {:<22} {:>14} {:>12} {:>12} {:>14} {:>14}\n", "defaulter", "close-out loss", "own IM",
+                         "own DF", "left to mutual", "to its estate");
+      for (const auto& d : e.defaulters)
+        out +=
+            fmt::format("    {:<22} {:>14} {:>12} {:>12} {:>14} {:>14}\n", account_name(model, d.account),
+                        money(d.loss), money(d.im_used), money(d.df_used), money(d.residual), money(d.estate_return));
+      double total = 0.0;
+      for (double x : e.by_layer) total += x;
+      total += e.uncovered;
+      out += fmt::format("    {:<22} {:>14} {:>8}\n", "layer", "absorbed", "share");
+      for (const auto layer : ccp.waterfall) {
+        const double x = e.by_layer[static_cast<std::size_t>(layer)];
+        out += fmt::format("    {:<22} {:>14} {:>7.1f}%\n", models::layer_name(layer), money(x),
+                           total > 0 ? 100.0 * x / total : 0.0);
+      }
+      out += fmt::format("    {:<22} {:>14} {:>7.1f}%{}\n", "UNCOVERED", money(e.uncovered),
+                         total > 0 ? 100.0 * e.uncovered / total : 0.0, e.uncovered > 0 ? "  -> the CCP fails" : "");
+    }
+    out += fmt::format("\n  total close-out loss {}, borne by others than the defaulters {}, uncovered {}\n\n",
+                       money(r.closeout_loss), money(r.total_loss), money(r.uncovered));
+  }
+  return out;
+}
+
+nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressOutcome>& outcomes) {
+  using json = nlohmann::ordered_json;
+  json all = json::array();
+  for (const auto& o : outcomes) {
+    const ScenarioResult& r = o.result;
+    json j;
+    j["name"] = o.stress.name;
+    j["days"] = o.stress.days;
+    json moves = json::object();
+    for (const auto& [id, m] : o.stress.moves) moves[id] = m;
+    j["moves"] = moves;
+    j["cascade_rounds"] = r.rounds;
+    j["closeout_loss"] = r.closeout_loss;
+    j["total_loss"] = r.total_loss;
+    j["uncovered_loss"] = r.uncovered;
+    json defaults = json::array();
+    for (const auto& d : r.defaults)
+      defaults.push_back({{"member", model.members[static_cast<std::size_t>(d.member)].id},
+                          {"round", d.round},
+                          {"cause", cause_name(d.cause)}});
+    j["member_defaults"] = defaults;
+    json ccps = json::object();
+    for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+      json e;
+      e["failed"] = r.ccp_fail_round[c] >= 0;
+      if (r.ccp_fail_round[c] >= 0) e["failure_round"] = r.ccp_fail_round[c];
+      json layers = json::object();
+      for (const auto layer : model.ccps[c].waterfall)
+        layers[std::string(models::layer_name(layer))] =
+            r.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(layer)];
+      e["layer_losses"] = layers;
+      e["uncovered"] = r.ccp_uncovered[c];
+      ccps[model.ccps[c].id] = e;
+    }
+    j["ccps"] = ccps;
+    json events = json::array();
+    for (const auto& e : o.trace.events) {
+      json ev;
+      ev["round"] = e.round;
+      ev["ccp"] = model.ccps[static_cast<std::size_t>(e.ccp)].id;
+      json ds = json::array();
+      for (const auto& d : e.defaulters)
+        ds.push_back({{"account", account_name(model, d.account)},
+                      {"closeout_loss", d.loss},
+                      {"im_used", d.im_used},
+                      {"df_used", d.df_used},
+                      {"left_to_mutual_layers", d.residual},
+                      {"estate_return", d.estate_return}});
+      ev["defaulters"] = ds;
+      json layers = json::object();
+      for (const auto layer : model.ccps[static_cast<std::size_t>(e.ccp)].waterfall)
+        layers[std::string(models::layer_name(layer))] = e.by_layer[static_cast<std::size_t>(layer)];
+      ev["layers"] = layers;
+      ev["uncovered"] = e.uncovered;
+      events.push_back(ev);
+    }
+    j["waterfalls"] = events;
+    all.push_back(j);
+  }
+  return json{{"ccpnet_version", CCPNET_VERSION}, {"scenario", model.name}, {"stress_scenarios", all}};
+}
+
+std::string stress_layers_csv(const Model& model, const std::vector<StressOutcome>& outcomes) {
+  std::string out = "stress_scenario,round,ccp,layer,amount\n";
+  for (const auto& o : outcomes)
+    for (const auto& e : o.trace.events) {
+      for (const auto layer : model.ccps[static_cast<std::size_t>(e.ccp)].waterfall)
+        out += fmt::format("{},{},{},{},{}\n", csv_field(o.stress.name), e.round,
+                           model.ccps[static_cast<std::size_t>(e.ccp)].id, models::layer_name(layer),
+                           e.by_layer[static_cast<std::size_t>(layer)]);
+      out += fmt::format("{},{},{},uncovered,{}\n", csv_field(o.stress.name), e.round,
+                         model.ccps[static_cast<std::size_t>(e.ccp)].id, e.uncovered);
+    }
+  return out;
+}
+
+}  // namespace ccpnet

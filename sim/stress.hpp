@@ -1,0 +1,40 @@
+// `ccpnet stress`: the file's deterministic stress scenarios, each run once
+// through the cascade with the full layer-by-layer breakdown per CCP and per
+// defaulter.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "sim/cascade.hpp"
+#include "sim/config/schema.hpp"
+
+namespace ccpnet {
+
+struct Model;
+
+struct StressOutcome {
+  config::StressScenarioConfig stress;
+  ScenarioResult result;
+  CascadeTrace trace;
+};
+
+// Every non-overlay stress scenario of the model, in file order. With none in
+// the file, the baseline (no market move) is run so exogenous defaults still
+// show their waterfalls.
+std::vector<StressOutcome> run_stress(const Model& model);
+
+// The terminal report: per scenario, defaults by round and cause, each CCP's
+// waterfall layer by layer, failures.
+std::string format_stress(const Model& model, const std::vector<StressOutcome>& outcomes);
+
+nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressOutcome>& outcomes);
+
+// stress_layers.csv: scenario, round, ccp, layer, amount (one row per layer hit).
+std::string stress_layers_csv(const Model& model, const std::vector<StressOutcome>& outcomes);
+
+// Display name of an account: the member's id, "link:<CCP>" or "rest_of_market".
+std::string account_name(const Model& model, int account);
+
+}  // namespace ccpnet
