@@ -43,8 +43,9 @@ class Philox {
   r123::Philox4x64::key_type key_;
 };
 
-// A uniform double in the open interval (0, 1) from 64 random bits (53 used).
-inline double to_open_unit(std::uint64_t bits) { return (static_cast<double>(bits >> 11) + 0.5) * 0x1.0p-53; }
+// A uniform double in the open interval (0, 1) from 64 random bits: the top 52
+// bits k give (k + 1/2) / 2^52, exactly representable, never 0 nor 1.
+inline double to_open_unit(std::uint64_t bits) { return (static_cast<double>(bits >> 12) + 0.5) * 0x1.0p-52; }
 
 // Sequential draws for one (stream, scenario, substream): the i-th draw is the
 // same whatever else was drawn elsewhere.

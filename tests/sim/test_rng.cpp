@@ -1,0 +1,127 @@
+// The random number generators and the shock model against their target
+// distributions. Tolerances are several standard errors of the estimator for
+// the sample size used (fixed seeds, so the tests are deterministic).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "models/margin/quantile.hpp"
+#include "sim/config/load.hpp"
+#include "sim/model.hpp"
+#include "sim/rng.hpp"
+#include "sim/shocks.hpp"
+
+namespace ccpnet {
+namespace {
+
+constexpr int kN = 400'000;
+
+TEST(Rng, PureFunctionOfSeedStreamScenarioAndPosition) {
+  const rng::Philox a(42, rng::Stream::kMarket), b(42, rng::Stream::kMarket), c(42, rng::Stream::kDefaults);
+  EXPECT_EQ(a(7, 0, 3), b(7, 0, 3));
+  EXPECT_NE(a(7, 0, 3), c(7, 0, 3));
+  EXPECT_NE(a(7, 0, 3), a(8, 0, 3));
+  EXPECT_NE(a(7, 0, 3), a(7, 1, 3));
+}
+
+TEST(Rng, UniformsAreInTheOpenUnitInterval) {
+  EXPECT_GT(rng::to_open_unit(0), 0.0);
+  EXPECT_LT(rng::to_open_unit(~std::uint64_t{0}), 1.0);
+}
+
+TEST(Rng, NormalMomentsAndTails) {
+  const rng::Philox p(1, rng::Stream::kMarket);
+  std::vector<double> x(kN);
+  double sum = 0, sq = 0;
+  for (int i = 0; i < kN; ++i) {
+    rng::Draws d(p, static_cast<std::uint64_t>(i / 8), static_cast<std::uint64_t>(i % 8));
+    x[static_cast<std::size_t>(i)] = d.normal();
+    sum += x[static_cast<std::size_t>(i)];
+    sq += x[static_cast<std::size_t>(i)] * x[static_cast<std::size_t>(i)];
+  }
+  const double mean = sum / kN, var = sq / kN - mean * mean;
+  EXPECT_NEAR(mean, 0.0, 5.0 / std::sqrt(kN));       // se = 1/sqrt(n)
+  EXPECT_NEAR(var, 1.0, 5.0 * std::sqrt(2.0 / kN));  // se = sqrt(2/n)
+  std::sort(x.begin(), x.end());
+  // 1% and 99% quantiles: -2.3263 and 2.3263; se of a p-quantile is
+  // sqrt(p(1-p)/n) / phi(q) = 0.0995/sqrt(n)/0.02665.
+  const double se = std::sqrt(0.01 * 0.99 / kN) / 0.026652;
+  EXPECT_NEAR(x[static_cast<std::size_t>(0.01 * kN)], -2.3263478740408408, 5 * se);
+  EXPECT_NEAR(x[static_cast<std::size_t>(0.99 * kN)], 2.3263478740408408, 5 * se);
+}
+
+TEST(Rng, ChiSquareMoments) {
+  const rng::Philox p(3, rng::Stream::kMarket);
+  for (double nu : {3.0, 4.0, 10.5}) {
+    double sum = 0, sq = 0;
+    for (int i = 0; i < kN / 4; ++i) {
+      rng::Draws d(p, static_cast<std::uint64_t>(i), 1);
+      const double w = d.chi_square(nu);
+      sum += w;
+      sq += w * w;
+    }
+    const double n = kN / 4.0, mean = sum / n, var = sq / n - mean * mean;
+    EXPECT_NEAR(mean, nu, 5.0 * std::sqrt(2 * nu / n)) << nu;  // E = nu, Var = 2 nu
+    EXPECT_NEAR(var, 2 * nu, 0.05 * 2 * nu) << nu;             // 4th moment finite: a loose 5% band
+  }
+}
+
+// The shock model: daily log-returns with the asset's daily volatility, the
+// target correlation, unit-variance Student-t tails.
+class ShockModel : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ShockModel, DailyReturnsHaveTheTargetVolatilityAndCorrelation) {
+  const std::string text = std::string(R"(name: shocks
+market:
+  assets:
+    - {id: A, price: 100, volatility: 0.73}
+    - {id: B, price: 100, volatility: 0.365}
+  correlation: [[1, 0.6], [0.6, 1]]
+  shocks: )") + GetParam() +
+                           R"(
+ccps: [{id: C, capital: 1, margin: {model: parametric, mpor_days: 1}}]
+)";
+  const Model model = build_model(config::load_scenario_text(text, "t.yaml"));
+  const ShockGenerator gen(model);
+  Eigen::MatrixXd c(2, 1);
+  const int n = kN / 2;
+  std::vector<double> a(n);
+  double saa = 0, sbb = 0, sab = 0, sf = 0, sff = 0;
+  for (int i = 0; i < n; ++i) {
+    double f = 0;
+    gen.generate(static_cast<std::uint64_t>(i), c, f);
+    a[static_cast<std::size_t>(i)] = c(0, 0);
+    saa += c(0, 0) * c(0, 0);
+    sbb += c(1, 0) * c(1, 0);
+    sab += c(0, 0) * c(1, 0);
+    sf += f;
+    sff += f * f;
+  }
+  const double va = 0.73 * 0.73 / 365, vb = 0.365 * 0.365 / 365;
+  EXPECT_NEAR(saa / n / va, 1.0, 0.03);
+  EXPECT_NEAR(sbb / n / vb, 1.0, 0.03);
+  EXPECT_NEAR(sab / std::sqrt(saa * sbb), 0.6, 0.01);
+  EXPECT_NEAR(sf / n, 0.0, 5.0 / std::sqrt(n));
+  EXPECT_NEAR(sff / n, 1.0, 5.0 * std::sqrt(2.0 / n));  // the market factor is N(0, 1)
+  // Tails: the 0.5% quantile of the standardised return is the normal's
+  // -2.5758 or the unit-variance t(4)'s -4.6041 * sqrt(2/4) = -3.2556.
+  std::sort(a.begin(), a.end());
+  const double q = a[static_cast<std::size_t>(0.005 * n)] / std::sqrt(va);
+  const double expected = std::string(GetParam()).find("student_t") != std::string::npos
+                              ? models::unit_student_t_quantile(0.005, 4.0)
+                              : models::normal_quantile(0.005);
+  EXPECT_NEAR(q, expected, 0.05 * std::abs(expected));
+}
+
+INSTANTIATE_TEST_SUITE_P(Gaussian, ShockModel, ::testing::Values("{model: gaussian}"));
+INSTANTIATE_TEST_SUITE_P(StudentT, ShockModel, ::testing::Values("{model: student_t, dof: 4}"));
+
+TEST(ShockModelQuantiles, StudentTableValue) {
+  // t(4) 0.5% quantile from tables: -4.604095; scaled to unit variance by sqrt(2/4).
+  EXPECT_NEAR(models::unit_student_t_quantile(0.005, 4.0), -4.604095 * std::sqrt(0.5), 1e-5);
+}
+
+}  // namespace
+}  // namespace ccpnet
