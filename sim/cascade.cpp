@@ -51,7 +51,23 @@ double ScenarioResult::ccp_loss(std::size_t c) const {
   return loss;
 }
 
-Cascade::Cascade(const Model& model) : model_(model) {}
+Cascade::Cascade(const Model& model) : model_(model) {
+  peer_link_fund_.assign(model.accounts.size(), 0);
+  for (std::size_t a = 0; a < model.accounts.size(); ++a) {
+    const Account& acc = model.accounts[a];
+    if (acc.kind != AccountKind::kLink || acc.default_fund <= 0.0) continue;
+    peer_link_fund_[a] = std::none_of(model.links.begin(), model.links.end(), [&](const LinkModel& l) {
+      return l.model == config::LinkModel::kParticipant && l.account_at_second == static_cast<int>(a);
+    });
+  }
+  for (const auto& ccp : model.ccps) {
+    const auto has = [&](models::Layer l) {
+      return std::find(ccp.waterfall.begin(), ccp.waterfall.end(), l) != ccp.waterfall.end();
+    };
+    needs_adl_.push_back(has(models::Layer::kAdl));
+    needs_lender_.push_back(has(models::Layer::kLenderHaircut));
+  }
+}
 
 void Cascade::run(std::span<const double> account_pnl, std::span<const double> member_pnl,
                   std::span<const DefaultCause> initial, ScenarioResult& out, CascadeTrace* trace) {
@@ -136,11 +152,8 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
           defaulters_.push_back(d);
           defaulter_accounts_.push_back(a);
         } else if (owner_alive(acc)) {
-          models::Survivor s;
-          const bool peer_link = acc.kind == AccountKind::kLink && acc.default_fund > 0.0 &&
-                                 std::none_of(model_.links.begin(), model_.links.end(), [&](const LinkModel& l) {
-                                   return l.model == config::LinkModel::kParticipant && l.account_at_second == a;
-                                 });
+          models::Survivor& s = survivors_.emplace_back();
+          const bool peer_link = peer_link_fund_[ai];
           // A peer link fund covers only the link's own default (ESMA): it is
           // not mutualised with the members' fund.
           s.df = peer_link ? 0.0 : df_left_[ai];
@@ -149,12 +162,11 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
                    : acc.kind == AccountKind::kLink ? resources_[static_cast<std::size_t>(acc.owner)].equity
                                                     : 0.0;
           s.vm_gain = vm_gain_[ai];
-          if (acc.kind == AccountKind::kMember) {
+          if (acc.kind == AccountKind::kMember && needs_adl_[c]) {
             s.adl_gain = std::max(0.0, account_pnl[ai]);
             s.adl_rank = models::adl_rank(account_pnl[ai], acc.initial_margin, acc.notional);
-            s.lender_balance = acc.notional;
           }
-          survivors_.push_back(s);
+          if (acc.kind == AccountKind::kMember && needs_lender_[c]) s.lender_balance = acc.notional;
           survivor_accounts_.push_back(a);
         }
       }

@@ -90,8 +90,10 @@ class Cascade {
 
  private:
   const Model& model_;
-  std::vector<double> capital_, cash_;  // per member
-  std::vector<int> member_round_;       // -1 alive
+  std::vector<std::uint8_t> peer_link_fund_;            // per account: a peer link's own fund (never mutualised)
+  std::vector<std::uint8_t> needs_adl_, needs_lender_;  // per CCP: its waterfall has the layer
+  std::vector<double> capital_, cash_;                  // per member
+  std::vector<int> member_round_;                       // -1 alive
   std::vector<std::uint8_t> missed_call_;
   std::vector<double> df_left_, assess_cap_, vm_gain_;  // per account
   std::vector<std::uint8_t> closed_;

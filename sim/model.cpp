@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "models/default_fund/cover.hpp"
 #include "models/links/flow.hpp"
@@ -12,6 +13,7 @@
 #include "models/margin/quantile.hpp"
 #include "models/margin/tiered.hpp"
 #include "models/market/correlation.hpp"
+#include "sim/generator.hpp"
 
 namespace ccpnet {
 
@@ -132,9 +134,24 @@ Model build_model(const config::LoadedScenario& loaded) {
     ccp.horizon = static_cast<int>(std::lower_bound(model.horizons.begin(), model.horizons.end(), ccp.mpor_days) -
                                    model.horizons.begin());
 
-  // ---- members and their accounts
+  // ---- members (listed, then generated) and their accounts
+  std::vector<config::MemberConfig> members = s.members;
+  {
+    auto generated = generate_members(s);
+    std::set<std::string> ids;
+    for (const auto& m : members) ids.insert(m.id);
+    for (auto& m : generated) {
+      if (ids.count(m.id)) {
+        config::Diagnostics d(loaded.source_name);
+        d.error(loaded.source_map.find("generator.id_prefix"), "generator.id_prefix",
+                fmt::format("generated member id '{}' is already the id of a listed member", m.id));
+        throw config::ScenarioError(std::move(d));
+      }
+      members.push_back(std::move(m));
+    }
+  }
   std::map<std::string, int> group_index;
-  for (const auto& m : s.members) {
+  for (const auto& m : members) {
     const int mi = static_cast<int>(model.members.size());
     member_index[m.id] = mi;
     MemberModel member;
@@ -246,7 +263,7 @@ Model build_model(const config::LoadedScenario& loaded) {
       Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
       acc.initial_margin = acc.kind == AccountKind::kRestOfMarket ? 0.0 : im(i);
       if (acc.kind == AccountKind::kMember) {
-        for (const auto& [ccp_id, amount] : s.members[static_cast<std::size_t>(acc.owner)].initial_margin)
+        for (const auto& [ccp_id, amount] : members[static_cast<std::size_t>(acc.owner)].initial_margin)
           if (ccp_id == ccp.id) acc.initial_margin = amount;
       }
     }
@@ -291,7 +308,7 @@ Model build_model(const config::LoadedScenario& loaded) {
     for (int a : ccp.accounts) {
       Account& acc = model.accounts[static_cast<std::size_t>(a)];
       if (acc.kind == AccountKind::kMember) {
-        const auto& observed = s.members[static_cast<std::size_t>(acc.owner)].default_fund;
+        const auto& observed = members[static_cast<std::size_t>(acc.owner)].default_fund;
         auto it = std::find_if(observed.begin(), observed.end(), [&](const auto& p) { return p.first == ccp.id; });
         if (it != observed.end()) {
           acc.default_fund = it->second;

@@ -23,6 +23,7 @@ enum class Stream : std::uint64_t {
   kJumps = 2,       // market-wide jumps
   kDefaults = 3,    // latent-factor idiosyncratic draws
   kSettlement = 4,  // finality times, bridge exploits
+  kGenerator = 5,   // the synthetic market generator (once per model, not per scenario)
 };
 
 using Block = std::array<std::uint64_t, 4>;

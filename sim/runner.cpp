@@ -10,14 +10,22 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
 
 #include "models/margin/quantile.hpp"
 #include "sim/model.hpp"
+#include "sim/revalue.hpp"
 #include "sim/shocks.hpp"
 
 namespace ccpnet {
 
 namespace {
+
+// Members of the latent default model that share a PD: one class each.
+struct LatentClass {
+  double threshold;          // Phi^-1(PD)
+  std::vector<int> members;  // ascending
+};
 
 // Everything one thread needs to simulate tiles; allocated once per thread.
 class TileWorker {
@@ -36,13 +44,20 @@ class TileWorker {
     for (std::size_t h = 0; h < model.horizons.size(); ++h) {
       returns_.emplace_back(n_assets, kTile);
       pnl_.emplace_back(static_cast<Eigen::Index>(model.horizon_accounts[h].size()), kTile);
+      revaluation_.emplace_back(model.horizon_values[h]);
     }
+    std::map<double, std::vector<int>> by_pd;
     for (std::size_t m = 0; m < model.members.size(); ++m)
-      latent_threshold_.push_back(
-          model.members[m].pd > 0.0 ? models::normal_quantile(std::min(model.members[m].pd, 1.0 - 1e-16)) : -INFINITY);
+      if (model.latent_defaults && model.members[m].pd > 0.0) by_pd[model.members[m].pd].push_back(static_cast<int>(m));
+    for (auto& [pd, members] : by_pd)
+      latent_.push_back({pd >= 1.0 ? INFINITY : models::normal_quantile(pd), std::move(members)});
     exogenous_.assign(model.members.size(), 0);
     for (int g : model.exogenous_groups)
       for (int m : model.groups[static_cast<std::size_t>(g)]) exogenous_[static_cast<std::size_t>(m)] = 1;
+    any_exogenous_ = !model.exogenous_groups.empty();
+    // A member defaults on the market move alone when its P&L is below
+    // -min(capital, liquidity): one comparison per member and scenario.
+    for (const auto& m : model.members) cushion_.push_back(std::min(m.capital, m.liquidity));
   }
 
   // Scenarios [first, first + count), count <= kTile, into out[0..count).
@@ -57,7 +72,18 @@ class TileWorker {
       }
     }
     revalue();
-    for (std::int64_t j = 0; j < count; ++j) evaluate(first + j, j, factor[static_cast<std::size_t>(j)], true, out[j]);
+    const std::uint64_t stressed = market_defaults_mask();
+    for (std::int64_t j = 0; j < count; ++j) {
+      const double f = factor[static_cast<std::size_t>(j)];
+      const bool latent = draw_latent(first + j, f);
+      const bool market = (stressed >> j) & 1u;
+      if (latent || market || any_exogenous_) {
+        evaluate(first + j, j, f, out[j]);
+      } else {
+        out[j].reset(model_, first + j);  // calm: nobody defaults
+        out[j].market_factor = f;
+      }
+    }
   }
 
   // One deterministic move (cumulative log-returns, assets x horizons); no latent draws.
@@ -65,7 +91,8 @@ class TileWorker {
     set_returns(0, cumulative);
     for (auto& r : returns_) r.rightCols(kTile - 1).setZero();
     revalue();
-    evaluate(0, 0, 0.0, false, out, trace);
+    latent_defaults_.clear();
+    evaluate(0, 0, 0.0, out, trace);
   }
 
  private:
@@ -78,7 +105,7 @@ class TileWorker {
   void revalue() {
     member_pnl_.setZero();
     for (std::size_t h = 0; h < returns_.size(); ++h) {
-      pnl_[h].noalias() = model_.horizon_values[h] * returns_[h];
+      revaluation_[h].apply(returns_[h], pnl_[h]);
       const auto& ids = model_.horizon_accounts[h];
       for (std::size_t i = 0; i < ids.size(); ++i) {
         const Account& acc = model_.accounts[static_cast<std::size_t>(ids[i])];
@@ -87,29 +114,68 @@ class TileWorker {
     }
   }
 
+  // Bit j set: some member defaults on the market move of column j alone.
+  std::uint64_t market_defaults_mask() const {
+    std::uint64_t mask = 0;
+    for (Eigen::Index m = 0; m < member_pnl_.rows(); ++m) {
+      const double* row = member_pnl_.row(m).data();
+      const double cushion = cushion_[static_cast<std::size_t>(m)];
+      std::uint64_t bits = 0;
+      for (int j = 0; j < kTile; ++j) bits |= static_cast<std::uint64_t>(cushion + row[j] < 0.0) << j;
+      mask |= bits;
+    }
+    return mask;
+  }
+
+  // The latent factor model: member m defaults when
+  //   beta F + sqrt(1 - beta^2) eps_m < Phi^-1(PD_m),
+  // i.e. with probability q = Phi((Phi^-1(PD) - beta F) / sqrt(1 - beta^2))
+  // given F, independently across members. Within a class of equal PD the
+  // defaulters are drawn exactly by geometric skips between them (one uniform
+  // per default instead of one per member).
+  bool draw_latent(std::int64_t index, double factor) {
+    latent_defaults_.clear();
+    if (latent_.empty()) return false;
+    const double beta = model_.latent_beta, idio = std::sqrt(std::max(0.0, 1.0 - beta * beta));
+    for (std::size_t k = 0; k < latent_.size(); ++k) {
+      const LatentClass& c = latent_[k];
+      const double x = c.threshold - beta * factor;
+      const double q = idio > 0.0 ? models::normal_cdf(x / idio) : (x > 0.0 ? 1.0 : 0.0);
+      if (q <= 0.0) continue;
+      const auto n = static_cast<std::int64_t>(c.members.size());
+      if (q >= 1.0) {
+        latent_defaults_.insert(latent_defaults_.end(), c.members.begin(), c.members.end());
+        continue;
+      }
+      rng::Draws draws(defaults_rng_, static_cast<std::uint64_t>(index), k);
+      const double log_keep = std::log1p(-q);
+      std::int64_t i = -1;
+      while (true) {
+        const double skip = std::floor(std::log(draws.uniform()) / log_keep);
+        if (skip >= static_cast<double>(n)) break;
+        i += static_cast<std::int64_t>(skip) + 1;
+        if (i >= n) break;
+        latent_defaults_.push_back(c.members[static_cast<std::size_t>(i)]);
+      }
+    }
+    return !latent_defaults_.empty();
+  }
+
   // Column j of the revalued tile is scenario `index`: initial defaults, then the cascade.
-  void evaluate(std::int64_t index, std::int64_t j, double factor, bool latent, ScenarioResult& out,
-                CascadeTrace* trace = nullptr) {
+  void evaluate(std::int64_t index, std::int64_t j, double factor, ScenarioResult& out, CascadeTrace* trace = nullptr) {
     out.reset(model_, index);
     out.market_factor = factor;
     bool any = false;
     const std::size_t n_members = model_.members.size();
-    // The latent model's idiosyncratic draws: one uniform per member, in member order.
-    rng::Draws eps(defaults_rng_, static_cast<std::uint64_t>(index), 0);
-    const double beta = model_.latent_beta, idio = std::sqrt(std::max(0.0, 1.0 - beta * beta));
+    for (std::size_t m = 0; m < n_members; ++m)
+      initial_[m] = exogenous_[m] ? DefaultCause::kExogenous : DefaultCause::kNone;
+    for (int m : latent_defaults_)
+      if (initial_[static_cast<std::size_t>(m)] == DefaultCause::kNone)
+        initial_[static_cast<std::size_t>(m)] = DefaultCause::kLatent;
     for (std::size_t m = 0; m < n_members; ++m) {
       const double pnl = member_pnl_(static_cast<Eigen::Index>(m), j);
       member_column_[m] = pnl;
-      DefaultCause cause = DefaultCause::kNone;
-      if (exogenous_[m]) cause = DefaultCause::kExogenous;
-      if (latent && model_.latent_defaults) {
-        const double u = eps.uniform();
-        if (cause == DefaultCause::kNone && latent_threshold_[m] > -INFINITY) {
-          // beta F + sqrt(1 - beta^2) eps < Phi^-1(PD), eps = Phi^-1(u)
-          const double z = beta * factor + idio * models::normal_quantile(u);
-          if (z < latent_threshold_[m]) cause = DefaultCause::kLatent;
-        }
-      }
+      DefaultCause& cause = initial_[m];
       if (cause == DefaultCause::kNone) {
         const MemberModel& mem = model_.members[m];
         if (mem.capital + pnl < 0.0) {
@@ -118,7 +184,6 @@ class TileWorker {
           cause = DefaultCause::kLiquidity;
         }
       }
-      initial_[m] = cause;
       any = any || cause != DefaultCause::kNone;
     }
     if (!any) return;
@@ -135,12 +200,16 @@ class TileWorker {
   rng::Philox defaults_rng_;
   Cascade cascade_;
   Eigen::MatrixXd cumulative_;
-  std::vector<Eigen::MatrixXd> returns_, pnl_;
-  Eigen::MatrixXd member_pnl_;
-  std::vector<double> account_pnl_, member_column_;
+  std::vector<RowMatrix> returns_;
+  std::vector<RowMatrix> pnl_;
+  std::vector<Revaluation> revaluation_;
+  RowMatrix member_pnl_;
+  std::vector<double> account_pnl_, member_column_, cushion_;
   std::vector<DefaultCause> initial_;
-  std::vector<double> latent_threshold_;
+  std::vector<LatentClass> latent_;
+  std::vector<int> latent_defaults_;
   std::vector<std::uint8_t> exogenous_;
+  bool any_exogenous_ = false;
 };
 
 class Progress {

@@ -426,6 +426,47 @@ struct MemberConfig {
   }
 };
 
+// Synthetic members (SPEC 3.3): a core-periphery market with heavy-tailed
+// sizes and members at several CCPs, drawn from the scenario's seed.
+struct GeneratorConfig {
+  std::int64_t members = 100;
+  std::string id_prefix = "GM";
+  double memberships = 2.0;
+  double core_share = 0.1;
+  double core_size = 10.0;
+  std::int64_t assets_per_account = 5;
+  double notional = 5.0e7;
+  double size_tail = 1.5;
+  double capital_ratio = 0.5;
+  double liquidity_ratio = 0.2;
+  std::int64_t group_size = 1;
+
+  template <class A>
+  void serialize(A& a) {
+    a("members", members, {.doc = "number of generated members", .unit = "count", .min = 1.0, .max = 1.0e6});
+    a("id_prefix", id_prefix, {.doc = "generated ids are this prefix and a number: GM0001, ..."});
+    a("memberships", memberships,
+      {.doc = "mean number of CCPs a periphery member clears at (at least 1); core members clear everywhere",
+       .unit = "count", .min = 1.0, .max = 1000.0});
+    a("core_share", core_share, {.doc = "share of core members", .unit = "fraction", .min = 0.0, .max = 1.0});
+    a("core_size", core_size, {.doc = "size of a core member's book relative to a periphery member's",
+                               .unit = "multiple", .min = 0.0, .max = 1000.0, .exclusive_min = true});
+    a("assets_per_account", assets_per_account,
+      {.doc = "assets held in each account (at most the number of assets)", .unit = "count", .min = 1.0,
+       .max = 100000.0});
+    a("notional", notional, {.doc = "median gross notional of a periphery account", .unit = "USD", .min = 0.0,
+                             .exclusive_min = true});
+    a("size_tail", size_tail, {.doc = "Pareto tail index of account sizes (smaller: heavier tail)", .min = 0.5,
+                               .max = 100.0});
+    a("capital_ratio", capital_ratio, {.doc = "member capital over its total gross notional", .unit = "fraction",
+                                       .min = 0.0, .max = 100.0, .exclusive_min = true});
+    a("liquidity_ratio", liquidity_ratio,
+      {.doc = "member liquid resources over its capital", .unit = "fraction", .min = 0.0, .max = 100.0});
+    a("group_size", group_size, {.doc = "consecutive generated members per default group", .unit = "count",
+                                 .min = 1.0, .max = 1.0e6});
+  }
+};
+
 // -------------------------------------------------------------------- links
 enum class LinkModel { kPeer, kParticipant };
 template <>
@@ -508,6 +549,7 @@ struct Scenario {
   MarketConfig market;
   std::vector<CcpConfig> ccps;
   std::vector<MemberConfig> members;
+  std::optional<GeneratorConfig> generator;
   std::vector<LinkConfig> links;
   DefaultsConfig defaults;
 
@@ -520,6 +562,7 @@ struct Scenario {
     a("market", market, {.doc = "assets, correlation and shocks", .required = true});
     a("ccps", ccps, {.doc = "central counterparties", .min_size = 1, .required = true});
     a("members", members, {.doc = "clearing members"});
+    a("generator", generator, {.doc = "synthetic members added to the listed ones"});
     a("links", links, {.doc = "interoperability links between CCPs"});
     a("defaults", defaults, {.doc = "which members default and how"});
   }

@@ -1,0 +1,37 @@
+// The revaluation kernel: P&L of every account of a tile of scenarios for
+// linear positions, P = V R, with V the accounts x assets position values and
+// R the assets x tile simple returns.
+//
+// Positions are sparse (an account holds a few of the assets), so V is kept in
+// compressed rows when that saves work, and each row of P accumulates
+// v_ia * R_a over the account's assets in a fixed order. Every element of P is
+// computed by the same sequence of operations whatever its column, so a
+// scenario's P&L does not depend on where it sits in a tile.
+#pragma once
+
+#include <Eigen/Dense>
+#include <Eigen/SparseCore>
+
+namespace ccpnet {
+
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+class Revaluation {
+ public:
+  Revaluation() = default;
+  explicit Revaluation(const Eigen::MatrixXd& values);
+
+  // pnl (accounts x tile, row-major) = values * returns (assets x tile, row-major).
+  void apply(const RowMatrix& returns, RowMatrix& pnl) const;
+
+  bool sparse() const { return sparse_; }
+  double flops_per_column() const { return flops_per_column_; }
+
+ private:
+  bool sparse_ = true;
+  Eigen::SparseMatrix<double, Eigen::RowMajor> csr_;
+  RowMatrix dense_;
+  double flops_per_column_ = 0.0;
+};
+
+}  // namespace ccpnet
