@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "sim/compare.hpp"
 #include "sim/config/load.hpp"
 #include "sim/graph.hpp"
 #include "sim/model.hpp"
@@ -97,6 +98,13 @@ int main(int argc, char** argv) {
   add_file(stress);
   stress->add_option("--out", out_dir, "also write stress.json and stress_layers.csv to this directory");
 
+  auto* compare = app.add_subcommand("compare", "run the file's variants on common random numbers, paired differences");
+  add_file(compare);
+  compare->add_option("-n,--scenarios", scenarios, "scenarios per variant")->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
+  compare->add_option("--threads", threads, "worker threads, 0 = all cores")->check(CLI::Range(0, 1024));
+  compare->add_option("--out", out_dir, "also write compare.json to this directory");
+  compare->add_flag("--quiet", quiet, "no progress bar");
+
   auto* schema = app.add_subcommand("schema", "print the reference of every scenario key (Markdown)");
   std::string update_file;
   schema->add_option("--update", update_file, "rewrite the generated key reference inside this Markdown file");
@@ -122,9 +130,24 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     std::vector<config::Override> overrides = parse_overrides(sets);
-    if (run->parsed()) {
+    if (run->parsed() || compare->parsed()) {
       if (scenarios > 0) overrides.push_back({"simulation.scenarios", std::to_string(scenarios)});
       if (run->count("--seed")) overrides.push_back({"seed", std::to_string(seed)});
+    }
+    if (compare->parsed()) {
+      RunOptions options;
+      options.progress = !quiet;
+      options.threads = threads;
+      const Comparison c = run_compare(file, overrides, options);
+      print_warnings(c.warnings);
+      std::cout << format_comparison(c);
+      if (!out_dir.empty()) {
+        const config::LoadedScenario base = config::load_scenario_file(file, overrides);
+        write_directory(OutputInfo{file, base.text, config::to_yaml(base.scenario), out_dir},
+                        {{"compare.json", comparison_json(c).dump(2) + "\n"}});
+        std::cout << fmt::format("outputs: {}/\n", out_dir);
+      }
+      return kExitOk;
     }
     const config::LoadedScenario loaded = config::load_scenario_file(file, overrides);
     print_warnings(loaded.warnings);

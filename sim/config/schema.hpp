@@ -540,6 +540,35 @@ struct DefaultsConfig {
   }
 };
 
+// ----------------------------------------------------------------- variants
+enum class Topology { kAsIs, kNone, kPeer, kHub, kMesh, kSingle };
+template <>
+struct EnumNames<Topology> {
+  static constexpr std::array values{std::pair{Topology::kAsIs, "as_is"}, std::pair{Topology::kNone, "none"},
+                                     std::pair{Topology::kPeer, "peer"},  std::pair{Topology::kHub, "hub"},
+                                     std::pair{Topology::kMesh, "mesh"},  std::pair{Topology::kSingle, "single"}};
+};
+
+// A variant of the scenario for `ccpnet compare`: the same market, members and
+// random numbers with some keys changed and/or the CCPs rewired.
+struct VariantConfig {
+  std::string name;
+  std::vector<std::string> set;
+  Topology topology = Topology::kAsIs;
+
+  template <class A>
+  void serialize(A& a) {
+    a("name", name, {.doc = "name of the variant", .required = true});
+    a("set", set, {.doc = "overrides applied to the base scenario, as on the command line: [\"links=[]\", "
+                          "\"ccps.CCP_A.sitg=1e8\"]"});
+    a("topology", topology,
+      {.doc = "rewire the interoperability links: as_is; none (no links; what a CCP's members do not net is booked "
+              "to a rest-of-market account); peer (a chain of peer links in CCP order); hub (the first CCP linked to "
+              "every other); mesh (every pair); single (one global CCP clearing everything, with the first CCP's "
+              "rulebook and the sum of all CCPs' capital and funds)"});
+  }
+};
+
 // ----------------------------------------------------------------- scenario
 struct Scenario {
   std::string name;
@@ -552,6 +581,7 @@ struct Scenario {
   std::optional<GeneratorConfig> generator;
   std::vector<LinkConfig> links;
   DefaultsConfig defaults;
+  std::vector<VariantConfig> variants;
 
   template <class A>
   void serialize(A& a) {
@@ -565,6 +595,7 @@ struct Scenario {
     a("generator", generator, {.doc = "synthetic members added to the listed ones"});
     a("links", links, {.doc = "interoperability links between CCPs"});
     a("defaults", defaults, {.doc = "which members default and how"});
+    a("variants", variants, {.doc = "variants compared by `ccpnet compare` on common random numbers"});
   }
 };
 

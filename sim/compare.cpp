@@ -1,0 +1,202 @@
+#include "sim/compare.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "sim/output.hpp"
+
+namespace ccpnet {
+
+void apply_topology(config::Scenario& s, config::Topology topology, std::vector<std::string>& warnings) {
+  using config::Topology;
+  const auto link = [](const std::string& a, const std::string& b) {
+    config::LinkConfig l;
+    l.between = {a, b};
+    return l;
+  };
+  switch (topology) {
+    case Topology::kAsIs:
+      return;
+    case Topology::kNone:
+      s.links.clear();
+      for (auto& c : s.ccps) c.imbalance = config::ImbalancePolicy::kRestOfMarket;
+      return;
+    case Topology::kPeer:
+      s.links.clear();
+      for (std::size_t i = 1; i < s.ccps.size(); ++i) s.links.push_back(link(s.ccps[i - 1].id, s.ccps[i].id));
+      return;
+    case Topology::kHub:
+      s.links.clear();
+      for (std::size_t i = 1; i < s.ccps.size(); ++i) s.links.push_back(link(s.ccps[0].id, s.ccps[i].id));
+      return;
+    case Topology::kMesh:
+      s.links.clear();
+      for (std::size_t i = 0; i < s.ccps.size(); ++i)
+        for (std::size_t j = i + 1; j < s.ccps.size(); ++j) s.links.push_back(link(s.ccps[i].id, s.ccps[j].id));
+      return;
+    case Topology::kSingle: {
+      config::CcpConfig global = s.ccps.front();
+      global.id = "single_ccp";
+      double capital = 0, sitg = 0, fund = 0, insurance = 0;
+      bool fixed = true;
+      for (const auto& c : s.ccps) {
+        capital += c.capital;
+        sitg += c.sitg.value_or(0.25 * c.capital);
+        insurance += c.insurance_fund;
+        fixed = fixed && c.default_fund.sizing == config::DefaultFundSizing::kFixed;
+        fund += c.default_fund.amount.value_or(0.0);
+      }
+      global.capital = capital;
+      global.sitg = sitg;
+      global.insurance_fund = insurance;
+      if (fixed) global.default_fund.amount = fund;
+      for (auto& m : s.members) {
+        config::OrderedMap<double> merged;
+        for (const auto& [ccp, book] : m.positions)
+          for (const auto& [asset, qty] : book) {
+            auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& e) { return e.first == asset; });
+            if (it == merged.end()) {
+              merged.emplace_back(asset, qty);
+            } else {
+              it->second += qty;
+            }
+          }
+        m.positions.clear();
+        if (!merged.empty()) m.positions.emplace_back(global.id, std::move(merged));
+        if (!m.initial_margin.empty() || !m.default_fund.empty())
+          warnings.push_back(fmt::format("single CCP: observed IM and DF of member '{}' dropped (recomputed)", m.id));
+        m.initial_margin.clear();
+        m.default_fund.clear();
+      }
+      warnings.push_back(fmt::format("single CCP: the rulebook of '{}' applies to all clearing", s.ccps.front().id));
+      s.ccps = {global};
+      s.links.clear();
+      if (s.generator) {
+        // Generated members are drawn per CCP: keep the draw, then merge.
+        warnings.push_back("single CCP: generated members keep their positions, netted at the single CCP");
+      }
+      return;
+    }
+  }
+}
+
+double Comparison::mean(std::size_t variant, std::size_t metric) const {
+  const auto& x = variants[variant].per_scenario[metric];
+  double sum = 0.0;
+  for (double v : x) sum += v;
+  return x.empty() ? 0.0 : sum / static_cast<double>(x.size());
+}
+
+PairedDifference Comparison::difference(std::size_t variant, std::size_t metric) const {
+  const auto& a = variants[variant].per_scenario[metric];
+  const auto& b = variants[0].per_scenario[metric];
+  const std::size_t n = std::min(a.size(), b.size());
+  if (n == 0) return {};
+  double sum = 0.0;
+  for (std::size_t i = 0; i < n; ++i) sum += a[i] - b[i];
+  const double mean = sum / static_cast<double>(n);
+  double ss = 0.0;
+  for (std::size_t i = 0; i < n; ++i) ss += (a[i] - b[i] - mean) * (a[i] - b[i] - mean);
+  const double se = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1) / static_cast<double>(n)) : 0.0;
+  return {mean, mean - 1.959963984540054 * se, mean + 1.959963984540054 * se};
+}
+
+namespace {
+
+VariantOutcome run_variant(const std::string& name, config::LoadedScenario loaded, const RunOptions& options) {
+  VariantOutcome v;
+  v.name = name;
+  auto model = std::make_shared<const Model>(build_model(loaded));
+  v.model = model;
+  for (const auto& acc : model->accounts) {
+    if (acc.kind == AccountKind::kMember) v.total_im += acc.initial_margin;
+    if (acc.kind == AccountKind::kLink) v.inter_ccp_margin += acc.initial_margin;
+  }
+  for (const auto& c : model->ccps) v.default_funds += c.default_fund;
+  v.per_scenario.assign(kCompareMetricCount, {});
+  RunOptions o = options;
+  o.on_scenario = [&](const ScenarioResult& r) {
+    v.per_scenario[0].push_back(r.total_loss);
+    v.per_scenario[1].push_back(static_cast<double>(r.defaults.size()));
+    v.per_scenario[2].push_back(r.ccp_failures() > 0 ? 1.0 : 0.0);
+    v.per_scenario[3].push_back(r.closeout_loss);
+    v.per_scenario[4].push_back(r.uncovered);
+  };
+  const RunResult result = run_monte_carlo(*model, o);
+  v.summary = summary_json(*model, result);
+  return v;
+}
+
+}  // namespace
+
+Comparison run_compare(const std::string& file, const std::vector<config::Override>& overrides,
+                       const RunOptions& options) {
+  Comparison c;
+  const config::LoadedScenario base = config::load_scenario_file(file, overrides);
+  c.warnings = base.warnings;
+  c.variants.push_back(run_variant("base", base, options));
+  c.scenarios = static_cast<std::int64_t>(c.variants[0].per_scenario[0].size());
+  for (std::size_t i = 0; i < base.scenario.variants.size(); ++i) {
+    const auto& variant = base.scenario.variants[i];
+    std::vector<config::Override> o = overrides;
+    for (const auto& assignment : variant.set) o.push_back(config::Override::parse(assignment));
+    // The variant must not change the random numbers: same seed and count.
+    o.push_back({"seed", std::to_string(base.scenario.seed)});
+    o.push_back({"simulation.scenarios", std::to_string(base.scenario.simulation.scenarios)});
+    config::LoadedScenario loaded = config::load_scenario_file(file, o);
+    apply_topology(loaded.scenario, variant.topology, c.warnings);
+    c.variants.push_back(run_variant(variant.name, std::move(loaded), options));
+  }
+  return c;
+}
+
+std::string format_comparison(const Comparison& c) {
+  std::string out = fmt::format("{} scenarios per variant, common random numbers (paired differences to 'base', 95% intervals)\n\n", c.scenarios);
+  out += fmt::format("{:<22} {:>12} {:>14} {:>12} {:>12} {:>12} {:>14}\n", "variant", "total IM", "inter-CCP IM",
+                     "default fund", "P(CCP fail)", "E[defaults]", "E[total loss]");
+  for (std::size_t v = 0; v < c.variants.size(); ++v) {
+    const auto& x = c.variants[v];
+    out += fmt::format("{:<22} {:>12.4g} {:>14.4g} {:>12.4g} {:>12.5f} {:>12.4f} {:>14.4g}\n", x.name, x.total_im,
+                       x.inter_ccp_margin, x.default_funds, c.mean(v, 2), c.mean(v, 1), c.mean(v, 0));
+  }
+  if (c.variants.size() > 1) {
+    out += "\npaired difference to base  (mean [95% interval])\n";
+    for (std::size_t v = 1; v < c.variants.size(); ++v) {
+      out += fmt::format("  {}\n", c.variants[v].name);
+      for (std::size_t m : {2, 1, 0, 4}) {
+        const auto d = c.difference(v, m);
+        out += fmt::format("    {:<18} {:+.6g} [{:+.6g}, {:+.6g}]\n", kCompareMetrics[m], d.mean, d.lo, d.hi);
+      }
+    }
+  }
+  return out;
+}
+
+nlohmann::ordered_json comparison_json(const Comparison& c) {
+  using json = nlohmann::ordered_json;
+  json variants = json::array();
+  for (std::size_t v = 0; v < c.variants.size(); ++v) {
+    const auto& x = c.variants[v];
+    json e;
+    e["name"] = x.name;
+    e["total_initial_margin"] = x.total_im;
+    e["inter_ccp_margin"] = x.inter_ccp_margin;
+    e["default_funds"] = x.default_funds;
+    json means = json::object(), diffs = json::object();
+    for (std::size_t m = 0; m < kCompareMetricCount; ++m) {
+      means[kCompareMetrics[m]] = c.mean(v, m);
+      if (v > 0) {
+        const auto d = c.difference(v, m);
+        diffs[kCompareMetrics[m]] = {{"mean", d.mean}, {"lo95", d.lo}, {"hi95", d.hi}};
+      }
+    }
+    e["means"] = means;
+    if (v > 0) e["difference_to_base"] = diffs;
+    e["summary"] = x.summary;
+    variants.push_back(e);
+  }
+  return json{{"ccpnet_version", CCPNET_VERSION}, {"scenarios", c.scenarios}, {"variants", variants}};
+}
+
+}  // namespace ccpnet

@@ -1,0 +1,58 @@
+// `ccpnet compare`: the scenario and its variants (other links, waterfalls,
+// margin models) run on common random numbers, so their differences are
+// paired scenario by scenario and come with tight confidence intervals.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/config/load.hpp"
+#include "sim/model.hpp"
+#include "sim/runner.hpp"
+
+namespace ccpnet {
+
+// Rewires the CCPs of a scenario (see config::Topology); warnings describe
+// what had to change.
+void apply_topology(config::Scenario& scenario, config::Topology topology, std::vector<std::string>& warnings);
+
+// Per-scenario metrics compared between variants.
+inline constexpr const char* kCompareMetrics[] = {"total_loss", "member_defaults", "any_ccp_fail", "closeout_loss",
+                                                  "uncovered_loss"};
+inline constexpr std::size_t kCompareMetricCount = 5;
+
+struct VariantOutcome {
+  std::string name;
+  std::shared_ptr<const Model> model;
+  double total_im = 0.0;        // members' IM at every CCP
+  double inter_ccp_margin = 0.0;  // IM of link accounts
+  double default_funds = 0.0;
+  std::vector<std::vector<double>> per_scenario;  // metric x scenario
+  nlohmann::ordered_json summary;
+};
+
+struct PairedDifference {
+  double mean = 0.0, lo = 0.0, hi = 0.0;  // variant - base, 95% interval
+};
+
+struct Comparison {
+  std::vector<VariantOutcome> variants;  // the base first
+  std::int64_t scenarios = 0;
+  std::vector<std::string> warnings;
+  // Means of each metric per variant, and paired differences to the base.
+  double mean(std::size_t variant, std::size_t metric) const;
+  PairedDifference difference(std::size_t variant, std::size_t metric) const;
+};
+
+// Loads every variant of `file` (base overrides first, then the variant's
+// `set`, then its topology) and runs them on the same seed and scenarios.
+Comparison run_compare(const std::string& file, const std::vector<config::Override>& overrides,
+                       const RunOptions& options);
+
+std::string format_comparison(const Comparison& c);
+nlohmann::ordered_json comparison_json(const Comparison& c);
+
+}  // namespace ccpnet
