@@ -1,0 +1,85 @@
+// Add-ons and adjustments around a base initial margin (SPEC 3.4):
+// anti-procyclicality, concentration (liquidity) add-ons, collateral haircuts.
+#pragma once
+
+#include <Eigen/Dense>
+
+namespace ccpnet::models {
+
+// ---- Anti-procyclicality (EMIR RTS 153/2013, art. 28(1)) --------------------
+
+// Option (a), a buffer of at least 25% of the calculated margin that may be
+// temporarily exhausted when calculated margins rise significantly:
+//   IM = max(m, (1 + b) * min(m, m_ref))
+// m: the model margin now, m_ref: the model margin at the last calm reference
+// date, b: the buffer rate (0.25). In calm or falling markets (m <= m_ref)
+// IM = (1 + b) m; as m rises above m_ref the buffer is used up, and the margin
+// called is the model margin once m >= (1 + b) m_ref. Throws on b < 0.
+double apc_buffer_margin(double model_im, double reference_im, double buffer_rate = 0.25);
+Eigen::VectorXd apc_buffer_margin(const Eigen::VectorXd& model_im, const Eigen::VectorXd& reference_im,
+                                  double buffer_rate = 0.25);
+
+// Option (b), at least 25% weight on stressed observations in the lookback:
+// the volatility of a sample mixing current and stressed observations with
+// weight w on the stressed ones, sqrt((1 - w) sigma_now^2 + w sigma_stressed^2).
+double apc_weighted_vol(double current_vol, double stressed_vol, double stressed_weight = 0.25);
+
+// Option (c), a floor: margin not lower than the margin computed with
+// volatility from a long (10-year) or stressed lookback: IM = max(m, m_floor),
+// e.g. m_floor = parametric_im_rows(values, stressed_cov_factor, h, q).
+double apc_floor_margin(double model_im, double floor_im);
+Eigen::VectorXd apc_floor_margin(const Eigen::VectorXd& model_im, const Eigen::VectorXd& floor_im);
+
+// ---- Concentration -----------------------------------------------------------
+
+// Liquidation cost of positions large against market depth (SPEC 3.6), the
+// square-root impact law (Toth et al. 2011, "Anomalous price impact and the
+// critical nature of liquidity in financial markets", Phys. Rev. X 1; Bouchaud,
+// Bonart, Donier & Gould, "Trades, Quotes and Prices", 2018):
+//   cost = sum_a k_a |x_a| sqrt(|x_a| / ADV_a)
+// x_a: position value (USD), ADV_a: average daily volume (USD, > 0), k_a the
+// impact coefficient (dimensionless, of the order of the daily volatility).
+double liquidation_cost(const Eigen::VectorXd& values, const Eigen::VectorXd& adv, const Eigen::VectorXd& impact);
+// Many accounts: `values` is accounts x assets.
+Eigen::VectorXd liquidation_cost_rows(const Eigen::MatrixXd& values, const Eigen::VectorXd& adv,
+                                      const Eigen::VectorXd& impact);
+
+// Days to unwind a position at a participation rate p of ADV, never less than
+// the MPOR: H = max(h, |x| / (p ADV)).
+double liquidation_horizon_days(double value, double adv, double participation_rate, double mpor_days);
+
+// Concentration add-on by square-root extension of the liquidation horizon
+// (the sqrt(LH / h) horizon scaling of Basel's FRTB liquidity horizons, applied
+// per asset as CCPs lengthen the MPOR of concentrated positions): each asset's
+// standalone parametric margin with the MPOR stretched to H_a, less the same at
+// the MPOR,
+//   add-on = sum_a q sigma_d,a |x_a| (sqrt(H_a) - sqrt(h)),
+// sigma_d,a the daily volatility, q the quantile. `values` is accounts x assets.
+Eigen::VectorXd concentration_addon_rows(const Eigen::MatrixXd& values, const Eigen::VectorXd& daily_vol,
+                                         const Eigen::VectorXd& adv, double mpor_days, double quantile,
+                                         double participation_rate);
+
+// ---- Collateral -----------------------------------------------------------------
+
+// Value credited for posted collateral: sum_c m_c (1 - h_c), m_c the market
+// value (USD) of collateral asset c, h_c its haircut in [0, 1).
+double collateral_value(const Eigen::VectorXd& market_values, const Eigen::VectorXd& haircuts);
+
+// The same after the collateral assets' own moves (collateral in crypto moves
+// with the shock): sum_c m_c e^{x_c} (1 - h_c), one result per row of
+// `log_returns` (scenarios x collateral assets).
+Eigen::VectorXd shocked_collateral_value(const Eigen::VectorXd& market_values, const Eigen::VectorXd& haircuts,
+                                         const Eigen::MatrixXd& log_returns);
+
+// Many members in one scenario: `market_values` is members x collateral assets,
+// `log_returns` one move per collateral asset.
+Eigen::VectorXd shocked_collateral_rows(const Eigen::MatrixXd& market_values, const Eigen::VectorXd& haircuts,
+                                        const Eigen::VectorXd& log_returns);
+
+// A haircut covering the collateral's fall over its liquidation period at the
+// quantile q of a log-normal move (EMIR RTS 153/2013 art. 41 and Annex II:
+// haircuts calibrated to the liquidation period at a high confidence level):
+//   h = 1 - exp(-q sigma_d sqrt(liquidation_days)).
+double collateral_haircut(double daily_vol, double liquidation_days, double quantile);
+
+}  // namespace ccpnet::models
