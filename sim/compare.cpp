@@ -16,8 +16,7 @@ void apply_topology(config::Scenario& s, config::Topology topology, std::vector<
     return l;
   };
   switch (topology) {
-    case Topology::kAsIs:
-      return;
+    case Topology::kAsIs: return;
     case Topology::kNone:
       s.links.clear();
       for (auto& c : s.ccps) c.imbalance = config::ImbalancePolicy::kRestOfMarket;
@@ -152,7 +151,8 @@ Comparison run_compare(const std::string& file, const std::vector<config::Overri
 }
 
 std::string format_comparison(const Comparison& c) {
-  std::string out = fmt::format("{} scenarios per variant, common random numbers (paired differences to 'base', 95% intervals)\n\n", c.scenarios);
+  std::string out = fmt::format(
+      "{} scenarios per variant, common random numbers (paired differences to 'base', 95% intervals)\n\n", c.scenarios);
   out += fmt::format("{:<22} {:>12} {:>14} {:>12} {:>12} {:>12} {:>14}\n", "variant", "total IM", "inter-CCP IM",
                      "default fund", "P(CCP fail)", "E[defaults]", "E[total loss]");
   for (std::size_t v = 0; v < c.variants.size(); ++v) {

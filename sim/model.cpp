@@ -9,11 +9,15 @@
 
 #include "models/default_fund/cover.hpp"
 #include "models/links/flow.hpp"
+#include "models/margin/addons.hpp"
+#include "models/margin/historical.hpp"
 #include "models/margin/parametric.hpp"
 #include "models/margin/quantile.hpp"
+#include "models/margin/scenario_grid.hpp"
 #include "models/margin/tiered.hpp"
 #include "models/market/correlation.hpp"
 #include "sim/generator.hpp"
+#include "sim/rng.hpp"
 
 namespace ccpnet {
 
@@ -51,17 +55,45 @@ Eigen::MatrixXd correlation_matrix(const config::MarketConfig& market, const std
   return r;
 }
 
-// Margin of every row of `values` under the CCP's model.
+// Margin of every row of `values` under the CCP's model, with its add-ons.
 Eigen::VectorXd margin_rows(const config::MarginConfig& margin, const Eigen::MatrixXd& values,
-                            const Eigen::MatrixXd& cov_factor) {
-  return std::visit(
+                            const Eigen::VectorXd& daily_vol, const Eigen::MatrixXd& correlation_factor,
+                            const Eigen::VectorXd& adv, const Eigen::MatrixXd& history_daily_returns) {
+  // Anti-procyclicality by a stressed-volatility weight scales the volatility
+  // the models see; the buffer scales the margin.
+  Eigen::VectorXd vol = daily_vol;
+  if (margin.apc.mode == config::ApcMode::kStressedWeight) {
+    for (Eigen::Index a = 0; a < vol.size(); ++a)
+      vol(a) = models::apc_weighted_vol(vol(a), vol(a) * margin.apc.stressed_multiplier, margin.apc.stressed_weight);
+  }
+  const double h = margin.mpor_days;
+  double addon_quantile = models::normal_quantile(0.99);
+  Eigen::VectorXd im = std::visit(
       [&](const auto& m) -> Eigen::VectorXd {
         using M = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<M, config::ParametricMargin>) {
           const double q = m.distribution == config::QuantileDistribution::kNormal
                                ? models::normal_quantile(m.confidence)
                                : models::unit_student_t_quantile(m.confidence, m.dof);
-          return models::parametric_im_rows(values, cov_factor, margin.mpor_days, q);
+          addon_quantile = q;
+          return models::parametric_im_rows(values, vol.asDiagonal() * correlation_factor, h, q);
+        } else if constexpr (std::is_same_v<M, config::HistoricalMargin>) {
+          // Cumulative log-prices of the history, scaled to this CCP's volatility
+          // view, then overlapping h-day returns (h rounded up to whole days).
+          const Eigen::Index days = history_daily_returns.rows();
+          const int horizon = std::max(1, static_cast<int>(std::ceil(h - 1e-12)));
+          Eigen::MatrixXd log_prices = Eigen::MatrixXd::Zero(days + 1, vol.size());
+          for (Eigen::Index t = 0; t < days; ++t)
+            log_prices.row(t + 1) = log_prices.row(t) + history_daily_returns.row(t).cwiseProduct(vol.transpose());
+          const Eigen::MatrixXd returns = models::overlapping_log_returns(log_prices.array().exp().matrix(), horizon);
+          addon_quantile = models::normal_quantile(m.confidence);
+          return models::historical_im_rows(values, returns, m.confidence,
+                                            m.measure == config::RiskMeasureKind::kVar
+                                                ? models::RiskMeasure::kVar
+                                                : models::RiskMeasure::kExpectedShortfall);
+        } else if constexpr (std::is_same_v<M, config::ScenarioGridMargin>) {
+          addon_quantile = m.scan_sigmas;
+          return models::scenario_grid_linear_rows(values, vol * std::sqrt(h), m.scan_sigmas);
         } else {
           std::vector<models::Tier> tiers;
           for (const auto& t : m.tiers) tiers.push_back({t.up_to, t.im});
@@ -69,6 +101,28 @@ Eigen::VectorXd margin_rows(const config::MarginConfig& margin, const Eigen::Mat
         }
       },
       margin.model);
+  if (margin.concentration_participation)
+    im += models::concentration_addon_rows(values, vol, adv, h, addon_quantile, *margin.concentration_participation);
+  if (margin.apc.mode == config::ApcMode::kBuffer) im *= 1.0 + margin.apc.buffer;
+  return im;
+}
+
+// Daily standardised returns (days x assets, unit daily variance, the
+// market's correlation and tails) for historical margin models.
+Eigen::MatrixXd history_returns(const Model& model, std::int64_t days) {
+  const rng::Philox philox(model.seed, rng::Stream::kHistory);
+  const auto n = static_cast<Eigen::Index>(model.assets.size());
+  Eigen::MatrixXd out(days, n);
+  Eigen::VectorXd z(n);
+  for (std::int64_t t = 0; t < days; ++t) {
+    rng::Draws draws(philox, static_cast<std::uint64_t>(t), 0);
+    for (Eigen::Index a = 0; a < n; ++a) z(a) = draws.normal();
+    double scale = 1.0;
+    if (model.shocks.model == config::ShockModel::kStudentT)
+      scale = std::sqrt((model.shocks.dof - 2.0) / draws.chi_square(model.shocks.dof));
+    out.row(t) = (model.correlation_factor * z).transpose() * scale;
+  }
+  return out;
 }
 
 std::string margin_name(const config::MarginConfig& margin) {
@@ -107,7 +161,6 @@ Model build_model(const config::LoadedScenario& loaded) {
   // Margin models see the unstressed volatility.
   Eigen::VectorXd margin_vol(n_assets);
   for (Eigen::Index a = 0; a < n_assets; ++a) margin_vol(a) = model.assets[static_cast<std::size_t>(a)].daily_vol;
-  const Eigen::MatrixXd cov_factor = margin_vol.asDiagonal() * model.correlation_factor;
 
   // ---- CCPs
   for (const auto& c : s.ccps) {
@@ -249,6 +302,9 @@ Model build_model(const config::LoadedScenario& loaded) {
   }
 
   // ---- margin and default funds, CCP by CCP
+  Eigen::MatrixXd history(0, n_assets);
+  Eigen::VectorXd adv(n_assets);
+  for (Eigen::Index a = 0; a < n_assets; ++a) adv(a) = model.assets[static_cast<std::size_t>(a)].adv;
   for (std::size_t c = 0; c < model.ccps.size(); ++c) {
     CcpModel& ccp = model.ccps[c];
     const auto& cfg = s.ccps[c];
@@ -258,7 +314,11 @@ Model build_model(const config::LoadedScenario& loaded) {
       values.row(i) = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])]
                           .quantity.cwiseProduct(price)
                           .transpose();
-    const Eigen::VectorXd im = margin_rows(cfg.margin, values, cov_factor);
+    std::int64_t lookback = 0;
+    if (const auto* hist = std::get_if<config::HistoricalMargin>(&cfg.margin.model)) lookback = hist->lookback_days;
+    if (lookback > history.rows()) history = history_returns(model, lookback);
+    const Eigen::VectorXd im = margin_rows(cfg.margin, values, margin_vol, model.correlation_factor, adv,
+                                           history.topRows(std::max<Eigen::Index>(lookback, 0)));
     for (Eigen::Index i = 0; i < n_acc; ++i) {
       Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
       acc.initial_margin = acc.kind == AccountKind::kRestOfMarket ? 0.0 : im(i);
@@ -299,6 +359,12 @@ Model build_model(const config::LoadedScenario& loaded) {
       if (uncovered(g, sizing.scenario) > 0.0) ccp.cover_groups.push_back(static_cast<int>(g));
     ccp.default_fund =
         cfg.default_fund.sizing == config::DefaultFundSizing::kFixed ? *cfg.default_fund.amount : sizing.fund;
+    // A rulebook without default-fund layers (a crypto venue's insurance fund
+    // and ADL) has no default fund.
+    const bool uses_fund = std::any_of(ccp.waterfall.begin(), ccp.waterfall.end(), [](models::Layer l) {
+      return l == models::Layer::kDefaulterDf || l == models::Layer::kMutualizedDf || l == models::Layer::kAssessments;
+    });
+    if (!uses_fund) ccp.default_fund = 0.0;
 
     // Allocation: observed contributions are used as given; the rest of the
     // fund is shared pro rata to IM among the other contributors (members, and

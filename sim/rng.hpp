@@ -24,6 +24,7 @@ enum class Stream : std::uint64_t {
   kDefaults = 3,    // latent-factor idiosyncratic draws
   kSettlement = 4,  // finality times, bridge exploits
   kGenerator = 5,   // the synthetic market generator (once per model, not per scenario)
+  kHistory = 6,     // the price history of historical margin models (once per model)
 };
 
 using Block = std::array<std::uint64_t, 4>;

@@ -271,11 +271,84 @@ struct TieredMargin {
   }
 };
 
-using MarginModelConfig = std::variant<ParametricMargin, TieredMargin>;
+enum class RiskMeasureKind { kVar, kExpectedShortfall };
+template <>
+struct EnumNames<RiskMeasureKind> {
+  static constexpr std::array values{std::pair{RiskMeasureKind::kVar, "var"},
+                                     std::pair{RiskMeasureKind::kExpectedShortfall, "es"}};
+};
+
+struct HistoricalMargin {
+  static constexpr std::string_view kTag = "historical";
+  double confidence = 0.99;
+  RiskMeasureKind measure = RiskMeasureKind::kVar;
+  std::int64_t lookback_days = 750;
+
+  template <class A>
+  void serialize(A& a) {
+    a("confidence", confidence, {.doc = "quantile level alpha", .min = 0.5, .max = 1.0, .exclusive_max = true});
+    a("measure", measure, {.doc = "value at risk, or expected shortfall (mean of the losses beyond it)"});
+    a("lookback_days", lookback_days,
+      {.doc = "days of price history: a path drawn from the market's own shock model (stream 'history'); the loss "
+              "quantile is taken over the overlapping MPOR-day returns in it, the k-th worst with "
+              "k = ceil(n (1 - confidence))",
+       .unit = "days",
+       .min = 10.0,
+       .max = 100000.0});
+  }
+};
+
+struct ScenarioGridMargin {
+  static constexpr std::string_view kTag = "scenario_grid";
+  double scan_sigmas = 3.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("scan_sigmas", scan_sigmas,
+      {.doc = "price scan range in standard deviations of the MPOR return (SPAN-like worst loss over the grid)",
+       .unit = "standard deviations",
+       .min = 0.0,
+       .max = 50.0,
+       .exclusive_min = true});
+  }
+};
+
+using MarginModelConfig = std::variant<ParametricMargin, HistoricalMargin, ScenarioGridMargin, TieredMargin>;
+
+enum class ApcMode { kNone, kBuffer, kStressedWeight };
+template <>
+struct EnumNames<ApcMode> {
+  static constexpr std::array values{std::pair{ApcMode::kNone, "none"}, std::pair{ApcMode::kBuffer, "buffer"},
+                                     std::pair{ApcMode::kStressedWeight, "stressed_weight"}};
+};
+
+// Anti-procyclicality (EMIR RTS 153/2013 art. 28).
+struct ApcConfig {
+  ApcMode mode = ApcMode::kNone;
+  double buffer = 0.25;
+  double stressed_multiplier = 2.0;
+  double stressed_weight = 0.25;
+
+  template <class A>
+  void serialize(A& a) {
+    a("mode", mode,
+      {.doc = "buffer: a margin buffer collected in calm times (IM x (1 + buffer)); stressed_weight: volatility "
+              "weighted with a stressed period's"});
+    a("buffer", buffer, {.doc = "size of the buffer", .unit = "fraction", .min = 0.0, .max = 10.0});
+    a("stressed_multiplier", stressed_multiplier,
+      {.doc = "stressed-period volatility as a multiple of the current one", .unit = "multiple", .min = 1.0,
+       .max = 100.0});
+    a("stressed_weight", stressed_weight,
+      {.doc = "weight of the stressed volatility (RTS 153/2013: at least 25%)", .unit = "fraction", .min = 0.0,
+       .max = 1.0});
+  }
+};
 
 struct MarginConfig {
   MarginModelConfig model;
   double mpor_days = 2.0;
+  ApcConfig apc;
+  std::optional<double> concentration_participation;
 
   template <class A>
   void serialize(A& a) {
@@ -285,6 +358,15 @@ struct MarginConfig {
        .unit = "days",
        .min = 0.0,
        .max = 60.0,
+       .exclusive_min = true});
+    a("apc", apc, {.doc = "anti-procyclicality measure"});
+    a("concentration_participation", concentration_participation,
+      {.doc = "concentration add-on: a position is liquidated at this share of the asset's daily volume, so a large "
+              "one takes longer than the MPOR; the add-on is q sigma_d |x| (sqrt(H) - sqrt(h)) per asset with "
+              "H = |x| / (participation x adv)",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0,
        .exclusive_min = true});
   }
 };
@@ -447,23 +529,35 @@ struct GeneratorConfig {
     a("id_prefix", id_prefix, {.doc = "generated ids are this prefix and a number: GM0001, ..."});
     a("memberships", memberships,
       {.doc = "mean number of CCPs a periphery member clears at (at least 1); core members clear everywhere",
-       .unit = "count", .min = 1.0, .max = 1000.0});
+       .unit = "count",
+       .min = 1.0,
+       .max = 1000.0});
     a("core_share", core_share, {.doc = "share of core members", .unit = "fraction", .min = 0.0, .max = 1.0});
-    a("core_size", core_size, {.doc = "size of a core member's book relative to a periphery member's",
-                               .unit = "multiple", .min = 0.0, .max = 1000.0, .exclusive_min = true});
+    a("core_size", core_size,
+      {.doc = "size of a core member's book relative to a periphery member's",
+       .unit = "multiple",
+       .min = 0.0,
+       .max = 1000.0,
+       .exclusive_min = true});
     a("assets_per_account", assets_per_account,
-      {.doc = "assets held in each account (at most the number of assets)", .unit = "count", .min = 1.0,
+      {.doc = "assets held in each account (at most the number of assets)",
+       .unit = "count",
+       .min = 1.0,
        .max = 100000.0});
-    a("notional", notional, {.doc = "median gross notional of a periphery account", .unit = "USD", .min = 0.0,
-                             .exclusive_min = true});
-    a("size_tail", size_tail, {.doc = "Pareto tail index of account sizes (smaller: heavier tail)", .min = 0.5,
-                               .max = 100.0});
-    a("capital_ratio", capital_ratio, {.doc = "member capital over its total gross notional", .unit = "fraction",
-                                       .min = 0.0, .max = 100.0, .exclusive_min = true});
+    a("notional", notional,
+      {.doc = "median gross notional of a periphery account", .unit = "USD", .min = 0.0, .exclusive_min = true});
+    a("size_tail", size_tail,
+      {.doc = "Pareto tail index of account sizes (smaller: heavier tail)", .min = 0.5, .max = 100.0});
+    a("capital_ratio", capital_ratio,
+      {.doc = "member capital over its total gross notional",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 100.0,
+       .exclusive_min = true});
     a("liquidity_ratio", liquidity_ratio,
       {.doc = "member liquid resources over its capital", .unit = "fraction", .min = 0.0, .max = 100.0});
-    a("group_size", group_size, {.doc = "consecutive generated members per default group", .unit = "count",
-                                 .min = 1.0, .max = 1.0e6});
+    a("group_size", group_size,
+      {.doc = "consecutive generated members per default group", .unit = "count", .min = 1.0, .max = 1.0e6});
   }
 };
 
@@ -559,8 +653,9 @@ struct VariantConfig {
   template <class A>
   void serialize(A& a) {
     a("name", name, {.doc = "name of the variant", .required = true});
-    a("set", set, {.doc = "overrides applied to the base scenario, as on the command line: [\"links=[]\", "
-                          "\"ccps.CCP_A.sitg=1e8\"]"});
+    a("set", set,
+      {.doc = "overrides applied to the base scenario, as on the command line: [\"links=[]\", "
+              "\"ccps.CCP_A.sitg=1e8\"]"});
     a("topology", topology,
       {.doc = "rewire the interoperability links: as_is; none (no links; what a CCP's members do not net is booked "
               "to a rest-of-market account); peer (a chain of peer links in CCP order); hub (the first CCP linked to "
