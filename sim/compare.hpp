@@ -3,9 +3,8 @@
 // paired scenario by scenario and come with tight confidence intervals.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -27,7 +26,7 @@ inline constexpr std::size_t kCompareMetricCount = 5;
 struct VariantOutcome {
   std::string name;
   std::shared_ptr<const Model> model;
-  double total_im = 0.0;        // members' IM at every CCP
+  double total_im = 0.0;          // members' IM at every CCP
   double inter_ccp_margin = 0.0;  // IM of link accounts
   double default_funds = 0.0;
   std::vector<std::vector<double>> per_scenario;  // metric x scenario

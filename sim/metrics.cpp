@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 #include "sim/model.hpp"
@@ -71,7 +72,7 @@ void ChunkSums::fold_into(ChunkSums& t) const {
     t.member_defaults_by_cause[i] += member_defaults_by_cause[i];
 }
 
-Aggregate::Aggregate(const Model& model) : model_(model) {
+Aggregate::Aggregate(const Model& model) : model_(&model) {
   totals_.init(model, 0);
   depletion_values_.assign(model.ccps.size(), {});
 }
@@ -79,13 +80,13 @@ Aggregate::Aggregate(const Model& model) : model_(model) {
 void Aggregate::add(const ScenarioResult& r) {
   if (!open_ || r.index >= current_.first + kChunk) {
     if (open_) chunks_.push_back(std::move(current_));
-    current_.init(model_, r.index - r.index % kChunk);
+    current_.init(*model_, r.index - r.index % kChunk);
     open_ = true;
   }
-  current_.add(model_, r);
+  current_.add(*model_, r);
   if (r.total_loss > 0.0) total_loss_values_.push_back(r.total_loss);
-  for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
-    const double fund = model_.ccps[c].default_fund;
+  for (std::size_t c = 0; c < model_->ccps.size(); ++c) {
+    const double fund = model_->ccps[c].default_fund;
     if (fund > 0.0 && r.ccp_df_used[c] > 0.0) depletion_values_[c].push_back(std::min(1.0, r.ccp_df_used[c] / fund));
   }
   const std::size_t k = r.defaults.size();
@@ -118,11 +119,117 @@ void Aggregate::finish() {
   // Chunks may arrive from several sources: fold them in index order.
   std::stable_sort(chunks_.begin(), chunks_.end(),
                    [](const ChunkSums& a, const ChunkSums& b) { return a.first < b.first; });
-  totals_.init(model_, 0);
+  totals_.init(*model_, 0);
   for (const auto& c : chunks_) c.fold_into(totals_);
   std::sort(total_loss_values_.begin(), total_loss_values_.end());
   for (auto& v : depletion_values_) std::sort(v.begin(), v.end());
   finished_ = true;
+}
+
+namespace {
+
+class ByteWriter {
+ public:
+  template <class T>
+  void put(const T& v) {
+    const char* p = reinterpret_cast<const char*>(&v);
+    out.insert(out.end(), p, p + sizeof(T));
+  }
+  template <class T>
+  void put_vector(const std::vector<T>& v) {
+    put(static_cast<std::uint64_t>(v.size()));
+    const char* p = reinterpret_cast<const char*>(v.data());
+    out.insert(out.end(), p, p + sizeof(T) * v.size());
+  }
+  std::vector<char> out;
+};
+
+class ByteReader {
+ public:
+  explicit ByteReader(const std::vector<char>& in) : in_(in) {}
+  template <class T>
+  T get() {
+    if (at_ + sizeof(T) > in_.size()) throw std::runtime_error("truncated aggregate");
+    T v;
+    std::memcpy(&v, in_.data() + at_, sizeof(T));
+    at_ += sizeof(T);
+    return v;
+  }
+  template <class T>
+  std::vector<T> get_vector() {
+    const auto n = get<std::uint64_t>();
+    if (at_ + sizeof(T) * n > in_.size()) throw std::runtime_error("truncated aggregate");
+    std::vector<T> v(n);
+    std::memcpy(v.data(), in_.data() + at_, sizeof(T) * n);
+    at_ += sizeof(T) * n;
+    return v;
+  }
+
+ private:
+  const std::vector<char>& in_;
+  std::size_t at_ = 0;
+};
+
+void put_chunk(ByteWriter& w, const ChunkSums& c) {
+  w.put(c.first);
+  w.put(c.count);
+  for (double x : {c.member_defaults, c.ccp_failures, c.rounds, c.total_loss, c.closeout_loss, c.uncovered}) w.put(x);
+  w.put(c.any_ccp_fail);
+  w.put(c.any_default);
+  w.put_vector(c.ccp_layers);
+  w.put_vector(c.ccp_uncovered);
+  w.put_vector(c.ccp_loss);
+  w.put_vector(c.ccp_depletion);
+  w.put_vector(c.ccp_fails);
+  w.put_vector(c.ccp_df_exhausted);
+  w.put_vector(c.member_defaults_by_cause);
+}
+
+ChunkSums get_chunk(ByteReader& r) {
+  ChunkSums c;
+  c.first = r.get<std::int64_t>();
+  c.count = r.get<std::int64_t>();
+  for (double* x : {&c.member_defaults, &c.ccp_failures, &c.rounds, &c.total_loss, &c.closeout_loss, &c.uncovered})
+    *x = r.get<double>();
+  c.any_ccp_fail = r.get<std::int64_t>();
+  c.any_default = r.get<std::int64_t>();
+  c.ccp_layers = r.get_vector<double>();
+  c.ccp_uncovered = r.get_vector<double>();
+  c.ccp_loss = r.get_vector<double>();
+  c.ccp_depletion = r.get_vector<double>();
+  c.ccp_fails = r.get_vector<std::int64_t>();
+  c.ccp_df_exhausted = r.get_vector<std::int64_t>();
+  c.member_defaults_by_cause = r.get_vector<std::int64_t>();
+  return c;
+}
+
+}  // namespace
+
+std::vector<char> Aggregate::serialize() const {
+  ByteWriter w;
+  std::vector<const ChunkSums*> chunks;
+  for (const auto& c : chunks_) chunks.push_back(&c);
+  if (open_) chunks.push_back(&current_);
+  w.put(static_cast<std::uint64_t>(chunks.size()));
+  for (const auto* c : chunks) put_chunk(w, *c);
+  w.put_vector(total_loss_values_);
+  w.put(static_cast<std::uint64_t>(depletion_values_.size()));
+  for (const auto& v : depletion_values_) w.put_vector(v);
+  w.put_vector(default_histogram_);
+  return std::move(w.out);
+}
+
+Aggregate Aggregate::deserialize(const Model& model, const std::vector<char>& bytes) {
+  Aggregate a(model);
+  ByteReader r(bytes);
+  const auto n = r.get<std::uint64_t>();
+  for (std::uint64_t i = 0; i < n; ++i) a.chunks_.push_back(get_chunk(r));
+  a.total_loss_values_ = r.get_vector<double>();
+  const auto ccps = r.get<std::uint64_t>();
+  if (ccps != a.depletion_values_.size()) throw std::runtime_error("aggregate of another model");
+  for (auto& v : a.depletion_values_) v = r.get_vector<double>();
+  a.default_histogram_ = r.get_vector<std::int64_t>();
+  return a;
 }
 
 double sparse_quantile(std::vector<double> nonzero, std::int64_t n, double p) {

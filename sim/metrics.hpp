@@ -49,6 +49,10 @@ class Aggregate {
   // Closes the open chunk; call once before reading.
   void finish();
 
+  // Bytes that carry this (unfinished) aggregate to another process, and back.
+  std::vector<char> serialize() const;
+  static Aggregate deserialize(const Model& model, const std::vector<char>& bytes);
+
   std::int64_t scenarios() const { return totals_.count; }
   const ChunkSums& totals() const { return totals_; }
   const std::vector<ChunkSums>& chunks() const { return chunks_; }
@@ -66,7 +70,7 @@ class Aggregate {
   double p_at_least_defaults(std::size_t k) const;
 
  private:
-  const Model& model_;
+  const Model* model_;
   ChunkSums current_;
   bool open_ = false;
   std::vector<ChunkSums> chunks_;

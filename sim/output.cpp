@@ -111,19 +111,7 @@ std::string sha256_hex(std::string_view bytes) {
 }
 
 OutputWriter::OutputWriter(const Model& model, OutputInfo info) : model_(model), info_(std::move(info)) {
-  const fs::path target(info_.directory);
-  if (fs::exists(target)) {
-    if (!fs::is_directory(target))
-      throw InputError(fmt::format("--out {}: exists and is not a directory", target.string()));
-    if (!fs::is_empty(target) && !fs::exists(target / "manifest.json"))
-      throw InputError(fmt::format(
-          "--out {}: the directory is not empty and is not a ccpnet output; refusing to replace it", target.string()));
-  }
-  const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  fs::create_directories(parent);
-  staging_ = parent / fmt::format(".{}.partial-{}", target.filename().string(), getpid());
-  fs::remove_all(staging_);
-  fs::create_directories(staging_);
+  staging_ = prepare_staging(fs::path(info_.directory));
   scenarios_ = std::fopen((staging_ / "scenarios.csv").c_str(), "wb");
   if (!scenarios_) throw std::runtime_error("cannot create scenarios.csv");
   std::string header =
@@ -131,6 +119,32 @@ OutputWriter::OutputWriter(const Model& model, OutputInfo info) : model_(model),
   for (const auto& c : model_.ccps) header += fmt::format(",loss_{0},failed_{0}", c.id);
   header += '\n';
   std::fputs(header.c_str(), scenarios_);
+}
+
+OutputWriter::OutputWriter(const Model& model, std::filesystem::path staging, int rank)
+    : model_(model), staging_(std::move(staging)), part_(true) {
+  done_ = true;  // the root owns (and cleans) the staging directory
+  scenarios_ = std::fopen((staging_ / fmt::format("scenarios.part-{}", rank)).c_str(), "wb");
+  if (!scenarios_) throw std::runtime_error("cannot create a part of scenarios.csv");
+}
+
+void OutputWriter::close_part() {
+  if (scenarios_) std::fclose(scenarios_);
+  scenarios_ = nullptr;
+}
+
+void OutputWriter::append_parts(int ranks) {
+  std::fflush(scenarios_);
+  std::vector<char> buffer(1 << 20);
+  for (int r = 1; r < ranks; ++r) {
+    const fs::path part = staging_ / fmt::format("scenarios.part-{}", r);
+    std::FILE* in = std::fopen(part.c_str(), "rb");
+    if (!in) throw std::runtime_error(fmt::format("missing part {} of scenarios.csv", r));
+    std::size_t n = 0;
+    while ((n = std::fread(buffer.data(), 1, buffer.size(), in)) > 0) std::fwrite(buffer.data(), 1, n, scenarios_);
+    std::fclose(in);
+    fs::remove(part);
+  }
 }
 
 OutputWriter::~OutputWriter() {

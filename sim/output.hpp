@@ -29,12 +29,18 @@ struct OutputInfo {
 class OutputWriter {
  public:
   OutputWriter(const Model& model, OutputInfo info);
+  // Rank `rank` > 0 of a distributed run: rows go to a part file in the
+  // root's staging directory; the root appends the parts in rank order.
+  OutputWriter(const Model& model, std::filesystem::path staging, int rank);
   ~OutputWriter();
   OutputWriter(const OutputWriter&) = delete;
   OutputWriter& operator=(const OutputWriter&) = delete;
 
   void scenario(const ScenarioResult& r);  // appends one row to scenarios.csv
   void finish(const RunResult& result);    // writes the rest and moves the directory into place
+  void close_part();                       // rank > 0: the part is complete
+  void append_parts(int ranks);            // root: appends the parts of ranks 1..ranks-1
+  const std::filesystem::path& staging() const { return staging_; }
 
  private:
   const Model& model_;
@@ -43,6 +49,7 @@ class OutputWriter {
   std::FILE* scenarios_ = nullptr;
   std::string buffer_;
   bool done_ = false;
+  bool part_ = false;
 };
 
 // summary.json content.

@@ -9,12 +9,14 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "sim/compare.hpp"
 #include "sim/config/load.hpp"
+#include "sim/distributed.hpp"
 #include "sim/graph.hpp"
 #include "sim/model.hpp"
 #include "sim/output.hpp"
@@ -58,6 +60,7 @@ void print_warnings(const std::vector<std::string>& warnings) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const Distributed mpi(&argc, &argv);
   CLI::App app{"ccpnet: contagion across interoperable central counterparties"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("ccpnet ") + CCPNET_VERSION);
@@ -100,7 +103,8 @@ int main(int argc, char** argv) {
 
   auto* compare = app.add_subcommand("compare", "run the file's variants on common random numbers, paired differences");
   add_file(compare);
-  compare->add_option("-n,--scenarios", scenarios, "scenarios per variant")->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
+  compare->add_option("-n,--scenarios", scenarios, "scenarios per variant")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
   compare->add_option("--threads", threads, "worker threads, 0 = all cores")->check(CLI::Range(0, 1024));
   compare->add_option("--out", out_dir, "also write compare.json to this directory");
   compare->add_flag("--quiet", quiet, "no progress bar");
@@ -178,25 +182,66 @@ int main(int argc, char** argv) {
     }
     if (run->parsed()) {
       OutputInfo info{file, loaded.text, config::to_yaml(loaded.scenario), out_dir.empty() ? "ccpnet-output" : out_dir};
-      OutputWriter writer(model, info);
+      // The root prepares the output; other ranks (if any) write parts into its staging directory.
+      std::unique_ptr<OutputWriter> writer;
+      std::string staging, error;
+      if (mpi.root()) {
+        try {
+          writer = std::make_unique<OutputWriter>(model, info);
+          staging = writer->staging().string();
+        } catch (const InputError& e) {
+          error = e.what();
+        }
+      }
+      staging = mpi.broadcast(staging);
+      if (staging.empty()) {
+        if (mpi.root()) std::cerr << error << '\n';
+        return kExitInvalidInput;
+      }
+      if (!mpi.root()) writer = std::make_unique<OutputWriter>(model, staging, mpi.rank());
+      const auto [first, count] = mpi.range(model.scenarios, kChunk);
       RunOptions options;
-      options.progress = !quiet;
+      options.progress = !quiet && mpi.root();
       options.threads = threads;
       options.batch = batch;
+      options.first = first;
+      options.count = count;
       options.stop = &g_stop;
-      options.on_scenario = [&](const ScenarioResult& r) { writer.scenario(r); };
+      options.on_scenario = [&](const ScenarioResult& r) { writer->scenario(r); };
       const InterruptGuard guard;
-      const RunResult result = run_monte_carlo(model, options);
-      writer.finish(result);
+      RunResult result = run_monte_carlo(model, options);
+      if (!mpi.root()) writer->close_part();
+      const auto parts = mpi.gather(result.aggregate.serialize());
+      const bool interrupted = mpi.max(result.interrupted ? 1 : 0) > 0;
+      if (!mpi.root()) return interrupted ? kExitInterrupted : kExitOk;
+      if (mpi.size() > 1) {
+        // Merge the ranks' aggregates in rank order: the same chunks, folded in
+        // the same order, as a single process.
+        RunResult merged(model);
+        merged.aggregate = Aggregate::deserialize(model, parts[0]);
+        for (std::size_t r = 1; r < parts.size(); ++r) merged.aggregate.merge(Aggregate::deserialize(model, parts[r]));
+        merged.aggregate.finish();
+        merged.first = 0;
+        merged.requested = model.scenarios;
+        merged.completed = merged.aggregate.scenarios();
+        merged.interrupted = interrupted;
+        merged.threads = result.threads;
+        merged.batch = result.batch;
+        merged.seconds = result.seconds;
+        result = std::move(merged);
+        writer->append_parts(mpi.size());
+      }
+      writer->finish(result);
       std::cout << format_summary(model, result);
+      if (mpi.size() > 1) std::cout << fmt::format("({} MPI ranks)\n", mpi.size());
       std::cout << fmt::format("outputs: {}/\n", info.directory);
       return result.interrupted ? kExitInterrupted : kExitOk;
     }
   } catch (const config::ScenarioError& e) {
-    std::cerr << e.what();
+    if (mpi.root()) std::cerr << e.what();
     return kExitInvalidInput;
   } catch (const InputError& e) {
-    std::cerr << e.what() << '\n';
+    if (mpi.root()) std::cerr << e.what() << '\n';
     return kExitInvalidInput;
   } catch (const std::exception& e) {
     std::cerr << "ccpnet: internal error: " << e.what() << '\n';

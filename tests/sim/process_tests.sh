@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Tests that need whole processes: MPI ranks and Ctrl-C.
+#   process_tests.sh mpi CCPNET_EXE SOURCE_DIR
+#   process_tests.sh interrupt CCPNET_EXE SOURCE_DIR
+set -euo pipefail
+what=$1 exe=$2 src=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+case "$what" in
+  mpi)
+    # 2 ranks write exactly the output of 1 process (SPEC 4).
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+    args=(run "$src/scenarios/two_ccp_peer.yaml" -n 20000 --threads 1 --quiet
+          --set 'defaults.latent={pd: 0.05, beta: 0.6}')
+    "$exe" "${args[@]}" --out "$work/one" > /dev/null
+    mpirun -np 2 "$exe" "${args[@]}" --out "$work/two" > "$work/two.log"
+    grep -q "2 MPI ranks" "$work/two.log" || { echo "mpirun did not run 2 ranks"; cat "$work/two.log"; exit 1; }
+    for f in summary.json scenarios.csv ccps.csv members.csv scenario.resolved.yaml manifest.json; do
+      cmp "$work/one/$f" "$work/two/$f" || { echo "FAIL: $f differs between 1 process and 2 MPI ranks"; exit 1; }
+    done
+    echo "1 passed, 0 failed"
+    ;;
+  interrupt)
+    # Ctrl-C stops a long run with a valid partial output that says so.
+    "$exe" run "$src/scenarios/reference_network.yaml" -n 100000000 --quiet --out "$work/out" > "$work/log" 2>&1 &
+    pid=$!
+    sleep 3
+    kill -INT "$pid"
+    set +e
+    wait "$pid"
+    code=$?
+    set -e
+    [ "$code" = 130 ] || { echo "FAIL: exit code $code, expected 130"; cat "$work/log"; exit 1; }
+    grep -q '"partial": true' "$work/out/summary.json" || { echo "FAIL: summary.json is not marked partial"; exit 1; }
+    n=$(grep -o '"scenarios": [0-9]*' "$work/out/summary.json" | head -1 | grep -o '[0-9]*$')
+    rows=$(($(wc -l < "$work/out/scenarios.csv") - 1))
+    [ "$n" -gt 0 ] && [ "$n" -lt 100000000 ] || { echo "FAIL: $n scenarios completed"; exit 1; }
+    [ "$rows" = "$n" ] || { echo "FAIL: $rows rows for $n scenarios"; exit 1; }
+    grep -q INTERRUPTED "$work/log" || { echo "FAIL: the summary does not say it was interrupted"; exit 1; }
+    echo "1 passed, 0 failed"
+    ;;
+  *) echo "unknown test $what"; exit 2 ;;
+esac
