@@ -20,6 +20,7 @@
 #include "sim/graph.hpp"
 #include "sim/model.hpp"
 #include "sim/output.hpp"
+#include "sim/reverse.hpp"
 #include "sim/runner.hpp"
 #include "sim/stress.hpp"
 
@@ -109,6 +110,14 @@ int main(int argc, char** argv) {
   compare->add_option("--out", out_dir, "also write compare.json to this directory");
   compare->add_flag("--quiet", quiet, "no progress bar");
 
+  auto* reverse = app.add_subcommand("reverse", "reverse stress test: the smallest shock multiple that fails a CCP");
+  add_file(reverse);
+  std::string reverse_ccp, reverse_direction;
+  double reverse_max = 20.0;
+  reverse->add_option("--ccp", reverse_ccp, "the CCP (id)")->required();
+  reverse->add_option("--direction", reverse_direction, "stress scenario giving the direction (default: the first)");
+  reverse->add_option("--max-multiple", reverse_max, "largest multiple searched")->check(CLI::Range(1e-6, 1e6));
+
   auto* schema = app.add_subcommand("schema", "print the reference of every scenario key (Markdown)");
   std::string update_file;
   schema->add_option("--update", update_file, "rewrite the generated key reference inside this Markdown file");
@@ -166,6 +175,14 @@ int main(int argc, char** argv) {
     }
     if (graph->parsed()) {
       std::cout << SystemGraph(model).to_dot(model);
+      return kExitOk;
+    }
+    if (reverse->parsed()) {
+      int c = -1;
+      for (std::size_t i = 0; i < model.ccps.size(); ++i)
+        if (model.ccps[i].id == reverse_ccp) c = static_cast<int>(i);
+      if (c < 0) throw InputError(fmt::format("--ccp {}: no such CCP in {}", reverse_ccp, file));
+      std::cout << format_reverse(model, reverse_stress(model, c, reverse_direction, reverse_max));
       return kExitOk;
     }
     if (stress->parsed()) {
