@@ -336,10 +336,14 @@ struct ApcConfig {
               "weighted with a stressed period's"});
     a("buffer", buffer, {.doc = "size of the buffer", .unit = "fraction", .min = 0.0, .max = 10.0});
     a("stressed_multiplier", stressed_multiplier,
-      {.doc = "stressed-period volatility as a multiple of the current one", .unit = "multiple", .min = 1.0,
+      {.doc = "stressed-period volatility as a multiple of the current one",
+       .unit = "multiple",
+       .min = 1.0,
        .max = 100.0});
     a("stressed_weight", stressed_weight,
-      {.doc = "weight of the stressed volatility (RTS 153/2013: at least 25%)", .unit = "fraction", .min = 0.0,
+      {.doc = "weight of the stressed volatility (RTS 153/2013: at least 25%)",
+       .unit = "fraction",
+       .min = 0.0,
        .max = 1.0});
   }
 };
