@@ -52,6 +52,10 @@ double ScenarioResult::ccp_loss(std::size_t c) const {
 }
 
 Cascade::Cascade(const Model& model) : model_(model) {
+  link_accounts_of_.assign(model.ccps.size(), {});
+  for (std::size_t a = 0; a < model.accounts.size(); ++a)
+    if (model.accounts[a].kind == AccountKind::kLink)
+      link_accounts_of_[static_cast<std::size_t>(model.accounts[a].owner)].push_back(static_cast<int>(a));
   peer_link_fund_.assign(model.accounts.size(), 0);
   for (std::size_t a = 0; a < model.accounts.size(); ++a) {
     const Account& acc = model.accounts[a];
@@ -61,6 +65,19 @@ Cascade::Cascade(const Model& model) : model_(model) {
     });
   }
   for (const auto& ccp : model.ccps) {
+    // Position of the first layer that charges surviving accounts.
+    std::size_t first = ccp.waterfall.size();
+    for (std::size_t i = 0; i < ccp.waterfall.size() && first == ccp.waterfall.size(); ++i) {
+      switch (ccp.waterfall[i]) {
+        case models::Layer::kMutualizedDf:
+        case models::Layer::kAssessments:
+        case models::Layer::kVmgh:
+        case models::Layer::kAdl:
+        case models::Layer::kLenderHaircut: first = i; break;
+        default: break;
+      }
+    }
+    first_mutual_.push_back(first);
     const auto has = [&](models::Layer l) {
       return std::find(ccp.waterfall.begin(), ccp.waterfall.end(), l) != ccp.waterfall.end();
     };
@@ -75,24 +92,46 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
   const std::size_t n_accounts = model_.accounts.size();
   const std::size_t n_ccps = model_.ccps.size();
 
-  capital_.resize(n_members);
-  cash_.resize(n_members);
-  member_round_.assign(n_members, -1);
-  missed_call_.assign(n_members, 0);
-  for (std::size_t m = 0; m < n_members; ++m) {
-    capital_[m] = model_.members[m].capital + member_pnl[m];
-    cash_[m] = model_.members[m].liquidity + member_pnl[m];
-  }
+  // State is initialised lazily, on first touch in this scenario (epoch
+  // stamps): a scenario with a few defaults touches a few accounts, not all.
+  if (account_stamp_.size() != n_accounts) account_stamp_.assign(n_accounts, 0);
+  if (member_stamp_.size() != n_members) member_stamp_.assign(n_members, 0);
   df_left_.resize(n_accounts);
   assess_cap_.resize(n_accounts);
   vm_gain_.resize(n_accounts);
-  closed_.assign(n_accounts, 0);
-  for (std::size_t a = 0; a < n_accounts; ++a) {
-    const Account& acc = model_.accounts[a];
-    df_left_[a] = acc.default_fund;
-    assess_cap_[a] = acc.default_fund * model_.ccps[static_cast<std::size_t>(acc.ccp)].assessment_multiple;
-    vm_gain_[a] = std::max(0.0, account_pnl[a]);
+  closed_.resize(n_accounts);
+  capital_.resize(n_members);
+  cash_.resize(n_members);
+  member_round_.resize(n_members);
+  missed_call_.resize(n_members);
+  checked_round_.resize(n_members);
+  if (++epoch_ == 0) {  // wrapped: forget every stamp
+    std::fill(account_stamp_.begin(), account_stamp_.end(), 0);
+    std::fill(member_stamp_.begin(), member_stamp_.end(), 0);
+    epoch_ = 1;
   }
+  const auto member = [&](std::size_t m) {
+    if (member_stamp_[m] != epoch_) {
+      member_stamp_[m] = epoch_;
+      capital_[m] = model_.members[m].capital + member_pnl[m];
+      cash_[m] = model_.members[m].liquidity + member_pnl[m];
+      member_round_[m] = -1;
+      missed_call_[m] = 0;
+      checked_round_[m] = -1;
+    }
+    return m;
+  };
+  const auto account = [&](std::size_t a) {
+    if (account_stamp_[a] != epoch_) {
+      account_stamp_[a] = epoch_;
+      const Account& acc = model_.accounts[a];
+      df_left_[a] = acc.default_fund;
+      assess_cap_[a] = acc.default_fund * model_.ccps[static_cast<std::size_t>(acc.ccp)].assessment_multiple;
+      vm_gain_[a] = std::max(0.0, account_pnl[a]);
+      closed_[a] = 0;
+    }
+    return a;
+  };
   resources_.resize(n_ccps);
   ccp_shortfall_.assign(n_ccps, 0.0);
   ccp_round_.assign(n_ccps, -1);
@@ -101,10 +140,12 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
     resources_[c] = {ccp.sitg, ccp.sitg2, ccp.insurance_fund, std::max(0.0, ccp.capital - ccp.sitg - ccp.sitg2)};
   }
 
+  std::vector<int> new_members, new_ccps;  // defaulted / failed in the previous round
   for (std::size_t m = 0; m < n_members; ++m) {
     if (initial[m] == DefaultCause::kNone) continue;
-    member_round_[m] = 0;
+    member_round_[member(m)] = 0;
     out.defaults.push_back({static_cast<int>(m), 0, initial[m]});
+    new_members.push_back(static_cast<int>(m));
   }
 
   // Charges on a CCP's equity as a participant at another CCP.
@@ -116,7 +157,7 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
   };
   const auto owner_alive = [&](const Account& acc) {
     switch (acc.kind) {
-      case AccountKind::kMember: return member_round_[static_cast<std::size_t>(acc.owner)] < 0;
+      case AccountKind::kMember: return member_round_[member(static_cast<std::size_t>(acc.owner))] < 0;
       case AccountKind::kLink: return ccp_round_[static_cast<std::size_t>(acc.owner)] < 0;
       case AccountKind::kRestOfMarket: return true;
     }
@@ -124,38 +165,66 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
   };
 
   int round = 0, last_active = 0;
-  bool pending = !out.defaults.empty();
-  while (pending) {
+  std::vector<std::vector<int>> closing(n_ccps);  // accounts closed out at each CCP this round
+  std::vector<int> touched;                       // members charged this round
+  while (!new_members.empty() || !new_ccps.empty()) {
     ++round;
-    pending = false;
+    for (auto& v : closing) v.clear();
+    touched.clear();
+    for (int m : new_members)
+      for (int a : model_.members[static_cast<std::size_t>(m)].accounts)
+        closing[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(a)].ccp)].push_back(a);
+    for (int c : new_ccps)
+      for (int a : link_accounts_of_[static_cast<std::size_t>(c)])
+        closing[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(a)].ccp)].push_back(a);
+    new_members.clear();
+    new_ccps.clear();
     std::vector<int> failed_now;
     // ---- 1. close out the previous round's defaulters, CCP by CCP
     for (std::size_t c = 0; c < n_ccps; ++c) {
-      if (ccp_round_[c] >= 0) continue;  // a failed CCP runs no further waterfall
+      if (ccp_round_[c] >= 0 || closing[c].empty()) continue;  // a failed CCP runs no further waterfall
       const CcpModel& ccp = model_.ccps[c];
+      std::sort(closing[c].begin(), closing[c].end());
       defaulters_.clear();
       defaulter_accounts_.clear();
       survivors_.clear();
       survivor_accounts_.clear();
-      for (int a : ccp.accounts) {
-        const auto ai = static_cast<std::size_t>(a);
+      for (int a : closing[c]) {
+        const auto ai = account(static_cast<std::size_t>(a));
         if (closed_[ai]) continue;
         const Account& acc = model_.accounts[ai];
-        const bool defaults_now =
-            (acc.kind == AccountKind::kMember && member_round_[static_cast<std::size_t>(acc.owner)] == round - 1) ||
-            (acc.kind == AccountKind::kLink && ccp_round_[static_cast<std::size_t>(acc.owner)] == round - 1);
-        if (defaults_now) {
-          models::Defaulter d;
-          d.loss = -account_pnl[ai] + acc.liquidation_cost;
-          d.im = acc.initial_margin;
-          d.df = df_left_[ai];
-          defaulters_.push_back(d);
-          defaulter_accounts_.push_back(a);
-        } else if (owner_alive(acc)) {
+        models::Defaulter d;
+        d.loss = -account_pnl[ai] + acc.liquidation_cost;
+        d.im = acc.initial_margin;
+        d.df = df_left_[ai];
+        defaulters_.push_back(d);
+        defaulter_accounts_.push_back(a);
+        closed_[ai] = 1;  // closed out now: not a survivor below
+      }
+      if (defaulters_.empty()) continue;
+      // Survivors are only needed when the loss reaches a layer that charges
+      // them: first try the waterfall without them; if everything was absorbed
+      // before the first survivor-charging layer, that is the exact outcome
+      // (most defaults in most scenarios stop at the defaulters' own IM and DF,
+      // or at SITG).
+      last_active = round;
+      models::CcpResources trial = resources_[c];
+      models::WaterfallOutcome wf = models::run_waterfall(ccp.waterfall, defaulters_, survivors_, trial);
+      bool needs_survivors = wf.uncovered > 0.0;
+      for (std::size_t i = first_mutual_[c]; i < ccp.waterfall.size() && !needs_survivors; ++i)
+        needs_survivors = wf.by_layer[static_cast<std::size_t>(ccp.waterfall[i])] > 0.0;
+      if (!needs_survivors) {
+        resources_[c] = trial;
+      } else {
+        for (int a : ccp.accounts) {
+          const auto ai = account(static_cast<std::size_t>(a));
+          if (closed_[ai]) continue;
+          const Account& acc = model_.accounts[ai];
+          if (!owner_alive(acc)) continue;
           models::Survivor& s = survivors_.emplace_back();
-          const bool peer_link = peer_link_fund_[ai];
           // A peer link fund covers only the link's own default (ESMA): it is
           // not mutualised with the members' fund.
+          const bool peer_link = peer_link_fund_[ai];
           s.df = peer_link ? 0.0 : df_left_[ai];
           s.assessment_cap = peer_link ? 0.0 : assess_cap_[ai];
           s.cash = acc.kind == AccountKind::kMember ? std::max(0.0, cash_[static_cast<std::size_t>(acc.owner)])
@@ -169,20 +238,15 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
           if (acc.kind == AccountKind::kMember && needs_lender_[c]) s.lender_balance = acc.notional;
           survivor_accounts_.push_back(a);
         }
+        wf = models::run_waterfall(ccp.waterfall, defaulters_, survivors_, resources_[c]);
       }
-      if (defaulters_.empty()) continue;
-      last_active = round;
-      const models::WaterfallOutcome wf = models::run_waterfall(ccp.waterfall, defaulters_, survivors_, resources_[c]);
       for (std::size_t l = 0; l < models::kLayerCount; ++l)
         out.ccp_layers[c * models::kLayerCount + l] += wf.by_layer[l];
       out.closeout_loss += wf.loss;
       out.ccp_df_used[c] += wf.by_layer[static_cast<std::size_t>(models::Layer::kDefaulterDf)] +
                             wf.by_layer[static_cast<std::size_t>(models::Layer::kMutualizedDf)];
-      for (std::size_t i = 0; i < defaulters_.size(); ++i) {
-        const auto ai = static_cast<std::size_t>(defaulter_accounts_[i]);
-        closed_[ai] = 1;
-        df_left_[ai] -= defaulters_[i].df_used;
-      }
+      for (std::size_t i = 0; i < defaulters_.size(); ++i)
+        df_left_[static_cast<std::size_t>(defaulter_accounts_[i])] -= defaulters_[i].df_used;
       if (trace) {
         WaterfallEvent event{round, static_cast<int>(c), {}, wf.by_layer, wf.uncovered};
         for (std::size_t i = 0; i < defaulters_.size(); ++i) {
@@ -193,7 +257,7 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
         }
         trace->events.push_back(std::move(event));
       }
-      double uncovered = wf.uncovered;
+      const double uncovered = wf.uncovered;
       if (uncovered > kTolerance) {
         // The CCP fails: the VM gains it still owes its survivors go unpaid,
         // pro rata, up to the loss left.
@@ -223,6 +287,10 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
           capital_[m] -= capital_charge;
           cash_[m] -= s.assessment_paid + vm_cut;
           if (s.missed_call) missed_call_[m] = 1;
+          if ((capital_charge > 0.0 || s.missed_call) && checked_round_[m] != round) {
+            checked_round_[m] = round;
+            touched.push_back(static_cast<int>(m));
+          }
         } else if (acc.kind == AccountKind::kLink) {
           charge_ccp(acc.owner, capital_charge);
         }
@@ -235,13 +303,14 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
         out.ccp_uncovered[c] += ccp_shortfall_[c];
         failed_now.push_back(static_cast<int>(c));
       }
+    std::sort(failed_now.begin(), failed_now.end());
     for (int c : failed_now) {
       const auto ci = static_cast<std::size_t>(c);
       ccp_round_[ci] = round;
       out.ccp_fail_round[ci] = static_cast<std::int8_t>(std::min(round, 127));
       const CcpModel& ccp = model_.ccps[ci];
       for (int a : ccp.accounts) {
-        const auto ai = static_cast<std::size_t>(a);
+        const auto ai = account(static_cast<std::size_t>(a));
         const Account& acc = model_.accounts[ai];
         if (closed_[ai] || !owner_alive(acc)) continue;
         if (acc.kind == AccountKind::kMember) {
@@ -249,6 +318,10 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
           double lost = df_left_[ai];  // a prefunded contribution to a failed CCP is gone
           if (!ccp.im_segregated) lost += acc.initial_margin * (1.0 - ccp.im_recovery_rate);
           capital_[m] -= lost;
+          if (checked_round_[m] != round) {
+            checked_round_[m] = round;
+            touched.push_back(static_cast<int>(m));
+          }
         } else if (acc.kind == AccountKind::kLink) {
           for (const auto& link : model_.links) {
             if (link.account_at_first != a && link.account_at_second != a) continue;
@@ -257,10 +330,12 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
         }
         closed_[ai] = 1;
       }
-      pending = true;  // linked CCPs close out their link next round
+      new_ccps.push_back(c);  // linked CCPs close out their link next round
     }
-    // ---- 3. members' solvency and liquidity
-    for (std::size_t m = 0; m < n_members; ++m) {
+    // ---- 3. solvency and liquidity of the members charged this round, in index order
+    std::sort(touched.begin(), touched.end());
+    for (int mi : touched) {
+      const auto m = static_cast<std::size_t>(mi);
       if (member_round_[m] >= 0) continue;
       DefaultCause cause = DefaultCause::kNone;
       if (capital_[m] < 0.0) {
@@ -270,8 +345,8 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
       }
       if (cause == DefaultCause::kNone) continue;
       member_round_[m] = round;
-      out.defaults.push_back({static_cast<int>(m), round, cause});
-      pending = true;
+      out.defaults.push_back({mi, round, cause});
+      new_members.push_back(mi);
       last_active = round;
     }
     if (round > static_cast<int>(n_members + n_ccps) + 1) break;  // cannot happen: each defaults once

@@ -92,8 +92,13 @@ class Cascade {
   const Model& model_;
   std::vector<std::uint8_t> peer_link_fund_;            // per account: a peer link's own fund (never mutualised)
   std::vector<std::uint8_t> needs_adl_, needs_lender_;  // per CCP: its waterfall has the layer
-  std::vector<double> capital_, cash_;                  // per member
-  std::vector<int> member_round_;                       // -1 alive
+  std::vector<std::size_t> first_mutual_;               // per CCP: first waterfall layer charging survivors
+  std::vector<std::vector<int>> link_accounts_of_;      // per CCP: its link accounts at the other CCPs
+  std::uint32_t epoch_ = 0;                             // scenario counter for the lazy initialisation
+  std::vector<std::uint32_t> account_stamp_, member_stamp_;
+  std::vector<int> checked_round_;
+  std::vector<double> capital_, cash_;  // per member
+  std::vector<int> member_round_;       // -1 alive
   std::vector<std::uint8_t> missed_call_;
   std::vector<double> df_left_, assess_cap_, vm_gain_;  // per account
   std::vector<std::uint8_t> closed_;

@@ -45,6 +45,7 @@ class TileWorker {
       returns_.emplace_back(n_assets, kTile);
       pnl_.emplace_back(static_cast<Eigen::Index>(model.horizon_accounts[h].size()), kTile);
       revaluation_.emplace_back(model.horizon_values[h]);
+      pnl_t_.emplace_back(static_cast<Eigen::Index>(model.horizon_accounts[h].size()), kTile);
     }
     std::map<double, std::vector<int>> by_pd;
     for (std::size_t m = 0; m < model.members.size(); ++m)
@@ -73,11 +74,14 @@ class TileWorker {
     }
     revalue();
     const std::uint64_t stressed = market_defaults_mask();
+    bool transposed = false;
     for (std::int64_t j = 0; j < count; ++j) {
       const double f = factor[static_cast<std::size_t>(j)];
       const bool latent = draw_latent(first + j, f);
       const bool market = (stressed >> j) & 1u;
       if (latent || market || any_exogenous_) {
+        if (!transposed) transpose_tile();  // once per tile, only when some scenario needs the cascade
+        transposed = true;
         evaluate(first + j, j, f, out[j]);
       } else {
         out[j].reset(model_, first + j);  // calm: nobody defaults
@@ -91,6 +95,7 @@ class TileWorker {
     set_returns(0, cumulative);
     for (auto& r : returns_) r.rightCols(kTile - 1).setZero();
     revalue();
+    transpose_tile();
     latent_defaults_.clear();
     evaluate(0, 0, 0.0, out, trace);
   }
@@ -112,6 +117,13 @@ class TileWorker {
         if (acc.kind == AccountKind::kMember) member_pnl_.row(acc.owner) += pnl_[h].row(static_cast<Eigen::Index>(i));
       }
     }
+  }
+
+  // Column-major copies of the tile's P&L: one scenario's column is then
+  // contiguous for the cascade's gathers.
+  void transpose_tile() {
+    member_pnl_t_ = member_pnl_;
+    for (std::size_t h = 0; h < pnl_.size(); ++h) pnl_t_[h] = pnl_[h];
   }
 
   // Bit j set: some member defaults on the market move of column j alone.
@@ -173,7 +185,7 @@ class TileWorker {
       if (initial_[static_cast<std::size_t>(m)] == DefaultCause::kNone)
         initial_[static_cast<std::size_t>(m)] = DefaultCause::kLatent;
     for (std::size_t m = 0; m < n_members; ++m) {
-      const double pnl = member_pnl_(static_cast<Eigen::Index>(m), j);
+      const double pnl = member_pnl_t_(static_cast<Eigen::Index>(m), j);
       member_column_[m] = pnl;
       DefaultCause& cause = initial_[m];
       if (cause == DefaultCause::kNone) {
@@ -190,7 +202,7 @@ class TileWorker {
     for (std::size_t h = 0; h < pnl_.size(); ++h) {
       const auto& ids = model_.horizon_accounts[h];
       for (std::size_t i = 0; i < ids.size(); ++i)
-        account_pnl_[static_cast<std::size_t>(ids[i])] = pnl_[h](static_cast<Eigen::Index>(i), j);
+        account_pnl_[static_cast<std::size_t>(ids[i])] = pnl_t_[h](static_cast<Eigen::Index>(i), j);
     }
     cascade_.run(account_pnl_, member_column_, initial_, out, trace);
   }
@@ -204,6 +216,8 @@ class TileWorker {
   std::vector<RowMatrix> pnl_;
   std::vector<Revaluation> revaluation_;
   RowMatrix member_pnl_;
+  Eigen::MatrixXd member_pnl_t_;
+  std::vector<Eigen::MatrixXd> pnl_t_;
   std::vector<double> account_pnl_, member_column_, cushion_;
   std::vector<DefaultCause> initial_;
   std::vector<LatentClass> latent_;
