@@ -1,12 +1,53 @@
-// One bind_<area>() per area of the ccpnet._core module.
+// One bind_<area>() per area of the ccpnet._core module, and the handle the
+// areas share.
 #pragma once
 
 #include <pybind11/pybind11.h>
 
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/config/load.hpp"
+#include "sim/model.hpp"
+
 namespace ccpnet::python {
 
+// A loaded scenario and the model built from it: the Python `Model`. Never
+// changed after it is built, and shared (std::shared_ptr) by everything that
+// refers to it: Model objects, run results, their arrays. Nothing is global,
+// so any number of models and results live side by side.
+struct ModelHandle {
+  config::LoadedScenario loaded;
+  std::vector<config::Override> overrides;  // applied on top of loaded.text, in order
+  ccpnet::Model model;
+  std::string resolved_yaml;    // config::to_yaml of the resolved scenario
+  std::string resolved_sha256;  // its SHA-256, as in manifest.json: identifies the model
+};
+using ModelPtr = std::shared_ptr<ModelHandle>;
+
+// Loads and builds a model; the GIL is released while the engine works.
+ModelPtr load_model(std::string text, const std::string& source_name, std::vector<config::Override> overrides);
+
+// The same scenario with more overrides (seed, scenario count, ...), validated
+// like the rest. Returns `base` itself when there is nothing to change.
+ModelPtr derive_model(const ModelPtr& base, const std::vector<config::Override>& extra);
+
+// Overrides from Python: a list of "key.path=value" strings, or a mapping
+// {key.path: value} whose values are YAML text (str) or plain Python data.
+std::vector<config::Override> to_overrides(const pybind11::handle& overrides);
+
+// A failure while running (not bad input): ccpnet.SimulationError.
+class SimulationFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 void bind_errors(pybind11::module_& m);    // ScenarioError, SimulationError
-void bind_model(pybind11::module_& m);     // load, from_dict, run, results
+void bind_model(pybind11::module_& m);     // Model, load
+void bind_run(pybind11::module_& m);       // run, RunResult, merge
 void bind_clearing(pybind11::module_& m);  // Eisenberg-Noe, Rogers-Veraart, DebtRank
 
 }  // namespace ccpnet::python

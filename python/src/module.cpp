@@ -1,11 +1,16 @@
 // ccpnet._core: the compiled part of the ccpnet Python package.
 #include "bindings.hpp"
+#include "sim/metrics.hpp"
+#include "sim/runner.hpp"
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "ccpnet compiled core: the engine behind the ccpnet package";
   m.attr("__version__") = CCPNET_VERSION;
+  m.attr("SCENARIO_CHUNK") = ccpnet::kChunk;
+  m.attr("SCENARIO_TILE") = ccpnet::kTile;
   ccpnet::python::bind_errors(m);
   ccpnet::python::bind_model(m);
+  ccpnet::python::bind_run(m);
   auto clearing = m.def_submodule("clearing", "Clearing building blocks: Eisenberg-Noe, Rogers-Veraart, DebtRank");
   ccpnet::python::bind_clearing(clearing);
 }

@@ -1,0 +1,170 @@
+"""The outcome of a run: summary, per-scenario rows and per-entity tables."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ccpnet import _core
+
+__all__ = ["Result"]
+
+
+class Result:
+    """The outcome of a Monte Carlo run, as returned by :func:`ccpnet.run`.
+
+    The same numbers as the output directory of ``ccpnet run`` for the same scenario,
+    seed and scenario count, whatever the threads, batch size or Dask split.
+
+    Attributes
+    ----------
+    summary : dict
+        summary.json: run metadata, per-CCP and system metrics.
+    scenarios : pandas.DataFrame
+        scenarios.csv: one row per scenario, in index order.
+    ccps : pandas.DataFrame
+        ccps.csv: one row per CCP.
+    members : pandas.DataFrame
+        members.csv: one row per member and CCP where it holds an account.
+    arrays : dict of numpy.ndarray
+        The columns of ``scenarios`` as numpy arrays that share memory with the engine's
+        buffers (no copy was made).
+    partial : bool
+        True when the run was interrupted and covers only its first scenarios.
+    model : Model
+        The model that ran (with the run's seed and scenario count).
+    """
+
+    __slots__ = ("_core", "_summary", "_scenarios", "_ccps", "_members")
+
+    def __init__(self, core: _core.RunResult) -> None:
+        if not isinstance(core, _core.RunResult):
+            raise TypeError("Result wraps a ccpnet._core.RunResult; use ccpnet.run(model) to get one")
+        self._core = core
+        self._summary: dict[str, Any] | None = None
+        self._scenarios: pd.DataFrame | None = None
+        self._ccps: pd.DataFrame | None = None
+        self._members: pd.DataFrame | None = None
+
+    @property
+    def model(self) -> _core.Model:
+        """The model that ran (with the run's seed and scenario count)."""
+        return self._core.model
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """summary.json as a dict: the same keys and values as ``ccpnet run`` writes."""
+        if self._summary is None:
+            self._summary = json.loads(self._core.summary_json)
+        return self._summary
+
+    @property
+    def scenarios(self) -> pd.DataFrame:
+        """One row per scenario, the columns of scenarios.csv.
+
+        ``scenario``, ``market_factor``, ``member_defaults``, ``ccp_failures``,
+        ``cascade_rounds``, ``closeout_loss``, ``total_loss``, ``uncovered_loss``, then
+        ``loss_<CCP>`` and ``failed_<CCP>`` (0/1) for each CCP. Losses in USD.
+        The frame's columns share memory with the engine's buffers.
+
+        Raises ValueError when the run was made with ``keep_scenarios=False``.
+        """
+        if self._scenarios is None:
+            self._scenarios = pd.DataFrame(self._core.scenario_columns(), copy=False)
+        return self._scenarios
+
+    @property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The per-scenario columns as numpy arrays, without copies."""
+        return dict(self._core.scenario_columns())
+
+    @property
+    def ccps(self) -> pd.DataFrame:
+        """One row per CCP, the columns of ccps.csv (probabilities, mean losses per layer)."""
+        if self._ccps is None:
+            self._ccps = pd.DataFrame(self._core.ccp_columns())
+        return self._ccps
+
+    @property
+    def members(self) -> pd.DataFrame:
+        """One row per member and CCP where it holds an account, the columns of members.csv."""
+        if self._members is None:
+            self._members = pd.DataFrame(self._core.member_columns())
+        return self._members
+
+    @property
+    def partial(self) -> bool:
+        """True when the run was interrupted (Ctrl-C) and covers only its first scenarios."""
+        return bool(self._core.partial)
+
+    @property
+    def completed(self) -> int:
+        """Number of scenarios run."""
+        return int(self._core.completed)
+
+    @property
+    def requested(self) -> int:
+        """Number of scenarios asked for."""
+        return int(self._core.requested)
+
+    @property
+    def first(self) -> int:
+        """Index of the first scenario."""
+        return int(self._core.first)
+
+    @property
+    def threads(self) -> int:
+        """Worker threads used (the largest over the parts of a merged result)."""
+        return int(self._core.threads)
+
+    @property
+    def seconds(self) -> float:
+        """Wall time of the run in seconds (a merged result: the sum over its parts)."""
+        return float(self._core.seconds)
+
+    @property
+    def has_scenarios(self) -> bool:
+        """Whether the per-scenario rows were kept (``keep_scenarios=True``)."""
+        return bool(self._core.has_scenarios)
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything needed to merge this result with results of other scenario ranges."""
+        return self._core.to_state()
+
+    @classmethod
+    def merge(cls, model: _core.Model, parts: Iterable[Result | dict[str, Any]]) -> Result:
+        """Merge the results of disjoint, chunk-aligned scenario ranges of one run.
+
+        Parameters
+        ----------
+        model : Model
+            The model that ran.
+        parts : iterable of Result or state dicts
+            Results of ``ccpnet.run(model, first=..., count=...)`` or their
+            :meth:`to_state`. Ranges start and end on multiples of
+            :data:`ccpnet.SCENARIO_CHUNK` (the last may end anywhere).
+
+        Returns
+        -------
+        Result
+            Bit for bit the result of a single run over the union of the ranges.
+        """
+        states = [p.to_state() if isinstance(p, Result) else p for p in parts]
+        return cls(_core.merge(model, states))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Result, (self._core,))
+
+    def __repr__(self) -> str:
+        s = self.summary
+        system = s["system"]
+        state = " (partial)" if self.partial else ""
+        return (
+            f"<ccpnet.Result '{s['scenario']}': {s['scenarios']} scenarios{state}, seed {s['seed']}, "
+            f"P(any CCP fails) {system['p_any_ccp_fail']:.4g}, "
+            f"ES99 total loss {system['es99_total_loss']:.4g} USD>"
+        )
