@@ -13,7 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev librandom123-dev libcli11-dev libfmt-dev
   nlohmann-json3-dev libssl-dev libopenmpi-dev openmpi-bin
   python3 python3-dev python3-numpy python3-pandas python3-scipy python3-matplotlib
-  python3-pytest python3-nbclient python3-ipykernel python3-nbformat
+  python3-pytest python3-nbclient python3-ipykernel python3-nbformat python3-yaml
   python3-dask python3-distributed
 )
 
