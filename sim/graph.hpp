@@ -5,6 +5,7 @@
 #include <boost/graph/adjacency_list.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ccpnet {
@@ -22,6 +23,12 @@ struct EdgeProps {
   EdgeKind kind = EdgeKind::kMembership;
   int index = -1;  // account index (membership) or link index (link)
 };
+
+// CCPs on a shortest path of links from `from` to `to` (both included), by
+// breadth-first search on Boost.Graph; among equally short paths, the one
+// through the lowest CCP indices. nullopt when they are not connected.
+std::optional<std::vector<int>> shortest_link_path(int n_ccps, const std::vector<std::pair<int, int>>& links, int from,
+                                                   int to);
 
 class SystemGraph {
  public:

@@ -17,6 +17,7 @@
 #include "models/margin/tiered.hpp"
 #include "models/market/correlation.hpp"
 #include "sim/generator.hpp"
+#include "sim/graph.hpp"
 #include "sim/rng.hpp"
 
 namespace ccpnet {
@@ -239,7 +240,70 @@ Model build_model(const config::LoadedScenario& loaded) {
   for (const auto& acc : model.accounts) net.row(acc.ccp) += acc.quantity.transpose();
   std::vector<std::pair<int, int>> link_pairs;
   for (const auto& l : s.links) link_pairs.emplace_back(ccp_index.at(l.between[0]), ccp_index.at(l.between[1]));
-  const models::LinkFlows flows = models::min_norm_link_flows(net, link_pairs);
+
+  // ---- trades: novation at each side's CCP, routed over the shortest chain of links
+  Eigen::MatrixXd routed = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(link_pairs.size()), n_assets);
+  {
+    config::Diagnostics d(loaded.source_name);
+    const auto lookup = [&](const std::map<std::string, int>& index, const std::string& id, const std::string& path,
+                            std::string_view what) {
+      auto it = index.find(id);
+      if (it != index.end()) return it->second;
+      d.error(loaded.source_map.find(path), path, fmt::format("unknown {} '{}'", what, id));
+      return -1;
+    };
+    const auto account_of = [&](int member, int ccp) {
+      for (int a : model.members[static_cast<std::size_t>(member)].accounts)
+        if (model.accounts[static_cast<std::size_t>(a)].ccp == ccp) return a;
+      Account acc{AccountKind::kMember, member, ccp, Eigen::VectorXd::Zero(n_assets)};
+      const int a = static_cast<int>(model.accounts.size());
+      model.accounts.push_back(std::move(acc));
+      model.members[static_cast<std::size_t>(member)].accounts.push_back(a);
+      model.ccps[static_cast<std::size_t>(ccp)].accounts.push_back(a);
+      return a;
+    };
+    for (std::size_t t = 0; t < s.trades.size(); ++t) {
+      const auto& trade = s.trades[t];
+      const std::string path = fmt::format("trades[{}]", t);
+      const int buyer = lookup(member_index, trade.buyer, path + ".buyer", "member");
+      const int seller = lookup(member_index, trade.seller, path + ".seller", "member");
+      const int asset = lookup(asset_index, trade.asset, path + ".asset", "asset");
+      const int from = lookup(ccp_index, trade.buyer_ccp, path + ".buyer_ccp", "CCP");
+      const int to = lookup(ccp_index, trade.seller_ccp, path + ".seller_ccp", "CCP");
+      if (buyer < 0 || seller < 0 || asset < 0 || from < 0 || to < 0) continue;
+      if (buyer == seller && from == to) {
+        d.error(loaded.source_map.find(path), path, fmt::format("member '{}' trades with itself", trade.buyer));
+        continue;
+      }
+      const auto route = shortest_link_path(static_cast<int>(n_ccps), link_pairs, from, to);
+      if (!route) {
+        d.error(loaded.source_map.find(path), path,
+                fmt::format("no chain of links from CCP '{}' (buyer '{}') to CCP '{}' (seller '{}')", trade.buyer_ccp,
+                            trade.buyer, trade.seller_ccp, trade.seller));
+        continue;
+      }
+      model.accounts[static_cast<std::size_t>(account_of(buyer, from))].quantity(asset) += trade.quantity;
+      model.accounts[static_cast<std::size_t>(account_of(seller, to))].quantity(asset) -= trade.quantity;
+      // Each hop u -> v: the next CCP v is short the quantity at u, and u long at v.
+      for (std::size_t h = 0; h + 1 < route->size(); ++h) {
+        const int u = (*route)[h], v = (*route)[h + 1];
+        for (std::size_t l = 0; l < link_pairs.size(); ++l) {
+          const auto [first, second] = link_pairs[l];
+          if (first == u && second == v) {
+            routed(static_cast<Eigen::Index>(l), asset) -= trade.quantity;
+            break;
+          }
+          if (first == v && second == u) {
+            routed(static_cast<Eigen::Index>(l), asset) += trade.quantity;
+            break;
+          }
+        }
+      }
+    }
+    if (!d.empty()) throw config::ScenarioError(std::move(d));
+  }
+  models::LinkFlows flows = models::min_norm_link_flows(net, link_pairs);
+  flows.flows += routed;  // routed trades balance their own legs hop by hop
   for (Eigen::Index c = 0; c < n_ccps; ++c) {
     const auto& cfg = s.ccps[static_cast<std::size_t>(c)];
     Eigen::VectorXd left = flows.imbalance.row(c).transpose();

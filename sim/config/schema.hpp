@@ -512,6 +512,29 @@ struct MemberConfig {
   }
 };
 
+// A trade novated by the CCPs (SPEC 3.3): the buyer is long at its CCP, the
+// seller short at its CCP; between two CCPs the trade is routed along the
+// shortest chain of links and every hop carries an inter-CCP position.
+struct TradeConfig {
+  std::string buyer;
+  std::string seller;
+  std::string asset;
+  double quantity = 0.0;
+  std::string buyer_ccp;
+  std::string seller_ccp;
+
+  template <class A>
+  void serialize(A& a) {
+    a("buyer", buyer, {.doc = "buying member", .required = true});
+    a("seller", seller, {.doc = "selling member", .required = true});
+    a("asset", asset, {.doc = "traded asset", .required = true});
+    a("quantity", quantity,
+      {.doc = "quantity bought", .unit = "units", .min = 0.0, .exclusive_min = true, .required = true});
+    a("buyer_ccp", buyer_ccp, {.doc = "the buyer's CCP", .required = true});
+    a("seller_ccp", seller_ccp, {.doc = "the seller's CCP", .required = true});
+  }
+};
+
 // Synthetic members (SPEC 3.3): a core-periphery market with heavy-tailed
 // sizes and members at several CCPs, drawn from the scenario's seed.
 struct GeneratorConfig {
@@ -678,6 +701,7 @@ struct Scenario {
   std::vector<CcpConfig> ccps;
   std::vector<MemberConfig> members;
   std::optional<GeneratorConfig> generator;
+  std::vector<TradeConfig> trades;
   std::vector<LinkConfig> links;
   DefaultsConfig defaults;
   std::vector<VariantConfig> variants;
@@ -692,6 +716,7 @@ struct Scenario {
     a("ccps", ccps, {.doc = "central counterparties", .min_size = 1, .required = true});
     a("members", members, {.doc = "clearing members"});
     a("generator", generator, {.doc = "synthetic members added to the listed ones"});
+    a("trades", trades, {.doc = "trades novated into positions (added to the members' positions)"});
     a("links", links, {.doc = "interoperability links between CCPs"});
     a("defaults", defaults, {.doc = "which members default and how"});
     a("variants", variants, {.doc = "variants compared by `ccpnet compare` on common random numbers"});

@@ -1,0 +1,1754 @@
+#include "sim/report.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <numbers>
+#include <set>
+
+#include "sim/compare.hpp"
+#include "sim/config/field.hpp"
+#include "sim/graph.hpp"
+#include "sim/metrics.hpp"
+#include "sim/model.hpp"
+#include "sim/runner.hpp"
+#include "sim/stress.hpp"
+
+namespace ccpnet {
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+using models::kLayerCount;
+using models::Layer;
+
+std::string esc(std::string_view s) { return html_escape(s); }
+
+// ---------------------------------------------------------------------------
+// Numbers for people. Nothing here ever prints "nan" or "inf".
+
+constexpr const char* kMinus = "\u2212";
+constexpr const char* kDash = "\u2013";  // shown for a value that is not a finite number
+
+// "12.3m": three significant digits, k / m / bn / tn.
+std::string money(double x) {
+  if (!std::isfinite(x)) return kDash;
+  const double a = std::abs(x);
+  if (a < 0.005) return "0";
+  struct Unit {
+    double scale;
+    const char* suffix;
+  };
+  static constexpr Unit kUnits[] = {{1e12, "tn"}, {1e9, "bn"}, {1e6, "m"}, {1e3, "k"}, {1.0, ""}};
+  for (const Unit& u : kUnits) {
+    if (a < u.scale * 0.9995 && u.scale > 1.0) continue;
+    const double v = a / u.scale;
+    const int decimals = v >= 99.95 ? 0 : v >= 9.995 ? 1 : 2;
+    return fmt::format("{}{:.{}f}{}", x < 0 ? kMinus : "", v, decimals, u.suffix);
+  }
+  return kDash;
+}
+
+std::string usd(double x) { return "USD " + money(x); }
+
+// Signed amount for differences: "+1.2m", "−350k".
+std::string signed_money(double x) {
+  if (!std::isfinite(x)) return kDash;
+  const std::string m = money(x);
+  return (x > 0 && m != "0") ? "+" + m : m;
+}
+
+// Axis tick: "2.5m" rather than "2.50m".
+std::string money_tick(double x) {
+  std::string s = money(x);
+  const auto dot = s.find('.');
+  if (dot == std::string::npos) return s;
+  std::size_t end = dot;
+  while (end < s.size() && (std::isdigit(static_cast<unsigned char>(s[end])) || s[end] == '.')) ++end;
+  std::size_t cut = end;
+  while (cut > dot + 1 && s[cut - 1] == '0') --cut;
+  if (cut == dot + 1) cut = dot;
+  return s.substr(0, cut) + s.substr(end);
+}
+
+// A probability as a percentage with two or three significant digits.
+std::string pct(double p) {
+  if (!std::isfinite(p)) return kDash;
+  if (p == 0.0) return "0%";
+  const double v = 100.0 * p;
+  const double a = std::abs(v);
+  if (a >= 99.995 && a <= 100.0) return fmt::format("{}100%", v < 0 ? kMinus : "");
+  int decimals = 1;
+  if (a < 9.995) decimals = 2;
+  if (a < 0.9995) decimals = std::clamp(static_cast<int>(std::ceil(-std::log10(a))) + 1, 2, 8);
+  return fmt::format("{}{:.{}f}%", v < 0 ? kMinus : "", a, decimals);
+}
+
+// Percentage points, signed (differences of probabilities).
+std::string signed_pp(double p) {
+  if (!std::isfinite(p)) return kDash;
+  if (p == 0.0) return "0 pp";
+  std::string s = pct(p);
+  s.pop_back();  // '%'
+  return (p > 0 ? "+" : "") + s + " pp";
+}
+
+std::string grouped(std::int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return (n < 0 ? std::string(kMinus) : std::string()) + out;
+}
+
+// A plain number with `sig` significant digits (no exponent).
+std::string plain(double x, int sig = 3) {
+  if (!std::isfinite(x)) return kDash;
+  if (x == 0.0) return "0";
+  const double a = std::abs(x);
+  const int magnitude = static_cast<int>(std::floor(std::log10(a)));
+  const int decimals = std::clamp(sig - 1 - magnitude, 0, 8);
+  if (a >= 1e4) return (x < 0 ? std::string(kMinus) : std::string()) + grouped(std::llround(a));
+  return fmt::format("{}{:.{}f}", x < 0 ? kMinus : "", a, decimals);
+}
+
+std::string signed_plain(double x, int sig = 3) {
+  if (!std::isfinite(x)) return kDash;
+  const std::string s = plain(x, sig);
+  return (x > 0 && s != "0") ? "+" + s : s;
+}
+
+// SVG coordinate.
+std::string c1(double x) { return fmt::format("{:.1f}", std::isfinite(x) ? x : 0.0); }
+
+// ---------------------------------------------------------------------------
+// Colours: accessible to colour-blind readers (no red/green pair carries
+// meaning on its own; every colour is also named in a legend or a label).
+
+// The waterfall layers, in models::Layer order, then "uncovered".
+constexpr std::size_t kUncovered = kLayerCount;
+constexpr std::array<const char*, kLayerCount + 1> kLayerColour = {
+    "#1f4e79",  // defaulter_im
+    "#5b9bd5",  // defaulter_df
+    "#1b7f79",  // sitg
+    "#7fc8bd",  // sitg2
+    "#e69f00",  // mutualized_df
+    "#b35806",  // assessments
+    "#f0d35b",  // vmgh
+    "#7b5ea7",  // insurance_fund
+    "#c3a6dc",  // adl
+    "#8c5a3c",  // lender_haircut
+    "#6e6e6e",  // ccp_equity
+    "#c62828",  // uncovered
+};
+constexpr std::array<const char*, kLayerCount + 1> kLayerLabel = {
+    "Defaulter IM",   "Defaulter DF",      "SITG",           "Second SITG", "Mutualised DF", "Assessments",
+    "VM gains haircut", "Insurance fund", "Auto-deleveraging", "Lender haircut", "CCP equity",  "Uncovered"};
+
+// Probability classes for nodes (ColorBrewer YlOrRd, 5 classes after "never").
+constexpr std::array<const char*, 6> kRiskColour = {"#f4f4f4", "#ffeda0", "#fed976", "#fd8d3c", "#e31a1c", "#800026"};
+constexpr std::array<const char*, 6> kRiskLabel = {"0", "< 0.1%", "0.1% to 1%", "1% to 5%", "5% to 25%", "25% or more"};
+std::size_t risk_class(double p) {
+  if (!(p > 0.0)) return 0;
+  if (p < 0.001) return 1;
+  if (p < 0.01) return 2;
+  if (p < 0.05) return 3;
+  if (p < 0.25) return 4;
+  return 5;
+}
+bool dark_fill(std::size_t risk) { return risk >= 4; }
+
+// ---------------------------------------------------------------------------
+// Page frame.
+
+constexpr const char* kCss = R"css(
+:root{--ink:#1b1f24;--muted:#56606b;--rule:#d9dee4;--panel:#f5f7f9;--accent:#1f4e79;--bad:#b2182b;--warn:#8a5300}
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--ink);background:#fff}
+header.top{background:#1f2a37;color:#fff;padding:22px 0 18px}
+header.top .wrap{max-width:1160px;margin:0 auto;padding:0 32px}
+header.top h1{margin:0 0 2px;font-size:25px;font-weight:650;letter-spacing:.1px}
+header.top .sub{color:#c9d3de;font-size:15px}
+main{max-width:1160px;margin:0 auto;padding:4px 32px 48px}
+nav.toc{font-size:14px;margin:14px 0 4px;color:var(--muted)}
+nav.toc a{color:var(--accent);margin-right:14px;text-decoration:none}
+nav.toc a:hover{text-decoration:underline}
+h2{font-size:20px;font-weight:650;border-bottom:2px solid var(--rule);padding-bottom:5px;margin:38px 0 12px}
+h3{font-size:16px;font-weight:650;margin:22px 0 8px}
+p{margin:8px 0}
+.muted{color:var(--muted)}
+.meta{display:grid;grid-template-columns:max-content 1fr;gap:3px 18px;font-size:14px;margin:12px 0}
+.meta dt{color:var(--muted)}
+.meta dd{margin:0;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
+.banner{border-radius:6px;padding:10px 14px;margin:14px 0;font-size:14.5px}
+.banner.partial{background:#fff4e0;border:1px solid #e3a33b;color:#5c3a00}
+.banner.fail{background:#fdecec;border:1px solid #e08b8b;color:#7a1010}
+.banner.ok{background:#eef6ee;border:1px solid #9cc79c;color:#1d4d1d}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(178px,1fr));gap:12px;margin:12px 0 8px}
+.card{border:1px solid var(--rule);border-radius:8px;padding:10px 14px;background:var(--panel)}
+.card .v{font-size:22px;font-weight:650;font-variant-numeric:tabular-nums;line-height:1.25}
+.card .k{font-size:13px;color:var(--muted)}
+.card.bad{border-color:#e08b8b;background:#fdf0f0}
+.card.bad .v{color:var(--bad)}
+.tablewrap{overflow-x:auto}
+table{border-collapse:collapse;width:100%;font-size:14px;margin:6px 0 14px}
+th,td{padding:6px 10px;border-bottom:1px solid var(--rule);text-align:left;vertical-align:top}
+thead th{background:var(--panel);font-weight:600;border-bottom:2px solid var(--rule);vertical-align:bottom}
+th.num,td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tr.fail td{background:#fdf0f0}
+tr.total td{font-weight:600;border-top:2px solid var(--rule)}
+td.na{color:#a0a8b0;text-align:center}
+.fail{color:var(--bad);font-weight:650}
+.swatch{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;vertical-align:-1px;border:1px solid rgba(0,0,0,.25)}
+.badge{display:inline-block;padding:0 8px;border-radius:10px;font-size:12px;font-weight:600;line-height:20px;white-space:nowrap}
+.badge.bad{background:#b2182b;color:#fff}
+.badge.warn{background:#fbe3c0;color:#5c3a00}
+.badge.neutral{background:#e8ecf0;color:#33404d}
+.badge.better{background:#dbe9f6;color:#0d3b66}
+.badge.worse{background:#f9dcd6;color:#7a1d0c}
+.grid2{display:grid;grid-template-columns:1fr 1fr;gap:16px}
+@media (max-width:900px){.grid2{grid-template-columns:1fr}}
+figure{margin:14px 0 20px;border:1px solid var(--rule);border-radius:8px;padding:12px 16px 10px;background:#fff}
+figure h3{margin:0 0 6px}
+figure svg{width:100%;height:auto;display:block}
+figcaption{font-size:13.5px;color:var(--muted);margin-top:6px}
+svg text{font-family:inherit}
+svg .ax{font-size:12px;fill:#56606b}
+svg .axt{font-size:12.5px;fill:#33404d}
+svg .lbl{font-size:12px;fill:#1b1f24}
+svg .halo{paint-order:stroke;stroke:#fff;stroke-width:3.5px;stroke-linejoin:round}
+details{margin:10px 0}
+details summary{cursor:pointer;font-weight:600;color:var(--accent)}
+details pre{max-height:520px;overflow:auto;background:var(--panel);border:1px solid var(--rule);border-radius:6px;padding:12px 14px;font-size:12.5px;line-height:1.45}
+ul.defaults{margin:4px 0;padding-left:18px}
+footer{max-width:1160px;margin:0 auto;padding:14px 32px 40px;color:var(--muted);font-size:13px;border-top:1px solid var(--rule)}
+)css";
+
+std::string page_begin(const std::string& title, const std::string& heading, const std::string& subtitle) {
+  std::string out;
+  out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  out += "<meta name=\"generator\" content=\"ccpnet " CCPNET_VERSION "\">\n";
+  out += "<link rel=\"icon\" href=\"data:,\">\n";
+  out += fmt::format("<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n", title, kCss);
+  out += fmt::format("<header class=\"top\"><div class=\"wrap\"><h1>{}</h1><div class=\"sub\">{}</div></div></header>\n",
+                     heading, subtitle);
+  out += "<main>\n";
+  return out;
+}
+
+std::string page_end(const std::string& note) {
+  return fmt::format(
+      "</main>\n<footer>Generated by ccpnet {}. {} Self-contained page: figures are inline SVG, nothing is "
+      "loaded from elsewhere.</footer>\n</body>\n</html>\n",
+      CCPNET_VERSION, note);
+}
+
+std::string card(const std::string& value, const std::string& label, bool bad = false, const std::string& tip = {}) {
+  return fmt::format("<div class=\"card{}\"{}><div class=\"v\">{}</div><div class=\"k\">{}</div></div>\n",
+                     bad ? " bad" : "", tip.empty() ? "" : fmt::format(" title=\"{}\"", tip), value, label);
+}
+
+std::string swatch(const char* colour) {
+  return fmt::format("<span class=\"swatch\" style=\"background:{}\"></span>", colour);
+}
+
+std::string resolved_block(const std::string& resolved_yaml) {
+  return fmt::format(
+      "<details id=\"resolved\"><summary>Resolved scenario (YAML, defaults and overrides applied)</summary>"
+      "<pre>{}</pre></details>\n",
+      esc(resolved_yaml));
+}
+
+// ---------------------------------------------------------------------------
+// Axes.
+
+struct Frame {
+  double x, y, w, h;  // plot area: left, top, width, height
+};
+
+// Ticks at 1, 2 or 5 x 10^k covering [lo, hi]; lo and hi are widened to them.
+std::vector<double> nice_ticks(double& lo, double& hi, int target = 5) {
+  if (!std::isfinite(lo) || !std::isfinite(hi)) lo = 0.0, hi = 1.0;
+  if (hi - lo <= 0.0) {
+    const double pad = lo == 0.0 ? 1.0 : std::abs(lo) * 0.5;
+    lo -= lo == 0.0 ? 0.0 : pad;
+    hi += pad;
+  }
+  const double raw = (hi - lo) / target;
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  const double r = raw / magnitude;
+  const double step = (r < 1.5 ? 1.0 : r < 3.0 ? 2.0 : r < 7.0 ? 5.0 : 10.0) * magnitude;
+  lo = std::floor(lo / step + 1e-9) * step;
+  hi = std::ceil(hi / step - 1e-9) * step;
+  std::vector<double> ticks;
+  for (int i = 0; i <= 100; ++i) {
+    double t = lo + step * i;
+    if (t > hi + step * 1e-6) break;
+    if (std::abs(t) < step * 1e-9) t = 0.0;
+    ticks.push_back(t);
+  }
+  return ticks;
+}
+
+std::string pct_tick(double share_percent) {
+  std::string s = fmt::format("{:.6g}", share_percent);
+  return s + "%";
+}
+
+// Powers of ten as a share: 100%, 10%, 1%, 0.1%, ...
+std::string decade_pct(int k) {
+  if (k >= 0) return fmt::format("{:.0f}%", 100.0 * std::pow(10.0, k));
+  const int decimals = std::max(0, -k - 2);
+  return fmt::format("{:.{}f}%", 100.0 * std::pow(10.0, k), decimals);
+}
+
+std::string svg_open(double w, double h, const std::string& title, const std::string& id) {
+  return fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" role=\"img\" aria-labelledby=\"{}\">"
+      "<title id=\"{}\">{}</title>\n",
+      c1(w), c1(h), id, id, title);
+}
+
+std::string figure(const std::string& title, const std::string& svg, const std::string& caption,
+                   const std::string& id = {}) {
+  return fmt::format("<figure{}><h3>{}</h3>\n{}</svg>\n<figcaption>{}</figcaption></figure>\n",
+                     id.empty() ? "" : fmt::format(" id=\"{}\"", id), title, svg, caption);
+}
+
+struct Ids {
+  int next = 0;
+  std::string operator()(const char* prefix) { return fmt::format("{}-{}", prefix, ++next); }
+};
+
+// Gridlines and labels of a linear y axis.
+std::string y_axis(const Frame& f, double lo, double hi, const std::vector<double>& ticks,
+                   std::string (*label)(double), const std::string& title) {
+  std::string out;
+  for (double t : ticks) {
+    const double y = f.y + f.h - (t - lo) / (hi - lo) * f.h;
+    out += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#e6e9ed\"/>", c1(f.x), c1(f.x + f.w),
+                       c1(y), c1(y));
+    out += fmt::format("<text class=\"ax\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", c1(f.x - 6),
+                       c1(y + 4), label(t));
+  }
+  out += fmt::format(
+      "<text class=\"axt\" transform=\"translate({},{}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
+      c1(f.x - 48), c1(f.y + f.h / 2), title);
+  return out;
+}
+
+// A log-scale x axis over [10^lo, 10^hi] with money labels.
+std::string log_x_axis(const Frame& f, int lo, int hi, const std::string& title) {
+  std::string out;
+  const int decades = hi - lo;
+  const int every = decades > 8 ? 2 : 1;
+  out += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#56606b\"/>", c1(f.x), c1(f.x + f.w),
+                     c1(f.y + f.h), c1(f.y + f.h));
+  for (int k = lo; k <= hi; ++k) {
+    const double x = f.x + static_cast<double>(k - lo) / decades * f.w;
+    out += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#56606b\"/>", c1(x),
+                       c1(f.y + f.h), c1(f.y + f.h + 6));
+    if ((k - lo) % every == 0)
+      out += fmt::format("<text class=\"ax\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", c1(x),
+                         c1(f.y + f.h + 19), money_tick(std::pow(10.0, k)));
+    if (k < hi && decades <= 6)
+      for (int m = 2; m <= 9; ++m) {
+        const double xm = x + std::log10(m) / decades * f.w;
+        out += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#9aa3ad\"/>", c1(xm),
+                           c1(f.y + f.h), c1(f.y + f.h + 3));
+      }
+  }
+  out += fmt::format("<text class=\"axt\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", c1(f.x + f.w / 2),
+                     c1(f.y + f.h + 40), title);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Figure: the loss distribution.
+
+struct LossMarks {
+  double var99 = 0.0, es99 = 0.0;
+};
+
+void log_range(const std::vector<double>& values, const LossMarks& marks, int& lo, int& hi) {
+  double vmin = values.front(), vmax = values.back();
+  for (double m : {marks.var99, marks.es99})
+    if (m > 0.0 && std::isfinite(m)) vmin = std::min(vmin, m), vmax = std::max(vmax, m);
+  lo = static_cast<int>(std::floor(std::log10(vmin)));
+  hi = static_cast<int>(std::ceil(std::log10(vmax)));
+  if (hi <= lo) hi = lo + 1;
+}
+
+// Vertical marker lines with labels staggered so they do not overlap.
+std::string value_marks(const Frame& f, int lo, int hi, const LossMarks& marks) {
+  std::string out;
+  struct Mark {
+    double value;
+    const char* name;
+    const char* colour;
+    const char* dash;
+  };
+  const Mark list[] = {{marks.var99, "VaR 99%", "#1b1f24", "6 4"}, {marks.es99, "ES 99%", "#b2182b", "2 3"}};
+  int row = 0;
+  for (const Mark& m : list) {
+    if (!(m.value > 0.0) || !std::isfinite(m.value)) continue;
+    const double x = f.x + (std::log10(m.value) - lo) / (hi - lo) * f.w;
+    const double label_y = f.y - 22 + 14 * row++;
+    out += fmt::format(
+        "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{3}\" stroke-width=\"1.6\" "
+        "stroke-dasharray=\"{4}\"/>",
+        c1(x), c1(label_y + 3), c1(f.y + f.h), m.colour, m.dash);
+    const bool right = x > f.x + f.w * 0.62;
+    out += fmt::format(
+        "<text class=\"lbl halo\" x=\"{}\" y=\"{}\" text-anchor=\"{}\" fill=\"{}\" font-weight=\"600\">{} "
+        "{}</text>\n",
+        c1(right ? x - 4 : x + 4), c1(label_y), right ? "end" : "start", m.colour, m.name, money(m.value));
+  }
+  return out;
+}
+
+std::string loss_histogram(const std::vector<double>& values, std::int64_t n, const LossMarks& marks, Ids& ids) {
+  const double width = 560, height = 330;
+  const Frame f{66, 48, 470, 222};
+  int lo = 0, hi = 1;
+  log_range(values, marks, lo, hi);
+  const int decades = hi - lo;
+  const int per_decade = std::clamp(36 / decades, 2, 12);
+  const int bins = decades * per_decade;
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(bins), 0);
+  for (double v : values) {
+    const int b = static_cast<int>(std::floor((std::log10(v) - lo) * per_decade));
+    ++counts[static_cast<std::size_t>(std::clamp(b, 0, bins - 1))];
+  }
+  const double total = static_cast<double>(n);
+  double ymax = 0.0;
+  for (auto c : counts) ymax = std::max(ymax, 100.0 * static_cast<double>(c) / total);
+  double ylo = 0.0, yhi = ymax;
+  const auto ticks = nice_ticks(ylo, yhi, 4);
+  std::string svg = svg_open(width, height, "Histogram of the non-zero total losses, log scale", ids("hist"));
+  svg += y_axis(f, ylo, yhi, ticks, &pct_tick, "share of all scenarios");
+  for (int b = 0; b < bins; ++b) {
+    const auto count = counts[static_cast<std::size_t>(b)];
+    if (count == 0) continue;
+    const double share = 100.0 * static_cast<double>(count) / total;
+    const double x0 = f.x + static_cast<double>(b) / bins * f.w;
+    const double bw = f.w / bins;
+    const double bh = std::max(0.8, share / (yhi - ylo) * f.h);
+    const double from = std::pow(10.0, lo + static_cast<double>(b) / per_decade);
+    const double to = std::pow(10.0, lo + static_cast<double>(b + 1) / per_decade);
+    svg += fmt::format(
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#4a7fb5\"><title>{} to {}: {} scenarios "
+        "({})</title></rect>\n",
+        c1(x0 + 0.5), c1(f.y + f.h - bh), c1(std::max(0.5, bw - 1.0)), c1(bh), money(from), money(to),
+        grouped(count), pct(static_cast<double>(count) / total));
+  }
+  svg += log_x_axis(f, lo, hi, "total loss borne by non-defaulters (USD, log scale)");
+  svg += value_marks(f, lo, hi, marks);
+  return svg;
+}
+
+std::string exceedance_curve(const std::vector<double>& values, std::int64_t n, const LossMarks& marks, Ids& ids) {
+  const double width = 560, height = 330;
+  const Frame f{66, 48, 470, 222};
+  int lo = 0, hi = 1;
+  log_range(values, marks, lo, hi);
+  const double total = static_cast<double>(n);
+  const double p_any = static_cast<double>(values.size()) / total;
+  const int ytop = p_any > 0.1 ? 0 : static_cast<int>(std::ceil(std::log10(p_any)));
+  int ybottom = static_cast<int>(std::floor(std::log10(1.0 / total)));
+  if (ybottom >= ytop) ybottom = ytop - 1;
+  const auto xpos = [&](double v) { return f.x + (std::log10(v) - lo) / (hi - lo) * f.w; };
+  const auto ypos = [&](double p) { return f.y + (ytop - std::log10(p)) / (ytop - ybottom) * f.h; };
+  std::string svg = svg_open(width, height, "Probability that the total loss exceeds a level, log-log", ids("exc"));
+  for (int k = ybottom; k <= ytop; ++k) {
+    const double y = ypos(std::pow(10.0, k));
+    svg += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#e6e9ed\"/>", c1(f.x), c1(f.x + f.w),
+                       c1(y), c1(y));
+    svg += fmt::format("<text class=\"ax\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", c1(f.x - 6),
+                       c1(y + 4), decade_pct(k));
+  }
+  svg += fmt::format(
+      "<text class=\"axt\" transform=\"translate({},{}) rotate(-90)\" text-anchor=\"middle\">P(total loss &#8805; "
+      "x)</text>\n",
+      c1(f.x - 50), c1(f.y + f.h / 2));
+  // The 1% level (VaR 99%) as a reference line.
+  if (-2 >= ybottom && -2 <= ytop) {
+    const double y = ypos(0.01);
+    svg += fmt::format(
+        "<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#1b1f24\" stroke-width=\"1\" "
+        "stroke-dasharray=\"2 3\"/>",
+        c1(f.x), c1(f.x + f.w), c1(y), c1(y));
+  }
+  // Step curve, thinned to about 1,200 points (the tail kept in full).
+  const std::size_t m = values.size();
+  const std::size_t stride = std::max<std::size_t>(1, m / 1000);
+  std::string points;
+  for (std::size_t i = 0; i < m; ++i) {
+    if (i % stride != 0 && i + 200 < m) continue;
+    const double p = static_cast<double>(m - i) / total;
+    points += fmt::format("{},{} ", c1(xpos(values[i])), c1(ypos(p)));
+  }
+  svg += fmt::format(
+      "<polyline points=\"{}\" fill=\"none\" stroke=\"#4a7fb5\" stroke-width=\"2\" stroke-linejoin=\"round\"/>\n",
+      points);
+  svg += log_x_axis(f, lo, hi, "total loss borne by non-defaulters, x (USD, log scale)");
+  svg += value_marks(f, lo, hi, marks);
+  return svg;
+}
+
+// ---------------------------------------------------------------------------
+// Figure: horizontal stacked bars, one row per CCP, segments in waterfall order.
+
+struct BarRow {
+  std::string label;     // escaped
+  std::string sublabel;  // escaped
+  bool highlight = false;
+  std::vector<std::pair<std::size_t, double>> segments;  // layer (kUncovered for uncovered), amount
+};
+
+std::string stacked_bars(const std::vector<BarRow>& rows, const std::string& title, const std::string& axis_title,
+                         Ids& ids) {
+  const double width = 1000;
+  const double label_w = 190, right_pad = 90, top = 14, row_h = 44, bar_h = 24;
+  std::set<std::size_t> used;
+  double vmax = 0.0;
+  for (const auto& r : rows) {
+    double sum = 0.0;
+    for (const auto& [layer, amount] : r.segments) {
+      used.insert(layer);
+      sum += std::max(0.0, amount);
+    }
+    vmax = std::max(vmax, sum);
+  }
+  const Frame f{label_w, top, width - label_w - right_pad, row_h * static_cast<double>(rows.size())};
+  // Legend: the layers that appear, in layer order, wrapped.
+  std::string legend;
+  double lx = label_w, ly = f.y + f.h + 58;
+  for (std::size_t layer : used) {
+    const double item_w = 28 + 7.2 * static_cast<double>(std::string_view(kLayerLabel[layer]).size());
+    if (lx + item_w > width - 10) lx = label_w, ly += 20;
+    legend += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"13\" height=\"13\" rx=\"2\" fill=\"{}\"{}/>", c1(lx),
+                          c1(ly - 11), layer == kUncovered ? "url(#" + ids("x") + ")" : kLayerColour[layer],
+                          " stroke=\"rgba(0,0,0,.3)\"");
+    legend += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\">{}</text>", c1(lx + 18), c1(ly), kLayerLabel[layer]);
+    lx += item_w + 14;
+  }
+  const double height = ly + 14;
+  const std::string hatch = ids("hatch");
+  // The legend used a placeholder id for the hatch of "uncovered": point it at the real one.
+  for (auto pos = legend.find("url(#x-"); pos != std::string::npos; pos = legend.find("url(#x-", pos)) {
+    const auto end = legend.find(')', pos);
+    legend.replace(pos, end - pos + 1, "url(#" + hatch + ")");
+  }
+  std::string svg = svg_open(width, height, title, ids("bars"));
+  svg += fmt::format(
+      "<defs><pattern id=\"{}\" width=\"7\" height=\"7\" patternUnits=\"userSpaceOnUse\" "
+      "patternTransform=\"rotate(45)\"><rect width=\"7\" height=\"7\" fill=\"{}\"/><line x1=\"0\" y1=\"0\" "
+      "x2=\"0\" y2=\"7\" stroke=\"#fff\" stroke-width=\"2.5\"/></pattern></defs>\n",
+      hatch, kLayerColour[kUncovered]);
+  double lo = 0.0, hi = vmax > 0.0 ? vmax : 1.0;
+  const auto ticks = nice_ticks(lo, hi, 6);
+  for (double t : ticks) {
+    const double x = f.x + (t - lo) / (hi - lo) * f.w;
+    svg += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#e6e9ed\"/>", c1(x), c1(f.y),
+                       c1(f.y + f.h));
+    svg += fmt::format("<text class=\"ax\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", c1(x),
+                       c1(f.y + f.h + 17), money_tick(t));
+  }
+  svg += fmt::format("<text class=\"axt\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", c1(f.x + f.w / 2),
+                     c1(f.y + f.h + 38), axis_title);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const BarRow& r = rows[i];
+    const double y = f.y + row_h * static_cast<double>(i) + (row_h - bar_h) / 2;
+    if (r.highlight)
+      svg += fmt::format("<rect x=\"2\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#fdecec\" rx=\"4\"/>",
+                         c1(y - (row_h - bar_h) / 2 + 2), c1(width - 4), c1(row_h - 4));
+    svg += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\" text-anchor=\"end\" font-weight=\"600\">{}</text>",
+                       c1(f.x - 10), c1(y + 10), r.label);
+    svg += fmt::format("<text class=\"ax\" x=\"{}\" y=\"{}\" text-anchor=\"end\"{}>{}</text>\n", c1(f.x - 10),
+                       c1(y + 24), r.highlight ? " style=\"fill:#b2182b;font-weight:600\"" : "", r.sublabel);
+    double x = f.x, sum = 0.0;
+    for (const auto& [layer, amount] : r.segments) sum += std::max(0.0, amount);
+    for (const auto& [layer, amount] : r.segments) {
+      if (!(amount > 0.0)) continue;
+      const double w = amount / (hi - lo) * f.w;
+      svg += fmt::format(
+          "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"{}><title>{}: {} ({} of the "
+          "loss)</title></rect>",
+          c1(x), c1(y), c1(std::max(0.6, w)), c1(bar_h),
+          layer == kUncovered ? "url(#" + hatch + ")" : std::string(kLayerColour[layer]),
+          layer == kUncovered ? " stroke=\"#7a1010\" stroke-width=\"1.5\"" : "", kLayerLabel[layer], usd(amount),
+          pct(amount / sum));
+      const double share = amount / sum;
+      const std::string text = share >= 0.995 ? "100%" : fmt::format("{:.0f}%", 100.0 * share);
+      if (w >= 34 && layer != kUncovered) {
+        const bool light = layer == 3 || layer == 4 || layer == 6 || layer == 8;
+        svg += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\" "
+                           "style=\"fill:{}\">{}</text>",
+                           c1(x + w / 2), c1(y + 16.5), light ? "#1b1f24" : "#fff", light ? "#1b1f24" : "#fff", text);
+      }
+      x += w;
+    }
+    svg += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\" font-weight=\"600\">{}</text>\n", c1(x + 6),
+                       c1(y + 16.5), sum > 0.0 ? money(sum) : "no loss");
+  }
+  svg += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#56606b\"/>", c1(f.x), c1(f.y),
+                     c1(f.y + f.h));
+  svg += legend;
+  return svg;
+}
+
+// ---------------------------------------------------------------------------
+// Figure: the network. CCPs on an inner circle, members (or groups of members
+// with the same set of CCPs) on an outer ring next to their CCPs.
+
+struct NetNode {
+  std::string label;    // escaped
+  std::string sublabel;  // escaped
+  std::string tooltip;   // escaped
+  std::string fill = "#f4f4f4";
+  std::string stroke = "#56606b";
+  double size = 0.5;  // 0..1: radius between the kind's minimum and maximum
+  bool emphasis = false;
+  bool dashed = false;
+  bool light_text = false;
+};
+struct NetMember {
+  NetNode node;
+  std::vector<int> ccps;
+  std::vector<int> hot_ccps;  // membership edges on a contagion path (drawn as arrows into the CCP)
+};
+struct NetLink {
+  int a = -1, b = -1;
+  bool dashed = false;
+  bool hot = false;  // a contagion path: a's failure closed out at b (arrow a -> b)
+  bool both_ways = false;
+  std::string tooltip;
+};
+struct LegendItem {
+  enum Kind { kFill, kLine, kDashedLine, kArrow, kHotArrow, kCircle, kDashedCircle } kind = kFill;
+  std::string colour;
+  std::string label;
+};
+
+constexpr const char* kLinkColour = "#1f4e79";
+constexpr const char* kHotLink = "#c62828";
+constexpr const char* kHotMember = "#d97a00";
+
+std::string network_svg(const std::vector<NetNode>& ccps, const std::vector<NetMember>& members,
+                        const std::vector<NetLink>& links, const std::vector<LegendItem>& legend,
+                        const std::string& title, Ids& ids) {
+  constexpr double kPi = std::numbers::pi;
+  const double width = 1000;
+  const std::size_t nc = ccps.size();
+  const double rc = nc <= 1 ? 0.0 : std::clamp(26.0 * static_cast<double>(nc), 120.0, 190.0);
+  const double rm = (nc <= 1 ? 170.0 : rc + 115.0);
+  const double cx = width / 2, cy = rm + 62;
+  const double start = nc == 2 ? kPi : -kPi / 2;
+  std::vector<double> ccp_angle(nc), ccp_r(nc);
+  std::vector<std::pair<double, double>> ccp_pos(nc);
+  for (std::size_t i = 0; i < nc; ++i) {
+    ccp_angle[i] = start + 2 * kPi * static_cast<double>(i) / static_cast<double>(nc);
+    ccp_pos[i] = {cx + rc * std::cos(ccp_angle[i]), cy + rc * std::sin(ccp_angle[i])};
+    ccp_r[i] = 13.0 + 15.0 * std::clamp(ccps[i].size, 0.0, 1.0);
+  }
+  // Members: target angle near their CCPs, then evenly spaced in that order.
+  const std::size_t nm = members.size();
+  std::vector<double> target(nm);
+  for (std::size_t j = 0; j < nm; ++j) {
+    double sx = 0.0, sy = 0.0;
+    for (int c : members[j].ccps) {
+      sx += std::cos(ccp_angle[static_cast<std::size_t>(c)]);
+      sy += std::sin(ccp_angle[static_cast<std::size_t>(c)]);
+    }
+    const double norm = std::hypot(sx, sy);
+    if (members[j].ccps.empty()) {
+      target[j] = 2 * kPi * static_cast<double>(j) / static_cast<double>(std::max<std::size_t>(1, nm));
+    } else if (norm < 0.2 * static_cast<double>(members[j].ccps.size())) {
+      target[j] = ccp_angle[static_cast<std::size_t>(members[j].ccps.front())] + kPi / 2;
+    } else {
+      target[j] = std::atan2(sy, sx);
+    }
+    target[j] = std::fmod(target[j] + 4 * kPi, 2 * kPi);
+  }
+  std::vector<std::size_t> order(nm);
+  for (std::size_t j = 0; j < nm; ++j) order[j] = j;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return target[a] < target[b]; });
+  double ox = 0.0, oy = 0.0;
+  for (std::size_t k = 0; k < nm; ++k) {
+    const double slot = 2 * kPi * static_cast<double>(k) / static_cast<double>(nm);
+    ox += std::cos(target[order[k]] - slot);
+    oy += std::sin(target[order[k]] - slot);
+  }
+  const double offset = nm > 0 ? std::atan2(oy, ox) : 0.0;
+  std::vector<double> member_angle(nm), member_r(nm);
+  std::vector<std::pair<double, double>> member_pos(nm);
+  for (std::size_t k = 0; k < nm; ++k) {
+    const std::size_t j = order[k];
+    member_angle[j] = offset + 2 * kPi * static_cast<double>(k) / static_cast<double>(nm);
+    member_pos[j] = {cx + rm * std::cos(member_angle[j]), cy + rm * std::sin(member_angle[j])};
+    member_r[j] = 4.5 + 9.0 * std::clamp(members[j].node.size, 0.0, 1.0);
+  }
+
+  // Legend below the drawing, wrapped.
+  std::string legend_svg;
+  double lx = 40, ly = cy + rm + 74;
+  for (const auto& item : legend) {
+    const double item_w = 36 + 6.9 * static_cast<double>(item.label.size());
+    if (lx + item_w > width - 20) lx = 40, ly += 24;
+    const double gy = ly - 4;
+    switch (item.kind) {
+      case LegendItem::kFill:
+        legend_svg += fmt::format(
+            "<circle cx=\"{}\" cy=\"{}\" r=\"7\" fill=\"{}\" stroke=\"#56606b\"/>", c1(lx + 8), c1(gy), item.colour);
+        break;
+      case LegendItem::kCircle:
+      case LegendItem::kDashedCircle:
+        legend_svg += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"6\" fill=\"{}\" stroke=\"#56606b\"{}/>",
+                                  c1(lx + 8), c1(gy), item.colour,
+                                  item.kind == LegendItem::kDashedCircle ? " stroke-dasharray=\"3 2\"" : "");
+        break;
+      case LegendItem::kLine:
+      case LegendItem::kDashedLine:
+        legend_svg += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"{}\"{}/>",
+                                  c1(lx - 2), c1(lx + 20), c1(gy), c1(gy), item.colour,
+                                  item.colour == "#b8bfc7" ? "1.2" : "4",
+                                  item.kind == LegendItem::kDashedLine ? " stroke-dasharray=\"7 4\"" : "");
+        break;
+      case LegendItem::kArrow:
+      case LegendItem::kHotArrow:
+        legend_svg += fmt::format(
+            "<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"{}\" "
+            "marker-end=\"url(#{}-{})\"/>",
+            c1(lx - 2), c1(lx + 16), c1(gy), c1(gy), item.colour, item.kind == LegendItem::kHotArrow ? "3.5" : "2.2",
+            "arrow", item.kind == LegendItem::kHotArrow ? "link" : "member");
+        break;
+    }
+    legend_svg += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\">{}</text>", c1(lx + 26), c1(ly), item.label);
+    lx += item_w + 12;
+  }
+  const double height = ly + 16;
+  const std::string arrow_id = ids("arrow");
+  // Legend arrows refer to the markers by a fixed suffix; make them unique to this figure.
+  for (const char* kind : {"link", "member"}) {
+    const std::string from = fmt::format("url(#arrow-{})", kind), to = fmt::format("url(#{}-{})", arrow_id, kind);
+    for (auto pos = legend_svg.find(from); pos != std::string::npos; pos = legend_svg.find(from, pos + to.size()))
+      legend_svg.replace(pos, from.size(), to);
+  }
+
+  std::string svg = svg_open(width, height, title, ids("net"));
+  svg += fmt::format(
+      "<defs><marker id=\"{0}-link\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"4.5\" "
+      "markerHeight=\"4.5\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"{1}\"/></marker>"
+      "<marker id=\"{0}-member\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"5\" markerHeight=\"5\" "
+      "orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"{2}\"/></marker></defs>\n",
+      arrow_id, kHotLink, kHotMember);
+  if (nc > 1)
+    svg += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"none\" stroke=\"#eef1f4\" stroke-width=\"1\"/>",
+                       c1(cx), c1(cy), c1(rc));
+
+  // Membership edges, then links, then nodes.
+  const auto shorten = [](std::pair<double, double> a, std::pair<double, double> b, double ra, double rb) {
+    const double dx = b.first - a.first, dy = b.second - a.second;
+    const double d = std::max(1e-9, std::hypot(dx, dy));
+    return std::array<double, 4>{a.first + dx / d * ra, a.second + dy / d * ra, b.first - dx / d * rb,
+                                 b.second - dy / d * rb};
+  };
+  std::string hot_edges;
+  for (std::size_t j = 0; j < nm; ++j)
+    for (int c : members[j].ccps) {
+      const auto ci = static_cast<std::size_t>(c);
+      const bool hot = std::find(members[j].hot_ccps.begin(), members[j].hot_ccps.end(), c) != members[j].hot_ccps.end();
+      const auto p = shorten(member_pos[j], ccp_pos[ci], member_r[j], ccp_r[ci] + (hot ? 2.0 : 0.0));
+      if (hot) {
+        hot_edges += fmt::format(
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"2.2\" "
+            "marker-end=\"url(#{}-member)\"/>",
+            c1(p[0]), c1(p[1]), c1(p[2]), c1(p[3]), kHotMember, arrow_id);
+      } else {
+        svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#b8bfc7\" stroke-width=\"1\"/>",
+                           c1(p[0]), c1(p[1]), c1(p[2]), c1(p[3]));
+      }
+    }
+  svg += "\n" + hot_edges + "\n";
+  for (const auto& l : links) {
+    const auto a = static_cast<std::size_t>(l.a), b = static_cast<std::size_t>(l.b);
+    const auto p = shorten(ccp_pos[a], ccp_pos[b], ccp_r[a] + (l.both_ways ? 3.0 : 0.0), ccp_r[b] + (l.hot ? 3.0 : 0.0));
+    svg += fmt::format(
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"{}\"{}{}{}><title>{}</title></line>\n",
+        c1(p[0]), c1(p[1]), c1(p[2]), c1(p[3]), l.hot ? kHotLink : kLinkColour, l.hot ? "5" : "4",
+        l.dashed ? " stroke-dasharray=\"9 5\"" : "", l.hot ? fmt::format(" marker-end=\"url(#{}-link)\"", arrow_id) : "",
+        l.hot && l.both_ways ? fmt::format(" marker-start=\"url(#{}-link)\"", arrow_id) : "", l.tooltip);
+  }
+  for (std::size_t j = 0; j < nm; ++j) {
+    const NetNode& n = members[j].node;
+    const auto [x, y] = member_pos[j];
+    svg += fmt::format("<g><title>{}</title><circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\" stroke=\"{}\" "
+                       "stroke-width=\"{}\"{}/>",
+                       n.tooltip, c1(x), c1(y), c1(member_r[j]), n.fill, n.stroke, n.emphasis ? "2.5" : "1.2",
+                       n.dashed ? " stroke-dasharray=\"3 2\"" : "");
+    const double ca = std::cos(member_angle[j]), sa = std::sin(member_angle[j]);
+    const double lr = rm + member_r[j] + 6;
+    double tx = cx + lr * ca, ty = cy + lr * sa + 4;
+    const char* anchor = ca > 0.3 ? "start" : ca < -0.3 ? "end" : "middle";
+    if (sa < -0.9) ty -= 4;
+    if (sa > 0.9) ty += 8;
+    svg += fmt::format("<text class=\"lbl halo\" x=\"{}\" y=\"{}\" text-anchor=\"{}\"{}>{}</text>", c1(tx), c1(ty),
+                       anchor, n.emphasis ? " font-weight=\"600\"" : "", n.label);
+    if (!n.sublabel.empty())
+      svg += fmt::format("<text class=\"ax halo\" x=\"{}\" y=\"{}\" text-anchor=\"{}\">{}</text>", c1(tx),
+                         c1(ty + 14), anchor, n.sublabel);
+    svg += "</g>\n";
+  }
+  for (std::size_t i = 0; i < nc; ++i) {
+    const NetNode& n = ccps[i];
+    const auto [x, y] = ccp_pos[i];
+    svg += fmt::format(
+        "<g><title>{}</title><circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\" stroke=\"{}\" stroke-width=\"{}\"/>",
+        n.tooltip, c1(x), c1(y), c1(ccp_r[i]), n.fill, n.stroke, n.emphasis ? "3.5" : "2");
+    // Labels inside the circle of CCPs (towards the centre) when there are several, else below.
+    double ly0 = y + ccp_r[i] + 15;
+    if (nc > 2 && std::sin(ccp_angle[i]) > 0.3) ly0 = y - ccp_r[i] - 22;
+    svg += fmt::format("<text class=\"lbl halo\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-weight=\"700\" "
+                       "font-size=\"13\">{}</text>",
+                       c1(x), c1(ly0), n.label);
+    if (!n.sublabel.empty())
+      svg += fmt::format("<text class=\"ax halo\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", c1(x),
+                         c1(ly0 + 14), n.sublabel);
+    svg += "</g>\n";
+  }
+  svg += legend_svg;
+  return svg;
+}
+
+// Members drawn one by one up to this many; beyond, one node per set of CCPs.
+constexpr std::size_t kMaxMembersDrawn = 60;
+constexpr std::size_t kMaxGroupsDrawn = 30;
+
+struct MemberGroup {
+  std::vector<int> ccps;
+  std::vector<int> members;
+  double capital = 0.0;
+};
+
+// Members grouped by the set of CCPs they clear at, largest groups first; the
+// rest (beyond kMaxGroupsDrawn) are returned in `rest`.
+std::vector<MemberGroup> group_members(const Model& model, const SystemGraph& graph, MemberGroup& rest) {
+  std::map<std::vector<int>, MemberGroup> by_set;
+  for (std::size_t m = 0; m < model.members.size(); ++m) {
+    auto ccps = graph.ccps_of(static_cast<int>(m));
+    auto& g = by_set[ccps];
+    g.ccps = ccps;
+    g.members.push_back(static_cast<int>(m));
+    g.capital += model.members[m].capital;
+  }
+  std::vector<MemberGroup> groups;
+  for (auto& [key, g] : by_set) groups.push_back(std::move(g));
+  std::stable_sort(groups.begin(), groups.end(),
+                   [](const MemberGroup& a, const MemberGroup& b) { return a.members.size() > b.members.size(); });
+  rest = MemberGroup{};
+  if (groups.size() > kMaxGroupsDrawn) {
+    for (std::size_t i = kMaxGroupsDrawn; i < groups.size(); ++i) {
+      rest.members.insert(rest.members.end(), groups[i].members.begin(), groups[i].members.end());
+      rest.capital += groups[i].capital;
+    }
+    rest.ccps.assign(1, static_cast<int>(groups.size() - kMaxGroupsDrawn));  // number of sets left out
+    groups.resize(kMaxGroupsDrawn);
+  }
+  return groups;
+}
+
+std::string ccp_list(const Model& model, const std::vector<int>& ccps) {
+  std::string out;
+  for (int c : ccps) out += (out.empty() ? "" : ", ") + esc(model.ccps[static_cast<std::size_t>(c)].id);
+  return out;
+}
+
+std::string link_tooltip(const Model& model, const LinkModel& l) {
+  return fmt::format("{} link {} &#8211; {}{}", l.model == config::LinkModel::kPeer ? "peer" : "participant",
+                     esc(model.ccps[static_cast<std::size_t>(l.first)].id),
+                     esc(model.ccps[static_cast<std::size_t>(l.second)].id),
+                     l.segregated ? ", segregated margin" : ", margin not segregated");
+}
+
+double sqrt_share(double x, double max) { return max > 0.0 && x > 0.0 ? std::sqrt(x / max) : 0.0; }
+
+std::vector<LegendItem> risk_legend(const char* what) {
+  std::vector<LegendItem> items;
+  for (std::size_t k = 0; k < kRiskColour.size(); ++k)
+    items.push_back({LegendItem::kFill, kRiskColour[k], k == 0 ? fmt::format("{} 0", what) : kRiskLabel[k]});
+  return items;
+}
+
+void link_legend(const Model& model, std::vector<LegendItem>& items) {
+  bool peer = false, participant = false;
+  for (const auto& l : model.links) (l.model == config::LinkModel::kPeer ? peer : participant) = true;
+  if (peer) items.push_back({LegendItem::kLine, kLinkColour, "peer link"});
+  if (participant) items.push_back({LegendItem::kDashedLine, kLinkColour, "participant link"});
+  items.push_back({LegendItem::kLine, "#b8bfc7", "membership"});
+}
+
+// ---------------------------------------------------------------------------
+// Layer helpers.
+
+std::vector<std::size_t> layer_union(const Model& model) {
+  std::set<std::size_t> used;
+  for (const auto& c : model.ccps)
+    for (auto layer : c.waterfall) used.insert(static_cast<std::size_t>(layer));
+  return {used.begin(), used.end()};
+}
+
+bool in_waterfall(const CcpModel& ccp, std::size_t layer) {
+  return std::find(ccp.waterfall.begin(), ccp.waterfall.end(), static_cast<Layer>(layer)) != ccp.waterfall.end();
+}
+
+std::string layer_header(std::size_t layer) {
+  return fmt::format("<th class=\"num\" title=\"{}\">{}{}</th>",
+                     layer == kUncovered ? "uncovered" : std::string(models::layer_name(static_cast<Layer>(layer))),
+                     swatch(kLayerColour[layer]), kLayerLabel[layer]);
+}
+
+double ccp_initial_margin(const Model& model, const CcpModel& ccp) {
+  double im = 0.0;
+  for (int a : ccp.accounts) im += model.accounts[static_cast<std::size_t>(a)].initial_margin;
+  return im;
+}
+
+}  // namespace
+
+// ===========================================================================
+// run_report
+
+std::string run_report(const Model& model, const RunResult& result, const std::string& scenario_file,
+                       const std::string& resolved_yaml) {
+  const Aggregate& agg = result.aggregate;
+  const ChunkSums& t = agg.totals();
+  const std::int64_t count = t.count;
+  const double n = std::max<double>(1.0, static_cast<double>(count));
+  std::vector<double> losses = Aggregate(agg).total_loss_values();  // sorted, non-zero
+  std::sort(losses.begin(), losses.end());
+  const SystemGraph graph(model);
+  Ids ids;
+
+  LossMarks marks;
+  marks.var99 = agg.total_loss_quantile(0.99);
+  marks.es99 = agg.total_loss_expected_shortfall(0.99);
+  const double var999 = agg.total_loss_quantile(0.999);
+  const double p_any_fail = static_cast<double>(t.any_ccp_fail) / n;
+
+  std::string h = page_begin(fmt::format("ccpnet run report: {}", esc(model.name)),
+                             fmt::format("Monte Carlo run: {}", esc(model.name)),
+                             fmt::format("{} scenarios &#183; seed {} &#183; {} CCPs, {} members, {} links",
+                                         grouped(count), model.seed, model.ccps.size(), grouped(static_cast<std::int64_t>(model.members.size())),
+                                         model.links.size()));
+  h += "<nav class=\"toc\"><a href=\"#summary\">Summary</a><a href=\"#ccps\">CCPs</a><a href=\"#system\">System</a>"
+       "<a href=\"#losses\">Loss distribution</a><a href=\"#waterfalls\">Waterfall depletion</a>"
+       "<a href=\"#network\">Network</a><a href=\"#scenario\">Scenario</a></nav>\n";
+  if (result.interrupted)
+    h += fmt::format(
+        "<div class=\"banner partial\"><strong>Partial result.</strong> The run was interrupted after {} of {} "
+        "scenarios; every figure below covers the completed scenarios only.</div>\n",
+        grouped(result.completed), grouped(result.requested));
+
+  // Metadata.
+  h += "<section id=\"summary\"><h2>Summary</h2>\n<dl class=\"meta\">";
+  h += fmt::format("<dt>Scenario</dt><dd>{}</dd>", esc(model.name));
+  h += fmt::format("<dt>Scenario file</dt><dd>{}</dd>", esc(scenario_file));
+  h += fmt::format("<dt>ccpnet version</dt><dd>{}</dd>", CCPNET_VERSION);
+  h += fmt::format("<dt>Seed</dt><dd>{}</dd>", model.seed);
+  h += fmt::format("<dt>Scenarios</dt><dd>{} completed of {} requested (indices {} to {})</dd>", grouped(count),
+                   grouped(result.requested), grouped(result.first),
+                   grouped(result.first + std::max<std::int64_t>(count, 1) - 1));
+  h += fmt::format("<dt>Status</dt><dd>{}</dd>",
+                   result.interrupted ? "<span class=\"badge warn\">partial: interrupted</span>"
+                                      : "<span class=\"badge neutral\">complete</span>");
+  h += "</dl>\n<div class=\"cards\">\n";
+  h += card(pct(p_any_fail), "P(any CCP fails)", p_any_fail > 0.0,
+            fmt::format("{} of {} scenarios", grouped(t.any_ccp_fail), grouped(count)));
+  h += card(pct(static_cast<double>(t.any_default) / n), "P(any member defaults)");
+  h += card(plain(t.member_defaults / n), "mean member defaults per scenario");
+  h += card(usd(t.total_loss / n), "expected total loss");
+  h += card(usd(marks.var99), "VaR 99% of the total loss");
+  h += card(usd(marks.es99), "ES 99% of the total loss");
+  h += card(usd(var999), "VaR 99.9% of the total loss");
+  h += "</div>\n<p class=\"muted\">Total loss: the loss borne by others than the defaulters in a scenario "
+       "(every waterfall layer beyond the defaulters' own margin and default-fund contributions, plus what no "
+       "layer covered). VaR: quantile; ES 99%: mean of the worst 1% of scenarios.</p>\n</section>\n";
+
+  // Per CCP.
+  h += "<section id=\"ccps\"><h2>Per CCP</h2>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>CCP</th>"
+       "<th>kind</th><th>margin model</th><th class=\"num\">initial margin (USD)</th><th class=\"num\">default fund "
+       "(USD)</th><th class=\"num\">P(fail)</th><th class=\"num\">expected loss (USD)</th><th class=\"num\">"
+       "expected uncovered (USD)</th><th class=\"num\">P(DF exhausted)</th><th class=\"num\">DF depletion mean</th>"
+       "<th class=\"num\">DF depletion p99</th></tr></thead>\n<tbody>\n";
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    const CcpModel& ccp = model.ccps[c];
+    const double p_fail = static_cast<double>(t.ccp_fails[c]) / n;
+    h += fmt::format(
+        "<tr{}><td><strong>{}</strong></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+        "<td class=\"num\" title=\"{} of {} scenarios\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+        p_fail > 0.0 ? " class=\"fail\"" : "", esc(ccp.id), esc(config::enum_name(ccp.kind)), esc(ccp.margin_model),
+        money(ccp_initial_margin(model, ccp)), money(ccp.default_fund), grouped(t.ccp_fails[c]), grouped(count),
+        pct(p_fail), money(t.ccp_loss[c] / n), money(t.ccp_uncovered[c] / n),
+        pct(static_cast<double>(t.ccp_df_exhausted[c]) / n), pct(t.ccp_depletion[c] / n),
+        pct(agg.depletion_quantile(c, 0.99)));
+  }
+  h += "</tbody></table></div>\n";
+  h += "<p class=\"muted\">Expected loss: mean loss per scenario at the CCP beyond the defaulters' own resources. "
+       "DF depletion: share of the prefunded default fund used in a scenario (mean and 99th percentile).</p>\n";
+
+  // Mean loss per layer.
+  const auto layers = layer_union(model);
+  h += "<h3>Mean loss per waterfall layer (USD per scenario)</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr>"
+       "<th>CCP</th>";
+  for (auto l : layers) h += layer_header(l);
+  h += layer_header(kUncovered) + "<th class=\"num\">total</th></tr></thead>\n<tbody>\n";
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    const CcpModel& ccp = model.ccps[c];
+    h += fmt::format("<tr><td><strong>{}</strong></td>", esc(ccp.id));
+    double sum = 0.0;
+    for (auto l : layers) {
+      if (!in_waterfall(ccp, l)) {
+        h += "<td class=\"na\" title=\"not in this CCP's waterfall\">&#183;</td>";
+        continue;
+      }
+      const double v = t.ccp_layers[c * kLayerCount + l] / n;
+      sum += v;
+      h += fmt::format("<td class=\"num\">{}</td>", money(v));
+    }
+    const double unc = t.ccp_uncovered[c] / n;
+    sum += unc;
+    h += fmt::format("<td class=\"num{}\">{}</td><td class=\"num\"><strong>{}</strong></td></tr>\n",
+                     unc > 0.0 ? " fail" : "", money(unc), money(sum));
+  }
+  h += "</tbody></table></div>\n<p class=\"muted\">IM: initial margin; DF: default fund; SITG: the CCP's own "
+       "capital committed to the waterfall (skin in the game). A dot: the layer is not in that CCP's waterfall."
+       "</p>\n</section>\n";
+
+  // System.
+  h += "<section id=\"system\"><h2>System</h2>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>measure</th>"
+       "<th class=\"num\">value</th></tr></thead>\n<tbody>\n";
+  const auto row = [&](const std::string& k, const std::string& v) {
+    h += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td></tr>\n", k, v);
+  };
+  row("P(any CCP fails)", pct(p_any_fail));
+  row("P(any member defaults)", pct(static_cast<double>(t.any_default) / n));
+  row("mean member defaults per scenario", plain(t.member_defaults / n));
+  row("mean CCP failures per scenario", plain(t.ccp_failures / n));
+  row("mean cascade rounds", plain(t.rounds / n));
+  row("expected close-out loss (USD)", money(t.closeout_loss / n));
+  row("expected total loss borne by non-defaulters (USD)", money(t.total_loss / n));
+  row("expected uncovered loss (USD)", money(t.uncovered / n));
+  row("total loss, VaR 99% (USD)", money(marks.var99));
+  row("total loss, VaR 99.9% (USD)", money(var999));
+  row("total loss, ES 99% (USD)", money(marks.es99));
+  for (std::size_t k : {1, 2, 3, 5, 10}) row(fmt::format("P(at least {} member defaults)", k), pct(agg.p_at_least_defaults(k)));
+  h += "</tbody></table></div>\n</section>\n";
+
+  // Loss distribution.
+  const double zero_share = count > 0 ? 1.0 - static_cast<double>(losses.size()) / n : 0.0;
+  h += "<section id=\"losses\"><h2>Loss distribution</h2>\n";
+  if (losses.empty()) {
+    h += fmt::format(
+        "<figure><h3>Loss distribution</h3><p><strong>No scenario had a loss borne by non-defaulters</strong> "
+        "({} of {} scenarios with zero loss): there is nothing to plot.</p></figure>\n",
+        grouped(count), grouped(count));
+  } else {
+    const std::string zero_text = fmt::format(
+        "<strong>{} of the scenarios ({} of {}) have no loss</strong> borne by non-defaulters; they cannot be shown "
+        "on a log scale.",
+        pct(zero_share), grouped(count - static_cast<std::int64_t>(losses.size())), grouped(count));
+    const std::string var_text =
+        marks.var99 > 0.0
+            ? fmt::format("VaR 99% = {} (dashed), ES 99% = {} (dotted, red).", usd(marks.var99), usd(marks.es99))
+            : fmt::format("VaR 99% is 0: more than 99% of the scenarios have no loss. ES 99% = {} (dotted, red).",
+                          usd(marks.es99));
+    h += "<div class=\"grid2\">\n";
+    h += figure("Loss distribution: histogram", loss_histogram(losses, count, marks, ids),
+                fmt::format("Share of all {} scenarios with a total loss in each bin (bins equal on the log scale). {} "
+                            "{}",
+                            grouped(count), zero_text, var_text));
+    h += figure("Loss distribution: exceedance curve", exceedance_curve(losses, count, marks, ids),
+                fmt::format("Probability that the total loss reaches at least x; the dotted horizontal line is the 1% "
+                            "level, where the curve crosses VaR 99%. {}",
+                            marks.var99 > 0.0 ? "" : "VaR 99% is 0 here."));
+    h += "</div>\n";
+  }
+  h += "</section>\n";
+
+  // Waterfall depletion.
+  h += "<section id=\"waterfalls\"><h2>Waterfall depletion</h2>\n";
+  {
+    std::vector<BarRow> rows;
+    for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+      const CcpModel& ccp = model.ccps[c];
+      BarRow r;
+      r.label = esc(ccp.id);
+      const double p_fail = static_cast<double>(t.ccp_fails[c]) / n;
+      r.highlight = p_fail > 0.0;
+      r.sublabel = fmt::format("P(fail) {}", pct(p_fail));
+      for (auto layer : ccp.waterfall) {
+        const auto l = static_cast<std::size_t>(layer);
+        r.segments.emplace_back(l, t.ccp_layers[c * kLayerCount + l] / n);
+      }
+      r.segments.emplace_back(kUncovered, t.ccp_uncovered[c] / n);
+      rows.push_back(std::move(r));
+    }
+    h += figure("Waterfall depletion per CCP",
+                stacked_bars(rows, "Mean loss per scenario absorbed by each waterfall layer, per CCP",
+                             "mean loss per scenario (USD)", ids),
+                "Mean loss per scenario absorbed by each layer of the CCP's default waterfall, in the order the "
+                "layers are used (left to right); the hatched red segment is the loss no layer covered. Rows shaded "
+                "red: CCPs that fail in some scenario. Percentages: share of the CCP's bar.",
+                "fig-waterfalls");
+  }
+  h += "</section>\n";
+
+  // Network.
+  h += "<section id=\"network\"><h2>Network</h2>\n";
+  {
+    double max_ccp_capital = 0.0;
+    for (const auto& c : model.ccps) max_ccp_capital = std::max(max_ccp_capital, c.capital);
+    std::vector<NetNode> ccp_nodes;
+    for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+      const CcpModel& ccp = model.ccps[c];
+      const double p_fail = static_cast<double>(t.ccp_fails[c]) / n;
+      NetNode node;
+      node.label = esc(ccp.id);
+      node.sublabel = fmt::format("P(fail) {}", pct(p_fail));
+      node.tooltip = fmt::format("{}: capital {}, default fund {}, P(fail) {}", esc(ccp.id), usd(ccp.capital),
+                                 usd(ccp.default_fund), pct(p_fail));
+      node.fill = kRiskColour[risk_class(p_fail)];
+      node.stroke = "#1b1f24";
+      node.size = sqrt_share(ccp.capital, max_ccp_capital);
+      node.emphasis = p_fail > 0.0;
+      ccp_nodes.push_back(node);
+    }
+    const auto p_default = [&](std::size_t m) {
+      std::int64_t k = 0;
+      for (int cause = 0; cause < kDefaultCauseCount; ++cause)
+        k += t.member_defaults_by_cause[m * kDefaultCauseCount + static_cast<std::size_t>(cause)];
+      return static_cast<double>(k) / n;
+    };
+    std::vector<NetMember> member_nodes;
+    std::string note;
+    if (model.members.size() <= kMaxMembersDrawn) {
+      double max_cap = 0.0;
+      for (const auto& m : model.members) max_cap = std::max(max_cap, m.capital);
+      for (std::size_t m = 0; m < model.members.size(); ++m) {
+        const MemberModel& mem = model.members[m];
+        NetMember nm;
+        nm.ccps = graph.ccps_of(static_cast<int>(m));
+        const double p = p_default(m);
+        nm.node.label = esc(mem.id);
+        if (model.members.size() <= 16) nm.node.sublabel = fmt::format("P(default) {}", pct(p));
+        nm.node.tooltip = fmt::format("{}: capital {}, clears at {}; P(default) {}", esc(mem.id), usd(mem.capital),
+                                      ccp_list(model, nm.ccps), pct(p));
+        nm.node.fill = kRiskColour[risk_class(p)];
+        nm.node.size = sqrt_share(mem.capital, max_cap);
+        member_nodes.push_back(std::move(nm));
+      }
+    } else {
+      MemberGroup rest;
+      const auto groups = group_members(model, graph, rest);
+      double max_cap = 0.0;
+      for (const auto& g : groups) max_cap = std::max(max_cap, g.capital);
+      for (const auto& g : groups) {
+        double expected = 0.0;
+        for (int m : g.members) expected += p_default(static_cast<std::size_t>(m));
+        const double p = expected / static_cast<double>(g.members.size());
+        NetMember nm;
+        nm.ccps = g.ccps;
+        nm.node.label = fmt::format("{} members", grouped(static_cast<std::int64_t>(g.members.size())));
+        nm.node.tooltip = fmt::format("{} members clearing at {}: capital {}, mean P(default) {}",
+                                      grouped(static_cast<std::int64_t>(g.members.size())), ccp_list(model, g.ccps),
+                                      usd(g.capital), pct(p));
+        nm.node.fill = kRiskColour[risk_class(p)];
+        nm.node.size = sqrt_share(g.capital, max_cap);
+        nm.node.dashed = true;
+        member_nodes.push_back(std::move(nm));
+      }
+      note = fmt::format(
+          " {} members, too many to draw one by one: each dashed circle is the group of members clearing at the same "
+          "set of CCPs (area by their total capital, colour by their mean P(default)).",
+          grouped(static_cast<std::int64_t>(model.members.size())));
+      if (!rest.members.empty())
+        note += fmt::format(" The {} smallest groups ({} members, capital {}) are not drawn.", grouped(rest.ccps[0]),
+                            grouped(static_cast<std::int64_t>(rest.members.size())), usd(rest.capital));
+    }
+    std::vector<NetLink> net_links;
+    for (const auto& l : model.links)
+      net_links.push_back({l.first, l.second, l.model == config::LinkModel::kParticipant, false, false,
+                           link_tooltip(model, l)});
+    auto legend = risk_legend("P(fail) or P(default):");
+    link_legend(model, legend);
+    if (model.members.size() > kMaxMembersDrawn)
+      legend.push_back({LegendItem::kDashedCircle, "#ffffff", "group of members"});
+    h += figure("Network: CCPs, links and members",
+                network_svg(ccp_nodes, member_nodes, net_links, legend,
+                            "The system: CCPs on the inner circle, members around them, links between CCPs", ids),
+                "CCPs on the inner circle (colour: probability of failure), members on the outer ring next to the "
+                "CCPs they clear at (colour: probability of default). Circle area grows with capital (CCPs and "
+                "members on separate scales). Thick lines: links between CCPs, the paths by which a CCP's failure "
+                "reaches another." +
+                    note,
+                "fig-network");
+  }
+  h += "</section>\n";
+
+  // Members table (when they are few enough to read).
+  if (!model.members.empty() && model.members.size() <= kMaxMembersDrawn) {
+    h += "<section id=\"members\"><h2>Members</h2>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>member</th>"
+         "<th>clears at</th><th class=\"num\">capital (USD)</th><th class=\"num\">liquidity (USD)</th>"
+         "<th class=\"num\">P(default)</th><th class=\"num\">exogenous</th><th class=\"num\">latent</th>"
+         "<th class=\"num\">solvency</th><th class=\"num\">liquidity</th></tr></thead>\n<tbody>\n";
+    for (std::size_t m = 0; m < model.members.size(); ++m) {
+      const MemberModel& mem = model.members[m];
+      const auto by = [&](DefaultCause cause) {
+        return static_cast<double>(
+                   t.member_defaults_by_cause[m * kDefaultCauseCount + static_cast<std::size_t>(cause)]) /
+               n;
+      };
+      const double all =
+          by(DefaultCause::kExogenous) + by(DefaultCause::kLatent) + by(DefaultCause::kSolvency) + by(DefaultCause::kLiquidity);
+      h += fmt::format(
+          "<tr><td><strong>{}</strong></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+          "<td class=\"num\"><strong>{}</strong></td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+          "<td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+          esc(mem.id), ccp_list(model, graph.ccps_of(static_cast<int>(m))), money(mem.capital), money(mem.liquidity),
+          pct(all), pct(by(DefaultCause::kExogenous)), pct(by(DefaultCause::kLatent)),
+          pct(by(DefaultCause::kSolvency)), pct(by(DefaultCause::kLiquidity)));
+    }
+    h += "</tbody></table></div>\n<p class=\"muted\">P(default) by cause: exogenous (given in the scenario), latent "
+         "(the random default model), solvency (capital exhausted by losses and charges), liquidity (cash due "
+         "exceeds liquid resources, or an assessment call not met).</p>\n</section>\n";
+  }
+
+  h += "<section id=\"scenario\"><h2>Scenario</h2>\n" + resolved_block(resolved_yaml) + "</section>\n";
+  h += page_end(fmt::format("Seed {}, {} scenarios: the same input and seed reproduce this page exactly.", model.seed,
+                            grouped(count)));
+  return h;
+}
+
+// ===========================================================================
+// stress_report
+
+namespace {
+
+std::string moves_text(const config::StressScenarioConfig& s) {
+  std::string moves;
+  for (const auto& [id, m] : s.moves)
+    moves += fmt::format("{}{} {}{:.1f}%", moves.empty() ? "" : ", ", esc(id), m < 0 ? kMinus : "+",
+                         std::abs(100.0 * m));
+  if (moves.empty()) moves = "no price move";
+  return fmt::format("{} over {} day{}", moves, plain(s.days), s.days == 1.0 ? "" : "s");
+}
+
+const char* cause_colour(DefaultCause cause) {
+  switch (cause) {
+    case DefaultCause::kExogenous: return "#1b1f24";
+    case DefaultCause::kLatent: return "#7b5ea7";
+    case DefaultCause::kSolvency: return "#b2182b";
+    case DefaultCause::kLiquidity: return "#d97a00";
+    case DefaultCause::kNone: break;
+  }
+  return "#9aa3ad";
+}
+
+std::string stress_network(const Model& model, const SystemGraph& graph, const StressOutcome& o, Ids& ids) {
+  const ScenarioResult& r = o.result;
+  std::vector<int> member_round(model.members.size(), -1);
+  std::vector<DefaultCause> member_cause(model.members.size(), DefaultCause::kNone);
+  for (const auto& d : r.defaults) {
+    member_round[static_cast<std::size_t>(d.member)] = d.round;
+    member_cause[static_cast<std::size_t>(d.member)] = d.cause;
+  }
+  // Contagion paths from the trace: a defaulter's account closed out at a CCP.
+  std::set<std::pair<int, int>> member_hits;  // (member, ccp)
+  std::set<std::pair<int, int>> link_hits;    // (failed CCP, CCP closing out its link)
+  std::vector<bool> touched(model.ccps.size(), false);
+  for (const auto& e : o.trace.events) {
+    touched[static_cast<std::size_t>(e.ccp)] = true;
+    for (const auto& d : e.defaulters) {
+      const Account& acc = model.accounts[static_cast<std::size_t>(d.account)];
+      if (acc.kind == AccountKind::kMember) member_hits.insert({acc.owner, e.ccp});
+      if (acc.kind == AccountKind::kLink) link_hits.insert({acc.owner, e.ccp});
+    }
+  }
+  double max_ccp_capital = 0.0;
+  for (const auto& c : model.ccps) max_ccp_capital = std::max(max_ccp_capital, c.capital);
+  std::vector<NetNode> ccp_nodes;
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    const CcpModel& ccp = model.ccps[c];
+    NetNode node;
+    node.label = esc(ccp.id);
+    const bool failed = r.ccp_fail_round[c] >= 0;
+    node.sublabel = failed ? fmt::format("FAILS in round {}", r.ccp_fail_round[c])
+                           : touched[c] ? "waterfall used, survives" : "not touched";
+    node.tooltip = fmt::format("{}: {}", esc(ccp.id), node.sublabel);
+    node.fill = failed ? "#c62828" : touched[c] ? "#fdb863" : "#f4f4f4";
+    node.stroke = failed ? "#5c0a0a" : "#1b1f24";
+    node.emphasis = failed;
+    node.size = sqrt_share(ccp.capital, max_ccp_capital);
+    ccp_nodes.push_back(node);
+  }
+  std::vector<NetMember> member_nodes;
+  std::string note;
+  if (model.members.size() <= kMaxMembersDrawn) {
+    double max_cap = 0.0;
+    for (const auto& m : model.members) max_cap = std::max(max_cap, m.capital);
+    for (std::size_t m = 0; m < model.members.size(); ++m) {
+      NetMember nm;
+      nm.ccps = graph.ccps_of(static_cast<int>(m));
+      for (int c : nm.ccps)
+        if (member_hits.count({static_cast<int>(m), c})) nm.hot_ccps.push_back(c);
+      const bool defaulted = member_round[m] >= 0;
+      nm.node.label = esc(model.members[m].id);
+      if (defaulted)
+        nm.node.sublabel = fmt::format("round {}, {}", member_round[m], cause_name(member_cause[m]));
+      nm.node.tooltip = fmt::format("{}: {}", esc(model.members[m].id),
+                                    defaulted ? fmt::format("defaults in round {} ({})", member_round[m],
+                                                            cause_name(member_cause[m]))
+                                              : std::string("survives"));
+      nm.node.fill = defaulted ? cause_colour(member_cause[m]) : "#ffffff";
+      nm.node.emphasis = defaulted;
+      nm.node.size = sqrt_share(model.members[m].capital, max_cap);
+      member_nodes.push_back(std::move(nm));
+    }
+  } else {
+    MemberGroup rest;
+    const auto groups = group_members(model, graph, rest);
+    double max_cap = 0.0;
+    for (const auto& g : groups) max_cap = std::max(max_cap, g.capital);
+    for (const auto& g : groups) {
+      NetMember nm;
+      nm.ccps = g.ccps;
+      int defaulted = 0;
+      for (int m : g.members) {
+        if (member_round[static_cast<std::size_t>(m)] >= 0) ++defaulted;
+        for (int c : g.ccps)
+          if (member_hits.count({m, c}) &&
+              std::find(nm.hot_ccps.begin(), nm.hot_ccps.end(), c) == nm.hot_ccps.end())
+            nm.hot_ccps.push_back(c);
+      }
+      nm.node.label = fmt::format("{} members", grouped(static_cast<std::int64_t>(g.members.size())));
+      if (defaulted > 0) nm.node.sublabel = fmt::format("{} default", defaulted);
+      nm.node.tooltip = fmt::format("{} members clearing at {}: {} default", grouped(static_cast<std::int64_t>(g.members.size())),
+                                    ccp_list(model, g.ccps), defaulted);
+      nm.node.fill = defaulted > 0 ? "#b2182b" : "#ffffff";
+      nm.node.dashed = true;
+      nm.node.emphasis = defaulted > 0;
+      nm.node.size = sqrt_share(g.capital, max_cap);
+      member_nodes.push_back(std::move(nm));
+    }
+  }
+  std::vector<NetLink> net_links;
+  for (const auto& l : model.links) {
+    const bool ab = link_hits.count({l.first, l.second}) > 0, ba = link_hits.count({l.second, l.first}) > 0;
+    NetLink nl{ab || !ba ? l.first : l.second, ab || !ba ? l.second : l.first,
+               l.model == config::LinkModel::kParticipant, ab || ba, ab && ba, link_tooltip(model, l)};
+    net_links.push_back(nl);
+  }
+  std::vector<LegendItem> legend = {{LegendItem::kFill, "#c62828", "CCP fails"},
+                                    {LegendItem::kFill, "#fdb863", "CCP uses its waterfall, survives"},
+                                    {LegendItem::kFill, "#f4f4f4", "CCP not touched"}};
+  for (auto cause : {DefaultCause::kExogenous, DefaultCause::kLatent, DefaultCause::kSolvency,
+                     DefaultCause::kLiquidity})
+    legend.push_back({LegendItem::kCircle, cause_colour(cause), fmt::format("member defaults: {}", cause_name(cause))});
+  legend.push_back({LegendItem::kCircle, "#ffffff", "member survives"});
+  legend.push_back({LegendItem::kArrow, kHotMember, "defaulter closed out at a CCP"});
+  legend.push_back({LegendItem::kHotArrow, kHotLink, "failed CCP closed out over a link"});
+  link_legend(model, legend);
+  return network_svg(ccp_nodes, member_nodes, net_links, legend,
+                     fmt::format("Contagion paths in stress scenario {}", esc(o.stress.name)), ids);
+}
+
+}  // namespace
+
+std::string stress_report(const Model& model, const std::vector<StressOutcome>& outcomes,
+                          const std::string& scenario_file, const std::string& resolved_yaml) {
+  const SystemGraph graph(model);
+  Ids ids;
+  std::string h = page_begin(fmt::format("ccpnet stress report: {}", esc(model.name)),
+                             fmt::format("Stress scenarios: {}", esc(model.name)),
+                             fmt::format("{} deterministic stress scenario{} &#183; {} CCPs, {} members, {} links",
+                                         outcomes.size(), outcomes.size() == 1 ? "" : "s", model.ccps.size(),
+                                         grouped(static_cast<std::int64_t>(model.members.size())), model.links.size()));
+  h += "<nav class=\"toc\"><a href=\"#overview\">Overview</a>";
+  for (std::size_t i = 0; i < outcomes.size(); ++i)
+    h += fmt::format("<a href=\"#stress-{}\">{}</a>", i + 1, esc(outcomes[i].stress.name));
+  h += "<a href=\"#scenario\">Scenario</a></nav>\n";
+
+  h += "<section id=\"overview\"><h2>Overview</h2>\n<dl class=\"meta\">";
+  h += fmt::format("<dt>Scenario</dt><dd>{}</dd><dt>Scenario file</dt><dd>{}</dd><dt>ccpnet version</dt><dd>{}</dd>",
+                   esc(model.name), esc(scenario_file), CCPNET_VERSION);
+  h += "</dl>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>stress scenario</th><th>market move</th>"
+       "<th class=\"num\">member defaults</th><th>CCP failures</th><th class=\"num\">cascade rounds</th>"
+       "<th class=\"num\">close-out loss (USD)</th><th class=\"num\">borne by non-defaulters (USD)</th>"
+       "<th class=\"num\">uncovered (USD)</th></tr></thead>\n<tbody>\n";
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    const auto& o = outcomes[i];
+    const ScenarioResult& r = o.result;
+    std::string failed;
+    for (std::size_t c = 0; c < model.ccps.size(); ++c)
+      if (r.ccp_fail_round[c] >= 0) failed += (failed.empty() ? "" : ", ") + esc(model.ccps[c].id);
+    h += fmt::format(
+        "<tr{}><td><a href=\"#stress-{}\"><strong>{}</strong></a></td><td>{}</td><td class=\"num\">{}</td>"
+        "<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+        "<td class=\"num\">{}</td></tr>\n",
+        failed.empty() ? "" : " class=\"fail\"", i + 1, esc(o.stress.name), moves_text(o.stress), r.defaults.size(),
+        failed.empty() ? "none" : "<span class=\"fail\">" + failed + "</span>", r.rounds, money(r.closeout_loss),
+        money(r.total_loss), money(r.uncovered));
+  }
+  h += "</tbody></table></div>\n</section>\n";
+
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    const auto& o = outcomes[i];
+    const ScenarioResult& r = o.result;
+    const int failures = r.ccp_failures();
+    h += fmt::format("<section id=\"stress-{}\"><h2>Stress scenario {}: {}</h2>\n<p>{}</p>\n", i + 1, i + 1,
+                     esc(o.stress.name), moves_text(o.stress));
+    if (failures > 0) {
+      std::string failed;
+      for (std::size_t c = 0; c < model.ccps.size(); ++c)
+        if (r.ccp_fail_round[c] >= 0)
+          failed += fmt::format("{}{} (round {})", failed.empty() ? "" : ", ", esc(model.ccps[c].id),
+                                r.ccp_fail_round[c]);
+      h += fmt::format("<div class=\"banner fail\"><strong>{} CCP{} fail{}:</strong> {}.</div>\n", failures,
+                       failures == 1 ? "" : "s", failures == 1 ? "s" : "", failed);
+    }
+    h += "<div class=\"cards\">\n";
+    h += card(grouped(static_cast<std::int64_t>(r.defaults.size())), "member defaults");
+    h += card(std::to_string(failures), "CCP failures", failures > 0);
+    h += card(std::to_string(r.rounds), "cascade rounds");
+    h += card(usd(r.closeout_loss), "close-out loss of the defaulters");
+    h += card(usd(r.total_loss), "borne by non-defaulters");
+    h += card(usd(r.uncovered), "uncovered", r.uncovered > 0.0);
+    h += "</div>\n";
+
+    // Defaults by round and cause.
+    h += "<h3>Defaults by round</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th class=\"num\">round</th>"
+         "<th class=\"num\">exogenous</th><th class=\"num\">latent</th><th class=\"num\">solvency</th>"
+         "<th class=\"num\">liquidity</th><th>members defaulting</th><th>CCPs failing</th></tr></thead>\n<tbody>\n";
+    bool any_row = false;
+    for (int round = 0; round <= r.rounds; ++round) {
+      std::array<int, kDefaultCauseCount> by_cause{};
+      std::string names;
+      int listed = 0, in_round = 0;
+      for (const auto& d : r.defaults) {
+        if (d.round != round) continue;
+        ++by_cause[static_cast<std::size_t>(d.cause)];
+        ++in_round;
+        if (listed++ < 40)
+          names += fmt::format("{}{} <span class=\"muted\">({})</span>", names.empty() ? "" : ", ",
+                               esc(model.members[static_cast<std::size_t>(d.member)].id), cause_name(d.cause));
+      }
+      if (listed > 40) names += fmt::format(" and {} more", listed - 40);
+      std::string failed;
+      for (std::size_t c = 0; c < model.ccps.size(); ++c)
+        if (r.ccp_fail_round[c] == round) failed += (failed.empty() ? "" : ", ") + esc(model.ccps[c].id);
+      if (in_round == 0 && failed.empty()) continue;
+      any_row = true;
+      h += fmt::format(
+          "<tr{}><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+          "<td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>\n",
+          failed.empty() ? "" : " class=\"fail\"", round, by_cause[1], by_cause[2], by_cause[3], by_cause[4],
+          names.empty() ? "&#8211;" : names, failed.empty() ? "&#8211;" : "<span class=\"fail\">" + failed + "</span>");
+    }
+    if (!any_row) h += "<tr><td colspan=\"7\">No member defaults and no CCP failures.</td></tr>\n";
+    h += "</tbody></table></div>\n";
+
+    // Stacked bars per CCP: the layers used over all rounds.
+    std::vector<BarRow> rows;
+    for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+      const CcpModel& ccp = model.ccps[c];
+      BarRow row;
+      row.label = esc(ccp.id);
+      row.highlight = r.ccp_fail_round[c] >= 0;
+      row.sublabel = row.highlight ? fmt::format("FAILS in round {}", r.ccp_fail_round[c]) : "survives";
+      for (auto layer : ccp.waterfall) {
+        const auto l = static_cast<std::size_t>(layer);
+        row.segments.emplace_back(l, r.ccp_layers[c * kLayerCount + l]);
+      }
+      row.segments.emplace_back(kUncovered, r.ccp_uncovered[c]);
+      rows.push_back(std::move(row));
+    }
+    h += figure(fmt::format("Waterfalls in stress scenario {}", i + 1),
+                stacked_bars(rows, fmt::format("Loss absorbed by each waterfall layer per CCP, stress scenario {}",
+                                               esc(o.stress.name)),
+                             "loss absorbed (USD)", ids),
+                "Loss absorbed by each layer of each CCP's waterfall over all rounds, in waterfall order; the hatched "
+                "red segment is what no layer covered (the CCP fails). Failed CCPs are shaded red.");
+
+    // Layer-by-layer tables, one per waterfall call.
+    if (!o.trace.events.empty()) {
+      h += "<h3>Waterfalls layer by layer</h3>\n";
+      for (const auto& e : o.trace.events) {
+        const CcpModel& ccp = model.ccps[static_cast<std::size_t>(e.ccp)];
+        double total = e.uncovered;
+        for (double x : e.by_layer) total += x;
+        h += fmt::format("<details open><summary>{}, round {}{}</summary>\n", esc(ccp.id), e.round,
+                         e.uncovered > 0.0 ? " <span class=\"badge bad\">uncovered loss: the CCP fails</span>" : "");
+        h += "<div class=\"grid2\"><div class=\"tablewrap\"><table>\n<thead><tr><th>layer</th>"
+             "<th class=\"num\">absorbed (USD)</th><th class=\"num\">share</th><th class=\"num\">cumulative</th>"
+             "</tr></thead>\n<tbody>\n";
+        double cumulative = 0.0;
+        for (auto layer : ccp.waterfall) {
+          const auto l = static_cast<std::size_t>(layer);
+          const double x = e.by_layer[l];
+          cumulative += x;
+          h += fmt::format(
+              "<tr><td title=\"{}\">{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+              "</tr>\n",
+              models::layer_name(layer), swatch(kLayerColour[l]), kLayerLabel[l], money(x),
+              total > 0.0 ? pct(x / total) : "&#8211;", money(cumulative));
+        }
+        h += fmt::format(
+            "<tr class=\"{}\"><td>{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+            "</tr>\n",
+            e.uncovered > 0.0 ? "fail total" : "total", swatch(kLayerColour[kUncovered]),
+            e.uncovered > 0.0 ? "<span class=\"fail\">Uncovered: the CCP fails</span>" : "Uncovered",
+            money(e.uncovered), total > 0.0 ? pct(e.uncovered / total) : "&#8211;", money(total));
+        h += "</tbody></table></div>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>defaulter</th>"
+             "<th class=\"num\">close-out loss</th><th class=\"num\">own IM used</th><th class=\"num\">own DF used"
+             "</th><th class=\"num\">left to mutual layers</th><th class=\"num\">returned to its estate</th></tr>"
+             "</thead>\n<tbody>\n";
+        for (const auto& d : e.defaulters)
+          h += fmt::format(
+              "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+              "<td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+              esc(account_name(model, d.account)), money(d.loss), money(d.im_used), money(d.df_used),
+              money(d.residual), money(d.estate_return));
+        h += "</tbody></table></div></div>\n</details>\n";
+      }
+    }
+
+    h += figure(fmt::format("Contagion network in stress scenario {}", i + 1), stress_network(model, graph, o, ids),
+                "Who defaults and how it spreads: defaulting members coloured by cause; an orange arrow shows a "
+                "defaulter's book closed out at a CCP, a red arrow a failed CCP's link account closed out by a linked "
+                "CCP. CCPs: red fails, orange used its waterfall and survived. Circle area grows with capital.");
+    h += "</section>\n";
+  }
+  h += "<section id=\"scenario\"><h2>Scenario</h2>\n" + resolved_block(resolved_yaml) + "</section>\n";
+  h += page_end("Deterministic stress scenarios: no random numbers are drawn.");
+  return h;
+}
+
+// ===========================================================================
+// compare_report
+
+namespace {
+
+enum class Unit { kUsd, kCount, kProbability };
+
+struct MetricInfo {
+  std::size_t index;  // into kCompareMetrics
+  const char* title;
+  Unit unit;
+};
+
+constexpr MetricInfo kMetricInfo[] = {
+    {2, "P(any CCP fails)", Unit::kProbability},
+    {1, "member defaults per scenario", Unit::kCount},
+    {0, "total loss borne by non-defaulters", Unit::kUsd},
+    {3, "close-out loss", Unit::kUsd},
+    {4, "uncovered loss", Unit::kUsd},
+};
+
+std::string fmt_value(double x, Unit u) {
+  switch (u) {
+    case Unit::kUsd: return money(x);
+    case Unit::kCount: return plain(x, 4);
+    case Unit::kProbability: return pct(x);
+  }
+  return kDash;
+}
+std::string fmt_diff(double x, Unit u) {
+  switch (u) {
+    case Unit::kUsd: return signed_money(x);
+    case Unit::kCount: return signed_plain(x, 3);
+    case Unit::kProbability: return signed_pp(x);
+  }
+  return kDash;
+}
+std::string tick_for(Unit u, double x) {
+  switch (u) {
+    case Unit::kUsd: return x < 0 ? std::string(kMinus) + money_tick(-x) : money_tick(x);
+    case Unit::kCount: return fmt::format("{:.6g}", x);
+    case Unit::kProbability: return fmt::format("{:.6g}", 100.0 * x);
+  }
+  return kDash;
+}
+
+// The verdict on a paired difference: every metric here is "lower is better".
+std::string verdict(const PairedDifference& d) {
+  if (d.lo > 0.0) return "<span class=\"badge worse\">&#9650; higher</span>";
+  if (d.hi < 0.0) return "<span class=\"badge better\">&#9660; lower</span>";
+  return "<span class=\"badge neutral\">interval includes 0</span>";
+}
+
+std::string dot_whisker(const Comparison& c, const MetricInfo& metric, Ids& ids) {
+  const std::size_t nv = c.variants.size() - 1;
+  const double width = 1000, label_w = 210, right = 30, top = 12, row_h = 34;
+  const Frame f{label_w, top, width - label_w - right, row_h * static_cast<double>(nv)};
+  double lo = 0.0, hi = 0.0;
+  for (std::size_t v = 1; v < c.variants.size(); ++v) {
+    const auto d = c.difference(v, metric.index);
+    for (double x : {d.lo, d.hi, d.mean})
+      if (std::isfinite(x)) lo = std::min(lo, x), hi = std::max(hi, x);
+  }
+  if (hi - lo <= 0.0) hi = lo + (metric.unit == Unit::kProbability ? 0.01 : metric.unit == Unit::kUsd ? 1000.0 : 1.0);
+  const double pad = 0.05 * (hi - lo);
+  lo -= lo < 0.0 ? pad : 0.0;
+  hi += hi > 0.0 ? pad : 0.0;
+  const auto ticks = nice_ticks(lo, hi, 6);
+  const double height = f.y + f.h + 46;
+  const auto xpos = [&](double x) { return f.x + (x - lo) / (hi - lo) * f.w; };
+  std::string svg = svg_open(width, height, fmt::format("Paired difference to base: {}", metric.title), ids("dw"));
+  for (std::size_t v = 0; v < nv; ++v)
+    if (v % 2 == 1)
+      svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#f5f7f9\"/>", c1(f.x),
+                         c1(f.y + row_h * static_cast<double>(v)), c1(f.w), c1(row_h));
+  for (double t : ticks) {
+    const double x = xpos(t);
+    svg += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#e6e9ed\"/>", c1(x), c1(f.y),
+                       c1(f.y + f.h));
+    svg += fmt::format("<text class=\"ax\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", c1(x),
+                       c1(f.y + f.h + 16), tick_for(metric.unit, t));
+  }
+  const double x0 = xpos(0.0);
+  svg += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#1b1f24\" stroke-width=\"1.4\"/>",
+                     c1(x0), c1(f.y - 4), c1(f.y + f.h));
+  const char* unit_text = metric.unit == Unit::kUsd           ? "USD"
+                          : metric.unit == Unit::kProbability ? "percentage points"
+                                                              : "defaults per scenario";
+  svg += fmt::format("<text class=\"axt\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">variant minus base ({})</text>\n",
+                     c1(f.x + f.w / 2), c1(f.y + f.h + 36), unit_text);
+  for (std::size_t v = 1; v < c.variants.size(); ++v) {
+    const auto d = c.difference(v, metric.index);
+    const double y = f.y + row_h * (static_cast<double>(v - 1) + 0.5);
+    const char* colour = d.lo > 0.0 ? "#b2182b" : d.hi < 0.0 ? "#1f4e79" : "#56606b";
+    svg += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\" text-anchor=\"end\" font-weight=\"600\">{}</text>",
+                       c1(f.x - 10), c1(y + 4), esc(c.variants[v].name));
+    svg += fmt::format(
+        "<g><title>{}: {} [{}, {}]</title><line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"{}\" "
+        "stroke-width=\"2\"/>",
+        esc(c.variants[v].name), fmt_diff(d.mean, metric.unit), fmt_diff(d.lo, metric.unit),
+        fmt_diff(d.hi, metric.unit), c1(xpos(d.lo)), c1(xpos(d.hi)), c1(y), c1(y), colour);
+    for (double x : {d.lo, d.hi})
+      svg += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{3}\" stroke-width=\"2\"/>",
+                         c1(xpos(x)), c1(y - 6), c1(y + 6), colour);
+    svg += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"5.5\" fill=\"{}\"/></g>", c1(xpos(d.mean)), c1(y), colour);
+    const bool left = xpos(d.hi) > f.x + f.w - 120;
+    svg += fmt::format("<text class=\"ax halo\" x=\"{}\" y=\"{}\" text-anchor=\"{}\">{}</text>\n",
+                       c1(left ? xpos(d.lo) - 8 : xpos(d.hi) + 8), c1(y + 4), left ? "end" : "start",
+                       fmt_diff(d.mean, metric.unit));
+  }
+  return svg;
+}
+
+}  // namespace
+
+std::string compare_report(const Comparison& c) {
+  Ids ids;
+  const Model* base = c.variants.empty() ? nullptr : c.variants.front().model.get();
+  const std::string name = base ? esc(base->name) : std::string("(no variants)");
+  std::string h = page_begin(fmt::format("ccpnet comparison report: {}", name), fmt::format("Comparison: {}", name),
+                             fmt::format("{} variant{} &#183; {} scenarios each, common random numbers",
+                                         c.variants.size(), c.variants.size() == 1 ? "" : "s", grouped(c.scenarios)));
+  h += "<nav class=\"toc\"><a href=\"#variants\">Variants</a><a href=\"#differences\">Paired differences</a>"
+       "<a href=\"#figures\">Figures</a></nav>\n";
+  h += "<section id=\"variants\"><h2>Variants side by side</h2>\n<dl class=\"meta\">";
+  if (base)
+    h += fmt::format("<dt>Scenario</dt><dd>{}</dd><dt>Scenario file</dt><dd>{}</dd><dt>Seed</dt><dd>{}</dd>",
+                     esc(base->name), esc(base->source_name), base->seed);
+  h += fmt::format("<dt>ccpnet version</dt><dd>{}</dd><dt>Scenarios per variant</dt><dd>{}</dd></dl>\n",
+                   CCPNET_VERSION, grouped(c.scenarios));
+  h += "<p>Every variant is run on the same random scenarios, so each difference to the base is paired scenario by "
+       "scenario and its 95% interval is much tighter than a comparison of two independent runs.</p>\n";
+  if (!c.warnings.empty()) {
+    h += "<div class=\"banner partial\"><strong>Warnings</strong><ul class=\"defaults\">";
+    for (const auto& w : c.warnings) h += "<li>" + esc(w) + "</li>";
+    h += "</ul></div>\n";
+  }
+  h += "<div class=\"tablewrap\"><table>\n<thead><tr><th>variant</th><th class=\"num\">total IM (USD)</th>"
+       "<th class=\"num\">inter-CCP IM (USD)</th><th class=\"num\">default funds (USD)</th>";
+  for (const auto& m : kMetricInfo)
+    h += fmt::format("<th class=\"num\">{}{}</th>", m.unit == Unit::kProbability ? "" : "mean ", m.title);
+  h += "</tr></thead>\n<tbody>\n";
+  for (std::size_t v = 0; v < c.variants.size(); ++v) {
+    const auto& x = c.variants[v];
+    h += fmt::format("<tr><td><strong>{}</strong>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+                     "<td class=\"num\">{}</td>",
+                     esc(x.name), v == 0 ? " <span class=\"badge neutral\">base</span>" : "", money(x.total_im),
+                     money(x.inter_ccp_margin), money(x.default_funds));
+    for (const auto& m : kMetricInfo) h += fmt::format("<td class=\"num\">{}</td>", fmt_value(c.mean(v, m.index), m.unit));
+    h += "</tr>\n";
+  }
+  h += "</tbody></table></div>\n</section>\n";
+
+  h += "<section id=\"differences\"><h2>Paired differences to the base (95% intervals)</h2>\n";
+  if (c.variants.size() < 2) {
+    h += "<p>Only the base was run: the scenario file has no variants to compare.</p>\n";
+  } else {
+    h += "<div class=\"tablewrap\"><table>\n<thead><tr><th>variant</th><th>metric</th><th class=\"num\">base</th>"
+         "<th class=\"num\">variant</th><th class=\"num\">difference</th><th class=\"num\">95% interval</th>"
+         "<th>reading</th></tr></thead>\n<tbody>\n";
+    for (std::size_t v = 1; v < c.variants.size(); ++v)
+      for (std::size_t k = 0; k < std::size(kMetricInfo); ++k) {
+        const auto& m = kMetricInfo[k];
+        const auto d = c.difference(v, m.index);
+        h += fmt::format(
+            "<tr>{}<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\"><strong>{}</strong>"
+            "</td><td class=\"num\">[{}, {}]</td><td>{}</td></tr>\n",
+            k == 0 ? fmt::format("<td rowspan=\"{}\"><strong>{}</strong></td>", std::size(kMetricInfo),
+                                 esc(c.variants[v].name))
+                   : "",
+            m.title, fmt_value(c.mean(0, m.index), m.unit), fmt_value(c.mean(v, m.index), m.unit),
+            fmt_diff(d.mean, m.unit), fmt_diff(d.lo, m.unit), fmt_diff(d.hi, m.unit), verdict(d));
+      }
+    h += "</tbody></table></div>\n<p class=\"muted\">Difference: variant minus base, mean over the paired scenarios; "
+         "interval: mean &#177; 1.96 standard errors of the paired differences. Lower is safer for every metric "
+         "here. pp: percentage points.</p>\n";
+  }
+  h += "</section>\n";
+
+  h += "<section id=\"figures\"><h2>Figures</h2>\n";
+  if (c.variants.size() >= 2) {
+    for (const auto& m : kMetricInfo)
+      h += figure(fmt::format("Difference to base: {}", m.title), dot_whisker(c, m, ids),
+                  "Dot: mean paired difference (variant minus base); whiskers: 95% interval. Blue: the whole interval "
+                  "is below 0 (lower than the base); red: above 0 (higher); grey: the interval includes 0.");
+  } else {
+    h += "<p>No figures: there is nothing to compare the base with.</p>\n";
+  }
+  h += "</section>\n";
+  h += page_end("Variants run on common random numbers.");
+  return h;
+}
+
+}  // namespace ccpnet

@@ -1,0 +1,43 @@
+// report.html (SPEC 5.1, `--report`): one self-contained HTML page per command,
+// with inline CSS and inline SVG figures generated here as text (no scripts,
+// no external files, nothing fetched). Every string that comes from the
+// scenario file (ids, names, the resolved YAML) is HTML-escaped.
+//
+// The pages hold no timing, thread count or date: the same input and seed give
+// the same bytes, so report.html can be listed in the manifest like any other
+// output.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ccpnet {
+
+struct Model;
+struct RunResult;
+struct StressOutcome;
+struct Comparison;
+
+// `ccpnet run --report`: run metadata, the resolved scenario (collapsible),
+// per-CCP and system tables, and figures: the loss distribution (histogram on
+// a log scale and the exceedance curve, VaR 99% and ES 99% marked), the mean
+// waterfall depletion per CCP, and the network coloured by failure
+// probability. `result.aggregate` must be finished.
+std::string run_report(const Model& model, const RunResult& result, const std::string& scenario_file,
+                       const std::string& resolved_yaml);
+
+// `ccpnet stress --report`: per stress scenario, member defaults by round and
+// cause, each CCP's waterfall layer by layer (tables and stacked bars, failures
+// highlighted) and the contagion paths on the network.
+std::string stress_report(const Model& model, const std::vector<StressOutcome>& outcomes,
+                          const std::string& scenario_file, const std::string& resolved_yaml);
+
+// `ccpnet compare --report`: the variants side by side, paired differences to
+// the base with 95% intervals, one dot-and-whisker figure per metric.
+std::string compare_report(const Comparison& comparison);
+
+// Text made safe for HTML element content and attribute values.
+std::string html_escape(std::string_view text);
+
+}  // namespace ccpnet
