@@ -1,0 +1,42 @@
+// DebtRank: distress propagation on an impact matrix.
+//   W(i, j)  impact of bank i on bank j: the fraction of j's equity lost when i
+//            defaults, usually min(1, exposure of j to i / equity of j);
+//   h(i)     relative distress of bank i, the fraction of its equity lost, in [0, 1];
+//   v(i)     economic value of bank i (e.g. total assets), normalised to sum 1.
+// The DebtRank of a shock is the value-weighted equity loss it causes beyond
+// the initial distress: R = sum_i v(i) (h_final(i) - h0(i)).
+#pragma once
+
+#include <Eigen/Core>
+
+#include "models/clearing/clearing.hpp"
+
+namespace ccpnet::models {
+
+enum class DebtRankVariant {
+  kSingleHit,  // Battiston et al. (2012): each bank propagates its distress once, in the round after it appears
+  kLinear,     // Bardoscia et al. (2015): every increase of distress propagates, until nothing moves
+};
+
+struct DebtRankOptions {
+  DebtRankVariant variant = DebtRankVariant::kSingleHit;
+  double tolerance = 1e-14;  // linear variant: stop when no h(i) moves by more than this
+  int max_iterations = 100'000;
+};
+
+struct DebtRankResult {
+  Eigen::VectorXd distress;  // h at the end
+  double debtrank = 0.0;     // R = sum_i v(i) (h(i) - h0(i))
+  int iterations = 0;        // propagation rounds
+  bool converged = false;    // false only if max_iterations was reached
+};
+
+// DebtRank of the initial distress h0 on the impact matrix W (v uniform when `economic_value` is empty).
+// Single-hit (Battiston, Puliga, Kaushik, Tasca, Caldarelli 2012, Sci. Rep. 2:541):
+//   h(t) = min(1, h(t-1) + W' (h(t-1) on the banks distressed at t-1)), each bank distressed for one round only;
+// linear (Bardoscia, Battiston, Caccioli, Caldarelli 2015, PLoS ONE 10(6):e0130406):
+//   h(t+1) = min(1, h(t) + W' (h(t) - h(t-1))) with h(0) = 0 and h(1) = h0.
+DebtRankResult debtrank(const DenseMatrixRef& impact, const VectorRef& initial_distress,
+                        const VectorRef& economic_value = Eigen::VectorXd(), const DebtRankOptions& options = {});
+
+}  // namespace ccpnet::models
