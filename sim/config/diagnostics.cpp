@@ -54,29 +54,68 @@ Location SourceMap::find(std::string_view path) const {
   return Location{1, 1, {}};
 }
 
+void SourceMap::attribute(std::string_view prefix, const std::string& origin) {
+  for (auto& [path, where] : marks_) {
+    if (path_within(path, prefix)) where = Location{0, 0, origin};
+  }
+}
+
+std::string excerpt(std::string_view text, std::size_t max) {
+  // One message, one line: line breaks and tabs are shown escaped.
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && out.size() <= max; ++i) {
+    switch (text[i]) {
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: out += text[i];
+    }
+  }
+  if (out.size() <= max) return out;
+  std::size_t cut = max > 3 ? max - 3 : 0;
+  // Do not cut a UTF-8 character in two.
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+  out.resize(cut);
+  return out + "...";
+}
+
+bool path_within(std::string_view path, std::string_view prefix) {
+  if (path.size() < prefix.size() || path.substr(0, prefix.size()) != prefix) return false;
+  if (path.size() == prefix.size() || prefix.empty()) return true;
+  return path[prefix.size()] == '.' || path[prefix.size()] == '[';
+}
+
 ScenarioError::ScenarioError(Diagnostics diagnostics)
     : std::runtime_error(diagnostics.format()), diagnostics_(std::move(diagnostics)) {}
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  // Three rows of the dynamic programme: the swap looks two rows back.
+  std::vector<std::size_t> before(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
       const std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
       cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) cur[j] = std::min(cur[j], before[j - 2] + 1);
     }
+    std::swap(before, prev);
     std::swap(prev, cur);
   }
   return prev[b.size()];
 }
 
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
+  const std::size_t limit = std::max<std::size_t>(1, word.size() / 3);
   std::string best;
-  std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
+  std::size_t best_distance = limit + 1;
   for (const auto& c : candidates) {
+    // The distance is at least the difference in length: skip without work
+    // (a hostile key can be megabytes long).
+    const std::size_t gap = c.size() > word.size() ? c.size() - word.size() : word.size() - c.size();
+    if (gap >= best_distance) continue;
     const std::size_t d = edit_distance(word, c);
-    if (d < best_distance) {
+    if (d < best_distance && d < word.size()) {
       best_distance = d;
       best = c;
     }

@@ -2,14 +2,21 @@
 
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <Eigen/Dense>
+#include <array>
 #include <charconv>
+#include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <unordered_map>
+#include <utility>
 
 #include "models/market/correlation.hpp"
 #include "sim/config/yaml_reader.hpp"
@@ -25,63 +32,209 @@ namespace {
   throw ScenarioError(std::move(d));
 }
 
-// Rejects bytes that cannot be YAML text: NUL and invalid UTF-8.
+// YAML text is UTF-8 without control characters other than tab, line feed and
+// carriage return (YAML 1.2 section 5.1). Binary data stops here, with one
+// located error, before the parser sees it. Columns count bytes, as yaml-cpp's
+// marks do.
 void check_text(std::string_view text, const std::string& file) {
-  int line = 1, column = 1;
+  int line = 1;
+  int column = 1;
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
     std::size_t len = 1;
-    bool ok = true;
-    if (c == 0) {
-      ok = false;
-    } else if (c < 0x80) {
-      len = 1;
-    } else if ((c >> 5) == 0x6) {
-      len = 2;
-    } else if ((c >> 4) == 0xE) {
-      len = 3;
-    } else if ((c >> 3) == 0x1E) {
-      len = 4;
+    std::string_view problem;
+    if (c < 0x80) {
+      if (c == 0) {
+        problem = "a NUL byte (binary data?)";
+      } else if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+        problem = "a control character";
+      }
     } else {
-      ok = false;
+      std::uint32_t cp = 0;
+      if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1Fu;
+      } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0Fu;
+      } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07u;
+      } else {
+        problem = "not valid UTF-8";
+      }
+      if (problem.empty() && i + len > text.size()) problem = "not valid UTF-8 (a character cut short)";
+      for (std::size_t k = 1; problem.empty() && k < len; ++k) {
+        const auto next = static_cast<unsigned char>(text[i + k]);
+        if ((next & 0xC0u) != 0x80u) problem = "not valid UTF-8";
+        cp = (cp << 6) | (next & 0x3Fu);
+      }
+      if (problem.empty() && ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+                              (cp >= 0xD800 && cp <= 0xDFFF))) {
+        problem = "not valid UTF-8";
+      }
+      if (problem.empty() && ((cp >= 0x80 && cp <= 0x9F && cp != 0x85) || cp == 0xFFFE || cp == 0xFFFF)) {
+        problem = "a control character";
+      }
     }
-    if (ok && i + len > text.size()) ok = false;
-    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
-    if (!ok) {
+    if (!problem.empty()) {
       fail_single(file, Location{line, column, {}}, "",
-                  fmt::format("not a YAML text file: byte 0x{:02x} is not valid UTF-8 text", c));
+                  fmt::format("not a YAML text file: byte 0x{:02x} is {}", c, problem));
     }
     if (c == '\n') {
       ++line;
       column = 1;
     } else {
-      ++column;
+      column += static_cast<int>(len);
     }
     i += len;
   }
 }
 
+// First pass over the events of a text, before any node is built: bounds the
+// node tree (yaml-cpp keeps about half a kilobyte per node) and the values a
+// reader would visit with every alias expanded (a billion-laughs file is a few
+// hundred bytes), and stops at a second document. Linear in the text.
+class NodeCounter : public YAML::EventHandler {
+ public:
+  struct TooLarge {
+    YAML::Mark mark;
+    std::string message;
+  };
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents_ > 1) throw TooLarge{mark, "expected one YAML document, found several ('---' separators)"};
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    // An alias to a node still open (a cycle) counts as one: the reader follows
+    // the schema, which has a fixed depth.
+    const auto it = anchored_.find(anchor);
+    add(mark, it == anchored_.end() ? 1 : it->second);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string&) override {
+    leaf(mark, anchor);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(mark, anchor);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Open {
+    YAML::anchor_t anchor;
+    std::size_t start;  // expanded_ before the collection
+  };
+
+  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    add(mark, 1);
+    if (anchor != YAML::NullAnchor) anchored_[anchor] = 1;
+  }
+  void open(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    open_.push_back({anchor, expanded_});
+    add(mark, 1);
+  }
+  void close() {
+    const Open o = open_.back();
+    open_.pop_back();
+    if (o.anchor != YAML::NullAnchor) anchored_[o.anchor] = expanded_ - o.start;
+  }
+  void add(const YAML::Mark& mark, std::size_t expanded) {
+    if (++nodes_ > kMaxYamlNodes) {
+      throw TooLarge{mark, fmt::format("document too large: more than {} YAML nodes (keys, values, lists, "
+                                       "mappings); reading stopped here",
+                                       kMaxYamlNodes)};
+    }
+    // Both terms are at most kMaxYamlNodes: no overflow.
+    expanded_ += expanded;
+    if (expanded_ > kMaxYamlNodes) {
+      throw TooLarge{mark, fmt::format("document too large: more than {} values once aliases are expanded "
+                                       "(an alias bomb?); reading stopped here",
+                                       kMaxYamlNodes)};
+    }
+  }
+
+  std::size_t nodes_ = 0;
+  std::size_t expanded_ = 0;
+  int documents_ = 0;
+  std::vector<Open> open_;
+  std::unordered_map<YAML::anchor_t, std::size_t> anchored_;  // expanded size of each anchored node
+};
+
+Location location_of_mark(const YAML::Mark& mark) {
+  if (mark.is_null() || mark.line < 0) return Location{1, 1, {}};
+  return Location{mark.line + 1, mark.column + 1, {}};
+}
+
+// Why a text is not one bounded YAML document.
+struct ParseFailure {
+  YAML::Mark mark;
+  std::string message;
+};
+
+// One YAML document within the bounds above (a null node for an empty text).
+YAML::Node parse_document(const std::string& text) {
+  try {
+    {
+      std::istringstream in(text);
+      YAML::Parser parser(in);
+      NodeCounter counter;
+      while (parser.HandleNextDocument(counter)) {
+      }
+    }
+    return YAML::Load(text);
+  } catch (const NodeCounter::TooLarge& e) {
+    throw ParseFailure{e.mark, e.message};
+  } catch (const YAML::DeepRecursion& e) {
+    throw ParseFailure{e.mark,
+                       fmt::format("lists and mappings nested too deeply: the limit is {} levels", e.depth() - 1)};
+  } catch (const YAML::Exception& e) {
+    throw ParseFailure{e.mark, "invalid YAML: " + e.msg};
+  }
+}
+
+// The first tab in the indentation of line `line` (0-based) or of the line
+// before it: yaml-cpp's messages for a tab in the indentation ("end of map not
+// found", ...) often do not say so.
+std::optional<Location> tab_in_indentation(std::string_view text, int line) {
+  std::size_t begin = 0;
+  for (int l = 0; l <= line && begin <= text.size(); ++l) {
+    const std::size_t end = std::min(text.find('\n', begin), text.size());
+    if (l >= line - 1) {
+      for (std::size_t i = begin; i < end && (text[i] == ' ' || text[i] == '\t'); ++i) {
+        if (text[i] == '\t') return Location{l + 1, static_cast<int>(i - begin) + 1, {}};
+      }
+    }
+    begin = end + 1;
+  }
+  return std::nullopt;
+}
+
 YAML::Node parse_yaml(std::string_view text, const std::string& file) {
   check_text(text, file);
+  YAML::Node root;
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
-    if (docs.size() > 1) {
-      fail_single(file, location_of(docs[1]), "", "expected one YAML document, found several ('---' separators)");
+    root = parse_document(std::string(text));
+  } catch (const ParseFailure& e) {
+    if (e.message.rfind("invalid YAML", 0) == 0 && !e.mark.is_null()) {
+      if (const auto tab = tab_in_indentation(text, e.mark.line)) {
+        fail_single(file, *tab, "", "invalid YAML: a tab in the indentation (YAML indents with spaces only)");
+      }
     }
-    if (docs.empty() || docs[0].IsNull()) {
-      fail_single(file, Location{1, 1, {}}, "",
-                  "the file is empty: expected a mapping with at least the keys name, market and ccps");
-    }
-    return docs[0];
-  } catch (const YAML::DeepRecursion& e) {
-    fail_single(file, Location{e.mark.line + 1, e.mark.column + 1, {}}, "",
-                fmt::format("nesting deeper than YAML parser's limit ({} levels)", e.depth()));
-  } catch (const YAML::ParserException& e) {
-    Location where = e.mark.is_null() ? Location{1, 1, {}} : Location{e.mark.line + 1, e.mark.column + 1, {}};
-    fail_single(file, where, "", "invalid YAML: " + e.msg);
-  } catch (const YAML::Exception& e) {
-    fail_single(file, Location{1, 1, {}}, "", std::string("invalid YAML: ") + e.what());
+    fail_single(file, location_of_mark(e.mark), "", e.message);
   }
+  if (!root || root.IsNull()) {
+    fail_single(file, Location{1, 1, {}}, "",
+                "the file is empty: expected a mapping with at least the keys name, market and ccps");
+  }
+  return root;
 }
 
 // ---- --set overrides --------------------------------------------------------
@@ -111,6 +264,8 @@ std::vector<Segment> split_path(const std::string& path) {
       if (ec != std::errc{} || ptr != last) throw std::invalid_argument("index is not a number");
       out.push_back({"", idx});
       i = close;
+    } else if (c == ']') {
+      throw std::invalid_argument("']' without '['");
     } else {
       current += c;
     }
@@ -118,35 +273,50 @@ std::vector<Segment> split_path(const std::string& path) {
   return out;
 }
 
-void apply_override(YAML::Node root, const Override& o) {
-  const std::string origin = fmt::format("--set {}={}", o.path, o.value);
+// How messages name an override: as it was written, a long value cut short.
+std::string override_origin(const Override& o) {
+  return fmt::format("--set {}={}", excerpt(o.path, 80), excerpt(o.value, 80));
+}
+
+// Applies one override to the document. Returns the key path it set in the
+// reader's spelling (`ccps[0].capital` for `ccps.CCP_A.capital`), or nullopt
+// after recording why it could not be applied.
+std::optional<std::string> apply_override(YAML::Node root, const Override& o, Diagnostics& diagnostics) {
+  const std::string origin = override_origin(o);
+  const auto fail = [&](const std::string& path, std::string message) {
+    diagnostics.error(Location{0, 0, origin}, path, std::move(message));
+    return std::nullopt;
+  };
   YAML::Node value;
   try {
-    value = YAML::Load(o.value);
-  } catch (const YAML::Exception& e) {
-    fail_single(origin, Location{}, o.path, "the value is not valid YAML: " + e.msg);
+    value = parse_document(o.value);
+  } catch (const ParseFailure& e) {
+    return fail(o.path, "the value: " + e.message);
   }
   std::vector<Segment> segments;
   try {
     segments = split_path(o.path);
   } catch (const std::invalid_argument& e) {
-    fail_single(origin, Location{}, o.path, std::string("bad key path: ") + e.what());
+    return fail(o.path, std::string("bad key path: ") + e.what());
   }
-  if (segments.empty()) fail_single(origin, Location{}, o.path, "empty key path");
+  if (segments.empty()) return fail(o.path, "empty key path");
   YAML::Node node = root;
-  std::string walked;
+  std::string walked;  // as written
+  std::string path;    // as the reader spells it
   for (std::size_t s = 0; s < segments.size(); ++s) {
     const Segment& seg = segments[s];
     const bool last = s + 1 == segments.size();
     if (seg.index) {
       walked += fmt::format("[{}]", *seg.index);
+      path += fmt::format("[{}]", *seg.index);
       if (!node.IsSequence() || *seg.index >= node.size()) {
-        fail_single(origin, Location{}, walked,
-                    fmt::format("no element {} here (found {})", *seg.index, describe_node(node)));
+        return fail(walked, node.IsSequence() ? fmt::format("no element {}: the list has {} element{}", *seg.index,
+                                                            node.size(), node.size() == 1 ? "" : "s")
+                                              : fmt::format("expected a list here, found {}", describe_node(node)));
       }
       if (last) {
         node[*seg.index] = value;
-        return;
+        return path;
       }
       node.reset(node[*seg.index]);
       continue;
@@ -154,46 +324,74 @@ void apply_override(YAML::Node root, const Override& o) {
     walked += (walked.empty() ? "" : ".") + seg.key;
     if (node.IsSequence()) {
       // Select a record of a list by its id.
-      bool found = false;
-      for (std::size_t i = 0; i < node.size(); ++i) {
+      std::optional<std::size_t> found;
+      std::vector<std::string> ids;
+      for (std::size_t i = 0; i < node.size() && !found; ++i) {
         YAML::Node item = node[i];
-        if (item.IsMap() && item["id"] && item["id"].IsScalar() && item["id"].Scalar() == seg.key) {
-          if (last) {
-            node[i] = value;
-            return;
-          }
-          node.reset(item);
-          found = true;
-          break;
+        if (item.IsMap() && item["id"] && item["id"].IsScalar()) {
+          if (item["id"].Scalar() == seg.key) found = i;
+          ids.push_back(item["id"].Scalar());
         }
       }
-      if (!found) fail_single(origin, Location{}, walked, fmt::format("no element with id '{}'", seg.key));
+      if (!found) {
+        std::string msg = fmt::format("no element with id '{}'", seg.key);
+        if (auto guess = closest_match(seg.key, ids); !guess.empty())
+          msg += fmt::format(" (did you mean '{}'?)", guess);
+        return fail(walked, msg);
+      }
+      path += fmt::format("[{}]", *found);
+      if (last) {
+        node[*found] = value;
+        return path;
+      }
+      node.reset(node[*found]);
       continue;
     }
+    path += (path.empty() ? "" : ".") + seg.key;
     if (!node.IsMap() && !node.IsNull()) {
-      fail_single(origin, Location{}, walked, fmt::format("cannot set a key inside {}", describe_node(node)));
+      return fail(walked, fmt::format("cannot set a key inside {}", describe_node(node)));
     }
     if (last) {
       node[seg.key] = value;
-      return;
+      return path;
     }
     if (!node[seg.key]) node[seg.key] = YAML::Node(YAML::NodeType::Map);
     YAML::Node child = node[seg.key];
     node.reset(child);
   }
+  return path;
 }
 
 // ---- cross-reference and domain checks ----------------------------------------
 
+// Largest number of assets whose correlation matrix is checked (an
+// eigendecomposition, cubic in the number of assets) and repaired (up to a
+// thousand of them).
+inline constexpr std::size_t kMaxAssets = 1000;
+inline constexpr std::size_t kMaxRepairedAssets = 100;
+// Largest value of one position: a thousand trillion dollars, ten times world
+// output; anything above is a unit mistake.
+inline constexpr double kMaxPositionValue = 1e15;
+
+// Checks across the whole scenario. It also runs when reading found errors, so
+// that one pass reports them all; a check whose inputs could not be read is
+// skipped rather than reporting a consequence of the first error.
 class Checker {
  public:
-  Checker(Scenario& s, const SourceMap& map, Diagnostics& diag, std::vector<std::string>& warnings)
-      : s_(s), map_(map), diag_(diag), warnings_(warnings) {}
+  Checker(Scenario& s, const SourceMap& map, Diagnostics& diag, std::vector<std::string>& warnings,
+          const std::vector<std::string>& unread)
+      : s_(s), map_(map), diag_(diag), warnings_(warnings), read_errors_(unread) {
+    for (const auto& d : diag.errors()) read_errors_.push_back(d.path);
+  }
 
   void run() {
+    if (diag_.truncated()) return;
     unique_ids("market.assets", s_.market.assets, "asset", assets_);
     unique_ids("ccps", s_.ccps, "CCP", ccps_);
     unique_ids("members", s_.members, "member", members_);
+    assets_ok_ = list_read("market.assets");
+    ccps_ok_ = list_read("ccps");
+    members_ok_ = list_read("members");
     check_correlation();
     check_market();
     check_ccps();
@@ -203,7 +401,34 @@ class Checker {
   }
 
  private:
-  void error(const std::string& path, std::string message) { diag_.error(map_.find(path), path, std::move(message)); }
+  void error(const std::string& path, std::string message) {
+    const Location where = map_.find(path);
+    diag_.error(where, path, std::move(message));
+  }
+
+  // No value at or below `path` failed to read.
+  bool read(std::string_view path) const {
+    for (const auto& p : read_errors_) {
+      if (path_within(p, path)) return false;
+    }
+    return true;
+  }
+
+  // The ids of a list were all read: no error on the list itself, on an
+  // element (`list[3]`: not a mapping) or on an element's id.
+  bool list_read(std::string_view list) const {
+    for (std::string_view p : read_errors_) {
+      if (p == list) return false;
+      if (p.size() <= list.size() + 1 || p.substr(0, list.size()) != list || p[list.size()] != '[') continue;
+      p.remove_prefix(list.size() + 1);
+      const auto close = p.find(']');
+      if (close == std::string_view::npos || close == 0) continue;
+      if (p.substr(0, close).find_first_not_of("0123456789") != std::string_view::npos) continue;
+      p.remove_prefix(close + 1);
+      if (p.empty() || p == ".id") return false;
+    }
+    return true;
+  }
 
   template <class T>
   void unique_ids(const std::string& list, const std::vector<T>& items, std::string_view what,
@@ -212,27 +437,46 @@ class Checker {
       const std::string& id = items[i].id;
       if (id.empty()) continue;  // already reported as missing
       auto [it, inserted] = index.emplace(id, i);
-      if (!inserted) {
+      if (!inserted && !diag_.full()) {
         const Location first = map_.find(fmt::format("{}[{}].id", list, it->second));
         error(fmt::format("{}[{}].id", list, i),
-              fmt::format("duplicate {} id '{}' (first defined at line {})", what, id, first.line));
+              fmt::format("duplicate {} id '{}' (first defined {})", what, excerpt(id),
+                          first.line > 0 ? fmt::format("at line {}", first.line) : "by " + first.origin));
       }
     }
   }
 
+  // `id` names an element of a list (`index`); `list_ok` says its ids were read.
   void reference(const std::string& path, const std::string& id, const std::map<std::string, std::size_t>& index,
-                 std::string_view what) {
-    if (index.count(id)) return;
+                 bool list_ok, std::string_view what) {
+    if (index.count(id) || !list_ok || diag_.full()) return;
     std::vector<std::string> names;
     for (const auto& [k, v] : index) names.push_back(k);
-    std::string msg = fmt::format("unknown {} '{}'", what, id);
-    if (auto guess = closest_match(id, names); !guess.empty()) msg += fmt::format(" (did you mean '{}'?)", guess);
+    std::string msg = fmt::format("unknown {} '{}'", what, excerpt(id));
+    if (auto guess = closest_match(id, names); !guess.empty()) {
+      msg += fmt::format(" (did you mean '{}'?)", guess);
+    } else if (names.empty()) {
+      msg += fmt::format(" (no {}s are defined)", what);
+    } else if (names.size() <= 10) {
+      msg += fmt::format(" (known: {})", fmt::join(names, ", "));
+    }
     error(path, msg);
+  }
+  void asset_ref(const std::string& path, const std::string& id) { reference(path, id, assets_, assets_ok_, "asset"); }
+  void ccp_ref(const std::string& path, const std::string& id) { reference(path, id, ccps_, ccps_ok_, "CCP"); }
+  void member_ref(const std::string& path, const std::string& id) {
+    reference(path, id, members_, members_ok_, "member");
   }
 
   void check_correlation() {
     CorrelationConfig& c = s_.market.correlation;
     const std::size_t n = s_.market.assets.size();
+    if (!assets_ok_ || !read("market.correlation")) return;
+    if (n > kMaxAssets) {
+      error("market.assets", fmt::format("expected at most {} assets, found {}", kMaxAssets, n));
+      return;
+    }
+    const std::size_t before = diag_.size();
     Eigen::MatrixXd r;
     if (!c.matrix.empty()) {
       if (!c.pairs.empty()) error("market.correlation.pairs", "give either a full matrix or pairs, not both");
@@ -262,8 +506,9 @@ class Checker {
                               format_number(c.matrix[i][j]), format_number(c.matrix[j][i])));
         }
       }
-      if (!diag_.empty()) return;
+      if (diag_.size() != before) return;
     } else {
+      if (c.default_value == 0.0 && c.pairs.empty()) return;  // identity
       r = Eigen::MatrixXd::Constant(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n), c.default_value);
       r.diagonal().setOnes();
       for (std::size_t p = 0; p < c.pairs.size(); ++p) {
@@ -273,7 +518,7 @@ class Checker {
         bool ok = true;
         for (std::size_t k = 0; k < 2; ++k) {
           if (!assets_.count(pair.between[k])) {
-            reference(fmt::format("{}[{}]", path, k), pair.between[k], assets_, "asset");
+            asset_ref(fmt::format("{}[{}]", path, k), pair.between[k]);
             ok = false;
           }
         }
@@ -286,10 +531,16 @@ class Checker {
         }
         r(i, j) = r(j, i) = pair.value;
       }
-      if (c.default_value == 0.0 && c.pairs.empty()) return;  // identity
     }
     const double lambda = models::min_eigenvalue(r);
     if (lambda >= -1e-10) return;
+    if (c.repair == MatrixRepair::kNearestPsd && n > kMaxRepairedAssets) {
+      error("market.correlation.repair",
+            fmt::format("repair: nearest_psd handles at most {} assets, found {}; give a positive semi-definite "
+                        "matrix (smallest eigenvalue now {:.6g})",
+                        kMaxRepairedAssets, n, lambda));
+      return;
+    }
     if (c.repair == MatrixRepair::kNearestPsd) {
       const Eigen::MatrixXd fixed = models::nearest_correlation(r);
       warnings_.push_back(fmt::format(
@@ -313,8 +564,7 @@ class Checker {
   void check_market() {
     const auto& shocks = s_.market.shocks;
     if (shocks.jumps) {
-      for (const auto& [asset, beta] : shocks.jumps->beta)
-        reference("market.shocks.jumps.beta." + asset, asset, assets_, "asset");
+      for (const auto& [asset, beta] : shocks.jumps->beta) asset_ref("market.shocks.jumps.beta." + asset, asset);
     }
     std::set<std::string> names;
     for (std::size_t i = 0; i < s_.market.stress_scenarios.size(); ++i) {
@@ -322,7 +572,7 @@ class Checker {
       const std::string path = fmt::format("market.stress_scenarios[{}]", i);
       if (!st.name.empty() && !names.insert(st.name).second)
         error(path + ".name", fmt::format("duplicate stress scenario name '{}'", st.name));
-      for (const auto& [asset, move] : st.moves) reference(path + ".moves." + asset, asset, assets_, "asset");
+      for (const auto& [asset, move] : st.moves) asset_ref(path + ".moves." + asset, asset);
     }
   }
 
@@ -330,7 +580,7 @@ class Checker {
     for (std::size_t c = 0; c < s_.ccps.size(); ++c) {
       const CcpConfig& ccp = s_.ccps[c];
       const std::string path = fmt::format("ccps[{}]", c);
-      if (const auto* tiered = std::get_if<TieredMargin>(&ccp.margin.model)) {
+      if (const auto* tiered = std::get_if<TieredMargin>(&ccp.margin.model); tiered && read(path + ".margin")) {
         for (std::size_t t = 1; t < tiered->tiers.size(); ++t) {
           if (!(tiered->tiers[t].up_to > tiered->tiers[t - 1].up_to))
             error(fmt::format("{}.margin.tiers[{}].up_to", path, t),
@@ -338,9 +588,10 @@ class Checker {
                               format_number(tiered->tiers[t].up_to), format_number(tiered->tiers[t - 1].up_to)));
         }
       }
-      if (ccp.default_fund.sizing == DefaultFundSizing::kFixed && !ccp.default_fund.amount)
+      if (ccp.default_fund.sizing == DefaultFundSizing::kFixed && !ccp.default_fund.amount &&
+          read(path + ".default_fund"))
         error(path + ".default_fund", "sizing: fixed needs an amount");
-      if (ccp.waterfall) {
+      if (ccp.waterfall && read(path + ".waterfall")) {
         std::set<LayerKind> seen;
         for (std::size_t l = 0; l < ccp.waterfall->size(); ++l) {
           if (!seen.insert((*ccp.waterfall)[l]).second)
@@ -348,7 +599,7 @@ class Checker {
                   fmt::format("layer '{}' appears twice", enum_name((*ccp.waterfall)[l])));
         }
       }
-      if (ccp.sitg && *ccp.sitg > ccp.capital)
+      if (ccp.sitg && *ccp.sitg > ccp.capital && read(path + ".sitg") && read(path + ".capital"))
         error(path + ".sitg", fmt::format("skin in the game {} exceeds the CCP's capital {}", format_number(*ccp.sitg),
                                           format_number(ccp.capital)));
     }
@@ -359,18 +610,21 @@ class Checker {
       MemberConfig& member = s_.members[m];
       const std::string path = fmt::format("members[{}]", m);
       for (const auto& [ccp, book] : member.positions) {
-        reference(path + ".positions." + ccp, ccp, ccps_, "CCP");
-        for (const auto& [asset, qty] : book)
-          reference(path + ".positions." + ccp + "." + asset, asset, assets_, "asset");
+        ccp_ref(path + ".positions." + ccp, ccp);
+        for (const auto& [asset, qty] : book) {
+          const std::string p = path + ".positions." + ccp + "." + asset;
+          asset_ref(p, asset);
+          check_position_value(p, asset, qty);
+        }
       }
       for (const auto* observed : {&member.initial_margin, &member.default_fund}) {
         const char* key = observed == &member.initial_margin ? "initial_margin" : "default_fund";
         for (const auto& [ccp, amount] : *observed) {
           const std::string p = fmt::format("{}.{}.{}", path, key, ccp);
-          reference(p, ccp, ccps_, "CCP");
+          ccp_ref(p, ccp);
           bool member_there = false;
           for (const auto& pos : member.positions) member_there = member_there || pos.first == ccp;
-          if (ccps_.count(ccp) && !member_there)
+          if (ccps_.count(ccp) && !member_there && read(path + ".positions"))
             error(p, fmt::format("member '{}' has no positions at CCP '{}'", member.id, ccp));
         }
       }
@@ -378,14 +632,26 @@ class Checker {
     }
   }
 
+  // A position worth more than any market (a price or a quantity in the wrong
+  // unit) would overflow the margin and default-fund arithmetic.
+  void check_position_value(const std::string& path, const std::string& asset, double quantity) {
+    const auto it = assets_.find(asset);
+    if (it == assets_.end() || !read(fmt::format("market.assets[{}].price", it->second)) || !read(path)) return;
+    const double price = s_.market.assets[it->second].price;
+    const double value = price * quantity;
+    if (std::fabs(value) <= kMaxPositionValue || diag_.full()) return;
+    error(path, fmt::format("a position of {} units at {} USD is worth {:.6g} USD, more than {:g} USD: check the units",
+                            format_number(quantity), format_number(price), std::fabs(value), kMaxPositionValue));
+  }
+
   void check_links() {
     std::set<std::pair<std::string, std::string>> pairs;
     for (std::size_t l = 0; l < s_.links.size(); ++l) {
       const LinkConfig& link = s_.links[l];
-      if (link.between.size() != 2) continue;
       const std::string path = fmt::format("links[{}].between", l);
-      reference(path + "[0]", link.between[0], ccps_, "CCP");
-      reference(path + "[1]", link.between[1], ccps_, "CCP");
+      if (link.between.size() != 2 || !read(path)) continue;
+      ccp_ref(path + "[0]", link.between[0]);
+      ccp_ref(path + "[1]", link.between[1]);
       if (link.between[0] == link.between[1]) {
         error(path, fmt::format("a link joins two different CCPs, found '{}' twice", link.between[0]));
         continue;
@@ -397,11 +663,17 @@ class Checker {
   }
 
   void check_defaults() {
-    for (std::size_t i = 0; i < s_.defaults.exogenous.size(); ++i)
-      reference(fmt::format("defaults.exogenous[{}]", i), s_.defaults.exogenous[i], members_, "member");
+    std::map<std::string, std::size_t> listed;
+    for (std::size_t i = 0; i < s_.defaults.exogenous.size(); ++i) {
+      const std::string& id = s_.defaults.exogenous[i];
+      const std::string path = fmt::format("defaults.exogenous[{}]", i);
+      member_ref(path, id);
+      if (auto [it, inserted] = listed.emplace(id, i); !inserted && !diag_.full())
+        error(path, fmt::format("member '{}' is listed twice (also defaults.exogenous[{}])", excerpt(id), it->second));
+    }
     if (s_.defaults.latent) {
       for (const auto& [member, pd] : s_.defaults.latent->member_pd)
-        reference("defaults.latent.member_pd." + member, member, members_, "member");
+        member_ref("defaults.latent.member_pd." + member, member);
     }
   }
 
@@ -409,7 +681,9 @@ class Checker {
   const SourceMap& map_;
   Diagnostics& diag_;
   std::vector<std::string>& warnings_;
+  std::vector<std::string> read_errors_;  // key paths of the values that could not be read
   std::map<std::string, std::size_t> assets_, ccps_, members_;
+  bool assets_ok_ = true, ccps_ok_ = true, members_ok_ = true;
 };
 
 }  // namespace
@@ -427,58 +701,85 @@ LoadedScenario load_scenario_text(std::string_view text, const std::string& sour
                                   const std::vector<Override>& overrides) {
   if (text.size() > kMaxScenarioBytes) {
     fail_single(source_name, Location{1, 1, {}}, "",
-                fmt::format("file too large: {} bytes, the limit is {}", text.size(), kMaxScenarioBytes));
+                fmt::format("file too large: {} bytes, more than the limit of {}", text.size(), kMaxScenarioBytes));
   }
   YAML::Node root = parse_yaml(text, source_name);
   if (!root.IsMap()) {
     fail_single(source_name, location_of(root), "",
                 fmt::format("expected a mapping with the keys name, market, ccps, ..., found {}", describe_node(root)));
   }
-  for (const auto& o : overrides) apply_override(root, o);
 
   LoadedScenario loaded;
   loaded.text = std::string(text);
   loaded.source_name = source_name;
   Diagnostics diagnostics(source_name);
+
+  // Each override applied, with the key path it set in the reader's spelling.
+  std::vector<std::pair<std::string, std::string>> applied;  // {path, origin}
+  for (const auto& o : overrides) {
+    if (auto path = apply_override(root, o, diagnostics)) applied.emplace_back(std::move(*path), override_origin(o));
+  }
+
   SourceMap& source_map = loaded.source_map;
-  ReadContext ctx{&diagnostics, &source_map};
+  ReadContext ctx;
+  ctx.diagnostics = &diagnostics;
+  ctx.source_map = &source_map;
   YamlReader::read_root(ctx, root, loaded.scenario);
-  if (diagnostics.empty()) {
-    Checker(loaded.scenario, source_map, diagnostics, loaded.warnings).run();
-  }
-  if (!diagnostics.empty()) {
-    // Errors in values that came from --set have no line: name the override.
-    Diagnostics located(source_name);
-    for (Diagnostic d : diagnostics.errors()) {
-      if (d.where.line == 0 && d.where.origin.empty()) {
-        for (const auto& o : overrides) {
-          if (d.path.rfind(o.path, 0) == 0 || o.path.rfind(d.path, 0) == 0)
-            d.where.origin = fmt::format("--set {}={}", o.path, o.value);
-        }
-        if (d.where.origin.empty()) d.where.origin = "<command line>";
-      }
-      located.error(d.where, d.path, d.message);
+
+  // Values that came from --set are located at the override, not in the file
+  // (their YAML marks count from the start of the override's value). Applied
+  // in order: a later override wins where two set the same key.
+  const auto origin_of = [&](const std::string& path) {
+    std::string origin;
+    for (const auto& [set_path, set_origin] : applied) {
+      if (path_within(path, set_path)) origin = set_origin;
     }
-    throw ScenarioError(std::move(located));
+    return origin;
+  };
+  for (const auto& [set_path, set_origin] : applied) source_map.attribute(set_path, set_origin);
+  for (Diagnostic& d : diagnostics.errors()) {
+    if (!d.where.origin.empty()) continue;
+    if (std::string origin = origin_of(d.path); !origin.empty()) {
+      d.where = Location{0, 0, std::move(origin)};
+    } else if (d.where.line == 0) {
+      // A mapping an override created on its way to its key.
+      for (const auto& [set_path, set_origin] : applied) {
+        if (path_within(set_path, d.path)) d.where.origin = set_origin;
+      }
+      if (d.where.origin.empty()) d.where.origin = "<command line>";
+    }
   }
+
+  if (!ctx.budget_exhausted) Checker(loaded.scenario, source_map, diagnostics, loaded.warnings, ctx.unread).run();
+  if (!diagnostics.empty()) throw ScenarioError(std::move(diagnostics));
   return loaded;
 }
 
 LoadedScenario load_scenario_file(const std::string& path, const std::vector<Override>& overrides) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail_single(path, Location{}, "", "cannot open the file");
-  in.seekg(0, std::ios::end);
-  const auto size = in.tellg();
-  if (size < 0) fail_single(path, Location{}, "", "cannot read the file (is it a directory?)");
-  if (static_cast<std::size_t>(size) > kMaxScenarioBytes) {
-    fail_single(
-        path, Location{1, 1, {}}, "",
-        fmt::format("file too large: {} bytes, the limit is {}", static_cast<long long>(size), kMaxScenarioBytes));
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (status.type() == std::filesystem::file_type::not_found) {
+    fail_single(path, Location{}, "", "cannot open the file: no such file");
   }
-  in.seekg(0);
-  std::string text(static_cast<std::size_t>(size), '\0');
-  in.read(text.data(), size);
-  if (!in) fail_single(path, Location{}, "", "cannot read the file");
+  if (ec) fail_single(path, Location{}, "", "cannot open the file: " + ec.message());
+  if (std::filesystem::is_directory(status)) {
+    fail_single(path, Location{}, "", "cannot read the file: it is a directory, expected a scenario file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail_single(path, Location{}, "", "cannot open the file (permission denied?)");
+  // Read in chunks, not by the size the file claims: a pipe or a device has no
+  // size, and /dev/zero has no end.
+  std::string text;
+  std::array<char, 1 << 16> chunk{};
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxScenarioBytes) {
+      fail_single(path, Location{1, 1, {}}, "",
+                  fmt::format("file too large: more than {} bytes (the limit)", kMaxScenarioBytes));
+    }
+  }
+  if (in.bad()) fail_single(path, Location{}, "", "cannot read the file");
   return load_scenario_text(text, path, overrides);
 }
 

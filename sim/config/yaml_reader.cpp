@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 
@@ -21,21 +22,72 @@ std::string describe_node(const YAML::Node& node) {
     case YAML::NodeType::Sequence:
       return fmt::format("a list of {} element{}", node.size(), node.size() == 1 ? "" : "s");
     case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Scalar: {
-      std::string text = node.Scalar();
-      if (text.size() > 40) text = text.substr(0, 37) + "...";
-      return fmt::format("'{}'", text);
-    }
+    case YAML::NodeType::Scalar:
+      if (node.Tag() == "!") return fmt::format("the quoted string '{}'", excerpt(node.Scalar()));
+      if (is_string_scalar(node)) return fmt::format("the string '{}'", excerpt(node.Scalar()));
+      return fmt::format("'{}'", excerpt(node.Scalar()));
   }
   return "an unknown node";
 }
 
-std::optional<double> parse_double(const std::string& raw) {
+bool is_string_scalar(const YAML::Node& node) {
+  // yaml-cpp tags a plain scalar "?" and a quoted one "!".
+  return node.IsScalar() && (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str");
+}
+
+namespace {
+
+std::string without_separators(const std::string& raw) {
   std::string text;
   text.reserve(raw.size());
   for (char c : raw) {
     if (c != '_') text += c;  // YAML 1.1 digit separators: 1_000_000
   }
+  return text;
+}
+
+// std::from_chars reports overflow and underflow alike as out of range; a
+// decimal number overflows when its first significant digit is at 10^k, k >= 0.
+bool magnitude_overflows(std::string_view text) {
+  if (!text.empty() && (text[0] == '+' || text[0] == '-')) text.remove_prefix(1);
+  const auto e = text.find_first_of("eE");
+  const std::string_view mantissa = text.substr(0, e);
+  long long exponent = 0;
+  if (e != std::string_view::npos) {
+    std::string_view digits = text.substr(e + 1);
+    const bool negative = !digits.empty() && digits[0] == '-';
+    if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) digits.remove_prefix(1);
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), exponent);
+    if (ec == std::errc::result_out_of_range) exponent = std::numeric_limits<long long>::max() / 2;
+    if (negative) exponent = -exponent;
+  }
+  auto dot = mantissa.find('.');
+  if (dot == std::string_view::npos) dot = mantissa.size();
+  const auto first = mantissa.find_first_of("123456789");
+  if (first == std::string_view::npos) return false;  // zero
+  const long long position =
+      first < dot ? static_cast<long long>(dot - first) - 1 : -static_cast<long long>(first - dot);
+  return position + exponent >= 0;
+}
+
+// Digits of an integer in base 10, or 16 / 8 after YAML 1.2's 0x / 0o.
+template <class I>
+std::optional<I> parse_digits(std::string_view text) {
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'o')) {
+    base = text[1] == 'x' ? 16 : 8;
+    text.remove_prefix(2);
+  }
+  I value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::optional<double> parse_double(const std::string& raw) {
+  const std::string text = without_separators(raw);
   if (text == ".inf" || text == ".Inf" || text == ".INF" || text == "+.inf" || text == "+.Inf")
     return std::numeric_limits<double>::infinity();
   if (text == "-.inf" || text == "-.Inf" || text == "-.INF") return -std::numeric_limits<double>::infinity();
@@ -45,22 +97,52 @@ std::optional<double> parse_double(const std::string& raw) {
   if (*first == '+') ++first;
   double value = 0;
   auto [ptr, ec] = std::from_chars(first, text.data() + text.size(), value);
-  if (ec == std::errc::result_out_of_range) return std::numeric_limits<double>::infinity();
+  if (ec == std::errc::result_out_of_range && ptr == text.data() + text.size()) {
+    const double sign = text[0] == '-' ? -1.0 : 1.0;
+    return magnitude_overflows(text) ? sign * std::numeric_limits<double>::infinity() : sign * 0.0;
+  }
   if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
   return value;
 }
 
-std::optional<std::int64_t> parse_integer(const std::string& text) {
-  std::int64_t value = 0;
-  const char* first = text.data();
-  const char* last = text.data() + text.size();
-  if (first != last && *first == '+') ++first;
-  auto [ptr, ec] = std::from_chars(first, last, value);
-  if (ec == std::errc{} && ptr == last) return value;
-  // Accept integral values written as floats, e.g. 1e6 or 5000.0.
-  auto d = parse_double(text);
-  if (d && std::isfinite(*d) && std::floor(*d) == *d && std::fabs(*d) < 9.0e18) return static_cast<std::int64_t>(*d);
+std::optional<std::int64_t> parse_integer(const std::string& raw) {
+  const std::string text = without_separators(raw);
+  std::string_view digits = text;
+  const bool negative = !digits.empty() && digits[0] == '-';
+  if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) digits.remove_prefix(1);
+  if (const auto magnitude = parse_digits<std::uint64_t>(digits)) {
+    if (!negative && *magnitude <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      return static_cast<std::int64_t>(*magnitude);
+    if (negative && *magnitude <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) + 1u)
+      return static_cast<std::int64_t>(0u - *magnitude);
+    return std::nullopt;
+  }
+  // Integral values written as floats, e.g. 1e6 or 5000.0.
+  const auto d = parse_double(text);
+  if (d && std::isfinite(*d) && std::floor(*d) == *d && *d >= -9.2e18 && *d <= 9.2e18)
+    return static_cast<std::int64_t>(*d);
   return std::nullopt;
+}
+
+std::optional<std::uint64_t> parse_unsigned(const std::string& raw) {
+  const std::string text = without_separators(raw);
+  std::string_view digits = text;
+  if (!digits.empty() && digits[0] == '+') digits.remove_prefix(1);
+  if (const auto value = parse_digits<std::uint64_t>(digits)) return value;
+  if (!digits.empty() && digits[0] == '-') {
+    // -0 is zero; any other negative number is not unsigned.
+    if (const auto d = parse_double(text); d && *d == 0.0) return 0u;
+    return std::nullopt;
+  }
+  const auto d = parse_double(text);
+  if (d && std::isfinite(*d) && std::floor(*d) == *d && *d >= 0.0 && *d < 1.8e19) return static_cast<std::uint64_t>(*d);
+  return std::nullopt;
+}
+
+bool is_integral_number(const std::string& text) {
+  if (parse_integer(text) || parse_unsigned(text)) return true;
+  const auto d = parse_double(text);
+  return d && std::isfinite(*d) && std::floor(*d) == *d;
 }
 
 std::optional<bool> parse_bool(const std::string& text) {
@@ -81,26 +163,40 @@ std::optional<YAML::Node> YamlReader::find(std::string_view name) const {
   return std::nullopt;
 }
 
-void YamlReader::check_unknown_keys() {
-  if (!shorthand_name_.empty() || !map_.IsMap()) return;
-  for (auto it = map_.begin(); it != map_.end(); ++it) {
-    if (!it->first.IsScalar()) {
-      error(location_of(it->first), path_, "expected a string key, found " + describe_node(it->first));
+void YamlReader::finish() {
+  std::vector<std::string> suggested;  // known keys offered for a misspelling
+  if (shorthand_name_.empty() && map_.IsMap() && !unknown_tag_) {
+    for (auto it = map_.begin(); it != map_.end(); ++it) {
+      if (!it->first.IsScalar()) {
+        if (!ctx_.diagnostics->full())
+          error(location_of(it->first), path_, "expected a string key, found " + describe_node(it->first));
+        continue;
+      }
+      const std::string& key = it->first.Scalar();
+      bool known = false;
+      for (const auto& k : known_) known = known || k == key;
+      if (known || ctx_.diagnostics->full()) continue;
+      std::string msg = fmt::format("unknown key '{}'", excerpt(key));
+      if (key == "<<") {
+        msg += " (YAML merge keys are not supported: write the keys out)";
+      } else if (auto guess = closest_match(key, known_); !guess.empty()) {
+        msg += fmt::format(" (did you mean '{}'?)", guess);
+        suggested.push_back(std::move(guess));
+      } else {
+        std::set<std::string> sorted(known_.begin(), known_.end());
+        msg += fmt::format("; expected one of: {}", fmt::join(sorted, ", "));
+      }
+      error(location_of(it->first), join(excerpt(key)), msg);
+    }
+  }
+  for (auto& [key, message] : missing_) {
+    if (std::find(suggested.begin(), suggested.end(), key) != suggested.end()) {
+      ctx_.unread.push_back(join(key));
       continue;
     }
-    const std::string& key = it->first.Scalar();
-    bool known = false;
-    for (const auto& k : known_) known = known || k == key;
-    if (known) continue;
-    std::string msg = fmt::format("unknown key '{}'", key);
-    if (auto guess = closest_match(key, known_); !guess.empty()) {
-      msg += fmt::format(" (did you mean '{}'?)", guess);
-    } else {
-      std::set<std::string> sorted(known_.begin(), known_.end());
-      msg += fmt::format("; expected one of: {}", fmt::join(sorted, ", "));
-    }
-    error(location_of(it->first), join(key), msg);
+    if (!ctx_.diagnostics->full()) error(location_of(map_), join(key), std::move(message));
   }
+  missing_.clear();
 }
 
 bool YamlReader::read_scalar_string(const YAML::Node& node, const std::string& path, std::string& out) {
@@ -119,8 +215,9 @@ bool YamlReader::spend(ReadContext& ctx, const YAML::Node& node, const std::stri
   if (ctx.node_budget == 0) {
     ctx.budget_exhausted = true;
     ctx.diagnostics->error(location_of(node), path,
-                           "document too large: more than 2,000,000 values after alias expansion "
-                           "(an alias bomb?)");
+                           fmt::format("document too large: more than {} values to read with aliases expanded "
+                                       "(an alias bomb?); reading stopped here",
+                                       kMaxValuesRead));
     return false;
   }
   --ctx.node_budget;
@@ -129,6 +226,7 @@ bool YamlReader::spend(ReadContext& ctx, const YAML::Node& node, const std::stri
 
 void YamlReader::type_error(ReadContext& ctx, const YAML::Node& node, const std::string& path,
                             std::string_view expected) {
+  if (ctx.diagnostics->full()) return;
   ctx.diagnostics->error(location_of(node), path, fmt::format("expected {}, found {}", expected, describe_node(node)));
 }
 
@@ -136,7 +234,7 @@ void YamlReader::check_range(ReadContext& ctx, const YAML::Node& node, const std
                              const Field& field, std::string_view what) {
   const bool below = field.min && (field.exclusive_min ? !(value > *field.min) : !(value >= *field.min));
   const bool above = field.max && (field.exclusive_max ? !(value < *field.max) : !(value <= *field.max));
-  if (!below && !above) return;
+  if ((!below && !above) || ctx.diagnostics->full()) return;
   std::string range;
   const auto bound = [](double b) { return fmt::format("{}", b); };
   if (field.min && field.max) {
@@ -147,9 +245,10 @@ void YamlReader::check_range(ReadContext& ctx, const YAML::Node& node, const std
   } else {
     range = fmt::format("{} {}", field.exclusive_max ? "<" : "<=", bound(*field.max));
   }
-  ctx.diagnostics->error(location_of(node), path,
-                         fmt::format("expected a {} {}{}, found {}", what, range,
-                                     field.unit.empty() ? "" : fmt::format(" ({})", field.unit), node.Scalar()));
+  ctx.diagnostics->error(
+      location_of(node), path,
+      fmt::format("expected a {} {}{}, found {}", what, range,
+                  field.unit.empty() ? "" : fmt::format(" ({})", field.unit), excerpt(node.Scalar())));
 }
 
 void YamlReader::check_size(ReadContext& ctx, const YAML::Node& node, const std::string& path, const Field& field) {
@@ -176,13 +275,21 @@ bool YamlReader::check_duplicate_keys(ReadContext& ctx, const YAML::Node& node, 
   for (auto it = node.begin(); it != node.end(); ++it) {
     if (!it->first.IsScalar()) continue;
     if (!seen.insert(it->first.Scalar()).second) {
-      const std::string key = it->first.Scalar();
+      const std::string key = excerpt(it->first.Scalar());
       ctx.diagnostics->error(location_of(it->first), path.empty() ? key : path + "." + key,
                              fmt::format("duplicate key '{}'", key));
       ok = false;
     }
   }
   return ok;
+}
+
+bool YamlReader::check_tag(ReadContext& ctx, const YAML::Node& node, const std::string& path) {
+  const std::string& tag = node.Tag();
+  if (tag.empty() || tag == "?" || tag == "!" || tag.rfind("tag:yaml.org,2002:", 0) == 0) return true;
+  ctx.diagnostics->error(location_of(node), path,
+                         fmt::format("unsupported YAML tag '{}': expected a plain value", excerpt(tag)));
+  return false;
 }
 
 }  // namespace ccpnet::config

@@ -9,6 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -24,21 +25,36 @@
 
 namespace ccpnet::config {
 
+// Values read from one file at most, aliases expanded: a YAML alias is read
+// once per use, so a small file can name billions of values (an alias bomb).
+// A backstop: loading already refuses a text whose values, aliases expanded,
+// exceed kMaxYamlNodes (load.hpp); overrides add a few more.
+inline constexpr std::size_t kMaxValuesRead = 2'000'000;
+
 // Shared state of one read: where errors go, where keys were found, and a node
 // budget that bounds the work on hostile input (alias expansion).
 struct ReadContext {
-  Diagnostics* diagnostics;
-  SourceMap* source_map;
-  std::size_t node_budget = 2'000'000;
+  Diagnostics* diagnostics = nullptr;
+  SourceMap* source_map = nullptr;
+  std::size_t node_budget = kMaxValuesRead;
   bool budget_exhausted = false;
+  // Key paths of values that could not be read although no error names them
+  // (a required key whose misspelling was reported): later checks skip them.
+  std::vector<std::string> unread;
 };
 
 Location location_of(const YAML::Node& node);
-std::string describe_node(const YAML::Node& node);  // "a mapping", "the string 'abc'", ...
+std::string describe_node(const YAML::Node& node);  // "a mapping", "'abc'", "the quoted string '7'", ...
 
-// Scalar conversions; return nullopt and leave `expected` describing the type.
+// A scalar written in quotes or tagged !!str: text, never a number or a bool.
+bool is_string_scalar(const YAML::Node& node);
+
+// Scalar conversions; nullopt when the text is not of the type. Numbers accept
+// YAML's spellings: 1_000_000, 1.5e6, .inf, .nan; integers also 0x1F and 0o17.
 std::optional<double> parse_double(const std::string& text);
 std::optional<std::int64_t> parse_integer(const std::string& text);
+std::optional<std::uint64_t> parse_unsigned(const std::string& text);
+bool is_integral_number(const std::string& text);  // an integer of any size: -1, 1e30, 2^64
 std::optional<bool> parse_bool(const std::string& text);
 
 class YamlReader {
@@ -58,7 +74,7 @@ class YamlReader {
     known_.emplace_back(name);
     const std::optional<YAML::Node> child = find(name);
     if (!child) {
-      if (field.required) error(location_of(map_), join(name), "missing required key");
+      if (field.required) missing_.emplace_back(name, "missing required key");
       return;
     }
     read_value(ctx_, *child, value, join(name), field);
@@ -72,7 +88,7 @@ class YamlReader {
     const std::optional<YAML::Node> child = find(key);
     if (!child) {
       if (field.required) {
-        error(location_of(map_), join(key), "missing required key (one of " + tag_list<Alts...>() + ")");
+        missing_.emplace_back(key, "missing required key (one of " + tag_list<Alts...>() + ")");
         return;
       }
       // Default alternative: read its fields from this mapping.
@@ -85,15 +101,19 @@ class YamlReader {
     (try_alternative<Alts>(tag, value, matched), ...);
     if (!matched) {
       std::vector<std::string> names{std::string(Alts::kTag)...};
-      std::string msg = "expected one of " + tag_list<Alts...>() + ", found '" + tag + "'";
+      std::string msg = "expected one of " + tag_list<Alts...>() + ", found '" + excerpt(tag) + "'";
       if (auto guess = closest_match(tag, names); !guess.empty()) msg += " (did you mean '" + guess + "'?)";
       error(location_of(*child), join(key), msg);
-      std::visit([&](auto& alt) { alt.serialize(*this); }, value);  // keep unknown-key checks quiet
+      // The other keys of the mapping belong to a model we do not know: one
+      // error for the one mistake, no unknown-key errors after it.
+      unknown_tag_ = true;
     }
   }
 
-  // After serialize(): any key not declared is an error with a suggestion.
-  void check_unknown_keys();
+  // After serialize(): any key not declared is an error with a suggestion, and
+  // each missing required key is an error unless a misspelling of it was the
+  // suggestion (one mistake, one error).
+  void finish();
 
   const std::string& path() const { return path_; }
 
@@ -128,6 +148,8 @@ class YamlReader {
   static void check_range(ReadContext& ctx, const YAML::Node& node, const std::string& path, double value,
                           const Field& field, std::string_view what);
   static bool check_duplicate_keys(ReadContext& ctx, const YAML::Node& node, const std::string& path);
+  // Only YAML's own tags (!!str, !!int, ...) are meaningful here; others are errors.
+  static bool check_tag(ReadContext& ctx, const YAML::Node& node, const std::string& path);
 
  public:
   template <class T>
@@ -135,6 +157,7 @@ class YamlReader {
                          const Field& field) {
     if (!spend(ctx, node, path)) return;
     ctx.source_map->record(path, location_of(node));
+    if (!check_tag(ctx, node, path)) return;
     if constexpr (is_optional<T>::value) {
       if (node.IsNull()) {
         value.reset();
@@ -146,23 +169,35 @@ class YamlReader {
       read_value(ctx, node, inner, path, field);
       if (ctx.diagnostics->size() == before) value = std::move(inner);
     } else if constexpr (std::is_same_v<T, bool>) {
-      if (!node.IsScalar()) return type_error(ctx, node, path, "true or false");
+      if (!node.IsScalar() || is_string_scalar(node)) return type_error(ctx, node, path, "true or false");
       if (auto b = parse_bool(node.Scalar())) {
         value = *b;
       } else {
         type_error(ctx, node, path, "true or false");
       }
     } else if constexpr (std::is_integral_v<T>) {
-      if (!node.IsScalar()) return type_error(ctx, node, path, "an integer");
-      auto v = parse_integer(node.Scalar());
-      if (!v || *v < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
-          static_cast<std::uint64_t>(*v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
-        return type_error(ctx, node, path, "an integer");
+      if (!node.IsScalar() || is_string_scalar(node)) return type_error(ctx, node, path, "an integer");
+      const std::string& text = node.Scalar();
+      std::optional<T> v;
+      if constexpr (std::is_signed_v<T>) {
+        const auto i = parse_integer(text);
+        if (i && *i >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) &&
+            *i <= static_cast<std::int64_t>(std::numeric_limits<T>::max()))
+          v = static_cast<T>(*i);
+      } else {
+        const auto u = parse_unsigned(text);
+        if (u && *u <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())) v = static_cast<T>(*u);
       }
+      if (!v && is_integral_number(text)) {
+        return type_error(ctx, node, path,
+                          "an integer in [" + std::to_string(std::numeric_limits<T>::min()) + ", " +
+                              std::to_string(std::numeric_limits<T>::max()) + "]");
+      }
+      if (!v) return type_error(ctx, node, path, "an integer");
       check_range(ctx, node, path, static_cast<double>(*v), field, "value");
-      value = static_cast<T>(*v);
+      value = *v;
     } else if constexpr (std::is_floating_point_v<T>) {
-      if (!node.IsScalar()) return type_error(ctx, node, path, "a number");
+      if (!node.IsScalar() || is_string_scalar(node)) return type_error(ctx, node, path, "a number");
       auto v = parse_double(node.Scalar());
       if (!v) return type_error(ctx, node, path, "a number");
       if (std::isnan(*v)) return type_error(ctx, node, path, "a finite number");
@@ -178,10 +213,10 @@ class YamlReader {
       const std::string& text = node.Scalar();
       if (auto e = enum_from_name<T>(text)) {
         value = *e;
-      } else {
+      } else if (!ctx.diagnostics->full()) {
         std::vector<std::string> names;
         for (const auto& [v, n] : EnumNames<T>::values) names.emplace_back(n);
-        std::string msg = "expected one of " + enum_list<T>() + ", found '" + text + "'";
+        std::string msg = "expected one of " + enum_list<T>() + ", found '" + excerpt(text) + "'";
         if (auto guess = closest_match(text, names); !guess.empty()) msg += " (did you mean '" + guess + "'?)";
         ctx.diagnostics->error(location_of(node), path, msg);
       }
@@ -190,7 +225,7 @@ class YamlReader {
       check_duplicate_keys(ctx, node, path);
       check_size(ctx, node, path, field);
       value.clear();
-      for (auto it = node.begin(); it != node.end(); ++it) {
+      for (auto it = node.begin(); it != node.end() && !ctx.budget_exhausted; ++it) {
         if (!it->first.IsScalar()) {
           type_error(ctx, it->first, path, "a string key");
           continue;
@@ -206,7 +241,9 @@ class YamlReader {
       if (!node.IsSequence()) return type_error(ctx, node, path, "a list");
       check_size(ctx, node, path, field);
       value.clear();
-      value.reserve(node.size());
+      // Not node.size(): a list of a million aliases must not allocate a
+      // million records before the node budget stops the read.
+      value.reserve(std::min<std::size_t>(node.size(), 1024));
       std::size_t i = 0;
       for (const auto& item_node : node) {
         typename T::value_type item{};
@@ -228,7 +265,7 @@ class YamlReader {
       check_duplicate_keys(ctx, node, path);
       YamlReader sub(ctx, node, path);
       value.serialize(sub);
-      sub.check_unknown_keys();
+      sub.finish();
     } else {
       static_assert(sizeof(T) == 0, "no YAML reader for this type");
     }
@@ -240,6 +277,7 @@ class YamlReader {
     shorthand_name_ = field_name;
     shorthand_node_ = node;
     value.serialize(*this);
+    finish();
   }
 
   static Field element_field(const Field& f) {
@@ -269,6 +307,8 @@ class YamlReader {
   std::vector<std::string> known_;
   std::string_view shorthand_name_;
   YAML::Node shorthand_node_;
+  bool unknown_tag_ = false;
+  std::vector<std::pair<std::string_view, std::string>> missing_;  // required keys not found: {key, message}
 };
 
 }  // namespace ccpnet::config
