@@ -20,6 +20,7 @@ const char* cause_name(DefaultCause cause) {
     case DefaultCause::kLatent: return "latent";
     case DefaultCause::kSolvency: return "solvency";
     case DefaultCause::kLiquidity: return "liquidity";
+    case DefaultCause::kGroup: return "group";
   }
   return "?";
 }
@@ -33,6 +34,7 @@ void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
   ccp_layers.assign(n * models::kLayerCount, 0.0);
   ccp_uncovered.assign(n, 0.0);
   ccp_df_used.assign(n, 0.0);
+  ccp_link_shortfall.assign(n, 0.0);
   ccp_fail_round.assign(n, -1);
   defaults.clear();
 }
@@ -99,6 +101,8 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
   df_left_.resize(n_accounts);
   assess_cap_.resize(n_accounts);
   vm_gain_.resize(n_accounts);
+  adl_left_.resize(n_accounts);
+  lender_left_.resize(n_accounts);
   closed_.resize(n_accounts);
   capital_.resize(n_members);
   cash_.resize(n_members);
@@ -128,6 +132,8 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
       df_left_[a] = acc.default_fund;
       assess_cap_[a] = acc.default_fund * model_.ccps[static_cast<std::size_t>(acc.ccp)].assessment_multiple;
       vm_gain_[a] = std::max(0.0, account_pnl[a]);
+      adl_left_[a] = acc.kind == AccountKind::kMember ? std::max(0.0, account_pnl[a]) : 0.0;
+      lender_left_[a] = acc.kind == AccountKind::kMember ? acc.notional : 0.0;
       closed_[a] = 0;
     }
     return a;
@@ -231,11 +237,11 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
                    : acc.kind == AccountKind::kLink ? resources_[static_cast<std::size_t>(acc.owner)].equity
                                                     : 0.0;
           s.vm_gain = vm_gain_[ai];
-          if (acc.kind == AccountKind::kMember && needs_adl_[c]) {
-            s.adl_gain = std::max(0.0, account_pnl[ai]);
+          if (needs_adl_[c]) {
+            s.adl_gain = adl_left_[ai];
             s.adl_rank = models::adl_rank(account_pnl[ai], acc.initial_margin, acc.notional);
           }
-          if (acc.kind == AccountKind::kMember && needs_lender_[c]) s.lender_balance = acc.notional;
+          if (needs_lender_[c]) s.lender_balance = lender_left_[ai];
           survivor_accounts_.push_back(a);
         }
         wf = models::run_waterfall(ccp.waterfall, defaulters_, survivors_, resources_[c]);
@@ -280,6 +286,8 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
         const double vm_cut = vm_gain_[ai] - s.vm_gain;
         df_left_[ai] -= s.df_charged;
         assess_cap_[ai] -= s.assessment_paid + s.assessment_unpaid;
+        adl_left_[ai] -= s.adl_charged;
+        lender_left_[ai] -= s.lender_charged;
         vm_gain_[ai] = s.vm_gain;
         const double capital_charge = s.df_charged + s.assessment_paid + vm_cut + s.adl_charged + s.lender_charged;
         if (acc.kind == AccountKind::kMember) {
@@ -297,12 +305,41 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
       }
     }
     // ---- 2. consequences of CCP failures
-    for (std::size_t c = 0; c < n_ccps; ++c)
-      if (ccp_round_[c] < 0 && ccp_shortfall_[c] > kTolerance &&
-          std::find(failed_now.begin(), failed_now.end(), static_cast<int>(c)) == failed_now.end()) {
-        out.ccp_uncovered[c] += ccp_shortfall_[c];
-        failed_now.push_back(static_cast<int>(c));
+    // A CCP whose equity cannot pay what it was charged as a linked
+    // counterparty fails too. Those dollars are already counted in the layer
+    // that charged it (e.g. VMGH at the peer): passing the shortfall on to its
+    // own members' unpaid VM gains moves them, it creates no new loss.
+    for (std::size_t c = 0; c < n_ccps; ++c) {
+      if (ccp_round_[c] >= 0 || ccp_shortfall_[c] <= kTolerance ||
+          std::find(failed_now.begin(), failed_now.end(), static_cast<int>(c)) != failed_now.end())
+        continue;
+      failed_now.push_back(static_cast<int>(c));
+      out.ccp_link_shortfall[c] = ccp_shortfall_[c];
+      double owed = 0.0;
+      for (int a : model_.ccps[c].accounts) {
+        const auto ai = account(static_cast<std::size_t>(a));
+        if (!closed_[ai] && owner_alive(model_.accounts[ai])) owed += vm_gain_[ai];
       }
+      const double rate = owed > 0.0 ? std::min(1.0, ccp_shortfall_[c] / owed) : 0.0;
+      for (int a : model_.ccps[c].accounts) {
+        const auto ai = static_cast<std::size_t>(a);
+        const Account& acc = model_.accounts[ai];
+        if (closed_[ai] || !owner_alive(acc) || rate <= 0.0) continue;
+        const double unpaid = vm_gain_[ai] * rate;
+        vm_gain_[ai] -= unpaid;
+        if (acc.kind == AccountKind::kMember) {
+          const auto m = static_cast<std::size_t>(acc.owner);
+          capital_[m] -= unpaid;
+          cash_[m] -= unpaid;
+          if (checked_round_[m] != round) {
+            checked_round_[m] = round;
+            touched.push_back(static_cast<int>(m));
+          }
+        } else if (acc.kind == AccountKind::kLink) {
+          charge_ccp(acc.owner, unpaid);
+        }
+      }
+    }
     std::sort(failed_now.begin(), failed_now.end());
     for (int c : failed_now) {
       const auto ci = static_cast<std::size_t>(c);
@@ -348,6 +385,18 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
       out.defaults.push_back({mi, round, cause});
       new_members.push_back(mi);
       last_active = round;
+    }
+    // Members of one group default together, wherever they are members.
+    const std::size_t own = new_members.size();
+    for (std::size_t i = 0; i < own; ++i) {
+      const int g = model_.members[static_cast<std::size_t>(new_members[i])].group;
+      for (int other : model_.groups[static_cast<std::size_t>(g)]) {
+        const auto o = member(static_cast<std::size_t>(other));
+        if (member_round_[o] >= 0) continue;
+        member_round_[o] = round;
+        out.defaults.push_back({other, round, DefaultCause::kGroup});
+        new_members.push_back(other);
+      }
     }
     if (round > static_cast<int>(n_members + n_ccps) + 1) break;  // cannot happen: each defaults once
   }

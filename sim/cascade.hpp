@@ -27,8 +27,8 @@ namespace ccpnet {
 
 struct Model;
 
-enum class DefaultCause : std::uint8_t { kNone = 0, kExogenous, kLatent, kSolvency, kLiquidity };
-inline constexpr int kDefaultCauseCount = 5;
+enum class DefaultCause : std::uint8_t { kNone = 0, kExogenous, kLatent, kSolvency, kLiquidity, kGroup };
+inline constexpr int kDefaultCauseCount = 6;  // kGroup: pulled in by another member of its default group
 const char* cause_name(DefaultCause cause);
 
 struct MemberDefault {
@@ -48,6 +48,10 @@ struct ScenarioResult {
   std::vector<double> ccp_layers;     // CCPs x kLayerCount
   std::vector<double> ccp_uncovered;  // per CCP
   std::vector<double> ccp_df_used;    // DF consumed (defaulters' and mutualized) per CCP
+  // What a CCP was charged as a linked counterparty (VM it was not paid, link
+  // margin lost) beyond its equity: it fails, and passes the shortfall on to
+  // its own members' VM gains. Not a new loss (the charging layer counts it).
+  std::vector<double> ccp_link_shortfall;
   std::vector<std::int8_t> ccp_fail_round;  // -1: survived
   std::vector<MemberDefault> defaults;      // in order of round, then member index
 
@@ -101,6 +105,7 @@ class Cascade {
   std::vector<int> member_round_;       // -1 alive
   std::vector<std::uint8_t> missed_call_;
   std::vector<double> df_left_, assess_cap_, vm_gain_;  // per account
+  std::vector<double> adl_left_, lender_left_;          // per account: gain left to deleverage, balance left
   std::vector<std::uint8_t> closed_;
   std::vector<models::CcpResources> resources_;  // per CCP
   std::vector<double> ccp_shortfall_;

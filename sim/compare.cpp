@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "sim/generator.hpp"
 #include "sim/output.hpp"
 
 namespace ccpnet {
@@ -71,10 +72,6 @@ void apply_topology(config::Scenario& s, config::Topology topology, std::vector<
       warnings.push_back(fmt::format("single CCP: the rulebook of '{}' applies to all clearing", s.ccps.front().id));
       s.ccps = {global};
       s.links.clear();
-      if (s.generator) {
-        // Generated members are drawn per CCP: keep the draw, then merge.
-        warnings.push_back("single CCP: generated members keep their positions, netted at the single CCP");
-      }
       return;
     }
   }
@@ -144,6 +141,12 @@ Comparison run_compare(const std::string& file, const std::vector<config::Overri
     o.push_back({"seed", std::to_string(base.scenario.seed)});
     o.push_back({"simulation.scenarios", std::to_string(base.scenario.simulation.scenarios)});
     config::LoadedScenario loaded = config::load_scenario_file(file, o);
+    // Generated members are drawn once, as the variant's own links see them,
+    // then rewired: every topology clears the same members and positions.
+    if (loaded.scenario.generator) {
+      for (auto& m : generate_members(loaded.scenario)) loaded.scenario.members.push_back(std::move(m));
+      loaded.scenario.generator.reset();
+    }
     apply_topology(loaded.scenario, variant.topology, c.warnings);
     c.variants.push_back(run_variant(variant.name, std::move(loaded), options));
   }

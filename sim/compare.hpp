@@ -15,7 +15,8 @@
 namespace ccpnet {
 
 // Rewires the CCPs of a scenario (see config::Topology); warnings describe
-// what had to change.
+// what had to change. A generator must have been materialised into members
+// first, so that the rewired system clears the same positions.
 void apply_topology(config::Scenario& scenario, config::Topology topology, std::vector<std::string>& warnings);
 
 // Per-scenario metrics compared between variants.

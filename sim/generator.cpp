@@ -77,7 +77,7 @@ std::vector<config::MemberConfig> generate_members(const config::Scenario& s) {
   out.resize(n);
   for (std::size_t m = 0; m < n; ++m) {
     auto& mem = out[m];
-    mem.id = fmt::format("{}{:0{}}", g.id_prefix, m + 1, width);
+    mem.id = config::generated_member_id(g, m);
     mem.group = fmt::format("{}group{:0{}}", g.id_prefix, m / static_cast<std::size_t>(g.group_size) + 1, width);
     mem.capital = g.capital_ratio * gross[m];
     mem.liquidity = g.liquidity_ratio * mem.capital;

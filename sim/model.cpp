@@ -302,13 +302,16 @@ Model build_model(const config::LoadedScenario& loaded) {
     }
     if (!d.empty()) throw config::ScenarioError(std::move(d));
   }
+  Eigen::VectorXd gross = Eigen::VectorXd::Zero(n_assets);
+  for (const auto& acc : model.accounts) gross += acc.quantity.cwiseAbs();
   models::LinkFlows flows = models::min_norm_link_flows(net, link_pairs);
   flows.flows += routed;  // routed trades balance their own legs hop by hop
   for (Eigen::Index c = 0; c < n_ccps; ++c) {
     const auto& cfg = s.ccps[static_cast<std::size_t>(c)];
     Eigen::VectorXd left = flows.imbalance.row(c).transpose();
     for (Eigen::Index a = 0; a < n_assets; ++a) {
-      const double scale = std::max(1.0, net.col(a).cwiseAbs().maxCoeff());
+      // Rounding relative to the gross positions in the asset, not the net.
+      const double scale = std::max(1.0, gross(a));
       if (std::abs(left(a)) <= 1e-9 * scale) left(a) = 0.0;
     }
     if (left.isZero()) continue;
@@ -400,8 +403,10 @@ Model build_model(const config::LoadedScenario& loaded) {
     stress.push_back((-k * margin_vol).array().exp() - 1.0);
     for (const auto& st : s.market.stress_scenarios) {
       if (st.overlay) continue;
+      // The part of the move realised over the MPOR, as in `ccpnet stress`.
+      const double share = std::min(1.0, ccp.mpor_days / st.days);
       Eigen::VectorXd move = Eigen::VectorXd::Zero(n_assets);
-      for (const auto& [asset_id, m] : st.moves) move(asset_index.at(asset_id)) = m;
+      for (const auto& [asset_id, m] : st.moves) move(asset_index.at(asset_id)) = std::expm1(std::log1p(m) * share);
       stress.push_back(move);
     }
     Eigen::MatrixXd uncovered =
@@ -460,6 +465,15 @@ Model build_model(const config::LoadedScenario& loaded) {
       contributors[i]->default_fund = shares(static_cast<Eigen::Index>(i));
     ccp.default_fund = 0.0;
     for (int a : ccp.accounts) ccp.default_fund += model.accounts[static_cast<std::size_t>(a)].default_fund;
+    // A peer link's own fund: covers the link's default only, apart from the
+    // members' default fund (and not counted in it).
+    for (const auto& link : model.links) {
+      if (link.model != config::LinkModel::kPeer) continue;
+      if (link.first == static_cast<int>(c))
+        model.accounts[static_cast<std::size_t>(link.account_at_first)].default_fund = link.link_fund;
+      if (link.second == static_cast<int>(c))
+        model.accounts[static_cast<std::size_t>(link.account_at_second)].default_fund = link.link_fund;
+    }
   }
 
   // ---- defaults

@@ -284,7 +284,7 @@ void OutputWriter::finish(const RunResult& result) {
   // members.csv: one row per member and CCP where it holds an account.
   std::string members =
       "member,group,ccp,initial_margin,default_fund,notional,capital,liquidity,p_default,"
-      "p_default_exogenous,p_default_latent,p_default_solvency,p_default_liquidity\n";
+      "p_default_exogenous,p_default_latent,p_default_solvency,p_default_liquidity,p_default_group\n";
   for (std::size_t m = 0; m < model_.members.size(); ++m) {
     const MemberModel& mem = model_.members[m];
     const auto p = [&](DefaultCause cause) {
@@ -292,15 +292,16 @@ void OutputWriter::finish(const RunResult& result) {
              n;
     };
     const double p_all = p(DefaultCause::kExogenous) + p(DefaultCause::kLatent) + p(DefaultCause::kSolvency) +
-                         p(DefaultCause::kLiquidity);
+                         p(DefaultCause::kLiquidity) + p(DefaultCause::kGroup);
     for (int a : mem.accounts) {
       const Account& acc = model_.accounts[static_cast<std::size_t>(a)];
-      members += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(mem.id),
-                             csv_field(model_.group_ids[static_cast<std::size_t>(mem.group)]),
-                             csv_field(model_.ccps[static_cast<std::size_t>(acc.ccp)].id), num(acc.initial_margin),
-                             num(acc.default_fund), num(acc.notional), num(mem.capital), num(mem.liquidity), num(p_all),
-                             num(p(DefaultCause::kExogenous)), num(p(DefaultCause::kLatent)),
-                             num(p(DefaultCause::kSolvency)), num(p(DefaultCause::kLiquidity)));
+      members +=
+          fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(mem.id),
+                      csv_field(model_.group_ids[static_cast<std::size_t>(mem.group)]),
+                      csv_field(model_.ccps[static_cast<std::size_t>(acc.ccp)].id), num(acc.initial_margin),
+                      num(acc.default_fund), num(acc.notional), num(mem.capital), num(mem.liquidity), num(p_all),
+                      num(p(DefaultCause::kExogenous)), num(p(DefaultCause::kLatent)), num(p(DefaultCause::kSolvency)),
+                      num(p(DefaultCause::kLiquidity)), num(p(DefaultCause::kGroup)));
     }
   }
   write_file(staging_ / "members.csv", members);

@@ -199,6 +199,13 @@ class TileWorker {
       any = any || cause != DefaultCause::kNone;
     }
     if (!any) return;
+    // Members of one group default together (round 0 too).
+    for (std::size_t m = 0; m < n_members; ++m) {
+      if (initial_[m] == DefaultCause::kNone || initial_[m] == DefaultCause::kGroup) continue;
+      for (int other : model_.groups[static_cast<std::size_t>(model_.members[m].group)])
+        if (initial_[static_cast<std::size_t>(other)] == DefaultCause::kNone)
+          initial_[static_cast<std::size_t>(other)] = DefaultCause::kGroup;
+    }
     for (std::size_t h = 0; h < pnl_.size(); ++h) {
       const auto& ids = model_.horizon_accounts[h];
       for (std::size_t i = 0; i < ids.size(); ++i)

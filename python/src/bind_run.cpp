@@ -178,7 +178,7 @@ py::dict member_columns(const RunData& d) {
   const ChunkSums& t = d.run.aggregate.totals();
   const double n = std::max<double>(1.0, static_cast<double>(t.count));
   std::vector<std::string> member, group, ccp;
-  std::vector<double> im, df, notional, capital, liquidity, p_all, p_exo, p_latent, p_solv, p_liq;
+  std::vector<double> im, df, notional, capital, liquidity, p_all, p_exo, p_latent, p_solv, p_liq, p_group;
   for (std::size_t k = 0; k < m.members.size(); ++k) {
     const MemberModel& mem = m.members[k];
     const auto p = [&](DefaultCause cause) {
@@ -186,7 +186,7 @@ py::dict member_columns(const RunData& d) {
              n;
     };
     const double all = p(DefaultCause::kExogenous) + p(DefaultCause::kLatent) + p(DefaultCause::kSolvency) +
-                       p(DefaultCause::kLiquidity);
+                       p(DefaultCause::kLiquidity) + p(DefaultCause::kGroup);
     for (int a : mem.accounts) {
       const Account& acc = m.accounts[static_cast<std::size_t>(a)];
       member.push_back(mem.id);
@@ -202,6 +202,7 @@ py::dict member_columns(const RunData& d) {
       p_latent.push_back(p(DefaultCause::kLatent));
       p_solv.push_back(p(DefaultCause::kSolvency));
       p_liq.push_back(p(DefaultCause::kLiquidity));
+      p_group.push_back(p(DefaultCause::kGroup));
     }
   }
   const auto arr = [](const std::vector<double>& v) {
@@ -221,6 +222,7 @@ py::dict member_columns(const RunData& d) {
   out["p_default_latent"] = arr(p_latent);
   out["p_default_solvency"] = arr(p_solv);
   out["p_default_liquidity"] = arr(p_liq);
+  out["p_default_group"] = arr(p_group);
   return out;
 }
 

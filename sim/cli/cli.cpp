@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -70,7 +71,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> sets;
   std::string out_dir;
   std::int64_t scenarios = 0;
-  std::uint64_t seed = 0;
+  std::int64_t seed = 0;
   int threads = -1;
   std::int64_t batch = 0;
   bool quiet = false;
@@ -90,7 +91,8 @@ int main(int argc, char** argv) {
   add_file(run);
   run->add_option("-n,--scenarios", scenarios, "number of scenarios (overrides simulation.scenarios)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000'000}));
-  run->add_option("--seed", seed, "master seed (overrides seed)");
+  run->add_option("--seed", seed, "master seed (overrides seed)")
+      ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()));
   run->add_option("--threads", threads, "worker threads, 0 = all cores (overrides simulation.threads)")
       ->check(CLI::Range(0, 1024));
   run->add_option("--batch", batch, "scenarios per batch (overrides simulation.batch)")

@@ -389,6 +389,10 @@ class Checker {
     unique_ids("market.assets", s_.market.assets, "asset", assets_);
     unique_ids("ccps", s_.ccps, "CCP", ccps_);
     unique_ids("members", s_.members, "member", members_);
+    // Generated members can be named too (defaults, per-member PDs, trades).
+    if (s_.generator && s_.generator->members > 0 && s_.generator->members <= 1'000'000)
+      for (std::size_t i = 0; i < static_cast<std::size_t>(s_.generator->members); ++i)
+        members_.emplace(generated_member_id(*s_.generator, i), s_.members.size() + i);
     assets_ok_ = list_read("market.assets");
     ccps_ok_ = list_read("ccps");
     members_ok_ = list_read("members");

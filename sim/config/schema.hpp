@@ -239,7 +239,6 @@ struct ParametricMargin {
 struct MarginTier {
   double up_to = kInf;
   double im = 0.0;
-  double maintenance = 0.0;
 
   template <class A>
   void serialize(A& a) {
@@ -256,8 +255,6 @@ struct MarginTier {
        .min = 0.0,
        .max = 1.0,
        .required = true});
-    a("maintenance", maintenance,
-      {.doc = "maintenance margin rate; 0 means half the IM rate", .unit = "fraction", .min = 0.0, .max = 1.0});
   }
 };
 
@@ -587,6 +584,14 @@ struct GeneratorConfig {
       {.doc = "consecutive generated members per default group", .unit = "count", .min = 1.0, .max = 1.0e6});
   }
 };
+
+// The id of the generated member number `index` (0-based): the prefix and the
+// 1-based number, zero-padded to the width of the member count (GM0001...).
+inline std::string generated_member_id(const GeneratorConfig& g, std::size_t index) {
+  const std::string number = std::to_string(index + 1);
+  const std::size_t width = std::to_string(g.members).size();
+  return g.id_prefix + std::string(width > number.size() ? width - number.size() : 0, '0') + number;
+}
 
 // -------------------------------------------------------------------- links
 enum class LinkModel { kPeer, kParticipant };

@@ -99,7 +99,10 @@ void check_result(const ccpnet::Model& model, const ccpnet::ScenarioResult& r, c
   if (r.defaults.size() > model.members.size()) fail("more defaults than members");
   if (r.rounds < 0 || r.rounds > static_cast<int>(model.members.size() + model.ccps.size()) + 1)
     fail("cascade rounds " + std::to_string(r.rounds));
-  if (r.ccp_failures() > 0 && !(r.uncovered > 0.0)) fail("a CCP failed with nothing uncovered");
+  double link_shortfall = 0.0;
+  for (double x : r.ccp_link_shortfall) link_shortfall += x;
+  if (r.ccp_failures() > 0 && !(r.uncovered > 0.0) && !(link_shortfall > 0.0))
+    fail("a CCP failed with nothing uncovered and no shortfall on its link charges");
 }
 
 class ScenarioLibrary : public testing::TestWithParam<fs::path> {};
@@ -181,7 +184,7 @@ INSTANTIATE_TEST_SUITE_P(Files, ScenarioLibrary, testing::ValuesIn(library_files
 // uncovered, while the same dollars are already counted in the other CCP's
 // vmgh layer, so layers + uncovered exceed the close-out loss (full_mesh.yaml:
 // 62 of 20,000 scenarios, by up to 45%).
-TEST(ScenarioLibraryConservation, DISABLED_MonteCarloConservesLosses) {
+TEST(ScenarioLibraryConservation, MonteCarloConservesLosses) {
   for (const auto& file : library_files()) {
     SCOPED_TRACE(file.filename().string());
     const auto loaded = ccpnet::config::load_scenario_file(file.string());
