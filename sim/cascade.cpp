@@ -405,6 +405,14 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
     out.uncovered += out.ccp_uncovered[c];
     out.total_loss += out.ccp_loss(c);
   }
+#ifndef NDEBUG
+  // Conservation (SPEC 3.11): every dollar of close-out loss is taken by a
+  // named layer of a named CCP or reported as uncovered.
+  double accounted = out.uncovered;
+  for (double x : out.ccp_layers) accounted += x;
+  assert(std::abs(accounted - out.closeout_loss) <= 1e-9 * std::max(1.0, out.closeout_loss) &&
+         "cascade lost track of a loss");
+#endif
 }
 
 }  // namespace ccpnet
