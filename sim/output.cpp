@@ -128,6 +128,11 @@ OutputWriter::OutputWriter(const Model& model, std::filesystem::path staging, in
   if (!scenarios_) throw std::runtime_error("cannot create a part of scenarios.csv");
 }
 
+void OutputWriter::add_file(const std::string& name, const std::string& text) {
+  write_file(staging_ / name, text);
+  extra_files_.push_back(name);
+}
+
 void OutputWriter::close_part() {
   if (scenarios_) std::fclose(scenarios_);
   scenarios_ = nullptr;
@@ -315,6 +320,7 @@ void OutputWriter::finish(const RunResult& result) {
   json outputs = json::object();
   for (const char* name : {"summary.json", "scenarios.csv", "ccps.csv", "members.csv", "scenario.resolved.yaml"})
     outputs[name] = sha256_hex(read_file(staging_ / name));
+  for (const auto& name : extra_files_) outputs[name] = sha256_hex(read_file(staging_ / name));
   manifest["outputs"] = outputs;
   write_file(staging_ / "manifest.json", manifest.dump(2) + "\n");
 

@@ -38,8 +38,9 @@ class OutputWriter {
 
   void scenario(const ScenarioResult& r);  // appends one row to scenarios.csv
   void finish(const RunResult& result);    // writes the rest and moves the directory into place
-  void close_part();                       // rank > 0: the part is complete
-  void append_parts(int ranks);            // root: appends the parts of ranks 1..ranks-1
+  void add_file(const std::string& name, const std::string& text);  // another output (e.g. report.html)
+  void close_part();                                                // rank > 0: the part is complete
+  void append_parts(int ranks);                                     // root: appends the parts of ranks 1..ranks-1
   const std::filesystem::path& staging() const { return staging_; }
 
  private:
@@ -50,6 +51,7 @@ class OutputWriter {
   std::string buffer_;
   bool done_ = false;
   bool part_ = false;
+  std::vector<std::string> extra_files_;
 };
 
 // summary.json content.

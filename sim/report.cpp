@@ -53,7 +53,7 @@ constexpr const char* kDash = "\u2013";  // shown for a value that is not a fini
 std::string money(double x) {
   if (!std::isfinite(x)) return kDash;
   const double a = std::abs(x);
-  if (a < 0.005) return "0";
+  if (a < 0.005) return "0";  // rounds to zero cents
   struct Unit {
     double scale;
     const char* suffix;
@@ -79,6 +79,7 @@ std::string signed_money(double x) {
 
 // Axis tick: "2.5m" rather than "2.50m".
 std::string money_tick(double x) {
+  if (x != 0.0 && std::abs(x) < 0.005) return fmt::format("{:g}", x);
   std::string s = money(x);
   const auto dot = s.find('.');
   if (dot == std::string::npos) return s;
@@ -122,6 +123,11 @@ std::string grouped(std::int64_t n) {
   return (n < 0 ? std::string(kMinus) : std::string()) + out;
 }
 
+// "1 link", "3 links", "1,700 members".
+std::string plural(std::size_t n, const char* noun) {
+  return fmt::format("{} {}{}", grouped(static_cast<std::int64_t>(n)), noun, n == 1 ? "" : "s");
+}
+
 // A plain number with `sig` significant digits (no exponent).
 std::string plain(double x, int sig = 3) {
   if (!std::isfinite(x)) return kDash;
@@ -163,8 +169,9 @@ constexpr std::array<const char*, kLayerCount + 1> kLayerColour = {
     "#c62828",  // uncovered
 };
 constexpr std::array<const char*, kLayerCount + 1> kLayerLabel = {
-    "Defaulter IM",   "Defaulter DF",      "SITG",           "Second SITG", "Mutualised DF", "Assessments",
-    "VM gains haircut", "Insurance fund", "Auto-deleveraging", "Lender haircut", "CCP equity",  "Uncovered"};
+    "Defaulter IM", "Defaulter DF",     "SITG",           "Second SITG",       "Mutualised DF",
+    "Assessments",  "VM gains haircut", "Insurance fund", "Auto-deleveraging", "Lender haircut",
+    "CCP equity",   "Uncovered"};
 
 // Probability classes for nodes (ColorBrewer YlOrRd, 5 classes after "never").
 constexpr std::array<const char*, 6> kRiskColour = {"#f4f4f4", "#ffeda0", "#fed976", "#fd8d3c", "#e31a1c", "#800026"};
@@ -177,7 +184,6 @@ std::size_t risk_class(double p) {
   if (p < 0.25) return 4;
   return 5;
 }
-bool dark_fill(std::size_t risk) { return risk >= 4; }
 
 // ---------------------------------------------------------------------------
 // Page frame.
@@ -206,20 +212,23 @@ p{margin:8px 0}
 .banner.partial{background:#fff4e0;border:1px solid #e3a33b;color:#5c3a00}
 .banner.fail{background:#fdecec;border:1px solid #e08b8b;color:#7a1010}
 .banner.ok{background:#eef6ee;border:1px solid #9cc79c;color:#1d4d1d}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(178px,1fr));gap:12px;margin:12px 0 8px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(240px,1fr));gap:12px;margin:12px 0 8px}
 .card{border:1px solid var(--rule);border-radius:8px;padding:10px 14px;background:var(--panel)}
 .card .v{font-size:22px;font-weight:650;font-variant-numeric:tabular-nums;line-height:1.25}
 .card .k{font-size:13px;color:var(--muted)}
+.card .n{font-size:12px;color:var(--muted);margin-top:2px}
 .card.bad{border-color:#e08b8b;background:#fdf0f0}
 .card.bad .v{color:var(--bad)}
 .tablewrap{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:14px;margin:6px 0 14px}
 th,td{padding:6px 10px;border-bottom:1px solid var(--rule);text-align:left;vertical-align:top}
 thead th{background:var(--panel);font-weight:600;border-bottom:2px solid var(--rule);vertical-align:bottom}
-th.num,td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-tr.fail td{background:#fdf0f0}
+th.num,td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{white-space:nowrap}
+table.narrow{width:auto;min-width:60%}
+tr.failrow td{background:#fdf0f0}
 tr.total td{font-weight:600;border-top:2px solid var(--rule)}
-td.na{color:#a0a8b0;text-align:center}
+td.na{color:#a0a8b0;text-align:right}
 .fail{color:var(--bad);font-weight:650}
 .swatch{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;vertical-align:-1px;border:1px solid rgba(0,0,0,.25)}
 .badge{display:inline-block;padding:0 8px;border-radius:10px;font-size:12px;font-weight:600;line-height:20px;white-space:nowrap}
@@ -253,8 +262,9 @@ std::string page_begin(const std::string& title, const std::string& heading, con
   out += "<meta name=\"generator\" content=\"ccpnet " CCPNET_VERSION "\">\n";
   out += "<link rel=\"icon\" href=\"data:,\">\n";
   out += fmt::format("<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n", title, kCss);
-  out += fmt::format("<header class=\"top\"><div class=\"wrap\"><h1>{}</h1><div class=\"sub\">{}</div></div></header>\n",
-                     heading, subtitle);
+  out +=
+      fmt::format("<header class=\"top\"><div class=\"wrap\"><h1>{}</h1><div class=\"sub\">{}</div></div></header>\n",
+                  heading, subtitle);
   out += "<main>\n";
   return out;
 }
@@ -266,9 +276,10 @@ std::string page_end(const std::string& note) {
       CCPNET_VERSION, note);
 }
 
-std::string card(const std::string& value, const std::string& label, bool bad = false, const std::string& tip = {}) {
-  return fmt::format("<div class=\"card{}\"{}><div class=\"v\">{}</div><div class=\"k\">{}</div></div>\n",
-                     bad ? " bad" : "", tip.empty() ? "" : fmt::format(" title=\"{}\"", tip), value, label);
+std::string card(const std::string& value, const std::string& label, bool bad = false, const std::string& note = {}) {
+  return fmt::format("<div class=\"card{}\"><div class=\"v\">{}</div><div class=\"k\">{}</div>{}</div>\n",
+                     bad ? " bad" : "", value, label,
+                     note.empty() ? "" : fmt::format("<div class=\"n\">{}</div>", note));
 }
 
 std::string swatch(const char* colour) {
@@ -344,19 +355,19 @@ struct Ids {
 };
 
 // Gridlines and labels of a linear y axis.
-std::string y_axis(const Frame& f, double lo, double hi, const std::vector<double>& ticks,
-                   std::string (*label)(double), const std::string& title) {
+std::string y_axis(const Frame& f, double lo, double hi, const std::vector<double>& ticks, std::string (*label)(double),
+                   const std::string& title) {
   std::string out;
   for (double t : ticks) {
     const double y = f.y + f.h - (t - lo) / (hi - lo) * f.h;
     out += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#e6e9ed\"/>", c1(f.x), c1(f.x + f.w),
                        c1(y), c1(y));
-    out += fmt::format("<text class=\"ax\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", c1(f.x - 6),
-                       c1(y + 4), label(t));
+    out += fmt::format("<text class=\"ax\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", c1(f.x - 6), c1(y + 4),
+                       label(t));
   }
-  out += fmt::format(
-      "<text class=\"axt\" transform=\"translate({},{}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
-      c1(f.x - 48), c1(f.y + f.h / 2), title);
+  out +=
+      fmt::format("<text class=\"axt\" transform=\"translate({},{}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
+                  c1(f.x - 48), c1(f.y + f.h / 2), title);
   return out;
 }
 
@@ -369,8 +380,8 @@ std::string log_x_axis(const Frame& f, int lo, int hi, const std::string& title)
                      c1(f.y + f.h), c1(f.y + f.h));
   for (int k = lo; k <= hi; ++k) {
     const double x = f.x + static_cast<double>(k - lo) / decades * f.w;
-    out += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#56606b\"/>", c1(x),
-                       c1(f.y + f.h), c1(f.y + f.h + 6));
+    out += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#56606b\"/>", c1(x), c1(f.y + f.h),
+                       c1(f.y + f.h + 6));
     if ((k - lo) % every == 0)
       out += fmt::format("<text class=\"ax\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", c1(x),
                          c1(f.y + f.h + 19), money_tick(std::pow(10.0, k)));
@@ -462,8 +473,8 @@ std::string loss_histogram(const std::vector<double>& values, std::int64_t n, co
     svg += fmt::format(
         "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#4a7fb5\"><title>{} to {}: {} scenarios "
         "({})</title></rect>\n",
-        c1(x0 + 0.5), c1(f.y + f.h - bh), c1(std::max(0.5, bw - 1.0)), c1(bh), money(from), money(to),
-        grouped(count), pct(static_cast<double>(count) / total));
+        c1(x0 + 0.5), c1(f.y + f.h - bh), c1(std::max(0.5, bw - 1.0)), c1(bh), money(from), money(to), grouped(count),
+        pct(static_cast<double>(count) / total));
   }
   svg += log_x_axis(f, lo, hi, "total loss borne by non-defaulters (USD, log scale)");
   svg += value_marks(f, lo, hi, marks);
@@ -487,8 +498,8 @@ std::string exceedance_curve(const std::vector<double>& values, std::int64_t n, 
     const double y = ypos(std::pow(10.0, k));
     svg += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#e6e9ed\"/>", c1(f.x), c1(f.x + f.w),
                        c1(y), c1(y));
-    svg += fmt::format("<text class=\"ax\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", c1(f.x - 6),
-                       c1(y + 4), decade_pct(k));
+    svg += fmt::format("<text class=\"ax\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", c1(f.x - 6), c1(y + 4),
+                       decade_pct(k));
   }
   svg += fmt::format(
       "<text class=\"axt\" transform=\"translate({},{}) rotate(-90)\" text-anchor=\"middle\">P(total loss &#8805; "
@@ -523,9 +534,10 @@ std::string exceedance_curve(const std::vector<double>& values, std::int64_t n, 
 // Figure: horizontal stacked bars, one row per CCP, segments in waterfall order.
 
 struct BarRow {
-  std::string label;     // escaped
-  std::string sublabel;  // escaped
-  bool highlight = false;
+  std::string label;                                     // escaped
+  std::string sublabel;                                  // escaped
+  bool highlight = false;                                // shaded row (a failure)
+  bool alert = false;                                    // sublabel in red
   std::vector<std::pair<std::size_t, double>> segments;  // layer (kUncovered for uncovered), amount
 };
 
@@ -538,31 +550,27 @@ std::string stacked_bars(const std::vector<BarRow>& rows, const std::string& tit
   for (const auto& r : rows) {
     double sum = 0.0;
     for (const auto& [layer, amount] : r.segments) {
-      used.insert(layer);
+      if (amount > 0.0) used.insert(layer);  // the legend lists the layers that carry a loss
       sum += std::max(0.0, amount);
     }
     vmax = std::max(vmax, sum);
   }
   const Frame f{label_w, top, width - label_w - right_pad, row_h * static_cast<double>(rows.size())};
+  const std::string hatch = ids("hatch");
   // Legend: the layers that appear, in layer order, wrapped.
   std::string legend;
   double lx = label_w, ly = f.y + f.h + 58;
   for (std::size_t layer : used) {
     const double item_w = 28 + 7.2 * static_cast<double>(std::string_view(kLayerLabel[layer]).size());
     if (lx + item_w > width - 10) lx = label_w, ly += 20;
-    legend += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"13\" height=\"13\" rx=\"2\" fill=\"{}\"{}/>", c1(lx),
-                          c1(ly - 11), layer == kUncovered ? "url(#" + ids("x") + ")" : kLayerColour[layer],
-                          " stroke=\"rgba(0,0,0,.3)\"");
+    legend += fmt::format(
+        "<rect x=\"{}\" y=\"{}\" width=\"13\" height=\"13\" rx=\"2\" fill=\"{}\" "
+        "stroke=\"rgba(0,0,0,.3)\"/>",
+        c1(lx), c1(ly - 11), layer == kUncovered ? "url(#" + hatch + ")" : kLayerColour[layer]);
     legend += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\">{}</text>", c1(lx + 18), c1(ly), kLayerLabel[layer]);
     lx += item_w + 14;
   }
   const double height = ly + 14;
-  const std::string hatch = ids("hatch");
-  // The legend used a placeholder id for the hatch of "uncovered": point it at the real one.
-  for (auto pos = legend.find("url(#x-"); pos != std::string::npos; pos = legend.find("url(#x-", pos)) {
-    const auto end = legend.find(')', pos);
-    legend.replace(pos, end - pos + 1, "url(#" + hatch + ")");
-  }
   std::string svg = svg_open(width, height, title, ids("bars"));
   svg += fmt::format(
       "<defs><pattern id=\"{}\" width=\"7\" height=\"7\" patternUnits=\"userSpaceOnUse\" "
@@ -589,7 +597,7 @@ std::string stacked_bars(const std::vector<BarRow>& rows, const std::string& tit
     svg += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\" text-anchor=\"end\" font-weight=\"600\">{}</text>",
                        c1(f.x - 10), c1(y + 10), r.label);
     svg += fmt::format("<text class=\"ax\" x=\"{}\" y=\"{}\" text-anchor=\"end\"{}>{}</text>\n", c1(f.x - 10),
-                       c1(y + 24), r.highlight ? " style=\"fill:#b2182b;font-weight:600\"" : "", r.sublabel);
+                       c1(y + 24), r.highlight || r.alert ? " style=\"fill:#b2182b;font-weight:600\"" : "", r.sublabel);
     double x = f.x, sum = 0.0;
     for (const auto& [layer, amount] : r.segments) sum += std::max(0.0, amount);
     for (const auto& [layer, amount] : r.segments) {
@@ -606,14 +614,15 @@ std::string stacked_bars(const std::vector<BarRow>& rows, const std::string& tit
       const std::string text = share >= 0.995 ? "100%" : fmt::format("{:.0f}%", 100.0 * share);
       if (w >= 34 && layer != kUncovered) {
         const bool light = layer == 3 || layer == 4 || layer == 6 || layer == 8;
-        svg += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\" "
-                           "style=\"fill:{}\">{}</text>",
-                           c1(x + w / 2), c1(y + 16.5), light ? "#1b1f24" : "#fff", light ? "#1b1f24" : "#fff", text);
+        svg += fmt::format(
+            "<text class=\"lbl\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\" "
+            "style=\"fill:{}\">{}</text>",
+            c1(x + w / 2), c1(y + 16.5), light ? "#1b1f24" : "#fff", light ? "#1b1f24" : "#fff", text);
       }
       x += w;
     }
-    svg += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\" font-weight=\"600\">{}</text>\n", c1(x + 6),
-                       c1(y + 16.5), sum > 0.0 ? money(sum) : "no loss");
+    svg += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\" font-weight=\"600\">{}</text>\n", c1(x + 6), c1(y + 16.5),
+                       sum > 0.0 ? money(sum) : "no loss");
   }
   svg += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#56606b\"/>", c1(f.x), c1(f.y),
                      c1(f.y + f.h));
@@ -626,7 +635,7 @@ std::string stacked_bars(const std::vector<BarRow>& rows, const std::string& tit
 // with the same set of CCPs) on an outer ring next to their CCPs.
 
 struct NetNode {
-  std::string label;    // escaped
+  std::string label;     // escaped
   std::string sublabel;  // escaped
   std::string tooltip;   // escaped
   std::string fill = "#f4f4f4";
@@ -649,7 +658,7 @@ struct NetLink {
   std::string tooltip;
 };
 struct LegendItem {
-  enum Kind { kFill, kLine, kDashedLine, kArrow, kHotArrow, kCircle, kDashedCircle } kind = kFill;
+  enum Kind { kFill, kLine, kDashedLine, kArrow, kHotArrow, kCircle, kDashedCircle, kText, kBreak } kind = kFill;
   std::string colour;
   std::string label;
 };
@@ -657,6 +666,7 @@ struct LegendItem {
 constexpr const char* kLinkColour = "#1f4e79";
 constexpr const char* kHotLink = "#c62828";
 constexpr const char* kHotMember = "#d97a00";
+constexpr const char* kMembershipColour = "#b8bfc7";
 
 std::string network_svg(const std::vector<NetNode>& ccps, const std::vector<NetMember>& members,
                         const std::vector<NetLink>& links, const std::vector<LegendItem>& legend,
@@ -664,9 +674,10 @@ std::string network_svg(const std::vector<NetNode>& ccps, const std::vector<NetM
   constexpr double kPi = std::numbers::pi;
   const double width = 1000;
   const std::size_t nc = ccps.size();
-  const double rc = nc <= 1 ? 0.0 : std::clamp(26.0 * static_cast<double>(nc), 120.0, 190.0);
-  const double rm = (nc <= 1 ? 170.0 : rc + 115.0);
-  const double cx = width / 2, cy = rm + 62;
+  const std::size_t nm = members.size();
+  const double rc = nc <= 1 ? 0.0 : std::clamp(26.0 * static_cast<double>(nc), 110.0, 190.0);
+  const double rm = rc + (nc <= 1 ? 40.0 : 0.0) + (nm <= 8 ? 95.0 : 120.0);
+  const double cx = width / 2, cy = rm + 64;
   const double start = nc == 2 ? kPi : -kPi / 2;
   std::vector<double> ccp_angle(nc), ccp_r(nc);
   std::vector<std::pair<double, double>> ccp_pos(nc);
@@ -675,8 +686,8 @@ std::string network_svg(const std::vector<NetNode>& ccps, const std::vector<NetM
     ccp_pos[i] = {cx + rc * std::cos(ccp_angle[i]), cy + rc * std::sin(ccp_angle[i])};
     ccp_r[i] = 13.0 + 15.0 * std::clamp(ccps[i].size, 0.0, 1.0);
   }
-  // Members: target angle near their CCPs, then evenly spaced in that order.
-  const std::size_t nm = members.size();
+  // Members: a target angle near their CCPs, then evenly spaced in that order,
+  // rotated to stay as close as possible to the targets.
   std::vector<double> target(nm);
   for (std::size_t j = 0; j < nm; ++j) {
     double sx = 0.0, sy = 0.0;
@@ -684,11 +695,10 @@ std::string network_svg(const std::vector<NetNode>& ccps, const std::vector<NetM
       sx += std::cos(ccp_angle[static_cast<std::size_t>(c)]);
       sy += std::sin(ccp_angle[static_cast<std::size_t>(c)]);
     }
-    const double norm = std::hypot(sx, sy);
     if (members[j].ccps.empty()) {
-      target[j] = 2 * kPi * static_cast<double>(j) / static_cast<double>(std::max<std::size_t>(1, nm));
-    } else if (norm < 0.2 * static_cast<double>(members[j].ccps.size())) {
-      target[j] = ccp_angle[static_cast<std::size_t>(members[j].ccps.front())] + kPi / 2;
+      target[j] = 2 * kPi * static_cast<double>(j) / static_cast<double>(nm);
+    } else if (std::hypot(sx, sy) < 0.2 * static_cast<double>(members[j].ccps.size())) {
+      target[j] = ccp_angle[static_cast<std::size_t>(members[j].ccps.front())] + kPi / 2;  // balanced: off to a side
     } else {
       target[j] = std::atan2(sy, sx);
     }
@@ -713,29 +723,50 @@ std::string network_svg(const std::vector<NetNode>& ccps, const std::vector<NetM
     member_r[j] = 4.5 + 9.0 * std::clamp(members[j].node.size, 0.0, 1.0);
   }
 
+  // The drawing's vertical extent (nodes and their labels); the legend follows it.
+  double top = cy, bottom = cy;
+  for (std::size_t i = 0; i < nc; ++i) {
+    top = std::min(top, ccp_pos[i].second - ccp_r[i] - 40);
+    bottom = std::max(bottom, ccp_pos[i].second + ccp_r[i] + 40);
+  }
+  for (std::size_t j = 0; j < nm; ++j) {
+    top = std::min(top, member_pos[j].second - member_r[j] - 40);
+    bottom = std::max(bottom, member_pos[j].second + member_r[j] + 40);
+  }
+  const double shift = 10 - top;  // moves the drawing to the top of the figure
+
+  const std::string arrow_id = ids("arrow");
   // Legend below the drawing, wrapped.
   std::string legend_svg;
-  double lx = 40, ly = cy + rm + 74;
+  const double left = 30;
+  double lx = left, ly = bottom + shift + 24;
   for (const auto& item : legend) {
-    const double item_w = 36 + 6.9 * static_cast<double>(item.label.size());
-    if (lx + item_w > width - 20) lx = 40, ly += 24;
+    if (item.kind == LegendItem::kBreak) {
+      lx = left, ly += 24;
+      continue;
+    }
+    const double text_w = 6.9 * static_cast<double>(item.label.size());
+    const double item_w = (item.kind == LegendItem::kText ? 0 : 26) + text_w;
+    if (lx + item_w > width - 20) lx = left, ly += 24;
     const double gy = ly - 4;
     switch (item.kind) {
+      case LegendItem::kText:
+      case LegendItem::kBreak: break;
       case LegendItem::kFill:
-        legend_svg += fmt::format(
-            "<circle cx=\"{}\" cy=\"{}\" r=\"7\" fill=\"{}\" stroke=\"#56606b\"/>", c1(lx + 8), c1(gy), item.colour);
+        legend_svg += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"7\" fill=\"{}\" stroke=\"#56606b\"/>", c1(lx + 8),
+                                  c1(gy), item.colour);
         break;
       case LegendItem::kCircle:
       case LegendItem::kDashedCircle:
-        legend_svg += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"6\" fill=\"{}\" stroke=\"#56606b\"{}/>",
-                                  c1(lx + 8), c1(gy), item.colour,
-                                  item.kind == LegendItem::kDashedCircle ? " stroke-dasharray=\"3 2\"" : "");
+        legend_svg +=
+            fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"6\" fill=\"{}\" stroke=\"#56606b\"{}/>", c1(lx + 8), c1(gy),
+                        item.colour, item.kind == LegendItem::kDashedCircle ? " stroke-dasharray=\"3 2\"" : "");
         break;
       case LegendItem::kLine:
       case LegendItem::kDashedLine:
         legend_svg += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"{}\"{}/>",
                                   c1(lx - 2), c1(lx + 20), c1(gy), c1(gy), item.colour,
-                                  item.colour == "#b8bfc7" ? "1.2" : "4",
+                                  item.colour == kMembershipColour ? "1.2" : "4",
                                   item.kind == LegendItem::kDashedLine ? " stroke-dasharray=\"7 4\"" : "");
         break;
       case LegendItem::kArrow:
@@ -744,20 +775,18 @@ std::string network_svg(const std::vector<NetNode>& ccps, const std::vector<NetM
             "<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"{}\" "
             "marker-end=\"url(#{}-{})\"/>",
             c1(lx - 2), c1(lx + 16), c1(gy), c1(gy), item.colour, item.kind == LegendItem::kHotArrow ? "3.5" : "2.2",
-            "arrow", item.kind == LegendItem::kHotArrow ? "link" : "member");
+            arrow_id, item.kind == LegendItem::kHotArrow ? "link" : "member");
         break;
     }
-    legend_svg += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\">{}</text>", c1(lx + 26), c1(ly), item.label);
-    lx += item_w + 12;
+    if (item.kind == LegendItem::kText) {
+      legend_svg += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\" font-weight=\"600\">{}</text>", c1(lx), c1(ly),
+                                item.label);
+    } else {
+      legend_svg += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\">{}</text>", c1(lx + 24), c1(ly), item.label);
+    }
+    lx += item_w + 16;
   }
-  const double height = ly + 16;
-  const std::string arrow_id = ids("arrow");
-  // Legend arrows refer to the markers by a fixed suffix; make them unique to this figure.
-  for (const char* kind : {"link", "member"}) {
-    const std::string from = fmt::format("url(#arrow-{})", kind), to = fmt::format("url(#{}-{})", arrow_id, kind);
-    for (auto pos = legend_svg.find(from); pos != std::string::npos; pos = legend_svg.find(from, pos + to.size()))
-      legend_svg.replace(pos, from.size(), to);
-  }
+  const double height = ly + 14;
 
   std::string svg = svg_open(width, height, title, ids("net"));
   svg += fmt::format(
@@ -766,7 +795,8 @@ std::string network_svg(const std::vector<NetNode>& ccps, const std::vector<NetM
       "<marker id=\"{0}-member\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"5\" markerHeight=\"5\" "
       "orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"{2}\"/></marker></defs>\n",
       arrow_id, kHotLink, kHotMember);
-  if (nc > 1)
+  svg += fmt::format("<g transform=\"translate(0,{})\">\n", c1(shift));
+  if (nc > 2)
     svg += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"none\" stroke=\"#eef1f4\" stroke-width=\"1\"/>",
                        c1(cx), c1(cy), c1(rc));
 
@@ -781,7 +811,8 @@ std::string network_svg(const std::vector<NetNode>& ccps, const std::vector<NetM
   for (std::size_t j = 0; j < nm; ++j)
     for (int c : members[j].ccps) {
       const auto ci = static_cast<std::size_t>(c);
-      const bool hot = std::find(members[j].hot_ccps.begin(), members[j].hot_ccps.end(), c) != members[j].hot_ccps.end();
+      const bool hot =
+          std::find(members[j].hot_ccps.begin(), members[j].hot_ccps.end(), c) != members[j].hot_ccps.end();
       const auto p = shorten(member_pos[j], ccp_pos[ci], member_r[j], ccp_r[ci] + (hot ? 2.0 : 0.0));
       if (hot) {
         hot_edges += fmt::format(
@@ -789,58 +820,78 @@ std::string network_svg(const std::vector<NetNode>& ccps, const std::vector<NetM
             "marker-end=\"url(#{}-member)\"/>",
             c1(p[0]), c1(p[1]), c1(p[2]), c1(p[3]), kHotMember, arrow_id);
       } else {
-        svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#b8bfc7\" stroke-width=\"1\"/>",
-                           c1(p[0]), c1(p[1]), c1(p[2]), c1(p[3]));
+        svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"1\"/>", c1(p[0]),
+                           c1(p[1]), c1(p[2]), c1(p[3]), kMembershipColour);
       }
     }
   svg += "\n" + hot_edges + "\n";
+  const double link_width = links.size() > 12 ? 2.2 : 4.0;  // a dense mesh in thinner lines
   for (const auto& l : links) {
     const auto a = static_cast<std::size_t>(l.a), b = static_cast<std::size_t>(l.b);
-    const auto p = shorten(ccp_pos[a], ccp_pos[b], ccp_r[a] + (l.both_ways ? 3.0 : 0.0), ccp_r[b] + (l.hot ? 3.0 : 0.0));
+    const auto p =
+        shorten(ccp_pos[a], ccp_pos[b], ccp_r[a] + (l.both_ways ? 3.0 : 0.0), ccp_r[b] + (l.hot ? 3.0 : 0.0));
     svg += fmt::format(
-        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"{}\"{}{}{}><title>{}</title></line>\n",
-        c1(p[0]), c1(p[1]), c1(p[2]), c1(p[3]), l.hot ? kHotLink : kLinkColour, l.hot ? "5" : "4",
-        l.dashed ? " stroke-dasharray=\"9 5\"" : "", l.hot ? fmt::format(" marker-end=\"url(#{}-link)\"", arrow_id) : "",
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"{}\"{}{}{}><title>{}</title>"
+        "</line>\n",
+        c1(p[0]), c1(p[1]), c1(p[2]), c1(p[3]), l.hot ? kHotLink : kLinkColour, l.hot ? 5.0 : link_width,
+        l.dashed ? " stroke-dasharray=\"9 5\"" : "",
+        l.hot ? fmt::format(" marker-end=\"url(#{}-link)\"", arrow_id) : "",
         l.hot && l.both_ways ? fmt::format(" marker-start=\"url(#{}-link)\"", arrow_id) : "", l.tooltip);
   }
   for (std::size_t j = 0; j < nm; ++j) {
-    const NetNode& n = members[j].node;
+    const NetNode& node = members[j].node;
     const auto [x, y] = member_pos[j];
-    svg += fmt::format("<g><title>{}</title><circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\" stroke=\"{}\" "
-                       "stroke-width=\"{}\"{}/>",
-                       n.tooltip, c1(x), c1(y), c1(member_r[j]), n.fill, n.stroke, n.emphasis ? "2.5" : "1.2",
-                       n.dashed ? " stroke-dasharray=\"3 2\"" : "");
+    const double r = member_r[j];
+    svg += fmt::format(
+        "<g><title>{}</title><circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\" stroke=\"{}\" stroke-width=\"{}\"{}/>",
+        node.tooltip, c1(x), c1(y), c1(r), node.fill, node.stroke, node.emphasis && !node.dashed ? "2.5" : "1.2",
+        node.dashed ? " stroke-dasharray=\"3 2\"" : "");
+    // Labels outside the ring: above the top nodes, below the bottom ones, beside the others.
     const double ca = std::cos(member_angle[j]), sa = std::sin(member_angle[j]);
-    const double lr = rm + member_r[j] + 6;
-    double tx = cx + lr * ca, ty = cy + lr * sa + 4;
-    const char* anchor = ca > 0.3 ? "start" : ca < -0.3 ? "end" : "middle";
-    if (sa < -0.9) ty -= 4;
-    if (sa > 0.9) ty += 8;
+    const bool sub = !node.sublabel.empty();
+    double tx = x, ty = y, sy = y;
+    const char* anchor = "middle";
+    if (sa < -0.8) {
+      ty = y - r - (sub ? 19 : 5);
+      sy = y - r - 5;
+    } else if (sa > 0.8) {
+      ty = y + r + 13;
+      sy = ty + 14;
+    } else {
+      anchor = ca > 0 ? "start" : "end";
+      tx = x + (ca > 0 ? 1 : -1) * (r + 5);
+      ty = y + (sub ? -1 : 4);
+      sy = y + 13;
+    }
     svg += fmt::format("<text class=\"lbl halo\" x=\"{}\" y=\"{}\" text-anchor=\"{}\"{}>{}</text>", c1(tx), c1(ty),
-                       anchor, n.emphasis ? " font-weight=\"600\"" : "", n.label);
-    if (!n.sublabel.empty())
-      svg += fmt::format("<text class=\"ax halo\" x=\"{}\" y=\"{}\" text-anchor=\"{}\">{}</text>", c1(tx),
-                         c1(ty + 14), anchor, n.sublabel);
+                       anchor, node.emphasis ? " font-weight=\"600\"" : "", node.label);
+    if (sub)
+      svg += fmt::format("<text class=\"ax halo\" x=\"{}\" y=\"{}\" text-anchor=\"{}\">{}</text>", c1(tx), c1(sy),
+                         anchor, node.sublabel);
     svg += "</g>\n";
   }
   for (std::size_t i = 0; i < nc; ++i) {
-    const NetNode& n = ccps[i];
+    const NetNode& node = ccps[i];
     const auto [x, y] = ccp_pos[i];
     svg += fmt::format(
         "<g><title>{}</title><circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\" stroke=\"{}\" stroke-width=\"{}\"/>",
-        n.tooltip, c1(x), c1(y), c1(ccp_r[i]), n.fill, n.stroke, n.emphasis ? "3.5" : "2");
-    // Labels inside the circle of CCPs (towards the centre) when there are several, else below.
-    double ly0 = y + ccp_r[i] + 15;
-    if (nc > 2 && std::sin(ccp_angle[i]) > 0.3) ly0 = y - ccp_r[i] - 22;
-    svg += fmt::format("<text class=\"lbl halo\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-weight=\"700\" "
-                       "font-size=\"13\">{}</text>",
-                       c1(x), c1(ly0), n.label);
-    if (!n.sublabel.empty())
-      svg += fmt::format("<text class=\"ax halo\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", c1(x),
-                         c1(ly0 + 14), n.sublabel);
+        node.tooltip, c1(x), c1(y), c1(ccp_r[i]), node.fill, node.stroke, node.emphasis ? "3.5" : "2");
+    // The id on the node, the sublabel outside the ring (below a single CCP).
+    svg += fmt::format(
+        "<text class=\"lbl halo\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-weight=\"700\" "
+        "font-size=\"12.5\">{}</text>",
+        c1(x), c1(y + 4.5), node.label);
+    if (!node.sublabel.empty()) {
+      const double ca = nc <= 1 ? 0.0 : std::cos(ccp_angle[i]), sa = nc <= 1 ? 1.0 : std::sin(ccp_angle[i]);
+      const double d = ccp_r[i] + 5;
+      const char* anchor = ca > 0.35 ? "start" : ca < -0.35 ? "end" : "middle";
+      const double sy = y + d * sa + (sa > 0.35 ? 10 : sa < -0.35 ? -2 : 4);
+      svg += fmt::format("<text class=\"ax halo\" x=\"{}\" y=\"{}\" text-anchor=\"{}\">{}</text>", c1(x + d * ca),
+                         c1(sy), anchor, node.sublabel);
+    }
     svg += "</g>\n";
   }
-  svg += legend_svg;
+  svg += "</g>\n" + legend_svg;
   return svg;
 }
 
@@ -852,6 +903,7 @@ struct MemberGroup {
   std::vector<int> ccps;
   std::vector<int> members;
   double capital = 0.0;
+  std::size_t sets = 1;  // sets of CCPs merged into the group
 };
 
 // Members grouped by the set of CCPs they clear at, largest groups first; the
@@ -870,12 +922,13 @@ std::vector<MemberGroup> group_members(const Model& model, const SystemGraph& gr
   std::stable_sort(groups.begin(), groups.end(),
                    [](const MemberGroup& a, const MemberGroup& b) { return a.members.size() > b.members.size(); });
   rest = MemberGroup{};
+  rest.sets = 0;
   if (groups.size() > kMaxGroupsDrawn) {
     for (std::size_t i = kMaxGroupsDrawn; i < groups.size(); ++i) {
       rest.members.insert(rest.members.end(), groups[i].members.begin(), groups[i].members.end());
       rest.capital += groups[i].capital;
     }
-    rest.ccps.assign(1, static_cast<int>(groups.size() - kMaxGroupsDrawn));  // number of sets left out
+    rest.sets = groups.size() - kMaxGroupsDrawn;
     groups.resize(kMaxGroupsDrawn);
   }
   return groups;
@@ -896,19 +949,12 @@ std::string link_tooltip(const Model& model, const LinkModel& l) {
 
 double sqrt_share(double x, double max) { return max > 0.0 && x > 0.0 ? std::sqrt(x / max) : 0.0; }
 
-std::vector<LegendItem> risk_legend(const char* what) {
-  std::vector<LegendItem> items;
-  for (std::size_t k = 0; k < kRiskColour.size(); ++k)
-    items.push_back({LegendItem::kFill, kRiskColour[k], k == 0 ? fmt::format("{} 0", what) : kRiskLabel[k]});
-  return items;
-}
-
 void link_legend(const Model& model, std::vector<LegendItem>& items) {
   bool peer = false, participant = false;
   for (const auto& l : model.links) (l.model == config::LinkModel::kPeer ? peer : participant) = true;
   if (peer) items.push_back({LegendItem::kLine, kLinkColour, "peer link"});
   if (participant) items.push_back({LegendItem::kDashedLine, kLinkColour, "participant link"});
-  items.push_back({LegendItem::kLine, "#b8bfc7", "membership"});
+  items.push_back({LegendItem::kLine, kMembershipColour, "membership"});
 }
 
 // ---------------------------------------------------------------------------
@@ -923,12 +969,6 @@ std::vector<std::size_t> layer_union(const Model& model) {
 
 bool in_waterfall(const CcpModel& ccp, std::size_t layer) {
   return std::find(ccp.waterfall.begin(), ccp.waterfall.end(), static_cast<Layer>(layer)) != ccp.waterfall.end();
-}
-
-std::string layer_header(std::size_t layer) {
-  return fmt::format("<th class=\"num\" title=\"{}\">{}{}</th>",
-                     layer == kUncovered ? "uncovered" : std::string(models::layer_name(static_cast<Layer>(layer))),
-                     swatch(kLayerColour[layer]), kLayerLabel[layer]);
 }
 
 double ccp_initial_margin(const Model& model, const CcpModel& ccp) {
@@ -948,7 +988,7 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
   const ChunkSums& t = agg.totals();
   const std::int64_t count = t.count;
   const double n = std::max<double>(1.0, static_cast<double>(count));
-  std::vector<double> losses = Aggregate(agg).total_loss_values();  // sorted, non-zero
+  std::vector<double> losses = Aggregate(agg).total_loss_values();  // the non-zero total losses
   std::sort(losses.begin(), losses.end());
   const SystemGraph graph(model);
   Ids ids;
@@ -958,130 +998,61 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
   marks.es99 = agg.total_loss_expected_shortfall(0.99);
   const double var999 = agg.total_loss_quantile(0.999);
   const double p_any_fail = static_cast<double>(t.any_ccp_fail) / n;
+  const auto of_count = [&](std::int64_t k) { return fmt::format("{} of {} scenarios", grouped(k), grouped(count)); };
 
   std::string h = page_begin(fmt::format("ccpnet run report: {}", esc(model.name)),
                              fmt::format("Monte Carlo run: {}", esc(model.name)),
-                             fmt::format("{} scenarios &#183; seed {} &#183; {} CCPs, {} members, {} links",
-                                         grouped(count), model.seed, model.ccps.size(), grouped(static_cast<std::int64_t>(model.members.size())),
-                                         model.links.size()));
-  h += "<nav class=\"toc\"><a href=\"#summary\">Summary</a><a href=\"#ccps\">CCPs</a><a href=\"#system\">System</a>"
-       "<a href=\"#losses\">Loss distribution</a><a href=\"#waterfalls\">Waterfall depletion</a>"
-       "<a href=\"#network\">Network</a><a href=\"#scenario\">Scenario</a></nav>\n";
+                             fmt::format("{} scenarios &#183; seed {} &#183; {} &#183; {} &#183; {}", grouped(count),
+                                         model.seed, plural(model.ccps.size(), "CCP"),
+                                         plural(model.members.size(), "member"), plural(model.links.size(), "link")));
+  h += "<nav class=\"toc\"><a href=\"#summary\">Summary</a><a href=\"#losses\">Loss distribution</a>"
+       "<a href=\"#ccps\">CCPs and waterfalls</a><a href=\"#network\">Network</a><a href=\"#system\">System</a>";
+  if (!model.members.empty() && model.members.size() <= kMaxMembersDrawn) h += "<a href=\"#members\">Members</a>";
+  h += "<a href=\"#scenario\">Scenario</a></nav>\n";
   if (result.interrupted)
     h += fmt::format(
         "<div class=\"banner partial\"><strong>Partial result.</strong> The run was interrupted after {} of {} "
-        "scenarios; every figure below covers the completed scenarios only.</div>\n",
+        "scenarios; every number and figure below covers the completed scenarios only.</div>\n",
         grouped(result.completed), grouped(result.requested));
 
-  // Metadata.
+  // Summary: metadata and the headline numbers.
   h += "<section id=\"summary\"><h2>Summary</h2>\n<dl class=\"meta\">";
   h += fmt::format("<dt>Scenario</dt><dd>{}</dd>", esc(model.name));
   h += fmt::format("<dt>Scenario file</dt><dd>{}</dd>", esc(scenario_file));
   h += fmt::format("<dt>ccpnet version</dt><dd>{}</dd>", CCPNET_VERSION);
   h += fmt::format("<dt>Seed</dt><dd>{}</dd>", model.seed);
-  h += fmt::format("<dt>Scenarios</dt><dd>{} completed of {} requested (indices {} to {})</dd>", grouped(count),
-                   grouped(result.requested), grouped(result.first),
-                   grouped(result.first + std::max<std::int64_t>(count, 1) - 1));
-  h += fmt::format("<dt>Status</dt><dd>{}</dd>",
-                   result.interrupted ? "<span class=\"badge warn\">partial: interrupted</span>"
-                                      : "<span class=\"badge neutral\">complete</span>");
+  h += fmt::format(
+      "<dt>Scenarios</dt><dd>{} completed of {} requested{}</dd>", grouped(count), grouped(result.requested),
+      count > 0 ? fmt::format(" (scenario indices {} to {})", grouped(result.first), grouped(result.first + count - 1))
+                : std::string());
+  h += fmt::format("<dt>Status</dt><dd>{}</dd>", result.interrupted
+                                                     ? "<span class=\"badge warn\">partial: interrupted</span>"
+                                                     : "<span class=\"badge neutral\">complete</span>");
   h += "</dl>\n<div class=\"cards\">\n";
-  h += card(pct(p_any_fail), "P(any CCP fails)", p_any_fail > 0.0,
-            fmt::format("{} of {} scenarios", grouped(t.any_ccp_fail), grouped(count)));
-  h += card(pct(static_cast<double>(t.any_default) / n), "P(any member defaults)");
+  h += card(pct(p_any_fail), "P(any CCP fails)", p_any_fail > 0.0, of_count(t.any_ccp_fail));
+  h += card(pct(static_cast<double>(t.any_default) / n), "P(any member defaults)", false, of_count(t.any_default));
   h += card(plain(t.member_defaults / n), "mean member defaults per scenario");
   h += card(usd(t.total_loss / n), "expected total loss");
-  h += card(usd(marks.var99), "VaR 99% of the total loss");
-  h += card(usd(marks.es99), "ES 99% of the total loss");
-  h += card(usd(var999), "VaR 99.9% of the total loss");
-  h += "</div>\n<p class=\"muted\">Total loss: the loss borne by others than the defaulters in a scenario "
-       "(every waterfall layer beyond the defaulters' own margin and default-fund contributions, plus what no "
-       "layer covered). VaR: quantile; ES 99%: mean of the worst 1% of scenarios.</p>\n</section>\n";
-
-  // Per CCP.
-  h += "<section id=\"ccps\"><h2>Per CCP</h2>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>CCP</th>"
-       "<th>kind</th><th>margin model</th><th class=\"num\">initial margin (USD)</th><th class=\"num\">default fund "
-       "(USD)</th><th class=\"num\">P(fail)</th><th class=\"num\">expected loss (USD)</th><th class=\"num\">"
-       "expected uncovered (USD)</th><th class=\"num\">P(DF exhausted)</th><th class=\"num\">DF depletion mean</th>"
-       "<th class=\"num\">DF depletion p99</th></tr></thead>\n<tbody>\n";
-  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
-    const CcpModel& ccp = model.ccps[c];
-    const double p_fail = static_cast<double>(t.ccp_fails[c]) / n;
-    h += fmt::format(
-        "<tr{}><td><strong>{}</strong></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-        "<td class=\"num\" title=\"{} of {} scenarios\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
-        p_fail > 0.0 ? " class=\"fail\"" : "", esc(ccp.id), esc(config::enum_name(ccp.kind)), esc(ccp.margin_model),
-        money(ccp_initial_margin(model, ccp)), money(ccp.default_fund), grouped(t.ccp_fails[c]), grouped(count),
-        pct(p_fail), money(t.ccp_loss[c] / n), money(t.ccp_uncovered[c] / n),
-        pct(static_cast<double>(t.ccp_df_exhausted[c]) / n), pct(t.ccp_depletion[c] / n),
-        pct(agg.depletion_quantile(c, 0.99)));
-  }
-  h += "</tbody></table></div>\n";
-  h += "<p class=\"muted\">Expected loss: mean loss per scenario at the CCP beyond the defaulters' own resources. "
-       "DF depletion: share of the prefunded default fund used in a scenario (mean and 99th percentile).</p>\n";
-
-  // Mean loss per layer.
-  const auto layers = layer_union(model);
-  h += "<h3>Mean loss per waterfall layer (USD per scenario)</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr>"
-       "<th>CCP</th>";
-  for (auto l : layers) h += layer_header(l);
-  h += layer_header(kUncovered) + "<th class=\"num\">total</th></tr></thead>\n<tbody>\n";
-  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
-    const CcpModel& ccp = model.ccps[c];
-    h += fmt::format("<tr><td><strong>{}</strong></td>", esc(ccp.id));
-    double sum = 0.0;
-    for (auto l : layers) {
-      if (!in_waterfall(ccp, l)) {
-        h += "<td class=\"na\" title=\"not in this CCP's waterfall\">&#183;</td>";
-        continue;
-      }
-      const double v = t.ccp_layers[c * kLayerCount + l] / n;
-      sum += v;
-      h += fmt::format("<td class=\"num\">{}</td>", money(v));
-    }
-    const double unc = t.ccp_uncovered[c] / n;
-    sum += unc;
-    h += fmt::format("<td class=\"num{}\">{}</td><td class=\"num\"><strong>{}</strong></td></tr>\n",
-                     unc > 0.0 ? " fail" : "", money(unc), money(sum));
-  }
-  h += "</tbody></table></div>\n<p class=\"muted\">IM: initial margin; DF: default fund; SITG: the CCP's own "
-       "capital committed to the waterfall (skin in the game). A dot: the layer is not in that CCP's waterfall."
-       "</p>\n</section>\n";
-
-  // System.
-  h += "<section id=\"system\"><h2>System</h2>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>measure</th>"
-       "<th class=\"num\">value</th></tr></thead>\n<tbody>\n";
-  const auto row = [&](const std::string& k, const std::string& v) {
-    h += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td></tr>\n", k, v);
-  };
-  row("P(any CCP fails)", pct(p_any_fail));
-  row("P(any member defaults)", pct(static_cast<double>(t.any_default) / n));
-  row("mean member defaults per scenario", plain(t.member_defaults / n));
-  row("mean CCP failures per scenario", plain(t.ccp_failures / n));
-  row("mean cascade rounds", plain(t.rounds / n));
-  row("expected close-out loss (USD)", money(t.closeout_loss / n));
-  row("expected total loss borne by non-defaulters (USD)", money(t.total_loss / n));
-  row("expected uncovered loss (USD)", money(t.uncovered / n));
-  row("total loss, VaR 99% (USD)", money(marks.var99));
-  row("total loss, VaR 99.9% (USD)", money(var999));
-  row("total loss, ES 99% (USD)", money(marks.es99));
-  for (std::size_t k : {1, 2, 3, 5, 10}) row(fmt::format("P(at least {} member defaults)", k), pct(agg.p_at_least_defaults(k)));
-  h += "</tbody></table></div>\n</section>\n";
+  h += card(usd(marks.var99), "total loss, VaR 99%");
+  h += card(usd(var999), "total loss, VaR 99.9%");
+  h += card(usd(marks.es99), "total loss, ES 99%");
+  h += "</div>\n<p class=\"muted\">Total loss: in a scenario, the loss borne by others than the defaulters (every "
+       "waterfall layer beyond the defaulters' own margin and default-fund contributions, plus what no layer "
+       "covered). VaR: quantile over all scenarios; ES 99%: mean of the worst 1% of scenarios.</p>\n</section>\n";
 
   // Loss distribution.
-  const double zero_share = count > 0 ? 1.0 - static_cast<double>(losses.size()) / n : 0.0;
+  const double zero_share = 1.0 - static_cast<double>(losses.size()) / n;
   h += "<section id=\"losses\"><h2>Loss distribution</h2>\n";
   if (losses.empty()) {
     h += fmt::format(
-        "<figure><h3>Loss distribution</h3><p><strong>No scenario had a loss borne by non-defaulters</strong> "
-        "({} of {} scenarios with zero loss): there is nothing to plot.</p></figure>\n",
-        grouped(count), grouped(count));
+        "<figure><h3>Loss distribution</h3><p><strong>No scenario had a loss borne by non-defaulters</strong> ({} "
+        "with zero loss): there is nothing to plot.</p></figure>\n",
+        of_count(count));
   } else {
     const std::string zero_text = fmt::format(
-        "<strong>{} of the scenarios ({} of {}) have no loss</strong> borne by non-defaulters; they cannot be shown "
-        "on a log scale.",
-        pct(zero_share), grouped(count - static_cast<std::int64_t>(losses.size())), grouped(count));
+        "<strong>{} of the scenarios ({}) have no loss</strong> borne by non-defaulters and cannot be shown on a log "
+        "scale.",
+        pct(zero_share), of_count(count - static_cast<std::int64_t>(losses.size())));
     const std::string var_text =
         marks.var99 > 0.0
             ? fmt::format("VaR 99% = {} (dashed), ES 99% = {} (dotted, red).", usd(marks.var99), usd(marks.es99))
@@ -1089,44 +1060,117 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
                           usd(marks.es99));
     h += "<div class=\"grid2\">\n";
     h += figure("Loss distribution: histogram", loss_histogram(losses, count, marks, ids),
-                fmt::format("Share of all {} scenarios with a total loss in each bin (bins equal on the log scale). {} "
-                            "{}",
+                fmt::format("Share of all {} scenarios with a total loss in each bin (bins of equal width on the log "
+                            "scale). {} {}",
                             grouped(count), zero_text, var_text));
     h += figure("Loss distribution: exceedance curve", exceedance_curve(losses, count, marks, ids),
-                fmt::format("Probability that the total loss reaches at least x; the dotted horizontal line is the 1% "
-                            "level, where the curve crosses VaR 99%. {}",
-                            marks.var99 > 0.0 ? "" : "VaR 99% is 0 here."));
+                fmt::format("Probability that the total loss is at least x. The dotted horizontal line is the 1% "
+                            "level: the curve crosses it at VaR 99%.{}",
+                            marks.var99 > 0.0 ? "" : " Here VaR 99% is 0."));
     h += "</div>\n";
   }
   h += "</section>\n";
 
-  // Waterfall depletion.
-  h += "<section id=\"waterfalls\"><h2>Waterfall depletion</h2>\n";
-  {
-    std::vector<BarRow> rows;
-    for (std::size_t c = 0; c < model.ccps.size(); ++c) {
-      const CcpModel& ccp = model.ccps[c];
-      BarRow r;
-      r.label = esc(ccp.id);
-      const double p_fail = static_cast<double>(t.ccp_fails[c]) / n;
-      r.highlight = p_fail > 0.0;
-      r.sublabel = fmt::format("P(fail) {}", pct(p_fail));
-      for (auto layer : ccp.waterfall) {
-        const auto l = static_cast<std::size_t>(layer);
-        r.segments.emplace_back(l, t.ccp_layers[c * kLayerCount + l] / n);
-      }
-      r.segments.emplace_back(kUncovered, t.ccp_uncovered[c] / n);
-      rows.push_back(std::move(r));
-    }
-    h += figure("Waterfall depletion per CCP",
-                stacked_bars(rows, "Mean loss per scenario absorbed by each waterfall layer, per CCP",
-                             "mean loss per scenario (USD)", ids),
-                "Mean loss per scenario absorbed by each layer of the CCP's default waterfall, in the order the "
-                "layers are used (left to right); the hatched red segment is the loss no layer covered. Rows shaded "
-                "red: CCPs that fail in some scenario. Percentages: share of the CCP's bar.",
-                "fig-waterfalls");
+  // Per CCP: the table, then the waterfall figures and the layer table.
+  h += "<section id=\"ccps\"><h2>CCPs and waterfalls</h2>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>CCP</th>"
+       "<th>kind</th><th>margin model</th><th class=\"num\">initial margin</th><th class=\"num\">default fund</th>"
+       "<th class=\"num\">P(fail)</th><th class=\"num\">expected loss</th><th class=\"num\">expected uncovered</th>"
+       "<th class=\"num\">P(DF exhausted)</th><th class=\"num\">DF depletion, mean</th><th class=\"num\">DF "
+       "depletion, p99</th></tr></thead>\n<tbody>\n";
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    const CcpModel& ccp = model.ccps[c];
+    const double p_fail = static_cast<double>(t.ccp_fails[c]) / n;
+    h += fmt::format(
+        "<tr{}><td><strong>{}</strong></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+        "<td class=\"num\" title=\"{}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+        "", esc(ccp.id), esc(config::enum_name(ccp.kind)), esc(ccp.margin_model), money(ccp_initial_margin(model, ccp)),
+        money(ccp.default_fund), of_count(t.ccp_fails[c]),
+        p_fail > 0.0 ? "<span class=\"fail\">" + pct(p_fail) + "</span>" : pct(p_fail), money(t.ccp_loss[c] / n),
+        money(t.ccp_uncovered[c] / n), pct(static_cast<double>(t.ccp_df_exhausted[c]) / n), pct(t.ccp_depletion[c] / n),
+        pct(agg.depletion_quantile(c, 0.99)));
   }
-  h += "</section>\n";
+  h += "</tbody></table></div>\n";
+  h += "<p class=\"muted\">Amounts in USD. Initial margin: posted by every account at the CCP (members and linked "
+       "CCPs). Expected loss: mean loss per scenario at the CCP beyond the defaulters' own resources. DF depletion: "
+       "share of the prefunded default fund used in a scenario (mean and 99th percentile).</p>\n";
+
+  // Waterfall depletion: the whole loss, then the part that reaches beyond the defaulters.
+  std::vector<BarRow> all_rows, mutual_rows;
+  bool any_mutual = false;
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    const CcpModel& ccp = model.ccps[c];
+    BarRow r;
+    r.label = esc(ccp.id);
+    const double p_fail = static_cast<double>(t.ccp_fails[c]) / n;
+    r.alert = p_fail > 0.0;
+    r.sublabel = fmt::format("P(fail) {}", pct(p_fail));
+    BarRow m = r;
+    for (auto layer : ccp.waterfall) {
+      const auto l = static_cast<std::size_t>(layer);
+      const double v = t.ccp_layers[c * kLayerCount + l] / n;
+      r.segments.emplace_back(l, v);
+      if (layer != Layer::kDefaulterIm && layer != Layer::kDefaulterDf) {
+        m.segments.emplace_back(l, v);
+        any_mutual = any_mutual || v > 0.0;
+      }
+    }
+    r.segments.emplace_back(kUncovered, t.ccp_uncovered[c] / n);
+    m.segments.emplace_back(kUncovered, t.ccp_uncovered[c] / n);
+    any_mutual = any_mutual || t.ccp_uncovered[c] > 0.0;
+    all_rows.push_back(std::move(r));
+    mutual_rows.push_back(std::move(m));
+  }
+  h += figure("Waterfall depletion per CCP",
+              stacked_bars(all_rows, "Mean loss per scenario absorbed by each waterfall layer, per CCP",
+                           "mean loss per scenario (USD)", ids),
+              "Mean loss per scenario absorbed by each layer of the CCP's default waterfall, in the order the layers "
+              "are used (left to right); a hatched red segment is loss no layer covered. P(fail) in red: the CCP fails "
+              "in some scenario. Percentages: share of the CCP's bar.",
+              "fig-waterfalls");
+  if (any_mutual) {
+    h += figure("Waterfall depletion beyond the defaulters' own resources",
+                stacked_bars(mutual_rows, "Mean loss per scenario beyond the defaulters' margin and fund contributions",
+                             "mean loss per scenario (USD)", ids),
+                "The same bars without the defaulters' own initial margin and default-fund contribution: the part of "
+                "the loss that reaches the CCP's capital, the surviving members and, at the end, the uncovered loss.");
+  } else {
+    h += "<p><strong>No loss reached beyond the defaulters' own resources</strong> at any CCP: their initial margin "
+         "and default-fund contributions covered every close-out.</p>\n";
+  }
+
+  // Mean loss per layer: layers in rows (waterfall order of the first CCP that has them), CCPs in columns.
+  const auto layers = layer_union(model);
+  h += fmt::format(
+      "<h3>Mean loss per waterfall layer (USD per scenario)</h3>\n<div class=\"tablewrap\"><table{}>\n"
+      "<thead><tr>",
+      model.ccps.size() <= 4 ? " class=\"narrow\"" : "");
+  h += ""
+       "<th>layer</th>";
+  for (const auto& ccp : model.ccps) h += fmt::format("<th class=\"num\">{}</th>", esc(ccp.id));
+  h += "</tr></thead>\n<tbody>\n";
+  for (std::size_t l : layers) {
+    h += fmt::format("<tr><td title=\"{}\">{}{}</td>", models::layer_name(static_cast<Layer>(l)),
+                     swatch(kLayerColour[l]), kLayerLabel[l]);
+    for (std::size_t c = 0; c < model.ccps.size(); ++c)
+      h += in_waterfall(model.ccps[c], l)
+               ? fmt::format("<td class=\"num\">{}</td>", money(t.ccp_layers[c * kLayerCount + l] / n))
+               : std::string("<td class=\"na\" title=\"not in this CCP's waterfall\">&#183;</td>");
+    h += "</tr>\n";
+  }
+  h += fmt::format("<tr><td>{}{}</td>", swatch(kLayerColour[kUncovered]), kLayerLabel[kUncovered]);
+  for (std::size_t c = 0; c < model.ccps.size(); ++c)
+    h += fmt::format("<td class=\"num{}\">{}</td>", t.ccp_uncovered[c] / n >= 0.005 ? " fail" : "",
+                     money(t.ccp_uncovered[c] / n));
+  h += "</tr>\n<tr class=\"total\"><td>total</td>";
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    double sum = t.ccp_uncovered[c];
+    for (std::size_t l : layers) sum += t.ccp_layers[c * kLayerCount + l];
+    h += fmt::format("<td class=\"num\">{}</td>", money(sum / n));
+  }
+  h += "</tr>\n</tbody></table></div>\n<p class=\"muted\">IM: initial margin; DF: default fund; SITG: the CCP's own "
+       "capital committed to the waterfall (skin in the game). A dot: the layer is not in that CCP's waterfall."
+       "</p>\n</section>\n";
 
   // Network.
   h += "<section id=\"network\"><h2>Network</h2>\n";
@@ -1183,69 +1227,111 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
         const double p = expected / static_cast<double>(g.members.size());
         NetMember nm;
         nm.ccps = g.ccps;
-        nm.node.label = fmt::format("{} members", grouped(static_cast<std::int64_t>(g.members.size())));
-        nm.node.tooltip = fmt::format("{} members clearing at {}: capital {}, mean P(default) {}",
-                                      grouped(static_cast<std::int64_t>(g.members.size())), ccp_list(model, g.ccps),
-                                      usd(g.capital), pct(p));
+        nm.node.label = grouped(static_cast<std::int64_t>(g.members.size()));
+        nm.node.tooltip =
+            fmt::format("{} clearing at {}: capital {}, mean P(default) {}", plural(g.members.size(), "member"),
+                        ccp_list(model, g.ccps), usd(g.capital), pct(p));
         nm.node.fill = kRiskColour[risk_class(p)];
         nm.node.size = sqrt_share(g.capital, max_cap);
         nm.node.dashed = true;
         member_nodes.push_back(std::move(nm));
       }
       note = fmt::format(
-          " {} members, too many to draw one by one: each dashed circle is the group of members clearing at the same "
-          "set of CCPs (area by their total capital, colour by their mean P(default)).",
+          " {} members are too many to draw one by one: each dashed circle is the group of members clearing at the "
+          "same set of CCPs, labelled with its number of members (area: their total capital; colour: their mean "
+          "P(default)).",
           grouped(static_cast<std::int64_t>(model.members.size())));
-      if (!rest.members.empty())
-        note += fmt::format(" The {} smallest groups ({} members, capital {}) are not drawn.", grouped(rest.ccps[0]),
-                            grouped(static_cast<std::int64_t>(rest.members.size())), usd(rest.capital));
+      if (!rest.members.empty()) {
+        double expected = 0.0;
+        for (int m : rest.members) expected += p_default(static_cast<std::size_t>(m));
+        const double p = expected / static_cast<double>(rest.members.size());
+        NetMember nm;
+        nm.node.label = fmt::format("{} in {} more sets", grouped(static_cast<std::int64_t>(rest.members.size())),
+                                    grouped(static_cast<std::int64_t>(rest.sets)));
+        nm.node.tooltip = fmt::format("{} in the {} smallest groups: capital {}, mean P(default) {}",
+                                      plural(rest.members.size(), "member"),
+                                      grouped(static_cast<std::int64_t>(rest.sets)), usd(rest.capital), pct(p));
+        nm.node.fill = kRiskColour[risk_class(p)];
+        nm.node.size = sqrt_share(rest.capital, std::max(max_cap, rest.capital));
+        nm.node.dashed = true;
+        member_nodes.push_back(std::move(nm));
+        note += fmt::format(
+            " The {} smallest groups ({}, capital {}) are drawn as one circle without their memberships.",
+            grouped(static_cast<std::int64_t>(rest.sets)), plural(rest.members.size(), "member"), usd(rest.capital));
+      }
     }
     std::vector<NetLink> net_links;
     for (const auto& l : model.links)
-      net_links.push_back({l.first, l.second, l.model == config::LinkModel::kParticipant, false, false,
-                           link_tooltip(model, l)});
-    auto legend = risk_legend("P(fail) or P(default):");
+      net_links.push_back(
+          {l.first, l.second, l.model == config::LinkModel::kParticipant, false, false, link_tooltip(model, l)});
+    std::vector<LegendItem> legend = {{LegendItem::kText, "", "Colour: P(fail) of a CCP, P(default) of a member"}};
+    for (std::size_t k = 0; k < kRiskColour.size(); ++k)
+      legend.push_back({LegendItem::kFill, kRiskColour[k], kRiskLabel[k]});
+    legend.push_back({LegendItem::kBreak, "", ""});
     link_legend(model, legend);
     if (model.members.size() > kMaxMembersDrawn)
-      legend.push_back({LegendItem::kDashedCircle, "#ffffff", "group of members"});
+      legend.push_back({LegendItem::kDashedCircle, "#ffffff", "group of members (number of members)"});
+    legend.push_back({LegendItem::kText, "", "circle area: capital"});
     h += figure("Network: CCPs, links and members",
                 network_svg(ccp_nodes, member_nodes, net_links, legend,
                             "The system: CCPs on the inner circle, members around them, links between CCPs", ids),
-                "CCPs on the inner circle (colour: probability of failure), members on the outer ring next to the "
-                "CCPs they clear at (colour: probability of default). Circle area grows with capital (CCPs and "
-                "members on separate scales). Thick lines: links between CCPs, the paths by which a CCP's failure "
-                "reaches another." +
+                "CCPs on the inner circle, coloured by their probability of failure; members on the outer ring next "
+                "to the CCPs they clear at, coloured by their probability of default. Thick lines: links between "
+                "CCPs, the paths by which one CCP's failure reaches another. Circle area grows with capital (CCPs "
+                "and members on separate scales)." +
                     note,
                 "fig-network");
   }
   h += "</section>\n";
 
-  // Members table (when they are few enough to read).
+  // System.
+  h += "<section id=\"system\"><h2>System</h2>\n<div class=\"tablewrap\"><table class=\"narrow\">\n<thead><tr>"
+       "<th>measure</th><th class=\"num\">value</th></tr></thead>\n<tbody>\n";
+  const auto row = [&](const std::string& k, const std::string& v) {
+    h += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td></tr>\n", k, v);
+  };
+  row("P(any CCP fails)", pct(p_any_fail));
+  row("P(any member defaults)", pct(static_cast<double>(t.any_default) / n));
+  for (std::size_t k : {2, 3, 5, 10})
+    row(fmt::format("P(at least {} member defaults)", k), pct(agg.p_at_least_defaults(k)));
+  row("mean member defaults per scenario", plain(t.member_defaults / n));
+  row("mean CCP failures per scenario", plain(t.ccp_failures / n));
+  row("mean cascade rounds", plain(t.rounds / n));
+  row("expected close-out loss of the defaulters", usd(t.closeout_loss / n));
+  row("expected total loss borne by non-defaulters", usd(t.total_loss / n));
+  row("expected uncovered loss", usd(t.uncovered / n));
+  row("total loss, VaR 99%", usd(marks.var99));
+  row("total loss, VaR 99.9%", usd(var999));
+  row("total loss, ES 99%", usd(marks.es99));
+  h += "</tbody></table></div>\n</section>\n";
+
+  // Members (when they are few enough to read).
   if (!model.members.empty() && model.members.size() <= kMaxMembersDrawn) {
     h += "<section id=\"members\"><h2>Members</h2>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>member</th>"
-         "<th>clears at</th><th class=\"num\">capital (USD)</th><th class=\"num\">liquidity (USD)</th>"
-         "<th class=\"num\">P(default)</th><th class=\"num\">exogenous</th><th class=\"num\">latent</th>"
-         "<th class=\"num\">solvency</th><th class=\"num\">liquidity</th></tr></thead>\n<tbody>\n";
+         "<th>clears at</th><th class=\"num\">capital</th><th class=\"num\">liquidity</th>"
+         "<th class=\"num\">P(default)</th>";
+    for (int cause = 1; cause < kDefaultCauseCount; ++cause)
+      h += fmt::format("<th class=\"num\">{}</th>", cause_name(static_cast<DefaultCause>(cause)));
+    h += "</tr></thead>\n<tbody>\n";
     for (std::size_t m = 0; m < model.members.size(); ++m) {
       const MemberModel& mem = model.members[m];
-      const auto by = [&](DefaultCause cause) {
-        return static_cast<double>(
-                   t.member_defaults_by_cause[m * kDefaultCauseCount + static_cast<std::size_t>(cause)]) /
-               n;
-      };
-      const double all =
-          by(DefaultCause::kExogenous) + by(DefaultCause::kLatent) + by(DefaultCause::kSolvency) + by(DefaultCause::kLiquidity);
+      std::string cells;
+      std::int64_t all = 0;
+      for (int cause = 1; cause < kDefaultCauseCount; ++cause) {
+        const auto k = t.member_defaults_by_cause[m * kDefaultCauseCount + static_cast<std::size_t>(cause)];
+        all += k;
+        cells += fmt::format("<td class=\"num\">{}</td>", pct(static_cast<double>(k) / n));
+      }
       h += fmt::format(
           "<tr><td><strong>{}</strong></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-          "<td class=\"num\"><strong>{}</strong></td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-          "<td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+          "<td class=\"num\"><strong>{}</strong></td>{}</tr>\n",
           esc(mem.id), ccp_list(model, graph.ccps_of(static_cast<int>(m))), money(mem.capital), money(mem.liquidity),
-          pct(all), pct(by(DefaultCause::kExogenous)), pct(by(DefaultCause::kLatent)),
-          pct(by(DefaultCause::kSolvency)), pct(by(DefaultCause::kLiquidity)));
+          pct(static_cast<double>(all) / n), cells);
     }
-    h += "</tbody></table></div>\n<p class=\"muted\">P(default) by cause: exogenous (given in the scenario), latent "
-         "(the random default model), solvency (capital exhausted by losses and charges), liquidity (cash due "
-         "exceeds liquid resources, or an assessment call not met).</p>\n</section>\n";
+    h += "</tbody></table></div>\n<p class=\"muted\">Amounts in USD. P(default) by cause: exogenous (given in the "
+         "scenario), latent (the random default model), solvency (capital exhausted by losses and charges), "
+         "liquidity (cash due exceeds liquid resources, or an assessment call not met), group (pulled in by another "
+         "member of its default group).</p>\n</section>\n";
   }
 
   h += "<section id=\"scenario\"><h2>Scenario</h2>\n" + resolved_block(resolved_yaml) + "</section>\n";
@@ -1262,21 +1348,17 @@ namespace {
 std::string moves_text(const config::StressScenarioConfig& s) {
   std::string moves;
   for (const auto& [id, m] : s.moves)
-    moves += fmt::format("{}{} {}{:.1f}%", moves.empty() ? "" : ", ", esc(id), m < 0 ? kMinus : "+",
-                         std::abs(100.0 * m));
+    moves +=
+        fmt::format("{}{} {}{:.1f}%", moves.empty() ? "" : ", ", esc(id), m < 0 ? kMinus : "+", std::abs(100.0 * m));
   if (moves.empty()) moves = "no price move";
-  return fmt::format("{} over {} day{}", moves, plain(s.days), s.days == 1.0 ? "" : "s");
+  return fmt::format("{} over {:g} day{}", moves, s.days, s.days == 1.0 ? "" : "s");
 }
 
+// Member default causes, indexed by DefaultCause.
 const char* cause_colour(DefaultCause cause) {
-  switch (cause) {
-    case DefaultCause::kExogenous: return "#1b1f24";
-    case DefaultCause::kLatent: return "#7b5ea7";
-    case DefaultCause::kSolvency: return "#b2182b";
-    case DefaultCause::kLiquidity: return "#d97a00";
-    case DefaultCause::kNone: break;
-  }
-  return "#9aa3ad";
+  static constexpr const char* kColours[] = {"#9aa3ad", "#1b1f24", "#7b5ea7", "#b2182b", "#d97a00", "#2c7fb8"};
+  const auto i = static_cast<std::size_t>(cause);
+  return i < std::size(kColours) ? kColours[i] : "#9aa3ad";
 }
 
 std::string stress_network(const Model& model, const SystemGraph& graph, const StressOutcome& o, Ids& ids) {
@@ -1307,9 +1389,11 @@ std::string stress_network(const Model& model, const SystemGraph& graph, const S
     NetNode node;
     node.label = esc(ccp.id);
     const bool failed = r.ccp_fail_round[c] >= 0;
-    node.sublabel = failed ? fmt::format("FAILS in round {}", r.ccp_fail_round[c])
-                           : touched[c] ? "waterfall used, survives" : "not touched";
-    node.tooltip = fmt::format("{}: {}", esc(ccp.id), node.sublabel);
+    node.sublabel = failed ? fmt::format("FAILS in round {}", r.ccp_fail_round[c]) : touched[c] ? "waterfall used" : "";
+    node.tooltip = fmt::format("{}: {}", esc(ccp.id),
+                               failed       ? node.sublabel
+                               : touched[c] ? std::string("uses its waterfall and survives")
+                                            : std::string("not touched"));
     node.fill = failed ? "#c62828" : touched[c] ? "#fdb863" : "#f4f4f4";
     node.stroke = failed ? "#5c0a0a" : "#1b1f24";
     node.emphasis = failed;
@@ -1328,12 +1412,11 @@ std::string stress_network(const Model& model, const SystemGraph& graph, const S
         if (member_hits.count({static_cast<int>(m), c})) nm.hot_ccps.push_back(c);
       const bool defaulted = member_round[m] >= 0;
       nm.node.label = esc(model.members[m].id);
-      if (defaulted)
-        nm.node.sublabel = fmt::format("round {}, {}", member_round[m], cause_name(member_cause[m]));
-      nm.node.tooltip = fmt::format("{}: {}", esc(model.members[m].id),
-                                    defaulted ? fmt::format("defaults in round {} ({})", member_round[m],
-                                                            cause_name(member_cause[m]))
-                                              : std::string("survives"));
+      if (defaulted) nm.node.sublabel = fmt::format("round {}, {}", member_round[m], cause_name(member_cause[m]));
+      nm.node.tooltip =
+          fmt::format("{}: {}", esc(model.members[m].id),
+                      defaulted ? fmt::format("defaults in round {} ({})", member_round[m], cause_name(member_cause[m]))
+                                : std::string("survives"));
       nm.node.fill = defaulted ? cause_colour(member_cause[m]) : "#ffffff";
       nm.node.emphasis = defaulted;
       nm.node.size = sqrt_share(model.members[m].capital, max_cap);
@@ -1351,37 +1434,66 @@ std::string stress_network(const Model& model, const SystemGraph& graph, const S
       for (int m : g.members) {
         if (member_round[static_cast<std::size_t>(m)] >= 0) ++defaulted;
         for (int c : g.ccps)
-          if (member_hits.count({m, c}) &&
-              std::find(nm.hot_ccps.begin(), nm.hot_ccps.end(), c) == nm.hot_ccps.end())
+          if (member_hits.count({m, c}) && std::find(nm.hot_ccps.begin(), nm.hot_ccps.end(), c) == nm.hot_ccps.end())
             nm.hot_ccps.push_back(c);
       }
-      nm.node.label = fmt::format("{} members", grouped(static_cast<std::int64_t>(g.members.size())));
-      if (defaulted > 0) nm.node.sublabel = fmt::format("{} default", defaulted);
-      nm.node.tooltip = fmt::format("{} members clearing at {}: {} default", grouped(static_cast<std::int64_t>(g.members.size())),
-                                    ccp_list(model, g.ccps), defaulted);
+      nm.node.label = grouped(static_cast<std::int64_t>(g.members.size()));
+      if (defaulted > 0) nm.node.sublabel = fmt::format("{} defaulted", defaulted);
+      nm.node.tooltip =
+          fmt::format("{} members clearing at {}: {} default", grouped(static_cast<std::int64_t>(g.members.size())),
+                      ccp_list(model, g.ccps), defaulted);
       nm.node.fill = defaulted > 0 ? "#b2182b" : "#ffffff";
       nm.node.dashed = true;
       nm.node.emphasis = defaulted > 0;
       nm.node.size = sqrt_share(g.capital, max_cap);
       member_nodes.push_back(std::move(nm));
     }
+    if (!rest.members.empty()) {
+      int defaulted = 0;
+      for (int m : rest.members)
+        if (member_round[static_cast<std::size_t>(m)] >= 0) ++defaulted;
+      NetMember nm;
+      nm.node.label = fmt::format("{} in {} more sets", grouped(static_cast<std::int64_t>(rest.members.size())),
+                                  grouped(static_cast<std::int64_t>(rest.sets)));
+      if (defaulted > 0) nm.node.sublabel = fmt::format("{} defaulted", defaulted);
+      nm.node.tooltip =
+          fmt::format("{} in the {} smallest groups, memberships not drawn: {} default",
+                      plural(rest.members.size(), "member"), grouped(static_cast<std::int64_t>(rest.sets)), defaulted);
+      nm.node.fill = defaulted > 0 ? "#b2182b" : "#ffffff";
+      nm.node.dashed = true;
+      nm.node.emphasis = defaulted > 0;
+      nm.node.size = sqrt_share(rest.capital, std::max(max_cap, rest.capital));
+      member_nodes.push_back(std::move(nm));
+    }
   }
   std::vector<NetLink> net_links;
   for (const auto& l : model.links) {
     const bool ab = link_hits.count({l.first, l.second}) > 0, ba = link_hits.count({l.second, l.first}) > 0;
-    NetLink nl{ab || !ba ? l.first : l.second, ab || !ba ? l.second : l.first,
-               l.model == config::LinkModel::kParticipant, ab || ba, ab && ba, link_tooltip(model, l)};
+    NetLink nl{ab || !ba ? l.first : l.second,
+               ab || !ba ? l.second : l.first,
+               l.model == config::LinkModel::kParticipant,
+               ab || ba,
+               ab && ba,
+               link_tooltip(model, l)};
     net_links.push_back(nl);
   }
   std::vector<LegendItem> legend = {{LegendItem::kFill, "#c62828", "CCP fails"},
                                     {LegendItem::kFill, "#fdb863", "CCP uses its waterfall, survives"},
-                                    {LegendItem::kFill, "#f4f4f4", "CCP not touched"}};
-  for (auto cause : {DefaultCause::kExogenous, DefaultCause::kLatent, DefaultCause::kSolvency,
-                     DefaultCause::kLiquidity})
-    legend.push_back({LegendItem::kCircle, cause_colour(cause), fmt::format("member defaults: {}", cause_name(cause))});
-  legend.push_back({LegendItem::kCircle, "#ffffff", "member survives"});
-  legend.push_back({LegendItem::kArrow, kHotMember, "defaulter closed out at a CCP"});
-  legend.push_back({LegendItem::kHotArrow, kHotLink, "failed CCP closed out over a link"});
+                                    {LegendItem::kFill, "#f4f4f4", "CCP not touched"},
+                                    {LegendItem::kBreak, "", ""}};
+  if (model.members.size() <= kMaxMembersDrawn) {
+    std::set<DefaultCause> causes;
+    for (const auto& d : r.defaults) causes.insert(d.cause);
+    for (const auto cause : causes)
+      legend.push_back(
+          {LegendItem::kCircle, cause_colour(cause), fmt::format("member defaults: {}", cause_name(cause))});
+    legend.push_back({LegendItem::kCircle, "#ffffff", "member survives"});
+  } else {
+    legend.push_back({LegendItem::kDashedCircle, "#b2182b", "group of members with defaults"});
+    legend.push_back({LegendItem::kDashedCircle, "#ffffff", "group without defaults"});
+  }
+  if (!member_hits.empty()) legend.push_back({LegendItem::kArrow, kHotMember, "defaulter closed out at a CCP"});
+  if (!link_hits.empty()) legend.push_back({LegendItem::kHotArrow, kHotLink, "failed CCP closed out over a link"});
   link_legend(model, legend);
   return network_svg(ccp_nodes, member_nodes, net_links, legend,
                      fmt::format("Contagion paths in stress scenario {}", esc(o.stress.name)), ids);
@@ -1393,11 +1505,11 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
                           const std::string& scenario_file, const std::string& resolved_yaml) {
   const SystemGraph graph(model);
   Ids ids;
-  std::string h = page_begin(fmt::format("ccpnet stress report: {}", esc(model.name)),
-                             fmt::format("Stress scenarios: {}", esc(model.name)),
-                             fmt::format("{} deterministic stress scenario{} &#183; {} CCPs, {} members, {} links",
-                                         outcomes.size(), outcomes.size() == 1 ? "" : "s", model.ccps.size(),
-                                         grouped(static_cast<std::int64_t>(model.members.size())), model.links.size()));
+  std::string h = page_begin(
+      fmt::format("ccpnet stress report: {}", esc(model.name)), fmt::format("Stress scenarios: {}", esc(model.name)),
+      fmt::format("{} &#183; {} &#183; {} &#183; {}", plural(outcomes.size(), "deterministic stress scenario"),
+                  plural(model.ccps.size(), "CCP"), plural(model.members.size(), "member"),
+                  plural(model.links.size(), "link")));
   h += "<nav class=\"toc\"><a href=\"#overview\">Overview</a>";
   for (std::size_t i = 0; i < outcomes.size(); ++i)
     h += fmt::format("<a href=\"#stress-{}\">{}</a>", i + 1, esc(outcomes[i].stress.name));
@@ -1420,7 +1532,7 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
         "<tr{}><td><a href=\"#stress-{}\"><strong>{}</strong></a></td><td>{}</td><td class=\"num\">{}</td>"
         "<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
         "<td class=\"num\">{}</td></tr>\n",
-        failed.empty() ? "" : " class=\"fail\"", i + 1, esc(o.stress.name), moves_text(o.stress), r.defaults.size(),
+        failed.empty() ? "" : " class=\"failrow\"", i + 1, esc(o.stress.name), moves_text(o.stress), r.defaults.size(),
         failed.empty() ? "none" : "<span class=\"fail\">" + failed + "</span>", r.rounds, money(r.closeout_loss),
         money(r.total_loss), money(r.uncovered));
   }
@@ -1436,8 +1548,8 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
       std::string failed;
       for (std::size_t c = 0; c < model.ccps.size(); ++c)
         if (r.ccp_fail_round[c] >= 0)
-          failed += fmt::format("{}{} (round {})", failed.empty() ? "" : ", ", esc(model.ccps[c].id),
-                                r.ccp_fail_round[c]);
+          failed +=
+              fmt::format("{}{} (round {})", failed.empty() ? "" : ", ", esc(model.ccps[c].id), r.ccp_fail_round[c]);
       h += fmt::format("<div class=\"banner fail\"><strong>{} CCP{} fail{}:</strong> {}.</div>\n", failures,
                        failures == 1 ? "" : "s", failures == 1 ? "s" : "", failed);
     }
@@ -1447,13 +1559,15 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
     h += card(std::to_string(r.rounds), "cascade rounds");
     h += card(usd(r.closeout_loss), "close-out loss of the defaulters");
     h += card(usd(r.total_loss), "borne by non-defaulters");
-    h += card(usd(r.uncovered), "uncovered", r.uncovered > 0.0);
+    h += card(usd(r.uncovered), "uncovered", r.uncovered >= 0.005);
     h += "</div>\n";
 
     // Defaults by round and cause.
-    h += "<h3>Defaults by round</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th class=\"num\">round</th>"
-         "<th class=\"num\">exogenous</th><th class=\"num\">latent</th><th class=\"num\">solvency</th>"
-         "<th class=\"num\">liquidity</th><th>members defaulting</th><th>CCPs failing</th></tr></thead>\n<tbody>\n";
+    h += "<h3>Defaults by round and cause</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr>"
+         "<th class=\"num\">round</th>";
+    for (int cause = 1; cause < kDefaultCauseCount; ++cause)
+      h += fmt::format("<th class=\"num\">{}</th>", cause_name(static_cast<DefaultCause>(cause)));
+    h += "<th>members defaulting</th><th>CCPs failing</th></tr></thead>\n<tbody>\n";
     bool any_row = false;
     for (int round = 0; round <= r.rounds; ++round) {
       std::array<int, kDefaultCauseCount> by_cause{};
@@ -1473,13 +1587,16 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
         if (r.ccp_fail_round[c] == round) failed += (failed.empty() ? "" : ", ") + esc(model.ccps[c].id);
       if (in_round == 0 && failed.empty()) continue;
       any_row = true;
-      h += fmt::format(
-          "<tr{}><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-          "<td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>\n",
-          failed.empty() ? "" : " class=\"fail\"", round, by_cause[1], by_cause[2], by_cause[3], by_cause[4],
-          names.empty() ? "&#8211;" : names, failed.empty() ? "&#8211;" : "<span class=\"fail\">" + failed + "</span>");
+      std::string cells;
+      for (std::size_t cause = 1; cause < by_cause.size(); ++cause)
+        cells += fmt::format("<td class=\"num\">{}</td>", by_cause[cause]);
+      h += fmt::format("<tr{}><td class=\"num\">{}</td>{}<td>{}</td><td>{}</td></tr>\n",
+                       failed.empty() ? "" : " class=\"failrow\"", round, cells, names.empty() ? "&#8211;" : names,
+                       failed.empty() ? "&#8211;" : "<span class=\"fail\">" + failed + "</span>");
     }
-    if (!any_row) h += "<tr><td colspan=\"7\">No member defaults and no CCP failures.</td></tr>\n";
+    if (!any_row)
+      h += fmt::format("<tr><td colspan=\"{}\">No member defaults and no CCP failures.</td></tr>\n",
+                       kDefaultCauseCount + 2);
     h += "</tbody></table></div>\n";
 
     // Stacked bars per CCP: the layers used over all rounds.
@@ -1497,22 +1614,28 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
       row.segments.emplace_back(kUncovered, r.ccp_uncovered[c]);
       rows.push_back(std::move(row));
     }
-    h += figure(fmt::format("Waterfalls in stress scenario {}", i + 1),
-                stacked_bars(rows, fmt::format("Loss absorbed by each waterfall layer per CCP, stress scenario {}",
-                                               esc(o.stress.name)),
-                             "loss absorbed (USD)", ids),
-                "Loss absorbed by each layer of each CCP's waterfall over all rounds, in waterfall order; the hatched "
-                "red segment is what no layer covered (the CCP fails). Failed CCPs are shaded red.");
+    h += figure(
+        fmt::format("Waterfalls in stress scenario {}", i + 1),
+        stacked_bars(
+            rows, fmt::format("Loss absorbed by each waterfall layer per CCP, stress scenario {}", esc(o.stress.name)),
+            "loss absorbed (USD)", ids),
+        "Loss absorbed by each layer of each CCP's waterfall over all rounds, in waterfall order; the hatched "
+        "red segment is what no layer covered (the CCP fails). Failed CCPs are shaded red.");
 
     // Layer-by-layer tables, one per waterfall call.
     if (!o.trace.events.empty()) {
       h += "<h3>Waterfalls layer by layer</h3>\n";
+      if (o.trace.events.size() > 4)
+        h += "<p class=\"muted\">One waterfall per CCP and round; open one to read it layer by layer (those of "
+             "failing CCPs are open).</p>\n";
       for (const auto& e : o.trace.events) {
         const CcpModel& ccp = model.ccps[static_cast<std::size_t>(e.ccp)];
         double total = e.uncovered;
         for (double x : e.by_layer) total += x;
-        h += fmt::format("<details open><summary>{}, round {}{}</summary>\n", esc(ccp.id), e.round,
-                         e.uncovered > 0.0 ? " <span class=\"badge bad\">uncovered loss: the CCP fails</span>" : "");
+        const bool fails_here = r.ccp_fail_round[static_cast<std::size_t>(e.ccp)] == e.round;
+        h += fmt::format("<details{}><summary>{}, round {}{}</summary>\n",
+                         fails_here || o.trace.events.size() <= 4 ? " open" : "", esc(ccp.id), e.round,
+                         fails_here ? " <span class=\"badge bad\">uncovered loss: the CCP fails</span>" : "");
         h += "<div class=\"grid2\"><div class=\"tablewrap\"><table>\n<thead><tr><th>layer</th>"
              "<th class=\"num\">absorbed (USD)</th><th class=\"num\">share</th><th class=\"num\">cumulative</th>"
              "</tr></thead>\n<tbody>\n";
@@ -1522,7 +1645,8 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
           const double x = e.by_layer[l];
           cumulative += x;
           h += fmt::format(
-              "<tr><td title=\"{}\">{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+              "<tr><td title=\"{}\">{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
+              "class=\"num\">{}</td>"
               "</tr>\n",
               models::layer_name(layer), swatch(kLayerColour[l]), kLayerLabel[l], money(x),
               total > 0.0 ? pct(x / total) : "&#8211;", money(cumulative));
@@ -1530,9 +1654,9 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
         h += fmt::format(
             "<tr class=\"{}\"><td>{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
             "</tr>\n",
-            e.uncovered > 0.0 ? "fail total" : "total", swatch(kLayerColour[kUncovered]),
-            e.uncovered > 0.0 ? "<span class=\"fail\">Uncovered: the CCP fails</span>" : "Uncovered",
-            money(e.uncovered), total > 0.0 ? pct(e.uncovered / total) : "&#8211;", money(total));
+            fails_here ? "failrow total" : "total", swatch(kLayerColour[kUncovered]),
+            fails_here ? "<span class=\"fail\">Uncovered: the CCP fails</span>" : "Uncovered", money(e.uncovered),
+            total > 0.0 ? pct(e.uncovered / total) : "&#8211;", money(total));
         h += "</tbody></table></div>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>defaulter</th>"
              "<th class=\"num\">close-out loss</th><th class=\"num\">own IM used</th><th class=\"num\">own DF used"
              "</th><th class=\"num\">left to mutual layers</th><th class=\"num\">returned to its estate</th></tr>"
@@ -1541,8 +1665,8 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
           h += fmt::format(
               "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
               "<td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
-              esc(account_name(model, d.account)), money(d.loss), money(d.im_used), money(d.df_used),
-              money(d.residual), money(d.estate_return));
+              esc(account_name(model, d.account)), money(d.loss), money(d.im_used), money(d.df_used), money(d.residual),
+              money(d.estate_return));
         h += "</tbody></table></div></div>\n</details>\n";
       }
     }
@@ -1608,6 +1732,7 @@ std::string tick_for(Unit u, double x) {
 std::string verdict(const PairedDifference& d) {
   if (d.lo > 0.0) return "<span class=\"badge worse\">&#9650; higher</span>";
   if (d.hi < 0.0) return "<span class=\"badge better\">&#9660; lower</span>";
+  if (d.lo == 0.0 && d.hi == 0.0) return "<span class=\"badge neutral\">identical in every scenario</span>";
   return "<span class=\"badge neutral\">interval includes 0</span>";
 }
 
@@ -1686,8 +1811,8 @@ std::string compare_report(const Comparison& c) {
   if (base)
     h += fmt::format("<dt>Scenario</dt><dd>{}</dd><dt>Scenario file</dt><dd>{}</dd><dt>Seed</dt><dd>{}</dd>",
                      esc(base->name), esc(base->source_name), base->seed);
-  h += fmt::format("<dt>ccpnet version</dt><dd>{}</dd><dt>Scenarios per variant</dt><dd>{}</dd></dl>\n",
-                   CCPNET_VERSION, grouped(c.scenarios));
+  h += fmt::format("<dt>ccpnet version</dt><dd>{}</dd><dt>Scenarios per variant</dt><dd>{}</dd></dl>\n", CCPNET_VERSION,
+                   grouped(c.scenarios));
   h += "<p>Every variant is run on the same random scenarios, so each difference to the base is paired scenario by "
        "scenario and its 95% interval is much tighter than a comparison of two independent runs.</p>\n";
   if (!c.warnings.empty()) {
@@ -1702,11 +1827,13 @@ std::string compare_report(const Comparison& c) {
   h += "</tr></thead>\n<tbody>\n";
   for (std::size_t v = 0; v < c.variants.size(); ++v) {
     const auto& x = c.variants[v];
-    h += fmt::format("<tr><td><strong>{}</strong>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-                     "<td class=\"num\">{}</td>",
-                     esc(x.name), v == 0 ? " <span class=\"badge neutral\">base</span>" : "", money(x.total_im),
-                     money(x.inter_ccp_margin), money(x.default_funds));
-    for (const auto& m : kMetricInfo) h += fmt::format("<td class=\"num\">{}</td>", fmt_value(c.mean(v, m.index), m.unit));
+    h += fmt::format(
+        "<tr><td><strong>{}</strong>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+        "<td class=\"num\">{}</td>",
+        esc(x.name), v == 0 ? " <span class=\"badge neutral\">base</span>" : "", money(x.total_im),
+        money(x.inter_ccp_margin), money(x.default_funds));
+    for (const auto& m : kMetricInfo)
+      h += fmt::format("<td class=\"num\">{}</td>", fmt_value(c.mean(v, m.index), m.unit));
     h += "</tr>\n";
   }
   h += "</tbody></table></div>\n</section>\n";
@@ -1739,10 +1866,24 @@ std::string compare_report(const Comparison& c) {
 
   h += "<section id=\"figures\"><h2>Figures</h2>\n";
   if (c.variants.size() >= 2) {
-    for (const auto& m : kMetricInfo)
-      h += figure(fmt::format("Difference to base: {}", m.title), dot_whisker(c, m, ids),
+    for (const auto& m : kMetricInfo) {
+      bool any = false;
+      for (std::size_t v = 1; v < c.variants.size(); ++v) {
+        const auto d = c.difference(v, m.index);
+        any = any || d.lo != 0.0 || d.hi != 0.0;
+      }
+      const std::string title = fmt::format("Difference to base: {}", m.title);
+      if (!any) {
+        h += fmt::format(
+            "<figure><h3>{}</h3><p>Every variant gives the same {} as the base in every scenario: nothing to "
+            "plot.</p></figure>\n",
+            title, m.title);
+        continue;
+      }
+      h += figure(title, dot_whisker(c, m, ids),
                   "Dot: mean paired difference (variant minus base); whiskers: 95% interval. Blue: the whole interval "
                   "is below 0 (lower than the base); red: above 0 (higher); grey: the interval includes 0.");
+    }
   } else {
     h += "<p>No figures: there is nothing to compare the base with.</p>\n";
   }

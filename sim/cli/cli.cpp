@@ -21,6 +21,7 @@
 #include "sim/graph.hpp"
 #include "sim/model.hpp"
 #include "sim/output.hpp"
+#include "sim/report.hpp"
 #include "sim/reverse.hpp"
 #include "sim/runner.hpp"
 #include "sim/stress.hpp"
@@ -99,10 +100,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{65536}));
   run->add_option("--out", out_dir, "output directory (default: ccpnet-output)");
   run->add_flag("--quiet", quiet, "no progress bar");
+  bool report = false;
+  run->add_flag("--report", report, "also write report.html (self-contained: tables and figures)");
 
   auto* stress = app.add_subcommand("stress", "the file's deterministic stress scenarios, layer by layer");
   add_file(stress);
   stress->add_option("--out", out_dir, "also write stress.json and stress_layers.csv to this directory");
+  stress->add_flag("--report", report, "also write report.html (into --out, default ccpnet-output)");
 
   auto* compare = app.add_subcommand("compare", "run the file's variants on common random numbers, paired differences");
   add_file(compare);
@@ -111,6 +115,7 @@ int main(int argc, char** argv) {
   compare->add_option("--threads", threads, "worker threads, 0 = all cores")->check(CLI::Range(0, 1024));
   compare->add_option("--out", out_dir, "also write compare.json to this directory");
   compare->add_flag("--quiet", quiet, "no progress bar");
+  compare->add_flag("--report", report, "also write report.html (into --out, default ccpnet-output)");
 
   auto* reverse = app.add_subcommand("reverse", "reverse stress test: the smallest shock multiple that fails a CCP");
   add_file(reverse);
@@ -156,10 +161,12 @@ int main(int argc, char** argv) {
       const Comparison c = run_compare(file, overrides, options);
       print_warnings(c.warnings);
       std::cout << format_comparison(c);
+      if (report && out_dir.empty()) out_dir = "ccpnet-output";
       if (!out_dir.empty()) {
         const config::LoadedScenario base = config::load_scenario_file(file, overrides);
-        write_directory(OutputInfo{file, base.text, config::to_yaml(base.scenario), out_dir},
-                        {{"compare.json", comparison_json(c).dump(2) + "\n"}});
+        std::vector<std::pair<std::string, std::string>> files{{"compare.json", comparison_json(c).dump(2) + "\n"}};
+        if (report) files.emplace_back("report.html", compare_report(c));
+        write_directory(OutputInfo{file, base.text, config::to_yaml(base.scenario), out_dir}, files);
         std::cout << fmt::format("outputs: {}/\n", out_dir);
       }
       return kExitOk;
@@ -190,11 +197,15 @@ int main(int argc, char** argv) {
     if (stress->parsed()) {
       const auto outcomes = run_stress(model);
       std::cout << format_stress(model, outcomes);
+      if (report && out_dir.empty()) out_dir = "ccpnet-output";
       if (!out_dir.empty()) {
-        write_directory(OutputInfo{file, loaded.text, config::to_yaml(loaded.scenario), out_dir},
-                        {{"stress.json", stress_json(model, outcomes).dump(2) + "\n"},
-                         {"stress_layers.csv", stress_layers_csv(model, outcomes)},
-                         {"scenario.resolved.yaml", config::to_yaml(loaded.scenario)}});
+        const std::string resolved = config::to_yaml(loaded.scenario);
+        std::vector<std::pair<std::string, std::string>> files{
+            {"stress.json", stress_json(model, outcomes).dump(2) + "\n"},
+            {"stress_layers.csv", stress_layers_csv(model, outcomes)},
+            {"scenario.resolved.yaml", resolved}};
+        if (report) files.emplace_back("report.html", stress_report(model, outcomes, file, resolved));
+        write_directory(OutputInfo{file, loaded.text, resolved, out_dir}, files);
         std::cout << fmt::format("outputs: {}/\n", out_dir);
       }
       return kExitOk;
@@ -250,6 +261,7 @@ int main(int argc, char** argv) {
         result = std::move(merged);
         writer->append_parts(mpi.size());
       }
+      if (report) writer->add_file("report.html", run_report(model, result, file, info.resolved_yaml));
       writer->finish(result);
       std::cout << format_summary(model, result);
       if (mpi.size() > 1) std::cout << fmt::format("({} MPI ranks)\n", mpi.size());
