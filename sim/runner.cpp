@@ -74,14 +74,16 @@ class TileWorker {
     }
     revalue();
     const std::uint64_t stressed = market_defaults_mask();
-    bool transposed = false;
+    // A few evaluations read their column straight from the row-major tile;
+    // past that, one column-major copy of the tile makes the rest contiguous.
+    transposed_ = false;
+    int evaluated = 0;
     for (std::int64_t j = 0; j < count; ++j) {
       const double f = factor[static_cast<std::size_t>(j)];
       const bool latent = draw_latent(first + j, f);
       const bool market = (stressed >> j) & 1u;
       if (latent || market || any_exogenous_) {
-        if (!transposed) transpose_tile();  // once per tile, only when some scenario needs the cascade
-        transposed = true;
+        if (!transposed_ && ++evaluated > 4) transpose_tile();
         evaluate(first + j, j, f, out[j]);
       } else {
         out[j].reset(model_, first + j);  // calm: nobody defaults
@@ -124,6 +126,7 @@ class TileWorker {
   void transpose_tile() {
     member_pnl_t_ = member_pnl_;
     for (std::size_t h = 0; h < pnl_.size(); ++h) pnl_t_[h] = pnl_[h];
+    transposed_ = true;
   }
 
   // Bit j set: some member defaults on the market move of column j alone.
@@ -185,7 +188,8 @@ class TileWorker {
       if (initial_[static_cast<std::size_t>(m)] == DefaultCause::kNone)
         initial_[static_cast<std::size_t>(m)] = DefaultCause::kLatent;
     for (std::size_t m = 0; m < n_members; ++m) {
-      const double pnl = member_pnl_t_(static_cast<Eigen::Index>(m), j);
+      const double pnl =
+          transposed_ ? member_pnl_t_(static_cast<Eigen::Index>(m), j) : member_pnl_(static_cast<Eigen::Index>(m), j);
       member_column_[m] = pnl;
       DefaultCause& cause = initial_[m];
       if (cause == DefaultCause::kNone) {
@@ -209,7 +213,8 @@ class TileWorker {
     for (std::size_t h = 0; h < pnl_.size(); ++h) {
       const auto& ids = model_.horizon_accounts[h];
       for (std::size_t i = 0; i < ids.size(); ++i)
-        account_pnl_[static_cast<std::size_t>(ids[i])] = pnl_t_[h](static_cast<Eigen::Index>(i), j);
+        account_pnl_[static_cast<std::size_t>(ids[i])] =
+            transposed_ ? pnl_t_[h](static_cast<Eigen::Index>(i), j) : pnl_[h](static_cast<Eigen::Index>(i), j);
     }
     cascade_.run(account_pnl_, member_column_, initial_, out, trace);
   }
@@ -231,6 +236,7 @@ class TileWorker {
   std::vector<int> latent_defaults_;
   std::vector<std::uint8_t> exogenous_;
   bool any_exogenous_ = false;
+  bool transposed_ = false;  // the column-major copies hold the current tile
 };
 
 class Progress {
