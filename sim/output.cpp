@@ -16,13 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void write_file(const fs::path& p, std::string_view text) {
   std::ofstream out(p, std::ios::binary);
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
@@ -99,6 +92,25 @@ void write_directory(const OutputInfo& info, const std::vector<std::pair<std::st
     fs::remove_all(staging, ec);
     throw;
   }
+}
+
+// SHA-256 of a file, streamed (scenarios.csv can be gigabytes).
+std::string sha256_file(const fs::path& path) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    EVP_DigestUpdate(ctx, buffer.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(ctx, digest, &length);
+  EVP_MD_CTX_free(ctx);
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) out += fmt::format("{:02x}", digest[i]);
+  return out;
 }
 
 std::string sha256_hex(std::string_view bytes) {
@@ -319,8 +331,8 @@ void OutputWriter::finish(const RunResult& result) {
   manifest["partial"] = result.interrupted;
   json outputs = json::object();
   for (const char* name : {"summary.json", "scenarios.csv", "ccps.csv", "members.csv", "scenario.resolved.yaml"})
-    outputs[name] = sha256_hex(read_file(staging_ / name));
-  for (const auto& name : extra_files_) outputs[name] = sha256_hex(read_file(staging_ / name));
+    outputs[name] = sha256_file(staging_ / name);
+  for (const auto& name : extra_files_) outputs[name] = sha256_file(staging_ / name);
   manifest["outputs"] = outputs;
   write_file(staging_ / "manifest.json", manifest.dump(2) + "\n");
 
