@@ -84,14 +84,6 @@ py::object to_python(const YAML::Node& node) {
 
 // ---- arrays ----------------------------------------------------------------------
 
-template <class T, class F>
-py::array_t<T> column(std::size_t n, F&& value) {
-  py::array_t<T> out(static_cast<py::ssize_t>(n));
-  auto w = out.template mutable_unchecked<1>();
-  for (std::size_t i = 0; i < n; ++i) w(static_cast<py::ssize_t>(i)) = value(i);
-  return out;
-}
-
 const char* account_kind_name(AccountKind kind) {
   switch (kind) {
     case AccountKind::kMember: return "member";

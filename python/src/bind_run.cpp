@@ -124,14 +124,6 @@ py::dict scenario_columns(const RunData& d) {
   return out;
 }
 
-template <class T, class F>
-py::array_t<T> column(std::size_t n, F&& value) {
-  py::array_t<T> out(static_cast<py::ssize_t>(n));
-  auto w = out.template mutable_unchecked<1>();
-  for (std::size_t i = 0; i < n; ++i) w(static_cast<py::ssize_t>(i)) = value(i);
-  return out;
-}
-
 // The columns of ccps.csv, computed as OutputWriter::finish() does.
 py::dict ccp_columns(const RunData& d) {
   const Model& m = d.model->model;

@@ -2,6 +2,7 @@
 // areas share.
 #pragma once
 
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <memory>
@@ -44,6 +45,15 @@ class SimulationFailure : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// A new 1-D numpy array of n elements, element i = value(i).
+template <class T, class F>
+pybind11::array_t<T> column(std::size_t n, F&& value) {
+  pybind11::array_t<T> out(static_cast<pybind11::ssize_t>(n));
+  auto w = out.template mutable_unchecked<1>();
+  for (std::size_t i = 0; i < n; ++i) w(static_cast<pybind11::ssize_t>(i)) = value(i);
+  return out;
+}
 
 void bind_errors(pybind11::module_& m);    // ScenarioError, SimulationError
 void bind_model(pybind11::module_& m);     // Model, load
