@@ -45,7 +45,6 @@ case "$cmd" in
   demo)
     install_missing; build
     ./build/bin/ccpnet run scenarios/two_ccp_peer.yaml --out build/demo-output --quiet
-    echo "outputs written to build/demo-output/"
     ;;
   test)
     install_missing; build
