@@ -25,10 +25,6 @@ void write_file(const fs::path& p, std::string_view text) {
 // Numbers in CSV and JSON: shortest text that reads back to the same double.
 std::string num(double x) { return fmt::format("{}", x); }
 
-constexpr const char* kLayerNames[] = {"defaulter_im",  "defaulter_df",   "sitg",      "sitg2",
-                                       "mutualized_df", "assessments",    "vmgh",      "insurance_fund",
-                                       "adl",           "lender_haircut", "ccp_equity"};
-
 }  // namespace
 
 std::string csv_field(const std::string& s) {
@@ -208,7 +204,7 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
     json layers = json::object();
     for (const auto layer : ccp.waterfall) {
       const auto l = static_cast<std::size_t>(layer);
-      layers[kLayerNames[l]] = t.ccp_layers[c * models::kLayerCount + l] / n;
+      layers[std::string(models::layer_name(layer))] = t.ccp_layers[c * models::kLayerCount + l] / n;
     }
     e["layer_losses"] = layers;
     e["default_fund"] = ccp.default_fund;
@@ -266,62 +262,126 @@ std::string format_summary(const Model& model, const RunResult& result) {
   return out;
 }
 
+std::size_t Table::rows() const {
+  if (columns.empty()) return 0;
+  return std::visit([](const auto& v) { return v.size(); }, columns.front().second);
+}
+
+std::string Table::to_csv() const {
+  std::string out;
+  for (std::size_t c = 0; c < columns.size(); ++c) out += (c ? "," : "") + csv_field(columns[c].first);
+  out += '\n';
+  for (std::size_t r = 0; r < rows(); ++r) {
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      if (c) out += ',';
+      std::visit(
+          [&](const auto& v) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::vector<double>>) {
+              out += num(v[r]);
+            } else {
+              out += csv_field(v[r]);
+            }
+          },
+          columns[c].second);
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+Table ccp_table(const Model& model, const Aggregate& agg) {
+  const ChunkSums& t = agg.totals();
+  const double n = std::max<double>(1.0, static_cast<double>(t.count));
+  const std::size_t nc = model.ccps.size();
+  const auto numbers = [&](auto value) {
+    std::vector<double> v(nc);
+    for (std::size_t c = 0; c < nc; ++c) v[c] = value(c);
+    return v;
+  };
+  std::vector<std::string> id, kind, margin;
+  for (const auto& c : model.ccps) {
+    id.push_back(c.id);
+    kind.emplace_back(config::enum_name(c.kind));
+    margin.push_back(c.margin_model);
+  }
+  Table table;
+  table.columns = {
+      {"ccp", id},
+      {"kind", kind},
+      {"margin_model", margin},
+      {"mpor_days", numbers([&](std::size_t c) { return model.ccps[c].mpor_days; })},
+      {"capital", numbers([&](std::size_t c) { return model.ccps[c].capital; })},
+      {"sitg", numbers([&](std::size_t c) { return model.ccps[c].sitg; })},
+      {"default_fund", numbers([&](std::size_t c) { return model.ccps[c].default_fund; })},
+      {"initial_margin", numbers([&](std::size_t c) {
+         double im = 0.0;
+         for (int a : model.ccps[c].accounts) im += model.accounts[static_cast<std::size_t>(a)].initial_margin;
+         return im;
+       })},
+      {"p_fail", numbers([&](std::size_t c) { return static_cast<double>(t.ccp_fails[c]) / n; })},
+      {"expected_loss", numbers([&](std::size_t c) { return t.ccp_loss[c] / n; })},
+      {"df_depletion_mean", numbers([&](std::size_t c) { return t.ccp_depletion[c] / n; })},
+      {"df_depletion_p99", numbers([&](std::size_t c) { return agg.depletion_quantile(c, 0.99); })},
+      {"p_df_exhausted", numbers([&](std::size_t c) { return static_cast<double>(t.ccp_df_exhausted[c]) / n; })},
+  };
+  for (std::size_t l = 0; l < models::kLayerCount; ++l)
+    table.columns.emplace_back("loss_" + std::string(models::layer_name(static_cast<models::Layer>(l))),
+                               numbers([&](std::size_t c) { return t.ccp_layers[c * models::kLayerCount + l] / n; }));
+  return table;
+}
+
+Table member_table(const Model& model, const Aggregate& agg) {
+  const ChunkSums& t = agg.totals();
+  const double n = std::max<double>(1.0, static_cast<double>(t.count));
+  constexpr DefaultCause kCauses[] = {DefaultCause::kExogenous, DefaultCause::kLatent, DefaultCause::kSolvency,
+                                      DefaultCause::kLiquidity, DefaultCause::kGroup};
+  std::vector<std::string> member, group, ccp;
+  std::vector<double> im, df, notional, capital, liquidity, p_all;
+  std::vector<std::vector<double>> p_cause(std::size(kCauses));
+  for (std::size_t m = 0; m < model.members.size(); ++m) {
+    const MemberModel& mem = model.members[m];
+    double all = 0.0;
+    std::vector<double> p;
+    for (const DefaultCause cause : kCauses) {
+      p.push_back(
+          static_cast<double>(t.member_defaults_by_cause[m * kDefaultCauseCount + static_cast<std::size_t>(cause)]) /
+          n);
+      all += p.back();
+    }
+    for (int a : mem.accounts) {
+      const Account& acc = model.accounts[static_cast<std::size_t>(a)];
+      member.push_back(mem.id);
+      group.push_back(model.group_ids[static_cast<std::size_t>(mem.group)]);
+      ccp.push_back(model.ccps[static_cast<std::size_t>(acc.ccp)].id);
+      im.push_back(acc.initial_margin);
+      df.push_back(acc.default_fund);
+      notional.push_back(acc.notional);
+      capital.push_back(mem.capital);
+      liquidity.push_back(mem.liquidity);
+      p_all.push_back(all);
+      for (std::size_t k = 0; k < p.size(); ++k) p_cause[k].push_back(p[k]);
+    }
+  }
+  Table table;
+  table.columns = {{"member", member},     {"group", group},         {"ccp", ccp},
+                   {"initial_margin", im}, {"default_fund", df},     {"notional", notional},
+                   {"capital", capital},   {"liquidity", liquidity}, {"p_default", p_all}};
+  for (std::size_t k = 0; k < std::size(kCauses); ++k)
+    table.columns.emplace_back("p_default_" + std::string(cause_name(kCauses[k])), std::move(p_cause[k]));
+  return table;
+}
+
 void OutputWriter::finish(const RunResult& result) {
   using json = nlohmann::ordered_json;
   std::fclose(scenarios_);
   scenarios_ = nullptr;
   const Aggregate& agg = result.aggregate;
   const ChunkSums& t = agg.totals();
-  const double n = std::max<double>(1.0, static_cast<double>(t.count));
 
   write_file(staging_ / "summary.json", summary_json(model_, result).dump(2) + "\n");
 
-  // ccps.csv
-  std::string ccps =
-      "ccp,kind,margin_model,mpor_days,capital,sitg,default_fund,initial_margin,p_fail,expected_loss,"
-      "df_depletion_mean,df_depletion_p99,p_df_exhausted";
-  for (const char* name : kLayerNames) ccps += fmt::format(",loss_{}", name);
-  ccps += '\n';
-  for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
-    const CcpModel& ccp = model_.ccps[c];
-    double im = 0.0;
-    for (int a : ccp.accounts) im += model_.accounts[static_cast<std::size_t>(a)].initial_margin;
-    static constexpr const char* kKinds[] = {"traditional", "crypto_venue", "lending_protocol"};
-    ccps += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}", csv_field(ccp.id), kKinds[static_cast<int>(ccp.kind)],
-                        ccp.margin_model, num(ccp.mpor_days), num(ccp.capital), num(ccp.sitg), num(ccp.default_fund),
-                        num(im), num(static_cast<double>(t.ccp_fails[c]) / n), num(t.ccp_loss[c] / n),
-                        num(t.ccp_depletion[c] / n), num(agg.depletion_quantile(c, 0.99)),
-                        num(static_cast<double>(t.ccp_df_exhausted[c]) / n));
-    for (std::size_t l = 0; l < models::kLayerCount; ++l)
-      ccps += "," + num(t.ccp_layers[c * models::kLayerCount + l] / n);
-    ccps += '\n';
-  }
-  write_file(staging_ / "ccps.csv", ccps);
-
-  // members.csv: one row per member and CCP where it holds an account.
-  std::string members =
-      "member,group,ccp,initial_margin,default_fund,notional,capital,liquidity,p_default,"
-      "p_default_exogenous,p_default_latent,p_default_solvency,p_default_liquidity,p_default_group\n";
-  for (std::size_t m = 0; m < model_.members.size(); ++m) {
-    const MemberModel& mem = model_.members[m];
-    const auto p = [&](DefaultCause cause) {
-      return static_cast<double>(t.member_defaults_by_cause[m * kDefaultCauseCount + static_cast<std::size_t>(cause)]) /
-             n;
-    };
-    const double p_all = p(DefaultCause::kExogenous) + p(DefaultCause::kLatent) + p(DefaultCause::kSolvency) +
-                         p(DefaultCause::kLiquidity) + p(DefaultCause::kGroup);
-    for (int a : mem.accounts) {
-      const Account& acc = model_.accounts[static_cast<std::size_t>(a)];
-      members +=
-          fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(mem.id),
-                      csv_field(model_.group_ids[static_cast<std::size_t>(mem.group)]),
-                      csv_field(model_.ccps[static_cast<std::size_t>(acc.ccp)].id), num(acc.initial_margin),
-                      num(acc.default_fund), num(acc.notional), num(mem.capital), num(mem.liquidity), num(p_all),
-                      num(p(DefaultCause::kExogenous)), num(p(DefaultCause::kLatent)), num(p(DefaultCause::kSolvency)),
-                      num(p(DefaultCause::kLiquidity)), num(p(DefaultCause::kGroup)));
-    }
-  }
-  write_file(staging_ / "members.csv", members);
+  write_file(staging_ / "ccps.csv", ccp_table(model_, agg).to_csv());
+  write_file(staging_ / "members.csv", member_table(model_, agg).to_csv());
   write_file(staging_ / "scenario.resolved.yaml", info_.resolved_yaml);
 
   // manifest.json: who made this, from what, and the hash of every file.

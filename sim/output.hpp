@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "sim/runner.hpp"
@@ -53,6 +54,20 @@ class OutputWriter {
   bool part_ = false;
   std::vector<std::string> extra_files_;
 };
+
+// A table of named columns (text or numbers), the one definition of
+// ccps.csv and members.csv for the files and for Python.
+struct Table {
+  using Column = std::variant<std::vector<std::string>, std::vector<double>>;
+  std::vector<std::pair<std::string, Column>> columns;
+  std::size_t rows() const;
+  std::string to_csv() const;  // numbers as the shortest text that reads back exactly
+};
+
+// ccps.csv: one row per CCP (margin, fund, failure and layer statistics).
+Table ccp_table(const Model& model, const Aggregate& aggregate);
+// members.csv: one row per member and CCP where it holds an account.
+Table member_table(const Model& model, const Aggregate& aggregate);
 
 // summary.json content.
 nlohmann::ordered_json summary_json(const Model& model, const RunResult& result);

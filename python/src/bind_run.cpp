@@ -124,99 +124,26 @@ py::dict scenario_columns(const RunData& d) {
   return out;
 }
 
-// The columns of ccps.csv, computed as OutputWriter::finish() does.
-py::dict ccp_columns(const RunData& d) {
-  const Model& m = d.model->model;
-  const Aggregate& agg = d.run.aggregate;
-  const ChunkSums& t = agg.totals();
-  const double n = std::max<double>(1.0, static_cast<double>(t.count));
-  const std::size_t nc = m.ccps.size();
-  std::vector<std::string> id, kind, margin;
-  for (const auto& c : m.ccps) {
-    id.push_back(c.id);
-    kind.emplace_back(config::enum_name(c.kind));
-    margin.push_back(c.margin_model);
-  }
+// A sim Table as a dict: lists of str for text columns, numpy arrays for numbers.
+py::dict table_columns(const Table& table) {
   py::dict out;
-  out["ccp"] = id;
-  out["kind"] = kind;
-  out["margin_model"] = margin;
-  out["mpor_days"] = column<double>(nc, [&](std::size_t c) { return m.ccps[c].mpor_days; });
-  out["capital"] = column<double>(nc, [&](std::size_t c) { return m.ccps[c].capital; });
-  out["sitg"] = column<double>(nc, [&](std::size_t c) { return m.ccps[c].sitg; });
-  out["default_fund"] = column<double>(nc, [&](std::size_t c) { return m.ccps[c].default_fund; });
-  out["initial_margin"] = column<double>(nc, [&](std::size_t c) {
-    double im = 0.0;
-    for (int a : m.ccps[c].accounts) im += m.accounts[static_cast<std::size_t>(a)].initial_margin;
-    return im;
-  });
-  out["p_fail"] = column<double>(nc, [&](std::size_t c) { return static_cast<double>(t.ccp_fails[c]) / n; });
-  out["expected_loss"] = column<double>(nc, [&](std::size_t c) { return t.ccp_loss[c] / n; });
-  out["df_depletion_mean"] = column<double>(nc, [&](std::size_t c) { return t.ccp_depletion[c] / n; });
-  out["df_depletion_p99"] = column<double>(nc, [&](std::size_t c) { return agg.depletion_quantile(c, 0.99); });
-  out["p_df_exhausted"] =
-      column<double>(nc, [&](std::size_t c) { return static_cast<double>(t.ccp_df_exhausted[c]) / n; });
-  for (std::size_t l = 0; l < models::kLayerCount; ++l) {
-    const std::string name = "loss_" + std::string(models::layer_name(static_cast<models::Layer>(l)));
-    out[py::str(name)] =
-        column<double>(nc, [&](std::size_t c) { return t.ccp_layers[c * models::kLayerCount + l] / n; });
+  for (const auto& [name, column] : table.columns) {
+    std::visit(
+        [&](const auto& v) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::vector<double>>) {
+            out[py::str(name)] = py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());
+          } else {
+            out[py::str(name)] = v;
+          }
+        },
+        column);
   }
   return out;
 }
 
-// The columns of members.csv: one row per member and CCP where it holds an account.
-py::dict member_columns(const RunData& d) {
-  const Model& m = d.model->model;
-  const ChunkSums& t = d.run.aggregate.totals();
-  const double n = std::max<double>(1.0, static_cast<double>(t.count));
-  std::vector<std::string> member, group, ccp;
-  std::vector<double> im, df, notional, capital, liquidity, p_all, p_exo, p_latent, p_solv, p_liq, p_group;
-  for (std::size_t k = 0; k < m.members.size(); ++k) {
-    const MemberModel& mem = m.members[k];
-    const auto p = [&](DefaultCause cause) {
-      return static_cast<double>(t.member_defaults_by_cause[k * kDefaultCauseCount + static_cast<std::size_t>(cause)]) /
-             n;
-    };
-    const double all = p(DefaultCause::kExogenous) + p(DefaultCause::kLatent) + p(DefaultCause::kSolvency) +
-                       p(DefaultCause::kLiquidity) + p(DefaultCause::kGroup);
-    for (int a : mem.accounts) {
-      const Account& acc = m.accounts[static_cast<std::size_t>(a)];
-      member.push_back(mem.id);
-      group.push_back(m.group_ids[static_cast<std::size_t>(mem.group)]);
-      ccp.push_back(m.ccps[static_cast<std::size_t>(acc.ccp)].id);
-      im.push_back(acc.initial_margin);
-      df.push_back(acc.default_fund);
-      notional.push_back(acc.notional);
-      capital.push_back(mem.capital);
-      liquidity.push_back(mem.liquidity);
-      p_all.push_back(all);
-      p_exo.push_back(p(DefaultCause::kExogenous));
-      p_latent.push_back(p(DefaultCause::kLatent));
-      p_solv.push_back(p(DefaultCause::kSolvency));
-      p_liq.push_back(p(DefaultCause::kLiquidity));
-      p_group.push_back(p(DefaultCause::kGroup));
-    }
-  }
-  const auto arr = [](const std::vector<double>& v) {
-    return py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());
-  };
-  py::dict out;
-  out["member"] = member;
-  out["group"] = group;
-  out["ccp"] = ccp;
-  out["initial_margin"] = arr(im);
-  out["default_fund"] = arr(df);
-  out["notional"] = arr(notional);
-  out["capital"] = arr(capital);
-  out["liquidity"] = arr(liquidity);
-  out["p_default"] = arr(p_all);
-  out["p_default_exogenous"] = arr(p_exo);
-  out["p_default_latent"] = arr(p_latent);
-  out["p_default_solvency"] = arr(p_solv);
-  out["p_default_liquidity"] = arr(p_liq);
-  out["p_default_group"] = arr(p_group);
-  return out;
-}
+// The columns of ccps.csv and members.csv (the same tables the files are written from).
+py::dict ccp_columns(const RunData& d) { return table_columns(ccp_table(d.model->model, d.run.aggregate)); }
+py::dict member_columns(const RunData& d) { return table_columns(member_table(d.model->model, d.run.aggregate)); }
 
 // ---- mergeable state ---------------------------------------------------------------------
 
