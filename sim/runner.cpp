@@ -340,20 +340,4 @@ ScenarioResult run_move(const Model& model, const Eigen::MatrixXd& cumulative, C
   return out;
 }
 
-Eigen::MatrixXd stress_move(const Model& model, const config::StressScenarioConfig& stress, double multiple) {
-  const auto n = static_cast<Eigen::Index>(model.assets.size());
-  Eigen::MatrixXd cumulative = Eigen::MatrixXd::Zero(n, static_cast<Eigen::Index>(model.horizons.size()));
-  for (const auto& [id, move] : stress.moves) {
-    for (Eigen::Index a = 0; a < n; ++a) {
-      if (model.assets[static_cast<std::size_t>(a)].id != id) continue;
-      // The move is realised linearly in log terms over its days; a price
-      // cannot fall below zero, so the scaled log-move is taken on log(1 + m).
-      const double log_move = std::log1p(std::max(move, -1.0 + 1e-12)) * multiple;
-      for (std::size_t h = 0; h < model.horizons.size(); ++h)
-        cumulative(a, static_cast<Eigen::Index>(h)) = log_move * std::min(1.0, model.horizons[h] / stress.days);
-    }
-  }
-  return cumulative;
-}
-
 }  // namespace ccpnet

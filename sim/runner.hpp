@@ -13,6 +13,7 @@
 #include "sim/cascade.hpp"
 #include "sim/config/schema.hpp"
 #include "sim/metrics.hpp"
+#include "sim/shocks.hpp"
 
 namespace ccpnet {
 
@@ -54,9 +55,5 @@ ScenarioResult run_scenario(const Model& model, std::int64_t index);
 // Exogenous defaults apply; latent-model draws do not. `trace` records the
 // waterfalls layer by layer.
 ScenarioResult run_move(const Model& model, const Eigen::MatrixXd& cumulative, CascadeTrace* trace = nullptr);
-
-// The cumulative log-returns of a stress scenario at every horizon, its
-// log-moves scaled by `multiple` (reverse stress tests search over it).
-Eigen::MatrixXd stress_move(const Model& model, const config::StressScenarioConfig& stress, double multiple = 1.0);
 
 }  // namespace ccpnet

@@ -22,14 +22,9 @@ ShockGenerator::ShockGenerator(const Model& model)
       for (Eigen::Index a = 0; a < n; ++a)
         if (model.assets[static_cast<std::size_t>(a)].id == id) jump_beta_(a) = beta;
   }
-  overlay_ = Eigen::VectorXd::Zero(n);
-  for (const auto& st : model.stress_scenarios) {
-    if (!st.overlay) continue;
-    for (const auto& [id, move] : st.moves)
-      for (Eigen::Index a = 0; a < n; ++a)
-        if (model.assets[static_cast<std::size_t>(a)].id == id) overlay_(a) += std::log1p(move);
-    overlay_days_ = st.days;
-  }
+  overlay_ = Eigen::MatrixXd::Zero(n, static_cast<Eigen::Index>(model.horizons.size()));
+  for (const auto& st : model.stress_scenarios)
+    if (st.overlay) overlay_ += stress_move(model, st);
   factor_scale_ = 1.0 / std::sqrt(std::max(1e-300, static_cast<double>(days_) * model.correlation.sum()));
 }
 
@@ -59,14 +54,29 @@ void ShockGenerator::generate(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd
     // Horizons ending inside this day take the square-root share of it.
     while (next_horizon < model_.horizons.size() && model_.horizons[next_horizon] <= d + 1 + 1e-12) {
       const double part = model_.horizons[next_horizon] - d;
-      const double h = model_.horizons[next_horizon];
       cumulative.col(static_cast<Eigen::Index>(next_horizon)) =
-          running + std::sqrt(std::min(1.0, part)) * day + overlay_ * std::min(1.0, h / overlay_days_);
+          running + std::sqrt(std::min(1.0, part)) * day + overlay_.col(static_cast<Eigen::Index>(next_horizon));
       ++next_horizon;
     }
     running += day;
   }
   market_factor = factor * factor_scale_;
+}
+
+Eigen::MatrixXd stress_move(const Model& model, const config::StressScenarioConfig& stress, double multiple) {
+  const auto n = static_cast<Eigen::Index>(model.assets.size());
+  Eigen::MatrixXd cumulative = Eigen::MatrixXd::Zero(n, static_cast<Eigen::Index>(model.horizons.size()));
+  for (const auto& [id, move] : stress.moves) {
+    for (Eigen::Index a = 0; a < n; ++a) {
+      if (model.assets[static_cast<std::size_t>(a)].id != id) continue;
+      // The move is realised linearly in log terms over its days; a price
+      // cannot fall below zero, so the scaled log-move is taken on log(1 + m).
+      const double log_move = std::log1p(std::max(move, -1.0 + 1e-12)) * multiple;
+      for (std::size_t h = 0; h < model.horizons.size(); ++h)
+        cumulative(a, static_cast<Eigen::Index>(h)) = log_move * std::min(1.0, model.horizons[h] / stress.days);
+    }
+  }
+  return cumulative;
 }
 
 }  // namespace ccpnet

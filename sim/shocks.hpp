@@ -12,11 +12,16 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/config/schema.hpp"
 #include "sim/rng.hpp"
 
 namespace ccpnet {
 
 struct Model;
+
+// The cumulative log-returns of a stress scenario at every horizon, its
+// log-moves scaled by `multiple` (reverse stress tests search over it).
+Eigen::MatrixXd stress_move(const Model& model, const config::StressScenarioConfig& stress, double multiple = 1.0);
 
 class ShockGenerator {
  public:
@@ -37,8 +42,7 @@ class ShockGenerator {
   double dof_ = 0.0;
   Eigen::VectorXd daily_vol_;
   Eigen::VectorXd jump_beta_;
-  Eigen::VectorXd overlay_;    // log-moves of overlay stress scenarios (per asset, whole period)
-  double overlay_days_ = 1.0;  // realised linearly in log terms over this many days
+  Eigen::MatrixXd overlay_;  // the overlay stress scenarios' log-moves (assets x horizons), added to every draw
   double factor_scale_ = 1.0;
 };
 

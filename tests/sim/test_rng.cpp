@@ -125,3 +125,29 @@ TEST(ShockModelQuantiles, StudentTableValue) {
 
 }  // namespace
 }  // namespace ccpnet
+
+namespace ccpnet {
+namespace {
+
+TEST(ShockModelOverlay, EachOverlayIsRealisedOverItsOwnDays) {
+  // Zero volatility: the draw is the overlays alone. At a 2-day MPOR, a -50%
+  // move over 4 days contributes half its log-move, ln(0.5)/2, and a +10% move
+  // over 1 day all of ln(1.1).
+  const std::string text = R"(name: overlays
+market:
+  assets: [{id: A, price: 100, volatility: 0}]
+  stress_scenarios:
+    - {name: slow, moves: {A: -0.5}, days: 4, overlay: true}
+    - {name: fast, moves: {A: 0.1}, days: 1, overlay: true}
+ccps: [{id: C, capital: 1, margin: {model: parametric, mpor_days: 2}}]
+)";
+  const Model model = build_model(config::load_scenario_text(text, "t.yaml"));
+  const ShockGenerator gen(model);
+  Eigen::MatrixXd c(1, 1);
+  double f = 0.0;
+  gen.generate(3, c, f);
+  EXPECT_NEAR(c(0, 0), std::log(0.5) / 2 + std::log(1.1), 1e-12);
+}
+
+}  // namespace
+}  // namespace ccpnet
