@@ -37,6 +37,9 @@ void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
   ccp_link_shortfall.assign(n, 0.0);
   ccp_fail_round.assign(n, -1);
   defaults.clear();
+  liquidity_shortfall = 0.0;
+  settlement_defaults = 0;
+  settlement.reset(model);
 }
 
 int ScenarioResult::ccp_failures() const {
@@ -88,8 +91,9 @@ Cascade::Cascade(const Model& model) : model_(model) {
   }
 }
 
-void Cascade::run(std::span<const double> account_pnl, std::span<const double> member_pnl,
-                  std::span<const DefaultCause> initial, ScenarioResult& out, CascadeTrace* trace) {
+void Cascade::run(std::span<const double> account_pnl, std::span<const double> member_capital,
+                  std::span<const double> member_cash, std::span<const DefaultCause> initial, ScenarioResult& out,
+                  CascadeTrace* trace, const SettlementState* settlement) {
   const std::size_t n_members = model_.members.size();
   const std::size_t n_accounts = model_.accounts.size();
   const std::size_t n_ccps = model_.ccps.size();
@@ -117,8 +121,8 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
   const auto member = [&](std::size_t m) {
     if (member_stamp_[m] != epoch_) {
       member_stamp_[m] = epoch_;
-      capital_[m] = model_.members[m].capital + member_pnl[m];
-      cash_[m] = model_.members[m].liquidity + member_pnl[m];
+      capital_[m] = model_.members[m].capital + member_capital[m];
+      cash_[m] = model_.members[m].liquidity + member_cash[m];
       member_round_[m] = -1;
       missed_call_[m] = 0;
       checked_round_[m] = -1;
@@ -129,7 +133,7 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
     if (account_stamp_[a] != epoch_) {
       account_stamp_[a] = epoch_;
       const Account& acc = model_.accounts[a];
-      df_left_[a] = acc.default_fund;
+      df_left_[a] = acc.default_fund * (settlement ? settlement->df_kept[static_cast<std::size_t>(acc.ccp)] : 1.0);
       assess_cap_[a] = acc.default_fund * model_.ccps[static_cast<std::size_t>(acc.ccp)].assessment_multiple;
       vm_gain_[a] = std::max(0.0, account_pnl[a]);
       adl_left_[a] = acc.kind == AccountKind::kMember ? std::max(0.0, account_pnl[a]) : 0.0;
@@ -202,6 +206,21 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
         models::Defaulter d;
         d.loss = -account_pnl[ai] + acc.liquidation_cost;
         d.im = acc.initial_margin;
+        if (settlement && acc.kind == AccountKind::kMember) {
+          // A member that defaulted at the start did not re-post IM lost with a bridge.
+          if (member_round_[static_cast<std::size_t>(acc.owner)] == 0) d.im *= settlement->im_kept[c];
+          // Free of payment: the CCP delivered first; what was in flight to the defaulter is lost.
+          if (!settlement->principal.empty() && settlement->principal[ai] > 0.0) {
+            d.loss += settlement->principal[ai];
+            out.settlement.at(c, CcpSettleMetric::kFails) += 1.0;
+            out.settlement.at(c, CcpSettleMetric::kPrincipalLost) += settlement->principal[ai];
+            const int chain = ccp.settlement.chain;
+            if (chain >= 0) {
+              out.settlement.at_chain(static_cast<std::size_t>(chain), ChainMetric::kFails) += 1.0;
+              out.settlement.at_chain(static_cast<std::size_t>(chain), ChainMetric::kLoss) += settlement->principal[ai];
+            }
+          }
+        }
         d.df = df_left_[ai];
         defaulters_.push_back(d);
         defaulter_accounts_.push_back(a);
@@ -355,6 +374,18 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
           double lost = df_left_[ai];  // a prefunded contribution to a failed CCP is gone
           if (!ccp.im_segregated) lost += acc.initial_margin * (1.0 - ccp.im_recovery_rate);
           capital_[m] -= lost;
+          // Free of payment: the member performed first; what was in flight from the failed CCP is lost.
+          if (settlement && !settlement->principal.empty() && settlement->principal[ai] > 0.0) {
+            const double principal = settlement->principal[ai];
+            capital_[m] -= principal;
+            cash_[m] -= principal;
+            out.settlement.at(ci, CcpSettleMetric::kFails) += 1.0;
+            out.settlement.at(ci, CcpSettleMetric::kPrincipalLost) += principal;
+            if (ccp.settlement.chain >= 0) {
+              out.settlement.at_chain(static_cast<std::size_t>(ccp.settlement.chain), ChainMetric::kFails) += 1.0;
+              out.settlement.at_chain(static_cast<std::size_t>(ccp.settlement.chain), ChainMetric::kLoss) += principal;
+            }
+          }
           if (checked_round_[m] != round) {
             checked_round_[m] = round;
             touched.push_back(static_cast<int>(m));
@@ -379,6 +410,8 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
         cause = DefaultCause::kSolvency;
       } else if (cash_[m] < 0.0 || missed_call_[m]) {
         cause = DefaultCause::kLiquidity;
+        out.liquidity_shortfall += std::max(0.0, -cash_[m]);
+        if (settlement && !missed_call_[m] && cash_[m] + settlement->late_inflow[m] >= 0.0) ++out.settlement_defaults;
       }
       if (cause == DefaultCause::kNone) continue;
       member_round_[m] = round;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "models/waterfall/waterfall.hpp"
+#include "sim/settlement.hpp"
 
 namespace ccpnet {
 
@@ -54,6 +55,9 @@ struct ScenarioResult {
   std::vector<double> ccp_link_shortfall;
   std::vector<std::int8_t> ccp_fail_round;  // -1: survived
   std::vector<MemberDefault> defaults;      // in order of round, then member index
+  double liquidity_shortfall = 0.0;         // cash missing of the members that defaulted for liquidity
+  int settlement_defaults = 0;              // liquidity defaults that VM gains settled in time would have avoided
+  SettlementOutcome settlement;             // empty unless the model has a settlement layer
 
   void reset(const Model& model, std::int64_t scenario);
   int ccp_failures() const;
@@ -87,10 +91,15 @@ class Cascade {
   explicit Cascade(const Model& model);
 
   // account_pnl: P&L of every account over its CCP's MPOR (the account
-  // holder's gain). initial: cause of each member's default at the start
-  // (kNone for none). The result's reset() must have been called.
-  void run(std::span<const double> account_pnl, std::span<const double> member_pnl,
-           std::span<const DefaultCause> initial, ScenarioResult& out, CascadeTrace* trace = nullptr);
+  // holder's gain). member_capital / member_cash: what the scenario adds to
+  // each member's capital and liquid resources before the cascade (its P&L,
+  // less settlement losses and VM gains that settle late). initial: cause of
+  // each member's default at the start (kNone for none). settlement: the
+  // scenario's settlement state, when the model has a settlement layer. The
+  // result's reset() must have been called.
+  void run(std::span<const double> account_pnl, std::span<const double> member_capital,
+           std::span<const double> member_cash, std::span<const DefaultCause> initial, ScenarioResult& out,
+           CascadeTrace* trace = nullptr, const SettlementState* settlement = nullptr);
 
  private:
   const Model& model_;

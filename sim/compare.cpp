@@ -118,6 +118,9 @@ VariantOutcome run_variant(const std::string& name, config::LoadedScenario loade
     v.per_scenario[2].push_back(r.ccp_failures() > 0 ? 1.0 : 0.0);
     v.per_scenario[3].push_back(r.closeout_loss);
     v.per_scenario[4].push_back(r.uncovered);
+    v.per_scenario[5].push_back(r.liquidity_shortfall);
+    v.per_scenario[6].push_back(r.settlement.total(CcpSettleMetric::kPrincipalLost) +
+                                r.settlement.total(CcpSettleMetric::kReplacementCost));
   };
   const RunResult result = run_monte_carlo(*model, o);
   v.summary = summary_json(*model, result);

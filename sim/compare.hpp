@@ -20,9 +20,11 @@ namespace ccpnet {
 void apply_topology(config::Scenario& scenario, config::Topology topology, std::vector<std::string>& warnings);
 
 // Per-scenario metrics compared between variants.
-inline constexpr const char* kCompareMetrics[] = {"total_loss", "member_defaults", "any_ccp_fail", "closeout_loss",
-                                                  "uncovered_loss"};
-inline constexpr std::size_t kCompareMetricCount = 5;
+// settlement_loss: principal lost and replacement costs of settlement fails.
+inline constexpr const char* kCompareMetrics[] = {"total_loss",     "member_defaults", "any_ccp_fail",
+                                                  "closeout_loss",  "uncovered_loss",  "liquidity_shortfall",
+                                                  "settlement_loss"};
+inline constexpr std::size_t kCompareMetricCount = std::size(kCompareMetrics);
 
 struct VariantOutcome {
   std::string name;

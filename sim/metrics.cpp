@@ -21,6 +21,11 @@ void ChunkSums::init(const Model& model, std::int64_t first_index) {
   ccp_fails.assign(n, 0);
   ccp_df_exhausted.assign(n, 0);
   member_defaults_by_cause.assign(model.members.size() * kDefaultCauseCount, 0);
+  if (model.settlement_active) {
+    ccp_settle.assign(n * kCcpSettleMetrics, 0.0);
+    chain_settle.assign(model.chains.size() * kChainMetrics, 0.0);
+    bridge_settle.assign(model.bridges.size() * kBridgeMetrics, 0.0);
+  }
 }
 
 void ChunkSums::add(const Model& model, const ScenarioResult& r) {
@@ -34,6 +39,14 @@ void ChunkSums::add(const Model& model, const ScenarioResult& r) {
   uncovered += r.uncovered;
   any_ccp_fail += failures > 0 ? 1 : 0;
   any_default += r.defaults.empty() ? 0 : 1;
+  liquidity_shortfall += r.liquidity_shortfall;
+  settlement_defaults += r.settlement_defaults;
+  const auto add_to = [](std::vector<double>& sum, const std::vector<double>& x) {
+    for (std::size_t i = 0; i < x.size(); ++i) sum[i] += x[i];
+  };
+  add_to(ccp_settle, r.settlement.ccp);
+  add_to(chain_settle, r.settlement.chain);
+  add_to(bridge_settle, r.settlement.bridge);
   if (r.defaults.empty() && failures == 0) return;  // calm: every other sum is 0
   for (std::size_t i = 0; i < ccp_layers.size(); ++i) ccp_layers[i] += r.ccp_layers[i];
   for (std::size_t c = 0; c < model.ccps.size(); ++c) {
@@ -70,6 +83,11 @@ void ChunkSums::fold_into(ChunkSums& t) const {
   }
   for (std::size_t i = 0; i < member_defaults_by_cause.size(); ++i)
     t.member_defaults_by_cause[i] += member_defaults_by_cause[i];
+  t.liquidity_shortfall += liquidity_shortfall;
+  t.settlement_defaults += settlement_defaults;
+  for (std::size_t i = 0; i < ccp_settle.size(); ++i) t.ccp_settle[i] += ccp_settle[i];
+  for (std::size_t i = 0; i < chain_settle.size(); ++i) t.chain_settle[i] += chain_settle[i];
+  for (std::size_t i = 0; i < bridge_settle.size(); ++i) t.bridge_settle[i] += bridge_settle[i];
 }
 
 Aggregate::Aggregate(const Model& model) : model_(&model) {
@@ -183,6 +201,11 @@ void put_chunk(ByteWriter& w, const ChunkSums& c) {
   w.put_vector(c.ccp_fails);
   w.put_vector(c.ccp_df_exhausted);
   w.put_vector(c.member_defaults_by_cause);
+  w.put(c.liquidity_shortfall);
+  w.put(c.settlement_defaults);
+  w.put_vector(c.ccp_settle);
+  w.put_vector(c.chain_settle);
+  w.put_vector(c.bridge_settle);
 }
 
 ChunkSums get_chunk(ByteReader& r) {
@@ -200,6 +223,11 @@ ChunkSums get_chunk(ByteReader& r) {
   c.ccp_fails = r.get_vector<std::int64_t>();
   c.ccp_df_exhausted = r.get_vector<std::int64_t>();
   c.member_defaults_by_cause = r.get_vector<std::int64_t>();
+  c.liquidity_shortfall = r.get<double>();
+  c.settlement_defaults = r.get<double>();
+  c.ccp_settle = r.get_vector<double>();
+  c.chain_settle = r.get_vector<double>();
+  c.bridge_settle = r.get_vector<double>();
   return c;
 }
 

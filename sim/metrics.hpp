@@ -32,6 +32,9 @@ struct ChunkSums {
   std::vector<double> ccp_depletion;                      // CCPs: sum of DF depletion fractions
   std::vector<std::int64_t> ccp_fails, ccp_df_exhausted;  // CCPs
   std::vector<std::int64_t> member_defaults_by_cause;     // members x kDefaultCauseCount
+  double liquidity_shortfall = 0, settlement_defaults = 0;
+  // Settlement layer (empty unless the model has one): sums of SettlementOutcome.
+  std::vector<double> ccp_settle, chain_settle, bridge_settle;
 
   void init(const Model& model, std::int64_t first_index);
   void add(const Model& model, const ScenarioResult& r);

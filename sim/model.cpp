@@ -132,6 +132,61 @@ std::string margin_name(const config::MarginConfig& margin) {
 
 }  // namespace
 
+namespace {
+
+// ---- settlement (SPEC 3.8): chains, bridges, each CCP's mode and custody.
+// The loader has checked every reference and listed the built-in chains used.
+void build_settlement(const config::Scenario& s, const std::map<std::string, int>& asset_index, Model& model) {
+  std::map<std::string, int> chain_index, bridge_index;
+  for (const auto& c : s.settlement.chains) {
+    chain_index[c.id] = static_cast<int>(model.chains.size());
+    ChainModel chain;
+    chain.id = c.id;
+    chain.finality = {c.finality.distribution, c.finality.mean_hours, c.finality.shape, c.finality.sigma};
+    if (c.congestion) {
+      chain.congests = c.congestion->multiplier > 1.0;
+      chain.congestion_drop = c.congestion->market_drop;
+      chain.congestion_multiplier = c.congestion->multiplier;
+    }
+    chain.halt_probability = c.halt_probability;
+    chain.halt_hours = c.halt_hours;
+    chain.challenge_hours = 24.0 * c.challenge_days;
+    model.chains.push_back(std::move(chain));
+  }
+  for (const auto& b : s.settlement.bridges) {
+    bridge_index[b.id] = static_cast<int>(model.bridges.size());
+    model.bridges.push_back({b.id, b.exploit_probability, b.recovery_rate, b.delay_hours});
+  }
+  model.asset_chain.assign(model.assets.size(), -1);
+  for (const auto& [id, a] : asset_index) {
+    const auto it = chain_index.find(model.assets[static_cast<std::size_t>(a)].chain);
+    if (it == chain_index.end()) continue;
+    model.asset_chain[static_cast<std::size_t>(a)] = it->second;
+    model.chains[static_cast<std::size_t>(it->second)].assets.push_back(a);
+  }
+  for (auto& chain : model.chains) std::sort(chain.assets.begin(), chain.assets.end());
+  const auto index_of = [](const std::map<std::string, int>& index, const std::string& id) {
+    const auto it = index.find(id);
+    return it == index.end() ? -1 : it->second;
+  };
+  for (std::size_t c = 0; c < s.ccps.size(); ++c) {
+    const auto& cs = s.ccps[c].settlement;
+    CcpSettlement& out = model.ccps[c].settlement;
+    out.mode = s.settlement.instant ? config::SettlementMode::kInstant : cs.mode;
+    out.chain = index_of(chain_index, cs.chain);
+    out.bridge = index_of(bridge_index, cs.bridge);
+    out.deadline_hours = cs.deadline_hours;
+    out.time_lock_hours = cs.time_lock_hours;
+    out.in_flight = cs.in_flight;
+    out.custody = s.ccps[c].collateral.custody;
+    out.custody_bridge = index_of(bridge_index, s.ccps[c].collateral.bridge);
+    if (out.custody != config::Custody::kCcp) model.ccps[c].im_segregated = true;  // bankruptcy-remote
+    model.settlement_active = model.settlement_active || out.mode != config::SettlementMode::kInstant ||
+                              (out.custody == config::Custody::kBridge && out.custody_bridge >= 0);
+  }
+}
+}  // namespace
+
 Model build_model(const config::LoadedScenario& loaded) {
   const config::Scenario& s = loaded.scenario;
   Model model;
@@ -182,6 +237,7 @@ Model build_model(const config::LoadedScenario& loaded) {
     model.ccps.push_back(std::move(ccp));
     model.horizons.push_back(c.margin.mpor_days);
   }
+  build_settlement(s, asset_index, model);
   std::sort(model.horizons.begin(), model.horizons.end());
   model.horizons.erase(std::unique(model.horizons.begin(), model.horizons.end()), model.horizons.end());
   for (auto& ccp : model.ccps)

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "models/settlement/finality.hpp"
 #include "models/waterfall/waterfall.hpp"
 #include "sim/config/load.hpp"
 #include "sim/config/schema.hpp"
@@ -47,6 +48,18 @@ struct Account {
   double notional = 0.0;          // sum of |position value|
 };
 
+// How a CCP's payments and deliveries settle (SPEC 3.8).
+struct CcpSettlement {
+  config::SettlementMode mode = config::SettlementMode::kInstant;
+  int chain = -1;   // index into Model::chains: the chain VM is paid on
+  int bridge = -1;  // index into Model::bridges (mode bridge)
+  double deadline_hours = 2.0;
+  double time_lock_hours = 24.0;
+  double in_flight = 0.0;
+  config::Custody custody = config::Custody::kCcp;
+  int custody_bridge = -1;  // index into Model::bridges (custody bridge)
+};
+
 struct CcpModel {
   std::string id;
   config::CcpKind kind = config::CcpKind::kTraditional;
@@ -64,6 +77,7 @@ struct CcpModel {
   std::string margin_model;       // name of the margin model, for reports
   std::vector<int> accounts;      // indices into Model::accounts
   std::vector<int> cover_groups;  // groups with the largest uncovered stress loss, largest first
+  CcpSettlement settlement;
 };
 
 struct MemberModel {
@@ -83,6 +97,25 @@ struct LinkModel {
   double link_fund = 0.0;
   int account_at_first = -1;   // the second CCP's account at the first
   int account_at_second = -1;  // the first CCP's account at the second
+};
+
+struct ChainModel {
+  std::string id;
+  models::Finality finality;
+  bool congests = false;
+  double congestion_drop = 0.0;
+  double congestion_multiplier = 1.0;
+  double halt_probability = 0.0;
+  double halt_hours = 0.0;
+  double challenge_hours = 0.0;
+  std::vector<int> assets;  // assets settling on the chain
+};
+
+struct BridgeModel {
+  std::string id;
+  double exploit_probability = 0.0;
+  double recovery_rate = 0.0;
+  double delay_hours = 0.0;
 };
 
 struct Model {
@@ -105,6 +138,13 @@ struct Model {
   std::vector<std::string> group_ids;
   std::vector<Account> accounts;
   std::vector<LinkModel> links;
+
+  // Settlement layer; `settlement_active` is false when every CCP settles
+  // instantly and holds collateral off bridges (then none of it is drawn).
+  std::vector<ChainModel> chains;
+  std::vector<BridgeModel> bridges;
+  std::vector<int> asset_chain;  // per asset: index into chains, -1 off-chain
+  bool settlement_active = false;
 
   std::vector<int> exogenous_groups;  // default at the start of every scenario
   bool latent_defaults = false;

@@ -123,7 +123,10 @@ OutputWriter::OutputWriter(const Model& model, OutputInfo info) : model_(model),
   scenarios_ = std::fopen((staging_ / "scenarios.csv").c_str(), "wb");
   if (!scenarios_) throw std::runtime_error("cannot create scenarios.csv");
   std::string header =
-      "scenario,market_factor,member_defaults,ccp_failures,cascade_rounds,closeout_loss,total_loss,uncovered_loss";
+      "scenario,market_factor,member_defaults,ccp_failures,cascade_rounds,closeout_loss,total_loss,uncovered_loss,"
+      "liquidity_shortfall";
+  if (model_.settlement_active)
+    header += ",settlement_fails,principal_lost,replacement_cost,late_inflows,settlement_defaults";
   for (const auto& c : model_.ccps) header += fmt::format(",loss_{0},failed_{0}", c.id);
   header += '\n';
   std::fputs(header.c_str(), scenarios_);
@@ -173,6 +176,13 @@ void OutputWriter::scenario(const ScenarioResult& r) {
   fmt::format_to(std::back_inserter(buffer_), "{},{},{},{},{},{},{},{}", r.index, num(r.market_factor),
                  r.defaults.size(), r.ccp_failures(), r.rounds, num(r.closeout_loss), num(r.total_loss),
                  num(r.uncovered));
+  fmt::format_to(std::back_inserter(buffer_), ",{}", num(r.liquidity_shortfall));
+  if (model_.settlement_active) {
+    const SettlementOutcome& st = r.settlement;
+    fmt::format_to(std::back_inserter(buffer_), ",{},{},{},{},{}", num(st.total(CcpSettleMetric::kFails)),
+                   num(st.total(CcpSettleMetric::kPrincipalLost)), num(st.total(CcpSettleMetric::kReplacementCost)),
+                   num(st.total(CcpSettleMetric::kLateInflows)), r.settlement_defaults);
+  }
   for (std::size_t c = 0; c < model_.ccps.size(); ++c)
     fmt::format_to(std::back_inserter(buffer_), ",{},{}", num(r.ccp_loss(c)), r.ccp_fail_round[c] >= 0 ? 1 : 0);
   buffer_ += '\n';
@@ -211,6 +221,17 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
     double im = 0.0;
     for (int a : ccp.accounts) im += model.accounts[static_cast<std::size_t>(a)].initial_margin;
     e["initial_margin"] = im;
+    if (model.settlement_active) {
+      const auto mean = [&](CcpSettleMetric m) {
+        return t.ccp_settle[c * kCcpSettleMetrics + static_cast<std::size_t>(m)] / n;
+      };
+      e["settlement"] = {{"mode", config::enum_name(ccp.settlement.mode)},
+                         {"custody", config::enum_name(ccp.settlement.custody)},
+                         {"mean_fails", mean(CcpSettleMetric::kFails)},
+                         {"mean_principal_lost", mean(CcpSettleMetric::kPrincipalLost)},
+                         {"mean_replacement_cost", mean(CcpSettleMetric::kReplacementCost)},
+                         {"mean_late_inflows", mean(CcpSettleMetric::kLateInflows)}};
+    }
     ccps[ccp.id] = e;
   }
   j["ccps"] = ccps;
@@ -224,10 +245,44 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
   sys["p999_total_loss"] = agg.total_loss_quantile(0.999);
   sys["es99_total_loss"] = agg.total_loss_expected_shortfall(0.99);
   sys["mean_cascade_rounds"] = t.rounds / n;
+  sys["mean_liquidity_shortfall"] = t.liquidity_shortfall / n;
   json at_least = json::object();
   for (std::size_t k : {1, 2, 3, 5, 10}) at_least[std::to_string(k)] = agg.p_at_least_defaults(k);
   sys["p_member_defaults_at_least"] = at_least;
   j["system"] = sys;
+  if (model.settlement_active) {
+    json st;
+    const auto total = [&](CcpSettleMetric m) {
+      double sum = 0.0;
+      for (std::size_t c = 0; c < model.ccps.size(); ++c)
+        sum += t.ccp_settle[c * kCcpSettleMetrics + static_cast<std::size_t>(m)];
+      return sum / n;
+    };
+    st["mean_fails"] = total(CcpSettleMetric::kFails);
+    st["mean_principal_lost"] = total(CcpSettleMetric::kPrincipalLost);
+    st["mean_replacement_cost"] = total(CcpSettleMetric::kReplacementCost);
+    st["mean_late_inflows"] = total(CcpSettleMetric::kLateInflows);
+    st["mean_settlement_defaults"] = t.settlement_defaults / n;
+    json chains = json::object();
+    const Table ct = chain_table(model, agg);
+    for (std::size_t k = 0; k < model.chains.size(); ++k) {
+      json e;
+      for (std::size_t col = 1; col < ct.columns.size(); ++col)
+        std::visit([&](const auto& v) { e[ct.columns[col].first] = v[k]; }, ct.columns[col].second);
+      chains[model.chains[k].id] = e;
+    }
+    st["chains"] = chains;
+    json bridges = json::object();
+    const Table bt = bridge_table(model, agg);
+    for (std::size_t b = 0; b < model.bridges.size(); ++b) {
+      json e;
+      for (std::size_t col = 1; col < bt.columns.size(); ++col)
+        std::visit([&](const auto& v) { e[bt.columns[col].first] = v[b]; }, bt.columns[col].second);
+      bridges[model.bridges[b].id] = e;
+    }
+    st["bridges"] = bridges;
+    j["settlement"] = st;
+  }
   return j;
 }
 
@@ -259,6 +314,31 @@ std::string format_summary(const Model& model, const RunResult& result) {
                      sys["expected_total_loss"].get<double>(), sys["p99_total_loss"].get<double>(),
                      sys["p999_total_loss"].get<double>(), sys["es99_total_loss"].get<double>());
   out += "(total loss: borne by others than the defaulters: mutualised layers, CCP capital, haircuts, uncovered)\n";
+  if (model.settlement_active) {
+    const auto& st = j["settlement"];
+    out += "\n";
+    out += fmt::format("{:<16} {:>12} {:>11} {:>9} {:>11} {:>14} {:>14}\n", "chain", "finality h", "P(congest)",
+                       "P(halt)", "fails", "loss USD", "late VM USD");
+    for (const auto& chain : model.chains) {
+      const auto& e = st["chains"][chain.id];
+      out += fmt::format("{:<16} {:>12.4g} {:>11.4f} {:>9.4f} {:>11.4g} {:>14.4g} {:>14.4g}\n", chain.id,
+                         e["mean_finality_hours"].get<double>(), e["p_congested"].get<double>(),
+                         e["p_halted"].get<double>(), e["mean_fails"].get<double>(), e["mean_loss"].get<double>(),
+                         e["mean_late_inflows"].get<double>());
+    }
+    for (const auto& bridge : model.bridges) {
+      const auto& e = st["bridges"][bridge.id];
+      out += fmt::format("bridge {:<9} P(exploit) {:.4f}  E[loss] {:.4g} USD\n", bridge.id,
+                         e["p_exploited"].get<double>(), e["mean_loss"].get<double>());
+    }
+    out += fmt::format(
+        "settlement per scenario: fails {:.4g}  principal lost {:.4g}  replacement {:.4g}  late VM "
+        "{:.4g} USD\n",
+        st["mean_fails"].get<double>(), st["mean_principal_lost"].get<double>(),
+        st["mean_replacement_cost"].get<double>(), st["mean_late_inflows"].get<double>());
+    out += fmt::format("liquidity defaults caused by settlement delay: {:.4g} per scenario (shortfall {:.4g} USD)\n",
+                       st["mean_settlement_defaults"].get<double>(), sys["mean_liquidity_shortfall"].get<double>());
+  }
   return out;
 }
 
@@ -327,6 +407,76 @@ Table ccp_table(const Model& model, const Aggregate& agg) {
   for (std::size_t l = 0; l < models::kLayerCount; ++l)
     table.columns.emplace_back("loss_" + std::string(models::layer_name(static_cast<models::Layer>(l))),
                                numbers([&](std::size_t c) { return t.ccp_layers[c * models::kLayerCount + l] / n; }));
+  if (model.settlement_active) {
+    std::vector<std::string> mode, chain, custody;
+    for (const auto& c : model.ccps) {
+      mode.emplace_back(config::enum_name(c.settlement.mode));
+      chain.push_back(c.settlement.chain >= 0 ? model.chains[static_cast<std::size_t>(c.settlement.chain)].id : "");
+      custody.emplace_back(config::enum_name(c.settlement.custody));
+    }
+    const auto mean = [&](CcpSettleMetric m) {
+      return numbers(
+          [&](std::size_t c) { return t.ccp_settle[c * kCcpSettleMetrics + static_cast<std::size_t>(m)] / n; });
+    };
+    table.columns.emplace_back("settlement_mode", std::move(mode));
+    table.columns.emplace_back("settlement_chain", std::move(chain));
+    table.columns.emplace_back("custody", std::move(custody));
+    table.columns.emplace_back("mean_settlement_fails", mean(CcpSettleMetric::kFails));
+    table.columns.emplace_back("mean_principal_lost", mean(CcpSettleMetric::kPrincipalLost));
+    table.columns.emplace_back("mean_replacement_cost", mean(CcpSettleMetric::kReplacementCost));
+    table.columns.emplace_back("mean_late_inflows", mean(CcpSettleMetric::kLateInflows));
+  }
+  return table;
+}
+
+Table chain_table(const Model& model, const Aggregate& agg) {
+  const ChunkSums& t = agg.totals();
+  const double n = std::max<double>(1.0, static_cast<double>(t.count));
+  std::vector<std::string> id, family;
+  for (const auto& k : model.chains) {
+    id.push_back(k.id);
+    family.emplace_back(config::enum_name(k.finality.family));
+  }
+  const auto numbers = [&](auto value) {
+    std::vector<double> v(model.chains.size());
+    for (std::size_t k = 0; k < v.size(); ++k) v[k] = value(k);
+    return v;
+  };
+  const auto mean = [&](ChainMetric m) {
+    return numbers([&](std::size_t k) {
+      return t.chain_settle.empty() ? 0.0 : t.chain_settle[k * kChainMetrics + static_cast<std::size_t>(m)] / n;
+    });
+  };
+  Table table;
+  table.columns = {{"chain", id},
+                   {"distribution", family},
+                   {"calm_mean_hours", numbers([&](std::size_t k) { return model.chains[k].finality.mean_hours; })},
+                   {"challenge_hours", numbers([&](std::size_t k) { return model.chains[k].challenge_hours; })},
+                   {"mean_finality_hours", mean(ChainMetric::kHours)},
+                   {"p_congested", mean(ChainMetric::kCongested)},
+                   {"p_halted", mean(ChainMetric::kHalted)},
+                   {"mean_fails", mean(ChainMetric::kFails)},
+                   {"mean_loss", mean(ChainMetric::kLoss)},
+                   {"mean_late_inflows", mean(ChainMetric::kLateInflows)}};
+  return table;
+}
+
+Table bridge_table(const Model& model, const Aggregate& agg) {
+  const ChunkSums& t = agg.totals();
+  const double n = std::max<double>(1.0, static_cast<double>(t.count));
+  std::vector<std::string> id;
+  std::vector<double> p, realised, loss;
+  for (std::size_t b = 0; b < model.bridges.size(); ++b) {
+    id.push_back(model.bridges[b].id);
+    p.push_back(model.bridges[b].exploit_probability);
+    const auto at = [&](BridgeMetric m) {
+      return t.bridge_settle.empty() ? 0.0 : t.bridge_settle[b * kBridgeMetrics + static_cast<std::size_t>(m)] / n;
+    };
+    realised.push_back(at(BridgeMetric::kExploited));
+    loss.push_back(at(BridgeMetric::kLoss));
+  }
+  Table table;
+  table.columns = {{"bridge", id}, {"exploit_probability", p}, {"p_exploited", realised}, {"mean_loss", loss}};
   return table;
 }
 
@@ -382,6 +532,10 @@ void OutputWriter::finish(const RunResult& result) {
 
   write_file(staging_ / "ccps.csv", ccp_table(model_, agg).to_csv());
   write_file(staging_ / "members.csv", member_table(model_, agg).to_csv());
+  if (model_.settlement_active) {
+    add_file("chains.csv", chain_table(model_, agg).to_csv());
+    add_file("bridges.csv", bridge_table(model_, agg).to_csv());
+  }
   write_file(staging_ / "scenario.resolved.yaml", info_.resolved_yaml);
 
   // manifest.json: who made this, from what, and the hash of every file.

@@ -68,6 +68,9 @@ struct Table {
 Table ccp_table(const Model& model, const Aggregate& aggregate);
 // members.csv: one row per member and CCP where it holds an account.
 Table member_table(const Model& model, const Aggregate& aggregate);
+// Per settlement chain and per bridge (models with a settlement layer).
+Table chain_table(const Model& model, const Aggregate& aggregate);
+Table bridge_table(const Model& model, const Aggregate& aggregate);
 
 // summary.json content.
 nlohmann::ordered_json summary_json(const Model& model, const RunResult& result);

@@ -52,7 +52,9 @@ ReverseResult reverse_stress(const Model& model, int ccp, const std::string& dir
     for (const auto& a : model.assets) out.direction.moves.emplace_back(a.id, -0.10);
   }
   const auto c = static_cast<std::size_t>(ccp);
-  const auto evaluate = [&](double k) { return run_move(model, stress_move(model, out.direction, k)); };
+  const auto evaluate = [&](double k) {
+    return run_move(model, stress_move(model, out.direction, k), nullptr, &out.direction);
+  };
   const auto layer_amount = [&](const ScenarioResult& r, models::Layer l) {
     return r.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(l)];
   };
@@ -80,7 +82,7 @@ ReverseResult reverse_stress(const Model& model, int ccp, const std::string& dir
     o.stress = out.direction;
     o.stress.name = fmt::format("{} x {:.4f}", out.direction.name, *out.failure);
     for (auto& [id, m] : o.stress.moves) m = std::expm1(std::log1p(m) * *out.failure);
-    o.result = run_move(model, stress_move(model, out.direction, *out.failure), &o.trace);
+    o.result = run_move(model, stress_move(model, out.direction, *out.failure), &o.trace, &out.direction);
     out.at_failure = std::move(o);
   }
   return out;

@@ -39,6 +39,12 @@ class TileWorker {
         member_pnl_(static_cast<Eigen::Index>(model.members.size()), kTile),
         account_pnl_(model.accounts.size()),
         member_column_(model.members.size()),
+        member_capital_(model.members.size()),
+        member_cash_(model.members.size()),
+        first_returns_(model.assets.size()),
+        settlement_(model),
+        scenario_returns_(static_cast<Eigen::Index>(model.assets.size()),
+                          static_cast<Eigen::Index>(model.horizons.size())),
         initial_(model.members.size(), DefaultCause::kNone) {
     const auto n_assets = static_cast<Eigen::Index>(model.assets.size());
     for (std::size_t h = 0; h < model.horizons.size(); ++h) {
@@ -80,26 +86,41 @@ class TileWorker {
     int evaluated = 0;
     for (std::int64_t j = 0; j < count; ++j) {
       const double f = factor[static_cast<std::size_t>(j)];
+      ScenarioResult& r = out[j];
+      r.reset(model_, first + j);
+      r.market_factor = f;
       const bool latent = draw_latent(first + j, f);
       const bool market = (stressed >> j) & 1u;
-      if (latent || market || any_exogenous_) {
-        if (!transposed_ && ++evaluated > 4) transpose_tile();
-        evaluate(first + j, j, f, out[j]);
-      } else {
-        out[j].reset(model_, first + j);  // calm: nobody defaults
-        out[j].market_factor = f;
+      bool settling = false;
+      if (settlement_.active()) {
+        for (Eigen::Index a = 0; a < returns_[0].rows(); ++a)
+          first_returns_[static_cast<std::size_t>(a)] = returns_[0](a, j);
+        settlement_.draw(static_cast<std::uint64_t>(first + j), first_returns_, settle_state_, r.settlement);
+        settling = settle_state_.eventful;
       }
+      if (latent || market || any_exogenous_ || settling) {
+        if (!transposed_ && ++evaluated > 4) transpose_tile();
+        evaluate(first + j, j, r);
+      }
+      // else calm: nobody defaults and nothing fails to settle
     }
   }
 
   // One deterministic move (cumulative log-returns, assets x horizons); no latent draws.
-  void simulate_move(const Eigen::MatrixXd& cumulative, ScenarioResult& out, CascadeTrace* trace) {
+  void simulate_move(const Eigen::MatrixXd& cumulative, ScenarioResult& out, CascadeTrace* trace,
+                     std::span<const int> halted_chains, std::span<const int> exploited_bridges) {
     set_returns(0, cumulative);
     for (auto& r : returns_) r.rightCols(kTile - 1).setZero();
     revalue();
     transpose_tile();
     latent_defaults_.clear();
-    evaluate(0, 0, 0.0, out, trace);
+    out.reset(model_, 0);
+    if (settlement_.active()) {
+      for (Eigen::Index a = 0; a < returns_[0].rows(); ++a)
+        first_returns_[static_cast<std::size_t>(a)] = returns_[0](a, 0);
+      settlement_.draw_stress(first_returns_, halted_chains, exploited_bridges, settle_state_, out.settlement);
+    }
+    evaluate(0, 0, out, trace);
   }
 
  private:
@@ -176,28 +197,54 @@ class TileWorker {
     return !latent_defaults_.empty();
   }
 
-  // Column j of the revalued tile is scenario `index`: initial defaults, then the cascade.
-  void evaluate(std::int64_t index, std::int64_t j, double factor, ScenarioResult& out, CascadeTrace* trace = nullptr) {
-    out.reset(model_, index);
-    out.market_factor = factor;
-    bool any = false;
+  // Column j of the revalued tile is scenario `index` (its result reset):
+  // settlement effects, initial defaults, then the cascade.
+  void evaluate(std::int64_t index, std::int64_t j, ScenarioResult& out, CascadeTrace* trace = nullptr) {
     const std::size_t n_members = model_.members.size();
+    const auto pnl_at = [&](std::size_t h, std::size_t i) {
+      return transposed_ ? pnl_t_[h](static_cast<Eigen::Index>(i), j) : pnl_[h](static_cast<Eigen::Index>(i), j);
+    };
+    const auto gather_accounts = [&] {
+      for (std::size_t h = 0; h < pnl_.size(); ++h) {
+        const auto& ids = model_.horizon_accounts[h];
+        for (std::size_t i = 0; i < ids.size(); ++i) account_pnl_[static_cast<std::size_t>(ids[i])] = pnl_at(h, i);
+      }
+    };
+    for (std::size_t m = 0; m < n_members; ++m)
+      member_column_[m] =
+          transposed_ ? member_pnl_t_(static_cast<Eigen::Index>(m), j) : member_pnl_(static_cast<Eigen::Index>(m), j);
+    const SettlementState* settled = nullptr;
+    if (settlement_.active()) {
+      gather_accounts();
+      for (std::size_t h = 0; h < returns_.size(); ++h)
+        scenario_returns_.col(static_cast<Eigen::Index>(h)) = returns_[h].col(j);
+      settlement_.apply(static_cast<std::uint64_t>(index), account_pnl_, scenario_returns_, settle_state_,
+                        out.settlement);
+      settled = &settle_state_;
+      for (std::size_t m = 0; m < n_members; ++m) {
+        member_capital_[m] = member_column_[m] - settle_state_.capital_charge[m];
+        member_cash_[m] = member_column_[m] - settle_state_.cash_charge[m] - settle_state_.late_inflow[m];
+      }
+    } else {
+      std::copy(member_column_.begin(), member_column_.end(), member_capital_.begin());
+      std::copy(member_column_.begin(), member_column_.end(), member_cash_.begin());
+    }
+    bool any = false;
     for (std::size_t m = 0; m < n_members; ++m)
       initial_[m] = exogenous_[m] ? DefaultCause::kExogenous : DefaultCause::kNone;
     for (int m : latent_defaults_)
       if (initial_[static_cast<std::size_t>(m)] == DefaultCause::kNone)
         initial_[static_cast<std::size_t>(m)] = DefaultCause::kLatent;
     for (std::size_t m = 0; m < n_members; ++m) {
-      const double pnl =
-          transposed_ ? member_pnl_t_(static_cast<Eigen::Index>(m), j) : member_pnl_(static_cast<Eigen::Index>(m), j);
-      member_column_[m] = pnl;
       DefaultCause& cause = initial_[m];
       if (cause == DefaultCause::kNone) {
         const MemberModel& mem = model_.members[m];
-        if (mem.capital + pnl < 0.0) {
+        if (mem.capital + member_capital_[m] < 0.0) {
           cause = DefaultCause::kSolvency;
-        } else if (mem.liquidity + pnl < 0.0) {
+        } else if (const double cash = mem.liquidity + member_cash_[m]; cash < 0.0) {
           cause = DefaultCause::kLiquidity;
+          out.liquidity_shortfall -= cash;
+          if (settled && cash + settle_state_.late_inflow[m] >= 0.0) ++out.settlement_defaults;
         }
       }
       any = any || cause != DefaultCause::kNone;
@@ -210,13 +257,8 @@ class TileWorker {
         if (initial_[static_cast<std::size_t>(other)] == DefaultCause::kNone)
           initial_[static_cast<std::size_t>(other)] = DefaultCause::kGroup;
     }
-    for (std::size_t h = 0; h < pnl_.size(); ++h) {
-      const auto& ids = model_.horizon_accounts[h];
-      for (std::size_t i = 0; i < ids.size(); ++i)
-        account_pnl_[static_cast<std::size_t>(ids[i])] =
-            transposed_ ? pnl_t_[h](static_cast<Eigen::Index>(i), j) : pnl_[h](static_cast<Eigen::Index>(i), j);
-    }
-    cascade_.run(account_pnl_, member_column_, initial_, out, trace);
+    if (!settled) gather_accounts();
+    cascade_.run(account_pnl_, member_capital_, member_cash_, initial_, out, trace, settled);
   }
 
   const Model& model_;
@@ -230,7 +272,10 @@ class TileWorker {
   RowMatrix member_pnl_;
   Eigen::MatrixXd member_pnl_t_;
   std::vector<Eigen::MatrixXd> pnl_t_;
-  std::vector<double> account_pnl_, member_column_, cushion_;
+  std::vector<double> account_pnl_, member_column_, member_capital_, member_cash_, first_returns_, cushion_;
+  Settlement settlement_;
+  SettlementState settle_state_;
+  Eigen::MatrixXd scenario_returns_;  // simple returns of the evaluated scenario, assets x horizons
   std::vector<DefaultCause> initial_;
   std::vector<LatentClass> latent_;
   std::vector<int> latent_defaults_;
@@ -332,11 +377,22 @@ ScenarioResult run_scenario(const Model& model, std::int64_t index) {
   return out;
 }
 
-ScenarioResult run_move(const Model& model, const Eigen::MatrixXd& cumulative, CascadeTrace* trace) {
+ScenarioResult run_move(const Model& model, const Eigen::MatrixXd& cumulative, CascadeTrace* trace,
+                        const config::StressScenarioConfig* stress) {
   const ShockGenerator shocks(model);
   TileWorker worker(model, shocks);
+  std::vector<int> halted, exploited;
+  if (stress) {
+    const auto index = [](const auto& items, const std::string& id) {
+      for (std::size_t i = 0; i < items.size(); ++i)
+        if (items[i].id == id) return static_cast<int>(i);
+      throw std::invalid_argument("unknown chain or bridge '" + id + "'");  // the loader checks the names
+    };
+    for (const auto& id : stress->halted_chains) halted.push_back(index(model.chains, id));
+    for (const auto& id : stress->exploited_bridges) exploited.push_back(index(model.bridges, id));
+  }
   ScenarioResult out;
-  worker.simulate_move(cumulative, out, trace);
+  worker.simulate_move(cumulative, out, trace, halted, exploited);
   return out;
 }
 

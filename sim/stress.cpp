@@ -32,16 +32,51 @@ std::vector<StressOutcome> run_stress(const Model& model) {
   std::vector<config::StressScenarioConfig> stresses;
   for (const auto& s : model.stress_scenarios)
     if (!s.overlay) stresses.push_back(s);
-  if (stresses.empty()) stresses.push_back(config::StressScenarioConfig{"baseline (no market move)", {}, 1.0, false});
+  if (stresses.empty()) {
+    config::StressScenarioConfig baseline;
+    baseline.name = "baseline (no market move)";
+    stresses.push_back(baseline);
+  }
   std::vector<StressOutcome> out;
   for (const auto& s : stresses) {
     StressOutcome o;
     o.stress = s;
-    o.result = run_move(model, stress_move(model, s), &o.trace);
+    o.result = run_move(model, stress_move(model, s), &o.trace, &s);
     out.push_back(std::move(o));
   }
   return out;
 }
+
+namespace {
+// One scenario's settlement: when each chain was final, what failed, what was late.
+std::string format_settlement(const Model& model, const ScenarioResult& r) {
+  std::vector<std::string> chains, bridges;
+  for (std::size_t k = 0; k < model.chains.size(); ++k) {
+    const double* m = &r.settlement.chain[k * kChainMetrics];
+    chains.push_back(fmt::format("{} {:.3g} h{}{}", model.chains[k].id, m[static_cast<int>(ChainMetric::kHours)],
+                                 m[static_cast<int>(ChainMetric::kCongested)] > 0 ? " (congested)" : "",
+                                 m[static_cast<int>(ChainMetric::kHalted)] > 0 ? " (halted)" : ""));
+  }
+  for (std::size_t b = 0; b < model.bridges.size(); ++b)
+    if (r.settlement.bridge[b * kBridgeMetrics + static_cast<int>(BridgeMetric::kExploited)] > 0)
+      bridges.push_back(model.bridges[b].id);
+  std::string out = fmt::format("settlement: final after {}{}\n", fmt::join(chains, ", "),
+                                bridges.empty() ? "" : fmt::format("; EXPLOITED: {}", fmt::join(bridges, ", ")));
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    const double fails = r.settlement.get(c, CcpSettleMetric::kFails);
+    const double principal = r.settlement.get(c, CcpSettleMetric::kPrincipalLost);
+    const double replacement = r.settlement.get(c, CcpSettleMetric::kReplacementCost);
+    const double late = r.settlement.get(c, CcpSettleMetric::kLateInflows);
+    if (fails == 0.0 && principal == 0.0 && late == 0.0) continue;
+    out += fmt::format("  {:<14} {:g} fails, principal lost {}, replacement cost {}, VM gains late {}\n",
+                       model.ccps[c].id, fails, money(principal), money(replacement), money(late));
+  }
+  if (r.settlement_defaults > 0 || r.liquidity_shortfall > 0.0)
+    out += fmt::format("  liquidity defaults caused by settlement delay: {} (liquidity shortfall {})\n",
+                       r.settlement_defaults, money(r.liquidity_shortfall));
+  return out;
+}
+}  // namespace
 
 std::string format_stress(const Model& model, const std::vector<StressOutcome>& outcomes) {
   std::string out;
@@ -65,6 +100,7 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
       if (!failed.empty()) out += fmt::format("round {}: CCPs FAIL: {}\n", round, fmt::join(failed, ", "));
     }
     if (r.defaults.empty()) out += "no member defaults\n";
+    if (model.settlement_active) out += format_settlement(model, r);
     for (const auto& e : o.trace.events) {
       const CcpModel& ccp = model.ccps[static_cast<std::size_t>(e.ccp)];
       out += fmt::format("\n  {} waterfall, round {}\n", ccp.id, e.round);
@@ -113,6 +149,35 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
                           {"round", d.round},
                           {"cause", cause_name(d.cause)}});
     j["member_defaults"] = defaults;
+    j["liquidity_shortfall"] = r.liquidity_shortfall;
+    if (model.settlement_active) {
+      json st;
+      json chains = json::object();
+      for (std::size_t k = 0; k < model.chains.size(); ++k) {
+        const double* m = &r.settlement.chain[k * kChainMetrics];
+        chains[model.chains[k].id] = {{"finality_hours", m[static_cast<int>(ChainMetric::kHours)]},
+                                      {"congested", m[static_cast<int>(ChainMetric::kCongested)] > 0},
+                                      {"halted", m[static_cast<int>(ChainMetric::kHalted)] > 0},
+                                      {"fails", m[static_cast<int>(ChainMetric::kFails)]},
+                                      {"loss", m[static_cast<int>(ChainMetric::kLoss)]},
+                                      {"late_inflows", m[static_cast<int>(ChainMetric::kLateInflows)]}};
+      }
+      st["chains"] = chains;
+      json exploited = json::array();
+      for (std::size_t b = 0; b < model.bridges.size(); ++b)
+        if (r.settlement.bridge[b * kBridgeMetrics + static_cast<int>(BridgeMetric::kExploited)] > 0)
+          exploited.push_back(model.bridges[b].id);
+      st["exploited_bridges"] = exploited;
+      json per_ccp = json::object();
+      for (std::size_t c = 0; c < model.ccps.size(); ++c)
+        per_ccp[model.ccps[c].id] = {{"fails", r.settlement.get(c, CcpSettleMetric::kFails)},
+                                     {"principal_lost", r.settlement.get(c, CcpSettleMetric::kPrincipalLost)},
+                                     {"replacement_cost", r.settlement.get(c, CcpSettleMetric::kReplacementCost)},
+                                     {"late_inflows", r.settlement.get(c, CcpSettleMetric::kLateInflows)}};
+      st["ccps"] = per_ccp;
+      st["settlement_defaults"] = r.settlement_defaults;
+      j["settlement"] = st;
+    }
     json ccps = json::object();
     for (std::size_t c = 0; c < model.ccps.size(); ++c) {
       json e;

@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
@@ -402,6 +403,7 @@ class Checker {
     check_members();
     check_links();
     check_defaults();
+    check_settlement();
   }
 
  private:
@@ -679,6 +681,105 @@ class Checker {
       for (const auto& [member, pd] : s_.defaults.latent->member_pd)
         member_ref("defaults.latent.member_pd." + member, member);
     }
+  }
+
+  // Chains and bridges named by CCPs exist; built-in chains a CCP or asset
+  // uses are written into the resolved scenario, so it states every number.
+  void check_settlement() {
+    SettlementConfig& st = s_.settlement;
+    std::map<std::string, std::size_t> chains, bridges;
+    unique_ids("settlement.chains", st.chains, "chain", chains);
+    unique_ids("settlement.bridges", st.bridges, "bridge", bridges);
+    const bool chains_ok = list_read("settlement.chains"), bridges_ok = list_read("settlement.bridges");
+    std::vector<ChainConfig> builtin = builtin_chains();
+    std::set<std::string> known;
+    for (const auto& [id, i] : chains) known.insert(id);
+    for (const auto& c : builtin) known.insert(c.id);
+    std::map<std::string, std::size_t> known_index;
+    for (const auto& id : known) known_index.emplace(id, 0);
+    std::set<std::string> used;
+    const auto chain_ref = [&](const std::string& path, const std::string& id) {
+      if (!known.count(id)) {
+        reference(path, id, known_index, chains_ok, "chain");
+        return;
+      }
+      used.insert(id);
+    };
+    bool any_settles = false;
+    for (std::size_t c = 0; c < s_.ccps.size(); ++c) {
+      const CcpConfig& ccp = s_.ccps[c];
+      const std::string path = fmt::format("ccps[{}]", c);
+      const CcpSettlementConfig& cs = ccp.settlement;
+      if (cs.mode != SettlementMode::kInstant && read(path + ".settlement")) {
+        any_settles = true;
+        if (cs.chain.empty()) {
+          error(path + ".settlement.chain",
+                fmt::format("settlement mode {} needs the chain margin is paid on", enum_name(cs.mode)));
+        } else {
+          chain_ref(path + ".settlement.chain", cs.chain);
+        }
+        if (cs.mode == SettlementMode::kBridge) {
+          if (cs.bridge.empty()) {
+            error(path + ".settlement.bridge", "settlement mode bridge needs a bridge id");
+          } else {
+            reference(path + ".settlement.bridge", cs.bridge, bridges, bridges_ok, "bridge");
+          }
+        } else if (!cs.bridge.empty()) {
+          error(path + ".settlement.bridge",
+                fmt::format("a bridge is used by settlement mode bridge only, found mode {}", enum_name(cs.mode)));
+        }
+        if (cs.mode == SettlementMode::kL2Optimistic && known.count(cs.chain)) {
+          const auto it = std::find_if(st.chains.begin(), st.chains.end(), [&](auto& x) { return x.id == cs.chain; });
+          const double challenge =
+              it != st.chains.end() ? it->challenge_days : std::find_if(builtin.begin(), builtin.end(), [&](auto& x) {
+                                                             return x.id == cs.chain;
+                                                           })->challenge_days;
+          if (challenge <= 0.0)
+            error(path + ".settlement.chain",
+                  fmt::format("settlement mode l2_optimistic needs a chain with a challenge period, found '{}' with "
+                              "challenge_days 0",
+                              cs.chain));
+        }
+      } else if (cs.mode == SettlementMode::kInstant && !cs.chain.empty() && read(path + ".settlement")) {
+        chain_ref(path + ".settlement.chain", cs.chain);
+      }
+      const CollateralConfig& col = ccp.collateral;
+      if (!read(path + ".collateral")) continue;
+      if (col.custody == Custody::kBridge) {
+        if (col.bridge.empty()) {
+          error(path + ".collateral.bridge", "custody bridge needs a bridge id");
+        } else {
+          reference(path + ".collateral.bridge", col.bridge, bridges, bridges_ok, "bridge");
+        }
+      } else if (!col.bridge.empty()) {
+        error(path + ".collateral.bridge",
+              fmt::format("a bridge is named by custody bridge only, found custody {}", enum_name(col.custody)));
+      }
+      if (col.custody != Custody::kCcp && !ccp.im_segregated && read(path + ".im_segregated"))
+        error(path + ".im_segregated",
+              fmt::format("custody {} is bankruptcy-remote: im_segregated false contradicts it (use custody ccp)",
+                          enum_name(col.custody)));
+    }
+    for (std::size_t i = 0; i < s_.market.stress_scenarios.size(); ++i) {
+      const auto& stress = s_.market.stress_scenarios[i];
+      const std::string path = fmt::format("market.stress_scenarios[{}]", i);
+      for (std::size_t k = 0; k < stress.halted_chains.size(); ++k)
+        chain_ref(fmt::format("{}.halted_chains[{}]", path, k), stress.halted_chains[k]);
+      for (std::size_t k = 0; k < stress.exploited_bridges.size(); ++k)
+        reference(fmt::format("{}.exploited_bridges[{}]", path, k), stress.exploited_bridges[k], bridges, bridges_ok,
+                  "bridge");
+      if (stress.overlay && (!stress.halted_chains.empty() || !stress.exploited_bridges.empty()))
+        error(path + ".overlay", "halted chains and exploited bridges apply to deterministic scenarios, not overlays");
+    }
+    // Deliveries settle on the asset's chain: it must be known when a CCP settles on chain.
+    if (any_settles && assets_ok_) {
+      for (std::size_t a = 0; a < s_.market.assets.size(); ++a) {
+        const std::string& chain = s_.market.assets[a].chain;
+        if (!chain.empty()) chain_ref(fmt::format("market.assets[{}].chain", a), chain);
+      }
+    }
+    for (const auto& c : builtin)
+      if (used.count(c.id) && !chains.count(c.id)) st.chains.push_back(c);
   }
 
   Scenario& s_;

@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "models/settlement/finality.hpp"
 #include "models/waterfall/waterfall.hpp"
 #include "sim/config/field.hpp"
 
@@ -169,6 +170,8 @@ struct StressScenarioConfig {
   OrderedMap<double> moves;
   double days = 1.0;
   bool overlay = false;
+  std::vector<std::string> halted_chains;
+  std::vector<std::string> exploited_bridges;
 
   template <class A>
   void serialize(A& a) {
@@ -183,6 +186,10 @@ struct StressScenarioConfig {
     a("days", days,
       {.doc = "days over which the moves happen", .unit = "days", .min = 0.0, .max = 3650.0, .exclusive_min = true});
     a("overlay", overlay, {.doc = "true: add the moves to each random scenario; false: a deterministic scenario"});
+    a("halted_chains", halted_chains,
+      {.doc = "chains that halt in this scenario (deterministic scenarios; finality times are otherwise their "
+              "means)"});
+    a("exploited_bridges", exploited_bridges, {.doc = "bridges exploited in this scenario (deterministic scenarios)"});
   }
 };
 
@@ -198,6 +205,144 @@ struct MarketConfig {
     a("correlation", correlation, {.doc = "correlation of daily log-returns; identity when absent"});
     a("shocks", shocks, {.doc = "random shock model"});
     a("stress_scenarios", stress_scenarios, {.doc = "named deterministic moves"});
+  }
+};
+
+// --------------------------------------------------------------- settlement
+using FinalityFamily = models::FinalityFamily;
+template <>
+struct EnumNames<FinalityFamily> {
+  static constexpr std::array values{
+      std::pair{FinalityFamily::kFixed, "fixed"}, std::pair{FinalityFamily::kExponential, "exponential"},
+      std::pair{FinalityFamily::kGamma, "gamma"}, std::pair{FinalityFamily::kLognormal, "lognormal"}};
+};
+
+struct FinalityConfig {
+  FinalityFamily distribution = FinalityFamily::kFixed;
+  double mean_hours = 0.0;
+  double shape = 1.0;
+  double sigma = 0.5;
+
+  template <class A>
+  void serialize(A& a) {
+    a("distribution", distribution,
+      {.doc = "family of the time to finality: fixed, exponential, gamma (shape blocks of a Poisson chain), "
+              "lognormal"});
+    a("mean_hours", mean_hours,
+      {.doc = "mean time until a transfer is final", .unit = "hours", .min = 0.0, .max = 1.0e5, .required = true});
+    a("shape", shape,
+      {.doc = "gamma shape: number of blocks (confirmations)",
+       .unit = "count",
+       .min = 0.0,
+       .max = 1.0e4,
+       .exclusive_min = true});
+    a("sigma", sigma,
+      {.doc = "lognormal standard deviation of the log time", .min = 0.0, .max = 10.0, .exclusive_min = true});
+  }
+};
+
+struct CongestionConfig {
+  double market_drop = 0.10;
+  double multiplier = 1.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("market_drop", market_drop,
+      {.doc = "the chain congests in a scenario whose equally weighted move of the assets settling on it (all "
+              "assets when none does) over the shortest margin period falls by at least this much",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0});
+    a("multiplier", multiplier,
+      {.doc = "finality times of a congested chain are multiplied by this", .min = 1.0, .max = 1.0e4});
+  }
+};
+
+struct ChainConfig {
+  std::string id;
+  FinalityConfig finality;
+  std::optional<CongestionConfig> congestion;
+  double halt_probability = 0.0;
+  double halt_hours = 0.0;
+  double challenge_days = 0.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("id", id,
+      {.doc = "chain identifier, as named by assets and CCPs; bitcoin, ethereum, solana, arbitrum and optimism have "
+              "built-in calibrations that an entry with the same id replaces",
+       .required = true});
+    a("finality", finality, {.doc = "time to finality in calm markets", .required = true});
+    a("congestion", congestion, {.doc = "finality stretched in crashes"});
+    a("halt_probability", halt_probability,
+      {.doc = "probability per scenario that the chain halts", .unit = "probability", .min = 0.0, .max = 1.0});
+    a("halt_hours", halt_hours, {.doc = "how long a halt delays finality", .unit = "hours", .min = 0.0, .max = 1.0e5});
+    a("challenge_days", challenge_days,
+      {.doc = "optimistic-rollup challenge period a withdrawal waits (l2_optimistic settlement)",
+       .unit = "days",
+       .min = 0.0,
+       .max = 365.0});
+  }
+};
+
+// Built-in calibrations of common chains (SPEC 3.8): Bitcoin's 6 confirmations
+// of 10-minute blocks (mean 60 min), Ethereum's finality after two epochs
+// (64 slots of 12 s = 768 s), Solana's 32 confirmed slots of 0.4 s, and the
+// optimistic rollups' withdrawal challenge periods (Arbitrum about 6.4 days,
+// Optimism 7 days) on top of Ethereum finality.
+inline std::vector<ChainConfig> builtin_chains() {
+  const auto chain = [](std::string id, FinalityFamily family, double mean_hours, double shape, double challenge) {
+    ChainConfig c;
+    c.id = std::move(id);
+    c.finality.distribution = family;
+    c.finality.mean_hours = mean_hours;
+    c.finality.shape = shape;
+    c.challenge_days = challenge;
+    return c;
+  };
+  return {chain("bitcoin", FinalityFamily::kGamma, 1.0, 6.0, 0.0),
+          chain("ethereum", FinalityFamily::kFixed, 768.0 / 3600.0, 1.0, 0.0),
+          chain("solana", FinalityFamily::kFixed, 12.8 / 3600.0, 1.0, 0.0),
+          chain("arbitrum", FinalityFamily::kFixed, 768.0 / 3600.0, 1.0, 6.4),
+          chain("optimism", FinalityFamily::kFixed, 768.0 / 3600.0, 1.0, 7.0)};
+}
+
+struct BridgeConfig {
+  std::string id;
+  double exploit_probability = 0.0;
+  double recovery_rate = 0.0;
+  double delay_hours = 0.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("id", id, {.doc = "bridge identifier, unique", .required = true});
+    a("exploit_probability", exploit_probability,
+      {.doc = "probability per scenario that the bridge is exploited: what is held or in flight through it is lost",
+       .unit = "probability",
+       .min = 0.0,
+       .max = 1.0});
+    a("recovery_rate", recovery_rate,
+      {.doc = "share of the exploited amounts later recovered", .unit = "fraction", .min = 0.0, .max = 1.0});
+    a("delay_hours", delay_hours,
+      {.doc = "time a transfer takes to cross the bridge, on top of the chain's finality",
+       .unit = "hours",
+       .min = 0.0,
+       .max = 1.0e4});
+  }
+};
+
+struct SettlementConfig {
+  bool instant = false;
+  std::vector<ChainConfig> chains;
+  std::vector<BridgeConfig> bridges;
+
+  template <class A>
+  void serialize(A& a) {
+    a("instant", instant,
+      {.doc = "settle everything instantly and with finality, whatever the CCPs' modes (the reference a "
+              "`compare` variant measures settlement risk against)"});
+    a("chains", chains, {.doc = "settlement chains and their finality"});
+    a("bridges", bridges, {.doc = "cross-chain bridges"});
   }
 };
 
@@ -420,6 +565,78 @@ struct AssessmentConfig {
   }
 };
 
+enum class SettlementMode { kInstant, kAtomic, kFreeOfPayment, kBridge, kL2Optimistic };
+template <>
+struct EnumNames<SettlementMode> {
+  static constexpr std::array values{
+      std::pair{SettlementMode::kInstant, "instant"}, std::pair{SettlementMode::kAtomic, "atomic"},
+      std::pair{SettlementMode::kFreeOfPayment, "free_of_payment"}, std::pair{SettlementMode::kBridge, "bridge"},
+      std::pair{SettlementMode::kL2Optimistic, "l2_optimistic"}};
+};
+
+struct CcpSettlementConfig {
+  SettlementMode mode = SettlementMode::kInstant;
+  std::string chain;
+  std::string bridge;
+  double deadline_hours = 2.0;
+  double time_lock_hours = 24.0;
+  double in_flight = 0.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("mode", mode,
+      {.doc = "instant; atomic (DvP by HTLC: a swap aborts when its legs are not final within the time lock); "
+              "free_of_payment (principal risk: the side that performed first loses what is in flight when the "
+              "other defaults); bridge (payments and deliveries cross a bridge that can be exploited); "
+              "l2_optimistic (withdrawals wait the chain's challenge period)"});
+    a("chain", chain,
+      {.doc = "chain that variation margin is paid on (deliveries of an asset settle on the asset's chain, or on "
+              "this one when the asset has none); required unless mode is instant"});
+    a("bridge", bridge, {.doc = "bridge id (mode bridge)"});
+    a("deadline_hours", deadline_hours,
+      {.doc = "time after the call by which margin calls must be paid: VM gains not final by a member's earliest "
+              "deadline do not count toward its liquidity",
+       .unit = "hours",
+       .min = 0.0,
+       .max = 1.0e4});
+    a("time_lock_hours", time_lock_hours,
+      {.doc = "HTLC time lock of the participant's leg (atomic); replacement costs of an aborted swap accrue over "
+              "it",
+       .unit = "hours",
+       .min = 0.0,
+       .max = 1.0e4,
+       .exclusive_min = true});
+    a("in_flight", in_flight,
+      {.doc = "share of each account's gross position value being delivered at any time (spot and physically "
+              "settled trades): the principal at risk in a fail",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0});
+  }
+};
+
+enum class Custody { kCcp, kSmartContract, kCustodian, kBridge };
+template <>
+struct EnumNames<Custody> {
+  static constexpr std::array values{
+      std::pair{Custody::kCcp, "ccp"}, std::pair{Custody::kSmartContract, "smart_contract"},
+      std::pair{Custody::kCustodian, "custodian"}, std::pair{Custody::kBridge, "bridge"}};
+};
+
+struct CollateralConfig {
+  Custody custody = Custody::kCcp;
+  std::string bridge;
+
+  template <class A>
+  void serialize(A& a) {
+    a("custody", custody,
+      {.doc = "where members' IM and default-fund contributions are held: ccp (returned on the CCP's failure only "
+              "when im_segregated), smart_contract or custodian (bankruptcy-remote), bridge (bankruptcy-remote but "
+              "lost, up to the bridge's recovery rate, when the bridge is exploited)"});
+    a("bridge", bridge, {.doc = "bridge id (custody bridge)"});
+  }
+};
+
 enum class ImbalancePolicy { kError, kRestOfMarket };
 template <>
 struct EnumNames<ImbalancePolicy> {
@@ -442,6 +659,8 @@ struct CcpConfig {
   double im_recovery_rate = 0.0;
   double stress_sigma = 5.0;
   ImbalancePolicy imbalance = ImbalancePolicy::kError;
+  CcpSettlementConfig settlement;
+  CollateralConfig collateral;
 
   template <class A>
   void serialize(A& a) {
@@ -470,6 +689,8 @@ struct CcpConfig {
        .unit = "fraction",
        .min = 0.0,
        .max = 1.0});
+    a("settlement", settlement, {.doc = "how the CCP's payments and deliveries settle"});
+    a("collateral", collateral, {.doc = "where the CCP holds its members' collateral"});
     a("stress_sigma", stress_sigma,
       {.doc = "size of the CCP's standard stress moves for default-fund sizing: every asset up, and every asset "
               "down, by this many daily standard deviations scaled to the MPOR (plus market.stress_scenarios)",
@@ -703,6 +924,7 @@ struct Scenario {
   std::uint64_t seed = 1;
   SimulationConfig simulation;
   MarketConfig market;
+  SettlementConfig settlement;
   std::vector<CcpConfig> ccps;
   std::vector<MemberConfig> members;
   std::optional<GeneratorConfig> generator;
@@ -718,6 +940,7 @@ struct Scenario {
     a("seed", seed, {.doc = "master seed of every random draw"});
     a("simulation", simulation, {.doc = "Monte Carlo settings"});
     a("market", market, {.doc = "assets, correlation and shocks", .required = true});
+    a("settlement", settlement, {.doc = "settlement chains and bridges"});
     a("ccps", ccps, {.doc = "central counterparties", .min_size = 1, .required = true});
     a("members", members, {.doc = "clearing members"});
     a("generator", generator, {.doc = "synthetic members added to the listed ones"});

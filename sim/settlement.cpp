@@ -1,0 +1,258 @@
+#include "sim/settlement.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "models/settlement/finality.hpp"
+#include "sim/cascade.hpp"
+#include "sim/model.hpp"
+
+namespace ccpnet {
+
+namespace {
+using config::SettlementMode;
+
+// Substreams of rng::Stream::kSettlement. Never renumber.
+constexpr std::uint64_t kChainDraws = 0;  // finality and halt per chain, exploit per bridge
+constexpr std::uint64_t kDelayMoves = 1;  // one normal per asset: price move over a swap's time lock
+}  // namespace
+
+void SettlementOutcome::reset(const Model& model) {
+  if (!model.settlement_active) {
+    ccp.clear();
+    chain.clear();
+    bridge.clear();
+    return;
+  }
+  ccp.assign(model.ccps.size() * kCcpSettleMetrics, 0.0);
+  chain.assign(model.chains.size() * kChainMetrics, 0.0);
+  bridge.assign(model.bridges.size() * kBridgeMetrics, 0.0);
+}
+
+double SettlementOutcome::total(CcpSettleMetric m) const {
+  double sum = 0.0;
+  for (std::size_t i = static_cast<std::size_t>(m); i < ccp.size(); i += kCcpSettleMetrics) sum += ccp[i];
+  return sum;
+}
+
+Settlement::Settlement(const Model& model)
+    : model_(model), rng_(model.seed, rng::Stream::kSettlement), active_(model.settlement_active) {
+  min_deadline_ = std::numeric_limits<double>::infinity();
+  for (const auto& ccp : model.ccps) min_deadline_ = std::min(min_deadline_, ccp.settlement.deadline_hours);
+}
+
+void Settlement::draw(std::uint64_t index, std::span<const double> first_horizon_returns, SettlementState& state,
+                      SettlementOutcome& out) const {
+  const std::size_t n_chains = model_.chains.size(), n_bridges = model_.bridges.size();
+  state.chain_hours.resize(n_chains);
+  state.chain_halted.assign(n_chains, 0);
+  state.bridge_exploited.assign(n_bridges, 0);
+  // Always the same number of draws in the same order, whatever the
+  // parameters: variants of a scenario see the same uniforms.
+  rng::Draws draws(rng_, index, kChainDraws);
+  for (std::size_t k = 0; k < n_chains; ++k)
+    state.chain_hours[k] = models::finality_quantile(model_.chains[k].finality, draws.uniform());
+  for (std::size_t k = 0; k < n_chains; ++k)
+    state.chain_halted[k] = draws.uniform() < model_.chains[k].halt_probability;
+  for (std::size_t b = 0; b < n_bridges; ++b)
+    state.bridge_exploited[b] = draws.uniform() < model_.bridges[b].exploit_probability;
+  state.stress = false;
+  finish_draw(first_horizon_returns, state, out);
+}
+
+void Settlement::draw_stress(std::span<const double> first_horizon_returns, std::span<const int> halted,
+                             std::span<const int> exploited, SettlementState& state, SettlementOutcome& out) const {
+  const std::size_t n_chains = model_.chains.size(), n_bridges = model_.bridges.size();
+  state.chain_hours.resize(n_chains);
+  state.chain_halted.assign(n_chains, 0);
+  state.bridge_exploited.assign(n_bridges, 0);
+  for (std::size_t k = 0; k < n_chains; ++k) state.chain_hours[k] = model_.chains[k].finality.mean_hours;
+  for (int k : halted) state.chain_halted[static_cast<std::size_t>(k)] = 1;
+  for (int b : exploited) state.bridge_exploited[static_cast<std::size_t>(b)] = 1;
+  state.stress = true;
+  finish_draw(first_horizon_returns, state, out);
+}
+
+void Settlement::finish_draw(std::span<const double> first_horizon_returns, SettlementState& state,
+                             SettlementOutcome& out) const {
+  const std::size_t n_chains = model_.chains.size();
+  state.chain_congested.assign(n_chains, 0);
+  for (std::size_t k = 0; k < n_chains; ++k) {
+    const ChainModel& chain = model_.chains[k];
+    if (chain.congests) {
+      double move = 0.0;
+      if (chain.assets.empty()) {
+        for (double r : first_horizon_returns) move += r;
+        move /= static_cast<double>(std::max<std::size_t>(1, first_horizon_returns.size()));
+      } else {
+        for (int a : chain.assets) move += first_horizon_returns[static_cast<std::size_t>(a)];
+        move /= static_cast<double>(chain.assets.size());
+      }
+      if (move <= -chain.congestion_drop) {
+        state.chain_congested[k] = 1;
+        state.chain_hours[k] *= chain.congestion_multiplier;
+      }
+    }
+    if (state.chain_halted[k]) state.chain_hours[k] += chain.halt_hours;
+    out.at_chain(k, ChainMetric::kHours) = state.chain_hours[k];
+    out.at_chain(k, ChainMetric::kCongested) = state.chain_congested[k];
+    out.at_chain(k, ChainMetric::kHalted) = state.chain_halted[k];
+  }
+  for (std::size_t b = 0; b < model_.bridges.size(); ++b)
+    out.at_bridge(b, BridgeMetric::kExploited) = state.bridge_exploited[b];
+
+  // When each CCP's VM is final, and whether anything can matter.
+  state.vm_hours.assign(model_.ccps.size(), 0.0);
+  state.eventful = false;
+  for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
+    const CcpSettlement& st = model_.ccps[c].settlement;
+    if (st.custody_bridge >= 0 && state.bridge_exploited[static_cast<std::size_t>(st.custody_bridge)])
+      state.eventful = true;
+    if (st.mode == SettlementMode::kInstant) continue;
+    const auto k = static_cast<std::size_t>(st.chain);
+    double hours = state.chain_hours[k];
+    if (st.mode == SettlementMode::kBridge) {
+      const auto b = static_cast<std::size_t>(st.bridge);
+      hours += model_.bridges[b].delay_hours;
+      if (state.bridge_exploited[b]) state.eventful = true;
+    }
+    if (st.mode == SettlementMode::kL2Optimistic) hours += model_.chains[k].challenge_hours;
+    state.vm_hours[c] = hours;
+    if (hours > min_deadline_) state.eventful = true;
+    if (st.mode == SettlementMode::kAtomic && st.in_flight > 0.0) {
+      if (hours > st.time_lock_hours) state.eventful = true;
+      for (std::size_t a = 0; a < model_.assets.size() && !state.eventful; ++a) {
+        const int ka = model_.asset_chain[a];
+        if (ka >= 0 && state.chain_hours[static_cast<std::size_t>(ka)] > st.time_lock_hours) state.eventful = true;
+      }
+    }
+  }
+}
+
+void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl, const Eigen::MatrixXd& returns,
+                       SettlementState& state, SettlementOutcome& out) const {
+  const std::size_t n_members = model_.members.size(), n_ccps = model_.ccps.size();
+  state.capital_charge.assign(n_members, 0.0);
+  state.cash_charge.assign(n_members, 0.0);
+  state.late_inflow.assign(n_members, 0.0);
+  state.im_kept.assign(n_ccps, 1.0);
+  state.df_kept.assign(n_ccps, 1.0);
+  state.principal.clear();
+  std::vector<double> delay_z;  // drawn on the first aborted swap
+  std::vector<std::uint8_t> vm_lost(model_.accounts.size(), 0);
+  const auto charge = [&](std::size_t m, double amount) {
+    state.capital_charge[m] += amount;
+    state.cash_charge[m] += amount;
+  };
+
+  for (std::size_t c = 0; c < n_ccps; ++c) {
+    const CcpModel& ccp = model_.ccps[c];
+    const CcpSettlement& st = ccp.settlement;
+    const bool custody_hit =
+        st.custody_bridge >= 0 && state.bridge_exploited[static_cast<std::size_t>(st.custody_bridge)];
+    if (st.mode == SettlementMode::kInstant && !custody_hit) continue;
+    if (custody_hit) {
+      const BridgeModel& bridge = model_.bridges[static_cast<std::size_t>(st.custody_bridge)];
+      state.im_kept[c] = state.df_kept[c] = bridge.recovery_rate;
+    }
+    const bool vm_bridge_hit =
+        st.mode == SettlementMode::kBridge && state.bridge_exploited[static_cast<std::size_t>(st.bridge)];
+    const double extra_hours = st.mode == SettlementMode::kInstant
+                                   ? 0.0
+                                   : state.vm_hours[c] - state.chain_hours[static_cast<std::size_t>(st.chain)];
+    const auto h = static_cast<Eigen::Index>(ccp.horizon);
+    for (int ai : ccp.accounts) {
+      const auto a = static_cast<std::size_t>(ai);
+      const Account& acc = model_.accounts[a];
+      if (acc.kind != AccountKind::kMember) continue;
+      const auto m = static_cast<std::size_t>(acc.owner);
+      if (custody_hit) {
+        const BridgeModel& bridge = model_.bridges[static_cast<std::size_t>(st.custody_bridge)];
+        const double lost_im = acc.initial_margin * (1.0 - bridge.recovery_rate);
+        const double lost_df = acc.default_fund * (1.0 - bridge.recovery_rate);
+        state.capital_charge[m] += lost_im + lost_df;
+        state.cash_charge[m] += lost_im;  // re-posted
+        out.at(c, CcpSettleMetric::kPrincipalLost) += lost_im + lost_df;
+        out.at_bridge(static_cast<std::size_t>(st.custody_bridge), BridgeMetric::kLoss) += lost_im + lost_df;
+      }
+      if (st.mode == SettlementMode::kInstant) continue;
+      // Post-move values of the account's positions, and its gross in-flight deliveries.
+      double gross = 0.0;
+      if (st.in_flight > 0.0)
+        for (Eigen::Index k = 0; k < acc.quantity.size(); ++k)
+          gross += std::abs(acc.quantity(k) * model_.assets[static_cast<std::size_t>(k)].price * (1.0 + returns(k, h)));
+      const double in_flight = st.in_flight * gross;
+      if (vm_bridge_hit) {
+        const BridgeModel& bridge = model_.bridges[static_cast<std::size_t>(st.bridge)];
+        const double lost = (std::max(0.0, account_pnl[a]) + in_flight) * (1.0 - bridge.recovery_rate);
+        if (lost > 0.0) {
+          charge(m, lost);
+          vm_lost[a] = 1;
+          out.at(c, CcpSettleMetric::kFails) += 1.0;
+          out.at(c, CcpSettleMetric::kPrincipalLost) += lost;
+          out.at_bridge(static_cast<std::size_t>(st.bridge), BridgeMetric::kLoss) += lost;
+          out.at_chain(static_cast<std::size_t>(st.chain), ChainMetric::kFails) += 1.0;
+          out.at_chain(static_cast<std::size_t>(st.chain), ChainMetric::kLoss) += lost;
+        }
+      }
+      if (st.mode == SettlementMode::kAtomic && st.in_flight > 0.0) {
+        for (Eigen::Index k = 0; k < acc.quantity.size(); ++k) {
+          if (acc.quantity(k) == 0.0) continue;
+          const int chain = model_.asset_chain[static_cast<std::size_t>(k)] >= 0
+                                ? model_.asset_chain[static_cast<std::size_t>(k)]
+                                : st.chain;
+          const double hours =
+              std::max(state.chain_hours[static_cast<std::size_t>(chain)] + extra_hours, state.vm_hours[c]);
+          if (hours <= st.time_lock_hours) continue;
+          const AssetModel& asset = model_.assets[static_cast<std::size_t>(k)];
+          const double value = acc.quantity(k) * asset.price * (1.0 + returns(k, h));
+          const double sd = asset.daily_vol * std::sqrt(st.time_lock_hours / 24.0);
+          double move;
+          if (state.stress) {
+            move = value > 0.0 ? sd : -sd;  // one standard deviation against the receiver
+          } else {
+            if (delay_z.empty()) {
+              rng::Draws draws(rng_, index, kDelayMoves);
+              delay_z.resize(model_.assets.size());
+              for (auto& z : delay_z) z = draws.normal();
+            }
+            move = sd * delay_z[static_cast<std::size_t>(k)];
+          }
+          const double cost = st.in_flight * models::replacement_cost(value, move);
+          charge(m, cost);
+          out.at(c, CcpSettleMetric::kFails) += 1.0;
+          out.at(c, CcpSettleMetric::kReplacementCost) += cost;
+          out.at_chain(static_cast<std::size_t>(chain), ChainMetric::kFails) += 1.0;
+          out.at_chain(static_cast<std::size_t>(chain), ChainMetric::kLoss) += cost;
+        }
+      }
+      if (st.mode == SettlementMode::kFreeOfPayment && in_flight > 0.0) {
+        if (state.principal.empty()) state.principal.assign(model_.accounts.size(), 0.0);
+        state.principal[a] = in_flight;
+      }
+    }
+  }
+
+  // Liquidity timing: VM gains not final by the member's earliest deadline.
+  for (std::size_t m = 0; m < n_members; ++m) {
+    double due = std::numeric_limits<double>::infinity();
+    for (int ai : model_.members[m].accounts) {
+      const auto a = static_cast<std::size_t>(ai);
+      if (account_pnl[a] < 0.0)
+        due = std::min(due, model_.ccps[static_cast<std::size_t>(model_.accounts[a].ccp)].settlement.deadline_hours);
+    }
+    if (due == std::numeric_limits<double>::infinity()) continue;  // pays nothing: timing cannot hurt
+    for (int ai : model_.members[m].accounts) {
+      const auto a = static_cast<std::size_t>(ai);
+      const auto c = static_cast<std::size_t>(model_.accounts[a].ccp);
+      if (account_pnl[a] <= 0.0 || vm_lost[a] || state.vm_hours[c] <= due) continue;
+      state.late_inflow[m] += account_pnl[a];
+      out.at(c, CcpSettleMetric::kLateInflows) += account_pnl[a];
+      const int chain = model_.ccps[c].settlement.chain;
+      if (chain >= 0) out.at_chain(static_cast<std::size_t>(chain), ChainMetric::kLateInflows) += account_pnl[a];
+    }
+  }
+}
+
+}  // namespace ccpnet

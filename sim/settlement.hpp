@@ -1,0 +1,112 @@
+// The settlement layer of one scenario (SPEC 3.8).
+//
+// Drawn per scenario from the `settlement` stream (substream 0: one uniform per
+// chain for its finality, one per chain for a halt, one per bridge for an
+// exploit; substream 1: the price moves over swap time locks, one normal per
+// asset), so settlement never shifts the market or default draws:
+//  - each chain's time to finality, stretched by its congestion multiplier when
+//    the market falls far enough, plus the halt time when it halts;
+//  - each bridge exploited or not.
+// What that does to the scenario, before the cascade starts, for every CCP c
+// that does not settle instantly (VM paid on c's chain, taking
+//   T_vm = finality + bridge delay (mode bridge) + challenge period (l2_optimistic);
+// deliveries of asset a, a share `in_flight` of each position, on a's chain):
+//  - liquidity timing: a member's VM gains at c count toward its liquidity only
+//    when T_vm <= its earliest deadline among the CCPs where it pays VM;
+//  - atomic: the DvP swap of asset a aborts when max(T_a, T_vm) exceeds the time
+//    lock; every account's in-flight delivery is replaced at the price moved over
+//    the lock: cost in_flight * max(0, v_a (e^x - 1)), x ~ N(0, sigma_d^2 lock/24);
+//  - bridge: when exploited, the VM gains and deliveries in flight through it
+//    are lost by their receivers, up to the recovery rate;
+//  - custody bridge: when exploited, the members' IM and DF contributions held
+//    through it are lost (up to the recovery rate); members re-post the IM (a
+//    cash call), the fund stays depleted; a member that defaults at the start
+//    has not re-posted and its CCP holds only the recovered share of its IM;
+//  - free_of_payment: nothing happens at the start; in the cascade the side that
+//    performed first loses the principal in flight (in_flight * sum |v_a|) when
+//    the other defaults: the CCP, added to the defaulter's close-out loss, or
+//    the members, when the CCP fails.
+// Link accounts and the rest-of-market account settle instantly.
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "sim/rng.hpp"
+
+namespace ccpnet {
+
+struct Model;
+struct ScenarioResult;
+
+// Per-CCP, per-chain and per-bridge settlement metrics of one scenario, flat.
+enum class CcpSettleMetric : std::uint8_t { kFails, kPrincipalLost, kReplacementCost, kLateInflows, kCount };
+enum class ChainMetric : std::uint8_t { kHours, kCongested, kHalted, kFails, kLoss, kLateInflows, kCount };
+enum class BridgeMetric : std::uint8_t { kExploited, kLoss, kCount };
+inline constexpr std::size_t kCcpSettleMetrics = static_cast<std::size_t>(CcpSettleMetric::kCount);
+inline constexpr std::size_t kChainMetrics = static_cast<std::size_t>(ChainMetric::kCount);
+inline constexpr std::size_t kBridgeMetrics = static_cast<std::size_t>(BridgeMetric::kCount);
+
+struct SettlementOutcome {
+  std::vector<double> ccp;     // CCPs x kCcpSettleMetrics
+  std::vector<double> chain;   // chains x kChainMetrics
+  std::vector<double> bridge;  // bridges x kBridgeMetrics
+
+  void reset(const Model& model);
+  double& at(std::size_t c, CcpSettleMetric m) { return ccp[c * kCcpSettleMetrics + static_cast<std::size_t>(m)]; }
+  double& at_chain(std::size_t k, ChainMetric m) { return chain[k * kChainMetrics + static_cast<std::size_t>(m)]; }
+  double& at_bridge(std::size_t b, BridgeMetric m) { return bridge[b * kBridgeMetrics + static_cast<std::size_t>(m)]; }
+  double get(std::size_t c, CcpSettleMetric m) const {
+    return ccp.empty() ? 0.0 : ccp[c * kCcpSettleMetrics + static_cast<std::size_t>(m)];
+  }
+  double total(CcpSettleMetric m) const;
+};
+
+// The settlement state of one scenario: what was drawn, and its effects.
+struct SettlementState {
+  // Drawn
+  std::vector<double> chain_hours;  // per chain
+  std::vector<std::uint8_t> chain_congested, chain_halted, bridge_exploited;
+  std::vector<double> vm_hours;  // per CCP: when its VM payments are final
+  bool eventful = false;         // something is late, aborted or exploited
+  bool stress = false;           // deterministic: replacement moves one standard deviation adverse
+
+  // Effects on the members and accounts, for the cascade
+  std::vector<double> capital_charge, cash_charge, late_inflow;  // per member
+  std::vector<double> principal;                                 // per account: in flight (free_of_payment)
+  std::vector<double> im_kept, df_kept;                          // per CCP: share still held after custody losses
+};
+
+class Settlement {
+ public:
+  explicit Settlement(const Model& model);
+
+  bool active() const { return active_; }
+
+  // Draws scenario `index`'s chains and bridges; first_horizon_returns are the
+  // simple returns of every asset over the shortest margin period (for congestion).
+  void draw(std::uint64_t index, std::span<const double> first_horizon_returns, SettlementState& state,
+            SettlementOutcome& out) const;
+
+  // The deterministic state of a stress scenario: mean finality times
+  // (congestion still applies), the listed chains halted and bridges exploited.
+  void draw_stress(std::span<const double> first_horizon_returns, std::span<const int> halted,
+                   std::span<const int> exploited, SettlementState& state, SettlementOutcome& out) const;
+
+  // Effects of the drawn state given every account's P&L and the simple
+  // returns at every horizon (assets x horizons).
+  void apply(std::uint64_t index, std::span<const double> account_pnl, const Eigen::MatrixXd& returns,
+             SettlementState& state, SettlementOutcome& out) const;
+
+ private:
+  void finish_draw(std::span<const double> first_horizon_returns, SettlementState& state, SettlementOutcome& out) const;
+
+  const Model& model_;
+  rng::Philox rng_;
+  bool active_ = false;
+  double min_deadline_ = 0.0;
+};
+
+}  // namespace ccpnet
