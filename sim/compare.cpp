@@ -159,20 +159,29 @@ Comparison run_compare(const std::string& file, const std::vector<config::Overri
 std::string format_comparison(const Comparison& c) {
   std::string out = fmt::format(
       "{} scenarios per variant, common random numbers (paired differences to 'base', 95% intervals)\n\n", c.scenarios);
-  out += fmt::format("{:<22} {:>12} {:>14} {:>12} {:>12} {:>12} {:>14}\n", "variant", "total IM", "inter-CCP IM",
+  std::size_t width = 22;
+  for (const auto& x : c.variants) width = std::max(width, x.name.size());
+  out += fmt::format("{:<{}} {:>12} {:>14} {:>12} {:>12} {:>12} {:>14}\n", "variant", width, "total IM", "inter-CCP IM",
                      "default fund", "P(CCP fail)", "E[defaults]", "E[total loss]");
   for (std::size_t v = 0; v < c.variants.size(); ++v) {
     const auto& x = c.variants[v];
-    out += fmt::format("{:<22} {:>12.4g} {:>14.4g} {:>12.4g} {:>12.5f} {:>12.4f} {:>14.4g}\n", x.name, x.total_im,
-                       x.inter_ccp_margin, x.default_funds, c.mean(v, 2), c.mean(v, 1), c.mean(v, 0));
+    out += fmt::format("{:<{}} {:>12.4g} {:>14.4g} {:>12.4g} {:>12.5f} {:>12.4f} {:>14.4g}\n", x.name, width,
+                       x.total_im, x.inter_ccp_margin, x.default_funds, c.mean(v, 2), c.mean(v, 1), c.mean(v, 0));
   }
   if (c.variants.size() > 1) {
+    // Liquidity shortfalls and settlement losses are shown where some variant has them.
+    std::vector<std::size_t> shown{2, 1, 0, 4};
+    for (std::size_t m : {5, 6}) {
+      bool any = false;
+      for (std::size_t v = 0; v < c.variants.size(); ++v) any = any || c.mean(v, m) != 0.0;
+      if (any) shown.push_back(m);
+    }
     out += "\npaired difference to base  (mean [95% interval])\n";
     for (std::size_t v = 1; v < c.variants.size(); ++v) {
       out += fmt::format("  {}\n", c.variants[v].name);
-      for (std::size_t m : {2, 1, 0, 4}) {
+      for (std::size_t m : shown) {
         const auto d = c.difference(v, m);
-        out += fmt::format("    {:<18} {:+.6g} [{:+.6g}, {:+.6g}]\n", kCompareMetrics[m], d.mean, d.lo, d.hi);
+        out += fmt::format("    {:<20} {:+.6g} [{:+.6g}, {:+.6g}]\n", kCompareMetrics[m], d.mean, d.lo, d.hi);
       }
     }
   }

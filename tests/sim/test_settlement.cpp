@@ -1,0 +1,339 @@
+// The settlement layer (SPEC 3.8) on systems small enough to work out by hand,
+// and its Monte Carlo frequencies against closed forms.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "sim/config/load.hpp"
+#include "sim/model.hpp"
+#include "sim/output.hpp"
+#include "sim/runner.hpp"
+#include "sim/shocks.hpp"
+
+namespace ccpnet {
+namespace {
+
+Model model_of(std::string_view yaml, std::vector<config::Override> overrides = {}) {
+  return build_model(config::load_scenario_text(yaml, "t.yaml", overrides));
+}
+
+ScenarioResult stress(const Model& model, std::size_t i = 0, CascadeTrace* trace = nullptr) {
+  return run_move(model, stress_move(model, model.stress_scenarios[i]), trace, &model.stress_scenarios[i]);
+}
+
+double layer(const ScenarioResult& r, std::size_t ccp, models::Layer l) {
+  return r.ccp_layers[ccp * models::kLayerCount + static_cast<std::size_t>(l)];
+}
+
+// A hedged member H: long 10 BTC at A, short 10 BTC at B; BTC falls 20% (100 -> 80).
+// Its P&L is -200 at A and +200 at B: zero in all. A settles instantly and calls
+// VM due within 1 hour; B pays VM on a chain that is final after 3 hours.
+//   instant settlement: cash 150 - 200 + 200 = 150 >= 0: no default;
+//   as configured:      B's +200 is not final by A's 1-hour deadline, so
+//                       cash 150 - 200 = -50 < 0: a liquidity default caused
+//                       by settlement delay alone (shortfall 50, late 200).
+// At A the close-out loss 200 takes H's IM 50 and then 150 of A's SITG
+// (25% of capital 1,000 = 250); at B H's book gained: 200 back to its estate
+// beyond its IM 50.
+constexpr std::string_view kHedged = R"(name: settlement delay
+market:
+  assets: [{id: BTC, price: 100, volatility: 0.5, chain: bitcoin}]
+  stress_scenarios:
+    - {name: crash, moves: {BTC: -0.2}, days: 1}
+    - {name: dip, moves: {BTC: -0.05}, days: 1}
+settlement:
+  chains: [{id: bitcoin, finality: {distribution: fixed, mean_hours: 3}}]
+ccps:
+  - id: A
+    capital: 1000
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 0}
+    settlement: {mode: instant, deadline_hours: 1}
+    imbalance: rest_of_market
+  - id: B
+    capital: 1000
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 0}
+    settlement: {mode: atomic, chain: bitcoin, deadline_hours: 1}
+    imbalance: rest_of_market
+members:
+  - id: H
+    capital: 1000
+    liquidity: 150
+    positions: {A: {BTC: 10}, B: {BTC: -10}}
+    initial_margin: {A: 50, B: 50}
+)";
+
+TEST(Settlement, DelayAloneTurnsASolventMemberIntoALiquidityDefault) {
+  const Model model = model_of(kHedged);
+  ASSERT_TRUE(model.settlement_active);
+  CascadeTrace trace;
+  const ScenarioResult r = stress(model, 0, &trace);
+  ASSERT_EQ(r.defaults.size(), 1u);
+  EXPECT_EQ(r.defaults[0].round, 0);
+  EXPECT_EQ(r.defaults[0].cause, DefaultCause::kLiquidity);
+  EXPECT_EQ(r.settlement_defaults, 1);
+  EXPECT_NEAR(r.liquidity_shortfall, 50.0, 1e-9);
+  EXPECT_NEAR(r.settlement.get(1, CcpSettleMetric::kLateInflows), 200.0, 1e-9);
+  EXPECT_EQ(r.settlement.get(0, CcpSettleMetric::kLateInflows), 0.0);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterIm), 50.0, 1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kSitg), 150.0, 1e-9);
+  EXPECT_NEAR(r.total_loss, 150.0, 1e-9);
+
+  // The same system with instant settlement, and with a deadline the chain meets: no default.
+  for (const auto& o :
+       {config::Override{"settlement.instant", "true"}, config::Override{"ccps.A.settlement.deadline_hours", "3"}}) {
+    const ScenarioResult calm = stress(model_of(kHedged, {o}));
+    EXPECT_TRUE(calm.defaults.empty()) << o.path;
+    EXPECT_EQ(calm.liquidity_shortfall, 0.0) << o.path;
+  }
+}
+
+TEST(Settlement, CongestionStretchesFinalityInACrashOnly) {
+  // Calm finality 0.5 h meets the 1-hour deadline; a fall of 10% or more
+  // multiplies it by 10 (5 h): the crash makes B's VM late, the dip does not.
+  const Model model = model_of(kHedged, {{"settlement.chains[0]",
+                                          "{id: bitcoin, finality: {distribution: fixed, "
+                                          "mean_hours: 0.5}, congestion: {market_drop: 0.1, "
+                                          "multiplier: 10}}"}});
+  const ScenarioResult crash = stress(model, 0);
+  EXPECT_NEAR(crash.settlement.chain[static_cast<std::size_t>(ChainMetric::kHours)], 5.0, 1e-12);
+  EXPECT_EQ(crash.settlement.chain[static_cast<std::size_t>(ChainMetric::kCongested)], 1.0);
+  EXPECT_EQ(crash.settlement_defaults, 1);
+  const ScenarioResult dip = stress(model, 1);
+  EXPECT_NEAR(dip.settlement.chain[static_cast<std::size_t>(ChainMetric::kHours)], 0.5, 1e-12);
+  EXPECT_EQ(dip.settlement.chain[static_cast<std::size_t>(ChainMetric::kCongested)], 0.0);
+  EXPECT_TRUE(dip.defaults.empty());
+}
+
+// Free of payment at B, 10% of every position in delivery. D (long 10, exogenous
+// default) received its in-flight delivery without paying: B loses the principal,
+// 10% x 10 x 80 = 80, on top of the price loss 200: close-out loss 280. With IM 50
+// and a waterfall of the defaulter's resources, SITG and equity only (all zero),
+// 230 is uncovered: B fails, and S (short 10), which delivered its 80 first,
+// loses that principal too.
+constexpr std::string_view kFreeOfPayment = R"(name: free of payment
+market:
+  assets: [{id: BTC, price: 100, volatility: 0.5, chain: bitcoin}]
+  stress_scenarios: [{name: crash, moves: {BTC: -0.2}, days: 1}]
+ccps:
+  - id: B
+    capital: 0
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 0}
+    waterfall: [defaulter_im, defaulter_df, sitg, ccp_equity]
+    settlement: {mode: free_of_payment, chain: bitcoin, in_flight: 0.1}
+members:
+  - {id: D, capital: 1000, liquidity: 1000, positions: {B: {BTC: 10}}, initial_margin: {B: 50}}
+  - {id: S, capital: 1000, liquidity: 1000, positions: {B: {BTC: -10}}, initial_margin: {B: 50}}
+defaults: {exogenous: [D]}
+)";
+
+TEST(Settlement, FreeOfPaymentLosesThePrincipalOfWhoeverPerformedFirst) {
+  const Model model = model_of(kFreeOfPayment);
+  CascadeTrace trace;
+  const ScenarioResult r = stress(model, 0, &trace);
+  ASSERT_FALSE(trace.events.empty());
+  ASSERT_EQ(trace.events[0].defaulters.size(), 1u);
+  EXPECT_NEAR(trace.events[0].defaulters[0].loss, 280.0, 1e-9);
+  EXPECT_NEAR(r.ccp_uncovered[0], 230.0, 1e-9);
+  EXPECT_EQ(r.ccp_fail_round[0], 1);
+  EXPECT_NEAR(r.settlement.get(0, CcpSettleMetric::kPrincipalLost), 160.0, 1e-9);  // 80 by B, 80 by S
+  EXPECT_EQ(r.settlement.get(0, CcpSettleMetric::kFails), 2.0);
+  // Delivery versus payment (atomic, locks met) loses no principal.
+  const ScenarioResult dvp = stress(model_of(kFreeOfPayment, {{"ccps.B.settlement.mode", "atomic"}}));
+  EXPECT_NEAR(dvp.ccp_uncovered[0], 150.0, 1e-9);
+  EXPECT_EQ(dvp.settlement.get(0, CcpSettleMetric::kPrincipalLost), 0.0);
+}
+
+// Collateral held through a bridge: IM 100 and DF 40 per member, recovery 25%.
+constexpr std::string_view kCustody = R"(name: custody through a bridge
+market:
+  assets: [{id: BTC, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: exploit, moves: {BTC: -0.1}, days: 1, exploited_bridges: [wormhole]}]
+settlement:
+  bridges: [{id: wormhole, exploit_probability: 1.0, recovery_rate: 0.25}]
+ccps:
+  - id: V
+    capital: 1000
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 80}
+    collateral: {custody: bridge, bridge: wormhole}
+members:
+  - {id: L, capital: 1000, liquidity: 150, positions: {V: {BTC: 10}}, initial_margin: {V: 100}, default_fund: {V: 40}}
+  - {id: K, capital: 1000, liquidity: 1000, positions: {V: {BTC: -10}}, initial_margin: {V: 100}, default_fund: {V: 40}}
+)";
+
+TEST(Settlement, BridgeExploitWithProbabilityOneTakesAllBridgedCollateralAndZeroNone) {
+  // p = 1: every scenario loses (100 + 40) x 2 members x 75% = 210; p = 0: nothing.
+  for (const double p : {1.0, 0.0}) {
+    const Model model = model_of(kCustody, {{"settlement.bridges[0].exploit_probability", fmt::format("{}", p)},
+                                            {"simulation.scenarios", "300"}});
+    RunOptions options;
+    int scenarios = 0;
+    options.on_scenario = [&](const ScenarioResult& r) {
+      ++scenarios;
+      EXPECT_NEAR(r.settlement.get(0, CcpSettleMetric::kPrincipalLost), p * 210.0, 1e-9) << r.index;
+      EXPECT_EQ(r.settlement.bridge[static_cast<std::size_t>(BridgeMetric::kExploited)], p);
+    };
+    const RunResult run = run_monte_carlo(model, options);
+    EXPECT_EQ(scenarios, 300);
+    EXPECT_NEAR(run.aggregate.totals().bridge_settle[static_cast<std::size_t>(BridgeMetric::kLoss)] / 300.0, p * 210.0,
+                1e-9);
+  }
+}
+
+TEST(Settlement, ExploitedCustodyCallsForNewMarginAndLeavesADefaulterShortOfIm) {
+  // BTC -10% costs L (long 10 at 100) 100 of VM: with liquidity 150 it would pay.
+  // But it must also re-post its lost IM, 75: 150 - 100 - 75 = -25, a liquidity
+  // default at the start. Its CCP then holds only the recovered 25 of its IM: the
+  // close-out loss of 100 takes the defaulter's IM 25 and what is left of its DF
+  // after the exploit (40 x 25% = 10).
+  const Model model = model_of(kCustody);
+  const ScenarioResult r = stress(model);
+  ASSERT_EQ(r.defaults.size(), 1u);
+  EXPECT_EQ(r.defaults[0].cause, DefaultCause::kLiquidity);
+  EXPECT_EQ(r.settlement_defaults, 0);  // a custody loss, not a late payment
+  EXPECT_NEAR(r.liquidity_shortfall, 25.0, 1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterIm), 25.0, 1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterDf), 10.0, 1e-9);
+}
+
+// HTLC swaps: VM on chain `slow` (exponential, mean 1 h), deliveries of the asset
+// on chain `other` (gamma, shape 3, mean 2 h), lock 2 h. A swap aborts unless both
+// legs are final within the lock (Herlihy 2018):
+//   P(abort) = 1 - (1 - e^{-2}) (1 - e^{-3} (1 + 3 + 9/2)) = 0.501263...
+// (the gamma CDF at 2 h with scale 2/3 is the Poisson sum of Erlang(3)).
+constexpr std::string_view kSwaps = R"(name: htlc swaps
+simulation: {scenarios: 20000}
+market:
+  assets: [{id: BTC, price: 100, volatility: 0.5, chain: other}]
+settlement:
+  chains:
+    - {id: slow, finality: {distribution: exponential, mean_hours: 1}}
+    - {id: other, finality: {distribution: gamma, shape: 3, mean_hours: 2}}
+ccps:
+  - id: V
+    capital: 1.0e6
+    margin: {model: parametric, mpor_days: 1}
+    settlement: {mode: atomic, chain: slow, time_lock_hours: 2, deadline_hours: 100, in_flight: 0.01}
+members:
+  - {id: L, capital: 1.0e6, liquidity: 1.0e6, positions: {V: {BTC: 10}}}
+  - {id: K, capital: 1.0e6, liquidity: 1.0e6, positions: {V: {BTC: -10}}}
+)";
+
+TEST(Settlement, HtlcAbortFrequencyMatchesTheClosedForm) {
+  const Model model = model_of(kSwaps);
+  const double expected = 1.0 - (1.0 - std::exp(-2.0)) * (1.0 - std::exp(-3.0) * 8.5);
+  std::int64_t aborted = 0, n = 0;
+  double cost = 0.0;
+  RunOptions options;
+  options.on_scenario = [&](const ScenarioResult& r) {
+    ++n;
+    const double fails = r.settlement.get(0, CcpSettleMetric::kFails);
+    EXPECT_TRUE(fails == 0.0 || fails == 2.0) << r.index;  // both members' deliveries fail together
+    aborted += fails > 0.0;
+    cost += r.settlement.get(0, CcpSettleMetric::kReplacementCost);
+  };
+  (void)run_monte_carlo(model, options);
+  ASSERT_EQ(n, 20000);
+  const double p = static_cast<double>(aborted) / static_cast<double>(n);
+  const double se = std::sqrt(expected * (1.0 - expected) / static_cast<double>(n));
+  EXPECT_NEAR(p, expected, 4.0 * se) << "abort frequency " << p << ", closed form " << expected;
+  // Each abort costs one side 1% x |value| x (e^{|x|} - 1), x ~ N(0, sigma_d^2 lock / 24):
+  // in expectation about 1% x 1,000 x sigma_d sqrt(2/24) sqrt(2/pi) = 0.0876 per abort (daily vol 0.5/sqrt(365)).
+  const double sd = 0.5 / std::sqrt(365.0) * std::sqrt(2.0 / 24.0);
+  const double per_abort = 0.01 * 1000.0 * sd * std::sqrt(2.0 / M_PI);
+  EXPECT_NEAR(cost / static_cast<double>(aborted), per_abort, 0.05 * per_abort);
+}
+
+TEST(Settlement, IdenticalForAnyThreadCountAndBatchSize) {
+  const Model model = build_model(config::load_scenario_file(
+      std::string(CCPNET_SOURCE_DIR) + "/scenarios/settlement_squeeze.yaml", {{"simulation.scenarios", "6000"}}));
+  const auto text = [&](int threads, std::int64_t batch) {
+    std::string rows;
+    RunOptions options;
+    options.threads = threads;
+    options.batch = batch;
+    options.on_scenario = [&](const ScenarioResult& r) {
+      rows += fmt::format("{} {} {} {}", r.index, r.defaults.size(), r.liquidity_shortfall, r.settlement_defaults);
+      for (double x : r.settlement.ccp) rows += fmt::format(" {}", x);
+      for (double x : r.settlement.chain) rows += fmt::format(" {}", x);
+      rows += '\n';
+    };
+    const RunResult result = run_monte_carlo(model, options);
+    return rows + summary_json(model, result).dump(1);
+  };
+  const std::string reference = text(1, 256);
+  EXPECT_NE(reference.find("\"settlement\""), std::string::npos);
+  EXPECT_EQ(text(2, 64), reference);
+  EXPECT_EQ(text(3, 1000), reference);
+}
+
+TEST(Settlement, SettlementDrawsShiftNoOtherStream) {
+  // The same market with and without a settlement layer: identical market factors and close-out losses
+  // in every scenario where the settlement layer changes nothing (deadlines never binding).
+  const std::string path = std::string(CCPNET_SOURCE_DIR) + "/scenarios/settlement_squeeze.yaml";
+  const Model with = build_model(config::load_scenario_file(path, {{"simulation.scenarios", "2000"}}));
+  const Model without =
+      build_model(config::load_scenario_file(path, {{"simulation.scenarios", "2000"}, {"settlement.instant", "true"}}));
+  std::vector<double> a, b;
+  RunOptions options;
+  options.on_scenario = [&](const ScenarioResult& r) { a.push_back(r.market_factor); };
+  (void)run_monte_carlo(with, options);
+  options.on_scenario = [&](const ScenarioResult& r) { b.push_back(r.market_factor); };
+  (void)run_monte_carlo(without, options);
+  EXPECT_EQ(a, b);
+}
+
+std::string errors_of(std::string_view text, std::vector<config::Override> overrides) {
+  try {
+    (void)config::load_scenario_text(text, "t.yaml", overrides);
+  } catch (const config::ScenarioError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Settlement, BadReferencesAreLocatedErrors) {
+  // Lines and columns are those of kHedged (the first line is 1).
+  EXPECT_EQ(errors_of(kHedged, {{"ccps.B.settlement.chain", "bitcon"}}),
+            "--set ccps.B.settlement.chain=bitcon:0:0: ccps[1].settlement.chain: unknown chain 'bitcon' (did you mean "
+            "'bitcoin'?)\n");
+  EXPECT_EQ(errors_of(kHedged, {{"ccps.B.settlement.chain", "\"\""}}),
+            "--set ccps.B.settlement.chain=\"\":0:0: ccps[1].settlement.chain: settlement mode atomic needs the chain "
+            "margin is paid on\n");
+  EXPECT_EQ(errors_of(kHedged, {{"ccps.B.settlement.mode", "bridge"}}),
+            "t.yaml:20:17: ccps[1].settlement.bridge: settlement mode bridge needs a bridge id\n");
+  EXPECT_EQ(errors_of(kHedged, {{"ccps.B.settlement.mode", "l2_optimistic"}}),
+            "t.yaml:20:39: ccps[1].settlement.chain: settlement mode l2_optimistic needs a chain with a challenge "
+            "period, found 'bitcoin' with challenge_days 0\n");
+  EXPECT_EQ(errors_of(kHedged, {{"ccps.B.collateral", "{custody: bridge, bridge: ronin}"}}),
+            "--set ccps.B.collateral={custody: bridge, bridge: ronin}:0:0: ccps[1].collateral.bridge: unknown bridge "
+            "'ronin' (no bridges are defined)\n");
+  EXPECT_EQ(errors_of(kHedged, {{"ccps.A.collateral", "{custody: smart_contract}"}, {"ccps.A.im_segregated", "false"}}),
+            "--set ccps.A.im_segregated=false:0:0: ccps[0].im_segregated: custody smart_contract is bankruptcy-remote: "
+            "im_segregated false contradicts it (use custody ccp)\n");
+  EXPECT_EQ(errors_of(kHedged, {{"market.stress_scenarios[0].halted_chains", "[solana, tron]"}}),
+            "--set market.stress_scenarios[0].halted_chains=[solana, tron]:0:0: "
+            "market.stress_scenarios[0].halted_chains[1]: unknown chain 'tron' (known: arbitrum, bitcoin, ethereum, "
+            "optimism, solana)\n");
+  EXPECT_EQ(errors_of(kHedged, {{"settlement.chains[0].finality.mean_hours", "-1"}}),
+            "--set settlement.chains[0].finality.mean_hours=-1:0:0: settlement.chains[0].finality.mean_hours: expected "
+            "a value in [0, 100000] (hours), found -1\n");
+}
+
+TEST(Settlement, BuiltInChainsAreWrittenIntoTheResolvedScenario) {
+  // B pays on Ethereum without defining it: the built-in calibration (768 s) is used and stated.
+  const auto loaded = config::load_scenario_text(kHedged, "t.yaml", {{"ccps.B.settlement.chain", "ethereum"}});
+  const Model model = build_model(loaded);
+  ASSERT_EQ(model.chains.size(), 2u);
+  EXPECT_EQ(model.chains[1].id, "ethereum");
+  EXPECT_NEAR(model.chains[1].finality.mean_hours, 768.0 / 3600.0, 1e-15);
+  EXPECT_NE(config::to_yaml(loaded.scenario).find("id: \"ethereum\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ccpnet
