@@ -122,12 +122,8 @@ OutputWriter::OutputWriter(const Model& model, OutputInfo info) : model_(model),
   staging_ = prepare_staging(fs::path(info_.directory));
   scenarios_ = std::fopen((staging_ / "scenarios.csv").c_str(), "wb");
   if (!scenarios_) throw std::runtime_error("cannot create scenarios.csv");
-  std::string header =
-      "scenario,market_factor,member_defaults,ccp_failures,cascade_rounds,closeout_loss,total_loss,uncovered_loss,"
-      "liquidity_shortfall";
-  if (model_.settlement_active)
-    header += ",settlement_fails,principal_lost,replacement_cost,late_inflows,settlement_defaults";
-  for (const auto& c : model_.ccps) header += fmt::format(",loss_{0},failed_{0}", c.id);
+  std::string header;
+  for (const auto& column : scenario_columns(model_)) header += (header.empty() ? "" : ",") + column.name;
   header += '\n';
   std::fputs(header.c_str(), scenarios_);
 }
@@ -171,20 +167,52 @@ OutputWriter::~OutputWriter() {
   }
 }
 
-void OutputWriter::scenario(const ScenarioResult& r) {
-  buffer_.clear();
-  fmt::format_to(std::back_inserter(buffer_), "{},{},{},{},{},{},{},{}", r.index, num(r.market_factor),
-                 r.defaults.size(), r.ccp_failures(), r.rounds, num(r.closeout_loss), num(r.total_loss),
-                 num(r.uncovered));
-  fmt::format_to(std::back_inserter(buffer_), ",{}", num(r.liquidity_shortfall));
-  if (model_.settlement_active) {
-    const SettlementOutcome& st = r.settlement;
-    fmt::format_to(std::back_inserter(buffer_), ",{},{},{},{},{}", num(st.total(CcpSettleMetric::kFails)),
-                   num(st.total(CcpSettleMetric::kPrincipalLost)), num(st.total(CcpSettleMetric::kReplacementCost)),
-                   num(st.total(CcpSettleMetric::kLateInflows)), r.settlement_defaults);
+std::vector<ScenarioColumn> scenario_columns(const Model& model) {
+  std::vector<ScenarioColumn> columns{
+      {"scenario", true},     {"market_factor", false},  {"member_defaults", true},
+      {"ccp_failures", true}, {"cascade_rounds", true},  {"closeout_loss", false},
+      {"total_loss", false},  {"uncovered_loss", false}, {"liquidity_shortfall", false}};
+  if (model.settlement_active)
+    for (const char* name : {"settlement_fails", "principal_lost", "replacement_cost", "late_inflows"})
+      columns.push_back({name, false});
+  if (model.settlement_active) columns.push_back({"settlement_defaults", true});
+  for (const auto& c : model.ccps) {
+    columns.push_back({"loss_" + c.id, false});
+    columns.push_back({"failed_" + c.id, true});
   }
-  for (std::size_t c = 0; c < model_.ccps.size(); ++c)
-    fmt::format_to(std::back_inserter(buffer_), ",{},{}", num(r.ccp_loss(c)), r.ccp_fail_round[c] >= 0 ? 1 : 0);
+  return columns;
+}
+
+void scenario_values(const Model& model, const ScenarioResult& r, std::vector<double>& out) {
+  out.clear();
+  out.insert(out.end(), {static_cast<double>(r.index), r.market_factor, static_cast<double>(r.defaults.size()),
+                         static_cast<double>(r.ccp_failures()), static_cast<double>(r.rounds), r.closeout_loss,
+                         r.total_loss, r.uncovered, r.liquidity_shortfall});
+  if (model.settlement_active) {
+    const SettlementOutcome& st = r.settlement;
+    out.insert(out.end(), {st.total(CcpSettleMetric::kFails), st.total(CcpSettleMetric::kPrincipalLost),
+                           st.total(CcpSettleMetric::kReplacementCost), st.total(CcpSettleMetric::kLateInflows),
+                           static_cast<double>(r.settlement_defaults)});
+  }
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    out.push_back(r.ccp_loss(c));
+    out.push_back(r.ccp_fail_round[c] >= 0 ? 1.0 : 0.0);
+  }
+}
+
+void OutputWriter::scenario(const ScenarioResult& r) {
+  if (integer_columns_.empty())
+    for (const auto& column : scenario_columns(model_)) integer_columns_.push_back(column.integer);
+  scenario_values(model_, r, row_);
+  buffer_.clear();
+  for (std::size_t i = 0; i < row_.size(); ++i) {
+    if (i) buffer_ += ',';
+    if (integer_columns_[i]) {
+      fmt::format_to(std::back_inserter(buffer_), "{}", static_cast<std::int64_t>(row_[i]));
+    } else {
+      fmt::format_to(std::back_inserter(buffer_), "{}", row_[i]);  // as num(): shortest exact text
+    }
+  }
   buffer_ += '\n';
   std::fwrite(buffer_.data(), 1, buffer_.size(), scenarios_);
 }

@@ -50,6 +50,8 @@ class OutputWriter {
   std::filesystem::path staging_;
   std::FILE* scenarios_ = nullptr;
   std::string buffer_;
+  std::vector<double> row_;
+  std::vector<std::uint8_t> integer_columns_;
   bool done_ = false;
   bool part_ = false;
   std::vector<std::string> extra_files_;
@@ -68,6 +70,15 @@ struct Table {
 Table ccp_table(const Model& model, const Aggregate& aggregate);
 // members.csv: one row per member and CCP where it holds an account.
 Table member_table(const Model& model, const Aggregate& aggregate);
+// The columns of scenarios.csv (and of the Python Result.scenarios), defined once.
+struct ScenarioColumn {
+  std::string name;
+  bool integer = false;  // an index, a count or a 0/1 flag
+};
+std::vector<ScenarioColumn> scenario_columns(const Model& model);
+// One scenario's values in the order of scenario_columns (integers as exact doubles).
+void scenario_values(const Model& model, const ScenarioResult& r, std::vector<double>& out);
+
 // Per settlement chain and per bridge (models with a settlement layer).
 Table chain_table(const Model& model, const Aggregate& aggregate);
 Table bridge_table(const Model& model, const Aggregate& aggregate);

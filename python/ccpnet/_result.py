@@ -97,6 +97,19 @@ class Result:
         return self._members
 
     @property
+    def chains(self) -> pd.DataFrame:
+        """One row per settlement chain, the columns of chains.csv: calibrated and realised
+        finality, probabilities of congestion and halts, mean fails, losses and late VM
+        inflows per scenario. Empty when the scenario has no settlement layer."""
+        return pd.DataFrame(self._core.chain_columns())
+
+    @property
+    def bridges(self) -> pd.DataFrame:
+        """One row per bridge, the columns of bridges.csv: exploit probability and mean loss.
+        Empty when the scenario has no settlement layer."""
+        return pd.DataFrame(self._core.bridge_columns())
+
+    @property
     def partial(self) -> bool:
         """True when the run was interrupted (Ctrl-C) and covers only its first scenarios."""
         return bool(self._core.partial)

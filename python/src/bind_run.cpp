@@ -31,46 +31,35 @@ namespace {
 
 // ---- per-scenario columns (the rows of scenarios.csv) ---------------------------------
 
+// The columns of scenarios.csv (sim's scenario_columns), kept as they arrive:
+// int64 for indices, counts and flags, float64 for amounts.
 struct ScenarioColumns {
-  std::vector<std::int64_t> scenario;
-  std::vector<double> market_factor;
-  std::vector<std::int32_t> member_defaults, ccp_failures, cascade_rounds;
-  std::vector<double> closeout_loss, total_loss, uncovered_loss;
-  std::vector<std::vector<double>> ccp_loss;         // per CCP
-  std::vector<std::vector<std::int8_t>> ccp_failed;  // per CCP, 0 or 1
-
-  explicit ScenarioColumns(std::size_t ccps) : ccp_loss(ccps), ccp_failed(ccps) {}
+  explicit ScenarioColumns(const Model& m)
+      : model(&m), spec(scenario_columns(m)), real(spec.size()), integer(spec.size()) {}
 
   void reserve(std::size_t n) {
-    scenario.reserve(n);
-    market_factor.reserve(n);
-    member_defaults.reserve(n);
-    ccp_failures.reserve(n);
-    cascade_rounds.reserve(n);
-    closeout_loss.reserve(n);
-    total_loss.reserve(n);
-    uncovered_loss.reserve(n);
-    for (auto& v : ccp_loss) v.reserve(n);
-    for (auto& v : ccp_failed) v.reserve(n);
+    for (std::size_t i = 0; i < spec.size(); ++i) spec[i].integer ? integer[i].reserve(n) : real[i].reserve(n);
   }
 
   // The same values as OutputWriter::scenario().
   void append(const ScenarioResult& r) {
-    scenario.push_back(r.index);
-    market_factor.push_back(r.market_factor);
-    member_defaults.push_back(static_cast<std::int32_t>(r.defaults.size()));
-    ccp_failures.push_back(static_cast<std::int32_t>(r.ccp_failures()));
-    cascade_rounds.push_back(static_cast<std::int32_t>(r.rounds));
-    closeout_loss.push_back(r.closeout_loss);
-    total_loss.push_back(r.total_loss);
-    uncovered_loss.push_back(r.uncovered);
-    for (std::size_t c = 0; c < ccp_loss.size(); ++c) {
-      ccp_loss[c].push_back(r.ccp_loss(c));
-      ccp_failed[c].push_back(r.ccp_fail_round[c] >= 0 ? 1 : 0);
+    scenario_values(*model, r, row);
+    for (std::size_t i = 0; i < spec.size(); ++i) {
+      if (spec[i].integer) {
+        integer[i].push_back(static_cast<std::int64_t>(row[i]));
+      } else {
+        real[i].push_back(row[i]);
+      }
     }
   }
 
-  std::size_t size() const { return scenario.size(); }
+  std::size_t size() const { return spec.front().integer ? integer.front().size() : real.front().size(); }
+
+  const Model* model;
+  std::vector<ScenarioColumn> spec;
+  std::vector<std::vector<double>> real;           // per column; empty for integer columns
+  std::vector<std::vector<std::int64_t>> integer;  // per column; empty for real columns
+  std::vector<double> row;
 };
 
 // A numpy array over a column, without a copy: the capsule keeps the columns alive.
@@ -80,17 +69,6 @@ py::array_t<T> view(const std::shared_ptr<ScenarioColumns>& owner, std::vector<T
   py::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<ScenarioColumns>*>(p); });
   return py::array_t<T>({static_cast<py::ssize_t>(data.size())}, {static_cast<py::ssize_t>(sizeof(T))}, data.data(),
                         base);
-}
-
-// The column names of scenarios.csv, in order.
-std::vector<std::string> scenario_column_names(const Model& m) {
-  std::vector<std::string> names{"scenario",       "market_factor", "member_defaults", "ccp_failures",
-                                 "cascade_rounds", "closeout_loss", "total_loss",      "uncovered_loss"};
-  for (const auto& c : m.ccps) {
-    names.push_back("loss_" + c.id);
-    names.push_back("failed_" + c.id);
-  }
-  return names;
 }
 
 // ---- a run and its result --------------------------------------------------------------
@@ -108,19 +86,9 @@ py::dict scenario_columns(const RunData& d) {
   if (!d.columns) throw py::value_error("the run did not keep its scenarios (keep_scenarios=False)");
   py::dict out;
   const auto& c = d.columns;
-  const auto names = scenario_column_names(d.model->model);
-  out[py::str(names[0])] = view(c, c->scenario);
-  out[py::str(names[1])] = view(c, c->market_factor);
-  out[py::str(names[2])] = view(c, c->member_defaults);
-  out[py::str(names[3])] = view(c, c->ccp_failures);
-  out[py::str(names[4])] = view(c, c->cascade_rounds);
-  out[py::str(names[5])] = view(c, c->closeout_loss);
-  out[py::str(names[6])] = view(c, c->total_loss);
-  out[py::str(names[7])] = view(c, c->uncovered_loss);
-  for (std::size_t k = 0; k < c->ccp_loss.size(); ++k) {
-    out[py::str(names[8 + 2 * k])] = view(c, c->ccp_loss[k]);
-    out[py::str(names[9 + 2 * k])] = view(c, c->ccp_failed[k]);
-  }
+  for (std::size_t i = 0; i < c->spec.size(); ++i)
+    out[py::str(c->spec[i].name)] =
+        c->spec[i].integer ? py::object(view(c, c->integer[i])) : py::object(view(c, c->real[i]));
   return out;
 }
 
@@ -144,59 +112,14 @@ py::dict table_columns(const Table& table) {
 // The columns of ccps.csv and members.csv (the same tables the files are written from).
 py::dict ccp_columns(const RunData& d) { return table_columns(ccp_table(d.model->model, d.run.aggregate)); }
 py::dict member_columns(const RunData& d) { return table_columns(member_table(d.model->model, d.run.aggregate)); }
+py::dict chain_columns(const RunData& d) { return table_columns(chain_table(d.model->model, d.run.aggregate)); }
+py::dict bridge_columns(const RunData& d) { return table_columns(bridge_table(d.model->model, d.run.aggregate)); }
 
 // ---- mergeable state ---------------------------------------------------------------------
 
-constexpr int kStateVersion = 1;
-
-template <class T>
-py::array_t<T> copy_of(const std::vector<T>& v) {
-  return py::array_t<T>(static_cast<py::ssize_t>(v.size()), v.data());
-}
-
-// Chunk sums stacked over chunks: one row per chunk.
-template <class T, class F>
-py::array_t<T> stack(const std::vector<ChunkSums>& chunks, std::size_t width, F&& row) {
-  py::array_t<T> out({static_cast<py::ssize_t>(chunks.size()), static_cast<py::ssize_t>(width)});
-  auto w = out.template mutable_unchecked<2>();
-  for (std::size_t i = 0; i < chunks.size(); ++i) {
-    const std::vector<T>& v = row(chunks[i]);
-    for (std::size_t j = 0; j < width; ++j) w(static_cast<py::ssize_t>(i), static_cast<py::ssize_t>(j)) = v[j];
-  }
-  return out;
-}
+constexpr int kStateVersion = 2;  // 2: the aggregate as Aggregate::serialize bytes
 
 py::dict to_state(RunData& d) {
-  const Model& m = d.model->model;
-  Aggregate& agg = d.run.aggregate;
-  const auto& chunks = agg.chunks();
-  const std::size_t nc = m.ccps.size(), L = models::kLayerCount, nm = m.members.size();
-  py::dict chunk;
-  chunk["first"] = column<std::int64_t>(chunks.size(), [&](std::size_t i) { return chunks[i].first; });
-  chunk["count"] = column<std::int64_t>(chunks.size(), [&](std::size_t i) { return chunks[i].count; });
-  chunk["member_defaults"] = column<double>(chunks.size(), [&](std::size_t i) { return chunks[i].member_defaults; });
-  chunk["ccp_failures"] = column<double>(chunks.size(), [&](std::size_t i) { return chunks[i].ccp_failures; });
-  chunk["rounds"] = column<double>(chunks.size(), [&](std::size_t i) { return chunks[i].rounds; });
-  chunk["total_loss"] = column<double>(chunks.size(), [&](std::size_t i) { return chunks[i].total_loss; });
-  chunk["closeout_loss"] = column<double>(chunks.size(), [&](std::size_t i) { return chunks[i].closeout_loss; });
-  chunk["uncovered"] = column<double>(chunks.size(), [&](std::size_t i) { return chunks[i].uncovered; });
-  chunk["any_ccp_fail"] = column<std::int64_t>(chunks.size(), [&](std::size_t i) { return chunks[i].any_ccp_fail; });
-  chunk["any_default"] = column<std::int64_t>(chunks.size(), [&](std::size_t i) { return chunks[i].any_default; });
-  chunk["ccp_layers"] = stack<double>(
-      chunks, nc * L, [](const ChunkSums& c) -> const auto& { return c.ccp_layers; });
-  chunk["ccp_uncovered"] = stack<double>(
-      chunks, nc, [](const ChunkSums& c) -> const auto& { return c.ccp_uncovered; });
-  chunk["ccp_loss"] = stack<double>(
-      chunks, nc, [](const ChunkSums& c) -> const auto& { return c.ccp_loss; });
-  chunk["ccp_depletion"] = stack<double>(
-      chunks, nc, [](const ChunkSums& c) -> const auto& { return c.ccp_depletion; });
-  chunk["ccp_fails"] = stack<std::int64_t>(
-      chunks, nc, [](const ChunkSums& c) -> const auto& { return c.ccp_fails; });
-  chunk["ccp_df_exhausted"] = stack<std::int64_t>(
-      chunks, nc, [](const ChunkSums& c) -> const auto& { return c.ccp_df_exhausted; });
-  chunk["member_defaults_by_cause"] = stack<std::int64_t>(
-      chunks, nm * kDefaultCauseCount, [](const ChunkSums& c) -> const auto& { return c.member_defaults_by_cause; });
-
   py::dict state;
   state["version"] = kStateVersion;
   state["model_sha256"] = d.model->resolved_sha256;
@@ -207,12 +130,9 @@ py::dict to_state(RunData& d) {
   state["threads"] = d.run.threads;
   state["batch"] = d.run.batch;
   state["seconds"] = d.run.seconds;
-  state["chunks"] = chunk;
-  state["total_loss_values"] = copy_of(agg.total_loss_values());
-  py::list depletion;
-  for (const auto& v : agg.depletion_values()) depletion.append(copy_of(v));
-  state["depletion_values"] = depletion;
-  state["default_histogram"] = copy_of(agg.default_count_histogram());
+  // The mergeable sums, in the engine's own format (what MPI ranks exchange).
+  const std::vector<char> bytes = d.run.aggregate.serialize();
+  state["aggregate"] = py::bytes(bytes.data(), bytes.size());
   state["scenarios"] = d.columns ? py::object(scenario_columns(d)) : py::object(py::none());
   return state;
 }
@@ -228,21 +148,6 @@ std::vector<T> vector_of(const py::handle& h, std::optional<std::size_t> size, c
   return std::vector<T>(a.data(), a.data() + a.shape(0));
 }
 
-// Row i of a (chunks x width) array.
-template <class T>
-std::vector<T> row_of(const carray<T>& a, std::size_t i, std::size_t width) {
-  const T* p = a.data() + i * width;
-  return std::vector<T>(p, p + width);
-}
-
-template <class T>
-carray<T> matrix_of(const py::dict& chunk, const char* key, std::size_t rows, std::size_t width) {
-  auto a = chunk[key].cast<carray<T>>();
-  if (a.ndim() != 2 || static_cast<std::size_t>(a.shape(0)) != rows || static_cast<std::size_t>(a.shape(1)) != width)
-    throw py::value_error(fmt::format("run state: '{}' has the wrong shape for this model", key));
-  return a;
-}
-
 struct Part {
   std::int64_t first = 0, requested = 0, completed = 0, batch = 0;
   bool interrupted = false;
@@ -251,56 +156,14 @@ struct Part {
   py::dict state;
 };
 
-// Rebuilds the aggregate of one state (a chunk-aligned range) into `agg`.
-void restore_aggregate(const Model& m, const py::dict& state, Aggregate& agg) {
-  const py::dict chunk = state["chunks"].cast<py::dict>();
-  const std::size_t nc = m.ccps.size(), L = models::kLayerCount, nm = m.members.size();
-  const auto first = vector_of<std::int64_t>(chunk["first"], std::nullopt, "first");
-  const std::size_t n = first.size();
-  const auto count = vector_of<std::int64_t>(chunk["count"], n, "count");
-  const auto member_defaults = vector_of<double>(chunk["member_defaults"], n, "member_defaults");
-  const auto ccp_failures = vector_of<double>(chunk["ccp_failures"], n, "ccp_failures");
-  const auto rounds = vector_of<double>(chunk["rounds"], n, "rounds");
-  const auto total_loss = vector_of<double>(chunk["total_loss"], n, "total_loss");
-  const auto closeout_loss = vector_of<double>(chunk["closeout_loss"], n, "closeout_loss");
-  const auto uncovered = vector_of<double>(chunk["uncovered"], n, "uncovered");
-  const auto any_ccp_fail = vector_of<std::int64_t>(chunk["any_ccp_fail"], n, "any_ccp_fail");
-  const auto any_default = vector_of<std::int64_t>(chunk["any_default"], n, "any_default");
-  const auto layers = matrix_of<double>(chunk, "ccp_layers", n, nc * L);
-  const auto ccp_uncovered = matrix_of<double>(chunk, "ccp_uncovered", n, nc);
-  const auto ccp_loss = matrix_of<double>(chunk, "ccp_loss", n, nc);
-  const auto ccp_depletion = matrix_of<double>(chunk, "ccp_depletion", n, nc);
-  const auto ccp_fails = matrix_of<std::int64_t>(chunk, "ccp_fails", n, nc);
-  const auto ccp_df_exhausted = matrix_of<std::int64_t>(chunk, "ccp_df_exhausted", n, nc);
-  const auto by_cause = matrix_of<std::int64_t>(chunk, "member_defaults_by_cause", n, nm * kDefaultCauseCount);
-  for (std::size_t i = 0; i < n; ++i) {
-    ChunkSums c;
-    c.init(m, first[i]);
-    c.count = count[i];
-    c.member_defaults = member_defaults[i];
-    c.ccp_failures = ccp_failures[i];
-    c.rounds = rounds[i];
-    c.total_loss = total_loss[i];
-    c.closeout_loss = closeout_loss[i];
-    c.uncovered = uncovered[i];
-    c.any_ccp_fail = any_ccp_fail[i];
-    c.any_default = any_default[i];
-    c.ccp_layers = row_of(layers, i, nc * L);
-    c.ccp_uncovered = row_of(ccp_uncovered, i, nc);
-    c.ccp_loss = row_of(ccp_loss, i, nc);
-    c.ccp_depletion = row_of(ccp_depletion, i, nc);
-    c.ccp_fails = row_of(ccp_fails, i, nc);
-    c.ccp_df_exhausted = row_of(ccp_df_exhausted, i, nc);
-    c.member_defaults_by_cause = row_of(by_cause, i, nm * kDefaultCauseCount);
-    agg.chunks().push_back(std::move(c));
+// The aggregate of one state (a chunk-aligned range).
+Aggregate restore_aggregate(const Model& m, const py::dict& state) {
+  const std::string bytes = state["aggregate"].cast<std::string>();
+  try {
+    return Aggregate::deserialize(m, std::vector<char>(bytes.begin(), bytes.end()));
+  } catch (const std::runtime_error& e) {
+    throw py::value_error(fmt::format("run state: the aggregate does not match this model ({})", e.what()));
   }
-  agg.total_loss_values() = vector_of<double>(state["total_loss_values"], std::nullopt, "total_loss_values");
-  const auto depletion = state["depletion_values"].cast<py::list>();
-  if (depletion.size() != nc) throw py::value_error("run state: 'depletion_values' does not match this model");
-  for (std::size_t c = 0; c < nc; ++c)
-    agg.depletion_values()[c] = vector_of<double>(depletion[c], std::nullopt, "depletion_values");
-  agg.default_count_histogram() =
-      vector_of<std::int64_t>(state["default_histogram"], std::nullopt, "default_histogram");
 }
 
 template <class T>
@@ -362,34 +225,28 @@ RunPtr merge_states(const ModelPtr& model, const py::iterable& states) {
     r.seconds += p.seconds;
     keep = keep && !p.state["scenarios"].is_none();
   }
-  std::vector<std::unique_ptr<Aggregate>> aggregates;
-  for (const Part& p : parts) {
-    aggregates.push_back(std::make_unique<Aggregate>(m));
-    restore_aggregate(m, p.state, *aggregates.back());
-  }
+  std::vector<Aggregate> aggregates;
+  for (const Part& p : parts) aggregates.push_back(restore_aggregate(m, p.state));
   if (keep) {
-    auto cols = std::make_shared<ScenarioColumns>(m.ccps.size());
-    const auto names = scenario_column_names(m);
+    auto cols = std::make_shared<ScenarioColumns>(m);
     for (const Part& p : parts) {
       const py::dict s = p.state["scenarios"].cast<py::dict>();
-      extend(cols->scenario, s[py::str(names[0])], "scenario");
-      extend(cols->market_factor, s[py::str(names[1])], "market_factor");
-      extend(cols->member_defaults, s[py::str(names[2])], "member_defaults");
-      extend(cols->ccp_failures, s[py::str(names[3])], "ccp_failures");
-      extend(cols->cascade_rounds, s[py::str(names[4])], "cascade_rounds");
-      extend(cols->closeout_loss, s[py::str(names[5])], "closeout_loss");
-      extend(cols->total_loss, s[py::str(names[6])], "total_loss");
-      extend(cols->uncovered_loss, s[py::str(names[7])], "uncovered_loss");
-      for (std::size_t c = 0; c < m.ccps.size(); ++c) {
-        extend(cols->ccp_loss[c], s[py::str(names[8 + 2 * c])], "loss");
-        extend(cols->ccp_failed[c], s[py::str(names[9 + 2 * c])], "failed");
+      for (std::size_t i = 0; i < cols->spec.size(); ++i) {
+        const auto& column = cols->spec[i];
+        if (!s.contains(column.name))
+          throw py::value_error(fmt::format("run state: scenario column '{}' is missing", column.name));
+        if (column.integer) {
+          extend(cols->integer[i], s[py::str(column.name)], column.name.c_str());
+        } else {
+          extend(cols->real[i], s[py::str(column.name)], column.name.c_str());
+        }
       }
     }
     out->columns = std::move(cols);
   }
   {
     py::gil_scoped_release release;
-    for (const auto& a : aggregates) r.aggregate.merge(*a);
+    for (const auto& a : aggregates) r.aggregate.merge(a);
     r.aggregate.finish();
   }
   return out;
@@ -437,7 +294,7 @@ RunPtr run(const ModelPtr& base, const py::object& scenarios, const py::object& 
 
   std::shared_ptr<ScenarioColumns> kept;
   if (keep_scenarios) {
-    kept = std::make_shared<ScenarioColumns>(model->model.ccps.size());
+    kept = std::make_shared<ScenarioColumns>(model->model);
     kept->reserve(static_cast<std::size_t>(std::min<std::int64_t>(options.count, std::int64_t{1} << 20)));
   }
 
@@ -522,6 +379,8 @@ the run did not keep the rows (``keep_scenarios=False``).
 )doc")
       .def("ccp_columns", &ccp_columns, "The columns of ccps.csv: dict of str lists and numpy arrays.")
       .def("member_columns", &member_columns, "The columns of members.csv: dict of str lists and numpy arrays.")
+      .def("chain_columns", &chain_columns, "The columns of chains.csv (settlement chains).")
+      .def("bridge_columns", &bridge_columns, "The columns of bridges.csv (settlement bridges).")
       .def("to_state", &to_state, R"doc(Everything needed to merge this result with others, as plain data.
 
 A dict of numbers and numpy arrays (picklable: what Dask workers send back). See
