@@ -207,8 +207,11 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
         d.loss = -account_pnl[ai] + acc.liquidation_cost;
         d.im = acc.initial_margin;
         if (settlement && acc.kind == AccountKind::kMember) {
-          // A member that defaulted at the start did not re-post IM lost with a bridge.
-          if (member_round_[static_cast<std::size_t>(acc.owner)] == 0) d.im *= settlement->im_kept[c];
+          // What the CCP holds after the scenario's margin calls: paid unless
+          // the member defaulted at the start.
+          if (settlement->im_adjusted[c])
+            d.im = member_round_[static_cast<std::size_t>(acc.owner)] == 0 ? settlement->im_unpaid[ai]
+                                                                           : settlement->im_paid[ai];
           // Free of payment: the CCP delivered first; what was in flight to the defaulter is lost.
           if (!settlement->principal.empty() && settlement->principal[ai] > 0.0) {
             d.loss += settlement->principal[ai];

@@ -181,8 +181,25 @@ void build_settlement(const config::Scenario& s, const std::map<std::string, int
     out.custody = s.ccps[c].collateral.custody;
     out.custody_bridge = index_of(bridge_index, s.ccps[c].collateral.bridge);
     if (out.custody != config::Custody::kCcp) model.ccps[c].im_segregated = true;  // bankruptcy-remote
+    const auto& collateral = s.ccps[c].collateral;
+    if (!collateral.asset.empty()) {
+      out.collateral_asset = asset_index.at(collateral.asset);
+      out.collateral_share = collateral.share;
+      out.collateral_haircut = collateral.haircut;
+    }
+    const auto& margin = s.ccps[c].margin;
+    if (margin.spiral) {
+      out.spiral = true;
+      out.spiral_lambda = margin.spiral->lambda;
+    }
+    if (margin.apc.mode == config::ApcMode::kBuffer) out.apc_buffer = margin.apc.buffer;
+    if (margin.apc.mode == config::ApcMode::kStressedWeight) {
+      out.apc_stressed_weight = margin.apc.stressed_weight;
+      out.apc_stressed_multiplier = margin.apc.stressed_multiplier;
+    }
     model.settlement_active = model.settlement_active || out.mode != config::SettlementMode::kInstant ||
-                              (out.custody == config::Custody::kBridge && out.custody_bridge >= 0);
+                              (out.custody == config::Custody::kBridge && out.custody_bridge >= 0) ||
+                              out.collateral_asset >= 0 || out.spiral;
   }
 }
 }  // namespace

@@ -58,6 +58,14 @@ struct CcpSettlement {
   double in_flight = 0.0;
   config::Custody custody = config::Custody::kCcp;
   int custody_bridge = -1;  // index into Model::bridges (custody bridge)
+  // In-scenario margin calls: collateral posted in an asset, and the spiral.
+  int collateral_asset = -1;  // index into Model::assets; -1: cash
+  double collateral_share = 0.0;
+  double collateral_haircut = 0.0;
+  bool spiral = false;
+  double spiral_lambda = 0.94;
+  double apc_buffer = 0.0;  // IM held includes a buffer of this rate (ApcMode::kBuffer)
+  double apc_stressed_weight = 0.0, apc_stressed_multiplier = 1.0;  // ApcMode::kStressedWeight
 };
 
 struct CcpModel {

@@ -173,7 +173,7 @@ std::vector<ScenarioColumn> scenario_columns(const Model& model) {
       {"ccp_failures", true}, {"cascade_rounds", true},  {"closeout_loss", false},
       {"total_loss", false},  {"uncovered_loss", false}, {"liquidity_shortfall", false}};
   if (model.settlement_active)
-    for (const char* name : {"settlement_fails", "principal_lost", "replacement_cost", "late_inflows"})
+    for (const char* name : {"settlement_fails", "principal_lost", "replacement_cost", "late_inflows", "margin_calls"})
       columns.push_back({name, false});
   if (model.settlement_active) columns.push_back({"settlement_defaults", true});
   for (const auto& c : model.ccps) {
@@ -192,7 +192,7 @@ void scenario_values(const Model& model, const ScenarioResult& r, std::vector<do
     const SettlementOutcome& st = r.settlement;
     out.insert(out.end(), {st.total(CcpSettleMetric::kFails), st.total(CcpSettleMetric::kPrincipalLost),
                            st.total(CcpSettleMetric::kReplacementCost), st.total(CcpSettleMetric::kLateInflows),
-                           static_cast<double>(r.settlement_defaults)});
+                           st.total(CcpSettleMetric::kMarginCalls), static_cast<double>(r.settlement_defaults)});
   }
   for (std::size_t c = 0; c < model.ccps.size(); ++c) {
     out.push_back(r.ccp_loss(c));
@@ -258,7 +258,8 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
                          {"mean_fails", mean(CcpSettleMetric::kFails)},
                          {"mean_principal_lost", mean(CcpSettleMetric::kPrincipalLost)},
                          {"mean_replacement_cost", mean(CcpSettleMetric::kReplacementCost)},
-                         {"mean_late_inflows", mean(CcpSettleMetric::kLateInflows)}};
+                         {"mean_late_inflows", mean(CcpSettleMetric::kLateInflows)},
+                         {"mean_margin_calls", mean(CcpSettleMetric::kMarginCalls)}};
     }
     ccps[ccp.id] = e;
   }
@@ -290,6 +291,7 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
     st["mean_principal_lost"] = total(CcpSettleMetric::kPrincipalLost);
     st["mean_replacement_cost"] = total(CcpSettleMetric::kReplacementCost);
     st["mean_late_inflows"] = total(CcpSettleMetric::kLateInflows);
+    st["mean_margin_calls"] = total(CcpSettleMetric::kMarginCalls);
     st["mean_settlement_defaults"] = t.settlement_defaults / n;
     json chains = json::object();
     const Table ct = chain_table(model, agg);
@@ -360,10 +362,11 @@ std::string format_summary(const Model& model, const RunResult& result) {
                          e["p_exploited"].get<double>(), e["mean_loss"].get<double>());
     }
     out += fmt::format(
-        "settlement per scenario: fails {:.4g}  principal lost {:.4g}  replacement {:.4g}  late VM "
-        "{:.4g} USD\n",
+        "settlement per scenario: fails {:.4g}  principal lost {:.4g}  replacement {:.4g}  late VM {:.4g}  margin "
+        "calls {:.4g} USD\n",
         st["mean_fails"].get<double>(), st["mean_principal_lost"].get<double>(),
-        st["mean_replacement_cost"].get<double>(), st["mean_late_inflows"].get<double>());
+        st["mean_replacement_cost"].get<double>(), st["mean_late_inflows"].get<double>(),
+        st["mean_margin_calls"].get<double>());
     out += fmt::format("liquidity defaults caused by settlement delay: {:.4g} per scenario (shortfall {:.4g} USD)\n",
                        st["mean_settlement_defaults"].get<double>(), sys["mean_liquidity_shortfall"].get<double>());
   }
@@ -453,6 +456,7 @@ Table ccp_table(const Model& model, const Aggregate& agg) {
     table.columns.emplace_back("mean_principal_lost", mean(CcpSettleMetric::kPrincipalLost));
     table.columns.emplace_back("mean_replacement_cost", mean(CcpSettleMetric::kReplacementCost));
     table.columns.emplace_back("mean_late_inflows", mean(CcpSettleMetric::kLateInflows));
+    table.columns.emplace_back("mean_margin_calls", mean(CcpSettleMetric::kMarginCalls));
   }
   return table;
 }

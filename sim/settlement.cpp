@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "models/margin/addons.hpp"
 #include "models/settlement/finality.hpp"
 #include "sim/cascade.hpp"
 #include "sim/model.hpp"
@@ -39,7 +40,10 @@ double SettlementOutcome::total(CcpSettleMetric m) const {
 Settlement::Settlement(const Model& model)
     : model_(model), rng_(model.seed, rng::Stream::kSettlement), active_(model.settlement_active) {
   min_deadline_ = std::numeric_limits<double>::infinity();
-  for (const auto& ccp : model.ccps) min_deadline_ = std::min(min_deadline_, ccp.settlement.deadline_hours);
+  for (const auto& ccp : model.ccps) {
+    min_deadline_ = std::min(min_deadline_, ccp.settlement.deadline_hours);
+    every_scenario_ = every_scenario_ || ccp.settlement.spiral || ccp.settlement.collateral_asset >= 0;
+  }
 }
 
 void Settlement::draw(std::uint64_t index, std::span<const double> first_horizon_returns, SettlementState& state,
@@ -104,7 +108,7 @@ void Settlement::finish_draw(std::span<const double> first_horizon_returns, Sett
 
   // When each CCP's VM is final, and whether anything can matter.
   state.vm_hours.assign(model_.ccps.size(), 0.0);
-  state.eventful = false;
+  state.eventful = every_scenario_;
   for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
     const CcpSettlement& st = model_.ccps[c].settlement;
     if (st.custody_bridge >= 0 && state.bridge_exploited[static_cast<std::size_t>(st.custody_bridge)])
@@ -136,8 +140,10 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
   state.capital_charge.assign(n_members, 0.0);
   state.cash_charge.assign(n_members, 0.0);
   state.late_inflow.assign(n_members, 0.0);
-  state.im_kept.assign(n_ccps, 1.0);
   state.df_kept.assign(n_ccps, 1.0);
+  state.im_adjusted.assign(n_ccps, 0);
+  state.im_unpaid.resize(model_.accounts.size());
+  state.im_paid.resize(model_.accounts.size());
   state.principal.clear();
   std::vector<double> delay_z;  // drawn on the first aborted swap
   std::vector<std::uint8_t> vm_lost(model_.accounts.size(), 0);
@@ -151,11 +157,29 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
     const CcpSettlement& st = ccp.settlement;
     const bool custody_hit =
         st.custody_bridge >= 0 && state.bridge_exploited[static_cast<std::size_t>(st.custody_bridge)];
-    if (st.mode == SettlementMode::kInstant && !custody_hit) continue;
-    if (custody_hit) {
-      const BridgeModel& bridge = model_.bridges[static_cast<std::size_t>(st.custody_bridge)];
-      state.im_kept[c] = state.df_kept[c] = bridge.recovery_rate;
+    const bool calls = custody_hit || st.spiral || st.collateral_asset >= 0;
+    if (st.mode == SettlementMode::kInstant && !calls) continue;
+    const double kept = custody_hit ? model_.bridges[static_cast<std::size_t>(st.custody_bridge)].recovery_rate : 1.0;
+    state.df_kept[c] = kept;
+    state.im_adjusted[c] = calls;
+    // The CCP's volatility multipliers after the move (margin spiral), per asset.
+    if (st.spiral) {
+      vol_ratio_.resize(model_.assets.size());
+      const double h0 = model_.horizons.front();
+      for (std::size_t k = 0; k < model_.assets.size(); ++k) {
+        const double daily = model_.assets[k].daily_vol;
+        const double x = std::log1p(returns(static_cast<Eigen::Index>(k), 0));
+        double m = daily > 0.0 ? models::ewma_vol_multiplier(st.spiral_lambda, x, h0, daily) : 1.0;
+        if (st.apc_stressed_weight > 0.0) {  // only the current part of an APC-weighted volatility moves
+          const double w = st.apc_stressed_weight, s2 = st.apc_stressed_multiplier * st.apc_stressed_multiplier;
+          m = std::sqrt((w * s2 + (1.0 - w) * m * m) / (w * s2 + (1.0 - w)));
+        }
+        vol_ratio_[k] = m;
+      }
     }
+    const double collateral_return = st.collateral_asset >= 0 ? returns(static_cast<Eigen::Index>(st.collateral_asset),
+                                                                        static_cast<Eigen::Index>(ccp.horizon))
+                                                              : 0.0;
     const bool vm_bridge_hit =
         st.mode == SettlementMode::kBridge && state.bridge_exploited[static_cast<std::size_t>(st.bridge)];
     const double extra_hours = st.mode == SettlementMode::kInstant
@@ -167,14 +191,32 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
       const Account& acc = model_.accounts[a];
       if (acc.kind != AccountKind::kMember) continue;
       const auto m = static_cast<std::size_t>(acc.owner);
-      if (custody_hit) {
-        const BridgeModel& bridge = model_.bridges[static_cast<std::size_t>(st.custody_bridge)];
-        const double lost_im = acc.initial_margin * (1.0 - bridge.recovery_rate);
-        const double lost_df = acc.default_fund * (1.0 - bridge.recovery_rate);
-        state.capital_charge[m] += lost_im + lost_df;
-        state.cash_charge[m] += lost_im;  // re-posted
-        out.at(c, CcpSettleMetric::kPrincipalLost) += lost_im + lost_df;
-        out.at_bridge(static_cast<std::size_t>(st.custody_bridge), BridgeMetric::kLoss) += lost_im + lost_df;
+      if (calls) {
+        double required = acc.initial_margin;
+        if (st.spiral) {
+          double weight = 0.0, scaled = 0.0;
+          for (Eigen::Index k = 0; k < acc.quantity.size(); ++k) {
+            const double v = std::abs(acc.quantity(k) * model_.assets[static_cast<std::size_t>(k)].price);
+            weight += v;
+            scaled += v * vol_ratio_[static_cast<std::size_t>(k)];
+          }
+          const double base = acc.initial_margin / (1.0 + st.apc_buffer);
+          const double ratio = weight > 0.0 ? scaled / weight : 1.0;
+          required = st.apc_buffer > 0.0 ? models::apc_buffer_margin(base * ratio, base, st.apc_buffer) : base * ratio;
+        }
+        const models::MarginCall mc = models::margin_call(acc.initial_margin, required, st.collateral_share,
+                                                          st.collateral_haircut, collateral_return, kept);
+        state.im_unpaid[a] = mc.held_unpaid;
+        state.im_paid[a] = mc.held_paid;
+        state.cash_charge[m] += mc.call;
+        state.capital_charge[m] -= mc.collateral_change;
+        out.at(c, CcpSettleMetric::kMarginCalls) += mc.call;
+        if (custody_hit) {
+          const double lost = (acc.initial_margin + acc.default_fund) * (1.0 - kept);
+          state.capital_charge[m] += lost;
+          out.at(c, CcpSettleMetric::kPrincipalLost) += lost;
+          out.at_bridge(static_cast<std::size_t>(st.custody_bridge), BridgeMetric::kLoss) += lost;
+        }
       }
       if (st.mode == SettlementMode::kInstant) continue;
       // Post-move values of the account's positions, and its gross in-flight deliveries.

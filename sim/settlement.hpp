@@ -20,8 +20,14 @@
 //    are lost by their receivers, up to the recovery rate;
 //  - custody bridge: when exploited, the members' IM and DF contributions held
 //    through it are lost (up to the recovery rate); members re-post the IM (a
-//    cash call), the fund stays depleted; a member that defaults at the start
-//    has not re-posted and its CCP holds only the recovered share of its IM;
+//    cash call), the fund stays depleted;
+//  - margin calls (models::margin_call): IM posted in a collateral asset moves
+//    with the scenario and is topped up in cash when its haircut-adjusted value
+//    falls below IM; a CCP with a margin spiral recomputes IM on its EWMA
+//    volatility updated with the move (value-weighted per account, an APC
+//    buffer used first) and calls the increase. A member that defaults at the
+//    start has not paid its calls: its CCP holds what was posted, as it is now
+//    worth; a member that paid and defaults later leaves the calls too;
 //  - free_of_payment: nothing happens at the start; in the cascade the side that
 //    performed first loses the principal in flight (in_flight * sum |v_a|) when
 //    the other defaults: the CCP, added to the defaulter's close-out loss, or
@@ -42,7 +48,14 @@ struct Model;
 struct ScenarioResult;
 
 // Per-CCP, per-chain and per-bridge settlement metrics of one scenario, flat.
-enum class CcpSettleMetric : std::uint8_t { kFails, kPrincipalLost, kReplacementCost, kLateInflows, kCount };
+enum class CcpSettleMetric : std::uint8_t {
+  kFails,
+  kPrincipalLost,
+  kReplacementCost,
+  kLateInflows,
+  kMarginCalls,  // IM called in the scenario (spiral, collateral top-ups, re-posting exploited collateral)
+  kCount
+};
 enum class ChainMetric : std::uint8_t { kHours, kCongested, kHalted, kFails, kLoss, kLateInflows, kCount };
 enum class BridgeMetric : std::uint8_t { kExploited, kLoss, kCount };
 inline constexpr std::size_t kCcpSettleMetrics = static_cast<std::size_t>(CcpSettleMetric::kCount);
@@ -76,7 +89,10 @@ struct SettlementState {
   // Effects on the members and accounts, for the cascade
   std::vector<double> capital_charge, cash_charge, late_inflow;  // per member
   std::vector<double> principal;                                 // per account: in flight (free_of_payment)
-  std::vector<double> im_kept, df_kept;                          // per CCP: share still held after custody losses
+  std::vector<double> df_kept;                                   // per CCP: share still held after custody losses
+  std::vector<std::uint8_t> im_adjusted;                         // per CCP: im_unpaid / im_paid hold its accounts' IM
+  std::vector<double> im_unpaid, im_paid;  // per account: IM the CCP can liquidate if the owner defaults at the
+                                           // start (calls unpaid) or later (calls paid)
 };
 
 class Settlement {
@@ -106,6 +122,8 @@ class Settlement {
   const Model& model_;
   rng::Philox rng_;
   bool active_ = false;
+  bool every_scenario_ = false;            // margin calls can matter in any scenario
+  mutable std::vector<double> vol_ratio_;  // scratch of apply(); a Settlement belongs to one thread
   double min_deadline_ = 0.0;
 };
 

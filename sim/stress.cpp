@@ -60,16 +60,21 @@ std::string format_settlement(const Model& model, const ScenarioResult& r) {
   for (std::size_t b = 0; b < model.bridges.size(); ++b)
     if (r.settlement.bridge[b * kBridgeMetrics + static_cast<int>(BridgeMetric::kExploited)] > 0)
       bridges.push_back(model.bridges[b].id);
-  std::string out = fmt::format("settlement: final after {}{}\n", fmt::join(chains, ", "),
-                                bridges.empty() ? "" : fmt::format("; EXPLOITED: {}", fmt::join(bridges, ", ")));
+  std::string out = "settlement:";
+  if (!chains.empty()) out += fmt::format(" final after {}", fmt::join(chains, ", "));
+  if (!bridges.empty()) out += fmt::format("{}EXPLOITED: {}", chains.empty() ? " " : "; ", fmt::join(bridges, ", "));
+  if (chains.empty() && bridges.empty()) out += " no chain or bridge";
+  out += '\n';
   for (std::size_t c = 0; c < model.ccps.size(); ++c) {
     const double fails = r.settlement.get(c, CcpSettleMetric::kFails);
     const double principal = r.settlement.get(c, CcpSettleMetric::kPrincipalLost);
     const double replacement = r.settlement.get(c, CcpSettleMetric::kReplacementCost);
     const double late = r.settlement.get(c, CcpSettleMetric::kLateInflows);
-    if (fails == 0.0 && principal == 0.0 && late == 0.0) continue;
-    out += fmt::format("  {:<14} {:g} fails, principal lost {}, replacement cost {}, VM gains late {}\n",
-                       model.ccps[c].id, fails, money(principal), money(replacement), money(late));
+    const double calls = r.settlement.get(c, CcpSettleMetric::kMarginCalls);
+    if (fails == 0.0 && principal == 0.0 && late == 0.0 && calls == 0.0) continue;
+    out +=
+        fmt::format("  {:<14} {:g} fails, principal lost {}, replacement cost {}, VM gains late {}, margin calls {}\n",
+                    model.ccps[c].id, fails, money(principal), money(replacement), money(late), money(calls));
   }
   if (r.settlement_defaults > 0 || r.liquidity_shortfall > 0.0)
     out += fmt::format("  liquidity defaults caused by settlement delay: {} (liquidity shortfall {})\n",
@@ -173,7 +178,8 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
         per_ccp[model.ccps[c].id] = {{"fails", r.settlement.get(c, CcpSettleMetric::kFails)},
                                      {"principal_lost", r.settlement.get(c, CcpSettleMetric::kPrincipalLost)},
                                      {"replacement_cost", r.settlement.get(c, CcpSettleMetric::kReplacementCost)},
-                                     {"late_inflows", r.settlement.get(c, CcpSettleMetric::kLateInflows)}};
+                                     {"late_inflows", r.settlement.get(c, CcpSettleMetric::kLateInflows)},
+                                     {"margin_calls", r.settlement.get(c, CcpSettleMetric::kMarginCalls)}};
       st["ccps"] = per_ccp;
       st["settlement_defaults"] = r.settlement_defaults;
       j["settlement"] = st;

@@ -135,4 +135,24 @@ double collateral_haircut(double daily_vol, double liquidation_days, double quan
   return 1.0 - std::exp(-quantile * daily_vol * std::sqrt(liquidation_days));
 }
 
+double ewma_vol_multiplier(double lambda, double log_return, double horizon_days, double daily_vol) {
+  if (!(daily_vol > 0.0)) throw std::invalid_argument("ewma_vol_multiplier: the daily volatility must be > 0");
+  if (!(lambda >= 0.0 && lambda <= 1.0)) throw std::invalid_argument("ewma_vol_multiplier: lambda must be in [0, 1]");
+  if (!(horizon_days > 0.0)) throw std::invalid_argument("ewma_vol_multiplier: the horizon must be > 0");
+  const double z2 = log_return * log_return / (horizon_days * daily_vol * daily_vol);
+  return std::sqrt(lambda + (1.0 - lambda) * z2);
+}
+
+MarginCall margin_call(double im, double required, double share, double haircut, double asset_return, double kept) {
+  if (!(haircut >= 0.0 && haircut < 1.0)) throw std::invalid_argument("margin_call: the haircut must be in [0, 1)");
+  MarginCall out;
+  const double posted = im * share / (1.0 - haircut);
+  out.held_unpaid = (im * (1.0 - share) + posted * (1.0 + asset_return)) * kept;
+  const double credited = im * ((1.0 - share) + share * (1.0 + asset_return)) * kept;
+  out.call = std::max(0.0, required - credited);
+  out.held_paid = out.held_unpaid + out.call;
+  out.collateral_change = posted * asset_return;
+  return out;
+}
+
 }  // namespace ccpnet::models

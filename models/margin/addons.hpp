@@ -59,6 +59,34 @@ Eigen::VectorXd concentration_addon_rows(const Eigen::MatrixXd& values, const Ei
                                          const Eigen::VectorXd& adv, double mpor_days, double quantile,
                                          double participation_rate);
 
+// ---- In-scenario margin calls (the margin spiral) -----------------------------
+
+// The volatility a CCP's EWMA estimator (RiskMetrics, J.P. Morgan 1996, daily
+// decay lambda = 0.94) reports after a day with log-return r:
+//   sigma'^2 = lambda sigma^2 + (1 - lambda) r^2,  returned as sigma' / sigma.
+// A move of sqrt(h) days' returns enters as its daily equivalent r^2 = x^2 / h.
+// Throws on sigma <= 0 or lambda outside [0, 1].
+double ewma_vol_multiplier(double lambda, double log_return, double horizon_days, double daily_vol);
+
+// What happens to an account's margin in a scenario: the CCP holds IM `im`,
+// a share `share` of it posted in a collateral asset with haircut `haircut`
+// (market value im share / (1 - haircut)) that moves by the simple return
+// `asset_return`; a share `kept` of everything posted survives (1 unless the
+// custody was exploited); and the CCP now requires `required` (its IM after
+// recomputing on updated volatility; `im` when it does not). Then
+//   held (market value)      P = im ((1 - s) + s (1 + R) / (1 - h)) k
+//   credited (after haircut) A = im ((1 - s) + s (1 + R)) k
+//   call                       = max(0, required - A), due in cash
+// and the CCP can liquidate P on a default before the call is paid, P + call after.
+struct MarginCall {
+  double call = 0.0;
+  double held_unpaid = 0.0;
+  double held_paid = 0.0;
+  double collateral_change = 0.0;  // the member's gain on its posted collateral: im s / (1 - h) R
+};
+MarginCall margin_call(double im, double required, double share, double haircut, double asset_return,
+                       double kept = 1.0);
+
 // ---- Collateral -----------------------------------------------------------------
 
 // Value credited for posted collateral: sum_c m_c (1 - h_c), m_c the market

@@ -745,6 +745,7 @@ class Checker {
       }
       const CollateralConfig& col = ccp.collateral;
       if (!read(path + ".collateral")) continue;
+      if (!col.asset.empty()) asset_ref(path + ".collateral.asset", col.asset);
       if (col.custody == Custody::kBridge) {
         if (col.bridge.empty()) {
           error(path + ".collateral.bridge", "custody bridge needs a bridge id");

@@ -490,11 +490,25 @@ struct ApcConfig {
   }
 };
 
+struct SpiralConfig {
+  double lambda = 0.94;
+
+  template <class A>
+  void serialize(A& a) {
+    a("lambda", lambda,
+      {.doc = "decay of the CCP's EWMA volatility estimate (RiskMetrics daily 0.94): in a scenario the CCP "
+              "updates each asset's volatility with the move and scales IM by the value-weighted ratio",
+       .min = 0.0,
+       .max = 1.0});
+  }
+};
+
 struct MarginConfig {
   MarginModelConfig model;
   double mpor_days = 2.0;
   ApcConfig apc;
   std::optional<double> concentration_participation;
+  std::optional<SpiralConfig> spiral;
 
   template <class A>
   void serialize(A& a) {
@@ -506,6 +520,9 @@ struct MarginConfig {
        .max = 60.0,
        .exclusive_min = true});
     a("apc", apc, {.doc = "anti-procyclicality measure"});
+    a("spiral", spiral,
+      {.doc = "margin spiral: recompute IM on the volatility updated by the scenario's move and call the increase "
+              "in cash (an APC buffer absorbs it first)"});
     a("concentration_participation", concentration_participation,
       {.doc = "concentration add-on: a position is liquidated at this share of the asset's daily volume, so a large "
               "one takes longer than the MPOR; the add-on is q sigma_d |x| (sqrt(H) - sqrt(h)) per asset with "
@@ -626,6 +643,9 @@ struct EnumNames<Custody> {
 struct CollateralConfig {
   Custody custody = Custody::kCcp;
   std::string bridge;
+  std::string asset;
+  double share = 1.0;
+  double haircut = 0.0;
 
   template <class A>
   void serialize(A& a) {
@@ -634,6 +654,16 @@ struct CollateralConfig {
               "when im_segregated), smart_contract or custodian (bankruptcy-remote), bridge (bankruptcy-remote but "
               "lost, up to the bridge's recovery rate, when the bridge is exploited)"});
     a("bridge", bridge, {.doc = "bridge id (custody bridge)"});
+    a("asset", asset,
+      {.doc = "asset members post as IM collateral (empty: cash); its value moves with the scenario and a fall "
+              "below the haircut-adjusted IM is called in cash"});
+    a("share", share, {.doc = "share of IM posted in that asset", .unit = "fraction", .min = 0.0, .max = 1.0});
+    a("haircut", haircut,
+      {.doc = "haircut on the collateral asset: IM is covered by value x (1 - haircut)",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0,
+       .exclusive_max = true});
   }
 };
 

@@ -288,6 +288,61 @@ TEST(Settlement, SettlementDrawsShiftNoOtherStream) {
   EXPECT_EQ(a, b);
 }
 
+// The margin spiral. One asset X at 100 with volatility 50% a year over 365 days
+// (daily 0.5 / sqrt(365)); L is long 1 X with observed IM 100 and liquidity 120.
+// X falls 20% in a day (x = ln 0.8): the CCP's EWMA estimate becomes
+//   M = sqrt(0.94 + 0.06 x^2 / sigma_d^2) = sqrt(0.94 + 0.06 x 72.70...) = 2.3026...
+// so it requires 230.26 and calls 130.26. L pays VM 20 and cannot meet the call:
+// 120 - 20 - 130.26 < 0, a liquidity default that the move alone does not cause.
+// With an APC buffer of 25% the IM of 100 held includes the buffer (base 80): the
+// CCP requires max(80 M, 100) = 184.21 and calls 84.21, which L pays (16 left).
+constexpr std::string_view kSpiral = R"(name: margin spiral
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: crash, moves: {X: -0.2}, days: 1}]
+ccps:
+  - id: C
+    capital: 1000
+    margin: {model: parametric, mpor_days: 1, spiral: {lambda: 0.94}}
+    default_fund: {sizing: fixed, amount: 0}
+    imbalance: rest_of_market
+members:
+  - {id: L, capital: 1000, liquidity: 120, positions: {C: {X: 1}}, initial_margin: {C: 100}}
+)";
+
+TEST(Settlement, MarginSpiralCallsTheEwmaIncreaseAndAnApcBufferAbsorbsPartOfIt) {
+  const double sd = 0.5 / std::sqrt(365.0), x = std::log(0.8);
+  const double m = std::sqrt(0.94 + 0.06 * x * x / (sd * sd));
+  ASSERT_NEAR(m, 2.3026, 1e-4);
+  const ScenarioResult r = stress(model_of(kSpiral));
+  EXPECT_NEAR(r.settlement.get(0, CcpSettleMetric::kMarginCalls), 100.0 * m - 100.0, 1e-9);
+  ASSERT_EQ(r.defaults.size(), 1u);
+  EXPECT_EQ(r.defaults[0].cause, DefaultCause::kLiquidity);
+  EXPECT_NEAR(r.liquidity_shortfall, 100.0 * m - 100.0 - 100.0, 1e-9);
+
+  const ScenarioResult buffered = stress(model_of(kSpiral, {{"ccps.C.margin.apc", "{mode: buffer, buffer: 0.25}"}}));
+  EXPECT_NEAR(buffered.settlement.get(0, CcpSettleMetric::kMarginCalls), 80.0 * m - 100.0, 1e-9);
+  EXPECT_TRUE(buffered.defaults.empty());
+  // Without the spiral the CCP calls nothing and L survives.
+  EXPECT_TRUE(stress(model_of(kSpiral, {{"ccps.C.margin.spiral", "null"}})).defaults.empty());
+}
+
+TEST(Settlement, CollateralPostedInTheFallingAssetIsWorthLessToTheCcp) {
+  // D (long 10 BTC, exogenous default) and S (short 10 BTC) post their IM of 50 in
+  // BTC itself with a 50% haircut: 100 of BTC each. BTC falls 20%: D's collateral is
+  // worth 80, which is all C can liquidate against D's close-out loss of 200 (120
+  // uncovered: C fails); S's is credited 40 and S is called 10, as D was.
+  const ScenarioResult r = stress(model_of(
+      kFreeOfPayment, {{"ccps.B.settlement", "{mode: instant}"}, {"ccps.B.collateral", "{asset: BTC, haircut: 0.5}"}}));
+  EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterIm), 80.0, 1e-9);
+  EXPECT_NEAR(r.ccp_uncovered[0], 120.0, 1e-9);
+  EXPECT_NEAR(r.settlement.get(0, CcpSettleMetric::kMarginCalls), 20.0, 1e-9);
+  // In cash, the same IM covers 50 of the loss: collateral in the asset that falls is wrong-way,
+  // and the haircut decides whether it helps (50% here: 80 > 50).
+  const ScenarioResult cash = stress(model_of(kFreeOfPayment, {{"ccps.B.settlement", "{mode: instant}"}}));
+  EXPECT_NEAR(layer(cash, 0, models::Layer::kDefaulterIm), 50.0, 1e-9);
+}
+
 std::string errors_of(std::string_view text, std::vector<config::Override> overrides) {
   try {
     (void)config::load_scenario_text(text, "t.yaml", overrides);
