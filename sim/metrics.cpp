@@ -81,7 +81,7 @@ void ChunkSums::fold_into(ChunkSums& t) const {
     t.ccp_fails[c] += ccp_fails[c];
     t.ccp_df_exhausted[c] += ccp_df_exhausted[c];
   }
-  for (std::size_t i = 0; i < member_defaults_by_cause.size(); ++i)
+  for (std::size_t i = 0; i < member_defaults_by_cause.size(); ++i)  // empty once handed to the aggregate
     t.member_defaults_by_cause[i] += member_defaults_by_cause[i];
   t.liquidity_shortfall += liquidity_shortfall;
   t.settlement_defaults += settlement_defaults;
@@ -93,11 +93,19 @@ void ChunkSums::fold_into(ChunkSums& t) const {
 Aggregate::Aggregate(const Model& model) : model_(&model) {
   totals_.init(model, 0);
   depletion_values_.assign(model.ccps.size(), {});
+  by_cause_.assign(model.members.size() * kDefaultCauseCount, 0);
+}
+
+void Aggregate::close_chunk(ChunkSums&& chunk) {
+  const auto& counts = chunk.member_defaults_by_cause;
+  for (std::size_t i = 0; i < counts.size(); ++i) by_cause_[i] += counts[i];
+  chunk.member_defaults_by_cause = {};  // release: 48 bytes per member per chunk otherwise
+  chunks_.push_back(std::move(chunk));
 }
 
 void Aggregate::add(const ScenarioResult& r) {
   if (!open_ || r.index >= current_.first + kChunk) {
-    if (open_) chunks_.push_back(std::move(current_));
+    if (open_) close_chunk(std::move(current_));
     current_.init(*model_, r.index - r.index % kChunk);
     open_ = true;
   }
@@ -114,11 +122,12 @@ void Aggregate::add(const ScenarioResult& r) {
 
 void Aggregate::merge(const Aggregate& later) {
   if (open_) {
-    chunks_.push_back(std::move(current_));
+    close_chunk(std::move(current_));
     open_ = false;
   }
-  for (const auto& c : later.chunks_) chunks_.push_back(c);
-  if (later.open_) chunks_.push_back(later.current_);
+  for (const auto& c : later.chunks_) close_chunk(ChunkSums(c));
+  if (later.open_) close_chunk(ChunkSums(later.current_));
+  for (std::size_t i = 0; i < by_cause_.size(); ++i) by_cause_[i] += later.by_cause_[i];
   total_loss_values_.insert(total_loss_values_.end(), later.total_loss_values_.begin(), later.total_loss_values_.end());
   for (std::size_t c = 0; c < depletion_values_.size(); ++c)
     depletion_values_[c].insert(depletion_values_[c].end(), later.depletion_values_[c].begin(),
@@ -131,7 +140,7 @@ void Aggregate::merge(const Aggregate& later) {
 
 void Aggregate::finish() {
   if (open_) {
-    chunks_.push_back(std::move(current_));
+    close_chunk(std::move(current_));
     open_ = false;
   }
   // Chunks may arrive from several sources: fold them in index order.
@@ -139,6 +148,7 @@ void Aggregate::finish() {
                    [](const ChunkSums& a, const ChunkSums& b) { return a.first < b.first; });
   totals_.init(*model_, 0);
   for (const auto& c : chunks_) c.fold_into(totals_);
+  totals_.member_defaults_by_cause = by_cause_;
   std::sort(total_loss_values_.begin(), total_loss_values_.end());
   for (auto& v : depletion_values_) std::sort(v.begin(), v.end());
   finished_ = true;
@@ -200,7 +210,7 @@ void put_chunk(ByteWriter& w, const ChunkSums& c) {
   w.put_vector(c.ccp_depletion);
   w.put_vector(c.ccp_fails);
   w.put_vector(c.ccp_df_exhausted);
-  w.put_vector(c.member_defaults_by_cause);
+  w.put_vector(std::vector<std::int64_t>{});  // counts travel in the aggregate's by-cause totals
   w.put(c.liquidity_shortfall);
   w.put(c.settlement_defaults);
   w.put_vector(c.ccp_settle);
@@ -244,6 +254,10 @@ std::vector<char> Aggregate::serialize() const {
   w.put(static_cast<std::uint64_t>(depletion_values_.size()));
   for (const auto& v : depletion_values_) w.put_vector(v);
   w.put_vector(default_histogram_);
+  std::vector<std::int64_t> by_cause = by_cause_;  // the open chunk's counts too
+  if (open_)
+    for (std::size_t i = 0; i < by_cause.size(); ++i) by_cause[i] += current_.member_defaults_by_cause[i];
+  w.put_vector(by_cause);
   return std::move(w.out);
 }
 
@@ -257,6 +271,9 @@ Aggregate Aggregate::deserialize(const Model& model, const std::vector<char>& by
   if (ccps != a.depletion_values_.size()) throw std::runtime_error("aggregate of another model");
   for (auto& v : a.depletion_values_) v = r.get_vector<double>();
   a.default_histogram_ = r.get_vector<std::int64_t>();
+  a.by_cause_ = r.get_vector<std::int64_t>();
+  if (a.by_cause_.size() != model.members.size() * kDefaultCauseCount)
+    throw std::runtime_error("aggregate of another model");
   return a;
 }
 

@@ -31,7 +31,9 @@ struct ChunkSums {
   std::vector<double> ccp_loss;                           // CCPs
   std::vector<double> ccp_depletion;                      // CCPs: sum of DF depletion fractions
   std::vector<std::int64_t> ccp_fails, ccp_df_exhausted;  // CCPs
-  std::vector<std::int64_t> member_defaults_by_cause;     // members x kDefaultCauseCount
+  // members x kDefaultCauseCount. Integer counts add exactly in any order, so a
+  // closed chunk hands them to its Aggregate and keeps none (bounded memory).
+  std::vector<std::int64_t> member_defaults_by_cause;
   double liquidity_shortfall = 0, settlement_defaults = 0;
   // Settlement layer (empty unless the model has one): sums of SettlementOutcome.
   std::vector<double> ccp_settle, chain_settle, bridge_settle;
@@ -81,6 +83,9 @@ class Aggregate {
   std::vector<double> total_loss_values_;              // non-zero values
   std::vector<std::vector<double>> depletion_values_;  // per CCP, non-zero values
   std::vector<std::int64_t> default_histogram_;        // scenarios with k member defaults
+  std::vector<std::int64_t> by_cause_;                 // member defaults by cause of the closed chunks
+
+  void close_chunk(ChunkSums&& chunk);  // folds its counts into by_cause_, keeps the rest
   bool finished_ = false;
 };
 
