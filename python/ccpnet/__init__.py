@@ -14,8 +14,10 @@ pandas tables::
     c.differences                                           # paired differences with 95% intervals
 
 Submodules (imported on first use): :mod:`ccpnet.plot` (standard figures),
-:mod:`ccpnet.dask` (runs over a Dask cluster), :mod:`ccpnet.clearing` (clearing
-building blocks on numpy arrays).
+:mod:`ccpnet.dask` (runs over a Dask cluster), and building blocks on numpy
+arrays: :mod:`ccpnet.clearing` (Eisenberg-Noe, Rogers-Veraart, DebtRank),
+:mod:`ccpnet.margin` (margin models) and :mod:`ccpnet.waterfall` (the default
+waterfall, default-fund sizing).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ __all__ = [
     "stress",
 ]
 
-_SUBMODULES = ("clearing", "dask", "plot")
+_SUBMODULES = ("clearing", "dask", "margin", "plot", "waterfall")
 
 
 def run(
@@ -226,8 +228,8 @@ def __getattr__(name: str) -> ModuleType:
         try:
             return importlib.import_module(f"ccpnet.{name}")
         except ModuleNotFoundError as e:
-            if name == "clearing" and e.name == "ccpnet.clearing":
-                return _core.clearing  # the compiled building blocks, without the Python layer
+            if name in ("clearing", "margin", "waterfall") and e.name == f"ccpnet.{name}":
+                return getattr(_core, name)  # the compiled building blocks, without the Python layer
             raise
     raise AttributeError(f"module 'ccpnet' has no attribute {name!r}")
 

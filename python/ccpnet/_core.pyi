@@ -13,6 +13,8 @@ __version__: str
 SCENARIO_CHUNK: int
 SCENARIO_TILE: int
 clearing: ModuleType
+margin: ModuleType
+waterfall: ModuleType
 
 Overrides = Iterable[str] | Mapping[str, Any] | None
 
