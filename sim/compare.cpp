@@ -121,6 +121,7 @@ VariantOutcome run_variant(const std::string& name, config::LoadedScenario loade
     v.per_scenario[5].push_back(r.liquidity_shortfall);
     v.per_scenario[6].push_back(r.settlement.total(CcpSettleMetric::kPrincipalLost) +
                                 r.settlement.total(CcpSettleMetric::kReplacementCost));
+    if (options.on_scenario) options.on_scenario(r);
   };
   const RunResult result = run_monte_carlo(*model, o);
   v.summary = summary_json(*model, result);
@@ -131,8 +132,12 @@ VariantOutcome run_variant(const std::string& name, config::LoadedScenario loade
 
 Comparison run_compare(const std::string& file, const std::vector<config::Override>& overrides,
                        const RunOptions& options) {
+  return run_compare(config::load_scenario_file(file, overrides), overrides, options);
+}
+
+Comparison run_compare(const config::LoadedScenario& base, const std::vector<config::Override>& overrides,
+                       const RunOptions& options) {
   Comparison c;
-  const config::LoadedScenario base = config::load_scenario_file(file, overrides);
   c.warnings = base.warnings;
   c.variants.push_back(run_variant("base", base, options));
   c.scenarios = static_cast<std::int64_t>(c.variants[0].per_scenario[0].size());
@@ -143,7 +148,7 @@ Comparison run_compare(const std::string& file, const std::vector<config::Overri
     // The variant must not change the random numbers: same seed and count.
     o.push_back({"seed", std::to_string(base.scenario.seed)});
     o.push_back({"simulation.scenarios", std::to_string(base.scenario.simulation.scenarios)});
-    config::LoadedScenario loaded = config::load_scenario_file(file, o);
+    config::LoadedScenario loaded = config::load_scenario_text(base.text, base.source_name, o);
     // Generated members are drawn once, as the variant's own links see them,
     // then rewired: every topology clears the same members and positions.
     if (loaded.scenario.generator) {

@@ -51,7 +51,14 @@ struct Comparison {
 
 // Loads every variant of `file` (base overrides first, then the variant's
 // `set`, then its topology) and runs them on the same seed and scenarios.
+// options.on_scenario, if set, also sees every scenario of every variant (in
+// variant order); options.stop stops the variant being run and all later ones.
 Comparison run_compare(const std::string& file, const std::vector<config::Override>& overrides,
+                       const RunOptions& options);
+
+// The same from a scenario already loaded with `overrides` (its text and
+// source name are reloaded with each variant's changes).
+Comparison run_compare(const config::LoadedScenario& base, const std::vector<config::Override>& overrides,
                        const RunOptions& options);
 
 std::string format_comparison(const Comparison& c);

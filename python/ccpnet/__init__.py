@@ -9,10 +9,15 @@ pandas tables::
     r.summary["system"]["p_any_ccp_fail"]
     r.scenarios                                             # one row per scenario
     r.ccps, r.members                                       # per-entity aggregates
+    s = ccpnet.stress(m)                                    # the file's stress scenarios, layer by layer
+    c = ccpnet.compare(m, scenarios=20_000)                 # its variants on common random numbers
+    c.differences                                           # paired differences with 95% intervals
 
 Submodules (imported on first use): :mod:`ccpnet.plot` (standard figures),
-:mod:`ccpnet.dask` (runs over a Dask cluster), :mod:`ccpnet.clearing` (clearing
-building blocks on numpy arrays).
+:mod:`ccpnet.dask` (runs over a Dask cluster), and building blocks on numpy
+arrays: :mod:`ccpnet.clearing` (Eisenberg-Noe, Rogers-Veraart, DebtRank),
+:mod:`ccpnet.margin` (margin models) and :mod:`ccpnet.waterfall` (the default
+waterfall, default-fund sizing).
 """
 
 from __future__ import annotations
@@ -30,22 +35,28 @@ from ccpnet._core import (
     __version__,
     load,
 )
+from ccpnet._compare import Comparison
 from ccpnet._result import Result
+from ccpnet._stress import StressResult
 from ccpnet._text import scenario_text
 
 __all__ = [
     "SCENARIO_CHUNK",
+    "Comparison",
     "Model",
     "Result",
     "ScenarioError",
     "SimulationError",
+    "StressResult",
     "__version__",
+    "compare",
     "load",
     "run",
     "scenario_text",
+    "stress",
 ]
 
-_SUBMODULES = ("clearing", "dask", "plot")
+_SUBMODULES = ("clearing", "dask", "margin", "plot", "waterfall")
 
 
 def run(
@@ -123,14 +134,102 @@ def run(
     return Result(core)
 
 
+def stress(model: Model | str | os.PathLike[str]) -> StressResult:
+    """Run the deterministic stress scenarios of a model, layer by layer.
+
+    Every stress scenario of ``market.stress_scenarios`` that is not an overlay is run
+    once through the cascade, with the file's exogenous defaults and no latent draws
+    (a file without stress scenarios: one baseline with no market move).
+
+    Parameters
+    ----------
+    model : Model or path
+        A model, or a scenario file to load.
+
+    Returns
+    -------
+    StressResult
+        The numbers ``ccpnet stress`` prints and writes: who defaulted in which round
+        and why, each CCP's losses per waterfall layer per round and per defaulter, and
+        which CCPs failed.
+
+    Raises
+    ------
+    ScenarioError
+        The scenario is not valid.
+    SimulationError
+        The stress test failed.
+
+    Notes
+    -----
+    The GIL is released while the engine runs.
+    """
+    if not isinstance(model, Model):
+        model = load(model)
+    return StressResult(_core.stress(model))
+
+
+def compare(
+    model: Model | str | os.PathLike[str],
+    scenarios: int | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    *,
+    progress: bool = False,
+) -> Comparison:
+    """Run a model and its variants on common random numbers, with paired differences.
+
+    Each entry of the scenario's ``variants`` (overrides in ``set``, a link ``topology``)
+    is applied to the base scenario and run with the same seed and scenario count, so
+    every scenario has the same market move and latent defaults in every variant.
+
+    Parameters
+    ----------
+    model : Model or path
+        A model with ``variants``, or a scenario file to load.
+    scenarios : int, optional
+        Scenarios per variant (default: ``simulation.scenarios``), like
+        ``ccpnet compare -n``: set as an override and validated.
+    seed : int, optional
+        Master seed (default: the scenario's ``seed``), like ``--set seed=S``.
+    threads : int, optional
+        Worker threads, 0 for all cores (default: ``simulation.threads``).
+    progress : bool
+        A progress bar on stderr when it is a terminal.
+
+    Returns
+    -------
+    Comparison
+        The numbers ``ccpnet compare`` prints and writes: each metric per variant, the
+        paired difference to the base with its 95% interval, and each variant's summary.
+        They do not depend on the thread count.
+
+    Raises
+    ------
+    ScenarioError
+        The scenario, a variant's overrides, the seed or the scenario count is not valid.
+    SimulationError
+        A run failed.
+    KeyboardInterrupt
+        Ctrl-C: the comparison stops after the current window of scenarios.
+
+    Notes
+    -----
+    The GIL is released while the engine runs.
+    """
+    if not isinstance(model, Model):
+        model = load(model)
+    return Comparison(_core.compare(model, scenarios, seed, threads, progress=progress))
+
+
 def __getattr__(name: str) -> ModuleType:
     # Submodules are imported on first use: matplotlib and dask are heavy.
     if name in _SUBMODULES:
         try:
             return importlib.import_module(f"ccpnet.{name}")
         except ModuleNotFoundError as e:
-            if name == "clearing" and e.name == "ccpnet.clearing":
-                return _core.clearing  # the compiled building blocks, without the Python layer
+            if name in ("clearing", "margin", "waterfall") and e.name == f"ccpnet.{name}":
+                return getattr(_core, name)  # the compiled building blocks, without the Python layer
             raise
     raise AttributeError(f"module 'ccpnet' has no attribute {name!r}")
 

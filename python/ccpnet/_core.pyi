@@ -13,6 +13,8 @@ __version__: str
 SCENARIO_CHUNK: int
 SCENARIO_TILE: int
 clearing: ModuleType
+margin: ModuleType
+waterfall: ModuleType
 
 Overrides = Iterable[str] | Mapping[str, Any] | None
 
@@ -141,3 +143,47 @@ def run(
     interrupt: Literal["raise", "partial"] = "raise",
 ) -> RunResult: ...
 def merge(model: Model, states: Iterable[dict[str, Any]]) -> RunResult: ...
+
+class StressRun:
+    """The deterministic stress scenarios of a model, as run by the engine (wrapped by ccpnet.StressResult)."""
+
+    @property
+    def model(self) -> Model: ...
+    @property
+    def names(self) -> list[str]: ...
+    @property
+    def stress_json(self) -> str: ...
+    @property
+    def layers_csv(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+
+def stress(model: Model) -> StressRun: ...
+
+class ComparisonRun:
+    """Variants run on common random numbers, as run by the engine (wrapped by ccpnet.Comparison)."""
+
+    @property
+    def model(self) -> Model: ...
+    @property
+    def scenarios(self) -> int: ...
+    @property
+    def variant_names(self) -> list[str]: ...
+    @property
+    def metric_names(self) -> list[str]: ...
+    @property
+    def warnings(self) -> list[str]: ...
+    @property
+    def compare_json(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    def per_scenario(self, variant: str | int) -> dict[str, npt.NDArray[np.float64]]: ...
+
+def compare(
+    model: Model,
+    scenarios: int | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    *,
+    progress: bool = False,
+) -> ComparisonRun: ...

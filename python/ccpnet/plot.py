@@ -10,7 +10,8 @@ cell. With ``ax`` the plot is drawn there and ``ax.figure`` is returned.
 - :func:`waterfall_depletion`: mean loss taken by each waterfall layer, per CCP.
 - :func:`network`: CCPs, members, memberships and links; size is capital, colour
   is how often the node defaults.
-- :func:`compare`: variants side by side with confidence intervals.
+- :func:`compare`: variants side by side with confidence intervals (a
+  :class:`ccpnet.Comparison` or a table).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ccpnet import _core
+from ccpnet._compare import Comparison
 from ccpnet._result import Result
 
 __all__ = ["compare", "loss_distribution", "network", "var_es", "waterfall_depletion"]
@@ -339,14 +341,15 @@ def network(
     return fig
 
 
-def compare(table: pd.DataFrame, *, axes: np.ndarray | None = None) -> Figure:
+def compare(table: pd.DataFrame | Comparison, *, axes: np.ndarray | None = None) -> Figure:
     """Variants side by side: a mean and its confidence interval per metric.
 
     Parameters
     ----------
-    table : pandas.DataFrame
+    table : pandas.DataFrame or Comparison
         Columns ``variant``, ``metric``, ``mean``, ``lo``, ``hi`` (one row per variant
-        and metric, e.g. the paired comparison of ``ccpnet compare``).
+        and metric), or the result of :func:`ccpnet.compare`, whose paired differences
+        to the base (:attr:`Comparison.differences`) are drawn.
     axes : array of matplotlib Axes, optional
         One per metric, in order of first appearance.
 
@@ -355,6 +358,8 @@ def compare(table: pd.DataFrame, *, axes: np.ndarray | None = None) -> Figure:
     matplotlib.figure.Figure
         One panel per metric, variants on the vertical axis, intervals as error bars.
     """
+    if isinstance(table, Comparison):
+        table = table.differences
     needed = ["variant", "metric", "mean", "lo", "hi"]
     missing = [c for c in needed if c not in table.columns]
     if missing:

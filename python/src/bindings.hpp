@@ -55,9 +55,13 @@ pybind11::array_t<T> column(std::size_t n, F&& value) {
   return out;
 }
 
-void bind_errors(pybind11::module_& m);    // ScenarioError, SimulationError
-void bind_model(pybind11::module_& m);     // Model, load
-void bind_run(pybind11::module_& m);       // run, RunResult, merge
-void bind_clearing(pybind11::module_& m);  // Eisenberg-Noe, Rogers-Veraart, DebtRank
+void bind_errors(pybind11::module_& m);     // ScenarioError, SimulationError
+void bind_model(pybind11::module_& m);      // Model, load
+void bind_run(pybind11::module_& m);        // run, RunResult, merge
+void bind_stress(pybind11::module_& m);     // stress, StressRun
+void bind_compare(pybind11::module_& m);    // compare, ComparisonRun
+void bind_clearing(pybind11::module_& m);   // Eisenberg-Noe, Rogers-Veraart, DebtRank
+void bind_margin(pybind11::module_& m);     // margin models, add-ons, collateral
+void bind_waterfall(pybind11::module_& m);  // the default waterfall, default-fund sizing
 
 }  // namespace ccpnet::python

@@ -11,6 +11,13 @@ PYBIND11_MODULE(_core, m) {
   ccpnet::python::bind_errors(m);
   ccpnet::python::bind_model(m);
   ccpnet::python::bind_run(m);
+  ccpnet::python::bind_stress(m);
+  ccpnet::python::bind_compare(m);
   auto clearing = m.def_submodule("clearing", "Clearing building blocks: Eisenberg-Noe, Rogers-Veraart, DebtRank");
   ccpnet::python::bind_clearing(clearing);
+  auto margin =
+      m.def_submodule("margin", "Margin building blocks: parametric, historical, tiered, scenario grid, add-ons");
+  ccpnet::python::bind_margin(margin);
+  auto waterfall = m.def_submodule("waterfall", "The default waterfall and default-fund sizing");
+  ccpnet::python::bind_waterfall(waterfall);
 }

@@ -1,0 +1,213 @@
+"""The outcome of deterministic stress scenarios: who defaulted when and why, and
+each CCP's waterfall layer by layer, per round and per defaulter."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from ccpnet import _core
+
+__all__ = ["StressResult"]
+
+# Waterfall layers in the engine's order.
+_LAYERS = (
+    "defaulter_im",
+    "defaulter_df",
+    "sitg",
+    "sitg2",
+    "mutualized_df",
+    "assessments",
+    "vmgh",
+    "insurance_fund",
+    "adl",
+    "lender_haircut",
+    "ccp_equity",
+)
+
+
+class StressResult:
+    """The deterministic stress scenarios of a model, as returned by :func:`ccpnet.stress`.
+
+    The same numbers as ``ccpnet stress FILE --out DIR`` prints and writes
+    (stress.json, stress_layers.csv). Every stress scenario of
+    ``market.stress_scenarios`` that is not an overlay is run once through the
+    cascade, with the exogenous defaults of the file and no latent draws; a file
+    without stress scenarios gives one baseline (no market move). Money in USD.
+
+    Attributes
+    ----------
+    summary : dict
+        stress.json: per stress scenario its moves, totals, member defaults, per-CCP
+        layer losses and failures, and every waterfall event.
+    scenarios : pandas.DataFrame
+        One row per stress scenario: totals and counts.
+    defaults : pandas.DataFrame
+        Who defaulted, in which cascade round and why.
+    ccps : pandas.DataFrame
+        One row per stress scenario and CCP: failure, uncovered loss, loss per layer.
+    layers : pandas.DataFrame
+        stress_layers.csv: the loss each waterfall layer took, per stress scenario,
+        round and CCP (one row per layer of the CCP's waterfall, then ``uncovered``).
+    defaulters : pandas.DataFrame
+        Per waterfall event, each defaulter's close-out loss and how it was covered.
+    text : str
+        The report ``ccpnet stress`` prints.
+    model : Model
+        The model that was stressed.
+    """
+
+    __slots__ = ("_core", "_summary", "_frames")
+
+    def __init__(self, core: _core.StressRun) -> None:
+        if not isinstance(core, _core.StressRun):
+            raise TypeError("StressResult wraps a ccpnet._core.StressRun; use ccpnet.stress(model) to get one")
+        self._core = core
+        self._summary: dict[str, Any] | None = None
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    @property
+    def model(self) -> _core.Model:
+        """The model that was stressed."""
+        return self._core.model
+
+    @property
+    def names(self) -> list[str]:
+        """Names of the stress scenarios, in file order."""
+        return list(self._core.names)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """stress.json as a dict: the same keys and values as ``ccpnet stress --out`` writes."""
+        if self._summary is None:
+            self._summary = json.loads(self._core.stress_json)
+        return self._summary
+
+    @property
+    def text(self) -> str:
+        """The report ``ccpnet stress`` prints: defaults by round, each waterfall layer by layer."""
+        return str(self._core.text)
+
+    def _frame(self, name: str, rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+        if name not in self._frames:
+            self._frames[name] = pd.DataFrame.from_records(rows, columns=columns)
+        return self._frames[name]
+
+    @property
+    def scenarios(self) -> pd.DataFrame:
+        """One row per stress scenario.
+
+        ``stress_scenario``, ``days`` (over which the moves are realised),
+        ``cascade_rounds``, ``member_defaults`` and ``ccp_failures`` (counts),
+        ``closeout_loss`` (positive close-out losses of all defaulters), ``total_loss``
+        (borne by others than the defaulters) and ``uncovered_loss`` (left after the
+        last layer of failed CCPs).
+        """
+        rows = [
+            {
+                "stress_scenario": s["name"],
+                "days": s["days"],
+                "cascade_rounds": s["cascade_rounds"],
+                "member_defaults": len(s["member_defaults"]),
+                "ccp_failures": sum(1 for c in s["ccps"].values() if c["failed"]),
+                "closeout_loss": s["closeout_loss"],
+                "total_loss": s["total_loss"],
+                "uncovered_loss": s["uncovered_loss"],
+            }
+            for s in self.summary["stress_scenarios"]
+        ]
+        columns = ["stress_scenario", "days", "cascade_rounds", "member_defaults", "ccp_failures"]
+        return self._frame("scenarios", rows, columns + ["closeout_loss", "total_loss", "uncovered_loss"])
+
+    @property
+    def defaults(self) -> pd.DataFrame:
+        """Member defaults: ``stress_scenario``, ``member``, ``round`` (0: at the start) and
+        ``cause`` (``exogenous``, ``solvency``, ``liquidity`` or ``group``), in order of round."""
+        rows = [
+            {"stress_scenario": s["name"], **d}
+            for s in self.summary["stress_scenarios"]
+            for d in s["member_defaults"]
+        ]
+        return self._frame("defaults", rows, ["stress_scenario", "member", "round", "cause"])
+
+    @property
+    def ccps(self) -> pd.DataFrame:
+        """One row per stress scenario and CCP.
+
+        ``stress_scenario``, ``ccp``, ``failed``, ``failure_round`` (missing when the CCP
+        survived), ``uncovered`` (its loss left after its last layer), then the loss each
+        layer took over all rounds, one column per layer (missing when the layer is not
+        in that CCP's waterfall).
+        """
+        if "ccps" not in self._frames:
+            rows = []
+            for s in self.summary["stress_scenarios"]:
+                for ccp, e in s["ccps"].items():
+                    rows.append(
+                        {
+                            "stress_scenario": s["name"],
+                            "ccp": ccp,
+                            "failed": e["failed"],
+                            "failure_round": e.get("failure_round"),
+                            "uncovered": e["uncovered"],
+                            **e["layer_losses"],
+                        }
+                    )
+            present = {k for r in rows for k in r}
+            columns = ["stress_scenario", "ccp", "failed", "failure_round", "uncovered"]
+            frame = pd.DataFrame.from_records(rows, columns=columns + [x for x in _LAYERS if x in present])
+            frame["failure_round"] = frame["failure_round"].astype("Int64")
+            self._frames["ccps"] = frame
+        return self._frames["ccps"]
+
+    @property
+    def layers(self) -> pd.DataFrame:
+        """Loss per waterfall layer, per stress scenario, cascade round and CCP (stress_layers.csv).
+
+        ``stress_scenario``, ``round``, ``ccp``, ``layer``, ``amount``: one row per layer of
+        the CCP's waterfall in its order, then ``uncovered``, for each round in which the
+        CCP ran its waterfall.
+        """
+        rows = []
+        for s in self.summary["stress_scenarios"]:
+            for e in s["waterfalls"]:
+                base = {"stress_scenario": s["name"], "round": e["round"], "ccp": e["ccp"]}
+                rows += [{**base, "layer": k, "amount": v} for k, v in e["layers"].items()]
+                rows.append({**base, "layer": "uncovered", "amount": e["uncovered"]})
+        return self._frame("layers", rows, ["stress_scenario", "round", "ccp", "layer", "amount"])
+
+    @property
+    def defaulters(self) -> pd.DataFrame:
+        """Each defaulter in each waterfall event and how its loss was covered.
+
+        ``stress_scenario``, ``round``, ``ccp``, ``account`` (member id, ``link:<CCP>`` or
+        ``rest_of_market``), ``closeout_loss`` (negative: a gain), ``im_used``, ``df_used``
+        (its own margin and fund contribution used), ``left_to_mutual_layers`` (what the
+        mutual layers had to cover) and ``estate_return`` (its resources beyond its loss,
+        returned).
+        """
+        rows = [
+            {"stress_scenario": s["name"], "round": e["round"], "ccp": e["ccp"], **d}
+            for s in self.summary["stress_scenarios"]
+            for e in s["waterfalls"]
+            for d in e["defaulters"]
+        ]
+        columns = ["stress_scenario", "round", "ccp", "account", "closeout_loss", "im_used", "df_used"]
+        return self._frame("defaulters", rows, columns + ["left_to_mutual_layers", "estate_return"])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restress, (self.model,))
+
+    def __repr__(self) -> str:
+        s = self.scenarios
+        return (
+            f"<ccpnet.StressResult '{self.model.name}': {len(s)} stress scenarios, "
+            f"{int(s['member_defaults'].sum())} member defaults, {int(s['ccp_failures'].sum())} CCP failures>"
+        )
+
+
+def _restress(model: _core.Model) -> StressResult:
+    # Stress tests are deterministic and cheap: a pickle holds the model only.
+    return StressResult(_core.stress(model))

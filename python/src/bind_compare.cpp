@@ -1,0 +1,199 @@
+// Bindings of variant comparisons: ccpnet._core.compare and the ComparisonRun
+// behind ccpnet.Comparison (the numbers of `ccpnet compare`).
+#include <fmt/format.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bindings.hpp"
+#include "sim/compare.hpp"
+#include "sim/metrics.hpp"
+
+namespace py = pybind11;
+
+namespace ccpnet::python {
+
+namespace {
+
+struct ComparisonRun {
+  ModelPtr model;  // the base model (with the run's seed and scenario count)
+  Comparison comparison;
+};
+using ComparisonPtr = std::shared_ptr<ComparisonRun>;
+
+std::string int_text(const py::object& value) {
+  return py::str(py::module_::import("operator").attr("index")(value)).cast<std::string>();
+}
+
+std::size_t variant_index(const ComparisonRun& c, const py::object& variant) {
+  const auto& vs = c.comparison.variants;
+  if (py::isinstance<py::str>(variant)) {
+    const auto name = variant.cast<std::string>();
+    for (std::size_t i = 0; i < vs.size(); ++i)
+      if (vs[i].name == name) return i;
+    std::vector<std::string> names;
+    for (const auto& v : vs) names.push_back("'" + v.name + "'");
+    throw py::key_error(fmt::format("no variant '{}'; the variants are {}", name, fmt::join(names, ", ")));
+  }
+  const auto i = variant.cast<std::int64_t>();
+  if (i < 0 || static_cast<std::size_t>(i) >= vs.size())
+    throw py::index_error(fmt::format("variant index {} out of range [0, {})", i, vs.size()));
+  return static_cast<std::size_t>(i);
+}
+
+// The per-scenario metrics of one variant as numpy arrays sharing memory with
+// the comparison (the capsule keeps it alive).
+py::dict per_scenario(const ComparisonPtr& c, const py::object& variant) {
+  const std::size_t v = variant_index(*c, variant);
+  py::dict out;
+  auto& columns = c->comparison.variants[v].per_scenario;
+  for (std::size_t k = 0; k < kCompareMetricCount; ++k) {
+    auto* keep = new ComparisonPtr(c);
+    py::capsule base(keep, [](void* p) { delete static_cast<ComparisonPtr*>(p); });
+    auto& data = columns[k];
+    py::array_t<double> a({static_cast<py::ssize_t>(data.size())}, {static_cast<py::ssize_t>(sizeof(double))},
+                          data.data(), base);
+    a.attr("setflags")(py::arg("write") = false);
+    out[py::str(kCompareMetrics[k])] = a;
+  }
+  return out;
+}
+
+ComparisonPtr compare(const ModelPtr& base, const py::object& scenarios, const py::object& seed,
+                      const py::object& threads, bool progress) {
+  // Seed and scenario count are keys of the scenario: overrides, validated like the file.
+  std::vector<config::Override> extra;
+  if (!seed.is_none() && int_text(seed) != std::to_string(base->model.seed)) extra.push_back({"seed", int_text(seed)});
+  if (!scenarios.is_none() && int_text(scenarios) != std::to_string(base->model.scenarios))
+    extra.push_back({"simulation.scenarios", int_text(scenarios)});
+  const ModelPtr model = derive_model(base, extra);
+
+  RunOptions options;
+  options.progress = progress;
+  if (!threads.is_none()) {
+    const auto t = threads.cast<std::int64_t>();
+    if (t < 0 || t > 1024) throw py::value_error(fmt::format("threads: expected a value in [0, 1024], found {}", t));
+    options.threads = static_cast<int>(t);
+  }
+
+  // Ctrl-C as in run(): the GIL is released while the engine runs; once per
+  // chunk of scenarios the callback takes it back to let Python see a pending
+  // signal, and stops the variant being run and every later one.
+  std::atomic<bool> stop{false};
+  std::optional<py::error_already_set> signal_error;
+  std::int64_t since_check = 0;
+  options.stop = &stop;
+  options.on_scenario = [&](const ScenarioResult&) {
+    if (++since_check < kChunk || signal_error) return;
+    since_check = 0;
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) {
+      signal_error.emplace();  // takes the pending exception (KeyboardInterrupt)
+      stop = true;
+    }
+  };
+  auto out = std::make_shared<ComparisonRun>();
+  out->model = model;
+  bool out_of_memory = false;
+  {
+    py::gil_scoped_release release;
+    try {
+      out->comparison = run_compare(model->loaded, model->overrides, options);
+    } catch (const config::ScenarioError&) {
+      throw;  // a variant's changes are not valid: ScenarioError
+    } catch (const InputError&) {
+      throw;
+    } catch (const std::bad_alloc&) {
+      out_of_memory = true;  // raised below, with the GIL
+    } catch (const std::exception& e) {
+      throw SimulationFailure(fmt::format("the comparison of '{}' failed: {}", model->model.name, e.what()));
+    }
+  }
+  if (out_of_memory) {
+    PyErr_SetString(PyExc_MemoryError, "out of memory during the comparison");
+    throw py::error_already_set();
+  }
+  if (signal_error) throw *signal_error;
+  return out;
+}
+
+}  // namespace
+
+void bind_compare(py::module_& m) {
+  py::class_<ComparisonRun, ComparisonPtr>(m, "ComparisonRun", R"doc(
+The outcome of a comparison of variants on common random numbers, as computed by
+the engine. Wrapped by :class:`ccpnet.Comparison`, which adds pandas tables; use that one.
+)doc")
+      .def_property_readonly(
+          "model", [](const ComparisonRun& c) { return c.model; },
+          "The base model (with the comparison's seed and scenario count).")
+      .def_property_readonly(
+          "scenarios", [](const ComparisonRun& c) { return c.comparison.scenarios; }, "Scenarios per variant.")
+      .def_property_readonly(
+          "variant_names",
+          [](const ComparisonRun& c) {
+            std::vector<std::string> names;
+            for (const auto& v : c.comparison.variants) names.push_back(v.name);
+            return names;
+          },
+          "Names of the variants, 'base' first.")
+      .def_property_readonly(
+          "metric_names",
+          [](const ComparisonRun&) {
+            return std::vector<std::string>(std::begin(kCompareMetrics), std::end(kCompareMetrics));
+          },
+          "Names of the per-scenario metrics compared.")
+      .def_property_readonly(
+          "warnings", [](const ComparisonRun& c) { return c.comparison.warnings; },
+          "Warnings of loading and rewiring the variants (printed on stderr by the CLI).")
+      .def_property_readonly(
+          "compare_json", [](const ComparisonRun& c) { return comparison_json(c.comparison).dump(2) + "\n"; },
+          "compare.json as `ccpnet compare --out` writes it (JSON text).")
+      .def_property_readonly(
+          "text", [](const ComparisonRun& c) { return format_comparison(c.comparison); },
+          "The table `ccpnet compare` prints.")
+      .def("per_scenario", &per_scenario, py::arg("variant"),
+           R"doc(The per-scenario metrics of one variant (name or index) as read-only numpy arrays.
+
+One array per metric (``total_loss``, ``member_defaults``, ``any_ccp_fail``,
+``closeout_loss``, ``uncovered_loss``), one value per scenario in index order,
+sharing memory with the comparison (no copy).
+)doc")
+      .def("__repr__", [](const ComparisonRun& c) {
+        return fmt::format("<ccpnet ComparisonRun '{}': {} variants, {} scenarios each>", c.model->model.name,
+                           c.comparison.variants.size(), c.comparison.scenarios);
+      });
+
+  m.def("compare", &compare, py::arg("model"), py::arg("scenarios") = py::none(), py::arg("seed") = py::none(),
+        py::arg("threads") = py::none(), py::kw_only(), py::arg("progress") = false,
+        R"doc(Run a model and its variants on common random numbers (engine level; see ccpnet.compare).
+
+Parameters
+----------
+model : Model
+scenarios : int, optional
+    Scenarios per variant (``simulation.scenarios``), validated as an override.
+seed : int, optional
+    Master seed (``seed``), validated as an override.
+threads : int, optional
+    Worker threads; 0: all cores. Default: the model's ``simulation.threads``.
+progress : bool
+    Progress bar on stderr when it is a terminal.
+
+Ctrl-C stops the comparison after the current window of scenarios and raises
+KeyboardInterrupt. The GIL is released while the engine runs; results do not
+depend on threads.
+)doc");
+}
+
+}  // namespace ccpnet::python

@@ -1,0 +1,152 @@
+"""ccpnet.stress: the numbers of `ccpnet stress`, a cascade worked by hand, errors."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import ccpnet
+
+from conftest import SCENARIOS
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, float_precision="round_trip")
+
+
+@pytest.fixture(scope="module")
+def cover2() -> Path:
+    return SCENARIOS / "cover2_linked.yaml"
+
+
+@pytest.fixture(scope="module")
+def cli_stress(ccpnet_exe: Path, cover2: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("cli") / "stress"
+    done = subprocess.run(
+        [str(ccpnet_exe), "stress", str(cover2), "--out", str(out)], check=True, capture_output=True, text=True
+    )
+    return out, done.stdout
+
+
+def test_same_numbers_as_the_cli(cover2: Path, cli_stress: tuple[Path, str]) -> None:
+    out, stdout = cli_stress
+    s = ccpnet.stress(ccpnet.load(cover2))
+    assert s.summary == json.loads((out / "stress.json").read_text())
+    expected = read_csv(out / "stress_layers.csv")
+    pd.testing.assert_frame_equal(s.layers, expected, check_dtype=False, check_exact=True)
+    # The CLI prints the report, then where the outputs went.
+    assert stdout == s.text + f"outputs: {out}/\n"
+    assert s.names == [x["name"] for x in s.summary["stress_scenarios"]]
+
+
+def test_tables_agree_with_each_other(cover2: Path) -> None:
+    s = ccpnet.stress(cover2)
+    assert list(s.scenarios["stress_scenario"]) == s.names
+    # Each CCP's layer totals are its per-round layer losses summed over rounds.
+    per_round = s.layers.groupby(["stress_scenario", "ccp", "layer"], sort=False)["amount"].sum()
+    for _, row in s.ccps.iterrows():
+        for layer in s.layers.loc[s.layers["ccp"] == row["ccp"], "layer"].unique():
+            column = "uncovered" if layer == "uncovered" else layer
+            got = per_round.get((row["stress_scenario"], row["ccp"], layer), 0.0)
+            assert got == pytest.approx(row[column], rel=1e-12, abs=1e-6)
+    counts = s.defaults.groupby("stress_scenario", sort=False).size()
+    assert list(counts.reindex(s.names, fill_value=0)) == list(s.scenarios["member_defaults"])
+    assert set(s.defaults["cause"]) <= {"exogenous", "latent", "solvency", "liquidity", "group"}
+
+
+# Worked by hand (the same system as tests/sim/test_cascade.cpp,
+# Cascade.CrossesFromOneCcpToAnotherThroughACommonMember). X falls 50% (100 -> 50);
+# observed IM and DF make the numbers exact.
+#   CCP A: D long 10 X (exogenous default), M short 10 X.
+#   CCP B: M long 10 X, N short 10 X.
+# Round 1 at A: D's close-out loss 500 - IM 100 - DF 20 = 380 left to the mutual
+#   layers; SITG 10 -> 370; M's DF 60 -> 310; assessment on M (1x its DF) 60 -> 250;
+#   VMGH on M's gain of 500 at A: 250. M's charges 60 + 60 + 250 = 370 exceed its
+#   capital 50: M defaults (solvency) at the end of round 1.
+# Round 2 at B: M's close-out loss 500 - IM 100 - DF 40 = 360; SITG 20 -> 340;
+#   N's DF 50 -> 290; assessment on N 50 -> 240; VMGH on N's gain: 240.
+#   At A, M's short book gains 500 on close-out: that gain, its IM 100 and its DF
+#   left (0: the 60 went in round 1) go back to its estate, 600.
+COMMON_MEMBER = """\
+name: cascade across CCPs through a common member
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: crash, moves: {X: -0.5}, days: 1}]
+ccps:
+  - {id: A, capital: 100, sitg: 10, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 80}}
+  - {id: B, capital: 100, sitg: 20, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 90}}
+members:
+  - {id: D, capital: 1000, liquidity: 1000, positions: {A: {X: 10}}, initial_margin: {A: 100}, default_fund: {A: 20}}
+  - id: M
+    capital: 50
+    liquidity: 1000
+    positions: {A: {X: -10}, B: {X: 10}}
+    initial_margin: {A: 100, B: 100}
+    default_fund: {A: 60, B: 40}
+  - {id: N, capital: 1000, liquidity: 1000, positions: {B: {X: -10}}, initial_margin: {B: 100}, default_fund: {B: 50}}
+defaults: {exogenous: [D]}
+"""
+
+
+def test_cascade_worked_by_hand() -> None:
+    s = ccpnet.stress(ccpnet.Model.from_text(COMMON_MEMBER))
+    scenario = s.scenarios.iloc[0]
+    assert scenario["stress_scenario"] == "crash"
+    assert (scenario["cascade_rounds"], scenario["member_defaults"], scenario["ccp_failures"]) == (2, 2, 0)
+    assert scenario["closeout_loss"] == pytest.approx(1000.0)
+    assert scenario["total_loss"] == pytest.approx(380.0 + 360.0)
+    assert scenario["uncovered_loss"] == pytest.approx(0.0, abs=1e-9)
+
+    assert s.defaults[["member", "round", "cause"]].values.tolist() == [["D", 0, "exogenous"], ["M", 1, "solvency"]]
+
+    layers = s.layers.set_index(["round", "ccp", "layer"])["amount"]
+    by_hand = {
+        (1, "A"): {"defaulter_im": 100, "defaulter_df": 20, "sitg": 10, "mutualized_df": 60, "assessments": 60,
+                   "vmgh": 250, "ccp_equity": 0, "uncovered": 0},
+        (2, "B"): {"defaulter_im": 100, "defaulter_df": 40, "sitg": 20, "mutualized_df": 50, "assessments": 50,
+                   "vmgh": 240, "ccp_equity": 0, "uncovered": 0},
+    }  # fmt: skip
+    for (rnd, ccp), expected in by_hand.items():
+        for layer, amount in expected.items():
+            assert layers[(rnd, ccp, layer)] == pytest.approx(amount, abs=1e-9), (rnd, ccp, layer)
+
+    ccps = s.ccps.set_index("ccp")
+    assert not ccps["failed"].any() and ccps["failure_round"].isna().all()
+    assert ccps.loc["A", "vmgh"] == pytest.approx(250.0) and ccps.loc["B", "vmgh"] == pytest.approx(240.0)
+
+    d = s.defaulters.set_index(["round", "ccp", "account"])
+    assert d.loc[(1, "A", "D"), "closeout_loss"] == pytest.approx(500.0)
+    assert d.loc[(1, "A", "D"), "left_to_mutual_layers"] == pytest.approx(380.0)
+    assert d.loc[(2, "B", "M"), "left_to_mutual_layers"] == pytest.approx(360.0)
+    assert d.loc[(2, "A", "M"), "closeout_loss"] == pytest.approx(-500.0)
+    assert d.loc[(2, "A", "M"), "estate_return"] == pytest.approx(600.0)
+
+
+def test_without_stress_scenarios_the_baseline_runs() -> None:
+    text = COMMON_MEMBER.replace("  stress_scenarios: [{name: crash, moves: {X: -0.5}, days: 1}]\n", "")
+    s = ccpnet.stress(ccpnet.Model.from_text(text))
+    assert s.names == ["baseline (no market move)"]
+    assert s.scenarios["total_loss"].iloc[0] == 0.0
+    assert s.defaults["member"].tolist() == ["D"]
+
+
+def test_pickle_and_repr() -> None:
+    s = ccpnet.stress(ccpnet.Model.from_text(COMMON_MEMBER))
+    again = pickle.loads(pickle.dumps(s))
+    assert again.summary == s.summary
+    assert "2 member defaults" in repr(s)
+
+
+def test_errors() -> None:
+    with pytest.raises(ccpnet.ScenarioError) as e:
+        ccpnet.stress(ccpnet.Model.from_text(COMMON_MEMBER.replace("moves: {X: -0.5}", "moves: {Y: -0.5}")))
+    assert "market.stress_scenarios[0].moves" in str(e.value)
+    with pytest.raises(TypeError):
+        ccpnet.stress(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        ccpnet.StressResult("not a run")  # type: ignore[arg-type]
