@@ -57,9 +57,12 @@ Eigen::MatrixXd correlation_matrix(const config::MarketConfig& market, const std
 }
 
 // Margin of every row of `values` under the CCP's model, with its add-ons.
+// `history_daily_returns` are standardised (unit daily variance) unless
+// `observed_history`: then they are the log-returns of market.history.
 Eigen::VectorXd margin_rows(const config::MarginConfig& margin, const Eigen::MatrixXd& values,
                             const Eigen::VectorXd& daily_vol, const Eigen::MatrixXd& correlation_factor,
-                            const Eigen::VectorXd& adv, const Eigen::MatrixXd& history_daily_returns) {
+                            const Eigen::VectorXd& adv, const Eigen::MatrixXd& history_daily_returns,
+                            bool observed_history) {
   // Anti-procyclicality by a stressed-volatility weight scales the volatility
   // the models see; the buffer scales the margin.
   Eigen::VectorXd vol = daily_vol;
@@ -81,11 +84,15 @@ Eigen::VectorXd margin_rows(const config::MarginConfig& margin, const Eigen::Mat
         } else if constexpr (std::is_same_v<M, config::HistoricalMargin>) {
           // Cumulative log-prices of the history, scaled to this CCP's volatility
           // view, then overlapping h-day returns (h rounded up to whole days).
+          // An observed history is scaled only by a stressed-volatility weight.
           const Eigen::Index days = history_daily_returns.rows();
           const int horizon = std::max(1, static_cast<int>(std::ceil(h - 1e-12)));
+          Eigen::VectorXd scale = vol;
+          if (observed_history)
+            for (Eigen::Index a = 0; a < vol.size(); ++a) scale(a) = daily_vol(a) > 0.0 ? vol(a) / daily_vol(a) : 1.0;
           Eigen::MatrixXd log_prices = Eigen::MatrixXd::Zero(days + 1, vol.size());
           for (Eigen::Index t = 0; t < days; ++t)
-            log_prices.row(t + 1) = log_prices.row(t) + history_daily_returns.row(t).cwiseProduct(vol.transpose());
+            log_prices.row(t + 1) = log_prices.row(t) + history_daily_returns.row(t).cwiseProduct(scale.transpose());
           const Eigen::MatrixXd returns = models::overlapping_log_returns(log_prices.array().exp().matrix(), horizon);
           addon_quantile = models::normal_quantile(m.confidence);
           return models::historical_im_rows(values, returns, m.confidence,
@@ -152,6 +159,12 @@ Model build_model(const config::LoadedScenario& loaded) {
         {a.id, a.price, a.volatility / std::sqrt(a.trading_days), a.adv, a.liquidation_cost, a.chain});
   }
   const auto n_assets = static_cast<Eigen::Index>(model.assets.size());
+  if (const auto& history = loaded.data.history) {
+    const Eigen::MatrixXd log_prices = history->prices.array().log().matrix();
+    const Eigen::Index days = log_prices.rows() - 1;
+    model.history_log_returns = log_prices.bottomRows(days) - log_prices.topRows(days);
+    model.history_mode = s.market.history->mode;
+  }
   model.correlation = correlation_matrix(s.market, asset_index);
   model.correlation_factor = models::correlation_factor(model.correlation);
   Eigen::VectorXd daily_vol(n_assets), price(n_assets);
@@ -383,9 +396,14 @@ Model build_model(const config::LoadedScenario& loaded) {
                           .transpose();
     std::int64_t lookback = 0;
     if (const auto* hist = std::get_if<config::HistoricalMargin>(&cfg.margin.model)) lookback = hist->lookback_days;
-    if (lookback > history.rows()) history = history_returns(model, lookback);
-    const Eigen::VectorXd im = margin_rows(cfg.margin, values, margin_vol, model.correlation_factor, adv,
-                                           history.topRows(std::max<Eigen::Index>(lookback, 0)));
+    // market.history: its last lookback_days returns (all when it is shorter).
+    const Eigen::Index recent = std::min<Eigen::Index>(lookback, model.history_log_returns.rows());
+    if (!model.history_mode && lookback > history.rows()) history = history_returns(model, lookback);
+    const Eigen::VectorXd im = model.history_mode
+                                   ? margin_rows(cfg.margin, values, margin_vol, model.correlation_factor, adv,
+                                                 model.history_log_returns.bottomRows(recent), true)
+                                   : margin_rows(cfg.margin, values, margin_vol, model.correlation_factor, adv,
+                                                 history.topRows(std::max<Eigen::Index>(lookback, 0)), false);
     for (Eigen::Index i = 0; i < n_acc; ++i) {
       Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
       acc.initial_margin = acc.kind == AccountKind::kRestOfMarket ? 0.0 : im(i);

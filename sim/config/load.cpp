@@ -755,6 +755,8 @@ LoadedScenario load_scenario_text(std::string_view text, const std::string& sour
   }
 
   if (!ctx.budget_exhausted) Checker(loaded.scenario, source_map, diagnostics, loaded.warnings, ctx.unread).run();
+  // Data files are read once the scenario that names them is sound.
+  if (diagnostics.empty()) loaded.data = read_data_files(loaded.scenario, source_name, source_map, diagnostics);
   if (!diagnostics.empty()) throw ScenarioError(std::move(diagnostics));
   return loaded;
 }
