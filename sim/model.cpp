@@ -258,11 +258,18 @@ Model build_model(const config::LoadedScenario& loaded) {
   Eigen::MatrixXd routed = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(link_pairs.size()), n_assets);
   {
     config::Diagnostics d(loaded.source_name);
-    const auto lookup = [&](const std::map<std::string, int>& index, const std::string& id, const std::string& path,
+    // Where a field of a trade is (kTradeColumns order; -1: the whole trade),
+    // and the key path its errors name: a trade of the file by its own key, a
+    // trade of trades_file by its cell in the CSV.
+    struct Site {
+      config::Location where;
+      std::string path;
+    };
+    const auto lookup = [&](const std::map<std::string, int>& index, const std::string& id, const Site& site,
                             std::string_view what) {
       auto it = index.find(id);
       if (it != index.end()) return it->second;
-      d.error(loaded.source_map.find(path), path, fmt::format("unknown {} '{}'", what, id));
+      d.error(site.where, site.path, fmt::format("unknown {} '{}'", what, id));
       return -1;
     };
     const auto account_of = [&](int member, int ccp) {
@@ -275,25 +282,25 @@ Model build_model(const config::LoadedScenario& loaded) {
       model.ccps[static_cast<std::size_t>(ccp)].accounts.push_back(a);
       return a;
     };
-    for (std::size_t t = 0; t < s.trades.size(); ++t) {
-      const auto& trade = s.trades[t];
-      const std::string path = fmt::format("trades[{}]", t);
-      const int buyer = lookup(member_index, trade.buyer, path + ".buyer", "member");
-      const int seller = lookup(member_index, trade.seller, path + ".seller", "member");
-      const int asset = lookup(asset_index, trade.asset, path + ".asset", "asset");
-      const int from = lookup(ccp_index, trade.buyer_ccp, path + ".buyer_ccp", "CCP");
-      const int to = lookup(ccp_index, trade.seller_ccp, path + ".seller_ccp", "CCP");
-      if (buyer < 0 || seller < 0 || asset < 0 || from < 0 || to < 0) continue;
+    const auto novate = [&](const config::TradeConfig& trade, const auto& site) {
+      const int buyer = lookup(member_index, trade.buyer, site(0), "member");
+      const int seller = lookup(member_index, trade.seller, site(1), "member");
+      const int asset = lookup(asset_index, trade.asset, site(2), "asset");
+      const int from = lookup(ccp_index, trade.buyer_ccp, site(4), "CCP");
+      const int to = lookup(ccp_index, trade.seller_ccp, site(5), "CCP");
+      if (buyer < 0 || seller < 0 || asset < 0 || from < 0 || to < 0) return;
       if (buyer == seller && from == to) {
-        d.error(loaded.source_map.find(path), path, fmt::format("member '{}' trades with itself", trade.buyer));
-        continue;
+        const Site whole = site(-1);
+        d.error(whole.where, whole.path, fmt::format("member '{}' trades with itself", trade.buyer));
+        return;
       }
       const auto route = shortest_link_path(static_cast<int>(n_ccps), link_pairs, from, to);
       if (!route) {
-        d.error(loaded.source_map.find(path), path,
+        const Site whole = site(-1);
+        d.error(whole.where, whole.path,
                 fmt::format("no chain of links from CCP '{}' (buyer '{}') to CCP '{}' (seller '{}')", trade.buyer_ccp,
                             trade.buyer, trade.seller_ccp, trade.seller));
-        continue;
+        return;
       }
       model.accounts[static_cast<std::size_t>(account_of(buyer, from))].quantity(asset) += trade.quantity;
       model.accounts[static_cast<std::size_t>(account_of(seller, to))].quantity(asset) -= trade.quantity;
@@ -312,6 +319,20 @@ Model build_model(const config::LoadedScenario& loaded) {
           }
         }
       }
+    };
+    for (std::size_t t = 0; t < s.trades.size(); ++t) {
+      novate(s.trades[t], [&](int field) {
+        std::string path = fmt::format("trades[{}]", t);
+        if (field >= 0) path += "." + std::string(config::kTradeColumns[static_cast<std::size_t>(field)]);
+        return Site{loaded.source_map.find(path), path};
+      });
+    }
+    for (const auto& file_trade : loaded.data.trades) {
+      novate(file_trade.trade, [&](int field) {
+        config::Location where = file_trade.where[static_cast<std::size_t>(std::max(field, 0))];
+        if (field < 0) where.column = 1;  // the row
+        return Site{where, "trades_file"};
+      });
     }
     if (!d.empty()) throw config::ScenarioError(std::move(d));
   }
