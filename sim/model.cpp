@@ -461,8 +461,40 @@ Model build_model(const config::LoadedScenario& loaded) {
     }
     for (Eigen::Index g = 0; g < uncovered.rows(); ++g)
       uncovered.row(g) = (uncovered.row(g).array() - group_im(g)).cwiseMax(0.0);
+    // Each account's largest uncovered stress loss, max(0, max_s loss_s - IM),
+    // the key of allocation pro rata to uncovered stress loss.
+    Eigen::VectorXd account_uncovered = Eigen::VectorXd::Zero(n_acc);
+    for (Eigen::Index i = 0; i < n_acc; ++i) {
+      const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
+      for (const auto& move : stress)
+        account_uncovered(i) =
+            std::max(account_uncovered(i), -values.row(i).dot(move) + acc.liquidation_cost - acc.initial_margin);
+    }
+    const bool by_uncovered = cfg.default_fund.allocation == config::FundAllocation::kUncoveredStress;
     const int cover = cfg.default_fund.sizing == config::DefaultFundSizing::kCover1 ? 1 : 2;
-    const models::CoverSizing sizing = models::size_cover(uncovered, cover, ccp.sitg);
+    models::CoverSizing sizing;
+    if (cfg.default_fund.variant == config::CoverVariant::kBoe) {
+      // Each group's contribution is its share of the fund by the allocation key.
+      Eigen::VectorXd group_weight = group_im;
+      if (by_uncovered) {
+        group_weight.setZero();
+        for (Eigen::Index i = 0; i < n_acc; ++i) {
+          const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
+          if (acc.kind == AccountKind::kMember)
+            group_weight(model.members[static_cast<std::size_t>(acc.owner)].group) += account_uncovered(i);
+        }
+      }
+      try {
+        sizing = models::size_cover_boe(uncovered, group_weight, ccp.sitg);
+      } catch (const std::invalid_argument& e) {
+        config::Diagnostics d(loaded.source_name);
+        const std::string path = fmt::format("ccps[{}].default_fund.variant", c);
+        d.error(loaded.source_map.find(path), path, fmt::format("CCP '{}': {}", ccp.id, e.what()));
+        throw config::ScenarioError(std::move(d));
+      }
+    } else {
+      sizing = models::size_cover(uncovered, cover, ccp.sitg);
+    }
     for (auto g : sizing.groups)
       if (uncovered(g, sizing.scenario) > 0.0) ccp.cover_groups.push_back(static_cast<int>(g));
     ccp.default_fund =
@@ -475,11 +507,14 @@ Model build_model(const config::LoadedScenario& loaded) {
     if (!uses_fund) ccp.default_fund = 0.0;
 
     // Allocation: observed contributions are used as given; the rest of the
-    // fund is shared pro rata to IM among the other contributors (members, and
-    // CCPs that are participants here).
+    // fund is shared pro rata to IM (or to uncovered stress loss) among the
+    // other contributors (members, and CCPs that are participants here).
     double observed_total = 0.0;
     std::vector<Account*> contributors;
-    for (int a : ccp.accounts) {
+    std::vector<double> contributor_uncovered;
+    for (std::size_t i = 0; i < ccp.accounts.size(); ++i) {
+      const int a = ccp.accounts[i];
+      const std::size_t before = contributors.size();
       Account& acc = model.accounts[static_cast<std::size_t>(a)];
       if (acc.kind == AccountKind::kMember) {
         const auto& observed = members[static_cast<std::size_t>(acc.owner)].default_fund;
@@ -495,10 +530,12 @@ Model build_model(const config::LoadedScenario& loaded) {
           if (link.model == config::LinkModel::kParticipant && link.account_at_second == a)
             contributors.push_back(&acc);
       }
+      if (contributors.size() > before)
+        contributor_uncovered.push_back(account_uncovered(static_cast<Eigen::Index>(i)));
     }
     Eigen::VectorXd weights(static_cast<Eigen::Index>(contributors.size()));
     for (std::size_t i = 0; i < contributors.size(); ++i)
-      weights(static_cast<Eigen::Index>(i)) = contributors[i]->initial_margin;
+      weights(static_cast<Eigen::Index>(i)) = by_uncovered ? contributor_uncovered[i] : contributors[i]->initial_margin;
     const Eigen::VectorXd shares = models::allocate_pro_rata(weights, std::max(0.0, ccp.default_fund - observed_total));
     for (std::size_t i = 0; i < contributors.size(); ++i)
       contributors[i]->default_fund = shares(static_cast<Eigen::Index>(i));

@@ -595,6 +595,10 @@ class Checker {
       if (ccp.default_fund.sizing == DefaultFundSizing::kFixed && !ccp.default_fund.amount &&
           read(path + ".default_fund"))
         error(path + ".default_fund", "sizing: fixed needs an amount");
+      if (ccp.default_fund.variant == CoverVariant::kBoe && ccp.default_fund.sizing != DefaultFundSizing::kCover2 &&
+          read(path + ".default_fund"))
+        error(path + ".default_fund.variant",
+              fmt::format("variant: boe sizes a cover2 fund, found sizing: {}", enum_name(ccp.default_fund.sizing)));
       if (ccp.waterfall && read(path + ".waterfall")) {
         std::set<LayerKind> seen;
         for (std::size_t l = 0; l < ccp.waterfall->size(); ++l) {

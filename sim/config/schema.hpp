@@ -413,14 +413,39 @@ struct EnumNames<DefaultFundSizing> {
                                      std::pair{DefaultFundSizing::kCover2, "cover2"}};
 };
 
+enum class CoverVariant { kEmir, kBoe };
+template <>
+struct EnumNames<CoverVariant> {
+  static constexpr std::array values{std::pair{CoverVariant::kEmir, "emir"}, std::pair{CoverVariant::kBoe, "boe"}};
+};
+
+enum class FundAllocation { kIm, kUncoveredStress };
+template <>
+struct EnumNames<FundAllocation> {
+  static constexpr std::array values{std::pair{FundAllocation::kIm, "im"},
+                                     std::pair{FundAllocation::kUncoveredStress, "uncovered_stress"}};
+};
+
 struct DefaultFundConfig {
   DefaultFundSizing sizing = DefaultFundSizing::kCover2;
   std::optional<double> amount;
+  CoverVariant variant = CoverVariant::kEmir;
+  FundAllocation allocation = FundAllocation::kIm;
 
   template <class A>
   void serialize(A& a) {
     a("sizing", sizing, {.doc = "how the fund is sized"});
     a("amount", amount, {.doc = "fund size when sizing is fixed", .unit = "USD", .min = 0.0});
+    a("variant", variant,
+      {.doc = "cover2 only. emir (EMIR art. 42(3), 43(2)): the fund covers the largest group's uncovered stress loss "
+              "or the 2nd and 3rd together, and with the SITG the two largest; boe (Bank of England supervisory "
+              "stress tests): also enough that whichever two groups default, each taking its own contribution "
+              "first, the survivors' contributions are not exhausted; the cover groups are then the two that "
+              "deplete mutualised resources most"});
+    a("allocation", allocation,
+      {.doc = "how the fund is shared among contributors (after observed contributions): im, pro rata to initial "
+              "margin; uncovered_stress, pro rata to each account's largest uncovered stress loss (all zero: equal "
+              "shares)"});
   }
 };
 
