@@ -142,8 +142,15 @@ std::optional<CsvTable> read_csv(const std::string& path, const std::string& key
     return std::nullopt;
   }
   const std::size_t before = diagnostics.size();
+  std::size_t cell_count = 0;
   for (std::size_t l = 0; l < lines.size() && !diagnostics.full(); ++l) {
     const int number = static_cast<int>(l) + 1;
+    if (cell_count > kMaxCsvCells) {
+      diagnostics.error(Location{number, 1, path}, key,
+                        fmt::format("the data file is too large: more than {} cells (the limit); reading stopped here",
+                                    kMaxCsvCells));
+      break;
+    }
     if (blank(lines[l])) {
       diagnostics.error(Location{number, 1, path}, key,
                         fmt::format("expected {}, found an empty line", l == 0 ? "a header row" : "a row of cells"));
@@ -151,6 +158,7 @@ std::optional<CsvTable> read_csv(const std::string& path, const std::string& key
     }
     std::vector<CsvCell> cells;
     if (!split_line(lines[l], number, path, key, diagnostics, cells)) continue;
+    cell_count += cells.size();
     if (l == 0) {
       table.header = std::move(cells);
       std::map<std::string, int> seen;

@@ -137,6 +137,16 @@ TEST(Csv, FileProblemsAreLocatedAtTheKeyInTheScenario) {
   EXPECT_THAT(dir.format(), ::testing::EndsWith("it is a directory, expected a CSV file\n"));
 }
 
+TEST(Csv, ACellBombStopsAtTheLimit) {
+  // Four bytes a row, two cells: the cell limit is reached long before the byte limit.
+  std::string bytes = "a,b\n";
+  for (std::size_t i = 0; i <= kMaxCsvCells / 2; ++i) bytes += "1,2\n";
+  ASSERT_LT(bytes.size(), kMaxCsvBytes);
+  EXPECT_EQ(errors_of(bytes),
+            "data.csv:2500002:1: market.history.file: the data file is too large: more than "
+            "5000000 cells (the limit); reading stopped here\n");
+}
+
 TEST(Csv, NumbersAreFiniteAndWhole) {
   const CsvTable t = table_of("x\n1.5e3\n+2\nabc\n1e999\nnan\n\"\"\n");
   Diagnostics d("s.yaml");
