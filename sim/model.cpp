@@ -57,9 +57,12 @@ Eigen::MatrixXd correlation_matrix(const config::MarketConfig& market, const std
 }
 
 // Margin of every row of `values` under the CCP's model, with its add-ons.
+// `history_daily_returns` are standardised (unit daily variance) unless
+// `observed_history`: then they are the log-returns of market.history.
 Eigen::VectorXd margin_rows(const config::MarginConfig& margin, const Eigen::MatrixXd& values,
                             const Eigen::VectorXd& daily_vol, const Eigen::MatrixXd& correlation_factor,
-                            const Eigen::VectorXd& adv, const Eigen::MatrixXd& history_daily_returns) {
+                            const Eigen::VectorXd& adv, const Eigen::MatrixXd& history_daily_returns,
+                            bool observed_history) {
   // Anti-procyclicality by a stressed-volatility weight scales the volatility
   // the models see; the buffer scales the margin.
   Eigen::VectorXd vol = daily_vol;
@@ -81,11 +84,15 @@ Eigen::VectorXd margin_rows(const config::MarginConfig& margin, const Eigen::Mat
         } else if constexpr (std::is_same_v<M, config::HistoricalMargin>) {
           // Cumulative log-prices of the history, scaled to this CCP's volatility
           // view, then overlapping h-day returns (h rounded up to whole days).
+          // An observed history is scaled only by a stressed-volatility weight.
           const Eigen::Index days = history_daily_returns.rows();
           const int horizon = std::max(1, static_cast<int>(std::ceil(h - 1e-12)));
+          Eigen::VectorXd scale = vol;
+          if (observed_history)
+            for (Eigen::Index a = 0; a < vol.size(); ++a) scale(a) = daily_vol(a) > 0.0 ? vol(a) / daily_vol(a) : 1.0;
           Eigen::MatrixXd log_prices = Eigen::MatrixXd::Zero(days + 1, vol.size());
           for (Eigen::Index t = 0; t < days; ++t)
-            log_prices.row(t + 1) = log_prices.row(t) + history_daily_returns.row(t).cwiseProduct(vol.transpose());
+            log_prices.row(t + 1) = log_prices.row(t) + history_daily_returns.row(t).cwiseProduct(scale.transpose());
           const Eigen::MatrixXd returns = models::overlapping_log_returns(log_prices.array().exp().matrix(), horizon);
           addon_quantile = models::normal_quantile(m.confidence);
           return models::historical_im_rows(values, returns, m.confidence,
@@ -224,6 +231,12 @@ Model build_model(const config::LoadedScenario& loaded) {
         {a.id, a.price, a.volatility / std::sqrt(a.trading_days), a.adv, a.liquidation_cost, a.chain});
   }
   const auto n_assets = static_cast<Eigen::Index>(model.assets.size());
+  if (const auto& history = loaded.data.history) {
+    const Eigen::MatrixXd log_prices = history->prices.array().log().matrix();
+    const Eigen::Index days = log_prices.rows() - 1;
+    model.history_log_returns = log_prices.bottomRows(days) - log_prices.topRows(days);
+    model.history_mode = s.market.history->mode;
+  }
   model.correlation = correlation_matrix(s.market, asset_index);
   model.correlation_factor = models::correlation_factor(model.correlation);
   Eigen::VectorXd daily_vol(n_assets), price(n_assets);
@@ -318,11 +331,18 @@ Model build_model(const config::LoadedScenario& loaded) {
   Eigen::MatrixXd routed = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(link_pairs.size()), n_assets);
   {
     config::Diagnostics d(loaded.source_name);
-    const auto lookup = [&](const std::map<std::string, int>& index, const std::string& id, const std::string& path,
+    // Where a field of a trade is (kTradeColumns order; -1: the whole trade),
+    // and the key path its errors name: a trade of the file by its own key, a
+    // trade of trades_file by its cell in the CSV.
+    struct Site {
+      config::Location where;
+      std::string path;
+    };
+    const auto lookup = [&](const std::map<std::string, int>& index, const std::string& id, const Site& site,
                             std::string_view what) {
       auto it = index.find(id);
       if (it != index.end()) return it->second;
-      d.error(loaded.source_map.find(path), path, fmt::format("unknown {} '{}'", what, id));
+      d.error(site.where, site.path, fmt::format("unknown {} '{}'", what, id));
       return -1;
     };
     const auto account_of = [&](int member, int ccp) {
@@ -335,25 +355,25 @@ Model build_model(const config::LoadedScenario& loaded) {
       model.ccps[static_cast<std::size_t>(ccp)].accounts.push_back(a);
       return a;
     };
-    for (std::size_t t = 0; t < s.trades.size(); ++t) {
-      const auto& trade = s.trades[t];
-      const std::string path = fmt::format("trades[{}]", t);
-      const int buyer = lookup(member_index, trade.buyer, path + ".buyer", "member");
-      const int seller = lookup(member_index, trade.seller, path + ".seller", "member");
-      const int asset = lookup(asset_index, trade.asset, path + ".asset", "asset");
-      const int from = lookup(ccp_index, trade.buyer_ccp, path + ".buyer_ccp", "CCP");
-      const int to = lookup(ccp_index, trade.seller_ccp, path + ".seller_ccp", "CCP");
-      if (buyer < 0 || seller < 0 || asset < 0 || from < 0 || to < 0) continue;
+    const auto novate = [&](const config::TradeConfig& trade, const auto& site) {
+      const int buyer = lookup(member_index, trade.buyer, site(0), "member");
+      const int seller = lookup(member_index, trade.seller, site(1), "member");
+      const int asset = lookup(asset_index, trade.asset, site(2), "asset");
+      const int from = lookup(ccp_index, trade.buyer_ccp, site(4), "CCP");
+      const int to = lookup(ccp_index, trade.seller_ccp, site(5), "CCP");
+      if (buyer < 0 || seller < 0 || asset < 0 || from < 0 || to < 0) return;
       if (buyer == seller && from == to) {
-        d.error(loaded.source_map.find(path), path, fmt::format("member '{}' trades with itself", trade.buyer));
-        continue;
+        const Site whole = site(-1);
+        d.error(whole.where, whole.path, fmt::format("member '{}' trades with itself", trade.buyer));
+        return;
       }
       const auto route = shortest_link_path(static_cast<int>(n_ccps), link_pairs, from, to);
       if (!route) {
-        d.error(loaded.source_map.find(path), path,
+        const Site whole = site(-1);
+        d.error(whole.where, whole.path,
                 fmt::format("no chain of links from CCP '{}' (buyer '{}') to CCP '{}' (seller '{}')", trade.buyer_ccp,
                             trade.buyer, trade.seller_ccp, trade.seller));
-        continue;
+        return;
       }
       model.accounts[static_cast<std::size_t>(account_of(buyer, from))].quantity(asset) += trade.quantity;
       model.accounts[static_cast<std::size_t>(account_of(seller, to))].quantity(asset) -= trade.quantity;
@@ -372,6 +392,20 @@ Model build_model(const config::LoadedScenario& loaded) {
           }
         }
       }
+    };
+    for (std::size_t t = 0; t < s.trades.size(); ++t) {
+      novate(s.trades[t], [&](int field) {
+        std::string path = fmt::format("trades[{}]", t);
+        if (field >= 0) path += "." + std::string(config::kTradeColumns[static_cast<std::size_t>(field)]);
+        return Site{loaded.source_map.find(path), path};
+      });
+    }
+    for (const auto& file_trade : loaded.data.trades) {
+      novate(file_trade.trade, [&](int field) {
+        config::Location where = file_trade.where[static_cast<std::size_t>(std::max(field, 0))];
+        if (field < 0) where.column = 1;  // the row
+        return Site{where, "trades_file"};
+      });
     }
     if (!d.empty()) throw config::ScenarioError(std::move(d));
   }
@@ -456,9 +490,14 @@ Model build_model(const config::LoadedScenario& loaded) {
                           .transpose();
     std::int64_t lookback = 0;
     if (const auto* hist = std::get_if<config::HistoricalMargin>(&cfg.margin.model)) lookback = hist->lookback_days;
-    if (lookback > history.rows()) history = history_returns(model, lookback);
-    const Eigen::VectorXd im = margin_rows(cfg.margin, values, margin_vol, model.correlation_factor, adv,
-                                           history.topRows(std::max<Eigen::Index>(lookback, 0)));
+    // market.history: its last lookback_days returns (all when it is shorter).
+    const Eigen::Index recent = std::min<Eigen::Index>(lookback, model.history_log_returns.rows());
+    if (!model.history_mode && lookback > history.rows()) history = history_returns(model, lookback);
+    const Eigen::VectorXd im = model.history_mode
+                                   ? margin_rows(cfg.margin, values, margin_vol, model.correlation_factor, adv,
+                                                 model.history_log_returns.bottomRows(recent), true)
+                                   : margin_rows(cfg.margin, values, margin_vol, model.correlation_factor, adv,
+                                                 history.topRows(std::max<Eigen::Index>(lookback, 0)), false);
     for (Eigen::Index i = 0; i < n_acc; ++i) {
       Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
       acc.initial_margin = acc.kind == AccountKind::kRestOfMarket ? 0.0 : im(i);
@@ -495,8 +534,40 @@ Model build_model(const config::LoadedScenario& loaded) {
     }
     for (Eigen::Index g = 0; g < uncovered.rows(); ++g)
       uncovered.row(g) = (uncovered.row(g).array() - group_im(g)).cwiseMax(0.0);
+    // Each account's largest uncovered stress loss, max(0, max_s loss_s - IM),
+    // the key of allocation pro rata to uncovered stress loss.
+    Eigen::VectorXd account_uncovered = Eigen::VectorXd::Zero(n_acc);
+    for (Eigen::Index i = 0; i < n_acc; ++i) {
+      const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
+      for (const auto& move : stress)
+        account_uncovered(i) =
+            std::max(account_uncovered(i), -values.row(i).dot(move) + acc.liquidation_cost - acc.initial_margin);
+    }
+    const bool by_uncovered = cfg.default_fund.allocation == config::FundAllocation::kUncoveredStress;
     const int cover = cfg.default_fund.sizing == config::DefaultFundSizing::kCover1 ? 1 : 2;
-    const models::CoverSizing sizing = models::size_cover(uncovered, cover, ccp.sitg);
+    models::CoverSizing sizing;
+    if (cfg.default_fund.variant == config::CoverVariant::kBoe) {
+      // Each group's contribution is its share of the fund by the allocation key.
+      Eigen::VectorXd group_weight = group_im;
+      if (by_uncovered) {
+        group_weight.setZero();
+        for (Eigen::Index i = 0; i < n_acc; ++i) {
+          const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
+          if (acc.kind == AccountKind::kMember)
+            group_weight(model.members[static_cast<std::size_t>(acc.owner)].group) += account_uncovered(i);
+        }
+      }
+      try {
+        sizing = models::size_cover_boe(uncovered, group_weight, ccp.sitg);
+      } catch (const std::invalid_argument& e) {
+        config::Diagnostics d(loaded.source_name);
+        const std::string path = fmt::format("ccps[{}].default_fund.variant", c);
+        d.error(loaded.source_map.find(path), path, fmt::format("CCP '{}': {}", ccp.id, e.what()));
+        throw config::ScenarioError(std::move(d));
+      }
+    } else {
+      sizing = models::size_cover(uncovered, cover, ccp.sitg);
+    }
     for (auto g : sizing.groups)
       if (uncovered(g, sizing.scenario) > 0.0) ccp.cover_groups.push_back(static_cast<int>(g));
     ccp.default_fund =
@@ -509,11 +580,14 @@ Model build_model(const config::LoadedScenario& loaded) {
     if (!uses_fund) ccp.default_fund = 0.0;
 
     // Allocation: observed contributions are used as given; the rest of the
-    // fund is shared pro rata to IM among the other contributors (members, and
-    // CCPs that are participants here).
+    // fund is shared pro rata to IM (or to uncovered stress loss) among the
+    // other contributors (members, and CCPs that are participants here).
     double observed_total = 0.0;
     std::vector<Account*> contributors;
-    for (int a : ccp.accounts) {
+    std::vector<double> contributor_uncovered;
+    for (std::size_t i = 0; i < ccp.accounts.size(); ++i) {
+      const int a = ccp.accounts[i];
+      const std::size_t before = contributors.size();
       Account& acc = model.accounts[static_cast<std::size_t>(a)];
       if (acc.kind == AccountKind::kMember) {
         const auto& observed = members[static_cast<std::size_t>(acc.owner)].default_fund;
@@ -529,10 +603,12 @@ Model build_model(const config::LoadedScenario& loaded) {
           if (link.model == config::LinkModel::kParticipant && link.account_at_second == a)
             contributors.push_back(&acc);
       }
+      if (contributors.size() > before)
+        contributor_uncovered.push_back(account_uncovered(static_cast<Eigen::Index>(i)));
     }
     Eigen::VectorXd weights(static_cast<Eigen::Index>(contributors.size()));
     for (std::size_t i = 0; i < contributors.size(); ++i)
-      weights(static_cast<Eigen::Index>(i)) = contributors[i]->initial_margin;
+      weights(static_cast<Eigen::Index>(i)) = by_uncovered ? contributor_uncovered[i] : contributors[i]->initial_margin;
     const Eigen::VectorXd shares = models::allocate_pro_rata(weights, std::max(0.0, ccp.default_fund - observed_total));
     for (std::size_t i = 0; i < contributors.size(); ++i)
       contributors[i]->default_fund = shares(static_cast<Eigen::Index>(i));

@@ -139,6 +139,11 @@ struct Model {
   config::ShockConfig shocks;
   std::vector<config::StressScenarioConfig> stress_scenarios;
   std::vector<double> horizons;  // distinct MPORs (days), ascending
+  // market.history: its daily log-returns ln(P(t+1) / P(t)) (days - 1 rows,
+  // oldest first, a column per asset) and how scenarios use them; no mode:
+  // scenarios come from the shock model.
+  Eigen::MatrixXd history_log_returns;
+  std::optional<config::HistoryMode> history_mode;
 
   std::vector<CcpModel> ccps;
   std::vector<MemberModel> members;

@@ -65,6 +65,8 @@ nlohmann::ordered_json manifest_head(const OutputInfo& info) {
   manifest["build"] = {{"type", CCPNET_BUILD_TYPE}, {"compiler", fmt::format("gcc {}", __VERSION__)}};
   manifest["inputs"] = nlohmann::ordered_json::array(
       {nlohmann::ordered_json{{"path", info.scenario_file}, {"sha256", sha256_hex(info.scenario_text)}}});
+  for (const auto& f : info.data_files)
+    manifest["inputs"].push_back(nlohmann::ordered_json{{"path", f.path}, {"sha256", sha256_hex(f.text)}});
   manifest["resolved_scenario_sha256"] = sha256_hex(info.resolved_yaml);
   return manifest;
 }

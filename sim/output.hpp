@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "sim/config/csv.hpp"
 #include "sim/runner.hpp"
 
 namespace ccpnet {
@@ -21,10 +22,11 @@ namespace ccpnet {
 struct Model;
 
 struct OutputInfo {
-  std::string scenario_file;  // path of the input, as given
-  std::string scenario_text;  // its bytes
-  std::string resolved_yaml;  // the resolved scenario (defaults and overrides applied)
-  std::string directory;      // target directory
+  std::string scenario_file;                       // path of the input, as given
+  std::string scenario_text;                       // its bytes
+  std::string resolved_yaml;                       // the resolved scenario (defaults and overrides applied)
+  std::string directory;                           // target directory
+  std::vector<config::InputFile> data_files = {};  // the data files the scenario read (CSV)
 };
 
 class OutputWriter {

@@ -24,7 +24,8 @@ enum class Stream : std::uint64_t {
   kDefaults = 3,    // latent-factor idiosyncratic draws
   kSettlement = 4,  // finality times, bridge exploits
   kGenerator = 5,   // the synthetic market generator (once per model, not per scenario)
-  kHistory = 6,     // the price history of historical margin models (once per model)
+  kHistory = 6,     // the price history of historical margin models (substream 0, once per model);
+                    // bootstrap draws of market.history (substream 1, per scenario)
 };
 
 using Block = std::array<std::uint64_t, 4>;

@@ -1,13 +1,36 @@
 #include "sim/shocks.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "sim/model.hpp"
 
 namespace ccpnet {
 
+namespace {
+
+// Adds the move of day `d` (0-based): the horizons ending inside the day take
+// `running` plus the square-root share of the day (and the overlay), then the
+// day joins `running`.
+void add_day(const std::vector<double>& horizons, int d, const Eigen::VectorXd& day, const Eigen::MatrixXd& overlay,
+             Eigen::VectorXd& running, std::size_t& next_horizon, Eigen::Ref<Eigen::MatrixXd> cumulative) {
+  while (next_horizon < horizons.size() && horizons[next_horizon] <= d + 1 + 1e-12) {
+    const double part = horizons[next_horizon] - d;
+    const auto h = static_cast<Eigen::Index>(next_horizon);
+    cumulative.col(h) = running + std::sqrt(std::min(1.0, part)) * day + overlay.col(h);
+    ++next_horizon;
+  }
+  running += day;
+}
+
+}  // namespace
+
 ShockGenerator::ShockGenerator(const Model& model)
-    : model_(model), market_(model.seed, rng::Stream::kMarket), jumps_(model.seed, rng::Stream::kJumps) {
+    : model_(model),
+      market_(model.seed, rng::Stream::kMarket),
+      jumps_(model.seed, rng::Stream::kJumps),
+      history_(model.seed, rng::Stream::kHistory) {
   const auto n = static_cast<Eigen::Index>(model.assets.size());
   days_ = 1;
   for (double h : model.horizons) days_ = std::max(days_, static_cast<int>(std::ceil(h - 1e-12)));
@@ -26,10 +49,21 @@ ShockGenerator::ShockGenerator(const Model& model)
   for (const auto& st : model.stress_scenarios)
     if (st.overlay) overlay_ += stress_move(model, st);
   factor_scale_ = 1.0 / std::sqrt(std::max(1e-300, static_cast<double>(days_) * model.correlation.sum()));
+  if (model.history_mode) {
+    const Eigen::MatrixXd& r = model.history_log_returns;
+    windows_ = std::max<std::int64_t>(0, static_cast<std::int64_t>(r.rows()) - days_ + 1);
+    if (r.rows() < days_ || n == 0)
+      throw std::logic_error("price history shorter than the scenario horizon (checked when loading)");
+    const Eigen::VectorXd market = r.rowwise().mean();
+    history_factor_mean_ = market.mean();
+    history_factor_sd_ = std::sqrt((market.array() - history_factor_mean_).square().sum() /
+                                   static_cast<double>(std::max<Eigen::Index>(1, market.size() - 1)));
+  }
 }
 
 void ShockGenerator::generate(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd> cumulative,
                               double& market_factor) const {
+  if (model_.history_mode) return historical(scenario, cumulative, market_factor);
   const auto n = static_cast<Eigen::Index>(daily_vol_.size());
   rng::Draws normals(market_, scenario, 0);
   rng::Draws mixing(market_, scenario, 1);
@@ -51,16 +85,32 @@ void ShockGenerator::generate(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd
       for (int k = 0; k < count; ++k) size += jump_cfg->mean + jump_cfg->stdev * jumps.normal();
       if (count > 0) day += jump_beta_ * size;
     }
-    // Horizons ending inside this day take the square-root share of it.
-    while (next_horizon < model_.horizons.size() && model_.horizons[next_horizon] <= d + 1 + 1e-12) {
-      const double part = model_.horizons[next_horizon] - d;
-      cumulative.col(static_cast<Eigen::Index>(next_horizon)) =
-          running + std::sqrt(std::min(1.0, part)) * day + overlay_.col(static_cast<Eigen::Index>(next_horizon));
-      ++next_horizon;
-    }
-    running += day;
+    add_day(model_.horizons, d, day, overlay_, running, next_horizon, cumulative);
   }
   market_factor = factor * factor_scale_;
+}
+
+void ShockGenerator::historical(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd> cumulative,
+                                double& market_factor) const {
+  const Eigen::MatrixXd& r = model_.history_log_returns;
+  const bool replay = *model_.history_mode == config::HistoryMode::kReplay;
+  const auto start = replay ? static_cast<Eigen::Index>(scenario % static_cast<std::uint64_t>(windows_)) : 0;
+  rng::Draws draws(history_, scenario, 1);
+  Eigen::VectorXd running = Eigen::VectorXd::Zero(r.cols()), day(r.cols());
+  double market = 0.0;
+  std::size_t next_horizon = 0;
+  for (int d = 0; d < days_; ++d) {
+    Eigen::Index row = start + d;
+    if (!replay)
+      row = std::min(static_cast<Eigen::Index>(draws.uniform() * static_cast<double>(r.rows())), r.rows() - 1);
+    day = r.row(row).transpose();
+    market += day.mean();
+    add_day(model_.horizons, d, day, overlay_, running, next_horizon, cumulative);
+  }
+  // The equally weighted move over the days, standardised by its history.
+  market_factor = history_factor_sd_ > 0.0 ? (market - days_ * history_factor_mean_) /
+                                                 (std::sqrt(static_cast<double>(days_)) * history_factor_sd_)
+                                           : 0.0;
 }
 
 Eigen::MatrixXd stress_move(const Model& model, const config::StressScenarioConfig& stress, double multiple) {

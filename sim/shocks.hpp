@@ -6,6 +6,12 @@
 // plus market-wide jumps (Poisson count per day, normal log-size, beta per
 // asset). The cumulative return at a horizon h adds whole days and the
 // square-root share of a fractional last day, so its variance is exact.
+//
+// With market.history the daily moves come from the price file instead: replay
+// takes the D consecutive daily log-returns starting at day (scenario mod W),
+// W = number of daily returns - D + 1; bootstrap draws each of the D days with
+// replacement from them (stream kHistory, substream 1, keyed by scenario).
+// Both cumulate over the horizons exactly as above.
 #pragma once
 
 #include <Eigen/Dense>
@@ -33,10 +39,14 @@ class ShockGenerator {
   void generate(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd> cumulative, double& market_factor) const;
 
   int days() const { return days_; }
+  // Number of replay windows of the price history (0 without one).
+  std::int64_t windows() const { return windows_; }
 
  private:
+  void historical(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd> cumulative, double& market_factor) const;
+
   const Model& model_;
-  rng::Philox market_, jumps_;
+  rng::Philox market_, jumps_, history_;
   int days_ = 1;
   bool student_t_ = false;
   double dof_ = 0.0;
@@ -44,6 +54,10 @@ class ShockGenerator {
   Eigen::VectorXd jump_beta_;
   Eigen::MatrixXd overlay_;  // the overlay stress scenarios' log-moves (assets x horizons), added to every draw
   double factor_scale_ = 1.0;
+  // Price history: replay windows, and the mean and standard deviation of the
+  // equally weighted daily log-return (to standardise the market factor).
+  std::int64_t windows_ = 0;
+  double history_factor_mean_ = 0.0, history_factor_sd_ = 0.0;
 };
 
 }  // namespace ccpnet

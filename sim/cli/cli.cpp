@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
         const config::LoadedScenario base = config::load_scenario_file(file, overrides);
         std::vector<std::pair<std::string, std::string>> files{{"compare.json", comparison_json(c).dump(2) + "\n"}};
         if (report) files.emplace_back("report.html", compare_report(c));
-        write_directory(OutputInfo{file, base.text, config::to_yaml(base.scenario), out_dir}, files);
+        write_directory(OutputInfo{file, base.text, config::to_yaml(base.scenario), out_dir, base.data.inputs}, files);
         std::cout << fmt::format("outputs: {}/\n", out_dir);
       }
       return kExitOk;
@@ -205,13 +205,14 @@ int main(int argc, char** argv) {
             {"stress_layers.csv", stress_layers_csv(model, outcomes)},
             {"scenario.resolved.yaml", resolved}};
         if (report) files.emplace_back("report.html", stress_report(model, outcomes, file, resolved));
-        write_directory(OutputInfo{file, loaded.text, resolved, out_dir}, files);
+        write_directory(OutputInfo{file, loaded.text, resolved, out_dir, loaded.data.inputs}, files);
         std::cout << fmt::format("outputs: {}/\n", out_dir);
       }
       return kExitOk;
     }
     if (run->parsed()) {
-      OutputInfo info{file, loaded.text, config::to_yaml(loaded.scenario), out_dir.empty() ? "ccpnet-output" : out_dir};
+      OutputInfo info{file, loaded.text, config::to_yaml(loaded.scenario), out_dir.empty() ? "ccpnet-output" : out_dir,
+                      loaded.data.inputs};
       // The root prepares the output; other ranks (if any) write parts into its staging directory.
       std::unique_ptr<OutputWriter> writer;
       std::string staging, error;

@@ -27,10 +27,13 @@ std::string Diagnostics::format() const {
   sorted.reserve(errors_.size());
   for (const auto& d : errors_) sorted.push_back(&d);
   std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic* a, const Diagnostic* b) {
-    // Errors from --set overrides (line 0) come after the file's errors.
-    const int la = a->where.line > 0 ? a->where.line : 1 << 30;
-    const int lb = b->where.line > 0 ? b->where.line : 1 << 30;
-    if (la != lb) return la < lb;
+    // The file's errors first, then those located in the data files it names
+    // (file by file), then those from --set overrides (line 0).
+    const auto rank = [](const Location& w) { return w.line == 0 ? 2 : w.origin.empty() ? 0 : 1; };
+    if (rank(a->where) != rank(b->where)) return rank(a->where) < rank(b->where);
+    if (rank(a->where) == 2) return false;
+    if (a->where.origin != b->where.origin) return a->where.origin < b->where.origin;
+    if (a->where.line != b->where.line) return a->where.line < b->where.line;
     return a->where.column < b->where.column;
   });
   std::string out;

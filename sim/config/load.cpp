@@ -597,6 +597,10 @@ class Checker {
       if (ccp.default_fund.sizing == DefaultFundSizing::kFixed && !ccp.default_fund.amount &&
           read(path + ".default_fund"))
         error(path + ".default_fund", "sizing: fixed needs an amount");
+      if (ccp.default_fund.variant == CoverVariant::kBoe && ccp.default_fund.sizing != DefaultFundSizing::kCover2 &&
+          read(path + ".default_fund"))
+        error(path + ".default_fund.variant",
+              fmt::format("variant: boe sizes a cover2 fund, found sizing: {}", enum_name(ccp.default_fund.sizing)));
       if (ccp.waterfall && read(path + ".waterfall")) {
         std::set<LayerKind> seen;
         for (std::size_t l = 0; l < ccp.waterfall->size(); ++l) {
@@ -857,6 +861,8 @@ LoadedScenario load_scenario_text(std::string_view text, const std::string& sour
   }
 
   if (!ctx.budget_exhausted) Checker(loaded.scenario, source_map, diagnostics, loaded.warnings, ctx.unread).run();
+  // Data files are read once the scenario that names them is sound.
+  if (diagnostics.empty()) loaded.data = read_data_files(loaded.scenario, source_name, source_map, diagnostics);
   if (!diagnostics.empty()) throw ScenarioError(std::move(diagnostics));
   return loaded;
 }

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/config/data_files.hpp"
 #include "sim/config/diagnostics.hpp"
 #include "sim/config/schema.hpp"
 
@@ -27,6 +28,7 @@ struct LoadedScenario {
   std::string text;                   // the file's bytes, for the manifest
   std::string source_name;            // file name used in messages
   SourceMap source_map;               // where each key was read, for later located errors
+  DataFiles data;                     // the data files it names (price history, trades), read and checked
 };
 
 // Bounds on one scenario file, so that hostile input fails fast and small:

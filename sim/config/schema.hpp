@@ -193,11 +193,39 @@ struct StressScenarioConfig {
   }
 };
 
+enum class HistoryMode { kReplay, kBootstrap };
+template <>
+struct EnumNames<HistoryMode> {
+  static constexpr std::array values{std::pair{HistoryMode::kReplay, "replay"},
+                                     std::pair{HistoryMode::kBootstrap, "bootstrap"}};
+};
+
+// A price history (SPEC 3.1): scenarios replay it or resample it.
+struct HistoryConfig {
+  std::string file;
+  HistoryMode mode = HistoryMode::kReplay;
+
+  template <class A>
+  void serialize(A& a) {
+    a("file", file,
+      {.doc = "CSV of daily prices, relative to the scenario file: a header row, a column 'date' (yyyy-mm-dd, "
+              "increasing) and one column per asset id of market.assets (USD, > 0), one row per day, at least one "
+              "more day than the longest MPOR",
+       .required = true});
+    a("mode", mode,
+      {.doc = "replay: scenario i is the run of daily log-returns starting at day i mod W (W = days - D, D the "
+              "longest MPOR rounded up to whole days), returns cumulated over each MPOR as in the shock model (whole "
+              "days, then the square-root share of a fractional last day); bootstrap: each day of a scenario drawn "
+              "with replacement from the daily log-returns (stream 'history')"});
+  }
+};
+
 struct MarketConfig {
   std::vector<AssetConfig> assets;
   CorrelationConfig correlation;
   ShockConfig shocks;
   std::vector<StressScenarioConfig> stress_scenarios;
+  std::optional<HistoryConfig> history;
 
   template <class A>
   void serialize(A& a) {
@@ -205,6 +233,10 @@ struct MarketConfig {
     a("correlation", correlation, {.doc = "correlation of daily log-returns; identity when absent"});
     a("shocks", shocks, {.doc = "random shock model"});
     a("stress_scenarios", stress_scenarios, {.doc = "named deterministic moves"});
+    a("history", history,
+      {.doc = "historical prices: when given, Monte Carlo scenarios replay or resample them instead of drawing from "
+              "market.shocks (overlay stress scenarios still add to each), and historical margin models take their "
+              "history from them"});
   }
 };
 
@@ -431,8 +463,9 @@ struct HistoricalMargin {
     a("confidence", confidence, {.doc = "quantile level alpha", .min = 0.5, .max = 1.0, .exclusive_max = true});
     a("measure", measure, {.doc = "value at risk, or expected shortfall (mean of the losses beyond it)"});
     a("lookback_days", lookback_days,
-      {.doc = "days of price history: a path drawn from the market's own shock model (stream 'history'); the loss "
-              "quantile is taken over the overlapping MPOR-day returns in it, the k-th worst with "
+      {.doc = "days of price history: the last lookback_days daily returns of market.history (all of them when "
+              "it is shorter), or without it a path drawn from the market's own shock model (stream 'history'); the "
+              "loss quantile is taken over the overlapping MPOR-day returns in it, the k-th worst with "
               "k = ceil(n (1 - confidence))",
        .unit = "days",
        .min = 10.0,
@@ -542,14 +575,39 @@ struct EnumNames<DefaultFundSizing> {
                                      std::pair{DefaultFundSizing::kCover2, "cover2"}};
 };
 
+enum class CoverVariant { kEmir, kBoe };
+template <>
+struct EnumNames<CoverVariant> {
+  static constexpr std::array values{std::pair{CoverVariant::kEmir, "emir"}, std::pair{CoverVariant::kBoe, "boe"}};
+};
+
+enum class FundAllocation { kIm, kUncoveredStress };
+template <>
+struct EnumNames<FundAllocation> {
+  static constexpr std::array values{std::pair{FundAllocation::kIm, "im"},
+                                     std::pair{FundAllocation::kUncoveredStress, "uncovered_stress"}};
+};
+
 struct DefaultFundConfig {
   DefaultFundSizing sizing = DefaultFundSizing::kCover2;
   std::optional<double> amount;
+  CoverVariant variant = CoverVariant::kEmir;
+  FundAllocation allocation = FundAllocation::kIm;
 
   template <class A>
   void serialize(A& a) {
     a("sizing", sizing, {.doc = "how the fund is sized"});
     a("amount", amount, {.doc = "fund size when sizing is fixed", .unit = "USD", .min = 0.0});
+    a("variant", variant,
+      {.doc = "cover2 only. emir (EMIR art. 42(3), 43(2)): the fund covers the largest group's uncovered stress loss "
+              "or the 2nd and 3rd together, and with the SITG the two largest; boe (Bank of England supervisory "
+              "stress tests): also enough that whichever two groups default, each taking its own contribution "
+              "first, the survivors' contributions are not exhausted; the cover groups are then the two that "
+              "deplete mutualised resources most"});
+    a("allocation", allocation,
+      {.doc = "how the fund is shared among contributors (after observed contributions): im, pro rata to initial "
+              "margin; uncovered_stress, pro rata to each account's largest uncovered stress loss (all zero: equal "
+              "shares)"});
   }
 };
 
@@ -959,6 +1017,7 @@ struct Scenario {
   std::vector<MemberConfig> members;
   std::optional<GeneratorConfig> generator;
   std::vector<TradeConfig> trades;
+  std::string trades_file;
   std::vector<LinkConfig> links;
   DefaultsConfig defaults;
   std::vector<VariantConfig> variants;
@@ -975,6 +1034,10 @@ struct Scenario {
     a("members", members, {.doc = "clearing members"});
     a("generator", generator, {.doc = "synthetic members added to the listed ones"});
     a("trades", trades, {.doc = "trades novated into positions (added to the members' positions)"});
+    a("trades_file", trades_file,
+      {.doc = "CSV of more trades, relative to the scenario file: a header row with the columns buyer, seller, "
+              "asset, quantity, buyer_ccp, seller_ccp (any order), one trade per row, checked and novated like "
+              "trades; empty: none"});
     a("links", links, {.doc = "interoperability links between CCPs"});
     a("defaults", defaults, {.doc = "which members default and how"});
     a("variants", variants, {.doc = "variants compared by `ccpnet compare` on common random numbers"});

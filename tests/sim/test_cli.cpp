@@ -20,11 +20,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "sim/output.hpp"
 
 extern char** environ;
 
@@ -371,6 +374,55 @@ TEST(CliArguments, OverridesAreCheckedLikeTheFile) {
   EXPECT_EQ(both.err, bad_file +
                           ":38:14: members[2].capital: expected a value >= 0 (USD), found -2.0e8\n"
                           "--set seed=x:0:0: seed: expected an integer, found 'x'\n");
+}
+
+// ---- data files named by a scenario ---------------------------------------------
+
+// A scenario replaying tests/data/history/prices.csv, copied with it into `dir`.
+fs::path history_scenario(const fs::path& dir, const std::string& csv_name) {
+  fs::copy_file(source_dir() / "tests" / "data" / "history" / "prices.csv", dir / "prices.csv");
+  write_text(dir / "s.yaml",
+             "name: history\n"
+             "market:\n"
+             "  assets: [{id: BTC, price: 100, volatility: 0.6}, {id: ETH, price: 50, volatility: 0.8}]\n"
+             "  history: {file: " +
+                 csv_name +
+                 ", mode: replay}\n"
+                 "ccps: [{id: A, capital: 1e8, margin: {model: parametric, mpor_days: 2}}]\n"
+                 "members:\n"
+                 "  - {id: M1, capital: 1e8, positions: {A: {BTC: 10}}}\n"
+                 "  - {id: M2, capital: 1e8, positions: {A: {BTC: -10}}}\n"
+                 "defaults: {exogenous: [M1]}\n");
+  return dir / "s.yaml";
+}
+
+TEST(CliDataFiles, TheManifestHashesEveryFileARunRead) {
+  TempDir tmp;
+  const fs::path scenario = history_scenario(tmp.path(), "prices.csv");
+  const fs::path out = tmp.path() / "out";
+  const std::vector<std::string> args{"run", scenario.string(), "-n", "20", "--out", out.string(), "--quiet"};
+  const Outcome o = run_ccpnet(args);
+  ASSERT_EQ(o.exit_code, 0) << describe(args, o);
+  const auto manifest = nlohmann::json::parse(read_text(out / "manifest.json"));
+  const auto& inputs = manifest.at("inputs");
+  ASSERT_EQ(inputs.size(), 2u) << inputs.dump();
+  EXPECT_EQ(inputs[0].at("path"), scenario.string());
+  EXPECT_EQ(inputs[1].at("path"), (tmp.path() / "prices.csv").string());
+  EXPECT_EQ(inputs[1].at("sha256"), ccpnet::sha256_hex(read_text(tmp.path() / "prices.csv")));
+}
+
+TEST(CliDataFiles, ABadDataFileExitsTwoAndWritesNothing) {
+  TempDir tmp;
+  const fs::path scenario = history_scenario(tmp.path(), "bad.csv");
+  write_text(tmp.path() / "bad.csv", "date,BTC,ETH\n2024-01-01,100,50\n2024-01-02,-1,40\n2024-01-03,99,60\n");
+  const fs::path out = tmp.path() / "out";
+  const std::vector<std::string> args{"run", scenario.string(), "--out", out.string(), "--quiet"};
+  const Outcome o = run_ccpnet(args);
+  SCOPED_TRACE(describe(args, o));
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(o.err, (tmp.path() / "bad.csv").string() +
+                       ":3:12: market.history.file: expected a price > 0 (USD) for BTC, found -1\n");
+  EXPECT_FALSE(fs::exists(out));
 }
 
 }  // namespace

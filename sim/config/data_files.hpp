@@ -1,0 +1,50 @@
+// The data files a scenario names, read and checked after the scenario itself:
+// the price history of `market.history` and the trades of `trades_file`.
+// Their errors are located in the CSV files (sim/config/csv.hpp).
+#pragma once
+
+#include <Eigen/Dense>
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/config/csv.hpp"
+#include "sim/config/diagnostics.hpp"
+#include "sim/config/schema.hpp"
+
+namespace ccpnet::config {
+
+// Daily prices of every asset, oldest first.
+struct PriceHistory {
+  std::vector<std::string> dates;  // yyyy-mm-dd, strictly increasing
+  Eigen::MatrixXd prices;          // dates x assets, columns in the order of market.assets, all > 0
+};
+
+// A trade read from a row of `trades_file`, with the cell of each field.
+struct FileTrade {
+  TradeConfig trade;
+  // Cells of buyer, seller, asset, quantity, buyer_ccp, seller_ccp.
+  std::array<Location, 6> where;
+};
+
+// The columns of `trades_file`, in the order of FileTrade::where.
+inline constexpr std::array<std::string_view, 6> kTradeColumns{"buyer",    "seller",    "asset",
+                                                               "quantity", "buyer_ccp", "seller_ccp"};
+
+struct DataFiles {
+  std::vector<InputFile> inputs;  // every file read, for the manifest
+  std::optional<PriceHistory> history;
+  std::vector<FileTrade> trades;
+};
+
+// Reads the files `scenario` names, relative to the directory of
+// `source_name`. Errors go to `diagnostics`.
+DataFiles read_data_files(const Scenario& scenario, const std::string& source_name, const SourceMap& source_map,
+                          Diagnostics& diagnostics);
+
+// Days of price moves each scenario needs: the longest MPOR of the system,
+// rounded up to whole days.
+int scenario_days(const Scenario& scenario);
+
+}  // namespace ccpnet::config
