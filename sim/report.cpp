@@ -531,52 +531,83 @@ std::string exceedance_curve(const std::vector<double>& values, std::int64_t n, 
 }
 
 // ---------------------------------------------------------------------------
-// Figure: horizontal stacked bars, one row per CCP, segments in waterfall order.
+// Figure: horizontal stacked bars, one row per CCP (or per CCP and quantity),
+// segments in the order of a list of series (the waterfall layers, or the
+// settlement amounts).
+
+// One kind of segment: its colour and legend label; a hatched series is drawn
+// with a red outline (what no layer covered); dark_text: labels inside the
+// segment in dark ink (a light colour).
+struct BarSeries {
+  const char* colour;
+  const char* label;
+  bool hatched = false;
+  bool dark_text = false;
+};
+
+// The waterfall layers in models::Layer order, then "uncovered".
+const std::vector<BarSeries>& layer_series() {
+  static const std::vector<BarSeries> series = [] {
+    std::vector<BarSeries> s;
+    for (std::size_t l = 0; l <= kLayerCount; ++l)
+      s.push_back({kLayerColour[l], kLayerLabel[l], l == kUncovered, l == 3 || l == 4 || l == 6 || l == 8});
+    return s;
+  }();
+  return series;
+}
 
 struct BarRow {
   std::string label;                                     // escaped
   std::string sublabel;                                  // escaped
   bool highlight = false;                                // shaded row (a failure)
   bool alert = false;                                    // sublabel in red
-  std::vector<std::pair<std::size_t, double>> segments;  // layer (kUncovered for uncovered), amount
+  std::vector<std::pair<std::size_t, double>> segments;  // series index, amount
 };
 
-std::string stacked_bars(const std::vector<BarRow>& rows, const std::string& title, const std::string& axis_title,
-                         Ids& ids) {
+// `empty`: the text after a bar with nothing in it; `whole`: what the shares
+// in the tooltips are shares of.
+std::string stacked_bars(const std::vector<BarRow>& rows, const std::vector<BarSeries>& series,
+                         const std::string& title, const std::string& axis_title, Ids& ids,
+                         const char* empty = "no loss", const char* whole = "the loss") {
   const double width = 1000;
   const double label_w = 190, right_pad = 90, top = 14, row_h = 44, bar_h = 24;
   std::set<std::size_t> used;
   double vmax = 0.0;
   for (const auto& r : rows) {
     double sum = 0.0;
-    for (const auto& [layer, amount] : r.segments) {
-      if (amount > 0.0) used.insert(layer);  // the legend lists the layers that carry a loss
+    for (const auto& [k, amount] : r.segments) {
+      if (amount > 0.0) used.insert(k);  // the legend lists the series that carry an amount
       sum += std::max(0.0, amount);
     }
     vmax = std::max(vmax, sum);
   }
   const Frame f{label_w, top, width - label_w - right_pad, row_h * static_cast<double>(rows.size())};
   const std::string hatch = ids("hatch");
-  // Legend: the layers that appear, in layer order, wrapped.
+  const auto fill = [&](std::size_t k) {
+    return series[k].hatched ? "url(#" + hatch + ")" : std::string(series[k].colour);
+  };
+  // Legend: the series that appear, in series order, wrapped.
   std::string legend;
   double lx = label_w, ly = f.y + f.h + 58;
-  for (std::size_t layer : used) {
-    const double item_w = 28 + 7.2 * static_cast<double>(std::string_view(kLayerLabel[layer]).size());
+  for (std::size_t k : used) {
+    const double item_w = 28 + 7.2 * static_cast<double>(std::string_view(series[k].label).size());
     if (lx + item_w > width - 10) lx = label_w, ly += 20;
     legend += fmt::format(
         "<rect x=\"{}\" y=\"{}\" width=\"13\" height=\"13\" rx=\"2\" fill=\"{}\" "
         "stroke=\"rgba(0,0,0,.3)\"/>",
-        c1(lx), c1(ly - 11), layer == kUncovered ? "url(#" + hatch + ")" : kLayerColour[layer]);
-    legend += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\">{}</text>", c1(lx + 18), c1(ly), kLayerLabel[layer]);
+        c1(lx), c1(ly - 11), fill(k));
+    legend += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\">{}</text>", c1(lx + 18), c1(ly), series[k].label);
     lx += item_w + 14;
   }
   const double height = ly + 14;
   std::string svg = svg_open(width, height, title, ids("bars"));
-  svg += fmt::format(
-      "<defs><pattern id=\"{}\" width=\"7\" height=\"7\" patternUnits=\"userSpaceOnUse\" "
-      "patternTransform=\"rotate(45)\"><rect width=\"7\" height=\"7\" fill=\"{}\"/><line x1=\"0\" y1=\"0\" "
-      "x2=\"0\" y2=\"7\" stroke=\"#fff\" stroke-width=\"2.5\"/></pattern></defs>\n",
-      hatch, kLayerColour[kUncovered]);
+  const auto hatched = std::find_if(series.begin(), series.end(), [](const BarSeries& s) { return s.hatched; });
+  if (hatched != series.end())
+    svg += fmt::format(
+        "<defs><pattern id=\"{}\" width=\"7\" height=\"7\" patternUnits=\"userSpaceOnUse\" "
+        "patternTransform=\"rotate(45)\"><rect width=\"7\" height=\"7\" fill=\"{}\"/><line x1=\"0\" y1=\"0\" "
+        "x2=\"0\" y2=\"7\" stroke=\"#fff\" stroke-width=\"2.5\"/></pattern></defs>\n",
+        hatch, hatched->colour);
   double lo = 0.0, hi = vmax > 0.0 ? vmax : 1.0;
   const auto ticks = nice_ticks(lo, hi, 6);
   for (double t : ticks) {
@@ -599,21 +630,20 @@ std::string stacked_bars(const std::vector<BarRow>& rows, const std::string& tit
     svg += fmt::format("<text class=\"ax\" x=\"{}\" y=\"{}\" text-anchor=\"end\"{}>{}</text>\n", c1(f.x - 10),
                        c1(y + 24), r.highlight || r.alert ? " style=\"fill:#b2182b;font-weight:600\"" : "", r.sublabel);
     double x = f.x, sum = 0.0;
-    for (const auto& [layer, amount] : r.segments) sum += std::max(0.0, amount);
-    for (const auto& [layer, amount] : r.segments) {
+    for (const auto& [k, amount] : r.segments) sum += std::max(0.0, amount);
+    for (const auto& [k, amount] : r.segments) {
       if (!(amount > 0.0)) continue;
       const double w = amount / (hi - lo) * f.w;
       svg += fmt::format(
-          "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"{}><title>{}: {} ({} of the "
-          "loss)</title></rect>",
-          c1(x), c1(y), c1(std::max(0.6, w)), c1(bar_h),
-          layer == kUncovered ? "url(#" + hatch + ")" : std::string(kLayerColour[layer]),
-          layer == kUncovered ? " stroke=\"#7a1010\" stroke-width=\"1.5\"" : "", kLayerLabel[layer], usd(amount),
-          pct(amount / sum));
+          "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"{}><title>{}: {} ({} of {})</title>"
+          "</rect>",
+          c1(x), c1(y), c1(std::max(0.6, w)), c1(bar_h), fill(k),
+          series[k].hatched ? " stroke=\"#7a1010\" stroke-width=\"1.5\"" : "", series[k].label, usd(amount),
+          pct(amount / sum), whole);
       const double share = amount / sum;
       const std::string text = share >= 0.995 ? "100%" : fmt::format("{:.0f}%", 100.0 * share);
-      if (w >= 34 && layer != kUncovered) {
-        const bool light = layer == 3 || layer == 4 || layer == 6 || layer == 8;
+      if (w >= 34 && !series[k].hatched) {
+        const bool light = series[k].dark_text;
         svg += fmt::format(
             "<text class=\"lbl\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\" "
             "style=\"fill:{}\">{}</text>",
@@ -622,7 +652,7 @@ std::string stacked_bars(const std::vector<BarRow>& rows, const std::string& tit
       x += w;
     }
     svg += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\" font-weight=\"600\">{}</text>\n", c1(x + 6), c1(y + 16.5),
-                       sum > 0.0 ? money(sum) : "no loss");
+                       sum > 0.0 ? money(sum) : empty);
   }
   svg += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#56606b\"/>", c1(f.x), c1(f.y),
                      c1(f.y + f.h));
@@ -1122,7 +1152,7 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
     mutual_rows.push_back(std::move(m));
   }
   h += figure("Waterfall depletion per CCP",
-              stacked_bars(all_rows, "Mean loss per scenario absorbed by each waterfall layer, per CCP",
+              stacked_bars(all_rows, layer_series(), "Mean loss per scenario absorbed by each waterfall layer, per CCP",
                            "mean loss per scenario (USD)", ids),
               "Mean loss per scenario absorbed by each layer of the CCP's default waterfall, in the order the layers "
               "are used (left to right); a hatched red segment is loss no layer covered. P(fail) in red: the CCP fails "
@@ -1130,7 +1160,8 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
               "fig-waterfalls");
   if (any_mutual) {
     h += figure("Waterfall depletion beyond the defaulters' own resources",
-                stacked_bars(mutual_rows, "Mean loss per scenario beyond the defaulters' margin and fund contributions",
+                stacked_bars(mutual_rows, layer_series(),
+                             "Mean loss per scenario beyond the defaulters' margin and fund contributions",
                              "mean loss per scenario (USD)", ids),
                 "The same bars without the defaulters' own initial margin and default-fund contribution: the part of "
                 "the loss that reaches the CCP's capital, the surviving members and, at the end, the uncovered loss.");
@@ -1614,13 +1645,13 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
       row.segments.emplace_back(kUncovered, r.ccp_uncovered[c]);
       rows.push_back(std::move(row));
     }
-    h += figure(
-        fmt::format("Waterfalls in stress scenario {}", i + 1),
-        stacked_bars(
-            rows, fmt::format("Loss absorbed by each waterfall layer per CCP, stress scenario {}", esc(o.stress.name)),
-            "loss absorbed (USD)", ids),
-        "Loss absorbed by each layer of each CCP's waterfall over all rounds, in waterfall order; the hatched "
-        "red segment is what no layer covered (the CCP fails). Failed CCPs are shaded red.");
+    h += figure(fmt::format("Waterfalls in stress scenario {}", i + 1),
+                stacked_bars(rows, layer_series(),
+                             fmt::format("Loss absorbed by each waterfall layer per CCP, stress scenario {}",
+                                         esc(o.stress.name)),
+                             "loss absorbed (USD)", ids),
+                "Loss absorbed by each layer of each CCP's waterfall over all rounds, in waterfall order; the hatched "
+                "red segment is what no layer covered (the CCP fails). Failed CCPs are shaded red.");
 
     // Layer-by-layer tables, one per waterfall call.
     if (!o.trace.events.empty()) {
