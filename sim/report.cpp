@@ -6,15 +6,19 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <numbers>
 #include <set>
+#include <stdexcept>
+#include <variant>
 
 #include "sim/compare.hpp"
 #include "sim/config/field.hpp"
 #include "sim/graph.hpp"
 #include "sim/metrics.hpp"
 #include "sim/model.hpp"
+#include "sim/output.hpp"
 #include "sim/runner.hpp"
 #include "sim/stress.hpp"
 
@@ -276,9 +280,15 @@ std::string page_end(const std::string& note) {
       CCPNET_VERSION, note);
 }
 
-std::string card(const std::string& value, const std::string& label, bool bad = false, const std::string& note = {}) {
-  return fmt::format("<div class=\"card{}\"><div class=\"v\">{}</div><div class=\"k\">{}</div>{}</div>\n",
-                     bad ? " bad" : "", value, label,
+// The exact value of a number shown rounded, kept beside it for readers and
+// tests that want every digit (the same text as in the CSV files).
+std::string exact_attr(double x) { return std::isfinite(x) ? fmt::format(" data-value=\"{}\"", x) : std::string(); }
+
+// `exact`: the unrounded value, kept in a data-value attribute (none when NaN).
+std::string card(const std::string& value, const std::string& label, bool bad = false, const std::string& note = {},
+                 double exact = std::numeric_limits<double>::quiet_NaN()) {
+  return fmt::format("<div class=\"card{}\"><div class=\"v\"{}>{}</div><div class=\"k\">{}</div>{}</div>\n",
+                     bad ? " bad" : "", exact_attr(exact), value, label,
                      note.empty() ? "" : fmt::format("<div class=\"n\">{}</div>", note));
 }
 
@@ -564,11 +574,14 @@ struct BarRow {
   std::vector<std::pair<std::size_t, double>> segments;  // series index, amount
 };
 
-// `empty`: the text after a bar with nothing in it; `whole`: what the shares
-// in the tooltips are shares of.
+struct BarText {
+  const char* empty = "no loss";   // after a bar with nothing in it
+  const char* whole = "the loss";  // what the shares in the tooltips are shares of
+  bool shares = true;              // each segment's share of its bar written on it
+};
+
 std::string stacked_bars(const std::vector<BarRow>& rows, const std::vector<BarSeries>& series,
-                         const std::string& title, const std::string& axis_title, Ids& ids,
-                         const char* empty = "no loss", const char* whole = "the loss") {
+                         const std::string& title, const std::string& axis_title, Ids& ids, const BarText& text = {}) {
   const double width = 1000;
   const double label_w = 190, right_pad = 90, top = 14, row_h = 44, bar_h = 24;
   std::set<std::size_t> used;
@@ -639,20 +652,20 @@ std::string stacked_bars(const std::vector<BarRow>& rows, const std::vector<BarS
           "</rect>",
           c1(x), c1(y), c1(std::max(0.6, w)), c1(bar_h), fill(k),
           series[k].hatched ? " stroke=\"#7a1010\" stroke-width=\"1.5\"" : "", series[k].label, usd(amount),
-          pct(amount / sum), whole);
+          pct(amount / sum), text.whole);
       const double share = amount / sum;
-      const std::string text = share >= 0.995 ? "100%" : fmt::format("{:.0f}%", 100.0 * share);
-      if (w >= 34 && !series[k].hatched) {
+      const std::string label = share >= 0.995 ? "100%" : fmt::format("{:.0f}%", 100.0 * share);
+      if (text.shares && w >= 34 && !series[k].hatched) {
         const bool light = series[k].dark_text;
         svg += fmt::format(
             "<text class=\"lbl\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\" "
             "style=\"fill:{}\">{}</text>",
-            c1(x + w / 2), c1(y + 16.5), light ? "#1b1f24" : "#fff", light ? "#1b1f24" : "#fff", text);
+            c1(x + w / 2), c1(y + 16.5), light ? "#1b1f24" : "#fff", light ? "#1b1f24" : "#fff", label);
       }
       x += w;
     }
     svg += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\" font-weight=\"600\">{}</text>\n", c1(x + 6), c1(y + 16.5),
-                       sum > 0.0 ? money(sum) : empty);
+                       sum > 0.0 ? money(sum) : text.empty);
   }
   svg += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#56606b\"/>", c1(f.x), c1(f.y),
                      c1(f.y + f.h));
@@ -1007,6 +1020,236 @@ double ccp_initial_margin(const Model& model, const CcpModel& ccp) {
   return im;
 }
 
+// ---------------------------------------------------------------------------
+// Settlement (SPEC 3.8): numbers read from the tables and the summary that
+// ccps.csv, chains.csv, bridges.csv and summary.json are written from.
+
+std::string num_cell(const std::string& text, double exact) {
+  return fmt::format("<td class=\"num\"{}>{}</td>", exact_attr(exact), text);
+}
+
+const Table::Column& table_column(const Table& table, std::string_view name) {
+  for (const auto& [column, values] : table.columns)
+    if (column == name) return values;
+  throw std::logic_error(fmt::format("report: no column '{}' in the table", name));
+}
+const std::vector<double>& numbers_of(const Table& table, std::string_view name) {
+  return std::get<std::vector<double>>(table_column(table, name));
+}
+const std::vector<std::string>& text_of(const Table& table, std::string_view name) {
+  return std::get<std::vector<std::string>>(table_column(table, name));
+}
+
+// "0.213 h", "6 h", "156 h": three significant digits, no trailing zeros.
+std::string hours(double h) {
+  std::string s = plain(h, 3);
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s + " h";
+}
+
+// Settlement modes and custody in words (the file's names in the tooltip).
+std::string mode_words(config::SettlementMode mode) {
+  switch (mode) {
+    case config::SettlementMode::kInstant: return "instant";
+    case config::SettlementMode::kAtomic: return "atomic swap";
+    case config::SettlementMode::kFreeOfPayment: return "free of payment";
+    case config::SettlementMode::kBridge: return "cross-chain";
+    case config::SettlementMode::kL2Optimistic: return "optimistic rollup";
+  }
+  return kDash;
+}
+std::string custody_words(config::Custody custody) {
+  switch (custody) {
+    case config::Custody::kCcp: return "the CCP";
+    case config::Custody::kSmartContract: return "smart contract";
+    case config::Custody::kCustodian: return "custodian";
+    case config::Custody::kBridge: return "bridge";
+  }
+  return kDash;
+}
+
+// Where a CCP's VM settles: its mode, and the chain and bridge it uses.
+std::string settlement_route(const Model& model, const CcpModel& ccp) {
+  const CcpSettlement& s = ccp.settlement;
+  std::string out =
+      fmt::format("<span title=\"mode: {}\">{}</span>", esc(config::enum_name(s.mode)), mode_words(s.mode));
+  if (s.chain >= 0) out += " on " + esc(model.chains[static_cast<std::size_t>(s.chain)].id);
+  if (s.bridge >= 0) out += " via " + esc(model.bridges[static_cast<std::size_t>(s.bridge)].id);
+  return out;
+}
+
+std::string custody_text(const Model& model, const CcpModel& ccp) {
+  const CcpSettlement& s = ccp.settlement;
+  std::string out =
+      fmt::format("<span title=\"custody: {}\">{}</span>", esc(config::enum_name(s.custody)), custody_words(s.custody));
+  if (s.custody_bridge >= 0) out += ": " + esc(model.bridges[static_cast<std::size_t>(s.custody_bridge)].id);
+  return out;
+}
+
+// The settlement amounts per CCP, for the bars.
+const std::vector<BarSeries>& settlement_series() {
+  static const std::vector<BarSeries> series = {
+      {"#8c2d04", "Principal lost", false, false},
+      {"#e69f00", "Replacement cost", false, true},
+      {"#4a7fb5", "VM gains settled late", false, false},
+  };
+  return series;
+}
+
+std::string run_settlement_section(const Model& model, const RunResult& result, Ids& ids) {
+  const Aggregate& agg = result.aggregate;
+  const auto summary = summary_json(model, result);
+  const auto& st = summary["settlement"];
+  const Table chains = chain_table(model, agg);
+  const Table bridges = bridge_table(model, agg);
+  const Table ccps = ccp_table(model, agg);
+  const auto value = [](const nlohmann::ordered_json& j, const char* key) { return j[key].get<double>(); };
+
+  std::string h = "<section id=\"settlement\"><h2>Settlement</h2>\n";
+  h += "<p>Payments and deliveries settle on chains whose time to finality is random, stretched when the market "
+       "falls far enough (congestion) and by halts; bridges between chains can be exploited. Variation margin a "
+       "member receives counts toward its liquidity only when it is final before the member's earliest payment "
+       "deadline: a member that would have met its calls with it defaults for liquidity. Fails cost the principal "
+       "in flight (free of payment, bridges, collateral held through a bridge) or the replacement of the "
+       "deliveries of an aborted swap (atomic).</p>\n<div class=\"cards\">\n";
+  const double delay_defaults = value(st, "mean_settlement_defaults");
+  const double shortfall = value(summary["system"], "mean_liquidity_shortfall");
+  h += card(plain(delay_defaults), "liquidity defaults caused by settlement delay, mean per scenario",
+            delay_defaults > 0.0, "members that VM gains settled in time would have kept solvent in cash",
+            delay_defaults);
+  h += card(usd(shortfall), "liquidity shortfall, mean per scenario", false,
+            "cash missing of the members that defaulted for liquidity, whatever the cause", shortfall);
+  h += card(plain(value(st, "mean_fails")), "settlement fails, mean per scenario", false, {}, value(st, "mean_fails"));
+  h += card(usd(value(st, "mean_principal_lost")), "principal lost, mean per scenario", false, {},
+            value(st, "mean_principal_lost"));
+  h += card(usd(value(st, "mean_replacement_cost")), "replacement cost, mean per scenario", false, {},
+            value(st, "mean_replacement_cost"));
+  h += card(usd(value(st, "mean_late_inflows")), "VM gains settled late, mean per scenario", false,
+            "paid, but after the receiver's deadline: a liquidity drain, not a loss", value(st, "mean_late_inflows"));
+  h += "</div>\n";
+
+  // Chains.
+  if (!model.chains.empty()) {
+    const auto& calm = numbers_of(chains, "calm_mean_hours");
+    const auto& challenge = numbers_of(chains, "challenge_hours");
+    const auto& realised = numbers_of(chains, "mean_finality_hours");
+    const auto& congested = numbers_of(chains, "p_congested");
+    const auto& halted = numbers_of(chains, "p_halted");
+    const auto& fails = numbers_of(chains, "mean_fails");
+    const auto& loss = numbers_of(chains, "mean_loss");
+    const auto& late = numbers_of(chains, "mean_late_inflows");
+    const auto& family = text_of(chains, "distribution");
+    const bool any_challenge = std::any_of(challenge.begin(), challenge.end(), [](double x) { return x > 0.0; });
+    h += "<h3>Chains</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>chain</th>"
+         "<th class=\"num\">calibrated mean finality</th>";
+    if (any_challenge) h += "<th class=\"num\">challenge period</th>";
+    h += "<th class=\"num\">realised mean finality</th><th class=\"num\">P(congested)</th>"
+         "<th class=\"num\">P(halted)</th><th class=\"num\">fails, mean</th><th class=\"num\">loss, mean (USD)</th>"
+         "<th class=\"num\">VM gains late, mean (USD)</th></tr></thead>\n<tbody>\n";
+    for (std::size_t k = 0; k < model.chains.size(); ++k) {
+      const ChainModel& chain = model.chains[k];
+      std::string stress;
+      if (chain.congests)
+        stress += fmt::format("&#215;{:g} when its assets fall {:g}% or more", chain.congestion_multiplier,
+                              100.0 * chain.congestion_drop);
+      if (chain.halt_probability > 0.0)
+        stress += fmt::format("{}halts in {} of scenarios, for {}", stress.empty() ? "" : "; ",
+                              pct(chain.halt_probability), hours(chain.halt_hours));
+      h += fmt::format("<tr><td><strong>{}</strong><br><span class=\"muted\">{}{}{}</span></td>{}", esc(chain.id),
+                       esc(family[k]), stress.empty() ? "" : "; ", stress, num_cell(hours(calm[k]), calm[k]));
+      if (any_challenge) h += num_cell(challenge[k] > 0.0 ? hours(challenge[k]) : kDash, challenge[k]);
+      h += num_cell(hours(realised[k]), realised[k]) + num_cell(pct(congested[k]), congested[k]) +
+           num_cell(pct(halted[k]), halted[k]) + num_cell(plain(fails[k]), fails[k]) +
+           num_cell(money(loss[k]), loss[k]) + num_cell(money(late[k]), late[k]) + "</tr>\n";
+    }
+    h += "</tbody></table></div>\n<p class=\"muted\">Calibrated: the mean time to finality of the chain's "
+         "distribution in a calm market. Realised: the mean over the scenarios, congestion and halts included. "
+         "Fails and losses: the deliveries and payments on the chain that failed, and what they cost (principal "
+         "lost and replacement costs). VM gains late: variation margin paid on the chain after the receiver's "
+         "deadline.</p>\n";
+  }
+
+  // Bridges.
+  if (!model.bridges.empty()) {
+    const auto& p = numbers_of(bridges, "exploit_probability");
+    const auto& realised = numbers_of(bridges, "p_exploited");
+    const auto& loss = numbers_of(bridges, "mean_loss");
+    h += "<h3>Bridges</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>bridge</th><th>used by</th>"
+         "<th class=\"num\">recovery</th><th class=\"num\">delay</th><th class=\"num\">exploit probability</th>"
+         "<th class=\"num\">realised P(exploited)</th><th class=\"num\">loss, mean (USD)</th></tr></thead>\n"
+         "<tbody>\n";
+    for (std::size_t b = 0; b < model.bridges.size(); ++b) {
+      const BridgeModel& bridge = model.bridges[b];
+      std::string users;
+      for (const auto& ccp : model.ccps) {
+        const bool vm = ccp.settlement.bridge == static_cast<int>(b);
+        const bool custody = ccp.settlement.custody_bridge == static_cast<int>(b);
+        if (!vm && !custody) continue;
+        users += fmt::format("{}{} ({})", users.empty() ? "" : ", ", esc(ccp.id),
+                             vm && custody ? "settlement and custody"
+                             : vm          ? "settlement"
+                                           : "custody");
+      }
+      h += fmt::format("<tr><td><strong>{}</strong></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+                       esc(bridge.id), users.empty() ? kDash : users, pct(bridge.recovery_rate),
+                       hours(bridge.delay_hours));
+      h += num_cell(pct(p[b]), p[b]) + num_cell(pct(realised[b]), realised[b]) + num_cell(money(loss[b]), loss[b]) +
+           "</tr>\n";
+    }
+    h += "</tbody></table></div>\n<p class=\"muted\">Exploit probability: per scenario, as calibrated; realised: "
+         "the share of scenarios where the bridge was exploited. Loss: what its users lost through it (VM gains and "
+         "deliveries in flight, collateral held through it), less the recovery.</p>\n";
+  }
+
+  // CCPs.
+  const auto& fails = numbers_of(ccps, "mean_settlement_fails");
+  const auto& principal = numbers_of(ccps, "mean_principal_lost");
+  const auto& replacement = numbers_of(ccps, "mean_replacement_cost");
+  const auto& late = numbers_of(ccps, "mean_late_inflows");
+  h += "<h3>CCPs</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>CCP</th><th>settlement</th>"
+       "<th>custody of collateral</th><th class=\"num\">VM deadline</th><th class=\"num\">fails, mean</th>"
+       "<th class=\"num\">principal lost, mean (USD)</th><th class=\"num\">replacement cost, mean (USD)</th>"
+       "<th class=\"num\">VM gains late, mean (USD)</th></tr></thead>\n<tbody>\n";
+  std::vector<BarRow> rows;
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    const CcpModel& ccp = model.ccps[c];
+    h += fmt::format("<tr><td><strong>{}</strong></td><td>{}</td><td>{}</td><td class=\"num\">{}</td>", esc(ccp.id),
+                     settlement_route(model, ccp), custody_text(model, ccp), hours(ccp.settlement.deadline_hours));
+    h += num_cell(plain(fails[c]), fails[c]) + num_cell(money(principal[c]), principal[c]) +
+         num_cell(money(replacement[c]), replacement[c]) + num_cell(money(late[c]), late[c]) + "</tr>\n";
+    if (ccp.settlement.mode == config::SettlementMode::kInstant && ccp.settlement.custody_bridge < 0) continue;
+    BarRow losses;
+    losses.label = esc(ccp.id);
+    losses.sublabel = "settlement losses";
+    losses.segments = {{0, principal[c]}, {1, replacement[c]}};
+    BarRow inflows;
+    inflows.sublabel = "VM gains settled late";
+    inflows.segments = {{2, late[c]}};
+    rows.push_back(std::move(losses));
+    rows.push_back(std::move(inflows));
+  }
+  h += "</tbody></table></div>\n<p class=\"muted\">Settlement: how the CCP's variation margin and deliveries "
+       "settle (instant, atomic swap, free of payment, cross-chain through a bridge, optimistic rollup) and on which "
+       "chain. "
+       "Custody: where the members' margin and fund contributions are held. VM deadline: when the CCP's calls are "
+       "due. Principal lost includes collateral lost through a custody bridge.</p>\n";
+  if (!rows.empty())
+    h += figure("Settlement losses and late VM gains per CCP",
+                stacked_bars(rows, settlement_series(),
+                             "Mean settlement losses and mean VM gains settled late per scenario, per CCP",
+                             "mean per scenario (USD)", ids, {"none", "the bar", false}),
+                "For each CCP that does not settle instantly (or holds collateral through a bridge): the mean "
+                "principal lost and replacement cost of settlement fails per scenario, and below it the mean VM "
+                "gains its members received after their deadline. Late VM gains are paid in the end: they are "
+                "not a loss, but they were missing when the members' calls were due.",
+                "fig-settlement");
+  h += "</section>\n";
+  return h;
+}
+
 }  // namespace
 
 // ===========================================================================
@@ -1036,7 +1279,9 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
                                          model.seed, plural(model.ccps.size(), "CCP"),
                                          plural(model.members.size(), "member"), plural(model.links.size(), "link")));
   h += "<nav class=\"toc\"><a href=\"#summary\">Summary</a><a href=\"#losses\">Loss distribution</a>"
-       "<a href=\"#ccps\">CCPs and waterfalls</a><a href=\"#network\">Network</a><a href=\"#system\">System</a>";
+       "<a href=\"#ccps\">CCPs and waterfalls</a>";
+  if (model.settlement_active) h += "<a href=\"#settlement\">Settlement</a>";
+  h += "<a href=\"#network\">Network</a><a href=\"#system\">System</a>";
   if (!model.members.empty() && model.members.size() <= kMaxMembersDrawn) h += "<a href=\"#members\">Members</a>";
   h += "<a href=\"#scenario\">Scenario</a></nav>\n";
   if (result.interrupted)
@@ -1123,7 +1368,9 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
   h += "</tbody></table></div>\n";
   h += "<p class=\"muted\">Amounts in USD. Initial margin: posted by every account at the CCP (members and linked "
        "CCPs). Expected loss: mean loss per scenario at the CCP beyond the defaulters' own resources. DF depletion: "
-       "share of the prefunded default fund used in a scenario (mean and 99th percentile).</p>\n";
+       "share of the prefunded default fund used in a scenario (mean and 99th percentile). P(fail) also counts a CCP "
+       "that fails because its equity cannot pay what it is charged as a linked counterparty: that shortfall falls "
+       "on its members' VM gains and is in no waterfall column.</p>\n";
 
   // Waterfall depletion: the whole loss, then the part that reaches beyond the defaulters.
   std::vector<BarRow> all_rows, mutual_rows;
@@ -1202,6 +1449,8 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
   h += "</tr>\n</tbody></table></div>\n<p class=\"muted\">IM: initial margin; DF: default fund; SITG: the CCP's own "
        "capital committed to the waterfall (skin in the game). A dot: the layer is not in that CCP's waterfall."
        "</p>\n</section>\n";
+
+  if (model.settlement_active) h += run_settlement_section(model, result, ids);
 
   // Network.
   h += "<section id=\"network\"><h2>Network</h2>\n";
