@@ -1641,7 +1641,74 @@ const char* cause_colour(DefaultCause cause) {
   return i < std::size(kColours) ? kColours[i] : "#9aa3ad";
 }
 
-std::string stress_network(const Model& model, const SystemGraph& graph, const StressOutcome& o, Ids& ids) {
+// What a failed CCP was charged as a linked counterparty beyond its equity, from
+// its entry in stress.json (0 when it did not fail that way).
+double link_shortfall(const nlohmann::ordered_json& stress, const std::string& ccp) {
+  const auto& e = stress["ccps"][ccp];
+  return e.contains("link_shortfall") ? e["link_shortfall"].get<double>() : 0.0;
+}
+
+std::string link_shortfall_text(double amount) {
+  return fmt::format("its equity could not pay {} of link charges", usd(amount));
+}
+
+// One stress scenario's settlement, as in `ccpnet stress`: when each chain was
+// final, which bridges were exploited, what failed and what was late per CCP,
+// and the liquidity defaults that settlement delay caused (from stress.json).
+std::string stress_settlement(const Model& model, const nlohmann::ordered_json& stress) {
+  const auto& st = stress["settlement"];
+  std::string h = "<h3>Settlement</h3>\n";
+  std::string chains;
+  for (const auto& chain : model.chains) {
+    const auto& e = st["chains"][chain.id];
+    const double finality = e["finality_hours"].get<double>();
+    chains += fmt::format("{}<strong>{}</strong> <span{}>{}</span>{}{}", chains.empty() ? "" : ", ", esc(chain.id),
+                          exact_attr(finality), hours(finality),
+                          e["congested"].get<bool>() ? " <span class=\"badge warn\">congested</span>" : "",
+                          e["halted"].get<bool>() ? " <span class=\"badge bad\">halted</span>" : "");
+  }
+  std::string bridges;
+  for (const auto& b : st["exploited_bridges"])
+    bridges += (bridges.empty() ? "" : ", ") + fmt::format("<strong>{}</strong>", esc(b.get<std::string>()));
+  h += "<p>";
+  if (!chains.empty()) h += "Final after: " + chains + ". ";
+  if (!model.bridges.empty())
+    h += bridges.empty() ? std::string("No bridge exploited.")
+                         : "<span class=\"badge bad\">exploited</span> " + bridges + ".";
+  h += "</p>\n";
+
+  std::string rows;
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    const auto& e = st["ccps"][model.ccps[c].id];
+    const double fails = e["fails"].get<double>(), principal = e["principal_lost"].get<double>();
+    const double replacement = e["replacement_cost"].get<double>(), late = e["late_inflows"].get<double>();
+    if (fails == 0.0 && principal == 0.0 && replacement == 0.0 && late == 0.0) continue;
+    rows += fmt::format("<tr><td><strong>{}</strong></td><td>{}</td>", esc(model.ccps[c].id),
+                        settlement_route(model, model.ccps[c]));
+    rows += num_cell(fmt::format("{:g}", fails), fails) + num_cell(money(principal), principal) +
+            num_cell(money(replacement), replacement) + num_cell(money(late), late) + "</tr>\n";
+  }
+  if (rows.empty()) {
+    h += "<p>No settlement fails, losses or late VM gains at any CCP.</p>\n";
+  } else {
+    h += "<div class=\"tablewrap\"><table>\n<thead><tr><th>CCP</th><th>settlement</th><th class=\"num\">fails</th>"
+         "<th class=\"num\">principal lost (USD)</th><th class=\"num\">replacement cost (USD)</th>"
+         "<th class=\"num\">VM gains late (USD)</th></tr></thead>\n<tbody>\n" +
+         rows + "</tbody></table></div>\n";
+  }
+  const int delay_defaults = st["settlement_defaults"].get<int>();
+  const double shortfall = stress["liquidity_shortfall"].get<double>();
+  h += fmt::format(
+      "<p><strong{}>Liquidity defaults caused by settlement delay: <span data-value=\"{}\">{}</span></strong> "
+      "(members whose VM gains, settled in time, would have met their calls); liquidity shortfall of the members "
+      "that defaulted for liquidity: <span{}>{}</span>.</p>\n",
+      delay_defaults > 0 ? " class=\"fail\"" : "", delay_defaults, delay_defaults, exact_attr(shortfall),
+      usd(shortfall));
+  return h;
+}
+
+std::string stress_network(const Model& model, const SystemGraph& graph, const StressOutcome& o,
+                           const nlohmann::ordered_json& stress, Ids& ids) {
   const ScenarioResult& r = o.result;
   std::vector<int> member_round(model.members.size(), -1);
   std::vector<DefaultCause> member_cause(model.members.size(), DefaultCause::kNone);
@@ -1670,10 +1737,12 @@ std::string stress_network(const Model& model, const SystemGraph& graph, const S
     node.label = esc(ccp.id);
     const bool failed = r.ccp_fail_round[c] >= 0;
     node.sublabel = failed ? fmt::format("FAILS in round {}", r.ccp_fail_round[c]) : touched[c] ? "waterfall used" : "";
-    node.tooltip = fmt::format("{}: {}", esc(ccp.id),
+    const double shortfall = link_shortfall(stress, ccp.id);
+    node.tooltip = fmt::format("{}: {}{}", esc(ccp.id),
                                failed       ? node.sublabel
                                : touched[c] ? std::string("uses its waterfall and survives")
-                                            : std::string("not touched"));
+                                            : std::string("not touched"),
+                               shortfall > 0.0 ? "; " + link_shortfall_text(shortfall) : "");
     node.fill = failed ? "#c62828" : touched[c] ? "#fdb863" : "#f4f4f4";
     node.stroke = failed ? "#5c0a0a" : "#1b1f24";
     node.emphasis = failed;
@@ -1784,6 +1853,8 @@ std::string stress_network(const Model& model, const SystemGraph& graph, const S
 std::string stress_report(const Model& model, const std::vector<StressOutcome>& outcomes,
                           const std::string& scenario_file, const std::string& resolved_yaml) {
   const SystemGraph graph(model);
+  const auto json = stress_json(model, outcomes);
+  const auto& stresses = json["stress_scenarios"];
   Ids ids;
   std::string h = page_begin(
       fmt::format("ccpnet stress report: {}", esc(model.name)), fmt::format("Stress scenarios: {}", esc(model.name)),
@@ -1801,20 +1872,29 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
   h += "</dl>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>stress scenario</th><th>market move</th>"
        "<th class=\"num\">member defaults</th><th>CCP failures</th><th class=\"num\">cascade rounds</th>"
        "<th class=\"num\">close-out loss (USD)</th><th class=\"num\">borne by non-defaulters (USD)</th>"
-       "<th class=\"num\">uncovered (USD)</th></tr></thead>\n<tbody>\n";
+       "<th class=\"num\">uncovered (USD)</th>";
+  if (model.settlement_active) h += "<th class=\"num\">defaults from settlement delay</th>";
+  h += "</tr></thead>\n<tbody>\n";
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     const auto& o = outcomes[i];
     const ScenarioResult& r = o.result;
     std::string failed;
     for (std::size_t c = 0; c < model.ccps.size(); ++c)
-      if (r.ccp_fail_round[c] >= 0) failed += (failed.empty() ? "" : ", ") + esc(model.ccps[c].id);
+      if (r.ccp_fail_round[c] >= 0) {
+        const double shortfall = link_shortfall(stresses[i], model.ccps[c].id);
+        failed += (failed.empty() ? "" : ", ") + esc(model.ccps[c].id) +
+                  (shortfall > 0.0 ? fmt::format(" (link charges {} beyond its equity)", money(shortfall)) : "");
+      }
     h += fmt::format(
         "<tr{}><td><a href=\"#stress-{}\"><strong>{}</strong></a></td><td>{}</td><td class=\"num\">{}</td>"
         "<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-        "<td class=\"num\">{}</td></tr>\n",
+        "<td class=\"num\">{}</td>{}</tr>\n",
         failed.empty() ? "" : " class=\"failrow\"", i + 1, esc(o.stress.name), moves_text(o.stress), r.defaults.size(),
         failed.empty() ? "none" : "<span class=\"fail\">" + failed + "</span>", r.rounds, money(r.closeout_loss),
-        money(r.total_loss), money(r.uncovered));
+        money(r.total_loss), money(r.uncovered),
+        model.settlement_active
+            ? fmt::format("<td class=\"num\">{}</td>", stresses[i]["settlement"]["settlement_defaults"].get<int>())
+            : "");
   }
   h += "</tbody></table></div>\n</section>\n";
 
@@ -1827,9 +1907,11 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
     if (failures > 0) {
       std::string failed;
       for (std::size_t c = 0; c < model.ccps.size(); ++c)
-        if (r.ccp_fail_round[c] >= 0)
-          failed +=
-              fmt::format("{}{} (round {})", failed.empty() ? "" : ", ", esc(model.ccps[c].id), r.ccp_fail_round[c]);
+        if (r.ccp_fail_round[c] >= 0) {
+          const double shortfall = link_shortfall(stresses[i], model.ccps[c].id);
+          failed += fmt::format("{}{} (round {}{})", failed.empty() ? "" : ", ", esc(model.ccps[c].id),
+                                r.ccp_fail_round[c], shortfall > 0.0 ? ": " + link_shortfall_text(shortfall) : "");
+        }
       h += fmt::format("<div class=\"banner fail\"><strong>{} CCP{} fail{}:</strong> {}.</div>\n", failures,
                        failures == 1 ? "" : "s", failures == 1 ? "s" : "", failed);
     }
@@ -1840,6 +1922,10 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
     h += card(usd(r.closeout_loss), "close-out loss of the defaulters");
     h += card(usd(r.total_loss), "borne by non-defaulters");
     h += card(usd(r.uncovered), "uncovered", r.uncovered >= 0.005);
+    if (model.settlement_active) {
+      const int delay_defaults = stresses[i]["settlement"]["settlement_defaults"].get<int>();
+      h += card(std::to_string(delay_defaults), "liquidity defaults caused by settlement delay", delay_defaults > 0);
+    }
     h += "</div>\n";
 
     // Defaults by round and cause.
@@ -1879,14 +1965,20 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
                        kDefaultCauseCount + 2);
     h += "</tbody></table></div>\n";
 
+    if (model.settlement_active) h += stress_settlement(model, stresses[i]);
+
     // Stacked bars per CCP: the layers used over all rounds.
     std::vector<BarRow> rows;
+    bool through_links = false;
     for (std::size_t c = 0; c < model.ccps.size(); ++c) {
       const CcpModel& ccp = model.ccps[c];
       BarRow row;
       row.label = esc(ccp.id);
       row.highlight = r.ccp_fail_round[c] >= 0;
-      row.sublabel = row.highlight ? fmt::format("FAILS in round {}", r.ccp_fail_round[c]) : "survives";
+      const bool links = link_shortfall(stresses[i], ccp.id) > 0.0;
+      through_links = through_links || links;
+      row.sublabel =
+          row.highlight ? fmt::format("FAILS in round {}{}", r.ccp_fail_round[c], links ? " (links)" : "") : "survives";
       for (auto layer : ccp.waterfall) {
         const auto l = static_cast<std::size_t>(layer);
         row.segments.emplace_back(l, r.ccp_layers[c * kLayerCount + l]);
@@ -1899,8 +1991,13 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
                              fmt::format("Loss absorbed by each waterfall layer per CCP, stress scenario {}",
                                          esc(o.stress.name)),
                              "loss absorbed (USD)", ids),
-                "Loss absorbed by each layer of each CCP's waterfall over all rounds, in waterfall order; the hatched "
-                "red segment is what no layer covered (the CCP fails). Failed CCPs are shaded red.");
+                std::string("Loss absorbed by each layer of each CCP's waterfall over all rounds, in waterfall "
+                            "order; the hatched red segment is what no layer covered (the CCP fails). Failed CCPs are "
+                            "shaded red.") +
+                    (through_links ? " A CCP marked (links) failed because its equity could not pay what it was "
+                                     "charged as a linked counterparty: that shortfall falls on its members' VM "
+                                     "gains, not on a waterfall layer."
+                                   : ""));
 
     // Layer-by-layer tables, one per waterfall call.
     if (!o.trace.events.empty()) {
@@ -1951,7 +2048,8 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
       }
     }
 
-    h += figure(fmt::format("Contagion network in stress scenario {}", i + 1), stress_network(model, graph, o, ids),
+    h += figure(fmt::format("Contagion network in stress scenario {}", i + 1),
+                stress_network(model, graph, o, stresses[i], ids),
                 "Who defaults and how it spreads: defaulting members coloured by cause; an orange arrow shows a "
                 "defaulter's book closed out at a CCP, a red arrow a failed CCP's link account closed out by a linked "
                 "CCP. CCPs: red fails, orange used its waterfall and survived. Circle area grows with capital.");
@@ -1982,6 +2080,23 @@ constexpr MetricInfo kMetricInfo[] = {
     {3, "close-out loss", Unit::kUsd},
     {4, "uncovered loss", Unit::kUsd},
 };
+// Shown when some variant has them (as in `ccpnet compare`).
+constexpr MetricInfo kOptionalMetricInfo[] = {
+    {5, "liquidity shortfall", Unit::kUsd},
+    {6, "settlement loss", Unit::kUsd},
+};
+
+// The metrics of the comparison: every one of kMetricInfo, then those of
+// kOptionalMetricInfo with a non-zero mean in some variant.
+std::vector<MetricInfo> shown_metrics(const Comparison& c) {
+  std::vector<MetricInfo> shown(std::begin(kMetricInfo), std::end(kMetricInfo));
+  for (const auto& m : kOptionalMetricInfo) {
+    bool any = false;
+    for (std::size_t v = 0; v < c.variants.size(); ++v) any = any || c.mean(v, m.index) != 0.0;
+    if (any) shown.push_back(m);
+  }
+  return shown;
+}
 
 std::string fmt_value(double x, Unit u) {
   switch (u) {
@@ -2080,6 +2195,7 @@ std::string dot_whisker(const Comparison& c, const MetricInfo& metric, Ids& ids)
 
 std::string compare_report(const Comparison& c) {
   Ids ids;
+  const std::vector<MetricInfo> metrics = shown_metrics(c);
   const Model* base = c.variants.empty() ? nullptr : c.variants.front().model.get();
   const std::string name = base ? esc(base->name) : std::string("(no variants)");
   std::string h = page_begin(fmt::format("ccpnet comparison report: {}", name), fmt::format("Comparison: {}", name),
@@ -2102,7 +2218,7 @@ std::string compare_report(const Comparison& c) {
   }
   h += "<div class=\"tablewrap\"><table>\n<thead><tr><th>variant</th><th class=\"num\">total IM (USD)</th>"
        "<th class=\"num\">inter-CCP IM (USD)</th><th class=\"num\">default funds (USD)</th>";
-  for (const auto& m : kMetricInfo)
+  for (const auto& m : metrics)
     h += fmt::format("<th class=\"num\">{}{}</th>", m.unit == Unit::kProbability ? "" : "mean ", m.title);
   h += "</tr></thead>\n<tbody>\n";
   for (std::size_t v = 0; v < c.variants.size(); ++v) {
@@ -2112,8 +2228,7 @@ std::string compare_report(const Comparison& c) {
         "<td class=\"num\">{}</td>",
         esc(x.name), v == 0 ? " <span class=\"badge neutral\">base</span>" : "", money(x.total_im),
         money(x.inter_ccp_margin), money(x.default_funds));
-    for (const auto& m : kMetricInfo)
-      h += fmt::format("<td class=\"num\">{}</td>", fmt_value(c.mean(v, m.index), m.unit));
+    for (const auto& m : metrics) h += fmt::format("<td class=\"num\">{}</td>", fmt_value(c.mean(v, m.index), m.unit));
     h += "</tr>\n";
   }
   h += "</tbody></table></div>\n</section>\n";
@@ -2126,27 +2241,30 @@ std::string compare_report(const Comparison& c) {
          "<th class=\"num\">variant</th><th class=\"num\">difference</th><th class=\"num\">95% interval</th>"
          "<th>reading</th></tr></thead>\n<tbody>\n";
     for (std::size_t v = 1; v < c.variants.size(); ++v)
-      for (std::size_t k = 0; k < std::size(kMetricInfo); ++k) {
-        const auto& m = kMetricInfo[k];
+      for (std::size_t k = 0; k < metrics.size(); ++k) {
+        const auto& m = metrics[k];
         const auto d = c.difference(v, m.index);
         h += fmt::format(
             "<tr>{}<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\"><strong>{}</strong>"
             "</td><td class=\"num\">[{}, {}]</td><td>{}</td></tr>\n",
-            k == 0 ? fmt::format("<td rowspan=\"{}\"><strong>{}</strong></td>", std::size(kMetricInfo),
-                                 esc(c.variants[v].name))
+            k == 0 ? fmt::format("<td rowspan=\"{}\"><strong>{}</strong></td>", metrics.size(), esc(c.variants[v].name))
                    : "",
             m.title, fmt_value(c.mean(0, m.index), m.unit), fmt_value(c.mean(v, m.index), m.unit),
             fmt_diff(d.mean, m.unit), fmt_diff(d.lo, m.unit), fmt_diff(d.hi, m.unit), verdict(d));
       }
     h += "</tbody></table></div>\n<p class=\"muted\">Difference: variant minus base, mean over the paired scenarios; "
          "interval: mean &#177; 1.96 standard errors of the paired differences. Lower is safer for every metric "
-         "here. pp: percentage points.</p>\n";
+         "here. pp: percentage points.";
+    if (metrics.size() > std::size(kMetricInfo))
+      h += " Liquidity shortfall: cash missing of the members that defaulted for liquidity. Settlement loss: "
+           "principal lost and replacement costs of settlement fails. Both are shown when some variant has them.";
+    h += "</p>\n";
   }
   h += "</section>\n";
 
   h += "<section id=\"figures\"><h2>Figures</h2>\n";
   if (c.variants.size() >= 2) {
-    for (const auto& m : kMetricInfo) {
+    for (const auto& m : metrics) {
       bool any = false;
       for (std::size_t v = 1; v < c.variants.size(); ++v) {
         const auto d = c.difference(v, m.index);
