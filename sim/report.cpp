@@ -6,15 +6,19 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <numbers>
 #include <set>
+#include <stdexcept>
+#include <variant>
 
 #include "sim/compare.hpp"
 #include "sim/config/field.hpp"
 #include "sim/graph.hpp"
 #include "sim/metrics.hpp"
 #include "sim/model.hpp"
+#include "sim/output.hpp"
 #include "sim/runner.hpp"
 #include "sim/stress.hpp"
 
@@ -276,9 +280,15 @@ std::string page_end(const std::string& note) {
       CCPNET_VERSION, note);
 }
 
-std::string card(const std::string& value, const std::string& label, bool bad = false, const std::string& note = {}) {
-  return fmt::format("<div class=\"card{}\"><div class=\"v\">{}</div><div class=\"k\">{}</div>{}</div>\n",
-                     bad ? " bad" : "", value, label,
+// The exact value of a number shown rounded, kept beside it for readers and
+// tests that want every digit (the same text as in the CSV files).
+std::string exact_attr(double x) { return std::isfinite(x) ? fmt::format(" data-value=\"{}\"", x) : std::string(); }
+
+// `exact`: the unrounded value, kept in a data-value attribute (none when NaN).
+std::string card(const std::string& value, const std::string& label, bool bad = false, const std::string& note = {},
+                 double exact = std::numeric_limits<double>::quiet_NaN()) {
+  return fmt::format("<div class=\"card{}\"><div class=\"v\"{}>{}</div><div class=\"k\">{}</div>{}</div>\n",
+                     bad ? " bad" : "", exact_attr(exact), value, label,
                      note.empty() ? "" : fmt::format("<div class=\"n\">{}</div>", note));
 }
 
@@ -531,52 +541,86 @@ std::string exceedance_curve(const std::vector<double>& values, std::int64_t n, 
 }
 
 // ---------------------------------------------------------------------------
-// Figure: horizontal stacked bars, one row per CCP, segments in waterfall order.
+// Figure: horizontal stacked bars, one row per CCP (or per CCP and quantity),
+// segments in the order of a list of series (the waterfall layers, or the
+// settlement amounts).
+
+// One kind of segment: its colour and legend label; a hatched series is drawn
+// with a red outline (what no layer covered); dark_text: labels inside the
+// segment in dark ink (a light colour).
+struct BarSeries {
+  const char* colour;
+  const char* label;
+  bool hatched = false;
+  bool dark_text = false;
+};
+
+// The waterfall layers in models::Layer order, then "uncovered".
+const std::vector<BarSeries>& layer_series() {
+  static const std::vector<BarSeries> series = [] {
+    std::vector<BarSeries> s;
+    for (std::size_t l = 0; l <= kLayerCount; ++l)
+      s.push_back({kLayerColour[l], kLayerLabel[l], l == kUncovered, l == 3 || l == 4 || l == 6 || l == 8});
+    return s;
+  }();
+  return series;
+}
 
 struct BarRow {
   std::string label;                                     // escaped
   std::string sublabel;                                  // escaped
   bool highlight = false;                                // shaded row (a failure)
   bool alert = false;                                    // sublabel in red
-  std::vector<std::pair<std::size_t, double>> segments;  // layer (kUncovered for uncovered), amount
+  std::vector<std::pair<std::size_t, double>> segments;  // series index, amount
 };
 
-std::string stacked_bars(const std::vector<BarRow>& rows, const std::string& title, const std::string& axis_title,
-                         Ids& ids) {
+struct BarText {
+  const char* empty = "no loss";   // after a bar with nothing in it
+  const char* whole = "the loss";  // what the shares in the tooltips are shares of
+  bool shares = true;              // each segment's share of its bar written on it
+};
+
+std::string stacked_bars(const std::vector<BarRow>& rows, const std::vector<BarSeries>& series,
+                         const std::string& title, const std::string& axis_title, Ids& ids, const BarText& text = {}) {
   const double width = 1000;
   const double label_w = 190, right_pad = 90, top = 14, row_h = 44, bar_h = 24;
   std::set<std::size_t> used;
   double vmax = 0.0;
   for (const auto& r : rows) {
     double sum = 0.0;
-    for (const auto& [layer, amount] : r.segments) {
-      if (amount > 0.0) used.insert(layer);  // the legend lists the layers that carry a loss
+    for (const auto& [k, amount] : r.segments) {
+      if (amount > 0.0) used.insert(k);  // the legend lists the series that carry an amount
       sum += std::max(0.0, amount);
     }
     vmax = std::max(vmax, sum);
   }
   const Frame f{label_w, top, width - label_w - right_pad, row_h * static_cast<double>(rows.size())};
   const std::string hatch = ids("hatch");
-  // Legend: the layers that appear, in layer order, wrapped.
+  const auto fill = [&](std::size_t k) {
+    return series[k].hatched ? "url(#" + hatch + ")" : std::string(series[k].colour);
+  };
+  // Legend: the series that appear, in series order, wrapped.
   std::string legend;
   double lx = label_w, ly = f.y + f.h + 58;
-  for (std::size_t layer : used) {
-    const double item_w = 28 + 7.2 * static_cast<double>(std::string_view(kLayerLabel[layer]).size());
+  for (std::size_t k : used) {
+    const double item_w = 28 + 7.2 * static_cast<double>(std::string_view(series[k].label).size());
     if (lx + item_w > width - 10) lx = label_w, ly += 20;
     legend += fmt::format(
         "<rect x=\"{}\" y=\"{}\" width=\"13\" height=\"13\" rx=\"2\" fill=\"{}\" "
         "stroke=\"rgba(0,0,0,.3)\"/>",
-        c1(lx), c1(ly - 11), layer == kUncovered ? "url(#" + hatch + ")" : kLayerColour[layer]);
-    legend += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\">{}</text>", c1(lx + 18), c1(ly), kLayerLabel[layer]);
+        c1(lx), c1(ly - 11), fill(k));
+    legend += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\">{}</text>", c1(lx + 18), c1(ly), series[k].label);
     lx += item_w + 14;
   }
   const double height = ly + 14;
   std::string svg = svg_open(width, height, title, ids("bars"));
-  svg += fmt::format(
-      "<defs><pattern id=\"{}\" width=\"7\" height=\"7\" patternUnits=\"userSpaceOnUse\" "
-      "patternTransform=\"rotate(45)\"><rect width=\"7\" height=\"7\" fill=\"{}\"/><line x1=\"0\" y1=\"0\" "
-      "x2=\"0\" y2=\"7\" stroke=\"#fff\" stroke-width=\"2.5\"/></pattern></defs>\n",
-      hatch, kLayerColour[kUncovered]);
+  const auto hatched = std::find_if(series.begin(), series.end(), [](const BarSeries& s) { return s.hatched; });
+  if (hatched != series.end())
+    svg += fmt::format(
+        "<defs><pattern id=\"{}\" width=\"7\" height=\"7\" patternUnits=\"userSpaceOnUse\" "
+        "patternTransform=\"rotate(45)\"><rect width=\"7\" height=\"7\" fill=\"{}\"/><line x1=\"0\" y1=\"0\" "
+        "x2=\"0\" y2=\"7\" stroke=\"#fff\" stroke-width=\"2.5\"/></pattern></defs>\n",
+        hatch, hatched->colour);
   double lo = 0.0, hi = vmax > 0.0 ? vmax : 1.0;
   const auto ticks = nice_ticks(lo, hi, 6);
   for (double t : ticks) {
@@ -599,30 +643,29 @@ std::string stacked_bars(const std::vector<BarRow>& rows, const std::string& tit
     svg += fmt::format("<text class=\"ax\" x=\"{}\" y=\"{}\" text-anchor=\"end\"{}>{}</text>\n", c1(f.x - 10),
                        c1(y + 24), r.highlight || r.alert ? " style=\"fill:#b2182b;font-weight:600\"" : "", r.sublabel);
     double x = f.x, sum = 0.0;
-    for (const auto& [layer, amount] : r.segments) sum += std::max(0.0, amount);
-    for (const auto& [layer, amount] : r.segments) {
+    for (const auto& [k, amount] : r.segments) sum += std::max(0.0, amount);
+    for (const auto& [k, amount] : r.segments) {
       if (!(amount > 0.0)) continue;
       const double w = amount / (hi - lo) * f.w;
       svg += fmt::format(
-          "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"{}><title>{}: {} ({} of the "
-          "loss)</title></rect>",
-          c1(x), c1(y), c1(std::max(0.6, w)), c1(bar_h),
-          layer == kUncovered ? "url(#" + hatch + ")" : std::string(kLayerColour[layer]),
-          layer == kUncovered ? " stroke=\"#7a1010\" stroke-width=\"1.5\"" : "", kLayerLabel[layer], usd(amount),
-          pct(amount / sum));
+          "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"{}><title>{}: {} ({} of {})</title>"
+          "</rect>",
+          c1(x), c1(y), c1(std::max(0.6, w)), c1(bar_h), fill(k),
+          series[k].hatched ? " stroke=\"#7a1010\" stroke-width=\"1.5\"" : "", series[k].label, usd(amount),
+          pct(amount / sum), text.whole);
       const double share = amount / sum;
-      const std::string text = share >= 0.995 ? "100%" : fmt::format("{:.0f}%", 100.0 * share);
-      if (w >= 34 && layer != kUncovered) {
-        const bool light = layer == 3 || layer == 4 || layer == 6 || layer == 8;
+      const std::string label = share >= 0.995 ? "100%" : fmt::format("{:.0f}%", 100.0 * share);
+      if (text.shares && w >= 34 && !series[k].hatched) {
+        const bool light = series[k].dark_text;
         svg += fmt::format(
             "<text class=\"lbl\" x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\" "
             "style=\"fill:{}\">{}</text>",
-            c1(x + w / 2), c1(y + 16.5), light ? "#1b1f24" : "#fff", light ? "#1b1f24" : "#fff", text);
+            c1(x + w / 2), c1(y + 16.5), light ? "#1b1f24" : "#fff", light ? "#1b1f24" : "#fff", label);
       }
       x += w;
     }
     svg += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\" font-weight=\"600\">{}</text>\n", c1(x + 6), c1(y + 16.5),
-                       sum > 0.0 ? money(sum) : "no loss");
+                       sum > 0.0 ? money(sum) : text.empty);
   }
   svg += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#56606b\"/>", c1(f.x), c1(f.y),
                      c1(f.y + f.h));
@@ -977,6 +1020,236 @@ double ccp_initial_margin(const Model& model, const CcpModel& ccp) {
   return im;
 }
 
+// ---------------------------------------------------------------------------
+// Settlement (SPEC 3.8): numbers read from the tables and the summary that
+// ccps.csv, chains.csv, bridges.csv and summary.json are written from.
+
+std::string num_cell(const std::string& text, double exact) {
+  return fmt::format("<td class=\"num\"{}>{}</td>", exact_attr(exact), text);
+}
+
+const Table::Column& table_column(const Table& table, std::string_view name) {
+  for (const auto& [column, values] : table.columns)
+    if (column == name) return values;
+  throw std::logic_error(fmt::format("report: no column '{}' in the table", name));
+}
+const std::vector<double>& numbers_of(const Table& table, std::string_view name) {
+  return std::get<std::vector<double>>(table_column(table, name));
+}
+const std::vector<std::string>& text_of(const Table& table, std::string_view name) {
+  return std::get<std::vector<std::string>>(table_column(table, name));
+}
+
+// "0.213 h", "6 h", "156 h": three significant digits, no trailing zeros.
+std::string hours(double h) {
+  std::string s = plain(h, 3);
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s + " h";
+}
+
+// Settlement modes and custody in words (the file's names in the tooltip).
+std::string mode_words(config::SettlementMode mode) {
+  switch (mode) {
+    case config::SettlementMode::kInstant: return "instant";
+    case config::SettlementMode::kAtomic: return "atomic swap";
+    case config::SettlementMode::kFreeOfPayment: return "free of payment";
+    case config::SettlementMode::kBridge: return "cross-chain";
+    case config::SettlementMode::kL2Optimistic: return "optimistic rollup";
+  }
+  return kDash;
+}
+std::string custody_words(config::Custody custody) {
+  switch (custody) {
+    case config::Custody::kCcp: return "the CCP";
+    case config::Custody::kSmartContract: return "smart contract";
+    case config::Custody::kCustodian: return "custodian";
+    case config::Custody::kBridge: return "bridge";
+  }
+  return kDash;
+}
+
+// Where a CCP's VM settles: its mode, and the chain and bridge it uses.
+std::string settlement_route(const Model& model, const CcpModel& ccp) {
+  const CcpSettlement& s = ccp.settlement;
+  std::string out =
+      fmt::format("<span title=\"mode: {}\">{}</span>", esc(config::enum_name(s.mode)), mode_words(s.mode));
+  if (s.chain >= 0) out += " on " + esc(model.chains[static_cast<std::size_t>(s.chain)].id);
+  if (s.bridge >= 0) out += " via " + esc(model.bridges[static_cast<std::size_t>(s.bridge)].id);
+  return out;
+}
+
+std::string custody_text(const Model& model, const CcpModel& ccp) {
+  const CcpSettlement& s = ccp.settlement;
+  std::string out =
+      fmt::format("<span title=\"custody: {}\">{}</span>", esc(config::enum_name(s.custody)), custody_words(s.custody));
+  if (s.custody_bridge >= 0) out += ": " + esc(model.bridges[static_cast<std::size_t>(s.custody_bridge)].id);
+  return out;
+}
+
+// The settlement amounts per CCP, for the bars.
+const std::vector<BarSeries>& settlement_series() {
+  static const std::vector<BarSeries> series = {
+      {"#8c2d04", "Principal lost", false, false},
+      {"#e69f00", "Replacement cost", false, true},
+      {"#4a7fb5", "VM gains settled late", false, false},
+  };
+  return series;
+}
+
+std::string run_settlement_section(const Model& model, const RunResult& result, Ids& ids) {
+  const Aggregate& agg = result.aggregate;
+  const auto summary = summary_json(model, result);
+  const auto& st = summary["settlement"];
+  const Table chains = chain_table(model, agg);
+  const Table bridges = bridge_table(model, agg);
+  const Table ccps = ccp_table(model, agg);
+  const auto value = [](const nlohmann::ordered_json& j, const char* key) { return j[key].get<double>(); };
+
+  std::string h = "<section id=\"settlement\"><h2>Settlement</h2>\n";
+  h += "<p>Payments and deliveries settle on chains whose time to finality is random, stretched when the market "
+       "falls far enough (congestion) and by halts; bridges between chains can be exploited. Variation margin a "
+       "member receives counts toward its liquidity only when it is final before the member's earliest payment "
+       "deadline: a member that would have met its calls with it defaults for liquidity. Fails cost the principal "
+       "in flight (free of payment, bridges, collateral held through a bridge) or the replacement of the "
+       "deliveries of an aborted swap (atomic).</p>\n<div class=\"cards\">\n";
+  const double delay_defaults = value(st, "mean_settlement_defaults");
+  const double shortfall = value(summary["system"], "mean_liquidity_shortfall");
+  h += card(plain(delay_defaults), "liquidity defaults caused by settlement delay, mean per scenario",
+            delay_defaults > 0.0, "members that VM gains settled in time would have kept solvent in cash",
+            delay_defaults);
+  h += card(usd(shortfall), "liquidity shortfall, mean per scenario", false,
+            "cash missing of the members that defaulted for liquidity, whatever the cause", shortfall);
+  h += card(plain(value(st, "mean_fails")), "settlement fails, mean per scenario", false, {}, value(st, "mean_fails"));
+  h += card(usd(value(st, "mean_principal_lost")), "principal lost, mean per scenario", false, {},
+            value(st, "mean_principal_lost"));
+  h += card(usd(value(st, "mean_replacement_cost")), "replacement cost, mean per scenario", false, {},
+            value(st, "mean_replacement_cost"));
+  h += card(usd(value(st, "mean_late_inflows")), "VM gains settled late, mean per scenario", false,
+            "paid, but after the receiver's deadline: a liquidity drain, not a loss", value(st, "mean_late_inflows"));
+  h += "</div>\n";
+
+  // Chains.
+  if (!model.chains.empty()) {
+    const auto& calm = numbers_of(chains, "calm_mean_hours");
+    const auto& challenge = numbers_of(chains, "challenge_hours");
+    const auto& realised = numbers_of(chains, "mean_finality_hours");
+    const auto& congested = numbers_of(chains, "p_congested");
+    const auto& halted = numbers_of(chains, "p_halted");
+    const auto& fails = numbers_of(chains, "mean_fails");
+    const auto& loss = numbers_of(chains, "mean_loss");
+    const auto& late = numbers_of(chains, "mean_late_inflows");
+    const auto& family = text_of(chains, "distribution");
+    const bool any_challenge = std::any_of(challenge.begin(), challenge.end(), [](double x) { return x > 0.0; });
+    h += "<h3>Chains</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>chain</th>"
+         "<th class=\"num\">calibrated mean finality</th>";
+    if (any_challenge) h += "<th class=\"num\">challenge period</th>";
+    h += "<th class=\"num\">realised mean finality</th><th class=\"num\">P(congested)</th>"
+         "<th class=\"num\">P(halted)</th><th class=\"num\">fails, mean</th><th class=\"num\">loss, mean (USD)</th>"
+         "<th class=\"num\">VM gains late, mean (USD)</th></tr></thead>\n<tbody>\n";
+    for (std::size_t k = 0; k < model.chains.size(); ++k) {
+      const ChainModel& chain = model.chains[k];
+      std::string stress;
+      if (chain.congests)
+        stress += fmt::format("&#215;{:g} when its assets fall {:g}% or more", chain.congestion_multiplier,
+                              100.0 * chain.congestion_drop);
+      if (chain.halt_probability > 0.0)
+        stress += fmt::format("{}halts in {} of scenarios, for {}", stress.empty() ? "" : "; ",
+                              pct(chain.halt_probability), hours(chain.halt_hours));
+      h += fmt::format("<tr><td><strong>{}</strong><br><span class=\"muted\">{}{}{}</span></td>{}", esc(chain.id),
+                       esc(family[k]), stress.empty() ? "" : "; ", stress, num_cell(hours(calm[k]), calm[k]));
+      if (any_challenge) h += num_cell(challenge[k] > 0.0 ? hours(challenge[k]) : kDash, challenge[k]);
+      h += num_cell(hours(realised[k]), realised[k]) + num_cell(pct(congested[k]), congested[k]) +
+           num_cell(pct(halted[k]), halted[k]) + num_cell(plain(fails[k]), fails[k]) +
+           num_cell(money(loss[k]), loss[k]) + num_cell(money(late[k]), late[k]) + "</tr>\n";
+    }
+    h += "</tbody></table></div>\n<p class=\"muted\">Calibrated: the mean time to finality of the chain's "
+         "distribution in a calm market. Realised: the mean over the scenarios, congestion and halts included. "
+         "Fails and losses: the deliveries and payments on the chain that failed, and what they cost (principal "
+         "lost and replacement costs). VM gains late: variation margin paid on the chain after the receiver's "
+         "deadline.</p>\n";
+  }
+
+  // Bridges.
+  if (!model.bridges.empty()) {
+    const auto& p = numbers_of(bridges, "exploit_probability");
+    const auto& realised = numbers_of(bridges, "p_exploited");
+    const auto& loss = numbers_of(bridges, "mean_loss");
+    h += "<h3>Bridges</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>bridge</th><th>used by</th>"
+         "<th class=\"num\">recovery</th><th class=\"num\">delay</th><th class=\"num\">exploit probability</th>"
+         "<th class=\"num\">realised P(exploited)</th><th class=\"num\">loss, mean (USD)</th></tr></thead>\n"
+         "<tbody>\n";
+    for (std::size_t b = 0; b < model.bridges.size(); ++b) {
+      const BridgeModel& bridge = model.bridges[b];
+      std::string users;
+      for (const auto& ccp : model.ccps) {
+        const bool vm = ccp.settlement.bridge == static_cast<int>(b);
+        const bool custody = ccp.settlement.custody_bridge == static_cast<int>(b);
+        if (!vm && !custody) continue;
+        users += fmt::format("{}{} ({})", users.empty() ? "" : ", ", esc(ccp.id),
+                             vm && custody ? "settlement and custody"
+                             : vm          ? "settlement"
+                                           : "custody");
+      }
+      h += fmt::format("<tr><td><strong>{}</strong></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+                       esc(bridge.id), users.empty() ? kDash : users, pct(bridge.recovery_rate),
+                       hours(bridge.delay_hours));
+      h += num_cell(pct(p[b]), p[b]) + num_cell(pct(realised[b]), realised[b]) + num_cell(money(loss[b]), loss[b]) +
+           "</tr>\n";
+    }
+    h += "</tbody></table></div>\n<p class=\"muted\">Exploit probability: per scenario, as calibrated; realised: "
+         "the share of scenarios where the bridge was exploited. Loss: what its users lost through it (VM gains and "
+         "deliveries in flight, collateral held through it), less the recovery.</p>\n";
+  }
+
+  // CCPs.
+  const auto& fails = numbers_of(ccps, "mean_settlement_fails");
+  const auto& principal = numbers_of(ccps, "mean_principal_lost");
+  const auto& replacement = numbers_of(ccps, "mean_replacement_cost");
+  const auto& late = numbers_of(ccps, "mean_late_inflows");
+  h += "<h3>CCPs</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>CCP</th><th>settlement</th>"
+       "<th>custody of collateral</th><th class=\"num\">VM deadline</th><th class=\"num\">fails, mean</th>"
+       "<th class=\"num\">principal lost, mean (USD)</th><th class=\"num\">replacement cost, mean (USD)</th>"
+       "<th class=\"num\">VM gains late, mean (USD)</th></tr></thead>\n<tbody>\n";
+  std::vector<BarRow> rows;
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    const CcpModel& ccp = model.ccps[c];
+    h += fmt::format("<tr><td><strong>{}</strong></td><td>{}</td><td>{}</td><td class=\"num\">{}</td>", esc(ccp.id),
+                     settlement_route(model, ccp), custody_text(model, ccp), hours(ccp.settlement.deadline_hours));
+    h += num_cell(plain(fails[c]), fails[c]) + num_cell(money(principal[c]), principal[c]) +
+         num_cell(money(replacement[c]), replacement[c]) + num_cell(money(late[c]), late[c]) + "</tr>\n";
+    if (ccp.settlement.mode == config::SettlementMode::kInstant && ccp.settlement.custody_bridge < 0) continue;
+    BarRow losses;
+    losses.label = esc(ccp.id);
+    losses.sublabel = "settlement losses";
+    losses.segments = {{0, principal[c]}, {1, replacement[c]}};
+    BarRow inflows;
+    inflows.sublabel = "VM gains settled late";
+    inflows.segments = {{2, late[c]}};
+    rows.push_back(std::move(losses));
+    rows.push_back(std::move(inflows));
+  }
+  h += "</tbody></table></div>\n<p class=\"muted\">Settlement: how the CCP's variation margin and deliveries "
+       "settle (instant, atomic swap, free of payment, cross-chain through a bridge, optimistic rollup) and on which "
+       "chain. "
+       "Custody: where the members' margin and fund contributions are held. VM deadline: when the CCP's calls are "
+       "due. Principal lost includes collateral lost through a custody bridge.</p>\n";
+  if (!rows.empty())
+    h += figure("Settlement losses and late VM gains per CCP",
+                stacked_bars(rows, settlement_series(),
+                             "Mean settlement losses and mean VM gains settled late per scenario, per CCP",
+                             "mean per scenario (USD)", ids, {"none", "the bar", false}),
+                "For each CCP that does not settle instantly (or holds collateral through a bridge): the mean "
+                "principal lost and replacement cost of settlement fails per scenario, and below it the mean VM "
+                "gains its members received after their deadline. Late VM gains are paid in the end: they are "
+                "not a loss, but they were missing when the members' calls were due.",
+                "fig-settlement");
+  h += "</section>\n";
+  return h;
+}
+
 }  // namespace
 
 // ===========================================================================
@@ -1006,7 +1279,9 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
                                          model.seed, plural(model.ccps.size(), "CCP"),
                                          plural(model.members.size(), "member"), plural(model.links.size(), "link")));
   h += "<nav class=\"toc\"><a href=\"#summary\">Summary</a><a href=\"#losses\">Loss distribution</a>"
-       "<a href=\"#ccps\">CCPs and waterfalls</a><a href=\"#network\">Network</a><a href=\"#system\">System</a>";
+       "<a href=\"#ccps\">CCPs and waterfalls</a>";
+  if (model.settlement_active) h += "<a href=\"#settlement\">Settlement</a>";
+  h += "<a href=\"#network\">Network</a><a href=\"#system\">System</a>";
   if (!model.members.empty() && model.members.size() <= kMaxMembersDrawn) h += "<a href=\"#members\">Members</a>";
   h += "<a href=\"#scenario\">Scenario</a></nav>\n";
   if (result.interrupted)
@@ -1093,7 +1368,9 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
   h += "</tbody></table></div>\n";
   h += "<p class=\"muted\">Amounts in USD. Initial margin: posted by every account at the CCP (members and linked "
        "CCPs). Expected loss: mean loss per scenario at the CCP beyond the defaulters' own resources. DF depletion: "
-       "share of the prefunded default fund used in a scenario (mean and 99th percentile).</p>\n";
+       "share of the prefunded default fund used in a scenario (mean and 99th percentile). P(fail) also counts a CCP "
+       "that fails because its equity cannot pay what it is charged as a linked counterparty: that shortfall falls "
+       "on its members' VM gains and is in no waterfall column.</p>\n";
 
   // Waterfall depletion: the whole loss, then the part that reaches beyond the defaulters.
   std::vector<BarRow> all_rows, mutual_rows;
@@ -1122,7 +1399,7 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
     mutual_rows.push_back(std::move(m));
   }
   h += figure("Waterfall depletion per CCP",
-              stacked_bars(all_rows, "Mean loss per scenario absorbed by each waterfall layer, per CCP",
+              stacked_bars(all_rows, layer_series(), "Mean loss per scenario absorbed by each waterfall layer, per CCP",
                            "mean loss per scenario (USD)", ids),
               "Mean loss per scenario absorbed by each layer of the CCP's default waterfall, in the order the layers "
               "are used (left to right); a hatched red segment is loss no layer covered. P(fail) in red: the CCP fails "
@@ -1130,7 +1407,8 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
               "fig-waterfalls");
   if (any_mutual) {
     h += figure("Waterfall depletion beyond the defaulters' own resources",
-                stacked_bars(mutual_rows, "Mean loss per scenario beyond the defaulters' margin and fund contributions",
+                stacked_bars(mutual_rows, layer_series(),
+                             "Mean loss per scenario beyond the defaulters' margin and fund contributions",
                              "mean loss per scenario (USD)", ids),
                 "The same bars without the defaulters' own initial margin and default-fund contribution: the part of "
                 "the loss that reaches the CCP's capital, the surviving members and, at the end, the uncovered loss.");
@@ -1171,6 +1449,8 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
   h += "</tr>\n</tbody></table></div>\n<p class=\"muted\">IM: initial margin; DF: default fund; SITG: the CCP's own "
        "capital committed to the waterfall (skin in the game). A dot: the layer is not in that CCP's waterfall."
        "</p>\n</section>\n";
+
+  if (model.settlement_active) h += run_settlement_section(model, result, ids);
 
   // Network.
   h += "<section id=\"network\"><h2>Network</h2>\n";
@@ -1361,7 +1641,74 @@ const char* cause_colour(DefaultCause cause) {
   return i < std::size(kColours) ? kColours[i] : "#9aa3ad";
 }
 
-std::string stress_network(const Model& model, const SystemGraph& graph, const StressOutcome& o, Ids& ids) {
+// What a failed CCP was charged as a linked counterparty beyond its equity, from
+// its entry in stress.json (0 when it did not fail that way).
+double link_shortfall(const nlohmann::ordered_json& stress, const std::string& ccp) {
+  const auto& e = stress["ccps"][ccp];
+  return e.contains("link_shortfall") ? e["link_shortfall"].get<double>() : 0.0;
+}
+
+std::string link_shortfall_text(double amount) {
+  return fmt::format("its equity could not pay {} of link charges", usd(amount));
+}
+
+// One stress scenario's settlement, as in `ccpnet stress`: when each chain was
+// final, which bridges were exploited, what failed and what was late per CCP,
+// and the liquidity defaults that settlement delay caused (from stress.json).
+std::string stress_settlement(const Model& model, const nlohmann::ordered_json& stress) {
+  const auto& st = stress["settlement"];
+  std::string h = "<h3>Settlement</h3>\n";
+  std::string chains;
+  for (const auto& chain : model.chains) {
+    const auto& e = st["chains"][chain.id];
+    const double finality = e["finality_hours"].get<double>();
+    chains += fmt::format("{}<strong>{}</strong> <span{}>{}</span>{}{}", chains.empty() ? "" : ", ", esc(chain.id),
+                          exact_attr(finality), hours(finality),
+                          e["congested"].get<bool>() ? " <span class=\"badge warn\">congested</span>" : "",
+                          e["halted"].get<bool>() ? " <span class=\"badge bad\">halted</span>" : "");
+  }
+  std::string bridges;
+  for (const auto& b : st["exploited_bridges"])
+    bridges += (bridges.empty() ? "" : ", ") + fmt::format("<strong>{}</strong>", esc(b.get<std::string>()));
+  h += "<p>";
+  if (!chains.empty()) h += "Final after: " + chains + ". ";
+  if (!model.bridges.empty())
+    h += bridges.empty() ? std::string("No bridge exploited.")
+                         : "<span class=\"badge bad\">exploited</span> " + bridges + ".";
+  h += "</p>\n";
+
+  std::string rows;
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    const auto& e = st["ccps"][model.ccps[c].id];
+    const double fails = e["fails"].get<double>(), principal = e["principal_lost"].get<double>();
+    const double replacement = e["replacement_cost"].get<double>(), late = e["late_inflows"].get<double>();
+    if (fails == 0.0 && principal == 0.0 && replacement == 0.0 && late == 0.0) continue;
+    rows += fmt::format("<tr><td><strong>{}</strong></td><td>{}</td>", esc(model.ccps[c].id),
+                        settlement_route(model, model.ccps[c]));
+    rows += num_cell(fmt::format("{:g}", fails), fails) + num_cell(money(principal), principal) +
+            num_cell(money(replacement), replacement) + num_cell(money(late), late) + "</tr>\n";
+  }
+  if (rows.empty()) {
+    h += "<p>No settlement fails, losses or late VM gains at any CCP.</p>\n";
+  } else {
+    h += "<div class=\"tablewrap\"><table>\n<thead><tr><th>CCP</th><th>settlement</th><th class=\"num\">fails</th>"
+         "<th class=\"num\">principal lost (USD)</th><th class=\"num\">replacement cost (USD)</th>"
+         "<th class=\"num\">VM gains late (USD)</th></tr></thead>\n<tbody>\n" +
+         rows + "</tbody></table></div>\n";
+  }
+  const int delay_defaults = st["settlement_defaults"].get<int>();
+  const double shortfall = stress["liquidity_shortfall"].get<double>();
+  h += fmt::format(
+      "<p><strong{}>Liquidity defaults caused by settlement delay: <span data-value=\"{}\">{}</span></strong> "
+      "(members whose VM gains, settled in time, would have met their calls); liquidity shortfall of the members "
+      "that defaulted for liquidity: <span{}>{}</span>.</p>\n",
+      delay_defaults > 0 ? " class=\"fail\"" : "", delay_defaults, delay_defaults, exact_attr(shortfall),
+      usd(shortfall));
+  return h;
+}
+
+std::string stress_network(const Model& model, const SystemGraph& graph, const StressOutcome& o,
+                           const nlohmann::ordered_json& stress, Ids& ids) {
   const ScenarioResult& r = o.result;
   std::vector<int> member_round(model.members.size(), -1);
   std::vector<DefaultCause> member_cause(model.members.size(), DefaultCause::kNone);
@@ -1390,10 +1737,12 @@ std::string stress_network(const Model& model, const SystemGraph& graph, const S
     node.label = esc(ccp.id);
     const bool failed = r.ccp_fail_round[c] >= 0;
     node.sublabel = failed ? fmt::format("FAILS in round {}", r.ccp_fail_round[c]) : touched[c] ? "waterfall used" : "";
-    node.tooltip = fmt::format("{}: {}", esc(ccp.id),
+    const double shortfall = link_shortfall(stress, ccp.id);
+    node.tooltip = fmt::format("{}: {}{}", esc(ccp.id),
                                failed       ? node.sublabel
                                : touched[c] ? std::string("uses its waterfall and survives")
-                                            : std::string("not touched"));
+                                            : std::string("not touched"),
+                               shortfall > 0.0 ? "; " + link_shortfall_text(shortfall) : "");
     node.fill = failed ? "#c62828" : touched[c] ? "#fdb863" : "#f4f4f4";
     node.stroke = failed ? "#5c0a0a" : "#1b1f24";
     node.emphasis = failed;
@@ -1504,6 +1853,8 @@ std::string stress_network(const Model& model, const SystemGraph& graph, const S
 std::string stress_report(const Model& model, const std::vector<StressOutcome>& outcomes,
                           const std::string& scenario_file, const std::string& resolved_yaml) {
   const SystemGraph graph(model);
+  const auto json = stress_json(model, outcomes);
+  const auto& stresses = json["stress_scenarios"];
   Ids ids;
   std::string h = page_begin(
       fmt::format("ccpnet stress report: {}", esc(model.name)), fmt::format("Stress scenarios: {}", esc(model.name)),
@@ -1521,20 +1872,29 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
   h += "</dl>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>stress scenario</th><th>market move</th>"
        "<th class=\"num\">member defaults</th><th>CCP failures</th><th class=\"num\">cascade rounds</th>"
        "<th class=\"num\">close-out loss (USD)</th><th class=\"num\">borne by non-defaulters (USD)</th>"
-       "<th class=\"num\">uncovered (USD)</th></tr></thead>\n<tbody>\n";
+       "<th class=\"num\">uncovered (USD)</th>";
+  if (model.settlement_active) h += "<th class=\"num\">defaults from settlement delay</th>";
+  h += "</tr></thead>\n<tbody>\n";
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     const auto& o = outcomes[i];
     const ScenarioResult& r = o.result;
     std::string failed;
     for (std::size_t c = 0; c < model.ccps.size(); ++c)
-      if (r.ccp_fail_round[c] >= 0) failed += (failed.empty() ? "" : ", ") + esc(model.ccps[c].id);
+      if (r.ccp_fail_round[c] >= 0) {
+        const double shortfall = link_shortfall(stresses[i], model.ccps[c].id);
+        failed += (failed.empty() ? "" : ", ") + esc(model.ccps[c].id) +
+                  (shortfall > 0.0 ? fmt::format(" (link charges {} beyond its equity)", money(shortfall)) : "");
+      }
     h += fmt::format(
         "<tr{}><td><a href=\"#stress-{}\"><strong>{}</strong></a></td><td>{}</td><td class=\"num\">{}</td>"
         "<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-        "<td class=\"num\">{}</td></tr>\n",
+        "<td class=\"num\">{}</td>{}</tr>\n",
         failed.empty() ? "" : " class=\"failrow\"", i + 1, esc(o.stress.name), moves_text(o.stress), r.defaults.size(),
         failed.empty() ? "none" : "<span class=\"fail\">" + failed + "</span>", r.rounds, money(r.closeout_loss),
-        money(r.total_loss), money(r.uncovered));
+        money(r.total_loss), money(r.uncovered),
+        model.settlement_active
+            ? fmt::format("<td class=\"num\">{}</td>", stresses[i]["settlement"]["settlement_defaults"].get<int>())
+            : "");
   }
   h += "</tbody></table></div>\n</section>\n";
 
@@ -1547,9 +1907,11 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
     if (failures > 0) {
       std::string failed;
       for (std::size_t c = 0; c < model.ccps.size(); ++c)
-        if (r.ccp_fail_round[c] >= 0)
-          failed +=
-              fmt::format("{}{} (round {})", failed.empty() ? "" : ", ", esc(model.ccps[c].id), r.ccp_fail_round[c]);
+        if (r.ccp_fail_round[c] >= 0) {
+          const double shortfall = link_shortfall(stresses[i], model.ccps[c].id);
+          failed += fmt::format("{}{} (round {}{})", failed.empty() ? "" : ", ", esc(model.ccps[c].id),
+                                r.ccp_fail_round[c], shortfall > 0.0 ? ": " + link_shortfall_text(shortfall) : "");
+        }
       h += fmt::format("<div class=\"banner fail\"><strong>{} CCP{} fail{}:</strong> {}.</div>\n", failures,
                        failures == 1 ? "" : "s", failures == 1 ? "s" : "", failed);
     }
@@ -1560,6 +1922,10 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
     h += card(usd(r.closeout_loss), "close-out loss of the defaulters");
     h += card(usd(r.total_loss), "borne by non-defaulters");
     h += card(usd(r.uncovered), "uncovered", r.uncovered >= 0.005);
+    if (model.settlement_active) {
+      const int delay_defaults = stresses[i]["settlement"]["settlement_defaults"].get<int>();
+      h += card(std::to_string(delay_defaults), "liquidity defaults caused by settlement delay", delay_defaults > 0);
+    }
     h += "</div>\n";
 
     // Defaults by round and cause.
@@ -1599,14 +1965,20 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
                        kDefaultCauseCount + 2);
     h += "</tbody></table></div>\n";
 
+    if (model.settlement_active) h += stress_settlement(model, stresses[i]);
+
     // Stacked bars per CCP: the layers used over all rounds.
     std::vector<BarRow> rows;
+    bool through_links = false;
     for (std::size_t c = 0; c < model.ccps.size(); ++c) {
       const CcpModel& ccp = model.ccps[c];
       BarRow row;
       row.label = esc(ccp.id);
       row.highlight = r.ccp_fail_round[c] >= 0;
-      row.sublabel = row.highlight ? fmt::format("FAILS in round {}", r.ccp_fail_round[c]) : "survives";
+      const bool links = link_shortfall(stresses[i], ccp.id) > 0.0;
+      through_links = through_links || links;
+      row.sublabel =
+          row.highlight ? fmt::format("FAILS in round {}{}", r.ccp_fail_round[c], links ? " (links)" : "") : "survives";
       for (auto layer : ccp.waterfall) {
         const auto l = static_cast<std::size_t>(layer);
         row.segments.emplace_back(l, r.ccp_layers[c * kLayerCount + l]);
@@ -1614,13 +1986,18 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
       row.segments.emplace_back(kUncovered, r.ccp_uncovered[c]);
       rows.push_back(std::move(row));
     }
-    h += figure(
-        fmt::format("Waterfalls in stress scenario {}", i + 1),
-        stacked_bars(
-            rows, fmt::format("Loss absorbed by each waterfall layer per CCP, stress scenario {}", esc(o.stress.name)),
-            "loss absorbed (USD)", ids),
-        "Loss absorbed by each layer of each CCP's waterfall over all rounds, in waterfall order; the hatched "
-        "red segment is what no layer covered (the CCP fails). Failed CCPs are shaded red.");
+    h += figure(fmt::format("Waterfalls in stress scenario {}", i + 1),
+                stacked_bars(rows, layer_series(),
+                             fmt::format("Loss absorbed by each waterfall layer per CCP, stress scenario {}",
+                                         esc(o.stress.name)),
+                             "loss absorbed (USD)", ids),
+                std::string("Loss absorbed by each layer of each CCP's waterfall over all rounds, in waterfall "
+                            "order; the hatched red segment is what no layer covered (the CCP fails). Failed CCPs are "
+                            "shaded red.") +
+                    (through_links ? " A CCP marked (links) failed because its equity could not pay what it was "
+                                     "charged as a linked counterparty: that shortfall falls on its members' VM "
+                                     "gains, not on a waterfall layer."
+                                   : ""));
 
     // Layer-by-layer tables, one per waterfall call.
     if (!o.trace.events.empty()) {
@@ -1671,7 +2048,8 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
       }
     }
 
-    h += figure(fmt::format("Contagion network in stress scenario {}", i + 1), stress_network(model, graph, o, ids),
+    h += figure(fmt::format("Contagion network in stress scenario {}", i + 1),
+                stress_network(model, graph, o, stresses[i], ids),
                 "Who defaults and how it spreads: defaulting members coloured by cause; an orange arrow shows a "
                 "defaulter's book closed out at a CCP, a red arrow a failed CCP's link account closed out by a linked "
                 "CCP. CCPs: red fails, orange used its waterfall and survived. Circle area grows with capital.");
@@ -1702,6 +2080,23 @@ constexpr MetricInfo kMetricInfo[] = {
     {3, "close-out loss", Unit::kUsd},
     {4, "uncovered loss", Unit::kUsd},
 };
+// Shown when some variant has them (as in `ccpnet compare`).
+constexpr MetricInfo kOptionalMetricInfo[] = {
+    {5, "liquidity shortfall", Unit::kUsd},
+    {6, "settlement loss", Unit::kUsd},
+};
+
+// The metrics of the comparison: every one of kMetricInfo, then those of
+// kOptionalMetricInfo with a non-zero mean in some variant.
+std::vector<MetricInfo> shown_metrics(const Comparison& c) {
+  std::vector<MetricInfo> shown(std::begin(kMetricInfo), std::end(kMetricInfo));
+  for (const auto& m : kOptionalMetricInfo) {
+    bool any = false;
+    for (std::size_t v = 0; v < c.variants.size(); ++v) any = any || c.mean(v, m.index) != 0.0;
+    if (any) shown.push_back(m);
+  }
+  return shown;
+}
 
 std::string fmt_value(double x, Unit u) {
   switch (u) {
@@ -1800,6 +2195,7 @@ std::string dot_whisker(const Comparison& c, const MetricInfo& metric, Ids& ids)
 
 std::string compare_report(const Comparison& c) {
   Ids ids;
+  const std::vector<MetricInfo> metrics = shown_metrics(c);
   const Model* base = c.variants.empty() ? nullptr : c.variants.front().model.get();
   const std::string name = base ? esc(base->name) : std::string("(no variants)");
   std::string h = page_begin(fmt::format("ccpnet comparison report: {}", name), fmt::format("Comparison: {}", name),
@@ -1822,7 +2218,7 @@ std::string compare_report(const Comparison& c) {
   }
   h += "<div class=\"tablewrap\"><table>\n<thead><tr><th>variant</th><th class=\"num\">total IM (USD)</th>"
        "<th class=\"num\">inter-CCP IM (USD)</th><th class=\"num\">default funds (USD)</th>";
-  for (const auto& m : kMetricInfo)
+  for (const auto& m : metrics)
     h += fmt::format("<th class=\"num\">{}{}</th>", m.unit == Unit::kProbability ? "" : "mean ", m.title);
   h += "</tr></thead>\n<tbody>\n";
   for (std::size_t v = 0; v < c.variants.size(); ++v) {
@@ -1832,8 +2228,7 @@ std::string compare_report(const Comparison& c) {
         "<td class=\"num\">{}</td>",
         esc(x.name), v == 0 ? " <span class=\"badge neutral\">base</span>" : "", money(x.total_im),
         money(x.inter_ccp_margin), money(x.default_funds));
-    for (const auto& m : kMetricInfo)
-      h += fmt::format("<td class=\"num\">{}</td>", fmt_value(c.mean(v, m.index), m.unit));
+    for (const auto& m : metrics) h += fmt::format("<td class=\"num\">{}</td>", fmt_value(c.mean(v, m.index), m.unit));
     h += "</tr>\n";
   }
   h += "</tbody></table></div>\n</section>\n";
@@ -1846,27 +2241,30 @@ std::string compare_report(const Comparison& c) {
          "<th class=\"num\">variant</th><th class=\"num\">difference</th><th class=\"num\">95% interval</th>"
          "<th>reading</th></tr></thead>\n<tbody>\n";
     for (std::size_t v = 1; v < c.variants.size(); ++v)
-      for (std::size_t k = 0; k < std::size(kMetricInfo); ++k) {
-        const auto& m = kMetricInfo[k];
+      for (std::size_t k = 0; k < metrics.size(); ++k) {
+        const auto& m = metrics[k];
         const auto d = c.difference(v, m.index);
         h += fmt::format(
             "<tr>{}<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\"><strong>{}</strong>"
             "</td><td class=\"num\">[{}, {}]</td><td>{}</td></tr>\n",
-            k == 0 ? fmt::format("<td rowspan=\"{}\"><strong>{}</strong></td>", std::size(kMetricInfo),
-                                 esc(c.variants[v].name))
+            k == 0 ? fmt::format("<td rowspan=\"{}\"><strong>{}</strong></td>", metrics.size(), esc(c.variants[v].name))
                    : "",
             m.title, fmt_value(c.mean(0, m.index), m.unit), fmt_value(c.mean(v, m.index), m.unit),
             fmt_diff(d.mean, m.unit), fmt_diff(d.lo, m.unit), fmt_diff(d.hi, m.unit), verdict(d));
       }
     h += "</tbody></table></div>\n<p class=\"muted\">Difference: variant minus base, mean over the paired scenarios; "
          "interval: mean &#177; 1.96 standard errors of the paired differences. Lower is safer for every metric "
-         "here. pp: percentage points.</p>\n";
+         "here. pp: percentage points.";
+    if (metrics.size() > std::size(kMetricInfo))
+      h += " Liquidity shortfall: cash missing of the members that defaulted for liquidity. Settlement loss: "
+           "principal lost and replacement costs of settlement fails. Both are shown when some variant has them.";
+    h += "</p>\n";
   }
   h += "</section>\n";
 
   h += "<section id=\"figures\"><h2>Figures</h2>\n";
   if (c.variants.size() >= 2) {
-    for (const auto& m : kMetricInfo) {
+    for (const auto& m : metrics) {
       bool any = false;
       for (std::size_t v = 1; v < c.variants.size(); ++v) {
         const auto d = c.difference(v, m.index);

@@ -23,18 +23,25 @@ struct Comparison;
 // per-CCP and system tables, and figures: the loss distribution (histogram on
 // a log scale and the exceedance curve, VaR 99% and ES 99% marked), the mean
 // waterfall depletion per CCP, and the network coloured by failure
-// probability. `result.aggregate` must be finished.
+// probability. With a settlement layer, a Settlement section: per chain,
+// bridge and CCP the numbers of summary.json (chains.csv, bridges.csv,
+// ccps.csv), the liquidity defaults caused by settlement delay, and the
+// settlement losses and late VM gains per CCP. `result.aggregate` must be
+// finished.
 std::string run_report(const Model& model, const RunResult& result, const std::string& scenario_file,
                        const std::string& resolved_yaml);
 
 // `ccpnet stress --report`: per stress scenario, member defaults by round and
-// cause, each CCP's waterfall layer by layer (tables and stacked bars, failures
-// highlighted) and the contagion paths on the network.
+// cause, its settlement (as in stress.json, with a settlement layer), each
+// CCP's waterfall layer by layer (tables and stacked bars, failures
+// highlighted, a failure through link charges named) and the contagion paths
+// on the network.
 std::string stress_report(const Model& model, const std::vector<StressOutcome>& outcomes,
                           const std::string& scenario_file, const std::string& resolved_yaml);
 
 // `ccpnet compare --report`: the variants side by side, paired differences to
-// the base with 95% intervals, one dot-and-whisker figure per metric.
+// the base with 95% intervals, one dot-and-whisker figure per metric (the
+// liquidity shortfall and settlement loss when some variant has them).
 std::string compare_report(const Comparison& comparison);
 
 // Text made safe for HTML element content and attribute values.

@@ -100,7 +100,10 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
               fmt::format("{} ({})", model.members[static_cast<std::size_t>(d.member)].id, cause_name(d.cause)));
       std::vector<std::string> failed;
       for (std::size_t c = 0; c < model.ccps.size(); ++c)
-        if (r.ccp_fail_round[c] == round) failed.push_back(model.ccps[c].id);
+        if (r.ccp_fail_round[c] == round)
+          failed.push_back(r.ccp_link_shortfall[c] > 0.0 ? fmt::format("{} (link charges {} beyond its equity)",
+                                                                       model.ccps[c].id, money(r.ccp_link_shortfall[c]))
+                                                         : model.ccps[c].id);
       if (!names.empty()) out += fmt::format("round {}: members default: {}\n", round, fmt::join(names, ", "));
       if (!failed.empty()) out += fmt::format("round {}: CCPs FAIL: {}\n", round, fmt::join(failed, ", "));
     }
@@ -188,7 +191,11 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
     for (std::size_t c = 0; c < model.ccps.size(); ++c) {
       json e;
       e["failed"] = r.ccp_fail_round[c] >= 0;
-      if (r.ccp_fail_round[c] >= 0) e["failure_round"] = r.ccp_fail_round[c];
+      if (r.ccp_fail_round[c] >= 0) {
+        e["failure_round"] = r.ccp_fail_round[c];
+        // Charged as a linked counterparty beyond its equity (passed on to its members' VM gains).
+        e["link_shortfall"] = r.ccp_link_shortfall[c];
+      }
       json layers = json::object();
       for (const auto layer : model.ccps[c].waterfall)
         layers[std::string(models::layer_name(layer))] =

@@ -1,8 +1,11 @@
 // report.html: the run, stress and compare reports are well-formed,
 // self-contained HTML with the expected sections and figures, numbers fit for
-// people (never "nan" or "inf"), and every string from the scenario escaped.
+// people (never "nan" or "inf"), every string from the scenario escaped, and
+// the settlement layer shown with the numbers of summary.json and stress.json.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -12,6 +15,7 @@
 #include "sim/compare.hpp"
 #include "sim/config/load.hpp"
 #include "sim/model.hpp"
+#include "sim/output.hpp"
 #include "sim/report.hpp"
 #include "sim/runner.hpp"
 #include "sim/stress.hpp"
@@ -75,6 +79,60 @@ void expect_well_formed(const std::string& html) {
   EXPECT_EQ(text.find("e+"), std::string::npos) << "a number in exponent notation";
 }
 
+// A number shown rounded next to its exact value (`data-value="x">text<`):
+// the text, read back (k, m, bn, tn, %, h, a Unicode minus), is x to the
+// three significant digits the report shows.
+double read_shown(std::string text) {
+  const auto strip = [&](const std::string& what) {
+    const auto pos = text.find(what);
+    if (pos != std::string::npos) text.erase(pos, what.size());
+  };
+  double scale = 1.0;
+  strip("USD ");
+  strip(" h");
+  if (text.find("\u2212") != std::string::npos) strip("\u2212"), scale = -1.0;
+  std::string digits;
+  for (char ch : text) {
+    if (ch == ',') continue;
+    if (ch == '%') scale *= 0.01;
+    if (ch == 'k') scale *= 1e3;
+    if (ch == 'm') scale *= 1e6;
+    if (ch == 'b') scale *= 1e9;
+    if (ch == 't') scale *= 1e12;
+    if (std::isdigit(static_cast<unsigned char>(ch)) || ch == '.') digits += ch;
+  }
+  return digits.empty() ? std::nan("") : scale * std::stod(digits);
+}
+
+// Every exact value in the page agrees with its rounded text; returns how many were checked.
+std::size_t expect_rounded_values_agree(const std::string& html) {
+  static const std::regex shown(R"re(data-value="([^"]+)">([^<]*)<)re");
+  std::size_t n = 0;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), shown); it != std::sregex_iterator(); ++it, ++n) {
+    const double exact = std::stod((*it)[1].str());
+    const std::string text = (*it)[2].str();
+    if (text == "\u2013") {  // a dash: nothing to show (a challenge period of 0)
+      EXPECT_EQ(exact, 0.0) << text;
+      continue;
+    }
+    const double value = read_shown(text);
+    EXPECT_NEAR(value, exact, 0.006 * std::abs(exact) + 0.005) << "'" << text << "' for " << exact;
+  }
+  return n;
+}
+
+// `data-value="x"` with x the shortest text of a number from summary.json.
+std::string exact(const nlohmann::ordered_json& j) { return fmt::format("data-value=\"{}\"", j.get<double>()); }
+
+// The table row (from `<tr>` to `</tr>`) of the table cell that starts with `<strong>label</strong>`,
+// searched from `from`.
+std::string row_of(const std::string& html, const std::string& label, std::size_t from = 0) {
+  const auto at = html.find("<td><strong>" + label + "</strong>", from);
+  if (at == std::string::npos) return {};
+  const auto begin = html.rfind("<tr", at);
+  return html.substr(begin, html.find("</tr>", at) - begin);
+}
+
 std::filesystem::path write_temp(const std::string& name, const std::string& html) {
   const auto dir = std::filesystem::temp_directory_path() / "ccpnet-report-test";
   std::filesystem::create_directories(dir);
@@ -122,6 +180,11 @@ TEST(Report, RunReportIsWellFormedWithEverySectionAndFigure) {
   EXPECT_NE(html.find("<details id=\"resolved\">"), std::string::npos);
   EXPECT_NE(html.find("seed: 7"), std::string::npos);  // the resolved YAML
   EXPECT_EQ(html.find("partial: interrupted"), std::string::npos);
+  // No settlement layer in this model: no settlement section, link or figure.
+  ASSERT_FALSE(model.settlement_active);
+  EXPECT_EQ(html.find("id=\"settlement\""), std::string::npos);
+  EXPECT_EQ(html.find("href=\"#settlement\""), std::string::npos);
+  EXPECT_EQ(html.find("Settlement losses and late VM gains"), std::string::npos);
   // Deterministic: the same run gives the same bytes.
   EXPECT_EQ(run_report(model, run(model), "scenarios/two_ccp_peer.yaml", config::to_yaml(loaded.scenario)), html);
   const auto path = write_temp("run.html", html);
@@ -156,6 +219,21 @@ TEST(Report, StressReportShowsRoundsWaterfallsAndFailures) {
     EXPECT_NE(html.find(text), std::string::npos) << text;
   EXPECT_EQ(count(html, "<svg"), 4u);  // bars and network per stress scenario
   EXPECT_EQ(count(html, "<section id=\"stress-"), 2u);
+  // CCP_B fails because its equity cannot pay what it is charged over the
+  // link (nothing uncovered in its own waterfall): the page says so.
+  const auto json = stress_json(model, outcomes);
+  const auto& ccp_b = json["stress_scenarios"][0]["ccps"]["CCP_B"];
+  ASSERT_TRUE(ccp_b["failed"].get<bool>());
+  ASSERT_EQ(ccp_b["uncovered"].get<double>(), 0.0);
+  ASSERT_GT(ccp_b["link_shortfall"].get<double>(), 0.0);
+  EXPECT_FALSE(json["stress_scenarios"][0]["ccps"]["CCP_A"].contains("link_shortfall") &&
+               json["stress_scenarios"][0]["ccps"]["CCP_A"]["link_shortfall"].get<double>() > 0.0);
+  for (const char* text : {"CCP_B (round 1: its equity could not pay USD ", "FAILS in round 1 (links)",
+                           "CCP_B (link charges ", "A CCP marked (links) failed because its equity could not pay"})
+    EXPECT_NE(html.find(text), std::string::npos) << text;
+  // No settlement layer: no settlement block.
+  EXPECT_EQ(html.find("<h3>Settlement</h3>"), std::string::npos);
+  EXPECT_EQ(html.find("settlement delay"), std::string::npos);
   write_temp("stress.html", html);
 }
 
@@ -178,11 +256,149 @@ TEST(Report, CompareReportHasDifferencesWithIntervals) {
         "Difference to base: P(any CCP fails)", "Difference to base: total loss borne by non-defaulters", "no link",
         "bigger SITG", "95% interval", "variant minus base"})
     EXPECT_NE(html.find(text), std::string::npos) << text;
-  // One dot-and-whisker figure per metric, or a sentence when no variant changes it at all.
-  EXPECT_EQ(count(html, "<svg") + count(html, "in every scenario: nothing to plot"), 5u);
+  // One dot-and-whisker figure per metric, or a sentence when no variant changes it at all;
+  // the liquidity shortfall and settlement loss only when some variant has them.
+  std::size_t optional = 0;
+  for (std::size_t m : {5, 6}) {
+    bool any = false;
+    for (std::size_t v = 0; v < c.variants.size(); ++v) any = any || c.mean(v, m) != 0.0;
+    optional += any ? 1 : 0;
+    EXPECT_EQ(html.find(m == 5 ? "Difference to base: liquidity shortfall" : "Difference to base: settlement loss") !=
+                  std::string::npos,
+              any);
+  }
+  EXPECT_EQ(count(html, "<svg") + count(html, "in every scenario: nothing to plot"), 5u + optional);
   EXPECT_GE(count(html, "<svg"), 1u);
   write_temp("compare.html", html);
   std::filesystem::remove(file);
+}
+
+// The settlement library scenarios: the run report's Settlement section has
+// the numbers of summary.json (chains.csv, bridges.csv and ccps.csv are
+// written from the same tables) for every chain, bridge and CCP.
+class SettlementReport : public testing::TestWithParam<const char*> {};
+
+TEST_P(SettlementReport, RunReportShowsTheSettlementOfSummaryJson) {
+  const std::string file = std::string(CCPNET_SOURCE_DIR) + "/scenarios/" + GetParam();
+  const auto loaded = config::load_scenario_file(file, {{"simulation.scenarios", "4096"}});
+  const Model model = build_model(loaded);
+  ASSERT_TRUE(model.settlement_active);
+  const RunResult result = run(model);
+  const std::string html = run_report(model, result, GetParam(), config::to_yaml(loaded.scenario));
+  expect_well_formed(html);
+  EXPECT_NE(html.find("<a href=\"#settlement\">Settlement</a>"), std::string::npos);
+  const auto section = html.find("<section id=\"settlement\">");
+  ASSERT_NE(section, std::string::npos);
+  EXPECT_LT(html.find("<section id=\"ccps\">"), section);
+  EXPECT_LT(section, html.find("<section id=\"network\">"));
+  for (const char* text : {"<h3>Chains</h3>", "<h3>CCPs</h3>", "calibrated mean finality", "realised mean finality",
+                           "P(congested)", "P(halted)", "liquidity defaults caused by settlement delay",
+                           "liquidity shortfall, mean per scenario", "Settlement losses and late VM gains per CCP"})
+    EXPECT_NE(html.find(text, section), std::string::npos) << text;
+  EXPECT_EQ(count(html, "<svg"), 6u);  // the run report's five, and the settlement bars
+  EXPECT_NE(html.find("id=\"fig-settlement\""), std::string::npos);
+
+  const auto summary = summary_json(model, result);
+  const auto& st = summary["settlement"];
+  EXPECT_NE(html.find(exact(st["mean_settlement_defaults"]), section), std::string::npos);
+  EXPECT_NE(html.find(exact(summary["system"]["mean_liquidity_shortfall"]), section), std::string::npos);
+  for (const char* key : {"mean_fails", "mean_principal_lost", "mean_replacement_cost", "mean_late_inflows"})
+    EXPECT_NE(html.find(exact(st[key]), section), std::string::npos) << key;
+  for (const auto& chain : model.chains) {
+    const std::string row = row_of(html, chain.id, section);
+    ASSERT_FALSE(row.empty()) << chain.id;
+    for (const char* key : {"calm_mean_hours", "mean_finality_hours", "p_congested", "p_halted", "mean_fails",
+                            "mean_loss", "mean_late_inflows"})
+      EXPECT_NE(row.find(exact(st["chains"][chain.id][key])), std::string::npos) << chain.id << " " << key;
+  }
+  EXPECT_EQ(html.find("<h3>Bridges</h3>", section) != std::string::npos, !model.bridges.empty());
+  for (const auto& bridge : model.bridges) {
+    const std::string row = row_of(html, bridge.id, section);
+    ASSERT_FALSE(row.empty()) << bridge.id;
+    for (const char* key : {"exploit_probability", "p_exploited", "mean_loss"})
+      EXPECT_NE(row.find(exact(st["bridges"][bridge.id][key])), std::string::npos) << bridge.id << " " << key;
+  }
+  const Table ccps = ccp_table(model, result.aggregate);
+  for (const auto& ccp : model.ccps) {
+    const std::string row = row_of(html, ccp.id, html.find("<h3>CCPs</h3>", section));
+    ASSERT_FALSE(row.empty()) << ccp.id;
+    const auto& e = summary["ccps"][ccp.id]["settlement"];
+    for (const char* key : {"mean_fails", "mean_principal_lost", "mean_replacement_cost", "mean_late_inflows"})
+      EXPECT_NE(row.find(exact(e[key])), std::string::npos) << ccp.id << " " << key;
+  }
+  // Something happened in these scenarios, and every rounded number is its exact value rounded.
+  EXPECT_GT(st["mean_fails"].get<double>(), 0.0);
+  EXPECT_GT(expect_rounded_values_agree(html), 20u);
+  write_temp(std::string("settlement-run-") + GetParam() + ".html", html);
+}
+
+// Their stress reports: per stress scenario the settlement of stress.json.
+TEST_P(SettlementReport, StressReportShowsEachScenariosSettlement) {
+  const std::string file = std::string(CCPNET_SOURCE_DIR) + "/scenarios/" + GetParam();
+  const auto loaded = config::load_scenario_file(file);
+  const Model model = build_model(loaded);
+  const auto outcomes = run_stress(model);
+  ASSERT_EQ(outcomes.size(), 2u);
+  const std::string html = stress_report(model, outcomes, GetParam(), config::to_yaml(loaded.scenario));
+  expect_well_formed(html);
+  EXPECT_EQ(count(html, "<h3>Settlement</h3>"), outcomes.size());
+  EXPECT_NE(html.find("defaults from settlement delay"), std::string::npos);
+  const auto json = stress_json(model, outcomes);
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    const auto begin = html.find(fmt::format("<section id=\"stress-{}\">", i + 1));
+    ASSERT_NE(begin, std::string::npos);
+    const std::string part = html.substr(begin, html.find("</section>", begin) - begin);
+    const auto& st = json["stress_scenarios"][i]["settlement"];
+    for (const auto& chain : model.chains) {
+      const auto& e = st["chains"][chain.id];
+      const auto at = part.find("<strong>" + chain.id + "</strong> <span " + exact(e["finality_hours"]));
+      ASSERT_NE(at, std::string::npos) << chain.id;
+      const std::string after = part.substr(at, part.find(", <strong>", at + 1) - at);
+      EXPECT_EQ(after.find(">congested<") != std::string::npos, e["congested"].get<bool>()) << chain.id;
+      EXPECT_EQ(after.find(">halted<") != std::string::npos, e["halted"].get<bool>()) << chain.id;
+    }
+    for (const auto& b : st["exploited_bridges"])
+      EXPECT_NE(part.find("exploited</span> <strong>" + b.get<std::string>() + "</strong>"), std::string::npos);
+    for (const auto& ccp : model.ccps) {
+      const auto& e = st["ccps"][ccp.id];
+      const std::string row = row_of(part, ccp.id, part.find("<h3>Settlement</h3>"));
+      if (e["fails"].get<double>() == 0.0 && e["principal_lost"].get<double>() == 0.0 &&
+          e["replacement_cost"].get<double>() == 0.0 && e["late_inflows"].get<double>() == 0.0)
+        continue;  // as in `ccpnet stress`: only the CCPs with something to show
+      ASSERT_FALSE(row.empty()) << ccp.id;
+      for (const char* key : {"fails", "principal_lost", "replacement_cost", "late_inflows"})
+        EXPECT_NE(row.find(exact(e[key])), std::string::npos) << ccp.id << " " << key;
+    }
+    EXPECT_NE(part.find(fmt::format("settlement delay: <span data-value=\"{0}\">{0}</span>",
+                                    st["settlement_defaults"].get<int>())),
+              std::string::npos);
+    EXPECT_NE(part.find(exact(json["stress_scenarios"][i]["liquidity_shortfall"])), std::string::npos);
+  }
+  expect_rounded_values_agree(html);
+  write_temp(std::string("settlement-stress-") + GetParam() + ".html", html);
+}
+
+INSTANTIATE_TEST_SUITE_P(Library, SettlementReport, testing::Values("settlement_squeeze.yaml", "bridge_exploit.yaml"),
+                         [](const testing::TestParamInfo<const char*>& param) {
+                           std::string name = param.param;
+                           return name.substr(0, name.find('.'));
+                         });
+
+TEST(Report, CompareReportShowsLiquidityShortfallAndSettlementLoss) {
+  // Instant settlement against the squeeze: fewer liquidity defaults, no settlement loss.
+  RunOptions options;
+  options.threads = 1;
+  const Comparison c = run_compare(std::string(CCPNET_SOURCE_DIR) + "/scenarios/settlement_squeeze.yaml",
+                                   {{"simulation.scenarios", "4096"}}, options);
+  ASSERT_EQ(c.variants.size(), 2u);
+  ASSERT_GT(c.mean(0, 6), 0.0);
+  const std::string html = compare_report(c);
+  expect_well_formed(html);
+  for (const char* text : {"Difference to base: liquidity shortfall", "Difference to base: settlement loss",
+                           "mean liquidity shortfall", "mean settlement loss", "Settlement loss: principal lost"})
+    EXPECT_NE(html.find(text), std::string::npos) << text;
+  EXPECT_EQ(count(html, "<svg") + count(html, "in every scenario: nothing to plot"), 7u);
+  write_temp("settlement-compare.html", html);
 }
 
 TEST(Report, StringsFromTheScenarioAreEscaped) {
