@@ -18,6 +18,7 @@ void ChunkSums::init(const Model& model, std::int64_t first_index) {
   ccp_uncovered.assign(n, 0.0);
   ccp_loss.assign(n, 0.0);
   ccp_depletion.assign(n, 0.0);
+  ccp_link_shortfall.assign(n, 0.0);
   ccp_fails.assign(n, 0);
   ccp_df_exhausted.assign(n, 0);
   member_defaults_by_cause.assign(model.members.size() * kDefaultCauseCount, 0);
@@ -55,6 +56,7 @@ void ChunkSums::add(const Model& model, const ScenarioResult& r) {
     const double fund = model.ccps[c].default_fund;
     const double depletion = fund > 0.0 ? std::min(1.0, r.ccp_df_used[c] / fund) : 0.0;
     ccp_depletion[c] += depletion;
+    ccp_link_shortfall[c] += r.ccp_link_shortfall[c];
     ccp_fails[c] += r.ccp_fail_round[c] >= 0 ? 1 : 0;
     ccp_df_exhausted[c] += (fund > 0.0 && r.ccp_df_used[c] >= fund * (1.0 - 1e-12)) ? 1 : 0;
   }
@@ -78,6 +80,7 @@ void ChunkSums::fold_into(ChunkSums& t) const {
     t.ccp_uncovered[c] += ccp_uncovered[c];
     t.ccp_loss[c] += ccp_loss[c];
     t.ccp_depletion[c] += ccp_depletion[c];
+    t.ccp_link_shortfall[c] += ccp_link_shortfall[c];
     t.ccp_fails[c] += ccp_fails[c];
     t.ccp_df_exhausted[c] += ccp_df_exhausted[c];
   }
@@ -208,6 +211,7 @@ void put_chunk(ByteWriter& w, const ChunkSums& c) {
   w.put_vector(c.ccp_uncovered);
   w.put_vector(c.ccp_loss);
   w.put_vector(c.ccp_depletion);
+  w.put_vector(c.ccp_link_shortfall);
   w.put_vector(c.ccp_fails);
   w.put_vector(c.ccp_df_exhausted);
   w.put_vector(std::vector<std::int64_t>{});  // counts travel in the aggregate's by-cause totals
@@ -230,6 +234,7 @@ ChunkSums get_chunk(ByteReader& r) {
   c.ccp_uncovered = r.get_vector<double>();
   c.ccp_loss = r.get_vector<double>();
   c.ccp_depletion = r.get_vector<double>();
+  c.ccp_link_shortfall = r.get_vector<double>();
   c.ccp_fails = r.get_vector<std::int64_t>();
   c.ccp_df_exhausted = r.get_vector<std::int64_t>();
   c.member_defaults_by_cause = r.get_vector<std::int64_t>();

@@ -30,6 +30,7 @@ struct ChunkSums {
   std::vector<double> ccp_uncovered;                      // CCPs
   std::vector<double> ccp_loss;                           // CCPs
   std::vector<double> ccp_depletion;                      // CCPs: sum of DF depletion fractions
+  std::vector<double> ccp_link_shortfall;                 // CCPs: charges as a linked CCP beyond its equity
   std::vector<std::int64_t> ccp_fails, ccp_df_exhausted;  // CCPs
   // members x kDefaultCauseCount. Integer counts add exactly in any order, so a
   // closed chunk hands them to its Aggregate and keeps none (bounded memory).

@@ -239,6 +239,7 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
     e["p_fail"] = static_cast<double>(t.ccp_fails[c]) / n;
     e["expected_loss"] = t.ccp_loss[c] / n;
     e["expected_uncovered_loss"] = t.ccp_uncovered[c] / n;
+    e["expected_link_shortfall"] = t.ccp_link_shortfall[c] / n;
     e["p_df_exhausted"] = static_cast<double>(t.ccp_df_exhausted[c]) / n;
     e["df_depletion"] = {{"mean", t.ccp_depletion[c] / n}, {"p99", agg.depletion_quantile(c, 0.99)}};
     json layers = json::object();
@@ -436,6 +437,7 @@ Table ccp_table(const Model& model, const Aggregate& agg) {
       {"df_depletion_mean", numbers([&](std::size_t c) { return t.ccp_depletion[c] / n; })},
       {"df_depletion_p99", numbers([&](std::size_t c) { return agg.depletion_quantile(c, 0.99); })},
       {"p_df_exhausted", numbers([&](std::size_t c) { return static_cast<double>(t.ccp_df_exhausted[c]) / n; })},
+      {"expected_link_shortfall", numbers([&](std::size_t c) { return t.ccp_link_shortfall[c] / n; })},
   };
   for (std::size_t l = 0; l < models::kLayerCount; ++l)
     table.columns.emplace_back("loss_" + std::string(models::layer_name(static_cast<models::Layer>(l))),

@@ -127,9 +127,14 @@ TEST_P(ScenarioLibrary, LoadsRunsAndStressesCleanly) {
   options.threads = 2;
   int problems = 0;
   std::int64_t seen = 0;
+  std::vector<double> link_shortfall(model->ccps.size(), 0.0), settle_late(model->ccps.size(), 0.0);
   options.on_scenario = [&](const ccpnet::ScenarioResult& r) {
     ++seen;
     check_result(*model, r, "scenario " + std::to_string(r.index), problems);
+    for (std::size_t c = 0; c < link_shortfall.size(); ++c) {
+      link_shortfall[c] += r.ccp_link_shortfall[c];
+      settle_late[c] += r.settlement.get(c, ccpnet::CcpSettleMetric::kLateInflows);
+    }
   };
   std::unique_ptr<ccpnet::RunResult> run;
   ASSERT_NO_THROW(run = std::make_unique<ccpnet::RunResult>(ccpnet::run_monte_carlo(*model, options)));
@@ -138,6 +143,17 @@ TEST_P(ScenarioLibrary, LoadsRunsAndStressesCleanly) {
   nlohmann::ordered_json summary;
   ASSERT_NO_THROW(summary = ccpnet::summary_json(*model, *run));
   check_summary(summary, "summary", "", "", problems);
+  // Per-CCP means of summary.json are the means of the scenarios' values.
+  for (std::size_t c = 0; c < model->ccps.size(); ++c) {
+    const auto& e = summary.at("ccps").at(model->ccps[c].id);
+    const double n = static_cast<double>(options.count);
+    EXPECT_NEAR(e.at("expected_link_shortfall").get<double>(), link_shortfall[c] / n,
+                1e-9 * std::max(1.0, link_shortfall[c] / n));
+    if (model->settlement_active) {
+      EXPECT_NEAR(e.at("settlement").at("mean_late_inflows").get<double>(), settle_late[c] / n,
+                  1e-9 * std::max(1.0, settle_late[c] / n));
+    }
+  }
   const auto& system = summary.at("system");
   EXPECT_LE(system.at("p_any_ccp_fail").get<double>(), system.at("mean_ccp_failures").get<double>() + 1e-12);
   EXPECT_LE(system.at("p99_total_loss").get<double>(), system.at("p999_total_loss").get<double>() + 1e-6);
