@@ -5,6 +5,7 @@
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
+#include <oneapi/tbb/task_group.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -331,35 +332,54 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
   const ShockGenerator shocks(model);
   tbb::task_arena arena(threads);
   tbb::enumerable_thread_specific<std::unique_ptr<TileWorker>> workers;
-  // A window is folded in order before the next starts: memory stays bounded.
+  // Scenarios run window by window; a window is folded (and written) in order
+  // on this thread while the arena's workers compute the next one, and this
+  // thread then joins them: memory stays at two windows, and folding and
+  // writing overlap the computation. Callbacks run on the calling thread.
   const std::int64_t window = std::max<std::int64_t>(kChunk, (batch * threads * 8 + kChunk - 1) / kChunk * kChunk);
-  std::vector<ScenarioResult> results(static_cast<std::size_t>(std::min(window, std::max<std::int64_t>(total, 1))));
+  const std::size_t buffer_size = static_cast<std::size_t>(std::min(window, std::max<std::int64_t>(total, 1)));
+  std::vector<ScenarioResult> computing(buffer_size), ready(buffer_size);
   Progress progress(options.progress, total);
   const std::int64_t end = options.first + total;
+  tbb::task_group group;
+  const auto launch = [&](std::int64_t w0, std::int64_t w1, std::vector<ScenarioResult>& results) {
+    ScenarioResult* out = results.data();
+    arena.execute([&, w0, w1, out] {
+      group.run([&, w0, w1, out] {
+        const std::int64_t n_batches = (w1 - w0 + batch - 1) / batch;
+        tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n_batches, 1),
+                          [&, w0, w1, out](const tbb::blocked_range<std::int64_t>& r) {
+                            auto& worker = workers.local();
+                            if (!worker) worker = std::make_unique<TileWorker>(model, shocks);
+                            for (std::int64_t b = r.begin(); b != r.end(); ++b) {
+                              const std::int64_t b0 = w0 + b * batch, b1 = std::min(w1, b0 + batch);
+                              for (std::int64_t t0 = b0; t0 < b1; t0 += kTile)
+                                worker->simulate_tile(t0, std::min(kTile, b1 - t0), out + (t0 - w0));
+                            }
+                          });
+      });
+    });
+  };
+  const auto wait = [&] { arena.execute([&] { group.wait(); }); };
+  if (options.first < end) {
+    launch(options.first, std::min(end, options.first + window), computing);
+    wait();
+  }
   for (std::int64_t w0 = options.first; w0 < end; w0 += window) {
     const std::int64_t w1 = std::min(end, w0 + window);
-    const std::int64_t n_batches = (w1 - w0 + batch - 1) / batch;
-    arena.execute([&] {
-      tbb::parallel_for(
-          tbb::blocked_range<std::int64_t>(0, n_batches, 1), [&](const tbb::blocked_range<std::int64_t>& r) {
-            auto& worker = workers.local();
-            if (!worker) worker = std::make_unique<TileWorker>(model, shocks);
-            for (std::int64_t b = r.begin(); b != r.end(); ++b) {
-              const std::int64_t b0 = w0 + b * batch, b1 = std::min(w1, b0 + batch);
-              for (std::int64_t t0 = b0; t0 < b1; t0 += kTile)
-                worker->simulate_tile(t0, std::min(kTile, b1 - t0), &results[static_cast<std::size_t>(t0 - w0)]);
-            }
-          });
-    });
+    std::swap(computing, ready);
+    const bool more = w1 < end;
+    if (more) launch(w1, std::min(end, w1 + window), computing);
     for (std::int64_t i = 0; i < w1 - w0; ++i) {
-      const ScenarioResult& r = results[static_cast<std::size_t>(i)];
+      const ScenarioResult& r = ready[static_cast<std::size_t>(i)];
       result.aggregate.add(r);
       if (options.on_scenario) options.on_scenario(r);
     }
     result.completed = w1 - options.first;
     progress.update(result.completed);
-    if (options.stop && options.stop->load() && w1 < end) {
-      result.interrupted = true;
+    if (more) wait();  // joins the workers on the next window
+    if (options.stop && options.stop->load() && more) {
+      result.interrupted = true;  // the window computed meanwhile is dropped
       break;
     }
   }
