@@ -145,8 +145,10 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
   state.im_unpaid.resize(model_.accounts.size());
   state.im_paid.resize(model_.accounts.size());
   state.principal.clear();
-  std::vector<double> delay_z;  // drawn on the first aborted swap
-  std::vector<std::uint8_t> vm_lost(model_.accounts.size(), 0);
+  std::vector<double>& delay_z = delay_z_;  // drawn on the first aborted swap
+  delay_z.clear();
+  std::vector<std::uint8_t>& vm_lost = vm_lost_;
+  vm_lost.assign(model_.accounts.size(), 0);
   const auto charge = [&](std::size_t m, double amount) {
     state.capital_charge[m] += amount;
     state.cash_charge[m] += amount;

@@ -122,8 +122,10 @@ class Settlement {
   const Model& model_;
   rng::Philox rng_;
   bool active_ = false;
-  bool every_scenario_ = false;            // margin calls can matter in any scenario
-  mutable std::vector<double> vol_ratio_;  // scratch of apply(); a Settlement belongs to one thread
+  bool every_scenario_ = false;  // margin calls can matter in any scenario
+  // Scratch of apply(); a Settlement belongs to one thread.
+  mutable std::vector<double> vol_ratio_, delay_z_;
+  mutable std::vector<std::uint8_t> vm_lost_;
   double min_deadline_ = 0.0;
 };
 
