@@ -13,19 +13,7 @@ from ccpnet import _core
 __all__ = ["StressResult"]
 
 # Waterfall layers in the engine's order.
-_LAYERS = (
-    "defaulter_im",
-    "defaulter_df",
-    "sitg",
-    "sitg2",
-    "mutualized_df",
-    "assessments",
-    "vmgh",
-    "insurance_fund",
-    "adl",
-    "lender_haircut",
-    "ccp_equity",
-)
+_LAYERS = tuple(_core.waterfall.layer_names())
 
 
 class StressResult:

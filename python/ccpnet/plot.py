@@ -35,19 +35,7 @@ from ccpnet._result import Result
 __all__ = ["compare", "loss_distribution", "network", "var_es", "waterfall_depletion"]
 
 # Waterfall layers in the engine's order (ccps.csv: loss_<layer>).
-LAYERS = (
-    "defaulter_im",
-    "defaulter_df",
-    "sitg",
-    "sitg2",
-    "mutualized_df",
-    "assessments",
-    "vmgh",
-    "insurance_fund",
-    "adl",
-    "lender_haircut",
-    "ccp_equity",
-)
+LAYERS = tuple(_core.waterfall.layer_names())
 
 
 def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:

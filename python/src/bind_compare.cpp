@@ -31,10 +31,6 @@ struct ComparisonRun {
 };
 using ComparisonPtr = std::shared_ptr<ComparisonRun>;
 
-std::string int_text(const py::object& value) {
-  return py::str(py::module_::import("operator").attr("index")(value)).cast<std::string>();
-}
-
 std::size_t variant_index(const ComparisonRun& c, const py::object& variant) {
   const auto& vs = c.comparison.variants;
   if (py::isinstance<py::str>(variant)) {
@@ -71,12 +67,7 @@ py::dict per_scenario(const ComparisonPtr& c, const py::object& variant) {
 
 ComparisonPtr compare(const ModelPtr& base, const py::object& scenarios, const py::object& seed,
                       const py::object& threads, bool progress) {
-  // Seed and scenario count are keys of the scenario: overrides, validated like the file.
-  std::vector<config::Override> extra;
-  if (!seed.is_none() && int_text(seed) != std::to_string(base->model.seed)) extra.push_back({"seed", int_text(seed)});
-  if (!scenarios.is_none() && int_text(scenarios) != std::to_string(base->model.scenarios))
-    extra.push_back({"simulation.scenarios", int_text(scenarios)});
-  const ModelPtr model = derive_model(base, extra);
+  const ModelPtr model = derive_model(base, seed_and_scenarios(base, seed, scenarios));
 
   RunOptions options;
   options.progress = progress;

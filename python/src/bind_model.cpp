@@ -179,6 +179,21 @@ ModelPtr derive_model(const ModelPtr& base, const std::vector<config::Override>&
   return load_model(base->loaded.text, base->loaded.source_name, std::move(all));
 }
 
+namespace {
+std::string int_text(const py::object& value) {
+  return py::str(py::module_::import("operator").attr("index")(value)).cast<std::string>();
+}
+}  // namespace
+
+std::vector<config::Override> seed_and_scenarios(const ModelPtr& base, const py::object& seed,
+                                                 const py::object& scenarios) {
+  std::vector<config::Override> extra;
+  if (!seed.is_none() && int_text(seed) != std::to_string(base->model.seed)) extra.push_back({"seed", int_text(seed)});
+  if (!scenarios.is_none() && int_text(scenarios) != std::to_string(base->model.scenarios))
+    extra.push_back({"simulation.scenarios", int_text(scenarios)});
+  return extra;
+}
+
 std::vector<config::Override> to_overrides(const py::handle& overrides) {
   std::vector<config::Override> out;
   if (overrides.is_none()) return out;
@@ -298,11 +313,7 @@ data : dict
           "with_overrides",
           [](const ModelPtr& self, const py::object& overrides, const py::object& seed, const py::object& scenarios) {
             std::vector<config::Override> extra = to_overrides(overrides);
-            const auto int_text = [](const py::object& v) {
-              return py::str(py::module_::import("operator").attr("index")(v)).cast<std::string>();
-            };
-            if (!seed.is_none()) extra.push_back({"seed", int_text(seed)});
-            if (!scenarios.is_none()) extra.push_back({"simulation.scenarios", int_text(scenarios)});
+            for (auto& o : seed_and_scenarios(self, seed, scenarios)) extra.push_back(std::move(o));
             return derive_model(self, extra);
           },
           py::arg("overrides") = py::none(), py::kw_only(), py::arg("seed") = py::none(),

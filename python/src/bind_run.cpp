@@ -255,10 +255,6 @@ RunPtr merge_states(const ModelPtr& model, const py::iterable& states) {
 // ---- running --------------------------------------------------------------------------------
 
 // The decimal text of a Python integer (operator.index: no floats, no strings).
-std::string int_text(const py::object& value) {
-  return py::str(py::module_::import("operator").attr("index")(value)).cast<std::string>();
-}
-
 std::int64_t checked(const py::object& value, std::int64_t lo, std::int64_t hi, const char* what) {
   const auto v = value.cast<std::int64_t>();
   if (v < lo || v > hi)
@@ -271,13 +267,7 @@ RunPtr run(const ModelPtr& base, const py::object& scenarios, const py::object& 
            const std::string& interrupt) {
   if (interrupt != "raise" && interrupt != "partial")
     throw py::value_error("interrupt: expected 'raise' or 'partial', found '" + interrupt + "'");
-  // Seed and scenario count are keys of the scenario: set them as overrides, so
-  // they are validated like the file and appear in the resolved scenario.
-  std::vector<config::Override> extra;
-  if (!seed.is_none() && int_text(seed) != std::to_string(base->model.seed)) extra.push_back({"seed", int_text(seed)});
-  if (!scenarios.is_none() && int_text(scenarios) != std::to_string(base->model.scenarios))
-    extra.push_back({"simulation.scenarios", int_text(scenarios)});
-  const ModelPtr model = derive_model(base, extra);
+  const ModelPtr model = derive_model(base, seed_and_scenarios(base, seed, scenarios));
 
   RunOptions options;
   options.progress = progress;

@@ -35,6 +35,11 @@ ModelPtr load_model(std::string text, const std::string& source_name, std::vecto
 // The same scenario with more overrides (seed, scenario count, ...), validated
 // like the rest. Returns `base` itself when there is nothing to change.
 ModelPtr derive_model(const ModelPtr& base, const std::vector<config::Override>& extra);
+// Overrides that set the seed and the scenario count (None: unchanged; nothing
+// when the base already has them): validated like the file and written into
+// the resolved scenario. Append to other overrides and call derive_model once.
+std::vector<config::Override> seed_and_scenarios(const ModelPtr& base, const pybind11::object& seed,
+                                                 const pybind11::object& scenarios);
 
 // Overrides from Python: a list of "key.path=value" strings, or a mapping
 // {key.path: value} whose values are YAML text (str) or plain Python data.
