@@ -296,24 +296,20 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
     st["mean_late_inflows"] = total(CcpSettleMetric::kLateInflows);
     st["mean_margin_calls"] = total(CcpSettleMetric::kMarginCalls);
     st["mean_settlement_defaults"] = t.settlement_defaults / n;
-    json chains = json::object();
-    const Table ct = chain_table(model, agg);
-    for (std::size_t k = 0; k < model.chains.size(); ++k) {
-      json e;
-      for (std::size_t col = 1; col < ct.columns.size(); ++col)
-        std::visit([&](const auto& v) { e[ct.columns[col].first] = v[k]; }, ct.columns[col].second);
-      chains[model.chains[k].id] = e;
-    }
-    st["chains"] = chains;
-    json bridges = json::object();
-    const Table bt = bridge_table(model, agg);
-    for (std::size_t b = 0; b < model.bridges.size(); ++b) {
-      json e;
-      for (std::size_t col = 1; col < bt.columns.size(); ++col)
-        std::visit([&](const auto& v) { e[bt.columns[col].first] = v[b]; }, bt.columns[col].second);
-      bridges[model.bridges[b].id] = e;
-    }
-    st["bridges"] = bridges;
+    // The rows of chains.csv and bridges.csv, keyed by their first column.
+    const auto by_id = [](const Table& table) {
+      json out = json::object();
+      const auto& ids = std::get<std::vector<std::string>>(table.columns.front().second);
+      for (std::size_t r = 0; r < ids.size(); ++r) {
+        json e;
+        for (std::size_t col = 1; col < table.columns.size(); ++col)
+          std::visit([&](const auto& v) { e[table.columns[col].first] = v[r]; }, table.columns[col].second);
+        out[ids[r]] = e;
+      }
+      return out;
+    };
+    st["chains"] = by_id(chain_table(model, agg));
+    st["bridges"] = by_id(bridge_table(model, agg));
     j["settlement"] = st;
   }
   return j;
