@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <boost/graph/breadth_first_search.hpp>
 #include <map>
 #include <set>
 
+#include "models/links/route.hpp"
 #include "sim/model.hpp"
 
 namespace ccpnet {
@@ -55,34 +55,12 @@ std::vector<int> SystemGraph::links_of(int ccp) const {
   return out;
 }
 
-std::optional<std::vector<int>> shortest_link_path(int n_ccps, const std::vector<std::pair<int, int>>& links, int from,
-                                                   int to) {
-  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS>;
-  // Edges inserted in (lower, higher) order give every vertex its neighbours in
-  // ascending order, so the search prefers low CCP indices on ties.
-  std::vector<std::pair<int, int>> sorted;
-  for (auto [a, b] : links) sorted.emplace_back(std::min(a, b), std::max(a, b));
-  std::sort(sorted.begin(), sorted.end());
-  Graph g(static_cast<std::size_t>(n_ccps));
-  for (auto [a, b] : sorted) boost::add_edge(static_cast<std::size_t>(a), static_cast<std::size_t>(b), g);
-  std::vector<std::size_t> parent(static_cast<std::size_t>(n_ccps));
-  for (std::size_t i = 0; i < parent.size(); ++i) parent[i] = i;
-  boost::breadth_first_search(
-      g, static_cast<std::size_t>(from),
-      boost::visitor(boost::make_bfs_visitor(boost::record_predecessors(parent.data(), boost::on_tree_edge()))));
-  if (from != to && parent[static_cast<std::size_t>(to)] == static_cast<std::size_t>(to)) return std::nullopt;
-  std::vector<int> path{to};
-  while (path.back() != from) path.push_back(static_cast<int>(parent[static_cast<std::size_t>(path.back())]));
-  std::reverse(path.begin(), path.end());
-  return path;
-}
-
 std::optional<std::vector<int>> SystemGraph::link_path(int from, int to) const {
   std::vector<std::pair<int, int>> links;
   for (auto [e, end] = boost::edges(graph_); e != end; ++e)
     if (graph_[*e].kind == EdgeKind::kLink)
       links.emplace_back(graph_[boost::source(*e, graph_)].index, graph_[boost::target(*e, graph_)].index);
-  return shortest_link_path(static_cast<int>(n_ccps_), links, from, to);
+  return models::shortest_link_path(static_cast<int>(n_ccps_), links, from, to);
 }
 
 namespace {

@@ -24,12 +24,6 @@ struct EdgeProps {
   int index = -1;  // account index (membership) or link index (link)
 };
 
-// CCPs on a shortest path of links from `from` to `to` (both included), by
-// breadth-first search on Boost.Graph; among equally short paths, the one
-// through the lowest CCP indices. nullopt when they are not connected.
-std::optional<std::vector<int>> shortest_link_path(int n_ccps, const std::vector<std::pair<int, int>>& links, int from,
-                                                   int to);
-
 class SystemGraph {
  public:
   using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS, NodeProps, EdgeProps>;

@@ -9,6 +9,7 @@
 
 #include "models/default_fund/cover.hpp"
 #include "models/links/flow.hpp"
+#include "models/links/route.hpp"
 #include "models/margin/addons.hpp"
 #include "models/margin/historical.hpp"
 #include "models/margin/parametric.hpp"
@@ -17,7 +18,6 @@
 #include "models/margin/tiered.hpp"
 #include "models/market/correlation.hpp"
 #include "sim/generator.hpp"
-#include "sim/graph.hpp"
 #include "sim/rng.hpp"
 
 namespace ccpnet {
@@ -367,7 +367,7 @@ Model build_model(const config::LoadedScenario& loaded) {
         d.error(whole.where, whole.path, fmt::format("member '{}' trades with itself", trade.buyer));
         return;
       }
-      const auto route = shortest_link_path(static_cast<int>(n_ccps), link_pairs, from, to);
+      const auto route = models::shortest_link_path(static_cast<int>(n_ccps), link_pairs, from, to);
       if (!route) {
         const Site whole = site(-1);
         d.error(whole.where, whole.path,

@@ -6,7 +6,6 @@
 
 #include "models/margin/addons.hpp"
 #include "models/settlement/finality.hpp"
-#include "sim/cascade.hpp"
 #include "sim/model.hpp"
 
 namespace ccpnet {

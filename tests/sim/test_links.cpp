@@ -2,6 +2,7 @@
 // over the shortest chain of links; worked by hand.
 #include <gtest/gtest.h>
 
+#include "models/links/route.hpp"
 #include "sim/config/load.hpp"
 #include "sim/graph.hpp"
 #include "sim/model.hpp"
@@ -133,11 +134,11 @@ links: [{between: [A, C]}]
 
 TEST(Graph, ShortestLinkPathPrefersLowIndicesOnTies) {
   // Square 0-1-3, 0-2-3: two shortest paths from 0 to 3; the one through 1.
-  const auto p = shortest_link_path(4, {{2, 3}, {0, 2}, {1, 3}, {0, 1}}, 0, 3);
+  const auto p = models::shortest_link_path(4, {{2, 3}, {0, 2}, {1, 3}, {0, 1}}, 0, 3);
   ASSERT_TRUE(p);
   EXPECT_EQ(*p, (std::vector<int>{0, 1, 3}));
-  EXPECT_FALSE(shortest_link_path(4, {{0, 1}}, 0, 3));
-  EXPECT_EQ(*shortest_link_path(4, {}, 2, 2), (std::vector<int>{2}));
+  EXPECT_FALSE(models::shortest_link_path(4, {{0, 1}}, 0, 3));
+  EXPECT_EQ(*models::shortest_link_path(4, {}, 2, 2), (std::vector<int>{2}));
 }
 
 }  // namespace
