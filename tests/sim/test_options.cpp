@@ -8,8 +8,11 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <numbers>
 #include <string>
 
@@ -379,6 +382,26 @@ TEST(Options, OptionsCannotBeTraded) {
                            "seller_ccp: A}]\n";
   EXPECT_THAT(errors_of(text), HasSubstr("t.yaml:10:39: trades[0].asset: 'BTC-C-70K' is an option: trades in options "
                                          "are not supported; give option positions under members[].positions"));
+}
+
+TEST(Options, OptionsCannotBeTradedFromATradesFile) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / fmt::format("ccpnet_option_trades_{}", ::getpid());
+  fs::create_directories(dir);
+  {
+    std::ofstream csv(dir / "trades.csv");
+    csv << "buyer,seller,asset,quantity,buyer_ccp,seller_ccp\nM,N,BTC,1,A,A\nM,N,BTC-C-70K,2,A,A\n";
+  }
+  std::string errors;
+  try {
+    build_model(config::load_scenario_text(std::string(kErrorsBase) + "trades_file: trades.csv\n",
+                                           (dir / "scenario.yaml").string()));
+  } catch (const config::ScenarioError& e) {
+    errors = e.what();
+  }
+  fs::remove_all(dir);
+  EXPECT_THAT(errors, HasSubstr("trades.csv:3:5: trades_file: 'BTC-C-70K' is an option: trades in options are not "
+                                "supported"));
 }
 
 TEST(Options, AnUnbalancedOptionBookNamesTheOption) {
