@@ -99,6 +99,8 @@ std::string format_reverse(const Model& model, const ReverseResult& r) {
   const auto& ccp = model.ccps[static_cast<std::size_t>(r.ccp)];
   std::vector<std::string> moves;
   for (const auto& [id, m] : r.direction.moves) moves.push_back(fmt::format("{} {:+.1f}%", id, 100.0 * m));
+  for (const auto& [id, v] : r.direction.vol_moves)
+    moves.push_back(fmt::format("{} implied vol {:+.1f}%", id, 100.0 * v));
   std::string out = fmt::format(
       "reverse stress test of {}: direction '{}' ({} over {} days), multiples of its log-moves in (0, {}], "
       "bisection tolerance {} (relative)\n\n",
