@@ -56,13 +56,86 @@ Eigen::MatrixXd correlation_matrix(const config::MarketConfig& market, const std
   return r;
 }
 
-// Margin of every row of `values` under the CCP's model, with its add-ons.
+// The option positions of the rows of a values matrix (one entry per row,
+// empty for a row without options).
+struct RowOptions {
+  const std::vector<OptionModel>& options;
+  const Eigen::VectorXd& price;
+  std::vector<const std::vector<OptionHolding>*> rows;
+};
+
+// Linear values plus each option position's delta-equivalent value
+// (delta x price x quantity) in its underlying's column: how the models that
+// take position values (parametric, historical, tiered, add-ons) see options.
+Eigen::MatrixXd delta_values(const Eigen::MatrixXd& values, const RowOptions& books) {
+  Eigen::MatrixXd out = values;
+  for (std::size_t i = 0; i < books.rows.size(); ++i)
+    for (const OptionHolding& h : *books.rows[i]) {
+      const OptionModel& o = books.options[static_cast<std::size_t>(h.option)];
+      out(static_cast<Eigen::Index>(i), o.underlying) += h.quantity * o.delta * books.price(o.underlying);
+    }
+  return out;
+}
+
+// Scenario-grid IM of the rows with options: each underlying an account holds
+// options on is scanned in full (its linear position, and its options by
+// Black-76 over the price x vol grid with the MPOR's time decay); the linear
+// rows cover the rest. Options are grouped by discount rate into books
+// scanned on one grid, whose risk arrays add up to the account's.
+Eigen::VectorXd scenario_grid_rows(const config::ScenarioGridMargin& m, const Eigen::MatrixXd& values,
+                                   const Eigen::VectorXd& horizon_vol, double mpor_days, const RowOptions& books) {
+  Eigen::MatrixXd linear = values;
+  std::vector<std::vector<int>> scanned(books.rows.size());
+  for (std::size_t i = 0; i < books.rows.size(); ++i) {
+    for (const OptionHolding& h : *books.rows[i]) {
+      const int a = books.options[static_cast<std::size_t>(h.option)].underlying;
+      if (std::find(scanned[i].begin(), scanned[i].end(), a) == scanned[i].end()) scanned[i].push_back(a);
+      linear(static_cast<Eigen::Index>(i), a) = 0.0;
+    }
+  }
+  Eigen::VectorXd im = models::scenario_grid_linear_rows(linear, horizon_vol, m.scan_sigmas);
+  const double horizon_years = mpor_days / 365.0;
+  for (std::size_t i = 0; i < books.rows.size(); ++i) {
+    for (int a : scanned[i]) {
+      models::ScanGrid grid = models::make_scan_grid(horizon_vol(a), m.scan_sigmas, static_cast<int>(m.price_steps));
+      if (!m.vol_moves.empty()) grid.vol_moves = m.vol_moves;
+      grid.relative_vol_moves = true;
+      const double forward = books.price(a);
+      std::vector<double> rates;
+      for (const OptionHolding& h : *books.rows[i]) {
+        const OptionModel& o = books.options[static_cast<std::size_t>(h.option)];
+        if (o.underlying == a && std::find(rates.begin(), rates.end(), o.contract.rate) == rates.end())
+          rates.push_back(o.contract.rate);
+      }
+      Eigen::VectorXd pnl;
+      for (std::size_t k = 0; k < rates.size(); ++k) {
+        models::UnderlyingBook book;
+        book.forward = forward;
+        book.linear_quantity = k == 0 ? values(static_cast<Eigen::Index>(i), a) / forward : 0.0;
+        for (const OptionHolding& h : *books.rows[i]) {
+          const OptionModel& o = books.options[static_cast<std::size_t>(h.option)];
+          if (o.underlying != a || o.contract.rate != rates[k]) continue;
+          book.options.push_back(
+              {o.contract.type, o.contract.strike, o.contract.expiry_years, o.contract.implied_vol, h.quantity});
+        }
+        const Eigen::VectorXd part = models::scan_risk_array(book, grid, rates[k], horizon_years);
+        pnl = k == 0 ? part : Eigen::VectorXd(pnl + part);
+      }
+      im(static_cast<Eigen::Index>(i)) += std::max(0.0, -pnl.minCoeff());
+    }
+  }
+  return im;
+}
+
+// Margin of every row of `values` (linear position values) under the CCP's
+// model, with its add-ons; `books` holds the rows' options.
 // `history_daily_returns` are standardised (unit daily variance) unless
 // `observed_history`: then they are the log-returns of market.history.
-Eigen::VectorXd margin_rows(const config::MarginConfig& margin, const Eigen::MatrixXd& values,
-                            const Eigen::VectorXd& daily_vol, const Eigen::MatrixXd& correlation_factor,
-                            const Eigen::VectorXd& adv, const Eigen::MatrixXd& history_daily_returns,
-                            bool observed_history) {
+Eigen::VectorXd margin_rows(const config::MarginConfig& margin, const Eigen::MatrixXd& linear_values,
+                            const RowOptions& books, const Eigen::VectorXd& daily_vol,
+                            const Eigen::MatrixXd& correlation_factor, const Eigen::VectorXd& adv,
+                            const Eigen::MatrixXd& history_daily_returns, bool observed_history) {
+  const Eigen::MatrixXd values = delta_values(linear_values, books);
   // Anti-procyclicality by a stressed-volatility weight scales the volatility
   // the models see; the buffer scales the margin.
   Eigen::VectorXd vol = daily_vol;
@@ -101,7 +174,7 @@ Eigen::VectorXd margin_rows(const config::MarginConfig& margin, const Eigen::Mat
                                                 : models::RiskMeasure::kExpectedShortfall);
         } else if constexpr (std::is_same_v<M, config::ScenarioGridMargin>) {
           addon_quantile = m.scan_sigmas;
-          return models::scenario_grid_linear_rows(values, vol * std::sqrt(h), m.scan_sigmas);
+          return scenario_grid_rows(m, linear_values, vol * std::sqrt(h), h, books);
         } else {
           std::vector<models::Tier> tiers;
           for (const auto& t : m.tiers) tiers.push_back({t.up_to, t.im});
@@ -209,6 +282,16 @@ void build_settlement(const config::Scenario& s, const std::map<std::string, int
                               out.collateral_asset >= 0 || out.spiral;
   }
 }
+
+// Adds `quantity` of option `option` to an account's option positions.
+void add_option(std::vector<OptionHolding>& options, int option, double quantity) {
+  for (OptionHolding& h : options)
+    if (h.option == option) {
+      h.quantity += quantity;
+      return;
+    }
+  options.push_back({option, quantity});
+}
 }  // namespace
 
 Model build_model(const config::LoadedScenario& loaded) {
@@ -243,6 +326,19 @@ Model build_model(const config::LoadedScenario& loaded) {
   for (Eigen::Index a = 0; a < n_assets; ++a) {
     daily_vol(a) = model.assets[static_cast<std::size_t>(a)].daily_vol * s.market.shocks.volatility_multiplier;
     price(a) = model.assets[static_cast<std::size_t>(a)].price;
+  }
+  std::map<std::string, int> option_index;
+  for (const auto& o : s.market.options) {
+    option_index[o.id] = static_cast<int>(model.options.size());
+    OptionModel option;
+    option.id = o.id;
+    option.underlying = asset_index.at(o.underlying);
+    option.contract = {o.type, o.strike, o.expiry_days / 365.0, o.implied_vol, o.rate, o.vol_beta};
+    const auto greeks = models::black76_greeks(o.type, price(option.underlying), o.strike, option.contract.expiry_years,
+                                               o.implied_vol, o.rate);
+    option.value = greeks.price;
+    option.delta = greeks.delta;
+    model.options.push_back(std::move(option));
   }
   // Margin models see the unstressed volatility.
   Eigen::VectorXd margin_vol(n_assets);
@@ -312,7 +408,14 @@ Model build_model(const config::LoadedScenario& loaded) {
       acc.owner = mi;
       acc.ccp = ccp_index.at(ccp_id);
       acc.quantity = Eigen::VectorXd::Zero(n_assets);
-      for (const auto& [asset_id, qty] : book) acc.quantity(asset_index.at(asset_id)) += qty;
+      for (const auto& [id, qty] : book) {
+        if (const auto asset = asset_index.find(id); asset != asset_index.end()) {
+          acc.quantity(asset->second) += qty;
+        } else {
+          add_option(acc.options, option_index.at(id), qty);
+        }
+      }
+      std::erase_if(acc.options, [](const OptionHolding& h) { return h.quantity == 0.0; });
       member.accounts.push_back(static_cast<int>(model.accounts.size()));
       model.ccps[static_cast<std::size_t>(acc.ccp)].accounts.push_back(static_cast<int>(model.accounts.size()));
       model.accounts.push_back(std::move(acc));
@@ -358,6 +461,14 @@ Model build_model(const config::LoadedScenario& loaded) {
     const auto novate = [&](const config::TradeConfig& trade, const auto& site) {
       const int buyer = lookup(member_index, trade.buyer, site(0), "member");
       const int seller = lookup(member_index, trade.seller, site(1), "member");
+      if (option_index.count(trade.asset)) {
+        const Site field = site(2);
+        d.error(field.where, field.path,
+                fmt::format("'{}' is an option: trades in options are not supported; give option positions under "
+                            "members[].positions",
+                            trade.asset));
+        return;
+      }
       const int asset = lookup(asset_index, trade.asset, site(2), "asset");
       const int from = lookup(ccp_index, trade.buyer_ccp, site(4), "CCP");
       const int to = lookup(ccp_index, trade.seller_ccp, site(5), "CCP");
@@ -421,12 +532,28 @@ Model build_model(const config::LoadedScenario& loaded) {
       const double scale = std::max(1.0, gross(a));
       if (std::abs(left(a)) <= 1e-9 * scale) left(a) = 0.0;
     }
-    if (left.isZero()) continue;
+    // Options do not cross links: the CCP's members net them among themselves.
+    std::vector<OptionHolding> options_left;
+    {
+      std::vector<double> net_options(model.options.size(), 0.0), gross_options(model.options.size(), 0.0);
+      for (int a : model.ccps[static_cast<std::size_t>(c)].accounts)
+        for (const OptionHolding& h : model.accounts[static_cast<std::size_t>(a)].options) {
+          net_options[static_cast<std::size_t>(h.option)] += h.quantity;
+          gross_options[static_cast<std::size_t>(h.option)] += std::abs(h.quantity);
+        }
+      for (std::size_t o = 0; o < net_options.size(); ++o)
+        if (std::abs(net_options[o]) > 1e-9 * std::max(1.0, gross_options[o]))
+          options_left.push_back({static_cast<int>(o), net_options[o]});
+    }
+    if (left.isZero() && options_left.empty()) continue;
     if (cfg.imbalance == config::ImbalancePolicy::kError) {
       std::vector<std::string> parts;
       for (Eigen::Index a = 0; a < n_assets; ++a)
         if (left(a) != 0.0)
           parts.push_back(fmt::format("{} {:+.6g}", model.assets[static_cast<std::size_t>(a)].id, left(a)));
+      for (const OptionHolding& h : options_left)
+        parts.push_back(fmt::format("{} {:+.6g} (options do not cross links)",
+                                    model.options[static_cast<std::size_t>(h.option)].id, h.quantity));
       const auto where = loaded.source_map.find(fmt::format("ccps[{}].id", c));
       config::Diagnostics d(loaded.source_name);
       d.error(where, fmt::format("ccps[{}]", c),
@@ -439,6 +566,7 @@ Model build_model(const config::LoadedScenario& loaded) {
     rest.kind = AccountKind::kRestOfMarket;
     rest.ccp = static_cast<int>(c);
     rest.quantity = -left;
+    for (const OptionHolding& h : options_left) rest.options.push_back({h.option, -h.quantity});
     model.ccps[static_cast<std::size_t>(c)].accounts.push_back(static_cast<int>(model.accounts.size()));
     model.accounts.push_back(std::move(rest));
   }
@@ -463,9 +591,13 @@ Model build_model(const config::LoadedScenario& loaded) {
     model.links.push_back(link);
   }
 
-  // ---- per-account figures: notional, liquidation cost
+  // ---- per-account figures: notional, liquidation cost (options by their delta)
   for (auto& acc : model.accounts) {
-    const Eigen::VectorXd value = acc.quantity.cwiseProduct(price);
+    Eigen::VectorXd value = acc.quantity.cwiseProduct(price);
+    for (const OptionHolding& h : acc.options) {
+      const OptionModel& o = model.options[static_cast<std::size_t>(h.option)];
+      value(o.underlying) += h.quantity * o.delta * price(o.underlying);
+    }
     acc.notional = value.cwiseAbs().sum();
     for (Eigen::Index a = 0; a < n_assets; ++a) {
       const double x = std::abs(value(a));
@@ -493,10 +625,12 @@ Model build_model(const config::LoadedScenario& loaded) {
     // market.history: its last lookback_days returns (all when it is shorter).
     const Eigen::Index recent = std::min<Eigen::Index>(lookback, model.history_log_returns.rows());
     if (!model.history_mode && lookback > history.rows()) history = history_returns(model, lookback);
+    RowOptions books{model.options, price, {}};
+    for (int a : ccp.accounts) books.rows.push_back(&model.accounts[static_cast<std::size_t>(a)].options);
     const Eigen::VectorXd im = model.history_mode
-                                   ? margin_rows(cfg.margin, values, margin_vol, model.correlation_factor, adv,
+                                   ? margin_rows(cfg.margin, values, books, margin_vol, model.correlation_factor, adv,
                                                  model.history_log_returns.bottomRows(recent), true)
-                                   : margin_rows(cfg.margin, values, margin_vol, model.correlation_factor, adv,
+                                   : margin_rows(cfg.margin, values, books, margin_vol, model.correlation_factor, adv,
                                                  history.topRows(std::max<Eigen::Index>(lookback, 0)), false);
     for (Eigen::Index i = 0; i < n_acc; ++i) {
       Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
@@ -509,10 +643,12 @@ Model build_model(const config::LoadedScenario& loaded) {
 
     // Stress set: every asset up, every asset down by stress_sigma daily
     // standard deviations over the MPOR, plus the file's named stress moves.
-    std::vector<Eigen::VectorXd> stress;  // simple returns per asset
+    std::vector<Eigen::VectorXd> stress;      // simple returns per asset
+    std::vector<Eigen::VectorXd> vol_factor;  // implied-vol multipliers per underlying
     const double k = cfg.stress_sigma * std::sqrt(ccp.mpor_days);
     stress.push_back((k * margin_vol).array().exp() - 1.0);
     stress.push_back((-k * margin_vol).array().exp() - 1.0);
+    vol_factor.assign(2, Eigen::VectorXd::Ones(n_assets));
     for (const auto& st : s.market.stress_scenarios) {
       if (st.overlay) continue;
       // The part of the move realised over the MPOR, as in `ccpnet stress`.
@@ -520,6 +656,23 @@ Model build_model(const config::LoadedScenario& loaded) {
       Eigen::VectorXd move = Eigen::VectorXd::Zero(n_assets);
       for (const auto& [asset_id, m] : st.moves) move(asset_index.at(asset_id)) = std::expm1(std::log1p(m) * share);
       stress.push_back(move);
+      Eigen::VectorXd vol = Eigen::VectorXd::Ones(n_assets);
+      for (const auto& [asset_id, v] : st.vol_moves) vol(asset_index.at(asset_id)) = std::exp(std::log1p(v) * share);
+      vol_factor.push_back(vol);
+    }
+    // P&L of every account under every stress move: linear positions, and
+    // options revalued in full (Black-76) with the MPOR's time decay.
+    Eigen::MatrixXd stress_pnl(n_acc, static_cast<Eigen::Index>(stress.size()));
+    for (std::size_t st = 0; st < stress.size(); ++st) {
+      stress_pnl.col(static_cast<Eigen::Index>(st)) = values * stress[st];
+      for (Eigen::Index i = 0; i < n_acc; ++i)
+        for (const OptionHolding& h :
+             model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])].options) {
+          const OptionModel& o = model.options[static_cast<std::size_t>(h.option)];
+          const double after = models::black76_value_after(o.contract, price(o.underlying), stress[st](o.underlying),
+                                                           vol_factor[st](o.underlying), ccp.mpor_days / 365.0);
+          stress_pnl(i, static_cast<Eigen::Index>(st)) += h.quantity * (after - o.value);
+        }
     }
     Eigen::MatrixXd uncovered =
         Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(model.groups.size()), static_cast<Eigen::Index>(stress.size()));
@@ -530,7 +683,8 @@ Model build_model(const config::LoadedScenario& loaded) {
       const int g = model.members[static_cast<std::size_t>(acc.owner)].group;
       group_im(g) += acc.initial_margin;
       for (std::size_t st = 0; st < stress.size(); ++st)
-        uncovered(g, static_cast<Eigen::Index>(st)) += -values.row(i).dot(stress[st]) + acc.liquidation_cost;
+        uncovered(g, static_cast<Eigen::Index>(st)) +=
+            -stress_pnl(i, static_cast<Eigen::Index>(st)) + acc.liquidation_cost;
     }
     for (Eigen::Index g = 0; g < uncovered.rows(); ++g)
       uncovered.row(g) = (uncovered.row(g).array() - group_im(g)).cwiseMax(0.0);
@@ -539,9 +693,9 @@ Model build_model(const config::LoadedScenario& loaded) {
     Eigen::VectorXd account_uncovered = Eigen::VectorXd::Zero(n_acc);
     for (Eigen::Index i = 0; i < n_acc; ++i) {
       const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
-      for (const auto& move : stress)
+      for (Eigen::Index st = 0; st < stress_pnl.cols(); ++st)
         account_uncovered(i) =
-            std::max(account_uncovered(i), -values.row(i).dot(move) + acc.liquidation_cost - acc.initial_margin);
+            std::max(account_uncovered(i), -stress_pnl(i, st) + acc.liquidation_cost - acc.initial_margin);
     }
     const bool by_uncovered = cfg.default_fund.allocation == config::FundAllocation::kUncoveredStress;
     const int cover = cfg.default_fund.sizing == config::DefaultFundSizing::kCover1 ? 1 : 2;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "models/instruments/black76.hpp"
 #include "models/settlement/finality.hpp"
 #include "models/waterfall/waterfall.hpp"
 #include "sim/config/load.hpp"
@@ -33,6 +34,22 @@ struct AssetModel {
   std::string chain;
 };
 
+// A European option of market.options (SPEC 3.2), revalued by Black-76 with
+// its underlying's price as the forward.
+struct OptionModel {
+  std::string id;
+  int underlying = -1;  // index into Model::assets
+  models::OptionContract contract;
+  double value = 0.0;  // Black-76 price today, per option (USD)
+  double delta = 0.0;  // dV/dF today
+};
+
+// An option position of an account: `quantity` options on one unit each.
+struct OptionHolding {
+  int option = -1;  // index into Model::options
+  double quantity = 0.0;
+};
+
 enum class AccountKind { kMember, kLink, kRestOfMarket };
 
 // A position account at one CCP: a member's, a linked CCP's, or the aggregate
@@ -42,10 +59,14 @@ struct Account {
   int owner = -1;  // member index (kMember) or linked CCP index (kLink)
   int ccp = -1;
   Eigen::VectorXd quantity;  // per asset
+  // Option positions, by option index, nonzero quantities only (members' and
+  // rest-of-market accounts; options do not cross links). They are revalued
+  // in full outside the linear kernel (values matrices and Revaluation).
+  std::vector<OptionHolding> options{};
   double initial_margin = 0.0;
   double default_fund = 0.0;
-  double liquidation_cost = 0.0;  // square-root impact of closing the whole account
-  double notional = 0.0;          // sum of |position value|
+  double liquidation_cost = 0.0;  // square-root impact of closing the whole account (options by their delta)
+  double notional = 0.0;          // sum over assets of |position value| (options by their delta)
 };
 
 // How a CCP's payments and deliveries settle (SPEC 3.8).
@@ -134,6 +155,7 @@ struct Model {
   int threads = 0;
 
   std::vector<AssetModel> assets;
+  std::vector<OptionModel> options;
   Eigen::MatrixXd correlation;
   Eigen::MatrixXd correlation_factor;  // L with L L' = correlation
   config::ShockConfig shocks;

@@ -1630,6 +1630,9 @@ std::string moves_text(const config::StressScenarioConfig& s) {
   for (const auto& [id, m] : s.moves)
     moves +=
         fmt::format("{}{} {}{:.1f}%", moves.empty() ? "" : ", ", esc(id), m < 0 ? kMinus : "+", std::abs(100.0 * m));
+  for (const auto& [id, v] : s.vol_moves)
+    moves += fmt::format("{}{} implied vol {}{:.1f}%", moves.empty() ? "" : ", ", esc(id), v < 0 ? kMinus : "+",
+                         std::abs(100.0 * v));
   if (moves.empty()) moves = "no price move";
   return fmt::format("{} over {:g} day{}", moves, s.days, s.days == 1.0 ? "" : "s");
 }

@@ -52,8 +52,15 @@ ReverseResult reverse_stress(const Model& model, int ccp, const std::string& dir
     for (const auto& a : model.assets) out.direction.moves.emplace_back(a.id, -0.10);
   }
   const auto c = static_cast<std::size_t>(ccp);
+  // The direction's implied-vol moves scale with k like its price moves, in logs.
+  const auto scaled = [&](double k) {
+    config::StressScenarioConfig s = out.direction;
+    for (auto& [id, v] : s.vol_moves) v = std::expm1(std::log1p(v) * k);
+    return s;
+  };
   const auto evaluate = [&](double k) {
-    return run_move(model, stress_move(model, out.direction, k), nullptr, &out.direction);
+    const config::StressScenarioConfig s = scaled(k);
+    return run_move(model, stress_move(model, out.direction, k), nullptr, &s);
   };
   const auto layer_amount = [&](const ScenarioResult& r, models::Layer l) {
     return r.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(l)];
@@ -79,10 +86,10 @@ ReverseResult reverse_stress(const Model& model, int ccp, const std::string& dir
   out.failure = bisect([&](double k) { return evaluate(k).ccp_fail_round[c] >= 0; }, max_multiple, tolerance);
   if (out.failure) {
     StressOutcome o;
-    o.stress = out.direction;
+    o.stress = scaled(*out.failure);
     o.stress.name = fmt::format("{} x {:.4f}", out.direction.name, *out.failure);
     for (auto& [id, m] : o.stress.moves) m = std::expm1(std::log1p(m) * *out.failure);
-    o.result = run_move(model, stress_move(model, out.direction, *out.failure), &o.trace, &out.direction);
+    o.result = run_move(model, stress_move(model, out.direction, *out.failure), &o.trace, &o.stress);
     out.at_failure = std::move(o);
   }
   return out;
@@ -92,6 +99,8 @@ std::string format_reverse(const Model& model, const ReverseResult& r) {
   const auto& ccp = model.ccps[static_cast<std::size_t>(r.ccp)];
   std::vector<std::string> moves;
   for (const auto& [id, m] : r.direction.moves) moves.push_back(fmt::format("{} {:+.1f}%", id, 100.0 * m));
+  for (const auto& [id, v] : r.direction.vol_moves)
+    moves.push_back(fmt::format("{} implied vol {:+.1f}%", id, 100.0 * v));
   std::string out = fmt::format(
       "reverse stress test of {}: direction '{}' ({} over {} days), multiples of its log-moves in (0, {}], "
       "bisection tolerance {} (relative)\n\n",

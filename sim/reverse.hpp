@@ -1,8 +1,9 @@
 // Reverse stress test (`ccpnet reverse`): the smallest multiple of a stress
 // direction at which each layer of a CCP's waterfall starts to be used, is
 // exhausted, and the CCP fails. Bisection on the multiple k of the stress
-// scenario's log-moves (stress_move), with a stated tolerance; it assumes, as
-// reverse stress tests do, that losses grow with k along the direction.
+// scenario's log-moves (stress_move) and of its implied-vol log-moves
+// (vol_moves), with a stated tolerance; it assumes, as reverse stress tests
+// do, that losses grow with k along the direction.
 #pragma once
 
 #include <optional>

@@ -66,6 +66,25 @@ class TileWorker {
     // A member defaults on the market move alone when its P&L is below
     // -min(capital, liquidity): one comparison per member and scenario.
     for (const auto& m : model.members) cushion_.push_back(std::min(m.capital, m.liquidity));
+    // Option positions per horizon: the options held there (each revalued
+    // once per scenario) and the rows that hold them.
+    vol_factor_ = Eigen::MatrixXd::Ones(n_assets, static_cast<Eigen::Index>(model.horizons.size()));
+    option_rows_.resize(model.horizons.size());
+    horizon_options_.resize(model.horizons.size());
+    for (std::size_t h = 0; h < model.horizons.size(); ++h) {
+      const auto& ids = model.horizon_accounts[h];
+      std::vector<int> slot(model.options.size(), -1);
+      for (std::size_t i = 0; i < ids.size(); ++i)
+        for (const OptionHolding& o : model.accounts[static_cast<std::size_t>(ids[i])].options) {
+          int& k = slot[static_cast<std::size_t>(o.option)];
+          if (k < 0) {
+            k = static_cast<int>(horizon_options_[h].size());
+            horizon_options_[h].push_back(o.option);
+          }
+          option_rows_[h].push_back({static_cast<Eigen::Index>(i), k, o.quantity});
+        }
+    }
+    option_dv_.resize(model.options.size());
   }
 
   // Scenarios [first, first + count), count <= kTile, into out[0..count).
@@ -79,7 +98,7 @@ class TileWorker {
         for (auto& r : returns_) r.col(j).setZero();  // padding: always full tiles
       }
     }
-    revalue();
+    revalue(count);
     const std::uint64_t stressed = market_defaults_mask();
     // A few evaluations read their column straight from the row-major tile;
     // past that, one column-major copy of the tile makes the rest contiguous.
@@ -107,12 +126,15 @@ class TileWorker {
     }
   }
 
-  // One deterministic move (cumulative log-returns, assets x horizons); no latent draws.
-  void simulate_move(const Eigen::MatrixXd& cumulative, ScenarioResult& out, CascadeTrace* trace,
-                     std::span<const int> halted_chains, std::span<const int> exploited_bridges) {
+  // One deterministic move (cumulative log-returns and implied-vol
+  // multipliers, assets x horizons); no latent draws.
+  void simulate_move(const Eigen::MatrixXd& cumulative, const Eigen::MatrixXd& vol_factor, ScenarioResult& out,
+                     CascadeTrace* trace, std::span<const int> halted_chains, std::span<const int> exploited_bridges) {
     set_returns(0, cumulative);
     for (auto& r : returns_) r.rightCols(kTile - 1).setZero();
-    revalue();
+    vol_factor_ = vol_factor;
+    revalue(1);
+    vol_factor_.setOnes();
     transpose_tile();
     latent_defaults_.clear();
     out.reset(model_, 0);
@@ -130,16 +152,40 @@ class TileWorker {
       returns_[h].col(j) = cumulative.col(static_cast<Eigen::Index>(h)).array().exp() - 1.0;
   }
 
-  // P&L of every account of the tile: one matrix product per horizon; members' sums.
-  void revalue() {
+  // P&L of every account of the tile: one matrix product per horizon, the
+  // options of the first `columns` scenarios; members' sums.
+  void revalue(std::int64_t columns) {
     member_pnl_.setZero();
     for (std::size_t h = 0; h < returns_.size(); ++h) {
       revaluation_[h].apply(returns_[h], pnl_[h]);
+      if (!option_rows_[h].empty()) add_option_pnl(h, columns);
       const auto& ids = model_.horizon_accounts[h];
       for (std::size_t i = 0; i < ids.size(); ++i) {
         const Account& acc = model_.accounts[static_cast<std::size_t>(ids[i])];
         if (acc.kind == AccountKind::kMember) member_pnl_.row(acc.owner) += pnl_[h].row(static_cast<Eigen::Index>(i));
       }
+    }
+  }
+
+  // Full revaluation of the options (SPEC 3.2): per scenario column, each
+  // option held at horizon h once by Black-76 after the move of its
+  // underlying (F' = F (1 + R), vol by vol_beta and the stress's vol move,
+  // h days of time decay), then q x dV added to each holding row in a fixed
+  // order, so a column's numbers do not depend on the tile around it.
+  void add_option_pnl(std::size_t h, std::int64_t columns) {
+    const auto hi = static_cast<Eigen::Index>(h);
+    const double elapsed = model_.horizons[h] / 365.0;
+    const auto& used = horizon_options_[h];
+    for (Eigen::Index j = 0; j < columns; ++j) {
+      for (std::size_t k = 0; k < used.size(); ++k) {
+        const OptionModel& o = model_.options[static_cast<std::size_t>(used[k])];
+        const auto a = static_cast<Eigen::Index>(o.underlying);
+        const double price = model_.assets[static_cast<std::size_t>(o.underlying)].price;
+        option_dv_[k] =
+            models::black76_value_after(o.contract, price, returns_[h](a, j), vol_factor_(a, hi), elapsed) - o.value;
+      }
+      for (const OptionRow& r : option_rows_[h])
+        pnl_[h](r.row, j) += r.quantity * option_dv_[static_cast<std::size_t>(r.slot)];
     }
   }
 
@@ -262,6 +308,14 @@ class TileWorker {
     cascade_.run(account_pnl_, member_capital_, member_cash_, initial_, out, trace, settled);
   }
 
+  // An option position of row `row` of a horizon's P&L: `slot` indexes the
+  // horizon's options (horizon_options_).
+  struct OptionRow {
+    Eigen::Index row;
+    int slot;
+    double quantity;
+  };
+
   const Model& model_;
   const ShockGenerator& shocks_;
   rng::Philox defaults_rng_;
@@ -283,6 +337,11 @@ class TileWorker {
   std::vector<std::uint8_t> exogenous_;
   bool any_exogenous_ = false;
   bool transposed_ = false;  // the column-major copies hold the current tile
+
+  std::vector<std::vector<OptionRow>> option_rows_;  // per horizon
+  std::vector<std::vector<int>> horizon_options_;    // per horizon: options held there
+  std::vector<double> option_dv_;                    // per slot: value change of one option in a column
+  Eigen::MatrixXd vol_factor_;                       // implied-vol multipliers (assets x horizons) of a stress move
 };
 
 class Progress {
@@ -412,7 +471,10 @@ ScenarioResult run_move(const Model& model, const Eigen::MatrixXd& cumulative, C
     for (const auto& id : stress->exploited_bridges) exploited.push_back(index(model.bridges, id));
   }
   ScenarioResult out;
-  worker.simulate_move(cumulative, out, trace, halted, exploited);
+  const Eigen::MatrixXd vol_factor = stress ? stress_vol_factor(model, *stress)
+                                            : Eigen::MatrixXd::Ones(static_cast<Eigen::Index>(model.assets.size()),
+                                                                    static_cast<Eigen::Index>(model.horizons.size()));
+  worker.simulate_move(cumulative, vol_factor, out, trace, halted, exploited);
   return out;
 }
 

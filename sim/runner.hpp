@@ -54,7 +54,8 @@ ScenarioResult run_scenario(const Model& model, std::int64_t index);
 // A deterministic market move: cumulative log-returns (assets x Model::horizons).
 // Exogenous defaults apply; latent-model draws do not. `trace` records the
 // waterfalls layer by layer. Settlement takes mean finality times; `stress`
-// (when given) names the chains halted and bridges exploited.
+// (when given) names the chains halted and bridges exploited, and its
+// vol_moves move the implied vols of options (stress_vol_factor).
 ScenarioResult run_move(const Model& model, const Eigen::MatrixXd& cumulative, CascadeTrace* trace = nullptr,
                         const config::StressScenarioConfig* stress = nullptr);
 

@@ -129,4 +129,17 @@ Eigen::MatrixXd stress_move(const Model& model, const config::StressScenarioConf
   return cumulative;
 }
 
+Eigen::MatrixXd stress_vol_factor(const Model& model, const config::StressScenarioConfig& stress) {
+  const auto n = static_cast<Eigen::Index>(model.assets.size());
+  Eigen::MatrixXd factor = Eigen::MatrixXd::Ones(n, static_cast<Eigen::Index>(model.horizons.size()));
+  for (const auto& [id, move] : stress.vol_moves)
+    for (Eigen::Index a = 0; a < n; ++a) {
+      if (model.assets[static_cast<std::size_t>(a)].id != id) continue;
+      for (std::size_t h = 0; h < model.horizons.size(); ++h)
+        factor(a, static_cast<Eigen::Index>(h)) =
+            std::exp(std::log1p(move) * std::min(1.0, model.horizons[h] / stress.days));
+    }
+  return factor;
+}
+
 }  // namespace ccpnet

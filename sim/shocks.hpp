@@ -29,6 +29,11 @@ struct Model;
 // log-moves scaled by `multiple` (reverse stress tests search over it).
 Eigen::MatrixXd stress_move(const Model& model, const config::StressScenarioConfig& stress, double multiple = 1.0);
 
+// The implied-vol multipliers of a stress scenario's vol_moves at every
+// horizon (assets x horizons): (1 + v)^min(1, h / days), realised over the
+// days log-linearly like the price moves; 1 for an asset without a vol move.
+Eigen::MatrixXd stress_vol_factor(const Model& model, const config::StressScenarioConfig& stress);
+
 class ShockGenerator {
  public:
   explicit ShockGenerator(const Model& model);

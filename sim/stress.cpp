@@ -88,6 +88,8 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
   for (const auto& o : outcomes) {
     std::vector<std::string> moves;
     for (const auto& [id, m] : o.stress.moves) moves.push_back(fmt::format("{} {:+.1f}%", id, 100.0 * m));
+    for (const auto& [id, v] : o.stress.vol_moves)
+      moves.push_back(fmt::format("{} implied vol {:+.1f}%", id, 100.0 * v));
     out += fmt::format("== stress scenario '{}': {} over {} day{}\n", o.stress.name,
                        moves.empty() ? "no price move" : fmt::format("{}", fmt::join(moves, ", ")), o.stress.days,
                        o.stress.days == 1.0 ? "" : "s");
@@ -147,6 +149,11 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
     json moves = json::object();
     for (const auto& [id, m] : o.stress.moves) moves[id] = m;
     j["moves"] = moves;
+    if (!o.stress.vol_moves.empty()) {
+      json vol_moves = json::object();
+      for (const auto& [id, v] : o.stress.vol_moves) vol_moves[id] = v;
+      j["vol_moves"] = vol_moves;
+    }
     j["cascade_rounds"] = r.rounds;
     j["closeout_loss"] = r.closeout_loss;
     j["total_loss"] = r.total_loss;

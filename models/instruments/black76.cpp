@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <stdexcept>
 
@@ -77,6 +78,25 @@ Eigen::ArrayXd black76_pnl(const OptionPosition& position, double forward, doubl
     pnl(s) = position.quantity * (shocked - base);
   }
   return pnl;
+}
+
+double black76_value_after(const OptionContract& contract, double forward, double simple_return, double vol_factor,
+                           double horizon_years) {
+  check_inputs(forward, contract.strike);
+  const double growth = 1.0 + simple_return;
+  const double shocked = growth > 0.0 ? std::max(forward * growth, std::numeric_limits<double>::min())
+                                      : std::numeric_limits<double>::min();
+  // In logs, so that an extreme move with a large vol_beta caps instead of overflowing.
+  double vol = contract.implied_vol;
+  if (!(vol > 0.0) || !(vol_factor > 0.0)) {
+    vol = 0.0;
+  } else if (contract.vol_beta != 0.0 || vol_factor != 1.0) {
+    const double log_vol = std::log(contract.implied_vol) +
+                           contract.vol_beta * (std::log(shocked) - std::log(forward)) + std::log(vol_factor);
+    vol = std::exp(std::min(log_vol, std::log(kMaxImpliedVol)));
+  }
+  return price_unchecked(contract.type, shocked, contract.strike, contract.expiry_years - horizon_years, vol,
+                         contract.rate);
 }
 
 Eigen::ArrayXd black76_pnl(const OptionPosition& position, double forward, double rate,

@@ -60,4 +60,31 @@ Eigen::ArrayXd black76_pnl(const OptionPosition& position, double forward, doubl
 Eigen::ArrayXd black76_pnl(const OptionPosition& position, double forward, double rate,
                            const Eigen::ArrayXd& log_returns, double vol_shift = 0.0, double horizon_years = 0.0);
 
+// An option contract as a scenario engine revalues it (SPEC 3.2): the implied
+// vol moves with the underlying through `vol_beta` (a sticky-moneyness skew
+// proxy; negative for crypto and equity, where vol rises as prices fall).
+struct OptionContract {
+  OptionType type = OptionType::kCall;
+  double strike = 0.0;        // USD per unit of the underlying, > 0
+  double expiry_years = 0.0;  // time to expiry today
+  double implied_vol = 0.0;   // annualised, of ln F
+  double rate = 0.0;          // continuously compounded discount rate
+  double vol_beta = 0.0;      // d ln(sigma) / d ln(F)
+};
+
+// Largest implied vol a move can produce (1000%): a crash of the underlying
+// with a negative vol_beta cannot send the vol, and the price, to infinity.
+inline constexpr double kMaxImpliedVol = 10.0;
+
+// Value of one option after a scenario moves its underlying by the simple
+// return R over `horizon_years`:
+//   F' = F (1 + R),  sigma' = min(sigma (1 + R)^vol_beta vol_factor, kMaxImpliedVol)
+//   (sigma itself when vol_beta = 0 and vol_factor = 1),
+//   T' = max(0, T - horizon_years),  value = Black-76(F', K, T', sigma', r).
+// `vol_factor` (>= 0) is a further relative vol move (1.5: vol up 50%). A move
+// that takes F' to 0 or below prices at the smallest positive forward. Never
+// throws for a contract with a positive strike and a positive forward.
+double black76_value_after(const OptionContract& contract, double forward, double simple_return, double vol_factor,
+                           double horizon_years);
+
 }  // namespace ccpnet::models

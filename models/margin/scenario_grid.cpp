@@ -46,7 +46,8 @@ Eigen::VectorXd scan_risk_array(const UnderlyingBook& book, const ScanGrid& grid
   }
   Eigen::ArrayXd pnl = book.linear_quantity * book.forward * (price_moves.exp() - 1.0);
   for (const OptionPosition& option : book.options)
-    pnl += black76_pnl(option, book.forward, rate, price_moves, vol_moves, horizon_years);
+    pnl += black76_pnl(option, book.forward, rate, price_moves,
+                       grid.relative_vol_moves ? (vol_moves * option.implied_vol).eval() : vol_moves, horizon_years);
   return pnl.matrix();
 }
 

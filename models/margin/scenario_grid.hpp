@@ -21,7 +21,8 @@ namespace ccpnet::models {
 
 struct ScanGrid {
   std::vector<double> price_moves;     // log-returns of the underlying
-  std::vector<double> vol_moves{0.0};  // absolute implied-vol shifts (0.05 = +5 vol points)
+  std::vector<double> vol_moves{0.0};  // implied-vol moves: absolute shifts (0.05 = +5 vol points), or relative
+  bool relative_vol_moves = false;     // true: each option's vol goes to sigma (1 + v) (0.5 = vol up 50%)
   std::vector<double> extreme_moves;   // extra price moves, vol unchanged, loss weighted by extreme_weight
   double extreme_weight = 0.35;
 };

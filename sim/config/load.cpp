@@ -394,7 +394,9 @@ class Checker {
     if (s_.generator && s_.generator->members > 0 && s_.generator->members <= 1'000'000)
       for (std::size_t i = 0; i < static_cast<std::size_t>(s_.generator->members); ++i)
         members_.emplace(generated_member_id(*s_.generator, i), s_.members.size() + i);
+    unique_ids("market.options", s_.market.options, "option", options_);
     assets_ok_ = list_read("market.assets");
+    options_ok_ = list_read("market.options");
     ccps_ok_ = list_read("ccps");
     members_ok_ = list_read("members");
     check_correlation();
@@ -469,6 +471,13 @@ class Checker {
     error(path, msg);
   }
   void asset_ref(const std::string& path, const std::string& id) { reference(path, id, assets_, assets_ok_, "asset"); }
+  // A position names an asset or an option.
+  void instrument_ref(const std::string& path, const std::string& id) {
+    if (options_.empty()) return asset_ref(path, id);
+    std::map<std::string, std::size_t> both = assets_;
+    both.insert(options_.begin(), options_.end());
+    reference(path, id, both, assets_ok_ && options_ok_, "asset or option");
+  }
   void ccp_ref(const std::string& path, const std::string& id) { reference(path, id, ccps_, ccps_ok_, "CCP"); }
   void member_ref(const std::string& path, const std::string& id) {
     reference(path, id, members_, members_ok_, "member");
@@ -579,6 +588,17 @@ class Checker {
       if (!st.name.empty() && !names.insert(st.name).second)
         error(path + ".name", fmt::format("duplicate stress scenario name '{}'", st.name));
       for (const auto& [asset, move] : st.moves) asset_ref(path + ".moves." + asset, asset);
+      for (const auto& [asset, move] : st.vol_moves) asset_ref(path + ".vol_moves." + asset, asset);
+      if (st.overlay && !st.vol_moves.empty() && read(path + ".overlay"))
+        error(path + ".vol_moves", "implied-vol moves apply to deterministic scenarios, not overlays");
+    }
+    for (std::size_t i = 0; i < s_.market.options.size(); ++i) {
+      const OptionConfig& option = s_.market.options[i];
+      const std::string path = fmt::format("market.options[{}]", i);
+      if (const auto it = assets_.find(option.id); it != assets_.end() && assets_ok_)
+        error(path + ".id", fmt::format("option id '{}' is already the id of an asset (market.assets[{}])",
+                                        excerpt(option.id), it->second));
+      if (read(path + ".underlying")) asset_ref(path + ".underlying", option.underlying);
     }
   }
 
@@ -621,10 +641,14 @@ class Checker {
       const std::string path = fmt::format("members[{}]", m);
       for (const auto& [ccp, book] : member.positions) {
         ccp_ref(path + ".positions." + ccp, ccp);
-        for (const auto& [asset, qty] : book) {
-          const std::string p = path + ".positions." + ccp + "." + asset;
-          asset_ref(p, asset);
-          check_position_value(p, asset, qty);
+        for (const auto& [instrument, qty] : book) {
+          const std::string p = path + ".positions." + ccp + "." + instrument;
+          if (const auto option = options_.find(instrument); option != options_.end()) {
+            check_position_value(p, s_.market.options[option->second].underlying, qty);
+            continue;
+          }
+          instrument_ref(p, instrument);
+          check_position_value(p, instrument, qty);
         }
       }
       for (const auto* observed : {&member.initial_margin, &member.default_fund}) {
@@ -792,8 +816,8 @@ class Checker {
   Diagnostics& diag_;
   std::vector<std::string>& warnings_;
   std::vector<std::string> read_errors_;  // key paths of the values that could not be read
-  std::map<std::string, std::size_t> assets_, ccps_, members_;
-  bool assets_ok_ = true, ccps_ok_ = true, members_ok_ = true;
+  std::map<std::string, std::size_t> assets_, options_, ccps_, members_;
+  bool assets_ok_ = true, options_ok_ = true, ccps_ok_ = true, members_ok_ = true;
 };
 
 }  // namespace

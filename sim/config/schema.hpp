@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "models/instruments/black76.hpp"
 #include "models/settlement/finality.hpp"
 #include "models/waterfall/waterfall.hpp"
 #include "sim/config/field.hpp"
@@ -78,6 +79,58 @@ struct AssetConfig {
       {.doc = "square-root impact coefficient k: cost = k |x| sqrt(|x| / adv) for a position of value x",
        .unit = "fraction",
        .min = 0.0,
+       .max = 10.0});
+  }
+};
+
+using OptionType = models::OptionType;
+template <>
+struct EnumNames<OptionType> {
+  static constexpr std::array values{std::pair{OptionType::kCall, "call"}, std::pair{OptionType::kPut, "put"}};
+};
+
+// A European option on an asset (SPEC 3.2), priced by Black-76 with the
+// asset's price as the forward. Positions name it by id; a quantity is a
+// number of options on one unit of the underlying each.
+struct OptionConfig {
+  std::string id;
+  std::string underlying;
+  OptionType type = OptionType::kCall;
+  double strike = 0.0;
+  double expiry_days = 0.0;
+  double implied_vol = 0.0;
+  double rate = 0.0;
+  double vol_beta = 0.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("id", id,
+      {.doc = "option identifier, unique and distinct from the asset ids (e.g. BTC-C-70K)", .required = true});
+    a("underlying", underlying,
+      {.doc = "asset id of the underlying; its price is the Black-76 forward", .required = true});
+    a("type", type, {.doc = "call or put (European)", .required = true});
+    a("strike", strike, {.doc = "strike price", .unit = "USD", .min = 0.0, .exclusive_min = true, .required = true});
+    a("expiry_days", expiry_days,
+      {.doc = "calendar days to expiry today (years = days / 365)",
+       .unit = "days",
+       .min = 0.0,
+       .max = 36500.0,
+       .exclusive_min = true,
+       .required = true});
+    a("implied_vol", implied_vol,
+      {.doc = "Black-76 implied volatility today",
+       .unit = "fraction per sqrt(year)",
+       .min = 0.0,
+       .max = 10.0,
+       .exclusive_min = true,
+       .required = true});
+    a("rate", rate,
+      {.doc = "continuously compounded rate discounting the premium", .unit = "per year", .min = -1.0, .max = 1.0});
+    a("vol_beta", vol_beta,
+      {.doc = "implied vol moves with the underlying: sigma' = sigma (1 + R)^vol_beta for a simple return R over the "
+              "MPOR (negative: vol rises as the price falls, as in crypto and equity skews; -1 doubles the vol on a "
+              "50% fall)",
+       .min = -10.0,
        .max = 10.0});
   }
 };
@@ -168,6 +221,7 @@ struct ShockConfig {
 struct StressScenarioConfig {
   std::string name;
   OrderedMap<double> moves;
+  OrderedMap<double> vol_moves;
   double days = 1.0;
   bool overlay = false;
   std::vector<std::string> halted_chains;
@@ -185,6 +239,14 @@ struct StressScenarioConfig {
        .required = true});
     a("days", days,
       {.doc = "days over which the moves happen", .unit = "days", .min = 0.0, .max = 3650.0, .exclusive_min = true});
+    a("vol_moves", vol_moves,
+      {.doc = "relative move of the implied vol of every option on an asset (asset id: 0.5 for vol up 50%), on top "
+              "of the options' vol_beta; realised over the days like the price moves (a CCP whose MPOR h is shorter "
+              "sees (1 + v)^(h / days)); deterministic scenarios only",
+       .unit = "fraction",
+       .min = -1.0,
+       .max = 100.0,
+       .exclusive_min = true});
     a("overlay", overlay, {.doc = "true: add the moves to each random scenario; false: a deterministic scenario"});
     a("halted_chains", halted_chains,
       {.doc = "chains that halt in this scenario (deterministic scenarios; finality times are otherwise their "
@@ -222,6 +284,7 @@ struct HistoryConfig {
 
 struct MarketConfig {
   std::vector<AssetConfig> assets;
+  std::vector<OptionConfig> options;
   CorrelationConfig correlation;
   ShockConfig shocks;
   std::vector<StressScenarioConfig> stress_scenarios;
@@ -230,6 +293,12 @@ struct MarketConfig {
   template <class A>
   void serialize(A& a) {
     a("assets", assets, {.doc = "traded assets", .min_size = 1, .required = true});
+    a("options", options,
+      {.doc = "European options on the assets, revalued in full (Black-76) in every scenario, stress move and "
+              "scenario_grid margin; options enter parametric/historical/tiered margin by their delta (delta x "
+              "price x quantity added to the underlying's position value), as do liquidation costs and notionals. "
+              "Members hold them in positions; they cannot be traded in trades or cross links: a CCP's option book "
+              "that its members do not net goes to its rest-of-market account (imbalance: rest_of_market)"});
     a("correlation", correlation, {.doc = "correlation of daily log-returns; identity when absent"});
     a("shocks", shocks, {.doc = "random shock model"});
     a("stress_scenarios", stress_scenarios, {.doc = "named deterministic moves"});
@@ -476,6 +545,8 @@ struct HistoricalMargin {
 struct ScenarioGridMargin {
   static constexpr std::string_view kTag = "scenario_grid";
   double scan_sigmas = 3.0;
+  std::int64_t price_steps = 7;
+  std::vector<double> vol_moves;
 
   template <class A>
   void serialize(A& a) {
@@ -484,6 +555,21 @@ struct ScenarioGridMargin {
        .unit = "standard deviations",
        .min = 0.0,
        .max = 50.0,
+       .exclusive_min = true});
+    a("price_steps", price_steps,
+      {.doc = "price moves of the grid, equally spaced log-returns over -scan to +scan (7: SPAN's 0, +-1/3, +-2/3, "
+              "+-3/3); linear positions lose most at an end, options are revalued at every step",
+       .unit = "count",
+       .min = 2.0,
+       .max = 1001.0});
+    a("vol_moves", vol_moves,
+      {.doc = "implied-vol moves of the grid, relative (0.5: every option's vol up 50%), each combined with every "
+              "price move; empty: vol unchanged. Options are revalued in full (Black-76) at each point, with the "
+              "MPOR's time decay (vol_beta does not apply: the grid spans vol independently of price); the IM "
+              "of an account is the sum over underlyings of the worst loss of its book on each (no spread credit)",
+       .unit = "fraction",
+       .min = -1.0,
+       .max = 100.0,
        .exclusive_min = true});
   }
 };
@@ -808,7 +894,9 @@ struct MemberConfig {
     a("capital", capital, {.doc = "equity", .unit = "USD", .min = 0.0, .required = true});
     a("liquidity", liquidity, {.doc = "liquid resources available for cash calls", .unit = "USD", .min = 0.0});
     a("positions", positions,
-      {.doc = "quantities per CCP and asset: {CCP id: {asset id: quantity}}, negative for short", .unit = "units"});
+      {.doc = "quantities per CCP and instrument: {CCP id: {asset or option id: quantity}}, negative for short; an "
+              "option's quantity is a number of options on one unit of the underlying each",
+       .unit = "units"});
     a("initial_margin", initial_margin,
       {.doc = "observed IM per CCP ({CCP id: amount}); replaces the margin model's figure", .unit = "USD", .min = 0.0});
     a("default_fund", default_fund,

@@ -147,6 +147,50 @@ TEST(Black76, FullRevaluationPnl) {
   EXPECT_NEAR(black76_pnl(pos, f, r, zero, crush)(0), 3.0 * base, 1e-12);  // OTM call worth 0 at zero vol
 }
 
+TEST(Black76, ValueAfterAMoveReachesHullsExample) {
+  // Hull's crude-oil example (F = 20, K = 20, r = 9%, sigma = 25%, T = 4
+  // months: 1.1166) reached from elsewhere: the forward 25 falls 20%, one
+  // month passes, and the vol gets to 25% by each route.
+  const double t = 5.0 / 12.0, month = 1.0 / 12.0;
+  const OptionContract plain{.type = kCall, .strike = 20.0, .expiry_years = t, .implied_vol = 0.25, .rate = 0.09};
+  EXPECT_NEAR(black76_value_after(plain, 25.0, -0.2, 1.0, month), 1.1166, 5e-5);
+  // vol_beta -1: sigma (1 + R)^-1 = 0.2 / 0.8 = 0.25.
+  OptionContract skewed = plain;
+  skewed.implied_vol = 0.2;
+  skewed.vol_beta = -1.0;
+  EXPECT_NEAR(black76_value_after(skewed, 25.0, -0.2, 1.0, month),
+              black76_price(kCall, 20.0, 20.0, 4.0 / 12.0, 0.25, 0.09), 1e-13);
+  // A relative vol move: 0.2 x 1.25.
+  OptionContract put = plain;
+  put.type = kPut;
+  put.implied_vol = 0.2;
+  EXPECT_NEAR(black76_value_after(put, 25.0, -0.2, 1.25, month), 1.1166, 5e-5);
+  // No move, no time: today's price, exactly.
+  EXPECT_EQ(black76_value_after(plain, 25.0, 0.0, 1.0, 0.0), black76_price(kCall, 25.0, 20.0, t, 0.25, 0.09));
+  // The SAS example put after a 10% rally to F = 350 with vol_beta 0.
+  const OptionContract sas{.type = kPut, .strike = 298.0, .expiry_years = 0.3, .implied_vol = 0.25, .rate = 0.06};
+  EXPECT_NEAR(black76_value_after(sas, 350.0 / 1.1, 0.1, 1.0, 0.05), 1.85980563934967, 1e-11);
+}
+
+TEST(Black76, ValueAfterExtremeMovesStaysFinite) {
+  // A total loss of the underlying with a steep skew: the vol caps at
+  // kMaxImpliedVol, the call is worth nothing, the put its discounted strike.
+  const OptionContract c{
+      .type = kCall, .strike = 100.0, .expiry_years = 0.5, .implied_vol = 0.8, .rate = 0.02, .vol_beta = -10.0};
+  OptionContract p = c;
+  p.type = kPut;
+  for (const double r : {-1.0, -1.0 + 1e-15, -0.999999}) {
+    const double cv = black76_value_after(c, 100.0, r, 1.0, 0.01);
+    const double pv = black76_value_after(p, 100.0, r, 1.0, 0.01);
+    EXPECT_TRUE(std::isfinite(cv) && std::isfinite(pv)) << r;
+    EXPECT_NEAR(cv - pv, std::exp(-0.02 * 0.49) * (std::max(100.0 * (1.0 + r), 0.0) - 100.0), 1e-9) << r;
+  }
+  EXPECT_NEAR(black76_value_after(p, 100.0, -1.0, 1.0, 0.01), std::exp(-0.02 * 0.49) * 100.0, 1e-9);
+  // A vol crushed to zero, and an option past expiry: intrinsic value.
+  EXPECT_NEAR(black76_value_after(c, 100.0, 0.1, 0.0, 0.0), std::exp(-0.02 * 0.5) * 10.0, 1e-12);
+  EXPECT_NEAR(black76_value_after(c, 100.0, 0.1, 1.0, 1.0), 10.0, 1e-12);
+}
+
 TEST(Black76, PnlRejectsMismatchedScenarios) {
   const OptionPosition pos{.type = kPut, .strike = 100.0, .expiry_years = 1.0, .implied_vol = 0.2, .quantity = 1.0};
   EXPECT_THROW(black76_pnl(pos, 100.0, 0.0, Eigen::ArrayXd::Zero(3), Eigen::ArrayXd::Zero(2)), std::invalid_argument);

@@ -315,6 +315,29 @@ TEST(ScenarioGrid, OptionBookAgainstBruteForce) {
   EXPECT_NEAR(scan_loss(book, grid, r, tau), worst, 1e-9 * worst);
 }
 
+TEST(ScenarioGrid, RelativeVolMovesScaleEachOptionsVol) {
+  // Relative moves {-0.2, +0.3}: a 50% vol option sees 40% and 65%, a 100% vol
+  // option 80% and 130% (absolute shifts -0.1/+0.15 and -0.2/+0.3).
+  const OptionPosition a{
+      .type = OptionType::kCall, .strike = 100.0, .expiry_years = 0.1, .implied_vol = 0.5, .quantity = -1.0};
+  const OptionPosition b{
+      .type = OptionType::kPut, .strike = 90.0, .expiry_years = 0.2, .implied_vol = 1.0, .quantity = 2.0};
+  ScanGrid grid = make_scan_grid(0.05, 3.0, 3);
+  grid.vol_moves = {-0.2, 0.3};
+  grid.relative_vol_moves = true;
+  const Eigen::VectorXd pnl = scan_risk_array({.forward = 100.0, .linear_quantity = 0.0, .options = {a, b}}, grid, 0.0);
+  ASSERT_EQ(pnl.size(), 6);
+  const double base = -black76_price(OptionType::kCall, 100.0, 100.0, 0.1, 0.5, 0.0) +
+                      2.0 * black76_price(OptionType::kPut, 100.0, 90.0, 0.2, 1.0, 0.0);
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 2; ++j) {
+      const double f = 100.0 * std::exp(0.15 * (i - 1)), g = j == 0 ? 0.8 : 1.3;
+      const double value = -black76_price(OptionType::kCall, f, 100.0, 0.1, 0.5 * g, 0.0) +
+                           2.0 * black76_price(OptionType::kPut, f, 90.0, 0.2, 1.0 * g, 0.0);
+      EXPECT_NEAR(pnl(i * 2 + j), value - base, 1e-12) << i << " " << j;
+    }
+}
+
 TEST(ScenarioGrid, ExtremeMoveBindsForAShortDeepOutOfTheMoneyPut) {
   // SPAN's extreme moves exist for short far-out-of-the-money options: within
   // the scan range the put stays nearly worthless, beyond it the loss jumps.
