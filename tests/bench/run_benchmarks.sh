@@ -12,7 +12,7 @@ rate() { grep -o '"scenarios_per_second": [0-9.e+]*' "$1/run.json" | awk '{print
 for cal in calm stressed extreme; do
   case $cal in
     calm) set_args=() ;;
-    stressed) set_args=(--set market.shocks.volatility_multiplier=2.5 --set defaults.latent.pd=0.001) ;;
+    stressed) set_args=(--set market.shocks.volatility_multiplier=3 --set defaults.latent.pd=0.001) ;;
     extreme) set_args=(--set market.shocks.volatility_multiplier=6 --set defaults.latent.pd=0.02) ;;
   esac
   for t in 1 2; do
