@@ -1129,6 +1129,9 @@ std::string run_settlement_section(const Model& model, const RunResult& result, 
             value(st, "mean_replacement_cost"));
   h += card(usd(value(st, "mean_late_inflows")), "VM gains settled late, mean per scenario", false,
             "paid, but after the receiver's deadline: a liquidity drain, not a loss", value(st, "mean_late_inflows"));
+  h += card(usd(value(st, "mean_margin_calls")), "margin called in the scenario, mean", false,
+            "IM raised on the updated volatility (margin spiral), collateral top-ups, re-posted collateral",
+            value(st, "mean_margin_calls"));
   h += "</div>\n";
 
   // Chains.
@@ -1209,17 +1212,20 @@ std::string run_settlement_section(const Model& model, const RunResult& result, 
   const auto& principal = numbers_of(ccps, "mean_principal_lost");
   const auto& replacement = numbers_of(ccps, "mean_replacement_cost");
   const auto& late = numbers_of(ccps, "mean_late_inflows");
+  const auto& calls = numbers_of(ccps, "mean_margin_calls");
   h += "<h3>CCPs</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>CCP</th><th>settlement</th>"
        "<th>custody of collateral</th><th class=\"num\">VM deadline</th><th class=\"num\">fails, mean</th>"
        "<th class=\"num\">principal lost, mean (USD)</th><th class=\"num\">replacement cost, mean (USD)</th>"
-       "<th class=\"num\">VM gains late, mean (USD)</th></tr></thead>\n<tbody>\n";
+       "<th class=\"num\">VM gains late, mean (USD)</th><th class=\"num\">margin called, mean (USD)</th>"
+       "</tr></thead>\n<tbody>\n";
   std::vector<BarRow> rows;
   for (std::size_t c = 0; c < model.ccps.size(); ++c) {
     const CcpModel& ccp = model.ccps[c];
     h += fmt::format("<tr><td><strong>{}</strong></td><td>{}</td><td>{}</td><td class=\"num\">{}</td>", esc(ccp.id),
                      settlement_route(model, ccp), custody_text(model, ccp), hours(ccp.settlement.deadline_hours));
     h += num_cell(plain(fails[c]), fails[c]) + num_cell(money(principal[c]), principal[c]) +
-         num_cell(money(replacement[c]), replacement[c]) + num_cell(money(late[c]), late[c]) + "</tr>\n";
+         num_cell(money(replacement[c]), replacement[c]) + num_cell(money(late[c]), late[c]) +
+         num_cell(money(calls[c]), calls[c]) + "</tr>\n";
     if (ccp.settlement.mode == config::SettlementMode::kInstant && ccp.settlement.custody_bridge < 0) continue;
     BarRow losses;
     losses.label = esc(ccp.id);
@@ -1235,7 +1241,9 @@ std::string run_settlement_section(const Model& model, const RunResult& result, 
        "settle (instant, atomic swap, free of payment, cross-chain through a bridge, optimistic rollup) and on which "
        "chain. "
        "Custody: where the members' margin and fund contributions are held. VM deadline: when the CCP's calls are "
-       "due. Principal lost includes collateral lost through a custody bridge.</p>\n";
+       "due. Principal lost includes collateral lost through a custody bridge. Margin called: IM called in the "
+       "scenario (a margin spiral on updated volatility, top-ups of collateral posted in a falling asset, collateral "
+       "re-posted after a custody loss), due in cash.</p>\n";
   if (!rows.empty())
     h += figure("Settlement losses and late VM gains per CCP",
                 stacked_bars(rows, settlement_series(),
