@@ -204,7 +204,7 @@ TEST(Settlement, ExploitedCustodyCallsForNewMarginAndLeavesADefaulterShortOfIm) 
 // HTLC swaps: VM on chain `slow` (exponential, mean 1 h), deliveries of the asset
 // on chain `other` (gamma, shape 3, mean 2 h), lock 2 h. A swap aborts unless both
 // legs are final within the lock (Herlihy 2018):
-//   P(abort) = 1 - (1 - e^{-2}) (1 - e^{-3} (1 + 3 + 9/2)) = 0.501263...
+//   P(abort) = 1 - (1 - e^{-2}) (1 - e^{-3} (1 + 3 + 9/2)) = 0.501253...
 // (the gamma CDF at 2 h with scale 2/3 is the Poisson sum of Erlang(3)).
 constexpr std::string_view kSwaps = R"(name: htlc swaps
 simulation: {scenarios: 20000}
