@@ -1359,26 +1359,27 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
        "<th>kind</th><th>margin model</th><th class=\"num\">initial margin</th><th class=\"num\">default fund</th>"
        "<th class=\"num\">P(fail)</th><th class=\"num\">expected loss</th><th class=\"num\">expected uncovered</th>"
        "<th class=\"num\">P(DF exhausted)</th><th class=\"num\">DF depletion, mean</th><th class=\"num\">DF "
-       "depletion, p99</th></tr></thead>\n<tbody>\n";
+       "depletion, p99</th><th class=\"num\">link shortfall, mean</th></tr></thead>\n<tbody>\n";
   for (std::size_t c = 0; c < model.ccps.size(); ++c) {
     const CcpModel& ccp = model.ccps[c];
     const double p_fail = static_cast<double>(t.ccp_fails[c]) / n;
     h += fmt::format(
         "<tr{}><td><strong>{}</strong></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
         "<td class=\"num\" title=\"{}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+        "</tr>\n",
         "", esc(ccp.id), esc(config::enum_name(ccp.kind)), esc(ccp.margin_model), money(ccp_initial_margin(model, ccp)),
         money(ccp.default_fund), of_count(t.ccp_fails[c]),
         p_fail > 0.0 ? "<span class=\"fail\">" + pct(p_fail) + "</span>" : pct(p_fail), money(t.ccp_loss[c] / n),
         money(t.ccp_uncovered[c] / n), pct(static_cast<double>(t.ccp_df_exhausted[c]) / n), pct(t.ccp_depletion[c] / n),
-        pct(agg.depletion_quantile(c, 0.99)));
+        pct(agg.depletion_quantile(c, 0.99)), money(t.ccp_link_shortfall[c] / n));
   }
   h += "</tbody></table></div>\n";
   h += "<p class=\"muted\">Amounts in USD. Initial margin: posted by every account at the CCP (members and linked "
        "CCPs). Expected loss: mean loss per scenario at the CCP beyond the defaulters' own resources. DF depletion: "
        "share of the prefunded default fund used in a scenario (mean and 99th percentile). P(fail) also counts a CCP "
-       "that fails because its equity cannot pay what it is charged as a linked counterparty: that shortfall falls "
-       "on its members' VM gains and is in no waterfall column.</p>\n";
+       "that fails because its equity cannot pay what it is charged as a linked counterparty: that shortfall (link "
+       "shortfall, mean per scenario) falls on its members' VM gains and is in no waterfall column.</p>\n";
 
   // Waterfall depletion: the whole loss, then the part that reaches beyond the defaulters.
   std::vector<BarRow> all_rows, mutual_rows;
