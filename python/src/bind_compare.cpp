@@ -77,22 +77,10 @@ ComparisonPtr compare(const ModelPtr& base, const py::object& scenarios, const p
     options.threads = static_cast<int>(t);
   }
 
-  // Ctrl-C as in run(): the GIL is released while the engine runs; once per
-  // chunk of scenarios the callback takes it back to let Python see a pending
-  // signal, and stops the variant being run and every later one.
-  std::atomic<bool> stop{false};
-  std::optional<py::error_already_set> signal_error;
-  std::int64_t since_check = 0;
-  options.stop = &stop;
-  options.on_scenario = [&](const ScenarioResult&) {
-    if (++since_check < kChunk || signal_error) return;
-    since_check = 0;
-    py::gil_scoped_acquire gil;
-    if (PyErr_CheckSignals() != 0) {
-      signal_error.emplace();  // takes the pending exception (KeyboardInterrupt)
-      stop = true;
-    }
-  };
+  // Ctrl-C stops the variant being run and every later one.
+  InterruptCheck interrupt_check;
+  options.stop = &interrupt_check.stop;
+  options.on_scenario = [&](const ScenarioResult&) { interrupt_check.check(); };
   auto out = std::make_shared<ComparisonRun>();
   out->model = model;
   bool out_of_memory = false;
@@ -114,7 +102,7 @@ ComparisonPtr compare(const ModelPtr& base, const py::object& scenarios, const p
     PyErr_SetString(PyExc_MemoryError, "out of memory during the comparison");
     throw py::error_already_set();
   }
-  if (signal_error) throw *signal_error;
+  if (interrupt_check.error) throw *interrupt_check.error;
   return out;
 }
 

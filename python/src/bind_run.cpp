@@ -288,23 +288,12 @@ RunPtr run(const ModelPtr& base, const py::object& scenarios, const py::object& 
     kept->reserve(static_cast<std::size_t>(std::min<std::int64_t>(options.count, std::int64_t{1} << 20)));
   }
 
-  // Ctrl-C: the GIL is released while the engine runs; once per chunk of
-  // scenarios the callback takes it back to let Python see a pending signal,
-  // and asks the runner to stop after the current window.
-  std::atomic<bool> stop{false};
-  std::optional<py::error_already_set> signal_error;
-  std::int64_t since_check = 0;
+  InterruptCheck interrupt_check;  // Ctrl-C
   ScenarioColumns* cols = kept.get();
-  options.stop = &stop;
+  options.stop = &interrupt_check.stop;
   options.on_scenario = [&](const ScenarioResult& r) {
     if (cols) cols->append(r);
-    if (++since_check < kChunk || signal_error) return;
-    since_check = 0;
-    py::gil_scoped_acquire gil;
-    if (PyErr_CheckSignals() != 0) {
-      signal_error.emplace();  // takes the pending exception (KeyboardInterrupt)
-      stop = true;
-    }
+    interrupt_check.check();
   };
   std::optional<RunResult> result;
   bool out_of_memory = false;
@@ -324,7 +313,7 @@ RunPtr run(const ModelPtr& base, const py::object& scenarios, const py::object& 
                                                       : "out of memory during the run");
     throw py::error_already_set();
   }
-  if (signal_error && interrupt == "raise") throw *signal_error;
+  if (interrupt_check.error && interrupt == "raise") throw *interrupt_check.error;
   auto out = std::make_shared<RunData>(model, std::move(*result));
   out->columns = std::move(kept);
   return out;

@@ -5,16 +5,42 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "sim/config/load.hpp"
+#include "sim/metrics.hpp"
 #include "sim/model.hpp"
 
 namespace ccpnet::python {
+
+// Ctrl-C during a long engine run: the GIL is released while the engine works;
+// every kChunk scenarios, check() takes it back to let Python handle a pending
+// signal and, on one, keeps the exception and asks the runner to stop after the
+// current window (RunOptions::stop = &stop). Rethrow with `if (error) throw *error`.
+struct InterruptCheck {
+  std::atomic<bool> stop{false};
+  std::optional<pybind11::error_already_set> error;
+
+  void check() {
+    if (++since_ < kChunk || error) return;
+    since_ = 0;
+    pybind11::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) {
+      error.emplace();  // takes the pending exception (KeyboardInterrupt)
+      stop = true;
+    }
+  }
+
+ private:
+  std::int64_t since_ = 0;
+};
 
 // A loaded scenario and the model built from it: the Python `Model`. Never
 // changed after it is built, and shared (std::shared_ptr) by everything that
