@@ -39,6 +39,7 @@ void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
   defaults.clear();
   liquidity_shortfall = 0.0;
   settlement_defaults = 0;
+  liquidations = 0;
   settlement.reset(model);
 }
 
@@ -93,7 +94,7 @@ Cascade::Cascade(const Model& model) : model_(model) {
 
 void Cascade::run(std::span<const double> account_pnl, std::span<const double> member_capital,
                   std::span<const double> member_cash, std::span<const DefaultCause> initial, ScenarioResult& out,
-                  CascadeTrace* trace, const SettlementState* settlement) {
+                  CascadeTrace* trace, const SettlementState* settlement, std::span<const Liquidation> liquidations) {
   const std::size_t n_members = model_.members.size();
   const std::size_t n_accounts = model_.accounts.size();
   const std::size_t n_ccps = model_.ccps.size();
@@ -108,6 +109,8 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
   adl_left_.resize(n_accounts);
   lender_left_.resize(n_accounts);
   closed_.resize(n_accounts);
+  liquidated_.resize(n_accounts);
+  bad_debt_.resize(n_accounts);
   capital_.resize(n_members);
   cash_.resize(n_members);
   member_round_.resize(n_members);
@@ -139,6 +142,7 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
       adl_left_[a] = acc.kind == AccountKind::kMember ? std::max(0.0, account_pnl[a]) : 0.0;
       lender_left_[a] = acc.kind == AccountKind::kMember ? acc.notional : 0.0;
       closed_[a] = 0;
+      liquidated_[a] = 0;
     }
     return a;
   };
@@ -177,10 +181,20 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
   int round = 0, last_active = 0;
   std::vector<std::vector<int>> closing(n_ccps);  // accounts closed out at each CCP this round
   std::vector<int> touched;                       // members charged this round
-  while (!new_members.empty() || !new_ccps.empty()) {
+  for (const Liquidation& l : liquidations) {
+    const auto ai = account(static_cast<std::size_t>(l.account));
+    liquidated_[ai] = 1;
+    bad_debt_[ai] = l.bad_debt;
+  }
+  while (!new_members.empty() || !new_ccps.empty() || (round == 0 && !liquidations.empty())) {
     ++round;
     for (auto& v : closing) v.clear();
     touched.clear();
+    // Lending protocols liquidate their under-collateralised accounts in round 1.
+    if (round == 1)
+      for (const Liquidation& l : liquidations)
+        closing[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(l.account)].ccp)].push_back(
+            l.account);
     for (int m : new_members)
       for (int a : model_.members[static_cast<std::size_t>(m)].accounts)
         closing[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(a)].ccp)].push_back(a);
@@ -204,6 +218,14 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
         if (closed_[ai]) continue;
         const Account& acc = model_.accounts[ai];
         models::Defaulter d;
+        if (liquidated_[ai]) {
+          // Liquidated by the protocol: its bad debt, no IM or DF of its own.
+          d.loss = bad_debt_[ai];
+          defaulters_.push_back(d);
+          defaulter_accounts_.push_back(a);
+          closed_[ai] = 1;
+          continue;
+        }
         d.loss = -account_pnl[ai] + acc.liquidation_cost;
         d.im = acc.initial_margin;
         if (settlement && acc.kind == AccountKind::kMember) {

@@ -58,6 +58,7 @@ struct ScenarioResult {
   double liquidity_shortfall = 0.0;         // cash missing of the members that defaulted for liquidity
   int settlement_defaults = 0;              // liquidity defaults that VM gains settled in time would have avoided
   SettlementOutcome settlement;             // empty unless the model has a settlement layer
+  int liquidations = 0;                     // accounts liquidated at lending protocols (owners not in default)
 
   void reset(const Model& model, std::int64_t scenario);
   int ccp_failures() const;
@@ -85,6 +86,14 @@ struct CascadeTrace {
   std::vector<WaterfallEvent> events;
 };
 
+// An account liquidated at a lending protocol although its owner does not
+// default: closed out in round 1, its bad debt a defaulter loss with no IM
+// and no DF of its own.
+struct Liquidation {
+  int account = -1;
+  double bad_debt = 0.0;
+};
+
 // Per-thread workspace; run() is called once per scenario with a default.
 class Cascade {
  public:
@@ -95,11 +104,13 @@ class Cascade {
   // each member's capital and liquid resources before the cascade (its P&L,
   // less settlement losses and VM gains that settle late). initial: cause of
   // each member's default at the start (kNone for none). settlement: the
-  // scenario's settlement state, when the model has a settlement layer. The
-  // result's reset() must have been called.
+  // scenario's settlement state, when the model has a settlement layer.
+  // liquidations: accounts liquidated at lending protocols, in account order.
+  // The result's reset() must have been called.
   void run(std::span<const double> account_pnl, std::span<const double> member_capital,
            std::span<const double> member_cash, std::span<const DefaultCause> initial, ScenarioResult& out,
-           CascadeTrace* trace = nullptr, const SettlementState* settlement = nullptr);
+           CascadeTrace* trace = nullptr, const SettlementState* settlement = nullptr,
+           std::span<const Liquidation> liquidations = {});
 
  private:
   const Model& model_;
@@ -115,7 +126,8 @@ class Cascade {
   std::vector<std::uint8_t> missed_call_;
   std::vector<double> df_left_, assess_cap_, vm_gain_;  // per account
   std::vector<double> adl_left_, lender_left_;          // per account: gain left to deleverage, balance left
-  std::vector<std::uint8_t> closed_;
+  std::vector<std::uint8_t> closed_, liquidated_;
+  std::vector<double> bad_debt_;                 // per account liquidated at a lending protocol
   std::vector<models::CcpResources> resources_;  // per CCP
   std::vector<double> ccp_shortfall_;
   std::vector<int> ccp_round_;

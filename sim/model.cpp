@@ -354,6 +354,10 @@ Model build_model(const config::LoadedScenario& loaded) {
     ccp.sitg = c.sitg.value_or(0.25 * c.capital);
     ccp.sitg2 = std::min(c.sitg2, std::max(0.0, c.capital - ccp.sitg));
     ccp.insurance_fund = c.insurance_fund;
+    if (c.kind == CcpKind::kLendingProtocol) {
+      const config::LendingConfig l = c.lending.value_or(config::LendingConfig{});
+      ccp.lending = models::LendingParams{l.liquidation_threshold, l.liquidation_bonus, l.oracle_delay_hours};
+    }
     ccp.assessment_multiple = c.assessments.multiple;
     ccp.mpor_days = c.margin.mpor_days;
     ccp.waterfall = c.waterfall ? *c.waterfall : default_waterfall(c.kind);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/instruments/black76.hpp"
+#include "models/lending/lending.hpp"
 #include "models/settlement/finality.hpp"
 #include "models/waterfall/waterfall.hpp"
 #include "sim/config/load.hpp"
@@ -107,6 +108,9 @@ struct CcpModel {
   std::vector<int> accounts;      // indices into Model::accounts
   std::vector<int> cover_groups;  // groups with the largest uncovered stress loss, largest first
   CcpSettlement settlement;
+  // Lending protocols: the liquidation rules (long positions are collateral,
+  // short positions debt); empty for other kinds.
+  std::optional<models::LendingParams> lending;
 };
 
 struct MemberModel {

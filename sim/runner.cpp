@@ -8,6 +8,7 @@
 #include <oneapi/tbb/task_group.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -85,6 +86,20 @@ class TileWorker {
         }
     }
     option_dv_.resize(model.options.size());
+    // Member accounts at lending protocols: long positions are collateral,
+    // short positions debt (values today, by asset).
+    for (std::size_t a = 0; a < model.accounts.size(); ++a) {
+      const Account& acc = model.accounts[a];
+      const CcpModel& ccp = model.ccps[static_cast<std::size_t>(acc.ccp)];
+      if (acc.kind != AccountKind::kMember || !ccp.lending) continue;
+      LendingAccount l{static_cast<int>(a), acc.ccp, ccp.horizon, {}};
+      for (Eigen::Index i = 0; i < acc.quantity.size(); ++i) {
+        const double value = acc.quantity(i) * model.assets[static_cast<std::size_t>(i)].price;
+        if (value != 0.0) l.values.push_back({i, value});
+      }
+      if (std::any_of(l.values.begin(), l.values.end(), [](const auto& v) { return v.second < 0.0; }))
+        lending_.push_back(std::move(l));  // accounts without debt are never liquidated
+    }
   }
 
   // Scenarios [first, first + count), count <= kTile, into out[0..count).
@@ -118,7 +133,9 @@ class TileWorker {
         settlement_.draw(static_cast<std::uint64_t>(first + j), first_returns_, settle_state_, r.settlement);
         settling = settle_state_.eventful;
       }
-      if (latent || market || any_exogenous_ || settling) {
+      // A lending account whose health factor crosses 1 is liquidated.
+      const bool lending = !lending_.empty() && collect_liquidations(j);
+      if (latent || market || any_exogenous_ || settling || lending) {
         if (!transposed_ && ++evaluated > 4) transpose_tile();
         evaluate(first + j, j, r);
       }
@@ -244,6 +261,34 @@ class TileWorker {
     return !latent_defaults_.empty();
   }
 
+  // The lending accounts liquidated in column j (SPEC 3.6): each account's
+  // collateral and debt follow the log-linear path of the scenario's moves
+  // over its protocol's MPOR (models/lending). True when there is any.
+  bool collect_liquidations(std::int64_t j) {
+    liquidations_.clear();
+    for (const LendingAccount& l : lending_) {
+      const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(l.ccp)];
+      const auto& r = returns_[static_cast<std::size_t>(l.horizon)];
+      double c0 = 0.0, d0 = 0.0, xc = 0.0, xd = 0.0;
+      for (const auto& [asset, value] : l.values) {
+        const double x = std::log1p(r(asset, j));
+        if (value > 0.0) {
+          c0 += value;
+          xc += value * x;
+        } else {
+          d0 -= value;
+          xd -= value * x;
+        }
+      }
+      xc = c0 > 0.0 ? xc / c0 : 0.0;
+      xd /= d0;
+      const models::LiquidationOutcome o =
+          models::liquidate_on_path(c0, d0, xc, xd, *ccp.lending, model_.horizons[static_cast<std::size_t>(l.horizon)]);
+      if (o.liquidated) liquidations_.push_back({l.account, o.bad_debt});
+    }
+    return !liquidations_.empty();
+  }
+
   // Column j of the revalued tile is scenario `index` (its result reset):
   // settlement effects, initial defaults, then the cascade.
   void evaluate(std::int64_t index, std::int64_t j, ScenarioResult& out, CascadeTrace* trace = nullptr) {
@@ -296,7 +341,9 @@ class TileWorker {
       }
       any = any || cause != DefaultCause::kNone;
     }
-    if (!any) return;
+    if (!lending_.empty()) collect_liquidations(j);
+    out.liquidations = static_cast<int>(liquidations_.size());
+    if (!any && liquidations_.empty()) return;
     // Members of one group default together (round 0 too).
     for (std::size_t m = 0; m < n_members; ++m) {
       if (initial_[m] == DefaultCause::kNone || initial_[m] == DefaultCause::kGroup) continue;
@@ -305,7 +352,7 @@ class TileWorker {
           initial_[static_cast<std::size_t>(other)] = DefaultCause::kGroup;
     }
     if (!settled) gather_accounts();
-    cascade_.run(account_pnl_, member_capital_, member_cash_, initial_, out, trace, settled);
+    cascade_.run(account_pnl_, member_capital_, member_cash_, initial_, out, trace, settled, liquidations_);
   }
 
   // An option position of row `row` of a horizon's P&L: `slot` indexes the
@@ -332,6 +379,15 @@ class TileWorker {
   SettlementState settle_state_;
   Eigen::MatrixXd scenario_returns_;  // simple returns of the evaluated scenario, assets x horizons
   std::vector<DefaultCause> initial_;
+  // A member account at a lending protocol with debt: position values today.
+  struct LendingAccount {
+    int account;
+    int ccp;
+    int horizon;
+    std::vector<std::pair<Eigen::Index, double>> values;  // (asset, value), nonzero
+  };
+  std::vector<LendingAccount> lending_;
+  std::vector<Liquidation> liquidations_;
   std::vector<LatentClass> latent_;
   std::vector<int> latent_defaults_;
   std::vector<std::uint8_t> exogenous_;

@@ -110,6 +110,9 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
       if (!failed.empty()) out += fmt::format("round {}: CCPs FAIL: {}\n", round, fmt::join(failed, ", "));
     }
     if (r.defaults.empty()) out += "no member defaults\n";
+    if (r.liquidations > 0)
+      out += fmt::format("lending protocols liquidate {} account{} in round 1\n", r.liquidations,
+                         r.liquidations == 1 ? "" : "s");
     if (model.settlement_active) out += format_settlement(model, r);
     for (const auto& e : o.trace.events) {
       const CcpModel& ccp = model.ccps[static_cast<std::size_t>(e.ccp)];
@@ -165,6 +168,7 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
                           {"cause", cause_name(d.cause)}});
     j["member_defaults"] = defaults;
     j["liquidity_shortfall"] = r.liquidity_shortfall;
+    j["liquidations"] = r.liquidations;
     if (model.settlement_active) {
       json st;
       json chains = json::object();

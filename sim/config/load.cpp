@@ -629,6 +629,9 @@ class Checker {
                   fmt::format("layer '{}' appears twice", enum_name((*ccp.waterfall)[l])));
         }
       }
+      if (ccp.lending && ccp.kind != CcpKind::kLendingProtocol && read(path + ".lending") && read(path + ".kind"))
+        error(path + ".lending",
+              fmt::format("lending applies to kind lending_protocol, found kind: {}", enum_name(ccp.kind)));
       if (ccp.sitg && *ccp.sitg > ccp.capital && read(path + ".sitg") && read(path + ".capital"))
         error(path + ".sitg", fmt::format("skin in the game {} exceeds the CCP's capital {}", format_number(*ccp.sitg),
                                           format_number(ccp.capital)));

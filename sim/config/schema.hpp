@@ -818,6 +818,38 @@ struct EnumNames<ImbalancePolicy> {
                                      std::pair{ImbalancePolicy::kRestOfMarket, "rest_of_market"}};
 };
 
+// Liquidation rules of a lending protocol (kind lending_protocol), after
+// Aave v3: an account (long positions collateral, short positions debt) whose
+// health factor falls below 1 on the scenario's path is liquidated.
+struct LendingConfig {
+  double liquidation_threshold = 0.825;
+  double liquidation_bonus = 0.05;
+  double oracle_delay_hours = 0.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("liquidation_threshold", liquidation_threshold,
+      {.doc = "LT: health factor = collateral value x LT / debt value; an account is liquidated when it falls below "
+              "1",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0,
+       .exclusive_min = true});
+    a("liquidation_bonus", liquidation_bonus,
+      {.doc = "liquidator's bonus on the collateral it seizes: a full liquidation leaves bad debt "
+              "max(0, debt - collateral / (1 + bonus))",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0});
+    a("oracle_delay_hours", oracle_delay_hours,
+      {.doc = "time from the health factor crossing 1 (prices on a log-linear path over the MPOR) to the "
+              "liquidation's execution",
+       .unit = "hours",
+       .min = 0.0,
+       .max = 1.0e4});
+  }
+};
+
 struct CcpConfig {
   std::string id;
   CcpKind kind = CcpKind::kTraditional;
@@ -835,6 +867,7 @@ struct CcpConfig {
   ImbalancePolicy imbalance = ImbalancePolicy::kError;
   CcpSettlementConfig settlement;
   CollateralConfig collateral;
+  std::optional<LendingConfig> lending;
 
   template <class A>
   void serialize(A& a) {
@@ -865,6 +898,8 @@ struct CcpConfig {
        .max = 1.0});
     a("settlement", settlement, {.doc = "how the CCP's payments and deliveries settle"});
     a("collateral", collateral, {.doc = "where the CCP holds its members' collateral"});
+    a("lending", lending,
+      {.doc = "liquidation rules of a lending protocol (kind lending_protocol only; default: these values)"});
     a("stress_sigma", stress_sigma,
       {.doc = "size of the CCP's standard stress moves for default-fund sizing: every asset up, and every asset "
               "down, by this many daily standard deviations scaled to the MPOR (plus market.stress_scenarios)",

@@ -1,0 +1,161 @@
+// Liquidations at a lending protocol (SPEC 3.6) in the engine, after Aave v3
+// (Aave v3 technical paper; Aave docs, "Liquidations"): an account whose
+// health factor crosses 1 on the scenario's path is liquidated in round 1 of
+// the cascade although its owner does not default; its bad debt falls on the
+// protocol's reserve (insurance_fund), then on the lenders (lender_haircut).
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "sim/config/load.hpp"
+#include "sim/model.hpp"
+#include "sim/output.hpp"
+#include "sim/runner.hpp"
+#include "sim/shocks.hpp"
+#include "sim/stress.hpp"
+
+namespace ccpnet {
+namespace {
+
+Model model_of(std::string_view yaml, std::vector<config::Override> overrides = {}) {
+  return build_model(config::load_scenario_text(yaml, "t.yaml", overrides));
+}
+
+ScenarioResult stress(const Model& model, std::size_t i, CascadeTrace* trace = nullptr) {
+  return run_move(model, stress_move(model, model.stress_scenarios[i]), trace, &model.stress_scenarios[i]);
+}
+
+double layer(const ScenarioResult& r, std::size_t ccp, models::Layer l) {
+  return r.ccp_layers[ccp * models::kLayerCount + static_cast<std::size_t>(l)];
+}
+
+// Borrower B: 1000 ETH at 3000 (collateral 3,000,000) against a 2,000,000
+// USDC loan; lender L supplied 2,000,000 USDC. LT 0.825, bonus 5%, reserve
+// 100,000. HF0 = 3,000,000 x 0.825 / 2,000,000 = 1.2375.
+// crash (ETH -40% over the MPOR of 1 day): HF crosses 1 at
+//   t* = ln 1.2375 / -ln 0.6 = 0.4171545;
+// with a 12-hour oracle delay the liquidation executes at t_e = 0.9171545,
+// collateral 3,000,000 x 0.6^0.9171545 = 1,877,810.11, bad debt
+// 2,000,000 - 1,877,810.11 / 1.05 = 211,609.42: the reserve takes 100,000,
+// the lender 111,609.42. B loses 1,200,000 on its ETH, well within its capital.
+// dip (ETH -10%): HF(1) = 1.2375 x 0.9 = 1.114 > 1, nothing happens.
+constexpr std::string_view kLoan = R"(name: one loan
+market:
+  assets:
+    - {id: ETH, price: 3000, volatility: 0.8}
+    - {id: USDC, price: 1, volatility: 0.01}
+  stress_scenarios:
+    - {name: crash, moves: {ETH: -0.4}, days: 1}
+    - {name: dip, moves: {ETH: -0.1}, days: 1}
+ccps:
+  - id: AAVE
+    kind: lending_protocol
+    capital: 0
+    insurance_fund: 100000
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 0}
+    imbalance: rest_of_market
+    lending: {liquidation_threshold: 0.825, liquidation_bonus: 0.05, oracle_delay_hours: 12}
+members:
+  - {id: B, capital: 5000000, liquidity: 5000000, positions: {AAVE: {ETH: 1000, USDC: -2000000}}}
+  - {id: L, capital: 1000000, liquidity: 1000000, positions: {AAVE: {USDC: 2000000}}}
+)";
+
+void expect_conserved(const ScenarioResult& r) {
+  double accounted = r.uncovered;
+  for (double x : r.ccp_layers) accounted += x;
+  EXPECT_NEAR(accounted, r.closeout_loss, 1e-9 * std::max(1.0, r.closeout_loss));
+}
+
+TEST(Lending, CrashWithOracleDelayLeavesBadDebtOnReserveThenLenders) {
+  const Model model = model_of(kLoan);
+  CascadeTrace trace;
+  const ScenarioResult r = stress(model, 0, &trace);
+  EXPECT_EQ(r.liquidations, 1);
+  EXPECT_TRUE(r.defaults.empty());  // the borrower is liquidated, not in default
+  EXPECT_EQ(r.rounds, 1);
+  EXPECT_NEAR(r.closeout_loss, 211609.42166468524, 1e-4);
+  EXPECT_EQ(layer(r, 0, models::Layer::kDefaulterIm), 0.0);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kInsuranceFund), 100000.0, 1e-6);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kLenderHaircut), 111609.42166468524, 1e-4);
+  EXPECT_EQ(r.uncovered, 0.0);
+  EXPECT_NEAR(r.total_loss, r.closeout_loss, 1e-6);
+  expect_conserved(r);
+  ASSERT_EQ(trace.events.size(), 1u);
+  ASSERT_EQ(trace.events[0].defaulters.size(), 1u);  // only B's account; L is charged as a lender
+  EXPECT_EQ(trace.events[0].defaulters[0].im_used, 0.0);
+  const std::string text = format_stress(model, run_stress(model));
+  EXPECT_NE(text.find("lending protocols liquidate 1 account"), std::string::npos) << text;
+}
+
+TEST(Lending, WithoutOracleDelayTheLiquidationLeavesNoBadDebt) {
+  // LT (1 + b) = 0.825 x 1.05 = 0.86625 < 1: executed at HF = 1 the collateral
+  // 2,424,242.42 buys back 2,308,802.31 > 2,000,000 of debt.
+  const Model model = model_of(kLoan, {{"ccps.AAVE.lending.oracle_delay_hours", "0"}});
+  const ScenarioResult crash = stress(model, 0);
+  EXPECT_EQ(crash.liquidations, 1);
+  EXPECT_EQ(crash.closeout_loss, 0.0);
+  EXPECT_EQ(crash.total_loss, 0.0);
+  EXPECT_TRUE(crash.defaults.empty());
+  // The dip does not cross: no liquidation, with or without delay.
+  const ScenarioResult dip = stress(model, 1);
+  EXPECT_EQ(dip.liquidations, 0);
+  EXPECT_EQ(dip.closeout_loss, 0.0);
+  EXPECT_EQ(stress(model_of(kLoan), 1).liquidations, 0);
+}
+
+TEST(Lending, ReserveAndLendersExhaustedLeaveUncovered) {
+  // A 1-unit lender balance: 211,609.42 - 100,000 reserve - 1 = 111,608.42 uncovered.
+  const Model model = model_of(kLoan, {{"members.L.positions.AAVE.USDC", "1"}});
+  const ScenarioResult r = stress(model, 0);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kLenderHaircut), 1.0, 1e-9);
+  EXPECT_NEAR(r.uncovered, 211609.42166468524 - 100001.0, 1e-4);
+  expect_conserved(r);
+}
+
+TEST(Lending, LendingRulesOnAnotherKindAreALocatedError) {
+  try {
+    (void)config::load_scenario_text(kLoan, "t.yaml", {{"ccps.AAVE.kind", "crypto_venue"}});
+    FAIL() << "no error";
+  } catch (const config::ScenarioError& e) {
+    EXPECT_NE(std::string(e.what()).find("t.yaml:17:14: ccps[0].lending: lending applies to kind lending_protocol, "
+                                         "found kind: crypto_venue"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Lending, MonteCarloIdenticalForAnyThreadCountAndConserved) {
+  // A 2,300,000 loan: HF0 = 1.076, crossed by a fall of 7%, about 1.8 daily
+  // standard deviations of ETH.
+  const Model model = model_of(kLoan, {{"members.B.positions.AAVE.USDC", "-2300000"},
+                                       {"members.L.positions.AAVE.USDC", "2300000"},
+                                       {"simulation.scenarios", "3000"}});
+  int liquidated = 0;
+  const auto text = [&](int threads) {
+    std::string rows;
+    liquidated = 0;
+    RunOptions options;
+    options.threads = threads;
+    options.on_scenario = [&](const ScenarioResult& r) {
+      rows += fmt::format("{} {} {} {}", r.index, r.liquidations, r.closeout_loss, r.total_loss);
+      for (double x : r.ccp_layers) rows += fmt::format(" {}", x);
+      rows += '\n';
+      liquidated += r.liquidations;
+      double accounted = r.uncovered;
+      for (double x : r.ccp_layers) accounted += x;
+      EXPECT_NEAR(accounted, r.closeout_loss, 1e-9 * std::max(1.0, r.closeout_loss));
+    };
+    const RunResult result = run_monte_carlo(model, options);
+    return rows + summary_json(model, result).dump(1);
+  };
+  const std::string reference = text(1);
+  EXPECT_GT(liquidated, 0);
+  EXPECT_LT(liquidated, 3000);
+  EXPECT_EQ(text(2), reference);
+}
+
+}  // namespace
+}  // namespace ccpnet
