@@ -143,6 +143,7 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
       lender_left_[a] = acc.kind == AccountKind::kMember ? acc.notional : 0.0;
       closed_[a] = 0;
       liquidated_[a] = 0;
+      bad_debt_[a] = 0.0;
     }
     return a;
   };
@@ -181,20 +182,23 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
   int round = 0, last_active = 0;
   std::vector<std::vector<int>> closing(n_ccps);  // accounts closed out at each CCP this round
   std::vector<int> touched;                       // members charged this round
+  bool any_liquidated = false;
   for (const Liquidation& l : liquidations) {
     const auto ai = account(static_cast<std::size_t>(l.account));
-    liquidated_[ai] = 1;
+    liquidated_[ai] = l.liquidated;
     bad_debt_[ai] = l.bad_debt;
+    any_liquidated = any_liquidated || l.liquidated;
   }
-  while (!new_members.empty() || !new_ccps.empty() || (round == 0 && !liquidations.empty())) {
+  while (!new_members.empty() || !new_ccps.empty() || (round == 0 && any_liquidated)) {
     ++round;
     for (auto& v : closing) v.clear();
     touched.clear();
     // Lending protocols liquidate their under-collateralised accounts in round 1.
     if (round == 1)
       for (const Liquidation& l : liquidations)
-        closing[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(l.account)].ccp)].push_back(
-            l.account);
+        if (l.liquidated)
+          closing[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(l.account)].ccp)].push_back(
+              l.account);
     for (int m : new_members)
       for (int a : model_.members[static_cast<std::size_t>(m)].accounts)
         closing[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(a)].ccp)].push_back(a);
@@ -218,8 +222,9 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
         if (closed_[ai]) continue;
         const Account& acc = model_.accounts[ai];
         models::Defaulter d;
-        if (liquidated_[ai]) {
-          // Liquidated by the protocol: its bad debt, no IM or DF of its own.
+        if (ccp.lending && acc.kind == AccountKind::kMember) {
+          // A lending protocol loses the bad debt of a borrower it closes out
+          // (liquidated, or its owner defaulted), nothing on a lender's deposits.
           d.loss = bad_debt_[ai];
           defaulters_.push_back(d);
           defaulter_accounts_.push_back(a);

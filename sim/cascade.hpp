@@ -86,12 +86,16 @@ struct CascadeTrace {
   std::vector<WaterfallEvent> events;
 };
 
-// An account liquidated at a lending protocol although its owner does not
-// default: closed out in round 1, its bad debt a defaulter loss with no IM
-// and no DF of its own.
+// A borrower's account at a lending protocol: `liquidated` when the protocol
+// liquidates it in this scenario although its owner does not default (closed
+// out in round 1); `bad_debt` is what the protocol loses when the account is
+// closed, by that liquidation or, at the end of the period, because its owner
+// defaults. Either way a defaulter loss with no IM and no DF of its own; a
+// protocol account not listed (a lender's deposits) loses the protocol nothing.
 struct Liquidation {
   int account = -1;
   double bad_debt = 0.0;
+  bool liquidated = false;
 };
 
 // Per-thread workspace; run() is called once per scenario with a default.
@@ -105,7 +109,7 @@ class Cascade {
   // less settlement losses and VM gains that settle late). initial: cause of
   // each member's default at the start (kNone for none). settlement: the
   // scenario's settlement state, when the model has a settlement layer.
-  // liquidations: accounts liquidated at lending protocols, in account order.
+  // liquidations: the borrowers' accounts at lending protocols, in account order.
   // The result's reset() must have been called.
   void run(std::span<const double> account_pnl, std::span<const double> member_capital,
            std::span<const double> member_cash, std::span<const DefaultCause> initial, ScenarioResult& out,

@@ -261,11 +261,14 @@ class TileWorker {
     return !latent_defaults_.empty();
   }
 
-  // The lending accounts liquidated in column j (SPEC 3.6): each account's
-  // collateral and debt follow the log-linear path of the scenario's moves
-  // over its protocol's MPOR (models/lending). True when there is any.
+  // The borrowers' accounts at lending protocols in column j (SPEC 3.6): each
+  // account's collateral and debt follow the log-linear path of the scenario's
+  // moves over its protocol's MPOR (models/lending); liquidated ones lose their
+  // bad debt at execution, the others at the end of the period if their owner
+  // defaults. True when some account is liquidated.
   bool collect_liquidations(std::int64_t j) {
     liquidations_.clear();
+    bool any = false;
     for (const LendingAccount& l : lending_) {
       const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(l.ccp)];
       const auto& r = returns_[static_cast<std::size_t>(l.horizon)];
@@ -284,9 +287,14 @@ class TileWorker {
       xd /= d0;
       const models::LiquidationOutcome o =
           models::liquidate_on_path(c0, d0, xc, xd, *ccp.lending, model_.horizons[static_cast<std::size_t>(l.horizon)]);
-      if (o.liquidated) liquidations_.push_back({l.account, o.bad_debt});
+      // Not liquidated: closed only if its owner defaults, at the end of the period.
+      const double loss = o.liquidated
+                              ? o.bad_debt
+                              : models::liquidation_bad_debt(o.collateral, o.debt, ccp.lending->liquidation_bonus);
+      liquidations_.push_back({l.account, loss, o.liquidated});
+      any = any || o.liquidated;
     }
-    return !liquidations_.empty();
+    return any;
   }
 
   // Column j of the revalued tile is scenario `index` (its result reset):
@@ -341,9 +349,10 @@ class TileWorker {
       }
       any = any || cause != DefaultCause::kNone;
     }
-    if (!lending_.empty()) collect_liquidations(j);
-    out.liquidations = static_cast<int>(liquidations_.size());
-    if (!any && liquidations_.empty()) return;
+    const bool liquidating = !lending_.empty() && collect_liquidations(j);
+    out.liquidations = static_cast<int>(
+        std::count_if(liquidations_.begin(), liquidations_.end(), [](const Liquidation& l) { return l.liquidated; }));
+    if (!any && !liquidating) return;
     // Members of one group default together (round 0 too).
     for (std::size_t m = 0; m < n_members; ++m) {
       if (initial_[m] == DefaultCause::kNone || initial_[m] == DefaultCause::kGroup) continue;

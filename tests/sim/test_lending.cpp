@@ -69,6 +69,27 @@ void expect_conserved(const ScenarioResult& r) {
   EXPECT_NEAR(accounted, r.closeout_loss, 1e-9 * std::max(1.0, r.closeout_loss));
 }
 
+// A borrower whose owner defaults for other reasons (exogenously here) is
+// closed at the end of the period at the bad debt of a liquidation then: in
+// the dip (ETH -10%, not liquidated) collateral 2,700,000 covers the debt with
+// the bonus (2,700,000 / 1.05 > 2,000,000): the protocol loses nothing, though
+// the borrower lost 300,000 on its ETH. In the crash the loan is liquidated
+// (211,609.42, as below) whether or not its owner defaults. A lender's
+// default costs the protocol nothing: it owes the lender, not the reverse.
+TEST(Lending, ADefaultingBorrowerCostsTheProtocolItsBadDebtAndALenderNothing) {
+  for (const char* who : {"[B]", "[L]", "[B, L]"}) {
+    SCOPED_TRACE(who);
+    const Model model = model_of(kLoan, {{"defaults.exogenous", who}});
+    const ScenarioResult dip = stress(model, 1);
+    EXPECT_EQ(dip.liquidations, 0);
+    EXPECT_EQ(dip.closeout_loss, 0.0);
+    EXPECT_EQ(dip.total_loss, 0.0);
+    const ScenarioResult crash = stress(model, 0);
+    EXPECT_NEAR(crash.closeout_loss, 211609.42166468524, 1e-4);
+    expect_conserved(crash);
+  }
+}
+
 TEST(Lending, CrashWithOracleDelayLeavesBadDebtOnReserveThenLenders) {
   const Model model = model_of(kLoan);
   CascadeTrace trace;
