@@ -84,6 +84,13 @@ double Comparison::mean(std::size_t variant, std::size_t metric) const {
   return x.empty() ? 0.0 : sum / static_cast<double>(x.size());
 }
 
+bool Comparison::shows(std::size_t metric) const {
+  if (metric < kFirstOptionalCompareMetric) return true;
+  for (std::size_t v = 0; v < variants.size(); ++v)
+    if (mean(v, metric) != 0.0) return true;
+  return false;
+}
+
 PairedDifference Comparison::difference(std::size_t variant, std::size_t metric) const {
   const auto& a = variants[variant].per_scenario[metric];
   const auto& b = variants[0].per_scenario[metric];
@@ -174,13 +181,9 @@ std::string format_comparison(const Comparison& c) {
                        x.total_im, x.inter_ccp_margin, x.default_funds, c.mean(v, 2), c.mean(v, 1), c.mean(v, 0));
   }
   if (c.variants.size() > 1) {
-    // Liquidity shortfalls and settlement losses are shown where some variant has them.
-    std::vector<std::size_t> shown{2, 1, 0, 4};
-    for (std::size_t m : {5, 6}) {
-      bool any = false;
-      for (std::size_t v = 0; v < c.variants.size(); ++v) any = any || c.mean(v, m) != 0.0;
-      if (any) shown.push_back(m);
-    }
+    std::vector<std::size_t> shown;
+    for (std::size_t m : {2, 1, 0, 4, 5, 6})
+      if (c.shows(m)) shown.push_back(m);
     out += "\npaired difference to base  (mean [95% interval])\n";
     for (std::size_t v = 1; v < c.variants.size(); ++v) {
       out += fmt::format("  {}\n", c.variants[v].name);

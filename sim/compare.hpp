@@ -25,6 +25,8 @@ inline constexpr const char* kCompareMetrics[] = {"total_loss",     "member_defa
                                                   "closeout_loss",  "uncovered_loss",  "liquidity_shortfall",
                                                   "settlement_loss"};
 inline constexpr std::size_t kCompareMetricCount = std::size(kCompareMetrics);
+// Metrics from this index on are reported only where some variant has them.
+inline constexpr std::size_t kFirstOptionalCompareMetric = 5;
 
 struct VariantOutcome {
   std::string name;
@@ -47,6 +49,9 @@ struct Comparison {
   // Means of each metric per variant, and paired differences to the base.
   double mean(std::size_t variant, std::size_t metric) const;
   PairedDifference difference(std::size_t variant, std::size_t metric) const;
+  // Whether reports show the metric: always, or for an optional one when some
+  // variant's mean is not zero.
+  bool shows(std::size_t metric) const;
 };
 
 // Loads every variant of `file` (base overrides first, then the variant's

@@ -2102,11 +2102,8 @@ constexpr MetricInfo kOptionalMetricInfo[] = {
 // kOptionalMetricInfo with a non-zero mean in some variant.
 std::vector<MetricInfo> shown_metrics(const Comparison& c) {
   std::vector<MetricInfo> shown(std::begin(kMetricInfo), std::end(kMetricInfo));
-  for (const auto& m : kOptionalMetricInfo) {
-    bool any = false;
-    for (std::size_t v = 0; v < c.variants.size(); ++v) any = any || c.mean(v, m.index) != 0.0;
-    if (any) shown.push_back(m);
-  }
+  for (const auto& m : kOptionalMetricInfo)
+    if (c.shows(m.index)) shown.push_back(m);
   return shown;
 }
 
