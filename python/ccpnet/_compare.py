@@ -45,7 +45,9 @@ class Comparison:
     -----
     The metrics, per scenario: ``total_loss`` (borne by others than the defaulters,
     USD), ``member_defaults`` (count), ``any_ccp_fail`` (0 or 1, its mean is P(any CCP
-    fails)), ``closeout_loss`` and ``uncovered_loss`` (USD). The interval of a
+    fails)), ``closeout_loss``, ``uncovered_loss``, ``liquidity_shortfall`` (cash missing
+    of the members that defaulted for liquidity) and ``settlement_loss`` (principal lost
+    and replacement costs of settlement fails), all USD. The interval of a
     difference ``d_i = x_i(variant) - x_i(base)`` is ``mean(d) +- 1.96 sd(d) / sqrt(n)``.
     """
 
