@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <limits>
 
 #include "sim/model.hpp"
 
@@ -11,6 +12,13 @@ namespace ccpnet {
 namespace {
 // Losses below this (USD) are rounding, not a CCP failure.
 constexpr double kTolerance = 1e-6;
+constexpr std::size_t kNoLayer = std::numeric_limits<std::size_t>::max();
+
+double layer_sum(const std::vector<double>& layers, std::size_t c) {
+  double sum = 0.0;
+  for (std::size_t l = 0; l < models::kLayerCount; ++l) sum += layers[c * models::kLayerCount + l];
+  return sum;
+}
 }  // namespace
 
 const char* cause_name(DefaultCause cause) {
@@ -25,18 +33,36 @@ const char* cause_name(DefaultCause cause) {
   return "?";
 }
 
+const char* channel_name(LossChannel channel) {
+  switch (channel) {
+    case LossChannel::kOwnIm: return "own_im";
+    case LossChannel::kOwnDf: return "own_df";
+    case LossChannel::kMutualizedDf: return "mutualized_df";
+    case LossChannel::kAssessment: return "assessments";
+    case LossChannel::kVmgh: return "vmgh";
+    case LossChannel::kAdl: return "adl";
+    case LossChannel::kLenderHaircut: return "lender_haircut";
+    case LossChannel::kUnpaidVm: return "unpaid_vm_failed_ccp";
+    case LossChannel::kMarginLost: return "margin_lost_failed_ccp";
+    case LossChannel::kPrincipal: return "principal_lost_failed_ccp";
+  }
+  return "?";
+}
+
 void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
   index = scenario;
   market_factor = 0.0;
   rounds = 0;
-  closeout_loss = total_loss = uncovered = 0.0;
+  closeout_loss = total_loss = uncovered = failure_principal = 0.0;
   const std::size_t n = model.ccps.size();
   ccp_layers.assign(n * models::kLayerCount, 0.0);
-  ccp_uncovered.assign(n, 0.0);
-  ccp_df_used.assign(n, 0.0);
-  ccp_link_shortfall.assign(n, 0.0);
+  for (auto* v : {&ccp_uncovered, &ccp_df_used, &ccp_closeout, &ccp_link_in, &ccp_link_out, &ccp_resolution_members,
+                  &ccp_resolution_links, &ccp_unallocated})
+    v->assign(n, 0.0);
   ccp_fail_round.assign(n, -1);
+  ccp_fail_cause.assign(n, FailureCause::kNone);
   defaults.clear();
+  account_losses.clear();
   liquidity_shortfall = 0.0;
   settlement_defaults = 0;
   liquidations = 0;
@@ -57,19 +83,37 @@ double ScenarioResult::ccp_loss(std::size_t c) const {
   return loss;
 }
 
+double ScenarioResult::ledger_total() const {
+  double total = 0.0;
+  for (std::size_t c = 0; c < ccp_uncovered.size(); ++c)
+    total += layer_sum(ccp_layers, c) + ccp_resolution_members[c] + ccp_resolution_links[c] + ccp_unallocated[c] -
+             ccp_link_out[c];
+  return total;
+}
+
 Cascade::Cascade(const Model& model) : model_(model) {
+  const std::size_t n_accounts = model.accounts.size();
   link_accounts_of_.assign(model.ccps.size(), {});
-  for (std::size_t a = 0; a < model.accounts.size(); ++a)
+  mirror_.assign(n_accounts, -1);
+  link_of_.assign(n_accounts, -1);
+  peer_link_fund_.assign(n_accounts, 0);
+  for (std::size_t l = 0; l < model.links.size(); ++l) {
+    const LinkModel& link = model.links[l];
+    const auto a1 = static_cast<std::size_t>(link.account_at_first),
+               a2 = static_cast<std::size_t>(link.account_at_second);
+    mirror_[a1] = link.account_at_second;
+    mirror_[a2] = link.account_at_first;
+    link_of_[a1] = link_of_[a2] = static_cast<int>(l);
+    // A peer link fund covers only the link's own default (ESMA): it is not
+    // mutualised with the members' fund. A participant's contribution is.
+    if (link.model == config::LinkModel::kPeer) {
+      peer_link_fund_[a1] = model.accounts[a1].default_fund > 0.0;
+      peer_link_fund_[a2] = model.accounts[a2].default_fund > 0.0;
+    }
+  }
+  for (std::size_t a = 0; a < n_accounts; ++a)
     if (model.accounts[a].kind == AccountKind::kLink)
       link_accounts_of_[static_cast<std::size_t>(model.accounts[a].owner)].push_back(static_cast<int>(a));
-  peer_link_fund_.assign(model.accounts.size(), 0);
-  for (std::size_t a = 0; a < model.accounts.size(); ++a) {
-    const Account& acc = model.accounts[a];
-    if (acc.kind != AccountKind::kLink || acc.default_fund <= 0.0) continue;
-    peer_link_fund_[a] = std::none_of(model.links.begin(), model.links.end(), [&](const LinkModel& l) {
-      return l.model == config::LinkModel::kParticipant && l.account_at_second == static_cast<int>(a);
-    });
-  }
   for (const auto& ccp : model.ccps) {
     // Position of the first layer that charges surviving accounts.
     std::size_t first = ccp.waterfall.size();
@@ -89,28 +133,62 @@ Cascade::Cascade(const Model& model) : model_(model) {
     };
     needs_adl_.push_back(has(models::Layer::kAdl));
     needs_lender_.push_back(has(models::Layer::kLenderHaircut));
+    link_layers_.push_back(link_loss_layers(ccp));
   }
 }
 
-void Cascade::run(std::span<const double> account_pnl, std::span<const double> member_capital,
-                  std::span<const double> member_cash, std::span<const DefaultCause> initial, ScenarioResult& out,
-                  CascadeTrace* trace, const SettlementState* settlement, std::span<const Liquidation> liquidations) {
-  const std::size_t n_members = model_.members.size();
-  const std::size_t n_accounts = model_.accounts.size();
-  const std::size_t n_ccps = model_.ccps.size();
+std::size_t Cascade::member(std::size_t m) {
+  if (member_stamp_[m] != epoch_) {
+    member_stamp_[m] = epoch_;
+    capital_[m] = model_.members[m].capital + member_capital_[m];
+    cash_[m] = model_.members[m].liquidity + member_cash_[m];
+    member_round_[m] = -1;
+    missed_call_[m] = 0;
+    checked_round_[m] = -1;
+  }
+  return m;
+}
 
-  // State is initialised lazily, on first touch in this scenario (epoch
-  // stamps): a scenario with a few defaults touches a few accounts, not all.
+std::size_t Cascade::account(std::size_t a) {
+  if (account_stamp_[a] != epoch_) {
+    account_stamp_[a] = epoch_;
+    const Account& acc = model_.accounts[a];
+    df_left_[a] = acc.default_fund * (settlement_ ? settlement_->df_kept[static_cast<std::size_t>(acc.ccp)] : 1.0);
+    assess_cap_[a] = acc.default_fund * model_.ccps[static_cast<std::size_t>(acc.ccp)].assessment_multiple;
+    vm_gain_[a] = std::max(0.0, account_pnl_[a]);
+    adl_left_[a] = acc.kind == AccountKind::kMember ? std::max(0.0, account_pnl_[a]) : 0.0;
+    lender_left_[a] = acc.kind == AccountKind::kMember ? acc.notional : 0.0;
+    closed_[a] = 0;
+    liquidated_[a] = 0;
+    bad_debt_[a] = 0.0;
+  }
+  return a;
+}
+
+bool Cascade::owner_alive(const Account& acc) {
+  switch (acc.kind) {
+    case AccountKind::kMember: return member_round_[member(static_cast<std::size_t>(acc.owner))] < 0;
+    case AccountKind::kLink: return ccp_round_[static_cast<std::size_t>(acc.owner)] < 0;
+    case AccountKind::kRestOfMarket: return true;
+  }
+  return true;
+}
+
+// State is initialised lazily, on first touch in this scenario (epoch stamps):
+// a scenario with a few defaults touches a few accounts, not all.
+void Cascade::start_scenario(std::span<const double> account_pnl, std::span<const double> member_capital,
+                             std::span<const double> member_cash, const SettlementState* settlement) {
+  const std::size_t n_members = model_.members.size(), n_accounts = model_.accounts.size();
+  const std::size_t n_ccps = model_.ccps.size();
+  account_pnl_ = account_pnl;
+  member_capital_ = member_capital;
+  member_cash_ = member_cash;
+  settlement_ = settlement;
   if (account_stamp_.size() != n_accounts) account_stamp_.assign(n_accounts, 0);
   if (member_stamp_.size() != n_members) member_stamp_.assign(n_members, 0);
-  df_left_.resize(n_accounts);
-  assess_cap_.resize(n_accounts);
-  vm_gain_.resize(n_accounts);
-  adl_left_.resize(n_accounts);
-  lender_left_.resize(n_accounts);
+  for (auto* v : {&df_left_, &assess_cap_, &vm_gain_, &adl_left_, &lender_left_, &bad_debt_}) v->resize(n_accounts);
   closed_.resize(n_accounts);
   liquidated_.resize(n_accounts);
-  bad_debt_.resize(n_accounts);
   capital_.resize(n_members);
   cash_.resize(n_members);
   member_round_.resize(n_members);
@@ -121,67 +199,33 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
     std::fill(member_stamp_.begin(), member_stamp_.end(), 0);
     epoch_ = 1;
   }
-  const auto member = [&](std::size_t m) {
-    if (member_stamp_[m] != epoch_) {
-      member_stamp_[m] = epoch_;
-      capital_[m] = model_.members[m].capital + member_capital[m];
-      cash_[m] = model_.members[m].liquidity + member_cash[m];
-      member_round_[m] = -1;
-      missed_call_[m] = 0;
-      checked_round_[m] = -1;
-    }
-    return m;
-  };
-  const auto account = [&](std::size_t a) {
-    if (account_stamp_[a] != epoch_) {
-      account_stamp_[a] = epoch_;
-      const Account& acc = model_.accounts[a];
-      df_left_[a] = acc.default_fund * (settlement ? settlement->df_kept[static_cast<std::size_t>(acc.ccp)] : 1.0);
-      assess_cap_[a] = acc.default_fund * model_.ccps[static_cast<std::size_t>(acc.ccp)].assessment_multiple;
-      vm_gain_[a] = std::max(0.0, account_pnl[a]);
-      adl_left_[a] = acc.kind == AccountKind::kMember ? std::max(0.0, account_pnl[a]) : 0.0;
-      lender_left_[a] = acc.kind == AccountKind::kMember ? acc.notional : 0.0;
-      closed_[a] = 0;
-      liquidated_[a] = 0;
-      bad_debt_[a] = 0.0;
-    }
-    return a;
-  };
   resources_.resize(n_ccps);
-  ccp_shortfall_.assign(n_ccps, 0.0);
   ccp_round_.assign(n_ccps, -1);
+  closing_.resize(n_ccps);
+  link_lines_.resize(n_ccps);
+  next_link_lines_.resize(n_ccps);
   for (std::size_t c = 0; c < n_ccps; ++c) {
     const CcpModel& ccp = model_.ccps[c];
     resources_[c] = {ccp.sitg, ccp.sitg2, ccp.insurance_fund, std::max(0.0, ccp.capital - ccp.sitg - ccp.sitg2)};
+    closing_[c].clear();
+    link_lines_[c].clear();
+    next_link_lines_[c].clear();
   }
+  touched_.clear();
+  new_members_.clear();
+}
 
-  std::vector<int> new_members, new_ccps;  // defaulted / failed in the previous round
+void Cascade::run(std::span<const double> account_pnl, std::span<const double> member_capital,
+                  std::span<const double> member_cash, std::span<const DefaultCause> initial, ScenarioResult& out,
+                  CascadeTrace* trace, const SettlementState* settlement, std::span<const Liquidation> liquidations) {
+  start_scenario(account_pnl, member_capital, member_cash, settlement);
+  const std::size_t n_members = model_.members.size(), n_ccps = model_.ccps.size();
   for (std::size_t m = 0; m < n_members; ++m) {
     if (initial[m] == DefaultCause::kNone) continue;
     member_round_[member(m)] = 0;
     out.defaults.push_back({static_cast<int>(m), 0, initial[m]});
-    new_members.push_back(static_cast<int>(m));
+    new_members_.push_back(static_cast<int>(m));
   }
-
-  // Charges on a CCP's equity as a participant at another CCP.
-  const auto charge_ccp = [&](int c, double amount) {
-    auto& r = resources_[static_cast<std::size_t>(c)];
-    const double from_equity = std::min(r.equity, amount);
-    r.equity -= from_equity;
-    ccp_shortfall_[static_cast<std::size_t>(c)] += amount - from_equity;
-  };
-  const auto owner_alive = [&](const Account& acc) {
-    switch (acc.kind) {
-      case AccountKind::kMember: return member_round_[member(static_cast<std::size_t>(acc.owner))] < 0;
-      case AccountKind::kLink: return ccp_round_[static_cast<std::size_t>(acc.owner)] < 0;
-      case AccountKind::kRestOfMarket: return true;
-    }
-    return true;
-  };
-
-  int round = 0, last_active = 0;
-  std::vector<std::vector<int>> closing(n_ccps);  // accounts closed out at each CCP this round
-  std::vector<int> touched;                       // members charged this round
   bool any_liquidated = false;
   for (const Liquidation& l : liquidations) {
     const auto ai = account(static_cast<std::size_t>(l.account));
@@ -189,293 +233,422 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
     bad_debt_[ai] = l.bad_debt;
     any_liquidated = any_liquidated || l.liquidated;
   }
-  while (!new_members.empty() || !new_ccps.empty() || (round == 0 && any_liquidated)) {
+  // Members and CCPs default once each; link losses between standing CCPs
+  // shrink as they pass through layers. Past this many rounds what is still in
+  // flight is booked as unallocated (it does not happen on any library file).
+  const int max_rounds = 2 * static_cast<int>(n_members + n_ccps) + 16;
+  int round = 0, last_active = 0;
+  const auto pending_links = [&] {
+    return std::any_of(next_link_lines_.begin(), next_link_lines_.end(), [](const auto& v) { return !v.empty(); });
+  };
+  while (!new_members_.empty() || pending_links() || (round == 0 && any_liquidated)) {
     ++round;
-    for (auto& v : closing) v.clear();
-    touched.clear();
+    if (round > max_rounds) {
+      for (std::size_t c = 0; c < n_ccps; ++c)
+        for (const LinkLine& line : next_link_lines_[c]) {
+          out.ccp_link_in[c] += line.loss;
+          out.ccp_unallocated[c] += line.loss;
+        }
+      break;
+    }
+    for (std::size_t c = 0; c < n_ccps; ++c) {
+      closing_[c].clear();
+      std::swap(link_lines_[c], next_link_lines_[c]);
+      next_link_lines_[c].clear();
+    }
+    touched_.clear();
+    failed_now_.clear();
     // Lending protocols liquidate their under-collateralised accounts in round 1.
     if (round == 1)
       for (const Liquidation& l : liquidations)
         if (l.liquidated)
-          closing[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(l.account)].ccp)].push_back(
+          closing_[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(l.account)].ccp)].push_back(
               l.account);
-    for (int m : new_members)
+    for (int m : new_members_)
       for (int a : model_.members[static_cast<std::size_t>(m)].accounts)
-        closing[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(a)].ccp)].push_back(a);
-    for (int c : new_ccps)
-      for (int a : link_accounts_of_[static_cast<std::size_t>(c)])
-        closing[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(a)].ccp)].push_back(a);
-    new_members.clear();
-    new_ccps.clear();
-    std::vector<int> failed_now;
-    // ---- 1. close out the previous round's defaulters, CCP by CCP
+        closing_[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(a)].ccp)].push_back(a);
+    new_members_.clear();
+    // ---- 1. each CCP's losses of the round through its waterfall
     for (std::size_t c = 0; c < n_ccps; ++c) {
-      if (ccp_round_[c] >= 0 || closing[c].empty()) continue;  // a failed CCP runs no further waterfall
-      const CcpModel& ccp = model_.ccps[c];
-      std::sort(closing[c].begin(), closing[c].end());
-      defaulters_.clear();
-      defaulter_accounts_.clear();
-      survivors_.clear();
-      survivor_accounts_.clear();
-      for (int a : closing[c]) {
-        const auto ai = account(static_cast<std::size_t>(a));
-        if (closed_[ai]) continue;
-        const Account& acc = model_.accounts[ai];
-        models::Defaulter d;
-        if (ccp.lending && acc.kind == AccountKind::kMember) {
-          // A lending protocol loses the bad debt of a borrower it closes out
-          // (liquidated, or its owner defaulted), nothing on a lender's deposits.
-          d.loss = bad_debt_[ai];
-          defaulters_.push_back(d);
-          defaulter_accounts_.push_back(a);
-          closed_[ai] = 1;
-          continue;
-        }
-        d.loss = -account_pnl[ai] + acc.liquidation_cost;
-        d.im = acc.initial_margin;
-        if (settlement && acc.kind == AccountKind::kMember) {
-          // What the CCP holds after the scenario's margin calls: paid unless
-          // the member defaulted at the start.
-          if (settlement->im_adjusted[c])
-            d.im = member_round_[static_cast<std::size_t>(acc.owner)] == 0 ? settlement->im_unpaid[ai]
-                                                                           : settlement->im_paid[ai];
-          // Free of payment: the CCP delivered first; what was in flight to the defaulter is lost.
-          if (!settlement->principal.empty() && settlement->principal[ai] > 0.0) {
-            d.loss += settlement->principal[ai];
-            out.settlement.at(c, CcpSettleMetric::kFails) += 1.0;
-            out.settlement.at(c, CcpSettleMetric::kPrincipalLost) += settlement->principal[ai];
-            const int chain = ccp.settlement.chain;
-            if (chain >= 0) {
-              out.settlement.at_chain(static_cast<std::size_t>(chain), ChainMetric::kFails) += 1.0;
-              out.settlement.at_chain(static_cast<std::size_t>(chain), ChainMetric::kLoss) += settlement->principal[ai];
-            }
-          }
-        }
-        d.df = df_left_[ai];
-        defaulters_.push_back(d);
-        defaulter_accounts_.push_back(a);
-        closed_[ai] = 1;  // closed out now: not a survivor below
-      }
-      if (defaulters_.empty()) continue;
-      // Survivors are only needed when the loss reaches a layer that charges
-      // them: first try the waterfall without them; if everything was absorbed
-      // before the first survivor-charging layer, that is the exact outcome
-      // (most defaults in most scenarios stop at the defaulters' own IM and DF,
-      // or at SITG).
+      if (closing_[c].empty() && link_lines_[c].empty()) continue;
       last_active = round;
-      models::CcpResources trial = resources_[c];
-      models::WaterfallOutcome wf = models::run_waterfall(ccp.waterfall, defaulters_, survivors_, trial);
-      bool needs_survivors = wf.uncovered > 0.0;
-      for (std::size_t i = first_mutual_[c]; i < ccp.waterfall.size() && !needs_survivors; ++i)
-        needs_survivors = wf.by_layer[static_cast<std::size_t>(ccp.waterfall[i])] > 0.0;
-      if (!needs_survivors) {
-        resources_[c] = trial;
-      } else {
-        for (int a : ccp.accounts) {
-          const auto ai = account(static_cast<std::size_t>(a));
-          if (closed_[ai]) continue;
-          const Account& acc = model_.accounts[ai];
-          if (!owner_alive(acc)) continue;
-          models::Survivor& s = survivors_.emplace_back();
-          // A peer link fund covers only the link's own default (ESMA): it is
-          // not mutualised with the members' fund.
-          const bool peer_link = peer_link_fund_[ai];
-          s.df = peer_link ? 0.0 : df_left_[ai];
-          s.assessment_cap = peer_link ? 0.0 : assess_cap_[ai];
-          s.cash = acc.kind == AccountKind::kMember ? std::max(0.0, cash_[static_cast<std::size_t>(acc.owner)])
-                   : acc.kind == AccountKind::kLink ? resources_[static_cast<std::size_t>(acc.owner)].equity
-                                                    : 0.0;
-          s.vm_gain = vm_gain_[ai];
-          if (needs_adl_[c]) {
-            s.adl_gain = adl_left_[ai];
-            s.adl_rank = models::adl_rank(account_pnl[ai], acc.initial_margin, acc.notional);
-          }
-          if (needs_lender_[c]) s.lender_balance = lender_left_[ai];
-          survivor_accounts_.push_back(a);
-        }
-        wf = models::run_waterfall(ccp.waterfall, defaulters_, survivors_, resources_[c]);
-      }
-      for (std::size_t l = 0; l < models::kLayerCount; ++l)
-        out.ccp_layers[c * models::kLayerCount + l] += wf.by_layer[l];
-      out.closeout_loss += wf.loss;
-      out.ccp_df_used[c] += wf.by_layer[static_cast<std::size_t>(models::Layer::kDefaulterDf)] +
-                            wf.by_layer[static_cast<std::size_t>(models::Layer::kMutualizedDf)];
-      for (std::size_t i = 0; i < defaulters_.size(); ++i)
-        df_left_[static_cast<std::size_t>(defaulter_accounts_[i])] -= defaulters_[i].df_used;
-      if (trace) {
-        WaterfallEvent event{round, static_cast<int>(c), {}, wf.by_layer, wf.uncovered};
-        for (std::size_t i = 0; i < defaulters_.size(); ++i) {
-          const auto& d = defaulters_[i];
-          const double after_own = std::max(0.0, d.loss) - d.im_used - d.df_used;
-          event.defaulters.push_back(
-              {defaulter_accounts_[i], d.loss, d.im_used, d.df_used, after_own, d.estate_return});
-        }
-        trace->events.push_back(std::move(event));
-      }
-      const double uncovered = wf.uncovered;
-      if (uncovered > kTolerance) {
-        // The CCP fails: the VM gains it still owes its survivors go unpaid,
-        // pro rata, up to the loss left.
-        double owed = 0.0;
-        for (const auto& s : survivors_) owed += s.vm_gain;
-        const double rate = owed > 0.0 ? std::min(1.0, uncovered / owed) : 0.0;
-        for (auto& s : survivors_) {
-          const double unpaid = s.vm_gain * rate;
-          s.vm_gain -= unpaid;
-          s.vmgh_charged += unpaid;
-        }
-        out.ccp_uncovered[c] += uncovered;
-        failed_now.push_back(static_cast<int>(c));
-      }
-      // Charges on the survivors.
-      for (std::size_t i = 0; i < survivors_.size(); ++i) {
-        const auto ai = static_cast<std::size_t>(survivor_accounts_[i]);
-        const Account& acc = model_.accounts[ai];
-        const models::Survivor& s = survivors_[i];
-        const double vm_cut = vm_gain_[ai] - s.vm_gain;
-        df_left_[ai] -= s.df_charged;
-        assess_cap_[ai] -= s.assessment_paid + s.assessment_unpaid;
-        adl_left_[ai] -= s.adl_charged;
-        lender_left_[ai] -= s.lender_charged;
-        vm_gain_[ai] = s.vm_gain;
-        const double capital_charge = s.df_charged + s.assessment_paid + vm_cut + s.adl_charged + s.lender_charged;
-        if (acc.kind == AccountKind::kMember) {
-          const auto m = static_cast<std::size_t>(acc.owner);
-          capital_[m] -= capital_charge;
-          cash_[m] -= s.assessment_paid + vm_cut;
-          if (s.missed_call) missed_call_[m] = 1;
-          if ((capital_charge > 0.0 || s.missed_call) && checked_round_[m] != round) {
-            checked_round_[m] = round;
-            touched.push_back(static_cast<int>(m));
-          }
-        } else if (acc.kind == AccountKind::kLink) {
-          charge_ccp(acc.owner, capital_charge);
-        }
-      }
+      settle_ccp(c, round, out, trace);
     }
-    // ---- 2. consequences of CCP failures
-    // A CCP whose equity cannot pay what it was charged as a linked
-    // counterparty fails too. Those dollars are already counted in the layer
-    // that charged it (e.g. VMGH at the peer): passing the shortfall on to its
-    // own members' unpaid VM gains moves them, it creates no new loss.
-    for (std::size_t c = 0; c < n_ccps; ++c) {
-      if (ccp_round_[c] >= 0 || ccp_shortfall_[c] <= kTolerance ||
-          std::find(failed_now.begin(), failed_now.end(), static_cast<int>(c)) != failed_now.end())
-        continue;
-      failed_now.push_back(static_cast<int>(c));
-      out.ccp_link_shortfall[c] = ccp_shortfall_[c];
-      double owed = 0.0;
-      for (int a : model_.ccps[c].accounts) {
-        const auto ai = account(static_cast<std::size_t>(a));
-        if (!closed_[ai] && owner_alive(model_.accounts[ai])) owed += vm_gain_[ai];
-      }
-      const double rate = owed > 0.0 ? std::min(1.0, ccp_shortfall_[c] / owed) : 0.0;
-      for (int a : model_.ccps[c].accounts) {
-        const auto ai = static_cast<std::size_t>(a);
-        const Account& acc = model_.accounts[ai];
-        if (closed_[ai] || !owner_alive(acc) || rate <= 0.0) continue;
-        const double unpaid = vm_gain_[ai] * rate;
-        vm_gain_[ai] -= unpaid;
-        if (acc.kind == AccountKind::kMember) {
-          const auto m = static_cast<std::size_t>(acc.owner);
-          capital_[m] -= unpaid;
-          cash_[m] -= unpaid;
-          if (checked_round_[m] != round) {
-            checked_round_[m] = round;
-            touched.push_back(static_cast<int>(m));
-          }
-        } else if (acc.kind == AccountKind::kLink) {
-          charge_ccp(acc.owner, unpaid);
-        }
-      }
-    }
-    std::sort(failed_now.begin(), failed_now.end());
-    for (int c : failed_now) {
-      const auto ci = static_cast<std::size_t>(c);
-      ccp_round_[ci] = round;
-      out.ccp_fail_round[ci] = static_cast<std::int8_t>(std::min(round, 127));
-      const CcpModel& ccp = model_.ccps[ci];
-      for (int a : ccp.accounts) {
-        const auto ai = account(static_cast<std::size_t>(a));
-        const Account& acc = model_.accounts[ai];
-        if (closed_[ai] || !owner_alive(acc)) continue;
-        if (acc.kind == AccountKind::kMember) {
-          const auto m = static_cast<std::size_t>(acc.owner);
-          double lost = df_left_[ai];  // a prefunded contribution to a failed CCP is gone
-          if (!ccp.im_segregated) lost += acc.initial_margin * (1.0 - ccp.im_recovery_rate);
-          capital_[m] -= lost;
-          // Free of payment: the member performed first; what was in flight from the failed CCP is lost.
-          if (settlement && !settlement->principal.empty() && settlement->principal[ai] > 0.0) {
-            const double principal = settlement->principal[ai];
-            capital_[m] -= principal;
-            cash_[m] -= principal;
-            out.settlement.at(ci, CcpSettleMetric::kFails) += 1.0;
-            out.settlement.at(ci, CcpSettleMetric::kPrincipalLost) += principal;
-            if (ccp.settlement.chain >= 0) {
-              out.settlement.at_chain(static_cast<std::size_t>(ccp.settlement.chain), ChainMetric::kFails) += 1.0;
-              out.settlement.at_chain(static_cast<std::size_t>(ccp.settlement.chain), ChainMetric::kLoss) += principal;
-            }
-          }
-          if (checked_round_[m] != round) {
-            checked_round_[m] = round;
-            touched.push_back(static_cast<int>(m));
-          }
-        } else if (acc.kind == AccountKind::kLink) {
-          for (const auto& link : model_.links) {
-            if (link.account_at_first != a && link.account_at_second != a) continue;
-            if (!link.segregated) charge_ccp(acc.owner, acc.initial_margin * (1.0 - link.recovery_rate));
-          }
-        }
-        closed_[ai] = 1;
-      }
-      new_ccps.push_back(c);  // linked CCPs close out their link next round
-    }
-    // ---- 3. solvency and liquidity of the members charged this round, in index order
-    std::sort(touched.begin(), touched.end());
-    for (int mi : touched) {
-      const auto m = static_cast<std::size_t>(mi);
-      if (member_round_[m] >= 0) continue;
-      DefaultCause cause = DefaultCause::kNone;
-      if (capital_[m] < 0.0) {
-        cause = DefaultCause::kSolvency;
-      } else if (cash_[m] < 0.0 || missed_call_[m]) {
-        cause = DefaultCause::kLiquidity;
-        out.liquidity_shortfall += std::max(0.0, -cash_[m]);
-        if (settlement && !missed_call_[m] && cash_[m] + settlement->late_inflow[m] >= 0.0) ++out.settlement_defaults;
-      }
-      if (cause == DefaultCause::kNone) continue;
-      member_round_[m] = round;
-      out.defaults.push_back({mi, round, cause});
-      new_members.push_back(mi);
-      last_active = round;
-    }
-    // Members of one group default together, wherever they are members.
-    const std::size_t own = new_members.size();
-    for (std::size_t i = 0; i < own; ++i) {
-      const int g = model_.members[static_cast<std::size_t>(new_members[i])].group;
-      for (int other : model_.groups[static_cast<std::size_t>(g)]) {
-        const auto o = member(static_cast<std::size_t>(other));
-        if (member_round_[o] >= 0) continue;
-        member_round_[o] = round;
-        out.defaults.push_back({other, round, DefaultCause::kGroup});
-        new_members.push_back(other);
-      }
-    }
-    if (round > static_cast<int>(n_members + n_ccps) + 1) break;  // cannot happen: each defaults once
+    // ---- 2. failures
+    std::sort(failed_now_.begin(), failed_now_.end());
+    for (int c : failed_now_) close_failed_ccp(static_cast<std::size_t>(c), round, out);
+    // ---- 3. solvency and liquidity of the members charged this round
+    check_members(round, out);
+    if (!new_members_.empty()) last_active = round;
   }
   out.rounds = last_active;
+  double final_payers = 0.0;
   for (std::size_t c = 0; c < n_ccps; ++c) {
     out.uncovered += out.ccp_uncovered[c];
-    out.total_loss += out.ccp_loss(c);
+    final_payers += out.ccp_loss(c) - out.ccp_uncovered[c] + out.ccp_resolution_members[c] + out.ccp_unallocated[c];
+    final_payers -= out.ccp_link_out[c] - out.ccp_resolution_links[c];  // the link accounts' share of the layers
   }
+  out.total_loss = final_payers + out.failure_principal;
 #ifndef NDEBUG
-  // Conservation (SPEC 3.11): every dollar of close-out loss is taken by a
-  // named layer of a named CCP or reported as uncovered.
-  double accounted = out.uncovered;
-  for (double x : out.ccp_layers) accounted += x;
-  assert(std::abs(accounted - out.closeout_loss) <= 1e-9 * std::max(1.0, out.closeout_loss) &&
+  // Conservation (SPEC 3.11): every dollar of close-out loss has one final payer.
+  assert(std::abs(out.ledger_total() - out.closeout_loss) <= 1e-9 * std::max(1.0, out.closeout_loss) &&
          "cascade lost track of a loss");
 #endif
+}
+
+void Cascade::add_member_lines(std::size_t c, ScenarioResult& out) {
+  const CcpModel& ccp = model_.ccps[c];
+  std::sort(closing_[c].begin(), closing_[c].end());
+  for (int a : closing_[c]) {
+    const auto ai = account(static_cast<std::size_t>(a));
+    if (closed_[ai]) continue;
+    closed_[ai] = 1;  // closed out now: not a survivor below
+    const Account& acc = model_.accounts[ai];
+    models::Defaulter d;
+    if (ccp.lending && acc.kind == AccountKind::kMember) {
+      // A lending protocol loses the bad debt of a borrower it closes out
+      // (liquidated, or its owner defaulted), nothing on a lender's deposits.
+      d.loss = bad_debt_[ai];
+    } else {
+      d.loss = -account_pnl_[ai] + acc.liquidation_cost;
+      d.im = acc.initial_margin;
+      if (settlement_ && acc.kind == AccountKind::kMember) {
+        // What the CCP holds after the scenario's margin calls: paid unless
+        // the member defaulted at the start.
+        if (settlement_->im_adjusted[c])
+          d.im = member_round_[static_cast<std::size_t>(acc.owner)] == 0 ? settlement_->im_unpaid[ai]
+                                                                         : settlement_->im_paid[ai];
+        // Free of payment: the CCP delivered first; what was in flight to the defaulter is lost.
+        if (!settlement_->principal.empty() && settlement_->principal[ai] > 0.0) {
+          d.loss += settlement_->principal[ai];
+          out.settlement.at(c, CcpSettleMetric::kFails) += 1.0;
+          out.settlement.at(c, CcpSettleMetric::kPrincipalLost) += settlement_->principal[ai];
+          if (ccp.settlement.chain >= 0) {
+            const auto chain = static_cast<std::size_t>(ccp.settlement.chain);
+            out.settlement.at_chain(chain, ChainMetric::kFails) += 1.0;
+            out.settlement.at_chain(chain, ChainMetric::kLoss) += settlement_->principal[ai];
+          }
+        }
+      }
+      d.df = df_left_[ai];
+    }
+    defaulters_.push_back(d);
+    defaulter_accounts_.push_back(a);
+    line_kinds_.push_back(LineKind::kMember);
+  }
+}
+
+// A failed peer's line closes its account here: its link margin and the fund
+// it posted absorb first. A standing peer's charge seizes nothing of the peer.
+void Cascade::add_link_lines(std::size_t c) {
+  for (const LinkLine& line : link_lines_[c]) {
+    const auto ai = account(static_cast<std::size_t>(line.account));
+    models::Defaulter d;
+    d.loss = line.loss;
+    if (line.kind == LineKind::kFailedPeer && !closed_[ai]) {
+      closed_[ai] = 1;
+      d.im = model_.accounts[ai].initial_margin;
+      d.df = df_left_[ai];
+    }
+    defaulters_.push_back(d);
+    defaulter_accounts_.push_back(line.account);
+    line_kinds_.push_back(line.kind);
+  }
+}
+
+void Cascade::collect_survivors(std::size_t c) {
+  const CcpModel& ccp = model_.ccps[c];
+  for (int a : ccp.accounts) {
+    const auto ai = account(static_cast<std::size_t>(a));
+    if (closed_[ai]) continue;
+    const Account& acc = model_.accounts[ai];
+    if (!owner_alive(acc)) continue;
+    models::Survivor& s = survivors_.emplace_back();
+    const bool peer_link = peer_link_fund_[ai];
+    s.df = peer_link ? 0.0 : df_left_[ai];
+    s.assessment_cap = peer_link ? 0.0 : assess_cap_[ai];
+    // A linked CCP meets a call in full, then absorbs it by its own rulebook.
+    s.cash = acc.kind == AccountKind::kMember ? std::max(0.0, cash_[static_cast<std::size_t>(acc.owner)])
+             : acc.kind == AccountKind::kLink ? std::numeric_limits<double>::infinity()
+                                              : 0.0;
+    s.vm_gain = vm_gain_[ai];
+    if (needs_adl_[c]) {
+      s.adl_gain = adl_left_[ai];
+      s.adl_rank = models::adl_rank(account_pnl_[ai], acc.initial_margin, acc.notional);
+    }
+    if (needs_lender_[c]) s.lender_balance = lender_left_[ai];
+    survivor_accounts_.push_back(a);
+  }
+}
+
+void Cascade::trace_event(int round, std::size_t c, const models::WaterfallOutcome& wf, std::size_t first,
+                          std::size_t end, const std::vector<LineKind>& kinds, CascadeTrace* trace) const {
+  if (!trace || first == end) return;
+  WaterfallEvent event{round, static_cast<int>(c), {}, wf.by_layer, wf.uncovered, kinds[first] != LineKind::kMember};
+  for (std::size_t i = first; i < end; ++i) {
+    const auto& d = defaulters_[i];
+    const double after_own = std::max(0.0, d.loss) - d.im_used - d.df_used;
+    event.defaulters.push_back(
+        {defaulter_accounts_[i], d.loss, d.im_used, d.df_used, after_own, d.estate_return, kinds[i]});
+  }
+  trace->events.push_back(std::move(event));
+}
+
+void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeTrace* trace) {
+  const CcpModel& ccp = model_.ccps[c];
+  defaulters_.clear();
+  defaulter_accounts_.clear();
+  line_kinds_.clear();
+  survivors_.clear();
+  survivor_accounts_.clear();
+  double late_claims = 0.0;
+  if (ccp_round_[c] >= 0) {
+    // Losses that reach a failed CCP after its resolution: nobody left to bear them.
+    for (const LinkLine& line : link_lines_[c]) late_claims += line.loss;
+    out.ccp_link_in[c] += late_claims;
+    out.ccp_unallocated[c] += late_claims;
+    return;
+  }
+  add_member_lines(c, out);
+  const std::size_t n_member_lines = defaulters_.size();
+  add_link_lines(c);
+  if (defaulters_.empty()) return;
+  const std::span<models::Defaulter> members(defaulters_.data(), n_member_lines);
+  const std::span<models::Defaulter> links(defaulters_.data() + n_member_lines, defaulters_.size() - n_member_lines);
+  // Survivors are only needed when the loss reaches a layer that charges them:
+  // first try the waterfalls without them; if everything was absorbed before
+  // the first survivor-charging layer, that is the exact outcome (most
+  // defaults stop at the defaulters' own IM and DF, or at SITG).
+  const auto reaches_survivors = [&](const models::WaterfallOutcome& wf, const std::vector<models::Layer>& layers) {
+    if (wf.uncovered > 0.0) return true;
+    for (const models::Layer l : layers)
+      if (l == models::Layer::kMutualizedDf || l == models::Layer::kAssessments || l == models::Layer::kVmgh ||
+          l == models::Layer::kAdl || l == models::Layer::kLenderHaircut) {
+        // a survivor layer was reached: every later layer must be re-run with survivors
+        const auto at = static_cast<std::size_t>(std::find(layers.begin(), layers.end(), l) - layers.begin());
+        for (std::size_t i = at; i < layers.size(); ++i)
+          if (wf.by_layer[static_cast<std::size_t>(layers[i])] > 0.0) return true;
+        return false;
+      }
+    return false;
+  };
+  models::CcpResources trial = resources_[c];
+  models::WaterfallOutcome wf_members = models::run_waterfall(ccp.waterfall, members, survivors_, trial);
+  models::WaterfallOutcome wf_links = models::run_waterfall(link_layers_[c], links, survivors_, trial);
+  const bool needs_survivors =
+      reaches_survivors(wf_members, ccp.waterfall) || reaches_survivors(wf_links, link_layers_[c]);
+  if (!needs_survivors) {
+    resources_[c] = trial;
+  } else {
+    collect_survivors(c);
+    wf_members = models::run_waterfall(ccp.waterfall, members, survivors_, resources_[c]);
+    wf_links = models::run_waterfall(link_layers_[c], links, survivors_, resources_[c]);
+  }
+  for (std::size_t l = 0; l < models::kLayerCount; ++l)
+    out.ccp_layers[c * models::kLayerCount + l] += wf_members.by_layer[l] + wf_links.by_layer[l];
+  out.closeout_loss += wf_members.loss;
+  out.ccp_closeout[c] += wf_members.loss;
+  out.ccp_link_in[c] += wf_links.loss;
+  using L = models::Layer;
+  const auto df_used = [](const models::WaterfallOutcome& wf) {
+    return wf.by_layer[static_cast<std::size_t>(L::kDefaulterDf)] +
+           wf.by_layer[static_cast<std::size_t>(L::kMutualizedDf)];
+  };
+  out.ccp_df_used[c] += df_used(wf_members) + df_used(wf_links);
+  for (std::size_t i = 0; i < defaulters_.size(); ++i) {
+    const auto ai = static_cast<std::size_t>(defaulter_accounts_[i]);
+    df_left_[ai] -= defaulters_[i].df_used;
+    if (i < n_member_lines && model_.accounts[ai].kind == AccountKind::kMember) {
+      if (defaulters_[i].im_used > 0.0)
+        out.account_losses.push_back({static_cast<int>(ai), LossChannel::kOwnIm, defaulters_[i].im_used});
+      if (defaulters_[i].df_used > 0.0)
+        out.account_losses.push_back({static_cast<int>(ai), LossChannel::kOwnDf, defaulters_[i].df_used});
+    }
+  }
+  trace_event(round, c, wf_members, 0, n_member_lines, line_kinds_, trace);
+  trace_event(round, c, wf_links, n_member_lines, defaulters_.size(), line_kinds_, trace);
+  book_survivor_charges(c, round, out);
+  const double uncovered = wf_members.uncovered + wf_links.uncovered;
+  if (uncovered > kTolerance) {
+    out.ccp_uncovered[c] += uncovered;
+    out.ccp_fail_cause[c] = wf_members.uncovered > kTolerance ? FailureCause::kMembers : FailureCause::kLinks;
+    resolve_failure(c, uncovered, round, out);
+    failed_now_.push_back(static_cast<int>(c));
+  } else if (uncovered > 0.0) {
+    out.ccp_unallocated[c] += uncovered;  // rounding: below a cent's ten-thousandth
+  }
+}
+
+void Cascade::charge_member(std::size_t ai, LossChannel channel, double amount, bool cash, int round,
+                            ScenarioResult& out) {
+  if (amount <= 0.0) return;
+  const auto m = static_cast<std::size_t>(model_.accounts[ai].owner);
+  capital_[m] -= amount;
+  if (cash) cash_[m] -= amount;
+  out.account_losses.push_back({static_cast<int>(ai), channel, amount});
+  if (checked_round_[m] != round) {
+    checked_round_[m] = round;
+    touched_.push_back(static_cast<int>(m));
+  }
+}
+
+// Charges of the layers on the survivors: members pay from capital (and cash
+// for calls and unpaid gains); a linked CCP passes its charge to its own
+// waterfall next round.
+void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& out) {
+  for (std::size_t i = 0; i < survivors_.size(); ++i) {
+    const auto ai = static_cast<std::size_t>(survivor_accounts_[i]);
+    const Account& acc = model_.accounts[ai];
+    const models::Survivor& s = survivors_[i];
+    const double vm_cut = vm_gain_[ai] - s.vm_gain;
+    df_left_[ai] -= s.df_charged;
+    assess_cap_[ai] -= s.assessment_paid + s.assessment_unpaid;
+    adl_left_[ai] -= s.adl_charged;
+    lender_left_[ai] -= s.lender_charged;
+    vm_gain_[ai] = s.vm_gain;
+    if (acc.kind == AccountKind::kMember) {
+      charge_member(ai, LossChannel::kMutualizedDf, s.df_charged, false, round, out);
+      charge_member(ai, LossChannel::kAssessment, s.assessment_paid, true, round, out);
+      charge_member(ai, LossChannel::kVmgh, vm_cut, true, round, out);
+      charge_member(ai, LossChannel::kAdl, s.adl_charged, false, round, out);
+      charge_member(ai, LossChannel::kLenderHaircut, s.lender_charged, false, round, out);
+      if (s.missed_call) {
+        const auto m = static_cast<std::size_t>(acc.owner);
+        missed_call_[m] = 1;
+        if (checked_round_[m] != round) {
+          checked_round_[m] = round;
+          touched_.push_back(static_cast<int>(m));
+        }
+      }
+    } else if (acc.kind == AccountKind::kLink) {
+      const double charge = s.df_charged + s.assessment_paid + vm_cut + s.adl_charged + s.lender_charged;
+      if (charge <= 0.0) continue;
+      out.ccp_link_out[c] += charge;
+      next_link_lines_[static_cast<std::size_t>(acc.owner)].push_back({mirror_[ai], charge, LineKind::kLinkCharge});
+    }
+  }
+}
+
+// A failed CCP's creditors bear what its waterfall left, pro rata to what
+// each has at stake there: VM gains it owes, default-fund contributions left,
+// and non-segregated margin net of the recovery rate. A creditor's share never
+// exceeds its stake, so no creditor pays twice; the rest is unallocated.
+void Cascade::resolve_failure(std::size_t c, double uncovered, int round, ScenarioResult& out) {
+  const CcpModel& ccp = model_.ccps[c];
+  struct Stake {
+    std::size_t account;
+    double vm, margin, fund;
+  };
+  std::vector<Stake> stakes;
+  double total = 0.0;
+  for (int a : ccp.accounts) {
+    const auto ai = account(static_cast<std::size_t>(a));
+    const Account& acc = model_.accounts[ai];
+    if (closed_[ai] || !owner_alive(acc) || acc.kind == AccountKind::kRestOfMarket) continue;
+    Stake s{ai, vm_gain_[ai], 0.0, 0.0};
+    if (acc.kind == AccountKind::kMember) {
+      s.fund = df_left_[ai];
+      if (!ccp.im_segregated) s.margin = acc.initial_margin * (1.0 - ccp.im_recovery_rate);
+    } else {
+      const LinkModel& link = model_.links[static_cast<std::size_t>(link_of_[ai])];
+      const double posted = acc.initial_margin + (peer_link_fund_[ai] ? df_left_[ai] : 0.0);
+      if (!link.segregated) s.margin = posted * (1.0 - link.recovery_rate);
+      if (!peer_link_fund_[ai]) s.fund = df_left_[ai];
+    }
+    const double stake = s.vm + s.margin + s.fund;
+    if (stake <= 0.0) continue;
+    total += stake;
+    stakes.push_back(s);
+  }
+  const double rate = total > 0.0 ? std::min(1.0, uncovered / total) : 0.0;
+  double borne = 0.0;
+  for (const Stake& s : stakes) {
+    const Account& acc = model_.accounts[s.account];
+    const double vm = s.vm * rate, margin = s.margin * rate, fund = s.fund * rate;
+    vm_gain_[s.account] -= vm;
+    df_left_[s.account] -= fund;
+    borne += vm + margin + fund;
+    if (acc.kind == AccountKind::kMember) {
+      out.ccp_resolution_members[c] += vm + margin + fund;
+      charge_member(s.account, LossChannel::kUnpaidVm, vm, true, round, out);
+      charge_member(s.account, LossChannel::kMarginLost, margin + fund, false, round, out);
+    } else {
+      // The linked CCP's loss, booked once on the failed CCP's account there.
+      const double loss = vm + margin + fund;
+      out.ccp_resolution_links[c] += loss;
+      out.ccp_link_out[c] += loss;
+      next_link_lines_[static_cast<std::size_t>(acc.owner)].push_back(
+          {mirror_[s.account], loss, LineKind::kFailedPeer});
+    }
+  }
+  out.ccp_unallocated[c] += std::max(0.0, uncovered - borne);
+}
+
+void Cascade::close_failed_ccp(std::size_t c, int round, ScenarioResult& out) {
+  ccp_round_[c] = round;
+  out.ccp_fail_round[c] = static_cast<std::int8_t>(std::min(round, 127));
+  const CcpModel& ccp = model_.ccps[c];
+  for (int a : ccp.accounts) {
+    const auto ai = account(static_cast<std::size_t>(a));
+    const Account& acc = model_.accounts[ai];
+    if (closed_[ai] || !owner_alive(acc)) continue;
+    closed_[ai] = 1;
+    // Free of payment: the member performed first; what was in flight from the failed CCP is lost.
+    if (acc.kind != AccountKind::kMember || !settlement_ || settlement_->principal.empty() ||
+        settlement_->principal[ai] <= 0.0)
+      continue;
+    const double principal = settlement_->principal[ai];
+    out.failure_principal += principal;
+    charge_member(ai, LossChannel::kPrincipal, principal, true, round, out);
+    out.settlement.at(c, CcpSettleMetric::kFails) += 1.0;
+    out.settlement.at(c, CcpSettleMetric::kPrincipalLost) += principal;
+    if (ccp.settlement.chain >= 0) {
+      out.settlement.at_chain(static_cast<std::size_t>(ccp.settlement.chain), ChainMetric::kFails) += 1.0;
+      out.settlement.at_chain(static_cast<std::size_t>(ccp.settlement.chain), ChainMetric::kLoss) += principal;
+    }
+  }
+  // Its accounts at the linked CCPs are closed out there next round (a line
+  // for each, even with nothing owed: the account is closed and its margin
+  // freed), unless resolution already sent one.
+  for (int a : link_accounts_of_[c]) {
+    const auto owner_ccp = static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(a)].ccp);
+    auto& lines = next_link_lines_[owner_ccp];
+    const bool sent = std::any_of(lines.begin(), lines.end(),
+                                  [&](const LinkLine& l) { return l.account == a && l.kind == LineKind::kFailedPeer; });
+    if (!sent) lines.push_back({a, 0.0, LineKind::kFailedPeer});
+  }
+}
+
+void Cascade::check_members(int round, ScenarioResult& out) {
+  std::sort(touched_.begin(), touched_.end());
+  for (int mi : touched_) {
+    const auto m = static_cast<std::size_t>(mi);
+    if (member_round_[m] >= 0) continue;
+    DefaultCause cause = DefaultCause::kNone;
+    if (capital_[m] < 0.0) {
+      cause = DefaultCause::kSolvency;
+    } else if (cash_[m] < 0.0 || missed_call_[m]) {
+      cause = DefaultCause::kLiquidity;
+      out.liquidity_shortfall += std::max(0.0, -cash_[m]);
+      if (settlement_ && !missed_call_[m] && cash_[m] + settlement_->late_inflow[m] >= 0.0) ++out.settlement_defaults;
+    }
+    if (cause == DefaultCause::kNone) continue;
+    member_round_[m] = round;
+    out.defaults.push_back({mi, round, cause});
+    new_members_.push_back(mi);
+  }
+  // Members of one group default together, wherever they are members.
+  const std::size_t own = new_members_.size();
+  for (std::size_t i = 0; i < own; ++i) {
+    const int g = model_.members[static_cast<std::size_t>(new_members_[i])].group;
+    for (int other : model_.groups[static_cast<std::size_t>(g)]) {
+      const auto o = member(static_cast<std::size_t>(other));
+      if (member_round_[o] >= 0) continue;
+      member_round_[o] = round;
+      out.defaults.push_back({other, round, DefaultCause::kGroup});
+      new_members_.push_back(other);
+    }
+  }
 }
 
 }  // namespace ccpnet

@@ -1,19 +1,37 @@
 // The multi-CCP default cascade of one scenario (SPEC 3.10).
 //
 // Rounds until nothing changes:
-//  1. the defaults of the previous round (members, and CCPs through their link
-//     accounts) are closed out at every CCP where they hold an account; each
-//     CCP runs its waterfall; charges land on surviving members and on the
-//     equity of CCPs that take part as linked counterparties;
-//  2. a CCP with loss left over fails: what it owes its surviving accounts in
-//     VM gains is not paid, IM that is not bankruptcy-remote is lost (up to a
-//     recovery rate), link margin posted to it without segregation is lost,
-//     and its linked CCPs close out their link to it in the next round;
-//  3. surviving members are checked for solvency (capital + P&L - charges < 0)
-//     and liquidity (cash due exceeds liquid resources, or an assessment call
-//     not met) defaults.
-// Each member and CCP defaults at most once, so the cascade ends within
-// members + CCPs + 1 rounds. Everything is processed in index order.
+//  1. at every CCP still standing, the losses that reached it in the previous
+//     round run through its waterfall: the close-out of its defaulting members
+//     (and of accounts a lending protocol liquidates), then the losses that
+//     came over its links (a failed peer's unpaid obligations, net of the link
+//     margin and link fund it posted here; charges made on its link accounts
+//     by a peer's waterfall). Link losses go through the whole waterfall as a
+//     defaulting member's would, or through the link's own resources and the
+//     CCP's capital only (ccps[].link_losses: own_capital). Charges on
+//     surviving members reduce their capital and cash; charges on link
+//     accounts become link losses of their owner in the next round.
+//  2. a CCP with loss left after its last layer fails. Its creditors bear the
+//     rest pro rata (an insolvency, after the rulebook's own layers): VM gains
+//     it owes, default-fund contributions left, and non-segregated IM and link
+//     margin net of their recovery rate. A linked CCP's share is a link loss
+//     of that CCP, booked once on the mirror account (the failed CCP's account
+//     there, whose margin and fund then absorb it first). What no creditor can
+//     take is `unallocated`, at the system's edge.
+//  3. surviving members charged this round are checked for solvency
+//     (capital + P&L - charges < 0) and liquidity (cash due exceeds liquid
+//     resources, or an assessment call not met).
+//
+// The ledger: every dollar of close-out loss has one final payer. Per CCP,
+//   closeout + link_in = sum of layers + resolution_members + resolution_links
+//                        + unallocated,
+// link_out (the link accounts' share of the layers and of the resolution)
+// summed over CCPs equals link_in summed over CCPs, so
+//   sum of closeout = sum over CCPs of (layers + resolution_members
+//                     + resolution_links + unallocated - link_out).
+// Each member and CCP defaults at most once; link losses between surviving
+// CCPs can only shrink, and after a bounded number of rounds any left in
+// flight are booked as unallocated at their receiver. Processed in index order.
 #pragma once
 
 #include <array>
@@ -27,6 +45,7 @@
 namespace ccpnet {
 
 struct Model;
+struct Account;
 
 enum class DefaultCause : std::uint8_t { kNone = 0, kExogenous, kLatent, kSolvency, kLiquidity, kGroup };
 inline constexpr int kDefaultCauseCount = 6;  // kGroup: pulled in by another member of its default group
@@ -38,42 +57,85 @@ struct MemberDefault {
   DefaultCause cause = DefaultCause::kNone;
 };
 
+// Who bore a loss, per member account (membership). The defaulter's own
+// collateral first, then the survivors' channels at a standing CCP, then what
+// a member loses as a creditor of a failed CCP.
+enum class LossChannel : std::uint8_t {
+  kOwnIm,          // a defaulter's IM used for its own close-out
+  kOwnDf,          // a defaulter's DF contribution used for its own close-out
+  kMutualizedDf,   // a survivor's DF contribution consumed
+  kAssessment,     // assessments paid
+  kVmgh,           // VM gains haircut at a standing CCP
+  kAdl,            // gains taken by auto-deleveraging
+  kLenderHaircut,  // lent balance written down
+  kUnpaidVm,       // VM gains a failed CCP did not pay
+  kMarginLost,     // DF contribution and non-segregated IM lost at a failed CCP
+  kPrincipal,      // free of payment: principal in flight from a failed CCP
+};
+inline constexpr int kLossChannelCount = 10;
+const char* channel_name(LossChannel channel);
+
+struct AccountLoss {
+  int account = -1;
+  LossChannel channel = LossChannel::kOwnIm;
+  double amount = 0.0;
+};
+
+// How a CCP failed: its waterfall ran out on its members' close-outs, or on
+// losses that came over its links.
+enum class FailureCause : std::int8_t { kNone = 0, kMembers, kLinks };
+
 // Everything the metrics need from one scenario.
 struct ScenarioResult {
   std::int64_t index = 0;
   double market_factor = 0.0;
   int rounds = 0;
-  double closeout_loss = 0.0;         // sum of positive close-out losses of all defaulters
-  double total_loss = 0.0;            // borne by others than the defaulters: every non-defaulter layer + uncovered
-  double uncovered = 0.0;             // left after the last layer of failed CCPs
-  std::vector<double> ccp_layers;     // CCPs x kLayerCount
-  std::vector<double> ccp_uncovered;  // per CCP
+  double closeout_loss = 0.0;         // sum of positive close-out losses of all defaulters (members, lending accounts)
+  double total_loss = 0.0;            // borne by others than the defaulters: every final payer but their own collateral
+  double uncovered = 0.0;             // left after the last layer of failed CCPs (then borne by their creditors)
+  double failure_principal = 0.0;     // free of payment: principal members lose in flight from failed CCPs
+  std::vector<double> ccp_layers;     // CCPs x kLayerCount, member and link losses alike
+  std::vector<double> ccp_uncovered;  // per CCP: left after its last layer (it fails)
   std::vector<double> ccp_df_used;    // DF consumed (defaulters' and mutualized) per CCP
-  // What a CCP was charged as a linked counterparty (VM it was not paid, link
-  // margin lost) beyond its equity: it fails, and passes the shortfall on to
-  // its own members' VM gains. Not a new loss (the charging layer counts it).
-  std::vector<double> ccp_link_shortfall;
-  std::vector<std::int8_t> ccp_fail_round;  // -1: survived
-  std::vector<MemberDefault> defaults;      // in order of round, then member index
-  double liquidity_shortfall = 0.0;         // cash missing of the members that defaulted for liquidity
-  int settlement_defaults = 0;              // liquidity defaults that VM gains settled in time would have avoided
-  SettlementOutcome settlement;             // empty unless the model has a settlement layer
-  int liquidations = 0;                     // accounts liquidated at lending protocols (owners not in default)
+  // The ledger per CCP (see the header comment).
+  std::vector<double> ccp_closeout;            // its defaulters' close-out losses
+  std::vector<double> ccp_link_in;             // losses received over links
+  std::vector<double> ccp_link_out;            // losses passed to linked CCPs (from layers and resolution)
+  std::vector<double> ccp_resolution_members;  // its members' losses as creditors when it fails
+  std::vector<double> ccp_resolution_links;    // linked CCPs' losses as creditors when it fails
+  std::vector<double> ccp_unallocated;         // borne by no one: at the system's edge
+  std::vector<std::int8_t> ccp_fail_round;     // -1: survived
+  std::vector<FailureCause> ccp_fail_cause;    // per CCP
+  std::vector<MemberDefault> defaults;         // in order of round, then member index
+  std::vector<AccountLoss> account_losses;     // member accounts only, in the order charged
+  double liquidity_shortfall = 0.0;            // cash missing of the members that defaulted for liquidity
+  int settlement_defaults = 0;                 // liquidity defaults that VM gains settled in time would have avoided
+  SettlementOutcome settlement;                // empty unless the model has a settlement layer
+  int liquidations = 0;                        // accounts liquidated at lending protocols (owners not in default)
 
   void reset(const Model& model, std::int64_t scenario);
   int ccp_failures() const;
   // Loss at CCP c beyond the defaulters' own resources (non-defaulter layers + uncovered).
   double ccp_loss(std::size_t c) const;
+  // The final payers' total: layers + resolution + unallocated - link_out over
+  // every CCP; equals closeout_loss (conservation).
+  double ledger_total() const;
 };
 
 // The layer-by-layer story of one scenario, for `ccpnet stress` and reports.
+enum class LineKind : std::uint8_t {
+  kMember,      // a defaulting member's account (or a lending account closed out)
+  kFailedPeer,  // the account of a failed linked CCP: what it did not pay
+  kLinkCharge,  // a charge made on this CCP's link account by a standing peer's waterfall
+};
 struct DefaulterLine {
-  int account = -1;
+  int account = -1;   // the account at this CCP (for a link line: the peer's account here)
   double loss = 0.0;  // close-out loss
   double im_used = 0.0;
   double df_used = 0.0;
   double residual = 0.0;  // left after its own IM and DF, for the mutual layers
   double estate_return = 0.0;
+  LineKind kind = LineKind::kMember;
 };
 struct WaterfallEvent {
   int round = 0;
@@ -81,6 +143,7 @@ struct WaterfallEvent {
   std::vector<DefaulterLine> defaulters;
   std::array<double, models::kLayerCount> by_layer{};
   double uncovered = 0.0;
+  bool link_losses = false;  // the losses that came over links (link_loss_layers), not the members' close-outs
 };
 struct CascadeTrace {
   std::vector<WaterfallEvent> events;
@@ -117,12 +180,43 @@ class Cascade {
            std::span<const Liquidation> liquidations = {});
 
  private:
+  // A loss that reached a CCP over one of its links, for its next round.
+  struct LinkLine {
+    int account;  // the peer's account at the receiving CCP
+    double loss;
+    LineKind kind;
+  };
+
+  void start_scenario(std::span<const double> account_pnl, std::span<const double> member_capital,
+                      std::span<const double> member_cash, const SettlementState* settlement);
+  std::size_t member(std::size_t m);
+  std::size_t account(std::size_t a);
+  bool owner_alive(const Account& acc);
+  // Step 1 at CCP c: its lines of this round through its waterfall.
+  void settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeTrace* trace);
+  void add_member_lines(std::size_t c, ScenarioResult& out);
+  void add_link_lines(std::size_t c);
+  void collect_survivors(std::size_t c);
+  void book_survivor_charges(std::size_t c, int round, ScenarioResult& out);
+  void trace_event(int round, std::size_t c, const models::WaterfallOutcome& wf, std::size_t first, std::size_t end,
+                   const std::vector<LineKind>& kinds, CascadeTrace* trace) const;
+  // Step 2: CCP c has `uncovered` left; its creditors bear it.
+  void resolve_failure(std::size_t c, double uncovered, int round, ScenarioResult& out);
+  void close_failed_ccp(std::size_t c, int round, ScenarioResult& out);
+  // Step 3.
+  void check_members(int round, ScenarioResult& out);
+  void charge_member(std::size_t account, LossChannel channel, double amount, bool cash, int round,
+                     ScenarioResult& out);
+
   const Model& model_;
-  std::vector<std::uint8_t> peer_link_fund_;            // per account: a peer link's own fund (never mutualised)
-  std::vector<std::uint8_t> needs_adl_, needs_lender_;  // per CCP: its waterfall has the layer
-  std::vector<std::size_t> first_mutual_;               // per CCP: first waterfall layer charging survivors
-  std::vector<std::vector<int>> link_accounts_of_;      // per CCP: its link accounts at the other CCPs
-  std::uint32_t epoch_ = 0;                             // scenario counter for the lazy initialisation
+  std::vector<std::uint8_t> peer_link_fund_;             // per account: a peer link's own fund (never mutualised)
+  std::vector<std::uint8_t> needs_adl_, needs_lender_;   // per CCP: its waterfall has the layer
+  std::vector<std::size_t> first_mutual_;                // per CCP: first waterfall layer charging survivors
+  std::vector<std::vector<models::Layer>> link_layers_;  // per CCP: the layers that absorb its link losses
+  std::vector<std::vector<int>> link_accounts_of_;       // per CCP: its link accounts at the other CCPs
+  std::vector<int> mirror_;                              // per link account: the other side's account; -1 otherwise
+  std::vector<int> link_of_;                             // per link account: index into Model::links; -1 otherwise
+  std::uint32_t epoch_ = 0;                              // scenario counter for the lazy initialisation
   std::vector<std::uint32_t> account_stamp_, member_stamp_;
   std::vector<int> checked_round_;
   std::vector<double> capital_, cash_;  // per member
@@ -133,12 +227,22 @@ class Cascade {
   std::vector<std::uint8_t> closed_, liquidated_;
   std::vector<double> bad_debt_;                 // per account liquidated at a lending protocol
   std::vector<models::CcpResources> resources_;  // per CCP
-  std::vector<double> ccp_shortfall_;
   std::vector<int> ccp_round_;
+  std::vector<std::vector<int>> closing_;          // per CCP: member accounts closed out this round
+  std::vector<std::vector<LinkLine>> link_lines_;  // per CCP: link losses of this round
+  std::vector<std::vector<LinkLine>> next_link_lines_;
+  std::vector<int> touched_;      // members charged this round
+  std::vector<int> new_members_;  // defaulted in the previous round
+  std::vector<int> failed_now_;
   std::vector<models::Defaulter> defaulters_;
   std::vector<int> defaulter_accounts_;
+  std::vector<LineKind> line_kinds_;
   std::vector<models::Survivor> survivors_;
   std::vector<int> survivor_accounts_;
+  // The scenario's inputs, for the steps.
+  std::span<const double> account_pnl_;
+  std::span<const double> member_capital_, member_cash_;
+  const SettlementState* settlement_ = nullptr;
 };
 
 }  // namespace ccpnet

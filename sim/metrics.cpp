@@ -18,8 +18,9 @@ void ChunkSums::init(const Model& model, std::int64_t first_index) {
   ccp_uncovered.assign(n, 0.0);
   ccp_loss.assign(n, 0.0);
   ccp_depletion.assign(n, 0.0);
-  ccp_link_shortfall.assign(n, 0.0);
+  ccp_ledger.assign(n * kLedgerColumns, 0.0);
   ccp_fails.assign(n, 0);
+  ccp_fails_via_links.assign(n, 0);
   ccp_df_exhausted.assign(n, 0);
   member_defaults_by_cause.assign(model.members.size() * kDefaultCauseCount, 0);
   if (model.settlement_active) {
@@ -42,6 +43,8 @@ void ChunkSums::add(const Model& model, const ScenarioResult& r) {
   any_default += r.defaults.empty() ? 0 : 1;
   liquidity_shortfall += r.liquidity_shortfall;
   settlement_defaults += r.settlement_defaults;
+  failure_principal += r.failure_principal;
+  ledger_error = std::max(ledger_error, std::abs(r.closeout_loss - r.ledger_total()) / std::max(1.0, r.closeout_loss));
   const auto add_to = [](std::vector<double>& sum, const std::vector<double>& x) {
     for (std::size_t i = 0; i < x.size(); ++i) sum[i] += x[i];
   };
@@ -56,8 +59,10 @@ void ChunkSums::add(const Model& model, const ScenarioResult& r) {
     const double fund = model.ccps[c].default_fund;
     const double depletion = fund > 0.0 ? std::min(1.0, r.ccp_df_used[c] / fund) : 0.0;
     ccp_depletion[c] += depletion;
-    ccp_link_shortfall[c] += r.ccp_link_shortfall[c];
+    for (std::size_t k = 0; k < kLedgerColumns; ++k)
+      ccp_ledger[c * kLedgerColumns + k] += ledger_value(r, c, static_cast<LedgerColumn>(k));
     ccp_fails[c] += r.ccp_fail_round[c] >= 0 ? 1 : 0;
+    ccp_fails_via_links[c] += r.ccp_fail_cause[c] == FailureCause::kLinks ? 1 : 0;
     ccp_df_exhausted[c] += (fund > 0.0 && r.ccp_df_used[c] >= fund * (1.0 - 1e-12)) ? 1 : 0;
   }
   for (const auto& d : r.defaults)
@@ -76,12 +81,15 @@ void ChunkSums::fold_into(ChunkSums& t) const {
   t.any_ccp_fail += any_ccp_fail;
   t.any_default += any_default;
   for (std::size_t i = 0; i < ccp_layers.size(); ++i) t.ccp_layers[i] += ccp_layers[i];
+  for (std::size_t i = 0; i < ccp_ledger.size(); ++i) t.ccp_ledger[i] += ccp_ledger[i];
+  t.failure_principal += failure_principal;
+  t.ledger_error = std::max(t.ledger_error, ledger_error);
   for (std::size_t c = 0; c < ccp_loss.size(); ++c) {
     t.ccp_uncovered[c] += ccp_uncovered[c];
     t.ccp_loss[c] += ccp_loss[c];
     t.ccp_depletion[c] += ccp_depletion[c];
-    t.ccp_link_shortfall[c] += ccp_link_shortfall[c];
     t.ccp_fails[c] += ccp_fails[c];
+    t.ccp_fails_via_links[c] += ccp_fails_via_links[c];
     t.ccp_df_exhausted[c] += ccp_df_exhausted[c];
   }
   for (std::size_t i = 0; i < member_defaults_by_cause.size(); ++i)  // empty once handed to the aggregate
@@ -97,6 +105,31 @@ Aggregate::Aggregate(const Model& model) : model_(&model) {
   totals_.init(model, 0);
   depletion_values_.assign(model.ccps.size(), {});
   by_cause_.assign(model.members.size() * kDefaultCauseCount, 0);
+  account_losses_.assign(model.accounts.size() * kLossChannelCount, ExactSum{});
+}
+
+const char* ledger_column_name(LedgerColumn column) {
+  switch (column) {
+    case LedgerColumn::kCloseout: return "closeout";
+    case LedgerColumn::kLinkIn: return "link_in";
+    case LedgerColumn::kLinkOut: return "link_out";
+    case LedgerColumn::kResolutionMembers: return "resolution_members";
+    case LedgerColumn::kResolutionLinks: return "resolution_links";
+    case LedgerColumn::kUnallocated: return "unallocated";
+  }
+  return "?";
+}
+
+double ledger_value(const ScenarioResult& r, std::size_t c, LedgerColumn column) {
+  switch (column) {
+    case LedgerColumn::kCloseout: return r.ccp_closeout[c];
+    case LedgerColumn::kLinkIn: return r.ccp_link_in[c];
+    case LedgerColumn::kLinkOut: return r.ccp_link_out[c];
+    case LedgerColumn::kResolutionMembers: return r.ccp_resolution_members[c];
+    case LedgerColumn::kResolutionLinks: return r.ccp_resolution_links[c];
+    case LedgerColumn::kUnallocated: return r.ccp_unallocated[c];
+  }
+  return 0.0;
 }
 
 void Aggregate::close_chunk(ChunkSums&& chunk) {
@@ -114,6 +147,9 @@ void Aggregate::add(const ScenarioResult& r) {
     open_ = true;
   }
   current_.add(*model_, r);
+  for (const AccountLoss& l : r.account_losses)
+    account_losses_[static_cast<std::size_t>(l.account) * kLossChannelCount + static_cast<std::size_t>(l.channel)].add(
+        l.amount);
   if (r.total_loss > 0.0) total_loss_values_.push_back(r.total_loss);
   for (std::size_t c = 0; c < model_->ccps.size(); ++c) {
     const double fund = model_->ccps[c].default_fund;
@@ -132,6 +168,7 @@ void Aggregate::merge(const Aggregate& later) {
   for (const auto& c : later.chunks_) close_chunk(ChunkSums(c));
   if (later.open_) close_chunk(ChunkSums(later.current_));
   for (std::size_t i = 0; i < by_cause_.size(); ++i) by_cause_[i] += later.by_cause_[i];
+  for (std::size_t i = 0; i < account_losses_.size(); ++i) account_losses_[i].add(later.account_losses_[i]);
   total_loss_values_.insert(total_loss_values_.end(), later.total_loss_values_.begin(), later.total_loss_values_.end());
   for (std::size_t c = 0; c < depletion_values_.size(); ++c)
     depletion_values_[c].insert(depletion_values_[c].end(), later.depletion_values_[c].begin(),
@@ -212,8 +249,11 @@ void put_chunk(ByteWriter& w, const ChunkSums& c) {
   w.put_vector(c.ccp_uncovered);
   w.put_vector(c.ccp_loss);
   w.put_vector(c.ccp_depletion);
-  w.put_vector(c.ccp_link_shortfall);
+  w.put_vector(c.ccp_ledger);
   w.put_vector(c.ccp_fails);
+  w.put_vector(c.ccp_fails_via_links);
+  w.put(c.failure_principal);
+  w.put(c.ledger_error);
   w.put_vector(c.ccp_df_exhausted);
   w.put_vector(std::vector<std::int64_t>{});  // counts travel in the aggregate's by-cause totals
   w.put(c.liquidity_shortfall);
@@ -235,8 +275,11 @@ ChunkSums get_chunk(ByteReader& r) {
   c.ccp_uncovered = r.get_vector<double>();
   c.ccp_loss = r.get_vector<double>();
   c.ccp_depletion = r.get_vector<double>();
-  c.ccp_link_shortfall = r.get_vector<double>();
+  c.ccp_ledger = r.get_vector<double>();
   c.ccp_fails = r.get_vector<std::int64_t>();
+  c.ccp_fails_via_links = r.get_vector<std::int64_t>();
+  c.failure_principal = r.get<double>();
+  c.ledger_error = r.get<double>();
   c.ccp_df_exhausted = r.get_vector<std::int64_t>();
   c.member_defaults_by_cause = r.get_vector<std::int64_t>();
   c.liquidity_shortfall = r.get<double>();
@@ -264,6 +307,7 @@ std::vector<char> Aggregate::serialize() const {
   if (open_)
     for (std::size_t i = 0; i < by_cause.size(); ++i) by_cause[i] += current_.member_defaults_by_cause[i];
   w.put_vector(by_cause);
+  w.put_vector(account_losses_);
   return std::move(w.out);
 }
 
@@ -279,6 +323,9 @@ Aggregate Aggregate::deserialize(const Model& model, const std::vector<char>& by
   a.default_histogram_ = r.get_vector<std::int64_t>();
   a.by_cause_ = r.get_vector<std::int64_t>();
   if (a.by_cause_.size() != model.members.size() * kDefaultCauseCount)
+    throw std::runtime_error("aggregate of another model");
+  a.account_losses_ = r.get_vector<ExactSum>();
+  if (a.account_losses_.size() != model.accounts.size() * kLossChannelCount)
     throw std::runtime_error("aggregate of another model");
   return a;
 }

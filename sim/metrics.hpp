@@ -7,6 +7,7 @@
 // exact: the non-zero values are kept (calm scenarios cost nothing) and sorted.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,6 +21,30 @@ struct Model;
 
 inline constexpr std::int64_t kChunk = 4096;
 
+// The per-CCP ledger of a scenario (ScenarioResult's ccp_closeout ...
+// ccp_unallocated), in this order.
+enum class LedgerColumn { kCloseout, kLinkIn, kLinkOut, kResolutionMembers, kResolutionLinks, kUnallocated };
+inline constexpr std::size_t kLedgerColumns = 6;
+const char* ledger_column_name(LedgerColumn column);
+double ledger_value(const ScenarioResult& r, std::size_t ccp, LedgerColumn column);
+
+// Exact, order-independent sums of money: fixed point with 2^-20 USD
+// resolution in 128 bits (room for 10^7 scenarios of 10^15 USD each), so
+// that any split of the scenarios over threads and ranks adds up to the same
+// bits.
+__extension__ using Int128 = __int128;  // GCC and Clang; __extension__: not ISO C++
+
+class ExactSum {
+ public:
+  // Rounded to the nearest unit; a double below 2^127 converts exactly.
+  void add(double x) { units_ += static_cast<Int128>(std::nearbyint(std::ldexp(x, 20))); }
+  void add(const ExactSum& o) { units_ += o.units_; }
+  double value() const { return std::ldexp(static_cast<double>(units_), -20); }
+
+ private:
+  Int128 units_ = 0;
+};
+
 struct ChunkSums {
   std::int64_t first = 0;  // first scenario index of the chunk
   std::int64_t count = 0;
@@ -30,8 +55,11 @@ struct ChunkSums {
   std::vector<double> ccp_uncovered;                      // CCPs
   std::vector<double> ccp_loss;                           // CCPs
   std::vector<double> ccp_depletion;                      // CCPs: sum of DF depletion fractions
-  std::vector<double> ccp_link_shortfall;                 // CCPs: charges as a linked CCP beyond its equity
+  std::vector<double> ccp_ledger;                         // CCPs x kLedgerColumns (see ScenarioResult)
   std::vector<std::int64_t> ccp_fails, ccp_df_exhausted;  // CCPs
+  std::vector<std::int64_t> ccp_fails_via_links;          // CCPs: failures whose waterfall ran out on link losses
+  double failure_principal = 0;
+  double ledger_error = 0;  // largest |closeout - ledger total| / max(1, closeout) of a scenario
   // members x kDefaultCauseCount. Integer counts add exactly in any order, so a
   // closed chunk hands them to its Aggregate and keeps none (bounded memory).
   std::vector<std::int64_t> member_defaults_by_cause;
@@ -66,6 +94,10 @@ class Aggregate {
   std::vector<double>& total_loss_values() { return total_loss_values_; }
   std::vector<std::vector<double>>& depletion_values() { return depletion_values_; }
   std::vector<std::int64_t>& default_count_histogram() { return default_histogram_; }
+  // Member accounts' losses by channel: accounts x kLossChannelCount sums.
+  double account_loss(std::size_t account, LossChannel channel) const {
+    return account_losses_[account * kLossChannelCount + static_cast<std::size_t>(channel)].value();
+  }
 
   // Quantile of the total loss (linear interpolation between order statistics,
   // zeros included implicitly), expected shortfall above it.
@@ -85,6 +117,7 @@ class Aggregate {
   std::vector<std::vector<double>> depletion_values_;  // per CCP, non-zero values
   std::vector<std::int64_t> default_histogram_;        // scenarios with k member defaults
   std::vector<std::int64_t> by_cause_;                 // member defaults by cause of the closed chunks
+  std::vector<ExactSum> account_losses_;               // accounts x kLossChannelCount
 
   void close_chunk(ChunkSums&& chunk);  // folds its counts into by_cause_, keeps the rest
   bool finished_ = false;

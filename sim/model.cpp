@@ -292,7 +292,48 @@ void add_option(std::vector<OptionHolding>& options, int option, double quantity
     }
   options.push_back({option, quantity});
 }
+// The link of a link account, or nullptr.
+const LinkModel* link_of(const Model& model, int account) {
+  for (const auto& link : model.links)
+    if (link.account_at_first == account || link.account_at_second == account) return &link;
+  return nullptr;
+}
+
+// The participant CCP's account at its host (it posts IM and contributes to the host's fund).
+bool participant_account(const Model& model, int account) {
+  const LinkModel* link = link_of(model, account);
+  return link && link->model == config::LinkModel::kParticipant && link->account_at_second == account;
+}
+
+// The host's account at a participant CCP: the host posts nothing there.
+bool hosts_participant(const Model& model, const Account& acc) {
+  if (acc.kind != AccountKind::kLink) return false;
+  for (const auto& link : model.links)
+    if (link.model == config::LinkModel::kParticipant && link.first == acc.ccp && link.second == acc.owner) return true;
+  return false;
+}
+
+// The link fund the owner of a peer link account posts at the other CCP.
+double peer_link_fund(const Model& model, int account) {
+  const LinkModel* link = link_of(model, account);
+  return link && link->model == config::LinkModel::kPeer ? link->link_fund : 0.0;
+}
+
 }  // namespace
+
+std::vector<models::Layer> link_loss_layers(const CcpModel& ccp) {
+  using L = models::Layer;
+  if (ccp.link_losses == config::LinkLossRule::kWaterfall) return ccp.waterfall;
+  return {L::kDefaulterIm, L::kDefaulterDf, L::kSitg, L::kSitg2, L::kCcpEquity};
+}
+
+std::vector<models::Layer> ledger_layers(const CcpModel& ccp) {
+  std::vector<models::Layer> layers = ccp.waterfall;
+  for (const models::Layer l : link_loss_layers(ccp))
+    if (std::find(layers.begin(), layers.end(), l) == layers.end()) layers.push_back(l);
+  std::sort(layers.begin(), layers.end());
+  return layers;
+}
 
 Model build_model(const config::LoadedScenario& loaded) {
   const config::Scenario& s = loaded.scenario;
@@ -363,6 +404,7 @@ Model build_model(const config::LoadedScenario& loaded) {
     ccp.waterfall = c.waterfall ? *c.waterfall : default_waterfall(c.kind);
     ccp.im_segregated = c.im_segregated;
     ccp.im_recovery_rate = c.im_recovery_rate;
+    ccp.link_losses = c.link_losses;
     ccp.margin_model = margin_name(c.margin);
     model.ccps.push_back(std::move(ccp));
     model.horizons.push_back(c.margin.mpor_days);
@@ -638,7 +680,7 @@ Model build_model(const config::LoadedScenario& loaded) {
                                                  history.topRows(std::max<Eigen::Index>(lookback, 0)), false);
     for (Eigen::Index i = 0; i < n_acc; ++i) {
       Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
-      acc.initial_margin = acc.kind == AccountKind::kRestOfMarket ? 0.0 : im(i);
+      acc.initial_margin = acc.kind == AccountKind::kRestOfMarket || hosts_participant(model, acc) ? 0.0 : im(i);
       if (acc.kind == AccountKind::kMember) {
         for (const auto& [ccp_id, amount] : members[static_cast<std::size_t>(acc.owner)].initial_margin)
           if (ccp_id == ccp.id) acc.initial_margin = amount;
@@ -692,6 +734,27 @@ Model build_model(const config::LoadedScenario& loaded) {
     }
     for (Eigen::Index g = 0; g < uncovered.rows(); ++g)
       uncovered.row(g) = (uncovered.row(g).array() - group_im(g)).cwiseMax(0.0);
+    // Links whose losses reach the mutualised fund are stressed like members
+    // (ESMA interoperability guidelines): one more row per link account, its
+    // stress loss beyond the link margin and link fund it posts here.
+    std::vector<Eigen::Index> link_rows;  // rows of ccp.accounts, after the groups
+    if (ccp.link_losses == config::LinkLossRule::kWaterfall)
+      for (Eigen::Index i = 0; i < n_acc; ++i)
+        if (model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])].kind ==
+            AccountKind::kLink)
+          link_rows.push_back(i);
+    const Eigen::Index n_groups = uncovered.rows();
+    uncovered.conservativeResize(n_groups + static_cast<Eigen::Index>(link_rows.size()), Eigen::NoChange);
+    group_im.conservativeResize(uncovered.rows());
+    for (std::size_t r = 0; r < link_rows.size(); ++r) {
+      const Eigen::Index i = link_rows[r], row = n_groups + static_cast<Eigen::Index>(r);
+      const int a = ccp.accounts[static_cast<std::size_t>(i)];
+      const Account& acc = model.accounts[static_cast<std::size_t>(a)];
+      const double dedicated = acc.initial_margin + peer_link_fund(model, a);
+      for (Eigen::Index st = 0; st < uncovered.cols(); ++st)
+        uncovered(row, st) = std::max(0.0, -stress_pnl(i, st) + acc.liquidation_cost - dedicated);
+      group_im(row) = participant_account(model, a) ? acc.initial_margin : 0.0;
+    }
     // Each account's largest uncovered stress loss, max(0, max_s loss_s - IM),
     // the key of allocation pro rata to uncovered stress loss.
     Eigen::VectorXd account_uncovered = Eigen::VectorXd::Zero(n_acc);
@@ -714,6 +777,9 @@ Model build_model(const config::LoadedScenario& loaded) {
           if (acc.kind == AccountKind::kMember)
             group_weight(model.members[static_cast<std::size_t>(acc.owner)].group) += account_uncovered(i);
         }
+        for (std::size_t r = 0; r < link_rows.size(); ++r)
+          if (participant_account(model, ccp.accounts[static_cast<std::size_t>(link_rows[r])]))
+            group_weight(n_groups + static_cast<Eigen::Index>(r)) = account_uncovered(link_rows[r]);
       }
       try {
         sizing = models::size_cover_boe(uncovered, group_weight, ccp.sitg);
@@ -726,8 +792,8 @@ Model build_model(const config::LoadedScenario& loaded) {
     } else {
       sizing = models::size_cover(uncovered, cover, ccp.sitg);
     }
-    for (auto g : sizing.groups)
-      if (uncovered(g, sizing.scenario) > 0.0) ccp.cover_groups.push_back(static_cast<int>(g));
+    for (auto g : sizing.groups)  // member groups only: a link is not a member that `defaults.rule` can default
+      if (g < n_groups && uncovered(g, sizing.scenario) > 0.0) ccp.cover_groups.push_back(static_cast<int>(g));
     ccp.default_fund =
         cfg.default_fund.sizing == config::DefaultFundSizing::kFixed ? *cfg.default_fund.amount : sizing.fund;
     // A rulebook without default-fund layers (a crypto venue's insurance fund
@@ -756,10 +822,8 @@ Model build_model(const config::LoadedScenario& loaded) {
           continue;
         }
         contributors.push_back(&acc);
-      } else if (acc.kind == AccountKind::kLink) {
-        for (const auto& link : model.links)
-          if (link.model == config::LinkModel::kParticipant && link.account_at_second == a)
-            contributors.push_back(&acc);
+      } else if (participant_account(model, a)) {
+        contributors.push_back(&acc);
       }
       if (contributors.size() > before)
         contributor_uncovered.push_back(account_uncovered(static_cast<Eigen::Index>(i)));
@@ -802,6 +866,7 @@ Model build_model(const config::LoadedScenario& loaded) {
   }
 
   // ---- value matrices by horizon for the revaluation kernel
+  model.ledger_columns = s.outputs.ledger_columns;
   model.horizon_accounts.assign(model.horizons.size(), {});
   for (std::size_t a = 0; a < model.accounts.size(); ++a) {
     const int h = model.ccps[static_cast<std::size_t>(model.accounts[a].ccp)].horizon;

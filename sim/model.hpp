@@ -104,6 +104,7 @@ struct CcpModel {
   double default_fund = 0.0;  // total prefunded fund
   bool im_segregated = true;
   double im_recovery_rate = 0.0;
+  config::LinkLossRule link_losses = config::LinkLossRule::kWaterfall;
   std::string margin_model;       // name of the margin model, for reports
   std::vector<int> accounts;      // indices into Model::accounts
   std::vector<int> cover_groups;  // groups with the largest uncovered stress loss, largest first
@@ -122,6 +123,13 @@ struct MemberModel {
   std::vector<int> accounts;
 };
 
+// One interoperability link: one set of contracts between two CCPs, booked as
+// two mirror accounts (the position of each CCP at the other; their P&L sum to
+// zero). Peer link: each CCP posts inter-CCP margin (and the link fund) to the
+// other. Participant link: the first CCP is a clearing member of the second
+// (PFMI Principle 20): it posts IM and contributes to the second's default
+// fund; the second posts nothing at the first (its account there holds no
+// margin and no fund).
 struct LinkModel {
   int first = -1, second = -1;
   config::LinkModel model = config::LinkModel::kPeer;
@@ -195,7 +203,15 @@ struct Model {
   std::vector<Eigen::MatrixXd> horizon_values;
 
   std::string source_name;
+  bool ledger_columns = true;  // outputs.ledger_columns
 };
+
+// The layers that absorb the losses reaching a CCP over its links, in order:
+// its waterfall (link_losses: waterfall) or the link's margin and fund, SITG
+// and capital (own_capital).
+std::vector<models::Layer> link_loss_layers(const CcpModel& ccp);
+// Every layer that can absorb a loss at the CCP, in the enum's order.
+std::vector<models::Layer> ledger_layers(const CcpModel& ccp);
 
 // Builds the model; throws InputError (located) when the positions cannot be
 // balanced over the links, and ScenarioError for other cross-checks.

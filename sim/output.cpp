@@ -182,6 +182,14 @@ std::vector<ScenarioColumn> scenario_columns(const Model& model) {
     columns.push_back({"loss_" + c.id, false});
     columns.push_back({"failed_" + c.id, true});
   }
+  columns.push_back({"failure_principal", false});
+  if (!model.ledger_columns) return columns;
+  for (const auto& c : model.ccps) {
+    for (const models::Layer l : ledger_layers(c))
+      columns.push_back({std::string(models::layer_name(l)) + "_" + c.id, false});
+    for (std::size_t k = 0; k < kLedgerColumns; ++k)
+      columns.push_back({std::string(ledger_column_name(static_cast<LedgerColumn>(k))) + "_" + c.id, false});
+  }
   return columns;
 }
 
@@ -199,6 +207,13 @@ void scenario_values(const Model& model, const ScenarioResult& r, std::vector<do
   for (std::size_t c = 0; c < model.ccps.size(); ++c) {
     out.push_back(r.ccp_loss(c));
     out.push_back(r.ccp_fail_round[c] >= 0 ? 1.0 : 0.0);
+  }
+  out.push_back(r.failure_principal);
+  if (!model.ledger_columns) return;
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    for (const models::Layer l : ledger_layers(model.ccps[c]))
+      out.push_back(r.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(l)]);
+    for (std::size_t k = 0; k < kLedgerColumns; ++k) out.push_back(ledger_value(r, c, static_cast<LedgerColumn>(k)));
   }
 }
 
@@ -239,7 +254,11 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
     e["p_fail"] = static_cast<double>(t.ccp_fails[c]) / n;
     e["expected_loss"] = t.ccp_loss[c] / n;
     e["expected_uncovered_loss"] = t.ccp_uncovered[c] / n;
-    e["expected_link_shortfall"] = t.ccp_link_shortfall[c] / n;
+    e["p_fail_via_links"] = static_cast<double>(t.ccp_fails_via_links[c]) / n;
+    json ledger = json::object();
+    for (std::size_t k = 0; k < kLedgerColumns; ++k)
+      ledger[ledger_column_name(static_cast<LedgerColumn>(k))] = t.ccp_ledger[c * kLedgerColumns + k] / n;
+    e["ledger"] = ledger;
     e["p_df_exhausted"] = static_cast<double>(t.ccp_df_exhausted[c]) / n;
     e["df_depletion"] = {{"mean", t.ccp_depletion[c] / n}, {"p99", agg.depletion_quantile(c, 0.99)}};
     json layers = json::object();
@@ -273,6 +292,9 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
   sys["mean_member_defaults"] = t.member_defaults / n;
   sys["mean_ccp_failures"] = t.ccp_failures / n;
   sys["expected_total_loss"] = t.total_loss / n;
+  sys["expected_closeout_loss"] = t.closeout_loss / n;
+  sys["expected_failure_principal"] = t.failure_principal / n;
+  sys["ledger_max_relative_error"] = t.ledger_error;
   sys["p99_total_loss"] = agg.total_loss_quantile(0.99);
   sys["p999_total_loss"] = agg.total_loss_quantile(0.999);
   sys["es99_total_loss"] = agg.total_loss_expected_shortfall(0.99);
@@ -433,7 +455,16 @@ Table ccp_table(const Model& model, const Aggregate& agg) {
       {"df_depletion_mean", numbers([&](std::size_t c) { return t.ccp_depletion[c] / n; })},
       {"df_depletion_p99", numbers([&](std::size_t c) { return agg.depletion_quantile(c, 0.99); })},
       {"p_df_exhausted", numbers([&](std::size_t c) { return static_cast<double>(t.ccp_df_exhausted[c]) / n; })},
-      {"expected_link_shortfall", numbers([&](std::size_t c) { return t.ccp_link_shortfall[c] / n; })},
+      {"p_fail_via_links", numbers([&](std::size_t c) { return static_cast<double>(t.ccp_fails_via_links[c]) / n; })},
+      {"expected_link_loss_in", numbers([&](std::size_t c) {
+         return t.ccp_ledger[c * kLedgerColumns + static_cast<std::size_t>(LedgerColumn::kLinkIn)] / n;
+       })},
+      {"expected_link_loss_out", numbers([&](std::size_t c) {
+         return t.ccp_ledger[c * kLedgerColumns + static_cast<std::size_t>(LedgerColumn::kLinkOut)] / n;
+       })},
+      {"expected_unallocated", numbers([&](std::size_t c) {
+         return t.ccp_ledger[c * kLedgerColumns + static_cast<std::size_t>(LedgerColumn::kUnallocated)] / n;
+       })},
   };
   for (std::size_t l = 0; l < models::kLayerCount; ++l)
     table.columns.emplace_back("loss_" + std::string(models::layer_name(static_cast<models::Layer>(l))),
@@ -550,6 +581,21 @@ Table member_table(const Model& model, const Aggregate& agg) {
                    {"capital", capital},   {"liquidity", liquidity}, {"p_default", p_all}};
   for (std::size_t k = 0; k < std::size(kCauses); ++k)
     table.columns.emplace_back("p_default_" + std::string(cause_name(kCauses[k])), std::move(p_cause[k]));
+  // Expected losses of the membership by channel: as a survivor or creditor
+  // (expected_loss sums these), and its own collateral used when it defaulted.
+  std::vector<double> expected(member.size(), 0.0);
+  std::vector<std::pair<std::string, std::vector<double>>> channels;
+  for (int k = 0; k < kLossChannelCount; ++k) {
+    const auto channel = static_cast<LossChannel>(k);
+    std::vector<double> v;
+    for (const auto& mem : model.members)
+      for (int a : mem.accounts) v.push_back(agg.account_loss(static_cast<std::size_t>(a), channel) / n);
+    if (channel != LossChannel::kOwnIm && channel != LossChannel::kOwnDf)
+      for (std::size_t i = 0; i < v.size(); ++i) expected[i] += v[i];
+    channels.emplace_back("loss_" + std::string(channel_name(channel)), std::move(v));
+  }
+  table.columns.emplace_back("expected_loss", std::move(expected));
+  for (auto& c : channels) table.columns.emplace_back(std::move(c));
   return table;
 }
 

@@ -1006,12 +1006,13 @@ void link_legend(const Model& model, std::vector<LegendItem>& items) {
 std::vector<std::size_t> layer_union(const Model& model) {
   std::set<std::size_t> used;
   for (const auto& c : model.ccps)
-    for (auto layer : c.waterfall) used.insert(static_cast<std::size_t>(layer));
+    for (auto layer : ledger_layers(c)) used.insert(static_cast<std::size_t>(layer));
   return {used.begin(), used.end()};
 }
 
 bool in_waterfall(const CcpModel& ccp, std::size_t layer) {
-  return std::find(ccp.waterfall.begin(), ccp.waterfall.end(), static_cast<Layer>(layer)) != ccp.waterfall.end();
+  const auto layers = ledger_layers(ccp);
+  return std::find(layers.begin(), layers.end(), static_cast<Layer>(layer)) != layers.end();
 }
 
 double ccp_initial_margin(const Model& model, const CcpModel& ccp) {
@@ -1372,7 +1373,8 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
         money(ccp.default_fund), of_count(t.ccp_fails[c]),
         p_fail > 0.0 ? "<span class=\"fail\">" + pct(p_fail) + "</span>" : pct(p_fail), money(t.ccp_loss[c] / n),
         money(t.ccp_uncovered[c] / n), pct(static_cast<double>(t.ccp_df_exhausted[c]) / n), pct(t.ccp_depletion[c] / n),
-        pct(agg.depletion_quantile(c, 0.99)), money(t.ccp_link_shortfall[c] / n));
+        pct(agg.depletion_quantile(c, 0.99)),
+        money(t.ccp_ledger[c * kLedgerColumns + static_cast<std::size_t>(LedgerColumn::kLinkIn)] / n));
   }
   h += "</tbody></table></div>\n";
   h += "<p class=\"muted\">Amounts in USD. Initial margin: posted by every account at the CCP (members and linked "
@@ -1392,7 +1394,7 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
     r.alert = p_fail > 0.0;
     r.sublabel = fmt::format("P(fail) {}", pct(p_fail));
     BarRow m = r;
-    for (auto layer : ccp.waterfall) {
+    for (auto layer : ledger_layers(ccp)) {
       const auto l = static_cast<std::size_t>(layer);
       const double v = t.ccp_layers[c * kLayerCount + l] / n;
       r.segments.emplace_back(l, v);
@@ -1653,15 +1655,16 @@ const char* cause_colour(DefaultCause cause) {
   return i < std::size(kColours) ? kColours[i] : "#9aa3ad";
 }
 
-// What a failed CCP was charged as a linked counterparty beyond its equity, from
-// its entry in stress.json (0 when it did not fail that way).
+// What a CCP whose layers ran out on losses over its links received over them,
+// from its entry in stress.json (0 when it did not fail that way).
 double link_shortfall(const nlohmann::ordered_json& stress, const std::string& ccp) {
   const auto& e = stress["ccps"][ccp];
-  return e.contains("link_shortfall") ? e["link_shortfall"].get<double>() : 0.0;
+  if (!e.contains("fail_cause") || e["fail_cause"] != "links") return 0.0;
+  return e["ledger"]["link_in"].get<double>();
 }
 
 std::string link_shortfall_text(double amount) {
-  return fmt::format("its equity could not pay {} of link charges", usd(amount));
+  return fmt::format("its layers ran out on {} of losses over its links", usd(amount));
 }
 
 // One stress scenario's settlement, as in `ccpnet stress`: when each chain was
@@ -1895,7 +1898,7 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
       if (r.ccp_fail_round[c] >= 0) {
         const double shortfall = link_shortfall(stresses[i], model.ccps[c].id);
         failed += (failed.empty() ? "" : ", ") + esc(model.ccps[c].id) +
-                  (shortfall > 0.0 ? fmt::format(" (link charges {} beyond its equity)", money(shortfall)) : "");
+                  (shortfall > 0.0 ? fmt::format(" ({})", link_shortfall_text(shortfall)) : "");
       }
     h += fmt::format(
         "<tr{}><td><a href=\"#stress-{}\"><strong>{}</strong></a></td><td>{}</td><td class=\"num\">{}</td>"
@@ -1991,7 +1994,7 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
       through_links = through_links || links;
       row.sublabel =
           row.highlight ? fmt::format("FAILS in round {}{}", r.ccp_fail_round[c], links ? " (links)" : "") : "survives";
-      for (auto layer : ccp.waterfall) {
+      for (auto layer : ledger_layers(ccp)) {
         const auto l = static_cast<std::size_t>(layer);
         row.segments.emplace_back(l, r.ccp_layers[c * kLayerCount + l]);
       }
@@ -2006,9 +2009,9 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
                 std::string("Loss absorbed by each layer of each CCP's waterfall over all rounds, in waterfall "
                             "order; the hatched red segment is what no layer covered (the CCP fails). Failed CCPs are "
                             "shaded red.") +
-                    (through_links ? " A CCP marked (links) failed because its equity could not pay what it was "
-                                     "charged as a linked counterparty: that shortfall falls on its members' VM "
-                                     "gains, not on a waterfall layer."
+                    (through_links ? " A CCP marked (links) failed because its layers ran out on losses that came "
+                                     "over its links (a failed peer's unpaid obligations, or charges by a peer's "
+                                     "waterfall); what its layers left falls on its creditors."
                                    : ""));
 
     // Layer-by-layer tables, one per waterfall call.
@@ -2029,7 +2032,7 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
              "<th class=\"num\">absorbed (USD)</th><th class=\"num\">share</th><th class=\"num\">cumulative</th>"
              "</tr></thead>\n<tbody>\n";
         double cumulative = 0.0;
-        for (auto layer : ccp.waterfall) {
+        for (auto layer : e.link_losses ? link_loss_layers(ccp) : ccp.waterfall) {
           const auto l = static_cast<std::size_t>(layer);
           const double x = e.by_layer[l];
           cumulative += x;

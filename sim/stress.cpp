@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/metrics.hpp"
 #include "sim/model.hpp"
 #include "sim/output.hpp"
 #include "sim/runner.hpp"
@@ -26,6 +27,12 @@ std::string account_name(const Model& model, int account) {
     case AccountKind::kRestOfMarket: return "rest_of_market";
   }
   return "?";
+}
+
+std::string failure_text(const ScenarioResult& r, std::size_t c, const std::function<std::string(double)>& money) {
+  const bool links = r.ccp_fail_cause[c] == FailureCause::kLinks;
+  return fmt::format("its layers ran out on {}; {} left for its creditors",
+                     links ? "losses over its links" : "its members' close-outs", money(r.ccp_uncovered[c]));
 }
 
 std::vector<StressOutcome> run_stress(const Model& model) {
@@ -103,9 +110,7 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
       std::vector<std::string> failed;
       for (std::size_t c = 0; c < model.ccps.size(); ++c)
         if (r.ccp_fail_round[c] == round)
-          failed.push_back(r.ccp_link_shortfall[c] > 0.0 ? fmt::format("{} (link charges {} beyond its equity)",
-                                                                       model.ccps[c].id, money(r.ccp_link_shortfall[c]))
-                                                         : model.ccps[c].id);
+          failed.push_back(fmt::format("{} ({})", model.ccps[c].id, failure_text(r, c, money)));
       if (!names.empty()) out += fmt::format("round {}: members default: {}\n", round, fmt::join(names, ", "));
       if (!failed.empty()) out += fmt::format("round {}: CCPs FAIL: {}\n", round, fmt::join(failed, ", "));
     }
@@ -116,7 +121,8 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
     if (model.settlement_active) out += format_settlement(model, r);
     for (const auto& e : o.trace.events) {
       const CcpModel& ccp = model.ccps[static_cast<std::size_t>(e.ccp)];
-      out += fmt::format("\n  {} waterfall, round {}\n", ccp.id, e.round);
+      out += fmt::format("\n  {} waterfall, round {}{}\n", ccp.id, e.round,
+                         e.link_losses ? ": losses over its links" : "");
       out += fmt::format("    {:<22} {:>14} {:>12} {:>12} {:>14} {:>14}\n", "defaulter", "close-out loss", "own IM",
                          "own DF", "left to mutual", "to its estate");
       for (const auto& d : e.defaulters)
@@ -127,7 +133,7 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
       for (double x : e.by_layer) total += x;
       total += e.uncovered;
       out += fmt::format("    {:<22} {:>14} {:>8}\n", "layer", "absorbed", "share");
-      for (const auto layer : ccp.waterfall) {
+      for (const auto layer : e.link_losses ? link_loss_layers(ccp) : ccp.waterfall) {
         const double x = e.by_layer[static_cast<std::size_t>(layer)];
         out += fmt::format("    {:<22} {:>14} {:>7.1f}%\n", models::layer_name(layer), money(x),
                            total > 0 ? 100.0 * x / total : 0.0);
@@ -135,8 +141,10 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
       out += fmt::format("    {:<22} {:>14} {:>7.1f}%{}\n", "UNCOVERED", money(e.uncovered),
                          total > 0 ? 100.0 * e.uncovered / total : 0.0, e.uncovered > 0 ? "  -> the CCP fails" : "");
     }
-    out += fmt::format("\n  total close-out loss {}, borne by others than the defaulters {}, uncovered {}\n\n",
-                       money(r.closeout_loss), money(r.total_loss), money(r.uncovered));
+    out += fmt::format(
+        "\n  total close-out loss {}, borne by others than the defaulters {}, left by failed CCPs' layers to their "
+        "creditors {}\n\n",
+        money(r.closeout_loss), money(r.total_loss), money(r.uncovered));
   }
   return out;
 }
@@ -204,8 +212,7 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
       e["failed"] = r.ccp_fail_round[c] >= 0;
       if (r.ccp_fail_round[c] >= 0) {
         e["failure_round"] = r.ccp_fail_round[c];
-        // Charged as a linked counterparty beyond its equity (passed on to its members' VM gains).
-        e["link_shortfall"] = r.ccp_link_shortfall[c];
+        e["fail_cause"] = r.ccp_fail_cause[c] == FailureCause::kLinks ? "links" : "members";
       }
       json layers = json::object();
       for (const auto layer : model.ccps[c].waterfall)
@@ -213,6 +220,10 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
             r.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(layer)];
       e["layer_losses"] = layers;
       e["uncovered"] = r.ccp_uncovered[c];
+      json ledger = json::object();
+      for (std::size_t k = 0; k < kLedgerColumns; ++k)
+        ledger[ledger_column_name(static_cast<LedgerColumn>(k))] = ledger_value(r, c, static_cast<LedgerColumn>(k));
+      e["ledger"] = ledger;
       ccps[model.ccps[c].id] = e;
     }
     j["ccps"] = ccps;

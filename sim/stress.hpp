@@ -3,6 +3,7 @@
 // defaulter.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -33,6 +34,10 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
 
 // stress_layers.csv: scenario, round, ccp, layer, amount (one row per layer hit).
 std::string stress_layers_csv(const Model& model, const std::vector<StressOutcome>& outcomes);
+
+// Why CCP c failed in r: whose losses its layers ran out on, and what was left
+// for its creditors (`money` formats amounts).
+std::string failure_text(const ScenarioResult& r, std::size_t c, const std::function<std::string(double)>& money);
 
 // Display name of an account: the member's id, "link:<CCP>" or "rest_of_market".
 std::string account_name(const Model& model, int account);

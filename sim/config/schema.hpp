@@ -43,6 +43,19 @@ struct SimulationConfig {
   }
 };
 
+// What the output directory holds beyond the fixed files.
+struct OutputsConfig {
+  bool ledger_columns = true;
+
+  template <class A>
+  void serialize(A& a) {
+    a("ledger_columns", ledger_columns,
+      {.doc = "scenarios.csv carries each CCP's ledger per scenario: its close-out loss, every layer of its "
+              "waterfall, link losses in and out, the losses its creditors bore if it failed and what no one "
+              "bore; false keeps the narrow table for very large runs"});
+  }
+};
+
 // -------------------------------------------------------------------- market
 struct AssetConfig {
   std::string id;
@@ -818,6 +831,17 @@ struct EnumNames<ImbalancePolicy> {
                                      std::pair{ImbalancePolicy::kRestOfMarket, "rest_of_market"}};
 };
 
+// How a CCP absorbs a loss that reaches it over an interoperability link (a
+// failed peer's unpaid obligations, or a charge by a surviving peer's
+// waterfall): through its whole waterfall as for a defaulting member, or only
+// through the link's dedicated resources and its own capital.
+enum class LinkLossRule { kWaterfall, kOwnCapital };
+template <>
+struct EnumNames<LinkLossRule> {
+  static constexpr std::array values{std::pair{LinkLossRule::kWaterfall, "waterfall"},
+                                     std::pair{LinkLossRule::kOwnCapital, "own_capital"}};
+};
+
 // Liquidation rules of a lending protocol (kind lending_protocol), after
 // Aave v3: an account (long positions collateral, short positions debt) whose
 // health factor falls below 1 on the scenario's path is liquidated.
@@ -865,6 +889,7 @@ struct CcpConfig {
   double im_recovery_rate = 0.0;
   double stress_sigma = 5.0;
   ImbalancePolicy imbalance = ImbalancePolicy::kError;
+  LinkLossRule link_losses = LinkLossRule::kWaterfall;
   CcpSettlementConfig settlement;
   CollateralConfig collateral;
   std::optional<LendingConfig> lending;
@@ -909,6 +934,12 @@ struct CcpConfig {
     a("imbalance", imbalance,
       {.doc = "when the members' positions at the CCP do not net to zero across the link graph: error, or book "
               "the difference to an aggregate rest-of-market account that never defaults"});
+    a("link_losses", link_losses,
+      {.doc = "how the CCP absorbs losses that reach it over its links (a failed peer's unpaid VM and lost link "
+              "margin, charges by a peer's waterfall): waterfall (the peer is treated as a defaulting member: its "
+              "link margin and link fund, then every layer of the CCP's waterfall; link accounts count in the "
+              "default-fund stress) or own_capital (the link's margin and fund, then SITG and capital only; the "
+              "mutualised fund never pays)"});
   }
 };
 
@@ -1144,6 +1175,7 @@ struct Scenario {
   std::vector<LinkConfig> links;
   DefaultsConfig defaults;
   std::vector<VariantConfig> variants;
+  OutputsConfig outputs;
 
   template <class A>
   void serialize(A& a) {
@@ -1164,6 +1196,7 @@ struct Scenario {
     a("links", links, {.doc = "interoperability links between CCPs"});
     a("defaults", defaults, {.doc = "which members default and how"});
     a("variants", variants, {.doc = "variants compared by `ccpnet compare` on common random numbers"});
+    a("outputs", outputs, {.doc = "optional parts of the output directory"});
   }
 };
 

@@ -92,17 +92,26 @@ TEST(Cascade, NoMoveNoContagion) {
   EXPECT_EQ(r.total_loss, 0.0);
 }
 
-// A CCP failure crossing a peer link. X falls 50%.
+// A CCP failure crossing a peer link. X falls 50%. The link is one set of
+// contracts (EMIR art. 53; ESMA guidelines on interoperability arrangements,
+// ESMA/2013/323): when A fails, B loses what A does not pay it on the link,
+// once, and B holds A's link margin against exactly that (PFMI Principle 20,
+// key consideration 7 and explanatory note 3.20.16: the margin covers the
+// current and potential future exposure to the linked CCP). B treats A as a
+// defaulting member: A's link margin first, then B's own layers in order.
 //   CCP A (waterfall without VMGH): D long 10 X (exogenous). A's book is
 //   balanced by the link: B's account at A is short 10 X (gains 500).
 //   CCP B: N short 10 X; A's account at B is long 10 X (loses 500).
 // Round 1 at A: 500 - IM 100 - DF 20 = 380; SITG 10 -> 370; no mutualised fund
 //   (the peer link does not contribute); equity 90 -> 280 uncovered: A fails.
-//   The VM gain A owes B over the link (500) goes unpaid up to 280: charged to B's
-//   equity (980 -> 700).
-// Round 2 at B: A's link account is closed out: loss 500 - link IM (B's margin
-//   model on 10 X: q_0.99 x 1000 x 0.5 / sqrt(365)) -> SITG 20 -> N's DF 30 ->
-//   assessments on N (30) -> VMGH on N's gain 500.
+//   A's creditors bear the 280 pro rata to their stakes; the only one is B
+//   (VM gain 500 owed on the link; its link margin at A is segregated): 280.
+// Round 2 at B: A's account is closed out with loss 280 (the VM A did not
+//   pay), its link margin L = q_0.99 x 1000 x 0.5 / sqrt(365) first (B's margin
+//   model on 10 X over one day), then SITG 20, N's DF 30, assessments on N 30,
+//   VMGH on N's gain: 280 - L - 80. B survives.
+// The system's close-out loss is the price loss, 500: D's IM and DF 120 + A's
+// SITG and equity 100 + A's link margin L + B's layers (280 - L) = 500.
 constexpr std::string_view kLinkFailure = R"(name: a CCP failure crossing a peer link
 market:
   assets: [{id: X, price: 100, volatility: 0.5}]
@@ -123,35 +132,210 @@ links:
 defaults: {exogenous: [D]}
 )";
 
+// The normal 99% quantile (from tables) and the one-day parametric margin on
+// a position of `value` USD of X (volatility 0.5 a year over 365 days).
+constexpr double kQ99 = 2.3263478740408408;
+double link_margin(double value) { return kQ99 * value * 0.5 / std::sqrt(365.0); }
+
+ScenarioResult crash(std::string_view yaml, std::vector<config::Override> overrides = {}) {
+  const Model model = build_model(config::load_scenario_text(yaml, "t.yaml", std::move(overrides)));
+  return run_move(model, stress_move(model, model.stress_scenarios[0]));
+}
+
 TEST(Cascade, CcpFailureCrossesAPeerLink) {
-  const Model model = model_of(kLinkFailure);
-  const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]));
+  const ScenarioResult r = crash(kLinkFailure);
   using L = models::Layer;
   EXPECT_NEAR(layer(r, 0, L::kSitg), 10, 1e-9);
   EXPECT_NEAR(layer(r, 0, L::kMutualizedDf), 0, 1e-9);
   EXPECT_NEAR(layer(r, 0, L::kCcpEquity), 90, 1e-9);
   EXPECT_NEAR(r.ccp_uncovered[0], 280, 1e-9);
   EXPECT_EQ(r.ccp_fail_round[0], 1);
-  // The link margin A posted to B: 2.3263478740408408 (the normal 99% quantile,
-  // from tables) x |10 x 100| x 0.5 / sqrt(365) x sqrt(1 day).
-  const double link_im = 2.3263478740408408 * 1000.0 * 0.5 / std::sqrt(365.0);
-  EXPECT_NEAR(layer(r, 1, L::kDefaulterIm), link_im, 1e-6);
-  const double after_sitg = 500.0 - link_im - 20.0;
+  EXPECT_EQ(r.ccp_fail_cause[0], FailureCause::kMembers);
+  EXPECT_NEAR(r.ccp_resolution_links[0], 280, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_members[0], 0, 1e-9);
+  // B: the VM A did not pay, once, net of A's link margin.
+  const double lm = link_margin(1000.0);
+  EXPECT_NEAR(r.ccp_link_in[1], 280, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kDefaulterIm), lm, 1e-9);
   EXPECT_NEAR(layer(r, 1, L::kSitg), 20, 1e-9);
   EXPECT_NEAR(layer(r, 1, L::kMutualizedDf), 30, 1e-9);
   EXPECT_NEAR(layer(r, 1, L::kAssessments), 30, 1e-9);
-  EXPECT_NEAR(layer(r, 1, L::kVmgh), after_sitg - 60.0, 1e-6);
+  EXPECT_NEAR(layer(r, 1, L::kVmgh), 280 - lm - 80, 1e-9);
+  EXPECT_NEAR(r.ccp_loss(1), 280 - lm, 1e-9);
   EXPECT_EQ(r.ccp_fail_round[1], -1);
   EXPECT_EQ(r.rounds, 2);
+  EXPECT_NEAR(r.closeout_loss, 500, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), 500, 1e-9);
+  // Borne by others than the defaulters (D, and A's link margin at B): A's
+  // SITG and equity, B's SITG, N's DF, assessment and VM haircut.
+  EXPECT_NEAR(r.total_loss, 100 + (280 - lm), 1e-9);
 }
 
-TEST(Cascade, TerminatesWithinMembersPlusCcpsPlusOneRounds) {
+TEST(Cascade, NonSegregatedLinkMarginIsLostProRataByStakeWithTheFailedCcpsOtherCreditors) {
+  // A's rulebook has no VMGH: past its layers, its creditors share the rest pro
+  // rata (pari passu in A's insolvency), each up to its stake: VM gains owed,
+  // DF left, non-segregated IM and link margin net of the recovery rate.
+  //   A: D long 10 (loses 500); S short 5 (gains 250; IM 50, not segregated,
+  //   recovery 50%: stake 250 + 25); B's account short 5 (gains 250; its link
+  //   margin at A, L5 = q 500 0.5 / sqrt(365), not segregated, recovery 25%:
+  //   stake 250 + 0.75 L5). U = 500 - 100 - 20 - 10 - 90 = 280.
+  //   rate = 280 / (275 + 250 + 0.75 L5); B's loss = (250 + 0.75 L5) rate.
+  //   At B: A's account (long 5) loses B's loss; A's link margin L5, SITG 20,
+  //   N's DF 30, assessments 30, VMGH on N's gain (250) the rest.
+  const std::string yaml = R"(name: non-segregated link margin
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: crash, moves: {X: -0.5}, days: 1}]
+ccps:
+  - id: A
+    capital: 100
+    sitg: 10
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 20}
+    waterfall: [defaulter_im, defaulter_df, sitg, ccp_equity]
+    im_segregated: false
+    im_recovery_rate: 0.5
+  - {id: B, capital: 1000, sitg: 20, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 30}}
+members:
+  - {id: D, capital: 1000, liquidity: 1000, positions: {A: {X: 10}}, initial_margin: {A: 100}, default_fund: {A: 20}}
+  - {id: S, capital: 1000, liquidity: 1000, positions: {A: {X: -5}}, initial_margin: {A: 50}, default_fund: {A: 0}}
+  - {id: N, capital: 1000, liquidity: 1000, positions: {B: {X: -5}}, initial_margin: {B: 100}, default_fund: {B: 30}}
+links:
+  - {between: [A, B], model: peer, segregated: false, recovery_rate: 0.25}
+defaults: {exogenous: [D]}
+)";
+  const ScenarioResult r = crash(yaml);
+  using L = models::Layer;
+  const double l5 = link_margin(500.0);
+  const double stake_s = 250 + 25, stake_b = 250 + 0.75 * l5;
+  const double rate = 280 / (stake_s + stake_b);
+  EXPECT_NEAR(r.ccp_uncovered[0], 280, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_members[0], stake_s * rate, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_links[0], stake_b * rate, 1e-9);
+  EXPECT_NEAR(r.ccp_unallocated[0], 0, 1e-9);
+  const double b_loss = stake_b * rate;
+  EXPECT_NEAR(r.ccp_link_in[1], b_loss, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kDefaulterIm), l5, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kVmgh), b_loss - l5 - 80, 1e-9);
+  EXPECT_EQ(r.ccp_fail_round[1], -1);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  // S's losses as a creditor of A, by channel: its VM gain and its IM, pro rata.
+  double unpaid = 0, margin = 0;
+  for (const auto& l : r.account_losses) {
+    if (l.channel == LossChannel::kUnpaidVm) unpaid += l.amount;
+    if (l.channel == LossChannel::kMarginLost) margin += l.amount;
+  }
+  EXPECT_NEAR(unpaid, 250 * rate, 1e-9);
+  EXPECT_NEAR(margin, 25 * rate, 1e-9);
+}
+
+TEST(Cascade, ALinkFundAbsorbsAfterTheLinkMarginAndBeforeTheLinkedCcpsLayers) {
+  // As CcpFailureCrossesAPeerLink with a link fund of 50 posted by each side:
+  // at B, A's fund absorbs after its link margin. B's fund at A is not
+  // mutualised there and, segregated, not at stake in A's failure.
+  const ScenarioResult r = crash(kLinkFailure, {{"links", "[{between: [A, B], link_fund: 50}]"}});
+  using L = models::Layer;
+  const double lm = link_margin(1000.0);
+  EXPECT_NEAR(r.ccp_uncovered[0], 280, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kDefaulterIm), lm, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kDefaulterDf), 50, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kVmgh), 280 - lm - 50 - 80, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), 500, 1e-9);
+}
+
+TEST(Cascade, ParticipantLinkTheParticipantPostsMarginAndFundAtTheHostOnly) {
+  // PFMI Principle 20: under a participant link the first CCP (A) is a clearing
+  // member of the second (B): it posts IM (B's margin model on 10 X: L) and
+  // contributes to B's fund (fixed 40, of which N's observed 30: A gets 10);
+  // B posts nothing at A. A fails as before (U = 280, B's claim 280: B posted
+  // no margin at A). At B, A is a defaulting member: L, then its DF 10, SITG
+  // 20, N's DF 30, assessments 30 (N's contribution x 1; A's is gone), VMGH.
+  const std::string yaml(kLinkFailure);
+  const Model model = build_model(config::load_scenario_text(
+      yaml, "t.yaml",
+      {{"links", "[{between: [A, B], model: participant}]"}, {"ccps.B.default_fund", "{sizing: fixed, amount: 40}"}}));
+  const double lm = link_margin(1000.0);
+  const LinkModel& link = model.links[0];
+  EXPECT_NEAR(model.accounts[static_cast<std::size_t>(link.account_at_second)].initial_margin, lm, 1e-9);
+  EXPECT_NEAR(model.accounts[static_cast<std::size_t>(link.account_at_second)].default_fund, 10, 1e-9);
+  EXPECT_EQ(model.accounts[static_cast<std::size_t>(link.account_at_first)].initial_margin, 0.0);
+  EXPECT_EQ(model.accounts[static_cast<std::size_t>(link.account_at_first)].default_fund, 0.0);
+  const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]));
+  using L = models::Layer;
+  EXPECT_NEAR(r.ccp_uncovered[0], 280, 1e-9);
+  EXPECT_NEAR(r.ccp_link_in[1], 280, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kDefaulterIm), lm, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kDefaulterDf), 10, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kMutualizedDf), 30, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kAssessments), 30, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kVmgh), 280 - lm - 10 - 20 - 60, 1e-9);
+  EXPECT_EQ(r.ccp_fail_round[1], -1);
+  EXPECT_NEAR(r.ledger_total(), 500, 1e-9);
+}
+
+// A haircut at a standing peer. A's rulebook has VMGH and A survives:
+//   D's loss 500 - IM 100 - DF 20 - SITG 10 = 370; no mutualised fund or
+//   assessments from the peer link; VMGH on B's link gain (500): 370.
+// B is charged 370 over the link. Through its waterfall (the default): SITG 20,
+// N's DF 30, assessments 30, VMGH on N's gain 290: B survives. With
+// link_losses: own_capital, only its capital (SITG and equity) pays: it fails
+// exactly when 370 exceeds its capital.
+constexpr std::string_view kPeerHaircut = R"(name: a haircut at a standing peer
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: crash, moves: {X: -0.5}, days: 1}]
+ccps:
+  - {id: A, capital: 100, sitg: 10, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 20}}
+  - {id: B, capital: 1000, sitg: 20, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 30}}
+members:
+  - {id: D, capital: 1000, liquidity: 1000, positions: {A: {X: 10}}, initial_margin: {A: 100}, default_fund: {A: 20}}
+  - {id: N, capital: 1000, liquidity: 1000, positions: {B: {X: -10}}, initial_margin: {B: 100}, default_fund: {B: 30}}
+links: [{between: [A, B]}]
+defaults: {exogenous: [D]}
+)";
+
+TEST(Cascade, APeersHaircutGoesThroughTheChargedCcpsOwnWaterfall) {
+  const ScenarioResult r = crash(kPeerHaircut);
+  using L = models::Layer;
+  EXPECT_NEAR(layer(r, 0, L::kVmgh), 370, 1e-9);
+  EXPECT_EQ(r.ccp_fail_round[0], -1);
+  EXPECT_NEAR(r.ccp_link_out[0], 370, 1e-9);
+  EXPECT_NEAR(r.ccp_link_in[1], 370, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kDefaulterIm), 0, 1e-9);  // A is not in default: its margin is not B's
+  EXPECT_NEAR(layer(r, 1, L::kSitg), 20, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kMutualizedDf), 30, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kAssessments), 30, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kVmgh), 290, 1e-9);
+  EXPECT_EQ(r.ccp_fail_round[1], -1);
+  EXPECT_NEAR(r.ledger_total(), 500, 1e-9);
+  EXPECT_NEAR(r.total_loss, 10 + 370, 1e-9);
+}
+
+TEST(Cascade, OwnCapitalRuleFailsTheChargedCcpExactlyWhenTheHaircutExceedsItsCapital) {
+  for (const double capital : {369.0, 371.0}) {
+    const ScenarioResult r =
+        crash(kPeerHaircut, {{"ccps.B.link_losses", "own_capital"}, {"ccps.B.capital", std::to_string(capital)}});
+    using L = models::Layer;
+    EXPECT_NEAR(layer(r, 1, L::kMutualizedDf), 0, 1e-9) << capital;
+    EXPECT_NEAR(layer(r, 1, L::kSitg) + layer(r, 1, L::kCcpEquity), std::min(capital, 370.0), 1e-9) << capital;
+    EXPECT_EQ(r.ccp_fail_round[1] >= 0, capital < 370.0) << capital;
+    if (capital < 370.0) {
+      EXPECT_EQ(r.ccp_fail_cause[1], FailureCause::kLinks);
+      // B's creditors: N (VM gain 500, DF 30) bears the 1 left.
+      EXPECT_NEAR(r.ccp_resolution_members[1], 370.0 - capital, 1e-9);
+    }
+    EXPECT_NEAR(r.ledger_total(), 500, 1e-9) << capital;
+  }
+}
+
+TEST(Cascade, TerminatesWithinTheRoundBound) {
   const Model model = model_of(kLinkFailure);
   for (double m : {-0.1, -0.5, -0.9, 0.5, 3.0}) {
     auto stress = model.stress_scenarios[0];
     stress.moves[0].second = m;
     const ScenarioResult r = run_move(model, stress_move(model, stress));
-    EXPECT_LE(r.rounds, static_cast<int>(model.members.size() + model.ccps.size() + 1));
+    EXPECT_LE(r.rounds, 2 * static_cast<int>(model.members.size() + model.ccps.size()) + 16);
+    EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * std::max(1.0, r.closeout_loss));
   }
 }
 

@@ -219,18 +219,34 @@ TEST(Report, StressReportShowsRoundsWaterfallsAndFailures) {
     EXPECT_NE(html.find(text), std::string::npos) << text;
   EXPECT_EQ(count(html, "<svg"), 4u);  // bars and network per stress scenario
   EXPECT_EQ(count(html, "<section id=\"stress-"), 2u);
-  // CCP_B fails because its equity cannot pay what it is charged over the
-  // link (nothing uncovered in its own waterfall): the page says so.
+  // CCP_A's failure reaches CCP_B over the link: CCP_B takes it through its own
+  // waterfall (link_losses: waterfall) and survives.
   const auto json = stress_json(model, outcomes);
   const auto& ccp_b = json["stress_scenarios"][0]["ccps"]["CCP_B"];
-  ASSERT_TRUE(ccp_b["failed"].get<bool>());
-  ASSERT_EQ(ccp_b["uncovered"].get<double>(), 0.0);
-  ASSERT_GT(ccp_b["link_shortfall"].get<double>(), 0.0);
-  EXPECT_FALSE(json["stress_scenarios"][0]["ccps"]["CCP_A"].contains("link_shortfall") &&
-               json["stress_scenarios"][0]["ccps"]["CCP_A"]["link_shortfall"].get<double>() > 0.0);
-  for (const char* text : {"CCP_B (round 1: its equity could not pay USD ", "FAILS in round 1 (links)",
-                           "CCP_B (link charges ", "A CCP marked (links) failed because its equity could not pay"})
-    EXPECT_NE(html.find(text), std::string::npos) << text;
+  EXPECT_FALSE(ccp_b["failed"].get<bool>());
+  EXPECT_GT(ccp_b["ledger"]["link_in"].get<double>(), 0.0);
+  EXPECT_EQ(json["stress_scenarios"][0]["ccps"]["CCP_A"]["fail_cause"], "members");
+  // With link losses kept off its mutualised layers, CCP_B's capital alone
+  // cannot take them: it fails through the link, and the page says so.
+  auto own = config::load_scenario_file(
+      kExample, {{"market.stress_scenarios", "[{name: crypto crash, moves: {BTC: -0.9, ETH: 3.0}, days: 2}]"},
+                 {"ccps.CCP_A.capital", "2.0e6"},
+                 {"ccps.CCP_A.sitg", "1.0e5"},
+                 {"ccps.CCP_A.waterfall", "[defaulter_im, defaulter_df, sitg, ccp_equity]"},
+                 {"ccps.CCP_B.insurance_fund", "1.0e5"},
+                 {"ccps.CCP_B.capital", "5.0e5"},
+                 {"ccps.CCP_B.link_losses", "own_capital"},
+                 {"members.M2.capital", "1.0e6"}});
+  const Model own_model = build_model(own);
+  const auto own_outcomes = run_stress(own_model);
+  const auto own_json = stress_json(own_model, own_outcomes);
+  ASSERT_TRUE(own_json["stress_scenarios"][0]["ccps"]["CCP_B"]["failed"].get<bool>());
+  EXPECT_EQ(own_json["stress_scenarios"][0]["ccps"]["CCP_B"]["fail_cause"], "links");
+  const std::string own_html =
+      stress_report(own_model, own_outcomes, "two_ccp_peer.yaml", config::to_yaml(own.scenario));
+  for (const char* text : {"CCP_B (round 2: its layers ran out on USD ", "FAILS in round 2 (links)",
+                           "A CCP marked (links) failed because its layers ran out on losses that came over its links"})
+    EXPECT_NE(own_html.find(text), std::string::npos) << text;
   // No settlement layer: no settlement block.
   EXPECT_EQ(html.find("<h3>Settlement</h3>"), std::string::npos);
   EXPECT_EQ(html.find("settlement delay"), std::string::npos);

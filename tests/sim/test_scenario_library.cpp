@@ -97,12 +97,30 @@ void check_result(const ccpnet::Model& model, const ccpnet::ScenarioResult& r, c
   for (double x : r.ccp_df_used)
     if (!money_ok(x)) fail("DF used " + std::to_string(x));
   if (r.defaults.size() > model.members.size()) fail("more defaults than members");
-  if (r.rounds < 0 || r.rounds > static_cast<int>(model.members.size() + model.ccps.size()) + 1)
+  if (r.rounds < 0 || r.rounds > 2 * static_cast<int>(model.members.size() + model.ccps.size()) + 16)
     fail("cascade rounds " + std::to_string(r.rounds));
-  double link_shortfall = 0.0;
-  for (double x : r.ccp_link_shortfall) link_shortfall += x;
-  if (r.ccp_failures() > 0 && !(r.uncovered > 0.0) && !(link_shortfall > 0.0))
-    fail("a CCP failed with nothing uncovered and no shortfall on its link charges");
+  if (r.ccp_failures() > 0 && !(r.uncovered > 0.0)) fail("a CCP failed with nothing left after its last layer");
+  // The ledger (SPEC 3.11, sim/cascade.hpp): each CCP's inflow is absorbed
+  // once, link losses out equal link losses in, and the final payers add up
+  // to the close-out losses.
+  const auto close = [](double a, double b) {
+    return std::abs(a - b) <= 1e-9 * std::max({1.0, std::abs(a), std::abs(b)});
+  };
+  double link_in = 0.0, link_out = 0.0;
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    double layers = 0.0;
+    for (std::size_t l = 0; l < ccpnet::models::kLayerCount; ++l)
+      layers += r.ccp_layers[c * ccpnet::models::kLayerCount + l];
+    const double in = r.ccp_closeout[c] + r.ccp_link_in[c];
+    const double absorbed = layers + r.ccp_resolution_members[c] + r.ccp_resolution_links[c] + r.ccp_unallocated[c];
+    if (!close(in, absorbed))
+      fail("CCP " + model.ccps[c].id + " ledger: in " + std::to_string(in) + " absorbed " + std::to_string(absorbed));
+    link_in += r.ccp_link_in[c];
+    link_out += r.ccp_link_out[c];
+  }
+  if (!close(link_in, link_out)) fail("link losses in " + std::to_string(link_in) + " out " + std::to_string(link_out));
+  if (!close(r.ledger_total(), r.closeout_loss))
+    fail("ledger total " + std::to_string(r.ledger_total()) + " close-out " + std::to_string(r.closeout_loss));
 }
 
 class ScenarioLibrary : public testing::TestWithParam<fs::path> {};
@@ -127,12 +145,12 @@ TEST_P(ScenarioLibrary, LoadsRunsAndStressesCleanly) {
   options.threads = 2;
   int problems = 0;
   std::int64_t seen = 0;
-  std::vector<double> link_shortfall(model->ccps.size(), 0.0), settle_late(model->ccps.size(), 0.0);
+  std::vector<double> link_in(model->ccps.size(), 0.0), settle_late(model->ccps.size(), 0.0);
   options.on_scenario = [&](const ccpnet::ScenarioResult& r) {
     ++seen;
     check_result(*model, r, "scenario " + std::to_string(r.index), problems);
-    for (std::size_t c = 0; c < link_shortfall.size(); ++c) {
-      link_shortfall[c] += r.ccp_link_shortfall[c];
+    for (std::size_t c = 0; c < link_in.size(); ++c) {
+      link_in[c] += r.ccp_link_in[c];
       settle_late[c] += r.settlement.get(c, ccpnet::CcpSettleMetric::kLateInflows);
     }
   };
@@ -147,8 +165,7 @@ TEST_P(ScenarioLibrary, LoadsRunsAndStressesCleanly) {
   for (std::size_t c = 0; c < model->ccps.size(); ++c) {
     const auto& e = summary.at("ccps").at(model->ccps[c].id);
     const double n = static_cast<double>(options.count);
-    EXPECT_NEAR(e.at("expected_link_shortfall").get<double>(), link_shortfall[c] / n,
-                1e-9 * std::max(1.0, link_shortfall[c] / n));
+    EXPECT_NEAR(e.at("ledger").at("link_in").get<double>(), link_in[c] / n, 1e-9 * std::max(1.0, link_in[c] / n));
     if (model->settlement_active) {
       EXPECT_NEAR(e.at("settlement").at("mean_late_inflows").get<double>(), settle_late[c] / n,
                   1e-9 * std::max(1.0, settle_late[c] / n));
@@ -170,16 +187,12 @@ TEST_P(ScenarioLibrary, LoadsRunsAndStressesCleanly) {
     SCOPED_TRACE(o.stress.name);
     const ccpnet::ScenarioResult& r = o.result;
     check_result(*model, r, "stress '" + o.stress.name + "'", problems);
-    // Conservation: every dollar of close-out loss is taken by a named layer
-    // at some CCP or reported as uncovered.
-    double accounted = 0.0;
-    for (double x : r.ccp_layers) accounted += x;
-    for (double x : r.ccp_uncovered) accounted += x;
+    // Conservation: every dollar of close-out loss has one final payer (the
+    // ledger of sim/cascade.hpp).
     const double scale = std::max(1.0, std::abs(r.closeout_loss));
-    EXPECT_NEAR(accounted, r.closeout_loss, kConservationTolerance * scale)
-        << "layers + uncovered over all CCPs vs close-out loss";
-    // And waterfall by waterfall.
-    double traced_loss = 0.0;
+    EXPECT_NEAR(r.ledger_total(), r.closeout_loss, kConservationTolerance * scale) << "ledger total vs close-out loss";
+    // And waterfall by waterfall: what entered (close-outs and link losses) was absorbed or left uncovered.
+    double traced_loss = 0.0, links_in = 0.0, late = 0.0;
     for (const auto& e : o.trace.events) {
       double loss = 0.0, absorbed = e.uncovered;
       for (const auto& d : e.defaulters) loss += std::max(0.0, d.loss);
@@ -188,37 +201,36 @@ TEST_P(ScenarioLibrary, LoadsRunsAndStressesCleanly) {
           << model->ccps[static_cast<std::size_t>(e.ccp)].id << " round " << e.round;
       traced_loss += loss;
     }
-    EXPECT_NEAR(traced_loss, r.closeout_loss, kConservationTolerance * scale);
+    for (std::size_t c = 0; c < model->ccps.size(); ++c) {
+      links_in += r.ccp_link_in[c];
+      if (r.ccp_fail_round[c] >= 0) late += r.ccp_unallocated[c];  // includes losses that reached it after it failed
+    }
+    EXPECT_LE(traced_loss, r.closeout_loss + links_in + kConservationTolerance * scale);
+    EXPECT_GE(traced_loss + late, r.closeout_loss + links_in - kConservationTolerance * scale);
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, ScenarioLibrary, testing::ValuesIn(library_files()), test_name);
 
-// The same conservation over random scenarios. Disabled: a CCP whose equity
-// cannot absorb the charges on its link accounts at another CCP (VM gains
-// haircut there, VM unpaid by a failed peer) fails with the rest reported as
-// uncovered, while the same dollars are already counted in the other CCP's
-// vmgh layer, so layers + uncovered exceed the close-out loss (full_mesh.yaml:
-// 62 of 20,000 scenarios, by up to 45%).
+// The same conservation over random scenarios, at several seeds: every
+// scenario's ledger adds up to its close-out loss (check_result checks each
+// CCP's ledger and the links' balance).
 TEST(ScenarioLibraryConservation, MonteCarloConservesLosses) {
   for (const auto& file : library_files()) {
     SCOPED_TRACE(file.filename().string());
     const auto loaded = ccpnet::config::load_scenario_file(file.string());
-    const ccpnet::Model model = ccpnet::build_model(loaded);
-    ccpnet::RunOptions options;
-    options.count = model.accounts.size() > kLargeAccounts ? kScenariosLarge : 8 * kScenarios;
-    options.threads = 2;
-    int problems = 0;
-    options.on_scenario = [&](const ccpnet::ScenarioResult& r) {
-      double accounted = 0.0;
-      for (double x : r.ccp_layers) accounted += x;
-      for (double x : r.ccp_uncovered) accounted += x;
-      const double scale = std::max(1.0, std::abs(r.closeout_loss));
-      if (std::abs(accounted - r.closeout_loss) > kConservationTolerance * scale && problems++ < 3)
-        ADD_FAILURE() << "scenario " << r.index << ": close-out loss " << r.closeout_loss << ", layers + uncovered "
-                      << accounted;
-    };
-    (void)ccpnet::run_monte_carlo(model, options);
+    ccpnet::Model model = ccpnet::build_model(loaded);
+    for (const std::uint64_t seed : {1ull, 7ull, 20261204ull}) {
+      model.seed = seed;
+      ccpnet::RunOptions options;
+      options.count = model.accounts.size() > kLargeAccounts ? kScenariosLarge : 4 * kScenarios;
+      options.threads = 2;
+      int problems = 0;
+      options.on_scenario = [&](const ccpnet::ScenarioResult& r) {
+        check_result(model, r, "seed " + std::to_string(seed) + " scenario " + std::to_string(r.index), problems);
+      };
+      (void)ccpnet::run_monte_carlo(model, options);
+    }
   }
 }
 
