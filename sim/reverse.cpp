@@ -95,6 +95,26 @@ ReverseResult reverse_stress(const Model& model, int ccp, const std::string& dir
   return out;
 }
 
+namespace {
+// Which layer's exhaustion failed CCP c: the last layer of the waterfall that
+// ran out (its own, or the layers that take its link losses) that paid
+// anything, and whose losses it ran out on.
+std::string exhausted_layer_text(const Model& model, const StressOutcome& o, std::size_t c) {
+  const CcpModel& ccp = model.ccps[c];
+  for (auto e = o.trace.events.rbegin(); e != o.trace.events.rend(); ++e) {
+    if (static_cast<std::size_t>(e->ccp) != c || e->uncovered <= 0.0) continue;
+    const auto layers = e->link_losses ? link_loss_layers(ccp) : ccp.waterfall;
+    std::string last = "none of its layers held anything";
+    for (const auto layer : layers)
+      if (e->by_layer[static_cast<std::size_t>(layer)] > 0.0)
+        last = fmt::format("its last layer to pay, {}, is exhausted", models::layer_name(layer));
+    return fmt::format("{} in round {} by {}, leaving {:.6g} USD to its creditors", last, e->round,
+                       e->link_losses ? "losses over its links" : "its members' close-outs", e->uncovered);
+  }
+  return "its waterfall ran out";
+}
+}  // namespace
+
 std::string format_reverse(const Model& model, const ReverseResult& r) {
   const auto& ccp = model.ccps[static_cast<std::size_t>(r.ccp)];
   std::vector<std::string> moves;
@@ -123,7 +143,8 @@ std::string format_reverse(const Model& model, const ReverseResult& r) {
     out +=
         fmt::format("  {:<16} {:<28} {:<28}\n", models::layer_name(t.layer), fmt_k(t.first_used), fmt_k(t.exhausted));
   if (r.failure) {
-    out += fmt::format("\n{} FAILS at multiple {}.\n\n", ccp.id, fmt_k(r.failure));
+    out += fmt::format("\n{} FAILS at multiple {}: {}.\n\n", ccp.id, fmt_k(r.failure),
+                       exhausted_layer_text(model, *r.at_failure, static_cast<std::size_t>(r.ccp)));
     out += format_stress(model, {*r.at_failure});
   } else {
     out += fmt::format("\n{} does not fail up to multiple {}.\n", ccp.id, r.max_multiple);
