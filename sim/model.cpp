@@ -313,12 +313,6 @@ bool hosts_participant(const Model& model, const Account& acc) {
   return false;
 }
 
-// The link fund the owner of a peer link account posts at the other CCP.
-double peer_link_fund(const Model& model, int account) {
-  const LinkModel* link = link_of(model, account);
-  return link && link->model == config::LinkModel::kPeer ? link->link_fund : 0.0;
-}
-
 }  // namespace
 
 std::vector<models::Layer> link_loss_layers(const CcpModel& ccp) {
@@ -625,6 +619,7 @@ Model build_model(const config::LoadedScenario& loaded) {
     link.segregated = cfg.segregated;
     link.recovery_rate = cfg.recovery_rate;
     link.link_fund = cfg.link_fund;
+    link.fund_by_stress = cfg.link_fund_sizing == config::LinkFundSizing::kCover1;
     const Eigen::VectorXd f = flows.flows.row(static_cast<Eigen::Index>(l)).transpose();
     Account at_first{AccountKind::kLink, link.second, link.first, f};
     Account at_second{AccountKind::kLink, link.first, link.second, -f};
@@ -734,6 +729,20 @@ Model build_model(const config::LoadedScenario& loaded) {
     }
     for (Eigen::Index g = 0; g < uncovered.rows(); ++g)
       uncovered.row(g) = (uncovered.row(g).array() - group_im(g)).cwiseMax(0.0);
+    // The fund each peer link account posts here: fixed, or Cover-1 of its
+    // stress loss beyond its link margin.
+    std::map<int, double> posted_fund;
+    for (Eigen::Index i = 0; i < n_acc; ++i) {
+      const int a = ccp.accounts[static_cast<std::size_t>(i)];
+      const LinkModel* link = link_of(model, a);
+      if (!link || link->model != config::LinkModel::kPeer) continue;
+      double fund = link->link_fund;
+      const Account& acc = model.accounts[static_cast<std::size_t>(a)];
+      if (link->fund_by_stress)
+        for (Eigen::Index st = 0; st < stress_pnl.cols(); ++st)
+          fund = std::max(fund, -stress_pnl(i, st) + acc.liquidation_cost - acc.initial_margin);
+      posted_fund[a] = fund;
+    }
     // Links whose losses reach the mutualised fund are stressed like members
     // (ESMA interoperability guidelines): one more row per link account, its
     // stress loss beyond the link margin and link fund it posts here.
@@ -750,7 +759,7 @@ Model build_model(const config::LoadedScenario& loaded) {
       const Eigen::Index i = link_rows[r], row = n_groups + static_cast<Eigen::Index>(r);
       const int a = ccp.accounts[static_cast<std::size_t>(i)];
       const Account& acc = model.accounts[static_cast<std::size_t>(a)];
-      const double dedicated = acc.initial_margin + peer_link_fund(model, a);
+      const double dedicated = acc.initial_margin + (posted_fund.count(a) ? posted_fund.at(a) : 0.0);
       for (Eigen::Index st = 0; st < uncovered.cols(); ++st)
         uncovered(row, st) = std::max(0.0, -stress_pnl(i, st) + acc.liquidation_cost - dedicated);
       group_im(row) = participant_account(model, a) ? acc.initial_margin : 0.0;
@@ -838,13 +847,7 @@ Model build_model(const config::LoadedScenario& loaded) {
     for (int a : ccp.accounts) ccp.default_fund += model.accounts[static_cast<std::size_t>(a)].default_fund;
     // A peer link's own fund: covers the link's default only, apart from the
     // members' default fund (and not counted in it).
-    for (const auto& link : model.links) {
-      if (link.model != config::LinkModel::kPeer) continue;
-      if (link.first == static_cast<int>(c))
-        model.accounts[static_cast<std::size_t>(link.account_at_first)].default_fund = link.link_fund;
-      if (link.second == static_cast<int>(c))
-        model.accounts[static_cast<std::size_t>(link.account_at_second)].default_fund = link.link_fund;
-    }
+    for (const auto& [a, fund] : posted_fund) model.accounts[static_cast<std::size_t>(a)].default_fund = fund;
   }
 
   // ---- defaults

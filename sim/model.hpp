@@ -136,8 +136,9 @@ struct LinkModel {
   bool segregated = true;
   double recovery_rate = 0.0;
   double link_fund = 0.0;
-  int account_at_first = -1;   // the second CCP's account at the first
-  int account_at_second = -1;  // the first CCP's account at the second
+  bool fund_by_stress = false;  // link_fund_sizing: cover1
+  int account_at_first = -1;    // the second CCP's account at the first
+  int account_at_second = -1;   // the first CCP's account at the second
 };
 
 struct ChainModel {

@@ -1064,12 +1064,20 @@ struct EnumNames<LinkModel> {
                                      std::pair{LinkModel::kParticipant, "participant"}};
 };
 
+enum class LinkFundSizing { kFixed, kCover1 };
+template <>
+struct EnumNames<LinkFundSizing> {
+  static constexpr std::array values{std::pair{LinkFundSizing::kFixed, "fixed"},
+                                     std::pair{LinkFundSizing::kCover1, "cover1"}};
+};
+
 struct LinkConfig {
   std::vector<std::string> between;
   LinkModel model = LinkModel::kPeer;
   bool segregated = true;
   double recovery_rate = 0.0;
   double link_fund = 0.0;
+  LinkFundSizing link_fund_sizing = LinkFundSizing::kFixed;
 
   template <class A>
   void serialize(A& a) {
@@ -1084,6 +1092,10 @@ struct LinkConfig {
        .min = 0.0,
        .max = 1.0});
     a("link_fund", link_fund, {.doc = "additional link fund posted by each side", .unit = "USD", .min = 0.0});
+    a("link_fund_sizing", link_fund_sizing,
+      {.doc = "peer links: fixed (each side posts link_fund) or cover1 (each side posts the larger of link_fund and "
+              "its link account's largest stress loss beyond its link margin, over the receiving CCP's stress set: "
+              "Cover-1 of the link)"});
   }
 };
 

@@ -243,6 +243,25 @@ TEST(Cascade, ALinkFundAbsorbsAfterTheLinkMarginAndBeforeTheLinkedCcpsLayers) {
   EXPECT_NEAR(r.ledger_total(), 500, 1e-9);
 }
 
+TEST(Cascade, ALinkFundSizedByStressCoversTheLinksCover1Loss) {
+  // link_fund_sizing: cover1. B's stress set for A's account (long 10 X):
+  // every asset down 5 daily sigmas (exp(-5 x 0.5 / sqrt(365)) - 1: -12.3%, a
+  // loss of 122.65) and the file's crash (-50%: 500). A's fund at B is the
+  // largest loss beyond its link margin L: 500 - L. In the crash A's unpaid 280
+  // is then covered by L and A's fund: B's own layers pay nothing.
+  const std::string yaml(kLinkFailure);
+  const Model model = build_model(
+      config::load_scenario_text(yaml, "t.yaml", {{"links", "[{between: [A, B], link_fund_sizing: cover1}]"}}));
+  const double lm = link_margin(1000.0);
+  EXPECT_NEAR(model.accounts[static_cast<std::size_t>(model.links[0].account_at_second)].default_fund, 500 - lm, 1e-9);
+  const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]));
+  using L = models::Layer;
+  EXPECT_NEAR(layer(r, 1, L::kDefaulterIm), lm, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kDefaulterDf), 280 - lm, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kSitg), 0, 1e-9);
+  EXPECT_NEAR(r.ccp_loss(1), 0, 1e-9);
+}
+
 TEST(Cascade, ParticipantLinkTheParticipantPostsMarginAndFundAtTheHostOnly) {
   // PFMI Principle 20: under a participant link the first CCP (A) is a clearing
   // member of the second (B): it posts IM (B's margin model on 10 X: L) and
