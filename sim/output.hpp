@@ -3,11 +3,13 @@
 // scenario.resolved.yaml and manifest.json (SHA-256 of every input and output).
 //
 // Everything is written into a staging directory next to the target and moved
-// into place at the end, so a failed run leaves no half-written output.
+// into place at the end, so a failed run leaves no half-written output and the
+// previous output as it was (sim/output_dir.hpp: what may be replaced).
 #pragma once
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -20,6 +22,7 @@
 namespace ccpnet {
 
 struct Model;
+class OutputDirectory;
 
 struct OutputInfo {
   std::string scenario_file;                       // path of the input, as given
@@ -47,15 +50,19 @@ class OutputWriter {
   const std::filesystem::path& staging() const { return staging_; }
 
  private:
+  void close_scenarios();                    // throws InputError when a row could not be written
+  void write_rest(const RunResult& result);  // every file but scenarios.csv, into the staging directory
+
   const Model& model_;
   OutputInfo info_;
+  std::unique_ptr<OutputDirectory> directory_;  // the root's: the target, and the staging directory until finish
   std::filesystem::path staging_;
+  std::filesystem::path scenarios_path_;
   std::FILE* scenarios_ = nullptr;
+  int write_errno_ = 0;  // the first failed write's errno
   std::string buffer_;
   std::vector<double> row_;
   std::vector<std::uint8_t> integer_columns_;
-  bool done_ = false;
-  bool part_ = false;
   std::vector<std::string> extra_files_;
 };
 

@@ -4,8 +4,8 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
-#include <csignal>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -21,34 +21,30 @@
 #include "sim/graph.hpp"
 #include "sim/model.hpp"
 #include "sim/output.hpp"
+#include "sim/output_dir.hpp"
 #include "sim/report.hpp"
 #include "sim/reverse.hpp"
 #include "sim/runner.hpp"
+#include "sim/signals.hpp"
 #include "sim/stress.hpp"
 
 namespace ccpnet::cli {
 
 namespace {
 
+// Ctrl-C (or SIGTERM, SIGHUP) during a run: stop after the current window and
+// write a valid, partial output (summary.json says "partial": true). A second
+// signal abandons the output (sim/signals.hpp).
 std::atomic<bool> g_stop{false};
 
-// Ctrl-C during a run: stop after the current window and write a valid,
-// partial output (summary.json says "partial": true). A second Ctrl-C kills.
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    g_stop = false;
-    previous_ = std::signal(SIGINT, [](int) {
-      if (g_stop.exchange(true)) std::_Exit(kExitInterrupted);
-    });
-  }
-  ~InterruptGuard() { std::signal(SIGINT, previous_); }
-  InterruptGuard(const InterruptGuard&) = delete;
-  InterruptGuard& operator=(const InterruptGuard&) = delete;
+// Default output directories, one per command, so that one command's output
+// does not replace another's.
+constexpr const char* kRunDirectory = "ccpnet-run";
+constexpr const char* kStressDirectory = "ccpnet-stress";
+constexpr const char* kCompareDirectory = "ccpnet-compare";
 
- private:
-  void (*previous_)(int) = nullptr;
-};
+// A directory as printed: with one trailing '/'.
+std::string as_directory(const std::string& dir) { return dir.ends_with('/') ? dir : dir + "/"; }
 
 std::vector<config::Override> parse_overrides(const std::vector<std::string>& sets) {
   std::vector<config::Override> out;
@@ -64,6 +60,7 @@ void print_warnings(const std::vector<std::string>& warnings) {
 
 int main(int argc, char** argv) {
   const Distributed mpi(&argc, &argv);
+  const SignalWatcher signals;
   CLI::App app{"ccpnet: contagion across interoperable central counterparties"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("ccpnet ") + CCPNET_VERSION);
@@ -98,7 +95,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1024));
   run->add_option("--batch", batch, "scenarios per batch (overrides simulation.batch)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{65536}));
-  run->add_option("--out", out_dir, "output directory (default: ccpnet-output)");
+  run->add_option("--out", out_dir, std::string("output directory (default: ") + kRunDirectory + ")");
   run->add_flag("--quiet", quiet, "no progress bar");
   bool report = false;
   run->add_flag("--report", report, "also write report.html (self-contained: tables and figures)");
@@ -106,7 +103,8 @@ int main(int argc, char** argv) {
   auto* stress = app.add_subcommand("stress", "the file's deterministic stress scenarios, layer by layer");
   add_file(stress);
   stress->add_option("--out", out_dir, "also write stress.json and stress_layers.csv to this directory");
-  stress->add_flag("--report", report, "also write report.html (into --out, default ccpnet-output)");
+  stress->add_flag("--report", report,
+                   std::string("also write report.html (into --out, default ") + kStressDirectory + ")");
 
   auto* compare = app.add_subcommand("compare", "run the file's variants on common random numbers, paired differences");
   add_file(compare);
@@ -115,7 +113,8 @@ int main(int argc, char** argv) {
   compare->add_option("--threads", threads, "worker threads, 0 = all cores")->check(CLI::Range(0, 1024));
   compare->add_option("--out", out_dir, "also write compare.json to this directory");
   compare->add_flag("--quiet", quiet, "no progress bar");
-  compare->add_flag("--report", report, "also write report.html (into --out, default ccpnet-output)");
+  compare->add_flag("--report", report,
+                    std::string("also write report.html (into --out, default ") + kCompareDirectory + ")");
 
   auto* reverse = app.add_subcommand("reverse", "reverse stress test: the smallest shock multiple that fails a CCP");
   add_file(reverse);
@@ -155,19 +154,20 @@ int main(int argc, char** argv) {
       if (run->count("--seed")) overrides.push_back({"seed", std::to_string(seed)});
     }
     if (compare->parsed()) {
+      if (report && out_dir.empty()) out_dir = kCompareDirectory;
+      if (!out_dir.empty()) check_output_directory(out_dir);  // before the work, not after
       RunOptions options;
       options.progress = !quiet;
       options.threads = threads;
       const Comparison c = run_compare(file, overrides, options);
       print_warnings(c.warnings);
       std::cout << format_comparison(c);
-      if (report && out_dir.empty()) out_dir = "ccpnet-output";
       if (!out_dir.empty()) {
         const config::LoadedScenario base = config::load_scenario_file(file, overrides);
         std::vector<std::pair<std::string, std::string>> files{{"compare.json", comparison_json(c).dump(2) + "\n"}};
         if (report) files.emplace_back("report.html", compare_report(c));
         write_directory(OutputInfo{file, base.text, config::to_yaml(base.scenario), out_dir, base.data.inputs}, files);
-        std::cout << fmt::format("outputs: {}/\n", out_dir);
+        std::cout << fmt::format("outputs: {}\n", as_directory(out_dir));
       }
       return kExitOk;
     }
@@ -195,9 +195,10 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     if (stress->parsed()) {
+      if (report && out_dir.empty()) out_dir = kStressDirectory;
+      if (!out_dir.empty()) check_output_directory(out_dir);
       const auto outcomes = run_stress(model);
       std::cout << format_stress(model, outcomes);
-      if (report && out_dir.empty()) out_dir = "ccpnet-output";
       if (!out_dir.empty()) {
         const std::string resolved = config::to_yaml(loaded.scenario);
         std::vector<std::pair<std::string, std::string>> files{
@@ -206,12 +207,12 @@ int main(int argc, char** argv) {
             {"scenario.resolved.yaml", resolved}};
         if (report) files.emplace_back("report.html", stress_report(model, outcomes, file, resolved));
         write_directory(OutputInfo{file, loaded.text, resolved, out_dir, loaded.data.inputs}, files);
-        std::cout << fmt::format("outputs: {}/\n", out_dir);
+        std::cout << fmt::format("outputs: {}\n", as_directory(out_dir));
       }
       return kExitOk;
     }
     if (run->parsed()) {
-      OutputInfo info{file, loaded.text, config::to_yaml(loaded.scenario), out_dir.empty() ? "ccpnet-output" : out_dir,
+      OutputInfo info{file, loaded.text, config::to_yaml(loaded.scenario), out_dir.empty() ? kRunDirectory : out_dir,
                       loaded.data.inputs};
       // The root prepares the output; other ranks (if any) write parts into its staging directory.
       std::unique_ptr<OutputWriter> writer;
@@ -222,6 +223,8 @@ int main(int argc, char** argv) {
           staging = writer->staging().string();
         } catch (const InputError& e) {
           error = e.what();
+        } catch (const std::filesystem::filesystem_error& e) {
+          error = std::string("ccpnet: ") + e.what();
         }
       }
       staging = mpi.broadcast(staging);
@@ -239,12 +242,12 @@ int main(int argc, char** argv) {
       options.count = count;
       options.stop = &g_stop;
       options.on_scenario = [&](const ScenarioResult& r) { writer->scenario(r); };
-      const InterruptGuard guard;
+      const Interruptible guard(g_stop);
       RunResult result = run_monte_carlo(model, options);
       if (!mpi.root()) writer->close_part();
       const auto parts = mpi.gather(result.aggregate.serialize());
       const bool interrupted = mpi.max(result.interrupted ? 1 : 0) > 0;
-      if (!mpi.root()) return interrupted ? kExitInterrupted : kExitOk;
+      if (!mpi.root()) return interrupted ? SignalWatcher::exit_code() : kExitOk;
       if (mpi.size() > 1) {
         // Merge the ranks' aggregates in rank order: the same chunks, folded in
         // the same order, as a single process.
@@ -266,14 +269,18 @@ int main(int argc, char** argv) {
       writer->finish(result);
       std::cout << format_summary(model, result);
       if (mpi.size() > 1) std::cout << fmt::format("({} MPI ranks)\n", mpi.size());
-      std::cout << fmt::format("outputs: {}/\n", info.directory);
-      return result.interrupted ? kExitInterrupted : kExitOk;
+      std::cout << fmt::format("outputs: {}\n", as_directory(info.directory));
+      return result.interrupted || SignalWatcher::received() ? SignalWatcher::exit_code() : kExitOk;
     }
   } catch (const config::ScenarioError& e) {
     if (mpi.root()) std::cerr << e.what();
     return kExitInvalidInput;
   } catch (const InputError& e) {
     if (mpi.root()) std::cerr << e.what() << '\n';
+    return kExitInvalidInput;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // The file system said no (permissions, a full disk): the path and the OS's reason.
+    std::cerr << "ccpnet: " << e.what() << '\n';
     return kExitInvalidInput;
   } catch (const std::exception& e) {
     std::cerr << "ccpnet: internal error: " << e.what() << '\n';
