@@ -1,9 +1,12 @@
 #include "sim/cli/cli.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <charconv>
+#include <cmath>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -46,6 +49,40 @@ constexpr const char* kCompareDirectory = "ccpnet-compare";
 // A directory as printed: with one trailing '/'.
 std::string as_directory(const std::string& dir) { return dir.ends_with('/') ? dir : dir + "/"; }
 
+// `schema --update FILE`: the file with its generated key reference replaced,
+// written next to it and renamed over it (a failure leaves it as it was).
+void update_schema_reference(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw InputError(path + ": it is a directory, expected a Markdown file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(io_error(path, "cannot open the file", errno));
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw InputError(io_error(path, "cannot read the file", errno));
+  if (text.find(config::kSchemaBegin) == std::string::npos || text.find(config::kSchemaEnd) == std::string::npos ||
+      text.find(config::kSchemaEnd) < text.find(config::kSchemaBegin)) {
+    throw InputError(fmt::format("{}: no generated key reference to update: expected a line {} and, after it, {}", path,
+                                 config::kSchemaBegin, config::kSchemaEnd));
+  }
+  const std::string updated = config::with_schema_reference(text);
+  if (updated == text) return;
+  const fs::path temporary = fs::path(path).parent_path() /
+                             fmt::format(".{}.ccpnet-update.{}", fs::path(path).filename().string(), ::getpid());
+  try {
+    write_output_file(temporary, updated);
+  } catch (...) {
+    fs::remove(temporary, ec);
+    throw;
+  }
+  fs::permissions(temporary, fs::status(path, ec).permissions(), ec);
+  fs::rename(temporary, path, ec);
+  if (ec) {
+    const int err = ec.value();
+    fs::remove(temporary, ec);
+    throw InputError(io_error(path, "cannot replace the file", err));
+  }
+}
+
 std::vector<config::Override> parse_overrides(const std::vector<std::string>& sets) {
   std::vector<config::Override> out;
   for (const auto& s : sets) out.push_back(config::Override::parse(s));
@@ -69,7 +106,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> sets;
   std::string out_dir;
   std::int64_t scenarios = 0;
-  std::int64_t seed = 0;
+  std::string seed;  // decimal, every 64-bit value
   int threads = -1;
   std::int64_t batch = 0;
   bool quiet = false;
@@ -89,8 +126,16 @@ int main(int argc, char** argv) {
   add_file(run);
   run->add_option("-n,--scenarios", scenarios, "number of scenarios (overrides simulation.scenarios)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000'000}));
-  run->add_option("--seed", seed, "master seed (overrides seed)")
-      ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()));
+  run->add_option("--seed", seed, "master seed, 0 to 18446744073709551615 (overrides seed)")
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            std::uint64_t value = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+            return ec == std::errc{} && end == text.data() + text.size() && !text.empty()
+                       ? std::string()
+                       : std::string("expected a whole number from 0 to 18446744073709551615 (2^64 - 1)");
+          },
+          "UINT64"));
   run->add_option("--threads", threads, "worker threads, 0 = all cores (overrides simulation.threads)")
       ->check(CLI::Range(0, 1024));
   run->add_option("--batch", batch, "scenarios per batch (overrides simulation.batch)")
@@ -122,7 +167,15 @@ int main(int argc, char** argv) {
   double reverse_max = 20.0;
   reverse->add_option("--ccp", reverse_ccp, "the CCP (id)")->required();
   reverse->add_option("--direction", reverse_direction, "stress scenario giving the direction (default: the first)");
-  reverse->add_option("--max-multiple", reverse_max, "largest multiple searched")->check(CLI::Range(1e-6, 1e6));
+  reverse->add_option("--max-multiple", reverse_max, "largest multiple searched")
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            double x = 0.0;
+            return CLI::detail::lexical_cast(text, x) && std::isfinite(x) ? std::string()
+                                                                          : std::string("expected a finite number");
+          },
+          "FINITE"))
+      ->check(CLI::Range(1e-6, 1e6));
 
   auto* schema = app.add_subcommand("schema", "print the reference of every scenario key (Markdown)");
   std::string update_file;
@@ -141,17 +194,13 @@ int main(int argc, char** argv) {
         std::cout << config::schema_markdown();
         return kExitOk;
       }
-      std::ifstream in(update_file);
-      if (!in) throw InputError(update_file + ": cannot open the file");
-      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      const std::string updated = config::with_schema_reference(text);
-      std::ofstream(update_file) << updated;
+      update_schema_reference(update_file);
       return kExitOk;
     }
     std::vector<config::Override> overrides = parse_overrides(sets);
     if (run->parsed() || compare->parsed()) {
       if (scenarios > 0) overrides.push_back({"simulation.scenarios", std::to_string(scenarios)});
-      if (run->count("--seed")) overrides.push_back({"seed", std::to_string(seed)});
+      if (run->count("--seed")) overrides.push_back({"seed", seed});
     }
     if (compare->parsed()) {
       if (report && out_dir.empty()) out_dir = kCompareDirectory;

@@ -594,4 +594,92 @@ TEST(OutputDirErrors, AFailedWriteKeepsThePreviousOutput) {
   EXPECT_EQ(snapshot(tmp.path()), previous);
 }
 
+// ---- values on the command line -------------------------------------------------------------
+
+TEST(CommandLineValues, SeedsUseAll64Bits) {
+  TempDir tmp;
+  const auto summary = [&](const std::string& seed) {
+    const fs::path out = tmp.path() / ("s" + seed);
+    const std::vector<std::string> args{"run", scenario(), "-n",    "500",       "--seed",
+                                        seed,  "--quiet",  "--out", out.string()};
+    const Outcome o = run(args);
+    EXPECT_EQ(o.exit_code, 0) << describe(args, o);
+    auto j = nlohmann::json::parse(read_text(out / "summary.json"));
+    EXPECT_EQ(j.at("seed").dump(), seed);
+    j.erase("seed");
+    return j.dump();
+  };
+  const std::string max63 = summary("9223372036854775807");
+  const std::string two63 = summary("9223372036854775808");
+  const std::string max64 = summary("18446744073709551615");
+  EXPECT_NE(max63, two63);
+  EXPECT_NE(two63, max64);
+  for (const std::string bad : {"18446744073709551616", "99999999999999999999999", "-1", "0x10", "1e3", "", " 5"}) {
+    const std::vector<std::string> args{
+        "run", scenario(), "--seed", bad, "--quiet", "--out", (tmp.path() / "bad").string()};
+    const Outcome o = run(args);
+    SCOPED_TRACE(describe(args, o));
+    EXPECT_EQ(o.exit_code, 2);
+    EXPECT_THAT(o.err, HasSubstr("--seed"));
+    EXPECT_FALSE(fs::exists(tmp.path() / "bad"));
+  }
+}
+
+TEST(CommandLineValues, MalformedSetKeyPathsAreRejected) {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"simulation..scenarios=5", "an empty key before the '.' at character 12"},
+      {".simulation.scenarios=5", "it begins with '.'"},
+      {"simulation.scenarios.=5", "it ends with '.'"},
+      {"ccps.[0].capital=1", "'[' at character 6 follows no key"},
+      {"ccps[0]capital=1", "expected '.' or '[' after ']' at character 8"},
+      {"ccps[0]].capital=1", "expected '.' or '[' after ']' at character 8"},
+      {"ccps[x].capital=1", "index is not a number"},
+      {"ccps[0.capital=1", "missing ']'"},
+      {"simulation.scen\tarios=5", "a control character at character 16"},
+  };
+  for (const auto& [set, message] : cases) {
+    const std::vector<std::string> args{"validate", scenario(), "--set", set};
+    const Outcome o = run(args);
+    SCOPED_TRACE(describe(args, o));
+    EXPECT_EQ(o.exit_code, 2);
+    EXPECT_THAT(o.err, HasSubstr("--set " + set.substr(0, std::min(set.find('='), set.find('\t')))));
+    EXPECT_THAT(o.err, HasSubstr("bad key path: " + message));
+  }
+  const Outcome ok = run({"validate", scenario(), "--set", "ccps[0].capital=3e8", "--set", "ccps.CCP_B.capital=1e8"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+TEST(CommandLineValues, ReverseMaxMultipleMustBeFinite) {
+  const std::string file = (source_dir() / "scenarios" / "cover2_linked.yaml").string();
+  for (const std::string bad : {"nan", "NaN", "-nan", "inf", "-inf", "0", "1e7", "x"}) {
+    const std::vector<std::string> args{"reverse", file, "--ccp", "CCP_A", "--max-multiple", bad};
+    const Outcome o = run(args);
+    SCOPED_TRACE(describe(args, o));
+    EXPECT_EQ(o.exit_code, 2);
+    EXPECT_THAT(o.err, HasSubstr("--max-multiple"));
+  }
+}
+
+TEST(CommandLineValues, SchemaUpdateOnAWrongTarget) {
+  TempDir tmp;
+  write_text(tmp.path() / "plain.md", "# no markers here\n");
+  fs::create_directories(tmp.path() / "dir.md");
+  const auto before = snapshot(tmp.path());
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {(tmp.path() / "plain.md").string(), "no generated key reference to update"},
+      {(tmp.path() / "missing.md").string(), "No such file or directory"},
+      {(tmp.path() / "dir.md").string(), "it is a directory"},
+  };
+  for (const auto& [path, why] : cases) {
+    const std::vector<std::string> args{"schema", "--update", path};
+    expect_refused(args, run(args), path, why);
+  }
+  EXPECT_EQ(snapshot(tmp.path()), before);
+  // The right target: updated.
+  fs::copy_file(source_dir() / "scenarios" / "README.md", tmp.path() / "README.md");
+  const Outcome ok = run({"schema", "--update", (tmp.path() / "README.md").string()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(read_text(tmp.path() / "README.md"), read_text(source_dir() / "scenarios" / "README.md"));
+}
+
 }  // namespace
