@@ -26,9 +26,13 @@ std::string num(double x) { return fmt::format("{}", x); }
 }  // namespace
 
 std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string text = s;
+  // A spreadsheet reads a cell that begins with one of these as a formula.
+  if (!text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos)
+    text.insert(0, 1, '\'');
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
   std::string out = "\"";
-  for (char c : s) {
+  for (char c : text) {
     if (c == '"') out += '"';
     out += c;
   }
@@ -102,7 +106,7 @@ OutputWriter::OutputWriter(const Model& model, OutputInfo info) : model_(model),
   scenarios_ = std::fopen(scenarios_path_.c_str(), "wb");
   if (!scenarios_) throw InputError(io_error(scenarios_path_, "cannot create the file", errno));
   std::string header;
-  for (const auto& column : scenario_columns(model_)) header += (header.empty() ? "" : ",") + column.name;
+  for (const auto& column : scenario_columns(model_)) header += (header.empty() ? "" : ",") + csv_field(column.name);
   header += '\n';
   if (std::fputs(header.c_str(), scenarios_) == EOF) write_errno_ = errno;
 }

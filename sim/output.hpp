@@ -102,7 +102,10 @@ std::string format_summary(const Model& model, const RunResult& result);
 // then rename), with a manifest.json of their SHA-256 and of the input.
 void write_directory(const OutputInfo& info, const std::vector<std::pair<std::string, std::string>>& files);
 
-// A CSV field, quoted when it needs to be.
+// A text field of a CSV output: quoted as RFC 4180 says when it holds a comma,
+// a double quote, CR or LF. A field that begins with = + - @, a tab or CR gets a
+// leading single quote, so that a spreadsheet does not run it as a formula
+// (the CSV files only: summary.json and Python have the text as it is).
 std::string csv_field(const std::string& s);
 
 // Hex SHA-256 of a byte string.

@@ -682,4 +682,115 @@ TEST(CommandLineValues, SchemaUpdateOnAWrongTarget) {
   EXPECT_EQ(read_text(tmp.path() / "README.md"), read_text(source_dir() / "scenarios" / "README.md"));
 }
 
+// ---- CSV outputs: quoting and formulas ------------------------------------------------------
+
+// The fields of each record of an RFC 4180 CSV text.
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string field;
+  bool quoted = false, in_quotes = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_quotes) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        in_quotes = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"' && field.empty() && !quoted) {
+      in_quotes = quoted = true;
+    } else if (c == ',') {
+      row.push_back(field);
+      field.clear();
+      quoted = false;
+    } else if (c == '\n') {
+      row.push_back(field);
+      rows.push_back(row);
+      row.clear();
+      field.clear();
+      quoted = false;
+    } else {
+      EXPECT_NE(c, '\r') << "a bare CR outside quotes";
+      EXPECT_FALSE(quoted) << "text after a closing quote";
+      field += c;
+    }
+  }
+  EXPECT_TRUE(field.empty() && row.empty()) << "the text does not end with a newline";
+  return rows;
+}
+
+TEST(CsvOutputs, FieldsAreQuotedAndFormulasNeutralised) {
+  using ccpnet::csv_field;
+  EXPECT_EQ(csv_field("CCP_A"), "CCP_A");
+  EXPECT_EQ(csv_field("a,b"), "\"a,b\"");
+  EXPECT_EQ(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(csv_field("two\nlines"), "\"two\nlines\"");
+  EXPECT_EQ(csv_field("cr\rhere"), "\"cr\rhere\"");
+  EXPECT_EQ(csv_field("=SUM(A1:A9)"), "'=SUM(A1:A9)");
+  EXPECT_EQ(csv_field("+1"), "'+1");
+  EXPECT_EQ(csv_field("-2"), "'-2");
+  EXPECT_EQ(csv_field("@cmd"), "'@cmd");
+  EXPECT_EQ(csv_field("\tx"), "'\tx");
+  EXPECT_EQ(csv_field("=1,2"), "\"'=1,2\"");
+  EXPECT_EQ(csv_field("a=b"), "a=b");
+  EXPECT_EQ(csv_field(""), "");
+}
+
+TEST(CsvOutputs, HostileIdsKeepEveryRowAligned) {
+  TempDir tmp;
+  std::string text = read_text(scenario());
+  const auto replace_all = [&](const std::string& from, const std::string& to) {
+    for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+      text.replace(at, from.size(), to);
+  };
+  replace_all("CCP_A", "'=HYPERLINK(\"http://x\",\"A, \"\"b\"\"\")'");
+  replace_all("CCP_B", "\"+B\\r\\nnext\"");
+  replace_all("M1", "\"@M1,\\\"q\\\"\"");
+  replace_all("M2", "\"-M2\\rx\"");
+  replace_all("G1", "\"G,1\\n2\"");
+  replace_all(
+      "  shocks: {model: student_t, dof: 4}\n",
+      "  shocks: {model: student_t, dof: 4}\n  stress_scenarios:\n    - name: \"=crash, \\\"big\\\"\\r\\nnow\"\n"
+      "      moves: {BTC: -0.6, ETH: -0.7}\n      days: 2\n");
+  const fs::path file = tmp.path() / "hostile.yaml";
+  write_text(file, text);
+  const Outcome v = run({"validate", file.string()});
+  ASSERT_EQ(v.exit_code, 0) << v.err << "\n" << text;
+  const fs::path out = tmp.path() / "out";
+  const Outcome r = run({"run", file.string(), "-n", "300", "--quiet", "--out", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path stress_out = tmp.path() / "stress";
+  const Outcome s = run({"stress", file.string(), "--out", stress_out.string()});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  for (const fs::path& csv :
+       {out / "scenarios.csv", out / "ccps.csv", out / "members.csv", stress_out / "stress_layers.csv"}) {
+    SCOPED_TRACE(csv.string());
+    const auto rows = parse_csv(read_text(csv));
+    ASSERT_GE(rows.size(), 2u);
+    for (const auto& row : rows) {
+      EXPECT_EQ(row.size(), rows[0].size());
+      for (const auto& field : row) {
+        if (field.empty()) continue;
+        EXPECT_EQ(std::string("=+@\t\r").find(field[0]), std::string::npos) << field;
+        if (field[0] == '-') {  // numbers may be negative, text may not begin with '-'
+          EXPECT_NO_THROW((void)std::stod(field)) << field;
+        }
+      }
+    }
+  }
+  const auto members = parse_csv(read_text(out / "members.csv"));
+  bool found = false;
+  for (const auto& row : members) found = found || row[0] == "'@M1,\"q\"";
+  EXPECT_TRUE(found);
+  const auto ccps = parse_csv(read_text(out / "ccps.csv"));
+  EXPECT_EQ(ccps[1][0], "'=HYPERLINK(\"http://x\",\"A, \"\"b\"\"\")");
+  EXPECT_EQ(ccps[2][0], "'+B\r\nnext");
+  const auto layers = parse_csv(read_text(stress_out / "stress_layers.csv"));
+  EXPECT_EQ(layers[1][0], "'=crash, \"big\"\r\nnow");
+}
+
 }  // namespace
