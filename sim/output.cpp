@@ -4,11 +4,13 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 #include "sim/model.hpp"
+#include "sim/output_dir.hpp"
 
 namespace ccpnet {
 
@@ -16,11 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write_file(const fs::path& p, std::string_view text) {
-  std::ofstream out(p, std::ios::binary);
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  if (!out) throw std::runtime_error(fmt::format("cannot write {}", p.string()));
-}
+void write_file(const fs::path& p, std::string_view text) { write_output_file(p, text); }
 
 // Numbers in CSV and JSON: shortest text that reads back to the same double.
 std::string num(double x) { return fmt::format("{}", x); }
@@ -28,9 +26,13 @@ std::string num(double x) { return fmt::format("{}", x); }
 }  // namespace
 
 std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string text = s;
+  // A spreadsheet reads a cell that begins with one of these as a formula.
+  if (!text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos)
+    text.insert(0, 1, '\'');
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
   std::string out = "\"";
-  for (char c : s) {
+  for (char c : text) {
     if (c == '"') out += '"';
     out += c;
   }
@@ -38,27 +40,6 @@ std::string csv_field(const std::string& s) {
 }
 
 namespace {
-fs::path prepare_staging(const fs::path& target) {
-  if (fs::exists(target)) {
-    if (!fs::is_directory(target))
-      throw InputError(fmt::format("--out {}: exists and is not a directory", target.string()));
-    if (!fs::is_empty(target) && !fs::exists(target / "manifest.json"))
-      throw InputError(fmt::format(
-          "--out {}: the directory is not empty and is not a ccpnet output; refusing to replace it", target.string()));
-  }
-  const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  fs::create_directories(parent);
-  const fs::path staging = parent / fmt::format(".{}.partial-{}", target.filename().string(), getpid());
-  fs::remove_all(staging);
-  fs::create_directories(staging);
-  return staging;
-}
-
-void commit_staging(const fs::path& staging, const fs::path& target) {
-  if (fs::exists(target)) fs::remove_all(target);
-  fs::rename(staging, target);
-}
-
 nlohmann::ordered_json manifest_head(const OutputInfo& info) {
   nlohmann::ordered_json manifest;
   manifest["ccpnet_version"] = CCPNET_VERSION;
@@ -73,8 +54,8 @@ nlohmann::ordered_json manifest_head(const OutputInfo& info) {
 }  // namespace
 
 void write_directory(const OutputInfo& info, const std::vector<std::pair<std::string, std::string>>& files) {
-  const fs::path target(info.directory);
-  const fs::path staging = prepare_staging(target);
+  OutputDirectory directory(info.directory);
+  const fs::path& staging = directory.staging();
   try {
     auto manifest = manifest_head(info);
     nlohmann::ordered_json outputs = nlohmann::ordered_json::object();
@@ -84,11 +65,9 @@ void write_directory(const OutputInfo& info, const std::vector<std::pair<std::st
     }
     manifest["outputs"] = outputs;
     write_file(staging / "manifest.json", manifest.dump(2) + "\n");
-    commit_staging(staging, target);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(staging, ec);
-    throw;
+    directory.commit();
+  } catch (const InputError& e) {
+    throw InputError(directory.failure(e.what()));
   }
 }
 
@@ -121,30 +100,45 @@ std::string sha256_hex(std::string_view bytes) {
 }
 
 OutputWriter::OutputWriter(const Model& model, OutputInfo info) : model_(model), info_(std::move(info)) {
-  staging_ = prepare_staging(fs::path(info_.directory));
-  scenarios_ = std::fopen((staging_ / "scenarios.csv").c_str(), "wb");
-  if (!scenarios_) throw std::runtime_error("cannot create scenarios.csv");
+  directory_ = std::make_unique<OutputDirectory>(info_.directory);
+  staging_ = directory_->staging();
+  scenarios_path_ = staging_ / "scenarios.csv";
+  scenarios_ = std::fopen(scenarios_path_.c_str(), "wb");
+  if (!scenarios_) throw InputError(io_error(scenarios_path_, "cannot create the file", errno));
   std::string header;
-  for (const auto& column : scenario_columns(model_)) header += (header.empty() ? "" : ",") + column.name;
+  for (const auto& column : scenario_columns(model_)) header += (header.empty() ? "" : ",") + csv_field(column.name);
   header += '\n';
-  std::fputs(header.c_str(), scenarios_);
+  if (std::fputs(header.c_str(), scenarios_) == EOF) write_errno_ = errno;
 }
 
 OutputWriter::OutputWriter(const Model& model, std::filesystem::path staging, int rank)
-    : model_(model), staging_(std::move(staging)), part_(true) {
-  done_ = true;  // the root owns (and cleans) the staging directory
-  scenarios_ = std::fopen((staging_ / fmt::format("scenarios.part-{}", rank)).c_str(), "wb");
-  if (!scenarios_) throw std::runtime_error("cannot create a part of scenarios.csv");
+    : model_(model), staging_(std::move(staging)) {
+  // The root owns (and cleans) the staging directory.
+  scenarios_path_ = staging_ / fmt::format("scenarios.part-{}", rank);
+  scenarios_ = std::fopen(scenarios_path_.c_str(), "wb");
+  if (!scenarios_) throw InputError(io_error(scenarios_path_, "cannot create the file", errno));
 }
 
 void OutputWriter::add_file(const std::string& name, const std::string& text) {
-  write_file(staging_ / name, text);
+  try {
+    write_file(staging_ / name, text);
+  } catch (const InputError& e) {
+    if (!directory_) throw;
+    throw InputError(directory_->failure(e.what()));
+  }
   extra_files_.push_back(name);
 }
 
-void OutputWriter::close_part() {
-  if (scenarios_) std::fclose(scenarios_);
+void OutputWriter::close_part() { close_scenarios(); }
+
+void OutputWriter::close_scenarios() {
+  if (!scenarios_) return;
+  const bool flushed = std::fflush(scenarios_) == 0;
+  if (!flushed && !write_errno_) write_errno_ = errno;
+  if (std::ferror(scenarios_) && !write_errno_) write_errno_ = EIO;
+  if (std::fclose(scenarios_) != 0 && !write_errno_) write_errno_ = errno;
   scenarios_ = nullptr;
+  if (write_errno_) throw InputError(io_error(scenarios_path_, "cannot write", write_errno_));
 }
 
 void OutputWriter::append_parts(int ranks) {
@@ -153,20 +147,17 @@ void OutputWriter::append_parts(int ranks) {
   for (int r = 1; r < ranks; ++r) {
     const fs::path part = staging_ / fmt::format("scenarios.part-{}", r);
     std::FILE* in = std::fopen(part.c_str(), "rb");
-    if (!in) throw std::runtime_error(fmt::format("missing part {} of scenarios.csv", r));
+    if (!in) throw InputError(io_error(part, fmt::format("cannot read part {} of scenarios.csv", r), errno));
     std::size_t n = 0;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), in)) > 0) std::fwrite(buffer.data(), 1, n, scenarios_);
+    while ((n = std::fread(buffer.data(), 1, buffer.size(), in)) > 0)
+      if (std::fwrite(buffer.data(), 1, n, scenarios_) != n && !write_errno_) write_errno_ = errno;
     std::fclose(in);
     fs::remove(part);
   }
 }
 
 OutputWriter::~OutputWriter() {
-  if (scenarios_) std::fclose(scenarios_);
-  if (!done_) {
-    std::error_code ec;
-    fs::remove_all(staging_, ec);
-  }
+  if (scenarios_) std::fclose(scenarios_);  // the staging directory goes with directory_
 }
 
 std::vector<ScenarioColumn> scenario_columns(const Model& model) {
@@ -231,7 +222,8 @@ void OutputWriter::scenario(const ScenarioResult& r) {
     }
   }
   buffer_ += '\n';
-  std::fwrite(buffer_.data(), 1, buffer_.size(), scenarios_);
+  if (std::fwrite(buffer_.data(), 1, buffer_.size(), scenarios_) != buffer_.size() && !write_errno_)
+    write_errno_ = errno;
 }
 
 nlohmann::ordered_json summary_json(const Model& model, const RunResult& result) {
@@ -600,9 +592,17 @@ Table member_table(const Model& model, const Aggregate& agg) {
 }
 
 void OutputWriter::finish(const RunResult& result) {
+  try {
+    write_rest(result);
+    directory_->commit();
+  } catch (const InputError& e) {
+    throw InputError(directory_->failure(e.what()));
+  }
+}
+
+void OutputWriter::write_rest(const RunResult& result) {
   using json = nlohmann::ordered_json;
-  std::fclose(scenarios_);
-  scenarios_ = nullptr;
+  close_scenarios();
   const Aggregate& agg = result.aggregate;
   const ChunkSums& t = agg.totals();
 
@@ -626,6 +626,7 @@ void OutputWriter::finish(const RunResult& result) {
     outputs[name] = sha256_file(staging_ / name);
   for (const auto& name : extra_files_) outputs[name] = sha256_file(staging_ / name);
   manifest["outputs"] = outputs;
+  manifest["unhashed_outputs"] = json::array({"run.json"});
   write_file(staging_ / "manifest.json", manifest.dump(2) + "\n");
 
   // run.json: how this run went (threads, timing). It varies from run to run,
@@ -636,9 +637,6 @@ void OutputWriter::finish(const RunResult& result) {
   run["seconds"] = result.seconds;
   run["scenarios_per_second"] = result.seconds > 0 ? static_cast<double>(result.completed) / result.seconds : 0.0;
   write_file(staging_ / "run.json", run.dump(2) + "\n");
-
-  commit_staging(staging_, fs::path(info_.directory));
-  done_ = true;
 }
 
 }  // namespace ccpnet

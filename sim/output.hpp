@@ -3,11 +3,13 @@
 // scenario.resolved.yaml and manifest.json (SHA-256 of every input and output).
 //
 // Everything is written into a staging directory next to the target and moved
-// into place at the end, so a failed run leaves no half-written output.
+// into place at the end, so a failed run leaves no half-written output and the
+// previous output as it was (sim/output_dir.hpp: what may be replaced).
 #pragma once
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -20,6 +22,7 @@
 namespace ccpnet {
 
 struct Model;
+class OutputDirectory;
 
 struct OutputInfo {
   std::string scenario_file;                       // path of the input, as given
@@ -47,15 +50,19 @@ class OutputWriter {
   const std::filesystem::path& staging() const { return staging_; }
 
  private:
+  void close_scenarios();                    // throws InputError when a row could not be written
+  void write_rest(const RunResult& result);  // every file but scenarios.csv, into the staging directory
+
   const Model& model_;
   OutputInfo info_;
+  std::unique_ptr<OutputDirectory> directory_;  // the root's: the target, and the staging directory until finish
   std::filesystem::path staging_;
+  std::filesystem::path scenarios_path_;
   std::FILE* scenarios_ = nullptr;
+  int write_errno_ = 0;  // the first failed write's errno
   std::string buffer_;
   std::vector<double> row_;
   std::vector<std::uint8_t> integer_columns_;
-  bool done_ = false;
-  bool part_ = false;
   std::vector<std::string> extra_files_;
 };
 
@@ -95,7 +102,10 @@ std::string format_summary(const Model& model, const RunResult& result);
 // then rename), with a manifest.json of their SHA-256 and of the input.
 void write_directory(const OutputInfo& info, const std::vector<std::pair<std::string, std::string>>& files);
 
-// A CSV field, quoted when it needs to be.
+// A text field of a CSV output: quoted as RFC 4180 says when it holds a comma,
+// a double quote, CR or LF. A field that begins with = + - @, a tab or CR gets a
+// leading single quote, so that a spreadsheet does not run it as a formula
+// (the CSV files only: summary.json and Python have the text as it is).
 std::string csv_field(const std::string& s);
 
 // Hex SHA-256 of a byte string.

@@ -260,10 +260,10 @@ std::string stress_layers_csv(const Model& model, const std::vector<StressOutcom
     for (const auto& e : o.trace.events) {
       for (const auto layer : model.ccps[static_cast<std::size_t>(e.ccp)].waterfall)
         out += fmt::format("{},{},{},{},{}\n", csv_field(o.stress.name), e.round,
-                           model.ccps[static_cast<std::size_t>(e.ccp)].id, models::layer_name(layer),
+                           csv_field(model.ccps[static_cast<std::size_t>(e.ccp)].id), models::layer_name(layer),
                            e.by_layer[static_cast<std::size_t>(layer)]);
       out += fmt::format("{},{},{},uncovered,{}\n", csv_field(o.stress.name), e.round,
-                         model.ccps[static_cast<std::size_t>(e.ccp)].id, e.uncovered);
+                         csv_field(model.ccps[static_cast<std::size_t>(e.ccp)].id), e.uncovered);
     }
   return out;
 }

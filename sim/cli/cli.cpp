@@ -1,11 +1,14 @@
 #include "sim/cli/cli.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
-#include <csignal>
+#include <charconv>
+#include <cmath>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -21,34 +24,64 @@
 #include "sim/graph.hpp"
 #include "sim/model.hpp"
 #include "sim/output.hpp"
+#include "sim/output_dir.hpp"
 #include "sim/report.hpp"
 #include "sim/reverse.hpp"
 #include "sim/runner.hpp"
+#include "sim/signals.hpp"
 #include "sim/stress.hpp"
 
 namespace ccpnet::cli {
 
 namespace {
 
+// Ctrl-C (or SIGTERM, SIGHUP) during a run: stop after the current window and
+// write a valid, partial output (summary.json says "partial": true). A second
+// signal abandons the output (sim/signals.hpp).
 std::atomic<bool> g_stop{false};
 
-// Ctrl-C during a run: stop after the current window and write a valid,
-// partial output (summary.json says "partial": true). A second Ctrl-C kills.
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    g_stop = false;
-    previous_ = std::signal(SIGINT, [](int) {
-      if (g_stop.exchange(true)) std::_Exit(kExitInterrupted);
-    });
-  }
-  ~InterruptGuard() { std::signal(SIGINT, previous_); }
-  InterruptGuard(const InterruptGuard&) = delete;
-  InterruptGuard& operator=(const InterruptGuard&) = delete;
+// Default output directories, one per command, so that one command's output
+// does not replace another's.
+constexpr const char* kRunDirectory = "ccpnet-run";
+constexpr const char* kStressDirectory = "ccpnet-stress";
+constexpr const char* kCompareDirectory = "ccpnet-compare";
 
- private:
-  void (*previous_)(int) = nullptr;
-};
+// A directory as printed: with one trailing '/'.
+std::string as_directory(const std::string& dir) { return dir.ends_with('/') ? dir : dir + "/"; }
+
+// `schema --update FILE`: the file with its generated key reference replaced,
+// written next to it and renamed over it (a failure leaves it as it was).
+void update_schema_reference(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw InputError(path + ": it is a directory, expected a Markdown file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(io_error(path, "cannot open the file", errno));
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw InputError(io_error(path, "cannot read the file", errno));
+  if (text.find(config::kSchemaBegin) == std::string::npos || text.find(config::kSchemaEnd) == std::string::npos ||
+      text.find(config::kSchemaEnd) < text.find(config::kSchemaBegin)) {
+    throw InputError(fmt::format("{}: no generated key reference to update: expected a line {} and, after it, {}", path,
+                                 config::kSchemaBegin, config::kSchemaEnd));
+  }
+  const std::string updated = config::with_schema_reference(text);
+  if (updated == text) return;
+  const fs::path temporary = fs::path(path).parent_path() /
+                             fmt::format(".{}.ccpnet-update.{}", fs::path(path).filename().string(), ::getpid());
+  try {
+    write_output_file(temporary, updated);
+  } catch (...) {
+    fs::remove(temporary, ec);
+    throw;
+  }
+  fs::permissions(temporary, fs::status(path, ec).permissions(), ec);
+  fs::rename(temporary, path, ec);
+  if (ec) {
+    const int err = ec.value();
+    fs::remove(temporary, ec);
+    throw InputError(io_error(path, "cannot replace the file", err));
+  }
+}
 
 std::vector<config::Override> parse_overrides(const std::vector<std::string>& sets) {
   std::vector<config::Override> out;
@@ -64,6 +97,7 @@ void print_warnings(const std::vector<std::string>& warnings) {
 
 int main(int argc, char** argv) {
   const Distributed mpi(&argc, &argv);
+  const SignalWatcher signals;
   CLI::App app{"ccpnet: contagion across interoperable central counterparties"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("ccpnet ") + CCPNET_VERSION);
@@ -72,7 +106,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> sets;
   std::string out_dir;
   std::int64_t scenarios = 0;
-  std::int64_t seed = 0;
+  std::string seed;  // decimal, every 64-bit value
   int threads = -1;
   std::int64_t batch = 0;
   bool quiet = false;
@@ -92,13 +126,21 @@ int main(int argc, char** argv) {
   add_file(run);
   run->add_option("-n,--scenarios", scenarios, "number of scenarios (overrides simulation.scenarios)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000'000}));
-  run->add_option("--seed", seed, "master seed (overrides seed)")
-      ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()));
+  run->add_option("--seed", seed, "master seed, 0 to 18446744073709551615 (overrides seed)")
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            std::uint64_t value = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+            return ec == std::errc{} && end == text.data() + text.size() && !text.empty()
+                       ? std::string()
+                       : std::string("expected a whole number from 0 to 18446744073709551615 (2^64 - 1)");
+          },
+          "UINT64"));
   run->add_option("--threads", threads, "worker threads, 0 = all cores (overrides simulation.threads)")
       ->check(CLI::Range(0, 1024));
   run->add_option("--batch", batch, "scenarios per batch (overrides simulation.batch)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{65536}));
-  run->add_option("--out", out_dir, "output directory (default: ccpnet-output)");
+  run->add_option("--out", out_dir, std::string("output directory (default: ") + kRunDirectory + ")");
   run->add_flag("--quiet", quiet, "no progress bar");
   bool report = false;
   run->add_flag("--report", report, "also write report.html (self-contained: tables and figures)");
@@ -106,7 +148,8 @@ int main(int argc, char** argv) {
   auto* stress = app.add_subcommand("stress", "the file's deterministic stress scenarios, layer by layer");
   add_file(stress);
   stress->add_option("--out", out_dir, "also write stress.json and stress_layers.csv to this directory");
-  stress->add_flag("--report", report, "also write report.html (into --out, default ccpnet-output)");
+  stress->add_flag("--report", report,
+                   std::string("also write report.html (into --out, default ") + kStressDirectory + ")");
 
   auto* compare = app.add_subcommand("compare", "run the file's variants on common random numbers, paired differences");
   add_file(compare);
@@ -115,7 +158,8 @@ int main(int argc, char** argv) {
   compare->add_option("--threads", threads, "worker threads, 0 = all cores")->check(CLI::Range(0, 1024));
   compare->add_option("--out", out_dir, "also write compare.json to this directory");
   compare->add_flag("--quiet", quiet, "no progress bar");
-  compare->add_flag("--report", report, "also write report.html (into --out, default ccpnet-output)");
+  compare->add_flag("--report", report,
+                    std::string("also write report.html (into --out, default ") + kCompareDirectory + ")");
 
   auto* reverse = app.add_subcommand("reverse", "reverse stress test: the smallest shock multiple that fails a CCP");
   add_file(reverse);
@@ -123,7 +167,15 @@ int main(int argc, char** argv) {
   double reverse_max = 20.0;
   reverse->add_option("--ccp", reverse_ccp, "the CCP (id)")->required();
   reverse->add_option("--direction", reverse_direction, "stress scenario giving the direction (default: the first)");
-  reverse->add_option("--max-multiple", reverse_max, "largest multiple searched")->check(CLI::Range(1e-6, 1e6));
+  reverse->add_option("--max-multiple", reverse_max, "largest multiple searched")
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            double x = 0.0;
+            return CLI::detail::lexical_cast(text, x) && std::isfinite(x) ? std::string()
+                                                                          : std::string("expected a finite number");
+          },
+          "FINITE"))
+      ->check(CLI::Range(1e-6, 1e6));
 
   auto* schema = app.add_subcommand("schema", "print the reference of every scenario key (Markdown)");
   std::string update_file;
@@ -142,32 +194,29 @@ int main(int argc, char** argv) {
         std::cout << config::schema_markdown();
         return kExitOk;
       }
-      std::ifstream in(update_file);
-      if (!in) throw InputError(update_file + ": cannot open the file");
-      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      const std::string updated = config::with_schema_reference(text);
-      std::ofstream(update_file) << updated;
+      update_schema_reference(update_file);
       return kExitOk;
     }
     std::vector<config::Override> overrides = parse_overrides(sets);
     if (run->parsed() || compare->parsed()) {
       if (scenarios > 0) overrides.push_back({"simulation.scenarios", std::to_string(scenarios)});
-      if (run->count("--seed")) overrides.push_back({"seed", std::to_string(seed)});
+      if (run->count("--seed")) overrides.push_back({"seed", seed});
     }
     if (compare->parsed()) {
+      if (report && out_dir.empty()) out_dir = kCompareDirectory;
+      if (!out_dir.empty()) check_output_directory(out_dir);  // before the work, not after
       RunOptions options;
       options.progress = !quiet;
       options.threads = threads;
       const Comparison c = run_compare(file, overrides, options);
       print_warnings(c.warnings);
       std::cout << format_comparison(c);
-      if (report && out_dir.empty()) out_dir = "ccpnet-output";
       if (!out_dir.empty()) {
         const config::LoadedScenario base = config::load_scenario_file(file, overrides);
         std::vector<std::pair<std::string, std::string>> files{{"compare.json", comparison_json(c).dump(2) + "\n"}};
         if (report) files.emplace_back("report.html", compare_report(c));
         write_directory(OutputInfo{file, base.text, config::to_yaml(base.scenario), out_dir, base.data.inputs}, files);
-        std::cout << fmt::format("outputs: {}/\n", out_dir);
+        std::cout << fmt::format("outputs: {}\n", as_directory(out_dir));
       }
       return kExitOk;
     }
@@ -195,9 +244,10 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     if (stress->parsed()) {
+      if (report && out_dir.empty()) out_dir = kStressDirectory;
+      if (!out_dir.empty()) check_output_directory(out_dir);
       const auto outcomes = run_stress(model);
       std::cout << format_stress(model, outcomes);
-      if (report && out_dir.empty()) out_dir = "ccpnet-output";
       if (!out_dir.empty()) {
         const std::string resolved = config::to_yaml(loaded.scenario);
         std::vector<std::pair<std::string, std::string>> files{
@@ -206,12 +256,12 @@ int main(int argc, char** argv) {
             {"scenario.resolved.yaml", resolved}};
         if (report) files.emplace_back("report.html", stress_report(model, outcomes, file, resolved));
         write_directory(OutputInfo{file, loaded.text, resolved, out_dir, loaded.data.inputs}, files);
-        std::cout << fmt::format("outputs: {}/\n", out_dir);
+        std::cout << fmt::format("outputs: {}\n", as_directory(out_dir));
       }
       return kExitOk;
     }
     if (run->parsed()) {
-      OutputInfo info{file, loaded.text, config::to_yaml(loaded.scenario), out_dir.empty() ? "ccpnet-output" : out_dir,
+      OutputInfo info{file, loaded.text, config::to_yaml(loaded.scenario), out_dir.empty() ? kRunDirectory : out_dir,
                       loaded.data.inputs};
       // The root prepares the output; other ranks (if any) write parts into its staging directory.
       std::unique_ptr<OutputWriter> writer;
@@ -222,6 +272,8 @@ int main(int argc, char** argv) {
           staging = writer->staging().string();
         } catch (const InputError& e) {
           error = e.what();
+        } catch (const std::filesystem::filesystem_error& e) {
+          error = std::string("ccpnet: ") + e.what();
         }
       }
       staging = mpi.broadcast(staging);
@@ -239,12 +291,12 @@ int main(int argc, char** argv) {
       options.count = count;
       options.stop = &g_stop;
       options.on_scenario = [&](const ScenarioResult& r) { writer->scenario(r); };
-      const InterruptGuard guard;
+      const Interruptible guard(g_stop);
       RunResult result = run_monte_carlo(model, options);
       if (!mpi.root()) writer->close_part();
       const auto parts = mpi.gather(result.aggregate.serialize());
       const bool interrupted = mpi.max(result.interrupted ? 1 : 0) > 0;
-      if (!mpi.root()) return interrupted ? kExitInterrupted : kExitOk;
+      if (!mpi.root()) return interrupted ? SignalWatcher::exit_code() : kExitOk;
       if (mpi.size() > 1) {
         // Merge the ranks' aggregates in rank order: the same chunks, folded in
         // the same order, as a single process.
@@ -266,14 +318,18 @@ int main(int argc, char** argv) {
       writer->finish(result);
       std::cout << format_summary(model, result);
       if (mpi.size() > 1) std::cout << fmt::format("({} MPI ranks)\n", mpi.size());
-      std::cout << fmt::format("outputs: {}/\n", info.directory);
-      return result.interrupted ? kExitInterrupted : kExitOk;
+      std::cout << fmt::format("outputs: {}\n", as_directory(info.directory));
+      return result.interrupted || SignalWatcher::received() ? SignalWatcher::exit_code() : kExitOk;
     }
   } catch (const config::ScenarioError& e) {
     if (mpi.root()) std::cerr << e.what();
     return kExitInvalidInput;
   } catch (const InputError& e) {
     if (mpi.root()) std::cerr << e.what() << '\n';
+    return kExitInvalidInput;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // The file system said no (permissions, a full disk): the path and the OS's reason.
+    std::cerr << "ccpnet: " << e.what() << '\n';
     return kExitInvalidInput;
   } catch (const std::exception& e) {
     std::cerr << "ccpnet: internal error: " << e.what() << '\n';

@@ -245,15 +245,30 @@ struct Segment {
   std::optional<std::size_t> index;
 };
 
+// "a.b[2].c": keys separated by '.', indices in brackets after a key or an
+// index. An empty key (`a..b`, `.a`, `a.`, `a.[0]`), anything but '.' or '['
+// after ']', and control characters are errors, not skipped.
 std::vector<Segment> split_path(const std::string& path) {
   std::vector<Segment> out;
   std::string current;
+  bool after_index = false;  // the previous character closed an index
   for (std::size_t i = 0; i <= path.size(); ++i) {
     const char c = i < path.size() ? path[i] : '.';
+    if (after_index && c != '.' && c != '[')
+      throw std::invalid_argument(fmt::format("expected '.' or '[' after ']' at character {}", i + 1));
     if (c == '.') {
+      if (current.empty() && !after_index) {
+        throw std::invalid_argument(i == 0 ? std::string("it begins with '.'")
+                                    : i == path.size()
+                                        ? std::string("it ends with '.'")
+                                        : fmt::format("an empty key before the '.' at character {}", i + 1));
+      }
       if (!current.empty()) out.push_back({current, std::nullopt});
       current.clear();
+      after_index = false;
     } else if (c == '[') {
+      if (current.empty() && !after_index)
+        throw std::invalid_argument(fmt::format("'[' at character {} follows no key", i + 1));
       if (!current.empty()) out.push_back({current, std::nullopt});
       current.clear();
       const auto close = path.find(']', i);
@@ -265,6 +280,9 @@ std::vector<Segment> split_path(const std::string& path) {
       if (ec != std::errc{} || ptr != last) throw std::invalid_argument("index is not a number");
       out.push_back({"", idx});
       i = close;
+      after_index = true;
+    } else if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) {
+      throw std::invalid_argument(fmt::format("a control character at character {}", i + 1));
     } else if (c == ']') {
       throw std::invalid_argument("']' without '['");
     } else {

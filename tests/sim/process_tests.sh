@@ -2,6 +2,7 @@
 # Tests that need whole processes: MPI ranks and Ctrl-C.
 #   process_tests.sh mpi CCPNET_EXE SOURCE_DIR
 #   process_tests.sh interrupt CCPNET_EXE SOURCE_DIR
+#   process_tests.sh mpi_interrupt CCPNET_EXE SOURCE_DIR
 set -euo pipefail
 what=$1 exe=$2 src=$3
 work=$(mktemp -d)
@@ -39,6 +40,39 @@ case "$what" in
     [ "$rows" = "$n" ] || { echo "FAIL: $rows rows for $n scenarios"; exit 1; }
     grep -q INTERRUPTED "$work/log" || { echo "FAIL: the summary does not say it was interrupted"; exit 1; }
     echo "1 passed, 0 failed"
+    ;;
+  mpi_interrupt)
+    # Ctrl-C to mpirun: the ranks get SIGTERM and write a valid partial output.
+    # A second Ctrl-C makes mpirun kill them: their staging directory stays, and
+    # the next run into the same place removes it.
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+    staging_rows() { stat -c %s "$work"/.out.ccpnet-staging.*/scenarios.csv 2>/dev/null | head -1; }
+    for presses in 1 2; do
+      mpirun -np 2 "$exe" run "$src/scenarios/reference_network.yaml" -n 100000000 --threads 1 --quiet \
+        --out "$work/out" > "$work/log" 2>&1 &
+      pid=$!
+      for _ in $(seq 1 600); do [ "$(staging_rows || echo 0)" -gt 100000 ] 2>/dev/null && break; sleep 0.1; done
+      kill -INT "$pid"
+      if [ "$presses" = 2 ]; then sleep 0.05; kill -INT "$pid"; fi
+      wait "$pid" || true
+      if [ "$presses" = 1 ]; then
+        grep -q '"partial": true' "$work/out/summary.json" || { echo "FAIL: no partial output"; cat "$work/log"; exit 1; }
+        n=$(grep -o '"scenarios": [0-9]*' "$work/out/summary.json" | head -1 | grep -o '[0-9]*$')
+        rows=$(($(wc -l < "$work/out/scenarios.csv") - 1))
+        [ "$rows" = "$n" ] || { echo "FAIL: $rows rows for $n scenarios"; exit 1; }
+        if ls -A "$work" | grep -q 'ccpnet-'; then echo "FAIL: left behind: $(ls -A "$work")"; exit 1; fi
+      fi
+      # mpirun may return before its killed ranks are gone.
+      for dir in "$work"/.out.ccpnet-staging.*; do
+        [ -e "$dir" ] || continue
+        for _ in $(seq 1 100); do kill -0 "${dir##*.}" 2> /dev/null || break; sleep 0.1; done
+      done
+      "$exe" run "$src/scenarios/two_ccp_peer.yaml" -n 100 --quiet --out "$work/out" > /dev/null
+      if ls -A "$work" | grep -q 'ccpnet-'; then
+        echo "FAIL: after $presses Ctrl-C and another run, left behind: $(ls -A "$work")"; exit 1
+      fi
+    done
+    echo "2 passed, 0 failed"
     ;;
   *) echo "unknown test $what"; exit 2 ;;
 esac
