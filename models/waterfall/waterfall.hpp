@@ -51,14 +51,24 @@ struct Survivor {
   double cash = 0.0;            // liquid resources of its owner available to pay a call
   double vm_gain = 0.0;         // VM gains still owed to it in this scenario
   double adl_gain = 0.0;        // unrealised gain on positions opposite to the defaulters (ADL)
-  double adl_rank = 0.0;        // ADL priority (higher is deleveraged first)
-  double lender_balance = 0.0;  // balance lent to a lending protocol
+  double adl_rank = 0.0;        // ADL priority (higher is deleveraged first), e.g. adl_priority (adl.hpp)
+  // ADL by quantity at the bankruptcy price (adl.hpp). When adl_quantity > 0
+  // the account is closed by contracts at adl_bankruptcy_price and charged
+  // only what that costs it against the mark, |mark - bankruptcy price| per
+  // contract, up to its quantity (adl_gain is then not used). Otherwise (the
+  // default) ADL takes up to the whole adl_gain, as if closed at entry.
+  double adl_quantity = 0.0;          // contracts opposite the defaulted position
+  double adl_entry_price = 0.0;       // its average entry price (for the caller's ranking; not used here)
+  double adl_mark_price = 0.0;        // mark price of the contract
+  double adl_bankruptcy_price = 0.0;  // bankruptcy price of the defaulted position it is closed against
+  double lender_balance = 0.0;        // balance lent to a lending protocol
   // Charges (accumulate):
   double df_charged = 0.0;
   double assessment_paid = 0.0;
   double assessment_unpaid = 0.0;
   double vmgh_charged = 0.0;
   double adl_charged = 0.0;
+  double adl_closed = 0.0;  // contracts closed by ADL (quantity mode)
   double lender_charged = 0.0;
   bool missed_call = false;  // could not pay an assessment in full: a liquidity default
 };
