@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
+#include <stdexcept>
 #include <vector>
 
 namespace ccpnet::models {
@@ -73,6 +75,14 @@ double take_pro_rata(std::span<Survivor> survivors, double need, Balance balance
 
 WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulter> defaulters,
                                std::span<Survivor> survivors, CcpResources& ccp) {
+  VmghCaps uncapped;
+  return run_waterfall(layers, defaulters, survivors, ccp, uncapped);
+}
+
+WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulter> defaulters,
+                               std::span<Survivor> survivors, CcpResources& ccp, VmghCaps& vmgh) {
+  if (!(vmgh.max_rate >= 0.0 && vmgh.max_rate <= 1.0) || !(vmgh.per_call >= 0.0) || !(vmgh.total_left >= 0.0))
+    throw std::invalid_argument("VMGH caps: max_rate must be in [0, 1], per_call and total_left non-negative");
   WaterfallOutcome out;
   for (auto& d : defaulters) {
     d.residual = std::max(0.0, d.loss);
@@ -115,11 +125,20 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
             survivors, need, [](Survivor& s) -> double& { return s.df; },
             [](Survivor& s) -> double& { return s.df_charged; });
         break;
-      case Layer::kVmgh:
+      case Layer::kVmgh: {
+        // One rate on every gain: the need, capped by max_rate, the per-call
+        // cap and what the total cap leaves.
+        double gains = 0.0;
+        for (const auto& s : survivors) gains += std::max(0.0, s.vm_gain);
+        if (gains <= 0.0) break;
+        const double cap = std::min({need, vmgh.per_call, vmgh.total_left, vmgh.max_rate * gains});
+        if (cap <= 0.0) break;
         used = take_pro_rata(
-            survivors, need, [](Survivor& s) -> double& { return s.vm_gain; },
+            survivors, cap, [](Survivor& s) -> double& { return s.vm_gain; },
             [](Survivor& s) -> double& { return s.vmgh_charged; });
+        vmgh.total_left = std::max(0.0, vmgh.total_left - used);
         break;
+      }
       case Layer::kLenderHaircut:
         used = take_pro_rata(
             survivors, need, [](Survivor& s) -> double& { return s.lender_balance; },

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstddef>
+#include <limits>
 #include <span>
 #include <string_view>
 
@@ -86,14 +87,30 @@ struct WaterfallOutcome {
   double uncovered = 0.0;                      // left after the last layer: the CCP fails if > 0
 };
 
+// Caps on variation-margin gains haircutting (VMGH). The haircut is pro rata
+// to the survivors' VM gains at one rate for all, the largest that respects
+// every cap; what the caps leave uncovered passes to the next layer.
+// Default: uncapped (the layer takes what it needs, up to every gain).
+struct VmghCaps {
+  double max_rate = 1.0;  // share of each survivor's VM gain that one call may haircut, in [0, 1]
+  double per_call = std::numeric_limits<double>::infinity();  // most one call (a round of defaults) may take
+  // What the scenario's total cap still allows: set to the total cap at the
+  // start of the scenario, decreased by each call (like the CCP's resources).
+  double total_left = std::numeric_limits<double>::infinity();
+};
+
 // Runs `layers` in order over the defaulters' losses. Per-defaulter layers
 // (defaulter_im, defaulter_df) only ever cover that defaulter's own loss;
 // mutual layers absorb the total and reduce each residual pro rata.
 WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulter> defaulters,
                                std::span<Survivor> survivors, CcpResources& ccp);
+// The same with caps on VMGH; `vmgh.total_left` is decreased by what the layer takes.
+WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulter> defaulters,
+                               std::span<Survivor> survivors, CcpResources& ccp, VmghCaps& vmgh);
 
 // ADL priority of a position with unrealised P&L `pnl`, margin `margin` and
-// notional `notional` (BitMEX ranking): PnL% x effective leverage for a gain,
+// notional `notional`, an approximation of the BitMEX ranking on aggregates
+// (the ranking on entry and mark values is adl_priority in adl.hpp): PnL% x effective leverage for a gain,
 // PnL% / effective leverage for a loss, with PnL% = pnl / margin and
 // effective leverage = notional / (margin + pnl).
 double adl_rank(double pnl, double margin, double notional);
