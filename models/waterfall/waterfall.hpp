@@ -110,9 +110,9 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
 
 // ADL priority of a position with unrealised P&L `pnl`, margin `margin` and
 // notional `notional`, an approximation of the BitMEX ranking on aggregates
-// (the ranking on entry and mark values is adl_priority in adl.hpp): PnL% x effective leverage for a gain,
-// PnL% / effective leverage for a loss, with PnL% = pnl / margin and
-// effective leverage = notional / (margin + pnl).
+// (the ranking on entry and mark values is adl_priority in adl.hpp): PnL% x
+// effective leverage for a gain, PnL% / effective leverage for a loss, with
+// PnL% = pnl / margin and effective leverage = notional / (margin + pnl).
 double adl_rank(double pnl, double margin, double notional);
 
 }  // namespace ccpnet::models
