@@ -20,7 +20,31 @@
 //   t_e = min(1, t* + delay / (24 h))
 // with h the period in days. Without delay the liquidation executes at HF = 1,
 // where C LT = D: bad debt is zero whenever LT (1 + b) <= 1.
+//
+// Per-asset rules and partial liquidations (Aave v3.3, LiquidationLogic.sol of
+// aave-dao/aave-v3-origin, and GenericLogic's health factor): below, an account
+// holds collateral and debt in several assets, each collateral asset with its
+// own liquidation threshold LT_i and bonus b_i, or those of the account's
+// e-mode category when the asset belongs to it. With prices p,
+//   HF = sum_i c_i p_i LT_i / sum_j d_j p_j
+// A liquidation call repays debt of one asset and seizes collateral of one
+// asset. Close factor (LiquidationLogic.executeLiquidationCall): the whole
+// debt of the reserve may be repaid, unless the reserve's collateral and debt
+// are both worth at least MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD (2000 USD) and
+// HF > CLOSE_FACTOR_HF_THRESHOLD (0.95): then at most
+// DEFAULT_LIQUIDATION_CLOSE_FACTOR (50%) of the account's total debt value.
+// Collateral seized (_calculateAvailableCollateralToLiquidate):
+//   debt repaid x p_debt / p_coll x (1 + b), capped by the collateral held;
+// when capped, the debt repaid is what the collateral buys back:
+//   collateral x p_coll / p_debt / (1 + b).
+// Bad debt (Aave v3.3 "deficit"): when a call seizes the account's last
+// collateral, its remaining debt is written off.
 #pragma once
+
+#include <Eigen/Dense>
+#include <cstddef>
+#include <limits>
+#include <vector>
 
 namespace ccpnet::models {
 
@@ -50,5 +74,77 @@ struct LiquidationOutcome {
 // D0 today, log-moves x_c and x_d over the period.
 LiquidationOutcome liquidate_on_path(double collateral0, double debt0, double x_collateral, double x_debt,
                                      const LendingParams& params, double period_days);
+
+// ---- Per-asset rules, close factor, repeated liquidations ----------------------
+
+struct LendingAsset {
+  double liquidation_threshold = 0.825;  // LT_i
+  double liquidation_bonus = 0.05;       // b_i
+  int emode_category = 0;                // e-mode category the asset belongs to (0: none)
+};
+
+// An efficiency-mode category: its own LT and bonus for the collateral assets
+// that belong to it, for accounts that entered it.
+struct EModeCategory {
+  int id = 0;  // > 0
+  double liquidation_threshold = 0.0;
+  double liquidation_bonus = 0.0;
+};
+
+// The 50%/100% rule (Aave v3.3 constants as defaults).
+struct CloseFactorRule {
+  double default_close_factor = 0.5;   // DEFAULT_LIQUIDATION_CLOSE_FACTOR
+  double hf_threshold = 0.95;          // CLOSE_FACTOR_HF_THRESHOLD: 100% at or below
+  double min_base_threshold = 2000.0;  // MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD (base currency): 100% below
+};
+
+struct LendingMarket {
+  std::vector<LendingAsset> assets{};             // one per asset; prices are in the same order
+  std::vector<EModeCategory> emode_categories{};  // looked up by id
+  CloseFactorRule close_factor{};
+};
+
+struct LendingAccount {
+  std::vector<double> collateral{};  // units of each asset supplied as collateral
+  std::vector<double> debt{};        // units of each asset borrowed
+  int emode_category = 0;            // the e-mode category the account entered (0: none)
+};
+
+// LT and bonus of asset i for `account`: its e-mode category's when the asset
+// belongs to it, else the asset's own.
+double liquidation_threshold(const LendingMarket& market, const LendingAccount& account, std::size_t asset);
+double liquidation_bonus(const LendingMarket& market, const LendingAccount& account, std::size_t asset);
+
+// sum_i c_i p_i LT_i / sum_j d_j p_j; +infinity without debt.
+double health_factor(const LendingMarket& market, const LendingAccount& account, const Eigen::VectorXd& prices);
+
+struct LendingLiquidation {
+  std::size_t step = 0;  // index of the price on the path
+  std::size_t collateral_asset = 0;
+  std::size_t debt_asset = 0;
+  double health_factor_before = 0.0;
+  double close_factor = 0.0;             // share of the reserve's debt (0.5 or 1: see CloseFactorRule)
+  double debt_repaid = 0.0;              // units of the debt asset
+  double debt_repaid_value = 0.0;        // base currency
+  double collateral_seized = 0.0;        // units of the collateral asset
+  double collateral_seized_value = 0.0;  // base currency
+  double bad_debt = 0.0;                 // debt written off (base currency): the last collateral was seized
+  double health_factor_after = 0.0;      // +infinity without debt left
+};
+
+// One liquidation call at `prices`, repaying up to `debt_to_cover` units of
+// the debt asset (default: as much as the close factor allows). The
+// liquidator takes the debt asset and the collateral asset of largest value
+// (ties: the first). Nothing happens when HF >= 1 (debt_repaid = 0).
+// `account` is updated.
+LendingLiquidation liquidation_call(const LendingMarket& market, LendingAccount& account, const Eigen::VectorXd& prices,
+                                    double debt_to_cover = std::numeric_limits<double>::infinity());
+
+// Along a price path (rows: steps, columns: assets): at each step, liquidation
+// calls follow one another while HF < 1 (at most `max_calls_per_step`), so an
+// account is liquidated again whenever its HF falls below 1 again. Returns
+// every call, in order. `account` is updated.
+std::vector<LendingLiquidation> liquidate_along_path(const LendingMarket& market, LendingAccount& account,
+                                                     const Eigen::MatrixXd& price_path, int max_calls_per_step = 100);
 
 }  // namespace ccpnet::models

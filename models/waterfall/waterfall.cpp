@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
+#include <stdexcept>
 #include <vector>
 
 namespace ccpnet::models {
@@ -73,6 +75,14 @@ double take_pro_rata(std::span<Survivor> survivors, double need, Balance balance
 
 WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulter> defaulters,
                                std::span<Survivor> survivors, CcpResources& ccp) {
+  VmghCaps uncapped;
+  return run_waterfall(layers, defaulters, survivors, ccp, uncapped);
+}
+
+WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulter> defaulters,
+                               std::span<Survivor> survivors, CcpResources& ccp, VmghCaps& vmgh) {
+  if (!(vmgh.max_rate >= 0.0 && vmgh.max_rate <= 1.0) || !(vmgh.per_call >= 0.0) || !(vmgh.total_left >= 0.0))
+    throw std::invalid_argument("VMGH caps: max_rate must be in [0, 1], per_call and total_left non-negative");
   WaterfallOutcome out;
   for (auto& d : defaulters) {
     d.residual = std::max(0.0, d.loss);
@@ -115,11 +125,20 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
             survivors, need, [](Survivor& s) -> double& { return s.df; },
             [](Survivor& s) -> double& { return s.df_charged; });
         break;
-      case Layer::kVmgh:
+      case Layer::kVmgh: {
+        // One rate on every gain: the need, capped by max_rate, the per-call
+        // cap and what the total cap leaves.
+        double gains = 0.0;
+        for (const auto& s : survivors) gains += std::max(0.0, s.vm_gain);
+        if (gains <= 0.0) break;
+        const double cap = std::min({need, vmgh.per_call, vmgh.total_left, vmgh.max_rate * gains});
+        if (cap <= 0.0) break;
         used = take_pro_rata(
-            survivors, need, [](Survivor& s) -> double& { return s.vm_gain; },
+            survivors, cap, [](Survivor& s) -> double& { return s.vm_gain; },
             [](Survivor& s) -> double& { return s.vmgh_charged; });
+        vmgh.total_left = std::max(0.0, vmgh.total_left - used);
         break;
+      }
       case Layer::kLenderHaircut:
         used = take_pro_rata(
             survivors, need, [](Survivor& s) -> double& { return s.lender_balance; },
@@ -149,18 +168,35 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
         break;
       }
       case Layer::kAdl: {
-        // Deleverage the highest-ranked winning positions first, each up to its gain.
+        // Deleverage the highest-ranked positions first. By quantity (the
+        // venues' rule, adl.hpp): each closed contract costs the account
+        // |mark - bankruptcy price|, up to its quantity; the loss filled this
+        // way is the same as deleverage() closing need / gap contracts at one
+        // bankruptcy price. Without quantities: each up to its whole gain.
+        const auto gap = [](const Survivor& s) { return std::abs(s.adl_mark_price - s.adl_bankruptcy_price); };
+        const auto by_quantity = [](const Survivor& s) { return s.adl_quantity > 0.0; };
+        const auto capacity = [&](const Survivor& s) {
+          return by_quantity(s) ? s.adl_quantity * gap(s) : std::max(0.0, s.adl_gain);
+        };
         std::vector<std::size_t> order;
         for (std::size_t i = 0; i < survivors.size(); ++i)
-          if (survivors[i].adl_gain > 0.0) order.push_back(i);
+          if (capacity(survivors[i]) > 0.0) order.push_back(i);
         std::stable_sort(order.begin(), order.end(),
                          [&](std::size_t a, std::size_t b) { return survivors[a].adl_rank > survivors[b].adl_rank; });
         double left = need;
         for (std::size_t i : order) {
           if (left <= 0.0) break;
-          const double take = std::min(left, survivors[i].adl_gain);
-          survivors[i].adl_gain -= take;
-          survivors[i].adl_charged += take;
+          Survivor& s = survivors[i];
+          const double cap = capacity(s);
+          const double take = std::min(left, cap);
+          if (by_quantity(s)) {
+            const double closed = take < cap ? take / gap(s) : s.adl_quantity;
+            s.adl_quantity -= closed;
+            s.adl_closed += closed;
+          } else {
+            s.adl_gain -= take;
+          }
+          s.adl_charged += take;
           left -= take;
           used += take;
         }

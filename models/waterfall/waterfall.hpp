@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstddef>
+#include <limits>
 #include <span>
 #include <string_view>
 
@@ -51,14 +52,24 @@ struct Survivor {
   double cash = 0.0;            // liquid resources of its owner available to pay a call
   double vm_gain = 0.0;         // VM gains still owed to it in this scenario
   double adl_gain = 0.0;        // unrealised gain on positions opposite to the defaulters (ADL)
-  double adl_rank = 0.0;        // ADL priority (higher is deleveraged first)
-  double lender_balance = 0.0;  // balance lent to a lending protocol
+  double adl_rank = 0.0;        // ADL priority (higher is deleveraged first), e.g. adl_priority (adl.hpp)
+  // ADL by quantity at the bankruptcy price (adl.hpp). When adl_quantity > 0
+  // the account is closed by contracts at adl_bankruptcy_price and charged
+  // only what that costs it against the mark, |mark - bankruptcy price| per
+  // contract, up to its quantity (adl_gain is then not used). Otherwise (the
+  // default) ADL takes up to the whole adl_gain, as if closed at entry.
+  double adl_quantity = 0.0;          // contracts opposite the defaulted position
+  double adl_entry_price = 0.0;       // its average entry price (for the caller's ranking; not used here)
+  double adl_mark_price = 0.0;        // mark price of the contract
+  double adl_bankruptcy_price = 0.0;  // bankruptcy price of the defaulted position it is closed against
+  double lender_balance = 0.0;        // balance lent to a lending protocol
   // Charges (accumulate):
   double df_charged = 0.0;
   double assessment_paid = 0.0;
   double assessment_unpaid = 0.0;
   double vmgh_charged = 0.0;
   double adl_charged = 0.0;
+  double adl_closed = 0.0;  // contracts closed by ADL (quantity mode)
   double lender_charged = 0.0;
   bool missed_call = false;  // could not pay an assessment in full: a liquidity default
 };
@@ -76,16 +87,32 @@ struct WaterfallOutcome {
   double uncovered = 0.0;                      // left after the last layer: the CCP fails if > 0
 };
 
+// Caps on variation-margin gains haircutting (VMGH). The haircut is pro rata
+// to the survivors' VM gains at one rate for all, the largest that respects
+// every cap; what the caps leave uncovered passes to the next layer.
+// Default: uncapped (the layer takes what it needs, up to every gain).
+struct VmghCaps {
+  double max_rate = 1.0;  // share of each survivor's VM gain that one call may haircut, in [0, 1]
+  double per_call = std::numeric_limits<double>::infinity();  // most one call (a round of defaults) may take
+  // What the scenario's total cap still allows: set to the total cap at the
+  // start of the scenario, decreased by each call (like the CCP's resources).
+  double total_left = std::numeric_limits<double>::infinity();
+};
+
 // Runs `layers` in order over the defaulters' losses. Per-defaulter layers
 // (defaulter_im, defaulter_df) only ever cover that defaulter's own loss;
 // mutual layers absorb the total and reduce each residual pro rata.
 WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulter> defaulters,
                                std::span<Survivor> survivors, CcpResources& ccp);
+// The same with caps on VMGH; `vmgh.total_left` is decreased by what the layer takes.
+WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulter> defaulters,
+                               std::span<Survivor> survivors, CcpResources& ccp, VmghCaps& vmgh);
 
 // ADL priority of a position with unrealised P&L `pnl`, margin `margin` and
-// notional `notional` (BitMEX ranking): PnL% x effective leverage for a gain,
-// PnL% / effective leverage for a loss, with PnL% = pnl / margin and
-// effective leverage = notional / (margin + pnl).
+// notional `notional`, an approximation of the BitMEX ranking on aggregates
+// (the ranking on entry and mark values is adl_priority in adl.hpp): PnL% x
+// effective leverage for a gain, PnL% / effective leverage for a loss, with
+// PnL% = pnl / margin and effective leverage = notional / (margin + pnl).
 double adl_rank(double pnl, double margin, double notional);
 
 }  // namespace ccpnet::models

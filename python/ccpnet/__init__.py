@@ -17,7 +17,7 @@ Submodules (imported on first use): :mod:`ccpnet.plot` (standard figures),
 :mod:`ccpnet.dask` (runs over a Dask cluster), and building blocks on numpy
 arrays: :mod:`ccpnet.clearing` (Eisenberg-Noe, Rogers-Veraart, DebtRank),
 :mod:`ccpnet.margin` (margin models) and :mod:`ccpnet.waterfall` (the default
-waterfall, default-fund sizing).
+waterfall, auto-deleveraging, a venue's liquidation engine, default-fund sizing).
 """
 
 from __future__ import annotations

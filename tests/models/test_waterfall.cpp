@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <stdexcept>
 
 #include "models/waterfall/waterfall.hpp"
 
@@ -208,7 +209,9 @@ TEST(Waterfall, ConservationOnRandomInputs) {
       x.lender_balance = 100 * u(gen);
     }
     CcpResources r{100 * u(gen), 50 * u(gen), 100 * u(gen), 100 * u(gen)};
-    const auto o = run_waterfall(layers, d, s, r);
+    VmghCaps caps;
+    if (trial % 3 == 0) caps = {.max_rate = u(gen), .per_call = 100 * u(gen), .total_left = 100 * u(gen)};
+    const auto o = run_waterfall(layers, d, s, r, caps);
     expect_conserved(o);
     double residual = 0.0;
     for (const auto& x : d) {
@@ -222,6 +225,102 @@ TEST(Waterfall, ConservationOnRandomInputs) {
       EXPECT_GE(x.cash, -1e-9);
     }
   }
+}
+
+// VMGH with caps: survivors with VM gains 100 and 300 (400 in all), a loss
+// of 300 beyond the defaulter's IM 0, layers vmgh then CCP equity (1000).
+struct VmghCase {
+  std::vector<Defaulter> d{{.loss = 300}};
+  std::vector<Survivor> s = std::vector<Survivor>(2);
+  CcpResources r{.equity = 1000};
+  VmghCase() {
+    s[0].vm_gain = 100;
+    s[1].vm_gain = 300;
+  }
+  WaterfallOutcome run(VmghCaps& caps) {
+    const std::vector<Layer> layers{Layer::kVmgh, Layer::kCcpEquity};
+    return run_waterfall(layers, d, s, r, caps);
+  }
+};
+
+TEST(Waterfall, VmghUncappedByDefault) {
+  // 300 of 400: rate 0.75 -> 75 and 225, nothing to equity.
+  VmghCase c;
+  VmghCaps caps;
+  const auto o = c.run(caps);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kVmgh), 300);
+  EXPECT_DOUBLE_EQ(c.s[0].vmgh_charged, 75);
+  EXPECT_DOUBLE_EQ(c.s[1].vmgh_charged, 225);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kCcpEquity), 0);
+}
+
+TEST(Waterfall, VmghMaxRateLeavesTheRestToTheNextLayer) {
+  // max_rate 0.5: at most 0.5 x 400 = 200, pro rata 50 and 150; equity takes 100.
+  VmghCase c;
+  VmghCaps caps{.max_rate = 0.5};
+  const auto o = c.run(caps);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kVmgh), 200);
+  EXPECT_DOUBLE_EQ(c.s[0].vmgh_charged, 50);
+  EXPECT_DOUBLE_EQ(c.s[1].vmgh_charged, 150);
+  EXPECT_DOUBLE_EQ(c.s[1].vm_gain, 150);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kCcpEquity), 100);
+  expect_conserved(o);
+}
+
+TEST(Waterfall, VmghPerCallCap) {
+  // per_call 120: rate 120 / 400 = 0.3, 30 and 90; equity 180.
+  VmghCase c;
+  VmghCaps caps{.per_call = 120};
+  const auto o = c.run(caps);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kVmgh), 120);
+  EXPECT_DOUBLE_EQ(c.s[0].vmgh_charged, 30);
+  EXPECT_DOUBLE_EQ(c.s[1].vmgh_charged, 90);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kCcpEquity), 180);
+}
+
+TEST(Waterfall, VmghTotalCapOverTwoCalls) {
+  // Total cap 150 over the scenario. Round 1, loss 100: 25 and 75, 50 of the
+  // cap left. Round 2, loss 100 against fresh gains 100 and 300: only 50,
+  // pro rata 12.5 and 37.5; equity takes 50; nothing of the cap left.
+  VmghCaps caps{.total_left = 150};
+  VmghCase one;
+  one.d[0].loss = 100;
+  auto o = one.run(caps);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kVmgh), 100);
+  EXPECT_DOUBLE_EQ(caps.total_left, 50);
+  VmghCase two;
+  two.d[0].loss = 100;
+  o = two.run(caps);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kVmgh), 50);
+  EXPECT_DOUBLE_EQ(two.s[0].vmgh_charged, 12.5);
+  EXPECT_DOUBLE_EQ(two.s[1].vmgh_charged, 37.5);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kCcpEquity), 50);
+  EXPECT_DOUBLE_EQ(caps.total_left, 0);
+  VmghCaps bad{.max_rate = 1.5};
+  EXPECT_THROW(two.run(bad), std::invalid_argument);
+}
+
+TEST(Waterfall, AdlWithoutQuantitiesKeepsTheWholeGainRule) {
+  // A survivor with a quantity is charged by contracts, one without by gain:
+  // need 50; rank 2 (quantity 5, mark 100, bankruptcy 104: up to 20) gives
+  // 20 for its 5 contracts, rank 1 (gain 100) the other 30.
+  std::vector<Defaulter> d{{.loss = 50}};
+  std::vector<Survivor> s(2);
+  s[0].adl_gain = 100;
+  s[0].adl_rank = 1;
+  s[1].adl_quantity = 5;
+  s[1].adl_mark_price = 100;
+  s[1].adl_bankruptcy_price = 104;
+  s[1].adl_rank = 2;
+  CcpResources r;
+  const std::vector<Layer> layers{Layer::kAdl};
+  const auto o = run_waterfall(layers, d, s, r);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kAdl), 50);
+  EXPECT_DOUBLE_EQ(s[1].adl_charged, 20);
+  EXPECT_DOUBLE_EQ(s[1].adl_closed, 5);
+  EXPECT_DOUBLE_EQ(s[1].adl_quantity, 0);
+  EXPECT_DOUBLE_EQ(s[0].adl_charged, 30);
+  EXPECT_DOUBLE_EQ(s[0].adl_gain, 70);
 }
 
 }  // namespace

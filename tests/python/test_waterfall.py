@@ -75,6 +75,77 @@ def test_adl_rank() -> None:
     assert wf.adl_rank(-10.0, 100.0, 1000.0) == pytest.approx(-0.1 * 90 / 1000)
 
 
+def test_adl_by_quantity_at_the_bankruptcy_price() -> None:
+    # BitMEX ADL (bitmex.com/app/autoDeleveraging): five shorts against a liquidated
+    # long of 55 contracts, bankruptcy price 104, mark 100. BitMEX scores (PnL% on the
+    # entry value x effective leverage on the mark value): A 0.2 x 2 = 0.4, B 1/6 x 10/3,
+    # C 1/11 x 7.5, D 0, E -1/9 / 10. Order C, B, A, D, E: C closes 30, B 20, A 5 of
+    # 10, each giving up 104 - 100 = 4 per contract against the mark.
+    q = np.array([10.0, 20.0, 30.0, 25.0, 15.0])
+    entry = np.array([125.0, 120.0, 110.0, 100.0, 90.0])
+    mark = np.full(5, 100.0)
+    margin = np.array([250.0, 200.0, 100.0, 500.0, 300.0])
+    r = wf.deleverage("long", 55.0, 104.0, q, entry, mark, margin)
+    assert r["rank"].tolist() == [3, 2, 1, 4, 5]
+    np.testing.assert_allclose(r["quantity"], [5.0, 20.0, 30.0, 0.0, 0.0])
+    np.testing.assert_allclose(r["remaining"], [5.0, 0.0, 0.0, 25.0, 15.0])
+    np.testing.assert_allclose(r["loss_vs_mark"], [20.0, 80.0, 120.0, 0.0, 0.0])
+    np.testing.assert_allclose(r["price"], 104.0)
+    assert (r["closed"], r["unfilled"], r["total_loss_vs_mark"]) == pytest.approx((55.0, 0.0, 220.0))
+    assert wf.adl_priority("short", 20.0, 120.0, 100.0, 200.0) == pytest.approx(5 / 9)
+    assert wf.adl_priority("short", 20.0, 120.0, 100.0, 200.0, "leverage") == pytest.approx(10 / 3)
+    # By effective leverage: E (10), C (7.5), D (5) first.
+    lev = wf.deleverage("long", 55.0, 104.0, q, entry, mark, margin, ranking="leverage")
+    np.testing.assert_allclose(lev["quantity"], [0.0, 0.0, 30.0, 10.0, 15.0])
+    # The waterfall's ADL layer charges the same: loss 300, IM 50, insurance fund 30,
+    # 220 for ADL at 4 per contract.
+    ranks = np.array([wf.adl_priority("short", *a) for a in zip(q, entry, mark, margin)])
+    w = wf.run(["defaulter_im", "insurance_fund", "adl"], np.array([300.0]), np.array([50.0]),
+               insurance_fund=30.0, adl_rank=ranks, adl_quantity=q, adl_mark_price=mark,
+               adl_bankruptcy_price=np.full(5, 104.0))  # fmt: skip
+    np.testing.assert_allclose(w.adl_charged, r["loss_vs_mark"])
+    np.testing.assert_allclose(w.adl_closed, r["quantity"])
+    np.testing.assert_allclose(w.adl_quantity_left, r["remaining"])
+    with pytest.raises(ValueError, match="ranking"):
+        wf.deleverage("long", 1.0, 104.0, q, entry, mark, margin, ranking="size")
+    with pytest.raises(ValueError, match="side"):
+        wf.deleverage("up", 1.0, 104.0, q, entry, mark, margin)
+
+
+def test_vmgh_caps() -> None:
+    # Gains 100 and 300, loss 300: max_rate 0.5 takes 0.5 x 400 = 200 (50, 150) and
+    # leaves 100 to equity; a per-call cap of 120 takes 30 and 90.
+    args = dict(vm_gain=np.array([100.0, 300.0]), equity=1000.0)
+    r = wf.run(["vmgh", "ccp_equity"], np.array([300.0]), **args, vmgh_max_rate=0.5)
+    assert r.by_layer == pytest.approx({"vmgh": 200.0, "ccp_equity": 100.0})
+    np.testing.assert_allclose(r.vmgh_charged, [50.0, 150.0])
+    r = wf.run(["vmgh", "ccp_equity"], np.array([300.0]), **args, vmgh_per_call=120.0)
+    np.testing.assert_allclose(r.vmgh_charged, [30.0, 90.0])
+    r = wf.run(["vmgh", "ccp_equity"], np.array([300.0]), **args, vmgh_total_cap=40.0)
+    assert r.by_layer["vmgh"] == pytest.approx(40.0)
+    with pytest.raises(ValueError, match="vmgh_max_rate"):
+        wf.run(["vmgh"], np.array([1.0]), vm_gain=np.ones(1), vmgh_max_rate=2.0)
+
+
+def test_venue_liquidation_engine() -> None:
+    # ADV 91,000, k 0.05: 10 contracts at mark 91 (V = 910) cost 0.05 x 910 x 0.1 = 4.55.
+    # Long 10 from 100, margin 100: equity 10 < maintenance 18.2, bankruptcy 90,
+    # surplus 10 - 4.55 = 5.45. Short 10 from 82, margin 82: equity -8, bankruptcy
+    # 90.2, shortfall 8 + 4.55 = 12.55. Fund 4.59 -> 10.04, pays 10.04 of 12.55;
+    # 2.51 / 12.55 of the 10 contracts = 2 go to ADL.
+    r = wf.liquidate_venue(["long", "short"], np.array([10.0, 10.0]), np.array([100.0, 82.0]),
+                           np.array([91.0, 91.0]), np.array([100.0, 82.0]), np.array([18.2, 18.2]),
+                           adv=91000.0, impact=0.05, insurance_fund=4.59)  # fmt: skip
+    assert r["liquidated"].tolist() == [True, True]
+    np.testing.assert_allclose(r["bankruptcy_price"], [90.0, 90.2])
+    np.testing.assert_allclose(r["execution_price"], [90.545, 91.455])
+    np.testing.assert_allclose(r["surplus"], [5.45, 0.0], atol=1e-12)
+    np.testing.assert_allclose(r["shortfall"], [0.0, 12.55], atol=1e-12)
+    np.testing.assert_allclose(r["fund_paid"], [0.0, 10.04], atol=1e-12)
+    np.testing.assert_allclose(r["adl_quantity"], [0.0, 2.0], atol=1e-12)
+    assert r["fund_end"] == pytest.approx(0.0, abs=1e-12)
+
+
 def test_cover_sizing() -> None:
     # Uncovered losses of 3 groups in 2 stress scenarios. Scenario 0: 100, 80, 70;
     # scenario 1: 90, 20, 10. Cover-1: 100. Cover-2 (EMIR): max over scenarios of
