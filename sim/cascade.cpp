@@ -63,6 +63,7 @@ void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
   ccp_fail_cause.assign(n, FailureCause::kNone);
   defaults.clear();
   account_losses.clear();
+  tile_losses.clear();
   liquidity_shortfall = 0.0;
   settlement_defaults = 0;
   liquidations = 0;

@@ -37,9 +37,11 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "models/waterfall/waterfall.hpp"
+#include "sim/exact_sum.hpp"
 #include "sim/settlement.hpp"
 
 namespace ccpnet {
@@ -108,10 +110,15 @@ struct ScenarioResult {
   std::vector<FailureCause> ccp_fail_cause;    // per CCP
   std::vector<MemberDefault> defaults;         // in order of round, then member index
   std::vector<AccountLoss> account_losses;     // member accounts only, in the order charged
-  double liquidity_shortfall = 0.0;            // cash missing of the members that defaulted for liquidity
-  int settlement_defaults = 0;                 // liquidity defaults that VM gains settled in time would have avoided
-  SettlementOutcome settlement;                // empty unless the model has a settlement layer
-  int liquidations = 0;                        // accounts liquidated at lending protocols (owners not in default)
+  // Monte Carlo runs fold account_losses per tile of scenarios into the
+  // tile's first result (sums by account x kLossChannelCount + channel, in
+  // 2^-20 USD units; see ExactSum) and leave the others' empty: a stressed
+  // scenario charges thousands of survivors, a tile mostly the same ones.
+  std::vector<std::pair<std::uint64_t, ExactSum>> tile_losses;
+  double liquidity_shortfall = 0.0;  // cash missing of the members that defaulted for liquidity
+  int settlement_defaults = 0;       // liquidity defaults that VM gains settled in time would have avoided
+  SettlementOutcome settlement;      // empty unless the model has a settlement layer
+  int liquidations = 0;              // accounts liquidated at lending protocols (owners not in default)
 
   void reset(const Model& model, std::int64_t scenario);
   int ccp_failures() const;

@@ -105,7 +105,11 @@ Aggregate::Aggregate(const Model& model) : model_(&model) {
   totals_.init(model, 0);
   depletion_values_.assign(model.ccps.size(), {});
   by_cause_.assign(model.members.size() * kDefaultCauseCount, 0);
-  account_losses_.assign(model.accounts.size() * kLossChannelCount, ExactSum{});
+}
+
+ExactSum& Aggregate::account_loss_sum(std::size_t key) {
+  if (account_losses_.empty()) account_losses_.resize(model_->accounts.size() * kLossChannelCount);
+  return account_losses_[key];
 }
 
 const char* ledger_column_name(LedgerColumn column) {
@@ -148,8 +152,9 @@ void Aggregate::add(const ScenarioResult& r) {
   }
   current_.add(*model_, r);
   for (const AccountLoss& l : r.account_losses)
-    account_losses_[static_cast<std::size_t>(l.account) * kLossChannelCount + static_cast<std::size_t>(l.channel)].add(
-        l.amount);
+    account_loss_sum(static_cast<std::size_t>(l.account) * kLossChannelCount + static_cast<std::size_t>(l.channel))
+        .add(l.amount);
+  for (const auto& [key, sum] : r.tile_losses) account_loss_sum(key).add(sum);
   if (r.total_loss > 0.0) total_loss_values_.push_back(r.total_loss);
   for (std::size_t c = 0; c < model_->ccps.size(); ++c) {
     const double fund = model_->ccps[c].default_fund;
@@ -168,7 +173,8 @@ void Aggregate::merge(const Aggregate& later) {
   for (const auto& c : later.chunks_) close_chunk(ChunkSums(c));
   if (later.open_) close_chunk(ChunkSums(later.current_));
   for (std::size_t i = 0; i < by_cause_.size(); ++i) by_cause_[i] += later.by_cause_[i];
-  for (std::size_t i = 0; i < account_losses_.size(); ++i) account_losses_[i].add(later.account_losses_[i]);
+  for (std::size_t key = 0; key < later.account_losses_.size(); ++key)
+    account_loss_sum(key).add(later.account_losses_[key]);
   total_loss_values_.insert(total_loss_values_.end(), later.total_loss_values_.begin(), later.total_loss_values_.end());
   for (std::size_t c = 0; c < depletion_values_.size(); ++c)
     depletion_values_[c].insert(depletion_values_[c].end(), later.depletion_values_[c].begin(),
@@ -325,7 +331,7 @@ Aggregate Aggregate::deserialize(const Model& model, const std::vector<char>& by
   if (a.by_cause_.size() != model.members.size() * kDefaultCauseCount)
     throw std::runtime_error("aggregate of another model");
   a.account_losses_ = r.get_vector<ExactSum>();
-  if (a.account_losses_.size() != model.accounts.size() * kLossChannelCount)
+  if (!a.account_losses_.empty() && a.account_losses_.size() != model.accounts.size() * kLossChannelCount)
     throw std::runtime_error("aggregate of another model");
   return a;
 }

@@ -9,11 +9,13 @@
 
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "models/waterfall/waterfall.hpp"
 #include "sim/cascade.hpp"
+#include "sim/exact_sum.hpp"
 
 namespace ccpnet {
 
@@ -27,23 +29,6 @@ enum class LedgerColumn { kCloseout, kLinkIn, kLinkOut, kResolutionMembers, kRes
 inline constexpr std::size_t kLedgerColumns = 6;
 const char* ledger_column_name(LedgerColumn column);
 double ledger_value(const ScenarioResult& r, std::size_t ccp, LedgerColumn column);
-
-// Exact, order-independent sums of money: fixed point with 2^-20 USD
-// resolution in 128 bits (room for 10^7 scenarios of 10^15 USD each), so
-// that any split of the scenarios over threads and ranks adds up to the same
-// bits.
-__extension__ using Int128 = __int128;  // GCC and Clang; __extension__: not ISO C++
-
-class ExactSum {
- public:
-  // Rounded to the nearest unit; a double below 2^127 converts exactly.
-  void add(double x) { units_ += static_cast<Int128>(std::nearbyint(std::ldexp(x, 20))); }
-  void add(const ExactSum& o) { units_ += o.units_; }
-  double value() const { return std::ldexp(static_cast<double>(units_), -20); }
-
- private:
-  Int128 units_ = 0;
-};
 
 struct ChunkSums {
   std::int64_t first = 0;  // first scenario index of the chunk
@@ -96,7 +81,8 @@ class Aggregate {
   std::vector<std::int64_t>& default_count_histogram() { return default_histogram_; }
   // Member accounts' losses by channel: accounts x kLossChannelCount sums.
   double account_loss(std::size_t account, LossChannel channel) const {
-    return account_losses_[account * kLossChannelCount + static_cast<std::size_t>(channel)].value();
+    const std::size_t key = account * kLossChannelCount + static_cast<std::size_t>(channel);
+    return key < account_losses_.size() ? account_losses_[key].value() : 0.0;
   }
 
   // Quantile of the total loss (linear interpolation between order statistics,
@@ -117,7 +103,10 @@ class Aggregate {
   std::vector<std::vector<double>> depletion_values_;  // per CCP, non-zero values
   std::vector<std::int64_t> default_histogram_;        // scenarios with k member defaults
   std::vector<std::int64_t> by_cause_;                 // member defaults by cause of the closed chunks
-  std::vector<ExactSum> account_losses_;               // accounts x kLossChannelCount
+  // By account x kLossChannelCount + channel; allocated when a first loss
+  // arrives (a calm run keeps none).
+  std::vector<ExactSum> account_losses_;
+  ExactSum& account_loss_sum(std::size_t key);
 
   void close_chunk(ChunkSums&& chunk);  // folds its counts into by_cause_, keeps the rest
   bool finished_ = false;

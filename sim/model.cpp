@@ -399,6 +399,7 @@ Model build_model(const config::LoadedScenario& loaded) {
     ccp.im_segregated = c.im_segregated;
     ccp.im_recovery_rate = c.im_recovery_rate;
     ccp.link_losses = c.link_losses;
+    ccp.ledger_layers = ledger_layers(ccp);
     ccp.margin_model = margin_name(c.margin);
     model.ccps.push_back(std::move(ccp));
     model.horizons.push_back(c.margin.mpor_days);

@@ -105,9 +105,10 @@ struct CcpModel {
   bool im_segregated = true;
   double im_recovery_rate = 0.0;
   config::LinkLossRule link_losses = config::LinkLossRule::kWaterfall;
-  std::string margin_model;       // name of the margin model, for reports
-  std::vector<int> accounts;      // indices into Model::accounts
-  std::vector<int> cover_groups;  // groups with the largest uncovered stress loss, largest first
+  std::vector<models::Layer> ledger_layers;  // ledger_layers(*this), kept for the per-scenario outputs
+  std::string margin_model;                  // name of the margin model, for reports
+  std::vector<int> accounts;                 // indices into Model::accounts
+  std::vector<int> cover_groups;             // groups with the largest uncovered stress loss, largest first
   CcpSettlement settlement;
   // Lending protocols: the liquidation rules (long positions are collateral,
   // short positions debt); empty for other kinds.

@@ -202,7 +202,7 @@ void scenario_values(const Model& model, const ScenarioResult& r, std::vector<do
   out.push_back(r.failure_principal);
   if (!model.ledger_columns) return;
   for (std::size_t c = 0; c < model.ccps.size(); ++c) {
-    for (const models::Layer l : ledger_layers(model.ccps[c]))
+    for (const models::Layer l : model.ccps[c].ledger_layers)
       out.push_back(r.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(l)]);
     for (std::size_t k = 0; k < kLedgerColumns; ++k) out.push_back(ledger_value(r, c, static_cast<LedgerColumn>(k)));
   }
@@ -215,7 +215,9 @@ void OutputWriter::scenario(const ScenarioResult& r) {
   buffer_.clear();
   for (std::size_t i = 0; i < row_.size(); ++i) {
     if (i) buffer_ += ',';
-    if (integer_columns_[i]) {
+    if (row_[i] == 0.0) {  // most cells of a calm scenario: no formatting
+      buffer_ += '0';
+    } else if (integer_columns_[i]) {
       fmt::format_to(std::back_inserter(buffer_), "{}", static_cast<std::int64_t>(row_[i]));
     } else {
       fmt::format_to(std::back_inserter(buffer_), "{}", row_[i]);  // as num(): shortest exact text

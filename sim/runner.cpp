@@ -47,7 +47,9 @@ class TileWorker {
         settlement_(model),
         scenario_returns_(static_cast<Eigen::Index>(model.assets.size()),
                           static_cast<Eigen::Index>(model.horizons.size())),
-        initial_(model.members.size(), DefaultCause::kNone) {
+        initial_(model.members.size(), DefaultCause::kNone),
+        loss_sums_(model.accounts.size() * kLossChannelCount),
+        key_touched_(model.accounts.size() * kLossChannelCount, 0) {
     const auto n_assets = static_cast<Eigen::Index>(model.assets.size());
     for (std::size_t h = 0; h < model.horizons.size(); ++h) {
       returns_.emplace_back(n_assets, kTile);
@@ -137,10 +139,35 @@ class TileWorker {
       const bool lending = !lending_.empty() && collect_liquidations(j);
       if (latent || market || any_exogenous_ || settling || lending) {
         if (!transposed_ && ++evaluated > 4) transpose_tile();
+        std::swap(r.account_losses, scratch_losses_);  // the cascade appends to a buffer that keeps its capacity
         evaluate(first + j, j, r);
+        std::swap(r.account_losses, scratch_losses_);
+        for (const AccountLoss& l : scratch_losses_) {
+          const auto key =
+              static_cast<std::size_t>(l.account) * kLossChannelCount + static_cast<std::size_t>(l.channel);
+          if (!key_touched_[key]) {
+            key_touched_[key] = 1;
+            touched_keys_.push_back(key);
+          }
+          loss_sums_[key].add(l.amount);
+        }
+        scratch_losses_.clear();
       }
       // else calm: nobody defaults and nothing fails to settle
     }
+  }
+
+  // The member losses by channel of the scenarios simulated since the last
+  // call travel with `first`, the first of them (whole batches are kept or
+  // dropped together, so the sums match the scenarios counted).
+  void flush_losses(ScenarioResult& first) {
+    std::sort(touched_keys_.begin(), touched_keys_.end());
+    for (const std::size_t key : touched_keys_) {
+      first.tile_losses.emplace_back(key, loss_sums_[key]);
+      loss_sums_[key] = ExactSum{};
+      key_touched_[key] = 0;
+    }
+    touched_keys_.clear();
   }
 
   // One deterministic move (cumulative log-returns and implied-vol
@@ -397,6 +424,10 @@ class TileWorker {
   };
   std::vector<LendingAccount> lending_;
   std::vector<Liquidation> liquidations_;
+  std::vector<AccountLoss> scratch_losses_;  // the evaluated scenario's member losses
+  std::vector<ExactSum> loss_sums_;          // since the last flush, by account x kLossChannelCount + channel
+  std::vector<std::uint8_t> key_touched_;
+  std::vector<std::size_t> touched_keys_;
   std::vector<LatentClass> latent_;
   std::vector<int> latent_defaults_;
   std::vector<std::uint8_t> exogenous_;
@@ -479,6 +510,7 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
                               const std::int64_t b0 = w0 + b * batch, b1 = std::min(w1, b0 + batch);
                               for (std::int64_t t0 = b0; t0 < b1; t0 += kTile)
                                 worker->simulate_tile(t0, std::min(kTile, b1 - t0), out + (t0 - w0));
+                              worker->flush_losses(out[b0 - w0]);
                             }
                           });
       });
@@ -518,6 +550,7 @@ ScenarioResult run_scenario(const Model& model, std::int64_t index) {
   TileWorker worker(model, shocks);
   ScenarioResult out;
   worker.simulate_tile(index, 1, &out);
+  worker.flush_losses(out);
   return out;
 }
 
