@@ -1360,7 +1360,7 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
        "<th>kind</th><th>margin model</th><th class=\"num\">initial margin</th><th class=\"num\">default fund</th>"
        "<th class=\"num\">P(fail)</th><th class=\"num\">expected loss</th><th class=\"num\">expected uncovered</th>"
        "<th class=\"num\">P(DF exhausted)</th><th class=\"num\">DF depletion, mean</th><th class=\"num\">DF "
-       "depletion, p99</th><th class=\"num\">link shortfall, mean</th></tr></thead>\n<tbody>\n";
+       "depletion, p99</th><th class=\"num\">link losses received, mean</th></tr></thead>\n<tbody>\n";
   for (std::size_t c = 0; c < model.ccps.size(); ++c) {
     const CcpModel& ccp = model.ccps[c];
     const double p_fail = static_cast<double>(t.ccp_fails[c]) / n;
@@ -1379,9 +1379,10 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
   h += "</tbody></table></div>\n";
   h += "<p class=\"muted\">Amounts in USD. Initial margin: posted by every account at the CCP (members and linked "
        "CCPs). Expected loss: mean loss per scenario at the CCP beyond the defaulters' own resources. DF depletion: "
-       "share of the prefunded default fund used in a scenario (mean and 99th percentile). P(fail) also counts a CCP "
-       "that fails because its equity cannot pay what it is charged as a linked counterparty: that shortfall (link "
-       "shortfall, mean per scenario) falls on its members' VM gains and is in no waterfall column.</p>\n";
+       "share of the prefunded default fund used in a scenario (mean and 99th percentile). Link losses received: "
+       "what reached the CCP over its links (a failed peer's unpaid obligations, charges by a peer's "
+       "waterfall), mean per scenario; it runs through the CCP's own layers (or its capital only, link_losses: "
+       "own_capital) and a CCP fails only when those run out.</p>\n";
 
   // Waterfall depletion: the whole loss, then the part that reaches beyond the defaulters.
   std::vector<BarRow> all_rows, mutual_rows;
