@@ -50,6 +50,12 @@ class TileWorker {
         initial_(model.members.size(), DefaultCause::kNone),
         loss_sums_(model.accounts.size() * kLossChannelCount),
         key_touched_(model.accounts.size() * kLossChannelCount, 0) {
+    slot_of_.assign(model.accounts.size(), 0);
+    for (const auto& ccp : model.ccps)
+      for (int a : ccp.accounts) {
+        slot_of_[static_cast<std::size_t>(a)] = static_cast<int>(account_of_slot_.size());
+        account_of_slot_.push_back(a);
+      }
     const auto n_assets = static_cast<Eigen::Index>(model.assets.size());
     for (std::size_t h = 0; h < model.horizons.size(); ++h) {
       returns_.emplace_back(n_assets, kTile);
@@ -143,8 +149,10 @@ class TileWorker {
         evaluate(first + j, j, r);
         std::swap(r.account_losses, scratch_losses_);
         for (const AccountLoss& l : scratch_losses_) {
-          const auto key =
-              static_cast<std::size_t>(l.account) * kLossChannelCount + static_cast<std::size_t>(l.channel);
+          // Channel-major over the accounts in CCP order: a CCP's survivors are
+          // charged in that order, so the sums stream through memory.
+          const auto key = static_cast<std::size_t>(l.channel) * slot_of_.size() +
+                           static_cast<std::size_t>(slot_of_[static_cast<std::size_t>(l.account)]);
           if (!key_touched_[key]) {
             key_touched_[key] = 1;
             touched_keys_.push_back(key);
@@ -161,12 +169,15 @@ class TileWorker {
   // call travel with `first`, the first of them (whole batches are kept or
   // dropped together, so the sums match the scenarios counted).
   void flush_losses(ScenarioResult& first) {
-    std::sort(touched_keys_.begin(), touched_keys_.end());
+    const std::size_t n = slot_of_.size();
     for (const std::size_t key : touched_keys_) {
-      first.tile_losses.emplace_back(key, loss_sums_[key]);
+      const auto account = static_cast<std::size_t>(account_of_slot_[key % n]);
+      first.tile_losses.emplace_back(account * kLossChannelCount + key / n, loss_sums_[key]);
       loss_sums_[key] = ExactSum{};
       key_touched_[key] = 0;
     }
+    std::sort(first.tile_losses.begin(), first.tile_losses.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     touched_keys_.clear();
   }
 
@@ -424,8 +435,9 @@ class TileWorker {
   };
   std::vector<LendingAccount> lending_;
   std::vector<Liquidation> liquidations_;
-  std::vector<AccountLoss> scratch_losses_;  // the evaluated scenario's member losses
-  std::vector<ExactSum> loss_sums_;          // since the last flush, by account x kLossChannelCount + channel
+  std::vector<AccountLoss> scratch_losses_;     // the evaluated scenario's member losses
+  std::vector<ExactSum> loss_sums_;             // since the last flush, by channel x accounts + slot
+  std::vector<int> slot_of_, account_of_slot_;  // accounts in the order of their CCPs' account lists
   std::vector<std::uint8_t> key_touched_;
   std::vector<std::size_t> touched_keys_;
   std::vector<LatentClass> latent_;
