@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <string>
 
 #include "sim/config/load.hpp"
 #include "sim/model.hpp"
 #include "sim/runner.hpp"
+#include "sim/stress.hpp"
 
 namespace ccpnet {
 namespace {
@@ -503,6 +505,46 @@ TEST(Cascade, AdlClosesOppositeContractsAtTheBankruptcyPriceInRankingOrder) {
   check("bitmex", {0, 1, 3, 2});
   check("leverage", {0, 1, 3, 2});
   check("pnl", {1, 4, 1, 0});
+}
+
+// Two defaulters in one round: the quantity-weighted bankruptcy price. The
+// queue above with D long 6 X, IM 60 (bankruptcy 100 - 60 / 6 = 90) and E long
+// 4 X, IM 20 (100 - 20 / 4 = 95): B = (6 x 90 + 4 x 95) / 10 = 92. X 100 -> 80:
+// losses 120 + 80 = 200, IM 80 -> 120; insurance fund 24 -> 96 for ADL at
+// |80 - 92| = 12 a contract: 8 contracts. BitMEX order S1 2 (24), S2 3 (36),
+// S3 3 of 4 (36), S4 nothing. Through `ccpnet stress`: stress.json's adl lines.
+TEST(Cascade, AdlAtTheQuantityWeightedBankruptcyPriceOfSeveralDefaulters) {
+  std::string yaml(kAdlQueue);
+  const auto replace = [&](std::string_view from, std::string_view to) {
+    const auto at = yaml.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    yaml.replace(at, from.size(), to);
+  };
+  replace("insurance_fund: 40", "insurance_fund: 24");
+  replace("  - {id: D, capital: 1000, liquidity: 1000, positions: {V: {X: 10}}, initial_margin: {V: 100}}\n",
+          "  - {id: D, capital: 1000, liquidity: 1000, positions: {V: {X: 6}}, initial_margin: {V: 60}}\n"
+          "  - {id: E, capital: 1000, liquidity: 1000, positions: {V: {X: 4}}, initial_margin: {V: 20}}\n");
+  replace("exogenous: [D]", "exogenous: [D, E]");
+  const Model model = build_model(config::load_scenario_text(yaml, "t.yaml"));
+  const auto outcomes = run_stress(model);
+  ASSERT_EQ(outcomes.size(), 1u);
+  const ScenarioResult& r = outcomes[0].result;
+  EXPECT_NEAR(r.closeout_loss, 200, 1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kInsuranceFund), 24, 1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kAdl), 96, 1e-9);
+  const auto json = stress_json(model, outcomes);
+  const auto& adl = json["stress_scenarios"][0]["waterfalls"][0]["adl"];
+  ASSERT_EQ(adl.size(), 3u);  // in the order of the venue's accounts: S3, S2, S1
+  const std::array<std::string, 3> ids{"S3", "S2", "S1"};
+  const std::array<double, 3> contracts{3, 3, 2};
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(adl[i]["account"], ids[i]);
+    EXPECT_NEAR(adl[i]["contracts"].get<double>(), contracts[i], 1e-9);
+    EXPECT_NEAR(adl[i]["price"].get<double>(), 92, 1e-9);
+    EXPECT_NEAR(adl[i]["loss_vs_mark"].get<double>(), 12 * contracts[i], 1e-9);
+  }
+  const std::string text = format_stress(model, outcomes);
+  EXPECT_NE(text.find("deleveraged (adl)"), std::string::npos) << text;
 }
 
 }  // namespace
