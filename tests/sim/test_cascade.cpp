@@ -547,5 +547,22 @@ TEST(Cascade, AdlAtTheQuantityWeightedBankruptcyPriceOfSeveralDefaulters) {
   EXPECT_NE(text.find("deleveraged (adl)"), std::string::npos) << text;
 }
 
+TEST(Cascade, VmghAndAdlKeysAreValidated) {
+  const auto error = [](std::string_view yaml, const char* assignment) {
+    try {
+      (void)config::load_scenario_text(yaml, "t.yaml", {config::Override::parse(assignment)});
+    } catch (const config::ScenarioError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error(kVmghCaps, "ccps[0].vmgh.max_rate=1.5").find("ccps[0].vmgh.max_rate"), std::string::npos);
+  EXPECT_NE(error(kVmghCaps, "ccps[0].vmgh.per_call=-1").find("ccps[0].vmgh.per_call"), std::string::npos);
+  EXPECT_NE(error(kVmghCaps, "ccps[1].vmgh.total=-1").find("ccps[1].vmgh.total"), std::string::npos);
+  EXPECT_NE(error(kAdlQueue, "ccps[0].adl.ranking=oldest").find("expected one of bitmex, pnl, leverage"),
+            std::string::npos);
+  EXPECT_EQ(error(kAdlQueue, "ccps[0].adl.ranking=leverage"), "");
+}
+
 }  // namespace
 }  // namespace ccpnet
