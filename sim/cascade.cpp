@@ -112,6 +112,18 @@ Cascade::Cascade(const Model& model) : model_(model) {
       peer_link_fund_[a2] = model.accounts[a2].default_fund > 0.0;
     }
   }
+  single_asset_.assign(n_accounts, -1);
+  for (std::size_t a = 0; a < n_accounts; ++a) {
+    const Account& acc = model.accounts[a];
+    if (acc.kind != AccountKind::kMember || !acc.options.empty()) continue;
+    int only = -1, count = 0;
+    for (Eigen::Index k = 0; k < acc.quantity.size(); ++k)
+      if (acc.quantity(k) != 0.0) {
+        only = static_cast<int>(k);
+        ++count;
+      }
+    if (count == 1) single_asset_[a] = only;
+  }
   for (std::size_t a = 0; a < n_accounts; ++a)
     if (model.accounts[a].kind == AccountKind::kLink)
       link_accounts_of_[static_cast<std::size_t>(model.accounts[a].owner)].push_back(static_cast<int>(a));
@@ -159,6 +171,7 @@ std::size_t Cascade::account(std::size_t a) {
     vm_gain_[a] = std::max(0.0, account_pnl_[a]);
     adl_left_[a] = acc.kind == AccountKind::kMember ? std::max(0.0, account_pnl_[a]) : 0.0;
     lender_left_[a] = acc.kind == AccountKind::kMember ? acc.notional : 0.0;
+    adl_contracts_left_[a] = single_asset_[a] >= 0 ? std::abs(acc.quantity(single_asset_[a])) : 0.0;
     closed_[a] = 0;
     liquidated_[a] = 0;
     bad_debt_[a] = 0.0;
@@ -187,7 +200,8 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
   settlement_ = settlement;
   if (account_stamp_.size() != n_accounts) account_stamp_.assign(n_accounts, 0);
   if (member_stamp_.size() != n_members) member_stamp_.assign(n_members, 0);
-  for (auto* v : {&df_left_, &assess_cap_, &vm_gain_, &adl_left_, &lender_left_, &bad_debt_}) v->resize(n_accounts);
+  for (auto* v : {&df_left_, &assess_cap_, &vm_gain_, &adl_left_, &lender_left_, &adl_contracts_left_, &bad_debt_})
+    v->resize(n_accounts);
   closed_.resize(n_accounts);
   liquidated_.resize(n_accounts);
   capital_.resize(n_members);
@@ -201,6 +215,7 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
     epoch_ = 1;
   }
   resources_.resize(n_ccps);
+  vmgh_.resize(n_ccps);
   ccp_round_.assign(n_ccps, -1);
   closing_.resize(n_ccps);
   link_lines_.resize(n_ccps);
@@ -208,6 +223,7 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
   for (std::size_t c = 0; c < n_ccps; ++c) {
     const CcpModel& ccp = model_.ccps[c];
     resources_[c] = {ccp.sitg, ccp.sitg2, ccp.insurance_fund, std::max(0.0, ccp.capital - ccp.sitg - ccp.sitg2)};
+    vmgh_[c] = ccp.vmgh;
     closing_[c].clear();
     link_lines_[c].clear();
     next_link_lines_[c].clear();
@@ -382,10 +398,85 @@ void Cascade::collect_survivors(std::size_t c) {
   }
 }
 
+// ADL at the bankruptcy price (BitMEX "Auto-Deleveraging"): when this
+// round's member lines at CCP c are all single-asset positions in one
+// contract, their net quantity Q is closed against the opposite single-asset
+// accounts in that contract, by quantity, in ranking order (ccps[].adl),
+// each up to its contracts left, at most |Q| in all, at the quantity-weighted
+// bankruptcy price B of the defaulters on Q's side, B_i = P0 - IM_i / q_i
+// (where the loss q_i (P0 - B_i) equals the IM: the defaulter's equity is
+// zero). Entry price: today's price P0; mark: P0 + P&L / quantity (the
+// scenario's move over the MPOR). Other single-asset accounts are not
+// deleveraged; multi-asset accounts keep the whole-gain rule (adl_rank on
+// aggregates), ranked in the same queue by their own score.
+void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
+  adl_by_quantity_.assign(survivors_.size(), 0);
+  if (!needs_adl_[c] || n == 0) return;
+  int asset = -1;
+  double net = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto ai = static_cast<std::size_t>(defaulter_accounts_[i]);
+    const int k = single_asset_[ai];
+    if (k < 0 || (asset >= 0 && k != asset)) return;
+    asset = k;
+    net += model_.accounts[ai].quantity(k);
+  }
+  if (net == 0.0) return;
+  const models::Side side = net > 0.0 ? models::Side::kLong : models::Side::kShort;
+  const double sl = models::side_sign(side);
+  const double p0 = model_.assets[static_cast<std::size_t>(asset)].price;
+  double q_sum = 0.0, b_sum = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double q = model_.accounts[static_cast<std::size_t>(defaulter_accounts_[i])].quantity(asset);
+    if (q * sl <= 0.0) continue;
+    q_sum += std::abs(q);
+    b_sum += std::abs(q) * (p0 - defaulters_[i].im / q);
+  }
+  const double bankruptcy = b_sum / q_sum;
+  // The mark must have crossed the bankruptcy price (otherwise the defaulted
+  // position has equity left and only its close-out cost reaches the layer).
+  const auto first = static_cast<std::size_t>(defaulter_accounts_[0]);
+  const double mark = p0 + account_pnl_[first] / model_.accounts[first].quantity(asset);
+  if (!(sl * (bankruptcy - mark) > 0.0)) return;
+  std::vector<std::size_t> queue;
+  for (std::size_t j = 0; j < survivors_.size(); ++j) {
+    const auto ai = static_cast<std::size_t>(survivor_accounts_[j]);
+    const int k = single_asset_[ai];
+    if (k < 0) continue;
+    models::Survivor& s = survivors_[j];
+    s.adl_gain = 0.0;
+    const Account& acc = model_.accounts[ai];
+    const double q = acc.quantity(k);
+    if (k != asset || q * sl >= 0.0 || adl_contracts_left_[ai] <= 0.0) continue;
+    const double own_mark = p0 + account_pnl_[ai] / q;
+    const models::AdlAccount position{adl_contracts_left_[ai], p0, own_mark, acc.initial_margin};
+    s.adl_rank = models::adl_priority(models::opposite_side(side), position, model_.ccps[c].adl_ranking);
+    s.adl_entry_price = p0;
+    s.adl_mark_price = own_mark;
+    s.adl_bankruptcy_price = bankruptcy;
+    s.adl_gain = std::max(0.0, account_pnl_[ai]);  // for a link loss after the members' run
+    queue.push_back(j);
+  }
+  std::stable_sort(queue.begin(), queue.end(),
+                   [&](std::size_t a, std::size_t b) { return survivors_[a].adl_rank > survivors_[b].adl_rank; });
+  double left = std::abs(net);
+  for (std::size_t j : queue) {
+    models::Survivor& s = survivors_[j];
+    s.adl_quantity = std::min(left, adl_contracts_left_[static_cast<std::size_t>(survivor_accounts_[j])]);
+    left -= s.adl_quantity;
+    if (s.adl_quantity > 0.0)
+      adl_by_quantity_[j] = 1;
+    else
+      s.adl_gain = 0.0;  // beyond the defaulted quantity: not deleveraged
+  }
+}
+
 void Cascade::trace_event(int round, std::size_t c, const models::WaterfallOutcome& wf, std::size_t first,
-                          std::size_t end, const std::vector<LineKind>& kinds, CascadeTrace* trace) const {
+                          std::size_t end, const std::vector<LineKind>& kinds, CascadeTrace* trace,
+                          const std::vector<AdlLine>& adl) const {
   if (!trace || first == end) return;
-  WaterfallEvent event{round, static_cast<int>(c), {}, wf.by_layer, wf.uncovered, kinds[first] != LineKind::kMember};
+  WaterfallEvent event{round, static_cast<int>(c), {}, wf.by_layer, wf.uncovered, kinds[first] != LineKind::kMember,
+                       adl};
   for (std::size_t i = first; i < end; ++i) {
     const auto& d = defaulters_[i];
     const double after_own = std::max(0.0, d.loss) - d.im_used - d.df_used;
@@ -393,6 +484,59 @@ void Cascade::trace_event(int round, std::size_t c, const models::WaterfallOutco
         {defaulter_accounts_[i], d.loss, d.im_used, d.df_used, after_own, d.estate_return, kinds[i]});
   }
   trace->events.push_back(std::move(event));
+}
+
+// VMGH caps hold for a round of defaults as a whole: the link lines' run
+// gets what the members' run left of the per-call cap, and of max_rate on the
+// gains as they stood before the round.
+void Cascade::run_layers(std::size_t c, std::span<models::Defaulter> members, std::span<models::Defaulter> links,
+                         models::CcpResources& resources, models::VmghCaps& vmgh, models::WaterfallOutcome& wf_members,
+                         models::WaterfallOutcome& wf_links) {
+  const auto gains = [&] {
+    double sum = 0.0;
+    for (const models::Survivor& s : survivors_) sum += std::max(0.0, s.vm_gain);
+    return sum;
+  };
+  const double gains_before = gains();
+  adl_charged_members_.assign(survivors_.size(), 0.0);
+  wf_members = models::run_waterfall(model_.ccps[c].waterfall, members, survivors_, resources, vmgh);
+  const double taken = wf_members.by_layer[static_cast<std::size_t>(models::Layer::kVmgh)];
+  models::VmghCaps round = vmgh;
+  round.per_call = std::max(0.0, vmgh.per_call - taken);
+  if (taken > 0.0 && vmgh.max_rate < 1.0) {
+    const double gains_after = gains();
+    round.max_rate =
+        gains_after > 0.0 ? std::clamp((vmgh.max_rate * gains_before - taken) / gains_after, 0.0, 1.0) : 0.0;
+  }
+  record_adl(0);
+  // Link losses deleverage by the whole-gain rule: the members' contract was
+  // closed by quantity above.
+  for (std::size_t i = 0; i < survivors_.size(); ++i) {
+    if (!adl_by_quantity_.empty() && adl_by_quantity_[i]) {
+      models::Survivor& s = survivors_[i];
+      s.adl_gain = std::max(0.0, s.adl_gain - s.adl_charged);
+      s.adl_quantity = 0.0;
+    }
+  }
+  wf_links = models::run_waterfall(link_layers_[c], links, survivors_, resources, round);
+  vmgh.total_left = round.total_left;
+  record_adl(1);
+}
+
+// The survivors' ADL charges of run `run` (0: members' lines, 1: link lines).
+void Cascade::record_adl(int run) {
+  auto& lines = adl_lines_[static_cast<std::size_t>(run)];
+  lines.clear();
+  for (std::size_t i = 0; i < survivors_.size(); ++i) {
+    const models::Survivor& s = survivors_[i];
+    const double before = run == 0 ? 0.0 : adl_charged_members_[i];
+    const double charged = s.adl_charged - before;
+    if (run == 0) adl_charged_members_[i] = s.adl_charged;
+    if (charged <= 0.0) continue;
+    const bool by_quantity = run == 0 && !adl_by_quantity_.empty() && adl_by_quantity_[i];
+    lines.push_back(
+        {survivor_accounts_[i], by_quantity ? s.adl_closed : 0.0, by_quantity ? s.adl_bankruptcy_price : 0.0, charged});
+  }
 }
 
 void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeTrace* trace) {
@@ -434,16 +578,18 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
     return false;
   };
   models::CcpResources trial = resources_[c];
-  models::WaterfallOutcome wf_members = models::run_waterfall(ccp.waterfall, members, survivors_, trial);
-  models::WaterfallOutcome wf_links = models::run_waterfall(link_layers_[c], links, survivors_, trial);
+  models::VmghCaps trial_vmgh = vmgh_[c];
+  models::WaterfallOutcome wf_members, wf_links;
+  run_layers(c, members, links, trial, trial_vmgh, wf_members, wf_links);
   const bool needs_survivors =
       reaches_survivors(wf_members, ccp.waterfall) || reaches_survivors(wf_links, link_layers_[c]);
   if (!needs_survivors) {
     resources_[c] = trial;
+    vmgh_[c] = trial_vmgh;
   } else {
     collect_survivors(c);
-    wf_members = models::run_waterfall(ccp.waterfall, members, survivors_, resources_[c]);
-    wf_links = models::run_waterfall(link_layers_[c], links, survivors_, resources_[c]);
+    setup_adl_by_quantity(c, n_member_lines);
+    run_layers(c, members, links, resources_[c], vmgh_[c], wf_members, wf_links);
   }
   for (std::size_t l = 0; l < models::kLayerCount; ++l)
     out.ccp_layers[c * models::kLayerCount + l] += wf_members.by_layer[l] + wf_links.by_layer[l];
@@ -466,8 +612,8 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
         out.account_losses.push_back({static_cast<int>(ai), LossChannel::kOwnDf, defaulters_[i].df_used});
     }
   }
-  trace_event(round, c, wf_members, 0, n_member_lines, line_kinds_, trace);
-  trace_event(round, c, wf_links, n_member_lines, defaulters_.size(), line_kinds_, trace);
+  trace_event(round, c, wf_members, 0, n_member_lines, line_kinds_, trace, adl_lines_[0]);
+  trace_event(round, c, wf_links, n_member_lines, defaulters_.size(), line_kinds_, trace, adl_lines_[1]);
   book_survivor_charges(c, round, out);
   const double uncovered = wf_members.uncovered + wf_links.uncovered;
   if (uncovered > kTolerance) {
@@ -504,7 +650,8 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
     const double vm_cut = vm_gain_[ai] - s.vm_gain;
     df_left_[ai] -= s.df_charged;
     assess_cap_[ai] -= s.assessment_paid + s.assessment_unpaid;
-    adl_left_[ai] -= s.adl_charged;
+    adl_left_[ai] = std::max(0.0, adl_left_[ai] - s.adl_charged);
+    adl_contracts_left_[ai] = std::max(0.0, adl_contracts_left_[ai] - s.adl_closed);
     lender_left_[ai] -= s.lender_charged;
     vm_gain_[ai] = s.vm_gain;
     if (acc.kind == AccountKind::kMember) {

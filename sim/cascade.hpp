@@ -144,6 +144,16 @@ struct DefaulterLine {
   double estate_return = 0.0;
   LineKind kind = LineKind::kMember;
 };
+// An account the adl layer deleveraged. By quantity (a single-asset account
+// opposite the defaulted contract): `contracts` closed at `price`, the
+// defaulted position's bankruptcy price. Otherwise (the whole-gain rule)
+// contracts and price are 0. `loss_vs_mark`: what it gave up against the mark.
+struct AdlLine {
+  int account = -1;
+  double contracts = 0.0;
+  double price = 0.0;
+  double loss_vs_mark = 0.0;
+};
 struct WaterfallEvent {
   int round = 0;
   int ccp = -1;
@@ -151,6 +161,7 @@ struct WaterfallEvent {
   std::array<double, models::kLayerCount> by_layer{};
   double uncovered = 0.0;
   bool link_losses = false;  // the losses that came over links (link_loss_layers), not the members' close-outs
+  std::vector<AdlLine> adl;  // accounts deleveraged by this run, in the order of the CCP's accounts
 };
 struct CascadeTrace {
   std::vector<WaterfallEvent> events;
@@ -204,9 +215,17 @@ class Cascade {
   void add_member_lines(std::size_t c, ScenarioResult& out);
   void add_link_lines(std::size_t c);
   void collect_survivors(std::size_t c);
+  // ADL by quantity at the bankruptcy price for this round's member lines at
+  // CCP c, when they are all single-asset positions in one contract.
+  void setup_adl_by_quantity(std::size_t c, std::size_t n_member_lines);
+  // The members' then the link lines through their layers, VMGH capped per round.
+  void run_layers(std::size_t c, std::span<models::Defaulter> members, std::span<models::Defaulter> links,
+                  models::CcpResources& resources, models::VmghCaps& vmgh, models::WaterfallOutcome& wf_members,
+                  models::WaterfallOutcome& wf_links);
   void book_survivor_charges(std::size_t c, int round, ScenarioResult& out);
   void trace_event(int round, std::size_t c, const models::WaterfallOutcome& wf, std::size_t first, std::size_t end,
-                   const std::vector<LineKind>& kinds, CascadeTrace* trace) const;
+                   const std::vector<LineKind>& kinds, CascadeTrace* trace, const std::vector<AdlLine>& adl) const;
+  void record_adl(int run);
   // Step 2: CCP c has `uncovered` left; its creditors bear it.
   void resolve_failure(std::size_t c, double uncovered, int round, ScenarioResult& out);
   void close_failed_ccp(std::size_t c, int round, ScenarioResult& out);
@@ -231,9 +250,15 @@ class Cascade {
   std::vector<std::uint8_t> missed_call_;
   std::vector<double> df_left_, assess_cap_, vm_gain_;  // per account
   std::vector<double> adl_left_, lender_left_;          // per account: gain left to deleverage, balance left
+  std::vector<double> adl_contracts_left_;              // per account: contracts ADL may still close
+  std::vector<int> single_asset_;                       // per account: its only asset, -1 otherwise
+  std::vector<std::uint8_t> adl_by_quantity_;           // per survivor: deleveraged by quantity this round
+  std::vector<double> adl_charged_members_;             // per survivor: ADL charged by the members' run
+  std::array<std::vector<AdlLine>, 2> adl_lines_;       // the members' and the link lines' ADL of this round
   std::vector<std::uint8_t> closed_, liquidated_;
   std::vector<double> bad_debt_;                 // per account liquidated at a lending protocol
   std::vector<models::CcpResources> resources_;  // per CCP
+  std::vector<models::VmghCaps> vmgh_;           // per CCP: the caps, total_left what the scenario still allows
   std::vector<int> ccp_round_;
   std::vector<std::vector<int>> closing_;          // per CCP: member accounts closed out this round
   std::vector<std::vector<LinkLine>> link_lines_;  // per CCP: link losses of this round

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -394,6 +395,12 @@ Model build_model(const config::LoadedScenario& loaded) {
       ccp.lending = models::LendingParams{l.liquidation_threshold, l.liquidation_bonus, l.oracle_delay_hours};
     }
     ccp.assessment_multiple = c.assessments.multiple;
+    ccp.vmgh.max_rate = c.vmgh.max_rate;
+    ccp.adl_ranking = c.adl.ranking == config::AdlRankingRule::kPnl        ? models::AdlRanking::kPnl
+                      : c.adl.ranking == config::AdlRankingRule::kLeverage ? models::AdlRanking::kLeverage
+                                                                           : models::AdlRanking::kBitmex;
+    ccp.vmgh.per_call = c.vmgh.per_call.value_or(std::numeric_limits<double>::infinity());
+    ccp.vmgh.total_left = c.vmgh.total.value_or(std::numeric_limits<double>::infinity());
     ccp.mpor_days = c.margin.mpor_days;
     ccp.waterfall = c.waterfall ? *c.waterfall : default_waterfall(c.kind);
     ccp.im_segregated = c.im_segregated;

@@ -14,6 +14,7 @@
 #include "models/instruments/black76.hpp"
 #include "models/lending/lending.hpp"
 #include "models/settlement/finality.hpp"
+#include "models/waterfall/adl.hpp"
 #include "models/waterfall/waterfall.hpp"
 #include "sim/config/load.hpp"
 #include "sim/config/schema.hpp"
@@ -98,6 +99,9 @@ struct CcpModel {
   double sitg2 = 0.0;
   double insurance_fund = 0.0;
   double assessment_multiple = 1.0;
+  // VMGH caps; total_left holds the scenario's total cap (copied per scenario).
+  models::VmghCaps vmgh;
+  models::AdlRanking adl_ranking = models::AdlRanking::kBitmex;
   double mpor_days = 2.0;
   int horizon = 0;  // index into Model::horizons
   std::vector<models::Layer> waterfall;

@@ -140,6 +140,14 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
       }
       out += fmt::format("    {:<22} {:>14} {:>7.1f}%{}\n", "UNCOVERED", money(e.uncovered),
                          total > 0 ? 100.0 * e.uncovered / total : 0.0, e.uncovered > 0 ? "  -> the CCP fails" : "");
+      if (!e.adl.empty()) {
+        out += fmt::format("    {:<22} {:>14} {:>14} {:>14}\n", "deleveraged (adl)", "contracts", "at price",
+                           "loss vs mark");
+        for (const auto& a : e.adl)
+          out += fmt::format("    {:<22} {:>14} {:>14} {:>14}\n", account_name(model, a.account),
+                             a.contracts > 0.0 ? fmt::format("{:.6g}", a.contracts) : "whole gain",
+                             a.contracts > 0.0 ? fmt::format("{:.6g}", a.price) : "-", money(a.loss_vs_mark));
+      }
     }
     out += fmt::format(
         "\n  total close-out loss {}, borne by others than the defaulters {}, left by failed CCPs' layers to their "
@@ -246,6 +254,13 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
         layers[std::string(models::layer_name(layer))] = e.by_layer[static_cast<std::size_t>(layer)];
       ev["layers"] = layers;
       ev["uncovered"] = e.uncovered;
+      json adl = json::array();
+      for (const auto& a : e.adl)
+        adl.push_back({{"account", account_name(model, a.account)},
+                       {"contracts", a.contracts},
+                       {"price", a.price},
+                       {"loss_vs_mark", a.loss_vs_mark}});
+      ev["adl"] = adl;
       events.push_back(ev);
     }
     j["waterfalls"] = events;

@@ -41,6 +41,9 @@ class StressResult:
         round and CCP (one row per layer of the CCP's waterfall, then ``uncovered``).
     defaulters : pandas.DataFrame
         Per waterfall event, each defaulter's close-out loss and how it was covered.
+    adl : pandas.DataFrame
+        Per waterfall event, the accounts auto-deleveraged: contracts, price, loss
+        against the mark.
     text : str
         The report ``ccpnet stress`` prints.
     model : Model
@@ -184,6 +187,24 @@ class StressResult:
         ]
         columns = ["stress_scenario", "round", "ccp", "account", "closeout_loss", "im_used", "df_used"]
         return self._frame("defaulters", rows, columns + ["left_to_mutual_layers", "estate_return"])
+
+    @property
+    def adl(self) -> pd.DataFrame:
+        """The accounts the ``adl`` layer deleveraged, per waterfall event.
+
+        ``stress_scenario``, ``round``, ``ccp``, ``account``, ``contracts`` (closed at
+        ``price``, the defaulted position's bankruptcy price; both 0 when the account
+        gave up its whole gain, the rule for multi-asset accounts) and ``loss_vs_mark``
+        (what it gave up against the mark).
+        """
+        rows = [
+            {"stress_scenario": s["name"], "round": e["round"], "ccp": e["ccp"], **a}
+            for s in self.summary["stress_scenarios"]
+            for e in s["waterfalls"]
+            for a in e.get("adl", [])
+        ]
+        columns = ["stress_scenario", "round", "ccp", "account", "contracts", "price", "loss_vs_mark"]
+        return self._frame("adl", rows, columns)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_restress, (self.model,))

@@ -874,6 +874,56 @@ struct LendingConfig {
   }
 };
 
+// Caps on variation-margin gains haircutting (the vmgh layer): one rate on
+// every surviving account's VM gain, the largest that respects every cap;
+// what the caps leave passes to the next layer.
+struct VmghConfig {
+  double max_rate = 1.0;
+  std::optional<double> per_call;
+  std::optional<double> total;
+
+  template <class A>
+  void serialize(A& a) {
+    a("max_rate", max_rate,
+      {.doc = "largest share of each survivor's VM gain one round of defaults may haircut",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0});
+    a("per_call", per_call,
+      {.doc = "most the layer may take in one round of defaults (members' and link losses together); default: "
+              "uncapped",
+       .unit = "USD",
+       .min = 0.0});
+    a("total", total,
+      {.doc = "most the layer may take over a scenario, all rounds together; default: uncapped",
+       .unit = "USD",
+       .min = 0.0});
+  }
+};
+
+// Auto-deleveraging (the adl layer): the ranking of the opposite-side
+// accounts, highest deleveraged first (models/waterfall/adl.hpp).
+enum class AdlRankingRule { kBitmex, kPnl, kLeverage };
+template <>
+struct EnumNames<AdlRankingRule> {
+  static constexpr std::array values{std::pair{AdlRankingRule::kBitmex, "bitmex"},
+                                     std::pair{AdlRankingRule::kPnl, "pnl"},
+                                     std::pair{AdlRankingRule::kLeverage, "leverage"}};
+};
+
+struct AdlConfig {
+  AdlRankingRule ranking = AdlRankingRule::kBitmex;
+
+  template <class A>
+  void serialize(A& a) {
+    a("ranking", ranking,
+      {.doc = "order of the opposite-side accounts, highest first, with PnL% = unrealised P&L / entry value and "
+              "effective leverage = mark value / (margin + unrealised P&L): bitmex (PnL% x effective leverage for "
+              "a gain, PnL% / effective leverage otherwise), pnl (PnL% alone) or leverage (effective leverage "
+              "alone)"});
+  }
+};
+
 struct CcpConfig {
   std::string id;
   CcpKind kind = CcpKind::kTraditional;
@@ -884,6 +934,8 @@ struct CcpConfig {
   std::optional<double> sitg;
   double sitg2 = 0.0;
   AssessmentConfig assessments;
+  VmghConfig vmgh;
+  AdlConfig adl;
   double insurance_fund = 0.0;
   bool im_segregated = true;
   double im_recovery_rate = 0.0;
@@ -914,6 +966,10 @@ struct CcpConfig {
     a("sitg2", sitg2,
       {.doc = "second SITG tranche (EU recovery regime), used by the sitg2 layer", .unit = "USD", .min = 0.0});
     a("assessments", assessments, {.doc = "assessment powers"});
+    a("vmgh", vmgh, {.doc = "caps on variation-margin gains haircutting (the vmgh layer); default: uncapped"});
+    a("adl", adl,
+      {.doc = "auto-deleveraging (the adl layer): single-asset accounts opposite the defaulted contract are closed "
+              "by quantity at its bankruptcy price, in ranking order"});
     a("insurance_fund", insurance_fund, {.doc = "insurance fund of a crypto venue", .unit = "USD", .min = 0.0});
     a("im_segregated", im_segregated, {.doc = "members' IM is bankruptcy-remote: returned in full when the CCP fails"});
     a("im_recovery_rate", im_recovery_rate,

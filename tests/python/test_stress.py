@@ -150,3 +150,32 @@ def test_errors() -> None:
         ccpnet.stress(42)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         ccpnet.StressResult("not a run")  # type: ignore[arg-type]
+
+
+ADL_QUEUE = """
+name: ADL queue at the bankruptcy price
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: crash, moves: {X: -0.2}, days: 1}]
+ccps:
+  - {id: V, kind: crypto_venue, capital: 1000, insurance_fund: 40, margin: {model: parametric, mpor_days: 1}}
+members:
+  - {id: D, capital: 1000, liquidity: 1000, positions: {V: {X: 10}}, initial_margin: {V: 100}}
+  - {id: S4, capital: 1000, liquidity: 1000, positions: {V: {X: -1}}, initial_margin: {V: 60}}
+  - {id: S3, capital: 1000, liquidity: 1000, positions: {V: {X: -4}}, initial_margin: {V: 120}}
+  - {id: S2, capital: 1000, liquidity: 1000, positions: {V: {X: -3}}, initial_margin: {V: 60}}
+  - {id: S1, capital: 1000, liquidity: 1000, positions: {V: {X: -2}}, initial_margin: {V: 10}}
+defaults: {exogenous: [D]}
+"""
+
+
+def test_adl_by_quantity_at_the_bankruptcy_price() -> None:
+    # D long 10 X with IM 100: bankruptcy price 90; X falls to 80: loss 200, IM 100,
+    # insurance fund 40, ADL 60 = 6 contracts at |80 - 90| = 10. BitMEX ranking
+    # (PnL% 0.2 each x effective leverage 80 q / (IM + 20 q)): S1 3.2, S2 2.0,
+    # S3 1.6, S4 1.0: S1 closes 2, S2 3, S3 1 of 4.
+    adl = ccpnet.stress(ccpnet.Model.from_text(ADL_QUEUE)).adl.set_index("account")
+    assert sorted(adl.index) == ["S1", "S2", "S3"]
+    assert adl.loc[["S1", "S2", "S3"], "contracts"].tolist() == pytest.approx([2.0, 3.0, 1.0])
+    assert adl["price"].tolist() == pytest.approx([90.0] * 3)
+    assert adl.loc[["S1", "S2", "S3"], "loss_vs_mark"].tolist() == pytest.approx([20.0, 30.0, 10.0])

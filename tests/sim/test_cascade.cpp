@@ -1,11 +1,15 @@
 // The multi-CCP cascade on systems small enough to work out by hand.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <string>
 
 #include "sim/config/load.hpp"
 #include "sim/model.hpp"
 #include "sim/runner.hpp"
+#include "sim/stress.hpp"
 
 namespace ccpnet {
 namespace {
@@ -356,6 +360,208 @@ TEST(Cascade, TerminatesWithinTheRoundBound) {
     EXPECT_LE(r.rounds, 2 * static_cast<int>(model.members.size() + model.ccps.size()) + 16);
     EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * std::max(1.0, r.closeout_loss));
   }
+}
+
+// VMGH caps through the YAML engine: the common-member system above with
+// A: capital 200 (equity 190), vmgh: {max_rate: 0.3}; B: capital 1000 (equity
+// 980), vmgh: {total: 100}. X falls 50%.
+// Round 1 at A: D's loss 500 - IM 100 - DF 20 = 380; SITG 10 -> 370; M's DF 60
+//   -> 310; assessment 60 -> 250 for VMGH. M's gain at A is 500: max_rate caps
+//   the haircut at 0.3 x 500 = 150; the 100 left goes to A's equity (190 -> 90).
+//   M is charged 60 + 60 + 150 = 270 > capital 50: M defaults.
+// Round 2 at B: M's loss 500 - IM 100 - DF 40 = 360; SITG 20 -> 340; N's DF 50
+//   -> 290; assessment 50 -> 240; VMGH: N's gain 500, the total cap allows 100;
+//   B's equity takes the other 140.
+// With per_call: 120 at A instead, A's VMGH takes 120 and its equity 130.
+constexpr std::string_view kVmghCaps = R"(name: VMGH caps
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: crash, moves: {X: -0.5}, days: 1}]
+ccps:
+  - id: A
+    capital: 200
+    sitg: 10
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 80}
+    vmgh: {max_rate: 0.3}
+  - id: B
+    capital: 1000
+    sitg: 20
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 90}
+    vmgh: {total: 100}
+members:
+  - {id: D, capital: 1000, liquidity: 1000, positions: {A: {X: 10}}, initial_margin: {A: 100}, default_fund: {A: 20}}
+  - id: M
+    capital: 50
+    liquidity: 1000
+    positions: {A: {X: -10}, B: {X: 10}}
+    initial_margin: {A: 100, B: 100}
+    default_fund: {A: 60, B: 40}
+  - {id: N, capital: 1000, liquidity: 1000, positions: {B: {X: -10}}, initial_margin: {B: 100}, default_fund: {B: 50}}
+defaults: {exogenous: [D]}
+)";
+
+// The account of member m at CCP c.
+int account_of(const Model& model, int m, int c) {
+  for (int a : model.members[static_cast<std::size_t>(m)].accounts)
+    if (model.accounts[static_cast<std::size_t>(a)].ccp == c) return a;
+  return -1;
+}
+
+double channel_total(const ScenarioResult& r, int account, LossChannel channel) {
+  double sum = 0.0;
+  for (const AccountLoss& l : r.account_losses)
+    if (l.account == account && l.channel == channel) sum += l.amount;
+  return sum;
+}
+
+TEST(Cascade, VmghCapsPassWhatTheyLeaveToTheNextLayer) {
+  const Model model = model_of(kVmghCaps);
+  using L = models::Layer;
+  for (int run = 0; run < 2; ++run) {  // the caps are reset at each scenario's start
+    const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]));
+    EXPECT_NEAR(layer(r, 0, L::kAssessments), 60, 1e-9);
+    EXPECT_NEAR(layer(r, 0, L::kVmgh), 150, 1e-9);
+    EXPECT_NEAR(layer(r, 0, L::kCcpEquity), 100, 1e-9);
+    EXPECT_NEAR(layer(r, 1, L::kAssessments), 50, 1e-9);
+    EXPECT_NEAR(layer(r, 1, L::kVmgh), 100, 1e-9);
+    EXPECT_NEAR(layer(r, 1, L::kCcpEquity), 140, 1e-9);
+    EXPECT_EQ(r.ccp_failures(), 0);
+    ASSERT_EQ(r.defaults.size(), 2u);
+    EXPECT_EQ(r.defaults[1].cause, DefaultCause::kSolvency);
+    EXPECT_NEAR(channel_total(r, account_of(model, 1, 0), LossChannel::kVmgh), 150, 1e-9);
+    EXPECT_NEAR(channel_total(r, account_of(model, 2, 1), LossChannel::kVmgh), 100, 1e-9);
+    EXPECT_NEAR(r.total_loss, 380 + 360, 1e-9);
+    EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  }
+  const ScenarioResult r = crash(kVmghCaps, {config::Override::parse("ccps[0].vmgh.per_call=120")});
+  EXPECT_NEAR(layer(r, 0, L::kVmgh), 120, 1e-9);
+  EXPECT_NEAR(layer(r, 0, L::kCcpEquity), 130, 1e-9);
+}
+
+// ADL at the bankruptcy price through the YAML engine (BitMEX, "Auto-
+// Deleveraging": opposite positions are closed at the bankruptcy price of the
+// liquidated position, by quantity, in ranking order PnL% x effective
+// leverage, effective leverage = mark value / (mark value - bankrupt value)).
+// Venue V [defaulter_im, insurance_fund, adl], insurance fund 40. X 100 -> 80.
+//   D long 10 X, IM 100 (exogenous): bankruptcy price 100 - 100 / 10 = 90; its
+//   loss at the mark 10 x 20 = 200; IM 100 -> 100; insurance fund 40 -> 60 for
+//   ADL, each contract closed at 90 instead of 80 costs a short 10: 6 contracts.
+//   Shorts (entry 100, mark 80, P&L 20 a contract, PnL% 0.2 for each), listed
+//   S4, S3, S2, S1, effective leverage 80 q / (IM + 20 q):
+//     S1: q 2, IM 10:  160 / 50  = 3.2, score 0.64 -> closes 2, loses 20
+//     S2: q 3, IM 60:  240 / 120 = 2.0, score 0.40 -> closes 3, loses 30
+//     S3: q 4, IM 120: 320 / 200 = 1.6, score 0.32 -> closes 1 of 4, loses 10
+//     S4: q 1, IM 60:   80 / 80  = 1.0, score 0.20 -> nothing
+//   ranking: pnl (PnL% alone, all 0.2: ties in listed order): S4 1 (10), S3 4
+//   (40), S2 1 of 3 (10), S1 nothing.
+constexpr std::string_view kAdlQueue = R"(name: ADL queue at the bankruptcy price
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: crash, moves: {X: -0.2}, days: 1}]
+ccps:
+  - {id: V, kind: crypto_venue, capital: 1000, insurance_fund: 40, margin: {model: parametric, mpor_days: 1}}
+members:
+  - {id: D, capital: 1000, liquidity: 1000, positions: {V: {X: 10}}, initial_margin: {V: 100}}
+  - {id: S4, capital: 1000, liquidity: 1000, positions: {V: {X: -1}}, initial_margin: {V: 60}}
+  - {id: S3, capital: 1000, liquidity: 1000, positions: {V: {X: -4}}, initial_margin: {V: 120}}
+  - {id: S2, capital: 1000, liquidity: 1000, positions: {V: {X: -3}}, initial_margin: {V: 60}}
+  - {id: S1, capital: 1000, liquidity: 1000, positions: {V: {X: -2}}, initial_margin: {V: 10}}
+defaults: {exogenous: [D]}
+)";
+
+TEST(Cascade, AdlClosesOppositeContractsAtTheBankruptcyPriceInRankingOrder) {
+  using L = models::Layer;
+  const auto check = [](std::string_view ranking, const std::array<double, 4>& contracts) {
+    const Model model = build_model(config::load_scenario_text(
+        kAdlQueue, "t.yaml", {config::Override::parse(std::string("ccps[0].adl.ranking=") + std::string(ranking))}));
+    CascadeTrace trace;
+    const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]), &trace);
+    EXPECT_NEAR(r.closeout_loss, 200, 1e-9);
+    EXPECT_NEAR(layer(r, 0, L::kDefaulterIm), 100, 1e-9);
+    EXPECT_NEAR(layer(r, 0, L::kInsuranceFund), 40, 1e-9);
+    EXPECT_NEAR(layer(r, 0, L::kAdl), 60, 1e-9);
+    EXPECT_EQ(r.ccp_failures(), 0);
+    EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+    ASSERT_EQ(trace.events.size(), 1u);
+    // Members S4, S3, S2, S1 are 1..4; each contract closed costs 10 against the mark.
+    for (int m = 1; m <= 4; ++m) {
+      const int a = account_of(model, m, 0);
+      const double want = contracts[static_cast<std::size_t>(m - 1)];
+      EXPECT_NEAR(channel_total(r, a, LossChannel::kAdl), 10 * want, 1e-9) << ranking << " member " << m;
+      const auto& lines = trace.events[0].adl;
+      const auto it = std::find_if(lines.begin(), lines.end(), [&](const AdlLine& l) { return l.account == a; });
+      if (want == 0.0) {
+        EXPECT_EQ(it, lines.end());
+        continue;
+      }
+      ASSERT_NE(it, lines.end());
+      EXPECT_NEAR(it->contracts, want, 1e-9);
+      EXPECT_NEAR(it->price, 90, 1e-9);
+      EXPECT_NEAR(it->loss_vs_mark, 10 * want, 1e-9);
+    }
+  };
+  check("bitmex", {0, 1, 3, 2});
+  check("leverage", {0, 1, 3, 2});
+  check("pnl", {1, 4, 1, 0});
+}
+
+// Two defaulters in one round: the quantity-weighted bankruptcy price. The
+// queue above with D long 6 X, IM 60 (bankruptcy 100 - 60 / 6 = 90) and E long
+// 4 X, IM 20 (100 - 20 / 4 = 95): B = (6 x 90 + 4 x 95) / 10 = 92. X 100 -> 80:
+// losses 120 + 80 = 200, IM 80 -> 120; insurance fund 24 -> 96 for ADL at
+// |80 - 92| = 12 a contract: 8 contracts. BitMEX order S1 2 (24), S2 3 (36),
+// S3 3 of 4 (36), S4 nothing. Through `ccpnet stress`: stress.json's adl lines.
+TEST(Cascade, AdlAtTheQuantityWeightedBankruptcyPriceOfSeveralDefaulters) {
+  std::string yaml(kAdlQueue);
+  const auto replace = [&](std::string_view from, std::string_view to) {
+    const auto at = yaml.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    yaml.replace(at, from.size(), to);
+  };
+  replace("insurance_fund: 40", "insurance_fund: 24");
+  replace("  - {id: D, capital: 1000, liquidity: 1000, positions: {V: {X: 10}}, initial_margin: {V: 100}}\n",
+          "  - {id: D, capital: 1000, liquidity: 1000, positions: {V: {X: 6}}, initial_margin: {V: 60}}\n"
+          "  - {id: E, capital: 1000, liquidity: 1000, positions: {V: {X: 4}}, initial_margin: {V: 20}}\n");
+  replace("exogenous: [D]", "exogenous: [D, E]");
+  const Model model = build_model(config::load_scenario_text(yaml, "t.yaml"));
+  const auto outcomes = run_stress(model);
+  ASSERT_EQ(outcomes.size(), 1u);
+  const ScenarioResult& r = outcomes[0].result;
+  EXPECT_NEAR(r.closeout_loss, 200, 1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kInsuranceFund), 24, 1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kAdl), 96, 1e-9);
+  const auto json = stress_json(model, outcomes);
+  const auto& adl = json["stress_scenarios"][0]["waterfalls"][0]["adl"];
+  ASSERT_EQ(adl.size(), 3u);  // in the order of the venue's accounts: S3, S2, S1
+  const std::array<std::string, 3> ids{"S3", "S2", "S1"};
+  const std::array<double, 3> contracts{3, 3, 2};
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(adl[i]["account"], ids[i]);
+    EXPECT_NEAR(adl[i]["contracts"].get<double>(), contracts[i], 1e-9);
+    EXPECT_NEAR(adl[i]["price"].get<double>(), 92, 1e-9);
+    EXPECT_NEAR(adl[i]["loss_vs_mark"].get<double>(), 12 * contracts[i], 1e-9);
+  }
+  const std::string text = format_stress(model, outcomes);
+  EXPECT_NE(text.find("deleveraged (adl)"), std::string::npos) << text;
+}
+
+TEST(Cascade, VmghAndAdlKeysAreValidated) {
+  const auto error = [](std::string_view yaml, const char* assignment) {
+    try {
+      (void)config::load_scenario_text(yaml, "t.yaml", {config::Override::parse(assignment)});
+    } catch (const config::ScenarioError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error(kVmghCaps, "ccps[0].vmgh.max_rate=1.5").find("ccps[0].vmgh.max_rate"), std::string::npos);
+  EXPECT_NE(error(kVmghCaps, "ccps[0].vmgh.per_call=-1").find("ccps[0].vmgh.per_call"), std::string::npos);
+  EXPECT_NE(error(kVmghCaps, "ccps[1].vmgh.total=-1").find("ccps[1].vmgh.total"), std::string::npos);
+  EXPECT_NE(error(kAdlQueue, "ccps[0].adl.ranking=oldest").find("expected one of bitmex, pnl, leverage"),
+            std::string::npos);
+  EXPECT_EQ(error(kAdlQueue, "ccps[0].adl.ranking=leverage"), "");
 }
 
 }  // namespace
