@@ -20,7 +20,7 @@ void apply_topology(config::Scenario& s, config::Topology topology, std::vector<
     case Topology::kAsIs: return;
     case Topology::kNone:
       s.links.clear();
-      for (auto& c : s.ccps) c.imbalance = config::ImbalancePolicy::kRestOfMarket;
+      for (auto& c : s.ccps) c.imbalance = config::ImbalancePolicy::kDirectMembership;
       return;
     case Topology::kPeer:
       s.links.clear();

@@ -314,6 +314,60 @@ bool hosts_participant(const Model& model, const Account& acc) {
   return false;
 }
 
+// The member's account at CCP c, opened (empty) if it has none.
+int member_account(Model& model, int member, int c) {
+  for (int a : model.members[static_cast<std::size_t>(member)].accounts)
+    if (model.accounts[static_cast<std::size_t>(a)].ccp == c) return a;
+  const auto n_assets = static_cast<Eigen::Index>(model.assets.size());
+  const int a = static_cast<int>(model.accounts.size());
+  model.accounts.push_back({AccountKind::kMember, member, c, Eigen::VectorXd::Zero(n_assets)});
+  model.members[static_cast<std::size_t>(member)].accounts.push_back(a);
+  model.ccps[static_cast<std::size_t>(c)].accounts.push_back(a);
+  return a;
+}
+
+// imbalance: direct_membership. Per asset, among the CCPs with that policy,
+// the members on the side a CCP has too much of move part of their positions
+// to accounts of their own at the CCPs that lack that side
+// (models::proportional_transport between CCPs, then pro rata to each member's
+// position on that side). Every member keeps its total position; each CCP's
+// book nets to zero.
+void take_other_side_directly(const config::Scenario& s, Model& model) {
+  std::vector<int> ccps;
+  for (std::size_t c = 0; c < s.ccps.size(); ++c)
+    if (s.ccps[c].imbalance == config::ImbalancePolicy::kDirectMembership) ccps.push_back(static_cast<int>(c));
+  if (ccps.size() < 2) return;
+  const auto n = static_cast<Eigen::Index>(ccps.size());
+  for (Eigen::Index asset = 0; asset < static_cast<Eigen::Index>(model.assets.size()); ++asset) {
+    Eigen::VectorXd net = Eigen::VectorXd::Zero(n), shorts = Eigen::VectorXd::Zero(n);
+    for (Eigen::Index i = 0; i < n; ++i)
+      for (int a : model.ccps[static_cast<std::size_t>(ccps[static_cast<std::size_t>(i)])].accounts) {
+        const double q = model.accounts[static_cast<std::size_t>(a)].quantity(asset);
+        net(i) += q;
+        shorts(i) += std::max(0.0, -q);
+      }
+    const Eigen::MatrixXd moves = models::proportional_transport(net);
+    for (Eigen::Index d = 0; d < n; ++d) {
+      const double from_d = moves.row(d).sum();
+      if (from_d <= 0.0 || shorts(d) <= 0.0) continue;
+      const auto& accounts = model.ccps[static_cast<std::size_t>(ccps[static_cast<std::size_t>(d)])].accounts;
+      const std::vector<int> holders(accounts.begin(), accounts.end());  // accounts may grow below
+      for (int a : holders) {
+        const double q = model.accounts[static_cast<std::size_t>(a)].quantity(asset);
+        if (q >= 0.0) continue;
+        const int owner = model.accounts[static_cast<std::size_t>(a)].owner;
+        for (Eigen::Index t = 0; t < n; ++t) {
+          const double x = moves(d, t) * (-q) / shorts(d);
+          if (x <= 0.0) continue;
+          model.accounts[static_cast<std::size_t>(a)].quantity(asset) += x;
+          const int there = member_account(model, owner, ccps[static_cast<std::size_t>(t)]);
+          model.accounts[static_cast<std::size_t>(there)].quantity(asset) -= x;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<models::Layer> link_loss_layers(const CcpModel& ccp) {
@@ -470,6 +524,9 @@ Model build_model(const config::LoadedScenario& loaded) {
     }
     model.members.push_back(std::move(member));
   }
+
+  // ---- without links: members take the other side directly where it is needed
+  take_other_side_directly(s, model);
 
   // ---- link positions that balance every book
   const auto n_ccps = static_cast<Eigen::Index>(model.ccps.size());

@@ -1,5 +1,7 @@
 #include "models/links/flow.hpp"
 
+#include <algorithm>
+
 namespace ccpnet::models {
 
 LinkFlows min_norm_link_flows(const Eigen::MatrixXd& net, const std::vector<std::pair<int, int>>& links) {
@@ -21,6 +23,13 @@ LinkFlows min_norm_link_flows(const Eigen::MatrixXd& net, const std::vector<std:
   out.flows = cod.solve(-net);
   out.imbalance = net + incidence * out.flows;
   return out;
+}
+
+Eigen::MatrixXd proportional_transport(const Eigen::VectorXd& net) {
+  const Eigen::VectorXd longs = net.cwiseMax(0.0), shorts = (-net).cwiseMax(0.0);
+  const double total = std::max(longs.sum(), shorts.sum());
+  if (total <= 0.0) return Eigen::MatrixXd::Zero(net.size(), net.size());
+  return shorts * longs.transpose() / total;
 }
 
 }  // namespace ccpnet::models

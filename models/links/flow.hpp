@@ -23,4 +23,14 @@ struct LinkFlows {
 // `net` is CCPs x instruments, `links` are (first, second) CCP indices.
 LinkFlows min_norm_link_flows(const Eigen::MatrixXd& net, const std::vector<std::pair<int, int>>& links);
 
+// The counterfactual without links: members of the CCPs whose book is net
+// short in an asset take the other side directly at the CCPs that are net
+// long (they become members there). For one asset, `net` per CCP; the result
+// T(d, s) is the quantity moved from CCP d (net short) to CCP s (net long),
+// shared in proportion: T(d, s) = short_d x long_s / total, where total is the
+// larger of the total net long and the total net short (the difference, if
+// the system does not net to zero, stays where it is). Rows of net-long CCPs
+// and columns of net-short CCPs are zero.
+Eigen::MatrixXd proportional_transport(const Eigen::VectorXd& net);
+
 }  // namespace ccpnet::models

@@ -824,11 +824,12 @@ struct CollateralConfig {
   }
 };
 
-enum class ImbalancePolicy { kError, kRestOfMarket };
+enum class ImbalancePolicy { kError, kRestOfMarket, kDirectMembership };
 template <>
 struct EnumNames<ImbalancePolicy> {
   static constexpr std::array values{std::pair{ImbalancePolicy::kError, "error"},
-                                     std::pair{ImbalancePolicy::kRestOfMarket, "rest_of_market"}};
+                                     std::pair{ImbalancePolicy::kRestOfMarket, "rest_of_market"},
+                                     std::pair{ImbalancePolicy::kDirectMembership, "direct_membership"}};
 };
 
 // How a CCP absorbs a loss that reaches it over an interoperability link (a
@@ -988,8 +989,12 @@ struct CcpConfig {
        .min = 0.0,
        .max = 100.0});
     a("imbalance", imbalance,
-      {.doc = "when the members' positions at the CCP do not net to zero across the link graph: error, or book "
-              "the difference to an aggregate rest-of-market account that never defaults"});
+      {.doc = "when the members' positions at the CCP do not net to zero across the link graph: error; "
+              "rest_of_market (book the difference to an aggregate account that never defaults and posts no IM); "
+              "direct_membership (members of the CCPs with this policy that are net on the other side take it "
+              "directly: their positions move, in proportion, to accounts of their own at the CCPs that need "
+              "them, with margin, default fund and default risk like any member; what cannot be matched goes to "
+              "the rest of the market)"});
     a("link_losses", link_losses,
       {.doc = "how the CCP absorbs losses that reach it over its links (a failed peer's unpaid VM and lost link "
               "margin, charges by a peer's waterfall): waterfall (the peer is treated as a defaulting member: its "
@@ -1220,8 +1225,9 @@ struct VariantConfig {
       {.doc = "overrides applied to the base scenario, as on the command line: [\"links=[]\", "
               "\"ccps.CCP_A.sitg=1e8\"]"});
     a("topology", topology,
-      {.doc = "rewire the interoperability links: as_is; none (no links; what a CCP's members do not net is booked "
-              "to a rest-of-market account); peer (a chain of peer links in CCP order); hub (the first CCP linked to "
+      {.doc = "rewire the interoperability links: as_is; none (no links; members take the other side of what a "
+              "CCP's members do not net directly, as members of that CCP: imbalance direct_membership); peer (a chain "
+              "of peer links in CCP order); hub (the first CCP linked to "
               "every other); mesh (every pair); single (one global CCP clearing everything, with the first CCP's "
               "rulebook and the sum of all CCPs' capital and funds)"});
   }

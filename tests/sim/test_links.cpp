@@ -88,6 +88,36 @@ TEST(Links, RestOfMarketTakesTheImbalanceWhenAsked) {
   EXPECT_EQ(rest, 1);
 }
 
+TEST(Links, WithoutLinksMembersTakeTheOtherSideDirectly) {
+  // No links, imbalance direct_membership: A's members are net long 10, B's
+  // net short 10 (M2 -6, M3 -4). B's shorts move to accounts of their own at
+  // A, pro rata: M2 -6, M3 -4 at A; their accounts at B are left flat. Each
+  // member keeps its total position, and neither book needs a rest of market.
+  const Model m = build_model(config::load_scenario_text(
+      kHead + R"(members:
+  - {id: M1, capital: 1e6, positions: {A: {X: 10}}}
+  - {id: M2, capital: 1e6, positions: {B: {X: -6}}}
+  - {id: M3, capital: 1e6, positions: {B: {X: -4}}}
+)",
+      "t.yaml", {{"ccps.A.imbalance", "direct_membership"}, {"ccps.B.imbalance", "direct_membership"}}));
+  const auto position = [&](const std::string& member, const std::string& ccp) {
+    for (const auto& acc : m.accounts)
+      if (acc.kind == AccountKind::kMember && m.members[static_cast<std::size_t>(acc.owner)].id == member &&
+          m.ccps[static_cast<std::size_t>(acc.ccp)].id == ccp)
+        return acc.quantity(0);
+    return 0.0;
+  };
+  EXPECT_NEAR(position("M2", "A"), -6, 1e-12);
+  EXPECT_NEAR(position("M3", "A"), -4, 1e-12);
+  EXPECT_NEAR(position("M2", "B"), 0, 1e-12);
+  for (const auto& acc : m.accounts) {
+    EXPECT_NE(acc.kind, AccountKind::kRestOfMarket);
+    if (acc.kind == AccountKind::kMember && acc.quantity(0) != 0.0) {
+      EXPECT_GT(acc.initial_margin, 0.0);
+    }
+  }
+}
+
 TEST(Trades, RoutedThroughTheHub) {
   // M1 buys 10 X at A from M2 at B; links A-C and C-B (C the hub): the trade
   // crosses two links. A: M1 +10, C short 10 at A. C: A +10, B -10. B: C +10, M2 -10.
