@@ -100,8 +100,9 @@ TEST(Cascade, NoMoveNoContagion) {
 // contracts (EMIR art. 53; ESMA guidelines on interoperability arrangements,
 // ESMA/2013/323): when A fails, B loses what A does not pay it on the link,
 // once, and B holds A's link margin against exactly that (PFMI Principle 20,
-// key consideration 7 and explanatory note 3.20.16: the margin covers the
-// current and potential future exposure to the linked CCP). B treats A as a
+// key consideration 8: each CCP of a link covers its current and potential
+// future exposure to the linked CCP without reducing its ability to meet its
+// obligations to its own participants). B treats A as a
 // defaulting member: A's link margin first, then B's own layers in order.
 //   CCP A (waterfall without VMGH): D long 10 X (exogenous). A's book is
 //   balanced by the link: B's account at A is short 10 X (gains 500).
@@ -267,11 +268,10 @@ TEST(Cascade, ALinkFundSizedByStressCoversTheLinksCover1Loss) {
 }
 
 TEST(Cascade, ParticipantLinkTheParticipantPostsMarginAndFundAtTheHostOnly) {
-  // PFMI Principle 20: under a participant link the first CCP (A) is a clearing
-  // member of the second (B): it posts IM (B's margin model on 10 X: L) and
-  // contributes to B's fund (fixed 40, of which N's observed 30: A gets 10);
-  // B posts nothing at A. A fails as before (U = 280, B's claim 280: B posted
-  // no margin at A). At B, A is a defaulting member: L, then its DF 10, SITG
+  // PFMI Principle 20 (explanatory notes on participant links): the first CCP
+  // (A) is a clearing member of the second (B) under B's participant rules: it posts IM (B's margin model on 10 X: L)
+  // and contributes to B's fund (fixed 40, of which N's observed 30: A gets 10); B posts nothing at A. A fails as
+  // before (U = 280, B's claim 280: B posted no margin at A). At B, A is a defaulting member: L, then its DF 10, SITG
   // 20, N's DF 30, assessments 30 (N's contribution x 1; A's is gone), VMGH.
   const std::string yaml(kLinkFailure);
   const Model model = build_model(config::load_scenario_text(
