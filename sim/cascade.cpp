@@ -33,6 +33,15 @@ const char* cause_name(DefaultCause cause) {
   return "?";
 }
 
+DefaultCause test_member(double capital, double cash, bool missed_call, const double* late_inflow,
+                         ScenarioResult& out) {
+  if (capital < 0.0) return DefaultCause::kSolvency;
+  if (cash >= 0.0 && !missed_call) return DefaultCause::kNone;
+  out.liquidity_shortfall += std::max(0.0, -cash);
+  if (late_inflow && !missed_call && cash + *late_inflow >= 0.0) ++out.settlement_defaults;
+  return DefaultCause::kLiquidity;
+}
+
 const char* channel_name(LossChannel channel) {
   switch (channel) {
     case LossChannel::kOwnIm: return "own_im";
@@ -772,14 +781,8 @@ void Cascade::check_members(int round, ScenarioResult& out) {
   for (int mi : touched_) {
     const auto m = static_cast<std::size_t>(mi);
     if (member_round_[m] >= 0) continue;
-    DefaultCause cause = DefaultCause::kNone;
-    if (capital_[m] < 0.0) {
-      cause = DefaultCause::kSolvency;
-    } else if (cash_[m] < 0.0 || missed_call_[m]) {
-      cause = DefaultCause::kLiquidity;
-      out.liquidity_shortfall += std::max(0.0, -cash_[m]);
-      if (settlement_ && !missed_call_[m] && cash_[m] + settlement_->late_inflow[m] >= 0.0) ++out.settlement_defaults;
-    }
+    const DefaultCause cause = test_member(capital_[m], cash_[m], missed_call_[m] != 0,
+                                           settlement_ ? &settlement_->late_inflow[m] : nullptr, out);
     if (cause == DefaultCause::kNone) continue;
     member_round_[m] = round;
     out.defaults.push_back({mi, round, cause});

@@ -167,6 +167,14 @@ struct CascadeTrace {
   std::vector<WaterfallEvent> events;
 };
 
+// The member test of the start and of every round (SPEC 3.10): solvency
+// (capital after the scenario's P&L and charges below zero), then liquidity
+// (cash due beyond its liquid resources, or an assessment call not met).
+// Books a liquidity default's shortfall in `out`, and counts it as a
+// settlement default when the VM gains that settled late (`late_inflow`,
+// with a settlement layer) would have covered it.
+DefaultCause test_member(double capital, double cash, bool missed_call, const double* late_inflow, ScenarioResult& out);
+
 // A borrower's account at a lending protocol: `liquidated` when the protocol
 // liquidates it in this scenario although its owner does not default (closed
 // out in round 1); `bad_debt` is what the protocol loses when the account is

@@ -377,13 +377,8 @@ class TileWorker {
       DefaultCause& cause = initial_[m];
       if (cause == DefaultCause::kNone) {
         const MemberModel& mem = model_.members[m];
-        if (mem.capital + member_capital_[m] < 0.0) {
-          cause = DefaultCause::kSolvency;
-        } else if (const double cash = mem.liquidity + member_cash_[m]; cash < 0.0) {
-          cause = DefaultCause::kLiquidity;
-          out.liquidity_shortfall -= cash;
-          if (settled && cash + settle_state_.late_inflow[m] >= 0.0) ++out.settlement_defaults;
-        }
+        cause = test_member(mem.capital + member_capital_[m], mem.liquidity + member_cash_[m], false,
+                            settled ? &settle_state_.late_inflow[m] : nullptr, out);
       }
       any = any || cause != DefaultCause::kNone;
     }
