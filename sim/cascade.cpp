@@ -73,6 +73,7 @@ void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
   defaults.clear();
   account_losses.clear();
   tile_losses.clear();
+  member_loss_counts.clear();
   liquidity_shortfall = 0.0;
   settlement_defaults = 0;
   liquidations = 0;

@@ -115,6 +115,9 @@ struct ScenarioResult {
   // 2^-20 USD units; see ExactSum) and leave the others' empty: a stressed
   // scenario charges thousands of survivors, a tile mostly the same ones.
   std::vector<std::pair<std::uint64_t, ExactSum>> tile_losses;
+  // And each member's loss per scenario as sketch counts (member << 16 |
+  // LossSketch bucket, scenarios), for its quantiles.
+  std::vector<std::pair<std::uint64_t, std::int64_t>> member_loss_counts;
   double liquidity_shortfall = 0.0;  // cash missing of the members that defaulted for liquidity
   int settlement_defaults = 0;       // liquidity defaults that VM gains settled in time would have avoided
   SettlementOutcome settlement;      // empty unless the model has a settlement layer

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "sim/loss_sketch.hpp"
 #include "sim/model.hpp"
 
 namespace ccpnet {
@@ -107,6 +108,21 @@ Aggregate::Aggregate(const Model& model) : model_(&model) {
   by_cause_.assign(model.members.size() * kDefaultCauseCount, 0);
 }
 
+std::vector<double> Aggregate::member_loss_quantiles(double p) const {
+  std::vector<std::pair<std::uint64_t, std::int64_t>> all(member_loss_counts_.begin(), member_loss_counts_.end());
+  std::sort(all.begin(), all.end());
+  std::vector<double> out(model_->members.size(), 0.0);
+  std::vector<std::pair<std::uint32_t, std::int64_t>> counts;
+  for (std::size_t i = 0; i < all.size();) {
+    const std::uint64_t member = all[i].first >> 16;
+    counts.clear();
+    for (; i < all.size() && (all[i].first >> 16) == member; ++i)
+      counts.emplace_back(static_cast<std::uint32_t>(all[i].first & 0xffff), all[i].second);
+    out[member] = LossSketch::quantile(counts, totals_.count, p);
+  }
+  return out;
+}
+
 ExactSum& Aggregate::account_loss_sum(std::size_t key) {
   if (account_losses_.empty()) account_losses_.resize(model_->accounts.size() * kLossChannelCount);
   return account_losses_[key];
@@ -155,6 +171,7 @@ void Aggregate::add(const ScenarioResult& r) {
     account_loss_sum(static_cast<std::size_t>(l.account) * kLossChannelCount + static_cast<std::size_t>(l.channel))
         .add(l.amount);
   for (const auto& [key, sum] : r.tile_losses) account_loss_sum(key).add(sum);
+  for (const auto& [key, count] : r.member_loss_counts) member_loss_counts_[key] += count;
   if (r.total_loss > 0.0) total_loss_values_.push_back(r.total_loss);
   for (std::size_t c = 0; c < model_->ccps.size(); ++c) {
     const double fund = model_->ccps[c].default_fund;
@@ -175,6 +192,7 @@ void Aggregate::merge(const Aggregate& later) {
   for (std::size_t i = 0; i < by_cause_.size(); ++i) by_cause_[i] += later.by_cause_[i];
   for (std::size_t key = 0; key < later.account_losses_.size(); ++key)
     account_loss_sum(key).add(later.account_losses_[key]);
+  for (const auto& [key, count] : later.member_loss_counts_) member_loss_counts_[key] += count;
   total_loss_values_.insert(total_loss_values_.end(), later.total_loss_values_.begin(), later.total_loss_values_.end());
   for (std::size_t c = 0; c < depletion_values_.size(); ++c)
     depletion_values_[c].insert(depletion_values_[c].end(), later.depletion_values_[c].begin(),
@@ -314,6 +332,16 @@ std::vector<char> Aggregate::serialize() const {
     for (std::size_t i = 0; i < by_cause.size(); ++i) by_cause[i] += current_.member_defaults_by_cause[i];
   w.put_vector(by_cause);
   w.put_vector(account_losses_);
+  std::vector<std::pair<std::uint64_t, std::int64_t>> counts(member_loss_counts_.begin(), member_loss_counts_.end());
+  std::sort(counts.begin(), counts.end());
+  std::vector<std::uint64_t> keys;
+  std::vector<std::int64_t> values;
+  for (const auto& [key, count] : counts) {
+    keys.push_back(key);
+    values.push_back(count);
+  }
+  w.put_vector(keys);
+  w.put_vector(values);
   return std::move(w.out);
 }
 
@@ -333,6 +361,13 @@ Aggregate Aggregate::deserialize(const Model& model, const std::vector<char>& by
   a.account_losses_ = r.get_vector<ExactSum>();
   if (!a.account_losses_.empty() && a.account_losses_.size() != model.accounts.size() * kLossChannelCount)
     throw std::runtime_error("aggregate of another model");
+  const auto keys = r.get_vector<std::uint64_t>();
+  const auto values = r.get_vector<std::int64_t>();
+  if (keys.size() != values.size()) throw std::runtime_error("truncated aggregate");
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if ((keys[i] >> 16) >= model.members.size()) throw std::runtime_error("aggregate of another model");
+    a.member_loss_counts_[keys[i]] += values[i];
+  }
   return a;
 }
 

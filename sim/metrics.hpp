@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "models/waterfall/waterfall.hpp"
@@ -79,6 +80,10 @@ class Aggregate {
   std::vector<double>& total_loss_values() { return total_loss_values_; }
   std::vector<std::vector<double>>& depletion_values() { return depletion_values_; }
   std::vector<std::int64_t>& default_count_histogram() { return default_histogram_; }
+  // The p-quantile of member m's loss per scenario (as a survivor or a
+  // creditor of a failed CCP), from a relative-accuracy sketch (LossSketch:
+  // within 1% of the exact order statistic).
+  std::vector<double> member_loss_quantiles(double p) const;  // one per member
   // Member accounts' losses by channel: accounts x kLossChannelCount sums.
   double account_loss(std::size_t account, LossChannel channel) const {
     const std::size_t key = account * kLossChannelCount + static_cast<std::size_t>(channel);
@@ -106,6 +111,7 @@ class Aggregate {
   // By account x kLossChannelCount + channel; allocated when a first loss
   // arrives (a calm run keeps none).
   std::vector<ExactSum> account_losses_;
+  std::unordered_map<std::uint64_t, std::int64_t> member_loss_counts_;  // (member << 16 | bucket) -> scenarios
   ExactSum& account_loss_sum(std::size_t key);
 
   void close_chunk(ChunkSums&& chunk);  // folds its counts into by_cause_, keeps the rest

@@ -935,6 +935,7 @@ Model build_model(const config::LoadedScenario& loaded) {
 
   // ---- value matrices by horizon for the revaluation kernel
   model.ledger_columns = s.outputs.ledger_columns;
+  model.member_quantiles = s.outputs.member_quantiles;
   model.horizon_accounts.assign(model.horizons.size(), {});
   for (std::size_t a = 0; a < model.accounts.size(); ++a) {
     const int h = model.ccps[static_cast<std::size_t>(model.accounts[a].ccp)].horizon;

@@ -209,7 +209,8 @@ struct Model {
   std::vector<Eigen::MatrixXd> horizon_values;
 
   std::string source_name;
-  bool ledger_columns = true;  // outputs.ledger_columns
+  bool ledger_columns = true;     // outputs.ledger_columns
+  bool member_quantiles = false;  // outputs.member_quantiles
 };
 
 // The layers that absorb the losses reaching a CCP over its links, in order:

@@ -589,6 +589,14 @@ Table member_table(const Model& model, const Aggregate& agg) {
     channels.emplace_back("loss_" + std::string(channel_name(channel)), std::move(v));
   }
   table.columns.emplace_back("expected_loss", std::move(expected));
+  // The member's (not the membership's) p99 loss per scenario over all its CCPs, from a sketch within 1%.
+  if (model.member_quantiles) {
+    const std::vector<double> p99 = agg.member_loss_quantiles(0.99);
+    std::vector<double> member_p99;
+    for (std::size_t m = 0; m < model.members.size(); ++m)
+      for (std::size_t k = 0; k < model.members[m].accounts.size(); ++k) member_p99.push_back(p99[m]);
+    table.columns.emplace_back("member_loss_p99", std::move(member_p99));
+  }
   for (auto& c : channels) table.columns.emplace_back(std::move(c));
   return table;
 }

@@ -13,8 +13,10 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <unordered_map>
 
 #include "models/margin/quantile.hpp"
+#include "sim/loss_sketch.hpp"
 #include "sim/model.hpp"
 #include "sim/revalue.hpp"
 #include "sim/shocks.hpp"
@@ -49,7 +51,8 @@ class TileWorker {
                           static_cast<Eigen::Index>(model.horizons.size())),
         initial_(model.members.size(), DefaultCause::kNone),
         loss_sums_(model.accounts.size() * kLossChannelCount),
-        key_touched_(model.accounts.size() * kLossChannelCount, 0) {
+        key_touched_(model.accounts.size() * kLossChannelCount, 0),
+        member_loss_(model.members.size(), 0.0) {
     slot_of_.assign(model.accounts.size(), 0);
     for (const auto& ccp : model.ccps)
       for (int a : ccp.accounts) {
@@ -158,8 +161,20 @@ class TileWorker {
             touched_keys_.push_back(key);
           }
           loss_sums_[key].add(l.amount);
+          if (model_.member_quantiles && l.channel != LossChannel::kOwnIm && l.channel != LossChannel::kOwnDf) {
+            const auto m = static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(l.account)].owner);
+            if (member_loss_[m] == 0.0) lossy_members_.push_back(static_cast<int>(m));
+            member_loss_[m] += l.amount;
+          }
         }
         scratch_losses_.clear();
+        // Each member's loss in this scenario, into the batch's sketch.
+        for (int m : lossy_members_) {
+          const double x = member_loss_[static_cast<std::size_t>(m)];
+          if (x > 0.0) ++sketch_counts_[static_cast<std::uint64_t>(m) << 16 | LossSketch::bucket(x)];
+          member_loss_[static_cast<std::size_t>(m)] = 0.0;
+        }
+        lossy_members_.clear();
       }
       // else calm: nobody defaults and nothing fails to settle
     }
@@ -179,6 +194,9 @@ class TileWorker {
     std::sort(first.tile_losses.begin(), first.tile_losses.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     touched_keys_.clear();
+    first.member_loss_counts.assign(sketch_counts_.begin(), sketch_counts_.end());
+    std::sort(first.member_loss_counts.begin(), first.member_loss_counts.end());
+    sketch_counts_.clear();
   }
 
   // One deterministic move (cumulative log-returns and implied-vol
@@ -435,6 +453,9 @@ class TileWorker {
   std::vector<int> slot_of_, account_of_slot_;  // accounts in the order of their CCPs' account lists
   std::vector<std::uint8_t> key_touched_;
   std::vector<std::size_t> touched_keys_;
+  std::vector<double> member_loss_;  // the evaluated scenario's loss per member (as survivor, creditor)
+  std::vector<int> lossy_members_;
+  std::unordered_map<std::uint64_t, std::int64_t> sketch_counts_;  // (member << 16 | bucket) -> scenarios
   std::vector<LatentClass> latent_;
   std::vector<int> latent_defaults_;
   std::vector<std::uint8_t> exogenous_;

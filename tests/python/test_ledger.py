@@ -67,13 +67,16 @@ def test_the_ledger_conserves_in_every_scenario_from_the_files(tmp_path: Path, n
 
 def test_members_csv_gives_each_membership_its_losses_by_channel(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    run(SCENARIOS / "cover2_linked.yaml", out, "-n", "2000")
+    run(SCENARIOS / "cover2_linked.yaml", out, "-n", "2000", "--set", "outputs.member_quantiles=true")
     members = pd.read_csv(out / "members.csv")
     channels = [c for c in members.columns if c.startswith("loss_")]
     assert "loss_mutualized_df" in channels and "loss_unpaid_vm_failed_ccp" in channels
     as_survivor = members[[c for c in channels if c not in ("loss_own_im", "loss_own_df")]].sum(axis=1)
     assert np.allclose(members["expected_loss"], as_survivor, rtol=1e-12, atol=1e-9)
     assert (members[channels] >= 0).all().all()
+    # Each member's p99 loss (a sketch within 1%) is at least 0 and repeated on each of its rows.
+    assert (members["member_loss_p99"] >= 0).all()
+    assert (members.groupby("member")["member_loss_p99"].nunique() == 1).all()
     # Cover-2 defaults: the defaulters' own collateral is used, survivors pay the mutual layers.
     assert members["loss_own_im"].sum() > 0
     assert members["loss_mutualized_df"].sum() > 0
