@@ -607,11 +607,16 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   out.ccp_closeout[c] += wf_members.loss;
   out.ccp_link_in[c] += wf_links.loss;
   using L = models::Layer;
+  // The default fund used: members' own and mutualised contributions, and a
+  // participant CCP's; a peer link fund is not part of the default fund.
+  double peer_funds = 0.0;
+  for (std::size_t i = n_member_lines; i < defaulters_.size(); ++i)
+    if (peer_link_fund_[static_cast<std::size_t>(defaulter_accounts_[i])]) peer_funds += defaulters_[i].df_used;
   const auto df_used = [](const models::WaterfallOutcome& wf) {
     return wf.by_layer[static_cast<std::size_t>(L::kDefaulterDf)] +
            wf.by_layer[static_cast<std::size_t>(L::kMutualizedDf)];
   };
-  out.ccp_df_used[c] += df_used(wf_members) + df_used(wf_links);
+  out.ccp_df_used[c] += df_used(wf_members) + df_used(wf_links) - peer_funds;
   for (std::size_t i = 0; i < defaulters_.size(); ++i) {
     const auto ai = static_cast<std::size_t>(defaulter_accounts_[i]);
     df_left_[ai] -= defaulters_[i].df_used;
