@@ -3,6 +3,10 @@
 #   ./setup.sh demo   install + build + run the default scenario
 #   ./setup.sh test   install + build + run every test (ctest: C++ and Python)
 #   ./setup.sh build  install + build only
+#   ./setup.sh sanitize    install + build with clang 14, ASan and UBSan (build-sanitize), run the C++ tests
+#   ./setup.sh fuzz [SECS] fuzz the scenario loader and model builder for SECS seconds (default 60) in the
+#                          sanitize build; exit 1 on any crash, leak or sanitizer report (input kept in
+#                          build-sanitize/fuzz-crashes: add it to tests/fuzz/regression)
 # Idempotent: a second call installs nothing and rebuilds only what changed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,6 +20,7 @@ PACKAGES=(
   python3-pytest python3-nbclient python3-ipykernel python3-nbformat python3-yaml
   python3-dask python3-distributed
   chromium
+  clang-14 libclang-rt-14-dev
 )
 
 install_missing() {
@@ -40,6 +45,26 @@ build() {
   cmake --build build --parallel "$(nproc)"
 }
 
+# The sanitizer build: clang 14 with ASan + UBSan, the libraries also
+# coverage-instrumented for libFuzzer, so that one build runs the C++ tests and
+# the fuzz target.
+build_sanitize() {
+  if [ ! -f "build-sanitize/CMakeCache.txt" ]; then
+    cmake --preset sanitize
+  fi
+  cmake --build build-sanitize --parallel "$(nproc)" --target ccpnet models_tests sim_tests fuzz_regression fuzz_scenario
+}
+
+fuzz() {
+  local seconds="${1:-60}" dir=build-sanitize
+  local corpus="$dir/fuzz-corpus" crashes="$dir/fuzz-crashes"
+  mkdir -p "$corpus" "$crashes"
+  # Seeds: the scenario library, the malformed inputs and every input that ever crashed.
+  "$dir/bin/fuzz_scenario" -merge=1 "$corpus" scenarios tests/data/bad tests/fuzz/seeds tests/fuzz/regression >/dev/null 2>&1
+  "$dir/bin/fuzz_scenario" "$corpus" -dict=tests/fuzz/scenario.dict -max_total_time="$seconds" \
+    -max_len=65536 -timeout=30 -rss_limit_mb=2048 -artifact_prefix="$crashes/" -print_final_stats=1
+}
+
 cmd="${1:-demo}"
 case "$cmd" in
   demo)
@@ -53,5 +78,15 @@ case "$cmd" in
   build)
     install_missing; build
     ;;
-  *) echo "usage: $0 [demo|test|build]" >&2; exit 2 ;;
+  sanitize)
+    install_missing; build_sanitize
+    # The MPI and browser process tests are left out: they time whole runs of
+    # other programs (mpirun, Chromium) that ASan does not check.
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      ctest --test-dir build-sanitize --output-on-failure --timeout 900 -j "$(nproc)" -E '^process\.(mpi|report_browser)'
+    ;;
+  fuzz)
+    install_missing; build_sanitize; fuzz "${2:-60}"
+    ;;
+  *) echo "usage: $0 [demo|test|build|sanitize|fuzz [SECONDS]]" >&2; exit 2 ;;
 esac

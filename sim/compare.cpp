@@ -54,8 +54,11 @@ void apply_topology(config::Scenario& s, config::Topology topology, std::vector<
       for (auto& m : s.members) {
         config::OrderedMap<double> merged;
         for (const auto& [ccp, book] : m.positions)
-          for (const auto& [asset, qty] : book) {
-            auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& e) { return e.first == asset; });
+          for (const auto& position : book) {
+            // The lambda captures `position`: clang 14 cannot capture a structured binding.
+            const auto& [asset, qty] = position;
+            auto it =
+                std::find_if(merged.begin(), merged.end(), [&](const auto& e) { return e.first == position.first; });
             if (it == merged.end()) {
               merged.emplace_back(asset, qty);
             } else {
@@ -150,12 +153,7 @@ Comparison run_compare(const config::LoadedScenario& base, const std::vector<con
   c.scenarios = static_cast<std::int64_t>(c.variants[0].per_scenario[0].size());
   for (std::size_t i = 0; i < base.scenario.variants.size(); ++i) {
     const auto& variant = base.scenario.variants[i];
-    std::vector<config::Override> o = overrides;
-    for (const auto& assignment : variant.set) o.push_back(config::Override::parse(assignment));
-    // The variant must not change the random numbers: same seed and count.
-    o.push_back({"seed", std::to_string(base.scenario.seed)});
-    o.push_back({"simulation.scenarios", std::to_string(base.scenario.simulation.scenarios)});
-    config::LoadedScenario loaded = config::load_scenario_text(base.text, base.source_name, o);
+    config::LoadedScenario loaded = config::load_variant(base, i, overrides);
     // Generated members are drawn once, as the variant's own links see them,
     // then rewired: every topology clears the same members and positions.
     if (loaded.scenario.generator) {

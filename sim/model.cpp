@@ -211,6 +211,80 @@ std::string margin_name(const config::MarginConfig& margin) {
   return std::visit([](const auto& m) { return std::string(std::decay_t<decltype(m)>::kTag); }, margin.model);
 }
 
+// A figure computed from the inputs (a margin, a fund, a stress loss) that is
+// not finite: a located error at the inputs of the account it belongs to,
+// naming them (its positions' assets with their price, volume and impact, and
+// the CCP's margin model), so that the user sees which numbers to fix.
+[[noreturn]] void non_finite(const Model& model, const config::LoadedScenario& loaded, std::size_t listed_members,
+                             std::size_t account, std::string_view what, double value) {
+  const config::Scenario& s = loaded.scenario;
+  const Account& acc = model.accounts[account];
+  const CcpModel& ccp = model.ccps[static_cast<std::size_t>(acc.ccp)];
+  std::string holder;
+  std::string path;
+  switch (acc.kind) {
+    case AccountKind::kMember: {
+      const auto m = static_cast<std::size_t>(acc.owner);
+      holder = fmt::format("member '{}'", model.members[m].id);
+      if (m >= listed_members) {
+        path = "generator";
+      } else {
+        const auto& positions = s.members[m].positions;
+        const bool listed =
+            std::any_of(positions.begin(), positions.end(), [&](const auto& p) { return p.first == ccp.id; });
+        path = listed ? fmt::format("members[{}].positions.{}", m, ccp.id)
+                      : (s.trades.empty() ? fmt::format("members[{}]", m) : std::string("trades"));
+      }
+      break;
+    }
+    case AccountKind::kLink: {
+      const std::string& other = model.ccps[static_cast<std::size_t>(acc.owner)].id;
+      holder = fmt::format("the link account of CCP '{}'", other);
+      for (std::size_t l = 0; l < s.links.size() && path.empty(); ++l) {
+        const auto& b = s.links[l].between;
+        if ((b[0] == ccp.id && b[1] == other) || (b[1] == ccp.id && b[0] == other)) path = fmt::format("links[{}]", l);
+      }
+      break;
+    }
+    default:
+      holder = "the rest-of-market account";
+      path = fmt::format("ccps[{}].imbalance", acc.ccp);
+      break;
+  }
+  std::vector<std::string> inputs;
+  for (Eigen::Index a = 0; a < acc.quantity.size(); ++a) {
+    if (acc.quantity(a) == 0.0) continue;
+    const AssetModel& asset = model.assets[static_cast<std::size_t>(a)];
+    if (inputs.size() == 4) {
+      inputs.emplace_back("...");
+      break;
+    }
+    inputs.push_back(
+        fmt::format("{:.6g} {} (market.assets[{}]: price {:.6g} USD, daily volatility {:.6g}, adv {:.6g} "
+                    "USD, liquidation_cost {:.6g})",
+                    acc.quantity(a), asset.id, a, asset.price, asset.daily_vol, asset.adv, asset.liquidation_k));
+  }
+  const auto& cfg = s.ccps[static_cast<std::size_t>(acc.ccp)];
+  const auto& margin = cfg.margin;
+  std::string margin_text = fmt::format("ccps[{}]: stress_sigma {:.6g}, margin {}, mpor_days {:.6g}", acc.ccp,
+                                        cfg.stress_sigma, margin_name(margin), margin.mpor_days);
+  if (margin.concentration_participation)
+    margin_text += fmt::format(", concentration_participation {:.6g}", *margin.concentration_participation);
+  config::Diagnostics d(loaded.source_name);
+  d.error(
+      loaded.source_map.find(path), path,
+      fmt::format("expected a finite {} of {} at CCP '{}', found {}: the numbers it is computed from are out of "
+                  "range; it comes from the positions {} and {}",
+                  what, holder, ccp.id, value,
+                  inputs.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(inputs, ", ")), margin_text));
+  throw config::ScenarioError(std::move(d));
+}
+
+void require_finite(const Model& model, const config::LoadedScenario& loaded, std::size_t listed_members,
+                    std::size_t account, std::string_view what, double value) {
+  if (!std::isfinite(value)) non_finite(model, loaded, listed_members, account, what, value);
+}
+
 }  // namespace
 
 namespace {
@@ -712,6 +786,16 @@ Model build_model(const config::LoadedScenario& loaded) {
         acc.liquidation_cost += asset.liquidation_k * x * std::sqrt(x / asset.adv);
     }
   }
+  // Every figure below is a sum of these and of margins, stress losses and
+  // funds: each is checked finite once computed, at the inputs it comes from.
+  const std::size_t listed_members = s.members.size();
+  const auto require = [&](int account, std::string_view what, double value) {
+    require_finite(model, loaded, listed_members, static_cast<std::size_t>(account), what, value);
+  };
+  for (std::size_t a = 0; a < model.accounts.size(); ++a) {
+    require(static_cast<int>(a), "position value (USD)", model.accounts[a].notional);
+    require(static_cast<int>(a), "liquidation cost (USD)", model.accounts[a].liquidation_cost);
+  }
 
   // ---- margin and default funds, CCP by CCP
   Eigen::MatrixXd history(0, n_assets);
@@ -745,6 +829,7 @@ Model build_model(const config::LoadedScenario& loaded) {
         for (const auto& [ccp_id, amount] : members[static_cast<std::size_t>(acc.owner)].initial_margin)
           if (ccp_id == ccp.id) acc.initial_margin = amount;
       }
+      require(ccp.accounts[static_cast<std::size_t>(i)], "initial margin (USD)", im(i));
     }
 
     // Stress set: every asset up, every asset down by stress_sigma daily
@@ -780,6 +865,9 @@ Model build_model(const config::LoadedScenario& loaded) {
           stress_pnl(i, static_cast<Eigen::Index>(st)) += h.quantity * (after - o.value);
         }
     }
+    for (Eigen::Index i = 0; i < n_acc; ++i)
+      for (Eigen::Index st = 0; st < stress_pnl.cols(); ++st)
+        require(ccp.accounts[static_cast<std::size_t>(i)], "stress loss (USD)", -stress_pnl(i, st));
     Eigen::MatrixXd uncovered =
         Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(model.groups.size()), static_cast<Eigen::Index>(stress.size()));
     Eigen::VectorXd group_im = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(model.groups.size()));
@@ -838,6 +926,8 @@ Model build_model(const config::LoadedScenario& loaded) {
         account_uncovered(i) =
             std::max(account_uncovered(i), -stress_pnl(i, st) + acc.liquidation_cost - acc.initial_margin);
     }
+    for (Eigen::Index i = 0; i < n_acc; ++i)
+      require(ccp.accounts[static_cast<std::size_t>(i)], "uncovered stress loss (USD)", account_uncovered(i));
     const bool by_uncovered = cfg.default_fund.allocation == config::FundAllocation::kUncoveredStress;
     const int cover = cfg.default_fund.sizing == config::DefaultFundSizing::kCover1 ? 1 : 2;
     models::CoverSizing sizing;
@@ -876,6 +966,15 @@ Model build_model(const config::LoadedScenario& loaded) {
       return l == models::Layer::kDefaulterDf || l == models::Layer::kMutualizedDf || l == models::Layer::kAssessments;
     });
     if (!uses_fund) ccp.default_fund = 0.0;
+    if (!std::isfinite(ccp.default_fund)) {
+      config::Diagnostics d(loaded.source_name);
+      const std::string path = fmt::format("ccps[{}].default_fund", c);
+      d.error(loaded.source_map.find(path), path,
+              fmt::format("expected a finite default fund of CCP '{}', found {}: the stress losses of its members "
+                          "add up beyond the range of numbers; check the units of their positions",
+                          ccp.id, ccp.default_fund));
+      throw config::ScenarioError(std::move(d));
+    }
 
     // Allocation: observed contributions are used as given; the rest of the
     // fund is shared pro rata to IM (or to uncovered stress loss) among the
@@ -913,6 +1012,8 @@ Model build_model(const config::LoadedScenario& loaded) {
     // A peer link's own fund: covers the link's default only, apart from the
     // members' default fund (and not counted in it).
     for (const auto& [a, fund] : posted_fund) model.accounts[static_cast<std::size_t>(a)].default_fund = fund;
+    for (int a : ccp.accounts)
+      require(a, "default fund contribution (USD)", model.accounts[static_cast<std::size_t>(a)].default_fund);
   }
 
   // ---- defaults

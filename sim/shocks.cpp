@@ -19,10 +19,14 @@ void add_day(const std::vector<double>& horizons, int d, const Eigen::VectorXd& 
     const double part = horizons[next_horizon] - d;
     const auto h = static_cast<Eigen::Index>(next_horizon);
     cumulative.col(h) = running + std::sqrt(std::min(1.0, part)) * day + overlay.col(h);
+    cumulative.col(h) = cumulative.col(h).cwiseMax(-kMaxHorizonLogMove).cwiseMin(kMaxHorizonLogMove);
     ++next_horizon;
   }
   running += day;
 }
+
+// A day's log-returns within kMaxDailyLogMove.
+void bound_day(Eigen::VectorXd& day) { day = day.cwiseMax(-kMaxDailyLogMove).cwiseMin(kMaxDailyLogMove); }
 
 }  // namespace
 
@@ -85,6 +89,7 @@ void ShockGenerator::generate(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd
       for (int k = 0; k < count; ++k) size += jump_cfg->mean + jump_cfg->stdev * jumps.normal();
       if (count > 0) day += jump_beta_ * size;
     }
+    bound_day(day);
     add_day(model_.horizons, d, day, overlay_, running, next_horizon, cumulative);
   }
   market_factor = factor * factor_scale_;
@@ -104,6 +109,7 @@ void ShockGenerator::historical(std::uint64_t scenario, Eigen::Ref<Eigen::Matrix
     if (!replay)
       row = std::min(static_cast<Eigen::Index>(draws.uniform() * static_cast<double>(r.rows())), r.rows() - 1);
     day = r.row(row).transpose();
+    bound_day(day);
     market += day.mean();
     add_day(model_.horizons, d, day, overlay_, running, next_horizon, cumulative);
   }

@@ -11,7 +11,8 @@
 // takes the D consecutive daily log-returns starting at day (scenario mod W),
 // W = number of daily returns - D + 1; bootstrap draws each of the D days with
 // replacement from them (stream kHistory, substream 1, keyed by scenario).
-// Both cumulate over the horizons exactly as above.
+// Both cumulate over the horizons exactly as above. Every move is bounded
+// (kMaxDailyLogMove a day, kMaxHorizonLogMove at a horizon).
 #pragma once
 
 #include <Eigen/Dense>
@@ -24,6 +25,16 @@
 namespace ccpnet {
 
 struct Model;
+
+// Bounds on a scenario's price moves, so that extreme parameters (jumps of
+// mean 5 at intensity 10 and beta 10, a Student-t of 2.001 degrees of freedom,
+// a price history with a 1e-300 price) give large losses, not astronomically
+// large or infinite ones. A day's log-return is at most ln 100 either way (a
+// price multiplied or divided by 100 in a day: more than any traded asset has
+// moved, LUNA's fall included) and the cumulative log-return at a horizon at
+// most ln 10^4 (x 10,000 or / 10,000). Moves within the bounds are unchanged.
+inline constexpr double kMaxDailyLogMove = 4.605170185988092;    // ln 100
+inline constexpr double kMaxHorizonLogMove = 9.210340371976184;  // ln 10^4
 
 // The cumulative log-returns of a stress scenario at every horizon, its
 // log-moves scaled by `multiple` (reverse stress tests search over it).

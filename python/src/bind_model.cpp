@@ -44,6 +44,24 @@ ModelPtr load_model_file(const std::string& path, std::vector<config::Override> 
 // The Python helper that writes plain data as scenario text (JSON is YAML).
 py::object text_helper(const char* name) { return py::module_::import("ccpnet._text").attr(name); }
 
+// The text of a scenario given as plain data, as UTF-8 bytes. A lone surrogate
+// stays in them (encoded as it is), so that the loader refuses it at its line
+// and column as invalid UTF-8; data no text can hold (a cycle, nesting too
+// deep) is a ScenarioError of <dict> too.
+std::string dict_text(const py::object& data) {
+  py::object text;
+  try {
+    text = text_helper("scenario_text")(data);
+  } catch (py::error_already_set& e) {
+    if (!e.matches(py::module_::import("ccpnet._text").attr("UnwritableError"))) throw;
+    config::Diagnostics d("<dict>");
+    d.error(config::Location{1, 1, {}}, e.value().attr("path").cast<std::string>(),
+            e.value().attr("message").cast<std::string>());
+    throw config::ScenarioError(std::move(d));
+  }
+  return text.attr("encode")("utf-8", "surrogatepass").cast<std::string>();
+}
+
 // ---- resolved scenario -> plain Python data ------------------------------------
 
 bool is_integer_text(const std::string& s) {
@@ -180,7 +198,10 @@ ModelPtr derive_model(const ModelPtr& base, const std::vector<config::Override>&
 }
 
 namespace {
+// A count or a seed as the text of an override; True and False stay booleans,
+// which the loader refuses where an integer is expected, as in a file.
 std::string int_text(const py::object& value) {
+  if (py::isinstance<py::bool_>(value)) return value.cast<bool>() ? "true" : "false";
   return py::str(py::module_::import("operator").attr("index")(value)).cast<std::string>();
 }
 }  // namespace
@@ -291,8 +312,7 @@ source_name : str
             if (!py::isinstance<py::dict>(data) && !py::hasattr(data, "items"))
               throw py::type_error("Model.from_dict: expected a dict with the keys of a scenario file, found " +
                                    py::str(py::type::handle_of(data).attr("__name__")).cast<std::string>());
-            const std::string text = text_helper("scenario_text")(data).cast<std::string>();
-            return load_model(text, "<dict>", to_overrides(overrides));
+            return load_model(dict_text(data), "<dict>", to_overrides(overrides));
           },
           py::arg("data"), py::arg("overrides") = py::none(),
           (std::string(R"doc(Build a model from plain Python data with the keys of a scenario file.
@@ -306,7 +326,10 @@ the line being that of the JSON text (see :func:`ccpnet.scenario_text`).
 Parameters
 ----------
 data : dict
-    The scenario, e.g. ``yaml.safe_load`` of a file or :meth:`to_dict` of a model.
+    The scenario, e.g. :meth:`to_dict` of a model. A str is a string (``"1e8"`` is not
+    a number), as a quoted value in a file: PyYAML's ``yaml.safe_load`` reads ``2.0e8`` as a
+    str (YAML 1.1); load files with :func:`ccpnet.load`. Data no file can hold (control
+    characters, lone surrogates, a dict containing itself) raises ScenarioError too.
 )doc") + kOverridesDoc)
               .c_str())
       .def(

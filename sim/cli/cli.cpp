@@ -111,9 +111,12 @@ int main(int argc, char** argv) {
   std::int64_t batch = 0;
   bool quiet = false;
 
+  bool outside_data = false;
   auto add_file = [&](CLI::App* cmd) {
     cmd->add_option("FILE", file, "scenario file (YAML)")->required();
     cmd->add_option("--set", sets, "override a key: --set simulation.scenarios=5000 (repeatable)");
+    cmd->add_flag("--allow-outside-data", outside_data,
+                  "read data files (market.history.file, trades_file) outside the scenario file's directory too");
   };
 
   auto* validate = app.add_subcommand("validate", "check a scenario file; exit 0, or 2 with every error");
@@ -198,6 +201,8 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     std::vector<config::Override> overrides = parse_overrides(sets);
+    const config::DataAccess access =
+        outside_data ? config::DataAccess::kAnywhere : config::DataAccess::kBesideScenario;
     if (run->parsed() || compare->parsed()) {
       if (scenarios > 0) overrides.push_back({"simulation.scenarios", std::to_string(scenarios)});
       if (run->count("--seed")) overrides.push_back({"seed", seed});
@@ -208,11 +213,11 @@ int main(int argc, char** argv) {
       RunOptions options;
       options.progress = !quiet;
       options.threads = threads;
-      const Comparison c = run_compare(file, overrides, options);
+      const Comparison c = run_compare(config::load_scenario_file(file, overrides, access), overrides, options);
       print_warnings(c.warnings);
       std::cout << format_comparison(c);
       if (!out_dir.empty()) {
-        const config::LoadedScenario base = config::load_scenario_file(file, overrides);
+        const config::LoadedScenario base = config::load_scenario_file(file, overrides, access);
         std::vector<std::pair<std::string, std::string>> files{{"compare.json", comparison_json(c).dump(2) + "\n"}};
         if (report) files.emplace_back("report.html", compare_report(c));
         write_directory(OutputInfo{file, base.text, config::to_yaml(base.scenario), out_dir, base.data.inputs}, files);
@@ -220,7 +225,7 @@ int main(int argc, char** argv) {
       }
       return kExitOk;
     }
-    const config::LoadedScenario loaded = config::load_scenario_file(file, overrides);
+    const config::LoadedScenario loaded = config::load_scenario_file(file, overrides, access);
     print_warnings(loaded.warnings);
     const Model model = build_model(loaded);
 

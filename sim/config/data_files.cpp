@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <map>
+
+#include "sim/config/yaml_writer.hpp"
 
 namespace ccpnet::config {
 
@@ -101,7 +104,8 @@ std::optional<PriceHistory> read_history(const Scenario& s, const CsvTable& tabl
   return history;
 }
 
-std::vector<FileTrade> read_trades(const CsvTable& table, const std::string& key, Diagnostics& diagnostics) {
+std::vector<FileTrade> read_trades(const Scenario& s, const CsvTable& table, const std::string& key,
+                                   Diagnostics& diagnostics) {
   const std::size_t before = diagnostics.size();
   const std::vector<std::string> names(kTradeColumns.begin(), kTradeColumns.end());
   for (const CsvCell& h : table.header) {
@@ -139,8 +143,16 @@ std::vector<FileTrade> read_trades(const CsvTable& table, const std::string& key
       }
       if (const auto q = csv_number(table, cell, key, "a number", diagnostics)) {
         t.trade.quantity = *q;
-        if (!(*q > 0.0))
+        if (!(*q > 0.0)) {
           diagnostics.error(table.at(cell), key, fmt::format("expected a value > 0 (units), found {}", cell.text));
+        } else {
+          // The bound on a position's value, at the price of the row's asset.
+          const std::string& asset = row[static_cast<std::size_t>(column[2])].text;
+          const auto it = std::find_if(s.market.assets.begin(), s.market.assets.end(),
+                                       [&](const AssetConfig& a) { return a.id == asset; });
+          std::string message = it == s.market.assets.end() ? "" : position_value_error(*q, it->price, "trade");
+          if (!message.empty()) diagnostics.error(table.at(cell), key, std::move(message));
+        }
       }
     }
     trades.push_back(std::move(t));
@@ -150,17 +162,62 @@ std::vector<FileTrade> read_trades(const CsvTable& table, const std::string& key
 
 }  // namespace
 
+std::string position_value_error(double quantity, double price, std::string_view what) {
+  const double value = std::fabs(price * quantity);
+  if (value <= kMaxPositionValue) return {};
+  return fmt::format("a {} of {} units at {} USD is worth {:.6g} USD, more than {:g} USD: check the units", what,
+                     format_number(quantity), format_number(price), value, kMaxPositionValue);
+}
+
 int scenario_days(const Scenario& scenario) {
   int days = 1;
   for (const auto& c : scenario.ccps) days = std::max(days, static_cast<int>(std::ceil(c.margin.mpor_days - 1e-12)));
   return days;
 }
 
+std::string data_path_error(const std::string& scenario_file, const std::string& name, DataAccess access) {
+  namespace fs = std::filesystem;
+  std::string suffix = name.size() >= 4 ? name.substr(name.size() - 4) : name;
+  std::transform(suffix.begin(), suffix.end(), suffix.begin(),
+                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+  if (suffix != ".csv")
+    return fmt::format("expected the name of a CSV file (ending in .csv), found '{}'", excerpt(name, 80));
+  if (access == DataAccess::kAnywhere) return {};
+  const fs::path given(name);
+  const std::string outside =
+      "; data files are read from the scenario file's directory and below (ccpnet "
+      "--allow-outside-data reads them anywhere)";
+  if (given.is_absolute() || given.has_root_name() || given.has_root_directory())
+    return fmt::format("expected a path relative to the scenario file, found the absolute path '{}'{}",
+                       excerpt(name, 80), outside);
+  const fs::path relative = given.lexically_normal();
+  if (!relative.empty() && *relative.begin() == "..")
+    return fmt::format("expected a path inside the scenario file's directory, found '{}', which leads out of it{}",
+                       excerpt(name, 80), outside);
+  // A symbolic link on the way may lead out too: compare the real paths.
+  std::error_code ec;
+  const fs::path dir = fs::weakly_canonical(fs::absolute(fs::path(scenario_file)).parent_path(), ec);
+  if (ec) return {};
+  const fs::path target = fs::weakly_canonical(dir / relative, ec);
+  if (ec) return {};
+  const fs::path inside = target.lexically_relative(dir);
+  if (inside.empty() || *inside.begin() == "..")
+    return fmt::format(
+        "expected a path inside the scenario file's directory, found '{}', which a symbolic link "
+        "leads out of it{}",
+        excerpt(name, 80), outside);
+  return {};
+}
+
 DataFiles read_data_files(const Scenario& s, const std::string& source_name, const SourceMap& source_map,
-                          Diagnostics& diagnostics) {
+                          Diagnostics& diagnostics, DataAccess access) {
   DataFiles data;
   const auto read = [&](const std::string& name, const std::string& key) -> std::optional<CsvTable> {
     const Location where = source_map.find(key);
+    if (std::string refused = data_path_error(source_name, name, access); !refused.empty()) {
+      diagnostics.error(where, key, std::move(refused));
+      return std::nullopt;
+    }
     auto table = read_csv(resolve_data_path(source_name, name), key, where, diagnostics);
     if (table) data.inputs.push_back({table->path, table->text});
     return table;
@@ -172,7 +229,7 @@ DataFiles read_data_files(const Scenario& s, const std::string& source_name, con
   }
   if (!s.trades_file.empty()) {
     const std::string key = "trades_file";
-    if (const auto table = read(s.trades_file, key)) data.trades = read_trades(*table, key, diagnostics);
+    if (const auto table = read(s.trades_file, key)) data.trades = read_trades(s, *table, key, diagnostics);
   }
   return data;
 }

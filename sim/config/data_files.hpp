@@ -38,10 +38,30 @@ struct DataFiles {
   std::vector<FileTrade> trades;
 };
 
+// Largest value of one position or trade: a thousand trillion dollars, ten
+// times world output; anything above is a unit mistake (and would overflow the
+// margin and default-fund arithmetic).
+inline constexpr double kMaxPositionValue = 1e15;
+
+// Why `quantity` units at `price` are beyond kMaxPositionValue ("a `what` of
+// ... is worth ..."), or empty when they are within it.
+std::string position_value_error(double quantity, double price, std::string_view what);
+
+// Where a scenario's data files may be. A scenario file names them relative
+// to its own directory; by default they must be inside it (no absolute path,
+// no '..' or symbolic link leading out), so that a scenario received from
+// someone else reads nothing else of the machine. `ccpnet
+// --allow-outside-data` lifts this. Either way a data file's name ends in .csv.
+enum class DataAccess { kBesideScenario, kAnywhere };
+
+// Why the data file `name` of a scenario read from `scenario_file` may not be
+// read, or empty when it may.
+std::string data_path_error(const std::string& scenario_file, const std::string& name, DataAccess access);
+
 // Reads the files `scenario` names, relative to the directory of
 // `source_name`. Errors go to `diagnostics`.
 DataFiles read_data_files(const Scenario& scenario, const std::string& source_name, const SourceMap& source_map,
-                          Diagnostics& diagnostics);
+                          Diagnostics& diagnostics, DataAccess access = DataAccess::kBesideScenario);
 
 // Days of price moves each scenario needs: the longest MPOR of the system,
 // rounded up to whole days.

@@ -388,10 +388,6 @@ std::optional<std::string> apply_override(YAML::Node root, const Override& o, Di
 // thousand of them).
 inline constexpr std::size_t kMaxAssets = 1000;
 inline constexpr std::size_t kMaxRepairedAssets = 100;
-// Largest value of one position: a thousand trillion dollars, ten times world
-// output; anything above is a unit mistake.
-inline constexpr double kMaxPositionValue = 1e15;
-
 // Checks across the whole scenario. It also runs when reading found errors, so
 // that one pass reports them all; a check whose inputs could not be read is
 // skipped rather than reporting a consequence of the first error.
@@ -408,10 +404,6 @@ class Checker {
     unique_ids("market.assets", s_.market.assets, "asset", assets_);
     unique_ids("ccps", s_.ccps, "CCP", ccps_);
     unique_ids("members", s_.members, "member", members_);
-    // Generated members can be named too (defaults, per-member PDs, trades).
-    if (s_.generator && s_.generator->members > 0 && s_.generator->members <= 1'000'000)
-      for (std::size_t i = 0; i < static_cast<std::size_t>(s_.generator->members); ++i)
-        members_.emplace(generated_member_id(*s_.generator, i), s_.members.size() + i);
     unique_ids("market.options", s_.market.options, "option", options_);
     assets_ok_ = list_read("market.assets");
     options_ok_ = list_read("market.options");
@@ -421,6 +413,7 @@ class Checker {
     check_market();
     check_ccps();
     check_members();
+    check_trades();
     check_links();
     check_defaults();
     check_settlement();
@@ -498,6 +491,10 @@ class Checker {
   }
   void ccp_ref(const std::string& path, const std::string& id) { reference(path, id, ccps_, ccps_ok_, "CCP"); }
   void member_ref(const std::string& path, const std::string& id) {
+    // Generated members can be named too (defaults, per-member PDs), by their
+    // id's form: checked without making the ids, in a time independent of
+    // their number.
+    if (s_.generator && read("generator") && generated_member_index(*s_.generator, id)) return;
     reference(path, id, members_, members_ok_, "member");
   }
 
@@ -689,14 +686,22 @@ class Checker {
 
   // A position worth more than any market (a price or a quantity in the wrong
   // unit) would overflow the margin and default-fund arithmetic.
-  void check_position_value(const std::string& path, const std::string& asset, double quantity) {
+  void check_position_value(const std::string& path, const std::string& asset, double quantity,
+                            std::string_view what = "position") {
     const auto it = assets_.find(asset);
     if (it == assets_.end() || !read(fmt::format("market.assets[{}].price", it->second)) || !read(path)) return;
     const double price = s_.market.assets[it->second].price;
-    const double value = price * quantity;
-    if (std::fabs(value) <= kMaxPositionValue || diag_.full()) return;
-    error(path, fmt::format("a position of {} units at {} USD is worth {:.6g} USD, more than {:g} USD: check the units",
-                            format_number(quantity), format_number(price), std::fabs(value), kMaxPositionValue));
+    if (const auto message = position_value_error(quantity, price, what); !message.empty() && !diag_.full())
+      error(path, message);
+  }
+
+  // Trades are positions too: the same bound on their value.
+  void check_trades() {
+    for (std::size_t t = 0; t < s_.trades.size(); ++t) {
+      const TradeConfig& trade = s_.trades[t];
+      if (read(fmt::format("trades[{}].asset", t)))
+        check_position_value(fmt::format("trades[{}].quantity", t), trade.asset, trade.quantity, "trade");
+    }
   }
 
   void check_links() {
@@ -852,8 +857,103 @@ Override Override::parse(std::string_view assignment) {
   return Override{std::string(assignment.substr(0, eq)), std::string(assignment.substr(eq + 1))};
 }
 
+namespace {
+
+// Override::parse without throwing: nullopt for an entry that is not KEY=VALUE.
+std::optional<Override> split_assignment(std::string_view assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string_view::npos || eq == 0) return std::nullopt;
+  return Override{std::string(assignment.substr(0, eq)), std::string(assignment.substr(eq + 1))};
+}
+
+// The overrides that make variant `v` of `s` from its base: the base's own,
+// the variant's, then the base's seed and number of scenarios (variants run on
+// common random numbers).
+std::vector<Override> variant_overrides(const Scenario& s, std::size_t v, const std::vector<Override>& overrides) {
+  std::vector<Override> o = overrides;
+  for (const auto& assignment : s.variants[v].set) o.push_back(Override::parse(assignment));
+  o.push_back({"seed", std::to_string(s.seed)});
+  o.push_back({"simulation.scenarios", std::to_string(s.simulation.scenarios)});
+  return o;
+}
+
+LoadedScenario load_checked(std::string_view text, const std::string& source_name,
+                            const std::vector<Override>& overrides, DataAccess access, bool with_variants);
+
+// Each variant of a sound scenario loaded as `ccpnet compare` loads it; its
+// errors are reported at the variant's `set` entry that caused them (at the
+// variant when no single entry did), as "variants[i].set[k]: key.path: ...".
+void check_variants(const LoadedScenario& loaded, const std::vector<Override>& overrides, Diagnostics& diagnostics) {
+  const Scenario& s = loaded.scenario;
+  const auto error = [&](const std::string& path, std::string message) {
+    if (!diagnostics.full()) diagnostics.error(loaded.source_map.find(path), path, std::move(message));
+  };
+  std::map<std::string, std::size_t> names;
+  for (std::size_t v = 0; v < s.variants.size(); ++v) {
+    const VariantConfig& variant = s.variants[v];
+    const std::string path = fmt::format("variants[{}]", v);
+    if (variant.name == "base") {
+      error(path + ".name", "expected a name other than 'base', which names the scenario itself");
+    } else if (auto [it, inserted] = names.emplace(variant.name, v); !inserted) {
+      error(path + ".name",
+            fmt::format("duplicate variant name '{}' (also variants[{}])", excerpt(variant.name), it->second));
+    }
+    bool entries_ok = true;
+    std::vector<std::string> origins;
+    for (std::size_t k = 0; k < variant.set.size(); ++k) {
+      const std::string entry = fmt::format("{}.set[{}]", path, k);
+      const auto o = split_assignment(variant.set[k]);
+      if (!o) {
+        error(entry, fmt::format("expected KEY.PATH=VALUE, e.g. ccps.CCP_A.capital=1e9, found '{}'",
+                                 excerpt(variant.set[k], 80)));
+        entries_ok = false;
+        continue;
+      }
+      const bool random_numbers =
+          path_within(o->path, "seed") || path_within(o->path, "simulation.scenarios") || o->path == "simulation";
+      if (random_numbers || path_within(o->path, "variants")) {
+        error(entry, fmt::format("expected a key other than seed, simulation.scenarios and variants, found '{}': {}",
+                                 excerpt(o->path, 80),
+                                 random_numbers ? "variants run on the base scenario's seed and number of scenarios"
+                                                : "a variant cannot define variants"));
+        entries_ok = false;
+      }
+      origins.push_back(override_origin(*o));
+    }
+    if (!entries_ok) continue;
+    try {
+      load_checked(loaded.text, loaded.source_name, variant_overrides(s, v, overrides), loaded.data_access, false);
+    } catch (const ScenarioError& e) {
+      for (const Diagnostic& d : e.diagnostics().errors()) {
+        std::string at = path;
+        for (std::size_t k = 0; k < origins.size(); ++k)
+          if (d.where.origin == origins[k]) at = fmt::format("{}.set[{}]", path, k);
+        std::string message = d.path.empty() ? d.message : d.path + ": " + d.message;
+        if (d.where.line > 0)
+          message += fmt::format(" ({}line {} with this variant)",
+                                 d.where.origin.empty() ? "" : excerpt(d.where.origin, 80) + " ", d.where.line);
+        error(at, fmt::format("variant '{}': {}", excerpt(variant.name), message));
+      }
+    }
+  }
+}
+
+}  // namespace
+
 LoadedScenario load_scenario_text(std::string_view text, const std::string& source_name,
-                                  const std::vector<Override>& overrides) {
+                                  const std::vector<Override>& overrides, DataAccess access) {
+  return load_checked(text, source_name, overrides, access, true);
+}
+
+LoadedScenario load_variant(const LoadedScenario& base, std::size_t variant, const std::vector<Override>& overrides) {
+  return load_checked(base.text, base.source_name, variant_overrides(base.scenario, variant, overrides),
+                      base.data_access, false);
+}
+
+namespace {
+
+LoadedScenario load_checked(std::string_view text, const std::string& source_name,
+                            const std::vector<Override>& overrides, DataAccess access, bool with_variants) {
   if (text.size() > kMaxScenarioBytes) {
     fail_single(source_name, Location{1, 1, {}}, "",
                 fmt::format("file too large: {} bytes, more than the limit of {}", text.size(), kMaxScenarioBytes));
@@ -867,6 +967,7 @@ LoadedScenario load_scenario_text(std::string_view text, const std::string& sour
   LoadedScenario loaded;
   loaded.text = std::string(text);
   loaded.source_name = source_name;
+  loaded.data_access = access;
   Diagnostics diagnostics(source_name);
 
   // Each override applied, with the key path it set in the reader's spelling.
@@ -907,12 +1008,15 @@ LoadedScenario load_scenario_text(std::string_view text, const std::string& sour
 
   if (!ctx.budget_exhausted) Checker(loaded.scenario, source_map, diagnostics, loaded.warnings, ctx.unread).run();
   // Data files are read once the scenario that names them is sound.
-  if (diagnostics.empty()) loaded.data = read_data_files(loaded.scenario, source_name, source_map, diagnostics);
+  if (diagnostics.empty()) loaded.data = read_data_files(loaded.scenario, source_name, source_map, diagnostics, access);
+  if (diagnostics.empty() && with_variants) check_variants(loaded, overrides, diagnostics);
   if (!diagnostics.empty()) throw ScenarioError(std::move(diagnostics));
   return loaded;
 }
 
-LoadedScenario load_scenario_file(const std::string& path, const std::vector<Override>& overrides) {
+}  // namespace
+
+LoadedScenario load_scenario_file(const std::string& path, const std::vector<Override>& overrides, DataAccess access) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (status.type() == std::filesystem::file_type::not_found) {
@@ -937,7 +1041,7 @@ LoadedScenario load_scenario_file(const std::string& path, const std::vector<Ove
     }
   }
   if (in.bad()) fail_single(path, Location{}, "", "cannot read the file");
-  return load_scenario_text(text, path, overrides);
+  return load_scenario_text(text, path, overrides, access);
 }
 
 std::string format_number(double value) {

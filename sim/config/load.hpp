@@ -29,6 +29,7 @@ struct LoadedScenario {
   std::string source_name;            // file name used in messages
   SourceMap source_map;               // where each key was read, for later located errors
   DataFiles data;                     // the data files it names (price history, trades), read and checked
+  DataAccess data_access = DataAccess::kBesideScenario;  // where they could be (a variant reads the same)
 };
 
 // Bounds on one scenario file, so that hostile input fails fast and small:
@@ -39,9 +40,17 @@ struct LoadedScenario {
 inline constexpr std::size_t kMaxScenarioBytes = 4u << 20;
 inline constexpr std::size_t kMaxYamlNodes = 500'000;
 
-LoadedScenario load_scenario_file(const std::string& path, const std::vector<Override>& overrides = {});
+LoadedScenario load_scenario_file(const std::string& path, const std::vector<Override>& overrides = {},
+                                  DataAccess access = DataAccess::kBesideScenario);
 LoadedScenario load_scenario_text(std::string_view text, const std::string& source_name,
-                                  const std::vector<Override>& overrides = {});
+                                  const std::vector<Override>& overrides = {},
+                                  DataAccess access = DataAccess::kBesideScenario);
+
+// Variant `variant` of `base` for `ccpnet compare`: the base's text with the
+// same `overrides`, then the variant's `set` entries, on the base's seed and
+// number of scenarios. Loading a file checks each of its variants this way,
+// with errors located at the variant's entries.
+LoadedScenario load_variant(const LoadedScenario& base, std::size_t variant, const std::vector<Override>& overrides);
 
 // The resolved scenario (every field, defaults included) as YAML text.
 std::string to_yaml(const Scenario& scenario);

@@ -147,12 +147,13 @@ variants:
 def test_errors_name_the_key() -> None:
     model = ccpnet.Model.from_text(VARIANTS, "variants.yaml")
     assert ccpnet.compare(model, scenarios=256).names == ["base", "more capital"]
+    # A variant's entries are checked with the file, located at the entry.
     with pytest.raises(ccpnet.ScenarioError) as e:
-        ccpnet.compare(ccpnet.Model.from_text(VARIANTS.replace("capital=2.0e6", "capital=-1"), "variants.yaml"))
-    assert [d["path"] for d in e.value.diagnostics] == ["ccps[0].capital"]
-    assert "expected a value >= 0" in str(e.value)
+        ccpnet.Model.from_text(VARIANTS.replace("capital=2.0e6", "capital=-1"), "variants.yaml")
+    assert [d["path"] for d in e.value.diagnostics] == ["variants[0].set[0]"]
+    assert "variant 'more capital': ccps[0].capital: expected a value >= 0" in str(e.value)
     with pytest.raises(ccpnet.ScenarioError) as e:
-        ccpnet.compare(ccpnet.Model.from_text(VARIANTS.replace("capital=2.0e6", "capitol=2"), "variants.yaml"))
+        ccpnet.Model.from_text(VARIANTS.replace("capital=2.0e6", "capitol=2"), "variants.yaml")
     assert "capitol" in str(e.value)
     with pytest.raises(ccpnet.ScenarioError, match="simulation.scenarios"):
         ccpnet.compare(model, scenarios=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,21 @@ import yaml
 from conftest import MINIMAL, scenario_files
 
 import ccpnet
+
+
+class _Yaml12(yaml.SafeLoader):
+    """PyYAML reading numbers as YAML 1.2 does: 2.0e8 and 1e6 are numbers (YAML 1.1: strings)."""
+
+
+_Yaml12.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def yaml_dict(text: str) -> dict:
+    return yaml.load(text, Loader=_Yaml12)
 
 
 def test_package_exports() -> None:
@@ -65,8 +81,8 @@ def test_dict_round_trip(path: Path) -> None:
     assert again.sha256 == m.sha256
     np.testing.assert_array_equal(again.initial_margin, m.initial_margin)
     np.testing.assert_array_equal(again.default_fund, m.default_fund)
-    # The same file read by PyYAML and given as a dict is the same model.
-    assert ccpnet.Model.from_dict(yaml.safe_load(path.read_text())).sha256 == m.sha256
+    # The same file read as YAML 1.2 and given as a dict is the same model.
+    assert ccpnet.Model.from_dict(yaml_dict(path.read_text())).sha256 == m.sha256
 
 
 def test_to_dict_is_plain_data(two_ccp: Path) -> None:
@@ -85,7 +101,7 @@ def test_to_dict_is_plain_data(two_ccp: Path) -> None:
 
 
 def test_from_dict_accepts_numpy(two_ccp: Path) -> None:
-    d = yaml.safe_load(two_ccp.read_text())
+    d = yaml_dict(two_ccp.read_text())
     d["market"]["correlation"] = np.array([[1.0, 0.8], [0.8, 1.0]])
     d["seed"] = np.int64(7)
     d["ccps"][0]["capital"] = np.float64(2.0e8)
@@ -93,7 +109,7 @@ def test_from_dict_accepts_numpy(two_ccp: Path) -> None:
 
 
 def test_unknown_key_in_dict_names_path_line_and_suggestion(two_ccp: Path) -> None:
-    d = yaml.safe_load(two_ccp.read_text())
+    d = yaml_dict(two_ccp.read_text())
     d["ccps"][0]["capitl"] = 1.0e8
     with pytest.raises(ccpnet.ScenarioError) as info:
         ccpnet.Model.from_dict(d)
@@ -112,7 +128,7 @@ def test_unknown_key_in_dict_names_path_line_and_suggestion(two_ccp: Path) -> No
 
 
 def test_every_error_is_reported(two_ccp: Path) -> None:
-    d = yaml.safe_load(two_ccp.read_text())
+    d = yaml_dict(two_ccp.read_text())
     d["market"]["assets"][0]["volatility"] = -1
     d["ccps"][1]["kind"] = "crypto_venu"
     d["members"][0]["positions"]["CCP_C"] = {"BTC": 1}
@@ -141,6 +157,36 @@ def test_yaml_errors_are_located(tmp_path: Path) -> None:
             "message": "unknown key 'capitl' (did you mean 'capital'?)",
         }
     ]
+
+
+def test_from_dict_is_as_strict_as_a_file(two_ccp: Path) -> None:
+    base = yaml_dict(two_ccp.read_text())
+
+    def error_of(change: object) -> str:
+        d = copy.deepcopy(base)
+        change(d)  # type: ignore[operator]
+        with pytest.raises(ccpnet.ScenarioError) as info:
+            ccpnet.Model.from_dict(d)
+        assert all(e.startswith("<dict>:") for e in info.value.errors)
+        return str(info.value)
+
+    # A str is a string, as a quoted value in a file (PyYAML 1.1 reads 2.0e8 as one).
+    text = error_of(lambda d: d["ccps"][0].__setitem__("capital", "1e8"))
+    assert "ccps[0].capital: expected a number, found the quoted string '1e8'" in text
+    assert "expected an integer" in error_of(lambda d: d["simulation"].__setitem__("scenarios", True))
+    assert "a NUL byte" in error_of(lambda d: d.__setitem__("name", "a\x00b"))
+    assert "a control character" in error_of(lambda d: d.__setitem__("name", "a\x1bb"))
+    assert "not valid UTF-8" in error_of(lambda d: d.__setitem__("name", "a\ud800b"))
+    cycle = error_of(lambda d: d["market"].__setitem__("self", d["market"]))
+    assert cycle == "<dict>:1:1: market.self: expected plain data, found a mapping that contains itself (a cycle)"
+    deep: list = []
+    for _ in range(100):
+        deep = [deep]
+    assert "nested too deeply" in error_of(lambda d: d.__setitem__("description", deep))
+    # A count is not a bool.
+    m = ccpnet.Model.from_dict(base)
+    with pytest.raises(ccpnet.ScenarioError, match="simulation.scenarios"):
+        ccpnet.run(m, scenarios=True)
 
 
 def test_missing_file_and_wrong_types(tmp_path: Path) -> None:
@@ -255,7 +301,7 @@ def test_scenario_text() -> None:
     data = {
         "name": 'a "quoted" name',
         "seed": np.uint64(3),
-        "capital": "2.0e8",  # PyYAML's reading of 2.0e8
+        "capital": "2.0e8",  # a str stays a string (PyYAML's reading of 2.0e8 too)
         "id": "123",
         "up_to": float("inf"),
         "matrix": np.eye(2),
@@ -266,7 +312,7 @@ def test_scenario_text() -> None:
         "{\n"
         '  "name": "a \\"quoted\\" name",\n'
         '  "seed": 3,\n'
-        '  "capital": 2.0e8,\n'
+        '  "capital": "2.0e8",\n'
         '  "id": "123",\n'
         '  "up_to": .inf,\n'
         '  "matrix": [\n'

@@ -163,7 +163,8 @@ bool located(const std::string& line, const std::string& file) {
   return i < line.size() && line[i] == ' ';
 }
 
-// Exit 2, nothing on stdout, and every line of stderr located in `file`.
+// Exit 2, nothing on stdout, and every line of stderr located in `file` (or in
+// its data file: the same name ending in .csv).
 void expect_located_rejection(const std::vector<std::string>& args, const Outcome& o, const std::string& file) {
   SCOPED_TRACE(describe(args, o));
   EXPECT_FALSE(o.timed_out);
@@ -172,7 +173,8 @@ void expect_located_rejection(const std::vector<std::string>& args, const Outcom
   EXPECT_EQ(o.out, "");
   ASSERT_FALSE(o.err.empty());
   std::istringstream lines(o.err);
-  for (std::string line; std::getline(lines, line);) EXPECT_TRUE(located(line, file)) << line;
+  const std::string data = fs::path(file).replace_extension(".csv").string();
+  for (std::string line; std::getline(lines, line);) EXPECT_TRUE(located(line, file) || located(line, data)) << line;
 }
 
 std::vector<fs::path> files_in(const fs::path& dir) {
@@ -212,6 +214,18 @@ TEST(CliBadFiles, EveryCommandRejectsThemTheSameWay) {
       expect_located_rejection(args, run_ccpnet(args), f.string());
     }
   }
+}
+
+TEST(CliDataFiles, OutsideTheScenarioDirectoryOnlyWithTheFlag) {
+  const std::string file = (source_dir() / "tests" / "data" / "bad" / "data_file_escape.yaml").string();
+  const Outcome refused = run_ccpnet({"validate", file});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("which leads out of it"));
+  EXPECT_THAT(refused.err, HasSubstr("--allow-outside-data"));
+  // With the flag the file is read: its trades name the CCPs of another scenario.
+  const Outcome allowed = run_ccpnet({"validate", file, "--allow-outside-data"});
+  EXPECT_EQ(allowed.exit_code, 2);
+  EXPECT_THAT(allowed.err, HasSubstr("data/trades/trades.csv:2:14: trades_file: unknown CCP 'A'"));
 }
 
 TEST(CliBadFiles, RunWritesNothing) {
