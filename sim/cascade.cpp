@@ -42,6 +42,23 @@ DefaultCause test_member(double capital, double cash, bool missed_call, const do
   return DefaultCause::kLiquidity;
 }
 
+namespace {
+// Position of the first layer that charges surviving accounts (layers.size() if none).
+std::size_t first_survivor_layer(const std::vector<models::Layer>& layers) {
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    switch (layers[i]) {
+      case models::Layer::kMutualizedDf:
+      case models::Layer::kAssessments:
+      case models::Layer::kVmgh:
+      case models::Layer::kAdl:
+      case models::Layer::kLenderHaircut: return i;
+      default: break;
+    }
+  }
+  return layers.size();
+}
+}  // namespace
+
 const char* channel_name(LossChannel channel) {
   switch (channel) {
     case LossChannel::kOwnIm: return "own_im";
@@ -138,25 +155,14 @@ Cascade::Cascade(const Model& model) : model_(model) {
     if (model.accounts[a].kind == AccountKind::kLink)
       link_accounts_of_[static_cast<std::size_t>(model.accounts[a].owner)].push_back(static_cast<int>(a));
   for (const auto& ccp : model.ccps) {
-    // Position of the first layer that charges surviving accounts.
-    std::size_t first = ccp.waterfall.size();
-    for (std::size_t i = 0; i < ccp.waterfall.size() && first == ccp.waterfall.size(); ++i) {
-      switch (ccp.waterfall[i]) {
-        case models::Layer::kMutualizedDf:
-        case models::Layer::kAssessments:
-        case models::Layer::kVmgh:
-        case models::Layer::kAdl:
-        case models::Layer::kLenderHaircut: first = i; break;
-        default: break;
-      }
-    }
-    first_mutual_.push_back(first);
+    link_layers_.push_back(link_loss_layers(ccp));
+    first_mutual_.push_back(first_survivor_layer(ccp.waterfall));
+    first_link_mutual_.push_back(first_survivor_layer(link_layers_.back()));
     const auto has = [&](models::Layer l) {
       return std::find(ccp.waterfall.begin(), ccp.waterfall.end(), l) != ccp.waterfall.end();
     };
     needs_adl_.push_back(has(models::Layer::kAdl));
     needs_lender_.push_back(has(models::Layer::kLenderHaircut));
-    link_layers_.push_back(link_loss_layers(ccp));
   }
 }
 
@@ -574,25 +580,19 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   // first try the waterfalls without them; if everything was absorbed before
   // the first survivor-charging layer, that is the exact outcome (most
   // defaults stop at the defaulters' own IM and DF, or at SITG).
-  const auto reaches_survivors = [&](const models::WaterfallOutcome& wf, const std::vector<models::Layer>& layers) {
+  const auto reaches_survivors = [](const models::WaterfallOutcome& wf, const std::vector<models::Layer>& layers,
+                                    std::size_t first) {
     if (wf.uncovered > 0.0) return true;
-    for (const models::Layer l : layers)
-      if (l == models::Layer::kMutualizedDf || l == models::Layer::kAssessments || l == models::Layer::kVmgh ||
-          l == models::Layer::kAdl || l == models::Layer::kLenderHaircut) {
-        // a survivor layer was reached: every later layer must be re-run with survivors
-        const auto at = static_cast<std::size_t>(std::find(layers.begin(), layers.end(), l) - layers.begin());
-        for (std::size_t i = at; i < layers.size(); ++i)
-          if (wf.by_layer[static_cast<std::size_t>(layers[i])] > 0.0) return true;
-        return false;
-      }
+    for (std::size_t i = first; i < layers.size(); ++i)
+      if (wf.by_layer[static_cast<std::size_t>(layers[i])] > 0.0) return true;
     return false;
   };
   models::CcpResources trial = resources_[c];
   models::VmghCaps trial_vmgh = vmgh_[c];
   models::WaterfallOutcome wf_members, wf_links;
   run_layers(c, members, links, trial, trial_vmgh, wf_members, wf_links);
-  const bool needs_survivors =
-      reaches_survivors(wf_members, ccp.waterfall) || reaches_survivors(wf_links, link_layers_[c]);
+  const bool needs_survivors = reaches_survivors(wf_members, ccp.waterfall, first_mutual_[c]) ||
+                               reaches_survivors(wf_links, link_layers_[c], first_link_mutual_[c]);
   if (!needs_survivors) {
     resources_[c] = trial;
     vmgh_[c] = trial_vmgh;

@@ -249,6 +249,7 @@ class Cascade {
   std::vector<std::uint8_t> peer_link_fund_;             // per account: a peer link's own fund (never mutualised)
   std::vector<std::uint8_t> needs_adl_, needs_lender_;   // per CCP: its waterfall has the layer
   std::vector<std::size_t> first_mutual_;                // per CCP: first waterfall layer charging survivors
+  std::vector<std::size_t> first_link_mutual_;           // per CCP: the same in link_layers_
   std::vector<std::vector<models::Layer>> link_layers_;  // per CCP: the layers that absorb its link losses
   std::vector<std::vector<int>> link_accounts_of_;       // per CCP: its link accounts at the other CCPs
   std::vector<int> mirror_;                              // per link account: the other side's account; -1 otherwise
