@@ -1053,4 +1053,20 @@ Model build_model(const config::LoadedScenario& loaded) {
   return model;
 }
 
+void check_variant_models(const config::LoadedScenario& loaded, const std::vector<config::Override>& overrides) {
+  config::Diagnostics diagnostics(loaded.source_name);
+  for (std::size_t v = 0; v < loaded.scenario.variants.size(); ++v) {
+    try {
+      (void)build_model(config::load_variant(loaded, v, overrides));
+    } catch (const config::ScenarioError& e) {
+      config::add_variant_errors(loaded, v, e, diagnostics);
+    } catch (const InputError& e) {
+      const std::string at = fmt::format("variants[{}]", v);
+      diagnostics.error(loaded.source_map.find(at), at,
+                        fmt::format("variant '{}': {}", config::excerpt(loaded.scenario.variants[v].name), e.what()));
+    }
+  }
+  if (!diagnostics.empty()) throw config::ScenarioError(std::move(diagnostics));
+}
+
 }  // namespace ccpnet

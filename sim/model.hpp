@@ -224,4 +224,10 @@ std::vector<models::Layer> ledger_layers(const CcpModel& ccp);
 // balanced over the links, and ScenarioError for other cross-checks.
 Model build_model(const config::LoadedScenario& loaded);
 
+// Builds every variant of `loaded` (with the same `overrides`, as `ccpnet
+// compare` does), so that a variant whose model cannot be built is refused by
+// `validate` like the file itself: throws ScenarioError listing each failing
+// variant's errors, located at its `set` entries.
+void check_variant_models(const config::LoadedScenario& loaded, const std::vector<config::Override>& overrides);
+
 }  // namespace ccpnet

@@ -230,6 +230,7 @@ int main(int argc, char** argv) {
     const Model model = build_model(loaded);
 
     if (validate->parsed()) {
+      check_variant_models(loaded, overrides);
       const SystemGraph g(model);
       std::cout << fmt::format("{}: ok: {} assets, {} CCPs, {} members, {} memberships, {} links\n", file,
                                model.assets.size(), model.ccps.size(), model.members.size(), g.membership_count(),

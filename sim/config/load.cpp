@@ -899,7 +899,6 @@ void check_variants(const LoadedScenario& loaded, const std::vector<Override>& o
             fmt::format("duplicate variant name '{}' (also variants[{}])", excerpt(variant.name), it->second));
     }
     bool entries_ok = true;
-    std::vector<std::string> origins;
     for (std::size_t k = 0; k < variant.set.size(); ++k) {
       const std::string entry = fmt::format("{}.set[{}]", path, k);
       const auto o = split_assignment(variant.set[k]);
@@ -918,22 +917,12 @@ void check_variants(const LoadedScenario& loaded, const std::vector<Override>& o
                                                 : "a variant cannot define variants"));
         entries_ok = false;
       }
-      origins.push_back(override_origin(*o));
     }
     if (!entries_ok) continue;
     try {
       load_checked(loaded.text, loaded.source_name, variant_overrides(s, v, overrides), loaded.data_access, false);
     } catch (const ScenarioError& e) {
-      for (const Diagnostic& d : e.diagnostics().errors()) {
-        std::string at = path;
-        for (std::size_t k = 0; k < origins.size(); ++k)
-          if (d.where.origin == origins[k]) at = fmt::format("{}.set[{}]", path, k);
-        std::string message = d.path.empty() ? d.message : d.path + ": " + d.message;
-        if (d.where.line > 0)
-          message += fmt::format(" ({}line {} with this variant)",
-                                 d.where.origin.empty() ? "" : excerpt(d.where.origin, 80) + " ", d.where.line);
-        error(at, fmt::format("variant '{}': {}", excerpt(variant.name), message));
-      }
+      add_variant_errors(loaded, v, e, diagnostics);
     }
   }
 }
@@ -943,6 +932,28 @@ void check_variants(const LoadedScenario& loaded, const std::vector<Override>& o
 LoadedScenario load_scenario_text(std::string_view text, const std::string& source_name,
                                   const std::vector<Override>& overrides, DataAccess access) {
   return load_checked(text, source_name, overrides, access, true);
+}
+
+void add_variant_errors(const LoadedScenario& base, std::size_t variant, const ScenarioError& failure,
+                        Diagnostics& diagnostics) {
+  const VariantConfig& v = base.scenario.variants.at(variant);
+  const std::string path = fmt::format("variants[{}]", variant);
+  std::vector<std::string> origins;  // where each `set` entry's errors are located
+  for (const std::string& entry : v.set) {
+    const auto o = split_assignment(entry);
+    origins.push_back(o ? override_origin(*o) : std::string());
+  }
+  for (const Diagnostic& d : failure.diagnostics().errors()) {
+    if (diagnostics.full()) return;
+    std::string at = path;
+    for (std::size_t k = 0; k < origins.size(); ++k)
+      if (!origins[k].empty() && d.where.origin == origins[k]) at = fmt::format("{}.set[{}]", path, k);
+    std::string message = d.path.empty() ? d.message : d.path + ": " + d.message;
+    if (d.where.line > 0)
+      message += fmt::format(" ({}line {} with this variant)",
+                             d.where.origin.empty() ? "" : excerpt(d.where.origin, 80) + " ", d.where.line);
+    diagnostics.error(base.source_map.find(at), at, fmt::format("variant '{}': {}", excerpt(v.name), message));
+  }
 }
 
 LoadedScenario load_variant(const LoadedScenario& base, std::size_t variant, const std::vector<Override>& overrides) {

@@ -52,6 +52,12 @@ LoadedScenario load_scenario_text(std::string_view text, const std::string& sour
 // with errors located at the variant's entries.
 LoadedScenario load_variant(const LoadedScenario& base, std::size_t variant, const std::vector<Override>& overrides);
 
+// Adds the errors of variant `variant` of `base` (from loading or building it)
+// to `diagnostics`, each located at the variant's `set` entry that caused it
+// and prefixed "variant 'NAME':".
+void add_variant_errors(const LoadedScenario& base, std::size_t variant, const ScenarioError& failure,
+                        Diagnostics& diagnostics);
+
 // The resolved scenario (every field, defaults included) as YAML text.
 std::string to_yaml(const Scenario& scenario);
 

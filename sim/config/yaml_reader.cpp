@@ -207,7 +207,7 @@ bool YamlReader::read_scalar_string(const YAML::Node& node, const std::string& p
     return false;
   }
   out = node.Scalar();
-  return true;
+  return check_characters(ctx_, node, path, out);
 }
 
 bool YamlReader::spend(ReadContext& ctx, const YAML::Node& node, const std::string& path) {
@@ -222,6 +222,22 @@ bool YamlReader::spend(ReadContext& ctx, const YAML::Node& node, const std::stri
   }
   --ctx.node_budget;
   return true;
+}
+
+bool YamlReader::check_characters(ReadContext& ctx, const YAML::Node& node, const std::string& path,
+                                  const std::string& text) {
+  const auto bad = std::find_if(text.begin(), text.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
+  });
+  if (bad == text.end()) return true;
+  if (!ctx.diagnostics->full()) {
+    ctx.diagnostics->error(location_of(node), path,
+                           fmt::format("expected a string without control characters, found {} (an escape such as "
+                                       "\"\\0\" in a quoted string?)",
+                                       *bad == 0 ? "a NUL character" : "a control character"));
+  }
+  return false;
 }
 
 void YamlReader::type_error(ReadContext& ctx, const YAML::Node& node, const std::string& path,

@@ -145,6 +145,10 @@ class YamlReader {
   // ---- value readers, dispatched on the C++ type ---------------------------
   static bool spend(ReadContext& ctx, const YAML::Node& node, const std::string& path);
   static void type_error(ReadContext& ctx, const YAML::Node& node, const std::string& path, std::string_view expected);
+  // False, with a located error, when an escape in a quoted scalar ("\0",
+  // "\x07") put into `text` a control character the raw file may not hold.
+  static bool check_characters(ReadContext& ctx, const YAML::Node& node, const std::string& path,
+                               const std::string& text);
   static void check_range(ReadContext& ctx, const YAML::Node& node, const std::string& path, double value,
                           const Field& field, std::string_view what);
   static bool check_duplicate_keys(ReadContext& ctx, const YAML::Node& node, const std::string& path);
@@ -206,6 +210,7 @@ class YamlReader {
       value = static_cast<T>(*v);
     } else if constexpr (std::is_same_v<T, std::string>) {
       if (!node.IsScalar()) return type_error(ctx, node, path, "a string");
+      if (!check_characters(ctx, node, path, node.Scalar())) return;
       value = node.Scalar();
       if (field.required && value.empty()) type_error(ctx, node, path, "a non-empty string");
     } else if constexpr (NamedEnum<T>) {

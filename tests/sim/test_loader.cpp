@@ -132,6 +132,9 @@ constexpr BadFile kBadFiles[] = {
      "duplicate_asset_id.yaml:9:12: market.assets[2].id: duplicate asset id 'BTC' (first defined at line 7)\n"},
     {"duplicate_ccp_id.yaml",
      "duplicate_ccp_id.yaml:24:9: ccps[2].id: duplicate CCP id 'CCP_A' (first defined at line 12)\n"},
+    {"escaped_nul.yaml",
+     "escaped_nul.yaml:31:9: members[1].id: expected a string without control characters, found a NUL character "
+     "(an escape such as \"\\0\" in a quoted string?)\n"},
     {"duplicate_exogenous_defaulter.yaml",
      "duplicate_exogenous_defaulter.yaml:45:23: defaults.exogenous[2]: member 'M1' is listed twice (also "
      "defaults.exogenous[0])\n"},
@@ -630,6 +633,31 @@ TEST(LoaderOverrides, ALaterOverrideWins) {
 }
 
 // ---- the resolved scenario ------------------------------------------------------
+
+// A variant can be a valid file whose model cannot be built (here: without its
+// link, CCP_A's members are net long BTC and short ETH with no one on the other
+// side). `validate` builds every variant, so the file is refused there, located
+// at the variant, not first in the middle of `compare`.
+TEST(LoaderVariants, AVariantWhoseModelCannotBeBuiltIsAnError) {
+  const std::string text = base_text() + R"(variants:
+  - name: fine
+    set: ["ccps.CCP_A.capital=3e8"]
+  - name: no links
+    set: ["links=[]"]
+)";
+  const LoadedScenario s = load_scenario_text(text, "v.yaml");  // loading alone is fine
+  try {
+    check_variant_models(s, {});
+    FAIL() << "the variant without links was built";
+  } catch (const ScenarioError& e) {
+    ASSERT_EQ(e.diagnostics().errors().size(), 1u);
+    const std::string message = e.diagnostics().format();
+    EXPECT_THAT(message, ::testing::HasSubstr("v.yaml:"));
+    EXPECT_THAT(message, ::testing::HasSubstr("variants[1]: variant 'no links': ccps[0]: the book of CCP 'CCP_A' "
+                                              "does not balance"));
+  }
+  EXPECT_NO_THROW(check_variant_models(load_scenario_text(base_text(), "v.yaml"), {}));
+}
 
 TEST(LoaderRoundTrip, ResolvedYamlLoadsBackToItself) {
   std::vector<std::pair<std::string, std::string>> inputs{{"minimal", std::string(kMinimal)}};
