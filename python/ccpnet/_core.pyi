@@ -31,7 +31,9 @@ class Model:
     """A validated scenario and the system built from it, ready to run."""
 
     @staticmethod
-    def from_text(text: str, source_name: str = "<text>", overrides: Overrides = None) -> Model: ...
+    def from_text(
+        text: str, source_name: str = "<text>", overrides: Overrides = None, *, allow_outside_data: bool = False
+    ) -> Model: ...
     @staticmethod
     def from_dict(data: Mapping[str, Any], overrides: Overrides = None) -> Model: ...
     def with_overrides(
@@ -97,7 +99,7 @@ class Model:
     @property
     def accounts(self) -> pd.DataFrame: ...
 
-def load(path: str | PathLike[str], overrides: Overrides = None) -> Model: ...
+def load(path: str | PathLike[str], overrides: Overrides = None, *, allow_outside_data: bool = False) -> Model: ...
 
 class RunResult:
     """The outcome of a run, as computed by the engine (wrapped by ccpnet.Result)."""

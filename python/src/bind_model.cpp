@@ -35,9 +35,9 @@ ModelPtr finish_handle(config::LoadedScenario loaded, std::vector<config::Overri
   return handle;
 }
 
-ModelPtr load_model_file(const std::string& path, std::vector<config::Override> overrides) {
+ModelPtr load_model_file(const std::string& path, std::vector<config::Override> overrides, config::DataAccess access) {
   py::gil_scoped_release release;
-  auto loaded = config::load_scenario_file(path, overrides);
+  auto loaded = config::load_scenario_file(path, overrides, access);
   return finish_handle(std::move(loaded), std::move(overrides));
 }
 
@@ -180,13 +180,25 @@ constexpr const char* kOverridesDoc =
     "    ``[i]`` indices, or the id of an element of a list (``ccps.CCP_A``). In a dict,\n"
     "    str values are YAML text; other values are written as data.\n";
 
+constexpr const char* kOutsideDataDoc =
+    "allow_outside_data : bool, default False\n"
+    "    Read data files (``market.history.file``, ``trades_file``) anywhere, like\n"
+    "    ``ccpnet run --allow-outside-data``. By default they must lie in the scenario\n"
+    "    file's directory or below it, and absolute paths are refused. Derived models\n"
+    "    (:meth:`Model.with_overrides`, variants, pickles) keep the choice.\n";
+
+config::DataAccess data_access(bool anywhere) {
+  return anywhere ? config::DataAccess::kAnywhere : config::DataAccess::kBesideScenario;
+}
+
 }  // namespace
 
 // ---- shared with bind_run ------------------------------------------------------------
 
-ModelPtr load_model(std::string text, const std::string& source_name, std::vector<config::Override> overrides) {
+ModelPtr load_model(std::string text, const std::string& source_name, std::vector<config::Override> overrides,
+                    config::DataAccess access) {
   py::gil_scoped_release release;
-  auto loaded = config::load_scenario_text(text, source_name, overrides);
+  auto loaded = config::load_scenario_text(text, source_name, overrides, access);
   return finish_handle(std::move(loaded), std::move(overrides));
 }
 
@@ -194,7 +206,7 @@ ModelPtr derive_model(const ModelPtr& base, const std::vector<config::Override>&
   if (extra.empty()) return base;
   std::vector<config::Override> all = base->overrides;
   all.insert(all.end(), extra.begin(), extra.end());
-  return load_model(base->loaded.text, base->loaded.source_name, std::move(all));
+  return load_model(base->loaded.text, base->loaded.source_name, std::move(all), base->loaded.data_access);
 }
 
 namespace {
@@ -263,11 +275,11 @@ Example
 
   m.def(
       "load",
-      [](const py::object& path, const py::object& overrides) {
+      [](const py::object& path, const py::object& overrides, bool allow_outside_data) {
         const std::string p = py::module_::import("os").attr("fspath")(path).cast<std::string>();
-        return load_model_file(p, to_overrides(overrides));
+        return load_model_file(p, to_overrides(overrides), data_access(allow_outside_data));
       },
-      py::arg("path"), py::arg("overrides") = py::none(),
+      py::arg("path"), py::arg("overrides") = py::none(), py::kw_only(), py::arg("allow_outside_data") = false,
       (std::string(R"doc(Load a scenario file (YAML) and build its model.
 
 Parameters
@@ -275,7 +287,7 @@ Parameters
 path : str or os.PathLike
     The scenario file.
 )doc") +
-       kOverridesDoc +
+       kOverridesDoc + kOutsideDataDoc +
        R"doc(
 Returns
 -------
@@ -292,10 +304,12 @@ ScenarioError
   model
       .def_static(
           "from_text",
-          [](const std::string& text, const std::string& source_name, const py::object& overrides) {
-            return load_model(text, source_name, to_overrides(overrides));
+          [](const std::string& text, const std::string& source_name, const py::object& overrides,
+             bool allow_outside_data) {
+            return load_model(text, source_name, to_overrides(overrides), data_access(allow_outside_data));
           },
-          py::arg("text"), py::arg("source_name") = "<text>", py::arg("overrides") = py::none(),
+          py::arg("text"), py::arg("source_name") = "<text>", py::arg("overrides") = py::none(), py::kw_only(),
+          py::arg("allow_outside_data") = false,
           (std::string(R"doc(Build a model from scenario text (YAML or JSON).
 
 Parameters
@@ -303,8 +317,10 @@ Parameters
 text : str
     The scenario, as in a scenario file.
 source_name : str
-    The name used in error messages instead of a file name.
-)doc") + kOverridesDoc)
+    The name used in error messages instead of a file name; data files are looked
+    for beside it.
+)doc") + kOverridesDoc +
+           kOutsideDataDoc)
               .c_str())
       .def_static(
           "from_dict",
@@ -549,16 +565,21 @@ dict
           [](const ModelHandle& h) {
             py::list overrides;
             for (const auto& o : h.overrides) overrides.append(py::make_tuple(o.path, o.value));
-            return py::make_tuple(1, h.loaded.text, h.loaded.source_name, overrides);
+            return py::make_tuple(2, h.loaded.text, h.loaded.source_name, overrides,
+                                  h.loaded.data_access == config::DataAccess::kAnywhere);
           },
           [](const py::tuple& state) {
-            if (state.size() != 4 || state[0].cast<int>() != 1) throw std::runtime_error("bad ccpnet.Model pickle");
+            // Version 1 had no data-access flag: data files beside the scenario.
+            const bool v1 = state.size() == 4 && state[0].cast<int>() == 1;
+            const bool v2 = state.size() == 5 && state[0].cast<int>() == 2;
+            if (!v1 && !v2) throw std::runtime_error("bad ccpnet.Model pickle");
             std::vector<config::Override> overrides;
             for (const auto item : state[3].cast<py::list>()) {
               const auto t = item.cast<py::tuple>();
               overrides.push_back({t[0].cast<std::string>(), t[1].cast<std::string>()});
             }
-            return load_model(state[1].cast<std::string>(), state[2].cast<std::string>(), std::move(overrides));
+            return load_model(state[1].cast<std::string>(), state[2].cast<std::string>(), std::move(overrides),
+                              data_access(v2 && state[4].cast<bool>()));
           }));
 }
 

@@ -56,7 +56,10 @@ struct ModelHandle {
 using ModelPtr = std::shared_ptr<ModelHandle>;
 
 // Loads and builds a model; the GIL is released while the engine works.
-ModelPtr load_model(std::string text, const std::string& source_name, std::vector<config::Override> overrides);
+// Data files (price history, trades) are read beside the scenario file unless
+// `access` says anywhere (the CLI's --allow-outside-data).
+ModelPtr load_model(std::string text, const std::string& source_name, std::vector<config::Override> overrides,
+                    config::DataAccess access = config::DataAccess::kBesideScenario);
 
 // The same scenario with more overrides (seed, scenario count, ...), validated
 // like the rest. Returns `base` itself when there is nothing to change.

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import MINIMAL, scenario_files
+from conftest import MINIMAL, REPO, scenario_files
 
 import ccpnet
 
@@ -334,3 +334,42 @@ def test_scenario_text() -> None:
     )
     # It is YAML: the data reads back.
     assert yaml.safe_load(ccpnet.scenario_text({"a": [1, -0.5], "b": {"c": "d"}})) == {"a": [1, -0.5], "b": {"c": "d"}}
+
+
+
+TRADES_SCENARIO = """\
+name: trades beside another directory
+market:
+  assets:
+    - {id: BTC, price: 60000, volatility: 0.6}
+    - {id: ETH, price: 3000, volatility: 0.8}
+ccps:
+  - {id: A, capital: 1e8}
+  - {id: B, capital: 1e8}
+  - {id: C, capital: 1e8}
+members:
+  - {id: M1, capital: 1e8}
+  - {id: M2, capital: 1e8}
+  - {id: M3, capital: 1e8}
+links:
+  - {between: [A, B]}
+  - {between: [B, C]}
+trades_file: ../trades/trades.csv
+"""
+
+
+def test_data_files_outside_the_scenario_directory_need_consent(tmp_path: Path) -> None:
+    """As ``ccpnet --allow-outside-data``: refused by default, then kept by derived models."""
+    (tmp_path / "trades").mkdir()
+    (tmp_path / "trades" / "trades.csv").write_text((REPO / "tests/data/trades/trades.csv").read_text())
+    (tmp_path / "scenario").mkdir()
+    path = tmp_path / "scenario" / "s.yaml"
+    path.write_text(TRADES_SCENARIO)
+    with pytest.raises(ccpnet.ScenarioError, match="leads out of it"):
+        ccpnet.load(path)
+    m = ccpnet.load(path, allow_outside_data=True)
+    assert m.with_overrides(seed=11).seed == 11
+    assert pickle.loads(pickle.dumps(m)).to_dict() == m.to_dict()
+    with pytest.raises(ccpnet.ScenarioError, match="leads out of it"):
+        ccpnet.Model.from_text(TRADES_SCENARIO, str(path))
+    assert ccpnet.Model.from_text(TRADES_SCENARIO, str(path), allow_outside_data=True).to_dict() == m.to_dict()
