@@ -696,19 +696,63 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
 // each has at stake there: VM gains it owes, default-fund contributions left,
 // and non-segregated margin net of the recovery rate. A creditor's share never
 // exceeds its stake, so no creditor pays twice; the rest is unallocated.
+//
+// A linked CCP is a secured creditor: it holds the failed CCP's link margin
+// and fund (its collateral there), sets its claim off against them, and what
+// is left of them belongs to the failed CCP's estate. So every dollar of
+// that collateral reduces what is left to share, and only the claims beyond
+// their collateral share the rest pro rata (insolvency set-off; PFMI Principle
+// 20, key consideration 8: a link's margin covers the exposure to the linked
+// CCP). The collateral used is booked on the linked CCP's line, where it
+// absorbs first as the failed CCP's own margin and fund there.
 void Cascade::resolve_failure(std::size_t c, double uncovered, int round, ScenarioResult& out) {
+  const std::vector<Stake>& stakes = creditor_stakes(c);
+  double collateral = 0.0, unsecured = 0.0;
+  for (const Stake& s : stakes) {
+    collateral += s.collateral;
+    unsecured += s.stake() - std::min(s.stake(), s.collateral);
+  }
+  const double used = collateral > 0.0 ? std::min(1.0, uncovered / collateral) : 0.0;
+  const double left = std::max(0.0, uncovered - collateral);
+  const double rate = unsecured > 0.0 ? std::min(1.0, left / unsecured) : 0.0;
+  double borne = 0.0;
+  for (const Stake& s : stakes) {
+    const Account& acc = model_.accounts[s.account];
+    if (acc.kind == AccountKind::kMember) {
+      const double vm = s.vm * rate, margin = s.margin * rate, fund = s.fund * rate;
+      vm_gain_[s.account] -= vm;
+      df_left_[s.account] -= fund;
+      borne += vm + margin + fund;
+      out.ccp_resolution_members[c] += vm + margin + fund;
+      charge_member(s.account, LossChannel::kUnpaidVm, vm, true, round, out);
+      charge_member(s.account, LossChannel::kMarginLost, margin + fund, false, round, out);
+      continue;
+    }
+    // The linked CCP's loss, booked once on the failed CCP's account there:
+    // the collateral used, then its claim beyond the collateral, pro rata.
+    const double claim = (s.stake() - std::min(s.stake(), s.collateral)) * rate;
+    const double share = s.stake() > 0.0 ? claim / s.stake() : 0.0;
+    vm_gain_[s.account] -= s.vm * share;
+    if (!peer_link_fund_[s.account]) df_left_[s.account] -= s.fund * share;
+    const double loss = s.collateral * used + claim;
+    borne += loss;
+    out.ccp_resolution_links[c] += loss;
+    out.ccp_link_out[c] += loss;
+    next_link_lines_[static_cast<std::size_t>(acc.owner)].push_back({mirror_[s.account], loss, LineKind::kFailedPeer});
+  }
+  out.ccp_unallocated[c] += std::max(0.0, uncovered - borne);
+}
+
+// What each creditor of CCP c has at stake there, and for a linked CCP the
+// collateral the failed CCP posted with it (link margin and fund left).
+const std::vector<Cascade::Stake>& Cascade::creditor_stakes(std::size_t c) {
   const CcpModel& ccp = model_.ccps[c];
-  struct Stake {
-    std::size_t account;
-    double vm, margin, fund;
-  };
-  std::vector<Stake> stakes;
-  double total = 0.0;
+  stakes_.clear();
   for (int a : ccp.accounts) {
     const auto ai = account(static_cast<std::size_t>(a));
     const Account& acc = model_.accounts[ai];
     if (closed_[ai] || !owner_alive(acc) || acc.kind == AccountKind::kRestOfMarket) continue;
-    Stake s{ai, vm_gain_[ai], 0.0, 0.0};
+    Stake s{ai, vm_gain_[ai], 0.0, 0.0, 0.0};
     if (acc.kind == AccountKind::kMember) {
       s.fund = df_left_[ai];
       if (!ccp.im_segregated) s.margin = acc.initial_margin * (1.0 - ccp.im_recovery_rate);
@@ -717,34 +761,12 @@ void Cascade::resolve_failure(std::size_t c, double uncovered, int round, Scenar
       const double posted = acc.initial_margin + (peer_link_fund_[ai] ? df_left_[ai] : 0.0);
       if (!link.segregated) s.margin = posted * (1.0 - link.recovery_rate);
       if (!peer_link_fund_[ai]) s.fund = df_left_[ai];
+      const auto held = account(static_cast<std::size_t>(mirror_[ai]));  // the failed CCP's account at the creditor
+      if (!closed_[held]) s.collateral = model_.accounts[held].initial_margin + std::max(0.0, df_left_[held]);
     }
-    const double stake = s.vm + s.margin + s.fund;
-    if (stake <= 0.0) continue;
-    total += stake;
-    stakes.push_back(s);
+    if (s.stake() > 0.0 || s.collateral > 0.0) stakes_.push_back(s);
   }
-  const double rate = total > 0.0 ? std::min(1.0, uncovered / total) : 0.0;
-  double borne = 0.0;
-  for (const Stake& s : stakes) {
-    const Account& acc = model_.accounts[s.account];
-    const double vm = s.vm * rate, margin = s.margin * rate, fund = s.fund * rate;
-    vm_gain_[s.account] -= vm;
-    df_left_[s.account] -= fund;
-    borne += vm + margin + fund;
-    if (acc.kind == AccountKind::kMember) {
-      out.ccp_resolution_members[c] += vm + margin + fund;
-      charge_member(s.account, LossChannel::kUnpaidVm, vm, true, round, out);
-      charge_member(s.account, LossChannel::kMarginLost, margin + fund, false, round, out);
-    } else {
-      // The linked CCP's loss, booked once on the failed CCP's account there.
-      const double loss = vm + margin + fund;
-      out.ccp_resolution_links[c] += loss;
-      out.ccp_link_out[c] += loss;
-      next_link_lines_[static_cast<std::size_t>(acc.owner)].push_back(
-          {mirror_[s.account], loss, LineKind::kFailedPeer});
-    }
-  }
-  out.ccp_unallocated[c] += std::max(0.0, uncovered - borne);
+  return stakes_;
 }
 
 void Cascade::close_failed_ccp(std::size_t c, int round, ScenarioResult& out) {

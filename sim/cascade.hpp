@@ -14,10 +14,14 @@
 //  2. a CCP with loss left after its last layer fails. Its creditors bear the
 //     rest pro rata (an insolvency, after the rulebook's own layers): VM gains
 //     it owes, default-fund contributions left, and non-segregated IM and link
-//     margin net of their recovery rate. A linked CCP's share is a link loss
-//     of that CCP, booked once on the mirror account (the failed CCP's account
-//     there, whose margin and fund then absorb it first). What no creditor can
-//     take is `unallocated`, at the system's edge.
+//     margin net of their recovery rate. A linked CCP is a secured creditor:
+//     it sets its claim off against the failed CCP's link margin and fund it
+//     holds, and what is left of them goes to the failed CCP's estate, so the
+//     whole of that collateral comes off the amount to share and only claims
+//     beyond it share the rest. A linked CCP's loss is booked once, on the
+//     mirror account (the failed CCP's account there, whose margin and fund
+//     absorb the collateral used first). What no creditor can take is
+//     `unallocated`, at the system's edge.
 //  3. surviving members charged this round are checked for solvency
 //     (capital + P&L - charges < 0) and liquidity (cash due exceeds liquid
 //     resources, or an assessment call not met).
@@ -215,6 +219,13 @@ class Cascade {
     double loss;
     LineKind kind;
   };
+  // A creditor's stake at a failed CCP: VM gains owed, margin and fund at risk;
+  // for a linked CCP, also the failed CCP's collateral it holds.
+  struct Stake {
+    std::size_t account;
+    double vm, margin, fund, collateral;
+    double stake() const { return vm + margin + fund; }
+  };
 
   void start_scenario(std::span<const double> account_pnl, std::span<const double> member_capital,
                       std::span<const double> member_cash, const SettlementState* settlement);
@@ -239,6 +250,7 @@ class Cascade {
   void record_adl(int run);
   // Step 2: CCP c has `uncovered` left; its creditors bear it.
   void resolve_failure(std::size_t c, double uncovered, int round, ScenarioResult& out);
+  const std::vector<Stake>& creditor_stakes(std::size_t c);
   void close_failed_ccp(std::size_t c, int round, ScenarioResult& out);
   // Step 3.
   void check_members(int round, ScenarioResult& out);
@@ -283,6 +295,7 @@ class Cascade {
   std::vector<LineKind> line_kinds_;
   std::vector<models::Survivor> survivors_;
   std::vector<int> survivor_accounts_;
+  std::vector<Stake> stakes_;  // of the CCP being resolved
   // The scenario's inputs, for the steps.
   std::span<const double> account_pnl_;
   std::span<const double> member_capital_, member_cash_;

@@ -179,14 +179,22 @@ TEST(Cascade, CcpFailureCrossesAPeerLink) {
 TEST(Cascade, NonSegregatedLinkMarginIsLostProRataByStakeWithTheFailedCcpsOtherCreditors) {
   // A's rulebook has no VMGH: past its layers, its creditors share the rest pro
   // rata (pari passu in A's insolvency), each up to its stake: VM gains owed,
-  // DF left, non-segregated IM and link margin net of the recovery rate.
+  // DF left, non-segregated IM and link margin net of the recovery rate. B is
+  // a secured creditor: it holds A's link margin L5 (on A's long 5 X at B) and
+  // sets its claim off against it; the collateral is A's estate's, so all of it
+  // comes off what is left to share, and B shares only its claim beyond it
+  // (insolvency set-off; PFMI Principle 20, key consideration 8).
   //   A: D long 10 (loses 500); S short 5 (gains 250; IM 50, not segregated,
   //   recovery 50%: stake 250 + 25); B's account short 5 (gains 250; its link
   //   margin at A, L5 = q 500 0.5 / sqrt(365), not segregated, recovery 25%:
   //   stake 250 + 0.75 L5). U = 500 - 100 - 20 - 10 - 90 = 280.
-  //   rate = 280 / (275 + 250 + 0.75 L5); B's loss = (250 + 0.75 L5) rate.
-  //   At B: A's account (long 5) loses B's loss; A's link margin L5, SITG 20,
+  //   Set-off: B's unsecured claim 250 + 0.75 L5 - L5 = 250 - 0.25 L5; left to
+  //   share 280 - L5; rate = (280 - L5) / (275 + 250 - 0.25 L5).
+  //   S loses 275 rate; B's line is L5 (the collateral used) + (250 - 0.25 L5) rate.
+  //   At B: A's account (long 5) loses B's line; A's link margin L5, SITG 20,
   //   N's DF 30, assessments 30, VMGH on N's gain (250) the rest.
+  //   (Pro rata on the gross claims, with L5 kept against B's share only, S
+  //   would lose 275 x 280 / (525 + 0.75 L5): 8 more, for A's collateral.)
   const std::string yaml = R"(name: non-segregated link margin
 market:
   assets: [{id: X, price: 100, volatility: 0.5}]
@@ -212,13 +220,14 @@ defaults: {exogenous: [D]}
   const ScenarioResult r = crash(yaml);
   using L = models::Layer;
   const double l5 = link_margin(500.0);
-  const double stake_s = 250 + 25, stake_b = 250 + 0.75 * l5;
-  const double rate = 280 / (stake_s + stake_b);
+  const double stake_s = 250 + 25, unsecured_b = 250 - 0.25 * l5;
+  const double rate = (280 - l5) / (stake_s + unsecured_b);
   EXPECT_NEAR(r.ccp_uncovered[0], 280, 1e-9);
   EXPECT_NEAR(r.ccp_resolution_members[0], stake_s * rate, 1e-9);
-  EXPECT_NEAR(r.ccp_resolution_links[0], stake_b * rate, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_members[0], 132.64, 0.01);  // by hand: L5 = 30.44, rate 0.48234
+  EXPECT_NEAR(r.ccp_resolution_links[0], l5 + unsecured_b * rate, 1e-9);
   EXPECT_NEAR(r.ccp_unallocated[0], 0, 1e-9);
-  const double b_loss = stake_b * rate;
+  const double b_loss = l5 + unsecured_b * rate;
   EXPECT_NEAR(r.ccp_link_in[1], b_loss, 1e-9);
   EXPECT_NEAR(layer(r, 1, L::kDefaulterIm), l5, 1e-9);
   EXPECT_NEAR(layer(r, 1, L::kVmgh), b_loss - l5 - 80, 1e-9);
@@ -232,6 +241,57 @@ defaults: {exogenous: [D]}
   }
   EXPECT_NEAR(unpaid, 250 * rate, 1e-9);
   EXPECT_NEAR(margin, 25 * rate, 1e-9);
+}
+
+TEST(Cascade, AFailedCcpsCollateralBeyondItsLinkedCcpsClaimGoesToItsEstate) {
+  // Set-off with a surplus. A owes B 100 on the link and B holds A's link
+  // margin L2 (on A's long 2 X at B: q 200 0.5 / sqrt(365) = 12.18) and A's link
+  // fund 100: collateral 112.18 for a claim of 100. B is paid in full from it
+  // and the 12.18 left is A's, for its other creditors (insolvency set-off).
+  //   A: D long 10 (loses 500, IM 100, DF 20), S short 8 (gains 400, segregated
+  //   IM), B's account short 2 (gains 100). U = 500 - 120 - 10 - 90 = 280.
+  //   All of A's collateral at B comes off: 280 - 112.18 = 167.82 is left, and
+  //   S (the only unsecured claim, 400) bears it. B's line is 112.18, absorbed
+  //   by A's margin and fund there: B's own layers pay nothing.
+  //   (Pro rata on gross claims, S would bear 280 x 400 / 500 = 224.)
+  const std::string yaml = R"(name: collateral beyond the claim
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: crash, moves: {X: -0.5}, days: 1}]
+ccps:
+  - id: A
+    capital: 100
+    sitg: 10
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 20}
+    waterfall: [defaulter_im, defaulter_df, sitg, ccp_equity]
+  - {id: B, capital: 1000, sitg: 20, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 30}}
+members:
+  - {id: D, capital: 1000, liquidity: 1000, positions: {A: {X: 10}}, initial_margin: {A: 100}, default_fund: {A: 20}}
+  - {id: S, capital: 1000, liquidity: 1000, positions: {A: {X: -8}}, initial_margin: {A: 80}, default_fund: {A: 0}}
+  - {id: N, capital: 1000, liquidity: 1000, positions: {B: {X: -2}}, initial_margin: {B: 100}, default_fund: {B: 30}}
+links:
+  - {between: [A, B], model: peer, link_fund: 100}
+defaults: {exogenous: [D]}
+)";
+  const ScenarioResult r = crash(yaml);
+  using L = models::Layer;
+  const double l2 = link_margin(200.0);
+  EXPECT_NEAR(l2, 12.18, 0.01);
+  EXPECT_NEAR(r.ccp_uncovered[0], 280, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_members[0], 280 - 100 - l2, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_links[0], 100 + l2, 1e-9);
+  EXPECT_NEAR(r.ccp_unallocated[0], 0, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kDefaulterIm), l2, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kDefaulterDf), 100, 1e-9);
+  EXPECT_NEAR(r.ccp_loss(1), 0, 1e-9);
+  EXPECT_EQ(r.ccp_fail_round[1], -1);
+  double unpaid = 0;
+  for (const auto& l : r.account_losses)
+    if (l.channel == LossChannel::kUnpaidVm) unpaid += l.amount;
+  EXPECT_NEAR(unpaid, 280 - 100 - l2, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  EXPECT_NEAR(r.closeout_loss, 500, 1e-9);
 }
 
 TEST(Cascade, ALinkFundAbsorbsAfterTheLinkMarginAndBeforeTheLinkedCcpsLayers) {
@@ -344,8 +404,12 @@ TEST(Cascade, OwnCapitalRuleFailsTheChargedCcpExactlyWhenTheHaircutExceedsItsCap
     EXPECT_EQ(r.ccp_fail_round[1] >= 0, capital < 370.0) << capital;
     if (capital < 370.0) {
       EXPECT_EQ(r.ccp_fail_cause[1], FailureCause::kLinks);
-      // B's creditors: N (VM gain 500, DF 30) bears the 1 left.
-      EXPECT_NEAR(r.ccp_resolution_members[1], 370.0 - capital, 1e-9);
+      // B's creditors: N (VM gain 500, DF 30) and A. A holds B's link margin
+      // (on B's short 10 X at A: 60.9) and returns it to B's estate, where it
+      // covers the 1 left: N loses nothing; at A, B's margin absorbs the line.
+      EXPECT_NEAR(r.ccp_resolution_members[1], 0.0, 1e-9);
+      EXPECT_NEAR(r.ccp_resolution_links[1], 370.0 - capital, 1e-9);
+      EXPECT_NEAR(layer(r, 0, L::kDefaulterIm), 100 + (370.0 - capital), 1e-9);
     }
     EXPECT_NEAR(r.ledger_total(), 500, 1e-9) << capital;
   }
