@@ -188,6 +188,8 @@ std::size_t Cascade::account(std::size_t a) {
     adl_left_[a] = acc.kind == AccountKind::kMember ? std::max(0.0, account_pnl_[a]) : 0.0;
     lender_left_[a] = acc.kind == AccountKind::kMember ? acc.notional : 0.0;
     adl_contracts_left_[a] = single_asset_[a] >= 0 ? std::abs(acc.quantity(single_asset_[a])) : 0.0;
+    margin_lost_[a] = 0.0;
+    collateral_taken_[a] = 0;
     closed_[a] = 0;
     liquidated_[a] = 0;
     bad_debt_[a] = 0.0;
@@ -216,9 +218,11 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
   settlement_ = settlement;
   if (account_stamp_.size() != n_accounts) account_stamp_.assign(n_accounts, 0);
   if (member_stamp_.size() != n_members) member_stamp_.assign(n_members, 0);
-  for (auto* v : {&df_left_, &assess_cap_, &vm_gain_, &adl_left_, &lender_left_, &adl_contracts_left_, &bad_debt_})
+  for (auto* v :
+       {&df_left_, &assess_cap_, &vm_gain_, &adl_left_, &lender_left_, &adl_contracts_left_, &bad_debt_, &margin_lost_})
     v->resize(n_accounts);
   closed_.resize(n_accounts);
+  collateral_taken_.resize(n_accounts);
   liquidated_.resize(n_accounts);
   capital_.resize(n_members);
   cash_.resize(n_members);
@@ -378,9 +382,10 @@ void Cascade::add_link_lines(std::size_t c) {
     const auto ai = account(static_cast<std::size_t>(line.account));
     models::Defaulter d;
     d.loss = line.loss;
-    if (line.kind == LineKind::kFailedPeer && !closed_[ai]) {
+    if (line.kind == LineKind::kFailedPeer && !collateral_taken_[ai]) {
       closed_[ai] = 1;
-      d.im = model_.accounts[ai].initial_margin;
+      collateral_taken_[ai] = 1;
+      d.im = collateral_im(ai);
       d.df = df_left_[ai];
     }
     defaulters_.push_back(d);
@@ -555,6 +560,40 @@ void Cascade::record_adl(int run) {
   }
 }
 
+// Losses that reach CCP c after it failed: from a peer that failed in the same
+// round, or a late charge. A failed peer's line is absorbed first by that
+// peer's own collateral here (its link margin and fund, less what c's
+// resolution took of them), as at a standing CCP; c has no layer left, so its
+// creditors bear the rest on what is left of their stakes.
+void Cascade::settle_failed_ccp(std::size_t c, int round, ScenarioResult& out) {
+  using L = models::Layer;
+  double late = 0.0;
+  for (const LinkLine& line : link_lines_[c]) {
+    const auto ai = account(static_cast<std::size_t>(line.account));
+    out.ccp_link_in[c] += line.loss;
+    double left = line.loss;
+    if (line.kind == LineKind::kFailedPeer && !collateral_taken_[ai]) {
+      collateral_taken_[ai] = 1;
+      const double im = std::min(left, collateral_im(ai));
+      const double df = std::min(left - im, std::max(0.0, df_left_[ai]));
+      df_left_[ai] -= df;
+      out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(L::kDefaulterIm)] += im;
+      out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(L::kDefaulterDf)] += df;
+      left -= im + df;
+    }
+    late += left;
+  }
+  if (late <= 0.0) return;
+  out.ccp_uncovered[c] += late;
+  resolve_failure(c, late, round, out);
+}
+
+// The IM a link account's owner still has at its CCP: what that CCP's failure
+// did not take of it (non-segregated margin lost pro rata).
+double Cascade::collateral_im(std::size_t ai) const {
+  return std::max(0.0, model_.accounts[ai].initial_margin - margin_lost_[ai]);
+}
+
 void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeTrace* trace) {
   const CcpModel& ccp = model_.ccps[c];
   defaulters_.clear();
@@ -562,12 +601,8 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   line_kinds_.clear();
   survivors_.clear();
   survivor_accounts_.clear();
-  double late_claims = 0.0;
   if (ccp_round_[c] >= 0) {
-    // Losses that reach a failed CCP after its resolution: nobody left to bear them.
-    for (const LinkLine& line : link_lines_[c]) late_claims += line.loss;
-    out.ccp_link_in[c] += late_claims;
-    out.ccp_unallocated[c] += late_claims;
+    settle_failed_ccp(c, round, out);
     return;
   }
   add_member_lines(c, out);
@@ -722,6 +757,7 @@ void Cascade::resolve_failure(std::size_t c, double uncovered, int round, Scenar
       const double vm = s.vm * rate, margin = s.margin * rate, fund = s.fund * rate;
       vm_gain_[s.account] -= vm;
       df_left_[s.account] -= fund;
+      margin_lost_[s.account] += margin;
       borne += vm + margin + fund;
       out.ccp_resolution_members[c] += vm + margin + fund;
       charge_member(s.account, LossChannel::kUnpaidVm, vm, true, round, out);
@@ -734,6 +770,7 @@ void Cascade::resolve_failure(std::size_t c, double uncovered, int round, Scenar
     const double share = s.stake() > 0.0 ? claim / s.stake() : 0.0;
     vm_gain_[s.account] -= s.vm * share;
     if (!peer_link_fund_[s.account]) df_left_[s.account] -= s.fund * share;
+    margin_lost_[s.account] += s.margin * share;
     const double loss = s.collateral * used + claim;
     borne += loss;
     out.ccp_resolution_links[c] += loss;
@@ -743,27 +780,31 @@ void Cascade::resolve_failure(std::size_t c, double uncovered, int round, Scenar
   out.ccp_unallocated[c] += std::max(0.0, uncovered - borne);
 }
 
-// What each creditor of CCP c has at stake there, and for a linked CCP the
-// collateral the failed CCP posted with it (link margin and fund left).
+// What each creditor of CCP c has at stake there (what is left of it when c
+// failed before: a late claim), and for a linked CCP the collateral the failed
+// CCP posted with it (link margin and fund left; all of it came off at the
+// first resolution, so none is left for late claims).
 const std::vector<Cascade::Stake>& Cascade::creditor_stakes(std::size_t c) {
   const CcpModel& ccp = model_.ccps[c];
+  const bool late = ccp_round_[c] >= 0;  // its accounts were closed when it failed
   stakes_.clear();
   for (int a : ccp.accounts) {
     const auto ai = account(static_cast<std::size_t>(a));
     const Account& acc = model_.accounts[ai];
-    if (closed_[ai] || !owner_alive(acc) || acc.kind == AccountKind::kRestOfMarket) continue;
-    Stake s{ai, vm_gain_[ai], 0.0, 0.0, 0.0};
+    if ((closed_[ai] && !late) || !owner_alive(acc) || acc.kind == AccountKind::kRestOfMarket) continue;
+    Stake s{ai, std::max(0.0, vm_gain_[ai]), 0.0, std::max(0.0, df_left_[ai]), 0.0};
+    double margin = 0.0;
     if (acc.kind == AccountKind::kMember) {
-      s.fund = df_left_[ai];
-      if (!ccp.im_segregated) s.margin = acc.initial_margin * (1.0 - ccp.im_recovery_rate);
+      if (!ccp.im_segregated) margin = acc.initial_margin * (1.0 - ccp.im_recovery_rate);
     } else {
       const LinkModel& link = model_.links[static_cast<std::size_t>(link_of_[ai])];
       const double posted = acc.initial_margin + (peer_link_fund_[ai] ? df_left_[ai] : 0.0);
-      if (!link.segregated) s.margin = posted * (1.0 - link.recovery_rate);
-      if (!peer_link_fund_[ai]) s.fund = df_left_[ai];
+      if (!link.segregated) margin = posted * (1.0 - link.recovery_rate);
+      if (peer_link_fund_[ai]) s.fund = 0.0;                             // counted in the margin posted
       const auto held = account(static_cast<std::size_t>(mirror_[ai]));  // the failed CCP's account at the creditor
-      if (!closed_[held]) s.collateral = model_.accounts[held].initial_margin + std::max(0.0, df_left_[held]);
+      if (!collateral_taken_[held] && !late) s.collateral = collateral_im(held) + std::max(0.0, df_left_[held]);
     }
+    s.margin = std::max(0.0, margin - margin_lost_[ai]);
     if (s.stake() > 0.0 || s.collateral > 0.0) stakes_.push_back(s);
   }
   return stakes_;

@@ -20,8 +20,10 @@
 //     whole of that collateral comes off the amount to share and only claims
 //     beyond it share the rest. A linked CCP's loss is booked once, on the
 //     mirror account (the failed CCP's account there, whose margin and fund
-//     absorb the collateral used first). What no creditor can take is
-//     `unallocated`, at the system's edge.
+//     absorb the collateral used first). A loss that reaches a CCP after it
+//     failed (a peer failing in the same round) is absorbed by the peer's
+//     collateral there, then borne by its creditors on what is left of their
+//     stakes. What no creditor can take is `unallocated`, at the system's edge.
 //  3. surviving members charged this round are checked for solvency
 //     (capital + P&L - charges < 0) and liquidity (cash due exceeds liquid
 //     resources, or an assessment call not met).
@@ -234,6 +236,8 @@ class Cascade {
   bool owner_alive(const Account& acc);
   // Step 1 at CCP c: its lines of this round through its waterfall.
   void settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeTrace* trace);
+  void settle_failed_ccp(std::size_t c, int round, ScenarioResult& out);
+  double collateral_im(std::size_t account) const;
   void add_member_lines(std::size_t c, ScenarioResult& out);
   void add_link_lines(std::size_t c);
   void collect_survivors(std::size_t c);
@@ -273,6 +277,7 @@ class Cascade {
   std::vector<int> member_round_;       // -1 alive
   std::vector<std::uint8_t> missed_call_;
   std::vector<double> df_left_, assess_cap_, vm_gain_;  // per account
+  std::vector<double> margin_lost_;                     // per account: margin lost as a creditor of a failed CCP
   std::vector<double> adl_left_, lender_left_;          // per account: gain left to deleverage, balance left
   std::vector<double> adl_contracts_left_;              // per account: contracts ADL may still close
   std::vector<int> single_asset_;                       // per account: its only asset, -1 otherwise
@@ -280,6 +285,7 @@ class Cascade {
   std::vector<double> adl_charged_members_;             // per survivor: ADL charged by the members' run
   std::array<std::vector<AdlLine>, 2> adl_lines_;       // the members' and the link lines' ADL of this round
   std::vector<std::uint8_t> closed_, liquidated_;
+  std::vector<std::uint8_t> collateral_taken_;   // per link account: its owner's collateral used on its failure
   std::vector<double> bad_debt_;                 // per account liquidated at a lending protocol
   std::vector<models::CcpResources> resources_;  // per CCP
   std::vector<models::VmghCaps> vmgh_;           // per CCP: the caps, total_left what the scenario still allows

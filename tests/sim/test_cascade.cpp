@@ -294,6 +294,69 @@ defaults: {exogenous: [D]}
   EXPECT_NEAR(r.closeout_loss, 500, 1e-9);
 }
 
+TEST(Cascade, TwoLinkedCcpsFailingInOneRoundPassTheirLossesToEachOthersCreditors) {
+  // A and B fail in the same round; each is a creditor of the other, and what
+  // one's estate does not pay the other is a loss of the other's estate after
+  // its resolution: its creditors bear it on what is left of their stakes
+  // (it used to be unallocated). Each failed CCP's collateral at the other
+  // absorbs first, as at a standing CCP. X falls 50%; L = the link margin on 10 X.
+  //   A: D_A long 10 (loses 500: IM 100, DF 20, SITG 10, equity 90); B's
+  //   account short 10 (gains 500). U_A = 280, B's claim 500, A's collateral
+  //   at B L: B's line is L + (280 - L) = 280.
+  //   B: D_B long 5 (loses 250: IM 50, DF 10, SITG 5, equity 15), N short 10
+  //   and S short 5 (gains 500 and 250), A's account long 10. U_B = 170; A has
+  //   no claim, B's collateral at A is L: N and S share 170 - L (rate
+  //   (170 - L) / 750); A's line is L.
+  //   Round 2: at A, B's margin absorbs B's line L. At B, A's margin absorbs L
+  //   of A's line, and the 280 - L left goes to N and S on what is left of
+  //   their gains (750 - 170 + L).
+  //   N and S bear 450 - 2L in all; nothing is unallocated. The system's
+  //   close-out loss 750 = 120 + 100 + 60 + 20 + 2L + (450 - 2L).
+  const std::string yaml = R"(name: two CCPs failing together
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: crash, moves: {X: -0.5}, days: 1}]
+ccps:
+  - id: A
+    capital: 100
+    sitg: 10
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 20}
+    waterfall: [defaulter_im, defaulter_df, sitg, ccp_equity]
+  - id: B
+    capital: 20
+    sitg: 5
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 10}
+    waterfall: [defaulter_im, defaulter_df, sitg, ccp_equity]
+members:
+  - {id: DA, capital: 1000, liquidity: 1000, positions: {A: {X: 10}}, initial_margin: {A: 100}, default_fund: {A: 20}}
+  - {id: DB, capital: 1000, liquidity: 1000, positions: {B: {X: 5}}, initial_margin: {B: 50}, default_fund: {B: 10}}
+  - {id: N, capital: 1000, liquidity: 1000, positions: {B: {X: -10}}, initial_margin: {B: 100}, default_fund: {B: 0}}
+  - {id: S, capital: 1000, liquidity: 1000, positions: {B: {X: -5}}, initial_margin: {B: 50}, default_fund: {B: 0}}
+links:
+  - {between: [A, B], model: peer}
+defaults: {exogenous: [DA, DB]}
+)";
+  const ScenarioResult r = crash(yaml);
+  using L = models::Layer;
+  const double lm = link_margin(1000.0);
+  EXPECT_EQ(r.ccp_fail_round[0], 1);
+  EXPECT_EQ(r.ccp_fail_round[1], 1);
+  EXPECT_NEAR(r.ccp_resolution_links[0], 280, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_links[1], lm, 1e-9);
+  EXPECT_NEAR(layer(r, 0, L::kDefaulterIm), 100 + lm, 1e-9);  // D_A's IM, then B's margin at A
+  EXPECT_NEAR(layer(r, 1, L::kDefaulterIm), 50 + lm, 1e-9);   // D_B's IM, then A's margin at B
+  EXPECT_NEAR(r.ccp_resolution_members[1], 450 - 2 * lm, 1e-9);
+  EXPECT_NEAR(r.ccp_unallocated[0] + r.ccp_unallocated[1], 0, 1e-9);
+  double unpaid = 0;
+  for (const auto& l : r.account_losses)
+    if (l.channel == LossChannel::kUnpaidVm) unpaid += l.amount;
+  EXPECT_NEAR(unpaid, 450 - 2 * lm, 1e-9);
+  EXPECT_NEAR(r.closeout_loss, 750, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), 750, 1e-9);
+}
+
 TEST(Cascade, ALinkFundAbsorbsAfterTheLinkMarginAndBeforeTheLinkedCcpsLayers) {
   // As CcpFailureCrossesAPeerLink with a link fund of 50 posted by each side:
   // at B, A's fund absorbs after its link margin. B's fund at A is not
