@@ -6,7 +6,6 @@
 #include <map>
 #include <set>
 
-#include "models/links/route.hpp"
 #include "sim/model.hpp"
 
 namespace ccpnet {
@@ -29,15 +28,6 @@ SystemGraph::SystemGraph(const Model& model) : graph_(model.ccps.size() + model.
                     EdgeProps{EdgeKind::kLink, static_cast<int>(l)}, graph_);
 }
 
-std::vector<int> SystemGraph::members_of(int ccp) const {
-  std::vector<int> out;
-  for (auto [e, end] = boost::out_edges(ccp_vertex(ccp), graph_); e != end; ++e)
-    if (graph_[*e].kind == EdgeKind::kMembership) out.push_back(graph_[boost::target(*e, graph_)].index);
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
 std::vector<int> SystemGraph::ccps_of(int member) const {
   std::vector<int> out;
   for (auto [e, end] = boost::out_edges(member_vertex(member), graph_); e != end; ++e)
@@ -45,22 +35,6 @@ std::vector<int> SystemGraph::ccps_of(int member) const {
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
-}
-
-std::vector<int> SystemGraph::links_of(int ccp) const {
-  std::vector<int> out;
-  for (auto [e, end] = boost::out_edges(ccp_vertex(ccp), graph_); e != end; ++e)
-    if (graph_[*e].kind == EdgeKind::kLink) out.push_back(graph_[*e].index);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::optional<std::vector<int>> SystemGraph::link_path(int from, int to) const {
-  std::vector<std::pair<int, int>> links;
-  for (auto [e, end] = boost::edges(graph_); e != end; ++e)
-    if (graph_[*e].kind == EdgeKind::kLink)
-      links.emplace_back(graph_[boost::source(*e, graph_)].index, graph_[boost::target(*e, graph_)].index);
-  return models::shortest_link_path(static_cast<int>(n_ccps_), links, from, to);
 }
 
 namespace {

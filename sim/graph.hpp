@@ -3,7 +3,6 @@
 #pragma once
 
 #include <boost/graph/adjacency_list.hpp>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,12 +30,7 @@ class SystemGraph {
 
   explicit SystemGraph(const Model& model);
 
-  std::vector<int> members_of(int ccp) const;  // ascending member indices
   std::vector<int> ccps_of(int member) const;  // ascending CCP indices
-  std::vector<int> links_of(int ccp) const;    // ascending link indices
-  // CCPs on a shortest path of links from `from` to `to` (both included);
-  // nullopt when they are not connected. Ties broken by CCP index.
-  std::optional<std::vector<int>> link_path(int from, int to) const;
 
   std::size_t membership_count() const { return memberships_; }
   const Graph& graph() const { return graph_; }

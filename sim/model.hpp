@@ -204,7 +204,8 @@ struct Model {
   double latent_beta = 0.0;
 
   // Position values (quantity x price) of every account, one row per account,
-  // grouped by horizon: value_rows[h] lists the accounts, values[h] their rows.
+  // grouped by horizon: horizon_accounts[h] lists the accounts (ascending),
+  // horizon_values[h] their rows.
   std::vector<std::vector<int>> horizon_accounts;
   std::vector<Eigen::MatrixXd> horizon_values;
 
