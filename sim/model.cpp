@@ -458,7 +458,30 @@ std::vector<models::Layer> ledger_layers(const CcpModel& ccp) {
   return layers;
 }
 
+namespace {
+
+Model build_unmapped(const config::LoadedScenario& loaded);
+
+}  // namespace
+
 Model build_model(const config::LoadedScenario& loaded) {
+  const auto refused = [&](const std::exception& e) {
+    config::Diagnostics d(loaded.source_name);
+    d.error(config::Location{1, 1, {}}, "", fmt::format("the model cannot be built from these inputs: {}", e.what()));
+    return config::ScenarioError(std::move(d));
+  };
+  try {
+    return build_unmapped(loaded);
+  } catch (const std::invalid_argument& e) {
+    throw refused(e);
+  } catch (const std::domain_error& e) {
+    throw refused(e);
+  }
+}
+
+namespace {
+
+Model build_unmapped(const config::LoadedScenario& loaded) {
   const config::Scenario& s = loaded.scenario;
   Model model;
   model.name = s.name;
@@ -1052,6 +1075,8 @@ Model build_model(const config::LoadedScenario& loaded) {
   }
   return model;
 }
+
+}  // namespace
 
 void check_variant_models(const config::LoadedScenario& loaded, const std::vector<config::Override>& overrides) {
   config::Diagnostics diagnostics(loaded.source_name);

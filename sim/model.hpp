@@ -18,14 +18,9 @@
 #include "models/waterfall/waterfall.hpp"
 #include "sim/config/load.hpp"
 #include "sim/config/schema.hpp"
+#include "sim/errors.hpp"
 
 namespace ccpnet {
-
-// Bad input found while building the model; the message is already located.
-class InputError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 struct AssetModel {
   std::string id;
@@ -221,8 +216,9 @@ std::vector<models::Layer> link_loss_layers(const CcpModel& ccp);
 // Every layer that can absorb a loss at the CCP, in the enum's order.
 std::vector<models::Layer> ledger_layers(const CcpModel& ccp);
 
-// Builds the model; throws InputError (located) when the positions cannot be
-// balanced over the links, and ScenarioError for other cross-checks.
+// Builds the model; throws ScenarioError (located) for every cross-check
+// that fails, including arguments that models/ refuses (the one place where
+// its std::invalid_argument and std::domain_error are mapped, sim/errors.hpp).
 Model build_model(const config::LoadedScenario& loaded);
 
 // Builds every variant of `loaded` (with the same `overrides`, as `ccpnet

@@ -95,7 +95,7 @@ ComparisonPtr compare(const ModelPtr& base, const py::object& scenarios, const p
     } catch (const std::bad_alloc&) {
       out_of_memory = true;  // raised below, with the GIL
     } catch (const std::exception& e) {
-      throw SimulationFailure(fmt::format("the comparison of '{}' failed: {}", model->model.name, e.what()));
+      throw SimulationError(fmt::format("the comparison of '{}' failed: {}", model->model.name, e.what()));
     }
   }
   if (out_of_memory) {

@@ -85,7 +85,7 @@ void bind_errors(py::module_& m) {
       config::Diagnostic d;
       d.message = strip_newline(e.what());
       raise_scenario_error(type("ScenarioError").ptr(), e.what(), {d});
-    } catch (const SimulationFailure& e) {
+    } catch (const SimulationError& e) {
       PyErr_SetString(type("SimulationError").ptr(), e.what());
     }
   });

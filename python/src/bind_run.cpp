@@ -304,7 +304,7 @@ RunPtr run(const ModelPtr& base, const py::object& scenarios, const py::object& 
     } catch (const std::bad_alloc&) {
       out_of_memory = true;  // raised below, with the GIL
     } catch (const std::exception& e) {
-      throw SimulationFailure(fmt::format("the run of '{}' failed: {}", model->model.name, e.what()));
+      throw SimulationError(fmt::format("the run of '{}' failed: {}", model->model.name, e.what()));
     }
   }
   if (out_of_memory) {

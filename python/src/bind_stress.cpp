@@ -35,7 +35,7 @@ StressPtr stress(const ModelPtr& model) {
     } catch (const InputError&) {
       throw;  // bad input found while running (e.g. a stress move): ScenarioError
     } catch (const std::exception& e) {
-      throw SimulationFailure(fmt::format("the stress test of '{}' failed: {}", model->model.name, e.what()));
+      throw SimulationError(fmt::format("the stress test of '{}' failed: {}", model->model.name, e.what()));
     }
   }
   return out;

@@ -74,12 +74,6 @@ std::vector<config::Override> seed_and_scenarios(const ModelPtr& base, const pyb
 // {key.path: value} whose values are YAML text (str) or plain Python data.
 std::vector<config::Override> to_overrides(const pybind11::handle& overrides);
 
-// A failure while running (not bad input): ccpnet.SimulationError.
-class SimulationFailure : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 // A new 1-D numpy array of n elements, element i = value(i).
 template <class T, class F>
 pybind11::array_t<T> column(std::size_t n, F&& value) {

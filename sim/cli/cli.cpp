@@ -337,6 +337,9 @@ int main(int argc, char** argv) {
     // The file system said no (permissions, a full disk): the path and the OS's reason.
     std::cerr << "ccpnet: " << e.what() << '\n';
     return kExitInvalidInput;
+  } catch (const SimulationError& e) {
+    std::cerr << "ccpnet: the simulation failed (a defect of ccpnet, not of the input): " << e.what() << '\n';
+    return kExitInternal;
   } catch (const std::exception& e) {
     std::cerr << "ccpnet: internal error: " << e.what() << '\n';
     return kExitInternal;
