@@ -186,11 +186,14 @@ std::size_t Cascade::account(std::size_t a) {
     assess_cap_[a] = acc.default_fund * model_.ccps[static_cast<std::size_t>(acc.ccp)].assessment_multiple;
     vm_gain_[a] = std::max(0.0, account_pnl_[a]);
     adl_left_[a] = acc.kind == AccountKind::kMember ? std::max(0.0, account_pnl_[a]) : 0.0;
-    lender_left_[a] = acc.kind == AccountKind::kMember ? acc.notional : 0.0;
+    // What a member lent: an account without debt (a borrower's collateral
+    // does not stand behind another reserve's bad debt).
+    lender_left_[a] = acc.kind == AccountKind::kMember && !(acc.quantity.minCoeff() < 0.0) ? acc.notional : 0.0;
     adl_contracts_left_[a] = single_asset_[a] >= 0 ? std::abs(acc.quantity(single_asset_[a])) : 0.0;
     closed_[a] = 0;
     liquidated_[a] = 0;
-    bad_debt_[a] = 0.0;
+    bad_debt_[a] = closing_bad_debt_[a] = 0.0;
+    bad_debt_booked_[a] = 0;
   }
   return a;
 }
@@ -216,9 +219,11 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
   settlement_ = settlement;
   if (account_stamp_.size() != n_accounts) account_stamp_.assign(n_accounts, 0);
   if (member_stamp_.size() != n_members) member_stamp_.assign(n_members, 0);
-  for (auto* v : {&df_left_, &assess_cap_, &vm_gain_, &adl_left_, &lender_left_, &adl_contracts_left_, &bad_debt_})
+  for (auto* v : {&df_left_, &assess_cap_, &vm_gain_, &adl_left_, &lender_left_, &adl_contracts_left_, &bad_debt_,
+                  &closing_bad_debt_})
     v->resize(n_accounts);
   closed_.resize(n_accounts);
+  bad_debt_booked_.resize(n_accounts);
   liquidated_.resize(n_accounts);
   capital_.resize(n_members);
   cash_.resize(n_members);
@@ -264,6 +269,7 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
     const auto ai = account(static_cast<std::size_t>(l.account));
     liquidated_[ai] = l.liquidated;
     bad_debt_[ai] = l.bad_debt;
+    closing_bad_debt_[ai] = l.closing_bad_debt;
     any_liquidated = any_liquidated || l.liquidated;
   }
   // Members and CCPs default once each; link losses between standing CCPs
@@ -339,9 +345,18 @@ void Cascade::add_member_lines(std::size_t c, ScenarioResult& out) {
     const Account& acc = model_.accounts[ai];
     models::Defaulter d;
     if (ccp.lending && acc.kind == AccountKind::kMember) {
-      // A lending protocol loses the bad debt of a borrower it closes out
-      // (liquidated, or its owner defaulted), nothing on a lender's deposits.
-      d.loss = bad_debt_[ai];
+      // A lending protocol loses the bad debt its liquidations wrote off (once)
+      // and, when the borrower's owner defaults, that of closing the rest;
+      // nothing on a lender's deposits. A liquidated account whose owner stands
+      // stays open with what is left.
+      if (liquidated_[ai] && !bad_debt_booked_[ai]) {
+        d.loss += bad_debt_[ai];
+        bad_debt_booked_[ai] = 1;
+      }
+      if (member_round_[member(static_cast<std::size_t>(acc.owner))] >= 0)
+        d.loss += closing_bad_debt_[ai];
+      else
+        closed_[ai] = 0;
     } else {
       d.loss = -account_pnl_[ai] + acc.liquidation_cost;
       d.im = acc.initial_margin;

@@ -166,8 +166,21 @@ struct WaterfallEvent {
   bool link_losses = false;  // the losses that came over links (link_loss_layers), not the members' close-outs
   std::vector<AdlLine> adl;  // accounts deleveraged by this run, in the order of the CCP's accounts
 };
+// A borrower's account at a lending protocol along the scenario's path
+// (models::liquidate_on_log_path): every borrower, liquidated or not.
+struct LendingLine {
+  int account = -1;
+  int calls = 0;                     // liquidation calls
+  double health_factor_start = 0.0;  // today
+  double health_factor_end = 0.0;    // at the end of the period, after the calls
+  double collateral_seized = 0.0;    // value at execution (USD)
+  double debt_repaid = 0.0;          // value at execution (USD)
+  double bad_debt = 0.0;             // written off on the path (USD)
+  double closing_bad_debt = 0.0;     // what closing the rest at the end would write off (its owner defaults)
+};
 struct CascadeTrace {
   std::vector<WaterfallEvent> events;
+  std::vector<LendingLine> lending;  // in account order
 };
 
 // The member test of the start and of every round (SPEC 3.10): solvency
@@ -179,15 +192,18 @@ struct CascadeTrace {
 DefaultCause test_member(double capital, double cash, bool missed_call, const double* late_inflow, ScenarioResult& out);
 
 // A borrower's account at a lending protocol: `liquidated` when the protocol
-// liquidates it in this scenario although its owner does not default (closed
-// out in round 1); `bad_debt` is what the protocol loses when the account is
-// closed, by that liquidation or, at the end of the period, because its owner
-// defaults. Either way a defaulter loss with no IM and no DF of its own; a
-// protocol account not listed (a lender's deposits) loses the protocol nothing.
+// liquidated it along the scenario's path although its owner need not default
+// (a line in round 1 whose loss is `bad_debt`, the debt written off on the
+// path; the account stays open with what is left). When its owner defaults,
+// the account is closed at the end of the period and the protocol loses
+// `closing_bad_debt` on what was left. Either way a defaulter loss with no IM
+// and no DF of its own; a protocol account not listed (a lender's deposits)
+// loses the protocol nothing.
 struct Liquidation {
   int account = -1;
   double bad_debt = 0.0;
   bool liquidated = false;
+  double closing_bad_debt = 0.0;
 };
 
 // Per-thread workspace; run() is called once per scenario with a default.
@@ -268,9 +284,10 @@ class Cascade {
   std::vector<double> adl_charged_members_;             // per survivor: ADL charged by the members' run
   std::array<std::vector<AdlLine>, 2> adl_lines_;       // the members' and the link lines' ADL of this round
   std::vector<std::uint8_t> closed_, liquidated_;
-  std::vector<double> bad_debt_;                 // per account liquidated at a lending protocol
-  std::vector<models::CcpResources> resources_;  // per CCP
-  std::vector<models::VmghCaps> vmgh_;           // per CCP: the caps, total_left what the scenario still allows
+  std::vector<double> bad_debt_, closing_bad_debt_;  // per borrower's account at a lending protocol
+  std::vector<std::uint8_t> bad_debt_booked_;        // its path's bad debt is in a line already
+  std::vector<models::CcpResources> resources_;      // per CCP
+  std::vector<models::VmghCaps> vmgh_;               // per CCP: the caps, total_left what the scenario still allows
   std::vector<int> ccp_round_;
   std::vector<std::vector<int>> closing_;          // per CCP: member accounts closed out this round
   std::vector<std::vector<LinkLine>> link_lines_;  // per CCP: link losses of this round

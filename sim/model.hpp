@@ -91,6 +91,15 @@ struct CcpSettlement {
   double apc_stressed_weight = 0.0, apc_stressed_multiplier = 1.0;  // ApcMode::kStressedWeight
 };
 
+// A lending protocol's liquidation rules (SPEC 3.6): per asset of
+// Model::assets its LT, bonus and e-mode category, the e-mode categories and
+// the close factor; the oracle delay; each member's e-mode category.
+struct LendingRules {
+  models::LendingMarket market;
+  double oracle_delay_hours = 0.0;
+  std::vector<int> member_emode;  // per member index: the category its account entered (0: none)
+};
+
 struct CcpModel {
   std::string id;
   config::CcpKind kind = config::CcpKind::kTraditional;
@@ -116,7 +125,7 @@ struct CcpModel {
   CcpSettlement settlement;
   // Lending protocols: the liquidation rules (long positions are collateral,
   // short positions debt); empty for other kinds.
-  std::optional<models::LendingParams> lending;
+  std::optional<LendingRules> lending;
 };
 
 struct MemberModel {

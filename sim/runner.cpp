@@ -97,19 +97,22 @@ class TileWorker {
         }
     }
     option_dv_.resize(model.options.size());
-    // Member accounts at lending protocols: long positions are collateral,
-    // short positions debt (values today, by asset).
+    // Member accounts at lending protocols with debt (accounts without are
+    // never liquidated): long positions are collateral, short positions debt.
+    prices_.resize(n_assets);
+    for (Eigen::Index i = 0; i < n_assets; ++i) prices_(i) = model.assets[static_cast<std::size_t>(i)].price;
+    log_moves_.resize(n_assets);
     for (std::size_t a = 0; a < model.accounts.size(); ++a) {
       const Account& acc = model.accounts[a];
       const CcpModel& ccp = model.ccps[static_cast<std::size_t>(acc.ccp)];
-      if (acc.kind != AccountKind::kMember || !ccp.lending) continue;
+      if (acc.kind != AccountKind::kMember || !ccp.lending || !(acc.quantity.minCoeff() < 0.0)) continue;
       LendingAccount l{static_cast<int>(a), acc.ccp, ccp.horizon, {}};
-      for (Eigen::Index i = 0; i < acc.quantity.size(); ++i) {
-        const double value = acc.quantity(i) * model.assets[static_cast<std::size_t>(i)].price;
-        if (value != 0.0) l.values.push_back({i, value});
+      for (Eigen::Index i = 0; i < n_assets; ++i) {
+        l.units.collateral.push_back(std::max(0.0, acc.quantity(i)));
+        l.units.debt.push_back(std::max(0.0, -acc.quantity(i)));
       }
-      if (std::any_of(l.values.begin(), l.values.end(), [](const auto& v) { return v.second < 0.0; }))
-        lending_.push_back(std::move(l));  // accounts without debt are never liquidated
+      l.units.emode_category = ccp.lending->member_emode[static_cast<std::size_t>(acc.owner)];
+      lending_.push_back(std::move(l));
     }
   }
 
@@ -149,7 +152,7 @@ class TileWorker {
       if (latent || market || any_exogenous_ || settling || lending) {
         if (!transposed_ && ++evaluated > 4) transpose_tile();
         std::swap(r.account_losses, scratch_losses_);  // the cascade appends to a buffer that keeps its capacity
-        evaluate(first + j, j, r);
+        evaluate(first + j, j, r, nullptr, true);
         std::swap(r.account_losses, scratch_losses_);
         for (const AccountLoss& l : scratch_losses_) {
           // Channel-major over the accounts in CCP order: a CCP's survivors are
@@ -318,44 +321,62 @@ class TileWorker {
   }
 
   // The borrowers' accounts at lending protocols in column j (SPEC 3.6): each
-  // account's collateral and debt follow the log-linear path of the scenario's
-  // moves over its protocol's MPOR (models/lending); liquidated ones lose their
-  // bad debt at execution, the others at the end of the period if their owner
-  // defaults. True when some account is liquidated.
+  // account's collateral and debt follow the log-linear path of the
+  // scenario's moves over its protocol's MPOR, liquidated by the protocol's
+  // close factor each time its health factor falls below 1
+  // (models::liquidate_on_log_path). The protocol loses the bad debt written
+  // off on the path, and that of closing what is left at the end of the
+  // period if the owner defaults. True when some account is liquidated.
   bool collect_liquidations(std::int64_t j) {
     liquidations_.clear();
+    lending_lines_.clear();
     bool any = false;
     for (const LendingAccount& l : lending_) {
-      const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(l.ccp)];
+      const LendingRules& rules = *model_.ccps[static_cast<std::size_t>(l.ccp)].lending;
       const auto& r = returns_[static_cast<std::size_t>(l.horizon)];
-      double c0 = 0.0, d0 = 0.0, xc = 0.0, xd = 0.0;
-      for (const auto& [asset, value] : l.values) {
-        const double x = std::log1p(r(asset, j));
-        if (value > 0.0) {
-          c0 += value;
-          xc += value * x;
-        } else {
-          d0 -= value;
-          xd -= value * x;
-        }
-      }
-      xc = c0 > 0.0 ? xc / c0 : 0.0;
-      xd /= d0;
-      const models::LiquidationOutcome o =
-          models::liquidate_on_path(c0, d0, xc, xd, *ccp.lending, model_.horizons[static_cast<std::size_t>(l.horizon)]);
-      // Not liquidated: closed only if its owner defaults, at the end of the period.
-      const double loss = o.liquidated
-                              ? o.bad_debt
-                              : models::liquidation_bad_debt(o.collateral, o.debt, ccp.lending->liquidation_bonus);
-      liquidations_.push_back({l.account, loss, o.liquidated});
-      any = any || o.liquidated;
+      for (Eigen::Index a = 0; a < log_moves_.size(); ++a) log_moves_(a) = std::log1p(r(a, j));
+      models::LendingAccount left = l.units;
+      const double delay = rules.oracle_delay_hours / (24.0 * model_.horizons[static_cast<std::size_t>(l.horizon)]);
+      const models::LendingPathOutcome o =
+          models::liquidate_on_log_path(rules.market, left, prices_, log_moves_, delay);
+      const bool liquidated = !o.calls.empty();
+      liquidations_.push_back({l.account, o.bad_debt, liquidated, o.closing_bad_debt});
+      // The owner ends the period with what the liquidations left: its P&L
+      // moves by the end value of the units it no longer holds or owes.
+      double kept = 0.0;
+      for (std::size_t a = 0; a < left.debt.size() && liquidated; ++a)
+        kept += ((left.collateral[a] - l.units.collateral[a]) - (left.debt[a] - l.units.debt[a])) *
+                prices_(static_cast<Eigen::Index>(a)) * (1.0 + r(static_cast<Eigen::Index>(a), j));
+      lending_lines_.push_back(
+          {{l.account, static_cast<int>(o.calls.size()), o.health_factor_start, o.health_factor_end,
+            o.collateral_seized_value, o.debt_repaid_value, o.bad_debt, o.closing_bad_debt},
+           kept});
+      any = any || liquidated;
     }
     return any;
   }
 
   // Column j of the revalued tile is scenario `index` (its result reset):
   // settlement effects, initial defaults, then the cascade.
-  void evaluate(std::int64_t index, std::int64_t j, ScenarioResult& out, CascadeTrace* trace = nullptr) {
+  // The liquidations of column j (collected already or not): counted, traced,
+  // and what they change in their owners' P&L applied. True when there are.
+  bool apply_liquidations(std::int64_t j, bool collected, ScenarioResult& out, CascadeTrace* trace) {
+    if (lending_.empty()) return false;
+    const bool liquidating = collected ? any_liquidated() : collect_liquidations(j);
+    out.liquidations = static_cast<int>(
+        std::count_if(liquidations_.begin(), liquidations_.end(), [](const Liquidation& l) { return l.liquidated; }));
+    for (const auto& [line, kept] : lending_lines_) {
+      const auto m = static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(line.account)].owner);
+      member_capital_[m] += kept;
+      member_cash_[m] += kept;
+      if (trace) trace->lending.push_back(line);
+    }
+    return liquidating;
+  }
+
+  // `collected`: collect_liquidations(j) ran for this scenario already.
+  void evaluate(std::int64_t index, std::int64_t j, ScenarioResult& out, CascadeTrace* trace = nullptr,
+                bool collected = false) {
     const std::size_t n_members = model_.members.size();
     const auto pnl_at = [&](std::size_t h, std::size_t i) {
       return transposed_ ? pnl_t_[h](static_cast<Eigen::Index>(i), j) : pnl_[h](static_cast<Eigen::Index>(i), j);
@@ -385,6 +406,7 @@ class TileWorker {
       std::copy(member_column_.begin(), member_column_.end(), member_capital_.begin());
       std::copy(member_column_.begin(), member_column_.end(), member_cash_.begin());
     }
+    const bool liquidating = apply_liquidations(j, collected, out, trace);
     bool any = false;
     for (std::size_t m = 0; m < n_members; ++m)
       initial_[m] = exogenous_[m] ? DefaultCause::kExogenous : DefaultCause::kNone;
@@ -400,9 +422,6 @@ class TileWorker {
       }
       any = any || cause != DefaultCause::kNone;
     }
-    const bool liquidating = !lending_.empty() && collect_liquidations(j);
-    out.liquidations = static_cast<int>(
-        std::count_if(liquidations_.begin(), liquidations_.end(), [](const Liquidation& l) { return l.liquidated; }));
     if (!any && !liquidating) return;
     // Members of one group default together (round 0 too).
     for (std::size_t m = 0; m < n_members; ++m) {
@@ -439,15 +458,23 @@ class TileWorker {
   SettlementState settle_state_;
   Eigen::MatrixXd scenario_returns_;  // simple returns of the evaluated scenario, assets x horizons
   std::vector<DefaultCause> initial_;
-  // A member account at a lending protocol with debt: position values today.
+  bool any_liquidated() const {
+    return std::any_of(liquidations_.begin(), liquidations_.end(), [](const Liquidation& l) { return l.liquidated; });
+  }
+
+  // A member account at a lending protocol with debt: its units today.
   struct LendingAccount {
     int account;
     int ccp;
     int horizon;
-    std::vector<std::pair<Eigen::Index, double>> values;  // (asset, value), nonzero
+    models::LendingAccount units;
   };
   std::vector<LendingAccount> lending_;
   std::vector<Liquidation> liquidations_;
+  // The path of each of lending_ in the current scenario, and what it adds to
+  // its owner's P&L.
+  std::vector<std::pair<LendingLine, double>> lending_lines_;
+  Eigen::VectorXd prices_, log_moves_;          // per asset: today's price; the scenario's log-move
   std::vector<AccountLoss> scratch_losses_;     // the evaluated scenario's member losses
   std::vector<ExactSum> loss_sums_;             // since the last flush, by channel x accounts + slot
   std::vector<int> slot_of_, account_of_slot_;  // accounts in the order of their CCPs' account lists

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "sim/metrics.hpp"
 #include "sim/model.hpp"
 #include "sim/output.hpp"
@@ -10,6 +12,8 @@
 namespace ccpnet {
 
 namespace {
+using json_t = nlohmann::ordered_json;
+
 std::string money(double x) {
   const double a = std::abs(x);
   if (a >= 1e9) return fmt::format("{:.3f}bn", x / 1e9);
@@ -88,6 +92,40 @@ std::string format_settlement(const Model& model, const ScenarioResult& r) {
                        r.settlement_defaults, money(r.liquidity_shortfall));
   return out;
 }
+std::string health(double hf) { return std::isinf(hf) ? "no debt" : fmt::format("{:.4f}", hf); }
+
+// The borrowers at lending protocols along the scenario's path.
+std::string format_lending(const Model& model, const CascadeTrace& trace) {
+  if (trace.lending.empty()) return "";
+  std::string out =
+      fmt::format("  {:<22} {:<10} {:>5} {:>9} {:>9} {:>12} {:>12} {:>12} {:>14}\n", "borrower", "protocol", "calls",
+                  "HF today", "HF after", "collateral", "debt repaid", "bad debt", "if closed");
+  for (const LendingLine& l : trace.lending) {
+    const auto ccp = static_cast<std::size_t>(model.accounts[static_cast<std::size_t>(l.account)].ccp);
+    out +=
+        fmt::format("  {:<22} {:<10} {:>5} {:>9} {:>9} {:>12} {:>12} {:>12} {:>14}\n", account_name(model, l.account),
+                    model.ccps[ccp].id, l.calls, health(l.health_factor_start), health(l.health_factor_end),
+                    money(l.collateral_seized), money(l.debt_repaid), money(l.bad_debt), money(l.closing_bad_debt));
+  }
+  return out;
+}
+
+json_t lending_json(const Model& model, const CascadeTrace& trace) {
+  json_t out = json_t::array();
+  const auto number = [](double x) { return std::isinf(x) ? json_t(nullptr) : json_t(x); };
+  for (const LendingLine& l : trace.lending)
+    out.push_back(
+        {{"account", account_name(model, l.account)},
+         {"ccp", model.ccps[static_cast<std::size_t>(model.accounts[static_cast<std::size_t>(l.account)].ccp)].id},
+         {"calls", l.calls},
+         {"health_factor_start", number(l.health_factor_start)},
+         {"health_factor_after", number(l.health_factor_end)},
+         {"collateral_seized", l.collateral_seized},
+         {"debt_repaid", l.debt_repaid},
+         {"bad_debt", l.bad_debt},
+         {"closing_bad_debt", l.closing_bad_debt}});
+  return out;
+}
 }  // namespace
 
 std::string format_stress(const Model& model, const std::vector<StressOutcome>& outcomes) {
@@ -119,6 +157,7 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
       out += fmt::format("lending protocols liquidate {} account{} in round 1\n", r.liquidations,
                          r.liquidations == 1 ? "" : "s");
     if (model.settlement_active) out += format_settlement(model, r);
+    out += format_lending(model, o.trace);
     for (const auto& e : o.trace.events) {
       const CcpModel& ccp = model.ccps[static_cast<std::size_t>(e.ccp)];
       out += fmt::format("\n  {} waterfall, round {}{}\n", ccp.id, e.round,
@@ -185,6 +224,7 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
     j["member_defaults"] = defaults;
     j["liquidity_shortfall"] = r.liquidity_shortfall;
     j["liquidations"] = r.liquidations;
+    j["lending"] = lending_json(model, o.trace);
     if (model.settlement_active) {
       json st;
       json chains = json::object();

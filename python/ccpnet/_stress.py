@@ -44,6 +44,9 @@ class StressResult:
     adl : pandas.DataFrame
         Per waterfall event, the accounts auto-deleveraged: contracts, price, loss
         against the mark.
+    lending : pandas.DataFrame
+        Every borrower at a lending protocol along the stress move: liquidation calls,
+        collateral seized, debt repaid, bad debt, health factor today and after.
     text : str
         The report ``ccpnet stress`` prints.
     model : Model
@@ -205,6 +208,27 @@ class StressResult:
         ]
         columns = ["stress_scenario", "round", "ccp", "account", "contracts", "price", "loss_vs_mark"]
         return self._frame("adl", rows, columns)
+
+    @property
+    def lending(self) -> pd.DataFrame:
+        """Every borrower's account at a lending protocol along each stress move.
+
+        ``stress_scenario``, ``account`` (the member), ``ccp`` (the protocol),
+        ``calls`` (liquidation calls along the path, each bounded by the close factor),
+        ``health_factor_start`` (today) and ``health_factor_after`` (at the end of the
+        move, after the calls; NaN without debt left), ``collateral_seized`` and
+        ``debt_repaid`` (USD at execution), ``bad_debt`` (written off when the last
+        collateral was seized) and ``closing_bad_debt`` (what closing the rest at the
+        end would write off, the protocol's loss if the member defaults).
+        """
+        rows = [
+            {"stress_scenario": s["name"], **{k: (float("nan") if v is None else v) for k, v in line.items()}}
+            for s in self.summary["stress_scenarios"]
+            for line in s.get("lending", [])
+        ]
+        columns = ["stress_scenario", "account", "ccp", "calls", "health_factor_start", "health_factor_after"]
+        amounts = ["collateral_seized", "debt_repaid", "bad_debt", "closing_bad_debt"]
+        return self._frame("lending", rows, columns + amounts)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_restress, (self.model,))

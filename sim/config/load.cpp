@@ -647,9 +647,46 @@ class Checker {
       if (ccp.lending && ccp.kind != CcpKind::kLendingProtocol && read(path + ".lending") && read(path + ".kind"))
         error(path + ".lending",
               fmt::format("lending applies to kind lending_protocol, found kind: {}", enum_name(ccp.kind)));
+      if (ccp.lending && read(path + ".lending")) check_lending(*ccp.lending, path + ".lending");
       if (ccp.sitg && *ccp.sitg > ccp.capital && read(path + ".sitg") && read(path + ".capital"))
         error(path + ".sitg", fmt::format("skin in the game {} exceeds the CCP's capital {}", format_number(*ccp.sitg),
                                           format_number(ccp.capital)));
+    }
+  }
+
+  // Assets named once each; e-mode categories with distinct ids, an asset and
+  // a member in at most one of them.
+  void check_lending(const LendingConfig& lending, const std::string& path) {
+    std::map<std::string, std::size_t> listed;
+    for (std::size_t i = 0; i < lending.assets.size(); ++i) {
+      const std::string p = fmt::format("{}.assets[{}].id", path, i);
+      asset_ref(p, lending.assets[i].id);
+      if (const auto [it, fresh] = listed.emplace(lending.assets[i].id, i); !fresh && !diag_.full())
+        error(p, fmt::format("asset '{}' is listed twice (also {}.assets[{}])", excerpt(lending.assets[i].id), path,
+                             it->second));
+    }
+    std::map<std::int64_t, std::size_t> ids;
+    std::map<std::string, std::string> asset_in, member_in;
+    for (std::size_t k = 0; k < lending.emode.size(); ++k) {
+      const EModeConfig& e = lending.emode[k];
+      const std::string p = fmt::format("{}.emode[{}]", path, k);
+      if (const auto [it, fresh] = ids.emplace(e.id, k); !fresh && read(p + ".id"))
+        error(p + ".id", fmt::format("duplicate e-mode category id {} (also {}.emode[{}])", e.id, path, it->second));
+      const auto once = [&](std::map<std::string, std::string>& seen, const std::string& id, const std::string& at,
+                            std::string_view what) {
+        if (const auto [it, fresh] = seen.emplace(id, at); !fresh && !diag_.full())
+          error(at, fmt::format("{} '{}' is in two e-mode categories (also {})", what, excerpt(id), it->second));
+      };
+      for (std::size_t i = 0; i < e.assets.size(); ++i) {
+        const std::string at = fmt::format("{}.assets[{}]", p, i);
+        asset_ref(at, e.assets[i]);
+        once(asset_in, e.assets[i], at, "asset");
+      }
+      for (std::size_t i = 0; i < e.members.size(); ++i) {
+        const std::string at = fmt::format("{}.members[{}]", p, i);
+        member_ref(at, e.members[i]);
+        once(member_in, e.members[i], at, "member");
+      }
     }
   }
 

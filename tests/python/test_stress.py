@@ -179,3 +179,30 @@ def test_adl_by_quantity_at_the_bankruptcy_price() -> None:
     assert adl.loc[["S1", "S2", "S3"], "contracts"].tolist() == pytest.approx([2.0, 3.0, 1.0])
     assert adl["price"].tolist() == pytest.approx([90.0] * 3)
     assert adl.loc[["S1", "S2", "S3"], "loss_vs_mark"].tolist() == pytest.approx([20.0, 30.0, 10.0])
+
+
+HAND = SCENARIOS.parent / "tests" / "data" / "hand"
+
+
+def test_lending_per_account_results_of_the_aave_hand_case() -> None:
+    # tests/data/hand/aave_close_factor.yaml works the numbers out (Aave v3.3
+    # LiquidationLogic: 50% close factor above HF 0.95 and 2,000 USD, else 100%).
+    # The slide: B liquidated twice (50% each), D (below the dust line) once in full.
+    model = ccpnet.load(HAND / "aave_close_factor.yaml", overrides=["ccps.AAVE.lending.oracle_delay_hours=12"])
+    lending = ccpnet.stress(model).lending.set_index(["stress_scenario", "account"])
+    assert list(lending.columns) == [
+        "ccp", "calls", "health_factor_start", "health_factor_after",
+        "collateral_seized", "debt_repaid", "bad_debt", "closing_bad_debt",
+    ]
+    # With the 12-hour oracle delay the slide executes once, late, at 100%.
+    crash = lending.loc["crash"]
+    assert crash.loc["B", "calls"] == 1
+    assert crash.loc["B", "bad_debt"] == pytest.approx(1587.070662485139, abs=1e-6)
+    assert crash.loc["B", "debt_repaid"] == pytest.approx(13412.92933751486, abs=1e-6)
+    assert crash.loc["D", "bad_debt"] == pytest.approx(158.7070662485139, abs=1e-6)
+    assert pd.isna(crash.loc["B", "health_factor_after"])  # no debt left
+    no_delay = ccpnet.stress(ccpnet.load(HAND / "aave_close_factor.yaml")).lending
+    slide = no_delay[no_delay.stress_scenario == "slide"].set_index("account")
+    assert slide.loc["B", "calls"] == 2
+    assert slide.loc["B", "collateral_seized"] == pytest.approx(11812.5)
+    assert slide.loc["B", "health_factor_after"] == pytest.approx(1.0604459765625)
