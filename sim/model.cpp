@@ -539,6 +539,10 @@ Model build_model(const config::LoadedScenario& loaded) {
     ccp.sitg = c.sitg.value_or(0.25 * c.capital);
     ccp.sitg2 = std::min(c.sitg2, std::max(0.0, c.capital - ccp.sitg));
     ccp.insurance_fund = c.insurance_fund;
+    if (!c.insurance_fund_asset.empty()) ccp.insurance_fund_asset = asset_index.at(c.insurance_fund_asset);
+    if (const auto* tiered = std::get_if<config::TieredMargin>(&c.margin.model))
+      for (const auto& t : tiered->tiers)
+        if (t.mm) ccp.maintenance.push_back({t.up_to, *t.mm});
     if (c.kind == CcpKind::kLendingProtocol)
       ccp.lending = lending_rules(c.lending.value_or(config::LendingConfig{}), asset_index);
     ccp.assessment_multiple = c.assessments.multiple;

@@ -13,6 +13,7 @@
 
 #include "models/instruments/black76.hpp"
 #include "models/lending/lending.hpp"
+#include "models/margin/tiered.hpp"
 #include "models/settlement/finality.hpp"
 #include "models/waterfall/adl.hpp"
 #include "models/waterfall/waterfall.hpp"
@@ -107,6 +108,10 @@ struct CcpModel {
   double sitg = 0.0;
   double sitg2 = 0.0;
   double insurance_fund = 0.0;
+  int insurance_fund_asset = -1;  // index into Model::assets: the fund is held in it; -1: USD
+  // A crypto venue's maintenance rates by notional tier (tiered margin's mm):
+  // its liquidation engine runs on every member account; empty: it does not.
+  std::vector<models::Tier> maintenance;
   double assessment_multiple = 1.0;
   // VMGH caps; total_left holds the scenario's total cap (copied per scenario).
   models::VmghCaps vmgh;

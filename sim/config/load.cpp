@@ -628,7 +628,10 @@ class Checker {
                   fmt::format("tiers must be in increasing order of up_to: {} after {}",
                               format_number(tiered->tiers[t].up_to), format_number(tiered->tiers[t - 1].up_to)));
         }
+        check_maintenance(ccp, *tiered, path);
       }
+      if (!ccp.insurance_fund_asset.empty() && read(path + ".insurance_fund_asset"))
+        asset_ref(path + ".insurance_fund_asset", ccp.insurance_fund_asset);
       if (ccp.default_fund.sizing == DefaultFundSizing::kFixed && !ccp.default_fund.amount &&
           read(path + ".default_fund"))
         error(path + ".default_fund", "sizing: fixed needs an amount");
@@ -652,6 +655,28 @@ class Checker {
         error(path + ".sitg", fmt::format("skin in the game {} exceeds the CCP's capital {}", format_number(*ccp.sitg),
                                           format_number(ccp.capital)));
     }
+  }
+
+  // Maintenance rates: on every tier or none, at most the tier's IM rate, at
+  // a crypto venue (its liquidation engine).
+  void check_maintenance(const CcpConfig& ccp, const TieredMargin& tiered, const std::string& path) {
+    const auto given = static_cast<std::size_t>(
+        std::count_if(tiered.tiers.begin(), tiered.tiers.end(), [](const MarginTier& t) { return t.mm.has_value(); }));
+    if (given == 0) return;
+    for (std::size_t t = 0; t < tiered.tiers.size(); ++t) {
+      const std::string p = fmt::format("{}.margin.tiers[{}]", path, t);
+      if (!tiered.tiers[t].mm) {
+        error(p, "a maintenance rate (mm) on some tiers needs one on every tier");
+      } else if (*tiered.tiers[t].mm > tiered.tiers[t].im) {
+        error(p + ".mm", fmt::format("the maintenance rate {} exceeds the tier's initial margin rate {}",
+                                     format_number(*tiered.tiers[t].mm), format_number(tiered.tiers[t].im)));
+      }
+    }
+    if (ccp.kind != CcpKind::kCryptoVenue && read(path + ".kind"))
+      error(path + ".margin.tiers[0].mm",
+            fmt::format("maintenance rates run a crypto venue's liquidation engine: they apply to kind crypto_venue, "
+                        "found kind: {}",
+                        enum_name(ccp.kind)));
   }
 
   // Assets named once each; e-mode categories with distinct ids, an asset and

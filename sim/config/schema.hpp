@@ -504,6 +504,7 @@ struct ParametricMargin {
 struct MarginTier {
   double up_to = kInf;
   double im = 0.0;
+  std::optional<double> mm;
 
   template <class A>
   void serialize(A& a) {
@@ -520,6 +521,14 @@ struct MarginTier {
        .min = 0.0,
        .max = 1.0,
        .required = true});
+    a("mm", mm,
+      {.doc = "maintenance margin rate on notional in the tier (at most im), crypto venues: given on every tier, it "
+              "runs the venue's liquidation engine on each member account (equity = IM + P&L below the maintenance "
+              "margin at the mark after the scenario's move: closed in the market, the insurance fund takes the "
+              "shortfall or the surplus)",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0});
   }
 };
 
@@ -1041,6 +1050,7 @@ struct CcpConfig {
   VmghConfig vmgh;
   AdlConfig adl;
   double insurance_fund = 0.0;
+  std::string insurance_fund_asset;
   bool im_segregated = true;
   double im_recovery_rate = 0.0;
   double stress_sigma = 5.0;
@@ -1075,6 +1085,9 @@ struct CcpConfig {
       {.doc = "auto-deleveraging (the adl layer): single-asset accounts opposite the defaulted contract are closed "
               "by quantity at its bankruptcy price, in ranking order"});
     a("insurance_fund", insurance_fund, {.doc = "insurance fund of a crypto venue", .unit = "USD", .min = 0.0});
+    a("insurance_fund_asset", insurance_fund_asset,
+      {.doc = "asset the insurance fund is held in (an id of market.assets): its value moves with the asset's "
+              "return over the CCP's MPOR; empty: USD"});
     a("im_segregated", im_segregated, {.doc = "members' IM is bankruptcy-remote: returned in full when the CCP fails"});
     a("im_recovery_rate", im_recovery_rate,
       {.doc = "share of non-segregated IM members recover when the CCP fails",

@@ -206,3 +206,25 @@ def test_lending_per_account_results_of_the_aave_hand_case() -> None:
     assert slide.loc["B", "calls"] == 2
     assert slide.loc["B", "collateral_seized"] == pytest.approx(11812.5)
     assert slide.loc["B", "health_factor_after"] == pytest.approx(1.0604459765625)
+
+
+def test_venue_liquidation_engine_insurance_fund_and_adl_by_rank() -> None:
+    # tests/data/hand/venue_liquidations.yaml works the numbers out (BitMEX:
+    # liquidation at maintenance, surplus to / shortfall from the insurance fund,
+    # ADL at the bankruptcy price in ranking order).
+    result = ccpnet.stress(ccpnet.load(HAND / "venue_liquidations.yaml"))
+    liq = result.liquidations
+    crash = liq[liq.stress_scenario == "crash"].set_index("account")
+    assert sorted(crash.index) == ["B", "C", "D"]
+    assert crash.loc["B", "surplus"] == pytest.approx(11.0)
+    assert crash.loc["C", "shortfall"] == pytest.approx(172.0)
+    assert crash.loc["C", "bankruptcy_price"] == pytest.approx(92.5)
+    funds = result.insurance_funds.set_index("stress_scenario")
+    assert funds.loc["crash", ["start", "surpluses", "paid", "end"]].tolist() == pytest.approx([100, 11, 111, 0])
+    adl = result.adl.sort_values("rank")
+    assert adl["account"].tolist() == ["S1", "S2"]
+    assert adl["contracts"].tolist() == pytest.approx([30.0, 22.5])
+    assert adl["priority"].tolist() == pytest.approx([0.675, 0.45])
+    defaulters = result.defaulters
+    assert defaulters["liquidated"].all()
+    assert defaulters.loc[defaulters.account == "B", "to_insurance_fund"].tolist() == pytest.approx([11.0])

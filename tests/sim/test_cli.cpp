@@ -359,6 +359,22 @@ TEST(CliStress, AaveCloseFactorAndStaleOracleHandCase) {
   EXPECT_NEAR(b.at("debt_repaid").get<double>(), 13412.92933751486, 1e-6);
 }
 
+TEST(CliStress, VenueLiquidationEngineHandCase) {
+  const auto json = stress_of("venue_liquidations.yaml", {});
+  const auto& crash = json.at("stress_scenarios").at(0);
+  const auto& layers = crash.at("ccps").at("V").at("layer_losses");
+  EXPECT_NEAR(layers.at("defaulter_im").get<double>(), 509, 1e-9);
+  EXPECT_NEAR(layers.at("insurance_fund").get<double>(), 111, 1e-9);
+  EXPECT_NEAR(layers.at("adl").get<double>(), 70, 1e-9);
+  EXPECT_EQ(crash.at("venue_liquidations").size(), 3u);
+  EXPECT_TRUE(crash.at("member_defaults").empty());
+  const auto& adl = crash.at("waterfalls").at(0).at("adl");
+  ASSERT_EQ(adl.size(), 2u);
+  EXPECT_EQ(adl.at(0).at("account"), "S1");
+  EXPECT_NEAR(adl.at(0).at("contracts").get<double>(), 30, 1e-9);
+  EXPECT_NEAR(adl.at(1).at("contracts").get<double>(), 22.5, 1e-9);
+}
+
 TEST(CliArguments, VersionAndHelpExitZero) {
   const Outcome v = run_ccpnet({"--version"});
   EXPECT_EQ(v.exit_code, 0) << describe({"--version"}, v);
