@@ -861,6 +861,8 @@ Model build_model(const config::LoadedScenario& loaded) {
       if (acc.kind == AccountKind::kMember) {
         for (const auto& [ccp_id, amount] : members[static_cast<std::size_t>(acc.owner)].initial_margin)
           if (ccp_id == ccp.id) acc.initial_margin = amount;
+        for (const auto& [ccp_id, amount] : members[static_cast<std::size_t>(acc.owner)].maintenance_margin)
+          if (ccp_id == ccp.id) acc.maintenance_margin = amount;
       }
       require(ccp.accounts[static_cast<std::size_t>(i)], "initial margin (USD)", im(i));
     }

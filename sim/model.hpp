@@ -68,8 +68,9 @@ struct Account {
   std::vector<OptionHolding> options{};
   double initial_margin = 0.0;
   double default_fund = 0.0;
-  double liquidation_cost = 0.0;  // square-root impact of closing the whole account (options by their delta)
-  double notional = 0.0;          // sum over assets of |position value| (options by their delta)
+  double maintenance_margin = -1.0;  // observed today (members[].maintenance_margin); < 0: from the tiered mm rates
+  double liquidation_cost = 0.0;     // square-root impact of closing the whole account (options by their delta)
+  double notional = 0.0;             // sum over assets of |position value| (options by their delta)
 };
 
 // How a CCP's payments and deliveries settle (SPEC 3.8).

@@ -133,6 +133,7 @@ class TileWorker {
     double margin;
     std::vector<std::pair<Eigen::Index, double>> values;  // (asset, value), nonzero
     bool single;                                          // one contract, no options
+    double maintenance_rate;                              // observed maintenance over notional; < 0: tiered mm
   };
 
   // Member accounts at crypto venues with maintenance rates, for their
@@ -144,16 +145,18 @@ class TileWorker {
     for (std::size_t a = 0; a < model_.accounts.size(); ++a) {
       const Account& acc = model_.accounts[a];
       const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(acc.ccp)];
-      if (acc.kind != AccountKind::kMember || ccp.maintenance.empty()) continue;
+      if (acc.kind != AccountKind::kMember || (ccp.maintenance.empty() && acc.maintenance_margin < 0.0)) continue;
       Eigen::VectorXd value = acc.quantity.cwiseProduct(prices_);
       for (const OptionHolding& h : acc.options) {
         const OptionModel& o = model_.options[static_cast<std::size_t>(h.option)];
         value(o.underlying) += h.quantity * o.delta * prices_(o.underlying);
       }
-      VenueAccount v{static_cast<int>(a), acc.ccp, ccp.horizon, row[a], acc.initial_margin, {}, false};
+      VenueAccount v{static_cast<int>(a), acc.ccp, ccp.horizon, row[a], acc.initial_margin, {}, false, -1.0};
       for (Eigen::Index i = 0; i < value.size(); ++i)
         if (value(i) != 0.0) v.values.emplace_back(i, value(i));
       if (v.values.empty()) continue;
+      // Observed maintenance: a rate on the account's notional today.
+      if (acc.maintenance_margin >= 0.0) v.maintenance_rate = acc.maintenance_margin / value.cwiseAbs().sum();
       v.single = v.values.size() == 1 && acc.options.empty();
       venue_.push_back(std::move(v));
     }
@@ -419,8 +422,11 @@ class TileWorker {
       const auto& r = returns_[static_cast<std::size_t>(v.horizon)];
       const double pnl = pnl_[static_cast<std::size_t>(v.horizon)](v.row, j);
       double maintenance = 0.0;
-      for (const auto& [a, x] : v.values)
-        maintenance += models::tiered_margin(std::abs(x * (1.0 + r(a, j))), ccp.maintenance);
+      for (const auto& [a, x] : v.values) {
+        const double mark = std::abs(x * (1.0 + r(a, j)));
+        maintenance +=
+            v.maintenance_rate >= 0.0 ? v.maintenance_rate * mark : models::tiered_margin(mark, ccp.maintenance);
+      }
       if (!(v.margin + pnl < maintenance)) continue;
       const VenueLine line = venue_close_out(v, pnl, maintenance, r, j);
       liquidations_.push_back({v.account, 0.0, true, 0.0, line.impact_cost - pnl, v.margin});

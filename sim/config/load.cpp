@@ -731,8 +731,10 @@ class Checker {
           check_position_value(p, instrument, qty);
         }
       }
-      for (const auto* observed : {&member.initial_margin, &member.default_fund}) {
-        const char* key = observed == &member.initial_margin ? "initial_margin" : "default_fund";
+      for (const auto* observed : {&member.initial_margin, &member.default_fund, &member.maintenance_margin}) {
+        const char* key = observed == &member.initial_margin ? "initial_margin"
+                          : observed == &member.default_fund ? "default_fund"
+                                                             : "maintenance_margin";
         for (const auto& [ccp, amount] : *observed) {
           const std::string p = fmt::format("{}.{}.{}", path, key, ccp);
           ccp_ref(p, ccp);
@@ -741,6 +743,14 @@ class Checker {
           if (ccps_.count(ccp) && !member_there && read(path + ".positions"))
             error(p, fmt::format("member '{}' has no positions at CCP '{}'", member.id, ccp));
         }
+      }
+      for (const auto& [ccp, amount] : member.maintenance_margin) {
+        const auto it = ccps_.find(ccp);
+        if (it != ccps_.end() && s_.ccps[it->second].kind != CcpKind::kCryptoVenue &&
+            read(fmt::format("ccps[{}].kind", it->second)))
+          error(fmt::format("{}.maintenance_margin.{}", path, ccp),
+                fmt::format("a maintenance margin runs a crypto venue's liquidation engine: CCP '{}' is of kind {}",
+                            ccp, enum_name(s_.ccps[it->second].kind)));
       }
       if (member.group.empty()) member.group = member.id;
     }

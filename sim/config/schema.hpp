@@ -1129,6 +1129,7 @@ struct MemberConfig {
   OrderedMap<OrderedMap<double>> positions;
   OrderedMap<double> initial_margin;
   OrderedMap<double> default_fund;
+  OrderedMap<double> maintenance_margin;
 
   template <class A>
   void serialize(A& a) {
@@ -1144,6 +1145,12 @@ struct MemberConfig {
       {.doc = "observed IM per CCP ({CCP id: amount}); replaces the margin model's figure", .unit = "USD", .min = 0.0});
     a("default_fund", default_fund,
       {.doc = "observed DF contribution per CCP ({CCP id: amount}); replaces the allocation",
+       .unit = "USD",
+       .min = 0.0});
+    a("maintenance_margin", maintenance_margin,
+      {.doc = "observed maintenance margin today per crypto venue ({CCP id: amount}), e.g. of an aggregate of many "
+              "small accounts; in a scenario it moves with the account's notional at the mark, and the venue's "
+              "liquidation engine runs on the account (replacing the tiered mm rates' figure)",
        .unit = "USD",
        .min = 0.0});
   }

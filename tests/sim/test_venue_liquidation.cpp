@@ -148,6 +148,34 @@ TEST(VenueEngine, WithoutMaintenanceRatesTheOwnerDefaultsInstead) {
   EXPECT_EQ(r.defaults[0].cause, DefaultCause::kSolvency);
 }
 
+TEST(VenueEngine, AnObservedMaintenanceMarginMovesWithTheMarkNotional) {
+  // Without mm rates only B, with an observed maintenance margin of 60 today
+  // (6% of its 1,000 notional), is under the engine: at the crash's mark its
+  // maintenance is 60 x 900 / 1,000 = 54 > equity 20: liquidated, 11 to the
+  // fund. C, not under it, defaults on its P&L instead.
+  const Model model =
+      venue_case({{"ccps.V.margin.tiers", "[{up_to: .inf, im: 0.1}]"}, {"members.B.maintenance_margin", "{V: 60}"}});
+  CascadeTrace trace;
+  const ScenarioResult r = stress(model, 0, &trace);
+  ASSERT_EQ(trace.venue.size(), 1u);
+  EXPECT_EQ(account_name(model, trace.venue[0].account), "B");
+  EXPECT_NEAR(trace.venue[0].maintenance_margin, 54, 1e-9);
+  EXPECT_NEAR(trace.venue[0].surplus, 11, 1e-9);
+  ASSERT_EQ(r.defaults.size(), 1u);
+  EXPECT_EQ(model.members[static_cast<std::size_t>(r.defaults[0].member)].id, "C");
+  try {
+    (void)venue_case({{"ccps.V.kind", "traditional"},
+                      {"ccps.V.margin.tiers", "[{up_to: .inf, im: 0.1}]"},
+                      {"members.B.maintenance_margin", "{V: 60}"}});
+    FAIL() << "no error";
+  } catch (const config::ScenarioError& e) {
+    EXPECT_NE(std::string(e.what()).find("members[1].maintenance_margin.V: a maintenance margin runs a crypto venue's "
+                                         "liquidation engine: CCP 'V' is of kind traditional"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(VenueEngine, AnInsuranceFundHeldInTheContractsAssetFallsWithIt) {
   // The fund holds X: 100 today, 90 after the crash; + 11 = 101 pays 101 of
   // the 181; ADL 80 = 60 contracts at 1.3333: S1 30, S2 30.
