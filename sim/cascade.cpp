@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 #include "sim/model.hpp"
 
@@ -186,13 +187,17 @@ std::size_t Cascade::account(std::size_t a) {
     assess_cap_[a] = acc.default_fund * model_.ccps[static_cast<std::size_t>(acc.ccp)].assessment_multiple;
     vm_gain_[a] = std::max(0.0, account_pnl_[a]);
     adl_left_[a] = acc.kind == AccountKind::kMember ? std::max(0.0, account_pnl_[a]) : 0.0;
-    lender_left_[a] = acc.kind == AccountKind::kMember ? acc.notional : 0.0;
+    // What a member lent: an account without debt (a borrower's collateral
+    // does not stand behind another reserve's bad debt).
+    lender_left_[a] = acc.kind == AccountKind::kMember && !(acc.quantity.minCoeff() < 0.0) ? acc.notional : 0.0;
     adl_contracts_left_[a] = single_asset_[a] >= 0 ? std::abs(acc.quantity(single_asset_[a])) : 0.0;
     margin_lost_[a] = 0.0;
     collateral_taken_[a] = 0;
     closed_[a] = 0;
     liquidated_[a] = 0;
-    bad_debt_[a] = 0.0;
+    bad_debt_[a] = closing_bad_debt_[a] = 0.0;
+    bad_debt_booked_[a] = 0;
+    venue_loss_[a] = venue_margin_[a] = 0.0;
   }
   return a;
 }
@@ -209,7 +214,8 @@ bool Cascade::owner_alive(const Account& acc) {
 // State is initialised lazily, on first touch in this scenario (epoch stamps):
 // a scenario with a few defaults touches a few accounts, not all.
 void Cascade::start_scenario(std::span<const double> account_pnl, std::span<const double> member_capital,
-                             std::span<const double> member_cash, const SettlementState* settlement) {
+                             std::span<const double> member_cash, const SettlementState* settlement,
+                             std::span<const double> insurance_funds) {
   const std::size_t n_members = model_.members.size(), n_accounts = model_.accounts.size();
   const std::size_t n_ccps = model_.ccps.size();
   account_pnl_ = account_pnl;
@@ -218,11 +224,12 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
   settlement_ = settlement;
   if (account_stamp_.size() != n_accounts) account_stamp_.assign(n_accounts, 0);
   if (member_stamp_.size() != n_members) member_stamp_.assign(n_members, 0);
-  for (auto* v :
-       {&df_left_, &assess_cap_, &vm_gain_, &adl_left_, &lender_left_, &adl_contracts_left_, &bad_debt_, &margin_lost_})
+  for (auto* v : {&df_left_, &assess_cap_, &vm_gain_, &adl_left_, &lender_left_, &adl_contracts_left_, &bad_debt_,
+                  &closing_bad_debt_, &venue_loss_, &venue_margin_, &margin_lost_})
     v->resize(n_accounts);
   closed_.resize(n_accounts);
   collateral_taken_.resize(n_accounts);
+  bad_debt_booked_.resize(n_accounts);
   liquidated_.resize(n_accounts);
   capital_.resize(n_members);
   cash_.resize(n_members);
@@ -242,7 +249,8 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
   next_link_lines_.resize(n_ccps);
   for (std::size_t c = 0; c < n_ccps; ++c) {
     const CcpModel& ccp = model_.ccps[c];
-    resources_[c] = {ccp.sitg, ccp.sitg2, ccp.insurance_fund, std::max(0.0, ccp.capital - ccp.sitg - ccp.sitg2)};
+    const double fund = insurance_funds.empty() ? ccp.insurance_fund : insurance_funds[c];
+    resources_[c] = {ccp.sitg, ccp.sitg2, fund, std::max(0.0, ccp.capital - ccp.sitg - ccp.sitg2)};
     vmgh_[c] = ccp.vmgh;
     closing_[c].clear();
     link_lines_[c].clear();
@@ -254,8 +262,9 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
 
 void Cascade::run(std::span<const double> account_pnl, std::span<const double> member_capital,
                   std::span<const double> member_cash, std::span<const DefaultCause> initial, ScenarioResult& out,
-                  CascadeTrace* trace, const SettlementState* settlement, std::span<const Liquidation> liquidations) {
-  start_scenario(account_pnl, member_capital, member_cash, settlement);
+                  CascadeTrace* trace, const SettlementState* settlement, std::span<const Liquidation> liquidations,
+                  std::span<const double> insurance_funds) {
+  start_scenario(account_pnl, member_capital, member_cash, settlement, insurance_funds);
   const std::size_t n_members = model_.members.size(), n_ccps = model_.ccps.size();
   for (std::size_t m = 0; m < n_members; ++m) {
     if (initial[m] == DefaultCause::kNone) continue;
@@ -268,6 +277,9 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
     const auto ai = account(static_cast<std::size_t>(l.account));
     liquidated_[ai] = l.liquidated;
     bad_debt_[ai] = l.bad_debt;
+    closing_bad_debt_[ai] = l.closing_bad_debt;
+    venue_loss_[ai] = l.loss;
+    venue_margin_[ai] = l.margin;
     any_liquidated = any_liquidated || l.liquidated;
   }
   // Members and CCPs default once each; link losses between standing CCPs
@@ -342,37 +354,70 @@ void Cascade::add_member_lines(std::size_t c, ScenarioResult& out) {
     closed_[ai] = 1;  // closed out now: not a survivor below
     const Account& acc = model_.accounts[ai];
     models::Defaulter d;
+    double to_fund = 0.0;
     if (ccp.lending && acc.kind == AccountKind::kMember) {
-      // A lending protocol loses the bad debt of a borrower it closes out
-      // (liquidated, or its owner defaulted), nothing on a lender's deposits.
-      d.loss = bad_debt_[ai];
+      d = lending_line(ai, acc);
+    } else if (liquidated_[ai]) {
+      // A crypto venue's liquidation engine: the margin covers the loss, and
+      // what it leaves goes to the insurance fund before the round's layers.
+      d.loss = venue_loss_[ai];
+      d.im = venue_margin_[ai];
+      to_fund = std::max(0.0, d.im - d.loss);
+      resources_[c].insurance_fund += to_fund;
     } else {
-      d.loss = -account_pnl_[ai] + acc.liquidation_cost;
-      d.im = acc.initial_margin;
-      if (settlement_ && acc.kind == AccountKind::kMember) {
-        // What the CCP holds after the scenario's margin calls: paid unless
-        // the member defaulted at the start.
-        if (settlement_->im_adjusted[c])
-          d.im = member_round_[static_cast<std::size_t>(acc.owner)] == 0 ? settlement_->im_unpaid[ai]
-                                                                         : settlement_->im_paid[ai];
-        // Free of payment: the CCP delivered first; what was in flight to the defaulter is lost.
-        if (!settlement_->principal.empty() && settlement_->principal[ai] > 0.0) {
-          d.loss += settlement_->principal[ai];
-          out.settlement.at(c, CcpSettleMetric::kFails) += 1.0;
-          out.settlement.at(c, CcpSettleMetric::kPrincipalLost) += settlement_->principal[ai];
-          if (ccp.settlement.chain >= 0) {
-            const auto chain = static_cast<std::size_t>(ccp.settlement.chain);
-            out.settlement.at_chain(chain, ChainMetric::kFails) += 1.0;
-            out.settlement.at_chain(chain, ChainMetric::kLoss) += settlement_->principal[ai];
-          }
-        }
-      }
-      d.df = df_left_[ai];
+      d = default_line(c, ai, acc, out);
     }
     defaulters_.push_back(d);
     defaulter_accounts_.push_back(a);
     line_kinds_.push_back(LineKind::kMember);
+    line_to_fund_.push_back(to_fund);
   }
+}
+
+// A lending protocol loses the bad debt its liquidations wrote off (once)
+// and, when the borrower's owner defaults, that of closing the rest; nothing
+// on a lender's deposits. A liquidated account whose owner stands stays open
+// with what is left.
+models::Defaulter Cascade::lending_line(std::size_t ai, const Account& acc) {
+  models::Defaulter d;
+  if (liquidated_[ai] && !bad_debt_booked_[ai]) {
+    d.loss += bad_debt_[ai];
+    bad_debt_booked_[ai] = 1;
+  }
+  if (member_round_[member(static_cast<std::size_t>(acc.owner))] >= 0)
+    d.loss += closing_bad_debt_[ai];
+  else
+    closed_[ai] = 0;
+  return d;
+}
+
+// A defaulter's account closed out at the end of the MPOR: -P&L + the
+// liquidation cost, against its IM and what is left of its DF contribution.
+models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Account& acc, ScenarioResult& out) {
+  const CcpModel& ccp = model_.ccps[c];
+  models::Defaulter d;
+  d.loss = -account_pnl_[ai] + acc.liquidation_cost;
+  d.im = acc.initial_margin;
+  if (settlement_ && acc.kind == AccountKind::kMember) {
+    // What the CCP holds after the scenario's margin calls: paid unless
+    // the member defaulted at the start.
+    if (settlement_->im_adjusted[c])
+      d.im = member_round_[static_cast<std::size_t>(acc.owner)] == 0 ? settlement_->im_unpaid[ai]
+                                                                     : settlement_->im_paid[ai];
+    // Free of payment: the CCP delivered first; what was in flight to the defaulter is lost.
+    if (!settlement_->principal.empty() && settlement_->principal[ai] > 0.0) {
+      d.loss += settlement_->principal[ai];
+      out.settlement.at(c, CcpSettleMetric::kFails) += 1.0;
+      out.settlement.at(c, CcpSettleMetric::kPrincipalLost) += settlement_->principal[ai];
+      if (ccp.settlement.chain >= 0) {
+        const auto chain = static_cast<std::size_t>(ccp.settlement.chain);
+        out.settlement.at_chain(chain, ChainMetric::kFails) += 1.0;
+        out.settlement.at_chain(chain, ChainMetric::kLoss) += settlement_->principal[ai];
+      }
+    }
+  }
+  d.df = df_left_[ai];
+  return d;
 }
 
 // A failed peer's line closes its account here: its link margin and the fund
@@ -391,6 +436,7 @@ void Cascade::add_link_lines(std::size_t c) {
     defaulters_.push_back(d);
     defaulter_accounts_.push_back(line.account);
     line_kinds_.push_back(line.kind);
+    line_to_fund_.push_back(0.0);
   }
 }
 
@@ -501,8 +547,12 @@ void Cascade::trace_event(int round, std::size_t c, const models::WaterfallOutco
   for (std::size_t i = first; i < end; ++i) {
     const auto& d = defaulters_[i];
     const double after_own = std::max(0.0, d.loss) - d.im_used - d.df_used;
-    event.defaulters.push_back(
-        {defaulter_accounts_[i], d.loss, d.im_used, d.df_used, after_own, d.estate_return, kinds[i]});
+    const bool liquidated =
+        kinds[i] == LineKind::kMember && liquidated_[static_cast<std::size_t>(defaulter_accounts_[i])];
+    // A venue liquidation's margin left goes to the insurance fund, not back.
+    const double estate = line_to_fund_[i] > 0.0 ? 0.0 : d.estate_return;
+    event.defaulters.push_back({defaulter_accounts_[i], d.loss, d.im_used, d.df_used, after_own, estate, kinds[i],
+                                liquidated, line_to_fund_[i]});
   }
   trace->events.push_back(std::move(event));
 }
@@ -555,9 +605,15 @@ void Cascade::record_adl(int run) {
     if (run == 0) adl_charged_members_[i] = s.adl_charged;
     if (charged <= 0.0) continue;
     const bool by_quantity = run == 0 && !adl_by_quantity_.empty() && adl_by_quantity_[i];
-    lines.push_back(
-        {survivor_accounts_[i], by_quantity ? s.adl_closed : 0.0, by_quantity ? s.adl_bankruptcy_price : 0.0, charged});
+    lines.push_back({survivor_accounts_[i], by_quantity ? s.adl_closed : 0.0,
+                     by_quantity ? s.adl_bankruptcy_price : 0.0, charged, 0, s.adl_rank});
   }
+  // The queue's order: highest score first, ties in account order (run_waterfall's).
+  std::vector<std::size_t> order(lines.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return lines[a].priority > lines[b].priority; });
+  for (std::size_t k = 0; k < order.size(); ++k) lines[order[k]].rank = static_cast<int>(k + 1);
 }
 
 // Losses that reach CCP c after it failed: from a peer that failed in the same
@@ -599,12 +655,14 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   defaulters_.clear();
   defaulter_accounts_.clear();
   line_kinds_.clear();
+  line_to_fund_.clear();
   survivors_.clear();
   survivor_accounts_.clear();
   if (ccp_round_[c] >= 0) {
     settle_failed_ccp(c, round, out);
     return;
   }
+  const double fund_start = resources_[c].insurance_fund;
   add_member_lines(c, out);
   const std::size_t n_member_lines = defaulters_.size();
   add_link_lines(c);
@@ -662,8 +720,15 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
         out.account_losses.push_back({static_cast<int>(ai), LossChannel::kOwnDf, defaulters_[i].df_used});
     }
   }
+  const std::size_t first_event = trace ? trace->events.size() : 0;
   trace_event(round, c, wf_members, 0, n_member_lines, line_kinds_, trace, adl_lines_[0]);
   trace_event(round, c, wf_links, n_member_lines, defaulters_.size(), line_kinds_, trace, adl_lines_[1]);
+  for (std::size_t e = first_event; trace && e < trace->events.size(); ++e) {
+    WaterfallEvent& event = trace->events[e];
+    event.insurance_fund_start = fund_start;
+    event.insurance_fund_surpluses = std::accumulate(line_to_fund_.begin(), line_to_fund_.end(), 0.0);
+    event.insurance_fund_end = resources_[c].insurance_fund;
+  }
   book_survivor_charges(c, round, out);
   const double uncovered = wf_members.uncovered + wf_links.uncovered;
   if (uncovered > kTolerance) {

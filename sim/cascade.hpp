@@ -128,6 +128,7 @@ struct ScenarioResult {
   int settlement_defaults = 0;       // liquidity defaults that VM gains settled in time would have avoided
   SettlementOutcome settlement;      // empty unless the model has a settlement layer
   int liquidations = 0;              // accounts liquidated at lending protocols (owners not in default)
+  int venue_liquidations = 0;        // accounts crypto venues' liquidation engines closed
 
   void reset(const Model& model, std::int64_t scenario);
   int ccp_failures() const;
@@ -152,6 +153,8 @@ struct DefaulterLine {
   double residual = 0.0;  // left after its own IM and DF, for the mutual layers
   double estate_return = 0.0;
   LineKind kind = LineKind::kMember;
+  bool liquidated = false;         // closed by a lending protocol or a crypto venue's liquidation engine
+  double to_insurance_fund = 0.0;  // a venue liquidation: the margin its loss left, to the insurance fund
 };
 // An account the adl layer deleveraged. By quantity (a single-asset account
 // opposite the defaulted contract): `contracts` closed at `price`, the
@@ -162,6 +165,8 @@ struct AdlLine {
   double contracts = 0.0;
   double price = 0.0;
   double loss_vs_mark = 0.0;
+  int rank = 0;           // 1: deleveraged first
+  double priority = 0.0;  // its ranking score (ccps[].adl.ranking; adl_rank for the whole-gain rule)
 };
 struct WaterfallEvent {
   int round = 0;
@@ -171,9 +176,41 @@ struct WaterfallEvent {
   double uncovered = 0.0;
   bool link_losses = false;  // the losses that came over links (link_loss_layers), not the members' close-outs
   std::vector<AdlLine> adl;  // accounts deleveraged by this run, in the order of the CCP's accounts
+  // The CCP's insurance fund in this round: before it, what the round's
+  // venue liquidations added (their surpluses), and after its runs.
+  double insurance_fund_start = 0.0;
+  double insurance_fund_surpluses = 0.0;
+  double insurance_fund_end = 0.0;
+};
+// A borrower's account at a lending protocol along the scenario's path
+// (models::liquidate_on_log_path): every borrower, liquidated or not.
+struct LendingLine {
+  int account = -1;
+  int calls = 0;                     // liquidation calls
+  double health_factor_start = 0.0;  // today
+  double health_factor_end = 0.0;    // at the end of the period, after the calls
+  double collateral_seized = 0.0;    // value at execution (USD)
+  double debt_repaid = 0.0;          // value at execution (USD)
+  double bad_debt = 0.0;             // written off on the path (USD)
+  double closing_bad_debt = 0.0;     // what closing the rest at the end would write off (its owner defaults)
+};
+// A member account a crypto venue's liquidation engine closed
+// (models::venue_close_out, venue_account_close_out).
+struct VenueLine {
+  int account = -1;
+  double margin = 0.0;              // its IM: the margin behind it
+  double pnl = 0.0;                 // over the venue's MPOR, at the mark
+  double maintenance_margin = 0.0;  // at the mark (tiered maintenance rates)
+  double impact_cost = 0.0;         // square-root cost of closing it in the market
+  double surplus = 0.0;             // equity - cost when positive: to the insurance fund
+  double shortfall = 0.0;           // cost - equity when positive: the insurance fund's, then ADL's
+  double bankruptcy_price = 0.0;    // single-contract accounts: where its equity is zero (0 otherwise)
+  double execution_price = 0.0;     // single-contract accounts: the mark moved by the impact (0 otherwise)
 };
 struct CascadeTrace {
   std::vector<WaterfallEvent> events;
+  std::vector<LendingLine> lending;  // in account order
+  std::vector<VenueLine> venue;      // in account order
 };
 
 // The member test of the start and of every round (SPEC 3.10): solvency
@@ -184,16 +221,30 @@ struct CascadeTrace {
 // with a settlement layer) would have covered it.
 DefaultCause test_member(double capital, double cash, bool missed_call, const double* late_inflow, ScenarioResult& out);
 
+// An account liquidated (or liquidable) in this scenario, collected before the
+// cascade.
 // A borrower's account at a lending protocol: `liquidated` when the protocol
-// liquidates it in this scenario although its owner does not default (closed
-// out in round 1); `bad_debt` is what the protocol loses when the account is
-// closed, by that liquidation or, at the end of the period, because its owner
-// defaults. Either way a defaulter loss with no IM and no DF of its own; a
-// protocol account not listed (a lender's deposits) loses the protocol nothing.
+// liquidated it along the scenario's path although its owner need not default
+// (a line in round 1 whose loss is `bad_debt`, the debt written off on the
+// path; the account stays open with what is left). When its owner defaults,
+// the account is closed at the end of the period and the protocol loses
+// `closing_bad_debt` on what was left. Either way a defaulter loss with no IM
+// and no DF of its own; a protocol account not listed (a lender's deposits)
+// loses the protocol nothing.
+// An account at a crypto venue whose equity (margin + P&L) fell below its
+// maintenance margin: the venue's liquidation engine closes it in round 1
+// whether or not its owner defaults, at close-out loss `loss` (-P&L + the
+// impact cost at the mark); its `margin` covers it first and the rest of the
+// margin goes to the insurance fund (BitMEX: the liquidated trader loses its
+// margin, never more); the shortfall goes on to the next layers (the
+// insurance fund, then ADL).
 struct Liquidation {
   int account = -1;
   double bad_debt = 0.0;
   bool liquidated = false;
+  double closing_bad_debt = 0.0;
+  double loss = 0.0;    // venue
+  double margin = 0.0;  // venue
 };
 
 // Per-thread workspace; run() is called once per scenario with a default.
@@ -207,12 +258,14 @@ class Cascade {
   // less settlement losses and VM gains that settle late). initial: cause of
   // each member's default at the start (kNone for none). settlement: the
   // scenario's settlement state, when the model has a settlement layer.
-  // liquidations: the borrowers' accounts at lending protocols, in account order.
-  // The result's reset() must have been called.
+  // liquidations: the borrowers' accounts at lending protocols and the
+  // accounts venues liquidate, in account order. insurance_funds: each CCP's
+  // insurance fund in this scenario (empty: as configured; a fund held in a
+  // crypto asset moves with it). The result's reset() must have been called.
   void run(std::span<const double> account_pnl, std::span<const double> member_capital,
            std::span<const double> member_cash, std::span<const DefaultCause> initial, ScenarioResult& out,
            CascadeTrace* trace = nullptr, const SettlementState* settlement = nullptr,
-           std::span<const Liquidation> liquidations = {});
+           std::span<const Liquidation> liquidations = {}, std::span<const double> insurance_funds = {});
 
  private:
   // A loss that reached a CCP over one of its links, for its next round.
@@ -230,7 +283,8 @@ class Cascade {
   };
 
   void start_scenario(std::span<const double> account_pnl, std::span<const double> member_capital,
-                      std::span<const double> member_cash, const SettlementState* settlement);
+                      std::span<const double> member_cash, const SettlementState* settlement,
+                      std::span<const double> insurance_funds);
   std::size_t member(std::size_t m);
   std::size_t account(std::size_t a);
   bool owner_alive(const Account& acc);
@@ -239,6 +293,8 @@ class Cascade {
   void settle_failed_ccp(std::size_t c, int round, ScenarioResult& out);
   double collateral_im(std::size_t account) const;
   void add_member_lines(std::size_t c, ScenarioResult& out);
+  models::Defaulter lending_line(std::size_t ai, const Account& acc);
+  models::Defaulter default_line(std::size_t c, std::size_t ai, const Account& acc, ScenarioResult& out);
   void add_link_lines(std::size_t c);
   void collect_survivors(std::size_t c);
   // ADL by quantity at the bankruptcy price for this round's member lines at
@@ -285,10 +341,13 @@ class Cascade {
   std::vector<double> adl_charged_members_;             // per survivor: ADL charged by the members' run
   std::array<std::vector<AdlLine>, 2> adl_lines_;       // the members' and the link lines' ADL of this round
   std::vector<std::uint8_t> closed_, liquidated_;
-  std::vector<std::uint8_t> collateral_taken_;   // per link account: its owner's collateral used on its failure
-  std::vector<double> bad_debt_;                 // per account liquidated at a lending protocol
-  std::vector<models::CcpResources> resources_;  // per CCP
-  std::vector<models::VmghCaps> vmgh_;           // per CCP: the caps, total_left what the scenario still allows
+  std::vector<std::uint8_t> collateral_taken_;       // per link account: its owner's collateral used on its failure
+  std::vector<double> bad_debt_, closing_bad_debt_;  // per borrower's account at a lending protocol
+  std::vector<std::uint8_t> bad_debt_booked_;        // its path's bad debt is in a line already
+  std::vector<double> venue_loss_, venue_margin_;    // per account a venue liquidates: close-out loss, margin
+  std::vector<double> line_to_fund_;                 // per line of defaulters_: margin left to the insurance fund
+  std::vector<models::CcpResources> resources_;      // per CCP
+  std::vector<models::VmghCaps> vmgh_;               // per CCP: the caps, total_left what the scenario still allows
   std::vector<int> ccp_round_;
   std::vector<std::vector<int>> closing_;          // per CCP: member accounts closed out this round
   std::vector<std::vector<LinkLine>> link_lines_;  // per CCP: link losses of this round

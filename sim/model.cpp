@@ -442,6 +442,27 @@ void take_other_side_directly(const config::Scenario& s, Model& model) {
   }
 }
 
+// A lending protocol's rules per asset: an asset listed in `assets` takes its
+// own LT and bonus, the others the protocol's; e-mode categories by id.
+LendingRules lending_rules(const config::LendingConfig& l, const std::map<std::string, int>& asset_index) {
+  LendingRules rules;
+  rules.oracle_delay_hours = l.oracle_delay_hours;
+  rules.market.assets.assign(asset_index.size(), {l.liquidation_threshold, l.liquidation_bonus, 0});
+  for (const auto& a : l.assets) {
+    models::LendingAsset& asset = rules.market.assets[static_cast<std::size_t>(asset_index.at(a.id))];
+    asset.liquidation_threshold = a.liquidation_threshold.value_or(l.liquidation_threshold);
+    asset.liquidation_bonus = a.liquidation_bonus.value_or(l.liquidation_bonus);
+  }
+  for (const auto& e : l.emode) {
+    const int id = static_cast<int>(e.id);
+    rules.market.emode_categories.push_back({id, e.liquidation_threshold, e.liquidation_bonus});
+    for (const auto& a : e.assets) rules.market.assets[static_cast<std::size_t>(asset_index.at(a))].emode_category = id;
+  }
+  const auto& cf = l.close_factor;
+  rules.market.close_factor = {cf.factor, cf.hf_threshold, cf.dust_threshold, cf.min_leftover};
+  return rules;
+}
+
 }  // namespace
 
 std::vector<models::Layer> link_loss_layers(const CcpModel& ccp) {
@@ -541,10 +562,12 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
     ccp.sitg = c.sitg.value_or(0.25 * c.capital);
     ccp.sitg2 = std::min(c.sitg2, std::max(0.0, c.capital - ccp.sitg));
     ccp.insurance_fund = c.insurance_fund;
-    if (c.kind == CcpKind::kLendingProtocol) {
-      const config::LendingConfig l = c.lending.value_or(config::LendingConfig{});
-      ccp.lending = models::LendingParams{l.liquidation_threshold, l.liquidation_bonus, l.oracle_delay_hours};
-    }
+    if (!c.insurance_fund_asset.empty()) ccp.insurance_fund_asset = asset_index.at(c.insurance_fund_asset);
+    if (const auto* tiered = std::get_if<config::TieredMargin>(&c.margin.model))
+      for (const auto& t : tiered->tiers)
+        if (t.mm) ccp.maintenance.push_back({t.up_to, *t.mm});
+    if (c.kind == CcpKind::kLendingProtocol)
+      ccp.lending = lending_rules(c.lending.value_or(config::LendingConfig{}), asset_index);
     ccp.assessment_multiple = c.assessments.multiple;
     ccp.vmgh.max_rate = c.vmgh.max_rate;
     ccp.adl_ranking = c.adl.ranking == config::AdlRankingRule::kPnl        ? models::AdlRanking::kPnl
@@ -620,6 +643,16 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
       model.accounts.push_back(std::move(acc));
     }
     model.members.push_back(std::move(member));
+  }
+  // Lending protocols: the e-mode category each member's account entered.
+  for (std::size_t c = 0; c < s.ccps.size(); ++c) {
+    auto& lending = model.ccps[c].lending;
+    if (!lending) continue;
+    lending->member_emode.assign(model.members.size(), 0);
+    if (!s.ccps[c].lending) continue;
+    for (const auto& e : s.ccps[c].lending->emode)
+      for (const auto& id : e.members)
+        lending->member_emode[static_cast<std::size_t>(member_index.at(id))] = static_cast<int>(e.id);
   }
 
   // ---- without links: members take the other side directly where it is needed
@@ -851,6 +884,8 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
       if (acc.kind == AccountKind::kMember) {
         for (const auto& [ccp_id, amount] : members[static_cast<std::size_t>(acc.owner)].initial_margin)
           if (ccp_id == ccp.id) acc.initial_margin = amount;
+        for (const auto& [ccp_id, amount] : members[static_cast<std::size_t>(acc.owner)].maintenance_margin)
+          if (ccp_id == ccp.id) acc.maintenance_margin = amount;
       }
       require(ccp.accounts[static_cast<std::size_t>(i)], "initial margin (USD)", im(i));
     }

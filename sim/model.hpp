@@ -13,6 +13,7 @@
 
 #include "models/instruments/black76.hpp"
 #include "models/lending/lending.hpp"
+#include "models/margin/tiered.hpp"
 #include "models/settlement/finality.hpp"
 #include "models/waterfall/adl.hpp"
 #include "models/waterfall/waterfall.hpp"
@@ -62,8 +63,9 @@ struct Account {
   std::vector<OptionHolding> options{};
   double initial_margin = 0.0;
   double default_fund = 0.0;
-  double liquidation_cost = 0.0;  // square-root impact of closing the whole account (options by their delta)
-  double notional = 0.0;          // sum over assets of |position value| (options by their delta)
+  double maintenance_margin = -1.0;  // observed today (members[].maintenance_margin); < 0: from the tiered mm rates
+  double liquidation_cost = 0.0;     // square-root impact of closing the whole account (options by their delta)
+  double notional = 0.0;             // sum over assets of |position value| (options by their delta)
 };
 
 // How a CCP's payments and deliveries settle (SPEC 3.8).
@@ -86,6 +88,15 @@ struct CcpSettlement {
   double apc_stressed_weight = 0.0, apc_stressed_multiplier = 1.0;  // ApcMode::kStressedWeight
 };
 
+// A lending protocol's liquidation rules (SPEC 3.6): per asset of
+// Model::assets its LT, bonus and e-mode category, the e-mode categories and
+// the close factor; the oracle delay; each member's e-mode category.
+struct LendingRules {
+  models::LendingMarket market;
+  double oracle_delay_hours = 0.0;
+  std::vector<int> member_emode;  // per member index: the category its account entered (0: none)
+};
+
 struct CcpModel {
   std::string id;
   config::CcpKind kind = config::CcpKind::kTraditional;
@@ -93,6 +104,10 @@ struct CcpModel {
   double sitg = 0.0;
   double sitg2 = 0.0;
   double insurance_fund = 0.0;
+  int insurance_fund_asset = -1;  // index into Model::assets: the fund is held in it; -1: USD
+  // A crypto venue's maintenance rates by notional tier (tiered margin's mm):
+  // its liquidation engine runs on every member account; empty: it does not.
+  std::vector<models::Tier> maintenance;
   double assessment_multiple = 1.0;
   // VMGH caps; total_left holds the scenario's total cap (copied per scenario).
   models::VmghCaps vmgh;
@@ -111,7 +126,7 @@ struct CcpModel {
   CcpSettlement settlement;
   // Lending protocols: the liquidation rules (long positions are collateral,
   // short positions debt); empty for other kinds.
-  std::optional<models::LendingParams> lending;
+  std::optional<LendingRules> lending;
 };
 
 struct MemberModel {

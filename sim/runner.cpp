@@ -15,7 +15,10 @@
 #include <map>
 #include <unordered_map>
 
+#include "models/margin/addons.hpp"
 #include "models/margin/quantile.hpp"
+#include "models/margin/tiered.hpp"
+#include "models/waterfall/venue_liquidation.hpp"
 #include "sim/loss_sketch.hpp"
 #include "sim/model.hpp"
 #include "sim/revalue.hpp"
@@ -97,19 +100,65 @@ class TileWorker {
         }
     }
     option_dv_.resize(model.options.size());
-    // Member accounts at lending protocols: long positions are collateral,
-    // short positions debt (values today, by asset).
+    // Member accounts at lending protocols with debt (accounts without are
+    // never liquidated): long positions are collateral, short positions debt.
+    prices_.resize(n_assets);
+    for (Eigen::Index i = 0; i < n_assets; ++i) prices_(i) = model.assets[static_cast<std::size_t>(i)].price;
+    log_moves_.resize(n_assets);
     for (std::size_t a = 0; a < model.accounts.size(); ++a) {
       const Account& acc = model.accounts[a];
       const CcpModel& ccp = model.ccps[static_cast<std::size_t>(acc.ccp)];
-      if (acc.kind != AccountKind::kMember || !ccp.lending) continue;
+      if (acc.kind != AccountKind::kMember || !ccp.lending || !(acc.quantity.minCoeff() < 0.0)) continue;
       LendingAccount l{static_cast<int>(a), acc.ccp, ccp.horizon, {}};
-      for (Eigen::Index i = 0; i < acc.quantity.size(); ++i) {
-        const double value = acc.quantity(i) * model.assets[static_cast<std::size_t>(i)].price;
-        if (value != 0.0) l.values.push_back({i, value});
+      for (Eigen::Index i = 0; i < n_assets; ++i) {
+        l.units.collateral.push_back(std::max(0.0, acc.quantity(i)));
+        l.units.debt.push_back(std::max(0.0, -acc.quantity(i)));
       }
-      if (std::any_of(l.values.begin(), l.values.end(), [](const auto& v) { return v.second < 0.0; }))
-        lending_.push_back(std::move(l));  // accounts without debt are never liquidated
+      l.units.emode_category = ccp.lending->member_emode[static_cast<std::size_t>(acc.owner)];
+      lending_.push_back(std::move(l));
+    }
+    collect_venue_accounts();
+    has_liquidations_ = !lending_.empty() || !venue_.empty();
+    funds_.assign(model.ccps.size(), 0.0);
+    for (const auto& ccp : model.ccps) funds_move_ = funds_move_ || ccp.insurance_fund_asset >= 0;
+  }
+
+  // A member account at a crypto venue with maintenance rates: its position
+  // values today (options by their delta) and its row in its horizon's P&L.
+  struct VenueAccount {
+    int account;
+    int ccp;
+    int horizon;
+    Eigen::Index row;
+    double margin;
+    std::vector<std::pair<Eigen::Index, double>> values;  // (asset, value), nonzero
+    bool single;                                          // one contract, no options
+    double maintenance_rate;                              // observed maintenance over notional; < 0: tiered mm
+  };
+
+  // Member accounts at crypto venues with maintenance rates, for their
+  // liquidation engine.
+  void collect_venue_accounts() {
+    std::vector<Eigen::Index> row(model_.accounts.size(), -1);
+    for (const auto& ids : model_.horizon_accounts)
+      for (std::size_t i = 0; i < ids.size(); ++i) row[static_cast<std::size_t>(ids[i])] = static_cast<Eigen::Index>(i);
+    for (std::size_t a = 0; a < model_.accounts.size(); ++a) {
+      const Account& acc = model_.accounts[a];
+      const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(acc.ccp)];
+      if (acc.kind != AccountKind::kMember || (ccp.maintenance.empty() && acc.maintenance_margin < 0.0)) continue;
+      Eigen::VectorXd value = acc.quantity.cwiseProduct(prices_);
+      for (const OptionHolding& h : acc.options) {
+        const OptionModel& o = model_.options[static_cast<std::size_t>(h.option)];
+        value(o.underlying) += h.quantity * o.delta * prices_(o.underlying);
+      }
+      VenueAccount v{static_cast<int>(a), acc.ccp, ccp.horizon, row[a], acc.initial_margin, {}, false, -1.0};
+      for (Eigen::Index i = 0; i < value.size(); ++i)
+        if (value(i) != 0.0) v.values.emplace_back(i, value(i));
+      if (v.values.empty()) continue;
+      // Observed maintenance: a rate on the account's notional today.
+      if (acc.maintenance_margin >= 0.0) v.maintenance_rate = acc.maintenance_margin / value.cwiseAbs().sum();
+      v.single = v.values.size() == 1 && acc.options.empty();
+      venue_.push_back(std::move(v));
     }
   }
 
@@ -145,11 +194,11 @@ class TileWorker {
         settling = settle_state_.eventful;
       }
       // A lending account whose health factor crosses 1 is liquidated.
-      const bool lending = !lending_.empty() && collect_liquidations(j);
+      const bool lending = has_liquidations_ && collect_liquidations(j);
       if (latent || market || any_exogenous_ || settling || lending) {
         if (!transposed_ && ++evaluated > 4) transpose_tile();
         std::swap(r.account_losses, scratch_losses_);  // the cascade appends to a buffer that keeps its capacity
-        evaluate(first + j, j, r);
+        evaluate(first + j, j, r, nullptr, true);
         std::swap(r.account_losses, scratch_losses_);
         for (const AccountLoss& l : scratch_losses_) {
           // Channel-major over the accounts in CCP order: a CCP's survivors are
@@ -317,45 +366,150 @@ class TileWorker {
     return !latent_defaults_.empty();
   }
 
-  // The borrowers' accounts at lending protocols in column j (SPEC 3.6): each
-  // account's collateral and debt follow the log-linear path of the scenario's
-  // moves over its protocol's MPOR (models/lending); liquidated ones lose their
-  // bad debt at execution, the others at the end of the period if their owner
-  // defaults. True when some account is liquidated.
+  // The accounts liquidated in column j: at lending protocols and at crypto
+  // venues with maintenance rates. True when there are.
   bool collect_liquidations(std::int64_t j) {
     liquidations_.clear();
+    const bool lending = collect_lending(j);
+    const bool venues = collect_venues(j);
+    return lending || venues;
+  }
+
+  // The borrowers' accounts at lending protocols in column j (SPEC 3.6): each
+  // account's collateral and debt follow the log-linear path of the
+  // scenario's moves over its protocol's MPOR, liquidated by the protocol's
+  // close factor each time its health factor falls below 1
+  // (models::liquidate_on_log_path). The protocol loses the bad debt written
+  // off on the path, and that of closing what is left at the end of the
+  // period if the owner defaults.
+  bool collect_lending(std::int64_t j) {
+    lending_lines_.clear();
     bool any = false;
     for (const LendingAccount& l : lending_) {
-      const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(l.ccp)];
+      const LendingRules& rules = *model_.ccps[static_cast<std::size_t>(l.ccp)].lending;
       const auto& r = returns_[static_cast<std::size_t>(l.horizon)];
-      double c0 = 0.0, d0 = 0.0, xc = 0.0, xd = 0.0;
-      for (const auto& [asset, value] : l.values) {
-        const double x = std::log1p(r(asset, j));
-        if (value > 0.0) {
-          c0 += value;
-          xc += value * x;
-        } else {
-          d0 -= value;
-          xd -= value * x;
-        }
-      }
-      xc = c0 > 0.0 ? xc / c0 : 0.0;
-      xd /= d0;
-      const models::LiquidationOutcome o =
-          models::liquidate_on_path(c0, d0, xc, xd, *ccp.lending, model_.horizons[static_cast<std::size_t>(l.horizon)]);
-      // Not liquidated: closed only if its owner defaults, at the end of the period.
-      const double loss = o.liquidated
-                              ? o.bad_debt
-                              : models::liquidation_bad_debt(o.collateral, o.debt, ccp.lending->liquidation_bonus);
-      liquidations_.push_back({l.account, loss, o.liquidated});
-      any = any || o.liquidated;
+      for (Eigen::Index a = 0; a < log_moves_.size(); ++a) log_moves_(a) = std::log1p(r(a, j));
+      models::LendingAccount left = l.units;
+      const double delay = rules.oracle_delay_hours / (24.0 * model_.horizons[static_cast<std::size_t>(l.horizon)]);
+      const models::LendingPathOutcome o =
+          models::liquidate_on_log_path(rules.market, left, prices_, log_moves_, delay);
+      const bool liquidated = !o.calls.empty();
+      liquidations_.push_back({l.account, o.bad_debt, liquidated, o.closing_bad_debt});
+      // The owner ends the period with what the liquidations left: its P&L
+      // moves by the end value of the units it no longer holds or owes.
+      double kept = 0.0;
+      for (std::size_t a = 0; a < left.debt.size() && liquidated; ++a)
+        kept += ((left.collateral[a] - l.units.collateral[a]) - (left.debt[a] - l.units.debt[a])) *
+                prices_(static_cast<Eigen::Index>(a)) * (1.0 + r(static_cast<Eigen::Index>(a), j));
+      lending_lines_.push_back(
+          {{l.account, static_cast<int>(o.calls.size()), o.health_factor_start, o.health_factor_end,
+            o.collateral_seized_value, o.debt_repaid_value, o.bad_debt, o.closing_bad_debt},
+           kept});
+      any = any || liquidated;
     }
     return any;
   }
 
+  // The member accounts of crypto venues with maintenance rates in column j
+  // (models/waterfall/venue_liquidation.hpp): equity = IM + P&L over the
+  // venue's MPOR, maintenance margin = the tiered maintenance rates on the
+  // positions' values at the mark; below it, the account is closed in the
+  // market at the square-root impact cost of its mark values.
+  bool collect_venues(std::int64_t j) {
+    venue_lines_.clear();
+    for (const VenueAccount& v : venue_) {
+      const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(v.ccp)];
+      const auto& r = returns_[static_cast<std::size_t>(v.horizon)];
+      const double pnl = pnl_[static_cast<std::size_t>(v.horizon)](v.row, j);
+      double maintenance = 0.0;
+      for (const auto& [a, x] : v.values) {
+        const double mark = std::abs(x * (1.0 + r(a, j)));
+        maintenance +=
+            v.maintenance_rate >= 0.0 ? v.maintenance_rate * mark : models::tiered_margin(mark, ccp.maintenance);
+      }
+      if (!(v.margin + pnl < maintenance)) continue;
+      const VenueLine line = venue_close_out(v, pnl, maintenance, r, j);
+      liquidations_.push_back({v.account, 0.0, true, 0.0, line.impact_cost - pnl, v.margin});
+      venue_lines_.push_back(line);
+    }
+    return !venue_lines_.empty();
+  }
+
+  // One venue account's close: a single contract through models::venue_close_out
+  // (its bankruptcy and execution prices), several through
+  // venue_account_close_out with models::liquidation_cost on the mark values.
+  template <class Returns>
+  VenueLine venue_close_out(const VenueAccount& v, double pnl, double maintenance, const Returns& r,
+                            std::int64_t j) const {
+    models::VenueLiquidation c;
+    if (v.single) {
+      const auto [a, x] = v.values[0];
+      const AssetModel& asset = model_.assets[static_cast<std::size_t>(a)];
+      const models::VenuePosition p{x > 0.0 ? models::Side::kLong : models::Side::kShort,
+                                    std::abs(x) / asset.price,
+                                    asset.price,
+                                    asset.price * (1.0 + r(a, j)),
+                                    v.margin,
+                                    maintenance};
+      c = models::venue_close_out(p, {asset.adv, asset.liquidation_k});
+    } else {
+      Eigen::VectorXd mark(static_cast<Eigen::Index>(v.values.size())), adv(mark.size()), k(mark.size());
+      for (std::size_t i = 0; i < v.values.size(); ++i) {
+        const auto [a, x] = v.values[i];
+        const AssetModel& asset = model_.assets[static_cast<std::size_t>(a)];
+        mark(static_cast<Eigen::Index>(i)) = std::abs(x * (1.0 + r(a, j)));
+        adv(static_cast<Eigen::Index>(i)) = asset.adv;
+        k(static_cast<Eigen::Index>(i)) = asset.liquidation_k;
+      }
+      c = models::venue_account_close_out(v.margin, pnl, maintenance, models::liquidation_cost(mark, adv, k));
+    }
+    return {v.account,          v.margin,         pnl, maintenance, c.impact_cost, c.surplus, c.shortfall,
+            c.bankruptcy_price, c.execution_price};
+  }
+
+  // The liquidations of column j (collected already or not): counted, traced,
+  // and what they change in their owners' P&L applied: a borrower's is that of
+  // what it holds and owes at the end; a venue account's owner loses its
+  // margin (not its P&L) and pays no variation margin on it. True when there are.
+  bool apply_liquidations(std::int64_t j, bool collected, ScenarioResult& out, CascadeTrace* trace) {
+    if (!has_liquidations_) return false;
+    const bool liquidating = collected ? any_liquidated() : collect_liquidations(j);
+    out.liquidations = static_cast<int>(
+        std::count_if(lending_lines_.begin(), lending_lines_.end(), [](const auto& l) { return l.first.calls > 0; }));
+    out.venue_liquidations = static_cast<int>(venue_lines_.size());
+    for (const auto& [line, kept] : lending_lines_) {
+      const auto m = static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(line.account)].owner);
+      member_capital_[m] += kept;
+      member_cash_[m] += kept;
+      if (trace) trace->lending.push_back(line);
+    }
+    for (const VenueLine& line : venue_lines_) {
+      const auto m = static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(line.account)].owner);
+      member_capital_[m] -= line.margin + line.pnl;
+      member_cash_[m] -= line.pnl;
+      if (trace) trace->venue.push_back(line);
+    }
+    return liquidating;
+  }
+
+  // Each CCP's insurance fund in column j: a fund held in a crypto asset
+  // moves with the asset's return over the CCP's MPOR.
+  std::span<const double> insurance_funds(std::int64_t j) {
+    if (!funds_move_) return {};
+    for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
+      const CcpModel& ccp = model_.ccps[c];
+      funds_[c] = ccp.insurance_fund;
+      if (ccp.insurance_fund_asset >= 0)
+        funds_[c] *= 1.0 + returns_[static_cast<std::size_t>(ccp.horizon)](ccp.insurance_fund_asset, j);
+    }
+    return funds_;
+  }
+
   // Column j of the revalued tile is scenario `index` (its result reset):
   // settlement effects, initial defaults, then the cascade.
-  void evaluate(std::int64_t index, std::int64_t j, ScenarioResult& out, CascadeTrace* trace = nullptr) {
+  // `collected`: collect_liquidations(j) ran for this scenario already.
+  void evaluate(std::int64_t index, std::int64_t j, ScenarioResult& out, CascadeTrace* trace = nullptr,
+                bool collected = false) {
     const std::size_t n_members = model_.members.size();
     const auto pnl_at = [&](std::size_t h, std::size_t i) {
       return transposed_ ? pnl_t_[h](static_cast<Eigen::Index>(i), j) : pnl_[h](static_cast<Eigen::Index>(i), j);
@@ -385,6 +539,7 @@ class TileWorker {
       std::copy(member_column_.begin(), member_column_.end(), member_capital_.begin());
       std::copy(member_column_.begin(), member_column_.end(), member_cash_.begin());
     }
+    const bool liquidating = apply_liquidations(j, collected, out, trace);
     bool any = false;
     for (std::size_t m = 0; m < n_members; ++m)
       initial_[m] = exogenous_[m] ? DefaultCause::kExogenous : DefaultCause::kNone;
@@ -400,9 +555,6 @@ class TileWorker {
       }
       any = any || cause != DefaultCause::kNone;
     }
-    const bool liquidating = !lending_.empty() && collect_liquidations(j);
-    out.liquidations = static_cast<int>(
-        std::count_if(liquidations_.begin(), liquidations_.end(), [](const Liquidation& l) { return l.liquidated; }));
     if (!any && !liquidating) return;
     // Members of one group default together (round 0 too).
     for (std::size_t m = 0; m < n_members; ++m) {
@@ -412,7 +564,8 @@ class TileWorker {
           initial_[static_cast<std::size_t>(other)] = DefaultCause::kGroup;
     }
     if (!settled) gather_accounts();
-    cascade_.run(account_pnl_, member_capital_, member_cash_, initial_, out, trace, settled, liquidations_);
+    cascade_.run(account_pnl_, member_capital_, member_cash_, initial_, out, trace, settled, liquidations_,
+                 insurance_funds(j));
   }
 
   // An option position of row `row` of a horizon's P&L: `slot` indexes the
@@ -439,15 +592,28 @@ class TileWorker {
   SettlementState settle_state_;
   Eigen::MatrixXd scenario_returns_;  // simple returns of the evaluated scenario, assets x horizons
   std::vector<DefaultCause> initial_;
-  // A member account at a lending protocol with debt: position values today.
+  bool any_liquidated() const {
+    return std::any_of(liquidations_.begin(), liquidations_.end(), [](const Liquidation& l) { return l.liquidated; });
+  }
+
+  // A member account at a lending protocol with debt: its units today.
   struct LendingAccount {
     int account;
     int ccp;
     int horizon;
-    std::vector<std::pair<Eigen::Index, double>> values;  // (asset, value), nonzero
+    models::LendingAccount units;
   };
   std::vector<LendingAccount> lending_;
   std::vector<Liquidation> liquidations_;
+  // The path of each of lending_ in the current scenario, and what it adds to
+  // its owner's P&L.
+  std::vector<std::pair<LendingLine, double>> lending_lines_;
+  std::vector<VenueAccount> venue_;
+  std::vector<VenueLine> venue_lines_;  // the accounts venues liquidate in the current scenario
+  bool has_liquidations_ = false;       // lending_ or venue_ is not empty
+  bool funds_move_ = false;             // some CCP's insurance fund is held in a crypto asset
+  std::vector<double> funds_;
+  Eigen::VectorXd prices_, log_moves_;          // per asset: today's price; the scenario's log-move
   std::vector<AccountLoss> scratch_losses_;     // the evaluated scenario's member losses
   std::vector<ExactSum> loss_sums_;             // since the last flush, by channel x accounts + slot
   std::vector<int> slot_of_, account_of_slot_;  // accounts in the order of their CCPs' account lists

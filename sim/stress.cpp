@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "sim/metrics.hpp"
 #include "sim/model.hpp"
 #include "sim/output.hpp"
@@ -10,6 +12,8 @@
 namespace ccpnet {
 
 namespace {
+using json_t = nlohmann::ordered_json;
+
 std::string money(double x) {
   const double a = std::abs(x);
   if (a >= 1e9) return fmt::format("{:.3f}bn", x / 1e9);
@@ -88,6 +92,73 @@ std::string format_settlement(const Model& model, const ScenarioResult& r) {
                        r.settlement_defaults, money(r.liquidity_shortfall));
   return out;
 }
+std::string health(double hf) { return std::isinf(hf) ? "no debt" : fmt::format("{:.4f}", hf); }
+
+// The borrowers at lending protocols along the scenario's path.
+std::string format_lending(const Model& model, const CascadeTrace& trace) {
+  if (trace.lending.empty()) return "";
+  std::string out =
+      fmt::format("  {:<22} {:<10} {:>5} {:>9} {:>9} {:>12} {:>12} {:>12} {:>14}\n", "borrower", "protocol", "calls",
+                  "HF today", "HF after", "collateral", "debt repaid", "bad debt", "if closed");
+  for (const LendingLine& l : trace.lending) {
+    const auto ccp = static_cast<std::size_t>(model.accounts[static_cast<std::size_t>(l.account)].ccp);
+    out +=
+        fmt::format("  {:<22} {:<10} {:>5} {:>9} {:>9} {:>12} {:>12} {:>12} {:>14}\n", account_name(model, l.account),
+                    model.ccps[ccp].id, l.calls, health(l.health_factor_start), health(l.health_factor_end),
+                    money(l.collateral_seized), money(l.debt_repaid), money(l.bad_debt), money(l.closing_bad_debt));
+  }
+  return out;
+}
+
+// The accounts crypto venues' liquidation engines closed.
+std::string format_venue(const Model& model, const CascadeTrace& trace) {
+  if (trace.venue.empty()) return "";
+  std::string out =
+      fmt::format("  {:<22} {:<10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n", "liquidated", "venue", "margin",
+                  "P&L", "maintenance", "impact cost", "surplus", "shortfall", "bankruptcy");
+  for (const VenueLine& l : trace.venue) {
+    const auto ccp = static_cast<std::size_t>(model.accounts[static_cast<std::size_t>(l.account)].ccp);
+    out += fmt::format("  {:<22} {:<10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n",
+                       account_name(model, l.account), model.ccps[ccp].id, money(l.margin), money(l.pnl),
+                       money(l.maintenance_margin), money(l.impact_cost), money(l.surplus), money(l.shortfall),
+                       l.bankruptcy_price > 0.0 ? fmt::format("{:.6g}", l.bankruptcy_price) : "-");
+  }
+  return out;
+}
+
+json_t venue_json(const Model& model, const CascadeTrace& trace) {
+  json_t out = json_t::array();
+  for (const VenueLine& l : trace.venue)
+    out.push_back(
+        {{"account", account_name(model, l.account)},
+         {"ccp", model.ccps[static_cast<std::size_t>(model.accounts[static_cast<std::size_t>(l.account)].ccp)].id},
+         {"margin", l.margin},
+         {"pnl", l.pnl},
+         {"maintenance_margin", l.maintenance_margin},
+         {"impact_cost", l.impact_cost},
+         {"surplus", l.surplus},
+         {"shortfall", l.shortfall},
+         {"bankruptcy_price", l.bankruptcy_price},
+         {"execution_price", l.execution_price}});
+  return out;
+}
+
+json_t lending_json(const Model& model, const CascadeTrace& trace) {
+  json_t out = json_t::array();
+  const auto number = [](double x) { return std::isinf(x) ? json_t(nullptr) : json_t(x); };
+  for (const LendingLine& l : trace.lending)
+    out.push_back(
+        {{"account", account_name(model, l.account)},
+         {"ccp", model.ccps[static_cast<std::size_t>(model.accounts[static_cast<std::size_t>(l.account)].ccp)].id},
+         {"calls", l.calls},
+         {"health_factor_start", number(l.health_factor_start)},
+         {"health_factor_after", number(l.health_factor_end)},
+         {"collateral_seized", l.collateral_seized},
+         {"debt_repaid", l.debt_repaid},
+         {"bad_debt", l.bad_debt},
+         {"closing_bad_debt", l.closing_bad_debt}});
+  return out;
+}
 }  // namespace
 
 std::string format_stress(const Model& model, const std::vector<StressOutcome>& outcomes) {
@@ -118,7 +189,12 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
     if (r.liquidations > 0)
       out += fmt::format("lending protocols liquidate {} account{} in round 1\n", r.liquidations,
                          r.liquidations == 1 ? "" : "s");
+    if (r.venue_liquidations > 0)
+      out += fmt::format("crypto venues liquidate {} account{} in round 1\n", r.venue_liquidations,
+                         r.venue_liquidations == 1 ? "" : "s");
     if (model.settlement_active) out += format_settlement(model, r);
+    out += format_lending(model, o.trace);
+    out += format_venue(model, o.trace);
     for (const auto& e : o.trace.events) {
       const CcpModel& ccp = model.ccps[static_cast<std::size_t>(e.ccp)];
       out += fmt::format("\n  {} waterfall, round {}{}\n", ccp.id, e.round,
@@ -126,9 +202,10 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
       out += fmt::format("    {:<22} {:>14} {:>12} {:>12} {:>14} {:>14}\n", "defaulter", "close-out loss", "own IM",
                          "own DF", "left to mutual", "to its estate");
       for (const auto& d : e.defaulters)
-        out +=
-            fmt::format("    {:<22} {:>14} {:>12} {:>12} {:>14} {:>14}\n", account_name(model, d.account),
-                        money(d.loss), money(d.im_used), money(d.df_used), money(d.residual), money(d.estate_return));
+        out += fmt::format("    {:<22} {:>14} {:>12} {:>12} {:>14} {:>14}\n",
+                           account_name(model, d.account) + (d.liquidated ? " (liq.)" : ""), money(d.loss),
+                           money(d.im_used), money(d.df_used), money(d.residual),
+                           d.to_insurance_fund > 0.0 ? "fund " + money(d.to_insurance_fund) : money(d.estate_return));
       double total = 0.0;
       for (double x : e.by_layer) total += x;
       total += e.uncovered;
@@ -140,11 +217,16 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
       }
       out += fmt::format("    {:<22} {:>14} {:>7.1f}%{}\n", "UNCOVERED", money(e.uncovered),
                          total > 0 ? 100.0 * e.uncovered / total : 0.0, e.uncovered > 0 ? "  -> the CCP fails" : "");
+      if (e.insurance_fund_start > 0.0 || e.insurance_fund_surpluses > 0.0 || e.insurance_fund_end > 0.0)
+        out += fmt::format("    insurance fund {} + surpluses {} - paid {} = {}\n", money(e.insurance_fund_start),
+                           money(e.insurance_fund_surpluses),
+                           money(e.insurance_fund_start + e.insurance_fund_surpluses - e.insurance_fund_end),
+                           money(e.insurance_fund_end));
       if (!e.adl.empty()) {
-        out += fmt::format("    {:<22} {:>14} {:>14} {:>14}\n", "deleveraged (adl)", "contracts", "at price",
-                           "loss vs mark");
+        out += fmt::format("    {:<22} {:>5} {:>14} {:>14} {:>14}\n", "deleveraged (adl)", "rank", "contracts",
+                           "at price", "loss vs mark");
         for (const auto& a : e.adl)
-          out += fmt::format("    {:<22} {:>14} {:>14} {:>14}\n", account_name(model, a.account),
+          out += fmt::format("    {:<22} {:>5} {:>14} {:>14} {:>14}\n", account_name(model, a.account), a.rank,
                              a.contracts > 0.0 ? fmt::format("{:.6g}", a.contracts) : "whole gain",
                              a.contracts > 0.0 ? fmt::format("{:.6g}", a.price) : "-", money(a.loss_vs_mark));
       }
@@ -185,6 +267,8 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
     j["member_defaults"] = defaults;
     j["liquidity_shortfall"] = r.liquidity_shortfall;
     j["liquidations"] = r.liquidations;
+    j["lending"] = lending_json(model, o.trace);
+    j["venue_liquidations"] = venue_json(model, o.trace);
     if (model.settlement_active) {
       json st;
       json chains = json::object();
@@ -247,19 +331,25 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
                       {"im_used", d.im_used},
                       {"df_used", d.df_used},
                       {"left_to_mutual_layers", d.residual},
-                      {"estate_return", d.estate_return}});
+                      {"estate_return", d.estate_return},
+                      {"liquidated", d.liquidated},
+                      {"to_insurance_fund", d.to_insurance_fund}});
       ev["defaulters"] = ds;
       json layers = json::object();
       for (const auto layer : model.ccps[static_cast<std::size_t>(e.ccp)].waterfall)
         layers[std::string(models::layer_name(layer))] = e.by_layer[static_cast<std::size_t>(layer)];
       ev["layers"] = layers;
       ev["uncovered"] = e.uncovered;
+      ev["insurance_fund"] = {
+          {"start", e.insurance_fund_start}, {"surpluses", e.insurance_fund_surpluses}, {"end", e.insurance_fund_end}};
       json adl = json::array();
       for (const auto& a : e.adl)
         adl.push_back({{"account", account_name(model, a.account)},
                        {"contracts", a.contracts},
                        {"price", a.price},
-                       {"loss_vs_mark", a.loss_vs_mark}});
+                       {"loss_vs_mark", a.loss_vs_mark},
+                       {"rank", a.rank},
+                       {"priority", a.priority}});
       ev["adl"] = adl;
       events.push_back(ev);
     }

@@ -146,6 +146,16 @@ LendingLiquidation liquidation_call(const LendingMarket& market, LendingAccount&
     seized = account.collateral[c];
     repay = std::min(repay, seized * p_c / p_d / (1.0 + bonus));
   }
+  // MUST_NOT_LEAVE_DUST: a partial call leaves at least min_leftover of the
+  // reserve's debt and of the collateral; the liquidator repays less.
+  if (repay < account.debt[d] && seized < account.collateral[c] &&
+      ((account.debt[d] - repay) * p_d < rule.min_leftover ||
+       (account.collateral[c] - seized) * p_c < rule.min_leftover)) {
+    repay = std::min({repay, account.debt[d] - rule.min_leftover / p_d,
+                      (account.collateral[c] - rule.min_leftover / p_c) * p_c / p_d / (1.0 + bonus)});
+    if (!(repay > 0.0)) return out;
+    seized = repay * p_d / p_c * (1.0 + bonus);
+  }
   account.debt[d] -= repay;
   account.collateral[c] -= seized;
   out.debt_repaid = repay;
@@ -173,6 +183,94 @@ std::vector<LendingLiquidation> liquidate_along_path(const LendingMarket& market
       out.push_back(l);
     }
   }
+  return out;
+}
+
+double closing_bad_debt(const LendingMarket& market, const LendingAccount& account, const Eigen::VectorXd& prices) {
+  check_sizes(market, account, prices.size());
+  double buys_back = 0.0;
+  for (std::size_t i = 0; i < market.assets.size(); ++i)
+    buys_back +=
+        account.collateral[i] * prices(static_cast<Eigen::Index>(i)) / (1.0 + liquidation_bonus(market, account, i));
+  return std::max(0.0, value_of(account.debt, prices) - buys_back);
+}
+
+namespace {
+
+// One collateral and one debt asset: ln HF is linear in t on the path.
+bool monotone_on_path(const LendingAccount& account) {
+  const auto held = [](const std::vector<double>& units) {
+    return std::count_if(units.begin(), units.end(), [](double u) { return u != 0.0; });
+  };
+  return held(account.collateral) <= 1 && held(account.debt) <= 1;
+}
+
+// The first t in [t0, 1] with hf(t) < 1: t0 itself, or the end of a
+// bisection inside the first grid step (or, when monotone, [t0, 1]) whose
+// end is below 1. -1 when there is none.
+template <class Hf>
+double first_below_one(const Hf& hf, double t0, int grid_steps, bool monotone) {
+  if (hf(t0) < 1.0) return t0;
+  double lo = t0;
+  for (int k = 1; k <= grid_steps; ++k) {
+    const double g = monotone ? 1.0 : static_cast<double>(k) / grid_steps;
+    if (g <= t0) continue;
+    if (!(hf(g) < 1.0)) {
+      if (monotone) return -1.0;
+      lo = g;
+      continue;
+    }
+    double hi = g;
+    for (int i = 0; i < 200; ++i) {
+      const double mid = 0.5 * (lo + hi);
+      if (mid <= lo || mid >= hi) break;
+      (hf(mid) < 1.0 ? hi : lo) = mid;
+    }
+    return hi;
+  }
+  return -1.0;
+}
+
+}  // namespace
+
+LendingPathOutcome liquidate_on_log_path(const LendingMarket& market, LendingAccount& account,
+                                         const Eigen::VectorXd& prices, const Eigen::VectorXd& log_moves, double delay,
+                                         int grid_steps, int max_calls) {
+  check_sizes(market, account, prices.size());
+  if (log_moves.size() != prices.size()) throw std::invalid_argument("lending: the log-moves need one entry per asset");
+  if (!(delay >= 0.0) || grid_steps < 1)
+    throw std::invalid_argument("lending: the delay must be >= 0 and the grid at least one step");
+  const auto at = [&](double t) -> Eigen::VectorXd {
+    return (prices.array() * (log_moves.array() * t).exp()).matrix();
+  };
+  const auto hf = [&](double t) { return health_factor(market, account, at(t)); };
+  LendingPathOutcome out;
+  out.health_factor_start = health_factor(market, account, prices);
+  double t = 0.0;
+  // Each pass finds the next time HF < 1 and executes there + delay; a pass
+  // that liquidates nothing leaves HF >= 1 (then the search moves on) or stops.
+  for (int pass = 0; pass < 4 * max_calls && static_cast<int>(out.calls.size()) < max_calls; ++pass) {
+    const double below = first_below_one(hf, t, grid_steps, monotone_on_path(account));
+    if (below < 0.0) break;
+    const double executed = std::min(1.0, below + delay);
+    const Eigen::VectorXd p = at(executed);
+    int calls = 0;
+    while (static_cast<int>(out.calls.size()) < max_calls) {
+      LendingLiquidation l = liquidation_call(market, account, p);
+      if (l.debt_repaid <= 0.0 && l.bad_debt <= 0.0) break;
+      l.time = executed;
+      out.debt_repaid_value += l.debt_repaid_value;
+      out.collateral_seized_value += l.collateral_seized_value;
+      out.bad_debt += l.bad_debt;
+      out.calls.push_back(l);
+      ++calls;
+    }
+    if (executed >= 1.0 || (calls == 0 && health_factor(market, account, p) < 1.0)) break;
+    t = executed;
+  }
+  const Eigen::VectorXd end = at(1.0);
+  out.health_factor_end = health_factor(market, account, end);
+  out.closing_bad_debt = closing_bad_debt(market, account, end);
   return out;
 }
 

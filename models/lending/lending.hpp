@@ -37,8 +37,18 @@
 //   debt repaid x p_debt / p_coll x (1 + b), capped by the collateral held;
 // when capped, the debt repaid is what the collateral buys back:
 //   collateral x p_coll / p_debt / (1 + b).
+// Dust (LiquidationLogic.executeLiquidationCall, MIN_LEFTOVER_BASE = 1000 USD):
+// a call that repays only part of the reserve's debt and seizes only part of
+// the collateral must leave at least that much of both; a liquidator repays
+// less to respect it.
 // Bad debt (Aave v3.3 "deficit"): when a call seizes the account's last
 // collateral, its remaining debt is written off.
+//
+// Along a period (liquidate_on_log_path): prices follow the log-linear path
+// p_i(t) = p_i(0) exp(x_i t), t in [0, 1]; each time the health factor falls
+// below 1 the liquidation executes `delay` later (the oracle's lag, as above),
+// where calls follow one another while HF < 1; an account whose HF rises
+// above 1 again is liquidated again when it next falls below 1.
 #pragma once
 
 #include <Eigen/Dense>
@@ -96,6 +106,7 @@ struct CloseFactorRule {
   double default_close_factor = 0.5;   // DEFAULT_LIQUIDATION_CLOSE_FACTOR
   double hf_threshold = 0.95;          // CLOSE_FACTOR_HF_THRESHOLD: 100% at or below
   double min_base_threshold = 2000.0;  // MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD (base currency): 100% below
+  double min_leftover = 1000.0;  // MIN_LEFTOVER_BASE (base currency): least debt and collateral a partial call leaves
 };
 
 struct LendingMarket {
@@ -120,6 +131,7 @@ double health_factor(const LendingMarket& market, const LendingAccount& account,
 
 struct LendingLiquidation {
   std::size_t step = 0;  // index of the price on the path
+  double time = 0.0;     // liquidate_on_log_path: when it executed, as a fraction of the period
   std::size_t collateral_asset = 0;
   std::size_t debt_asset = 0;
   double health_factor_before = 0.0;
@@ -146,5 +158,34 @@ LendingLiquidation liquidation_call(const LendingMarket& market, LendingAccount&
 // every call, in order. `account` is updated.
 std::vector<LendingLiquidation> liquidate_along_path(const LendingMarket& market, LendingAccount& account,
                                                      const Eigen::MatrixXd& price_path, int max_calls_per_step = 100);
+
+// What a full close of the account at `prices` leaves unpaid: each collateral
+// asset buys back c_i p_i / (1 + b_i) of debt, so
+//   max(0, sum_j d_j p_j - sum_i c_i p_i / (1 + b_i)).
+double closing_bad_debt(const LendingMarket& market, const LendingAccount& account, const Eigen::VectorXd& prices);
+
+struct LendingPathOutcome {
+  std::vector<LendingLiquidation> calls;  // in order; `time` says when each executed
+  double health_factor_start = 0.0;       // today
+  double health_factor_end = 0.0;         // at the end of the period, after the calls
+  double debt_repaid_value = 0.0;         // sums over the calls (base currency at execution)
+  double collateral_seized_value = 0.0;
+  double bad_debt = 0.0;  // written off along the path
+  // What closing what is left at the end of the period would write off
+  // (closing_bad_debt at the end prices): the protocol's loss if its owner
+  // defaults.
+  double closing_bad_debt = 0.0;
+};
+
+// One period along the log-linear path from `prices` (today) by the log-moves
+// `log_moves` (t = 1 at the end), the liquidation executing `delay` (a
+// fraction of the period, >= 0) after the health factor falls below 1. The
+// first time HF < 1 in each stretch is found on a grid of `grid_steps` steps
+// of the period, then to machine precision by bisection (exact for one
+// collateral and one debt asset, whose HF is monotone on the path).
+// `account` is updated.
+LendingPathOutcome liquidate_on_log_path(const LendingMarket& market, LendingAccount& account,
+                                         const Eigen::VectorXd& prices, const Eigen::VectorXd& log_moves,
+                                         double delay = 0.0, int grid_steps = 64, int max_calls = 100);
 
 }  // namespace ccpnet::models

@@ -37,18 +37,27 @@ double venue_impact_cost(const VenuePosition& p, const VenueMarket& market) {
   return liquidation_cost(value, adv, impact);
 }
 
-VenueLiquidation venue_close_out(const VenuePosition& p, const VenueMarket& market) {
-  check(p);
+VenueLiquidation venue_account_close_out(double margin, double pnl, double maintenance_margin, double impact_cost) {
+  if (!(impact_cost >= 0.0)) throw std::invalid_argument("venue liquidation: the impact cost must be non-negative");
   VenueLiquidation out;
-  out.equity = venue_equity(p);
-  out.bankruptcy_price = venue_bankruptcy_price(p);
-  if (!maintenance_breached(p)) return out;
+  out.equity = margin + pnl;
+  if (!(out.equity < maintenance_margin)) return out;
   out.liquidated = true;
-  out.impact_cost = venue_impact_cost(p, market);
-  out.execution_price = p.mark_price - side_sign(p.side) * out.impact_cost / p.quantity;
-  const double left = out.equity - out.impact_cost;  // = s q (P_x - B)
+  out.impact_cost = impact_cost;
+  const double left = out.equity - impact_cost;  // what the close leaves above (or below) bankruptcy
   out.surplus = std::max(0.0, left);
   out.shortfall = std::max(0.0, -left);
+  return out;
+}
+
+VenueLiquidation venue_close_out(const VenuePosition& p, const VenueMarket& market) {
+  check(p);
+  const double pnl = side_sign(p.side) * p.quantity * (p.mark_price - p.entry_price);
+  const double cost = maintenance_breached(p) ? venue_impact_cost(p, market) : 0.0;
+  VenueLiquidation out = venue_account_close_out(p.margin, pnl, p.maintenance_margin, cost);
+  out.bankruptcy_price = venue_bankruptcy_price(p);
+  // s q (P_x - B) = equity - cost.
+  if (out.liquidated) out.execution_price = p.mark_price - side_sign(p.side) * out.impact_cost / p.quantity;
   return out;
 }
 

@@ -76,6 +76,13 @@ struct VenueLiquidation {
 // that does not breach maintenance is left alone (liquidated = false).
 VenueLiquidation venue_close_out(const VenuePosition& p, const VenueMarket& market);
 
+// The same for a cross-margined account (one margin balance behind positions
+// in several contracts, closed together): equity = margin + P&L at the marks,
+// liquidated when below the account's maintenance margin (the sum of its
+// positions'), closed at a cost `impact_cost` (models::liquidation_cost on
+// its mark values). No single bankruptcy or execution price (left 0).
+VenueLiquidation venue_account_close_out(double margin, double pnl, double maintenance_margin, double impact_cost);
+
 // The close-out settled against the insurance fund: the surplus is added to
 // the fund (bought at its price), the fund pays the shortfall up to its value,
 // the rest goes to ADL. `fund` is updated.

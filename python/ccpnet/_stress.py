@@ -44,6 +44,14 @@ class StressResult:
     adl : pandas.DataFrame
         Per waterfall event, the accounts auto-deleveraged: contracts, price, loss
         against the mark.
+    lending : pandas.DataFrame
+        Every borrower at a lending protocol along the stress move: liquidation calls,
+        collateral seized, debt repaid, bad debt, health factor today and after.
+    liquidations : pandas.DataFrame
+        The accounts crypto venues' liquidation engines closed: margin, P&L, maintenance
+        margin, impact cost, surplus to or shortfall from the insurance fund.
+    insurance_funds : pandas.DataFrame
+        Each CCP's insurance fund through every waterfall event.
     text : str
         The report ``ccpnet stress`` prints.
     model : Model
@@ -176,8 +184,11 @@ class StressResult:
         ``stress_scenario``, ``round``, ``ccp``, ``account`` (member id, ``link:<CCP>`` or
         ``rest_of_market``), ``closeout_loss`` (negative: a gain), ``im_used``, ``df_used``
         (its own margin and fund contribution used), ``left_to_mutual_layers`` (what the
-        mutual layers had to cover) and ``estate_return`` (its resources beyond its loss,
-        returned).
+        mutual layers had to cover), ``estate_return`` (its resources beyond its loss,
+        returned), ``liquidated`` (closed by a lending protocol or a crypto venue's
+        liquidation engine, its owner not necessarily in default) and
+        ``to_insurance_fund`` (a venue liquidation: the margin its loss left, kept by
+        the insurance fund instead of returned).
         """
         rows = [
             {"stress_scenario": s["name"], "round": e["round"], "ccp": e["ccp"], **d}
@@ -186,7 +197,8 @@ class StressResult:
             for d in e["defaulters"]
         ]
         columns = ["stress_scenario", "round", "ccp", "account", "closeout_loss", "im_used", "df_used"]
-        return self._frame("defaulters", rows, columns + ["left_to_mutual_layers", "estate_return"])
+        more = ["left_to_mutual_layers", "estate_return", "liquidated", "to_insurance_fund"]
+        return self._frame("defaulters", rows, columns + more)
 
     @property
     def adl(self) -> pd.DataFrame:
@@ -194,8 +206,9 @@ class StressResult:
 
         ``stress_scenario``, ``round``, ``ccp``, ``account``, ``contracts`` (closed at
         ``price``, the defaulted position's bankruptcy price; both 0 when the account
-        gave up its whole gain, the rule for multi-asset accounts) and ``loss_vs_mark``
-        (what it gave up against the mark).
+        gave up its whole gain, the rule for multi-asset accounts), ``loss_vs_mark``
+        (what it gave up against the mark), ``rank`` (1: deleveraged first) and
+        ``priority`` (its ranking score, ``ccps[].adl.ranking``).
         """
         rows = [
             {"stress_scenario": s["name"], "round": e["round"], "ccp": e["ccp"], **a}
@@ -204,7 +217,67 @@ class StressResult:
             for a in e.get("adl", [])
         ]
         columns = ["stress_scenario", "round", "ccp", "account", "contracts", "price", "loss_vs_mark"]
-        return self._frame("adl", rows, columns)
+        return self._frame("adl", rows, columns + ["rank", "priority"])
+
+    @property
+    def liquidations(self) -> pd.DataFrame:
+        """The accounts crypto venues' liquidation engines closed, per stress scenario.
+
+        ``stress_scenario``, ``account``, ``ccp`` (the venue), ``margin`` (the account's
+        IM), ``pnl`` (at the mark after the move), ``maintenance_margin`` (the tiered
+        maintenance rates on its mark values; equity = margin + pnl fell below it),
+        ``impact_cost`` (square-root cost of closing it in the market), ``surplus`` (what
+        the close left above the bankruptcy price: to the insurance fund),
+        ``shortfall`` (what it lacked: from the insurance fund, then ADL), and for a
+        single-contract account its ``bankruptcy_price`` and ``execution_price`` (0
+        otherwise).
+        """
+        rows = [
+            {"stress_scenario": s["name"], **line}
+            for s in self.summary["stress_scenarios"]
+            for line in s.get("venue_liquidations", [])
+        ]
+        columns = ["stress_scenario", "account", "ccp", "margin", "pnl", "maintenance_margin", "impact_cost"]
+        more = ["surplus", "shortfall", "bankruptcy_price", "execution_price"]
+        return self._frame("liquidations", rows, columns + more)
+
+    @property
+    def insurance_funds(self) -> pd.DataFrame:
+        """Each CCP's insurance fund through every waterfall event.
+
+        ``stress_scenario``, ``round``, ``ccp``, ``start`` (before the round), ``surpluses``
+        (what the round's venue liquidations left to it), ``paid`` (what it paid) and
+        ``end``: ``end = start + surpluses - paid``.
+        """
+        rows = []
+        for s in self.summary["stress_scenarios"]:
+            for e in s["waterfalls"]:
+                f = e["insurance_fund"]
+                paid = f["start"] + f["surpluses"] - f["end"]
+                rows.append({"stress_scenario": s["name"], "round": e["round"], "ccp": e["ccp"], **f, "paid": paid})
+        columns = ["stress_scenario", "round", "ccp", "start", "surpluses", "paid", "end"]
+        return self._frame("insurance_funds", rows, columns)
+
+    @property
+    def lending(self) -> pd.DataFrame:
+        """Every borrower's account at a lending protocol along each stress move.
+
+        ``stress_scenario``, ``account`` (the member), ``ccp`` (the protocol),
+        ``calls`` (liquidation calls along the path, each bounded by the close factor),
+        ``health_factor_start`` (today) and ``health_factor_after`` (at the end of the
+        move, after the calls; NaN without debt left), ``collateral_seized`` and
+        ``debt_repaid`` (USD at execution), ``bad_debt`` (written off when the last
+        collateral was seized) and ``closing_bad_debt`` (what closing the rest at the
+        end would write off, the protocol's loss if the member defaults).
+        """
+        rows = [
+            {"stress_scenario": s["name"], **{k: (float("nan") if v is None else v) for k, v in line.items()}}
+            for s in self.summary["stress_scenarios"]
+            for line in s.get("lending", [])
+        ]
+        columns = ["stress_scenario", "account", "ccp", "calls", "health_factor_start", "health_factor_after"]
+        amounts = ["collateral_seized", "debt_repaid", "bad_debt", "closing_bad_debt"]
+        return self._frame("lending", rows, columns + amounts)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_restress, (self.model,))

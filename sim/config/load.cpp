@@ -628,7 +628,10 @@ class Checker {
                   fmt::format("tiers must be in increasing order of up_to: {} after {}",
                               format_number(tiered->tiers[t].up_to), format_number(tiered->tiers[t - 1].up_to)));
         }
+        check_maintenance(ccp, *tiered, path);
       }
+      if (!ccp.insurance_fund_asset.empty() && read(path + ".insurance_fund_asset"))
+        asset_ref(path + ".insurance_fund_asset", ccp.insurance_fund_asset);
       if (ccp.default_fund.sizing == DefaultFundSizing::kFixed && !ccp.default_fund.amount &&
           read(path + ".default_fund"))
         error(path + ".default_fund", "sizing: fixed needs an amount");
@@ -647,9 +650,68 @@ class Checker {
       if (ccp.lending && ccp.kind != CcpKind::kLendingProtocol && read(path + ".lending") && read(path + ".kind"))
         error(path + ".lending",
               fmt::format("lending applies to kind lending_protocol, found kind: {}", enum_name(ccp.kind)));
+      if (ccp.lending && read(path + ".lending")) check_lending(*ccp.lending, path + ".lending");
       if (ccp.sitg && *ccp.sitg > ccp.capital && read(path + ".sitg") && read(path + ".capital"))
         error(path + ".sitg", fmt::format("skin in the game {} exceeds the CCP's capital {}", format_number(*ccp.sitg),
                                           format_number(ccp.capital)));
+    }
+  }
+
+  // Maintenance rates: on every tier or none, at most the tier's IM rate, at
+  // a crypto venue (its liquidation engine).
+  void check_maintenance(const CcpConfig& ccp, const TieredMargin& tiered, const std::string& path) {
+    const auto given = static_cast<std::size_t>(
+        std::count_if(tiered.tiers.begin(), tiered.tiers.end(), [](const MarginTier& t) { return t.mm.has_value(); }));
+    if (given == 0) return;
+    for (std::size_t t = 0; t < tiered.tiers.size(); ++t) {
+      const std::string p = fmt::format("{}.margin.tiers[{}]", path, t);
+      if (!tiered.tiers[t].mm) {
+        error(p, "a maintenance rate (mm) on some tiers needs one on every tier");
+      } else if (*tiered.tiers[t].mm > tiered.tiers[t].im) {
+        error(p + ".mm", fmt::format("the maintenance rate {} exceeds the tier's initial margin rate {}",
+                                     format_number(*tiered.tiers[t].mm), format_number(tiered.tiers[t].im)));
+      }
+    }
+    if (ccp.kind != CcpKind::kCryptoVenue && read(path + ".kind"))
+      error(path + ".margin.tiers[0].mm",
+            fmt::format("maintenance rates run a crypto venue's liquidation engine: they apply to kind crypto_venue, "
+                        "found kind: {}",
+                        enum_name(ccp.kind)));
+  }
+
+  // Assets named once each; e-mode categories with distinct ids, an asset and
+  // a member in at most one of them.
+  void check_lending(const LendingConfig& lending, const std::string& path) {
+    std::map<std::string, std::size_t> listed;
+    for (std::size_t i = 0; i < lending.assets.size(); ++i) {
+      const std::string p = fmt::format("{}.assets[{}].id", path, i);
+      asset_ref(p, lending.assets[i].id);
+      if (const auto [it, fresh] = listed.emplace(lending.assets[i].id, i); !fresh && !diag_.full())
+        error(p, fmt::format("asset '{}' is listed twice (also {}.assets[{}])", excerpt(lending.assets[i].id), path,
+                             it->second));
+    }
+    std::map<std::int64_t, std::size_t> ids;
+    std::map<std::string, std::string> asset_in, member_in;
+    for (std::size_t k = 0; k < lending.emode.size(); ++k) {
+      const EModeConfig& e = lending.emode[k];
+      const std::string p = fmt::format("{}.emode[{}]", path, k);
+      if (const auto [it, fresh] = ids.emplace(e.id, k); !fresh && read(p + ".id"))
+        error(p + ".id", fmt::format("duplicate e-mode category id {} (also {}.emode[{}])", e.id, path, it->second));
+      const auto once = [&](std::map<std::string, std::string>& seen, const std::string& id, const std::string& at,
+                            std::string_view what) {
+        if (const auto [it, fresh] = seen.emplace(id, at); !fresh && !diag_.full())
+          error(at, fmt::format("{} '{}' is in two e-mode categories (also {})", what, excerpt(id), it->second));
+      };
+      for (std::size_t i = 0; i < e.assets.size(); ++i) {
+        const std::string at = fmt::format("{}.assets[{}]", p, i);
+        asset_ref(at, e.assets[i]);
+        once(asset_in, e.assets[i], at, "asset");
+      }
+      for (std::size_t i = 0; i < e.members.size(); ++i) {
+        const std::string at = fmt::format("{}.members[{}]", p, i);
+        member_ref(at, e.members[i]);
+        once(member_in, e.members[i], at, "member");
+      }
     }
   }
 
@@ -669,8 +731,10 @@ class Checker {
           check_position_value(p, instrument, qty);
         }
       }
-      for (const auto* observed : {&member.initial_margin, &member.default_fund}) {
-        const char* key = observed == &member.initial_margin ? "initial_margin" : "default_fund";
+      for (const auto* observed : {&member.initial_margin, &member.default_fund, &member.maintenance_margin}) {
+        const char* key = observed == &member.initial_margin ? "initial_margin"
+                          : observed == &member.default_fund ? "default_fund"
+                                                             : "maintenance_margin";
         for (const auto& [ccp, amount] : *observed) {
           const std::string p = fmt::format("{}.{}.{}", path, key, ccp);
           ccp_ref(p, ccp);
@@ -679,6 +743,14 @@ class Checker {
           if (ccps_.count(ccp) && !member_there && read(path + ".positions"))
             error(p, fmt::format("member '{}' has no positions at CCP '{}'", member.id, ccp));
         }
+      }
+      for (const auto& [ccp, amount] : member.maintenance_margin) {
+        const auto it = ccps_.find(ccp);
+        if (it != ccps_.end() && s_.ccps[it->second].kind != CcpKind::kCryptoVenue &&
+            read(fmt::format("ccps[{}].kind", it->second)))
+          error(fmt::format("{}.maintenance_margin.{}", path, ccp),
+                fmt::format("a maintenance margin runs a crypto venue's liquidation engine: CCP '{}' is of kind {}",
+                            ccp, enum_name(s_.ccps[it->second].kind)));
       }
       if (member.group.empty()) member.group = member.id;
     }

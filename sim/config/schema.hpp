@@ -504,6 +504,7 @@ struct ParametricMargin {
 struct MarginTier {
   double up_to = kInf;
   double im = 0.0;
+  std::optional<double> mm;
 
   template <class A>
   void serialize(A& a) {
@@ -520,6 +521,14 @@ struct MarginTier {
        .min = 0.0,
        .max = 1.0,
        .required = true});
+    a("mm", mm,
+      {.doc = "maintenance margin rate on notional in the tier (at most im), crypto venues: given on every tier, it "
+              "runs the venue's liquidation engine on each member account (equity = IM + P&L below the maintenance "
+              "margin at the mark after the scenario's move: closed in the market, the insurance fund takes the "
+              "shortfall or the surplus)",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0});
   }
 };
 
@@ -848,35 +857,133 @@ struct EnumNames<LinkLossRule> {
                                      std::pair{LinkLossRule::kOwnCapital, "own_capital"}};
 };
 
-// Liquidation rules of a lending protocol (kind lending_protocol), after
-// Aave v3: an account (long positions collateral, short positions debt) whose
-// health factor falls below 1 on the scenario's path is liquidated.
-struct LendingConfig {
-  double liquidation_threshold = 0.825;
-  double liquidation_bonus = 0.05;
-  double oracle_delay_hours = 0.0;
+// The close factor of a lending protocol's liquidations: Aave v3.3's
+// constants (LiquidationLogic.sol) as defaults.
+struct CloseFactorConfig {
+  double factor = 0.5;
+  double hf_threshold = 0.95;
+  double dust_threshold = 2000.0;
+  double min_leftover = 1000.0;
 
   template <class A>
   void serialize(A& a) {
+    a("factor", factor,
+      {.doc = "largest share of the account's total debt value one liquidation may repay while the health factor is "
+              "above hf_threshold and the reserve's debt and collateral are worth at least dust_threshold "
+              "(DEFAULT_LIQUIDATION_CLOSE_FACTOR); otherwise the whole debt of the reserve",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0,
+       .exclusive_min = true});
+    a("hf_threshold", hf_threshold,
+      {.doc = "at or below this health factor a liquidation may repay the whole debt of the reserve "
+              "(CLOSE_FACTOR_HF_THRESHOLD)",
+       .min = 0.0,
+       .max = 1.0});
+    a("dust_threshold", dust_threshold,
+      {.doc = "a reserve whose debt or collateral is worth less may be repaid in full "
+              "(MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD)",
+       .unit = "USD",
+       .min = 0.0,
+       .max = 1.0e15});
+    a("min_leftover", min_leftover,
+      {.doc = "a liquidation that repays only part of the reserve's debt and seizes only part of the collateral "
+              "leaves at least this much of each; the liquidator repays less (MIN_LEFTOVER_BASE)",
+       .unit = "USD",
+       .min = 0.0,
+       .max = 1.0e15});
+  }
+};
+
+// One asset's liquidation rules at a lending protocol.
+struct LendingAssetConfig {
+  std::string id;
+  std::optional<double> liquidation_threshold;
+  std::optional<double> liquidation_bonus;
+
+  template <class A>
+  void serialize(A& a) {
+    a("id", id, {.doc = "asset id (of market.assets)", .required = true});
     a("liquidation_threshold", liquidation_threshold,
-      {.doc = "LT: health factor = collateral value x LT / debt value; an account is liquidated when it falls below "
-              "1",
+      {.doc = "LT of the asset as collateral; default: the protocol's liquidation_threshold",
        .unit = "fraction",
        .min = 0.0,
        .max = 1.0,
        .exclusive_min = true});
     a("liquidation_bonus", liquidation_bonus,
-      {.doc = "liquidator's bonus on the collateral it seizes: a full liquidation leaves bad debt "
-              "max(0, debt - collateral / (1 + bonus))",
+      {.doc = "liquidator's bonus on this collateral; default: the protocol's liquidation_bonus",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0});
+  }
+};
+
+// An efficiency-mode category (Aave v3 e-mode): its own LT and bonus for the
+// collateral assets in it, for the members that entered it.
+struct EModeConfig {
+  std::int64_t id = 1;
+  double liquidation_threshold = 0.0;
+  double liquidation_bonus = 0.0;
+  std::vector<std::string> assets;
+  std::vector<std::string> members;
+
+  template <class A>
+  void serialize(A& a) {
+    a("id", id, {.doc = "category id, unique at the protocol", .min = 1.0, .max = 255.0, .required = true});
+    a("liquidation_threshold", liquidation_threshold,
+      {.doc = "LT of the category's collateral assets for its members",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0,
+       .exclusive_min = true,
+       .required = true});
+    a("liquidation_bonus", liquidation_bonus,
+      {.doc = "liquidator's bonus on the category's collateral assets for its members",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0,
+       .required = true});
+    a("assets", assets, {.doc = "asset ids in the category", .min_size = 1, .required = true});
+    a("members", members, {.doc = "members whose account at the protocol entered the category"});
+  }
+};
+
+// Liquidation rules of a lending protocol (kind lending_protocol), after
+// Aave v3: an account (long positions collateral, short positions debt) whose
+// health factor falls below 1 on the scenario's path is liquidated, by calls
+// the close factor bounds, again whenever it falls below 1 again.
+struct LendingConfig {
+  double liquidation_threshold = 0.825;
+  double liquidation_bonus = 0.05;
+  double oracle_delay_hours = 0.0;
+  CloseFactorConfig close_factor;
+  std::vector<LendingAssetConfig> assets;
+  std::vector<EModeConfig> emode;
+
+  template <class A>
+  void serialize(A& a) {
+    a("liquidation_threshold", liquidation_threshold,
+      {.doc = "LT of every collateral asset not listed in assets: health factor = sum of collateral value x LT / "
+              "debt value; an account is liquidated when it falls below 1",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0,
+       .exclusive_min = true});
+    a("liquidation_bonus", liquidation_bonus,
+      {.doc = "liquidator's bonus on the collateral it seizes (every asset not listed in assets): repaying debt D "
+              "takes collateral worth D (1 + bonus)",
        .unit = "fraction",
        .min = 0.0,
        .max = 1.0});
     a("oracle_delay_hours", oracle_delay_hours,
-      {.doc = "time from the health factor crossing 1 (prices on a log-linear path over the MPOR) to the "
-              "liquidation's execution",
+      {.doc = "time from the health factor falling below 1 (prices on a log-linear path over the MPOR) to the "
+              "liquidation's execution, each time it does",
        .unit = "hours",
        .min = 0.0,
        .max = 1.0e4});
+    a("close_factor", close_factor, {.doc = "how much of the debt one liquidation may repay (Aave v3.3 defaults)"});
+    a("assets", assets, {.doc = "per-asset liquidation threshold and bonus (Aave v3 reserves)"});
+    a("emode", emode, {.doc = "efficiency-mode categories (Aave v3 e-mode)"});
   }
 };
 
@@ -943,6 +1050,7 @@ struct CcpConfig {
   VmghConfig vmgh;
   AdlConfig adl;
   double insurance_fund = 0.0;
+  std::string insurance_fund_asset;
   bool im_segregated = true;
   double im_recovery_rate = 0.0;
   double stress_sigma = 5.0;
@@ -977,6 +1085,9 @@ struct CcpConfig {
       {.doc = "auto-deleveraging (the adl layer): single-asset accounts opposite the defaulted contract are closed "
               "by quantity at its bankruptcy price, in ranking order"});
     a("insurance_fund", insurance_fund, {.doc = "insurance fund of a crypto venue", .unit = "USD", .min = 0.0});
+    a("insurance_fund_asset", insurance_fund_asset,
+      {.doc = "asset the insurance fund is held in (an id of market.assets): its value moves with the asset's "
+              "return over the CCP's MPOR; empty: USD"});
     a("im_segregated", im_segregated, {.doc = "members' IM is bankruptcy-remote: returned in full when the CCP fails"});
     a("im_recovery_rate", im_recovery_rate,
       {.doc = "share of non-segregated IM members recover when the CCP fails",
@@ -1018,6 +1129,7 @@ struct MemberConfig {
   OrderedMap<OrderedMap<double>> positions;
   OrderedMap<double> initial_margin;
   OrderedMap<double> default_fund;
+  OrderedMap<double> maintenance_margin;
 
   template <class A>
   void serialize(A& a) {
@@ -1033,6 +1145,12 @@ struct MemberConfig {
       {.doc = "observed IM per CCP ({CCP id: amount}); replaces the margin model's figure", .unit = "USD", .min = 0.0});
     a("default_fund", default_fund,
       {.doc = "observed DF contribution per CCP ({CCP id: amount}); replaces the allocation",
+       .unit = "USD",
+       .min = 0.0});
+    a("maintenance_margin", maintenance_margin,
+      {.doc = "observed maintenance margin today per crypto venue ({CCP id: amount}), e.g. of an aggregate of many "
+              "small accounts; in a scenario it moves with the account's notional at the mark, and the venue's "
+              "liquidation engine runs on the account (replacing the tiered mm rates' figure)",
        .unit = "USD",
        .min = 0.0});
   }

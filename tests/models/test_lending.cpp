@@ -235,5 +235,115 @@ TEST(LendingAave, PropertyDebtIsRepaidOrWrittenOff) {
   }
 }
 
+TEST(LendingAave, PartialCallLeavesNoDust) {
+  // MUST_NOT_LEAVE_DUST (LiquidationLogic.executeLiquidationCall, Aave v3.3):
+  // 2.5 ETH at 1900 (4,750) against 2,500 USDC and 1,500 DAI (4,000): HF =
+  // 4,750 x 0.825 / 4,000 = 0.9796875, above 0.95; the USDC reserve (2,500)
+  // and the collateral are above 2,000 USD: at most 50% of the TOTAL debt,
+  // 2,000 USDC, which would leave 500 USDC, less than MIN_LEFTOVER_BASE (1,000).
+  // The liquidator repays 1,500 USDC instead: 1,500 / 1,900 x 1.05 =
+  // 0.82894737 ETH (1,575); left 3,175 of ETH against 2,500: HF = 3,175 x
+  // 0.825 / 2,500 = 1.0477500.
+  const LendingMarket market{.assets = {{0.825, 0.05, 0}, {0.78, 0.045, 0}, {0.78, 0.045, 0}}};
+  LendingAccount acc{.collateral = {2.5, 0, 0}, .debt = {0, 2500, 1500}};
+  const auto l = liquidation_call(market, acc, px({1900, 1, 1}));
+  EXPECT_NEAR(l.health_factor_before, 0.9796875, 1e-12);
+  EXPECT_EQ(l.debt_asset, 1u);
+  EXPECT_NEAR(l.debt_repaid, 1500, 1e-9);
+  EXPECT_NEAR(l.collateral_seized_value, 1575, 1e-9);
+  EXPECT_NEAR(l.health_factor_after, 1.04775, 1e-12);
+  EXPECT_NEAR(acc.debt[1], 1000, 1e-9);
+}
+
+TEST(LendingAave, ClosingBadDebtUsesEachCollateralsBonus) {
+  // 1 ETH at 2000 (bonus 5%) and 0.1 WBTC at 30,000 (bonus 7.5%) against 5,000
+  // USDC: closed in full they buy back 2,000 / 1.05 + 3,000 / 1.075 =
+  // 1,904.7619 + 2,790.6977 = 4,695.4596: 304.5404 is never repaid.
+  const LendingMarket market{.assets = {{0.825, 0.05, 0}, {0.78, 0.075, 0}, {0.78, 0.045, 0}}};
+  const LendingAccount acc{.collateral = {1, 0.1, 0}, .debt = {0, 0, 5000}};
+  EXPECT_NEAR(closing_bad_debt(market, acc, px({2000, 30000, 1})), 5000 - 2000 / 1.05 - 3000 / 1.075, 1e-9);
+  EXPECT_EQ(closing_bad_debt(market, acc, px({4000, 30000, 1})), 0.0);
+}
+
+// ---- Along the period's log-linear path --------------------------------------
+
+TEST(LendingAave, RepeatedLiquidationsAlongALogLinearPath) {
+  // 10 ETH at 2000 against 15,000 USDC (HF 1.1), ETH -25% over the period,
+  // no oracle delay. HF = 10 p 0.825 / 15,000 reaches 1 at p1 = 15,000 / 8.25
+  // = 1,818.1818: 50% (HF just below 1, both reserves above 2,000), repay
+  // 7,500, seize 7,500 x 1.05 / p1 = 4.33125 ETH; left 5.66875 ETH, HF after =
+  // (15,000 - 7,500 x 0.825 x 1.05) / 7,500 = 1.13375. HF reaches 1 again at
+  // p2 = 7,500 / (5.66875 x 0.825) = 1,603.6884: 50% again, repay 3,750, seize
+  // 3,937.5 / p2 = 2.4552773 ETH; left 3.2134727 ETH against 3,750, HF 1.13375.
+  // The third crossing, p3 = 3,750 / (3.2134727 x 0.825) = 1,414.49, is below
+  // the end price 1,500: two calls. At the end HF = 3.2134727 x 1,500 x 0.825 /
+  // 3,750 = 1.0604460; t1 = ln(2000 / p1) / ln(4/3) = 0.3313039.
+  const auto market = eth_usdc();
+  LendingAccount acc{.collateral = {10, 0}, .debt = {0, 15000}};
+  const auto out = liquidate_on_log_path(market, acc, px({2000, 1}), px({std::log(0.75), 0.0}));
+  ASSERT_EQ(out.calls.size(), 2u);
+  EXPECT_NEAR(out.health_factor_start, 1.1, 1e-12);
+  EXPECT_NEAR(out.calls[0].time, std::log(2000 / (15000 / 8.25)) / std::log(4.0 / 3.0), 1e-12);
+  EXPECT_DOUBLE_EQ(out.calls[0].close_factor, 0.5);
+  EXPECT_NEAR(out.calls[0].debt_repaid, 7500, 1e-9);
+  EXPECT_NEAR(out.calls[0].collateral_seized, 4.33125, 1e-9);
+  EXPECT_NEAR(out.calls[0].health_factor_after, 1.13375, 1e-9);
+  EXPECT_NEAR(out.calls[1].debt_repaid, 3750, 1e-9);
+  EXPECT_NEAR(out.calls[1].collateral_seized, 3937.5 / (7500 / (5.66875 * 0.825)), 1e-9);
+  EXPECT_NEAR(out.calls[1].health_factor_after, 1.13375, 1e-9);
+  EXPECT_NEAR(out.debt_repaid_value, 11250, 1e-6);
+  EXPECT_NEAR(out.collateral_seized_value, 11812.5, 1e-6);
+  EXPECT_EQ(out.bad_debt, 0.0);
+  EXPECT_NEAR(acc.collateral[0], 10 - 4.33125 - 3937.5 / (7500 / (5.66875 * 0.825)), 1e-9);
+  EXPECT_NEAR(out.health_factor_end, acc.collateral[0] * 1500 * 0.825 / 3750, 1e-9);
+  EXPECT_NEAR(out.health_factor_end, 1.0604459765625, 1e-9);
+  EXPECT_EQ(out.closing_bad_debt, 0.0);
+}
+
+TEST(LendingAave, OracleDelayOnThePathMatchesTheOneShotLiquidation) {
+  // 1000 ETH at 3000 against 2,000,000 USDC, ETH -40%, the liquidation half a
+  // period after HF crosses 1 (t* = 0.4171545, executed at 0.9171545): HF then
+  // 1.2375 x 0.6^0.9171545 = 0.7745. 100%: 2,000,000 would need 2,100,000 of
+  // ETH, worth 1,877,810.11: all of it is seized for 1,788,390.58 of debt, and
+  // 211,609.42 is written off, as liquidate_on_path finds.
+  const auto market = eth_usdc();
+  LendingAccount acc{.collateral = {1000, 0}, .debt = {0, 2.0e6}};
+  const auto out = liquidate_on_log_path(market, acc, px({3000, 1}), px({std::log(0.6), 0.0}), 0.5);
+  ASSERT_EQ(out.calls.size(), 1u);
+  EXPECT_NEAR(out.calls[0].time, 0.9171545152525991, 1e-12);
+  EXPECT_DOUBLE_EQ(out.calls[0].close_factor, 1.0);
+  EXPECT_NEAR(out.collateral_seized_value, 1877810.1072520807, 1e-6);
+  EXPECT_NEAR(out.debt_repaid_value, 1877810.1072520807 / 1.05, 1e-6);
+  EXPECT_NEAR(out.bad_debt, 211609.42166468524, 1e-6);
+  EXPECT_TRUE(std::isinf(out.health_factor_end));
+  EXPECT_EQ(out.closing_bad_debt, 0.0);
+  // A 15% fall never crosses: nothing, and closing at the end would cost nothing.
+  LendingAccount calm{.collateral = {1000, 0}, .debt = {0, 2.0e6}};
+  const auto none = liquidate_on_log_path(market, calm, px({3000, 1}), px({std::log(0.85), 0.0}), 0.5);
+  EXPECT_TRUE(none.calls.empty());
+  EXPECT_NEAR(none.health_factor_end, 1.2375 * 0.85, 1e-12);
+}
+
+TEST(LendingAave, NonMonotonePathIsFoundOnTheGrid) {
+  // 5 ETH at 2000 (LT 0.825) rising 150% and 1 WBTC at 20,000 (LT 0.78)
+  // falling 90% against 20,000 USDC: HF = (8,250 e^{0.916 t} + 15,600
+  // e^{-2.303 t}) / 20,000 is 1.1925 today, 0.899 half-way and 1.109 at the
+  // end: it dips below 1 (between t = 0.1, HF 1.072, and t = 0.2, HF 0.988)
+  // though both ends are above. The grid finds the dip, the bisection its start.
+  const LendingMarket market{.assets = {{0.825, 0.05, 0}, {0.78, 0.075, 0}, {0.78, 0.045, 0}}};
+  LendingAccount acc{.collateral = {5, 1, 0}, .debt = {0, 0, 20000}};
+  const Eigen::VectorXd p0 = px({2000, 20000, 1}), x = px({std::log(2.5), std::log(0.1), 0.0});
+  LendingAccount probe = acc;
+  const auto out = liquidate_on_log_path(market, acc, p0, x);
+  ASSERT_FALSE(out.calls.empty());
+  const double t = out.calls[0].time;
+  const auto prices = [&](double s) -> Eigen::VectorXd { return (p0.array() * (x.array() * s).exp()).matrix(); };
+  EXPECT_GT(t, 0.1);
+  EXPECT_LT(t, 0.2);
+  EXPECT_LT(health_factor(market, probe, prices(t)), 1.0);
+  EXPECT_GE(health_factor(market, probe, prices(t - 1e-9)), 1.0);
+  EXPECT_GT(health_factor(market, probe, prices(1.0)), 1.0);
+}
+
 }  // namespace
 }  // namespace ccpnet::models

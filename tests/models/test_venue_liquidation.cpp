@@ -49,6 +49,25 @@ TEST(VenueLiquidation, MaintenanceBreachAndTheCloseOut) {
   EXPECT_FALSE(venue_close_out(kHealthy, kMarket).liquidated);
 }
 
+TEST(VenueLiquidation, ACrossMarginedAccountIsClosedWhole) {
+  // Margin 500 behind two contracts, P&L -450 at the marks, maintenance 100,
+  // closing both costs 30: equity 50 < 100, the close leaves 50 - 30 = 20 to
+  // the fund. With P&L -490 the equity 10 is short of the cost by 20.
+  auto c = venue_account_close_out(500, -450, 100, 30);
+  EXPECT_TRUE(c.liquidated);
+  EXPECT_DOUBLE_EQ(c.equity, 50);
+  EXPECT_DOUBLE_EQ(c.surplus, 20);
+  EXPECT_EQ(c.shortfall, 0.0);
+  EXPECT_EQ(c.bankruptcy_price, 0.0);
+  c = venue_account_close_out(500, -490, 100, 30);
+  EXPECT_DOUBLE_EQ(c.shortfall, 20);
+  EXPECT_FALSE(venue_account_close_out(500, -300, 100, 30).liquidated);
+  // One contract: the same numbers as the position's close.
+  const auto p = venue_close_out(kShortShortfall, kMarket);
+  const auto a = venue_account_close_out(82, -90, 18.2, venue_impact_cost(kShortShortfall, kMarket));
+  EXPECT_NEAR(a.shortfall, p.shortfall, 1e-12);
+}
+
 TEST(VenueLiquidation, InsuranceFundOverASequenceThenAdl) {
   // USD fund 4.59: +5.45 (surplus) = 10.04; the healthy account is left
   // alone; the short's shortfall 12.55: the fund pays 10.04, 2.51 is left,

@@ -179,3 +179,52 @@ def test_adl_by_quantity_at_the_bankruptcy_price() -> None:
     assert adl.loc[["S1", "S2", "S3"], "contracts"].tolist() == pytest.approx([2.0, 3.0, 1.0])
     assert adl["price"].tolist() == pytest.approx([90.0] * 3)
     assert adl.loc[["S1", "S2", "S3"], "loss_vs_mark"].tolist() == pytest.approx([20.0, 30.0, 10.0])
+
+
+HAND = SCENARIOS.parent / "tests" / "data" / "hand"
+
+
+def test_lending_per_account_results_of_the_aave_hand_case() -> None:
+    # tests/data/hand/aave_close_factor.yaml works the numbers out (Aave v3.3
+    # LiquidationLogic: 50% close factor above HF 0.95 and 2,000 USD, else 100%).
+    # The slide: B liquidated twice (50% each), D (below the dust line) once in full.
+    model = ccpnet.load(HAND / "aave_close_factor.yaml", overrides=["ccps.AAVE.lending.oracle_delay_hours=12"])
+    lending = ccpnet.stress(model).lending.set_index(["stress_scenario", "account"])
+    assert list(lending.columns) == [
+        "ccp", "calls", "health_factor_start", "health_factor_after",
+        "collateral_seized", "debt_repaid", "bad_debt", "closing_bad_debt",
+    ]
+    # With the 12-hour oracle delay the slide executes once, late, at 100%.
+    crash = lending.loc["crash"]
+    assert crash.loc["B", "calls"] == 1
+    assert crash.loc["B", "bad_debt"] == pytest.approx(1587.070662485139, abs=1e-6)
+    assert crash.loc["B", "debt_repaid"] == pytest.approx(13412.92933751486, abs=1e-6)
+    assert crash.loc["D", "bad_debt"] == pytest.approx(158.7070662485139, abs=1e-6)
+    assert pd.isna(crash.loc["B", "health_factor_after"])  # no debt left
+    no_delay = ccpnet.stress(ccpnet.load(HAND / "aave_close_factor.yaml")).lending
+    slide = no_delay[no_delay.stress_scenario == "slide"].set_index("account")
+    assert slide.loc["B", "calls"] == 2
+    assert slide.loc["B", "collateral_seized"] == pytest.approx(11812.5)
+    assert slide.loc["B", "health_factor_after"] == pytest.approx(1.0604459765625)
+
+
+def test_venue_liquidation_engine_insurance_fund_and_adl_by_rank() -> None:
+    # tests/data/hand/venue_liquidations.yaml works the numbers out (BitMEX:
+    # liquidation at maintenance, surplus to / shortfall from the insurance fund,
+    # ADL at the bankruptcy price in ranking order).
+    result = ccpnet.stress(ccpnet.load(HAND / "venue_liquidations.yaml"))
+    liq = result.liquidations
+    crash = liq[liq.stress_scenario == "crash"].set_index("account")
+    assert sorted(crash.index) == ["B", "C", "D"]
+    assert crash.loc["B", "surplus"] == pytest.approx(11.0)
+    assert crash.loc["C", "shortfall"] == pytest.approx(172.0)
+    assert crash.loc["C", "bankruptcy_price"] == pytest.approx(92.5)
+    funds = result.insurance_funds.set_index("stress_scenario")
+    assert funds.loc["crash", ["start", "surpluses", "paid", "end"]].tolist() == pytest.approx([100, 11, 111, 0])
+    adl = result.adl.sort_values("rank")
+    assert adl["account"].tolist() == ["S1", "S2"]
+    assert adl["contracts"].tolist() == pytest.approx([30.0, 22.5])
+    assert adl["priority"].tolist() == pytest.approx([0.675, 0.45])
+    defaulters = result.defaulters
+    assert defaulters["liquidated"].all()
+    assert defaulters.loc[defaulters.account == "B", "to_insurance_fund"].tolist() == pytest.approx([11.0])

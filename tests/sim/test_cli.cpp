@@ -331,6 +331,50 @@ TEST(CliScenarios, EveryScenarioValidates) {
 
 std::string good_file() { return (source_dir() / "scenarios" / "two_ccp_peer.yaml").string(); }
 
+// The hand cases of tests/data/hand through the executable, as a user runs
+// them: `ccpnet stress FILE --set ... --out DIR` writes stress.json with the
+// numbers worked out in the file's comments.
+nlohmann::json stress_of(const std::string& file, const std::vector<std::string>& sets) {
+  TempDir tmp;
+  const fs::path out = tmp.path() / "out";
+  std::vector<std::string> args{"stress", (source_dir() / "tests" / "data" / "hand" / file).string()};
+  for (const auto& s : sets) args.insert(args.end(), {"--set", s});
+  args.insert(args.end(), {"--out", out.string()});
+  const Outcome o = run_ccpnet(args);
+  EXPECT_EQ(o.exit_code, 0) << describe(args, o);
+  return nlohmann::json::parse(read_text(out / "stress.json"));
+}
+
+TEST(CliStress, AaveCloseFactorAndStaleOracleHandCase) {
+  const auto json = stress_of("aave_close_factor.yaml", {"ccps.AAVE.lending.oracle_delay_hours=12"});
+  const auto& crash = json.at("stress_scenarios").at(1);
+  EXPECT_EQ(crash.at("name"), "crash");
+  EXPECT_NEAR(crash.at("closeout_loss").get<double>(), 1745.777728733653, 1e-6);
+  const auto& layers = crash.at("ccps").at("AAVE").at("layer_losses");
+  EXPECT_NEAR(layers.at("insurance_fund").get<double>(), 1000, 1e-9);
+  EXPECT_NEAR(layers.at("lender_haircut").get<double>(), 745.777728733653, 1e-6);
+  const auto& b = crash.at("lending").at(0);
+  EXPECT_EQ(b.at("account"), "B");
+  EXPECT_NEAR(b.at("bad_debt").get<double>(), 1587.070662485139, 1e-6);
+  EXPECT_NEAR(b.at("debt_repaid").get<double>(), 13412.92933751486, 1e-6);
+}
+
+TEST(CliStress, VenueLiquidationEngineHandCase) {
+  const auto json = stress_of("venue_liquidations.yaml", {});
+  const auto& crash = json.at("stress_scenarios").at(0);
+  const auto& layers = crash.at("ccps").at("V").at("layer_losses");
+  EXPECT_NEAR(layers.at("defaulter_im").get<double>(), 509, 1e-9);
+  EXPECT_NEAR(layers.at("insurance_fund").get<double>(), 111, 1e-9);
+  EXPECT_NEAR(layers.at("adl").get<double>(), 70, 1e-9);
+  EXPECT_EQ(crash.at("venue_liquidations").size(), 3u);
+  EXPECT_TRUE(crash.at("member_defaults").empty());
+  const auto& adl = crash.at("waterfalls").at(0).at("adl");
+  ASSERT_EQ(adl.size(), 2u);
+  EXPECT_EQ(adl.at(0).at("account"), "S1");
+  EXPECT_NEAR(adl.at(0).at("contracts").get<double>(), 30, 1e-9);
+  EXPECT_NEAR(adl.at(1).at("contracts").get<double>(), 22.5, 1e-9);
+}
+
 TEST(CliArguments, VersionAndHelpExitZero) {
   const Outcome v = run_ccpnet({"--version"});
   EXPECT_EQ(v.exit_code, 0) << describe({"--version"}, v);

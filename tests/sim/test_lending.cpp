@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "sim/config/load.hpp"
@@ -176,6 +177,118 @@ TEST(Lending, MonteCarloIdenticalForAnyThreadCountAndConserved) {
   EXPECT_GT(liquidated, 0);
   EXPECT_LT(liquidated, 3000);
   EXPECT_EQ(text(2), reference);
+}
+
+// ---- Aave v3 rules through the engine: tests/data/hand/*.yaml works them out ----
+
+Model hand_case(const char* file, std::vector<config::Override> overrides = {}) {
+  return build_model(
+      config::load_scenario_file(std::string(CCPNET_SOURCE_DIR) + "/tests/data/hand/" + file, overrides));
+}
+
+const nlohmann::ordered_json& lending_line(const nlohmann::ordered_json& scenario, std::string_view account) {
+  for (const auto& l : scenario["lending"])
+    if (l["account"] == account) return l;
+  ADD_FAILURE() << "no lending line for " << account;
+  static const nlohmann::ordered_json none;
+  return none;
+}
+
+TEST(LendingAave, CloseFactorFiftyPercentTwiceAlongTheSlideAndDustInFull) {
+  const Model model = hand_case("aave_close_factor.yaml");
+  const auto outcomes = run_stress(model);
+  const auto json = stress_json(model, outcomes);
+  const auto& slide = json["stress_scenarios"][0];
+  EXPECT_EQ(slide["liquidations"], 2);
+  const auto& b = lending_line(slide, "B");
+  EXPECT_EQ(b["calls"], 2);
+  EXPECT_NEAR(b["health_factor_start"].get<double>(), 1.1, 1e-12);
+  EXPECT_NEAR(b["collateral_seized"].get<double>(), 11812.5, 1e-6);
+  EXPECT_NEAR(b["debt_repaid"].get<double>(), 11250, 1e-6);
+  EXPECT_EQ(b["bad_debt"].get<double>(), 0.0);
+  EXPECT_NEAR(b["health_factor_after"].get<double>(), 1.0604459765625, 1e-9);
+  EXPECT_EQ(b["closing_bad_debt"].get<double>(), 0.0);
+  const auto& d = lending_line(slide, "D");
+  EXPECT_EQ(d["calls"], 1);
+  EXPECT_NEAR(d["debt_repaid"].get<double>(), 1500, 1e-6);
+  EXPECT_NEAR(d["collateral_seized"].get<double>(), 1575, 1e-6);
+  EXPECT_TRUE(d["health_factor_after"].is_null());  // no debt left
+  EXPECT_EQ(slide["closeout_loss"].get<double>(), 0.0);
+  EXPECT_TRUE(slide["member_defaults"].empty());
+  // B's P&L is that of what it holds at the end: -5,000 + 1,070.21; its
+  // capital 5,000 is not exhausted. The call trace says when each call ran.
+  CascadeTrace trace;
+  (void)run_move(model, stress_move(model, model.stress_scenarios[0]), &trace, &model.stress_scenarios[0]);
+  ASSERT_EQ(trace.lending.size(), 2u);
+  EXPECT_EQ(trace.lending[0].calls, 2);
+  EXPECT_NE(format_stress(model, outcomes).find("lending protocols liquidate 2 accounts"), std::string::npos);
+}
+
+TEST(LendingAave, ACrashWithAStaleOracleWritesOffDebtOnTheReserveThenTheLender) {
+  const Model model = hand_case("aave_close_factor.yaml", {{"ccps.AAVE.lending.oracle_delay_hours", "12"}});
+  const auto outcomes = run_stress(model);
+  const auto json = stress_json(model, outcomes);
+  const auto& crash = json["stress_scenarios"][1];
+  const auto& b = lending_line(crash, "B");
+  EXPECT_EQ(b["calls"], 1);
+  EXPECT_NEAR(b["collateral_seized"].get<double>(), 14083.575804390605, 1e-6);
+  EXPECT_NEAR(b["debt_repaid"].get<double>(), 13412.92933751486, 1e-6);
+  EXPECT_NEAR(b["bad_debt"].get<double>(), 1587.070662485139, 1e-6);
+  const auto& d = lending_line(crash, "D");
+  EXPECT_NEAR(d["bad_debt"].get<double>(), 158.7070662485139, 1e-6);
+  const ScenarioResult& r = outcomes[1].result;
+  EXPECT_NEAR(r.closeout_loss, 1745.777728733653, 1e-6);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kInsuranceFund), 1000, 1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kLenderHaircut), 745.777728733653, 1e-6);
+  EXPECT_TRUE(r.defaults.empty());  // B and D lose their equity, not more
+  expect_conserved(r);
+}
+
+TEST(LendingAave, TheCloseFactorIsConfigurable) {
+  // factor 1: B is closed in full at the first crossing: 15,000 repaid with
+  // 15,750 of ETH at 1,818.18 (8.6625 ETH); 1.3375 ETH left, no debt.
+  const Model model = hand_case("aave_close_factor.yaml", {{"ccps.AAVE.lending.close_factor.factor", "1"}});
+  const auto json = stress_json(model, run_stress(model));
+  const auto& b = lending_line(json["stress_scenarios"][0], "B");
+  EXPECT_EQ(b["calls"], 1);
+  EXPECT_NEAR(b["debt_repaid"].get<double>(), 15000, 1e-6);
+  EXPECT_NEAR(b["collateral_seized"].get<double>(), 15750, 1e-6);
+}
+
+TEST(LendingAave, PerAssetRulesAndEMode) {
+  const Model model = hand_case("aave_emode.yaml");
+  const auto json = stress_json(model, run_stress(model));
+  const auto& depeg = json["stress_scenarios"][0];
+  const auto& e = lending_line(depeg, "E");
+  EXPECT_NEAR(e["health_factor_start"].get<double>(), 1.0925, 1e-12);
+  EXPECT_EQ(e["calls"], 1);
+  EXPECT_NEAR(e["debt_repaid"].get<double>(), 10000, 1e-6);
+  EXPECT_NEAR(e["collateral_seized"].get<double>(), 10100, 1e-6);
+  EXPECT_NEAR(e["health_factor_after"].get<double>(), 1.03789875, 1e-9);
+  const auto& p = lending_line(depeg, "P");
+  EXPECT_NEAR(p["health_factor_start"].get<double>(), 0.9315, 1e-12);
+  EXPECT_EQ(p["calls"], 1);
+  EXPECT_NEAR(p["debt_repaid"].get<double>(), 20000, 1e-6);
+  EXPECT_NEAR(p["collateral_seized"].get<double>(), 21200, 1e-6);
+  EXPECT_TRUE(p["health_factor_after"].is_null());
+  EXPECT_EQ(depeg["closeout_loss"].get<double>(), 0.0);
+}
+
+TEST(LendingAave, LendingKeysAreValidated) {
+  const auto error = [](std::vector<config::Override> o) {
+    try {
+      (void)hand_case("aave_emode.yaml", std::move(o));
+    } catch (const config::ScenarioError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error({{"ccps.AAVE.lending.assets[1].id", "WSTETH"}}).find("asset 'WSTETH' is listed twice"),
+            std::string::npos);
+  EXPECT_NE(error({{"ccps.AAVE.lending.assets[0].id", "STETH"}}).find("unknown asset 'STETH'"), std::string::npos);
+  EXPECT_NE(error({{"ccps.AAVE.lending.emode[0].members", "[E, X]"}}).find("unknown member 'X'"), std::string::npos);
+  EXPECT_NE(error({{"ccps.AAVE.lending.close_factor.hf_threshold", "1.5"}}).find("close_factor.hf_threshold"),
+            std::string::npos);
 }
 
 }  // namespace
