@@ -19,7 +19,7 @@ PACKAGES=(
   python3 python3-dev python3-numpy python3-pandas python3-scipy python3-matplotlib
   python3-pytest python3-nbclient python3-ipykernel python3-nbformat python3-yaml
   python3-dask python3-distributed
-  chromium
+  chromium graphviz
   clang-14 libclang-rt-14-dev
 )
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <map>
 #include <set>
 
@@ -38,12 +39,19 @@ std::vector<int> SystemGraph::ccps_of(int member) const {
 }
 
 namespace {
-std::string quote(const std::string& s) {
-  std::string out = "\"";
+std::string escaped(const std::string& s) {
+  std::string out;
   for (char c : s) {
     if (c == '"' || c == '\\') out += '\\';
     out += c;
   }
+  return out;
+}
+std::string quote(const std::string& s) { return "\"" + escaped(s) + "\""; }
+// A DOT label of several lines: each escaped, joined by DOT's own "\n".
+std::string label(std::initializer_list<std::string> lines) {
+  std::string out = "\"";
+  for (const std::string& line : lines) out += (out.size() > 1 ? "\\n" : "") + escaped(line);
   return out + "\"";
 }
 std::string money(double x) {
@@ -60,16 +68,15 @@ std::string SystemGraph::to_dot(const Model& model) const {
   out += "  node [fontname=\"Helvetica\"];\n";
   for (std::size_t c = 0; c < model.ccps.size(); ++c) {
     const auto& ccp = model.ccps[c];
-    out +=
-        fmt::format("  {} [shape=box, style=\"filled,bold\", fillcolor=\"#cfe2f3\", label={}];\n", quote(ccp.id),
-                    quote(fmt::format("{}\\ncapital {}\\nDF {}", ccp.id, money(ccp.capital), money(ccp.default_fund))));
+    out += fmt::format("  {} [shape=box, style=\"filled,bold\", fillcolor=\"#cfe2f3\", label={}];\n", quote(ccp.id),
+                       label({ccp.id, "capital " + money(ccp.capital), "DF " + money(ccp.default_fund)}));
   }
   constexpr std::size_t kMaxMembersDrawn = 60;
   if (model.members.size() <= kMaxMembersDrawn) {
     for (std::size_t m = 0; m < model.members.size(); ++m) {
       const auto& mem = model.members[m];
       out += fmt::format("  {} [shape=ellipse, label={}];\n", quote(mem.id),
-                         quote(fmt::format("{}\\ncapital {}", mem.id, money(mem.capital))));
+                         label({mem.id, "capital " + money(mem.capital)}));
       for (int c : ccps_of(static_cast<int>(m)))
         out += fmt::format("  {} -- {};\n", quote(mem.id), quote(model.ccps[static_cast<std::size_t>(c)].id));
     }
@@ -87,8 +94,8 @@ std::string SystemGraph::to_dot(const Model& model) const {
       for (int c : ccps) names.push_back(model.ccps[static_cast<std::size_t>(c)].id);
       const std::string id = fmt::format("members_{}", k++);
       out += fmt::format("  {} [shape=ellipse, style=dashed, label={}];\n", quote(id),
-                         quote(fmt::format("{} members\\nat {}\\ncapital {}", stats.first, fmt::join(names, ", "),
-                                           money(stats.second))));
+                         label({fmt::format("{} members", stats.first), fmt::format("at {}", fmt::join(names, ", ")),
+                                "capital " + money(stats.second)}));
       for (const auto& n : names) out += fmt::format("  {} -- {} [color=gray];\n", quote(id), quote(n));
     }
   }
