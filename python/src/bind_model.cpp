@@ -6,7 +6,10 @@
 #include <pybind11/stl.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -277,6 +280,11 @@ Example
       "load",
       [](const py::object& path, const py::object& overrides, bool allow_outside_data) {
         const std::string p = py::module_::import("os").attr("fspath")(path).cast<std::string>();
+        std::error_code ec;
+        if (!std::filesystem::exists(p, ec) && !ec) {  // as open() says it: errno, strerror, file name
+          PyErr_SetObject(PyExc_FileNotFoundError, py::make_tuple(ENOENT, std::strerror(ENOENT), p).ptr());
+          throw py::error_already_set();
+        }
         return load_model_file(p, to_overrides(overrides), data_access(allow_outside_data));
       },
       py::arg("path"), py::arg("overrides") = py::none(), py::kw_only(), py::arg("allow_outside_data") = false,
@@ -295,6 +303,8 @@ Model
 
 Raises
 ------
+FileNotFoundError
+    There is no file at ``path``.
 ScenarioError
     The file cannot be read or is not a valid scenario; every problem is listed,
     located as ``FILE:LINE:COL: key.path: message``.

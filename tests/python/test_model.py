@@ -190,8 +190,11 @@ def test_from_dict_is_as_strict_as_a_file(two_ccp: Path) -> None:
 
 
 def test_missing_file_and_wrong_types(tmp_path: Path) -> None:
-    with pytest.raises(ccpnet.ScenarioError, match="cannot open the file"):
+    with pytest.raises(FileNotFoundError) as missing:
         ccpnet.load(tmp_path / "absent.yaml")
+    assert missing.value.filename == str(tmp_path / "absent.yaml")
+    with pytest.raises(ccpnet.ScenarioError, match="it is a directory"):
+        ccpnet.load(tmp_path)  # there, but not a file to read
     with pytest.raises(TypeError, match="expected a dict"):
         ccpnet.Model.from_dict([1, 2])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="keys are strings"):
