@@ -235,4 +235,5 @@ def __getattr__(name: str) -> ModuleType:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_SUBMODULES))
+    # The public API only: not the modules this file imports for its own use.
+    return sorted(set(__all__) | set(_SUBMODULES))

@@ -42,6 +42,7 @@ def test_package_exports() -> None:
     assert ccpnet.dask.__name__ == "ccpnet.dask"
     assert ccpnet.clearing is not None
     assert {"plot", "dask", "clearing"} <= set(dir(ccpnet))
+    assert not {"os", "importlib", "ModuleType", "annotations"} & set(dir(ccpnet))
     with pytest.raises(AttributeError):
         ccpnet.no_such_thing  # noqa: B018
 
