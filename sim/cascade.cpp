@@ -141,8 +141,12 @@ Cascade::Cascade(const Model& model) : model_(model) {
     }
   }
   single_asset_.assign(n_accounts, -1);
+  lent_.assign(n_accounts, 0.0);
   for (std::size_t a = 0; a < n_accounts; ++a) {
     const Account& acc = model.accounts[a];
+    // What a member lent: an account without debt (a borrower's collateral
+    // does not stand behind another reserve's bad debt).
+    if (acc.kind == AccountKind::kMember && !(acc.quantity.minCoeff() < 0.0)) lent_[a] = acc.notional;
     if (acc.kind != AccountKind::kMember || !acc.options.empty()) continue;
     int only = -1, count = 0;
     for (Eigen::Index k = 0; k < acc.quantity.size(); ++k)
@@ -183,21 +187,14 @@ std::size_t Cascade::account(std::size_t a) {
   if (account_stamp_[a] != epoch_) {
     account_stamp_[a] = epoch_;
     const Account& acc = model_.accounts[a];
-    df_left_[a] = acc.default_fund * (settlement_ ? settlement_->df_kept[static_cast<std::size_t>(acc.ccp)] : 1.0);
-    assess_cap_[a] = acc.default_fund * model_.ccps[static_cast<std::size_t>(acc.ccp)].assessment_multiple;
-    vm_gain_[a] = std::max(0.0, account_pnl_[a]);
-    adl_left_[a] = acc.kind == AccountKind::kMember ? std::max(0.0, account_pnl_[a]) : 0.0;
-    // What a member lent: an account without debt (a borrower's collateral
-    // does not stand behind another reserve's bad debt).
-    lender_left_[a] = acc.kind == AccountKind::kMember && !(acc.quantity.minCoeff() < 0.0) ? acc.notional : 0.0;
-    adl_contracts_left_[a] = single_asset_[a] >= 0 ? std::abs(acc.quantity(single_asset_[a])) : 0.0;
-    margin_lost_[a] = 0.0;
-    collateral_taken_[a] = 0;
-    closed_[a] = 0;
-    liquidated_[a] = 0;
-    bad_debt_[a] = closing_bad_debt_[a] = 0.0;
-    bad_debt_booked_[a] = 0;
-    venue_loss_[a] = venue_margin_[a] = 0.0;
+    AccountState& st = acct_[a];
+    st = AccountState{};
+    st.df_left = acc.default_fund * (settlement_ ? settlement_->df_kept[static_cast<std::size_t>(acc.ccp)] : 1.0);
+    st.assess_cap = acc.default_fund * model_.ccps[static_cast<std::size_t>(acc.ccp)].assessment_multiple;
+    st.vm_gain = std::max(0.0, account_pnl_[a]);
+    st.adl_left = acc.kind == AccountKind::kMember ? st.vm_gain : 0.0;
+    st.lender_left = lent_[a];
+    st.adl_contracts_left = single_asset_[a] >= 0 ? std::abs(acc.quantity(single_asset_[a])) : 0.0;
   }
   return a;
 }
@@ -224,13 +221,7 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
   settlement_ = settlement;
   if (account_stamp_.size() != n_accounts) account_stamp_.assign(n_accounts, 0);
   if (member_stamp_.size() != n_members) member_stamp_.assign(n_members, 0);
-  for (auto* v : {&df_left_, &assess_cap_, &vm_gain_, &adl_left_, &lender_left_, &adl_contracts_left_, &bad_debt_,
-                  &closing_bad_debt_, &venue_loss_, &venue_margin_, &margin_lost_})
-    v->resize(n_accounts);
-  closed_.resize(n_accounts);
-  collateral_taken_.resize(n_accounts);
-  bad_debt_booked_.resize(n_accounts);
-  liquidated_.resize(n_accounts);
+  acct_.resize(n_accounts);
   capital_.resize(n_members);
   cash_.resize(n_members);
   member_round_.resize(n_members);
@@ -275,11 +266,11 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
   bool any_liquidated = false;
   for (const Liquidation& l : liquidations) {
     const auto ai = account(static_cast<std::size_t>(l.account));
-    liquidated_[ai] = l.liquidated;
-    bad_debt_[ai] = l.bad_debt;
-    closing_bad_debt_[ai] = l.closing_bad_debt;
-    venue_loss_[ai] = l.loss;
-    venue_margin_[ai] = l.margin;
+    acct_[ai].liquidated = l.liquidated;
+    acct_[ai].bad_debt = l.bad_debt;
+    acct_[ai].closing_bad_debt = l.closing_bad_debt;
+    acct_[ai].venue_loss = l.loss;
+    acct_[ai].venue_margin = l.margin;
     any_liquidated = any_liquidated || l.liquidated;
   }
   // Members and CCPs default once each; link losses between standing CCPs
@@ -350,18 +341,18 @@ void Cascade::add_member_lines(std::size_t c, ScenarioResult& out) {
   std::sort(closing_[c].begin(), closing_[c].end());
   for (int a : closing_[c]) {
     const auto ai = account(static_cast<std::size_t>(a));
-    if (closed_[ai]) continue;
-    closed_[ai] = 1;  // closed out now: not a survivor below
+    if (acct_[ai].closed) continue;
+    acct_[ai].closed = 1;  // closed out now: not a survivor below
     const Account& acc = model_.accounts[ai];
     models::Defaulter d;
     double to_fund = 0.0;
     if (ccp.lending && acc.kind == AccountKind::kMember) {
       d = lending_line(ai, acc);
-    } else if (liquidated_[ai]) {
+    } else if (acct_[ai].liquidated) {
       // A crypto venue's liquidation engine: the margin covers the loss, and
       // what it leaves goes to the insurance fund before the round's layers.
-      d.loss = venue_loss_[ai];
-      d.im = venue_margin_[ai];
+      d.loss = acct_[ai].venue_loss;
+      d.im = acct_[ai].venue_margin;
       to_fund = std::max(0.0, d.im - d.loss);
       resources_[c].insurance_fund += to_fund;
     } else {
@@ -380,14 +371,14 @@ void Cascade::add_member_lines(std::size_t c, ScenarioResult& out) {
 // with what is left.
 models::Defaulter Cascade::lending_line(std::size_t ai, const Account& acc) {
   models::Defaulter d;
-  if (liquidated_[ai] && !bad_debt_booked_[ai]) {
-    d.loss += bad_debt_[ai];
-    bad_debt_booked_[ai] = 1;
+  if (acct_[ai].liquidated && !acct_[ai].bad_debt_booked) {
+    d.loss += acct_[ai].bad_debt;
+    acct_[ai].bad_debt_booked = 1;
   }
   if (member_round_[member(static_cast<std::size_t>(acc.owner))] >= 0)
-    d.loss += closing_bad_debt_[ai];
+    d.loss += acct_[ai].closing_bad_debt;
   else
-    closed_[ai] = 0;
+    acct_[ai].closed = 0;
   return d;
 }
 
@@ -416,7 +407,7 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
       }
     }
   }
-  d.df = df_left_[ai];
+  d.df = acct_[ai].df_left;
   return d;
 }
 
@@ -427,11 +418,11 @@ void Cascade::add_link_lines(std::size_t c) {
     const auto ai = account(static_cast<std::size_t>(line.account));
     models::Defaulter d;
     d.loss = line.loss;
-    if (line.kind == LineKind::kFailedPeer && !collateral_taken_[ai]) {
-      closed_[ai] = 1;
-      collateral_taken_[ai] = 1;
+    if (line.kind == LineKind::kFailedPeer && !acct_[ai].collateral_taken) {
+      acct_[ai].closed = 1;
+      acct_[ai].collateral_taken = 1;
       d.im = collateral_im(ai);
-      d.df = df_left_[ai];
+      d.df = acct_[ai].df_left;
     }
     defaulters_.push_back(d);
     defaulter_accounts_.push_back(line.account);
@@ -444,23 +435,23 @@ void Cascade::collect_survivors(std::size_t c) {
   const CcpModel& ccp = model_.ccps[c];
   for (int a : ccp.accounts) {
     const auto ai = account(static_cast<std::size_t>(a));
-    if (closed_[ai]) continue;
+    if (acct_[ai].closed) continue;
     const Account& acc = model_.accounts[ai];
     if (!owner_alive(acc)) continue;
     models::Survivor& s = survivors_.emplace_back();
     const bool peer_link = peer_link_fund_[ai];
-    s.df = peer_link ? 0.0 : df_left_[ai];
-    s.assessment_cap = peer_link ? 0.0 : assess_cap_[ai];
+    s.df = peer_link ? 0.0 : acct_[ai].df_left;
+    s.assessment_cap = peer_link ? 0.0 : acct_[ai].assess_cap;
     // A linked CCP meets a call in full, then absorbs it by its own rulebook.
     s.cash = acc.kind == AccountKind::kMember ? std::max(0.0, cash_[static_cast<std::size_t>(acc.owner)])
              : acc.kind == AccountKind::kLink ? std::numeric_limits<double>::infinity()
                                               : 0.0;
-    s.vm_gain = vm_gain_[ai];
+    s.vm_gain = acct_[ai].vm_gain;
     if (needs_adl_[c]) {
-      s.adl_gain = adl_left_[ai];
+      s.adl_gain = acct_[ai].adl_left;
       s.adl_rank = models::adl_rank(account_pnl_[ai], acc.initial_margin, acc.notional);
     }
-    if (needs_lender_[c]) s.lender_balance = lender_left_[ai];
+    if (needs_lender_[c]) s.lender_balance = acct_[ai].lender_left;
     survivor_accounts_.push_back(a);
   }
 }
@@ -514,9 +505,9 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
     s.adl_gain = 0.0;
     const Account& acc = model_.accounts[ai];
     const double q = acc.quantity(k);
-    if (k != asset || q * sl >= 0.0 || adl_contracts_left_[ai] <= 0.0) continue;
+    if (k != asset || q * sl >= 0.0 || acct_[ai].adl_contracts_left <= 0.0) continue;
     const double own_mark = p0 + account_pnl_[ai] / q;
-    const models::AdlAccount position{adl_contracts_left_[ai], p0, own_mark, acc.initial_margin};
+    const models::AdlAccount position{acct_[ai].adl_contracts_left, p0, own_mark, acc.initial_margin};
     s.adl_rank = models::adl_priority(models::opposite_side(side), position, model_.ccps[c].adl_ranking);
     s.adl_entry_price = p0;
     s.adl_mark_price = own_mark;
@@ -529,7 +520,7 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
   double left = std::abs(net);
   for (std::size_t j : queue) {
     models::Survivor& s = survivors_[j];
-    s.adl_quantity = std::min(left, adl_contracts_left_[static_cast<std::size_t>(survivor_accounts_[j])]);
+    s.adl_quantity = std::min(left, acct_[static_cast<std::size_t>(survivor_accounts_[j])].adl_contracts_left);
     left -= s.adl_quantity;
     if (s.adl_quantity > 0.0)
       adl_by_quantity_[j] = 1;
@@ -548,7 +539,7 @@ void Cascade::trace_event(int round, std::size_t c, const models::WaterfallOutco
     const auto& d = defaulters_[i];
     const double after_own = std::max(0.0, d.loss) - d.im_used - d.df_used;
     const bool liquidated =
-        kinds[i] == LineKind::kMember && liquidated_[static_cast<std::size_t>(defaulter_accounts_[i])];
+        kinds[i] == LineKind::kMember && acct_[static_cast<std::size_t>(defaulter_accounts_[i])].liquidated;
     // A venue liquidation's margin left goes to the insurance fund, not back.
     const double estate = line_to_fund_[i] > 0.0 ? 0.0 : d.estate_return;
     event.defaulters.push_back({defaulter_accounts_[i], d.loss, d.im_used, d.df_used, after_own, estate, kinds[i],
@@ -628,11 +619,11 @@ void Cascade::settle_failed_ccp(std::size_t c, int round, ScenarioResult& out) {
     const auto ai = account(static_cast<std::size_t>(line.account));
     out.ccp_link_in[c] += line.loss;
     double left = line.loss;
-    if (line.kind == LineKind::kFailedPeer && !collateral_taken_[ai]) {
-      collateral_taken_[ai] = 1;
+    if (line.kind == LineKind::kFailedPeer && !acct_[ai].collateral_taken) {
+      acct_[ai].collateral_taken = 1;
       const double im = std::min(left, collateral_im(ai));
-      const double df = std::min(left - im, std::max(0.0, df_left_[ai]));
-      df_left_[ai] -= df;
+      const double df = std::min(left - im, std::max(0.0, acct_[ai].df_left));
+      acct_[ai].df_left -= df;
       out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(L::kDefaulterIm)] += im;
       out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(L::kDefaulterDf)] += df;
       left -= im + df;
@@ -647,7 +638,7 @@ void Cascade::settle_failed_ccp(std::size_t c, int round, ScenarioResult& out) {
 // The IM a link account's owner still has at its CCP: what that CCP's failure
 // did not take of it (non-segregated margin lost pro rata).
 double Cascade::collateral_im(std::size_t ai) const {
-  return std::max(0.0, model_.accounts[ai].initial_margin - margin_lost_[ai]);
+  return std::max(0.0, model_.accounts[ai].initial_margin - acct_[ai].margin_lost);
 }
 
 void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeTrace* trace) {
@@ -712,7 +703,7 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   out.ccp_df_used[c] += df_used(wf_members) + df_used(wf_links) - peer_funds;
   for (std::size_t i = 0; i < defaulters_.size(); ++i) {
     const auto ai = static_cast<std::size_t>(defaulter_accounts_[i]);
-    df_left_[ai] -= defaulters_[i].df_used;
+    acct_[ai].df_left -= defaulters_[i].df_used;
     if (i < n_member_lines && model_.accounts[ai].kind == AccountKind::kMember) {
       if (defaulters_[i].im_used > 0.0)
         out.account_losses.push_back({static_cast<int>(ai), LossChannel::kOwnIm, defaulters_[i].im_used});
@@ -762,13 +753,13 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
     const auto ai = static_cast<std::size_t>(survivor_accounts_[i]);
     const Account& acc = model_.accounts[ai];
     const models::Survivor& s = survivors_[i];
-    const double vm_cut = vm_gain_[ai] - s.vm_gain;
-    df_left_[ai] -= s.df_charged;
-    assess_cap_[ai] -= s.assessment_paid + s.assessment_unpaid;
-    adl_left_[ai] = std::max(0.0, adl_left_[ai] - s.adl_charged);
-    adl_contracts_left_[ai] = std::max(0.0, adl_contracts_left_[ai] - s.adl_closed);
-    lender_left_[ai] -= s.lender_charged;
-    vm_gain_[ai] = s.vm_gain;
+    const double vm_cut = acct_[ai].vm_gain - s.vm_gain;
+    acct_[ai].df_left -= s.df_charged;
+    acct_[ai].assess_cap -= s.assessment_paid + s.assessment_unpaid;
+    acct_[ai].adl_left = std::max(0.0, acct_[ai].adl_left - s.adl_charged);
+    acct_[ai].adl_contracts_left = std::max(0.0, acct_[ai].adl_contracts_left - s.adl_closed);
+    acct_[ai].lender_left -= s.lender_charged;
+    acct_[ai].vm_gain = s.vm_gain;
     if (acc.kind == AccountKind::kMember) {
       charge_member(ai, LossChannel::kMutualizedDf, s.df_charged, false, round, out);
       charge_member(ai, LossChannel::kAssessment, s.assessment_paid, true, round, out);
@@ -820,9 +811,9 @@ void Cascade::resolve_failure(std::size_t c, double uncovered, int round, Scenar
     const Account& acc = model_.accounts[s.account];
     if (acc.kind == AccountKind::kMember) {
       const double vm = s.vm * rate, margin = s.margin * rate, fund = s.fund * rate;
-      vm_gain_[s.account] -= vm;
-      df_left_[s.account] -= fund;
-      margin_lost_[s.account] += margin;
+      acct_[s.account].vm_gain -= vm;
+      acct_[s.account].df_left -= fund;
+      acct_[s.account].margin_lost += margin;
       borne += vm + margin + fund;
       out.ccp_resolution_members[c] += vm + margin + fund;
       charge_member(s.account, LossChannel::kUnpaidVm, vm, true, round, out);
@@ -833,9 +824,9 @@ void Cascade::resolve_failure(std::size_t c, double uncovered, int round, Scenar
     // the collateral used, then its claim beyond the collateral, pro rata.
     const double claim = (s.stake() - std::min(s.stake(), s.collateral)) * rate;
     const double share = s.stake() > 0.0 ? claim / s.stake() : 0.0;
-    vm_gain_[s.account] -= s.vm * share;
-    if (!peer_link_fund_[s.account]) df_left_[s.account] -= s.fund * share;
-    margin_lost_[s.account] += s.margin * share;
+    acct_[s.account].vm_gain -= s.vm * share;
+    if (!peer_link_fund_[s.account]) acct_[s.account].df_left -= s.fund * share;
+    acct_[s.account].margin_lost += s.margin * share;
     const double loss = s.collateral * used + claim;
     borne += loss;
     out.ccp_resolution_links[c] += loss;
@@ -856,20 +847,21 @@ const std::vector<Cascade::Stake>& Cascade::creditor_stakes(std::size_t c) {
   for (int a : ccp.accounts) {
     const auto ai = account(static_cast<std::size_t>(a));
     const Account& acc = model_.accounts[ai];
-    if ((closed_[ai] && !late) || !owner_alive(acc) || acc.kind == AccountKind::kRestOfMarket) continue;
-    Stake s{ai, std::max(0.0, vm_gain_[ai]), 0.0, std::max(0.0, df_left_[ai]), 0.0};
+    if ((acct_[ai].closed && !late) || !owner_alive(acc) || acc.kind == AccountKind::kRestOfMarket) continue;
+    Stake s{ai, std::max(0.0, acct_[ai].vm_gain), 0.0, std::max(0.0, acct_[ai].df_left), 0.0};
     double margin = 0.0;
     if (acc.kind == AccountKind::kMember) {
       if (!ccp.im_segregated) margin = acc.initial_margin * (1.0 - ccp.im_recovery_rate);
     } else {
       const LinkModel& link = model_.links[static_cast<std::size_t>(link_of_[ai])];
-      const double posted = acc.initial_margin + (peer_link_fund_[ai] ? df_left_[ai] : 0.0);
+      const double posted = acc.initial_margin + (peer_link_fund_[ai] ? acct_[ai].df_left : 0.0);
       if (!link.segregated) margin = posted * (1.0 - link.recovery_rate);
       if (peer_link_fund_[ai]) s.fund = 0.0;                             // counted in the margin posted
       const auto held = account(static_cast<std::size_t>(mirror_[ai]));  // the failed CCP's account at the creditor
-      if (!collateral_taken_[held] && !late) s.collateral = collateral_im(held) + std::max(0.0, df_left_[held]);
+      if (!acct_[held].collateral_taken && !late)
+        s.collateral = collateral_im(held) + std::max(0.0, acct_[held].df_left);
     }
-    s.margin = std::max(0.0, margin - margin_lost_[ai]);
+    s.margin = std::max(0.0, margin - acct_[ai].margin_lost);
     if (s.stake() > 0.0 || s.collateral > 0.0) stakes_.push_back(s);
   }
   return stakes_;
@@ -882,8 +874,8 @@ void Cascade::close_failed_ccp(std::size_t c, int round, ScenarioResult& out) {
   for (int a : ccp.accounts) {
     const auto ai = account(static_cast<std::size_t>(a));
     const Account& acc = model_.accounts[ai];
-    if (closed_[ai] || !owner_alive(acc)) continue;
-    closed_[ai] = 1;
+    if (acct_[ai].closed || !owner_alive(acc)) continue;
+    acct_[ai].closed = 1;
     // Free of payment: the member performed first; what was in flight from the failed CCP is lost.
     if (acc.kind != AccountKind::kMember || !settlement_ || settlement_->principal.empty() ||
         settlement_->principal[ai] <= 0.0)

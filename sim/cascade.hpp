@@ -332,22 +332,28 @@ class Cascade {
   std::vector<double> capital_, cash_;  // per member
   std::vector<int> member_round_;       // -1 alive
   std::vector<std::uint8_t> missed_call_;
-  std::vector<double> df_left_, assess_cap_, vm_gain_;  // per account
-  std::vector<double> margin_lost_;                     // per account: margin lost as a creditor of a failed CCP
-  std::vector<double> adl_left_, lender_left_;          // per account: gain left to deleverage, balance left
-  std::vector<double> adl_contracts_left_;              // per account: contracts ADL may still close
-  std::vector<int> single_asset_;                       // per account: its only asset, -1 otherwise
-  std::vector<std::uint8_t> adl_by_quantity_;           // per survivor: deleveraged by quantity this round
-  std::vector<double> adl_charged_members_;             // per survivor: ADL charged by the members' run
-  std::array<std::vector<AdlLine>, 2> adl_lines_;       // the members' and the link lines' ADL of this round
-  std::vector<std::uint8_t> closed_, liquidated_;
-  std::vector<std::uint8_t> collateral_taken_;       // per link account: its owner's collateral used on its failure
-  std::vector<double> bad_debt_, closing_bad_debt_;  // per borrower's account at a lending protocol
-  std::vector<std::uint8_t> bad_debt_booked_;        // its path's bad debt is in a line already
-  std::vector<double> venue_loss_, venue_margin_;    // per account a venue liquidates: close-out loss, margin
-  std::vector<double> line_to_fund_;                 // per line of defaulters_: margin left to the insurance fund
-  std::vector<models::CcpResources> resources_;      // per CCP
-  std::vector<models::VmghCaps> vmgh_;               // per CCP: the caps, total_left what the scenario still allows
+  // The state of each account in the scenario, together so that its lazy
+  // initialisation and the survivors' pass touch one or two cache lines.
+  struct AccountState {
+    double df_left = 0.0, assess_cap = 0.0, vm_gain = 0.0;
+    double adl_left = 0.0, lender_left = 0.0;       // gain left to deleverage, balance left
+    double adl_contracts_left = 0.0;                // contracts ADL may still close
+    double margin_lost = 0.0;                       // margin lost as a creditor of a failed CCP
+    double bad_debt = 0.0, closing_bad_debt = 0.0;  // a borrower's account at a lending protocol
+    double venue_loss = 0.0, venue_margin = 0.0;    // an account a venue liquidates: close-out loss, margin
+    std::uint8_t closed = 0, liquidated = 0;
+    std::uint8_t collateral_taken = 0;  // a link account: its owner's collateral used on its failure
+    std::uint8_t bad_debt_booked = 0;   // its path's bad debt is in a line already
+  };
+  std::vector<AccountState> acct_;
+  std::vector<int> single_asset_;                  // per account: its only asset, -1 otherwise
+  std::vector<double> lent_;                       // per account: its notional if it has no debt, else 0
+  std::vector<std::uint8_t> adl_by_quantity_;      // per survivor: deleveraged by quantity this round
+  std::vector<double> adl_charged_members_;        // per survivor: ADL charged by the members' run
+  std::array<std::vector<AdlLine>, 2> adl_lines_;  // the members' and the link lines' ADL of this round
+  std::vector<double> line_to_fund_;               // per line of defaulters_: margin left to the insurance fund
+  std::vector<models::CcpResources> resources_;    // per CCP
+  std::vector<models::VmghCaps> vmgh_;             // per CCP: the caps, total_left what the scenario still allows
   std::vector<int> ccp_round_;
   std::vector<std::vector<int>> closing_;          // per CCP: member accounts closed out this round
   std::vector<std::vector<LinkLine>> link_lines_;  // per CCP: link losses of this round
