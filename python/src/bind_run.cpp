@@ -117,7 +117,7 @@ py::dict bridge_columns(const RunData& d) { return table_columns(bridge_table(d.
 
 // ---- mergeable state ---------------------------------------------------------------------
 
-constexpr int kStateVersion = 2;  // 2: the aggregate as Aggregate::serialize bytes
+constexpr int kStateVersion = 3;  // 3: the aggregate as Aggregate::serialize CBOR (2: hand-packed bytes)
 
 py::dict to_state(RunData& d) {
   py::dict state;
