@@ -486,6 +486,39 @@ Table ccp_table(const Model& model, const Aggregate& agg) {
   return table;
 }
 
+Table metric_table(const Model& model, const Aggregate& agg) {
+  const ChunkSums& t = agg.totals();
+  const double n = std::max<double>(1.0, static_cast<double>(t.count));
+  std::vector<std::string> metric, level, item, unit, aggregation;
+  std::vector<double> total, value;
+  ChunkSums::visit([&](auto field, const MetricInfo& info, const auto&) {
+    const auto row = [&](std::size_t i, double x) {
+      metric.emplace_back(info.name);
+      level.emplace_back(metric_level_name(info.level));
+      item.push_back(level_label(model, info.level, i));
+      unit.emplace_back(metric_unit_name(info.unit));
+      aggregation.emplace_back(aggregation_name(info.aggregation));
+      total.push_back(x);
+      value.push_back(info.aggregation == Aggregation::kMax ? x : x / n);
+    };
+    const auto& sums = t.*field;
+    if constexpr (std::is_arithmetic_v<std::decay_t<decltype(sums)>>) {
+      row(0, static_cast<double>(sums));
+    } else {
+      for (std::size_t i = 0; i < sums.size(); ++i) row(i, static_cast<double>(sums[i]));
+    }
+  });
+  Table table;
+  table.columns = {{"metric", std::move(metric)},
+                   {"level", std::move(level)},
+                   {"item", std::move(item)},
+                   {"unit", std::move(unit)},
+                   {"aggregation", std::move(aggregation)},
+                   {"total", std::move(total)},
+                   {"value", std::move(value)}};
+  return table;
+}
+
 Table chain_table(const Model& model, const Aggregate& agg) {
   const ChunkSums& t = agg.totals();
   const double n = std::max<double>(1.0, static_cast<double>(t.count));
