@@ -1,8 +1,10 @@
 #include "sim/compare.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
+#include <stdexcept>
 
 #include "sim/generator.hpp"
 #include "sim/output.hpp"
@@ -80,23 +82,47 @@ void apply_topology(config::Scenario& s, config::Topology topology, std::vector<
   }
 }
 
-double Comparison::mean(std::size_t variant, std::size_t metric) const {
-  const auto& x = variants[variant].per_scenario[metric];
+const std::vector<MetricInfo>& compare_metrics() {
+  static const std::vector<MetricInfo> metrics = [] {
+    std::vector<MetricInfo> out;
+    for (const MetricInfo& info : metric_infos())
+      if (info.compare) out.push_back(info);
+    return out;
+  }();
+  return metrics;
+}
+
+std::size_t compare_metric_index(std::string_view name) {
+  const auto& metrics = compare_metrics();
+  for (std::size_t k = 0; k < metrics.size(); ++k)
+    if (metrics[k].name == name) return k;
+  std::vector<std::string> names;
+  for (const auto& m : metrics) names.push_back("'" + std::string(m.name) + "'");
+  throw std::invalid_argument(
+      fmt::format("no compared metric '{}'; the compared metrics are {}", name, fmt::join(names, ", ")));
+}
+
+const std::vector<double>& Comparison::values(std::size_t variant, std::string_view metric) const {
+  return variants[variant].per_scenario[compare_metric_index(metric)];
+}
+
+double Comparison::mean(std::size_t variant, std::string_view metric) const {
+  const auto& x = values(variant, metric);
   double sum = 0.0;
   for (double v : x) sum += v;
   return x.empty() ? 0.0 : sum / static_cast<double>(x.size());
 }
 
-bool Comparison::shows(std::size_t metric) const {
-  if (metric < kFirstOptionalCompareMetric) return true;
+bool Comparison::shows(std::string_view metric) const {
+  if (!compare_metrics()[compare_metric_index(metric)].optional) return true;
   for (std::size_t v = 0; v < variants.size(); ++v)
     if (mean(v, metric) != 0.0) return true;
   return false;
 }
 
-PairedDifference Comparison::difference(std::size_t variant, std::size_t metric) const {
-  const auto& a = variants[variant].per_scenario[metric];
-  const auto& b = variants[0].per_scenario[metric];
+PairedDifference Comparison::difference(std::size_t variant, std::string_view metric) const {
+  const auto& a = values(variant, metric);
+  const auto& b = values(0, metric);
   const std::size_t n = std::min(a.size(), b.size());
   if (n == 0) return {};
   double sum = 0.0;
@@ -120,17 +146,20 @@ VariantOutcome run_variant(const std::string& name, config::LoadedScenario loade
     if (acc.kind == AccountKind::kLink) v.inter_ccp_margin += acc.initial_margin;
   }
   for (const auto& c : model->ccps) v.default_funds += c.default_fund;
-  v.per_scenario.assign(kCompareMetricCount, {});
+  v.per_scenario.assign(compare_metrics().size(), {});
+  std::vector<double> funds;
+  for (const auto& c : model->ccps) funds.push_back(c.default_fund);
   RunOptions o = options;
   o.on_scenario = [&](const ScenarioResult& r) {
-    v.per_scenario[0].push_back(r.total_loss);
-    v.per_scenario[1].push_back(static_cast<double>(r.defaults.size()));
-    v.per_scenario[2].push_back(r.ccp_failures() > 0 ? 1.0 : 0.0);
-    v.per_scenario[3].push_back(r.closeout_loss);
-    v.per_scenario[4].push_back(r.uncovered);
-    v.per_scenario[5].push_back(r.liquidity_shortfall);
-    v.per_scenario[6].push_back(r.settlement.total(CcpSettleMetric::kPrincipalLost) +
-                                r.settlement.total(CcpSettleMetric::kReplacementCost));
+    // Each compared metric's value in this scenario, as the declaration extracts it.
+    const MetricInput x(r, funds);
+    std::size_t k = 0;
+    ChunkSums::visit([&](auto, const MetricInfo& info, const auto& extract) {
+      if (!info.compare) return;
+      double value = 0.0;
+      extract(x, [&](std::size_t, auto scenario_value) { value = static_cast<double>(scenario_value); });
+      v.per_scenario[k++].push_back(value);
+    });
     if (options.on_scenario) options.on_scenario(r);
   };
   const RunResult result = run_monte_carlo(*model, o);
@@ -176,18 +205,20 @@ std::string format_comparison(const Comparison& c) {
   for (std::size_t v = 0; v < c.variants.size(); ++v) {
     const auto& x = c.variants[v];
     out += fmt::format("{:<{}} {:>12.4g} {:>14.4g} {:>12.4g} {:>12.5f} {:>12.4f} {:>14.4g}\n", x.name, width,
-                       x.total_im, x.inter_ccp_margin, x.default_funds, c.mean(v, 2), c.mean(v, 1), c.mean(v, 0));
+                       x.total_im, x.inter_ccp_margin, x.default_funds, c.mean(v, "any_ccp_fail"),
+                       c.mean(v, "member_defaults"), c.mean(v, "total_loss"));
   }
   if (c.variants.size() > 1) {
-    std::vector<std::size_t> shown;
-    for (std::size_t m : {2, 1, 0, 4, 5, 6})
-      if (c.shows(m)) shown.push_back(m);
+    std::vector<std::string_view> shown;
+    for (std::string_view m : {"any_ccp_fail", "member_defaults", "total_loss", "uncovered_loss"}) shown.push_back(m);
+    for (const MetricInfo& m : compare_metrics())
+      if (m.optional && c.shows(m.name)) shown.push_back(m.name);
     out += "\npaired difference to base  (mean [95% interval])\n";
     for (std::size_t v = 1; v < c.variants.size(); ++v) {
       out += fmt::format("  {}\n", c.variants[v].name);
-      for (std::size_t m : shown) {
+      for (std::string_view m : shown) {
         const auto d = c.difference(v, m);
-        out += fmt::format("    {:<20} {:+.6g} [{:+.6g}, {:+.6g}]\n", kCompareMetrics[m], d.mean, d.lo, d.hi);
+        out += fmt::format("    {:<20} {:+.6g} [{:+.6g}, {:+.6g}]\n", m, d.mean, d.lo, d.hi);
       }
     }
   }
@@ -205,11 +236,12 @@ nlohmann::ordered_json comparison_json(const Comparison& c) {
     e["inter_ccp_margin"] = x.inter_ccp_margin;
     e["default_funds"] = x.default_funds;
     json means = json::object(), diffs = json::object();
-    for (std::size_t m = 0; m < kCompareMetricCount; ++m) {
-      means[kCompareMetrics[m]] = c.mean(v, m);
+    for (const MetricInfo& m : compare_metrics()) {
+      const std::string name(m.name);
+      means[name] = c.mean(v, m.name);
       if (v > 0) {
-        const auto d = c.difference(v, m);
-        diffs[kCompareMetrics[m]] = {{"mean", d.mean}, {"lo95", d.lo}, {"hi95", d.hi}};
+        const auto d = c.difference(v, m.name);
+        diffs[name] = {{"mean", d.mean}, {"lo95", d.lo}, {"hi95", d.hi}};
       }
     }
     e["means"] = means;

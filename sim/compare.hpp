@@ -6,9 +6,11 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/config/load.hpp"
+#include "sim/metrics.hpp"
 #include "sim/model.hpp"
 #include "sim/runner.hpp"
 
@@ -19,14 +21,12 @@ namespace ccpnet {
 // first, so that the rewired system clears the same positions.
 void apply_topology(config::Scenario& scenario, config::Topology topology, std::vector<std::string>& warnings);
 
-// Per-scenario metrics compared between variants.
-// settlement_loss: principal lost and replacement costs of settlement fails.
-inline constexpr const char* kCompareMetrics[] = {"total_loss",     "member_defaults", "any_ccp_fail",
-                                                  "closeout_loss",  "uncovered_loss",  "liquidity_shortfall",
-                                                  "settlement_loss"};
-inline constexpr std::size_t kCompareMetricCount = std::size(kCompareMetrics);
-// Metrics from this index on are reported only where some variant has them.
-inline constexpr std::size_t kFirstOptionalCompareMetric = 5;
+// The metrics compared between variants, scenario by scenario: the system
+// metrics declared with `compare` in ChunkSums::visit, in that order.
+const std::vector<MetricInfo>& compare_metrics();
+// The position of a compared metric in compare_metrics(); throws
+// std::invalid_argument naming the compared metrics when there is none.
+std::size_t compare_metric_index(std::string_view name);
 
 struct VariantOutcome {
   std::string name;
@@ -34,7 +34,7 @@ struct VariantOutcome {
   double total_im = 0.0;          // members' IM at every CCP
   double inter_ccp_margin = 0.0;  // IM of link accounts
   double default_funds = 0.0;
-  std::vector<std::vector<double>> per_scenario;  // metric x scenario
+  std::vector<std::vector<double>> per_scenario;  // compare_metrics() x scenario
   nlohmann::ordered_json summary;
 };
 
@@ -46,12 +46,14 @@ struct Comparison {
   std::vector<VariantOutcome> variants;  // the base first
   std::int64_t scenarios = 0;
   std::vector<std::string> warnings;
-  // Means of each metric per variant, and paired differences to the base.
-  double mean(std::size_t variant, std::size_t metric) const;
-  PairedDifference difference(std::size_t variant, std::size_t metric) const;
+  // A compared metric (by name) of a variant, scenario by scenario; its mean;
+  // its paired differences to the base.
+  const std::vector<double>& values(std::size_t variant, std::string_view metric) const;
+  double mean(std::size_t variant, std::string_view metric) const;
+  PairedDifference difference(std::size_t variant, std::string_view metric) const;
   // Whether reports show the metric: always, or for an optional one when some
   // variant's mean is not zero.
-  bool shows(std::size_t metric) const;
+  bool shows(std::string_view metric) const;
 };
 
 // Loads every variant of `file` (base overrides first, then the variant's

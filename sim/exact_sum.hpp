@@ -17,6 +17,13 @@ class ExactSum {
   void add(double x) { units_ += static_cast<Int128>(std::nearbyint(std::ldexp(x, 20))); }
   void add(const ExactSum& o) { units_ += o.units_; }
   double value() const { return std::ldexp(static_cast<double>(units_), -20); }
+  // The sum in units of 2^-20 USD, exactly (to carry it to another process).
+  Int128 units() const { return units_; }
+  static ExactSum from_units(Int128 units) {
+    ExactSum s;
+    s.units_ = units;
+    return s;
+  }
 
  private:
   Int128 units_ = 0;

@@ -1,9 +1,10 @@
 #include "sim/metrics.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cassert>
 #include <cmath>
-#include <cstring>
 #include <stdexcept>
 
 #include "sim/loss_sketch.hpp"
@@ -11,101 +12,220 @@
 
 namespace ccpnet {
 
+namespace {
+
+constexpr const char* kCcpSettleNames[] = {"fails", "principal_lost", "replacement_cost", "late_inflows",
+                                           "margin_calls"};
+constexpr const char* kChainNames[] = {"finality_hours", "congested", "halted", "fails", "loss", "late_inflows"};
+constexpr const char* kBridgeNames[] = {"exploited", "loss"};
+static_assert(std::size(kCcpSettleNames) == kCcpSettleMetrics && std::size(kChainNames) == kChainMetrics &&
+              std::size(kBridgeNames) == kBridgeMetrics);
+
+// Counts and maxima are exact in any order; float sums are not.
+bool exact(Aggregation a) { return a != Aggregation::kSum; }
+
+// A metric's value i: the scalar itself, or element i.
+template <class T>
+T& element(T& x, std::size_t /*i*/) {
+  return x;
+}
+template <class T>
+T& element(std::vector<T>& v, std::size_t i) {
+  return v[i];
+}
+
+template <class T>
+void fold(T& total, const T& x, Aggregation a) {
+  total = a == Aggregation::kMax ? std::max(total, x) : total + x;
+}
+template <class T>
+void fold(std::vector<T>& total, const std::vector<T>& x, Aggregation a) {
+  for (std::size_t i = 0; i < x.size(); ++i) fold(total[i], x[i], a);  // x is empty once released
+}
+
+template <class T>
+void release(T& x) {
+  x = T{};
+}
+template <class T>
+void release(std::vector<T>& v) {
+  std::vector<T>().swap(v);  // `= {}` would keep the capacity
+}
+
+template <class T>
+constexpr bool is_vector_v = false;
+template <class T>
+constexpr bool is_vector_v<std::vector<T>> = true;
+
+}  // namespace
+
+std::string_view metric_unit_name(MetricUnit unit) {
+  switch (unit) {
+    case MetricUnit::kUsd: return "USD";
+    case MetricUnit::kCount: return "count";
+    case MetricUnit::kScenarios: return "scenarios";
+    case MetricUnit::kFraction: return "fraction";
+    case MetricUnit::kMixed: return "mixed";
+  }
+  return "?";
+}
+
+std::string_view metric_level_name(MetricLevel level) {
+  switch (level) {
+    case MetricLevel::kSystem: return "system";
+    case MetricLevel::kCcp: return "ccp";
+    case MetricLevel::kCcpLayer: return "ccp_layer";
+    case MetricLevel::kCcpLedger: return "ccp_ledger";
+    case MetricLevel::kMemberCause: return "member_cause";
+    case MetricLevel::kCcpSettlement: return "ccp_settlement";
+    case MetricLevel::kChain: return "chain";
+    case MetricLevel::kBridge: return "bridge";
+  }
+  return "?";
+}
+
+std::string_view aggregation_name(Aggregation aggregation) {
+  switch (aggregation) {
+    case Aggregation::kSum: return "sum";
+    case Aggregation::kCount: return "count";
+    case Aggregation::kMax: return "max";
+  }
+  return "?";
+}
+
+std::size_t level_size(const Model& model, MetricLevel level) {
+  const std::size_t ccps = model.ccps.size();
+  const bool settles = model.settlement_active;
+  switch (level) {
+    case MetricLevel::kSystem: return 1;
+    case MetricLevel::kCcp: return ccps;
+    case MetricLevel::kCcpLayer: return ccps * models::kLayerCount;
+    case MetricLevel::kCcpLedger: return ccps * kLedgerColumns;
+    case MetricLevel::kMemberCause: return model.members.size() * kDefaultCauseCount;
+    case MetricLevel::kCcpSettlement: return settles ? ccps * kCcpSettleMetrics : 0;
+    case MetricLevel::kChain: return settles ? model.chains.size() * kChainMetrics : 0;
+    case MetricLevel::kBridge: return settles ? model.bridges.size() * kBridgeMetrics : 0;
+  }
+  return 0;
+}
+
+std::string level_label(const Model& model, MetricLevel level, std::size_t i) {
+  const auto item = [](const std::string& id, std::string_view name) { return id + "/" + std::string(name); };
+  switch (level) {
+    case MetricLevel::kSystem: return "";
+    case MetricLevel::kCcp: return model.ccps[i].id;
+    case MetricLevel::kCcpLayer:
+      return item(model.ccps[i / models::kLayerCount].id,
+                  models::layer_name(static_cast<models::Layer>(i % models::kLayerCount)));
+    case MetricLevel::kCcpLedger:
+      return item(model.ccps[i / kLedgerColumns].id, ledger_column_name(static_cast<LedgerColumn>(i % kLedgerColumns)));
+    case MetricLevel::kMemberCause:
+      return item(model.members[i / kDefaultCauseCount].id,
+                  cause_name(static_cast<DefaultCause>(i % kDefaultCauseCount)));
+    case MetricLevel::kCcpSettlement:
+      return item(model.ccps[i / kCcpSettleMetrics].id, kCcpSettleNames[i % kCcpSettleMetrics]);
+    case MetricLevel::kChain: return item(model.chains[i / kChainMetrics].id, kChainNames[i % kChainMetrics]);
+    case MetricLevel::kBridge: return item(model.bridges[i / kBridgeMetrics].id, kBridgeNames[i % kBridgeMetrics]);
+  }
+  return "?";
+}
+
+MetricInput::MetricInput(const ScenarioResult& result, std::span<const double> ccp_default_funds)
+    : r(result), default_funds(ccp_default_funds), ccp_failures(result.ccp_failures()) {
+  calm = r.defaults.empty() && ccp_failures == 0;
+}
+
+const std::vector<MetricInfo>& metric_infos() {
+  static const std::vector<MetricInfo> infos = [] {
+    std::vector<MetricInfo> out;
+    ChunkSums::visit([&](auto, const MetricInfo& info, const auto&) { out.push_back(info); });
+    return out;
+  }();
+  return infos;
+}
+
+const MetricInfo* find_metric(std::string_view name) {
+  for (const MetricInfo& info : metric_infos())
+    if (info.name == name) return &info;
+  return nullptr;
+}
+
 void ChunkSums::init(const Model& model, std::int64_t first_index) {
   *this = ChunkSums{};
   first = first_index;
-  const std::size_t n = model.ccps.size();
-  ccp_layers.assign(n * models::kLayerCount, 0.0);
-  ccp_uncovered.assign(n, 0.0);
-  ccp_loss.assign(n, 0.0);
-  ccp_depletion.assign(n, 0.0);
-  ccp_ledger.assign(n * kLedgerColumns, 0.0);
-  ccp_fails.assign(n, 0);
-  ccp_fails_via_links.assign(n, 0);
-  ccp_df_exhausted.assign(n, 0);
-  member_defaults_by_cause.assign(model.members.size() * kDefaultCauseCount, 0);
-  if (model.settlement_active) {
-    ccp_settle.assign(n * kCcpSettleMetrics, 0.0);
-    chain_settle.assign(model.chains.size() * kChainMetrics, 0.0);
-    bridge_settle.assign(model.bridges.size() * kBridgeMetrics, 0.0);
-  }
+  visit([&](auto field, const MetricInfo& info, const auto&) {
+    auto& value = this->*field;
+    if constexpr (is_vector_v<std::decay_t<decltype(value)>>) value.assign(level_size(model, info.level), 0);
+  });
 }
 
-void ChunkSums::add(const Model& model, const ScenarioResult& r) {
+void ChunkSums::add(const MetricInput& x) {
   ++count;
-  member_defaults += static_cast<double>(r.defaults.size());
-  const int failures = r.ccp_failures();
-  ccp_failures += failures;
-  rounds += r.rounds;
-  total_loss += r.total_loss;
-  closeout_loss += r.closeout_loss;
-  uncovered += r.uncovered;
-  any_ccp_fail += failures > 0 ? 1 : 0;
-  any_default += r.defaults.empty() ? 0 : 1;
-  liquidity_shortfall += r.liquidity_shortfall;
-  settlement_defaults += r.settlement_defaults;
-  failure_principal += r.failure_principal;
-  ledger_error = std::max(ledger_error, std::abs(r.closeout_loss - r.ledger_total()) / std::max(1.0, r.closeout_loss));
-  const auto add_to = [](std::vector<double>& sum, const std::vector<double>& x) {
-    for (std::size_t i = 0; i < x.size(); ++i) sum[i] += x[i];
-  };
-  add_to(ccp_settle, r.settlement.ccp);
-  add_to(chain_settle, r.settlement.chain);
-  add_to(bridge_settle, r.settlement.bridge);
-  if (r.defaults.empty() && failures == 0) return;  // calm: every other sum is 0
-  for (std::size_t i = 0; i < ccp_layers.size(); ++i) ccp_layers[i] += r.ccp_layers[i];
-  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
-    ccp_uncovered[c] += r.ccp_uncovered[c];
-    ccp_loss[c] += r.ccp_loss(c);
-    const double fund = model.ccps[c].default_fund;
-    const double depletion = fund > 0.0 ? std::min(1.0, r.ccp_df_used[c] / fund) : 0.0;
-    ccp_depletion[c] += depletion;
-    for (std::size_t k = 0; k < kLedgerColumns; ++k)
-      ccp_ledger[c * kLedgerColumns + k] += ledger_value(r, c, static_cast<LedgerColumn>(k));
-    ccp_fails[c] += r.ccp_fail_round[c] >= 0 ? 1 : 0;
-    ccp_fails_via_links[c] += r.ccp_fail_cause[c] == FailureCause::kLinks ? 1 : 0;
-    ccp_df_exhausted[c] += (fund > 0.0 && r.ccp_df_used[c] >= fund * (1.0 - 1e-12)) ? 1 : 0;
-  }
-  for (const auto& d : r.defaults)
-    ++member_defaults_by_cause[static_cast<std::size_t>(d.member) * kDefaultCauseCount +
-                               static_cast<std::size_t>(d.cause)];
+  visit([&](auto field, const MetricInfo& info, const auto& extract) {
+    if (info.stressed_only && x.calm) return;  // calm: every such sum is 0
+    auto& sums = this->*field;
+    extract(x, [&](std::size_t i, auto value) {
+      auto& sum = element(sums, i);
+      using T = std::decay_t<decltype(sum)>;
+      fold(sum, static_cast<T>(value), info.aggregation);
+    });
+  });
 }
 
-void ChunkSums::fold_into(ChunkSums& t) const {
-  t.count += count;
-  t.member_defaults += member_defaults;
-  t.ccp_failures += ccp_failures;
-  t.rounds += rounds;
-  t.total_loss += total_loss;
-  t.closeout_loss += closeout_loss;
-  t.uncovered += uncovered;
-  t.any_ccp_fail += any_ccp_fail;
-  t.any_default += any_default;
-  for (std::size_t i = 0; i < ccp_layers.size(); ++i) t.ccp_layers[i] += ccp_layers[i];
-  for (std::size_t i = 0; i < ccp_ledger.size(); ++i) t.ccp_ledger[i] += ccp_ledger[i];
-  t.failure_principal += failure_principal;
-  t.ledger_error = std::max(t.ledger_error, ledger_error);
-  for (std::size_t c = 0; c < ccp_loss.size(); ++c) {
-    t.ccp_uncovered[c] += ccp_uncovered[c];
-    t.ccp_loss[c] += ccp_loss[c];
-    t.ccp_depletion[c] += ccp_depletion[c];
-    t.ccp_fails[c] += ccp_fails[c];
-    t.ccp_fails_via_links[c] += ccp_fails_via_links[c];
-    t.ccp_df_exhausted[c] += ccp_df_exhausted[c];
+void ChunkSums::fold_sums_into(ChunkSums& total) const {
+  total.count += count;
+  visit([&](auto field, const MetricInfo& info, const auto&) {
+    if (!exact(info.aggregation)) fold(total.*field, this->*field, info.aggregation);
+  });
+}
+
+void ChunkSums::fold_exact_into(ChunkSums& total) const {
+  visit([&](auto field, const MetricInfo& info, const auto&) {
+    if (exact(info.aggregation)) fold(total.*field, this->*field, info.aggregation);
+  });
+}
+
+void ChunkSums::move_exact_into(ChunkSums& total) {
+  fold_exact_into(total);
+  visit([&](auto field, const MetricInfo& info, const auto&) {
+    if (exact(info.aggregation)) release(this->*field);
+  });
+}
+
+nlohmann::json ChunkSums::to_json(bool counts) const {
+  nlohmann::json j = nlohmann::json::object();
+  if (!counts) {
+    j["first"] = first;
+    j["count"] = count;
   }
-  for (std::size_t i = 0; i < member_defaults_by_cause.size(); ++i)  // empty once handed to the aggregate
-    t.member_defaults_by_cause[i] += member_defaults_by_cause[i];
-  t.liquidity_shortfall += liquidity_shortfall;
-  t.settlement_defaults += settlement_defaults;
-  for (std::size_t i = 0; i < ccp_settle.size(); ++i) t.ccp_settle[i] += ccp_settle[i];
-  for (std::size_t i = 0; i < chain_settle.size(); ++i) t.chain_settle[i] += chain_settle[i];
-  for (std::size_t i = 0; i < bridge_settle.size(); ++i) t.bridge_settle[i] += bridge_settle[i];
+  visit([&](auto field, const MetricInfo& info, const auto&) {
+    if (exact(info.aggregation) == counts) j[std::string(info.name)] = this->*field;
+  });
+  return j;
+}
+
+ChunkSums ChunkSums::from_json(const Model& model, const nlohmann::json& j, bool counts) {
+  ChunkSums c;
+  if (!counts) {
+    j.at("first").get_to(c.first);
+    j.at("count").get_to(c.count);
+  }
+  visit([&](auto field, const MetricInfo& info, const auto&) {
+    if (exact(info.aggregation) != counts) return;
+    auto& value = c.*field;
+    j.at(std::string(info.name)).get_to(value);
+    if constexpr (is_vector_v<std::decay_t<decltype(value)>>)
+      if (value.size() != level_size(model, info.level))
+        throw std::runtime_error(fmt::format("aggregate of another model ({})", info.name));
+  });
+  return c;
 }
 
 Aggregate::Aggregate(const Model& model) : model_(&model) {
+  for (const auto& ccp : model.ccps) default_funds_.push_back(ccp.default_fund);
   totals_.init(model, 0);
+  exact_.init(model, 0);
   depletion_values_.assign(model.ccps.size(), {});
-  by_cause_.assign(model.members.size() * kDefaultCauseCount, 0);
 }
 
 std::vector<double> Aggregate::member_loss_quantiles(double p) const {
@@ -153,10 +273,7 @@ double ledger_value(const ScenarioResult& r, std::size_t c, LedgerColumn column)
 }
 
 void Aggregate::close_chunk(ChunkSums&& chunk) {
-  const auto& counts = chunk.member_defaults_by_cause;
-  for (std::size_t i = 0; i < counts.size(); ++i) by_cause_[i] += counts[i];
-  // Release the memory (`= {}` would keep the capacity): 48 bytes per member per chunk otherwise.
-  std::vector<std::int64_t>().swap(chunk.member_defaults_by_cause);
+  chunk.move_exact_into(exact_);
   chunks_.push_back(std::move(chunk));
 }
 
@@ -166,7 +283,7 @@ void Aggregate::add(const ScenarioResult& r) {
     current_.init(*model_, r.index - r.index % kChunk);
     open_ = true;
   }
-  current_.add(*model_, r);
+  current_.add(MetricInput(r, default_funds_));
   for (const AccountLoss& l : r.account_losses)
     account_loss_sum(static_cast<std::size_t>(l.account) * kLossChannelCount + static_cast<std::size_t>(l.channel))
         .add(l.amount);
@@ -182,25 +299,42 @@ void Aggregate::add(const ScenarioResult& r) {
   ++default_histogram_[k];
 }
 
+namespace {
+
+// How each part of the state (Aggregate::visit_state) merges with a later
+// one's: values kept for quantiles are appended (sorted by finish), counts and
+// exact sums add.
+void merge_part(std::vector<double>& values, const std::vector<double>& later) {
+  values.insert(values.end(), later.begin(), later.end());
+}
+void merge_part(std::vector<std::vector<double>>& values, const std::vector<std::vector<double>>& later) {
+  for (std::size_t i = 0; i < values.size(); ++i) merge_part(values[i], later[i]);
+}
+void merge_part(std::vector<std::int64_t>& histogram, const std::vector<std::int64_t>& later) {
+  if (histogram.size() < later.size()) histogram.resize(later.size(), 0);
+  for (std::size_t k = 0; k < later.size(); ++k) histogram[k] += later[k];
+}
+void merge_part(std::vector<ExactSum>& sums, const std::vector<ExactSum>& later) {
+  if (later.empty()) return;
+  if (sums.empty()) sums.resize(later.size());
+  for (std::size_t i = 0; i < later.size(); ++i) sums[i].add(later[i]);
+}
+void merge_part(std::unordered_map<std::uint64_t, std::int64_t>& counts,
+                const std::unordered_map<std::uint64_t, std::int64_t>& later) {
+  for (const auto& [key, count] : later) counts[key] += count;
+}
+
+}  // namespace
+
 void Aggregate::merge(const Aggregate& later) {
   if (open_) {
     close_chunk(std::move(current_));
     open_ = false;
   }
-  for (const auto& c : later.chunks_) close_chunk(ChunkSums(c));
+  chunks_.insert(chunks_.end(), later.chunks_.begin(), later.chunks_.end());
   if (later.open_) close_chunk(ChunkSums(later.current_));
-  for (std::size_t i = 0; i < by_cause_.size(); ++i) by_cause_[i] += later.by_cause_[i];
-  for (std::size_t key = 0; key < later.account_losses_.size(); ++key)
-    account_loss_sum(key).add(later.account_losses_[key]);
-  for (const auto& [key, count] : later.member_loss_counts_) member_loss_counts_[key] += count;
-  total_loss_values_.insert(total_loss_values_.end(), later.total_loss_values_.begin(), later.total_loss_values_.end());
-  for (std::size_t c = 0; c < depletion_values_.size(); ++c)
-    depletion_values_[c].insert(depletion_values_[c].end(), later.depletion_values_[c].begin(),
-                                later.depletion_values_[c].end());
-  if (default_histogram_.size() < later.default_histogram_.size())
-    default_histogram_.resize(later.default_histogram_.size(), 0);
-  for (std::size_t k = 0; k < later.default_histogram_.size(); ++k)
-    default_histogram_[k] += later.default_histogram_[k];
+  later.exact_.fold_exact_into(exact_);
+  visit_state([&](auto part, const char*) { merge_part(this->*part, later.*part); });
 }
 
 void Aggregate::finish() {
@@ -208,167 +342,117 @@ void Aggregate::finish() {
     close_chunk(std::move(current_));
     open_ = false;
   }
-  // Chunks may arrive from several sources: fold them in index order.
+  // Chunks may arrive from several sources: fold their float sums in index order.
   std::stable_sort(chunks_.begin(), chunks_.end(),
                    [](const ChunkSums& a, const ChunkSums& b) { return a.first < b.first; });
   totals_.init(*model_, 0);
-  for (const auto& c : chunks_) c.fold_into(totals_);
-  totals_.member_defaults_by_cause = by_cause_;
+  for (const auto& c : chunks_) c.fold_sums_into(totals_);
+  exact_.fold_exact_into(totals_);
   std::sort(total_loss_values_.begin(), total_loss_values_.end());
   for (auto& v : depletion_values_) std::sort(v.begin(), v.end());
-  finished_ = true;
 }
 
 namespace {
 
-class ByteWriter {
- public:
-  template <class T>
-  void put(const T& v) {
-    const char* p = reinterpret_cast<const char*>(&v);
-    out.insert(out.end(), p, p + sizeof(T));
+// Each part of the state as JSON (then CBOR), and back.
+template <class T>
+nlohmann::json part_to_json(const T& part) {
+  return part;  // vectors of numbers, nested or not
+}
+nlohmann::json part_to_json(const std::vector<ExactSum>& sums) {
+  // Exactly, and only the non-zero ones: index, then the 128-bit units as a
+  // signed high and an unsigned low 64-bit word.
+  nlohmann::json index = nlohmann::json::array(), high = nlohmann::json::array(), low = nlohmann::json::array();
+  for (std::size_t i = 0; i < sums.size(); ++i) {
+    const Int128 units = sums[i].units();
+    if (units == 0) continue;
+    index.push_back(i);
+    high.push_back(static_cast<std::int64_t>(units >> 64));
+    low.push_back(static_cast<std::uint64_t>(units));
   }
-  template <class T>
-  void put_vector(const std::vector<T>& v) {
-    put(static_cast<std::uint64_t>(v.size()));
-    const char* p = reinterpret_cast<const char*>(v.data());
-    out.insert(out.end(), p, p + sizeof(T) * v.size());
+  return {{"size", sums.size()}, {"index", index}, {"high", high}, {"low", low}};
+}
+nlohmann::json part_to_json(const std::unordered_map<std::uint64_t, std::int64_t>& counts) {
+  std::vector<std::pair<std::uint64_t, std::int64_t>> sorted(counts.begin(), counts.end());
+  std::sort(sorted.begin(), sorted.end());
+  nlohmann::json keys = nlohmann::json::array(), values = nlohmann::json::array();
+  for (const auto& [key, count] : sorted) {
+    keys.push_back(key);
+    values.push_back(count);
   }
-  std::vector<char> out;
-};
-
-class ByteReader {
- public:
-  explicit ByteReader(const std::vector<char>& in) : in_(in) {}
-  template <class T>
-  T get() {
-    if (at_ + sizeof(T) > in_.size()) throw std::runtime_error("truncated aggregate");
-    T v;
-    std::memcpy(&v, in_.data() + at_, sizeof(T));
-    at_ += sizeof(T);
-    return v;
-  }
-  template <class T>
-  std::vector<T> get_vector() {
-    const auto n = get<std::uint64_t>();
-    if (at_ + sizeof(T) * n > in_.size()) throw std::runtime_error("truncated aggregate");
-    std::vector<T> v(n);
-    std::memcpy(v.data(), in_.data() + at_, sizeof(T) * n);
-    at_ += sizeof(T) * n;
-    return v;
-  }
-
- private:
-  const std::vector<char>& in_;
-  std::size_t at_ = 0;
-};
-
-void put_chunk(ByteWriter& w, const ChunkSums& c) {
-  w.put(c.first);
-  w.put(c.count);
-  for (double x : {c.member_defaults, c.ccp_failures, c.rounds, c.total_loss, c.closeout_loss, c.uncovered}) w.put(x);
-  w.put(c.any_ccp_fail);
-  w.put(c.any_default);
-  w.put_vector(c.ccp_layers);
-  w.put_vector(c.ccp_uncovered);
-  w.put_vector(c.ccp_loss);
-  w.put_vector(c.ccp_depletion);
-  w.put_vector(c.ccp_ledger);
-  w.put_vector(c.ccp_fails);
-  w.put_vector(c.ccp_fails_via_links);
-  w.put(c.failure_principal);
-  w.put(c.ledger_error);
-  w.put_vector(c.ccp_df_exhausted);
-  w.put_vector(std::vector<std::int64_t>{});  // counts travel in the aggregate's by-cause totals
-  w.put(c.liquidity_shortfall);
-  w.put(c.settlement_defaults);
-  w.put_vector(c.ccp_settle);
-  w.put_vector(c.chain_settle);
-  w.put_vector(c.bridge_settle);
+  return {{"keys", keys}, {"counts", values}};
 }
 
-ChunkSums get_chunk(ByteReader& r) {
-  ChunkSums c;
-  c.first = r.get<std::int64_t>();
-  c.count = r.get<std::int64_t>();
-  for (double* x : {&c.member_defaults, &c.ccp_failures, &c.rounds, &c.total_loss, &c.closeout_loss, &c.uncovered})
-    *x = r.get<double>();
-  c.any_ccp_fail = r.get<std::int64_t>();
-  c.any_default = r.get<std::int64_t>();
-  c.ccp_layers = r.get_vector<double>();
-  c.ccp_uncovered = r.get_vector<double>();
-  c.ccp_loss = r.get_vector<double>();
-  c.ccp_depletion = r.get_vector<double>();
-  c.ccp_ledger = r.get_vector<double>();
-  c.ccp_fails = r.get_vector<std::int64_t>();
-  c.ccp_fails_via_links = r.get_vector<std::int64_t>();
-  c.failure_principal = r.get<double>();
-  c.ledger_error = r.get<double>();
-  c.ccp_df_exhausted = r.get_vector<std::int64_t>();
-  c.member_defaults_by_cause = r.get_vector<std::int64_t>();
-  c.liquidity_shortfall = r.get<double>();
-  c.settlement_defaults = r.get<double>();
-  c.ccp_settle = r.get_vector<double>();
-  c.chain_settle = r.get_vector<double>();
-  c.bridge_settle = r.get_vector<double>();
-  return c;
+template <class T>
+void part_from_json(const nlohmann::json& j, T& part) {
+  j.get_to(part);
 }
+void part_from_json(const nlohmann::json& j, std::vector<ExactSum>& sums) {
+  const auto index = j.at("index").get<std::vector<std::size_t>>();
+  const auto high = j.at("high").get<std::vector<std::int64_t>>();
+  const auto low = j.at("low").get<std::vector<std::uint64_t>>();
+  if (high.size() != index.size() || low.size() != index.size()) throw std::runtime_error("truncated aggregate");
+  sums.assign(j.at("size").get<std::size_t>(), ExactSum{});
+  for (std::size_t k = 0; k < index.size(); ++k) {
+    if (index[k] >= sums.size()) throw std::runtime_error("truncated aggregate");
+    const Int128 units = static_cast<Int128>(high[k]) * (static_cast<Int128>(1) << 64) + static_cast<Int128>(low[k]);
+    sums[index[k]] = ExactSum::from_units(units);
+  }
+}
+void part_from_json(const nlohmann::json& j, std::unordered_map<std::uint64_t, std::int64_t>& counts) {
+  const auto keys = j.at("keys").get<std::vector<std::uint64_t>>();
+  const auto values = j.at("counts").get<std::vector<std::int64_t>>();
+  if (keys.size() != values.size()) throw std::runtime_error("truncated aggregate");
+  for (std::size_t i = 0; i < keys.size(); ++i) counts[keys[i]] += values[i];
+}
+
+constexpr const char* kAggregateFormat = "ccpnet aggregate";
+constexpr int kAggregateVersion = 1;
 
 }  // namespace
 
 std::vector<char> Aggregate::serialize() const {
-  ByteWriter w;
-  std::vector<const ChunkSums*> chunks;
-  for (const auto& c : chunks_) chunks.push_back(&c);
-  if (open_) chunks.push_back(&current_);
-  w.put(static_cast<std::uint64_t>(chunks.size()));
-  for (const auto* c : chunks) put_chunk(w, *c);
-  w.put_vector(total_loss_values_);
-  w.put(static_cast<std::uint64_t>(depletion_values_.size()));
-  for (const auto& v : depletion_values_) w.put_vector(v);
-  w.put_vector(default_histogram_);
-  std::vector<std::int64_t> by_cause = by_cause_;  // the open chunk's counts too
-  if (open_)
-    for (std::size_t i = 0; i < by_cause.size(); ++i) by_cause[i] += current_.member_defaults_by_cause[i];
-  w.put_vector(by_cause);
-  w.put_vector(account_losses_);
-  std::vector<std::pair<std::uint64_t, std::int64_t>> counts(member_loss_counts_.begin(), member_loss_counts_.end());
-  std::sort(counts.begin(), counts.end());
-  std::vector<std::uint64_t> keys;
-  std::vector<std::int64_t> values;
-  for (const auto& [key, count] : counts) {
-    keys.push_back(key);
-    values.push_back(count);
+  nlohmann::json j;
+  j["format"] = kAggregateFormat;
+  j["version"] = kAggregateVersion;
+  nlohmann::json chunks = nlohmann::json::array();
+  for (const auto& c : chunks_) chunks.push_back(c.to_json(false));
+  ChunkSums exact = exact_;
+  if (open_) {  // the open chunk's float sums travel as a chunk, its counts with the others
+    chunks.push_back(current_.to_json(false));
+    current_.fold_exact_into(exact);
   }
-  w.put_vector(keys);
-  w.put_vector(values);
-  return std::move(w.out);
+  j["chunks"] = std::move(chunks);
+  j["exact"] = exact.to_json(true);
+  visit_state([&](auto part, const char* name) { j[name] = part_to_json(this->*part); });
+  std::vector<char> out;
+  nlohmann::json::to_cbor(j, out);
+  return out;
 }
 
 Aggregate Aggregate::deserialize(const Model& model, const std::vector<char>& bytes) {
   Aggregate a(model);
-  ByteReader r(bytes);
-  const auto n = r.get<std::uint64_t>();
-  for (std::uint64_t i = 0; i < n; ++i) a.chunks_.push_back(get_chunk(r));
-  a.total_loss_values_ = r.get_vector<double>();
-  const auto ccps = r.get<std::uint64_t>();
-  if (ccps != a.depletion_values_.size()) throw std::runtime_error("aggregate of another model");
-  for (auto& v : a.depletion_values_) v = r.get_vector<double>();
-  a.default_histogram_ = r.get_vector<std::int64_t>();
-  a.by_cause_ = r.get_vector<std::int64_t>();
-  if (a.by_cause_.size() != model.members.size() * kDefaultCauseCount)
-    throw std::runtime_error("aggregate of another model");
-  a.account_losses_ = r.get_vector<ExactSum>();
-  if (!a.account_losses_.empty() && a.account_losses_.size() != model.accounts.size() * kLossChannelCount)
-    throw std::runtime_error("aggregate of another model");
-  const auto keys = r.get_vector<std::uint64_t>();
-  const auto values = r.get_vector<std::int64_t>();
-  if (keys.size() != values.size()) throw std::runtime_error("truncated aggregate");
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    if ((keys[i] >> 16) >= model.members.size()) throw std::runtime_error("aggregate of another model");
-    a.member_loss_counts_[keys[i]] += values[i];
+  try {
+    const nlohmann::json j = nlohmann::json::from_cbor(bytes);
+    if (j.at("format") != kAggregateFormat || j.at("version") != kAggregateVersion)
+      throw std::runtime_error("not a ccpnet aggregate of this version");
+    for (const auto& c : j.at("chunks")) a.chunks_.push_back(ChunkSums::from_json(model, c, false));
+    a.exact_ = ChunkSums::from_json(model, j.at("exact"), true);
+    visit_state([&](auto part, const char* name) { part_from_json(j.at(name), a.*part); });
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(fmt::format("not a ccpnet aggregate: {}", e.what()));
   }
+  a.check_state(model);
   return a;
+}
+
+void Aggregate::check_state(const Model& model) const {
+  const auto require = [](bool ok) {
+    if (!ok) throw std::runtime_error("aggregate of another model");
+  };
+  require(depletion_values_.size() == model.ccps.size());
+  require(account_losses_.empty() || account_losses_.size() == model.accounts.size() * kLossChannelCount);
+  for (const auto& [key, count] : member_loss_counts_) require((key >> 16) < model.members.size());
 }
 
 double sparse_quantile(std::vector<double> nonzero, std::int64_t n, double p) {

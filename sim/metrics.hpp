@@ -1,16 +1,24 @@
 // Aggregation of per-scenario results (SPEC 3.11), deterministic and mergeable.
 //
 // Scenarios are folded in index order into fixed chunks of kChunk scenarios
-// (aligned on the global index); totals are the chunk sums added in chunk
-// order. Any split of the scenario range on chunk boundaries (threads, batches,
-// MPI ranks, Dask workers) therefore gives bit-identical totals. Quantiles are
-// exact: the non-zero values are kept (calm scenarios cost nothing) and sorted.
+// (aligned on the global index); float totals are the chunk sums added in
+// chunk order, counts and maxima are exact in any order. Any split of the
+// scenario range on chunk boundaries (threads, batches, MPI ranks, Dask
+// workers) therefore gives bit-identical totals. Quantiles are exact: the
+// non-zero values are kept (calm scenarios cost nothing) and sorted.
+//
+// The metrics are declared once (ChunkSums::visit), the rest of the merged
+// state once (Aggregate::visit_state); an aggregate travels between threads,
+// ranks and processes as CBOR (nlohmann::json::to_cbor), keyed by those names.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <map>
+#include <nlohmann/json.hpp>
+#include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -31,32 +39,354 @@ inline constexpr std::size_t kLedgerColumns = 6;
 const char* ledger_column_name(LedgerColumn column);
 double ledger_value(const ScenarioResult& r, std::size_t ccp, LedgerColumn column);
 
+// ---------------------------------------------------------------- metrics
+// Every metric of a run is declared once, in ChunkSums::visit: its name (the
+// key in the merged state, in `compare` and in Python), what it counts, at
+// which level, how per-scenario values combine and how a scenario yields it.
+// That list sizes, fills, folds and serializes the sums; nothing else names
+// the fields one by one.
+
+// What a metric's values are.
+enum class MetricUnit : std::uint8_t {
+  kUsd,
+  kCount,      // events (defaults, rounds) per scenario
+  kScenarios,  // a 0/1 flag per scenario: its mean is a probability
+  kFraction,   // a share in [0, 1] per scenario
+  kMixed,      // per item of the level (settlement: fails are counts, hours are hours, the rest USD)
+};
+
+// What one value of a metric belongs to (its index runs over these).
+enum class MetricLevel : std::uint8_t {
+  kSystem,         // one value
+  kCcp,            // per CCP
+  kCcpLayer,       // per CCP x waterfall layer (models::kLayerCount)
+  kCcpLedger,      // per CCP x ledger column (kLedgerColumns)
+  kMemberCause,    // per member x default cause (kDefaultCauseCount)
+  kCcpSettlement,  // per CCP x CcpSettleMetric; only with a settlement layer
+  kChain,          // per chain x ChainMetric; only with a settlement layer
+  kBridge,         // per bridge x BridgeMetric; only with a settlement layer
+};
+
+// How the per-scenario values of a metric combine.
+enum class Aggregation : std::uint8_t {
+  kSum,    // doubles: added in scenario order within a chunk, then chunk by chunk in index order
+  kCount,  // integers: exact in any order
+  kMax,    // the largest value: exact in any order
+};
+
+struct MetricInfo {
+  std::string_view name;  // snake_case, unique
+  std::string_view doc;   // one sentence, domain wording
+  MetricUnit unit;
+  MetricLevel level;
+  Aggregation aggregation;
+  bool stressed_only = false;   // zero unless a member defaults or a CCP fails (calm scenarios skip it)
+  bool compare = false;         // compared between variants, scenario by scenario (`ccpnet compare`)
+  bool optional = false;        // compare: reported only where some variant has it
+  std::string_view title = {};  // short label in reports (compared metrics)
+};
+// Designated initialisers follow the order above:
+//   {.name = "...", .doc = "...", .unit = ..., .level = ..., .aggregation = ..., .compare = true}
+
+std::string_view metric_unit_name(MetricUnit unit);
+std::string_view metric_level_name(MetricLevel level);
+std::string_view aggregation_name(Aggregation aggregation);
+// Number of values of a level in `model`, and the label of value i (the CCP,
+// member, chain or bridge id, then the layer, column, cause or metric: "CCP_A/sitg").
+std::size_t level_size(const Model& model, MetricLevel level);
+std::string level_label(const Model& model, MetricLevel level, std::size_t i);
+
+// One scenario as the metrics read it.
+struct MetricInput {
+  MetricInput(const ScenarioResult& result, std::span<const double> ccp_default_funds);
+  const ScenarioResult& r;
+  std::span<const double> default_funds;  // per CCP
+  std::size_t ccps() const { return default_funds.size(); }
+  int ccp_failures = 0;
+  bool calm = true;  // no member default and no CCP failure
+};
+
 struct ChunkSums {
   std::int64_t first = 0;  // first scenario index of the chunk
-  std::int64_t count = 0;
-  double member_defaults = 0, ccp_failures = 0, rounds = 0;
-  double total_loss = 0, closeout_loss = 0, uncovered = 0;
-  std::int64_t any_ccp_fail = 0, any_default = 0;
-  std::vector<double> ccp_layers;                         // CCPs x kLayerCount
-  std::vector<double> ccp_uncovered;                      // CCPs
-  std::vector<double> ccp_loss;                           // CCPs
-  std::vector<double> ccp_depletion;                      // CCPs: sum of DF depletion fractions
-  std::vector<double> ccp_ledger;                         // CCPs x kLedgerColumns (see ScenarioResult)
-  std::vector<std::int64_t> ccp_fails, ccp_df_exhausted;  // CCPs
-  std::vector<std::int64_t> ccp_fails_via_links;          // CCPs: failures whose waterfall ran out on link losses
-  double failure_principal = 0;
-  double ledger_error = 0;  // largest |closeout - ledger total| / max(1, closeout) of a scenario
-  // members x kDefaultCauseCount. Integer counts add exactly in any order, so a
-  // closed chunk hands them to its Aggregate and keeps none (bounded memory).
-  std::vector<std::int64_t> member_defaults_by_cause;
-  double liquidity_shortfall = 0, settlement_defaults = 0;
+  std::int64_t count = 0;  // scenarios folded in
+  // System
+  double total_loss = 0, closeout_loss = 0, uncovered = 0, liquidity_shortfall = 0, settlement_loss = 0;
+  double failure_principal = 0, ledger_error = 0;
+  std::int64_t member_defaults = 0, any_ccp_fail = 0, any_default = 0, ccp_failures = 0, rounds = 0;
+  std::int64_t settlement_defaults = 0;
+  // Per CCP, and per CCP x layer, x ledger column
+  std::vector<double> ccp_loss, ccp_uncovered, ccp_depletion, ccp_layers, ccp_ledger;
+  std::vector<std::int64_t> ccp_fails, ccp_fails_via_links, ccp_df_exhausted;
+  std::vector<std::int64_t> member_defaults_by_cause;  // members x kDefaultCauseCount
   // Settlement layer (empty unless the model has one): sums of SettlementOutcome.
   std::vector<double> ccp_settle, chain_settle, bridge_settle;
 
+  // The list: v(&ChunkSums::field, MetricInfo, extract) for every metric, where
+  // extract(const MetricInput&, add) calls add(index, value) for the scenario's values.
+  template <class Visitor>
+  static void visit(Visitor&& v);
+
   void init(const Model& model, std::int64_t first_index);
-  void add(const Model& model, const ScenarioResult& r);
-  void fold_into(ChunkSums& total) const;  // total += this, in a fixed order
+  void add(const MetricInput& x);
+  // total += this: the float sums (kSum), which must be folded in chunk order.
+  void fold_sums_into(ChunkSums& total) const;
+  // exact += this: the counts and maxima, exact in any order.
+  void fold_exact_into(ChunkSums& exact) const;
+  // Hands the counts and maxima to `exact` and releases them here (a closed chunk keeps its float sums only).
+  void move_exact_into(ChunkSums& exact);
+
+  // The merged state of one chunk: its float sums, or (`exact`) its counts and maxima, by metric name.
+  nlohmann::json to_json(bool exact) const;
+  static ChunkSums from_json(const Model& model, const nlohmann::json& j, bool exact);
 };
+
+// The metrics declared in ChunkSums::visit, in their order.
+const std::vector<MetricInfo>& metric_infos();
+const MetricInfo* find_metric(std::string_view name);  // nullptr if none
+
+// ----------------------------------------------------------- the declaration
+
+template <class Visitor>
+void ChunkSums::visit(Visitor&& v) {
+  using L = MetricLevel;
+  using U = MetricUnit;
+  using A = Aggregation;
+  const auto each = [](const std::vector<double>& values, auto& add) {
+    for (std::size_t i = 0; i < values.size(); ++i) add(i, values[i]);
+  };
+  // System: the metrics `ccpnet compare` compares first, in its order.
+  v(&ChunkSums::total_loss,
+    MetricInfo{.name = "total_loss",
+               .doc = "loss borne by others than the defaulters: mutualised layers, CCP capital, haircuts, uncovered",
+               .unit = U::kUsd,
+               .level = L::kSystem,
+               .aggregation = A::kSum,
+               .compare = true,
+               .title = "total loss borne by non-defaulters"},
+    [](const MetricInput& x, auto&& add) { add(0, x.r.total_loss); });
+  v(&ChunkSums::member_defaults,
+    MetricInfo{.name = "member_defaults",
+               .doc = "members that default",
+               .unit = U::kCount,
+               .level = L::kSystem,
+               .aggregation = A::kCount,
+               .compare = true,
+               .title = "member defaults per scenario"},
+    [](const MetricInput& x, auto&& add) { add(0, x.r.defaults.size()); });
+  v(&ChunkSums::any_ccp_fail,
+    MetricInfo{.name = "any_ccp_fail",
+               .doc = "some CCP fails",
+               .unit = U::kScenarios,
+               .level = L::kSystem,
+               .aggregation = A::kCount,
+               .compare = true,
+               .title = "P(any CCP fails)"},
+    [](const MetricInput& x, auto&& add) { add(0, x.ccp_failures > 0 ? 1 : 0); });
+  v(&ChunkSums::closeout_loss,
+    MetricInfo{.name = "closeout_loss",
+               .doc = "positive close-out losses of every defaulter (members, lending accounts)",
+               .unit = U::kUsd,
+               .level = L::kSystem,
+               .aggregation = A::kSum,
+               .compare = true,
+               .title = "close-out loss"},
+    [](const MetricInput& x, auto&& add) { add(0, x.r.closeout_loss); });
+  v(&ChunkSums::uncovered,
+    MetricInfo{.name = "uncovered_loss",
+               .doc = "left after the last layer of failed CCPs, then borne by their creditors",
+               .unit = U::kUsd,
+               .level = L::kSystem,
+               .aggregation = A::kSum,
+               .compare = true,
+               .title = "uncovered loss"},
+    [](const MetricInput& x, auto&& add) { add(0, x.r.uncovered); });
+  v(&ChunkSums::liquidity_shortfall,
+    MetricInfo{.name = "liquidity_shortfall",
+               .doc = "cash missing of the members that defaulted for liquidity",
+               .unit = U::kUsd,
+               .level = L::kSystem,
+               .aggregation = A::kSum,
+               .compare = true,
+               .optional = true,
+               .title = "liquidity shortfall"},
+    [](const MetricInput& x, auto&& add) { add(0, x.r.liquidity_shortfall); });
+  v(&ChunkSums::settlement_loss,
+    MetricInfo{.name = "settlement_loss",
+               .doc = "principal lost and replacement costs of settlement fails",
+               .unit = U::kUsd,
+               .level = L::kSystem,
+               .aggregation = A::kSum,
+               .compare = true,
+               .optional = true,
+               .title = "settlement loss"},
+    [](const MetricInput& x, auto&& add) {
+      add(0, x.r.settlement.total(CcpSettleMetric::kPrincipalLost) +
+                 x.r.settlement.total(CcpSettleMetric::kReplacementCost));
+    });
+  v(&ChunkSums::any_default,
+    MetricInfo{.name = "any_member_default",
+               .doc = "some member defaults",
+               .unit = U::kScenarios,
+               .level = L::kSystem,
+               .aggregation = A::kCount},
+    [](const MetricInput& x, auto&& add) { add(0, x.r.defaults.empty() ? 0 : 1); });
+  v(&ChunkSums::ccp_failures,
+    MetricInfo{.name = "ccp_failures",
+               .doc = "CCPs that fail",
+               .unit = U::kCount,
+               .level = L::kSystem,
+               .aggregation = A::kCount},
+    [](const MetricInput& x, auto&& add) { add(0, x.ccp_failures); });
+  v(&ChunkSums::rounds,
+    MetricInfo{.name = "cascade_rounds",
+               .doc = "rounds of the default cascade",
+               .unit = U::kCount,
+               .level = L::kSystem,
+               .aggregation = A::kCount},
+    [](const MetricInput& x, auto&& add) { add(0, x.r.rounds); });
+  v(&ChunkSums::failure_principal,
+    MetricInfo{.name = "failure_principal",
+               .doc = "principal members lose in flight from failed CCPs (free of payment)",
+               .unit = U::kUsd,
+               .level = L::kSystem,
+               .aggregation = A::kSum},
+    [](const MetricInput& x, auto&& add) { add(0, x.r.failure_principal); });
+  v(&ChunkSums::ledger_error,
+    MetricInfo{.name = "ledger_max_relative_error",
+               .doc = "largest |close-out loss - ledger total| / max(1, close-out loss) of a scenario",
+               .unit = U::kFraction,
+               .level = L::kSystem,
+               .aggregation = A::kMax},
+    [](const MetricInput& x, auto&& add) {
+      add(0, std::abs(x.r.closeout_loss - x.r.ledger_total()) / std::max(1.0, x.r.closeout_loss));
+    });
+  v(&ChunkSums::settlement_defaults,
+    MetricInfo{.name = "settlement_defaults",
+               .doc = "liquidity defaults that VM gains settled in time would have avoided",
+               .unit = U::kCount,
+               .level = L::kSystem,
+               .aggregation = A::kCount},
+    [](const MetricInput& x, auto&& add) { add(0, x.r.settlement_defaults); });
+  // Per CCP
+  v(&ChunkSums::ccp_loss,
+    MetricInfo{.name = "ccp_loss",
+               .doc = "loss at the CCP beyond the defaulters' own resources (non-defaulter layers and uncovered)",
+               .unit = U::kUsd,
+               .level = L::kCcp,
+               .aggregation = A::kSum,
+               .stressed_only = true},
+    [](const MetricInput& x, auto&& add) {
+      for (std::size_t c = 0; c < x.ccps(); ++c) add(c, x.r.ccp_loss(c));
+    });
+  v(&ChunkSums::ccp_uncovered,
+    MetricInfo{.name = "ccp_uncovered_loss",
+               .doc = "left after the CCP's last layer (it fails)",
+               .unit = U::kUsd,
+               .level = L::kCcp,
+               .aggregation = A::kSum,
+               .stressed_only = true},
+    [each](const MetricInput& x, auto&& add) { each(x.r.ccp_uncovered, add); });
+  v(&ChunkSums::ccp_depletion,
+    MetricInfo{.name = "ccp_df_depletion",
+               .doc = "share of the default fund consumed (defaulters' and mutualised contributions)",
+               .unit = U::kFraction,
+               .level = L::kCcp,
+               .aggregation = A::kSum,
+               .stressed_only = true},
+    [](const MetricInput& x, auto&& add) {
+      for (std::size_t c = 0; c < x.ccps(); ++c) {
+        const double fund = x.default_funds[c];
+        add(c, fund > 0.0 ? std::min(1.0, x.r.ccp_df_used[c] / fund) : 0.0);
+      }
+    });
+  v(&ChunkSums::ccp_layers,
+    MetricInfo{.name = "ccp_layer_loss",
+               .doc = "loss absorbed by each layer of the CCP's waterfall, member and link losses alike",
+               .unit = U::kUsd,
+               .level = L::kCcpLayer,
+               .aggregation = A::kSum,
+               .stressed_only = true},
+    [each](const MetricInput& x, auto&& add) { each(x.r.ccp_layers, add); });
+  v(&ChunkSums::ccp_ledger,
+    MetricInfo{.name = "ccp_ledger",
+               .doc = "the CCP's ledger: close-out, link losses in and out, creditors' losses if it fails, unallocated",
+               .unit = U::kUsd,
+               .level = L::kCcpLedger,
+               .aggregation = A::kSum,
+               .stressed_only = true},
+    [](const MetricInput& x, auto&& add) {
+      for (std::size_t c = 0; c < x.ccps(); ++c)
+        for (std::size_t k = 0; k < kLedgerColumns; ++k)
+          add(c * kLedgerColumns + k, ledger_value(x.r, c, static_cast<LedgerColumn>(k)));
+    });
+  v(&ChunkSums::ccp_fails,
+    MetricInfo{.name = "ccp_fails",
+               .doc = "the CCP fails",
+               .unit = U::kScenarios,
+               .level = L::kCcp,
+               .aggregation = A::kCount,
+               .stressed_only = true},
+    [](const MetricInput& x, auto&& add) {
+      for (std::size_t c = 0; c < x.ccps(); ++c) add(c, x.r.ccp_fail_round[c] >= 0 ? 1 : 0);
+    });
+  v(&ChunkSums::ccp_fails_via_links,
+    MetricInfo{.name = "ccp_fails_via_links",
+               .doc = "the CCP fails, its waterfall run out on link losses",
+               .unit = U::kScenarios,
+               .level = L::kCcp,
+               .aggregation = A::kCount,
+               .stressed_only = true},
+    [](const MetricInput& x, auto&& add) {
+      for (std::size_t c = 0; c < x.ccps(); ++c) add(c, x.r.ccp_fail_cause[c] == FailureCause::kLinks ? 1 : 0);
+    });
+  v(&ChunkSums::ccp_df_exhausted,
+    MetricInfo{.name = "ccp_df_exhausted",
+               .doc = "the CCP's default fund is used up",
+               .unit = U::kScenarios,
+               .level = L::kCcp,
+               .aggregation = A::kCount,
+               .stressed_only = true},
+    [](const MetricInput& x, auto&& add) {
+      for (std::size_t c = 0; c < x.ccps(); ++c) {
+        const double fund = x.default_funds[c];
+        add(c, fund > 0.0 && x.r.ccp_df_used[c] >= fund * (1.0 - 1e-12) ? 1 : 0);
+      }
+    });
+  // Per member
+  v(&ChunkSums::member_defaults_by_cause,
+    MetricInfo{.name = "member_defaults_by_cause",
+               .doc = "the member defaults, by cause",
+               .unit = U::kScenarios,
+               .level = L::kMemberCause,
+               .aggregation = A::kCount,
+               .stressed_only = true},
+    [](const MetricInput& x, auto&& add) {
+      for (const auto& d : x.r.defaults)
+        add(static_cast<std::size_t>(d.member) * kDefaultCauseCount + static_cast<std::size_t>(d.cause), 1);
+    });
+  // Settlement layer
+  v(&ChunkSums::ccp_settle,
+    MetricInfo{.name = "ccp_settlement",
+               .doc = "the CCP's settlement fails, principal lost, replacement costs, late VM inflows and margin calls",
+               .unit = U::kMixed,
+               .level = L::kCcpSettlement,
+               .aggregation = A::kSum},
+    [each](const MetricInput& x, auto&& add) { each(x.r.settlement.ccp, add); });
+  v(&ChunkSums::chain_settle,
+    MetricInfo{.name = "chain_settlement",
+               .doc = "each chain's finality hours, congestion, halts, fails, losses and late VM inflows",
+               .unit = U::kMixed,
+               .level = L::kChain,
+               .aggregation = A::kSum},
+    [each](const MetricInput& x, auto&& add) { each(x.r.settlement.chain, add); });
+  v(&ChunkSums::bridge_settle,
+    MetricInfo{.name = "bridge_settlement",
+               .doc = "each bridge's exploits and losses",
+               .unit = U::kMixed,
+               .level = L::kBridge,
+               .aggregation = A::kSum},
+    [each](const MetricInput& x, auto&& add) { each(x.r.settlement.bridge, add); });
+}
 
 class Aggregate {
  public:
@@ -69,17 +399,13 @@ class Aggregate {
   // Closes the open chunk; call once before reading.
   void finish();
 
-  // Bytes that carry this (unfinished) aggregate to another process, and back.
+  // CBOR that carries this (unfinished) aggregate to another process, and back.
   std::vector<char> serialize() const;
   static Aggregate deserialize(const Model& model, const std::vector<char>& bytes);
 
   std::int64_t scenarios() const { return totals_.count; }
   const ChunkSums& totals() const { return totals_; }
-  const std::vector<ChunkSums>& chunks() const { return chunks_; }
-  std::vector<ChunkSums>& chunks() { return chunks_; }
-  std::vector<double>& total_loss_values() { return total_loss_values_; }
-  std::vector<std::vector<double>>& depletion_values() { return depletion_values_; }
-  std::vector<std::int64_t>& default_count_histogram() { return default_histogram_; }
+  const std::vector<double>& total_loss_values() const { return total_loss_values_; }  // non-zero, sorted
   // The p-quantile of member m's loss per scenario (as a survivor or a
   // creditor of a failed CCP), from a relative-accuracy sketch (LossSketch:
   // within 1% of the exact order statistic).
@@ -98,24 +424,35 @@ class Aggregate {
   // P(at least k member defaults).
   double p_at_least_defaults(std::size_t k) const;
 
+  // The merged state besides the chunks, each part once: v(&Aggregate::part, name).
+  template <class Visitor>
+  static void visit_state(Visitor&& v) {
+    v(&Aggregate::total_loss_values_, "total_loss_values");          // non-zero total losses, for quantiles
+    v(&Aggregate::depletion_values_, "df_depletion_values");         // per CCP: non-zero DF depletion, for quantiles
+    v(&Aggregate::default_histogram_, "member_defaults_histogram");  // scenarios with k member defaults
+    v(&Aggregate::account_losses_, "account_losses");                // accounts x loss channels, exact sums
+    v(&Aggregate::member_loss_counts_, "member_loss_sketch");        // (member << 16 | bucket) -> scenarios
+  }
+
  private:
   const Model* model_;
+  std::vector<double> default_funds_;  // per CCP (MetricInput)
   ChunkSums current_;
   bool open_ = false;
-  std::vector<ChunkSums> chunks_;
+  std::vector<ChunkSums> chunks_;  // closed: their float sums
+  ChunkSums exact_;                // counts and maxima of the closed chunks
   ChunkSums totals_;
-  std::vector<double> total_loss_values_;              // non-zero values
-  std::vector<std::vector<double>> depletion_values_;  // per CCP, non-zero values
-  std::vector<std::int64_t> default_histogram_;        // scenarios with k member defaults
-  std::vector<std::int64_t> by_cause_;                 // member defaults by cause of the closed chunks
+  std::vector<double> total_loss_values_;
+  std::vector<std::vector<double>> depletion_values_;
+  std::vector<std::int64_t> default_histogram_;
   // By account x kLossChannelCount + channel; allocated when a first loss
   // arrives (a calm run keeps none).
   std::vector<ExactSum> account_losses_;
-  std::unordered_map<std::uint64_t, std::int64_t> member_loss_counts_;  // (member << 16 | bucket) -> scenarios
+  std::unordered_map<std::uint64_t, std::int64_t> member_loss_counts_;
   ExactSum& account_loss_sum(std::size_t key);
 
-  void close_chunk(ChunkSums&& chunk);  // folds its counts into by_cause_, keeps the rest
-  bool finished_ = false;
+  void close_chunk(ChunkSums&& chunk);         // hands its counts and maxima to exact_, keeps its float sums
+  void check_state(const Model& model) const;  // throws when the state does not fit the model
 };
 
 // Quantile of a sample given only its non-zero values and its size (the rest are 0).

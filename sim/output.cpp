@@ -283,8 +283,8 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
   json sys;
   sys["p_any_ccp_fail"] = static_cast<double>(t.any_ccp_fail) / n;
   sys["p_any_member_default"] = static_cast<double>(t.any_default) / n;
-  sys["mean_member_defaults"] = t.member_defaults / n;
-  sys["mean_ccp_failures"] = t.ccp_failures / n;
+  sys["mean_member_defaults"] = static_cast<double>(t.member_defaults) / n;
+  sys["mean_ccp_failures"] = static_cast<double>(t.ccp_failures) / n;
   sys["expected_total_loss"] = t.total_loss / n;
   sys["expected_closeout_loss"] = t.closeout_loss / n;
   sys["expected_failure_principal"] = t.failure_principal / n;
@@ -292,7 +292,7 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
   sys["p99_total_loss"] = agg.total_loss_quantile(0.99);
   sys["p999_total_loss"] = agg.total_loss_quantile(0.999);
   sys["es99_total_loss"] = agg.total_loss_expected_shortfall(0.99);
-  sys["mean_cascade_rounds"] = t.rounds / n;
+  sys["mean_cascade_rounds"] = static_cast<double>(t.rounds) / n;
   sys["mean_liquidity_shortfall"] = t.liquidity_shortfall / n;
   json at_least = json::object();
   for (std::size_t k : {1, 2, 3, 5, 10}) at_least[std::to_string(k)] = agg.p_at_least_defaults(k);
@@ -311,7 +311,7 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
     st["mean_replacement_cost"] = total(CcpSettleMetric::kReplacementCost);
     st["mean_late_inflows"] = total(CcpSettleMetric::kLateInflows);
     st["mean_margin_calls"] = total(CcpSettleMetric::kMarginCalls);
-    st["mean_settlement_defaults"] = t.settlement_defaults / n;
+    st["mean_settlement_defaults"] = static_cast<double>(t.settlement_defaults) / n;
     // The rows of chains.csv and bridges.csv, keyed by their first column.
     const auto by_id = [](const Table& table) {
       json out = json::object();
@@ -483,6 +483,39 @@ Table ccp_table(const Model& model, const Aggregate& agg) {
     table.columns.emplace_back("mean_late_inflows", mean(CcpSettleMetric::kLateInflows));
     table.columns.emplace_back("mean_margin_calls", mean(CcpSettleMetric::kMarginCalls));
   }
+  return table;
+}
+
+Table metric_table(const Model& model, const Aggregate& agg) {
+  const ChunkSums& t = agg.totals();
+  const double n = std::max<double>(1.0, static_cast<double>(t.count));
+  std::vector<std::string> metric, level, item, unit, aggregation;
+  std::vector<double> total, value;
+  ChunkSums::visit([&](auto field, const MetricInfo& info, const auto&) {
+    const auto row = [&](std::size_t i, double x) {
+      metric.emplace_back(info.name);
+      level.emplace_back(metric_level_name(info.level));
+      item.push_back(level_label(model, info.level, i));
+      unit.emplace_back(metric_unit_name(info.unit));
+      aggregation.emplace_back(aggregation_name(info.aggregation));
+      total.push_back(x);
+      value.push_back(info.aggregation == Aggregation::kMax ? x : x / n);
+    };
+    const auto& sums = t.*field;
+    if constexpr (std::is_arithmetic_v<std::decay_t<decltype(sums)>>) {
+      row(0, static_cast<double>(sums));
+    } else {
+      for (std::size_t i = 0; i < sums.size(); ++i) row(i, static_cast<double>(sums[i]));
+    }
+  });
+  Table table;
+  table.columns = {{"metric", std::move(metric)},
+                   {"level", std::move(level)},
+                   {"item", std::move(item)},
+                   {"unit", std::move(unit)},
+                   {"aggregation", std::move(aggregation)},
+                   {"total", std::move(total)},
+                   {"value", std::move(value)}};
   return table;
 }
 

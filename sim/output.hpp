@@ -88,6 +88,13 @@ std::vector<ScenarioColumn> scenario_columns(const Model& model);
 // One scenario's values in the order of scenario_columns (integers as exact doubles).
 void scenario_values(const Model& model, const ScenarioResult& r, std::vector<double>& out);
 
+// Every metric declared in ChunkSums::visit, one row per value: metric, level,
+// item (the CCP, layer, member and cause... of the value; empty for a system
+// metric), unit, aggregation, total (the sum, count or maximum over the
+// scenarios) and value (per scenario: total / scenarios, a probability for a
+// 0/1 flag; a maximum as it is). Python's Result.metrics.
+Table metric_table(const Model& model, const Aggregate& aggregate);
+
 // Per settlement chain and per bridge (models with a settlement layer).
 Table chain_table(const Model& model, const Aggregate& aggregate);
 Table bridge_table(const Model& model, const Aggregate& aggregate);

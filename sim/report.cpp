@@ -1270,8 +1270,7 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
   const ChunkSums& t = agg.totals();
   const std::int64_t count = t.count;
   const double n = std::max<double>(1.0, static_cast<double>(count));
-  std::vector<double> losses = Aggregate(agg).total_loss_values();  // the non-zero total losses
-  std::sort(losses.begin(), losses.end());
+  const std::vector<double>& losses = agg.total_loss_values();  // the non-zero total losses, sorted
   const SystemGraph graph(model);
   Ids ids;
 
@@ -1315,7 +1314,7 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
   h += "</dl>\n<div class=\"cards\">\n";
   h += card(pct(p_any_fail), "P(any CCP fails)", p_any_fail > 0.0, of_count(t.any_ccp_fail));
   h += card(pct(static_cast<double>(t.any_default) / n), "P(any member defaults)", false, of_count(t.any_default));
-  h += card(plain(t.member_defaults / n), "mean member defaults per scenario");
+  h += card(plain(static_cast<double>(t.member_defaults) / n), "mean member defaults per scenario");
   h += card(usd(t.total_loss / n), "expected total loss");
   h += card(usd(marks.var99), "total loss, VaR 99%");
   h += card(usd(var999), "total loss, VaR 99.9%");
@@ -1586,9 +1585,9 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
   row("P(any member defaults)", pct(static_cast<double>(t.any_default) / n));
   for (std::size_t k : {2, 3, 5, 10})
     row(fmt::format("P(at least {} member defaults)", k), pct(agg.p_at_least_defaults(k)));
-  row("mean member defaults per scenario", plain(t.member_defaults / n));
-  row("mean CCP failures per scenario", plain(t.ccp_failures / n));
-  row("mean cascade rounds", plain(t.rounds / n));
+  row("mean member defaults per scenario", plain(static_cast<double>(t.member_defaults) / n));
+  row("mean CCP failures per scenario", plain(static_cast<double>(t.ccp_failures) / n));
+  row("mean cascade rounds", plain(static_cast<double>(t.rounds) / n));
   row("expected close-out loss of the defaulters", usd(t.closeout_loss / n));
   row("expected total loss borne by non-defaulters", usd(t.total_loss / n));
   row("expected uncovered loss", usd(t.uncovered / n));
@@ -2083,31 +2082,32 @@ namespace {
 
 enum class Unit { kUsd, kCount, kProbability };
 
-struct MetricInfo {
-  std::size_t index;  // into kCompareMetrics
-  const char* title;
+// A compared metric as the report shows it: its name and title (from its
+// declaration) and how its numbers read.
+struct ShownMetric {
+  std::string_view name;
+  std::string_view title;
   Unit unit;
+  bool optional;
 };
 
-constexpr MetricInfo kMetricInfo[] = {
-    {2, "P(any CCP fails)", Unit::kProbability},
-    {1, "member defaults per scenario", Unit::kCount},
-    {0, "total loss borne by non-defaulters", Unit::kUsd},
-    {3, "close-out loss", Unit::kUsd},
-    {4, "uncovered loss", Unit::kUsd},
-};
-// Shown when some variant has them (as in `ccpnet compare`).
-constexpr MetricInfo kOptionalMetricInfo[] = {
-    {5, "liquidity shortfall", Unit::kUsd},
-    {6, "settlement loss", Unit::kUsd},
-};
+ShownMetric shown_metric(const MetricInfo& info) {
+  const Unit unit = info.unit == MetricUnit::kUsd         ? Unit::kUsd
+                    : info.unit == MetricUnit::kScenarios ? Unit::kProbability
+                                                          : Unit::kCount;
+  return {info.name, info.title, unit, info.optional};
+}
 
-// The metrics of the comparison: every one of kMetricInfo, then those of
-// kOptionalMetricInfo with a non-zero mean in some variant.
-std::vector<MetricInfo> shown_metrics(const Comparison& c) {
-  std::vector<MetricInfo> shown(std::begin(kMetricInfo), std::end(kMetricInfo));
-  for (const auto& m : kOptionalMetricInfo)
-    if (c.shows(m.index)) shown.push_back(m);
+// The metrics of the comparison: the headline ones in this order, then every
+// other compared metric (an optional one where some variant has it).
+std::vector<ShownMetric> shown_metrics(const Comparison& c) {
+  constexpr std::string_view kHeadline[] = {"any_ccp_fail", "member_defaults", "total_loss", "closeout_loss",
+                                            "uncovered_loss"};
+  std::vector<ShownMetric> shown;
+  for (std::string_view name : kHeadline) shown.push_back(shown_metric(compare_metrics()[compare_metric_index(name)]));
+  for (const MetricInfo& m : compare_metrics())
+    if (std::find(std::begin(kHeadline), std::end(kHeadline), m.name) == std::end(kHeadline) && c.shows(m.name))
+      shown.push_back(shown_metric(m));
   return shown;
 }
 
@@ -2144,13 +2144,13 @@ std::string verdict(const PairedDifference& d) {
   return "<span class=\"badge neutral\">interval includes 0</span>";
 }
 
-std::string dot_whisker(const Comparison& c, const MetricInfo& metric, Ids& ids) {
+std::string dot_whisker(const Comparison& c, const ShownMetric& metric, Ids& ids) {
   const std::size_t nv = c.variants.size() - 1;
   const double width = 1000, label_w = 210, right = 30, top = 12, row_h = 34;
   const Frame f{label_w, top, width - label_w - right, row_h * static_cast<double>(nv)};
   double lo = 0.0, hi = 0.0;
   for (std::size_t v = 1; v < c.variants.size(); ++v) {
-    const auto d = c.difference(v, metric.index);
+    const auto d = c.difference(v, metric.name);
     for (double x : {d.lo, d.hi, d.mean})
       if (std::isfinite(x)) lo = std::min(lo, x), hi = std::max(hi, x);
   }
@@ -2182,7 +2182,7 @@ std::string dot_whisker(const Comparison& c, const MetricInfo& metric, Ids& ids)
   svg += fmt::format("<text class=\"axt\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">variant minus base ({})</text>\n",
                      c1(f.x + f.w / 2), c1(f.y + f.h + 36), unit_text);
   for (std::size_t v = 1; v < c.variants.size(); ++v) {
-    const auto d = c.difference(v, metric.index);
+    const auto d = c.difference(v, metric.name);
     const double y = f.y + row_h * (static_cast<double>(v - 1) + 0.5);
     const char* colour = d.lo > 0.0 ? "#b2182b" : d.hi < 0.0 ? "#1f4e79" : "#56606b";
     svg += fmt::format("<text class=\"lbl\" x=\"{}\" y=\"{}\" text-anchor=\"end\" font-weight=\"600\">{}</text>",
@@ -2208,7 +2208,7 @@ std::string dot_whisker(const Comparison& c, const MetricInfo& metric, Ids& ids)
 
 std::string compare_report(const Comparison& c) {
   Ids ids;
-  const std::vector<MetricInfo> metrics = shown_metrics(c);
+  const std::vector<ShownMetric> metrics = shown_metrics(c);
   const Model* base = c.variants.empty() ? nullptr : c.variants.front().model.get();
   const std::string name = base ? esc(base->name) : std::string("(no variants)");
   std::string h = page_begin(fmt::format("ccpnet comparison report: {}", name), fmt::format("Comparison: {}", name),
@@ -2241,7 +2241,7 @@ std::string compare_report(const Comparison& c) {
         "<td class=\"num\">{}</td>",
         esc(x.name), v == 0 ? " <span class=\"badge neutral\">base</span>" : "", money(x.total_im),
         money(x.inter_ccp_margin), money(x.default_funds));
-    for (const auto& m : metrics) h += fmt::format("<td class=\"num\">{}</td>", fmt_value(c.mean(v, m.index), m.unit));
+    for (const auto& m : metrics) h += fmt::format("<td class=\"num\">{}</td>", fmt_value(c.mean(v, m.name), m.unit));
     h += "</tr>\n";
   }
   h += "</tbody></table></div>\n</section>\n";
@@ -2256,19 +2256,19 @@ std::string compare_report(const Comparison& c) {
     for (std::size_t v = 1; v < c.variants.size(); ++v)
       for (std::size_t k = 0; k < metrics.size(); ++k) {
         const auto& m = metrics[k];
-        const auto d = c.difference(v, m.index);
+        const auto d = c.difference(v, m.name);
         h += fmt::format(
             "<tr>{}<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\"><strong>{}</strong>"
             "</td><td class=\"num\">[{}, {}]</td><td>{}</td></tr>\n",
             k == 0 ? fmt::format("<td rowspan=\"{}\"><strong>{}</strong></td>", metrics.size(), esc(c.variants[v].name))
                    : "",
-            m.title, fmt_value(c.mean(0, m.index), m.unit), fmt_value(c.mean(v, m.index), m.unit),
+            m.title, fmt_value(c.mean(0, m.name), m.unit), fmt_value(c.mean(v, m.name), m.unit),
             fmt_diff(d.mean, m.unit), fmt_diff(d.lo, m.unit), fmt_diff(d.hi, m.unit), verdict(d));
       }
     h += "</tbody></table></div>\n<p class=\"muted\">Difference: variant minus base, mean over the paired scenarios; "
          "interval: mean &#177; 1.96 standard errors of the paired differences. Lower is safer for every metric "
          "here. pp: percentage points.";
-    if (metrics.size() > std::size(kMetricInfo))
+    if (std::any_of(metrics.begin(), metrics.end(), [](const ShownMetric& m) { return m.optional; }))
       h += " Liquidity shortfall: cash missing of the members that defaulted for liquidity. Settlement loss: "
            "principal lost and replacement costs of settlement fails. Both are shown when some variant has them.";
     h += "</p>\n";
@@ -2280,7 +2280,7 @@ std::string compare_report(const Comparison& c) {
     for (const auto& m : metrics) {
       bool any = false;
       for (std::size_t v = 1; v < c.variants.size(); ++v) {
-        const auto d = c.difference(v, m.index);
+        const auto d = c.difference(v, m.name);
         any = any || d.lo != 0.0 || d.hi != 0.0;
       }
       const std::string title = fmt::format("Difference to base: {}", m.title);

@@ -9,6 +9,7 @@ pandas tables::
     r.summary["system"]["p_any_ccp_fail"]
     r.scenarios                                             # one row per scenario
     r.ccps, r.members                                       # per-entity aggregates
+    r.metrics                                               # every declared metric (ccpnet.metrics())
     s = ccpnet.stress(m)                                    # the file's stress scenarios, layer by layer
     c = ccpnet.compare(m, scenarios=20_000)                 # its variants on common random numbers
     c.differences                                           # paired differences with 95% intervals
@@ -25,6 +26,7 @@ from __future__ import annotations
 import importlib
 import os
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from ccpnet import _core
 from ccpnet._core import (
@@ -40,6 +42,9 @@ from ccpnet._result import Result
 from ccpnet._stress import StressResult
 from ccpnet._text import scenario_text
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "SCENARIO_CHUNK",
     "Comparison",
@@ -51,12 +56,28 @@ __all__ = [
     "__version__",
     "compare",
     "load",
+    "metrics",
     "run",
     "scenario_text",
     "stress",
 ]
 
 _SUBMODULES = ("clearing", "dask", "margin", "plot", "waterfall")
+
+
+def metrics() -> pd.DataFrame:
+    """The metrics of a run, as the engine declares them (once, for every output).
+
+    One row per metric in declaration order: ``name``, ``unit`` (USD, count,
+    scenarios: a 0/1 flag whose mean is a probability, fraction, mixed), ``level``
+    (system, ccp, ccp_layer, ccp_ledger, member_cause, ccp_settlement, chain,
+    bridge), ``aggregation`` (how per-scenario values combine: sum, count, max),
+    ``compare`` (compared between variants by :func:`compare`), ``optional``,
+    ``title`` and ``doc``. :attr:`Result.metrics` has their values.
+    """
+    import pandas as pd
+
+    return pd.DataFrame.from_records(_core.metric_declarations())
 
 
 def run(

@@ -43,12 +43,14 @@ class Comparison:
 
     Notes
     -----
-    The metrics, per scenario: ``total_loss`` (borne by others than the defaulters,
-    USD), ``member_defaults`` (count), ``any_ccp_fail`` (0 or 1, its mean is P(any CCP
-    fails)), ``closeout_loss``, ``uncovered_loss``, ``liquidity_shortfall`` (cash missing
-    of the members that defaulted for liquidity) and ``settlement_loss`` (principal lost
-    and replacement costs of settlement fails), all USD. The interval of a
-    difference ``d_i = x_i(variant) - x_i(base)`` is ``mean(d) +- 1.96 sd(d) / sqrt(n)``.
+    The metrics are those the engine declares with ``compare`` (:func:`ccpnet.metrics`,
+    where each has its unit and doc), in their order. Today, per scenario:
+    ``total_loss`` (borne by others than the defaulters, USD), ``member_defaults``
+    (count), ``any_ccp_fail`` (0 or 1, its mean is P(any CCP fails)),
+    ``closeout_loss``, ``uncovered_loss``, ``liquidity_shortfall`` (cash missing of the
+    members that defaulted for liquidity) and ``settlement_loss`` (principal lost and
+    replacement costs of settlement fails), all USD. The interval of a difference
+    ``d_i = x_i(variant) - x_i(base)`` is ``mean(d) +- 1.96 sd(d) / sqrt(n)``.
     """
 
     __slots__ = ("_core", "_summary", "_frames")
@@ -72,7 +74,8 @@ class Comparison:
 
     @property
     def metrics(self) -> list[str]:
-        """Names of the per-scenario metrics compared."""
+        """Names of the per-scenario metrics compared: the engine's metrics declared with
+        ``compare`` (:func:`ccpnet.metrics`), in their order."""
         return list(self._core.metric_names)
 
     @property

@@ -30,6 +30,8 @@ class Result:
         ccps.csv: one row per CCP.
     members : pandas.DataFrame
         members.csv: one row per member and CCP where it holds an account.
+    metrics : pandas.DataFrame
+        Every metric the engine declares (:func:`ccpnet.metrics`), one row per value.
     arrays : dict of numpy.ndarray
         The columns of ``scenarios`` as numpy arrays that share memory with the engine's
         buffers (no copy was made).
@@ -39,7 +41,7 @@ class Result:
         The model that ran (with the run's seed and scenario count).
     """
 
-    __slots__ = ("_core", "_summary", "_scenarios", "_ccps", "_members")
+    __slots__ = ("_core", "_summary", "_scenarios", "_ccps", "_members", "_metrics")
 
     def __init__(self, core: _core.RunResult) -> None:
         if not isinstance(core, _core.RunResult):
@@ -49,6 +51,7 @@ class Result:
         self._scenarios: pd.DataFrame | None = None
         self._ccps: pd.DataFrame | None = None
         self._members: pd.DataFrame | None = None
+        self._metrics: pd.DataFrame | None = None
 
     @property
     def model(self) -> _core.Model:
@@ -95,6 +98,19 @@ class Result:
         if self._members is None:
             self._members = pd.DataFrame(self._core.member_columns())
         return self._members
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """Every metric the engine declares (:func:`ccpnet.metrics`), one row per value.
+
+        ``metric``, ``level`` (system, ccp, ccp_layer, ...), ``item`` (the CCP, layer,
+        member and cause... of the value; empty for a system metric), ``unit``,
+        ``aggregation`` (sum, count or max), ``total`` over the scenarios and ``value``
+        per scenario (the mean, a probability for a 0/1 flag, or the maximum).
+        """
+        if self._metrics is None:
+            self._metrics = pd.DataFrame(self._core.metric_columns())
+        return self._metrics
 
     @property
     def chains(self) -> pd.DataFrame:

@@ -53,14 +53,15 @@ py::dict per_scenario(const ComparisonPtr& c, const py::object& variant) {
   const std::size_t v = variant_index(*c, variant);
   py::dict out;
   auto& columns = c->comparison.variants[v].per_scenario;
-  for (std::size_t k = 0; k < kCompareMetricCount; ++k) {
+  const auto& metrics = compare_metrics();
+  for (std::size_t k = 0; k < metrics.size(); ++k) {
     auto* keep = new ComparisonPtr(c);
     py::capsule base(keep, [](void* p) { delete static_cast<ComparisonPtr*>(p); });
     auto& data = columns[k];
     py::array_t<double> a({static_cast<py::ssize_t>(data.size())}, {static_cast<py::ssize_t>(sizeof(double))},
                           data.data(), base);
     a.attr("setflags")(py::arg("write") = false);
-    out[py::str(kCompareMetrics[k])] = a;
+    out[py::str(std::string(metrics[k].name))] = a;
   }
   return out;
 }
@@ -129,9 +130,11 @@ the engine. Wrapped by :class:`ccpnet.Comparison`, which adds pandas tables; use
       .def_property_readonly(
           "metric_names",
           [](const ComparisonRun&) {
-            return std::vector<std::string>(std::begin(kCompareMetrics), std::end(kCompareMetrics));
+            std::vector<std::string> names;
+            for (const auto& metric : compare_metrics()) names.emplace_back(metric.name);
+            return names;
           },
-          "Names of the per-scenario metrics compared.")
+          "Names of the per-scenario metrics compared (declared once with the engine's metrics).")
       .def_property_readonly(
           "warnings", [](const ComparisonRun& c) { return c.comparison.warnings; },
           "Warnings of loading and rewiring the variants (printed on stderr by the CLI).")
@@ -144,9 +147,9 @@ the engine. Wrapped by :class:`ccpnet.Comparison`, which adds pandas tables; use
       .def("per_scenario", &per_scenario, py::arg("variant"),
            R"doc(The per-scenario metrics of one variant (name or index) as read-only numpy arrays.
 
-One array per metric (``total_loss``, ``member_defaults``, ``any_ccp_fail``,
-``closeout_loss``, ``uncovered_loss``), one value per scenario in index order,
-sharing memory with the comparison (no copy).
+One array per compared metric (``metric_names``: ``total_loss``, ``member_defaults``,
+``any_ccp_fail``, ...), one value per scenario in index order, sharing memory with
+the comparison (no copy).
 )doc")
       .def("__repr__", [](const ComparisonRun& c) {
         return fmt::format("<ccpnet ComparisonRun '{}': {} variants, {} scenarios each>", c.model->model.name,

@@ -114,10 +114,29 @@ py::dict ccp_columns(const RunData& d) { return table_columns(ccp_table(d.model-
 py::dict member_columns(const RunData& d) { return table_columns(member_table(d.model->model, d.run.aggregate)); }
 py::dict chain_columns(const RunData& d) { return table_columns(chain_table(d.model->model, d.run.aggregate)); }
 py::dict bridge_columns(const RunData& d) { return table_columns(bridge_table(d.model->model, d.run.aggregate)); }
+py::dict metric_columns(const RunData& d) { return table_columns(metric_table(d.model->model, d.run.aggregate)); }
+
+// The declared metrics (ChunkSums::visit) as a list of dicts, in their order.
+py::list metric_declarations() {
+  py::list out;
+  for (const MetricInfo& m : metric_infos()) {
+    py::dict e;
+    e["name"] = std::string(m.name);
+    e["unit"] = std::string(metric_unit_name(m.unit));
+    e["level"] = std::string(metric_level_name(m.level));
+    e["aggregation"] = std::string(aggregation_name(m.aggregation));
+    e["compare"] = m.compare;
+    e["optional"] = m.optional;
+    e["title"] = std::string(m.title);
+    e["doc"] = std::string(m.doc);
+    out.append(e);
+  }
+  return out;
+}
 
 // ---- mergeable state ---------------------------------------------------------------------
 
-constexpr int kStateVersion = 2;  // 2: the aggregate as Aggregate::serialize bytes
+constexpr int kStateVersion = 3;  // 3: the aggregate as Aggregate::serialize CBOR (2: hand-packed bytes)
 
 py::dict to_state(RunData& d) {
   py::dict state;
@@ -360,6 +379,12 @@ the run did not keep the rows (``keep_scenarios=False``).
       .def("member_columns", &member_columns, "The columns of members.csv: dict of str lists and numpy arrays.")
       .def("chain_columns", &chain_columns, "The columns of chains.csv (settlement chains).")
       .def("bridge_columns", &bridge_columns, "The columns of bridges.csv (settlement bridges).")
+      .def("metric_columns", &metric_columns, R"doc(Every declared metric, one row per value (see metric_declarations).
+
+Columns: metric, level, item, unit, aggregation (str lists), total and value (numpy
+arrays): the sum, count or maximum over the scenarios, and per scenario (a mean, a
+probability for a 0/1 flag, or the maximum).
+)doc")
       .def("to_state", &to_state, R"doc(Everything needed to merge this result with others, as plain data.
 
 A dict of numbers and numpy arrays (picklable: what Dask workers send back). See
@@ -403,6 +428,13 @@ interrupt : {'raise', 'partial'}
     or return the partial result (``partial`` is True).
 
 The GIL is released while the engine runs; results do not depend on threads or batch.
+)doc");
+
+  m.def("metric_declarations", &metric_declarations, R"doc(The metrics of a run, declared once in the engine.
+
+A list of dicts in declaration order: name, unit, level, aggregation (sum, count or
+max: how per-scenario values combine), compare (compared between variants), optional,
+title and doc.
 )doc");
 
   m.def("merge", &merge_states, py::arg("model"), py::arg("states"),

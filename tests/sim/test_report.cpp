@@ -275,12 +275,12 @@ TEST(Report, CompareReportHasDifferencesWithIntervals) {
   // One dot-and-whisker figure per metric, or a sentence when no variant changes it at all;
   // the liquidity shortfall and settlement loss only when some variant has them.
   std::size_t optional = 0;
-  for (std::size_t m : {5, 6}) {
+  for (std::string_view m : {"liquidity_shortfall", "settlement_loss"}) {
     bool any = false;
     for (std::size_t v = 0; v < c.variants.size(); ++v) any = any || c.mean(v, m) != 0.0;
     optional += any ? 1 : 0;
-    EXPECT_EQ(html.find(m == 5 ? "Difference to base: liquidity shortfall" : "Difference to base: settlement loss") !=
-                  std::string::npos,
+    EXPECT_EQ(html.find(m == "liquidity_shortfall" ? "Difference to base: liquidity shortfall"
+                                                   : "Difference to base: settlement loss") != std::string::npos,
               any);
   }
   EXPECT_EQ(count(html, "<svg") + count(html, "in every scenario: nothing to plot"), 5u + optional);
@@ -407,7 +407,7 @@ TEST(Report, CompareReportShowsLiquidityShortfallAndSettlementLoss) {
   const Comparison c = run_compare(std::string(CCPNET_SOURCE_DIR) + "/scenarios/settlement_squeeze.yaml",
                                    {{"simulation.scenarios", "4096"}}, options);
   ASSERT_EQ(c.variants.size(), 2u);
-  ASSERT_GT(c.mean(0, 6), 0.0);
+  ASSERT_GT(c.mean(0, "settlement_loss"), 0.0);
   const std::string html = compare_report(c);
   expect_well_formed(html);
   for (const char* text : {"Difference to base: liquidity shortfall", "Difference to base: settlement loss",
