@@ -56,8 +56,8 @@ DebtRankResult debtrank(const Eigen::SparseMatrix<double, Eigen::RowMajor>& impa
                         const VectorRef& economic_value = Eigen::VectorXd(), const DebtRankOptions& options = {});
 
 // DebtRank of every column h0_s of the n x S matrix of initial distress, on the same network and with the same
-// recursion as `debtrank`. W is compressed once; shocks run side by side in SIMD lanes, a lane taking the next
-// shock as soon as its own has stopped. Column s is exactly what `debtrank` gives for h0_s alone.
+// recursion as `debtrank`. W is compressed once; shocks run side by side in SIMD lanes, up to 32 at a time. Column s
+// is exactly what `debtrank` gives for h0_s alone.
 BatchDebtRankResult debtrank_batch(const DenseMatrixRef& impact, const DenseMatrixRef& initial_distress,
                                    const VectorRef& economic_value = Eigen::VectorXd(),
                                    const DebtRankOptions& options = {});
