@@ -16,9 +16,11 @@ from ccpnet._core import clearing as _clearing
 ClearingResult = _clearing.ClearingResult
 BatchClearingResult = _clearing.BatchClearingResult
 DebtRankResult = _clearing.DebtRankResult
+BatchDebtRankResult = _clearing.BatchDebtRankResult
 
 __all__ = [
     "BatchClearingResult",
+    "BatchDebtRankResult",
     "ClearingResult",
     "DebtRankResult",
     "debtrank",
@@ -118,20 +120,32 @@ def debtrank(W, h0, linear=False, value=None):
 
     ``W[i, j]`` is the fraction of j's equity lost when i defaults (typically
     ``min(1, exposure of j to i / equity of j)``); ``h0`` the initial relative
-    equity loss of each bank, in [0, 1].
+    equity loss of each bank, in [0, 1]: one shock (length n) or many (n x S,
+    one column per shock, propagated together on the same network).
 
     Single-hit (Battiston et al. 2012): each bank propagates its distress once.
     Linear (``linear=True``, Bardoscia et al. 2015): every increase propagates,
     ``h(t+1) = min(1, h(t) + W' (h(t) - h(t-1)))``.
 
     Args:
-        W: n x n impact matrix (dense).
-        h0: initial relative distress, length n.
+        W: n x n impact matrix (numpy or scipy.sparse).
+        h0: initial relative distress, length n, or n x S for S shocks.
         linear: use the linear variant.
         value: economic value of each bank (e.g. total assets), or None for equal weights.
 
     Returns:
-        DebtRankResult with ``distress`` (final h), ``debtrank`` (value-weighted
-        equity loss beyond h0), ``iterations`` and ``converged``.
+        For one shock, DebtRankResult with ``distress`` (final h), ``debtrank``
+        (value-weighted equity loss beyond h0), ``iterations`` and
+        ``converged``. For n x S shocks, BatchDebtRankResult with ``distress``
+        (n x S), ``debtrank`` and ``iterations`` (length S) and ``converged``
+        (every shock); column s is what the one-shock call gives for ``h0[:, s]``.
     """
-    return _clearing.debtrank(np.asarray(W, dtype=np.float64), _vector(h0), bool(linear), _vector(value))
+    shocks = np.asarray(h0, dtype=np.float64)
+    if shocks.ndim == 2:
+        return _clearing.debtrank_batch(_matrix(W), shocks, bool(linear), _vector(value))
+    if shocks.ndim != 1:
+        raise ValueError(
+            f"initial distress must be one shock (length n) or n x S shocks (one column per shock), "
+            f"got an array of shape {shocks.shape}"
+        )
+    return _clearing.debtrank(_matrix(W), np.ascontiguousarray(shocks), bool(linear), _vector(value))

@@ -21,7 +21,8 @@ namespace {
 
 using models::DenseMatrixRef;
 using models::VectorRef;
-// scipy.sparse.csr_matrix arrives as compressed sparse rows, the layout of this type.
+// scipy.sparse.csr_matrix arrives as compressed sparse rows, the layout of this type (also the one DebtRank
+// propagates along: row i of W lists the banks hit by bank i).
 using SparseLiabilities = Eigen::SparseMatrix<double, Eigen::RowMajor>;
 
 constexpr double kTolerance = models::EisenbergNoeOptions{}.tolerance;
@@ -67,10 +68,27 @@ debt, when given, ranks pari passu. Returns a ClearingResult.
 
 constexpr const char* kDebtRankDoc = R"doc(
 DebtRank of the initial relative distress h0 on the impact matrix W
-(W[i, j]: fraction of j's equity lost when i defaults). Single-hit
-(Battiston et al. 2012) by default, linear=True for Bardoscia et al. (2015).
-value: economic value of each bank (None: equal). Returns a DebtRankResult.
+(W[i, j]: fraction of j's equity lost when i defaults; numpy array or
+scipy.sparse.csr_matrix). Single-hit (Battiston et al. 2012) by default,
+linear=True for Bardoscia et al. (2015). value: economic value of each bank
+(None: equal). Only the banks whose distress moved spread it, along their rows
+of W. Returns a DebtRankResult.
 )doc";
+
+constexpr const char* kDebtRankBatchDoc = R"doc(
+DebtRank of many shocks on one network: column s of the n x S matrix H0 is
+the initial relative distress of shock s. W (numpy array or
+scipy.sparse.csr_matrix), linear and value as for debtrank. W is compressed
+once and shocks propagate side by side in SIMD lanes; column s of the result
+is what debtrank gives for H0[:, s] alone. Returns a BatchDebtRankResult
+whose distress is n x S.
+)doc";
+
+models::DebtRankOptions debtrank_options(bool linear) {
+  models::DebtRankOptions options;
+  options.variant = linear ? models::DebtRankVariant::kLinear : models::DebtRankVariant::kSingleHit;
+  return options;
+}
 
 template <class Result>
 std::string describe_clearing(const Result& r, const char* name) {
@@ -113,6 +131,21 @@ void bind_clearing(py::module_& m) {
       .def("__repr__", [](const models::DebtRankResult& r) {
         std::ostringstream out;
         out << "<DebtRankResult: " << r.distress.size() << " banks, debtrank " << r.debtrank << ">";
+        return out.str();
+      });
+
+  py::class_<models::BatchDebtRankResult>(m, "BatchDebtRankResult", "Outcome of DebtRank for many shocks.")
+      .def_readonly("distress", &models::BatchDebtRankResult::distress,
+                    "n x S: column s is the final relative distress h of shock s.")
+      .def_readonly("debtrank", &models::BatchDebtRankResult::debtrank,
+                    "Per shock: value-weighted equity loss beyond the initial shock, sum v (h - h0).")
+      .def_readonly("iterations", &models::BatchDebtRankResult::iterations, "Propagation rounds per shock.")
+      .def_readonly("converged", &models::BatchDebtRankResult::converged,
+                    "True if no shock reached the iteration limit.")
+      .def("__repr__", [](const models::BatchDebtRankResult& r) {
+        std::ostringstream out;
+        out << "<BatchDebtRankResult: " << r.distress.rows() << " banks, " << r.distress.cols() << " shocks"
+            << (r.converged ? "" : ", NOT converged") << ">";
         return out.str();
       });
 
@@ -178,12 +211,33 @@ void bind_clearing(py::module_& m) {
   m.def(
       "debtrank",
       [](const DenseMatrixRef& W, const VectorRef& h0, bool linear, const std::optional<Eigen::VectorXd>& value) {
-        models::DebtRankOptions options;
-        options.variant = linear ? models::DebtRankVariant::kLinear : models::DebtRankVariant::kSingleHit;
-        return models::debtrank(W, h0, or_empty(value), options);
+        return models::debtrank(W, h0, or_empty(value), debtrank_options(linear));
       },
       py::arg("W"), py::arg("h0"), py::arg("linear") = false, py::arg("value") = py::none(),
       py::call_guard<py::gil_scoped_release>(), kDebtRankDoc);
+  m.def(
+      "debtrank",
+      [](const SparseLiabilities& W, const VectorRef& h0, bool linear, const std::optional<Eigen::VectorXd>& value) {
+        return models::debtrank(W, h0, or_empty(value), debtrank_options(linear));
+      },
+      py::arg("W"), py::arg("h0"), py::arg("linear") = false, py::arg("value") = py::none(),
+      py::call_guard<py::gil_scoped_release>(), kDebtRankDoc);
+
+  m.def(
+      "debtrank_batch",
+      [](const DenseMatrixRef& W, const DenseMatrixRef& H0, bool linear, const std::optional<Eigen::VectorXd>& value) {
+        return models::debtrank_batch(W, H0, or_empty(value), debtrank_options(linear));
+      },
+      py::arg("W"), py::arg("H0"), py::arg("linear") = false, py::arg("value") = py::none(),
+      py::call_guard<py::gil_scoped_release>(), kDebtRankBatchDoc);
+  m.def(
+      "debtrank_batch",
+      [](const SparseLiabilities& W, const DenseMatrixRef& H0, bool linear,
+         const std::optional<Eigen::VectorXd>& value) {
+        return models::debtrank_batch(W, H0, or_empty(value), debtrank_options(linear));
+      },
+      py::arg("W"), py::arg("H0"), py::arg("linear") = false, py::arg("value") = py::none(),
+      py::call_guard<py::gil_scoped_release>(), kDebtRankBatchDoc);
 }
 
 }  // namespace ccpnet::python

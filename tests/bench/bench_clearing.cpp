@@ -9,6 +9,8 @@
 
 #include <Eigen/Dense>
 #include <Eigen/SparseCore>
+#include <algorithm>
+#include <cstdint>
 #include <random>
 #include <vector>
 
@@ -171,5 +173,88 @@ void BM_DebtRank(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_DebtRank)->Arg(0)->Arg(1)->ArgName("linear")->Unit(benchmark::kMicrosecond);
+
+// DebtRank on a network of 1,000 banks with ~5 links each (directed Erdos-Renyi, log-normal exposures); each
+// bank's equity is a quarter of its interbank assets (equity 10% and interbank assets 40% of total assets), so
+// W(i, j) = min(1, exposure of j to i / equity of j) and column j of W sums to at most 4. Shock s is the default
+// of bank s (h0 = e_s): S shocks give the DebtRank of banks 0 .. S-1. tests/bench/debtrank_vs_numpy.py
+// builds the same kind of network for the comparison with numpy/scipy.sparse.
+struct DebtRankNetwork {
+  Eigen::SparseMatrix<double, Eigen::RowMajor> impact;
+  Eigen::MatrixXd dense_impact;
+};
+
+DebtRankNetwork make_debtrank_network(unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::lognormal_distribution<double> size(0.0, 1.0);
+  std::vector<Eigen::Triplet<double>> exposures;  // (i, j, exposure of j to i)
+  for (Eigen::Index i = 0; i < kBanks; ++i)
+    for (Eigen::Index j = 0; j < kBanks; ++j)
+      if (i != j && unit(rng) < 5.0 / (kBanks - 1)) exposures.emplace_back(i, j, size(rng));
+  Eigen::SparseMatrix<double, Eigen::RowMajor> exposure(kBanks, kBanks);
+  exposure.setFromTriplets(exposures.begin(), exposures.end());
+  const Eigen::VectorXd equity = 0.25 * (Eigen::RowVectorXd::Ones(kBanks) * exposure).transpose();
+  DebtRankNetwork net;
+  net.impact = exposure;
+  for (Eigen::Index i = 0; i < kBanks; ++i)
+    for (Eigen::SparseMatrix<double, Eigen::RowMajor>::InnerIterator it(net.impact, i); it; ++it)
+      it.valueRef() = std::min(1.0, it.value() / equity[it.col()]);
+  net.dense_impact = Eigen::MatrixXd(net.impact);
+  return net;
+}
+
+const DebtRankNetwork& debtrank_network() {
+  static const DebtRankNetwork net = make_debtrank_network(11);
+  return net;
+}
+
+ccpnet::models::DebtRankOptions debtrank_variant(int64_t linear) {
+  ccpnet::models::DebtRankOptions options;
+  options.variant =
+      linear != 0 ? ccpnet::models::DebtRankVariant::kLinear : ccpnet::models::DebtRankVariant::kSingleHit;
+  return options;
+}
+
+// The defaults of banks 0 .. S-1 one call each, with the dense matrix (the only form the first version took).
+void BM_DebtRankDenseOneByOne(benchmark::State& state) {
+  const DebtRankNetwork& net = debtrank_network();
+  const Eigen::Index shocks = state.range(0);
+  const auto options = debtrank_variant(state.range(1));
+  for (auto _ : state) {
+    for (Eigen::Index s = 0; s < shocks; ++s) {
+      const Eigen::VectorXd h0 = Eigen::VectorXd::Unit(kBanks, s);
+      auto r = ccpnet::models::debtrank(net.dense_impact, h0, Eigen::VectorXd(), options);
+      benchmark::DoNotOptimize(r.debtrank);
+    }
+  }
+  state.counters["shock/s"] =
+      benchmark::Counter(static_cast<double>(shocks), benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_DebtRankDenseOneByOne)
+    ->ArgsProduct({{1, 64}, {0, 1}})
+    ->ArgNames({"shocks", "linear"})
+    ->Unit(benchmark::kMicrosecond);
+
+// The same shocks in one call on the sparse matrix (n x S initial distress, propagated side by side).
+void BM_DebtRankSparseBatch(benchmark::State& state) {
+  const DebtRankNetwork& net = debtrank_network();
+  const Eigen::Index shocks = state.range(0);
+  const auto options = debtrank_variant(state.range(1));
+  const Eigen::MatrixXd h0 = Eigen::MatrixXd::Identity(kBanks, shocks);
+  ccpnet::models::BatchDebtRankResult r;
+  for (auto _ : state) {
+    r = ccpnet::models::debtrank_batch(net.impact, h0, Eigen::VectorXd(), options);
+    benchmark::DoNotOptimize(r.debtrank.data());
+  }
+  state.counters["shock/s"] =
+      benchmark::Counter(static_cast<double>(shocks), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["rounds"] = r.iterations.cast<double>().mean();
+  state.counters["debtrank"] = r.debtrank.mean();
+}
+BENCHMARK(BM_DebtRankSparseBatch)
+    ->ArgsProduct({{1, 64, kBanks}, {0, 1}})
+    ->ArgNames({"shocks", "linear"})
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace

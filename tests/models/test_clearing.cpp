@@ -577,5 +577,174 @@ TEST(DebtRank, RejectsBadInput) {
                  "economic values must not all be zero");
 }
 
+TEST(DebtRank, ThreeBanksByHandFromTheDefinition) {
+  // Battiston, Puliga, Kaushik, Tasca, Caldarelli, "DebtRank: Too Central to Fail? Financial Networks, the FED
+  // and Systemic Risk", Sci. Rep. 2:541 (2012), Methods: the impact of i on j is min(1, exposure of j to i /
+  // equity of j); h_j(t) = min(1, h_j(t-1) + sum over the banks i distressed (D) at t-1 of W_ij h_i(t-1)); a bank
+  // is D in the round after its distress first appears and inactive from then on; R = sum_j v_j (h_j(T) - h_j(1))
+  // with v the relative economic value (share of total assets).
+  // Banks a, b, c with equity (10, 4, 5) and total assets (100, 60, 40), so v = (0.5, 0.3, 0.2). Exposures:
+  // b to a 6, c to a 2, c to b 3, a to c 4. W(a, b) = min(1, 6/4) = 1, W(a, c) = 2/5, W(b, c) = 3/5, W(c, a) = 4/10.
+  Eigen::MatrixXd w = Eigen::MatrixXd::Zero(3, 3);
+  w(0, 1) = std::min(1.0, 6.0 / 4);
+  w(0, 2) = 2.0 / 5;
+  w(1, 2) = 3.0 / 5;
+  w(2, 0) = 4.0 / 10;
+  const Eigen::Vector3d value(100, 60, 40);
+  // h(1) = (0.2, 0, 0.1), a and c distressed.
+  // t2: h_a = 0.2 + 0.4 * 0.1 = 0.24, h_b = 0 + 1 * 0.2 = 0.2, h_c = 0.1 + 0.4 * 0.2 = 0.18; b becomes D.
+  // t3: b passes on 0.2: h_c = 0.18 + 0.6 * 0.2 = 0.30 (c already spent its turn); nobody is D: stop.
+  // R = 0.5 * 0.04 + 0.3 * 0.2 + 0.2 * 0.2 = 0.12, after 2 rounds.
+  const Eigen::Vector3d h0(0.2, 0, 0.1);
+  const auto single = debtrank(w, h0, value);
+  EXPECT_NEAR(single.distress[0], 0.24, 1e-15);
+  EXPECT_NEAR(single.distress[1], 0.2, 1e-15);
+  EXPECT_NEAR(single.distress[2], 0.30, 1e-15);
+  EXPECT_NEAR(single.debtrank, 0.12, 1e-15);
+  EXPECT_EQ(single.iterations, 2);
+  // Default of a, h(1) = (1, 0, 0). t2: h_b = 1, h_c = 0.4; t3: b and c pass on 1 and 0.4: h_c = 0.4 + 0.6 = 1,
+  // h_a = min(1, 1 + 0.4 * 0.4) = 1. R = 0.3 * 1 + 0.2 * 1 = 0.5.
+  const auto failure = debtrank(w, Eigen::Vector3d(1, 0, 0), value);
+  EXPECT_NEAR(failure.distress[2], 1.0, 1e-15);
+  EXPECT_NEAR(failure.debtrank, 0.5, 1e-15);
+  // Linear DebtRank (Bardoscia, Battiston, Caccioli, Caldarelli 2015, PLoS ONE 10(6):e0130406): every increase
+  // propagates; while no bank reaches 1 the limit solves h = h0 + W' h: h_a = 0.2 + 0.4 h_c, h_b = h_a,
+  // h_c = 0.1 + 0.4 h_a + 0.6 h_b = 0.1 + h_a, so 0.6 h_a = 0.24: h = (0.4, 0.4, 0.5) (below 1: the cap never
+  // binds on the increasing iterates). R = 0.5 * 0.2 + 0.3 * 0.4 + 0.2 * 0.4 = 0.30.
+  DebtRankOptions linear;
+  linear.variant = DebtRankVariant::kLinear;
+  const auto lin = debtrank(w, h0, value, linear);
+  EXPECT_TRUE(lin.converged);
+  EXPECT_NEAR(lin.distress[0], 0.4, 1e-13);
+  EXPECT_NEAR(lin.distress[1], 0.4, 1e-13);
+  EXPECT_NEAR(lin.distress[2], 0.5, 1e-13);
+  EXPECT_NEAR(lin.debtrank, 0.30, 1e-13);
+}
+
+// A random impact matrix with ~`degree` links per bank, impacts U(0, max_impact) (above 1 allowed: the linear
+// variant does not cap W), and `shocks` columns of initial distress: a few banks hit U(0, 1) each, one column
+// with a single default and one with no distress at all.
+struct RandomDebtRankCase {
+  Eigen::SparseMatrix<double> impact;
+  Eigen::MatrixXd h0;
+  Eigen::VectorXd value;
+};
+
+RandomDebtRankCase random_debtrank_case(Eigen::Index n, double degree, double max_impact, Eigen::Index shocks,
+                                        unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::vector<Eigen::Triplet<double>> links;
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = 0; j < n; ++j)
+      if (i != j && unit(rng) < degree / static_cast<double>(n - 1)) links.emplace_back(i, j, max_impact * unit(rng));
+  RandomDebtRankCase c;
+  c.impact.resize(n, n);
+  c.impact.setFromTriplets(links.begin(), links.end());
+  c.h0 = Eigen::MatrixXd::Zero(n, shocks);
+  for (Eigen::Index s = 0; s < shocks; ++s)
+    for (Eigen::Index i = 0; i < n; ++i)
+      if (unit(rng) < 0.05) c.h0(i, s) = unit(rng);
+  c.h0.col(0).setZero();
+  c.h0(static_cast<Eigen::Index>(seed) % n, 1) = 1.0;
+  c.value = (Eigen::ArrayXd::Random(n) + 1.5).matrix();
+  return c;
+}
+
+DebtRankOptions variant(bool linear) {
+  DebtRankOptions options;
+  options.variant = linear ? DebtRankVariant::kLinear : DebtRankVariant::kSingleHit;
+  return options;
+}
+
+TEST(DebtRank, SparseEqualsDenseOnRandomNetworks) {
+  for (unsigned seed = 1; seed <= 6; ++seed) {
+    const auto c = random_debtrank_case(80, 5.0, seed % 2 == 0 ? 1.2 : 0.5, 5, seed);
+    const Eigen::MatrixXd dense(c.impact);
+    const Eigen::SparseMatrix<double, Eigen::RowMajor> rows(c.impact);
+    for (const bool linear : {false, true}) {
+      for (Eigen::Index s = 0; s < c.h0.cols(); ++s) {
+        const Eigen::VectorXd h0 = c.h0.col(s);
+        const auto d = debtrank(dense, h0, c.value, variant(linear));
+        const auto by_column = debtrank(c.impact, h0, c.value, variant(linear));
+        const auto by_row = debtrank(rows, h0, c.value, variant(linear));
+        for (const auto* r : {&by_column, &by_row}) {
+          EXPECT_LE((r->distress - d.distress).cwiseAbs().maxCoeff(), 1e-12) << seed << " " << s;
+          EXPECT_NEAR(r->debtrank, d.debtrank, 1e-12) << seed << " " << s;
+          EXPECT_EQ(r->iterations, d.iterations) << seed << " " << s;
+          EXPECT_TRUE(r->converged);
+        }
+        if (s == 0) {
+          EXPECT_EQ(d.debtrank, 0.0);  // no distress
+        } else if (s == 1) {
+          EXPECT_GT(d.debtrank, 0.0);  // a default spreads
+        }
+      }
+    }
+  }
+}
+
+TEST(DebtRank, BatchEqualsOneShockAtATime) {
+  // 21 shocks: more than the lanes that run side by side and not a multiple of them, so lanes take new shocks
+  // while others are still running. Each column is exactly the one-shock result.
+  const auto c = random_debtrank_case(120, 5.0, 0.9, 21, 11);
+  for (const bool linear : {false, true}) {
+    const auto batch = debtrank_batch(c.impact, c.h0, c.value, variant(linear));
+    ASSERT_EQ(batch.distress.rows(), 120);
+    ASSERT_EQ(batch.distress.cols(), 21);
+    EXPECT_TRUE(batch.converged);
+    const auto dense = debtrank_batch(Eigen::MatrixXd(c.impact), c.h0, c.value, variant(linear));
+    EXPECT_EQ(dense.distress, batch.distress);
+    for (Eigen::Index s = 0; s < c.h0.cols(); ++s) {
+      const auto one = debtrank(c.impact, Eigen::VectorXd(c.h0.col(s)), c.value, variant(linear));
+      EXPECT_EQ(batch.distress.col(s), one.distress) << s;
+      EXPECT_EQ(batch.debtrank[s], one.debtrank) << s;
+      EXPECT_EQ(batch.iterations[s], one.iterations) << s;
+    }
+    EXPECT_EQ(batch.iterations[0], linear ? 1 : 0);  // no distress: nothing to propagate
+    EXPECT_EQ(batch.debtrank[0], 0.0);
+  }
+}
+
+TEST(DebtRank, BatchReportsTheIterationLimitPerShock) {
+  // Chain 0 -> 1 -> 2 -> 3, single hit: a shock on bank 0 distresses banks 1, 2, 3 in rounds 1, 2, 3 and
+  // ends in round 4 (bank 3 passes on nothing); a shock on bank 2 ends in round 2. With at most 3 rounds the
+  // first stops with bank 3 still to spread (not converged), the second converges.
+  Eigen::MatrixXd w = Eigen::MatrixXd::Zero(4, 4);
+  w(0, 1) = w(1, 2) = w(2, 3) = 0.5;
+  Eigen::MatrixXd h0 = Eigen::MatrixXd::Zero(4, 2);
+  h0(0, 0) = h0(2, 1) = 1.0;
+  DebtRankOptions options;
+  options.max_iterations = 3;
+  const auto capped = debtrank_batch(w, h0, Eigen::VectorXd(), options);
+  EXPECT_FALSE(capped.converged);
+  EXPECT_EQ(capped.iterations, Eigen::Vector2i(3, 2));
+  EXPECT_EQ(capped.distress.col(0), Eigen::Vector4d(1, 0.5, 0.25, 0.125));
+  EXPECT_EQ(capped.distress.col(1), Eigen::Vector4d(0, 0, 1, 0.5));
+  const auto full = debtrank_batch(w, h0);
+  EXPECT_TRUE(full.converged);
+  EXPECT_EQ(full.iterations, Eigen::Vector2i(4, 2));
+  EXPECT_EQ(full.distress, capped.distress);
+  EXPECT_FALSE(debtrank(w, Eigen::Vector4d(1, 0, 0, 0), Eigen::VectorXd(), options).converged);
+  EXPECT_TRUE(debtrank(w, Eigen::Vector4d(0, 0, 1, 0), Eigen::VectorXd(), options).converged);
+}
+
+TEST(DebtRank, BatchRejectsBadInput) {
+  const Eigen::MatrixXd w = Eigen::MatrixXd::Zero(2, 2);
+  expect_invalid([&] { debtrank_batch(w, Eigen::MatrixXd::Zero(3, 4)); },
+                 "initial distress must have one row per bank (one column per shock): got 3 rows, expected 2");
+  Eigen::MatrixXd h0 = Eigen::MatrixXd::Zero(2, 3);
+  h0(1, 2) = 1.25;
+  expect_invalid([&] { debtrank_batch(w, h0); }, "initial distress of bank 1 in shock 2 is 1.25");
+  h0(1, 2) = std::numeric_limits<double>::quiet_NaN();
+  expect_invalid([&] { debtrank_batch(w, h0); }, "initial distress of bank 1 in shock 2 is not a finite number");
+  Eigen::SparseMatrix<double> negative(2, 2);
+  negative.insert(0, 1) = -0.5;
+  expect_invalid([&] { debtrank_batch(negative, Eigen::MatrixXd::Zero(2, 1)); },
+                 "impact of bank 0 on bank 1 must be a non-negative number, got -0.5");
+  expect_invalid([&] { debtrank(Eigen::SparseMatrix<double>(2, 3), Eigen::Vector2d(0, 0)); },
+                 "impact matrix must be square");
+}
+
 }  // namespace
 }  // namespace ccpnet::models

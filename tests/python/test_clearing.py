@@ -231,6 +231,73 @@ def test_debtrank_equals_numpy(seed, linear):
     assert r.debtrank == pytest.approx(expected_r, rel=1e-12, abs=1e-14)
 
 
+def random_impact(n, degree, seed, max_impact=0.8):
+    """A sparse random impact matrix W (scipy CSR, ~`degree` links per bank) and bank sizes."""
+    rng = np.random.default_rng(seed)
+    links = sp.random(n, n, density=degree / (n - 1), format="coo", random_state=rng)
+    keep = links.row != links.col
+    W = sp.csr_matrix((max_impact * links.data[keep], (links.row[keep], links.col[keep])), shape=(n, n))
+    return W, rng.uniform(1.0, 5.0, n)
+
+
+def random_shocks(n, shocks, seed):
+    """n x shocks initial distress: ~5% of the banks hit U(0, 1) per shock; column 0 empty, column 1 a default."""
+    rng = np.random.default_rng(seed)
+    H0 = np.where(rng.random((n, shocks)) < 0.05, rng.random((n, shocks)), 0.0)
+    H0[:, 0] = 0.0
+    H0[seed % n, 1] = 1.0
+    return H0
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("linear", [False, True])
+def test_debtrank_sparse_equals_dense(seed, linear):
+    W, value = random_impact(200, 5.0, 300 + seed, max_impact=1.2 if seed == 2 else 0.8)
+    H0 = random_shocks(200, 6, seed)
+    dense = W.toarray()
+    for s in range(H0.shape[1]):
+        expected = clearing.debtrank(dense, H0[:, s], linear=linear, value=value)
+        for matrix in (W, sp.csc_matrix(W), sp.coo_matrix(W)):
+            r = clearing.debtrank(matrix, H0[:, s], linear=linear, value=value)
+            assert r.converged and r.iterations == expected.iterations
+            np.testing.assert_allclose(r.distress, expected.distress, rtol=0, atol=1e-12)
+            assert r.debtrank == pytest.approx(expected.debtrank, rel=0, abs=1e-12)
+        reference_h, reference_r = numpy_debtrank(dense, H0[:, s], linear, value)
+        np.testing.assert_allclose(expected.distress, reference_h, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("linear", [False, True])
+def test_debtrank_batch_equals_one_at_a_time(linear):
+    W, value = random_impact(150, 5.0, 400)
+    H0 = random_shocks(150, 19, 4)
+    for shocks in (H0, np.asfortranarray(H0)):
+        batch = clearing.debtrank(W, shocks, linear=linear, value=value)
+        assert isinstance(batch, clearing.BatchDebtRankResult)
+        assert batch.distress.shape == (150, 19)
+        assert batch.debtrank.shape == (19,) and batch.iterations.shape == (19,)
+        assert batch.converged
+        for s in range(H0.shape[1]):
+            one = clearing.debtrank(W, H0[:, s], linear=linear, value=value)
+            np.testing.assert_array_equal(batch.distress[:, s], one.distress)
+            assert batch.debtrank[s] == one.debtrank
+            assert batch.iterations[s] == one.iterations
+    np.testing.assert_array_equal(clearing.debtrank(W.toarray(), H0, linear=linear, value=value).distress,
+                                  batch.distress)
+    assert "19 shocks" in repr(batch)
+
+
+def test_debtrank_rejects_shocks_of_another_shape():
+    with pytest.raises(ValueError, match=r"one shock \(length n\) or n x S shocks"):
+        clearing.debtrank(np.zeros((2, 2)), np.zeros((2, 1, 1)))
+    with pytest.raises(ValueError, match=r"one row per bank \(one column per shock\): got 3 rows, expected 2"):
+        clearing.debtrank(np.zeros((2, 2)), np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="initial distress of bank 1 in shock 2 is 1.5"):
+        clearing.debtrank(sp.csr_matrix((2, 2)), np.array([[0, 0, 0], [0, 0, 1.5]]))
+    from ccpnet._core import clearing as core
+
+    assert len(core.debtrank_batch.__doc__) > 200
+
+
 # ------------------------------------------------------------------ interface
 
 
