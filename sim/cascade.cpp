@@ -87,6 +87,7 @@ void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
                   &ccp_resolution_links, &ccp_unallocated})
     v->assign(n, 0.0);
   ccp_fail_round.assign(n, -1);
+  ccp_fail_day.assign(n, -1.0);
   ccp_fail_cause.assign(n, FailureCause::kNone);
   defaults.clear();
   account_losses.clear();
@@ -174,6 +175,7 @@ Cascade::Cascade(const Model& model) : model_(model) {
 std::size_t Cascade::member(std::size_t m) {
   if (member_stamp_[m] != epoch_) {
     member_stamp_[m] = epoch_;
+    stamped_members_.push_back(static_cast<int>(m));
     capital_[m] = model_.members[m].capital + member_capital_[m];
     cash_[m] = model_.members[m].liquidity + member_cash_[m];
     member_round_[m] = -1;
@@ -186,6 +188,7 @@ std::size_t Cascade::member(std::size_t m) {
 std::size_t Cascade::account(std::size_t a) {
   if (account_stamp_[a] != epoch_) {
     account_stamp_[a] = epoch_;
+    stamped_accounts_.push_back(static_cast<int>(a));
     const Account& acc = model_.accounts[a];
     AccountState& st = acct_[a];
     st = AccountState{};
@@ -249,6 +252,10 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
   }
   touched_.clear();
   new_members_.clear();
+  stamped_members_.clear();
+  stamped_accounts_.clear();
+  round_ = last_active_ = 0;
+  day_ = 0.0;
 }
 
 void Cascade::run(std::span<const double> account_pnl, std::span<const double> member_capital,
@@ -256,11 +263,55 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
                   CascadeTrace* trace, const SettlementState* settlement, std::span<const Liquidation> liquidations,
                   std::span<const double> insurance_funds) {
   start_scenario(account_pnl, member_capital, member_cash, settlement, insurance_funds);
+  step(initial, 0.0, out, trace, liquidations);
+  finish(out);
+}
+
+void Cascade::begin(std::span<const double> account_pnl, std::span<const double> member_capital,
+                    std::span<const double> member_cash, std::span<const double> insurance_funds) {
+  start_scenario(account_pnl, member_capital, member_cash, nullptr, insurance_funds);
+}
+
+// The next step's window: the accounts met so far take their gains over it
+// (VMGH and ADL act on the gains of the close-out window), the members met so
+// far the variation margin of the step (what the cumulative P&L added).
+void Cascade::advance(std::span<const double> account_pnl, std::span<const double> member_capital,
+                      std::span<const double> member_cash) {
+  for (int mi : stamped_members_) {
+    const auto m = static_cast<std::size_t>(mi);
+    capital_[m] += member_capital[m] - member_capital_[m];
+    cash_[m] += member_cash[m] - member_cash_[m];
+  }
+  account_pnl_ = account_pnl;
+  member_capital_ = member_capital;
+  member_cash_ = member_cash;
+  for (int a : stamped_accounts_) {
+    AccountState& st = acct_[static_cast<std::size_t>(a)];
+    st.vm_gain = std::max(0.0, account_pnl_[static_cast<std::size_t>(a)]);
+    st.adl_left = model_.accounts[static_cast<std::size_t>(a)].kind == AccountKind::kMember ? st.vm_gain : 0.0;
+  }
+}
+
+DefaultCause Cascade::test(std::size_t m, ScenarioResult& out) {
+  if (member_round_[member(m)] >= 0) return DefaultCause::kNone;
+  return test_member(capital_[m], cash_[m], missed_call_[m] != 0, nullptr, out);
+}
+
+void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioResult& out, CascadeTrace* trace,
+                   std::span<const Liquidation> liquidations) {
+  day_ = day;
   const std::size_t n_members = model_.members.size(), n_ccps = model_.ccps.size();
+  if (round_ > 0) ++round_;  // a later step: its defaults start a round of their own
+  // Defaults at the start (exogenous, latent, and their groups) are on day 0.
+  const auto at_start = [](DefaultCause c) { return c == DefaultCause::kExogenous || c == DefaultCause::kLatent; };
   for (std::size_t m = 0; m < n_members; ++m) {
-    if (initial[m] == DefaultCause::kNone) continue;
-    member_round_[member(m)] = 0;
-    out.defaults.push_back({static_cast<int>(m), 0, initial[m]});
+    if (initial[m] == DefaultCause::kNone || member_round_[member(m)] >= 0) continue;
+    bool start = at_start(initial[m]);
+    if (initial[m] == DefaultCause::kGroup)
+      for (int other : model_.groups[static_cast<std::size_t>(model_.members[m].group)])
+        start = start || at_start(initial[static_cast<std::size_t>(other)]);
+    member_round_[m] = round_;
+    out.defaults.push_back({static_cast<int>(m), round_, initial[m], start ? 0.0 : day});
     new_members_.push_back(static_cast<int>(m));
   }
   bool any_liquidated = false;
@@ -276,19 +327,22 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
   // Members and CCPs default once each; link losses between standing CCPs
   // shrink as they pass through layers. Past this many rounds what is still in
   // flight is booked as unallocated (it does not happen on any library file).
-  const int max_rounds = 2 * static_cast<int>(n_members + n_ccps) + 16;
-  int round = 0, last_active = 0;
+  const int max_rounds = round_ + 2 * static_cast<int>(n_members + n_ccps) + 16;
+  const int first_round = round_ + 1;
   const auto pending_links = [&] {
     return std::any_of(next_link_lines_.begin(), next_link_lines_.end(), [](const auto& v) { return !v.empty(); });
   };
-  while (!new_members_.empty() || pending_links() || (round == 0 && any_liquidated)) {
-    ++round;
+  while (!new_members_.empty() || pending_links() || (round_ + 1 == first_round && any_liquidated)) {
+    const int round = ++round_;
     if (round > max_rounds) {
-      for (std::size_t c = 0; c < n_ccps; ++c)
+      for (std::size_t c = 0; c < n_ccps; ++c) {
         for (const LinkLine& line : next_link_lines_[c]) {
           out.ccp_link_in[c] += line.loss;
           out.ccp_unallocated[c] += line.loss;
         }
+        next_link_lines_[c].clear();
+      }
+      new_members_.clear();
       break;
     }
     for (std::size_t c = 0; c < n_ccps; ++c) {
@@ -298,8 +352,8 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
     }
     touched_.clear();
     failed_now_.clear();
-    // Lending protocols liquidate their under-collateralised accounts in round 1.
-    if (round == 1)
+    // Lending protocols liquidate their under-collateralised accounts in the first round.
+    if (round == first_round)
       for (const Liquidation& l : liquidations)
         if (l.liquidated)
           closing_[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(l.account)].ccp)].push_back(
@@ -311,7 +365,7 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
     // ---- 1. each CCP's losses of the round through its waterfall
     for (std::size_t c = 0; c < n_ccps; ++c) {
       if (closing_[c].empty() && link_lines_[c].empty()) continue;
-      last_active = round;
+      last_active_ = round;
       settle_ccp(c, round, out, trace);
     }
     // ---- 2. failures
@@ -319,9 +373,13 @@ void Cascade::run(std::span<const double> account_pnl, std::span<const double> m
     for (int c : failed_now_) close_failed_ccp(static_cast<std::size_t>(c), round, out);
     // ---- 3. solvency and liquidity of the members charged this round
     check_members(round, out);
-    if (!new_members_.empty()) last_active = round;
+    if (!new_members_.empty()) last_active_ = round;
   }
-  out.rounds = last_active;
+}
+
+void Cascade::finish(ScenarioResult& out) {
+  const std::size_t n_ccps = model_.ccps.size();
+  out.rounds = last_active_;
   double final_payers = 0.0;
   for (std::size_t c = 0; c < n_ccps; ++c) {
     out.uncovered += out.ccp_uncovered[c];
@@ -535,6 +593,7 @@ void Cascade::trace_event(int round, std::size_t c, const models::WaterfallOutco
   if (!trace || first == end) return;
   WaterfallEvent event{round, static_cast<int>(c), {}, wf.by_layer, wf.uncovered, kinds[first] != LineKind::kMember,
                        adl};
+  event.day = day_;
   for (std::size_t i = first; i < end; ++i) {
     const auto& d = defaulters_[i];
     const double after_own = std::max(0.0, d.loss) - d.im_used - d.df_used;
@@ -870,6 +929,7 @@ const std::vector<Cascade::Stake>& Cascade::creditor_stakes(std::size_t c) {
 void Cascade::close_failed_ccp(std::size_t c, int round, ScenarioResult& out) {
   ccp_round_[c] = round;
   out.ccp_fail_round[c] = static_cast<std::int8_t>(std::min(round, 127));
+  out.ccp_fail_day[c] = day_;
   const CcpModel& ccp = model_.ccps[c];
   for (int a : ccp.accounts) {
     const auto ai = account(static_cast<std::size_t>(a));

@@ -63,6 +63,7 @@ struct MemberDefault {
   int member = -1;
   int round = 0;  // 0: at the start (exogenous, latent, or the market move alone)
   DefaultCause cause = DefaultCause::kNone;
+  double day = 0.0;  // time steps: the end of the step whose variation margin it did not pay (0: at the start)
 };
 
 // Who bore a loss, per member account (membership). The defaulter's own
@@ -113,6 +114,7 @@ struct ScenarioResult {
   std::vector<double> ccp_resolution_links;    // linked CCPs' losses as creditors when it fails
   std::vector<double> ccp_unallocated;         // borne by no one: at the system's edge
   std::vector<std::int8_t> ccp_fail_round;     // -1: survived
+  std::vector<double> ccp_fail_day;            // time steps: the end of the step in which it failed; -1: survived
   std::vector<FailureCause> ccp_fail_cause;    // per CCP
   std::vector<MemberDefault> defaults;         // in order of round, then member index
   std::vector<AccountLoss> account_losses;     // member accounts only, in the order charged
@@ -181,6 +183,7 @@ struct WaterfallEvent {
   double insurance_fund_start = 0.0;
   double insurance_fund_surpluses = 0.0;
   double insurance_fund_end = 0.0;
+  double day = 0.0;  // time steps: the end of the step whose defaults it closes out
 };
 // A borrower's account at a lending protocol along the scenario's path
 // (models::liquidate_on_log_path): every borrower, liquidated or not.
@@ -267,6 +270,28 @@ class Cascade {
            CascadeTrace* trace = nullptr, const SettlementState* settlement = nullptr,
            std::span<const Liquidation> liquidations = {}, std::span<const double> insurance_funds = {});
 
+  // Time steps (simulation.step_days): one scenario's cascade over several
+  // steps, its state (funds used, members defaulted, CCPs failed, charges)
+  // carried from step to step. begin() once with the first step's inputs;
+  // per step, advance() to the step's inputs (from the second step on),
+  // test() the standing members, step() its defaults through the rounds; then
+  // finish(). The inputs of a step: account_pnl the P&L of every account over
+  // its CCP's MPOR from the step's start (the last variation margin paid), the
+  // close-out window of the step's defaulters; member_capital and member_cash
+  // what the variation margin paid up to the step's end adds to each member's
+  // capital and cash. Spans must stay valid until the next advance(). run()
+  // is begin + step + finish.
+  void begin(std::span<const double> account_pnl, std::span<const double> member_capital,
+             std::span<const double> member_cash, std::span<const double> insurance_funds = {});
+  void advance(std::span<const double> account_pnl, std::span<const double> member_capital,
+               std::span<const double> member_cash);
+  // The solvency and liquidity test of member m with the charges of the steps
+  // so far; kNone for a member that defaulted already.
+  DefaultCause test(std::size_t m, ScenarioResult& out);
+  void step(std::span<const DefaultCause> initial, double day, ScenarioResult& out, CascadeTrace* trace = nullptr,
+            std::span<const Liquidation> liquidations = {});
+  void finish(ScenarioResult& out);
+
  private:
   // A loss that reached a CCP over one of its links, for its next round.
   struct LinkLine {
@@ -327,6 +352,9 @@ class Cascade {
   std::vector<int> mirror_;                              // per link account: the other side's account; -1 otherwise
   std::vector<int> link_of_;                             // per link account: index into Model::links; -1 otherwise
   std::uint32_t epoch_ = 0;                              // scenario counter for the lazy initialisation
+  std::vector<int> stamped_members_, stamped_accounts_;  // initialised in this scenario, for advance()
+  int round_ = 0, last_active_ = 0;                      // rounds of the scenario so far (all steps)
+  double day_ = 0.0;                                     // the current step's end (time steps)
   std::vector<std::uint32_t> account_stamp_, member_stamp_;
   std::vector<int> checked_round_;
   std::vector<double> capital_, cash_;  // per member

@@ -502,6 +502,65 @@ Model build_model(const config::LoadedScenario& loaded) {
 
 namespace {
 
+// The time steps of simulation.horizon_days and step_days (the loader checked
+// that the horizon is a whole number of steps): the days at which a path is
+// revalued, each step's start and end, and its start + each horizon (the
+// close-out window of a member defaulting in the step).
+TimeSteps time_steps(const config::SimulationConfig& sim, const std::vector<double>& horizons) {
+  TimeSteps t;
+  if ((!sim.horizon_days && !sim.step_days) || horizons.empty()) return t;
+  const double horizon = sim.horizon_days.value_or(horizons.back());
+  t.days = sim.step_days.value_or(horizon);
+  t.count = std::max(1, static_cast<int>(std::lround(horizon / t.days)));
+  for (int k = 0; k < t.count; ++k) {
+    t.points.push_back((k + 1) * t.days);
+    for (double h : horizons) t.points.push_back(k * t.days + h);
+  }
+  std::sort(t.points.begin(), t.points.end());
+  // Days equal but for rounding (2 x 0.5 + 1 and 2) are one point.
+  t.points.erase(std::unique(t.points.begin(), t.points.end(),
+                             [](double a, double b) { return std::abs(a - b) <= 1e-9 * std::max(1.0, b); }),
+                 t.points.end());
+  const auto at = [&](double day) {
+    const auto it = std::lower_bound(t.points.begin(), t.points.end(), day - 1e-9 * std::max(1.0, day));
+    return static_cast<int>(it - t.points.begin());
+  };
+  for (int k = 0; k < t.count; ++k) {
+    t.start.push_back(k == 0 ? -1 : at(k * t.days));
+    t.end.push_back(at((k + 1) * t.days));
+    t.window.emplace_back();
+    for (double h : horizons) t.window.back().push_back(at(k * t.days + h));
+  }
+  return t;
+}
+
+// Time steps carry margin, funds and defaults from step to step; the
+// mechanisms that act within one period (the settlement layer, lending
+// protocols' and crypto venues' liquidation engines) do not run over steps
+// yet: such a file is refused, not run with them left out.
+void check_time_step_mechanisms(const config::LoadedScenario& loaded, const Model& model) {
+  if (model.steps.count == 0) return;
+  std::string what;
+  if (model.settlement_active) what = "a settlement layer (non-instant settlement, bridges, in-scenario margin calls)";
+  for (const auto& ccp : model.ccps) {
+    if (!what.empty()) break;
+    if (ccp.lending) what = fmt::format("the lending protocol '{}'", ccp.id);
+    if (!ccp.maintenance.empty()) what = fmt::format("the liquidation engine of the crypto venue '{}'", ccp.id);
+  }
+  for (const auto& acc : model.accounts)
+    if (what.empty() && acc.maintenance_margin >= 0.0)
+      what = fmt::format("the liquidation engine of the crypto venue '{}' (members[].maintenance_margin)",
+                         model.ccps[static_cast<std::size_t>(acc.ccp)].id);
+  if (what.empty()) return;
+  const std::string path = loaded.scenario.simulation.step_days ? "simulation.step_days" : "simulation.horizon_days";
+  config::Diagnostics d(loaded.source_name);
+  d.error(loaded.source_map.find(path), path,
+          fmt::format("expected a scenario without {} when it runs in time steps, found one: these mechanisms run "
+                      "within one period only; remove simulation.horizon_days and step_days to run it in one period",
+                      what));
+  throw config::ScenarioError(std::move(d));
+}
+
 Model build_unmapped(const config::LoadedScenario& loaded) {
   const config::Scenario& s = loaded.scenario;
   Model model;
@@ -591,6 +650,7 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
   for (auto& ccp : model.ccps)
     ccp.horizon = static_cast<int>(std::lower_bound(model.horizons.begin(), model.horizons.end(), ccp.mpor_days) -
                                    model.horizons.begin());
+  model.steps = time_steps(s.simulation, model.horizons);
 
   // ---- members (listed, then generated) and their accounts
   std::vector<config::MemberConfig> members = s.members;
@@ -1108,6 +1168,7 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
           model.accounts[static_cast<std::size_t>(ids[i])].quantity.cwiseProduct(price).transpose();
     model.horizon_values.push_back(std::move(v));
   }
+  check_time_step_mechanisms(loaded, model);
   return model;
 }
 

@@ -175,6 +175,18 @@ struct BridgeModel {
   double delay_hours = 0.0;
 };
 
+// Time steps (simulation.horizon_days, step_days): `count` steps of `days`
+// days each; count 0 is one period, the engine as it always ran. A path is
+// revalued at `points` (days after today, ascending); per step k, `start[k]`
+// (-1: today), `end[k]` and `window[k][h]` (start + horizon h) index into it.
+struct TimeSteps {
+  int count = 0;
+  double days = 0.0;
+  std::vector<double> points;
+  std::vector<int> start, end;
+  std::vector<std::vector<int>> window;
+};
+
 struct Model {
   std::string name;
   std::uint64_t seed = 1;
@@ -189,6 +201,7 @@ struct Model {
   config::ShockConfig shocks;
   std::vector<config::StressScenarioConfig> stress_scenarios;
   std::vector<double> horizons;  // distinct MPORs (days), ascending
+  TimeSteps steps;
   // market.history: its daily log-returns ln(P(t+1) / P(t)) (days - 1 rows,
   // oldest first, a column per asset) and how scenarios use them; no mode:
   // scenarios come from the shock model.

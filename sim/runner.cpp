@@ -42,7 +42,8 @@ class TileWorker {
         shocks_(shocks),
         defaults_rng_(model.seed, rng::Stream::kDefaults),
         cascade_(model),
-        cumulative_(static_cast<Eigen::Index>(model.assets.size()), static_cast<Eigen::Index>(model.horizons.size())),
+        cumulative_(static_cast<Eigen::Index>(model.assets.size()),
+                    static_cast<Eigen::Index>(move_points(model).size())),
         member_pnl_(static_cast<Eigen::Index>(model.members.size()), kTile),
         account_pnl_(model.accounts.size()),
         member_column_(model.members.size()),
@@ -83,7 +84,7 @@ class TileWorker {
     for (const auto& m : model.members) cushion_.push_back(std::min(m.capital, m.liquidity));
     // Option positions per horizon: the options held there (each revalued
     // once per scenario) and the rows that hold them.
-    vol_factor_ = Eigen::MatrixXd::Ones(n_assets, static_cast<Eigen::Index>(model.horizons.size()));
+    vol_factor_ = Eigen::MatrixXd::Ones(n_assets, static_cast<Eigen::Index>(move_points(model).size()));
     option_rows_.resize(model.horizons.size());
     horizon_options_.resize(model.horizons.size());
     for (std::size_t h = 0; h < model.horizons.size(); ++h) {
@@ -118,6 +119,10 @@ class TileWorker {
       lending_.push_back(std::move(l));
     }
     collect_venue_accounts();
+    row_in_horizon_.assign(model.accounts.size(), 0);
+    for (const auto& ids : model.horizon_accounts)
+      for (std::size_t i = 0; i < ids.size(); ++i)
+        row_in_horizon_[static_cast<std::size_t>(ids[i])] = static_cast<Eigen::Index>(i);
     has_liquidations_ = !lending_.empty() || !venue_.empty();
     funds_.assign(model.ccps.size(), 0.0);
     for (const auto& ccp : model.ccps) funds_move_ = funds_move_ || ccp.insurance_fund_asset >= 0;
@@ -164,6 +169,7 @@ class TileWorker {
 
   // Scenarios [first, first + count), count <= kTile, into out[0..count).
   void simulate_tile(std::int64_t first, std::int64_t count, ScenarioResult* out) {
+    if (model_.steps.count > 0) return simulate_paths(first, count, out);
     std::array<double, kTile> factor{};
     for (std::int64_t j = 0; j < kTile; ++j) {
       if (j < count) {
@@ -200,33 +206,40 @@ class TileWorker {
         std::swap(r.account_losses, scratch_losses_);  // the cascade appends to a buffer that keeps its capacity
         evaluate(first + j, j, r, nullptr, true);
         std::swap(r.account_losses, scratch_losses_);
-        for (const AccountLoss& l : scratch_losses_) {
-          // Channel-major over the accounts in CCP order: a CCP's survivors are
-          // charged in that order, so the sums stream through memory.
-          const auto key = static_cast<std::size_t>(l.channel) * slot_of_.size() +
-                           static_cast<std::size_t>(slot_of_[static_cast<std::size_t>(l.account)]);
-          if (!key_touched_[key]) {
-            key_touched_[key] = 1;
-            touched_keys_.push_back(key);
-          }
-          loss_sums_[key].add(l.amount);
-          if (model_.member_quantiles && l.channel != LossChannel::kOwnIm && l.channel != LossChannel::kOwnDf) {
-            const auto m = static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(l.account)].owner);
-            if (member_loss_[m] == 0.0) lossy_members_.push_back(static_cast<int>(m));
-            member_loss_[m] += l.amount;
-          }
-        }
-        scratch_losses_.clear();
-        // Each member's loss in this scenario, into the batch's sketch.
-        for (int m : lossy_members_) {
-          const double x = member_loss_[static_cast<std::size_t>(m)];
-          if (x > 0.0) ++sketch_counts_[static_cast<std::uint64_t>(m) << 16 | LossSketch::bucket(x)];
-          member_loss_[static_cast<std::size_t>(m)] = 0.0;
-        }
-        lossy_members_.clear();
+        fold_losses();
       }
       // else calm: nobody defaults and nothing fails to settle
     }
+  }
+
+  // The evaluated scenario's member losses (scratch_losses_) into the sums of
+  // the batch by account and channel, and each member's loss into the batch's
+  // sketch.
+  void fold_losses() {
+    for (const AccountLoss& l : scratch_losses_) {
+      // Channel-major over the accounts in CCP order: a CCP's survivors are
+      // charged in that order, so the sums stream through memory.
+      const auto key = static_cast<std::size_t>(l.channel) * slot_of_.size() +
+                       static_cast<std::size_t>(slot_of_[static_cast<std::size_t>(l.account)]);
+      if (!key_touched_[key]) {
+        key_touched_[key] = 1;
+        touched_keys_.push_back(key);
+      }
+      loss_sums_[key].add(l.amount);
+      if (model_.member_quantiles && l.channel != LossChannel::kOwnIm && l.channel != LossChannel::kOwnDf) {
+        const auto m = static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(l.account)].owner);
+        if (member_loss_[m] == 0.0) lossy_members_.push_back(static_cast<int>(m));
+        member_loss_[m] += l.amount;
+      }
+    }
+    scratch_losses_.clear();
+    // Each member's loss in this scenario, into the batch's sketch.
+    for (int m : lossy_members_) {
+      const double x = member_loss_[static_cast<std::size_t>(m)];
+      if (x > 0.0) ++sketch_counts_[static_cast<std::uint64_t>(m) << 16 | LossSketch::bucket(x)];
+      member_loss_[static_cast<std::size_t>(m)] = 0.0;
+    }
+    lossy_members_.clear();
   }
 
   // The member losses by channel of the scenarios simulated since the last
@@ -252,6 +265,16 @@ class TileWorker {
   // multipliers, assets x horizons); no latent draws.
   void simulate_move(const Eigen::MatrixXd& cumulative, const Eigen::MatrixXd& vol_factor, ScenarioResult& out,
                      CascadeTrace* trace, std::span<const int> halted_chains, std::span<const int> exploited_bridges) {
+    if (model_.steps.count > 0) {
+      vol_factor_ = vol_factor;
+      out.reset(model_, 0);
+      latent_defaults_.clear();
+      cumulative_ = cumulative;
+      revalue_path();
+      vol_factor_.setOnes();
+      run_path(any_exogenous_, out, trace);
+      return;
+    }
     set_returns(0, cumulative);
     for (auto& r : returns_) r.rightCols(kTile - 1).setZero();
     vol_factor_ = vol_factor;
@@ -294,11 +317,16 @@ class TileWorker {
   // underlying (F' = F (1 + R), vol by vol_beta and the stress's vol move,
   // h days of time decay), then q x dV added to each holding row in a fixed
   // order, so a column's numbers do not depend on the tile around it.
+  // On a path (path_chunk_ >= 0) column j is point path_chunk_ + j: its
+  // days of decay and its vol column.
   void add_option_pnl(std::size_t h, std::int64_t columns) {
-    const auto hi = static_cast<Eigen::Index>(h);
-    const double elapsed = model_.horizons[h] / 365.0;
     const auto& used = horizon_options_[h];
     for (Eigen::Index j = 0; j < columns; ++j) {
+      const Eigen::Index hi = path_chunk_ >= 0
+                                  ? (path_chunk_ + j) % static_cast<Eigen::Index>(model_.steps.points.size())
+                                  : static_cast<Eigen::Index>(h);
+      const double elapsed =
+          (path_chunk_ >= 0 ? model_.steps.points[static_cast<std::size_t>(hi)] : model_.horizons[h]) / 365.0;
       for (std::size_t k = 0; k < used.size(); ++k) {
         const OptionModel& o = model_.options[static_cast<std::size_t>(used[k])];
         const auto a = static_cast<Eigen::Index>(o.underlying);
@@ -556,16 +584,207 @@ class TileWorker {
       any = any || cause != DefaultCause::kNone;
     }
     if (!any && !liquidating) return;
-    // Members of one group default together (round 0 too).
-    for (std::size_t m = 0; m < n_members; ++m) {
+    propagate_groups();
+    if (!settled) gather_accounts();
+    cascade_.run(account_pnl_, member_capital_, member_cash_, initial_, out, trace, settled, liquidations_,
+                 insurance_funds(j));
+  }
+
+  // Members of one group default together (at the start too).
+  void propagate_groups() {
+    for (std::size_t m = 0; m < initial_.size(); ++m) {
       if (initial_[m] == DefaultCause::kNone || initial_[m] == DefaultCause::kGroup) continue;
       for (int other : model_.groups[static_cast<std::size_t>(model_.members[m].group)])
         if (initial_[static_cast<std::size_t>(other)] == DefaultCause::kNone)
           initial_[static_cast<std::size_t>(other)] = DefaultCause::kGroup;
     }
-    if (!settled) gather_accounts();
-    cascade_.run(account_pnl_, member_capital_, member_cash_, initial_, out, trace, settled, liquidations_,
-                 insurance_funds(j));
+  }
+
+  // ---- time steps (Model::steps)
+
+  // Scenarios [first, first + count) along their paths of steps. When a
+  // path's points fit in a tile, kTile / points scenarios share one
+  // revaluation (column i x points + p: the i-th scenario at point p); a
+  // longer path is revalued alone, in chunks of points.
+  void simulate_paths(std::int64_t first, std::int64_t count, ScenarioResult* out) {
+    const auto n_points = static_cast<std::int64_t>(model_.steps.points.size());
+    const bool shared = n_points <= kTile;
+    const std::int64_t per = shared ? kTile / n_points : 1;
+    std::array<double, kTile> factor{};
+    for (std::int64_t j0 = 0; j0 < count; j0 += per) {
+      const std::int64_t n = std::min(per, count - j0);
+      if (shared) {
+        for (auto& r : returns_) r.setZero();
+        for (std::int64_t i = 0; i < n; ++i) {
+          shocks_.generate(static_cast<std::uint64_t>(first + j0 + i), cumulative_,
+                           factor[static_cast<std::size_t>(i)]);
+          set_path_returns(i * n_points);
+        }
+        path_chunk_ = 0;
+        revalue(n * n_points);
+        path_chunk_ = -1;
+        path_in_tile_ = true;
+      }
+      for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t index = first + j0 + i;
+        if (!shared) {
+          shocks_.generate(static_cast<std::uint64_t>(index), cumulative_, factor[0]);
+          revalue_path();
+        }
+        path_offset_ = shared ? static_cast<Eigen::Index>(i * n_points) : 0;
+        ScenarioResult& r = out[j0 + i];
+        std::swap(r.account_losses, scratch_losses_);
+        r.reset(model_, index);
+        r.market_factor = factor[static_cast<std::size_t>(shared ? i : 0)];
+        const bool latent = draw_latent(index, r.market_factor);
+        run_path(latent || any_exogenous_, r, nullptr);
+        std::swap(r.account_losses, scratch_losses_);
+        fold_losses();
+      }
+    }
+  }
+
+  // Columns [column, column + points) of the tile's returns: the path in
+  // cumulative_ (simple returns from today at each point).
+  void set_path_returns(std::int64_t column) {
+    const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
+    for (auto& r : returns_)
+      for (Eigen::Index p = 0; p < n_points; ++p)
+        r.col(static_cast<Eigen::Index>(column) + p) = cumulative_.col(p).array().exp() - 1.0;
+  }
+
+  // One path (cumulative_) revalued: in the tile when its points fit,
+  // otherwise chunk by chunk into path_pnl_ (accounts x points) and
+  // path_member_ (members x points).
+  void revalue_path() {
+    const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
+    path_offset_ = 0;
+    if (n_points <= kTile) {
+      for (auto& r : returns_) r.setZero();
+      set_path_returns(0);
+      path_chunk_ = 0;
+      revalue(n_points);
+      path_chunk_ = -1;
+      path_in_tile_ = true;
+      return;
+    }
+    path_pnl_.resize(static_cast<Eigen::Index>(model_.accounts.size()), n_points);
+    path_member_.resize(static_cast<Eigen::Index>(model_.members.size()), n_points);
+    for (Eigen::Index p0 = 0; p0 < n_points; p0 += kTile) {
+      const Eigen::Index columns = std::min<Eigen::Index>(kTile, n_points - p0);
+      for (auto& r : returns_) {
+        r.setZero();
+        for (Eigen::Index j = 0; j < columns; ++j) r.col(j) = cumulative_.col(p0 + j).array().exp() - 1.0;
+      }
+      path_chunk_ = p0;
+      revalue(columns);
+      path_chunk_ = -1;
+      for (std::size_t h = 0; h < pnl_.size(); ++h) {
+        const auto& ids = model_.horizon_accounts[h];
+        for (std::size_t i = 0; i < ids.size(); ++i)
+          path_pnl_.row(ids[i]).segment(p0, columns) = pnl_[h].row(static_cast<Eigen::Index>(i)).head(columns);
+      }
+      path_member_.middleCols(p0, columns) = member_pnl_.leftCols(columns);
+    }
+    path_in_tile_ = false;
+  }
+
+  // P&L from today to point p of the current path: a member's, an account's.
+  double path_member(std::size_t m, int p) const {
+    const auto mi = static_cast<Eigen::Index>(m);
+    return path_in_tile_ ? member_pnl_(mi, path_offset_ + p) : path_member_(mi, p);
+  }
+  double path_pnl(std::size_t a, int p) const {
+    if (!path_in_tile_) return path_pnl_(static_cast<Eigen::Index>(a), p);
+    const auto h = static_cast<std::size_t>(model_.ccps[static_cast<std::size_t>(model_.accounts[a].ccp)].horizon);
+    return pnl_[h](row_in_horizon_[a], path_offset_ + p);
+  }
+
+  // The steps of a revalued path: each step's defaults (the start's
+  // exogenous and latent ones in the first; a member that cannot pay the
+  // variation margin of a step, or is insolvent after it, at its end) are
+  // closed out over their CCP's MPOR from the step's start, and the cascade
+  // carries funds, charges and failures to the next step. Before the first
+  // default nothing is charged: those steps are skipped.
+  void run_path(bool start_defaults, ScenarioResult& out, CascadeTrace* trace) {
+    const TimeSteps& steps = model_.steps;
+    const auto n_members = static_cast<Eigen::Index>(model_.members.size());
+    int first = start_defaults ? 0 : -1;
+    for (int k = 0; first < 0 && k < steps.count; ++k)
+      for (Eigen::Index m = 0; m < n_members; ++m)
+        if (cushion_[static_cast<std::size_t>(m)] +
+                path_member(static_cast<std::size_t>(m), steps.end[static_cast<std::size_t>(k)]) <
+            0.0) {
+          first = k;
+          break;
+        }
+    if (first < 0) return;  // calm: no member misses a call
+    for (int k = first; k < steps.count; ++k) {
+      std::vector<double>& window = step_window_[static_cast<std::size_t>(k & 1)];
+      std::vector<double>& paid = step_paid_[static_cast<std::size_t>(k & 1)];
+      step_inputs(k, out, window, paid);
+      if (k == first)
+        cascade_.begin(window, paid, paid, path_insurance_funds(k));
+      else
+        cascade_.advance(window, paid, paid);
+      // At the start: exogenous and latent defaults; then the members' test.
+      for (std::size_t m = 0; m < model_.members.size(); ++m)
+        initial_[m] = k == 0 && exogenous_[m] ? DefaultCause::kExogenous : DefaultCause::kNone;
+      if (k == 0)
+        for (int m : latent_defaults_)
+          if (initial_[static_cast<std::size_t>(m)] == DefaultCause::kNone)
+            initial_[static_cast<std::size_t>(m)] = DefaultCause::kLatent;
+      for (std::size_t m = 0; m < model_.members.size(); ++m)
+        if (initial_[m] == DefaultCause::kNone) initial_[m] = cascade_.test(m, out);
+      propagate_groups();
+      cascade_.step(initial_, (k + 1) * steps.days, out, trace);
+    }
+    cascade_.finish(out);
+  }
+
+  // Step k's inputs: every account's P&L over its CCP's MPOR from the step's
+  // start (`window`), and each member's variation margin paid from today to
+  // the step's end (`paid`): at a CCP that failed in an earlier step its
+  // positions were torn up at the end of that step, and pay no more.
+  void step_inputs(int k, const ScenarioResult& out, std::vector<double>& window, std::vector<double>& paid) const {
+    const TimeSteps& steps = model_.steps;
+    const auto ks = static_cast<std::size_t>(k);
+    const int start = steps.start[ks], end = steps.end[ks];
+    window.resize(model_.accounts.size());
+    for (std::size_t a = 0; a < model_.accounts.size(); ++a) {
+      const int h = model_.ccps[static_cast<std::size_t>(model_.accounts[a].ccp)].horizon;
+      window[a] = path_pnl(a, steps.window[ks][static_cast<std::size_t>(h)]) - (start < 0 ? 0.0 : path_pnl(a, start));
+    }
+    paid.resize(model_.members.size());
+    for (std::size_t m = 0; m < model_.members.size(); ++m) paid[m] = path_member(m, end);
+    for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
+      if (out.ccp_fail_day[c] < 0.0) continue;
+      const int torn = steps.end[static_cast<std::size_t>(std::lround(out.ccp_fail_day[c] / steps.days)) - 1];
+      for (int a : model_.ccps[c].accounts) {
+        const Account& acc = model_.accounts[static_cast<std::size_t>(a)];
+        if (acc.kind == AccountKind::kMember)
+          paid[static_cast<std::size_t>(acc.owner)] -=
+              path_pnl(static_cast<std::size_t>(a), end) - path_pnl(static_cast<std::size_t>(a), torn);
+      }
+    }
+  }
+
+  // Each CCP's insurance fund on a path: a fund held in a crypto asset moves
+  // with the asset over the CCP's MPOR from the start of the first step with
+  // a default (and keeps that value for the later steps).
+  std::span<const double> path_insurance_funds(int k) {
+    if (!funds_move_) return {};
+    const TimeSteps& steps = model_.steps;
+    const auto ks = static_cast<std::size_t>(k);
+    for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
+      const CcpModel& ccp = model_.ccps[c];
+      funds_[c] = ccp.insurance_fund;
+      if (ccp.insurance_fund_asset < 0) continue;
+      const int start = steps.start[ks];
+      const double at = cumulative_(ccp.insurance_fund_asset, steps.window[ks][static_cast<std::size_t>(ccp.horizon)]);
+      funds_[c] *= 1.0 + (std::exp(at - (start < 0 ? 0.0 : cumulative_(ccp.insurance_fund_asset, start))) - 1.0);
+    }
+    return funds_;
   }
 
   // An option position of row `row` of a horizon's P&L: `slot` indexes the
@@ -631,7 +850,16 @@ class TileWorker {
   std::vector<std::vector<OptionRow>> option_rows_;  // per horizon
   std::vector<std::vector<int>> horizon_options_;    // per horizon: options held there
   std::vector<double> option_dv_;                    // per slot: value change of one option in a column
-  Eigen::MatrixXd vol_factor_;                       // implied-vol multipliers (assets x horizons) of a stress move
+  Eigen::MatrixXd vol_factor_;                       // implied-vol multipliers (assets x move points) of a stress move
+  // Time steps: the P&L from today to each point of the path (accounts x points; members x points), the
+  // chunk of points being revalued (-1: not a path), and each step's inputs
+  // (two sets: the cascade reads the previous step's while advancing).
+  Eigen::MatrixXd path_pnl_, path_member_;
+  Eigen::Index path_chunk_ = -1;
+  Eigen::Index path_offset_ = 0;              // the current path's first column in the tile
+  bool path_in_tile_ = false;                 // the current path is read from the tile, not path_pnl_
+  std::vector<Eigen::Index> row_in_horizon_;  // per account: its row in its horizon's P&L
+  std::array<std::vector<double>, 2> step_window_, step_paid_;
 };
 
 class Progress {

@@ -51,7 +51,8 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options = {});
 // One scenario on its own (the same numbers as inside a run), for tests and inspection.
 ScenarioResult run_scenario(const Model& model, std::int64_t index);
 
-// A deterministic market move: cumulative log-returns (assets x Model::horizons).
+// A deterministic market move: cumulative log-returns (assets x move_points:
+// the horizons, or with time steps the points of the path).
 // Exogenous defaults apply; latent-model draws do not. `trace` records the
 // waterfalls layer by layer. Settlement takes mean finality times; `stress`
 // (when given) names the chains halted and bridges exploited, and its

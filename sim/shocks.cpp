@@ -10,9 +10,9 @@ namespace ccpnet {
 
 namespace {
 
-// Adds the move of day `d` (0-based): the horizons ending inside the day take
-// `running` plus the square-root share of the day (and the overlay), then the
-// day joins `running`.
+// Adds the move of day `d` (0-based): the horizons (points in time) ending
+// inside the day take `running` plus the square-root share of the day (and
+// the overlay), then the day joins `running`.
 void add_day(const std::vector<double>& horizons, int d, const Eigen::VectorXd& day, const Eigen::MatrixXd& overlay,
              Eigen::VectorXd& running, std::size_t& next_horizon, Eigen::Ref<Eigen::MatrixXd> cumulative) {
   while (next_horizon < horizons.size() && horizons[next_horizon] <= d + 1 + 1e-12) {
@@ -30,14 +30,17 @@ void bound_day(Eigen::VectorXd& day) { day = day.cwiseMax(-kMaxDailyLogMove).cwi
 
 }  // namespace
 
-ShockGenerator::ShockGenerator(const Model& model)
+ShockGenerator::ShockGenerator(const Model& model) : ShockGenerator(model, move_points(model)) {}
+
+ShockGenerator::ShockGenerator(const Model& model, const std::vector<double>& points)
     : model_(model),
+      points_(points),
       market_(model.seed, rng::Stream::kMarket),
       jumps_(model.seed, rng::Stream::kJumps),
       history_(model.seed, rng::Stream::kHistory) {
   const auto n = static_cast<Eigen::Index>(model.assets.size());
   days_ = 1;
-  for (double h : model.horizons) days_ = std::max(days_, static_cast<int>(std::ceil(h - 1e-12)));
+  for (double h : points_) days_ = std::max(days_, static_cast<int>(std::ceil(h - 1e-12)));
   student_t_ = model.shocks.model == config::ShockModel::kStudentT;
   dof_ = model.shocks.dof;
   daily_vol_.resize(n);
@@ -49,9 +52,9 @@ ShockGenerator::ShockGenerator(const Model& model)
       for (Eigen::Index a = 0; a < n; ++a)
         if (model.assets[static_cast<std::size_t>(a)].id == id) jump_beta_(a) = beta;
   }
-  overlay_ = Eigen::MatrixXd::Zero(n, static_cast<Eigen::Index>(model.horizons.size()));
+  overlay_ = Eigen::MatrixXd::Zero(n, static_cast<Eigen::Index>(points_.size()));
   for (const auto& st : model.stress_scenarios)
-    if (st.overlay) overlay_ += stress_move(model, st);
+    if (st.overlay) overlay_ += stress_move_at(model, st, points_);
   factor_scale_ = 1.0 / std::sqrt(std::max(1e-300, static_cast<double>(days_) * model.correlation.sum()));
   if (model.history_mode) {
     const Eigen::MatrixXd& r = model.history_log_returns;
@@ -90,7 +93,7 @@ void ShockGenerator::generate(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd
       if (count > 0) day += jump_beta_ * size;
     }
     bound_day(day);
-    add_day(model_.horizons, d, day, overlay_, running, next_horizon, cumulative);
+    add_day(points_, d, day, overlay_, running, next_horizon, cumulative);
   }
   market_factor = factor * factor_scale_;
 }
@@ -111,7 +114,7 @@ void ShockGenerator::historical(std::uint64_t scenario, Eigen::Ref<Eigen::Matrix
     day = r.row(row).transpose();
     bound_day(day);
     market += day.mean();
-    add_day(model_.horizons, d, day, overlay_, running, next_horizon, cumulative);
+    add_day(points_, d, day, overlay_, running, next_horizon, cumulative);
   }
   // The equally weighted move over the days, standardised by its history.
   market_factor = history_factor_sd_ > 0.0 ? (market - days_ * history_factor_mean_) /
@@ -119,17 +122,26 @@ void ShockGenerator::historical(std::uint64_t scenario, Eigen::Ref<Eigen::Matrix
                                            : 0.0;
 }
 
+const std::vector<double>& move_points(const Model& model) {
+  return model.steps.count > 0 ? model.steps.points : model.horizons;
+}
+
 Eigen::MatrixXd stress_move(const Model& model, const config::StressScenarioConfig& stress, double multiple) {
+  return stress_move_at(model, stress, move_points(model), multiple);
+}
+
+Eigen::MatrixXd stress_move_at(const Model& model, const config::StressScenarioConfig& stress,
+                               const std::vector<double>& points, double multiple) {
   const auto n = static_cast<Eigen::Index>(model.assets.size());
-  Eigen::MatrixXd cumulative = Eigen::MatrixXd::Zero(n, static_cast<Eigen::Index>(model.horizons.size()));
+  Eigen::MatrixXd cumulative = Eigen::MatrixXd::Zero(n, static_cast<Eigen::Index>(points.size()));
   for (const auto& [id, move] : stress.moves) {
     for (Eigen::Index a = 0; a < n; ++a) {
       if (model.assets[static_cast<std::size_t>(a)].id != id) continue;
       // The move is realised linearly in log terms over its days; a price
       // cannot fall below zero, so the scaled log-move is taken on log(1 + m).
       const double log_move = std::log1p(std::max(move, -1.0 + 1e-12)) * multiple;
-      for (std::size_t h = 0; h < model.horizons.size(); ++h)
-        cumulative(a, static_cast<Eigen::Index>(h)) = log_move * std::min(1.0, model.horizons[h] / stress.days);
+      for (std::size_t h = 0; h < points.size(); ++h)
+        cumulative(a, static_cast<Eigen::Index>(h)) = log_move * std::min(1.0, points[h] / stress.days);
     }
   }
   return cumulative;
@@ -137,13 +149,13 @@ Eigen::MatrixXd stress_move(const Model& model, const config::StressScenarioConf
 
 Eigen::MatrixXd stress_vol_factor(const Model& model, const config::StressScenarioConfig& stress) {
   const auto n = static_cast<Eigen::Index>(model.assets.size());
-  Eigen::MatrixXd factor = Eigen::MatrixXd::Ones(n, static_cast<Eigen::Index>(model.horizons.size()));
+  const std::vector<double>& points = move_points(model);
+  Eigen::MatrixXd factor = Eigen::MatrixXd::Ones(n, static_cast<Eigen::Index>(points.size()));
   for (const auto& [id, move] : stress.vol_moves)
     for (Eigen::Index a = 0; a < n; ++a) {
       if (model.assets[static_cast<std::size_t>(a)].id != id) continue;
-      for (std::size_t h = 0; h < model.horizons.size(); ++h)
-        factor(a, static_cast<Eigen::Index>(h)) =
-            std::exp(std::log1p(move) * std::min(1.0, model.horizons[h] / stress.days));
+      for (std::size_t h = 0; h < points.size(); ++h)
+        factor(a, static_cast<Eigen::Index>(h)) = std::exp(std::log1p(move) * std::min(1.0, points[h] / stress.days));
     }
   return factor;
 }

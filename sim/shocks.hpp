@@ -36,22 +36,34 @@ struct Model;
 inline constexpr double kMaxDailyLogMove = 4.605170185988092;    // ln 100
 inline constexpr double kMaxHorizonLogMove = 9.210340371976184;  // ln 10^4
 
-// The cumulative log-returns of a stress scenario at every horizon, its
+// The points in time at which a scenario's move is given: every horizon (the
+// distinct MPORs), or with time steps every point of the path (Model::steps).
+const std::vector<double>& move_points(const Model& model);
+
+// The cumulative log-returns of a stress scenario at every move point, its
 // log-moves scaled by `multiple` (reverse stress tests search over it).
 Eigen::MatrixXd stress_move(const Model& model, const config::StressScenarioConfig& stress, double multiple = 1.0);
+// The same at `points` (days after today, ascending) instead of the horizons.
+Eigen::MatrixXd stress_move_at(const Model& model, const config::StressScenarioConfig& stress,
+                               const std::vector<double>& points, double multiple = 1.0);
 
 // The implied-vol multipliers of a stress scenario's vol_moves at every
-// horizon (assets x horizons): (1 + v)^min(1, h / days), realised over the
+// move point (assets x points): (1 + v)^min(1, h / days), realised over the
 // days log-linearly like the price moves; 1 for an asset without a vol move.
 Eigen::MatrixXd stress_vol_factor(const Model& model, const config::StressScenarioConfig& stress);
 
 class ShockGenerator {
  public:
+  // Cumulative log-returns at every horizon, or with time steps at every
+  // point of the path (Model::steps).
   explicit ShockGenerator(const Model& model);
+  // ... at `points` (days after today, ascending). The days of a scenario are
+  // the same draws whatever the points: a longer path extends a shorter one.
+  ShockGenerator(const Model& model, const std::vector<double>& points);
 
-  // Cumulative log-returns (assets x horizons) of `scenario`, and the market
+  // Cumulative log-returns (assets x points) of `scenario`, and the market
   // factor F ~ N(0, 1) that drives latent-model defaults (the standardised
-  // Gaussian driver of the equally weighted move over the longest horizon).
+  // Gaussian driver of the equally weighted move over the whole path).
   void generate(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd> cumulative, double& market_factor) const;
 
   int days() const { return days_; }
@@ -62,6 +74,7 @@ class ShockGenerator {
   void historical(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd> cumulative, double& market_factor) const;
 
   const Model& model_;
+  std::vector<double> points_;  // days after today, ascending
   rng::Philox market_, jumps_, history_;
   int days_ = 1;
   bool student_t_ = false;

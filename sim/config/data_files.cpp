@@ -170,9 +170,16 @@ std::string position_value_error(double quantity, double price, std::string_view
 }
 
 int scenario_days(const Scenario& scenario) {
-  int days = 1;
-  for (const auto& c : scenario.ccps) days = std::max(days, static_cast<int>(std::ceil(c.margin.mpor_days - 1e-12)));
-  return days;
+  double longest = 0.0;
+  for (const auto& c : scenario.ccps) longest = std::max(longest, c.margin.mpor_days);
+  // Time steps: the last step starts at horizon - step and closes out over
+  // the longest MPOR from there.
+  const auto& sim = scenario.simulation;
+  const double horizon = sim.horizon_days.value_or(longest);
+  const double step = std::min(horizon, sim.step_days.value_or(horizon));
+  double path = longest;
+  if ((sim.horizon_days || sim.step_days) && step > 0.0) path = horizon - step + longest;
+  return std::max(1, static_cast<int>(std::ceil(std::min(path, 1.0e5) - 1e-12)));
 }
 
 std::string data_path_error(const std::string& scenario_file, const std::string& name, DataAccess access) {

@@ -417,6 +417,7 @@ class Checker {
     check_links();
     check_defaults();
     check_settlement();
+    check_time_steps();
   }
 
  private:
@@ -807,6 +808,30 @@ class Checker {
       for (const auto& [member, pd] : s_.defaults.latent->member_pd)
         member_ref("defaults.latent.member_pd." + member, member);
     }
+  }
+
+  // simulation.horizon_days is a whole number of steps of step_days (at most
+  // 1,000 of them); without horizon_days the horizon is the longest MPOR.
+  void check_time_steps() {
+    const SimulationConfig& sim = s_.simulation;
+    if ((!sim.horizon_days && !sim.step_days) || !read("simulation") || !read("ccps")) return;
+    double longest = 0.0;
+    for (const auto& c : s_.ccps) longest = std::max(longest, c.margin.mpor_days);
+    const double horizon = sim.horizon_days.value_or(longest);
+    const double step = sim.step_days.value_or(horizon);
+    if (!(horizon > 0.0) || !(step > 0.0)) return;
+    const double steps = horizon / step;
+    const char* at = sim.step_days ? "simulation.step_days" : "simulation.horizon_days";
+    if (steps < 1.0 - 1e-9)
+      error(at,
+            fmt::format("expected a step of at most the horizon ({} days), found a step of {} days", horizon, step));
+    else if (std::abs(steps - std::round(steps)) > 1e-9 * steps)
+      error(at, fmt::format("expected a step that divides the horizon of {} days into whole steps, found a step of "
+                            "{} days ({:.4g} steps)",
+                            horizon, step, steps));
+    else if (std::round(steps) > 1000.0)
+      error(at, fmt::format("expected at most 1000 steps over the horizon, found {} ({} days in steps of {} days)",
+                            std::round(steps), horizon, step));
   }
 
   // Chains and bridges named by CCPs exist; built-in chains a CCP or asset

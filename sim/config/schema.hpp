@@ -30,6 +30,8 @@ struct SimulationConfig {
   std::int64_t scenarios = 10'000;
   std::int64_t batch = 256;
   std::int64_t threads = 0;
+  std::optional<double> horizon_days;
+  std::optional<double> step_days;
 
   template <class A>
   void serialize(A& a) {
@@ -40,6 +42,22 @@ struct SimulationConfig {
        .min = 1.0,
        .max = 65536.0});
     a("threads", threads, {.doc = "worker threads; 0 means all cores", .unit = "count", .min = 0.0, .max = 1024.0});
+    a("horizon_days", horizon_days,
+      {.doc = "days over which members pay variation margin and may default; default: the longest margin period of "
+              "risk (one period, as the engine always ran)",
+       .unit = "days",
+       .min = 0.0,
+       .max = 3650.0,
+       .exclusive_min = true});
+    a("step_days", step_days,
+      {.doc = "length of one time step: each step the market moves, members pay the step's variation margin or "
+              "default, and a member defaulting in a step is closed out over its CCP's margin period of risk from "
+              "the last variation margin it paid; horizon_days must be a whole number of steps; default: "
+              "horizon_days (one step)",
+       .unit = "days",
+       .min = 0.0,
+       .max = 3650.0,
+       .exclusive_min = true});
   }
 };
 
