@@ -272,7 +272,8 @@ class TileWorker {
       cumulative_ = cumulative;
       revalue_path();
       vol_factor_.setOnes();
-      run_path(any_exogenous_, out, trace);
+      first_market_defaults(1);
+      run_path(any_exogenous_, first_step_[0], out, trace);
       return;
     }
     set_returns(0, cumulative);
@@ -624,12 +625,14 @@ class TileWorker {
         revalue(n * n_points);
         path_chunk_ = -1;
         path_in_tile_ = true;
+        first_market_defaults(n);
       }
       for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t index = first + j0 + i;
         if (!shared) {
           shocks_.generate(static_cast<std::uint64_t>(index), cumulative_, factor[0]);
           revalue_path();
+          first_market_defaults(1);
         }
         path_offset_ = shared ? static_cast<Eigen::Index>(i * n_points) : 0;
         ScenarioResult& r = out[j0 + i];
@@ -637,7 +640,7 @@ class TileWorker {
         r.reset(model_, index);
         r.market_factor = factor[static_cast<std::size_t>(shared ? i : 0)];
         const bool latent = draw_latent(index, r.market_factor);
-        run_path(latent || any_exogenous_, r, nullptr);
+        run_path(latent || any_exogenous_, first_step_[static_cast<std::size_t>(shared ? i : 0)], r, nullptr);
         std::swap(r.account_losses, scratch_losses_);
         fold_losses();
       }
@@ -700,24 +703,48 @@ class TileWorker {
     return pnl_[h](row_in_horizon_[a], path_offset_ + p);
   }
 
+  // For each of the n paths in the tile (one when the path is not in the
+  // tile), the first step at whose end some member's capital or cash does not
+  // cover the variation margin paid so far: -1 for none. One pass over the
+  // members' rows.
+  void first_market_defaults(std::int64_t n) {
+    const TimeSteps& steps = model_.steps;
+    const auto n_points = static_cast<std::int64_t>(steps.points.size());
+    first_step_.assign(static_cast<std::size_t>(n), -1);
+    for (std::size_t m = 0; m < model_.members.size(); ++m) {
+      const double cushion = cushion_[m];
+      for (std::int64_t i = 0; i < n; ++i) {
+        int& first = first_step_[static_cast<std::size_t>(i)];
+        const int limit = first < 0 ? steps.count : first;
+        if (path_in_tile_) {
+          const double* row = member_pnl_.row(static_cast<Eigen::Index>(m)).data() + i * n_points;
+          for (int k = 0; k < limit; ++k)
+            if (cushion + row[steps.end[static_cast<std::size_t>(k)]] < 0.0) {
+              first = k;
+              break;
+            }
+        } else {
+          for (int k = 0; k < limit; ++k)
+            if (cushion + path_member_(static_cast<Eigen::Index>(m), steps.end[static_cast<std::size_t>(k)]) < 0.0) {
+              first = k;
+              break;
+            }
+        }
+      }
+    }
+  }
+
   // The steps of a revalued path: each step's defaults (the start's
   // exogenous and latent ones in the first; a member that cannot pay the
   // variation margin of a step, or is insolvent after it, at its end) are
   // closed out over their CCP's MPOR from the step's start, and the cascade
   // carries funds, charges and failures to the next step. Before the first
   // default nothing is charged: those steps are skipped.
-  void run_path(bool start_defaults, ScenarioResult& out, CascadeTrace* trace) {
+  // `market_first`: the first step at whose end a member cannot meet the
+  // variation margin (first_market_defaults), -1 for none.
+  void run_path(bool start_defaults, int market_first, ScenarioResult& out, CascadeTrace* trace) {
     const TimeSteps& steps = model_.steps;
-    const auto n_members = static_cast<Eigen::Index>(model_.members.size());
-    int first = start_defaults ? 0 : -1;
-    for (int k = 0; first < 0 && k < steps.count; ++k)
-      for (Eigen::Index m = 0; m < n_members; ++m)
-        if (cushion_[static_cast<std::size_t>(m)] +
-                path_member(static_cast<std::size_t>(m), steps.end[static_cast<std::size_t>(k)]) <
-            0.0) {
-          first = k;
-          break;
-        }
+    const int first = start_defaults ? 0 : market_first;
     if (first < 0) return;  // calm: no member misses a call
     for (int k = first; k < steps.count; ++k) {
       std::vector<double>& window = step_window_[static_cast<std::size_t>(k & 1)];
@@ -856,6 +883,7 @@ class TileWorker {
   // (two sets: the cascade reads the previous step's while advancing).
   Eigen::MatrixXd path_pnl_, path_member_;
   Eigen::Index path_chunk_ = -1;
+  std::vector<int> first_step_;               // per path of the tile: first_market_defaults
   Eigen::Index path_offset_ = 0;              // the current path's first column in the tile
   bool path_in_tile_ = false;                 // the current path is read from the tile, not path_pnl_
   std::vector<Eigen::Index> row_in_horizon_;  // per account: its row in its horizon's P&L
