@@ -88,6 +88,10 @@ void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
     v->assign(n, 0.0);
   ccp_fail_round.assign(n, -1);
   ccp_fail_day.assign(n, -1.0);
+  if (model.fire_sales)
+    price_impact.assign(model.assets.size(), 0.0);
+  else
+    price_impact.clear();
   ccp_fail_cause.assign(n, FailureCause::kNone);
   defaults.clear();
   account_losses.clear();
@@ -254,6 +258,7 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
   new_members_.clear();
   stamped_members_.clear();
   stamped_accounts_.clear();
+  liquidation_costs_ = {};
   round_ = last_active_ = 0;
   day_ = 0.0;
 }
@@ -445,7 +450,7 @@ models::Defaulter Cascade::lending_line(std::size_t ai, const Account& acc) {
 models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Account& acc, ScenarioResult& out) {
   const CcpModel& ccp = model_.ccps[c];
   models::Defaulter d;
-  d.loss = -account_pnl_[ai] + acc.liquidation_cost;
+  d.loss = -account_pnl_[ai] + (liquidation_costs_.empty() ? acc.liquidation_cost : liquidation_costs_[ai]);
   d.im = acc.initial_margin;
   if (settlement_ && acc.kind == AccountKind::kMember) {
     // What the CCP holds after the scenario's margin calls: paid unless

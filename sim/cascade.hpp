@@ -115,6 +115,7 @@ struct ScenarioResult {
   std::vector<double> ccp_unallocated;         // borne by no one: at the system's edge
   std::vector<std::int8_t> ccp_fail_round;     // -1: survived
   std::vector<double> ccp_fail_day;            // time steps: the end of the step in which it failed; -1: survived
+  std::vector<double> price_impact;            // fire sales: per asset, the log price move liquidations caused
   std::vector<FailureCause> ccp_fail_cause;    // per CCP
   std::vector<MemberDefault> defaults;         // in order of round, then member index
   std::vector<AccountLoss> account_losses;     // member accounts only, in the order charged
@@ -288,8 +289,12 @@ class Cascade {
   // The solvency and liquidity test of member m with the charges of the steps
   // so far; kNone for a member that defaulted already.
   DefaultCause test(std::size_t m, ScenarioResult& out);
+  bool defaulted(std::size_t m) { return member_round_[member(m)] >= 0; }
   void step(std::span<const DefaultCause> initial, double day, ScenarioResult& out, CascadeTrace* trace = nullptr,
             std::span<const Liquidation> liquidations = {});
+  // Fire sales: the liquidation cost of closing each account in the coming
+  // step, in place of its own (Account::liquidation_cost); empty: its own.
+  void set_liquidation_costs(std::span<const double> costs) { liquidation_costs_ = costs; }
   void finish(ScenarioResult& out);
 
  private:
@@ -398,6 +403,7 @@ class Cascade {
   // The scenario's inputs, for the steps.
   std::span<const double> account_pnl_;
   std::span<const double> member_capital_, member_cash_;
+  std::span<const double> liquidation_costs_;
   const SettlementState* settlement_ = nullptr;
 };
 

@@ -506,9 +506,9 @@ namespace {
 // that the horizon is a whole number of steps): the days at which a path is
 // revalued, each step's start and end, and its start + each horizon (the
 // close-out window of a member defaulting in the step).
-TimeSteps time_steps(const config::SimulationConfig& sim, const std::vector<double>& horizons) {
+TimeSteps time_steps(const config::SimulationConfig& sim, bool fire_sales, const std::vector<double>& horizons) {
   TimeSteps t;
-  if ((!sim.horizon_days && !sim.step_days) || horizons.empty()) return t;
+  if ((!sim.horizon_days && !sim.step_days && !fire_sales) || horizons.empty()) return t;
   const double horizon = sim.horizon_days.value_or(horizons.back());
   t.days = sim.step_days.value_or(horizon);
   t.count = std::max(1, static_cast<int>(std::lround(horizon / t.days)));
@@ -552,7 +552,10 @@ void check_time_step_mechanisms(const config::LoadedScenario& loaded, const Mode
       what = fmt::format("the liquidation engine of the crypto venue '{}' (members[].maintenance_margin)",
                          model.ccps[static_cast<std::size_t>(acc.ccp)].id);
   if (what.empty()) return;
-  const std::string path = loaded.scenario.simulation.step_days ? "simulation.step_days" : "simulation.horizon_days";
+  const auto& sim = loaded.scenario.simulation;
+  const std::string path = sim.step_days      ? "simulation.step_days"
+                           : sim.horizon_days ? "simulation.horizon_days"
+                                              : "market.fire_sales";
   config::Diagnostics d(loaded.source_name);
   d.error(loaded.source_map.find(path), path,
           fmt::format("expected a scenario without {} when it runs in time steps, found one: these mechanisms run "
@@ -650,7 +653,8 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
   for (auto& ccp : model.ccps)
     ccp.horizon = static_cast<int>(std::lower_bound(model.horizons.begin(), model.horizons.end(), ccp.mpor_days) -
                                    model.horizons.begin());
-  model.steps = time_steps(s.simulation, model.horizons);
+  model.fire_sales = s.market.fire_sales;
+  model.steps = time_steps(s.simulation, model.fire_sales, model.horizons);
 
   // ---- members (listed, then generated) and their accounts
   std::vector<config::MemberConfig> members = s.members;

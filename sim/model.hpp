@@ -202,6 +202,7 @@ struct Model {
   std::vector<config::StressScenarioConfig> stress_scenarios;
   std::vector<double> horizons;  // distinct MPORs (days), ascending
   TimeSteps steps;
+  bool fire_sales = false;  // market.fire_sales (runs in time steps)
   // market.history: its daily log-returns ln(P(t+1) / P(t)) (days - 1 rows,
   // oldest first, a column per asset) and how scenarios use them; no mode:
   // scenarios come from the shock model.

@@ -18,6 +18,7 @@
 #include "models/margin/addons.hpp"
 #include "models/margin/quantile.hpp"
 #include "models/margin/tiered.hpp"
+#include "models/market/fire_sale.hpp"
 #include "models/waterfall/venue_liquidation.hpp"
 #include "sim/loss_sketch.hpp"
 #include "sim/model.hpp"
@@ -119,6 +120,8 @@ class TileWorker {
       lending_.push_back(std::move(l));
     }
     collect_venue_accounts();
+    path_cumulatives_.resize(static_cast<std::size_t>(kTile));
+    if (model.fire_sales) prepare_fire_sales();
     row_in_horizon_.assign(model.accounts.size(), 0);
     for (const auto& ids : model.horizon_accounts)
       for (std::size_t i = 0; i < ids.size(); ++i)
@@ -141,6 +144,38 @@ class TileWorker {
     double maintenance_rate;                              // observed maintenance over notional; < 0: tiered mm
   };
 
+  // The position values of an account today, options by their delta
+  // (delta x price x quantity on the underlying).
+  Eigen::VectorXd delta_values(const Account& acc) const {
+    Eigen::VectorXd value = acc.quantity.cwiseProduct(prices_);
+    for (const OptionHolding& h : acc.options) {
+      const OptionModel& o = model_.options[static_cast<std::size_t>(h.option)];
+      value(o.underlying) += h.quantity * o.delta * prices_(o.underlying);
+    }
+    return value;
+  }
+
+  void prepare_fire_sales() {
+    const auto n_assets = static_cast<Eigen::Index>(model_.assets.size());
+    close_values_.resize(model_.accounts.size());
+    for (std::size_t a = 0; a < model_.accounts.size(); ++a) {
+      if (model_.accounts[a].kind != AccountKind::kMember) continue;
+      const Eigen::VectorXd value = delta_values(model_.accounts[a]);
+      for (Eigen::Index i = 0; i < n_assets; ++i)
+        if (value(i) != 0.0) close_values_[a].emplace_back(i, value(i));
+    }
+    adv_.resize(n_assets);
+    impact_k_.resize(n_assets);
+    for (Eigen::Index i = 0; i < n_assets; ++i) {
+      adv_(i) = model_.assets[static_cast<std::size_t>(i)].adv;
+      impact_k_(i) = model_.assets[static_cast<std::size_t>(i)].liquidation_k;
+    }
+    flow_.resize(n_assets);
+    alt_returns_ = returns_;
+    alt_pnl_ = pnl_;
+    alt_member_pnl_ = member_pnl_;
+  }
+
   // Member accounts at crypto venues with maintenance rates, for their
   // liquidation engine.
   void collect_venue_accounts() {
@@ -151,11 +186,7 @@ class TileWorker {
       const Account& acc = model_.accounts[a];
       const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(acc.ccp)];
       if (acc.kind != AccountKind::kMember || (ccp.maintenance.empty() && acc.maintenance_margin < 0.0)) continue;
-      Eigen::VectorXd value = acc.quantity.cwiseProduct(prices_);
-      for (const OptionHolding& h : acc.options) {
-        const OptionModel& o = model_.options[static_cast<std::size_t>(h.option)];
-        value(o.underlying) += h.quantity * o.delta * prices_(o.underlying);
-      }
+      const Eigen::VectorXd value = delta_values(acc);
       VenueAccount v{static_cast<int>(a), acc.ccp, ccp.horizon, row[a], acc.initial_margin, {}, false, -1.0};
       for (Eigen::Index i = 0; i < value.size(); ++i)
         if (value(i) != 0.0) v.values.emplace_back(i, value(i));
@@ -620,6 +651,7 @@ class TileWorker {
           shocks_.generate(static_cast<std::uint64_t>(first + j0 + i), cumulative_,
                            factor[static_cast<std::size_t>(i)]);
           set_path_returns(i * n_points);
+          path_cumulatives_[static_cast<std::size_t>(i)] = cumulative_;
         }
         path_chunk_ = 0;
         revalue(n * n_points);
@@ -635,6 +667,8 @@ class TileWorker {
           first_market_defaults(1);
         }
         path_offset_ = shared ? static_cast<Eigen::Index>(i * n_points) : 0;
+        path_in_tile_ = shared || n_points <= kTile;
+        if (shared) cumulative_ = path_cumulatives_[static_cast<std::size_t>(i)];
         ScenarioResult& r = out[j0 + i];
         std::swap(r.account_losses, scratch_losses_);
         r.reset(model_, index);
@@ -659,10 +693,14 @@ class TileWorker {
   // One path (cumulative_) revalued: in the tile when its points fit,
   // otherwise chunk by chunk into path_pnl_ (accounts x points) and
   // path_member_ (members x points).
-  void revalue_path() {
+  // `alone`: into path_pnl_ and path_member_ whatever the path's length,
+  // through the second set of buffers, so that the tile (the other paths of
+  // a shared revaluation) stays as it is.
+  void revalue_path(bool alone = false) {
     const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
     path_offset_ = 0;
-    if (n_points <= kTile) {
+    if (alone) swap_buffers();
+    if (n_points <= kTile && !alone) {
       for (auto& r : returns_) r.setZero();
       set_path_returns(0);
       path_chunk_ = 0;
@@ -690,6 +728,71 @@ class TileWorker {
       path_member_.middleCols(p0, columns) = member_pnl_.leftCols(columns);
     }
     path_in_tile_ = false;
+    if (alone) swap_buffers();
+  }
+
+  void swap_buffers() {
+    std::swap(returns_, alt_returns_);
+    std::swap(pnl_, alt_pnl_);
+    std::swap(member_pnl_, alt_member_pnl_);
+  }
+
+  // ---- fire sales (models/market/fire_sale.hpp)
+
+  // The net value (USD at today's prices) that closing the accounts of
+  // `members` trades in each asset, into flow_: a CCP sells a defaulter's
+  // longs and buys back its shorts (options by their delta). Accounts at a
+  // CCP that failed before `day` were torn up with it, not liquidated.
+  template <class Members>
+  void closing_flow(const Members& members, double day, const ScenarioResult& out) {
+    flow_.setZero();
+    for (int m : members)
+      for (int a : model_.members[static_cast<std::size_t>(m)].accounts) {
+        const double failed =
+            out.ccp_fail_day[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(a)].ccp)];
+        if (failed >= 0.0 && failed < day - 1e-9) continue;
+        for (const auto& [asset, value] : close_values_[static_cast<std::size_t>(a)]) flow_(asset) -= value;
+      }
+  }
+
+  // Before step k's rounds: its new defaulters' close-outs together move
+  // each price by models::fire_sale_moves, and every account closed in the
+  // step executes at the moved prices: cost -sum_a x_a s_a.
+  void set_fire_sale_costs(int k, const ScenarioResult& out) {
+    new_defaulters_.clear();
+    for (std::size_t m = 0; m < model_.members.size(); ++m)
+      if (initial_[m] != DefaultCause::kNone && !cascade_.defaulted(m)) new_defaulters_.push_back(static_cast<int>(m));
+    closing_flow(new_defaulters_, (k + 1) * model_.steps.days, out);
+    const Eigen::VectorXd moves = models::fire_sale_moves(flow_, adv_, impact_k_);
+    liquidation_costs_.assign(model_.accounts.size(), 0.0);
+    for (std::size_t a = 0; a < model_.accounts.size(); ++a)
+      for (const auto& [asset, value] : close_values_[a]) liquidation_costs_[a] -= value * moves(asset);
+    cascade_.set_liquidation_costs(liquidation_costs_);
+  }
+
+  // After step k's rounds: the close-outs of the members that defaulted in
+  // the step (defaults from `first_default` on) move prices for everyone from
+  // the step's end: the log-move is added to the path at every later point,
+  // and the path is revalued.
+  void move_prices(int k, std::size_t first_default, ScenarioResult& out) {
+    new_defaulters_.clear();
+    for (std::size_t i = first_default; i < out.defaults.size(); ++i) new_defaulters_.push_back(out.defaults[i].member);
+    const double day = (k + 1) * model_.steps.days;
+    closing_flow(new_defaulters_, day, out);
+    const Eigen::VectorXd moves = models::fire_sale_moves(flow_, adv_, impact_k_);
+    if (moves.isZero(0.0) || k + 1 == model_.steps.count) {
+      for (Eigen::Index a = 0; a < moves.size(); ++a)
+        out.price_impact[static_cast<std::size_t>(a)] += std::log1p(moves(a));
+      return;
+    }
+    const auto& points = model_.steps.points;
+    for (Eigen::Index a = 0; a < moves.size(); ++a) {
+      const double log_move = std::log1p(moves(a));
+      out.price_impact[static_cast<std::size_t>(a)] += log_move;
+      for (std::size_t p = 0; p < points.size(); ++p)
+        if (points[p] > day + 1e-9) cumulative_(a, static_cast<Eigen::Index>(p)) += log_move;
+    }
+    revalue_path(true);
   }
 
   // P&L from today to point p of the current path: a member's, an account's.
@@ -764,7 +867,10 @@ class TileWorker {
       for (std::size_t m = 0; m < model_.members.size(); ++m)
         if (initial_[m] == DefaultCause::kNone) initial_[m] = cascade_.test(m, out);
       propagate_groups();
+      const std::size_t defaults_before = out.defaults.size();
+      if (model_.fire_sales) set_fire_sale_costs(k, out);
       cascade_.step(initial_, (k + 1) * steps.days, out, trace);
+      if (model_.fire_sales) move_prices(k, defaults_before, out);
     }
     cascade_.finish(out);
   }
@@ -883,7 +989,17 @@ class TileWorker {
   // (two sets: the cascade reads the previous step's while advancing).
   Eigen::MatrixXd path_pnl_, path_member_;
   Eigen::Index path_chunk_ = -1;
-  std::vector<int> first_step_;               // per path of the tile: first_market_defaults
+  std::vector<int> first_step_;                    // per path of the tile: first_market_defaults
+  std::vector<Eigen::MatrixXd> path_cumulatives_;  // per path of a shared revaluation: its cumulative log-returns
+  // Fire sales: per account the values its close-out trades (asset, USD);
+  // each asset's ADV and impact coefficient; the second set of buffers
+  // (revalue_path(true)); the flow, the step's new defaulters and the costs.
+  std::vector<std::vector<std::pair<Eigen::Index, double>>> close_values_;
+  Eigen::VectorXd adv_, impact_k_, flow_;
+  std::vector<RowMatrix> alt_returns_, alt_pnl_;
+  RowMatrix alt_member_pnl_;
+  std::vector<int> new_defaulters_;
+  std::vector<double> liquidation_costs_;
   Eigen::Index path_offset_ = 0;              // the current path's first column in the tile
   bool path_in_tile_ = false;                 // the current path is read from the tile, not path_pnl_
   std::vector<Eigen::Index> row_in_horizon_;  // per account: its row in its horizon's P&L

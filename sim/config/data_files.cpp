@@ -178,7 +178,7 @@ int scenario_days(const Scenario& scenario) {
   const double horizon = sim.horizon_days.value_or(longest);
   const double step = std::min(horizon, sim.step_days.value_or(horizon));
   double path = longest;
-  if ((sim.horizon_days || sim.step_days) && step > 0.0) path = horizon - step + longest;
+  if ((sim.horizon_days || sim.step_days) && step > 0.0) path = horizon - step + longest;  // one step: the same
   return std::max(1, static_cast<int>(std::ceil(std::min(path, 1.0e5) - 1e-12)));
 }
 

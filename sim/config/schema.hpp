@@ -326,6 +326,7 @@ struct MarketConfig {
   ShockConfig shocks;
   std::vector<StressScenarioConfig> stress_scenarios;
   std::optional<HistoryConfig> history;
+  bool fire_sales = false;
 
   template <class A>
   void serialize(A& a) {
@@ -343,6 +344,13 @@ struct MarketConfig {
       {.doc = "historical prices: when given, Monte Carlo scenarios replay or resample them instead of drawing from "
               "market.shocks (overlay stress scenarios still add to each), and historical margin models take their "
               "history from them"});
+    a("fire_sales", fire_sales,
+      {.doc = "liquidations move prices: the net value of an asset that defaulters' close-outs trade in a time step, "
+              "X, at every CCP together, moves its price by sign(X) k sqrt(|X| / adv) (k: the asset's "
+              "liquidation_cost; a fall of at most 99%); every close-out of the step executes at the moved price "
+              "(instead of its own square-root cost alone) and the move stays in the price for everyone from the "
+              "next step on. Runs in time steps (one step of the longest MPOR unless simulation.horizon_days or "
+              "step_days say otherwise)"});
   }
 };
 

@@ -269,3 +269,105 @@ TEST(TimeSteps, MechanismsOfOnePeriodAreRefusedNotLeftOut) {
 
 }  // namespace
 }  // namespace ccpnet
+
+namespace ccpnet {
+namespace {
+
+// Fire sales (market.fire_sales; models/market/fire_sale.hpp, square-root
+// impact law). X: price 100, ADV 1e6 USD, impact coefficient k = 0.5, no
+// market move (the close-outs cost only their liquidation). D1 at A and D2 at
+// B are long 400 X each (40,000 USD), both default at the start.
+// Alone, each close-out costs k |x| sqrt(|x| / ADV) = 0.5 x 40,000 x 0.2 =
+// 4,000. Sold the same day, the flow is -80,000: the price falls by
+// s = 0.5 sqrt(0.08) = 14.142%, and each pays 40,000 x 0.141421 = 5,656.85:
+// sqrt(2) times its cost alone, 11,313.71 together.
+constexpr std::string_view kFireSale = R"(name: two defaulters selling one asset at two CCPs
+market:
+  assets: [{id: X, price: 100, volatility: 0.5, adv: 1.0e6, liquidation_cost: 0.5}]
+ccps:
+  - {id: A, capital: 1e6, sitg: 10, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 1000}}
+  - {id: B, capital: 1e6, sitg: 10, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 1000}}
+members:
+  - {id: D1, capital: 1e6, liquidity: 1e6, positions: {A: {X: 400}}, initial_margin: {A: 10000}, default_fund: {A: 100}}
+  - {id: D2, capital: 1e6, liquidity: 1e6, positions: {B: {X: 400}}, initial_margin: {B: 10000}, default_fund: {B: 100}}
+  - {id: N1, capital: 1e6, liquidity: 1e6, positions: {A: {X: -400}}, initial_margin: {A: 10000}, default_fund: {A: 900}}
+  - {id: N2, capital: 1e6, liquidity: 1e6, positions: {B: {X: -400}}, initial_margin: {B: 10000}, default_fund: {B: 900}}
+defaults: {exogenous: [D1, D2]}
+)";
+
+ScenarioResult flat(const Model& model) {
+  return run_move(model, Eigen::MatrixXd::Zero(1, static_cast<Eigen::Index>(move_points(model).size())));
+}
+
+TEST(FireSales, TwoDefaultersAtTwoCcpsPayTheCostOfTheirJointFlow) {
+  const ScenarioResult off = flat(model_of(kFireSale));
+  EXPECT_NEAR(off.closeout_loss, 2 * 4'000.0, 1e-6);  // each its own square-root cost
+  const Model on_model = model_of(kFireSale, {{"market.fire_sales", "true"}});
+  ASSERT_EQ(on_model.steps.count, 1);  // one step of the MPOR
+  const ScenarioResult on = flat(on_model);
+  EXPECT_NEAR(on.ccp_closeout[0], 5'656.854249492381, 1e-6);
+  EXPECT_NEAR(on.ccp_closeout[1], 5'656.854249492381, 1e-6);
+  EXPECT_NEAR(on.closeout_loss, 0.5 * 80'000.0 * std::sqrt(0.08), 1e-6);
+  ASSERT_EQ(on.price_impact.size(), 1u);
+  EXPECT_NEAR(on.price_impact[0], std::log1p(-0.5 * std::sqrt(0.08)), 1e-12);
+  // One defaulter alone pays what it pays without the channel.
+  const ScenarioResult one = flat(model_of(kFireSale, {{"market.fire_sales", "true"}, {"defaults.exogenous", "[D1]"}}));
+  EXPECT_NEAR(one.closeout_loss, 4'000.0, 1e-6);
+}
+
+// Two daily steps, MPOR 1. D (long 400 X, exogenous) is sold in step 1: the
+// price falls 10% (s = 0.5 sqrt(40,000 / 1e6)) from the end of day 1 on.
+// M (long 100 X, capital 500) pays no variation margin on day 1 and 1,000 on
+// day 2 (100 x 100 x 10%): it defaults at the end of day 2 on the fire sale
+// alone, closed out over day 1 to 2 at a loss of 1,000 plus its own sale in
+// step 2 (flow -10,000: s = 0.5 x 0.1 = 5%, cost 10,000 x 5% = 500). Without
+// the channel no price moves and M stands.
+constexpr std::string_view kSpiral = R"(name: a fire sale that defaults a member the next day
+simulation: {horizon_days: 2, step_days: 1}
+market:
+  assets: [{id: X, price: 100, volatility: 0.5, adv: 1.0e6, liquidation_cost: 0.5}]
+  fire_sales: true
+ccps:
+  - {id: A, capital: 1e6, sitg: 10, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 1000}}
+members:
+  - {id: D, capital: 1e6, liquidity: 1e6, positions: {A: {X: 400}}, initial_margin: {A: 10000}, default_fund: {A: 100}}
+  - {id: M, capital: 500, liquidity: 1e6, positions: {A: {X: 100}}, initial_margin: {A: 2000}, default_fund: {A: 100}}
+  - {id: N, capital: 1e6, liquidity: 1e6, positions: {A: {X: -500}}, initial_margin: {A: 10000}, default_fund: {A: 800}}
+defaults: {exogenous: [D]}
+)";
+
+TEST(FireSales, TheMoveStaysInThePriceForTheNextStep) {
+  const ScenarioResult r = flat(model_of(kSpiral));
+  ASSERT_EQ(r.defaults.size(), 2u);
+  EXPECT_EQ(r.defaults[1].member, 1);
+  EXPECT_EQ(r.defaults[1].day, 2.0);
+  EXPECT_EQ(r.defaults[1].cause, DefaultCause::kSolvency);
+  EXPECT_NEAR(r.closeout_loss, 4'000.0 + 1'000.0 + 500.0, 1e-6);
+  EXPECT_NEAR(r.total_loss, 0.0, 1e-9);  // IM covers both
+  EXPECT_NEAR(r.price_impact[0], std::log(0.9) + std::log(0.95), 1e-12);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * r.closeout_loss);
+  const ScenarioResult off = flat(model_of(kSpiral, {{"market.fire_sales", "false"}}));
+  ASSERT_EQ(off.defaults.size(), 1u);
+  EXPECT_TRUE(off.price_impact.empty());
+}
+
+TEST(FireSales, MonteCarloPathsConserveAndCostMoreThanWithoutTheChannel) {
+  const std::string file = std::string(CCPNET_SOURCE_DIR) + "/scenarios/reference_network.yaml";
+  const std::vector<config::Override> base = {
+      {"market.shocks.volatility_multiplier", "3"}, {"simulation.horizon_days", "4"}, {"simulation.step_days", "1"}};
+  auto with = base;
+  with.push_back({"market.fire_sales", "true"});
+  const Model off = build_model(config::load_scenario_file(file, base));
+  const Model on = build_model(config::load_scenario_file(file, with));
+  double cost_off = 0.0, cost_on = 0.0;
+  for (std::int64_t i = 0; i < 40; ++i) {
+    const ScenarioResult a = run_scenario(off, i), b = run_scenario(on, i);
+    ASSERT_NEAR(b.ledger_total(), b.closeout_loss, 1e-9 * std::max(1.0, b.closeout_loss)) << "scenario " << i;
+    cost_off += a.closeout_loss;
+    cost_on += b.closeout_loss;
+  }
+  EXPECT_GT(cost_on, cost_off);
+}
+
+}  // namespace
+}  // namespace ccpnet
