@@ -174,6 +174,12 @@ std::vector<ScenarioColumn> scenario_columns(const Model& model) {
     columns.push_back({"failed_" + c.id, true});
   }
   columns.push_back({"failure_principal", false});
+  if (model.steps.count > 0) {
+    columns.push_back({"first_default_day", false});
+    columns.push_back({"first_ccp_failure_day", false});
+  }
+  for (const auto& a : model.assets)
+    if (model.fire_sales) columns.push_back({"price_impact_" + a.id, false});
   if (!model.ledger_columns) return columns;
   for (const auto& c : model.ccps) {
     for (const models::Layer l : ledger_layers(c))
@@ -200,6 +206,17 @@ void scenario_values(const Model& model, const ScenarioResult& r, std::vector<do
     out.push_back(r.ccp_fail_round[c] >= 0 ? 1.0 : 0.0);
   }
   out.push_back(r.failure_principal);
+  if (model.steps.count > 0) {
+    // Time steps: the day of the first default and of the first CCP failure (-1: none).
+    double first_default = -1.0, first_failure = -1.0;
+    for (const MemberDefault& d : r.defaults)
+      if (first_default < 0.0 || d.day < first_default) first_default = d.day;
+    for (double day : r.ccp_fail_day)
+      if (day >= 0.0 && (first_failure < 0.0 || day < first_failure)) first_failure = day;
+    out.push_back(first_default);
+    out.push_back(first_failure);
+  }
+  out.insert(out.end(), r.price_impact.begin(), r.price_impact.end());
   if (!model.ledger_columns) return;
   for (std::size_t c = 0; c < model.ccps.size(); ++c) {
     for (const models::Layer l : model.ccps[c].ledger_layers)

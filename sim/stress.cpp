@@ -172,6 +172,24 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
                        moves.empty() ? "no price move" : fmt::format("{}", fmt::join(moves, ", ")), o.stress.days,
                        o.stress.days == 1.0 ? "" : "s");
     const ScenarioResult& r = o.result;
+    const bool steps = model.steps.count > 0;
+    if (steps)
+      out += fmt::format(
+          "in {} step{} of {} day{}: members pay variation margin each step; a default is closed out "
+          "over its CCP's MPOR from the last margin it paid\n",
+          model.steps.count, model.steps.count == 1 ? "" : "s", model.steps.days, model.steps.days == 1.0 ? "" : "s");
+    // The day of a round (time steps): that of its defaults or failures.
+    const auto day_of = [&](int round) {
+      for (const auto& d : r.defaults)
+        if (d.round == round) return d.day;
+      for (std::size_t c = 0; c < model.ccps.size(); ++c)
+        if (r.ccp_fail_round[c] == round) return r.ccp_fail_day[c];
+      return -1.0;
+    };
+    const auto when = [&](int round) {
+      const double day = steps ? day_of(round) : -1.0;
+      return day >= 0.0 ? fmt::format("round {} (day {})", round, day) : fmt::format("round {}", round);
+    };
     for (int round = 0; round <= r.rounds; ++round) {
       std::vector<std::string> names;
       for (const auto& d : r.defaults)
@@ -182,10 +200,14 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
       for (std::size_t c = 0; c < model.ccps.size(); ++c)
         if (r.ccp_fail_round[c] == round)
           failed.push_back(fmt::format("{} ({})", model.ccps[c].id, failure_text(r, c, money)));
-      if (!names.empty()) out += fmt::format("round {}: members default: {}\n", round, fmt::join(names, ", "));
-      if (!failed.empty()) out += fmt::format("round {}: CCPs FAIL: {}\n", round, fmt::join(failed, ", "));
+      if (!names.empty()) out += fmt::format("{}: members default: {}\n", when(round), fmt::join(names, ", "));
+      if (!failed.empty()) out += fmt::format("{}: CCPs FAIL: {}\n", when(round), fmt::join(failed, ", "));
     }
     if (r.defaults.empty()) out += "no member defaults\n";
+    for (std::size_t a = 0; a < r.price_impact.size(); ++a)
+      if (r.price_impact[a] != 0.0)
+        out +=
+            fmt::format("fire sales move {} by {:+.2f}%\n", model.assets[a].id, 100.0 * std::expm1(r.price_impact[a]));
     if (r.liquidations > 0)
       out += fmt::format("lending protocols liquidate {} account{} in round 1\n", r.liquidations,
                          r.liquidations == 1 ? "" : "s");
@@ -197,7 +219,8 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
     out += format_venue(model, o.trace);
     for (const auto& e : o.trace.events) {
       const CcpModel& ccp = model.ccps[static_cast<std::size_t>(e.ccp)];
-      out += fmt::format("\n  {} waterfall, round {}{}\n", ccp.id, e.round,
+      out += fmt::format("\n  {} waterfall, round {}{}{}\n", ccp.id, e.round,
+                         steps ? fmt::format(" (day {})", e.day) : std::string(),
                          e.link_losses ? ": losses over its links" : "");
       out += fmt::format("    {:<22} {:>14} {:>12} {:>12} {:>14} {:>14}\n", "defaulter", "close-out loss", "own IM",
                          "own DF", "left to mutual", "to its estate");
@@ -260,10 +283,14 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
     j["total_loss"] = r.total_loss;
     j["uncovered_loss"] = r.uncovered;
     json defaults = json::array();
-    for (const auto& d : r.defaults)
-      defaults.push_back({{"member", model.members[static_cast<std::size_t>(d.member)].id},
-                          {"round", d.round},
-                          {"cause", cause_name(d.cause)}});
+    const bool steps = model.steps.count > 0;
+    for (const auto& d : r.defaults) {
+      json e = {{"member", model.members[static_cast<std::size_t>(d.member)].id},
+                {"round", d.round},
+                {"cause", cause_name(d.cause)}};
+      if (steps) e["day"] = d.day;
+      defaults.push_back(std::move(e));
+    }
     j["member_defaults"] = defaults;
     j["liquidity_shortfall"] = r.liquidity_shortfall;
     j["liquidations"] = r.liquidations;
@@ -304,6 +331,7 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
       e["failed"] = r.ccp_fail_round[c] >= 0;
       if (r.ccp_fail_round[c] >= 0) {
         e["failure_round"] = r.ccp_fail_round[c];
+        if (steps) e["failure_day"] = r.ccp_fail_day[c];
         e["fail_cause"] = r.ccp_fail_cause[c] == FailureCause::kLinks ? "links" : "members";
       }
       json layers = json::object();
@@ -323,6 +351,7 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
     for (const auto& e : o.trace.events) {
       json ev;
       ev["round"] = e.round;
+      if (steps) ev["day"] = e.day;
       ev["ccp"] = model.ccps[static_cast<std::size_t>(e.ccp)].id;
       json ds = json::array();
       for (const auto& d : e.defaulters)

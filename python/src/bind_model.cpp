@@ -154,6 +154,7 @@ py::dict scenario_dict(const Model& m, const ScenarioResult& r) {
     e["uncovered_loss"] = r.ccp_uncovered[c];
     e["df_used"] = r.ccp_df_used[c];
     e["failed_round"] = r.ccp_fail_round[c] >= 0 ? py::object(py::int_(r.ccp_fail_round[c])) : py::object(py::none());
+    e["failed_day"] = r.ccp_fail_day[c] >= 0.0 ? py::object(py::float_(r.ccp_fail_day[c])) : py::object(py::none());
     py::dict layers;
     for (const auto layer : ccp.waterfall) {
       const auto l = static_cast<std::size_t>(layer);
@@ -168,6 +169,7 @@ py::dict scenario_dict(const Model& m, const ScenarioResult& r) {
     py::dict e;
     e["member"] = m.members[static_cast<std::size_t>(d.member)].id;
     e["round"] = d.round;
+    e["day"] = d.day;
     e["cause"] = cause_name(d.cause);
     defaults.append(e);
   }
