@@ -534,6 +534,39 @@ TimeSteps time_steps(const config::SimulationConfig& sim, bool fire_sales, const
   return t;
 }
 
+// The own-book latent factor's scale: the standard deviation of each
+// member's P&L over the period the factor covers, delta-normal under the
+// Gaussian model (daily covariance D C D, D the daily volatilities times the
+// volatility multiplier; options by their delta). One period: the sum over
+// its accounts of their P&L over their own MPOR, whose covariance between
+// horizons h and h' is D C D min(h, h'); time steps: the first step.
+void set_book_sd(Model& model, double volatility_multiplier) {
+  const auto n = static_cast<Eigen::Index>(model.assets.size());
+  Eigen::VectorXd d(n);
+  for (Eigen::Index a = 0; a < n; ++a)
+    d(a) = model.assets[static_cast<std::size_t>(a)].daily_vol * volatility_multiplier;
+  const Eigen::MatrixXd cov = d.asDiagonal() * model.correlation * d.asDiagonal();
+  for (auto& member : model.members) {
+    std::vector<std::pair<double, Eigen::VectorXd>> by_days;  // (days, delta values)
+    for (int a : member.accounts) {
+      const Account& acc = model.accounts[static_cast<std::size_t>(a)];
+      Eigen::VectorXd value(n);
+      for (Eigen::Index i = 0; i < n; ++i) value(i) = acc.quantity(i) * model.assets[static_cast<std::size_t>(i)].price;
+      for (const OptionHolding& h : acc.options) {
+        const OptionModel& o = model.options[static_cast<std::size_t>(h.option)];
+        value(o.underlying) += h.quantity * o.delta * model.assets[static_cast<std::size_t>(o.underlying)].price;
+      }
+      const double days =
+          model.steps.count > 0 ? model.steps.days : model.ccps[static_cast<std::size_t>(acc.ccp)].mpor_days;
+      by_days.emplace_back(days, std::move(value));
+    }
+    double variance = 0.0;
+    for (const auto& [h1, v1] : by_days)
+      for (const auto& [h2, v2] : by_days) variance += std::min(h1, h2) * v1.dot(cov * v2);
+    member.book_sd = std::sqrt(std::max(0.0, variance));
+  }
+}
+
 // Time steps carry margin, funds and defaults from step to step; the
 // mechanisms that act within one period (the settlement layer, lending
 // protocols' and crypto venues' liquidation engines) do not run over steps
@@ -1154,6 +1187,8 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
     for (auto& m : model.members) m.pd = s.defaults.latent->pd;
     for (const auto& [id, pd] : s.defaults.latent->member_pd)
       model.members[static_cast<std::size_t>(member_index.at(id))].pd = pd;
+    model.latent_own_book = s.defaults.latent->factor == config::LatentFactor::kOwnBook;
+    if (model.latent_own_book) set_book_sd(model, s.market.shocks.volatility_multiplier);
   }
 
   // ---- value matrices by horizon for the revaluation kernel

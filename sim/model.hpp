@@ -134,7 +134,8 @@ struct MemberModel {
   int group = -1;
   double capital = 0.0;
   double liquidity = 0.0;
-  double pd = 0.0;  // latent-model probability of default
+  double pd = 0.0;       // latent-model probability of default
+  double book_sd = 0.0;  // own-book latent factor: sd of its P&L over `book_days` (Gaussian, delta-normal)
   std::vector<int> accounts;
 };
 
@@ -226,6 +227,7 @@ struct Model {
   std::vector<int> exogenous_groups;  // default at the start of every scenario
   bool latent_defaults = false;
   double latent_beta = 0.0;
+  bool latent_own_book = false;  // defaults.latent.factor: own_book
 
   // Position values (quantity x price) of every account, one row per account,
   // grouped by horizon: horizon_accounts[h] lists the accounts (ascending),

@@ -74,8 +74,11 @@ class TileWorker {
     std::map<double, std::vector<int>> by_pd;
     for (std::size_t m = 0; m < model.members.size(); ++m)
       if (model.latent_defaults && model.members[m].pd > 0.0) by_pd[model.members[m].pd].push_back(static_cast<int>(m));
-    for (auto& [pd, members] : by_pd)
+    for (auto& [pd, members] : by_pd) {
+      latent_members_.insert(latent_members_.end(), members.begin(), members.end());
       latent_.push_back({pd >= 1.0 ? INFINITY : models::normal_quantile(pd), std::move(members)});
+    }
+    std::sort(latent_members_.begin(), latent_members_.end());
     exogenous_.assign(model.members.size(), 0);
     for (int g : model.exogenous_groups)
       for (int m : model.groups[static_cast<std::size_t>(g)]) exogenous_[static_cast<std::size_t>(m)] = 1;
@@ -221,7 +224,8 @@ class TileWorker {
       ScenarioResult& r = out[j];
       r.reset(model_, first + j);
       r.market_factor = f;
-      const bool latent = draw_latent(first + j, f);
+      const bool latent =
+          draw_latent(first + j, f, [&](std::size_t m) { return member_pnl_(static_cast<Eigen::Index>(m), j); });
       const bool market = (stressed >> j) & 1u;
       bool settling = false;
       if (settlement_.active()) {
@@ -398,9 +402,13 @@ class TileWorker {
   // given F, independently across members. Within a class of equal PD the
   // defaulters are drawn exactly by geometric skips between them (one uniform
   // per default instead of one per member).
-  bool draw_latent(std::int64_t index, double factor) {
+  // With the own-book factor (defaults.latent.factor), member m loads on
+  // F_m = its P&L (member_pnl(m)) / book_sd instead of F: see draw_own_book.
+  template <class MemberPnl>
+  bool draw_latent(std::int64_t index, double factor, const MemberPnl& member_pnl) {
     latent_defaults_.clear();
     if (latent_.empty()) return false;
+    if (model_.latent_own_book) return draw_own_book(index, member_pnl);
     const double beta = model_.latent_beta, idio = std::sqrt(std::max(0.0, 1.0 - beta * beta));
     for (std::size_t k = 0; k < latent_.size(); ++k) {
       const LatentClass& c = latent_[k];
@@ -422,6 +430,29 @@ class TileWorker {
         if (i >= n) break;
         latent_defaults_.push_back(c.members[static_cast<std::size_t>(i)]);
       }
+    }
+    return !latent_defaults_.empty();
+  }
+
+  // The own-book latent factor: member m (PD > 0, ascending) defaults when
+  //   beta F_m + sqrt(1 - beta^2) eps_m < Phi^-1(PD_m),  F_m = P&L_m / sd_m,
+  // with probability q_m = Phi((Phi^-1(PD_m) - beta F_m) / sqrt(1 - beta^2))
+  // given its P&L; one uniform per member (stream kDefaults, substream
+  // kOwnBookSubstream). A member without positions (sd 0) defaults with its PD.
+  template <class MemberPnl>
+  bool draw_own_book(std::int64_t index, const MemberPnl& member_pnl) {
+    const double beta = model_.latent_beta, idio = std::sqrt(std::max(0.0, 1.0 - beta * beta));
+    rng::Draws draws(defaults_rng_, static_cast<std::uint64_t>(index), kOwnBookSubstream);
+    for (int m : latent_members_) {
+      const MemberModel& member = model_.members[static_cast<std::size_t>(m)];
+      const double u = draws.uniform();
+      double q = member.pd;
+      if (member.book_sd > 0.0 && member.pd < 1.0) {
+        const double x =
+            models::normal_quantile(member.pd) - beta * member_pnl(static_cast<std::size_t>(m)) / member.book_sd;
+        q = idio > 0.0 ? models::normal_cdf(x / idio) : (x > 0.0 ? 1.0 : 0.0);
+      }
+      if (u < q) latent_defaults_.push_back(m);
     }
     return !latent_defaults_.empty();
   }
@@ -673,7 +704,8 @@ class TileWorker {
         std::swap(r.account_losses, scratch_losses_);
         r.reset(model_, index);
         r.market_factor = factor[static_cast<std::size_t>(shared ? i : 0)];
-        const bool latent = draw_latent(index, r.market_factor);
+        const bool latent =
+            draw_latent(index, r.market_factor, [&](std::size_t m) { return path_member(m, model_.steps.end[0]); });
         run_path(latent || any_exogenous_, first_step_[static_cast<std::size_t>(shared ? i : 0)], r, nullptr);
         std::swap(r.account_losses, scratch_losses_);
         fold_losses();
@@ -976,6 +1008,8 @@ class TileWorker {
   std::unordered_map<std::uint64_t, std::int64_t> sketch_counts_;  // (member << 16 | bucket) -> scenarios
   std::vector<LatentClass> latent_;
   std::vector<int> latent_defaults_;
+  std::vector<int> latent_members_;  // members with a latent PD > 0, ascending
+  static constexpr std::uint64_t kOwnBookSubstream = 0xFFFF'FFFF;
   std::vector<std::uint8_t> exogenous_;
   bool any_exogenous_ = false;
   bool transposed_ = false;  // the column-major copies hold the current tile

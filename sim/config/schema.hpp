@@ -1340,10 +1340,18 @@ struct EnumNames<DefaultRule> {
                                      std::pair{DefaultRule::kCover2, "cover2"}};
 };
 
+enum class LatentFactor { kMarket, kOwnBook };
+template <>
+struct EnumNames<LatentFactor> {
+  static constexpr std::array values{std::pair{LatentFactor::kMarket, "market"},
+                                     std::pair{LatentFactor::kOwnBook, "own_book"}};
+};
+
 struct LatentDefaultConfig {
   double pd = 0.0;
   double beta = 0.0;
   OrderedMap<double> member_pd;
+  LatentFactor factor = LatentFactor::kMarket;
 
   template <class A>
   void serialize(A& a) {
@@ -1356,6 +1364,13 @@ struct LatentDefaultConfig {
       {.doc = "loading on the market factor (wrong-way risk: defaults cluster in crashes)", .min = -1.0, .max = 1.0});
     a("member_pd", member_pd,
       {.doc = "per-member PD overriding pd ({member id: pd})", .unit = "probability", .min = 0.0, .max = 1.0});
+    a("factor", factor,
+      {.doc = "the factor each member loads on: market, the standardised equally weighted move of all assets "
+              "(every member defaults more in a fall, shorts too); own_book, the member's own P&L over the period "
+              "(its accounts' P&L over their MPOR, or over the first time step) divided by its standard deviation "
+              "under the Gaussian model (delta-normal at the volatilities of market.shocks), so that a member "
+              "defaults more when its own book loses and the fat tails and jumps of the market model carry over; "
+              "a member without positions defaults with its PD"});
   }
 };
 

@@ -567,7 +567,7 @@ TEST(LoaderOverrides, InvalidValuesNameTheOverride) {
   EXPECT_EQ(errors("defaults.latent.pd=2"),
             "--set defaults.latent.pd=2:0:0: defaults.latent.pd: expected a value in [0, 1] (probability), found 2\n");
   EXPECT_EQ(errors("defaults.latent.foo=1"),
-            "--set defaults.latent.foo=1:0:0: defaults.latent.foo: unknown key 'foo'; expected one of: beta, "
+            "--set defaults.latent.foo=1:0:0: defaults.latent.foo: unknown key 'foo'; expected one of: beta, factor, "
             "member_pd, pd\n");
   // Checks across the scenario name the override too.
   EXPECT_EQ(errors("links[0].between=[CCP_A, CCP_Q]"),
