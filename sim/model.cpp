@@ -39,6 +39,18 @@ std::vector<models::Layer> default_waterfall(CcpKind kind) {
   return {};
 }
 
+// The SITG when the file gives none: RTS 153/2013 art. 35(1), dedicated own
+// resources of 25% of the minimum capital held under EMIR art. 16 (RTS
+// 152/2013); without a stated minimum_capital the capital stands for it (the
+// largest figure art. 35 can give, as the capital is at least the minimum).
+// sitg_basis: capital takes 25% of the whole capital whatever is stated.
+constexpr double kSitgShareOfMinimumCapital = 0.25;
+
+double default_sitg(const config::CcpConfig& c) {
+  if (c.sitg_basis == config::SitgBasis::kCapital) return kSitgShareOfMinimumCapital * c.capital;
+  return kSitgShareOfMinimumCapital * c.minimum_capital.value_or(c.capital);
+}
+
 Eigen::MatrixXd correlation_matrix(const config::MarketConfig& market, const std::map<std::string, int>& asset_index) {
   const auto n = static_cast<Eigen::Index>(market.assets.size());
   const auto& c = market.correlation;
@@ -559,7 +571,7 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
     ccp.id = c.id;
     ccp.kind = c.kind;
     ccp.capital = c.capital;
-    ccp.sitg = c.sitg.value_or(0.25 * c.capital);
+    ccp.sitg = c.sitg.value_or(default_sitg(c));
     ccp.sitg2 = std::min(c.sitg2, std::max(0.0, c.capital - ccp.sitg));
     ccp.insurance_fund = c.insurance_fund;
     if (!c.insurance_fund_asset.empty()) ccp.insurance_fund_asset = asset_index.at(c.insurance_fund_asset);

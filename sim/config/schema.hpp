@@ -1037,10 +1037,20 @@ struct AdlConfig {
   }
 };
 
+// What the default SITG is a share of (RTS 153/2013 art. 35).
+enum class SitgBasis { kMinimumCapital, kCapital };
+template <>
+struct EnumNames<SitgBasis> {
+  static constexpr std::array values{std::pair{SitgBasis::kMinimumCapital, "minimum_capital"},
+                                     std::pair{SitgBasis::kCapital, "capital"}};
+};
+
 struct CcpConfig {
   std::string id;
   CcpKind kind = CcpKind::kTraditional;
   double capital = 0.0;
+  std::optional<double> minimum_capital;
+  SitgBasis sitg_basis = SitgBasis::kMinimumCapital;
   MarginConfig margin;
   DefaultFundConfig default_fund;
   std::optional<std::vector<LayerKind>> waterfall;
@@ -1065,10 +1075,18 @@ struct CcpConfig {
     a("id", id, {.doc = "CCP identifier, unique", .required = true});
     a("kind", kind, {.doc = "rulebook family; sets the default waterfall"});
     a("capital", capital,
-      {.doc = "CCP equity (also its minimum regulatory capital for the SITG default)",
+      {.doc = "CCP equity: what its ccp_equity layer holds, SITG included",
        .unit = "USD",
        .min = 0.0,
        .required = true});
+    a("minimum_capital", minimum_capital,
+      {.doc = "minimum capital the CCP must hold under EMIR art. 16 and RTS 152/2013 (winding-down, operational, "
+              "credit and market, business risk), at most its capital; the default SITG is 25% of it (RTS 153/2013 "
+              "art. 35). Default: the capital (ccpnet cannot derive the RTS 152/2013 requirement, which needs the "
+              "CCP's operating expenses and balance sheet, so it assumes the CCP holds no capital beyond its minimum: "
+              "25% of capital, the largest SITG art. 35 can give)",
+       .unit = "USD",
+       .min = 0.0});
     a("margin", margin, {.doc = "initial margin model for member and link accounts"});
     a("default_fund", default_fund, {.doc = "default fund sizing"});
     a("waterfall", waterfall,
@@ -1076,7 +1094,14 @@ struct CcpConfig {
               "mutualized_df, assessments, vmgh, ccp_equity], crypto_venue [defaulter_im, insurance_fund, adl], "
               "lending_protocol [defaulter_im, insurance_fund, lender_haircut]",
        .min_size = 1});
-    a("sitg", sitg, {.doc = "skin in the game; default 25% of capital (EMIR art. 45)", .unit = "USD", .min = 0.0});
+    a("sitg", sitg,
+      {.doc = "skin in the game (EMIR art. 45(4)); default by sitg_basis: 25% of minimum_capital (RTS 153/2013 art. "
+              "35) or 25% of capital",
+       .unit = "USD",
+       .min = 0.0});
+    a("sitg_basis", sitg_basis,
+      {.doc = "what the default SITG (no sitg given) is 25% of: minimum_capital (RTS 153/2013 art. 35: the minimum "
+              "capital held under EMIR art. 16) or capital (the CCP's whole capital, as ccpnet did before 2026-12)"});
     a("sitg2", sitg2,
       {.doc = "second SITG tranche (EU recovery regime), used by the sitg2 layer", .unit = "USD", .min = 0.0});
     a("assessments", assessments, {.doc = "assessment powers"});
