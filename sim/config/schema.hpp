@@ -1037,6 +1037,37 @@ struct AdlConfig {
   }
 };
 
+// The hypothetical and historical families of a CCP's default-fund stress set
+// beyond its directional moves and the file's named ones (RTS 153/2013 art.
+// 30; models/default_fund/stress_set.hpp).
+struct StressSetConfig {
+  bool single_asset = true;
+  bool spreads = true;
+  double stressed_correlation = 0.0;
+  bool history = true;
+
+  template <class A>
+  void serialize(A& a) {
+    a("single_asset", single_asset,
+      {.doc = "each asset alone up, and down, by stress_sigma daily standard deviations over the MPOR, the others "
+              "unmoved (2 per asset)"});
+    a("spreads", spreads,
+      {.doc = "spread moves: for each ordered pair of assets, the first up and the second down, each by its "
+              "stress move times sqrt((1 - stressed_correlation) / 2), so that the pair moves stress_sigma standard "
+              "deviations apart under the stressed correlation (A (A - 1) moves for A assets): a hedged book loses "
+              "on both legs"});
+    a("stressed_correlation", stressed_correlation,
+      {.doc = "correlation of the two assets of a spread move once it breaks: 0 (decorrelation) scales each leg "
+              "by 1/sqrt(2), -1 moves each leg its full stress move",
+       .unit = "correlation",
+       .min = -1.0,
+       .max = 1.0});
+    a("history", history,
+      {.doc = "with market.history: every window of the history of the CCP's MPOR rounded up to whole days, the "
+              "assets' joint move over it (the worst windows for each book are among them)"});
+  }
+};
+
 // What the default SITG is a share of (RTS 153/2013 art. 35).
 enum class SitgBasis { kMinimumCapital, kCapital };
 template <>
@@ -1064,6 +1095,7 @@ struct CcpConfig {
   bool im_segregated = true;
   double im_recovery_rate = 0.0;
   double stress_sigma = 5.0;
+  StressSetConfig stress_set;
   ImbalancePolicy imbalance = ImbalancePolicy::kError;
   LinkLossRule link_losses = LinkLossRule::kWaterfall;
   CcpSettlementConfig settlement;
@@ -1124,11 +1156,16 @@ struct CcpConfig {
     a("lending", lending,
       {.doc = "liquidation rules of a lending protocol (kind lending_protocol only; default: these values)"});
     a("stress_sigma", stress_sigma,
-      {.doc = "size of the CCP's standard stress moves for default-fund sizing: every asset up, and every asset "
-              "down, by this many daily standard deviations scaled to the MPOR (plus market.stress_scenarios)",
+      {.doc = "size of the CCP's hypothetical stress moves for default-fund sizing: every asset up, and every "
+              "asset down, by this many daily standard deviations scaled to the MPOR (plus market.stress_scenarios "
+              "and the moves of stress_set)",
        .unit = "standard deviations",
        .min = 0.0,
        .max = 100.0});
+    a("stress_set", stress_set,
+      {.doc = "the default-fund stress set beyond the directional moves and market.stress_scenarios (RTS 153/2013 "
+              "art. 30: historical and hypothetical scenarios, correlation breaks included); all false: the "
+              "directional and named moves only, as ccpnet sized funds before 2026-12"});
     a("imbalance", imbalance,
       {.doc = "when the members' positions at the CCP do not net to zero across the link graph: error; "
               "rest_of_market (book the difference to an aggregate account that never defaults and posts no IM); "
