@@ -659,6 +659,11 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
     ccp.kind = c.kind;
     ccp.capital = c.capital;
     ccp.sitg = c.sitg.value_or(default_sitg(c));
+    ccp.sitg_rule = c.sitg                                        ? "given"
+                    : c.sitg_basis == config::SitgBasis::kCapital ? "25% of capital (sitg_basis: capital)"
+                    : c.minimum_capital                           ? "25% of the minimum capital (RTS 153/2013 art. 35)"
+                                                                  : "25% of capital, standing for the minimum capital "
+                                                                    "(RTS 153/2013 art. 35; minimum_capital not stated)";
     ccp.sitg2 = std::min(c.sitg2, std::max(0.0, c.capital - ccp.sitg));
     ccp.insurance_fund = c.insurance_fund;
     if (!c.insurance_fund_asset.empty()) ccp.insurance_fund_asset = asset_index.at(c.insurance_fund_asset);

@@ -104,6 +104,7 @@ struct CcpModel {
   double capital = 0.0;
   double sitg = 0.0;
   double sitg2 = 0.0;
+  std::string sitg_rule;  // where the SITG comes from, in words (reports)
   double insurance_fund = 0.0;
   int insurance_fund_asset = -1;  // index into Model::assets: the fund is held in it; -1: USD
   // A crypto venue's maintenance rates by notional tier (tiered margin's mm):
