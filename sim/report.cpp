@@ -2122,10 +2122,16 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
         const CcpModel& ccp = model.ccps[static_cast<std::size_t>(e.ccp)];
         double total = e.uncovered;
         for (double x : e.by_layer) total += x;
-        const bool fails_here = r.ccp_fail_round[static_cast<std::size_t>(e.ccp)] == e.round;
-        h += fmt::format("<details{}><summary>{}, round {}{}</summary>\n",
+        // The failure is labelled on the waterfall whose layers ran out (an
+        // uncovered loss in the CCP's failure round), by what ran them out:
+        // its members' close-outs or losses over its links (as failure_text).
+        const bool fails_here = r.ccp_fail_round[static_cast<std::size_t>(e.ccp)] == e.round && e.uncovered > 0.0;
+        const std::string fail_label =
+            e.link_losses ? "uncovered loss over its links: the CCP fails" : "uncovered loss: the CCP fails";
+        h += fmt::format("<details{}><summary>{}, round {}{}{}</summary>\n",
                          fails_here || o.trace.events.size() <= 4 ? " open" : "", esc(ccp.id), e.round,
-                         fails_here ? " <span class=\"badge bad\">uncovered loss: the CCP fails</span>" : "");
+                         e.link_losses ? " (losses over its links)" : "",
+                         fails_here ? " <span class=\"badge bad\">" + fail_label + "</span>" : "");
         h += "<div class=\"grid2\"><div class=\"tablewrap\"><table>\n<thead><tr><th>layer</th>"
              "<th class=\"num\">absorbed (USD)</th><th class=\"num\">share</th><th class=\"num\">cumulative</th>"
              "</tr></thead>\n<tbody>\n";

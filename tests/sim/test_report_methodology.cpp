@@ -20,6 +20,7 @@
 #include "sim/model.hpp"
 #include "sim/report.hpp"
 #include "sim/runner.hpp"
+#include "sim/stress.hpp"
 
 namespace ccpnet {
 namespace {
@@ -55,6 +56,50 @@ TEST(ReportMethodology, NamesTheModelsTheStressSetAndTheSitgRule) {
   EXPECT_THAT(m, HasSubstr("<h3>Not modelled</h3>"));
   EXPECT_THAT(html, HasSubstr("@media print{"));
   EXPECT_THAT(html, HasSubstr("@page{size:A4 landscape"));
+}
+
+// Failure labels in the stress report: the badge sits on the waterfall whose
+// layers ran out, worded by what ran them out. Worked by hand (the peer
+// haircut of tests/sim/test_cascade.cpp with B's capital 369 and link_losses:
+// own_capital): D's loss at A leaves 370 for VMGH on B's link gain; B pays it
+// from SITG 20 and equity 349 only and fails in round 2 over its link with 1
+// uncovered. B's own waterfall of round 1 (E's close-out, covered by E's IM)
+// has nothing uncovered and carries no badge.
+constexpr std::string_view kLinkFailure = R"(name: a haircut at a standing peer fails it over its link
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: crash, moves: {X: -0.5}, days: 1}]
+ccps:
+  - {id: A, capital: 100, sitg: 10, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 20}}
+  - id: B
+    capital: 369
+    sitg: 20
+    link_losses: own_capital
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 30}
+members:
+  - {id: D, capital: 1000, liquidity: 1000, positions: {A: {X: 10}}, initial_margin: {A: 100}, default_fund: {A: 20}}
+  - {id: N, capital: 1000, liquidity: 1000, positions: {B: {X: -11}}, initial_margin: {B: 100}, default_fund: {B: 30}}
+  - {id: E, capital: 1000, liquidity: 1000, positions: {B: {X: 1}}, initial_margin: {B: 100}, default_fund: {B: 0}}
+links: [{between: [A, B]}]
+defaults: {exogenous: [D, E]}
+)";
+
+TEST(ReportFailureLabels, TheBadgeIsOnTheWaterfallThatRanOutWordedByItsCause) {
+  const auto loaded = config::load_scenario_text(kLinkFailure, "t.yaml");
+  const Model model = build_model(loaded);
+  const auto outcomes = run_stress(model);
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].result.ccp_fail_round[1], 2);
+  const std::string html = stress_report(model, outcomes, "t.yaml", config::to_yaml(loaded.scenario));
+  EXPECT_THAT(html, HasSubstr("B, round 2 (losses over its links) <span class=\"badge bad\">uncovered loss over its "
+                              "links: the CCP fails</span></summary>"));
+  EXPECT_THAT(html, HasSubstr("<summary>B, round 1</summary>"));
+  std::size_t badges = 0;
+  for (auto at = html.find("the CCP fails</span></summary>"); at != std::string::npos;
+       at = html.find("the CCP fails</span></summary>", at + 1))
+    ++badges;
+  EXPECT_EQ(badges, 1u);
 }
 
 }  // namespace
