@@ -164,8 +164,11 @@ std::string calibrated_scenario(const std::vector<Disclosure>& disclosures, cons
     const auto has = [&](const char* field) { return x.values.count(field) > 0; };
     const auto n = static_cast<Eigen::Index>(value("clearing_members"));
     std::vector<std::pair<Eigen::Index, double>> top;
-    if (has("top5_im_share") && n >= 5) top.emplace_back(5, value("top5_im_share"));
-    if (has("top10_im_share") && n >= 10) top.emplace_back(10, value("top10_im_share"));
+    // The top k of fewer than k members are all of them: their share is the
+    // whole IM, and it is checked as such (the top n hold 100%).
+    for (const auto& [k, field] : {std::pair<Eigen::Index, const char*>{5, "top5_im_share"}, {10, "top10_im_share"}})
+      if (has(field) && (top.empty() || top.back().first < std::min(k, n)))
+        top.emplace_back(std::min(k, n), value(field));
     Eigen::VectorXd im;
     try {
       im = models::concentrated_sizes(n, value("initial_margin_required"), top);

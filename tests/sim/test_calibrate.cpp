@@ -142,6 +142,20 @@ TEST(Calibrate, ConcentrationThatNoPopulationHasIsRefused) {
                                          "each hold"));
 }
 
+// With 4 members the top 5 are all of them: a top-5 share below 100% is
+// refused; 100% gives 4 equal members.
+TEST(Calibrate, TheTopFiveOfFewerThanFiveMembersHoldEverything) {
+  const std::string rows = std::string(kHeader) +
+                           "C,S,2026-06-30,,initial_margin_required,USD,1e9\n"
+                           "C,S,2026-06-30,,prefunded_default_fund,USD,1e8\n"
+                           "C,S,2026-06-30,,capital,USD,1e8\n"
+                           "C,S,2026-06-30,,clearing_members,,4\n"
+                           "C,S,2026-06-30,,top5_im_share,,";
+  EXPECT_THAT(errors_of(rows + "0.9\n"),
+              HasSubstr("member population: the top 4 are every member and must hold the whole total"));
+  EXPECT_EQ(errors_of(rows + "1\n"), "");
+}
+
 // The command: the scenario it writes validates and runs (exit 0), and a bad
 // file exits 2 with its errors located.
 TEST(Calibrate, TheCommandWritesAScenarioThatRuns) {
