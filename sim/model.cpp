@@ -9,6 +9,7 @@
 #include <set>
 
 #include "models/default_fund/cover.hpp"
+#include "models/default_fund/stress_set.hpp"
 #include "models/links/flow.hpp"
 #include "models/links/route.hpp"
 #include "models/margin/addons.hpp"
@@ -37,6 +38,104 @@ std::vector<models::Layer> default_waterfall(CcpKind kind) {
     case CcpKind::kLendingProtocol: return {Layer::kDefaulterIm, Layer::kInsuranceFund, Layer::kLenderHaircut};
   }
   return {};
+}
+
+// The SITG when the file gives none: RTS 153/2013 art. 35(1), dedicated own
+// resources of 25% of the minimum capital held under EMIR art. 16 (RTS
+// 152/2013); without a stated minimum_capital the capital stands for it (the
+// largest figure art. 35 can give, as the capital is at least the minimum).
+// sitg_basis: capital takes 25% of the whole capital whatever is stated.
+constexpr double kSitgShareOfMinimumCapital = 0.25;
+
+double default_sitg(const config::CcpConfig& c) {
+  if (c.sitg_basis == config::SitgBasis::kCapital) return kSitgShareOfMinimumCapital * c.capital;
+  return kSitgShareOfMinimumCapital * c.minimum_capital.value_or(c.capital);
+}
+
+// A CCP's default-fund stress set: simple returns per asset (assets x moves)
+// over its MPOR, a name per move, the implied-vol multipliers of the named
+// moves that have vol moves, and the number of moves per family.
+struct SizingSet {
+  Eigen::MatrixXd simple_moves;
+  std::vector<std::string> names;
+  std::map<Eigen::Index, Eigen::VectorXd> vol_factor;
+  std::vector<std::pair<std::string, int>> families;
+};
+
+// In this order (ties between moves go to the first): every asset up, every
+// asset down; the file's named (non-overlay) moves, the part realised over the
+// MPOR as in `ccpnet stress`; then stress_set's single-asset, spread and
+// historical moves (models/default_fund/stress_set.hpp).
+SizingSet sizing_stress_set(const Model& model, const config::Scenario& s, const config::CcpConfig& cfg, double mpor,
+                            const Eigen::VectorXd& daily_vol, const std::map<std::string, int>& asset_index,
+                            const config::LoadedScenario& loaded) {
+  const auto n_assets = daily_vol.size();
+  const auto id = [&](int a) -> const std::string& { return model.assets[static_cast<std::size_t>(a)].id; };
+  const std::string sd = fmt::format("{:g} sd", cfg.stress_sigma);
+  models::HypotheticalStressSpec spec;
+  spec.sigmas = cfg.stress_sigma;
+  spec.horizon_days = mpor;
+  spec.single_asset = cfg.stress_set.single_asset;
+  spec.spreads = cfg.stress_set.spreads;
+  spec.stressed_correlation = cfg.stress_set.stressed_correlation;
+  const models::StressMoves hypothetical = models::hypothetical_stress_moves(daily_vol, spec);
+  models::StressMoves historical;
+  if (cfg.stress_set.history && model.history_mode)
+    historical = models::historical_stress_moves(model.history_log_returns, mpor);
+  std::vector<const config::StressScenarioConfig*> named;
+  for (const auto& st : s.market.stress_scenarios)
+    if (!st.overlay) named.push_back(&st);
+  const auto n_named = static_cast<Eigen::Index>(named.size());
+  const Eigen::Index n_hyp = hypothetical.log_moves.cols(), n_hist = historical.log_moves.cols();
+  SizingSet set;
+  Eigen::MatrixXd log_moves(n_assets, n_hyp + n_named + n_hist);
+  log_moves.leftCols(2) = hypothetical.log_moves.leftCols(2);
+  for (Eigen::Index k = 0; k < n_named; ++k) {
+    const auto& st = *named[static_cast<std::size_t>(k)];
+    const double share = std::min(1.0, mpor / st.days);
+    Eigen::VectorXd move = Eigen::VectorXd::Zero(n_assets);
+    for (const auto& [asset_id, m] : st.moves) move(asset_index.at(asset_id)) = std::log1p(m) * share;
+    log_moves.col(2 + k) = move;
+    if (!st.vol_moves.empty()) {
+      Eigen::VectorXd vol = Eigen::VectorXd::Ones(n_assets);
+      for (const auto& [asset_id, v] : st.vol_moves) vol(asset_index.at(asset_id)) = std::exp(std::log1p(v) * share);
+      set.vol_factor[2 + k] = vol;
+    }
+  }
+  log_moves.middleCols(2 + n_named, n_hyp - 2) = hypothetical.log_moves.rightCols(n_hyp - 2);
+  log_moves.rightCols(n_hist) = historical.log_moves;
+  set.simple_moves = log_moves.unaryExpr([](double x) { return std::expm1(x); });
+  set.names.reserve(static_cast<std::size_t>(log_moves.cols()));
+  set.names.push_back("all assets up " + sd);
+  set.names.push_back("all assets down " + sd);
+  for (const auto* st : named) set.names.push_back(st->name);
+  const std::string rho = fmt::format("{:g}", cfg.stress_set.stressed_correlation);
+  int single = 0, spread = 0;
+  for (std::size_t k = 2; k < hypothetical.info.size(); ++k) {
+    const models::StressMoveInfo& info = hypothetical.info[k];
+    if (info.family == models::StressFamily::kSingleAsset) {
+      ++single;
+      set.names.push_back(info.up >= 0 ? fmt::format("{} up {}", id(info.up), sd)
+                                       : fmt::format("{} down {}", id(info.down), sd));
+    } else {
+      ++spread;
+      set.names.push_back(
+          fmt::format("spread {} up, {} down {} apart (correlation {})", id(info.up), id(info.down), sd, rho));
+    }
+  }
+  const auto& dates = loaded.data.history ? loaded.data.history->dates : std::vector<std::string>{};
+  const auto h = std::max<Eigen::Index>(1, static_cast<Eigen::Index>(std::ceil(mpor - 1e-12)));
+  for (const auto& info : historical.info) {
+    const auto first = static_cast<std::size_t>(info.first_day), last = static_cast<std::size_t>(info.first_day + h);
+    set.names.push_back(last < dates.size() ? fmt::format("history {} to {}", dates[first], dates[last])
+                                            : fmt::format("history window {}", info.first_day));
+  }
+  set.families = {{"directional", 2},
+                  {"named", static_cast<int>(n_named)},
+                  {"single asset", single},
+                  {"spread", spread},
+                  {"historical", static_cast<int>(n_hist)}};
+  return set;
 }
 
 Eigen::MatrixXd correlation_matrix(const config::MarketConfig& market, const std::map<std::string, int>& asset_index) {
@@ -654,7 +753,12 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
     ccp.id = c.id;
     ccp.kind = c.kind;
     ccp.capital = c.capital;
-    ccp.sitg = c.sitg.value_or(0.25 * c.capital);
+    ccp.sitg = c.sitg.value_or(default_sitg(c));
+    ccp.sitg_rule = c.sitg                                        ? "given"
+                    : c.sitg_basis == config::SitgBasis::kCapital ? "25% of capital (sitg_basis: capital)"
+                    : c.minimum_capital                           ? "25% of the minimum capital (RTS 153/2013 art. 35)"
+                                                                  : "25% of capital, standing for the minimum capital "
+                                                                    "(RTS 153/2013 art. 35; minimum_capital not stated)";
     ccp.sitg2 = std::min(c.sitg2, std::max(0.0, c.capital - ccp.sitg));
     ccp.insurance_fund = c.insurance_fund;
     if (!c.insurance_fund_asset.empty()) ccp.insurance_fund_asset = asset_index.at(c.insurance_fund_asset);
@@ -987,58 +1091,47 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
       require(ccp.accounts[static_cast<std::size_t>(i)], "initial margin (USD)", im(i));
     }
 
-    // Stress set: every asset up, every asset down by stress_sigma daily
-    // standard deviations over the MPOR, plus the file's named stress moves.
-    std::vector<Eigen::VectorXd> stress;      // simple returns per asset
-    std::vector<Eigen::VectorXd> vol_factor;  // implied-vol multipliers per underlying
-    const double k = cfg.stress_sigma * std::sqrt(ccp.mpor_days);
-    stress.push_back((k * margin_vol).array().exp() - 1.0);
-    stress.push_back((-k * margin_vol).array().exp() - 1.0);
-    vol_factor.assign(2, Eigen::VectorXd::Ones(n_assets));
-    for (const auto& st : s.market.stress_scenarios) {
-      if (st.overlay) continue;
-      // The part of the move realised over the MPOR, as in `ccpnet stress`.
-      const double share = std::min(1.0, ccp.mpor_days / st.days);
-      Eigen::VectorXd move = Eigen::VectorXd::Zero(n_assets);
-      for (const auto& [asset_id, m] : st.moves) move(asset_index.at(asset_id)) = std::expm1(std::log1p(m) * share);
-      stress.push_back(move);
-      Eigen::VectorXd vol = Eigen::VectorXd::Ones(n_assets);
-      for (const auto& [asset_id, v] : st.vol_moves) vol(asset_index.at(asset_id)) = std::exp(std::log1p(v) * share);
-      vol_factor.push_back(vol);
+    // ---- the default-fund stress set (RTS 153/2013 art. 30): directional,
+    // named, single-asset, spread and historical moves over the MPOR
+    // (models/default_fund/stress_set.hpp), taken in blocks of moves so that
+    // memory stays accounts x block, not accounts x moves.
+    const SizingSet set = sizing_stress_set(model, s, cfg, ccp.mpor_days, margin_vol, asset_index, loaded);
+    const Eigen::Index n_moves = set.simple_moves.cols();
+    ccp.stress_families = set.families;
+    // Rows of the uncovered-loss matrix: the default groups with an account
+    // here (ascending, so ties go to the lower group as before), then the link
+    // accounts whose losses reach the mutualised fund (ESMA interoperability
+    // guidelines: stressed like members), each beyond the link margin and link
+    // fund it posts here.
+    std::vector<char> present(model.groups.size(), 0);
+    for (int a : ccp.accounts) {
+      const Account& acc = model.accounts[static_cast<std::size_t>(a)];
+      if (acc.kind == AccountKind::kMember)
+        present[static_cast<std::size_t>(model.members[static_cast<std::size_t>(acc.owner)].group)] = 1;
     }
-    // P&L of every account under every stress move: linear positions, and
-    // options revalued in full (Black-76) with the MPOR's time decay.
-    Eigen::MatrixXd stress_pnl(n_acc, static_cast<Eigen::Index>(stress.size()));
-    for (std::size_t st = 0; st < stress.size(); ++st) {
-      stress_pnl.col(static_cast<Eigen::Index>(st)) = values * stress[st];
+    std::vector<int> group_row(model.groups.size(), -1), row_group;
+    for (std::size_t g = 0; g < present.size(); ++g)
+      if (present[g]) {
+        group_row[g] = static_cast<int>(row_group.size());
+        row_group.push_back(static_cast<int>(g));
+      }
+    const auto n_groups = static_cast<Eigen::Index>(row_group.size());
+    std::vector<Eigen::Index> link_rows;  // rows of ccp.accounts, after the groups
+    if (ccp.link_losses == config::LinkLossRule::kWaterfall)
       for (Eigen::Index i = 0; i < n_acc; ++i)
-        for (const OptionHolding& h :
-             model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])].options) {
-          const OptionModel& o = model.options[static_cast<std::size_t>(h.option)];
-          const double after = models::black76_value_after(o.contract, price(o.underlying), stress[st](o.underlying),
-                                                           vol_factor[st](o.underlying), ccp.mpor_days / 365.0);
-          stress_pnl(i, static_cast<Eigen::Index>(st)) += h.quantity * (after - o.value);
-        }
-    }
-    for (Eigen::Index i = 0; i < n_acc; ++i)
-      for (Eigen::Index st = 0; st < stress_pnl.cols(); ++st)
-        require(ccp.accounts[static_cast<std::size_t>(i)], "stress loss (USD)", -stress_pnl(i, st));
-    Eigen::MatrixXd uncovered =
-        Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(model.groups.size()), static_cast<Eigen::Index>(stress.size()));
-    Eigen::VectorXd group_im = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(model.groups.size()));
+        if (model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])].kind ==
+            AccountKind::kLink)
+          link_rows.push_back(i);
+    const Eigen::Index n_rows = n_groups + static_cast<Eigen::Index>(link_rows.size());
+    Eigen::VectorXd group_im = Eigen::VectorXd::Zero(n_rows);
     for (Eigen::Index i = 0; i < n_acc; ++i) {
       const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
-      if (acc.kind != AccountKind::kMember) continue;
-      const int g = model.members[static_cast<std::size_t>(acc.owner)].group;
-      group_im(g) += acc.initial_margin;
-      for (std::size_t st = 0; st < stress.size(); ++st)
-        uncovered(g, static_cast<Eigen::Index>(st)) +=
-            -stress_pnl(i, static_cast<Eigen::Index>(st)) + acc.liquidation_cost;
+      if (acc.kind == AccountKind::kMember)
+        group_im(group_row[static_cast<std::size_t>(model.members[static_cast<std::size_t>(acc.owner)].group)]) +=
+            acc.initial_margin;
     }
-    for (Eigen::Index g = 0; g < uncovered.rows(); ++g)
-      uncovered.row(g) = (uncovered.row(g).array() - group_im(g)).cwiseMax(0.0);
     // The fund each peer link account posts here: fixed, or Cover-1 of its
-    // stress loss beyond its link margin.
+    // stress loss beyond its link margin (link accounts hold no options).
     std::map<int, double> posted_fund;
     for (Eigen::Index i = 0; i < n_acc; ++i) {
       const int a = ccp.accounts[static_cast<std::size_t>(i)];
@@ -1046,47 +1139,82 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
       if (!link || link->model != config::LinkModel::kPeer) continue;
       double fund = link->link_fund;
       const Account& acc = model.accounts[static_cast<std::size_t>(a)];
-      if (link->fund_by_stress)
-        for (Eigen::Index st = 0; st < stress_pnl.cols(); ++st)
-          fund = std::max(fund, -stress_pnl(i, st) + acc.liquidation_cost - acc.initial_margin);
+      if (link->fund_by_stress && n_moves > 0)
+        fund = std::max(fund,
+                        (-(values.row(i) * set.simple_moves)).maxCoeff() + acc.liquidation_cost - acc.initial_margin);
       posted_fund[a] = fund;
     }
-    // Links whose losses reach the mutualised fund are stressed like members
-    // (ESMA interoperability guidelines): one more row per link account, its
-    // stress loss beyond the link margin and link fund it posts here.
-    std::vector<Eigen::Index> link_rows;  // rows of ccp.accounts, after the groups
-    if (ccp.link_losses == config::LinkLossRule::kWaterfall)
-      for (Eigen::Index i = 0; i < n_acc; ++i)
-        if (model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])].kind ==
-            AccountKind::kLink)
-          link_rows.push_back(i);
-    const Eigen::Index n_groups = uncovered.rows();
-    uncovered.conservativeResize(n_groups + static_cast<Eigen::Index>(link_rows.size()), Eigen::NoChange);
-    group_im.conservativeResize(uncovered.rows());
+    std::vector<double> dedicated(link_rows.size());
     for (std::size_t r = 0; r < link_rows.size(); ++r) {
-      const Eigen::Index i = link_rows[r], row = n_groups + static_cast<Eigen::Index>(r);
-      const int a = ccp.accounts[static_cast<std::size_t>(i)];
+      const int a = ccp.accounts[static_cast<std::size_t>(link_rows[r])];
       const Account& acc = model.accounts[static_cast<std::size_t>(a)];
-      const double dedicated = acc.initial_margin + (posted_fund.count(a) ? posted_fund.at(a) : 0.0);
-      for (Eigen::Index st = 0; st < uncovered.cols(); ++st)
-        uncovered(row, st) = std::max(0.0, -stress_pnl(i, st) + acc.liquidation_cost - dedicated);
-      group_im(row) = participant_account(model, a) ? acc.initial_margin : 0.0;
+      dedicated[r] = acc.initial_margin + (posted_fund.count(a) ? posted_fund.at(a) : 0.0);
+      group_im(n_groups + static_cast<Eigen::Index>(r)) = participant_account(model, a) ? acc.initial_margin : 0.0;
     }
+    const bool by_uncovered = cfg.default_fund.allocation == config::FundAllocation::kUncoveredStress;
+    const int cover = cfg.default_fund.sizing == config::DefaultFundSizing::kCover1 ? 1 : 2;
+    const bool boe = cfg.default_fund.variant == config::CoverVariant::kBoe;
     // Each account's largest uncovered stress loss, max(0, max_s loss_s - IM),
     // the key of allocation pro rata to uncovered stress loss.
     Eigen::VectorXd account_uncovered = Eigen::VectorXd::Zero(n_acc);
-    for (Eigen::Index i = 0; i < n_acc; ++i) {
-      const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
-      for (Eigen::Index st = 0; st < stress_pnl.cols(); ++st)
-        account_uncovered(i) =
-            std::max(account_uncovered(i), -stress_pnl(i, st) + acc.liquidation_cost - acc.initial_margin);
+    Eigen::MatrixXd uncovered_all;  // rows x moves, kept for the Bank of England variant only
+    if (boe) uncovered_all.resize(n_rows, n_moves);
+    models::CoverSizing sizing;
+    Eigen::VectorXd sizing_column = Eigen::VectorXd::Zero(n_rows);  // uncovered losses in the sizing move
+    constexpr Eigen::Index kBlock = 256;
+    for (Eigen::Index b0 = 0; b0 < n_moves; b0 += kBlock) {
+      const Eigen::Index nb = std::min(kBlock, n_moves - b0);
+      // P&L of every account under the block's moves: linear positions, and
+      // options revalued in full (Black-76) with the MPOR's time decay.
+      Eigen::MatrixXd pnl = values * set.simple_moves.middleCols(b0, nb);
+      for (Eigen::Index i = 0; i < n_acc; ++i) {
+        const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
+        for (const OptionHolding& h : acc.options) {
+          const OptionModel& o = model.options[static_cast<std::size_t>(h.option)];
+          for (Eigen::Index k = 0; k < nb; ++k) {
+            const auto vol = set.vol_factor.find(b0 + k);
+            const double after = models::black76_value_after(
+                o.contract, price(o.underlying), set.simple_moves(o.underlying, b0 + k),
+                vol == set.vol_factor.end() ? 1.0 : vol->second(o.underlying), ccp.mpor_days / 365.0);
+            pnl(i, k) += h.quantity * (after - o.value);
+          }
+        }
+        for (Eigen::Index k = 0; k < nb; ++k) {
+          require(ccp.accounts[static_cast<std::size_t>(i)], "stress loss (USD)", -pnl(i, k));
+          account_uncovered(i) = std::max(account_uncovered(i), -pnl(i, k) + acc.liquidation_cost - acc.initial_margin);
+        }
+      }
+      Eigen::MatrixXd uncovered = Eigen::MatrixXd::Zero(n_rows, nb);
+      for (Eigen::Index i = 0; i < n_acc; ++i) {
+        const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
+        if (acc.kind != AccountKind::kMember) continue;
+        const int row = group_row[static_cast<std::size_t>(model.members[static_cast<std::size_t>(acc.owner)].group)];
+        uncovered.row(row).array() += -pnl.row(i).array() + acc.liquidation_cost;
+      }
+      for (Eigen::Index g = 0; g < n_groups; ++g)
+        uncovered.row(g) = (uncovered.row(g).array() - group_im(g)).cwiseMax(0.0);
+      for (std::size_t r = 0; r < link_rows.size(); ++r) {
+        const Account& acc =
+            model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(link_rows[r])])];
+        uncovered.row(n_groups + static_cast<Eigen::Index>(r)) =
+            (-pnl.row(link_rows[r]).array() + acc.liquidation_cost - dedicated[r]).cwiseMax(0.0);
+      }
+      if (boe) {
+        uncovered_all.middleCols(b0, nb) = uncovered;
+        continue;
+      }
+      // Cover-1/2 is a maximum over moves: the block's best replaces the best
+      // so far only when larger (ties: the first move, as over the whole set).
+      const models::CoverSizing part = models::size_cover(uncovered, cover, ccp.sitg);
+      if (part.scenario >= 0 && (sizing.scenario < 0 || part.fund > sizing.fund)) {
+        sizing = part;
+        sizing_column = uncovered.col(part.scenario);
+        sizing.scenario += b0;
+      }
     }
     for (Eigen::Index i = 0; i < n_acc; ++i)
       require(ccp.accounts[static_cast<std::size_t>(i)], "uncovered stress loss (USD)", account_uncovered(i));
-    const bool by_uncovered = cfg.default_fund.allocation == config::FundAllocation::kUncoveredStress;
-    const int cover = cfg.default_fund.sizing == config::DefaultFundSizing::kCover1 ? 1 : 2;
-    models::CoverSizing sizing;
-    if (cfg.default_fund.variant == config::CoverVariant::kBoe) {
+    if (boe) {
       // Each group's contribution is its share of the fund by the allocation key.
       Eigen::VectorXd group_weight = group_im;
       if (by_uncovered) {
@@ -1094,25 +1222,37 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
         for (Eigen::Index i = 0; i < n_acc; ++i) {
           const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
           if (acc.kind == AccountKind::kMember)
-            group_weight(model.members[static_cast<std::size_t>(acc.owner)].group) += account_uncovered(i);
+            group_weight(
+                group_row[static_cast<std::size_t>(model.members[static_cast<std::size_t>(acc.owner)].group)]) +=
+                account_uncovered(i);
         }
         for (std::size_t r = 0; r < link_rows.size(); ++r)
           if (participant_account(model, ccp.accounts[static_cast<std::size_t>(link_rows[r])]))
             group_weight(n_groups + static_cast<Eigen::Index>(r)) = account_uncovered(link_rows[r]);
       }
       try {
-        sizing = models::size_cover_boe(uncovered, group_weight, ccp.sitg);
+        sizing = models::size_cover_boe(uncovered_all, group_weight, ccp.sitg);
       } catch (const std::invalid_argument& e) {
         config::Diagnostics d(loaded.source_name);
         const std::string path = fmt::format("ccps[{}].default_fund.variant", c);
         d.error(loaded.source_map.find(path), path, fmt::format("CCP '{}': {}", ccp.id, e.what()));
         throw config::ScenarioError(std::move(d));
       }
-    } else {
-      sizing = models::size_cover(uncovered, cover, ccp.sitg);
+      if (sizing.scenario >= 0) sizing_column = uncovered_all.col(sizing.scenario);
     }
-    for (auto g : sizing.groups)  // member groups only: a link is not a member that `defaults.rule` can default
-      if (g < n_groups && uncovered(g, sizing.scenario) > 0.0) ccp.cover_groups.push_back(static_cast<int>(g));
+    ccp.stress_fund = sizing.fund;
+    if (sizing.scenario >= 0) ccp.stress_scenario = set.names[static_cast<std::size_t>(sizing.scenario)];
+    for (auto g : sizing.groups) {
+      if (!(sizing_column(g) > 0.0)) continue;
+      if (g < n_groups) {  // member groups only: a link is not a member that `defaults.rule` can default
+        ccp.cover_groups.push_back(row_group[static_cast<std::size_t>(g)]);
+        ccp.stress_groups.push_back(model.group_ids[static_cast<std::size_t>(row_group[static_cast<std::size_t>(g)])]);
+      } else {
+        const int a = ccp.accounts[static_cast<std::size_t>(link_rows[static_cast<std::size_t>(g - n_groups)])];
+        ccp.stress_groups.push_back(
+            "link:" + model.ccps[static_cast<std::size_t>(model.accounts[static_cast<std::size_t>(a)].owner)].id);
+      }
+    }
     ccp.default_fund =
         cfg.default_fund.sizing == config::DefaultFundSizing::kFixed ? *cfg.default_fund.amount : sizing.fund;
     // A rulebook without default-fund layers (a crypto venue's insurance fund

@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/instruments/black76.hpp"
@@ -103,6 +104,7 @@ struct CcpModel {
   double capital = 0.0;
   double sitg = 0.0;
   double sitg2 = 0.0;
+  std::string sitg_rule;  // where the SITG comes from, in words (reports)
   double insurance_fund = 0.0;
   int insurance_fund_asset = -1;  // index into Model::assets: the fund is held in it; -1: USD
   // A crypto venue's maintenance rates by notional tier (tiered margin's mm):
@@ -123,6 +125,14 @@ struct CcpModel {
   std::string margin_model;                  // name of the margin model, for reports
   std::vector<int> accounts;                 // indices into Model::accounts
   std::vector<int> cover_groups;             // groups with the largest uncovered stress loss, largest first
+  // Default-fund sizing over the stress set (RTS 153/2013 art. 30): the fund
+  // the set requires (also when the fund is fixed or observed), the move that
+  // sets it, the groups (and link accounts, "link:<CCP>") whose uncovered
+  // losses there set it, largest first, and the set's size by family.
+  double stress_fund = 0.0;
+  std::string stress_scenario;
+  std::vector<std::string> stress_groups;
+  std::vector<std::pair<std::string, int>> stress_families;
   CcpSettlement settlement;
   // Lending protocols: the liquidation rules (long positions are collateral,
   // short positions debt); empty for other kinds.

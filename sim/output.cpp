@@ -11,6 +11,7 @@
 
 #include "sim/model.hpp"
 #include "sim/output_dir.hpp"
+#include "sim/stress.hpp"
 
 namespace ccpnet {
 
@@ -279,6 +280,7 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
     }
     e["layer_losses"] = layers;
     e["default_fund"] = ccp.default_fund;
+    e["default_fund_sizing"] = fund_sizing_json(ccp);
     double im = 0.0;
     for (int a : ccp.accounts) im += model.accounts[static_cast<std::size_t>(a)].initial_margin;
     e["initial_margin"] = im;

@@ -257,6 +257,25 @@ details summary{cursor:pointer;font-weight:600;color:var(--accent)}
 details pre{max-height:520px;overflow:auto;background:var(--panel);border:1px solid var(--rule);border-radius:6px;padding:12px 14px;font-size:12.5px;line-height:1.45}
 ul.defaults{margin:4px 0;padding-left:18px}
 footer{max-width:1160px;margin:0 auto;padding:14px 32px 40px;color:var(--muted);font-size:13px;border-top:1px solid var(--rule)}
+@media print{
+@page{size:A4 landscape;margin:12mm}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+body{font-size:10.5pt}
+header.top{padding:8px 0}
+main,footer,header.top .wrap{max-width:none;padding-left:0;padding-right:0}
+nav.toc{display:none}
+.tablewrap{overflow:visible}
+table{font-size:8.5pt;page-break-inside:auto}
+thead{display:table-header-group}
+tr,.card,.banner{break-inside:avoid;page-break-inside:avoid}
+th,td{padding:3px 5px}
+td.num{white-space:normal}
+figure,svg{break-inside:avoid;page-break-inside:avoid}
+h2,h3{break-after:avoid;page-break-after:avoid}
+section{break-before:auto}
+details pre{max-height:none;overflow:visible;white-space:pre-wrap}
+.grid2{grid-template-columns:1fr 1fr}
+}
 )css";
 
 std::string page_begin(const std::string& title, const std::string& heading, const std::string& subtitle) {
@@ -1259,6 +1278,84 @@ std::string run_settlement_section(const Model& model, const RunResult& result, 
   return h;
 }
 
+// The methodology of a run, generated from the model: what ccpnet computed
+// with which formula and which inputs, and what it does not model, in words a
+// risk committee can read.
+std::string methodology_section(const Model& model) {
+  std::string h = "<section id=\"methodology\"><h2>Methodology</h2>\n";
+  std::string market;
+  if (model.history_mode) {
+    market = fmt::format(
+        "Market moves {} the price history of the scenario ({} daily returns), cumulated over each "
+        "CCP's margin period of risk (MPOR).",
+        *model.history_mode == config::HistoryMode::kReplay ? "replay windows of" : "resample days (bootstrap) of",
+        model.history_log_returns.rows());
+  } else {
+    market = fmt::format(
+        "Market moves: daily log-returns r = &#963; (L z){} over {} asset{}, L the Cholesky factor of their "
+        "correlation, {}volatilities scaled by {}; returns add up over each CCP's margin period of risk (MPOR).",
+        model.shocks.model == config::ShockModel::kStudentT
+            ? fmt::format(
+                  " &#8730;((&#957;-2)/W), a Student-t with &#957; = {} degrees of freedom, W ~ &#967;&#178;(&#957;)",
+                  plain(model.shocks.dof))
+            : " with z standard normal",
+        model.assets.size(), model.assets.size() == 1 ? "" : "s",
+        model.shocks.jumps ? "market-wide jumps (Poisson count, normal size) added, " : "",
+        plain(model.shocks.volatility_multiplier));
+  }
+  h += "<p>" + market + "</p>\n";
+  h += "<div class=\"tablewrap\"><table>\n<thead><tr><th>CCP</th><th>initial margin</th><th>default fund</th>"
+       "<th>fund set by</th><th>skin in the game</th><th>waterfall, in order</th></tr></thead>\n<tbody>\n";
+  for (const CcpModel& ccp : model.ccps) {
+    int moves = 0;
+    std::vector<std::string> families;
+    for (const auto& [family, count] : ccp.stress_families) {
+      moves += count;
+      if (count > 0) families.push_back(fmt::format("{} {}", count, family));
+    }
+    std::vector<std::string> layers;
+    for (const auto layer : ccp.waterfall) layers.push_back(esc(models::layer_name(layer)));
+    const bool has_fund = in_waterfall(ccp, static_cast<std::size_t>(models::Layer::kDefaulterDf)) ||
+                          in_waterfall(ccp, static_cast<std::size_t>(models::Layer::kMutualizedDf));
+    h += fmt::format(
+        "<tr><td><strong>{}</strong></td><td>{}, MPOR {} day{}</td><td class=\"num\">{}</td>"
+        "<td>{}{} required over {} stress moves ({}): {}{}</td><td>{}: {}</td><td>{}{}</td></tr>\n",
+        esc(ccp.id), esc(ccp.margin_model), plain(ccp.mpor_days), ccp.mpor_days == 1.0 ? "" : "s",
+        money(ccp.default_fund), has_fund ? "" : "no default fund in its waterfall; ", usd(ccp.stress_fund), moves,
+        esc(fmt::format("{}", fmt::join(families, ", "))), esc(ccp.stress_scenario),
+        ccp.stress_groups.empty() ? std::string()
+                                  : esc(fmt::format(" (groups {})", fmt::join(ccp.stress_groups, ", "))),
+        money(ccp.sitg), esc(ccp.sitg_rule), fmt::format("{}", fmt::join(layers, " &#8594; ")),
+        ccp.link_losses == config::LinkLossRule::kOwnCapital
+            ? "; link losses: the link's margin and fund, SITG and capital only"
+            : "");
+  }
+  h += "</tbody></table></div>\n";
+  h += "<h3>Formulas</h3>\n<ul class=\"defaults\">\n"
+       "<li>Parametric initial margin: IM = q<sub>&#945;</sub> &#8730;h &#8730;(v&#8242; &#931;<sub>d</sub> v), v the "
+       "position values, &#931;<sub>d</sub> the daily covariance, h the MPOR in days.</li>\n"
+       "<li>Default fund, Cover-2 (EMIR art. 42(3), 43(2)): the largest over the stress set of max(U<sub>1</sub>, "
+       "U<sub>2</sub> + U<sub>3</sub>, U<sub>1</sub> + U<sub>2</sub> &#8722; SITG), U<sub>k</sub> the k-th largest "
+       "uncovered stress loss (stress loss plus liquidation cost minus IM, floored at 0) of a default group; the Bank "
+       "of England variant where chosen.</li>\n"
+       "<li>Stress set (RTS 153/2013 art. 30): every asset up and down by k daily standard deviations &#215; "
+       "&#8730;h; the file's named moves; each asset alone up and down; spread moves, each pair of assets apart by k "
+       "standard deviations under a broken correlation; every window of the price history when there is one.</li>\n"
+       "<li>Skin in the game: as given, or 25% of the minimum capital (RTS 153/2013 art. 35).</li>\n"
+       "<li>Close-out loss of a defaulter: minus its P&amp;L over the MPOR plus the liquidation cost k |x| "
+       "&#8730;(|x| / ADV) per asset; the waterfall layers absorb it in the order above, and a loss left after "
+       "the last layer fails the CCP.</li>\n"
+       "<li>Cascade: rounds of close-outs, waterfalls, CCP failures over links and member solvency and liquidity "
+       "checks until nothing changes.</li>\n</ul>\n";
+  h += "<h3>Not modelled</h3>\n<ul class=\"defaults\">\n"
+       "<li>The CCPs' operational, legal, investment and business risks (capital enters only as loss-absorbing "
+       "layers).</li>\n<li>Currencies: every amount is in one reporting currency (USD).</li>\n"
+       "<li>Trading during the MPOR: positions are those of the scenario file until closed out.</li>\n"
+       "<li>What the scenario file does not state (for a scenario built by <code>ccpnet calibrate</code>: the "
+       "assumptions listed in its comments).</li>\n</ul>\n</section>\n";
+  return h;
+}
+
 }  // namespace
 
 // ===========================================================================
@@ -1291,7 +1388,7 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
   if (model.settlement_active) h += "<a href=\"#settlement\">Settlement</a>";
   h += "<a href=\"#network\">Network</a><a href=\"#system\">System</a>";
   if (!model.members.empty() && model.members.size() <= kMaxMembersDrawn) h += "<a href=\"#members\">Members</a>";
-  h += "<a href=\"#scenario\">Scenario</a></nav>\n";
+  h += "<a href=\"#methodology\">Methodology</a><a href=\"#scenario\">Scenario</a></nav>\n";
   if (result.interrupted)
     h += fmt::format(
         "<div class=\"banner partial\"><strong>Partial result.</strong> The run was interrupted after {} of {} "
@@ -1625,6 +1722,7 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
          "member of its default group).</p>\n</section>\n";
   }
 
+  h += methodology_section(model);
   h += "<section id=\"scenario\"><h2>Scenario</h2>\n" + resolved_block(resolved_yaml) + "</section>\n";
   h += page_end(fmt::format("Seed {}, {} scenarios: the same input and seed reproduce this page exactly.", model.seed,
                             grouped(count)));
@@ -2024,10 +2122,16 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
         const CcpModel& ccp = model.ccps[static_cast<std::size_t>(e.ccp)];
         double total = e.uncovered;
         for (double x : e.by_layer) total += x;
-        const bool fails_here = r.ccp_fail_round[static_cast<std::size_t>(e.ccp)] == e.round;
-        h += fmt::format("<details{}><summary>{}, round {}{}</summary>\n",
+        // The failure is labelled on the waterfall whose layers ran out (an
+        // uncovered loss in the CCP's failure round), by what ran them out:
+        // its members' close-outs or losses over its links (as failure_text).
+        const bool fails_here = r.ccp_fail_round[static_cast<std::size_t>(e.ccp)] == e.round && e.uncovered > 0.0;
+        const std::string fail_label =
+            e.link_losses ? "uncovered loss over its links: the CCP fails" : "uncovered loss: the CCP fails";
+        h += fmt::format("<details{}><summary>{}, round {}{}{}</summary>\n",
                          fails_here || o.trace.events.size() <= 4 ? " open" : "", esc(ccp.id), e.round,
-                         fails_here ? " <span class=\"badge bad\">uncovered loss: the CCP fails</span>" : "");
+                         e.link_losses ? " (losses over its links)" : "",
+                         fails_here ? " <span class=\"badge bad\">" + fail_label + "</span>" : "");
         h += "<div class=\"grid2\"><div class=\"tablewrap\"><table>\n<thead><tr><th>layer</th>"
              "<th class=\"num\">absorbed (USD)</th><th class=\"num\">share</th><th class=\"num\">cumulative</th>"
              "</tr></thead>\n<tbody>\n";

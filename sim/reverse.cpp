@@ -145,7 +145,7 @@ std::string format_reverse(const Model& model, const ReverseResult& r) {
   if (r.failure) {
     out += fmt::format("\n{} FAILS at multiple {}: {}.\n\n", ccp.id, fmt_k(r.failure),
                        exhausted_layer_text(model, *r.at_failure, static_cast<std::size_t>(r.ccp)));
-    out += format_stress(model, {*r.at_failure});
+    out += format_stress(model, {*r.at_failure}, false);
   } else {
     out += fmt::format("\n{} does not fail up to multiple {}.\n", ccp.id, r.max_multiple);
   }

@@ -1,6 +1,7 @@
 #include "sim/stress.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 
@@ -37,6 +38,33 @@ std::string failure_text(const ScenarioResult& r, std::size_t c, const std::func
   const bool links = r.ccp_fail_cause[c] == FailureCause::kLinks;
   return fmt::format("its layers ran out on {}; {} left for its creditors",
                      links ? "losses over its links" : "its members' close-outs", money(r.ccp_uncovered[c]));
+}
+
+nlohmann::ordered_json fund_sizing_json(const CcpModel& ccp) {
+  json_t families = json_t::object();
+  for (const auto& [family, count] : ccp.stress_families) families[family] = count;
+  return {{"required", ccp.stress_fund},
+          {"scenario", ccp.stress_scenario},
+          {"groups", ccp.stress_groups},
+          {"stress_set", families}};
+}
+
+std::string format_fund_sizing(const Model& model) {
+  std::string out = "== default-fund sizing over each CCP's stress set (RTS 153/2013 art. 30)\n";
+  for (const CcpModel& ccp : model.ccps) {
+    int total = 0;
+    std::vector<std::string> parts;
+    for (const auto& [family, count] : ccp.stress_families) {
+      total += count;
+      if (count > 0) parts.push_back(fmt::format("{} {}", count, family));
+    }
+    out +=
+        fmt::format("  {:<14} fund {} required {} over {} moves ({}); set by '{}'{}\n", ccp.id, money(ccp.default_fund),
+                    money(ccp.stress_fund), total, fmt::join(parts, ", "), ccp.stress_scenario,
+                    ccp.stress_groups.empty() ? std::string(", no group uncovered")
+                                              : fmt::format(", groups {}", fmt::join(ccp.stress_groups, ", ")));
+  }
+  return out + "\n";
 }
 
 std::vector<StressOutcome> run_stress(const Model& model) {
@@ -161,8 +189,8 @@ json_t lending_json(const Model& model, const CascadeTrace& trace) {
 }
 }  // namespace
 
-std::string format_stress(const Model& model, const std::vector<StressOutcome>& outcomes) {
-  std::string out;
+std::string format_stress(const Model& model, const std::vector<StressOutcome>& outcomes, bool fund_sizing) {
+  std::string out = fund_sizing ? format_fund_sizing(model) : std::string();
   for (const auto& o : outcomes) {
     std::vector<std::string> moves;
     for (const auto& [id, m] : o.stress.moves) moves.push_back(fmt::format("{} {:+.1f}%", id, 100.0 * m));
@@ -385,7 +413,12 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
     j["waterfalls"] = events;
     all.push_back(j);
   }
-  return json{{"ccpnet_version", CCPNET_VERSION}, {"scenario", model.name}, {"stress_scenarios", all}};
+  json sizing = json::object();
+  for (const CcpModel& ccp : model.ccps) sizing[ccp.id] = fund_sizing_json(ccp);
+  return json{{"ccpnet_version", CCPNET_VERSION},
+              {"scenario", model.name},
+              {"default_fund_sizing", sizing},
+              {"stress_scenarios", all}};
 }
 
 std::string stress_layers_csv(const Model& model, const std::vector<StressOutcome>& outcomes) {

@@ -14,6 +14,15 @@
 namespace ccpnet {
 
 struct Model;
+struct CcpModel;
+
+// How the CCP's default fund is sized over its stress set (RTS 153/2013 art.
+// 30): the fund the set requires, the move and the groups that set it, the
+// set's size by family (summary.json and stress.json).
+nlohmann::ordered_json fund_sizing_json(const CcpModel& ccp);
+
+// The same for every CCP, as `ccpnet stress` prints it before the scenarios.
+std::string format_fund_sizing(const Model& model);
 
 struct StressOutcome {
   config::StressScenarioConfig stress;
@@ -28,7 +37,9 @@ std::vector<StressOutcome> run_stress(const Model& model);
 
 // The terminal report: per scenario, defaults by round and cause, each CCP's
 // waterfall layer by layer, failures.
-std::string format_stress(const Model& model, const std::vector<StressOutcome>& outcomes);
+// With `fund_sizing`, the default-fund sizing of every CCP comes first
+// (format_fund_sizing).
+std::string format_stress(const Model& model, const std::vector<StressOutcome>& outcomes, bool fund_sizing = true);
 
 nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressOutcome>& outcomes);
 

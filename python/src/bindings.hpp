@@ -91,5 +91,6 @@ void bind_compare(pybind11::module_& m);    // compare, ComparisonRun
 void bind_clearing(pybind11::module_& m);   // Eisenberg-Noe, Rogers-Veraart, DebtRank
 void bind_margin(pybind11::module_& m);     // margin models, add-ons, collateral
 void bind_waterfall(pybind11::module_& m);  // the default waterfall, default-fund sizing
+void bind_calibrate(pybind11::module_& m);  // calibrate_disclosures (ccpnet.calibrate)
 
 }  // namespace ccpnet::python

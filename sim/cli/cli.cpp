@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "sim/calibrate.hpp"
 #include "sim/compare.hpp"
 #include "sim/config/load.hpp"
 #include "sim/distributed.hpp"
@@ -180,6 +181,12 @@ int main(int argc, char** argv) {
           "FINITE"))
       ->check(CLI::Range(1e-6, 1e6));
 
+  auto* calibrate =
+      app.add_subcommand("calibrate", "a scenario skeleton from public quantitative disclosures (CCP12 layout, CSV)");
+  std::string disclosures, calibrated_file;
+  calibrate->add_option("DISCLOSURES", disclosures, "disclosure file (CSV, one row per figure)")->required();
+  calibrate->add_option("-o,--output", calibrated_file, "write the scenario to this file instead of printing it");
+
   auto* schema = app.add_subcommand("schema", "print the reference of every scenario key (Markdown)");
   std::string update_file;
   schema->add_option("--update", update_file, "rewrite the generated key reference inside this Markdown file");
@@ -198,6 +205,15 @@ int main(int argc, char** argv) {
         return kExitOk;
       }
       update_schema_reference(update_file);
+      return kExitOk;
+    }
+    if (calibrate->parsed()) {
+      const std::string yaml = calibrated_scenario(read_disclosures(disclosures), disclosures);
+      if (calibrated_file.empty()) {
+        std::cout << yaml;
+      } else {
+        write_output_file(calibrated_file, yaml);
+      }
       return kExitOk;
     }
     std::vector<config::Override> overrides = parse_overrides(sets);

@@ -652,6 +652,15 @@ class Checker {
         error(path + ".lending",
               fmt::format("lending applies to kind lending_protocol, found kind: {}", enum_name(ccp.kind)));
       if (ccp.lending && read(path + ".lending")) check_lending(*ccp.lending, path + ".lending");
+      if (ccp.minimum_capital && *ccp.minimum_capital > ccp.capital && read(path + ".minimum_capital") &&
+          read(path + ".capital"))
+        error(path + ".minimum_capital",
+              fmt::format("minimum capital {} exceeds the CCP's capital {}: EMIR art. 16 requires a CCP to hold at "
+                          "least its minimum capital",
+                          format_number(*ccp.minimum_capital), format_number(ccp.capital)));
+      if (ccp.minimum_capital && ccp.sitg_basis == SitgBasis::kCapital && read(path + ".minimum_capital") &&
+          read(path + ".sitg_basis"))
+        error(path + ".sitg_basis", "sitg_basis: capital ignores the minimum_capital given; remove one of them");
       if (ccp.sitg && *ccp.sitg > ccp.capital && read(path + ".sitg") && read(path + ".capital"))
         error(path + ".sitg", fmt::format("skin in the game {} exceeds the CCP's capital {}", format_number(*ccp.sitg),
                                           format_number(ccp.capital)));

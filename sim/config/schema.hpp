@@ -1063,10 +1063,51 @@ struct AdlConfig {
   }
 };
 
+// The hypothetical and historical families of a CCP's default-fund stress set
+// beyond its directional moves and the file's named ones (RTS 153/2013 art.
+// 30; models/default_fund/stress_set.hpp).
+struct StressSetConfig {
+  bool single_asset = true;
+  bool spreads = true;
+  double stressed_correlation = 0.0;
+  bool history = true;
+
+  template <class A>
+  void serialize(A& a) {
+    a("single_asset", single_asset,
+      {.doc = "each asset alone up, and down, by stress_sigma daily standard deviations over the MPOR, the others "
+              "unmoved (2 per asset)"});
+    a("spreads", spreads,
+      {.doc = "spread moves: for each ordered pair of assets, the first up and the second down, each by its "
+              "stress move times sqrt((1 - stressed_correlation) / 2), so that the pair moves stress_sigma standard "
+              "deviations apart under the stressed correlation (A (A - 1) moves for A assets): a hedged book loses "
+              "on both legs"});
+    a("stressed_correlation", stressed_correlation,
+      {.doc = "correlation of the two assets of a spread move once it breaks: 0 (decorrelation) scales each leg "
+              "by 1/sqrt(2), -1 moves each leg its full stress move",
+       .unit = "correlation",
+       .min = -1.0,
+       .max = 1.0});
+    a("history", history,
+      {.doc = "with market.history: every window of the history of the CCP's MPOR rounded up to whole days, the "
+              "assets' joint move over it (the worst windows for each book are among them)"});
+  }
+};
+
+// What the default SITG is a share of (RTS 153/2013 art. 35).
+enum class SitgBasis { kMinimumCapital, kCapital };
+template <>
+struct EnumNames<SitgBasis> {
+  static constexpr std::array values{std::pair{SitgBasis::kMinimumCapital, "minimum_capital"},
+                                     std::pair{SitgBasis::kCapital, "capital"}};
+};
+
 struct CcpConfig {
   std::string id;
   CcpKind kind = CcpKind::kTraditional;
   double capital = 0.0;
+  std::optional<double> minimum_capital;
+  SitgBasis sitg_basis = SitgBasis::kMinimumCapital;
   MarginConfig margin;
   DefaultFundConfig default_fund;
   std::optional<std::vector<LayerKind>> waterfall;
@@ -1080,6 +1121,7 @@ struct CcpConfig {
   bool im_segregated = true;
   double im_recovery_rate = 0.0;
   double stress_sigma = 5.0;
+  StressSetConfig stress_set;
   ImbalancePolicy imbalance = ImbalancePolicy::kError;
   LinkLossRule link_losses = LinkLossRule::kWaterfall;
   CcpSettlementConfig settlement;
@@ -1091,10 +1133,18 @@ struct CcpConfig {
     a("id", id, {.doc = "CCP identifier, unique", .required = true});
     a("kind", kind, {.doc = "rulebook family; sets the default waterfall"});
     a("capital", capital,
-      {.doc = "CCP equity (also its minimum regulatory capital for the SITG default)",
+      {.doc = "CCP equity: what its ccp_equity layer holds, SITG included",
        .unit = "USD",
        .min = 0.0,
        .required = true});
+    a("minimum_capital", minimum_capital,
+      {.doc = "minimum capital the CCP must hold under EMIR art. 16 and RTS 152/2013 (winding-down, operational, "
+              "credit and market, business risk), at most its capital; the default SITG is 25% of it (RTS 153/2013 "
+              "art. 35). Default: the capital (ccpnet cannot derive the RTS 152/2013 requirement, which needs the "
+              "CCP's operating expenses and balance sheet, so it assumes the CCP holds no capital beyond its minimum: "
+              "25% of capital, the largest SITG art. 35 can give)",
+       .unit = "USD",
+       .min = 0.0});
     a("margin", margin, {.doc = "initial margin model for member and link accounts"});
     a("default_fund", default_fund, {.doc = "default fund sizing"});
     a("waterfall", waterfall,
@@ -1102,7 +1152,14 @@ struct CcpConfig {
               "mutualized_df, assessments, vmgh, ccp_equity], crypto_venue [defaulter_im, insurance_fund, adl], "
               "lending_protocol [defaulter_im, insurance_fund, lender_haircut]",
        .min_size = 1});
-    a("sitg", sitg, {.doc = "skin in the game; default 25% of capital (EMIR art. 45)", .unit = "USD", .min = 0.0});
+    a("sitg", sitg,
+      {.doc = "skin in the game (EMIR art. 45(4)); default by sitg_basis: 25% of minimum_capital (RTS 153/2013 art. "
+              "35) or 25% of capital",
+       .unit = "USD",
+       .min = 0.0});
+    a("sitg_basis", sitg_basis,
+      {.doc = "what the default SITG (no sitg given) is 25% of: minimum_capital (RTS 153/2013 art. 35: the minimum "
+              "capital held under EMIR art. 16) or capital (the CCP's whole capital, as ccpnet did before 2026-12)"});
     a("sitg2", sitg2,
       {.doc = "second SITG tranche (EU recovery regime), used by the sitg2 layer", .unit = "USD", .min = 0.0});
     a("assessments", assessments, {.doc = "assessment powers"});
@@ -1125,11 +1182,16 @@ struct CcpConfig {
     a("lending", lending,
       {.doc = "liquidation rules of a lending protocol (kind lending_protocol only; default: these values)"});
     a("stress_sigma", stress_sigma,
-      {.doc = "size of the CCP's standard stress moves for default-fund sizing: every asset up, and every asset "
-              "down, by this many daily standard deviations scaled to the MPOR (plus market.stress_scenarios)",
+      {.doc = "size of the CCP's hypothetical stress moves for default-fund sizing: every asset up, and every "
+              "asset down, by this many daily standard deviations scaled to the MPOR (plus market.stress_scenarios "
+              "and the moves of stress_set)",
        .unit = "standard deviations",
        .min = 0.0,
        .max = 100.0});
+    a("stress_set", stress_set,
+      {.doc = "the default-fund stress set beyond the directional moves and market.stress_scenarios (RTS 153/2013 "
+              "art. 30: historical and hypothetical scenarios, correlation breaks included); all false: the "
+              "directional and named moves only, as ccpnet sized funds before 2026-12"});
     a("imbalance", imbalance,
       {.doc = "when the members' positions at the CCP do not net to zero across the link graph: error; "
               "rest_of_market (book the difference to an aggregate account that never defaults and posts no IM); "

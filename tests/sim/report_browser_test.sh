@@ -117,6 +117,23 @@ EOF
   else
     [ "$(wc -c < "$shot")" -gt 30000 ] || fail "the screenshot is blank (too small to hold a drawn page)"
   fi
+
+  # Printed (as `chromium --print-to-pdf` for a committee): the page's print
+  # style sheet applies (A4 landscape, 841.92 x 594.96 pt, where tables are not
+  # clipped by their scroll boxes and figures and table rows do not split), and
+  # the PDF has pages.
+  local pdf=$work/report.pdf pages_printed
+  rm -f "$pdf"
+  status=0
+  timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --host-resolver-rules='MAP * ~NOTFOUND' --user-data-dir="$work/profile" \
+    --no-pdf-header-footer --print-to-pdf="$pdf" "$url" > "$work/print.out" 2> "$work/print.err" || status=$?
+  [ "$status" = 0 ] && [ -s "$pdf" ] || { tail -20 "$work/print.err"; fail "printing to PDF failed"; }
+  [ "$(head -c 5 "$pdf")" = "%PDF-" ] || fail "the printed file is not a PDF"
+  pages_printed=$(grep -a -o '/MediaBox \[0 0 841\.9[0-9]* 594\.9[0-9]*\]' "$pdf" | wc -l)
+  echo "printed: $pages_printed A4 landscape pages"
+  [ "$pages_printed" -ge 1 ] || fail "the printed PDF has no A4 landscape page: the print style sheet did not apply"
 }
 
 for i in "${!pages[@]}"; do
