@@ -307,6 +307,7 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
   day_ = day;
   const std::size_t n_members = model_.members.size(), n_ccps = model_.ccps.size();
   if (round_ > 0) ++round_;  // a later step: its defaults start a round of their own
+  for (std::size_t c = 0; c < n_ccps; ++c) vmgh_[c].step_left = model_.ccps[c].vmgh.step_left;
   // Defaults at the start (exogenous, latent, and their groups) are on day 0.
   const auto at_start = [](DefaultCause c) { return c == DefaultCause::kExogenous || c == DefaultCause::kLatent; };
   for (std::size_t m = 0; m < n_members; ++m) {
@@ -646,6 +647,7 @@ void Cascade::run_layers(std::size_t c, std::span<models::Defaulter> members, st
   }
   wf_links = models::run_waterfall(link_layers_[c], links, survivors_, resources, round);
   vmgh.total_left = round.total_left;
+  vmgh.step_left = round.step_left;
   record_adl(1);
 }
 

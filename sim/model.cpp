@@ -774,6 +774,7 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
                                                                            : models::AdlRanking::kBitmex;
     ccp.vmgh.per_call = c.vmgh.per_call.value_or(std::numeric_limits<double>::infinity());
     ccp.vmgh.total_left = c.vmgh.total.value_or(std::numeric_limits<double>::infinity());
+    ccp.vmgh.step_left = c.vmgh.per_step.value_or(std::numeric_limits<double>::infinity());
     ccp.mpor_days = c.margin.mpor_days;
     ccp.waterfall = c.waterfall ? *c.waterfall : default_waterfall(c.kind);
     ccp.im_segregated = c.im_segregated;

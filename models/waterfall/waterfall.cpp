@@ -81,8 +81,10 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
 
 WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulter> defaulters,
                                std::span<Survivor> survivors, CcpResources& ccp, VmghCaps& vmgh) {
-  if (!(vmgh.max_rate >= 0.0 && vmgh.max_rate <= 1.0) || !(vmgh.per_call >= 0.0) || !(vmgh.total_left >= 0.0))
-    throw std::invalid_argument("VMGH caps: max_rate must be in [0, 1], per_call and total_left non-negative");
+  if (!(vmgh.max_rate >= 0.0 && vmgh.max_rate <= 1.0) || !(vmgh.per_call >= 0.0) || !(vmgh.total_left >= 0.0) ||
+      !(vmgh.step_left >= 0.0))
+    throw std::invalid_argument(
+        "VMGH caps: max_rate must be in [0, 1], per_call, total_left and step_left non-negative");
   WaterfallOutcome out;
   for (auto& d : defaulters) {
     d.residual = std::max(0.0, d.loss);
@@ -127,16 +129,17 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
         break;
       case Layer::kVmgh: {
         // One rate on every gain: the need, capped by max_rate, the per-call
-        // cap and what the total cap leaves.
+        // cap and what the total and per-step caps leave.
         double gains = 0.0;
         for (const auto& s : survivors) gains += std::max(0.0, s.vm_gain);
         if (gains <= 0.0) break;
-        const double cap = std::min({need, vmgh.per_call, vmgh.total_left, vmgh.max_rate * gains});
+        const double cap = std::min({need, vmgh.per_call, vmgh.total_left, vmgh.step_left, vmgh.max_rate * gains});
         if (cap <= 0.0) break;
         used = take_pro_rata(
             survivors, cap, [](Survivor& s) -> double& { return s.vm_gain; },
             [](Survivor& s) -> double& { return s.vmgh_charged; });
         vmgh.total_left = std::max(0.0, vmgh.total_left - used);
+        vmgh.step_left = std::max(0.0, vmgh.step_left - used);
         break;
       }
       case Layer::kLenderHaircut:

@@ -97,6 +97,9 @@ struct VmghCaps {
   // What the scenario's total cap still allows: set to the total cap at the
   // start of the scenario, decreased by each call (like the CCP's resources).
   double total_left = std::numeric_limits<double>::infinity();
+  // The same for one time step (a day of a default management process): set
+  // to the per-step cap at the start of each step.
+  double step_left = std::numeric_limits<double>::infinity();
 };
 
 // Runs `layers` in order over the defaulters' losses. Per-defaulter layers

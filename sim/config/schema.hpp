@@ -1020,6 +1020,7 @@ struct VmghConfig {
   double max_rate = 1.0;
   std::optional<double> per_call;
   std::optional<double> total;
+  std::optional<double> per_step;
 
   template <class A>
   void serialize(A& a) {
@@ -1035,6 +1036,12 @@ struct VmghConfig {
        .min = 0.0});
     a("total", total,
       {.doc = "most the layer may take over a scenario, all rounds together; default: uncapped",
+       .unit = "USD",
+       .min = 0.0});
+    a("per_step", per_step,
+      {.doc = "most the layer may take in one time step, all its rounds together (with step_days: 1, a per-day cap "
+              "of a default management process over several days); in one period, over the period; default: "
+              "uncapped",
        .unit = "USD",
        .min = 0.0});
   }

@@ -371,3 +371,59 @@ TEST(FireSales, MonteCarloPathsConserveAndCostMoreThanWithoutTheChannel) {
 
 }  // namespace
 }  // namespace ccpnet
+
+namespace ccpnet {
+namespace {
+
+// VMGH over several days with a per-day and a total cap (ccps[].vmgh.per_step
+// and total; a rulebook's recovery tool, e.g. LCH's and ICE Clear Europe's
+// VMGH caps, and the CPMI-IOSCO 2017 recovery guidance, 4.2.24: loss
+// allocation tools should be bounded and predictable). Waterfall: the
+// defaulter's IM, VMGH, the CCP's equity. X: 100, 70 on day 1, 40 on day 2.
+// D1 (long 10, capital 100, no IM) misses the call of day 1: loss 300 over
+// day 0 to 1. D2 (long 10, capital 400) pays day 1 (300) and misses day 2:
+// loss 300 over day 1 to 2. N (short 20) gains 600 on each day.
+// per_step 200: each day VMGH takes 200 of N's gain and equity the other 100.
+// With a total cap of 300 as well: day 2's VMGH takes only the 100 left, and
+// equity 200.
+constexpr std::string_view kVmghDays = R"(name: VMGH capped per day and in total
+simulation: {horizon_days: 2, step_days: 1}
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+ccps:
+  - id: A
+    capital: 1000
+    sitg: 0
+    margin: {model: parametric, mpor_days: 1}
+    waterfall: [defaulter_im, vmgh, ccp_equity]
+    vmgh: {per_step: 200}
+members:
+  - {id: D1, capital: 100, liquidity: 1e6, positions: {A: {X: 10}}, initial_margin: {A: 0}}
+  - {id: D2, capital: 400, liquidity: 1e6, positions: {A: {X: 10}}, initial_margin: {A: 0}}
+  - {id: N, capital: 1e6, liquidity: 1e6, positions: {A: {X: -20}}, initial_margin: {A: 1000}}
+)";
+
+TEST(RecoveryTools, VmghIsCappedPerDayAndInTotal) {
+  using L = models::Layer;
+  const Model model = model_of(kVmghDays);
+  const auto path = [&](const Model& m) { return path_of(m, {100, 70, 40, 40}); };
+  const ScenarioResult r = run_move(model, path(model));
+  ASSERT_EQ(r.defaults.size(), 2u);
+  EXPECT_EQ(r.defaults[0].day, 1.0);
+  EXPECT_EQ(r.defaults[1].day, 2.0);
+  EXPECT_NEAR(layer(r, 0, L::kVmgh), 400.0, 1e-9);
+  EXPECT_NEAR(layer(r, 0, L::kCcpEquity), 200.0, 1e-9);
+  const Model capped = model_of(kVmghDays, {{"ccps.A.vmgh.total", "300"}});
+  const ScenarioResult t = run_move(capped, path(capped));
+  EXPECT_NEAR(layer(t, 0, L::kVmgh), 300.0, 1e-9);
+  EXPECT_NEAR(layer(t, 0, L::kCcpEquity), 300.0, 1e-9);
+  EXPECT_NEAR(t.ledger_total(), t.closeout_loss, 1e-9);
+  // Without the per-day cap the layer takes the whole 300 each day.
+  const Model uncapped = model_of(kVmghDays, {{"ccps.A.vmgh", "{}"}});
+  const ScenarioResult u = run_move(uncapped, path(uncapped));
+  EXPECT_NEAR(layer(u, 0, L::kVmgh), 600.0, 1e-9);
+  EXPECT_NEAR(layer(u, 0, L::kCcpEquity), 0.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace ccpnet
