@@ -67,7 +67,8 @@ RankInterval quantile_rank_interval(std::int64_t n, double p, double confidence 
 // How the intervals are made, for output files.
 inline constexpr std::string_view kProportionMethod = "Wilson score interval (Wilson 1927), no continuity correction";
 inline constexpr std::string_view kMeanMethod =
-    "mean +- z * standard error, standard error = sample standard deviation / sqrt(n) (central limit theorem)";
+    "mean +- z * standard error, standard error = sample standard deviation / sqrt(n) (central limit theorem), cut "
+    "at 0 for a quantity that cannot be negative and at 1 for a fraction";
 inline constexpr std::string_view kQuantileMethod =
     "order statistics [X_(l), X_(u)] with exact binomial ranks (distribution-free; Hahn and Meeker 1991)";
 
