@@ -23,7 +23,8 @@ class Result:
     Attributes
     ----------
     summary : dict
-        summary.json: run metadata, per-CCP and system metrics.
+        summary.json: run metadata, per-CCP and system metrics; each estimate ``X`` with
+        its standard error ``X_se`` and 95% interval ``X_ci95`` (see ``summary["intervals"]``).
     scenarios : pandas.DataFrame
         scenarios.csv: one row per scenario, in index order.
     ccps : pandas.DataFrame
@@ -106,7 +107,10 @@ class Result:
         ``metric``, ``level`` (system, ccp, ccp_layer, ...), ``item`` (the CCP, layer,
         member and cause... of the value; empty for a system metric), ``unit``,
         ``aggregation`` (sum, count or max), ``total`` over the scenarios and ``value``
-        per scenario (the mean, a probability for a 0/1 flag, or the maximum).
+        per scenario (the mean, a probability for a 0/1 flag, or the maximum), then its
+        ``standard_error`` and 95% interval ``lower``, ``upper``, made by the method in
+        ``interval``: ``wilson`` (Wilson score, a probability), ``clt`` (mean +- 1.96
+        standard errors, cut at 0), or empty (a maximum has none).
         """
         if self._metrics is None:
             self._metrics = pd.DataFrame(self._core.metric_columns())

@@ -383,7 +383,8 @@ the run did not keep the rows (``keep_scenarios=False``).
 
 Columns: metric, level, item, unit, aggregation (str lists), total and value (numpy
 arrays): the sum, count or maximum over the scenarios, and per scenario (a mean, a
-probability for a 0/1 flag, or the maximum).
+probability for a 0/1 flag, or the maximum); standard_error, lower and upper (the 95%
+interval) and interval (the method: "wilson", "clt" or "" for a maximum).
 )doc")
       .def("to_state", &to_state, R"doc(Everything needed to merge this result with others, as plain data.
 
