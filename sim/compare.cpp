@@ -164,6 +164,7 @@ VariantOutcome run_variant(const std::string& name, config::LoadedScenario loade
   };
   const RunResult result = run_monte_carlo(*model, o);
   v.summary = summary_json(*model, result);
+  v.metrics = metric_table(*model, result.aggregate);
   return v;
 }
 

@@ -12,6 +12,7 @@
 #include "sim/config/load.hpp"
 #include "sim/metrics.hpp"
 #include "sim/model.hpp"
+#include "sim/output.hpp"
 #include "sim/runner.hpp"
 
 namespace ccpnet {
@@ -36,6 +37,7 @@ struct VariantOutcome {
   double default_funds = 0.0;
   std::vector<std::vector<double>> per_scenario;  // compare_metrics() x scenario
   nlohmann::ordered_json summary;
+  Table metrics;  // metric_table: every declared metric with its 95% interval
 };
 
 struct PairedDifference {

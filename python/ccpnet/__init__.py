@@ -13,6 +13,7 @@ pandas tables::
     s = ccpnet.stress(m)                                    # the file's stress scenarios, layer by layer
     c = ccpnet.compare(m, scenarios=20_000)                 # its variants on common random numbers
     c.differences                                           # paired differences with 95% intervals
+    ccpnet.sweep(m, {"market.assets.BTC.volatility": [0.4, 0.6], "topology": ["none", "mesh"]})  # a tidy DataFrame
 
 Submodules (imported on first use): :mod:`ccpnet.plot` (standard figures),
 :mod:`ccpnet.dask` (runs over a Dask cluster), and building blocks on numpy
@@ -24,9 +25,12 @@ waterfall, auto-deleveraging, a venue's liquidation engine, default-fund sizing)
 from __future__ import annotations
 
 import importlib
+import json
+import numbers
 import os
+from collections.abc import Mapping, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ccpnet import _core
 from ccpnet._core import (
@@ -60,6 +64,7 @@ __all__ = [
     "run",
     "scenario_text",
     "stress",
+    "sweep",
 ]
 
 _SUBMODULES = ("clearing", "dask", "margin", "plot", "waterfall")
@@ -241,6 +246,88 @@ def compare(
     if not isinstance(model, Model):
         model = load(model)
     return Comparison(_core.compare(model, scenarios, seed, threads, progress=progress))
+
+
+def _yaml_value(value: Any) -> str:
+    # A grid value as the YAML text an override takes (the CLI's --grid text).
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return repr(float(value))
+    return json.dumps(value)  # lists and mappings: JSON is YAML
+
+
+def sweep(
+    model: Model | str | os.PathLike[str],
+    grid: Mapping[str, Sequence[Any]],
+    *,
+    variants: bool = False,
+    scenarios: int | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Run a model over a cartesian grid of key values on common random numbers.
+
+    The same as ``ccpnet sweep FILE --grid KEY=V1,V2 ...``: every point of the grid
+    (and, with ``variants``, each of the file's variants at every point) runs on the
+    model's seed and scenario count, so differences between points are paired.
+
+    Parameters
+    ----------
+    model : Model or path
+        A model, or a scenario file to load.
+    grid : mapping of str to sequence
+        Key path (as ``--set`` takes it) to its values, e.g.
+        ``{"market.assets.BTC.volatility": [0.4, 0.6, 0.8], "topology": ["none", "hub", "mesh"]}``.
+        The key ``topology`` rewires the CCPs (none, peer, hub, mesh, single). Values are
+        numbers, booleans, strings (YAML text) or lists and mappings.
+    variants : bool
+        Also run the file's variants at every point (not with a ``topology`` axis).
+    scenarios, seed, threads, progress
+        As for :func:`run`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy table of ``sweep.csv``: one row per point x metric x item. One column
+        per grid key (holding the values as given), then ``variant``, ``metric``,
+        ``level``, ``item``, ``unit``, ``value``, ``standard_error``, ``lower``,
+        ``upper`` (the 95% interval) and ``interval`` (wilson, clt, order_statistics,
+        or empty for a maximum). ``attrs["summaries"]`` has each point's summary.json
+        and ``attrs["warnings"]`` the warnings.
+
+    Raises
+    ------
+    ScenarioError
+        A grid value, the seed or the scenario count is not valid.
+    SimulationError
+        A run failed.
+    """
+    import pandas as pd
+
+    if not isinstance(model, Model):
+        model = load(model)
+    if isinstance(grid, (str, bytes)) or not isinstance(grid, Mapping):
+        raise TypeError("grid: expected a mapping {key.path: [values]}")
+    axes, originals = [], []
+    for key, values in grid.items():
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+            raise TypeError(f"grid {key}: expected a sequence of values, found {type(values).__name__}")
+        texts = [_yaml_value(v) for v in values]
+        axes.append((str(key), texts))
+        originals.append(dict(zip(texts, values)))
+    out = _core.sweep(model, axes, variants, scenarios, seed, threads, progress)
+    frame = pd.DataFrame(out["columns"])
+    for (key, _), original in zip(axes, originals):
+        frame[key] = frame[key].map(original)
+    frame.attrs["summaries"] = json.loads(out["json"])["points"]
+    frame.attrs["warnings"] = list(out["warnings"])
+    return frame
 
 
 def __getattr__(name: str) -> ModuleType:

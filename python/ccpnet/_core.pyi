@@ -163,6 +163,15 @@ class StressRun:
     def text(self) -> str: ...
 
 def stress(model: Model) -> StressRun: ...
+def sweep(
+    model: Model,
+    grid: list[tuple[str, list[str]]],
+    variants: bool = False,
+    scenarios: int | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    progress: bool = False,
+) -> dict[str, Any]: ...
 
 class ComparisonRun:
     """Variants run on common random numbers, as run by the engine (wrapped by ccpnet.Comparison)."""

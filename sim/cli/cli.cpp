@@ -30,6 +30,7 @@
 #include "sim/runner.hpp"
 #include "sim/signals.hpp"
 #include "sim/stress.hpp"
+#include "sim/sweep.hpp"
 
 namespace ccpnet::cli {
 
@@ -45,6 +46,7 @@ std::atomic<bool> g_stop{false};
 constexpr const char* kRunDirectory = "ccpnet-run";
 constexpr const char* kStressDirectory = "ccpnet-stress";
 constexpr const char* kCompareDirectory = "ccpnet-compare";
+constexpr const char* kSweepDirectory = "ccpnet-sweep";
 
 // A directory as printed: with one trailing '/'.
 std::string as_directory(const std::string& dir) { return dir.ends_with('/') ? dir : dir + "/"; }
@@ -164,6 +166,21 @@ int main(int argc, char** argv) {
   compare->add_flag("--report", report,
                     std::string("also write report.html (into --out, default ") + kCompareDirectory + ")");
 
+  auto* sweep = app.add_subcommand(
+      "sweep", "run a grid of key values on common random numbers: every estimate with its interval, as a tidy CSV");
+  add_file(sweep);
+  std::vector<std::string> grid;
+  bool sweep_variants = false, as_json = false;
+  sweep->add_option("--grid", grid, "an axis of the grid: --grid market.assets.BTC.volatility=0.4,0.6,0.8 (repeatable)")
+      ->required();
+  sweep->add_flag("--variants", sweep_variants, "also run the file's variants at every point");
+  sweep->add_option("-n,--scenarios", scenarios, "scenarios per point")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
+  sweep->add_option("--threads", threads, "worker threads, 0 = all cores")->check(CLI::Range(0, 1024));
+  sweep->add_option("--out", out_dir, std::string("write sweep.csv here (default: ") + kSweepDirectory + ")");
+  sweep->add_flag("--json", as_json, "print the points' summaries as JSON on stdout instead of the table");
+  sweep->add_flag("--quiet", quiet, "no progress bar");
+
   auto* reverse = app.add_subcommand("reverse", "reverse stress test: the smallest shock multiple that fails a CCP");
   add_file(reverse);
   std::string reverse_ccp, reverse_direction;
@@ -203,9 +220,36 @@ int main(int argc, char** argv) {
     std::vector<config::Override> overrides = parse_overrides(sets);
     const config::DataAccess access =
         outside_data ? config::DataAccess::kAnywhere : config::DataAccess::kBesideScenario;
-    if (run->parsed() || compare->parsed()) {
+    if (run->parsed() || compare->parsed() || sweep->parsed()) {
       if (scenarios > 0) overrides.push_back({"simulation.scenarios", std::to_string(scenarios)});
       if (run->count("--seed")) overrides.push_back({"seed", seed});
+    }
+    if (sweep->parsed()) {
+      std::vector<SweepAxis> axes;
+      for (const auto& g : grid) axes.push_back(parse_sweep_axis(g));
+      if (out_dir.empty()) out_dir = kSweepDirectory;
+      check_output_directory(out_dir);  // before the work, not after
+      RunOptions options;
+      options.progress = !quiet;
+      options.threads = threads;
+      options.stop = &g_stop;
+      const config::LoadedScenario base = config::load_scenario_file(file, overrides, access);
+      const Interruptible guard(g_stop);
+      const Sweep s = run_sweep(base, overrides, axes, sweep_variants, options);
+      print_warnings(s.warnings);
+      if (g_stop.load()) {
+        std::cerr << "ccpnet: sweep interrupted: nothing written\n";
+        return SignalWatcher::exit_code();
+      }
+      write_directory(OutputInfo{file, base.text, config::to_yaml(base.scenario), out_dir, base.data.inputs},
+                      {{"sweep.csv", sweep_table(s).to_csv()}, {"sweep.json", sweep_json(s).dump(2) + "\n"}});
+      if (as_json) {
+        std::cout << sweep_json(s).dump(2) << '\n';
+      } else {
+        std::cout << format_sweep(s);
+        std::cout << fmt::format("outputs: {}sweep.csv\n", as_directory(out_dir));
+      }
+      return kExitOk;
     }
     if (compare->parsed()) {
       if (report && out_dir.empty()) out_dir = kCompareDirectory;
