@@ -42,6 +42,7 @@ from ccpnet._core import (
     load,
 )
 from ccpnet._compare import Comparison
+from ccpnet._graph import to_networkx as _to_networkx
 from ccpnet._result import Result
 from ccpnet._stress import StressResult
 from ccpnet._text import scenario_text
@@ -68,6 +69,9 @@ __all__ = [
 ]
 
 _SUBMODULES = ("clearing", "dask", "margin", "plot", "waterfall")
+
+# Model is the compiled class; its NetworkX export is plain Python.
+Model.to_networkx = _to_networkx  # type: ignore[attr-defined]
 
 
 def metrics() -> pd.DataFrame:
