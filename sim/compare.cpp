@@ -226,6 +226,31 @@ std::string format_comparison(const Comparison& c) {
   return out;
 }
 
+Table comparison_table(const Comparison& c) {
+  std::vector<std::string> variant, metric, unit;
+  std::vector<double> mean, difference, lower, upper;
+  for (std::size_t v = 0; v < c.variants.size(); ++v)
+    for (const MetricInfo& m : compare_metrics()) {
+      variant.push_back(c.variants[v].name);
+      metric.emplace_back(m.name);
+      unit.emplace_back(m.unit == MetricUnit::kScenarios ? "probability" : metric_unit_name(m.unit));
+      mean.push_back(c.mean(v, m.name));
+      const PairedDifference d = v > 0 ? c.difference(v, m.name) : PairedDifference{};
+      difference.push_back(d.mean);
+      lower.push_back(d.lo);
+      upper.push_back(d.hi);
+    }
+  Table table;
+  table.columns = {{"variant", std::move(variant)},
+                   {"metric", std::move(metric)},
+                   {"unit", std::move(unit)},
+                   {"mean", std::move(mean)},
+                   {"difference", std::move(difference)},
+                   {"difference_lower", std::move(lower)},
+                   {"difference_upper", std::move(upper)}};
+  return table;
+}
+
 nlohmann::ordered_json comparison_json(const Comparison& c) {
   using json = nlohmann::ordered_json;
   json variants = json::array();

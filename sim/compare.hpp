@@ -71,6 +71,10 @@ Comparison run_compare(const config::LoadedScenario& base, const std::vector<con
                        const RunOptions& options);
 
 std::string format_comparison(const Comparison& c);
+// compare.csv, tidy: one row per variant and compared metric: variant, metric, unit,
+// mean, and the paired difference to the base with its 95% interval
+// (difference, difference_lower, difference_upper; 0 for the base).
+Table comparison_table(const Comparison& c);
 nlohmann::ordered_json comparison_json(const Comparison& c);
 
 }  // namespace ccpnet

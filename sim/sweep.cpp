@@ -85,6 +85,11 @@ Sweep run_sweep(const config::LoadedScenario& base, const std::vector<config::Ov
     if (axes[a].values.empty()) throw InputError(fmt::format("--grid {}: no values", axes[a].key));
     for (std::size_t b = 0; b < a; ++b)
       if (axes[b].key == axes[a].key) throw InputError(fmt::format("--grid {}: the key is given twice", axes[a].key));
+    if (axes[a].key == "seed" || axes[a].key == "simulation.scenarios")
+      throw InputError(fmt::format(
+          "--grid {}: every point runs on the same seed and scenarios (common random numbers); set them with --set "
+          "{}=... (or -n) instead",
+          axes[a].key, axes[a].key));
     if (variants && axes[a].key == kTopologyAxis && !base.scenario.variants.empty())
       throw InputError(
           "--grid topology with --variants: the file's variants set their own links; sweep the topology without "

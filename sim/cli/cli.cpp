@@ -114,6 +114,10 @@ int main(int argc, char** argv) {
   bool quiet = false;
 
   bool outside_data = false;
+  bool as_json = false;  // --json: the command's JSON document on stdout instead of its table
+  const auto add_json = [&](CLI::App* cmd, const std::string& what) {
+    cmd->add_flag("--json", as_json, "print " + what + " as JSON on stdout instead of the table");
+  };
   auto add_file = [&](CLI::App* cmd) {
     cmd->add_option("FILE", file, "scenario file (YAML)")->required();
     cmd->add_option("--set", sets, "override a key: --set simulation.scenarios=5000 (repeatable)");
@@ -149,10 +153,12 @@ int main(int argc, char** argv) {
   run->add_flag("--quiet", quiet, "no progress bar");
   bool report = false;
   run->add_flag("--report", report, "also write report.html (self-contained: tables and figures)");
+  add_json(run, "summary.json");
 
   auto* stress = app.add_subcommand("stress", "the file's deterministic stress scenarios, layer by layer");
   add_file(stress);
   stress->add_option("--out", out_dir, "also write stress.json and stress_layers.csv to this directory");
+  add_json(stress, "stress.json");
   stress->add_flag("--report", report,
                    std::string("also write report.html (into --out, default ") + kStressDirectory + ")");
 
@@ -161,7 +167,8 @@ int main(int argc, char** argv) {
   compare->add_option("-n,--scenarios", scenarios, "scenarios per variant")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
   compare->add_option("--threads", threads, "worker threads, 0 = all cores")->check(CLI::Range(0, 1024));
-  compare->add_option("--out", out_dir, "also write compare.json to this directory");
+  compare->add_option("--out", out_dir, "also write compare.json and compare.csv to this directory");
+  add_json(compare, "compare.json");
   compare->add_flag("--quiet", quiet, "no progress bar");
   compare->add_flag("--report", report,
                     std::string("also write report.html (into --out, default ") + kCompareDirectory + ")");
@@ -170,7 +177,7 @@ int main(int argc, char** argv) {
       "sweep", "run a grid of key values on common random numbers: every estimate with its interval, as a tidy CSV");
   add_file(sweep);
   std::vector<std::string> grid;
-  bool sweep_variants = false, as_json = false;
+  bool sweep_variants = false;
   sweep->add_option("--grid", grid, "an axis of the grid: --grid market.assets.BTC.volatility=0.4,0.6,0.8 (repeatable)")
       ->required();
   sweep->add_flag("--variants", sweep_variants, "also run the file's variants at every point");
@@ -178,7 +185,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
   sweep->add_option("--threads", threads, "worker threads, 0 = all cores")->check(CLI::Range(0, 1024));
   sweep->add_option("--out", out_dir, std::string("write sweep.csv here (default: ") + kSweepDirectory + ")");
-  sweep->add_flag("--json", as_json, "print the points' summaries as JSON on stdout instead of the table");
+  add_json(sweep, "sweep.json (every point's summary)");
   sweep->add_flag("--quiet", quiet, "no progress bar");
 
   auto* reverse = app.add_subcommand("reverse", "reverse stress test: the smallest shock multiple that fails a CCP");
@@ -186,6 +193,7 @@ int main(int argc, char** argv) {
   std::string reverse_ccp, reverse_direction;
   double reverse_max = 20.0;
   reverse->add_option("--ccp", reverse_ccp, "the CCP (id)")->required();
+  add_json(reverse, "the thresholds");
   reverse->add_option("--direction", reverse_direction, "stress scenario giving the direction (default: the first)");
   reverse->add_option("--max-multiple", reverse_max, "largest multiple searched")
       ->check(CLI::Validator(
@@ -259,13 +267,14 @@ int main(int argc, char** argv) {
       options.threads = threads;
       const Comparison c = run_compare(config::load_scenario_file(file, overrides, access), overrides, options);
       print_warnings(c.warnings);
-      std::cout << format_comparison(c);
+      std::cout << (as_json ? comparison_json(c).dump(2) + "\n" : format_comparison(c));
       if (!out_dir.empty()) {
         const config::LoadedScenario base = config::load_scenario_file(file, overrides, access);
-        std::vector<std::pair<std::string, std::string>> files{{"compare.json", comparison_json(c).dump(2) + "\n"}};
+        std::vector<std::pair<std::string, std::string>> files{{"compare.json", comparison_json(c).dump(2) + "\n"},
+                                                               {"compare.csv", comparison_table(c).to_csv()}};
         if (report) files.emplace_back("report.html", compare_report(c));
         write_directory(OutputInfo{file, base.text, config::to_yaml(base.scenario), out_dir, base.data.inputs}, files);
-        std::cout << fmt::format("outputs: {}\n", as_directory(out_dir));
+        if (!as_json) std::cout << fmt::format("outputs: {}\n", as_directory(out_dir));
       }
       return kExitOk;
     }
@@ -290,14 +299,15 @@ int main(int argc, char** argv) {
       for (std::size_t i = 0; i < model.ccps.size(); ++i)
         if (model.ccps[i].id == reverse_ccp) c = static_cast<int>(i);
       if (c < 0) throw InputError(fmt::format("--ccp {}: no such CCP in {}", reverse_ccp, file));
-      std::cout << format_reverse(model, reverse_stress(model, c, reverse_direction, reverse_max));
+      const ReverseResult r = reverse_stress(model, c, reverse_direction, reverse_max);
+      std::cout << (as_json ? reverse_json(model, r).dump(2) + "\n" : format_reverse(model, r));
       return kExitOk;
     }
     if (stress->parsed()) {
       if (report && out_dir.empty()) out_dir = kStressDirectory;
       if (!out_dir.empty()) check_output_directory(out_dir);
       const auto outcomes = run_stress(model);
-      std::cout << format_stress(model, outcomes);
+      std::cout << (as_json ? stress_json(model, outcomes).dump(2) + "\n" : format_stress(model, outcomes));
       if (!out_dir.empty()) {
         const std::string resolved = config::to_yaml(loaded.scenario);
         std::vector<std::pair<std::string, std::string>> files{
@@ -306,7 +316,7 @@ int main(int argc, char** argv) {
             {"scenario.resolved.yaml", resolved}};
         if (report) files.emplace_back("report.html", stress_report(model, outcomes, file, resolved));
         write_directory(OutputInfo{file, loaded.text, resolved, out_dir, loaded.data.inputs}, files);
-        std::cout << fmt::format("outputs: {}\n", as_directory(out_dir));
+        if (!as_json) std::cout << fmt::format("outputs: {}\n", as_directory(out_dir));
       }
       return kExitOk;
     }
@@ -366,9 +376,13 @@ int main(int argc, char** argv) {
       }
       if (report) writer->add_file("report.html", run_report(model, result, file, info.resolved_yaml));
       writer->finish(result);
-      std::cout << format_summary(model, result);
-      if (mpi.size() > 1) std::cout << fmt::format("({} MPI ranks)\n", mpi.size());
-      std::cout << fmt::format("outputs: {}\n", as_directory(info.directory));
+      if (as_json) {
+        std::cout << summary_json(model, result).dump(2) << '\n';
+      } else {
+        std::cout << format_summary(model, result);
+        if (mpi.size() > 1) std::cout << fmt::format("({} MPI ranks)\n", mpi.size());
+        std::cout << fmt::format("outputs: {}\n", as_directory(info.directory));
+      }
       return result.interrupted || SignalWatcher::received() ? SignalWatcher::exit_code() : kExitOk;
     }
   } catch (const config::ScenarioError& e) {

@@ -92,3 +92,43 @@ def test_the_cli_refuses_a_bad_grid_with_exit_2(ccpnet_exe: Path, tmp_path: Path
         assert done.returncode == 2, (grid, done.stderr)
         assert message in done.stderr
         assert not (tmp_path / "o").exists()  # nothing written
+
+
+def test_json_on_stdout_and_compare_csv(ccpnet_exe: Path, tmp_path: Path) -> None:
+    import json
+
+    two = str(SCENARIOS / "two_ccp_peer.yaml")
+    cover2 = str(SCENARIOS / "cover2_linked.yaml")
+    commands = {
+        "run": ["run", two, "-n", "500", "--quiet", "--out", str(tmp_path / "run")],
+        "stress": ["stress", cover2],
+        "compare": ["compare", str(MESH), "-n", "200", "--quiet", "--out", str(tmp_path / "compare")],
+        "reverse": ["reverse", cover2, "--ccp", "CCP_A"],
+        "sweep": ["sweep", two, "--grid", "ccps.CCP_A.capital=1e8,2e8", "-n", "200", "--quiet",
+                  "--out", str(tmp_path / "sweep")],
+    }  # fmt: skip
+    documents = {}
+    for name, args in commands.items():
+        done = subprocess.run([str(ccpnet_exe), *args, "--json"], capture_output=True, text=True)
+        assert done.returncode == 0, (name, done.stderr)
+        documents[name] = json.loads(done.stdout)  # nothing but the JSON document on stdout
+    run_summary = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    assert documents["run"] == run_summary
+    assert len(documents["sweep"]["points"]) == 2
+    assert documents["reverse"]["ccp"] == "CCP_A"
+    # compare.csv: each variant's means and paired differences, in the units of compare.json.
+    table = pd.read_csv(tmp_path / "compare" / "compare.csv", float_precision="round_trip")
+    variants = documents["compare"]["variants"]
+    assert list(dict.fromkeys(table["variant"])) == [v["name"] for v in variants]
+    second = table[table["variant"] == variants[1]["name"]].set_index("metric")
+    d = variants[1]["difference_to_base"]["total_loss"]
+    assert list(second.loc["total_loss", ["difference", "difference_lower", "difference_upper"]]) == [
+        d["mean"], d["lo95"], d["hi95"]]  # fmt: skip
+    assert second.loc["any_ccp_fail", "unit"] == "probability"
+
+
+def test_the_seed_is_not_a_grid_axis(ccpnet_exe: Path, tmp_path: Path) -> None:
+    done = subprocess.run([str(ccpnet_exe), "sweep", str(MESH), "--grid", "seed=1,2", "-n", "100", "--quiet",
+                           "--out", str(tmp_path / "o")], capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 2
+    assert "common random numbers" in done.stderr
