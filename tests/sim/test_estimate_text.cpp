@@ -6,6 +6,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "sim/compare.hpp"
 #include "sim/output.hpp"
 
 namespace ccpnet {
@@ -30,6 +31,18 @@ TEST(EstimateText, IntervalsReadValueThenBounds) {
   EXPECT_EQ(format_estimate(207.163, usd, false), "207 [113, 302]");
   const nlohmann::ordered_json open = nlohmann::ordered_json::array({0.0, nullptr});
   EXPECT_EQ(format_estimate(5.58e4, open, false), "5.58e+04 [0, unbounded]");
+}
+
+TEST(EstimateText, PairedDifferencesReadWithTheirUnits) {
+  const MetricInfo& p = *find_metric("any_ccp_fail");  // a 0/1 flag: percentage points
+  const MetricInfo& usd = *find_metric("total_loss");
+  EXPECT_EQ(format_difference(p, {0.0002, -0.00019, 0.00059}), "+0.02 pp [-0.019 pp, +0.059 pp]");
+  EXPECT_EQ(format_difference(usd, {-6.34e6, -7.35e6, -5.32e6}), "-6.34e+06 [-7.35e+06, -5.32e+06] USD");
+  EXPECT_EQ(format_difference(p, {0.0, 0.0, 0.0}), "0 pp [0 pp, 0 pp]");
+  EXPECT_EQ(difference_reading({1.0, 0.5, 1.5}), "higher than base");
+  EXPECT_EQ(difference_reading({-1.0, -1.5, -0.5}), "lower than base");
+  EXPECT_EQ(difference_reading({0.1, -0.5, 0.7}), "no significant difference");
+  EXPECT_EQ(difference_reading({0.0, 0.0, 0.0}), "no difference");
 }
 
 }  // namespace
