@@ -62,6 +62,7 @@ __all__ = [
     "compare",
     "load",
     "metrics",
+    "reverse",
     "run",
     "scenario_text",
     "stress",
@@ -250,6 +251,50 @@ def compare(
     if not isinstance(model, Model):
         model = load(model)
     return Comparison(_core.compare(model, scenarios, seed, threads, progress=progress))
+
+
+def reverse(
+    model: Model | str | os.PathLike[str], ccp: str, direction: str = "", max_multiple: float = 20.0
+) -> dict[str, Any]:
+    """Reverse stress test: the smallest shock multiple that fails a CCP (``ccpnet reverse``).
+
+    The stress direction (a stress scenario of the model, by name; empty: the first, or
+    every asset down 10% when there is none) is scaled by a multiple of its log-moves;
+    bisection finds where each layer of the CCP's waterfall is first used and exhausted
+    and where the CCP fails.
+
+    Parameters
+    ----------
+    model : Model or path
+        A model, or a scenario file to load.
+    ccp : str
+        The CCP's id.
+    direction : str, optional
+        The stress scenario giving the direction (default: the first).
+    max_multiple : float
+        The largest multiple searched.
+
+    Returns
+    -------
+    dict
+        ``ccp``, ``direction`` (name, days, moves, vol_moves), ``max_multiple``,
+        ``tolerance``, ``layers`` (a list of {layer, first_used, exhausted}: multiples,
+        None when not reached), ``failure`` (the multiple, None when the CCP survives
+        ``max_multiple``) and ``text`` (what ``ccpnet reverse`` prints).
+
+    Raises
+    ------
+    KeyError
+        No CCP ``ccp`` in the model.
+    ScenarioError
+        No stress scenario ``direction``.
+    """
+    if not isinstance(model, Model):
+        model = load(model)
+    document, text = _core.reverse(model, ccp, direction, max_multiple)
+    out: dict[str, Any] = json.loads(document)
+    out["text"] = text
+    return out
 
 
 def _yaml_value(value: Any) -> str:

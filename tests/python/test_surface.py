@@ -89,3 +89,27 @@ def test_per_scenario_is_a_property_mapping_variants_to_frames() -> None:
     pd.testing.assert_frame_equal(per("base"), base)  # the former method's call still works
     with pytest.raises(KeyError):
         per["nope"]
+
+
+def test_reverse_from_python_is_the_cli_s(ccpnet_exe: Path) -> None:
+    import json
+    import subprocess
+
+    cover2 = SCENARIOS / "cover2_linked.yaml"
+    r = ccpnet.reverse(cover2, "CCP_A")
+    done = subprocess.run([str(ccpnet_exe), "reverse", str(cover2), "--ccp", "CCP_A", "--json"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    cli = json.loads(done.stdout)
+    assert {k: v for k, v in r.items() if k != "text"} == cli
+    text = subprocess.run([str(ccpnet_exe), "reverse", str(cover2), "--ccp", "CCP_A"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert r["text"] == text
+    # The waterfall is used in order: each layer starts where the one before it is exhausted.
+    layers = [x for x in r["layers"] if x["first_used"] is not None]
+    assert len(layers) >= 3
+    for before, after in zip(layers, layers[1:]):
+        assert after["first_used"] == before["exhausted"]
+    with pytest.raises(KeyError, match="no CCP 'NOPE'"):
+        ccpnet.reverse(cover2, "NOPE")
+    with pytest.raises(ccpnet.ScenarioError):
+        ccpnet.reverse(cover2, "CCP_A", direction="no such stress scenario")
