@@ -43,6 +43,9 @@ from ccpnet._core import (
 )
 from ccpnet._compare import Comparison
 from ccpnet._graph import to_networkx as _to_networkx
+from ccpnet._tables import ccps as _ccps
+from ccpnet._tables import link_table as _link_table
+from ccpnet._tables import members as _members
 from ccpnet._result import Result
 from ccpnet._stress import StressResult
 from ccpnet._text import scenario_text
@@ -73,6 +76,10 @@ _SUBMODULES = ("clearing", "dask", "margin", "plot", "waterfall")
 
 # Model is the compiled class; its NetworkX export is plain Python.
 Model.to_networkx = _to_networkx  # type: ignore[attr-defined]
+# Labelled tables of the model's arrays (ids as the index), like Result.ccps and Result.members.
+Model.ccps = property(_ccps)  # type: ignore[attr-defined]
+Model.members = property(_members)  # type: ignore[attr-defined]
+Model.link_table = property(_link_table)  # type: ignore[attr-defined]
 
 
 def metrics() -> pd.DataFrame:

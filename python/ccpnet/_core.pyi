@@ -98,6 +98,15 @@ class Model:
     def default_fund(self) -> npt.NDArray[np.float64]: ...
     @property
     def accounts(self) -> pd.DataFrame: ...
+    @property
+    def ccps(self) -> pd.DataFrame:
+        """One row per CCP indexed by id: capital, default_fund, initial_margin (ccpnet._tables)."""
+    @property
+    def members(self) -> pd.DataFrame:
+        """One row per member indexed by id: group, capital, liquidity, initial_margin, default_fund."""
+    @property
+    def link_table(self) -> pd.DataFrame:
+        """One row per link: ccp, other_ccp, inter_ccp_margin."""
     def to_networkx(self, result: Any = None) -> Any:
         """The system as a networkx.Graph (ccpnet._graph.to_networkx)."""
 

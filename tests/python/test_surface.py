@@ -113,3 +113,20 @@ def test_reverse_from_python_is_the_cli_s(ccpnet_exe: Path) -> None:
         ccpnet.reverse(cover2, "NOPE")
     with pytest.raises(ccpnet.ScenarioError):
         ccpnet.reverse(cover2, "CCP_A", direction="no such stress scenario")
+
+
+def test_model_tables_are_labelled_by_id(two_ccp_model: ccpnet.Model) -> None:
+    ccps, members, links = two_ccp_model.ccps, two_ccp_model.members, two_ccp_model.link_table
+    assert list(ccps.index) == ["CCP_A", "CCP_B"] and ccps.index.name == "ccp"
+    assert ccps.loc["CCP_A", "capital"] == 2.0e8 and ccps.loc["CCP_B", "capital"] == 1.0e8  # the file
+    assert list(members.index) == ["M1", "M2", "M3"] and members.index.name == "member"
+    assert members.loc["M1", "group"] == "G1" and members.loc["M3", "liquidity"] == 4.0e7
+    # M3 clears at CCP_B only: tiered IM on 2.4e6 notional = 20,000 + 70,000 (by hand).
+    assert members.loc["M3", "initial_margin"] == pytest.approx(90000.0)
+    accounts = two_ccp_model.accounts
+    m2 = accounts[(accounts["kind"] == "member") & (accounts["owner"] == "M2")]
+    assert members.loc["M2", "initial_margin"] == pytest.approx(m2["initial_margin"].sum())
+    assert len(links) == 1 and {links.loc[0, "ccp"], links.loc[0, "other_ccp"]} == {"CCP_A", "CCP_B"}
+    # What the CCPs hold beyond their members' IM is the link margin.
+    assert links.loc[0, "inter_ccp_margin"] == pytest.approx(
+        ccps["initial_margin"].sum() - members["initial_margin"].sum(), rel=1e-12)  # fmt: skip
