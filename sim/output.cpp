@@ -258,7 +258,9 @@ nlohmann::ordered_json summary_intervals_json() {
   j["probabilities"] = models::stats::kProportionMethod;
   j["means"] = models::stats::kMeanMethod;
   j["quantiles"] = models::stats::kQuantileMethod;
-  j["without_interval"] = "es99_total_loss, ledger_max_relative_error, the settlement figures";
+  j["without_interval"] =
+      "es99_total_loss, ledger_max_relative_error, and the system-wide and per-chain and per-bridge settlement "
+      "figures (per-CCP settlement figures have theirs)";
   return j;
 }
 
@@ -331,6 +333,15 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
                          {"mean_replacement_cost", mean(CcpSettleMetric::kReplacementCost)},
                          {"mean_late_inflows", mean(CcpSettleMetric::kLateInflows)},
                          {"mean_margin_calls", mean(CcpSettleMetric::kMarginCalls)}};
+      const std::pair<const char*, CcpSettleMetric> settle[] = {
+          {"mean_fails", CcpSettleMetric::kFails},
+          {"mean_principal_lost", CcpSettleMetric::kPrincipalLost},
+          {"mean_replacement_cost", CcpSettleMetric::kReplacementCost},
+          {"mean_late_inflows", CcpSettleMetric::kLateInflows},
+          {"mean_margin_calls", CcpSettleMetric::kMarginCalls}};
+      for (const auto& [key, m] : settle)
+        add_interval(e["settlement"], key,
+                     metric_estimate(t, "ccp_settlement", c * kCcpSettleMetrics + static_cast<std::size_t>(m)));
     }
     ccps[ccp.id] = e;
   }
