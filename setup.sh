@@ -18,7 +18,8 @@ PACKAGES=(
   nlohmann-json3-dev libssl-dev libopenmpi-dev openmpi-bin
   python3 python3-dev python3-numpy python3-pandas python3-scipy python3-matplotlib
   python3-pytest python3-nbclient python3-ipykernel python3-nbformat python3-yaml
-  python3-dask python3-distributed
+  python3-dask python3-distributed python3-networkx
+  python3-venv python3-pip python3-setuptools python3-wheel
   chromium graphviz
   clang-14 libclang-rt-14-dev
 )

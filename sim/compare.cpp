@@ -164,6 +164,7 @@ VariantOutcome run_variant(const std::string& name, config::LoadedScenario loade
   };
   const RunResult result = run_monte_carlo(*model, o);
   v.summary = summary_json(*model, result);
+  v.metrics = metric_table(*model, result.aggregate);
   return v;
 }
 
@@ -195,34 +196,84 @@ Comparison run_compare(const config::LoadedScenario& base, const std::vector<con
   return c;
 }
 
+std::string format_difference(const MetricInfo& metric, const PairedDifference& d) {
+  // A probability in percentage points, an amount in USD, a count as it is; signed.
+  const auto number = [&](double x) {
+    if (x == 0.0) return std::string(metric.unit == MetricUnit::kScenarios ? "0 pp" : "0");
+    if (metric.unit == MetricUnit::kScenarios) return fmt::format("{:+.2g} pp", 100.0 * x);
+    return fmt::format("{:+.3g}", x);
+  };
+  const std::string unit = metric.unit == MetricUnit::kUsd ? " USD" : "";
+  return fmt::format("{} [{}, {}]{}", number(d.mean), number(d.lo), number(d.hi), unit);
+}
+
+std::string difference_reading(const PairedDifference& d) {
+  if (d.lo > 0.0) return "higher than base";
+  if (d.hi < 0.0) return "lower than base";
+  if (d.lo == 0.0 && d.hi == 0.0) return "no difference";
+  return "no significant difference";
+}
+
 std::string format_comparison(const Comparison& c) {
   std::string out = fmt::format(
       "{} scenarios per variant, common random numbers (paired differences to 'base', 95% intervals)\n\n", c.scenarios);
   std::size_t width = 22;
   for (const auto& x : c.variants) width = std::max(width, x.name.size());
-  out += fmt::format("{:<{}} {:>12} {:>14} {:>12} {:>12} {:>12} {:>14}\n", "variant", width, "total IM", "inter-CCP IM",
-                     "default fund", "P(CCP fail)", "E[defaults]", "E[total loss]");
+  out += fmt::format("{:<{}} {:>12} {:>14} {:>12}  {:<26} {:<22} {}\n", "variant", width, "total IM", "inter-CCP IM",
+                     "default fund", "P(any CCP fails)", "E[defaults]", "E[total loss] USD");
   for (std::size_t v = 0; v < c.variants.size(); ++v) {
     const auto& x = c.variants[v];
-    out += fmt::format("{:<{}} {:>12.4g} {:>14.4g} {:>12.4g} {:>12.5f} {:>12.4f} {:>14.4g}\n", x.name, width,
-                       x.total_im, x.inter_ccp_margin, x.default_funds, c.mean(v, "any_ccp_fail"),
-                       c.mean(v, "member_defaults"), c.mean(v, "total_loss"));
+    // Each variant's own estimates with their 95% intervals (its summary.json).
+    const auto& sys = x.summary.at("system");
+    const auto estimate = [&](const char* key, bool percent) {
+      return format_estimate(sys.at(key).get<double>(), sys.at(std::string(key) + "_ci95"), percent);
+    };
+    out += fmt::format("{:<{}} {:>12.4g} {:>14.4g} {:>12.4g}  {:<26} {:<22} {}\n", x.name, width, x.total_im,
+                       x.inter_ccp_margin, x.default_funds, estimate("p_any_ccp_fail", true),
+                       estimate("mean_member_defaults", false), estimate("expected_total_loss", false));
   }
   if (c.variants.size() > 1) {
     std::vector<std::string_view> shown;
     for (std::string_view m : {"any_ccp_fail", "member_defaults", "total_loss", "uncovered_loss"}) shown.push_back(m);
     for (const MetricInfo& m : compare_metrics())
       if (m.optional && c.shows(m.name)) shown.push_back(m.name);
-    out += "\npaired difference to base  (mean [95% interval])\n";
+    out += "\npaired difference to base: variant - base, per scenario (mean [95% interval]) and its reading\n";
     for (std::size_t v = 1; v < c.variants.size(); ++v) {
       out += fmt::format("  {}\n", c.variants[v].name);
       for (std::string_view m : shown) {
+        const MetricInfo& info = compare_metrics()[compare_metric_index(m)];
         const auto d = c.difference(v, m);
-        out += fmt::format("    {:<20} {:+.6g} [{:+.6g}, {:+.6g}]\n", m, d.mean, d.lo, d.hi);
+        out += fmt::format("    {:<36} {:<44} {}\n", info.title.empty() ? std::string(m) : std::string(info.title),
+                           format_difference(info, d), difference_reading(d));
       }
     }
   }
   return out;
+}
+
+Table comparison_table(const Comparison& c) {
+  std::vector<std::string> variant, metric, unit;
+  std::vector<double> mean, difference, lower, upper;
+  for (std::size_t v = 0; v < c.variants.size(); ++v)
+    for (const MetricInfo& m : compare_metrics()) {
+      variant.push_back(c.variants[v].name);
+      metric.emplace_back(m.name);
+      unit.emplace_back(m.unit == MetricUnit::kScenarios ? "probability" : metric_unit_name(m.unit));
+      mean.push_back(c.mean(v, m.name));
+      const PairedDifference d = v > 0 ? c.difference(v, m.name) : PairedDifference{};
+      difference.push_back(d.mean);
+      lower.push_back(d.lo);
+      upper.push_back(d.hi);
+    }
+  Table table;
+  table.columns = {{"variant", std::move(variant)},
+                   {"metric", std::move(metric)},
+                   {"unit", std::move(unit)},
+                   {"mean", std::move(mean)},
+                   {"difference", std::move(difference)},
+                   {"difference_lower", std::move(lower)},
+                   {"difference_upper", std::move(upper)}};
+  return table;
 }
 
 nlohmann::ordered_json comparison_json(const Comparison& c) {

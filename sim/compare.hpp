@@ -12,6 +12,7 @@
 #include "sim/config/load.hpp"
 #include "sim/metrics.hpp"
 #include "sim/model.hpp"
+#include "sim/output.hpp"
 #include "sim/runner.hpp"
 
 namespace ccpnet {
@@ -36,6 +37,7 @@ struct VariantOutcome {
   double default_funds = 0.0;
   std::vector<std::vector<double>> per_scenario;  // compare_metrics() x scenario
   nlohmann::ordered_json summary;
+  Table metrics;  // metric_table: every declared metric with its 95% interval
 };
 
 struct PairedDifference {
@@ -69,6 +71,16 @@ Comparison run_compare(const config::LoadedScenario& base, const std::vector<con
                        const RunOptions& options);
 
 std::string format_comparison(const Comparison& c);
+// A paired difference as the terminal shows it: "+1.2 pp [+0.3 pp, +2.1 pp]" for a
+// probability (percentage points), "-3.2e+06 [-4.1e+06, -2.3e+06] USD" for an amount.
+std::string format_difference(const MetricInfo& metric, const PairedDifference& d);
+// Its reading at 95%: "higher than base" or "lower than base" when the interval
+// excludes 0, "no difference" when every scenario is equal, else "no significant difference".
+std::string difference_reading(const PairedDifference& d);
+// compare.csv, tidy: one row per variant and compared metric: variant, metric, unit,
+// mean, and the paired difference to the base with its 95% interval
+// (difference, difference_lower, difference_upper; 0 for the base).
+Table comparison_table(const Comparison& c);
 nlohmann::ordered_json comparison_json(const Comparison& c);
 
 }  // namespace ccpnet

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "sim/loss_sketch.hpp"
@@ -150,24 +151,92 @@ const MetricInfo* find_metric(std::string_view name) {
   return nullptr;
 }
 
+std::string_view interval_method(IntervalKind kind) {
+  switch (kind) {
+    case IntervalKind::kNone: return "";
+    case IntervalKind::kProportion: return models::stats::kProportionMethod;
+    case IntervalKind::kMean: return models::stats::kMeanMethod;
+  }
+  return "";
+}
+
+Estimate metric_estimate(const ChunkSums& totals, std::string_view metric, std::size_t index, double confidence) {
+  bool found = false;
+  Estimate e;
+  std::size_t m = 0;
+  ChunkSums::visit([&](auto field, const MetricInfo& info, const auto&) {
+    const std::size_t ordinal = m++;
+    if (found || info.name != metric) return;
+    found = true;
+    const auto& sums = totals.*field;
+    double total = 0.0;
+    if constexpr (std::is_arithmetic_v<std::decay_t<decltype(sums)>>) {
+      if (index != 0) throw std::out_of_range(fmt::format("metric {} has one value, not {}", metric, index + 1));
+      total = static_cast<double>(sums);
+    } else {
+      total = static_cast<double>(sums.at(index));
+    }
+    e.kind = interval_kind(info);
+    const std::int64_t n = totals.count;
+    switch (e.kind) {
+      case IntervalKind::kNone:
+        e.value = total;
+        e.interval = {total, total};
+        break;
+      case IntervalKind::kProportion: {
+        const auto k = static_cast<std::int64_t>(total);
+        e.value = n > 0 ? total / static_cast<double>(n) : 0.0;
+        e.standard_error = models::stats::proportion_standard_error(k, n);
+        e.interval = models::stats::wilson(k, n, confidence);
+        break;
+      }
+      case IntervalKind::kMean: {
+        const models::stats::MeanEstimate mean =
+            models::stats::mean_estimate(total, totals.squares.at(ordinal).at(index), n, confidence);
+        e.value = mean.mean;
+        e.standard_error = mean.standard_error;
+        e.interval = mean.interval;
+        // The mean of values that cannot be negative (fractions: above 1) cannot be either:
+        // the interval cut there covers the mean whenever the CLT one does.
+        if (info.nonnegative) e.interval.lower = std::max(0.0, e.interval.lower);
+        if (info.unit == MetricUnit::kFraction) e.interval.upper = std::min(1.0, e.interval.upper);
+        break;
+      }
+    }
+  });
+  if (!found) throw std::out_of_range(fmt::format("no metric named {}", metric));
+  return e;
+}
+
 void ChunkSums::init(const Model& model, std::int64_t first_index) {
   *this = ChunkSums{};
   first = first_index;
+  squares.assign(metric_infos().size(), {});
+  std::size_t m = 0;
   visit([&](auto field, const MetricInfo& info, const auto&) {
     auto& value = this->*field;
     if constexpr (is_vector_v<std::decay_t<decltype(value)>>) value.assign(level_size(model, info.level), 0);
+    if (interval_kind(info) == IntervalKind::kMean) squares[m].assign(level_size(model, info.level), 0.0);
+    ++m;
   });
 }
 
 void ChunkSums::add(const MetricInput& x) {
   ++count;
+  std::size_t m = 0;
   visit([&](auto field, const MetricInfo& info, const auto& extract) {
+    std::vector<double>& sq = squares[m++];
     if (info.stressed_only && x.calm) return;  // calm: every such sum is 0
     auto& sums = this->*field;
+    const bool mean = interval_kind(info) == IntervalKind::kMean;
     extract(x, [&](std::size_t i, auto value) {
       auto& sum = element(sums, i);
       using T = std::decay_t<decltype(sum)>;
       fold(sum, static_cast<T>(value), info.aggregation);
+      if (mean) {
+        const auto v = static_cast<double>(value);
+        sq[i] += v * v;
+      }
     });
   });
 }
@@ -177,6 +246,7 @@ void ChunkSums::fold_sums_into(ChunkSums& total) const {
   visit([&](auto field, const MetricInfo& info, const auto&) {
     if (!exact(info.aggregation)) fold(total.*field, this->*field, info.aggregation);
   });
+  for (std::size_t m = 0; m < squares.size(); ++m) fold(total.squares[m], squares[m], Aggregation::kSum);
 }
 
 void ChunkSums::fold_exact_into(ChunkSums& total) const {
@@ -198,9 +268,14 @@ nlohmann::json ChunkSums::to_json(bool counts) const {
     j["first"] = first;
     j["count"] = count;
   }
+  nlohmann::json sq = nlohmann::json::object();
+  std::size_t m = 0;
   visit([&](auto field, const MetricInfo& info, const auto&) {
     if (exact(info.aggregation) == counts) j[std::string(info.name)] = this->*field;
+    if (!counts && interval_kind(info) == IntervalKind::kMean) sq[std::string(info.name)] = squares[m];
+    ++m;
   });
+  if (!counts) j["squares"] = std::move(sq);
   return j;
 }
 
@@ -210,7 +285,15 @@ ChunkSums ChunkSums::from_json(const Model& model, const nlohmann::json& j, bool
     j.at("first").get_to(c.first);
     j.at("count").get_to(c.count);
   }
+  c.squares.assign(metric_infos().size(), {});
+  std::size_t m = 0;
   visit([&](auto field, const MetricInfo& info, const auto&) {
+    std::vector<double>& sq = c.squares[m++];
+    if (!counts && interval_kind(info) == IntervalKind::kMean) {
+      j.at("squares").at(std::string(info.name)).get_to(sq);
+      if (sq.size() != level_size(model, info.level))
+        throw std::runtime_error(fmt::format("aggregate of another model ({} squares)", info.name));
+    }
     if (exact(info.aggregation) != counts) return;
     auto& value = c.*field;
     j.at(std::string(info.name)).get_to(value);
@@ -407,7 +490,7 @@ void part_from_json(const nlohmann::json& j, std::unordered_map<std::uint64_t, s
 }
 
 constexpr const char* kAggregateFormat = "ccpnet aggregate";
-constexpr int kAggregateVersion = 1;
+constexpr int kAggregateVersion = 2;  // 2: sums of squares (ChunkSums::squares)
 
 }  // namespace
 
@@ -467,6 +550,20 @@ double sparse_quantile(std::vector<double> nonzero, std::int64_t n, double p) {
   return at(lo) + (h - static_cast<double>(lo)) * (at(hi) - at(lo));
 }
 
+models::stats::Interval sparse_quantile_interval(const std::vector<double>& nonzero, std::int64_t n, double p,
+                                                 double confidence) {
+  if (n <= 0) return {0.0, 0.0};
+  const auto zeros = n - static_cast<std::int64_t>(nonzero.size());
+  // The 1-based order statistic r of the sample (values >= 0: rank 0 bounds it by 0, rank n + 1 by nothing).
+  const auto at = [&](std::int64_t r) {
+    if (r <= zeros) return 0.0;
+    if (r > n) return std::numeric_limits<double>::infinity();
+    return nonzero[static_cast<std::size_t>(r - zeros - 1)];
+  };
+  const models::stats::RankInterval ranks = models::stats::quantile_rank_interval(n, p, confidence);
+  return {at(ranks.lower), at(ranks.upper)};
+}
+
 double sparse_expected_shortfall(std::vector<double> nonzero, std::int64_t n, double p) {
   // Mean of the ceil(n (1 - p)) largest values.
   if (n <= 0) return 0.0;
@@ -480,6 +577,17 @@ double sparse_expected_shortfall(std::vector<double> nonzero, std::int64_t n, do
 }
 
 double Aggregate::total_loss_quantile(double p) const { return sparse_quantile(total_loss_values_, totals_.count, p); }
+models::stats::Interval Aggregate::total_loss_quantile_interval(double p, double confidence) const {
+  return sparse_quantile_interval(total_loss_values_, totals_.count, p, confidence);
+}
+models::stats::Interval Aggregate::depletion_quantile_interval(std::size_t ccp, double p, double confidence) const {
+  return sparse_quantile_interval(depletion_values_[ccp], totals_.count, p, confidence);
+}
+std::int64_t Aggregate::scenarios_with_at_least_defaults(std::size_t k) const {
+  std::int64_t n = 0;
+  for (std::size_t i = k; i < default_histogram_.size(); ++i) n += default_histogram_[i];
+  return n;
+}
 double Aggregate::total_loss_expected_shortfall(double p) const {
   return sparse_expected_shortfall(total_loss_values_, totals_.count, p);
 }

@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "models/stats/intervals.hpp"
 #include "models/waterfall/waterfall.hpp"
 #include "sim/cascade.hpp"
 #include "sim/exact_sum.hpp"
@@ -84,9 +85,23 @@ struct MetricInfo {
   bool compare = false;         // compared between variants, scenario by scenario (`ccpnet compare`)
   bool optional = false;        // compare: reported only where some variant has it
   std::string_view title = {};  // short label in reports (compared metrics)
+  bool nonnegative = true;      // no scenario's value is below 0: a mean's interval is cut at 0 (at 1 for a fraction)
 };
 // Designated initialisers follow the order above:
 //   {.name = "...", .doc = "...", .unit = ..., .level = ..., .aggregation = ..., .compare = true}
+
+// How the per-scenario mean of a metric gets its standard error and interval,
+// implied by its declaration: a 0/1 flag (unit kScenarios) is a binomial
+// proportion (Wilson score interval); any other sum or count a mean (central
+// limit theorem: its sum of squares is kept too, ChunkSums::squares), cut to
+// the values the mean can take (>= 0 for a `nonnegative` metric, <= 1 for a
+// fraction); a maximum has none.
+enum class IntervalKind : std::uint8_t { kNone, kProportion, kMean };
+constexpr IntervalKind interval_kind(const MetricInfo& info) {
+  if (info.aggregation == Aggregation::kMax) return IntervalKind::kNone;
+  return info.unit == MetricUnit::kScenarios ? IntervalKind::kProportion : IntervalKind::kMean;
+}
+std::string_view interval_method(IntervalKind kind);  // the method, in words ("" for kNone)
 
 std::string_view metric_unit_name(MetricUnit unit);
 std::string_view metric_level_name(MetricLevel level);
@@ -120,6 +135,10 @@ struct ChunkSums {
   std::vector<std::int64_t> member_defaults_by_cause;  // members x kDefaultCauseCount
   // Settlement layer (empty unless the model has one): sums of SettlementOutcome.
   std::vector<double> ccp_settle, chain_settle, bridge_settle;
+  // Per metric (in declaration order), the sums of the squares of its
+  // per-scenario values when its interval is a mean's (IntervalKind::kMean),
+  // else empty. Float sums: folded like kSum sums, in chunk order.
+  std::vector<std::vector<double>> squares;
 
   // The list: v(&ChunkSums::field, MetricInfo, extract) for every metric, where
   // extract(const MetricInput&, add) calls add(index, value) for the scenario's values.
@@ -143,6 +162,21 @@ struct ChunkSums {
 // The metrics declared in ChunkSums::visit, in their order.
 const std::vector<MetricInfo>& metric_infos();
 const MetricInfo* find_metric(std::string_view name);  // nullptr if none
+
+// The per-scenario mean of value `index` of a metric over the scenarios of
+// `totals` (a probability for a 0/1 flag), its standard error and its
+// interval at `confidence`, by the metric's IntervalKind: Wilson for a
+// proportion, the CLT for a mean (sample standard error from the sum of
+// squares); a maximum is its value with no spread. Throws std::out_of_range
+// for an unknown metric or index.
+struct Estimate {
+  double value = 0.0;
+  double standard_error = 0.0;
+  models::stats::Interval interval;
+  IntervalKind kind = IntervalKind::kNone;
+};
+Estimate metric_estimate(const ChunkSums& totals, std::string_view metric, std::size_t index,
+                         double confidence = models::stats::kConfidence);
 
 // ----------------------------------------------------------- the declaration
 
@@ -419,6 +453,13 @@ class Aggregate {
   // Quantile of the total loss (linear interpolation between order statistics,
   // zeros included implicitly), expected shortfall above it.
   double total_loss_quantile(double p) const;
+  // Distribution-free interval for the p-quantile (models::stats::quantile_rank_interval
+  // on the order statistics); the upper end is +infinity when too few scenarios lie above it.
+  models::stats::Interval total_loss_quantile_interval(double p, double confidence = models::stats::kConfidence) const;
+  models::stats::Interval depletion_quantile_interval(std::size_t ccp, double p,
+                                                      double confidence = models::stats::kConfidence) const;
+  // Scenarios with at least k member defaults.
+  std::int64_t scenarios_with_at_least_defaults(std::size_t k) const;
   double total_loss_expected_shortfall(double p) const;
   double depletion_quantile(std::size_t ccp, double p) const;
   // P(at least k member defaults).
@@ -458,5 +499,9 @@ class Aggregate {
 // Quantile of a sample given only its non-zero values and its size (the rest are 0).
 double sparse_quantile(std::vector<double> nonzero, std::int64_t n, double p);
 double sparse_expected_shortfall(std::vector<double> nonzero, std::int64_t n, double p);
+// Interval for the p-quantile from the same sample (`nonzero` sorted): its order statistics
+// at the ranks of models::stats::quantile_rank_interval; +infinity above when no rank bounds it.
+models::stats::Interval sparse_quantile_interval(const std::vector<double>& nonzero_sorted, std::int64_t n, double p,
+                                                 double confidence);
 
 }  // namespace ccpnet

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -246,6 +247,41 @@ void OutputWriter::scenario(const ScenarioResult& r) {
     write_errno_ = errno;
 }
 
+namespace {
+
+// An interval in JSON: [lower, upper], an unbounded end (a quantile with too
+// few scenarios beyond it) as null.
+nlohmann::ordered_json interval_json(const models::stats::Interval& i) {
+  const auto end = [](double x) { return std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json(); };
+  return nlohmann::ordered_json::array({end(i.lower), end(i.upper)});
+}
+
+// Next to the figure `key` of `e`: `key_se` (its standard error) and
+// `key_ci95` (its 95% interval), from the metric that declares it.
+void add_interval(nlohmann::ordered_json& e, const std::string& key, const Estimate& x) {
+  e[key + "_se"] = x.standard_error;
+  e[key + "_ci95"] = interval_json(x.interval);
+}
+
+}  // namespace
+
+nlohmann::ordered_json summary_intervals_json() {
+  using json = nlohmann::ordered_json;
+  json j;
+  j["confidence"] = models::stats::kConfidence;
+  j["keys"] =
+      "a figure X that is estimated from the scenarios has X_se (standard error) and X_ci95 ([lower, upper]) next "
+      "to it; for a map of figures M (layer_losses, ledger, p_member_defaults_at_least) they are the maps M_se and "
+      "M_ci95; quantiles (p99, p999) have X_ci95 only, and null for an end that no scenario bounds";
+  j["probabilities"] = models::stats::kProportionMethod;
+  j["means"] = models::stats::kMeanMethod;
+  j["quantiles"] = models::stats::kQuantileMethod;
+  j["without_interval"] =
+      "es99_total_loss, ledger_max_relative_error, and the system-wide and per-chain and per-bridge settlement "
+      "figures (per-CCP settlement figures have theirs)";
+  return j;
+}
+
 nlohmann::ordered_json summary_json(const Model& model, const RunResult& result) {
   using json = nlohmann::ordered_json;
   const Aggregate& agg = result.aggregate;
@@ -259,26 +295,47 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
   j["first_scenario"] = result.first;
   j["requested_scenarios"] = result.requested;
   j["partial"] = result.interrupted;
+  j["intervals"] = summary_intervals_json();
   json ccps = json::object();
   for (std::size_t c = 0; c < model.ccps.size(); ++c) {
     const CcpModel& ccp = model.ccps[c];
     json e;
     e["p_fail"] = static_cast<double>(t.ccp_fails[c]) / n;
+    add_interval(e, "p_fail", metric_estimate(t, "ccp_fails", c));
     e["expected_loss"] = t.ccp_loss[c] / n;
+    add_interval(e, "expected_loss", metric_estimate(t, "ccp_loss", c));
     e["expected_uncovered_loss"] = t.ccp_uncovered[c] / n;
+    add_interval(e, "expected_uncovered_loss", metric_estimate(t, "ccp_uncovered_loss", c));
     e["p_fail_via_links"] = static_cast<double>(t.ccp_fails_via_links[c]) / n;
-    json ledger = json::object();
-    for (std::size_t k = 0; k < kLedgerColumns; ++k)
-      ledger[ledger_column_name(static_cast<LedgerColumn>(k))] = t.ccp_ledger[c * kLedgerColumns + k] / n;
+    add_interval(e, "p_fail_via_links", metric_estimate(t, "ccp_fails_via_links", c));
+    json ledger = json::object(), ledger_se = json::object(), ledger_ci = json::object();
+    for (std::size_t k = 0; k < kLedgerColumns; ++k) {
+      const char* name = ledger_column_name(static_cast<LedgerColumn>(k));
+      ledger[name] = t.ccp_ledger[c * kLedgerColumns + k] / n;
+      const Estimate x = metric_estimate(t, "ccp_ledger", c * kLedgerColumns + k);
+      ledger_se[name] = x.standard_error;
+      ledger_ci[name] = interval_json(x.interval);
+    }
     e["ledger"] = ledger;
+    e["ledger_se"] = ledger_se;
+    e["ledger_ci95"] = ledger_ci;
     e["p_df_exhausted"] = static_cast<double>(t.ccp_df_exhausted[c]) / n;
+    add_interval(e, "p_df_exhausted", metric_estimate(t, "ccp_df_exhausted", c));
     e["df_depletion"] = {{"mean", t.ccp_depletion[c] / n}, {"p99", agg.depletion_quantile(c, 0.99)}};
-    json layers = json::object();
+    add_interval(e["df_depletion"], "mean", metric_estimate(t, "ccp_df_depletion", c));
+    e["df_depletion"]["p99_ci95"] = interval_json(agg.depletion_quantile_interval(c, 0.99));
+    json layers = json::object(), layers_se = json::object(), layers_ci = json::object();
     for (const auto layer : ccp.waterfall) {
       const auto l = static_cast<std::size_t>(layer);
-      layers[std::string(models::layer_name(layer))] = t.ccp_layers[c * models::kLayerCount + l] / n;
+      const std::string name(models::layer_name(layer));
+      layers[name] = t.ccp_layers[c * models::kLayerCount + l] / n;
+      const Estimate x = metric_estimate(t, "ccp_layer_loss", c * models::kLayerCount + l);
+      layers_se[name] = x.standard_error;
+      layers_ci[name] = interval_json(x.interval);
     }
     e["layer_losses"] = layers;
+    e["layer_losses_se"] = layers_se;
+    e["layer_losses_ci95"] = layers_ci;
     e["default_fund"] = ccp.default_fund;
     e["default_fund_sizing"] = fund_sizing_json(ccp);
     double im = 0.0;
@@ -295,27 +352,57 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
                          {"mean_replacement_cost", mean(CcpSettleMetric::kReplacementCost)},
                          {"mean_late_inflows", mean(CcpSettleMetric::kLateInflows)},
                          {"mean_margin_calls", mean(CcpSettleMetric::kMarginCalls)}};
+      const std::pair<const char*, CcpSettleMetric> settle[] = {
+          {"mean_fails", CcpSettleMetric::kFails},
+          {"mean_principal_lost", CcpSettleMetric::kPrincipalLost},
+          {"mean_replacement_cost", CcpSettleMetric::kReplacementCost},
+          {"mean_late_inflows", CcpSettleMetric::kLateInflows},
+          {"mean_margin_calls", CcpSettleMetric::kMarginCalls}};
+      for (const auto& [key, m] : settle)
+        add_interval(e["settlement"], key,
+                     metric_estimate(t, "ccp_settlement", c * kCcpSettleMetrics + static_cast<std::size_t>(m)));
     }
     ccps[ccp.id] = e;
   }
   j["ccps"] = ccps;
   json sys;
+  const auto system_interval = [&](const char* key, std::string_view metric) {
+    add_interval(sys, key, metric_estimate(t, metric, 0));
+  };
   sys["p_any_ccp_fail"] = static_cast<double>(t.any_ccp_fail) / n;
+  system_interval("p_any_ccp_fail", "any_ccp_fail");
   sys["p_any_member_default"] = static_cast<double>(t.any_default) / n;
+  system_interval("p_any_member_default", "any_member_default");
   sys["mean_member_defaults"] = static_cast<double>(t.member_defaults) / n;
+  system_interval("mean_member_defaults", "member_defaults");
   sys["mean_ccp_failures"] = static_cast<double>(t.ccp_failures) / n;
+  system_interval("mean_ccp_failures", "ccp_failures");
   sys["expected_total_loss"] = t.total_loss / n;
+  system_interval("expected_total_loss", "total_loss");
   sys["expected_closeout_loss"] = t.closeout_loss / n;
+  system_interval("expected_closeout_loss", "closeout_loss");
   sys["expected_failure_principal"] = t.failure_principal / n;
+  system_interval("expected_failure_principal", "failure_principal");
   sys["ledger_max_relative_error"] = t.ledger_error;
   sys["p99_total_loss"] = agg.total_loss_quantile(0.99);
+  sys["p99_total_loss_ci95"] = interval_json(agg.total_loss_quantile_interval(0.99));
   sys["p999_total_loss"] = agg.total_loss_quantile(0.999);
+  sys["p999_total_loss_ci95"] = interval_json(agg.total_loss_quantile_interval(0.999));
   sys["es99_total_loss"] = agg.total_loss_expected_shortfall(0.99);
   sys["mean_cascade_rounds"] = static_cast<double>(t.rounds) / n;
+  system_interval("mean_cascade_rounds", "cascade_rounds");
   sys["mean_liquidity_shortfall"] = t.liquidity_shortfall / n;
-  json at_least = json::object();
-  for (std::size_t k : {1, 2, 3, 5, 10}) at_least[std::to_string(k)] = agg.p_at_least_defaults(k);
+  system_interval("mean_liquidity_shortfall", "liquidity_shortfall");
+  json at_least = json::object(), at_least_se = json::object(), at_least_ci = json::object();
+  for (std::size_t k : {1, 2, 3, 5, 10}) {
+    at_least[std::to_string(k)] = agg.p_at_least_defaults(k);
+    const std::int64_t hits = agg.scenarios_with_at_least_defaults(k);
+    at_least_se[std::to_string(k)] = models::stats::proportion_standard_error(hits, t.count);
+    at_least_ci[std::to_string(k)] = interval_json(models::stats::wilson(hits, t.count));
+  }
   sys["p_member_defaults_at_least"] = at_least;
+  sys["p_member_defaults_at_least_se"] = at_least_se;
+  sys["p_member_defaults_at_least_ci95"] = at_least_ci;
   j["system"] = sys;
   if (model.settlement_active) {
     json st;
@@ -350,6 +437,29 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
   return j;
 }
 
+std::string format_percent(double p) {
+  if (p == 0.0) return "0%";
+  if (!std::isfinite(p)) return "n/a";
+  // Two significant digits of p, or of 1 - p above 50% (so that 0.99981 reads 99.981%, not 100%).
+  const double shown = 100.0 * std::min(std::abs(p), std::abs(1.0 - p));
+  const int decimals = shown > 0.0 ? std::clamp(1 - static_cast<int>(std::floor(std::log10(shown))), 0, 8) : 0;
+  return fmt::format("{:.{}f}%", 100.0 * p, decimals);
+}
+
+std::string format_amount(double x) {
+  if (!std::isfinite(x)) return x > 0 ? "inf" : "n/a";
+  return fmt::format("{:.3g}", x);
+}
+
+std::string format_estimate(double value, const nlohmann::ordered_json& interval, bool percent) {
+  const auto end = [&](const nlohmann::ordered_json& e) {
+    if (e.is_null()) return std::string("unbounded");
+    return percent ? format_percent(e.get<double>()) : format_amount(e.get<double>());
+  };
+  return fmt::format("{} [{}, {}]", percent ? format_percent(value) : format_amount(value), end(interval.at(0)),
+                     end(interval.at(1)));
+}
+
 std::string format_summary(const Model& model, const RunResult& result) {
   const auto j = summary_json(model, result);
   const auto& sys = j["system"];
@@ -360,24 +470,36 @@ std::string format_summary(const Model& model, const RunResult& result) {
                      model.seed, result.threads, result.threads == 1 ? "" : "s", result.seconds,
                      result.seconds > 0 ? static_cast<double>(result.completed) / result.seconds : 0.0);
   out += "\n";
-  out += fmt::format("{:<16} {:>14} {:>14} {:>9} {:>15} {:>10} {:>10}\n", "CCP", "initial margin", "default fund",
-                     "P(fail)", "E[loss] USD", "DF used", "DF p99");
+  out += fmt::format("{:<16} {:>14} {:>14}  {:<28} {:<30} {:<24} {}\n", "CCP", "initial margin", "default fund",
+                     "P(fail)", "E[loss] USD", "DF used (mean)", "DF used p99");
   for (const auto& ccp : model.ccps) {
     const auto& e = j["ccps"][ccp.id];
-    out += fmt::format("{:<16} {:>14.4g} {:>14.4g} {:>9.4f} {:>15.4g} {:>9.2f}% {:>9.2f}%\n", ccp.id,
-                       e["initial_margin"].get<double>(), e["default_fund"].get<double>(), e["p_fail"].get<double>(),
-                       e["expected_loss"].get<double>(), 100.0 * e["df_depletion"]["mean"].get<double>(),
-                       100.0 * e["df_depletion"]["p99"].get<double>());
+    const auto& df = e["df_depletion"];
+    out +=
+        fmt::format("{:<16} {:>14.4g} {:>14.4g}  {:<28} {:<30} {:<24} {}\n", ccp.id, e["initial_margin"].get<double>(),
+                    e["default_fund"].get<double>(), format_estimate(e["p_fail"].get<double>(), e["p_fail_ci95"], true),
+                    format_estimate(e["expected_loss"].get<double>(), e["expected_loss_ci95"], false),
+                    format_estimate(df["mean"].get<double>(), df["mean_ci95"], true),
+                    format_estimate(df["p99"].get<double>(), df["p99_ci95"], true));
   }
   out += "\n";
-  out += fmt::format("P(any CCP fails)         {:.6f}\n", sys["p_any_ccp_fail"].get<double>());
-  out += fmt::format("P(any member defaults)   {:.6f}\n", sys["p_any_member_default"].get<double>());
-  out += fmt::format("mean member defaults     {:.4f}\n", sys["mean_member_defaults"].get<double>());
-  out += fmt::format("mean cascade rounds      {:.4f}\n", sys["mean_cascade_rounds"].get<double>());
-  out += fmt::format("total loss: mean {:.4g}  p99 {:.4g}  p99.9 {:.4g}  ES99 {:.4g} USD\n",
-                     sys["expected_total_loss"].get<double>(), sys["p99_total_loss"].get<double>(),
-                     sys["p999_total_loss"].get<double>(), sys["es99_total_loss"].get<double>());
+  const auto line = [&](const char* label, const char* key, bool percent) {
+    out += fmt::format("{:<25}{}\n", label,
+                       format_estimate(sys[key].get<double>(), sys[std::string(key) + "_ci95"], percent));
+  };
+  line("P(any CCP fails)", "p_any_ccp_fail", true);
+  line("P(any member defaults)", "p_any_member_default", true);
+  line("mean member defaults", "mean_member_defaults", false);
+  line("mean cascade rounds", "mean_cascade_rounds", false);
+  out += fmt::format("total loss USD: mean {}  p99 {}  p99.9 {}  ES99 {}\n",
+                     format_estimate(sys["expected_total_loss"].get<double>(), sys["expected_total_loss_ci95"], false),
+                     format_estimate(sys["p99_total_loss"].get<double>(), sys["p99_total_loss_ci95"], false),
+                     format_estimate(sys["p999_total_loss"].get<double>(), sys["p999_total_loss_ci95"], false),
+                     format_amount(sys["es99_total_loss"].get<double>()));
   out += "(total loss: borne by others than the defaulters: mutualised layers, CCP capital, haircuts, uncovered)\n";
+  out +=
+      "(in brackets: 95% intervals; Wilson for probabilities, mean +- 1.96 standard errors for means, order "
+      "statistics for quantiles)\n";
   if (model.settlement_active) {
     const auto& st = j["settlement"];
     out += "\n";
@@ -443,6 +565,13 @@ Table ccp_table(const Model& model, const Aggregate& agg) {
     for (std::size_t c = 0; c < nc; ++c) v[c] = value(c);
     return v;
   };
+  // The 95% interval of a per-CCP metric, its lower and upper ends (metric_estimate).
+  const auto lower = [&](std::string_view metric) {
+    return numbers([&](std::size_t c) { return metric_estimate(t, metric, c).interval.lower; });
+  };
+  const auto upper = [&](std::string_view metric) {
+    return numbers([&](std::size_t c) { return metric_estimate(t, metric, c).interval.upper; });
+  };
   std::vector<std::string> id, kind, margin;
   for (const auto& c : model.ccps) {
     id.push_back(c.id);
@@ -464,11 +593,25 @@ Table ccp_table(const Model& model, const Aggregate& agg) {
          return im;
        })},
       {"p_fail", numbers([&](std::size_t c) { return static_cast<double>(t.ccp_fails[c]) / n; })},
+      {"p_fail_lower", lower("ccp_fails")},
+      {"p_fail_upper", upper("ccp_fails")},
       {"expected_loss", numbers([&](std::size_t c) { return t.ccp_loss[c] / n; })},
+      {"expected_loss_lower", lower("ccp_loss")},
+      {"expected_loss_upper", upper("ccp_loss")},
       {"df_depletion_mean", numbers([&](std::size_t c) { return t.ccp_depletion[c] / n; })},
+      {"df_depletion_mean_lower", lower("ccp_df_depletion")},
+      {"df_depletion_mean_upper", upper("ccp_df_depletion")},
       {"df_depletion_p99", numbers([&](std::size_t c) { return agg.depletion_quantile(c, 0.99); })},
+      {"df_depletion_p99_lower",
+       numbers([&](std::size_t c) { return agg.depletion_quantile_interval(c, 0.99).lower; })},
+      {"df_depletion_p99_upper",
+       numbers([&](std::size_t c) { return agg.depletion_quantile_interval(c, 0.99).upper; })},
       {"p_df_exhausted", numbers([&](std::size_t c) { return static_cast<double>(t.ccp_df_exhausted[c]) / n; })},
+      {"p_df_exhausted_lower", lower("ccp_df_exhausted")},
+      {"p_df_exhausted_upper", upper("ccp_df_exhausted")},
       {"p_fail_via_links", numbers([&](std::size_t c) { return static_cast<double>(t.ccp_fails_via_links[c]) / n; })},
+      {"p_fail_via_links_lower", lower("ccp_fails_via_links")},
+      {"p_fail_via_links_upper", upper("ccp_fails_via_links")},
       {"expected_link_loss_in", numbers([&](std::size_t c) {
          return t.ccp_ledger[c * kLedgerColumns + static_cast<std::size_t>(LedgerColumn::kLinkIn)] / n;
        })},
@@ -508,8 +651,8 @@ Table ccp_table(const Model& model, const Aggregate& agg) {
 Table metric_table(const Model& model, const Aggregate& agg) {
   const ChunkSums& t = agg.totals();
   const double n = std::max<double>(1.0, static_cast<double>(t.count));
-  std::vector<std::string> metric, level, item, unit, aggregation;
-  std::vector<double> total, value;
+  std::vector<std::string> metric, level, item, unit, aggregation, method;
+  std::vector<double> total, value, standard_error, lower, upper;
   ChunkSums::visit([&](auto field, const MetricInfo& info, const auto&) {
     const auto row = [&](std::size_t i, double x) {
       metric.emplace_back(info.name);
@@ -519,6 +662,11 @@ Table metric_table(const Model& model, const Aggregate& agg) {
       aggregation.emplace_back(aggregation_name(info.aggregation));
       total.push_back(x);
       value.push_back(info.aggregation == Aggregation::kMax ? x : x / n);
+      const Estimate e = metric_estimate(t, info.name, i);
+      standard_error.push_back(e.standard_error);
+      lower.push_back(e.interval.lower);
+      upper.push_back(e.interval.upper);
+      method.emplace_back(e.kind == IntervalKind::kProportion ? "wilson" : e.kind == IntervalKind::kMean ? "clt" : "");
     };
     const auto& sums = t.*field;
     if constexpr (std::is_arithmetic_v<std::decay_t<decltype(sums)>>) {
@@ -534,7 +682,11 @@ Table metric_table(const Model& model, const Aggregate& agg) {
                    {"unit", std::move(unit)},
                    {"aggregation", std::move(aggregation)},
                    {"total", std::move(total)},
-                   {"value", std::move(value)}};
+                   {"value", std::move(value)},
+                   {"standard_error", std::move(standard_error)},
+                   {"lower", std::move(lower)},
+                   {"upper", std::move(upper)},
+                   {"interval", std::move(method)}};
   return table;
 }
 

@@ -75,7 +75,8 @@ struct Table {
   std::string to_csv() const;  // numbers as the shortest text that reads back exactly
 };
 
-// ccps.csv: one row per CCP (margin, fund, failure and layer statistics).
+// ccps.csv: one row per CCP (margin, fund, failure and layer statistics); an
+// estimate X has its 95% interval in X_lower and X_upper (as in summary.json).
 Table ccp_table(const Model& model, const Aggregate& aggregate);
 // members.csv: one row per member and CCP where it holds an account.
 Table member_table(const Model& model, const Aggregate& aggregate);
@@ -92,7 +93,9 @@ void scenario_values(const Model& model, const ScenarioResult& r, std::vector<do
 // item (the CCP, layer, member and cause... of the value; empty for a system
 // metric), unit, aggregation, total (the sum, count or maximum over the
 // scenarios) and value (per scenario: total / scenarios, a probability for a
-// 0/1 flag; a maximum as it is). Python's Result.metrics.
+// 0/1 flag; a maximum as it is), then standard_error, lower and upper (its 95%
+// interval: metric_estimate) and interval (the method: "wilson" for a 0/1 flag,
+// "clt" for a mean, "" for a maximum). Python's Result.metrics.
 Table metric_table(const Model& model, const Aggregate& aggregate);
 
 // Per settlement chain and per bridge (models with a settlement layer).
@@ -102,8 +105,19 @@ Table bridge_table(const Model& model, const Aggregate& aggregate);
 // summary.json content.
 nlohmann::ordered_json summary_json(const Model& model, const RunResult& result);
 
-// The table printed at the end of `ccpnet run`.
+// The table printed at the end of `ccpnet run`: every estimate with its 95% interval.
 std::string format_summary(const Model& model, const RunResult& result);
+
+// How the terminal shows estimates. A probability in percent with two
+// significant digits (of p, or of 1 - p above 50%): 5e-5 is "0.0050%", never a
+// bare 0 when positive; exactly 0 is "0%". An amount with three significant digits.
+std::string format_percent(double p);
+std::string format_amount(double x);
+// "value [lower, upper]" from a summary.json figure and its _ci95 pair (null: "unbounded").
+std::string format_estimate(double value, const nlohmann::ordered_json& interval, bool percent);
+
+// summary.json's "intervals": the confidence level, the key convention and the methods.
+nlohmann::ordered_json summary_intervals_json();
 
 // Writes `files` (name, content) into `directory` atomically (staging directory
 // then rename), with a manifest.json of their SHA-256 and of the input.

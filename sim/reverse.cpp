@@ -115,6 +115,27 @@ std::string exhausted_layer_text(const Model& model, const StressOutcome& o, std
 }
 }  // namespace
 
+nlohmann::ordered_json reverse_json(const Model& model, const ReverseResult& r) {
+  using json = nlohmann::ordered_json;
+  const auto multiple = [](const std::optional<double>& k) { return k ? json(*k) : json(); };
+  json moves = json::object(), vol_moves = json::object();
+  for (const auto& [id, m] : r.direction.moves) moves[id] = m;
+  for (const auto& [id, v] : r.direction.vol_moves) vol_moves[id] = v;
+  json layers = json::array();
+  for (const auto& t : r.layers)
+    layers.push_back({{"layer", models::layer_name(t.layer)},
+                      {"first_used", multiple(t.first_used)},
+                      {"exhausted", multiple(t.exhausted)}});
+  return json{{"ccpnet_version", CCPNET_VERSION},
+              {"ccp", model.ccps[static_cast<std::size_t>(r.ccp)].id},
+              {"direction",
+               {{"name", r.direction.name}, {"days", r.direction.days}, {"moves", moves}, {"vol_moves", vol_moves}}},
+              {"max_multiple", r.max_multiple},
+              {"tolerance", r.tolerance},
+              {"layers", layers},
+              {"failure", multiple(r.failure)}};
+}
+
 std::string format_reverse(const Model& model, const ReverseResult& r) {
   const auto& ccp = model.ccps[static_cast<std::size_t>(r.ccp)];
   std::vector<std::string> moves;

@@ -6,6 +6,7 @@
 // do, that losses grow with k along the direction.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,5 +41,8 @@ ReverseResult reverse_stress(const Model& model, int ccp, const std::string& dir
                              double tolerance = 1e-4);
 
 std::string format_reverse(const Model& model, const ReverseResult& r);
+// The same as JSON (`ccpnet reverse --json`): ccp, direction {name, days, moves, vol_moves},
+// max_multiple, tolerance, layers [{layer, first_used, exhausted}], failure (null: none up to max_multiple).
+nlohmann::ordered_json reverse_json(const Model& model, const ReverseResult& r);
 
 }  // namespace ccpnet

@@ -13,6 +13,7 @@ pandas tables::
     s = ccpnet.stress(m)                                    # the file's stress scenarios, layer by layer
     c = ccpnet.compare(m, scenarios=20_000)                 # its variants on common random numbers
     c.differences                                           # paired differences with 95% intervals
+    ccpnet.sweep(m, {"market.assets.BTC.volatility": [0.4, 0.6], "topology": ["none", "mesh"]})  # a tidy DataFrame
 
 Submodules (imported on first use): :mod:`ccpnet.plot` (standard figures),
 :mod:`ccpnet.dask` (runs over a Dask cluster), and building blocks on numpy
@@ -24,9 +25,12 @@ waterfall, auto-deleveraging, a venue's liquidation engine, default-fund sizing)
 from __future__ import annotations
 
 import importlib
+import json
+import numbers
 import os
+from collections.abc import Mapping, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ccpnet import _core
 from ccpnet._core import (
@@ -38,6 +42,10 @@ from ccpnet._core import (
     load,
 )
 from ccpnet._compare import Comparison
+from ccpnet._graph import to_networkx as _to_networkx
+from ccpnet._tables import ccps as _ccps
+from ccpnet._tables import link_table as _link_table
+from ccpnet._tables import members as _members
 from ccpnet._result import Result
 from ccpnet._stress import StressResult
 from ccpnet._text import scenario_text
@@ -57,12 +65,21 @@ __all__ = [
     "compare",
     "load",
     "metrics",
+    "reverse",
     "run",
     "scenario_text",
     "stress",
+    "sweep",
 ]
 
 _SUBMODULES = ("clearing", "dask", "margin", "plot", "waterfall")
+
+# Model is the compiled class; its NetworkX export is plain Python.
+Model.to_networkx = _to_networkx  # type: ignore[attr-defined]
+# Labelled tables of the model's arrays (ids as the index), like Result.ccps and Result.members.
+Model.ccps = property(_ccps)  # type: ignore[attr-defined]
+Model.members = property(_members)  # type: ignore[attr-defined]
+Model.link_table = property(_link_table)  # type: ignore[attr-defined]
 
 
 def metrics() -> pd.DataFrame:
@@ -241,6 +258,132 @@ def compare(
     if not isinstance(model, Model):
         model = load(model)
     return Comparison(_core.compare(model, scenarios, seed, threads, progress=progress))
+
+
+def reverse(
+    model: Model | str | os.PathLike[str], ccp: str, direction: str = "", max_multiple: float = 20.0
+) -> dict[str, Any]:
+    """Reverse stress test: the smallest shock multiple that fails a CCP (``ccpnet reverse``).
+
+    The stress direction (a stress scenario of the model, by name; empty: the first, or
+    every asset down 10% when there is none) is scaled by a multiple of its log-moves;
+    bisection finds where each layer of the CCP's waterfall is first used and exhausted
+    and where the CCP fails.
+
+    Parameters
+    ----------
+    model : Model or path
+        A model, or a scenario file to load.
+    ccp : str
+        The CCP's id.
+    direction : str, optional
+        The stress scenario giving the direction (default: the first).
+    max_multiple : float
+        The largest multiple searched.
+
+    Returns
+    -------
+    dict
+        ``ccp``, ``direction`` (name, days, moves, vol_moves), ``max_multiple``,
+        ``tolerance``, ``layers`` (a list of {layer, first_used, exhausted}: multiples,
+        None when not reached), ``failure`` (the multiple, None when the CCP survives
+        ``max_multiple``) and ``text`` (what ``ccpnet reverse`` prints).
+
+    Raises
+    ------
+    KeyError
+        No CCP ``ccp`` in the model.
+    ScenarioError
+        No stress scenario ``direction``.
+    """
+    if not isinstance(model, Model):
+        model = load(model)
+    document, text = _core.reverse(model, ccp, direction, max_multiple)
+    out: dict[str, Any] = json.loads(document)
+    out["text"] = text
+    return out
+
+
+def _yaml_value(value: Any) -> str:
+    # A grid value as the YAML text an override takes (the CLI's --grid text).
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return repr(float(value))
+    return json.dumps(value)  # lists and mappings: JSON is YAML
+
+
+def sweep(
+    model: Model | str | os.PathLike[str],
+    grid: Mapping[str, Sequence[Any]],
+    *,
+    variants: bool = False,
+    scenarios: int | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Run a model over a cartesian grid of key values on common random numbers.
+
+    The same as ``ccpnet sweep FILE --grid KEY=V1,V2 ...``: every point of the grid
+    (and, with ``variants``, each of the file's variants at every point) runs on the
+    model's seed and scenario count, so differences between points are paired.
+
+    Parameters
+    ----------
+    model : Model or path
+        A model, or a scenario file to load.
+    grid : mapping of str to sequence
+        Key path (as ``--set`` takes it) to its values, e.g.
+        ``{"market.assets.BTC.volatility": [0.4, 0.6, 0.8], "topology": ["none", "hub", "mesh"]}``.
+        The key ``topology`` rewires the CCPs (none, peer, hub, mesh, single). Values are
+        numbers, booleans, strings (YAML text) or lists and mappings.
+    variants : bool
+        Also run the file's variants at every point (not with a ``topology`` axis).
+    scenarios, seed, threads, progress
+        As for :func:`run`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy table of ``sweep.csv``: one row per point x metric x item. One column
+        per grid key (holding the values as given), then ``variant``, ``metric``,
+        ``level``, ``item``, ``unit``, ``value``, ``standard_error``, ``lower``,
+        ``upper`` (the 95% interval) and ``interval`` (wilson, clt, order_statistics,
+        or empty for a maximum). ``attrs["summaries"]`` has each point's summary.json
+        and ``attrs["warnings"]`` the warnings.
+
+    Raises
+    ------
+    ScenarioError
+        A grid value, the seed or the scenario count is not valid.
+    SimulationError
+        A run failed.
+    """
+    import pandas as pd
+
+    if not isinstance(model, Model):
+        model = load(model)
+    if isinstance(grid, (str, bytes)) or not isinstance(grid, Mapping):
+        raise TypeError("grid: expected a mapping {key.path: [values]}")
+    axes, originals = [], []
+    for key, values in grid.items():
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+            raise TypeError(f"grid {key}: expected a sequence of values, found {type(values).__name__}")
+        texts = [_yaml_value(v) for v in values]
+        axes.append((str(key), texts))
+        originals.append(dict(zip(texts, values)))
+    out = _core.sweep(model, axes, variants, scenarios, seed, threads, progress)
+    frame = pd.DataFrame(out["columns"])
+    for (key, _), original in zip(axes, originals):
+        frame[key] = frame[key].map(original)
+    frame.attrs["summaries"] = json.loads(out["json"])["points"]
+    frame.attrs["warnings"] = list(out["warnings"])
+    return frame
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pandas as pd
@@ -146,15 +147,43 @@ class Comparison:
             )
         return self._frames["differences"]
 
-    def per_scenario(self, variant: str | int = "base") -> pd.DataFrame:
-        """The per-scenario metrics of one variant (by name or index): one row per scenario.
+    @property
+    def per_scenario(self) -> PerScenario:
+        """The per-scenario metrics of each variant: ``per_scenario["base"]``, ``per_scenario[1]``.
 
-        The columns share memory with the comparison (read-only, no copy).
+        A read-only mapping from variant name to a DataFrame with one row per scenario
+        and one column per compared metric; an index (0 is the base) works too. The
+        columns share memory with the comparison (no copy). ``per_scenario(variant)``,
+        the former method, still works.
         """
-        return pd.DataFrame(self._core.per_scenario(variant), copy=False)
+        return PerScenario(self._core)
 
     def __repr__(self) -> str:
         return (
             f"<ccpnet.Comparison '{self.model.name}': {len(self.names)} variants, "
             f"{self.scenarios} scenarios each, seed {self.model.seed}>"
         )
+
+
+class PerScenario(Mapping[str, pd.DataFrame]):
+    """Variant name -> its per-scenario metrics (one row per scenario); see Comparison.per_scenario."""
+
+    __slots__ = ("_core",)
+
+    def __init__(self, core: _core.ComparisonRun) -> None:
+        self._core = core
+
+    def __getitem__(self, variant: str | int) -> pd.DataFrame:  # type: ignore[override]
+        return pd.DataFrame(self._core.per_scenario(variant), copy=False)
+
+    def __call__(self, variant: str | int = "base") -> pd.DataFrame:
+        return self[variant]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._core.variant_names)
+
+    def __len__(self) -> int:
+        return len(self._core.variant_names)
+
+    def __repr__(self) -> str:
+        return f"<ccpnet per-scenario metrics of {len(self)} variants: {', '.join(self)}>"

@@ -98,6 +98,17 @@ class Model:
     def default_fund(self) -> npt.NDArray[np.float64]: ...
     @property
     def accounts(self) -> pd.DataFrame: ...
+    @property
+    def ccps(self) -> pd.DataFrame:
+        """One row per CCP indexed by id: capital, default_fund, initial_margin (ccpnet._tables)."""
+    @property
+    def members(self) -> pd.DataFrame:
+        """One row per member indexed by id: group, capital, liquidity, initial_margin, default_fund."""
+    @property
+    def link_table(self) -> pd.DataFrame:
+        """One row per link: ccp, other_ccp, inter_ccp_margin."""
+    def to_networkx(self, result: Any = None) -> Any:
+        """The system as a networkx.Graph (ccpnet._graph.to_networkx)."""
 
 def load(path: str | PathLike[str], overrides: Overrides = None, *, allow_outside_data: bool = False) -> Model: ...
 
@@ -163,6 +174,16 @@ class StressRun:
     def text(self) -> str: ...
 
 def stress(model: Model) -> StressRun: ...
+def reverse(model: Model, ccp: str, direction: str = "", max_multiple: float = 20.0) -> tuple[str, str]: ...
+def sweep(
+    model: Model,
+    grid: list[tuple[str, list[str]]],
+    variants: bool = False,
+    scenarios: int | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    progress: bool = False,
+) -> dict[str, Any]: ...
 
 class ComparisonRun:
     """Variants run on common random numbers, as run by the engine (wrapped by ccpnet.Comparison)."""

@@ -23,7 +23,8 @@ class Result:
     Attributes
     ----------
     summary : dict
-        summary.json: run metadata, per-CCP and system metrics.
+        summary.json: run metadata, per-CCP and system metrics; each estimate ``X`` with
+        its standard error ``X_se`` and 95% interval ``X_ci95`` (see ``summary["intervals"]``).
     scenarios : pandas.DataFrame
         scenarios.csv: one row per scenario, in index order.
     ccps : pandas.DataFrame
@@ -106,11 +107,74 @@ class Result:
         ``metric``, ``level`` (system, ccp, ccp_layer, ...), ``item`` (the CCP, layer,
         member and cause... of the value; empty for a system metric), ``unit``,
         ``aggregation`` (sum, count or max), ``total`` over the scenarios and ``value``
-        per scenario (the mean, a probability for a 0/1 flag, or the maximum).
+        per scenario (the mean, a probability for a 0/1 flag, or the maximum), then its
+        ``standard_error`` and 95% interval ``lower``, ``upper``, made by the method in
+        ``interval``: ``wilson`` (Wilson score, a probability), ``clt`` (mean +- 1.96
+        standard errors, cut at 0), or empty (a maximum has none).
         """
         if self._metrics is None:
             self._metrics = pd.DataFrame(self._core.metric_columns())
         return self._metrics
+
+    def summary_table(self) -> pd.DataFrame:
+        """summary.json as one flat, tidy table: one row per figure of the system or a CCP.
+
+        ``scope`` (system or ccp), ``entity`` (the CCP's id; empty for the system),
+        ``figure`` (the key in summary.json; ``layer_losses.sitg``, ``df_depletion.p99``
+        for nested ones), ``unit`` (probability, fraction, count or USD), ``value``,
+        ``standard_error``, ``lower`` and ``upper`` (its 95% interval; NaN where the
+        figure has none, e.g. an input such as ``default_fund`` or ``es99_total_loss``;
+        an upper end no scenario bounds is +inf).
+        """
+        rows: list[dict[str, Any]] = []
+        summary = self.summary
+        self._flatten(rows, "system", "", summary["system"], "")
+        for ccp, figures in summary["ccps"].items():
+            self._flatten(rows, "ccp", ccp, figures, "")
+        columns = ["scope", "entity", "figure", "unit", "value", "standard_error", "lower", "upper"]
+        return pd.DataFrame.from_records(rows, columns=columns)
+
+    @staticmethod
+    def _flatten(rows: list[dict[str, Any]], scope: str, entity: str, figures: dict[str, Any], prefix: str) -> None:
+        def end(x: Any, infinite: float) -> float:
+            return infinite if x is None else float(x)
+
+        for key, value in figures.items():
+            if key.endswith(("_se", "_ci95")):
+                continue
+            se, ci = figures.get(f"{key}_se"), figures.get(f"{key}_ci95")
+            if isinstance(value, dict):
+                if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()) and ci:
+                    # A map of figures with its maps of errors and intervals (layer_losses, ledger).
+                    for k, v in value.items():
+                        rows.append(Result._row(scope, entity, f"{prefix}{key}.{k}", v, (se or {}).get(k), ci.get(k)))
+                else:
+                    Result._flatten(rows, scope, entity, value, f"{prefix}{key}.")
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                rows.append(Result._row(scope, entity, prefix + key, value, se, ci))
+
+    @staticmethod
+    def _row(scope: str, entity: str, figure: str, value: Any, se: Any, ci: Any) -> dict[str, Any]:
+        name = figure.rsplit(".", 1)[-1]
+        if name.startswith("p_") or figure.startswith("p_") or ".p_" in figure:
+            unit = "probability"
+        elif figure.startswith("df_depletion") or figure == "ledger_max_relative_error":
+            unit = "fraction"
+        elif figure in ("mean_member_defaults", "mean_ccp_failures", "mean_cascade_rounds"):
+            unit = "count"
+        else:
+            unit = "USD"
+        nan = float("nan")
+        return {
+            "scope": scope,
+            "entity": entity,
+            "figure": figure,
+            "unit": unit,
+            "value": float(value),
+            "standard_error": nan if se is None else float(se),
+            "lower": nan if ci is None else (0.0 if ci[0] is None else float(ci[0])),
+            "upper": nan if ci is None else (float("inf") if ci[1] is None else float(ci[1])),
+        }
 
     @property
     def chains(self) -> pd.DataFrame:

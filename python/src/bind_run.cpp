@@ -27,6 +27,23 @@ namespace py = pybind11;
 
 namespace ccpnet::python {
 
+// A sim Table as a dict: lists of str for text columns, numpy arrays for numbers.
+py::dict table_columns(const Table& table) {
+  py::dict out;
+  for (const auto& [name, column] : table.columns) {
+    std::visit(
+        [&](const auto& v) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::vector<double>>) {
+            out[py::str(name)] = py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());
+          } else {
+            out[py::str(name)] = v;
+          }
+        },
+        column);
+  }
+  return out;
+}
+
 namespace {
 
 // ---- per-scenario columns (the rows of scenarios.csv) ---------------------------------
@@ -89,23 +106,6 @@ py::dict scenario_columns(const RunData& d) {
   for (std::size_t i = 0; i < c->spec.size(); ++i)
     out[py::str(c->spec[i].name)] =
         c->spec[i].integer ? py::object(view(c, c->integer[i])) : py::object(view(c, c->real[i]));
-  return out;
-}
-
-// A sim Table as a dict: lists of str for text columns, numpy arrays for numbers.
-py::dict table_columns(const Table& table) {
-  py::dict out;
-  for (const auto& [name, column] : table.columns) {
-    std::visit(
-        [&](const auto& v) {
-          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::vector<double>>) {
-            out[py::str(name)] = py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());
-          } else {
-            out[py::str(name)] = v;
-          }
-        },
-        column);
-  }
   return out;
 }
 
@@ -383,7 +383,8 @@ the run did not keep the rows (``keep_scenarios=False``).
 
 Columns: metric, level, item, unit, aggregation (str lists), total and value (numpy
 arrays): the sum, count or maximum over the scenarios, and per scenario (a mean, a
-probability for a 0/1 flag, or the maximum).
+probability for a 0/1 flag, or the maximum); standard_error, lower and upper (the 95%
+interval) and interval (the method: "wilson", "clt" or "" for a maximum).
 )doc")
       .def("to_state", &to_state, R"doc(Everything needed to merge this result with others, as plain data.
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "sim/reverse.hpp"
 #include "sim/stress.hpp"
 
 namespace py = pybind11;
@@ -39,6 +40,28 @@ StressPtr stress(const ModelPtr& model) {
     }
   }
   return out;
+}
+
+// ccpnet reverse: the thresholds as reverse_json (a dict) and the text the CLI prints.
+py::tuple reverse(const ModelPtr& model, const std::string& ccp, const std::string& direction, double max_multiple) {
+  int c = -1;
+  for (std::size_t i = 0; i < model->model.ccps.size(); ++i)
+    if (model->model.ccps[i].id == ccp) c = static_cast<int>(i);
+  if (c < 0) throw py::key_error(fmt::format("no CCP '{}' in '{}'", ccp, model->model.name));
+  if (!(max_multiple >= 1e-6 && max_multiple <= 1e6))
+    throw py::value_error(fmt::format("max_multiple: expected a value in [1e-06, 1e+06], found {}", max_multiple));
+  ReverseResult r;
+  {
+    py::gil_scoped_release release;
+    try {
+      r = reverse_stress(model->model, c, direction, max_multiple);
+    } catch (const InputError&) {
+      throw;  // an unknown direction: ScenarioError
+    } catch (const std::exception& e) {
+      throw SimulationError(fmt::format("the reverse stress test of '{}' failed: {}", model->model.name, e.what()));
+    }
+  }
+  return py::make_tuple(reverse_json(model->model, r).dump(), format_reverse(model->model, r));
 }
 
 }  // namespace
@@ -71,6 +94,14 @@ engine. Wrapped by :class:`ccpnet.StressResult`, which adds pandas tables; use t
         return fmt::format("<ccpnet StressRun '{}': {} stress scenarios>", s.model->model.name, s.outcomes.size());
       });
 
+  m.def("reverse", &reverse, py::arg("model"), py::arg("ccp"), py::arg("direction") = "",
+        py::arg("max_multiple") = 20.0,
+        R"doc(Reverse stress test (engine level; see ccpnet.reverse): (JSON text, the CLI's text).
+
+The smallest multiple of a stress direction's log-moves at which each waterfall layer of
+``ccp`` is first used and exhausted, and at which the CCP fails (bisection). The GIL is
+released while the engine runs.
+)doc");
   m.def("stress", &stress, py::arg("model"),
         R"doc(Run the deterministic stress scenarios of a model (engine level; see ccpnet.stress).
 

@@ -17,6 +17,7 @@
 #include "sim/config/load.hpp"
 #include "sim/metrics.hpp"
 #include "sim/model.hpp"
+#include "sim/output.hpp"
 
 namespace ccpnet::python {
 
@@ -83,11 +84,15 @@ pybind11::array_t<T> column(std::size_t n, F&& value) {
   return out;
 }
 
+// A sim Table (sim/output.hpp) as a dict: lists of str for text columns, numpy arrays for numbers.
+pybind11::dict table_columns(const Table& table);
+
 void bind_errors(pybind11::module_& m);     // ScenarioError, SimulationError
 void bind_model(pybind11::module_& m);      // Model, load
 void bind_run(pybind11::module_& m);        // run, RunResult, merge
 void bind_stress(pybind11::module_& m);     // stress, StressRun
 void bind_compare(pybind11::module_& m);    // compare, ComparisonRun
+void bind_sweep(pybind11::module_& m);      // sweep
 void bind_clearing(pybind11::module_& m);   // Eisenberg-Noe, Rogers-Veraart, DebtRank
 void bind_margin(pybind11::module_& m);     // margin models, add-ons, collateral
 void bind_waterfall(pybind11::module_& m);  // the default waterfall, default-fund sizing

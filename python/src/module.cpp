@@ -14,6 +14,7 @@ PYBIND11_MODULE(_core, m) {
   ccpnet::python::bind_stress(m);
   ccpnet::python::bind_compare(m);
   ccpnet::python::bind_calibrate(m);
+  ccpnet::python::bind_sweep(m);
   auto clearing = m.def_submodule("clearing", "Clearing building blocks: Eisenberg-Noe, Rogers-Veraart, DebtRank");
   ccpnet::python::bind_clearing(clearing);
   auto margin =

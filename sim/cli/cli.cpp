@@ -31,6 +31,7 @@
 #include "sim/runner.hpp"
 #include "sim/signals.hpp"
 #include "sim/stress.hpp"
+#include "sim/sweep.hpp"
 
 namespace ccpnet::cli {
 
@@ -46,6 +47,7 @@ std::atomic<bool> g_stop{false};
 constexpr const char* kRunDirectory = "ccpnet-run";
 constexpr const char* kStressDirectory = "ccpnet-stress";
 constexpr const char* kCompareDirectory = "ccpnet-compare";
+constexpr const char* kSweepDirectory = "ccpnet-sweep";
 
 // A directory as printed: with one trailing '/'.
 std::string as_directory(const std::string& dir) { return dir.ends_with('/') ? dir : dir + "/"; }
@@ -113,6 +115,10 @@ int main(int argc, char** argv) {
   bool quiet = false;
 
   bool outside_data = false;
+  bool as_json = false;  // --json: the command's JSON document on stdout instead of its table
+  const auto add_json = [&](CLI::App* cmd, const std::string& what) {
+    cmd->add_flag("--json", as_json, "print " + what + " as JSON on stdout instead of the table");
+  };
   auto add_file = [&](CLI::App* cmd) {
     cmd->add_option("FILE", file, "scenario file (YAML)")->required();
     cmd->add_option("--set", sets, "override a key: --set simulation.scenarios=5000 (repeatable)");
@@ -148,10 +154,12 @@ int main(int argc, char** argv) {
   run->add_flag("--quiet", quiet, "no progress bar");
   bool report = false;
   run->add_flag("--report", report, "also write report.html (self-contained: tables and figures)");
+  add_json(run, "summary.json");
 
   auto* stress = app.add_subcommand("stress", "the file's deterministic stress scenarios, layer by layer");
   add_file(stress);
   stress->add_option("--out", out_dir, "also write stress.json and stress_layers.csv to this directory");
+  add_json(stress, "stress.json");
   stress->add_flag("--report", report,
                    std::string("also write report.html (into --out, default ") + kStressDirectory + ")");
 
@@ -160,16 +168,33 @@ int main(int argc, char** argv) {
   compare->add_option("-n,--scenarios", scenarios, "scenarios per variant")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
   compare->add_option("--threads", threads, "worker threads, 0 = all cores")->check(CLI::Range(0, 1024));
-  compare->add_option("--out", out_dir, "also write compare.json to this directory");
+  compare->add_option("--out", out_dir, "also write compare.json and compare.csv to this directory");
+  add_json(compare, "compare.json");
   compare->add_flag("--quiet", quiet, "no progress bar");
   compare->add_flag("--report", report,
                     std::string("also write report.html (into --out, default ") + kCompareDirectory + ")");
+
+  auto* sweep = app.add_subcommand(
+      "sweep", "run a grid of key values on common random numbers: every estimate with its interval, as a tidy CSV");
+  add_file(sweep);
+  std::vector<std::string> grid;
+  bool sweep_variants = false;
+  sweep->add_option("--grid", grid, "an axis of the grid: --grid market.assets.BTC.volatility=0.4,0.6,0.8 (repeatable)")
+      ->required();
+  sweep->add_flag("--variants", sweep_variants, "also run the file's variants at every point");
+  sweep->add_option("-n,--scenarios", scenarios, "scenarios per point")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
+  sweep->add_option("--threads", threads, "worker threads, 0 = all cores")->check(CLI::Range(0, 1024));
+  sweep->add_option("--out", out_dir, std::string("write sweep.csv here (default: ") + kSweepDirectory + ")");
+  add_json(sweep, "sweep.json (every point's summary)");
+  sweep->add_flag("--quiet", quiet, "no progress bar");
 
   auto* reverse = app.add_subcommand("reverse", "reverse stress test: the smallest shock multiple that fails a CCP");
   add_file(reverse);
   std::string reverse_ccp, reverse_direction;
   double reverse_max = 20.0;
   reverse->add_option("--ccp", reverse_ccp, "the CCP (id)")->required();
+  add_json(reverse, "the thresholds");
   reverse->add_option("--direction", reverse_direction, "stress scenario giving the direction (default: the first)");
   reverse->add_option("--max-multiple", reverse_max, "largest multiple searched")
       ->check(CLI::Validator(
@@ -219,9 +244,36 @@ int main(int argc, char** argv) {
     std::vector<config::Override> overrides = parse_overrides(sets);
     const config::DataAccess access =
         outside_data ? config::DataAccess::kAnywhere : config::DataAccess::kBesideScenario;
-    if (run->parsed() || compare->parsed()) {
+    if (run->parsed() || compare->parsed() || sweep->parsed()) {
       if (scenarios > 0) overrides.push_back({"simulation.scenarios", std::to_string(scenarios)});
       if (run->count("--seed")) overrides.push_back({"seed", seed});
+    }
+    if (sweep->parsed()) {
+      std::vector<SweepAxis> axes;
+      for (const auto& g : grid) axes.push_back(parse_sweep_axis(g));
+      if (out_dir.empty()) out_dir = kSweepDirectory;
+      check_output_directory(out_dir);  // before the work, not after
+      RunOptions options;
+      options.progress = !quiet;
+      options.threads = threads;
+      options.stop = &g_stop;
+      const config::LoadedScenario base = config::load_scenario_file(file, overrides, access);
+      const Interruptible guard(g_stop);
+      const Sweep s = run_sweep(base, overrides, axes, sweep_variants, options);
+      print_warnings(s.warnings);
+      if (g_stop.load()) {
+        std::cerr << "ccpnet: sweep interrupted: nothing written\n";
+        return SignalWatcher::exit_code();
+      }
+      write_directory(OutputInfo{file, base.text, config::to_yaml(base.scenario), out_dir, base.data.inputs},
+                      {{"sweep.csv", sweep_table(s).to_csv()}, {"sweep.json", sweep_json(s).dump(2) + "\n"}});
+      if (as_json) {
+        std::cout << sweep_json(s).dump(2) << '\n';
+      } else {
+        std::cout << format_sweep(s);
+        std::cout << fmt::format("outputs: {}sweep.csv\n", as_directory(out_dir));
+      }
+      return kExitOk;
     }
     if (compare->parsed()) {
       if (report && out_dir.empty()) out_dir = kCompareDirectory;
@@ -231,13 +283,14 @@ int main(int argc, char** argv) {
       options.threads = threads;
       const Comparison c = run_compare(config::load_scenario_file(file, overrides, access), overrides, options);
       print_warnings(c.warnings);
-      std::cout << format_comparison(c);
+      std::cout << (as_json ? comparison_json(c).dump(2) + "\n" : format_comparison(c));
       if (!out_dir.empty()) {
         const config::LoadedScenario base = config::load_scenario_file(file, overrides, access);
-        std::vector<std::pair<std::string, std::string>> files{{"compare.json", comparison_json(c).dump(2) + "\n"}};
+        std::vector<std::pair<std::string, std::string>> files{{"compare.json", comparison_json(c).dump(2) + "\n"},
+                                                               {"compare.csv", comparison_table(c).to_csv()}};
         if (report) files.emplace_back("report.html", compare_report(c));
         write_directory(OutputInfo{file, base.text, config::to_yaml(base.scenario), out_dir, base.data.inputs}, files);
-        std::cout << fmt::format("outputs: {}\n", as_directory(out_dir));
+        if (!as_json) std::cout << fmt::format("outputs: {}\n", as_directory(out_dir));
       }
       return kExitOk;
     }
@@ -262,14 +315,15 @@ int main(int argc, char** argv) {
       for (std::size_t i = 0; i < model.ccps.size(); ++i)
         if (model.ccps[i].id == reverse_ccp) c = static_cast<int>(i);
       if (c < 0) throw InputError(fmt::format("--ccp {}: no such CCP in {}", reverse_ccp, file));
-      std::cout << format_reverse(model, reverse_stress(model, c, reverse_direction, reverse_max));
+      const ReverseResult r = reverse_stress(model, c, reverse_direction, reverse_max);
+      std::cout << (as_json ? reverse_json(model, r).dump(2) + "\n" : format_reverse(model, r));
       return kExitOk;
     }
     if (stress->parsed()) {
       if (report && out_dir.empty()) out_dir = kStressDirectory;
       if (!out_dir.empty()) check_output_directory(out_dir);
       const auto outcomes = run_stress(model);
-      std::cout << format_stress(model, outcomes);
+      std::cout << (as_json ? stress_json(model, outcomes).dump(2) + "\n" : format_stress(model, outcomes));
       if (!out_dir.empty()) {
         const std::string resolved = config::to_yaml(loaded.scenario);
         std::vector<std::pair<std::string, std::string>> files{
@@ -278,7 +332,7 @@ int main(int argc, char** argv) {
             {"scenario.resolved.yaml", resolved}};
         if (report) files.emplace_back("report.html", stress_report(model, outcomes, file, resolved));
         write_directory(OutputInfo{file, loaded.text, resolved, out_dir, loaded.data.inputs}, files);
-        std::cout << fmt::format("outputs: {}\n", as_directory(out_dir));
+        if (!as_json) std::cout << fmt::format("outputs: {}\n", as_directory(out_dir));
       }
       return kExitOk;
     }
@@ -338,9 +392,13 @@ int main(int argc, char** argv) {
       }
       if (report) writer->add_file("report.html", run_report(model, result, file, info.resolved_yaml));
       writer->finish(result);
-      std::cout << format_summary(model, result);
-      if (mpi.size() > 1) std::cout << fmt::format("({} MPI ranks)\n", mpi.size());
-      std::cout << fmt::format("outputs: {}\n", as_directory(info.directory));
+      if (as_json) {
+        std::cout << summary_json(model, result).dump(2) << '\n';
+      } else {
+        std::cout << format_summary(model, result);
+        if (mpi.size() > 1) std::cout << fmt::format("({} MPI ranks)\n", mpi.size());
+        std::cout << fmt::format("outputs: {}\n", as_directory(info.directory));
+      }
       return result.interrupted || SignalWatcher::received() ? SignalWatcher::exit_code() : kExitOk;
     }
   } catch (const config::ScenarioError& e) {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -42,7 +43,10 @@ def test_declarations() -> None:
 
 def test_values_are_the_summary(result: ccpnet.Result) -> None:
     m = result.metrics
-    assert list(m.columns) == ["metric", "level", "item", "unit", "aggregation", "total", "value"]
+    assert list(m.columns) == [
+        "metric", "level", "item", "unit", "aggregation", "total", "value",
+        "standard_error", "lower", "upper", "interval",
+    ]  # fmt: skip
     declared = ccpnet.metrics()
     # Every declared metric has its values (the settlement ones only with a settlement layer).
     settlement = declared["level"].isin(["ccp_settlement", "chain", "bridge"])
@@ -92,3 +96,50 @@ def test_compare_reads_the_declared_metrics_by_name() -> None:
     assert frame["any_ccp_fail"].mean() == pytest.approx(base["p_any_ccp_fail"], rel=1e-12, abs=0)
     assert frame["member_defaults"].mean() == pytest.approx(base["mean_member_defaults"], rel=1e-12)
     assert c.variants.set_index("variant").loc["base", "any_ccp_fail"] == frame["any_ccp_fail"].mean()
+
+
+def test_intervals_match_scipy_on_the_scenario_rows(model: ccpnet.Model) -> None:
+    # The summary's standard errors and 95% intervals against the same
+    # statistics computed here from the per-scenario rows with scipy (not with
+    # ccpnet): Wilson for probabilities, the CLT for means, order statistics at
+    # exact binomial ranks for quantiles.
+    from scipy import stats
+
+    r = ccpnet.run(model, threads=2)
+    rows, system, n = r.scenarios, r.summary["system"], r.completed
+    z = stats.norm.ppf(0.975)
+
+    def wilson(k: int) -> tuple[float, float]:
+        p = k / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return max(0.0, centre - half), min(1.0, centre + half)
+
+    defaults = int((rows["member_defaults"] >= 2).sum())  # the file's exogenous default is in every scenario
+    assert 0 < defaults < n
+    assert system["p_member_defaults_at_least_ci95"]["2"] == pytest.approx(wilson(defaults), rel=1e-12)
+    se = np.sqrt(defaults / n * (1 - defaults / n) / n)
+    assert system["p_member_defaults_at_least_se"]["2"] == pytest.approx(se, rel=1e-12)
+    for column, key in [("total_loss", "expected_total_loss"), ("member_defaults", "mean_member_defaults")]:
+        x = rows[column].to_numpy(dtype=float)
+        assert system[f"{key}_se"] == pytest.approx(stats.sem(x), rel=1e-9)
+        lo, hi = stats.norm.interval(0.95, loc=x.mean(), scale=stats.sem(x))
+        assert system[f"{key}_ci95"] == pytest.approx([max(0.0, lo), hi], rel=1e-9)
+    for ccp, e in r.summary["ccps"].items():
+        x = rows[f"loss_{ccp}"].to_numpy()
+        assert e["expected_loss_se"] == pytest.approx(stats.sem(x), rel=1e-9, abs=1e-9)
+        k = int(rows[f"failed_{ccp}"].sum())
+        assert e["p_fail_ci95"] == pytest.approx(wilson(k), rel=1e-12, abs=1e-15)
+    # Quantile: lower rank = max r with P(B <= r-1) <= 0.025, upper = min s with P(B >= s) <= 0.025.
+    b = stats.binom(n, 0.99)
+    ranks = np.arange(1, n + 1)
+    lower = ranks[b.cdf(ranks - 1) <= 0.025].max()
+    upper = ranks[b.sf(ranks - 1) <= 0.025].min()
+    ordered = np.sort(rows["total_loss"].to_numpy())
+    assert system["p99_total_loss_ci95"] == [ordered[lower - 1], ordered[upper - 1]]
+    assert ordered[lower - 1] <= system["p99_total_loss"] <= ordered[upper - 1]
+    # The metrics table carries the same intervals.
+    m = r.metrics.set_index(["metric", "item"])
+    assert m.loc[("total_loss", ""), "lower"] == system["expected_total_loss_ci95"][0]
+    assert m.loc[("any_ccp_fail", ""), "interval"] == "wilson"
+    assert m.loc[("total_loss", ""), "interval"] == "clt"

@@ -1,0 +1,94 @@
+// ccpnet._core.sweep: a grid of key values on common random numbers (sim/sweep.hpp).
+#include <fmt/format.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <exception>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bindings.hpp"
+#include "sim/errors.hpp"
+#include "sim/sweep.hpp"
+
+namespace py = pybind11;
+
+namespace ccpnet::python {
+
+namespace {
+
+py::dict sweep(const ModelPtr& base, const std::vector<std::pair<std::string, std::vector<std::string>>>& grid,
+               bool variants, const py::object& scenarios, const py::object& seed, const py::object& threads,
+               bool progress) {
+  const ModelPtr model = derive_model(base, seed_and_scenarios(base, seed, scenarios));
+  std::vector<SweepAxis> axes;
+  for (const auto& [key, values] : grid) {
+    // The same checks as the CLI's --grid KEY=V1,V2 (an unknown topology, an empty value).
+    std::string text = key + "=";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (values[i].empty()) throw py::value_error(fmt::format("grid {}: an empty value", key));
+      text += (i ? "," : "") + values[i];
+    }
+    if (values.empty()) throw py::value_error(fmt::format("grid {}: no values", key));
+    SweepAxis axis = parse_sweep_axis(text);
+    axis.values = values;  // as given: a value may hold a comma (a YAML list)
+    axes.push_back(std::move(axis));
+  }
+  RunOptions options;
+  options.progress = progress;
+  if (!threads.is_none()) {
+    const auto t = threads.cast<std::int64_t>();
+    if (t < 0 || t > 1024) throw py::value_error(fmt::format("threads: expected a value in [0, 1024], found {}", t));
+    options.threads = static_cast<int>(t);
+  }
+  InterruptCheck interrupt_check;
+  options.stop = &interrupt_check.stop;
+  options.on_scenario = [&](const ScenarioResult&) { interrupt_check.check(); };
+  Sweep s;
+  bool out_of_memory = false;
+  {
+    py::gil_scoped_release release;
+    try {
+      s = run_sweep(model->loaded, model->overrides, axes, variants, options);
+    } catch (const config::ScenarioError&) {
+      throw;
+    } catch (const InputError&) {
+      throw;
+    } catch (const std::bad_alloc&) {
+      out_of_memory = true;
+    } catch (const std::exception& e) {
+      throw SimulationError(fmt::format("the sweep of '{}' failed: {}", model->model.name, e.what()));
+    }
+  }
+  if (out_of_memory) {
+    PyErr_SetString(PyExc_MemoryError, "out of memory during the sweep");
+    throw py::error_already_set();
+  }
+  if (interrupt_check.error) throw *interrupt_check.error;
+  py::dict out;
+  out["columns"] = table_columns(sweep_table(s));
+  out["json"] = sweep_json(s).dump();
+  out["text"] = format_sweep(s);
+  out["warnings"] = s.warnings;
+  return out;
+}
+
+}  // namespace
+
+void bind_sweep(py::module_& m) {
+  m.def("sweep", &sweep, py::arg("model"), py::arg("grid"), py::arg("variants") = false,
+        py::arg("scenarios") = py::none(), py::arg("seed") = py::none(), py::arg("threads") = py::none(),
+        py::arg("progress") = false,
+        R"doc(Run a model over a grid of key values on common random numbers (``ccpnet sweep``).
+
+``grid`` is a list of (key path, [YAML text values]); the key ``topology`` rewires
+the CCPs. Returns a dict: ``columns`` (the tidy table of ``sweep.csv``), ``json``
+(``sweep.json``), ``text`` (the table the CLI prints) and ``warnings``. Use
+:func:`ccpnet.sweep`, which returns a pandas DataFrame.
+)doc");
+}
+
+}  // namespace ccpnet::python
