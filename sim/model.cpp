@@ -92,9 +92,9 @@ SizingSet sizing_stress_set(const Model& model, const config::Scenario& s, const
   log_moves.leftCols(2) = hypothetical.log_moves.leftCols(2);
   for (Eigen::Index k = 0; k < n_named; ++k) {
     const auto& st = *named[static_cast<std::size_t>(k)];
-    const double share = std::min(1.0, mpor / st.days);
+    const double share = std::min(1.0, mpor / st.length_days());
     Eigen::VectorXd move = Eigen::VectorXd::Zero(n_assets);
-    for (const auto& [asset_id, m] : st.moves) move(asset_index.at(asset_id)) = std::log1p(m) * share;
+    for (const auto& [asset_id, m] : st.total_moves()) move(asset_index.at(asset_id)) = st.log_move(asset_id, mpor);
     log_moves.col(2 + k) = move;
     if (!st.vol_moves.empty()) {
       Eigen::VectorXd vol = Eigen::VectorXd::Ones(n_assets);

@@ -1736,14 +1736,15 @@ namespace {
 
 std::string moves_text(const config::StressScenarioConfig& s) {
   std::string moves;
-  for (const auto& [id, m] : s.moves)
+  for (const auto& [id, m] : s.total_moves())
     moves +=
         fmt::format("{}{} {}{:.1f}%", moves.empty() ? "" : ", ", esc(id), m < 0 ? kMinus : "+", std::abs(100.0 * m));
   for (const auto& [id, v] : s.vol_moves)
     moves += fmt::format("{}{} implied vol {}{:.1f}%", moves.empty() ? "" : ", ", esc(id), v < 0 ? kMinus : "+",
                          std::abs(100.0 * v));
   if (moves.empty()) moves = "no price move";
-  return fmt::format("{} over {:g} day{}", moves, s.days, s.days == 1.0 ? "" : "s");
+  return fmt::format("{} over {:g} day{}{}", moves, s.length_days(), s.length_days() == 1.0 ? "" : "s",
+                     s.path.empty() ? "" : ", day by day");
 }
 
 // Member default causes, indexed by DefaultCause.

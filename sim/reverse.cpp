@@ -89,6 +89,8 @@ ReverseResult reverse_stress(const Model& model, int ccp, const std::string& dir
     o.stress = scaled(*out.failure);
     o.stress.name = fmt::format("{} x {:.4f}", out.direction.name, *out.failure);
     for (auto& [id, m] : o.stress.moves) m = std::expm1(std::log1p(m) * *out.failure);
+    for (auto& day : o.stress.path)
+      for (auto& [id, m] : day) m = std::expm1(std::log1p(m) * *out.failure);
     o.result = run_move(model, stress_move(model, out.direction, *out.failure), &o.trace, &o.stress);
     out.at_failure = std::move(o);
   }
@@ -119,38 +121,39 @@ nlohmann::ordered_json reverse_json(const Model& model, const ReverseResult& r) 
   using json = nlohmann::ordered_json;
   const auto multiple = [](const std::optional<double>& k) { return k ? json(*k) : json(); };
   json moves = json::object(), vol_moves = json::object();
-  for (const auto& [id, m] : r.direction.moves) moves[id] = m;
+  for (const auto& [id, m] : r.direction.total_moves()) moves[id] = m;
   for (const auto& [id, v] : r.direction.vol_moves) vol_moves[id] = v;
   json layers = json::array();
   for (const auto& t : r.layers)
     layers.push_back({{"layer", models::layer_name(t.layer)},
                       {"first_used", multiple(t.first_used)},
                       {"exhausted", multiple(t.exhausted)}});
-  return json{{"ccpnet_version", CCPNET_VERSION},
-              {"ccp", model.ccps[static_cast<std::size_t>(r.ccp)].id},
-              {"direction",
-               {{"name", r.direction.name}, {"days", r.direction.days}, {"moves", moves}, {"vol_moves", vol_moves}}},
-              {"max_multiple", r.max_multiple},
-              {"tolerance", r.tolerance},
-              {"layers", layers},
-              {"failure", multiple(r.failure)}};
+  return json{
+      {"ccpnet_version", CCPNET_VERSION},
+      {"ccp", model.ccps[static_cast<std::size_t>(r.ccp)].id},
+      {"direction",
+       {{"name", r.direction.name}, {"days", r.direction.length_days()}, {"moves", moves}, {"vol_moves", vol_moves}}},
+      {"max_multiple", r.max_multiple},
+      {"tolerance", r.tolerance},
+      {"layers", layers},
+      {"failure", multiple(r.failure)}};
 }
 
 std::string format_reverse(const Model& model, const ReverseResult& r) {
   const auto& ccp = model.ccps[static_cast<std::size_t>(r.ccp)];
   std::vector<std::string> moves;
-  for (const auto& [id, m] : r.direction.moves) moves.push_back(fmt::format("{} {:+.1f}%", id, 100.0 * m));
+  for (const auto& [id, m] : r.direction.total_moves()) moves.push_back(fmt::format("{} {:+.1f}%", id, 100.0 * m));
   for (const auto& [id, v] : r.direction.vol_moves)
     moves.push_back(fmt::format("{} implied vol {:+.1f}%", id, 100.0 * v));
   std::string out = fmt::format(
       "reverse stress test of {}: direction '{}' ({} over {} days), multiples of its log-moves in (0, {}], "
       "bisection tolerance {} (relative)\n\n",
-      ccp.id, r.direction.name, fmt::join(moves, ", "), r.direction.days, r.max_multiple, r.tolerance);
+      ccp.id, r.direction.name, fmt::join(moves, ", "), r.direction.length_days(), r.max_multiple, r.tolerance);
   const auto fmt_k = [&](const std::optional<double>& k) {
     if (!k) return fmt::format("> {}", r.max_multiple);
     std::string worst;
     double w = 0.0;
-    for (const auto& [id, m] : r.direction.moves) {
+    for (const auto& [id, m] : r.direction.total_moves()) {
       const double move = std::expm1(std::log1p(m) * *k);
       if (std::abs(move) >= std::abs(w)) {
         w = move;

@@ -134,16 +134,14 @@ Eigen::MatrixXd stress_move_at(const Model& model, const config::StressScenarioC
                                const std::vector<double>& points, double multiple) {
   const auto n = static_cast<Eigen::Index>(model.assets.size());
   Eigen::MatrixXd cumulative = Eigen::MatrixXd::Zero(n, static_cast<Eigen::Index>(points.size()));
-  for (const auto& [id, move] : stress.moves) {
+  // Realised linearly in log terms over its days, or day by day along its
+  // path; a price cannot fall below zero, so the log-move is taken on log(1 + m).
+  for (const auto& [id, move] : stress.total_moves())
     for (Eigen::Index a = 0; a < n; ++a) {
       if (model.assets[static_cast<std::size_t>(a)].id != id) continue;
-      // The move is realised linearly in log terms over its days; a price
-      // cannot fall below zero, so the scaled log-move is taken on log(1 + m).
-      const double log_move = std::log1p(std::max(move, -1.0 + 1e-12)) * multiple;
       for (std::size_t h = 0; h < points.size(); ++h)
-        cumulative(a, static_cast<Eigen::Index>(h)) = log_move * std::min(1.0, points[h] / stress.days);
+        cumulative(a, static_cast<Eigen::Index>(h)) = stress.log_move(id, points[h], multiple);
     }
-  }
   return cumulative;
 }
 
@@ -155,7 +153,8 @@ Eigen::MatrixXd stress_vol_factor(const Model& model, const config::StressScenar
     for (Eigen::Index a = 0; a < n; ++a) {
       if (model.assets[static_cast<std::size_t>(a)].id != id) continue;
       for (std::size_t h = 0; h < points.size(); ++h)
-        factor(a, static_cast<Eigen::Index>(h)) = std::exp(std::log1p(move) * std::min(1.0, points[h] / stress.days));
+        factor(a, static_cast<Eigen::Index>(h)) =
+            std::exp(std::log1p(move) * std::min(1.0, points[h] / stress.length_days()));
     }
   return factor;
 }

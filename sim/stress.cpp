@@ -193,12 +193,12 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
   std::string out = fund_sizing ? format_fund_sizing(model) : std::string();
   for (const auto& o : outcomes) {
     std::vector<std::string> moves;
-    for (const auto& [id, m] : o.stress.moves) moves.push_back(fmt::format("{} {:+.1f}%", id, 100.0 * m));
+    for (const auto& [id, m] : o.stress.total_moves()) moves.push_back(fmt::format("{} {:+.1f}%", id, 100.0 * m));
     for (const auto& [id, v] : o.stress.vol_moves)
       moves.push_back(fmt::format("{} implied vol {:+.1f}%", id, 100.0 * v));
     out += fmt::format("== stress scenario '{}': {} over {} day{}\n", o.stress.name,
-                       moves.empty() ? "no price move" : fmt::format("{}", fmt::join(moves, ", ")), o.stress.days,
-                       o.stress.days == 1.0 ? "" : "s");
+                       moves.empty() ? "no price move" : fmt::format("{}", fmt::join(moves, ", ")),
+                       o.stress.length_days(), o.stress.length_days() == 1.0 ? "" : "s");
     const ScenarioResult& r = o.result;
     const bool steps = model.steps.count > 0;
     if (steps)
@@ -297,9 +297,9 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
     const ScenarioResult& r = o.result;
     json j;
     j["name"] = o.stress.name;
-    j["days"] = o.stress.days;
+    j["days"] = o.stress.length_days();
     json moves = json::object();
-    for (const auto& [id, m] : o.stress.moves) moves[id] = m;
+    for (const auto& [id, m] : o.stress.total_moves()) moves[id] = m;
     j["moves"] = moves;
     if (!o.stress.vol_moves.empty()) {
       json vol_moves = json::object();

@@ -604,6 +604,17 @@ class Checker {
       if (!st.name.empty() && !names.insert(st.name).second)
         error(path + ".name", fmt::format("duplicate stress scenario name '{}'", st.name));
       for (const auto& [asset, move] : st.moves) asset_ref(path + ".moves." + asset, asset);
+      for (std::size_t d = 0; d < st.path.size(); ++d)
+        for (const auto& [asset, move] : st.path[d]) asset_ref(fmt::format("{}.path[{}].{}", path, d, asset), asset);
+      if (!read(path)) continue;
+      if (st.moves.empty() && st.path.empty() && st.vol_moves.empty() && st.halted_chains.empty() &&
+          st.exploited_bridges.empty())
+        error(path, "expected moves (over days) or path (day by day), found neither");
+      if (!st.moves.empty() && !st.path.empty())
+        error(path + ".path", "expected moves (over days) or path (day by day), found both");
+      if (!st.path.empty() && st.days != 1.0 && st.days != static_cast<double>(st.path.size()))
+        error(path + ".days",
+              fmt::format("expected no days or the path's length ({}), found {}", st.path.size(), st.days));
       for (const auto& [asset, move] : st.vol_moves) asset_ref(path + ".vol_moves." + asset, asset);
       if (st.overlay && !st.vol_moves.empty() && read(path + ".overlay"))
         error(path + ".vol_moves", "implied-vol moves apply to deterministic scenarios, not overlays");

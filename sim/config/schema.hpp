@@ -6,7 +6,9 @@
 // fractions (0.05 = 5%) and annualised volatilities.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -258,22 +260,60 @@ struct ShockConfig {
 struct StressScenarioConfig {
   std::string name;
   OrderedMap<double> moves;
+  std::vector<OrderedMap<double>> path;
   OrderedMap<double> vol_moves;
   double days = 1.0;
   bool overlay = false;
   std::vector<std::string> halted_chains;
   std::vector<std::string> exploited_bridges;
 
+  // The days the moves take: `days`, or the length of the path.
+  double length_days() const { return path.empty() ? days : static_cast<double>(path.size()); }
+  // The cumulative log-move of `asset` after `day` days, scaled by `multiple`:
+  // `moves` realised linearly in log terms over `days`, or the path's days
+  // summed, a fraction of a day taking that share of its day's log-move.
+  double log_move(const std::string& asset, double day, double multiple = 1.0) const {
+    const auto log1p_of = [](double m) { return std::log1p(std::max(m, -1.0 + 1e-12)); };
+    if (path.empty()) {
+      for (const auto& [id, m] : moves)
+        if (id == asset) return log1p_of(m) * multiple * std::min(1.0, day / days);
+      return 0.0;
+    }
+    double total = 0.0;
+    for (std::size_t d = 0; d < path.size() && static_cast<double>(d) < day; ++d)
+      for (const auto& [id, m] : path[d])
+        if (id == asset) total += log1p_of(m) * std::min(1.0, day - static_cast<double>(d));
+    return total * multiple;
+  }
+  // The move of each asset over the whole scenario (asset ids in order of
+  // first appearance).
+  OrderedMap<double> total_moves() const {
+    if (path.empty()) return moves;
+    OrderedMap<double> out;
+    for (const auto& day : path)
+      for (const auto& [id, m] : day)
+        if (std::none_of(out.begin(), out.end(), [&](const auto& p) { return p.first == id; }))
+          out.emplace_back(id, std::expm1(log_move(id, length_days())));
+    return out;
+  }
+
   template <class A>
   void serialize(A& a) {
     a("name", name, {.doc = "name of the stress scenario", .required = true});
     a("moves", moves,
-      {.doc = "price move per asset over the period (asset id: -0.35 for -35%)",
+      {.doc = "price move per asset over the period (asset id: -0.35 for -35%); this or path",
        .unit = "fraction",
        .min = -1.0,
        .max = 100.0,
-       .exclusive_min = true,
-       .required = true});
+       .exclusive_min = true});
+    a("path", path,
+      {.doc = "the moves day by day instead of moves over days: element d is each asset's move on day d + 1 "
+              "(asset id: -0.05 for -5% that day), so that an episode replays day by day in time steps; its length "
+              "is the scenario's days, a fraction of a day takes that share of the day's log-move; this or moves",
+       .unit = "fraction",
+       .min = -1.0,
+       .max = 100.0,
+       .exclusive_min = true});
     a("days", days,
       {.doc = "days over which the moves happen", .unit = "days", .min = 0.0, .max = 3650.0, .exclusive_min = true});
     a("vol_moves", vol_moves,

@@ -427,3 +427,46 @@ TEST(RecoveryTools, VmghIsCappedPerDayAndInTotal) {
 
 }  // namespace
 }  // namespace ccpnet
+
+namespace ccpnet {
+namespace {
+
+// A stress scenario given day by day (market.stress_scenarios[].path) replays
+// the hand case above: X 100, 100, 95, 80, 70, 70 is the path of daily moves
+// 0, -5%, 80/95 - 1, -12.5%, 0; D misses the call of day 3 and is closed out
+// over days 2 to 4 at a loss of 250.
+TEST(StressPaths, APathOfDailyMovesReplaysDayByDay) {
+  std::string yaml(kTwoDays);
+  const std::string at = "  assets: [{id: X, price: 100, volatility: 0.5}]\n";
+  yaml.replace(yaml.find(at), at.size(),
+               at + "  stress_scenarios: [{name: replay, path: [{X: 0}, {X: -0.05}, {X: -0.15789473684210525}, "
+                    "{X: -0.125}, {X: 0}]}]\n");
+  const Model model = model_of(yaml);
+  ASSERT_EQ(model.stress_scenarios.size(), 1u);
+  const auto& st = model.stress_scenarios[0];
+  EXPECT_EQ(st.length_days(), 5.0);
+  EXPECT_NEAR(std::expm1(st.log_move("X", 5.0)), -0.30, 1e-9);  // 70 / 100 - 1
+  EXPECT_NEAR(std::expm1(st.log_move("X", 2.5)), 0.95 * std::sqrt(80.0 / 95.0) - 1.0,
+              1e-9);  // day 2 whole, half of day 3
+  CascadeTrace trace;
+  const ScenarioResult r = run_move(model, stress_move(model, st), &trace);
+  ASSERT_EQ(r.defaults.size(), 1u);
+  EXPECT_EQ(r.defaults[0].day, 3.0);
+  EXPECT_NEAR(r.closeout_loss, 250.0, 1e-6);
+}
+
+TEST(StressPaths, MovesOrAPathNotBoth) {
+  std::string yaml(kTwoDays);
+  const std::string at = "  assets: [{id: X, price: 100, volatility: 0.5}]\n";
+  yaml.replace(yaml.find(at), at.size(),
+               at + "  stress_scenarios: [{name: both, moves: {X: -0.1}, path: [{X: -0.1}]}]\n");
+  try {
+    (void)model_of(yaml);
+    FAIL() << "expected an error";
+  } catch (const config::ScenarioError& e) {
+    EXPECT_NE(std::string(e.what()).find("found both"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace ccpnet
