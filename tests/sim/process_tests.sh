@@ -26,7 +26,13 @@ case "$what" in
     # Ctrl-C stops a long run with a valid partial output that says so.
     "$exe" run "$src/scenarios/reference_network.yaml" -n 100000000 --quiet --out "$work/out" > "$work/log" 2>&1 &
     pid=$!
-    sleep 3
+    # Once scenarios are being written (building the model takes seconds under
+    # the sanitizers; a Ctrl-C before the run writes nothing, by design).
+    for _ in $(seq 1 600); do
+      [ "$(stat -c %s "$work"/.out.ccpnet-staging.*/scenarios.csv 2>/dev/null | head -1 || echo 0)" -gt 100000 ] \
+        2>/dev/null && break
+      sleep 0.1
+    done
     kill -INT "$pid"
     set +e
     wait "$pid"
