@@ -13,7 +13,6 @@ namespace ccpnet {
 namespace {
 // Losses below this (USD) are rounding, not a CCP failure.
 constexpr double kTolerance = 1e-6;
-constexpr std::size_t kNoLayer = std::numeric_limits<std::size_t>::max();
 
 double layer_sum(const std::vector<double>& layers, std::size_t c) {
   double sum = 0.0;

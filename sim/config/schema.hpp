@@ -291,9 +291,11 @@ struct StressScenarioConfig {
     if (path.empty()) return moves;
     OrderedMap<double> out;
     for (const auto& day : path)
-      for (const auto& [id, m] : day)
+      for (const auto& move : day) {
+        const std::string& id = move.first;
         if (std::none_of(out.begin(), out.end(), [&](const auto& p) { return p.first == id; }))
           out.emplace_back(id, std::expm1(log_move(id, length_days())));
+      }
     return out;
   }
 
