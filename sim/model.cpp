@@ -649,12 +649,7 @@ void set_book_sd(Model& model, double volatility_multiplier) {
     std::vector<std::pair<double, Eigen::VectorXd>> by_days;  // (days, delta values)
     for (int a : member.accounts) {
       const Account& acc = model.accounts[static_cast<std::size_t>(a)];
-      Eigen::VectorXd value(n);
-      for (Eigen::Index i = 0; i < n; ++i) value(i) = acc.quantity(i) * model.assets[static_cast<std::size_t>(i)].price;
-      for (const OptionHolding& h : acc.options) {
-        const OptionModel& o = model.options[static_cast<std::size_t>(h.option)];
-        value(o.underlying) += h.quantity * o.delta * model.assets[static_cast<std::size_t>(o.underlying)].price;
-      }
+      Eigen::VectorXd value = account_delta_values(model, acc);
       const double days =
           model.steps.count > 0 ? model.steps.days : model.ccps[static_cast<std::size_t>(acc.ccp)].mpor_days;
       by_days.emplace_back(days, std::move(value));
@@ -1031,11 +1026,7 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
 
   // ---- per-account figures: notional, liquidation cost (options by their delta)
   for (auto& acc : model.accounts) {
-    Eigen::VectorXd value = acc.quantity.cwiseProduct(price);
-    for (const OptionHolding& h : acc.options) {
-      const OptionModel& o = model.options[static_cast<std::size_t>(h.option)];
-      value(o.underlying) += h.quantity * o.delta * price(o.underlying);
-    }
+    const Eigen::VectorXd value = account_delta_values(model, acc);
     acc.notional = value.cwiseAbs().sum();
     for (Eigen::Index a = 0; a < n_assets; ++a) {
       const double x = std::abs(value(a));
@@ -1353,6 +1344,17 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
 }
 
 }  // namespace
+
+Eigen::VectorXd account_delta_values(const Model& model, const Account& account) {
+  Eigen::VectorXd value(account.quantity.size());
+  for (Eigen::Index a = 0; a < value.size(); ++a)
+    value(a) = account.quantity(a) * model.assets[static_cast<std::size_t>(a)].price;
+  for (const OptionHolding& h : account.options) {
+    const OptionModel& o = model.options[static_cast<std::size_t>(h.option)];
+    value(o.underlying) += h.quantity * o.delta * model.assets[static_cast<std::size_t>(o.underlying)].price;
+  }
+  return value;
+}
 
 void check_variant_models(const config::LoadedScenario& loaded, const std::vector<config::Override>& overrides) {
   config::Diagnostics diagnostics(loaded.source_name);

@@ -250,6 +250,12 @@ struct Model {
   bool member_quantiles = false;  // outputs.member_quantiles
 };
 
+// An account's position values today (quantity x price), each option
+// position added to its underlying's column by its delta (delta x price x
+// quantity): how notionals, liquidation costs, fire sales and the own-book
+// latent factor see options.
+Eigen::VectorXd account_delta_values(const Model& model, const Account& account);
+
 // The layers that absorb the losses reaching a CCP over its links, in order:
 // its waterfall (link_losses: waterfall) or the link's margin and fund, SITG
 // and capital (own_capital).

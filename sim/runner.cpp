@@ -147,23 +147,12 @@ class TileWorker {
     double maintenance_rate;                              // observed maintenance over notional; < 0: tiered mm
   };
 
-  // The position values of an account today, options by their delta
-  // (delta x price x quantity on the underlying).
-  Eigen::VectorXd delta_values(const Account& acc) const {
-    Eigen::VectorXd value = acc.quantity.cwiseProduct(prices_);
-    for (const OptionHolding& h : acc.options) {
-      const OptionModel& o = model_.options[static_cast<std::size_t>(h.option)];
-      value(o.underlying) += h.quantity * o.delta * prices_(o.underlying);
-    }
-    return value;
-  }
-
   void prepare_fire_sales() {
     const auto n_assets = static_cast<Eigen::Index>(model_.assets.size());
     close_values_.resize(model_.accounts.size());
     for (std::size_t a = 0; a < model_.accounts.size(); ++a) {
       if (model_.accounts[a].kind != AccountKind::kMember) continue;
-      const Eigen::VectorXd value = delta_values(model_.accounts[a]);
+      const Eigen::VectorXd value = account_delta_values(model_, model_.accounts[a]);
       for (Eigen::Index i = 0; i < n_assets; ++i)
         if (value(i) != 0.0) close_values_[a].emplace_back(i, value(i));
     }
@@ -189,7 +178,7 @@ class TileWorker {
       const Account& acc = model_.accounts[a];
       const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(acc.ccp)];
       if (acc.kind != AccountKind::kMember || (ccp.maintenance.empty() && acc.maintenance_margin < 0.0)) continue;
-      const Eigen::VectorXd value = delta_values(acc);
+      const Eigen::VectorXd value = account_delta_values(model_, acc);
       VenueAccount v{static_cast<int>(a), acc.ccp, ccp.horizon, row[a], acc.initial_margin, {}, false, -1.0};
       for (Eigen::Index i = 0; i < value.size(); ++i)
         if (value(i) != 0.0) v.values.emplace_back(i, value(i));
