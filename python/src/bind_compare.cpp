@@ -72,11 +72,7 @@ ComparisonPtr compare(const ModelPtr& base, const py::object& scenarios, const p
 
   RunOptions options;
   options.progress = progress;
-  if (!threads.is_none()) {
-    const auto t = threads.cast<std::int64_t>();
-    if (t < 0 || t > 1024) throw py::value_error(fmt::format("threads: expected a value in [0, 1024], found {}", t));
-    options.threads = static_cast<int>(t);
-  }
+  if (!threads.is_none()) options.threads = static_cast<int>(checked(threads, 0, 1024, "threads"));
 
   // Ctrl-C stops the variant being run and every later one.
   InterruptCheck interrupt_check;

@@ -273,14 +273,6 @@ RunPtr merge_states(const ModelPtr& model, const py::iterable& states) {
 
 // ---- running --------------------------------------------------------------------------------
 
-// The decimal text of a Python integer (operator.index: no floats, no strings).
-std::int64_t checked(const py::object& value, std::int64_t lo, std::int64_t hi, const char* what) {
-  const auto v = value.cast<std::int64_t>();
-  if (v < lo || v > hi)
-    throw py::value_error(fmt::format("{}: expected a value in [{}, {}], found {}", what, lo, hi, v));
-  return v;
-}
-
 RunPtr run(const ModelPtr& base, const py::object& scenarios, const py::object& seed, const py::object& threads,
            const py::object& batch, std::int64_t first, const py::object& count, bool keep_scenarios, bool progress,
            const std::string& interrupt) {
@@ -455,6 +447,13 @@ Returns
 RunResult
     Bit for bit the result of one run over the union of the ranges.
 )doc");
+}
+
+std::int64_t checked(const py::object& value, std::int64_t lo, std::int64_t hi, const char* what) {
+  const auto v = value.cast<std::int64_t>();
+  if (v < lo || v > hi)
+    throw py::value_error(fmt::format("{}: expected a value in [{}, {}], found {}", what, lo, hi, v));
+  return v;
 }
 
 }  // namespace ccpnet::python

@@ -39,11 +39,7 @@ py::dict sweep(const ModelPtr& base, const std::vector<std::pair<std::string, st
   }
   RunOptions options;
   options.progress = progress;
-  if (!threads.is_none()) {
-    const auto t = threads.cast<std::int64_t>();
-    if (t < 0 || t > 1024) throw py::value_error(fmt::format("threads: expected a value in [0, 1024], found {}", t));
-    options.threads = static_cast<int>(t);
-  }
+  if (!threads.is_none()) options.threads = static_cast<int>(checked(threads, 0, 1024, "threads"));
   InterruptCheck interrupt_check;
   options.stop = &interrupt_check.stop;
   options.on_scenario = [&](const ScenarioResult&) { interrupt_check.check(); };

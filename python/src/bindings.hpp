@@ -21,6 +21,10 @@
 
 namespace ccpnet::python {
 
+// A Python integer argument within [lo, hi] (operator.index: no floats, no
+// strings); a ValueError naming it otherwise.
+std::int64_t checked(const pybind11::object& value, std::int64_t lo, std::int64_t hi, const char* what);
+
 // Ctrl-C during a long engine run: the GIL is released while the engine works;
 // every kChunk scenarios, check() takes it back to let Python handle a pending
 // signal and, on one, keeps the exception and asks the runner to stop after the
