@@ -234,6 +234,7 @@ tr.failrow td{background:#fdf0f0}
 tr.total td{font-weight:600;border-top:2px solid var(--rule)}
 td.na{color:#a0a8b0;text-align:right}
 .fail{color:var(--bad);font-weight:650}
+.ci{font-size:12px;color:var(--muted);font-weight:400}
 .swatch{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;vertical-align:-1px;border:1px solid rgba(0,0,0,.25)}
 .badge{display:inline-block;padding:0 8px;border-radius:10px;font-size:12px;font-weight:600;line-height:20px;white-space:nowrap}
 .badge.bad{background:#b2182b;color:#fff}
@@ -313,6 +314,21 @@ std::string card(const std::string& value, const std::string& label, bool bad = 
 
 std::string swatch(const char* colour) {
   return fmt::format("<span class=\"swatch\" style=\"background:{}\"></span>", colour);
+}
+
+// A 95% interval as text: "[0.00088%, 0.028%]" or "[1.2m, 3.4m]"; an end no
+// order statistic bounds (too few scenarios in that tail) is "&#8734;".
+std::string interval_text(const models::stats::Interval& iv, bool percent) {
+  const auto end = [percent](double x) {
+    if (std::isinf(x)) return std::string(x > 0 ? "&#8734;" : "&#8722;&#8734;");
+    return percent ? pct(x) : money(x);
+  };
+  return fmt::format("[{}, {}]", end(iv.lower), end(iv.upper));
+}
+
+// A table cell's estimate with its 95% interval on the line below.
+std::string with_interval(const std::string& value, const models::stats::Interval& iv, bool percent) {
+  return fmt::format("{}<br><span class=\"ci\">{}</span>", value, interval_text(iv, percent));
 }
 
 std::string resolved_block(const std::string& resolved_yaml) {
@@ -1356,6 +1372,161 @@ std::string methodology_section(const Model& model) {
   return h;
 }
 
+// Members shown in each table of the largest contributors.
+constexpr std::size_t kContributorsShown = 20;
+
+struct MemberFigures {
+  std::size_t member = 0;
+  std::int64_t defaults = 0;    // scenarios in which it defaulted
+  double loss = 0.0;            // expected loss borne as a survivor or creditor (all its CCPs)
+  double own_collateral = 0.0;  // expected own IM and DF used for its close-outs
+};
+
+std::vector<MemberFigures> member_figures(const Model& model, const Aggregate& agg, double n) {
+  const ChunkSums& t = agg.totals();
+  std::vector<MemberFigures> out(model.members.size());
+  for (std::size_t m = 0; m < model.members.size(); ++m) {
+    MemberFigures& f = out[m];
+    f.member = m;
+    for (int cause = 1; cause < kDefaultCauseCount; ++cause)
+      f.defaults += t.member_defaults_by_cause[m * kDefaultCauseCount + static_cast<std::size_t>(cause)];
+    for (int a : model.members[m].accounts)
+      for (int k = 0; k < kLossChannelCount; ++k) {
+        const auto channel = static_cast<LossChannel>(k);
+        const double v = agg.account_loss(static_cast<std::size_t>(a), channel) / n;
+        (channel == LossChannel::kOwnIm || channel == LossChannel::kOwnDf ? f.own_collateral : f.loss) += v;
+      }
+  }
+  return out;
+}
+
+// The members who bear the most loss and those most likely to default, at
+// any size of the system (members.csv has every membership), and what
+// crossed each link.
+std::string contributors_section(const Model& model, const Aggregate& agg, const SystemGraph& graph) {
+  if (model.members.empty()) return {};
+  const ChunkSums& t = agg.totals();
+  const std::int64_t count = t.count;
+  const double n = std::max<double>(1.0, static_cast<double>(count));
+  std::vector<MemberFigures> figures = member_figures(model, agg, n);
+  const std::size_t shown = std::min(kContributorsShown, figures.size());
+  const std::string scope = shown < figures.size()
+                                ? fmt::format("The {} largest of {} members; members.csv lists every membership.",
+                                              shown, grouped(static_cast<std::int64_t>(figures.size())))
+                                : fmt::format("All {}.", plural(figures.size(), "member"));
+  const auto member_row = [&](const MemberFigures& f) {
+    const MemberModel& mem = model.members[f.member];
+    return fmt::format(
+        "<tr><td><strong>{}</strong></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+        esc(mem.id), ccp_list(model, graph.ccps_of(static_cast<int>(f.member))), money(mem.capital), money(f.loss),
+        t.total_loss > 0.0 ? pct(f.loss * n / t.total_loss) : kDash,
+        with_interval(pct(static_cast<double>(f.defaults) / n), models::stats::wilson(f.defaults, count), true),
+        money(f.own_collateral));
+  };
+  const std::string head =
+      "<div class=\"tablewrap\"><table>\n<thead><tr><th>member</th><th>clears at</th><th class=\"num\">capital</th>"
+      "<th class=\"num\">expected loss borne</th><th class=\"num\">share of total loss</th>"
+      "<th class=\"num\">P(default)</th><th class=\"num\">own collateral used, mean</th></tr></thead>\n<tbody>\n";
+  std::string h = "<section id=\"members\"><h2>Largest contributors</h2>\n";
+  // Ties broken by member index, so that the page is the same for any run order.
+  std::stable_sort(figures.begin(), figures.end(),
+                   [](const MemberFigures& a, const MemberFigures& b) { return a.loss > b.loss; });
+  h += "<h3>Members bearing the most loss</h3>\n" + head;
+  for (std::size_t i = 0; i < shown; ++i) h += member_row(figures[i]);
+  h += "</tbody></table></div>\n";
+  std::stable_sort(figures.begin(), figures.end(),
+                   [](const MemberFigures& a, const MemberFigures& b) { return a.defaults > b.defaults; });
+  h += "<h3>Members most likely to default</h3>\n" + head;
+  for (std::size_t i = 0; i < shown; ++i) h += member_row(figures[i]);
+  h += "</tbody></table></div>\n";
+  h += fmt::format(
+      "<p class=\"muted\">{} Amounts in USD, means per scenario. Loss borne: what the member lost as a survivor "
+      "(default-fund contributions consumed, assessments, VM gains haircut, gains taken by ADL, lent balances "
+      "written down) and as a creditor of a failed CCP (VM not paid, margin and fund lost), at all its CCPs; its "
+      "share of the expected total loss. Own collateral used: its initial margin and fund contribution spent on its "
+      "own close-outs when it defaulted. P(default) with its 95% Wilson interval; the expected losses are exact "
+      "sums over the scenarios (no interval: the run keeps no per-member second moments).</p>\n",
+      scope);
+  if (!model.links.empty()) {
+    h += "<h3>Links</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>link</th><th>model</th>"
+         "<th class=\"num\">margin held by the first</th><th class=\"num\">margin held by the second</th>"
+         "<th class=\"num\">link fund</th></tr></thead>\n<tbody>\n";
+    for (const LinkModel& l : model.links) {
+      const auto im = [&](int account) {
+        return account >= 0 ? money(model.accounts[static_cast<std::size_t>(account)].initial_margin)
+                            : std::string(kDash);
+      };
+      h += fmt::format(
+          "<tr><td>{} &#8596; {}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+          "<td class=\"num\">{}</td></tr>\n",
+          esc(model.ccps[static_cast<std::size_t>(l.first)].id), esc(model.ccps[static_cast<std::size_t>(l.second)].id),
+          esc(config::enum_name(l.model)), im(l.account_at_first), im(l.account_at_second), money(l.link_fund));
+    }
+    h += "</tbody></table></div>\n<p class=\"muted\">Margin each CCP holds from the other on the link (the "
+         "participant model: the host holds the participant's margin; the participant holds none). What crossed "
+         "the links in the run, per CCP, is the column \"link losses received\" of the CCP table.</p>\n";
+  }
+  return h + "</section>\n";
+}
+
+// The inputs a committee checks the run against: the market, each CCP's
+// resources and the members, as the model holds them (after defaults and
+// sizing).
+std::string inputs_section(const Model& model) {
+  std::string h = "<section id=\"inputs\"><h2>Inputs</h2>\n";
+  h += fmt::format(
+      "<dl class=\"meta\"><dt>Scenarios</dt><dd>{}</dd><dt>Seed</dt><dd>{}</dd><dt>Margin periods of risk</dt>"
+      "<dd>{} days</dd><dt>Time steps</dt><dd>{}</dd></dl>\n",
+      grouped(model.scenarios), model.seed, fmt::format("{}", fmt::join(model.horizons, ", ")),
+      model.steps.count > 0 ? fmt::format("{} steps of {} days{}", model.steps.count, plain(model.steps.days),
+                                          model.fire_sales ? ", fire sales" : "")
+                            : std::string("one period (each CCP's MPOR)"));
+  h += "<h3>Market</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>asset</th><th class=\"num\">price</th>"
+       "<th class=\"num\">daily volatility</th><th class=\"num\">average daily volume</th>"
+       "<th class=\"num\">liquidation cost k</th></tr></thead>\n<tbody>\n";
+  for (const AssetModel& a : model.assets)
+    h += fmt::format(
+        "<tr><td>{}</td><td class=\"num\"{}>{}</td><td class=\"num\"{}>{}</td><td class=\"num\">{}</td>"
+        "<td class=\"num\">{}</td></tr>\n",
+        esc(a.id), exact_attr(a.price), plain(a.price, 4), exact_attr(a.daily_vol), pct(a.daily_vol), money(a.adv),
+        plain(a.liquidation_k));
+  h += "</tbody></table></div>\n";
+  h += "<h3>CCPs</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>CCP</th><th>kind</th>"
+       "<th class=\"num\">members</th><th class=\"num\">initial margin</th><th class=\"num\">default fund</th>"
+       "<th class=\"num\">skin in the game</th><th class=\"num\">capital</th><th class=\"num\">insurance fund</th>"
+       "<th class=\"num\">assessments</th><th>initial margin</th></tr></thead>\n<tbody>\n";
+  for (const CcpModel& ccp : model.ccps) {
+    std::size_t members = 0;
+    for (int a : ccp.accounts)
+      members += model.accounts[static_cast<std::size_t>(a)].kind == AccountKind::kMember ? 1 : 0;
+    h += fmt::format(
+        "<tr><td><strong>{}</strong></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+        "<td class=\"num\">{} &#215; DF</td><td>{}{}</td></tr>\n",
+        esc(ccp.id), esc(config::enum_name(ccp.kind)), grouped(static_cast<std::int64_t>(members)),
+        money(ccp_initial_margin(model, ccp)), money(ccp.default_fund), money(ccp.sitg), money(ccp.capital),
+        money(ccp.insurance_fund), plain(ccp.assessment_multiple), ccp.im_segregated ? "segregated" : "not segregated",
+        ccp.im_segregated ? std::string() : fmt::format(", recovery rate {}", pct(ccp.im_recovery_rate)));
+  }
+  h += "</tbody></table></div>\n";
+  double capital = 0.0, liquidity = 0.0;
+  for (const MemberModel& m : model.members) {
+    capital += m.capital;
+    liquidity += m.liquidity;
+  }
+  h += fmt::format("<h3>Members</h3>\n<p>{} in {}; capital {} in total, liquid resources {} in total{}.</p>\n",
+                   plural(model.members.size(), "member"), plural(model.groups.size(), "default group"), usd(capital),
+                   usd(liquidity),
+                   model.exogenous_groups.empty() ? std::string()
+                                                  : fmt::format("; {} default at the start of every scenario",
+                                                                plural(model.exogenous_groups.size(), "group")));
+  h += "<p class=\"muted\">Amounts in USD, as the run used them: computed margins and default funds, or the "
+       "observed ones where the scenario gives them. Each CCP's margin model, MPOR, fund sizing and waterfall are in "
+       "the methodology below; the resolved scenario at the end has every input.</p>\n</section>\n";
+  return h;
+}
+
 }  // namespace
 
 // ===========================================================================
@@ -1377,6 +1548,15 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
   const double var999 = agg.total_loss_quantile(0.999);
   const double p_any_fail = static_cast<double>(t.any_ccp_fail) / n;
   const auto of_count = [&](std::int64_t k) { return fmt::format("{} of {} scenarios", grouped(k), grouped(count)); };
+  // Every probability and mean with its 95% interval (metric_estimate: Wilson
+  // for a probability, the central limit theorem for a mean), every quantile
+  // with its order-statistic interval.
+  const auto ci = [&](std::string_view metric, std::size_t index = 0) {
+    return metric_estimate(t, metric, index).interval;
+  };
+  const auto ci_note = [&](const models::stats::Interval& iv, bool percent) {
+    return "95% interval " + interval_text(iv, percent);
+  };
 
   std::string h = page_begin(fmt::format("ccpnet run report: {}", esc(model.name)),
                              fmt::format("Monte Carlo run: {}", esc(model.name)),
@@ -1387,8 +1567,9 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
        "<a href=\"#ccps\">CCPs and waterfalls</a>";
   if (model.settlement_active) h += "<a href=\"#settlement\">Settlement</a>";
   h += "<a href=\"#network\">Network</a><a href=\"#system\">System</a>";
-  if (!model.members.empty() && model.members.size() <= kMaxMembersDrawn) h += "<a href=\"#members\">Members</a>";
-  h += "<a href=\"#methodology\">Methodology</a><a href=\"#scenario\">Scenario</a></nav>\n";
+  if (!model.members.empty()) h += "<a href=\"#members\">Largest contributors</a>";
+  h += "<a href=\"#inputs\">Inputs</a><a href=\"#methodology\">Methodology</a><a href=\"#scenario\">Scenario</a>"
+       "</nav>\n";
   if (result.interrupted)
     h += fmt::format(
         "<div class=\"banner partial\"><strong>Partial result.</strong> The run was interrupted after {} of {} "
@@ -1409,16 +1590,23 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
                                                      ? "<span class=\"badge warn\">partial: interrupted</span>"
                                                      : "<span class=\"badge neutral\">complete</span>");
   h += "</dl>\n<div class=\"cards\">\n";
-  h += card(pct(p_any_fail), "P(any CCP fails)", p_any_fail > 0.0, of_count(t.any_ccp_fail));
-  h += card(pct(static_cast<double>(t.any_default) / n), "P(any member defaults)", false, of_count(t.any_default));
-  h += card(plain(static_cast<double>(t.member_defaults) / n), "mean member defaults per scenario");
-  h += card(usd(t.total_loss / n), "expected total loss");
-  h += card(usd(marks.var99), "total loss, VaR 99%");
-  h += card(usd(var999), "total loss, VaR 99.9%");
+  h += card(pct(p_any_fail), "P(any CCP fails)", p_any_fail > 0.0,
+            of_count(t.any_ccp_fail) + "<br>" + ci_note(ci("any_ccp_fail"), true));
+  h += card(pct(static_cast<double>(t.any_default) / n), "P(any member defaults)", false,
+            of_count(t.any_default) + "<br>" + ci_note(ci("any_member_default"), true));
+  h += card(
+      plain(static_cast<double>(t.member_defaults) / n), "mean member defaults per scenario", false,
+      fmt::format("95% interval [{}, {}]", plain(ci("member_defaults").lower), plain(ci("member_defaults").upper)));
+  h += card(usd(t.total_loss / n), "expected total loss", false, ci_note(ci("total_loss"), false));
+  h += card(usd(marks.var99), "total loss, VaR 99%", false, ci_note(agg.total_loss_quantile_interval(0.99), false));
+  h += card(usd(var999), "total loss, VaR 99.9%", false, ci_note(agg.total_loss_quantile_interval(0.999), false));
   h += card(usd(marks.es99), "total loss, ES 99%");
   h += "</div>\n<p class=\"muted\">Total loss: in a scenario, the loss borne by others than the defaulters (every "
        "waterfall layer beyond the defaulters' own margin and default-fund contributions, plus what no layer "
-       "covered). VaR: quantile over all scenarios; ES 99%: mean of the worst 1% of scenarios.</p>\n</section>\n";
+       "covered). VaR: quantile over all scenarios; ES 99%: mean of the worst 1% of scenarios. 95% intervals of the "
+       "Monte Carlo estimates: Wilson score intervals for probabilities, mean &#177; 1.96 standard errors for means "
+       "(central limit theorem), order statistics at exact binomial ranks for quantiles (&#8734;: too few scenarios "
+       "in the tail to bound it); the expected shortfall has none.</p>\n</section>\n";
 
   // Loss distribution.
   const double zero_share = 1.0 - static_cast<double>(losses.size()) / n;
@@ -1460,6 +1648,7 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
   for (std::size_t c = 0; c < model.ccps.size(); ++c) {
     const CcpModel& ccp = model.ccps[c];
     const double p_fail = static_cast<double>(t.ccp_fails[c]) / n;
+    const std::size_t link_in = c * kLedgerColumns + static_cast<std::size_t>(LedgerColumn::kLinkIn);
     h += fmt::format(
         "<tr{}><td><strong>{}</strong></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
         "<td class=\"num\" title=\"{}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
@@ -1467,10 +1656,14 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
         "</tr>\n",
         "", esc(ccp.id), esc(config::enum_name(ccp.kind)), esc(ccp.margin_model), money(ccp_initial_margin(model, ccp)),
         money(ccp.default_fund), of_count(t.ccp_fails[c]),
-        p_fail > 0.0 ? "<span class=\"fail\">" + pct(p_fail) + "</span>" : pct(p_fail), money(t.ccp_loss[c] / n),
-        money(t.ccp_uncovered[c] / n), pct(static_cast<double>(t.ccp_df_exhausted[c]) / n), pct(t.ccp_depletion[c] / n),
-        pct(agg.depletion_quantile(c, 0.99)),
-        money(t.ccp_ledger[c * kLedgerColumns + static_cast<std::size_t>(LedgerColumn::kLinkIn)] / n));
+        with_interval(p_fail > 0.0 ? "<span class=\"fail\">" + pct(p_fail) + "</span>" : pct(p_fail),
+                      ci("ccp_fails", c), true),
+        with_interval(money(t.ccp_loss[c] / n), ci("ccp_loss", c), false),
+        with_interval(money(t.ccp_uncovered[c] / n), ci("ccp_uncovered_loss", c), false),
+        with_interval(pct(static_cast<double>(t.ccp_df_exhausted[c]) / n), ci("ccp_df_exhausted", c), true),
+        with_interval(pct(t.ccp_depletion[c] / n), ci("ccp_df_depletion", c), true),
+        with_interval(pct(agg.depletion_quantile(c, 0.99)), agg.depletion_quantile_interval(c, 0.99), true),
+        with_interval(money(t.ccp_ledger[link_in] / n), ci("ccp_ledger", link_in), false));
   }
   h += "</tbody></table></div>\n";
   h += "<p class=\"muted\">Amounts in USD. Initial margin: posted by every account at the CCP (members and linked "
@@ -1674,54 +1867,34 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
 
   // System.
   h += "<section id=\"system\"><h2>System</h2>\n<div class=\"tablewrap\"><table class=\"narrow\">\n<thead><tr>"
-       "<th>measure</th><th class=\"num\">value</th></tr></thead>\n<tbody>\n";
-  const auto row = [&](const std::string& k, const std::string& v) {
-    h += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td></tr>\n", k, v);
+       "<th>measure</th><th class=\"num\">value</th><th class=\"num\">95% interval</th></tr></thead>\n<tbody>\n";
+  const auto row = [&](const std::string& k, const std::string& v, const std::string& interval) {
+    h += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n", k, v, interval);
   };
-  row("P(any CCP fails)", pct(p_any_fail));
-  row("P(any member defaults)", pct(static_cast<double>(t.any_default) / n));
+  const auto plain_interval = [](const models::stats::Interval& iv) {
+    return fmt::format("[{}, {}]", plain(iv.lower), plain(iv.upper));
+  };
+  row("P(any CCP fails)", pct(p_any_fail), interval_text(ci("any_ccp_fail"), true));
+  row("P(any member defaults)", pct(static_cast<double>(t.any_default) / n),
+      interval_text(ci("any_member_default"), true));
   for (std::size_t k : {2, 3, 5, 10})
-    row(fmt::format("P(at least {} member defaults)", k), pct(agg.p_at_least_defaults(k)));
-  row("mean member defaults per scenario", plain(static_cast<double>(t.member_defaults) / n));
-  row("mean CCP failures per scenario", plain(static_cast<double>(t.ccp_failures) / n));
-  row("mean cascade rounds", plain(static_cast<double>(t.rounds) / n));
-  row("expected close-out loss of the defaulters", usd(t.closeout_loss / n));
-  row("expected total loss borne by non-defaulters", usd(t.total_loss / n));
-  row("expected uncovered loss", usd(t.uncovered / n));
-  row("total loss, VaR 99%", usd(marks.var99));
-  row("total loss, VaR 99.9%", usd(var999));
-  row("total loss, ES 99%", usd(marks.es99));
+    row(fmt::format("P(at least {} member defaults)", k), pct(agg.p_at_least_defaults(k)),
+        interval_text(models::stats::wilson(agg.scenarios_with_at_least_defaults(k), count), true));
+  row("mean member defaults per scenario", plain(static_cast<double>(t.member_defaults) / n),
+      plain_interval(ci("member_defaults")));
+  row("mean CCP failures per scenario", plain(static_cast<double>(t.ccp_failures) / n),
+      plain_interval(ci("ccp_failures")));
+  row("mean cascade rounds", plain(static_cast<double>(t.rounds) / n), plain_interval(ci("cascade_rounds")));
+  row("expected close-out loss of the defaulters", usd(t.closeout_loss / n), interval_text(ci("closeout_loss"), false));
+  row("expected total loss borne by non-defaulters", usd(t.total_loss / n), interval_text(ci("total_loss"), false));
+  row("expected uncovered loss", usd(t.uncovered / n), interval_text(ci("uncovered_loss"), false));
+  row("total loss, VaR 99%", usd(marks.var99), interval_text(agg.total_loss_quantile_interval(0.99), false));
+  row("total loss, VaR 99.9%", usd(var999), interval_text(agg.total_loss_quantile_interval(0.999), false));
+  row("total loss, ES 99%", usd(marks.es99), kDash);
   h += "</tbody></table></div>\n</section>\n";
 
-  // Members (when they are few enough to read).
-  if (!model.members.empty() && model.members.size() <= kMaxMembersDrawn) {
-    h += "<section id=\"members\"><h2>Members</h2>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>member</th>"
-         "<th>clears at</th><th class=\"num\">capital</th><th class=\"num\">liquidity</th>"
-         "<th class=\"num\">P(default)</th>";
-    for (int cause = 1; cause < kDefaultCauseCount; ++cause)
-      h += fmt::format("<th class=\"num\">{}</th>", cause_name(static_cast<DefaultCause>(cause)));
-    h += "</tr></thead>\n<tbody>\n";
-    for (std::size_t m = 0; m < model.members.size(); ++m) {
-      const MemberModel& mem = model.members[m];
-      std::string cells;
-      std::int64_t all = 0;
-      for (int cause = 1; cause < kDefaultCauseCount; ++cause) {
-        const auto k = t.member_defaults_by_cause[m * kDefaultCauseCount + static_cast<std::size_t>(cause)];
-        all += k;
-        cells += fmt::format("<td class=\"num\">{}</td>", pct(static_cast<double>(k) / n));
-      }
-      h += fmt::format(
-          "<tr><td><strong>{}</strong></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-          "<td class=\"num\"><strong>{}</strong></td>{}</tr>\n",
-          esc(mem.id), ccp_list(model, graph.ccps_of(static_cast<int>(m))), money(mem.capital), money(mem.liquidity),
-          pct(static_cast<double>(all) / n), cells);
-    }
-    h += "</tbody></table></div>\n<p class=\"muted\">Amounts in USD. P(default) by cause: exogenous (given in the "
-         "scenario), latent (the random default model), solvency (capital exhausted by losses and charges), "
-         "liquidity (cash due exceeds liquid resources, or an assessment call not met), group (pulled in by another "
-         "member of its default group).</p>\n</section>\n";
-  }
-
+  h += contributors_section(model, agg, graph);
+  h += inputs_section(model);
   h += methodology_section(model);
   h += "<section id=\"scenario\"><h2>Scenario</h2>\n" + resolved_block(resolved_yaml) + "</section>\n";
   h += page_end(fmt::format("Seed {}, {} scenarios: the same input and seed reproduce this page exactly.", model.seed,

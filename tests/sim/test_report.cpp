@@ -457,5 +457,89 @@ TEST(Report, RunWithoutAnyLossSaysSo) {
   EXPECT_TRUE(result.aggregate.totals().total_loss > 0.0 || html.find("No scenario had a loss") != std::string::npos);
 }
 
+// The Wilson (1927) score interval at 95%, written out here from its formula,
+// not from models::stats: (p + z^2/2n +- z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n).
+std::pair<double, double> wilson95(double k, double n) {
+  const double z = 1.959963984540054, p = k / n;
+  const double centre = p + z * z / (2 * n), half = z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+  return {(centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)};
+}
+
+// The two ends of the first "[lower, upper]" after `from` in the page, read back.
+std::pair<double, double> interval_after(const std::string& html, std::size_t from) {
+  const auto open = html.find('[', from);
+  const auto comma = html.find(", ", open);
+  const auto close = html.find(']', comma);
+  return {read_shown(html.substr(open + 1, comma - open - 1)), read_shown(html.substr(comma + 2, close - comma - 2))};
+}
+
+TEST(Report, EveryProbabilityAndMeanCarriesItsInterval) {
+  // Issue: a committee reads each Monte Carlo estimate with its 95% interval.
+  const auto loaded = example(read_text(kExample));
+  const Model model = build_model(loaded);
+  const RunResult result = run(model);
+  const std::string html = run_report(model, result, "two_ccp_peer.yaml", config::to_yaml(loaded.scenario));
+  const ChunkSums& t = result.aggregate.totals();
+  ASSERT_GT(t.any_default, 0);
+  // P(any member defaults): the card, and the system table's row, against Wilson by hand.
+  const auto [lo, hi] = wilson95(static_cast<double>(t.any_default), 4096.0);
+  for (const std::string& where :
+       {std::string("P(any member defaults)</div>"), std::string("<td>P(any member defaults)</td>")}) {
+    const auto at = html.find(where);
+    ASSERT_NE(at, std::string::npos) << where;
+    const auto [shown_lo, shown_hi] = interval_after(html, at);
+    EXPECT_NEAR(shown_lo, lo, 0.006 * lo) << where;
+    EXPECT_NEAR(shown_hi, hi, 0.006 * hi) << where;
+  }
+  // Each CCP's P(fail) and expected loss carry one below them; a mean's interval brackets it.
+  for (const CcpModel& ccp : model.ccps) {
+    const std::string row = row_of(html, ccp.id, html.find("id=\"ccps\""));
+    EXPECT_GE(count(row, "class=\"ci\""), 7u) << ccp.id;
+  }
+  const auto at = html.find("<td>expected total loss borne by non-defaulters</td>");
+  ASSERT_NE(at, std::string::npos);
+  const double mean = t.total_loss / 4096.0;
+  const auto [mlo, mhi] = interval_after(html, html.find("</td>", html.find("</td>", at) + 5));
+  EXPECT_LE(mlo, mean * 1.006);
+  EXPECT_GE(mhi, mean * 0.994);
+  EXPECT_LT(mlo, mhi);
+  expect_rounded_values_agree(html);
+}
+
+TEST(Report, TheLargestContributorsShowAtAnySize) {
+  // Issue: the members table disappeared above 60 members; now the largest
+  // contributors show at any size, largest first, the rest in members.csv.
+  const auto loaded = config::load_scenario_file(std::string(CCPNET_SOURCE_DIR) + "/scenarios/reference_network.yaml",
+                                                 {{"simulation.scenarios", "2000"},
+                                                  {"market.shocks.volatility_multiplier", "3"},
+                                                  {"defaults.latent.pd", "0.001"}});
+  const Model model = build_model(loaded);
+  ASSERT_GT(model.members.size(), 1000u);
+  RunOptions options;
+  options.threads = 2;
+  const RunResult result = run_monte_carlo(model, options);
+  const std::string html = run_report(model, result, "reference_network.yaml", "");
+  expect_well_formed(html);
+  const auto section = html.find("<section id=\"members\">");
+  ASSERT_NE(section, std::string::npos);
+  const std::string members = html.substr(section, html.find("</section>", section) - section);
+  EXPECT_NE(members.find(fmt::format("The 20 largest of {} members", "1,700")), std::string::npos);
+  EXPECT_EQ(count(members, "<tr><td><strong>"), 40u);  // two tables of 20
+  // The first table's first member bears the most loss: the largest sum of
+  // members.csv's expected_loss over its memberships.
+  const Table table = member_table(model, result.aggregate);
+  const auto& ids = std::get<std::vector<std::string>>(table.columns[0].second);
+  std::map<std::string, double> loss;
+  for (const auto& [name, column] : table.columns)
+    if (name == "expected_loss") {
+      const auto& v = std::get<std::vector<double>>(column);
+      for (std::size_t i = 0; i < v.size(); ++i) loss[ids[i]] += v[i];
+    }
+  const auto top =
+      std::max_element(loss.begin(), loss.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  ASSERT_GT(top->second, 0.0);
+  EXPECT_EQ(members.find("<tr><td><strong>"), members.find("<tr><td><strong>" + top->first + "</strong>"));
+}
+
 }  // namespace
 }  // namespace ccpnet
