@@ -19,6 +19,7 @@
 #include "sim/metrics.hpp"
 #include "sim/model.hpp"
 #include "sim/output.hpp"
+#include "sim/reverse.hpp"
 #include "sim/runner.hpp"
 #include "sim/stress.hpp"
 
@@ -2137,22 +2138,34 @@ std::string stress_network(const Model& model, const SystemGraph& graph, const S
 
 }  // namespace
 
-std::string stress_report(const Model& model, const std::vector<StressOutcome>& outcomes,
-                          const std::string& scenario_file, const std::string& resolved_yaml) {
+namespace {
+
+// A page that tells stress scenarios' stories; `preface` (a section with id
+// "reverse", or empty) comes first.
+struct StressPage {
+  std::string title, heading;
+  std::string preface;
+};
+
+std::string stress_page(const Model& model, const std::vector<StressOutcome>& outcomes,
+                        const std::string& scenario_file, const std::string& resolved_yaml, const StressPage& page) {
   const SystemGraph graph(model);
   const auto json = stress_json(model, outcomes);
   const auto& stresses = json["stress_scenarios"];
   Ids ids;
-  std::string h = page_begin(
-      fmt::format("ccpnet stress report: {}", esc(model.name)), fmt::format("Stress scenarios: {}", esc(model.name)),
-      fmt::format("{} &#183; {} &#183; {} &#183; {}", plural(outcomes.size(), "deterministic stress scenario"),
-                  plural(model.ccps.size(), "CCP"), plural(model.members.size(), "member"),
-                  plural(model.links.size(), "link")));
-  h += "<nav class=\"toc\"><a href=\"#overview\">Overview</a>";
+  std::string h =
+      page_begin(page.title, page.heading,
+                 fmt::format("{} &#183; {} &#183; {} &#183; {}",
+                             plural(outcomes.size(), "deterministic stress scenario"), plural(model.ccps.size(), "CCP"),
+                             plural(model.members.size(), "member"), plural(model.links.size(), "link")));
+  h += "<nav class=\"toc\">";
+  if (!page.preface.empty()) h += "<a href=\"#reverse\">Reverse stress</a>";
+  h += "<a href=\"#overview\">Overview</a>";
   for (std::size_t i = 0; i < outcomes.size(); ++i)
     h += fmt::format("<a href=\"#stress-{}\">{}</a>", i + 1, esc(outcomes[i].stress.name));
   h += "<a href=\"#scenario\">Scenario</a></nav>\n";
 
+  h += page.preface;
   h += "<section id=\"overview\"><h2>Overview</h2>\n<dl class=\"meta\">";
   h += fmt::format("<dt>Scenario</dt><dd>{}</dd><dt>Scenario file</dt><dd>{}</dd><dt>ccpnet version</dt><dd>{}</dd>",
                    esc(model.name), esc(scenario_file), CCPNET_VERSION);
@@ -2351,6 +2364,102 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
   h += "<section id=\"scenario\"><h2>Scenario</h2>\n" + resolved_block(resolved_yaml) + "</section>\n";
   h += page_end("Deterministic stress scenarios: no random numbers are drawn.");
   return h;
+}
+
+}  // namespace
+
+std::string stress_report(const Model& model, const std::vector<StressOutcome>& outcomes,
+                          const std::string& scenario_file, const std::string& resolved_yaml) {
+  return stress_page(model, outcomes, scenario_file, resolved_yaml,
+                     {fmt::format("ccpnet stress report: {}", esc(model.name)),
+                      fmt::format("Stress scenarios: {}", esc(model.name)),
+                      {}});
+}
+
+namespace {
+
+// A multiple or a radius, or "not reached" beyond the searched range.
+std::string reached_text(const std::optional<double>& x, double beyond) {
+  return x ? fmt::format("{:.4f}", *x) : fmt::format("&gt; {}", plain(beyond));
+}
+
+}  // namespace
+
+std::string reverse_report(const Model& model, const ReverseResult& r, const std::string& scenario_file,
+                           const std::string& resolved_yaml) {
+  const CcpModel& ccp = model.ccps[static_cast<std::size_t>(r.ccp)];
+  std::string h = fmt::format(
+      "<section id=\"reverse\"><h2>Reverse stress of {}</h2>\n<p>Multiples k of the direction '{}' ({}): each "
+      "asset's log-move times k. Bisection to a relative tolerance of {}, assuming losses grow with k; searched up to "
+      "k = {}.</p>\n<div class=\"tablewrap\"><table class=\"narrow\">\n<thead><tr><th>layer</th>"
+      "<th class=\"num\">first used at k</th><th class=\"num\">exhausted at k</th></tr></thead>\n<tbody>\n",
+      esc(ccp.id), esc(r.direction.name), moves_text(r.direction), plain(r.tolerance), plain(r.max_multiple));
+  for (const auto& t : r.layers)
+    h += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+                     esc(models::layer_name(t.layer)), reached_text(t.first_used, r.max_multiple),
+                     reached_text(t.exhausted, r.max_multiple));
+  h += fmt::format("</tbody></table></div>\n<p><strong>{}</strong></p>\n</section>\n",
+                   r.failure ? fmt::format("{} fails at k = {:.4f}: the stress scenario below is that move.",
+                                           esc(ccp.id), *r.failure)
+                             : fmt::format("{} does not fail up to k = {}.", esc(ccp.id), plain(r.max_multiple)));
+  std::vector<StressOutcome> outcomes;
+  if (r.at_failure) outcomes.push_back(*r.at_failure);
+  return stress_page(model, outcomes, scenario_file, resolved_yaml,
+                     {fmt::format("ccpnet reverse stress report: {}", esc(ccp.id)),
+                      fmt::format("Reverse stress: {} ({})", esc(ccp.id), esc(model.name)), h});
+}
+
+std::string reverse_search_report(const Model& model, const ReverseSearchResult& r, const std::string& scenario_file,
+                                  const std::string& resolved_yaml) {
+  const auto json = reverse_search_json(model, r);
+  const CcpModel& ccp = model.ccps[static_cast<std::size_t>(r.ccp)];
+  const std::string target = r.options.layer ? fmt::format("exhausts the {} layer of {}",
+                                                           esc(models::layer_name(*r.options.layer)), esc(ccp.id))
+                                             : fmt::format("makes {} fail", esc(ccp.id));
+  std::string h = fmt::format(
+      "<section id=\"reverse\"><h2>The most plausible move that {}</h2>\n<p>Plausibility is the size of the move "
+      "in standard deviations of the scenarios' log-returns over the MPOR of {} days (the Mahalanobis norm, with the "
+      "scenarios' volatilities and correlation): the reliability index of Hasofer and Lind (1974), as Breuer et al. "
+      "(2009) use it for stress scenarios. FORM &#934;(&#8722;r) reads a radius r as a first-order probability under "
+      "Gaussian moves, not an estimate. Searched: {} directions (stress scenarios, each asset alone, the moves most "
+      "likely to hurt the largest books and pairs of them) up to {} standard deviations, then a pattern search from "
+      "the closest; {} scenarios run. Along each direction the radius is found by bisection, assuming losses grow "
+      "with it.</p>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>direction</th><th>family</th>"
+      "<th class=\"num\">radius (sd)</th><th class=\"num\">FORM</th><th>largest moves at the radius</th></tr>"
+      "</thead>\n<tbody>\n",
+      target, plain(r.days), grouped(static_cast<std::int64_t>(r.directions.size())), plain(r.options.max_radius),
+      grouped(r.evaluations));
+  for (const auto& d : json["directions"]) {
+    if (d["radius"].is_null()) continue;
+    std::vector<std::pair<double, std::string>> moves;
+    for (const auto& [id, m] : d["moves"].items()) moves.emplace_back(m.get<double>(), id);
+    std::stable_sort(moves.begin(), moves.end(),
+                     [](const auto& a, const auto& b) { return std::abs(a.first) > std::abs(b.first); });
+    std::vector<std::string> shown;
+    for (std::size_t k = 0; k < std::min<std::size_t>(moves.size(), 4); ++k)
+      shown.push_back(fmt::format("{} {}", esc(moves[k].second), pct(moves[k].first)));
+    h += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td class=\"num\">{:.4f}</td><td class=\"num\">{:.3g}</td><td>{}</td></tr>\n",
+        esc(d["name"].get<std::string>()), esc(d["family"].get<std::string>()), d["radius"].get<double>(),
+        d["form_probability"].get<double>(), fmt::join(shown, ", "));
+  }
+  h += "</tbody></table></div>\n";
+  std::size_t unreached = 0;
+  for (const auto& d : r.directions) unreached += d.radius ? 0 : 1;
+  if (unreached > 0)
+    h += fmt::format("<p class=\"muted\">{} not reaching it within {} standard deviations are not listed.</p>\n",
+                     plural(unreached, "direction"), plain(r.options.max_radius));
+  h += r.at_design_point ? std::string("<p>The stress scenario below is the move of the first row.</p>\n")
+                         : fmt::format(
+                               "<p><strong>No direction searched {} within {} standard deviations.</strong>"
+                               "</p>\n",
+                               target, plain(r.options.max_radius));
+  h += "</section>\n";
+  std::vector<StressOutcome> outcomes;
+  if (r.at_design_point) outcomes.push_back(*r.at_design_point);
+  return stress_page(model, outcomes, scenario_file, resolved_yaml,
+                     {fmt::format("ccpnet reverse stress report: {}", esc(ccp.id)),
+                      fmt::format("Reverse stress: {} ({})", esc(ccp.id), esc(model.name)), h});
 }
 
 // ===========================================================================

@@ -18,6 +18,8 @@ struct Model;
 struct RunResult;
 struct StressOutcome;
 struct Comparison;
+struct ReverseResult;
+struct ReverseSearchResult;
 
 // `ccpnet run --report`: run metadata, the resolved scenario (collapsible),
 // per-CCP and system tables, and figures: the loss distribution (histogram on
@@ -43,6 +45,15 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
 // the base with 95% intervals, one dot-and-whisker figure per metric (the
 // liquidity shortfall and settlement loss when some variant has them).
 std::string compare_report(const Comparison& comparison);
+
+// `ccpnet reverse --report`: the thresholds of each layer along the
+// direction (or, with --search, every direction searched with its radius in
+// standard deviations), then the stress story of the move at which the CCP
+// fails (or the layer is exhausted), as `ccpnet stress --report` tells it.
+std::string reverse_report(const Model& model, const ReverseResult& result, const std::string& scenario_file,
+                           const std::string& resolved_yaml);
+std::string reverse_search_report(const Model& model, const ReverseSearchResult& result,
+                                  const std::string& scenario_file, const std::string& resolved_yaml);
 
 // Text made safe for HTML element content and attribute values.
 std::string html_escape(std::string_view text);

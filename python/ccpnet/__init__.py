@@ -261,14 +261,29 @@ def compare(
 
 
 def reverse(
-    model: Model | str | os.PathLike[str], ccp: str, direction: str = "", max_multiple: float = 20.0
+    model: Model | str | os.PathLike[str],
+    ccp: str,
+    direction: str = "",
+    max_multiple: float = 20.0,
+    *,
+    search: bool = False,
+    layer: str | None = None,
+    max_sigma: float = 20.0,
+    refine: int = 12,
+    report: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
-    """Reverse stress test: the smallest shock multiple that fails a CCP (``ccpnet reverse``).
+    """Reverse stress test: the smallest shock that fails a CCP (``ccpnet reverse``).
 
-    The stress direction (a stress scenario of the model, by name; empty: the first, or
-    every asset down 10% when there is none) is scaled by a multiple of its log-moves;
-    bisection finds where each layer of the CCP's waterfall is first used and exhausted
-    and where the CCP fails.
+    Along one direction (the default): the stress direction (a stress scenario of the
+    model, by name; empty: the first, or every asset down 10% when there is none) is
+    scaled by a multiple of its log-moves; bisection finds where each layer of the
+    CCP's waterfall is first used and exhausted and where the CCP fails.
+
+    With ``search=True`` (``ccpnet reverse --search``): the most plausible move, in
+    standard deviations of the scenarios' log-returns over the CCP's MPOR (the
+    Mahalanobis norm; the Hasofer-Lind index of the design point), that fails the CCP
+    or exhausts ``layer``, over the file's stress scenarios, each asset alone, the moves
+    most likely to hurt the largest books and pairs of them, then a pattern search.
 
     Parameters
     ----------
@@ -280,14 +295,28 @@ def reverse(
         The stress scenario giving the direction (default: the first).
     max_multiple : float
         The largest multiple searched.
+    search : bool
+        Search over many directions for the most plausible move (keyword only).
+    layer : str, optional
+        With ``search``: the move that exhausts this waterfall layer instead of failing the CCP.
+    max_sigma : float
+        With ``search``: the standard deviations searched along each direction.
+    refine : int
+        With ``search``: pattern-search iterations from the closest direction (0: none).
+    report : path, optional
+        Also write the page ``ccpnet reverse --report`` writes (report.html) to this path.
 
     Returns
     -------
     dict
-        ``ccp``, ``direction`` (name, days, moves, vol_moves), ``max_multiple``,
-        ``tolerance``, ``layers`` (a list of {layer, first_used, exhausted}: multiples,
-        None when not reached), ``failure`` (the multiple, None when the CCP survives
-        ``max_multiple``) and ``text`` (what ``ccpnet reverse`` prints).
+        Along one direction: ``ccp``, ``direction`` (name, days, moves, vol_moves),
+        ``max_multiple``, ``tolerance``, ``layers`` (a list of {layer, first_used,
+        exhausted}: multiples, None when not reached), ``failure`` (the multiple, None
+        when the CCP survives ``max_multiple``). With ``search``: ``ccp``, ``target``,
+        ``days``, ``directions`` (name, family, radius, form_probability, moves, closest
+        first; radius None when not reached), ``design_point`` (the first of them, None
+        when none reaches it) and ``evaluations``. Both: ``text`` (what ``ccpnet
+        reverse`` prints).
 
     Raises
     ------
@@ -298,9 +327,17 @@ def reverse(
     """
     if not isinstance(model, Model):
         model = load(model)
-    document, text = _core.reverse(model, ccp, direction, max_multiple)
+    if search:
+        document, text, page = _core.reverse_search(model, ccp, layer or "", max_sigma, refine)
+    else:
+        if layer is not None:
+            raise ValueError("layer: only with search=True")
+        document, text, page = _core.reverse(model, ccp, direction, max_multiple)
     out: dict[str, Any] = json.loads(document)
     out["text"] = text
+    if report is not None:
+        with open(report, "w", encoding="utf-8") as f:
+            f.write(page)
     return out
 
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "sim/report.hpp"
 #include "sim/reverse.hpp"
 #include "sim/stress.hpp"
 
@@ -42,12 +43,16 @@ StressPtr stress(const ModelPtr& model) {
   return out;
 }
 
-// ccpnet reverse: the thresholds as reverse_json (a dict) and the text the CLI prints.
-py::tuple reverse(const ModelPtr& model, const std::string& ccp, const std::string& direction, double max_multiple) {
-  int c = -1;
+int ccp_index(const ModelPtr& model, const std::string& ccp) {
   for (std::size_t i = 0; i < model->model.ccps.size(); ++i)
-    if (model->model.ccps[i].id == ccp) c = static_cast<int>(i);
-  if (c < 0) throw py::key_error(fmt::format("no CCP '{}' in '{}'", ccp, model->model.name));
+    if (model->model.ccps[i].id == ccp) return static_cast<int>(i);
+  throw py::key_error(fmt::format("no CCP '{}' in '{}'", ccp, model->model.name));
+}
+
+// ccpnet reverse: the thresholds as reverse_json (a dict), the text the CLI
+// prints and the page `ccpnet reverse --report` writes.
+py::tuple reverse(const ModelPtr& model, const std::string& ccp, const std::string& direction, double max_multiple) {
+  const int c = ccp_index(model, ccp);
   if (!(max_multiple >= 1e-6 && max_multiple <= 1e6))
     throw py::value_error(fmt::format("max_multiple: expected a value in [1e-06, 1e+06], found {}", max_multiple));
   ReverseResult r;
@@ -61,7 +66,39 @@ py::tuple reverse(const ModelPtr& model, const std::string& ccp, const std::stri
       throw SimulationError(fmt::format("the reverse stress test of '{}' failed: {}", model->model.name, e.what()));
     }
   }
-  return py::make_tuple(reverse_json(model->model, r).dump(), format_reverse(model->model, r));
+  return py::make_tuple(reverse_json(model->model, r).dump(), format_reverse(model->model, r),
+                        reverse_report(model->model, r, model->loaded.source_name, model->resolved_yaml));
+}
+
+// ccpnet reverse --search: the same for the multi-dimensional search.
+py::tuple reverse_search_py(const ModelPtr& model, const std::string& ccp, const std::string& layer, double max_sigma,
+                            int refine) {
+  const int c = ccp_index(model, ccp);
+  if (!(max_sigma >= 1e-3 && max_sigma <= 1e3))
+    throw py::value_error(fmt::format("max_sigma: expected a value in [0.001, 1000], found {}", max_sigma));
+  if (refine < 0 || refine > 1000)
+    throw py::value_error(fmt::format("refine: expected a value in [0, 1000], found {}", refine));
+  ReverseSearchOptions options;
+  options.max_radius = max_sigma;
+  options.refine = refine;
+  if (!layer.empty()) {
+    for (std::size_t l = 0; l < models::kLayerCount; ++l)
+      if (models::layer_name(static_cast<models::Layer>(l)) == layer) options.layer = static_cast<models::Layer>(l);
+    if (!options.layer) throw py::value_error(fmt::format("layer: no layer '{}'", layer));
+  }
+  ReverseSearchResult r;
+  {
+    py::gil_scoped_release release;
+    try {
+      r = reverse_search(model->model, c, options);
+    } catch (const InputError&) {
+      throw;  // a layer not in the CCP's waterfall: ScenarioError
+    } catch (const std::exception& e) {
+      throw SimulationError(fmt::format("the reverse stress search of '{}' failed: {}", model->model.name, e.what()));
+    }
+  }
+  return py::make_tuple(reverse_search_json(model->model, r).dump(), format_reverse_search(model->model, r),
+                        reverse_search_report(model->model, r, model->loaded.source_name, model->resolved_yaml));
 }
 
 }  // namespace
@@ -96,11 +133,16 @@ engine. Wrapped by :class:`ccpnet.StressResult`, which adds pandas tables; use t
 
   m.def("reverse", &reverse, py::arg("model"), py::arg("ccp"), py::arg("direction") = "",
         py::arg("max_multiple") = 20.0,
-        R"doc(Reverse stress test (engine level; see ccpnet.reverse): (JSON text, the CLI's text).
+        R"doc(Reverse stress test (engine level; see ccpnet.reverse): (JSON text, the CLI's text, report.html).
 
 The smallest multiple of a stress direction's log-moves at which each waterfall layer of
 ``ccp`` is first used and exhausted, and at which the CCP fails (bisection). The GIL is
 released while the engine runs.
+)doc");
+  m.def("reverse_search", &reverse_search_py, py::arg("model"), py::arg("ccp"), py::arg("layer") = "",
+        py::arg("max_sigma") = 20.0, py::arg("refine") = 12,
+        R"doc(Multi-dimensional reverse stress (engine level; see ccpnet.reverse with search=True):
+(JSON text, the CLI's text, report.html). The GIL is released while the engine runs.
 )doc");
   m.def("stress", &stress, py::arg("model"),
         R"doc(Run the deterministic stress scenarios of a model (engine level; see ccpnet.stress).

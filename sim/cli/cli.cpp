@@ -47,7 +47,19 @@ std::atomic<bool> g_stop{false};
 constexpr const char* kRunDirectory = "ccpnet-run";
 constexpr const char* kStressDirectory = "ccpnet-stress";
 constexpr const char* kCompareDirectory = "ccpnet-compare";
+constexpr const char* kReverseDirectory = "ccpnet-reverse";
 constexpr const char* kSweepDirectory = "ccpnet-sweep";
+
+// `--layer NAME`: a waterfall layer by its name in the scenario files.
+models::Layer layer_option(const std::string& name) {
+  std::vector<std::string> names;
+  for (std::size_t l = 0; l < models::kLayerCount; ++l) {
+    const auto layer = static_cast<models::Layer>(l);
+    if (models::layer_name(layer) == name) return layer;
+    names.emplace_back(models::layer_name(layer));
+  }
+  throw InputError(fmt::format("--layer {}: no such layer (expected one of: {})", name, fmt::join(names, ", ")));
+}
 
 // A directory as printed: with one trailing '/'.
 std::string as_directory(const std::string& dir) { return dir.ends_with('/') ? dir : dir + "/"; }
@@ -205,6 +217,20 @@ int main(int argc, char** argv) {
           },
           "FINITE"))
       ->check(CLI::Range(1e-6, 1e6));
+  bool reverse_search_mode = false;
+  std::string reverse_layer;
+  ReverseSearchOptions search_options;
+  reverse->add_flag("--search", reverse_search_mode,
+                    "multi-dimensional: the most plausible move (in standard deviations, over many directions) that "
+                    "fails the CCP");
+  reverse->add_option("--layer", reverse_layer, "with --search: the move that exhausts this layer instead");
+  reverse->add_option("--max-sigma", search_options.max_radius, "with --search: standard deviations searched")
+      ->check(CLI::Range(1e-3, 1e3));
+  reverse->add_option("--refine", search_options.refine, "with --search: pattern-search iterations (0: none)")
+      ->check(CLI::Range(0, 1000));
+  reverse->add_flag("--report", report,
+                    std::string("also write report.html (into --out, default ") + kReverseDirectory + ")");
+  reverse->add_option("--out", out_dir, "write reverse.json (and report.html) into this directory");
 
   auto* calibrate =
       app.add_subcommand("calibrate", "a scenario skeleton from public quantitative disclosures (CCP12 layout, CSV)");
@@ -315,8 +341,32 @@ int main(int argc, char** argv) {
       for (std::size_t i = 0; i < model.ccps.size(); ++i)
         if (model.ccps[i].id == reverse_ccp) c = static_cast<int>(i);
       if (c < 0) throw InputError(fmt::format("--ccp {}: no such CCP in {}", reverse_ccp, file));
-      const ReverseResult r = reverse_stress(model, c, reverse_direction, reverse_max);
-      std::cout << (as_json ? reverse_json(model, r).dump(2) + "\n" : format_reverse(model, r));
+      if (report && out_dir.empty()) out_dir = kReverseDirectory;
+      if (!out_dir.empty()) check_output_directory(out_dir);
+      nlohmann::ordered_json document;
+      std::string text, page;
+      const std::string resolved = config::to_yaml(loaded.scenario);
+      if (reverse_search_mode) {
+        if (!reverse_layer.empty()) search_options.layer = layer_option(reverse_layer);
+        const ReverseSearchResult r = reverse_search(model, c, search_options);
+        document = reverse_search_json(model, r);
+        text = format_reverse_search(model, r);
+        if (report) page = reverse_search_report(model, r, file, resolved);
+      } else {
+        if (!reverse_layer.empty()) throw InputError("--layer: only with --search");
+        const ReverseResult r = reverse_stress(model, c, reverse_direction, reverse_max);
+        document = reverse_json(model, r);
+        text = format_reverse(model, r);
+        if (report) page = reverse_report(model, r, file, resolved);
+      }
+      std::cout << (as_json ? document.dump(2) + "\n" : text);
+      if (!out_dir.empty()) {
+        std::vector<std::pair<std::string, std::string>> files{{"reverse.json", document.dump(2) + "\n"},
+                                                               {"scenario.resolved.yaml", resolved}};
+        if (report) files.emplace_back("report.html", page);
+        write_directory(OutputInfo{file, loaded.text, resolved, out_dir, loaded.data.inputs}, files);
+        if (!as_json) std::cout << fmt::format("outputs: {}\n", as_directory(out_dir));
+      }
       return kExitOk;
     }
     if (stress->parsed()) {

@@ -115,6 +115,34 @@ def test_reverse_from_python_is_the_cli_s(ccpnet_exe: Path) -> None:
         ccpnet.reverse(cover2, "CCP_A", direction="no such stress scenario")
 
 
+def test_reverse_search_from_python_is_the_cli_s(ccpnet_exe: Path, tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    mesh = SCENARIOS / "full_mesh.yaml"
+    r = ccpnet.reverse(mesh, "CCP_EU", search=True, refine=4, report=tmp_path / "page.html")
+    done = subprocess.run([str(ccpnet_exe), "reverse", str(mesh), "--ccp", "CCP_EU", "--search", "--refine", "4",
+                           "--report", "--out", str(tmp_path / "cli")],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    assert r["text"] + f"outputs: {tmp_path / 'cli'}/\n" == done.stdout
+    assert json.loads((tmp_path / "cli" / "reverse.json").read_text()) == {k: v for k, v in r.items() if k != "text"}
+    page = (tmp_path / "page.html").read_text()
+    assert "The most plausible move that makes CCP_EU fail" in page
+    assert page.replace(str(mesh), "") == (tmp_path / "cli" / "report.html").read_text().replace(str(mesh), "")
+    # The closest direction first; every radius reached is at most max_sigma; the design point is the first row.
+    radii = [d["radius"] for d in r["directions"] if d["radius"] is not None]
+    assert radii == sorted(radii) and radii[-1] <= 20.0
+    assert r["design_point"] == r["directions"][0]
+    # A layer is exhausted no further out than the failure that needs it exhausted.
+    layer = ccpnet.reverse(mesh, "CCP_EU", search=True, layer="mutualized_df", refine=4)
+    assert layer["target"] == "mutualized_df"
+    assert layer["design_point"]["radius"] <= r["design_point"]["radius"] * (1 + 1e-3)
+    with pytest.raises(ValueError, match="only with search"):
+        ccpnet.reverse(mesh, "CCP_EU", layer="sitg")
+    with pytest.raises(ccpnet.ScenarioError, match="not a layer"):
+        ccpnet.reverse(mesh, "CCP_EU", search=True, layer="adl")
+
+
 def test_model_tables_are_labelled_by_id(two_ccp_model: ccpnet.Model) -> None:
     ccps, members, links = two_ccp_model.ccps, two_ccp_model.members, two_ccp_model.link_table
     assert list(ccps.index) == ["CCP_A", "CCP_B"] and ccps.index.name == "ccp"
