@@ -6,12 +6,9 @@
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <unordered_map>
 
@@ -22,6 +19,7 @@
 #include "models/waterfall/venue_liquidation.hpp"
 #include "sim/loss_sketch.hpp"
 #include "sim/model.hpp"
+#include "sim/progress.hpp"
 #include "sim/revalue.hpp"
 #include "sim/shocks.hpp"
 
@@ -1029,36 +1027,6 @@ class TileWorker {
   std::array<std::vector<double>, 2> step_window_, step_paid_;
 };
 
-class Progress {
- public:
-  Progress(bool enabled, std::int64_t total) : enabled_(enabled && isatty(STDERR_FILENO)), total_(total) {
-    start_ = std::chrono::steady_clock::now();
-  }
-  void update(std::int64_t done) {
-    if (!enabled_) return;
-    const double elapsed = seconds();
-    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
-    const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0.0;
-    const int width = 30;
-    const int filled =
-        total_ > 0 ? static_cast<int>(width * static_cast<double>(done) / static_cast<double>(total_)) : width;
-    std::fprintf(stderr, "\r[%s%s] %lld/%lld scenarios  %.0f/s  ETA %.0fs   ",
-                 std::string(static_cast<std::size_t>(filled), '#').c_str(),
-                 std::string(static_cast<std::size_t>(width - filled), '.').c_str(), static_cast<long long>(done),
-                 static_cast<long long>(total_), rate, eta);
-    std::fflush(stderr);
-  }
-  void finish() {
-    if (enabled_) std::fprintf(stderr, "\n");
-  }
-  double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
-
- private:
-  bool enabled_;
-  std::int64_t total_;
-  std::chrono::steady_clock::time_point start_;
-};
-
 }  // namespace
 
 RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
@@ -1083,7 +1051,7 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
   const std::int64_t window = std::max<std::int64_t>(kChunk, (batch * threads * 8 + kChunk - 1) / kChunk * kChunk);
   const std::size_t buffer_size = static_cast<std::size_t>(std::min(window, std::max<std::int64_t>(total, 1)));
   std::vector<ScenarioResult> computing(buffer_size), ready(buffer_size);
-  Progress progress(options.progress, total);
+  ProgressBar progress(options.progress, total);
   const std::int64_t end = options.first + total;
   tbb::task_group group;
   const auto launch = [&](std::int64_t w0, std::int64_t w1, std::vector<ScenarioResult>& results) {
