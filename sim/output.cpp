@@ -228,18 +228,22 @@ void scenario_values(const Model& model, const ScenarioResult& r, std::vector<do
 }
 
 void OutputWriter::scenario(const ScenarioResult& r) {
+  scenario_values(model_, r, row_);
+  row(row_);
+}
+
+void OutputWriter::row(const std::vector<double>& values) {
   if (integer_columns_.empty())
     for (const auto& column : scenario_columns(model_)) integer_columns_.push_back(column.integer);
-  scenario_values(model_, r, row_);
   buffer_.clear();
-  for (std::size_t i = 0; i < row_.size(); ++i) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
     if (i) buffer_ += ',';
-    if (row_[i] == 0.0) {  // most cells of a calm scenario: no formatting
+    if (values[i] == 0.0) {  // most cells of a calm scenario: no formatting
       buffer_ += '0';
     } else if (integer_columns_[i]) {
-      fmt::format_to(std::back_inserter(buffer_), "{}", static_cast<std::int64_t>(row_[i]));
+      fmt::format_to(std::back_inserter(buffer_), "{}", static_cast<std::int64_t>(values[i]));
     } else {
-      fmt::format_to(std::back_inserter(buffer_), "{}", row_[i]);  // as num(): shortest exact text
+      fmt::format_to(std::back_inserter(buffer_), "{}", values[i]);  // as num(): shortest exact text
     }
   }
   buffer_ += '\n';

@@ -43,7 +43,9 @@ class OutputWriter {
   OutputWriter& operator=(const OutputWriter&) = delete;
 
   void scenario(const ScenarioResult& r);  // appends one row to scenarios.csv
-  void finish(const RunResult& result);    // writes the rest and moves the directory into place
+  // The same from the row's values (scenario_values: in the order of scenario_columns).
+  void row(const std::vector<double>& values);
+  void finish(const RunResult& result);  // writes the rest and moves the directory into place
   void add_file(const std::string& name, const std::string& text);  // another output (e.g. report.html)
   void close_part();                                                // rank > 0: the part is complete
   void append_parts(int ranks);                                     // root: appends the parts of ranks 1..ranks-1

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -223,6 +225,25 @@ class Result:
     def has_scenarios(self) -> bool:
         """Whether the per-scenario rows were kept (``keep_scenarios=True``)."""
         return bool(self._core.has_scenarios)
+
+    def write(self, directory: str | os.PathLike[str], *, report: bool = False) -> Path:
+        """Write the output directory ``ccpnet run --out`` writes, byte for byte.
+
+        summary.json, scenarios.csv, ccps.csv, members.csv (chains.csv and bridges.csv
+        with a settlement layer), scenario.resolved.yaml, manifest.json and run.json
+        (this result's threads and timing: the one file not in the manifest's hashes),
+        with ``report=True`` also report.html. The same rules as the command line: the
+        directory is written atomically, and an existing one is replaced only when its
+        manifest lists every file in it (never the working directory or a parent).
+
+        Raises
+        ------
+        ValueError
+            The run did not keep its scenarios (``keep_scenarios=False``).
+        ScenarioError
+            The directory may not be written (not ccpnet's, the working directory, ...).
+        """
+        return Path(self._core.write(os.fspath(directory), report))
 
     def to_state(self) -> dict[str, Any]:
         """Everything needed to merge this result with results of other scenario ranges."""

@@ -21,6 +21,8 @@
 #include "sim/config/field.hpp"
 #include "sim/metrics.hpp"
 #include "sim/output.hpp"
+#include "sim/output_dir.hpp"
+#include "sim/report.hpp"
 #include "sim/runner.hpp"
 
 namespace py = pybind11;
@@ -271,6 +273,35 @@ RunPtr merge_states(const ModelPtr& model, const py::iterable& states) {
   return out;
 }
 
+// ---- writing the output directory ------------------------------------------------------
+
+// The directory `ccpnet run --out` writes, from a kept run: the same files,
+// byte for byte (run.json has this result's threads and timing).
+std::string write_directory(const RunData& d, const std::string& directory, bool report) {
+  if (!d.columns)
+    throw py::value_error(
+        "the run did not keep its scenarios (keep_scenarios=False): scenarios.csv "
+        "cannot be written; run with keep_scenarios=True");
+  const Model& model = d.model->model;
+  const config::LoadedScenario& loaded = d.model->loaded;
+  {
+    py::gil_scoped_release release;
+    check_output_directory(directory);
+    OutputWriter writer(
+        model, OutputInfo{loaded.source_name, loaded.text, d.model->resolved_yaml, directory, loaded.data.inputs});
+    const ScenarioColumns& c = *d.columns;
+    std::vector<double> values(c.spec.size());
+    for (std::size_t row = 0; row < c.size(); ++row) {
+      for (std::size_t i = 0; i < c.spec.size(); ++i)
+        values[i] = c.spec[i].integer ? static_cast<double>(c.integer[i][row]) : c.real[i][row];
+      writer.row(values);
+    }
+    if (report) writer.add_file("report.html", run_report(model, d.run, loaded.source_name, d.model->resolved_yaml));
+    writer.finish(d.run);
+  }
+  return directory;
+}
+
 // ---- running --------------------------------------------------------------------------------
 
 RunPtr run(const ModelPtr& base, const py::object& scenarios, const py::object& seed, const py::object& threads,
@@ -377,6 +408,9 @@ Columns: metric, level, item, unit, aggregation (str lists), total and value (nu
 arrays): the sum, count or maximum over the scenarios, and per scenario (a mean, a
 probability for a 0/1 flag, or the maximum); standard_error, lower and upper (the 95%
 interval) and interval (the method: "wilson", "clt" or "" for a maximum).
+)doc")
+      .def("write", &write_directory, py::arg("directory"), py::arg("report") = false,
+           R"doc(Write the output directory ``ccpnet run --out`` writes (engine level; see Result.write).
 )doc")
       .def("to_state", &to_state, R"doc(Everything needed to merge this result with others, as plain data.
 

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 import ccpnet
+from conftest import SCENARIOS
 
 N = 20_000
 SEED = 11
@@ -239,3 +240,28 @@ def test_ctrl_c_raises_keyboard_interrupt(two_ccp: Path) -> None:
             ccpnet.run(m, keep_scenarios=False)
     finally:
         timer.join()
+
+
+def test_result_write_is_the_cli_s_directory(ccpnet_exe: Path, tmp_path: Path) -> None:
+    """Result.write(dir) writes what `ccpnet run --out dir` writes, byte for byte
+    (run.json, with the threads and timing, is the one file outside the manifest)."""
+    scenario = str(SCENARIOS / "cover2_linked.yaml")
+    subprocess.run([str(ccpnet_exe), "run", scenario, "-n", "3000", "--seed", "11", "--threads", "1", "--quiet",
+                    "--report", "--out", str(tmp_path / "cli")], check=True, capture_output=True)  # fmt: skip
+    result = ccpnet.run(ccpnet.load(scenario), scenarios=3000, seed=11, threads=2)
+    written = result.write(tmp_path / "py", report=True)
+    assert written == tmp_path / "py"
+    cli = sorted(p.name for p in (tmp_path / "cli").iterdir())
+    assert sorted(p.name for p in written.iterdir()) == cli
+    assert "report.html" in cli and "manifest.json" in cli
+    for name in cli:
+        if name != "run.json":
+            assert (written / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
+    # The same rules as the command line: a directory that is not ccpnet's is never replaced.
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(ccpnet.ScenarioError):
+        result.write(tmp_path / "mine")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+    with pytest.raises(ValueError, match="keep_scenarios"):
+        ccpnet.run(ccpnet.load(scenario), scenarios=100, keep_scenarios=False).write(tmp_path / "none")
