@@ -63,6 +63,7 @@ __all__ = [
     "StressResult",
     "__version__",
     "compare",
+    "library",
     "load",
     "metrics",
     "reverse",
@@ -80,6 +81,48 @@ Model.to_networkx = _to_networkx  # type: ignore[attr-defined]
 Model.ccps = property(_ccps)  # type: ignore[attr-defined]
 Model.members = property(_members)  # type: ignore[attr-defined]
 Model.link_table = property(_link_table)  # type: ignore[attr-defined]
+
+
+def library(name: str) -> os.PathLike[str]:
+    """The path of a scenario of ccpnet's library (``scenarios/<name>.yaml``).
+
+    Looked up in the directory ``$CCPNET_SCENARIOS`` when it is set, else in the
+    ``scenarios`` folder of the ccpnet repository that holds the current directory (a
+    notebook started anywhere in the repository finds it). ``name`` with or without
+    ``.yaml``.
+
+    Examples
+    --------
+    >>> model = ccpnet.load(ccpnet.library("cover2_linked"))
+
+    Raises
+    ------
+    FileNotFoundError
+        No such scenario, or no library found; the message says where it looked and
+        which scenarios it has.
+    """
+    from pathlib import Path
+
+    file = name if name.endswith(".yaml") else name + ".yaml"
+    if os.environ.get("CCPNET_SCENARIOS"):
+        folders = [Path(os.environ["CCPNET_SCENARIOS"])]
+    else:
+        here = Path.cwd().resolve()
+        folders = [
+            f / "scenarios"
+            for f in [here, *here.parents]
+            if (f / "scenarios").is_dir() and (f / "python" / "ccpnet").is_dir()
+        ][:1]
+    if not folders:
+        raise FileNotFoundError(
+            "no ccpnet scenario library: set CCPNET_SCENARIOS to its folder, or start from inside the ccpnet "
+            f"repository (looked from {Path.cwd()} up)"
+        )
+    path = folders[0] / file
+    if not path.is_file():
+        names = sorted(p.stem for p in folders[0].glob("*.yaml"))
+        raise FileNotFoundError(f"no scenario {file!r} in {folders[0]} (it has: {', '.join(names)})")
+    return path
 
 
 def metrics() -> pd.DataFrame:

@@ -377,3 +377,18 @@ def test_data_files_outside_the_scenario_directory_need_consent(tmp_path: Path) 
     with pytest.raises(ccpnet.ScenarioError, match="leads out of it"):
         ccpnet.Model.from_text(TRADES_SCENARIO, str(path))
     assert ccpnet.Model.from_text(TRADES_SCENARIO, str(path), allow_outside_data=True).to_dict() == m.to_dict()
+
+
+def test_library_finds_the_scenarios_from_anywhere_in_the_repository(monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path) -> None:  # fmt: skip
+    monkeypatch.delenv("CCPNET_SCENARIOS", raising=False)
+    monkeypatch.chdir(REPO / "notebooks")
+    assert Path(ccpnet.library("cover2_linked")) == REPO / "scenarios" / "cover2_linked.yaml"
+    assert ccpnet.library("full_mesh.yaml") == ccpnet.library("full_mesh")
+    with pytest.raises(FileNotFoundError, match="no scenario 'nope.yaml'.*cover2_linked"):
+        ccpnet.library("nope")
+    monkeypatch.chdir(tmp_path)  # outside the repository
+    with pytest.raises(FileNotFoundError, match="CCPNET_SCENARIOS"):
+        ccpnet.library("cover2_linked")
+    monkeypatch.setenv("CCPNET_SCENARIOS", str(REPO / "scenarios"))
+    assert ccpnet.load(ccpnet.library("cover2_linked")).name
