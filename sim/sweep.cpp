@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <variant>
@@ -15,6 +16,14 @@
 namespace ccpnet {
 
 namespace {
+
+// The next grid point in row-major order (the last axis fastest).
+void next_point(const std::vector<SweepAxis>& axes, std::vector<std::size_t>& at) {
+  for (std::size_t a = axes.size(); a-- > 0;) {
+    if (++at[a] < axes[a].values.size()) break;
+    at[a] = 0;
+  }
+}
 
 std::string trim(std::string_view s) {
   const auto first = s.find_first_not_of(" \t");
@@ -75,7 +84,7 @@ SweepAxis parse_sweep_axis(std::string_view text) {
 }
 
 Sweep run_sweep(const config::LoadedScenario& base, const std::vector<config::Override>& overrides,
-                const std::vector<SweepAxis>& axes, bool variants, const RunOptions& options) {
+                const std::vector<SweepAxis>& axes, bool variants, const RunOptions& options, const Sweep* previous) {
   Sweep sweep;
   sweep.axes = axes;
   sweep.variants = variants;
@@ -100,8 +109,18 @@ Sweep run_sweep(const config::LoadedScenario& base, const std::vector<config::Ov
   };
   std::size_t points = 1;
   for (const auto& axis : axes) points *= axis.values.size();
+  sweep.grid_points = points;
+  if (previous) {
+    sweep.points = previous->points;
+    sweep.done = previous->done;
+    for (const auto& w : previous->warnings) warn(w);
+  }
   std::vector<std::size_t> at(axes.size(), 0);  // the point's value per axis, the last axis fastest
   for (std::size_t p = 0; p < points; ++p) {
+    if (p < sweep.done) {  // run before the sweep was resumed
+      next_point(axes, at);
+      continue;
+    }
     if (options.stop && options.stop->load()) break;
     std::vector<config::Override> o = overrides;
     std::vector<std::string> values;
@@ -132,15 +151,117 @@ Sweep run_sweep(const config::LoadedScenario& base, const std::vector<config::Ov
       for (const auto& w : rewired) warn(w);
     }
     Comparison c = run_compare(loaded, o, options);
+    if (options.stop && options.stop->load()) break;  // the point may be partial: dropped
     for (const auto& w : c.warnings) warn(w);
     for (auto& v : c.variants)
       sweep.points.push_back(SweepPoint{values, v.name, std::move(v.summary), std::move(v.metrics)});
-    for (std::size_t a = axes.size(); a-- > 0;) {
-      if (++at[a] < axes[a].values.size()) break;
-      at[a] = 0;
-    }
+    ++sweep.done;
+    next_point(axes, at);
   }
   return sweep;
+}
+
+namespace {
+
+using State = nlohmann::json;  // the resume state (CBOR)
+
+State axes_json(const std::vector<SweepAxis>& axes) {
+  State out = State::array();
+  for (const auto& a : axes) out.push_back({{"key", a.key}, {"values", a.values}});
+  return out;
+}
+
+// A table's columns: text as arrays of strings, numbers as their bytes.
+State table_state(const Table& table) {
+  State columns = State::array();
+  for (const auto& [name, column] : table.columns) {
+    if (const auto* numbers = std::get_if<std::vector<double>>(&column)) {
+      std::vector<std::uint8_t> bytes(numbers->size() * sizeof(double));
+      std::memcpy(bytes.data(), numbers->data(), bytes.size());
+      columns.push_back({{"name", name}, {"numbers", State::binary(std::move(bytes))}});
+    } else {
+      columns.push_back({{"name", name}, {"text", std::get<std::vector<std::string>>(column)}});
+    }
+  }
+  return columns;
+}
+
+Table read_table_state(const State& columns) {
+  Table table;
+  for (const auto& c : columns) {
+    if (c.contains("numbers")) {
+      const auto& bytes = c.at("numbers").get_binary();
+      if (bytes.size() % sizeof(double) != 0) throw std::invalid_argument("a column's bytes are not doubles");
+      std::vector<double> numbers(bytes.size() / sizeof(double));
+      std::memcpy(numbers.data(), bytes.data(), bytes.size());
+      table.columns.emplace_back(c.at("name").get<std::string>(), std::move(numbers));
+    } else {
+      table.columns.emplace_back(c.at("name").get<std::string>(), c.at("text").get<std::vector<std::string>>());
+    }
+  }
+  return table;
+}
+
+}  // namespace
+
+std::string sweep_state(const Sweep& sweep, const std::string& resolved_yaml) {
+  State points = State::array();
+  for (const auto& p : sweep.points)
+    points.push_back({{"values", p.values},
+                      {"variant", p.variant},
+                      {"summary", State::binary(nlohmann::ordered_json::to_cbor(p.summary))},
+                      {"metrics", table_state(p.metrics)}});
+  const State state{{"format", "ccpnet sweep state"},
+                    {"version", 1},
+                    {"ccpnet_version", CCPNET_VERSION},
+                    {"scenario_sha256", sha256_hex(resolved_yaml)},
+                    {"axes", axes_json(sweep.axes)},
+                    {"variants", sweep.variants},
+                    {"seed", sweep.seed},
+                    {"scenarios", sweep.scenarios},
+                    {"done", sweep.done},
+                    {"warnings", sweep.warnings},
+                    {"points", points}};
+  const std::vector<std::uint8_t> bytes = State::to_cbor(state);
+  return {bytes.begin(), bytes.end()};
+}
+
+Sweep read_sweep_state(const std::string& bytes, const std::string& resolved_yaml, const std::vector<SweepAxis>& axes,
+                       bool variants) {
+  State state;
+  try {
+    state = State::from_cbor(bytes);
+  } catch (const State::exception&) {
+    throw InputError("the sweep state is damaged: not the CBOR a partial ccpnet sweep writes");
+  }
+  const auto differs = [](const std::string& what) {
+    throw InputError(fmt::format("the sweep to resume was run with another {}: rerun it without --resume", what));
+  };
+  try {
+    if (state.value("format", "") != "ccpnet sweep state" || state.at("version").get<int>() != 1)
+      throw InputError("the sweep state is not one ccpnet can read");
+    if (state.at("ccpnet_version").get<std::string>() != CCPNET_VERSION) differs("version of ccpnet");
+    if (state.at("scenario_sha256").get<std::string>() != sha256_hex(resolved_yaml))
+      differs("scenario (its file, --set, -n or --seed)");
+    if (state.at("axes") != axes_json(axes)) differs("grid (--grid)");
+    if (state.at("variants").get<bool>() != variants) differs("--variants");
+    Sweep sweep;
+    sweep.axes = axes;
+    sweep.variants = variants;
+    sweep.seed = state.at("seed").get<std::uint64_t>();
+    sweep.scenarios = state.at("scenarios").get<std::int64_t>();
+    sweep.done = state.at("done").get<std::size_t>();
+    sweep.warnings = state.at("warnings").get<std::vector<std::string>>();
+    for (const auto& p : state.at("points"))
+      sweep.points.push_back(SweepPoint{
+          p.at("values").get<std::vector<std::string>>(), p.at("variant").get<std::string>(),
+          nlohmann::ordered_json::from_cbor(p.at("summary").get_binary()), read_table_state(p.at("metrics"))});
+    return sweep;
+  } catch (const State::exception& e) {
+    throw InputError(fmt::format("the sweep state is damaged: {}", e.what()));
+  } catch (const std::invalid_argument& e) {
+    throw InputError(fmt::format("the sweep state is damaged: {}", e.what()));
+  }
 }
 
 Table sweep_table(const Sweep& sweep) {
@@ -247,8 +368,9 @@ nlohmann::ordered_json sweep_json(const Sweep& sweep) {
     for (std::size_t a = 0; a < sweep.axes.size(); ++a) values[sweep.axes[a].key] = p.values[a];
     points.push_back({{"values", values}, {"variant", p.variant}, {"summary", p.summary}});
   }
-  return json{{"ccpnet_version", CCPNET_VERSION}, {"seed", sweep.seed},      {"scenarios", sweep.scenarios},
-              {"variants", sweep.variants},       {"axes", std::move(axes)}, {"points", std::move(points)}};
+  return json{{"ccpnet_version", CCPNET_VERSION}, {"seed", sweep.seed},         {"scenarios", sweep.scenarios},
+              {"variants", sweep.variants},       {"axes", std::move(axes)},    {"grid_points", sweep.grid_points},
+              {"done_grid_points", sweep.done},   {"partial", sweep.partial()}, {"points", std::move(points)}};
 }
 
 }  // namespace ccpnet

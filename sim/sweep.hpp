@@ -43,6 +43,9 @@ struct Sweep {
   std::int64_t scenarios = 0;
   std::uint64_t seed = 0;
   std::vector<std::string> warnings;  // each once
+  std::size_t grid_points = 0;        // in the grid
+  std::size_t done = 0;               // grid points run, each with all its variants (the first `done`)
+  bool partial() const { return done < grid_points; }
 };
 
 // Runs every point of the grid: the base's text with `overrides`, then the
@@ -50,9 +53,25 @@ struct Sweep {
 // scenario count; with `variants`, each of the file's variants at each point too
 // (a grid over `topology` then is refused: variants set their own links).
 // Errors in a point's values are ScenarioErrors located at the override.
-// options.stop stops the point being run and all later ones (the sweep is then partial).
+// options.stop stops the point being run and all later ones: the sweep is then
+// partial, with the grid points finished before it (the one it stopped is
+// dropped). `previous`: a partial run of the same sweep (read_sweep_state),
+// whose points are kept; the grid goes on after them, and the result is what
+// one uninterrupted run gives (every point on the same random numbers).
 Sweep run_sweep(const config::LoadedScenario& base, const std::vector<config::Override>& overrides,
-                const std::vector<SweepAxis>& axes, bool variants, const RunOptions& options);
+                const std::vector<SweepAxis>& axes, bool variants, const RunOptions& options,
+                const Sweep* previous = nullptr);
+
+// The state of a partial sweep for `ccpnet sweep --resume`: what identifies the
+// sweep (ccpnet's version, the resolved base scenario, the axes, variants, seed
+// and scenarios) and its finished points, numbers bit for bit (CBOR; doubles
+// as their bytes, so the state resumes on a machine of the same byte order).
+std::string sweep_state(const Sweep& sweep, const std::string& resolved_yaml);
+// Reads it back for the sweep about to run; throws InputError when it is
+// damaged or belongs to another sweep (another scenario, --set, grid, -n or
+// version), saying which.
+Sweep read_sweep_state(const std::string& bytes, const std::string& resolved_yaml, const std::vector<SweepAxis>& axes,
+                       bool variants);
 
 // The tidy table: one column per axis (named by its key), then variant,
 // metric, level, item, unit, value, standard_error, lower, upper, interval
@@ -61,7 +80,8 @@ Sweep run_sweep(const config::LoadedScenario& base, const std::vector<config::Ov
 Table sweep_table(const Sweep& sweep);
 // The terminal table: per point, P(any CCP fails), E[total loss] and mean member defaults with 95% intervals.
 std::string format_sweep(const Sweep& sweep);
-// {axes, seed, scenarios, points: [{values: {key: value}, variant, summary}]}
+// {axes, seed, scenarios, variants, grid_points, done_grid_points, partial,
+//  points: [{values: {key: value}, variant, summary}]}
 nlohmann::ordered_json sweep_json(const Sweep& sweep);
 
 }  // namespace ccpnet

@@ -14,6 +14,8 @@
 #include <iterator>
 #include <limits>
 #include <memory>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,6 +51,19 @@ constexpr const char* kStressDirectory = "ccpnet-stress";
 constexpr const char* kCompareDirectory = "ccpnet-compare";
 constexpr const char* kReverseDirectory = "ccpnet-reverse";
 constexpr const char* kSweepDirectory = "ccpnet-sweep";
+
+// The state a partial sweep left in its output directory (--resume).
+constexpr const char* kSweepState = "sweep.resume.cbor";
+std::string read_resume_state(const std::string& out_dir) {
+  const std::filesystem::path path = std::filesystem::path(out_dir) / kSweepState;
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw InputError(fmt::format("--resume: {} has no partial sweep to go on with (no {})", path.parent_path().string(),
+                                 kSweepState));
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
 
 // `--layer NAME`: a waterfall layer by its name in the scenario files.
 models::Layer layer_option(const std::string& name) {
@@ -194,6 +209,9 @@ int main(int argc, char** argv) {
   sweep->add_option("--grid", grid, "an axis of the grid: --grid market.assets.BTC.volatility=0.4,0.6,0.8 (repeatable)")
       ->required();
   sweep->add_flag("--variants", sweep_variants, "also run the file's variants at every point");
+  bool sweep_resume = false;
+  sweep->add_flag("--resume", sweep_resume,
+                  "go on with the sweep interrupted (Ctrl-C) into --out: its finished points are kept");
   sweep->add_option("-n,--scenarios", scenarios, "scenarios per point")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
   sweep->add_option("--threads", threads, "worker threads, 0 = all cores")->check(CLI::Range(0, 1024));
@@ -284,15 +302,23 @@ int main(int argc, char** argv) {
       options.threads = threads;
       options.stop = &g_stop;
       const config::LoadedScenario base = config::load_scenario_file(file, overrides, access);
+      const std::string resolved = config::to_yaml(base.scenario);
+      std::optional<Sweep> previous;
+      if (sweep_resume) previous = read_sweep_state(read_resume_state(out_dir), resolved, axes, sweep_variants);
       const Interruptible guard(g_stop);
-      const Sweep s = run_sweep(base, overrides, axes, sweep_variants, options);
+      const Sweep s = run_sweep(base, overrides, axes, sweep_variants, options, previous ? &*previous : nullptr);
       print_warnings(s.warnings);
-      if (g_stop.load()) {
-        std::cerr << "ccpnet: sweep interrupted: nothing written\n";
+      std::vector<std::pair<std::string, std::string>> files{{"sweep.csv", sweep_table(s).to_csv()},
+                                                             {"sweep.json", sweep_json(s).dump(2) + "\n"}};
+      if (s.partial()) files.emplace_back(kSweepState, sweep_state(s, resolved));
+      write_directory(OutputInfo{file, base.text, resolved, out_dir, base.data.inputs}, files);
+      if (s.partial()) {
+        std::cerr << fmt::format(
+            "ccpnet: sweep interrupted after {} of {} grid points: {} holds them; the same command with --resume "
+            "goes on from there\n",
+            s.done, s.grid_points, as_directory(out_dir));
         return SignalWatcher::exit_code();
       }
-      write_directory(OutputInfo{file, base.text, config::to_yaml(base.scenario), out_dir, base.data.inputs},
-                      {{"sweep.csv", sweep_table(s).to_csv()}, {"sweep.json", sweep_json(s).dump(2) + "\n"}});
       if (as_json) {
         std::cout << sweep_json(s).dump(2) << '\n';
       } else {

@@ -2,6 +2,7 @@
 # Tests that need whole processes: MPI ranks and Ctrl-C.
 #   process_tests.sh mpi CCPNET_EXE SOURCE_DIR
 #   process_tests.sh interrupt CCPNET_EXE SOURCE_DIR
+#   process_tests.sh sweep_resume CCPNET_EXE SOURCE_DIR
 #   process_tests.sh mpi_interrupt CCPNET_EXE SOURCE_DIR
 set -euo pipefail
 what=$1 exe=$2 src=$3
@@ -79,6 +80,39 @@ case "$what" in
       fi
     done
     echo "2 passed, 0 failed"
+    ;;
+  sweep_resume)
+    # Ctrl-C stops a sweep with the grid points it finished written, and
+    # --resume goes on to exactly what one uninterrupted sweep writes.
+    args=(sweep "$src/scenarios/cover2_linked.yaml" -n 20000 --threads 1 --quiet
+          --grid market.shocks.volatility_multiplier=1,1.5,2,2.5 --grid defaults.latent.pd=0.01,0.02,0.03,0.04,0.05)
+    start=$(date +%s%N)
+    "$exe" "${args[@]}" --out "$work/whole" > /dev/null
+    half=$(( ($(date +%s%N) - start) / 2000000 ))  # milliseconds: Ctrl-C half-way through the same sweep
+    "$exe" "${args[@]}" --out "$work/out" > "$work/log" 2>&1 &
+    pid=$!
+    sleep "$((half / 1000)).$(printf '%03d' $((half % 1000)))"
+    kill -INT "$pid"
+    set +e
+    wait "$pid"
+    code=$?
+    set -e
+    [ "$code" = 130 ] || { echo "FAIL: exit code $code, expected 130"; cat "$work/log"; exit 1; }
+    grep -q '"partial": true' "$work/out/sweep.json" || { echo "FAIL: sweep.json is not marked partial"; exit 1; }
+    [ -s "$work/out/sweep.resume.cbor" ] || { echo "FAIL: no resume state"; exit 1; }
+    grep -q 'with --resume' "$work/log" || { echo "FAIL: the message does not say how to resume"; cat "$work/log"; exit 1; }
+    "$exe" "${args[@]}" --out "$work/out" --resume > "$work/resumed.log"
+    cmp "$work/whole/sweep.csv" "$work/out/sweep.csv" || { echo "FAIL: the resumed sweep.csv differs"; exit 1; }
+    cmp "$work/whole/sweep.json" "$work/out/sweep.json" || { echo "FAIL: the resumed sweep.json differs"; exit 1; }
+    [ ! -e "$work/out/sweep.resume.cbor" ] || { echo "FAIL: the resume state outlives the finished sweep"; exit 1; }
+    # A finished sweep has nothing to resume: exit 2, its files as they were.
+    set +e
+    "$exe" "${args[@]}" --out "$work/out" --resume > /dev/null 2> "$work/again.log"
+    code=$?
+    set -e
+    [ "$code" = 2 ] && grep -q 'no partial sweep' "$work/again.log" || { echo "FAIL: exit $code"; cat "$work/again.log"; exit 1; }
+    cmp "$work/whole/sweep.csv" "$work/out/sweep.csv" || { echo "FAIL: a refused --resume changed sweep.csv"; exit 1; }
+    echo "1 passed, 0 failed"
     ;;
   *) echo "unknown test $what"; exit 2 ;;
 esac
