@@ -2437,7 +2437,8 @@ std::string reverse_search_report(const Model& model, const ReverseSearchResult&
                      [](const auto& a, const auto& b) { return std::abs(a.first) > std::abs(b.first); });
     std::vector<std::string> shown;
     for (std::size_t k = 0; k < std::min<std::size_t>(moves.size(), 4); ++k)
-      shown.push_back(fmt::format("{} {}", esc(moves[k].second), pct(moves[k].first)));
+      shown.push_back(
+          fmt::format("{} {}{}", esc(moves[k].second), moves[k].first > 0.0 ? "+" : "", pct(moves[k].first)));
     h += fmt::format(
         "<tr><td>{}</td><td>{}</td><td class=\"num\">{:.4f}</td><td class=\"num\">{:.3g}</td><td>{}</td></tr>\n",
         esc(d["name"].get<std::string>()), esc(d["family"].get<std::string>()), d["radius"].get<double>(),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # report.html as a reader sees it: ccpnet writes the pages (the run report of
 # the two-CCP example, and the run and stress reports of the settlement
-# squeeze, whose pages have a settlement section), headless Chromium renders
+# squeeze, whose pages have a settlement section, and the multi-dimensional
+# reverse stress report of the full mesh), headless Chromium renders
 # each with the network blocked, and the test checks that a screenshot was
 # drawn, that it is not blank, and that the browser logged no console message
 # for the page (an SVG attribute it could not parse, a script error, a
@@ -44,11 +45,13 @@ else
     --set 'defaults.latent={pd: 0.05, beta: 0.6}'
   run run "$src/scenarios/settlement_squeeze.yaml" -n 4096 --threads 1 --quiet --report --out "$work/settlement-run"
   run stress "$src/scenarios/settlement_squeeze.yaml" --report --out "$work/settlement-stress"
+  run reverse "$src/scenarios/full_mesh.yaml" --ccp CCP_EU --search --refine 4 --report --out "$work/reverse"
   grep -q 'id="settlement"' "$work/settlement-run/report.html" || fail "no settlement section in the run report"
   grep -q '<h3>Settlement</h3>' "$work/settlement-stress/report.html" ||
     fail "no settlement block in the stress report"
-  pages=("$work/run/report.html" "$work/settlement-run/report.html" "$work/settlement-stress/report.html")
-  names=(run settlement-run settlement-stress)
+  pages=("$work/run/report.html" "$work/settlement-run/report.html" "$work/settlement-stress/report.html"
+         "$work/reverse/report.html")
+  names=(run settlement-run settlement-stress reverse)
 fi
 
 # check_page PAGE NAME: renders PAGE and checks what the browser drew and logged.
