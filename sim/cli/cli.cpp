@@ -31,6 +31,7 @@
 #include "sim/report.hpp"
 #include "sim/reverse.hpp"
 #include "sim/runner.hpp"
+#include "sim/session.hpp"
 #include "sim/signals.hpp"
 #include "sim/stress.hpp"
 #include "sim/sweep.hpp"
@@ -125,13 +126,10 @@ void print_warnings(const std::vector<std::string>& warnings) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  const Distributed mpi(&argc, &argv);
-  const SignalWatcher signals;
-  CLI::App app{"ccpnet: contagion across interoperable central counterparties"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("ccpnet ") + CCPNET_VERSION);
+namespace {
 
+// Every value the command line takes, filled by CLI11.
+struct Args {
   std::string file;
   std::vector<std::string> sets;
   std::string out_dir;
@@ -140,126 +138,337 @@ int main(int argc, char** argv) {
   int threads = -1;
   std::int64_t batch = 0;
   bool quiet = false;
-
   bool outside_data = false;
   bool as_json = false;  // --json: the command's JSON document on stdout instead of its table
+  bool report = false;
+  std::vector<std::string> grid;
+  bool sweep_variants = false, sweep_resume = false;
+  std::string reverse_ccp, reverse_direction, reverse_layer;
+  double reverse_max = 20.0;
+  bool reverse_search = false;
+  ReverseSearchOptions search_options;
+  std::string disclosures, calibrated_file, update_file;
+};
+
+struct Commands {
+  CLI::App *validate, *graph, *run, *stress, *compare, *sweep, *reverse, *calibrate, *schema;
+};
+
+// A whole number from 0 to 2^64 - 1 (--seed).
+CLI::Validator uint64_text() {
+  return CLI::Validator(
+      [](const std::string& text) {
+        std::uint64_t value = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        return ec == std::errc{} && end == text.data() + text.size() && !text.empty()
+                   ? std::string()
+                   : std::string("expected a whole number from 0 to 18446744073709551615 (2^64 - 1)");
+      },
+      "UINT64");
+}
+
+CLI::Validator finite_number() {
+  return CLI::Validator(
+      [](const std::string& text) {
+        double x = 0.0;
+        return CLI::detail::lexical_cast(text, x) && std::isfinite(x) ? std::string()
+                                                                      : std::string("expected a finite number");
+      },
+      "FINITE");
+}
+
+Commands add_commands(CLI::App& app, Args& a) {
   const auto add_json = [&](CLI::App* cmd, const std::string& what) {
-    cmd->add_flag("--json", as_json, "print " + what + " as JSON on stdout instead of the table");
+    cmd->add_flag("--json", a.as_json, "print " + what + " as JSON on stdout instead of the table");
   };
-  auto add_file = [&](CLI::App* cmd) {
-    cmd->add_option("FILE", file, "scenario file (YAML)")->required();
-    cmd->add_option("--set", sets, "override a key: --set simulation.scenarios=5000 (repeatable)");
-    cmd->add_flag("--allow-outside-data", outside_data,
+  const auto add_file = [&](CLI::App* cmd) {
+    cmd->add_option("FILE", a.file, "scenario file (YAML)")->required();
+    cmd->add_option("--set", a.sets, "override a key: --set simulation.scenarios=5000 (repeatable)");
+    cmd->add_flag("--allow-outside-data", a.outside_data,
                   "read data files (market.history.file, trades_file) outside the scenario file's directory too");
   };
+  const auto add_report = [&](CLI::App* cmd, const char* directory) {
+    cmd->add_flag("--report", a.report, std::string("also write report.html (into --out, default ") + directory + ")");
+  };
+  Commands c{};
+  c.validate = app.add_subcommand("validate", "check a scenario file; exit 0, or 2 with every error");
+  add_file(c.validate);
+  c.graph = app.add_subcommand("graph", "print the system graph in Graphviz DOT");
+  add_file(c.graph);
 
-  auto* validate = app.add_subcommand("validate", "check a scenario file; exit 0, or 2 with every error");
-  add_file(validate);
-
-  auto* graph = app.add_subcommand("graph", "print the system graph in Graphviz DOT");
-  add_file(graph);
-
-  auto* run = app.add_subcommand("run", "Monte Carlo run: prints a summary, writes the output directory");
-  add_file(run);
-  run->add_option("-n,--scenarios", scenarios, "number of scenarios (overrides simulation.scenarios)")
+  c.run = app.add_subcommand("run", "Monte Carlo run: prints a summary, writes the output directory");
+  add_file(c.run);
+  c.run->add_option("-n,--scenarios", a.scenarios, "number of scenarios (overrides simulation.scenarios)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000'000}));
-  run->add_option("--seed", seed, "master seed, 0 to 18446744073709551615 (overrides seed)")
-      ->check(CLI::Validator(
-          [](const std::string& text) {
-            std::uint64_t value = 0;
-            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-            return ec == std::errc{} && end == text.data() + text.size() && !text.empty()
-                       ? std::string()
-                       : std::string("expected a whole number from 0 to 18446744073709551615 (2^64 - 1)");
-          },
-          "UINT64"));
-  run->add_option("--threads", threads, "worker threads, 0 = all cores (overrides simulation.threads)")
+  c.run->add_option("--seed", a.seed, "master seed, 0 to 18446744073709551615 (overrides seed)")->check(uint64_text());
+  c.run->add_option("--threads", a.threads, "worker threads, 0 = all cores (overrides simulation.threads)")
       ->check(CLI::Range(0, 1024));
-  run->add_option("--batch", batch, "scenarios per batch (overrides simulation.batch)")
+  c.run->add_option("--batch", a.batch, "scenarios per batch (overrides simulation.batch)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{65536}));
-  run->add_option("--out", out_dir, std::string("output directory (default: ") + kRunDirectory + ")");
-  run->add_flag("--quiet", quiet, "no progress bar");
-  bool report = false;
-  run->add_flag("--report", report, "also write report.html (self-contained: tables and figures)");
-  add_json(run, "summary.json");
+  c.run->add_option("--out", a.out_dir, std::string("output directory (default: ") + kRunDirectory + ")");
+  c.run->add_flag("--quiet", a.quiet, "no progress bar");
+  c.run->add_flag("--report", a.report, "also write report.html (self-contained: tables and figures)");
+  add_json(c.run, "summary.json");
 
-  auto* stress = app.add_subcommand("stress", "the file's deterministic stress scenarios, layer by layer");
-  add_file(stress);
-  stress->add_option("--out", out_dir, "also write stress.json and stress_layers.csv to this directory");
-  add_json(stress, "stress.json");
-  stress->add_flag("--report", report,
-                   std::string("also write report.html (into --out, default ") + kStressDirectory + ")");
+  c.stress = app.add_subcommand("stress", "the file's deterministic stress scenarios, layer by layer");
+  add_file(c.stress);
+  c.stress->add_option("--out", a.out_dir, "also write stress.json and stress_layers.csv to this directory");
+  add_json(c.stress, "stress.json");
+  add_report(c.stress, kStressDirectory);
 
-  auto* compare = app.add_subcommand("compare", "run the file's variants on common random numbers, paired differences");
-  add_file(compare);
-  compare->add_option("-n,--scenarios", scenarios, "scenarios per variant")
+  c.compare = app.add_subcommand("compare", "run the file's variants on common random numbers, paired differences");
+  add_file(c.compare);
+  c.compare->add_option("-n,--scenarios", a.scenarios, "scenarios per variant")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
-  compare->add_option("--threads", threads, "worker threads, 0 = all cores")->check(CLI::Range(0, 1024));
-  compare->add_option("--out", out_dir, "also write compare.json and compare.csv to this directory");
-  add_json(compare, "compare.json");
-  compare->add_flag("--quiet", quiet, "no progress bar");
-  compare->add_flag("--report", report,
-                    std::string("also write report.html (into --out, default ") + kCompareDirectory + ")");
+  c.compare->add_option("--threads", a.threads, "worker threads, 0 = all cores")->check(CLI::Range(0, 1024));
+  c.compare->add_option("--out", a.out_dir, "also write compare.json and compare.csv to this directory");
+  add_json(c.compare, "compare.json");
+  c.compare->add_flag("--quiet", a.quiet, "no progress bar");
+  add_report(c.compare, kCompareDirectory);
 
-  auto* sweep = app.add_subcommand(
+  c.sweep = app.add_subcommand(
       "sweep", "run a grid of key values on common random numbers: every estimate with its interval, as a tidy CSV");
-  add_file(sweep);
-  std::vector<std::string> grid;
-  bool sweep_variants = false;
-  sweep->add_option("--grid", grid, "an axis of the grid: --grid market.assets.BTC.volatility=0.4,0.6,0.8 (repeatable)")
+  add_file(c.sweep);
+  c.sweep
+      ->add_option("--grid", a.grid,
+                   "an axis of the grid: --grid market.assets.BTC.volatility=0.4,0.6,0.8 (repeatable)")
       ->required();
-  sweep->add_flag("--variants", sweep_variants, "also run the file's variants at every point");
-  bool sweep_resume = false;
-  sweep->add_flag("--resume", sweep_resume,
-                  "go on with the sweep interrupted (Ctrl-C) into --out: its finished points are kept");
-  sweep->add_option("-n,--scenarios", scenarios, "scenarios per point")
+  c.sweep->add_flag("--variants", a.sweep_variants, "also run the file's variants at every point");
+  c.sweep->add_flag("--resume", a.sweep_resume,
+                    "go on with the sweep interrupted (Ctrl-C) into --out: its finished points are kept");
+  c.sweep->add_option("-n,--scenarios", a.scenarios, "scenarios per point")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
-  sweep->add_option("--threads", threads, "worker threads, 0 = all cores")->check(CLI::Range(0, 1024));
-  sweep->add_option("--out", out_dir, std::string("write sweep.csv here (default: ") + kSweepDirectory + ")");
-  add_json(sweep, "sweep.json (every point's summary)");
-  sweep->add_flag("--quiet", quiet, "no progress bar");
+  c.sweep->add_option("--threads", a.threads, "worker threads, 0 = all cores")->check(CLI::Range(0, 1024));
+  c.sweep->add_option("--out", a.out_dir, std::string("write sweep.csv here (default: ") + kSweepDirectory + ")");
+  add_json(c.sweep, "sweep.json (every point's summary)");
+  c.sweep->add_flag("--quiet", a.quiet, "no progress bar");
 
-  auto* reverse = app.add_subcommand("reverse", "reverse stress test: the smallest shock multiple that fails a CCP");
-  add_file(reverse);
-  std::string reverse_ccp, reverse_direction;
-  double reverse_max = 20.0;
-  reverse->add_option("--ccp", reverse_ccp, "the CCP (id)")->required();
-  add_json(reverse, "the thresholds");
-  reverse->add_option("--direction", reverse_direction, "stress scenario giving the direction (default: the first)");
-  reverse->add_option("--max-multiple", reverse_max, "largest multiple searched")
-      ->check(CLI::Validator(
-          [](const std::string& text) {
-            double x = 0.0;
-            return CLI::detail::lexical_cast(text, x) && std::isfinite(x) ? std::string()
-                                                                          : std::string("expected a finite number");
-          },
-          "FINITE"))
+  c.reverse = app.add_subcommand("reverse", "reverse stress test: the smallest shock multiple that fails a CCP");
+  add_file(c.reverse);
+  c.reverse->add_option("--ccp", a.reverse_ccp, "the CCP (id)")->required();
+  add_json(c.reverse, "the thresholds");
+  c.reverse->add_option("--direction", a.reverse_direction,
+                        "stress scenario giving the direction (default: the first)");
+  c.reverse->add_option("--max-multiple", a.reverse_max, "largest multiple searched")
+      ->check(finite_number())
       ->check(CLI::Range(1e-6, 1e6));
-  bool reverse_search_mode = false;
-  std::string reverse_layer;
-  ReverseSearchOptions search_options;
-  reverse->add_flag("--search", reverse_search_mode,
-                    "multi-dimensional: the most plausible move (in standard deviations, over many directions) that "
-                    "fails the CCP");
-  reverse->add_option("--layer", reverse_layer, "with --search: the move that exhausts this layer instead");
-  reverse->add_option("--max-sigma", search_options.max_radius, "with --search: standard deviations searched")
+  c.reverse->add_flag("--search", a.reverse_search,
+                      "multi-dimensional: the most plausible move (in standard deviations, over many directions) "
+                      "that fails the CCP");
+  c.reverse->add_option("--layer", a.reverse_layer, "with --search: the move that exhausts this layer instead");
+  c.reverse->add_option("--max-sigma", a.search_options.max_radius, "with --search: standard deviations searched")
       ->check(CLI::Range(1e-3, 1e3));
-  reverse->add_option("--refine", search_options.refine, "with --search: pattern-search iterations (0: none)")
+  c.reverse->add_option("--refine", a.search_options.refine, "with --search: pattern-search iterations (0: none)")
       ->check(CLI::Range(0, 1000));
-  reverse->add_flag("--report", report,
-                    std::string("also write report.html (into --out, default ") + kReverseDirectory + ")");
-  reverse->add_option("--out", out_dir, "write reverse.json (and report.html) into this directory");
+  add_report(c.reverse, kReverseDirectory);
+  c.reverse->add_option("--out", a.out_dir, "write reverse.json (and report.html) into this directory");
 
-  auto* calibrate =
+  c.calibrate =
       app.add_subcommand("calibrate", "a scenario skeleton from public quantitative disclosures (CCP12 layout, CSV)");
-  std::string disclosures, calibrated_file;
-  calibrate->add_option("DISCLOSURES", disclosures, "disclosure file (CSV, one row per figure)")->required();
-  calibrate->add_option("-o,--output", calibrated_file, "write the scenario to this file instead of printing it");
+  c.calibrate->add_option("DISCLOSURES", a.disclosures, "disclosure file (CSV, one row per figure)")->required();
+  c.calibrate->add_option("-o,--output", a.calibrated_file, "write the scenario to this file instead of printing it");
 
-  auto* schema = app.add_subcommand("schema", "print the reference of every scenario key (Markdown)");
-  std::string update_file;
-  schema->add_option("--update", update_file, "rewrite the generated key reference inside this Markdown file");
+  c.schema = app.add_subcommand("schema", "print the reference of every scenario key (Markdown)");
+  c.schema->add_option("--update", a.update_file, "rewrite the generated key reference inside this Markdown file");
+  return c;
+}
 
+// The files a command writes into its output directory, with the input's manifest.
+void write_outputs(const Args& a, const config::LoadedScenario& loaded, const std::string& resolved,
+                   const std::vector<std::pair<std::string, std::string>>& files) {
+  write_directory(OutputInfo{a.file, loaded.text, resolved, a.out_dir, loaded.data.inputs}, files);
+  if (!a.as_json) std::cout << fmt::format("outputs: {}\n", as_directory(a.out_dir));
+}
+
+int sweep_command(Args a, const std::vector<config::Override>& overrides, config::DataAccess access) {
+  std::vector<SweepAxis> axes;
+  for (const auto& g : a.grid) axes.push_back(parse_sweep_axis(g));
+  if (a.out_dir.empty()) a.out_dir = kSweepDirectory;
+  check_output_directory(a.out_dir);  // before the work, not after
+  RunOptions options;
+  options.progress = !a.quiet;
+  options.threads = a.threads;
+  options.stop = &g_stop;
+  const config::LoadedScenario base = config::load_scenario_file(a.file, overrides, access);
+  const std::string resolved = config::to_yaml(base.scenario);
+  std::optional<Sweep> previous;
+  if (a.sweep_resume) previous = read_sweep_state(read_resume_state(a.out_dir), resolved, axes, a.sweep_variants);
+  const Interruptible guard(g_stop);
+  const Sweep s = run_sweep(base, overrides, axes, a.sweep_variants, options, previous ? &*previous : nullptr);
+  print_warnings(s.warnings);
+  std::vector<std::pair<std::string, std::string>> files{{"sweep.csv", sweep_table(s).to_csv()},
+                                                         {"sweep.json", sweep_json(s).dump(2) + "\n"}};
+  if (s.partial()) files.emplace_back(kSweepState, sweep_state(s, resolved));
+  write_directory(OutputInfo{a.file, base.text, resolved, a.out_dir, base.data.inputs}, files);
+  if (s.partial()) {
+    std::cerr << fmt::format(
+        "ccpnet: sweep interrupted after {} of {} grid points: {} holds them; the same command with --resume goes "
+        "on from there\n",
+        s.done, s.grid_points, as_directory(a.out_dir));
+    return SignalWatcher::exit_code();
+  }
+  if (a.as_json) {
+    std::cout << sweep_json(s).dump(2) << '\n';
+  } else {
+    std::cout << format_sweep(s);
+    std::cout << fmt::format("outputs: {}sweep.csv\n", as_directory(a.out_dir));
+  }
+  return kExitOk;
+}
+
+int compare_command(Args a, const std::vector<config::Override>& overrides, config::DataAccess access) {
+  if (a.report && a.out_dir.empty()) a.out_dir = kCompareDirectory;
+  if (!a.out_dir.empty()) check_output_directory(a.out_dir);  // before the work, not after
+  RunOptions options;
+  options.progress = !a.quiet;
+  options.threads = a.threads;
+  const config::LoadedScenario base = config::load_scenario_file(a.file, overrides, access);
+  const Comparison c = run_compare(base, overrides, options);
+  print_warnings(c.warnings);
+  std::cout << (a.as_json ? comparison_json(c).dump(2) + "\n" : format_comparison(c));
+  if (a.out_dir.empty()) return kExitOk;
+  std::vector<std::pair<std::string, std::string>> files{{"compare.json", comparison_json(c).dump(2) + "\n"},
+                                                         {"compare.csv", comparison_table(c).to_csv()}};
+  if (a.report) files.emplace_back("report.html", compare_report(c));
+  write_outputs(a, base, config::to_yaml(base.scenario), files);
+  return kExitOk;
+}
+
+int reverse_command(Args a, const Session& session) {
+  const Model& model = session.model();
+  int c = -1;
+  for (std::size_t i = 0; i < model.ccps.size(); ++i)
+    if (model.ccps[i].id == a.reverse_ccp) c = static_cast<int>(i);
+  if (c < 0) throw InputError(fmt::format("--ccp {}: no such CCP in {}", a.reverse_ccp, a.file));
+  if (a.report && a.out_dir.empty()) a.out_dir = kReverseDirectory;
+  if (!a.out_dir.empty()) check_output_directory(a.out_dir);
+  nlohmann::ordered_json document;
+  std::string text, page;
+  const std::string& resolved = session.resolved_yaml();
+  if (a.reverse_search) {
+    if (!a.reverse_layer.empty()) a.search_options.layer = layer_option(a.reverse_layer);
+    const ReverseSearchResult r = reverse_search(model, c, a.search_options);
+    document = reverse_search_json(model, r);
+    text = format_reverse_search(model, r);
+    if (a.report) page = reverse_search_report(model, r, a.file, resolved);
+  } else {
+    if (!a.reverse_layer.empty()) throw InputError("--layer: only with --search");
+    const ReverseResult r = reverse_stress(model, c, a.reverse_direction, a.reverse_max);
+    document = reverse_json(model, r);
+    text = format_reverse(model, r);
+    if (a.report) page = reverse_report(model, r, a.file, resolved);
+  }
+  std::cout << (a.as_json ? document.dump(2) + "\n" : text);
+  if (a.out_dir.empty()) return kExitOk;
+  std::vector<std::pair<std::string, std::string>> files{{"reverse.json", document.dump(2) + "\n"},
+                                                         {"scenario.resolved.yaml", resolved}};
+  if (a.report) files.emplace_back("report.html", page);
+  write_outputs(a, session.loaded(), resolved, files);
+  return kExitOk;
+}
+
+int stress_command(Args a, const Session& session) {
+  const Model& model = session.model();
+  if (a.report && a.out_dir.empty()) a.out_dir = kStressDirectory;
+  if (!a.out_dir.empty()) check_output_directory(a.out_dir);
+  const auto outcomes = run_stress(model);
+  std::cout << (a.as_json ? stress_json(model, outcomes).dump(2) + "\n" : format_stress(model, outcomes));
+  if (a.out_dir.empty()) return kExitOk;
+  const std::string& resolved = session.resolved_yaml();
+  std::vector<std::pair<std::string, std::string>> files{{"stress.json", stress_json(model, outcomes).dump(2) + "\n"},
+                                                         {"stress_layers.csv", stress_layers_csv(model, outcomes)},
+                                                         {"scenario.resolved.yaml", resolved}};
+  if (a.report) files.emplace_back("report.html", stress_report(model, outcomes, a.file, resolved));
+  write_outputs(a, session.loaded(), resolved, files);
+  return kExitOk;
+}
+
+int run_command(const Args& a, const Session& session, const Distributed& mpi) {
+  const std::string directory = a.out_dir.empty() ? kRunDirectory : a.out_dir;
+  RunRequest request;
+  request.threads = a.threads;
+  request.batch = a.batch;
+  request.progress = !a.quiet;
+  request.stop = &g_stop;
+  const Interruptible guard(g_stop);
+  const RunResult result = session.run(request, {directory, a.report}, mpi);
+  if (!mpi.root()) return result.interrupted ? SignalWatcher::exit_code() : kExitOk;
+  if (a.as_json) {
+    std::cout << summary_json(session.model(), result).dump(2) << '\n';
+  } else {
+    std::cout << format_summary(session.model(), result);
+    if (mpi.size() > 1) std::cout << fmt::format("({} MPI ranks)\n", mpi.size());
+    std::cout << fmt::format("outputs: {}\n", as_directory(directory));
+  }
+  return result.interrupted || SignalWatcher::received() ? SignalWatcher::exit_code() : kExitOk;
+}
+
+int validate_command(const Args& a, const Session& session, const std::vector<config::Override>& overrides) {
+  const Model& model = session.model();
+  check_variant_models(session.loaded(), overrides);
+  const SystemGraph g(model);
+  std::cout << fmt::format("{}: ok: {} assets, {} CCPs, {} members, {} memberships, {} links\n", a.file,
+                           model.assets.size(), model.ccps.size(), model.members.size(), g.membership_count(),
+                           model.links.size());
+  return kExitOk;
+}
+
+// The commands that read no scenario.
+int schema_command(const Args& a) {
+  if (a.update_file.empty()) {
+    std::cout << config::schema_markdown();
+  } else {
+    update_schema_reference(a.update_file);
+  }
+  return kExitOk;
+}
+
+int calibrate_command(const Args& a) {
+  const std::string yaml = calibrated_scenario(read_disclosures(a.disclosures), a.disclosures);
+  if (a.calibrated_file.empty()) {
+    std::cout << yaml;
+  } else {
+    write_output_file(a.calibrated_file, yaml);
+  }
+  return kExitOk;
+}
+
+int dispatch(const Args& a, const Commands& c, const Distributed& mpi) {
+  if (c.schema->parsed()) return schema_command(a);
+  if (c.calibrate->parsed()) return calibrate_command(a);
+  std::vector<config::Override> overrides = parse_overrides(a.sets);
+  const config::DataAccess access =
+      a.outside_data ? config::DataAccess::kAnywhere : config::DataAccess::kBesideScenario;
+  if (c.run->parsed() || c.compare->parsed() || c.sweep->parsed()) {
+    if (a.scenarios > 0) overrides.push_back({"simulation.scenarios", std::to_string(a.scenarios)});
+    if (c.run->count("--seed")) overrides.push_back({"seed", a.seed});
+  }
+  if (c.sweep->parsed()) return sweep_command(a, overrides, access);
+  if (c.compare->parsed()) return compare_command(a, overrides, access);
+  config::LoadedScenario scenario = config::load_scenario_file(a.file, overrides, access);
+  print_warnings(scenario.warnings);
+  const Session session(std::move(scenario));
+  if (c.validate->parsed()) return validate_command(a, session, overrides);
+  if (c.graph->parsed()) {
+    std::cout << SystemGraph(session.model()).to_dot(session.model());
+    return kExitOk;
+  }
+  if (c.reverse->parsed()) return reverse_command(a, session);
+  if (c.stress->parsed()) return stress_command(a, session);
+  if (c.run->parsed()) return run_command(a, session, mpi);
+  return kExitInternal;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Distributed mpi(&argc, &argv);
+  const SignalWatcher signals;
+  CLI::App app{"ccpnet: contagion across interoperable central counterparties"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("ccpnet ") + CCPNET_VERSION);
+  Args args;
+  const Commands commands = add_commands(app, args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -268,215 +477,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (schema->parsed()) {
-      if (update_file.empty()) {
-        std::cout << config::schema_markdown();
-        return kExitOk;
-      }
-      update_schema_reference(update_file);
-      return kExitOk;
-    }
-    if (calibrate->parsed()) {
-      const std::string yaml = calibrated_scenario(read_disclosures(disclosures), disclosures);
-      if (calibrated_file.empty()) {
-        std::cout << yaml;
-      } else {
-        write_output_file(calibrated_file, yaml);
-      }
-      return kExitOk;
-    }
-    std::vector<config::Override> overrides = parse_overrides(sets);
-    const config::DataAccess access =
-        outside_data ? config::DataAccess::kAnywhere : config::DataAccess::kBesideScenario;
-    if (run->parsed() || compare->parsed() || sweep->parsed()) {
-      if (scenarios > 0) overrides.push_back({"simulation.scenarios", std::to_string(scenarios)});
-      if (run->count("--seed")) overrides.push_back({"seed", seed});
-    }
-    if (sweep->parsed()) {
-      std::vector<SweepAxis> axes;
-      for (const auto& g : grid) axes.push_back(parse_sweep_axis(g));
-      if (out_dir.empty()) out_dir = kSweepDirectory;
-      check_output_directory(out_dir);  // before the work, not after
-      RunOptions options;
-      options.progress = !quiet;
-      options.threads = threads;
-      options.stop = &g_stop;
-      const config::LoadedScenario base = config::load_scenario_file(file, overrides, access);
-      const std::string resolved = config::to_yaml(base.scenario);
-      std::optional<Sweep> previous;
-      if (sweep_resume) previous = read_sweep_state(read_resume_state(out_dir), resolved, axes, sweep_variants);
-      const Interruptible guard(g_stop);
-      const Sweep s = run_sweep(base, overrides, axes, sweep_variants, options, previous ? &*previous : nullptr);
-      print_warnings(s.warnings);
-      std::vector<std::pair<std::string, std::string>> files{{"sweep.csv", sweep_table(s).to_csv()},
-                                                             {"sweep.json", sweep_json(s).dump(2) + "\n"}};
-      if (s.partial()) files.emplace_back(kSweepState, sweep_state(s, resolved));
-      write_directory(OutputInfo{file, base.text, resolved, out_dir, base.data.inputs}, files);
-      if (s.partial()) {
-        std::cerr << fmt::format(
-            "ccpnet: sweep interrupted after {} of {} grid points: {} holds them; the same command with --resume "
-            "goes on from there\n",
-            s.done, s.grid_points, as_directory(out_dir));
-        return SignalWatcher::exit_code();
-      }
-      if (as_json) {
-        std::cout << sweep_json(s).dump(2) << '\n';
-      } else {
-        std::cout << format_sweep(s);
-        std::cout << fmt::format("outputs: {}sweep.csv\n", as_directory(out_dir));
-      }
-      return kExitOk;
-    }
-    if (compare->parsed()) {
-      if (report && out_dir.empty()) out_dir = kCompareDirectory;
-      if (!out_dir.empty()) check_output_directory(out_dir);  // before the work, not after
-      RunOptions options;
-      options.progress = !quiet;
-      options.threads = threads;
-      const Comparison c = run_compare(config::load_scenario_file(file, overrides, access), overrides, options);
-      print_warnings(c.warnings);
-      std::cout << (as_json ? comparison_json(c).dump(2) + "\n" : format_comparison(c));
-      if (!out_dir.empty()) {
-        const config::LoadedScenario base = config::load_scenario_file(file, overrides, access);
-        std::vector<std::pair<std::string, std::string>> files{{"compare.json", comparison_json(c).dump(2) + "\n"},
-                                                               {"compare.csv", comparison_table(c).to_csv()}};
-        if (report) files.emplace_back("report.html", compare_report(c));
-        write_directory(OutputInfo{file, base.text, config::to_yaml(base.scenario), out_dir, base.data.inputs}, files);
-        if (!as_json) std::cout << fmt::format("outputs: {}\n", as_directory(out_dir));
-      }
-      return kExitOk;
-    }
-    const config::LoadedScenario loaded = config::load_scenario_file(file, overrides, access);
-    print_warnings(loaded.warnings);
-    const Model model = build_model(loaded);
-
-    if (validate->parsed()) {
-      check_variant_models(loaded, overrides);
-      const SystemGraph g(model);
-      std::cout << fmt::format("{}: ok: {} assets, {} CCPs, {} members, {} memberships, {} links\n", file,
-                               model.assets.size(), model.ccps.size(), model.members.size(), g.membership_count(),
-                               model.links.size());
-      return kExitOk;
-    }
-    if (graph->parsed()) {
-      std::cout << SystemGraph(model).to_dot(model);
-      return kExitOk;
-    }
-    if (reverse->parsed()) {
-      int c = -1;
-      for (std::size_t i = 0; i < model.ccps.size(); ++i)
-        if (model.ccps[i].id == reverse_ccp) c = static_cast<int>(i);
-      if (c < 0) throw InputError(fmt::format("--ccp {}: no such CCP in {}", reverse_ccp, file));
-      if (report && out_dir.empty()) out_dir = kReverseDirectory;
-      if (!out_dir.empty()) check_output_directory(out_dir);
-      nlohmann::ordered_json document;
-      std::string text, page;
-      const std::string resolved = config::to_yaml(loaded.scenario);
-      if (reverse_search_mode) {
-        if (!reverse_layer.empty()) search_options.layer = layer_option(reverse_layer);
-        const ReverseSearchResult r = reverse_search(model, c, search_options);
-        document = reverse_search_json(model, r);
-        text = format_reverse_search(model, r);
-        if (report) page = reverse_search_report(model, r, file, resolved);
-      } else {
-        if (!reverse_layer.empty()) throw InputError("--layer: only with --search");
-        const ReverseResult r = reverse_stress(model, c, reverse_direction, reverse_max);
-        document = reverse_json(model, r);
-        text = format_reverse(model, r);
-        if (report) page = reverse_report(model, r, file, resolved);
-      }
-      std::cout << (as_json ? document.dump(2) + "\n" : text);
-      if (!out_dir.empty()) {
-        std::vector<std::pair<std::string, std::string>> files{{"reverse.json", document.dump(2) + "\n"},
-                                                               {"scenario.resolved.yaml", resolved}};
-        if (report) files.emplace_back("report.html", page);
-        write_directory(OutputInfo{file, loaded.text, resolved, out_dir, loaded.data.inputs}, files);
-        if (!as_json) std::cout << fmt::format("outputs: {}\n", as_directory(out_dir));
-      }
-      return kExitOk;
-    }
-    if (stress->parsed()) {
-      if (report && out_dir.empty()) out_dir = kStressDirectory;
-      if (!out_dir.empty()) check_output_directory(out_dir);
-      const auto outcomes = run_stress(model);
-      std::cout << (as_json ? stress_json(model, outcomes).dump(2) + "\n" : format_stress(model, outcomes));
-      if (!out_dir.empty()) {
-        const std::string resolved = config::to_yaml(loaded.scenario);
-        std::vector<std::pair<std::string, std::string>> files{
-            {"stress.json", stress_json(model, outcomes).dump(2) + "\n"},
-            {"stress_layers.csv", stress_layers_csv(model, outcomes)},
-            {"scenario.resolved.yaml", resolved}};
-        if (report) files.emplace_back("report.html", stress_report(model, outcomes, file, resolved));
-        write_directory(OutputInfo{file, loaded.text, resolved, out_dir, loaded.data.inputs}, files);
-        if (!as_json) std::cout << fmt::format("outputs: {}\n", as_directory(out_dir));
-      }
-      return kExitOk;
-    }
-    if (run->parsed()) {
-      OutputInfo info{file, loaded.text, config::to_yaml(loaded.scenario), out_dir.empty() ? kRunDirectory : out_dir,
-                      loaded.data.inputs};
-      // The root prepares the output; other ranks (if any) write parts into its staging directory.
-      std::unique_ptr<OutputWriter> writer;
-      std::string staging, error;
-      if (mpi.root()) {
-        try {
-          writer = std::make_unique<OutputWriter>(model, info);
-          staging = writer->staging().string();
-        } catch (const InputError& e) {
-          error = e.what();
-        } catch (const std::filesystem::filesystem_error& e) {
-          error = std::string("ccpnet: ") + e.what();
-        }
-      }
-      staging = mpi.broadcast(staging);
-      if (staging.empty()) {
-        if (mpi.root()) std::cerr << error << '\n';
-        return kExitInvalidInput;
-      }
-      if (!mpi.root()) writer = std::make_unique<OutputWriter>(model, staging, mpi.rank());
-      const auto [first, count] = mpi.range(model.scenarios, kChunk);
-      RunOptions options;
-      options.progress = !quiet && mpi.root();
-      options.threads = threads;
-      options.batch = batch;
-      options.first = first;
-      options.count = count;
-      options.stop = &g_stop;
-      options.on_scenario = [&](const ScenarioResult& r) { writer->scenario(r); };
-      const Interruptible guard(g_stop);
-      RunResult result = run_monte_carlo(model, options);
-      if (!mpi.root()) writer->close_part();
-      const auto parts = mpi.gather(result.aggregate.serialize());
-      const bool interrupted = mpi.max(result.interrupted ? 1 : 0) > 0;
-      if (!mpi.root()) return interrupted ? SignalWatcher::exit_code() : kExitOk;
-      if (mpi.size() > 1) {
-        // Merge the ranks' aggregates in rank order: the same chunks, folded in
-        // the same order, as a single process.
-        RunResult merged(model);
-        merged.aggregate = Aggregate::deserialize(model, parts[0]);
-        for (std::size_t r = 1; r < parts.size(); ++r) merged.aggregate.merge(Aggregate::deserialize(model, parts[r]));
-        merged.aggregate.finish();
-        merged.first = 0;
-        merged.requested = model.scenarios;
-        merged.completed = merged.aggregate.scenarios();
-        merged.interrupted = interrupted;
-        merged.threads = result.threads;
-        merged.batch = result.batch;
-        merged.seconds = result.seconds;
-        result = std::move(merged);
-        writer->append_parts(mpi.size());
-      }
-      if (report) writer->add_file("report.html", run_report(model, result, file, info.resolved_yaml));
-      writer->finish(result);
-      if (as_json) {
-        std::cout << summary_json(model, result).dump(2) << '\n';
-      } else {
-        std::cout << format_summary(model, result);
-        if (mpi.size() > 1) std::cout << fmt::format("({} MPI ranks)\n", mpi.size());
-        std::cout << fmt::format("outputs: {}\n", as_directory(info.directory));
-      }
-      return result.interrupted || SignalWatcher::received() ? SignalWatcher::exit_code() : kExitOk;
-    }
+    return dispatch(args, commands, mpi);
   } catch (const config::ScenarioError& e) {
     if (mpi.root()) std::cerr << e.what();
     return kExitInvalidInput;
