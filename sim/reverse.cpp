@@ -196,11 +196,14 @@ Eigen::VectorXd move_scale(const Model& model, double days) {
   return s;
 }
 
-// The unit vector in standard units of a log-move direction x: L^-1 (x / s).
-std::optional<Eigen::VectorXd> standard_direction(const Model& model, const Eigen::VectorXd& scale,
+// The unit vector in standard units of a log-move direction x: L^+ (x / s),
+// with L^+ the pseudo-inverse of the correlation factor (its inverse when the
+// correlation is positive definite; the least-norm solution when it is only
+// semi-definite and L comes from its eigenvectors).
+using Factor = Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd>;
+std::optional<Eigen::VectorXd> standard_direction(const Factor& factor, const Eigen::VectorXd& scale,
                                                   const Eigen::VectorXd& x) {
-  const Eigen::VectorXd y =
-      model.correlation_factor.triangularView<Eigen::Lower>().solve((x.array() / scale.array()).matrix());
+  const Eigen::VectorXd y = factor.solve((x.array() / scale.array()).matrix());
   const double norm = y.norm();
   if (!(norm > 0.0) || !std::isfinite(norm)) return std::nullopt;
   return y / norm;
@@ -269,19 +272,20 @@ std::vector<SearchDirection> initial_directions(const Model& model, std::size_t 
                                                 int groups) {
   std::vector<SearchDirection> out;
   const auto n = static_cast<Eigen::Index>(model.assets.size());
+  const Factor factor(model.correlation_factor);
   for (const auto& s : model.stress_scenarios) {
     if (s.overlay) continue;
     Eigen::VectorXd x = Eigen::VectorXd::Zero(n);
     for (const auto& [id, m] : s.total_moves())
       for (Eigen::Index a = 0; a < n; ++a)
         if (model.assets[static_cast<std::size_t>(a)].id == id) x(a) = std::log1p(m);
-    if (auto u = standard_direction(model, scale, x)) out.push_back({s.name, "stress scenario", *u, std::nullopt});
+    if (auto u = standard_direction(factor, scale, x)) out.push_back({s.name, "stress scenario", *u, std::nullopt});
   }
   for (Eigen::Index a = 0; a < n; ++a)
     for (const double sign : {-1.0, 1.0}) {
       Eigen::VectorXd x = Eigen::VectorXd::Zero(n);
       x(a) = sign;
-      if (auto u = standard_direction(model, scale, x))
+      if (auto u = standard_direction(factor, scale, x))
         out.push_back({fmt::format("{} {}", model.assets[static_cast<std::size_t>(a)].id, sign < 0 ? "down" : "up"),
                        "single asset", *u, std::nullopt});
     }

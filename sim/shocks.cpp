@@ -76,7 +76,13 @@ void ShockGenerator::generate(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd
   rng::Draws mixing(market_, scenario, 1);
   rng::Draws jumps(jumps_, scenario, 0);
   const auto& jump_cfg = model_.shocks.jumps;
-  Eigen::VectorXd z(n), x(n), running = Eigen::VectorXd::Zero(n);
+  // Per-thread scratch: generate() runs once per scenario on every worker, and
+  // the generator is shared, so its buffers are the thread's, sized once.
+  thread_local Eigen::VectorXd z, x, day, running;
+  z.resize(n);
+  x.resize(n);
+  day.resize(n);
+  running.setZero(n);
   double factor = 0.0;
   std::size_t next_horizon = 0;
   for (int d = 0; d < days_; ++d) {
@@ -85,7 +91,7 @@ void ShockGenerator::generate(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd
     factor += x.sum();
     double scale = 1.0;
     if (student_t_) scale = std::sqrt((dof_ - 2.0) / mixing.chi_square(dof_));
-    Eigen::VectorXd day = daily_vol_.cwiseProduct(x) * scale;
+    day = daily_vol_.cwiseProduct(x) * scale;
     if (jump_cfg && jump_cfg->intensity > 0.0) {
       const int count = jumps.poisson(jump_cfg->intensity);
       double size = 0.0;

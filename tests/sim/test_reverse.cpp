@@ -87,6 +87,21 @@ TEST(ReverseSearch, TheDesignPointOfAOneAssetLossIsKnownInClosedForm) {
   EXPECT_TRUE(found);
 }
 
+TEST(ReverseSearch, ASingularCorrelationMovesTheAssetsTogether) {
+  // X and Y perfectly correlated: the correlation is only semi-definite, its
+  // factor comes from its eigenvectors, and every move has Y at
+  // (s_Y / s_X) x_X. The design point keeps its radius |x*| / s_X = 3.36192.
+  std::string yaml(kOneAsset);
+  yaml.replace(yaml.find("[[1.0, 0.6], [0.6, 1.0]]"), 24, "[[1.0, 1.0], [1.0, 1.0]]");
+  const Model model = model_of(yaml);
+  const ReverseSearchResult r = reverse_search(model, 0, {});
+  ASSERT_TRUE(r.at_design_point.has_value());
+  const SearchDirection& best = r.directions.front();
+  EXPECT_NEAR(*best.radius, 3.36192, 2e-4 * 3.36192);
+  const Eigen::VectorXd x = search_log_move(model, 0, best.u, *best.radius);
+  EXPECT_NEAR(x(1), 1.6 * x(0), 1e-9);
+}
+
 TEST(ReverseSearch, ALayerIsExhaustedBeforeTheCcpFails) {
   const Model model = model_of(kOneAsset);
   // D's IM and DF (120) are exhausted once 10,000 (1 - e^x) > 120: x = ln 0.988.
