@@ -2140,6 +2140,109 @@ std::string stress_network(const Model& model, const SystemGraph& graph, const S
 
 namespace {
 
+// A number of stress.json shown with three significant digits (a price, a
+// quantity or a health factor), "&#8734;" for a health factor with no debt.
+std::string json_plain(const nlohmann::ordered_json& x) {
+  if (x.is_null()) return "&#8734;";
+  return plain(x.get<double>(), 4);
+}
+
+// What the crypto venues and lending protocols did in one stress scenario
+// (stress.json's venue_liquidations, waterfalls[].adl and lending): accounts
+// their liquidation engines closed, the insurance fund round by round, the
+// accounts auto-deleveraged in rank order, and the borrowers a protocol
+// liquidated. Empty when none of it happened.
+std::string venue_and_lending_blocks(const nlohmann::ordered_json& stress) {
+  std::string h;
+  const auto& venue = stress["venue_liquidations"];
+  if (!venue.empty()) {
+    h += "<h3>Liquidation engines</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>account</th><th>venue</th>"
+         "<th class=\"num\">margin</th><th class=\"num\">P&amp;L</th><th class=\"num\">maintenance margin</th>"
+         "<th class=\"num\">impact cost</th><th class=\"num\">to the insurance fund</th>"
+         "<th class=\"num\">shortfall</th><th class=\"num\">bankruptcy price</th>"
+         "<th class=\"num\">execution price</th></tr></thead>\n<tbody>\n";
+    for (const auto& l : venue) {
+      const auto price = [](const nlohmann::ordered_json& x) {
+        return x.get<double>() > 0.0 ? plain(x.get<double>(), 5) : std::string(kDash);
+      };
+      h += fmt::format(
+          "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+          "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+          "<td class=\"num\">{}</td></tr>\n",
+          esc(l["account"].get<std::string>()), esc(l["ccp"].get<std::string>()), money(l["margin"].get<double>()),
+          money(l["pnl"].get<double>()), money(l["maintenance_margin"].get<double>()),
+          money(l["impact_cost"].get<double>()), money(l["surplus"].get<double>()), money(l["shortfall"].get<double>()),
+          price(l["bankruptcy_price"]), price(l["execution_price"]));
+    }
+    h +=
+        "</tbody></table></div>\n<p class=\"muted\">Accounts whose equity fell below their maintenance margin, closed "
+        "in the market by the venue's liquidation engine: the trader loses its margin; what the close leaves above the "
+        "bankruptcy price goes to the insurance fund, a shortfall below it is the fund's, then auto-deleveraging's. "
+        "Prices for single-contract accounts.</p>\n";
+  }
+  std::string funds, adl;
+  for (const auto& e : stress["waterfalls"]) {
+    const auto& fund = e["insurance_fund"];
+    if (fund["start"].get<double>() != 0.0 || fund["surpluses"].get<double>() != 0.0 ||
+        fund["end"].get<double>() != 0.0)
+      funds += fmt::format(
+          "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+          "<td class=\"num\">{}</td></tr>\n",
+          esc(e["ccp"].get<std::string>()), e["round"].get<int>(), money(fund["start"].get<double>()),
+          money(fund["surpluses"].get<double>()), money(fund["end"].get<double>()));
+    std::vector<nlohmann::ordered_json> ranked(e["adl"].begin(), e["adl"].end());
+    std::stable_sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) {
+      return x["rank"].template get<int>() < y["rank"].template get<int>();
+    });
+    for (const auto& a : ranked) {
+      const bool by_quantity = a["contracts"].get<double>() != 0.0;
+      adl += fmt::format(
+          "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td>"
+          "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+          esc(e["ccp"].get<std::string>()), e["round"].get<int>(), a["rank"].get<int>(),
+          esc(a["account"].get<std::string>()), plain(a["priority"].get<double>()),
+          by_quantity ? plain(a["contracts"].get<double>(), 5) : std::string(kDash),
+          by_quantity ? plain(a["price"].get<double>(), 5) : std::string("whole gain"),
+          money(a["loss_vs_mark"].get<double>()));
+    }
+  }
+  if (!funds.empty())
+    h += "<h3>Insurance funds</h3>\n<div class=\"tablewrap\"><table class=\"narrow\">\n<thead><tr><th>venue</th>"
+         "<th class=\"num\">round</th><th class=\"num\">before</th><th class=\"num\">liquidation surpluses</th>"
+         "<th class=\"num\">after</th></tr></thead>\n<tbody>\n" +
+         funds + "</tbody></table></div>\n";
+  if (!adl.empty())
+    h += "<h3>Auto-deleveraging</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>venue</th>"
+         "<th class=\"num\">round</th><th class=\"num\">rank</th><th>account</th><th class=\"num\">ranking score"
+         "</th><th class=\"num\">contracts closed</th><th class=\"num\">at price</th>"
+         "<th class=\"num\">given up against the mark</th></tr></thead>\n<tbody>\n" +
+         adl +
+         "</tbody></table></div>\n<p class=\"muted\">Opposite positions closed when the insurance fund ran out, in "
+         "rank order (ccps[].adl.ranking), each up to its size, at the bankruptcy price of the position they offset; "
+         "a cross-margined account gives up its whole gain.</p>\n";
+  std::string lending;
+  for (const auto& l : stress["lending"])
+    if (l["calls"].get<int>() > 0 || l["bad_debt"].get<double>() > 0.0 || l["closing_bad_debt"].get<double>() > 0.0)
+      lending += fmt::format(
+          "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+          "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+          "</tr>\n",
+          esc(l["account"].get<std::string>()), esc(l["ccp"].get<std::string>()), l["calls"].get<int>(),
+          json_plain(l["health_factor_start"]), json_plain(l["health_factor_after"]),
+          money(l["collateral_seized"].get<double>()), money(l["debt_repaid"].get<double>()),
+          money(l["bad_debt"].get<double>()), money(l["closing_bad_debt"].get<double>()));
+  if (!lending.empty())
+    h += "<h3>Lending protocols</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>borrower</th>"
+         "<th>protocol</th><th class=\"num\">liquidation calls</th><th class=\"num\">health factor before</th>"
+         "<th class=\"num\">after</th><th class=\"num\">collateral seized</th><th class=\"num\">debt repaid</th>"
+         "<th class=\"num\">bad debt</th><th class=\"num\">bad debt if closed</th></tr></thead>\n<tbody>\n" +
+         lending +
+         "</tbody></table></div>\n<p class=\"muted\">Borrowers the protocol liquidated along the scenario's path (each "
+         "call up to the close factor, collateral seized with the liquidation bonus, values at execution), and the bad "
+         "debt written off; the last column is what closing the rest would write off if the owner defaulted.</p>\n";
+  return h;
+}
+
 // A page that tells stress scenarios' stories; `preface` (a section with id
 // "reverse", or empty) comes first.
 struct StressPage {
@@ -2354,6 +2457,7 @@ std::string stress_page(const Model& model, const std::vector<StressOutcome>& ou
       }
     }
 
+    h += venue_and_lending_blocks(stresses[i]);
     h += figure(fmt::format("Contagion network in stress scenario {}", i + 1),
                 stress_network(model, graph, o, stresses[i], ids),
                 "Who defaults and how it spreads: defaulting members coloured by cause; an orange arrow shows a "

@@ -506,6 +506,45 @@ TEST(Report, EveryProbabilityAndMeanCarriesItsInterval) {
   expect_rounded_values_agree(html);
 }
 
+TEST(Report, StressReportShowsVenuesAndLendingAccountByAccount) {
+  // Issue: nothing in the stress report said which accounts a venue
+  // liquidated or deleveraged, or what a lending protocol seized.
+  const auto stress_page = [](const std::string& name) {
+    const auto loaded = config::load_scenario_file(std::string(CCPNET_SOURCE_DIR) + "/scenarios/" + name + ".yaml", {});
+    const Model model = build_model(loaded);
+    const auto outcomes = run_stress(model);
+    return std::make_pair(stress_json(model, outcomes), stress_report(model, outcomes, name, ""));
+  };
+  const auto [adl_json, adl_html] = stress_page("adl_crash_day");
+  expect_well_formed(adl_html);
+  const auto& first = adl_json["stress_scenarios"][0];
+  ASSERT_FALSE(first["venue_liquidations"].empty());
+  const auto engines = adl_html.find("<h3>Liquidation engines</h3>");
+  ASSERT_NE(engines, std::string::npos);
+  for (const auto& l : first["venue_liquidations"])
+    EXPECT_NE(adl_html.find("<td>" + l["account"].get<std::string>() + "</td>", engines), std::string::npos);
+  // The deleveraged accounts in rank order, as stress.json ranks them, in
+  // the first stress scenario that deleverages.
+  std::vector<std::pair<int, std::string>> ranked;
+  std::size_t k = 0;
+  for (; k < adl_json["stress_scenarios"].size() && ranked.empty(); ++k)
+    for (const auto& e : adl_json["stress_scenarios"][k]["waterfalls"])
+      for (const auto& a : e["adl"]) ranked.emplace_back(a["rank"].get<int>(), a["account"].get<std::string>());
+  ASSERT_GE(ranked.size(), 3u);
+  std::sort(ranked.begin(), ranked.end());
+  std::size_t at =
+      adl_html.find(fmt::format("<h3>Auto-deleveraging</h3>"), adl_html.find(fmt::format("id=\"stress-{}\"", k)));
+  ASSERT_NE(at, std::string::npos);
+  for (const auto& [rank, account] : ranked) {
+    const auto next = adl_html.find("<td>" + account + "</td>", at);
+    ASSERT_NE(next, std::string::npos) << account;
+    at = next;
+  }
+  const auto [lending_json, lending_html] = stress_page("lending_oracle_delay");
+  expect_well_formed(lending_html);
+  EXPECT_NE(lending_html.find("<h3>Lending protocols</h3>"), std::string::npos);
+}
+
 TEST(Report, TheLargestContributorsShowAtAnySize) {
   // Issue: the members table disappeared above 60 members; now the largest
   // contributors show at any size, largest first, the rest in members.csv.
