@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <limits>
+#include <sstream>
 #include <stdexcept>
 #include <variant>
 
@@ -203,6 +206,24 @@ Table read_table_state(const State& columns) {
 }
 
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> sweep_files(const Sweep& sweep, const std::string& resolved_yaml) {
+  std::vector<std::pair<std::string, std::string>> files{{"sweep.csv", sweep_table(sweep).to_csv()},
+                                                         {"sweep.json", sweep_json(sweep).dump(2) + "\n"}};
+  if (sweep.partial()) files.emplace_back(kSweepStateFile, sweep_state(sweep, resolved_yaml));
+  return files;
+}
+
+std::string read_sweep_state_file(const std::string& directory) {
+  const std::filesystem::path path = std::filesystem::path(directory) / kSweepStateFile;
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw InputError(
+        fmt::format("--resume: {} has no partial sweep to go on with (no {})", directory, kSweepStateFile));
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
 
 std::string sweep_state(const Sweep& sweep, const std::string& resolved_yaml) {
   State points = State::array();

@@ -80,6 +80,13 @@ Sweep read_sweep_state(const std::string& bytes, const std::string& resolved_yam
 Table sweep_table(const Sweep& sweep);
 // The terminal table: per point, P(any CCP fails), E[total loss] and mean member defaults with 95% intervals.
 std::string format_sweep(const Sweep& sweep);
+// The files `ccpnet sweep --out` writes (the same from Python): sweep.csv,
+// sweep.json and, for a partial sweep, its resume state.
+inline constexpr const char* kSweepStateFile = "sweep.resume.cbor";
+std::vector<std::pair<std::string, std::string>> sweep_files(const Sweep& sweep, const std::string& resolved_yaml);
+// The resume state a partial sweep left in `directory`; InputError when there is none.
+std::string read_sweep_state_file(const std::string& directory);
+
 // {axes, seed, scenarios, variants, grid_points, done_grid_points, partial,
 //  points: [{values: {key: value}, variant, summary}]}
 nlohmann::ordered_json sweep_json(const Sweep& sweep);

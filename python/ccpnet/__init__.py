@@ -406,6 +406,8 @@ def sweep(
     seed: int | None = None,
     threads: int | None = None,
     progress: bool = False,
+    out: str | os.PathLike[str] | None = None,
+    resume: bool = False,
 ) -> pd.DataFrame:
     """Run a model over a cartesian grid of key values on common random numbers.
 
@@ -426,6 +428,14 @@ def sweep(
         Also run the file's variants at every point (not with a ``topology`` axis).
     scenarios, seed, threads, progress
         As for :func:`run`.
+    out : path, optional
+        Also write the directory ``ccpnet sweep --out`` writes (sweep.csv, sweep.json,
+        manifest.json). Ctrl-C then writes the grid points finished so far and their
+        exact state before raising KeyboardInterrupt.
+    resume : bool
+        Go on with the sweep interrupted into ``out``: its finished points are kept, and
+        the result is what one uninterrupted sweep gives (the same scenario, overrides,
+        grid and version only).
 
     Returns
     -------
@@ -457,12 +467,13 @@ def sweep(
         texts = [_yaml_value(v) for v in values]
         axes.append((str(key), texts))
         originals.append(dict(zip(texts, values)))
-    out = _core.sweep(model, axes, variants, scenarios, seed, threads, progress)
-    frame = pd.DataFrame(out["columns"])
+    done = _core.sweep(model, axes, variants, scenarios, seed, threads, progress,
+                       "" if out is None else os.fspath(out), resume)  # fmt: skip
+    frame = pd.DataFrame(done["columns"])
     for (key, _), original in zip(axes, originals):
         frame[key] = frame[key].map(original)
-    frame.attrs["summaries"] = json.loads(out["json"])["points"]
-    frame.attrs["warnings"] = list(out["warnings"])
+    frame.attrs["summaries"] = json.loads(done["json"])["points"]
+    frame.attrs["warnings"] = list(done["warnings"])
     return frame
 
 

@@ -187,6 +187,8 @@ def sweep(
     seed: int | None = None,
     threads: int | None = None,
     progress: bool = False,
+    out: str = "",
+    resume: bool = False,
 ) -> dict[str, Any]: ...
 
 class ComparisonRun:

@@ -6,12 +6,15 @@
 #include <cstdint>
 #include <exception>
 #include <new>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "bindings.hpp"
 #include "sim/errors.hpp"
+#include "sim/output.hpp"
+#include "sim/output_dir.hpp"
 #include "sim/sweep.hpp"
 
 namespace py = pybind11;
@@ -22,7 +25,9 @@ namespace {
 
 py::dict sweep(const ModelPtr& base, const std::vector<std::pair<std::string, std::vector<std::string>>>& grid,
                bool variants, const py::object& scenarios, const py::object& seed, const py::object& threads,
-               bool progress) {
+               bool progress, const std::string& directory, bool resume) {
+  if (resume && directory.empty())
+    throw py::value_error("resume: only with out (the directory of the interrupted sweep)");
   const ModelPtr model = derive_model(base, seed_and_scenarios(base, seed, scenarios));
   std::vector<SweepAxis> axes;
   for (const auto& [key, values] : grid) {
@@ -45,10 +50,17 @@ py::dict sweep(const ModelPtr& base, const std::vector<std::pair<std::string, st
   options.on_scenario = [&](const ScenarioResult&) { interrupt_check.check(); };
   Sweep s;
   bool out_of_memory = false;
+  const config::LoadedScenario& loaded = model->loaded;
+  const OutputInfo info{loaded.source_name, loaded.text, model->resolved_yaml, directory, loaded.data.inputs};
   {
     py::gil_scoped_release release;
     try {
-      s = run_sweep(model->loaded, model->overrides, axes, variants, options);
+      std::optional<Sweep> previous;
+      if (!directory.empty()) check_output_directory(directory);  // before the work, not after
+      if (resume) previous = read_sweep_state(read_sweep_state_file(directory), model->resolved_yaml, axes, variants);
+      s = run_sweep(loaded, model->overrides, axes, variants, options, previous ? &*previous : nullptr);
+      // What `ccpnet sweep --out` writes; an interrupted sweep, its finished points and their state.
+      if (!directory.empty()) write_directory(info, sweep_files(s, model->resolved_yaml));
     } catch (const config::ScenarioError&) {
       throw;
     } catch (const InputError&) {
@@ -77,12 +89,14 @@ py::dict sweep(const ModelPtr& base, const std::vector<std::pair<std::string, st
 void bind_sweep(py::module_& m) {
   m.def("sweep", &sweep, py::arg("model"), py::arg("grid"), py::arg("variants") = false,
         py::arg("scenarios") = py::none(), py::arg("seed") = py::none(), py::arg("threads") = py::none(),
-        py::arg("progress") = false,
+        py::arg("progress") = false, py::arg("out") = "", py::arg("resume") = false,
         R"doc(Run a model over a grid of key values on common random numbers (``ccpnet sweep``).
 
 ``grid`` is a list of (key path, [YAML text values]); the key ``topology`` rewires
 the CCPs. Returns a dict: ``columns`` (the tidy table of ``sweep.csv``), ``json``
-(``sweep.json``), ``text`` (the table the CLI prints) and ``warnings``. Use
+(``sweep.json``), ``text`` (the table the CLI prints) and ``warnings``. With ``out``,
+also writes the directory ``ccpnet sweep --out`` writes (after Ctrl-C: the finished
+points and their resume state, then KeyboardInterrupt); ``resume`` goes on from it. Use
 :func:`ccpnet.sweep`, which returns a pandas DataFrame.
 )doc");
 }

@@ -53,19 +53,6 @@ constexpr const char* kCompareDirectory = "ccpnet-compare";
 constexpr const char* kReverseDirectory = "ccpnet-reverse";
 constexpr const char* kSweepDirectory = "ccpnet-sweep";
 
-// The state a partial sweep left in its output directory (--resume).
-constexpr const char* kSweepState = "sweep.resume.cbor";
-std::string read_resume_state(const std::string& out_dir) {
-  const std::filesystem::path path = std::filesystem::path(out_dir) / kSweepState;
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw InputError(fmt::format("--resume: {} has no partial sweep to go on with (no {})", path.parent_path().string(),
-                                 kSweepState));
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
 // `--layer NAME`: a waterfall layer by its name in the scenario files.
 models::Layer layer_option(const std::string& name) {
   std::vector<std::string> names;
@@ -292,14 +279,11 @@ int sweep_command(Args a, const std::vector<config::Override>& overrides, config
   const config::LoadedScenario base = config::load_scenario_file(a.file, overrides, access);
   const std::string resolved = config::to_yaml(base.scenario);
   std::optional<Sweep> previous;
-  if (a.sweep_resume) previous = read_sweep_state(read_resume_state(a.out_dir), resolved, axes, a.sweep_variants);
+  if (a.sweep_resume) previous = read_sweep_state(read_sweep_state_file(a.out_dir), resolved, axes, a.sweep_variants);
   const Interruptible guard(g_stop);
   const Sweep s = run_sweep(base, overrides, axes, a.sweep_variants, options, previous ? &*previous : nullptr);
   print_warnings(s.warnings);
-  std::vector<std::pair<std::string, std::string>> files{{"sweep.csv", sweep_table(s).to_csv()},
-                                                         {"sweep.json", sweep_json(s).dump(2) + "\n"}};
-  if (s.partial()) files.emplace_back(kSweepState, sweep_state(s, resolved));
-  write_directory(OutputInfo{a.file, base.text, resolved, a.out_dir, base.data.inputs}, files);
+  write_directory(OutputInfo{a.file, base.text, resolved, a.out_dir, base.data.inputs}, sweep_files(s, resolved));
   if (s.partial()) {
     std::cerr << fmt::format(
         "ccpnet: sweep interrupted after {} of {} grid points: {} holds them; the same command with --resume goes "

@@ -132,3 +132,21 @@ def test_the_seed_is_not_a_grid_axis(ccpnet_exe: Path, tmp_path: Path) -> None:
                            "--out", str(tmp_path / "o")], capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 2
     assert "common random numbers" in done.stderr
+
+
+def test_a_sweep_from_python_writes_and_resumes_the_cli_s_directory(ccpnet_exe: Path, tmp_path: Path) -> None:
+    """ccpnet.sweep(out=...) writes what `ccpnet sweep --out` writes, and resume=True
+    goes on with a sweep interrupted into it (here, by the command line)."""
+    scenario = str(SCENARIOS / "cover2_linked.yaml")
+    grid = {"market.shocks.volatility_multiplier": [1, 2], "defaults.latent.pd": [0.01, 0.03]}
+    cli_args = [str(ccpnet_exe), "sweep", scenario, "-n", "3000", "--threads", "1", "--quiet",
+                "--grid", "market.shocks.volatility_multiplier=1,2", "--grid", "defaults.latent.pd=0.01,0.03"]  # fmt: skip
+    subprocess.run([*cli_args, "--out", str(tmp_path / "cli")], check=True, capture_output=True)
+    frame = ccpnet.sweep(ccpnet.load(scenario), grid, scenarios=3000, threads=2, out=tmp_path / "py")
+    for name in ("sweep.csv", "sweep.json", "manifest.json"):
+        assert (tmp_path / "py" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
+    assert len(frame) == len(pd.read_csv(tmp_path / "cli" / "sweep.csv"))
+    with pytest.raises(ccpnet.ScenarioError, match="no partial sweep"):
+        ccpnet.sweep(ccpnet.load(scenario), grid, scenarios=3000, out=tmp_path / "py", resume=True)
+    with pytest.raises(ValueError, match="resume: only with out"):
+        ccpnet.sweep(ccpnet.load(scenario), grid, scenarios=3000, resume=True)
