@@ -122,11 +122,23 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
       case Layer::kSitg2: used = take_pool(ccp.sitg2, need); break;
       case Layer::kInsuranceFund: used = take_pool(ccp.insurance_fund, need); break;
       case Layer::kCcpEquity: used = take_pool(ccp.equity, need); break;
-      case Layer::kMutualizedDf:
-        used = take_pro_rata(
-            survivors, need, [](Survivor& s) -> double& { return s.df; },
-            [](Survivor& s) -> double& { return s.df_charged; });
+      case Layer::kMutualizedDf: {
+        // Juniorisation: the juniors' contributions first, pro rata among
+        // them; then every survivor's (juniors' left included), pro rata.
+        double junior = 0.0;
+        if (std::any_of(survivors.begin(), survivors.end(), [](const Survivor& s) { return s.junior; })) {
+          double none = 0.0;
+          junior = take_pro_rata(
+              survivors, need, [&none](Survivor& s) -> double& { return s.junior ? s.df : (none = 0.0); },
+              [&none](Survivor& s) -> double& { return s.junior ? s.df_charged : (none = 0.0); });
+        }
+        const double rest = need - junior;
+        used = junior + (rest > need * 1e-12 ? take_pro_rata(
+                                                   survivors, rest, [](Survivor& s) -> double& { return s.df; },
+                                                   [](Survivor& s) -> double& { return s.df_charged; })
+                                             : 0.0);
         break;
+      }
       case Layer::kVmgh: {
         // One rate on every gain: the need, capped by max_rate, the per-call
         // cap and what the total and per-step caps leave.
