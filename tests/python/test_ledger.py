@@ -24,6 +24,7 @@ LEDGER = ["closeout", "link_in", "link_out", "resolution_members", "resolution_l
 LAYERS = [
     "defaulter_im", "defaulter_df", "sitg", "sitg2", "mutualized_df", "assessments", "vmgh",
     "insurance_fund", "adl", "lender_haircut", "ccp_equity",
+    "cash_call", "tear_up", "forced_allocation",  # recovery tools (ccps[].recovery), payers like the layers
 ]
 
 
