@@ -15,29 +15,6 @@ std::string_view recovery_tool_name(RecoveryTool tool) {
 
 namespace {
 
-// Calls pro rata to the caps left; each pays what its cash allows.
-double cash_call(std::span<Survivor> survivors, double need) {
-  double capacity = 0.0;
-  for (const auto& s : survivors) capacity += s.cash_call_cap;
-  if (capacity <= 0.0 || need <= 0.0) return 0.0;
-  const double rate = std::min(1.0, need / capacity);
-  double paid_all = 0.0;
-  for (auto& s : survivors) {
-    const double call = s.cash_call_cap * rate;
-    if (call <= 0.0) continue;
-    s.cash_call_cap -= call;
-    const double paid = std::min(call, std::max(0.0, s.cash));
-    s.cash -= paid;
-    s.cash_call_paid += paid;
-    if (paid < call) {
-      s.cash_call_unpaid += call - paid;
-      s.missed_call = true;
-    }
-    paid_all += paid;
-  }
-  return paid_all;
-}
-
 // The gains on the torn-up positions, pro rata to the gains left.
 double tear_up(std::span<Survivor> survivors, double need) {
   double gains = 0.0;
@@ -79,7 +56,10 @@ RecoveryOutcome run_recovery(std::span<const RecoveryTool> tools, double residua
     if (left <= 0.0) break;
     double used = 0.0;
     switch (tool) {
-      case RecoveryTool::kCashCall: used = cash_call(survivors, left); break;
+      case RecoveryTool::kCashCall:
+        used = call_on_caps(survivors, left, &Survivor::cash_call_cap, &Survivor::cash_call_paid,
+                            &Survivor::cash_call_unpaid);
+        break;
       case RecoveryTool::kTearUp: used = tear_up(survivors, std::min(left, book)); break;
       case RecoveryTool::kForcedAllocation: used = forced_allocation(survivors, std::min(left, book)); break;
     }

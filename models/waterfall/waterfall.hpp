@@ -121,6 +121,14 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
 WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulter> defaulters,
                                std::span<Survivor> survivors, CcpResources& ccp, VmghCaps& vmgh);
 
+// Calls on the survivors pro rata to what each may still be called (its
+// field `cap`), up to `need` in all: the assessments and the recovery cash
+// calls. A survivor pays what its cash allows (added to `paid`); the rest is
+// added to `unpaid` and it missed the call (a liquidity default). Returns
+// what was paid.
+double call_on_caps(std::span<Survivor> survivors, double need, double Survivor::*cap, double Survivor::*paid,
+                    double Survivor::*unpaid);
+
 // ADL priority of a position with unrealised P&L `pnl`, margin `margin` and
 // notional `notional`, an approximation of the BitMEX ranking on aggregates
 // (the ranking on entry and mark values is adl_priority in adl.hpp): PnL% x
