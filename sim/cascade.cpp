@@ -71,6 +71,9 @@ const char* channel_name(LossChannel channel) {
     case LossChannel::kUnpaidVm: return "unpaid_vm_failed_ccp";
     case LossChannel::kMarginLost: return "margin_lost_failed_ccp";
     case LossChannel::kPrincipal: return "principal_lost_failed_ccp";
+    case LossChannel::kCashCall: return "cash_call";
+    case LossChannel::kTearUp: return "tear_up";
+    case LossChannel::kForcedAllocation: return "forced_allocation";
   }
   return "?";
 }
@@ -85,6 +88,9 @@ void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
   for (auto* v : {&ccp_uncovered, &ccp_df_used, &ccp_closeout, &ccp_link_in, &ccp_link_out, &ccp_resolution_members,
                   &ccp_resolution_links, &ccp_unallocated})
     v->assign(n, 0.0);
+  ccp_recovery.assign(n * models::kRecoveryToolCount, 0.0);
+  ccp_auction_cost.assign(n, 0.0);
+  ccp_unplaced.assign(n, 0.0);
   ccp_fail_round.assign(n, -1);
   ccp_fail_day.assign(n, -1.0);
   if (model.fire_sales)
@@ -108,6 +114,7 @@ int ScenarioResult::ccp_failures() const {
 
 double ScenarioResult::ccp_loss(std::size_t c) const {
   double loss = ccp_uncovered[c];
+  for (std::size_t t = 0; t < models::kRecoveryToolCount; ++t) loss += ccp_recovery[c * models::kRecoveryToolCount + t];
   for (std::size_t l = 0; l < models::kLayerCount; ++l) {
     const auto layer = static_cast<models::Layer>(l);
     if (layer == models::Layer::kDefaulterIm || layer == models::Layer::kDefaulterDf) continue;
@@ -121,6 +128,7 @@ double ScenarioResult::ledger_total() const {
   for (std::size_t c = 0; c < ccp_uncovered.size(); ++c)
     total += layer_sum(ccp_layers, c) + ccp_resolution_members[c] + ccp_resolution_links[c] + ccp_unallocated[c] -
              ccp_link_out[c];
+  for (double v : ccp_recovery) total += v;
   return total;
 }
 
@@ -201,6 +209,7 @@ std::size_t Cascade::account(std::size_t a) {
     st.adl_left = acc.kind == AccountKind::kMember ? st.vm_gain : 0.0;
     st.lender_left = lent_[a];
     st.adl_contracts_left = single_asset_[a] >= 0 ? std::abs(acc.quantity(single_asset_[a])) : 0.0;
+    st.cash_call_cap = acc.default_fund * model_.ccps[static_cast<std::size_t>(acc.ccp)].cash_call_multiple;
   }
   return a;
 }
@@ -450,7 +459,19 @@ models::Defaulter Cascade::lending_line(std::size_t ai, const Account& acc) {
 models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Account& acc, ScenarioResult& out) {
   const CcpModel& ccp = model_.ccps[c];
   models::Defaulter d;
-  d.loss = -account_pnl_[ai] + (liquidation_costs_.empty() ? acc.liquidation_cost : liquidation_costs_[ai]);
+  if (ccp.auction) {
+    // Hedge and auction (ccps[].auction): the unplaced book's loss, its
+    // reserve discount and its share of the market loss, is what the recovery
+    // tools that re-establish a matched book may place or tear up.
+    const models::AuctionResult& auction = acc.auction;
+    d.loss = -account_pnl_[ai] + auction.cost();
+    out.ccp_auction_cost[c] += auction.cost();
+    out.ccp_unplaced[c] += auction.unsold;
+    if (auction.unsold > 0.0)
+      unplaced_loss_ += auction.unsold_cost + auction.unsold / auction.value * std::max(0.0, -account_pnl_[ai]);
+  } else {
+    d.loss = -account_pnl_[ai] + (liquidation_costs_.empty() ? acc.liquidation_cost : liquidation_costs_[ai]);
+  }
   d.im = acc.initial_margin;
   if (settlement_ && acc.kind == AccountKind::kMember) {
     // What the CCP holds after the scenario's margin calls: paid unless
@@ -515,6 +536,11 @@ void Cascade::collect_survivors(std::size_t c) {
       s.adl_rank = models::adl_rank(account_pnl_[ai], acc.initial_margin, acc.notional);
     }
     if (needs_lender_[c]) s.lender_balance = acct_[ai].lender_left;
+    s.junior = ccp.juniorisation && acc.kind == AccountKind::kMember && !acc.bids;
+    if (!ccp.recovery.empty() && !peer_link) {
+      s.cash_call_cap = acct_[ai].cash_call_cap;
+      s.allocation_weight = acc.default_fund;
+    }
     survivor_accounts_.push_back(a);
   }
 }
@@ -719,6 +745,7 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
     return;
   }
   const double fund_start = resources_[c].insurance_fund;
+  unplaced_loss_ = 0.0;
   add_member_lines(c, out);
   const std::size_t n_member_lines = defaulters_.size();
   add_link_lines(c);
@@ -750,6 +777,9 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
     setup_adl_by_quantity(c, n_member_lines);
     run_layers(c, members, links, resources_[c], vmgh_[c], wf_members, wf_links);
   }
+  models::RecoveryOutcome recovery;
+  if (!ccp.recovery.empty() && wf_members.uncovered + wf_links.uncovered > kTolerance)
+    recovery = run_recovery_tools(c, wf_members, wf_links, out);
   for (std::size_t l = 0; l < models::kLayerCount; ++l)
     out.ccp_layers[c * models::kLayerCount + l] += wf_members.by_layer[l] + wf_links.by_layer[l];
   out.closeout_loss += wf_members.loss;
@@ -784,6 +814,7 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
     event.insurance_fund_start = fund_start;
     event.insurance_fund_surpluses = std::accumulate(line_to_fund_.begin(), line_to_fund_.end(), 0.0);
     event.insurance_fund_end = resources_[c].insurance_fund;
+    if (e == first_event) event.recovery = recovery.by_tool;
   }
   book_survivor_charges(c, round, out);
   const double uncovered = wf_members.uncovered + wf_links.uncovered;
@@ -810,6 +841,25 @@ void Cascade::charge_member(std::size_t ai, LossChannel channel, double amount, 
   }
 }
 
+// What the layers left goes to the recovery tools in the rulebook's order:
+// the members' lines first, then the link lines. The survivors' charges are
+// booked with the layers' (book_survivor_charges).
+models::RecoveryOutcome Cascade::run_recovery_tools(std::size_t c, models::WaterfallOutcome& wf_members,
+                                                    models::WaterfallOutcome& wf_links, ScenarioResult& out) {
+  const double residual = wf_members.uncovered + wf_links.uncovered;
+  models::RecoveryOutcome rec = models::run_recovery(model_.ccps[c].recovery, residual, unplaced_loss_, survivors_);
+  double covered = 0.0;
+  for (std::size_t t = 0; t < models::kRecoveryToolCount; ++t) {
+    out.ccp_recovery[c * models::kRecoveryToolCount + t] += rec.by_tool[t];
+    covered += rec.by_tool[t];
+  }
+  const double from_members = std::min(wf_members.uncovered, covered);
+  wf_members.uncovered -= from_members;
+  wf_links.uncovered = std::max(0.0, wf_links.uncovered - (covered - from_members));
+  if (rec.uncovered <= 0.0) wf_members.uncovered = wf_links.uncovered = 0.0;
+  return rec;
+}
+
 // Charges of the layers on the survivors: members pay from capital (and cash
 // for calls and unpaid gains); a linked CCP passes its charge to its own
 // waterfall next round.
@@ -818,8 +868,10 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
     const auto ai = static_cast<std::size_t>(survivor_accounts_[i]);
     const Account& acc = model_.accounts[ai];
     const models::Survivor& s = survivors_[i];
-    const double vm_cut = acct_[ai].vm_gain - s.vm_gain;
+    const double torn_up = s.tear_up_charged;
+    const double vm_cut = acct_[ai].vm_gain - s.vm_gain - torn_up;  // VMGH's; tear-up's apart
     acct_[ai].df_left -= s.df_charged;
+    acct_[ai].cash_call_cap -= s.cash_call_paid + s.cash_call_unpaid;
     acct_[ai].assess_cap -= s.assessment_paid + s.assessment_unpaid;
     acct_[ai].adl_left = std::max(0.0, acct_[ai].adl_left - s.adl_charged);
     acct_[ai].adl_contracts_left = std::max(0.0, acct_[ai].adl_contracts_left - s.adl_closed);
@@ -831,6 +883,9 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
       charge_member(ai, LossChannel::kVmgh, vm_cut, true, round, out);
       charge_member(ai, LossChannel::kAdl, s.adl_charged, false, round, out);
       charge_member(ai, LossChannel::kLenderHaircut, s.lender_charged, false, round, out);
+      charge_member(ai, LossChannel::kCashCall, s.cash_call_paid, true, round, out);
+      charge_member(ai, LossChannel::kTearUp, torn_up, true, round, out);
+      charge_member(ai, LossChannel::kForcedAllocation, s.allocation_charged, false, round, out);
       if (s.missed_call) {
         const auto m = static_cast<std::size_t>(acc.owner);
         missed_call_[m] = 1;
@@ -840,7 +895,8 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
         }
       }
     } else if (acc.kind == AccountKind::kLink) {
-      const double charge = s.df_charged + s.assessment_paid + vm_cut + s.adl_charged + s.lender_charged;
+      const double charge = s.df_charged + s.assessment_paid + vm_cut + s.adl_charged + s.lender_charged +
+                            s.cash_call_paid + torn_up + s.allocation_charged;
       if (charge <= 0.0) continue;
       out.ccp_link_out[c] += charge;
       next_link_lines_[static_cast<std::size_t>(acc.owner)].push_back({mirror_[ai], charge, LineKind::kLinkCharge});

@@ -28,12 +28,16 @@
 //     (capital + P&L - charges < 0) and liquidity (cash due exceeds liquid
 //     resources, or an assessment call not met).
 //
+// With recovery tools (ccps[].recovery), what the last layer leaves goes to
+// them in the rulebook's order before the CCP fails (models/waterfall/
+// recovery.hpp); each is a payer of the ledger.
+//
 // The ledger: every dollar of close-out loss has one final payer. Per CCP,
-//   closeout + link_in = sum of layers + resolution_members + resolution_links
-//                        + unallocated,
+//   closeout + link_in = sum of layers + sum of recovery tools
+//                        + resolution_members + resolution_links + unallocated,
 // link_out (the link accounts' share of the layers and of the resolution)
 // summed over CCPs equals link_in summed over CCPs, so
-//   sum of closeout = sum over CCPs of (layers + resolution_members
+//   sum of closeout = sum over CCPs of (layers + recovery + resolution_members
 //                     + resolution_links + unallocated - link_out).
 // Each member and CCP defaults at most once; link losses between surviving
 // CCPs can only shrink, and after a bounded number of rounds any left in
@@ -46,6 +50,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/waterfall/recovery.hpp"
 #include "models/waterfall/waterfall.hpp"
 #include "sim/exact_sum.hpp"
 #include "sim/settlement.hpp"
@@ -80,8 +85,13 @@ enum class LossChannel : std::uint8_t {
   kUnpaidVm,       // VM gains a failed CCP did not pay
   kMarginLost,     // DF contribution and non-segregated IM lost at a failed CCP
   kPrincipal,      // free of payment: principal in flight from a failed CCP
+  // Recovery tools (ccps[].recovery), after the layers:
+  kCashCall,          // cash calls paid
+  kTearUp,            // VM gains lost on positions torn up
+  kForcedAllocation,  // the reserve discount on an unplaced book allocated to it
 };
-inline constexpr int kLossChannelCount = 10;
+inline constexpr int kLossChannelCount = 13;
+inline constexpr int kLossChannelsBeforeRecovery = 10;  // without recovery tools, outputs list these
 const char* channel_name(LossChannel channel);
 
 struct AccountLoss {
@@ -132,6 +142,13 @@ struct ScenarioResult {
   SettlementOutcome settlement;      // empty unless the model has a settlement layer
   int liquidations = 0;              // accounts liquidated at lending protocols (owners not in default)
   int venue_liquidations = 0;        // accounts crypto venues' liquidation engines closed
+  // Default management (ccps[].auction, recovery): per CCP x recovery tool
+  // what each covered (a payer of the ledger); per CCP the close-out cost of
+  // its defaulters' auctions (hedge, discount on what was placed, reserve
+  // discount on the rest) and the gross value the auctions did not place.
+  std::vector<double> ccp_recovery;
+  std::vector<double> ccp_auction_cost;
+  std::vector<double> ccp_unplaced;
 
   void reset(const Model& model, std::int64_t scenario);
   int ccp_failures() const;
@@ -185,6 +202,7 @@ struct WaterfallEvent {
   double insurance_fund_surpluses = 0.0;
   double insurance_fund_end = 0.0;
   double day = 0.0;  // time steps: the end of the step whose defaults it closes out
+  std::array<double, models::kRecoveryToolCount> recovery{};  // what each recovery tool covered after the layers
 };
 // A borrower's account at a lending protocol along the scenario's path
 // (models::liquidate_on_log_path): every borrower, liquidated or not.
@@ -335,6 +353,9 @@ class Cascade {
                   models::CcpResources& resources, models::VmghCaps& vmgh, models::WaterfallOutcome& wf_members,
                   models::WaterfallOutcome& wf_links);
   void book_survivor_charges(std::size_t c, int round, ScenarioResult& out);
+  // Recovery tools on what the layers left at CCP c (members' lines first).
+  models::RecoveryOutcome run_recovery_tools(std::size_t c, models::WaterfallOutcome& wf_members,
+                                             models::WaterfallOutcome& wf_links, ScenarioResult& out);
   void trace_event(int round, std::size_t c, const models::WaterfallOutcome& wf, std::size_t first, std::size_t end,
                    const std::vector<LineKind>& kinds, CascadeTrace* trace, const std::vector<AdlLine>& adl) const;
   void record_adl(int run);
@@ -377,6 +398,7 @@ class Cascade {
     std::uint8_t closed = 0, liquidated = 0;
     std::uint8_t collateral_taken = 0;  // a link account: its owner's collateral used on its failure
     std::uint8_t bad_debt_booked = 0;   // its path's bad debt is in a line already
+    double cash_call_cap = 0.0;         // what recovery cash calls may still take
   };
   std::vector<AccountState> acct_;
   std::vector<int> single_asset_;                  // per account: its only asset, -1 otherwise
@@ -405,6 +427,9 @@ class Cascade {
   std::span<const double> member_capital_, member_cash_;
   std::span<const double> liquidation_costs_;
   const SettlementState* settlement_ = nullptr;
+  // Default management: the loss on the books this round's auctions at the
+  // CCP being settled did not place (for tear-up and forced allocation).
+  double unplaced_loss_ = 0.0;
 };
 
 }  // namespace ccpnet

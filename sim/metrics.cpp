@@ -81,6 +81,7 @@ std::string_view metric_level_name(MetricLevel level) {
     case MetricLevel::kCcpSettlement: return "ccp_settlement";
     case MetricLevel::kChain: return "chain";
     case MetricLevel::kBridge: return "bridge";
+    case MetricLevel::kCcpRecovery: return "ccp_recovery";
   }
   return "?";
 }
@@ -106,6 +107,7 @@ std::size_t level_size(const Model& model, MetricLevel level) {
     case MetricLevel::kCcpSettlement: return settles ? ccps * kCcpSettleMetrics : 0;
     case MetricLevel::kChain: return settles ? model.chains.size() * kChainMetrics : 0;
     case MetricLevel::kBridge: return settles ? model.bridges.size() * kBridgeMetrics : 0;
+    case MetricLevel::kCcpRecovery: return model.default_management ? ccps * kDefaultManagementItems : 0;
   }
   return 0;
 }
@@ -127,6 +129,9 @@ std::string level_label(const Model& model, MetricLevel level, std::size_t i) {
       return item(model.ccps[i / kCcpSettleMetrics].id, kCcpSettleNames[i % kCcpSettleMetrics]);
     case MetricLevel::kChain: return item(model.chains[i / kChainMetrics].id, kChainNames[i % kChainMetrics]);
     case MetricLevel::kBridge: return item(model.bridges[i / kBridgeMetrics].id, kBridgeNames[i % kBridgeMetrics]);
+    case MetricLevel::kCcpRecovery:
+      return item(model.ccps[i / kDefaultManagementItems].id,
+                  default_management_item_name(i % kDefaultManagementItems));
   }
   return "?";
 }
@@ -353,6 +358,16 @@ double ledger_value(const ScenarioResult& r, std::size_t c, LedgerColumn column)
     case LedgerColumn::kUnallocated: return r.ccp_unallocated[c];
   }
   return 0.0;
+}
+
+std::string_view default_management_item_name(std::size_t item) {
+  if (item < models::kRecoveryToolCount) return models::recovery_tool_name(static_cast<models::RecoveryTool>(item));
+  return item == models::kRecoveryToolCount ? "auction_cost" : "unplaced_value";
+}
+
+double default_management_value(const ScenarioResult& r, std::size_t c, std::size_t item) {
+  if (item < models::kRecoveryToolCount) return r.ccp_recovery[c * models::kRecoveryToolCount + item];
+  return item == models::kRecoveryToolCount ? r.ccp_auction_cost[c] : r.ccp_unplaced[c];
 }
 
 void Aggregate::close_chunk(ChunkSums&& chunk) {

@@ -40,6 +40,13 @@ inline constexpr std::size_t kLedgerColumns = 6;
 const char* ledger_column_name(LedgerColumn column);
 double ledger_value(const ScenarioResult& r, std::size_t ccp, LedgerColumn column);
 
+// Default management per CCP (ccps[].auction, recovery): what each recovery
+// tool covered (models::RecoveryTool's order), then the auctions' close-out
+// cost and the gross value they did not place.
+inline constexpr std::size_t kDefaultManagementItems = models::kRecoveryToolCount + 2;
+std::string_view default_management_item_name(std::size_t item);
+double default_management_value(const ScenarioResult& r, std::size_t ccp, std::size_t item);
+
 // ---------------------------------------------------------------- metrics
 // Every metric of a run is declared once, in ChunkSums::visit: its name (the
 // key in the merged state, in `compare` and in Python), what it counts, at
@@ -66,6 +73,7 @@ enum class MetricLevel : std::uint8_t {
   kCcpSettlement,  // per CCP x CcpSettleMetric; only with a settlement layer
   kChain,          // per chain x ChainMetric; only with a settlement layer
   kBridge,         // per bridge x BridgeMetric; only with a settlement layer
+  kCcpRecovery,    // per CCP x kDefaultManagementItems; only with ccps[].auction or recovery
 };
 
 // How the per-scenario values of a metric combine.
@@ -135,6 +143,9 @@ struct ChunkSums {
   std::vector<std::int64_t> member_defaults_by_cause;  // members x kDefaultCauseCount
   // Settlement layer (empty unless the model has one): sums of SettlementOutcome.
   std::vector<double> ccp_settle, chain_settle, bridge_settle;
+  // Default management (empty unless some CCP has an auction or recovery tools).
+  std::vector<double> ccp_recovery;
+  std::vector<std::int64_t> ccp_recovery_used;
   // Per metric (in declaration order), the sums of the squares of its
   // per-scenario values when its interval is a mean's (IntervalKind::kMean),
   // else empty. Float sums: folded like kSum sums, in chunk order.
@@ -420,6 +431,32 @@ void ChunkSums::visit(Visitor&& v) {
                .level = L::kBridge,
                .aggregation = A::kSum},
     [each](const MetricInput& x, auto&& add) { each(x.r.settlement.bridge, add); });
+  // Default management
+  const auto default_management = [](const MetricInput& x, auto&& add, bool flag) {
+    for (std::size_t c = 0; c < x.ccps(); ++c)
+      for (std::size_t i = 0; i < kDefaultManagementItems; ++i) {
+        const double value = default_management_value(x.r, c, i);
+        if (value > 0.0) add(c * kDefaultManagementItems + i, flag ? 1.0 : value);
+      }
+  };
+  v(&ChunkSums::ccp_recovery,
+    MetricInfo{.name = "ccp_recovery",
+               .doc = "what each recovery tool of the CCP covered after its last layer (cash calls, tear-up, forced "
+                      "allocation), its auctions' close-out cost and the value they did not place",
+               .unit = U::kUsd,
+               .level = L::kCcpRecovery,
+               .aggregation = A::kSum,
+               .stressed_only = true},
+    [default_management](const MetricInput& x, auto&& add) { default_management(x, add, false); });
+  v(&ChunkSums::ccp_recovery_used,
+    MetricInfo{.name = "ccp_recovery_used",
+               .doc = "scenarios in which each recovery tool of the CCP covered a loss, its auctions cost something, "
+                      "and left a value unplaced",
+               .unit = U::kCount,
+               .level = L::kCcpRecovery,
+               .aggregation = A::kCount,
+               .stressed_only = true},
+    [default_management](const MetricInput& x, auto&& add) { default_management(x, add, true); });
 }
 
 class Aggregate {

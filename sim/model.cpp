@@ -1339,6 +1339,7 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
           model.accounts[static_cast<std::size_t>(ids[i])].quantity.cwiseProduct(price).transpose();
     model.horizon_values.push_back(std::move(v));
   }
+  compile_default_management(loaded, model);
   check_time_step_mechanisms(loaded, model);
   return model;
 }

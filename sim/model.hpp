@@ -17,6 +17,8 @@
 #include "models/margin/tiered.hpp"
 #include "models/settlement/finality.hpp"
 #include "models/waterfall/adl.hpp"
+#include "models/waterfall/auction.hpp"
+#include "models/waterfall/recovery.hpp"
 #include "models/waterfall/waterfall.hpp"
 #include "sim/config/load.hpp"
 #include "sim/config/schema.hpp"
@@ -67,6 +69,10 @@ struct Account {
   double maintenance_margin = -1.0;  // observed today (members[].maintenance_margin); < 0: from the tiered mm rates
   double liquidation_cost = 0.0;     // square-root impact of closing the whole account (options by their delta)
   double notional = 0.0;             // sum over assets of |position value| (options by their delta)
+  // Default management (ccps[].auction): its close-out by hedge and auction,
+  // and whether it bids well in its CCP's auctions (juniorisation).
+  models::AuctionResult auction{};
+  bool bids = true;
 };
 
 // How a CCP's payments and deliveries settle (SPEC 3.8).
@@ -137,6 +143,12 @@ struct CcpModel {
   // Lending protocols: the liquidation rules (long positions are collateral,
   // short positions debt); empty for other kinds.
   std::optional<LendingRules> lending;
+  // Default management (sim/default_management.cpp): close-out by auction
+  // (accounts' Account::auction), juniorisation, the recovery tools in order.
+  bool auction = false;
+  bool juniorisation = false;
+  std::vector<models::RecoveryTool> recovery;
+  double cash_call_multiple = 1.0;
 };
 
 struct MemberModel {
@@ -246,9 +258,14 @@ struct Model {
   std::vector<Eigen::MatrixXd> horizon_values;
 
   std::string source_name;
-  bool ledger_columns = true;     // outputs.ledger_columns
-  bool member_quantiles = false;  // outputs.member_quantiles
+  bool ledger_columns = true;       // outputs.ledger_columns
+  bool member_quantiles = false;    // outputs.member_quantiles
+  bool default_management = false;  // some CCP has an auction or recovery tools (their outputs)
 };
+
+// Compiles ccps[].auction and ccps[].recovery into `model` (its CCPs and
+// accounts, default funds sized): sim/default_management.cpp.
+void compile_default_management(const config::LoadedScenario& loaded, Model& model);
 
 // An account's position values today (quantity x price), each option
 // position added to its underlying's column by its delta (delta x price x

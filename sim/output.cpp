@@ -182,10 +182,16 @@ std::vector<ScenarioColumn> scenario_columns(const Model& model) {
   }
   for (const auto& a : model.assets)
     if (model.fire_sales) columns.push_back({"price_impact_" + a.id, false});
+  // Default management: each CCP's auction cost and unplaced value (its recovery tools are with the ledger's layers).
+  for (const auto& c : model.ccps)
+    if (c.auction)
+      for (const char* name : {"auction_cost_", "unplaced_value_"}) columns.push_back({name + c.id, false});
   if (!model.ledger_columns) return columns;
   for (const auto& c : model.ccps) {
     for (const models::Layer l : ledger_layers(c))
       columns.push_back({std::string(models::layer_name(l)) + "_" + c.id, false});
+    for (const models::RecoveryTool tool : c.recovery)
+      columns.push_back({std::string(models::recovery_tool_name(tool)) + "_" + c.id, false});
     for (std::size_t k = 0; k < kLedgerColumns; ++k)
       columns.push_back({std::string(ledger_column_name(static_cast<LedgerColumn>(k))) + "_" + c.id, false});
   }
@@ -219,10 +225,14 @@ void scenario_values(const Model& model, const ScenarioResult& r, std::vector<do
     out.push_back(first_failure);
   }
   out.insert(out.end(), r.price_impact.begin(), r.price_impact.end());
+  for (std::size_t c = 0; c < model.ccps.size(); ++c)
+    if (model.ccps[c].auction) out.insert(out.end(), {r.ccp_auction_cost[c], r.ccp_unplaced[c]});
   if (!model.ledger_columns) return;
   for (std::size_t c = 0; c < model.ccps.size(); ++c) {
     for (const models::Layer l : model.ccps[c].ledger_layers)
       out.push_back(r.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(l)]);
+    for (const models::RecoveryTool tool : model.ccps[c].recovery)
+      out.push_back(r.ccp_recovery[c * models::kRecoveryToolCount + static_cast<std::size_t>(tool)]);
     for (std::size_t k = 0; k < kLedgerColumns; ++k) out.push_back(ledger_value(r, c, static_cast<LedgerColumn>(k)));
   }
 }
@@ -265,6 +275,28 @@ nlohmann::ordered_json interval_json(const models::stats::Interval& i) {
 void add_interval(nlohmann::ordered_json& e, const std::string& key, const Estimate& x) {
   e[key + "_se"] = x.standard_error;
   e[key + "_ci95"] = interval_json(x.interval);
+}
+
+// A CCP's default management in the summary: per recovery tool (and its
+// auctions' cost and unplaced value) the expected amount and how often.
+nlohmann::ordered_json default_management_summary(const Model& model, const ChunkSums& t, std::size_t c) {
+  const double n = std::max<double>(1.0, static_cast<double>(t.count));
+  nlohmann::ordered_json e = nlohmann::ordered_json::object();
+  const CcpModel& ccp = model.ccps[c];
+  for (std::size_t i = 0; i < kDefaultManagementItems; ++i) {
+    const bool tool = i < models::kRecoveryToolCount;
+    if (tool &&
+        std::find(ccp.recovery.begin(), ccp.recovery.end(), static_cast<models::RecoveryTool>(i)) == ccp.recovery.end())
+      continue;
+    if (!tool && !ccp.auction) continue;
+    const std::size_t k = c * kDefaultManagementItems + i;
+    nlohmann::ordered_json x;
+    x["expected"] = t.ccp_recovery[k] / n;
+    add_interval(x, "expected", metric_estimate(t, "ccp_recovery", k));
+    x["p_used"] = static_cast<double>(t.ccp_recovery_used[k]) / n;
+    e[std::string(default_management_item_name(i))] = x;
+  }
+  return e;
 }
 
 }  // namespace
@@ -366,6 +398,7 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
         add_interval(e["settlement"], key,
                      metric_estimate(t, "ccp_settlement", c * kCcpSettleMetrics + static_cast<std::size_t>(m)));
     }
+    if (ccp.auction || !ccp.recovery.empty()) e["default_management"] = default_management_summary(model, t, c);
     ccps[ccp.id] = e;
   }
   j["ccps"] = ccps;
@@ -649,6 +682,16 @@ Table ccp_table(const Model& model, const Aggregate& agg) {
     table.columns.emplace_back("mean_late_inflows", mean(CcpSettleMetric::kLateInflows));
     table.columns.emplace_back("mean_margin_calls", mean(CcpSettleMetric::kMarginCalls));
   }
+  if (model.default_management)
+    for (std::size_t i = 0; i < kDefaultManagementItems; ++i) {
+      const std::string name(default_management_item_name(i));
+      const std::size_t items = kDefaultManagementItems;
+      table.columns.emplace_back("expected_" + name,
+                                 numbers([&](std::size_t c) { return t.ccp_recovery[c * items + i] / n; }));
+      table.columns.emplace_back("p_" + name, numbers([&](std::size_t c) {
+                                   return static_cast<double>(t.ccp_recovery_used[c * items + i]) / n;
+                                 }));
+    }
   return table;
 }
 
@@ -787,7 +830,8 @@ Table member_table(const Model& model, const Aggregate& agg) {
   // (expected_loss sums these), and its own collateral used when it defaulted.
   std::vector<double> expected(member.size(), 0.0);
   std::vector<std::pair<std::string, std::vector<double>>> channels;
-  for (int k = 0; k < kLossChannelCount; ++k) {
+  const int channels_listed = model.default_management ? kLossChannelCount : kLossChannelsBeforeRecovery;
+  for (int k = 0; k < channels_listed; ++k) {
     const auto channel = static_cast<LossChannel>(k);
     std::vector<double> v;
     for (const auto& mem : model.members)

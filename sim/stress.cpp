@@ -120,6 +120,41 @@ std::string format_settlement(const Model& model, const ScenarioResult& r) {
                        r.settlement_defaults, money(r.liquidity_shortfall));
   return out;
 }
+// Default management per CCP: its auctions' close-out cost and unplaced
+// value, what each recovery tool covered (ccps[].auction, recovery).
+std::string format_default_management(const Model& model, const ScenarioResult& r) {
+  std::string out;
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    const CcpModel& ccp = model.ccps[c];
+    if (!ccp.auction && ccp.recovery.empty()) continue;
+    std::vector<std::string> parts;
+    if (ccp.auction)
+      parts.push_back(fmt::format("auctions cost {} (hedge, discounts, reserve on the unplaced), {} unplaced",
+                                  money(r.ccp_auction_cost[c]), money(r.ccp_unplaced[c])));
+    for (const auto tool : ccp.recovery)
+      parts.push_back(
+          fmt::format("{} {}", models::recovery_tool_name(tool),
+                      money(r.ccp_recovery[c * models::kRecoveryToolCount + static_cast<std::size_t>(tool)])));
+    out += fmt::format("  {:<14} default management: {}\n", ccp.id, fmt::join(parts, "; "));
+  }
+  return out.empty() ? out : "\n" + out;
+}
+
+nlohmann::ordered_json default_management_json(const Model& model, const ScenarioResult& r, std::size_t c) {
+  const CcpModel& ccp = model.ccps[c];
+  json_t e = json_t::object();
+  if (ccp.auction) {
+    e["auction_cost"] = r.ccp_auction_cost[c];
+    e["unplaced_value"] = r.ccp_unplaced[c];
+  }
+  json_t tools = json_t::object();
+  for (const auto tool : ccp.recovery)
+    tools[std::string(models::recovery_tool_name(tool))] =
+        r.ccp_recovery[c * models::kRecoveryToolCount + static_cast<std::size_t>(tool)];
+  if (!ccp.recovery.empty()) e["recovery"] = tools;
+  return e;
+}
+
 std::string health(double hf) { return std::isinf(hf) ? "no debt" : fmt::format("{:.4f}", hf); }
 
 // The borrowers at lending protocols along the scenario's path.
@@ -259,11 +294,17 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
                            d.to_insurance_fund > 0.0 ? "fund " + money(d.to_insurance_fund) : money(d.estate_return));
       double total = 0.0;
       for (double x : e.by_layer) total += x;
+      for (double x : e.recovery) total += x;
       total += e.uncovered;
       out += fmt::format("    {:<22} {:>14} {:>8}\n", "layer", "absorbed", "share");
       for (const auto layer : e.link_losses ? link_loss_layers(ccp) : ccp.waterfall) {
         const double x = e.by_layer[static_cast<std::size_t>(layer)];
         out += fmt::format("    {:<22} {:>14} {:>7.1f}%\n", models::layer_name(layer), money(x),
+                           total > 0 ? 100.0 * x / total : 0.0);
+      }
+      for (const auto tool : ccp.recovery) {
+        const double x = e.recovery[static_cast<std::size_t>(tool)];
+        out += fmt::format("    {:<22} {:>14} {:>7.1f}%  (recovery tool)\n", models::recovery_tool_name(tool), money(x),
                            total > 0 ? 100.0 * x / total : 0.0);
       }
       out += fmt::format("    {:<22} {:>14} {:>7.1f}%{}\n", "UNCOVERED", money(e.uncovered),
@@ -282,6 +323,7 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
                              a.contracts > 0.0 ? fmt::format("{:.6g}", a.price) : "-", money(a.loss_vs_mark));
       }
     }
+    out += format_default_management(model, r);
     out += fmt::format(
         "\n  total close-out loss {}, borne by others than the defaulters {}, left by failed CCPs' layers to their "
         "creditors {}\n\n",
@@ -372,6 +414,8 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
       for (std::size_t k = 0; k < kLedgerColumns; ++k)
         ledger[ledger_column_name(static_cast<LedgerColumn>(k))] = ledger_value(r, c, static_cast<LedgerColumn>(k));
       e["ledger"] = ledger;
+      if (model.ccps[c].auction || !model.ccps[c].recovery.empty())
+        e["default_management"] = default_management_json(model, r, c);
       ccps[model.ccps[c].id] = e;
     }
     j["ccps"] = ccps;
@@ -397,6 +441,13 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
         layers[std::string(models::layer_name(layer))] = e.by_layer[static_cast<std::size_t>(layer)];
       ev["layers"] = layers;
       ev["uncovered"] = e.uncovered;
+      const CcpModel& event_ccp = model.ccps[static_cast<std::size_t>(e.ccp)];
+      if (!event_ccp.recovery.empty()) {
+        json tools = json::object();
+        for (const auto tool : event_ccp.recovery)
+          tools[std::string(models::recovery_tool_name(tool))] = e.recovery[static_cast<std::size_t>(tool)];
+        ev["recovery"] = tools;
+      }
       ev["insurance_fund"] = {
           {"start", e.insurance_fund_start}, {"surpluses", e.insurance_fund_surpluses}, {"end", e.insurance_fund_end}};
       json adl = json::array();
@@ -429,6 +480,10 @@ std::string stress_layers_csv(const Model& model, const std::vector<StressOutcom
         out += fmt::format("{},{},{},{},{}\n", csv_field(o.stress.name), e.round,
                            csv_field(model.ccps[static_cast<std::size_t>(e.ccp)].id), models::layer_name(layer),
                            e.by_layer[static_cast<std::size_t>(layer)]);
+      for (const auto tool : model.ccps[static_cast<std::size_t>(e.ccp)].recovery)
+        out += fmt::format("{},{},{},{},{}\n", csv_field(o.stress.name), e.round,
+                           csv_field(model.ccps[static_cast<std::size_t>(e.ccp)].id), models::recovery_tool_name(tool),
+                           e.recovery[static_cast<std::size_t>(tool)]);
       out += fmt::format("{},{},{},uncovered,{}\n", csv_field(o.stress.name), e.round,
                          csv_field(model.ccps[static_cast<std::size_t>(e.ccp)].id), e.uncovered);
     }

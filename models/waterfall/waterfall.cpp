@@ -122,11 +122,23 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
       case Layer::kSitg2: used = take_pool(ccp.sitg2, need); break;
       case Layer::kInsuranceFund: used = take_pool(ccp.insurance_fund, need); break;
       case Layer::kCcpEquity: used = take_pool(ccp.equity, need); break;
-      case Layer::kMutualizedDf:
-        used = take_pro_rata(
-            survivors, need, [](Survivor& s) -> double& { return s.df; },
-            [](Survivor& s) -> double& { return s.df_charged; });
+      case Layer::kMutualizedDf: {
+        // Juniorisation: the juniors' contributions first, pro rata among
+        // them; then every survivor's (juniors' left included), pro rata.
+        double junior = 0.0;
+        if (std::any_of(survivors.begin(), survivors.end(), [](const Survivor& s) { return s.junior; })) {
+          double none = 0.0;
+          junior = take_pro_rata(
+              survivors, need, [&none](Survivor& s) -> double& { return s.junior ? s.df : (none = 0.0); },
+              [&none](Survivor& s) -> double& { return s.junior ? s.df_charged : (none = 0.0); });
+        }
+        const double rest = need - junior;
+        used = junior + (rest > need * 1e-12 ? take_pro_rata(
+                                                   survivors, rest, [](Survivor& s) -> double& { return s.df; },
+                                                   [](Survivor& s) -> double& { return s.df_charged; })
+                                             : 0.0);
         break;
+      }
       case Layer::kVmgh: {
         // One rate on every gain: the need, capped by max_rate, the per-call
         // cap and what the total and per-step caps leave.
@@ -147,29 +159,10 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
             survivors, need, [](Survivor& s) -> double& { return s.lender_balance; },
             [](Survivor& s) -> double& { return s.lender_charged; });
         break;
-      case Layer::kAssessments: {
-        // Calls pro rata to the remaining cap (itself proportional to the DF
-        // contribution); a member pays what its cash allows, the rest stays
-        // uncovered and the member is a liquidity default.
-        double capacity = 0.0;
-        for (const auto& s : survivors) capacity += s.assessment_cap;
-        if (capacity <= 0.0) break;
-        const double rate = std::min(1.0, need / capacity);
-        for (auto& s : survivors) {
-          const double call = s.assessment_cap * rate;
-          if (call <= 0.0) continue;
-          s.assessment_cap -= call;
-          const double paid = std::min(call, std::max(0.0, s.cash));
-          s.cash -= paid;
-          s.assessment_paid += paid;
-          if (paid < call) {
-            s.assessment_unpaid += call - paid;
-            s.missed_call = true;
-          }
-          used += paid;
-        }
+      case Layer::kAssessments:
+        used = call_on_caps(survivors, need, &Survivor::assessment_cap, &Survivor::assessment_paid,
+                            &Survivor::assessment_unpaid);
         break;
-      }
       case Layer::kAdl: {
         // Deleverage the highest-ranked positions first. By quantity (the
         // venues' rule, adl.hpp): each closed contract costs the account
@@ -219,6 +212,29 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
   }
   out.uncovered = total_residual(defaulters);
   return out;
+}
+
+double call_on_caps(std::span<Survivor> survivors, double need, double Survivor::*cap, double Survivor::*paid,
+                    double Survivor::*unpaid) {
+  double capacity = 0.0;
+  for (const auto& s : survivors) capacity += s.*cap;
+  if (capacity <= 0.0 || need <= 0.0) return 0.0;
+  const double rate = std::min(1.0, need / capacity);
+  double paid_all = 0.0;
+  for (auto& s : survivors) {
+    const double call = s.*cap * rate;
+    if (call <= 0.0) continue;
+    s.*cap -= call;
+    const double pays = std::min(call, std::max(0.0, s.cash));
+    s.cash -= pays;
+    s.*paid += pays;
+    if (pays < call) {
+      s.*unpaid += call - pays;
+      s.missed_call = true;
+    }
+    paid_all += pays;
+  }
+  return paid_all;
 }
 
 double adl_rank(double pnl, double margin, double notional) {

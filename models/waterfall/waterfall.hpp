@@ -72,6 +72,16 @@ struct Survivor {
   double adl_closed = 0.0;  // contracts closed by ADL (quantity mode)
   double lender_charged = 0.0;
   bool missed_call = false;  // could not pay an assessment in full: a liquidity default
+  // Juniorisation (auction.hpp): a member that did not bid well; the
+  // mutualized_df layer uses the juniors' contributions before the others'.
+  bool junior = false;
+  // Recovery tools (recovery.hpp), after the layers:
+  double cash_call_cap = 0.0;      // what cash calls may still take of it
+  double allocation_weight = 0.0;  // its share of a forced allocation (its DF contribution)
+  double cash_call_paid = 0.0;
+  double cash_call_unpaid = 0.0;
+  double tear_up_charged = 0.0;     // VM gains lost on its positions torn up
+  double allocation_charged = 0.0;  // the reserve discount on the book allocated to it
 };
 
 struct CcpResources {
@@ -110,6 +120,14 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
 // The same with caps on VMGH; `vmgh.total_left` is decreased by what the layer takes.
 WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulter> defaulters,
                                std::span<Survivor> survivors, CcpResources& ccp, VmghCaps& vmgh);
+
+// Calls on the survivors pro rata to what each may still be called (its
+// field `cap`), up to `need` in all: the assessments and the recovery cash
+// calls. A survivor pays what its cash allows (added to `paid`); the rest is
+// added to `unpaid` and it missed the call (a liquidity default). Returns
+// what was paid.
+double call_on_caps(std::span<Survivor> survivors, double need, double Survivor::*cap, double Survivor::*paid,
+                    double Survivor::*unpaid);
 
 // ADL priority of a position with unrealised P&L `pnl`, margin `margin` and
 // notional `notional`, an approximation of the BitMEX ranking on aggregates

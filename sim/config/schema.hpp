@@ -20,6 +20,7 @@
 
 #include "models/instruments/black76.hpp"
 #include "models/settlement/finality.hpp"
+#include "models/waterfall/recovery.hpp"
 #include "models/waterfall/waterfall.hpp"
 #include "sim/config/field.hpp"
 
@@ -1143,6 +1144,102 @@ struct StressSetConfig {
   }
 };
 
+// ---- default management: auction, juniorisation, recovery tools
+// Close-out by hedge and auction (models/waterfall/auction.hpp): the
+// defaulter's portfolio is hedged, then auctioned at a discount that grows
+// with its size against the bidders' depth; what the reserve leaves unplaced
+// goes on to the recovery tools.
+struct AuctionConfig {
+  double hedge_cost = 0.0;
+  double base_discount = 0.0;
+  double slope = 0.0;
+  double exponent = 0.5;
+  double depth = 0.0;
+  double reserve_discount = 1.0;
+  bool juniorisation = false;
+  double bidder_share = 1.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("hedge_cost", hedge_cost,
+      {.doc = "cost of hedging the defaulter's portfolio before the auction (the spread paid to neutralise its "
+              "directional risk), a share of its gross value",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0});
+    a("base_discount", base_discount,
+      {.doc = "the auction's discount on a small portfolio: d(x) = base_discount + slope (x / depth)^exponent, a "
+              "share of the value x placed (Ferrara, Li & Marszalec 2020: bidders' capacity limits their bids)",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0});
+    a("slope", slope,
+      {.doc = "k in d(x) = base_discount + k (x / depth)^exponent", .unit = "fraction", .min = 0.0, .max = 100.0});
+    a("exponent", exponent,
+      {.doc = "exponent of the portfolio's size against depth (0.5: square-root, as market impact)",
+       .min = 0.0,
+       .max = 10.0,
+       .exclusive_min = true});
+    a("depth", depth,
+      {.doc = "the bidders' depth: the gross value the surviving members can absorb at a discount of base_discount "
+              "+ slope",
+       .unit = "USD",
+       .min = 0.0,
+       .exclusive_min = true,
+       .required = true});
+    a("reserve_discount", reserve_discount,
+      {.doc = "the largest discount the CCP accepts (its reserve price): bidders take the largest part x of the "
+              "portfolio with d(x) <= reserve_discount; the rest is unplaced, valued at the reserve price, and goes "
+              "on to the recovery tools that re-establish a matched book (tear_up, forced_allocation)",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0});
+    a("juniorisation", juniorisation,
+      {.doc = "the mutualized_df layer uses the contributions of the members that do not bid before those of the "
+              "bidders (LCH SwapClear, CME, ICE Clear Europe default rules: contributions tranched by bidding)"});
+    a("bidder_share", bidder_share,
+      {.doc = "share of the CCP's member accounts that bid well in its auctions: those with the largest default-fund "
+              "contributions (the largest books, the capacity to take a portfolio), at least one; the others are "
+              "juniorised",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0});
+  }
+};
+
+using RecoveryToolKind = models::RecoveryTool;
+template <>
+struct EnumNames<RecoveryToolKind> {
+  static constexpr std::array values{std::pair{RecoveryToolKind::kCashCall, "cash_call"},
+                                     std::pair{RecoveryToolKind::kTearUp, "tear_up"},
+                                     std::pair{RecoveryToolKind::kForcedAllocation, "forced_allocation"}};
+};
+
+// Recovery tools after the waterfall (models/waterfall/recovery.hpp).
+struct RecoveryConfig {
+  std::vector<RecoveryToolKind> tools;
+  double cash_call_multiple = 1.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("tools", tools,
+      {.doc = "recovery tools after the last layer, in the rulebook's order (CPMI-IOSCO 2014/2017 Recovery of FMIs; "
+              "Regulation (EU) 2021/23 art. 9 and Annex): cash_call (beyond assessments, pro rata to the cap left, "
+              "from cash), tear_up (the positions opposite the book the auction did not place are torn up at the "
+              "last settlement price: survivors lose their VM gains, pro rata), forced_allocation (survivors take "
+              "the unplaced book, bearing its reserve discount pro rata to their DF contributions); the CCP fails "
+              "only when they are exhausted",
+       .min_size = 1,
+       .required = true});
+    a("cash_call_multiple", cash_call_multiple,
+      {.doc = "most the cash calls may take of a member over a scenario, as a multiple of its default-fund "
+              "contribution (Regulation (EU) 2021/23 art. 31: at most its contribution)",
+       .min = 0.0,
+       .max = 100.0});
+  }
+};
+// ---- end default management
+
 // What the default SITG is a share of (RTS 153/2013 art. 35).
 enum class SitgBasis { kMinimumCapital, kCapital };
 template <>
@@ -1176,6 +1273,8 @@ struct CcpConfig {
   CcpSettlementConfig settlement;
   CollateralConfig collateral;
   std::optional<LendingConfig> lending;
+  std::optional<AuctionConfig> auction;    // default management
+  std::optional<RecoveryConfig> recovery;  // default management
 
   template <class A>
   void serialize(A& a) {
@@ -1254,6 +1353,10 @@ struct CcpConfig {
               "link margin and link fund, then every layer of the CCP's waterfall; link accounts count in the "
               "default-fund stress) or own_capital (the link's margin and fund, then SITG and capital only; the "
               "mutualised fund never pays)"});
+    a("auction", auction,
+      {.doc = "close-out by hedge and auction in place of the square-root liquidation cost (and of the fire sales' "
+              "cost); absent: the liquidation cost"});
+    a("recovery", recovery, {.doc = "recovery tools after the last layer; absent: none (the CCP fails)"});
   }
 };
 

@@ -24,6 +24,7 @@ LEDGER = ["closeout", "link_in", "link_out", "resolution_members", "resolution_l
 LAYERS = [
     "defaulter_im", "defaulter_df", "sitg", "sitg2", "mutualized_df", "assessments", "vmgh",
     "insurance_fund", "adl", "lender_haircut", "ccp_equity",
+    "cash_call", "tear_up", "forced_allocation",  # recovery tools (ccps[].recovery), payers like the layers
 ]
 
 
@@ -40,9 +41,29 @@ def close(a: pd.Series, b: pd.Series) -> bool:
     return bool(np.all(np.abs(a - b) <= 1e-9 * np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))))
 
 
-@pytest.mark.parametrize("name", ["full_mesh.yaml", "crypto_hub.yaml", "cover2_linked.yaml", "two_ccp_peer.yaml"])
-def test_the_ledger_conserves_in_every_scenario_from_the_files(tmp_path: Path, name: str) -> None:
-    frame = run(SCENARIOS / name, tmp_path / "out", "-n", "4000", "--set", "market.shocks.volatility_multiplier=3")
+# Close-out by auction and every recovery tool at the three CCPs of cover2_linked.yaml, on
+# waterfalls that end at the assessments (so that the tools run): the tools are payers.
+AUCTION = ("{hedge_cost: 0.002, base_discount: 0.005, slope: 0.02, depth: 2.0e8, reserve_discount: 0.03, "
+           "juniorisation: true, bidder_share: 0.5}")
+RECOVERY = [
+    arg for c in range(3) for arg in (
+        "--set", f"ccps[{c}].auction={AUCTION}",
+        "--set", f"ccps[{c}].recovery={{tools: [cash_call, tear_up, forced_allocation]}}",
+        "--set", f"ccps[{c}].waterfall=[defaulter_im, defaulter_df, sitg, mutualized_df, assessments]",
+    )
+]
+
+
+@pytest.mark.parametrize("name, extra", [
+    ("full_mesh.yaml", []), ("crypto_hub.yaml", []), ("cover2_linked.yaml", []), ("two_ccp_peer.yaml", []),
+    ("cover2_linked.yaml", RECOVERY),
+])  # fmt: skip
+def test_the_ledger_conserves_in_every_scenario_from_the_files(tmp_path: Path, name: str, extra: list[str]) -> None:
+    frame = run(SCENARIOS / name, tmp_path / "out", "-n", "4000", "--set", "market.shocks.volatility_multiplier=3",
+                *extra)
+    if extra:  # the tools ran, and each has its column with the layers
+        tools = [c for c in frame.columns if c.startswith(("cash_call_", "tear_up_", "forced_allocation_"))]
+        assert len(tools) == 9 and (frame[tools].to_numpy() > 0).any()
     ccps = ccp_ids(frame)
     final = pd.Series(0.0, index=frame.index)
     link_in = pd.Series(0.0, index=frame.index)

@@ -53,6 +53,36 @@ TEST(Determinism, IdenticalForAnyThreadCountAndBatchSize) {
   EXPECT_EQ(run_text(model, 3, 4096), reference);
 }
 
+// The same with close-out by auction and recovery tools at both CCPs (their
+// outputs in the summary, their amounts in the rows).
+TEST(Determinism, IdenticalForAnyThreadCountWithAuctionsAndRecoveryTools) {
+  std::vector<config::Override> o{{"market.shocks.volatility_multiplier", "4"}};
+  for (const char* ccp : {"ccps[0].", "ccps[1]."}) {
+    o.push_back({std::string(ccp) + "auction",
+                 "{hedge_cost: 0.002, slope: 0.05, depth: 1.0e7, reserve_discount: 0.05, "
+                 "juniorisation: true, bidder_share: 0.5}"});
+    o.push_back({std::string(ccp) + "recovery", "{tools: [cash_call, tear_up, forced_allocation]}"});
+    o.push_back({std::string(ccp) + "waterfall", "[defaulter_im, defaulter_df, sitg, mutualized_df, assessments]"});
+  }
+  const Model model = test_model(o);
+  const auto text = [&](int threads, std::int64_t batch) {
+    std::string rows;
+    RunOptions options;
+    options.threads = threads;
+    options.batch = batch;
+    options.on_scenario = [&](const ScenarioResult& r) {
+      for (double x : r.ccp_recovery) rows += fmt::format(" {}", x);
+      for (double x : r.ccp_auction_cost) rows += fmt::format(" {}", x);
+      rows += '\n';
+    };
+    return rows + summary_json(model, run_monte_carlo(model, options)).dump(1);
+  };
+  const std::string reference = text(1, 256);
+  EXPECT_NE(reference.find("\"default_management\""), std::string::npos);
+  EXPECT_EQ(text(2, 256), reference);
+  EXPECT_EQ(text(3, 100), reference);
+}
+
 TEST(Determinism, SplitRangesMergeToTheSingleRun) {
   // Two halves split on an aggregation chunk boundary, merged, give the same
   // totals as one run: what MPI ranks and Dask workers rely on.

@@ -25,7 +25,7 @@ namespace {
 
 std::string scenario_path(const char* name) { return std::string(CCPNET_SOURCE_DIR) + "/scenarios/" + name; }
 
-// A system with a settlement layer and a bridge (so every level of metric has
+// A system with a settlement layer, a bridge and a recovery tool (so every level of metric has
 // values), in a market rough enough that members default and CCPs fail, with
 // the member-loss sketch on.
 Model settlement_model() {
@@ -33,7 +33,8 @@ Model settlement_model() {
       config::load_scenario_file(scenario_path("bridge_exploit.yaml"), {{"defaults.latent", "{pd: 0.2, beta: 0.6}"},
                                                                         {"market.shocks.volatility_multiplier", "6"},
                                                                         {"simulation.scenarios", "10000"},
-                                                                        {"outputs.member_quantiles", "true"}}));
+                                                                        {"outputs.member_quantiles", "true"},
+                                                                        {"ccps[0].recovery", "{tools: [cash_call]}"}}));
 }
 
 // Bitwise equality of doubles (0.0 and -0.0 differ, a NaN equals itself).

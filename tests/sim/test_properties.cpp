@@ -68,6 +68,45 @@ TEST(Properties, ConservationAndTerminationOnRandomSystems) {
   }
 }
 
+// The same with close-out by auction (juniorised) and every recovery tool at
+// every CCP, on waterfalls that end at the assessments so that the tools run:
+// each tool is a payer of the ledger, which still balances to 1e-9.
+TEST(Properties, ConservationWithAuctionsAndRecoveryToolsOnRandomSystems) {
+  std::mt19937_64 gen(20261205);
+  std::int64_t used = 0, unplaced = 0;
+  for (int trial = 0; trial < 8; ++trial) {
+    const std::string yaml = random_system(gen, trial % 2 == 0);
+    std::vector<config::Override> o{{"market.shocks", "{model: student_t, dof: 3, volatility_multiplier: 3}"},
+                                    {"defaults.latent", "{pd: 0.02, beta: 0.5}"}};
+    for (std::size_t c = 0; yaml.find(fmt::format("{{id: C{},", c)) != std::string::npos; ++c) {
+      const std::string ccp = fmt::format("ccps[{}].", c);
+      o.push_back({ccp + "waterfall", "[defaulter_im, defaulter_df, sitg, mutualized_df, assessments]"});
+      o.push_back({ccp + "auction", fmt::format("{{hedge_cost: 0.002, base_discount: 0.01, slope: 0.05, depth: {}, "
+                                                "reserve_discount: 0.04, juniorisation: true, bidder_share: 0.5}}",
+                                                trial % 3 == 0 ? 1e4 : 1e6)});
+      o.push_back({ccp + "recovery", trial % 2 == 0
+                                         ? "{tools: [cash_call, tear_up, forced_allocation]}"
+                                         : "{tools: [forced_allocation, cash_call], cash_call_multiple: 2}"});
+    }
+    const Model model = build(yaml, o);
+    RunOptions options;
+    options.count = 2048;
+    options.threads = 2;
+    int problems = 0;
+    options.on_scenario = [&](const ScenarioResult& r) {
+      const double scale = std::max(1.0, r.closeout_loss);
+      if (std::abs(accounted(r) - r.closeout_loss) > 1e-9 * scale && problems++ < 3)
+        ADD_FAILURE() << "trial " << trial << " scenario " << r.index << ": close-out " << r.closeout_loss
+                      << " vs ledger " << accounted(r);
+      for (double v : r.ccp_recovery) used += v > 0.0;
+      for (double v : r.ccp_unplaced) unplaced += v > 0.0;
+    };
+    run_monte_carlo(model, options);
+  }
+  EXPECT_GT(used, 0) << "no recovery tool ran";
+  EXPECT_GT(unplaced, 0) << "no auction left a book unplaced";
+}
+
 TEST(Properties, ABiggerShockNeverYieldsFewerDefaultsOrSmallerLosses) {
   std::mt19937_64 gen(7);
   for (int trial = 0; trial < 8; ++trial) {

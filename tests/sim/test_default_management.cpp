@@ -1,0 +1,174 @@
+// Default management through the YAML engine: close-out by hedge and auction
+// (ccps[].auction), juniorisation of the default fund and the recovery tools
+// after the last layer (ccps[].recovery), worked by hand.
+//
+// SwapClear's default management process hedges the defaulter's portfolio,
+// then auctions it; losses beyond the defaulter's resources are attributed to
+// the members' funded contributions in tranches by bidding behaviour,
+// non-participants first (LCH, "SwapClear default management"; CME and ICE
+// Clear Europe tranche theirs likewise). Ferrara, Li & Marszalec (J.
+// Financial Market Infrastructures 8(2), 2019/2020): bidders' capacity limits
+// what they take of a large portfolio. CPMI-IOSCO, "Recovery of financial
+// market infrastructures" (2014, rev. 2017), section 4: cash calls allocate
+// uncovered losses; forced allocation and tear-up re-establish a matched book;
+// Regulation (EU) 2021/23 art. 9 and Annex: the recovery plan sets them out.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "sim/config/load.hpp"
+#include "sim/model.hpp"
+#include "sim/runner.hpp"
+#include "sim/stress.hpp"
+
+namespace ccpnet {
+namespace {
+
+Model model_of(std::string_view yaml, std::vector<config::Override> overrides = {}) {
+  return build_model(config::load_scenario_text(yaml, "t.yaml", std::move(overrides)));
+}
+
+ScenarioResult crash(const Model& model, CascadeTrace* trace = nullptr) {
+  return run_move(model, stress_move(model, model.stress_scenarios[0]), trace);
+}
+
+double layer(const ScenarioResult& r, models::Layer l) { return r.ccp_layers[static_cast<std::size_t>(l)]; }
+double tool(const ScenarioResult& r, models::RecoveryTool t) { return r.ccp_recovery[static_cast<std::size_t>(t)]; }
+
+double channel_total(const ScenarioResult& r, int account, LossChannel channel) {
+  double sum = 0.0;
+  for (const AccountLoss& l : r.account_losses)
+    if (l.account == account && l.channel == channel) sum += l.amount;
+  return sum;
+}
+
+// One CCP A [defaulter_im, defaulter_df, sitg, mutualized_df, assessments],
+// SITG 100 (its whole capital). X 100 -> 80 (-20%) over a 1-day MPOR.
+//   D long 100 X (gross value 10,000), IM 1000, DF 100: exogenous default.
+//   B short 60 X, DF 300: bids (the largest contribution; bidder_share 0.3 of
+//     the 3 member accounts -> 1). J short 40 X, DF 100: juniorised.
+// The auction: hedge 1% -> 100; d(x) = 0.02 + 0.04 sqrt(x / 2500), reserve
+//   6%: d(10,000) = 0.10 > 0.06, so bidders take x* = 2500 ((0.06 - 0.02) /
+//   0.04)^2 = 2500 at 0.06 x 2500 = 150; 7500 unplaced at 0.06 -> 450.
+//   Close-out loss: the move 100 x 20 = 2000, + 100 + 150 + 450 = 2700.
+//   The unplaced book's loss: 450 + 7500 / 10,000 x 2000 = 1950.
+// Layers: IM 1000 -> 1700; DF 100 -> 1600; SITG 100 -> 1500; mutualised DF,
+//   J's 100 first then B's 300 -> 1100; assessments (1 x DF: 300 + 100) ->
+//   700 left after the last layer.
+// Recovery [cash_call, tear_up, forced_allocation], cash_call_multiple 0.5:
+//   calls 150 (B) + 50 (J) -> 500; tear-up: min(500, 1950) from the gains
+//   B 60 x 20 = 1200 and J 40 x 20 = 800 pro rata: B 300, J 200 -> 0. A stands.
+// Ledger: 1000 + 100 + 100 + 400 + 400 + 200 + 500 = 2700 = close-out.
+constexpr std::string_view kAuction = R"(name: auction and recovery tools
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: crash, moves: {X: -0.2}, days: 1}]
+ccps:
+  - id: A
+    capital: 100
+    sitg: 100
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 500}
+    waterfall: [defaulter_im, defaulter_df, sitg, mutualized_df, assessments]
+    auction: {hedge_cost: 0.01, base_discount: 0.02, slope: 0.04, exponent: 0.5, depth: 2500, reserve_discount: 0.06,
+              juniorisation: true, bidder_share: 0.3}
+    recovery: {tools: [cash_call, tear_up, forced_allocation], cash_call_multiple: 0.5}
+members:
+  - {id: D, capital: 1000, liquidity: 1000, positions: {A: {X: 100}}, initial_margin: {A: 1000}, default_fund: {A: 100}}
+  - {id: B, capital: 10000, liquidity: 10000, positions: {A: {X: -60}}, initial_margin: {A: 600}, default_fund: {A: 300}}
+  - {id: J, capital: 10000, liquidity: 10000, positions: {A: {X: -40}}, initial_margin: {A: 400}, default_fund: {A: 100}}
+defaults: {exogenous: [D]}
+)";
+
+TEST(DefaultManagement, AnAuctionBeyondItsDepthLeavesABookThatTheRecoveryToolsPlace) {
+  using L = models::Layer;
+  using T = models::RecoveryTool;
+  const Model model = model_of(kAuction);
+  EXPECT_FALSE(model.accounts[static_cast<std::size_t>(model.members[2].accounts[0])].bids);  // J
+  EXPECT_TRUE(model.accounts[static_cast<std::size_t>(model.members[1].accounts[0])].bids);   // B
+  CascadeTrace trace;
+  const ScenarioResult r = crash(model, &trace);
+  EXPECT_NEAR(r.closeout_loss, 2700, 1e-9);
+  EXPECT_NEAR(r.ccp_auction_cost[0], 700, 1e-9);
+  EXPECT_NEAR(r.ccp_unplaced[0], 7500, 1e-9);
+  EXPECT_NEAR(layer(r, L::kMutualizedDf), 400, 1e-9);
+  EXPECT_NEAR(layer(r, L::kAssessments), 400, 1e-9);
+  EXPECT_NEAR(tool(r, T::kCashCall), 200, 1e-9);
+  EXPECT_NEAR(tool(r, T::kTearUp), 500, 1e-9);
+  EXPECT_EQ(tool(r, T::kForcedAllocation), 0.0);
+  EXPECT_EQ(r.ccp_failures(), 0);
+  EXPECT_EQ(r.uncovered, 0.0);
+  EXPECT_NEAR(r.total_loss, 2700 - 1100, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  const int b = model.members[1].accounts[0], j = model.members[2].accounts[0];
+  EXPECT_NEAR(channel_total(r, b, LossChannel::kCashCall), 150, 1e-9);
+  EXPECT_NEAR(channel_total(r, j, LossChannel::kCashCall), 50, 1e-9);
+  EXPECT_NEAR(channel_total(r, b, LossChannel::kTearUp), 300, 1e-9);
+  EXPECT_NEAR(channel_total(r, j, LossChannel::kTearUp), 200, 1e-9);
+  ASSERT_FALSE(trace.events.empty());
+  EXPECT_NEAR(trace.events[0].recovery[static_cast<std::size_t>(T::kTearUp)], 500, 1e-9);
+  EXPECT_NEAR(trace.events[0].uncovered, 0.0, 1e-9);
+}
+
+// Forced allocation before tear-up, no cash call: the 700 left after the
+// assessments is allocated with the unplaced book (its loss 1950 >= 700)
+// pro rata to the DF contributions 300 : 100: B 525, J 175.
+TEST(DefaultManagement, ForcedAllocationChargesTheSurvivorsByContribution) {
+  const Model model = model_of(kAuction, {config::Override::parse("ccps[0].recovery.tools=[forced_allocation]")});
+  const ScenarioResult r = crash(model);
+  EXPECT_NEAR(tool(r, models::RecoveryTool::kForcedAllocation), 700, 1e-9);
+  EXPECT_NEAR(channel_total(r, model.members[1].accounts[0], LossChannel::kForcedAllocation), 525, 1e-9);
+  EXPECT_NEAR(channel_total(r, model.members[2].accounts[0], LossChannel::kForcedAllocation), 175, 1e-9);
+  EXPECT_EQ(r.ccp_failures(), 0);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+}
+
+// A CCP fails only when the tools its rulebook allows are exhausted: with
+// the cash call alone, 500 of the 700 is left and A fails with it; with no
+// recovery key, all 700.
+TEST(DefaultManagement, ACcpFailsWhenItsRecoveryToolsAreExhausted) {
+  for (const auto& [tools, left] : {std::pair{std::string("[cash_call]"), 500.0}}) {
+    const Model model = model_of(kAuction, {config::Override::parse("ccps[0].recovery.tools=" + tools)});
+    const ScenarioResult r = crash(model);
+    EXPECT_EQ(r.ccp_failures(), 1);
+    EXPECT_NEAR(r.ccp_uncovered[0], left, 1e-9);
+    EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-6);
+  }
+}
+
+// Juniorisation alone (the auction places everything: slope 0, d = 2%), X
+// falls 10%: close-out 1000 + hedge 100 + 200 = 1300; IM 1000 -> 300, DF 100
+// -> 200, SITG 100 -> 100 for the mutualised fund: J (the non-bidder) pays
+// all 100, B nothing. Without juniorisation, pro rata 300 : 100: B 75, J 25.
+TEST(DefaultManagement, TheNonBiddersContributionIsUsedBeforeTheBiddersOne) {
+  for (const bool junior : {true, false}) {
+    const Model model = model_of(kAuction, {config::Override::parse("market.stress_scenarios[0].moves.X=-0.1"),
+                                            config::Override::parse("ccps[0].auction.slope=0"),
+                                            config::Override::parse(std::string("ccps[0].auction.juniorisation=") +
+                                                                    (junior ? "true" : "false"))});
+    const ScenarioResult r = crash(model);
+    EXPECT_NEAR(r.closeout_loss, 1300, 1e-9);
+    EXPECT_NEAR(r.ccp_unplaced[0], 0.0, 1e-12);
+    EXPECT_NEAR(channel_total(r, model.members[1].accounts[0], LossChannel::kMutualizedDf), junior ? 0 : 75, 1e-9);
+    EXPECT_NEAR(channel_total(r, model.members[2].accounts[0], LossChannel::kMutualizedDf), junior ? 100 : 25, 1e-9);
+    EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  }
+}
+
+TEST(DefaultManagement, TearUpWithoutAnAuctionIsALocatedError) {
+  std::string yaml(kAuction);
+  const auto from = yaml.find("    auction:");
+  yaml.erase(from, yaml.find("    recovery:") - from);
+  try {
+    model_of(yaml);
+    FAIL() << "expected a ScenarioError";
+  } catch (const config::ScenarioError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("t.yaml:"), std::string::npos) << what;
+    EXPECT_NE(what.find("ccps[0].recovery.tools"), std::string::npos) << what;
+    EXPECT_NE(what.find("expected ccps[0].auction with the recovery tool tear_up"), std::string::npos) << what;
+  }
+}
+
+}  // namespace
+}  // namespace ccpnet
