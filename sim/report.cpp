@@ -1373,6 +1373,43 @@ std::string methodology_section(const Model& model) {
   return h;
 }
 
+// Default management (ccps[].auction, ccps[].recovery): per CCP that runs
+// it, what its auctions cost and left unplaced and what each recovery tool
+// covered, mean per scenario with its 95% interval, and how often (Wilson).
+std::string default_management_section(const Model& model, const Aggregate& agg) {
+  if (!model.default_management) return {};
+  const ChunkSums& t = agg.totals();
+  const std::int64_t count = t.count;
+  const double n = std::max<double>(1.0, static_cast<double>(count));
+  std::string h =
+      "<h3>Default management and recovery tools</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>CCP</th>"
+      "<th>item</th><th class=\"num\">mean per scenario</th><th class=\"num\">P(used)</th></tr></thead>\n<tbody>\n";
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    const CcpModel& ccp = model.ccps[c];
+    if (!ccp.auction && ccp.recovery.empty()) continue;
+    for (std::size_t i = 0; i < kDefaultManagementItems; ++i) {
+      const bool tool = i < models::kRecoveryToolCount;
+      if (tool && std::find(ccp.recovery.begin(), ccp.recovery.end(), static_cast<models::RecoveryTool>(i)) ==
+                      ccp.recovery.end())
+        continue;
+      if (!tool && !ccp.auction) continue;
+      const std::size_t k = c * kDefaultManagementItems + i;
+      const std::int64_t used = t.ccp_recovery_used[k];
+      h += fmt::format(
+          "<tr><td><strong>{}</strong></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+          esc(ccp.id), esc(default_management_item_name(i)),
+          with_interval(money(t.ccp_recovery[k] / n), metric_estimate(t, "ccp_recovery", k).interval, false),
+          with_interval(pct(static_cast<double>(used) / n), models::stats::wilson(used, count), true));
+    }
+  }
+  return h +
+         "</tbody></table></div>\n<p class=\"muted\">Amounts in USD. auction_cost: the hedging and auction "
+         "discount of the defaulters' portfolios (in place of the square-root liquidation cost); unplaced_value: "
+         "what the auctions did not sell at the reserve price; cash_call, tear_up, forced_allocation: what each "
+         "recovery tool covered after the CCP's last layer, in the rulebook's order. A CCP fails only when its "
+         "tools are exhausted.</p>\n";
+}
+
 // Members shown in each table of the largest contributors.
 constexpr std::size_t kContributorsShown = 20;
 
@@ -1673,6 +1710,8 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
        "what reached the CCP over its links (a failed peer's unpaid obligations, charges by a peer's "
        "waterfall), mean per scenario; it runs through the CCP's own layers (or its capital only, link_losses: "
        "own_capital) and a CCP fails only when those run out.</p>\n";
+
+  h += default_management_section(model, agg);
 
   // Waterfall depletion: the whole loss, then the part that reaches beyond the defaulters.
   std::vector<BarRow> all_rows, mutual_rows;
