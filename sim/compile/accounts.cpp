@@ -113,21 +113,26 @@ int member_account(Model& model, int member, int ccp) {
   return a;
 }
 
-// Notional and liquidation cost of every account (options by their delta);
-// every later figure is a sum of these and of margins, stress losses and
-// funds, each checked finite once computed, at the inputs it comes from.
+// Notional and liquidation cost of every account (options by their delta;
+// models::liquidation_cost_rows, the square-root impact law); every later
+// figure is a sum of these and of margins, stress losses and funds, each
+// checked finite once computed, at the inputs it comes from.
 void set_account_figures(const FiniteCheck& finite, Model& model) {
-  for (auto& acc : model.accounts) {
-    const Eigen::VectorXd value = account_delta_values(model, acc);
-    acc.notional = value.cwiseAbs().sum();
-    for (Eigen::Index a = 0; a < value.size(); ++a) {
-      const double x = std::abs(value(a));
-      const auto& asset = model.assets[static_cast<std::size_t>(a)];
-      if (x > 0.0 && asset.liquidation_k > 0.0 && std::isfinite(asset.adv))
-        acc.liquidation_cost += asset.liquidation_k * x * std::sqrt(x / asset.adv);
-    }
+  const auto n_assets = static_cast<Eigen::Index>(model.assets.size());
+  Eigen::MatrixXd values(static_cast<Eigen::Index>(model.accounts.size()), n_assets);
+  for (std::size_t i = 0; i < model.accounts.size(); ++i) {
+    const Eigen::VectorXd value = account_delta_values(model, model.accounts[i]);
+    model.accounts[i].notional = value.cwiseAbs().sum();
+    values.row(static_cast<Eigen::Index>(i)) = value.transpose();
   }
+  Eigen::VectorXd adv(n_assets), impact(n_assets);
+  for (Eigen::Index a = 0; a < n_assets; ++a) {
+    adv(a) = model.assets[static_cast<std::size_t>(a)].adv;
+    impact(a) = model.assets[static_cast<std::size_t>(a)].liquidation_k;
+  }
+  const Eigen::VectorXd cost = models::liquidation_cost_rows(values, adv, impact);
   for (std::size_t a = 0; a < model.accounts.size(); ++a) {
+    model.accounts[a].liquidation_cost = cost(static_cast<Eigen::Index>(a));
     finite.require(model, static_cast<int>(a), "position value (USD)", model.accounts[a].notional);
     finite.require(model, static_cast<int>(a), "liquidation cost (USD)", model.accounts[a].liquidation_cost);
   }
