@@ -5,12 +5,14 @@
 #include <algorithm>
 
 #include "sim/compile/steps.hpp"
+#include "sim/config/load.hpp"
+#include "sim/errors.hpp"
 
 namespace ccpnet {
 
 std::vector<models::Layer> link_loss_layers(const CcpModel& ccp) {
   using L = models::Layer;
-  if (ccp.link_losses == config::LinkLossRule::kWaterfall) return ccp.waterfall;
+  if (ccp.link_losses == LinkLossRule::kWaterfall) return ccp.waterfall;
   return {L::kDefaulterIm, L::kDefaulterDf, L::kSitg, L::kSitg2, L::kCcpEquity};
 }
 
@@ -31,6 +33,7 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
   compile::Index index;
   Model model = compile::settings(loaded);
   compile::add_assets(s.market, index, model);
+  model.shocks = compile::market_shocks(s.market.shocks, index);
   compile::add_history(loaded, model);
   compile::set_correlation(s.market, index, model);
   compile::add_options(s.market, index, model);
@@ -39,7 +42,7 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
   compile::add_settlement(s, index, model);
   compile::set_horizons(model);
   model.steps = compile::time_steps(s.simulation, model.fire_sales, model.horizons);
-  const std::vector<config::MemberConfig> members = compile::member_list(loaded);
+  const std::vector<config::MemberConfig> members = compile::member_list(s);
   compile::add_members(members, index, model);
   compile::set_member_emode(s, index, model);
   compile::take_other_side_directly(s, model);

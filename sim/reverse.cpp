@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 
+#include "sim/errors.hpp"
 #include "sim/model.hpp"
 #include "sim/runner.hpp"
 
@@ -32,7 +33,7 @@ ReverseResult reverse_stress(const Model& model, int ccp, const std::string& dir
   out.ccp = ccp;
   out.max_multiple = max_multiple;
   out.tolerance = tolerance;
-  const config::StressScenarioConfig* chosen = nullptr;
+  const StressScenario* chosen = nullptr;
   for (const auto& s : model.stress_scenarios)
     if (!s.overlay && (direction.empty() || s.name == direction)) {
       chosen = &s;
@@ -54,12 +55,12 @@ ReverseResult reverse_stress(const Model& model, int ccp, const std::string& dir
   const auto c = static_cast<std::size_t>(ccp);
   // The direction's implied-vol moves scale with k like its price moves, in logs.
   const auto scaled = [&](double k) {
-    config::StressScenarioConfig s = out.direction;
+    StressScenario s = out.direction;
     for (auto& [id, v] : s.vol_moves) v = std::expm1(std::log1p(v) * k);
     return s;
   };
   const auto evaluate = [&](double k) {
-    const config::StressScenarioConfig s = scaled(k);
+    const StressScenario s = scaled(k);
     return run_move(model, stress_move(model, out.direction, k), nullptr, &s);
   };
   const auto layer_amount = [&](const ScenarioResult& r, models::Layer l) {

@@ -1,9 +1,5 @@
 // Members (listed, then generated), their default groups and their position
 // accounts; per-account figures; the value matrices of the revaluation kernel.
-#include <fmt/format.h>
-
-#include <set>
-
 #include "models/margin/addons.hpp"
 #include "sim/compile/steps.hpp"
 #include "sim/generator.hpp"
@@ -53,17 +49,10 @@ int group_of(const config::MemberConfig& m, std::map<std::string, int>& group_in
 
 }  // namespace
 
-std::vector<config::MemberConfig> member_list(const config::LoadedScenario& loaded) {
-  std::vector<config::MemberConfig> members = loaded.scenario.members;
-  auto generated = generate_members(loaded.scenario);
-  std::set<std::string> ids;
-  for (const auto& m : members) ids.insert(m.id);
-  for (auto& m : generated) {
-    if (ids.count(m.id))
-      refuse(loaded, "generator.id_prefix",
-             fmt::format("generated member id '{}' is already the id of a listed member", m.id));
-    members.push_back(std::move(m));
-  }
+// The loader has checked that no generated id repeats a listed one.
+std::vector<config::MemberConfig> member_list(const config::Scenario& s) {
+  std::vector<config::MemberConfig> members = s.members;
+  for (auto& m : generate_members(s)) members.push_back(std::move(m));
   return members;
 }
 

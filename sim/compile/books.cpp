@@ -241,14 +241,14 @@ const LinkModel* link_of(const Model& model, int account) {
 // The participant CCP's account at its host (it posts IM and contributes to the host's fund).
 bool participant_account(const Model& model, int account) {
   const LinkModel* link = link_of(model, account);
-  return link && link->model == config::LinkModel::kParticipant && link->account_at_second == account;
+  return link && link->model == LinkKind::kParticipant && link->account_at_second == account;
 }
 
 // The host's account at a participant CCP: the host posts nothing there.
 bool hosts_participant(const Model& model, const Account& acc) {
   if (acc.kind != AccountKind::kLink) return false;
   for (const auto& link : model.links)
-    if (link.model == config::LinkModel::kParticipant && link.first == acc.ccp && link.second == acc.owner) return true;
+    if (link.model == LinkKind::kParticipant && link.first == acc.ccp && link.second == acc.owner) return true;
   return false;
 }
 

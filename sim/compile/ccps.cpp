@@ -43,9 +43,9 @@ void add_settlement(const config::Scenario& s, const Index& index, Model& model)
   for (std::size_t c = 0; c < s.ccps.size(); ++c) {
     CcpSettlement& out = model.ccps[c].settlement;
     out = ccp_settlement(s, s.ccps[c], index, chain_index, bridge_index);
-    if (out.custody != config::Custody::kCcp) model.ccps[c].im_segregated = true;  // bankruptcy-remote
-    model.settlement_active = model.settlement_active || out.mode != config::SettlementMode::kInstant ||
-                              (out.custody == config::Custody::kBridge && out.custody_bridge >= 0) ||
+    if (out.custody != Custody::kCcp) model.ccps[c].im_segregated = true;  // bankruptcy-remote
+    model.settlement_active = model.settlement_active || out.mode != SettlementMode::kInstant ||
+                              (out.custody == Custody::kBridge && out.custody_bridge >= 0) ||
                               out.collateral_asset >= 0 || out.spiral;
   }
 }

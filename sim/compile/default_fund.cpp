@@ -28,8 +28,8 @@ struct SizingSet {
 // The named (non-overlay) stress scenarios, the part realised over the MPOR
 // as in `ccpnet stress`: log-moves (assets x scenarios) into `log_moves` from
 // column `first`, and the implied-vol multipliers of those with vol moves.
-void named_moves(const std::vector<const config::StressScenarioConfig*>& named, double mpor, const Index& index,
-                 Eigen::Index first, Eigen::MatrixXd& log_moves, SizingSet& set) {
+void named_moves(const std::vector<const StressScenario*>& named, double mpor, const Index& index, Eigen::Index first,
+                 Eigen::MatrixXd& log_moves, SizingSet& set) {
   const Eigen::Index n_assets = log_moves.rows();
   for (std::size_t k = 0; k < named.size(); ++k) {
     const auto& st = *named[k];
@@ -89,7 +89,7 @@ SizingSet sizing_stress_set(const Model& model, const config::LoadedScenario& lo
   const models::StressMoves hypothetical = models::hypothetical_stress_moves(daily_vol, spec);
   models::StressMoves historical;
   if (rule.history && model.history_mode) historical = models::historical_stress_moves(model.history_log_returns, mpor);
-  std::vector<const config::StressScenarioConfig*> named;
+  std::vector<const StressScenario*> named;
   for (const auto& st : loaded.scenario.market.stress_scenarios)
     if (!st.overlay) named.push_back(&st);
   const auto n_named = static_cast<Eigen::Index>(named.size());
@@ -155,7 +155,7 @@ StressRows stress_rows(const Model& model, const CcpModel& ccp, const std::map<i
     const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
     if (acc.kind == AccountKind::kMember)
       rows.account_row[static_cast<std::size_t>(i)] = group_row[static_cast<std::size_t>(group_of_account(model, acc))];
-    if (acc.kind == AccountKind::kLink && ccp.link_losses == config::LinkLossRule::kWaterfall) {
+    if (acc.kind == AccountKind::kLink && ccp.link_losses == LinkLossRule::kWaterfall) {
       rows.account_row[static_cast<std::size_t>(i)] =
           static_cast<int>(n_groups) + static_cast<int>(rows.link_rows.size());
       rows.link_rows.push_back(i);
@@ -187,7 +187,7 @@ std::map<int, double> posted_link_funds(const Model& model, const CcpModel& ccp,
   for (std::size_t i = 0; i < ccp.accounts.size(); ++i) {
     const int a = ccp.accounts[i];
     const LinkModel* link = link_of(model, a);
-    if (!link || link->model != config::LinkModel::kPeer) continue;
+    if (!link || link->model != LinkKind::kPeer) continue;
     double fund = link->link_fund;
     const Account& acc = model.accounts[static_cast<std::size_t>(a)];
     if (link->fund_by_stress && set.simple_moves.cols() > 0)

@@ -17,8 +17,7 @@ Eigen::MatrixXd history_returns(const Model& model, std::int64_t days) {
     rng::Draws draws(philox, static_cast<std::uint64_t>(t), 0);
     for (Eigen::Index a = 0; a < n; ++a) z(a) = draws.normal();
     double scale = 1.0;
-    if (model.shocks.model == config::ShockModel::kStudentT)
-      scale = std::sqrt((model.shocks.dof - 2.0) / draws.chi_square(model.shocks.dof));
+    if (model.shocks.student_t) scale = std::sqrt((model.shocks.dof - 2.0) / draws.chi_square(model.shocks.dof));
     out.row(t) = (model.correlation_factor * z).transpose() * scale;
   }
   return out;

@@ -36,6 +36,7 @@ struct Index {
 
 // ---- translate.cpp: config values -> model-side values
 Model settings(const config::LoadedScenario& loaded);
+MarketShocks market_shocks(const config::ShockConfig& c, const Index& index);  // after the assets
 AssetModel asset_model(const config::AssetConfig& a);
 CcpModel ccp_model(const config::CcpConfig& c, const Index& index);
 LinkModel link_model(const config::LinkConfig& l, std::pair<int, int> ccps);
@@ -75,7 +76,7 @@ void set_horizons(Model& model);
 TimeSteps time_steps(const config::SimulationConfig& sim, bool fire_sales, const std::vector<double>& horizons);
 
 // ---- accounts.cpp
-std::vector<config::MemberConfig> member_list(const config::LoadedScenario& loaded);  // listed, then generated
+std::vector<config::MemberConfig> member_list(const config::Scenario& s);  // listed, then generated
 void add_members(const std::vector<config::MemberConfig>& members, Index& index, Model& model);
 void set_member_emode(const config::Scenario& s, const Index& index, Model& model);
 int member_account(Model& model, int member, int ccp);  // opened (empty) when it has none

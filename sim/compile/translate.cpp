@@ -112,13 +112,27 @@ Model settings(const config::LoadedScenario& loaded) {
   model.scenarios = s.simulation.scenarios;
   model.batch = s.simulation.batch;
   model.threads = static_cast<int>(s.simulation.threads);
-  model.shocks = s.market.shocks;
-  model.stress_scenarios = s.market.stress_scenarios;
+  for (const config::StressScenarioConfig& st : s.market.stress_scenarios) model.stress_scenarios.push_back(st);
   model.source_name = loaded.source_name;
   model.fire_sales = s.market.fire_sales;
   model.ledger_columns = s.outputs.ledger_columns;
   model.member_quantiles = s.outputs.member_quantiles;
   return model;
+}
+
+MarketShocks market_shocks(const config::ShockConfig& c, const Index& index) {
+  MarketShocks shocks;
+  shocks.student_t = c.model == config::ShockModel::kStudentT;
+  shocks.dof = c.dof;
+  shocks.volatility_multiplier = c.volatility_multiplier;
+  if (c.jumps) {
+    MarketShocks::Jumps jumps{c.jumps->intensity, c.jumps->mean, c.jumps->stdev,
+                              Eigen::VectorXd::Ones(static_cast<Eigen::Index>(index.asset.size()))};
+    for (const auto& [id, beta] : c.jumps->beta)
+      if (const auto it = index.asset.find(id); it != index.asset.end()) jumps.beta(it->second) = beta;
+    shocks.jumps = std::move(jumps);
+  }
+  return shocks;
 }
 
 AssetModel asset_model(const config::AssetConfig& a) {

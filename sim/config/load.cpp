@@ -775,6 +775,12 @@ class Checker {
       }
       if (member.group.empty()) member.group = member.id;
     }
+    // Generated ids repeat no listed member's (known by their form, as in member_ref).
+    if (s_.generator && read("generator"))
+      for (const auto& member : s_.members)
+        if (generated_member_index(*s_.generator, member.id) && !diag_.full())
+          error("generator.id_prefix",
+                fmt::format("generated member id '{}' is already the id of a listed member", member.id));
   }
 
   // A position worth more than any market (a price or a quantity in the wrong
