@@ -56,7 +56,6 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
   compile::set_default_funds(loaded, members, index, finite, model);
   compile::set_defaults(s, index, model);
   compile::set_horizon_values(model);
-  compile::check_time_step_mechanisms(loaded, model);
   return model;
 }
 

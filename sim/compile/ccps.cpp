@@ -44,9 +44,7 @@ void add_settlement(const config::Scenario& s, const Index& index, Model& model)
     CcpSettlement& out = model.ccps[c].settlement;
     out = ccp_settlement(s, s.ccps[c], index, chain_index, bridge_index);
     if (out.custody != Custody::kCcp) model.ccps[c].im_segregated = true;  // bankruptcy-remote
-    model.settlement_active = model.settlement_active || out.mode != SettlementMode::kInstant ||
-                              (out.custody == Custody::kBridge && out.custody_bridge >= 0) ||
-                              out.collateral_asset >= 0 || out.spiral;
+    model.settlement_active = model.settlement_active || config::uses_settlement_layer(s, s.ccps[c]);
   }
 }
 

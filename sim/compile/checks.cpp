@@ -1,5 +1,5 @@
 // Located errors of the compiler: a figure computed from the inputs that is
-// not finite, and mechanisms that cannot run together.
+// not finite.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -64,8 +64,7 @@ std::vector<std::string> position_inputs(const Model& model, const Account& acc)
 // not finite: a located error at the inputs of the account it belongs to,
 // naming them (its positions' assets with their price, volume and impact, and
 // the CCP's margin model), so that the user sees which numbers to fix.
-void FiniteCheck::require(const Model& model, int account, std::string_view what, double value) const {
-  if (std::isfinite(value)) return;
+void FiniteCheck::refuse_non_finite(const Model& model, int account, std::string_view what, double value) const {
   const config::Scenario& s = loaded_.scenario;
   const Account& acc = model.accounts[static_cast<std::size_t>(account)];
   const CcpModel& ccp = model.ccps[static_cast<std::size_t>(acc.ccp)];
@@ -87,34 +86,6 @@ void refuse(const config::LoadedScenario& loaded, const std::string& path, const
   config::Diagnostics d(loaded.source_name);
   d.error(loaded.source_map.find(path), path, message);
   throw config::ScenarioError(std::move(d));
-}
-
-// Time steps carry margin, funds and defaults from step to step; the
-// mechanisms that act within one period (the settlement layer, lending
-// protocols' and crypto venues' liquidation engines) do not run over steps
-// yet: such a file is refused, not run with them left out.
-void check_time_step_mechanisms(const config::LoadedScenario& loaded, const Model& model) {
-  if (model.steps.count == 0) return;
-  std::string what;
-  if (model.settlement_active) what = "a settlement layer (non-instant settlement, bridges, in-scenario margin calls)";
-  for (const auto& ccp : model.ccps) {
-    if (!what.empty()) break;
-    if (ccp.lending) what = fmt::format("the lending protocol '{}'", ccp.id);
-    if (!ccp.maintenance.empty()) what = fmt::format("the liquidation engine of the crypto venue '{}'", ccp.id);
-  }
-  for (const auto& acc : model.accounts)
-    if (what.empty() && acc.maintenance_margin >= 0.0)
-      what = fmt::format("the liquidation engine of the crypto venue '{}' (members[].maintenance_margin)",
-                         model.ccps[static_cast<std::size_t>(acc.ccp)].id);
-  if (what.empty()) return;
-  const auto& sim = loaded.scenario.simulation;
-  const std::string path = sim.step_days      ? "simulation.step_days"
-                           : sim.horizon_days ? "simulation.horizon_days"
-                                              : "market.fire_sales";
-  refuse(loaded, path,
-         fmt::format("expected a scenario without {} when it runs in time steps, found one: these mechanisms run "
-                     "within one period only; remove simulation.horizon_days and step_days to run it in one period",
-                     what));
 }
 
 }  // namespace ccpnet::compile

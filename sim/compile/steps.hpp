@@ -3,17 +3,20 @@
 // parts before it. A new part of the model is one more step here and one
 // more line there.
 //
-// By concern: translate.cpp turns config values into model-side ones (the
-// one place that reads config enums); market.cpp assets, options and
-// correlation; ccps.cpp CCPs, settlement and time steps; accounts.cpp members
-// and their accounts; books.cpp novation and book balancing (rest of market,
-// links); margin.cpp initial margins; default_fund.cpp the stress set, fund
-// sizing and allocation; defaults.cpp exogenous and latent defaults; checks.cpp
-// the located errors of figures computed from the inputs and of mechanisms
-// that cannot run together.
+// By concern: translate.cpp turns the file's rulebook values (CCPs, links,
+// chains, margin and fund rules, shocks) into model-side ones; market.cpp
+// assets, options and correlation; ccps.cpp CCPs, settlement and time steps;
+// accounts.cpp members and their accounts; books.cpp novation and book
+// balancing (rest of market, links); margin.cpp initial margins;
+// default_fund.cpp the stress set, fund sizing and allocation; defaults.cpp
+// exogenous and latent defaults; checks.cpp the located errors of figures
+// computed from the inputs. Checks of the inputs alone belong to the loader
+// (sim/config/load.cpp); the steps refuse only what needs their results (a
+// trade's route, a book no link can balance, a figure out of range).
 #pragma once
 
 #include <Eigen/Dense>
+#include <cmath>
 #include <cstddef>
 #include <map>
 #include <string>
@@ -99,15 +102,18 @@ class FiniteCheck {
  public:
   FiniteCheck(const config::LoadedScenario& loaded, std::size_t listed_members)
       : loaded_(loaded), listed_members_(listed_members) {}
-  // Throws a located ScenarioError unless `value` (the `what` of an account) is finite.
-  void require(const Model& model, int account, std::string_view what, double value) const;
+  // Throws a located ScenarioError unless `value` (the `what` of an account)
+  // is finite. Inline: it runs for every account in every stress move.
+  void require(const Model& model, int account, std::string_view what, double value) const {
+    if (!std::isfinite(value)) refuse_non_finite(model, account, what, value);
+  }
 
  private:
+  [[noreturn]] void refuse_non_finite(const Model& model, int account, std::string_view what, double value) const;
   const config::LoadedScenario& loaded_;
   std::size_t listed_members_;
 };
 [[noreturn]] void refuse(const config::LoadedScenario& loaded, const std::string& path, const std::string& message);
-void check_time_step_mechanisms(const config::LoadedScenario& loaded, const Model& model);
 
 // ---- margin.cpp, default_fund.cpp, defaults.cpp
 void set_account_figures(const FiniteCheck& finite, Model& model);

@@ -185,5 +185,22 @@ TEST(CompileMembers, AGeneratedIdThatRepeatsAListedOneIsALoadError) {
   EXPECT_NO_THROW(config::load_scenario_text(yaml, "t.yaml"));  // B1 is not of the form B01..B12
 }
 
+// Time steps with a mechanism that runs within one period only (here
+// collateral taken in an asset: the settlement layer) are refused when
+// loading, located at the key that asks for steps.
+TEST(CompileTimeSteps, MechanismsOfOnePeriodAreALoadErrorWithSteps) {
+  std::string yaml(kTwoCcps);
+  yaml.replace(yaml.find("{id: P, capital: 1e6,"), 21, "{id: P, capital: 1e6, collateral: {asset: X},");
+  EXPECT_NO_THROW(config::load_scenario_text(yaml, "t.yaml"));
+  try {
+    config::load_scenario_text(yaml + "simulation: {horizon_days: 2, step_days: 1}\n", "t.yaml");
+    FAIL() << "expected a ScenarioError";
+  } catch (const config::ScenarioError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("simulation.step_days"), std::string::npos) << what;
+    EXPECT_NE(what.find("expected a scenario without a settlement layer"), std::string::npos) << what;
+  }
+}
+
 }  // namespace
 }  // namespace ccpnet
