@@ -147,7 +147,7 @@ Cascade::Cascade(const Model& model) : model_(model) {
     link_of_[a1] = link_of_[a2] = static_cast<int>(l);
     // A peer link fund covers only the link's own default (ESMA): it is not
     // mutualised with the members' fund. A participant's contribution is.
-    if (link.model == config::LinkModel::kPeer) {
+    if (link.model == LinkKind::kPeer) {
       peer_link_fund_[a1] = model.accounts[a1].default_fund > 0.0;
       peer_link_fund_[a2] = model.accounts[a2].default_fund > 0.0;
     }

@@ -103,7 +103,7 @@ std::string SystemGraph::to_dot(const Model& model) const {
     out += fmt::format("  {} -- {} [penwidth=3, color=\"#cc0000\", label={}];\n",
                        quote(model.ccps[static_cast<std::size_t>(link.first)].id),
                        quote(model.ccps[static_cast<std::size_t>(link.second)].id),
-                       quote(link.model == config::LinkModel::kPeer ? "peer" : "participant"));
+                       quote(link.model == LinkKind::kPeer ? "peer" : "participant"));
   }
   out += "}\n";
   return out;

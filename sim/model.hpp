@@ -20,11 +20,14 @@
 #include "models/waterfall/auction.hpp"
 #include "models/waterfall/recovery.hpp"
 #include "models/waterfall/waterfall.hpp"
-#include "sim/config/load.hpp"
-#include "sim/config/schema.hpp"
-#include "sim/errors.hpp"
+#include "sim/model_types.hpp"
 
 namespace ccpnet {
+
+namespace config {
+struct LoadedScenario;
+struct Override;
+}  // namespace config
 
 struct AssetModel {
   std::string id;
@@ -77,13 +80,13 @@ struct Account {
 
 // How a CCP's payments and deliveries settle (SPEC 3.8).
 struct CcpSettlement {
-  config::SettlementMode mode = config::SettlementMode::kInstant;
+  SettlementMode mode = SettlementMode::kInstant;
   int chain = -1;   // index into Model::chains: the chain VM is paid on
   int bridge = -1;  // index into Model::bridges (mode bridge)
   double deadline_hours = 2.0;
   double time_lock_hours = 24.0;
   double in_flight = 0.0;
-  config::Custody custody = config::Custody::kCcp;
+  Custody custody = Custody::kCcp;
   int custody_bridge = -1;  // index into Model::bridges (custody bridge)
   // In-scenario margin calls: collateral posted in an asset, and the spiral.
   int collateral_asset = -1;  // index into Model::assets; -1: cash
@@ -106,7 +109,7 @@ struct LendingRules {
 
 struct CcpModel {
   std::string id;
-  config::CcpKind kind = config::CcpKind::kTraditional;
+  CcpKind kind = CcpKind::kTraditional;
   double capital = 0.0;
   double sitg = 0.0;
   double sitg2 = 0.0;
@@ -126,7 +129,7 @@ struct CcpModel {
   double default_fund = 0.0;  // total prefunded fund
   bool im_segregated = true;
   double im_recovery_rate = 0.0;
-  config::LinkLossRule link_losses = config::LinkLossRule::kWaterfall;
+  LinkLossRule link_losses = LinkLossRule::kWaterfall;
   std::vector<models::Layer> ledger_layers;  // ledger_layers(*this), kept for the per-scenario outputs
   std::string margin_model;                  // name of the margin model, for reports
   std::vector<int> accounts;                 // indices into Model::accounts
@@ -143,7 +146,7 @@ struct CcpModel {
   // Lending protocols: the liquidation rules (long positions are collateral,
   // short positions debt); empty for other kinds.
   std::optional<LendingRules> lending;
-  // Default management (sim/default_management.cpp): close-out by auction
+  // Default management (sim/compile/default_management.cpp): close-out by auction
   // (accounts' Account::auction), juniorisation, the recovery tools in order.
   bool auction = false;
   bool juniorisation = false;
@@ -170,7 +173,7 @@ struct MemberModel {
 // margin and no fund).
 struct LinkModel {
   int first = -1, second = -1;
-  config::LinkModel model = config::LinkModel::kPeer;
+  LinkKind model = LinkKind::kPeer;
   bool segregated = true;
   double recovery_rate = 0.0;
   double link_fund = 0.0;
@@ -210,6 +213,20 @@ struct TimeSteps {
   std::vector<std::vector<int>> window;
 };
 
+// The shock model of the random scenarios (market.shocks): Gaussian or
+// Student-t daily log-returns, their volatilities scaled, market-wide jumps.
+struct MarketShocks {
+  bool student_t = false;
+  double dof = 4.0;
+  struct Jumps {
+    double intensity = 0.0;  // per day
+    double mean = 0.0, stdev = 0.0;
+    Eigen::VectorXd beta;  // per asset: its exposure to a jump (1 unless the file says otherwise)
+  };
+  std::optional<Jumps> jumps;
+  double volatility_multiplier = 1.0;
+};
+
 struct Model {
   std::string name;
   std::uint64_t seed = 1;
@@ -221,8 +238,8 @@ struct Model {
   std::vector<OptionModel> options;
   Eigen::MatrixXd correlation;
   Eigen::MatrixXd correlation_factor;  // L with L L' = correlation
-  config::ShockConfig shocks;
-  std::vector<config::StressScenarioConfig> stress_scenarios;
+  MarketShocks shocks;
+  std::vector<StressScenario> stress_scenarios;
   std::vector<double> horizons;  // distinct MPORs (days), ascending
   TimeSteps steps;
   bool fire_sales = false;  // market.fire_sales (runs in time steps)
@@ -230,7 +247,7 @@ struct Model {
   // oldest first, a column per asset) and how scenarios use them; no mode:
   // scenarios come from the shock model.
   Eigen::MatrixXd history_log_returns;
-  std::optional<config::HistoryMode> history_mode;
+  std::optional<HistoryMode> history_mode;
 
   std::vector<CcpModel> ccps;
   std::vector<MemberModel> members;
@@ -262,10 +279,6 @@ struct Model {
   bool member_quantiles = false;    // outputs.member_quantiles
   bool default_management = false;  // some CCP has an auction or recovery tools (their outputs)
 };
-
-// Compiles ccps[].auction and ccps[].recovery into `model` (its CCPs and
-// accounts, default funds sized): sim/default_management.cpp.
-void compile_default_management(const config::LoadedScenario& loaded, Model& model);
 
 // An account's position values today (quantity x price), each option
 // position added to its underlying's column by its delta (delta x price x

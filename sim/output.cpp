@@ -10,6 +10,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "sim/config/schema.hpp"
+#include "sim/errors.hpp"
 #include "sim/model.hpp"
 #include "sim/output_dir.hpp"
 #include "sim/stress.hpp"

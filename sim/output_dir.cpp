@@ -21,6 +21,7 @@
 #include <sstream>
 #include <vector>
 
+#include "sim/errors.hpp"
 #include "sim/model.hpp"
 
 namespace ccpnet {

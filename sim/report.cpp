@@ -15,6 +15,7 @@
 
 #include "sim/compare.hpp"
 #include "sim/config/field.hpp"
+#include "sim/config/schema.hpp"
 #include "sim/graph.hpp"
 #include "sim/metrics.hpp"
 #include "sim/model.hpp"
@@ -1311,7 +1312,7 @@ std::string methodology_section(const Model& model) {
     market = fmt::format(
         "Market moves: daily log-returns r = &#963; (L z){} over {} asset{}, L the Cholesky factor of their "
         "correlation, {}volatilities scaled by {}; returns add up over each CCP's margin period of risk (MPOR).",
-        model.shocks.model == config::ShockModel::kStudentT
+        model.shocks.student_t
             ? fmt::format(
                   " &#8730;((&#957;-2)/W), a Student-t with &#957; = {} degrees of freedom, W ~ &#967;&#178;(&#957;)",
                   plain(model.shocks.dof))
@@ -1947,7 +1948,7 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
 
 namespace {
 
-std::string moves_text(const config::StressScenarioConfig& s) {
+std::string moves_text(const StressScenario& s) {
   std::string moves;
   for (const auto& [id, m] : s.total_moves())
     moves +=

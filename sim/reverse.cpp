@@ -9,6 +9,7 @@
 #include <functional>
 #include <numeric>
 
+#include "sim/errors.hpp"
 #include "sim/model.hpp"
 #include "sim/runner.hpp"
 
@@ -36,7 +37,7 @@ ReverseResult reverse_stress(const Model& model, int ccp, const std::string& dir
   out.ccp = ccp;
   out.max_multiple = max_multiple;
   out.tolerance = tolerance;
-  const config::StressScenarioConfig* chosen = nullptr;
+  const StressScenario* chosen = nullptr;
   for (const auto& s : model.stress_scenarios)
     if (!s.overlay && (direction.empty() || s.name == direction)) {
       chosen = &s;
@@ -58,12 +59,12 @@ ReverseResult reverse_stress(const Model& model, int ccp, const std::string& dir
   const auto c = static_cast<std::size_t>(ccp);
   // The direction's implied-vol moves scale with k like its price moves, in logs.
   const auto scaled = [&](double k) {
-    config::StressScenarioConfig s = out.direction;
+    StressScenario s = out.direction;
     for (auto& [id, v] : s.vol_moves) v = std::expm1(std::log1p(v) * k);
     return s;
   };
   const auto evaluate = [&](double k) {
-    const config::StressScenarioConfig s = scaled(k);
+    const StressScenario s = scaled(k);
     return run_move(model, stress_move(model, out.direction, k), nullptr, &s);
   };
   const auto layer_amount = [&](const ScenarioResult& r, models::Layer l) {
@@ -209,9 +210,8 @@ std::optional<Eigen::VectorXd> standard_direction(const Factor& factor, const Ei
   return y / norm;
 }
 
-config::StressScenarioConfig move_scenario(const Model& model, const Eigen::VectorXd& log_move, double days,
-                                           std::string name) {
-  config::StressScenarioConfig s;
+StressScenario move_scenario(const Model& model, const Eigen::VectorXd& log_move, double days, std::string name) {
+  StressScenario s;
   s.name = std::move(name);
   s.days = days;
   for (std::size_t a = 0; a < model.assets.size(); ++a)
@@ -309,7 +309,7 @@ class Searcher {
 
   bool reached(const Eigen::VectorXd& u, double radius) const {
     ++evaluations_;
-    const config::StressScenarioConfig s = move_scenario(model_, log_move(u, radius), days_, "search");
+    const StressScenario s = move_scenario(model_, log_move(u, radius), days_, "search");
     return target_reached(model_, c_, options_.layer, run_move(model_, stress_move(model_, s), nullptr, &s));
   }
   Eigen::VectorXd log_move(const Eigen::VectorXd& u, double radius) const {

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "models/waterfall/waterfall.hpp"
-#include "sim/config/schema.hpp"
+#include "sim/model_types.hpp"
 #include "sim/stress.hpp"
 
 namespace ccpnet {
@@ -28,7 +28,7 @@ struct LayerThreshold {
 
 struct ReverseResult {
   int ccp = -1;
-  config::StressScenarioConfig direction;
+  StressScenario direction;
   double max_multiple = 0.0;
   double tolerance = 0.0;
   std::vector<LayerThreshold> layers;

@@ -1112,7 +1112,7 @@ ScenarioResult run_scenario(const Model& model, std::int64_t index) {
 }
 
 ScenarioResult run_move(const Model& model, const Eigen::MatrixXd& cumulative, CascadeTrace* trace,
-                        const config::StressScenarioConfig* stress) {
+                        const StressScenario* stress) {
   const ShockGenerator shocks(model);
   TileWorker worker(model, shocks);
   std::vector<int> halted, exploited;

@@ -11,7 +11,6 @@
 #include <functional>
 
 #include "sim/cascade.hpp"
-#include "sim/config/schema.hpp"
 #include "sim/metrics.hpp"
 #include "sim/shocks.hpp"
 
@@ -58,6 +57,6 @@ ScenarioResult run_scenario(const Model& model, std::int64_t index);
 // (when given) names the chains halted and bridges exploited, and its
 // vol_moves move the implied vols of options (stress_vol_factor).
 ScenarioResult run_move(const Model& model, const Eigen::MatrixXd& cumulative, CascadeTrace* trace = nullptr,
-                        const config::StressScenarioConfig* stress = nullptr);
+                        const StressScenario* stress = nullptr);
 
 }  // namespace ccpnet

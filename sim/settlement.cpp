@@ -11,7 +11,6 @@
 namespace ccpnet {
 
 namespace {
-using config::SettlementMode;
 
 // Substreams of rng::Stream::kSettlement. Never renumber.
 constexpr std::uint64_t kChainDraws = 0;  // finality and halt per chain, exploit per bridge

@@ -41,17 +41,13 @@ ShockGenerator::ShockGenerator(const Model& model, const std::vector<double>& po
   const auto n = static_cast<Eigen::Index>(model.assets.size());
   days_ = 1;
   for (double h : points_) days_ = std::max(days_, static_cast<int>(std::ceil(h - 1e-12)));
-  student_t_ = model.shocks.model == config::ShockModel::kStudentT;
+  student_t_ = model.shocks.student_t;
   dof_ = model.shocks.dof;
   daily_vol_.resize(n);
   for (Eigen::Index a = 0; a < n; ++a)
     daily_vol_(a) = model.assets[static_cast<std::size_t>(a)].daily_vol * model.shocks.volatility_multiplier;
   jump_beta_ = Eigen::VectorXd::Ones(n);
-  if (model.shocks.jumps) {
-    for (const auto& [id, beta] : model.shocks.jumps->beta)
-      for (Eigen::Index a = 0; a < n; ++a)
-        if (model.assets[static_cast<std::size_t>(a)].id == id) jump_beta_(a) = beta;
-  }
+  if (model.shocks.jumps) jump_beta_ = model.shocks.jumps->beta;
   overlay_ = Eigen::MatrixXd::Zero(n, static_cast<Eigen::Index>(points_.size()));
   for (const auto& st : model.stress_scenarios)
     if (st.overlay) overlay_ += stress_move_at(model, st, points_);
@@ -107,7 +103,7 @@ void ShockGenerator::generate(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd
 void ShockGenerator::historical(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd> cumulative,
                                 double& market_factor) const {
   const Eigen::MatrixXd& r = model_.history_log_returns;
-  const bool replay = *model_.history_mode == config::HistoryMode::kReplay;
+  const bool replay = *model_.history_mode == HistoryMode::kReplay;
   const auto start = replay ? static_cast<Eigen::Index>(scenario % static_cast<std::uint64_t>(windows_)) : 0;
   rng::Draws draws(history_, scenario, 1);
   Eigen::VectorXd running = Eigen::VectorXd::Zero(r.cols()), day(r.cols());
@@ -132,12 +128,12 @@ const std::vector<double>& move_points(const Model& model) {
   return model.steps.count > 0 ? model.steps.points : model.horizons;
 }
 
-Eigen::MatrixXd stress_move(const Model& model, const config::StressScenarioConfig& stress, double multiple) {
+Eigen::MatrixXd stress_move(const Model& model, const StressScenario& stress, double multiple) {
   return stress_move_at(model, stress, move_points(model), multiple);
 }
 
-Eigen::MatrixXd stress_move_at(const Model& model, const config::StressScenarioConfig& stress,
-                               const std::vector<double>& points, double multiple) {
+Eigen::MatrixXd stress_move_at(const Model& model, const StressScenario& stress, const std::vector<double>& points,
+                               double multiple) {
   const auto n = static_cast<Eigen::Index>(model.assets.size());
   Eigen::MatrixXd cumulative = Eigen::MatrixXd::Zero(n, static_cast<Eigen::Index>(points.size()));
   // Realised linearly in log terms over its days, or day by day along its
@@ -151,7 +147,7 @@ Eigen::MatrixXd stress_move_at(const Model& model, const config::StressScenarioC
   return cumulative;
 }
 
-Eigen::MatrixXd stress_vol_factor(const Model& model, const config::StressScenarioConfig& stress) {
+Eigen::MatrixXd stress_vol_factor(const Model& model, const StressScenario& stress) {
   const auto n = static_cast<Eigen::Index>(model.assets.size());
   const std::vector<double>& points = move_points(model);
   Eigen::MatrixXd factor = Eigen::MatrixXd::Ones(n, static_cast<Eigen::Index>(points.size()));

@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "sim/config/schema.hpp"
+#include "sim/model_types.hpp"
 #include "sim/rng.hpp"
 
 namespace ccpnet {
@@ -42,15 +42,15 @@ const std::vector<double>& move_points(const Model& model);
 
 // The cumulative log-returns of a stress scenario at every move point, its
 // log-moves scaled by `multiple` (reverse stress tests search over it).
-Eigen::MatrixXd stress_move(const Model& model, const config::StressScenarioConfig& stress, double multiple = 1.0);
+Eigen::MatrixXd stress_move(const Model& model, const StressScenario& stress, double multiple = 1.0);
 // The same at `points` (days after today, ascending) instead of the horizons.
-Eigen::MatrixXd stress_move_at(const Model& model, const config::StressScenarioConfig& stress,
-                               const std::vector<double>& points, double multiple = 1.0);
+Eigen::MatrixXd stress_move_at(const Model& model, const StressScenario& stress, const std::vector<double>& points,
+                               double multiple = 1.0);
 
 // The implied-vol multipliers of a stress scenario's vol_moves at every
 // move point (assets x points): (1 + v)^min(1, h / days), realised over the
 // days log-linearly like the price moves; 1 for an asset without a vol move.
-Eigen::MatrixXd stress_vol_factor(const Model& model, const config::StressScenarioConfig& stress);
+Eigen::MatrixXd stress_vol_factor(const Model& model, const StressScenario& stress);
 
 class ShockGenerator {
  public:

@@ -68,11 +68,11 @@ std::string format_fund_sizing(const Model& model) {
 }
 
 std::vector<StressOutcome> run_stress(const Model& model) {
-  std::vector<config::StressScenarioConfig> stresses;
+  std::vector<StressScenario> stresses;
   for (const auto& s : model.stress_scenarios)
     if (!s.overlay) stresses.push_back(s);
   if (stresses.empty()) {
-    config::StressScenarioConfig baseline;
+    StressScenario baseline;
     baseline.name = "baseline (no market move)";
     stresses.push_back(baseline);
   }

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "sim/cascade.hpp"
-#include "sim/config/schema.hpp"
+#include "sim/model_types.hpp"
 
 namespace ccpnet {
 
@@ -25,7 +25,7 @@ nlohmann::ordered_json fund_sizing_json(const CcpModel& ccp);
 std::string format_fund_sizing(const Model& model);
 
 struct StressOutcome {
-  config::StressScenarioConfig stress;
+  StressScenario stress;
   ScenarioResult result;
   CascadeTrace trace;
 };

@@ -154,4 +154,30 @@ Eigen::VectorXd allocate_pro_rata_uncovered(const Eigen::MatrixXd& uncovered, do
   return allocate_pro_rata(uncovered_loss_weights(uncovered), total);
 }
 
+Eigen::MatrixXd uncovered_losses(const Eigen::MatrixXd& pnl, const Eigen::VectorXd& liquidation_cost,
+                                 const std::vector<int>& account_row, const Eigen::VectorXd& resources) {
+  if (static_cast<Eigen::Index>(account_row.size()) != pnl.rows() || liquidation_cost.size() != pnl.rows())
+    throw std::invalid_argument("uncovered losses: " + std::to_string(pnl.rows()) + " accounts in the P&L, " +
+                                std::to_string(liquidation_cost.size()) + " liquidation costs, " +
+                                std::to_string(account_row.size()) + " rows");
+  Eigen::MatrixXd uncovered = Eigen::MatrixXd::Zero(resources.size(), pnl.cols());
+  for (Eigen::Index i = 0; i < pnl.rows(); ++i) {
+    const int row = account_row[static_cast<std::size_t>(i)];
+    if (row < 0) continue;
+    uncovered.row(row).array() += -pnl.row(i).array() + liquidation_cost(i);
+  }
+  for (Eigen::Index r = 0; r < resources.size(); ++r)
+    uncovered.row(r) = (uncovered.row(r).array() - resources(r)).cwiseMax(0.0);
+  return uncovered;
+}
+
+void CoverSearch::add(const Eigen::MatrixXd& uncovered, Eigen::Index first_move) {
+  const CoverSizing part = size_cover(uncovered, cover_, prefunded_);
+  if (part.scenario >= 0 && (sizing_.scenario < 0 || part.fund > sizing_.fund)) {
+    sizing_ = part;
+    column_ = uncovered.col(part.scenario);
+    sizing_.scenario += first_move;
+  }
+}
+
 }  // namespace ccpnet::models

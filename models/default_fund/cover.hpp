@@ -27,6 +27,35 @@ struct CoverSizing {
 // Throws unless cover is 1 or 2.
 CoverSizing size_cover(const Eigen::MatrixXd& uncovered, int cover, double other_prefunded = 0.0);
 
+// The uncovered stress loss of each row (a default group, or an account stressed
+// like one) in each move: the sum over the row's accounts of their loss in the
+// move plus their liquidation cost, beyond the row's dedicated resources
+// (its IM, and a link's fund), floored at 0. `pnl` is accounts x moves;
+// `account_row` gives each account's row (-1: none); rows x moves.
+Eigen::MatrixXd uncovered_losses(const Eigen::MatrixXd& pnl, const Eigen::VectorXd& liquidation_cost,
+                                 const std::vector<int>& account_row, const Eigen::VectorXd& resources);
+
+// size_cover over a stress set taken in blocks of moves (so that memory stays
+// rows x block, not rows x moves): the block's best replaces the best so far
+// only when larger (ties: the first move, as over the whole set).
+class CoverSearch {
+ public:
+  CoverSearch(int cover, double other_prefunded) : cover_(cover), prefunded_(other_prefunded) {}
+  // `uncovered` (rows x moves) holds the moves first_move, first_move + 1, ...
+  void add(const Eigen::MatrixXd& uncovered, Eigen::Index first_move);
+  // The sizing over the moves added; its `scenario` counts from move 0.
+  const CoverSizing& sizing() const { return sizing_; }
+  // The uncovered losses of every row in the move that sets the fund (empty
+  // when no move was added).
+  const Eigen::VectorXd& sizing_column() const { return column_; }
+
+ private:
+  int cover_;
+  double prefunded_;
+  CoverSizing sizing_;
+  Eigen::VectorXd column_;
+};
+
 // ---- Bank of England variant ---------------------------------------------------
 // The Bank of England's CCP supervisory stress tests default "the two members
 // whose default generates the greatest depletion of mutualised resources"

@@ -1,6 +1,9 @@
 #include "models/links/flow.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
 
 namespace ccpnet::models {
 
@@ -30,6 +33,16 @@ Eigen::MatrixXd proportional_transport(const Eigen::VectorXd& net) {
   const double total = std::max(longs.sum(), shorts.sum());
   if (total <= 0.0) return Eigen::MatrixXd::Zero(net.size(), net.size());
   return shorts * longs.transpose() / total;
+}
+
+Eigen::VectorXd unbalanced(const Eigen::VectorXd& net, const Eigen::VectorXd& gross) {
+  if (net.size() != gross.size())
+    throw std::invalid_argument("unbalanced: " + std::to_string(net.size()) + " net positions, " +
+                                std::to_string(gross.size()) + " gross");
+  Eigen::VectorXd left = net;
+  for (Eigen::Index a = 0; a < left.size(); ++a)
+    if (std::abs(left(a)) <= 1e-9 * std::max(1.0, gross(a))) left(a) = 0.0;
+  return left;
 }
 
 }  // namespace ccpnet::models

@@ -33,4 +33,9 @@ LinkFlows min_norm_link_flows(const Eigen::MatrixXd& net, const std::vector<std:
 // and columns of net-short CCPs are zero.
 Eigen::MatrixXd proportional_transport(const Eigen::VectorXd& net);
 
+// What a CCP's book leaves unbalanced: its net position per instrument,
+// each entry that is rounding against the gross positions in the instrument
+// (|net| <= 1e-9 max(1, gross)) set to 0.
+Eigen::VectorXd unbalanced(const Eigen::VectorXd& net, const Eigen::VectorXd& gross);
+
 }  // namespace ccpnet::models

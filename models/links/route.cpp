@@ -28,4 +28,23 @@ std::optional<std::vector<int>> shortest_link_path(int n_ccps, const std::vector
   return path;
 }
 
+std::vector<std::pair<std::size_t, double>> route_link_flows(const std::vector<std::pair<int, int>>& links,
+                                                             const std::vector<int>& route) {
+  std::vector<std::pair<std::size_t, double>> out;
+  for (std::size_t h = 0; h + 1 < route.size(); ++h) {
+    const int u = route[h], v = route[h + 1];
+    for (std::size_t l = 0; l < links.size(); ++l) {
+      if (links[l].first == u && links[l].second == v) {
+        out.emplace_back(l, -1.0);
+        break;
+      }
+      if (links[l].first == v && links[l].second == u) {
+        out.emplace_back(l, 1.0);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace ccpnet::models

@@ -14,4 +14,12 @@ namespace ccpnet::models {
 std::optional<std::vector<int>> shortest_link_path(int n_ccps, const std::vector<std::pair<int, int>>& links, int from,
                                                    int to);
 
+// The links a trade routed along `route` (CCP indices, buyer's CCP first)
+// crosses, each with its flow per unit bought: on a hop u -> v over the link
+// (u, v) the next CCP v is short at u (-1); over the link (v, u), u is long at
+// v (+1). The first link joining a hop's CCPs carries it; a hop without a link
+// is skipped.
+std::vector<std::pair<std::size_t, double>> route_link_flows(const std::vector<std::pair<int, int>>& links,
+                                                             const std::vector<int>& route);
+
 }  // namespace ccpnet::models

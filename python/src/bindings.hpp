@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sim/config/load.hpp"
+#include "sim/errors.hpp"
 #include "sim/metrics.hpp"
 #include "sim/model.hpp"
 #include "sim/output.hpp"

@@ -24,6 +24,7 @@
 #include "sim/compare.hpp"
 #include "sim/config/load.hpp"
 #include "sim/distributed.hpp"
+#include "sim/errors.hpp"
 #include "sim/graph.hpp"
 #include "sim/model.hpp"
 #include "sim/output.hpp"

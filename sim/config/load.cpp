@@ -391,6 +391,19 @@ inline constexpr std::size_t kMaxRepairedAssets = 100;
 // Checks across the whole scenario. It also runs when reading found errors, so
 // that one pass reports them all; a check whose inputs could not be read is
 // skipped rather than reporting a consequence of the first error.
+}  // namespace
+
+bool uses_settlement_layer(const Scenario& s, const CcpConfig& c) {
+  const auto& bridges = s.settlement.bridges;
+  const bool on_bridge =
+      c.collateral.custody == Custody::kBridge &&
+      std::any_of(bridges.begin(), bridges.end(), [&](const BridgeConfig& b) { return b.id == c.collateral.bridge; });
+  return (!s.settlement.instant && c.settlement.mode != SettlementMode::kInstant) || on_bridge ||
+         !c.collateral.asset.empty() || c.margin.spiral.has_value();
+}
+
+namespace {
+
 class Checker {
  public:
   Checker(Scenario& s, const SourceMap& map, Diagnostics& diag, std::vector<std::string>& warnings,
@@ -418,6 +431,7 @@ class Checker {
     check_defaults();
     check_settlement();
     check_time_steps();
+    check_time_step_mechanisms();
   }
 
  private:
@@ -775,6 +789,12 @@ class Checker {
       }
       if (member.group.empty()) member.group = member.id;
     }
+    // Generated ids repeat no listed member's (known by their form, as in member_ref).
+    if (s_.generator && read("generator"))
+      for (const auto& member : s_.members)
+        if (generated_member_index(*s_.generator, member.id) && !diag_.full())
+          error("generator.id_prefix",
+                fmt::format("generated member id '{}' is already the id of a listed member", member.id));
   }
 
   // A position worth more than any market (a price or a quantity in the wrong
@@ -852,6 +872,42 @@ class Checker {
     else if (std::round(steps) > 1000.0)
       error(at, fmt::format("expected at most 1000 steps over the horizon, found {} ({} days in steps of {} days)",
                             std::round(steps), horizon, step));
+  }
+
+  // Time steps carry margin, funds and defaults from step to step; the
+  // mechanisms that act within one period (the settlement layer, lending
+  // protocols' and crypto venues' liquidation engines) do not run over steps
+  // yet: such a file is refused, not run with them left out.
+  void check_time_step_mechanisms() {
+    const SimulationConfig& sim = s_.simulation;
+    if ((!sim.horizon_days && !sim.step_days && !s_.market.fire_sales) || s_.ccps.empty() || !read("ccps") ||
+        !read("members") || !read("settlement") || diag_.full())
+      return;
+    std::string what;
+    for (const auto& c : s_.ccps)
+      if (uses_settlement_layer(s_, c))
+        what = "a settlement layer (non-instant settlement, bridges, in-scenario margin calls)";
+    for (const auto& c : s_.ccps) {
+      if (!what.empty()) break;
+      if (c.kind == CcpKind::kLendingProtocol) what = fmt::format("the lending protocol '{}'", c.id);
+      const auto* tiered = std::get_if<TieredMargin>(&c.margin.model);
+      if (tiered && std::any_of(tiered->tiers.begin(), tiered->tiers.end(), [](const MarginTier& t) { return t.mm; }))
+        what = fmt::format("the liquidation engine of the crypto venue '{}'", c.id);
+    }
+    for (const auto& m : s_.members)
+      for (const auto& position : m.positions) {
+        const auto& mm = m.maintenance_margin;
+        if (what.empty() && std::any_of(mm.begin(), mm.end(), [&](const auto& p) { return p.first == position.first; }))
+          what = fmt::format("the liquidation engine of the crypto venue '{}' (members[].maintenance_margin)",
+                             position.first);
+      }
+    if (what.empty()) return;
+    error(sim.step_days      ? "simulation.step_days"
+          : sim.horizon_days ? "simulation.horizon_days"
+                             : "market.fire_sales",
+          fmt::format("expected a scenario without {} when it runs in time steps, found one: these mechanisms run "
+                      "within one period only; remove simulation.horizon_days and step_days to run it in one period",
+                      what));
   }
 
   // Chains and bridges named by CCPs exist; built-in chains a CCP or asset

@@ -58,6 +58,11 @@ LoadedScenario load_variant(const LoadedScenario& base, std::size_t variant, con
 void add_variant_errors(const LoadedScenario& base, std::size_t variant, const ScenarioError& failure,
                         Diagnostics& diagnostics);
 
+// Whether CCP `c` uses the settlement layer (SPEC 3.8): it settles other than
+// instantly, holds collateral on a bridge, takes collateral in an asset or
+// runs the margin spiral.
+bool uses_settlement_layer(const Scenario& s, const CcpConfig& c);
+
 // The resolved scenario (every field, defaults included) as YAML text.
 std::string to_yaml(const Scenario& scenario);
 

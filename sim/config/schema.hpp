@@ -23,6 +23,7 @@
 #include "models/waterfall/recovery.hpp"
 #include "models/waterfall/waterfall.hpp"
 #include "sim/config/field.hpp"
+#include "sim/model_types.hpp"
 
 namespace ccpnet::config {
 
@@ -258,48 +259,9 @@ struct ShockConfig {
   }
 };
 
-struct StressScenarioConfig {
-  std::string name;
-  OrderedMap<double> moves;
-  std::vector<OrderedMap<double>> path;
-  OrderedMap<double> vol_moves;
-  double days = 1.0;
-  bool overlay = false;
-  std::vector<std::string> halted_chains;
-  std::vector<std::string> exploited_bridges;
-
-  // The days the moves take: `days`, or the length of the path.
-  double length_days() const { return path.empty() ? days : static_cast<double>(path.size()); }
-  // The cumulative log-move of `asset` after `day` days, scaled by `multiple`:
-  // `moves` realised linearly in log terms over `days`, or the path's days
-  // summed, a fraction of a day taking that share of its day's log-move.
-  double log_move(const std::string& asset, double day, double multiple = 1.0) const {
-    const auto log1p_of = [](double m) { return std::log1p(std::max(m, -1.0 + 1e-12)); };
-    if (path.empty()) {
-      for (const auto& [id, m] : moves)
-        if (id == asset) return log1p_of(m) * multiple * std::min(1.0, day / days);
-      return 0.0;
-    }
-    double total = 0.0;
-    for (std::size_t d = 0; d < path.size() && static_cast<double>(d) < day; ++d)
-      for (const auto& [id, m] : path[d])
-        if (id == asset) total += log1p_of(m) * std::min(1.0, day - static_cast<double>(d));
-    return total * multiple;
-  }
-  // The move of each asset over the whole scenario (asset ids in order of
-  // first appearance).
-  OrderedMap<double> total_moves() const {
-    if (path.empty()) return moves;
-    OrderedMap<double> out;
-    for (const auto& day : path)
-      for (const auto& move : day) {
-        const std::string& id = move.first;
-        if (std::none_of(out.begin(), out.end(), [&](const auto& p) { return p.first == id; }))
-          out.emplace_back(id, std::expm1(log_move(id, length_days())));
-      }
-    return out;
-  }
-
+// A stress scenario as the file gives it: the model's StressScenario
+// (sim/model_types.hpp) and its fields.
+struct StressScenarioConfig : StressScenario {
   template <class A>
   void serialize(A& a) {
     a("name", name, {.doc = "name of the stress scenario", .required = true});
@@ -335,7 +297,7 @@ struct StressScenarioConfig {
   }
 };
 
-enum class HistoryMode { kReplay, kBootstrap };
+using HistoryMode = ccpnet::HistoryMode;
 template <>
 struct EnumNames<HistoryMode> {
   static constexpr std::array values{std::pair{HistoryMode::kReplay, "replay"},
@@ -536,7 +498,7 @@ struct SettlementConfig {
 };
 
 // --------------------------------------------------------------------- CCPs
-enum class CcpKind { kTraditional, kCryptoVenue, kLendingProtocol };
+using CcpKind = ccpnet::CcpKind;
 template <>
 struct EnumNames<CcpKind> {
   static constexpr std::array values{std::pair{CcpKind::kTraditional, "traditional"},
@@ -822,7 +784,7 @@ struct AssessmentConfig {
   }
 };
 
-enum class SettlementMode { kInstant, kAtomic, kFreeOfPayment, kBridge, kL2Optimistic };
+using SettlementMode = ccpnet::SettlementMode;
 template <>
 struct EnumNames<SettlementMode> {
   static constexpr std::array values{
@@ -872,7 +834,7 @@ struct CcpSettlementConfig {
   }
 };
 
-enum class Custody { kCcp, kSmartContract, kCustodian, kBridge };
+using Custody = ccpnet::Custody;
 template <>
 struct EnumNames<Custody> {
   static constexpr std::array values{
@@ -919,7 +881,7 @@ struct EnumNames<ImbalancePolicy> {
 // failed peer's unpaid obligations, or a charge by a surviving peer's
 // waterfall): through its whole waterfall as for a defaulting member, or only
 // through the link's dedicated resources and its own capital.
-enum class LinkLossRule { kWaterfall, kOwnCapital };
+using LinkLossRule = ccpnet::LinkLossRule;
 template <>
 struct EnumNames<LinkLossRule> {
   static constexpr std::array values{std::pair{LinkLossRule::kWaterfall, "waterfall"},
@@ -1504,7 +1466,7 @@ inline std::optional<std::size_t> generated_member_index(const GeneratorConfig& 
 }
 
 // -------------------------------------------------------------------- links
-enum class LinkModel { kPeer, kParticipant };
+using LinkModel = ccpnet::LinkKind;
 template <>
 struct EnumNames<LinkModel> {
   static constexpr std::array values{std::pair{LinkModel::kPeer, "peer"},

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "sim/config/load.hpp"
+#include "sim/errors.hpp"
 #include "sim/model.hpp"
 
 namespace {

@@ -175,5 +175,58 @@ TEST(DefaultFund, BankOfEnglandSizingWithAConcentratedContributor) {
   EXPECT_THROW(size_cover_boe(group_uncovered(), w, 30.0), std::invalid_argument);
 }
 
+// Uncovered losses of rows from accounts: M1 (90, 0, 70) and M2 (50, 40, 40)
+// form group row 0, M3 (110, 20, 110) row 1, M4 (10, 140, 95) row 2 is left
+// out (-1); liquidation costs 5, 5, 10, 0; resources (IMs) 50 and 50:
+//   row 0: 90+50+10-50 = 100, 0+40+10-50 = 0, 70+40+10-50 = 70
+//   row 1: 110+10-50 = 70, max(20+10-50, 0) = 0, 110+10-50 = 70
+TEST(DefaultFund, UncoveredLossesSumARowsAccountsBeyondItsResources) {
+  Eigen::MatrixXd loss(4, 3);
+  loss << 90, 0, 70,  //
+      50, 40, 40,     //
+      110, 20, 110,   //
+      10, 140, 95;
+  const Eigen::VectorXd cost = (Eigen::VectorXd(4) << 5, 5, 10, 0).finished();
+  const Eigen::VectorXd resources = (Eigen::VectorXd(2) << 50, 50).finished();
+  const Eigen::MatrixXd u = uncovered_losses(-loss, cost, {0, 0, 1, -1}, resources);
+  ASSERT_EQ(u.rows(), 2);
+  EXPECT_DOUBLE_EQ(u(0, 0), 100.0);
+  EXPECT_DOUBLE_EQ(u(0, 1), 0.0);
+  EXPECT_DOUBLE_EQ(u(0, 2), 70.0);
+  EXPECT_DOUBLE_EQ(u(1, 0), 70.0);
+  EXPECT_DOUBLE_EQ(u(1, 1), 0.0);
+  EXPECT_DOUBLE_EQ(u(1, 2), 70.0);
+  EXPECT_THROW(uncovered_losses(-loss, cost, {0, 0, 1}, resources), std::invalid_argument);
+}
+
+// Over blocks of moves the search finds what size_cover finds over the whole
+// set: the example sized in one block, and in blocks of one move each.
+TEST(DefaultFund, CoverSearchOverBlocksMatchesTheWholeSet) {
+  const Eigen::MatrixXd u = group_uncovered();
+  for (int cover : {1, 2}) {
+    const CoverSizing whole = size_cover(u, cover, 30.0);
+    CoverSearch blocks(cover, 30.0);
+    for (Eigen::Index k = 0; k < u.cols(); ++k) blocks.add(u.middleCols(k, 1), k);
+    EXPECT_DOUBLE_EQ(blocks.sizing().fund, whole.fund);
+    EXPECT_EQ(blocks.sizing().scenario, whole.scenario);
+    EXPECT_EQ(blocks.sizing().groups, whole.groups);
+    ASSERT_EQ(blocks.sizing_column().size(), u.rows());
+    EXPECT_TRUE(blocks.sizing_column().isApprox(u.col(whole.scenario)));
+  }
+}
+
+// Ties between blocks go to the first move, as within one block.
+TEST(DefaultFund, CoverSearchKeepsTheFirstOfEqualMoves) {
+  Eigen::MatrixXd u(2, 2);
+  u << 10, 10,  //
+      5, 5;
+  CoverSearch search(1, 0.0);
+  search.add(u.leftCols(1), 0);
+  search.add(u.rightCols(1), 1);
+  EXPECT_EQ(search.sizing().scenario, 0);
+  EXPECT_DOUBLE_EQ(search.sizing().fund, 10.0);
+  EXPECT_EQ(CoverSearch(2, 0.0).sizing().scenario, -1);  // nothing added: no move sets it
+}
+
 }  // namespace
 }  // namespace ccpnet::models

@@ -62,8 +62,8 @@ double vega(double f, double k, double t, double s, double r = 0.0) {
 
 // The close-out loss (-P&L, no liquidation cost) of the first defaulter in a
 // deterministic move, read from the waterfall trace.
-double defaulter_loss(const Model& model, const config::StressScenarioConfig& stress, double multiple = 1.0) {
-  config::StressScenarioConfig scaled = stress;
+double defaulter_loss(const Model& model, const StressScenario& stress, double multiple = 1.0) {
+  StressScenario scaled = stress;
   for (auto& [id, v] : scaled.vol_moves) v = std::expm1(std::log1p(v) * multiple);
   CascadeTrace trace;
   run_move(model, stress_move(model, stress, multiple), &trace, &scaled);

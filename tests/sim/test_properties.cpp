@@ -111,7 +111,7 @@ TEST(Properties, ABiggerShockNeverYieldsFewerDefaultsOrSmallerLosses) {
   std::mt19937_64 gen(7);
   for (int trial = 0; trial < 8; ++trial) {
     const Model model = build(random_system(gen, trial % 2 == 1));
-    config::StressScenarioConfig crash;
+    StressScenario crash;
     crash.name = "crash";
     for (const auto& a : model.assets) crash.moves.emplace_back(a.id, -0.2);
     std::size_t defaults = 0;
@@ -132,7 +132,7 @@ TEST(Properties, AnExtraExogenousDefaultNeverYieldsFewerDefaults) {
     const std::string yaml = random_system(gen, trial % 2 == 0);
     const Model base = build(yaml, {{"defaults.exogenous", "[GM01]"}});
     const Model more = build(yaml, {{"defaults.exogenous", "[GM01, GM02]"}});
-    config::StressScenarioConfig crash;
+    StressScenario crash;
     crash.name = "crash";
     for (const auto& a : base.assets) crash.moves.emplace_back(a.id, -0.3);
     const ScenarioResult a = run_move(base, stress_move(base, crash));

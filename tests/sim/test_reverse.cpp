@@ -18,6 +18,7 @@
 #include <string>
 
 #include "sim/config/load.hpp"
+#include "sim/errors.hpp"
 #include "sim/model.hpp"
 #include "sim/reverse.hpp"
 

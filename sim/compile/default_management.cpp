@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/compile/steps.hpp"
 #include "sim/model.hpp"
 
 namespace ccpnet {
@@ -54,7 +55,9 @@ void require_auction_for_matched_book(const config::LoadedScenario& loaded, std:
 
 }  // namespace
 
-void compile_default_management(const config::LoadedScenario& loaded, Model& model) {
+namespace compile {
+
+void set_default_management(const config::LoadedScenario& loaded, Model& model) {
   const config::Scenario& s = loaded.scenario;
   for (std::size_t c = 0; c < s.ccps.size(); ++c) {
     const config::CcpConfig& cfg = s.ccps[c];
@@ -77,5 +80,7 @@ void compile_default_management(const config::LoadedScenario& loaded, Model& mod
     if (ccp.juniorisation) mark_bidders(model, ccp, cfg.auction->bidder_share);
   }
 }
+
+}  // namespace compile
 
 }  // namespace ccpnet
