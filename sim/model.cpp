@@ -1340,6 +1340,7 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
     model.horizon_values.push_back(std::move(v));
   }
   check_time_step_mechanisms(loaded, model);
+  compile_interbank(loaded, model);
   return model;
 }
 

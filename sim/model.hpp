@@ -21,6 +21,7 @@
 #include "sim/config/load.hpp"
 #include "sim/config/schema.hpp"
 #include "sim/errors.hpp"
+#include "sim/nexus.hpp"
 
 namespace ccpnet {
 
@@ -244,6 +245,9 @@ struct Model {
   // horizon_values[h] their rows.
   std::vector<std::vector<int>> horizon_accounts;
   std::vector<Eigen::MatrixXd> horizon_values;
+
+  // What members owe each other outside the CCPs (interbank); empty: none.
+  std::optional<InterbankNetwork> interbank;
 
   std::string source_name;
   bool ledger_columns = true;     // outputs.ledger_columns
