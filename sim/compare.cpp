@@ -315,7 +315,11 @@ nlohmann::ordered_json comparison_json(const Comparison& c) {
       }
     }
     e["means"] = means;
-    if (v > 0) e["difference_to_base"] = diffs;
+    if (v > 0) {
+      e["difference_to_base"] = diffs;
+      const PairedDifference r = c.ratio(v, "total_loss");
+      e["total_loss_base_over_variant"] = {{"mean", r.mean}, {"lo95", r.lo}, {"hi95", r.hi}};
+    }
     e["summary"] = x.summary;
     variants.push_back(e);
   }

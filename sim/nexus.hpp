@@ -23,6 +23,14 @@
 // h(m) the share of its equity m lost, h0 its losses in the cascade over its
 // capital (1 once it defaults), spread by W(i, j) = min(1, L(i, j) / capital(j)).
 //
+// What this does not model: a CCP's claim on a defaulter's estate for the
+// part of its close-out its own IM and DF did not cover. The survivors bear
+// that part in full (the close-out ledger), and the defaulter's negative
+// equity, which its interbank creditors share with its outside creditors,
+// still counts it: the two channels overlap by the CCP's recovery share, so
+// the interbank losses are an upper bound for a defaulter whose close-out
+// reached the mutual layers (none for one whose IM and DF covered it).
+//
 // The ledger of the network: what debtors do not pay of their interbank
 // obligations (ScenarioResult::interbank_shortfall, from the debtors' side)
 // equals what their creditors lose (interbank_loss, the sum of the
