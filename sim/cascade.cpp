@@ -29,6 +29,7 @@ const char* cause_name(DefaultCause cause) {
     case DefaultCause::kSolvency: return "solvency";
     case DefaultCause::kLiquidity: return "liquidity";
     case DefaultCause::kGroup: return "group";
+    case DefaultCause::kInterbank: return "interbank";
   }
   return "?";
 }
@@ -74,6 +75,7 @@ const char* channel_name(LossChannel channel) {
     case LossChannel::kCashCall: return "cash_call";
     case LossChannel::kTearUp: return "tear_up";
     case LossChannel::kForcedAllocation: return "forced_allocation";
+    case LossChannel::kInterbank: return "interbank";
   }
   return "?";
 }
@@ -82,7 +84,7 @@ void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
   index = scenario;
   market_factor = 0.0;
   rounds = 0;
-  closeout_loss = total_loss = uncovered = failure_principal = 0.0;
+  closeout_loss = total_loss = uncovered = failure_principal = interbank_shortfall = interbank_loss = 0.0;
   const std::size_t n = model.ccps.size();
   ccp_layers.assign(n * models::kLayerCount, 0.0);
   for (auto* v : {&ccp_uncovered, &ccp_df_used, &ccp_closeout, &ccp_link_in, &ccp_link_out, &ccp_resolution_members,
@@ -385,6 +387,7 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
     // ---- 2. failures
     std::sort(failed_now_.begin(), failed_now_.end());
     for (int c : failed_now_) close_failed_ccp(static_cast<std::size_t>(c), round, out);
+    if (model_.interbank) clear_interbank(round, out);
     // ---- 3. solvency and liquidity of the members charged this round
     check_members(round, out);
     if (!new_members_.empty()) last_active_ = round;
@@ -400,11 +403,13 @@ void Cascade::finish(ScenarioResult& out) {
     final_payers += out.ccp_loss(c) - out.ccp_uncovered[c] + out.ccp_resolution_members[c] + out.ccp_unallocated[c];
     final_payers -= out.ccp_link_out[c] - out.ccp_resolution_links[c];  // the link accounts' share of the layers
   }
-  out.total_loss = final_payers + out.failure_principal;
+  out.total_loss = final_payers + out.failure_principal + out.interbank_loss;
 #ifndef NDEBUG
   // Conservation (SPEC 3.11): every dollar of close-out loss has one final payer.
   assert(std::abs(out.ledger_total() - out.closeout_loss) <= 1e-9 * std::max(1.0, out.closeout_loss) &&
          "cascade lost track of a loss");
+  assert(std::abs(out.interbank_loss - out.interbank_shortfall) <= 1e-9 * std::max(1.0, out.interbank_shortfall) &&
+         "the interbank network lost track of a loss");
 #endif
 }
 
@@ -1029,9 +1034,11 @@ void Cascade::check_members(int round, ScenarioResult& out) {
   for (int mi : touched_) {
     const auto m = static_cast<std::size_t>(mi);
     if (member_round_[m] >= 0) continue;
-    const DefaultCause cause = test_member(capital_[m], cash_[m], missed_call_[m] != 0,
-                                           settlement_ ? &settlement_->late_inflow[m] : nullptr, out);
+    DefaultCause cause = test_member(capital_[m], cash_[m], missed_call_[m] != 0,
+                                     settlement_ ? &settlement_->late_inflow[m] : nullptr, out);
     if (cause == DefaultCause::kNone) continue;
+    if (cause == DefaultCause::kSolvency && model_.interbank && interbank_tipped_[m] == round)
+      cause = DefaultCause::kInterbank;
     member_round_[m] = round;
     out.defaults.push_back({mi, round, cause});
     new_members_.push_back(mi);

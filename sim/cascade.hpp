@@ -60,8 +60,10 @@ namespace ccpnet {
 struct Model;
 struct Account;
 
-enum class DefaultCause : std::uint8_t { kNone = 0, kExogenous, kLatent, kSolvency, kLiquidity, kGroup };
-inline constexpr int kDefaultCauseCount = 6;  // kGroup: pulled in by another member of its default group
+enum class DefaultCause : std::uint8_t { kNone = 0, kExogenous, kLatent, kSolvency, kLiquidity, kGroup, kInterbank };
+// kGroup: pulled in by another member of its default group; kInterbank: left
+// insolvent by its losses on what other members owe it (sim/nexus.hpp).
+inline constexpr int kDefaultCauseCount = 7;
 const char* cause_name(DefaultCause cause);
 
 struct MemberDefault {
@@ -89,9 +91,12 @@ enum class LossChannel : std::uint8_t {
   kCashCall,          // cash calls paid
   kTearUp,            // VM gains lost on positions torn up
   kForcedAllocation,  // the reserve discount on an unplaced book allocated to it
+  kInterbank,         // what other members did not pay it outside the CCPs (sim/nexus.hpp), on its first membership
 };
-inline constexpr int kLossChannelCount = 13;
-inline constexpr int kLossChannelsBeforeRecovery = 10;  // without recovery tools, outputs list these
+inline constexpr int kLossChannelCount = 14;
+// Listed in the outputs only when the model has them: the recovery tools'
+// channels (some CCP has ccps[].recovery) and the interbank one (a network).
+constexpr bool recovery_channel(int channel) { return channel >= 10 && channel < 13; }
 const char* channel_name(LossChannel channel);
 
 struct AccountLoss {
@@ -109,10 +114,14 @@ struct ScenarioResult {
   std::int64_t index = 0;
   double market_factor = 0.0;
   int rounds = 0;
-  double closeout_loss = 0.0;         // sum of positive close-out losses of all defaulters (members, lending accounts)
-  double total_loss = 0.0;            // borne by others than the defaulters: every final payer but their own collateral
-  double uncovered = 0.0;             // left after the last layer of failed CCPs (then borne by their creditors)
-  double failure_principal = 0.0;     // free of payment: principal members lose in flight from failed CCPs
+  double closeout_loss = 0.0;      // sum of positive close-out losses of all defaulters (members, lending accounts)
+  double total_loss = 0.0;         // borne by others than the defaulters: every final payer but their own collateral
+  double uncovered = 0.0;          // left after the last layer of failed CCPs (then borne by their creditors)
+  double failure_principal = 0.0;  // free of payment: principal members lose in flight from failed CCPs
+  // The interbank network (sim/nexus.hpp): what its debtors did not pay, and
+  // what its creditors lost (charged as LossChannel::kInterbank); equal.
+  double interbank_shortfall = 0.0;
+  double interbank_loss = 0.0;
   std::vector<double> ccp_layers;     // CCPs x kLayerCount, member and link losses alike
   std::vector<double> ccp_uncovered;  // per CCP: left after its last layer (it fails)
   std::vector<double> ccp_df_used;    // DF consumed (defaulters' and mutualized) per CCP
@@ -367,6 +376,12 @@ class Cascade {
   void check_members(int round, ScenarioResult& out);
   void charge_member(std::size_t account, LossChannel channel, double amount, bool cash, int round,
                      ScenarioResult& out);
+  // The CCP-bank nexus (sim/nexus.cpp): the interbank network cleared on the
+  // equities of this round, before the members' test.
+  void clear_interbank(int round, ScenarioResult& out);
+  std::vector<double> interbank_charged_;  // per member: its interbank loss charged so far in the scenario
+  std::vector<int> interbank_tipped_;      // per member: the round its interbank loss left it insolvent; -1
+  std::size_t interbank_defaults_seen_ = 0;
 
   const Model& model_;
   std::vector<std::uint8_t> peer_link_fund_;             // per account: a peer link's own fund (never mutualised)

@@ -134,6 +134,23 @@ PairedDifference Comparison::difference(std::size_t variant, std::string_view me
   return {mean, mean - 1.959963984540054 * se, mean + 1.959963984540054 * se};
 }
 
+PairedDifference Comparison::ratio(std::size_t variant, std::string_view metric) const {
+  const auto& a = values(0, metric);
+  const auto& b = values(variant, metric);
+  const std::size_t n = std::min(a.size(), b.size());
+  double sum_a = 0.0, sum_b = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    sum_a += a[i];
+    sum_b += b[i];
+  }
+  if (n < 2 || sum_b == 0.0) return {};
+  const double r = sum_a / sum_b, mean_b = sum_b / static_cast<double>(n);
+  double ss = 0.0;  // of z_i = a_i - r b_i, whose mean is 0
+  for (std::size_t i = 0; i < n; ++i) ss += (a[i] - r * b[i]) * (a[i] - r * b[i]);
+  const double se = std::sqrt(ss / static_cast<double>(n - 1) / static_cast<double>(n)) / std::abs(mean_b);
+  return {r, r - 1.959963984540054 * se, r + 1.959963984540054 * se};
+}
+
 namespace {
 
 VariantOutcome run_variant(const std::string& name, config::LoadedScenario loaded, const RunOptions& options) {
@@ -246,6 +263,8 @@ std::string format_comparison(const Comparison& c) {
         out += fmt::format("    {:<36} {:<44} {}\n", info.title.empty() ? std::string(m) : std::string(info.title),
                            format_difference(info, d), difference_reading(d));
       }
+      if (const PairedDifference r = c.ratio(v, "total_loss"); r.mean > 0.0)
+        out += fmt::format("    {:<36} {:.4g} [{:.4g}, {:.4g}]\n", "total loss, base / variant", r.mean, r.lo, r.hi);
     }
   }
   return out;
@@ -296,7 +315,11 @@ nlohmann::ordered_json comparison_json(const Comparison& c) {
       }
     }
     e["means"] = means;
-    if (v > 0) e["difference_to_base"] = diffs;
+    if (v > 0) {
+      e["difference_to_base"] = diffs;
+      const PairedDifference r = c.ratio(v, "total_loss");
+      e["total_loss_base_over_variant"] = {{"mean", r.mean}, {"lo95", r.lo}, {"hi95", r.hi}};
+    }
     e["summary"] = x.summary;
     variants.push_back(e);
   }

@@ -53,6 +53,12 @@ struct Comparison {
   const std::vector<double>& values(std::size_t variant, std::string_view metric) const;
   double mean(std::size_t variant, std::string_view metric) const;
   PairedDifference difference(std::size_t variant, std::string_view metric) const;
+  // The base's mean over the variant's, R = mean(base) / mean(variant), with
+  // its 95% interval by the delta method on the paired scenarios: the
+  // standard error of the mean of base_i - R variant_i over mean(variant).
+  // With a variant that removes a channel (interbank=null), the channel's
+  // amplification of the loss. All zero when the variant's mean is 0.
+  PairedDifference ratio(std::size_t variant, std::string_view metric) const;
   // Whether reports show the metric: always, or for an optional one when some
   // variant's mean is not zero.
   bool shows(std::string_view metric) const;

@@ -134,7 +134,7 @@ struct ChunkSums {
   std::int64_t count = 0;  // scenarios folded in
   // System
   double total_loss = 0, closeout_loss = 0, uncovered = 0, liquidity_shortfall = 0, settlement_loss = 0;
-  double failure_principal = 0, ledger_error = 0;
+  double failure_principal = 0, interbank_loss = 0, ledger_error = 0;
   std::int64_t member_defaults = 0, any_ccp_fail = 0, any_default = 0, ccp_failures = 0, rounds = 0;
   std::int64_t settlement_defaults = 0;
   // Per CCP, and per CCP x layer, x ledger column
@@ -296,14 +296,26 @@ void ChunkSums::visit(Visitor&& v) {
                .level = L::kSystem,
                .aggregation = A::kSum},
     [](const MetricInput& x, auto&& add) { add(0, x.r.failure_principal); });
+  v(&ChunkSums::interbank_loss,
+    MetricInfo{.name = "interbank_loss",
+               .doc = "what members lose on what other members owe them outside the CCPs (interbank)",
+               .unit = U::kUsd,
+               .level = L::kSystem,
+               .aggregation = A::kSum,
+               .compare = true,
+               .optional = true,
+               .title = "interbank loss"},
+    [](const MetricInput& x, auto&& add) { add(0, x.r.interbank_loss); });
   v(&ChunkSums::ledger_error,
     MetricInfo{.name = "ledger_max_relative_error",
-               .doc = "largest |close-out loss - ledger total| / max(1, close-out loss) of a scenario",
+               .doc = "largest |close-out loss - ledger total| / max(1, close-out loss) of a scenario, and the same "
+                      "of the interbank network: |creditors' losses - debtors' shortfall| / max(1, shortfall)",
                .unit = U::kFraction,
                .level = L::kSystem,
                .aggregation = A::kMax},
     [](const MetricInput& x, auto&& add) {
-      add(0, std::abs(x.r.closeout_loss - x.r.ledger_total()) / std::max(1.0, x.r.closeout_loss));
+      add(0, std::max(std::abs(x.r.closeout_loss - x.r.ledger_total()) / std::max(1.0, x.r.closeout_loss),
+                      std::abs(x.r.interbank_loss - x.r.interbank_shortfall) / std::max(1.0, x.r.interbank_shortfall)));
     });
   v(&ChunkSums::settlement_defaults,
     MetricInfo{.name = "settlement_defaults",

@@ -57,6 +57,7 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
   compile::set_defaults(s, index, model);
   compile::set_horizon_values(model);
   compile::set_default_management(loaded, model);
+  compile_interbank(loaded, model);
   return model;
 }
 

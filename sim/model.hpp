@@ -21,6 +21,7 @@
 #include "models/waterfall/recovery.hpp"
 #include "models/waterfall/waterfall.hpp"
 #include "sim/model_types.hpp"
+#include "sim/nexus.hpp"
 
 namespace ccpnet {
 
@@ -273,6 +274,9 @@ struct Model {
   // horizon_values[h] their rows.
   std::vector<std::vector<int>> horizon_accounts;
   std::vector<Eigen::MatrixXd> horizon_values;
+
+  // What members owe each other outside the CCPs (interbank); empty: none.
+  std::optional<InterbankNetwork> interbank;
 
   std::string source_name;
   bool ledger_columns = true;       // outputs.ledger_columns

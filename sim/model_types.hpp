@@ -27,6 +27,9 @@ enum class LinkKind { kPeer, kParticipant };
 // How scenarios use an observed price history: replay its windows, or resample its days.
 enum class HistoryMode { kReplay, kBootstrap };
 
+// How the members' network outside the CCPs clears (interbank.clearing, sim/nexus.hpp).
+enum class InterbankClearing { kEisenbergNoe, kRogersVeraart, kDebtRank };
+
 // A stress scenario (SPEC 3.1): price moves per asset (asset id, simple
 // return) over `days`, or day by day (`path`); implied-vol moves; an overlay
 // adds its moves to every random scenario, otherwise it is a deterministic

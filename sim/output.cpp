@@ -422,6 +422,10 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
   system_interval("expected_closeout_loss", "closeout_loss");
   sys["expected_failure_principal"] = t.failure_principal / n;
   system_interval("expected_failure_principal", "failure_principal");
+  if (model.interbank) {
+    sys["expected_interbank_loss"] = t.interbank_loss / n;
+    system_interval("expected_interbank_loss", "interbank_loss");
+  }
   sys["ledger_max_relative_error"] = t.ledger_error;
   sys["p99_total_loss"] = agg.total_loss_quantile(0.99);
   sys["p99_total_loss_ci95"] = interval_json(agg.total_loss_quantile_interval(0.99));
@@ -793,16 +797,18 @@ Table bridge_table(const Model& model, const Aggregate& agg) {
 Table member_table(const Model& model, const Aggregate& agg) {
   const ChunkSums& t = agg.totals();
   const double n = std::max<double>(1.0, static_cast<double>(t.count));
-  constexpr DefaultCause kCauses[] = {DefaultCause::kExogenous, DefaultCause::kLatent, DefaultCause::kSolvency,
+  // The interbank cause and loss channel only when the model has a network.
+  std::vector<DefaultCause> causes = {DefaultCause::kExogenous, DefaultCause::kLatent, DefaultCause::kSolvency,
                                       DefaultCause::kLiquidity, DefaultCause::kGroup};
+  if (model.interbank) causes.push_back(DefaultCause::kInterbank);
   std::vector<std::string> member, group, ccp;
   std::vector<double> im, df, notional, capital, liquidity, p_all;
-  std::vector<std::vector<double>> p_cause(std::size(kCauses));
+  std::vector<std::vector<double>> p_cause(std::size(causes));
   for (std::size_t m = 0; m < model.members.size(); ++m) {
     const MemberModel& mem = model.members[m];
     double all = 0.0;
     std::vector<double> p;
-    for (const DefaultCause cause : kCauses) {
+    for (const DefaultCause cause : causes) {
       p.push_back(
           static_cast<double>(t.member_defaults_by_cause[m * kDefaultCauseCount + static_cast<std::size_t>(cause)]) /
           n);
@@ -826,15 +832,16 @@ Table member_table(const Model& model, const Aggregate& agg) {
   table.columns = {{"member", member},     {"group", group},         {"ccp", ccp},
                    {"initial_margin", im}, {"default_fund", df},     {"notional", notional},
                    {"capital", capital},   {"liquidity", liquidity}, {"p_default", p_all}};
-  for (std::size_t k = 0; k < std::size(kCauses); ++k)
-    table.columns.emplace_back("p_default_" + std::string(cause_name(kCauses[k])), std::move(p_cause[k]));
+  for (std::size_t k = 0; k < std::size(causes); ++k)
+    table.columns.emplace_back("p_default_" + std::string(cause_name(causes[k])), std::move(p_cause[k]));
   // Expected losses of the membership by channel: as a survivor or creditor
   // (expected_loss sums these), and its own collateral used when it defaulted.
   std::vector<double> expected(member.size(), 0.0);
   std::vector<std::pair<std::string, std::vector<double>>> channels;
-  const int channels_listed = model.default_management ? kLossChannelCount : kLossChannelsBeforeRecovery;
-  for (int k = 0; k < channels_listed; ++k) {
+  for (int k = 0; k < kLossChannelCount; ++k) {
     const auto channel = static_cast<LossChannel>(k);
+    if (recovery_channel(k) && !model.default_management) continue;
+    if (channel == LossChannel::kInterbank && !model.interbank) continue;
     std::vector<double> v;
     for (const auto& mem : model.members)
       for (int a : mem.accounts) v.push_back(agg.account_loss(static_cast<std::size_t>(a), channel) / n);

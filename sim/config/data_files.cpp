@@ -160,6 +160,59 @@ std::vector<FileTrade> read_trades(const Scenario& s, const CsvTable& table, con
   return trades;
 }
 
+// The rows of an interbank file with `columns`: two names and a number
+// (exposures) or a name and two numbers (totals), the numbers finite and
+// non-negative (an exposure's amount > 0).
+std::vector<FileInterbankRow> read_interbank_rows(const CsvTable& table, const std::string& key,
+                                                  const std::array<std::string_view, 3>& columns,
+                                                  Diagnostics& diagnostics) {
+  const std::size_t before = diagnostics.size();
+  const std::vector<std::string> names(columns.begin(), columns.end());
+  for (const CsvCell& h : table.header) {
+    if (std::find(names.begin(), names.end(), h.text) != names.end()) continue;
+    std::string message = fmt::format("expected one of {}, found {}", fmt::join(names, ", "), describe_cell(h));
+    if (auto guess = closest_match(h.text, names); !guess.empty())
+      message += fmt::format(" (did you mean '{}'?)", guess);
+    diagnostics.error(table.at(h), key, message);
+  }
+  std::array<int, 3> column{};
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    column[c] = table.column(columns[c]);
+    if (column[c] < 0)
+      diagnostics.error(
+          table.at(table.header.front()), key,
+          fmt::format("expected the columns {}, found no column '{}'", fmt::join(names, ", "), columns[c]));
+  }
+  if (diagnostics.size() != before) return {};
+  const bool edge = columns[1] == kExposureColumns[1];
+  std::vector<FileInterbankRow> rows;
+  rows.reserve(table.rows.size());
+  for (const auto& row : table.rows) {
+    if (diagnostics.full()) break;
+    FileInterbankRow r;
+    for (std::size_t c = 0; c < 3; ++c) {
+      const CsvCell& cell = row[static_cast<std::size_t>(column[c])];
+      r.where[c] = table.at(cell);
+      if (c == 0 || (c == 1 && edge)) {
+        (c == 0 ? r.first : r.second) = cell.text;
+        if (cell.text.empty()) diagnostics.error(table.at(cell), key, "expected a member id, found an empty cell");
+        continue;
+      }
+      const auto value = csv_number(table, cell, key, "a number (USD)", diagnostics);
+      if (!value) continue;
+      (c == 2 ? (edge ? r.x : r.y) : r.x) = *value;
+      if (edge && !(*value > 0.0))
+        diagnostics.error(table.at(cell), key, fmt::format("expected an amount > 0 (USD), found {}", cell.text));
+      else if (!(*value >= 0.0) || *value > kMaxPositionValue)
+        diagnostics.error(
+            table.at(cell), key,
+            fmt::format("expected a value >= 0 and at most {:g} (USD), found {}", kMaxPositionValue, cell.text));
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
 }  // namespace
 
 std::string position_value_error(double quantity, double price, std::string_view what) {
@@ -237,6 +290,16 @@ DataFiles read_data_files(const Scenario& s, const std::string& source_name, con
   if (!s.trades_file.empty()) {
     const std::string key = "trades_file";
     if (const auto table = read(s.trades_file, key)) data.trades = read_trades(s, *table, key, diagnostics);
+  }
+  if (s.interbank && !s.interbank->exposures_file.empty()) {
+    const std::string key = "interbank.exposures_file";
+    if (const auto table = read(s.interbank->exposures_file, key))
+      data.exposures = read_interbank_rows(*table, key, kExposureColumns, diagnostics);
+  }
+  if (s.interbank && !s.interbank->totals_file.empty()) {
+    const std::string key = "interbank.totals_file";
+    if (const auto table = read(s.interbank->totals_file, key))
+      data.interbank_totals = read_interbank_rows(*table, key, kInterbankTotalColumns, diagnostics);
   }
   return data;
 }

@@ -32,10 +32,25 @@ struct FileTrade {
 inline constexpr std::array<std::string_view, 6> kTradeColumns{"buyer",    "seller",    "asset",
                                                                "quantity", "buyer_ccp", "seller_ccp"};
 
+// A row of interbank.exposures_file (lender, borrower, amount) or of
+// interbank.totals_file (member, assets, liabilities), with the cell of each
+// field: the names are checked against the members when the model is built.
+struct FileInterbankRow {
+  std::string first, second;  // lender and borrower, or the member and ""
+  double x = 0.0, y = 0.0;    // amount, or assets and liabilities
+  std::array<Location, 3> where;
+};
+
+// The columns of interbank.exposures_file and interbank.totals_file.
+inline constexpr std::array<std::string_view, 3> kExposureColumns{"lender", "borrower", "amount"};
+inline constexpr std::array<std::string_view, 3> kInterbankTotalColumns{"member", "assets", "liabilities"};
+
 struct DataFiles {
   std::vector<InputFile> inputs;  // every file read, for the manifest
   std::optional<PriceHistory> history;
   std::vector<FileTrade> trades;
+  std::vector<FileInterbankRow> exposures;         // interbank.exposures_file
+  std::vector<FileInterbankRow> interbank_totals;  // interbank.totals_file
 };
 
 // Largest value of one position or trade: a thousand trillion dollars, ten

@@ -432,6 +432,7 @@ class Checker {
     check_settlement();
     check_time_steps();
     check_time_step_mechanisms();
+    check_interbank();
   }
 
  private:
@@ -848,6 +849,35 @@ class Checker {
       for (const auto& [member, pd] : s_.defaults.latent->member_pd)
         member_ref("defaults.latent.member_pd." + member, member);
     }
+  }
+
+  // interbank: one source of exposures; per-member external debt names
+  // members; alpha and beta belong to rogers_veraart; one period only.
+  void check_interbank() {
+    if (!s_.interbank || !read("interbank")) return;
+    const InterbankConfig& ib = *s_.interbank;
+    const int sources = !ib.exposures_file.empty() + !ib.totals_file.empty() + (ib.capital_multiple > 0.0);
+    if (sources != 1)
+      error("interbank",
+            fmt::format("expected one source of exposures (exposures_file, totals_file or capital_multiple > 0), "
+                        "found {}",
+                        sources));
+    for (const auto& [member, debt] : ib.external_debt) member_ref("interbank.external_debt." + member, member);
+    if (ib.clearing != InterbankClearing::kRogersVeraart)
+      for (const auto& [key, value] : {std::pair{"alpha", ib.alpha}, std::pair{"beta", ib.beta}})
+        if (value != 1.0)
+          error(std::string("interbank.") + key,
+                fmt::format("expected {} only with clearing: rogers_veraart (default costs), found {} with clearing: "
+                            "{}",
+                            key, value, enum_name(ib.clearing)));
+    if (ib.clearing == InterbankClearing::kRogersVeraart && ib.external_debt_priority == ExternalDebtPriority::kSenior)
+      error("interbank.external_debt_priority",
+            "expected pari_passu with clearing: rogers_veraart (its default costs are shared pro rata), found senior");
+    const SimulationConfig& sim = s_.simulation;
+    if (sim.horizon_days || sim.step_days || s_.market.fire_sales)
+      error("interbank",
+            "expected a scenario in one period with an interbank network, found time steps (simulation.horizon_days, "
+            "step_days or market.fire_sales): the network clears within one period only");
   }
 
   // simulation.horizon_days is a whole number of steps of step_days (at most

@@ -1565,6 +1565,95 @@ struct DefaultsConfig {
   }
 };
 
+// ----------------------------------------------------------------- interbank
+// The CCP-bank nexus (SPEC 3.10): what members owe each other outside the
+// CCPs, and how that network clears when the cascade's losses cut their equity.
+enum class InterbankReconstruction { kMaxEntropy, kMinDensity };
+template <>
+struct EnumNames<InterbankReconstruction> {
+  static constexpr std::array values{std::pair{InterbankReconstruction::kMaxEntropy, "max_entropy"},
+                                     std::pair{InterbankReconstruction::kMinDensity, "min_density"}};
+};
+
+using InterbankClearing = ccpnet::InterbankClearing;
+template <>
+struct EnumNames<InterbankClearing> {
+  static constexpr std::array values{std::pair{InterbankClearing::kEisenbergNoe, "eisenberg_noe"},
+                                     std::pair{InterbankClearing::kRogersVeraart, "rogers_veraart"},
+                                     std::pair{InterbankClearing::kDebtRank, "debtrank"}};
+};
+
+enum class ExternalDebtPriority { kPariPassu, kSenior };
+template <>
+struct EnumNames<ExternalDebtPriority> {
+  static constexpr std::array values{std::pair{ExternalDebtPriority::kPariPassu, "pari_passu"},
+                                     std::pair{ExternalDebtPriority::kSenior, "senior"}};
+};
+
+struct InterbankConfig {
+  std::string exposures_file;
+  std::string totals_file;
+  double capital_multiple = 0.0;
+  InterbankReconstruction reconstruction = InterbankReconstruction::kMaxEntropy;
+  std::optional<std::uint64_t> seed;
+  InterbankClearing clearing = InterbankClearing::kEisenbergNoe;
+  ExternalDebtPriority external_debt_priority = ExternalDebtPriority::kPariPassu;
+  double external_debt_multiple = 0.0;
+  OrderedMap<double> external_debt;
+  double alpha = 1.0;
+  double beta = 1.0;
+
+  template <class A>
+  void serialize(A& a) {
+    a("exposures_file", exposures_file,
+      {.doc = "CSV of bilateral exposures, relative to the scenario file: a header row with the columns lender, "
+              "borrower, amount (USD, > 0; what the borrower owes the lender), one exposure per row, between "
+              "members; empty: reconstructed from totals_file or capital_multiple"});
+    a("totals_file", totals_file,
+      {.doc = "CSV of each member's interbank totals to reconstruct the exposures from: the columns member, assets, "
+              "liabilities (USD, >= 0; the totals of all members must be equal); members not listed have none"});
+    a("capital_multiple", capital_multiple,
+      {.doc = "without a file: every member's interbank assets and liabilities are this multiple of its capital, "
+              "and the exposures are reconstructed from them",
+       .unit = "multiple",
+       .min = 0.0,
+       .max = 1000.0});
+    a("reconstruction", reconstruction,
+      {.doc = "how exposures are reconstructed from totals: max_entropy (RAS from the product of the totals, zero "
+              "diagonal: every member lends to every borrower in proportion) or min_density (links placed one by "
+              "one, each as large as the totals allow, drawn at random from `seed`: a sparse network, after Anand, "
+              "Craig and von Peter 2015)"});
+    a("seed", seed, {.doc = "seed of the min_density draws; default: the scenario's seed"});
+    a("clearing", clearing,
+      {.doc = "how the network clears on the members' equity after the CCPs' losses: eisenberg_noe (the greatest "
+              "clearing vector), rogers_veraart (default costs alpha and beta) or debtrank (linear DebtRank: claims "
+              "on a member are written down by the share of its equity it lost at the CCPs, spread through the "
+              "network)"});
+    a("external_debt_priority", external_debt_priority,
+      {.doc = "eisenberg_noe: pari_passu (a member's external and interbank creditors recover the same share) or "
+              "senior (external debt is paid first); rogers_veraart clears pari passu"});
+    a("external_debt_multiple", external_debt_multiple,
+      {.doc = "each member's debt outside the network as a multiple of its capital",
+       .unit = "multiple",
+       .min = 0.0,
+       .max = 1000.0});
+    a("external_debt", external_debt,
+      {.doc = "per-member debt outside the network ({member id: amount}), overriding external_debt_multiple",
+       .unit = "USD",
+       .min = 0.0});
+    a("alpha", alpha,
+      {.doc = "rogers_veraart: share of its outside assets a defaulting member realises",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0});
+    a("beta", beta,
+      {.doc = "rogers_veraart: share of its interbank claims a defaulting member realises",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0});
+  }
+};
+
 // ----------------------------------------------------------------- variants
 enum class Topology { kAsIs, kNone, kPeer, kHub, kMesh, kSingle };
 template <>
@@ -1611,6 +1700,7 @@ struct Scenario {
   std::string trades_file;
   std::vector<LinkConfig> links;
   DefaultsConfig defaults;
+  std::optional<InterbankConfig> interbank;
   std::vector<VariantConfig> variants;
   OutputsConfig outputs;
 
@@ -1632,6 +1722,9 @@ struct Scenario {
               "trades; empty: none"});
     a("links", links, {.doc = "interoperability links between CCPs"});
     a("defaults", defaults, {.doc = "which members default and how"});
+    a("interbank", interbank,
+      {.doc = "what members owe each other outside the CCPs, cleared with the cascade: losses at CCPs cut their "
+              "equity, the network clears, and members it leaves insolvent default at every CCP"});
     a("variants", variants, {.doc = "variants compared by `ccpnet compare` on common random numbers"});
     a("outputs", outputs, {.doc = "optional parts of the output directory"});
   }
