@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "sim/config/yaml_writer.hpp"
 
@@ -104,10 +105,15 @@ std::optional<PriceHistory> read_history(const Scenario& s, const CsvTable& tabl
   return history;
 }
 
-std::vector<FileTrade> read_trades(const Scenario& s, const CsvTable& table, const std::string& key,
-                                   Diagnostics& diagnostics) {
+// The index of each of `columns` in the file's header, or nullopt after
+// locating every unknown header cell (with the closest name) and every missing
+// column.
+template <std::size_t N>
+std::optional<std::array<int, N>> locate_columns(const CsvTable& table, const std::string& key,
+                                                 const std::array<std::string_view, N>& columns,
+                                                 Diagnostics& diagnostics) {
   const std::size_t before = diagnostics.size();
-  const std::vector<std::string> names(kTradeColumns.begin(), kTradeColumns.end());
+  const std::vector<std::string> names(columns.begin(), columns.end());
   for (const CsvCell& h : table.header) {
     if (std::find(names.begin(), names.end(), h.text) != names.end()) continue;
     std::string message = fmt::format("expected one of {}, found {}", fmt::join(names, ", "), describe_cell(h));
@@ -115,15 +121,23 @@ std::vector<FileTrade> read_trades(const Scenario& s, const CsvTable& table, con
       message += fmt::format(" (did you mean '{}'?)", guess);
     diagnostics.error(table.at(h), key, message);
   }
-  std::array<int, kTradeColumns.size()> column{};
-  for (std::size_t c = 0; c < kTradeColumns.size(); ++c) {
-    column[c] = table.column(kTradeColumns[c]);
+  std::array<int, N> column{};
+  for (std::size_t c = 0; c < N; ++c) {
+    column[c] = table.column(columns[c]);
     if (column[c] < 0)
       diagnostics.error(
           table.at(table.header.front()), key,
-          fmt::format("expected the columns {}, found no column '{}'", fmt::join(names, ", "), kTradeColumns[c]));
+          fmt::format("expected the columns {}, found no column '{}'", fmt::join(names, ", "), columns[c]));
   }
-  if (diagnostics.size() != before) return {};
+  if (diagnostics.size() != before) return std::nullopt;
+  return column;
+}
+
+std::vector<FileTrade> read_trades(const Scenario& s, const CsvTable& table, const std::string& key,
+                                   Diagnostics& diagnostics) {
+  const auto located = locate_columns(table, key, kTradeColumns, diagnostics);
+  if (!located) return {};
+  const auto& column = *located;
 
   std::vector<FileTrade> trades;
   trades.reserve(table.rows.size());
@@ -166,24 +180,9 @@ std::vector<FileTrade> read_trades(const Scenario& s, const CsvTable& table, con
 std::vector<FileInterbankRow> read_interbank_rows(const CsvTable& table, const std::string& key,
                                                   const std::array<std::string_view, 3>& columns,
                                                   Diagnostics& diagnostics) {
-  const std::size_t before = diagnostics.size();
-  const std::vector<std::string> names(columns.begin(), columns.end());
-  for (const CsvCell& h : table.header) {
-    if (std::find(names.begin(), names.end(), h.text) != names.end()) continue;
-    std::string message = fmt::format("expected one of {}, found {}", fmt::join(names, ", "), describe_cell(h));
-    if (auto guess = closest_match(h.text, names); !guess.empty())
-      message += fmt::format(" (did you mean '{}'?)", guess);
-    diagnostics.error(table.at(h), key, message);
-  }
-  std::array<int, 3> column{};
-  for (std::size_t c = 0; c < columns.size(); ++c) {
-    column[c] = table.column(columns[c]);
-    if (column[c] < 0)
-      diagnostics.error(
-          table.at(table.header.front()), key,
-          fmt::format("expected the columns {}, found no column '{}'", fmt::join(names, ", "), columns[c]));
-  }
-  if (diagnostics.size() != before) return {};
+  const auto located = locate_columns(table, key, columns, diagnostics);
+  if (!located) return {};
+  const auto& column = *located;
   const bool edge = columns[1] == kExposureColumns[1];
   std::vector<FileInterbankRow> rows;
   rows.reserve(table.rows.size());
