@@ -552,13 +552,20 @@ void Cascade::collect_survivors(std::size_t c) {
 
 // ADL at the bankruptcy price (BitMEX "Auto-Deleveraging"): when this
 // round's member lines at CCP c are all single-asset positions in one
-// contract, their net quantity Q is closed against the opposite single-asset
-// accounts in that contract, by quantity, in ranking order (ccps[].adl),
-// each up to its contracts left, at most |Q| in all, at the quantity-weighted
-// bankruptcy price B of the defaulters on Q's side, B_i = P0 - IM_i / q_i
+// contract, the contracts of the lines on the net side whose loss their own
+// margin and fund contribution do not cover (a shortfall) are closed against
+// the opposite single-asset accounts in that contract, by quantity, in
+// ranking order (ccps[].adl), each up to its contracts left, at the
+// quantity-weighted bankruptcy price B of those lines, B_i = P0 - IM_i / q_i
 // (where the loss q_i (P0 - B_i) equals the IM: the defaulter's equity is
-// zero). Entry price: today's price P0; mark: P0 + P&L / quantity (the
-// scenario's move over the MPOR). Other single-asset accounts are not
+// zero). Lines closed in the market with a surplus are not deleveraged. Entry
+// price: today's price P0; mark: P0 + P&L / quantity (the scenario's move over
+// the MPOR). Each contract closed takes the lines' shortfall per contract off
+// the loss (the mutual layers before ADL reduce every line's residual pro
+// rata, so ADL closes the same share of each line's contracts) and costs the
+// account |mark - B|: the close-out cost on it is never incurred
+// (models::run_waterfall, adl_cost_avoided), as models::liquidate_venue_position
+// leaves q (S - F) / S contracts to ADL. Other single-asset accounts are not
 // deleveraged; multi-asset accounts keep the whole-gain rule (adl_rank on
 // aggregates), ranked in the same queue by their own score.
 void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
@@ -577,19 +584,23 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
   const models::Side side = net > 0.0 ? models::Side::kLong : models::Side::kShort;
   const double sl = models::side_sign(side);
   const double p0 = model_.assets[static_cast<std::size_t>(asset)].price;
-  double q_sum = 0.0, b_sum = 0.0;
+  double q_sum = 0.0, b_sum = 0.0, shortfall = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
+    const models::Defaulter& d = defaulters_[i];
     const double q = model_.accounts[static_cast<std::size_t>(defaulter_accounts_[i])].quantity(asset);
-    if (q * sl <= 0.0) continue;
+    const double short_i = d.loss - d.im - d.df;
+    if (q * sl <= 0.0 || !(short_i > 0.0)) continue;
     q_sum += std::abs(q);
-    b_sum += std::abs(q) * (p0 - defaulters_[i].im / q);
+    b_sum += std::abs(q) * (p0 - d.im / q);
+    shortfall += short_i;
   }
+  if (q_sum == 0.0) return;
   const double bankruptcy = b_sum / q_sum;
-  // The mark must have crossed the bankruptcy price (otherwise the defaulted
+  // The mark must have reached the bankruptcy price (otherwise the defaulted
   // position has equity left and only its close-out cost reaches the layer).
   const auto first = static_cast<std::size_t>(defaulter_accounts_[0]);
   const double mark = p0 + account_pnl_[first] / model_.accounts[first].quantity(asset);
-  if (!(sl * (bankruptcy - mark) > 0.0)) return;
+  if (!(sl * (bankruptcy - mark) >= 0.0)) return;
   std::vector<std::size_t> queue;
   for (std::size_t j = 0; j < survivors_.size(); ++j) {
     const auto ai = static_cast<std::size_t>(survivor_accounts_[j]);
@@ -606,12 +617,13 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
     s.adl_entry_price = p0;
     s.adl_mark_price = own_mark;
     s.adl_bankruptcy_price = bankruptcy;
+    s.adl_loss_per_contract = shortfall / q_sum;
     s.adl_gain = std::max(0.0, account_pnl_[ai]);  // for a link loss after the members' run
     queue.push_back(j);
   }
   std::stable_sort(queue.begin(), queue.end(),
                    [&](std::size_t a, std::size_t b) { return survivors_[a].adl_rank > survivors_[b].adl_rank; });
-  double left = std::abs(net);
+  double left = q_sum;
   for (std::size_t j : queue) {
     models::Survivor& s = survivors_[j];
     s.adl_quantity = std::min(left, acct_[static_cast<std::size_t>(survivor_accounts_[j])].adl_contracts_left);
@@ -630,6 +642,7 @@ void Cascade::trace_event(int round, std::size_t c, const models::WaterfallOutco
   WaterfallEvent event{round, static_cast<int>(c), {}, wf.by_layer, wf.uncovered, kinds[first] != LineKind::kMember,
                        adl};
   event.day = day_;
+  event.adl_cost_avoided = wf.adl_cost_avoided;
   for (std::size_t i = first; i < end; ++i) {
     const auto& d = defaulters_[i];
     const double after_own = std::max(0.0, d.loss) - d.im_used - d.df_used;

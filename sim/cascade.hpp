@@ -203,8 +203,9 @@ struct WaterfallEvent {
   std::vector<DefaulterLine> defaulters;
   std::array<double, models::kLayerCount> by_layer{};
   double uncovered = 0.0;
-  bool link_losses = false;  // the losses that came over links (link_loss_layers), not the members' close-outs
-  std::vector<AdlLine> adl;  // accounts deleveraged by this run, in the order of the CCP's accounts
+  bool link_losses = false;       // the losses that came over links (link_loss_layers), not the members' close-outs
+  std::vector<AdlLine> adl;       // accounts deleveraged by this run, in the order of the CCP's accounts
+  double adl_cost_avoided = 0.0;  // close-out cost of the contracts ADL closed instead of the market
   // The CCP's insurance fund in this round: before it, what the round's
   // venue liquidations added (their surpluses), and after its runs.
   double insurance_fund_start = 0.0;

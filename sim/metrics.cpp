@@ -138,7 +138,9 @@ std::string level_label(const Model& model, MetricLevel level, std::size_t i) {
 
 MetricInput::MetricInput(const ScenarioResult& result, std::span<const double> ccp_default_funds)
     : r(result), default_funds(ccp_default_funds), ccp_failures(result.ccp_failures()) {
-  calm = r.defaults.empty() && ccp_failures == 0;
+  // A venue's or lending protocol's liquidations run through the waterfall
+  // without a default: they are not calm when they lose anything.
+  calm = r.defaults.empty() && ccp_failures == 0 && !(r.closeout_loss > 0.0) && !(r.total_loss > 0.0);
 }
 
 const std::vector<MetricInfo>& metric_infos() {

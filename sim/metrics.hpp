@@ -89,7 +89,7 @@ struct MetricInfo {
   MetricUnit unit;
   MetricLevel level;
   Aggregation aggregation;
-  bool stressed_only = false;   // zero unless a member defaults or a CCP fails (calm scenarios skip it)
+  bool stressed_only = false;   // zero in a calm scenario (MetricInput::calm), which skips it
   bool compare = false;         // compared between variants, scenario by scenario (`ccpnet compare`)
   bool optional = false;        // compare: reported only where some variant has it
   std::string_view title = {};  // short label in reports (compared metrics)
@@ -126,7 +126,7 @@ struct MetricInput {
   std::span<const double> default_funds;  // per CCP
   std::size_t ccps() const { return default_funds.size(); }
   int ccp_failures = 0;
-  bool calm = true;  // no member default and no CCP failure
+  bool calm = true;  // no member default, no CCP failure and no close-out loss (liquidations)
 };
 
 struct ChunkSums {

@@ -321,6 +321,9 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
           out += fmt::format("    {:<22} {:>5} {:>14} {:>14} {:>14}\n", account_name(model, a.account), a.rank,
                              a.contracts > 0.0 ? fmt::format("{:.6g}", a.contracts) : "whole gain",
                              a.contracts > 0.0 ? fmt::format("{:.6g}", a.price) : "-", money(a.loss_vs_mark));
+        if (e.adl_cost_avoided > 0.0)
+          out += fmt::format("    close-out cost not incurred on the contracts closed by ADL: {}\n",
+                             money(e.adl_cost_avoided));
       }
     }
     out += format_default_management(model, r);
@@ -459,6 +462,9 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
                        {"rank", a.rank},
                        {"priority", a.priority}});
       ev["adl"] = adl;
+      if (std::find(event_ccp.waterfall.begin(), event_ccp.waterfall.end(), models::Layer::kAdl) !=
+          event_ccp.waterfall.end())
+        ev["adl_cost_avoided"] = e.adl_cost_avoided;
       events.push_back(ev);
     }
     j["waterfalls"] = events;

@@ -116,7 +116,8 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
       default: break;
     }
     if (need <= 0.0) continue;
-    double used = 0.0;
+    double used = 0.0;     // residual loss the layer took off the defaulters
+    double avoided = 0.0;  // of which close-out cost not incurred (ADL): nobody pays it
     switch (layer) {
       case Layer::kSitg: used = take_pool(ccp.sitg, need); break;
       case Layer::kSitg2: used = take_pool(ccp.sitg2, need); break;
@@ -165,14 +166,16 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
         break;
       case Layer::kAdl: {
         // Deleverage the highest-ranked positions first. By quantity (the
-        // venues' rule, adl.hpp): each closed contract costs the account
-        // |mark - bankruptcy price|, up to its quantity; the loss filled this
-        // way is the same as deleverage() closing need / gap contracts at one
-        // bankruptcy price. Without quantities: each up to its whole gain.
+        // venues' rule, adl.hpp): each closed contract takes its loss per
+        // contract off the defaulted position and costs the account
+        // |mark - bankruptcy price|, up to its quantity (without a close-out
+        // cost the same as deleverage() closing need / gap contracts at one
+        // bankruptcy price). Without quantities: each up to its whole gain.
         const auto gap = [](const Survivor& s) { return std::abs(s.adl_mark_price - s.adl_bankruptcy_price); };
+        const auto per_contract = [&](const Survivor& s) { return std::max(gap(s), s.adl_loss_per_contract); };
         const auto by_quantity = [](const Survivor& s) { return s.adl_quantity > 0.0; };
         const auto capacity = [&](const Survivor& s) {
-          return by_quantity(s) ? s.adl_quantity * gap(s) : std::max(0.0, s.adl_gain);
+          return by_quantity(s) ? s.adl_quantity * per_contract(s) : std::max(0.0, s.adl_gain);
         };
         std::vector<std::size_t> order;
         for (std::size_t i = 0; i < survivors.size(); ++i)
@@ -185,14 +188,17 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
           Survivor& s = survivors[i];
           const double cap = capacity(s);
           const double take = std::min(left, cap);
+          double charge = take;
           if (by_quantity(s)) {
-            const double closed = take < cap ? take / gap(s) : s.adl_quantity;
+            const double closed = take < cap ? take / per_contract(s) : s.adl_quantity;
             s.adl_quantity -= closed;
             s.adl_closed += closed;
+            charge = std::min(take, closed * gap(s));
           } else {
             s.adl_gain -= take;
           }
-          s.adl_charged += take;
+          s.adl_charged += charge;
+          avoided += take - charge;
           left -= take;
           used += take;
         }
@@ -200,7 +206,9 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
       }
       default: break;
     }
-    absorbed += used;
+    absorbed += used - avoided;
+    out.loss -= avoided;
+    out.adl_cost_avoided += avoided;
     absorb(defaulters, used, need);
   }
   // The defaulter layers that are listed return any surplus to the estate;

@@ -62,7 +62,14 @@ struct Survivor {
   double adl_entry_price = 0.0;       // its average entry price (for the caller's ranking; not used here)
   double adl_mark_price = 0.0;        // mark price of the contract
   double adl_bankruptcy_price = 0.0;  // bankruptcy price of the defaulted position it is closed against
-  double lender_balance = 0.0;        // balance lent to a lending protocol
+  // The loss one contract closed by ADL takes off the defaulted position: its
+  // shortfall per contract had it been sold into the market, the gap
+  // |mark - bankruptcy price| plus that sale's close-out cost (0: the gap, no
+  // cost). A contract closed at the bankruptcy price is not sold, so its
+  // close-out cost is never incurred: the account pays the gap, the rest of
+  // the loss it takes off vanishes (WaterfallOutcome::adl_cost_avoided).
+  double adl_loss_per_contract = 0.0;
+  double lender_balance = 0.0;  // balance lent to a lending protocol
   // Charges (accumulate):
   double df_charged = 0.0;
   double assessment_paid = 0.0;
@@ -95,6 +102,10 @@ struct WaterfallOutcome {
   std::array<double, kLayerCount> by_layer{};  // amount absorbed by each layer
   double loss = 0.0;                           // sum of positive defaulter losses
   double uncovered = 0.0;                      // left after the last layer: the CCP fails if > 0
+  // Close-out cost of the contracts closed by ADL, which were not sold into
+  // the market: already taken off `loss` (and off no layer), so that
+  // loss = sum(by_layer) + uncovered still holds.
+  double adl_cost_avoided = 0.0;
 };
 
 // Caps on variation-margin gains haircutting (VMGH). The haircut is pro rata

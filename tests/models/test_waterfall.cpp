@@ -323,5 +323,39 @@ TEST(Waterfall, AdlWithoutQuantitiesKeepsTheWholeGainRule) {
   EXPECT_DOUBLE_EQ(s[0].adl_gain, 70);
 }
 
+TEST(Waterfall, AdlContractsAreNotSoldSoTheirCloseOutCostIsNotALoss) {
+  // A long of 10 contracts, bankruptcy price 95, liquidated at the mark 90:
+  // 50 below its margin at the mark plus a square-root impact cost of 30,
+  // a shortfall of 80, 8 a contract; the fund pays 40. The contracts the fund
+  // cannot pay for, 10 x 40 / 80 = 5, are closed against the top-ranked short
+  // at the bankruptcy price (BitMEX, "Auto-Deleveraging";
+  // models::liquidate_venue_position): the short gives up 5 x (95 - 90) = 25
+  // against the mark, and the 5 x 3 = 15 of impact those contracts would have
+  // cost in the market is never incurred. Loss 80 - 15 = 65 = fund 40 + ADL 25.
+  std::vector<Defaulter> d{{.loss = 80}};
+  std::vector<Survivor> s(2);
+  for (auto& x : s) {
+    x.adl_quantity = 4;
+    x.adl_mark_price = 90;
+    x.adl_bankruptcy_price = 95;
+    x.adl_loss_per_contract = 8;
+  }
+  s[0].adl_rank = 2;  // deleveraged first: all its 4 contracts
+  s[1].adl_rank = 1;  // then 1 of its 4
+  CcpResources r{.insurance_fund = 40};
+  const std::vector<Layer> layers{Layer::kInsuranceFund, Layer::kAdl};
+  const auto o = run_waterfall(layers, d, s, r);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kInsuranceFund), 40);
+  EXPECT_DOUBLE_EQ(at(o, Layer::kAdl), 25);
+  EXPECT_DOUBLE_EQ(o.adl_cost_avoided, 15);
+  EXPECT_DOUBLE_EQ(o.loss, 65);
+  EXPECT_DOUBLE_EQ(o.uncovered, 0);
+  EXPECT_DOUBLE_EQ(s[0].adl_closed, 4);
+  EXPECT_DOUBLE_EQ(s[0].adl_charged, 20);
+  EXPECT_DOUBLE_EQ(s[1].adl_closed, 1);
+  EXPECT_DOUBLE_EQ(s[1].adl_charged, 5);
+  expect_conserved(o);
+}
+
 }  // namespace
 }  // namespace ccpnet::models

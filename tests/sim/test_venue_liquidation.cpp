@@ -71,13 +71,16 @@ TEST(VenueEngine, TheCrashLiquidatesThreeLongsTheFundPaysThenAdl) {
   EXPECT_NEAR(c->shortfall, 172, 1e-9);
   EXPECT_NEAR(c->bankruptcy_price, 92.5, 1e-9);
   EXPECT_NEAR(venue_line(model, trace, "D")->shortfall, 9, 1e-9);
-  // Layers: margins 509, fund 100 + 11 = 111, ADL 70; every dollar of the
-  // 690 of close-out losses has its payer.
+  // Layers: margins 509, fund 100 + 11 = 111, ADL 38.674 for the 70 the
+  // fund left: the contracts closed by ADL are not sold, so their impact
+  // cost, 81 x 70 / 181, is not a loss; every dollar of the 690 - 31.326 of
+  // close-out losses has its payer.
   using L = models::Layer;
-  EXPECT_NEAR(r.closeout_loss, 690, 1e-9);
+  const double adl_share = 70.0 / 181.0;
+  EXPECT_NEAR(r.closeout_loss, 690 - 81 * adl_share, 1e-9);
   EXPECT_NEAR(layer(r, L::kDefaulterIm), 509, 1e-9);
   EXPECT_NEAR(layer(r, L::kInsuranceFund), 111, 1e-9);
-  EXPECT_NEAR(layer(r, L::kAdl), 70, 1e-9);
+  EXPECT_NEAR(layer(r, L::kAdl), 100 * adl_share, 1e-9);
   EXPECT_EQ(r.uncovered, 0.0);
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
   ASSERT_EQ(trace.events.size(), 1u);
@@ -88,19 +91,18 @@ TEST(VenueEngine, TheCrashLiquidatesThreeLongsTheFundPaysThenAdl) {
   // Margins: B 109 used for its loss (11 to the fund), C 300, D 100.
   EXPECT_NEAR(channel_total(model, r, "B", LossChannel::kOwnIm), 109, 1e-9);
   EXPECT_NEAR(channel_total(model, r, "C", LossChannel::kOwnIm), 300, 1e-9);
-  // ADL at 91.3333, 1.3333 a contract: S1 (rank 1) all 30, S2 22.5 of 40.
-  ASSERT_EQ(e.adl.size(), 2u);
+  EXPECT_NEAR(e.adl_cost_avoided, 81 * adl_share, 1e-9);
+  // ADL of 50 x 70 / 181 contracts at 92, 2 a contract against the mark: S1
+  // (rank 1) closes them out of its 30; S2 keeps its position.
+  ASSERT_EQ(e.adl.size(), 1u);
   EXPECT_EQ(e.adl[0].rank, 1);
   EXPECT_EQ(account_name(model, e.adl[0].account), "S1");
   EXPECT_NEAR(e.adl[0].priority, 0.675, 1e-12);
-  EXPECT_NEAR(e.adl[0].contracts, 30, 1e-9);
-  EXPECT_NEAR(e.adl[0].price, 5480.0 / 60.0, 1e-9);
-  EXPECT_NEAR(e.adl[0].loss_vs_mark, 40, 1e-9);
-  EXPECT_EQ(e.adl[1].rank, 2);
-  EXPECT_NEAR(e.adl[1].priority, 0.45, 1e-12);
-  EXPECT_NEAR(e.adl[1].contracts, 22.5, 1e-9);
-  EXPECT_NEAR(e.adl[1].loss_vs_mark, 30, 1e-9);
-  EXPECT_NEAR(channel_total(model, r, "S2", LossChannel::kAdl), 30, 1e-9);
+  EXPECT_NEAR(e.adl[0].contracts, 50 * adl_share, 1e-9);
+  EXPECT_NEAR(e.adl[0].price, 92, 1e-9);
+  EXPECT_NEAR(e.adl[0].loss_vs_mark, 100 * adl_share, 1e-9);
+  EXPECT_NEAR(channel_total(model, r, "S1", LossChannel::kAdl), 100 * adl_share, 1e-9);
+  EXPECT_EQ(channel_total(model, r, "S2", LossChannel::kAdl), 0.0);
 }
 
 TEST(VenueEngine, ThroughStressJsonAndText) {
@@ -178,15 +180,18 @@ TEST(VenueEngine, AnObservedMaintenanceMarginMovesWithTheMarkNotional) {
 
 TEST(VenueEngine, AnInsuranceFundHeldInTheContractsAssetFallsWithIt) {
   // The fund holds X: 100 today, 90 after the crash; + 11 = 101 pays 101 of
-  // the 181; ADL 80 = 60 contracts at 1.3333: S1 30, S2 30.
+  // the 181; 80 left: ADL closes 50 x 80 / 181 = 22.0994 of C's and D's
+  // contracts at 92, 2 a contract against the mark, all from S1 (30, ranked
+  // first), and their impact cost 81 x 80 / 181 is not incurred.
   const Model model = venue_case({{"ccps.V.insurance_fund_asset", "X"}});
   CascadeTrace trace;
   const ScenarioResult r = stress(model, 0, &trace);
   EXPECT_NEAR(trace.events[0].insurance_fund_start, 90, 1e-9);
   EXPECT_NEAR(layer(r, models::Layer::kInsuranceFund), 101, 1e-9);
-  EXPECT_NEAR(layer(r, models::Layer::kAdl), 80, 1e-9);
-  ASSERT_EQ(trace.events[0].adl.size(), 2u);
-  EXPECT_NEAR(trace.events[0].adl[1].contracts, 30, 1e-9);
+  EXPECT_NEAR(layer(r, models::Layer::kAdl), 100 * 80.0 / 181.0, 1e-9);
+  EXPECT_NEAR(trace.events[0].adl_cost_avoided, 81 * 80.0 / 181.0, 1e-9);
+  ASSERT_EQ(trace.events[0].adl.size(), 1u);
+  EXPECT_NEAR(trace.events[0].adl[0].contracts, 50 * 80.0 / 181.0, 1e-9);
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
 }
 
@@ -238,6 +243,29 @@ TEST(VenueEngine, MonteCarloIdenticalForAnyThreadCountAndConserved) {
   EXPECT_GT(liquidated, 0);
   EXPECT_LT(liquidated, 2000);
   EXPECT_EQ(text(2), reference);
+}
+
+TEST(VenueEngine, LiquidationsWithoutADefaultCountInTheCcpsAggregates) {
+  // Liquidations are the venue's normal path: no member defaults, yet the
+  // margins, the fund and ADL pay. The per-CCP sums must see those scenarios
+  // (they were skipped as calm), equal to the scenarios' own layers.
+  const Model model = venue_case({{"simulation.scenarios", "2000"}});
+  std::vector<double> layers(models::kLayerCount, 0.0);
+  int without_default = 0;
+  RunOptions options;
+  options.on_scenario = [&](const ScenarioResult& r) {
+    for (std::size_t l = 0; l < models::kLayerCount; ++l) layers[l] += r.ccp_layers[l];
+    without_default += r.venue_liquidations > 0 && r.defaults.empty();
+  };
+  const RunResult run = run_monte_carlo(model, options);
+  ASSERT_GT(without_default, 0);
+  double total = 0.0;
+  for (std::size_t l = 0; l < models::kLayerCount; ++l) {
+    EXPECT_NEAR(run.aggregate.totals().ccp_layers[l], layers[l], 1e-9 * std::max(1.0, layers[l]))
+        << models::layer_name(static_cast<models::Layer>(l));
+    total += layers[l];
+  }
+  EXPECT_GT(total, 0.0);
 }
 
 }  // namespace
