@@ -221,10 +221,13 @@ def test_venue_liquidation_engine_insurance_fund_and_adl_by_rank() -> None:
     assert crash.loc["C", "bankruptcy_price"] == pytest.approx(92.5)
     funds = result.insurance_funds.set_index("stress_scenario")
     assert funds.loc["crash", ["start", "surpluses", "paid", "end"]].tolist() == pytest.approx([100, 11, 111, 0])
+    # The fund leaves 70 of the 181 of shortfalls: ADL closes 50 x 70 / 181
+    # contracts of C and D at 92, all from S1 (ranked first, 30 contracts).
     adl = result.adl.sort_values("rank")
-    assert adl["account"].tolist() == ["S1", "S2"]
-    assert adl["contracts"].tolist() == pytest.approx([30.0, 22.5])
-    assert adl["priority"].tolist() == pytest.approx([0.675, 0.45])
+    assert adl["account"].tolist() == ["S1"]
+    assert adl["contracts"].tolist() == pytest.approx([50 * 70 / 181])
+    assert adl["price"].tolist() == pytest.approx([92.0])
+    assert adl["priority"].tolist() == pytest.approx([0.675])
     defaulters = result.defaulters
     assert defaulters["liquidated"].all()
     assert defaulters.loc[defaulters.account == "B", "to_insurance_fund"].tolist() == pytest.approx([11.0])
