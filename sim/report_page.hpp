@@ -1,7 +1,7 @@
 // The frame and the building blocks of the report pages (sim/report*.cpp):
 // the style sheet, the header and footer, cards, intervals, figures with
-// their captions, and words shared by the run and stress pages. Internal to
-// the pages.
+// their captions, and words shared by the run and stress pages (and by the
+// figures' data, sim/report_figures.cpp). Internal to the report.
 #pragma once
 
 #include <limits>

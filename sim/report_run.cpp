@@ -25,7 +25,7 @@ namespace ccpnet {
 
 namespace {
 
-using namespace page;  // NOLINT(google-build-using-namespace): the page's vocabulary
+using namespace page;  // the vocabulary of the pages: money, pct, card, figure, ...
 using figures::BarRow;
 using figures::BarSeries;
 using figures::Ids;

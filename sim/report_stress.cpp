@@ -20,7 +20,7 @@ namespace ccpnet {
 
 namespace {
 
-using namespace page;  // NOLINT(google-build-using-namespace): the page's vocabulary
+using namespace page;  // the vocabulary of the pages: money, pct, card, figure, ...
 using figures::Ids;
 using figures::kLayerColour;
 using figures::kLayerLabel;
