@@ -320,90 +320,86 @@ nlohmann::ordered_json summary_intervals_json() {
   return j;
 }
 
-nlohmann::ordered_json summary_json(const Model& model, const RunResult& result) {
+namespace {
+
+// summary.json's entry of CCP c.
+nlohmann::ordered_json ccp_summary_json(const Model& model, const Aggregate& agg, std::size_t c) {
   using json = nlohmann::ordered_json;
-  const Aggregate& agg = result.aggregate;
   const ChunkSums& t = agg.totals();
   const double n = std::max<double>(1.0, static_cast<double>(t.count));
-  json j;
-  j["ccpnet_version"] = CCPNET_VERSION;
-  j["scenario"] = model.name;
-  j["seed"] = model.seed;
-  j["scenarios"] = t.count;
-  j["first_scenario"] = result.first;
-  j["requested_scenarios"] = result.requested;
-  j["partial"] = result.interrupted;
-  j["intervals"] = summary_intervals_json();
-  json ccps = json::object();
-  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
-    const CcpModel& ccp = model.ccps[c];
-    json e;
-    e["p_fail"] = static_cast<double>(t.ccp_fails[c]) / n;
-    add_interval(e, "p_fail", metric_estimate(t, "ccp_fails", c));
-    e["expected_loss"] = t.ccp_loss[c] / n;
-    add_interval(e, "expected_loss", metric_estimate(t, "ccp_loss", c));
-    e["expected_uncovered_loss"] = t.ccp_uncovered[c] / n;
-    add_interval(e, "expected_uncovered_loss", metric_estimate(t, "ccp_uncovered_loss", c));
-    e["p_fail_via_links"] = static_cast<double>(t.ccp_fails_via_links[c]) / n;
-    add_interval(e, "p_fail_via_links", metric_estimate(t, "ccp_fails_via_links", c));
-    json ledger = json::object(), ledger_se = json::object(), ledger_ci = json::object();
-    for (std::size_t k = 0; k < kLedgerColumns; ++k) {
-      const char* name = ledger_column_name(static_cast<LedgerColumn>(k));
-      ledger[name] = t.ccp_ledger[c * kLedgerColumns + k] / n;
-      const Estimate x = metric_estimate(t, "ccp_ledger", c * kLedgerColumns + k);
-      ledger_se[name] = x.standard_error;
-      ledger_ci[name] = interval_json(x.interval);
-    }
-    e["ledger"] = ledger;
-    e["ledger_se"] = ledger_se;
-    e["ledger_ci95"] = ledger_ci;
-    e["p_df_exhausted"] = static_cast<double>(t.ccp_df_exhausted[c]) / n;
-    add_interval(e, "p_df_exhausted", metric_estimate(t, "ccp_df_exhausted", c));
-    e["df_depletion"] = {{"mean", t.ccp_depletion[c] / n}, {"p99", agg.depletion_quantile(c, 0.99)}};
-    add_interval(e["df_depletion"], "mean", metric_estimate(t, "ccp_df_depletion", c));
-    e["df_depletion"]["p99_ci95"] = interval_json(agg.depletion_quantile_interval(c, 0.99));
-    json layers = json::object(), layers_se = json::object(), layers_ci = json::object();
-    for (const auto layer : ccp.waterfall) {
-      const auto l = static_cast<std::size_t>(layer);
-      const std::string name(models::layer_name(layer));
-      layers[name] = t.ccp_layers[c * models::kLayerCount + l] / n;
-      const Estimate x = metric_estimate(t, "ccp_layer_loss", c * models::kLayerCount + l);
-      layers_se[name] = x.standard_error;
-      layers_ci[name] = interval_json(x.interval);
-    }
-    e["layer_losses"] = layers;
-    e["layer_losses_se"] = layers_se;
-    e["layer_losses_ci95"] = layers_ci;
-    e["default_fund"] = ccp.default_fund;
-    e["default_fund_sizing"] = fund_sizing_json(ccp);
-    double im = 0.0;
-    for (int a : ccp.accounts) im += model.accounts[static_cast<std::size_t>(a)].initial_margin;
-    e["initial_margin"] = im;
-    if (model.settlement_active) {
-      const auto mean = [&](CcpSettleMetric m) {
-        return t.ccp_settle[c * kCcpSettleMetrics + static_cast<std::size_t>(m)] / n;
-      };
-      e["settlement"] = {{"mode", config::enum_name(ccp.settlement.mode)},
-                         {"custody", config::enum_name(ccp.settlement.custody)},
-                         {"mean_fails", mean(CcpSettleMetric::kFails)},
-                         {"mean_principal_lost", mean(CcpSettleMetric::kPrincipalLost)},
-                         {"mean_replacement_cost", mean(CcpSettleMetric::kReplacementCost)},
-                         {"mean_late_inflows", mean(CcpSettleMetric::kLateInflows)},
-                         {"mean_margin_calls", mean(CcpSettleMetric::kMarginCalls)}};
-      const std::pair<const char*, CcpSettleMetric> settle[] = {
-          {"mean_fails", CcpSettleMetric::kFails},
-          {"mean_principal_lost", CcpSettleMetric::kPrincipalLost},
-          {"mean_replacement_cost", CcpSettleMetric::kReplacementCost},
-          {"mean_late_inflows", CcpSettleMetric::kLateInflows},
-          {"mean_margin_calls", CcpSettleMetric::kMarginCalls}};
-      for (const auto& [key, m] : settle)
-        add_interval(e["settlement"], key,
-                     metric_estimate(t, "ccp_settlement", c * kCcpSettleMetrics + static_cast<std::size_t>(m)));
-    }
-    if (ccp.auction || !ccp.recovery.empty()) e["default_management"] = default_management_summary(model, t, c);
-    ccps[ccp.id] = e;
+  const CcpModel& ccp = model.ccps[c];
+  json e;
+  e["p_fail"] = static_cast<double>(t.ccp_fails[c]) / n;
+  add_interval(e, "p_fail", metric_estimate(t, "ccp_fails", c));
+  e["expected_loss"] = t.ccp_loss[c] / n;
+  add_interval(e, "expected_loss", metric_estimate(t, "ccp_loss", c));
+  e["expected_uncovered_loss"] = t.ccp_uncovered[c] / n;
+  add_interval(e, "expected_uncovered_loss", metric_estimate(t, "ccp_uncovered_loss", c));
+  e["p_fail_via_links"] = static_cast<double>(t.ccp_fails_via_links[c]) / n;
+  add_interval(e, "p_fail_via_links", metric_estimate(t, "ccp_fails_via_links", c));
+  json ledger = json::object(), ledger_se = json::object(), ledger_ci = json::object();
+  for (std::size_t k = 0; k < kLedgerColumns; ++k) {
+    const char* name = ledger_column_name(static_cast<LedgerColumn>(k));
+    ledger[name] = t.ccp_ledger[c * kLedgerColumns + k] / n;
+    const Estimate x = metric_estimate(t, "ccp_ledger", c * kLedgerColumns + k);
+    ledger_se[name] = x.standard_error;
+    ledger_ci[name] = interval_json(x.interval);
   }
-  j["ccps"] = ccps;
+  e["ledger"] = ledger;
+  e["ledger_se"] = ledger_se;
+  e["ledger_ci95"] = ledger_ci;
+  e["p_df_exhausted"] = static_cast<double>(t.ccp_df_exhausted[c]) / n;
+  add_interval(e, "p_df_exhausted", metric_estimate(t, "ccp_df_exhausted", c));
+  e["df_depletion"] = {{"mean", t.ccp_depletion[c] / n}, {"p99", agg.depletion_quantile(c, 0.99)}};
+  add_interval(e["df_depletion"], "mean", metric_estimate(t, "ccp_df_depletion", c));
+  e["df_depletion"]["p99_ci95"] = interval_json(agg.depletion_quantile_interval(c, 0.99));
+  json layers = json::object(), layers_se = json::object(), layers_ci = json::object();
+  for (const auto layer : ccp.waterfall) {
+    const auto l = static_cast<std::size_t>(layer);
+    const std::string name(models::layer_name(layer));
+    layers[name] = t.ccp_layers[c * models::kLayerCount + l] / n;
+    const Estimate x = metric_estimate(t, "ccp_layer_loss", c * models::kLayerCount + l);
+    layers_se[name] = x.standard_error;
+    layers_ci[name] = interval_json(x.interval);
+  }
+  e["layer_losses"] = layers;
+  e["layer_losses_se"] = layers_se;
+  e["layer_losses_ci95"] = layers_ci;
+  e["default_fund"] = ccp.default_fund;
+  e["default_fund_sizing"] = fund_sizing_json(ccp);
+  double im = 0.0;
+  for (int a : ccp.accounts) im += model.accounts[static_cast<std::size_t>(a)].initial_margin;
+  e["initial_margin"] = im;
+  if (model.settlement_active) {
+    const auto mean = [&](CcpSettleMetric m) {
+      return t.ccp_settle[c * kCcpSettleMetrics + static_cast<std::size_t>(m)] / n;
+    };
+    e["settlement"] = {{"mode", config::enum_name(ccp.settlement.mode)},
+                       {"custody", config::enum_name(ccp.settlement.custody)},
+                       {"mean_fails", mean(CcpSettleMetric::kFails)},
+                       {"mean_principal_lost", mean(CcpSettleMetric::kPrincipalLost)},
+                       {"mean_replacement_cost", mean(CcpSettleMetric::kReplacementCost)},
+                       {"mean_late_inflows", mean(CcpSettleMetric::kLateInflows)},
+                       {"mean_margin_calls", mean(CcpSettleMetric::kMarginCalls)}};
+    const std::pair<const char*, CcpSettleMetric> settle[] = {
+        {"mean_fails", CcpSettleMetric::kFails},
+        {"mean_principal_lost", CcpSettleMetric::kPrincipalLost},
+        {"mean_replacement_cost", CcpSettleMetric::kReplacementCost},
+        {"mean_late_inflows", CcpSettleMetric::kLateInflows},
+        {"mean_margin_calls", CcpSettleMetric::kMarginCalls}};
+    for (const auto& [key, m] : settle)
+      add_interval(e["settlement"], key,
+                   metric_estimate(t, "ccp_settlement", c * kCcpSettleMetrics + static_cast<std::size_t>(m)));
+  }
+  if (ccp.auction || !ccp.recovery.empty()) e["default_management"] = default_management_summary(model, t, c);
+  return e;
+}
+
+// summary.json's system-wide figures.
+nlohmann::ordered_json system_summary_json(const Model& model, const Aggregate& agg) {
+  using json = nlohmann::ordered_json;
+  const ChunkSums& t = agg.totals();
+  const double n = std::max<double>(1.0, static_cast<double>(t.count));
   json sys;
   const auto system_interval = [&](const char* key, std::string_view metric) {
     add_interval(sys, key, metric_estimate(t, metric, 0));
@@ -446,37 +442,64 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
   sys["p_member_defaults_at_least"] = at_least;
   sys["p_member_defaults_at_least_se"] = at_least_se;
   sys["p_member_defaults_at_least_ci95"] = at_least_ci;
-  j["system"] = sys;
-  if (model.settlement_active) {
-    json st;
-    const auto total = [&](CcpSettleMetric m) {
-      double sum = 0.0;
-      for (std::size_t c = 0; c < model.ccps.size(); ++c)
-        sum += t.ccp_settle[c * kCcpSettleMetrics + static_cast<std::size_t>(m)];
-      return sum / n;
-    };
-    st["mean_fails"] = total(CcpSettleMetric::kFails);
-    st["mean_principal_lost"] = total(CcpSettleMetric::kPrincipalLost);
-    st["mean_replacement_cost"] = total(CcpSettleMetric::kReplacementCost);
-    st["mean_late_inflows"] = total(CcpSettleMetric::kLateInflows);
-    st["mean_margin_calls"] = total(CcpSettleMetric::kMarginCalls);
-    st["mean_settlement_defaults"] = static_cast<double>(t.settlement_defaults) / n;
-    // The rows of chains.csv and bridges.csv, keyed by their first column.
-    const auto by_id = [](const Table& table) {
-      json out = json::object();
-      const auto& ids = std::get<std::vector<std::string>>(table.columns.front().second);
-      for (std::size_t r = 0; r < ids.size(); ++r) {
-        json e;
-        for (std::size_t col = 1; col < table.columns.size(); ++col)
-          std::visit([&](const auto& v) { e[table.columns[col].first] = v[r]; }, table.columns[col].second);
-        out[ids[r]] = e;
-      }
-      return out;
-    };
-    st["chains"] = by_id(chain_table(model, agg));
-    st["bridges"] = by_id(bridge_table(model, agg));
-    j["settlement"] = st;
-  }
+  return sys;
+}
+
+// summary.json's settlement: system-wide means, then chains.csv and bridges.csv keyed by id.
+nlohmann::ordered_json settlement_summary_json(const Model& model, const Aggregate& agg) {
+  using json = nlohmann::ordered_json;
+  const ChunkSums& t = agg.totals();
+  const double n = std::max<double>(1.0, static_cast<double>(t.count));
+  json st;
+  const auto total = [&](CcpSettleMetric m) {
+    double sum = 0.0;
+    for (std::size_t c = 0; c < model.ccps.size(); ++c)
+      sum += t.ccp_settle[c * kCcpSettleMetrics + static_cast<std::size_t>(m)];
+    return sum / n;
+  };
+  st["mean_fails"] = total(CcpSettleMetric::kFails);
+  st["mean_principal_lost"] = total(CcpSettleMetric::kPrincipalLost);
+  st["mean_replacement_cost"] = total(CcpSettleMetric::kReplacementCost);
+  st["mean_late_inflows"] = total(CcpSettleMetric::kLateInflows);
+  st["mean_margin_calls"] = total(CcpSettleMetric::kMarginCalls);
+  st["mean_settlement_defaults"] = static_cast<double>(t.settlement_defaults) / n;
+  // The rows of chains.csv and bridges.csv, keyed by their first column.
+  const auto by_id = [](const Table& table) {
+    json out = json::object();
+    const auto& ids = std::get<std::vector<std::string>>(table.columns.front().second);
+    for (std::size_t r = 0; r < ids.size(); ++r) {
+      json e;
+      for (std::size_t col = 1; col < table.columns.size(); ++col)
+        std::visit([&](const auto& v) { e[table.columns[col].first] = v[r]; }, table.columns[col].second);
+      out[ids[r]] = e;
+    }
+    return out;
+  };
+  st["chains"] = by_id(chain_table(model, agg));
+  st["bridges"] = by_id(bridge_table(model, agg));
+  return st;
+}
+
+}  // namespace
+
+nlohmann::ordered_json summary_json(const Model& model, const RunResult& result) {
+  using json = nlohmann::ordered_json;
+  const Aggregate& agg = result.aggregate;
+  const ChunkSums& t = agg.totals();
+  json j;
+  j["ccpnet_version"] = CCPNET_VERSION;
+  j["scenario"] = model.name;
+  j["seed"] = model.seed;
+  j["scenarios"] = t.count;
+  j["first_scenario"] = result.first;
+  j["requested_scenarios"] = result.requested;
+  j["partial"] = result.interrupted;
+  j["intervals"] = summary_intervals_json();
+  json ccps = json::object();
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) ccps[model.ccps[c].id] = ccp_summary_json(model, agg, c);
+  j["ccps"] = ccps;
+  j["system"] = system_summary_json(model, agg);
+  if (model.settlement_active) j["settlement"] = settlement_summary_json(model, agg);
   return j;
 }
 

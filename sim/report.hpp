@@ -1,7 +1,8 @@
 // report.html (SPEC 5.1, `--report`): one self-contained HTML page per command,
-// with inline CSS and inline SVG figures generated here as text (no scripts,
-// no external files, nothing fetched). Every string that comes from the
-// scenario file (ids, names, the resolved YAML) is HTML-escaped.
+// with inline CSS and inline SVG figures (sim/figures.hpp, filled by
+// sim/report_figures.hpp), no scripts, no external files, nothing fetched.
+// Every string that comes from the scenario file (ids, names, the resolved
+// YAML) is HTML-escaped (html_escape, sim/figures.hpp).
 //
 // The pages hold no timing, thread count or date: the same input and seed give
 // the same bytes, so report.html can be listed in the manifest like any other
@@ -9,8 +10,9 @@
 #pragma once
 
 #include <string>
-#include <string_view>
 #include <vector>
+
+#include "sim/figures.hpp"
 
 namespace ccpnet {
 
@@ -54,8 +56,5 @@ std::string reverse_report(const Model& model, const ReverseResult& result, cons
                            const std::string& resolved_yaml);
 std::string reverse_search_report(const Model& model, const ReverseSearchResult& result,
                                   const std::string& scenario_file, const std::string& resolved_yaml);
-
-// Text made safe for HTML element content and attribute values.
-std::string html_escape(std::string_view text);
 
 }  // namespace ccpnet

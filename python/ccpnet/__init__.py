@@ -15,7 +15,7 @@ pandas tables::
     c.differences                                           # paired differences with 95% intervals
     ccpnet.sweep(m, {"market.assets.BTC.volatility": [0.4, 0.6], "topology": ["none", "mesh"]})  # a tidy DataFrame
 
-Submodules (imported on first use): :mod:`ccpnet.plot` (standard figures),
+Submodules (imported on first use): :mod:`ccpnet.plot` (the report's figures),
 :mod:`ccpnet.dask` (runs over a Dask cluster), and building blocks on numpy
 arrays: :mod:`ccpnet.clearing` (Eisenberg-Noe, Rogers-Veraart, DebtRank),
 :mod:`ccpnet.margin` (margin models) and :mod:`ccpnet.waterfall` (the default

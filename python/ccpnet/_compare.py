@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -157,6 +159,21 @@ class Comparison:
         the former method, still works.
         """
         return PerScenario(self._core)
+
+    def report(self, path: str | os.PathLike[str]) -> Path:
+        """Write report.html to ``path``: the page ``ccpnet compare --report`` writes.
+
+        The variants side by side, their paired differences to the base with 95% intervals,
+        and one figure per metric (:func:`ccpnet.plot.compare`).
+        A self-contained page (inline style and SVG figures, nothing loaded from elsewhere).
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        out = Path(path)
+        out.write_text(self._core.report(), encoding="utf-8")
+        return out
 
     def __repr__(self) -> str:
         return (

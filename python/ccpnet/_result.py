@@ -245,6 +245,23 @@ class Result:
         """
         return Path(self._core.write(os.fspath(directory), report))
 
+    def report(self, path: str | os.PathLike[str]) -> Path:
+        """Write report.html of the run to ``path``, the page ``ccpnet run --report`` writes.
+
+        A self-contained page (inline style and SVG figures, nothing loaded from
+        elsewhere): the headline figures with their 95% intervals, the loss
+        distribution, the CCP and system tables, waterfall depletion, the network, the
+        largest contributors, the inputs and the methodology. Its figures are those of
+        :mod:`ccpnet.plot`.
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        out = Path(path)
+        out.write_text(self._core.report(), encoding="utf-8")
+        return out
+
     def to_state(self) -> dict[str, Any]:
         """Everything needed to merge this result with results of other scenario ranges."""
         return self._core.to_state()

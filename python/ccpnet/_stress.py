@@ -4,6 +4,8 @@ each CCP's waterfall layer by layer, per round and per defaulter."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -278,6 +280,21 @@ class StressResult:
         columns = ["stress_scenario", "account", "ccp", "calls", "health_factor_start", "health_factor_after"]
         amounts = ["collateral_seized", "debt_repaid", "bad_debt", "closing_bad_debt"]
         return self._frame("lending", rows, columns + amounts)
+
+    def report(self, path: str | os.PathLike[str]) -> Path:
+        """Write report.html to ``path``: the page ``ccpnet stress --report`` writes.
+
+        Overview of the stress scenarios, then each one's story: member defaults by round and
+        cause, each CCP's waterfall layer by layer, and the contagion paths on the network.
+        A self-contained page (inline style and SVG figures, nothing loaded from elsewhere).
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        out = Path(path)
+        out.write_text(self._core.report(), encoding="utf-8")
+        return out
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_restress, (self.model,))

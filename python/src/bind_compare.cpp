@@ -18,6 +18,8 @@
 #include "bindings.hpp"
 #include "sim/compare.hpp"
 #include "sim/metrics.hpp"
+#include "sim/report.hpp"
+#include "sim/report_figures.hpp"
 
 namespace py = pybind11;
 
@@ -103,6 +105,18 @@ ComparisonPtr compare(const ModelPtr& base, const py::object& scenarios, const p
   return out;
 }
 
+// The paired differences to the base, one dot-and-whisker figure per metric of
+// the report, one under the other.
+std::string compare_figure(const ComparisonRun& c, const std::string& prefix) {
+  if (c.comparison.variants.size() < 2)
+    throw py::value_error("the comparison has no variant besides the base: nothing to draw");
+  figures::Ids ids(prefix);
+  std::vector<figures::Svg> panels;
+  for (const ShownMetric& metric : shown_metrics(c.comparison))
+    panels.push_back(figures::dot_whisker(compare_differences(c.comparison, metric), ids));
+  return figures::standalone(figures::arrange(panels, 1));
+}
+
 }  // namespace
 
 void bind_compare(py::module_& m) {
@@ -140,6 +154,12 @@ the engine. Wrapped by :class:`ccpnet.Comparison`, which adds pandas tables; use
       .def_property_readonly(
           "text", [](const ComparisonRun& c) { return format_comparison(c.comparison); },
           "The table `ccpnet compare` prints.")
+      .def(
+          "report", [](const ComparisonRun& c) { return compare_report(c.comparison); },
+          "report.html as `ccpnet compare --report` writes it (HTML text).")
+      .def("figure", &compare_figure, py::arg("prefix") = "",
+           "The paired differences to the base with their 95% intervals as SVG text, one panel per metric of "
+           "the report (engine level; see ccpnet.plot.compare).")
       .def("per_scenario", &per_scenario, py::arg("variant"),
            R"doc(The per-scenario metrics of one variant (name or index) as read-only numpy arrays.
 

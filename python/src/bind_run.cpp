@@ -23,6 +23,7 @@
 #include "sim/output.hpp"
 #include "sim/output_dir.hpp"
 #include "sim/report.hpp"
+#include "sim/report_figures.hpp"
 #include "sim/runner.hpp"
 
 namespace py = pybind11;
@@ -361,6 +362,34 @@ RunPtr run(const ModelPtr& base, const py::object& scenarios, const py::object& 
   return out;
 }
 
+// ---- the report and its figures --------------------------------------------------------
+
+std::string run_report_html(const RunData& d) {
+  return run_report(d.model->model, d.run, d.model->loaded.source_name, d.model->resolved_yaml);
+}
+
+// A figure of the run's report, on its own (its style inside); `prefix` keeps
+// the ids of its elements apart from other figures on the same page.
+std::string run_figure(const RunData& d, const std::string& name, const std::string& prefix) {
+  const Model& model = d.model->model;
+  figures::Ids ids(prefix);
+  if (name == "loss_distribution") {
+    const figures::LossDistribution data = run_loss_distribution(d.run.aggregate);
+    if (data.values.empty()) throw py::value_error("no scenario of the run has a total loss: nothing to draw");
+    return figures::standalone(
+        figures::arrange({figures::loss_histogram(data, ids), figures::exceedance_curve(data, ids)}, 2));
+  }
+  if (name == "waterfall_depletion" || name == "waterfall_depletion_beyond_defaulters")
+    return figures::standalone(
+        figures::stacked_bars(run_waterfalls(model, d.run.aggregate.totals(), name != "waterfall_depletion"), ids));
+  if (name == "network")
+    return figures::standalone(figures::network(run_network(model, &d.run.aggregate.totals()), ids));
+  throw py::value_error(
+      fmt::format("no figure '{}' of a run; the figures are loss_distribution, "
+                  "waterfall_depletion, waterfall_depletion_beyond_defaulters, network",
+                  name));
+}
+
 }  // namespace
 
 void bind_run(py::module_& m) {
@@ -408,6 +437,14 @@ Columns: metric, level, item, unit, aggregation (str lists), total and value (nu
 arrays): the sum, count or maximum over the scenarios, and per scenario (a mean, a
 probability for a 0/1 flag, or the maximum); standard_error, lower and upper (the 95%
 interval) and interval (the method: "wilson", "clt" or "" for a maximum).
+)doc")
+      .def("report", &run_report_html, R"doc(report.html of the run, as ``ccpnet run --report`` writes it (HTML text).
+)doc")
+      .def("figure", &run_figure, py::arg("name"), py::arg("prefix") = "",
+           R"doc(A figure of the run's report as SVG text (engine level; see ccpnet.plot).
+
+``name``: loss_distribution, waterfall_depletion, waterfall_depletion_beyond_defaulters or
+network. ``prefix`` starts the ids of the SVG's elements (distinct figures on one page).
 )doc")
       .def("write", &write_directory, py::arg("directory"), py::arg("report") = false,
            R"doc(Write the output directory ``ccpnet run --out`` writes (engine level; see Result.write).

@@ -12,6 +12,7 @@
 
 #include "bindings.hpp"
 #include "sim/report.hpp"
+#include "sim/report_figures.hpp"
 #include "sim/reverse.hpp"
 #include "sim/stress.hpp"
 
@@ -101,6 +102,21 @@ py::tuple reverse_search_py(const ModelPtr& model, const std::string& ccp, const
                         reverse_search_report(model->model, r, model->loaded.source_name, model->resolved_yaml));
 }
 
+// A figure of the stress report for stress scenario `index`: its waterfalls or its contagion network.
+std::string stress_figure(const StressRun& s, const std::string& name, std::size_t index, const std::string& prefix) {
+  if (index >= s.outcomes.size())
+    throw py::index_error(fmt::format("stress scenario {} out of range [0, {})", index, s.outcomes.size()));
+  const Model& model = s.model->model;
+  const auto json = stress_json(model, s.outcomes);
+  const auto& stress = json["stress_scenarios"][index];
+  figures::Ids ids(prefix);
+  if (name == "waterfalls")
+    return figures::standalone(figures::stacked_bars(stress_waterfalls(model, s.outcomes[index], stress), ids));
+  if (name == "network")
+    return figures::standalone(figures::network(stress_network(model, s.outcomes[index], stress), ids));
+  throw py::value_error(fmt::format("no figure '{}' of a stress test; the figures are waterfalls, network", name));
+}
+
 }  // namespace
 
 void bind_stress(py::module_& m) {
@@ -127,6 +143,17 @@ engine. Wrapped by :class:`ccpnet.StressResult`, which adds pandas tables; use t
       .def_property_readonly(
           "text", [](const StressRun& s) { return format_stress(s.model->model, s.outcomes); },
           "The report `ccpnet stress` prints.")
+      .def(
+          "report",
+          [](const StressRun& s) {
+            return stress_report(s.model->model, s.outcomes, s.model->loaded.source_name, s.model->resolved_yaml);
+          },
+          "report.html as `ccpnet stress --report` writes it (HTML text).")
+      .def("figure", &stress_figure, py::arg("name"), py::arg("index"), py::arg("prefix") = "",
+           R"doc(A figure of the stress report as SVG text (engine level; see ccpnet.plot).
+
+``name``: waterfalls or network, of stress scenario number ``index`` (file order).
+)doc")
       .def("__repr__", [](const StressRun& s) {
         return fmt::format("<ccpnet StressRun '{}': {} stress scenarios>", s.model->model.name, s.outcomes.size());
       });

@@ -102,5 +102,6 @@ void bind_clearing(pybind11::module_& m);   // Eisenberg-Noe, Rogers-Veraart, De
 void bind_margin(pybind11::module_& m);     // margin models, add-ons, collateral
 void bind_waterfall(pybind11::module_& m);  // the default waterfall, default-fund sizing
 void bind_calibrate(pybind11::module_& m);  // calibrate_disclosures (ccpnet.calibrate)
+void bind_figures(pybind11::module_& m);    // the report's figures from plain data, money, VaR and ES
 
 }  // namespace ccpnet::python

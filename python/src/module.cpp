@@ -22,4 +22,6 @@ PYBIND11_MODULE(_core, m) {
   ccpnet::python::bind_margin(margin);
   auto waterfall = m.def_submodule("waterfall", "The default waterfall and default-fund sizing");
   ccpnet::python::bind_waterfall(waterfall);
+  auto figures = m.def_submodule("figures", "The report's figures as SVG text, money formatting, VaR and ES");
+  ccpnet::python::bind_figures(figures);
 }

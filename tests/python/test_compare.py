@@ -120,10 +120,12 @@ def test_per_scenario_arrays_share_memory(comparison: ccpnet.Comparison) -> None
         comparison.per_scenario(99)
 
 
-def test_plot(comparison: ccpnet.Comparison) -> None:
+def test_plot_and_report(comparison: ccpnet.Comparison, tmp_path: Path) -> None:
     fig = ccpnet.plot.compare(comparison)
-    assert len(fig.axes) == len(comparison.metrics)
-    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == comparison.names[1:]
+    for name in comparison.names[1:]:
+        assert fig.svg.count(f">{name}</text>") >= 5  # one row per headline metric
+    html = comparison.report(tmp_path / "report.html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "Paired differences to the base" in html
 
 
 VARIANTS = """\

@@ -120,5 +120,6 @@ def test_notebook_runs_and_draws(path: Path, kernel_env: dict[str, str]) -> None
     warnings = [(i, _text(o)) for i, o in outputs if o.output_type == "stream" and o.name == "stderr"]
     warnings = [(i, text) for i, text in warnings if "Warning" in text]
     assert not warnings, f"{path.name}: cells wrote warnings: {warnings}"
-    figures = [i for i, o in outputs if "image/png" in o.get("data", {})]
+    # matplotlib's figures (PNG) and ccpnet.plot's, the report's figures (SVG)
+    figures = [i for i, o in outputs if {"image/png", "image/svg+xml"} & set(o.get("data", {}))]
     assert figures, f"{path.name} drew no figure"
