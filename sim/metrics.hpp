@@ -190,6 +190,8 @@ Estimate metric_estimate(const ChunkSums& totals, std::string_view metric, std::
                          double confidence = models::stats::kConfidence);
 
 // ----------------------------------------------------------- the declaration
+// One long function on purpose: it is the list of every metric, one entry per
+// metric, and splitting it would scatter the list it exists to keep in one place.
 
 template <class Visitor>
 void ChunkSums::visit(Visitor&& v) {

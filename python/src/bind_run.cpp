@@ -33,7 +33,9 @@ namespace ccpnet::python {
 // A sim Table as a dict: lists of str for text columns, numpy arrays for numbers.
 py::dict table_columns(const Table& table) {
   py::dict out;
-  for (const auto& [name, column] : table.columns) {
+  for (const auto& entry : table.columns) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda.
+    const std::string& name = entry.first;
     std::visit(
         [&](const auto& v) {
           if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::vector<double>>) {
@@ -42,7 +44,7 @@ py::dict table_columns(const Table& table) {
             out[py::str(name)] = v;
           }
         },
-        column);
+        entry.second);
   }
   return out;
 }
