@@ -56,8 +56,9 @@ def test_clients_table_and_summary() -> None:
     assert clients.loc["CI", "loss_client_margin"] == 0.0
     # The omnibus clients bear the margin used pro rata to their IM: 120 : 80.
     co1, co2 = clients.loc["CO1", "loss_client_margin"], clients.loc["CO2", "loss_client_margin"]
-    assert co2 > 0.0 and co1 / co2 == pytest.approx(120 / 80, rel=1e-12)
-    assert system["expected_client_loss"] == pytest.approx(clients["expected_loss"].sum(), rel=1e-12)
+    # (account losses are summed exactly in units of 2^-20 USD: equal to a few parts in 1e9)
+    assert co2 > 0.0 and co1 / co2 == pytest.approx(120 / 80, rel=1e-6)
+    assert system["expected_client_loss"] == pytest.approx(clients["expected_loss"].sum(), rel=1e-6)
     assert system["ledger_max_relative_error"] < 1e-9
     # Nothing in members.csv is a client's.
     assert set(r.members["member"]) == {"D", "B", "R"}
