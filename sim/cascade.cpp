@@ -76,6 +76,7 @@ const char* channel_name(LossChannel channel) {
     case LossChannel::kTearUp: return "tear_up";
     case LossChannel::kForcedAllocation: return "forced_allocation";
     case LossChannel::kInterbank: return "interbank";
+    case LossChannel::kClientMargin: return "client_margin";
   }
   return "?";
 }
@@ -85,6 +86,8 @@ void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
   market_factor = 0.0;
   rounds = 0;
   closeout_loss = total_loss = uncovered = failure_principal = interbank_shortfall = interbank_loss = 0.0;
+  client_loss = 0.0;
+  clients_ported = clients_closed_out = 0;
   const std::size_t n = model.ccps.size();
   ccp_layers.assign(n * models::kLayerCount, 0.0);
   for (auto* v : {&ccp_uncovered, &ccp_df_used, &ccp_closeout, &ccp_link_in, &ccp_link_out, &ccp_resolution_members,
@@ -221,6 +224,9 @@ bool Cascade::owner_alive(const Account& acc) {
     case AccountKind::kMember: return member_round_[member(static_cast<std::size_t>(acc.owner))] < 0;
     case AccountKind::kLink: return ccp_round_[static_cast<std::size_t>(acc.owner)] < 0;
     case AccountKind::kRestOfMarket: return true;
+    // A client stands; an account closed out with its member is gone (holder kClosedOut).
+    case AccountKind::kClient:
+      return acct_[account(static_cast<std::size_t>(&acc - model_.accounts.data()))].holder != kClosedOut;
   }
   return true;
 }
@@ -266,6 +272,8 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
   }
   touched_.clear();
   new_members_.clear();
+  ported_.clear();
+  taken_im_.clear();
   stamped_members_.clear();
   stamped_accounts_.clear();
   liquidation_costs_ = {};
@@ -497,6 +505,7 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
     }
   }
   d.df = acct_[ai].df_left;
+  if (!model_.clients.empty() && acc.kind == AccountKind::kMember) d.loss += close_out_clients(c, acc.owner, out);
   return d;
 }
 
@@ -849,6 +858,11 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
 void Cascade::charge_member(std::size_t ai, LossChannel channel, double amount, bool cash, int round,
                             ScenarioResult& out) {
   if (amount <= 0.0) return;
+  if (model_.accounts[ai].kind == AccountKind::kClient) {  // the client's loss: its member's capital is not touched
+    out.client_loss += amount;
+    out.account_losses.push_back({static_cast<int>(ai), channel, amount});
+    return;
+  }
   const auto m = static_cast<std::size_t>(model_.accounts[ai].owner);
   capital_[m] -= amount;
   if (cash) cash_[m] -= amount;
@@ -895,7 +909,7 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
     acct_[ai].adl_contracts_left = std::max(0.0, acct_[ai].adl_contracts_left - s.adl_closed);
     acct_[ai].lender_left -= s.lender_charged;
     acct_[ai].vm_gain = s.vm_gain;
-    if (acc.kind == AccountKind::kMember) {
+    if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
       charge_member(ai, LossChannel::kMutualizedDf, s.df_charged, false, round, out);
       charge_member(ai, LossChannel::kAssessment, s.assessment_paid, true, round, out);
       charge_member(ai, LossChannel::kVmgh, vm_cut, true, round, out);
@@ -904,7 +918,7 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
       charge_member(ai, LossChannel::kCashCall, s.cash_call_paid, true, round, out);
       charge_member(ai, LossChannel::kTearUp, torn_up, true, round, out);
       charge_member(ai, LossChannel::kForcedAllocation, s.allocation_charged, false, round, out);
-      if (s.missed_call) {
+      if (s.missed_call && acc.kind == AccountKind::kMember) {
         const auto m = static_cast<std::size_t>(acc.owner);
         missed_call_[m] = 1;
         if (checked_round_[m] != round) {
@@ -948,7 +962,7 @@ void Cascade::resolve_failure(std::size_t c, double uncovered, int round, Scenar
   double borne = 0.0;
   for (const Stake& s : stakes) {
     const Account& acc = model_.accounts[s.account];
-    if (acc.kind == AccountKind::kMember) {
+    if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
       const double vm = s.vm * rate, margin = s.margin * rate, fund = s.fund * rate;
       acct_[s.account].vm_gain -= vm;
       acct_[s.account].df_left -= fund;
@@ -989,7 +1003,7 @@ const std::vector<Cascade::Stake>& Cascade::creditor_stakes(std::size_t c) {
     if ((acct_[ai].closed && !late) || !owner_alive(acc) || acc.kind == AccountKind::kRestOfMarket) continue;
     Stake s{ai, std::max(0.0, acct_[ai].vm_gain), 0.0, std::max(0.0, acct_[ai].df_left), 0.0};
     double margin = 0.0;
-    if (acc.kind == AccountKind::kMember) {
+    if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
       if (!ccp.im_segregated) margin = acc.initial_margin * (1.0 - ccp.im_recovery_rate);
     } else {
       const LinkModel& link = model_.links[static_cast<std::size_t>(link_of_[ai])];

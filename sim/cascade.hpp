@@ -92,10 +92,14 @@ enum class LossChannel : std::uint8_t {
   kTearUp,            // VM gains lost on positions torn up
   kForcedAllocation,  // the reserve discount on an unplaced book allocated to it
   kInterbank,         // what other members did not pay it outside the CCPs (sim/nexus.hpp), on its first membership
+  // Client clearing (sim/clients.cpp), on a client's account:
+  kClientMargin,  // its margin used to close out its account, or its share of its omnibus account's, on its member's
+                  // default
 };
-inline constexpr int kLossChannelCount = 14;
+inline constexpr int kLossChannelCount = 15;
 // Listed in the outputs only when the model has them: the recovery tools'
-// channels (some CCP has ccps[].recovery) and the interbank one (a network).
+// channels (some CCP has ccps[].recovery), the interbank one (a network) and
+// the client one (clients.csv, when members have clients).
 constexpr bool recovery_channel(int channel) { return channel >= 10 && channel < 13; }
 const char* channel_name(LossChannel channel);
 
@@ -122,6 +126,12 @@ struct ScenarioResult {
   // what its creditors lost (charged as LossChannel::kInterbank); equal.
   double interbank_shortfall = 0.0;
   double interbank_loss = 0.0;
+  // Client clearing (sim/clients.cpp): what clients lost, every channel (their
+  // margin used at their member's default in the layer defaulter_im, then as
+  // survivors and creditors), and their accounts ported and closed out.
+  double client_loss = 0.0;
+  int clients_ported = 0;
+  int clients_closed_out = 0;
   std::vector<double> ccp_layers;     // CCPs x kLayerCount, member and link losses alike
   std::vector<double> ccp_uncovered;  // per CCP: left after its last layer (it fails)
   std::vector<double> ccp_df_used;    // DF consumed (defaulters' and mutualized) per CCP
@@ -380,6 +390,17 @@ class Cascade {
   // The CCP-bank nexus (sim/nexus.cpp): the interbank network cleared on the
   // equities of this round, before the members' test.
   void clear_interbank(int round, ScenarioResult& out);
+  // Client clearing (sim/clients.cpp): at the close-out of member m at CCP c,
+  // its client accounts there are ported or closed out; what their margin
+  // does not cover is added to its house line's loss.
+  double close_out_clients(std::size_t c, int m, ScenarioResult& out);
+  bool port(std::size_t c, std::span<const int> accounts, std::span<const int> backups, ScenarioResult& out);
+  double close_out_pool(std::span<const int> accounts, std::size_t c, ScenarioResult& out);
+  static constexpr int kClosedOut = -2;
+  std::vector<int> ported_;                       // client accounts ported in this scenario
+  std::vector<std::pair<int, double>> taken_im_;  // per backup member: the IM of the client accounts it took
+  std::vector<int> individual_, omnibus_, omnibus_in_, common_backups_;  // workspaces
+
   std::vector<double> interbank_charged_;  // per member: its interbank loss charged so far in the scenario
   std::vector<int> interbank_tipped_;      // per member: the round its interbank loss left it insolvent; -1
   std::size_t interbank_defaults_seen_ = 0;
@@ -415,6 +436,7 @@ class Cascade {
     std::uint8_t collateral_taken = 0;  // a link account: its owner's collateral used on its failure
     std::uint8_t bad_debt_booked = 0;   // its path's bad debt is in a line already
     double cash_call_cap = 0.0;         // what recovery cash calls may still take
+    int holder = -1;  // a client account: the backup member holding it once ported, kClosedOut once closed out
   };
   std::vector<AccountState> acct_;
   std::vector<int> single_asset_;                  // per account: its only asset, -1 otherwise

@@ -134,7 +134,8 @@ struct ChunkSums {
   std::int64_t count = 0;  // scenarios folded in
   // System
   double total_loss = 0, closeout_loss = 0, uncovered = 0, liquidity_shortfall = 0, settlement_loss = 0;
-  double failure_principal = 0, interbank_loss = 0, ledger_error = 0;
+  double failure_principal = 0, interbank_loss = 0, client_loss = 0, ledger_error = 0;
+  std::int64_t clients_ported = 0, clients_closed_out = 0;
   std::int64_t member_defaults = 0, any_ccp_fail = 0, any_default = 0, ccp_failures = 0, rounds = 0;
   std::int64_t settlement_defaults = 0;
   // Per CCP, and per CCP x layer, x ledger column
@@ -308,6 +309,31 @@ void ChunkSums::visit(Visitor&& v) {
                .optional = true,
                .title = "interbank loss"},
     [](const MetricInput& x, auto&& add) { add(0, x.r.interbank_loss); });
+  v(&ChunkSums::client_loss,
+    MetricInfo{.name = "client_loss",
+               .doc = "what clients of clearing members lose: their margin used when their member's default closes "
+                      "them out (members[].clients), and their losses as survivors and creditors of failed CCPs",
+               .unit = U::kUsd,
+               .level = L::kSystem,
+               .aggregation = A::kSum,
+               .compare = true,
+               .optional = true,
+               .title = "client loss"},
+    [](const MetricInput& x, auto&& add) { add(0, x.r.client_loss); });
+  v(&ChunkSums::clients_ported,
+    MetricInfo{.name = "client_accounts_ported",
+               .doc = "client accounts of defaulted members ported to a backup member",
+               .unit = U::kCount,
+               .level = L::kSystem,
+               .aggregation = A::kCount},
+    [](const MetricInput& x, auto&& add) { add(0, x.r.clients_ported); });
+  v(&ChunkSums::clients_closed_out,
+    MetricInfo{.name = "client_accounts_closed_out",
+               .doc = "client accounts of defaulted members closed out (no backup accepted them)",
+               .unit = U::kCount,
+               .level = L::kSystem,
+               .aggregation = A::kCount},
+    [](const MetricInput& x, auto&& add) { add(0, x.r.clients_closed_out); });
   v(&ChunkSums::ledger_error,
     MetricInfo{.name = "ledger_max_relative_error",
                .doc = "largest |close-out loss - ledger total| / max(1, close-out loss) of a scenario, and the same "

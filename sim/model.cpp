@@ -10,6 +10,22 @@
 
 namespace ccpnet {
 
+int clearing_member(const Model& model, const Account& account) {
+  switch (account.kind) {
+    case AccountKind::kMember: return account.owner;
+    case AccountKind::kClient: return model.clients[static_cast<std::size_t>(account.owner)].member;
+    case AccountKind::kLink:
+    case AccountKind::kRestOfMarket: return -1;
+  }
+  return -1;
+}
+
+int house_account(const Model& model, int member, int ccp) {
+  for (int a : model.members[static_cast<std::size_t>(member)].accounts)
+    if (model.accounts[static_cast<std::size_t>(a)].ccp == ccp) return a;
+  return -1;
+}
+
 std::vector<models::Layer> link_loss_layers(const CcpModel& ccp) {
   using L = models::Layer;
   if (ccp.link_losses == LinkLossRule::kWaterfall) return ccp.waterfall;
@@ -44,6 +60,7 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
   model.steps = compile::time_steps(s.simulation, model.fire_sales, model.horizons);
   const std::vector<config::MemberConfig> members = compile::member_list(s);
   compile::add_members(members, index, model);
+  compile::add_clients(members, index, model);
   compile::set_member_emode(s, index, model);
   compile::take_other_side_directly(s, model);
   const Eigen::MatrixXd net = compile::net_positions(model);
@@ -53,6 +70,7 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
   const compile::FiniteCheck finite(loaded, s.members.size());
   compile::set_account_figures(finite, model);
   compile::set_initial_margins(s, members, finite, model);
+  compile::set_client_margins(loaded, model);
   compile::set_default_funds(loaded, members, index, finite, model);
   compile::set_defaults(s, index, model);
   compile::set_horizon_values(model);

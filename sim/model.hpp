@@ -6,6 +6,7 @@
 
 #include <Eigen/Dense>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -55,13 +56,13 @@ struct OptionHolding {
   double quantity = 0.0;
 };
 
-enum class AccountKind { kMember, kLink, kRestOfMarket };
+enum class AccountKind { kMember, kLink, kRestOfMarket, kClient };
 
-// A position account at one CCP: a member's, a linked CCP's, or the aggregate
-// rest of the market.
+// A position account at one CCP: a member's, a linked CCP's, the aggregate
+// rest of the market, or a client's held through its clearing member.
 struct Account {
   AccountKind kind = AccountKind::kMember;
-  int owner = -1;  // member index (kMember) or linked CCP index (kLink)
+  int owner = -1;  // member index (kMember), linked CCP index (kLink) or client index (kClient)
   int ccp = -1;
   Eigen::VectorXd quantity;  // per asset
   // Option positions, by option index, nonzero quantities only (members' and
@@ -153,6 +154,7 @@ struct CcpModel {
   bool juniorisation = false;
   std::vector<models::RecoveryTool> recovery;
   double cash_call_multiple = 1.0;
+  double porting_capacity = std::numeric_limits<double>::infinity();  // ccps[].porting.capacity
 };
 
 struct MemberModel {
@@ -160,9 +162,24 @@ struct MemberModel {
   int group = -1;
   double capital = 0.0;
   double liquidity = 0.0;
-  double pd = 0.0;       // latent-model probability of default
-  double book_sd = 0.0;  // own-book latent factor: sd of its P&L over `book_days` (Gaussian, delta-normal)
-  std::vector<int> accounts;
+  double pd = 0.0;            // latent-model probability of default
+  double book_sd = 0.0;       // own-book latent factor: sd of its P&L over `book_days` (Gaussian, delta-normal)
+  std::vector<int> accounts;  // its own (house) accounts, one per CCP where it clears
+  std::vector<int> clients;   // indices into Model::clients: the clients it clears for
+};
+
+// A client of a clearing member (members[].clients; EMIR art. 39 and 48):
+// its accounts (AccountKind::kClient, one per CCP) are margined on their own
+// and hold no default-fund contribution; the member's house account at each
+// of these CCPs does, sized with them. On the member's default each account
+// is ported to the first backup that accepts (ccps[].porting) or closed out
+// (Cascade::close_out_clients, sim/clients.cpp).
+struct ClientModel {
+  std::string id;
+  int member = -1;  // the clearing member (index into Model::members)
+  Segregation segregation = Segregation::kOmnibus;
+  std::vector<int> backups;   // members it designated, in order of preference
+  std::vector<int> accounts;  // indices into Model::accounts
 };
 
 // One interoperability link: one set of contracts between two CCPs, booked as
@@ -252,6 +269,7 @@ struct Model {
 
   std::vector<CcpModel> ccps;
   std::vector<MemberModel> members;
+  std::vector<ClientModel> clients;
   std::vector<std::vector<int>> groups;  // members of each default group
   std::vector<std::string> group_ids;
   std::vector<Account> accounts;
@@ -289,6 +307,12 @@ struct Model {
 // quantity): how notionals, liquidation costs, fire sales and the own-book
 // latent factor see options.
 Eigen::VectorXd account_delta_values(const Model& model, const Account& account);
+
+// The clearing member behind a member's or a client's account; -1 for a link
+// or the rest of the market.
+int clearing_member(const Model& model, const Account& account);
+// Member `member`'s own (house) account at CCP `ccp`; -1 when it has none.
+int house_account(const Model& model, int member, int ccp);
 
 // The layers that absorb the losses reaching a CCP over its links, in order:
 // its waterfall (link_losses: waterfall) or the link's margin and fund, SITG

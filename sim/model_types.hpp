@@ -30,6 +30,11 @@ enum class HistoryMode { kReplay, kBootstrap };
 // How the members' network outside the CCPs clears (interbank.clearing, sim/nexus.hpp).
 enum class InterbankClearing { kEisenbergNoe, kRogersVeraart, kDebtRank };
 
+// How a clearing member's client account is held at a CCP (EMIR art. 39(2)-(3)):
+// in an omnibus client account with the member's other omnibus clients, or in
+// an account of its own (individual client segregation).
+enum class Segregation { kIndividual, kOmnibus };
+
 // A stress scenario (SPEC 3.1): price moves per asset (asset id, simple
 // return) over `days`, or day by day (`path`); implied-vol moves; an overlay
 // adds its moves to every random scenario, otherwise it is a deterministic

@@ -162,6 +162,11 @@ void compile_interbank(const config::LoadedScenario& loaded, Model& model) {
     if (d.empty()) t = reconstructed(loaded, assets, liabilities, ib.seed.value_or(model.seed), d);
   }
   if (!d.empty()) throw config::ScenarioError(std::move(d));
+  // Leave-one-out: the excluded members' exposures out, the rest as built.
+  for (const std::string& id : ib.exclude) {
+    const int m = index.at(id);
+    std::erase_if(t, [&](const Eigen::Triplet<double>& e) { return e.row() == m || e.col() == m; });
+  }
 
   InterbankNetwork net;
   net.liabilities.resize(n, n);

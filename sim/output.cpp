@@ -422,6 +422,14 @@ nlohmann::ordered_json system_summary_json(const Model& model, const Aggregate& 
     sys["expected_interbank_loss"] = t.interbank_loss / n;
     system_interval("expected_interbank_loss", "interbank_loss");
   }
+  if (!model.clients.empty()) {
+    sys["expected_client_loss"] = t.client_loss / n;
+    system_interval("expected_client_loss", "client_loss");
+    sys["mean_client_accounts_ported"] = static_cast<double>(t.clients_ported) / n;
+    system_interval("mean_client_accounts_ported", "client_accounts_ported");
+    sys["mean_client_accounts_closed_out"] = static_cast<double>(t.clients_closed_out) / n;
+    system_interval("mean_client_accounts_closed_out", "client_accounts_closed_out");
+  }
   sys["ledger_max_relative_error"] = t.ledger_error;
   sys["p99_total_loss"] = agg.total_loss_quantile(0.99);
   sys["p99_total_loss_ci95"] = interval_json(agg.total_loss_quantile_interval(0.99));
@@ -865,6 +873,7 @@ Table member_table(const Model& model, const Aggregate& agg) {
     const auto channel = static_cast<LossChannel>(k);
     if (recovery_channel(k) && !model.default_management) continue;
     if (channel == LossChannel::kInterbank && !model.interbank) continue;
+    if (channel == LossChannel::kClientMargin) continue;  // a client's, in clients.csv
     std::vector<double> v;
     for (const auto& mem : model.members)
       for (int a : mem.accounts) v.push_back(agg.account_loss(static_cast<std::size_t>(a), channel) / n);
@@ -881,6 +890,47 @@ Table member_table(const Model& model, const Aggregate& agg) {
       for (std::size_t k = 0; k < model.members[m].accounts.size(); ++k) member_p99.push_back(p99[m]);
     table.columns.emplace_back("member_loss_p99", std::move(member_p99));
   }
+  for (auto& c : channels) table.columns.emplace_back(std::move(c));
+  return table;
+}
+
+// Per client account (members[].clients): its clearing member, its margin and
+// its expected loss by channel (the margin used when its member's default
+// closed it out, then as a survivor or a creditor of a failed CCP).
+Table client_table(const Model& model, const Aggregate& agg) {
+  const ChunkSums& t = agg.totals();
+  const double n = std::max<double>(1.0, static_cast<double>(t.count));
+  std::vector<std::string> client, member, ccp, segregation, backups;
+  std::vector<double> im, notional;
+  std::vector<int> accounts;
+  for (const ClientModel& c : model.clients)
+    for (int a : c.accounts) {
+      const Account& acc = model.accounts[static_cast<std::size_t>(a)];
+      client.push_back(c.id);
+      member.push_back(model.members[static_cast<std::size_t>(c.member)].id);
+      ccp.push_back(model.ccps[static_cast<std::size_t>(acc.ccp)].id);
+      segregation.emplace_back(c.segregation == Segregation::kIndividual ? "individual" : "omnibus");
+      std::string b;
+      for (int m : c.backups) b += (b.empty() ? "" : " ") + model.members[static_cast<std::size_t>(m)].id;
+      backups.push_back(b);
+      im.push_back(acc.initial_margin);
+      notional.push_back(acc.notional);
+      accounts.push_back(a);
+    }
+  Table table;
+  table.columns = {{"client", client},  {"member", member},     {"ccp", ccp},          {"segregation", segregation},
+                   {"backup", backups}, {"initial_margin", im}, {"notional", notional}};
+  std::vector<double> expected(client.size(), 0.0);
+  std::vector<std::pair<std::string, std::vector<double>>> channels;
+  for (const LossChannel channel : {LossChannel::kClientMargin, LossChannel::kVmgh, LossChannel::kTearUp,
+                                    LossChannel::kUnpaidVm, LossChannel::kMarginLost}) {
+    if (channel == LossChannel::kTearUp && !model.default_management) continue;
+    std::vector<double> v;
+    for (int a : accounts) v.push_back(agg.account_loss(static_cast<std::size_t>(a), channel) / n);
+    for (std::size_t i = 0; i < v.size(); ++i) expected[i] += v[i];
+    channels.emplace_back("loss_" + std::string(channel_name(channel)), std::move(v));
+  }
+  table.columns.emplace_back("expected_loss", std::move(expected));
   for (auto& c : channels) table.columns.emplace_back(std::move(c));
   return table;
 }
@@ -904,6 +954,7 @@ void OutputWriter::write_rest(const RunResult& result) {
 
   write_file(staging_ / "ccps.csv", ccp_table(model_, agg).to_csv());
   write_file(staging_ / "members.csv", member_table(model_, agg).to_csv());
+  if (!model_.clients.empty()) add_file("clients.csv", client_table(model_, agg).to_csv());
   if (model_.settlement_active) {
     add_file("chains.csv", chain_table(model_, agg).to_csv());
     add_file("bridges.csv", bridge_table(model_, agg).to_csv());

@@ -82,6 +82,8 @@ struct Table {
 Table ccp_table(const Model& model, const Aggregate& aggregate);
 // members.csv: one row per member and CCP where it holds an account.
 Table member_table(const Model& model, const Aggregate& aggregate);
+// clients.csv (members[].clients): one row per client account.
+Table client_table(const Model& model, const Aggregate& aggregate);
 // The columns of scenarios.csv (and of the Python Result.scenarios), defined once.
 struct ScenarioColumn {
   std::string name;

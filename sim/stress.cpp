@@ -30,6 +30,10 @@ std::string account_name(const Model& model, int account) {
     case AccountKind::kMember: return model.members[static_cast<std::size_t>(acc.owner)].id;
     case AccountKind::kLink: return "link:" + model.ccps[static_cast<std::size_t>(acc.owner)].id;
     case AccountKind::kRestOfMarket: return "rest_of_market";
+    case AccountKind::kClient: {
+      const ClientModel& client = model.clients[static_cast<std::size_t>(acc.owner)];
+      return model.members[static_cast<std::size_t>(client.member)].id + "/client:" + client.id;
+    }
   }
   return "?";
 }

@@ -42,6 +42,7 @@ from ccpnet._core import (
     load,
 )
 from ccpnet._compare import Comparison
+from ccpnet._contributions import contributions
 from ccpnet._graph import to_networkx as _to_networkx
 from ccpnet._tables import ccps as _ccps
 from ccpnet._tables import link_table as _link_table
@@ -63,6 +64,7 @@ __all__ = [
     "StressResult",
     "__version__",
     "compare",
+    "contributions",
     "library",
     "load",
     "metrics",

@@ -186,6 +186,14 @@ class Result:
         return pd.DataFrame(self._core.chain_columns())
 
     @property
+    def clients(self) -> pd.DataFrame:
+        """One row per client account (``members[].clients``), the columns of clients.csv:
+        its clearing member, CCP, segregation, backups, IM and expected loss by channel
+        (``loss_client_margin``: its margin used when its member's default closed it out).
+        Empty when no member has clients."""
+        return pd.DataFrame(self._core.client_columns())
+
+    @property
     def bridges(self) -> pd.DataFrame:
         """One row per bridge, the columns of bridges.csv: exploit probability and mean loss.
         Empty when the scenario has no settlement layer."""

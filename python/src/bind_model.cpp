@@ -110,6 +110,7 @@ const char* account_kind_name(AccountKind kind) {
     case AccountKind::kMember: return "member";
     case AccountKind::kLink: return "link";
     case AccountKind::kRestOfMarket: return "rest_of_market";
+    case AccountKind::kClient: return "client";
   }
   return "?";
 }
@@ -119,6 +120,7 @@ std::string account_owner(const Model& m, const Account& a) {
     case AccountKind::kMember: return m.members[static_cast<std::size_t>(a.owner)].id;
     case AccountKind::kLink: return m.ccps[static_cast<std::size_t>(a.owner)].id;
     case AccountKind::kRestOfMarket: return "";
+    case AccountKind::kClient: return m.clients[static_cast<std::size_t>(a.owner)].id;
   }
   return "";
 }

@@ -118,6 +118,7 @@ py::dict scenario_columns(const RunData& d) {
 py::dict ccp_columns(const RunData& d) { return table_columns(ccp_table(d.model->model, d.run.aggregate)); }
 py::dict member_columns(const RunData& d) { return table_columns(member_table(d.model->model, d.run.aggregate)); }
 py::dict chain_columns(const RunData& d) { return table_columns(chain_table(d.model->model, d.run.aggregate)); }
+py::dict client_columns(const RunData& d) { return table_columns(client_table(d.model->model, d.run.aggregate)); }
 py::dict bridge_columns(const RunData& d) { return table_columns(bridge_table(d.model->model, d.run.aggregate)); }
 py::dict metric_columns(const RunData& d) { return table_columns(metric_table(d.model->model, d.run.aggregate)); }
 
@@ -432,6 +433,7 @@ the run did not keep the rows (``keep_scenarios=False``).
       .def("ccp_columns", &ccp_columns, "The columns of ccps.csv: dict of str lists and numpy arrays.")
       .def("member_columns", &member_columns, "The columns of members.csv: dict of str lists and numpy arrays.")
       .def("chain_columns", &chain_columns, "The columns of chains.csv (settlement chains).")
+      .def("client_columns", &client_columns, "The columns of clients.csv (members' client accounts).")
       .def("bridge_columns", &bridge_columns, "The columns of bridges.csv (settlement bridges).")
       .def("metric_columns", &metric_columns, R"doc(Every declared metric, one row per value (see metric_declarations).
 

@@ -17,6 +17,19 @@ void add_option(std::vector<OptionHolding>& options, int option, double quantity
   options.push_back({option, quantity});
 }
 
+// The default group of a member (its own id when it names none), added when new.
+int group_of(const config::MemberConfig& m, std::map<std::string, int>& group_index, Model& model) {
+  const std::string& group = m.group.empty() ? m.id : m.group;
+  auto [it, inserted] = group_index.emplace(group, static_cast<int>(model.groups.size()));
+  if (inserted) {
+    model.groups.emplace_back();
+    model.group_ids.push_back(group);
+  }
+  return it->second;
+}
+
+}  // namespace
+
 // The account of member `mi` at a CCP with the book `positions` (asset and option ids).
 Account position_account(int mi, int ccp, const config::OrderedMap<double>& positions, const Index& index,
                          Eigen::Index n_assets) {
@@ -35,19 +48,6 @@ Account position_account(int mi, int ccp, const config::OrderedMap<double>& posi
   std::erase_if(acc.options, [](const OptionHolding& h) { return h.quantity == 0.0; });
   return acc;
 }
-
-// The default group of a member (its own id when it names none), added when new.
-int group_of(const config::MemberConfig& m, std::map<std::string, int>& group_index, Model& model) {
-  const std::string& group = m.group.empty() ? m.id : m.group;
-  auto [it, inserted] = group_index.emplace(group, static_cast<int>(model.groups.size()));
-  if (inserted) {
-    model.groups.emplace_back();
-    model.group_ids.push_back(group);
-  }
-  return it->second;
-}
-
-}  // namespace
 
 // The loader has checked that no generated id repeats a listed one.
 std::vector<config::MemberConfig> member_list(const config::Scenario& s) {

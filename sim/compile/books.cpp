@@ -24,7 +24,7 @@ void move_short_positions(const std::vector<int>& ccps, Eigen::Index asset, cons
     const std::vector<int> holders(accounts.begin(), accounts.end());  // accounts may grow below
     for (int a : holders) {
       const double q = model.accounts[static_cast<std::size_t>(a)].quantity(asset);
-      if (q >= 0.0) continue;
+      if (q >= 0.0 || model.accounts[static_cast<std::size_t>(a)].kind != AccountKind::kMember) continue;
       const int owner = model.accounts[static_cast<std::size_t>(a)].owner;
       for (Eigen::Index t = 0; t < n; ++t) {
         const double x = moves(d, t) * (-q) / shorts(d);
@@ -145,7 +145,8 @@ void take_other_side_directly(const config::Scenario& s, Model& model) {
       for (int a : model.ccps[static_cast<std::size_t>(ccps[static_cast<std::size_t>(i)])].accounts) {
         const double q = model.accounts[static_cast<std::size_t>(a)].quantity(asset);
         net(i) += q;
-        shorts(i) += std::max(0.0, -q);
+        // Members take the other side directly, not their clients.
+        if (model.accounts[static_cast<std::size_t>(a)].kind == AccountKind::kMember) shorts(i) += std::max(0.0, -q);
       }
     move_short_positions(ccps, asset, models::proportional_transport(net), shorts, model);
   }

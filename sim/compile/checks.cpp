@@ -36,8 +36,18 @@ std::pair<std::string, std::string> holder_and_path(const Model& model, const co
       }
       return {fmt::format("the link account of CCP '{}'", other), path};
     }
-    default: return {"the rest-of-market account", fmt::format("ccps[{}].imbalance", acc.ccp)};
+    case AccountKind::kClient: {
+      const ClientModel& client = model.clients[static_cast<std::size_t>(acc.owner)];
+      for (std::size_t m = 0; m < s.members.size(); ++m)
+        for (std::size_t k = 0; k < s.members[m].clients.size(); ++k)
+          if (s.members[m].clients[k].id == client.id)
+            return {fmt::format("client '{}'", client.id),
+                    fmt::format("members[{}].clients[{}].positions.{}", m, k, ccp.id)};
+      return {fmt::format("client '{}'", client.id), "members"};
+    }
+    case AccountKind::kRestOfMarket: break;
   }
+  return {"the rest-of-market account", fmt::format("ccps[{}].imbalance", acc.ccp)};
 }
 
 // The positions of an account with the inputs of their assets (at most four).

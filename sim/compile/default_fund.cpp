@@ -132,16 +132,20 @@ struct StressRows {
   Eigen::Index groups() const { return static_cast<Eigen::Index>(row_group.size()); }
 };
 
+// The default group behind a member's or a client's account: a client's
+// account defaults with its clearing member, who is liable for it.
 int group_of_account(const Model& model, const Account& acc) {
-  return model.members[static_cast<std::size_t>(acc.owner)].group;
+  return model.members[static_cast<std::size_t>(clearing_member(model, acc))].group;
 }
+
+bool member_side(const Account& acc) { return acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient; }
 
 StressRows stress_rows(const Model& model, const CcpModel& ccp, const std::map<int, double>& posted_fund) {
   StressRows rows;
   std::vector<char> present(model.groups.size(), 0);
   for (int a : ccp.accounts) {
     const Account& acc = model.accounts[static_cast<std::size_t>(a)];
-    if (acc.kind == AccountKind::kMember) present[static_cast<std::size_t>(group_of_account(model, acc))] = 1;
+    if (member_side(acc)) present[static_cast<std::size_t>(group_of_account(model, acc))] = 1;
   }
   std::vector<int> group_row(model.groups.size(), -1);
   for (std::size_t g = 0; g < present.size(); ++g)
@@ -153,7 +157,7 @@ StressRows stress_rows(const Model& model, const CcpModel& ccp, const std::map<i
   rows.account_row.assign(ccp.accounts.size(), -1);
   for (Eigen::Index i = 0; i < n_acc; ++i) {
     const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
-    if (acc.kind == AccountKind::kMember)
+    if (member_side(acc))
       rows.account_row[static_cast<std::size_t>(i)] = group_row[static_cast<std::size_t>(group_of_account(model, acc))];
     if (acc.kind == AccountKind::kLink && ccp.link_losses == LinkLossRule::kWaterfall) {
       rows.account_row[static_cast<std::size_t>(i)] =
@@ -168,7 +172,15 @@ StressRows stress_rows(const Model& model, const CcpModel& ccp, const std::map<i
     if (acc.kind == AccountKind::kMember)
       rows.resources(rows.account_row[static_cast<std::size_t>(i)]) += acc.initial_margin;
   }
+  // The house accounts' IM stands behind the group's whole exposure; a client
+  // account's covers that account only (EMIR art. 39(6), 48(7)), but counts in
+  // the member's share of the fund.
   rows.im_weight = rows.resources;
+  for (Eigen::Index i = 0; i < n_acc; ++i) {
+    const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
+    if (acc.kind == AccountKind::kClient)
+      rows.im_weight(rows.account_row[static_cast<std::size_t>(i)]) += acc.initial_margin;
+  }
   for (std::size_t r = 0; r < rows.link_rows.size(); ++r) {
     const int a = ccp.accounts[static_cast<std::size_t>(rows.link_rows[r])];
     const Account& acc = model.accounts[static_cast<std::size_t>(a)];
@@ -240,19 +252,27 @@ StressOutcome stress_outcome(const Model& model, const CcpModel& ccp, const Eige
   StressOutcome out{Eigen::VectorXd::Zero(n_acc), models::CoverSearch(rule.cover, ccp.sitg), {}};
   if (rule.boe) out.uncovered_all.resize(rows.resources.size(), n_moves);
   Eigen::VectorXd cost(n_acc), im(n_acc);
+  std::vector<Eigen::Index> clients;  // rows of client accounts
   for (Eigen::Index i = 0; i < n_acc; ++i) {
     const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
     cost(i) = acc.liquidation_cost;
     im(i) = acc.initial_margin;
+    if (acc.kind == AccountKind::kClient) clients.push_back(i);
   }
+  // A client account adds to its member's exposure what its own margin does
+  // not cover (its gain is the client's, not the member's to set off).
+  Eigen::VectorXd group_cost = cost;
+  for (Eigen::Index i : clients) group_cost(i) = 0.0;
   constexpr Eigen::Index kBlock = 256;
   for (Eigen::Index b0 = 0; b0 < n_moves; b0 += kBlock) {
     const Eigen::Index nb = std::min(kBlock, n_moves - b0);
-    const Eigen::MatrixXd pnl = stress_pnl(model, ccp, values, set, b0, nb, finite);
+    Eigen::MatrixXd pnl = stress_pnl(model, ccp, values, set, b0, nb, finite);
     for (Eigen::Index i = 0; i < n_acc; ++i)
       for (Eigen::Index k = 0; k < nb; ++k)
         out.account_uncovered(i) = std::max(out.account_uncovered(i), -pnl(i, k) + cost(i) - im(i));
-    const Eigen::MatrixXd uncovered = models::uncovered_losses(pnl, cost, rows.account_row, rows.resources);
+    for (Eigen::Index i : clients)
+      for (Eigen::Index k = 0; k < nb; ++k) pnl(i, k) = -std::max(0.0, -pnl(i, k) + cost(i) - im(i));
+    const Eigen::MatrixXd uncovered = models::uncovered_losses(pnl, group_cost, rows.account_row, rows.resources);
     if (rule.boe)
       out.uncovered_all.middleCols(b0, nb) = uncovered;
     else
@@ -275,8 +295,7 @@ std::pair<models::CoverSizing, Eigen::VectorXd> size_boe(const config::LoadedSce
     weight.setZero();
     for (std::size_t i = 0; i < ccp.accounts.size(); ++i) {
       const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[i])];
-      if (acc.kind == AccountKind::kMember)
-        weight(rows.account_row[i]) += outcome.account_uncovered(static_cast<Eigen::Index>(i));
+      if (member_side(acc)) weight(rows.account_row[i]) += outcome.account_uncovered(static_cast<Eigen::Index>(i));
     }
     for (std::size_t r = 0; r < rows.link_rows.size(); ++r)
       if (participant_account(model, ccp.accounts[static_cast<std::size_t>(rows.link_rows[r])]))
@@ -342,6 +361,14 @@ void allocate_fund(const std::vector<config::MemberConfig>& members, const Eigen
   double observed_total = 0.0;
   std::vector<Account*> contributors;
   std::vector<double> weights;
+  // A member contributes for its clients' accounts too, on its house account.
+  std::map<int, double> client_weight;
+  for (std::size_t i = 0; i < ccp.accounts.size(); ++i) {
+    const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[i])];
+    if (acc.kind == AccountKind::kClient)
+      client_weight[house_account(model, clearing_member(model, acc), acc.ccp)] +=
+          rule.by_uncovered_stress ? account_uncovered(static_cast<Eigen::Index>(i)) : acc.initial_margin;
+  }
   for (std::size_t i = 0; i < ccp.accounts.size(); ++i) {
     const int a = ccp.accounts[i];
     Account& acc = model.accounts[static_cast<std::size_t>(a)];
@@ -357,7 +384,10 @@ void allocate_fund(const std::vector<config::MemberConfig>& members, const Eigen
       continue;
     }
     contributors.push_back(&acc);
-    weights.push_back(rule.by_uncovered_stress ? account_uncovered(static_cast<Eigen::Index>(i)) : acc.initial_margin);
+    const auto clients = client_weight.find(a);
+    weights.push_back(
+        (rule.by_uncovered_stress ? account_uncovered(static_cast<Eigen::Index>(i)) : acc.initial_margin) +
+        (clients == client_weight.end() ? 0.0 : clients->second));
   }
   const Eigen::VectorXd shares = models::allocate_pro_rata(
       Eigen::Map<const Eigen::VectorXd>(weights.data(), static_cast<Eigen::Index>(weights.size())),

@@ -80,11 +80,22 @@ TimeSteps time_steps(const config::SimulationConfig& sim, bool fire_sales, const
 
 // ---- accounts.cpp
 std::vector<config::MemberConfig> member_list(const config::Scenario& s);  // listed, then generated
+// The account of member `mi` at CCP `ccp` with the book `positions` (asset and option ids).
+Account position_account(int mi, int ccp, const config::OrderedMap<double>& positions, const Index& index,
+                         Eigen::Index n_assets);
 void add_members(const std::vector<config::MemberConfig>& members, Index& index, Model& model);
 void set_member_emode(const config::Scenario& s, const Index& index, Model& model);
 int member_account(Model& model, int member, int ccp);  // opened (empty) when it has none
 Eigen::MatrixXd ccp_values(const Model& model, const CcpModel& ccp, const Eigen::VectorXd& price);
 void set_horizon_values(Model& model);
+
+// ---- clients.cpp: members[].clients (EMIR art. 39, 48)
+// Each client's accounts (AccountKind::kClient), after the members and before
+// the books are balanced; its member's house account opened at each CCP.
+void add_clients(const std::vector<config::MemberConfig>& members, const Index& index, Model& model);
+// After the margins: observed client IM; each backup clears at one of its
+// client's CCPs at least (located errors otherwise).
+void set_client_margins(const config::LoadedScenario& loaded, Model& model);
 
 // ---- default_management.cpp: ccps[].auction and ccps[].recovery into the
 // CCPs and accounts (after the default funds are sized)

@@ -165,6 +165,7 @@ CcpModel ccp_model(const config::CcpConfig& c, const Index& index) {
   ccp.im_segregated = c.im_segregated;
   ccp.im_recovery_rate = c.im_recovery_rate;
   ccp.link_losses = c.link_losses;
+  ccp.porting_capacity = c.porting.capacity;
   ccp.ledger_layers = ledger_layers(ccp);
   ccp.margin_model = margin_name(c.margin);
   return ccp;

@@ -788,6 +788,7 @@ class Checker {
                 fmt::format("a maintenance margin runs a crypto venue's liquidation engine: CCP '{}' is of kind {}",
                             ccp, enum_name(s_.ccps[it->second].kind)));
       }
+      check_clients(member, path);
       if (member.group.empty()) member.group = member.id;
     }
     // Generated ids repeat no listed member's (known by their form, as in member_ref).
@@ -796,6 +797,69 @@ class Checker {
         if (generated_member_index(*s_.generator, member.id) && !diag_.full())
           error("generator.id_prefix",
                 fmt::format("generated member id '{}' is already the id of a listed member", member.id));
+  }
+
+  // A book of positions {CCP: {instrument: quantity}} at `path`.
+  void check_book(const std::string& path, const OrderedMap<OrderedMap<double>>& book) {
+    for (const auto& [ccp, positions] : book) {
+      ccp_ref(path + "." + ccp, ccp);
+      for (const auto& [instrument, qty] : positions) {
+        const std::string p = path + "." + ccp + "." + instrument;
+        if (const auto option = options_.find(instrument); option != options_.end()) {
+          check_position_value(p, s_.market.options[option->second].underlying, qty);
+          continue;
+        }
+        instrument_ref(p, instrument);
+        check_position_value(p, instrument, qty);
+      }
+    }
+  }
+
+  // Client accounts (members[].clients): ids unique among clients and members,
+  // books at traditional CCPs, observed margins where the client has
+  // positions, backups other members named once each.
+  void check_clients(const MemberConfig& member, const std::string& path) {
+    for (std::size_t k = 0; k < member.clients.size(); ++k) {
+      const ClientConfig& client = member.clients[k];
+      const std::string p = fmt::format("{}.clients[{}]", path, k);
+      if (!client.id.empty() && read(p + ".id") && !diag_.full()) {
+        const bool generated = s_.generator && read("generator") && generated_member_index(*s_.generator, client.id);
+        if (members_.count(client.id) || generated) {
+          error(p + ".id", fmt::format("expected a client id that is no member's, found member id '{}'", client.id));
+        } else if (const auto [it, fresh] = clients_.emplace(client.id, p); !fresh) {
+          error(p + ".id", fmt::format("duplicate client id '{}' (also {})", excerpt(client.id), it->second));
+        }
+      }
+      check_book(p + ".positions", client.positions);
+      for (const auto& [ccp, book] : client.positions) {
+        const auto it = ccps_.find(ccp);
+        if (it != ccps_.end() && s_.ccps[it->second].kind != CcpKind::kTraditional &&
+            read(fmt::format("ccps[{}].kind", it->second)))
+          error(p + ".positions." + ccp,
+                fmt::format("expected a traditional CCP for client clearing, found CCP '{}' of kind {}", ccp,
+                            enum_name(s_.ccps[it->second].kind)));
+      }
+      if (client.positions.empty() && read(p + ".positions"))
+        error(p + ".positions", "expected positions at one CCP at least, found none");
+      for (const auto& observed : client.initial_margin) {
+        const std::string& ccp = observed.first;
+        ccp_ref(p + ".initial_margin." + ccp, ccp);
+        bool there = false;
+        for (const auto& pos : client.positions) there = there || pos.first == ccp;
+        if (ccps_.count(ccp) && !there && read(p + ".positions"))
+          error(p + ".initial_margin." + ccp, fmt::format("client '{}' has no positions at CCP '{}'", client.id, ccp));
+      }
+      for (std::size_t b = 0; b < client.backup.size(); ++b) {
+        const std::string at = fmt::format("{}.backup[{}]", p, b);
+        member_ref(at, client.backup[b]);
+        if (client.backup[b] == member.id)
+          error(at,
+                fmt::format("expected a backup other than the client's own clearing member, found '{}'", member.id));
+        for (std::size_t e = 0; e < b; ++e)
+          if (client.backup[e] == client.backup[b])
+            error(at, fmt::format("member '{}' is listed twice (also {}.backup[{}])", client.backup[b], p, e));
+      }
+    }
   }
 
   // A position worth more than any market (a price or a quantity in the wrong
@@ -863,6 +927,8 @@ class Checker {
                         "found {}",
                         sources));
     for (const auto& [member, debt] : ib.external_debt) member_ref("interbank.external_debt." + member, member);
+    for (std::size_t i = 0; i < ib.exclude.size(); ++i)
+      member_ref(fmt::format("interbank.exclude[{}]", i), ib.exclude[i]);
     if (ib.clearing != InterbankClearing::kRogersVeraart)
       for (const auto& [key, value] : {std::pair{"alpha", ib.alpha}, std::pair{"beta", ib.beta}})
         if (value != 1.0)
@@ -1046,6 +1112,7 @@ class Checker {
   std::vector<std::string>& warnings_;
   std::vector<std::string> read_errors_;  // key paths of the values that could not be read
   std::map<std::string, std::size_t> assets_, options_, ccps_, members_;
+  std::map<std::string, std::string> clients_;  // client id -> where it is defined
   bool assets_ok_ = true, options_ok_ = true, ccps_ok_ = true, members_ok_ = true;
 };
 

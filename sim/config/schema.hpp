@@ -1210,6 +1210,25 @@ struct EnumNames<SitgBasis> {
                                      std::pair{SitgBasis::kCapital, "capital"}};
 };
 
+// Porting of a defaulted clearing member's clients (EMIR art. 48(5)-(7)):
+// which of the backup members its clients designated accepts them.
+struct PortingConfig {
+  double capacity = kInf;
+
+  template <class A>
+  void serialize(A& a) {
+    a("capacity", capacity,
+      {.doc = "a backup member accepts a defaulted member's client account (individually segregated) or omnibus "
+              "account (as a whole) when it stands when the CCP closes the defaulter out, and the initial margin "
+              "of the client accounts it has taken in the scenario, these included, is at most this multiple of "
+              "its equity then (capital after the scenario's P&L and charges); .inf: a standing backup takes any "
+              "client",
+       .unit = "multiple",
+       .min = 0.0,
+       .allow_infinite = true});
+  }
+};
+
 struct CcpConfig {
   std::string id;
   CcpKind kind = CcpKind::kTraditional;
@@ -1237,6 +1256,7 @@ struct CcpConfig {
   std::optional<LendingConfig> lending;
   std::optional<AuctionConfig> auction;    // default management
   std::optional<RecoveryConfig> recovery;  // default management
+  PortingConfig porting;                   // client clearing
 
   template <class A>
   void serialize(A& a) {
@@ -1319,10 +1339,58 @@ struct CcpConfig {
       {.doc = "close-out by hedge and auction in place of the square-root liquidation cost (and of the fire sales' "
               "cost); absent: the liquidation cost"});
     a("recovery", recovery, {.doc = "recovery tools after the last layer; absent: none (the CCP fails)"});
+    a("porting", porting,
+      {.doc = "how a defaulted member's clients (members[].clients) are ported to a backup member they designated "
+              "(EMIR art. 48(5)-(7)); clients no backup accepts are closed out with the defaulter"});
   }
 };
 
 // ------------------------------------------------------------------ members
+using Segregation = ccpnet::Segregation;
+template <>
+struct EnumNames<Segregation> {
+  static constexpr std::array values{std::pair{Segregation::kIndividual, "individual"},
+                                     std::pair{Segregation::kOmnibus, "omnibus"}};
+};
+
+// A client of a clearing member (SPEC 3.9, EMIR art. 39 and 48): positions at
+// CCPs held through the member in a client account, margined on their own;
+// the member is liable for them, so they count in its default-fund
+// contribution and its default; they are ported to a backup member or
+// closed out when it defaults.
+struct ClientConfig {
+  std::string id;
+  Segregation segregation = Segregation::kOmnibus;
+  OrderedMap<OrderedMap<double>> positions;
+  OrderedMap<double> initial_margin;
+  std::vector<std::string> backup;
+
+  template <class A>
+  void serialize(A& a) {
+    a("id", id, {.doc = "client identifier, unique among clients and members", .required = true});
+    a("segregation", segregation,
+      {.doc = "omnibus (EMIR art. 39(2): in the member's omnibus client account at each CCP; when the member "
+              "defaults and the omnibus account is not ported as a whole, its margin covers the close-out of all "
+              "its clients' positions and each client bears the margin used pro rata to the margin it posted: "
+              "fellow-customer risk) or individual (art. 39(3): its own account, whose margin covers its own "
+              "positions only, art. 39(6))"});
+    a("positions", positions,
+      {.doc = "quantities per CCP and instrument, as members[].positions; the member clears at each of these "
+              "CCPs (an empty house account is opened where it has no positions of its own)",
+       .unit = "units",
+       .required = true});
+    a("initial_margin", initial_margin,
+      {.doc = "observed IM of the client's account per CCP ({CCP id: amount}); replaces the margin model's figure",
+       .unit = "USD",
+       .min = 0.0});
+    a("backup", backup,
+      {.doc = "backup clearing members the client designated, in order of preference (EMIR art. 48(5)-(6)): "
+              "when its member defaults, the CCP offers the client's account at each CCP to them in turn (an "
+              "omnibus account as a whole, to the first backup all its clients designated) and the first that "
+              "accepts by ccps[].porting takes it with its margin; empty: closed out"});
+  }
+};
+
 struct MemberConfig {
   std::string id;
   std::string group;
@@ -1332,6 +1400,7 @@ struct MemberConfig {
   OrderedMap<double> initial_margin;
   OrderedMap<double> default_fund;
   OrderedMap<double> maintenance_margin;
+  std::vector<ClientConfig> clients;
 
   template <class A>
   void serialize(A& a) {
@@ -1355,6 +1424,9 @@ struct MemberConfig {
               "liquidation engine runs on the account (replacing the tiered mm rates' figure)",
        .unit = "USD",
        .min = 0.0});
+    a("clients", clients,
+      {.doc = "client accounts the member clears for, at traditional CCPs (EMIR art. 39, 48): each margined on "
+              "its own, counted in the member's default-fund contribution and default"});
   }
 };
 
@@ -1602,6 +1674,7 @@ struct InterbankConfig {
   OrderedMap<double> external_debt;
   double alpha = 1.0;
   double beta = 1.0;
+  std::vector<std::string> exclude;
 
   template <class A>
   void serialize(A& a) {
@@ -1651,6 +1724,10 @@ struct InterbankConfig {
        .unit = "fraction",
        .min = 0.0,
        .max = 1.0});
+    a("exclude", exclude,
+      {.doc = "members whose interbank exposures (as lender and as borrower) are taken out of the network after it "
+              "is read or reconstructed, the others' left as they are: a leave-one-out variant on common random "
+              "numbers measures what a member's exposures add to the system's loss (ccpnet.contributions)"});
   }
 };
 

@@ -256,6 +256,7 @@ TEST(Compare, ReadsEveryComparedMetricByName) {
     if (metric == "uncovered_loss") return r.uncovered;
     if (metric == "liquidity_shortfall") return r.liquidity_shortfall;
     if (metric == "interbank_loss") return r.interbank_loss;
+    if (metric == "client_loss") return r.client_loss;
     if (metric == "settlement_loss")
       return r.settlement.total(CcpSettleMetric::kPrincipalLost) +
              r.settlement.total(CcpSettleMetric::kReplacementCost);
