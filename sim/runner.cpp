@@ -948,37 +948,49 @@ class TileWorker {
   // member and over the system.
   void liquidity_needs(ScenarioResult& out) {
     const TimeSteps& steps = model_.steps;
-    stop_day_.assign(model_.members.size(), INFINITY);
-    for (const MemberDefault& d : out.defaults) stop_day_[static_cast<std::size_t>(d.member)] = d.day;
-    member_need_.resize(model_.members.size());
-    for (int k = 0; k < steps.count; ++k) {
-      const double start = k * steps.days + 1e-9;
-      const int end = steps.end[static_cast<std::size_t>(k)],
-                before = k == 0 ? -1 : steps.end[static_cast<std::size_t>(k - 1)];
-      std::fill(member_need_.begin(), member_need_.end(), 0.0);
+    const auto n = static_cast<std::size_t>(steps.count);
+    // The steps a member (a CCP) is called in: those that start before its default (failure).
+    const auto called = [&](double day) {
+      return day < 0.0 ? n : std::min(n, static_cast<std::size_t>(std::max(0.0, std::ceil(day / steps.days - 1e-9))));
+    };
+    stop_step_.assign(model_.members.size(), n);
+    for (const MemberDefault& d : out.defaults) stop_step_[static_cast<std::size_t>(d.member)] = called(d.day);
+    member_need_.assign(model_.members.size() * n, 0.0);
+    ccp_need_.assign(model_.ccps.size() * n, 0.0);
+    // Account by account along its row of the path (contiguous in the tile).
+    for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
+      const std::size_t ccp_steps = called(out.ccp_fail_day[c]);
+      for (int ai : model_.ccps[c].accounts) {
+        const auto a = static_cast<std::size_t>(ai);
+        const Account& acc = model_.accounts[a];
+        if (acc.kind != AccountKind::kMember) continue;
+        const auto m = static_cast<std::size_t>(acc.owner);
+        const std::size_t limit = std::min(ccp_steps, stop_step_[m]);
+        double before = 0.0;
+        for (std::size_t k = 0; k < limit; ++k) {
+          const double now = path_pnl(a, steps.end[k]);
+          double call = std::max(0.0, before - now);
+          before = now;
+          if (margins_.active()) {
+            const int ki = static_cast<int>(k);
+            call += std::max(0.0, margins_.held(a, ki, path_slot_) - margins_.held(a, ki - 1, path_slot_));
+          }
+          ccp_need_[c * n + k] += call;
+          member_need_[m * n + k] += call;
+        }
+      }
+    }
+    for (std::size_t k = 0; k < n; ++k) {
       double total = 0.0;
       for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
-        const double failed = out.ccp_fail_day[c];
-        if (failed >= 0.0 && failed <= start) continue;
-        double need = 0.0;
-        for (int ai : model_.ccps[c].accounts) {
-          const auto a = static_cast<std::size_t>(ai);
-          const Account& acc = model_.accounts[a];
-          if (acc.kind != AccountKind::kMember || stop_day_[static_cast<std::size_t>(acc.owner)] <= start) continue;
-          const double vm = path_pnl(a, end) - (before < 0 ? 0.0 : path_pnl(a, before));
-          double call = std::max(0.0, -vm);
-          if (margins_.active())
-            call += std::max(0.0, margins_.held(a, k, path_slot_) - margins_.held(a, k - 1, path_slot_));
-          need += call;
-          member_need_[static_cast<std::size_t>(acc.owner)] += call;
-        }
-        out.ccp_peak_liquidity_need[c] = std::max(out.ccp_peak_liquidity_need[c], need);
-        total += need;
+        out.ccp_peak_liquidity_need[c] = std::max(out.ccp_peak_liquidity_need[c], ccp_need_[c * n + k]);
+        total += ccp_need_[c * n + k];
       }
       out.peak_liquidity_need = std::max(out.peak_liquidity_need, total);
-      for (std::size_t m = 0; m < member_need_.size(); ++m)
-        out.member_peak_liquidity_need[m] = std::max(out.member_peak_liquidity_need[m], member_need_[m]);
     }
+    for (std::size_t m = 0; m < model_.members.size(); ++m)
+      for (std::size_t k = 0; k < n; ++k)
+        out.member_peak_liquidity_need[m] = std::max(out.member_peak_liquidity_need[m], member_need_[m * n + k]);
   }
 
   // IM recomputed through the steps (sim/margin_path.hpp): each member's cash
@@ -1116,7 +1128,9 @@ class TileWorker {
   // path's slot; per step (two sets, as above) each account's IM after the
   // previous step and after this one.
   int path_slot_ = 0;
-  std::vector<double> stop_day_, member_need_;  // liquidity_needs: per member its default's day, its step's calls
+  // liquidity_needs: per member the steps it is called in; calls per member x step and CCP x step.
+  std::vector<std::size_t> stop_step_;
+  std::vector<double> member_need_, ccp_need_;
   std::array<std::array<std::vector<double>, 2>, 2> step_im_;
 };
 
