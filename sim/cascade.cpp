@@ -98,6 +98,9 @@ void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
   ccp_unplaced.assign(n, 0.0);
   ccp_fail_round.assign(n, -1);
   ccp_fail_day.assign(n, -1.0);
+  peak_liquidity_need = 0.0;
+  ccp_peak_liquidity_need.assign(model.liquidity_needs ? n : 0, 0.0);
+  member_peak_liquidity_need.assign(model.liquidity_needs ? model.members.size() : 0, 0.0);
   if (model.fire_sales)
     price_impact.assign(model.assets.size(), 0.0);
   else
@@ -277,6 +280,7 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
   stamped_members_.clear();
   stamped_accounts_.clear();
   liquidation_costs_ = {};
+  im_at_start_ = im_at_end_ = {};
   round_ = last_active_ = 0;
   day_ = 0.0;
 }
@@ -485,7 +489,7 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
   } else {
     d.loss = -account_pnl_[ai] + (liquidation_costs_.empty() ? acc.liquidation_cost : liquidation_costs_[ai]);
   }
-  d.im = acc.initial_margin;
+  d.im = im_at_start_.empty() ? acc.initial_margin : im_at_start_[ai];
   if (settlement_ && acc.kind == AccountKind::kMember) {
     // What the CCP holds after the scenario's margin calls: paid unless
     // the member defaulted at the start.
@@ -1004,7 +1008,8 @@ const std::vector<Cascade::Stake>& Cascade::creditor_stakes(std::size_t c) {
     Stake s{ai, std::max(0.0, acct_[ai].vm_gain), 0.0, std::max(0.0, acct_[ai].df_left), 0.0};
     double margin = 0.0;
     if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
-      if (!ccp.im_segregated) margin = acc.initial_margin * (1.0 - ccp.im_recovery_rate);
+      const double im = im_at_end_.empty() ? acc.initial_margin : im_at_end_[ai];
+      if (!ccp.im_segregated) margin = im * (1.0 - ccp.im_recovery_rate);
     } else {
       const LinkModel& link = model_.links[static_cast<std::size_t>(link_of_[ai])];
       const double posted = acc.initial_margin + (peer_link_fund_[ai] ? acct_[ai].df_left : 0.0);

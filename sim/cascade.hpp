@@ -168,6 +168,13 @@ struct ScenarioResult {
   std::vector<double> ccp_recovery;
   std::vector<double> ccp_auction_cost;
   std::vector<double> ccp_unplaced;
+  // Time steps: the liquidity the steps called, each step's variation margin
+  // losses and IM increases (sim/margin_path.hpp) of the member accounts
+  // standing at its start, gross of gains: the largest one-step sum over the
+  // whole system, per CCP and per member (empty in one period).
+  double peak_liquidity_need = 0.0;
+  std::vector<double> ccp_peak_liquidity_need;     // per CCP
+  std::vector<double> member_peak_liquidity_need;  // per member, over its CCPs
 
   void reset(const Model& model, std::int64_t scenario);
   int ccp_failures() const;
@@ -333,6 +340,14 @@ class Cascade {
   // Fire sales: the liquidation cost of closing each account in the coming
   // step, in place of its own (Account::liquidation_cost); empty: its own.
   void set_liquidation_costs(std::span<const double> costs) { liquidation_costs_ = costs; }
+  // IM recomputed through the steps (sim/margin_path.hpp), per account: what
+  // the CCP holds of a member defaulting in the coming step (the IM after the
+  // last step it paid) and of one standing at its end (after this step's
+  // call); empty: each account's own IM.
+  void set_initial_margins(std::span<const double> at_start, std::span<const double> at_end) {
+    im_at_start_ = at_start;
+    im_at_end_ = at_end;
+  }
   void finish(ScenarioResult& out);
 
  private:
@@ -464,6 +479,7 @@ class Cascade {
   std::span<const double> account_pnl_;
   std::span<const double> member_capital_, member_cash_;
   std::span<const double> liquidation_costs_;
+  std::span<const double> im_at_start_, im_at_end_;
   const SettlementState* settlement_ = nullptr;
   // Default management: the loss on the books this round's auctions at the
   // CCP being settled did not place (for tear-up and forced allocation).

@@ -82,6 +82,9 @@ std::string_view metric_level_name(MetricLevel level) {
     case MetricLevel::kChain: return "chain";
     case MetricLevel::kBridge: return "bridge";
     case MetricLevel::kCcpRecovery: return "ccp_recovery";
+    case MetricLevel::kSteps: return "steps";
+    case MetricLevel::kCcpSteps: return "ccp_steps";
+    case MetricLevel::kMemberSteps: return "member_steps";
   }
   return "?";
 }
@@ -108,6 +111,9 @@ std::size_t level_size(const Model& model, MetricLevel level) {
     case MetricLevel::kChain: return settles ? model.chains.size() * kChainMetrics : 0;
     case MetricLevel::kBridge: return settles ? model.bridges.size() * kBridgeMetrics : 0;
     case MetricLevel::kCcpRecovery: return model.default_management ? ccps * kDefaultManagementItems : 0;
+    case MetricLevel::kSteps: return model.liquidity_needs ? 1 : 0;
+    case MetricLevel::kCcpSteps: return model.liquidity_needs ? ccps : 0;
+    case MetricLevel::kMemberSteps: return model.liquidity_needs ? model.members.size() : 0;
   }
   return 0;
 }
@@ -132,6 +138,9 @@ std::string level_label(const Model& model, MetricLevel level, std::size_t i) {
     case MetricLevel::kCcpRecovery:
       return item(model.ccps[i / kDefaultManagementItems].id,
                   default_management_item_name(i % kDefaultManagementItems));
+    case MetricLevel::kSteps: return "";
+    case MetricLevel::kCcpSteps: return model.ccps[i].id;
+    case MetricLevel::kMemberSteps: return model.members[i].id;
   }
   return "?";
 }

@@ -74,6 +74,9 @@ enum class MetricLevel : std::uint8_t {
   kChain,          // per chain x ChainMetric; only with a settlement layer
   kBridge,         // per bridge x BridgeMetric; only with a settlement layer
   kCcpRecovery,    // per CCP x kDefaultManagementItems; only with ccps[].auction or recovery
+  kSteps,          // one value; only in time steps with outputs.liquidity_needs
+  kCcpSteps,       // per CCP; only in time steps with outputs.liquidity_needs
+  kMemberSteps,    // per member; only in time steps with outputs.liquidity_needs
 };
 
 // How the per-scenario values of a metric combine.
@@ -147,6 +150,8 @@ struct ChunkSums {
   // Default management (empty unless some CCP has an auction or recovery tools).
   std::vector<double> ccp_recovery;
   std::vector<std::int64_t> ccp_recovery_used;
+  // Time steps (empty in one period): peak liquidity needs.
+  std::vector<double> peak_liquidity_need, ccp_peak_liquidity_need, member_peak_liquidity_need;
   // Per metric (in declaration order), the sums of the squares of its
   // per-scenario values when its interval is a mean's (IntervalKind::kMean),
   // else empty. Float sums: folded like kSum sums, in chunk order.
@@ -497,6 +502,35 @@ void ChunkSums::visit(Visitor&& v) {
                .aggregation = A::kCount,
                .stressed_only = true},
     [default_management](const MetricInput& x, auto&& add) { default_management(x, add, true); });
+  // Time steps: the largest one-step call of liquidity (variation margin and
+  // IM increases of the members standing at the step's start).
+  v(&ChunkSums::peak_liquidity_need,
+    MetricInfo{.name = "peak_liquidity_need",
+               .doc = "largest one-step sum of the variation margin and IM called from the members, over the system",
+               .unit = U::kUsd,
+               .level = L::kSteps,
+               .aggregation = A::kSum},
+    [](const MetricInput& x, auto&& add) {
+      if (!x.r.ccp_peak_liquidity_need.empty()) add(0, x.r.peak_liquidity_need);
+    });
+  v(&ChunkSums::ccp_peak_liquidity_need,
+    MetricInfo{.name = "ccp_peak_liquidity_need",
+               .doc = "largest one-step sum of the variation margin and IM the CCP called from its members",
+               .unit = U::kUsd,
+               .level = L::kCcpSteps,
+               .aggregation = A::kSum},
+    [each](const MetricInput& x, auto&& add) { each(x.r.ccp_peak_liquidity_need, add); });
+  v(&ChunkSums::member_peak_liquidity_need,
+    MetricInfo{.name = "member_peak_liquidity_need",
+               .doc = "largest one-step sum of the variation margin and IM the member was called for at its CCPs",
+               .unit = U::kUsd,
+               .level = L::kMemberSteps,
+               .aggregation = A::kSum},
+    [](const MetricInput& x, auto&& add) {
+      const auto& need = x.r.member_peak_liquidity_need;
+      for (std::size_t m = 0; m < need.size(); ++m)
+        if (need[m] != 0.0) add(m, need[m]);
+    });
 }
 
 class Aggregate {

@@ -299,6 +299,7 @@ struct Model {
   std::string source_name;
   bool ledger_columns = true;       // outputs.ledger_columns
   bool member_quantiles = false;    // outputs.member_quantiles
+  bool liquidity_needs = false;     // outputs.liquidity_needs, in time steps
   bool default_management = false;  // some CCP has an auction or recovery tools (their outputs)
 };
 

@@ -182,6 +182,10 @@ std::vector<ScenarioColumn> scenario_columns(const Model& model) {
     columns.push_back({"first_default_day", false});
     columns.push_back({"first_ccp_failure_day", false});
   }
+  if (model.liquidity_needs) {
+    columns.push_back({"peak_liquidity_need", false});
+    for (const auto& c : model.ccps) columns.push_back({"peak_liquidity_need_" + c.id, false});
+  }
   for (const auto& a : model.assets)
     if (model.fire_sales) columns.push_back({"price_impact_" + a.id, false});
   // Default management: each CCP's auction cost and unplaced value (its recovery tools are with the ledger's layers).
@@ -225,6 +229,10 @@ void scenario_values(const Model& model, const ScenarioResult& r, std::vector<do
       if (day >= 0.0 && (first_failure < 0.0 || day < first_failure)) first_failure = day;
     out.push_back(first_default);
     out.push_back(first_failure);
+  }
+  if (model.liquidity_needs) {
+    out.push_back(r.peak_liquidity_need);
+    out.insert(out.end(), r.ccp_peak_liquidity_need.begin(), r.ccp_peak_liquidity_need.end());
   }
   out.insert(out.end(), r.price_impact.begin(), r.price_impact.end());
   for (std::size_t c = 0; c < model.ccps.size(); ++c)

@@ -18,6 +18,7 @@
 #include "models/market/fire_sale.hpp"
 #include "models/waterfall/venue_liquidation.hpp"
 #include "sim/loss_sketch.hpp"
+#include "sim/margin_path.hpp"
 #include "sim/model.hpp"
 #include "sim/progress.hpp"
 #include "sim/revalue.hpp"
@@ -41,6 +42,7 @@ class TileWorker {
         shocks_(shocks),
         defaults_rng_(model.seed, rng::Stream::kDefaults),
         cascade_(model),
+        margins_(model),
         cumulative_(static_cast<Eigen::Index>(model.assets.size()),
                     static_cast<Eigen::Index>(move_points(model).size())),
         member_pnl_(static_cast<Eigen::Index>(model.members.size()), kTile),
@@ -292,10 +294,13 @@ class TileWorker {
       out.reset(model_, 0);
       latent_defaults_.clear();
       cumulative_ = cumulative;
+      path_slot_ = 0;
+      margins_.compute(cumulative_, 0);
       revalue_path();
       vol_factor_.setOnes();
       first_market_defaults(1);
       run_path(any_exogenous_, first_step_[0], out, trace);
+      if (model_.liquidity_needs) liquidity_needs(out);
       return;
     }
     set_returns(0, cumulative);
@@ -670,6 +675,7 @@ class TileWorker {
                            factor[static_cast<std::size_t>(i)]);
           set_path_returns(i * n_points);
           path_cumulatives_[static_cast<std::size_t>(i)] = cumulative_;
+          margins_.compute(cumulative_, static_cast<int>(i));
         }
         path_chunk_ = 0;
         revalue(n * n_points);
@@ -681,10 +687,12 @@ class TileWorker {
         const std::int64_t index = first + j0 + i;
         if (!shared) {
           shocks_.generate(static_cast<std::uint64_t>(index), cumulative_, factor[0]);
+          margins_.compute(cumulative_, 0);
           revalue_path();
           first_market_defaults(1);
         }
         path_offset_ = shared ? static_cast<Eigen::Index>(i * n_points) : 0;
+        path_slot_ = shared ? static_cast<int>(i) : 0;
         path_in_tile_ = shared || n_points <= kTile;
         if (shared) cumulative_ = path_cumulatives_[static_cast<std::size_t>(i)];
         ScenarioResult& r = out[j0 + i];
@@ -694,6 +702,7 @@ class TileWorker {
         const bool latent =
             draw_latent(index, r.market_factor, [&](std::size_t m) { return path_member(m, model_.steps.end[0]); });
         run_path(latent || any_exogenous_, first_step_[static_cast<std::size_t>(shared ? i : 0)], r, nullptr);
+        if (model_.liquidity_needs) liquidity_needs(r);
         std::swap(r.account_losses, scratch_losses_);
         fold_losses();
       }
@@ -811,6 +820,7 @@ class TileWorker {
       for (std::size_t p = 0; p < points.size(); ++p)
         if (points[p] > day + 1e-9) cumulative_(a, static_cast<Eigen::Index>(p)) += log_move;
     }
+    margins_.compute(cumulative_, path_slot_);
     revalue_path(true);
   }
 
@@ -830,6 +840,9 @@ class TileWorker {
   // cover the variation margin paid so far: -1 for none. One pass over the
   // members' rows.
   void first_market_defaults(std::int64_t n) {
+    const auto im_call = [this](std::size_t m, int k, std::int64_t i) {
+      return margins_.active() ? std::max(0.0, margins_.increase(m, k, static_cast<int>(i))) : 0.0;
+    };
     const TimeSteps& steps = model_.steps;
     const auto n_points = static_cast<std::int64_t>(steps.points.size());
     first_step_.assign(static_cast<std::size_t>(n), -1);
@@ -841,13 +854,15 @@ class TileWorker {
         if (path_in_tile_) {
           const double* row = member_pnl_.row(static_cast<Eigen::Index>(m)).data() + i * n_points;
           for (int k = 0; k < limit; ++k)
-            if (cushion + row[steps.end[static_cast<std::size_t>(k)]] < 0.0) {
+            if (cushion + row[steps.end[static_cast<std::size_t>(k)]] - im_call(m, k, i) < 0.0) {
               first = k;
               break;
             }
         } else {
           for (int k = 0; k < limit; ++k)
-            if (cushion + path_member_(static_cast<Eigen::Index>(m), steps.end[static_cast<std::size_t>(k)]) < 0.0) {
+            if (cushion + path_member_(static_cast<Eigen::Index>(m), steps.end[static_cast<std::size_t>(k)]) -
+                    im_call(m, k, i) <
+                0.0) {
               first = k;
               break;
             }
@@ -872,10 +887,15 @@ class TileWorker {
       std::vector<double>& window = step_window_[static_cast<std::size_t>(k & 1)];
       std::vector<double>& paid = step_paid_[static_cast<std::size_t>(k & 1)];
       step_inputs(k, out, window, paid);
+      std::vector<double>& cash = margins_.active() ? step_cash_[static_cast<std::size_t>(k & 1)] : paid;
+      if (margins_.active()) step_margins(k, out, paid, cash);
       if (k == first)
-        cascade_.begin(window, paid, paid, path_insurance_funds(k));
+        cascade_.begin(window, paid, cash, path_insurance_funds(k));
       else
-        cascade_.advance(window, paid, paid);
+        cascade_.advance(window, paid, cash);
+      if (margins_.active())
+        cascade_.set_initial_margins(step_im_[static_cast<std::size_t>(k & 1)][0],
+                                     step_im_[static_cast<std::size_t>(k & 1)][1]);
       // At the start: exogenous and latent defaults; then the members' test.
       for (std::size_t m = 0; m < model_.members.size(); ++m)
         initial_[m] = k == 0 && exogenous_[m] ? DefaultCause::kExogenous : DefaultCause::kNone;
@@ -921,6 +941,84 @@ class TileWorker {
     }
   }
 
+  // The liquidity each step calls (ScenarioResult::peak_liquidity_need), on
+  // the path as the cascade left it (fire sales moved): per member account
+  // standing at the step's start, at a CCP standing then, its variation margin
+  // loss over the step and its IM increase. The largest step per CCP, per
+  // member and over the system.
+  void liquidity_needs(ScenarioResult& out) {
+    const TimeSteps& steps = model_.steps;
+    const auto n = static_cast<std::size_t>(steps.count);
+    // The steps a member (a CCP) is called in: those that start before its default (failure).
+    const auto called = [&](double day) {
+      return day < 0.0 ? n : std::min(n, static_cast<std::size_t>(std::max(0.0, std::ceil(day / steps.days - 1e-9))));
+    };
+    stop_step_.assign(model_.members.size(), n);
+    for (const MemberDefault& d : out.defaults) stop_step_[static_cast<std::size_t>(d.member)] = called(d.day);
+    member_need_.assign(model_.members.size() * n, 0.0);
+    ccp_need_.assign(model_.ccps.size() * n, 0.0);
+    // Account by account along its row of the path (contiguous in the tile).
+    for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
+      const std::size_t ccp_steps = called(out.ccp_fail_day[c]);
+      for (int ai : model_.ccps[c].accounts) {
+        const auto a = static_cast<std::size_t>(ai);
+        const Account& acc = model_.accounts[a];
+        if (acc.kind != AccountKind::kMember) continue;
+        const auto m = static_cast<std::size_t>(acc.owner);
+        const std::size_t limit = std::min(ccp_steps, stop_step_[m]);
+        double before = 0.0;
+        for (std::size_t k = 0; k < limit; ++k) {
+          const double now = path_pnl(a, steps.end[k]);
+          double call = std::max(0.0, before - now);
+          before = now;
+          if (margins_.active()) {
+            const int ki = static_cast<int>(k);
+            call += std::max(0.0, margins_.held(a, ki, path_slot_) - margins_.held(a, ki - 1, path_slot_));
+          }
+          ccp_need_[c * n + k] += call;
+          member_need_[m * n + k] += call;
+        }
+      }
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+      double total = 0.0;
+      for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
+        out.ccp_peak_liquidity_need[c] = std::max(out.ccp_peak_liquidity_need[c], ccp_need_[c * n + k]);
+        total += ccp_need_[c * n + k];
+      }
+      out.peak_liquidity_need = std::max(out.peak_liquidity_need, total);
+    }
+    for (std::size_t m = 0; m < model_.members.size(); ++m)
+      for (std::size_t k = 0; k < n; ++k)
+        out.member_peak_liquidity_need[m] = std::max(out.member_peak_liquidity_need[m], member_need_[m * n + k]);
+  }
+
+  // IM recomputed through the steps (sim/margin_path.hpp): each member's cash
+  // after step k is its variation margin paid less the IM it posted beyond
+  // today's; the IM each account holds after step k - 1 (what the CCP keeps
+  // of a member defaulting in step k) and after step k. At a CCP that failed
+  // in an earlier step the IM stays as it was then.
+  void step_margins(int k, const ScenarioResult& out, const std::vector<double>& paid, std::vector<double>& cash) {
+    const int slot = path_slot_;
+    cash.resize(paid.size());
+    for (std::size_t m = 0; m < paid.size(); ++m) cash[m] = paid[m] - margins_.increase(m, k, slot);
+    auto& [at_start, at_end] = step_im_[static_cast<std::size_t>(k & 1)];
+    at_start.resize(model_.accounts.size());
+    at_end.resize(model_.accounts.size());
+    for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
+      const double failed = out.ccp_fail_day[c];
+      const int last = failed < 0.0 ? k : static_cast<int>(std::lround(failed / model_.steps.days)) - 1;
+      for (int ai : model_.ccps[c].accounts) {
+        const auto a = static_cast<std::size_t>(ai);
+        at_start[a] = margins_.held(a, std::min(k - 1, last), slot);
+        at_end[a] = margins_.held(a, last, slot);
+        const Account& acc = model_.accounts[a];
+        if (last < k && acc.kind == AccountKind::kMember)
+          cash[static_cast<std::size_t>(acc.owner)] += margins_.held(a, k, slot) - at_end[a];
+      }
+    }
+  }
+
   // Each CCP's insurance fund on a path: a fund held in a crypto asset moves
   // with the asset over the CCP's MPOR from the start of the first step with
   // a default (and keeps that value for the later steps).
@@ -951,6 +1049,7 @@ class TileWorker {
   const ShockGenerator& shocks_;
   rng::Philox defaults_rng_;
   Cascade cascade_;
+  MarginPath margins_;  // IM recomputed through the steps
   Eigen::MatrixXd cumulative_;
   std::vector<RowMatrix> returns_;
   std::vector<RowMatrix> pnl_;
@@ -1024,7 +1123,15 @@ class TileWorker {
   Eigen::Index path_offset_ = 0;              // the current path's first column in the tile
   bool path_in_tile_ = false;                 // the current path is read from the tile, not path_pnl_
   std::vector<Eigen::Index> row_in_horizon_;  // per account: its row in its horizon's P&L
-  std::array<std::vector<double>, 2> step_window_, step_paid_;
+  std::array<std::vector<double>, 2> step_window_, step_paid_, step_cash_;
+  // IM recomputed through the steps: per path of the tile; the current
+  // path's slot; per step (two sets, as above) each account's IM after the
+  // previous step and after this one.
+  int path_slot_ = 0;
+  // liquidity_needs: per member the steps it is called in; calls per member x step and CCP x step.
+  std::vector<std::size_t> stop_step_;
+  std::vector<double> member_need_, ccp_need_;
+  std::array<std::array<std::vector<double>, 2>, 2> step_im_;
 };
 
 }  // namespace

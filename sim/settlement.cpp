@@ -170,10 +170,8 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
         const double daily = model_.assets[k].daily_vol;
         const double x = std::log1p(returns(static_cast<Eigen::Index>(k), 0));
         double m = daily > 0.0 ? models::ewma_vol_multiplier(st.spiral_lambda, x, h0, daily) : 1.0;
-        if (st.apc_stressed_weight > 0.0) {  // only the current part of an APC-weighted volatility moves
-          const double w = st.apc_stressed_weight, s2 = st.apc_stressed_multiplier * st.apc_stressed_multiplier;
-          m = std::sqrt((w * s2 + (1.0 - w) * m * m) / (w * s2 + (1.0 - w)));
-        }
+        if (st.apc_stressed_weight > 0.0)  // only the current part of an APC-weighted volatility moves
+          m = models::apc_weighted_multiplier(m, st.apc_stressed_weight, st.apc_stressed_multiplier);
         vol_ratio_[k] = m;
       }
     }
@@ -200,9 +198,7 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
             weight += v;
             scaled += v * vol_ratio_[static_cast<std::size_t>(k)];
           }
-          const double base = acc.initial_margin / (1.0 + st.apc_buffer);
-          const double ratio = weight > 0.0 ? scaled / weight : 1.0;
-          required = st.apc_buffer > 0.0 ? models::apc_buffer_margin(base * ratio, base, st.apc_buffer) : base * ratio;
+          required = models::recomputed_margin(acc.initial_margin, weight > 0.0 ? scaled / weight : 1.0, st.apc_buffer);
         }
         const models::MarginCall mc = models::margin_call(acc.initial_margin, required, st.collateral_share,
                                                           st.collateral_haircut, collateral_return, kept);

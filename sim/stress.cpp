@@ -271,6 +271,13 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
       if (!failed.empty()) out += fmt::format("{}: CCPs FAIL: {}\n", when(round), fmt::join(failed, ", "));
     }
     if (r.defaults.empty()) out += "no member defaults\n";
+    if (model.liquidity_needs) {
+      std::vector<std::string> needs;
+      for (std::size_t c = 0; c < model.ccps.size(); ++c)
+        needs.push_back(fmt::format("{} {}", model.ccps[c].id, money(r.ccp_peak_liquidity_need[c])));
+      out += fmt::format("peak liquidity need in one step (variation margin and IM called): {} ({})\n",
+                         money(r.peak_liquidity_need), fmt::join(needs, ", "));
+    }
     for (std::size_t a = 0; a < r.price_impact.size(); ++a)
       if (r.price_impact[a] != 0.0)
         out +=
@@ -370,6 +377,7 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
     }
     j["member_defaults"] = defaults;
     j["liquidity_shortfall"] = r.liquidity_shortfall;
+    if (model.liquidity_needs) j["peak_liquidity_need"] = r.peak_liquidity_need;
     j["liquidations"] = r.liquidations;
     j["lending"] = lending_json(model, o.trace);
     j["venue_liquidations"] = venue_json(model, o.trace);
@@ -411,6 +419,7 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
         if (steps) e["failure_day"] = r.ccp_fail_day[c];
         e["fail_cause"] = r.ccp_fail_cause[c] == FailureCause::kLinks ? "links" : "members";
       }
+      if (steps) e["peak_liquidity_need"] = r.ccp_peak_liquidity_need[c];
       json layers = json::object();
       for (const auto layer : model.ccps[c].waterfall)
         layers[std::string(models::layer_name(layer))] =

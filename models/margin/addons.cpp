@@ -143,6 +143,31 @@ double ewma_vol_multiplier(double lambda, double log_return, double horizon_days
   return std::sqrt(lambda + (1.0 - lambda) * z2);
 }
 
+std::vector<double> ewma_vol_path(double lambda, const std::vector<double>& step_log_returns, double step_days,
+                                  double daily_vol) {
+  std::vector<double> out;
+  out.reserve(step_log_returns.size());
+  double multiplier = 1.0;
+  for (double r : step_log_returns) {
+    multiplier *= ewma_vol_multiplier(lambda, r, step_days, daily_vol * multiplier);
+    out.push_back(multiplier);
+  }
+  return out;
+}
+
+double apc_weighted_multiplier(double multiplier, double stressed_weight, double stressed_multiplier) {
+  if (!(stressed_weight >= 0.0 && stressed_weight <= 1.0))
+    throw std::invalid_argument("anti-procyclicality: the stressed weight must be in [0, 1], got " +
+                                std::to_string(stressed_weight));
+  const double w = stressed_weight, s2 = stressed_multiplier * stressed_multiplier;
+  return std::sqrt((w * s2 + (1.0 - w) * multiplier * multiplier) / (w * s2 + (1.0 - w)));
+}
+
+double recomputed_margin(double held, double ratio, double apc_buffer) {
+  const double base = held / (1.0 + apc_buffer);
+  return apc_buffer_margin(base * ratio, base, apc_buffer);
+}
+
 MarginCall margin_call(double im, double required, double share, double haircut, double asset_return, double kept) {
   if (!(haircut >= 0.0 && haircut < 1.0)) throw std::invalid_argument("margin_call: the haircut must be in [0, 1)");
   MarginCall out;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <vector>
 
 namespace ccpnet::models {
 
@@ -67,6 +68,28 @@ Eigen::VectorXd concentration_addon_rows(const Eigen::MatrixXd& values, const Ei
 // A move of sqrt(h) days' returns enters as its daily equivalent r^2 = x^2 / h.
 // Throws on sigma <= 0 or lambda outside [0, 1].
 double ewma_vol_multiplier(double lambda, double log_return, double horizon_days, double daily_vol);
+
+// The EWMA volatility along a path of steps: after each step of `step_days`
+// days with log-return r_k, one update of ewma_vol_multiplier with the step's
+// daily equivalent, so sigma_k^2 = lambda sigma_{k-1}^2 + (1 - lambda) r_k^2
+// / step_days (RiskMetrics' daily recursion when steps are days; a step of
+// several days is one update, as the one-period spiral's MPOR move). Returns
+// sigma_k / sigma_0 for each step k = 1..n. Throws as ewma_vol_multiplier.
+std::vector<double> ewma_vol_path(double lambda, const std::vector<double>& step_log_returns, double step_days,
+                                  double daily_vol);
+
+// Anti-procyclicality option (b) with a moving current volatility: when only
+// the current part of sigma^2 = w sigma_s^2 + (1 - w) sigma_c^2 moves, by
+// `multiplier` (sigma_s = s sigma_c today, s the stressed multiplier), the
+// weighted volatility moves by sqrt((w s^2 + (1 - w) m^2) / (w s^2 + (1 - w))).
+double apc_weighted_multiplier(double multiplier, double stressed_weight, double stressed_multiplier);
+
+// The IM a CCP requires when it recomputes the model margin behind the IM it
+// holds, `held` (the model margin times 1 + b with an APC buffer b), at
+// `ratio` times its value: base = held / (1 + b),
+//   required = apc_buffer_margin(base ratio, base, b),
+// so the buffer absorbs a rise first (b = 0: held x ratio).
+double recomputed_margin(double held, double ratio, double apc_buffer);
 
 // What happens to an account's margin in a scenario: the CCP holds IM `im`,
 // a share `share` of it posted in a collateral asset with haircut `haircut`

@@ -133,7 +133,8 @@ def metrics() -> pd.DataFrame:
     One row per metric in declaration order: ``name``, ``unit`` (USD, count,
     scenarios: a 0/1 flag whose mean is a probability, fraction, mixed), ``level``
     (system, ccp, ccp_layer, ccp_ledger, member_cause, ccp_settlement, chain,
-    bridge), ``aggregation`` (how per-scenario values combine: sum, count, max),
+    bridge, ccp_recovery; in time steps: steps, ccp_steps, member_steps),
+    ``aggregation`` (how per-scenario values combine: sum, count, max),
     ``compare`` (compared between variants by :func:`compare`), ``optional``,
     ``title`` and ``doc``. :attr:`Result.metrics` has their values.
     """

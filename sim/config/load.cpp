@@ -393,13 +393,17 @@ inline constexpr std::size_t kMaxRepairedAssets = 100;
 // skipped rather than reporting a consequence of the first error.
 }  // namespace
 
+bool runs_in_time_steps(const Scenario& s) {
+  return s.simulation.horizon_days || s.simulation.step_days || s.market.fire_sales;
+}
+
 bool uses_settlement_layer(const Scenario& s, const CcpConfig& c) {
   const auto& bridges = s.settlement.bridges;
   const bool on_bridge =
       c.collateral.custody == Custody::kBridge &&
       std::any_of(bridges.begin(), bridges.end(), [&](const BridgeConfig& b) { return b.id == c.collateral.bridge; });
   return (!s.settlement.instant && c.settlement.mode != SettlementMode::kInstant) || on_bridge ||
-         !c.collateral.asset.empty() || c.margin.spiral.has_value();
+         !c.collateral.asset.empty() || (c.margin.spiral.has_value() && !runs_in_time_steps(s));
 }
 
 namespace {
@@ -976,9 +980,10 @@ class Checker {
   // yet: such a file is refused, not run with them left out.
   void check_time_step_mechanisms() {
     const SimulationConfig& sim = s_.simulation;
-    if ((!sim.horizon_days && !sim.step_days && !s_.market.fire_sales) || s_.ccps.empty() || !read("ccps") ||
-        !read("members") || !read("settlement") || diag_.full())
+    if (!runs_in_time_steps(s_) || s_.ccps.empty() || !read("ccps") || !read("members") || !read("settlement") ||
+        diag_.full())
       return;
+    check_margin_recomputed();
     std::string what;
     for (const auto& c : s_.ccps)
       if (uses_settlement_layer(s_, c))
@@ -1004,6 +1009,23 @@ class Checker {
           fmt::format("expected a scenario without {} when it runs in time steps, found one: these mechanisms run "
                       "within one period only; remove simulation.horizon_days and step_days to run it in one period",
                       what));
+  }
+
+  // In time steps a CCP with spiral recomputes IM at every step by the EWMA
+  // volatility (sim/margin_path.hpp): a model that scales with volatility
+  // (parametric, scenario_grid). Historical and tiered models keep today's IM.
+  void check_margin_recomputed() {
+    for (std::size_t i = 0; i < s_.ccps.size(); ++i) {
+      const CcpConfig& c = s_.ccps[i];
+      if (!c.margin.spiral) continue;
+      const bool historical = std::holds_alternative<HistoricalMargin>(c.margin.model);
+      if (!historical && !std::holds_alternative<TieredMargin>(c.margin.model)) continue;
+      error(fmt::format("ccps[{}].margin.spiral", i),
+            fmt::format("expected spiral only with a parametric or scenario_grid margin model when the scenario runs "
+                        "in time steps (IM recomputed each step on the EWMA volatility), found it with the {} model, "
+                        "which keeps today's IM",
+                        historical ? "historical" : "tiered"));
+    }
   }
 
   // Chains and bridges named by CCPs exist; built-in chains a CCP or asset

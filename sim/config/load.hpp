@@ -58,9 +58,14 @@ LoadedScenario load_variant(const LoadedScenario& base, std::size_t variant, con
 void add_variant_errors(const LoadedScenario& base, std::size_t variant, const ScenarioError& failure,
                         Diagnostics& diagnostics);
 
+// Whether the scenario runs in time steps (simulation.horizon_days,
+// step_days or market.fire_sales).
+bool runs_in_time_steps(const Scenario& s);
+
 // Whether CCP `c` uses the settlement layer (SPEC 3.8): it settles other than
 // instantly, holds collateral on a bridge, takes collateral in an asset or
-// runs the margin spiral.
+// runs the margin spiral in one period (in time steps the spiral is the IM
+// recomputed at every step, sim/margin_path.hpp).
 bool uses_settlement_layer(const Scenario& s, const CcpConfig& c);
 
 // The resolved scenario (every field, defaults included) as YAML text.

@@ -69,6 +69,7 @@ struct SimulationConfig {
 struct OutputsConfig {
   bool ledger_columns = true;
   bool member_quantiles = false;
+  bool liquidity_needs = false;
 
   template <class A>
   void serialize(A& a) {
@@ -81,6 +82,12 @@ struct OutputsConfig {
               "from a sketch within 1% of the exact order statistic; it costs a sketch update per member charged "
               "per scenario (about half again the time of a stressed run of the reference network), so it is off "
               "by default"});
+    a("liquidity_needs", liquidity_needs,
+      {.doc = "in time steps, the largest one-step sum of the variation margin and IM called from the members "
+              "standing at the step's start, over the system and per CCP (scenarios.csv), per member too (the metrics "
+              "peak_liquidity_need, ccp_ and member_peak_liquidity_need), and in ccpnet stress; it walks every member "
+              "account along every path, which costs "
+              "several times a calm run, so it is off by default"});
   }
 };
 
@@ -700,7 +707,8 @@ struct MarginConfig {
     a("apc", apc, {.doc = "anti-procyclicality measure"});
     a("spiral", spiral,
       {.doc = "margin spiral: recompute IM on the volatility updated by the scenario's move and call the increase "
-              "in cash (an APC buffer absorbs it first)"});
+              "in cash (an APC buffer absorbs it first); in time steps IM is recomputed at every step's end on the "
+              "path's prices and EWMA volatility (parametric and scenario_grid models only)"});
     a("concentration_participation", concentration_participation,
       {.doc = "concentration add-on: a position is liquidated at this share of the asset's daily volume, so a large "
               "one takes longer than the MPOR; the add-on is q sigma_d |x| (sqrt(H) - sqrt(h)) per asset with "

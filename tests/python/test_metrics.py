@@ -49,8 +49,11 @@ def test_values_are_the_summary(result: ccpnet.Result) -> None:
     ]  # fmt: skip
     declared = ccpnet.metrics()
     # Every declared metric has its values (the settlement ones only with a settlement layer, the
-    # default-management ones only with ccps[].auction or recovery).
-    optional = declared["level"].isin(["ccp_settlement", "chain", "bridge", "ccp_recovery"])
+    # default-management ones only with ccps[].auction or recovery, the peak liquidity needs only
+    # in time steps).
+    optional = declared["level"].isin(
+        ["ccp_settlement", "chain", "bridge", "ccp_recovery", "steps", "ccp_steps", "member_steps"]
+    )
     assert set(m["metric"]) == set(declared.loc[~optional, "name"])
     value = m.set_index(["metric", "item"])["value"]
     system, ccps = result.summary["system"], result.summary["ccps"]

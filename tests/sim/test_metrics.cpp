@@ -119,13 +119,23 @@ void fill_every_metric(ChunkSums& s) {
   });
 }
 
+void round_trip_every_metric(const Model& model);
+
+// A settlement layer runs in one period only, so the metrics of time steps
+// need a second model.
 TEST(MetricDeclaration, EveryMetricRoundTripsThroughTheCborMerge) {
-  const Model model = settlement_model();
+  const Model settling = settlement_model();
+  const Model steps = build_model(config::load_scenario_file(scenario_path("default_days.yaml")));
+  for (const MetricInfo& m : metric_infos())
+    EXPECT_GT(level_size(settling, m.level) + level_size(steps, m.level), 0u) << m.name << " has no value";
+  for (const Model* model : {&settling, &steps}) round_trip_every_metric(*model);
+}
+
+void round_trip_every_metric(const Model& model) {
   ChunkSums sums;
   sums.init(model, 3 * kChunk);
   sums.count = 4000;
   fill_every_metric(sums);
-  for (const MetricInfo& m : metric_infos()) EXPECT_GT(level_size(model, m.level), 0u) << m.name << " has no value";
 
   // The two halves of the merged state, through CBOR bytes and back.
   const auto through_cbor = [](const nlohmann::json& j) {

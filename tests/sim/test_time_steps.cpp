@@ -469,3 +469,131 @@ TEST(StressPaths, MovesOrAPathNotBoth) {
 
 }  // namespace
 }  // namespace ccpnet
+
+namespace ccpnet {
+namespace {
+
+// Initial margin recomputed at every step (ccps[].margin.spiral in time
+// steps; sim/margin_path.hpp). A CCP runs its margin model daily on current
+// positions and prices (Commission Delegated Regulation (EU) No 153/2013,
+// art. 24-28); with an EWMA volatility (RiskMetrics Technical Document, J.P.
+// Morgan 1996, section 5.2: sigma_t^2 = lambda sigma_{t-1}^2 + (1 - lambda)
+// r_t^2, lambda = 0.94 for daily data) the IM of a parametric model,
+// q sigma sqrt(h) |v|, moves with the price and the volatility. Members post
+// the increase in cash with the day's variation margin (CPMI-IOSCO PFMI,
+// Principle 6, key consideration 4: margin called and collected daily).
+//
+// X: volatility 0.2 over 100 trading days, a daily sigma of 0.02. Day 1 and
+// day 2 each move X by a log-return of -0.1; day 3 by -0.2 (prices 100,
+// 90.4837, 81.8731, 67.0320). EWMA multipliers:
+//   day 1: sqrt(0.94 + 0.06 x 0.1^2 / 0.02^2) = sqrt(2.44) = 1.562050
+//   day 2: sqrt(0.94 x 2.44 + 0.06 x 25) = sqrt(3.7936) = 1.947717
+// M is long 10 X with IM 100 today: IM after day 1 = 100 x 0.904837 x
+// 1.562050 = 141.3401 (a call of 41.3401), after day 2 = 100 x 0.818731 x
+// 1.947717 = 159.4655 (a call of 18.1254).
+// Variation margin: day 1 -95.1626, day 2 -86.1067. With liquidity 200, M
+// pays day 1 (95.1626 + 41.3401 = 136.5027) and cannot pay day 2 (cumulative
+// 181.2692 + 59.4655 = 240.7348 > 200): a liquidity default at the end of
+// day 2, for the IM call; with day-0 IM it would need 181.2692 and stand.
+// Closed out over its MPOR of 2 days from day 1: 10 x (90.4837 - 67.0320) =
+// 234.5174 against the IM it posted up to day 1, 141.3401; SITG takes the
+// other 93.1772.
+constexpr std::string_view kImCalls = R"(name: an IM call on day 2 that a member cannot pay
+simulation: {horizon_days: 2, step_days: 1}
+outputs: {liquidity_needs: true}
+market:
+  assets: [{id: X, price: 100, volatility: 0.2, trading_days: 100}]
+ccps:
+  - id: A
+    capital: 1e6
+    sitg: 1000
+    margin: {model: parametric, mpor_days: 2, spiral: {lambda: 0.94}}
+    default_fund: {sizing: fixed, amount: 1000}
+members:
+  - {id: M, capital: 1e6, liquidity: 200, positions: {A: {X: 10}}, initial_margin: {A: 100}, default_fund: {A: 0}}
+  - {id: N, capital: 1e6, liquidity: 1e6, positions: {A: {X: -10}}, initial_margin: {A: 100}, default_fund: {A: 1000}}
+)";
+
+// The same file with today's IM throughout (no spiral).
+Model without_spiral() {
+  std::string yaml(kImCalls);
+  const std::string spiral = ", spiral: {lambda: 0.94}";
+  yaml.erase(yaml.find(spiral), spiral.size());
+  return model_of(yaml);
+}
+
+std::vector<double> im_call_prices() {
+  return {100.0, 100.0 * std::exp(-0.1), 100.0 * std::exp(-0.2), 100.0 * std::exp(-0.4)};
+}
+
+TEST(MarginThroughTime, TheEwmaIncreaseIsCalledAndAMemberThatCannotPayItDefaults) {
+  const Model model = model_of(kImCalls);
+  ASSERT_FALSE(model.settlement_active);  // in time steps the spiral is the IM recomputed per step
+  ASSERT_EQ(model.steps.points, (std::vector<double>{1, 2, 3}));
+  const ScenarioResult r = run_move(model, path_of(model, im_call_prices()));
+  ASSERT_EQ(r.defaults.size(), 1u);
+  EXPECT_EQ(r.defaults[0].member, 0);
+  EXPECT_EQ(r.defaults[0].cause, DefaultCause::kLiquidity);
+  EXPECT_EQ(r.defaults[0].day, 2.0);
+  EXPECT_NEAR(r.liquidity_shortfall, 240.7347957606561 - 200.0, 1e-9);
+  EXPECT_NEAR(r.closeout_loss, 234.5173720003201, 1e-9);
+  using L = models::Layer;
+  EXPECT_NEAR(layer(r, 0, L::kDefaulterIm), 141.3401230192714, 1e-9);
+  EXPECT_NEAR(layer(r, 0, L::kSitg), 93.17724898104876, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  // Without the spiral the IM stays at 100: M pays 181.27 of 200 and stands.
+  const Model flat_im = without_spiral();
+  EXPECT_TRUE(run_move(flat_im, path_of(flat_im, im_call_prices())).defaults.empty());
+}
+
+TEST(MarginThroughTime, ThePeakLiquidityNeedIsTheLargestStepOfCalls) {
+  // Calls of the hand case above, gross of gains: day 1, M's variation margin
+  // 95.1626 and IM 41.3401, N's IM 41.3401 (its variation margin is a gain):
+  // 177.8428; day 2 (M stands at its start), 86.1067 + 18.1254 + 18.1254 =
+  // 122.3575. The peak at A and over the system is day 1's; M's 136.5027,
+  // N's 41.3401.
+  const Model model = model_of(kImCalls);
+  const ScenarioResult r = run_move(model, path_of(model, im_call_prices()));
+  const double m1 = 95.16258196404053 + 41.34012301927137;
+  ASSERT_EQ(r.ccp_peak_liquidity_need.size(), 1u);
+  EXPECT_NEAR(r.ccp_peak_liquidity_need[0], m1 + 41.34012301927137, 1e-9);
+  EXPECT_NEAR(r.peak_liquidity_need, m1 + 41.34012301927137, 1e-9);
+  ASSERT_EQ(r.member_peak_liquidity_need.size(), 2u);
+  EXPECT_NEAR(r.member_peak_liquidity_need[0], m1, 1e-9);
+  EXPECT_NEAR(r.member_peak_liquidity_need[1], 41.34012301927137, 1e-9);
+  // With today's IM only the variation margin is called: M's day 1, 95.1626.
+  const Model flat_im = without_spiral();
+  const ScenarioResult f = run_move(flat_im, path_of(flat_im, im_call_prices()));
+  EXPECT_NEAR(f.peak_liquidity_need, 95.16258196404053, 1e-9);
+  EXPECT_NEAR(f.member_peak_liquidity_need[1], 0.0, 1e-12);
+}
+
+TEST(MarginThroughTime, AnApcBufferAbsorbsTheRiseFirst) {
+  // A 25% buffer (RTS 153/2013 art. 28(1)(a)): today's IM of 100 is a model
+  // margin of 80 plus the buffer. After day 1 the model margin is
+  // 80 x 1.413401 = 113.0721 (apc_buffer_margin: max(113.07, 1.25 x 80)): a
+  // call of 13.0721 instead of 41.3401; after day 2, 80 x 1.594656 =
+  // 127.5724. M's cumulative need on day 2 is 181.2692 + 27.5724 = 208.8417:
+  // it still defaults, 8.8417 short.
+  const Model model = model_of(kImCalls, {{"ccps.A.margin.apc", "{mode: buffer, buffer: 0.25}"}});
+  const ScenarioResult r = run_move(model, path_of(model, im_call_prices()));
+  ASSERT_EQ(r.defaults.size(), 1u);
+  EXPECT_EQ(r.defaults[0].day, 2.0);
+  EXPECT_NEAR(r.liquidity_shortfall, 181.2692469220181 + 80.0 * 0.8187307530779819 * 1.947716611830377 - 100.0 - 200.0,
+              1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterIm), 80.0 * 0.9048374180359595 * 1.5620499351813313, 1e-9);
+}
+
+TEST(MarginThroughTime, SpiralOnAModelThatKeepsTodaysImIsRefusedInTimeSteps) {
+  try {
+    (void)model_of(
+        kImCalls, {{"ccps.A.margin", "{model: historical, lookback_days: 100, mpor_days: 2, spiral: {lambda: 0.94}}"}});
+    FAIL() << "expected an error";
+  } catch (const config::ScenarioError& e) {
+    EXPECT_NE(std::string(e.what()).find("ccps[0].margin.spiral"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("historical model, which keeps today's IM"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace ccpnet
