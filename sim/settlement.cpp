@@ -272,8 +272,14 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
     }
   }
 
-  // Liquidity timing: VM gains not final by the member's earliest deadline.
-  for (std::size_t m = 0; m < n_members; ++m) {
+  late_inflows(account_pnl, state, out);
+}
+
+// Liquidity timing: VM gains not final by the member's earliest deadline
+// (gains lost on an exploited bridge, vm_lost_, are not late: they are gone).
+void Settlement::late_inflows(std::span<const double> account_pnl, SettlementState& state,
+                              SettlementOutcome& out) const {
+  for (std::size_t m = 0; m < model_.members.size(); ++m) {
     double due = std::numeric_limits<double>::infinity();
     for (int ai : model_.members[m].accounts) {
       const auto a = static_cast<std::size_t>(ai);
@@ -284,7 +290,7 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
     for (int ai : model_.members[m].accounts) {
       const auto a = static_cast<std::size_t>(ai);
       const auto c = static_cast<std::size_t>(model_.accounts[a].ccp);
-      if (account_pnl[a] <= 0.0 || vm_lost[a] || state.vm_hours[c] <= due) continue;
+      if (account_pnl[a] <= 0.0 || vm_lost_[a] || state.vm_hours[c] <= due) continue;
       state.late_inflow[m] += account_pnl[a];
       out.at(c, CcpSettleMetric::kLateInflows) += account_pnl[a];
       const int chain = model_.ccps[c].settlement.chain;

@@ -118,6 +118,8 @@ class Settlement {
 
  private:
   void finish_draw(std::span<const double> first_horizon_returns, SettlementState& state, SettlementOutcome& out) const;
+  // apply()'s last stage: VM gains not final by the member's earliest deadline.
+  void late_inflows(std::span<const double> account_pnl, SettlementState& state, SettlementOutcome& out) const;
 
   const Model& model_;
   rng::Philox rng_;
