@@ -117,7 +117,6 @@ Model settings(const config::LoadedScenario& loaded) {
   model.fire_sales = s.market.fire_sales;
   model.ledger_columns = s.outputs.ledger_columns;
   model.member_quantiles = s.outputs.member_quantiles;
-  model.liquidity_needs = s.outputs.liquidity_needs;
   return model;
 }
 

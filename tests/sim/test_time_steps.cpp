@@ -568,6 +568,19 @@ TEST(MarginThroughTime, ThePeakLiquidityNeedIsTheLargestStepOfCalls) {
   EXPECT_NEAR(f.member_peak_liquidity_need[1], 0.0, 1e-12);
 }
 
+TEST(MarginThroughTime, ThePeakLiquidityNeedIsAnOutputOfTimeStepsOnly) {
+  // The same file in one period: outputs.liquidity_needs asks for nothing
+  // (no step to take a peak over): no metric values, no columns.
+  std::string yaml(kImCalls);
+  const std::string simulation = "simulation: {horizon_days: 2, step_days: 1}\n";
+  yaml.erase(yaml.find(simulation), simulation.size());
+  const Model one_period = model_of(yaml);
+  EXPECT_EQ(one_period.steps.count, 0);
+  EXPECT_FALSE(one_period.liquidity_needs);
+  EXPECT_EQ(level_size(one_period, MetricLevel::kCcpSteps), 0u);
+  EXPECT_TRUE(model_of(kImCalls).liquidity_needs);
+}
+
 TEST(MarginThroughTime, AnApcBufferAbsorbsTheRiseFirst) {
   // A 25% buffer (RTS 153/2013 art. 28(1)(a)): today's IM of 100 is a model
   // margin of 80 plus the buffer. After day 1 the model margin is
