@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from ccpnet import _core
+from ccpnet._files import write_text_file
 
 __all__ = ["Comparison"]
 
@@ -171,9 +172,7 @@ class Comparison:
         -------
         pathlib.Path
         """
-        out = Path(path)
-        out.write_text(self._core.report(), encoding="utf-8")
-        return out
+        return write_text_file(path, self._core.report())
 
     def __repr__(self) -> str:
         return (

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ccpnet import _core
+from ccpnet._files import write_text_file
 
 __all__ = ["Result"]
 
@@ -266,9 +267,7 @@ class Result:
         -------
         pathlib.Path
         """
-        out = Path(path)
-        out.write_text(self._core.report(), encoding="utf-8")
-        return out
+        return write_text_file(path, self._core.report())
 
     def to_state(self) -> dict[str, Any]:
         """Everything needed to merge this result with results of other scenario ranges."""

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from ccpnet import _core
+from ccpnet._files import write_text_file
 
 __all__ = ["StressResult"]
 
@@ -292,9 +293,7 @@ class StressResult:
         -------
         pathlib.Path
         """
-        out = Path(path)
-        out.write_text(self._core.report(), encoding="utf-8")
-        return out
+        return write_text_file(path, self._core.report())
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_restress, (self.model,))

@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 
 from ccpnet import _core
+from ccpnet._files import write_text_file
 
 __all__ = ["model", "scenario_text", "write"]
 
@@ -37,9 +38,7 @@ def scenario_text(disclosures: str | os.PathLike[str], source_name: str | None =
 
 def write(disclosures: str | os.PathLike[str], output: str | os.PathLike[str]) -> Path:
     """Write the skeleton to ``output`` (as ``ccpnet calibrate FILE -o OUTPUT``); returns its path."""
-    out = Path(output)
-    out.write_text(scenario_text(disclosures), encoding="utf-8")
-    return out
+    return write_text_file(output, scenario_text(disclosures))
 
 
 def model(disclosures: str | os.PathLike[str]) -> _core.Model:

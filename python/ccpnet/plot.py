@@ -35,6 +35,7 @@ import pandas as pd
 
 from ccpnet import _core
 from ccpnet._compare import Comparison
+from ccpnet._files import write_text_file
 from ccpnet._result import Result
 from ccpnet._stress import StressResult
 
@@ -100,8 +101,7 @@ class Figure:
         text = self.svg
         if out.suffix.lower() in (".html", ".htm"):
             text = f'<!DOCTYPE html>\n<html lang="en">\n<meta charset="utf-8">\n<body>\n{self._repr_html_()}\n</body>\n</html>\n'
-        out.write_text(text, encoding="utf-8")
-        return out
+        return write_text_file(out, text)
 
     def __repr__(self) -> str:
         return f"<ccpnet.plot.Figure {self.width:g} x {self.height:g}>"

@@ -170,3 +170,18 @@ def test_arrange(result: ccpnet.Result) -> None:
     assert len(ids) == len(set(ids)) > 0
     with pytest.raises(ValueError):
         ccpnet.plot.arrange([])
+
+
+def test_saving_writes_whole_files_or_none(result: ccpnet.Result, tmp_path: Path) -> None:
+    # A figure replacing a file writes it whole; a write that cannot happen leaves the
+    # directory as it was (no partial file, no temporary left behind).
+    fig = ccpnet.plot.network(result)
+    target = tmp_path / "figure.svg"
+    target.write_text("old", encoding="utf-8")
+    fig.save(target)
+    assert target.read_text(encoding="utf-8") == fig.svg
+    with pytest.raises(FileNotFoundError):
+        fig.save(tmp_path / "missing" / "figure.svg")
+    with pytest.raises(IsADirectoryError):
+        fig.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figure.svg"]
