@@ -186,7 +186,7 @@ std::string venue_and_lending_blocks(const nlohmann::ordered_json& stress) {
           "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
           "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
           "</tr>\n",
-          esc(l["account"].get<std::string>()), esc(l["ccp"].get<std::string>()), l["calls"].get<int>(),
+          esc(l["account"].get<std::string>()) + on_day(l), esc(l["ccp"].get<std::string>()), l["calls"].get<int>(),
           json_plain(l["health_factor_start"]), json_plain(l["health_factor_after"]),
           money(l["collateral_seized"].get<double>()), money(l["debt_repaid"].get<double>()),
           money(l["bad_debt"].get<double>()), money(l["closing_bad_debt"].get<double>()));
