@@ -379,6 +379,28 @@ TEST(VenueSteps, ALongBreachesOnDayTwoNotDayOneAndTheFundPaysInTimeOrder) {
   EXPECT_NEAR(channel_total(model, r, "S1", LossChannel::kAdl), 2 * 40 * share, 1e-9);
 }
 
+TEST(VenueSteps, StressTellsWhoIsLiquidatedOnWhichDay) {
+  // The same path as a stress scenario given day by day: 92 / 100 - 1, then 85 / 92 - 1.
+  std::string yaml(kTwoDays);
+  const std::string at = "  assets: [{id: X, price: 100, volatility: 0.8, adv: 90000, liquidation_cost: 0.1}]\n";
+  ASSERT_NE(yaml.find(at), std::string::npos);
+  yaml.replace(yaml.find(at), at.size(),
+               at + "  stress_scenarios: [{name: two days, path: [{X: -0.08}, {X: -0.07608695652173914}]}]\n");
+  const Model model = build_model(config::load_scenario_text(yaml, "t.yaml"));
+  const auto outcomes = run_stress(model);
+  const std::string text = format_stress(model, outcomes);
+  EXPECT_NE(text.find("crypto venues liquidate 2 accounts: 1 on day 1, 1 on day 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("V waterfall, round 3 (day 2)"), std::string::npos) << text;
+  const auto json = stress_json(model, outcomes);
+  const auto& lines = json["stress_scenarios"][0]["venue_liquidations"];
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["account"], "D");
+  EXPECT_EQ(lines[0]["day"], 1.0);
+  EXPECT_EQ(lines[1]["account"], "C");
+  EXPECT_EQ(lines[1]["day"], 2.0);
+  EXPECT_NEAR(lines[1]["shortfall"].get<double>(), 80 + 0.1 * 3400 * std::sqrt(3400.0 / 90000), 1e-9);
+}
+
 TEST(VenueSteps, AFundHeldInTheAssetIsValuedAtEachStepsPrice) {
   // The fund holds 1 X (100 today): 92 at day 1's close, pays D's 29.30166
   // (62.69834 USD left, 62.69834 / 92 X), worth 62.69834 x 85 / 92 = 57.92783
