@@ -395,6 +395,26 @@ TEST(LendingSteps, BadDebtIsWrittenOffOnTheDayItAppears) {
   expect_conserved(r);
 }
 
+// Fire sales (models/market/fire_sale.hpp): the liquidators sell the
+// collateral they seize into the step's market with every other close-out.
+// On the slide (one step), B's two calls seize 7,875 / 1,818.18 + 3,937.5 /
+// 1,603.69 ETH and D's 1,575 / 1,818.18: 7.6527773 ETH, 15,305.55 USD at
+// today's 2,000; with ADV 1e5 and k = 0.5 the price moves by
+// -0.5 sqrt(15,305.55 / 1e5) = -19.56% (USDC without impact).
+TEST(LendingSteps, SeizedCollateralJoinsTheStepsFireSaleFlow) {
+  const Model model = hand_case(
+      "aave_close_factor.yaml",
+      {{"market.fire_sales", "true"}, {"market.assets.ETH.adv", "1e5"}, {"market.assets.ETH.liquidation_cost", "0.5"}});
+  ASSERT_EQ(model.steps.count, 1);
+  const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]));
+  const double p1 = 15000 / 8.25, p2 = 7500 / (5.66875 * 0.825);
+  const double seized = 7875 / p1 + 3937.5 / p2 + 1575 / p1;
+  EXPECT_EQ(r.liquidations, 2);
+  ASSERT_EQ(r.price_impact.size(), 2u);
+  EXPECT_NEAR(std::expm1(r.price_impact[0]), -0.5 * std::sqrt(seized * 2000 / 1e5), 1e-9);
+  EXPECT_EQ(r.price_impact[1], 0.0);
+}
+
 TEST(LendingSteps, OneStepOfTheMporIsTheOnePeriodEngine) {
   for (const char* delay : {"0", "12"}) {
     // Capital and liquid resources one dollar above the borrowers' equity: a
