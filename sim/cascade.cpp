@@ -112,7 +112,7 @@ void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
   member_loss_counts.clear();
   liquidity_shortfall = 0.0;
   settlement_defaults = 0;
-  liquidations = 0;
+  liquidations = venue_liquidations = 0;
   settlement.reset(model);
 }
 
@@ -281,6 +281,7 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
   stamped_accounts_.clear();
   liquidation_costs_ = {};
   im_at_start_ = im_at_end_ = {};
+  close_pnl_ = {};
   round_ = last_active_ = 0;
   day_ = 0.0;
 }
@@ -319,6 +320,10 @@ void Cascade::advance(std::span<const double> account_pnl, std::span<const doubl
   }
 }
 
+void Cascade::revalue_insurance_funds(std::span<const double> growth) {
+  for (std::size_t c = 0; c < growth.size(); ++c) resources_[c].insurance_fund *= growth[c];
+}
+
 DefaultCause Cascade::test(std::size_t m, ScenarioResult& out) {
   if (member_round_[member(m)] >= 0) return DefaultCause::kNone;
   return test_member(capital_[m], cash_[m], missed_call_[m] != 0, nullptr, out);
@@ -346,10 +351,12 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
   for (const Liquidation& l : liquidations) {
     const auto ai = account(static_cast<std::size_t>(l.account));
     acct_[ai].liquidated = l.liquidated;
+    if (l.liquidated) acct_[ai].bad_debt_booked = 0;  // time steps: this step's bad debt
     acct_[ai].bad_debt = l.bad_debt;
     acct_[ai].closing_bad_debt = l.closing_bad_debt;
     acct_[ai].venue_loss = l.loss;
     acct_[ai].venue_margin = l.margin;
+    acct_[ai].venue_pnl = l.mark_pnl;
     any_liquidated = any_liquidated || l.liquidated;
   }
   // Members and CCPs default once each; link losses between standing CCPs
@@ -600,11 +607,15 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
   double q_sum = 0.0, b_sum = 0.0, shortfall = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
     const models::Defaulter& d = defaulters_[i];
-    const double q = model_.accounts[static_cast<std::size_t>(defaulter_accounts_[i])].quantity(asset);
+    const auto ai = static_cast<std::size_t>(defaulter_accounts_[i]);
+    const double q = model_.accounts[ai].quantity(asset);
     const double short_i = d.loss - d.im - d.df;
     if (q * sl <= 0.0 || !(short_i > 0.0)) continue;
+    // Its equity is zero at B = the price its margin stands behind (today's
+    // price, or the step's start where it last paid variation margin) - IM / q.
+    const double settled = acct_[ai].liquidated ? 0.0 : mark_pnl(ai) - account_pnl_[ai];
     q_sum += std::abs(q);
-    b_sum += std::abs(q) * (p0 - d.im / q);
+    b_sum += std::abs(q) * (p0 + (settled - d.im) / q);
     shortfall += short_i;
   }
   if (q_sum == 0.0) return;
@@ -612,7 +623,7 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
   // The mark must have reached the bankruptcy price (otherwise the defaulted
   // position has equity left and only its close-out cost reaches the layer).
   const auto first = static_cast<std::size_t>(defaulter_accounts_[0]);
-  const double mark = p0 + account_pnl_[first] / model_.accounts[first].quantity(asset);
+  const double mark = p0 + mark_pnl(first) / model_.accounts[first].quantity(asset);
   if (!(sl * (bankruptcy - mark) >= 0.0)) return;
   std::vector<std::size_t> queue;
   for (std::size_t j = 0; j < survivors_.size(); ++j) {
@@ -624,7 +635,7 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
     const Account& acc = model_.accounts[ai];
     const double q = acc.quantity(k);
     if (k != asset || q * sl >= 0.0 || acct_[ai].adl_contracts_left <= 0.0) continue;
-    const double own_mark = p0 + account_pnl_[ai] / q;
+    const double own_mark = p0 + mark_pnl(ai) / q;
     const models::AdlAccount position{acct_[ai].adl_contracts_left, p0, own_mark, acc.initial_margin};
     s.adl_rank = models::adl_priority(models::opposite_side(side), position, model_.ccps[c].adl_ranking);
     s.adl_entry_price = p0;
@@ -646,6 +657,12 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
     else
       s.adl_gain = 0.0;  // beyond the defaulted quantity: not deleveraged
   }
+}
+
+double Cascade::mark_pnl(std::size_t ai) const {
+  const bool venue = !model_.ccps[static_cast<std::size_t>(model_.accounts[ai].ccp)].lending;
+  if (acct_[ai].liquidated && venue) return acct_[ai].venue_pnl;
+  return close_pnl_.empty() ? account_pnl_[ai] : close_pnl_[ai];
 }
 
 void Cascade::trace_event(int round, std::size_t c, const models::WaterfallOutcome& wf, std::size_t first,

@@ -242,6 +242,7 @@ struct LendingLine {
   double debt_repaid = 0.0;          // value at execution (USD)
   double bad_debt = 0.0;             // written off on the path (USD)
   double closing_bad_debt = 0.0;     // what closing the rest at the end would write off (its owner defaults)
+  double day = 0.0;                  // time steps: the end of the step it was liquidated in (0: one period)
 };
 // A member account a crypto venue's liquidation engine closed
 // (models::venue_close_out, venue_account_close_out).
@@ -255,6 +256,7 @@ struct VenueLine {
   double shortfall = 0.0;           // cost - equity when positive: the insurance fund's, then ADL's
   double bankruptcy_price = 0.0;    // single-contract accounts: where its equity is zero (0 otherwise)
   double execution_price = 0.0;     // single-contract accounts: the mark moved by the impact (0 otherwise)
+  double day = 0.0;                 // time steps: the end of the step at whose mark it was closed (0: one period)
 };
 struct CascadeTrace {
   std::vector<WaterfallEvent> events;
@@ -292,8 +294,9 @@ struct Liquidation {
   double bad_debt = 0.0;
   bool liquidated = false;
   double closing_bad_debt = 0.0;
-  double loss = 0.0;    // venue
-  double margin = 0.0;  // venue
+  double loss = 0.0;      // venue
+  double margin = 0.0;    // venue
+  double mark_pnl = 0.0;  // venue: its P&L from today at the mark it was closed at (its mark for ADL)
 };
 
 // Per-thread workspace; run() is called once per scenario with a default.
@@ -348,6 +351,15 @@ class Cascade {
     im_at_start_ = at_start;
     im_at_end_ = at_end;
   }
+  // Time steps: each account's P&L from today to the end of its close-out
+  // window in the coming step (the marks of ADL by quantity: the price its
+  // position entered at is today's, its last variation margin paid that of
+  // the step's start); empty: account_pnl (one period, from today).
+  void set_close_pnl(std::span<const double> close_pnl) { close_pnl_ = close_pnl; }
+  // Time steps: each CCP's insurance fund held in a crypto asset is worth
+  // `growth` times what it was at the previous step (the asset's price at
+  // this step's close-out over the previous one's); 1 for a USD fund.
+  void revalue_insurance_funds(std::span<const double> growth);
   void finish(ScenarioResult& out);
 
  private:
@@ -383,6 +395,8 @@ class Cascade {
   // ADL by quantity at the bankruptcy price for this round's member lines at
   // CCP c, when they are all single-asset positions in one contract.
   void setup_adl_by_quantity(std::size_t c, std::size_t n_member_lines);
+  // P&L from today at the price its close (or ADL against it) marks account ai.
+  double mark_pnl(std::size_t ai) const;
   // The members' then the link lines through their layers, VMGH capped per round.
   void run_layers(std::size_t c, std::span<models::Defaulter> members, std::span<models::Defaulter> links,
                   models::CcpResources& resources, models::VmghCaps& vmgh, models::WaterfallOutcome& wf_members,
@@ -447,6 +461,7 @@ class Cascade {
     double margin_lost = 0.0;                       // margin lost as a creditor of a failed CCP
     double bad_debt = 0.0, closing_bad_debt = 0.0;  // a borrower's account at a lending protocol
     double venue_loss = 0.0, venue_margin = 0.0;    // an account a venue liquidates: close-out loss, margin
+    double venue_pnl = 0.0;                         // its P&L from today at the mark it was closed at
     std::uint8_t closed = 0, liquidated = 0;
     std::uint8_t collateral_taken = 0;  // a link account: its owner's collateral used on its failure
     std::uint8_t bad_debt_booked = 0;   // its path's bad debt is in a line already
@@ -480,6 +495,7 @@ class Cascade {
   std::span<const double> member_capital_, member_cash_;
   std::span<const double> liquidation_costs_;
   std::span<const double> im_at_start_, im_at_end_;
+  std::span<const double> close_pnl_;
   const SettlementState* settlement_ = nullptr;
   // Default management: the loss on the books this round's auctions at the
   // CCP being settled did not place (for tear-up and forced allocation).

@@ -104,12 +104,18 @@ std::string json_plain(const nlohmann::ordered_json& x) {
 // their liquidation engines closed, the insurance fund round by round, the
 // accounts auto-deleveraged in rank order, and the borrowers a protocol
 // liquidated. Empty when none of it happened.
+// In time steps an account or a round shows its day.
 std::string venue_and_lending_blocks(const nlohmann::ordered_json& stress) {
+  const auto on_day = [](const nlohmann::ordered_json& x) {
+    return x.contains("day") ? fmt::format(" (day {})", plain(x["day"].get<double>())) : std::string();
+  };
   std::string h;
   const auto& venue = stress["venue_liquidations"];
   if (!venue.empty()) {
-    h += "<h3>Liquidation engines</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>account</th><th>venue</th>"
-         "<th class=\"num\">margin</th><th class=\"num\">P&amp;L</th><th class=\"num\">maintenance margin</th>"
+    const bool days = venue[0].contains("day");
+    h += "<h3>Liquidation engines</h3>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>account</th><th>venue</th>";
+    if (days) h += "<th class=\"num\">day</th>";
+    h += "<th class=\"num\">margin</th><th class=\"num\">P&amp;L</th><th class=\"num\">maintenance margin</th>"
          "<th class=\"num\">impact cost</th><th class=\"num\">to the insurance fund</th>"
          "<th class=\"num\">shortfall</th><th class=\"num\">bankruptcy price</th>"
          "<th class=\"num\">execution price</th></tr></thead>\n<tbody>\n";
@@ -118,11 +124,12 @@ std::string venue_and_lending_blocks(const nlohmann::ordered_json& stress) {
         return x.get<double>() > 0.0 ? plain(x.get<double>(), 5) : std::string(kDash);
       };
       h += fmt::format(
-          "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+          "<tr><td>{}</td><td>{}</td>{}<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
           "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
           "<td class=\"num\">{}</td></tr>\n",
-          esc(l["account"].get<std::string>()), esc(l["ccp"].get<std::string>()), money(l["margin"].get<double>()),
-          money(l["pnl"].get<double>()), money(l["maintenance_margin"].get<double>()),
+          esc(l["account"].get<std::string>()), esc(l["ccp"].get<std::string>()),
+          days ? fmt::format("<td class=\"num\">{}</td>", plain(l["day"].get<double>())) : std::string(),
+          money(l["margin"].get<double>()), money(l["pnl"].get<double>()), money(l["maintenance_margin"].get<double>()),
           money(l["impact_cost"].get<double>()), money(l["surplus"].get<double>()), money(l["shortfall"].get<double>()),
           price(l["bankruptcy_price"]), price(l["execution_price"]));
     }
@@ -140,8 +147,8 @@ std::string venue_and_lending_blocks(const nlohmann::ordered_json& stress) {
       funds += fmt::format(
           "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
           "<td class=\"num\">{}</td></tr>\n",
-          esc(e["ccp"].get<std::string>()), e["round"].get<int>(), money(fund["start"].get<double>()),
-          money(fund["surpluses"].get<double>()), money(fund["end"].get<double>()));
+          esc(e["ccp"].get<std::string>()), fmt::format("{}{}", e["round"].get<int>(), on_day(e)),
+          money(fund["start"].get<double>()), money(fund["surpluses"].get<double>()), money(fund["end"].get<double>()));
     std::vector<nlohmann::ordered_json> ranked(e["adl"].begin(), e["adl"].end());
     std::stable_sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) {
       return x["rank"].template get<int>() < y["rank"].template get<int>();
@@ -151,7 +158,7 @@ std::string venue_and_lending_blocks(const nlohmann::ordered_json& stress) {
       adl += fmt::format(
           "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td>"
           "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
-          esc(e["ccp"].get<std::string>()), e["round"].get<int>(), a["rank"].get<int>(),
+          esc(e["ccp"].get<std::string>()), fmt::format("{}{}", e["round"].get<int>(), on_day(e)), a["rank"].get<int>(),
           esc(a["account"].get<std::string>()), plain(a["priority"].get<double>()),
           by_quantity ? plain(a["contracts"].get<double>(), 5) : std::string(kDash),
           by_quantity ? plain(a["price"].get<double>(), 5) : std::string("whole gain"),
@@ -179,7 +186,7 @@ std::string venue_and_lending_blocks(const nlohmann::ordered_json& stress) {
           "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
           "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
           "</tr>\n",
-          esc(l["account"].get<std::string>()), esc(l["ccp"].get<std::string>()), l["calls"].get<int>(),
+          esc(l["account"].get<std::string>()) + on_day(l), esc(l["ccp"].get<std::string>()), l["calls"].get<int>(),
           json_plain(l["health_factor_start"]), json_plain(l["health_factor_after"]),
           money(l["collateral_seized"].get<double>()), money(l["debt_repaid"].get<double>()),
           money(l["bad_debt"].get<double>()), money(l["closing_bad_debt"].get<double>()));

@@ -122,6 +122,8 @@ class TileWorker {
       l.units.emode_category = ccp.lending->member_emode[static_cast<std::size_t>(acc.owner)];
       lending_.push_back(std::move(l));
     }
+    for (const LendingAccount& l : lending_) lending_units_.push_back(l.units);
+    lending_liquidated_.assign(lending_.size(), 0);
     collect_venue_accounts();
     path_cumulatives_.resize(static_cast<std::size_t>(kTile));
     if (model.fire_sales) prepare_fire_sales();
@@ -131,7 +133,13 @@ class TileWorker {
         row_in_horizon_[static_cast<std::size_t>(ids[i])] = static_cast<Eigen::Index>(i);
     has_liquidations_ = !lending_.empty() || !venue_.empty();
     funds_.assign(model.ccps.size(), 0.0);
-    for (const auto& ccp : model.ccps) funds_move_ = funds_move_ || ccp.insurance_fund_asset >= 0;
+    fund_log_price_.assign(model.ccps.size(), 0.0);
+    liquidated_step_.assign(model.accounts.size(), -1);
+    for (const auto& ccp : model.ccps) {
+      funds_move_ = funds_move_ || ccp.insurance_fund_asset >= 0;
+      any_adl_ =
+          any_adl_ || std::find(ccp.waterfall.begin(), ccp.waterfall.end(), models::Layer::kAdl) != ccp.waterfall.end();
+    }
   }
 
   // A member account at a crypto venue with maintenance rates: its position
@@ -501,29 +509,50 @@ class TileWorker {
   bool collect_venues(std::int64_t j) {
     venue_lines_.clear();
     for (const VenueAccount& v : venue_) {
-      const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(v.ccp)];
       const auto& r = returns_[static_cast<std::size_t>(v.horizon)];
+      const auto ret = [&r, j](Eigen::Index a) { return r(a, j); };
       const double pnl = pnl_[static_cast<std::size_t>(v.horizon)](v.row, j);
-      double maintenance = 0.0;
-      for (const auto& [a, x] : v.values) {
-        const double mark = std::abs(x * (1.0 + r(a, j)));
-        maintenance +=
-            v.maintenance_rate >= 0.0 ? v.maintenance_rate * mark : models::tiered_margin(mark, ccp.maintenance);
-      }
-      if (!(v.margin + pnl < maintenance)) continue;
-      const VenueLine line = venue_close_out(v, pnl, maintenance, r, j);
-      liquidations_.push_back({v.account, 0.0, true, 0.0, line.impact_cost - pnl, v.margin});
-      venue_lines_.push_back(line);
+      const double maintenance = venue_maintenance(v, ret);
+      if (v.margin + pnl < maintenance) add_venue_line(v, pnl, maintenance, ret, -1.0, 0.0);
     }
     return !venue_lines_.empty();
   }
 
+  // The maintenance margin of venue account v at the mark: the tiered
+  // maintenance rates (or its observed rate) on its positions' values moved
+  // by ret(asset), each asset's simple return from today to the mark.
+  template <class Return>
+  double venue_maintenance(const VenueAccount& v, const Return& ret) const {
+    const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(v.ccp)];
+    double maintenance = 0.0;
+    for (const auto& [a, x] : v.values) {
+      const double mark = std::abs(x * (1.0 + ret(a)));
+      maintenance +=
+          v.maintenance_rate >= 0.0 ? v.maintenance_rate * mark : models::tiered_margin(mark, ccp.maintenance);
+    }
+    return maintenance;
+  }
+
+  // Venue account v closed at its mark (P&L `pnl` from today, returns ret):
+  // its line (venue_lines_, closed on `day`) and its liquidation for the
+  // cascade (liquidations_): loss -P&L + the impact cost, its margin behind it.
+  // `cost` < 0: the square-root cost of its own close; otherwise that cost.
+  template <class Return>
+  void add_venue_line(const VenueAccount& v, double pnl, double maintenance, const Return& ret, double cost,
+                      double day) {
+    VenueLine line = venue_close_out(v, pnl, maintenance, ret, cost);
+    line.day = day;
+    liquidations_.push_back({v.account, 0.0, true, 0.0, line.impact_cost - pnl, v.margin, pnl});
+    venue_lines_.push_back(line);
+  }
+
   // One venue account's close: a single contract through models::venue_close_out
   // (its bankruptcy and execution prices), several through
-  // venue_account_close_out with models::liquidation_cost on the mark values.
-  template <class Returns>
-  VenueLine venue_close_out(const VenueAccount& v, double pnl, double maintenance, const Returns& r,
-                            std::int64_t j) const {
+  // venue_account_close_out with models::liquidation_cost on the mark values
+  // (or `cost` when >= 0).
+  template <class Return>
+  VenueLine venue_close_out(const VenueAccount& v, double pnl, double maintenance, const Return& ret,
+                            double cost) const {
     models::VenueLiquidation c;
     if (v.single) {
       const auto [a, x] = v.values[0];
@@ -531,20 +560,23 @@ class TileWorker {
       const models::VenuePosition p{x > 0.0 ? models::Side::kLong : models::Side::kShort,
                                     std::abs(x) / asset.price,
                                     asset.price,
-                                    asset.price * (1.0 + r(a, j)),
+                                    asset.price * (1.0 + ret(a)),
                                     v.margin,
                                     maintenance};
-      c = models::venue_close_out(p, {asset.adv, asset.liquidation_k});
+      c = cost < 0.0 ? models::venue_close_out(p, {asset.adv, asset.liquidation_k}) : models::venue_close_out(p, cost);
     } else {
-      Eigen::VectorXd mark(static_cast<Eigen::Index>(v.values.size())), adv(mark.size()), k(mark.size());
-      for (std::size_t i = 0; i < v.values.size(); ++i) {
-        const auto [a, x] = v.values[i];
-        const AssetModel& asset = model_.assets[static_cast<std::size_t>(a)];
-        mark(static_cast<Eigen::Index>(i)) = std::abs(x * (1.0 + r(a, j)));
-        adv(static_cast<Eigen::Index>(i)) = asset.adv;
-        k(static_cast<Eigen::Index>(i)) = asset.liquidation_k;
+      if (cost < 0.0) {
+        Eigen::VectorXd mark(static_cast<Eigen::Index>(v.values.size())), adv(mark.size()), k(mark.size());
+        for (std::size_t i = 0; i < v.values.size(); ++i) {
+          const auto [a, x] = v.values[i];
+          const AssetModel& asset = model_.assets[static_cast<std::size_t>(a)];
+          mark(static_cast<Eigen::Index>(i)) = std::abs(x * (1.0 + ret(a)));
+          adv(static_cast<Eigen::Index>(i)) = asset.adv;
+          k(static_cast<Eigen::Index>(i)) = asset.liquidation_k;
+        }
+        cost = models::liquidation_cost(mark, adv, k);
       }
-      c = models::venue_account_close_out(v.margin, pnl, maintenance, models::liquidation_cost(mark, adv, k));
+      c = models::venue_account_close_out(v.margin, pnl, maintenance, cost);
     }
     return {v.account,          v.margin,         pnl, maintenance, c.impact_cost, c.surplus, c.shortfall,
             c.bankruptcy_price, c.execution_price};
@@ -770,7 +802,9 @@ class TileWorker {
   // The net value (USD at today's prices) that closing the accounts of
   // `members` trades in each asset, into flow_: a CCP sells a defaulter's
   // longs and buys back its shorts (options by their delta). Accounts at a
-  // CCP that failed before `day` were torn up with it, not liquidated.
+  // CCP that failed before `day` were torn up with it, not liquidated; those
+  // a venue closed were sold then, and the venue accounts of the step
+  // (step_venue_) are sold with them.
   template <class Members>
   void closing_flow(const Members& members, double day, const ScenarioResult& out) {
     flow_.setZero();
@@ -778,9 +812,15 @@ class TileWorker {
       for (int a : model_.members[static_cast<std::size_t>(m)].accounts) {
         const double failed =
             out.ccp_fail_day[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(a)].ccp)];
-        if (failed >= 0.0 && failed < day - 1e-9) continue;
+        if ((failed >= 0.0 && failed < day - 1e-9) || liquidated_step_[static_cast<std::size_t>(a)] >= 0) continue;
         for (const auto& [asset, value] : close_values_[static_cast<std::size_t>(a)]) flow_(asset) -= value;
       }
+    // The venue accounts closed in the step sell into the same market, and
+    // the lending liquidators sell the collateral they seized in it.
+    for (const StepVenue& b : step_venue_)
+      for (const auto& [asset, value] : close_values_[static_cast<std::size_t>(venue_[b.index].account)])
+        flow_(asset) -= value;
+    if (!lending_.empty()) flow_ += lending_flow_;  // lending_step ran for every step the cascade runs
   }
 
   // Before step k's rounds: its new defaulters' close-outs together move
@@ -879,53 +919,316 @@ class TileWorker {
   // default nothing is charged: those steps are skipped.
   // `market_first`: the first step at whose end a member cannot meet the
   // variation margin (first_market_defaults), -1 for none.
+  // A crypto venue's liquidation engine closes an account at the end of the
+  // first step whose mark breaches its maintenance margin (collect_step_venues):
+  // the path starts at the first such step when it comes before the first default.
   void run_path(bool start_defaults, int market_first, ScenarioResult& out, CascadeTrace* trace) {
     const TimeSteps& steps = model_.steps;
-    const int first = start_defaults ? 0 : market_first;
-    if (first < 0) return;  // calm: no member misses a call
+    forget_path_liquidations();
+    int first = start_defaults ? 0 : market_first;
+    if (!venue_.empty() && first != 0) {
+      const int breach = first_venue_breach();
+      if (breach >= 0 && (first < 0 || breach < first)) first = breach;
+    }
+    if (!lending_.empty() && first != 0) {
+      const int called = first_lending_call(first < 0 ? steps.count : first, out);
+      if (called >= 0) first = called;
+    }
+    if (first < 0) return;  // calm: no member misses a call, no venue or protocol liquidates
     for (int k = first; k < steps.count; ++k) {
-      std::vector<double>& window = step_window_[static_cast<std::size_t>(k & 1)];
-      std::vector<double>& paid = step_paid_[static_cast<std::size_t>(k & 1)];
-      step_inputs(k, out, window, paid);
-      std::vector<double>& cash = margins_.active() ? step_cash_[static_cast<std::size_t>(k & 1)] : paid;
-      if (margins_.active()) step_margins(k, out, paid, cash);
-      if (k == first)
-        cascade_.begin(window, paid, cash, path_insurance_funds(k));
-      else
-        cascade_.advance(window, paid, cash);
-      if (margins_.active())
-        cascade_.set_initial_margins(step_im_[static_cast<std::size_t>(k & 1)][0],
-                                     step_im_[static_cast<std::size_t>(k & 1)][1]);
-      // At the start: exogenous and latent defaults; then the members' test.
-      for (std::size_t m = 0; m < model_.members.size(); ++m)
-        initial_[m] = k == 0 && exogenous_[m] ? DefaultCause::kExogenous : DefaultCause::kNone;
-      if (k == 0)
-        for (int m : latent_defaults_)
-          if (initial_[static_cast<std::size_t>(m)] == DefaultCause::kNone)
-            initial_[static_cast<std::size_t>(m)] = DefaultCause::kLatent;
-      for (std::size_t m = 0; m < model_.members.size(); ++m)
-        if (initial_[m] == DefaultCause::kNone) initial_[m] = cascade_.test(m, out);
-      propagate_groups();
+      if (!lending_.empty() && lending_done_ < k) lending_step(k, out);
+      if (!venue_.empty()) collect_step_venues(k, out);
+      feed_step(k, first, out);
+      step_causes(k, out);
       const std::size_t defaults_before = out.defaults.size();
       if (model_.fire_sales) set_fire_sale_costs(k, out);
-      cascade_.step(initial_, (k + 1) * steps.days, out, trace);
+      step_liquidations(k, out, trace);
+      cascade_.step(initial_, (k + 1) * steps.days, out, trace, liquidations_);
       if (model_.fire_sales) move_prices(k, defaults_before, out);
     }
     cascade_.finish(out);
+  }
+
+  // Step k's inputs into the cascade: begin() at the path's first step,
+  // advance() after (an insurance fund held in a crypto asset revalued at the
+  // step's price); the IM held and the ADL marks.
+  void feed_step(int k, int first, const ScenarioResult& out) {
+    const auto b = static_cast<std::size_t>(k & 1);
+    std::vector<double>& window = step_window_[b];
+    std::vector<double>& paid = step_paid_[b];
+    step_inputs(k, out, window, paid);
+    const std::span<const double> capital = liquidated_inputs(k, paid);
+    std::vector<double>& cash = margins_.active() ? step_cash_[b] : paid;
+    if (margins_.active()) step_margins(k, out, paid, cash);
+    if (k == first) {
+      cascade_.begin(window, capital, cash, path_insurance_funds(k));
+    } else {
+      cascade_.advance(window, capital, cash);
+      if (funds_move_) cascade_.revalue_insurance_funds(insurance_fund_growth(k));
+    }
+    if (margins_.active()) cascade_.set_initial_margins(step_im_[b][0], step_im_[b][1]);
+    if (any_adl_) cascade_.set_close_pnl(step_close_[b]);
+  }
+
+  // Step k's defaults before its rounds: at the start, exogenous and latent
+  // ones; then the members' test, groups pulled in.
+  void step_causes(int k, ScenarioResult& out) {
+    for (std::size_t m = 0; m < model_.members.size(); ++m)
+      initial_[m] = k == 0 && exogenous_[m] ? DefaultCause::kExogenous : DefaultCause::kNone;
+    if (k == 0)
+      for (int m : latent_defaults_)
+        if (initial_[static_cast<std::size_t>(m)] == DefaultCause::kNone)
+          initial_[static_cast<std::size_t>(m)] = DefaultCause::kLatent;
+    for (std::size_t m = 0; m < model_.members.size(); ++m)
+      if (initial_[m] == DefaultCause::kNone) initial_[m] = cascade_.test(m, out);
+    propagate_groups();
+  }
+
+  // ---- crypto venues' liquidation engines through the steps
+  //
+  // A venue marks to market continuously and unrealised P&L is part of the
+  // margin balance (BitMEX, Binance, dYdX): at the end of every step an open
+  // account's equity is its IM + its P&L from today to the step's end, against
+  // the maintenance margin at the step's mark. The first step it breaches, it
+  // is closed at that step's mark (models::venue_close_out); its owner loses
+  // its margin and no longer gains or loses on it; its insurance fund carries
+  // from step to step in the cascade, so shortfalls are paid in time order.
+
+  // Forget the accounts the previous path's venues closed and the borrowers'
+  // units its protocols liquidated.
+  void forget_path_liquidations() {
+    for (int a : path_liquidated_) liquidated_step_[static_cast<std::size_t>(a)] = -1;
+    path_liquidated_.clear();
+    step_venue_.clear();
+    liquidations_.clear();
+    for (std::size_t i : lending_called_) {
+      lending_units_[i] = lending_[i].units;
+      lending_liquidated_[i] = 0;
+    }
+    lending_called_.clear();
+    lending_done_ = -1;
+  }
+
+  // Venue account v at the end of step k of the current path: its P&L from
+  // today and its maintenance margin at the step's mark. True when its equity
+  // is below it.
+  bool venue_breached(const VenueAccount& v, int k, double& pnl, double& maintenance) const {
+    const int end = model_.steps.end[static_cast<std::size_t>(k)];
+    pnl = path_pnl(static_cast<std::size_t>(v.account), end);
+    maintenance = venue_maintenance(v, [this, end](Eigen::Index a) { return std::exp(cumulative_(a, end)) - 1.0; });
+    return v.margin + pnl < maintenance;
+  }
+
+  // The first step at whose end some venue account breaches, on the path as
+  // it stands before any default: -1 for none.
+  int first_venue_breach() const {
+    int first = -1;
+    double pnl = 0.0, maintenance = 0.0;
+    for (const VenueAccount& v : venue_) {
+      const int limit = first < 0 ? model_.steps.count : first;
+      for (int k = 0; k < limit; ++k)
+        if (venue_breached(v, k, pnl, maintenance)) {
+          first = k;
+          break;
+        }
+    }
+    return first;
+  }
+
+  // The venue accounts that breach at the end of step k (step_venue_): open,
+  // their owner not in default from an earlier step, their venue standing.
+  void collect_step_venues(int k, const ScenarioResult& out) {
+    step_venue_.clear();
+    for (std::size_t i = 0; i < venue_.size(); ++i) {
+      const VenueAccount& v = venue_[i];
+      const auto a = static_cast<std::size_t>(v.account);
+      if (liquidated_step_[a] >= 0 || out.ccp_fail_day[static_cast<std::size_t>(v.ccp)] >= 0.0) continue;
+      const int owner = model_.accounts[a].owner;
+      if (std::any_of(out.defaults.begin(), out.defaults.end(),
+                      [owner](const MemberDefault& d) { return d.member == owner; }))
+        continue;
+      StepVenue breach{i, 0.0, 0.0};
+      if (!venue_breached(v, k, breach.pnl, breach.maintenance)) continue;
+      liquidated_step_[a] = k;
+      path_liquidated_.push_back(v.account);
+      step_venue_.push_back(breach);
+    }
+  }
+
+  // The owners of the accounts liquidated up to step k. A borrower's gains or
+  // loses from the step's end on what the liquidations changed in its units
+  // (`paid`: its P&L and cash). A venue account's P&L to the step's end is no
+  // longer in what its owner was paid (`paid`), and its margin is lost (the
+  // capital returned; `paid` itself when no venue closed an account).
+  std::span<const double> liquidated_inputs(int k, std::vector<double>& paid) {
+    if (!lending_called_.empty()) lending_kept(k, paid);
+    if (path_liquidated_.empty()) return paid;
+    const int end = model_.steps.end[static_cast<std::size_t>(k)];
+    std::vector<double>& capital = step_capital_[static_cast<std::size_t>(k & 1)];
+    for (int a : path_liquidated_)
+      paid[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(a)].owner)] -=
+          path_pnl(static_cast<std::size_t>(a), end);
+    capital.assign(paid.begin(), paid.end());
+    for (int a : path_liquidated_) {
+      const Account& acc = model_.accounts[static_cast<std::size_t>(a)];
+      capital[static_cast<std::size_t>(acc.owner)] -= acc.initial_margin;
+    }
+    return capital;
+  }
+
+  // Step k's liquidations for the cascade (liquidations_): the borrowers'
+  // (lending_step), then the venue accounts closed at the step's mark (with
+  // fire sales at the cost of the step's joint flow, set_fire_sale_costs),
+  // counted and traced.
+  void step_liquidations(int k, ScenarioResult& out, CascadeTrace* trace) {
+    liquidations_.clear();
+    venue_lines_.clear();
+    if (!lending_.empty()) add_lending_step(out, trace);
+    const int end = model_.steps.end[static_cast<std::size_t>(k)];
+    const auto ret = [this, end](Eigen::Index a) { return std::exp(cumulative_(a, end)) - 1.0; };
+    for (const StepVenue& b : step_venue_) {
+      const VenueAccount& v = venue_[b.index];
+      const double cost = model_.fire_sales ? liquidation_costs_[static_cast<std::size_t>(v.account)] : -1.0;
+      add_venue_line(v, b.pnl, b.maintenance, ret, cost, (k + 1) * model_.steps.days);
+    }
+    out.venue_liquidations += static_cast<int>(venue_lines_.size());
+    if (trace) trace->venue.insert(trace->venue.end(), venue_lines_.begin(), venue_lines_.end());
+  }
+
+  // ---- lending protocols through the steps
+  //
+  // At each step the protocol's liquidators act on the path of the step
+  // (models::liquidate_on_log_path from the step's start prices, the oracle
+  // delay a fraction of the step): the health factor of each borrower is
+  // checked along the step with Aave v3's close factor and bonus, and its
+  // units carry to the next step, so an account is liquidated again each
+  // step its health factor falls below 1. Bad debt is written off in the
+  // step it appears; an owner that defaults has what is left closed at the
+  // end of that step (closing_bad_debt).
+
+  // Steps [0, limit) of the borrowers until the first with a liquidation
+  // call: that step (its results kept for it), or -1.
+  int first_lending_call(int limit, const ScenarioResult& out) {
+    for (int k = 0; k < limit; ++k)
+      if (lending_step(k, out)) return k;
+    return -1;
+  }
+
+  // Step k of every borrower whose owner and protocol stand: its calls,
+  // written-off debt and closing bad debt (lending_step_), its units updated,
+  // the collateral sold and debt bought back into lending_flow_ (values at
+  // today's prices). True when some account was liquidated.
+  bool lending_step(int k, const ScenarioResult& out) {
+    const TimeSteps& steps = model_.steps;
+    const auto ks = static_cast<std::size_t>(k);
+    const int start = steps.start[ks], end = steps.end[ks];
+    const auto log_price = [this](Eigen::Index a, int p) {
+      return p < 0 ? 0.0 : std::log1p(std::exp(cumulative_(a, p)) - 1.0);
+    };
+    Eigen::VectorXd& at_start = lending_prices_;
+    at_start.resize(prices_.size());
+    for (Eigen::Index a = 0; a < prices_.size(); ++a) {
+      at_start(a) = prices_(a) * std::exp(log_price(a, start));
+      log_moves_(a) = log_price(a, end) - log_price(a, start);
+    }
+    lending_done_ = k;
+    lending_step_.clear();
+    if (lending_flow_.size() != prices_.size()) lending_flow_.resize(prices_.size());
+    lending_flow_.setZero();
+    bool any = false;
+    for (std::size_t i = 0; i < lending_.size(); ++i) {
+      const LendingAccount& l = lending_[i];
+      const int owner = model_.accounts[static_cast<std::size_t>(l.account)].owner;
+      if (out.ccp_fail_day[static_cast<std::size_t>(l.ccp)] >= 0.0 ||
+          std::any_of(out.defaults.begin(), out.defaults.end(),
+                      [owner](const MemberDefault& d) { return d.member == owner; }))
+        continue;
+      const LendingRules& rules = *model_.ccps[static_cast<std::size_t>(l.ccp)].lending;
+      const double before = models::health_factor(rules.market, lending_units_[i], at_start);
+      const models::LendingPathOutcome o = models::liquidate_on_log_path(
+          rules.market, lending_units_[i], at_start, log_moves_, rules.oracle_delay_hours / (24.0 * steps.days));
+      for (const models::LendingLiquidation& c : o.calls) {
+        lending_flow_(static_cast<Eigen::Index>(c.collateral_asset)) -=
+            c.collateral_seized * prices_(static_cast<Eigen::Index>(c.collateral_asset));
+        lending_flow_(static_cast<Eigen::Index>(c.debt_asset)) +=
+            c.debt_repaid * prices_(static_cast<Eigen::Index>(c.debt_asset));
+      }
+      if (!o.calls.empty() && !lending_liquidated_[i]) lending_called_.push_back(i);
+      lending_liquidated_[i] = lending_liquidated_[i] || !o.calls.empty();
+      lending_step_.push_back({i, o, before});
+      any = any || !o.calls.empty();
+    }
+    return any;
+  }
+
+  // Step k's borrowers into liquidations_ (every one in the step: its closing
+  // bad debt is the protocol's if its owner defaults now), and the lines of
+  // those liquidated into the trace, on the step's day.
+  void add_lending_step(ScenarioResult& out, CascadeTrace* trace) {
+    const double day = (lending_done_ + 1) * model_.steps.days;
+    for (const LendingStepOutcome& s : lending_step_) {
+      const LendingAccount& l = lending_[s.index];
+      const models::LendingPathOutcome& o = s.outcome;
+      const bool liquidated = !o.calls.empty();
+      liquidations_.push_back({l.account, o.bad_debt, liquidated, o.closing_bad_debt});
+      if (!liquidated || !trace) continue;
+      trace->lending.push_back({l.account, static_cast<int>(o.calls.size()), s.health_factor_start, o.health_factor_end,
+                                o.collateral_seized_value, o.debt_repaid_value, o.bad_debt, o.closing_bad_debt, day});
+    }
+    out.liquidations = static_cast<int>(lending_called_.size());
+  }
+
+  // What the liquidations so far changed in the borrowers' units, at step k's
+  // end prices, added to their owners' P&L and cash (`paid`).
+  void lending_kept(int k, std::vector<double>& paid) const {
+    const int end = model_.steps.end[static_cast<std::size_t>(k)];
+    for (std::size_t i : lending_called_) {
+      const LendingAccount& l = lending_[i];
+      const models::LendingAccount& now = lending_units_[i];
+      double kept = 0.0;
+      for (std::size_t a = 0; a < now.debt.size(); ++a) {
+        const auto ai = static_cast<Eigen::Index>(a);
+        kept += ((now.collateral[a] - l.units.collateral[a]) - (now.debt[a] - l.units.debt[a])) * prices_(ai) *
+                (1.0 + (std::exp(cumulative_(ai, end)) - 1.0));
+      }
+      paid[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(l.account)].owner)] += kept;
+    }
+  }
+
+  // The growth of each CCP's insurance fund held in a crypto asset from the
+  // price of the previous step's close-out to this one's (1 for a USD fund).
+  std::span<const double> insurance_fund_growth(int k) {
+    const auto ks = static_cast<std::size_t>(k);
+    for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
+      const CcpModel& ccp = model_.ccps[c];
+      funds_[c] = 1.0;
+      if (ccp.insurance_fund_asset < 0) continue;
+      const double at =
+          cumulative_(ccp.insurance_fund_asset, model_.steps.window[ks][static_cast<std::size_t>(ccp.horizon)]);
+      funds_[c] = std::exp(at - fund_log_price_[c]);
+      fund_log_price_[c] = at;
+    }
+    return funds_;
   }
 
   // Step k's inputs: every account's P&L over its CCP's MPOR from the step's
   // start (`window`), and each member's variation margin paid from today to
   // the step's end (`paid`): at a CCP that failed in an earlier step its
   // positions were torn up at the end of that step, and pay no more.
-  void step_inputs(int k, const ScenarioResult& out, std::vector<double>& window, std::vector<double>& paid) const {
+  // With ADL, each account's P&L from today to its window's end (step_close_).
+  // Accounts a venue closed are no longer at a failed CCP's tear-up.
+  void step_inputs(int k, const ScenarioResult& out, std::vector<double>& window, std::vector<double>& paid) {
     const TimeSteps& steps = model_.steps;
     const auto ks = static_cast<std::size_t>(k);
     const int start = steps.start[ks], end = steps.end[ks];
     window.resize(model_.accounts.size());
+    std::vector<double>& close = step_close_[ks & 1];
+    if (any_adl_) close.resize(model_.accounts.size());
     for (std::size_t a = 0; a < model_.accounts.size(); ++a) {
       const int h = model_.ccps[static_cast<std::size_t>(model_.accounts[a].ccp)].horizon;
-      window[a] = path_pnl(a, steps.window[ks][static_cast<std::size_t>(h)]) - (start < 0 ? 0.0 : path_pnl(a, start));
+      const double to_window = path_pnl(a, steps.window[ks][static_cast<std::size_t>(h)]);
+      window[a] = to_window - (start < 0 ? 0.0 : path_pnl(a, start));
+      if (any_adl_) close[a] = to_window;
     }
     paid.resize(model_.members.size());
     for (std::size_t m = 0; m < model_.members.size(); ++m) paid[m] = path_member(m, end);
@@ -934,7 +1237,7 @@ class TileWorker {
       const int torn = steps.end[static_cast<std::size_t>(std::lround(out.ccp_fail_day[c] / steps.days)) - 1];
       for (int a : model_.ccps[c].accounts) {
         const Account& acc = model_.accounts[static_cast<std::size_t>(a)];
-        if (acc.kind == AccountKind::kMember)
+        if (acc.kind == AccountKind::kMember && liquidated_step_[static_cast<std::size_t>(a)] < 0)
           paid[static_cast<std::size_t>(acc.owner)] -=
               path_pnl(static_cast<std::size_t>(a), end) - path_pnl(static_cast<std::size_t>(a), torn);
       }
@@ -965,7 +1268,8 @@ class TileWorker {
         const Account& acc = model_.accounts[a];
         if (acc.kind != AccountKind::kMember) continue;
         const auto m = static_cast<std::size_t>(acc.owner);
-        const std::size_t limit = std::min(ccp_steps, stop_step_[m]);
+        std::size_t limit = std::min(ccp_steps, stop_step_[m]);
+        if (liquidated_step_[a] >= 0) limit = std::min(limit, static_cast<std::size_t>(liquidated_step_[a]) + 1);
         double before = 0.0;
         for (std::size_t k = 0; k < limit; ++k) {
           const double now = path_pnl(a, steps.end[k]);
@@ -1019,20 +1323,21 @@ class TileWorker {
     }
   }
 
-  // Each CCP's insurance fund on a path: a fund held in a crypto asset moves
-  // with the asset over the CCP's MPOR from the start of the first step with
-  // a default (and keeps that value for the later steps).
+  // Each CCP's insurance fund on a path at its first step with a default: a
+  // fund held in a crypto asset is worth its units at the asset's price at the
+  // end of the step's close-out window (then revalued step by step,
+  // insurance_fund_growth).
   std::span<const double> path_insurance_funds(int k) {
     if (!funds_move_) return {};
-    const TimeSteps& steps = model_.steps;
     const auto ks = static_cast<std::size_t>(k);
     for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
       const CcpModel& ccp = model_.ccps[c];
       funds_[c] = ccp.insurance_fund;
       if (ccp.insurance_fund_asset < 0) continue;
-      const int start = steps.start[ks];
-      const double at = cumulative_(ccp.insurance_fund_asset, steps.window[ks][static_cast<std::size_t>(ccp.horizon)]);
-      funds_[c] *= 1.0 + (std::exp(at - (start < 0 ? 0.0 : cumulative_(ccp.insurance_fund_asset, start))) - 1.0);
+      const double at =
+          cumulative_(ccp.insurance_fund_asset, model_.steps.window[ks][static_cast<std::size_t>(ccp.horizon)]);
+      funds_[c] *= 1.0 + (std::exp(at) - 1.0);
+      fund_log_price_[c] = at;
     }
     return funds_;
   }
@@ -1132,6 +1437,35 @@ class TileWorker {
   std::vector<std::size_t> stop_step_;
   std::vector<double> member_need_, ccp_need_;
   std::array<std::array<std::vector<double>, 2>, 2> step_im_;
+  // Venues' liquidation engines through the steps: per account the step a
+  // venue closed it on the current path (-1: open), the accounts closed, the
+  // breaches of the current step; per step the capital inputs and the ADL
+  // marks (two sets, as above); per CCP the log-price its crypto insurance
+  // fund was last valued at.
+  struct StepVenue {
+    std::size_t index;  // into venue_
+    double pnl, maintenance;
+  };
+  std::vector<int> liquidated_step_, path_liquidated_;
+  std::vector<StepVenue> step_venue_;
+  std::array<std::vector<double>, 2> step_capital_, step_close_;
+  std::vector<double> fund_log_price_;
+  bool any_adl_ = false;  // some CCP's waterfall has ADL: its marks need the P&L from today
+  // Lending protocols through the steps: per borrower (lending_) its units
+  // on the current path and whether it was liquidated; those liquidated; the
+  // last step computed, its outcome per borrower and the net value its
+  // liquidators traded per asset.
+  struct LendingStepOutcome {
+    std::size_t index;  // into lending_
+    models::LendingPathOutcome outcome;
+    double health_factor_start;  // at the step's start
+  };
+  std::vector<models::LendingAccount> lending_units_;
+  std::vector<std::uint8_t> lending_liquidated_;
+  std::vector<std::size_t> lending_called_;
+  int lending_done_ = -1;
+  std::vector<LendingStepOutcome> lending_step_;
+  Eigen::VectorXd lending_flow_, lending_prices_;  // the step's flow; prices at its start
 };
 
 }  // namespace

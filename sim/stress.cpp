@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
+#include <map>
 
 #include "sim/metrics.hpp"
 #include "sim/model.hpp"
@@ -162,40 +163,54 @@ nlohmann::ordered_json default_management_json(const Model& model, const Scenari
 std::string health(double hf) { return std::isinf(hf) ? "no debt" : fmt::format("{:.4f}", hf); }
 
 // The borrowers at lending protocols along the scenario's path.
+// In time steps: those liquidated, one line per step with calls, its day and
+// its health factor at the step's start.
 std::string format_lending(const Model& model, const CascadeTrace& trace) {
   if (trace.lending.empty()) return "";
-  std::string out =
-      fmt::format("  {:<22} {:<10} {:>5} {:>9} {:>9} {:>12} {:>12} {:>12} {:>14}\n", "borrower", "protocol", "calls",
-                  "HF today", "HF after", "collateral", "debt repaid", "bad debt", "if closed");
+  const bool steps = model.steps.count > 0;
+  const auto day = [&](const std::string& x) { return steps ? fmt::format("{:>5} ", x) : std::string(); };
+  std::string out = fmt::format("  {:<22} {:<10} {}{:>5} {:>9} {:>9} {:>12} {:>12} {:>12} {:>14}\n", "borrower",
+                                "protocol", day("day"), "calls", steps ? "HF before" : "HF today", "HF after",
+                                "collateral", "debt repaid", "bad debt", "if closed");
   for (const LendingLine& l : trace.lending) {
     const auto ccp = static_cast<std::size_t>(model.accounts[static_cast<std::size_t>(l.account)].ccp);
-    out +=
-        fmt::format("  {:<22} {:<10} {:>5} {:>9} {:>9} {:>12} {:>12} {:>12} {:>14}\n", account_name(model, l.account),
-                    model.ccps[ccp].id, l.calls, health(l.health_factor_start), health(l.health_factor_end),
-                    money(l.collateral_seized), money(l.debt_repaid), money(l.bad_debt), money(l.closing_bad_debt));
+    out += fmt::format("  {:<22} {:<10} {}{:>5} {:>9} {:>9} {:>12} {:>12} {:>12} {:>14}\n",
+                       account_name(model, l.account), model.ccps[ccp].id, day(fmt::format("{}", l.day)), l.calls,
+                       health(l.health_factor_start), health(l.health_factor_end), money(l.collateral_seized),
+                       money(l.debt_repaid), money(l.bad_debt), money(l.closing_bad_debt));
   }
   return out;
 }
 
-// The accounts crypto venues' liquidation engines closed.
+// The accounts crypto venues' liquidation engines closed (in time steps, on
+// which day: the end of the step at whose mark each was closed).
 std::string format_venue(const Model& model, const CascadeTrace& trace) {
   if (trace.venue.empty()) return "";
-  std::string out =
-      fmt::format("  {:<22} {:<10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n", "liquidated", "venue", "margin",
-                  "P&L", "maintenance", "impact cost", "surplus", "shortfall", "bankruptcy");
+  const bool steps = model.steps.count > 0;
+  std::string out = fmt::format("  {:<22} {:<10} {}{:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n", "liquidated",
+                                "venue", steps ? fmt::format("{:>5} ", "day") : std::string(), "margin", "P&L",
+                                "maintenance", "impact cost", "surplus", "shortfall", "bankruptcy");
   for (const VenueLine& l : trace.venue) {
     const auto ccp = static_cast<std::size_t>(model.accounts[static_cast<std::size_t>(l.account)].ccp);
-    out += fmt::format("  {:<22} {:<10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n",
-                       account_name(model, l.account), model.ccps[ccp].id, money(l.margin), money(l.pnl),
+    out += fmt::format("  {:<22} {:<10} {}{:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}\n",
+                       account_name(model, l.account), model.ccps[ccp].id,
+                       steps ? fmt::format("{:>5} ", l.day) : std::string(), money(l.margin), money(l.pnl),
                        money(l.maintenance_margin), money(l.impact_cost), money(l.surplus), money(l.shortfall),
                        l.bankruptcy_price > 0.0 ? fmt::format("{:.6g}", l.bankruptcy_price) : "-");
   }
   return out;
 }
 
+// "2 on day 1, 1 on day 3": liquidations by day.
+std::string on_days(const std::map<double, int>& by_day) {
+  std::vector<std::string> days;
+  for (const auto& [day, n] : by_day) days.push_back(fmt::format("{} on day {}", n, day));
+  return fmt::format("{}", fmt::join(days, ", "));
+}
+
 json_t venue_json(const Model& model, const CascadeTrace& trace) {
   json_t out = json_t::array();
-  for (const VenueLine& l : trace.venue)
+  for (const VenueLine& l : trace.venue) {
     out.push_back(
         {{"account", account_name(model, l.account)},
          {"ccp", model.ccps[static_cast<std::size_t>(model.accounts[static_cast<std::size_t>(l.account)].ccp)].id},
@@ -207,13 +222,15 @@ json_t venue_json(const Model& model, const CascadeTrace& trace) {
          {"shortfall", l.shortfall},
          {"bankruptcy_price", l.bankruptcy_price},
          {"execution_price", l.execution_price}});
+    if (model.steps.count > 0) out.back()["day"] = l.day;
+  }
   return out;
 }
 
 json_t lending_json(const Model& model, const CascadeTrace& trace) {
   json_t out = json_t::array();
   const auto number = [](double x) { return std::isinf(x) ? json_t(nullptr) : json_t(x); };
-  for (const LendingLine& l : trace.lending)
+  for (const LendingLine& l : trace.lending) {
     out.push_back(
         {{"account", account_name(model, l.account)},
          {"ccp", model.ccps[static_cast<std::size_t>(model.accounts[static_cast<std::size_t>(l.account)].ccp)].id},
@@ -224,6 +241,8 @@ json_t lending_json(const Model& model, const CascadeTrace& trace) {
          {"debt_repaid", l.debt_repaid},
          {"bad_debt", l.bad_debt},
          {"closing_bad_debt", l.closing_bad_debt}});
+    if (model.steps.count > 0) out.back()["day"] = l.day;
+  }
   return out;
 }
 }  // namespace
@@ -282,12 +301,24 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
       if (r.price_impact[a] != 0.0)
         out +=
             fmt::format("fire sales move {} by {:+.2f}%\n", model.assets[a].id, 100.0 * std::expm1(r.price_impact[a]));
-    if (r.liquidations > 0)
+    if (r.liquidations > 0 && !steps)
       out += fmt::format("lending protocols liquidate {} account{} in round 1\n", r.liquidations,
                          r.liquidations == 1 ? "" : "s");
-    if (r.venue_liquidations > 0)
+    if (r.liquidations > 0 && steps) {
+      std::map<double, int> by_day;
+      for (const LendingLine& l : o.trace.lending) ++by_day[l.day];
+      out += fmt::format("lending protocols liquidate {} account{}: {}\n", r.liquidations,
+                         r.liquidations == 1 ? "" : "s", on_days(by_day));
+    }
+    if (r.venue_liquidations > 0 && !steps)
       out += fmt::format("crypto venues liquidate {} account{} in round 1\n", r.venue_liquidations,
                          r.venue_liquidations == 1 ? "" : "s");
+    if (r.venue_liquidations > 0 && steps) {
+      std::map<double, int> by_day;
+      for (const VenueLine& l : o.trace.venue) ++by_day[l.day];
+      out += fmt::format("crypto venues liquidate {} account{}: {}\n", r.venue_liquidations,
+                         r.venue_liquidations == 1 ? "" : "s", on_days(by_day));
+    }
     if (model.settlement_active) out += format_settlement(model, r);
     out += format_lending(model, o.trace);
     out += format_venue(model, o.trace);
@@ -419,7 +450,7 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
         if (steps) e["failure_day"] = r.ccp_fail_day[c];
         e["fail_cause"] = r.ccp_fail_cause[c] == FailureCause::kLinks ? "links" : "members";
       }
-      if (steps) e["peak_liquidity_need"] = r.ccp_peak_liquidity_need[c];
+      if (model.liquidity_needs) e["peak_liquidity_need"] = r.ccp_peak_liquidity_need[c];
       json layers = json::object();
       for (const auto layer : model.ccps[c].waterfall)
         layers[std::string(models::layer_name(layer))] =

@@ -52,9 +52,13 @@ VenueLiquidation venue_account_close_out(double margin, double pnl, double maint
 
 VenueLiquidation venue_close_out(const VenuePosition& p, const VenueMarket& market) {
   check(p);
+  return venue_close_out(p, maintenance_breached(p) ? venue_impact_cost(p, market) : 0.0);
+}
+
+VenueLiquidation venue_close_out(const VenuePosition& p, double impact_cost) {
+  check(p);
   const double pnl = side_sign(p.side) * p.quantity * (p.mark_price - p.entry_price);
-  const double cost = maintenance_breached(p) ? venue_impact_cost(p, market) : 0.0;
-  VenueLiquidation out = venue_account_close_out(p.margin, pnl, p.maintenance_margin, cost);
+  VenueLiquidation out = venue_account_close_out(p.margin, pnl, p.maintenance_margin, impact_cost);
   out.bankruptcy_price = venue_bankruptcy_price(p);
   // s q (P_x - B) = equity - cost.
   if (out.liquidated) out.execution_price = p.mark_price - side_sign(p.side) * out.impact_cost / p.quantity;

@@ -75,6 +75,9 @@ struct VenueLiquidation {
 // field but fund_paid, adl_quantity, uncovered and fund_after. A position
 // that does not breach maintenance is left alone (liquidated = false).
 VenueLiquidation venue_close_out(const VenuePosition& p, const VenueMarket& market);
+// The same at a given impact cost (a fire sale's: the cost of the day's joint
+// flow, models/market/fire_sale.hpp) instead of the square-root cost alone.
+VenueLiquidation venue_close_out(const VenuePosition& p, double impact_cost);
 
 // The same for a cross-margined account (one margin balance behind positions
 // in several contracts, closed together): equity = margin + P&L at the marks,

@@ -19,6 +19,11 @@ __all__ = ["StressResult"]
 _LAYERS = tuple(_core.waterfall.layer_names())
 
 
+def _day(rows: list[dict[str, Any]]) -> list[str]:
+    """["day"] when the rows come from a run in time steps (they carry the day)."""
+    return ["day"] if any("day" in r for r in rows) else []
+
+
 class StressResult:
     """The deterministic stress scenarios of a model, as returned by :func:`ccpnet.stress`.
 
@@ -233,15 +238,15 @@ class StressResult:
         the close left above the bankruptcy price: to the insurance fund),
         ``shortfall`` (what it lacked: from the insurance fund, then ADL), and for a
         single-contract account its ``bankruptcy_price`` and ``execution_price`` (0
-        otherwise).
+        otherwise). In time steps, ``day``: the end of the step at whose mark it was closed.
         """
         rows = [
             {"stress_scenario": s["name"], **line}
             for s in self.summary["stress_scenarios"]
             for line in s.get("venue_liquidations", [])
         ]
-        columns = ["stress_scenario", "account", "ccp", "margin", "pnl", "maintenance_margin", "impact_cost"]
-        more = ["surplus", "shortfall", "bankruptcy_price", "execution_price"]
+        columns = ["stress_scenario", "account", "ccp", *_day(rows), "margin", "pnl", "maintenance_margin"]
+        more = ["impact_cost", "surplus", "shortfall", "bankruptcy_price", "execution_price"]
         return self._frame("liquidations", rows, columns + more)
 
     @property
@@ -250,15 +255,18 @@ class StressResult:
 
         ``stress_scenario``, ``round``, ``ccp``, ``start`` (before the round), ``surpluses``
         (what the round's venue liquidations left to it), ``paid`` (what it paid) and
-        ``end``: ``end = start + surpluses - paid``.
+        ``end``: ``end = start + surpluses - paid``. In time steps, ``day``: the end of the
+        step whose liquidations and defaults the round closes out.
         """
         rows = []
         for s in self.summary["stress_scenarios"]:
             for e in s["waterfalls"]:
                 f = e["insurance_fund"]
                 paid = f["start"] + f["surpluses"] - f["end"]
-                rows.append({"stress_scenario": s["name"], "round": e["round"], "ccp": e["ccp"], **f, "paid": paid})
-        columns = ["stress_scenario", "round", "ccp", "start", "surpluses", "paid", "end"]
+                day = {"day": e["day"]} if "day" in e else {}
+                row = {"stress_scenario": s["name"], "round": e["round"], **day, "ccp": e["ccp"]}
+                rows.append({**row, **f, "paid": paid})
+        columns = ["stress_scenario", "round", *_day(rows), "ccp", "start", "surpluses", "paid", "end"]
         return self._frame("insurance_funds", rows, columns)
 
     @property
@@ -271,14 +279,17 @@ class StressResult:
         move, after the calls; NaN without debt left), ``collateral_seized`` and
         ``debt_repaid`` (USD at execution), ``bad_debt`` (written off when the last
         collateral was seized) and ``closing_bad_debt`` (what closing the rest at the
-        end would write off, the protocol's loss if the member defaults).
+        end would write off, the protocol's loss if the member defaults). In time steps, one
+        row per step with calls, its ``day`` (the step's end) and the health factor at the
+        step's start.
         """
         rows = [
             {"stress_scenario": s["name"], **{k: (float("nan") if v is None else v) for k, v in line.items()}}
             for s in self.summary["stress_scenarios"]
             for line in s.get("lending", [])
         ]
-        columns = ["stress_scenario", "account", "ccp", "calls", "health_factor_start", "health_factor_after"]
+        columns = ["stress_scenario", "account", "ccp", *_day(rows), "calls", "health_factor_start"]
+        columns.append("health_factor_after")
         amounts = ["collateral_seized", "debt_repaid", "bad_debt", "closing_bad_debt"]
         return self._frame("lending", rows, columns + amounts)
 

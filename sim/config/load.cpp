@@ -974,10 +974,10 @@ class Checker {
                             std::round(steps), horizon, step));
   }
 
-  // Time steps carry margin, funds and defaults from step to step; the
-  // mechanisms that act within one period (the settlement layer, lending
-  // protocols' and crypto venues' liquidation engines) do not run over steps
-  // yet: such a file is refused, not run with them left out.
+  // Time steps carry margin, funds and defaults from step to step; crypto
+  // venues' liquidation engines and lending protocols run step by step
+  // (sim/runner.cpp). The settlement layer acts within one period only: such
+  // a file is refused, not run with it left out.
   void check_time_step_mechanisms() {
     const SimulationConfig& sim = s_.simulation;
     if (!runs_in_time_steps(s_) || s_.ccps.empty() || !read("ccps") || !read("members") || !read("settlement") ||
@@ -988,20 +988,6 @@ class Checker {
     for (const auto& c : s_.ccps)
       if (uses_settlement_layer(s_, c))
         what = "a settlement layer (non-instant settlement, bridges, in-scenario margin calls)";
-    for (const auto& c : s_.ccps) {
-      if (!what.empty()) break;
-      if (c.kind == CcpKind::kLendingProtocol) what = fmt::format("the lending protocol '{}'", c.id);
-      const auto* tiered = std::get_if<TieredMargin>(&c.margin.model);
-      if (tiered && std::any_of(tiered->tiers.begin(), tiered->tiers.end(), [](const MarginTier& t) { return t.mm; }))
-        what = fmt::format("the liquidation engine of the crypto venue '{}'", c.id);
-    }
-    for (const auto& m : s_.members)
-      for (const auto& position : m.positions) {
-        const auto& mm = m.maintenance_margin;
-        if (what.empty() && std::any_of(mm.begin(), mm.end(), [&](const auto& p) { return p.first == position.first; }))
-          what = fmt::format("the liquidation engine of the crypto venue '{}' (members[].maintenance_margin)",
-                             position.first);
-      }
     if (what.empty()) return;
     error(sim.step_days      ? "simulation.step_days"
           : sim.horizon_days ? "simulation.horizon_days"

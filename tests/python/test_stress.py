@@ -231,3 +231,18 @@ def test_venue_liquidation_engine_insurance_fund_and_adl_by_rank() -> None:
     defaulters = result.defaulters
     assert defaulters["liquidated"].all()
     assert defaulters.loc[defaulters.account == "B", "to_insurance_fund"].tolist() == pytest.approx([11.0])
+
+
+def test_liquidations_through_time_steps_carry_their_day() -> None:
+    # scenarios/adl_crash_day.yaml runs in daily steps; its last stress scenario
+    # is the crash as a two-day path: 9 accounts liquidated on day 1 (the first
+    # leg's), 5 on day 2, and PERP_DEX's fund carried from day 1 to day 2.
+    result = ccpnet.stress(ccpnet.load(SCENARIOS / "adl_crash_day.yaml"))
+    liq = result.liquidations
+    path = liq[liq.stress_scenario.str.startswith("the crash day by day")]
+    assert path.groupby("day").size().to_dict() == {1.0: 9, 2.0: 5}
+    funds = result.insurance_funds
+    perp = funds[(funds.ccp == "PERP_DEX") & funds.stress_scenario.str.startswith("the crash day by day")]
+    assert perp["day"].tolist() == [1.0, 2.0]
+    assert perp["start"].iloc[1] == pytest.approx(perp["end"].iloc[0])
+    assert perp["end"].iloc[1] == pytest.approx(0.0)

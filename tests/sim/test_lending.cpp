@@ -291,5 +291,192 @@ TEST(LendingAave, LendingKeysAreValidated) {
             std::string::npos);
 }
 
+// ---- Through time steps (simulation.horizon_days, step_days)
+//
+// Liquidators act whenever a health factor is below 1 (Aave docs,
+// "Liquidations": "when the health factor of a position is below 1,
+// liquidators repay part of the debt ... and receive discounted collateral"),
+// and a call leaves the account open with what is left, so a position is
+// liquidated again each time its health factor falls below 1 again. Through
+// steps: each step runs the path of its own prices (log-linear from the
+// step's start, the oracle delay a fraction of the step), the account's
+// units carry to the next step, bad debt is written off in the step it
+// appears, and the owner's P&L is that of what it holds from the step of the
+// liquidation on.
+//
+// Hand case (tests/data/hand/aave_close_factor.yaml over two daily steps):
+// ETH 2,000 today, 1,700 at the end of day 1, 1,500 at the end of day 2; no
+// oracle delay. B (10 ETH against 15,000 USDC, HF 1.1):
+//   day 1: HF 1 at 1,818.18: 50%, repay 7,500, seize 4.33125 ETH (HF 1.13375);
+//          the next crossing, 1,603.69, is below 1,700: one call. B's P&L at
+//          day 1's end: 10 x (1,700 - 2,000) = -3,000 on what it held, but it
+//          holds 5.66875 ETH against 7,500: -4.33125 x 1,700 + 7,500 =
+//          +136.875 better, -2,863.125.
+//   day 2: HF 1 again at 1,603.69: 50%, repay 3,750, seize 2.4552773 ETH;
+//          P&L -5,000 + 1,070.21 = -3,929.79 (the one-period path's calls).
+// D (1 ETH, 1,500 USDC, under the 2,000 USD line): 100% at 1,818.18 on day 1.
+// With capital 2,900, B stands on day 1 only because of its liquidation
+// (-3,000 alone would exhaust it) and is insolvent on day 2.
+Eigen::MatrixXd eth_path(const Model& model, const std::vector<double>& eth_by_day) {
+  const std::vector<double>& points = move_points(model);
+  Eigen::MatrixXd cumulative = Eigen::MatrixXd::Zero(2, static_cast<Eigen::Index>(points.size()));
+  for (std::size_t p = 0; p < points.size(); ++p)
+    cumulative(0, static_cast<Eigen::Index>(p)) =
+        std::log(eth_by_day[static_cast<std::size_t>(std::lround(points[p]))] / eth_by_day[0]);
+  return cumulative;
+}
+
+TEST(LendingSteps, ABorrowerIsLiquidatedAgainOnDayTwoAndItsPnlFollowsFromDayOne) {
+  const Model model =
+      hand_case("aave_close_factor.yaml",
+                {{"simulation.horizon_days", "2"}, {"simulation.step_days", "1"}, {"members.B.capital", "2900"}});
+  ASSERT_EQ(model.steps.count, 2);
+  CascadeTrace trace;
+  const ScenarioResult r = run_move(model, eth_path(model, {2000, 1700, 1500}), &trace);
+  EXPECT_EQ(r.liquidations, 2);  // B and D
+  ASSERT_EQ(trace.lending.size(), 3u);
+  EXPECT_EQ(account_name(model, trace.lending[0].account), "B");
+  EXPECT_EQ(trace.lending[0].day, 1.0);
+  EXPECT_EQ(trace.lending[0].calls, 1);
+  EXPECT_NEAR(trace.lending[0].debt_repaid, 7500, 1e-6);
+  EXPECT_NEAR(trace.lending[0].health_factor_end, 5.66875 * 1700 * 0.825 / 7500, 1e-9);
+  EXPECT_EQ(account_name(model, trace.lending[1].account), "D");
+  EXPECT_EQ(trace.lending[1].day, 1.0);
+  EXPECT_NEAR(trace.lending[1].debt_repaid, 1500, 1e-6);
+  EXPECT_EQ(account_name(model, trace.lending[2].account), "B");
+  EXPECT_EQ(trace.lending[2].day, 2.0);
+  EXPECT_NEAR(trace.lending[2].health_factor_start, 5.66875 * 1700 * 0.825 / 7500, 1e-9);
+  EXPECT_NEAR(trace.lending[2].debt_repaid, 3750, 1e-6);
+  EXPECT_NEAR(trace.lending[2].health_factor_end, 1.0604459765625, 1e-9);
+  // B stands on day 1 (2,900 - 2,863.125) and defaults on day 2; what is left
+  // of its account, 3.2134727 ETH at 1,500 against 3,750, closes without loss.
+  ASSERT_EQ(r.defaults.size(), 1u);
+  EXPECT_EQ(model.members[static_cast<std::size_t>(r.defaults[0].member)].id, "B");
+  EXPECT_EQ(r.defaults[0].day, 2.0);
+  EXPECT_EQ(r.defaults[0].cause, DefaultCause::kSolvency);
+  EXPECT_EQ(r.closeout_loss, 0.0);
+  expect_conserved(r);
+  // Without the day-1 liquidation's gain on what B no longer holds, B would
+  // default on day 1: with capital 2,860 it does (2,860 - 2,863.125 < 0).
+  const Model poorer =
+      hand_case("aave_close_factor.yaml",
+                {{"simulation.horizon_days", "2"}, {"simulation.step_days", "1"}, {"members.B.capital", "2860"}});
+  const ScenarioResult p = run_move(poorer, eth_path(poorer, {2000, 1700, 1500}));
+  ASSERT_EQ(p.defaults.size(), 1u);
+  EXPECT_EQ(p.defaults[0].day, 1.0);
+}
+
+// Bad debt when it appears: ETH 2,000 -> 1,900 (day 1: HF 1.045, no call) ->
+// 1,200 (day 2) with a 12-hour oracle delay, half a step. On day 2 the HF,
+// 1.045 (1,200 / 1,900)^t, crosses 1 at t* = ln 1.045 / ln(1,900 / 1,200)
+// and the call executes at t* + 0.5, ETH at 1,900 (1,200 / 1,900)^(t* + 0.5):
+// HF <= 0.95, 100%. B's 10 ETH buy back 10 p / 1.05 of its 15,000: the rest
+// is written off on day 2; D's 1 ETH (100%, under the 2,000 USD line) the
+// same per unit on 1,500. The reserve pays 1,000 of it, the lender the rest.
+TEST(LendingSteps, BadDebtIsWrittenOffOnTheDayItAppears) {
+  const Model model = hand_case("aave_close_factor.yaml", {{"simulation.horizon_days", "2"},
+                                                           {"simulation.step_days", "1"},
+                                                           {"ccps.AAVE.lending.oracle_delay_hours", "12"}});
+  CascadeTrace trace;
+  const ScenarioResult r = run_move(model, eth_path(model, {2000, 1900, 1200}), &trace);
+  const double x = std::log(1200.0 / 1900.0), t = std::log(1.045) / -x;
+  const double p = 1900 * std::exp(x * (t + 0.5));
+  const double bad_b = 15000 - 10 * p / 1.05, bad_d = 1500 - p / 1.05;
+  ASSERT_EQ(trace.lending.size(), 2u);
+  EXPECT_EQ(trace.lending[0].day, 2.0);
+  EXPECT_NEAR(trace.lending[0].bad_debt, bad_b, 1e-6);
+  EXPECT_NEAR(trace.lending[1].bad_debt, bad_d, 1e-6);
+  ASSERT_EQ(trace.events.size(), 1u);
+  EXPECT_EQ(trace.events[0].day, 2.0);
+  EXPECT_NEAR(r.closeout_loss, bad_b + bad_d, 1e-6);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kInsuranceFund), 1000, 1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kLenderHaircut), bad_b + bad_d - 1000, 1e-6);
+  EXPECT_TRUE(r.defaults.empty());
+  expect_conserved(r);
+}
+
+// Fire sales (models/market/fire_sale.hpp): the liquidators sell the
+// collateral they seize into the step's market with every other close-out.
+// On the slide (one step), B's two calls seize 7,875 / 1,818.18 + 3,937.5 /
+// 1,603.69 ETH and D's 1,575 / 1,818.18: 7.6527773 ETH, 15,305.55 USD at
+// today's 2,000; with ADV 1e5 and k = 0.5 the price moves by
+// -0.5 sqrt(15,305.55 / 1e5) = -19.56% (USDC without impact).
+TEST(LendingSteps, SeizedCollateralJoinsTheStepsFireSaleFlow) {
+  const Model model = hand_case(
+      "aave_close_factor.yaml",
+      {{"market.fire_sales", "true"}, {"market.assets.ETH.adv", "1e5"}, {"market.assets.ETH.liquidation_cost", "0.5"}});
+  ASSERT_EQ(model.steps.count, 1);
+  const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]));
+  const double p1 = 15000 / 8.25, p2 = 7500 / (5.66875 * 0.825);
+  const double seized = 7875 / p1 + 3937.5 / p2 + 1575 / p1;
+  EXPECT_EQ(r.liquidations, 2);
+  ASSERT_EQ(r.price_impact.size(), 2u);
+  EXPECT_NEAR(std::expm1(r.price_impact[0]), -0.5 * std::sqrt(seized * 2000 / 1e5), 1e-9);
+  EXPECT_EQ(r.price_impact[1], 0.0);
+}
+
+TEST(LendingSteps, OneStepOfTheMporIsTheOnePeriodEngine) {
+  for (const char* delay : {"0", "12"}) {
+    // Capital and liquid resources one dollar above the borrowers' equity: a
+    // borrower its liquidations wipe out is left with 1, not 0 +- rounding.
+    const std::vector<config::Override> base = {{"ccps.AAVE.lending.oracle_delay_hours", delay},
+                                                {"market.shocks.volatility_multiplier", "3"},
+                                                {"members.B.capital", "5001"},
+                                                {"members.B.liquidity", "5001"},
+                                                {"members.D.capital", "501"},
+                                                {"members.D.liquidity", "501"}};
+    auto with_steps = base;
+    with_steps.push_back({"simulation.horizon_days", "1"});
+    const Model one = hand_case("aave_close_factor.yaml", base),
+                steps = hand_case("aave_close_factor.yaml", with_steps);
+    ASSERT_EQ(steps.steps.count, 1);
+    for (std::size_t i = 0; i < one.stress_scenarios.size(); ++i) {
+      const ScenarioResult a = run_move(one, stress_move(one, one.stress_scenarios[i]));
+      const ScenarioResult b = run_move(steps, stress_move(steps, steps.stress_scenarios[i]));
+      EXPECT_EQ(a.liquidations, b.liquidations);
+      EXPECT_EQ(a.defaults.size(), b.defaults.size());
+      EXPECT_NEAR(a.closeout_loss, b.closeout_loss, 1e-9);
+      for (std::size_t l = 0; l < a.ccp_layers.size(); ++l) EXPECT_NEAR(a.ccp_layers[l], b.ccp_layers[l], 1e-9);
+    }
+    int liquidated = 0;
+    for (std::int64_t i = 0; i < 300; ++i) {
+      const ScenarioResult a = run_scenario(one, i), b = run_scenario(steps, i);
+      liquidated += a.liquidations > 0;
+      ASSERT_EQ(a.liquidations, b.liquidations) << "scenario " << i;
+      ASSERT_EQ(a.defaults.size(), b.defaults.size()) << "scenario " << i;
+      EXPECT_NEAR(a.closeout_loss, b.closeout_loss, 1e-9 * std::max(1.0, a.closeout_loss)) << "scenario " << i;
+      EXPECT_NEAR(a.total_loss, b.total_loss, 1e-9 * std::max(1.0, a.total_loss)) << "scenario " << i;
+    }
+    EXPECT_GT(liquidated, 10);
+  }
+}
+
+TEST(LendingSteps, MonteCarloPathsConserveAndAreIdenticalForAnyThreadCount) {
+  const Model model = hand_case("aave_close_factor.yaml", {{"simulation.scenarios", "600"},
+                                                           {"simulation.horizon_days", "5"},
+                                                           {"simulation.step_days", "1"},
+                                                           {"ccps.AAVE.lending.oracle_delay_hours", "6"},
+                                                           {"market.fire_sales", "true"},
+                                                           {"market.assets.ETH.adv", "1e5"},
+                                                           {"market.assets.ETH.liquidation_cost", "0.5"}});
+  int liquidated = 0;
+  const auto text = [&](int threads) {
+    std::string rows;
+    liquidated = 0;
+    RunOptions options;
+    options.threads = threads;
+    options.on_scenario = [&](const ScenarioResult& r) {
+      rows += fmt::format("{} {} {} {}\n", r.index, r.liquidations, r.closeout_loss, r.total_loss);
+      liquidated += r.liquidations > 0;
+      EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * std::max(1.0, r.closeout_loss)) << r.index;
+    };
+    (void)run_monte_carlo(model, options);
+    return rows;
+  };
+  const std::string reference = text(1);
+  EXPECT_GT(liquidated, 0);
+  EXPECT_EQ(text(2), reference);
+}
+
 }  // namespace
 }  // namespace ccpnet

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <Eigen/Dense>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -266,6 +267,258 @@ TEST(VenueEngine, LiquidationsWithoutADefaultCountInTheCcpsAggregates) {
     total += layers[l];
   }
   EXPECT_GT(total, 0.0);
+}
+
+// ---- Through time steps (simulation.horizon_days, step_days)
+//
+// A venue marks to market continuously: unrealised P&L is part of the
+// account's margin balance, and the engine liquidates as soon as the margin
+// balance falls below the maintenance margin at the mark ("If you cannot
+// fulfill your maintenance requirement, you will be liquidated and your
+// maintenance margin will be lost", BitMEX, "Liquidation"; dYdX, "Margin":
+// maintenance margin requirement = |size x oracle price x MMF|, at the current
+// oracle price). A close better than the bankruptcy price adds to the
+// insurance fund, a worse one is paid by it (BitMEX, "Liquidation"), which is
+// "the first backstop ... used before any deleveraging occurs" (dYdX,
+// "Contract Loss Mechanisms"): one balance, drawn and refilled liquidation
+// after liquidation, so what day 1 took is not there on day 2.
+//
+// Hand case: X 100 today, 92 at the end of day 1, 85 at the end of day 2;
+// maintenance 5% of the mark notional; impact k = 0.1, ADV 90,000; fund 100.
+//   day 1: D (long 10, margin 60): equity 60 - 80 = -20 < 46: liquidated;
+//          cost 0.1 x 920 x sqrt(920 / 90,000) = 9.30166, shortfall 29.30166,
+//          paid by the fund: 70.69834 left.
+//          C (long 40, margin 520): equity 200 >= 184: kept (on day 1).
+//          A (long 10, margin 200): 120 >= 46.
+//   day 2: C: equity 520 - 600 = -80 < 170: liquidated at 85; cost
+//          0.1 x 3,400 x sqrt(3,400 / 90,000) = 66.08412, shortfall 146.08412;
+//          the fund pays the 70.69834 day 1 left, 75.38578 goes to ADL.
+//          A: 50 >= 42.5: kept.
+//   ADL: C's bankruptcy price 100 - 520 / 40 = 87 against the mark 85; the
+//   share 75.38578 / 146.08412 of its 40 contracts, 20.64175, is closed
+//   against S1 (ranked first: PnL% 0.15 x leverage 2,550 / (100 + 450) =
+//   0.69545; S2 0.15 x 2,550 / 850 = 0.45), 2 a contract against S1's mark:
+//   41.28349; their impact cost, 66.08412 x 0.51604 = 34.10229, is not paid.
+//   Layers: margins 60 + 520, fund 100, ADL 41.28349 = close-out losses
+//   89.30166 + 666.08412 - 34.10229 = 721.28349.
+constexpr std::string_view kTwoDays = R"(name: two days at a venue
+simulation: {horizon_days: 2, step_days: 1}
+market:
+  assets: [{id: X, price: 100, volatility: 0.8, adv: 90000, liquidation_cost: 0.1}]
+ccps:
+  - {id: V, kind: crypto_venue, capital: 1000, insurance_fund: 100,
+     margin: {model: tiered, mpor_days: 1, tiers: [{up_to: .inf, im: 0.1, mm: 0.05}]}}
+members:
+  - {id: A, capital: 1000, liquidity: 1000, positions: {V: {X: 10}}, initial_margin: {V: 200}}
+  - {id: C, capital: 1000, liquidity: 1000, positions: {V: {X: 40}}, initial_margin: {V: 520}}
+  - {id: D, capital: 1000, liquidity: 1000, positions: {V: {X: 10}}, initial_margin: {V: 60}}
+  - {id: S1, capital: 1000, liquidity: 1000, positions: {V: {X: -30}}, initial_margin: {V: 100}}
+  - {id: S2, capital: 1000, liquidity: 1000, positions: {V: {X: -30}}, initial_margin: {V: 400}}
+)";
+
+Model two_days(std::vector<config::Override> overrides = {}) {
+  return build_model(config::load_scenario_text(kTwoDays, "t.yaml", std::move(overrides)));
+}
+
+// The path's cumulative log-returns at the model's points from X's prices by day.
+Eigen::MatrixXd path_of(const Model& model, const std::vector<double>& price_by_day) {
+  const std::vector<double>& points = move_points(model);
+  Eigen::MatrixXd cumulative(1, static_cast<Eigen::Index>(points.size()));
+  for (std::size_t p = 0; p < points.size(); ++p)
+    cumulative(0, static_cast<Eigen::Index>(p)) =
+        std::log(price_by_day[static_cast<std::size_t>(std::lround(points[p]))] / price_by_day[0]);
+  return cumulative;
+}
+
+TEST(VenueSteps, ALongBreachesOnDayTwoNotDayOneAndTheFundPaysInTimeOrder) {
+  const Model model = two_days();
+  ASSERT_EQ(model.steps.count, 2);
+  CascadeTrace trace;
+  const ScenarioResult r = run_move(model, path_of(model, {100, 92, 85}), &trace);
+  const double cost_d = 0.1 * 920 * std::sqrt(920.0 / 90000), cost_c = 0.1 * 3400 * std::sqrt(3400.0 / 90000);
+  const double left = 100 - (20 + cost_d), share = (80 + cost_c - left) / (80 + cost_c);
+  EXPECT_TRUE(r.defaults.empty());
+  EXPECT_EQ(r.venue_liquidations, 2);
+  ASSERT_EQ(trace.venue.size(), 2u);
+  EXPECT_EQ(account_name(model, trace.venue[0].account), "D");
+  EXPECT_EQ(trace.venue[0].day, 1.0);
+  EXPECT_NEAR(trace.venue[0].pnl, -80, 1e-9);
+  EXPECT_NEAR(trace.venue[0].maintenance_margin, 46, 1e-9);
+  EXPECT_NEAR(trace.venue[0].shortfall, 20 + cost_d, 1e-9);
+  EXPECT_EQ(account_name(model, trace.venue[1].account), "C");
+  EXPECT_EQ(trace.venue[1].day, 2.0);
+  EXPECT_NEAR(trace.venue[1].pnl, -600, 1e-9);
+  EXPECT_NEAR(trace.venue[1].maintenance_margin, 170, 1e-9);
+  EXPECT_NEAR(trace.venue[1].bankruptcy_price, 87, 1e-9);
+  EXPECT_NEAR(trace.venue[1].execution_price, 85 - cost_c / 40, 1e-9);
+  // The fund: 100 -> 70.69834 on day 1, all of it on day 2.
+  ASSERT_EQ(trace.events.size(), 2u);
+  EXPECT_EQ(trace.events[0].day, 1.0);
+  EXPECT_NEAR(trace.events[0].insurance_fund_start, 100, 1e-9);
+  EXPECT_NEAR(trace.events[0].insurance_fund_end, left, 1e-9);
+  EXPECT_TRUE(trace.events[0].adl.empty());
+  EXPECT_EQ(trace.events[1].day, 2.0);
+  EXPECT_NEAR(trace.events[1].insurance_fund_start, left, 1e-9);
+  EXPECT_NEAR(trace.events[1].insurance_fund_end, 0, 1e-9);
+  ASSERT_EQ(trace.events[1].adl.size(), 1u);
+  const AdlLine& adl = trace.events[1].adl[0];
+  EXPECT_EQ(account_name(model, adl.account), "S1");
+  EXPECT_NEAR(adl.priority, 0.15 * 2550.0 / 550.0, 1e-12);
+  EXPECT_NEAR(adl.contracts, 40 * share, 1e-9);
+  EXPECT_NEAR(adl.price, 87, 1e-9);
+  EXPECT_NEAR(adl.loss_vs_mark, 2 * 40 * share, 1e-9);
+  using L = models::Layer;
+  EXPECT_NEAR(layer(r, L::kDefaulterIm), 580, 1e-9);
+  EXPECT_NEAR(layer(r, L::kInsuranceFund), 100, 1e-9);
+  EXPECT_NEAR(layer(r, L::kAdl), 2 * 40 * share, 1e-9);
+  EXPECT_NEAR(r.closeout_loss, 80 + cost_d + 600 + cost_c - cost_c * share, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  // Each trader loses its margin, never more.
+  EXPECT_NEAR(channel_total(model, r, "C", LossChannel::kOwnIm), 520, 1e-9);
+  EXPECT_NEAR(channel_total(model, r, "D", LossChannel::kOwnIm), 60, 1e-9);
+  EXPECT_NEAR(channel_total(model, r, "S1", LossChannel::kAdl), 2 * 40 * share, 1e-9);
+}
+
+TEST(VenueSteps, StressTellsWhoIsLiquidatedOnWhichDay) {
+  // The same path as a stress scenario given day by day: 92 / 100 - 1, then 85 / 92 - 1.
+  std::string yaml(kTwoDays);
+  const std::string at = "  assets: [{id: X, price: 100, volatility: 0.8, adv: 90000, liquidation_cost: 0.1}]\n";
+  ASSERT_NE(yaml.find(at), std::string::npos);
+  yaml.replace(yaml.find(at), at.size(),
+               at + "  stress_scenarios: [{name: two days, path: [{X: -0.08}, {X: -0.07608695652173914}]}]\n");
+  const Model model = build_model(config::load_scenario_text(yaml, "t.yaml"));
+  const auto outcomes = run_stress(model);
+  const std::string text = format_stress(model, outcomes);
+  EXPECT_NE(text.find("crypto venues liquidate 2 accounts: 1 on day 1, 1 on day 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("V waterfall, round 3 (day 2)"), std::string::npos) << text;
+  const auto json = stress_json(model, outcomes);
+  const auto& lines = json["stress_scenarios"][0]["venue_liquidations"];
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["account"], "D");
+  EXPECT_EQ(lines[0]["day"], 1.0);
+  EXPECT_EQ(lines[1]["account"], "C");
+  EXPECT_EQ(lines[1]["day"], 2.0);
+  EXPECT_NEAR(lines[1]["shortfall"].get<double>(), 80 + 0.1 * 3400 * std::sqrt(3400.0 / 90000), 1e-9);
+}
+
+TEST(VenueSteps, AFundHeldInTheAssetIsValuedAtEachStepsPrice) {
+  // The fund holds 1 X (100 today): 92 at day 1's close, pays D's 29.30166
+  // (62.69834 USD left, 62.69834 / 92 X), worth 62.69834 x 85 / 92 = 57.92783
+  // at day 2's, all of it paid for C.
+  const Model model = two_days({{"ccps.V.insurance_fund_asset", "X"}});
+  CascadeTrace trace;
+  const ScenarioResult r = run_move(model, path_of(model, {100, 92, 85}), &trace);
+  const double cost_d = 0.1 * 920 * std::sqrt(920.0 / 90000);
+  const double after = 92 - (20 + cost_d);
+  ASSERT_EQ(trace.events.size(), 2u);
+  EXPECT_NEAR(trace.events[0].insurance_fund_start, 92, 1e-9);
+  EXPECT_NEAR(trace.events[0].insurance_fund_end, after, 1e-9);
+  EXPECT_NEAR(trace.events[1].insurance_fund_start, after * 85 / 92, 1e-9);
+  EXPECT_NEAR(layer(r, models::Layer::kInsuranceFund), 20 + cost_d + after * 85 / 92, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+}
+
+TEST(VenueSteps, OneStepOfTheMporIsTheOnePeriodEngine) {
+  for (const std::vector<config::Override>& extra :
+       {std::vector<config::Override>{}, std::vector<config::Override>{{"ccps.V.insurance_fund_asset", "X"}}}) {
+    auto with_steps = extra;
+    with_steps.push_back({"simulation.horizon_days", "1"});
+    const Model one = venue_case(extra), steps = venue_case(with_steps);
+    ASSERT_EQ(one.steps.count, 0);
+    ASSERT_EQ(steps.steps.count, 1);
+    for (std::size_t i = 0; i < one.stress_scenarios.size(); ++i) {
+      CascadeTrace ta, tb;
+      const ScenarioResult a = stress(one, i, &ta), b = stress(steps, i, &tb);
+      EXPECT_EQ(a.venue_liquidations, b.venue_liquidations);
+      EXPECT_NEAR(a.closeout_loss, b.closeout_loss, 1e-9);
+      for (std::size_t l = 0; l < a.ccp_layers.size(); ++l) EXPECT_NEAR(a.ccp_layers[l], b.ccp_layers[l], 1e-9);
+      ASSERT_EQ(ta.venue.size(), tb.venue.size());
+      for (std::size_t v = 0; v < ta.venue.size(); ++v) EXPECT_NEAR(ta.venue[v].shortfall, tb.venue[v].shortfall, 1e-9);
+      ASSERT_EQ(ta.events.size(), tb.events.size());
+      for (std::size_t e = 0; e < ta.events.size(); ++e) {
+        ASSERT_EQ(ta.events[e].adl.size(), tb.events[e].adl.size());
+        for (std::size_t k = 0; k < ta.events[e].adl.size(); ++k)
+          EXPECT_NEAR(ta.events[e].adl[k].contracts, tb.events[e].adl[k].contracts, 1e-9);
+      }
+    }
+    int liquidated = 0;
+    for (std::int64_t i = 0; i < 400; ++i) {
+      const ScenarioResult a = run_scenario(one, i), b = run_scenario(steps, i);
+      liquidated += a.venue_liquidations > 0;
+      ASSERT_EQ(a.venue_liquidations, b.venue_liquidations) << "scenario " << i;
+      ASSERT_EQ(a.defaults.size(), b.defaults.size()) << "scenario " << i;
+      EXPECT_NEAR(a.closeout_loss, b.closeout_loss, 1e-9 * std::max(1.0, a.closeout_loss)) << "scenario " << i;
+      EXPECT_NEAR(a.total_loss, b.total_loss, 1e-9 * std::max(1.0, a.total_loss)) << "scenario " << i;
+    }
+    EXPECT_GT(liquidated, 20);
+  }
+}
+
+TEST(VenueSteps, MonteCarloPathsConserveAndAreIdenticalForAnyThreadCount) {
+  // Five daily steps: more accounts reach their maintenance margin than over
+  // one day, and every path's losses have their payers.
+  const auto run = [](const Model& model, int threads, int& liquidated) {
+    std::string rows;
+    liquidated = 0;
+    RunOptions options;
+    options.threads = threads;
+    options.on_scenario = [&](const ScenarioResult& r) {
+      rows += fmt::format("{} {} {} {}\n", r.index, r.venue_liquidations, r.closeout_loss, r.total_loss);
+      liquidated += r.venue_liquidations;
+      EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * std::max(1.0, r.closeout_loss)) << r.index;
+    };
+    (void)run_monte_carlo(model, options);
+    return rows;
+  };
+  const std::vector<config::Override> base = {{"simulation.scenarios", "1000"}, {"ccps.V.insurance_fund_asset", "X"}};
+  auto daily = base;
+  daily.push_back({"simulation.horizon_days", "5"});
+  daily.push_back({"simulation.step_days", "1"});
+  const Model five = venue_case(daily), one = venue_case(base);
+  int over_five = 0, over_one = 0, again = 0;
+  const std::string reference = run(five, 1, over_five);
+  EXPECT_EQ(run(five, 2, again), reference);
+  (void)run(one, 1, over_one);
+  EXPECT_GT(over_one, 0);
+  EXPECT_GT(over_five, over_one);
+}
+
+// Fire sales: a venue's liquidation sells into the same market as a CCP's
+// close-out of the same day (models/market/fire_sale.hpp, the square-root
+// law on the day's joint flow). X 100, ADV 1e6, k 0.5, no market move: D1
+// defaults at A (long 400, 40,000 USD); L at the venue V is long 400 with a
+// margin of 1,000 against a maintenance margin of 2,000: liquidated at the
+// end of day 1. Together the flow is -80,000: the price falls by
+// 0.5 sqrt(0.08) = 14.1421%, and each close costs 40,000 x 0.141421 =
+// 5,656.85 (alone: 0.5 x 40,000 x 0.2 = 4,000).
+TEST(VenueSteps, AVenueLiquidationJoinsTheDaysFireSaleFlow) {
+  const Model model = build_model(config::load_scenario_text(R"(name: a venue and a CCP selling X the same day
+market:
+  assets: [{id: X, price: 100, volatility: 0.5, adv: 1.0e6, liquidation_cost: 0.5}]
+  fire_sales: true
+ccps:
+  - {id: A, capital: 1e6, sitg: 10, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 1000}}
+  - {id: V, kind: crypto_venue, capital: 1e6, insurance_fund: 1e6,
+     margin: {model: tiered, mpor_days: 1, tiers: [{up_to: .inf, im: 0.1, mm: 0.05}]}}
+members:
+  - {id: D1, capital: 1e6, liquidity: 1e6, positions: {A: {X: 400}}, initial_margin: {A: 10000}, default_fund: {A: 100}}
+  - {id: N1, capital: 1e6, liquidity: 1e6, positions: {A: {X: -400}}, initial_margin: {A: 10000}, default_fund: {A: 900}}
+  - {id: L, capital: 1e6, liquidity: 1e6, positions: {V: {X: 400}}, initial_margin: {V: 1000}}
+  - {id: S, capital: 1e6, liquidity: 1e6, positions: {V: {X: -400}}, initial_margin: {V: 8000}}
+defaults: {exogenous: [D1]}
+)",
+                                                             "t.yaml"));
+  ASSERT_EQ(model.steps.count, 1);
+  CascadeTrace trace;
+  const ScenarioResult r = run_move(model, Eigen::MatrixXd::Zero(1, 1), &trace);
+  const double joint = 40000 * 0.5 * std::sqrt(0.08);
+  ASSERT_EQ(trace.venue.size(), 1u);
+  EXPECT_NEAR(trace.venue[0].impact_cost, joint, 1e-6);
+  EXPECT_NEAR(trace.venue[0].shortfall, joint - 1000, 1e-6);
+  EXPECT_NEAR(trace.venue[0].execution_price, 100 - joint / 400, 1e-9);
+  EXPECT_NEAR(r.ccp_closeout[0], joint, 1e-6);  // D1's close-out at A: its cost alone would be 4,000
+  EXPECT_NEAR(std::expm1(r.price_impact[0]), -0.5 * std::sqrt(0.08), 1e-12);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
 }
 
 }  // namespace
