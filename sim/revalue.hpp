@@ -37,6 +37,8 @@ class Revaluation {
 
  private:
   void row_product(const RowMatrix& returns, Eigen::Index i, Eigen::Index first, Eigen::Index last, double* out) const;
+  void tile_row_product(const RowMatrix& returns, Eigen::Index i, double* out) const;
+  static constexpr std::size_t kLanes = 8, kVectors = 8;  // a tile of 64 columns as 8 vectors of 8
 
   bool sparse_ = true;
   Eigen::SparseMatrix<double, Eigen::RowMajor> csr_;
