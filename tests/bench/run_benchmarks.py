@@ -20,8 +20,9 @@ Reports, each figure the median of R interleaved repetitions:
     200 assets, 10 and 20 CCPs, calm, one thread: ns of CPU per account-scenario.
 
 CPU time is the figure to compare on a shared machine: wall time moves with
-whatever else runs. --quick uses few scenarios and a smaller growth table (a
-few minutes).
+whatever else runs. Stressed runs a quarter of the calm scenarios, extreme a
+sixteenth. --quick uses few scenarios and a smaller growth table (a few
+minutes on a free machine).
 """
 
 import argparse
@@ -38,6 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "scenarios" / "reference_network.yaml"
 
+# The regimes, and the share of the scenarios each runs (defaults cost more).
+SHARE = {"calm": 1, "stressed": 4, "extreme": 16}
 REGIMES = {
     "calm": [],
     "stressed": ["--set", "market.shocks.volatility_multiplier=3", "--set", "defaults.latent.pd=0.001"],
@@ -102,8 +105,8 @@ def reference_table(args, work):
     exes = [("this", args.exe)] + ([("baseline", args.baseline)] if args.baseline else [])
     rows = []
     for horizon, hextra in HORIZONS.items():
-        n = args.scenarios if horizon == "1-period" else args.path_scenarios
         for regime, rextra in REGIMES.items():
+            n = (args.scenarios if horizon == "1-period" else args.path_scenarios) // SHARE[regime]
             for threads in (1, 2):
                 cases = [Case(exe, REFERENCE, n, threads, hextra + rextra) for _, exe in exes]
                 interleave(cases, args.repeat, work)
@@ -217,8 +220,8 @@ def main():
     p.add_argument("--no-growth", action="store_true", help="skip the growth table")
     args = p.parse_args()
     args.repeat = args.repeat or (2 if args.quick else 3)
-    args.scenarios = 20000 if args.quick else 200000
-    args.path_scenarios = 4000 if args.quick else 40000
+    args.scenarios = 32000 if args.quick else 256000  # calm; stressed a quarter, extreme a sixteenth
+    args.path_scenarios = 4000 if args.quick else 32000
     args.growth_work = 2.0e7 if args.quick else 2.0e8  # member accounts x scenarios per growth run
     bench = args.bench or str(Path(args.exe).parent / "ccpnet_bench")
     print(f"ccpnet {args.exe}" + (f", baseline {args.baseline}" if args.baseline else "") +
