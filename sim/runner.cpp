@@ -393,9 +393,12 @@ class TileWorker {
   // some member defaults on the market move alone (market_defaults_mask).
   // Screened (screening_): the scenarios that may have a default (screen())
   // or have a latent one move to the first columns, and only those are
-  // revalued; every column when they are many.
+  // revalued; every column when they are many (and the next kScreenBackoff
+  // tiles without screening).
   std::uint64_t revalue_tile(std::int64_t first, std::int64_t columns, const std::array<double, kTile>& factor) {
-    if (screening_) {
+    if (screen_wait_ > 0) {
+      --screen_wait_;
+    } else if (screening_) {
       std::uint64_t maybe = screen(columns, false);
       for (std::int64_t j = 0; j < columns; ++j)
         if (draw_latent(first + j, factor[static_cast<std::size_t>(j)], [](std::size_t) { return 0.0; }))
@@ -419,6 +422,7 @@ class TileWorker {
             mask |= static_cast<std::uint64_t>(cushion_[static_cast<std::size_t>(m)] + member_pnl_(m, k) < 0.0) << k;
         return mask;
       }
+      screen_wait_ = kScreenBackoff;
     }
     for (std::size_t j = 0; j < column_.size(); ++j) column_[j] = static_cast<Eigen::Index>(j);
     revalue(columns);
@@ -1315,9 +1319,9 @@ class TileWorker {
   static constexpr int kExactColumns = 24;         // more scenarios to evaluate: the whole tile revalued
   static constexpr int kExactPathColumns = 24;     // the same for the columns of paths
   static constexpr double kScreenRelative = 1e-9;  // screen_margin, relative
-  static constexpr int kScreenBackoff = 16;        // tiles of paths unscreened after a screen that did not pay
+  static constexpr int kScreenBackoff = 16;        // tiles unscreened after a screen that did not pay
   bool screening_ = false;
-  int screen_wait_ = 0;  // tiles of paths still to revalue without screening
+  int screen_wait_ = 0;  // tiles still to revalue without screening
   Eigen::MatrixXd screen_long_, screen_short_;
   RowMatrix screen_fall_, screen_rise_, screen_head_;
   std::vector<double> screen_gross_;
