@@ -11,6 +11,7 @@
 
 #include <Eigen/Dense>
 #include <Eigen/SparseCore>
+#include <span>
 
 namespace ccpnet {
 
@@ -22,12 +23,23 @@ class Revaluation {
   explicit Revaluation(const Eigen::MatrixXd& values);
 
   // pnl (accounts x tile, row-major) = values * returns (assets x tile, row-major).
-  void apply(const RowMatrix& returns, RowMatrix& pnl) const;
+  // With `sums`: then row owner[i] of sums += row i of pnl for every row i
+  // with owner[i] >= 0, in the order of the rows (members' sums of their
+  // accounts), each row while it is at hand.
+  void apply(const RowMatrix& returns, RowMatrix& pnl, std::span<const int> owner = {},
+             RowMatrix* sums = nullptr) const;
+  // Columns [first, last) of the same product alone (compressed rows only):
+  // apply() is this over every column, so the numbers are the same.
+  void apply_columns(const RowMatrix& returns, Eigen::Index first, Eigen::Index last, RowMatrix& pnl) const;
 
   bool sparse() const { return sparse_; }
   double flops_per_column() const { return flops_per_column_; }
 
  private:
+  void row_product(const RowMatrix& returns, Eigen::Index i, Eigen::Index first, Eigen::Index last, double* out) const;
+  void tile_row_product(const RowMatrix& returns, Eigen::Index i, double* out) const;
+  static constexpr std::size_t kLanes = 8, kVectors = 8;  // a tile of 64 columns as 8 vectors of 8
+
   bool sparse_ = true;
   Eigen::SparseMatrix<double, Eigen::RowMajor> csr_;
   RowMatrix dense_;

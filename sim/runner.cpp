@@ -8,8 +8,11 @@
 #include <oneapi/tbb/task_group.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <map>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "models/margin/addons.hpp"
@@ -37,7 +40,7 @@ struct LatentClass {
 // Everything one thread needs to simulate tiles; allocated once per thread.
 class TileWorker {
  public:
-  explicit TileWorker(const Model& model, const ShockGenerator& shocks)
+  explicit TileWorker(const Model& model, const ShockGenerator& shocks, bool screening = true)
       : model_(model),
         shocks_(shocks),
         defaults_rng_(model.seed, rng::Stream::kDefaults),
@@ -69,6 +72,11 @@ class TileWorker {
       returns_.emplace_back(n_assets, kTile);
       pnl_.emplace_back(static_cast<Eigen::Index>(model.horizon_accounts[h].size()), kTile);
       revaluation_.emplace_back(model.horizon_values[h]);
+      row_owner_.emplace_back();
+      for (int a : model.horizon_accounts[h]) {
+        const Account& acc = model.accounts[static_cast<std::size_t>(a)];
+        row_owner_.back().push_back(acc.kind == AccountKind::kMember ? acc.owner : -1);
+      }
       pnl_t_.emplace_back(static_cast<Eigen::Index>(model.horizon_accounts[h].size()), kTile);
     }
     std::map<double, std::vector<int>> by_pd;
@@ -140,6 +148,43 @@ class TileWorker {
       any_adl_ =
           any_adl_ || std::find(ccp.waterfall.begin(), ccp.waterfall.end(), models::Layer::kAdl) != ccp.waterfall.end();
     }
+    if (screening) prepare_screening();
+  }
+
+  // Member-level screening (screen()): whether the model allows it, and per
+  // member and horizon the sums of its long and of its short position values
+  // (net over its accounts there, asset by asset), per member its gross value.
+  // Screening needs only the members' P&L of the calm scenarios; it is off
+  // when something reads more of every scenario (the own-book latent factor,
+  // settlement, liquidations, exogenous defaults, liquidity needs), with
+  // options (revalued per account) or a dense revaluation.
+  void prepare_screening() {
+    screening_ = !model_.latent_own_book && !settlement_.active() && !has_liquidations_ && !any_exogenous_ &&
+                 !model_.liquidity_needs;
+    for (std::size_t h = 0; h < revaluation_.size(); ++h)
+      screening_ = screening_ && revaluation_[h].sparse() && option_rows_[h].empty();
+    if (!screening_) return;
+    const auto n_members = static_cast<Eigen::Index>(model_.members.size());
+    const auto n_horizons = static_cast<Eigen::Index>(revaluation_.size());
+    screen_gross_.assign(model_.members.size(), 0.0);
+    screen_long_.setZero(n_members, n_horizons);
+    screen_short_.setZero(n_members, n_horizons);
+    for (Eigen::Index h = 0; h < n_horizons; ++h) {
+      const Eigen::MatrixXd& values = model_.horizon_values[static_cast<std::size_t>(h)];
+      Eigen::MatrixXd net = Eigen::MatrixXd::Zero(n_members, values.cols());
+      const auto& ids = model_.horizon_accounts[static_cast<std::size_t>(h)];
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        const Account& acc = model_.accounts[static_cast<std::size_t>(ids[i])];
+        if (acc.kind != AccountKind::kMember) continue;
+        net.row(acc.owner) += values.row(static_cast<Eigen::Index>(i));
+        screen_gross_[static_cast<std::size_t>(acc.owner)] += values.row(static_cast<Eigen::Index>(i)).cwiseAbs().sum();
+      }
+      screen_long_.col(h) = net.cwiseMax(0.0).rowwise().sum();
+      screen_short_.col(h) = (-net).cwiseMax(0.0).rowwise().sum();
+    }
+    screen_fall_.setZero(n_horizons, kTile);
+    screen_rise_.setZero(n_horizons, kTile);
+    screen_head_.setZero(n_members, kTile);
   }
 
   // A member account at a crypto venue with maintenance rates: its position
@@ -210,33 +255,34 @@ class TileWorker {
         for (auto& r : returns_) r.col(j).setZero();  // padding: always full tiles
       }
     }
-    revalue(count);
-    const std::uint64_t stressed = market_defaults_mask();
+    const std::uint64_t stressed = revalue_tile(first, count, factor);
     // A few evaluations read their column straight from the row-major tile;
     // past that, one column-major copy of the tile makes the rest contiguous.
     transposed_ = false;
     int evaluated = 0;
     for (std::int64_t j = 0; j < count; ++j) {
       const double f = factor[static_cast<std::size_t>(j)];
+      const Eigen::Index c = column_[static_cast<std::size_t>(j)];  // j's column in the tile, -1: none (calm)
       ScenarioResult& r = out[j];
       r.reset(model_, first + j);
       r.market_factor = f;
       const bool latent =
-          draw_latent(first + j, f, [&](std::size_t m) { return member_pnl_(static_cast<Eigen::Index>(m), j); });
-      const bool market = (stressed >> j) & 1u;
+          draw_latent(first + j, f, [&](std::size_t m) { return member_pnl_(static_cast<Eigen::Index>(m), c); });
+      const bool market = c >= 0 && ((stressed >> c) & 1u);
       bool settling = false;
       if (settlement_.active()) {
         for (Eigen::Index a = 0; a < returns_[0].rows(); ++a)
-          first_returns_[static_cast<std::size_t>(a)] = returns_[0](a, j);
+          first_returns_[static_cast<std::size_t>(a)] = returns_[0](a, c);
         settlement_.draw(static_cast<std::uint64_t>(first + j), first_returns_, settle_state_, r.settlement);
         settling = settle_state_.eventful;
       }
       // A lending account whose health factor crosses 1 is liquidated.
-      const bool lending = has_liquidations_ && collect_liquidations(j);
+      const bool lending = has_liquidations_ && collect_liquidations(c);
       if (latent || market || any_exogenous_ || settling || lending) {
+        if (c < 0) throw std::logic_error("screening passed over a scenario to evaluate");
         if (!transposed_ && ++evaluated > 4) transpose_tile();
         std::swap(r.account_losses, scratch_losses_);  // the cascade appends to a buffer that keeps its capacity
-        evaluate(first + j, j, r, nullptr, true);
+        evaluate(first + j, c, r, nullptr, true);
         std::swap(r.account_losses, scratch_losses_);
         fold_losses();
       }
@@ -336,16 +382,134 @@ class TileWorker {
   // P&L of every account of the tile: one matrix product per horizon, the
   // options of the first `columns` scenarios; members' sums.
   void revalue(std::int64_t columns) {
+    exact_ = kAllColumns;
     member_pnl_.setZero();
     for (std::size_t h = 0; h < returns_.size(); ++h) {
+      if (option_rows_[h].empty()) {  // the members' sums with the kernel, in the same order
+        revaluation_[h].apply(returns_[h], pnl_[h], row_owner_[h], &member_pnl_);
+        continue;
+      }
       revaluation_[h].apply(returns_[h], pnl_[h]);
-      if (!option_rows_[h].empty()) add_option_pnl(h, columns);
-      const auto& ids = model_.horizon_accounts[h];
-      for (std::size_t i = 0; i < ids.size(); ++i) {
-        const Account& acc = model_.accounts[static_cast<std::size_t>(ids[i])];
-        if (acc.kind == AccountKind::kMember) member_pnl_.row(acc.owner) += pnl_[h].row(static_cast<Eigen::Index>(i));
+      add_option_pnl(h, columns);
+      for (std::size_t i = 0; i < row_owner_[h].size(); ++i)
+        if (row_owner_[h][i] >= 0) member_pnl_.row(row_owner_[h][i]) += pnl_[h].row(static_cast<Eigen::Index>(i));
+    }
+  }
+
+  // The P&L of the tile's first `columns` scenarios (scenario j of the tile
+  // at column column_[j], -1: none) and the mask of the columns in which
+  // some member defaults on the market move alone (market_defaults_mask).
+  // Screened (screening_): the scenarios that may have a default (screen())
+  // or have a latent one move to the first columns, and only those are
+  // revalued; every column when they are many (and the next kScreenBackoff
+  // tiles without screening).
+  std::uint64_t revalue_tile(std::int64_t first, std::int64_t columns, const std::array<double, kTile>& factor) {
+    if (screen_wait_ > 0) {
+      --screen_wait_;
+    } else if (screening_) {
+      std::uint64_t maybe = screen(columns, false);
+      for (std::int64_t j = 0; j < columns; ++j)
+        if (draw_latent(first + j, factor[static_cast<std::size_t>(j)], [](std::size_t) { return 0.0; }))
+          maybe |= std::uint64_t{1} << j;
+      const int n = std::popcount(maybe);
+      if (n <= kExactColumns) {
+        column_.fill(-1);
+        Eigen::Index c = 0;
+        // Column j to column c <= j: in ascending order no column still to move is overwritten.
+        for (std::uint64_t bits = maybe; bits != 0; bits &= bits - 1, ++c) {
+          const int j = std::countr_zero(bits);
+          column_[static_cast<std::size_t>(j)] = c;
+          for (auto& r : returns_) r.col(c) = r.col(j);
+        }
+        exact_ = 0;
+        if (n == 0) return 0;
+        exact_columns(0, n);
+        std::uint64_t mask = 0;
+        for (Eigen::Index m = 0; m < member_pnl_.rows(); ++m)
+          for (Eigen::Index k = 0; k < n; ++k)
+            mask |= static_cast<std::uint64_t>(cushion_[static_cast<std::size_t>(m)] + member_pnl_(m, k) < 0.0) << k;
+        return mask;
+      }
+      screen_wait_ = kScreenBackoff;
+    }
+    for (std::size_t j = 0; j < column_.size(); ++j) column_[j] = static_cast<Eigen::Index>(j);
+    revalue(columns);
+    return market_defaults_mask();
+  }
+
+  // Member-level screening of the tile's first `columns` columns, without
+  // revaluing: a member's P&L over its positions (net over its accounts at a
+  // horizon) is at least minus its loss bound, the sum over the horizons of
+  // its long values x the largest fall of any asset + its short values x the
+  // largest rise. With `headroom`, each member's cushion less its loss bound
+  // and less the slack left for rounding (screen_margin) into screen_head_
+  // (members x columns): a member whose headroom covers its IM call does not
+  // default there. Returns the columns in which some member's headroom is
+  // negative: bit j set when column j may have a default on the market move
+  // alone.
+  std::uint64_t screen(std::int64_t columns, bool headroom) {
+    const auto n_horizons = static_cast<Eigen::Index>(returns_.size());
+    screen_fall_.setZero();
+    screen_rise_.setZero();
+    for (Eigen::Index h = 0; h < n_horizons; ++h) {
+      const RowMatrix& r = returns_[static_cast<std::size_t>(h)];
+      double* fall = screen_fall_.row(h).data();
+      double* rise = screen_rise_.row(h).data();
+      for (Eigen::Index a = 0; a < r.rows(); ++a) {
+        const double* row = r.row(a).data();
+        for (Eigen::Index j = 0; j < kTile; ++j) {
+          fall[j] = std::max(fall[j], -row[j]);
+          rise[j] = std::max(rise[j], row[j]);
+        }
       }
     }
+    std::array<double, kTile> move{}, loss{};
+    for (Eigen::Index h = 0; h < n_horizons; ++h)
+      for (Eigen::Index j = 0; j < kTile; ++j) move[j] = std::max({move[j], screen_fall_(h, j), screen_rise_(h, j)});
+    std::uint64_t maybe = 0;
+    for (Eigen::Index m = 0; m < screen_long_.rows(); ++m) {
+      const auto mi = static_cast<std::size_t>(m);
+      loss.fill(0.0);
+      for (Eigen::Index h = 0; h < n_horizons; ++h) {
+        const double longs = screen_long_(m, h), shorts = screen_short_(m, h);
+        const double* fall = screen_fall_.row(h).data();
+        const double* rise = screen_rise_.row(h).data();
+        for (Eigen::Index j = 0; j < kTile; ++j) loss[j] += longs * fall[j] + shorts * rise[j];
+      }
+      const double cushion = cushion_[mi], gross = screen_gross_[mi];
+      double* head = headroom ? screen_head_.row(m).data() : loss.data();
+      std::uint64_t bits = 0;
+      for (Eigen::Index j = 0; j < kTile; ++j) {
+        head[j] = cushion - loss[j] - screen_margin(cushion, gross * move[j] + loss[j]);
+        bits |= static_cast<std::uint64_t>(head[j] < 0.0) << j;
+      }
+      maybe |= bits;
+    }
+    return columns < kTile ? maybe & ((std::uint64_t{1} << columns) - 1) : maybe;
+  }
+
+  // The margin screen() leaves for rounding, wide: the P&L revalue()
+  // computes differs from the exact sum over the member's positions by less
+  // than n eps times the sum of |value x return| (n terms, eps = 1.1e-16),
+  // which is at most its gross position value times the column's largest
+  // |return| (`spread` includes it and the loss bound); the bound's and the
+  // comparison's own rounding are below eps times the magnitudes compared.
+  static double screen_margin(double cushion, double spread) { return kScreenRelative * (spread + std::abs(cushion)); }
+
+  // Columns [first, last) of the tile exact: every account's P&L by the
+  // kernel (Revaluation::apply_columns, the same numbers as over the whole
+  // tile: the same sequence of operations per element) and the members' sums
+  // in revalue()'s order.
+  void exact_columns(Eigen::Index first, Eigen::Index last) {
+    member_pnl_.middleCols(first, last - first).setZero();
+    for (std::size_t h = 0; h < returns_.size(); ++h) {
+      revaluation_[h].apply_columns(returns_[h], first, last, pnl_[h]);
+      for (std::size_t i = 0; i < row_owner_[h].size(); ++i)
+        if (row_owner_[h][i] >= 0)
+          member_pnl_.row(row_owner_[h][i]).segment(first, last - first) +=
+              pnl_[h].row(static_cast<Eigen::Index>(i)).segment(first, last - first);
+    }
+    for (Eigen::Index j = first; j < last; ++j) exact_ |= std::uint64_t{1} << j;
   }
 
   // Full revaluation of the options (SPEC 3.2): per scenario column, each
@@ -709,11 +873,7 @@ class TileWorker {
           path_cumulatives_[static_cast<std::size_t>(i)] = cumulative_;
           margins_.compute(cumulative_, static_cast<int>(i));
         }
-        path_chunk_ = 0;
-        revalue(n * n_points);
-        path_chunk_ = -1;
-        path_in_tile_ = true;
-        first_market_defaults(n);
+        revalue_paths(n);
       }
       for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t index = first + j0 + i;
@@ -733,12 +893,50 @@ class TileWorker {
         r.market_factor = factor[static_cast<std::size_t>(shared ? i : 0)];
         const bool latent =
             draw_latent(index, r.market_factor, [&](std::size_t m) { return path_member(m, model_.steps.end[0]); });
+        if (shared && latent) exact_columns_of_path(i);
         run_path(latent || any_exogenous_, first_step_[static_cast<std::size_t>(shared ? i : 0)], r, nullptr);
         if (model_.liquidity_needs) liquidity_needs(r);
         std::swap(r.account_losses, scratch_losses_);
         fold_losses();
       }
     }
+  }
+
+  // The n paths of a shared revaluation (path i at columns [i x points,
+  // (i + 1) x points)) and each one's first market default (first_step_).
+  // Screened (screening_): a path on which no member comes near a default at
+  // the end of any step by screen()'s bound needs no revaluation; the others
+  // are revalued (all paths when they are many, and then the next
+  // kScreenBackoff tiles are revalued without screening: the results are
+  // the same either way, only the time differs).
+  void revalue_paths(std::int64_t n) {
+    const auto n_points = static_cast<std::int64_t>(model_.steps.points.size());
+    path_in_tile_ = true;
+    if (screen_wait_ > 0) {
+      --screen_wait_;
+    } else if (screening_) {
+      screen(n * n_points, true);
+      exact_ = 0;
+      first_market_defaults(n, true);
+      const auto flagged = std::count_if(first_step_.begin(), first_step_.end(), [](int k) { return k >= 0; });
+      if (flagged * n_points <= kExactPathColumns) {
+        for (std::int64_t i = 0; i < n; ++i)
+          if (first_step_[static_cast<std::size_t>(i)] >= 0) exact_columns_of_path(i);
+        first_market_defaults(n, false, true);  // the paths revalued; the others keep -1
+        return;
+      }
+      screen_wait_ = kScreenBackoff;
+    }
+    path_chunk_ = 0;
+    revalue(n * n_points);
+    path_chunk_ = -1;
+    first_market_defaults(n);
+  }
+
+  // The columns of path i of a shared revaluation exact.
+  void exact_columns_of_path(std::int64_t i) {
+    const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
+    if (((exact_ >> (i * n_points)) & 1u) == 0) exact_columns(i * n_points, (i + 1) * n_points);
   }
 
   // Columns [column, column + points) of the tile's returns: the path in
@@ -795,6 +993,7 @@ class TileWorker {
     std::swap(returns_, alt_returns_);
     std::swap(pnl_, alt_pnl_);
     std::swap(member_pnl_, alt_member_pnl_);
+    std::swap(exact_, alt_exact_);
   }
 
   // ---- fire sales (models/market/fire_sale.hpp)
@@ -878,8 +1077,10 @@ class TileWorker {
   // For each of the n paths in the tile (one when the path is not in the
   // tile), the first step at whose end some member's capital or cash does not
   // cover the variation margin paid so far: -1 for none. One pass over the
-  // members' rows.
-  void first_market_defaults(std::int64_t n) {
+  // members' rows. `screened`: by screen()'s bound on the members' losses
+  // (less its slack) instead of their P&L: -1 when no member comes near a
+  // default. `exact_only`: only the paths revalued (exact_), -1 for the others.
+  void first_market_defaults(std::int64_t n, bool screened = false, bool exact_only = false) {
     const auto im_call = [this](std::size_t m, int k, std::int64_t i) {
       return margins_.active() ? std::max(0.0, margins_.increase(m, k, static_cast<int>(i))) : 0.0;
     };
@@ -891,7 +1092,17 @@ class TileWorker {
       for (std::int64_t i = 0; i < n; ++i) {
         int& first = first_step_[static_cast<std::size_t>(i)];
         const int limit = first < 0 ? steps.count : first;
-        if (path_in_tile_) {
+        if (exact_only && ((exact_ >> (i * n_points)) & 1u) == 0) continue;
+        if (screened) {
+          const double* head = screen_head_.row(static_cast<Eigen::Index>(m)).data() + i * n_points;
+          for (int k = 0; k < limit; ++k) {
+            const double im = im_call(m, k, i);
+            if (head[steps.end[static_cast<std::size_t>(k)]] < im + screen_margin(0.0, im)) {
+              first = k;
+              break;
+            }
+          }
+        } else if (path_in_tile_) {
           const double* row = member_pnl_.row(static_cast<Eigen::Index>(m)).data() + i * n_points;
           for (int k = 0; k < limit; ++k)
             if (cushion + row[steps.end[static_cast<std::size_t>(k)]] - im_call(m, k, i) < 0.0) {
@@ -1359,6 +1570,7 @@ class TileWorker {
   std::vector<RowMatrix> returns_;
   std::vector<RowMatrix> pnl_;
   std::vector<Revaluation> revaluation_;
+  std::vector<std::vector<int>> row_owner_;  // per horizon and row of its P&L: the owning member, -1: not a member's
   RowMatrix member_pnl_;
   Eigen::MatrixXd member_pnl_t_;
   std::vector<Eigen::MatrixXd> pnl_t_;
@@ -1404,6 +1616,22 @@ class TileWorker {
   std::vector<std::uint8_t> exogenous_;
   bool any_exogenous_ = false;
   bool transposed_ = false;  // the column-major copies hold the current tile
+  // Member-level screening (prepare_screening, screen): per member and
+  // horizon its long and short position values; per member its gross value;
+  // per horizon and column the largest fall and rise of any asset; each
+  // scenario's column in the tile; the columns of the tile that are exact.
+  static constexpr std::uint64_t kAllColumns = ~std::uint64_t{0};
+  static constexpr int kExactColumns = 24;         // more scenarios to evaluate: the whole tile revalued
+  static constexpr int kExactPathColumns = 24;     // the same for the columns of paths
+  static constexpr double kScreenRelative = 1e-9;  // screen_margin, relative
+  static constexpr int kScreenBackoff = 16;        // tiles unscreened after a screen that did not pay
+  bool screening_ = false;
+  int screen_wait_ = 0;  // tiles still to revalue without screening
+  Eigen::MatrixXd screen_long_, screen_short_;
+  RowMatrix screen_fall_, screen_rise_, screen_head_;
+  std::vector<double> screen_gross_;
+  std::array<Eigen::Index, kTile> column_{};
+  std::uint64_t exact_ = kAllColumns, alt_exact_ = kAllColumns;  // alt_: of the second set of buffers
 
   std::vector<std::vector<OptionRow>> option_rows_;  // per horizon
   std::vector<std::vector<int>> horizon_options_;    // per horizon: options held there
@@ -1503,7 +1731,7 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
         tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n_batches, 1),
                           [&, w0, w1, out](const tbb::blocked_range<std::int64_t>& r) {
                             auto& worker = workers.local();
-                            if (!worker) worker = std::make_unique<TileWorker>(model, shocks);
+                            if (!worker) worker = std::make_unique<TileWorker>(model, shocks, options.screening);
                             for (std::int64_t b = r.begin(); b != r.end(); ++b) {
                               const std::int64_t b0 = w0 + b * batch, b1 = std::min(w1, b0 + batch);
                               for (std::int64_t t0 = b0; t0 < b1; t0 += kTile)

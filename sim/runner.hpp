@@ -31,6 +31,9 @@ struct RunOptions {
   std::int64_t batch = -1;                  // -1: the model's setting (rounded up to a multiple of kTile)
   const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT) to stop after the current window
   std::function<void(const ScenarioResult&)> on_scenario;  // every scenario, in index order
+  // Member-level screening of the calm scenarios where the model allows it;
+  // false: every scenario's accounts revalued (the same results, slower).
+  bool screening = true;
 };
 
 struct RunResult {

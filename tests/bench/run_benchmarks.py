@@ -1,0 +1,244 @@
+#!/usr/bin/python3
+"""Whole-run benchmarks of ccpnet, in one run.
+
+  tests/bench/run_benchmarks.py [--exe EXE] [--baseline EXE] [--quick] [--repeat R]
+
+Reports, each figure the median of R interleaved repetitions:
+  * the reference network (scenarios/reference_network.yaml), calm, stressed
+    and extreme, one period and with a 10-day horizon in daily steps, on 1 and
+    2 threads: scenarios per second of wall time (the engine's own clock, all
+    outputs written), CPU microseconds per scenario (user + system of the
+    process less its start-up, measured by the same run at a few scenarios),
+    the rate the CPU time gives per thread count (threads / CPU per
+    scenario: what the run reaches on a machine nobody else uses), maximum RSS;
+  * with --baseline, the same for the other executable, run interleaved with
+    this one (A B A B ...), and the ratio of CPU per scenario (baseline / this:
+    above 1 means this one is faster);
+  * GFLOP/s of the revaluation kernel (ccpnet_bench BM_RevaluationKernel);
+  * calm on 2 MPI ranks x 1 thread (wall, when mpirun is installed);
+  * the growth table: generated networks of 250 to 4,000 members per CCP, 50 and
+    200 assets, 10 and 20 CCPs, calm, one thread: ns of CPU per account-scenario.
+
+CPU time is the figure to compare on a shared machine: wall time moves with
+whatever else runs. Stressed runs a quarter of the calm scenarios, extreme a
+sixteenth. --quick uses few scenarios and a smaller growth table (a few
+minutes on a free machine).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = ROOT / "scenarios" / "reference_network.yaml"
+
+# The regimes, and the share of the scenarios each runs (defaults cost more).
+SHARE = {"calm": 1, "stressed": 4, "extreme": 16}
+REGIMES = {
+    "calm": [],
+    "stressed": ["--set", "market.shocks.volatility_multiplier=3", "--set", "defaults.latent.pd=0.001"],
+    "extreme": ["--set", "market.shocks.volatility_multiplier=6", "--set", "defaults.latent.pd=0.02"],
+}
+HORIZONS = {
+    "1-period": [],
+    "10-day": ["--set", "simulation.horizon_days=10", "--set", "simulation.step_days=1"],
+}
+STARTUP_SCENARIOS = 64
+
+
+def run_once(exe, scenario, n, threads, extra, out):
+    """One `ccpnet run`: (engine seconds, CPU seconds, max RSS in MiB)."""
+    cmd = [str(exe), "run", str(scenario), "-n", str(n), "--threads", str(threads), "--quiet", "--out", str(out)]
+    cmd += extra
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if status != 0:
+        sys.exit(f"failed ({status}): {' '.join(cmd)}\n{err}")
+    seconds = json.loads((Path(out) / "run.json").read_text())["seconds"]
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
+
+
+class Case:
+    """One configuration on one executable: its start-up CPU and its timed runs."""
+
+    def __init__(self, exe, scenario, n, threads, extra):
+        self.exe, self.scenario, self.n, self.threads, self.extra = exe, scenario, n, threads, extra
+        self.startup = None
+        self.samples = []  # (engine seconds, CPU seconds of the scenarios, max RSS)
+
+    def measure(self, work):
+        if self.startup is None:
+            _, cpu0, _ = run_once(self.exe, self.scenario, STARTUP_SCENARIOS, 1, self.extra, work)
+            self.startup = cpu0
+        seconds, cpu, rss = run_once(self.exe, self.scenario, self.n, self.threads, self.extra, work)
+        self.samples.append((seconds, max(cpu - self.startup, 1e-9), rss))
+
+    def wall_rate(self):
+        return statistics.median(self.n / s for s, _, _ in self.samples)
+
+    def cpu_us(self):
+        return statistics.median(c for _, c, _ in self.samples) / self.n * 1e6
+
+    def cpu_rate(self):
+        return self.threads / self.cpu_us() * 1e6
+
+    def rss(self):
+        return max(r for _, _, r in self.samples)
+
+
+def interleave(cases, repeat, work):
+    for _ in range(repeat):
+        for case in cases:
+            case.measure(work)
+
+
+def reference_table(args, work):
+    exes = [("this", args.exe)] + ([("baseline", args.baseline)] if args.baseline else [])
+    rows = []
+    for horizon, hextra in HORIZONS.items():
+        for regime, rextra in REGIMES.items():
+            n = (args.scenarios if horizon == "1-period" else args.path_scenarios) // SHARE[regime]
+            for threads in (1, 2):
+                cases = [Case(exe, REFERENCE, n, threads, hextra + rextra) for _, exe in exes]
+                interleave(cases, args.repeat, work)
+                rows.append((horizon, regime, threads, n, cases))
+                print_reference_row(rows[-1], args.baseline is not None, flush=True)
+    return rows
+
+
+def print_reference_row(row, baseline, flush=False):
+    horizon, regime, threads, n, cases = row
+    this = cases[0]
+    line = (f"{horizon:9} {regime:9} {threads:>2} {n:>9,} {this.wall_rate():>11,.0f} {this.cpu_us():>9.1f} "
+            f"{this.cpu_rate():>11,.0f} {this.rss():>8.0f}")
+    if baseline:
+        base = cases[1]
+        line += f" | {base.wall_rate():>11,.0f} {base.cpu_us():>9.1f} {base.cpu_rate():>11,.0f} {base.rss():>8.0f}"
+        line += f" | {base.cpu_us() / this.cpu_us():>6.2f}x"
+    print(line, flush=flush)
+
+
+def reference_header(baseline):
+    head = f"{'horizon':9} {'regime':9} {'th':>2} {'scenarios':>9} {'wall sc/s':>11} {'CPU us/sc':>9} {'CPU sc/s':>11} {'RSS MiB':>8}"
+    if baseline:
+        head += f" | {'base wall':>11} {'base us/sc':>9} {'base CPU':>11} {'RSS MiB':>8} | {'ratio':>7}"
+    return head
+
+
+def kernel_gflops(bench):
+    if not Path(bench).exists():
+        return None
+    out = subprocess.run([str(bench), "--benchmark_filter=BM_RevaluationKernel$", "--benchmark_format=json",
+                          "--benchmark_repetitions=3", "--benchmark_report_aggregates_only=true"],
+                         capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    for b in json.loads(out)["benchmarks"]:
+        if b.get("aggregate_name") == "median":
+            return b["GFLOPs"] / 1e9 if b["GFLOPs"] > 1e6 else b["GFLOPs"]
+    return None
+
+
+def generated_network(path, ccps, assets, per_ccp):
+    """A generated network of `ccps` CCPs in a full mesh, `assets` assets and
+    about `per_ccp` members per CCP (generator as in reference_network.yaml)."""
+    memberships, core = 3.0, 0.1
+    share = core + (1.0 - core) * min(1.0, memberships / ccps)  # of the members at one CCP
+    members = max(1, round(per_ccp / share))
+    lines = [f"name: growth {ccps} CCPs {assets} assets {per_ccp} per CCP", "seed: 7",
+             "simulation: {scenarios: 1000, batch: 512}", "market:", "  assets:"]
+    for a in range(assets):
+        vol = 0.6 + 0.6 * ((a * 37) % 100) / 100.0
+        lines.append(f"    - {{id: A{a:03d}, price: {1.0 + a}, volatility: {vol:.2f}, adv: 1.0e9}}")
+    lines += ["  correlation: {default: 0.5}", "  shocks: {model: student_t, dof: 4}", "ccps:"]
+    for c in range(ccps):
+        lines += [f"  - id: C{c:02d}", "    capital: 5.0e8",
+                  "    margin: {model: parametric, confidence: 0.99, mpor_days: 2}",
+                  "    default_fund: {sizing: cover2}"]
+    lines += ["generator:", f"  members: {members}", f"  memberships: {memberships}", f"  core_share: {core}",
+              "  core_size: 10", "  assets_per_account: 5", "  notional: 2.0e7", "  size_tail: 1.5",
+              "  capital_ratio: 0.3", "  liquidity_ratio: 0.8", "links:"]
+    for i in range(ccps):
+        for j in range(i + 1, ccps):
+            lines.append(f"  - {{between: [C{i:02d}, C{j:02d}], model: peer}}")
+    lines.append("defaults: {latent: {pd: 1.0e-5, beta: 0.5}}")
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+def accounts_of(out):
+    """Member accounts of a run: the rows of members.csv (one per member and CCP)."""
+    with open(Path(out) / "members.csv") as f:
+        return sum(1 for _ in f) - 1
+
+
+def growth_table(args, work):
+    sizes = [250, 1000, 4000] if args.quick else [250, 500, 1000, 2000, 4000]
+    shapes = [(10, 50)] + ([] if args.quick else [(10, 200), (20, 50)])
+    print(f"\n{'CCPs':>4} {'assets':>6} {'per CCP':>7} {'accounts':>8} {'scenarios':>9} {'CPU us/sc':>9} "
+          f"{'ns/acct-sc':>10}")
+    for ccps, assets in shapes:
+        for per_ccp in sizes:
+            path = Path(work).parent / f"growth_{ccps}_{assets}_{per_ccp}.yaml"
+            generated_network(path, ccps, assets, per_ccp)
+            accounts = None
+            n = max(2048, int(args.growth_work / per_ccp / ccps))
+            case = Case(args.exe, path, n, 1, [])
+            for _ in range(args.repeat):
+                case.measure(work)
+                accounts = accounts or accounts_of(work)
+            ns = case.cpu_us() * 1e3 / accounts
+            print(f"{ccps:>4} {assets:>6} {per_ccp:>7} {accounts:>8} {n:>9,} {case.cpu_us():>9.1f} {ns:>10.2f}",
+                  flush=True)
+
+
+def mpi_rate(args, work):
+    """Calm, 2 MPI ranks x 1 thread, wall time including start-up (when mpirun is installed)."""
+    if not shutil.which("mpirun"):
+        return
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    start = time.time()
+    subprocess.run(["mpirun", "-np", "2", str(args.exe), "run", str(REFERENCE), "-n", str(args.scenarios),
+                    "--threads", "1", "--quiet", "--out", str(work)], check=True, env=env, stdout=subprocess.DEVNULL)
+    print(f"\ncalm, 2 MPI ranks x 1 thread: {args.scenarios / (time.time() - start):,.0f} scenarios/s "
+          "(wall, including start-up)")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--exe", default=str(ROOT / "build" / "bin" / "ccpnet"))
+    p.add_argument("--bench", default=None, help="ccpnet_bench (default: next to --exe)")
+    p.add_argument("--baseline", default=None, help="another ccpnet to compare with, run interleaved")
+    p.add_argument("--quick", action="store_true", help="few scenarios, small growth table")
+    p.add_argument("--repeat", type=int, default=None, help="repetitions per figure (default 3; quick 2)")
+    p.add_argument("--no-growth", action="store_true", help="skip the growth table")
+    args = p.parse_args()
+    args.repeat = args.repeat or (2 if args.quick else 3)
+    args.scenarios = 32000 if args.quick else 256000  # calm; stressed a quarter, extreme a sixteenth
+    args.path_scenarios = 4000 if args.quick else 32000
+    args.growth_work = 2.0e7 if args.quick else 2.0e8  # member accounts x scenarios per growth run
+    bench = args.bench or str(Path(args.exe).parent / "ccpnet_bench")
+    print(f"ccpnet {args.exe}" + (f", baseline {args.baseline}" if args.baseline else "") +
+          f"; medians of {args.repeat} interleaved runs; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / "out"
+        print(reference_header(args.baseline is not None))
+        reference_table(args, work)
+        gflops = kernel_gflops(bench)
+        print("\nrevaluation kernel (BM_RevaluationKernel, median of 3): "
+              + (f"{gflops:.2f} GFLOP/s" if gflops is not None else f"{bench} not built"))
+        if not args.no_growth:
+            growth_table(args, work)
+        mpi_rate(args, work)
+
+
+if __name__ == "__main__":
+    start = time.time()
+    main()
+    print(f"\n({time.time() - start:.0f} s)")
