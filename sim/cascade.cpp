@@ -81,6 +81,26 @@ const char* channel_name(LossChannel channel) {
   return "?";
 }
 
+namespace {
+
+// Empties a per-scenario list. The runner reuses its result buffers window
+// after window: a capacity kept as it is would ratchet up, slot by slot, to
+// the largest scenario each slot has seen, and memory would grow with the
+// scenario count. A capacity more than twice what the scenario just read
+// needed (and beyond a small floor) is released instead: a slot then holds
+// about its last scenario's list, memory independent of the scenario count.
+template <class T>
+void clear_list(std::vector<T>& list) {
+  constexpr std::size_t kFloor = 16;
+  if (list.capacity() > std::max(kFloor, 2 * list.size())) {
+    std::vector<T>().swap(list);
+  } else {
+    list.clear();
+  }
+}
+
+}  // namespace
+
 void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
   index = scenario;
   market_factor = 0.0;
@@ -106,10 +126,10 @@ void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
   else
     price_impact.clear();
   ccp_fail_cause.assign(n, FailureCause::kNone);
-  defaults.clear();
-  account_losses.clear();
-  tile_losses.clear();
-  member_loss_counts.clear();
+  clear_list(defaults);
+  clear_list(account_losses);
+  clear_list(tile_losses);
+  clear_list(member_loss_counts);
   liquidity_shortfall = 0.0;
   settlement_defaults = 0;
   liquidations = venue_liquidations = 0;

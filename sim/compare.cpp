@@ -8,6 +8,7 @@
 
 #include "sim/generator.hpp"
 #include "sim/output.hpp"
+#include "sim/progress.hpp"
 
 namespace ccpnet {
 
@@ -102,15 +103,30 @@ std::size_t compare_metric_index(std::string_view name) {
       fmt::format("no compared metric '{}'; the compared metrics are {}", name, fmt::join(names, ", ")));
 }
 
+void PairedSums::add(double x, double y) {
+  const double d = y - x;
+  ++n;
+  sum_x += x;
+  sum_y += y;
+  sum_d += d;
+  const double dd = d - mean_d, dy = y - mean_y;
+  mean_d += dd / static_cast<double>(n);
+  mean_y += dy / static_cast<double>(n);
+  m_dd += dd * (d - mean_d);
+  m_dy += dd * (y - mean_y);
+  m_yy += dy * (y - mean_y);
+}
+
 const std::vector<double>& Comparison::values(std::size_t variant, std::string_view metric) const {
-  return variants[variant].per_scenario[compare_metric_index(metric)];
+  const auto& columns = variants.at(variant).per_scenario;
+  if (columns.empty())
+    throw std::logic_error("the comparison did not keep its per-scenario values (run it with keep_per_scenario)");
+  return columns[compare_metric_index(metric)];
 }
 
 double Comparison::mean(std::size_t variant, std::string_view metric) const {
-  const auto& x = values(variant, metric);
-  double sum = 0.0;
-  for (double v : x) sum += v;
-  return x.empty() ? 0.0 : sum / static_cast<double>(x.size());
+  const PairedSums& s = variants.at(variant).paired[compare_metric_index(metric)];
+  return s.n == 0 ? 0.0 : s.sum_y / static_cast<double>(s.n);
 }
 
 bool Comparison::shows(std::string_view metric) const {
@@ -120,40 +136,37 @@ bool Comparison::shows(std::string_view metric) const {
   return false;
 }
 
+namespace {
+
+constexpr double kZ95 = 1.959963984540054;
+
+}  // namespace
+
 PairedDifference Comparison::difference(std::size_t variant, std::string_view metric) const {
-  const auto& a = values(variant, metric);
-  const auto& b = values(0, metric);
-  const std::size_t n = std::min(a.size(), b.size());
-  if (n == 0) return {};
-  double sum = 0.0;
-  for (std::size_t i = 0; i < n; ++i) sum += a[i] - b[i];
-  const double mean = sum / static_cast<double>(n);
-  double ss = 0.0;
-  for (std::size_t i = 0; i < n; ++i) ss += (a[i] - b[i] - mean) * (a[i] - b[i] - mean);
-  const double se = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1) / static_cast<double>(n)) : 0.0;
-  return {mean, mean - 1.959963984540054 * se, mean + 1.959963984540054 * se};
+  const PairedSums& s = variants.at(variant).paired[compare_metric_index(metric)];
+  if (s.n == 0) return {};
+  const auto n = static_cast<double>(s.n);
+  const double mean = s.sum_d / n;
+  const double se = s.n > 1 ? std::sqrt(std::max(0.0, s.m_dd) / (n - 1.0) / n) : 0.0;
+  return {mean, mean - kZ95 * se, mean + kZ95 * se};
 }
 
 PairedDifference Comparison::ratio(std::size_t variant, std::string_view metric) const {
-  const auto& a = values(0, metric);
-  const auto& b = values(variant, metric);
-  const std::size_t n = std::min(a.size(), b.size());
-  double sum_a = 0.0, sum_b = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    sum_a += a[i];
-    sum_b += b[i];
-  }
-  if (n < 2 || sum_b == 0.0) return {};
-  const double r = sum_a / sum_b, mean_b = sum_b / static_cast<double>(n);
-  double ss = 0.0;  // of z_i = a_i - r b_i, whose mean is 0
-  for (std::size_t i = 0; i < n; ++i) ss += (a[i] - r * b[i]) * (a[i] - r * b[i]);
-  const double se = std::sqrt(ss / static_cast<double>(n - 1) / static_cast<double>(n)) / std::abs(mean_b);
-  return {r, r - 1.959963984540054 * se, r + 1.959963984540054 * se};
+  const PairedSums& s = variants.at(variant).paired[compare_metric_index(metric)];
+  if (s.n < 2 || s.sum_y == 0.0) return {};
+  const auto n = static_cast<double>(s.n);
+  const double r = s.sum_x / s.sum_y, mean_y = s.sum_y / n;
+  // z = x - r y = (1 - r) y - d has mean 0: its sum of squares from the co-moments.
+  const double a = 1.0 - r;
+  const double ss = std::max(0.0, a * a * s.m_yy - 2.0 * a * s.m_dy + s.m_dd);
+  const double se = std::sqrt(ss / (n - 1.0) / n) / std::abs(mean_y);
+  return {r, r - kZ95 * se, r + kZ95 * se};
 }
 
 namespace {
 
-VariantOutcome run_variant(const std::string& name, config::LoadedScenario loaded, const RunOptions& options) {
+// A variant before its run: its model and its margins.
+VariantOutcome prepare_variant(const std::string& name, const config::LoadedScenario& loaded) {
   VariantOutcome v;
   v.name = name;
   auto model = std::make_shared<const Model>(build_model(loaded));
@@ -163,41 +176,121 @@ VariantOutcome run_variant(const std::string& name, config::LoadedScenario loade
     if (acc.kind == AccountKind::kLink) v.inter_ccp_margin += acc.initial_margin;
   }
   for (const auto& c : model->ccps) v.default_funds += c.default_fund;
-  v.per_scenario.assign(compare_metrics().size(), {});
-  std::vector<double> funds;
-  for (const auto& c : model->ccps) funds.push_back(c.default_fund);
-  RunOptions o = options;
-  o.on_scenario = [&](const ScenarioResult& r) {
-    // Each compared metric's value in this scenario, as the declaration extracts it.
-    const MetricInput x(r, funds);
-    std::size_t k = 0;
-    ChunkSums::visit([&](auto, const MetricInfo& info, const auto& extract) {
-      if (!info.compare) return;
-      double value = 0.0;
-      extract(x, [&](std::size_t, auto scenario_value) { value = static_cast<double>(scenario_value); });
-      v.per_scenario[k++].push_back(value);
-    });
-    if (options.on_scenario) options.on_scenario(r);
-  };
-  const RunResult result = run_monte_carlo(*model, o);
-  v.summary = summary_json(*model, result);
-  v.metrics = metric_table(*model, result.aggregate);
+  v.paired.assign(compare_metrics().size(), {});
   return v;
 }
+
+// Each compared metric's value in a scenario, as the declaration extracts it.
+void compared_values(const MetricInput& x, std::vector<double>& out) {
+  out.clear();
+  ChunkSums::visit([&](auto, const MetricInfo& info, const auto& extract) {
+    if (!info.compare) return;
+    double value = 0.0;
+    extract(x, [&](std::size_t, auto scenario_value) { value = static_cast<double>(scenario_value); });
+    out.push_back(value);
+  });
+}
+
+// The variants run block by block on the same scenarios: the base's values
+// of the block are kept until every variant has paired its own with them.
+class BlockedComparison {
+ public:
+  BlockedComparison(std::vector<VariantOutcome>& variants, const RunOptions& options, bool keep)
+      : variants_(variants), options_(options), keep_(keep) {
+    for (const auto& v : variants_) results_.emplace_back(*v.model);
+    const std::int64_t n = options.count >= 0 ? options.count : variants_[0].model->scenarios;
+    first_ = options.first;
+    end_ = first_ + n;
+    base_.assign(compare_metrics().size(), std::vector<double>(static_cast<std::size_t>(std::min(kCompareBlock, n))));
+    if (keep_)
+      for (auto& v : variants_) v.per_scenario.assign(compare_metrics().size(), {});
+  }
+
+  void run() {
+    ProgressBar progress(options_.progress, (end_ - first_) * static_cast<std::int64_t>(variants_.size()));
+    std::int64_t done = 0;
+    for (std::int64_t b0 = first_; b0 < end_; b0 += kCompareBlock) {
+      const std::int64_t b1 = std::min(end_, b0 + kCompareBlock);
+      for (std::size_t v = 0; v < variants_.size(); ++v) {
+        const bool stopped = run_block(v, b0, b1);
+        done += b1 - b0;
+        progress.update(done);
+        if (stopped) {
+          progress.finish();
+          return;
+        }
+      }
+    }
+    progress.finish();
+  }
+
+  void finish() {
+    for (std::size_t v = 0; v < variants_.size(); ++v) {
+      RunResult& r = results_[v];
+      r.aggregate.finish();
+      r.first = first_;
+      r.requested = end_ - first_;
+      variants_[v].scenarios = r.completed;
+      variants_[v].summary = summary_json(*variants_[v].model, r);
+      variants_[v].metrics = metric_table(*variants_[v].model, r.aggregate);
+    }
+  }
+
+ private:
+  std::vector<VariantOutcome>& variants_;
+  const RunOptions& options_;
+  bool keep_;
+  std::vector<RunResult> results_;
+  std::int64_t first_ = 0, end_ = 0;
+  std::vector<std::vector<double>> base_;  // compare_metrics() x scenario of the block
+  std::vector<double> values_;
+
+  // Runs variant v on [b0, b1) and folds its scenarios; true when the run was stopped.
+  bool run_block(std::size_t v, std::int64_t b0, std::int64_t b1) {
+    VariantOutcome& out = variants_[v];
+    std::vector<double> funds;
+    for (const auto& c : out.model->ccps) funds.push_back(c.default_fund);
+    RunOptions o = options_;
+    o.first = b0;
+    o.count = b1 - b0;
+    o.progress = false;
+    o.on_scenario = [&](const ScenarioResult& r) {
+      compared_values(MetricInput(r, funds), values_);
+      const auto i = static_cast<std::size_t>(r.index - b0);
+      for (std::size_t k = 0; k < values_.size(); ++k) {
+        if (v == 0) base_[k][i] = values_[k];
+        out.paired[k].add(base_[k][i], values_[k]);
+        if (keep_) out.per_scenario[k].push_back(values_[k]);
+      }
+      if (options_.on_scenario) options_.on_scenario(r);
+    };
+    const RunResult part = run_monte_carlo(*out.model, o);
+    RunResult& total = results_[v];
+    total.aggregate.merge(part.aggregate);
+    total.completed += part.completed;
+    total.interrupted = total.interrupted || part.interrupted;
+    total.threads = part.threads;
+    total.batch = part.batch;
+    total.seconds += part.seconds;
+    const bool stopped = part.interrupted || (options_.stop && options_.stop->load());
+    if (stopped)
+      for (RunResult& r : results_) r.interrupted = true;
+    return stopped;
+  }
+};
 
 }  // namespace
 
 Comparison run_compare(const std::string& file, const std::vector<config::Override>& overrides,
-                       const RunOptions& options) {
-  return run_compare(config::load_scenario_file(file, overrides), overrides, options);
+                       const RunOptions& options, bool keep_per_scenario) {
+  return run_compare(config::load_scenario_file(file, overrides), overrides, options, keep_per_scenario);
 }
 
 Comparison run_compare(const config::LoadedScenario& base, const std::vector<config::Override>& overrides,
-                       const RunOptions& options) {
+                       const RunOptions& options, bool keep_per_scenario) {
   Comparison c;
   c.warnings = base.warnings;
-  c.variants.push_back(run_variant("base", base, options));
-  c.scenarios = static_cast<std::int64_t>(c.variants[0].per_scenario[0].size());
+  c.variants.push_back(prepare_variant("base", base));
   for (std::size_t i = 0; i < base.scenario.variants.size(); ++i) {
     const auto& variant = base.scenario.variants[i];
     config::LoadedScenario loaded = config::load_variant(base, i, overrides);
@@ -208,8 +301,12 @@ Comparison run_compare(const config::LoadedScenario& base, const std::vector<con
       loaded.scenario.generator.reset();
     }
     apply_topology(loaded.scenario, variant.topology, c.warnings);
-    c.variants.push_back(run_variant(variant.name, std::move(loaded), options));
+    c.variants.push_back(prepare_variant(variant.name, loaded));
   }
+  BlockedComparison run(c.variants, options, keep_per_scenario);
+  run.run();
+  run.finish();
+  c.scenarios = c.variants[0].scenarios;
   return c;
 }
 

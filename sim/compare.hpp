@@ -29,13 +29,33 @@ const std::vector<MetricInfo>& compare_metrics();
 // std::invalid_argument naming the compared metrics when there is none.
 std::size_t compare_metric_index(std::string_view name);
 
+// The paired statistics of a compared metric of a variant (y) against the
+// base (x), folded scenario by scenario in index order (the same order for
+// any thread count or batch size), in memory independent of the scenario
+// count: the plain sums in index order (the means), and the centred
+// co-moments of the difference d = y - x and of y, updated one pair at a
+// time (Welford 1962; the bivariate form of Chan, Golub and LeVeque 1983).
+// They give the paired difference's and the ratio's intervals of the stored
+// values (Comparison::difference, ratio) without keeping the values.
+struct PairedSums {
+  std::int64_t n = 0;
+  double sum_x = 0.0, sum_y = 0.0, sum_d = 0.0;
+  double mean_d = 0.0, mean_y = 0.0;
+  double m_dd = 0.0, m_dy = 0.0, m_yy = 0.0;  // sums of (d - mean d)^2, (d - mean d)(y - mean y), (y - mean y)^2
+  void add(double x, double y);
+};
+
 struct VariantOutcome {
   std::string name;
   std::shared_ptr<const Model> model;
   double total_im = 0.0;          // members' IM at every CCP
   double inter_ccp_margin = 0.0;  // IM of link accounts
   double default_funds = 0.0;
-  std::vector<std::vector<double>> per_scenario;  // compare_metrics() x scenario
+  std::int64_t scenarios = 0;      // run (all of them unless interrupted)
+  std::vector<PairedSums> paired;  // compare_metrics(): against the base's same scenarios (the base: itself)
+  // compare_metrics() x scenario: only when the comparison keeps them
+  // (keep_per_scenario; memory proportional to the scenarios), else empty.
+  std::vector<std::vector<double>> per_scenario;
   nlohmann::ordered_json summary;
   Table metrics;  // metric_table: every declared metric with its 95% interval
 };
@@ -48,8 +68,9 @@ struct Comparison {
   std::vector<VariantOutcome> variants;  // the base first
   std::int64_t scenarios = 0;
   std::vector<std::string> warnings;
-  // A compared metric (by name) of a variant, scenario by scenario; its mean;
-  // its paired differences to the base.
+  // A compared metric (by name) of a variant, scenario by scenario (throws
+  // std::logic_error unless the comparison kept them); its mean; its paired
+  // differences to the base.
   const std::vector<double>& values(std::size_t variant, std::string_view metric) const;
   double mean(std::size_t variant, std::string_view metric) const;
   PairedDifference difference(std::size_t variant, std::string_view metric) const;
@@ -65,16 +86,22 @@ struct Comparison {
 };
 
 // Loads every variant of `file` (base overrides first, then the variant's
-// `set`, then its topology) and runs them on the same seed and scenarios.
-// options.on_scenario, if set, also sees every scenario of every variant (in
-// variant order); options.stop stops the variant being run and all later ones.
+// `set`, then its topology) and runs them on the same seed and scenarios,
+// block by block (kCompareBlock scenarios: the base, then each variant), so
+// that the paired statistics stream. options.on_scenario, if set, also sees
+// every scenario of every variant (block by block, in variant order within a
+// block); options.stop stops every variant after the block being run (the
+// variants then cover the same scenarios but the last ones of the base).
+// keep_per_scenario keeps every compared value of every scenario
+// (Comparison::values; memory proportional to the scenarios).
+inline constexpr std::int64_t kCompareBlock = 16 * kChunk;
 Comparison run_compare(const std::string& file, const std::vector<config::Override>& overrides,
-                       const RunOptions& options);
+                       const RunOptions& options, bool keep_per_scenario = false);
 
 // The same from a scenario already loaded with `overrides` (its text and
 // source name are reloaded with each variant's changes).
 Comparison run_compare(const config::LoadedScenario& base, const std::vector<config::Override>& overrides,
-                       const RunOptions& options);
+                       const RunOptions& options, bool keep_per_scenario = false);
 
 std::string format_comparison(const Comparison& c);
 // A paired difference as the terminal shows it: "+1.2 pp [+0.3 pp, +2.1 pp]" for a

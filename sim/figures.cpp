@@ -332,6 +332,13 @@ constexpr Frame kLossFrame{66, 48, 470, 222};
 
 }  // namespace
 
+std::int64_t LossDistribution::positive() const {
+  if (weights.empty()) return static_cast<std::int64_t>(values.size());
+  std::int64_t n = 0;
+  for (std::int64_t w : weights) n += w;
+  return n;
+}
+
 Svg loss_histogram(const LossDistribution& d, Ids& ids) {
   const Frame& f = kLossFrame;
   const auto [lo, hi] = log_range(d);
@@ -339,9 +346,9 @@ Svg loss_histogram(const LossDistribution& d, Ids& ids) {
   const int per_decade = std::clamp(36 / decades, 2, 12);
   const int bins = decades * per_decade;
   std::vector<std::int64_t> counts(static_cast<std::size_t>(bins), 0);
-  for (double v : d.values) {
-    const int b = static_cast<int>(std::floor((std::log10(v) - lo) * per_decade));
-    ++counts[static_cast<std::size_t>(std::clamp(b, 0, bins - 1))];
+  for (std::size_t i = 0; i < d.values.size(); ++i) {
+    const int b = static_cast<int>(std::floor((std::log10(d.values[i]) - lo) * per_decade));
+    counts[static_cast<std::size_t>(std::clamp(b, 0, bins - 1))] += d.weight(i);
   }
   const double total = static_cast<double>(d.scenarios);
   double ymax = 0.0;
@@ -376,7 +383,8 @@ Svg exceedance_curve(const LossDistribution& d, Ids& ids) {
   const auto range = log_range(d);
   const int lo = range.first, hi = range.second;
   const double total = static_cast<double>(d.scenarios);
-  const double p_any = static_cast<double>(d.values.size()) / total;
+  const std::int64_t positive = d.positive();
+  const double p_any = static_cast<double>(positive) / total;
   const int ytop = p_any > 0.1 ? 0 : static_cast<int>(std::ceil(std::log10(p_any)));
   int ybottom = static_cast<int>(std::floor(std::log10(1.0 / total)));
   if (ybottom >= ytop) ybottom = ytop - 1;
@@ -408,9 +416,10 @@ Svg exceedance_curve(const LossDistribution& d, Ids& ids) {
   const std::size_t m = d.values.size();
   const std::size_t stride = std::max<std::size_t>(1, m / 1000);
   std::string points;
-  for (std::size_t i = 0; i < m; ++i) {
+  std::int64_t at_least = positive;  // scenarios with a loss >= values[i]
+  for (std::size_t i = 0; i < m; at_least -= d.weight(i), ++i) {
     if (i % stride != 0 && i + 200 < m) continue;
-    const double p = static_cast<double>(m - i) / total;
+    const double p = static_cast<double>(at_least) / total;
     points += fmt::format("{},{} ", c1(xpos(d.values[i])), c1(ypos(p)));
   }
   svg += fmt::format(

@@ -103,9 +103,12 @@ std::string standalone(const Svg& svg);
 // ---------------------------------------------------------------------------
 // The distribution of a loss over the scenarios, on a log scale.
 struct LossDistribution {
-  std::vector<double> values;  // the positive losses, sorted ascending
-  std::int64_t scenarios = 0;  // every scenario, those without a loss included
-  double var = 0.0, es = 0.0;  // value at risk and expected shortfall at `level`
+  std::vector<double> values;         // the positive losses, sorted ascending
+  std::vector<std::int64_t> weights;  // scenarios each value stands for (a sketch bucket's); empty: one each
+  std::int64_t weight(std::size_t i) const { return weights.empty() ? 1 : weights[i]; }
+  std::int64_t positive() const;  // scenarios with a positive loss
+  std::int64_t scenarios = 0;     // every scenario, those without a loss included
+  double var = 0.0, es = 0.0;     // value at risk and expected shortfall at `level`
   double level = 0.99;
   std::string name = "total loss";                          // escaped: "P(name ≥ x)"
   std::string axis = "total loss borne by non-defaulters";  // escaped: the x axis, "(USD, log scale)" follows

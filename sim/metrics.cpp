@@ -283,6 +283,7 @@ nlohmann::json ChunkSums::to_json(bool counts) const {
   if (!counts) {
     j["first"] = first;
     j["count"] = count;
+    j["level"] = level;
   }
   nlohmann::json sq = nlohmann::json::object();
   std::size_t m = 0;
@@ -300,6 +301,8 @@ ChunkSums ChunkSums::from_json(const Model& model, const nlohmann::json& j, bool
   if (!counts) {
     j.at("first").get_to(c.first);
     j.at("count").get_to(c.count);
+    j.at("level").get_to(c.level);
+    if (c.level < 0 || c.level > 40) throw std::runtime_error("truncated aggregate (chunk level)");
   }
   c.squares.assign(metric_infos().size(), {});
   std::size_t m = 0;
@@ -324,7 +327,10 @@ Aggregate::Aggregate(const Model& model) : model_(&model) {
   for (const auto& ccp : model.ccps) default_funds_.push_back(ccp.default_fund);
   totals_.init(model, 0);
   exact_.init(model, 0);
-  depletion_values_.assign(model.ccps.size(), {});
+  // Quantile state bounded by the planned scenario count (TailSample's guarantee).
+  const std::int64_t capacity = TailSample::capacity(model.scenarios);
+  total_loss_sample_ = TailSample(capacity);
+  depletion_samples_.assign(model.ccps.size(), TailSample(capacity));
 }
 
 std::vector<double> Aggregate::member_loss_quantiles(double p) const {
@@ -384,6 +390,29 @@ double default_management_value(const ScenarioResult& r, std::size_t c, std::siz
 void Aggregate::close_chunk(ChunkSums&& chunk) {
   chunk.move_exact_into(exact_);
   chunks_.push_back(std::move(chunk));
+  combine_blocks();
+}
+
+void Aggregate::combine_blocks() {
+  std::stable_sort(chunks_.begin(), chunks_.end(),
+                   [](const ChunkSums& a, const ChunkSums& b) { return a.first < b.first; });
+  // Two neighbours that are the left and right halves of an aligned block of
+  // 2^(level + 1) chunks become that block: left + right, however the chunks arrived.
+  for (std::size_t i = 0; i + 1 < chunks_.size();) {
+    ChunkSums& left = chunks_[i];
+    const ChunkSums& right = chunks_[i + 1];
+    const std::int64_t span = kChunk << left.level;
+    const bool halves = left.first % kChunk == 0 && left.level == right.level && left.first % (2 * span) == 0 &&
+                        right.first == left.first + span;
+    if (!halves) {
+      ++i;
+      continue;
+    }
+    right.fold_sums_into(left);
+    ++left.level;
+    chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(i + 1));
+    i = i > 0 ? i - 1 : 0;  // the grown block may complete a larger one with its left neighbour
+  }
 }
 
 void Aggregate::add(const ScenarioResult& r) {
@@ -398,10 +427,10 @@ void Aggregate::add(const ScenarioResult& r) {
         .add(l.amount);
   for (const auto& [key, sum] : r.tile_losses) account_loss_sum(key).add(sum);
   for (const auto& [key, count] : r.member_loss_counts) member_loss_counts_[key] += count;
-  if (r.total_loss > 0.0) total_loss_values_.push_back(r.total_loss);
+  if (r.total_loss > 0.0) total_loss_sample_.add(r.total_loss);
   for (std::size_t c = 0; c < model_->ccps.size(); ++c) {
     const double fund = model_->ccps[c].default_fund;
-    if (fund > 0.0 && r.ccp_df_used[c] > 0.0) depletion_values_[c].push_back(std::min(1.0, r.ccp_df_used[c] / fund));
+    if (fund > 0.0 && r.ccp_df_used[c] > 0.0) depletion_samples_[c].add(std::min(1.0, r.ccp_df_used[c] / fund));
   }
   const std::size_t k = r.defaults.size();
   if (default_histogram_.size() <= k) default_histogram_.resize(k + 1, 0);
@@ -411,13 +440,10 @@ void Aggregate::add(const ScenarioResult& r) {
 namespace {
 
 // How each part of the state (Aggregate::visit_state) merges with a later
-// one's: values kept for quantiles are appended (sorted by finish), counts and
-// exact sums add.
-void merge_part(std::vector<double>& values, const std::vector<double>& later) {
-  values.insert(values.end(), later.begin(), later.end());
-}
-void merge_part(std::vector<std::vector<double>>& values, const std::vector<std::vector<double>>& later) {
-  for (std::size_t i = 0; i < values.size(); ++i) merge_part(values[i], later[i]);
+// one's: samples for quantiles merge (TailSample), counts and exact sums add.
+void merge_part(TailSample& sample, const TailSample& later) { sample.merge(later); }
+void merge_part(std::vector<TailSample>& samples, const std::vector<TailSample>& later) {
+  for (std::size_t i = 0; i < samples.size(); ++i) samples[i].merge(later[i]);
 }
 void merge_part(std::vector<std::int64_t>& histogram, const std::vector<std::int64_t>& later) {
   if (histogram.size() < later.size()) histogram.resize(later.size(), 0);
@@ -441,6 +467,7 @@ void Aggregate::merge(const Aggregate& later) {
     open_ = false;
   }
   chunks_.insert(chunks_.end(), later.chunks_.begin(), later.chunks_.end());
+  combine_blocks();
   if (later.open_) close_chunk(ChunkSums(later.current_));
   later.exact_.fold_exact_into(exact_);
   visit_state([&](auto part, const char*) { merge_part(this->*part, later.*part); });
@@ -451,14 +478,12 @@ void Aggregate::finish() {
     close_chunk(std::move(current_));
     open_ = false;
   }
-  // Chunks may arrive from several sources: fold their float sums in index order.
-  std::stable_sort(chunks_.begin(), chunks_.end(),
-                   [](const ChunkSums& a, const ChunkSums& b) { return a.first < b.first; });
+  // The blocks (sorted by combine_blocks) in index order.
   totals_.init(*model_, 0);
   for (const auto& c : chunks_) c.fold_sums_into(totals_);
   exact_.fold_exact_into(totals_);
-  std::sort(total_loss_values_.begin(), total_loss_values_.end());
-  for (auto& v : depletion_values_) std::sort(v.begin(), v.end());
+  total_loss_sample_.finish();
+  for (auto& sample : depletion_samples_) sample.finish();
 }
 
 namespace {
@@ -492,9 +517,21 @@ nlohmann::json part_to_json(const std::unordered_map<std::uint64_t, std::int64_t
   return {{"keys", keys}, {"counts", values}};
 }
 
+nlohmann::json part_to_json(const TailSample& sample) { return sample.to_json(); }
+nlohmann::json part_to_json(const std::vector<TailSample>& samples) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const TailSample& sample : samples) out.push_back(sample.to_json());
+  return out;
+}
+
 template <class T>
 void part_from_json(const nlohmann::json& j, T& part) {
   j.get_to(part);
+}
+void part_from_json(const nlohmann::json& j, TailSample& sample) { sample = TailSample::from_json(j); }
+void part_from_json(const nlohmann::json& j, std::vector<TailSample>& samples) {
+  samples.clear();
+  for (const auto& e : j) samples.push_back(TailSample::from_json(e));
 }
 void part_from_json(const nlohmann::json& j, std::vector<ExactSum>& sums) {
   const auto index = j.at("index").get<std::vector<std::size_t>>();
@@ -516,7 +553,8 @@ void part_from_json(const nlohmann::json& j, std::unordered_map<std::uint64_t, s
 }
 
 constexpr const char* kAggregateFormat = "ccpnet aggregate";
-constexpr int kAggregateVersion = 2;  // 2: sums of squares (ChunkSums::squares)
+// 2: sums of squares (ChunkSums::squares); 3: bounded quantile samples (TailSample), chunk sums as a tree (level)
+constexpr int kAggregateVersion = 3;
 
 }  // namespace
 
@@ -546,6 +584,7 @@ Aggregate Aggregate::deserialize(const Model& model, const std::vector<char>& by
     if (j.at("format") != kAggregateFormat || j.at("version") != kAggregateVersion)
       throw std::runtime_error("not a ccpnet aggregate of this version");
     for (const auto& c : j.at("chunks")) a.chunks_.push_back(ChunkSums::from_json(model, c, false));
+    a.combine_blocks();
     a.exact_ = ChunkSums::from_json(model, j.at("exact"), true);
     visit_state([&](auto part, const char* name) { part_from_json(j.at(name), a.*part); });
   } catch (const nlohmann::json::exception& e) {
@@ -559,55 +598,41 @@ void Aggregate::check_state(const Model& model) const {
   const auto require = [](bool ok) {
     if (!ok) throw std::runtime_error("aggregate of another model");
   };
-  require(depletion_values_.size() == model.ccps.size());
+  require(depletion_samples_.size() == model.ccps.size());
   require(account_losses_.empty() || account_losses_.size() == model.accounts.size() * kLossChannelCount);
   for (const auto& [key, count] : member_loss_counts_) require((key >> 16) < model.members.size());
 }
 
-double sparse_quantile(std::vector<double> nonzero, std::int64_t n, double p) {
-  if (n <= 0) return 0.0;
-  std::sort(nonzero.begin(), nonzero.end());
-  const auto zeros = n - static_cast<std::int64_t>(nonzero.size());
-  const auto at = [&](std::int64_t i) { return i < zeros ? 0.0 : nonzero[static_cast<std::size_t>(i - zeros)]; };
-  // Linear interpolation between order statistics (numpy's default, Hyndman-Fan type 7).
-  const double h = static_cast<double>(n - 1) * p;
-  const auto lo = static_cast<std::int64_t>(std::floor(h));
-  const auto hi = std::min<std::int64_t>(lo + 1, n - 1);
-  return at(lo) + (h - static_cast<double>(lo)) * (at(hi) - at(lo));
+namespace {
+
+TailSample whole_sample(const std::vector<double>& nonzero) {
+  TailSample sample;  // without bound: every value kept
+  for (double x : nonzero) sample.add(x);
+  sample.finish();
+  return sample;
+}
+
+}  // namespace
+
+double sparse_quantile(const std::vector<double>& nonzero, std::int64_t n, double p) {
+  return whole_sample(nonzero).quantile(n, p);
 }
 
 models::stats::Interval sparse_quantile_interval(const std::vector<double>& nonzero, std::int64_t n, double p,
                                                  double confidence) {
-  if (n <= 0) return {0.0, 0.0};
-  const auto zeros = n - static_cast<std::int64_t>(nonzero.size());
-  // The 1-based order statistic r of the sample (values >= 0: rank 0 bounds it by 0, rank n + 1 by nothing).
-  const auto at = [&](std::int64_t r) {
-    if (r <= zeros) return 0.0;
-    if (r > n) return std::numeric_limits<double>::infinity();
-    return nonzero[static_cast<std::size_t>(r - zeros - 1)];
-  };
-  const models::stats::RankInterval ranks = models::stats::quantile_rank_interval(n, p, confidence);
-  return {at(ranks.lower), at(ranks.upper)};
+  return whole_sample(nonzero).quantile_interval(n, p, confidence);
 }
 
-double sparse_expected_shortfall(std::vector<double> nonzero, std::int64_t n, double p) {
-  // Mean of the ceil(n (1 - p)) largest values.
-  if (n <= 0) return 0.0;
-  std::sort(nonzero.begin(), nonzero.end());
-  const auto k =
-      std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(static_cast<double>(n) * (1.0 - p) - 1e-9)));
-  double sum = 0.0;
-  std::int64_t taken = 0;
-  for (auto it = nonzero.rbegin(); it != nonzero.rend() && taken < k; ++it, ++taken) sum += *it;
-  return sum / static_cast<double>(k);
+double sparse_expected_shortfall(const std::vector<double>& nonzero, std::int64_t n, double p) {
+  return whole_sample(nonzero).expected_shortfall(n, p);
 }
 
-double Aggregate::total_loss_quantile(double p) const { return sparse_quantile(total_loss_values_, totals_.count, p); }
+double Aggregate::total_loss_quantile(double p) const { return total_loss_sample_.quantile(totals_.count, p); }
 models::stats::Interval Aggregate::total_loss_quantile_interval(double p, double confidence) const {
-  return sparse_quantile_interval(total_loss_values_, totals_.count, p, confidence);
+  return total_loss_sample_.quantile_interval(totals_.count, p, confidence);
 }
 models::stats::Interval Aggregate::depletion_quantile_interval(std::size_t ccp, double p, double confidence) const {
-  return sparse_quantile_interval(depletion_values_[ccp], totals_.count, p, confidence);
+  return depletion_samples_[ccp].quantile_interval(totals_.count, p, confidence);
 }
 std::int64_t Aggregate::scenarios_with_at_least_defaults(std::size_t k) const {
   std::int64_t n = 0;
@@ -615,10 +640,10 @@ std::int64_t Aggregate::scenarios_with_at_least_defaults(std::size_t k) const {
   return n;
 }
 double Aggregate::total_loss_expected_shortfall(double p) const {
-  return sparse_expected_shortfall(total_loss_values_, totals_.count, p);
+  return total_loss_sample_.expected_shortfall(totals_.count, p);
 }
 double Aggregate::depletion_quantile(std::size_t ccp, double p) const {
-  return sparse_quantile(depletion_values_[ccp], totals_.count, p);
+  return depletion_samples_[ccp].quantile(totals_.count, p);
 }
 double Aggregate::p_at_least_defaults(std::size_t k) const {
   if (totals_.count == 0) return 0.0;

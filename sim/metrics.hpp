@@ -1,11 +1,17 @@
 // Aggregation of per-scenario results (SPEC 3.11), deterministic and mergeable.
 //
 // Scenarios are folded in index order into fixed chunks of kChunk scenarios
-// (aligned on the global index); float totals are the chunk sums added in
-// chunk order, counts and maxima are exact in any order. Any split of the
-// scenario range on chunk boundaries (threads, batches, MPI ranks, Dask
-// workers) therefore gives bit-identical totals. Quantiles are exact: the
-// non-zero values are kept (calm scenarios cost nothing) and sorted.
+// (aligned on the global index); float sums of chunks are added as a binary
+// tree over the chunk index (a block of 2^(j+1) aligned chunks is its left
+// half plus its right half, each as soon as both are there), and the largest
+// blocks in index order; counts and maxima are exact in any order. Any split
+// of the scenario range on chunk boundaries (threads, batches, MPI ranks,
+// Dask workers) therefore gives bit-identical totals, and an aggregate holds
+// at most about log2(chunks) blocks of sums, whatever the scenario count. Quantiles of the total loss
+// and of the default-fund depletion come from a TailSample: exact at levels
+// of 0.99 and above (every quantile, interval and expected shortfall the
+// outputs report), within 1% below, in memory bounded by the planned
+// scenario count, not by the scenarios with a loss.
 //
 // The metrics are declared once (ChunkSums::visit), the rest of the merged
 // state once (Aggregate::visit_state); an aggregate travels between threads,
@@ -26,6 +32,7 @@
 #include "models/waterfall/waterfall.hpp"
 #include "sim/cascade.hpp"
 #include "sim/exact_sum.hpp"
+#include "sim/tail_sample.hpp"
 
 namespace ccpnet {
 
@@ -135,6 +142,7 @@ struct MetricInput {
 struct ChunkSums {
   std::int64_t first = 0;  // first scenario index of the chunk
   std::int64_t count = 0;  // scenarios folded in
+  int level = 0;           // the chunks it sums: 2^level from `first`, aligned on that many (Aggregate's tree)
   // System
   double total_loss = 0, closeout_loss = 0, uncovered = 0, liquidity_shortfall = 0, settlement_loss = 0;
   double failure_principal = 0, interbank_loss = 0, client_loss = 0, ledger_error = 0;
@@ -550,7 +558,8 @@ class Aggregate {
 
   std::int64_t scenarios() const { return totals_.count; }
   const ChunkSums& totals() const { return totals_; }
-  const std::vector<double>& total_loss_values() const { return total_loss_values_; }  // non-zero, sorted
+  // The total loss per scenario: its positive values, the largest exactly (TailSample).
+  const TailSample& total_loss_sample() const { return total_loss_sample_; }
   // The p-quantile of member m's loss per scenario (as a survivor or a
   // creditor of a failed CCP), from a relative-accuracy sketch (LossSketch:
   // within 1% of the exact order statistic).
@@ -562,7 +571,8 @@ class Aggregate {
   }
 
   // Quantile of the total loss (linear interpolation between order statistics,
-  // zeros included implicitly), expected shortfall above it.
+  // zeros included implicitly), expected shortfall above it: exact for
+  // p >= TailSample::kExactFrom (0.99), else within 1% (TailSample).
   double total_loss_quantile(double p) const;
   // Distribution-free interval for the p-quantile (models::stats::quantile_rank_interval
   // on the order statistics); the upper end is +infinity when too few scenarios lie above it.
@@ -579,8 +589,8 @@ class Aggregate {
   // The merged state besides the chunks, each part once: v(&Aggregate::part, name).
   template <class Visitor>
   static void visit_state(Visitor&& v) {
-    v(&Aggregate::total_loss_values_, "total_loss_values");          // non-zero total losses, for quantiles
-    v(&Aggregate::depletion_values_, "df_depletion_values");         // per CCP: non-zero DF depletion, for quantiles
+    v(&Aggregate::total_loss_sample_, "total_loss_sample");          // positive total losses, for quantiles
+    v(&Aggregate::depletion_samples_, "df_depletion_sample");        // per CCP: positive DF depletion, for quantiles
     v(&Aggregate::default_histogram_, "member_defaults_histogram");  // scenarios with k member defaults
     v(&Aggregate::account_losses_, "account_losses");                // accounts x loss channels, exact sums
     v(&Aggregate::member_loss_counts_, "member_loss_sketch");        // (member << 16 | bucket) -> scenarios
@@ -591,11 +601,11 @@ class Aggregate {
   std::vector<double> default_funds_;  // per CCP (MetricInput)
   ChunkSums current_;
   bool open_ = false;
-  std::vector<ChunkSums> chunks_;  // closed: their float sums
+  std::vector<ChunkSums> chunks_;  // closed blocks of chunks (their float sums), in index order
   ChunkSums exact_;                // counts and maxima of the closed chunks
   ChunkSums totals_;
-  std::vector<double> total_loss_values_;
-  std::vector<std::vector<double>> depletion_values_;
+  TailSample total_loss_sample_;
+  std::vector<TailSample> depletion_samples_;
   std::vector<std::int64_t> default_histogram_;
   // By account x kLossChannelCount + channel; allocated when a first loss
   // arrives (a calm run keeps none).
@@ -604,15 +614,17 @@ class Aggregate {
   ExactSum& account_loss_sum(std::size_t key);
 
   void close_chunk(ChunkSums&& chunk);         // hands its counts and maxima to exact_, keeps its float sums
+  void combine_blocks();                       // sorts the blocks, adds up every two halves of a larger one
   void check_state(const Model& model) const;  // throws when the state does not fit the model
 };
 
-// Quantile of a sample given only its non-zero values and its size (the rest are 0).
-double sparse_quantile(std::vector<double> nonzero, std::int64_t n, double p);
-double sparse_expected_shortfall(std::vector<double> nonzero, std::int64_t n, double p);
-// Interval for the p-quantile from the same sample (`nonzero` sorted): its order statistics
+// Quantile of a sample given only its non-zero values and its size (the rest are 0),
+// exactly (every value kept: a TailSample without bound).
+double sparse_quantile(const std::vector<double>& nonzero, std::int64_t n, double p);
+double sparse_expected_shortfall(const std::vector<double>& nonzero, std::int64_t n, double p);
+// Interval for the p-quantile from the same sample: its order statistics
 // at the ranks of models::stats::quantile_rank_interval; +infinity above when no rank bounds it.
-models::stats::Interval sparse_quantile_interval(const std::vector<double>& nonzero_sorted, std::int64_t n, double p,
+models::stats::Interval sparse_quantile_interval(const std::vector<double>& nonzero, std::int64_t n, double p,
                                                  double confidence);
 
 }  // namespace ccpnet

@@ -157,7 +157,12 @@ const char* cause_colour(DefaultCause cause) {
 
 figures::LossDistribution run_loss_distribution(const Aggregate& aggregate) {
   figures::LossDistribution d;
-  d.values = aggregate.total_loss_values();
+  // The kept largest values one by one, below them the sketch's buckets (within 1%).
+  for (const auto& [value, scenarios] : aggregate.total_loss_sample().distribution()) {
+    d.values.push_back(value);
+    d.weights.push_back(scenarios);
+  }
+  if (aggregate.total_loss_sample().all_exact()) d.weights.clear();
   d.scenarios = aggregate.totals().count;
   d.var = aggregate.total_loss_quantile(0.99);
   d.es = aggregate.total_loss_expected_shortfall(0.99);

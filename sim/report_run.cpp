@@ -630,12 +630,12 @@ std::string summary_section(const RunPage& p) {
 std::string loss_section(const RunPage& p, Ids& ids) {
   const std::int64_t count = p.t.count;
   const double n = p.n;
-  const std::vector<double>& losses = p.agg.total_loss_values();
+  const std::int64_t positive = p.agg.total_loss_sample().positive();
   std::string h;
   // Loss distribution.
-  const double zero_share = 1.0 - static_cast<double>(losses.size()) / n;
+  const double zero_share = 1.0 - static_cast<double>(positive) / n;
   h += "<section id=\"losses\"><h2>Loss distribution</h2>\n";
-  if (losses.empty()) {
+  if (positive == 0) {
     h += fmt::format(
         "<figure><h3>Loss distribution</h3><p><strong>No scenario had a loss borne by non-defaulters</strong> ({} "
         "with zero loss): there is nothing to plot.</p></figure>\n",
@@ -644,7 +644,7 @@ std::string loss_section(const RunPage& p, Ids& ids) {
     const std::string zero_text = fmt::format(
         "<strong>{} of the scenarios ({}) have no loss</strong> borne by non-defaulters and cannot be shown on a log "
         "scale.",
-        pct(zero_share), p.of_count(count - static_cast<std::int64_t>(losses.size())));
+        pct(zero_share), p.of_count(count - positive));
     const std::string var_text =
         p.var99 > 0.0
             ? fmt::format("VaR 99% = {} (dashed), ES 99% = {} (dotted, red).", usd(p.var99), usd(p.es99))
@@ -652,10 +652,17 @@ std::string loss_section(const RunPage& p, Ids& ids) {
                           usd(p.es99));
     h += "<div class=\"grid2\">\n";
     const figures::LossDistribution distribution = run_loss_distribution(p.agg);
+    const TailSample& sample = p.agg.total_loss_sample();
+    const std::string sketch_text = sample.all_exact()
+                                        ? ""
+                                        : fmt::format(
+                                              " The {} largest losses are exact (VaR and ES from them); below them a "
+                                              "sketch places each loss within 1%.",
+                                              grouped(static_cast<std::int64_t>(sample.top().size())));
     h += figure("Loss distribution: histogram", figures::loss_histogram(distribution, ids),
                 fmt::format("Share of all {} scenarios with a total loss in each bin (bins of equal width on the log "
-                            "scale). {} {}",
-                            grouped(count), zero_text, var_text));
+                            "scale). {} {}{}",
+                            grouped(count), zero_text, var_text, sketch_text));
     h += figure("Loss distribution: exceedance curve", figures::exceedance_curve(distribution, ids),
                 fmt::format("Probability that the total loss is at least x. The dotted horizontal line is the 1% "
                             "level: the curve crosses it at VaR 99%.{}",

@@ -260,6 +260,7 @@ def compare(
     threads: int | None = None,
     *,
     progress: bool = False,
+    keep_per_scenario: bool = False,
 ) -> Comparison:
     """Run a model and its variants on common random numbers, with paired differences.
 
@@ -280,6 +281,11 @@ def compare(
         Worker threads, 0 for all cores (default: ``simulation.threads``).
     progress : bool
         A progress bar on stderr when it is a terminal.
+    keep_per_scenario : bool
+        Keep every compared value of every scenario of every variant, for
+        :attr:`Comparison.per_scenario`: memory proportional to the scenarios. Off by
+        default: the paired statistics are folded scenario by scenario, in memory
+        independent of the scenario count.
 
     Returns
     -------
@@ -303,7 +309,9 @@ def compare(
     """
     if not isinstance(model, Model):
         model = load(model)
-    return Comparison(_core.compare(model, scenarios, seed, threads, progress=progress))
+    return Comparison(
+        _core.compare(model, scenarios, seed, threads, progress=progress, keep_per_scenario=keep_per_scenario)
+    )
 
 
 def reverse(

@@ -157,7 +157,9 @@ class Comparison:
         A read-only mapping from variant name to a DataFrame with one row per scenario
         and one column per compared metric; an index (0 is the base) works too. The
         columns share memory with the comparison (no copy). ``per_scenario(variant)``,
-        the former method, still works.
+        the former method, still works. Only for a comparison run with
+        ``ccpnet.compare(..., keep_per_scenario=True)`` (memory proportional to the
+        scenarios); otherwise reading a variant raises ValueError.
         """
         return PerScenario(self._core)
 

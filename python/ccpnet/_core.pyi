@@ -225,4 +225,5 @@ def compare(
     threads: int | None = None,
     *,
     progress: bool = False,
+    keep_per_scenario: bool = False,
 ) -> ComparisonRun: ...

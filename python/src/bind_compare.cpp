@@ -55,6 +55,10 @@ py::dict per_scenario(const ComparisonPtr& c, const py::object& variant) {
   const std::size_t v = variant_index(*c, variant);
   py::dict out;
   auto& columns = c->comparison.variants[v].per_scenario;
+  if (columns.empty())
+    throw py::value_error(
+        "the comparison did not keep its per-scenario values: run it with "
+        "ccpnet.compare(..., keep_per_scenario=True) (memory proportional to the scenarios)");
   const auto& metrics = compare_metrics();
   for (std::size_t k = 0; k < metrics.size(); ++k) {
     auto* keep = new ComparisonPtr(c);
@@ -69,7 +73,7 @@ py::dict per_scenario(const ComparisonPtr& c, const py::object& variant) {
 }
 
 ComparisonPtr compare(const ModelPtr& base, const py::object& scenarios, const py::object& seed,
-                      const py::object& threads, bool progress) {
+                      const py::object& threads, bool progress, bool keep_per_scenario) {
   const ModelPtr model = derive_model(base, seed_and_scenarios(base, seed, scenarios));
 
   RunOptions options;
@@ -86,7 +90,7 @@ ComparisonPtr compare(const ModelPtr& base, const py::object& scenarios, const p
   {
     py::gil_scoped_release release;
     try {
-      out->comparison = run_compare(model->loaded, model->overrides, options);
+      out->comparison = run_compare(model->loaded, model->overrides, options, keep_per_scenario);
     } catch (const config::ScenarioError&) {
       throw;  // a variant's changes are not valid: ScenarioError
     } catch (const InputError&) {
@@ -165,7 +169,8 @@ the engine. Wrapped by :class:`ccpnet.Comparison`, which adds pandas tables; use
 
 One array per compared metric (``metric_names``: ``total_loss``, ``member_defaults``,
 ``any_ccp_fail``, ...), one value per scenario in index order, sharing memory with
-the comparison (no copy).
+the comparison (no copy). Only when the comparison was run with
+keep_per_scenario=True; else ValueError.
 )doc")
       .def("__repr__", [](const ComparisonRun& c) {
         return fmt::format("<ccpnet ComparisonRun '{}': {} variants, {} scenarios each>", c.model->model.name,
@@ -174,6 +179,7 @@ the comparison (no copy).
 
   m.def("compare", &compare, py::arg("model"), py::arg("scenarios") = py::none(), py::arg("seed") = py::none(),
         py::arg("threads") = py::none(), py::kw_only(), py::arg("progress") = false,
+        py::arg("keep_per_scenario") = false,
         R"doc(Run a model and its variants on common random numbers (engine level; see ccpnet.compare).
 
 Parameters
@@ -187,6 +193,9 @@ threads : int, optional
     Worker threads; 0: all cores. Default: the model's ``simulation.threads``.
 progress : bool
     Progress bar on stderr when it is a terminal.
+keep_per_scenario : bool
+    Keep every compared value of every scenario (``per_scenario``); memory
+    proportional to the scenarios. Default: the paired statistics stream.
 
 Ctrl-C stops the comparison after the current window of scenarios and raises
 KeyboardInterrupt. The GIL is released while the engine runs; results do not

@@ -43,7 +43,7 @@ def cli_compare(ccpnet_exe: Path, mesh: Path, tmp_path_factory: pytest.TempPathF
 
 @pytest.fixture(scope="module")
 def comparison(mesh: Path) -> ccpnet.Comparison:
-    return ccpnet.compare(ccpnet.load(mesh), scenarios=N, seed=SEED, threads=2)
+    return ccpnet.compare(ccpnet.load(mesh), scenarios=N, seed=SEED, threads=2, keep_per_scenario=True)
 
 
 def test_same_numbers_as_the_cli(comparison: ccpnet.Comparison, cli_compare: tuple[Path, str, str]) -> None:
@@ -104,8 +104,10 @@ def test_common_random_numbers(comparison: ccpnet.Comparison, mesh: Path) -> Non
 def test_same_result_for_any_thread_count(comparison: ccpnet.Comparison, mesh: Path) -> None:
     model = ccpnet.load(mesh)
     for threads in (1, 3):
-        other = ccpnet.compare(model, scenarios=N, seed=SEED, threads=threads)
+        other = ccpnet.compare(model, scenarios=N, seed=SEED, threads=threads, keep_per_scenario=threads == 1)
         assert other.summary == comparison.summary
+        if threads != 1:
+            continue
         for name in comparison.names:
             pd.testing.assert_frame_equal(other.per_scenario(name), comparison.per_scenario(name), check_exact=True)
 
@@ -118,6 +120,15 @@ def test_per_scenario_arrays_share_memory(comparison: ccpnet.Comparison) -> None
         comparison.per_scenario("nope")
     with pytest.raises(IndexError):
         comparison.per_scenario(99)
+
+
+def test_per_scenario_values_only_when_kept(comparison: ccpnet.Comparison, mesh: Path) -> None:
+    # By default the paired statistics stream and no per-scenario value is kept;
+    # the numbers are those of the comparison that kept them.
+    streamed = ccpnet.compare(ccpnet.load(mesh), scenarios=N, seed=SEED, threads=2)
+    assert streamed.summary == comparison.summary
+    with pytest.raises(ValueError, match="keep_per_scenario=True"):
+        streamed.per_scenario("base")
 
 
 def test_plot_and_report(comparison: ccpnet.Comparison, tmp_path: Path) -> None:

@@ -90,7 +90,9 @@ def test_merged_parts_have_the_same_metrics(model: ccpnet.Model, result: ccpnet.
 
 
 def test_compare_reads_the_declared_metrics_by_name() -> None:
-    c = ccpnet.compare(ccpnet.load(SCENARIOS / "full_mesh.yaml"), scenarios=1024, seed=SEED, threads=2)
+    c = ccpnet.compare(
+        ccpnet.load(SCENARIOS / "full_mesh.yaml"), scenarios=1024, seed=SEED, threads=2, keep_per_scenario=True
+    )
     declared = ccpnet.metrics()
     assert c.metrics == list(declared.loc[declared["compare"], "name"])
     frame = c.per_scenario("base")

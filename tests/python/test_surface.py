@@ -80,7 +80,7 @@ def test_summary_table_is_the_summary_flat() -> None:
 
 
 def test_per_scenario_is_a_property_mapping_variants_to_frames() -> None:
-    c = ccpnet.compare(SCENARIOS / "full_mesh.yaml", scenarios=300)
+    c = ccpnet.compare(SCENARIOS / "full_mesh.yaml", scenarios=300, keep_per_scenario=True)
     per = c.per_scenario
     assert list(per) == c.names and len(per) == len(c.names)
     base = per["base"]

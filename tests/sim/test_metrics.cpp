@@ -190,7 +190,7 @@ TEST(MetricDeclaration, ARunSplitOverProcessesMergesToTheSingleRun) {
   EXPECT_GT(t.settlement_loss, 0.0);
 
   // And the rest of the state: quantiles, histogram, exact member losses, the sketch.
-  EXPECT_EQ(merged.total_loss_values(), whole.aggregate.total_loss_values());
+  EXPECT_EQ(merged.total_loss_sample().to_json(), whole.aggregate.total_loss_sample().to_json());
   EXPECT_EQ(bits(merged.total_loss_quantile(0.99)), bits(whole.aggregate.total_loss_quantile(0.99)));
   for (std::size_t ccp = 0; ccp < model.ccps.size(); ++ccp)
     EXPECT_EQ(bits(merged.depletion_quantile(ccp, 0.99)), bits(whole.aggregate.depletion_quantile(ccp, 0.99)));
@@ -224,7 +224,7 @@ TEST(MetricDeclaration, AnUnfinishedAggregateTravelsWithItsOpenChunk) {
   EXPECT_EQ(metric_values(there.totals()), metric_values(run.aggregate.totals()));
   EXPECT_GT(here.totals().any_default, 0);
   EXPECT_EQ(there.member_loss_quantiles(0.99), here.member_loss_quantiles(0.99));
-  EXPECT_EQ(there.total_loss_values(), here.total_loss_values());
+  EXPECT_EQ(there.total_loss_sample().to_json(), here.total_loss_sample().to_json());
 }
 
 TEST(MetricDeclaration, AnAggregateOfAnotherModelOrNotAnAggregateIsRefused) {
@@ -256,7 +256,7 @@ TEST(Compare, ReadsEveryComparedMetricByName) {
     seen.back().push_back(r);
   };
   const Comparison c =
-      run_compare(scenario_path("full_mesh.yaml"), {{"simulation.scenarios", "600"}, {"seed", "11"}}, options);
+      run_compare(scenario_path("full_mesh.yaml"), {{"simulation.scenarios", "600"}, {"seed", "11"}}, options, true);
   ASSERT_EQ(seen.size(), c.variants.size());
   const auto by_hand = [](const ScenarioResult& r, std::string_view metric) -> double {
     if (metric == "total_loss") return r.total_loss;
@@ -295,6 +295,83 @@ TEST(Compare, ReadsEveryComparedMetricByName) {
     EXPECT_THAT(e.what(), testing::StartsWith("no compared metric 'p_fail'; the compared metrics are 'total_loss', "
                                               "'member_defaults', 'any_ccp_fail', "));
   }
+}
+
+// The paired statistics of `compare` as they were computed from every stored
+// value: the mean of d_i = variant_i - base_i with mean +- z s_d / sqrt(n), and the
+// ratio R = sum base / sum variant with the delta-method standard error of the mean of
+// z_i = base_i - R variant_i over mean(variant) (Stuart and Ord, Kendall's Advanced
+// Theory of Statistics, 10.5; the ratio estimator of Cochran 1977, 6.4).
+PairedDifference stored_difference(const std::vector<double>& variant, const std::vector<double>& base) {
+  const std::size_t n = variant.size();
+  double sum = 0.0;
+  for (std::size_t i = 0; i < n; ++i) sum += variant[i] - base[i];
+  const double mean = sum / static_cast<double>(n);
+  double ss = 0.0;
+  for (std::size_t i = 0; i < n; ++i) ss += (variant[i] - base[i] - mean) * (variant[i] - base[i] - mean);
+  const double se = std::sqrt(ss / static_cast<double>(n - 1) / static_cast<double>(n));
+  return {mean, mean - 1.959963984540054 * se, mean + 1.959963984540054 * se};
+}
+PairedDifference stored_ratio(const std::vector<double>& base, const std::vector<double>& variant) {
+  const std::size_t n = base.size();
+  double sum_a = 0.0, sum_b = 0.0;
+  for (std::size_t i = 0; i < n; ++i) sum_a += base[i], sum_b += variant[i];
+  if (sum_b == 0.0) return {};
+  const double r = sum_a / sum_b, mean_b = sum_b / static_cast<double>(n);
+  double ss = 0.0;
+  for (std::size_t i = 0; i < n; ++i) ss += (base[i] - r * variant[i]) * (base[i] - r * variant[i]);
+  const double se = std::sqrt(ss / static_cast<double>(n - 1) / static_cast<double>(n)) / std::abs(mean_b);
+  return {r, r - 1.959963984540054 * se, r + 1.959963984540054 * se};
+}
+
+void expect_close(const PairedDifference& got, const PairedDifference& want, const std::string& what) {
+  // Relative to the larger of the estimate and the interval's half-width.
+  const double scale = std::max({std::abs(want.mean), want.hi - want.mean, 1e-300});
+  EXPECT_NEAR(got.mean, want.mean, 1e-12 * scale) << what;
+  EXPECT_NEAR(got.lo, want.lo, 1e-12 * scale) << what;
+  EXPECT_NEAR(got.hi, want.hi, 1e-12 * scale) << what;
+}
+
+TEST(CompareStreaming, PairedStatisticsEqualThoseOfTheStoredValues) {
+  const std::vector<config::Override> overrides = {
+      {"simulation.scenarios", "3000"}, {"seed", "5"}, {"defaults.latent", "{pd: 0.05, beta: 0.6}"}};
+  RunOptions options;
+  options.threads = 2;
+  const Comparison kept = run_compare(scenario_path("full_mesh.yaml"), overrides, options, true);
+  ASSERT_GE(kept.variants.size(), 2u);
+  int compared = 0;
+  for (std::size_t v = 1; v < kept.variants.size(); ++v)
+    for (const MetricInfo& m : compare_metrics()) {
+      const auto& x = kept.values(0, m.name);
+      const auto& y = kept.values(v, m.name);
+      ASSERT_EQ(x.size(), 3000u);
+      const std::string what = kept.variants[v].name + " " + std::string(m.name);
+      expect_close(kept.difference(v, m.name), stored_difference(y, x), what + " difference");
+      const PairedDifference ratio = stored_ratio(x, y);
+      if (ratio.mean != 0.0) expect_close(kept.ratio(v, m.name), ratio, what + " ratio"), ++compared;
+      // The base against itself: no difference at all.
+      EXPECT_EQ(kept.difference(0, m.name).hi, 0.0);
+    }
+  EXPECT_GT(compared, 0);
+  // Streamed without keeping the values, on another thread count: the same numbers.
+  options.threads = 3;
+  const Comparison streamed = run_compare(scenario_path("full_mesh.yaml"), overrides, options);
+  EXPECT_EQ(comparison_json(streamed).dump(), comparison_json(kept).dump());
+  EXPECT_TRUE(streamed.variants[0].per_scenario.empty());
+  EXPECT_THROW((void)streamed.values(0, "total_loss"), std::logic_error);
+}
+
+TEST(CompareStreaming, BlocksOfScenariosMergeToThePlainRunOfEachVariant) {
+  // More than one block: each variant's summary is its own run's.
+  const std::int64_t n = kCompareBlock + 1000;
+  const std::vector<config::Override> overrides = {{"simulation.scenarios", std::to_string(n)}, {"seed", "3"}};
+  RunOptions options;
+  options.threads = 2;
+  const Comparison c = run_compare(scenario_path("two_ccp_peer.yaml"), overrides, options);
+  ASSERT_EQ(c.scenarios, n);
+  const Model& base = *c.variants[0].model;
+  const RunResult plain = run_monte_carlo(base, options);
+  EXPECT_EQ(summary_json(base, plain).dump(), c.variants[0].summary.dump());
 }
 
 }  // namespace

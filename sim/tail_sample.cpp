@@ -1,0 +1,185 @@
+#include "sim/tail_sample.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "sim/loss_sketch.hpp"
+
+namespace ccpnet {
+
+namespace {
+
+constexpr std::size_t kBuckets = 16384;  // LossSketch::bucket's range
+constexpr std::int64_t kSlack = 16;      // ranks kept beyond those the guarantee needs
+
+}  // namespace
+
+std::int64_t TailSample::capacity(std::int64_t n) {
+  if (n <= 0) return kUnbounded;
+  const double p = kExactFrom;
+  // The lowest 0-based rank a figure at p >= kExactFrom reads: the quantile's
+  // lower order statistic, the interval's lower rank, the expected shortfall's smallest value.
+  std::int64_t first = static_cast<std::int64_t>(std::floor(static_cast<double>(n - 1) * p));
+  const models::stats::RankInterval ranks = models::stats::quantile_rank_interval(n, p, kExactConfidence);
+  first = std::min(first, std::max<std::int64_t>(0, ranks.lower - 1));
+  const auto es = static_cast<std::int64_t>(std::ceil(static_cast<double>(n) * (1.0 - p) - 1e-9));
+  first = std::min(first, n - std::max<std::int64_t>(1, es));
+  return std::min(n, n - first + kSlack);
+}
+
+std::int64_t& TailSample::bucket_count(std::uint32_t bucket) {
+  if (sketch_.empty()) sketch_.assign(kBuckets, 0);
+  return sketch_[bucket];
+}
+
+std::size_t TailSample::limit() const {
+  // Pruned (nth_element, amortised O(1) per value) when a quarter more than the capacity is held.
+  const auto c = static_cast<std::uint64_t>(capacity_);
+  return static_cast<std::size_t>(c > (UINT64_MAX - 16) / 2 ? UINT64_MAX / 2 : c + c / 4 + 16);
+}
+
+void TailSample::add(double x) {
+  ++positive_;
+  ++bucket_count(LossSketch::bucket(x));
+  if (top_.size() == top_.capacity()) top_.reserve(std::min(limit(), std::max<std::size_t>(16, 2 * top_.size())));
+  top_.push_back(x);
+  if (top_.size() >= limit()) prune(static_cast<std::size_t>(capacity_));
+}
+
+void TailSample::prune(std::size_t keep) {
+  if (top_.size() > keep) {
+    const auto drop = static_cast<std::ptrdiff_t>(top_.size() - keep);
+    std::nth_element(top_.begin(), top_.begin() + drop, top_.end());
+    top_.erase(top_.begin(), top_.begin() + drop);
+  }
+  std::sort(top_.begin(), top_.end());
+}
+
+void TailSample::merge(const TailSample& other) {
+  positive_ += other.positive_;
+  if (!other.sketch_.empty())
+    for (std::size_t b = 0; b < kBuckets; ++b) bucket_count(static_cast<std::uint32_t>(b)) += other.sketch_[b];
+  top_.insert(top_.end(), other.top_.begin(), other.top_.end());
+  if (top_.size() >= limit()) prune(static_cast<std::size_t>(capacity_));
+}
+
+void TailSample::finish() {
+  prune(static_cast<std::size_t>(std::min<std::uint64_t>(top_.size(), static_cast<std::uint64_t>(capacity_))));
+}
+
+bool TailSample::exact(std::int64_t n, std::int64_t i) const {
+  return i < n - positive_ || i >= n - static_cast<std::int64_t>(top_.size());
+}
+
+double TailSample::at(std::int64_t n, std::int64_t i) const {
+  const std::int64_t zeros = n - positive_, below = n - static_cast<std::int64_t>(top_.size());
+  if (i < zeros) return 0.0;
+  if (i >= below) return top_[static_cast<std::size_t>(i - below)];
+  // Below the kept values: the sketch bucket of positive rank j, never above the smallest kept value.
+  const std::int64_t j = i - zeros;
+  std::int64_t seen = 0;
+  for (std::size_t b = 0; b < sketch_.size(); ++b) {
+    seen += sketch_[b];
+    if (j < seen) {
+      const double v = LossSketch::value(static_cast<std::uint32_t>(b));
+      return top_.empty() ? v : std::min(v, top_.front());
+    }
+  }
+  return top_.empty() ? 0.0 : top_.front();
+}
+
+double TailSample::quantile(std::int64_t n, double p) const {
+  if (n <= 0) return 0.0;
+  // Linear interpolation between order statistics (numpy's default, Hyndman-Fan type 7).
+  const double h = static_cast<double>(n - 1) * p;
+  const auto lo = static_cast<std::int64_t>(std::floor(h));
+  const auto hi = std::min<std::int64_t>(lo + 1, n - 1);
+  return at(n, lo) + (h - static_cast<double>(lo)) * (at(n, hi) - at(n, lo));
+}
+
+models::stats::Interval TailSample::quantile_interval(std::int64_t n, double p, double confidence) const {
+  if (n <= 0) return {0.0, 0.0};
+  // The 1-based order statistic r (values >= 0: rank 0 is bounded by 0, rank n + 1 by nothing).
+  const auto rank = [&](std::int64_t r) {
+    if (r <= 0) return 0.0;
+    if (r > n) return std::numeric_limits<double>::infinity();
+    return at(n, r - 1);
+  };
+  const models::stats::RankInterval ranks = models::stats::quantile_rank_interval(n, p, confidence);
+  return {rank(ranks.lower), rank(ranks.upper)};
+}
+
+double TailSample::expected_shortfall(std::int64_t n, double p) const {
+  if (n <= 0) return 0.0;
+  const auto k =
+      std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(static_cast<double>(n) * (1.0 - p) - 1e-9)));
+  // The k largest: the kept values from the largest down, then (beyond them) the sketch's buckets.
+  double sum = 0.0;
+  std::int64_t taken = 0;
+  for (auto it = top_.rbegin(); it != top_.rend() && taken < k; ++it, ++taken) sum += *it;
+  const std::int64_t from = std::max<std::int64_t>(0, positive_ - k), to = positive_ - taken;
+  if (from < to) {
+    const double ceiling = top_.empty() ? std::numeric_limits<double>::infinity() : top_.front();
+    std::int64_t seen = 0;
+    for (std::size_t b = 0; b < sketch_.size() && seen < to; ++b) {
+      const std::int64_t next = seen + sketch_[b];
+      const std::int64_t overlap = std::min(next, to) - std::max(seen, from);
+      if (overlap > 0)
+        sum += static_cast<double>(overlap) * std::min(ceiling, LossSketch::value(static_cast<std::uint32_t>(b)));
+      seen = next;
+    }
+  }
+  return sum / static_cast<double>(k);
+}
+
+std::vector<std::pair<double, std::int64_t>> TailSample::distribution() const {
+  std::vector<std::pair<double, std::int64_t>> out;
+  const std::int64_t below = positive_ - static_cast<std::int64_t>(top_.size());
+  std::int64_t seen = 0;
+  for (std::size_t b = 0; b < sketch_.size() && seen < below; ++b) {
+    const std::int64_t count = std::min(sketch_[b], below - seen);
+    if (count > 0) {
+      const double v = LossSketch::value(static_cast<std::uint32_t>(b));
+      out.emplace_back(top_.empty() ? v : std::min(v, top_.front()), count);
+    }
+    seen += sketch_[b];
+  }
+  for (double v : top_) out.emplace_back(v, 1);
+  return out;
+}
+
+nlohmann::json TailSample::to_json() const {
+  TailSample kept = *this;
+  kept.finish();  // the same values in the same order, however they arrived
+  nlohmann::json buckets = nlohmann::json::array(), counts = nlohmann::json::array();
+  for (std::size_t b = 0; b < sketch_.size(); ++b)
+    if (sketch_[b] != 0) {
+      buckets.push_back(b);
+      counts.push_back(sketch_[b]);
+    }
+  return {
+      {"capacity", capacity_}, {"positive", positive_}, {"top", kept.top_}, {"buckets", buckets}, {"counts", counts}};
+}
+
+TailSample TailSample::from_json(const nlohmann::json& j) {
+  TailSample s(j.at("capacity").get<std::int64_t>());
+  j.at("positive").get_to(s.positive_);
+  j.at("top").get_to(s.top_);
+  const auto buckets = j.at("buckets").get<std::vector<std::size_t>>();
+  const auto counts = j.at("counts").get<std::vector<std::int64_t>>();
+  if (buckets.size() != counts.size() || s.capacity_ < 1 || s.top_.size() > static_cast<std::uint64_t>(s.capacity_) ||
+      static_cast<std::int64_t>(s.top_.size()) > s.positive_)
+    throw std::runtime_error("truncated aggregate (tail sample)");
+  std::int64_t total = 0;
+  for (std::size_t k = 0; k < buckets.size(); ++k) {
+    if (buckets[k] >= kBuckets) throw std::runtime_error("truncated aggregate (tail sample)");
+    s.bucket_count(static_cast<std::uint32_t>(buckets[k])) = counts[k];
+    total += counts[k];
+  }
+  if (total != s.positive_) throw std::runtime_error("truncated aggregate (tail sample)");
+  return s;
+}
+
+}  // namespace ccpnet
