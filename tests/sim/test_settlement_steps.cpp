@@ -137,8 +137,10 @@ TEST(SettlementSteps, OneStepOfTheMporIsTheOnePeriodEngine) {
   // settlement_squeeze with every MPOR 1 day (one period's VM is then the
   // step's): chains, halts, swap timeouts, free-of-payment principal and late
   // gains give the same numbers scenario by scenario and stress by stress.
+  // (The file runs in daily steps: `one` resets simulation to one period.)
   const std::vector<config::Override> one_day = {{"ccps.CCP_EU.margin.mpor_days", "1"},
-                                                 {"market.shocks.volatility_multiplier", "2.5"}};
+                                                 {"market.shocks.volatility_multiplier", "2.5"},
+                                                 {"simulation", "{scenarios: 2000}"}};
   auto with_steps = one_day;
   with_steps.push_back({"simulation.horizon_days", "1"});
   const Model one = build_model(config::load_scenario_file(kSqueeze, one_day));
