@@ -346,7 +346,8 @@ void Cascade::revalue_insurance_funds(std::span<const double> growth) {
 
 DefaultCause Cascade::test(std::size_t m, ScenarioResult& out) {
   if (member_round_[member(m)] >= 0) return DefaultCause::kNone;
-  return test_member(capital_[m], cash_[m], missed_call_[m] != 0, nullptr, out);
+  return test_member(capital_[m], cash_[m], missed_call_[m] != 0, settlement_ ? &settlement_->late_inflow[m] : nullptr,
+                     out);
 }
 
 void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioResult& out, CascadeTrace* trace,

@@ -334,6 +334,9 @@ class Cascade {
              std::span<const double> member_cash, std::span<const double> insurance_funds = {});
   void advance(std::span<const double> account_pnl, std::span<const double> member_capital,
                std::span<const double> member_cash);
+  // The settlement state of the coming step (sim/settlement.hpp, time steps):
+  // its late VM gains, the principal in flight; it must stay valid through step().
+  void set_settlement(const SettlementState* settlement) { settlement_ = settlement; }
   // The solvency and liquidity test of member m with the charges of the steps
   // so far; kNone for a member that defaulted already.
   DefaultCause test(std::size_t m, ScenarioResult& out);

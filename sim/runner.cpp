@@ -344,6 +344,8 @@ class TileWorker {
   void simulate_move(const Eigen::MatrixXd& cumulative, const Eigen::MatrixXd& vol_factor, ScenarioResult& out,
                      CascadeTrace* trace, std::span<const int> halted_chains, std::span<const int> exploited_bridges) {
     if (model_.steps.count > 0) {
+      stress_path_ = true;  // a deterministic move: mean finality times, the listed chains halted on its first step
+      stress_halted_.assign(halted_chains.begin(), halted_chains.end());
       vol_factor_ = vol_factor;
       out.reset(model_, 0);
       latent_defaults_.clear();
@@ -1136,7 +1138,9 @@ class TileWorker {
   void run_path(bool start_defaults, int market_first, ScenarioResult& out, CascadeTrace* trace) {
     const TimeSteps& steps = model_.steps;
     forget_path_liquidations();
-    int first = start_defaults ? 0 : market_first;
+    // With a settlement layer every step is drawn and may charge or delay.
+    int first = start_defaults || settlement_.active() ? 0 : market_first;
+    if (settlement_.active()) settle_charged_.assign(2 * model_.members.size(), 0.0);
     if (!venue_.empty() && first != 0) {
       const int breach = first_venue_breach();
       if (breach >= 0 && (first < 0 || breach < first)) first = breach;
@@ -1163,22 +1167,68 @@ class TileWorker {
   // Step k's inputs into the cascade: begin() at the path's first step,
   // advance() after (an insurance fund held in a crypto asset revalued at the
   // step's price); the IM held and the ADL marks.
-  void feed_step(int k, int first, const ScenarioResult& out) {
+  void feed_step(int k, int first, ScenarioResult& out) {
     const auto b = static_cast<std::size_t>(k & 1);
     std::vector<double>& window = step_window_[b];
     std::vector<double>& paid = step_paid_[b];
     step_inputs(k, out, window, paid);
-    const std::span<const double> capital = liquidated_inputs(k, paid);
-    std::vector<double>& cash = margins_.active() ? step_cash_[b] : paid;
-    if (margins_.active()) step_margins(k, out, paid, cash);
+    std::span<const double> capital = liquidated_inputs(k, paid);
+    std::vector<double>& cash_buffer = margins_.active() ? step_cash_[b] : paid;
+    if (margins_.active()) step_margins(k, out, paid, cash_buffer);
+    std::span<const double> cash = cash_buffer;
+    if (settlement_.active()) settle_step(k, out, capital, cash);
     if (k == first) {
       cascade_.begin(window, capital, cash, path_insurance_funds(k));
     } else {
       cascade_.advance(window, capital, cash);
       if (funds_move_) cascade_.revalue_insurance_funds(insurance_fund_growth(k));
     }
+    if (settlement_.active()) cascade_.set_settlement(&settle_state_);
     if (margins_.active()) cascade_.set_initial_margins(step_im_[b][0], step_im_[b][1]);
     if (any_adl_) cascade_.set_close_pnl(step_close_[b]);
+  }
+
+  // The settlement layer of step k (sim/settlement.hpp, time steps): the
+  // step's chains drawn and applied to the step's VM (each account's P&L over
+  // the step) at the step's end prices; what it charges stays charged from
+  // step to step (settle_charged_: capital, then cash, per member), the VM
+  // gains late in the step are missing from that step's cash only. capital
+  // and cash become the step's inputs net of both, as one period's evaluate().
+  void settle_step(int k, ScenarioResult& out, std::span<const double>& capital, std::span<const double>& cash) {
+    const TimeSteps& steps = model_.steps;
+    const auto ks = static_cast<std::size_t>(k);
+    const int end = steps.end[ks], before = k == 0 ? -1 : steps.end[ks - 1];
+    for (Eigen::Index i = 0; i < cumulative_.rows(); ++i) {
+      const double at_end = cumulative_(i, end);
+      first_returns_[static_cast<std::size_t>(i)] =
+          std::exp(at_end - (before < 0 ? 0.0 : cumulative_(i, before))) - 1.0;
+      scenario_returns_.row(i).setConstant(std::exp(at_end) - 1.0);
+    }
+    if (stress_path_) {
+      settlement_.draw_stress(first_returns_, k == 0 ? std::span<const int>(stress_halted_) : std::span<const int>(),
+                              {}, settle_state_, out.settlement);
+      settle_state_.in_steps = true;
+    } else {
+      settlement_.draw_step(static_cast<std::uint64_t>(out.index), k, steps.count, first_returns_, settle_state_,
+                            out.settlement);
+    }
+    step_vm_.resize(model_.accounts.size());
+    for (std::size_t a = 0; a < model_.accounts.size(); ++a)
+      step_vm_[a] = path_pnl(a, end) - (before < 0 ? 0.0 : path_pnl(a, before));
+    settlement_.apply(static_cast<std::uint64_t>(out.index), step_vm_, scenario_returns_, settle_state_,
+                      out.settlement);
+    const std::size_t n = model_.members.size();
+    auto& [settled_capital, settled_cash] = settle_inputs_[ks & 1];
+    settled_capital.resize(n);
+    settled_cash.resize(n);
+    for (std::size_t m = 0; m < n; ++m) {
+      settle_charged_[m] += settle_state_.capital_charge[m];
+      settle_charged_[n + m] += settle_state_.cash_charge[m];
+      settled_capital[m] = capital[m] - settle_charged_[m];
+      settled_cash[m] = cash[m] - settle_charged_[n + m] - settle_state_.late_inflow[m];
+    }
+    capital = settled_capital;
+    cash = settled_cash;
   }
 
   // Step k's defaults before its rounds: at the start, exogenous and latent
@@ -1577,6 +1627,13 @@ class TileWorker {
   std::vector<double> account_pnl_, member_column_, member_capital_, member_cash_, first_returns_, cushion_;
   Settlement settlement_;
   SettlementState settle_state_;
+  // The settlement layer through the steps: per member its charges so far
+  // (capital, then cash), per step the inputs net of them (two sets, as the
+  // step inputs), each account's VM of the step; a stress path's halted chains.
+  std::vector<double> settle_charged_, step_vm_;
+  std::array<std::array<std::vector<double>, 2>, 2> settle_inputs_;
+  std::vector<int> stress_halted_;
+  bool stress_path_ = false;
   Eigen::MatrixXd scenario_returns_;  // simple returns of the evaluated scenario, assets x horizons
   std::vector<DefaultCause> initial_;
   bool any_liquidated() const {

@@ -12,7 +12,8 @@ namespace ccpnet {
 
 namespace {
 
-// Substreams of rng::Stream::kSettlement. Never renumber.
+// Substreams of rng::Stream::kSettlement. Never renumber. Time step k uses
+// kChainDraws + 2k and kDelayMoves + 2k (step 0: one period's).
 constexpr std::uint64_t kChainDraws = 0;  // finality and halt per chain, exploit per bridge
 constexpr std::uint64_t kDelayMoves = 1;  // one normal per asset: price move over a swap's time lock
 }  // namespace
@@ -46,21 +47,38 @@ Settlement::Settlement(const Model& model)
 
 void Settlement::draw(std::uint64_t index, std::span<const double> first_horizon_returns, SettlementState& state,
                       SettlementOutcome& out) const {
+  draw_chains(index, 0, 1, state);
+  state.in_steps = false;
+  finish_draw(first_horizon_returns, state, out);
+}
+
+void Settlement::draw_step(std::uint64_t index, int step, int steps, std::span<const double> step_returns,
+                           SettlementState& state, SettlementOutcome& out) const {
+  draw_chains(index, step, steps, state);
+  state.in_steps = true;
+  finish_draw(step_returns, state, out);
+}
+
+void Settlement::draw_chains(std::uint64_t index, int step, int steps, SettlementState& state) const {
   const std::size_t n_chains = model_.chains.size(), n_bridges = model_.bridges.size();
   state.chain_hours.resize(n_chains);
   state.chain_halted.assign(n_chains, 0);
   state.bridge_exploited.assign(n_bridges, 0);
+  const auto twice = 2 * static_cast<std::uint64_t>(step);
+  state.delay_substream = kDelayMoves + twice;
   // Always the same number of draws in the same order, whatever the
   // parameters: variants of a scenario see the same uniforms.
-  rng::Draws draws(rng_, index, kChainDraws);
+  rng::Draws draws(rng_, index, kChainDraws + twice);
   for (std::size_t k = 0; k < n_chains; ++k)
     state.chain_hours[k] = models::finality_quantile(model_.chains[k].finality, draws.uniform());
-  for (std::size_t k = 0; k < n_chains; ++k)
-    state.chain_halted[k] = draws.uniform() < model_.chains[k].halt_probability;
+  for (std::size_t k = 0; k < n_chains; ++k) {
+    const double p = model_.chains[k].halt_probability;
+    const double per_step = steps == 1 ? p : 1.0 - std::pow(1.0 - p, 1.0 / steps);
+    state.chain_halted[k] = draws.uniform() < per_step;
+  }
   for (std::size_t b = 0; b < n_bridges; ++b)
     state.bridge_exploited[b] = draws.uniform() < model_.bridges[b].exploit_probability;
   state.stress = false;
-  finish_draw(first_horizon_returns, state, out);
 }
 
 void Settlement::draw_stress(std::span<const double> first_horizon_returns, std::span<const int> halted,
@@ -73,6 +91,8 @@ void Settlement::draw_stress(std::span<const double> first_horizon_returns, std:
   for (int k : halted) state.chain_halted[static_cast<std::size_t>(k)] = 1;
   for (int b : exploited) state.bridge_exploited[static_cast<std::size_t>(b)] = 1;
   state.stress = true;
+  state.in_steps = false;
+  state.delay_substream = kDelayMoves;
   finish_draw(first_horizon_returns, state, out);
 }
 
@@ -97,12 +117,18 @@ void Settlement::finish_draw(std::span<const double> first_horizon_returns, Sett
       }
     }
     if (state.chain_halted[k]) state.chain_hours[k] += chain.halt_hours;
-    out.at_chain(k, ChainMetric::kHours) = state.chain_hours[k];
-    out.at_chain(k, ChainMetric::kCongested) = state.chain_congested[k];
-    out.at_chain(k, ChainMetric::kHalted) = state.chain_halted[k];
+    // The worst step's (one period: out is reset, these are its draws).
+    double& hours = out.at_chain(k, ChainMetric::kHours);
+    hours = std::max(hours, state.chain_hours[k]);
+    double& congested = out.at_chain(k, ChainMetric::kCongested);
+    congested = std::max<double>(congested, state.chain_congested[k]);
+    double& halted = out.at_chain(k, ChainMetric::kHalted);
+    halted = std::max<double>(halted, state.chain_halted[k]);
   }
-  for (std::size_t b = 0; b < model_.bridges.size(); ++b)
-    out.at_bridge(b, BridgeMetric::kExploited) = state.bridge_exploited[b];
+  for (std::size_t b = 0; b < model_.bridges.size(); ++b) {
+    double& exploited = out.at_bridge(b, BridgeMetric::kExploited);
+    exploited = std::max<double>(exploited, state.bridge_exploited[b]);
+  }
 
   // When each CCP's VM is final, and whether anything can matter.
   state.vm_hours.assign(model_.ccps.size(), 0.0);
@@ -157,13 +183,14 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
     const CcpSettlement& st = ccp.settlement;
     const bool custody_hit =
         st.custody_bridge >= 0 && state.bridge_exploited[static_cast<std::size_t>(st.custody_bridge)];
-    const bool calls = custody_hit || st.spiral || st.collateral_asset >= 0;
+    const bool spiral = st.spiral && !state.in_steps;  // in steps: sim/margin_path.hpp
+    const bool calls = custody_hit || spiral || st.collateral_asset >= 0;
     if (st.mode == SettlementMode::kInstant && !calls) continue;
     const double kept = custody_hit ? model_.bridges[static_cast<std::size_t>(st.custody_bridge)].recovery_rate : 1.0;
     state.df_kept[c] = kept;
     state.im_adjusted[c] = calls;
     // The CCP's volatility multipliers after the move (margin spiral), per asset.
-    if (st.spiral) {
+    if (spiral) {
       vol_ratio_.resize(model_.assets.size());
       const double h0 = model_.horizons.front();
       for (std::size_t k = 0; k < model_.assets.size(); ++k) {
@@ -191,7 +218,7 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
       const auto m = static_cast<std::size_t>(acc.owner);
       if (calls) {
         double required = acc.initial_margin;
-        if (st.spiral) {
+        if (spiral) {
           double weight = 0.0, scaled = 0.0;
           for (Eigen::Index k = 0; k < acc.quantity.size(); ++k) {
             const double v = std::abs(acc.quantity(k) * model_.assets[static_cast<std::size_t>(k)].price);
@@ -251,7 +278,7 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
             move = value > 0.0 ? sd : -sd;  // one standard deviation against the receiver
           } else {
             if (delay_z.empty()) {
-              rng::Draws draws(rng_, index, kDelayMoves);
+              rng::Draws draws(rng_, index, state.delay_substream);
               delay_z.resize(model_.assets.size());
               for (auto& z : delay_z) z = draws.normal();
             }

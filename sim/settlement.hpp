@@ -33,6 +33,37 @@
 //    the other defaults: the CCP, added to the defaulter's close-out loss, or
 //    the members, when the CCP fails.
 // Link accounts and the rest-of-market account settle instantly.
+//
+// Time steps (simulation.horizon_days / step_days). Each day VM is called and
+// paid with the settlement timing above (SPEC 3.8; the PFMI's Principle 8 on
+// settlement finality and Principle 7 on liquidity: a payment counts toward a
+// member's resources when it is final by the time it is due). Per step k:
+//  - chains are drawn again for the step (substream 2k: finality, halt, and
+//    the bridge uniforms, consumed as in one period; substream 2k + 1: the
+//    price moves over swap time locks), so step 0 draws exactly what one
+//    period draws and one step over the MPOR gives the one-period numbers; a
+//    chain congests when the assets settling on it fall by the trigger over
+//    the step itself (simple return from the step's start to its end); the
+//    halt probability, per scenario in one period, is spread over the steps
+//    (1 - (1 - p)^(1/steps) each), so that a halt somewhere in the horizon
+//    keeps the file's chance; chain metrics are the worst step's;
+//  - liquidity timing: the step's VM gain of an account (its P&L over the
+//    step) counts toward its owner's cash of that step only when final by the
+//    member's earliest deadline of the step; otherwise it is late, not lost:
+//    it arrives the next step (the member may default for liquidity in step k
+//    although solvent);
+//  - atomic swaps: the deliveries in flight that step (a share in_flight of
+//    the positions at the step's end prices) time out when the step's
+//    finality exceeds the lock, replaced at the price moved over the lock; the
+//    replacement cost is charged in that step and stays charged;
+//  - free of payment: the principal in flight in the step a member (a CCP)
+//    defaults (fails), at that step's end prices;
+//  - a CCP's margin spiral is recomputed step by step by sim/margin_path.hpp
+//    (IM increases called there, not here, so never twice);
+//  - not yet in steps (refused with a located error by the loader): VM paid
+//    over a bridge and custody bridges (an exploit is drawn once per scenario
+//    with the step it happens in, its losses and re-posting in that step), and
+//    IM posted in a collateral asset (margin calls on the step's move).
 #pragma once
 
 #include <Eigen/Dense>
@@ -82,9 +113,11 @@ struct SettlementState {
   // Drawn
   std::vector<double> chain_hours;  // per chain
   std::vector<std::uint8_t> chain_congested, chain_halted, bridge_exploited;
-  std::vector<double> vm_hours;  // per CCP: when its VM payments are final
-  bool eventful = false;         // something is late, aborted or exploited
-  bool stress = false;           // deterministic: replacement moves one standard deviation adverse
+  std::vector<double> vm_hours;       // per CCP: when its VM payments are final
+  bool eventful = false;              // something is late, aborted or exploited
+  bool stress = false;                // deterministic: replacement moves one standard deviation adverse
+  bool in_steps = false;              // a time step: the spiral is recomputed by the margin path, not here
+  std::uint64_t delay_substream = 1;  // the price moves over swap time locks of this period or step
 
   // Effects on the members and accounts, for the cascade
   std::vector<double> capital_charge, cash_charge, late_inflow;  // per member
@@ -106,6 +139,11 @@ class Settlement {
   void draw(std::uint64_t index, std::span<const double> first_horizon_returns, SettlementState& state,
             SettlementOutcome& out) const;
 
+  // Draws step `step` of `steps` of scenario `index` (see the header);
+  // step_returns are the simple returns of every asset over the step.
+  void draw_step(std::uint64_t index, int step, int steps, std::span<const double> step_returns, SettlementState& state,
+                 SettlementOutcome& out) const;
+
   // The deterministic state of a stress scenario: mean finality times
   // (congestion still applies), the listed chains halted and bridges exploited.
   void draw_stress(std::span<const double> first_horizon_returns, std::span<const int> halted,
@@ -117,6 +155,7 @@ class Settlement {
              SettlementState& state, SettlementOutcome& out) const;
 
  private:
+  void draw_chains(std::uint64_t index, int step, int steps, SettlementState& state) const;
   void finish_draw(std::span<const double> first_horizon_returns, SettlementState& state, SettlementOutcome& out) const;
   // apply()'s last stage: VM gains not final by the member's earliest deadline.
   void late_inflows(std::span<const double> account_pnl, SettlementState& state, SettlementOutcome& out) const;

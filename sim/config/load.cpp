@@ -975,26 +975,35 @@ class Checker {
   }
 
   // Time steps carry margin, funds and defaults from step to step; crypto
-  // venues' liquidation engines and lending protocols run step by step
-  // (sim/runner.cpp). The settlement layer acts within one period only: such
-  // a file is refused, not run with it left out.
+  // venues' liquidation engines, lending protocols and the settlement layer's
+  // chains, liquidity timing, swap timeouts and free-of-payment principal run
+  // step by step (sim/runner.cpp, sim/settlement.hpp). Bridges (VM paid over
+  // one, collateral held through one) and IM posted in a collateral asset act
+  // within one period only: such a file is refused, not run with them left out.
   void check_time_step_mechanisms() {
-    const SimulationConfig& sim = s_.simulation;
     if (!runs_in_time_steps(s_) || s_.ccps.empty() || !read("ccps") || !read("members") || !read("settlement") ||
         diag_.full())
       return;
     check_margin_recomputed();
-    std::string what;
-    for (const auto& c : s_.ccps)
-      if (uses_settlement_layer(s_, c))
-        what = "a settlement layer (non-instant settlement, bridges, in-scenario margin calls)";
-    if (what.empty()) return;
-    error(sim.step_days      ? "simulation.step_days"
-          : sim.horizon_days ? "simulation.horizon_days"
-                             : "market.fire_sales",
-          fmt::format("expected a scenario without {} when it runs in time steps, found one: these mechanisms run "
-                      "within one period only; remove simulation.horizon_days and step_days to run it in one period",
-                      what));
+    const SimulationConfig& sim = s_.simulation;
+    const std::string_view steps = sim.step_days      ? "simulation.step_days"
+                                   : sim.horizon_days ? "simulation.horizon_days"
+                                                      : "market.fire_sales";
+    const auto refuse = [&](const std::string& key, std::string_view what) {
+      error(key, fmt::format("expected no {} when the scenario runs in time steps ({}), found one: it acts within one "
+                             "period only; remove simulation.horizon_days and step_days to run it in one period",
+                             what, steps));
+    };
+    for (std::size_t i = 0; i < s_.ccps.size(); ++i) {
+      const CcpConfig& c = s_.ccps[i];
+      if (!uses_settlement_layer(s_, c)) continue;
+      if (!s_.settlement.instant && c.settlement.mode == SettlementMode::kBridge)
+        refuse(fmt::format("ccps[{}].settlement.mode", i), "variation margin paid over a bridge");
+      if (c.collateral.custody == Custody::kBridge)
+        refuse(fmt::format("ccps[{}].collateral.custody", i), "collateral held through a bridge");
+      if (!c.collateral.asset.empty())
+        refuse(fmt::format("ccps[{}].collateral.asset", i), "IM posted in a collateral asset");
+    }
   }
 
   // In time steps a CCP with spiral recomputes IM at every step by the EWMA

@@ -186,8 +186,9 @@ TEST(CompileMembers, AGeneratedIdThatRepeatsAListedOneIsALoadError) {
 }
 
 // Time steps with a mechanism that runs within one period only (here
-// collateral taken in an asset: the settlement layer) are refused when
-// loading, located at the key that asks for steps.
+// collateral taken in an asset: margin calls of the settlement layer) are
+// refused when loading, located at the mechanism's key, naming the key that
+// asks for steps.
 TEST(CompileTimeSteps, MechanismsOfOnePeriodAreALoadErrorWithSteps) {
   std::string yaml(kTwoCcps);
   yaml.replace(yaml.find("{id: P, capital: 1e6,"), 21, "{id: P, capital: 1e6, collateral: {asset: X},");
@@ -198,7 +199,7 @@ TEST(CompileTimeSteps, MechanismsOfOnePeriodAreALoadErrorWithSteps) {
   } catch (const config::ScenarioError& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("simulation.step_days"), std::string::npos) << what;
-    EXPECT_NE(what.find("expected a scenario without a settlement layer"), std::string::npos) << what;
+    EXPECT_NE(what.find("collateral.asset: expected no IM posted in a collateral asset"), std::string::npos) << what;
   }
 }
 

@@ -257,19 +257,20 @@ TEST(TimeSteps, TheHorizonMustBeAWholeNumberOfSteps) {
 }
 
 TEST(TimeSteps, MechanismsOfOnePeriodAreRefusedNotLeftOut) {
-  // The settlement layer runs within one period only; lending protocols and
-  // venues' liquidation engines run in steps (test_lending, test_venue_liquidation).
-  const std::string file = std::string(CCPNET_SOURCE_DIR) + "/scenarios/settlement_squeeze.yaml";
+  // Bridges act within one period only (test_settlement_steps); the rest of
+  // the settlement layer, lending protocols and venues' liquidation engines
+  // run in steps (test_settlement_steps, test_lending, test_venue_liquidation).
+  const std::string file = std::string(CCPNET_SOURCE_DIR) + "/scenarios/bridge_exploit.yaml";
   try {
     (void)build_model(config::load_scenario_file(file, {{"simulation.step_days", "1"}}));
     FAIL() << "expected an error";
   } catch (const config::ScenarioError& e) {
-    EXPECT_NE(std::string(e.what()).find("simulation.step_days: expected a scenario without a settlement layer"),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("expected no variation margin paid over a bridge"), std::string::npos)
         << e.what();
   }
-  (void)build_model(config::load_scenario_file(std::string(CCPNET_SOURCE_DIR) + "/scenarios/lending_oracle_delay.yaml",
-                                               {{"simulation.step_days", "1"}}));
+  for (const char* name : {"lending_oracle_delay.yaml", "settlement_squeeze.yaml"})
+    (void)build_model(config::load_scenario_file(std::string(CCPNET_SOURCE_DIR) + "/scenarios/" + name,
+                                                 {{"simulation.step_days", "1"}}));
 }
 
 }  // namespace
