@@ -32,7 +32,7 @@ std::size_t compare_metric_index(std::string_view name);
 struct VariantOutcome {
   std::string name;
   std::shared_ptr<const Model> model;
-  double total_im = 0.0;          // members' IM at every CCP
+  double total_im = 0.0;          // members' IM at every CCP, their clients' accounts included
   double inter_ccp_margin = 0.0;  // IM of link accounts
   double default_funds = 0.0;
   std::vector<std::vector<double>> per_scenario;  // compare_metrics() x scenario

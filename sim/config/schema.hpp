@@ -1222,6 +1222,7 @@ struct EnumNames<SitgBasis> {
 // which of the backup members its clients designated accepts them.
 struct PortingConfig {
   double capacity = kInf;
+  double window_days = 0.0;
 
   template <class A>
   void serialize(A& a) {
@@ -1234,6 +1235,15 @@ struct PortingConfig {
        .unit = "multiple",
        .min = 0.0,
        .allow_infinite = true});
+    a("window_days", window_days,
+      {.doc = "the porting window of the rulebook (EMIR art. 48(5)-(6); typically 1 or 2 days): the transfer to "
+              "the backup completes only if the backup stands until the window's end, the defaulter's close-out "
+              "day plus this many days; a backup that defaults by then (in one period: later in the same cascade) "
+              "is no backup, and the clients it took are closed out as the defaulter's, their shortfall the "
+              "defaulter's obligation; 0: the transfer completes when the CCP closes the defaulter out",
+       .unit = "days",
+       .min = 0.0,
+       .max = 30.0});
   }
 };
 
