@@ -17,7 +17,8 @@ namespace ccpnet {
 namespace {
 
 struct Node {
-  std::string name, kind, setting;  // setting: the override that leaves it out
+  std::string name, kind;
+  std::vector<std::string> settings;  // the overrides that leave it out
 };
 
 template <class T>
@@ -63,12 +64,20 @@ std::vector<Node> nodes_left_out(const config::LoadedScenario& base, const Contr
   for (const std::string& m : members) {
     std::vector<std::string> without = excluded;
     without.push_back(m);
-    nodes.push_back({m, "member", "interbank.exclude=" + flow_yaml(without)});
+    nodes.push_back({m, "member", {"interbank.exclude=" + flow_yaml(without)}});
   }
+  // Without a link, what a CCP's members no longer net over it is taken by its
+  // members directly (as topology none does), unless the file says otherwise.
+  std::vector<std::string> direct;
+  for (const config::CcpConfig& ccp : s.ccps)
+    if (ccp.imbalance == config::ImbalancePolicy::kError)
+      direct.push_back("ccps." + ccp.id + ".imbalance=direct_membership");
   for (int i : links) {
     std::vector<config::LinkConfig> rest = s.links;
     rest.erase(rest.begin() + i);
-    nodes.push_back({link_name(s.links[static_cast<std::size_t>(i)]), "link", "links=" + flow_yaml(rest)});
+    Node node{link_name(s.links[static_cast<std::size_t>(i)]), "link", {"links=" + flow_yaml(rest)}};
+    node.settings.insert(node.settings.end(), direct.begin(), direct.end());
+    nodes.push_back(std::move(node));
   }
   return nodes;
 }
@@ -90,7 +99,7 @@ Contributions run_contributions(const config::LoadedScenario& base, const std::v
   variants << YAML::Flow << YAML::BeginSeq;
   for (const Node& n : nodes)
     variants << YAML::BeginMap << YAML::Key << "name" << YAML::Value << fmt::format("without {} {}", n.kind, n.name)
-             << YAML::Key << "set" << YAML::Value << YAML::BeginSeq << n.setting << YAML::EndSeq << YAML::EndMap;
+             << YAML::Key << "set" << YAML::Value << n.settings << YAML::EndMap;
   variants << YAML::EndSeq;
   std::vector<config::Override> with_variants = overrides;
   with_variants.push_back({"variants", variants.c_str()});
@@ -98,6 +107,7 @@ Contributions run_contributions(const config::LoadedScenario& base, const std::v
       config::load_scenario_text(base.text, base.source_name, with_variants, base.data_access);
   const Comparison c = run_compare(loo, with_variants, options);
   out.scenarios = c.scenarios;
+  out.model = c.variants.front().model;
   out.warnings = c.warnings;
   const double mean = c.mean(0, request.metric);
   for (std::size_t v = 1; v < c.variants.size(); ++v) {

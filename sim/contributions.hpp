@@ -3,7 +3,9 @@
 // member's contribution is what the system loses with its interbank exposures
 // (as lender and as borrower) minus what it loses without them
 // (interbank.exclude, the rest of the network as built); a link's, with the
-// link minus without it (the CCPs' books rebalanced over the other links).
+// link minus without it (the CCPs' books rebalanced over the other links, what
+// none of them nets taken by the CCP's members directly, as topology none does,
+// unless the file sets ccps[].imbalance).
 // Every variant runs on the base's seed and scenarios, so each contribution
 // is a paired difference with its 95% interval (sim/compare.hpp). The
 // contributions of several nodes need not add up to the loss: the channels
@@ -11,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -41,6 +44,7 @@ struct Contribution {
 };
 
 struct Contributions {
+  std::shared_ptr<const Model> model;  // the base (name, source, seed)
   std::string metric;
   std::vector<Contribution> rows;  // largest contribution first
   std::int64_t scenarios = 0;

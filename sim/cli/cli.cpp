@@ -52,6 +52,7 @@ std::atomic<bool> g_stop{false};
 constexpr const char* kRunDirectory = "ccpnet-run";
 constexpr const char* kStressDirectory = "ccpnet-stress";
 constexpr const char* kCompareDirectory = "ccpnet-compare";
+constexpr const char* kContributionsDirectory = "ccpnet-contributions";
 constexpr const char* kReverseDirectory = "ccpnet-reverse";
 constexpr const char* kSweepDirectory = "ccpnet-sweep";
 
@@ -240,6 +241,7 @@ Commands add_commands(CLI::App& app, Args& a) {
                               "also write contributions.csv and contributions.json to this directory");
   add_json(c.contributions, "contributions.json");
   c.contributions->add_flag("--quiet", a.quiet, "no progress bar");
+  add_report(c.contributions, kContributionsDirectory);
 
   c.sweep = app.add_subcommand(
       "sweep", "run a grid of key values on common random numbers: every estimate with its interval, as a tidy CSV");
@@ -346,7 +348,8 @@ int compare_command(Args a, const std::vector<config::Override>& overrides, conf
   return kExitOk;
 }
 
-int contributions_command(const Args& a, const std::vector<config::Override>& overrides, config::DataAccess access) {
+int contributions_command(Args a, const std::vector<config::Override>& overrides, config::DataAccess access) {
+  if (a.report && a.out_dir.empty()) a.out_dir = kContributionsDirectory;
   if (!a.out_dir.empty()) check_output_directory(a.out_dir);
   RunOptions options;
   options.progress = !a.quiet;
@@ -364,9 +367,10 @@ int contributions_command(const Args& a, const std::vector<config::Override>& ov
   print_warnings(c.warnings);
   std::cout << (a.as_json ? contributions_json(c).dump(2) + "\n" : format_contributions(c));
   if (a.out_dir.empty()) return kExitOk;
-  write_outputs(a, base, config::to_yaml(base.scenario),
-                {{"contributions.json", contributions_json(c).dump(2) + "\n"},
-                 {"contributions.csv", contributions_table(c).to_csv()}});
+  std::vector<std::pair<std::string, std::string>> files{{"contributions.json", contributions_json(c).dump(2) + "\n"},
+                                                         {"contributions.csv", contributions_table(c).to_csv()}};
+  if (a.report) files.emplace_back("report.html", contributions_report(c));
+  write_outputs(a, base, config::to_yaml(base.scenario), files);
   return kExitOk;
 }
 

@@ -62,7 +62,7 @@ TEST(Contributions, EachIsThePairedDifferenceOfTheComparisonWrittenByHand) {
   ASSERT_EQ(c.rows.size(), 3u);  // M1, M3 and the link A-B
   const std::vector<config::Override> by_hand{
       {"variants", R"([{name: m1, set: ["interbank.exclude=[M1]"]}, {name: m3, set: ["interbank.exclude=[M3]"]},
-                       {name: ab, set: ["links=[]"]}])"}};
+                       {name: ab, set: ["links=[]", "ccps.A.imbalance=direct_membership", "ccps.B.imbalance=direct_membership"]}])"}};
   const Comparison h = run_compare(loaded(kNetwork, by_hand), by_hand, quiet());
   const double base = h.mean(0, "total_loss");
   for (const Contribution& r : c.rows) {
