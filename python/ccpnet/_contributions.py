@@ -4,9 +4,10 @@ A member's contribution is what the system loses with its interbank exposures (a
 and as borrower) minus what it loses without them (``interbank.exclude``, the rest of the
 network as built); a link's, with the link minus without it (the CCPs' books rebalanced
 over the other links, what none nets taken by the CCP's members directly). Every variant
-runs on the base's seed and scenarios (common random numbers), so each contribution is a paired difference with a tight 95% interval. The
-contributions of several nodes need not add up to the loss: the channels interact. The
-engine computes them (sim/contributions.cpp), as ``ccpnet contributions FILE`` does.
+runs on the base's seed and scenarios (common random numbers), so each contribution is a
+paired difference with a tight 95% interval. The contributions of several nodes need not
+add up to the loss: the channels interact. The engine computes them
+(sim/contributions.cpp), as ``ccpnet contributions FILE`` does.
 """
 
 from __future__ import annotations
