@@ -409,7 +409,9 @@ class Cascade {
   // its client accounts there are ported or closed out; what their margin
   // does not cover is added to its house line's loss.
   double close_out_clients(std::size_t c, int m, ScenarioResult& out);
-  bool port(std::size_t c, std::span<const int> accounts, std::span<const int> backups, ScenarioResult& out);
+  bool port(std::size_t c, std::span<const int> accounts, std::span<const int> backups, double day,
+            ScenarioResult& out);
+  double default_day(int m, const ScenarioResult& out) const;
   double close_out_pool(std::span<const int> accounts, std::size_t c, ScenarioResult& out);
   double client_closeout_loss(std::size_t account) const;
   void close_out_reverted(std::size_t c, ScenarioResult& out);
@@ -417,7 +419,7 @@ class Cascade {
   static constexpr int kClosedOut = -2;
   struct Ported {
     int account;
-    double day;  // the close-out of its member that ported it
+    double day;  // the day its original member defaulted
   };
   std::vector<Ported> ported_;  // client accounts ported in this scenario
   std::vector<int> reverted_;   // workspace: ported within a window their backup did not outlast

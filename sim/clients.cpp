@@ -16,7 +16,7 @@
 //    a scenario: if its new member defaults in turn, it is closed out.
 //  - The porting window (ccps[].porting.window_days, the transfer period of
 //    the rulebook, art. 48(5)-(6) and (7)): the transfer completes only if the
-//    backup stands until the window's end, the defaulter's close-out day plus
+//    backup stands until the window's end, the day the member defaulted plus
 //    the window. A backup that defaults by then (one period: at any later
 //    round of the cascade; time steps: in a step that ends by then) never
 //    held the accounts: they are closed out at its default as the original
@@ -76,12 +76,12 @@ double Cascade::close_out_clients(std::size_t c, int m, ScenarioResult& out) {
   for (int ci : model_.members[static_cast<std::size_t>(m)].clients)
     for (int a : model_.clients[static_cast<std::size_t>(ci)].accounts)
       if (acct_[account(static_cast<std::size_t>(a))].holder == -1) sort_in(a, false);
-  const double window = model_.ccps[c].porting_window_days;
+  const double window = model_.ccps[c].porting_window_days, day = default_day(m, out);
   reverted_.clear();
   for (const Ported& p : ported_) {
     const auto ai = account(static_cast<std::size_t>(p.account));
     if (acct_[ai].holder != m || static_cast<std::size_t>(model_.accounts[ai].ccp) != c) continue;
-    if (window > 0.0 && day_ <= p.day + window)
+    if (window > 0.0 && day <= p.day + window)
       reverted_.push_back(p.account);
     else
       sort_in(p.account, true);
@@ -93,7 +93,7 @@ double Cascade::close_out_clients(std::size_t c, int m, ScenarioResult& out) {
     const std::span<const int> one(&own, 1);
     const auto& backups =
         model_.clients[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(own)].owner)].backups;
-    if (a >= 0 && port(c, one, backups, out)) continue;
+    if (a >= 0 && port(c, one, backups, day, out)) continue;
     shortfall += close_out_pool(one, c, out);
   }
   if (!omnibus_.empty()) {
@@ -108,7 +108,7 @@ double Cascade::close_out_clients(std::size_t c, int m, ScenarioResult& out) {
       });
       if (all) common_backups_.push_back(b);
     }
-    if (!port(c, omnibus_, common_backups_, out))
+    if (!port(c, omnibus_, common_backups_, day, out))
       omnibus_in_.insert(omnibus_in_.end(), omnibus_.begin(), omnibus_.end());
   }
   if (!omnibus_in_.empty()) {
@@ -118,8 +118,19 @@ double Cascade::close_out_clients(std::size_t c, int m, ScenarioResult& out) {
   return shortfall;
 }
 
+// The day member m defaulted: 0 at the start (round 0), else the end of the
+// step whose variation margin it did not pay: the record's day where it is
+// set (the step's defaults at its start), the current step's otherwise (the
+// cascade's rounds within the step; MemberDefault::day is set after them).
+double Cascade::default_day(int m, const ScenarioResult& out) const {
+  for (auto d = out.defaults.rbegin(); d != out.defaults.rend(); ++d)
+    if (d->member == m) return d->round == 0 ? 0.0 : d->day > 0.0 ? d->day : day_;
+  return day_;
+}
+
 // The first backup that accepts takes `accounts` (at CCP c) as they are.
-bool Cascade::port(std::size_t c, std::span<const int> accounts, std::span<const int> backups, ScenarioResult& out) {
+bool Cascade::port(std::size_t c, std::span<const int> accounts, std::span<const int> backups, double day,
+                   ScenarioResult& out) {
   double im = 0.0;
   for (int a : accounts) im += model_.accounts[static_cast<std::size_t>(a)].initial_margin;
   const double capacity = model_.ccps[c].porting_capacity;
@@ -135,7 +146,7 @@ bool Cascade::port(std::size_t c, std::span<const int> accounts, std::span<const
       taken->second += im;
     for (int a : accounts) {
       acct_[account(static_cast<std::size_t>(a))].holder = b;
-      ported_.push_back({a, day_});
+      ported_.push_back({a, day});
     }
     out.clients_ported += static_cast<int>(accounts.size());
     return true;

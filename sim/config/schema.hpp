@@ -1237,9 +1237,10 @@ struct PortingConfig {
        .allow_infinite = true});
     a("window_days", window_days,
       {.doc = "the porting window of the rulebook (EMIR art. 48(5)-(6); typically 1 or 2 days): the transfer to "
-              "the backup completes only if the backup stands until the window's end, the defaulter's close-out "
-              "day plus this many days; a backup that defaults by then (in one period: later in the same cascade) "
-              "is no backup, and the clients it took are closed out as the defaulter's, their shortfall the "
+              "the backup completes only if the backup stands until the window's end, the defaulter's default day "
+              "plus this many days: a backup that defaults by then (time steps: in a step that ends by then; one "
+              "period: later in the same cascade) is no backup, and the clients it took are closed out as the "
+              "defaulter's, their shortfall the "
               "defaulter's obligation; 0: the transfer completes when the CCP closes the defaulter out",
        .unit = "days",
        .min = 0.0,

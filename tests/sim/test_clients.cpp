@@ -344,6 +344,61 @@ TEST(Clients, APortingWindowOnlyMattersWhenTheBackupDefaults) {
               HasSubstr("ccps[0].porting.window_days"));
 }
 
+// The porting window in days (time steps): D defaults at the start and is closed out from today (day 0): X and Y
+// do not move on day 1, so D's close-out loses nothing and its DF contribution 20 is left; B takes CI (long 4 X,
+// IM 150). On day 3 X and Y halve: B (long 10 Y, capital 100) loses 500 and defaults in the step ending on day 3;
+// CI's close-out loses 200, 50 beyond its margin.
+// B's default day is 3, the end of the step whose variation margin it did not pay (D's: 0, at the start).
+//  - window 2 days: the transfer completed on day 0 + 2 < 3: CI is B's client, the 50 is on B's line:
+//    500 + 50 - IM 50 - DF 30 = 470 beyond the defaulters' resources.
+//  - window 3 days: B defaulted by day 0 + 3: it never held CI, the 50 is D's line, against what is left of
+//    D's DF: 50 - 20 = 30, and B's own 500 - 80 = 420: 450 in all; the defaulters' DF layer 30 + 20.
+constexpr std::string_view kPortingDays = R"(name: porting window in days
+simulation: {horizon_days: 4, step_days: 1}
+market:
+  assets:
+    - {id: X, price: 100, volatility: 0.5}
+    - {id: Y, price: 100, volatility: 0.5}
+  stress_scenarios: [{name: day three, path: [{X: 0, Y: 0}, {X: 0, Y: 0}, {X: -0.5, Y: -0.5}, {X: 0, Y: 0}]}]
+ccps:
+  - {id: A, capital: 100, sitg: 10, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 50}}
+members:
+  - id: D
+    capital: 1000
+    liquidity: 1000
+    positions: {A: {X: 10}}
+    initial_margin: {A: 100}
+    default_fund: {A: 20}
+    clients:
+      - {id: CI, segregation: individual, positions: {A: {X: 4}}, initial_margin: {A: 150}, backup: [B]}
+  - {id: B, capital: 100, liquidity: 1000, positions: {A: {Y: 10}}, initial_margin: {A: 50}, default_fund: {A: 30}}
+  - id: R
+    capital: 1.0e6
+    liquidity: 1.0e6
+    positions: {A: {X: -14, Y: -10}}
+    initial_margin: {A: 0}
+    default_fund: {A: 0}
+defaults:
+  exogenous: [D]
+)";
+
+TEST(Clients, InTimeStepsTheWindowRunsFromTheCloseOutDay) {
+  for (const std::string_view window : {"2", "3"}) {
+    const bool within = window == "3";
+    SCOPED_TRACE(std::string("window_days ") + std::string(window));
+    const Model model = model_of(kPortingDays, {{"ccps.A.porting.window_days", std::string(window)}});
+    const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]));
+    ASSERT_EQ(r.defaults.size(), 2u);
+    EXPECT_EQ(r.defaults[1].day, 3.0);
+    EXPECT_EQ(r.clients_ported, within ? 0 : 1);
+    EXPECT_EQ(r.clients_closed_out, 1);
+    EXPECT_NEAR(client_charges(r, model, "CI", LossChannel::kClientMargin), 150.0, 1e-6);
+    EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterDf), within ? 50.0 : 30.0, 1e-6);
+    EXPECT_NEAR(r.total_loss, within ? 450.0 : 470.0, 1e-6);
+    EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-6);
+  }
+}
+
 TEST(Clients, TheMarginComparedCountsTheClientsAccounts) {
   // compare's total initial margin is what the CCPs hold: the members' house accounts (D 100, B 50, R 0)
   // and their clients' (150 + 120 + 80, EMIR art. 39: recorded at the CCP, in the member's client accounts).
