@@ -236,6 +236,19 @@ TEST(CompileMembers, GeneratedClientsOfTheCoreMembers) {
   } catch (const config::ScenarioError& e) {
     EXPECT_NE(std::string(e.what()).find("generator.clients"), std::string::npos) << e.what();
   }
+  // A listed member whose id a generated client would take: a located load error.
+  std::string taken = head + "clients: 3}\n";
+  taken.replace(taken.find("{id: B,"), 7, "{id: G2C3,");
+  try {
+    config::load_scenario_text(taken, "t.yaml");
+    FAIL() << "expected a ScenarioError";
+  } catch (const config::ScenarioError& e) {
+    EXPECT_NE(std::string(e.what()).find("generated client id 'G2C3' is already the id of a listed member"),
+              std::string::npos)
+        << e.what();
+  }
+  taken.replace(taken.find("{id: G2C3,"), 10, "{id: G2C4,");  // clients C1..C3 only
+  EXPECT_NO_THROW(config::load_scenario_text(taken, "t.yaml"));
 }
 
 // Time steps with a mechanism that runs within one period only (here
