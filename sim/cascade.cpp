@@ -297,6 +297,7 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
   new_members_.clear();
   ported_.clear();
   taken_im_.clear();
+  reverted_lines_.clear();
   stamped_members_.clear();
   stamped_accounts_.clear();
   liquidation_costs_ = {};
@@ -480,6 +481,7 @@ void Cascade::add_member_lines(std::size_t c, ScenarioResult& out) {
     line_kinds_.push_back(LineKind::kMember);
     line_to_fund_.push_back(to_fund);
   }
+  if (!reverted_lines_.empty()) add_reverted_lines();
 }
 
 // A lending protocol loses the bad debt its liquidations wrote off (once)

@@ -426,11 +426,22 @@ class Cascade {
   // its client accounts there are ported or closed out; what their margin
   // does not cover is added to its house line's loss.
   double close_out_clients(std::size_t c, int m, ScenarioResult& out);
-  bool port(std::size_t c, std::span<const int> accounts, std::span<const int> backups, ScenarioResult& out);
+  bool port(std::size_t c, std::span<const int> accounts, std::span<const int> backups, double day,
+            ScenarioResult& out);
+  double default_day(int m, const ScenarioResult& out) const;
   double close_out_pool(std::span<const int> accounts, std::size_t c, ScenarioResult& out);
+  double client_closeout_loss(std::size_t account) const;
+  void close_out_reverted(std::size_t c, ScenarioResult& out);
+  void add_reverted_lines();
   static constexpr int kClosedOut = -2;
-  std::vector<int> ported_;                       // client accounts ported in this scenario
-  std::vector<std::pair<int, double>> taken_im_;  // per backup member: the IM of the client accounts it took
+  struct Ported {
+    int account;
+    double day;  // the day its original member defaulted
+  };
+  std::vector<Ported> ported_;  // client accounts ported in this scenario
+  std::vector<int> reverted_;   // workspace: ported within a window their backup did not outlast
+  std::vector<std::pair<int, double>> reverted_lines_;  // their shortfall: the original member's house account, loss
+  std::vector<std::pair<int, double>> taken_im_;        // per backup member: the IM of the client accounts it took
   std::vector<int> individual_, omnibus_, omnibus_in_, common_backups_;  // workspaces
 
   std::vector<double> interbank_charged_;  // per member: its interbank loss charged so far in the scenario

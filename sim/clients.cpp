@@ -12,29 +12,47 @@
 //    at the close-out (it has not defaulted and its equity, capital after the
 //    scenario's P&L and charges so far, is not negative), and the IM of the
 //    client accounts it has taken in the scenario, these included, is at most
-//    ccps[].porting.capacity times that equity. The porting window is the
-//    round of the close-out: a backup that defaults by then cannot accept. An
-//    account is ported once in a scenario: if its new member defaults in turn,
-//    it is closed out.
+//    ccps[].porting.capacity times that equity. An account is ported once in
+//    a scenario: if its new member defaults in turn, it is closed out.
+//  - The porting window (ccps[].porting.window_days, the transfer period of
+//    the rulebook, art. 48(5)-(6) and (7)): the transfer completes only if the
+//    backup stands until the window's end, the day the member defaulted plus
+//    the window. A backup that defaults by then (one period: at any later
+//    round of the cascade; time steps: in a step that ends by then) never
+//    held the accounts: they are closed out at its default as the original
+//    member's clients (counted closed out, not ported), with their own pool
+//    as at the original close-out, and what their margin leaves uncovered is
+//    the original member's obligation: a line of its house account, against
+//    what is left of its default-fund contribution, before the mutual layers.
+//    Window 0: the transfer completes at the close-out.
 //  - Close-out (art. 48(7): the CCP liquidates what was not ported). The
 //    client collateral is used exclusively for the positions held for the
 //    account of those clients (art. 48(7), 39(6)): an individually segregated
 //    account's margin covers its own close-out only; an omnibus account's
-//    margin, pooled, covers the close-out of all its clients' positions
-//    (fellow-customer risk, PFMI Principle 14, explanatory note 3.14.5), and
-//    the balance is returned for the account of the clients, each bearing the
-//    margin used pro rata to the margin it posted (a shortfall in a pool of
-//    client money is shared pro rata to the clients' claims on it, FCA CASS
-//    7A.2.4R). Close-out loss of an account: -P&L over the CCP's MPOR plus
-//    its liquidation cost, as a member's (each account its own cost).
+//    assets, pooled, cover the close-out of all its clients' positions
+//    (fellow-customer risk, PFMI Principle 14, explanatory note 3.14.5): the
+//    margin of every client and the gains of the clients whose positions
+//    gained (the account's assets, set off against the others' losses rather
+//    than paid out). The balance is returned for the account of the clients
+//    (art. 48(7)) pro rata to their claims on the pool, each client's margin
+//    plus its position's value at the close-out, nil when its own loss
+//    exceeds its margin (a shortfall in a pool of client money is shared pro
+//    rata to the clients' entitlements, FCA CASS 7A.2.4R; the FOA/ISDA
+//    clearing member disclosure under art. 39(7), 2014): a client first bears its
+//    own loss, then its share of the others' shortfall. Close-out loss of an
+//    account: -P&L over the CCP's MPOR plus its liquidation cost, as a
+//    member's (each account its own cost).
 //  - What the clients' margin does not cover is the clearing member's
 //    obligation to the CCP: it is added to the loss of the member's house
 //    line, so that its own IM and default-fund contribution cover it before
-//    any mutual layer (EMIR art. 45(1)-(2)). The margin the clients lost is
-//    the layer defaulter_im's, each client's share booked on its account as
-//    LossChannel::kClientMargin: every dollar of the close-out has one payer.
+//    any mutual layer (EMIR art. 45(1)-(2)). What the clients' stakes covered
+//    (the losing clients' close-out losses, up to the pool's margin and set-off
+//    gains) is the layer defaulter_im's, each client's stake less its return
+//    booked on its account as LossChannel::kClientMargin: every dollar of the
+//    close-out has one payer.
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "sim/cascade.hpp"
 #include "sim/model.hpp"
@@ -58,15 +76,24 @@ double Cascade::close_out_clients(std::size_t c, int m, ScenarioResult& out) {
   for (int ci : model_.members[static_cast<std::size_t>(m)].clients)
     for (int a : model_.clients[static_cast<std::size_t>(ci)].accounts)
       if (acct_[account(static_cast<std::size_t>(a))].holder == -1) sort_in(a, false);
-  for (int a : ported_)
-    if (acct_[static_cast<std::size_t>(a)].holder == m) sort_in(a, true);
+  const double window = model_.ccps[c].porting_window_days, day = default_day(m, out);
+  reverted_.clear();
+  for (const Ported& p : ported_) {
+    const auto ai = account(static_cast<std::size_t>(p.account));
+    if (acct_[ai].holder != m || static_cast<std::size_t>(model_.accounts[ai].ccp) != c) continue;
+    if (window > 0.0 && day <= p.day + window)
+      reverted_.push_back(p.account);
+    else
+      sort_in(p.account, true);
+  }
+  if (!reverted_.empty()) close_out_reverted(c, out);
   double shortfall = 0.0;
   for (int a : individual_) {
     const int own = a < 0 ? -a - 1 : a;
     const std::span<const int> one(&own, 1);
     const auto& backups =
         model_.clients[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(own)].owner)].backups;
-    if (a >= 0 && port(c, one, backups, out)) continue;
+    if (a >= 0 && port(c, one, backups, day, out)) continue;
     shortfall += close_out_pool(one, c, out);
   }
   if (!omnibus_.empty()) {
@@ -81,7 +108,7 @@ double Cascade::close_out_clients(std::size_t c, int m, ScenarioResult& out) {
       });
       if (all) common_backups_.push_back(b);
     }
-    if (!port(c, omnibus_, common_backups_, out))
+    if (!port(c, omnibus_, common_backups_, day, out))
       omnibus_in_.insert(omnibus_in_.end(), omnibus_.begin(), omnibus_.end());
   }
   if (!omnibus_in_.empty()) {
@@ -91,8 +118,19 @@ double Cascade::close_out_clients(std::size_t c, int m, ScenarioResult& out) {
   return shortfall;
 }
 
+// The day member m defaulted: 0 at the start (round 0), else the end of the
+// step whose variation margin it did not pay: the record's day where it is
+// set (the step's defaults at its start), the current step's otherwise (the
+// cascade's rounds within the step; MemberDefault::day is set after them).
+double Cascade::default_day(int m, const ScenarioResult& out) const {
+  for (auto d = out.defaults.rbegin(); d != out.defaults.rend(); ++d)
+    if (d->member == m) return d->round == 0 ? 0.0 : d->day > 0.0 ? d->day : day_;
+  return day_;
+}
+
 // The first backup that accepts takes `accounts` (at CCP c) as they are.
-bool Cascade::port(std::size_t c, std::span<const int> accounts, std::span<const int> backups, ScenarioResult& out) {
+bool Cascade::port(std::size_t c, std::span<const int> accounts, std::span<const int> backups, double day,
+                   ScenarioResult& out) {
   double im = 0.0;
   for (int a : accounts) im += model_.accounts[static_cast<std::size_t>(a)].initial_margin;
   const double capacity = model_.ccps[c].porting_capacity;
@@ -108,7 +146,7 @@ bool Cascade::port(std::size_t c, std::span<const int> accounts, std::span<const
       taken->second += im;
     for (int a : accounts) {
       acct_[account(static_cast<std::size_t>(a))].holder = b;
-      ported_.push_back(a);
+      ported_.push_back({a, day});
     }
     out.clients_ported += static_cast<int>(accounts.size());
     return true;
@@ -116,33 +154,91 @@ bool Cascade::port(std::size_t c, std::span<const int> accounts, std::span<const
   return false;
 }
 
-// `accounts` closed out together against their pooled margin; each bears the
-// margin used pro rata to its own. Returns what the margin leaves uncovered.
+// Accounts whose transfer the backup did not outlast: each individually
+// segregated account closed out alone, an omnibus account's with the others
+// its member ported with it; the shortfall is their original member's line.
+void Cascade::close_out_reverted(std::size_t c, ScenarioResult& out) {
+  const auto original = [&](int a) {
+    const Account& acc = model_.accounts[static_cast<std::size_t>(a)];
+    return model_.clients[static_cast<std::size_t>(acc.owner)].member;
+  };
+  const auto omnibus = [&](int a) {
+    const Account& acc = model_.accounts[static_cast<std::size_t>(a)];
+    return model_.clients[static_cast<std::size_t>(acc.owner)].segregation == Segregation::kOmnibus;
+  };
+  std::sort(reverted_.begin(), reverted_.end(), [&](int a, int b) {
+    return std::tuple(original(a), omnibus(a), a) < std::tuple(original(b), omnibus(b), b);
+  });
+  out.clients_ported -= static_cast<int>(reverted_.size());
+  for (std::size_t first = 0; first < reverted_.size();) {
+    std::size_t last = first + 1;
+    if (omnibus(reverted_[first]))
+      while (last < reverted_.size() && omnibus(reverted_[last]) &&
+             original(reverted_[last]) == original(reverted_[first]))
+        ++last;
+    const std::span<const int> pool(reverted_.data() + first, last - first);
+    const double shortfall = close_out_pool(pool, c, out);
+    if (shortfall > 0.0)
+      reverted_lines_.emplace_back(house_account(model_, original(reverted_[first]), static_cast<int>(c)), shortfall);
+    first = last;
+  }
+}
+
+// The lines of the original members, after the round's own (sim/cascade.cpp add_member_lines).
+void Cascade::add_reverted_lines() {
+  for (const auto& [house, loss] : reverted_lines_) {
+    models::Defaulter d;
+    d.loss = loss;
+    d.df = acct_[account(static_cast<std::size_t>(house))].df_left;
+    defaulters_.push_back(d);
+    defaulter_accounts_.push_back(house);
+    line_kinds_.push_back(LineKind::kMember);
+    line_to_fund_.push_back(0.0);
+  }
+  reverted_lines_.clear();
+}
+
+// An account's own close-out loss: -P&L over the MPOR plus its liquidation cost.
+double Cascade::client_closeout_loss(std::size_t ai) const {
+  return -account_pnl_[ai] +
+         (liquidation_costs_.empty() ? model_.accounts[ai].liquidation_cost : liquidation_costs_[ai]);
+}
+
+// `accounts` closed out together: the losses of those that lost against the
+// pool, their margin and the gains of those that gained (set off, not paid
+// out). The balance goes back pro rata to the clients' claims, each one's
+// margin plus its position's value at the close-out, nil for a client whose
+// own loss exceeds its margin; each bears its stake (margin and gain) less
+// what comes back. Returns what the pool leaves uncovered.
 double Cascade::close_out_pool(std::span<const int> accounts, std::size_t c, ScenarioResult& out) {
-  double loss = 0.0, im = 0.0;
+  double losses = 0.0, stakes = 0.0, claims = 0.0;
   for (int a : accounts) {
     const auto ai = account(static_cast<std::size_t>(a));
-    const Account& acc = model_.accounts[ai];
-    loss += -account_pnl_[ai] + (liquidation_costs_.empty() ? acc.liquidation_cost : liquidation_costs_[ai]);
-    im += acc.initial_margin;
-    acct_[ai].closed = 1;
-    acct_[ai].holder = kClosedOut;
-    acct_[ai].vm_gain = 0.0;  // set off in the close-out
+    const double own = client_closeout_loss(ai), im = model_.accounts[ai].initial_margin;
+    losses += std::max(0.0, own);
+    stakes += im + std::max(0.0, -own);
+    claims += std::max(0.0, im - own);
   }
   out.clients_closed_out += static_cast<int>(accounts.size());
-  const double used = std::clamp(loss, 0.0, im);
+  const double used = std::min(losses, stakes), returned = stakes - used;
   if (used > 0.0) {
     out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(models::Layer::kDefaulterIm)] += used;
     out.closeout_loss += used;
     out.ccp_closeout[c] += used;
-    for (int a : accounts) {
-      const double share = used * model_.accounts[static_cast<std::size_t>(a)].initial_margin / im;
-      if (share <= 0.0) continue;
-      out.client_loss += share;
-      out.account_losses.push_back({a, LossChannel::kClientMargin, share});
-    }
   }
-  return std::max(0.0, loss - im);
+  for (int a : accounts) {
+    const auto ai = account(static_cast<std::size_t>(a));
+    const double own = client_closeout_loss(ai), im = model_.accounts[ai].initial_margin;
+    const double back = claims > 0.0 ? returned * std::max(0.0, im - own) / claims : 0.0;
+    const double share = im + std::max(0.0, -own) - back;
+    acct_[ai].closed = 1;
+    acct_[ai].holder = kClosedOut;
+    acct_[ai].vm_gain = 0.0;  // set off in the close-out
+    if (share <= 0.0) continue;
+    out.client_loss += share;
+    out.account_losses.push_back({a, LossChannel::kClientMargin, share});
+  }
+  return losses - used;
 }
 
 }  // namespace ccpnet

@@ -172,7 +172,7 @@ VariantOutcome prepare_variant(const std::string& name, const config::LoadedScen
   auto model = std::make_shared<const Model>(build_model(loaded));
   v.model = model;
   for (const auto& acc : model->accounts) {
-    if (acc.kind == AccountKind::kMember) v.total_im += acc.initial_margin;
+    if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) v.total_im += acc.initial_margin;
     if (acc.kind == AccountKind::kLink) v.inter_ccp_margin += acc.initial_margin;
   }
   for (const auto& c : model->ccps) v.default_funds += c.default_fund;

@@ -48,7 +48,7 @@ struct PairedSums {
 struct VariantOutcome {
   std::string name;
   std::shared_ptr<const Model> model;
-  double total_im = 0.0;          // members' IM at every CCP
+  double total_im = 0.0;          // members' IM at every CCP, their clients' accounts included
   double inter_ccp_margin = 0.0;  // IM of link accounts
   double default_funds = 0.0;
   std::int64_t scenarios = 0;      // run (all of them unless interrupted)

@@ -155,6 +155,7 @@ struct CcpModel {
   std::vector<models::RecoveryTool> recovery;
   double cash_call_multiple = 1.0;
   double porting_capacity = std::numeric_limits<double>::infinity();  // ccps[].porting.capacity
+  double porting_window_days = 0.0;                                   // ccps[].porting.window_days
 };
 
 struct MemberModel {

@@ -20,6 +20,7 @@ struct Model;
 struct RunResult;
 struct StressOutcome;
 struct Comparison;
+struct Contributions;
 struct ReverseResult;
 struct ReverseSearchResult;
 
@@ -47,6 +48,9 @@ std::string stress_report(const Model& model, const std::vector<StressOutcome>& 
 // the base with 95% intervals, one dot-and-whisker figure per metric (the
 // liquidity shortfall and settlement loss when some variant has them).
 std::string compare_report(const Comparison& comparison);
+// report.html of `ccpnet contributions --report`: each node's contribution
+// with its paired 95% interval, as a table and a dot-and-whisker figure.
+std::string contributions_report(const Contributions& contributions);
 
 // `ccpnet reverse --report`: the thresholds of each layer along the
 // direction (or, with --search, every direction searched with its radius in

@@ -467,16 +467,12 @@ figures::Network stress_network(const Model& model, const StressOutcome& o, cons
 // ---------------------------------------------------------------------------
 // Comparison.
 
-namespace {
-
 ShownMetric shown_metric(const MetricInfo& info) {
   const figures::Unit unit = info.unit == MetricUnit::kUsd         ? figures::Unit::kUsd
                              : info.unit == MetricUnit::kScenarios ? figures::Unit::kProbability
                                                                    : figures::Unit::kCount;
   return {info.name, info.title, unit, info.optional};
 }
-
-}  // namespace
 
 std::vector<ShownMetric> shown_metrics(const Comparison& c) {
   constexpr std::string_view kHeadline[] = {"any_ccp_fail", "member_defaults", "total_loss", "closeout_loss",

@@ -17,6 +17,7 @@ struct ChunkSums;
 class Aggregate;
 struct StressOutcome;
 struct Comparison;
+struct MetricInfo;
 
 // The non-zero total losses of a run with their VaR 99% and ES 99% (the
 // summary's p99_total_loss and es99_total_loss). `aggregate` must be finished.
@@ -52,6 +53,7 @@ struct ShownMetric {
 // The headline metrics in a fixed order, then every other compared metric (an
 // optional one where some variant has it).
 std::vector<ShownMetric> shown_metrics(const Comparison& comparison);
+ShownMetric shown_metric(const MetricInfo& info);
 // Each variant's paired difference to the base for `metric`, with its 95% interval.
 figures::DotWhisker compare_differences(const Comparison& comparison, const ShownMetric& metric);
 

@@ -17,6 +17,7 @@
 
 #include "bindings.hpp"
 #include "sim/compare.hpp"
+#include "sim/contributions.hpp"
 #include "sim/metrics.hpp"
 #include "sim/report.hpp"
 #include "sim/report_figures.hpp"
@@ -72,10 +73,10 @@ py::dict per_scenario(const ComparisonPtr& c, const py::object& variant) {
   return out;
 }
 
-ComparisonPtr compare(const ModelPtr& base, const py::object& scenarios, const py::object& seed,
-                      const py::object& threads, bool progress, bool keep_per_scenario) {
-  const ModelPtr model = derive_model(base, seed_and_scenarios(base, seed, scenarios));
-
+// Runs `body(options)` without the GIL, as the CLI would, stopped by Ctrl-C:
+// what a comparison and the contributions share.
+template <class Body>
+auto run_variants(const ModelPtr& model, const py::object& threads, bool progress, const char* what, Body&& body) {
   RunOptions options;
   options.progress = progress;
   if (!threads.is_none()) options.threads = static_cast<int>(checked(threads, 0, 1024, "threads"));
@@ -84,13 +85,12 @@ ComparisonPtr compare(const ModelPtr& base, const py::object& scenarios, const p
   InterruptCheck interrupt_check;
   options.stop = &interrupt_check.stop;
   options.on_scenario = [&](const ScenarioResult&) { interrupt_check.check(); };
-  auto out = std::make_shared<ComparisonRun>();
-  out->model = model;
+  decltype(body(options)) out{};
   bool out_of_memory = false;
   {
     py::gil_scoped_release release;
     try {
-      out->comparison = run_compare(model->loaded, model->overrides, options, keep_per_scenario);
+      out = body(options);
     } catch (const config::ScenarioError&) {
       throw;  // a variant's changes are not valid: ScenarioError
     } catch (const InputError&) {
@@ -98,15 +98,56 @@ ComparisonPtr compare(const ModelPtr& base, const py::object& scenarios, const p
     } catch (const std::bad_alloc&) {
       out_of_memory = true;  // raised below, with the GIL
     } catch (const std::exception& e) {
-      throw SimulationError(fmt::format("the comparison of '{}' failed: {}", model->model.name, e.what()));
+      throw SimulationError(fmt::format("the {} of '{}' failed: {}", what, model->model.name, e.what()));
     }
   }
   if (out_of_memory) {
-    PyErr_SetString(PyExc_MemoryError, "out of memory during the comparison");
+    PyErr_SetString(PyExc_MemoryError, fmt::format("out of memory during the {}", what).c_str());
     throw py::error_already_set();
   }
   if (interrupt_check.error) throw *interrupt_check.error;
   return out;
+}
+
+ComparisonPtr compare(const ModelPtr& base, const py::object& scenarios, const py::object& seed,
+                      const py::object& threads, bool progress, bool keep_per_scenario) {
+  auto out = std::make_shared<ComparisonRun>();
+  out->model = derive_model(base, seed_and_scenarios(base, seed, scenarios));
+  out->comparison = run_variants(out->model, threads, progress, "comparison", [&](const RunOptions& options) {
+    return run_compare(out->model->loaded, out->model->overrides, options, keep_per_scenario);
+  });
+  return out;
+}
+
+// ccpnet.contributions' numbers (sim/contributions.hpp): one dict per node,
+// largest contribution first. members None: the default ones; links None: every link.
+py::list contributions(const ModelPtr& base, const std::optional<std::vector<std::string>>& members,
+                       const std::optional<std::vector<int>>& links, int top, const std::string& metric,
+                       const py::object& scenarios, const py::object& seed, const py::object& threads, bool progress) {
+  const ModelPtr model = derive_model(base, seed_and_scenarios(base, seed, scenarios));
+  ContributionRequest request;
+  request.members = members;
+  request.links = links;
+  request.top = top;
+  request.metric = metric;
+  const Contributions c = run_variants(model, threads, progress, "contributions", [&](const RunOptions& options) {
+    return run_contributions(model->loaded, model->overrides, request, options);
+  });
+  py::list rows;
+  for (const Contribution& r : c.rows) {
+    py::dict row;
+    row["node"] = r.node;
+    row["kind"] = r.kind;
+    row["metric"] = c.metric;
+    row["with_node"] = r.with_node;
+    row["without_node"] = r.without_node;
+    row["contribution"] = r.contribution;
+    row["lower"] = r.lower;
+    row["upper"] = r.upper;
+    row["share"] = r.share;
+    rows.append(row);
+  }
+  return rows;
 }
 
 // The paired differences to the base, one dot-and-whisker figure per metric of
@@ -200,6 +241,17 @@ keep_per_scenario : bool
 Ctrl-C stops the comparison after the current window of scenarios and raises
 KeyboardInterrupt. The GIL is released while the engine runs; results do not
 depend on threads.
+)doc");
+  m.def("contributions", &contributions, py::arg("model"), py::arg("members") = py::none(),
+        py::arg("links") = py::none(), py::arg("top") = 10, py::arg("metric") = "total_loss",
+        py::arg("scenarios") = py::none(), py::arg("seed") = py::none(), py::arg("threads") = py::none(), py::kw_only(),
+        py::arg("progress") = false,
+        R"doc(Each member's and link's contribution to a system metric by leave-one-out on common random
+numbers (engine level, the numbers of ``ccpnet contributions``; see ccpnet.contributions).
+
+Returns one dict per node (node, kind, metric, with_node, without_node, contribution,
+lower, upper, share), largest contribution first. ``members`` None: the ``top``
+largest by capital when the model has an interbank network; ``links`` None: every link.
 )doc");
 }
 

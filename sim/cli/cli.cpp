@@ -23,6 +23,7 @@
 #include "sim/calibrate.hpp"
 #include "sim/compare.hpp"
 #include "sim/config/load.hpp"
+#include "sim/contributions.hpp"
 #include "sim/distributed.hpp"
 #include "sim/errors.hpp"
 #include "sim/graph.hpp"
@@ -51,6 +52,7 @@ std::atomic<bool> g_stop{false};
 constexpr const char* kRunDirectory = "ccpnet-run";
 constexpr const char* kStressDirectory = "ccpnet-stress";
 constexpr const char* kCompareDirectory = "ccpnet-compare";
+constexpr const char* kContributionsDirectory = "ccpnet-contributions";
 constexpr const char* kReverseDirectory = "ccpnet-reverse";
 constexpr const char* kSweepDirectory = "ccpnet-sweep";
 
@@ -136,10 +138,15 @@ struct Args {
   bool reverse_search = false;
   ReverseSearchOptions search_options;
   std::string disclosures, calibrated_file, update_file;
+  std::vector<std::string> contribution_members;
+  std::vector<int> contribution_links;
+  bool contribution_no_links = false;
+  int contribution_top = 10;
+  std::string contribution_metric = "total_loss";
 };
 
 struct Commands {
-  CLI::App *validate, *graph, *run, *stress, *compare, *sweep, *reverse, *calibrate, *schema;
+  CLI::App *validate, *graph, *run, *stress, *compare, *contributions, *sweep, *reverse, *calibrate, *schema;
 };
 
 // A whole number from 0 to 2^64 - 1 (--seed).
@@ -213,6 +220,28 @@ Commands add_commands(CLI::App& app, Args& a) {
   add_json(c.compare, "compare.json");
   c.compare->add_flag("--quiet", a.quiet, "no progress bar");
   add_report(c.compare, kCompareDirectory);
+
+  c.contributions = app.add_subcommand(
+      "contributions",
+      "each member's and link's contribution to a system metric: leave-one-out on common random numbers");
+  add_file(c.contributions);
+  c.contributions->add_option("--member", a.contribution_members,
+                              "a member whose interbank exposures are left out (repeatable; default: the --top "
+                              "largest by capital when the file has an interbank network)");
+  c.contributions->add_option("--top", a.contribution_top, "how many members by default")->check(CLI::Range(0, 10000));
+  c.contributions->add_option("--link", a.contribution_links,
+                              "a link (its position in links) left out (repeatable; "
+                              "default: every link)");
+  c.contributions->add_flag("--no-links", a.contribution_no_links, "leave out no link");
+  c.contributions->add_option("--metric", a.contribution_metric, "the compared metric (default total_loss)");
+  c.contributions->add_option("-n,--scenarios", a.scenarios, "scenarios per variant")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
+  c.contributions->add_option("--threads", a.threads, "worker threads, 0 = all cores")->check(CLI::Range(0, 1024));
+  c.contributions->add_option("--out", a.out_dir,
+                              "also write contributions.csv and contributions.json to this directory");
+  add_json(c.contributions, "contributions.json");
+  c.contributions->add_flag("--quiet", a.quiet, "no progress bar");
+  add_report(c.contributions, kContributionsDirectory);
 
   c.sweep = app.add_subcommand(
       "sweep", "run a grid of key values on common random numbers: every estimate with its interval, as a tidy CSV");
@@ -315,6 +344,32 @@ int compare_command(Args a, const std::vector<config::Override>& overrides, conf
   std::vector<std::pair<std::string, std::string>> files{{"compare.json", comparison_json(c).dump(2) + "\n"},
                                                          {"compare.csv", comparison_table(c).to_csv()}};
   if (a.report) files.emplace_back("report.html", compare_report(c));
+  write_outputs(a, base, config::to_yaml(base.scenario), files);
+  return kExitOk;
+}
+
+int contributions_command(Args a, const std::vector<config::Override>& overrides, config::DataAccess access) {
+  if (a.report && a.out_dir.empty()) a.out_dir = kContributionsDirectory;
+  if (!a.out_dir.empty()) check_output_directory(a.out_dir);
+  RunOptions options;
+  options.progress = !a.quiet;
+  options.threads = a.threads;
+  ContributionRequest request;
+  if (!a.contribution_members.empty()) request.members = a.contribution_members;
+  if (a.contribution_no_links)
+    request.links = std::vector<int>{};
+  else if (!a.contribution_links.empty())
+    request.links = a.contribution_links;
+  request.top = a.contribution_top;
+  request.metric = a.contribution_metric;
+  const config::LoadedScenario base = config::load_scenario_file(a.file, overrides, access);
+  const Contributions c = run_contributions(base, overrides, request, options);
+  print_warnings(c.warnings);
+  std::cout << (a.as_json ? contributions_json(c).dump(2) + "\n" : format_contributions(c));
+  if (a.out_dir.empty()) return kExitOk;
+  std::vector<std::pair<std::string, std::string>> files{{"contributions.json", contributions_json(c).dump(2) + "\n"},
+                                                         {"contributions.csv", contributions_table(c).to_csv()}};
+  if (a.report) files.emplace_back("report.html", contributions_report(c));
   write_outputs(a, base, config::to_yaml(base.scenario), files);
   return kExitOk;
 }
@@ -424,12 +479,13 @@ int dispatch(const Args& a, const Commands& c, const Distributed& mpi) {
   std::vector<config::Override> overrides = parse_overrides(a.sets);
   const config::DataAccess access =
       a.outside_data ? config::DataAccess::kAnywhere : config::DataAccess::kBesideScenario;
-  if (c.run->parsed() || c.compare->parsed() || c.sweep->parsed()) {
+  if (c.run->parsed() || c.compare->parsed() || c.contributions->parsed() || c.sweep->parsed()) {
     if (a.scenarios > 0) overrides.push_back({"simulation.scenarios", std::to_string(a.scenarios)});
     if (c.run->count("--seed")) overrides.push_back({"seed", a.seed});
   }
   if (c.sweep->parsed()) return sweep_command(a, overrides, access);
   if (c.compare->parsed()) return compare_command(a, overrides, access);
+  if (c.contributions->parsed()) return contributions_command(a, overrides, access);
   config::LoadedScenario scenario = config::load_scenario_file(a.file, overrides, access);
   print_warnings(scenario.warnings);
   const Session session(std::move(scenario));

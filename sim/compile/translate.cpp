@@ -166,6 +166,7 @@ CcpModel ccp_model(const config::CcpConfig& c, const Index& index) {
   ccp.im_recovery_rate = c.im_recovery_rate;
   ccp.link_losses = c.link_losses;
   ccp.porting_capacity = c.porting.capacity;
+  ccp.porting_window_days = c.porting.window_days;
   ccp.ledger_layers = ledger_layers(ccp);
   ccp.margin_model = margin_name(c.margin);
   return ccp;

@@ -797,10 +797,27 @@ class Checker {
     }
     // Generated ids repeat no listed member's (known by their form, as in member_ref).
     if (s_.generator && read("generator"))
-      for (const auto& member : s_.members)
+      for (const auto& member : s_.members) {
         if (generated_member_index(*s_.generator, member.id) && !diag_.full())
           error("generator.id_prefix",
                 fmt::format("generated member id '{}' is already the id of a listed member", member.id));
+        check_generated_client_id(member.id, "member");
+        for (const auto& client : member.clients) check_generated_client_id(client.id, "client");
+      }
+  }
+
+  // A generated client's id is a generated member's and C1 .. C<generator.clients>.
+  void check_generated_client_id(const std::string& id, std::string_view listed) {
+    const GeneratorConfig& g = *s_.generator;
+    const std::size_t c = id.rfind('C');
+    if (g.clients == 0 || c == std::string::npos || c + 1 == id.size() || diag_.full()) return;
+    std::int64_t k = 0;
+    for (const char d : id.substr(c + 1)) {
+      if (d < '0' || d > '9' || k > g.clients) return;
+      k = 10 * k + (d - '0');
+    }
+    if (id[c + 1] != '0' && k >= 1 && k <= g.clients && generated_member_index(g, id.substr(0, c)))
+      error("generator.clients", fmt::format("generated client id '{}' is already the id of a listed {}", id, listed));
   }
 
   // A book of positions {CCP: {instrument: quantity}} at `path`.

@@ -1222,6 +1222,7 @@ struct EnumNames<SitgBasis> {
 // which of the backup members its clients designated accepts them.
 struct PortingConfig {
   double capacity = kInf;
+  double window_days = 0.0;
 
   template <class A>
   void serialize(A& a) {
@@ -1234,6 +1235,16 @@ struct PortingConfig {
        .unit = "multiple",
        .min = 0.0,
        .allow_infinite = true});
+    a("window_days", window_days,
+      {.doc = "the porting window of the rulebook (EMIR art. 48(5)-(6); typically 1 or 2 days): the transfer to "
+              "the backup completes only if the backup stands until the window's end, the defaulter's default day "
+              "plus this many days: a backup that defaults by then (time steps: in a step that ends by then; one "
+              "period: later in the same cascade) is no backup, and the clients it took are closed out as the "
+              "defaulter's, their shortfall the "
+              "defaulter's obligation; 0: the transfer completes when the CCP closes the defaulter out",
+       .unit = "days",
+       .min = 0.0,
+       .max = 30.0});
   }
 };
 
@@ -1475,6 +1486,9 @@ struct GeneratorConfig {
   double capital_ratio = 0.5;
   double liquidity_ratio = 0.2;
   std::int64_t group_size = 1;
+  std::int64_t clients = 0;
+  double client_individual_share = 0.2;
+  double client_size = 0.2;
 
   template <class A>
   void serialize(A& a) {
@@ -1520,6 +1534,26 @@ struct GeneratorConfig {
       {.doc = "member liquid resources over its capital", .unit = "fraction", .min = 0.0, .max = 100.0});
     a("group_size", group_size,
       {.doc = "consecutive generated members per default group", .unit = "count", .min = 1.0, .max = 1.0e5});
+    a("clients", clients,
+      {.doc = "clients each core member clears for (members[].clients), with ids the member's and C1, C2, ...: "
+              "positions at every traditional CCP of the system in assets_per_account assets each, two other core "
+              "members as backups (in random order; fewer when there are fewer), margined by the CCP's model; "
+              "periphery members clear for none",
+       .unit = "count",
+       .min = 0.0,
+       .max = 1000.0});
+    a("client_individual_share", client_individual_share,
+      {.doc = "probability that a generated client is individually segregated (EMIR art. 39(3)); omnibus otherwise",
+       .unit = "fraction",
+       .min = 0.0,
+       .max = 1.0});
+    a("client_size", client_size,
+      {.doc = "median gross notional of a generated client's account relative to a periphery account's (notional); "
+              "Pareto-distributed with tail index size_tail",
+       .unit = "multiple",
+       .min = 0.0,
+       .max = 1000.0,
+       .exclusive_min = true});
   }
 };
 

@@ -54,10 +54,15 @@ def test_clients_table_and_summary() -> None:
     assert system["mean_client_accounts_ported"] == 1.0
     assert system["mean_client_accounts_closed_out"] == 2.0
     assert clients.loc["CI", "loss_client_margin"] == 0.0
-    # The omnibus clients bear the margin used pro rata to their IM: 120 : 80.
+    # The omnibus shares its shortfall by claim, margin plus position value (FCA CASS 7A.2.4R): CO1 (long 4 X)
+    # bears its own close-out up to its margin, as it would individually segregated on the same scenarios; CO2
+    # (short 2 X) bears its own loss and what of CO1's loss CO1's margin left, more than it would alone.
     co1, co2 = clients.loc["CO1", "loss_client_margin"], clients.loc["CO2", "loss_client_margin"]
+    apart = model.with_overrides({"members.D.clients.CO1.segregation": "individual"})
+    alone = ccpnet.run(apart, scenarios=2000, threads=2).clients.set_index("client")
     # (account losses are summed exactly in units of 2^-20 USD: equal to a few parts in 1e9)
-    assert co2 > 0.0 and co1 / co2 == pytest.approx(120 / 80, rel=1e-6)
+    assert co1 > 0.0 and co1 == pytest.approx(alone.loc["CO1", "loss_client_margin"], rel=1e-6)
+    assert co2 > alone.loc["CO2", "loss_client_margin"]
     assert system["expected_client_loss"] == pytest.approx(clients["expected_loss"].sum(), rel=1e-6)
     assert system["ledger_max_relative_error"] < 1e-9
     # Nothing in members.csv is a client's.

@@ -486,4 +486,28 @@ TEST(CliDataFiles, ABadDataFileExitsTwoAndWritesNothing) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// ---- contributions -------------------------------------------------------------------
+
+TEST(CliContributions, WritesItsTableAndReportAndRefusesAMissingLink) {
+  TempDir dir;
+  const std::string file = (source_dir() / "scenarios" / "two_ccp_peer.yaml").string();
+  const std::string out = (dir.path() / "loo").string();
+  const std::vector<std::string> args{"contributions", file, "-n", "200", "--quiet", "--report", "--out", out};
+  const Outcome o = run_ccpnet(args, 120s);
+  ASSERT_EQ(o.exit_code, 0) << describe(args, o);
+  EXPECT_NE(o.out.find("contributions to total_loss"), std::string::npos) << o.out;
+  for (const char* name : {"contributions.csv", "contributions.json", "report.html", "manifest.json"})
+    EXPECT_TRUE(fs::exists(fs::path(out) / name)) << name;
+  std::ifstream csv(fs::path(out) / "contributions.csv");
+  std::string header, row;
+  std::getline(csv, header);
+  std::getline(csv, row);
+  EXPECT_EQ(header, "node,kind,metric,with_node,without_node,contribution,lower,upper,share");
+  EXPECT_EQ(row.rfind("CCP_A-CCP_B,link,total_loss,", 0), 0u) << row;
+  const std::vector<std::string> missing{"contributions", file, "-n", "10", "--link", "7"};
+  const Outcome m = run_ccpnet(missing);
+  EXPECT_EQ(m.exit_code, 2) << describe(missing, m);
+  EXPECT_NE(m.err.find("link 7 does not exist: the model has 1 links"), std::string::npos) << m.err;
+}
+
 }  // namespace

@@ -18,9 +18,13 @@
 //  - CPMI-IOSCO PFMI Principle 14: segregation and portability; in an omnibus
 //    account the clients bear fellow-customer risk (one client's loss can
 //    consume the others' collateral).
-//  - FCA CASS 7A.2.4R: a shortfall in a pool of client money is shared pro rata.
+//  - FCA CASS 7A.2.4R: a shortfall in a pool of client money is shared pro rata to the clients'
+//    entitlements (margin plus the value of their positions); the FOA/ISDA clearing member disclosure
+//    document under EMIR art. 39(7) (2014), Part One B: an omnibus client may receive less than its claim
+//    when another client's losses exceed that client's collateral.
 //  - EMIR art. 45(1)-(2): the defaulter's margin, then its default-fund
 //    contribution, before any other resource.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -29,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/compare.hpp"
 #include "sim/config/load.hpp"
 #include "sim/model.hpp"
 #include "sim/runner.hpp"
@@ -116,48 +121,100 @@ TEST(Clients, AnIndividuallySegregatedClientIsPortedWithItsMarginAndTheOmnibusSh
   //  CI: B stands (capital 1000 >= 0), clears at A, capacity unlimited: B takes CI's account with its
   //    positions and IM 150 (art. 48(6)). CI loses nothing by the default.
   //  The omnibus account {CO1, CO2}: no backup both designated (CO1 named none), so it is closed out (art.
-  //    48(7)): its close-out loss 200 - 100 = 100 against its pooled margin 120 + 80 = 200: 100 used, 100
-  //    returned. Each bears the margin used pro rata to its own: CO1 100 x 120/200 = 60, CO2 100 x 80/200 = 40
-  //    although its own positions gained 100: fellow-customer risk (PFMI Principle 14). Nothing uncovered.
+  //    48(7)). Its assets: the margin 120 + 80 and CO2's gain 100 (set off, not paid out): 300 against CO1's
+  //    close-out loss 200: 200 used, 100 returned pro rata to the claims, margin plus position value:
+  //    CO1 120 - 200 < 0: nil; CO2 80 + 100 = 180: all 100. CO1 bears its stake 120 - 0 = 120 (its own loss
+  //    200 exceeds its margin); CO2 its stake 180 - 100 = 80, the 80 of CO1's loss its margin left: fellow-
+  //    customer risk (PFMI Principle 14). Pro rata to margin alone it would have been 60 and 40, CO2 paying
+  //    for CO1 while CO1 kept 60 of its margin against its own loss. Nothing uncovered.
   //  D's house line: 500 - IM 100 - DF 20 = 380; SITG 10 -> 370; B's DF 30 -> 340; assessment on B (1x its
   //    DF) 30 -> 310; VMGH on the survivors' gains: R's 700 (CI, now B's client, lost 100): 310 of it.
-  // Close-out losses 500 + 100 = 600 = layers: defaulter IM 100 + 100 (the omnibus margin), DF 20, SITG 10,
+  // Close-out losses 500 + 200 = 700 = layers: defaulter IM 100 + 200 (the omnibus's stakes), DF 20, SITG 10,
   // mutualised 30, assessments 30, VMGH 310. Total loss (beyond the defaulter's and its clients' margin)
-  // 10 + 30 + 30 + 310 = 380; the clients' loss 100.
+  // 10 + 30 + 30 + 310 = 380; the clients' loss 200.
   const Model model = model_of(kPorting);
   ASSERT_EQ(model.clients.size(), 3u);
   const ScenarioResult r = stress(model);
   EXPECT_EQ(r.clients_ported, 1);
   EXPECT_EQ(r.clients_closed_out, 2);
   EXPECT_EQ(client_charges(r, model, "CI", LossChannel::kClientMargin), 0.0);
-  EXPECT_NEAR(client_charges(r, model, "CO1", LossChannel::kClientMargin), 60.0, 1e-9);
-  EXPECT_NEAR(client_charges(r, model, "CO2", LossChannel::kClientMargin), 40.0, 1e-9);
-  EXPECT_NEAR(r.client_loss, 100.0, 1e-9);
-  EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterIm), 200.0, 1e-9);
+  EXPECT_NEAR(client_charges(r, model, "CO1", LossChannel::kClientMargin), 120.0, 1e-9);
+  EXPECT_NEAR(client_charges(r, model, "CO2", LossChannel::kClientMargin), 80.0, 1e-9);
+  EXPECT_NEAR(r.client_loss, 200.0, 1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterIm), 300.0, 1e-9);
   EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterDf), 20.0, 1e-9);
   EXPECT_NEAR(layer(r, 0, models::Layer::kSitg), 10.0, 1e-9);
   EXPECT_NEAR(layer(r, 0, models::Layer::kMutualizedDf), 30.0, 1e-9);
   EXPECT_NEAR(layer(r, 0, models::Layer::kAssessments), 30.0, 1e-9);
   EXPECT_NEAR(layer(r, 0, models::Layer::kVmgh), 310.0, 1e-9);
-  EXPECT_NEAR(r.closeout_loss, 600.0, 1e-9);
+  EXPECT_NEAR(r.closeout_loss, 700.0, 1e-9);
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
   EXPECT_NEAR(r.total_loss, 380.0, 1e-9);
   ASSERT_EQ(r.defaults.size(), 1u);  // B pays 60 of its 1000: it stands
 }
 
+TEST(Clients, AnOmnibusShortfallIsSharedByClaimNotByMargin) {
+  // A third omnibus client CO3, long 1 X (P&L -50), IM 110, no backup; R short 15 X. The pool: margin
+  // 120 + 80 + 110 = 310 and CO2's gain 100, against the losses 200 (CO1) + 50 (CO3) = 250: 250 used, 160
+  // returned pro rata to the claims CO1 nil (120 - 200 < 0), CO2 80 + 100 = 180, CO3 110 - 50 = 60 (of 240):
+  // CO2 120, CO3 40 (FCA CASS 7A.2.4R: pro rata to the entitlements). Each bears its stake less its return:
+  // CO1 120, CO2 180 - 120 = 60, CO3 110 - 40 = 70 = its own loss 50 + 20; CO1's shortfall 80 is shared
+  // 60 : 20 = 180 : 240 and 60 : 240 (by claim, not by margin: 80 : 110 would give CO2 34 and CO3 46).
+  // Pro rata to margin the margin used 250 would give CO1 96.77, CO2 64.52, CO3 88.71. D's house line as
+  // in the case above (R's gain 750 covers the VMGH 310): close-out losses 500 + 250, defaulter IM 100 + 250.
+  std::string yaml(kPorting);
+  yaml.replace(yaml.find("  - {id: B,"), 0,
+               "      - {id: CO3, segregation: omnibus, positions: {A: {X: 1}}, initial_margin: {A: 110}}\n");
+  yaml.replace(yaml.find("X: -14"), 6, "X: -15");
+  const Model model = model_of(yaml);
+  const ScenarioResult r = stress(model);
+  EXPECT_EQ(r.clients_closed_out, 3);
+  EXPECT_NEAR(client_charges(r, model, "CO1", LossChannel::kClientMargin), 120.0, 1e-9);
+  EXPECT_NEAR(client_charges(r, model, "CO2", LossChannel::kClientMargin), 60.0, 1e-9);
+  EXPECT_NEAR(client_charges(r, model, "CO3", LossChannel::kClientMargin), 70.0, 1e-9);
+  EXPECT_NEAR(r.client_loss, 250.0, 1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterIm), 350.0, 1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kVmgh), 310.0, 1e-9);
+  EXPECT_NEAR(r.closeout_loss, 750.0, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  EXPECT_NEAR(r.total_loss, 380.0, 1e-9);
+  // Whatever the move, no client bears more than its stake (its margin and its gain) and the clients bear
+  // together what their pool covered: the losing clients' losses up to the pool's assets.
+  for (const double move : {-0.9, -0.5, -0.1, 0.2, 0.6}) {
+    std::string moved_yaml = yaml;
+    moved_yaml.replace(moved_yaml.find("{X: -0.5}"), 9, fmt::format("{{X: {}}}", move));
+    const Model moved = model_of(moved_yaml);
+    const ScenarioResult s = stress(moved);
+    double sum = 0.0;
+    for (const std::string_view id : {"CO1", "CO2", "CO3"}) {
+      const double pnl = -100.0 * move * (id == "CO1" ? 4 : id == "CO2" ? -2 : 1) * -1.0;
+      const double im = id == "CO1" ? 120 : id == "CO2" ? 80 : 110;
+      const double charge = client_charges(s, moved, id, LossChannel::kClientMargin);
+      EXPECT_GE(charge, 0.0);
+      EXPECT_LE(charge, im + std::max(0.0, pnl) + 1e-9) << id << " move " << move;
+      sum += charge;
+    }
+    const double losses = std::max(0.0, -400.0 * move) + std::max(0.0, 200.0 * move) + std::max(0.0, -100.0 * move);
+    const double gains = std::max(0.0, 400.0 * move) + std::max(0.0, -200.0 * move) + std::max(0.0, 100.0 * move);
+    EXPECT_NEAR(sum, std::min(losses, 310.0 + gains), 1e-9) << "move " << move;
+    EXPECT_NEAR(s.ledger_total(), s.closeout_loss, 1e-9 * std::max(1.0, s.closeout_loss));
+  }
+}
+
 TEST(Clients, WithoutABackupThatAcceptsTheIndividualClientLosesOnlyItsOwnCloseOut) {
   // ccps[].porting.capacity 0.1: B would take CI's IM 150 > 0.1 x its equity 1000 = 100: it refuses, and CI is
   // closed out: its loss 100 against its own IM 150 (art. 39(6)): 100 used, 50 returned; the omnibus's
-  // losses do not reach it. The layers beyond the defaulters' and clients' margin are the same as above.
+  // losses do not reach it (CO1 120, CO2 80 as above). The layers beyond the defaulters' and clients' margin
+  // are the same as above.
   const Model model = model_of(kPorting, {{"ccps.A.porting.capacity", "0.1"}});
   const ScenarioResult r = stress(model);
   EXPECT_EQ(r.clients_ported, 0);
   EXPECT_EQ(r.clients_closed_out, 3);
   EXPECT_NEAR(client_charges(r, model, "CI", LossChannel::kClientMargin), 100.0, 1e-9);
-  EXPECT_NEAR(client_charges(r, model, "CO1", LossChannel::kClientMargin), 60.0, 1e-9);
-  EXPECT_NEAR(client_charges(r, model, "CO2", LossChannel::kClientMargin), 40.0, 1e-9);
-  EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterIm), 300.0, 1e-9);
-  EXPECT_NEAR(r.closeout_loss, 700.0, 1e-9);
+  EXPECT_NEAR(client_charges(r, model, "CO1", LossChannel::kClientMargin), 120.0, 1e-9);
+  EXPECT_NEAR(client_charges(r, model, "CO2", LossChannel::kClientMargin), 80.0, 1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterIm), 400.0, 1e-9);
+  EXPECT_NEAR(r.closeout_loss, 800.0, 1e-9);
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
   EXPECT_NEAR(r.total_loss, 380.0, 1e-9);
   // At capacity 0.15 B takes it: 150 <= 0.15 x 1000.
@@ -221,6 +278,134 @@ TEST(Clients, AMembersFundShareCountsItsClientsMarginAndItsCapitalNotTheirPnl) {
   // lose 100 + 200 more; a member whose own book lost 1,001 would not.
   const ScenarioResult r = stress(model_of(yaml, {{"defaults.exogenous", "[]"}}));
   EXPECT_TRUE(r.defaults.empty());
+}
+
+// The porting window (ccps[].porting.window_days; EMIR art. 48(5)-(7): the transfer to the backup the client
+// designated within the period the CCP's rulebook sets, otherwise liquidation and the balance to the client;
+// LCH and Eurex rulebooks set one or two days). The case above with a backup B that cannot outlast the
+// cascade: B's capital 50, and CI long 4 X (P&L -200, IM 150), R short 16 X (gains 800).
+//  Round 1, D's close-out at A as above: B stands (equity 50 >= 0) and takes CI. The omnibus {CO1, CO2} is
+//    closed out (200 used, CO1 120, CO2 80). D's line 500 - 100 - 20 = 380; SITG 10; B's DF 30; assessment
+//    on B 30; VMGH 310 of R's 800. B's equity 50 - 30 - 30 = -10 < 0: B defaults in round 2.
+//  Round 2, B's close-out at A: its house (long 1 Y, P&L 0) and CI, whose loss 200 exceeds its margin 150:
+//    CI bears its 150 either way, and 50 is left uncovered.
+//    - window 0 (the transfer completed at D's close-out): CI is B's client; the 50 is B's obligation, on
+//      its line: 0 + 50 against its IM 50: nothing reaches a mutual layer. Ported 1, closed out 3.
+//    - window 1 day: B defaulted within it, so it never held CI: CI is closed out as D's client and the 50
+//      is D's line, whose IM and fund are spent (round 1): SITG spent, no standing member's fund
+//      (R contributes 0), no assessment: VMGH 50 more on R's gains (310 + 50 = 360). Ported 0, closed out 3.
+std::string porting_window_case(std::string_view window) {
+  std::string yaml(kPorting);
+  yaml.replace(yaml.find("positions: {A: {X: 2}}"), 22, "positions: {A: {X: 4}}");
+  yaml.replace(yaml.find("X: -14"), 6, "X: -16");
+  yaml.replace(yaml.find("{id: B, capital: 1000"), 21, "{id: B, capital: 50");
+  yaml.replace(yaml.find("default_fund: {sizing: fixed"), 0, fmt::format("porting: {{window_days: {}}}, ", window));
+  return yaml;
+}
+
+TEST(Clients, ABackupThatDefaultsWithinThePortingWindowIsNoBackup) {
+  for (const std::string_view window : {"0", "1"}) {
+    const bool within = window == "1";
+    const Model model = model_of(porting_window_case(window));
+    const ScenarioResult r = stress(model);
+    SCOPED_TRACE(std::string("window_days ") + std::string(window));
+    ASSERT_EQ(r.defaults.size(), 2u);  // D, then B
+    EXPECT_EQ(r.clients_ported, within ? 0 : 1);
+    EXPECT_EQ(r.clients_closed_out, 3);
+    EXPECT_NEAR(client_charges(r, model, "CI", LossChannel::kClientMargin), 150.0, 1e-9);
+    EXPECT_NEAR(client_charges(r, model, "CO1", LossChannel::kClientMargin), 120.0, 1e-9);
+    EXPECT_NEAR(client_charges(r, model, "CO2", LossChannel::kClientMargin), 80.0, 1e-9);
+    // Defaulters' margin: D 100, the omnibus 200, CI 150, and B's IM 50 when the 50 is its line.
+    EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterIm), within ? 450.0 : 500.0, 1e-9);
+    EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterDf), 20.0, 1e-9);
+    EXPECT_NEAR(layer(r, 0, models::Layer::kSitg), 10.0, 1e-9);
+    EXPECT_NEAR(layer(r, 0, models::Layer::kMutualizedDf), 30.0, 1e-9);
+    EXPECT_NEAR(layer(r, 0, models::Layer::kAssessments), 30.0, 1e-9);
+    EXPECT_NEAR(layer(r, 0, models::Layer::kVmgh), within ? 360.0 : 310.0, 1e-9);
+    // Close-out losses 500 (D) + 200 (omnibus) + 150 (CI's margin) + 50 (B's line or D's): 900 either way.
+    EXPECT_NEAR(r.closeout_loss, 900.0, 1e-9);
+    EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+    EXPECT_NEAR(r.total_loss, 380.0 + (within ? 50.0 : 0.0), 1e-9);
+  }
+}
+
+TEST(Clients, APortingWindowOnlyMattersWhenTheBackupDefaults) {
+  // The case of the first test (B's capital 1000: it stands): any window gives the same figures.
+  const ScenarioResult none = stress(model_of(kPorting));
+  const ScenarioResult two = stress(model_of(kPorting, {{"ccps.A.porting.window_days", "2"}}));
+  EXPECT_EQ(two.clients_ported, none.clients_ported);
+  EXPECT_EQ(two.clients_closed_out, none.clients_closed_out);
+  EXPECT_EQ(two.total_loss, none.total_loss);
+  EXPECT_EQ(two.client_loss, none.client_loss);
+  EXPECT_THAT(build_error(porting_window_case("-1")), HasSubstr("clients.yaml:8:"));
+  EXPECT_THAT(build_error(porting_window_case("-1")),
+              HasSubstr("ccps[0].porting.window_days: expected a value in [0, 30] (days), found -1"));
+  EXPECT_THAT(build_error(kPorting, {{"ccps.A.porting.window_days", "a day"}}),
+              HasSubstr("ccps[0].porting.window_days"));
+}
+
+// The porting window in days (time steps): D defaults at the start and is closed out from today (day 0): X and Y
+// do not move on day 1, so D's close-out loses nothing and its DF contribution 20 is left; B takes CI (long 4 X,
+// IM 150). On day 3 X and Y halve: B (long 10 Y, capital 100) loses 500 and defaults in the step ending on day 3;
+// CI's close-out loses 200, 50 beyond its margin.
+// B's default day is 3, the end of the step whose variation margin it did not pay (D's: 0, at the start).
+//  - window 2 days: the transfer completed on day 0 + 2 < 3: CI is B's client, the 50 is on B's line:
+//    500 + 50 - IM 50 - DF 30 = 470 beyond the defaulters' resources.
+//  - window 3 days: B defaulted by day 0 + 3: it never held CI, the 50 is D's line, against what is left of
+//    D's DF: 50 - 20 = 30, and B's own 500 - 80 = 420: 450 in all; the defaulters' DF layer 30 + 20.
+constexpr std::string_view kPortingDays = R"(name: porting window in days
+simulation: {horizon_days: 4, step_days: 1}
+market:
+  assets:
+    - {id: X, price: 100, volatility: 0.5}
+    - {id: Y, price: 100, volatility: 0.5}
+  stress_scenarios: [{name: day three, path: [{X: 0, Y: 0}, {X: 0, Y: 0}, {X: -0.5, Y: -0.5}, {X: 0, Y: 0}]}]
+ccps:
+  - {id: A, capital: 100, sitg: 10, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 50}}
+members:
+  - id: D
+    capital: 1000
+    liquidity: 1000
+    positions: {A: {X: 10}}
+    initial_margin: {A: 100}
+    default_fund: {A: 20}
+    clients:
+      - {id: CI, segregation: individual, positions: {A: {X: 4}}, initial_margin: {A: 150}, backup: [B]}
+  - {id: B, capital: 100, liquidity: 1000, positions: {A: {Y: 10}}, initial_margin: {A: 50}, default_fund: {A: 30}}
+  - id: R
+    capital: 1.0e6
+    liquidity: 1.0e6
+    positions: {A: {X: -14, Y: -10}}
+    initial_margin: {A: 0}
+    default_fund: {A: 0}
+defaults:
+  exogenous: [D]
+)";
+
+TEST(Clients, InTimeStepsTheWindowRunsFromTheCloseOutDay) {
+  for (const std::string_view window : {"2", "3"}) {
+    const bool within = window == "3";
+    SCOPED_TRACE(std::string("window_days ") + std::string(window));
+    const Model model = model_of(kPortingDays, {{"ccps.A.porting.window_days", std::string(window)}});
+    const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]));
+    ASSERT_EQ(r.defaults.size(), 2u);
+    EXPECT_EQ(r.defaults[1].day, 3.0);
+    EXPECT_EQ(r.clients_ported, within ? 0 : 1);
+    EXPECT_EQ(r.clients_closed_out, 1);
+    EXPECT_NEAR(client_charges(r, model, "CI", LossChannel::kClientMargin), 150.0, 1e-6);
+    EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterDf), within ? 50.0 : 30.0, 1e-6);
+    EXPECT_NEAR(r.total_loss, within ? 450.0 : 470.0, 1e-6);
+    EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-6);
+  }
+}
+
+TEST(Clients, TheMarginComparedCountsTheClientsAccounts) {
+  // compare's total initial margin is what the CCPs hold: the members' house accounts (D 100, B 50, R 0)
+  // and their clients' (150 + 120 + 80, EMIR art. 39: recorded at the CCP, in the member's client accounts).
+  const Comparison c =
+      run_compare(config::load_scenario_text(kPorting, "clients.yaml", {}), {{"simulation.scenarios", "8"}}, {});
+  ASSERT_FALSE(c.variants.empty());
+  EXPECT_NEAR(c.variants[0].total_im, 100.0 + 50 + 0 + 150 + 120 + 80, 1e-9);
 }
 
 TEST(Clients, ClientsAreCheckedWhereTheyAreWritten) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <string>
 
 #include "sim/compile/steps.hpp"
@@ -183,6 +184,71 @@ TEST(CompileMembers, AGeneratedIdThatRepeatsAListedOneIsALoadError) {
     EXPECT_NE(what.find("generated member id 'B07' is already the id of a listed member"), std::string::npos) << what;
   }
   EXPECT_NO_THROW(config::load_scenario_text(yaml, "t.yaml"));  // B1 is not of the form B01..B12
+}
+
+// Generated clients (generator.clients): each core member clears for that many,
+// at every traditional CCP, with two other core members as backups; they are
+// drawn after the members, so the members' own books are those drawn without
+// clients except the balancing (largest house) position of each CCP and asset,
+// which takes the other side of the clients' net: the books still net to zero
+// per CCP and asset (no link). A negative count is a located load error.
+TEST(CompileMembers, GeneratedClientsOfTheCoreMembers) {
+  const std::string head = std::string(kTwoCcps) + "generator: {members: 5, id_prefix: G, core_share: 1, ";
+  const auto members_of = [&](const std::string& extra) {
+    return compile::member_list(config::load_scenario_text(head + extra + "}\n", "t.yaml").scenario);
+  };
+  const auto without = members_of("clients: 0");
+  const auto with = members_of("clients: 3, client_individual_share: 1");
+  ASSERT_EQ(with.size(), 7u);  // A, B and G1..G5
+  std::map<std::pair<std::string, std::string>, double> net, moved;
+  for (std::size_t m = 2; m < with.size(); ++m) {
+    const auto& member = with[m];
+    ASSERT_EQ(member.clients.size(), 3u);
+    for (std::size_t k = 0; k < 3; ++k) {
+      const auto& client = member.clients[k];
+      EXPECT_EQ(client.id, member.id + "C" + std::to_string(k + 1));
+      EXPECT_EQ(client.segregation, Segregation::kIndividual);
+      ASSERT_EQ(client.backup.size(), 2u);
+      EXPECT_NE(client.backup[0], client.backup[1]);
+      for (const auto& b : client.backup) EXPECT_TRUE(b != member.id && b[0] == 'G') << b;
+      EXPECT_EQ(client.positions.size(), 2u);  // P and Q
+      for (const auto& [ccp, book] : client.positions)
+        for (const auto& [asset, qty] : book) net[{ccp, asset}] += qty;
+    }
+    for (const auto& [ccp, book] : member.positions)
+      for (const auto& [asset, qty] : book) net[{ccp, asset}] += qty;
+    for (std::size_t c = 0; c < member.positions.size(); ++c)
+      for (std::size_t a = 0; a < member.positions[c].second.size(); ++a) {
+        const double before = without[m].positions[c].second[a].second;
+        if (member.positions[c].second[a].second != before)
+          moved[{member.positions[c].first, member.positions[c].second[a].first}] +=
+              member.positions[c].second[a].second - before;
+      }
+  }
+  // Quantities of order 1e6: nil to 1e-6.
+  for (const auto& [key, qty] : net) EXPECT_NEAR(qty, 0.0, 1e-6) << key.first;
+  EXPECT_EQ(moved.size(), 2u);  // one balancing position at P and one at Q
+  const auto omnibus = members_of("clients: 3, client_individual_share: 0");
+  for (const auto& c : omnibus[2].clients) EXPECT_EQ(c.segregation, Segregation::kOmnibus);
+  try {
+    config::load_scenario_text(head + "clients: -1}\n", "t.yaml");
+    FAIL() << "expected a ScenarioError";
+  } catch (const config::ScenarioError& e) {
+    EXPECT_NE(std::string(e.what()).find("generator.clients"), std::string::npos) << e.what();
+  }
+  // A listed member whose id a generated client would take: a located load error.
+  std::string taken = head + "clients: 3}\n";
+  taken.replace(taken.find("{id: B,"), 7, "{id: G2C3,");
+  try {
+    config::load_scenario_text(taken, "t.yaml");
+    FAIL() << "expected a ScenarioError";
+  } catch (const config::ScenarioError& e) {
+    EXPECT_NE(std::string(e.what()).find("generated client id 'G2C3' is already the id of a listed member"),
+              std::string::npos)
+        << e.what();
+  }
+  taken.replace(taken.find("{id: G2C3,"), 10, "{id: G2C4,");  // clients C1..C3 only
+  EXPECT_NO_THROW(config::load_scenario_text(taken, "t.yaml"));
 }
 
 // Time steps with a mechanism that runs within one period only (here

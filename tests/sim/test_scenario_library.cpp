@@ -202,6 +202,11 @@ TEST_P(ScenarioLibrary, LoadsRunsAndStressesCleanly) {
           << model->ccps[static_cast<std::size_t>(e.ccp)].id << " round " << e.round;
       traced_loss += loss;
     }
+    // Clients' margin covering their own accounts' close-out (omnibus pools and individual accounts of a
+    // defaulted member, sim/clients.cpp close_out_pool) enters no waterfall event: the pool's cover is the
+    // sum of what its clients bear, the client-margin channel.
+    for (const auto& l : r.account_losses)
+      if (l.channel == ccpnet::LossChannel::kClientMargin) traced_loss += l.amount;
     for (std::size_t c = 0; c < model->ccps.size(); ++c) {
       links_in += r.ccp_link_in[c];
       if (r.ccp_fail_round[c] >= 0) late += r.ccp_unallocated[c];  // includes losses that reached it after it failed
