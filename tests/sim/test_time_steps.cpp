@@ -16,6 +16,9 @@
 #include "sim/model.hpp"
 #include "sim/runner.hpp"
 #include "sim/shocks.hpp"
+#include "tests/sim/step_paths.hpp"
+
+using ccpnet::test_paths::path_of;
 
 namespace ccpnet {
 namespace {
@@ -47,16 +50,6 @@ members:
   - {id: D, capital: 100, liquidity: 1000, positions: {A: {X: 10}}, initial_margin: {A: 100}, default_fund: {A: 20}}
   - {id: N, capital: 10000, liquidity: 10000, positions: {A: {X: -10}}, initial_margin: {A: 100}, default_fund: {A: 50}}
 )";
-
-// The path's cumulative log-returns at the model's points from prices by day.
-Eigen::MatrixXd path_of(const Model& model, const std::vector<double>& price_by_day) {
-  const std::vector<double>& points = move_points(model);
-  Eigen::MatrixXd cumulative(1, static_cast<Eigen::Index>(points.size()));
-  for (std::size_t p = 0; p < points.size(); ++p)
-    cumulative(0, static_cast<Eigen::Index>(p)) =
-        std::log(price_by_day[static_cast<std::size_t>(std::lround(points[p]))] / price_by_day[0]);
-  return cumulative;
-}
 
 TEST(TimeSteps, TheStepsAndTheirCloseOutWindows) {
   const Model model = model_of(kTwoDays);

@@ -16,6 +16,9 @@
 #include "sim/runner.hpp"
 #include "sim/shocks.hpp"
 #include "sim/stress.hpp"
+#include "tests/sim/step_paths.hpp"
+
+using ccpnet::test_paths::path_of;
 
 namespace ccpnet {
 namespace {
@@ -318,16 +321,6 @@ members:
 
 Model two_days(std::vector<config::Override> overrides = {}) {
   return build_model(config::load_scenario_text(kTwoDays, "t.yaml", std::move(overrides)));
-}
-
-// The path's cumulative log-returns at the model's points from X's prices by day.
-Eigen::MatrixXd path_of(const Model& model, const std::vector<double>& price_by_day) {
-  const std::vector<double>& points = move_points(model);
-  Eigen::MatrixXd cumulative(1, static_cast<Eigen::Index>(points.size()));
-  for (std::size_t p = 0; p < points.size(); ++p)
-    cumulative(0, static_cast<Eigen::Index>(p)) =
-        std::log(price_by_day[static_cast<std::size_t>(std::lround(points[p]))] / price_by_day[0]);
-  return cumulative;
 }
 
 TEST(VenueSteps, ALongBreachesOnDayTwoNotDayOneAndTheFundPaysInTimeOrder) {
