@@ -40,16 +40,29 @@ double adl_effective_leverage(Side side, const AdlAccount& a) {
   return a.quantity * a.mark_price / equity;
 }
 
+// Accounts whose scores agree to 40 bits of mantissa (about 12 significant
+// digits) rank as equal, in account order: two accounts with the same PnL%
+// and leverage at different sizes (10x on 12m and on 4m) are a tie, which the
+// rounding of one compiler or another must not break.
+namespace {
+double tie_level(double score) {
+  if (!std::isfinite(score) || score == 0.0) return score;
+  int exponent = 0;
+  const double mantissa = std::frexp(score, &exponent);
+  return std::ldexp(std::round(std::ldexp(mantissa, 40)), exponent - 40);
+}
+}  // namespace
+
 double adl_priority(Side side, const AdlAccount& a, AdlRanking ranking) {
   const double pnl_pct = adl_pnl_percent(side, a);
   const double leverage = adl_effective_leverage(side, a);
   switch (ranking) {
-    case AdlRanking::kPnl: return pnl_pct;
-    case AdlRanking::kLeverage: return leverage;
+    case AdlRanking::kPnl: return tie_level(pnl_pct);
+    case AdlRanking::kLeverage: return tie_level(leverage);
     case AdlRanking::kBitmex: break;
   }
-  if (pnl_pct > 0.0) return pnl_pct * leverage;
-  return std::isinf(leverage) ? 0.0 : pnl_pct / leverage;
+  if (pnl_pct > 0.0) return tie_level(pnl_pct * leverage);
+  return std::isinf(leverage) ? 0.0 : tie_level(pnl_pct / leverage);
 }
 
 AdlResult deleverage(const AdlPosition& liquidated, std::span<const AdlAccount> opposite,

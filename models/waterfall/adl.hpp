@@ -85,7 +85,9 @@ double adl_unrealised_pnl(Side side, const AdlAccount& account);
 double adl_pnl_percent(Side side, const AdlAccount& account);
 double adl_effective_leverage(Side side, const AdlAccount& account);
 
-// The ranking score of an account on side `side` (higher is deleveraged first).
+// The ranking score of an account on side `side` (higher is deleveraged
+// first), to about 12 significant digits: scores that agree that far are a
+// tie, which goes in account order.
 double adl_priority(Side side, const AdlAccount& account, AdlRanking ranking = AdlRanking::kBitmex);
 
 // Close `liquidated` against `opposite` in descending `priority` (ties: input

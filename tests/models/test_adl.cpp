@@ -40,16 +40,20 @@ TEST(Adl, RankingOnEntryAndMarkValues) {
   EXPECT_DOUBLE_EQ(adl_pnl_percent(Side::kShort, a[1]), 1.0 / 6);
   EXPECT_DOUBLE_EQ(adl_effective_leverage(Side::kShort, a[1]), 10.0 / 3);
   const double expected[] = {0.4, 5.0 / 9, 7.5 / 11, 0.0, -1.0 / 90};
-  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(adl_priority(Side::kShort, a[i]), expected[i], 1e-15) << i;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    EXPECT_NEAR(adl_priority(Side::kShort, a[i]), expected[i], 1e-12) << i;  // scores to ~12 digits
   // A long: 2 contracts from 50, mark 60, margin 20. Mark value 120, entry
   // value 100, bankruptcy price 50 - 20 / 2 = 40, bankrupt value 80:
   // PnL% = 20 / 100 = 0.2, effective leverage = 120 / (120 - 80) = 3, score 0.6.
   const AdlAccount lng{2, 50, 60, 20};
   EXPECT_DOUBLE_EQ(adl_pnl_percent(Side::kLong, lng), 0.2);
   EXPECT_DOUBLE_EQ(adl_effective_leverage(Side::kLong, lng), 3.0);
-  EXPECT_NEAR(adl_priority(Side::kLong, lng), 0.6, 1e-15);
-  EXPECT_DOUBLE_EQ(adl_priority(Side::kLong, lng, AdlRanking::kPnl), 0.2);
-  EXPECT_DOUBLE_EQ(adl_priority(Side::kLong, lng, AdlRanking::kLeverage), 3.0);
+  EXPECT_NEAR(adl_priority(Side::kLong, lng), 0.6, 1e-12);
+  EXPECT_NEAR(adl_priority(Side::kLong, lng, AdlRanking::kPnl), 0.2, 1e-12);
+  EXPECT_NEAR(adl_priority(Side::kLong, lng, AdlRanking::kLeverage), 3.0, 1e-12);
+  // Same PnL% and leverage at three times the size: a tie, whatever the rounding.
+  const AdlAccount big{6, 50, 60, 60};
+  EXPECT_EQ(adl_priority(Side::kLong, big), adl_priority(Side::kLong, lng));
   // Names of the rankings.
   EXPECT_EQ(adl_ranking_from_name("bitmex"), AdlRanking::kBitmex);
   EXPECT_EQ(adl_ranking_from_name("leverage"), AdlRanking::kLeverage);
