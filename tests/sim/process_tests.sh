@@ -52,10 +52,15 @@ case "$what" in
     # Ctrl-C to mpirun: the ranks get SIGTERM and write a valid partial output.
     # A second Ctrl-C makes mpirun kill them: their staging directory stays, and
     # the next run into the same place removes it.
+    # Open MPI's mpirun sends the ranks SIGTERM odls_base_sigkill_timeout
+    # seconds after a Ctrl-C and SIGKILL as long again after (1 s by default):
+    # on a loaded machine that can come before they have written, so after one
+    # press they get 10 seconds here (README).
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
     staging_rows() { stat -c %s "$work"/.out.ccpnet-staging.*/scenarios.csv 2>/dev/null | head -1; }
     for presses in 1 2; do
-      mpirun -np 2 "$exe" run "$src/scenarios/reference_network.yaml" -n 100000000 --threads 1 --quiet \
+      grace=$([ "$presses" = 1 ] && echo 10 || echo 1)
+      OMPI_MCA_odls_base_sigkill_timeout=$grace mpirun -np 2 "$exe" run "$src/scenarios/reference_network.yaml" -n 100000000 --threads 1 --quiet \
         --out "$work/out" > "$work/log" 2>&1 &
       pid=$!
       for _ in $(seq 1 600); do [ "$(staging_rows || echo 0)" -gt 100000 ] 2>/dev/null && break; sleep 0.1; done
