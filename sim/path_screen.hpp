@@ -61,6 +61,9 @@ class PathScreen {
   template <class ImCall>
   bool may_default(const RowMatrix& returns, Eigen::Index first, std::span<const int> ends,
                    std::span<const double> cushion, bool calls, const ImCall& im_call);
+  // The members the last may_default could not clear by its bound: on that
+  // path no other member can default.
+  std::span<const int> candidates() const { return candidates_; }
 
  private:
   static constexpr std::size_t kWidth = 16, kLanes = 8;  // step ends per pass of the exact sums, per vector

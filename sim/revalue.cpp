@@ -73,6 +73,38 @@ void Revaluation::apply(const RowMatrix& returns, RowMatrix& pnl, std::span<cons
   }
 }
 
+// Rows [i, i + kRows) of the product over kLanes x kNarrow columns of
+// packed_ (the narrow chunks), interleaved: each row's accumulation is
+// row_product's (its entries in their order), the rows' chains side by side
+// so that they overlap instead of waiting on one another.
+[[gnu::always_inline]] inline void Revaluation::rows_product(
+    const double* returns, Eigen::Index i, std::array<std::array<double, kLanes * kNarrow>, kRows>* outs) const {
+  using Vector = double __attribute__((vector_size(kLanes * sizeof(double))));
+  constexpr auto width = static_cast<Eigen::Index>(kLanes * kNarrow);
+  const int* outer = csr_.outerIndexPtr();
+  const int* inner = csr_.innerIndexPtr();
+  const double* value = csr_.valuePtr();
+  std::array<std::array<Vector, kNarrow>, kRows> sum{};
+  const auto add = [&](std::size_t r, int k) {
+    const double* row = returns + static_cast<Eigen::Index>(inner[k]) * width;
+    for (std::size_t c = 0; c < kNarrow; ++c) {
+      Vector x;
+      std::memcpy(&x, row + c * kLanes, sizeof(Vector));
+      sum[r][c] += value[k] * x;
+    }
+  };
+  int shared = outer[i + 1] - outer[i];
+  for (Eigen::Index r = i + 1; r < i + static_cast<Eigen::Index>(kRows); ++r)
+    shared = std::min(shared, outer[r + 1] - outer[r]);
+  for (int t = 0; t < shared; ++t)
+    for (std::size_t r = 0; r < kRows; ++r) add(r, outer[i + static_cast<Eigen::Index>(r)] + t);
+  for (std::size_t r = 0; r < kRows; ++r) {
+    const auto row = i + static_cast<Eigen::Index>(r);
+    for (int k = outer[row] + shared; k < outer[row + 1]; ++k) add(r, k);
+    std::memcpy((*outs)[r].data(), sum[r].data(), sizeof(sum[r]));
+  }
+}
+
 // Row i's n values from column c0 on (out) into its owner's row of sums.
 [[gnu::always_inline]] inline void Revaluation::add_to_sums(std::span<const int> owner, RowMatrix* sums, Eigen::Index i,
                                                             Eigen::Index c0, Eigen::Index n, const double* out) {
@@ -92,12 +124,19 @@ void Revaluation::columns_product(const RowMatrix& returns, Eigen::Index first, 
   const Eigen::Index n_assets = returns.rows(), cols = returns.cols();
   packed_.resize(static_cast<std::size_t>(n_assets * width));
   std::array<double, kLanes * kNarrow> out{};
+  std::array<std::array<double, kLanes * kNarrow>, kRows> outs{};
   for (Eigen::Index c0 = first; c0 < last; c0 += width) {
     const Eigen::Index n = std::min(width, last - c0);
     std::fill(packed_.begin(), packed_.end(), 0.0);
     for (Eigen::Index a = 0; a < n_assets; ++a)
       std::copy_n(returns.data() + a * cols + c0, n, packed_.data() + a * width);
-    for (Eigen::Index i = 0; i < csr_.rows(); ++i) {
+    Eigen::Index i = 0;
+    constexpr auto rows = static_cast<Eigen::Index>(kRows);
+    for (; i + rows <= csr_.rows(); i += rows) {
+      rows_product(packed_.data(), i, &outs);
+      for (std::size_t r = 0; r < kRows; ++r) store(i + static_cast<Eigen::Index>(r), c0, n, outs[r].data());
+    }
+    for (; i < csr_.rows(); ++i) {
       row_product<kNarrow>(packed_.data(), width, i, out.data());
       store(i, c0, n, out.data());
     }

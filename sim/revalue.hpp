@@ -11,6 +11,7 @@
 
 #include <Eigen/Dense>
 #include <Eigen/SparseCore>
+#include <array>
 #include <span>
 #include <vector>
 
@@ -52,6 +53,9 @@ class Revaluation {
                           const double* out);
   static constexpr std::size_t kLanes = 8, kVectors = 8;  // a tile of 64 columns as 8 vectors of 8
   static constexpr std::size_t kNarrow = 2;               // apply_columns: chunks of 16 columns
+  static constexpr std::size_t kRows = 4;                 // apply_columns: rows interleaved
+  void rows_product(const double* returns, Eigen::Index i,
+                    std::array<std::array<double, kLanes * kNarrow>, kRows>* outs) const;
 
   bool sparse_ = true;
   Eigen::SparseMatrix<double, Eigen::RowMajor> csr_;

@@ -136,6 +136,8 @@ class TileWorker {
     collect_venue_accounts();
     path_cumulatives_.resize(static_cast<std::size_t>(kTile));
     exact_paths_.resize(static_cast<std::size_t>(kTile));
+    path_members_.resize(static_cast<std::size_t>(kTile));
+    for (std::size_t m = 0; m < model.members.size(); ++m) all_members_.push_back(static_cast<int>(m));
     if (model.fire_sales) prepare_fire_sales();
     for (const Account& acc : model.accounts)
       account_horizon_.push_back(model.ccps[static_cast<std::size_t>(acc.ccp)].horizon);
@@ -913,16 +915,24 @@ class TileWorker {
       --screen_wait_;
     } else if (screening_) {
       std::uint64_t flagged = 0;
-      for (std::int64_t i = 0; i < n; ++i)
-        if (path_screen_.may_default(returns_[0], i * n_points, model_.steps.end, cushion_, margins_.active(),
-                                     [this, i](std::size_t m, int k) { return im_call(m, k, i); }))
-          flagged |= std::uint64_t{1} << i;
+      for (std::int64_t i = 0; i < n; ++i) {
+        if (!path_screen_.may_default(returns_[0], i * n_points, model_.steps.end, cushion_, margins_.active(),
+                                      [this, i](std::size_t m, int k) { return im_call(m, k, i); }))
+          continue;
+        flagged |= std::uint64_t{1} << i;
+        const std::span<const int> near = path_screen_.candidates();
+        path_members_[static_cast<std::size_t>(i)].assign(near.begin(), near.end());
+      }
       if (std::popcount(flagged) * n_points <= kExactPathColumns) {
         tile_screened_ = true;
         exact_ = 0;
-        for (std::int64_t i = 0; i < n; ++i)
-          if ((flagged >> i) & 1u) exact_columns_of_path(i);
-        first_market_defaults(n, true);  // the paths revalued; the others keep -1
+        first_step_.assign(static_cast<std::size_t>(n), -1);  // the paths not flagged have no market default
+        for (std::int64_t i = 0; i < n; ++i) {
+          if (((flagged >> i) & 1u) == 0) continue;
+          exact_columns_of_path(i);
+          first_step_[static_cast<std::size_t>(i)] =
+              first_market_default(i, path_members_[static_cast<std::size_t>(i)]);
+        }
         return;
       }
       screen_wait_ = kPathScreenBackoff;
@@ -1087,37 +1097,31 @@ class TileWorker {
 
   // For each of the n paths in the tile (one when the path is not in the
   // tile), the first step at whose end some member's capital or cash does not
-  // cover the variation margin paid so far: -1 for none. One pass over the
-  // members' rows. `exact_only`: only the paths revalued (exact_), -1 for the
-  // others.
-  void first_market_defaults(std::int64_t n, bool exact_only = false) {
+  // cover the variation margin paid so far: -1 for none.
+  void first_market_defaults(std::int64_t n) {
+    first_step_.assign(static_cast<std::size_t>(n), -1);
+    for (std::int64_t i = 0; i < n; ++i)
+      first_step_[static_cast<std::size_t>(i)] = first_market_default(i, all_members_);
+  }
+
+  // The same for path i over `members` alone (the others cannot default on it).
+  int first_market_default(std::int64_t i, std::span<const int> members) const {
     const TimeSteps& steps = model_.steps;
     const auto n_points = static_cast<std::int64_t>(steps.points.size());
-    first_step_.assign(static_cast<std::size_t>(n), -1);
-    for (std::size_t m = 0; m < model_.members.size(); ++m) {
-      const double cushion = cushion_[m];
-      for (std::int64_t i = 0; i < n; ++i) {
-        int& first = first_step_[static_cast<std::size_t>(i)];
-        const int limit = first < 0 ? steps.count : first;
-        if (exact_only && ((exact_ >> (i * n_points)) & 1u) == 0) continue;
-        if (path_in_tile_) {
-          const double* row = member_pnl_.row(static_cast<Eigen::Index>(m)).data() + i * n_points;
-          for (int k = 0; k < limit; ++k)
-            if (cushion + row[steps.end[static_cast<std::size_t>(k)]] - im_call(m, k, i) < 0.0) {
-              first = k;
-              break;
-            }
-        } else {
-          for (int k = 0; k < limit; ++k)
-            if (cushion + path_member_(static_cast<Eigen::Index>(m), steps.end[static_cast<std::size_t>(k)]) -
-                    im_call(m, k, i) <
-                0.0) {
-              first = k;
-              break;
-            }
+    int first = -1;
+    for (const int mi : members) {
+      const auto m = static_cast<std::size_t>(mi);
+      const double* row = path_in_tile_ ? member_pnl_.row(mi).data() + i * n_points : nullptr;
+      const int limit = first < 0 ? steps.count : first;
+      for (int k = 0; k < limit; ++k) {
+        const int p = steps.end[static_cast<std::size_t>(k)];
+        if (cushion_[m] + (row ? row[p] : path_member_(mi, p)) - im_call(m, k, i) < 0.0) {
+          first = k;
+          break;
         }
       }
     }
+    return first;
   }
 
   // The steps of a revalued path: each step's defaults (the start's
@@ -1722,6 +1726,8 @@ class TileWorker {
   Eigen::MatrixXd path_pnl_, path_member_;
   Eigen::Index path_chunk_ = -1;
   std::vector<int> first_step_;                    // per path of the tile: first_market_defaults
+  std::vector<int> all_members_;                   // 0, 1, ..., members - 1
+  std::vector<std::vector<int>> path_members_;     // per path of a screened tile: the members it may not clear
   std::vector<Eigen::MatrixXd> path_cumulatives_;  // per path of a shared revaluation: its cumulative log-returns
   // Fire sales: per account the values its close-out trades (asset, USD);
   // each asset's ADV and impact coefficient; the second set of buffers
