@@ -1,26 +1,10 @@
 #include "sim/revalue.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
 namespace ccpnet {
-
-// Columns [first, last) of row i of the product into out: one accumulation
-// per element over the row's entries in their order.
-inline void Revaluation::row_product(const RowMatrix& returns, Eigen::Index i, Eigen::Index first, Eigen::Index last,
-                                     double* out) const {
-  const Eigen::Index cols = returns.cols();
-  const double* r = returns.data();
-  const int* outer = csr_.outerIndexPtr();
-  const int* inner = csr_.innerIndexPtr();
-  const double* value = csr_.valuePtr();
-  for (Eigen::Index j = first; j < last; ++j) out[j] = 0.0;
-  for (int k = outer[i]; k < outer[i + 1]; ++k) {
-    const double v = value[k];
-    const double* row = r + static_cast<Eigen::Index>(inner[k]) * cols;
-    for (Eigen::Index j = first; j < last; ++j) out[j] += v * row[j];
-  }
-}
 
 Revaluation::Revaluation(const Eigen::MatrixXd& values) {
   const double nnz = static_cast<double>((values.array() != 0.0).count());
@@ -38,20 +22,22 @@ Revaluation::Revaluation(const Eigen::MatrixXd& values) {
   }
 }
 
-// Row i of the product over a tile of kLanes x kVectors columns into out:
-// the sums of row_product, each element by the same sequence of operations,
-// kept in vector registers while the row's entries are added.
-void Revaluation::tile_row_product(const RowMatrix& returns, Eigen::Index i, double* out) const {
+// Row i of the product over kLanes x vectors columns of `returns` (a row of
+// `stride` values per asset) into out: one accumulation per element over the
+// row's entries in their order, kept in vector registers. Every width adds
+// the same products in the same order to each element, so the numbers do not
+// depend on the width.
+template <std::size_t vectors>
+[[gnu::always_inline]] inline void Revaluation::row_product(const double* returns, Eigen::Index stride, Eigen::Index i,
+                                                            double* out) const {
   using Vector = double __attribute__((vector_size(kLanes * sizeof(double))));
-  constexpr Eigen::Index cols = kLanes * kVectors;
-  const double* r = returns.data();
   const int* inner = csr_.innerIndexPtr();
   const double* value = csr_.valuePtr();
-  std::array<Vector, kVectors> sum{};
+  std::array<Vector, vectors> sum{};
   for (int k = csr_.outerIndexPtr()[i]; k < csr_.outerIndexPtr()[i + 1]; ++k) {
     const double v = value[k];
-    const double* row = r + static_cast<Eigen::Index>(inner[k]) * cols;
-    for (std::size_t c = 0; c < kVectors; ++c) {
+    const double* row = returns + static_cast<Eigen::Index>(inner[k]) * stride;
+    for (std::size_t c = 0; c < vectors; ++c) {
       Vector x;
       std::memcpy(&x, row + c * kLanes, sizeof(Vector));
       sum[c] += v * x;
@@ -69,12 +55,16 @@ void Revaluation::apply(const RowMatrix& returns, RowMatrix& pnl, std::span<cons
         if (owner[static_cast<std::size_t>(i)] >= 0) sums->row(owner[static_cast<std::size_t>(i)]) += pnl.row(i);
     return;
   }
+  if (cols != static_cast<Eigen::Index>(kLanes * kVectors)) {
+    apply_columns(returns, 0, cols, pnl);
+    if (sums)
+      for (Eigen::Index i = 0; i < pnl.rows(); ++i)
+        if (owner[static_cast<std::size_t>(i)] >= 0) sums->row(owner[static_cast<std::size_t>(i)]) += pnl.row(i);
+    return;
+  }
   for (Eigen::Index i = 0; i < csr_.rows(); ++i) {
     double* out = pnl.data() + i * cols;
-    if (cols == static_cast<Eigen::Index>(kLanes * kVectors))
-      tile_row_product(returns, i, out);
-    else
-      row_product(returns, i, 0, cols, out);
+    row_product<kVectors>(returns.data(), cols, i, out);
     // The row's sum while it is in the cache.
     if (sums && owner[static_cast<std::size_t>(i)] >= 0) {
       double* sum = sums->data() + static_cast<Eigen::Index>(owner[static_cast<std::size_t>(i)]) * cols;
@@ -83,8 +73,94 @@ void Revaluation::apply(const RowMatrix& returns, RowMatrix& pnl, std::span<cons
   }
 }
 
-void Revaluation::apply_columns(const RowMatrix& returns, Eigen::Index first, Eigen::Index last, RowMatrix& pnl) const {
-  for (Eigen::Index i = 0; i < csr_.rows(); ++i) row_product(returns, i, first, last, pnl.data() + i * returns.cols());
+// Rows [i, i + kRows) of the product over kLanes x kNarrow columns of
+// packed_ (the narrow chunks), interleaved: each row's accumulation is
+// row_product's (its entries in their order), the rows' chains side by side
+// so that they overlap instead of waiting on one another.
+[[gnu::always_inline]] inline void Revaluation::rows_product(
+    const double* returns, Eigen::Index i, std::array<std::array<double, kLanes * kNarrow>, kRows>* outs) const {
+  using Vector = double __attribute__((vector_size(kLanes * sizeof(double))));
+  constexpr auto width = static_cast<Eigen::Index>(kLanes * kNarrow);
+  const int* outer = csr_.outerIndexPtr();
+  const int* inner = csr_.innerIndexPtr();
+  const double* value = csr_.valuePtr();
+  std::array<std::array<Vector, kNarrow>, kRows> sum{};
+  const auto add = [&](std::size_t r, int k) {
+    const double* row = returns + static_cast<Eigen::Index>(inner[k]) * width;
+    for (std::size_t c = 0; c < kNarrow; ++c) {
+      Vector x;
+      std::memcpy(&x, row + c * kLanes, sizeof(Vector));
+      sum[r][c] += value[k] * x;
+    }
+  };
+  int shared = outer[i + 1] - outer[i];
+  for (Eigen::Index r = i + 1; r < i + static_cast<Eigen::Index>(kRows); ++r)
+    shared = std::min(shared, outer[r + 1] - outer[r]);
+  for (int t = 0; t < shared; ++t)
+    for (std::size_t r = 0; r < kRows; ++r) add(r, outer[i + static_cast<Eigen::Index>(r)] + t);
+  for (std::size_t r = 0; r < kRows; ++r) {
+    const auto row = i + static_cast<Eigen::Index>(r);
+    for (int k = outer[row] + shared; k < outer[row + 1]; ++k) add(r, k);
+    std::memcpy((*outs)[r].data(), sum[r].data(), sizeof(sum[r]));
+  }
+}
+
+// Row i's n values from column c0 on (out) into its owner's row of sums.
+[[gnu::always_inline]] inline void Revaluation::add_to_sums(std::span<const int> owner, RowMatrix* sums, Eigen::Index i,
+                                                            Eigen::Index c0, Eigen::Index n, const double* out) {
+  if (!sums || owner[static_cast<std::size_t>(i)] < 0) return;
+  double* sum = sums->data() + static_cast<Eigen::Index>(owner[static_cast<std::size_t>(i)]) * sums->cols() + c0;
+  for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(kLanes * kNarrow); ++j)
+    if (j < n) sum[j] += out[j];
+}
+
+// Chunks of kLanes x kNarrow columns, each copied (zero-padded) into
+// packed_ first, through the same row_product as the whole tile: store(i,
+// c0, n, out) gets row i's n values from column c0 on.
+template <class Store>
+void Revaluation::columns_product(const RowMatrix& returns, Eigen::Index first, Eigen::Index last,
+                                  const Store& store) const {
+  constexpr auto width = static_cast<Eigen::Index>(kLanes * kNarrow);
+  const Eigen::Index n_assets = returns.rows(), cols = returns.cols();
+  packed_.resize(static_cast<std::size_t>(n_assets * width));
+  std::array<double, kLanes * kNarrow> out{};
+  std::array<std::array<double, kLanes * kNarrow>, kRows> outs{};
+  for (Eigen::Index c0 = first; c0 < last; c0 += width) {
+    const Eigen::Index n = std::min(width, last - c0);
+    std::fill(packed_.begin(), packed_.end(), 0.0);
+    for (Eigen::Index a = 0; a < n_assets; ++a)
+      std::copy_n(returns.data() + a * cols + c0, n, packed_.data() + a * width);
+    Eigen::Index i = 0;
+    constexpr auto rows = static_cast<Eigen::Index>(kRows);
+    for (; i + rows <= csr_.rows(); i += rows) {
+      rows_product(packed_.data(), i, &outs);
+      for (std::size_t r = 0; r < kRows; ++r) store(i + static_cast<Eigen::Index>(r), c0, n, outs[r].data());
+    }
+    for (; i < csr_.rows(); ++i) {
+      row_product<kNarrow>(packed_.data(), width, i, out.data());
+      store(i, c0, n, out.data());
+    }
+  }
+}
+
+void Revaluation::apply_columns(const RowMatrix& returns, Eigen::Index first, Eigen::Index last, RowMatrix& pnl,
+                                std::span<const int> owner, RowMatrix* sums) const {
+  constexpr auto width = static_cast<Eigen::Index>(kLanes * kNarrow);
+  columns_product(returns, first, last, [&](Eigen::Index i, Eigen::Index c0, Eigen::Index n, const double* out) {
+    double* to = pnl.data() + i * pnl.cols() + c0;
+    for (Eigen::Index j = 0; j < width; ++j)  // a fixed trip count: no call to memmove per row
+      if (j < n) to[j] = out[j];
+    add_to_sums(owner, sums, i, c0, n, out);
+  });
+}
+
+void Revaluation::apply_columns_to(const RowMatrix& returns, Eigen::Index first, Eigen::Index last, RowMatrix& pnl,
+                                   std::span<const int> row_column, std::span<const int> owner, RowMatrix* sums) const {
+  columns_product(returns, first, last, [&](Eigen::Index i, Eigen::Index c0, Eigen::Index n, const double* out) {
+    double* to = pnl.data() + (c0 - first) * pnl.cols() + row_column[static_cast<std::size_t>(i)];
+    for (Eigen::Index j = 0; j < n; ++j) to[j * pnl.cols()] = out[j];
+    add_to_sums(owner, sums, i, c0, n, out);
+  });
 }
 
 }  // namespace ccpnet

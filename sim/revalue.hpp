@@ -11,7 +11,9 @@
 
 #include <Eigen/Dense>
 #include <Eigen/SparseCore>
+#include <array>
 #include <span>
+#include <vector>
 
 namespace ccpnet {
 
@@ -28,22 +30,38 @@ class Revaluation {
   // accounts), each row while it is at hand.
   void apply(const RowMatrix& returns, RowMatrix& pnl, std::span<const int> owner = {},
              RowMatrix* sums = nullptr) const;
-  // Columns [first, last) of the same product alone (compressed rows only):
-  // apply() is this over every column, so the numbers are the same.
-  void apply_columns(const RowMatrix& returns, Eigen::Index first, Eigen::Index last, RowMatrix& pnl) const;
+  // Columns [first, last) of the same product alone (compressed rows only),
+  // with the same sums over those columns: apply() adds the same products in
+  // the same order, so the numbers are the same.
+  void apply_columns(const RowMatrix& returns, Eigen::Index first, Eigen::Index last, RowMatrix& pnl,
+                     std::span<const int> owner = {}, RowMatrix* sums = nullptr) const;
+  // The same with the P&L transposed: element (i, first + j) into
+  // pnl(j, row_column[i]) (points x accounts, each point's row contiguous).
+  void apply_columns_to(const RowMatrix& returns, Eigen::Index first, Eigen::Index last, RowMatrix& pnl,
+                        std::span<const int> row_column, std::span<const int> owner = {},
+                        RowMatrix* sums = nullptr) const;
 
   bool sparse() const { return sparse_; }
   double flops_per_column() const { return flops_per_column_; }
 
  private:
-  void row_product(const RowMatrix& returns, Eigen::Index i, Eigen::Index first, Eigen::Index last, double* out) const;
-  void tile_row_product(const RowMatrix& returns, Eigen::Index i, double* out) const;
+  template <std::size_t vectors>
+  void row_product(const double* returns, Eigen::Index stride, Eigen::Index i, double* out) const;
+  template <class Store>
+  void columns_product(const RowMatrix& returns, Eigen::Index first, Eigen::Index last, const Store& store) const;
+  static void add_to_sums(std::span<const int> owner, RowMatrix* sums, Eigen::Index i, Eigen::Index c0, Eigen::Index n,
+                          const double* out);
   static constexpr std::size_t kLanes = 8, kVectors = 8;  // a tile of 64 columns as 8 vectors of 8
+  static constexpr std::size_t kNarrow = 2;               // apply_columns: chunks of 16 columns
+  static constexpr std::size_t kRows = 4;                 // apply_columns: rows interleaved
+  void rows_product(const double* returns, Eigen::Index i,
+                    std::array<std::array<double, kLanes * kNarrow>, kRows>* outs) const;
 
   bool sparse_ = true;
   Eigen::SparseMatrix<double, Eigen::RowMajor> csr_;
   RowMatrix dense_;
   double flops_per_column_ = 0.0;
+  mutable std::vector<double> packed_;  // apply_columns: a chunk of the returns, assets x 16
 };
 
 }  // namespace ccpnet

@@ -23,6 +23,7 @@
 #include "sim/loss_sketch.hpp"
 #include "sim/margin_path.hpp"
 #include "sim/model.hpp"
+#include "sim/path_screen.hpp"
 #include "sim/progress.hpp"
 #include "sim/revalue.hpp"
 #include "sim/shocks.hpp"
@@ -134,7 +135,12 @@ class TileWorker {
     lending_liquidated_.assign(lending_.size(), 0);
     collect_venue_accounts();
     path_cumulatives_.resize(static_cast<std::size_t>(kTile));
+    exact_paths_.resize(static_cast<std::size_t>(kTile));
+    path_members_.resize(static_cast<std::size_t>(kTile));
+    for (std::size_t m = 0; m < model.members.size(); ++m) all_members_.push_back(static_cast<int>(m));
     if (model.fire_sales) prepare_fire_sales();
+    for (const Account& acc : model.accounts)
+      account_horizon_.push_back(model.ccps[static_cast<std::size_t>(acc.ccp)].horizon);
     row_in_horizon_.assign(model.accounts.size(), 0);
     for (const auto& ids : model.horizon_accounts)
       for (std::size_t i = 0; i < ids.size(); ++i)
@@ -184,7 +190,7 @@ class TileWorker {
     }
     screen_fall_.setZero(n_horizons, kTile);
     screen_rise_.setZero(n_horizons, kTile);
-    screen_head_.setZero(n_members, kTile);
+    if (model_.steps.count > 0) path_screen_ = PathScreen(model_);
   }
 
   // A member account at a crypto venue with maintenance rates: its position
@@ -409,7 +415,7 @@ class TileWorker {
     if (screen_wait_ > 0) {
       --screen_wait_;
     } else if (screening_) {
-      std::uint64_t maybe = screen(columns, false);
+      std::uint64_t maybe = screen(columns);
       for (std::int64_t j = 0; j < columns; ++j)
         if (draw_latent(first + j, factor[static_cast<std::size_t>(j)], [](std::size_t) { return 0.0; }))
           maybe |= std::uint64_t{1} << j;
@@ -443,13 +449,10 @@ class TileWorker {
   // revaluing: a member's P&L over its positions (net over its accounts at a
   // horizon) is at least minus its loss bound, the sum over the horizons of
   // its long values x the largest fall of any asset + its short values x the
-  // largest rise. With `headroom`, each member's cushion less its loss bound
-  // and less the slack left for rounding (screen_margin) into screen_head_
-  // (members x columns): a member whose headroom covers its IM call does not
-  // default there. Returns the columns in which some member's headroom is
-  // negative: bit j set when column j may have a default on the market move
-  // alone.
-  std::uint64_t screen(std::int64_t columns, bool headroom) {
+  // largest rise, less the slack left for rounding (screen_margin). Returns
+  // the columns in which some member's cushion does not cover that: bit j
+  // set when column j may have a default on the market move alone.
+  std::uint64_t screen(std::int64_t columns) {
     const auto n_horizons = static_cast<Eigen::Index>(returns_.size());
     screen_fall_.setZero();
     screen_rise_.setZero();
@@ -479,37 +482,30 @@ class TileWorker {
         for (Eigen::Index j = 0; j < kTile; ++j) loss[j] += longs * fall[j] + shorts * rise[j];
       }
       const double cushion = cushion_[mi], gross = screen_gross_[mi];
-      double* head = headroom ? screen_head_.row(m).data() : loss.data();
       std::uint64_t bits = 0;
       for (Eigen::Index j = 0; j < kTile; ++j) {
-        head[j] = cushion - loss[j] - screen_margin(cushion, gross * move[j] + loss[j]);
-        bits |= static_cast<std::uint64_t>(head[j] < 0.0) << j;
+        const double head = cushion - loss[j] - screen_margin(cushion, gross * move[j] + loss[j]);
+        bits |= static_cast<std::uint64_t>(head < 0.0) << j;
       }
       maybe |= bits;
     }
     return columns < kTile ? maybe & ((std::uint64_t{1} << columns) - 1) : maybe;
   }
 
-  // The margin screen() leaves for rounding, wide: the P&L revalue()
-  // computes differs from the exact sum over the member's positions by less
-  // than n eps times the sum of |value x return| (n terms, eps = 1.1e-16),
-  // which is at most its gross position value times the column's largest
-  // |return| (`spread` includes it and the loss bound); the bound's and the
-  // comparison's own rounding are below eps times the magnitudes compared.
-  static double screen_margin(double cushion, double spread) { return kScreenRelative * (spread + std::abs(cushion)); }
-
   // Columns [first, last) of the tile exact: every account's P&L by the
   // kernel (Revaluation::apply_columns, the same numbers as over the whole
   // tile: the same sequence of operations per element) and the members' sums
-  // in revalue()'s order.
-  void exact_columns(Eigen::Index first, Eigen::Index last) {
+  // in revalue()'s order. With `transposed`, the accounts' P&L goes there
+  // instead of the tile (columns x accounts, Revaluation::apply_columns_to).
+  void exact_columns(Eigen::Index first, Eigen::Index last, RowMatrix* transposed = nullptr) {
     member_pnl_.middleCols(first, last - first).setZero();
+    if (transposed) transposed->resize(last - first, static_cast<Eigen::Index>(model_.accounts.size()));
     for (std::size_t h = 0; h < returns_.size(); ++h) {
-      revaluation_[h].apply_columns(returns_[h], first, last, pnl_[h]);
-      for (std::size_t i = 0; i < row_owner_[h].size(); ++i)
-        if (row_owner_[h][i] >= 0)
-          member_pnl_.row(row_owner_[h][i]).segment(first, last - first) +=
-              pnl_[h].row(static_cast<Eigen::Index>(i)).segment(first, last - first);
+      if (transposed)
+        revaluation_[h].apply_columns_to(returns_[h], first, last, *transposed, model_.horizon_accounts[h],
+                                         row_owner_[h], &member_pnl_);
+      else
+        revaluation_[h].apply_columns(returns_[h], first, last, pnl_[h], row_owner_[h], &member_pnl_);
     }
     for (Eigen::Index j = first; j < last; ++j) exact_ |= std::uint64_t{1} << j;
   }
@@ -888,6 +884,7 @@ class TileWorker {
         path_offset_ = shared ? static_cast<Eigen::Index>(i * n_points) : 0;
         path_slot_ = shared ? static_cast<int>(i) : 0;
         path_in_tile_ = shared || n_points <= kTile;
+        path_compact_ = shared && tile_screened_;
         if (shared) cumulative_ = path_cumulatives_[static_cast<std::size_t>(i)];
         ScenarioResult& r = out[j0 + i];
         std::swap(r.account_losses, scratch_losses_);
@@ -906,39 +903,53 @@ class TileWorker {
 
   // The n paths of a shared revaluation (path i at columns [i x points,
   // (i + 1) x points)) and each one's first market default (first_step_).
-  // Screened (screening_): a path on which no member comes near a default at
-  // the end of any step by screen()'s bound needs no revaluation; the others
-  // are revalued (all paths when they are many, and then the next
-  // kScreenBackoff tiles are revalued without screening: the results are
-  // the same either way, only the time differs).
+  // Screened (screening_): a path on which no member may miss a call by
+  // PathScreen needs no revaluation; the others are revalued (all paths when
+  // they are many, and then the next kScreenBackoff tiles are revalued
+  // without screening: the results are the same either way, only the time
+  // differs).
   void revalue_paths(std::int64_t n) {
     const auto n_points = static_cast<std::int64_t>(model_.steps.points.size());
     path_in_tile_ = true;
     if (screen_wait_ > 0) {
       --screen_wait_;
     } else if (screening_) {
-      screen(n * n_points, true);
-      exact_ = 0;
-      first_market_defaults(n, true);
-      const auto flagged = std::count_if(first_step_.begin(), first_step_.end(), [](int k) { return k >= 0; });
-      if (flagged * n_points <= kExactPathColumns) {
-        for (std::int64_t i = 0; i < n; ++i)
-          if (first_step_[static_cast<std::size_t>(i)] >= 0) exact_columns_of_path(i);
-        first_market_defaults(n, false, true);  // the paths revalued; the others keep -1
+      std::uint64_t flagged = 0;
+      for (std::int64_t i = 0; i < n; ++i) {
+        if (!path_screen_.may_default(returns_[0], i * n_points, model_.steps.end, cushion_, margins_.active(),
+                                      [this, i](std::size_t m, int k) { return im_call(m, k, i); }))
+          continue;
+        flagged |= std::uint64_t{1} << i;
+        const std::span<const int> near = path_screen_.candidates();
+        path_members_[static_cast<std::size_t>(i)].assign(near.begin(), near.end());
+      }
+      if (std::popcount(flagged) * n_points <= kExactPathColumns) {
+        tile_screened_ = true;
+        exact_ = 0;
+        first_step_.assign(static_cast<std::size_t>(n), -1);  // the paths not flagged have no market default
+        for (std::int64_t i = 0; i < n; ++i) {
+          if (((flagged >> i) & 1u) == 0) continue;
+          exact_columns_of_path(i);
+          first_step_[static_cast<std::size_t>(i)] =
+              first_market_default(i, path_members_[static_cast<std::size_t>(i)]);
+        }
         return;
       }
-      screen_wait_ = kScreenBackoff;
+      screen_wait_ = kPathScreenBackoff;
     }
+    tile_screened_ = false;
     path_chunk_ = 0;
     revalue(n * n_points);
     path_chunk_ = -1;
     first_market_defaults(n);
   }
 
-  // The columns of path i of a shared revaluation exact.
+  // The columns of path i of a shared revaluation exact: its accounts' P&L
+  // into exact_paths_[i] (points x accounts), its members' in the tile.
   void exact_columns_of_path(std::int64_t i) {
     const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
-    if (((exact_ >> (i * n_points)) & 1u) == 0) exact_columns(i * n_points, (i + 1) * n_points);
+    if (((exact_ >> (i * n_points)) & 1u) == 0)
+      exact_columns(i * n_points, (i + 1) * n_points, &exact_paths_[static_cast<std::size_t>(i)]);
   }
 
   // Columns [column, column + points) of the tile's returns: the path in
@@ -959,6 +970,8 @@ class TileWorker {
   void revalue_path(bool alone = false) {
     const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
     path_offset_ = 0;
+    step_pnl_ready_ = false;
+    path_compact_ = false;
     if (alone) swap_buffers();
     if (n_points <= kTile && !alone) {
       for (auto& r : returns_) r.setZero();
@@ -1071,57 +1084,44 @@ class TileWorker {
     return path_in_tile_ ? member_pnl_(mi, path_offset_ + p) : path_member_(mi, p);
   }
   double path_pnl(std::size_t a, int p) const {
+    if (path_compact_) return exact_paths_[static_cast<std::size_t>(path_slot_)](p, static_cast<Eigen::Index>(a));
     if (!path_in_tile_) return path_pnl_(static_cast<Eigen::Index>(a), p);
     const auto h = static_cast<std::size_t>(model_.ccps[static_cast<std::size_t>(model_.accounts[a].ccp)].horizon);
     return pnl_[h](row_in_horizon_[a], path_offset_ + p);
   }
 
+  // The IM member m is called for at the end of step k of the tile's path i.
+  double im_call(std::size_t m, int k, std::int64_t i) const {
+    return margins_.active() ? std::max(0.0, margins_.increase(m, k, static_cast<int>(i))) : 0.0;
+  }
+
   // For each of the n paths in the tile (one when the path is not in the
   // tile), the first step at whose end some member's capital or cash does not
-  // cover the variation margin paid so far: -1 for none. One pass over the
-  // members' rows. `screened`: by screen()'s bound on the members' losses
-  // (less its slack) instead of their P&L: -1 when no member comes near a
-  // default. `exact_only`: only the paths revalued (exact_), -1 for the others.
-  void first_market_defaults(std::int64_t n, bool screened = false, bool exact_only = false) {
-    const auto im_call = [this](std::size_t m, int k, std::int64_t i) {
-      return margins_.active() ? std::max(0.0, margins_.increase(m, k, static_cast<int>(i))) : 0.0;
-    };
+  // cover the variation margin paid so far: -1 for none.
+  void first_market_defaults(std::int64_t n) {
+    first_step_.assign(static_cast<std::size_t>(n), -1);
+    for (std::int64_t i = 0; i < n; ++i)
+      first_step_[static_cast<std::size_t>(i)] = first_market_default(i, all_members_);
+  }
+
+  // The same for path i over `members` alone (the others cannot default on it).
+  int first_market_default(std::int64_t i, std::span<const int> members) const {
     const TimeSteps& steps = model_.steps;
     const auto n_points = static_cast<std::int64_t>(steps.points.size());
-    first_step_.assign(static_cast<std::size_t>(n), -1);
-    for (std::size_t m = 0; m < model_.members.size(); ++m) {
-      const double cushion = cushion_[m];
-      for (std::int64_t i = 0; i < n; ++i) {
-        int& first = first_step_[static_cast<std::size_t>(i)];
-        const int limit = first < 0 ? steps.count : first;
-        if (exact_only && ((exact_ >> (i * n_points)) & 1u) == 0) continue;
-        if (screened) {
-          const double* head = screen_head_.row(static_cast<Eigen::Index>(m)).data() + i * n_points;
-          for (int k = 0; k < limit; ++k) {
-            const double im = im_call(m, k, i);
-            if (head[steps.end[static_cast<std::size_t>(k)]] < im + screen_margin(0.0, im)) {
-              first = k;
-              break;
-            }
-          }
-        } else if (path_in_tile_) {
-          const double* row = member_pnl_.row(static_cast<Eigen::Index>(m)).data() + i * n_points;
-          for (int k = 0; k < limit; ++k)
-            if (cushion + row[steps.end[static_cast<std::size_t>(k)]] - im_call(m, k, i) < 0.0) {
-              first = k;
-              break;
-            }
-        } else {
-          for (int k = 0; k < limit; ++k)
-            if (cushion + path_member_(static_cast<Eigen::Index>(m), steps.end[static_cast<std::size_t>(k)]) -
-                    im_call(m, k, i) <
-                0.0) {
-              first = k;
-              break;
-            }
+    int first = -1;
+    for (const int mi : members) {
+      const auto m = static_cast<std::size_t>(mi);
+      const double* row = path_in_tile_ ? member_pnl_.row(mi).data() + i * n_points : nullptr;
+      const int limit = first < 0 ? steps.count : first;
+      for (int k = 0; k < limit; ++k) {
+        const int p = steps.end[static_cast<std::size_t>(k)];
+        if (cushion_[m] + (row ? row[p] : path_member_(mi, p)) - im_call(m, k, i) < 0.0) {
+          first = k;
+          break;
         }
       }
     }
+    return first;
   }
 
   // The steps of a revalued path: each step's defaults (the start's
@@ -1138,6 +1138,7 @@ class TileWorker {
   void run_path(bool start_defaults, int market_first, ScenarioResult& out, CascadeTrace* trace) {
     const TimeSteps& steps = model_.steps;
     forget_path_liquidations();
+    step_pnl_ready_ = false;
     // With a settlement layer every step is drawn and may charge or delay.
     int first = start_defaults || settlement_.active() ? 0 : market_first;
     if (settlement_.active()) settle_charged_.assign(2 * model_.members.size(), 0.0);
@@ -1482,13 +1483,17 @@ class TileWorker {
     const TimeSteps& steps = model_.steps;
     const auto ks = static_cast<std::size_t>(k);
     const int start = steps.start[ks], end = steps.end[ks];
-    window.resize(model_.accounts.size());
+    const std::size_t n_accounts = model_.accounts.size();
+    if (!path_compact_ && !step_pnl_ready_) gather_step_pnl();
+    const RowMatrix& pnl = path_compact_ ? exact_paths_[static_cast<std::size_t>(path_slot_)] : step_pnl_;
+    window.resize(n_accounts);
     std::vector<double>& close = step_close_[ks & 1];
-    if (any_adl_) close.resize(model_.accounts.size());
-    for (std::size_t a = 0; a < model_.accounts.size(); ++a) {
-      const int h = model_.ccps[static_cast<std::size_t>(model_.accounts[a].ccp)].horizon;
-      const double to_window = path_pnl(a, steps.window[ks][static_cast<std::size_t>(h)]);
-      window[a] = to_window - (start < 0 ? 0.0 : path_pnl(a, start));
+    if (any_adl_) close.resize(n_accounts);
+    const double* from = start < 0 ? nullptr : pnl.row(start).data();
+    for (std::size_t a = 0; a < n_accounts; ++a) {
+      const int p = steps.window[ks][static_cast<std::size_t>(account_horizon_[a])];
+      const double to_window = pnl(p, static_cast<Eigen::Index>(a));
+      window[a] = to_window - (from ? from[a] : 0.0);
       if (any_adl_) close[a] = to_window;
     }
     paid.resize(model_.members.size());
@@ -1503,6 +1508,26 @@ class TileWorker {
               path_pnl(static_cast<std::size_t>(a), end) - path_pnl(static_cast<std::size_t>(a), torn);
       }
     }
+  }
+
+  // The current path's P&L into step_pnl_ (points x accounts): each point's
+  // row contiguous for step_inputs, read from the tile once per path instead
+  // of once per step.
+  void gather_step_pnl() {
+    const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
+    step_pnl_.resize(n_points, static_cast<Eigen::Index>(model_.accounts.size()));
+    if (path_in_tile_) {
+      for (std::size_t h = 0; h < pnl_.size(); ++h) {
+        const auto& ids = model_.horizon_accounts[h];
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+          const double* row = pnl_[h].data() + static_cast<Eigen::Index>(i) * pnl_[h].cols() + path_offset_;
+          for (Eigen::Index p = 0; p < n_points; ++p) step_pnl_(p, ids[i]) = row[p];
+        }
+      }
+    } else {
+      step_pnl_ = path_pnl_.transpose();
+    }
+    step_pnl_ready_ = true;
   }
 
   // The liquidity each step calls (ScenarioResult::peak_liquidity_need), on
@@ -1678,14 +1703,15 @@ class TileWorker {
   // per horizon and column the largest fall and rise of any asset; each
   // scenario's column in the tile; the columns of the tile that are exact.
   static constexpr std::uint64_t kAllColumns = ~std::uint64_t{0};
-  static constexpr int kExactColumns = 24;         // more scenarios to evaluate: the whole tile revalued
-  static constexpr int kExactPathColumns = 24;     // the same for the columns of paths
-  static constexpr double kScreenRelative = 1e-9;  // screen_margin, relative
-  static constexpr int kScreenBackoff = 16;        // tiles unscreened after a screen that did not pay
+  static constexpr int kExactColumns = 24;      // more scenarios to evaluate: the whole tile revalued
+  static constexpr int kExactPathColumns = 33;  // the same for the columns of paths (3 paths of 11 points)
+  static constexpr int kScreenBackoff = 16;     // tiles unscreened after a screen that did not pay
+  static constexpr int kPathScreenBackoff = 4;  // the same for paths (PathScreen rarely fails in calm)
   bool screening_ = false;
   int screen_wait_ = 0;  // tiles still to revalue without screening
   Eigen::MatrixXd screen_long_, screen_short_;
-  RowMatrix screen_fall_, screen_rise_, screen_head_;
+  RowMatrix screen_fall_, screen_rise_;
+  PathScreen path_screen_;  // paths of time steps
   std::vector<double> screen_gross_;
   std::array<Eigen::Index, kTile> column_{};
   std::uint64_t exact_ = kAllColumns, alt_exact_ = kAllColumns;  // alt_: of the second set of buffers
@@ -1700,6 +1726,8 @@ class TileWorker {
   Eigen::MatrixXd path_pnl_, path_member_;
   Eigen::Index path_chunk_ = -1;
   std::vector<int> first_step_;                    // per path of the tile: first_market_defaults
+  std::vector<int> all_members_;                   // 0, 1, ..., members - 1
+  std::vector<std::vector<int>> path_members_;     // per path of a screened tile: the members it may not clear
   std::vector<Eigen::MatrixXd> path_cumulatives_;  // per path of a shared revaluation: its cumulative log-returns
   // Fire sales: per account the values its close-out trades (asset, USD);
   // each asset's ADV and impact coefficient; the second set of buffers
@@ -1714,6 +1742,12 @@ class TileWorker {
   bool path_in_tile_ = false;                 // the current path is read from the tile, not path_pnl_
   std::vector<Eigen::Index> row_in_horizon_;  // per account: its row in its horizon's P&L
   std::array<std::vector<double>, 2> step_window_, step_paid_, step_cash_;
+  RowMatrix step_pnl_;                  // the current path's P&L, points x accounts (gather_step_pnl)
+  std::vector<RowMatrix> exact_paths_;  // per path of a screened tile revalued: its P&L, points x accounts
+  bool tile_screened_ = false;          // the tile's paths were screened: those revalued are in exact_paths_
+  bool path_compact_ = false;           // the current path is read from exact_paths_[path_slot_]
+  bool step_pnl_ready_ = false;         // step_pnl_ holds the current path as revalued
+  std::vector<int> account_horizon_;    // per account: its CCP's horizon
   // IM recomputed through the steps: per path of the tile; the current
   // path's slot; per step (two sets, as above) each account's IM after the
   // previous step and after this one.

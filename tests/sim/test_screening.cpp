@@ -40,6 +40,19 @@ TEST(Screening, KernelOverColumnRangesEqualsTheWholeTile) {
     kernel.apply_columns(returns, first, last, parts);
   for (Eigen::Index i = 0; i < whole.rows(); ++i)
     for (Eigen::Index j = 0; j < kTile; ++j) ASSERT_EQ(whole(i, j), parts(i, j)) << i << ", " << j;
+  // Transposed (points x accounts, rows in reverse order) over 11 columns,
+  // with the owners' sums (rows i and i + 100 to owner i % 100): the same
+  // numbers, the sums in row order as apply's.
+  std::vector<int> owner(200), reverse(200);
+  for (int i = 0; i < 200; ++i)
+    owner[static_cast<std::size_t>(i)] = i % 100, reverse[static_cast<std::size_t>(i)] = 199 - i;
+  RowMatrix sums = RowMatrix::Zero(100, kTile), expected_sums = RowMatrix::Zero(100, kTile), transposed(11, 200);
+  kernel.apply(returns, whole, owner, &expected_sums);
+  kernel.apply_columns_to(returns, 30, 41, transposed, reverse, owner, &sums);
+  for (Eigen::Index i = 0; i < whole.rows(); ++i)
+    for (Eigen::Index j = 0; j < 11; ++j) ASSERT_EQ(whole(i, 30 + j), transposed(j, 199 - i)) << i << ", " << j;
+  for (Eigen::Index m = 0; m < 100; ++m)
+    for (Eigen::Index j = 30; j < 41; ++j) ASSERT_EQ(sums(m, j), expected_sums(m, j)) << m << ", " << j;
 }
 
 // The reference network with fewer members, in a regime and over one period
@@ -77,7 +90,8 @@ std::string run_text(const Model& model, bool screening, int threads) {
 // Calm (a few defaults), stressed and extreme (defaults in most scenarios):
 // the screened run equals the unscreened one, on 1 and 2 threads.
 TEST(Screening, SameResultsAsRevaluingEveryAccountOverOnePeriod) {
-  for (const auto& [volatility, pd] : {std::pair<std::string, std::string>{"1", "1.0e-5"}, {"3", "0.001"}, {"6", "0.02"}}) {
+  for (const auto& [volatility, pd] :
+       {std::pair<std::string, std::string>{"1", "1.0e-5"}, {"3", "0.001"}, {"6", "0.02"}}) {
     const Model model = network(volatility, pd, false);
     const std::string reference = run_text(model, false, 1);
     EXPECT_NE(reference.find(" d"), std::string::npos) << "some scenario has a default";
