@@ -1,6 +1,7 @@
 #include "sim/cascade.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <limits>
@@ -199,6 +200,7 @@ Cascade::Cascade(const Model& model) : model_(model) {
   for (std::size_t a = 0; a < n_accounts; ++a)
     if (model.accounts[a].kind == AccountKind::kLink)
       link_accounts_of_[static_cast<std::size_t>(model.accounts[a].owner)].push_back(static_cast<int>(a));
+  set_start_states();
   for (const auto& ccp : model.ccps) {
     link_layers_.push_back(link_loss_layers(ccp));
     first_mutual_.push_back(first_survivor_layer(ccp.waterfall));
@@ -211,12 +213,44 @@ Cascade::Cascade(const Model& model) : model_(model) {
   }
 }
 
+// What account() and member() start a scenario from: the scenario then adds
+// its P&L (and settlement's share of the default fund). The accounts' state
+// lies in the order of their CCPs' account lists (slot_), so that a CCP's
+// pass over its survivors reads and writes it in one sweep.
+void Cascade::set_start_states() {
+  const std::size_t n_accounts = model_.accounts.size();
+  slot_.assign(n_accounts, -1);
+  int next = 0;
+  for (const CcpModel& ccp : model_.ccps)
+    for (int a : ccp.accounts)
+      if (slot_[static_cast<std::size_t>(a)] < 0) slot_[static_cast<std::size_t>(a)] = next++;
+  for (int& slot : slot_)
+    if (slot < 0) slot = next++;
+  info_.resize(n_accounts);
+  start_state_.assign(n_accounts, AccountState{});
+  for (std::size_t a = 0; a < n_accounts; ++a) {
+    const Account& acc = model_.accounts[a];
+    const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(acc.ccp)];
+    const auto slot = static_cast<std::size_t>(slot_[a]);
+    info_[slot] = {acc.default_fund, acc.initial_margin, acc.notional, acc.owner, acc.ccp, acc.kind, acc.bids};
+    AccountState& st = start_state_[slot];
+    st.df_left = acc.default_fund;
+    st.assess_cap = acc.default_fund * ccp.assessment_multiple;
+    st.lender_left = lent_[a];
+    st.adl_contracts_left = single_asset_[a] >= 0 ? std::abs(acc.quantity(single_asset_[a])) : 0.0;
+    st.cash_call_cap = acc.default_fund * ccp.cash_call_multiple;
+  }
+  member_start_.clear();
+  for (const MemberModel& m : model_.members) member_start_.emplace_back(m.capital, m.liquidity);
+  touched_bits_.assign((model_.members.size() + 63) / 64, 0);
+}
+
 std::size_t Cascade::member(std::size_t m) {
   if (member_stamp_[m] != epoch_) {
     member_stamp_[m] = epoch_;
     stamped_members_.push_back(static_cast<int>(m));
-    capital_[m] = model_.members[m].capital + member_capital_[m];
-    cash_[m] = model_.members[m].liquidity + member_cash_[m];
+    capital_[m] = member_start_[m].first + member_capital_[m];
+    cash_[m] = member_start_[m].second + member_cash_[m];
     member_round_[m] = -1;
     missed_call_[m] = 0;
     checked_round_[m] = -1;
@@ -225,31 +259,28 @@ std::size_t Cascade::member(std::size_t m) {
 }
 
 std::size_t Cascade::account(std::size_t a) {
-  if (account_stamp_[a] != epoch_) {
-    account_stamp_[a] = epoch_;
+  const auto slot = static_cast<std::size_t>(slot_[a]);
+  if (account_stamp_[slot] != epoch_) {
+    account_stamp_[slot] = epoch_;
     stamped_accounts_.push_back(static_cast<int>(a));
-    const Account& acc = model_.accounts[a];
-    AccountState& st = acct_[a];
-    st = AccountState{};
-    st.df_left = acc.default_fund * (settlement_ ? settlement_->df_kept[static_cast<std::size_t>(acc.ccp)] : 1.0);
-    st.assess_cap = acc.default_fund * model_.ccps[static_cast<std::size_t>(acc.ccp)].assessment_multiple;
+    const AccountInfo& acc = info_[slot];
+    AccountState& st = acct_[slot];
+    st = start_state_[slot];
+    if (settlement_) st.df_left = acc.default_fund * settlement_->df_kept[static_cast<std::size_t>(acc.ccp)];
     st.vm_gain = std::max(0.0, account_pnl_[a]);
     st.adl_left = acc.kind == AccountKind::kMember ? st.vm_gain : 0.0;
-    st.lender_left = lent_[a];
-    st.adl_contracts_left = single_asset_[a] >= 0 ? std::abs(acc.quantity(single_asset_[a])) : 0.0;
-    st.cash_call_cap = acc.default_fund * model_.ccps[static_cast<std::size_t>(acc.ccp)].cash_call_multiple;
   }
   return a;
 }
 
-bool Cascade::owner_alive(const Account& acc) {
+bool Cascade::owner_alive(std::size_t a) {
+  const AccountInfo& acc = info(a);
   switch (acc.kind) {
     case AccountKind::kMember: return member_round_[member(static_cast<std::size_t>(acc.owner))] < 0;
     case AccountKind::kLink: return ccp_round_[static_cast<std::size_t>(acc.owner)] < 0;
     case AccountKind::kRestOfMarket: return true;
     // A client stands; an account closed out with its member is gone (holder kClosedOut).
-    case AccountKind::kClient:
-      return acct_[account(static_cast<std::size_t>(&acc - model_.accounts.data()))].holder != kClosedOut;
+    case AccountKind::kClient: return state(account(a)).holder != kClosedOut;
   }
   return true;
 }
@@ -335,7 +366,7 @@ void Cascade::advance(std::span<const double> account_pnl, std::span<const doubl
   member_capital_ = member_capital;
   member_cash_ = member_cash;
   for (int a : stamped_accounts_) {
-    AccountState& st = acct_[static_cast<std::size_t>(a)];
+    AccountState& st = state(static_cast<std::size_t>(a));
     st.vm_gain = std::max(0.0, account_pnl_[static_cast<std::size_t>(a)]);
     st.adl_left = model_.accounts[static_cast<std::size_t>(a)].kind == AccountKind::kMember ? st.vm_gain : 0.0;
   }
@@ -372,13 +403,13 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
   bool any_liquidated = false;
   for (const Liquidation& l : liquidations) {
     const auto ai = account(static_cast<std::size_t>(l.account));
-    acct_[ai].liquidated = l.liquidated;
-    if (l.liquidated) acct_[ai].bad_debt_booked = 0;  // time steps: this step's bad debt
-    acct_[ai].bad_debt = l.bad_debt;
-    acct_[ai].closing_bad_debt = l.closing_bad_debt;
-    acct_[ai].venue_loss = l.loss;
-    acct_[ai].venue_margin = l.margin;
-    acct_[ai].venue_pnl = l.mark_pnl;
+    state(ai).liquidated = l.liquidated;
+    if (l.liquidated) state(ai).bad_debt_booked = 0;  // time steps: this step's bad debt
+    state(ai).bad_debt = l.bad_debt;
+    state(ai).closing_bad_debt = l.closing_bad_debt;
+    state(ai).venue_loss = l.loss;
+    state(ai).venue_margin = l.margin;
+    state(ai).venue_pnl = l.mark_pnl;
     any_liquidated = any_liquidated || l.liquidated;
   }
   // Members and CCPs default once each; link losses between standing CCPs
@@ -459,18 +490,18 @@ void Cascade::add_member_lines(std::size_t c, ScenarioResult& out) {
   std::sort(closing_[c].begin(), closing_[c].end());
   for (int a : closing_[c]) {
     const auto ai = account(static_cast<std::size_t>(a));
-    if (acct_[ai].closed) continue;
-    acct_[ai].closed = 1;  // closed out now: not a survivor below
+    if (state(ai).closed) continue;
+    state(ai).closed = 1;  // closed out now: not a survivor below
     const Account& acc = model_.accounts[ai];
     models::Defaulter d;
     double to_fund = 0.0;
     if (ccp.lending && acc.kind == AccountKind::kMember) {
       d = lending_line(ai, acc);
-    } else if (acct_[ai].liquidated) {
+    } else if (state(ai).liquidated) {
       // A crypto venue's liquidation engine: the margin covers the loss, and
       // what it leaves goes to the insurance fund before the round's layers.
-      d.loss = acct_[ai].venue_loss;
-      d.im = acct_[ai].venue_margin;
+      d.loss = state(ai).venue_loss;
+      d.im = state(ai).venue_margin;
       to_fund = std::max(0.0, d.im - d.loss);
       resources_[c].insurance_fund += to_fund;
     } else {
@@ -490,14 +521,14 @@ void Cascade::add_member_lines(std::size_t c, ScenarioResult& out) {
 // with what is left.
 models::Defaulter Cascade::lending_line(std::size_t ai, const Account& acc) {
   models::Defaulter d;
-  if (acct_[ai].liquidated && !acct_[ai].bad_debt_booked) {
-    d.loss += acct_[ai].bad_debt;
-    acct_[ai].bad_debt_booked = 1;
+  if (state(ai).liquidated && !state(ai).bad_debt_booked) {
+    d.loss += state(ai).bad_debt;
+    state(ai).bad_debt_booked = 1;
   }
   if (member_round_[member(static_cast<std::size_t>(acc.owner))] >= 0)
-    d.loss += acct_[ai].closing_bad_debt;
+    d.loss += state(ai).closing_bad_debt;
   else
-    acct_[ai].closed = 0;
+    state(ai).closed = 0;
   return d;
 }
 
@@ -538,7 +569,7 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
       }
     }
   }
-  d.df = acct_[ai].df_left;
+  d.df = state(ai).df_left;
   if (!model_.clients.empty() && acc.kind == AccountKind::kMember) d.loss += close_out_clients(c, acc.owner, out);
   return d;
 }
@@ -550,11 +581,11 @@ void Cascade::add_link_lines(std::size_t c) {
     const auto ai = account(static_cast<std::size_t>(line.account));
     models::Defaulter d;
     d.loss = line.loss;
-    if (line.kind == LineKind::kFailedPeer && !acct_[ai].collateral_taken) {
-      acct_[ai].closed = 1;
-      acct_[ai].collateral_taken = 1;
+    if (line.kind == LineKind::kFailedPeer && !state(ai).collateral_taken) {
+      state(ai).closed = 1;
+      state(ai).collateral_taken = 1;
       d.im = collateral_im(ai);
-      d.df = acct_[ai].df_left;
+      d.df = state(ai).df_left;
     }
     defaulters_.push_back(d);
     defaulter_accounts_.push_back(line.account);
@@ -567,26 +598,25 @@ void Cascade::collect_survivors(std::size_t c) {
   const CcpModel& ccp = model_.ccps[c];
   for (int a : ccp.accounts) {
     const auto ai = account(static_cast<std::size_t>(a));
-    if (acct_[ai].closed) continue;
-    const Account& acc = model_.accounts[ai];
-    if (!owner_alive(acc)) continue;
+    if (state(ai).closed || !owner_alive(ai)) continue;
+    const AccountInfo& acc = info(ai);
     models::Survivor& s = survivors_.emplace_back();
     const bool peer_link = peer_link_fund_[ai];
-    s.df = peer_link ? 0.0 : acct_[ai].df_left;
-    s.assessment_cap = peer_link ? 0.0 : acct_[ai].assess_cap;
+    s.df = peer_link ? 0.0 : state(ai).df_left;
+    s.assessment_cap = peer_link ? 0.0 : state(ai).assess_cap;
     // A linked CCP meets a call in full, then absorbs it by its own rulebook.
     s.cash = acc.kind == AccountKind::kMember ? std::max(0.0, cash_[static_cast<std::size_t>(acc.owner)])
              : acc.kind == AccountKind::kLink ? std::numeric_limits<double>::infinity()
                                               : 0.0;
-    s.vm_gain = acct_[ai].vm_gain;
+    s.vm_gain = state(ai).vm_gain;
     if (needs_adl_[c]) {
-      s.adl_gain = acct_[ai].adl_left;
+      s.adl_gain = state(ai).adl_left;
       s.adl_rank = models::adl_rank(account_pnl_[ai], acc.initial_margin, acc.notional);
     }
-    if (needs_lender_[c]) s.lender_balance = acct_[ai].lender_left;
+    if (needs_lender_[c]) s.lender_balance = state(ai).lender_left;
     s.junior = ccp.juniorisation && acc.kind == AccountKind::kMember && !acc.bids;
     if (!ccp.recovery.empty() && !peer_link) {
-      s.cash_call_cap = acct_[ai].cash_call_cap;
+      s.cash_call_cap = state(ai).cash_call_cap;
       s.allocation_weight = acc.default_fund;
     }
     survivor_accounts_.push_back(a);
@@ -636,7 +666,7 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
     if (q * sl <= 0.0 || !(short_i > 0.0)) continue;
     // Its equity is zero at B = the price its margin stands behind (today's
     // price, or the step's start where it last paid variation margin) - IM / q.
-    const double settled = acct_[ai].liquidated ? 0.0 : mark_pnl(ai) - account_pnl_[ai];
+    const double settled = state(ai).liquidated ? 0.0 : mark_pnl(ai) - account_pnl_[ai];
     q_sum += std::abs(q);
     b_sum += std::abs(q) * (p0 + (settled - d.im) / q);
     shortfall += short_i;
@@ -657,9 +687,9 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
     s.adl_gain = 0.0;
     const Account& acc = model_.accounts[ai];
     const double q = acc.quantity(k);
-    if (k != asset || q * sl >= 0.0 || acct_[ai].adl_contracts_left <= 0.0) continue;
+    if (k != asset || q * sl >= 0.0 || state(ai).adl_contracts_left <= 0.0) continue;
     const double own_mark = p0 + mark_pnl(ai) / q;
-    const models::AdlAccount position{acct_[ai].adl_contracts_left, p0, own_mark, acc.initial_margin};
+    const models::AdlAccount position{state(ai).adl_contracts_left, p0, own_mark, acc.initial_margin};
     s.adl_rank = models::adl_priority(models::opposite_side(side), position, model_.ccps[c].adl_ranking);
     s.adl_entry_price = p0;
     s.adl_mark_price = own_mark;
@@ -673,7 +703,7 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
   double left = q_sum;
   for (std::size_t j : queue) {
     models::Survivor& s = survivors_[j];
-    s.adl_quantity = std::min(left, acct_[static_cast<std::size_t>(survivor_accounts_[j])].adl_contracts_left);
+    s.adl_quantity = std::min(left, state(static_cast<std::size_t>(survivor_accounts_[j])).adl_contracts_left);
     left -= s.adl_quantity;
     if (s.adl_quantity > 0.0)
       adl_by_quantity_[j] = 1;
@@ -684,7 +714,7 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
 
 double Cascade::mark_pnl(std::size_t ai) const {
   const bool venue = !model_.ccps[static_cast<std::size_t>(model_.accounts[ai].ccp)].lending;
-  if (acct_[ai].liquidated && venue) return acct_[ai].venue_pnl;
+  if (state(ai).liquidated && venue) return state(ai).venue_pnl;
   return close_pnl_.empty() ? account_pnl_[ai] : close_pnl_[ai];
 }
 
@@ -700,7 +730,7 @@ void Cascade::trace_event(int round, std::size_t c, const models::WaterfallOutco
     const auto& d = defaulters_[i];
     const double after_own = std::max(0.0, d.loss) - d.im_used - d.df_used;
     const bool liquidated =
-        kinds[i] == LineKind::kMember && acct_[static_cast<std::size_t>(defaulter_accounts_[i])].liquidated;
+        kinds[i] == LineKind::kMember && state(static_cast<std::size_t>(defaulter_accounts_[i])).liquidated;
     // A venue liquidation's margin left goes to the insurance fund, not back.
     const double estate = line_to_fund_[i] > 0.0 ? 0.0 : d.estate_return;
     event.defaulters.push_back({defaulter_accounts_[i], d.loss, d.im_used, d.df_used, after_own, estate, kinds[i],
@@ -781,11 +811,11 @@ void Cascade::settle_failed_ccp(std::size_t c, int round, ScenarioResult& out) {
     const auto ai = account(static_cast<std::size_t>(line.account));
     out.ccp_link_in[c] += line.loss;
     double left = line.loss;
-    if (line.kind == LineKind::kFailedPeer && !acct_[ai].collateral_taken) {
-      acct_[ai].collateral_taken = 1;
+    if (line.kind == LineKind::kFailedPeer && !state(ai).collateral_taken) {
+      state(ai).collateral_taken = 1;
       const double im = std::min(left, collateral_im(ai));
-      const double df = std::min(left - im, std::max(0.0, acct_[ai].df_left));
-      acct_[ai].df_left -= df;
+      const double df = std::min(left - im, std::max(0.0, state(ai).df_left));
+      state(ai).df_left -= df;
       out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(L::kDefaulterIm)] += im;
       out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(L::kDefaulterDf)] += df;
       left -= im + df;
@@ -800,7 +830,7 @@ void Cascade::settle_failed_ccp(std::size_t c, int round, ScenarioResult& out) {
 // The IM a link account's owner still has at its CCP: what that CCP's failure
 // did not take of it (non-segregated margin lost pro rata).
 double Cascade::collateral_im(std::size_t ai) const {
-  return std::max(0.0, model_.accounts[ai].initial_margin - acct_[ai].margin_lost);
+  return std::max(0.0, model_.accounts[ai].initial_margin - state(ai).margin_lost);
 }
 
 void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeTrace* trace) {
@@ -869,7 +899,7 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   out.ccp_df_used[c] += df_used(wf_members) + df_used(wf_links) - peer_funds;
   for (std::size_t i = 0; i < defaulters_.size(); ++i) {
     const auto ai = static_cast<std::size_t>(defaulter_accounts_[i]);
-    acct_[ai].df_left -= defaulters_[i].df_used;
+    state(ai).df_left -= defaulters_[i].df_used;
     if (i < n_member_lines && model_.accounts[ai].kind == AccountKind::kMember) {
       if (defaulters_[i].im_used > 0.0)
         out.account_losses.push_back({static_cast<int>(ai), LossChannel::kOwnIm, defaulters_[i].im_used});
@@ -902,12 +932,12 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
 void Cascade::charge_member(std::size_t ai, LossChannel channel, double amount, bool cash, int round,
                             ScenarioResult& out) {
   if (amount <= 0.0) return;
-  if (model_.accounts[ai].kind == AccountKind::kClient) {  // the client's loss: its member's capital is not touched
+  if (info(ai).kind == AccountKind::kClient) {  // the client's loss: its member's capital is not touched
     out.client_loss += amount;
     out.account_losses.push_back({static_cast<int>(ai), channel, amount});
     return;
   }
-  const auto m = static_cast<std::size_t>(model_.accounts[ai].owner);
+  const auto m = static_cast<std::size_t>(info(ai).owner);
   capital_[m] -= amount;
   if (cash) cash_[m] -= amount;
   out.account_losses.push_back({static_cast<int>(ai), channel, amount});
@@ -942,17 +972,17 @@ models::RecoveryOutcome Cascade::run_recovery_tools(std::size_t c, models::Water
 void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& out) {
   for (std::size_t i = 0; i < survivors_.size(); ++i) {
     const auto ai = static_cast<std::size_t>(survivor_accounts_[i]);
-    const Account& acc = model_.accounts[ai];
+    const AccountInfo& acc = info(ai);
     const models::Survivor& s = survivors_[i];
     const double torn_up = s.tear_up_charged;
-    const double vm_cut = acct_[ai].vm_gain - s.vm_gain - torn_up;  // VMGH's; tear-up's apart
-    acct_[ai].df_left -= s.df_charged;
-    acct_[ai].cash_call_cap -= s.cash_call_paid + s.cash_call_unpaid;
-    acct_[ai].assess_cap -= s.assessment_paid + s.assessment_unpaid;
-    acct_[ai].adl_left = std::max(0.0, acct_[ai].adl_left - s.adl_charged);
-    acct_[ai].adl_contracts_left = std::max(0.0, acct_[ai].adl_contracts_left - s.adl_closed);
-    acct_[ai].lender_left -= s.lender_charged;
-    acct_[ai].vm_gain = s.vm_gain;
+    const double vm_cut = state(ai).vm_gain - s.vm_gain - torn_up;  // VMGH's; tear-up's apart
+    state(ai).df_left -= s.df_charged;
+    state(ai).cash_call_cap -= s.cash_call_paid + s.cash_call_unpaid;
+    state(ai).assess_cap -= s.assessment_paid + s.assessment_unpaid;
+    state(ai).adl_left = std::max(0.0, state(ai).adl_left - s.adl_charged);
+    state(ai).adl_contracts_left = std::max(0.0, state(ai).adl_contracts_left - s.adl_closed);
+    state(ai).lender_left -= s.lender_charged;
+    state(ai).vm_gain = s.vm_gain;
     if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
       charge_member(ai, LossChannel::kMutualizedDf, s.df_charged, false, round, out);
       charge_member(ai, LossChannel::kAssessment, s.assessment_paid, true, round, out);
@@ -1008,9 +1038,9 @@ void Cascade::resolve_failure(std::size_t c, double uncovered, int round, Scenar
     const Account& acc = model_.accounts[s.account];
     if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
       const double vm = s.vm * rate, margin = s.margin * rate, fund = s.fund * rate;
-      acct_[s.account].vm_gain -= vm;
-      acct_[s.account].df_left -= fund;
-      acct_[s.account].margin_lost += margin;
+      state(s.account).vm_gain -= vm;
+      state(s.account).df_left -= fund;
+      state(s.account).margin_lost += margin;
       borne += vm + margin + fund;
       out.ccp_resolution_members[c] += vm + margin + fund;
       charge_member(s.account, LossChannel::kUnpaidVm, vm, true, round, out);
@@ -1021,9 +1051,9 @@ void Cascade::resolve_failure(std::size_t c, double uncovered, int round, Scenar
     // the collateral used, then its claim beyond the collateral, pro rata.
     const double claim = (s.stake() - std::min(s.stake(), s.collateral)) * rate;
     const double share = s.stake() > 0.0 ? claim / s.stake() : 0.0;
-    acct_[s.account].vm_gain -= s.vm * share;
-    if (!peer_link_fund_[s.account]) acct_[s.account].df_left -= s.fund * share;
-    acct_[s.account].margin_lost += s.margin * share;
+    state(s.account).vm_gain -= s.vm * share;
+    if (!peer_link_fund_[s.account]) state(s.account).df_left -= s.fund * share;
+    state(s.account).margin_lost += s.margin * share;
     const double loss = s.collateral * used + claim;
     borne += loss;
     out.ccp_resolution_links[c] += loss;
@@ -1044,22 +1074,22 @@ const std::vector<Cascade::Stake>& Cascade::creditor_stakes(std::size_t c) {
   for (int a : ccp.accounts) {
     const auto ai = account(static_cast<std::size_t>(a));
     const Account& acc = model_.accounts[ai];
-    if ((acct_[ai].closed && !late) || !owner_alive(acc) || acc.kind == AccountKind::kRestOfMarket) continue;
-    Stake s{ai, std::max(0.0, acct_[ai].vm_gain), 0.0, std::max(0.0, acct_[ai].df_left), 0.0};
+    if ((state(ai).closed && !late) || !owner_alive(ai) || acc.kind == AccountKind::kRestOfMarket) continue;
+    Stake s{ai, std::max(0.0, state(ai).vm_gain), 0.0, std::max(0.0, state(ai).df_left), 0.0};
     double margin = 0.0;
     if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
       const double im = im_at_end_.empty() ? acc.initial_margin : im_at_end_[ai];
       if (!ccp.im_segregated) margin = im * (1.0 - ccp.im_recovery_rate);
     } else {
       const LinkModel& link = model_.links[static_cast<std::size_t>(link_of_[ai])];
-      const double posted = acc.initial_margin + (peer_link_fund_[ai] ? acct_[ai].df_left : 0.0);
+      const double posted = acc.initial_margin + (peer_link_fund_[ai] ? state(ai).df_left : 0.0);
       if (!link.segregated) margin = posted * (1.0 - link.recovery_rate);
       if (peer_link_fund_[ai]) s.fund = 0.0;                             // counted in the margin posted
       const auto held = account(static_cast<std::size_t>(mirror_[ai]));  // the failed CCP's account at the creditor
-      if (!acct_[held].collateral_taken && !late)
-        s.collateral = collateral_im(held) + std::max(0.0, acct_[held].df_left);
+      if (!state(held).collateral_taken && !late)
+        s.collateral = collateral_im(held) + std::max(0.0, state(held).df_left);
     }
-    s.margin = std::max(0.0, margin - acct_[ai].margin_lost);
+    s.margin = std::max(0.0, margin - state(ai).margin_lost);
     if (s.stake() > 0.0 || s.collateral > 0.0) stakes_.push_back(s);
   }
   return stakes_;
@@ -1073,8 +1103,8 @@ void Cascade::close_failed_ccp(std::size_t c, int round, ScenarioResult& out) {
   for (int a : ccp.accounts) {
     const auto ai = account(static_cast<std::size_t>(a));
     const Account& acc = model_.accounts[ai];
-    if (acct_[ai].closed || !owner_alive(acc)) continue;
-    acct_[ai].closed = 1;
+    if (state(ai).closed || !owner_alive(ai)) continue;
+    state(ai).closed = 1;
     // Free of payment: the member performed first; what was in flight from the failed CCP is lost.
     if (acc.kind != AccountKind::kMember || !settlement_ || settlement_->principal.empty() ||
         settlement_->principal[ai] <= 0.0)
@@ -1101,8 +1131,23 @@ void Cascade::close_failed_ccp(std::size_t c, int round, ScenarioResult& out) {
   }
 }
 
+// touched_ (distinct members) in ascending order: many through a bitset of
+// the members, in one pass over its words; a few by sorting.
+void Cascade::sort_touched() {
+  constexpr std::size_t kFew = 64;
+  if (touched_.size() < kFew) {
+    std::sort(touched_.begin(), touched_.end());
+    return;
+  }
+  for (int m : touched_) touched_bits_[static_cast<std::size_t>(m) / 64] |= std::uint64_t{1} << (m % 64);
+  touched_.clear();
+  for (std::size_t w = 0; w < touched_bits_.size(); ++w)
+    for (std::uint64_t& bits = touched_bits_[w]; bits != 0; bits &= bits - 1)
+      touched_.push_back(static_cast<int>(w * 64) + std::countr_zero(bits));
+}
+
 void Cascade::check_members(int round, ScenarioResult& out) {
-  std::sort(touched_.begin(), touched_.end());
+  sort_touched();
   for (int mi : touched_) {
     const auto m = static_cast<std::size_t>(mi);
     if (member_round_[m] >= 0) continue;

@@ -59,6 +59,7 @@ namespace ccpnet {
 
 struct Model;
 struct Account;
+enum class AccountKind;
 
 enum class DefaultCause : std::uint8_t { kNone = 0, kExogenous, kLatent, kSolvency, kLiquidity, kGroup, kInterbank };
 // kGroup: pulled in by another member of its default group; kInterbank: left
@@ -385,7 +386,8 @@ class Cascade {
                       std::span<const double> insurance_funds);
   std::size_t member(std::size_t m);
   std::size_t account(std::size_t a);
-  bool owner_alive(const Account& acc);
+  bool owner_alive(std::size_t a);
+  void set_start_states();
   // Step 1 at CCP c: its lines of this round through its waterfall.
   void settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeTrace* trace);
   void settle_failed_ccp(std::size_t c, int round, ScenarioResult& out);
@@ -417,6 +419,7 @@ class Cascade {
   void close_failed_ccp(std::size_t c, int round, ScenarioResult& out);
   // Step 3.
   void check_members(int round, ScenarioResult& out);
+  void sort_touched();
   void charge_member(std::size_t account, LossChannel channel, double amount, bool cash, int round,
                      ScenarioResult& out);
   // The CCP-bank nexus (sim/nexus.cpp): the interbank network cleared on the
@@ -467,30 +470,47 @@ class Cascade {
   std::vector<int> member_round_;       // -1 alive
   std::vector<std::uint8_t> missed_call_;
   // The state of each account in the scenario, together so that its lazy
-  // initialisation and the survivors' pass touch one or two cache lines.
-  struct AccountState {
+  // initialisation and the survivors' pass touch one or two cache lines:
+  // what the survivors' pass reads and writes in the first.
+  struct alignas(64) AccountState {
     double df_left = 0.0, assess_cap = 0.0, vm_gain = 0.0;
-    double adl_left = 0.0, lender_left = 0.0;       // gain left to deleverage, balance left
-    double adl_contracts_left = 0.0;                // contracts ADL may still close
+    double adl_left = 0.0, lender_left = 0.0;  // gain left to deleverage, balance left
+    double adl_contracts_left = 0.0;           // contracts ADL may still close
+    double cash_call_cap = 0.0;                // what recovery cash calls may still take
+    int holder = -1;  // a client account: the backup member holding it once ported, kClosedOut once closed out
+    std::uint8_t closed = 0, liquidated = 0;
+    std::uint8_t collateral_taken = 0;              // a link account: its owner's collateral used on its failure
+    std::uint8_t bad_debt_booked = 0;               // its path's bad debt is in a line already
     double margin_lost = 0.0;                       // margin lost as a creditor of a failed CCP
     double bad_debt = 0.0, closing_bad_debt = 0.0;  // a borrower's account at a lending protocol
     double venue_loss = 0.0, venue_margin = 0.0;    // an account a venue liquidates: close-out loss, margin
     double venue_pnl = 0.0;                         // its P&L from today at the mark it was closed at
-    std::uint8_t closed = 0, liquidated = 0;
-    std::uint8_t collateral_taken = 0;  // a link account: its owner's collateral used on its failure
-    std::uint8_t bad_debt_booked = 0;   // its path's bad debt is in a line already
-    double cash_call_cap = 0.0;         // what recovery cash calls may still take
-    int holder = -1;  // a client account: the backup member holding it once ported, kClosedOut once closed out
   };
-  std::vector<AccountState> acct_;
-  std::vector<int> single_asset_;                  // per account: its only asset, -1 otherwise
-  std::vector<double> lent_;                       // per account: its notional if it has no debt, else 0
-  std::vector<std::uint8_t> adl_by_quantity_;      // per survivor: deleveraged by quantity this round
-  std::vector<double> adl_charged_members_;        // per survivor: ADL charged by the members' run
-  std::array<std::vector<AdlLine>, 2> adl_lines_;  // the members' and the link lines' ADL of this round
-  std::vector<double> line_to_fund_;               // per line of defaulters_: margin left to the insurance fund
-  std::vector<models::CcpResources> resources_;    // per CCP
-  std::vector<models::VmghCaps> vmgh_;             // per CCP: the caps, total_left what the scenario still allows
+  std::vector<AccountState> acct_;         // by slot (slot_)
+  std::vector<AccountState> start_state_;  // by slot: the state before the scenario's P&L and settlement
+  // Per account what the cascade reads of it, contiguous (an Account holds
+  // much more); per member its capital and liquidity today.
+  struct AccountInfo {
+    double default_fund, initial_margin, notional;
+    int owner, ccp;
+    AccountKind kind;
+    bool bids;
+  };
+  std::vector<AccountInfo> info_;  // by slot
+  std::vector<int> slot_;          // per account: its place in acct_, start_state_ and info_
+  AccountState& state(std::size_t a) { return acct_[static_cast<std::size_t>(slot_[a])]; }
+  const AccountState& state(std::size_t a) const { return acct_[static_cast<std::size_t>(slot_[a])]; }
+  const AccountInfo& info(std::size_t a) const { return info_[static_cast<std::size_t>(slot_[a])]; }
+  std::vector<std::pair<double, double>> member_start_;  // capital, liquidity
+  std::vector<std::uint64_t> touched_bits_;              // workspace of check_members: touched_ as a bitset
+  std::vector<int> single_asset_;                        // per account: its only asset, -1 otherwise
+  std::vector<double> lent_;                             // per account: its notional if it has no debt, else 0
+  std::vector<std::uint8_t> adl_by_quantity_;            // per survivor: deleveraged by quantity this round
+  std::vector<double> adl_charged_members_;              // per survivor: ADL charged by the members' run
+  std::array<std::vector<AdlLine>, 2> adl_lines_;        // the members' and the link lines' ADL of this round
+  std::vector<double> line_to_fund_;                     // per line of defaulters_: margin left to the insurance fund
+  std::vector<models::CcpResources> resources_;          // per CCP
+  std::vector<models::VmghCaps> vmgh_;                   // per CCP: the caps, total_left what the scenario still allows
   std::vector<int> ccp_round_;
   std::vector<std::vector<int>> closing_;          // per CCP: member accounts closed out this round
   std::vector<std::vector<LinkLine>> link_lines_;  // per CCP: link losses of this round

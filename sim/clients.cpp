@@ -66,7 +66,7 @@ double Cascade::close_out_clients(std::size_t c, int m, ScenarioResult& out) {
   const auto sort_in = [&](int a, bool ported_in) {
     const auto ai = account(static_cast<std::size_t>(a));
     const Account& acc = model_.accounts[ai];
-    if (static_cast<std::size_t>(acc.ccp) != c || acct_[ai].closed) return;
+    if (static_cast<std::size_t>(acc.ccp) != c || state(ai).closed) return;
     const ClientModel& client = model_.clients[static_cast<std::size_t>(acc.owner)];
     if (client.segregation == Segregation::kIndividual)
       individual_.push_back(ported_in ? -a - 1 : a);  // negative: no second porting
@@ -75,12 +75,12 @@ double Cascade::close_out_clients(std::size_t c, int m, ScenarioResult& out) {
   };
   for (int ci : model_.members[static_cast<std::size_t>(m)].clients)
     for (int a : model_.clients[static_cast<std::size_t>(ci)].accounts)
-      if (acct_[account(static_cast<std::size_t>(a))].holder == -1) sort_in(a, false);
+      if (state(account(static_cast<std::size_t>(a))).holder == -1) sort_in(a, false);
   const double window = model_.ccps[c].porting_window_days, day = default_day(m, out);
   reverted_.clear();
   for (const Ported& p : ported_) {
     const auto ai = account(static_cast<std::size_t>(p.account));
-    if (acct_[ai].holder != m || static_cast<std::size_t>(model_.accounts[ai].ccp) != c) continue;
+    if (state(ai).holder != m || static_cast<std::size_t>(model_.accounts[ai].ccp) != c) continue;
     if (window > 0.0 && day <= p.day + window)
       reverted_.push_back(p.account);
     else
@@ -145,7 +145,7 @@ bool Cascade::port(std::size_t c, std::span<const int> accounts, std::span<const
     else
       taken->second += im;
     for (int a : accounts) {
-      acct_[account(static_cast<std::size_t>(a))].holder = b;
+      state(account(static_cast<std::size_t>(a))).holder = b;
       ported_.push_back({a, day});
     }
     out.clients_ported += static_cast<int>(accounts.size());
@@ -189,7 +189,7 @@ void Cascade::add_reverted_lines() {
   for (const auto& [house, loss] : reverted_lines_) {
     models::Defaulter d;
     d.loss = loss;
-    d.df = acct_[account(static_cast<std::size_t>(house))].df_left;
+    d.df = state(account(static_cast<std::size_t>(house))).df_left;
     defaulters_.push_back(d);
     defaulter_accounts_.push_back(house);
     line_kinds_.push_back(LineKind::kMember);
@@ -231,9 +231,9 @@ double Cascade::close_out_pool(std::span<const int> accounts, std::size_t c, Sce
     const double own = client_closeout_loss(ai), im = model_.accounts[ai].initial_margin;
     const double back = claims > 0.0 ? returned * std::max(0.0, im - own) / claims : 0.0;
     const double share = im + std::max(0.0, -own) - back;
-    acct_[ai].closed = 1;
-    acct_[ai].holder = kClosedOut;
-    acct_[ai].vm_gain = 0.0;  // set off in the close-out
+    state(ai).closed = 1;
+    state(ai).holder = kClosedOut;
+    state(ai).vm_gain = 0.0;  // set off in the close-out
     if (share <= 0.0) continue;
     out.client_loss += share;
     out.account_losses.push_back({a, LossChannel::kClientMargin, share});

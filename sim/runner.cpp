@@ -540,9 +540,25 @@ class TileWorker {
   // Column-major copies of the tile's P&L: one scenario's column is then
   // contiguous for the cascade's gathers.
   void transpose_tile() {
-    member_pnl_t_ = member_pnl_;
-    for (std::size_t h = 0; h < pnl_.size(); ++h) pnl_t_[h] = pnl_[h];
+    transpose_block(member_pnl_, member_pnl_t_);
+    for (std::size_t h = 0; h < pnl_.size(); ++h) transpose_block(pnl_[h], pnl_t_[h]);
     transposed_ = true;
+  }
+
+  // dst = src in blocks of 8 rows: each row of the block is read
+  // whole and each column's 8 values are one cache line written, where an
+  // element-wise copy reads every row once per column.
+  static void transpose_block(const RowMatrix& src, Eigen::MatrixXd& dst) {
+    constexpr Eigen::Index kBlock = 8;
+    const Eigen::Index rows = src.rows(), cols = src.cols();
+    dst.resize(rows, cols);
+    const double* in = src.data();
+    double* out = dst.data();
+    for (Eigen::Index i0 = 0; i0 < rows; i0 += kBlock) {
+      const Eigen::Index i1 = std::min(rows, i0 + kBlock);
+      for (Eigen::Index j = 0; j < cols; ++j)
+        for (Eigen::Index i = i0; i < i1; ++i) out[j * rows + i] = in[i * cols + j];
+    }
   }
 
   // Bit j set: some member defaults on the market move of column j alone.
@@ -788,35 +804,34 @@ class TileWorker {
   void evaluate(std::int64_t index, std::int64_t j, ScenarioResult& out, CascadeTrace* trace = nullptr,
                 bool collected = false) {
     const std::size_t n_members = model_.members.size();
-    const auto pnl_at = [&](std::size_t h, std::size_t i) {
-      return transposed_ ? pnl_t_[h](static_cast<Eigen::Index>(i), j) : pnl_[h](static_cast<Eigen::Index>(i), j);
-    };
-    const auto gather_accounts = [&] {
-      for (std::size_t h = 0; h < pnl_.size(); ++h) {
-        const auto& ids = model_.horizon_accounts[h];
-        for (std::size_t i = 0; i < ids.size(); ++i) account_pnl_[static_cast<std::size_t>(ids[i])] = pnl_at(h, i);
-      }
-    };
-    for (std::size_t m = 0; m < n_members; ++m)
-      member_column_[m] =
-          transposed_ ? member_pnl_t_(static_cast<Eigen::Index>(m), j) : member_pnl_(static_cast<Eigen::Index>(m), j);
+    const std::span<const double> column = member_column(j);
+    // What the scenario adds to each member's capital and cash: its P&L,
+    // less what settlement and liquidations change (then copies).
+    std::span<const double> capital = column, cash = column, accounts;
     const SettlementState* settled = nullptr;
     if (settlement_.active()) {
-      gather_accounts();
+      accounts = account_column(j);
       for (std::size_t h = 0; h < returns_.size(); ++h)
         scenario_returns_.col(static_cast<Eigen::Index>(h)) = returns_[h].col(j);
-      settlement_.apply(static_cast<std::uint64_t>(index), account_pnl_, scenario_returns_, settle_state_,
-                        out.settlement);
+      settlement_.apply(static_cast<std::uint64_t>(index), accounts, scenario_returns_, settle_state_, out.settlement);
       settled = &settle_state_;
       for (std::size_t m = 0; m < n_members; ++m) {
-        member_capital_[m] = member_column_[m] - settle_state_.capital_charge[m];
-        member_cash_[m] = member_column_[m] - settle_state_.cash_charge[m] - settle_state_.late_inflow[m];
+        member_capital_[m] = column[m] - settle_state_.capital_charge[m];
+        member_cash_[m] = column[m] - settle_state_.cash_charge[m] - settle_state_.late_inflow[m];
       }
-    } else {
-      std::copy(member_column_.begin(), member_column_.end(), member_capital_.begin());
-      std::copy(member_column_.begin(), member_column_.end(), member_cash_.begin());
+    } else if (has_liquidations_) {
+      std::copy(column.begin(), column.end(), member_capital_.begin());
+      std::copy(column.begin(), column.end(), member_cash_.begin());
+    }
+    if (settled || has_liquidations_) {
+      capital = member_capital_;
+      cash = member_cash_;
     }
     const bool liquidating = apply_liquidations(j, collected, out, trace);
+    // With capital and cash both the P&L, a member whose cushion covers its
+    // loss passes both tests (test_member: capital + P&L and liquidity + P&L
+    // both >= 0 exactly when min(capital, liquidity) + P&L is).
+    const bool cushioned = capital.data() == cash.data();
     bool any = false;
     for (std::size_t m = 0; m < n_members; ++m)
       initial_[m] = exogenous_[m] ? DefaultCause::kExogenous : DefaultCause::kNone;
@@ -825,18 +840,40 @@ class TileWorker {
         initial_[static_cast<std::size_t>(m)] = DefaultCause::kLatent;
     for (std::size_t m = 0; m < n_members; ++m) {
       DefaultCause& cause = initial_[m];
-      if (cause == DefaultCause::kNone) {
+      if (cause == DefaultCause::kNone && !(cushioned && cushion_[m] + capital[m] >= 0.0)) {
         const MemberModel& mem = model_.members[m];
-        cause = test_member(mem.capital + member_capital_[m], mem.liquidity + member_cash_[m], false,
+        cause = test_member(mem.capital + capital[m], mem.liquidity + cash[m], false,
                             settled ? &settle_state_.late_inflow[m] : nullptr, out);
       }
       any = any || cause != DefaultCause::kNone;
     }
     if (!any && !liquidating) return;
     propagate_groups();
-    if (!settled) gather_accounts();
-    cascade_.run(account_pnl_, member_capital_, member_cash_, initial_, out, trace, settled, liquidations_,
-                 insurance_funds(j));
+    if (!settled) accounts = account_column(j);
+    cascade_.run(accounts, capital, cash, initial_, out, trace, settled, liquidations_, insurance_funds(j));
+  }
+
+  // Column j's P&L of every member: the transposed tile's column, or
+  // gathered from the row-major tile.
+  std::span<const double> member_column(std::int64_t j) {
+    if (transposed_) return {member_pnl_t_.col(j).data(), model_.members.size()};
+    for (std::size_t m = 0; m < model_.members.size(); ++m)
+      member_column_[m] = member_pnl_(static_cast<Eigen::Index>(m), j);
+    return member_column_;
+  }
+
+  // Column j's P&L of every account: the transposed tile's column itself when
+  // its one horizon lists every account (ascending), otherwise gathered.
+  std::span<const double> account_column(std::int64_t j) {
+    if (transposed_ && pnl_.size() == 1 && model_.horizon_accounts[0].size() == model_.accounts.size())
+      return {pnl_t_[0].col(j).data(), model_.accounts.size()};
+    for (std::size_t h = 0; h < pnl_.size(); ++h) {
+      const auto& ids = model_.horizon_accounts[h];
+      for (std::size_t i = 0; i < ids.size(); ++i)
+        account_pnl_[static_cast<std::size_t>(ids[i])] =
+            transposed_ ? pnl_t_[h](static_cast<Eigen::Index>(i), j) : pnl_[h](static_cast<Eigen::Index>(i), j);
+    }
+    return account_pnl_;
   }
 
   // Members of one group default together (at the start too).
