@@ -26,6 +26,7 @@
 #include "sim/output.hpp"
 #include "sim/runner.hpp"
 #include "sim/shocks.hpp"
+#include "sim/stress.hpp"
 #include "tests/sim/step_paths.hpp"
 
 using ccpnet::test_paths::path_of;
@@ -256,6 +257,25 @@ TEST(DefaultDays, OnePeriodRunsWriteTheFileOnlyWhenAsked) {
   EXPECT_EQ(read_text(with / "scenarios.csv"), read_text(dir / "scenarios.csv"));
   fs::remove_all(dir);
   fs::remove_all(with);
+}
+
+TEST(DefaultDays, TheStressStoryCountsALiquidatedBorrowerOnceWithItsDays) {
+  // Three days of ETH -15% and VOLT -25%: both borrowers of LEND are
+  // liquidated on day 2 and again on day 3 (their health factors fall below 1
+  // each day); two accounts, each listed with its two days.
+  const Model model = build_model(config::load_scenario_file(
+      std::string(CCPNET_SOURCE_DIR) + "/scenarios/lending_oracle_delay.yaml",
+      {{"simulation.horizon_days", "3"},
+       {"simulation.step_days", "1"},
+       {"market.stress_scenarios",
+        "[{name: three days down, path: [{ETH: -0.15, VOLT: -0.25}, {ETH: -0.15, VOLT: -0.25}, "
+        "{ETH: -0.15, VOLT: -0.25}]}]"}}));
+  const std::vector<StressOutcome> outcomes = run_stress(model);
+  ASSERT_EQ(outcomes.size(), 1u);
+  ASSERT_EQ(outcomes[0].trace.lending.size(), 4u);  // a line per account and day
+  EXPECT_EQ(outcomes[0].result.liquidations, 2);
+  const std::string text = format_stress(model, outcomes, false);
+  EXPECT_NE(text.find("lending protocols liquidate 2 accounts: 2 on days 2 and 3\n"), std::string::npos) << text;
 }
 
 }  // namespace
