@@ -1157,7 +1157,7 @@ void Cascade::check_members(int round, ScenarioResult& out) {
     if (cause == DefaultCause::kSolvency && model_.interbank && interbank_tipped_[m] == round)
       cause = DefaultCause::kInterbank;
     member_round_[m] = round;
-    out.defaults.push_back({mi, round, cause});
+    out.defaults.push_back({mi, round, cause, day_});
     new_members_.push_back(mi);
   }
   // Members of one group default together, wherever they are members.
@@ -1168,7 +1168,7 @@ void Cascade::check_members(int round, ScenarioResult& out) {
       const auto o = member(static_cast<std::size_t>(other));
       if (member_round_[o] >= 0) continue;
       member_round_[o] = round;
-      out.defaults.push_back({other, round, DefaultCause::kGroup});
+      out.defaults.push_back({other, round, DefaultCause::kGroup, day_});
       new_members_.push_back(other);
     }
   }

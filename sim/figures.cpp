@@ -877,6 +877,56 @@ Svg dot_whisker(const DotWhisker& data, Ids& ids) {
 }
 
 // ---------------------------------------------------------------------------
+// Probabilities through time.
+
+Svg time_curves(const TimeCurves& data, Ids& ids) {
+  const double width = 700, height = 330 + 18.0 * static_cast<double>(data.series.size());
+  const Frame f{70, 20, 600, 240};
+  double dlo = data.days.empty() ? 0.0 : data.days.front(), dhi = data.days.empty() ? 1.0 : data.days.back();
+  const auto xticks = nice_ticks(dlo, dhi, std::min<int>(10, std::max<int>(1, static_cast<int>(data.days.size()))));
+  double plo = 0.0, phi = 0.0;
+  for (const TimeSeries& s : data.series)
+    for (double x : s.upper)
+      if (std::isfinite(x)) phi = std::max(phi, x);
+  std::vector<double> yticks = nice_ticks(plo, phi, 5);
+  for (double& t : yticks) t *= 100.0;  // percent
+  const auto xpos = [&](double d) { return f.x + (d - dlo) / (dhi - dlo) * f.w; };
+  const auto ypos = [&](double p) { return f.y + f.h - (p - plo) / (phi - plo) * f.h; };
+  std::string svg = svg_open(width, height, data.title, ids("time"));
+  svg += y_axis(f, 100.0 * plo, 100.0 * phi, yticks, &pct_tick, data.axis);
+  for (double t : xticks)
+    svg += fmt::format("<text class=\"ax\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", c1(xpos(t)),
+                       c1(f.y + f.h + 16), fmt::format("{:.6g}", t));
+  svg += fmt::format("<text class=\"axt\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">day</text>\n", c1(f.x + f.w / 2),
+                     c1(f.y + f.h + 36));
+  double legend_y = f.y + f.h + 62;
+  for (const TimeSeries& s : data.series) {
+    std::string band, line;
+    for (std::size_t i = 0; i < data.days.size(); ++i) {
+      band += fmt::format("{},{} ", c1(xpos(data.days[i])), c1(ypos(s.upper[i])));
+      line += fmt::format("{},{} ", c1(xpos(data.days[i])), c1(ypos(s.value[i])));
+    }
+    for (std::size_t i = data.days.size(); i-- > 0;)
+      band += fmt::format("{},{} ", c1(xpos(data.days[i])), c1(ypos(s.lower[i])));
+    svg += fmt::format("<polygon points=\"{}\" fill=\"{}\" fill-opacity=\"0.18\" stroke=\"none\"/>\n", band, s.colour);
+    svg += fmt::format(
+        "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" stroke-linejoin=\"round\"/>\n", line,
+        s.colour);
+    for (std::size_t i = 0; i < data.days.size(); ++i)
+      svg +=
+          fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{}\"><title>{}, day {}: {} [{}, {}]</title></circle>",
+                      c1(xpos(data.days[i])), c1(ypos(s.value[i])), s.colour, s.label,
+                      fmt::format("{:.6g}", data.days[i]), pct(s.value[i]), pct(s.lower[i]), pct(s.upper[i]));
+    svg += fmt::format(
+        "\n<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" stroke=\"{3}\" stroke-width=\"2.5\"/><text "
+        "class=\"lbl\" x=\"{4}\" y=\"{5}\">{6} (shaded: its 95% interval)</text>\n",
+        c1(f.x), c1(f.x + 24), c1(legend_y), s.colour, c1(f.x + 32), c1(legend_y + 4), s.label);
+    legend_y += 18;
+  }
+  return finished(width, height, std::move(svg));
+}
+
+// ---------------------------------------------------------------------------
 // Layout and style.
 
 const char* const kSvgCss =

@@ -211,5 +211,21 @@ struct DotWhisker {
 };
 Svg dot_whisker(const DotWhisker& data, Ids& ids);
 
+// ---------------------------------------------------------------------------
+// Probabilities through time: one line per series over the days (x), its 95%
+// interval shaded, a legend below.
+struct TimeSeries {
+  std::string label;                        // escaped
+  std::string colour;                       // the line's; its interval in the same colour, light
+  std::vector<double> value, lower, upper;  // one per day
+};
+struct TimeCurves {
+  std::vector<double> days;  // ascending
+  std::vector<TimeSeries> series;
+  std::string title;  // escaped
+  std::string axis;   // escaped: the y axis (probabilities)
+};
+Svg time_curves(const TimeCurves& data, Ids& ids);
+
 }  // namespace figures
 }  // namespace ccpnet

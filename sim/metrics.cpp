@@ -67,6 +67,7 @@ std::string_view metric_unit_name(MetricUnit unit) {
     case MetricUnit::kScenarios: return "scenarios";
     case MetricUnit::kFraction: return "fraction";
     case MetricUnit::kMixed: return "mixed";
+    case MetricUnit::kDays: return "days";
   }
   return "?";
 }
@@ -85,6 +86,8 @@ std::string_view metric_level_name(MetricLevel level) {
     case MetricLevel::kSteps: return "steps";
     case MetricLevel::kCcpSteps: return "ccp_steps";
     case MetricLevel::kMemberSteps: return "member_steps";
+    case MetricLevel::kStepDays: return "step_days";
+    case MetricLevel::kMemberDays: return "member_days";
   }
   return "?";
 }
@@ -114,6 +117,8 @@ std::size_t level_size(const Model& model, MetricLevel level) {
     case MetricLevel::kSteps: return model.liquidity_needs ? 1 : 0;
     case MetricLevel::kCcpSteps: return model.liquidity_needs ? ccps : 0;
     case MetricLevel::kMemberSteps: return model.liquidity_needs ? model.members.size() : 0;
+    case MetricLevel::kStepDays: return model.steps.count > 0 ? static_cast<std::size_t>(model.steps.count) + 1 : 0;
+    case MetricLevel::kMemberDays: return model.steps.count > 0 ? model.members.size() : 0;
   }
   return 0;
 }
@@ -141,12 +146,37 @@ std::string level_label(const Model& model, MetricLevel level, std::size_t i) {
     case MetricLevel::kSteps: return "";
     case MetricLevel::kCcpSteps: return model.ccps[i].id;
     case MetricLevel::kMemberSteps: return model.members[i].id;
+    case MetricLevel::kStepDays: return fmt::format("day {}", static_cast<double>(i) * model.steps.days);
+    case MetricLevel::kMemberDays: return model.members[i].id;
   }
   return "?";
 }
 
-MetricInput::MetricInput(const ScenarioResult& result, std::span<const double> ccp_default_funds)
-    : r(result), default_funds(ccp_default_funds), ccp_failures(result.ccp_failures()) {
+std::size_t step_day_index(double day, double step_days) {
+  return static_cast<std::size_t>(std::lround(std::max(0.0, day) / step_days));
+}
+
+double first_default_day(const ScenarioResult& r) {
+  double first = -1.0;
+  for (const MemberDefault& d : r.defaults)
+    if (first < 0.0 || d.day < first) first = d.day;
+  return first;
+}
+
+double first_ccp_failure_day(const ScenarioResult& r) {
+  double first = -1.0;
+  for (double day : r.ccp_fail_day)
+    if (day >= 0.0 && (first < 0.0 || day < first)) first = day;
+  return first;
+}
+
+MetricInput::MetricInput(const ScenarioResult& result, std::span<const double> ccp_default_funds,
+                         std::size_t step_count, double step_length)
+    : r(result),
+      default_funds(ccp_default_funds),
+      steps(step_count),
+      step_days(step_length),
+      ccp_failures(result.ccp_failures()) {
   // A venue's or lending protocol's liquidations run through the waterfall
   // without a default: they are not calm when they lose anything.
   calm = r.defaults.empty() && ccp_failures == 0 && !(r.closeout_loss > 0.0) && !(r.total_loss > 0.0);
@@ -421,7 +451,7 @@ void Aggregate::add(const ScenarioResult& r) {
     current_.init(*model_, r.index - r.index % kChunk);
     open_ = true;
   }
-  current_.add(MetricInput(r, default_funds_));
+  current_.add(MetricInput(r, default_funds_, static_cast<std::size_t>(model_->steps.count), model_->steps.days));
   for (const AccountLoss& l : r.account_losses)
     account_loss_sum(static_cast<std::size_t>(l.account) * kLossChannelCount + static_cast<std::size_t>(l.channel))
         .add(l.amount);

@@ -68,6 +68,7 @@ enum class MetricUnit : std::uint8_t {
   kScenarios,  // a 0/1 flag per scenario: its mean is a probability
   kFraction,   // a share in [0, 1] per scenario
   kMixed,      // per item of the level (settlement: fails are counts, hours are hours, the rest USD)
+  kDays,       // a day of the horizon (time steps)
 };
 
 // What one value of a metric belongs to (its index runs over these).
@@ -84,7 +85,17 @@ enum class MetricLevel : std::uint8_t {
   kSteps,          // one value; only in time steps with outputs.liquidity_needs
   kCcpSteps,       // per CCP; only in time steps with outputs.liquidity_needs
   kMemberSteps,    // per member; only in time steps with outputs.liquidity_needs
+  kStepDays,       // per day a step ends on, day 0 (the start) first: steps + 1 values; only in time steps
+  kMemberDays,     // per member; only in time steps
 };
+
+// Time steps: the index of `day` among the days steps end on (0: the start,
+// k: the end of step k), as kStepDays counts them.
+std::size_t step_day_index(double day, double step_days);
+// Time steps: the day of a scenario's first member default and of its first
+// CCP failure (-1: none).
+double first_default_day(const ScenarioResult& r);
+double first_ccp_failure_day(const ScenarioResult& r);
 
 // How the per-scenario values of a metric combine.
 enum class Aggregation : std::uint8_t {
@@ -131,9 +142,12 @@ std::string level_label(const Model& model, MetricLevel level, std::size_t i);
 
 // One scenario as the metrics read it.
 struct MetricInput {
-  MetricInput(const ScenarioResult& result, std::span<const double> ccp_default_funds);
+  MetricInput(const ScenarioResult& result, std::span<const double> ccp_default_funds, std::size_t step_count = 0,
+              double step_length = 0.0);
   const ScenarioResult& r;
   std::span<const double> default_funds;  // per CCP
+  std::size_t steps = 0;                  // time steps: their number (0: one period) and length
+  double step_days = 0.0;
   std::size_t ccps() const { return default_funds.size(); }
   int ccp_failures = 0;
   bool calm = true;  // no member default, no CCP failure and no close-out loss (liquidations)
@@ -160,6 +174,10 @@ struct ChunkSums {
   std::vector<std::int64_t> ccp_recovery_used;
   // Time steps (empty in one period): peak liquidity needs.
   std::vector<double> peak_liquidity_need, ccp_peak_liquidity_need, member_peak_liquidity_need;
+  // Time steps (empty in one period): the term structure of defaults and
+  // failures per step day, and each member's default day.
+  std::vector<std::int64_t> defaulted_by_day, ccp_failed_by_day, defaults_on_day;
+  std::vector<double> member_default_day;
   // Per metric (in declaration order), the sums of the squares of its
   // per-scenario values when its interval is a mean's (IntervalKind::kMean),
   // else empty. Float sums: folded like kSum sums, in chunk order.
@@ -538,6 +556,56 @@ void ChunkSums::visit(Visitor&& v) {
       const auto& need = x.r.member_peak_liquidity_need;
       for (std::size_t m = 0; m < need.size(); ++m)
         if (need[m] != 0.0) add(m, need[m]);
+    });
+  // Time steps: the term structure. Day d's value i counts what happened by
+  // (or on) the end of the step ending on day d (i = 0: at the start).
+  const auto by_day = [](double first_day, const MetricInput& x, auto& add) {
+    if (first_day < 0.0 || x.step_days <= 0.0) return;
+    for (std::size_t i = step_day_index(first_day, x.step_days); i <= x.steps; ++i) add(i, 1);
+  };
+  v(&ChunkSums::defaulted_by_day,
+    MetricInfo{.name = "member_default_by_day",
+               .doc = "some member has defaulted by the end of the step ending on the day (day 0: at the start)",
+               .unit = U::kScenarios,
+               .level = L::kStepDays,
+               .aggregation = A::kCount,
+               .stressed_only = true},
+    [by_day](const MetricInput& x, auto&& add) { by_day(first_default_day(x.r), x, add); });
+  v(&ChunkSums::ccp_failed_by_day,
+    MetricInfo{.name = "ccp_failure_by_day",
+               .doc = "some CCP has failed by the end of the step ending on the day",
+               .unit = U::kScenarios,
+               .level = L::kStepDays,
+               .aggregation = A::kCount,
+               .stressed_only = true},
+    [by_day](const MetricInput& x, auto&& add) { by_day(first_ccp_failure_day(x.r), x, add); });
+  v(&ChunkSums::defaults_on_day,
+    MetricInfo{.name = "member_defaults_on_day",
+               .doc = "members that default in the step ending on the day (day 0: at the start)",
+               .unit = U::kCount,
+               .level = L::kStepDays,
+               .aggregation = A::kCount,
+               .stressed_only = true},
+    [](const MetricInput& x, auto&& add) {
+      if (x.step_days <= 0.0) return;
+      // Each day's count added once (its square is the scenario's).
+      thread_local std::vector<std::int64_t> on_day;
+      on_day.assign(x.steps + 1, 0);
+      for (const MemberDefault& d : x.r.defaults) ++on_day[std::min(x.steps, step_day_index(d.day, x.step_days))];
+      for (std::size_t i = 0; i <= x.steps; ++i)
+        if (on_day[i] > 0) add(i, on_day[i]);
+    });
+  v(&ChunkSums::member_default_day,
+    MetricInfo{.name = "member_default_day",
+               .doc = "the day the member defaulted (0 when it does not): divided by its probability of default, the "
+                      "mean default day given a default",
+               .unit = U::kDays,
+               .level = L::kMemberDays,
+               .aggregation = A::kSum,
+               .stressed_only = true},
+    [](const MetricInput& x, auto&& add) {
+      if (x.step_days <= 0.0) return;
+      for (const MemberDefault& d : x.r.defaults) add(static_cast<std::size_t>(d.member), d.day);
     });
 }
 

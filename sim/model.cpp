@@ -59,6 +59,7 @@ Model build_unmapped(const config::LoadedScenario& loaded) {
   compile::set_horizons(model);
   model.steps = compile::time_steps(s.simulation, model.fire_sales, model.horizons);
   model.liquidity_needs = s.outputs.liquidity_needs && model.steps.count > 0;  // a need per step
+  model.default_rows = s.outputs.defaults.value_or(model.steps.count > 0);
   const std::vector<config::MemberConfig> members = compile::member_list(s);
   compile::add_members(members, index, model);
   compile::add_clients(members, index, model);

@@ -301,6 +301,7 @@ struct Model {
   bool ledger_columns = true;       // outputs.ledger_columns
   bool member_quantiles = false;    // outputs.member_quantiles
   bool liquidity_needs = false;     // outputs.liquidity_needs, in time steps
+  bool default_rows = false;        // outputs.defaults (default: in time steps): defaults.csv
   bool default_management = false;  // some CCP has an auction or recovery tools (their outputs)
 };
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -23,6 +24,19 @@ namespace fs = std::filesystem;
 namespace {
 
 void write_file(const fs::path& p, std::string_view text) { write_output_file(p, text); }
+
+// The term structure's figures (time steps): name in the outputs, metric.
+constexpr std::pair<const char*, const char*> kTermStructure[] = {
+    {"p_member_default_by_day", "member_default_by_day"},
+    {"p_ccp_failure_by_day", "ccp_failure_by_day"},
+    {"mean_member_defaults_on_day", "member_defaults_on_day"}};
+
+// The days steps end on, day 0 (the start) first (empty in one period).
+std::vector<double> step_end_days(const Model& model) {
+  std::vector<double> days(level_size(model, MetricLevel::kStepDays));
+  for (std::size_t i = 0; i < days.size(); ++i) days[i] = static_cast<double>(i) * model.steps.days;
+  return days;
+}
 
 // Numbers in CSV and JSON: shortest text that reads back to the same double.
 std::string num(double x) { return fmt::format("{}", x); }
@@ -103,24 +117,64 @@ std::string sha256_hex(std::string_view bytes) {
   return out;
 }
 
+void OutputWriter::Stream::open(fs::path p, const std::string& header) {
+  path = std::move(p);
+  file = std::fopen(path.c_str(), "wb");
+  if (!file) throw InputError(io_error(path, "cannot create the file", errno));
+  if (!header.empty()) write(header);
+}
+
+void OutputWriter::Stream::write(const std::string& text) {
+  if (std::fwrite(text.data(), 1, text.size(), file) != text.size() && !write_errno) write_errno = errno;
+}
+
+void OutputWriter::Stream::close() {
+  if (!file) return;
+  const bool flushed = std::fflush(file) == 0;
+  if (!flushed && !write_errno) write_errno = errno;
+  if (std::ferror(file) && !write_errno) write_errno = EIO;
+  if (std::fclose(file) != 0 && !write_errno) write_errno = errno;
+  file = nullptr;
+  if (write_errno) throw InputError(io_error(path, "cannot write", write_errno));
+}
+
+void OutputWriter::Stream::append_parts(const fs::path& staging, const std::string& name, int ranks) {
+  std::fflush(file);
+  std::vector<char> buffer(1 << 20);
+  for (int r = 1; r < ranks; ++r) {
+    const fs::path part = staging / fmt::format("{}.part-{}", name, r);
+    std::FILE* in = std::fopen(part.c_str(), "rb");
+    if (!in) throw InputError(io_error(part, fmt::format("cannot read part {} of {}.csv", r, name), errno));
+    std::size_t n = 0;
+    while ((n = std::fread(buffer.data(), 1, buffer.size(), in)) > 0)
+      if (std::fwrite(buffer.data(), 1, n, file) != n && !write_errno) write_errno = errno;
+    std::fclose(in);
+    fs::remove(part);
+  }
+}
+
+namespace {
+std::string csv_header(const std::vector<std::string>& names) {
+  std::string header;
+  for (const auto& name : names) header += (header.empty() ? "" : ",") + csv_field(name);
+  return header + '\n';
+}
+}  // namespace
+
 OutputWriter::OutputWriter(const Model& model, OutputInfo info) : model_(model), info_(std::move(info)) {
   directory_ = std::make_unique<OutputDirectory>(info_.directory);
   staging_ = directory_->staging();
-  scenarios_path_ = staging_ / "scenarios.csv";
-  scenarios_ = std::fopen(scenarios_path_.c_str(), "wb");
-  if (!scenarios_) throw InputError(io_error(scenarios_path_, "cannot create the file", errno));
-  std::string header;
-  for (const auto& column : scenario_columns(model_)) header += (header.empty() ? "" : ",") + csv_field(column.name);
-  header += '\n';
-  if (std::fputs(header.c_str(), scenarios_) == EOF) write_errno_ = errno;
+  std::vector<std::string> names;
+  for (const auto& column : scenario_columns(model_)) names.push_back(column.name);
+  scenarios_.open(staging_ / "scenarios.csv", csv_header(names));
+  if (model_.default_rows) defaults_.open(staging_ / "defaults.csv", csv_header(default_column_names()));
 }
 
 OutputWriter::OutputWriter(const Model& model, std::filesystem::path staging, int rank)
     : model_(model), staging_(std::move(staging)) {
   // The root owns (and cleans) the staging directory.
-  scenarios_path_ = staging_ / fmt::format("scenarios.part-{}", rank);
-  scenarios_ = std::fopen(scenarios_path_.c_str(), "wb");
-  if (!scenarios_) throw InputError(io_error(scenarios_path_, "cannot create the file", errno));
+  scenarios_.open(staging_ / fmt::format("scenarios.part-{}", rank), "");
+  if (model_.default_rows) defaults_.open(staging_ / fmt::format("defaults.part-{}", rank), "");
 }
 
 void OutputWriter::add_file(const std::string& name, const std::string& text) {
@@ -133,35 +187,22 @@ void OutputWriter::add_file(const std::string& name, const std::string& text) {
   extra_files_.push_back(name);
 }
 
-void OutputWriter::close_part() { close_scenarios(); }
+void OutputWriter::close_part() { close_streams(); }
 
-void OutputWriter::close_scenarios() {
-  if (!scenarios_) return;
-  const bool flushed = std::fflush(scenarios_) == 0;
-  if (!flushed && !write_errno_) write_errno_ = errno;
-  if (std::ferror(scenarios_) && !write_errno_) write_errno_ = EIO;
-  if (std::fclose(scenarios_) != 0 && !write_errno_) write_errno_ = errno;
-  scenarios_ = nullptr;
-  if (write_errno_) throw InputError(io_error(scenarios_path_, "cannot write", write_errno_));
+void OutputWriter::close_streams() {
+  scenarios_.close();
+  defaults_.close();
 }
 
 void OutputWriter::append_parts(int ranks) {
-  std::fflush(scenarios_);
-  std::vector<char> buffer(1 << 20);
-  for (int r = 1; r < ranks; ++r) {
-    const fs::path part = staging_ / fmt::format("scenarios.part-{}", r);
-    std::FILE* in = std::fopen(part.c_str(), "rb");
-    if (!in) throw InputError(io_error(part, fmt::format("cannot read part {} of scenarios.csv", r), errno));
-    std::size_t n = 0;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), in)) > 0)
-      if (std::fwrite(buffer.data(), 1, n, scenarios_) != n && !write_errno_) write_errno_ = errno;
-    std::fclose(in);
-    fs::remove(part);
-  }
+  scenarios_.append_parts(staging_, "scenarios", ranks);
+  if (model_.default_rows) defaults_.append_parts(staging_, "defaults", ranks);
 }
 
 OutputWriter::~OutputWriter() {
-  if (scenarios_) std::fclose(scenarios_);  // the staging directory goes with directory_
+  // The staging directory goes with directory_.
+  for (Stream* s : {&scenarios_, &defaults_})
+    if (s->file) std::fclose(s->file);
 }
 
 std::vector<ScenarioColumn> scenario_columns(const Model& model) {
@@ -222,13 +263,8 @@ void scenario_values(const Model& model, const ScenarioResult& r, std::vector<do
   out.push_back(r.failure_principal);
   if (model.steps.count > 0) {
     // Time steps: the day of the first default and of the first CCP failure (-1: none).
-    double first_default = -1.0, first_failure = -1.0;
-    for (const MemberDefault& d : r.defaults)
-      if (first_default < 0.0 || d.day < first_default) first_default = d.day;
-    for (double day : r.ccp_fail_day)
-      if (day >= 0.0 && (first_failure < 0.0 || day < first_failure)) first_failure = day;
-    out.push_back(first_default);
-    out.push_back(first_failure);
+    out.push_back(first_default_day(r));
+    out.push_back(first_ccp_failure_day(r));
   }
   if (model.liquidity_needs) {
     out.push_back(r.peak_liquidity_need);
@@ -250,6 +286,50 @@ void scenario_values(const Model& model, const ScenarioResult& r, std::vector<do
 void OutputWriter::scenario(const ScenarioResult& r) {
   scenario_values(model_, r, row_);
   row(row_);
+  if (!model_.default_rows) return;
+  default_events(r, events_);
+  default_rows(events_);
+}
+
+void OutputWriter::default_rows(std::span<const DefaultEvent> events) {
+  if (events.empty()) return;
+  buffer_.clear();
+  for (const DefaultEvent& e : events) append_default_row(model_, e, buffer_);
+  defaults_.write(buffer_);
+}
+
+const std::vector<std::string>& default_column_names() {
+  static const std::vector<std::string> names{"scenario", "kind", "id", "group", "day", "round", "cause"};
+  return names;
+}
+
+void default_events(const ScenarioResult& r, std::vector<DefaultEvent>& out) {
+  out.clear();
+  for (const MemberDefault& d : r.defaults)
+    out.push_back({r.index, false, d.member, d.day, d.round, static_cast<int>(d.cause)});
+  for (std::size_t c = 0; c < r.ccp_fail_round.size(); ++c)
+    if (r.ccp_fail_round[c] >= 0)
+      out.push_back({r.index, true, static_cast<int>(c), std::max(0.0, r.ccp_fail_day[c]), r.ccp_fail_round[c],
+                     static_cast<int>(r.ccp_fail_cause[c])});
+  std::stable_sort(out.begin(), out.end(), [](const DefaultEvent& a, const DefaultEvent& b) {
+    if (a.day != b.day) return a.day < b.day;
+    if (a.round != b.round) return a.round < b.round;
+    if (a.ccp != b.ccp) return b.ccp;
+    return a.index < b.index;
+  });
+}
+
+std::string default_cause_text(const DefaultEvent& e) {
+  if (!e.ccp) return cause_name(static_cast<DefaultCause>(e.cause));
+  return static_cast<FailureCause>(e.cause) == FailureCause::kLinks ? "links" : "members";
+}
+
+void append_default_row(const Model& model, const DefaultEvent& e, std::string& out) {
+  const auto i = static_cast<std::size_t>(e.index);
+  const std::string& id = e.ccp ? model.ccps[i].id : model.members[i].id;
+  const std::string group = e.ccp ? std::string() : model.group_ids[static_cast<std::size_t>(model.members[i].group)];
+  fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{}\n", e.scenario, e.ccp ? "ccp" : "member", csv_field(id),
+                 csv_field(group), e.day, e.round, default_cause_text(e));
 }
 
 void OutputWriter::row(const std::vector<double>& values) {
@@ -267,8 +347,7 @@ void OutputWriter::row(const std::vector<double>& values) {
     }
   }
   buffer_ += '\n';
-  if (std::fwrite(buffer_.data(), 1, buffer_.size(), scenarios_) != buffer_.size() && !write_errno_)
-    write_errno_ = errno;
+  scenarios_.write(buffer_);
 }
 
 namespace {
@@ -496,6 +575,29 @@ nlohmann::ordered_json settlement_summary_json(const Model& model, const Aggrega
   return st;
 }
 
+// summary.json's term structure (time steps): per day a step ends on, the
+// figures of term_structure_table, each X with X_se and X_ci95 as elsewhere.
+nlohmann::ordered_json term_structure_json(const Model& model, const Aggregate& agg) {
+  using json = nlohmann::ordered_json;
+  const ChunkSums& t = agg.totals();
+  const std::size_t days = level_size(model, MetricLevel::kStepDays);
+  json ts;
+  ts["days"] = step_end_days(model);
+  for (const auto& [name, metric] : kTermStructure) {
+    json value = json::array(), se = json::array(), ci = json::array();
+    for (std::size_t i = 0; i < days; ++i) {
+      const Estimate e = metric_estimate(t, metric, i);
+      value.push_back(e.value);
+      se.push_back(e.standard_error);
+      ci.push_back(interval_json(e.interval));
+    }
+    ts[name] = value;
+    ts[std::string(name) + "_se"] = se;
+    ts[std::string(name) + "_ci95"] = ci;
+  }
+  return ts;
+}
+
 }  // namespace
 
 nlohmann::ordered_json summary_json(const Model& model, const RunResult& result) {
@@ -515,6 +617,7 @@ nlohmann::ordered_json summary_json(const Model& model, const RunResult& result)
   for (std::size_t c = 0; c < model.ccps.size(); ++c) ccps[model.ccps[c].id] = ccp_summary_json(model, agg, c);
   j["ccps"] = ccps;
   j["system"] = system_summary_json(model, agg);
+  if (model.steps.count > 0) j["term_structure"] = term_structure_json(model, agg);
   if (model.settlement_active) j["settlement"] = settlement_summary_json(model, agg);
   return j;
 }
@@ -614,6 +717,16 @@ std::string format_summary(const Model& model, const RunResult& result) {
 std::size_t Table::rows() const {
   if (columns.empty()) return 0;
   return std::visit([](const auto& v) { return v.size(); }, columns.front().second);
+}
+
+const Table::Column& Table::column(std::string_view name) const {
+  for (const auto& [column_name, values] : columns)
+    if (column_name == name) return values;
+  throw std::logic_error(fmt::format("no column '{}' in the table", name));
+}
+
+const std::vector<double>& Table::numbers(std::string_view name) const {
+  return std::get<std::vector<double>>(column(name));
 }
 
 std::string Table::to_csv() const {
@@ -782,6 +895,26 @@ Table metric_table(const Model& model, const Aggregate& agg) {
   return table;
 }
 
+Table term_structure_table(const Model& model, const Aggregate& agg) {
+  const ChunkSums& t = agg.totals();
+  const std::size_t days = level_size(model, MetricLevel::kStepDays);
+  Table table;
+  table.columns.emplace_back("day", step_end_days(model));
+  for (const auto& [name, metric] : kTermStructure) {
+    std::vector<double> value(days), lower(days), upper(days);
+    for (std::size_t i = 0; i < days; ++i) {
+      const Estimate e = metric_estimate(t, metric, i);
+      value[i] = e.value;
+      lower[i] = e.interval.lower;
+      upper[i] = e.interval.upper;
+    }
+    table.columns.emplace_back(name, std::move(value));
+    table.columns.emplace_back(std::string(name) + "_lower", std::move(lower));
+    table.columns.emplace_back(std::string(name) + "_upper", std::move(upper));
+  }
+  return table;
+}
+
 Table chain_table(const Model& model, const Aggregate& agg) {
   const ChunkSums& t = agg.totals();
   const double n = std::max<double>(1.0, static_cast<double>(t.count));
@@ -832,6 +965,23 @@ Table bridge_table(const Model& model, const Aggregate& agg) {
   table.columns = {{"bridge", id}, {"exploit_probability", p}, {"p_exploited", realised}, {"mean_loss", loss}};
   return table;
 }
+
+namespace {
+// Time steps: per member account (members.csv's rows), its member's mean
+// default day given a default (NaN when it never defaults).
+std::vector<double> mean_default_days(const Model& model, const ChunkSums& t) {
+  std::vector<double> out;
+  for (std::size_t m = 0; m < model.members.size(); ++m) {
+    std::int64_t defaults = 0;
+    for (std::size_t k = 0; k < kDefaultCauseCount; ++k)
+      defaults += t.member_defaults_by_cause[m * kDefaultCauseCount + k];
+    const double mean = defaults > 0 ? t.member_default_day[m] / static_cast<double>(defaults)
+                                     : std::numeric_limits<double>::quiet_NaN();
+    out.insert(out.end(), model.members[m].accounts.size(), mean);
+  }
+  return out;
+}
+}  // namespace
 
 Table member_table(const Model& model, const Aggregate& agg) {
   const ChunkSums& t = agg.totals();
@@ -890,6 +1040,7 @@ Table member_table(const Model& model, const Aggregate& agg) {
     channels.emplace_back("loss_" + std::string(channel_name(channel)), std::move(v));
   }
   table.columns.emplace_back("expected_loss", std::move(expected));
+  if (model.steps.count > 0) table.columns.emplace_back("mean_default_day", mean_default_days(model, t));
   // The member's (not the membership's) p99 loss per scenario over all its CCPs, from a sketch within 1%.
   if (model.member_quantiles) {
     const std::vector<double> p99 = agg.member_loss_quantiles(0.99);
@@ -954,7 +1105,7 @@ void OutputWriter::finish(const RunResult& result) {
 
 void OutputWriter::write_rest(const RunResult& result) {
   using json = nlohmann::ordered_json;
-  close_scenarios();
+  close_streams();
   const Aggregate& agg = result.aggregate;
   const ChunkSums& t = agg.totals();
 
@@ -977,6 +1128,7 @@ void OutputWriter::write_rest(const RunResult& result) {
   json outputs = json::object();
   for (const char* name : {"summary.json", "scenarios.csv", "ccps.csv", "members.csv", "scenario.resolved.yaml"})
     outputs[name] = sha256_file(staging_ / name);
+  if (model_.default_rows) outputs["defaults.csv"] = sha256_file(staging_ / "defaults.csv");
   for (const auto& name : extra_files_) outputs[name] = sha256_file(staging_ / name);
   manifest["outputs"] = outputs;
   manifest["unhashed_outputs"] = json::array({"run.json"});

@@ -1,5 +1,6 @@
 // The output directory of a run (SPEC 5.1): summary.json, scenarios.csv
-// (streamed, one row per scenario in index order), ccps.csv, members.csv,
+// (streamed, one row per scenario in index order), defaults.csv (streamed the
+// same way: outputs.defaults), ccps.csv, members.csv,
 // scenario.resolved.yaml and manifest.json (SHA-256 of every input and output).
 //
 // Everything is written into a staging directory next to the target and moved
@@ -11,7 +12,9 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -32,6 +35,26 @@ struct OutputInfo {
   std::vector<config::InputFile> data_files = {};  // the data files the scenario read (CSV)
 };
 
+// defaults.csv (Model::default_rows): per scenario, one row per member default
+// and per CCP failure, in the order they happened (day, cascade round; members
+// before CCPs, each by index). The member rows of a scenario are as many as
+// its member_defaults; the CCP rows as its ccp_failures.
+struct DefaultEvent {
+  std::int64_t scenario = 0;
+  bool ccp = false;  // a CCP's failure; else a member's default
+  int index = -1;    // the member or the CCP
+  double day = 0.0;  // time steps: the end of the step it happened in (0: at the start); one period: 0
+  int round = 0;     // the cascade round (counted through the steps)
+  int cause = 0;     // a member's DefaultCause; a CCP's FailureCause
+};
+void default_events(const ScenarioResult& r, std::vector<DefaultEvent>& out);
+// The columns of defaults.csv: scenario, kind (member or ccp), id, group (a
+// member's default group), day, round, cause (a member's default cause; for a
+// CCP, "members" or "links": what exhausted its waterfall).
+const std::vector<std::string>& default_column_names();
+std::string default_cause_text(const DefaultEvent& e);
+void append_default_row(const Model& model, const DefaultEvent& e, std::string& out);
+
 class OutputWriter {
  public:
   OutputWriter(const Model& model, OutputInfo info);
@@ -42,9 +65,11 @@ class OutputWriter {
   OutputWriter(const OutputWriter&) = delete;
   OutputWriter& operator=(const OutputWriter&) = delete;
 
-  void scenario(const ScenarioResult& r);  // appends one row to scenarios.csv
+  void scenario(const ScenarioResult& r);  // appends one row to scenarios.csv (and its rows to defaults.csv)
   // The same from the row's values (scenario_values: in the order of scenario_columns).
   void row(const std::vector<double>& values);
+  // Appends the rows of one scenario to defaults.csv (Model::default_rows).
+  void default_rows(std::span<const DefaultEvent> events);
   void finish(const RunResult& result);  // writes the rest and moves the directory into place
   void add_file(const std::string& name, const std::string& text);  // another output (e.g. report.html)
   void close_part();                                                // rank > 0: the part is complete
@@ -52,17 +77,27 @@ class OutputWriter {
   const std::filesystem::path& staging() const { return staging_; }
 
  private:
-  void close_scenarios();                    // throws InputError when a row could not be written
-  void write_rest(const RunResult& result);  // every file but scenarios.csv, into the staging directory
+  // A file written as the scenarios arrive (scenarios.csv, defaults.csv), or
+  // a rank's part of it ("NAME.part-RANK", appended by the root in rank order).
+  struct Stream {
+    std::filesystem::path path;
+    std::FILE* file = nullptr;
+    int write_errno = 0;  // the first failed write's errno
+    void open(std::filesystem::path p, const std::string& header);
+    void write(const std::string& text);
+    void close();  // throws InputError when a row could not be written
+    void append_parts(const std::filesystem::path& staging, const std::string& name, int ranks);
+  };
+  void close_streams();
+  void write_rest(const RunResult& result);  // every file but the streamed ones, into the staging directory
 
   const Model& model_;
   OutputInfo info_;
   std::unique_ptr<OutputDirectory> directory_;  // the root's: the target, and the staging directory until finish
   std::filesystem::path staging_;
-  std::filesystem::path scenarios_path_;
-  std::FILE* scenarios_ = nullptr;
-  int write_errno_ = 0;  // the first failed write's errno
+  Stream scenarios_, defaults_;  // defaults_: only with Model::default_rows
   std::string buffer_;
+  std::vector<DefaultEvent> events_;
   std::vector<double> row_;
   std::vector<std::uint8_t> integer_columns_;
   std::vector<std::string> extra_files_;
@@ -75,6 +110,9 @@ struct Table {
   std::vector<std::pair<std::string, Column>> columns;
   std::size_t rows() const;
   std::string to_csv() const;  // numbers as the shortest text that reads back exactly
+  // The column `name`; std::logic_error when the table has none (of that kind).
+  const Column& column(std::string_view name) const;
+  const std::vector<double>& numbers(std::string_view name) const;
 };
 
 // ccps.csv: one row per CCP (margin, fund, failure and layer statistics); an
@@ -101,6 +139,13 @@ void scenario_values(const Model& model, const ScenarioResult& r, std::vector<do
 // interval: metric_estimate) and interval (the method: "wilson" for a 0/1 flag,
 // "clt" for a mean, "" for a maximum). Python's Result.metrics.
 Table metric_table(const Model& model, const Aggregate& aggregate);
+
+// Time steps: the term structure of defaults, one row per day a step ends on
+// (day 0, the start, first): P(some member has defaulted by the day), P(some
+// CCP has failed by the day) (Wilson intervals), the expected number of
+// member defaults on the day (CLT interval), each with its _lower and _upper.
+// Empty in one period.
+Table term_structure_table(const Model& model, const Aggregate& aggregate);
 
 // Per settlement chain and per bridge (models with a settlement layer).
 Table chain_table(const Model& model, const Aggregate& aggregate);

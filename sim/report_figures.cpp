@@ -15,6 +15,7 @@
 #include "sim/graph.hpp"
 #include "sim/metrics.hpp"
 #include "sim/model.hpp"
+#include "sim/output.hpp"
 #include "sim/report_page.hpp"
 #include "sim/stress.hpp"
 
@@ -166,6 +167,25 @@ figures::LossDistribution run_loss_distribution(const Aggregate& aggregate) {
   d.scenarios = aggregate.totals().count;
   d.var = aggregate.total_loss_quantile(0.99);
   d.es = aggregate.total_loss_expected_shortfall(0.99);
+  return d;
+}
+
+figures::TimeCurves run_term_structure(const Model& model, const Aggregate& aggregate) {
+  figures::TimeCurves d;
+  d.title = "Probability that some member has defaulted, and that some CCP has failed, by each day";
+  d.axis = "probability by the day";
+  const Table table = term_structure_table(model, aggregate);
+  if (table.rows() == 0) return d;
+  const auto column = [&](const std::string& name) { return table.numbers(name); };
+  d.days = column("day");
+  struct Series {
+    const char *column, *label, *colour;
+  };
+  for (const Series& s : {Series{"p_member_default_by_day", "some member has defaulted", figures::kHotMember},
+                          Series{"p_ccp_failure_by_day", "some CCP has failed", figures::kHotLink}}) {
+    const std::string key(s.column);
+    d.series.push_back({s.label, s.colour, column(key), column(key + "_lower"), column(key + "_upper")});
+  }
   return d;
 }
 

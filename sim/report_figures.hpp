@@ -28,6 +28,11 @@ figures::LossDistribution run_loss_distribution(const Aggregate& aggregate);
 // own margin and fund contribution.
 figures::BarChart run_waterfalls(const Model& model, const ChunkSums& totals, bool beyond_defaulters = false);
 
+// Time steps: P(some member has defaulted by the day) and P(some CCP has
+// failed by the day), per day a step ends on, with their 95% intervals
+// (term_structure_table). No series in one period.
+figures::TimeCurves run_term_structure(const Model& model, const Aggregate& aggregate);
+
 // The system: CCPs coloured by P(fail), members by P(default) (groups of
 // members beyond 60); without `totals` (a model not run) every node is grey.
 // `note`, when given, receives the caption's words on grouped members.

@@ -55,16 +55,9 @@ double ccp_initial_margin(const Model& model, const CcpModel& ccp) {
   for (int a : ccp.accounts) im += model.accounts[static_cast<std::size_t>(a)].initial_margin;
   return im;
 }
-const Table::Column& table_column(const Table& table, std::string_view name) {
-  for (const auto& [column, values] : table.columns)
-    if (column == name) return values;
-  throw std::logic_error(fmt::format("report: no column '{}' in the table", name));
-}
-const std::vector<double>& numbers_of(const Table& table, std::string_view name) {
-  return std::get<std::vector<double>>(table_column(table, name));
-}
+const std::vector<double>& numbers_of(const Table& table, std::string_view name) { return table.numbers(name); }
 const std::vector<std::string>& text_of(const Table& table, std::string_view name) {
-  return std::get<std::vector<std::string>>(table_column(table, name));
+  return std::get<std::vector<std::string>>(table.column(name));
 }
 // The settlement amounts per CCP, for the bars.
 const std::vector<BarSeries>& settlement_series() {
@@ -569,6 +562,7 @@ std::string top(const RunPage& p) {
        "<a href=\"#ccps\">CCPs and waterfalls</a>";
   if (model.settlement_active) h += "<a href=\"#settlement\">Settlement</a>";
   h += "<a href=\"#network\">Network</a><a href=\"#system\">System</a>";
+  if (model.steps.count > 0) h += "<a href=\"#time\">Through time</a>";
   if (!model.members.empty()) h += "<a href=\"#members\">Largest contributors</a>";
   h += "<a href=\"#inputs\">Inputs</a><a href=\"#methodology\">Methodology</a><a href=\"#scenario\">Scenario</a>"
        "</nav>\n";
@@ -824,6 +818,38 @@ std::string system_section(const RunPage& p) {
   return h;
 }
 
+// Time steps: who defaults and fails by when (term_structure_table), a figure and a table.
+std::string term_structure_section(const RunPage& p, Ids& ids) {
+  const Model& model = p.model;
+  const Table table = term_structure_table(model, p.agg);
+  std::string h = "<section id=\"time\"><h2>Through time</h2>\n";
+  h += figure("Defaults and failures by day", figures::time_curves(run_term_structure(model, p.agg), ids),
+              fmt::format("Share of scenarios in which some member has defaulted, and some CCP has failed, by the end "
+                          "of each step of {:.6g} day{} (day 0: at the start, exogenous and latent defaults); shaded: "
+                          "the 95% Wilson interval.",
+                          model.steps.days, model.steps.days == 1.0 ? "" : "s"),
+              "fig-time");
+  h += "<div class=\"tablewrap\"><table class=\"narrow\">\n<thead><tr><th class=\"num\">day</th>"
+       "<th class=\"num\">P(some member has defaulted)</th><th class=\"num\">95% interval</th>"
+       "<th class=\"num\">P(some CCP has failed)</th><th class=\"num\">95% interval</th>"
+       "<th class=\"num\">mean member defaults on the day</th><th class=\"num\">95% interval</th></tr></thead>\n"
+       "<tbody>\n";
+  const auto& day = table.numbers("day");
+  const auto cell = [&](const char* name, std::size_t i, bool percent) {
+    const std::string key(name);
+    const models::stats::Interval iv{table.numbers(key + "_lower")[i], table.numbers(key + "_upper")[i]};
+    const double x = table.numbers(key)[i];
+    return fmt::format("<td class=\"num\">{}</td><td class=\"num\">{}</td>", percent ? pct(x) : plain(x),
+                       percent ? interval_text(iv, true) : fmt::format("[{}, {}]", plain(iv.lower), plain(iv.upper)));
+  };
+  for (std::size_t i = 0; i < day.size(); ++i)
+    h += fmt::format("<tr><td class=\"num\">{:.6g}</td>{}{}{}</tr>\n", day[i], cell("p_member_default_by_day", i, true),
+                     cell("p_ccp_failure_by_day", i, true), cell("mean_member_defaults_on_day", i, false));
+  h += "</tbody></table></div>\n<p class=\"muted\">The day of each default and failure of every scenario is in "
+       "defaults.csv (outputs.defaults); summary.json's term_structure has these figures.</p>\n</section>\n";
+  return h;
+}
+
 // The network coloured by P(fail) and P(default).
 std::string network_section(const RunPage& p, Ids& ids) {
   std::string note;
@@ -855,6 +881,7 @@ std::string run_report(const Model& model, const RunResult& result, const std::s
   if (model.settlement_active) h += run_settlement_section(model, result, ids);
   h += network_section(p, ids);
   h += system_section(p);
+  if (model.steps.count > 0) h += term_structure_section(p, ids);
   h += contributors_section(model, result.aggregate, p.graph);
   h += inputs_section(model);
   h += methodology_section(model);

@@ -201,11 +201,21 @@ std::string format_venue(const Model& model, const CascadeTrace& trace) {
   return out;
 }
 
-// "2 on day 1, 1 on day 3": liquidations by day.
-std::string on_days(const std::map<double, int>& by_day) {
-  std::vector<std::string> days;
-  for (const auto& [day, n] : by_day) days.push_back(fmt::format("{} on day {}", n, day));
-  return fmt::format("{}", fmt::join(days, ", "));
+// "2 on day 1, 1 on days 1 and 3": the accounts liquidated, each once, by
+// the days it was liquidated on (its lines come step by step, in day order).
+template <class Line>
+std::string on_days(const std::vector<Line>& lines) {
+  std::map<int, std::vector<double>> days_of;
+  for (const Line& l : lines) days_of[l.account].push_back(l.day);
+  std::map<std::vector<double>, int> accounts;
+  for (const auto& entry : days_of) ++accounts[entry.second];
+  std::vector<std::string> parts;
+  for (const auto& [days, n] : accounts) {
+    std::string text = fmt::format("{}", days.back());
+    if (days.size() > 1) text = fmt::format("{} and {}", fmt::join(days.begin(), days.end() - 1, ", "), days.back());
+    parts.push_back(fmt::format("{} on day{} {}", n, days.size() > 1 ? "s" : "", text));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
 }
 
 json_t venue_json(const Model& model, const CascadeTrace& trace) {
@@ -304,21 +314,15 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
     if (r.liquidations > 0 && !steps)
       out += fmt::format("lending protocols liquidate {} account{} in round 1\n", r.liquidations,
                          r.liquidations == 1 ? "" : "s");
-    if (r.liquidations > 0 && steps) {
-      std::map<double, int> by_day;
-      for (const LendingLine& l : o.trace.lending) ++by_day[l.day];
+    if (r.liquidations > 0 && steps)
       out += fmt::format("lending protocols liquidate {} account{}: {}\n", r.liquidations,
-                         r.liquidations == 1 ? "" : "s", on_days(by_day));
-    }
+                         r.liquidations == 1 ? "" : "s", on_days(o.trace.lending));
     if (r.venue_liquidations > 0 && !steps)
       out += fmt::format("crypto venues liquidate {} account{} in round 1\n", r.venue_liquidations,
                          r.venue_liquidations == 1 ? "" : "s");
-    if (r.venue_liquidations > 0 && steps) {
-      std::map<double, int> by_day;
-      for (const VenueLine& l : o.trace.venue) ++by_day[l.day];
+    if (r.venue_liquidations > 0 && steps)
       out += fmt::format("crypto venues liquidate {} account{}: {}\n", r.venue_liquidations,
-                         r.venue_liquidations == 1 ? "" : "s", on_days(by_day));
-    }
+                         r.venue_liquidations == 1 ? "" : "s", on_days(o.trace.venue));
     if (model.settlement_active) out += format_settlement(model, r);
     out += format_lending(model, o.trace);
     out += format_venue(model, o.trace);

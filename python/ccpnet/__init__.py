@@ -131,9 +131,10 @@ def metrics() -> pd.DataFrame:
     """The metrics of a run, as the engine declares them (once, for every output).
 
     One row per metric in declaration order: ``name``, ``unit`` (USD, count,
-    scenarios: a 0/1 flag whose mean is a probability, fraction, mixed), ``level``
+    scenarios: a 0/1 flag whose mean is a probability, fraction, mixed, days), ``level``
     (system, ccp, ccp_layer, ccp_ledger, member_cause, ccp_settlement, chain,
-    bridge, ccp_recovery; in time steps: steps, ccp_steps, member_steps),
+    bridge, ccp_recovery; in time steps: steps, ccp_steps, member_steps, step_days,
+    member_days),
     ``aggregation`` (how per-scenario values combine: sum, count, max),
     ``compare`` (compared between variants by :func:`compare`), ``optional``,
     ``title`` and ``doc``. :attr:`Result.metrics` has their values.

@@ -30,6 +30,11 @@ class Result:
         its standard error ``X_se`` and 95% interval ``X_ci95`` (see ``summary["intervals"]``).
     scenarios : pandas.DataFrame
         scenarios.csv: one row per scenario, in index order.
+    defaults : pandas.DataFrame
+        defaults.csv: one row per member default and per CCP failure, with its day.
+    term_structure : pandas.DataFrame
+        In time steps, per day a step ends on: P(some member has defaulted by then),
+        P(some CCP has failed by then), the mean number of defaults on the day.
     ccps : pandas.DataFrame
         ccps.csv: one row per CCP.
     members : pandas.DataFrame
@@ -45,7 +50,7 @@ class Result:
         The model that ran (with the run's seed and scenario count).
     """
 
-    __slots__ = ("_core", "_summary", "_scenarios", "_ccps", "_members", "_metrics")
+    __slots__ = ("_core", "_summary", "_scenarios", "_defaults", "_ccps", "_members", "_metrics")
 
     def __init__(self, core: _core.RunResult) -> None:
         if not isinstance(core, _core.RunResult):
@@ -53,6 +58,7 @@ class Result:
         self._core = core
         self._summary: dict[str, Any] | None = None
         self._scenarios: pd.DataFrame | None = None
+        self._defaults: pd.DataFrame | None = None
         self._ccps: pd.DataFrame | None = None
         self._members: pd.DataFrame | None = None
         self._metrics: pd.DataFrame | None = None
@@ -83,6 +89,36 @@ class Result:
         if self._scenarios is None:
             self._scenarios = pd.DataFrame(self._core.scenario_columns(), copy=False)
         return self._scenarios
+
+    @property
+    def defaults(self) -> pd.DataFrame:
+        """One row per member default and per CCP failure, the rows of defaults.csv.
+
+        ``scenario``, ``kind`` (``member`` or ``ccp``), ``id``, ``group`` (a member's
+        default group), ``day`` (in time steps the end of the step it happened in, 0 at
+        the start; 0 in one period), ``round`` (of the cascade, counted through the
+        steps) and ``cause`` (a member's default cause; for a CCP ``members`` or
+        ``links``: what exhausted its waterfall), in scenario order, then in the order
+        they happened. A scenario has as many member rows as its ``member_defaults``.
+        Kept whether or not the output directory has the file (``outputs.defaults``).
+
+        Raises ValueError when the run was made with ``keep_scenarios=False``.
+        """
+        if self._defaults is None:
+            self._defaults = pd.DataFrame(self._core.default_columns())
+        return self._defaults
+
+    @property
+    def term_structure(self) -> pd.DataFrame:
+        """In time steps, one row per day a step ends on (day 0, the start, first).
+
+        ``day``, ``p_member_default_by_day`` (some member has defaulted by the end of
+        that day's step), ``p_ccp_failure_by_day`` (some CCP has failed by then), both
+        with Wilson intervals, and ``mean_member_defaults_on_day`` (members defaulting in
+        that day's step, a mean with a CLT interval); each with its 95% interval in
+        ``_lower`` and ``_upper``. summary.json's ``term_structure``. Empty in one period.
+        """
+        return pd.DataFrame(self._core.term_structure_columns())
 
     @property
     def arrays(self) -> dict[str, np.ndarray]:
@@ -239,7 +275,7 @@ class Result:
         """Write the output directory ``ccpnet run --out`` writes, byte for byte.
 
         summary.json, scenarios.csv, ccps.csv, members.csv (chains.csv and bridges.csv
-        with a settlement layer), scenario.resolved.yaml, manifest.json and run.json
+        with a settlement layer, defaults.csv in time steps or with ``outputs.defaults``), scenario.resolved.yaml, manifest.json and run.json
         (this result's threads and timing: the one file not in the manifest's hashes),
         with ``report=True`` also report.html. The same rules as the command line: the
         directory is written atomically, and an existing one is replaced only when its

@@ -12,6 +12,8 @@ displays when it is the value of a cell; :meth:`Figure.save` writes it to an
 - :func:`waterfall_depletion`: mean loss taken by each waterfall layer, per CCP.
 - :func:`network`: CCPs, members, memberships and links, coloured by how often
   each node defaults.
+- :func:`term_structure`: in time steps, P(some member has defaulted) and P(some
+  CCP has failed) by each day, with their 95% intervals.
 - :func:`stress_waterfalls`, :func:`stress_network`: one stress scenario's
   waterfalls and contagion paths.
 - :func:`compare`: the paired differences of variants to the base with their 95%
@@ -48,6 +50,7 @@ __all__ = [
     "network",
     "stress_network",
     "stress_waterfalls",
+    "term_structure",
     "var_es",
     "waterfall_depletion",
 ]
@@ -192,6 +195,18 @@ def network(data: Result | _core.Model) -> Figure:
     if isinstance(data, _core.Model):
         return Figure(_figures.network(data, _prefix()))
     raise TypeError(f"network: expected a Result or a Model, found {type(data).__name__}")
+
+
+def term_structure(result: Result) -> Figure:
+    """A run in time steps: P(some member has defaulted) and P(some CCP has failed) by
+    each day a step ends on, with their 95% Wilson intervals shaded
+    (:attr:`Result.term_structure`). Raises ValueError for a one-period run.
+
+    Returns
+    -------
+    Figure
+    """
+    return Figure(result._core.figure("term_structure", _prefix()))
 
 
 def _stress_index(stress: StressResult, scenario: str | int) -> int:

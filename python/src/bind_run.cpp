@@ -63,8 +63,10 @@ struct ScenarioColumns {
     for (std::size_t i = 0; i < spec.size(); ++i) spec[i].integer ? integer[i].reserve(n) : real[i].reserve(n);
   }
 
-  // The same values as OutputWriter::scenario().
+  // The same values as OutputWriter::scenario(), and the rows of defaults.csv.
   void append(const ScenarioResult& r) {
+    default_events(r, scenario_events);
+    events.insert(events.end(), scenario_events.begin(), scenario_events.end());
     scenario_values(*model, r, row);
     for (std::size_t i = 0; i < spec.size(); ++i) {
       if (spec[i].integer) {
@@ -82,7 +84,62 @@ struct ScenarioColumns {
   std::vector<std::vector<double>> real;           // per column; empty for integer columns
   std::vector<std::vector<std::int64_t>> integer;  // per column; empty for real columns
   std::vector<double> row;
+  std::vector<DefaultEvent> events;  // the rows of defaults.csv, in scenario order
+  std::vector<DefaultEvent> scenario_events;
 };
+
+// defaults.csv's columns from the kept rows: numbers as numpy arrays, text as str lists.
+py::dict default_columns(const ScenarioColumns& c) {
+  const Model& m = *c.model;
+  const std::size_t n = c.events.size();
+  py::array_t<std::int64_t> scenario(static_cast<py::ssize_t>(n)), round(static_cast<py::ssize_t>(n));
+  py::array_t<double> day(static_cast<py::ssize_t>(n));
+  std::vector<std::string> kind, id, group, cause;
+  for (std::size_t i = 0; i < n; ++i) {
+    const DefaultEvent& e = c.events[i];
+    const auto k = static_cast<std::size_t>(e.index);
+    scenario.mutable_at(i) = e.scenario;
+    round.mutable_at(i) = e.round;
+    day.mutable_at(i) = e.day;
+    kind.emplace_back(e.ccp ? "ccp" : "member");
+    id.push_back(e.ccp ? m.ccps[k].id : m.members[k].id);
+    group.push_back(e.ccp ? std::string() : m.group_ids[static_cast<std::size_t>(m.members[k].group)]);
+    cause.push_back(default_cause_text(e));
+  }
+  py::dict out;
+  out["scenario"] = scenario;
+  out["kind"] = kind;
+  out["id"] = id;
+  out["group"] = group;
+  out["day"] = day;
+  out["round"] = round;
+  out["cause"] = cause;
+  return out;
+}
+
+// The kept rows of defaults.csv as plain arrays (a run state), and back.
+py::dict events_state(const std::vector<DefaultEvent>& events) {
+  const auto n = static_cast<py::ssize_t>(events.size());
+  py::array_t<std::int64_t> scenario(n), ccp(n), index(n), round(n), cause(n);
+  py::array_t<double> day(n);
+  for (py::ssize_t i = 0; i < n; ++i) {
+    const DefaultEvent& e = events[static_cast<std::size_t>(i)];
+    scenario.mutable_at(i) = e.scenario;
+    ccp.mutable_at(i) = e.ccp ? 1 : 0;
+    index.mutable_at(i) = e.index;
+    day.mutable_at(i) = e.day;
+    round.mutable_at(i) = e.round;
+    cause.mutable_at(i) = e.cause;
+  }
+  py::dict out;
+  out["scenario"] = scenario;
+  out["ccp"] = ccp;
+  out["index"] = index;
+  out["day"] = day;
+  out["round"] = round;
+  out["cause"] = cause;
+  return out;
+}
 
 // A numpy array over a column, without a copy: the capsule keeps the columns alive.
 template <class T>
@@ -115,6 +172,13 @@ py::dict scenario_columns(const RunData& d) {
 }
 
 // The columns of ccps.csv and members.csv (the same tables the files are written from).
+py::dict defaults_columns(const RunData& d) {
+  if (!d.columns) throw py::value_error("the run did not keep its scenarios (keep_scenarios=False)");
+  return default_columns(*d.columns);
+}
+py::dict term_structure_columns(const RunData& d) {
+  return table_columns(term_structure_table(d.model->model, d.run.aggregate));
+}
 py::dict ccp_columns(const RunData& d) { return table_columns(ccp_table(d.model->model, d.run.aggregate)); }
 py::dict member_columns(const RunData& d) { return table_columns(member_table(d.model->model, d.run.aggregate)); }
 py::dict chain_columns(const RunData& d) { return table_columns(chain_table(d.model->model, d.run.aggregate)); }
@@ -142,7 +206,8 @@ py::list metric_declarations() {
 
 // ---- mergeable state ---------------------------------------------------------------------
 
-constexpr int kStateVersion = 3;  // 3: the aggregate as Aggregate::serialize CBOR (2: hand-packed bytes)
+// 4: with the rows of defaults.csv; 3: the aggregate as Aggregate::serialize CBOR (2: hand-packed bytes)
+constexpr int kStateVersion = 4;
 
 py::dict to_state(RunData& d) {
   py::dict state;
@@ -159,6 +224,7 @@ py::dict to_state(RunData& d) {
   const std::vector<char> bytes = d.run.aggregate.serialize();
   state["aggregate"] = py::bytes(bytes.data(), bytes.size());
   state["scenarios"] = d.columns ? py::object(scenario_columns(d)) : py::object(py::none());
+  state["defaults"] = d.columns ? py::object(events_state(d.columns->events)) : py::object(py::none());
   return state;
 }
 
@@ -195,6 +261,20 @@ template <class T>
 void extend(std::vector<T>& out, const py::handle& h, const char* what) {
   const auto v = vector_of<T>(h, std::nullopt, what);
   out.insert(out.end(), v.begin(), v.end());
+}
+
+// The rows of defaults.csv of one state (events_state) appended to `out`.
+void extend_events(std::vector<DefaultEvent>& out, const py::dict& state) {
+  const auto scenario = vector_of<std::int64_t>(state["scenario"], std::nullopt, "defaults.scenario");
+  const std::size_t n = scenario.size();
+  const auto ccp = vector_of<std::int64_t>(state["ccp"], n, "defaults.ccp");
+  const auto index = vector_of<std::int64_t>(state["index"], n, "defaults.index");
+  const auto day = vector_of<double>(state["day"], n, "defaults.day");
+  const auto round = vector_of<std::int64_t>(state["round"], n, "defaults.round");
+  const auto cause = vector_of<std::int64_t>(state["cause"], n, "defaults.cause");
+  for (std::size_t i = 0; i < n; ++i)
+    out.push_back({scenario[i], ccp[i] != 0, static_cast<int>(index[i]), day[i], static_cast<int>(round[i]),
+                   static_cast<int>(cause[i])});
 }
 
 RunPtr merge_states(const ModelPtr& model, const py::iterable& states) {
@@ -266,6 +346,7 @@ RunPtr merge_states(const ModelPtr& model, const py::iterable& states) {
           extend(cols->real[i], s[py::str(column.name)], column.name.c_str());
         }
       }
+      extend_events(cols->events, p.state["defaults"].cast<py::dict>());
     }
     out->columns = std::move(cols);
   }
@@ -300,6 +381,7 @@ std::string write_directory(const RunData& d, const std::string& directory, bool
         values[i] = c.spec[i].integer ? static_cast<double>(c.integer[i][row]) : c.real[i][row];
       writer.row(values);
     }
+    if (model.default_rows) writer.default_rows(c.events);
     if (report) writer.add_file("report.html", run_report(model, d.run, loaded.source_name, d.model->resolved_yaml));
     writer.finish(d.run);
   }
@@ -387,9 +469,13 @@ std::string run_figure(const RunData& d, const std::string& name, const std::str
         figures::stacked_bars(run_waterfalls(model, d.run.aggregate.totals(), name != "waterfall_depletion"), ids));
   if (name == "network")
     return figures::standalone(figures::network(run_network(model, &d.run.aggregate.totals()), ids));
+  if (name == "term_structure") {
+    if (model.steps.count == 0) throw py::value_error("the run is one period: no term structure to draw");
+    return figures::standalone(figures::time_curves(run_term_structure(model, d.run.aggregate), ids));
+  }
   throw py::value_error(
       fmt::format("no figure '{}' of a run; the figures are loss_distribution, "
-                  "waterfall_depletion, waterfall_depletion_beyond_defaulters, network",
+                  "waterfall_depletion, waterfall_depletion_beyond_defaulters, network, term_structure",
                   name));
 }
 
@@ -430,6 +516,20 @@ which adds pandas tables; use that one.
 The arrays share memory with the result (and keep it alive). Raises ValueError when
 the run did not keep the rows (``keep_scenarios=False``).
 )doc")
+      .def("default_columns", &defaults_columns,
+           R"doc(The rows of defaults.csv: one per member default and per CCP failure.
+
+Columns scenario, kind (member or ccp), id, group, day, round and cause, as numpy
+arrays and str lists; kept for every run that keeps its scenarios, whether or not the
+output directory has the file (``outputs.defaults``). Raises ValueError when the run
+did not keep them (``keep_scenarios=False``).
+)doc")
+      .def("term_structure_columns", &term_structure_columns, R"doc(The term structure of a run in time steps.
+
+One row per day a step ends on (day 0, the start, first): ``p_member_default_by_day``,
+``p_ccp_failure_by_day`` (Wilson intervals) and ``mean_member_defaults_on_day`` (CLT),
+each with ``_lower`` and ``_upper``: its 95% interval. Empty in one period.
+)doc")
       .def("ccp_columns", &ccp_columns, "The columns of ccps.csv: dict of str lists and numpy arrays.")
       .def("member_columns", &member_columns, "The columns of members.csv: dict of str lists and numpy arrays.")
       .def("chain_columns", &chain_columns, "The columns of chains.csv (settlement chains).")
@@ -447,8 +547,8 @@ interval) and interval (the method: "wilson", "clt" or "" for a maximum).
       .def("figure", &run_figure, py::arg("name"), py::arg("prefix") = "",
            R"doc(A figure of the run's report as SVG text (engine level; see ccpnet.plot).
 
-``name``: loss_distribution, waterfall_depletion, waterfall_depletion_beyond_defaulters or
-network. ``prefix`` starts the ids of the SVG's elements (distinct figures on one page).
+``name``: loss_distribution, waterfall_depletion, waterfall_depletion_beyond_defaulters,
+network or term_structure (time steps). ``prefix`` starts the ids of the SVG's elements (distinct figures on one page).
 )doc")
       .def("write", &write_directory, py::arg("directory"), py::arg("report") = false,
            R"doc(Write the output directory ``ccpnet run --out`` writes (engine level; see Result.write).

@@ -70,6 +70,7 @@ struct OutputsConfig {
   bool ledger_columns = true;
   bool member_quantiles = false;
   bool liquidity_needs = false;
+  std::optional<bool> defaults;
 
   template <class A>
   void serialize(A& a) {
@@ -88,6 +89,11 @@ struct OutputsConfig {
               "peak_liquidity_need, ccp_ and member_peak_liquidity_need), and in ccpnet stress; it walks every member "
               "account along every path, which costs "
               "several times a calm run, so it is off by default"});
+    a("defaults", defaults,
+      {.doc = "defaults.csv: one row per member default (scenario, member, its default group, day, cascade round, "
+              "cause) and per CCP failure (day, round, whether its members' close-outs or its links exhausted it), in "
+              "scenario order, as many member rows per scenario as scenarios.csv's member_defaults; default: true in "
+              "time steps (simulation.step_days), false in one period"});
   }
 };
 

@@ -33,7 +33,7 @@ def test_declarations() -> None:
     assert list(d.columns) == ["name", "unit", "level", "aggregation", "compare", "optional", "title", "doc"]
     assert d["name"].is_unique
     assert set(d["aggregation"]) == {"sum", "count", "max"}
-    assert set(d["unit"]) <= {"USD", "count", "scenarios", "fraction", "mixed"}
+    assert set(d["unit"]) <= {"USD", "count", "scenarios", "fraction", "mixed", "days"}
     assert (d["doc"].str.len() > 10).all()
     # A 0/1 flag per scenario adds up as an integer count.
     assert (d.loc[d["unit"] == "scenarios", "aggregation"] == "count").all()
@@ -49,10 +49,11 @@ def test_values_are_the_summary(result: ccpnet.Result) -> None:
     ]  # fmt: skip
     declared = ccpnet.metrics()
     # Every declared metric has its values (the settlement ones only with a settlement layer, the
-    # default-management ones only with ccps[].auction or recovery, the peak liquidity needs only
-    # in time steps).
+    # default-management ones only with ccps[].auction or recovery, the peak liquidity needs and
+    # the term structure only in time steps).
     optional = declared["level"].isin(
-        ["ccp_settlement", "chain", "bridge", "ccp_recovery", "steps", "ccp_steps", "member_steps"]
+        ["ccp_settlement", "chain", "bridge", "ccp_recovery", "steps", "ccp_steps", "member_steps", "step_days",
+         "member_days"]
     )
     assert set(m["metric"]) == set(declared.loc[~optional, "name"])
     value = m.set_index(["metric", "item"])["value"]

@@ -311,7 +311,9 @@ TEST_P(SettlementReport, RunReportShowsTheSettlementOfSummaryJson) {
                            "P(congested)", "P(halted)", "liquidity defaults caused by settlement delay",
                            "liquidity shortfall, mean per scenario", "Settlement losses and late VM gains per CCP"})
     EXPECT_NE(html.find(text, section), std::string::npos) << text;
-  EXPECT_EQ(count(html, "<svg"), 6u);  // the run report's five, and the settlement bars
+  // The run report's five, the settlement bars, and in time steps the defaults and failures by day.
+  EXPECT_EQ(count(html, "<svg"), model.steps.count > 0 ? 7u : 6u);
+  EXPECT_EQ(html.find("id=\"fig-time\"") != std::string::npos, model.steps.count > 0);
   EXPECT_NE(html.find("id=\"fig-settlement\""), std::string::npos);
 
   const auto summary = summary_json(model, result);
