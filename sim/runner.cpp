@@ -1221,6 +1221,9 @@ class TileWorker {
       settlement_.draw_step(static_cast<std::uint64_t>(out.index), k, steps.count, first_returns_, settle_state_,
                             out.settlement);
     }
+    // Members closed out in an earlier step settle nothing more.
+    settle_state_.defaulted.assign(out.defaults.empty() ? 0 : model_.members.size(), 0);
+    for (const MemberDefault& d : out.defaults) settle_state_.defaulted[static_cast<std::size_t>(d.member)] = 1;
     step_vm_.resize(model_.accounts.size());
     for (std::size_t a = 0; a < model_.accounts.size(); ++a)
       step_vm_[a] = path_pnl(a, end) - (before < 0 ? 0.0 : path_pnl(a, before));

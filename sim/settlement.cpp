@@ -60,6 +60,7 @@ void Settlement::draw(std::uint64_t index, std::span<const double> first_horizon
                       SettlementOutcome& out) const {
   draw_chains(index, 0, 1, state);
   state.in_steps = false;
+  state.defaulted.clear();
   finish_draw(first_horizon_returns, state, out);
 }
 
@@ -253,6 +254,7 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
       const Account& acc = model_.accounts[a];
       if (acc.kind != AccountKind::kMember) continue;
       const auto m = static_cast<std::size_t>(acc.owner);
+      if (!state.defaulted.empty() && state.defaulted[m]) continue;  // closed out: nothing more settles
       if (any_calls) margin_calls(c, a, calls, state, out);
       if (st.mode == SettlementMode::kInstant) continue;
       // Post-move values of the account's positions, and its gross in-flight deliveries.
@@ -360,6 +362,7 @@ void Settlement::margin_calls(std::size_t c, std::size_t a, const CcpCalls& call
 void Settlement::late_inflows(std::span<const double> account_pnl, SettlementState& state,
                               SettlementOutcome& out) const {
   for (std::size_t m = 0; m < model_.members.size(); ++m) {
+    if (!state.defaulted.empty() && state.defaulted[m]) continue;
     double due = std::numeric_limits<double>::infinity();
     for (int ai : model_.members[m].accounts) {
       const auto a = static_cast<std::size_t>(ai);

@@ -134,13 +134,14 @@ struct SettlementState {
   // Drawn
   std::vector<double> chain_hours;                                            // per chain
   std::vector<std::uint8_t> chain_congested, chain_halted, bridge_exploited;  // bridge: in this step
-  std::vector<int> exploit_step;      // per bridge: the step of its exploit in the scenario, -1: none
-  int step = 0;                       // the step drawn (0 in one period)
-  std::vector<double> vm_hours;       // per CCP: when its VM payments are final
-  bool eventful = false;              // something is late, aborted or exploited
-  bool stress = false;                // deterministic: replacement moves one standard deviation adverse
-  bool in_steps = false;              // a time step: the spiral is recomputed by the margin path, not here
-  std::uint64_t delay_substream = 1;  // the price moves over swap time locks of this period or step
+  std::vector<int> exploit_step;        // per bridge: the step of its exploit in the scenario, -1: none
+  int step = 0;                         // the step drawn (0 in one period)
+  std::vector<std::uint8_t> defaulted;  // time steps, per member: defaulted in an earlier step (empty: none)
+  std::vector<double> vm_hours;         // per CCP: when its VM payments are final
+  bool eventful = false;                // something is late, aborted or exploited
+  bool stress = false;                  // deterministic: replacement moves one standard deviation adverse
+  bool in_steps = false;                // a time step: the spiral is recomputed by the margin path, not here
+  std::uint64_t delay_substream = 1;    // the price moves over swap time locks of this period or step
 
   // Effects on the members and accounts, for the cascade
   std::vector<double> capital_charge, cash_charge, late_inflow;  // per member

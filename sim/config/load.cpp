@@ -1002,19 +1002,15 @@ class Checker {
     check_margin_recomputed();
   }
 
-  // A stress scenario's exploit_day: with bridges exploited, in time steps,
-  // within the horizon.
+  // A stress scenario's exploit_day: with bridges exploited, within the
+  // horizon (one period: the exploit is at the start whatever the day).
   void check_exploit_day(const std::string& path, const StressScenario& stress) {
     const std::string at = path + ".exploit_day";
     if (!read(at)) return;
     const double day = *stress.exploit_day;
     if (stress.exploited_bridges.empty())
       error(at, fmt::format("expected exploit_day only with exploited_bridges, found day {:g} and no bridge", day));
-    else if (!runs_in_time_steps(s_))
-      error(at, fmt::format("expected exploit_day only when the scenario runs in time steps "
-                            "(simulation.horizon_days), found day {:g} in one period",
-                            day));
-    else if (s_.simulation.horizon_days && day > *s_.simulation.horizon_days)
+    else if (runs_in_time_steps(s_) && s_.simulation.horizon_days && day > *s_.simulation.horizon_days)
       error(at, fmt::format("expected a day within the horizon of {:g} days, found {:g}", *s_.simulation.horizon_days,
                             day));
   }

@@ -303,7 +303,7 @@ struct StressScenarioConfig : StressScenario {
     a("exploited_bridges", exploited_bridges, {.doc = "bridges exploited in this scenario (deterministic scenarios)"});
     a("exploit_day", exploit_day,
       {.doc = "in time steps, the day the exploited_bridges are exploited (in the step that contains it; default the "
-              "first day); at most the horizon",
+              "first day); at most the horizon; in one period they are exploited at the start",
        .unit = "days",
        .min = 0.0,
        .max = 3650.0,
