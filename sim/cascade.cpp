@@ -334,7 +334,7 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
   liquidation_costs_ = {};
   im_at_start_ = im_at_end_ = {};
   close_pnl_ = {};
-  round_ = last_active_ = 0;
+  round_ = last_active_ = step_round_ = 0;
   day_ = 0.0;
 }
 
@@ -372,6 +372,13 @@ void Cascade::advance(std::span<const double> account_pnl, std::span<const doubl
   }
 }
 
+void Cascade::keep_default_funds(std::span<const double> kept) {
+  for (int a : stamped_accounts_) {
+    const auto ai = static_cast<std::size_t>(a);
+    acct_[ai].df_left *= kept[static_cast<std::size_t>(model_.accounts[ai].ccp)];
+  }
+}
+
 void Cascade::revalue_insurance_funds(std::span<const double> growth) {
   for (std::size_t c = 0; c < growth.size(); ++c) resources_[c].insurance_fund *= growth[c];
 }
@@ -387,6 +394,7 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
   day_ = day;
   const std::size_t n_members = model_.members.size(), n_ccps = model_.ccps.size();
   if (round_ > 0) ++round_;  // a later step: its defaults start a round of their own
+  step_round_ = round_;
   for (std::size_t c = 0; c < n_ccps; ++c) vmgh_[c].step_left = model_.ccps[c].vmgh.step_left;
   // Defaults at the start (exogenous, latent, and their groups) are on day 0.
   const auto at_start = [](DefaultCause c) { return c == DefaultCause::kExogenous || c == DefaultCause::kLatent; };
@@ -552,11 +560,14 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
   }
   d.im = im_at_start_.empty() ? acc.initial_margin : im_at_start_[ai];
   if (settlement_ && acc.kind == AccountKind::kMember) {
-    // What the CCP holds after the scenario's margin calls: paid unless
-    // the member defaulted at the start.
-    if (settlement_->im_adjusted[c])
-      d.im = member_round_[static_cast<std::size_t>(acc.owner)] == 0 ? settlement_->im_unpaid[ai]
-                                                                     : settlement_->im_paid[ai];
+    // What the CCP holds after the scenario's (the step's) margin calls:
+    // paid unless the member defaulted at the start (of the step); in time
+    // steps with IM recomputed, the change from the account's IM on top.
+    if (settlement_->im_adjusted[c]) {
+      const double held = member_round_[static_cast<std::size_t>(acc.owner)] == step_round_ ? settlement_->im_unpaid[ai]
+                                                                                            : settlement_->im_paid[ai];
+      d.im = im_at_start_.empty() ? held : held + (im_at_start_[ai] - acc.initial_margin);
+    }
     // Free of payment: the CCP delivered first; what was in flight to the defaulter is lost.
     if (!settlement_->principal.empty() && settlement_->principal[ai] > 0.0) {
       d.loss += settlement_->principal[ai];

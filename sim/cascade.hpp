@@ -338,6 +338,10 @@ class Cascade {
   // The settlement state of the coming step (sim/settlement.hpp, time steps):
   // its late VM gains, the principal in flight; it must stay valid through step().
   void set_settlement(const SettlementState* settlement) { settlement_ = settlement; }
+  // Time steps: the default-fund contributions still held by the accounts
+  // met so far scale by `kept` (per CCP: a custody bridge exploited in the
+  // coming step; those met later start from SettlementState::df_kept).
+  void keep_default_funds(std::span<const double> kept);
   // The solvency and liquidity test of member m with the charges of the steps
   // so far; kNone for a member that defaulted already.
   DefaultCause test(std::size_t m, ScenarioResult& out);
@@ -463,6 +467,7 @@ class Cascade {
   std::uint32_t epoch_ = 0;                              // scenario counter for the lazy initialisation
   std::vector<int> stamped_members_, stamped_accounts_;  // initialised in this scenario, for advance()
   int round_ = 0, last_active_ = 0;                      // rounds of the scenario so far (all steps)
+  int step_round_ = 0;                                   // the first round of the current step
   double day_ = 0.0;                                     // the current step's end (time steps)
   std::vector<std::uint32_t> account_stamp_, member_stamp_;
   std::vector<int> checked_round_;

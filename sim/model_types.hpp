@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,6 +50,7 @@ struct StressScenario {
   bool overlay = false;
   std::vector<std::string> halted_chains;
   std::vector<std::string> exploited_bridges;
+  std::optional<double> exploit_day;  // time steps: the day the bridges are exploited (default the first)
 
   // The days the moves take: `days`, or the length of the path.
   double length_days() const { return path.empty() ? days : static_cast<double>(path.size()); }

@@ -39,8 +39,33 @@ std::string moves_text(const StressScenario& s) {
                      s.path.empty() ? "" : ", day by day");
 }
 
-// final, which bridges were exploited, what failed and what was late per CCP,
-// and the liquidity defaults that settlement delay caused (from stress.json).
+// Time steps: each day's VM gains late and fails per CCP (settlement.days of
+// stress.json), the days with neither left out.
+std::string stress_settlement_days(const Model& model, const nlohmann::ordered_json& days) {
+  std::string rows;
+  for (const auto& d : days) {
+    std::string cells;
+    bool any = false;
+    for (const auto& ccp : model.ccps) {
+      const double late = d["late_inflows"][ccp.id].get<double>(), fails = d["fails"][ccp.id].get<double>();
+      any = any || late != 0.0 || fails != 0.0;
+      cells += num_cell(money(late), late) + num_cell(fmt::format("{:g}", fails), fails);
+    }
+    if (any) rows += fmt::format("<tr><td>{:g}</td>{}</tr>\n", d["day"].get<double>(), cells);
+  }
+  if (rows.empty()) return "<p>No VM gain late and no settlement fail on any day.</p>\n";
+  std::string head = "<th>day</th>";
+  for (const auto& ccp : model.ccps)
+    head +=
+        fmt::format("<th class=\"num\">{0}: VM gains late (USD)</th><th class=\"num\">{0}: fails</th>", esc(ccp.id));
+  return "<p>Day by day:</p>\n<div class=\"tablewrap\"><table>\n<thead><tr>" + head + "</tr></thead>\n<tbody>\n" +
+         rows + "</tbody></table></div>\n";
+}
+
+// One stress scenario's settlement: when each chain was final, which bridges
+// were exploited (on which day, in time steps), what failed and what was late
+// per CCP (and per day), and the liquidity defaults that settlement delay
+// caused (from stress.json).
 std::string stress_settlement(const Model& model, const nlohmann::ordered_json& stress) {
   const auto& st = stress["settlement"];
   std::string h = "<h3>Settlement</h3>\n";
@@ -54,8 +79,12 @@ std::string stress_settlement(const Model& model, const nlohmann::ordered_json& 
                           e["halted"].get<bool>() ? " <span class=\"badge bad\">halted</span>" : "");
   }
   std::string bridges;
-  for (const auto& b : st["exploited_bridges"])
-    bridges += (bridges.empty() ? "" : ", ") + fmt::format("<strong>{}</strong>", esc(b.get<std::string>()));
+  for (const auto& b : st["exploited_bridges"]) {
+    const std::string id = b.get<std::string>();
+    bridges += (bridges.empty() ? "" : ", ") + fmt::format("<strong>{}</strong>", esc(id));
+    if (st.contains("exploit_days") && st["exploit_days"].contains(id))
+      bridges += fmt::format(" on day {:g}", st["exploit_days"][id].get<double>());
+  }
   h += "<p>";
   if (!chains.empty()) h += "Final after: " + chains + ". ";
   if (!model.bridges.empty())
@@ -82,6 +111,7 @@ std::string stress_settlement(const Model& model, const nlohmann::ordered_json& 
          "<th class=\"num\">VM gains late (USD)</th></tr></thead>\n<tbody>\n" +
          rows + "</tbody></table></div>\n";
   }
+  if (st.contains("days")) h += stress_settlement_days(model, st["days"]);
   const int delay_defaults = st["settlement_defaults"].get<int>();
   const double shortfall = stress["liquidity_shortfall"].get<double>();
   h += fmt::format(

@@ -348,10 +348,15 @@ class TileWorker {
   // One deterministic move (cumulative log-returns and implied-vol
   // multipliers, assets x horizons); no latent draws.
   void simulate_move(const Eigen::MatrixXd& cumulative, const Eigen::MatrixXd& vol_factor, ScenarioResult& out,
-                     CascadeTrace* trace, std::span<const int> halted_chains, std::span<const int> exploited_bridges) {
+                     CascadeTrace* trace, std::span<const int> halted_chains, std::span<const int> exploited_bridges,
+                     int exploit_step = 0) {
     if (model_.steps.count > 0) {
-      stress_path_ = true;  // a deterministic move: mean finality times, the listed chains halted on its first step
+      // A deterministic move: mean finality times, the listed chains halted
+      // on its first step, the listed bridges exploited in `exploit_step`.
+      stress_path_ = true;
       stress_halted_.assign(halted_chains.begin(), halted_chains.end());
+      stress_exploited_.assign(exploited_bridges.begin(), exploited_bridges.end());
+      stress_exploit_step_ = exploit_step;
       vol_factor_ = vol_factor;
       out.reset(model_, 0);
       latent_defaults_.clear();
@@ -1243,18 +1248,26 @@ class TileWorker {
       scenario_returns_.row(i).setConstant(std::exp(at_end) - 1.0);
     }
     if (stress_path_) {
-      settlement_.draw_stress(first_returns_, k == 0 ? std::span<const int>(stress_halted_) : std::span<const int>(),
-                              {}, settle_state_, out.settlement);
+      const auto listed = [k](const std::vector<int>& ids) {
+        return k == 0 ? std::span<const int>(ids) : std::span<const int>();
+      };
+      settlement_.draw_stress(first_returns_, listed(stress_halted_), listed(stress_exploited_), settle_state_,
+                              out.settlement, k, stress_exploit_step_);
       settle_state_.in_steps = true;
+      record_settlement_day(k, out);
     } else {
       settlement_.draw_step(static_cast<std::uint64_t>(out.index), k, steps.count, first_returns_, settle_state_,
                             out.settlement);
     }
+    // Members closed out in an earlier step settle nothing more.
+    settle_state_.defaulted.assign(out.defaults.empty() ? 0 : model_.members.size(), 0);
+    for (const MemberDefault& d : out.defaults) settle_state_.defaulted[static_cast<std::size_t>(d.member)] = 1;
     step_vm_.resize(model_.accounts.size());
     for (std::size_t a = 0; a < model_.accounts.size(); ++a)
       step_vm_[a] = path_pnl(a, end) - (before < 0 ? 0.0 : path_pnl(a, before));
     settlement_.apply(static_cast<std::uint64_t>(out.index), step_vm_, scenario_returns_, settle_state_,
                       out.settlement);
+    if (k > 0) cascade_.keep_default_funds(settle_state_.df_step_kept);
     const std::size_t n = model_.members.size();
     auto& [settled_capital, settled_cash] = settle_inputs_[ks & 1];
     settled_capital.resize(n);
@@ -1267,6 +1280,17 @@ class TileWorker {
     }
     capital = settled_capital;
     cash = settled_cash;
+  }
+
+  // A deterministic path (ccpnet stress) records, at the start of step k,
+  // every CCP's VM gains late and fails so far, and each bridge's exploit step.
+  void record_settlement_day(int k, ScenarioResult& out) {
+    SettlementOutcome& o = out.settlement;
+    if (k == 0) o.exploit_step = settle_state_.exploit_step;
+    for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
+      o.daily.push_back(o.get(c, CcpSettleMetric::kLateInflows));
+      o.daily.push_back(o.get(c, CcpSettleMetric::kFails));
+    }
   }
 
   // Step k's defaults before its rounds: at the start, exogenous and latent
@@ -1694,7 +1718,8 @@ class TileWorker {
   // step inputs), each account's VM of the step; a stress path's halted chains.
   std::vector<double> settle_charged_, step_vm_;
   std::array<std::array<std::vector<double>, 2>, 2> settle_inputs_;
-  std::vector<int> stress_halted_;
+  std::vector<int> stress_halted_, stress_exploited_;
+  int stress_exploit_step_ = 0;
   bool stress_path_ = false;
   Eigen::MatrixXd scenario_returns_;  // simple returns of the evaluated scenario, assets x horizons
   std::vector<DefaultCause> initial_;
@@ -1926,7 +1951,11 @@ ScenarioResult run_move(const Model& model, const Eigen::MatrixXd& cumulative, C
   const Eigen::MatrixXd vol_factor = stress ? stress_vol_factor(model, *stress)
                                             : Eigen::MatrixXd::Ones(static_cast<Eigen::Index>(model.assets.size()),
                                                                     static_cast<Eigen::Index>(model.horizons.size()));
-  worker.simulate_move(cumulative, vol_factor, out, trace, halted, exploited);
+  int exploit_step = 0;  // time steps: the step that contains the stress scenario's exploit_day
+  if (stress && stress->exploit_day && model.steps.count > 0)
+    exploit_step = std::clamp(static_cast<int>(std::ceil(*stress->exploit_day / model.steps.days - 1e-9)) - 1, 0,
+                              model.steps.count - 1);
+  worker.simulate_move(cumulative, vol_factor, out, trace, halted, exploited, exploit_step);
   return out;
 }
 

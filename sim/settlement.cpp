@@ -16,6 +16,15 @@ namespace {
 // kChainDraws + 2k and kDelayMoves + 2k (step 0: one period's).
 constexpr std::uint64_t kChainDraws = 0;  // finality and halt per chain, exploit per bridge
 constexpr std::uint64_t kDelayMoves = 1;  // one normal per asset: price move over a swap's time lock
+
+// The step of an exploit drawn with uniform u < p within `steps` steps, at a
+// constant hazard that gives probability p over the horizon: the k with
+// 1 - (1 - p)^(k / steps) <= u < 1 - (1 - p)^((k + 1) / steps).
+int exploit_step(double u, double p, int steps) {
+  if (steps <= 1 || p >= 1.0) return 0;
+  const double k = std::floor(steps * std::log1p(-u) / std::log1p(-p));
+  return std::clamp(static_cast<int>(k), 0, steps - 1);
+}
 }  // namespace
 
 void SettlementOutcome::reset(const Model& model) {
@@ -25,6 +34,8 @@ void SettlementOutcome::reset(const Model& model) {
     bridge.clear();
     return;
   }
+  daily.clear();
+  exploit_step.clear();
   ccp.assign(model.ccps.size() * kCcpSettleMetrics, 0.0);
   chain.assign(model.chains.size() * kChainMetrics, 0.0);
   bridge.assign(model.bridges.size() * kBridgeMetrics, 0.0);
@@ -49,6 +60,7 @@ void Settlement::draw(std::uint64_t index, std::span<const double> first_horizon
                       SettlementOutcome& out) const {
   draw_chains(index, 0, 1, state);
   state.in_steps = false;
+  state.defaulted.clear();
   finish_draw(first_horizon_returns, state, out);
 }
 
@@ -64,6 +76,8 @@ void Settlement::draw_chains(std::uint64_t index, int step, int steps, Settlemen
   state.chain_hours.resize(n_chains);
   state.chain_halted.assign(n_chains, 0);
   state.bridge_exploited.assign(n_bridges, 0);
+  state.step = step;
+  if (step == 0) state.exploit_step.assign(n_bridges, -1);
   const auto twice = 2 * static_cast<std::uint64_t>(step);
   state.delay_substream = kDelayMoves + twice;
   // Always the same number of draws in the same order, whatever the
@@ -76,20 +90,29 @@ void Settlement::draw_chains(std::uint64_t index, int step, int steps, Settlemen
     const double per_step = steps == 1 ? p : 1.0 - std::pow(1.0 - p, 1.0 / steps);
     state.chain_halted[k] = draws.uniform() < per_step;
   }
-  for (std::size_t b = 0; b < n_bridges; ++b)
-    state.bridge_exploited[b] = draws.uniform() < model_.bridges[b].exploit_probability;
+  // The exploit within the horizon and its step are drawn at step 0; later
+  // steps draw the bridge uniforms too (the stream stays that of one period).
+  for (std::size_t b = 0; b < n_bridges; ++b) {
+    const double u = draws.uniform(), p = model_.bridges[b].exploit_probability;
+    if (step == 0 && u < p) state.exploit_step[b] = exploit_step(u, p, steps);
+    state.bridge_exploited[b] = state.exploit_step[b] == step;
+  }
   state.stress = false;
 }
 
 void Settlement::draw_stress(std::span<const double> first_horizon_returns, std::span<const int> halted,
-                             std::span<const int> exploited, SettlementState& state, SettlementOutcome& out) const {
+                             std::span<const int> exploited, SettlementState& state, SettlementOutcome& out, int step,
+                             int exploit_at) const {
   const std::size_t n_chains = model_.chains.size(), n_bridges = model_.bridges.size();
   state.chain_hours.resize(n_chains);
   state.chain_halted.assign(n_chains, 0);
-  state.bridge_exploited.assign(n_bridges, 0);
+  state.step = step;
+  if (step == 0) state.exploit_step.assign(n_bridges, -1);
   for (std::size_t k = 0; k < n_chains; ++k) state.chain_hours[k] = model_.chains[k].finality.mean_hours;
   for (int k : halted) state.chain_halted[static_cast<std::size_t>(k)] = 1;
-  for (int b : exploited) state.bridge_exploited[static_cast<std::size_t>(b)] = 1;
+  for (int b : exploited) state.exploit_step[static_cast<std::size_t>(b)] = exploit_at;
+  state.bridge_exploited.assign(n_bridges, 0);
+  for (std::size_t b = 0; b < n_bridges; ++b) state.bridge_exploited[b] = state.exploit_step[b] == step;
   state.stress = true;
   state.in_steps = false;
   state.delay_substream = kDelayMoves;
@@ -165,9 +188,17 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
   state.cash_charge.assign(n_members, 0.0);
   state.late_inflow.assign(n_members, 0.0);
   state.df_kept.assign(n_ccps, 1.0);
+  state.df_step_kept.assign(n_ccps, 1.0);
   state.im_adjusted.assign(n_ccps, 0);
   state.im_unpaid.resize(model_.accounts.size());
   state.im_paid.resize(model_.accounts.size());
+  if (!state.in_steps) {
+    state.im_called.clear();
+    state.collateral_gain.clear();
+  } else if (state.step == 0) {
+    state.im_called.assign(model_.accounts.size(), 0.0);
+    state.collateral_gain.assign(model_.accounts.size(), 0.0);
+  }
   state.principal.clear();
   std::vector<double>& delay_z = delay_z_;  // drawn on the first aborted swap
   delay_z.clear();
@@ -181,16 +212,23 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
   for (std::size_t c = 0; c < n_ccps; ++c) {
     const CcpModel& ccp = model_.ccps[c];
     const CcpSettlement& st = ccp.settlement;
-    const bool custody_hit =
-        st.custody_bridge >= 0 && state.bridge_exploited[static_cast<std::size_t>(st.custody_bridge)];
-    const bool spiral = st.spiral && !state.in_steps;  // in steps: sim/margin_path.hpp
-    const bool calls = custody_hit || spiral || st.collateral_asset >= 0;
-    if (st.mode == SettlementMode::kInstant && !calls) continue;
-    const double kept = custody_hit ? model_.bridges[static_cast<std::size_t>(st.custody_bridge)].recovery_rate : 1.0;
-    state.df_kept[c] = kept;
-    state.im_adjusted[c] = calls;
+    CcpCalls calls;
+    bool custody_lost = false;  // its custody bridge exploited in this step or before
+    if (st.custody_bridge >= 0) {
+      const auto cb = static_cast<std::size_t>(st.custody_bridge);
+      const int at = state.exploit_step[cb];
+      custody_lost = at >= 0 && at <= state.step;
+      calls.custody_hit = state.bridge_exploited[cb] != 0;
+      if (custody_lost) calls.kept = model_.bridges[cb].recovery_rate;
+    }
+    calls.spiral = st.spiral && !state.in_steps;  // in steps: sim/margin_path.hpp
+    const bool any_calls = custody_lost || calls.spiral || st.collateral_asset >= 0;
+    if (st.mode == SettlementMode::kInstant && !any_calls) continue;
+    state.df_kept[c] = calls.kept;
+    if (calls.custody_hit) state.df_step_kept[c] = calls.kept;
+    state.im_adjusted[c] = any_calls;
     // The CCP's volatility multipliers after the move (margin spiral), per asset.
-    if (spiral) {
+    if (calls.spiral) {
       vol_ratio_.resize(model_.assets.size());
       const double h0 = model_.horizons.front();
       for (std::size_t k = 0; k < model_.assets.size(); ++k) {
@@ -202,9 +240,9 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
         vol_ratio_[k] = m;
       }
     }
-    const double collateral_return = st.collateral_asset >= 0 ? returns(static_cast<Eigen::Index>(st.collateral_asset),
-                                                                        static_cast<Eigen::Index>(ccp.horizon))
-                                                              : 0.0;
+    if (st.collateral_asset >= 0)  // in steps: from today to the step's end
+      calls.collateral_return =
+          returns(static_cast<Eigen::Index>(st.collateral_asset), static_cast<Eigen::Index>(ccp.horizon));
     const bool vm_bridge_hit =
         st.mode == SettlementMode::kBridge && state.bridge_exploited[static_cast<std::size_t>(st.bridge)];
     const double extra_hours = st.mode == SettlementMode::kInstant
@@ -216,31 +254,8 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
       const Account& acc = model_.accounts[a];
       if (acc.kind != AccountKind::kMember) continue;
       const auto m = static_cast<std::size_t>(acc.owner);
-      if (calls) {
-        double required = acc.initial_margin;
-        if (spiral) {
-          double weight = 0.0, scaled = 0.0;
-          for (Eigen::Index k = 0; k < acc.quantity.size(); ++k) {
-            const double v = std::abs(acc.quantity(k) * model_.assets[static_cast<std::size_t>(k)].price);
-            weight += v;
-            scaled += v * vol_ratio_[static_cast<std::size_t>(k)];
-          }
-          required = models::recomputed_margin(acc.initial_margin, weight > 0.0 ? scaled / weight : 1.0, st.apc_buffer);
-        }
-        const models::MarginCall mc = models::margin_call(acc.initial_margin, required, st.collateral_share,
-                                                          st.collateral_haircut, collateral_return, kept);
-        state.im_unpaid[a] = mc.held_unpaid;
-        state.im_paid[a] = mc.held_paid;
-        state.cash_charge[m] += mc.call;
-        state.capital_charge[m] -= mc.collateral_change;
-        out.at(c, CcpSettleMetric::kMarginCalls) += mc.call;
-        if (custody_hit) {
-          const double lost = (acc.initial_margin + acc.default_fund) * (1.0 - kept);
-          state.capital_charge[m] += lost;
-          out.at(c, CcpSettleMetric::kPrincipalLost) += lost;
-          out.at_bridge(static_cast<std::size_t>(st.custody_bridge), BridgeMetric::kLoss) += lost;
-        }
-      }
+      if (!state.defaulted.empty() && state.defaulted[m]) continue;  // closed out: nothing more settles
+      if (any_calls) margin_calls(c, a, calls, state, out);
       if (st.mode == SettlementMode::kInstant) continue;
       // Post-move values of the account's positions, and its gross in-flight deliveries.
       double gross = 0.0;
@@ -302,11 +317,52 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
   late_inflows(account_pnl, state, out);
 }
 
+// One account's margin calls (models::margin_call) at the cumulative move;
+// in time steps the step calls what that exceeds the calls paid so far, and
+// charges the owner the step's change of its gain on the posted collateral.
+void Settlement::margin_calls(std::size_t c, std::size_t a, const CcpCalls& calls, SettlementState& state,
+                              SettlementOutcome& out) const {
+  const CcpSettlement& st = model_.ccps[c].settlement;
+  const Account& acc = model_.accounts[a];
+  const auto m = static_cast<std::size_t>(acc.owner);
+  double required = acc.initial_margin;
+  if (calls.spiral) {
+    double weight = 0.0, scaled = 0.0;
+    for (Eigen::Index k = 0; k < acc.quantity.size(); ++k) {
+      const double v = std::abs(acc.quantity(k) * model_.assets[static_cast<std::size_t>(k)].price);
+      weight += v;
+      scaled += v * vol_ratio_[static_cast<std::size_t>(k)];
+    }
+    required = models::recomputed_margin(acc.initial_margin, weight > 0.0 ? scaled / weight : 1.0, st.apc_buffer);
+  }
+  const models::MarginCall mc = models::margin_call(acc.initial_margin, required, st.collateral_share,
+                                                    st.collateral_haircut, calls.collateral_return, calls.kept);
+  const bool steps = !state.im_called.empty();
+  const double called = steps ? state.im_called[a] : 0.0;
+  const double call = std::max(0.0, mc.call - called);
+  state.im_unpaid[a] = mc.held_unpaid + called;
+  state.im_paid[a] = state.im_unpaid[a] + call;
+  state.cash_charge[m] += call;
+  state.capital_charge[m] -= mc.collateral_change - (steps ? state.collateral_gain[a] : 0.0);
+  if (steps) {
+    state.im_called[a] += call;
+    state.collateral_gain[a] = mc.collateral_change;
+  }
+  out.at(c, CcpSettleMetric::kMarginCalls) += call;
+  if (calls.custody_hit) {
+    const double lost = (acc.initial_margin + acc.default_fund) * (1.0 - calls.kept);
+    state.capital_charge[m] += lost;
+    out.at(c, CcpSettleMetric::kPrincipalLost) += lost;
+    out.at_bridge(static_cast<std::size_t>(st.custody_bridge), BridgeMetric::kLoss) += lost;
+  }
+}
+
 // Liquidity timing: VM gains not final by the member's earliest deadline
 // (gains lost on an exploited bridge, vm_lost_, are not late: they are gone).
 void Settlement::late_inflows(std::span<const double> account_pnl, SettlementState& state,
                               SettlementOutcome& out) const {
   for (std::size_t m = 0; m < model_.members.size(); ++m) {
+    if (!state.defaulted.empty() && state.defaulted[m]) continue;
     double due = std::numeric_limits<double>::infinity();
     for (int ai : model_.members[m].accounts) {
       const auto a = static_cast<std::size_t>(ai);

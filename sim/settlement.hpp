@@ -60,10 +60,26 @@
 //    defaults (fails), at that step's end prices;
 //  - a CCP's margin spiral is recomputed step by step by sim/margin_path.hpp
 //    (IM increases called there, not here, so never twice);
-//  - not yet in steps (refused with a located error by the loader): VM paid
-//    over a bridge and custody bridges (an exploit is drawn once per scenario
-//    with the step it happens in, its losses and re-posting in that step), and
-//    IM posted in a collateral asset (margin calls on the step's move).
+//  - bridges: each bridge's exploit is drawn once per scenario, with the step
+//    it happens in: the bridge uniform u of step 0 (as in one period) says
+//    whether it happens within the horizon (u < p, the file's probability),
+//    and at which step, k = floor(steps ln(1 - u) / ln(1 - p)), so that the
+//    chance of an exploit by the end of step k is 1 - (1 - p)^((k + 1) /
+//    steps), the halts' constant hazard. In that step the VM gains and
+//    deliveries in flight through it are lost (less recovery), and the IM
+//    and DF held through it (custody bridge): the IM is re-called that step,
+//    the fund stays depleted for the rest of the horizon. A bridge is paused
+//    after an exploit (Ronin, Wormhole, Nomad all were): nothing more is lost
+//    through it, later steps settle with its delay as drawn;
+//  - IM posted in a collateral asset: each step the posted collateral is
+//    valued at the step's end price and the shortfall of its haircut value
+//    topped up in cash that step (EMIR RTS 153/2013 art. 40: collateral valued
+//    daily; the haircut taken on the file's): the step's call is what one
+//    period's call at the cumulative move exceeds the calls paid so far
+//    (im_called), so a 10% fall on day 1 and 10% more on day 2 call 0.1 and
+//    0.09 of the posted IM. The member's gain or loss on the collateral it
+//    still owns is charged step by step (collateral_gain so far).
+#pragma once
 #pragma once
 
 #include <Eigen/Dense>
@@ -97,6 +113,11 @@ struct SettlementOutcome {
   std::vector<double> ccp;     // CCPs x kCcpSettleMetrics
   std::vector<double> chain;   // chains x kChainMetrics
   std::vector<double> bridge;  // bridges x kBridgeMetrics
+  // Recorded by a deterministic path in time steps (ccpnet stress), else
+  // empty: at the start of each step, every CCP's VM gains late and fails so
+  // far (steps x CCPs x 2), and each bridge's exploit step (-1: none).
+  std::vector<double> daily;
+  std::vector<int> exploit_step;
 
   void reset(const Model& model);
   double& at(std::size_t c, CcpSettleMetric m) { return ccp[c * kCcpSettleMetrics + static_cast<std::size_t>(m)]; }
@@ -111,21 +132,28 @@ struct SettlementOutcome {
 // The settlement state of one scenario: what was drawn, and its effects.
 struct SettlementState {
   // Drawn
-  std::vector<double> chain_hours;  // per chain
-  std::vector<std::uint8_t> chain_congested, chain_halted, bridge_exploited;
-  std::vector<double> vm_hours;       // per CCP: when its VM payments are final
-  bool eventful = false;              // something is late, aborted or exploited
-  bool stress = false;                // deterministic: replacement moves one standard deviation adverse
-  bool in_steps = false;              // a time step: the spiral is recomputed by the margin path, not here
-  std::uint64_t delay_substream = 1;  // the price moves over swap time locks of this period or step
+  std::vector<double> chain_hours;                                            // per chain
+  std::vector<std::uint8_t> chain_congested, chain_halted, bridge_exploited;  // bridge: in this step
+  std::vector<int> exploit_step;        // per bridge: the step of its exploit in the scenario, -1: none
+  int step = 0;                         // the step drawn (0 in one period)
+  std::vector<std::uint8_t> defaulted;  // time steps, per member: defaulted in an earlier step (empty: none)
+  std::vector<double> vm_hours;         // per CCP: when its VM payments are final
+  bool eventful = false;                // something is late, aborted or exploited
+  bool stress = false;                  // deterministic: replacement moves one standard deviation adverse
+  bool in_steps = false;                // a time step: the spiral is recomputed by the margin path, not here
+  std::uint64_t delay_substream = 1;    // the price moves over swap time locks of this period or step
 
   // Effects on the members and accounts, for the cascade
   std::vector<double> capital_charge, cash_charge, late_inflow;  // per member
   std::vector<double> principal;                                 // per account: in flight (free_of_payment)
   std::vector<double> df_kept;                                   // per CCP: share still held after custody losses
-  std::vector<std::uint8_t> im_adjusted;                         // per CCP: im_unpaid / im_paid hold its accounts' IM
+  std::vector<double> df_step_kept;        // per CCP: share of what it held kept through this step's custody losses
+  std::vector<std::uint8_t> im_adjusted;   // per CCP: im_unpaid / im_paid hold its accounts' IM
   std::vector<double> im_unpaid, im_paid;  // per account: IM the CCP can liquidate if the owner defaults at the
                                            // start (calls unpaid) or later (calls paid)
+  // Time steps, per account: collateral top-ups called so far, and the
+  // owner's gain on its posted collateral so far.
+  std::vector<double> im_called, collateral_gain;
 };
 
 class Settlement {
@@ -146,8 +174,11 @@ class Settlement {
 
   // The deterministic state of a stress scenario: mean finality times
   // (congestion still applies), the listed chains halted and bridges exploited.
+  // In time steps `step` is the step drawn; the bridges listed at step 0 are
+  // exploited in step `exploit_step`.
   void draw_stress(std::span<const double> first_horizon_returns, std::span<const int> halted,
-                   std::span<const int> exploited, SettlementState& state, SettlementOutcome& out) const;
+                   std::span<const int> exploited, SettlementState& state, SettlementOutcome& out, int step = 0,
+                   int exploit_step = 0) const;
 
   // Effects of the drawn state given every account's P&L and the simple
   // returns at every horizon (assets x horizons).
@@ -159,6 +190,16 @@ class Settlement {
   void finish_draw(std::span<const double> first_horizon_returns, SettlementState& state, SettlementOutcome& out) const;
   // apply()'s last stage: VM gains not final by the member's earliest deadline.
   void late_inflows(std::span<const double> account_pnl, SettlementState& state, SettlementOutcome& out) const;
+  // apply()'s margin calls of account a at CCP c (collateral asset, spiral,
+  // custody exploit), given the CCP's state.
+  struct CcpCalls {
+    bool custody_hit = false;  // its custody bridge exploited in this step
+    double kept = 1.0;         // share of what was posted still held
+    bool spiral = false;       // one period: IM recomputed on the move
+    double collateral_return = 0.0;
+  };
+  void margin_calls(std::size_t c, std::size_t a, const CcpCalls& calls, SettlementState& state,
+                    SettlementOutcome& out) const;
 
   const Model& model_;
   rng::Philox rng_;

@@ -92,6 +92,52 @@ std::vector<StressOutcome> run_stress(const Model& model) {
 }
 
 namespace {
+// Time steps: per step of a deterministic path, every CCP's VM gains late and
+// fails in that step (differences of SettlementOutcome::daily, the totals
+// after the last step); empty in one period.
+struct SettlementDay {
+  double day = 0.0;  // the end of the step
+  std::vector<double> late, fails;
+};
+std::vector<SettlementDay> settlement_days(const Model& model, const ScenarioResult& r) {
+  const std::size_t n = model.ccps.size();
+  const std::vector<double>& at = r.settlement.daily;
+  if (model.steps.count == 0 || n == 0 || at.size() != static_cast<std::size_t>(model.steps.count) * 2 * n) return {};
+  std::vector<SettlementDay> days(static_cast<std::size_t>(model.steps.count));
+  for (std::size_t k = 0; k < days.size(); ++k) {
+    days[k].day = static_cast<double>(k + 1) * model.steps.days;
+    for (std::size_t c = 0; c < n; ++c) {
+      const bool last = k + 1 == days.size();
+      const double late = last ? r.settlement.get(c, CcpSettleMetric::kLateInflows) : at[((k + 1) * n + c) * 2];
+      const double fails = last ? r.settlement.get(c, CcpSettleMetric::kFails) : at[((k + 1) * n + c) * 2 + 1];
+      days[k].late.push_back(late - at[(k * n + c) * 2]);
+      days[k].fails.push_back(fails - at[(k * n + c) * 2 + 1]);
+    }
+  }
+  return days;
+}
+
+// The day of bridge b's exploit on a deterministic path in time steps (the
+// end of its step), NaN when it was not exploited or in one period.
+double exploit_day(const Model& model, const ScenarioResult& r, std::size_t b) {
+  if (model.steps.count == 0 || b >= r.settlement.exploit_step.size() || r.settlement.exploit_step[b] < 0) return NAN;
+  return (r.settlement.exploit_step[b] + 1) * model.steps.days;
+}
+
+// The day-by-day lines of format_settlement: per day, each CCP's VM gains
+// late and fails (the days and CCPs with neither left out).
+std::string format_settlement_days(const Model& model, const ScenarioResult& r) {
+  std::string out;
+  for (const SettlementDay& d : settlement_days(model, r)) {
+    std::vector<std::string> cells;
+    for (std::size_t c = 0; c < model.ccps.size(); ++c)
+      if (d.late[c] != 0.0 || d.fails[c] != 0.0)
+        cells.push_back(fmt::format("{} VM gains late {}, {:g} fails", model.ccps[c].id, money(d.late[c]), d.fails[c]));
+    if (!cells.empty()) out += fmt::format("    day {:g}: {}\n", d.day, fmt::join(cells, "; "));
+  }
+  return out.empty() ? out : "  day by day:\n" + out;
+}
+
 // One scenario's settlement: when each chain was final, what failed, what was late.
 std::string format_settlement(const Model& model, const ScenarioResult& r) {
   std::vector<std::string> chains, bridges;
@@ -101,9 +147,11 @@ std::string format_settlement(const Model& model, const ScenarioResult& r) {
                                  m[static_cast<int>(ChainMetric::kCongested)] > 0 ? " (congested)" : "",
                                  m[static_cast<int>(ChainMetric::kHalted)] > 0 ? " (halted)" : ""));
   }
-  for (std::size_t b = 0; b < model.bridges.size(); ++b)
-    if (r.settlement.bridge[b * kBridgeMetrics + static_cast<int>(BridgeMetric::kExploited)] > 0)
-      bridges.push_back(model.bridges[b].id);
+  for (std::size_t b = 0; b < model.bridges.size(); ++b) {
+    if (r.settlement.bridge[b * kBridgeMetrics + static_cast<int>(BridgeMetric::kExploited)] <= 0) continue;
+    const double day = exploit_day(model, r, b);
+    bridges.push_back(std::isnan(day) ? model.bridges[b].id : fmt::format("{} on day {:g}", model.bridges[b].id, day));
+  }
   std::string out = "settlement:";
   if (!chains.empty()) out += fmt::format(" final after {}", fmt::join(chains, ", "));
   if (!bridges.empty()) out += fmt::format("{}EXPLOITED: {}", chains.empty() ? " " : "; ", fmt::join(bridges, ", "));
@@ -120,10 +168,26 @@ std::string format_settlement(const Model& model, const ScenarioResult& r) {
         fmt::format("  {:<14} {:g} fails, principal lost {}, replacement cost {}, VM gains late {}, margin calls {}\n",
                     model.ccps[c].id, fails, money(principal), money(replacement), money(late), money(calls));
   }
+  out += format_settlement_days(model, r);
   if (r.settlement_defaults > 0 || r.liquidity_shortfall > 0.0)
     out += fmt::format("  liquidity defaults caused by settlement delay: {} (liquidity shortfall {})\n",
                        r.settlement_defaults, money(r.liquidity_shortfall));
   return out;
+}
+
+// Time steps: settlement.days of stress.json, one entry per day with each
+// CCP's VM gains late and fails that day.
+json_t settlement_days_json(const Model& model, const ScenarioResult& r) {
+  json_t days = json_t::array();
+  for (const SettlementDay& d : settlement_days(model, r)) {
+    json_t late = json_t::object(), fails = json_t::object();
+    for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+      late[model.ccps[c].id] = d.late[c];
+      fails[model.ccps[c].id] = d.fails[c];
+    }
+    days.push_back({{"day", d.day}, {"late_inflows", late}, {"fails", fails}});
+  }
+  return days;
 }
 // Default management per CCP: its auctions' close-out cost and unplaced
 // value, what each recovery tool covered (ccps[].auction, recovery).
@@ -429,11 +493,14 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
                                       {"late_inflows", m[static_cast<int>(ChainMetric::kLateInflows)]}};
       }
       st["chains"] = chains;
-      json exploited = json::array();
-      for (std::size_t b = 0; b < model.bridges.size(); ++b)
-        if (r.settlement.bridge[b * kBridgeMetrics + static_cast<int>(BridgeMetric::kExploited)] > 0)
-          exploited.push_back(model.bridges[b].id);
+      json exploited = json::array(), exploit_days = json::object();
+      for (std::size_t b = 0; b < model.bridges.size(); ++b) {
+        if (r.settlement.bridge[b * kBridgeMetrics + static_cast<int>(BridgeMetric::kExploited)] <= 0) continue;
+        exploited.push_back(model.bridges[b].id);
+        if (const double day = exploit_day(model, r, b); !std::isnan(day)) exploit_days[model.bridges[b].id] = day;
+      }
       st["exploited_bridges"] = exploited;
+      if (steps) st["exploit_days"] = exploit_days;
       json per_ccp = json::object();
       for (std::size_t c = 0; c < model.ccps.size(); ++c)
         per_ccp[model.ccps[c].id] = {{"fails", r.settlement.get(c, CcpSettleMetric::kFails)},
@@ -443,6 +510,7 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
                                      {"margin_calls", r.settlement.get(c, CcpSettleMetric::kMarginCalls)}};
       st["ccps"] = per_ccp;
       st["settlement_defaults"] = r.settlement_defaults;
+      if (steps) st["days"] = settlement_days_json(model, r);
       j["settlement"] = st;
     }
     json ccps = json::object();

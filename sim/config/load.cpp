@@ -992,35 +992,27 @@ class Checker {
   }
 
   // Time steps carry margin, funds and defaults from step to step; crypto
-  // venues' liquidation engines, lending protocols and the settlement layer's
-  // chains, liquidity timing, swap timeouts and free-of-payment principal run
-  // step by step (sim/runner.cpp, sim/settlement.hpp). Bridges (VM paid over
-  // one, collateral held through one) and IM posted in a collateral asset act
-  // within one period only: such a file is refused, not run with them left out.
+  // venues' liquidation engines, lending protocols and the whole settlement
+  // layer (chains, liquidity timing, swap timeouts, free-of-payment
+  // principal, bridges, collateral assets) run step by step (sim/runner.cpp,
+  // sim/settlement.hpp); a margin spiral needs a model that scales with
+  // volatility.
   void check_time_step_mechanisms() {
-    if (!runs_in_time_steps(s_) || s_.ccps.empty() || !read("ccps") || !read("members") || !read("settlement") ||
-        diag_.full())
-      return;
+    if (!runs_in_time_steps(s_) || s_.ccps.empty() || !read("ccps") || diag_.full()) return;
     check_margin_recomputed();
-    const SimulationConfig& sim = s_.simulation;
-    const std::string_view steps = sim.step_days      ? "simulation.step_days"
-                                   : sim.horizon_days ? "simulation.horizon_days"
-                                                      : "market.fire_sales";
-    const auto refuse = [&](const std::string& key, std::string_view what) {
-      error(key, fmt::format("expected no {} when the scenario runs in time steps ({}), found one: it acts within one "
-                             "period only; remove simulation.horizon_days and step_days to run it in one period",
-                             what, steps));
-    };
-    for (std::size_t i = 0; i < s_.ccps.size(); ++i) {
-      const CcpConfig& c = s_.ccps[i];
-      if (!uses_settlement_layer(s_, c)) continue;
-      if (!s_.settlement.instant && c.settlement.mode == SettlementMode::kBridge)
-        refuse(fmt::format("ccps[{}].settlement.mode", i), "variation margin paid over a bridge");
-      if (c.collateral.custody == Custody::kBridge)
-        refuse(fmt::format("ccps[{}].collateral.custody", i), "collateral held through a bridge");
-      if (!c.collateral.asset.empty())
-        refuse(fmt::format("ccps[{}].collateral.asset", i), "IM posted in a collateral asset");
-    }
+  }
+
+  // A stress scenario's exploit_day: with bridges exploited, within the
+  // horizon (one period: the exploit is at the start whatever the day).
+  void check_exploit_day(const std::string& path, const StressScenario& stress) {
+    const std::string at = path + ".exploit_day";
+    if (!read(at)) return;
+    const double day = *stress.exploit_day;
+    if (stress.exploited_bridges.empty())
+      error(at, fmt::format("expected exploit_day only with exploited_bridges, found day {:g} and no bridge", day));
+    else if (runs_in_time_steps(s_) && s_.simulation.horizon_days && day > *s_.simulation.horizon_days)
+      error(at, fmt::format("expected a day within the horizon of {:g} days, found {:g}", *s_.simulation.horizon_days,
+                            day));
   }
 
   // In time steps a CCP with spiral recomputes IM at every step by the EWMA
@@ -1128,6 +1120,7 @@ class Checker {
                   "bridge");
       if (stress.overlay && (!stress.halted_chains.empty() || !stress.exploited_bridges.empty()))
         error(path + ".overlay", "halted chains and exploited bridges apply to deterministic scenarios, not overlays");
+      if (stress.exploit_day) check_exploit_day(path, stress);
     }
     // Deliveries settle on the asset's chain: it must be known when a CCP settles on chain.
     if (any_settles && assets_ok_) {

@@ -307,6 +307,13 @@ struct StressScenarioConfig : StressScenario {
       {.doc = "chains that halt in this scenario (deterministic scenarios; finality times are otherwise their "
               "means)"});
     a("exploited_bridges", exploited_bridges, {.doc = "bridges exploited in this scenario (deterministic scenarios)"});
+    a("exploit_day", exploit_day,
+      {.doc = "in time steps, the day the exploited_bridges are exploited (in the step that contains it; default the "
+              "first day); at most the horizon; in one period they are exploited at the start",
+       .unit = "days",
+       .min = 0.0,
+       .max = 3650.0,
+       .exclusive_min = true});
   }
 };
 

@@ -251,22 +251,15 @@ TEST(CompileMembers, GeneratedClientsOfTheCoreMembers) {
   EXPECT_NO_THROW(config::load_scenario_text(taken, "t.yaml"));
 }
 
-// Time steps with a mechanism that runs within one period only (here
-// collateral taken in an asset: margin calls of the settlement layer) are
-// refused when loading, located at the mechanism's key, naming the key that
-// asks for steps.
-TEST(CompileTimeSteps, MechanismsOfOnePeriodAreALoadErrorWithSteps) {
+// Collateral taken in an asset (margin calls of the settlement layer) runs
+// in time steps too (test_settlement_bridges): the file loads with steps.
+TEST(CompileTimeSteps, CollateralInAnAssetRunsInSteps) {
   std::string yaml(kTwoCcps);
   yaml.replace(yaml.find("{id: P, capital: 1e6,"), 21, "{id: P, capital: 1e6, collateral: {asset: X},");
-  EXPECT_NO_THROW(config::load_scenario_text(yaml, "t.yaml"));
-  try {
-    config::load_scenario_text(yaml + "simulation: {horizon_days: 2, step_days: 1}\n", "t.yaml");
-    FAIL() << "expected a ScenarioError";
-  } catch (const config::ScenarioError& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find("simulation.step_days"), std::string::npos) << what;
-    EXPECT_NE(what.find("collateral.asset: expected no IM posted in a collateral asset"), std::string::npos) << what;
-  }
+  const Model model =
+      build_model(config::load_scenario_text(yaml + "simulation: {horizon_days: 2, step_days: 1}\n", "t.yaml"));
+  EXPECT_EQ(model.steps.count, 2);
+  EXPECT_TRUE(model.settlement_active);
 }
 
 }  // namespace

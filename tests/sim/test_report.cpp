@@ -356,7 +356,7 @@ TEST_P(SettlementReport, StressReportShowsEachScenariosSettlement) {
   const auto loaded = config::load_scenario_file(file);
   const Model model = build_model(loaded);
   const auto outcomes = run_stress(model);
-  ASSERT_EQ(outcomes.size(), 2u);
+  ASSERT_GE(outcomes.size(), 2u);  // bridge_exploit: 3
   const std::string html = stress_report(model, outcomes, GetParam(), config::to_yaml(loaded.scenario));
   expect_well_formed(html);
   EXPECT_EQ(count(html, "<h3>Settlement</h3>"), outcomes.size());

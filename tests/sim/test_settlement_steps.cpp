@@ -191,20 +191,5 @@ TEST(SettlementSteps, DailyPathsConserveAndAreIdenticalForAnyThreadCount) {
   EXPECT_EQ(text(3, 1000), reference);
 }
 
-TEST(SettlementSteps, BridgesAndCollateralAssetsAreRefusedWithTheirKey) {
-  const std::string file = std::string(CCPNET_SOURCE_DIR) + "/scenarios/bridge_exploit.yaml";
-  try {
-    (void)build_model(config::load_scenario_file(file, {{"simulation.step_days", "1"}}));
-    FAIL() << "expected an error";
-  } catch (const config::ScenarioError& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find("ccps[1].settlement.mode: expected no variation margin paid over a bridge"), std::string::npos)
-        << what;
-    EXPECT_NE(what.find("ccps[1].collateral.custody: expected no collateral held through a bridge"), std::string::npos)
-        << what;
-    EXPECT_NE(what.find("bridge_exploit.yaml:"), std::string::npos) << what;
-  }
-}
-
 }  // namespace
 }  // namespace ccpnet
