@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 
@@ -34,40 +35,38 @@ std::int64_t& TailSample::bucket_count(std::uint32_t bucket) {
   return sketch_[bucket];
 }
 
-std::size_t TailSample::limit() const {
-  // Pruned (nth_element, amortised O(1) per value) when a quarter more than the capacity is held.
-  const auto c = static_cast<std::uint64_t>(capacity_);
-  return static_cast<std::size_t>(c > (UINT64_MAX - 16) / 2 ? UINT64_MAX / 2 : c + c / 4 + 16);
+// Until the capacity is reached every value is kept; from then on top_ is a
+// min-heap of the capacity largest (an ascending array is one), and a value
+// enters only above its smallest: memory is the capacity exactly, and a value
+// costs one comparison unless it enters (O(log capacity)).
+void TailSample::keep(double x) {
+  const auto full = static_cast<std::uint64_t>(capacity_);
+  if (top_.size() < full) {
+    if (top_.size() == top_.capacity())
+      top_.reserve(std::min<std::uint64_t>(full, std::max<std::size_t>(16, 2 * top_.size())));
+    top_.push_back(x);
+    if (top_.size() == full) std::make_heap(top_.begin(), top_.end(), std::greater<>());
+  } else if (x > top_.front()) {
+    std::pop_heap(top_.begin(), top_.end(), std::greater<>());
+    top_.back() = x;
+    std::push_heap(top_.begin(), top_.end(), std::greater<>());
+  }
 }
 
 void TailSample::add(double x) {
   ++positive_;
   ++bucket_count(LossSketch::bucket(x));
-  if (top_.size() == top_.capacity()) top_.reserve(std::min(limit(), std::max<std::size_t>(16, 2 * top_.size())));
-  top_.push_back(x);
-  if (top_.size() >= limit()) prune(static_cast<std::size_t>(capacity_));
-}
-
-void TailSample::prune(std::size_t keep) {
-  if (top_.size() > keep) {
-    const auto drop = static_cast<std::ptrdiff_t>(top_.size() - keep);
-    std::nth_element(top_.begin(), top_.begin() + drop, top_.end());
-    top_.erase(top_.begin(), top_.begin() + drop);
-  }
-  std::sort(top_.begin(), top_.end());
+  keep(x);
 }
 
 void TailSample::merge(const TailSample& other) {
   positive_ += other.positive_;
   if (!other.sketch_.empty())
     for (std::size_t b = 0; b < kBuckets; ++b) bucket_count(static_cast<std::uint32_t>(b)) += other.sketch_[b];
-  top_.insert(top_.end(), other.top_.begin(), other.top_.end());
-  if (top_.size() >= limit()) prune(static_cast<std::size_t>(capacity_));
+  for (double x : other.top_) keep(x);
 }
 
-void TailSample::finish() {
-  prune(static_cast<std::size_t>(std::min<std::uint64_t>(top_.size(), static_cast<std::uint64_t>(capacity_))));
-}
+void TailSample::finish() { std::sort(top_.begin(), top_.end()); }
 
 bool TailSample::exact(std::int64_t n, std::int64_t i) const {
   return i < n - positive_ || i >= n - static_cast<std::int64_t>(top_.size());

@@ -73,10 +73,9 @@ class TailSample {
  private:
   std::int64_t capacity_;
   std::int64_t positive_ = 0;
-  std::vector<double> top_;           // at most limit() while adding; the capacity largest once pruned
+  std::vector<double> top_;           // the capacity largest so far (a min-heap once full; ascending after finish)
   std::vector<std::int64_t> sketch_;  // per LossSketch bucket, every positive value; empty until one arrives
-  void prune(std::size_t keep);       // keeps the `keep` largest of top_, ascending
-  std::size_t limit() const;          // values held before pruning
+  void keep(double x);                // into top_ if among the capacity largest
   std::int64_t& bucket_count(std::uint32_t bucket);
 };
 

@@ -148,6 +148,26 @@ TEST(TailSample, AnySplitMergesToTheSameState) {
   }
 }
 
+// The memory is the capacity: never more values held, whatever arrives, and
+// they are the capacity largest (ties included) in ascending order.
+TEST(TailSample, HoldsNoMoreThanItsCapacityAndKeepsTheLargest) {
+  const std::int64_t n = 200000;
+  std::vector<double> values = random_losses(n, 0.2, 5);
+  // 3,000 equal values: about 200 draws lie above them, so the capacity (about 2,100) ends among them.
+  for (std::size_t i = 0; i < 3000; ++i) values[i * 50] = std::exp(21.0);
+  const std::int64_t capacity = TailSample::capacity(n);
+  TailSample s(capacity);
+  for (double x : values) {
+    if (x > 0.0) s.add(x);
+    ASSERT_LE(s.top().capacity(), static_cast<std::size_t>(capacity));
+  }
+  s.finish();
+  std::vector<double> largest = values;
+  std::sort(largest.begin(), largest.end());
+  largest.erase(largest.begin(), largest.end() - capacity);
+  EXPECT_EQ(s.top(), largest);
+}
+
 TEST(TailSample, EveryFigureIsExactWhenFewValuesArePositive) {
   const std::int64_t n = 100000;
   std::vector<double> values = random_losses(n, 0.995, 3);  // about 500 positive, below the capacity
