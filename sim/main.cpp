@@ -1,4 +1,6 @@
 // The ccpnet command line: a thin front end over the sim library.
+#include <cstdlib>  // defines __GLIBC__ with the C library
+
 #include "sim/cli/cli.hpp"
 
 #if defined(__GLIBC__)
