@@ -59,6 +59,13 @@ std::size_t first_survivor_layer(const std::vector<models::Layer>& layers) {
   }
   return layers.size();
 }
+
+// The survivors' charges paid in cash (calls, VM gains not paid) rather than
+// from capital alone (a fund contribution consumed, a position closed).
+constexpr bool pays_cash(LossChannel channel) {
+  return channel == LossChannel::kAssessment || channel == LossChannel::kVmgh || channel == LossChannel::kCashCall ||
+         channel == LossChannel::kTearUp;
+}
 }  // namespace
 
 const char* channel_name(LossChannel channel) {
@@ -605,30 +612,53 @@ void Cascade::add_link_lines(std::size_t c) {
   }
 }
 
+// The survivors at CCP c, in the order of its accounts: one pass, with
+// account() and owner_alive() inlined (state initialised on first touch as
+// they would). An account with nothing a layer or tool could take (no fund
+// contribution, call capacity, VM gain, lent balance or recovery base left;
+// without ADL, which ranks by positions) is left out: it would add exactly 0
+// to every pro-rata sum and be charged nothing, so the outcome is bit for bit
+// the same with fewer rows for the waterfall's passes.
 void Cascade::collect_survivors(std::size_t c) {
   const CcpModel& ccp = model_.ccps[c];
+  survivors_.reserve(ccp.accounts.size());
+  survivor_accounts_.reserve(ccp.accounts.size());
   for (int a : ccp.accounts) {
-    const auto ai = account(static_cast<std::size_t>(a));
-    if (state(ai).closed || !owner_alive(ai)) continue;
-    const AccountInfo& acc = info(ai);
+    const auto ai = static_cast<std::size_t>(a);
+    const auto slot = static_cast<std::size_t>(slot_[ai]);
+    if (account_stamp_[slot] != epoch_) account(ai);
+    const AccountState& st = acct_[slot];
+    if (st.closed) continue;
+    const AccountInfo& acc = info_[slot];
+    if (acc.kind == AccountKind::kMember) {
+      const auto m = static_cast<std::size_t>(acc.owner);
+      if (member_round_[member_stamp_[m] == epoch_ ? m : member(m)] >= 0) continue;
+    } else if (acc.kind != AccountKind::kRestOfMarket && !owner_alive(ai)) {
+      continue;
+    }
     models::Survivor& s = survivors_.emplace_back();
     const bool peer_link = peer_link_fund_[ai];
-    s.df = peer_link ? 0.0 : state(ai).df_left;
-    s.assessment_cap = peer_link ? 0.0 : state(ai).assess_cap;
+    s.df = peer_link ? 0.0 : st.df_left;
+    s.assessment_cap = peer_link ? 0.0 : st.assess_cap;
     // A linked CCP meets a call in full, then absorbs it by its own rulebook.
     s.cash = acc.kind == AccountKind::kMember ? std::max(0.0, cash_[static_cast<std::size_t>(acc.owner)])
              : acc.kind == AccountKind::kLink ? std::numeric_limits<double>::infinity()
                                               : 0.0;
-    s.vm_gain = state(ai).vm_gain;
+    s.vm_gain = st.vm_gain;
     if (needs_adl_[c]) {
-      s.adl_gain = state(ai).adl_left;
+      s.adl_gain = st.adl_left;
       s.adl_rank = models::adl_rank(account_pnl_[ai], acc.initial_margin, acc.notional);
     }
-    if (needs_lender_[c]) s.lender_balance = state(ai).lender_left;
+    if (needs_lender_[c]) s.lender_balance = st.lender_left;
     s.junior = ccp.juniorisation && acc.kind == AccountKind::kMember && !acc.bids;
     if (!ccp.recovery.empty() && !peer_link) {
-      s.cash_call_cap = state(ai).cash_call_cap;
+      s.cash_call_cap = st.cash_call_cap;
       s.allocation_weight = acc.default_fund;
+    }
+    if (!needs_adl_[c] && s.df == 0.0 && s.assessment_cap == 0.0 && s.vm_gain == 0.0 && s.lender_balance == 0.0 &&
+        s.cash_call_cap == 0.0 && s.allocation_weight == 0.0) {
+      survivors_.pop_back();  // nothing left for a layer or a tool to take: adds 0 to every sum, charged nothing
+      continue;
     }
     survivor_accounts_.push_back(a);
   }
@@ -653,8 +683,9 @@ void Cascade::collect_survivors(std::size_t c) {
 // deleveraged; multi-asset accounts keep the whole-gain rule (adl_rank on
 // aggregates), ranked in the same queue by their own score.
 void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
-  adl_by_quantity_.assign(survivors_.size(), 0);
+  adl_by_quantity_.clear();  // empty: none by quantity
   if (!needs_adl_[c] || n == 0) return;
+  adl_by_quantity_.assign(survivors_.size(), 0);
   int asset = -1;
   double net = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -761,8 +792,9 @@ void Cascade::run_layers(std::size_t c, std::span<models::Defaulter> members, st
     for (const models::Survivor& s : survivors_) sum += std::max(0.0, s.vm_gain);
     return sum;
   };
-  const double gains_before = gains();
-  adl_charged_members_.assign(survivors_.size(), 0.0);
+  const double gains_before = vmgh.max_rate < 1.0 ? gains() : 0.0;  // for the cap on the rate only
+  const bool adl = needs_adl_[c] && !survivors_.empty();
+  if (adl) adl_charged_members_.assign(survivors_.size(), 0.0);
   wf_members = models::run_waterfall(model_.ccps[c].waterfall, members, survivors_, resources, vmgh);
   const double taken = wf_members.by_layer[static_cast<std::size_t>(models::Layer::kVmgh)];
   models::VmghCaps round = vmgh;
@@ -772,10 +804,13 @@ void Cascade::run_layers(std::size_t c, std::span<models::Defaulter> members, st
     round.max_rate =
         gains_after > 0.0 ? std::clamp((vmgh.max_rate * gains_before - taken) / gains_after, 0.0, 1.0) : 0.0;
   }
-  record_adl(0);
+  if (adl)
+    record_adl(0);
+  else
+    adl_lines_[0].clear();  // no adl layer: nothing deleveraged
   // Link losses deleverage by the whole-gain rule: the members' contract was
   // closed by quantity above.
-  for (std::size_t i = 0; i < survivors_.size(); ++i) {
+  for (std::size_t i = 0; adl && i < survivors_.size(); ++i) {
     if (!adl_by_quantity_.empty() && adl_by_quantity_[i]) {
       models::Survivor& s = survivors_[i];
       s.adl_gain = std::max(0.0, s.adl_gain - s.adl_charged);
@@ -785,7 +820,10 @@ void Cascade::run_layers(std::size_t c, std::span<models::Defaulter> members, st
   wf_links = models::run_waterfall(link_layers_[c], links, survivors_, resources, round);
   vmgh.total_left = round.total_left;
   vmgh.step_left = round.step_left;
-  record_adl(1);
+  if (adl)
+    record_adl(1);
+  else
+    adl_lines_[1].clear();  // no adl layer: nothing deleveraged
 }
 
 // The survivors' ADL charges of run `run` (0: members' lines, 1: link lines).
@@ -983,34 +1021,48 @@ models::RecoveryOutcome Cascade::run_recovery_tools(std::size_t c, models::Water
 void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& out) {
   for (std::size_t i = 0; i < survivors_.size(); ++i) {
     const auto ai = static_cast<std::size_t>(survivor_accounts_[i]);
-    const AccountInfo& acc = info(ai);
+    const auto slot = static_cast<std::size_t>(slot_[ai]);
+    const AccountInfo& acc = info_[slot];
+    AccountState& st = acct_[slot];
     const models::Survivor& s = survivors_[i];
     const double torn_up = s.tear_up_charged;
-    const double vm_cut = state(ai).vm_gain - s.vm_gain - torn_up;  // VMGH's; tear-up's apart
-    state(ai).df_left -= s.df_charged;
-    state(ai).cash_call_cap -= s.cash_call_paid + s.cash_call_unpaid;
-    state(ai).assess_cap -= s.assessment_paid + s.assessment_unpaid;
-    state(ai).adl_left = std::max(0.0, state(ai).adl_left - s.adl_charged);
-    state(ai).adl_contracts_left = std::max(0.0, state(ai).adl_contracts_left - s.adl_closed);
-    state(ai).lender_left -= s.lender_charged;
-    state(ai).vm_gain = s.vm_gain;
-    if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
-      charge_member(ai, LossChannel::kMutualizedDf, s.df_charged, false, round, out);
-      charge_member(ai, LossChannel::kAssessment, s.assessment_paid, true, round, out);
-      charge_member(ai, LossChannel::kVmgh, vm_cut, true, round, out);
-      charge_member(ai, LossChannel::kAdl, s.adl_charged, false, round, out);
-      charge_member(ai, LossChannel::kLenderHaircut, s.lender_charged, false, round, out);
-      charge_member(ai, LossChannel::kCashCall, s.cash_call_paid, true, round, out);
-      charge_member(ai, LossChannel::kTearUp, torn_up, true, round, out);
-      charge_member(ai, LossChannel::kForcedAllocation, s.allocation_charged, false, round, out);
-      if (s.missed_call && acc.kind == AccountKind::kMember) {
-        const auto m = static_cast<std::size_t>(acc.owner);
-        missed_call_[m] = 1;
-        if (checked_round_[m] != round) {
-          checked_round_[m] = round;
-          touched_.push_back(static_cast<int>(m));
-        }
+    const double vm_cut = st.vm_gain - s.vm_gain - torn_up;  // VMGH's; tear-up's apart
+    st.df_left -= s.df_charged;
+    st.cash_call_cap -= s.cash_call_paid + s.cash_call_unpaid;
+    st.assess_cap -= s.assessment_paid + s.assessment_unpaid;
+    st.adl_left = std::max(0.0, st.adl_left - s.adl_charged);
+    st.adl_contracts_left = std::max(0.0, st.adl_contracts_left - s.adl_closed);
+    st.lender_left -= s.lender_charged;
+    st.vm_gain = s.vm_gain;
+    // In the order of the channels, as charge_member books them.
+    const std::array<std::pair<LossChannel, double>, 8> charges{
+        {{LossChannel::kMutualizedDf, s.df_charged},
+         {LossChannel::kAssessment, s.assessment_paid},
+         {LossChannel::kVmgh, vm_cut},
+         {LossChannel::kAdl, s.adl_charged},
+         {LossChannel::kLenderHaircut, s.lender_charged},
+         {LossChannel::kCashCall, s.cash_call_paid},
+         {LossChannel::kTearUp, torn_up},
+         {LossChannel::kForcedAllocation, s.allocation_charged}}};
+    if (acc.kind == AccountKind::kMember) {
+      // As charge_member books them, the owner looked up once.
+      const auto m = static_cast<std::size_t>(acc.owner);
+      bool charged = s.missed_call;
+      for (const auto& [channel, amount] : charges) {
+        if (amount <= 0.0) continue;
+        capital_[m] -= amount;
+        if (pays_cash(channel)) cash_[m] -= amount;
+        out.account_losses.push_back({static_cast<int>(ai), channel, amount});
+        charged = true;
       }
+      if (s.missed_call) missed_call_[m] = 1;
+      if (charged && checked_round_[m] != round) {
+        checked_round_[m] = round;
+        touched_.push_back(static_cast<int>(m));
+      }
+    } else if (acc.kind == AccountKind::kClient) {
+      for (const auto& [channel, amount] : charges)
+        if (!(amount <= 0.0)) charge_member(ai, channel, amount, pays_cash(channel), round, out);
     } else if (acc.kind == AccountKind::kLink) {
       const double charge = s.df_charged + s.assessment_paid + vm_cut + s.adl_charged + s.lender_charged +
                             s.cash_call_paid + torn_up + s.allocation_charged;

@@ -691,5 +691,102 @@ TEST(Cascade, VmghAndAdlKeysAreValidated) {
   EXPECT_EQ(error(kAdlQueue, "ccps[0].adl.ranking=leverage"), "");
 }
 
+// A survivor charged by one CCP's mutual layers meets the next CCP's call in
+// the same round with what the first left it, and is tested at the end of the
+// round on both charges. SPEC 3.6: assessments are cash calls on the
+// survivors, up to 1x their DF contribution, pro rata; a member that cannot
+// pay is a liquidity default and what it did not pay stays uncovered. SPEC
+// 3.10: the charges of every CCP's waterfall in a round land before the
+// members are checked (step 3), in CCP order.
+// X falls 50% (100 -> 50); DA (long 10 at A) and DB (long 10 at B) default
+// at the start; M is short 10 at A and long 10 at B (P&L +500 - 500 = 0, so
+// its capital and cash are what the file gives); N is short 20 at B.
+// Waterfalls: defaulter_im, defaulter_df, mutualized_df, assessments, equity.
+// Round 1 at A: DA's 500 - IM 100 - DF 20 = 380; M's DF 60 -> 320; M is
+//   called 60 (its cap) and pays 60 -> 260; A's equity 260.
+// Round 1 at B: DB's 500 - 100 - 20 = 380; M's 40 and N's 60 of DF -> 280;
+//   calls: M 40, N 60 (caps, rate 1).
+//   M with liquidity 80: A's call left it 20, so it pays 20 and misses 20;
+//     B's assessments 20 + 60 = 80, its equity 200. M defaults for liquidity
+//     in round 1 (cash 80 - 60 - 20 = 0, a call missed; no shortfall). Had B
+//     called against M's 80, M would pay 40, B's assessments 100, equity 180.
+//   M with capital 150 (liquidity 1000): it pays both calls; charges
+//     60 + 60 + 40 + 40 = 200 > 150 leave it at -50: a solvency default in
+//     round 1 (A's 120 or B's 80 alone would not).
+// Round 2 at B: M's long loses 500 - IM 100 (its DF is spent) = 400: no DF,
+//   no call left (N's and M's caps are used up): B's equity 400 more. At A,
+//   M's short gained 500: nothing to absorb.
+constexpr std::string_view kTwoCalls = R"(name: a survivor called at two CCPs in one round
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: crash, moves: {X: -0.5}, days: 1}]
+ccps:
+  - id: A
+    capital: 1000
+    sitg: 0
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 80}
+    waterfall: [defaulter_im, defaulter_df, mutualized_df, assessments, ccp_equity]
+  - id: B
+    capital: 1000
+    sitg: 0
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 120}
+    waterfall: [defaulter_im, defaulter_df, mutualized_df, assessments, ccp_equity]
+members:
+  - {id: DA, capital: 1000, liquidity: 1000, positions: {A: {X: 10}}, initial_margin: {A: 100}, default_fund: {A: 20}}
+  - id: M
+    capital: 1000
+    liquidity: 80
+    positions: {A: {X: -10}, B: {X: 10}}
+    initial_margin: {A: 100, B: 100}
+    default_fund: {A: 60, B: 40}
+  - {id: DB, capital: 1000, liquidity: 1000, positions: {B: {X: 10}}, initial_margin: {B: 100}, default_fund: {B: 20}}
+  - {id: N, capital: 1000, liquidity: 1000, positions: {B: {X: -20}}, initial_margin: {B: 200}, default_fund: {B: 60}}
+defaults: {exogenous: [DA, DB]}
+)";
+
+TEST(Cascade, ASurvivorCalledAtTwoCcpsInOneRoundPaysTheSecondWithWhatTheFirstLeft) {
+  const Model model = model_of(kTwoCalls);
+  const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]));
+  using L = models::Layer;
+  EXPECT_NEAR(layer(r, 0, L::kMutualizedDf), 60, 1e-9);
+  EXPECT_NEAR(layer(r, 0, L::kAssessments), 60, 1e-9);
+  EXPECT_NEAR(layer(r, 0, L::kCcpEquity), 260, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kMutualizedDf), 100, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kAssessments), 80, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kCcpEquity), 200 + 400, 1e-9);
+  EXPECT_NEAR(channel_total(r, account_of(model, 1, 0), LossChannel::kAssessment), 60, 1e-9);
+  EXPECT_NEAR(channel_total(r, account_of(model, 1, 1), LossChannel::kAssessment), 20, 1e-9);
+  EXPECT_NEAR(channel_total(r, account_of(model, 3, 1), LossChannel::kAssessment), 60, 1e-9);
+  ASSERT_EQ(r.defaults.size(), 3u);
+  EXPECT_EQ(r.defaults[2].member, 1);
+  EXPECT_EQ(r.defaults[2].round, 1);
+  EXPECT_EQ(r.defaults[2].cause, DefaultCause::kLiquidity);
+  EXPECT_NEAR(r.liquidity_shortfall, 0, 1e-9);
+  EXPECT_EQ(r.rounds, 2);
+  EXPECT_NEAR(r.closeout_loss, 1500, 1e-9);
+  EXPECT_NEAR(r.total_loss, 380 + 780, 1e-9);
+  EXPECT_EQ(r.ccp_failures(), 0);
+}
+
+TEST(Cascade, ASurvivorChargedAtTwoCcpsInOneRoundIsTestedOnBothCharges) {
+  const Model model = build_model(config::load_scenario_text(
+      kTwoCalls, "t.yaml",
+      {config::Override::parse("members.M.capital=150"), config::Override::parse("members.M.liquidity=1000")}));
+  const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]));
+  using L = models::Layer;
+  EXPECT_NEAR(layer(r, 1, L::kAssessments), 100, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kCcpEquity), 180 + 400, 1e-9);
+  for (int c : {0, 1})
+    EXPECT_NEAR(channel_total(r, account_of(model, 1, c), LossChannel::kMutualizedDf) +
+                    channel_total(r, account_of(model, 1, c), LossChannel::kAssessment),
+                c == 0 ? 120 : 80, 1e-9);
+  ASSERT_EQ(r.defaults.size(), 3u);
+  EXPECT_EQ(r.defaults[2].member, 1);
+  EXPECT_EQ(r.defaults[2].round, 1);
+  EXPECT_EQ(r.defaults[2].cause, DefaultCause::kSolvency);
+}
+
 }  // namespace
 }  // namespace ccpnet
