@@ -134,7 +134,7 @@ class TileWorker {
     for (const LendingAccount& l : lending_) lending_units_.push_back(l.units);
     lending_liquidated_.assign(lending_.size(), 0);
     collect_venue_accounts();
-    path_cumulatives_.resize(static_cast<std::size_t>(kTile));
+    tile_cumulatives_.resize(static_cast<std::size_t>(kTile));
     exact_paths_.resize(static_cast<std::size_t>(kTile));
     path_members_.resize(static_cast<std::size_t>(kTile));
     for (std::size_t m = 0; m < model.members.size(); ++m) all_members_.push_back(static_cast<int>(m));
@@ -253,13 +253,14 @@ class TileWorker {
   void simulate_tile(std::int64_t first, std::int64_t count, ScenarioResult* out) {
     if (model_.steps.count > 0) return simulate_paths(first, count, out);
     std::array<double, kTile> factor{};
+    const auto n = static_cast<std::size_t>(count);
+    shocks_.generate_tile(static_cast<std::uint64_t>(first), std::span(tile_cumulatives_).first(n),
+                          std::span(factor).first(n));
     for (std::int64_t j = 0; j < kTile; ++j) {
-      if (j < count) {
-        shocks_.generate(static_cast<std::uint64_t>(first + j), cumulative_, factor[static_cast<std::size_t>(j)]);
-        set_returns(j, cumulative_);
-      } else {
+      if (j < count)
+        set_returns(j, tile_cumulatives_[static_cast<std::size_t>(j)]);
+      else
         for (auto& r : returns_) r.col(j).setZero();  // padding: always full tiles
-      }
     }
     const std::uint64_t stressed = revalue_tile(first, count, factor);
     // A few evaluations read their column straight from the row-major tile;
@@ -902,16 +903,18 @@ class TileWorker {
     const bool shared = n_points <= kTile;
     const std::int64_t per = shared ? kTile / n_points : 1;
     std::array<double, kTile> factor{};
+    if (shared)
+      shocks_.generate_tile(static_cast<std::uint64_t>(first),
+                            std::span(tile_cumulatives_).first(static_cast<std::size_t>(count)),
+                            std::span(factor).first(static_cast<std::size_t>(count)));
     for (std::int64_t j0 = 0; j0 < count; j0 += per) {
       const std::int64_t n = std::min(per, count - j0);
       if (shared) {
         for (auto& r : returns_) r.setZero();
         for (std::int64_t i = 0; i < n; ++i) {
-          shocks_.generate(static_cast<std::uint64_t>(first + j0 + i), cumulative_,
-                           factor[static_cast<std::size_t>(i)]);
-          set_path_returns(i * n_points);
-          path_cumulatives_[static_cast<std::size_t>(i)] = cumulative_;
-          margins_.compute(cumulative_, static_cast<int>(i));
+          const Eigen::MatrixXd& path = tile_cumulatives_[static_cast<std::size_t>(j0 + i)];
+          set_path_returns(i * n_points, path);
+          margins_.compute(path, static_cast<int>(i));
         }
         revalue_paths(n);
       }
@@ -927,11 +930,11 @@ class TileWorker {
         path_slot_ = shared ? static_cast<int>(i) : 0;
         path_in_tile_ = shared || n_points <= kTile;
         path_compact_ = shared && tile_screened_;
-        if (shared) cumulative_ = path_cumulatives_[static_cast<std::size_t>(i)];
+        if (shared) cumulative_ = tile_cumulatives_[static_cast<std::size_t>(j0 + i)];
         ScenarioResult& r = out[j0 + i];
         std::swap(r.account_losses, scratch_losses_);
         r.reset(model_, index);
-        r.market_factor = factor[static_cast<std::size_t>(shared ? i : 0)];
+        r.market_factor = factor[static_cast<std::size_t>(shared ? j0 + i : 0)];
         const bool latent =
             draw_latent(index, r.market_factor, [&](std::size_t m) { return path_member(m, model_.steps.end[0]); });
         if (shared && latent) exact_columns_of_path(i);
@@ -994,13 +997,13 @@ class TileWorker {
       exact_columns(i * n_points, (i + 1) * n_points, &exact_paths_[static_cast<std::size_t>(i)]);
   }
 
-  // Columns [column, column + points) of the tile's returns: the path in
-  // cumulative_ (simple returns from today at each point).
-  void set_path_returns(std::int64_t column) {
+  // Columns [column, column + points) of the tile's returns: the path
+  // `cumulative` (simple returns from today at each point).
+  void set_path_returns(std::int64_t column, const Eigen::MatrixXd& cumulative) {
     const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
     for (auto& r : returns_)
       for (Eigen::Index p = 0; p < n_points; ++p)
-        r.col(static_cast<Eigen::Index>(column) + p) = cumulative_.col(p).array().exp() - 1.0;
+        r.col(static_cast<Eigen::Index>(column) + p) = cumulative.col(p).array().exp() - 1.0;
   }
 
   // One path (cumulative_) revalued: in the tile when its points fit,
@@ -1017,7 +1020,7 @@ class TileWorker {
     if (alone) swap_buffers();
     if (n_points <= kTile && !alone) {
       for (auto& r : returns_) r.setZero();
-      set_path_returns(0);
+      set_path_returns(0, cumulative_);
       path_chunk_ = 0;
       revalue(n_points);
       path_chunk_ = -1;
@@ -1790,7 +1793,7 @@ class TileWorker {
   std::vector<int> first_step_;                    // per path of the tile: first_market_defaults
   std::vector<int> all_members_;                   // 0, 1, ..., members - 1
   std::vector<std::vector<int>> path_members_;     // per path of a screened tile: the members it may not clear
-  std::vector<Eigen::MatrixXd> path_cumulatives_;  // per path of a shared revaluation: its cumulative log-returns
+  std::vector<Eigen::MatrixXd> tile_cumulatives_;  // per scenario of the tile: its cumulative log-returns
   // Fire sales: per account the values its close-out trades (asset, USD);
   // each asset's ADV and impact coefficient; the second set of buffers
   // (revalue_path(true)); the flow, the step's new defaulters and the costs.

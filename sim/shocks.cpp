@@ -1,7 +1,10 @@
 #include "sim/shocks.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 #include "sim/model.hpp"
@@ -28,6 +31,21 @@ void add_day(const std::vector<double>& horizons, int d, const Eigen::VectorXd& 
 // A day's log-returns within kMaxDailyLogMove.
 void bound_day(Eigen::VectorXd& day) { day = day.cwiseMax(-kMaxDailyLogMove).cwiseMin(kMaxDailyLogMove); }
 
+// Scenarios of a tile side by side: kLanes per vector, at most kTileWidth.
+constexpr std::size_t kLanes = 8, kTileWidth = 64;
+using Lanes = double __attribute__((vector_size(kLanes * sizeof(double))));
+
+// One thread's state of a tile of scenarios (sized once, reused): each
+// scenario's three streams and where its path stands, a day's normals and
+// correlated normals (assets x kTileWidth), one scenario's day.
+struct TileState {
+  std::vector<rng::Draws> normals, mixing, jumps;
+  std::vector<Eigen::VectorXd> running;
+  std::vector<std::size_t> next_horizon;
+  std::vector<double> z, x;
+  Eigen::VectorXd correlated, day;
+};
+
 }  // namespace
 
 ShockGenerator::ShockGenerator(const Model& model) : ShockGenerator(model, move_points(model)) {}
@@ -51,6 +69,15 @@ ShockGenerator::ShockGenerator(const Model& model, const std::vector<double>& po
   overlay_ = Eigen::MatrixXd::Zero(n, static_cast<Eigen::Index>(points_.size()));
   for (const auto& st : model.stress_scenarios)
     if (st.overlay) overlay_ += stress_move_at(model, st, points_);
+  for (Eigen::Index i = 0; i < model.correlation_factor.rows(); ++i) {
+    factor_start_.push_back(static_cast<int>(factor_value_.size()));
+    for (Eigen::Index j = 0; j < model.correlation_factor.cols(); ++j)
+      if (model.correlation_factor(i, j) != 0.0) {
+        factor_column_.push_back(static_cast<int>(j));
+        factor_value_.push_back(model.correlation_factor(i, j));
+      }
+  }
+  factor_start_.push_back(static_cast<int>(factor_value_.size()));
   factor_scale_ = 1.0 / std::sqrt(std::max(1e-300, static_cast<double>(days_) * model.correlation.sum()));
   if (model.history_mode) {
     const Eigen::MatrixXd& r = model.history_log_returns;
@@ -67,37 +94,108 @@ ShockGenerator::ShockGenerator(const Model& model, const std::vector<double>& po
 void ShockGenerator::generate(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd> cumulative,
                               double& market_factor) const {
   if (model_.history_mode) return historical(scenario, cumulative, market_factor);
-  const auto n = static_cast<Eigen::Index>(daily_vol_.size());
-  rng::Draws normals(market_, scenario, 0);
-  rng::Draws mixing(market_, scenario, 1);
-  rng::Draws jumps(jumps_, scenario, 0);
-  const auto& jump_cfg = model_.shocks.jumps;
-  // Per-thread scratch: generate() runs once per scenario on every worker, and
-  // the generator is shared, so its buffers are the thread's, sized once.
-  thread_local Eigen::VectorXd z, x, day, running;
-  z.resize(n);
-  x.resize(n);
-  day.resize(n);
-  running.setZero(n);
-  double factor = 0.0;
-  std::size_t next_horizon = 0;
-  for (int d = 0; d < days_; ++d) {
-    for (Eigen::Index a = 0; a < n; ++a) z(a) = normals.normal();
-    x.noalias() = model_.correlation_factor * z;
-    factor += x.sum();
-    double scale = 1.0;
-    if (student_t_) scale = std::sqrt((dof_ - 2.0) / mixing.chi_square(dof_));
-    day = daily_vol_.cwiseProduct(x) * scale;
-    if (jump_cfg && jump_cfg->intensity > 0.0) {
-      const int count = jumps.poisson(jump_cfg->intensity);
-      double size = 0.0;
-      for (int k = 0; k < count; ++k) size += jump_cfg->mean + jump_cfg->stdev * jumps.normal();
-      if (count > 0) day += jump_beta_ * size;
+  thread_local std::array<Eigen::MatrixXd, 1> one;
+  model_tile<1>(scenario, one, {&market_factor, 1});
+  cumulative = one[0];
+}
+
+void ShockGenerator::generate_tile(std::uint64_t first, std::span<Eigen::MatrixXd> cumulative,
+                                   std::span<double> market_factor) const {
+  for (std::size_t i0 = 0; i0 < cumulative.size(); i0 += kTileWidth) {
+    const std::size_t count = std::min(kTileWidth, cumulative.size() - i0);
+    const auto tile = cumulative.subspan(i0, count);
+    const auto factor = market_factor.subspan(i0, count);
+    if (model_.history_mode) {
+      for (std::size_t i = 0; i < count; ++i) {
+        tile[i].resize(daily_vol_.size(), static_cast<Eigen::Index>(points_.size()));
+        historical(first + i0 + i, tile[i], factor[i]);
+      }
+      continue;
     }
-    bound_day(day);
-    add_day(points_, d, day, overlay_, running, next_horizon, cumulative);
+    switch (std::bit_ceil((count + kLanes - 1) / kLanes)) {
+      case 1: model_tile<1>(first + i0, tile, factor); break;
+      case 2: model_tile<2>(first + i0, tile, factor); break;
+      case 4: model_tile<4>(first + i0, tile, factor); break;
+      default: model_tile<8>(first + i0, tile, factor); break;
+    }
   }
-  market_factor = factor * factor_scale_;
+}
+
+// Row i of x = L z over the tile's lanes: one multiply-add chain per
+// scenario over the row's nonzero entries in column order, kept in
+// registers. This is the order of Eigen's column-major product for the rows
+// it sums in vectors (its zero entries add nothing): every row of an even
+// number of assets; the last row of an odd number Eigen sums in scalar code,
+// which can differ from the chain here in the last bit.
+template <std::size_t vectors>
+void ShockGenerator::correlate(const double* z, double* x) const {
+  const auto n = static_cast<std::size_t>(daily_vol_.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    std::array<Lanes, vectors> sum{};
+    for (int k = factor_start_[i]; k < factor_start_[i + 1]; ++k) {
+      const double v = factor_value_[static_cast<std::size_t>(k)];
+      const double* row = z + static_cast<std::size_t>(factor_column_[static_cast<std::size_t>(k)]) * kTileWidth;
+      for (std::size_t c = 0; c < vectors; ++c) {
+        Lanes lanes;
+        std::memcpy(&lanes, row + c * kLanes, sizeof(Lanes));
+        sum[c] += v * lanes;
+      }
+    }
+    std::memcpy(x + i * kTileWidth, sum.data(), sizeof(sum));
+  }
+}
+
+// The model's draws for the tile, day by day: every scenario's normals of
+// the day (in the order generate() draws them), one product for their
+// correlation, then each scenario's volatility mixing, jumps, bounds and
+// horizons from its own streams.
+template <std::size_t vectors>
+void ShockGenerator::model_tile(std::uint64_t first, std::span<Eigen::MatrixXd> cumulative,
+                                std::span<double> market_factor) const {
+  const auto n = static_cast<Eigen::Index>(daily_vol_.size());
+  const auto points = static_cast<Eigen::Index>(points_.size());
+  const std::size_t count = cumulative.size();
+  const auto& jump_cfg = model_.shocks.jumps;
+  // Per-thread state: the generator is shared by the workers.
+  thread_local TileState t;
+  t.normals.clear();
+  t.mixing.clear();
+  t.jumps.clear();
+  for (std::size_t i = 0; i < count; ++i) {
+    t.normals.emplace_back(market_, first + i, 0);
+    t.mixing.emplace_back(market_, first + i, 1);
+    t.jumps.emplace_back(jumps_, first + i, 0);
+  }
+  t.running.resize(count);
+  for (auto& r : t.running) r.setZero(n);
+  t.next_horizon.assign(count, 0);
+  t.z.assign(static_cast<std::size_t>(n) * kTileWidth, 0.0);
+  t.x.resize(t.z.size());
+  t.correlated.resize(n);
+  t.day.resize(n);
+  std::fill(market_factor.begin(), market_factor.end(), 0.0);
+  for (auto& c : cumulative) c.resize(n, points);
+  for (int d = 0; d < days_; ++d) {
+    for (std::size_t i = 0; i < count; ++i)
+      for (Eigen::Index a = 0; a < n; ++a) t.z[static_cast<std::size_t>(a) * kTileWidth + i] = t.normals[i].normal();
+    correlate<vectors>(t.z.data(), t.x.data());
+    for (std::size_t i = 0; i < count; ++i) {
+      for (Eigen::Index a = 0; a < n; ++a) t.correlated(a) = t.x[static_cast<std::size_t>(a) * kTileWidth + i];
+      market_factor[i] += t.correlated.sum();
+      double scale = 1.0;
+      if (student_t_) scale = std::sqrt((dof_ - 2.0) / t.mixing[i].chi_square(dof_));
+      t.day = daily_vol_.cwiseProduct(t.correlated) * scale;
+      if (jump_cfg && jump_cfg->intensity > 0.0) {
+        const int jumps = t.jumps[i].poisson(jump_cfg->intensity);
+        double size = 0.0;
+        for (int k = 0; k < jumps; ++k) size += jump_cfg->mean + jump_cfg->stdev * t.jumps[i].normal();
+        if (jumps > 0) t.day += jump_beta_ * size;
+      }
+      bound_day(t.day);
+      add_day(points_, d, t.day, overlay_, t.running[i], t.next_horizon[i], cumulative[i]);
+    }
+  }
+  for (double& f : market_factor) f *= factor_scale_;
 }
 
 void ShockGenerator::historical(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd> cumulative,

@@ -17,6 +17,7 @@
 
 #include <Eigen/Dense>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "sim/model_types.hpp"
@@ -65,6 +66,13 @@ class ShockGenerator {
   // factor F ~ N(0, 1) that drives latent-model defaults (the standardised
   // Gaussian driver of the equally weighted move over the whole path).
   void generate(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd> cumulative, double& market_factor) const;
+  // The same for the scenarios first, first + 1, ... into cumulative[i] (resized
+  // to assets x points) and market_factor[i], i < cumulative.size(): each
+  // scenario draws from its own streams, so its numbers are those of
+  // generate() whatever the tile around it. The tile's normals of a day are
+  // correlated together, one product by the factor's nonzero entries per day
+  // for every scenario side by side.
+  void generate_tile(std::uint64_t first, std::span<Eigen::MatrixXd> cumulative, std::span<double> market_factor) const;
 
   int days() const { return days_; }
   // Number of replay windows of the price history (0 without one).
@@ -72,6 +80,12 @@ class ShockGenerator {
 
  private:
   void historical(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd> cumulative, double& market_factor) const;
+  // Up to kTileWidth scenarios of generate_tile, `vectors` vectors of lanes wide.
+  template <std::size_t vectors>
+  void model_tile(std::uint64_t first, std::span<Eigen::MatrixXd> cumulative, std::span<double> market_factor) const;
+  // x = L z for a day of the tile: z and x are assets x kTileWidth, scenarios side by side.
+  template <std::size_t vectors>
+  void correlate(const double* z, double* x) const;
 
   const Model& model_;
   std::vector<double> points_;  // days after today, ascending
@@ -80,6 +94,10 @@ class ShockGenerator {
   bool student_t_ = false;
   double dof_ = 0.0;
   Eigen::VectorXd daily_vol_;
+  // The correlation factor L by rows, its nonzero entries only (in column
+  // order): row i's entries are [factor_start_[i], factor_start_[i + 1]).
+  std::vector<int> factor_start_, factor_column_;
+  std::vector<double> factor_value_;
   Eigen::VectorXd jump_beta_;
   Eigen::MatrixXd overlay_;  // the overlay stress scenarios' log-moves (assets x horizons), added to every draw
   double factor_scale_ = 1.0;

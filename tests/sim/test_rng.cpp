@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "models/margin/quantile.hpp"
@@ -147,6 +149,106 @@ ccps: [{id: C, capital: 1, margin: {model: parametric, mpor_days: 2}}]
   double f = 0.0;
   gen.generate(3, c, f);
   EXPECT_NEAR(c(0, 0), std::log(0.5) / 2 + std::log(1.1), 1e-12);
+}
+
+}  // namespace
+}  // namespace ccpnet
+
+namespace ccpnet {
+namespace {
+
+// A model for the tile tests: `assets` assets of daily volatility 0.73 /
+// sqrt(365) equicorrelated at 0.5 (a dense lower-triangular factor), a
+// 3-day MPOR (three days of draws: with an odd number of assets a Box-Muller
+// pair spans two days) and the shock settings `shocks`.
+Model tile_model(int assets, const std::string& shocks) {
+  std::string list, row;
+  for (int a = 0; a < assets; ++a) list += "    - {id: A" + std::to_string(a) + ", price: 100, volatility: 0.73}\n";
+  std::string correlation = "[";
+  for (int i = 0; i < assets; ++i) {
+    correlation += i ? ", [" : "[";
+    for (int j = 0; j < assets; ++j) correlation += std::string(j ? ", " : "") + (i == j ? "1" : "0.5");
+    correlation += "]";
+  }
+  correlation += "]";
+  const std::string text = "name: tile\nmarket:\n  assets:\n" + list + "  correlation: " + correlation +
+                           "\n  shocks: " + shocks +
+                           "\nccps: [{id: C, capital: 1, margin: {model: parametric, mpor_days: 3}}]\n";
+  return build_model(config::load_scenario_text(text, "t.yaml"));
+}
+
+// Each scenario keeps its own streams: a tile of scenarios (any width, any
+// first scenario, more than one block of 64) gives every scenario the
+// numbers generate() gives it alone, to the last bit.
+TEST(ShockTile, EveryScenarioHasItsOwnNumbersWhateverTheTile) {
+  for (const char* shocks : {"{model: gaussian}",
+                             "{model: student_t, dof: 4, jumps: {intensity: 0.3, mean: -0.05, "
+                             "stdev: 0.1}}"}) {
+    const Model model = tile_model(7, shocks);
+    const ShockGenerator gen(model);
+    for (const auto& [first, count] : {std::pair<std::uint64_t, std::size_t>{0, 1}, {5, 13}, {1000, 70}}) {
+      std::vector<Eigen::MatrixXd> tile(count);
+      std::vector<double> factors(count);
+      gen.generate_tile(first, tile, factors);
+      for (std::size_t i = 0; i < count; ++i) {
+        Eigen::MatrixXd alone(7, 1);
+        double factor = 0.0;
+        gen.generate(first + i, alone, factor);
+        ASSERT_EQ(tile[i].rows(), 7);
+        EXPECT_TRUE((tile[i].array() == alone.array()).all()) << shocks << " scenario " << first + i;
+        EXPECT_EQ(factors[i], factor) << shocks << " scenario " << first + i;
+      }
+    }
+  }
+}
+
+// The correlated normals of a day are x = L z, each x_i summed over j in
+// ascending order (the order of Eigen's column-major product, whose zero
+// entries add nothing): a Gaussian 3-day move is vol x (x_1 + x_2 + x_3)
+// over the days' normals z drawn in order from (market, scenario, 0), and
+// the market factor is sum_d sum_i x_di / sqrt(3 days x sum of the
+// correlation matrix). Bit for bit against Eigen's dense product for an even
+// number of assets (Eigen sums every row in vectors then).
+// By hand, 2 assets at correlation 0.5: L = [[1, 0], [0.5, sqrt(0.75)]]
+// (L L' = [[1, 0.5], [0.5, 0.25 + 0.75]]), so asset B's day is
+// vol (0.5 z_A + 0.8660254 z_B) and asset A's vol z_A, vol = 0.73 / sqrt(365).
+TEST(ShockTile, DayMovesAreTheFactorTimesTheDaysNormals) {
+  const Model model = tile_model(10, "{model: gaussian}");
+  const ShockGenerator gen(model);
+  const rng::Philox market(model.seed, rng::Stream::kMarket);
+  std::vector<Eigen::MatrixXd> tile(20);
+  std::vector<double> factors(tile.size());
+  gen.generate_tile(40, tile, factors);
+  const double vol = model.assets[0].daily_vol;
+  EXPECT_NEAR(vol, 0.73 / std::sqrt(365.0), 1e-15);
+  for (std::size_t i = 0; i < tile.size(); ++i) {
+    rng::Draws normals(market, 40 + i, 0);
+    Eigen::VectorXd running = Eigen::VectorXd::Zero(10), z(10), x(10);
+    double factor = 0.0;
+    for (int d = 0; d < 3; ++d) {
+      for (Eigen::Index a = 0; a < 10; ++a) z(a) = normals.normal();
+      x.noalias() = model.correlation_factor * z;
+      factor += x.sum();
+      const Eigen::VectorXd day = Eigen::VectorXd::Constant(10, vol).cwiseProduct(x);  // rounded before it is added
+      running += day;
+    }
+    EXPECT_TRUE((tile[i].col(0).array() == running.array()).all()) << "scenario " << 40 + i;
+    EXPECT_NEAR(factors[i], factor / std::sqrt(3.0 * model.correlation.sum()), 1e-15);
+  }
+  const Model two = tile_model(2, "{model: gaussian}");
+  Eigen::MatrixXd c(2, 1);
+  double f = 0.0;
+  ShockGenerator(two).generate(7, c, f);
+  const rng::Philox two_market(two.seed, rng::Stream::kMarket);
+  rng::Draws normals(two_market, 7, 0);
+  double a = 0.0, b = 0.0;
+  for (int d = 0; d < 3; ++d) {
+    const double z_a = normals.normal(), z_b = normals.normal();
+    a += vol * z_a;
+    b += vol * (0.5 * z_a + std::sqrt(0.75) * z_b);  // correlation 0.5: L = [[1, 0], [0.5, sqrt(0.75)]]
+  }
+  EXPECT_NEAR(c(0, 0), a, 1e-15);
+  EXPECT_NEAR(c(1, 0), b, 1e-15);
 }
 
 }  // namespace
