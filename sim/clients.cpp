@@ -118,13 +118,16 @@ double Cascade::close_out_clients(std::size_t c, int m, ScenarioResult& out) {
   return shortfall;
 }
 
-// The day member m defaulted: 0 at the start (round 0), else the end of the
-// step whose variation margin it did not pay: the record's day where it is
-// set (the step's defaults at its start), the current step's otherwise (the
-// cascade's rounds within the step; MemberDefault::day is set after them).
+// The day member m defaulted, as its record says (MemberDefault::day): 0 at
+// the start (exogenous and latent defaults and their groups), else the end of
+// the step in which it defaulted, whatever its round: rounds are numbered over
+// the whole scenario and a step's defaults at its start open round 0 when
+// nothing defaulted in an earlier step (a member that cannot pay the variation
+// margin of day 2 is the scenario's round 0, on day 2). day_ (the current
+// step's end) for a member without a record.
 double Cascade::default_day(int m, const ScenarioResult& out) const {
   for (auto d = out.defaults.rbegin(); d != out.defaults.rend(); ++d)
-    if (d->member == m) return d->round == 0 ? 0.0 : d->day > 0.0 ? d->day : day_;
+    if (d->member == m) return d->day;
   return day_;
 }
 

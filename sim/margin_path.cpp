@@ -7,58 +7,90 @@
 
 namespace ccpnet {
 
-MarginPath::MarginPath(const Model& model) : model_(model), row_of_(model.accounts.size(), -1) {
-  if (model.steps.count == 0) return;
+SpiralMargin::SpiralMargin(const Model& model) : model_(model), row_of_(model.accounts.size(), -1) {
   for (const CcpModel& ccp : model.ccps) {
-    if (!ccp.settlement.spiral) continue;  // the loader allows it on parametric and scenario_grid models only
-    const CcpSettlement& st = ccp.settlement;
-    const auto c = static_cast<int>(ccps_.size());
-    ccps_.push_back({st.spiral_lambda, st.apc_buffer, st.apc_stressed_weight, st.apc_stressed_multiplier});
+    if (!ccp.settlement.spiral) continue;  // the loader allows it on models that scale with volatility
     for (int a : ccp.accounts) {
       const Account& acc = model.accounts[static_cast<std::size_t>(a)];
       if (acc.kind != AccountKind::kMember) continue;
       const Eigen::VectorXd values = account_delta_values(model, acc).cwiseAbs();
       const double total = values.sum();
       if (!(total > 0.0)) continue;
-      Row row{a, c, {}};
+      Row row{a, ccp.settlement.apc_buffer, {}};
       for (Eigen::Index i = 0; i < values.size(); ++i)
         if (values(i) > 0.0) row.weights.emplace_back(i, values(i) / total);
       row_of_[static_cast<std::size_t>(a)] = static_cast<int>(rows_.size());
       rows_.push_back(std::move(row));
     }
   }
-  multipliers_.resize(ccps_.size());
+}
+
+void SpiralMargin::vol_ratios(std::size_t c, const Eigen::MatrixXd& step_returns, double step_days,
+                              Eigen::MatrixXd& out) const {
+  const CcpSettlement& st = model_.ccps[c].settlement;
+  const Eigen::Index n_assets = step_returns.rows(), n_steps = step_returns.cols();
+  out.setOnes(n_assets, n_steps);
+  if (!st.spiral) return;
+  std::vector<double> returns(static_cast<std::size_t>(n_steps));
+  for (Eigen::Index a = 0; a < n_assets; ++a) {
+    const double daily = model_.assets[static_cast<std::size_t>(a)].daily_vol;
+    if (!(daily > 0.0)) continue;
+    for (Eigen::Index k = 0; k < n_steps; ++k) returns[static_cast<std::size_t>(k)] = step_returns(a, k);
+    const std::vector<double> path = models::ewma_vol_path(st.spiral_lambda, returns, step_days, daily);
+    for (Eigen::Index k = 0; k < n_steps; ++k) {
+      const double x = path[static_cast<std::size_t>(k)];
+      out(a, k) = st.apc_stressed_weight > 0.0  // only the current part of an APC-weighted volatility moves
+                      ? models::apc_weighted_multiplier(x, st.apc_stressed_weight, st.apc_stressed_multiplier)
+                      : x;
+    }
+  }
+}
+
+double SpiralMargin::required(std::size_t a, const Eigen::Ref<const Eigen::VectorXd>& price_ratio,
+                              const Eigen::Ref<const Eigen::VectorXd>& vol_ratio) const {
+  const double im = model_.accounts[a].initial_margin;
+  const int r = row_of_[a];
+  if (r < 0) return im;
+  const Row& row = rows_[static_cast<std::size_t>(r)];
+  double ratio = 0.0;
+  for (const auto& [i, w] : row.weights) ratio += w * price_ratio(i) * vol_ratio(i);
+  return models::recomputed_margin(im, ratio, row.apc_buffer);
+}
+
+MarginPath::MarginPath(const Model& model) : model_(model), spiral_(model), row_of_(model.accounts.size(), -1) {
+  active_ = model.steps.count > 0 && spiral_.active();
+  if (!active_) return;
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    if (!model.ccps[c].settlement.spiral) continue;
+    spiral_ccps_.push_back(static_cast<int>(c));
+    for (int a : model.ccps[c].accounts) {
+      if (!spiral_.recomputes(static_cast<std::size_t>(a))) continue;
+      row_of_[static_cast<std::size_t>(a)] = static_cast<int>(accounts_.size());
+      accounts_.push_back(a);
+    }
+  }
+  vol_ratio_.resize(spiral_ccps_.size());
 }
 
 void MarginPath::compute(const Eigen::MatrixXd& cumulative, int slot) {
-  if (!active()) return;
+  if (!active_) return;
   const TimeSteps& steps = model_.steps;
   const auto n_steps = static_cast<Eigen::Index>(steps.count);
   const auto n_assets = static_cast<Eigen::Index>(model_.assets.size());
-  // Each recomputing CCP's volatility multipliers per asset and step.
-  returns_.resize(static_cast<std::size_t>(n_steps));
-  for (std::size_t c = 0; c < ccps_.size(); ++c) {
-    const Recomputing& rc = ccps_[c];
-    Eigen::MatrixXd& m = multipliers_[c];
-    m.setOnes(n_assets, n_steps);
-    for (Eigen::Index a = 0; a < n_assets; ++a) {
-      const double daily = model_.assets[static_cast<std::size_t>(a)].daily_vol;
-      if (!(daily > 0.0)) continue;
-      double before = 0.0;
-      for (Eigen::Index k = 0; k < n_steps; ++k) {
-        const double now = cumulative(a, steps.end[static_cast<std::size_t>(k)]);
-        returns_[static_cast<std::size_t>(k)] = now - before;
-        before = now;
-      }
-      const std::vector<double> path = models::ewma_vol_path(rc.lambda, returns_, steps.days, daily);
-      for (Eigen::Index k = 0; k < n_steps; ++k) {
-        const double x = path[static_cast<std::size_t>(k)];
-        m(a, k) = rc.stressed_weight > 0.0
-                      ? models::apc_weighted_multiplier(x, rc.stressed_weight, rc.stressed_multiplier)
-                      : x;
-      }
+  // Each step's log-return and the price ratio at its end, per asset.
+  step_returns_.resize(n_assets, n_steps);
+  price_ratio_.resize(n_assets, n_steps);
+  for (Eigen::Index a = 0; a < n_assets; ++a) {
+    double before = 0.0;
+    for (Eigen::Index k = 0; k < n_steps; ++k) {
+      const double now = cumulative(a, steps.end[static_cast<std::size_t>(k)]);
+      step_returns_(a, k) = now - before;
+      price_ratio_(a, k) = std::exp(now);
+      before = now;
     }
   }
+  for (std::size_t i = 0; i < spiral_ccps_.size(); ++i)
+    spiral_.vol_ratios(static_cast<std::size_t>(spiral_ccps_[i]), step_returns_, steps.days, vol_ratio_[i]);
   const auto s = static_cast<std::size_t>(slot);
   if (held_.size() <= s) {
     held_.resize(s + 1);
@@ -66,20 +98,20 @@ void MarginPath::compute(const Eigen::MatrixXd& cumulative, int slot) {
   }
   Eigen::MatrixXd& held = held_[s];
   Eigen::MatrixXd& increase = member_increase_[s];
-  held.resize(static_cast<Eigen::Index>(rows_.size()), n_steps);
+  held.resize(static_cast<Eigen::Index>(accounts_.size()), n_steps);
   increase.setZero(static_cast<Eigen::Index>(model_.members.size()), n_steps);
-  for (std::size_t i = 0; i < rows_.size(); ++i) {
-    const Row& row = rows_[i];
-    const Account& acc = model_.accounts[static_cast<std::size_t>(row.account)];
-    const Recomputing& rc = ccps_[static_cast<std::size_t>(row.ccp)];
-    const Eigen::MatrixXd& m = multipliers_[static_cast<std::size_t>(row.ccp)];
-    for (Eigen::Index k = 0; k < n_steps; ++k) {
-      const int end = steps.end[static_cast<std::size_t>(k)];
-      double ratio = 0.0;
-      for (const auto& [a, w] : row.weights) ratio += w * std::exp(cumulative(a, end)) * m(a, k);
-      const double im = models::recomputed_margin(acc.initial_margin, ratio, rc.apc_buffer);
-      held(static_cast<Eigen::Index>(i), k) = im;
-      increase(acc.owner, k) += im - acc.initial_margin;
+  std::size_t row = 0;
+  for (std::size_t i = 0; i < spiral_ccps_.size(); ++i) {
+    for (int ai : model_.ccps[static_cast<std::size_t>(spiral_ccps_[i])].accounts) {
+      const auto a = static_cast<std::size_t>(ai);
+      if (!spiral_.recomputes(a)) continue;
+      const Account& acc = model_.accounts[a];
+      for (Eigen::Index k = 0; k < n_steps; ++k) {
+        const double im = spiral_.required(a, price_ratio_.col(k), vol_ratio_[i].col(k));
+        held(static_cast<Eigen::Index>(row), k) = im;
+        increase(acc.owner, k) += im - acc.initial_margin;
+      }
+      ++row;
     }
   }
 }

@@ -1,39 +1,80 @@
-// Initial margin recomputed along a path of time steps (SPEC 3.4, 3.10).
+// Initial margin recomputed after a move (SPEC 3.4, 3.10): the margin spiral.
 //
 // A CCP whose margin model scales with volatility (parametric, scenario_grid)
 // and carries an EWMA estimator (ccps[].margin.spiral) recomputes every member
-// account's IM at the end of each step from the scenario's own path, as CCPs
-// run their margin models daily (EMIR RTS 153/2013 art. 24-28: IM on current
-// positions and prices with the model's volatility; art. 28 for the APC
-// measures):
-//  - each asset's EWMA volatility updated with the step's log-return
-//    (models::ewma_vol_path), the current part only under a stressed-weight
-//    APC (models::apc_weighted_multiplier);
-//  - the account's model margin moves by its value-weighted ratio
-//      ratio_k = sum_a |v_a| (P_a,k / P_a,0) (sigma_a,k / sigma_a,0) / sum_a |v_a|,
-//    v_a its delta values today: exact for one asset (IM = q sigma sqrt(h) |v|),
-//    the day-0 diversification kept for several (as the one-period spiral);
-//  - an APC buffer absorbs a rise first (models::recomputed_margin).
-// Members post an increase at the step's end from their liquid resources, as
-// they pay variation margin, and get a decrease back. Historical and tiered
-// models, and CCPs without spiral, keep today's IM over the whole horizon
-// (the loader refuses spiral on a historical or tiered model in time steps).
-// Link accounts keep today's inter-CCP margin.
+// account's IM after the market moves, as CCPs run their margin models on
+// current positions at current prices (Commission Delegated Regulation (EU)
+// No 153/2013, art. 24-28: IM at the model's confidence over the liquidation
+// period, on the model's volatility; art. 28 for the APC measures; CPMI-IOSCO
+// PFMI Principle 6, key considerations 3-4: risk-based IM, positions marked
+// and margin called at least daily). The parametric IM of one asset,
+// q sigma sqrt(h) |v|, moves with the volatility and with the position's
+// value at the new price, so after a move the account needs
+//   ratio = sum_a w_a (P_a / P_a,0) (sigma_a / sigma_a,0),   w_a = |v_a| / sum |v|,
+// times the model margin it holds, v_a its delta values today (options by
+// their delta): exact for one asset, the day-0 diversification kept for
+// several. Each asset's volatility is its EWMA estimate updated with the
+// move (models::ewma_vol_path: one update per step, a move of h days entering
+// as its daily equivalent), the current part only under a stressed-weight APC
+// (models::apc_weighted_multiplier); an APC buffer absorbs a rise first
+// (models::recomputed_margin).
+//
+// SpiralMargin is that computation, the one place both engines take it from:
+// the one-period spiral (sim/settlement.cpp: one step over the CCP's MPOR, to
+// the prices at its end) and the path of time steps (MarginPath below: one
+// step per day of the path, to the prices at each step's end), so that one
+// step over the MPOR gives the one-period IM.
+//
+// In time steps, members post an increase at the step's end from their
+// liquid resources, as they pay variation margin, and get a decrease back.
+// Historical and tiered models, and CCPs without spiral, keep today's IM over
+// the whole horizon (the loader refuses spiral on a historical or tiered
+// model in time steps). Link accounts keep today's inter-CCP margin.
 #pragma once
 
 #include <Eigen/Dense>
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 namespace ccpnet {
 
 struct Model;
 
+class SpiralMargin {
+ public:
+  explicit SpiralMargin(const Model& model);
+  // Some CCP recomputes IM.
+  bool active() const { return !rows_.empty(); }
+  // Account a's IM is recomputed (a member account with positions at a CCP with spiral).
+  bool recomputes(std::size_t a) const { return row_of_[a] >= 0; }
+  // CCP c's volatility ratios sigma_a,k / sigma_a,0 (assets x steps) after
+  // steps of `step_days` days with the log-returns `step_returns` (assets x
+  // steps); 1 for an asset without volatility or at a CCP without spiral.
+  void vol_ratios(std::size_t c, const Eigen::MatrixXd& step_returns, double step_days, Eigen::MatrixXd& out) const;
+  // The IM account a needs after a move to the price ratios P_a / P_a,0 with
+  // the volatility ratios of its CCP (one entry per asset); today's IM for an
+  // account that is not recomputed.
+  double required(std::size_t a, const Eigen::Ref<const Eigen::VectorXd>& price_ratio,
+                  const Eigen::Ref<const Eigen::VectorXd>& vol_ratio) const;
+
+ private:
+  struct Row {
+    int account;
+    double apc_buffer;
+    std::vector<std::pair<Eigen::Index, double>> weights;  // (asset, |v_a| / sum |v|)
+  };
+  const Model& model_;
+  std::vector<Row> rows_;
+  std::vector<int> row_of_;  // per account: its index in rows_, -1
+};
+
+// IM recomputed along a path of time steps, every step's end.
 class MarginPath {
  public:
   explicit MarginPath(const Model& model);
-  // Some CCP recomputes IM.
-  bool active() const { return !rows_.empty(); }
+  // Some CCP recomputes IM in time steps.
+  bool active() const { return active_; }
   // The IM of every recomputing account after each step of the path
   // `cumulative` (log-returns from today at Model::steps.points, assets x
   // points), kept in `slot` (one per path of a tile).
@@ -47,22 +88,16 @@ class MarginPath {
   }
 
  private:
-  struct Row {
-    int account;
-    int ccp;                                               // index into ccps_
-    std::vector<std::pair<Eigen::Index, double>> weights;  // (asset, |v_a| / sum |v|)
-  };
-  struct Recomputing {
-    double lambda, apc_buffer, stressed_weight, stressed_multiplier;
-  };
   const Model& model_;
-  std::vector<Recomputing> ccps_;
-  std::vector<Row> rows_;
-  std::vector<int> row_of_;                       // per account: its index in rows_, -1
+  SpiralMargin spiral_;
+  bool active_ = false;
+  std::vector<int> spiral_ccps_;                  // indices of the CCPs with spiral
+  std::vector<int> accounts_;                     // the recomputed accounts, in their order in held_
+  std::vector<int> row_of_;                       // per account: its row in held_, -1
   std::vector<Eigen::MatrixXd> held_;             // per slot: rows x steps
   std::vector<Eigen::MatrixXd> member_increase_;  // per slot: members x steps
-  std::vector<Eigen::MatrixXd> multipliers_;      // per recomputing CCP: assets x steps (scratch)
-  std::vector<double> returns_;                   // scratch: one asset's step log-returns
+  Eigen::MatrixXd step_returns_, price_ratio_;    // scratch: assets x steps
+  std::vector<Eigen::MatrixXd> vol_ratio_;        // scratch, per CCP with spiral: assets x steps
 };
 
 }  // namespace ccpnet

@@ -1268,6 +1268,8 @@ class TileWorker {
     step_vm_.resize(model_.accounts.size());
     for (std::size_t a = 0; a < model_.accounts.size(); ++a)
       step_vm_[a] = path_pnl(a, end) - (before < 0 ? 0.0 : path_pnl(a, before));
+    settle_state_.margins = margins_.active() ? &margins_ : nullptr;  // the spiral's calls, for the metrics
+    settle_state_.margin_slot = path_slot_;
     settlement_.apply(static_cast<std::uint64_t>(out.index), step_vm_, scenario_returns_, settle_state_,
                       out.settlement);
     if (k > 0) cascade_.keep_default_funds(settle_state_.df_step_kept);

@@ -48,7 +48,7 @@ double SettlementOutcome::total(CcpSettleMetric m) const {
 }
 
 Settlement::Settlement(const Model& model)
-    : model_(model), rng_(model.seed, rng::Stream::kSettlement), active_(model.settlement_active) {
+    : model_(model), rng_(model.seed, rng::Stream::kSettlement), spiral_(model), active_(model.settlement_active) {
   min_deadline_ = std::numeric_limits<double>::infinity();
   for (const auto& ccp : model.ccps) {
     min_deadline_ = std::min(min_deadline_, ccp.settlement.deadline_hours);
@@ -222,23 +222,24 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
       if (custody_lost) calls.kept = model_.bridges[cb].recovery_rate;
     }
     calls.spiral = st.spiral && !state.in_steps;  // in steps: sim/margin_path.hpp
-    const bool any_calls = custody_lost || calls.spiral || st.collateral_asset >= 0;
+    calls.spiral_path = st.spiral && state.in_steps && state.margins != nullptr;
+    const bool any_calls = custody_lost || calls.spiral || calls.spiral_path || st.collateral_asset >= 0;
     if (st.mode == SettlementMode::kInstant && !any_calls) continue;
     state.df_kept[c] = calls.kept;
     if (calls.custody_hit) state.df_step_kept[c] = calls.kept;
     state.im_adjusted[c] = any_calls;
-    // The CCP's volatility multipliers after the move (margin spiral), per asset.
+    // The move the spiral recomputes IM on (sim/margin_path.hpp): one step over
+    // the CCP's MPOR, to the prices at its end, as its variation margin.
     if (calls.spiral) {
-      vol_ratio_.resize(model_.assets.size());
-      const double h0 = model_.horizons.front();
-      for (std::size_t k = 0; k < model_.assets.size(); ++k) {
-        const double daily = model_.assets[k].daily_vol;
-        const double x = std::log1p(returns(static_cast<Eigen::Index>(k), 0));
-        double m = daily > 0.0 ? models::ewma_vol_multiplier(st.spiral_lambda, x, h0, daily) : 1.0;
-        if (st.apc_stressed_weight > 0.0)  // only the current part of an APC-weighted volatility moves
-          m = models::apc_weighted_multiplier(m, st.apc_stressed_weight, st.apc_stressed_multiplier);
-        vol_ratio_[k] = m;
+      const auto end = static_cast<Eigen::Index>(ccp.horizon);
+      const auto n_assets = static_cast<Eigen::Index>(model_.assets.size());
+      spiral_move_.resize(n_assets, 1);
+      price_ratio_.resize(n_assets);
+      for (Eigen::Index k = 0; k < n_assets; ++k) {
+        spiral_move_(k, 0) = std::log1p(returns(k, end));
+        price_ratio_(k) = 1.0 + returns(k, end);
       }
+      spiral_.vol_ratios(c, spiral_move_, model_.horizons[ccp.horizon], vol_ratio_);
     }
     if (st.collateral_asset >= 0)  // in steps: from today to the step's end
       calls.collateral_return =
@@ -317,26 +318,32 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
   late_inflows(account_pnl, state, out);
 }
 
-// One account's margin calls (models::margin_call) at the cumulative move;
-// in time steps the step calls what that exceeds the calls paid so far, and
-// charges the owner the step's change of its gain on the posted collateral.
+// One account's margin calls. The collateral posted tops up to back today's
+// IM (models::margin_call at the cumulative move; in time steps the step calls
+// what that exceeds the calls paid so far, and charges the owner the step's
+// change of its gain on the posted collateral). The spiral's change of IM
+// (sim/margin_path.hpp: SpiralMargin) is called in cash on its own, and
+// released when IM falls, as in time steps, where MarginPath charges it; so
+// one step over the MPOR is the one period. The IM the CCP holds of a member
+// that defaults later in the period (the step) is its collateral and top-ups:
+// the spiral's change of the step is not counted as held (runner.cpp's
+// step_margins: a member defaulting in step k leaves the IM held after k - 1).
 void Settlement::margin_calls(std::size_t c, std::size_t a, const CcpCalls& calls, SettlementState& state,
                               SettlementOutcome& out) const {
   const CcpSettlement& st = model_.ccps[c].settlement;
   const Account& acc = model_.accounts[a];
   const auto m = static_cast<std::size_t>(acc.owner);
-  double required = acc.initial_margin;
+  const double im = acc.initial_margin;
+  double spiral_call = 0.0;  // the spiral's change of IM in the period (the step)
   if (calls.spiral) {
-    double weight = 0.0, scaled = 0.0;
-    for (Eigen::Index k = 0; k < acc.quantity.size(); ++k) {
-      const double v = std::abs(acc.quantity(k) * model_.assets[static_cast<std::size_t>(k)].price);
-      weight += v;
-      scaled += v * vol_ratio_[static_cast<std::size_t>(k)];
-    }
-    required = models::recomputed_margin(acc.initial_margin, weight > 0.0 ? scaled / weight : 1.0, st.apc_buffer);
+    spiral_call = spiral_.required(a, price_ratio_, vol_ratio_.col(0)) - im;
+    state.cash_charge[m] += spiral_call;
+  } else if (calls.spiral_path) {
+    spiral_call = state.margins->held(a, state.step, state.margin_slot) -
+                  state.margins->held(a, state.step - 1, state.margin_slot);
   }
-  const models::MarginCall mc = models::margin_call(acc.initial_margin, required, st.collateral_share,
-                                                    st.collateral_haircut, calls.collateral_return, calls.kept);
+  const models::MarginCall mc =
+      models::margin_call(im, im, st.collateral_share, st.collateral_haircut, calls.collateral_return, calls.kept);
   const bool steps = !state.im_called.empty();
   const double called = steps ? state.im_called[a] : 0.0;
   const double call = std::max(0.0, mc.call - called);
@@ -348,7 +355,7 @@ void Settlement::margin_calls(std::size_t c, std::size_t a, const CcpCalls& call
     state.im_called[a] += call;
     state.collateral_gain[a] = mc.collateral_change;
   }
-  out.at(c, CcpSettleMetric::kMarginCalls) += call;
+  out.at(c, CcpSettleMetric::kMarginCalls) += call + std::max(0.0, spiral_call);
   if (calls.custody_hit) {
     const double lost = (acc.initial_margin + acc.default_fund) * (1.0 - calls.kept);
     state.capital_charge[m] += lost;

@@ -23,11 +23,13 @@
 //    cash call), the fund stays depleted;
 //  - margin calls (models::margin_call): IM posted in a collateral asset moves
 //    with the scenario and is topped up in cash when its haircut-adjusted value
-//    falls below IM; a CCP with a margin spiral recomputes IM on its EWMA
-//    volatility updated with the move (value-weighted per account, an APC
-//    buffer used first) and calls the increase. A member that defaults at the
-//    start has not paid its calls: its CCP holds what was posted, as it is now
-//    worth; a member that paid and defaults later leaves the calls too;
+//    falls below IM; a CCP with a margin spiral recomputes IM after the move
+//    (sim/margin_path.hpp, SpiralMargin: the positions at their new prices, on
+//    the EWMA volatility updated with the move over the CCP's MPOR, an APC
+//    buffer used first) and calls the increase in cash (releases a decrease),
+//    as one time step over the MPOR does. A member that defaults at the start
+//    has not paid its calls: its CCP holds what was posted, as it is now
+//    worth; a member that paid and defaults later leaves the top-ups too;
 //  - free_of_payment: nothing happens at the start; in the cascade the side that
 //    performed first loses the principal in flight (in_flight * sum |v_a|) when
 //    the other defaults: the CCP, added to the defaulter's close-out loss, or
@@ -59,7 +61,8 @@
 //  - free of payment: the principal in flight in the step a member (a CCP)
 //    defaults (fails), at that step's end prices;
 //  - a CCP's margin spiral is recomputed step by step by sim/margin_path.hpp
-//    (IM increases called there, not here, so never twice);
+//    (IM increases charged there, not here, so never twice; counted here in
+//    the CCP's margin calls, from state.margins);
 //  - bridges: each bridge's exploit is drawn once per scenario, with the step
 //    it happens in: the bridge uniform u of step 0 (as in one period) says
 //    whether it happens within the horizon (u < p, the file's probability),
@@ -87,6 +90,7 @@
 #include <span>
 #include <vector>
 
+#include "sim/margin_path.hpp"
 #include "sim/rng.hpp"
 
 namespace ccpnet {
@@ -141,6 +145,8 @@ struct SettlementState {
   bool eventful = false;                // something is late, aborted or exploited
   bool stress = false;                  // deterministic: replacement moves one standard deviation adverse
   bool in_steps = false;                // a time step: the spiral is recomputed by the margin path, not here
+  const MarginPath* margins = nullptr;  // time steps: the IM recomputed along the path (null: none)
+  int margin_slot = 0;                  // the path's slot in `margins`
   std::uint64_t delay_substream = 1;    // the price moves over swap time locks of this period or step
 
   // Effects on the members and accounts, for the cascade
@@ -196,6 +202,7 @@ class Settlement {
     bool custody_hit = false;  // its custody bridge exploited in this step
     double kept = 1.0;         // share of what was posted still held
     bool spiral = false;       // one period: IM recomputed on the move
+    bool spiral_path = false;  // time steps: IM recomputed by state.margins (its change charged there)
     double collateral_return = 0.0;
   };
   void margin_calls(std::size_t c, std::size_t a, const CcpCalls& calls, SettlementState& state,
@@ -203,10 +210,13 @@ class Settlement {
 
   const Model& model_;
   rng::Philox rng_;
+  SpiralMargin spiral_;
   bool active_ = false;
   bool every_scenario_ = false;  // margin calls can matter in any scenario
   // Scratch of apply(); a Settlement belongs to one thread.
-  mutable std::vector<double> vol_ratio_, delay_z_;
+  mutable std::vector<double> delay_z_;
+  mutable Eigen::MatrixXd spiral_move_, vol_ratio_;  // the spiral's move and volatility ratios, assets x 1
+  mutable Eigen::VectorXd price_ratio_;
   mutable std::vector<std::uint8_t> vm_lost_;
   double min_deadline_ = 0.0;
 };

@@ -399,6 +399,50 @@ TEST(Clients, InTimeStepsTheWindowRunsFromTheCloseOutDay) {
   }
 }
 
+// The window runs from the day the clearing member actually defaulted, also when that default opens the
+// scenario's first cascade round in a later step (MemberDefault::round 0 on a day after the start). The case
+// above with D no exogenous defaulter: it is long 10 Z (R short 10 Z) with liquidity 50, and Z falls 10% on
+// day 1: D cannot pay the variation margin of 100 and defaults at the end of day 1, the first default of the
+// scenario (round 0, day 1). It is closed out over its MPOR of 1 day from day 0: 10 x 10 = 100 against its IM
+// 100, nothing beyond, its DF contribution 20 left. B takes CI on day 1. X and Y do not move before day 3, then
+// halve: B defaults on day 3 as above, CI's close-out loses 4 x 50 = 200, 50 beyond its margin 150.
+//  - window 1 day: the transfer completed on day 1 + 1 < 3: CI is B's client, 470 as above;
+//  - window 2 days: B defaulted by day 1 + 2 = 3: CI reverts to D's estate, 450 as above. Measured from day 0
+//    (the start), the window would have closed on day 2 and CI stayed B's (470): the day decides this case;
+//  - window 3 days: within it either way, 450.
+// (EMIR art. 48(5)-(7): the transfer follows the clearing member's default; CPMI-IOSCO PFMI Principle 14,
+// key consideration 3: portability on a participant's default.)
+TEST(Clients, ThePortingWindowRunsFromTheDayTheMemberDefaultedInALaterStep) {
+  std::string yaml(kPortingDays);
+  const auto edit = [&yaml](std::string_view from, std::string_view to) {
+    yaml.replace(yaml.find(from), from.size(), to);
+  };
+  edit("    - {id: Y, price: 100, volatility: 0.5}\n",
+       "    - {id: Y, price: 100, volatility: 0.5}\n    - {id: Z, price: 100, volatility: 0.5}\n");
+  edit("path: [{X: 0, Y: 0}, ", "path: [{X: 0, Y: 0, Z: -0.1}, ");
+  edit("    liquidity: 1000\n    positions: {A: {X: 10}}", "    liquidity: 50\n    positions: {A: {X: 10, Z: 10}}");
+  edit("{A: {X: -14, Y: -10}}", "{A: {X: -14, Y: -10, Z: -10}}");
+  edit("defaults:\n  exogenous: [D]\n", "");
+  for (const std::string_view window : {"1", "2", "3"}) {
+    const bool within = window != "1";
+    SCOPED_TRACE(std::string("window_days ") + std::string(window));
+    const Model model = model_of(yaml, {{"ccps.A.porting.window_days", std::string(window)}});
+    const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]));
+    ASSERT_EQ(r.defaults.size(), 2u);
+    EXPECT_EQ(r.defaults[0].member, 0);
+    EXPECT_EQ(r.defaults[0].round, 0);
+    EXPECT_EQ(r.defaults[0].cause, DefaultCause::kLiquidity);
+    EXPECT_EQ(r.defaults[0].day, 1.0);
+    EXPECT_EQ(r.defaults[1].day, 3.0);
+    EXPECT_EQ(r.clients_ported, within ? 0 : 1);
+    EXPECT_EQ(r.clients_closed_out, 1);
+    EXPECT_NEAR(client_charges(r, model, "CI", LossChannel::kClientMargin), 150.0, 1e-6);
+    EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterDf), within ? 50.0 : 30.0, 1e-6);
+    EXPECT_NEAR(r.total_loss, within ? 450.0 : 470.0, 1e-6);
+    EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-6);
+  }
+}
+
 TEST(Clients, TheMarginComparedCountsTheClientsAccounts) {
   // compare's total initial margin is what the CCPs hold: the members' house accounts (D 100, B 50, R 0)
   // and their clients' (150 + 120 + 80, EMIR art. 39: recorded at the CCP, in the member's client accounts).

@@ -288,14 +288,26 @@ TEST(Settlement, SettlementDrawsShiftNoOtherStream) {
   EXPECT_EQ(a, b);
 }
 
-// The margin spiral. One asset X at 100 with volatility 50% a year over 365 days
-// (daily 0.5 / sqrt(365)); L is long 1 X with observed IM 100 and liquidity 120.
-// X falls 20% in a day (x = ln 0.8): the CCP's EWMA estimate becomes
+// The margin spiral: IM recomputed after the move on the CCP's EWMA
+// volatility, on the positions at their post-move prices (sim/margin_path.hpp).
+// The rules: Commission Delegated Regulation (EU) No 153/2013 art. 24-26 (IM at
+// 99% (99.5% for OTC) over the liquidation period, on the model's volatility),
+// art. 28(1)(a) (an APC buffer of at least 25% that may be used up when
+// margins rise); CPMI-IOSCO PFMI Principle 6, key considerations 3-4 (positions
+// marked to current prices and margin called at least daily). A parametric IM
+// is q sigma sqrt(h) |v|: after a move it is q sigma' sqrt(h) |v'|, v' the
+// position's value at the new price. The EWMA estimator: RiskMetrics Technical
+// Document (J.P. Morgan 1996), sigma'^2 = lambda sigma^2 + (1 - lambda) r^2.
+//
+// One asset X at 100 with volatility 50% a year over 365 days (daily 0.5 /
+// sqrt(365)); L is long 1 X with observed IM 100 and liquidity 100. X falls 20%
+// in a day (x = ln 0.8): the CCP's EWMA estimate becomes
 //   M = sqrt(0.94 + 0.06 x^2 / sigma_d^2) = sqrt(0.94 + 0.06 x 72.70...) = 2.3026...
-// so it requires 230.26 and calls 130.26. L pays VM 20 and cannot meet the call:
-// 120 - 20 - 130.26 < 0, a liquidity default that the move alone does not cause.
+// and L's position is worth 80: it requires 100 x 0.8 x M = 184.21 and calls
+// 84.21. L pays VM 20 and cannot meet the call: 100 - 20 - 84.21 = -4.21, a
+// liquidity default that the move alone does not cause.
 // With an APC buffer of 25% the IM of 100 held includes the buffer (base 80): the
-// CCP requires max(80 M, 100) = 184.21 and calls 84.21, which L pays (16 left).
+// CCP requires max(80 x 0.8 M, 100) = 147.37 and calls 47.37, which L pays (32.63 left).
 constexpr std::string_view kSpiral = R"(name: margin spiral
 market:
   assets: [{id: X, price: 100, volatility: 0.5}]
@@ -307,7 +319,7 @@ ccps:
     default_fund: {sizing: fixed, amount: 0}
     imbalance: rest_of_market
 members:
-  - {id: L, capital: 1000, liquidity: 120, positions: {C: {X: 1}}, initial_margin: {C: 100}}
+  - {id: L, capital: 1000, liquidity: 100, positions: {C: {X: 1}}, initial_margin: {C: 100}}
 )";
 
 TEST(Settlement, MarginSpiralCallsTheEwmaIncreaseAndAnApcBufferAbsorbsPartOfIt) {
@@ -315,16 +327,82 @@ TEST(Settlement, MarginSpiralCallsTheEwmaIncreaseAndAnApcBufferAbsorbsPartOfIt) 
   const double m = std::sqrt(0.94 + 0.06 * x * x / (sd * sd));
   ASSERT_NEAR(m, 2.3026, 1e-4);
   const ScenarioResult r = stress(model_of(kSpiral));
-  EXPECT_NEAR(r.settlement.get(0, CcpSettleMetric::kMarginCalls), 100.0 * m - 100.0, 1e-9);
+  EXPECT_NEAR(r.settlement.get(0, CcpSettleMetric::kMarginCalls), 80.0 * m - 100.0, 1e-9);
   ASSERT_EQ(r.defaults.size(), 1u);
   EXPECT_EQ(r.defaults[0].cause, DefaultCause::kLiquidity);
-  EXPECT_NEAR(r.liquidity_shortfall, 100.0 * m - 100.0 - 100.0, 1e-9);
+  EXPECT_NEAR(r.liquidity_shortfall, 80.0 * m - 100.0 - (100.0 - 20.0), 1e-9);
 
   const ScenarioResult buffered = stress(model_of(kSpiral, {{"ccps.C.margin.apc", "{mode: buffer, buffer: 0.25}"}}));
-  EXPECT_NEAR(buffered.settlement.get(0, CcpSettleMetric::kMarginCalls), 80.0 * m - 100.0, 1e-9);
+  EXPECT_NEAR(buffered.settlement.get(0, CcpSettleMetric::kMarginCalls), 64.0 * m - 100.0, 1e-9);
   EXPECT_TRUE(buffered.defaults.empty());
   // Without the spiral the CCP calls nothing and L survives.
   EXPECT_TRUE(stress(model_of(kSpiral, {{"ccps.C.margin.spiral", "null"}})).defaults.empty());
+}
+
+// The spiral on a book, worked by hand (sources as above). X at 100 with daily
+// volatility 0.05 (0.5 over 100 trading days), Y at 50 with daily volatility
+// 0.02; in a day X falls 30% and Y 10%. C recomputes with lambda 0.94, h = 1
+// day, and holds an APC buffer of 25% (art. 28(1)(a)): the IM held is the
+// model margin times 1.25.
+//   X: x = ln 0.7 = -0.356675, x^2 / sigma^2 = 50.8868,
+//      m_X = sqrt(0.94 + 0.06 x 50.8868) = sqrt(3.99321) = 1.998301;
+//   Y: y = ln 0.9 = -0.105361, y^2 / sigma^2 = 27.7521,
+//      m_Y = sqrt(0.94 + 0.06 x 27.7521) = sqrt(2.60513) = 1.614040.
+// L, long 10 X (1,000), IM 100 (model margin 80): at the new price the model
+// margin is 80 x 0.7 x 1.998301 = 111.9049; the buffer takes the first 20
+// (max(111.9049, 1.25 x min(111.9049, 80)) = 111.9049): IM 111.9049, a call
+// of 11.9049 (without the buffer 39.8811; on today's value 59.8641). L pays VM
+// 300 from liquidity 310: 310 - 300 - 11.9049 = -1.9049, a liquidity default.
+// S, short 10 X: its position is worth 700 too, the same IM 111.9049 and call
+// 11.9049; it gains 300 and has liquidity 20: it pays.
+// T, long 10 X and 20 Y (1,000 each, weights 1/2), IM 160 (model margin 128):
+// ratio 0.5 x 0.7 x 1.998301 + 0.5 x 0.9 x 1.614040 = 0.699405 + 0.726318 =
+// 1.425724; model margin 128 x 1.425724 = 182.4926, above 1.25 x 128 = 160: a
+// call of 22.4926. T pays VM 300 + 100 from liquidity 420: 420 - 400 -
+// 22.4926 = -2.4926, a liquidity default.
+// C calls 11.9049 + 11.9049 + 22.4926 = 46.3024.
+constexpr std::string_view kSpiralBook = R"(name: margin spiral on a book
+market:
+  assets:
+    - {id: X, price: 100, volatility: 0.5, trading_days: 100}
+    - {id: Y, price: 50, volatility: 0.2, trading_days: 100}
+  correlation: [[1.0, 0.5], [0.5, 1.0]]
+  stress_scenarios: [{name: crash, moves: {X: -0.3, Y: -0.1}, days: 1}]
+ccps:
+  - id: C
+    capital: 1.0e6
+    margin: {model: parametric, mpor_days: 1, apc: {mode: buffer, buffer: 0.25}, spiral: {lambda: 0.94}}
+    default_fund: {sizing: fixed, amount: 0}
+    imbalance: rest_of_market
+members:
+  - {id: L, capital: 1.0e6, liquidity: 310, positions: {C: {X: 10}}, initial_margin: {C: 100}}
+  - {id: S, capital: 1.0e6, liquidity: 20, positions: {C: {X: -10}}, initial_margin: {C: 100}}
+  - {id: T, capital: 1.0e6, liquidity: 420, positions: {C: {X: 10, Y: 20}}, initial_margin: {C: 160}}
+)";
+
+TEST(Settlement, TheSpiralRecomputesImOnThePositionsAtTheirNewPrices) {
+  const double x = std::log(0.7), y = std::log(0.9);
+  const double mx = std::sqrt(0.94 + 0.06 * x * x / 0.0025), my = std::sqrt(0.94 + 0.06 * y * y / 0.0004);
+  ASSERT_NEAR(mx, 1.998301, 1e-6);
+  ASSERT_NEAR(my, 1.614040, 1e-6);
+  const double call_x = 80.0 * 0.7 * mx - 100.0, call_t = 128.0 * (0.35 * mx + 0.45 * my) - 160.0;
+  ASSERT_NEAR(call_x, 11.9049, 1e-4);
+  ASSERT_NEAR(call_t, 22.4926, 1e-4);
+  const ScenarioResult r = stress(model_of(kSpiralBook));
+  EXPECT_NEAR(r.settlement.get(0, CcpSettleMetric::kMarginCalls), 2.0 * call_x + call_t, 1e-9);
+  ASSERT_EQ(r.defaults.size(), 2u);  // L and T; S pays its call from its gain
+  EXPECT_EQ(r.defaults[0].member, 0);
+  EXPECT_EQ(r.defaults[1].member, 2);
+  EXPECT_EQ(r.defaults[0].cause, DefaultCause::kLiquidity);
+  EXPECT_EQ(r.defaults[1].cause, DefaultCause::kLiquidity);
+  EXPECT_NEAR(r.liquidity_shortfall, (call_x - 10.0) + (call_t - 20.0), 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  // One daily step over the MPOR recomputes the same IM (sim/margin_path.hpp):
+  // the same defaults and shortfall.
+  const ScenarioResult steps = stress(model_of(kSpiralBook, {{"simulation.horizon_days", "1"}}));
+  ASSERT_EQ(steps.defaults.size(), 2u);
+  EXPECT_NEAR(steps.liquidity_shortfall, r.liquidity_shortfall, 1e-9);
+  EXPECT_NEAR(steps.closeout_loss, r.closeout_loss, 1e-9);
 }
 
 TEST(Settlement, CollateralPostedInTheFallingAssetIsWorthLessToTheCcp) {

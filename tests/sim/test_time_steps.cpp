@@ -594,6 +594,32 @@ TEST(MarginThroughTime, AnApcBufferAbsorbsTheRiseFirst) {
   EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterIm), 80.0 * 0.9048374180359595 * 1.5620499351813313, 1e-9);
 }
 
+TEST(MarginThroughTime, OneDailyStepRecomputesTheOnePeriodSpiral) {
+  // l2_margin_spiral.yaml with both venues' spiral on, in a crash regime: its
+  // one period (MPOR 1 day) and the same file in one daily step recompute IM
+  // by the same function (SpiralMargin) on the same move, so they give the
+  // same defaults, losses and margin calls, scenario by scenario.
+  const std::string file = std::string(CCPNET_SOURCE_DIR) + "/scenarios/l2_margin_spiral.yaml";
+  const std::vector<config::Override> stressed = {{"market.shocks.volatility_multiplier", "4"}};
+  auto with_steps = stressed;
+  with_steps.push_back({"simulation.horizon_days", "1"});
+  const Model one = build_model(config::load_scenario_file(file, stressed));
+  const Model steps = build_model(config::load_scenario_file(file, with_steps));
+  ASSERT_EQ(one.steps.count, 0);
+  ASSERT_EQ(steps.steps.count, 1);
+  const auto defaults = [](const ScenarioResult& r) { return static_cast<int>(r.defaults.size()); };
+  const int eventful = test_paths::expect_steps_equal_one_period(one, steps, 300, defaults);
+  EXPECT_GT(eventful, 20);
+  for (std::int64_t i = 0; i < 300; ++i) {
+    const ScenarioResult a = run_scenario(one, i), b = run_scenario(steps, i);
+    const double calls = a.settlement.total(CcpSettleMetric::kMarginCalls);
+    EXPECT_NEAR(calls, b.settlement.total(CcpSettleMetric::kMarginCalls), 1e-9 * std::max(1.0, calls))
+        << "scenario " << i;
+    EXPECT_NEAR(a.liquidity_shortfall, b.liquidity_shortfall, 1e-9 * std::max(1.0, a.liquidity_shortfall))
+        << "scenario " << i;
+  }
+}
+
 TEST(MarginThroughTime, SpiralOnAModelThatKeepsTodaysImIsRefusedInTimeSteps) {
   try {
     (void)model_of(
