@@ -88,56 +88,46 @@ struct ScenarioColumns {
   std::vector<DefaultEvent> scenario_events;
 };
 
-// defaults.csv's columns from the kept rows: numbers as numpy arrays, text as str lists.
-py::dict default_columns(const ScenarioColumns& c) {
-  const Model& m = *c.model;
-  const std::size_t n = c.events.size();
-  py::array_t<std::int64_t> scenario(static_cast<py::ssize_t>(n)), round(static_cast<py::ssize_t>(n));
-  py::array_t<double> day(static_cast<py::ssize_t>(n));
-  std::vector<std::string> kind, id, group, cause;
-  for (std::size_t i = 0; i < n; ++i) {
-    const DefaultEvent& e = c.events[i];
-    const auto k = static_cast<std::size_t>(e.index);
-    scenario.mutable_at(i) = e.scenario;
-    round.mutable_at(i) = e.round;
-    day.mutable_at(i) = e.day;
-    kind.emplace_back(e.ccp ? "ccp" : "member");
-    id.push_back(e.ccp ? m.ccps[k].id : m.members[k].id);
-    group.push_back(e.ccp ? std::string() : m.group_ids[static_cast<std::size_t>(m.members[k].group)]);
-    cause.push_back(default_cause_text(e));
-  }
-  py::dict out;
-  out["scenario"] = scenario;
-  out["kind"] = kind;
-  out["id"] = id;
-  out["group"] = group;
-  out["day"] = day;
-  out["round"] = round;
-  out["cause"] = cause;
-  return out;
-}
-
-// The kept rows of defaults.csv as plain arrays (a run state), and back.
-py::dict events_state(const std::vector<DefaultEvent>& events) {
-  const auto n = static_cast<py::ssize_t>(events.size());
-  py::array_t<std::int64_t> scenario(n), ccp(n), index(n), round(n), cause(n);
+// The kept rows of defaults.csv as columns (numbers as numpy arrays, text as
+// str lists), in the file's order. With `names` (Result.defaults): the file's
+// columns, who defaulted as kind, id and group and the cause as text. Without
+// (a run state, read back by extend_events): who and why as codes, the
+// columns ccp (1: a CCP's failure), index and cause.
+py::dict default_columns(const std::vector<DefaultEvent>& events, const Model* names) {
+  const auto n = static_cast<py::ssize_t>(events.size()), coded = names ? 0 : n;
+  py::array_t<std::int64_t> scenario(n), round(n), ccp(coded), index(coded), cause(coded);
   py::array_t<double> day(n);
+  std::vector<std::string> kind, id, group, cause_text;
   for (py::ssize_t i = 0; i < n; ++i) {
     const DefaultEvent& e = events[static_cast<std::size_t>(i)];
     scenario.mutable_at(i) = e.scenario;
-    ccp.mutable_at(i) = e.ccp ? 1 : 0;
-    index.mutable_at(i) = e.index;
     day.mutable_at(i) = e.day;
     round.mutable_at(i) = e.round;
-    cause.mutable_at(i) = e.cause;
+    if (!names) {
+      ccp.mutable_at(i) = e.ccp ? 1 : 0;
+      index.mutable_at(i) = e.index;
+      cause.mutable_at(i) = e.cause;
+      continue;
+    }
+    const auto k = static_cast<std::size_t>(e.index);
+    kind.emplace_back(e.ccp ? "ccp" : "member");
+    id.push_back(e.ccp ? names->ccps[k].id : names->members[k].id);
+    group.push_back(e.ccp ? std::string() : names->group_ids[static_cast<std::size_t>(names->members[k].group)]);
+    cause_text.push_back(default_cause_text(e));
   }
   py::dict out;
   out["scenario"] = scenario;
-  out["ccp"] = ccp;
-  out["index"] = index;
+  if (names) {
+    out["kind"] = kind;
+    out["id"] = id;
+    out["group"] = group;
+  } else {
+    out["ccp"] = ccp;
+    out["index"] = index;
+  }
   out["day"] = day;
   out["round"] = round;
-  out["cause"] = cause;
+  out["cause"] = names ? py::object(py::cast(cause_text)) : py::object(cause);
   return out;
 }
 
@@ -171,11 +161,12 @@ py::dict scenario_columns(const RunData& d) {
   return out;
 }
 
-// The columns of ccps.csv and members.csv (the same tables the files are written from).
+// Result.defaults: the rows of defaults.csv with names.
 py::dict defaults_columns(const RunData& d) {
   if (!d.columns) throw py::value_error("the run did not keep its scenarios (keep_scenarios=False)");
-  return default_columns(*d.columns);
+  return default_columns(d.columns->events, &d.model->model);
 }
+// The term structure, ccps.csv, members.csv and the other tables (the same Tables the files are written from).
 py::dict term_structure_columns(const RunData& d) {
   return table_columns(term_structure_table(d.model->model, d.run.aggregate));
 }
@@ -224,7 +215,7 @@ py::dict to_state(RunData& d) {
   const std::vector<char> bytes = d.run.aggregate.serialize();
   state["aggregate"] = py::bytes(bytes.data(), bytes.size());
   state["scenarios"] = d.columns ? py::object(scenario_columns(d)) : py::object(py::none());
-  state["defaults"] = d.columns ? py::object(events_state(d.columns->events)) : py::object(py::none());
+  state["defaults"] = d.columns ? py::object(default_columns(d.columns->events, nullptr)) : py::object(py::none());
   return state;
 }
 
@@ -263,7 +254,7 @@ void extend(std::vector<T>& out, const py::handle& h, const char* what) {
   out.insert(out.end(), v.begin(), v.end());
 }
 
-// The rows of defaults.csv of one state (events_state) appended to `out`.
+// The rows of defaults.csv of one state (default_columns without names) appended to `out`.
 void extend_events(std::vector<DefaultEvent>& out, const py::dict& state) {
   const auto scenario = vector_of<std::int64_t>(state["scenario"], std::nullopt, "defaults.scenario");
   const std::size_t n = scenario.size();

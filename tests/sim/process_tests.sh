@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests that need whole processes: MPI ranks and Ctrl-C.
 #   process_tests.sh mpi CCPNET_EXE SOURCE_DIR
+#   process_tests.sh mpi_defaults CCPNET_EXE SOURCE_DIR
 #   process_tests.sh interrupt CCPNET_EXE SOURCE_DIR
 #   process_tests.sh sweep_resume CCPNET_EXE SOURCE_DIR
 #   process_tests.sh mpi_interrupt CCPNET_EXE SOURCE_DIR
@@ -21,6 +22,35 @@ case "$what" in
     for f in summary.json scenarios.csv ccps.csv members.csv scenario.resolved.yaml manifest.json; do
       cmp "$work/one/$f" "$work/two/$f" || { echo "FAIL: $f differs between 1 process and 2 MPI ranks"; exit 1; }
     done
+    echo "1 passed, 0 failed"
+    ;;
+  mpi_defaults)
+    # defaults.csv under 2 ranks: each rank streams its scenarios' default rows
+    # into a part file, the root appends the parts in rank order: the same
+    # bytes as one process, in scenario order, and no part file left (SPEC 4).
+    # The reference network (300 members) stressed over ten daily steps:
+    # members default on every day of the paths, CCPs fail in a few; 6,000
+    # scenarios: rank 0 runs the first chunk of 4,096, rank 1 the rest.
+    command -v mpirun > /dev/null || { echo "no mpirun: skipped"; exit 77; }
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+    args=(run "$src/scenarios/reference_network.yaml" -n 6000 --threads 1 --quiet --set generator.members=300
+          --set market.shocks.volatility_multiplier=3 --set defaults.latent.pd=0.001
+          --set simulation.horizon_days=10 --set simulation.step_days=1)
+    "$exe" "${args[@]}" --out "$work/one" > /dev/null
+    mpirun -np 2 "$exe" "${args[@]}" --out "$work/two" > "$work/two.log"
+    grep -q "2 MPI ranks" "$work/two.log" || { echo "mpirun did not run 2 ranks"; cat "$work/two.log"; exit 1; }
+    # Rows from both ranks' ranges, and CCP failures among them.
+    first=$(sed -n 2p "$work/one/defaults.csv" | cut -d, -f1)
+    last=$(tail -n 1 "$work/one/defaults.csv" | cut -d, -f1)
+    [ "$first" -lt 4096 ] && [ "$last" -ge 4096 ] || { echo "FAIL: default rows from scenario $first to $last"; exit 1; }
+    grep -q ',ccp,' "$work/one/defaults.csv" || { echo "FAIL: no CCP failure in defaults.csv"; exit 1; }
+    for f in "$work"/one/*; do
+      name=${f##*/}
+      [ "$name" = run.json ] && continue  # wall time, threads and ranks
+      cmp "$f" "$work/two/$name" || { echo "FAIL: $name differs between 1 process and 2 MPI ranks"; exit 1; }
+    done
+    diff <(ls -A "$work/one") <(ls -A "$work/two") || { echo "FAIL: not the same files"; exit 1; }
+    if ls -A "$work" | grep -q 'ccpnet-'; then echo "FAIL: left behind: $(ls -A "$work")"; exit 1; fi
     echo "1 passed, 0 failed"
     ;;
   interrupt)

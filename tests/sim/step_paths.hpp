@@ -1,15 +1,19 @@
-// Deterministic single-asset paths for the time-step tests.
+// Helpers for the engine tests: deterministic single-asset paths for the
+// time-step tests, and Monte Carlo runs compared across thread counts.
 #pragma once
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sim/model.hpp"
+#include "sim/output.hpp"
 #include "sim/runner.hpp"
 #include "sim/shocks.hpp"
 
@@ -41,6 +45,61 @@ int expect_steps_equal_one_period(const Model& one, const Model& steps, std::int
     EXPECT_NEAR(a.total_loss, b.total_loss, 1e-9 * std::max(1.0, a.total_loss)) << "scenario " << i;
   }
   return liquidated;
+}
+
+// The threads and the scenarios per tile of one Monte Carlo run.
+struct Parallelism {
+  int threads = 1;
+  std::int64_t batch = 256;
+};
+
+// A scenario's settlement figures as a row: defaults, liquidity shortfall,
+// settlement defaults, then the per-CCP and per-chain settlement metrics.
+inline std::string settlement_row(const ScenarioResult& r) {
+  std::string line =
+      fmt::format("{} {} {} {}", r.index, r.defaults.size(), r.liquidity_shortfall, r.settlement_defaults);
+  for (double x : r.settlement.ccp) line += fmt::format(" {}", x);
+  for (double x : r.settlement.chain) line += fmt::format(" {}", x);
+  return line;
+}
+
+// What a run printed (each scenario's row, then the summary), and how many of
+// its scenarios were counted.
+struct RunText {
+  std::string text;
+  int counted = 0;
+};
+
+// `model` run once per entry of `runs`. Each run prints every scenario's
+// `row(r)` (a line, without its newline) and then the summary, and must print
+// exactly what the first run printed: outputs are byte-identical for any
+// thread count and batch size (SPEC 4). In every scenario of every run the
+// ledger conserves (SPEC 3.11): the named layers and the uncovered amount
+// take the close-out loss to 1e-9. Returns the first run's text and how many
+// of its scenarios have count(r) > 0.
+template <class Row, class Count>
+RunText expect_identical_for_any_threads(const Model& model, Row row, Count count,
+                                         const std::vector<Parallelism>& runs = {{1, 256}, {2, 64}}) {
+  RunText first;
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    RunText out;
+    RunOptions options;
+    options.threads = runs[k].threads;
+    options.batch = runs[k].batch;
+    options.on_scenario = [&](const ScenarioResult& r) {
+      out.text += row(r);
+      out.text += '\n';
+      out.counted += count(r) > 0;
+      EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * std::max(1.0, r.closeout_loss)) << "scenario " << r.index;
+    };
+    out.text += summary_json(model, run_monte_carlo(model, options)).dump(1);
+    if (k == 0) {
+      first = std::move(out);
+    } else {
+      EXPECT_EQ(out.text, first.text) << runs[k].threads << " threads, batch " << runs[k].batch;
+    }
+  }
+  return first;
 }
 
 }  // namespace ccpnet::test_paths

@@ -156,28 +156,15 @@ TEST(Lending, MonteCarloIdenticalForAnyThreadCountAndConserved) {
   const Model model = model_of(kLoan, {{"members.B.positions.AAVE.USDC", "-2300000"},
                                        {"members.L.positions.AAVE.USDC", "2300000"},
                                        {"simulation.scenarios", "3000"}});
-  int liquidated = 0;
-  const auto text = [&](int threads) {
-    std::string rows;
-    liquidated = 0;
-    RunOptions options;
-    options.threads = threads;
-    options.on_scenario = [&](const ScenarioResult& r) {
-      rows += fmt::format("{} {} {} {}", r.index, r.liquidations, r.closeout_loss, r.total_loss);
-      for (double x : r.ccp_layers) rows += fmt::format(" {}", x);
-      rows += '\n';
-      liquidated += r.liquidations;
-      double accounted = r.uncovered;
-      for (double x : r.ccp_layers) accounted += x;
-      EXPECT_NEAR(accounted, r.closeout_loss, 1e-9 * std::max(1.0, r.closeout_loss));
-    };
-    const RunResult result = run_monte_carlo(model, options);
-    return rows + summary_json(model, result).dump(1);
+  const auto row = [](const ScenarioResult& r) {
+    std::string line = fmt::format("{} {} {} {}", r.index, r.liquidations, r.closeout_loss, r.total_loss);
+    for (double x : r.ccp_layers) line += fmt::format(" {}", x);
+    return line;
   };
-  const std::string reference = text(1);
+  const auto liquidations = [](const ScenarioResult& r) { return r.liquidations; };
+  const int liquidated = test_paths::expect_identical_for_any_threads(model, row, liquidations).counted;
   EXPECT_GT(liquidated, 0);
   EXPECT_LT(liquidated, 3000);
-  EXPECT_EQ(text(2), reference);
 }
 
 // ---- Aave v3 rules through the engine: tests/data/hand/*.yaml works them out ----
@@ -453,23 +440,12 @@ TEST(LendingSteps, MonteCarloPathsConserveAndAreIdenticalForAnyThreadCount) {
                                                            {"market.fire_sales", "true"},
                                                            {"market.assets.ETH.adv", "1e5"},
                                                            {"market.assets.ETH.liquidation_cost", "0.5"}});
-  int liquidated = 0;
-  const auto text = [&](int threads) {
-    std::string rows;
-    liquidated = 0;
-    RunOptions options;
-    options.threads = threads;
-    options.on_scenario = [&](const ScenarioResult& r) {
-      rows += fmt::format("{} {} {} {}\n", r.index, r.liquidations, r.closeout_loss, r.total_loss);
-      liquidated += r.liquidations > 0;
-      EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * std::max(1.0, r.closeout_loss)) << r.index;
-    };
-    (void)run_monte_carlo(model, options);
-    return rows;
+  const auto row = [](const ScenarioResult& r) {
+    return fmt::format("{} {} {} {}", r.index, r.liquidations, r.closeout_loss, r.total_loss);
   };
-  const std::string reference = text(1);
+  const auto liquidations = [](const ScenarioResult& r) { return r.liquidations; };
+  const int liquidated = test_paths::expect_identical_for_any_threads(model, row, liquidations).counted;
   EXPECT_GT(liquidated, 0);
-  EXPECT_EQ(text(2), reference);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "sim/output.hpp"
 #include "sim/runner.hpp"
 #include "sim/stress.hpp"
+#include "tests/sim/step_paths.hpp"
 
 namespace ccpnet {
 namespace {
@@ -339,21 +340,16 @@ TEST(Nexus, TheLedgersConserveOnRandomSystems) {
 
 TEST(Nexus, IdenticalForAnyThreadCount) {
   std::mt19937_64 gen(7);
-  const Model model = build_model(config::load_scenario_text(random_system(gen, "eisenberg_noe"), "random.yaml"));
-  const auto text = [&](int threads) {
-    RunOptions options;
-    options.count = 2048;
-    options.threads = threads;
-    std::string rows;
-    options.on_scenario = [&](const ScenarioResult& r) {
-      rows += fmt::format("{} {} {} {}\n", r.index, r.defaults.size(), r.total_loss, r.interbank_loss);
-    };
-    return rows + summary_json(model, run_monte_carlo(model, options)).dump(1);
+  const Model model = build_model(config::load_scenario_text(random_system(gen, "eisenberg_noe"), "random.yaml",
+                                                             {{"simulation.scenarios", "2048"}}));
+  const auto row = [](const ScenarioResult& r) {
+    return fmt::format("{} {} {} {}", r.index, r.defaults.size(), r.total_loss, r.interbank_loss);
   };
-  const std::string one = text(1);
-  EXPECT_NE(one.find("\"expected_interbank_loss\""), std::string::npos);
-  EXPECT_EQ(text(2), one);
-  EXPECT_EQ(text(5), one);
+  const auto interbank = [](const ScenarioResult& r) { return r.interbank_loss > 0.0; };
+  const test_paths::RunText one =
+      test_paths::expect_identical_for_any_threads(model, row, interbank, {{1, 256}, {2, 256}, {5, 256}});
+  EXPECT_NE(one.text.find("\"expected_interbank_loss\""), std::string::npos);
+  EXPECT_GT(one.counted, 0);
 }
 
 }  // namespace

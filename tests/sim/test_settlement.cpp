@@ -11,6 +11,7 @@
 #include "sim/output.hpp"
 #include "sim/runner.hpp"
 #include "sim/shocks.hpp"
+#include "tests/sim/step_paths.hpp"
 
 namespace ccpnet {
 namespace {
@@ -252,24 +253,11 @@ TEST(Settlement, HtlcAbortFrequencyMatchesTheClosedForm) {
 TEST(Settlement, IdenticalForAnyThreadCountAndBatchSize) {
   const Model model = build_model(config::load_scenario_file(
       std::string(CCPNET_SOURCE_DIR) + "/scenarios/settlement_squeeze.yaml", {{"simulation.scenarios", "6000"}}));
-  const auto text = [&](int threads, std::int64_t batch) {
-    std::string rows;
-    RunOptions options;
-    options.threads = threads;
-    options.batch = batch;
-    options.on_scenario = [&](const ScenarioResult& r) {
-      rows += fmt::format("{} {} {} {}", r.index, r.defaults.size(), r.liquidity_shortfall, r.settlement_defaults);
-      for (double x : r.settlement.ccp) rows += fmt::format(" {}", x);
-      for (double x : r.settlement.chain) rows += fmt::format(" {}", x);
-      rows += '\n';
-    };
-    const RunResult result = run_monte_carlo(model, options);
-    return rows + summary_json(model, result).dump(1);
-  };
-  const std::string reference = text(1, 256);
-  EXPECT_NE(reference.find("\"settlement\""), std::string::npos);
-  EXPECT_EQ(text(2, 64), reference);
-  EXPECT_EQ(text(3, 1000), reference);
+  const auto defaults = [](const ScenarioResult& r) { return r.defaults.size(); };
+  const test_paths::RunText reference = test_paths::expect_identical_for_any_threads(
+      model, test_paths::settlement_row, defaults, {{1, 256}, {2, 64}, {3, 1000}});
+  EXPECT_NE(reference.text.find("\"settlement\""), std::string::npos);
+  EXPECT_GT(reference.counted, 0);
 }
 
 TEST(Settlement, SettlementDrawsShiftNoOtherStream) {

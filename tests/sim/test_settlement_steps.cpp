@@ -17,22 +17,15 @@
 #include "sim/output.hpp"
 #include "sim/runner.hpp"
 #include "sim/shocks.hpp"
+#include "tests/sim/step_paths.hpp"
+
+using ccpnet::test_paths::path_of;
 
 namespace ccpnet {
 namespace {
 
 Model model_of(std::string_view yaml, std::vector<config::Override> overrides = {}) {
   return build_model(config::load_scenario_text(yaml, "t.yaml", std::move(overrides)));
-}
-
-// The path's cumulative log-returns at the model's points from prices by day.
-Eigen::MatrixXd path_of(const Model& model, const std::vector<double>& price_by_day) {
-  const std::vector<double>& points = move_points(model);
-  Eigen::MatrixXd cumulative(1, static_cast<Eigen::Index>(points.size()));
-  for (std::size_t p = 0; p < points.size(); ++p)
-    cumulative(0, static_cast<Eigen::Index>(p)) =
-        std::log(price_by_day[static_cast<std::size_t>(std::lround(points[p]))] / price_by_day[0]);
-  return cumulative;
 }
 
 // A hedged member H over two daily steps: long 10 BTC at A (instant, VM due
@@ -166,29 +159,13 @@ TEST(SettlementSteps, DailyPathsConserveAndAreIdenticalForAnyThreadCount) {
   const Model model = build_model(config::load_scenario_file(
       kSqueeze, {{"simulation.scenarios", "1500"}, {"simulation.horizon_days", "4"}, {"simulation.step_days", "1"}}));
   ASSERT_EQ(model.steps.count, 4);
-  int later = 0;
-  for (std::int64_t i = 0; i < 200; ++i) {
-    const ScenarioResult r = run_scenario(model, i);
-    ASSERT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * std::max(1.0, r.closeout_loss)) << "scenario " << i;
-    for (const MemberDefault& d : r.defaults) later += d.day > 1.0;
-  }
-  EXPECT_GT(later, 0);  // defaults on later days too
-  const auto text = [&](int threads, std::int64_t batch) {
-    std::string rows;
-    RunOptions options;
-    options.threads = threads;
-    options.batch = batch;
-    options.on_scenario = [&](const ScenarioResult& r) {
-      rows += fmt::format("{} {} {} {}", r.index, r.defaults.size(), r.liquidity_shortfall, r.settlement_defaults);
-      for (double x : r.settlement.ccp) rows += fmt::format(" {}", x);
-      for (double x : r.settlement.chain) rows += fmt::format(" {}", x);
-      rows += '\n';
-    };
-    return rows + summary_json(model, run_monte_carlo(model, options)).dump(1);
+  const auto later_defaults = [](const ScenarioResult& r) {
+    return std::count_if(r.defaults.begin(), r.defaults.end(), [](const MemberDefault& d) { return d.day > 1.0; });
   };
-  const std::string reference = text(1, 256);
-  EXPECT_EQ(text(2, 64), reference);
-  EXPECT_EQ(text(3, 1000), reference);
+  const int later = test_paths::expect_identical_for_any_threads(model, test_paths::settlement_row, later_defaults,
+                                                                 {{1, 256}, {2, 64}, {3, 1000}})
+                        .counted;
+  EXPECT_GT(later, 0);  // scenarios with defaults on later days too
 }
 
 }  // namespace

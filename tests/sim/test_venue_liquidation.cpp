@@ -227,26 +227,15 @@ TEST(VenueEngine, MaintenanceRatesAreValidated) {
 
 TEST(VenueEngine, MonteCarloIdenticalForAnyThreadCountAndConserved) {
   const Model model = venue_case({{"simulation.scenarios", "2000"}});
-  int liquidated = 0;
-  const auto text = [&](int threads) {
-    std::string rows;
-    liquidated = 0;
-    RunOptions options;
-    options.threads = threads;
-    options.on_scenario = [&](const ScenarioResult& r) {
-      rows += fmt::format("{} {} {} {}", r.index, r.venue_liquidations, r.closeout_loss, r.total_loss);
-      for (double x : r.ccp_layers) rows += fmt::format(" {}", x);
-      rows += '\n';
-      liquidated += r.venue_liquidations > 0;
-      EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * std::max(1.0, r.closeout_loss));
-    };
-    (void)run_monte_carlo(model, options);
-    return rows;
+  const auto row = [](const ScenarioResult& r) {
+    std::string line = fmt::format("{} {} {} {}", r.index, r.venue_liquidations, r.closeout_loss, r.total_loss);
+    for (double x : r.ccp_layers) line += fmt::format(" {}", x);
+    return line;
   };
-  const std::string reference = text(1);
+  const auto liquidations = [](const ScenarioResult& r) { return r.venue_liquidations; };
+  const int liquidated = test_paths::expect_identical_for_any_threads(model, row, liquidations).counted;
   EXPECT_GT(liquidated, 0);
   EXPECT_LT(liquidated, 2000);
-  EXPECT_EQ(text(2), reference);
 }
 
 TEST(VenueEngine, LiquidationsWithoutADefaultCountInTheCcpsAggregates) {
@@ -441,30 +430,18 @@ TEST(VenueSteps, OneStepOfTheMporIsTheOnePeriodEngine) {
 }
 
 TEST(VenueSteps, MonteCarloPathsConserveAndAreIdenticalForAnyThreadCount) {
-  // Five daily steps: more accounts reach their maintenance margin than over
-  // one day, and every path's losses have their payers.
-  const auto run = [](const Model& model, int threads, int& liquidated) {
-    std::string rows;
-    liquidated = 0;
-    RunOptions options;
-    options.threads = threads;
-    options.on_scenario = [&](const ScenarioResult& r) {
-      rows += fmt::format("{} {} {} {}\n", r.index, r.venue_liquidations, r.closeout_loss, r.total_loss);
-      liquidated += r.venue_liquidations;
-      EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * std::max(1.0, r.closeout_loss)) << r.index;
-    };
-    (void)run_monte_carlo(model, options);
-    return rows;
+  // Five daily steps: an account reaches its maintenance margin in more
+  // scenarios than over one day, and every path's losses have their payers.
+  const auto row = [](const ScenarioResult& r) {
+    return fmt::format("{} {} {} {}", r.index, r.venue_liquidations, r.closeout_loss, r.total_loss);
   };
+  const auto liquidations = [](const ScenarioResult& r) { return r.venue_liquidations; };
   const std::vector<config::Override> base = {{"simulation.scenarios", "1000"}, {"ccps.V.insurance_fund_asset", "X"}};
   auto daily = base;
   daily.push_back({"simulation.horizon_days", "5"});
   daily.push_back({"simulation.step_days", "1"});
-  const Model five = venue_case(daily), one = venue_case(base);
-  int over_five = 0, over_one = 0, again = 0;
-  const std::string reference = run(five, 1, over_five);
-  EXPECT_EQ(run(five, 2, again), reference);
-  (void)run(one, 1, over_one);
+  const int over_five = test_paths::expect_identical_for_any_threads(venue_case(daily), row, liquidations).counted;
+  const int over_one = test_paths::expect_identical_for_any_threads(venue_case(base), row, liquidations).counted;
   EXPECT_GT(over_one, 0);
   EXPECT_GT(over_five, over_one);
 }
