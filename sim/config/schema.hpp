@@ -719,9 +719,9 @@ struct MarginConfig {
        .exclusive_min = true});
     a("apc", apc, {.doc = "anti-procyclicality measure"});
     a("spiral", spiral,
-      {.doc = "margin spiral: recompute IM on the volatility updated by the scenario's move and call the increase "
-              "in cash (an APC buffer absorbs it first); in time steps IM is recomputed at every step's end on the "
-              "path's prices and EWMA volatility (parametric and scenario_grid models only)"});
+      {.doc = "margin spiral: recompute IM on the positions' values at the prices after the scenario's move and "
+              "the EWMA volatility updated by it, and call the increase in cash (an APC buffer absorbs it first); "
+              "in time steps at every step's end on the path's prices (parametric and scenario_grid models only)"});
     a("concentration_participation", concentration_participation,
       {.doc = "concentration add-on: a position is liquidated at this share of the asset's daily volume, so a large "
               "one takes longer than the MPOR; the add-on is q sigma_d |x| (sqrt(H) - sqrt(h)) per asset with "
