@@ -382,6 +382,19 @@ defaults:
   exogenous: [D]
 )";
 
+// kPortingDays's outcome once B has defaulted on day 3 (worked above): CI's close-out loses 200, 50
+// beyond its margin 150; within the window the 50 is D's line (the defaulters' DF layer 30 + 20, 450 in
+// all), after it B's (DF layer 30, 470); the ledger holds every dollar.
+void expect_porting_days_outcome(const ScenarioResult& r, const Model& model, bool within) {
+  EXPECT_EQ(r.defaults[1].day, 3.0);
+  EXPECT_EQ(r.clients_ported, within ? 0 : 1);
+  EXPECT_EQ(r.clients_closed_out, 1);
+  EXPECT_NEAR(client_charges(r, model, "CI", LossChannel::kClientMargin), 150.0, 1e-6);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterDf), within ? 50.0 : 30.0, 1e-6);
+  EXPECT_NEAR(r.total_loss, within ? 450.0 : 470.0, 1e-6);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-6);
+}
+
 TEST(Clients, InTimeStepsTheWindowRunsFromTheCloseOutDay) {
   for (const std::string_view window : {"2", "3"}) {
     const bool within = window == "3";
@@ -389,13 +402,7 @@ TEST(Clients, InTimeStepsTheWindowRunsFromTheCloseOutDay) {
     const Model model = model_of(kPortingDays, {{"ccps.A.porting.window_days", std::string(window)}});
     const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]));
     ASSERT_EQ(r.defaults.size(), 2u);
-    EXPECT_EQ(r.defaults[1].day, 3.0);
-    EXPECT_EQ(r.clients_ported, within ? 0 : 1);
-    EXPECT_EQ(r.clients_closed_out, 1);
-    EXPECT_NEAR(client_charges(r, model, "CI", LossChannel::kClientMargin), 150.0, 1e-6);
-    EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterDf), within ? 50.0 : 30.0, 1e-6);
-    EXPECT_NEAR(r.total_loss, within ? 450.0 : 470.0, 1e-6);
-    EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-6);
+    expect_porting_days_outcome(r, model, within);
   }
 }
 
@@ -433,13 +440,7 @@ TEST(Clients, ThePortingWindowRunsFromTheDayTheMemberDefaultedInALaterStep) {
     EXPECT_EQ(r.defaults[0].round, 0);
     EXPECT_EQ(r.defaults[0].cause, DefaultCause::kLiquidity);
     EXPECT_EQ(r.defaults[0].day, 1.0);
-    EXPECT_EQ(r.defaults[1].day, 3.0);
-    EXPECT_EQ(r.clients_ported, within ? 0 : 1);
-    EXPECT_EQ(r.clients_closed_out, 1);
-    EXPECT_NEAR(client_charges(r, model, "CI", LossChannel::kClientMargin), 150.0, 1e-6);
-    EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterDf), within ? 50.0 : 30.0, 1e-6);
-    EXPECT_NEAR(r.total_loss, within ? 450.0 : 470.0, 1e-6);
-    EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-6);
+    expect_porting_days_outcome(r, model, within);
   }
 }
 

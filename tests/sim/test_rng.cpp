@@ -151,12 +151,6 @@ ccps: [{id: C, capital: 1, margin: {model: parametric, mpor_days: 2}}]
   EXPECT_NEAR(c(0, 0), std::log(0.5) / 2 + std::log(1.1), 1e-12);
 }
 
-}  // namespace
-}  // namespace ccpnet
-
-namespace ccpnet {
-namespace {
-
 // A model for the tile tests: `assets` assets of daily volatility 0.73 /
 // sqrt(365) equicorrelated at 0.5 (a dense lower-triangular factor), a
 // 3-day MPOR (three days of draws: with an odd number of assets a Box-Muller
