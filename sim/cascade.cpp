@@ -1034,7 +1034,7 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
     st.adl_contracts_left = std::max(0.0, st.adl_contracts_left - s.adl_closed);
     st.lender_left -= s.lender_charged;
     st.vm_gain = s.vm_gain;
-    // In the order of the channels, as charge_member books them.
+    // In the order of the channels, as they are booked.
     const std::array<std::pair<LossChannel, double>, 8> charges{
         {{LossChannel::kMutualizedDf, s.df_charged},
          {LossChannel::kAssessment, s.assessment_paid},
@@ -1044,28 +1044,19 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
          {LossChannel::kCashCall, s.cash_call_paid},
          {LossChannel::kTearUp, torn_up},
          {LossChannel::kForcedAllocation, s.allocation_charged}}};
-    if (acc.kind == AccountKind::kMember) {
-      // As charge_member books them, the owner looked up once.
-      const auto m = static_cast<std::size_t>(acc.owner);
-      bool charged = s.missed_call;
-      for (const auto& [channel, amount] : charges) {
-        if (amount <= 0.0) continue;
-        capital_[m] -= amount;
-        if (pays_cash(channel)) cash_[m] -= amount;
-        out.account_losses.push_back({static_cast<int>(ai), channel, amount});
-        charged = true;
+    if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
+      for (const auto& [channel, amount] : charges) charge_member(ai, channel, amount, pays_cash(channel), round, out);
+      if (s.missed_call && acc.kind == AccountKind::kMember) {  // tested this round even if charged nothing
+        const auto m = static_cast<std::size_t>(acc.owner);
+        missed_call_[m] = 1;
+        if (checked_round_[m] != round) {
+          checked_round_[m] = round;
+          touched_.push_back(static_cast<int>(m));
+        }
       }
-      if (s.missed_call) missed_call_[m] = 1;
-      if (charged && checked_round_[m] != round) {
-        checked_round_[m] = round;
-        touched_.push_back(static_cast<int>(m));
-      }
-    } else if (acc.kind == AccountKind::kClient) {
-      for (const auto& [channel, amount] : charges)
-        if (!(amount <= 0.0)) charge_member(ai, channel, amount, pays_cash(channel), round, out);
     } else if (acc.kind == AccountKind::kLink) {
-      const double charge = s.df_charged + s.assessment_paid + vm_cut + s.adl_charged + s.lender_charged +
-                            s.cash_call_paid + torn_up + s.allocation_charged;
+      double charge = 0.0;
+      for (const auto& [channel, amount] : charges) charge += amount;
       if (charge <= 0.0) continue;
       out.ccp_link_out[c] += charge;
       next_link_lines_[static_cast<std::size_t>(acc.owner)].push_back({mirror_[ai], charge, LineKind::kLinkCharge});
