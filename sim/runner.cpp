@@ -932,8 +932,8 @@ class TileWorker {
         path_compact_ = shared && tile_screened_;
         if (shared) cumulative_ = tile_cumulatives_[static_cast<std::size_t>(j0 + i)];
         ScenarioResult& r = out[j0 + i];
+        r.reset(model_, index);  // before the swap: reset frees a list far larger than its contents
         std::swap(r.account_losses, scratch_losses_);
-        r.reset(model_, index);
         r.market_factor = factor[static_cast<std::size_t>(shared ? j0 + i : 0)];
         const bool latent =
             draw_latent(index, r.market_factor, [&](std::size_t m) { return path_member(m, model_.steps.end[0]); });
