@@ -1,6 +1,7 @@
 #include "models/default_fund/cover.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -39,27 +40,37 @@ double top_two_claims(const Eigen::MatrixXd& uncovered, Eigen::Index s, const Ei
   return first + second;
 }
 
+// The rows of the three largest entries of `column`, largest first (ties: the
+// lower row first, as a stable sort would put them); -1 past the last row.
+std::array<Eigen::Index, 3> largest_three(const Eigen::Ref<const Eigen::VectorXd>& column) {
+  std::array<Eigen::Index, 3> top{-1, -1, -1};
+  for (Eigen::Index g = 0; g < column.size(); ++g) {
+    std::size_t k = 3;
+    while (k > 0 && (top[k - 1] < 0 || column(g) > column(top[k - 1]))) --k;
+    if (k == 3) continue;
+    for (std::size_t j = 2; j > k; --j) top[j] = top[j - 1];
+    top[k] = g;
+  }
+  return top;
+}
+
 }  // namespace
 
-CoverSizing size_cover(const Eigen::MatrixXd& uncovered, int cover, double other_prefunded) {
+CoverSizing size_cover(const Eigen::Ref<const Eigen::MatrixXd>& uncovered, int cover, double other_prefunded) {
   if (cover != 1 && cover != 2)
     throw std::invalid_argument("default fund: cover must be 1 or 2, got " + std::to_string(cover));
   CoverSizing best;
   const Eigen::Index groups = uncovered.rows();
   if (groups == 0) return best;
-  std::vector<Eigen::Index> order(static_cast<std::size_t>(groups));
   for (Eigen::Index s = 0; s < uncovered.cols(); ++s) {
-    std::iota(order.begin(), order.end(), Eigen::Index{0});
-    // Largest first; ties by group index so the choice is deterministic.
-    std::stable_sort(order.begin(), order.end(),
-                     [&](Eigen::Index a, Eigen::Index b) { return uncovered(a, s) > uncovered(b, s); });
-    const auto u = [&](std::size_t k) { return k < order.size() ? std::max(0.0, uncovered(order[k], s)) : 0.0; };
+    const std::array<Eigen::Index, 3> top = largest_three(uncovered.col(s));
+    const auto u = [&](std::size_t k) { return top[k] >= 0 ? std::max(0.0, uncovered(top[k], s)) : 0.0; };
     double need = u(0);
     if (cover >= 2) need = std::max({u(0), u(1) + u(2), u(0) + u(1) - other_prefunded});
     if (need > best.fund || best.scenario < 0) {
       best.fund = need;
       best.scenario = s;
-      best.groups.assign(order.begin(), order.begin() + std::min<Eigen::Index>(cover, groups));
+      best.groups.assign(top.begin(), top.begin() + std::min<Eigen::Index>(cover, groups));
     }
   }
   return best;
@@ -156,22 +167,36 @@ Eigen::VectorXd allocate_pro_rata_uncovered(const Eigen::MatrixXd& uncovered, do
 
 Eigen::MatrixXd uncovered_losses(const Eigen::MatrixXd& pnl, const Eigen::VectorXd& liquidation_cost,
                                  const std::vector<int>& account_row, const Eigen::VectorXd& resources) {
+  Eigen::MatrixXd uncovered(resources.size(), pnl.cols());
+  uncovered_losses_into(pnl, liquidation_cost, account_row, resources, uncovered);
+  return uncovered;
+}
+
+void uncovered_losses_into(const Eigen::Ref<const Eigen::MatrixXd>& pnl, const Eigen::VectorXd& liquidation_cost,
+                           const std::vector<int>& account_row, const Eigen::VectorXd& resources,
+                           Eigen::Ref<Eigen::MatrixXd> uncovered) {
   if (static_cast<Eigen::Index>(account_row.size()) != pnl.rows() || liquidation_cost.size() != pnl.rows())
     throw std::invalid_argument("uncovered losses: " + std::to_string(pnl.rows()) + " accounts in the P&L, " +
                                 std::to_string(liquidation_cost.size()) + " liquidation costs, " +
                                 std::to_string(account_row.size()) + " rows");
-  Eigen::MatrixXd uncovered = Eigen::MatrixXd::Zero(resources.size(), pnl.cols());
-  for (Eigen::Index i = 0; i < pnl.rows(); ++i) {
-    const int row = account_row[static_cast<std::size_t>(i)];
-    if (row < 0) continue;
-    uncovered.row(row).array() += -pnl.row(i).array() + liquidation_cost(i);
+  if (uncovered.rows() != resources.size() || uncovered.cols() != pnl.cols())
+    throw std::invalid_argument("uncovered losses: the output is " + std::to_string(uncovered.rows()) + " x " +
+                                std::to_string(uncovered.cols()) + ", expected " + std::to_string(resources.size()) +
+                                " x " + std::to_string(pnl.cols()));
+  // Column by column (both matrices are column-major); each row sums its
+  // accounts in account order.
+  for (Eigen::Index s = 0; s < pnl.cols(); ++s) {
+    auto out = uncovered.col(s);
+    out.setZero();
+    for (Eigen::Index i = 0; i < pnl.rows(); ++i) {
+      const int row = account_row[static_cast<std::size_t>(i)];
+      if (row >= 0) out(row) += -pnl(i, s) + liquidation_cost(i);
+    }
+    out = (out - resources).cwiseMax(0.0);
   }
-  for (Eigen::Index r = 0; r < resources.size(); ++r)
-    uncovered.row(r) = (uncovered.row(r).array() - resources(r)).cwiseMax(0.0);
-  return uncovered;
 }
 
-void CoverSearch::add(const Eigen::MatrixXd& uncovered, Eigen::Index first_move) {
+void CoverSearch::add(const Eigen::Ref<const Eigen::MatrixXd>& uncovered, Eigen::Index first_move) {
   const CoverSizing part = size_cover(uncovered, cover_, prefunded_);
   if (part.scenario >= 0 && (sizing_.scenario < 0 || part.fund > sizing_.fund)) {
     sizing_ = part;

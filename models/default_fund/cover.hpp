@@ -25,7 +25,7 @@ struct CoverSizing {
 // U(k)(s) is the k-th largest uncovered loss in scenario s (ties: lower group
 // index first; scenario ties: the first). `uncovered` is groups x scenarios.
 // Throws unless cover is 1 or 2.
-CoverSizing size_cover(const Eigen::MatrixXd& uncovered, int cover, double other_prefunded = 0.0);
+CoverSizing size_cover(const Eigen::Ref<const Eigen::MatrixXd>& uncovered, int cover, double other_prefunded = 0.0);
 
 // The uncovered stress loss of each row (a default group, or an account stressed
 // like one) in each move: the sum over the row's accounts of their loss in the
@@ -34,6 +34,11 @@ CoverSizing size_cover(const Eigen::MatrixXd& uncovered, int cover, double other
 // `account_row` gives each account's row (-1: none); rows x moves.
 Eigen::MatrixXd uncovered_losses(const Eigen::MatrixXd& pnl, const Eigen::VectorXd& liquidation_cost,
                                  const std::vector<int>& account_row, const Eigen::VectorXd& resources);
+// The same into `uncovered` (rows x moves already), so that a caller taking
+// the moves in blocks reuses one buffer. Throws on a wrong size.
+void uncovered_losses_into(const Eigen::Ref<const Eigen::MatrixXd>& pnl, const Eigen::VectorXd& liquidation_cost,
+                           const std::vector<int>& account_row, const Eigen::VectorXd& resources,
+                           Eigen::Ref<Eigen::MatrixXd> uncovered);
 
 // size_cover over a stress set taken in blocks of moves (so that memory stays
 // rows x block, not rows x moves): the block's best replaces the best so far
@@ -42,7 +47,7 @@ class CoverSearch {
  public:
   CoverSearch(int cover, double other_prefunded) : cover_(cover), prefunded_(other_prefunded) {}
   // `uncovered` (rows x moves) holds the moves first_move, first_move + 1, ...
-  void add(const Eigen::MatrixXd& uncovered, Eigen::Index first_move);
+  void add(const Eigen::Ref<const Eigen::MatrixXd>& uncovered, Eigen::Index first_move);
   // The sizing over the moves added; its `scenario` counts from move 0.
   const CoverSizing& sizing() const { return sizing_; }
   // The uncovered losses of every row in the move that sets the fund (empty

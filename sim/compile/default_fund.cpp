@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <tuple>
+#include <vector>
 
 #include "models/default_fund/cover.hpp"
 #include "models/default_fund/stress_set.hpp"
@@ -117,6 +120,25 @@ SizingSet sizing_stress_set(const Model& model, const config::LoadedScenario& lo
   return set;
 }
 
+// The stress sets already built, by what sets them (the rule's set parameters
+// and the MPOR): CCPs with the same ones share one (with many assets the set
+// has A (A - 1) spread moves and costs more than the CCP's P&L under it).
+class SizingSets {
+ public:
+  const SizingSet& get(const Model& model, const config::LoadedScenario& loaded, const FundRule& rule, double mpor,
+                       const Index& index) {
+    const Key key{rule.stress_sigma, rule.single_asset, rule.spreads, rule.history, rule.stressed_correlation, mpor};
+    for (const auto& [k, set] : sets_)
+      if (k == key) return *set;
+    sets_.emplace_back(key, std::make_unique<SizingSet>(sizing_stress_set(model, loaded, rule, mpor, index)));
+    return *sets_.back().second;
+  }
+
+ private:
+  using Key = std::tuple<double, bool, bool, bool, double, double>;
+  std::vector<std::pair<Key, std::unique_ptr<SizingSet>>> sets_;
+};
+
 // Rows of the uncovered-loss matrix of a CCP: the default groups with an
 // account there (ascending, so ties go to the lower group), then the link
 // accounts whose losses reach the mutualised fund (link_losses: waterfall;
@@ -213,10 +235,10 @@ std::map<int, double> posted_link_funds(const Model& model, const CcpModel& ccp,
 // P&L of a CCP's accounts (rows) under moves b0 .. b0 + nb - 1 of the set:
 // linear positions, and options revalued in full (Black-76) with the MPOR's
 // time decay. Each loss is checked finite.
-Eigen::MatrixXd stress_pnl(const Model& model, const CcpModel& ccp, const Eigen::MatrixXd& values, const SizingSet& set,
-                           Eigen::Index b0, Eigen::Index nb, const FiniteCheck& finite) {
+void stress_pnl(const Model& model, const CcpModel& ccp, const Eigen::MatrixXd& values, const SizingSet& set,
+                Eigen::Index b0, Eigen::Index nb, const FiniteCheck& finite, Eigen::Ref<Eigen::MatrixXd> pnl) {
   const Eigen::VectorXd price = asset_prices(model);
-  Eigen::MatrixXd pnl = values * set.simple_moves.middleCols(b0, nb);
+  pnl.noalias() = values * set.simple_moves.middleCols(b0, nb);
   for (Eigen::Index i = 0; i < pnl.rows(); ++i) {
     const int a = ccp.accounts[static_cast<std::size_t>(i)];
     for (const OptionHolding& h : model.accounts[static_cast<std::size_t>(a)].options) {
@@ -231,7 +253,6 @@ Eigen::MatrixXd stress_pnl(const Model& model, const CcpModel& ccp, const Eigen:
     }
     for (Eigen::Index k = 0; k < nb; ++k) finite.require(model, a, "stress loss (USD)", -pnl(i, k));
   }
-  return pnl;
 }
 
 // What the stress set gives: each account's largest uncovered loss
@@ -244,10 +265,22 @@ struct StressOutcome {
   Eigen::MatrixXd uncovered_all;  // rows x moves, Bank of England variant only
 };
 
+// One block's P&L and uncovered losses, in storage kept from block to block
+// and CCP to CCP: fresh blocks of this size are mapped pages, each faulted in
+// again.
+struct StressBlock {
+  std::vector<double> pnl_store, uncovered_store;
+  static Eigen::Map<Eigen::MatrixXd> view(std::vector<double>& store, Eigen::Index rows, Eigen::Index cols) {
+    const auto n = static_cast<std::size_t>(rows * cols);
+    if (store.size() < n) store.resize(n);
+    return {store.data(), rows, cols};
+  }
+};
+
 // The set taken in blocks of moves, so that memory stays accounts x block.
 StressOutcome stress_outcome(const Model& model, const CcpModel& ccp, const Eigen::MatrixXd& values,
                              const SizingSet& set, const StressRows& rows, const FundRule& rule,
-                             const FiniteCheck& finite) {
+                             const FiniteCheck& finite, StressBlock& block) {
   const Eigen::Index n_acc = values.rows(), n_moves = set.simple_moves.cols();
   StressOutcome out{Eigen::VectorXd::Zero(n_acc), models::CoverSearch(rule.cover, ccp.sitg), {}};
   if (rule.boe) out.uncovered_all.resize(rows.resources.size(), n_moves);
@@ -263,16 +296,21 @@ StressOutcome stress_outcome(const Model& model, const CcpModel& ccp, const Eige
   // not cover (its gain is the client's, not the member's to set off).
   Eigen::VectorXd group_cost = cost;
   for (Eigen::Index i : clients) group_cost(i) = 0.0;
-  constexpr Eigen::Index kBlock = 256;
-  for (Eigen::Index b0 = 0; b0 < n_moves; b0 += kBlock) {
-    const Eigen::Index nb = std::min(kBlock, n_moves - b0);
-    Eigen::MatrixXd pnl = stress_pnl(model, ccp, values, set, b0, nb, finite);
-    for (Eigen::Index i = 0; i < n_acc; ++i)
-      for (Eigen::Index k = 0; k < nb; ++k)
+  // Blocks of about 16 MB of P&L: each block's product packs the accounts'
+  // values again, in a workspace of its own.
+  const Eigen::Index width =
+      std::clamp<Eigen::Index>((Eigen::Index{1} << 21) / std::max<Eigen::Index>(n_acc, 1), 256, 4096);
+  for (Eigen::Index b0 = 0; b0 < n_moves; b0 += width) {
+    const Eigen::Index nb = std::min(width, n_moves - b0);
+    Eigen::Map<Eigen::MatrixXd> pnl = StressBlock::view(block.pnl_store, n_acc, nb);
+    stress_pnl(model, ccp, values, set, b0, nb, finite, pnl);
+    for (Eigen::Index k = 0; k < nb; ++k)
+      for (Eigen::Index i = 0; i < n_acc; ++i)
         out.account_uncovered(i) = std::max(out.account_uncovered(i), -pnl(i, k) + cost(i) - im(i));
-    for (Eigen::Index i : clients)
-      for (Eigen::Index k = 0; k < nb; ++k) pnl(i, k) = -std::max(0.0, -pnl(i, k) + cost(i) - im(i));
-    const Eigen::MatrixXd uncovered = models::uncovered_losses(pnl, group_cost, rows.account_row, rows.resources);
+    for (Eigen::Index k = 0; k < nb; ++k)
+      for (Eigen::Index i : clients) pnl(i, k) = -std::max(0.0, -pnl(i, k) + cost(i) - im(i));
+    const Eigen::Map<Eigen::MatrixXd> uncovered = StressBlock::view(block.uncovered_store, rows.resources.size(), nb);
+    models::uncovered_losses_into(pnl, group_cost, rows.account_row, rows.resources, uncovered);
     if (rule.boe)
       out.uncovered_all.middleCols(b0, nb) = uncovered;
     else
@@ -401,15 +439,15 @@ void allocate_fund(const std::vector<config::MemberConfig>& members, const Eigen
 
 void set_default_fund(const config::LoadedScenario& loaded, std::size_t c,
                       const std::vector<config::MemberConfig>& members, const Index& index, const FiniteCheck& finite,
-                      Model& model) {
+                      SizingSets& sets, StressBlock& block, Model& model) {
   CcpModel& ccp = model.ccps[c];
   const FundRule rule = fund_rule(loaded.scenario.ccps[c]);
   const Eigen::MatrixXd values = ccp_values(model, ccp, asset_prices(model));
-  const SizingSet set = sizing_stress_set(model, loaded, rule, ccp.mpor_days, index);
+  const SizingSet& set = sets.get(model, loaded, rule, ccp.mpor_days, index);
   ccp.stress_families = set.families;
   const std::map<int, double> posted_fund = posted_link_funds(model, ccp, values, set);
   const StressRows rows = stress_rows(model, ccp, posted_fund);
-  const StressOutcome outcome = stress_outcome(model, ccp, values, set, rows, rule, finite);
+  const StressOutcome outcome = stress_outcome(model, ccp, values, set, rows, rule, finite, block);
   const auto [sizing, column] = rule.boe ? size_boe(loaded, c, model, ccp, rows, outcome, rule)
                                          : std::pair{outcome.search.sizing(), outcome.search.sizing_column()};
   record_sizing(model, sizing, column, rows, set, ccp);
@@ -423,7 +461,10 @@ void set_default_fund(const config::LoadedScenario& loaded, std::size_t c,
 
 void set_default_funds(const config::LoadedScenario& loaded, const std::vector<config::MemberConfig>& members,
                        const Index& index, const FiniteCheck& finite, Model& model) {
-  for (std::size_t c = 0; c < model.ccps.size(); ++c) set_default_fund(loaded, c, members, index, finite, model);
+  SizingSets sets;
+  StressBlock block;
+  for (std::size_t c = 0; c < model.ccps.size(); ++c)
+    set_default_fund(loaded, c, members, index, finite, sets, block, model);
 }
 
 }  // namespace ccpnet::compile

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <vector>
 
@@ -88,6 +89,46 @@ TEST(DefaultFund, Cover2WithoutSitg) {
   EXPECT_DOUBLE_EQ(c.fund, 150.0);
   expect_emir(group_uncovered(), c.fund, 0.0);
   EXPECT_THROW(size_cover(group_uncovered(), 3), std::invalid_argument);
+}
+
+// Property: the sizing equals the definition worked directly, every column
+// sorted largest first with ties to the lower group (a stable sort), on small
+// integer losses where ties are the rule, for 1 to 6 groups and both covers.
+TEST(DefaultFund, CoverSizingEqualsSortedDefinition) {
+  std::uint64_t state = 12345;
+  const auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>((state >> 33) % 5) * 10.0 - 10.0;  // -10, 0, 10, 20, 30
+  };
+  for (Eigen::Index groups = 1; groups <= 6; ++groups) {
+    Eigen::MatrixXd u(groups, 40);
+    for (Eigen::Index s = 0; s < u.cols(); ++s)
+      for (Eigen::Index g = 0; g < groups; ++g) u(g, s) = next();
+    for (int cover : {1, 2}) {
+      double fund = -1.0;
+      Eigen::Index scenario = -1;
+      std::vector<Eigen::Index> chosen;
+      for (Eigen::Index s = 0; s < u.cols(); ++s) {
+        std::vector<Eigen::Index> order;  // insertion after every entry not smaller: stable
+        for (Eigen::Index g = 0; g < groups; ++g) {
+          auto pos = order.begin();
+          while (pos != order.end() && u(*pos, s) >= u(g, s)) ++pos;
+          order.insert(pos, g);
+        }
+        const auto at = [&](std::size_t k) { return k < order.size() ? std::max(0.0, u(order[k], s)) : 0.0; };
+        const double need = cover == 1 ? at(0) : std::max({at(0), at(1) + at(2), at(0) + at(1) - 15.0});
+        if (need > fund) {
+          fund = need;
+          scenario = s;
+          chosen.assign(order.begin(), order.begin() + std::min<Eigen::Index>(cover, groups));
+        }
+      }
+      const CoverSizing c = size_cover(u, cover, cover == 1 ? 0.0 : 15.0);
+      EXPECT_DOUBLE_EQ(c.fund, fund) << groups << " groups, cover " << cover;
+      EXPECT_EQ(c.scenario, scenario) << groups << " groups, cover " << cover;
+      EXPECT_EQ(c.groups, chosen) << groups << " groups, cover " << cover;
+    }
+  }
 }
 
 TEST(DefaultFund, AllocationProRataToIm) {
@@ -197,6 +238,12 @@ TEST(DefaultFund, UncoveredLossesSumARowsAccountsBeyondItsResources) {
   EXPECT_DOUBLE_EQ(u(1, 1), 0.0);
   EXPECT_DOUBLE_EQ(u(1, 2), 70.0);
   EXPECT_THROW(uncovered_losses(-loss, cost, {0, 0, 1}, resources), std::invalid_argument);
+  // Into a caller's buffer: the same figures, and a buffer of the wrong size refused.
+  Eigen::MatrixXd into(u.rows(), u.cols());
+  uncovered_losses_into(-loss, cost, {0, 0, 1, -1}, resources, into);
+  EXPECT_EQ(into, u);
+  Eigen::MatrixXd wrong(u.rows(), u.cols() + 1);
+  EXPECT_THROW(uncovered_losses_into(-loss, cost, {0, 0, 1, -1}, resources, wrong), std::invalid_argument);
 }
 
 // Over blocks of moves the search finds what size_cover finds over the whole
