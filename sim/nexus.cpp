@@ -198,6 +198,11 @@ void compile_interbank(const config::LoadedScenario& loaded, Model& model) {
     net.impact.resize(n, n);
     net.impact.setFromTriplets(w.begin(), w.end());
   }
+  if (net.clearing == config::InterbankClearing::kEisenbergNoe) {
+    models::EisenbergNoeOptions options;
+    options.external_debt_priority = net.priority;
+    net.eisenberg_noe.emplace(net.liabilities, net.external_debt, options);
+  }
   model.interbank = std::move(net);
 }
 
@@ -241,9 +246,7 @@ void Cascade::clear_interbank(int round, ScenarioResult& out) {
     const Eigen::VectorXd outside = equity + net.obligations + net.external_debt - net.claims;
     models::ClearingResult r;
     if (net.clearing == InterbankClearing::kEisenbergNoe) {
-      models::EisenbergNoeOptions options;
-      options.external_debt_priority = net.priority;
-      r = models::eisenberg_noe(net.liabilities, outside, net.external_debt, options);
+      r = net.eisenberg_noe->clear(outside);
     } else {
       r = models::rogers_veraart(net.liabilities, outside.cwiseMax(0.0), net.alpha, net.beta, net.external_debt);
     }

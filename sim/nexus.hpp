@@ -40,9 +40,11 @@
 
 #include <Eigen/Core>
 #include <Eigen/SparseCore>
+#include <optional>
 #include <vector>
 
 #include "models/clearing/clearing.hpp"
+#include "models/clearing/eisenberg_noe.hpp"
 #include "sim/model_types.hpp"
 
 namespace ccpnet {
@@ -63,6 +65,8 @@ struct InterbankNetwork {
   double alpha = 1.0, beta = 1.0;
   // DebtRank: W(i, j) = min(1, L(i, j) / capital(j)), 1 where capital(j) = 0.
   Eigen::SparseMatrix<double, Eigen::RowMajor> impact;
+  // Eisenberg-Noe: the network prepared once for every clearing of the run.
+  std::optional<models::EisenbergNoeNetwork> eisenberg_noe;
 };
 
 // The network of `loaded`'s interbank section over model.members: from its

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -108,11 +109,9 @@ Eigen::VectorXd total_payments(const Network<Relative>& net, const VectorRef& ex
   return (external_assets + receipts).cwiseMax(0.0).cwiseMin(net.external) + x;
 }
 
-template <class Relative, class Liabilities>
-ClearingResult clear_one(const Liabilities& liabilities, const VectorRef& external_assets,
-                         const VectorRef& external_debt, const EisenbergNoeOptions& options) {
-  check_options(options);
-  const auto net = make_network<Relative>(liabilities, external_debt, options.external_debt_priority);
+template <class Relative>
+ClearingResult clear_network(const Network<Relative>& net, const VectorRef& external_assets,
+                             const EisenbergNoeOptions& options) {
   detail::check_per_bank(external_assets, net.cap.size(), "external assets", false);
   Eigen::VectorXd assets = external_assets;
   if (net.senior) assets -= net.external;
@@ -125,6 +124,14 @@ ClearingResult clear_one(const Liabilities& liabilities, const VectorRef& extern
   result.equity = (external_assets + receipts - net.pbar).cwiseMax(0.0);
   result.defaulted = result.payments.array() < net.pbar.array();
   return result;
+}
+
+template <class Relative, class Liabilities>
+ClearingResult clear_one(const Liabilities& liabilities, const VectorRef& external_assets,
+                         const VectorRef& external_debt, const EisenbergNoeOptions& options) {
+  check_options(options);
+  return clear_network(make_network<Relative>(liabilities, external_debt, options.external_debt_priority),
+                       external_assets, options);
 }
 
 // Scenarios iterated side by side, one per SIMD lane: state is stored bank-major (row i holds bank i in every
@@ -346,6 +353,22 @@ BatchClearingResult eisenberg_noe_batch(const Eigen::SparseMatrix<double, Eigen:
                                         const DenseMatrixRef& external_assets, const VectorRef& external_debt,
                                         const EisenbergNoeOptions& options) {
   return clear_many<SparseRelativeLiabilities>(liabilities, external_assets, external_debt, options);
+}
+
+struct EisenbergNoeNetwork::Prepared {
+  Network<SparseRelativeLiabilities> net;
+  EisenbergNoeOptions options;
+};
+
+EisenbergNoeNetwork::EisenbergNoeNetwork(const Eigen::SparseMatrix<double, Eigen::RowMajor>& liabilities,
+                                         const VectorRef& external_debt, const EisenbergNoeOptions& options) {
+  check_options(options);
+  prepared_ = std::make_shared<const Prepared>(Prepared{
+      make_network<SparseRelativeLiabilities>(liabilities, external_debt, options.external_debt_priority), options});
+}
+
+ClearingResult EisenbergNoeNetwork::clear(const VectorRef& external_assets) const {
+  return clear_network(prepared_->net, external_assets, prepared_->options);
 }
 
 }  // namespace ccpnet::models

@@ -15,6 +15,7 @@
 
 #include <Eigen/Core>
 #include <Eigen/SparseCore>
+#include <memory>
 
 #include "models/clearing/clearing.hpp"
 
@@ -54,5 +55,20 @@ BatchClearingResult eisenberg_noe_batch(const Eigen::SparseMatrix<double, Eigen:
                                         const DenseMatrixRef& external_assets,
                                         const VectorRef& external_debt = Eigen::VectorXd(),
                                         const EisenbergNoeOptions& options = {});
+
+// One network cleared many times (each scenario's external assets): the
+// network is checked and its relative liabilities built once. clear(e) equals
+// eisenberg_noe(liabilities, e, external_debt, options) to the bit. Copies
+// share the prepared network; clear may be called from several threads.
+class EisenbergNoeNetwork {
+ public:
+  EisenbergNoeNetwork(const Eigen::SparseMatrix<double, Eigen::RowMajor>& liabilities,
+                      const VectorRef& external_debt = Eigen::VectorXd(), const EisenbergNoeOptions& options = {});
+  ClearingResult clear(const VectorRef& external_assets) const;
+
+ private:
+  struct Prepared;
+  std::shared_ptr<const Prepared> prepared_;
+};
 
 }  // namespace ccpnet::models

@@ -106,6 +106,33 @@ TEST(EisenbergNoe, NevaNetworkShockedSeniorExternalDebt) {
   EXPECT_EQ(as_vector(r.defaulted), (std::vector<bool>{true, true, false}));
 }
 
+// A network prepared once clears each shock as the one-call solver does, to the
+// bit, pari passu and senior: the NEVA network's worked shock (bank 0 pays 20,
+// as above) among random ones.
+TEST(EisenbergNoe, PreparedNetworkEqualsOneCallForEveryShock) {
+  const Eigen::SparseMatrix<double, Eigen::RowMajor> sparse = neva_liabilities().sparseView();
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> assets(-2.0, 25.0);
+  for (const DebtPriority priority : {DebtPriority::kPariPassu, DebtPriority::kSenior}) {
+    EisenbergNoeOptions options;
+    options.external_debt_priority = priority;
+    const EisenbergNoeNetwork network(sparse, neva_external_debt(), options);
+    std::vector<Eigen::VectorXd> shocks{Eigen::Vector3d(18, 17.5, 9)};
+    for (int k = 0; k < 50; ++k) shocks.emplace_back(Eigen::Vector3d(assets(rng), assets(rng), assets(rng)));
+    for (const Eigen::VectorXd& e : shocks) {
+      const auto once = eisenberg_noe(sparse, e, neva_external_debt(), options);
+      const auto prepared = network.clear(e);
+      EXPECT_EQ(prepared.payments, once.payments);
+      EXPECT_EQ(prepared.equity, once.equity);
+      EXPECT_EQ(as_vector(prepared.defaulted), as_vector(once.defaulted));
+      EXPECT_EQ(prepared.iterations, once.iterations);
+    }
+    EXPECT_NEAR(network.clear(Eigen::Vector3d(18, 17.5, 9)).payments[0], 20, 1e-12);
+  }
+  const EisenbergNoeNetwork network(sparse, neva_external_debt());
+  expect_invalid([&] { network.clear(Eigen::Vector2d(1, 1)); }, "external assets");
+}
+
 TEST(EisenbergNoe, TwoDefaultersOnACycleSolvedTogether) {
   // No external debt. L rows: bank 0 owes (0, 6, 4), bank 1 owes (5, 0, 5), bank 2 owes (2, 2, 0);
   // pbar = (10, 10, 4); Pi rows (0, .6, .4), (.5, 0, .5), (.5, .5, 0); e = (1, 1.5, 6).
