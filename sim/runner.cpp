@@ -92,6 +92,7 @@ class TileWorker {
     for (int g : model.exogenous_groups)
       for (int m : model.groups[static_cast<std::size_t>(g)]) exogenous_[static_cast<std::size_t>(m)] = 1;
     any_exogenous_ = !model.exogenous_groups.empty();
+    for (const auto& m : model.members) grouped_.push_back(model.groups[static_cast<std::size_t>(m.group)].size() > 1);
     // A member defaults on the market move alone when its P&L is below
     // -min(capital, liquidity): one comparison per member and scenario.
     for (const auto& m : model.members) cushion_.push_back(std::min(m.capital, m.liquidity));
@@ -892,7 +893,7 @@ class TileWorker {
   // Members of one group default together (at the start too).
   void propagate_groups() {
     for (std::size_t m = 0; m < initial_.size(); ++m) {
-      if (initial_[m] == DefaultCause::kNone || initial_[m] == DefaultCause::kGroup) continue;
+      if (initial_[m] == DefaultCause::kNone || initial_[m] == DefaultCause::kGroup || !grouped_[m]) continue;
       for (int other : model_.groups[static_cast<std::size_t>(model_.members[m].group)])
         if (initial_[static_cast<std::size_t>(other)] == DefaultCause::kNone)
           initial_[static_cast<std::size_t>(other)] = DefaultCause::kGroup;
@@ -1050,7 +1051,7 @@ class TileWorker {
   void revalue_path(bool alone = false) {
     const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
     path_offset_ = 0;
-    step_pnl_ready_ = false;
+    step_pnl_ready_ = step_member_ready_ = false;
     path_compact_ = false;
     if (alone) swap_buffers();
     if (n_points <= kTile && !alone) {
@@ -1218,7 +1219,7 @@ class TileWorker {
   void run_path(bool start_defaults, int market_first, ScenarioResult& out, CascadeTrace* trace) {
     const TimeSteps& steps = model_.steps;
     forget_path_liquidations();
-    step_pnl_ready_ = false;
+    step_pnl_ready_ = step_member_ready_ = false;
     // With a settlement layer every step is drawn and may charge or delay.
     int first = start_defaults || settlement_.active() ? 0 : market_first;
     if (settlement_.active()) settle_charged_.assign(2 * model_.members.size(), 0.0);
@@ -1598,8 +1599,9 @@ class TileWorker {
       window[a] = to_window - (from ? from[a] : 0.0);
       if (any_adl_) close[a] = to_window;
     }
-    paid.resize(model_.members.size());
-    for (std::size_t m = 0; m < model_.members.size(); ++m) paid[m] = path_member(m, end);
+    if (!step_member_ready_) gather_step_members();
+    const double* at_end = step_member_.row(end).data();
+    paid.assign(at_end, at_end + model_.members.size());
     for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
       if (out.ccp_fail_day[c] < 0.0) continue;
       const int torn = steps.end[static_cast<std::size_t>(std::lround(out.ccp_fail_day[c] / steps.days)) - 1];
@@ -1630,6 +1632,17 @@ class TileWorker {
       step_pnl_ = path_pnl_.transpose();
     }
     step_pnl_ready_ = true;
+  }
+
+  // The current path's member P&L into step_member_ (points x members), read
+  // once per path instead of a column of the tile per step.
+  void gather_step_members() {
+    const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
+    step_member_.resize(n_points, static_cast<Eigen::Index>(model_.members.size()));
+    for (std::size_t m = 0; m < model_.members.size(); ++m)
+      for (Eigen::Index p = 0; p < n_points; ++p)
+        step_member_(p, static_cast<Eigen::Index>(m)) = path_member(m, static_cast<int>(p));
+    step_member_ready_ = true;
   }
 
   // The liquidity each step calls (ScenarioResult::peak_liquidity_need), on
@@ -1799,6 +1812,7 @@ class TileWorker {
   std::vector<int> latent_members_;  // members with a latent PD > 0, ascending
   static constexpr std::uint64_t kOwnBookSubstream = 0xFFFF'FFFF;
   std::vector<std::uint8_t> exogenous_;
+  std::vector<std::uint8_t> grouped_;  // per member: its default group has other members
   bool any_exogenous_ = false;
   bool transposed_ = false;  // the column-major copies hold the current tile
   // Member-level screening (prepare_screening, screen): per member and
@@ -1852,6 +1866,8 @@ class TileWorker {
   std::vector<int> candidate_rows_;            // candidate_pnl: the rows of a horizon it revalues
   bool path_compact_ = false;                  // the current path is read from exact_tile_
   bool step_pnl_ready_ = false;                // step_pnl_ holds the current path as revalued
+  RowMatrix step_member_;                      // the current path's member P&L, points x members
+  bool step_member_ready_ = false;             // step_member_ holds the current path as revalued
   std::vector<int> account_horizon_;           // per account: its CCP's horizon
   // IM recomputed through the steps: per path of the tile; the current
   // path's slot; per step (two sets, as above) each account's IM after the
