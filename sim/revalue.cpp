@@ -105,13 +105,22 @@ void Revaluation::apply(const RowMatrix& returns, RowMatrix& pnl, std::span<cons
   }
 }
 
-// Row i's n values from column c0 on (out) into its owner's row of sums.
+// Row i's n values from column c0 on (out, `width` values) into its owner's row of sums.
+template <std::size_t width>
 [[gnu::always_inline]] inline void Revaluation::add_to_sums(std::span<const int> owner, RowMatrix* sums, Eigen::Index i,
                                                             Eigen::Index c0, Eigen::Index n, const double* out) {
   if (!sums || owner[static_cast<std::size_t>(i)] < 0) return;
   double* sum = sums->data() + static_cast<Eigen::Index>(owner[static_cast<std::size_t>(i)]) * sums->cols() + c0;
-  for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(kLanes * kNarrow); ++j)
+  for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(width); ++j)
     if (j < n) sum[j] += out[j];
+}
+
+void Revaluation::pack(const RowMatrix& returns, Eigen::Index c0, Eigen::Index n) const {
+  constexpr auto width = static_cast<Eigen::Index>(kLanes * kNarrow);
+  const Eigen::Index n_assets = returns.rows(), cols = returns.cols();
+  packed_.assign(static_cast<std::size_t>(n_assets * width), 0.0);
+  for (Eigen::Index a = 0; a < n_assets; ++a)
+    std::copy_n(returns.data() + a * cols + c0, n, packed_.data() + a * width);
 }
 
 // Chunks of kLanes x kNarrow columns, each copied (zero-padded) into
@@ -121,15 +130,11 @@ template <class Store>
 void Revaluation::columns_product(const RowMatrix& returns, Eigen::Index first, Eigen::Index last,
                                   const Store& store) const {
   constexpr auto width = static_cast<Eigen::Index>(kLanes * kNarrow);
-  const Eigen::Index n_assets = returns.rows(), cols = returns.cols();
-  packed_.resize(static_cast<std::size_t>(n_assets * width));
   std::array<double, kLanes * kNarrow> out{};
   std::array<std::array<double, kLanes * kNarrow>, kRows> outs{};
   for (Eigen::Index c0 = first; c0 < last; c0 += width) {
     const Eigen::Index n = std::min(width, last - c0);
-    std::fill(packed_.begin(), packed_.end(), 0.0);
-    for (Eigen::Index a = 0; a < n_assets; ++a)
-      std::copy_n(returns.data() + a * cols + c0, n, packed_.data() + a * width);
+    pack(returns, c0, n);
     Eigen::Index i = 0;
     constexpr auto rows = static_cast<Eigen::Index>(kRows);
     for (; i + rows <= csr_.rows(); i += rows) {
@@ -150,17 +155,47 @@ void Revaluation::apply_columns(const RowMatrix& returns, Eigen::Index first, Ei
     double* to = pnl.data() + i * pnl.cols() + c0;
     for (Eigen::Index j = 0; j < width; ++j)  // a fixed trip count: no call to memmove per row
       if (j < n) to[j] = out[j];
-    add_to_sums(owner, sums, i, c0, n, out);
+    add_to_sums<kLanes * kNarrow>(owner, sums, i, c0, n, out);
   });
 }
 
+// Most of a whole tile (from its first column on): each row over the whole
+// tile by apply's row_product, which costs less than the narrow chunks
+// (their index and broadcast per entry are shared by 8 vectors, not 2).
 void Revaluation::apply_columns_to(const RowMatrix& returns, Eigen::Index first, Eigen::Index last, RowMatrix& pnl,
                                    std::span<const int> row_column, std::span<const int> owner, RowMatrix* sums) const {
-  columns_product(returns, first, last, [&](Eigen::Index i, Eigen::Index c0, Eigen::Index n, const double* out) {
-    double* to = pnl.data() + (c0 - first) * pnl.cols() + row_column[static_cast<std::size_t>(i)];
+  const auto store = [&](Eigen::Index i, Eigen::Index c0, Eigen::Index n, const double* out) {
+    double* to = pnl.data() + c0 * pnl.cols() + row_column[static_cast<std::size_t>(i)];
     for (Eigen::Index j = 0; j < n; ++j) to[j * pnl.cols()] = out[j];
-    add_to_sums(owner, sums, i, c0, n, out);
+  };
+  constexpr auto tile = static_cast<Eigen::Index>(kLanes * kVectors);
+  if (first == 0 && last > tile / 2 && returns.cols() == tile) {
+    std::array<double, kLanes * kVectors> out{};
+    for (Eigen::Index i = 0; i < csr_.rows(); ++i) {
+      row_product<kVectors>(returns.data(), tile, i, out.data());
+      store(i, 0, last, out.data());
+      add_to_sums<kLanes * kVectors>(owner, sums, i, 0, last, out.data());
+    }
+    return;
+  }
+  columns_product(returns, first, last, [&](Eigen::Index i, Eigen::Index c0, Eigen::Index n, const double* out) {
+    store(i, c0, n, out);
+    add_to_sums<kLanes * kNarrow>(owner, sums, i, c0, n, out);
   });
+}
+
+void Revaluation::add_row_sums(const RowMatrix& returns, Eigen::Index first, Eigen::Index last,
+                               std::span<const int> rows, std::span<const int> owner, RowMatrix& sums) const {
+  constexpr auto width = static_cast<Eigen::Index>(kLanes * kNarrow);
+  std::array<double, kLanes * kNarrow> out{};
+  for (Eigen::Index c0 = first; c0 < last; c0 += width) {
+    const Eigen::Index n = std::min(width, last - c0);
+    pack(returns, c0, n);
+    for (const int i : rows) {
+      row_product<kNarrow>(packed_.data(), width, i, out.data());
+      add_to_sums<kLanes * kNarrow>(owner, &sums, i, c0, n, out.data());
+    }
+  }
 }
 
 }  // namespace ccpnet

@@ -35,11 +35,18 @@ class Revaluation {
   // the same order, so the numbers are the same.
   void apply_columns(const RowMatrix& returns, Eigen::Index first, Eigen::Index last, RowMatrix& pnl,
                      std::span<const int> owner = {}, RowMatrix* sums = nullptr) const;
-  // The same with the P&L transposed: element (i, first + j) into
-  // pnl(j, row_column[i]) (points x accounts, each point's row contiguous).
+  // The same with the P&L transposed: element (i, j) into pnl(j,
+  // row_column[i]) (columns x accounts, each column's row contiguous; pnl
+  // has at least `last` rows).
   void apply_columns_to(const RowMatrix& returns, Eigen::Index first, Eigen::Index last, RowMatrix& pnl,
                         std::span<const int> row_column, std::span<const int> owner = {},
                         RowMatrix* sums = nullptr) const;
+  // The sums alone of the rows `rows` over columns [first, last) (compressed
+  // rows only): row i by the kernel of apply_columns, added to row owner[i]
+  // of sums in the order of `rows`, so that an owner whose rows are all
+  // listed, in ascending order, gets the numbers of apply_columns' sums.
+  void add_row_sums(const RowMatrix& returns, Eigen::Index first, Eigen::Index last, std::span<const int> rows,
+                    std::span<const int> owner, RowMatrix& sums) const;
 
   bool sparse() const { return sparse_; }
   double flops_per_column() const { return flops_per_column_; }
@@ -49,6 +56,9 @@ class Revaluation {
   void row_product(const double* returns, Eigen::Index stride, Eigen::Index i, double* out) const;
   template <class Store>
   void columns_product(const RowMatrix& returns, Eigen::Index first, Eigen::Index last, const Store& store) const;
+  // Columns [c0, c0 + n) of the returns, zero-padded to a narrow chunk, into packed_.
+  void pack(const RowMatrix& returns, Eigen::Index c0, Eigen::Index n) const;
+  template <std::size_t width>
   static void add_to_sums(std::span<const int> owner, RowMatrix* sums, Eigen::Index i, Eigen::Index c0, Eigen::Index n,
                           const double* out);
   static constexpr std::size_t kLanes = 8, kVectors = 8;  // a tile of 64 columns as 8 vectors of 8

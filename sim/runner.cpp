@@ -92,6 +92,7 @@ class TileWorker {
     for (int g : model.exogenous_groups)
       for (int m : model.groups[static_cast<std::size_t>(g)]) exogenous_[static_cast<std::size_t>(m)] = 1;
     any_exogenous_ = !model.exogenous_groups.empty();
+    for (const auto& m : model.members) grouped_.push_back(model.groups[static_cast<std::size_t>(m.group)].size() > 1);
     // A member defaults on the market move alone when its P&L is below
     // -min(capital, liquidity): one comparison per member and scenario.
     for (const auto& m : model.members) cushion_.push_back(std::min(m.capital, m.liquidity));
@@ -135,7 +136,6 @@ class TileWorker {
     lending_liquidated_.assign(lending_.size(), 0);
     collect_venue_accounts();
     tile_cumulatives_.resize(static_cast<std::size_t>(kTile));
-    exact_paths_.resize(static_cast<std::size_t>(kTile));
     path_members_.resize(static_cast<std::size_t>(kTile));
     for (std::size_t m = 0; m < model.members.size(); ++m) all_members_.push_back(static_cast<int>(m));
     if (model.fire_sales) prepare_fire_sales();
@@ -190,7 +190,14 @@ class TileWorker {
     }
     screen_fall_.setZero(n_horizons, kTile);
     screen_rise_.setZero(n_horizons, kTile);
-    if (model_.steps.count > 0) path_screen_ = PathScreen(model_);
+    if (model_.steps.count == 0) return;
+    path_screen_ = PathScreen(model_);
+    member_rows_.resize(row_owner_.size() * model_.members.size());
+    for (std::size_t h = 0; h < row_owner_.size(); ++h)
+      for (std::size_t i = 0; i < row_owner_[h].size(); ++i)
+        if (row_owner_[h][i] >= 0)
+          member_rows_[h * model_.members.size() + static_cast<std::size_t>(row_owner_[h][i])].push_back(
+              static_cast<int>(i));
   }
 
   // A member account at a crypto venue with maintenance rates: its position
@@ -502,10 +509,11 @@ class TileWorker {
   // kernel (Revaluation::apply_columns, the same numbers as over the whole
   // tile: the same sequence of operations per element) and the members' sums
   // in revalue()'s order. With `transposed`, the accounts' P&L goes there
-  // instead of the tile (columns x accounts, Revaluation::apply_columns_to).
+  // instead of the tile (its rows [first, last): columns x accounts,
+  // Revaluation::apply_columns_to).
   void exact_columns(Eigen::Index first, Eigen::Index last, RowMatrix* transposed = nullptr) {
     member_pnl_.middleCols(first, last - first).setZero();
-    if (transposed) transposed->resize(last - first, static_cast<Eigen::Index>(model_.accounts.size()));
+    if (transposed) transposed->resize(kTile, static_cast<Eigen::Index>(model_.accounts.size()));
     for (std::size_t h = 0; h < returns_.size(); ++h) {
       if (transposed)
         revaluation_[h].apply_columns_to(returns_[h], first, last, *transposed, model_.horizon_accounts[h],
@@ -885,7 +893,7 @@ class TileWorker {
   // Members of one group default together (at the start too).
   void propagate_groups() {
     for (std::size_t m = 0; m < initial_.size(); ++m) {
-      if (initial_[m] == DefaultCause::kNone || initial_[m] == DefaultCause::kGroup) continue;
+      if (initial_[m] == DefaultCause::kNone || initial_[m] == DefaultCause::kGroup || !grouped_[m]) continue;
       for (int other : model_.groups[static_cast<std::size_t>(model_.members[m].group)])
         if (initial_[static_cast<std::size_t>(other)] == DefaultCause::kNone)
           initial_[static_cast<std::size_t>(other)] = DefaultCause::kGroup;
@@ -929,7 +937,7 @@ class TileWorker {
         path_offset_ = shared ? static_cast<Eigen::Index>(i * n_points) : 0;
         path_slot_ = shared ? static_cast<int>(i) : 0;
         path_in_tile_ = shared || n_points <= kTile;
-        path_compact_ = shared && tile_screened_;
+        path_compact_ = shared && tile_compact_;
         if (shared) cumulative_ = tile_cumulatives_[static_cast<std::size_t>(j0 + i)];
         ScenarioResult& r = out[j0 + i];
         r.reset(model_, index);  // before the swap: reset frees a list far larger than its contents
@@ -949,52 +957,80 @@ class TileWorker {
   // The n paths of a shared revaluation (path i at columns [i x points,
   // (i + 1) x points)) and each one's first market default (first_step_).
   // Screened (screening_): a path on which no member may miss a call by
-  // PathScreen needs no revaluation; the others are revalued (all paths when
-  // they are many, and then the next kScreenBackoff tiles are revalued
-  // without screening: the results are the same either way, only the time
-  // differs).
+  // PathScreen needs no revaluation, a flagged one its candidates' P&L
+  // (flagged_path_default); when many paths are revalued whole, the next
+  // kPathScreenBackoff tiles are not screened. Where the kernel of
+  // exact_columns applies (screening_), each path's P&L goes straight into
+  // exact_tile_; otherwise the tile is revalued. The results are the same
+  // either way, only the time differs.
   void revalue_paths(std::int64_t n) {
     const auto n_points = static_cast<std::int64_t>(model_.steps.points.size());
     path_in_tile_ = true;
+    tile_compact_ = screening_;
+    exact_ = 0;
     if (screen_wait_ > 0) {
       --screen_wait_;
     } else if (screening_) {
-      std::uint64_t flagged = 0;
+      first_step_.assign(static_cast<std::size_t>(n), -1);  // the paths not flagged have no market default
+      std::int64_t whole = 0;
       for (std::int64_t i = 0; i < n; ++i) {
         if (!path_screen_.may_default(returns_[0], i * n_points, model_.steps.end, cushion_, margins_.active(),
                                       [this, i](std::size_t m, int k) { return im_call(m, k, i); }))
           continue;
-        flagged |= std::uint64_t{1} << i;
         const std::span<const int> near = path_screen_.candidates();
         path_members_[static_cast<std::size_t>(i)].assign(near.begin(), near.end());
+        first_step_[static_cast<std::size_t>(i)] = flagged_path_default(i);
+        whole += static_cast<std::int64_t>((exact_ >> (i * n_points)) & 1u);
       }
-      if (std::popcount(flagged) * n_points <= kExactPathColumns) {
-        tile_screened_ = true;
-        exact_ = 0;
-        first_step_.assign(static_cast<std::size_t>(n), -1);  // the paths not flagged have no market default
-        for (std::int64_t i = 0; i < n; ++i) {
-          if (((flagged >> i) & 1u) == 0) continue;
-          exact_columns_of_path(i);
-          first_step_[static_cast<std::size_t>(i)] =
-              first_market_default(i, path_members_[static_cast<std::size_t>(i)]);
-        }
-        return;
-      }
-      screen_wait_ = kPathScreenBackoff;
+      if (whole * n_points > kExactPathColumns) screen_wait_ = kPathScreenBackoff;
+      return;
     }
-    tile_screened_ = false;
-    path_chunk_ = 0;
-    revalue(n * n_points);
-    path_chunk_ = -1;
+    if (screening_) {
+      exact_columns(0, n * n_points, &exact_tile_);
+    } else {
+      path_chunk_ = 0;
+      revalue(n * n_points);
+      path_chunk_ = -1;
+    }
     first_market_defaults(n);
   }
 
+  // The first market default on flagged path i of a screened tile (-1: none),
+  // only its candidates (path_members_[i]) able to default: their P&L first
+  // (candidate_pnl), every account's only when one of them defaults, as the
+  // path then runs through the steps. Many candidates: every account at once.
+  int flagged_path_default(std::int64_t i) {
+    const std::vector<int>& members = path_members_[static_cast<std::size_t>(i)];
+    if (members.size() * 2 > model_.members.size()) exact_columns_of_path(i);
+    if (((exact_ >> (i * static_cast<std::int64_t>(model_.steps.points.size()))) & 1u) == 0) candidate_pnl(i);
+    const int first = first_market_default(i, members);
+    if (first >= 0) exact_columns_of_path(i);
+    return first;
+  }
+
+  // The P&L of path i's candidates alone, into their rows of the tile's
+  // member sums: their accounts' rows by the kernel of exact_columns, added
+  // in its order (Revaluation::add_row_sums), so the numbers are the same.
+  void candidate_pnl(std::int64_t i) {
+    const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
+    const Eigen::Index first = i * n_points;
+    const std::vector<int>& members = path_members_[static_cast<std::size_t>(i)];
+    for (int m : members) member_pnl_.row(m).segment(first, n_points).setZero();
+    for (std::size_t h = 0; h < returns_.size(); ++h) {
+      candidate_rows_.clear();
+      for (int m : members) {
+        const std::vector<int>& rows = member_rows_[h * model_.members.size() + static_cast<std::size_t>(m)];
+        candidate_rows_.insert(candidate_rows_.end(), rows.begin(), rows.end());
+      }
+      revaluation_[h].add_row_sums(returns_[h], first, first + n_points, candidate_rows_, row_owner_[h], member_pnl_);
+    }
+  }
+
   // The columns of path i of a shared revaluation exact: its accounts' P&L
-  // into exact_paths_[i] (points x accounts), its members' in the tile.
+  // into its rows of exact_tile_ (points x accounts), its members' in the tile.
   void exact_columns_of_path(std::int64_t i) {
     const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
-    if (((exact_ >> (i * n_points)) & 1u) == 0)
-      exact_columns(i * n_points, (i + 1) * n_points, &exact_paths_[static_cast<std::size_t>(i)]);
+    if (((exact_ >> (i * n_points)) & 1u) == 0) exact_columns(i * n_points, (i + 1) * n_points, &exact_tile_);
   }
 
   // Columns [column, column + points) of the tile's returns: the path
@@ -1015,7 +1051,7 @@ class TileWorker {
   void revalue_path(bool alone = false) {
     const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
     path_offset_ = 0;
-    step_pnl_ready_ = false;
+    step_pnl_ready_ = step_member_ready_ = false;
     path_compact_ = false;
     if (alone) swap_buffers();
     if (n_points <= kTile && !alone) {
@@ -1129,7 +1165,7 @@ class TileWorker {
     return path_in_tile_ ? member_pnl_(mi, path_offset_ + p) : path_member_(mi, p);
   }
   double path_pnl(std::size_t a, int p) const {
-    if (path_compact_) return exact_paths_[static_cast<std::size_t>(path_slot_)](p, static_cast<Eigen::Index>(a));
+    if (path_compact_) return exact_tile_(path_offset_ + p, static_cast<Eigen::Index>(a));
     if (!path_in_tile_) return path_pnl_(static_cast<Eigen::Index>(a), p);
     const auto h = static_cast<std::size_t>(model_.ccps[static_cast<std::size_t>(model_.accounts[a].ccp)].horizon);
     return pnl_[h](row_in_horizon_[a], path_offset_ + p);
@@ -1183,7 +1219,7 @@ class TileWorker {
   void run_path(bool start_defaults, int market_first, ScenarioResult& out, CascadeTrace* trace) {
     const TimeSteps& steps = model_.steps;
     forget_path_liquidations();
-    step_pnl_ready_ = false;
+    step_pnl_ready_ = step_member_ready_ = false;
     // With a settlement layer every step is drawn and may charge or delay.
     int first = start_defaults || settlement_.active() ? 0 : market_first;
     if (settlement_.active()) settle_charged_.assign(2 * model_.members.size(), 0.0);
@@ -1551,19 +1587,21 @@ class TileWorker {
     const int start = steps.start[ks], end = steps.end[ks];
     const std::size_t n_accounts = model_.accounts.size();
     if (!path_compact_ && !step_pnl_ready_) gather_step_pnl();
-    const RowMatrix& pnl = path_compact_ ? exact_paths_[static_cast<std::size_t>(path_slot_)] : step_pnl_;
+    // The path's points x accounts: its rows of exact_tile_, or step_pnl_.
+    const double* pnl = path_compact_ ? exact_tile_.row(path_offset_).data() : step_pnl_.data();
     window.resize(n_accounts);
     std::vector<double>& close = step_close_[ks & 1];
     if (any_adl_) close.resize(n_accounts);
-    const double* from = start < 0 ? nullptr : pnl.row(start).data();
+    const double* from = start < 0 ? nullptr : pnl + static_cast<std::size_t>(start) * n_accounts;
     for (std::size_t a = 0; a < n_accounts; ++a) {
       const int p = steps.window[ks][static_cast<std::size_t>(account_horizon_[a])];
-      const double to_window = pnl(p, static_cast<Eigen::Index>(a));
+      const double to_window = pnl[static_cast<std::size_t>(p) * n_accounts + a];
       window[a] = to_window - (from ? from[a] : 0.0);
       if (any_adl_) close[a] = to_window;
     }
-    paid.resize(model_.members.size());
-    for (std::size_t m = 0; m < model_.members.size(); ++m) paid[m] = path_member(m, end);
+    if (!step_member_ready_) gather_step_members();
+    const double* at_end = step_member_.row(end).data();
+    paid.assign(at_end, at_end + model_.members.size());
     for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
       if (out.ccp_fail_day[c] < 0.0) continue;
       const int torn = steps.end[static_cast<std::size_t>(std::lround(out.ccp_fail_day[c] / steps.days)) - 1];
@@ -1594,6 +1632,17 @@ class TileWorker {
       step_pnl_ = path_pnl_.transpose();
     }
     step_pnl_ready_ = true;
+  }
+
+  // The current path's member P&L into step_member_ (points x members), read
+  // once per path instead of a column of the tile per step.
+  void gather_step_members() {
+    const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
+    step_member_.resize(n_points, static_cast<Eigen::Index>(model_.members.size()));
+    for (std::size_t m = 0; m < model_.members.size(); ++m)
+      for (Eigen::Index p = 0; p < n_points; ++p)
+        step_member_(p, static_cast<Eigen::Index>(m)) = path_member(m, static_cast<int>(p));
+    step_member_ready_ = true;
   }
 
   // The liquidity each step calls (ScenarioResult::peak_liquidity_need), on
@@ -1763,6 +1812,7 @@ class TileWorker {
   std::vector<int> latent_members_;  // members with a latent PD > 0, ascending
   static constexpr std::uint64_t kOwnBookSubstream = 0xFFFF'FFFF;
   std::vector<std::uint8_t> exogenous_;
+  std::vector<std::uint8_t> grouped_;  // per member: its default group has other members
   bool any_exogenous_ = false;
   bool transposed_ = false;  // the column-major copies hold the current tile
   // Member-level screening (prepare_screening, screen): per member and
@@ -1771,7 +1821,7 @@ class TileWorker {
   // scenario's column in the tile; the columns of the tile that are exact.
   static constexpr std::uint64_t kAllColumns = ~std::uint64_t{0};
   static constexpr int kExactColumns = 24;      // more scenarios to evaluate: the whole tile revalued
-  static constexpr int kExactPathColumns = 33;  // the same for the columns of paths (3 paths of 11 points)
+  static constexpr int kExactPathColumns = 33;  // paths: more columns revalued whole, the screen did not pay
   static constexpr int kScreenBackoff = 16;     // tiles unscreened after a screen that did not pay
   static constexpr int kPathScreenBackoff = 4;  // the same for paths (PathScreen rarely fails in calm)
   bool screening_ = false;
@@ -1809,12 +1859,16 @@ class TileWorker {
   bool path_in_tile_ = false;                 // the current path is read from the tile, not path_pnl_
   std::vector<Eigen::Index> row_in_horizon_;  // per account: its row in its horizon's P&L
   std::array<std::vector<double>, 2> step_window_, step_paid_, step_cash_;
-  RowMatrix step_pnl_;                  // the current path's P&L, points x accounts (gather_step_pnl)
-  std::vector<RowMatrix> exact_paths_;  // per path of a screened tile revalued: its P&L, points x accounts
-  bool tile_screened_ = false;          // the tile's paths were screened: those revalued are in exact_paths_
-  bool path_compact_ = false;           // the current path is read from exact_paths_[path_slot_]
-  bool step_pnl_ready_ = false;         // step_pnl_ holds the current path as revalued
-  std::vector<int> account_horizon_;    // per account: its CCP's horizon
+  RowMatrix step_pnl_;    // the current path's P&L, points x accounts (gather_step_pnl)
+  RowMatrix exact_tile_;  // the tile's paths revalued by columns: columns x accounts (path i's from row i x points)
+  bool tile_compact_ = false;  // the tile's paths revalued are in exact_tile_ (screened, or all by columns)
+  std::vector<std::vector<int>> member_rows_;  // per horizon x member: its rows of the horizon's P&L, ascending
+  std::vector<int> candidate_rows_;            // candidate_pnl: the rows of a horizon it revalues
+  bool path_compact_ = false;                  // the current path is read from exact_tile_
+  bool step_pnl_ready_ = false;                // step_pnl_ holds the current path as revalued
+  RowMatrix step_member_;                      // the current path's member P&L, points x members
+  bool step_member_ready_ = false;             // step_member_ holds the current path as revalued
+  std::vector<int> account_horizon_;           // per account: its CCP's horizon
   // IM recomputed through the steps: per path of the tile; the current
   // path's slot; per step (two sets, as above) each account's IM after the
   // previous step and after this one.

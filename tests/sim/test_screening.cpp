@@ -40,19 +40,31 @@ TEST(Screening, KernelOverColumnRangesEqualsTheWholeTile) {
     kernel.apply_columns(returns, first, last, parts);
   for (Eigen::Index i = 0; i < whole.rows(); ++i)
     for (Eigen::Index j = 0; j < kTile; ++j) ASSERT_EQ(whole(i, j), parts(i, j)) << i << ", " << j;
-  // Transposed (points x accounts, rows in reverse order) over 11 columns,
+  // Transposed (columns x accounts, rows in reverse order) over 11 columns,
   // with the owners' sums (rows i and i + 100 to owner i % 100): the same
   // numbers, the sums in row order as apply's.
   std::vector<int> owner(200), reverse(200);
   for (int i = 0; i < 200; ++i)
     owner[static_cast<std::size_t>(i)] = i % 100, reverse[static_cast<std::size_t>(i)] = 199 - i;
-  RowMatrix sums = RowMatrix::Zero(100, kTile), expected_sums = RowMatrix::Zero(100, kTile), transposed(11, 200);
+  RowMatrix sums = RowMatrix::Zero(100, kTile), expected_sums = RowMatrix::Zero(100, kTile), transposed(41, 200);
   kernel.apply(returns, whole, owner, &expected_sums);
   kernel.apply_columns_to(returns, 30, 41, transposed, reverse, owner, &sums);
   for (Eigen::Index i = 0; i < whole.rows(); ++i)
-    for (Eigen::Index j = 0; j < 11; ++j) ASSERT_EQ(whole(i, 30 + j), transposed(j, 199 - i)) << i << ", " << j;
+    for (Eigen::Index j = 0; j < 11; ++j) ASSERT_EQ(whole(i, 30 + j), transposed(30 + j, 199 - i)) << i << ", " << j;
   for (Eigen::Index m = 0; m < 100; ++m)
     for (Eigen::Index j = 30; j < 41; ++j) ASSERT_EQ(sums(m, j), expected_sums(m, j)) << m << ", " << j;
+  // The sums of a few owners alone (7, 42, 99: rows 7, 107, 42, 142, 99,
+  // 199), over columns 19 to 37 (two chunks): the owners' sums as apply's,
+  // the other owners' rows untouched.
+  RowMatrix some = RowMatrix::Constant(100, kTile, 5.0);
+  for (const Eigen::Index m : {7, 42, 99}) some.row(m).segment(19, 18).setZero();
+  const std::vector<int> rows{7, 107, 42, 142, 99, 199};
+  kernel.add_row_sums(returns, 19, 37, rows, owner, some);
+  for (Eigen::Index m = 0; m < 100; ++m)
+    for (Eigen::Index j = 0; j < kTile; ++j) {
+      const bool listed = (m == 7 || m == 42 || m == 99) && j >= 19 && j < 37;
+      ASSERT_EQ(some(m, j), listed ? expected_sums(m, j) : 5.0) << m << ", " << j;
+    }
 }
 
 // The reference network with fewer members, in a regime and over one period
