@@ -428,6 +428,55 @@ TEST(Settlement, TheSpiralRescansAScenarioGridModelAtTheNewVolatility) {
   EXPECT_TRUE(r.defaults.empty());
 }
 
+// Collateral credited beyond the IM covers a spiral increase first (EMIR RTS
+// 153/2013 art. 40: collateral valued at least daily and credited after
+// haircuts against the requirement; the call is max(0, IM1 - credited value)).
+// kSpiral's L posts its IM of 100 in X with a 20% haircut: 125 of X. X rises
+// 20% in a day: x = ln 1.2 = 0.182322, x^2 / sigma^2 = 48.532079, the EWMA
+// ratio M = sqrt(0.94 + 0.06 x 48.532079) = 1.962632, and L's position is
+// worth 120: IM1 = 100 x 1.2 x 1.962632 = 235.515852. Its collateral is
+// worth 150 and credited 120, 20 beyond the IM of 100: the call is
+// 235.515852 - 120 = 115.515852, not the whole rise of 135.515852. L gains VM
+// 20 and has liquidity 100: 100 + 20 - 115.515852 = 4.484148, it pays (called
+// for the whole rise it would be 15.515852 short and default). In cash the
+// margin is credited 100 and the whole rise is called.
+constexpr std::string_view kSpiralUp = R"(name: margin spiral on a rise
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: rally, moves: {X: 0.2}, days: 1}]
+ccps:
+  - id: C
+    capital: 1000
+    margin: {model: parametric, mpor_days: 1, spiral: {lambda: 0.94}}
+    collateral: {asset: X, haircut: 0.2}
+    default_fund: {sizing: fixed, amount: 0}
+    imbalance: rest_of_market
+members:
+  - {id: L, capital: 1000, liquidity: 100, positions: {C: {X: 1}}, initial_margin: {C: 100}}
+)";
+
+TEST(Settlement, CollateralBeyondTheImIsCreditedAgainstASpiralIncrease) {
+  const double sd = 0.5 / std::sqrt(365.0), x = std::log(1.2);
+  const double m = std::sqrt(0.94 + 0.06 * x * x / (sd * sd));
+  ASSERT_NEAR(m, 1.962632, 1e-6);
+  const double im1 = 120.0 * m;
+  ASSERT_NEAR(im1, 235.515852, 1e-6);
+  const ScenarioResult r = stress(model_of(kSpiralUp));
+  EXPECT_NEAR(r.settlement.get(0, CcpSettleMetric::kMarginCalls), im1 - 120.0, 1e-9);
+  EXPECT_TRUE(r.defaults.empty());
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  // One daily step over the MPOR: the same call.
+  const ScenarioResult steps = stress(model_of(kSpiralUp, {{"simulation.horizon_days", "1"}}));
+  EXPECT_NEAR(steps.settlement.get(0, CcpSettleMetric::kMarginCalls), im1 - 120.0, 1e-9);
+  EXPECT_TRUE(steps.defaults.empty());
+  // Margin in cash: nothing beyond the IM, the whole rise called, L 15.515852 short.
+  const ScenarioResult cash = stress(model_of(kSpiralUp, {{"ccps.C.collateral", "{custody: ccp}"}}));
+  EXPECT_NEAR(cash.settlement.get(0, CcpSettleMetric::kMarginCalls), im1 - 100.0, 1e-9);
+  ASSERT_EQ(cash.defaults.size(), 1u);
+  EXPECT_EQ(cash.defaults[0].cause, DefaultCause::kLiquidity);
+  EXPECT_NEAR(cash.liquidity_shortfall, im1 - 100.0 - 120.0, 1e-9);
+}
+
 TEST(Settlement, CollateralPostedInTheFallingAssetIsWorthLessToTheCcp) {
   // D (long 10 BTC, exogenous default) and S (short 10 BTC) post their IM of 50 in
   // BTC itself with a 50% haircut: 100 of BTC each. BTC falls 20%: D's collateral is
