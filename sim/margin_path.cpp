@@ -7,22 +7,58 @@
 
 namespace ccpnet {
 
-SpiralMargin::SpiralMargin(const Model& model) : model_(model), row_of_(model.accounts.size(), -1) {
+SpiralMargin::SpiralMargin(const Model& model)
+    : model_(model),
+      price_(static_cast<Eigen::Index>(model.assets.size())),
+      adv_(static_cast<Eigen::Index>(model.assets.size())),
+      row_of_(model.accounts.size(), -1) {
+  for (std::size_t i = 0; i < model.assets.size(); ++i) {
+    price_(static_cast<Eigen::Index>(i)) = model.assets[i].price;
+    adv_(static_cast<Eigen::Index>(i)) = model.assets[i].adv;
+  }
   for (const CcpModel& ccp : model.ccps) {
-    if (!ccp.settlement.spiral) continue;  // the loader allows it on models that scale with volatility
+    if (!ccp.settlement.spiral) continue;
+    const auto c = static_cast<int>(ccps_.size());
+    ccps_.push_back(ccp_margin(ccp));
     for (int a : ccp.accounts) {
       const Account& acc = model.accounts[static_cast<std::size_t>(a)];
       if (acc.kind != AccountKind::kMember) continue;
-      const Eigen::VectorXd values = account_delta_values(model, acc).cwiseAbs();
-      const double total = values.sum();
-      if (!(total > 0.0)) continue;
-      Row row{a, ccp.settlement.apc_buffer, {}};
-      for (Eigen::Index i = 0; i < values.size(); ++i)
-        if (values(i) > 0.0) row.weights.emplace_back(i, values(i) / total);
+      Row row{a,
+              c,
+              ccp.settlement.apc_buffer,
+              acc.quantity.cwiseProduct(price_).transpose(),
+              {account_options(model, acc)},
+              0.0};
+      const Eigen::VectorXd ones = Eigen::VectorXd::Ones(price_.size());
+      row.model_im = model_margin(row, ones, ones);
+      if (!(row.model_im > 0.0)) continue;  // nothing to scale
       row_of_[static_cast<std::size_t>(a)] = static_cast<int>(rows_.size());
       rows_.push_back(std::move(row));
     }
   }
+}
+
+SpiralMargin::CcpMargin SpiralMargin::ccp_margin(const CcpModel& ccp) const {
+  CcpMargin out{ccp.margin_rule, Eigen::VectorXd(price_.size()), &ccp.spiral_history};
+  for (std::size_t i = 0; i < model_.assets.size(); ++i) {
+    const double vol = model_.assets[i].daily_vol;
+    out.vol(static_cast<Eigen::Index>(i)) =
+        out.rule.apc == models::ApcMode::kStressedWeight
+            ? models::apc_weighted_vol(vol, vol * out.rule.apc_stressed_multiplier, out.rule.apc_stressed_weight)
+            : vol;
+  }
+  out.rule.apc = models::ApcMode::kNone;
+  out.rule.apc_buffer = 0.0;
+  return out;
+}
+
+double SpiralMargin::model_margin(const Row& row, const Eigen::Ref<const Eigen::VectorXd>& price_ratio,
+                                  const Eigen::Ref<const Eigen::VectorXd>& vol_ratio) const {
+  const CcpMargin& ccp = ccps_[static_cast<std::size_t>(row.ccp)];
+  const Eigen::VectorXd price = price_.cwiseProduct(price_ratio), vol = ccp.vol.cwiseProduct(vol_ratio);
+  const Eigen::MatrixXd values = row.values * price_ratio.asDiagonal();
+  const models::MarginMarket market{price, vol, adv_, model_.correlation_factor, *ccp.history, false};
+  return models::margin_rows(ccp.rule, values, row.options, market)(0);
 }
 
 void SpiralMargin::vol_ratios(std::size_t c, const Eigen::MatrixXd& step_returns, double step_days,
@@ -52,9 +88,7 @@ double SpiralMargin::required(std::size_t a, const Eigen::Ref<const Eigen::Vecto
   const int r = row_of_[a];
   if (r < 0) return im;
   const Row& row = rows_[static_cast<std::size_t>(r)];
-  double ratio = 0.0;
-  for (const auto& [i, w] : row.weights) ratio += w * price_ratio(i) * vol_ratio(i);
-  return models::recomputed_margin(im, ratio, row.apc_buffer);
+  return models::recomputed_margin(im, model_margin(row, price_ratio, vol_ratio) / row.model_im, row.apc_buffer);
 }
 
 MarginPath::MarginPath(const Model& model) : model_(model), spiral_(model), row_of_(model.accounts.size(), -1) {

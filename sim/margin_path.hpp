@@ -1,23 +1,32 @@
 // Initial margin recomputed after a move (SPEC 3.4, 3.10): the margin spiral.
 //
-// A CCP whose margin model scales with volatility (parametric, scenario_grid)
-// and carries an EWMA estimator (ccps[].margin.spiral) recomputes every member
+// A CCP with an EWMA estimator (ccps[].margin.spiral) recomputes every member
 // account's IM after the market moves, as CCPs run their margin models on
-// current positions at current prices (Commission Delegated Regulation (EU)
-// No 153/2013, art. 24-28: IM at the model's confidence over the liquidation
-// period, on the model's volatility; art. 28 for the APC measures; CPMI-IOSCO
-// PFMI Principle 6, key considerations 3-4: risk-based IM, positions marked
-// and margin called at least daily). The parametric IM of one asset,
-// q sigma sqrt(h) |v|, moves with the volatility and with the position's
-// value at the new price, so after a move the account needs
-//   ratio = sum_a w_a (P_a / P_a,0) (sigma_a / sigma_a,0),   w_a = |v_a| / sum |v|,
-// times the model margin it holds, v_a its delta values today (options by
-// their delta): exact for one asset, the day-0 diversification kept for
-// several. Each asset's volatility is its EWMA estimate updated with the
-// move (models::ewma_vol_path: one update per step, a move of h days entering
-// as its daily equivalent), the current part only under a stressed-weight APC
-// (models::apc_weighted_multiplier); an APC buffer absorbs a rise first
-// (models::recomputed_margin).
+// current positions at current prices and current volatility (Commission
+// Delegated Regulation (EU) No 153/2013, art. 24-28: IM at the model's
+// confidence over the liquidation period, on the model's volatility; art. 28
+// for the APC measures; CPMI-IOSCO PFMI Principle 6, key considerations 3-4:
+// risk-based IM, positions marked and margin called at least daily). The
+// recomputation is the CCP's own margin model (models::margin_rows with the
+// CCP's rule, its add-ons included) on the account's positions at the
+// post-move prices and on the post-move volatilities:
+//  - parametric: q sqrt(h) sqrt(u' S1 u), u the delta values after the move,
+//    S1 the covariance of the updated volatilities and the model's
+//    correlations, so IM1 / IM0 = sqrt(u' S1 u) / sqrt(v' S0 v) exactly, the
+//    diversification of the new book at the new volatilities;
+//  - scenario_grid: the scan of the positions at the new prices over the price
+//    range of the new volatilities (options revalued in full);
+//  - historical (one period only): a filtered-historical model, its
+//    standardised returns scaled by the updated volatility;
+//  - tiered: the tiers of the positions' new notional (no volatility).
+// The account needs its IM held times IM1 / IM0 (an IM given as data moves by
+// the model's ratio). Each asset's volatility is its EWMA estimate updated with
+// the move (models::ewma_vol_path: one update per step, a move of h days
+// entering as its daily equivalent), the current part only under a
+// stressed-weight APC (models::apc_weighted_multiplier); an APC buffer absorbs
+// a rise first (models::recomputed_margin). Options are seen by each model as
+// today (delta values at today's delta for parametric and historical, full
+// revaluation at the new forward for scenario_grid).
 //
 // SpiralMargin is that computation, the one place both engines take it from:
 // the one-period spiral (sim/settlement.cpp: one step over the CCP's MPOR, to
@@ -37,9 +46,12 @@
 #include <utility>
 #include <vector>
 
+#include "models/margin/margin_model.hpp"
+
 namespace ccpnet {
 
 struct Model;
+struct CcpModel;
 
 class SpiralMargin {
  public:
@@ -53,18 +65,37 @@ class SpiralMargin {
   // steps); 1 for an asset without volatility or at a CCP without spiral.
   void vol_ratios(std::size_t c, const Eigen::MatrixXd& step_returns, double step_days, Eigen::MatrixXd& out) const;
   // The IM account a needs after a move to the price ratios P_a / P_a,0 with
-  // the volatility ratios of its CCP (one entry per asset); today's IM for an
-  // account that is not recomputed.
+  // the volatility ratios of its CCP (one entry per asset): its IM held times
+  // the ratio of its CCP's model margin after the move to today's; today's IM
+  // for an account that is not recomputed.
   double required(std::size_t a, const Eigen::Ref<const Eigen::VectorXd>& price_ratio,
                   const Eigen::Ref<const Eigen::VectorXd>& vol_ratio) const;
 
  private:
+  // What a CCP with spiral runs its margin model on: its rule without APC (a
+  // buffer is applied by models::recomputed_margin, a stressed weight is in
+  // `vol`), the model's daily volatilities today, a historical model's returns.
+  struct CcpMargin {
+    models::MarginRule rule;
+    Eigen::VectorXd vol;
+    const Eigen::MatrixXd* history = nullptr;
+  };
   struct Row {
     int account;
+    int ccp;  // index into ccps_
     double apc_buffer;
-    std::vector<std::pair<Eigen::Index, double>> weights;  // (asset, |v_a| / sum |v|)
+    Eigen::MatrixXd values;                                // 1 x assets: linear position values today
+    std::vector<std::vector<models::HeldOption>> options;  // one row: its option positions
+    double model_im;                                       // the model margin today
   };
+  CcpMargin ccp_margin(const CcpModel& ccp) const;
+  // The model margin of a row after a move (ratios 1: today's).
+  double model_margin(const Row& row, const Eigen::Ref<const Eigen::VectorXd>& price_ratio,
+                      const Eigen::Ref<const Eigen::VectorXd>& vol_ratio) const;
+
   const Model& model_;
+  Eigen::VectorXd price_, adv_;
+  std::vector<CcpMargin> ccps_;
   std::vector<Row> rows_;
   std::vector<int> row_of_;  // per account: its index in rows_, -1
 };

@@ -109,6 +109,16 @@ Eigen::VectorXd account_delta_values(const Model& model, const Account& account)
   return value;
 }
 
+std::vector<models::HeldOption> account_options(const Model& model, const Account& account) {
+  std::vector<models::HeldOption> out;
+  out.reserve(account.options.size());
+  for (const OptionHolding& h : account.options) {
+    const OptionModel& o = model.options[static_cast<std::size_t>(h.option)];
+    out.push_back({o.underlying, o.contract, o.delta, h.quantity});
+  }
+  return out;
+}
+
 void check_variant_models(const config::LoadedScenario& loaded, const std::vector<config::Override>& overrides) {
   config::Diagnostics diagnostics(loaded.source_name);
   for (std::size_t v = 0; v < loaded.scenario.variants.size(); ++v) {

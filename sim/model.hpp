@@ -15,6 +15,7 @@
 
 #include "models/instruments/black76.hpp"
 #include "models/lending/lending.hpp"
+#include "models/margin/margin_model.hpp"
 #include "models/margin/tiered.hpp"
 #include "models/settlement/finality.hpp"
 #include "models/waterfall/adl.hpp"
@@ -134,8 +135,14 @@ struct CcpModel {
   LinkLossRule link_losses = LinkLossRule::kWaterfall;
   std::vector<models::Layer> ledger_layers;  // ledger_layers(*this), kept for the per-scenario outputs
   std::string margin_model;                  // name of the margin model, for reports
-  std::vector<int> accounts;                 // indices into Model::accounts
-  std::vector<int> cover_groups;             // groups with the largest uncovered stress loss, largest first
+  // The margin model the CCP's IM is computed by (sim/compile/margin.cpp),
+  // which the margin spiral runs again after a move (sim/margin_path.hpp);
+  // with spiral and a historical model, the daily returns it reads,
+  // standardised (unit daily variance; days x assets).
+  models::MarginRule margin_rule;
+  Eigen::MatrixXd spiral_history;
+  std::vector<int> accounts;      // indices into Model::accounts
+  std::vector<int> cover_groups;  // groups with the largest uncovered stress loss, largest first
   // Default-fund sizing over the stress set (RTS 153/2013 art. 30): the fund
   // the set requires (also when the fund is fixed or observed), the move that
   // sets it, the groups (and link accounts, "link:<CCP>") whose uncovered
@@ -310,6 +317,9 @@ struct Model {
 // quantity): how notionals, liquidation costs, fire sales and the own-book
 // latent factor see options.
 Eigen::VectorXd account_delta_values(const Model& model, const Account& account);
+// An account's option positions as the margin models take them (one
+// models::HeldOption per holding: underlying, contract, delta today, quantity).
+std::vector<models::HeldOption> account_options(const Model& model, const Account& account);
 
 // The clearing member behind a member's or a client's account; -1 for a link
 // or the rest of the market.

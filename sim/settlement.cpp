@@ -25,6 +25,15 @@ int exploit_step(double u, double p, int steps) {
   const double k = std::floor(steps * std::log1p(-u) / std::log1p(-p));
   return std::clamp(static_cast<int>(k), 0, steps - 1);
 }
+// The part of a rise of IM from `im` to `required` that collateral credited
+// beyond today's IM covers, `credited` the value the CCP credits for what the
+// account posted (after haircuts, top-ups included): the call is
+// max(0, required - credited), not the whole rise (EMIR RTS 153/2013 art. 40:
+// collateral valued at least daily and credited after haircuts against the
+// margin requirement).
+double spiral_credit(double im, double required, double credited) {
+  return std::min(std::max(0.0, credited - im), std::max(0.0, required - im));
+}
 }  // namespace
 
 void SettlementOutcome::reset(const Model& model) {
@@ -195,9 +204,11 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
   if (!state.in_steps) {
     state.im_called.clear();
     state.collateral_gain.clear();
+    state.im_credited.clear();
   } else if (state.step == 0) {
     state.im_called.assign(model_.accounts.size(), 0.0);
     state.collateral_gain.assign(model_.accounts.size(), 0.0);
+    state.im_credited.assign(model_.accounts.size(), 0.0);
   }
   state.principal.clear();
   std::vector<double>& delay_z = delay_z_;  // drawn on the first aborted swap
@@ -322,40 +333,47 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
 // IM (models::margin_call at the cumulative move; in time steps the step calls
 // what that exceeds the calls paid so far, and charges the owner the step's
 // change of its gain on the posted collateral). The spiral's change of IM
-// (sim/margin_path.hpp: SpiralMargin) is called in cash on its own, and
-// released when IM falls, as in time steps, where MarginPath charges it; so
-// one step over the MPOR is the one period. The IM the CCP holds of a member
-// that defaults later in the period (the step) is its collateral and top-ups:
-// the spiral's change of the step is not counted as held (runner.cpp's
-// step_margins: a member defaulting in step k leaves the IM held after k - 1).
+// (sim/margin_path.hpp: SpiralMargin) is called in cash, and released when IM
+// falls, as in time steps, where MarginPath charges it; so one step over the
+// MPOR is the one period. Collateral credited beyond today's IM (a rise of the
+// collateral asset, top-ups above the need) covers a rise of IM first
+// (spiral_credit). The IM the CCP holds of a member that defaults later in the
+// period (the step) is its collateral and top-ups: the spiral's change of the
+// step is not counted as held (runner.cpp's step_margins: a member defaulting
+// in step k leaves the IM held after k - 1, of which the credit so far was
+// not paid in cash).
 void Settlement::margin_calls(std::size_t c, std::size_t a, const CcpCalls& calls, SettlementState& state,
                               SettlementOutcome& out) const {
   const CcpSettlement& st = model_.ccps[c].settlement;
   const Account& acc = model_.accounts[a];
   const auto m = static_cast<std::size_t>(acc.owner);
   const double im = acc.initial_margin;
-  double spiral_call = 0.0;  // the spiral's change of IM in the period (the step)
+  double required = im, spiral_call = 0.0;  // the IM needed now, and its change in the period (the step)
   if (calls.spiral) {
-    spiral_call = spiral_.required(a, price_ratio_, vol_ratio_.col(0)) - im;
+    required = spiral_.required(a, price_ratio_, vol_ratio_.col(0));
+    spiral_call = required - im;
     state.cash_charge[m] += spiral_call;
   } else if (calls.spiral_path) {
-    spiral_call = state.margins->held(a, state.step, state.margin_slot) -
-                  state.margins->held(a, state.step - 1, state.margin_slot);
+    required = state.margins->held(a, state.step, state.margin_slot);
+    spiral_call = required - state.margins->held(a, state.step - 1, state.margin_slot);
   }
   const models::MarginCall mc =
       models::margin_call(im, im, st.collateral_share, st.collateral_haircut, calls.collateral_return, calls.kept);
   const bool steps = !state.im_called.empty();
   const double called = steps ? state.im_called[a] : 0.0;
   const double call = std::max(0.0, mc.call - called);
-  state.im_unpaid[a] = mc.held_unpaid + called;
+  const double credit_before = steps ? state.im_credited[a] : 0.0;
+  const double credit = spiral_credit(im, required, mc.credited + called + call);
+  state.im_unpaid[a] = mc.held_unpaid + called - credit_before;
   state.im_paid[a] = state.im_unpaid[a] + call;
-  state.cash_charge[m] += call;
+  state.cash_charge[m] += call - (credit - credit_before);
   state.capital_charge[m] -= mc.collateral_change - (steps ? state.collateral_gain[a] : 0.0);
   if (steps) {
     state.im_called[a] += call;
     state.collateral_gain[a] = mc.collateral_change;
+    state.im_credited[a] = credit;
   }
-  out.at(c, CcpSettleMetric::kMarginCalls) += call + std::max(0.0, spiral_call);
+  out.at(c, CcpSettleMetric::kMarginCalls) += call + std::max(0.0, spiral_call - (credit - credit_before));
   if (calls.custody_hit) {
     const double lost = (acc.initial_margin + acc.default_fund) * (1.0 - calls.kept);
     state.capital_charge[m] += lost;

@@ -27,7 +27,11 @@
 //    (sim/margin_path.hpp, SpiralMargin: the positions at their new prices, on
 //    the EWMA volatility updated with the move over the CCP's MPOR, an APC
 //    buffer used first) and calls the increase in cash (releases a decrease),
-//    as one time step over the MPOR does. A member that defaults at the start
+//    as one time step over the MPOR does; collateral credited beyond today's
+//    IM (the collateral asset risen, after its haircut) covers the increase
+//    first: the call is max(0, IM1 - credited value) (EMIR RTS 153/2013 art.
+//    40: collateral valued daily and credited after haircuts against the
+//    requirement), the rise of the collateral itself is not released. A member that defaults at the start
 //    has not paid its calls: its CCP holds what was posted, as it is now
 //    worth; a member that paid and defaults later leaves the top-ups too;
 //  - free_of_payment: nothing happens at the start; in the cascade the side that
@@ -62,7 +66,9 @@
 //    defaults (fails), at that step's end prices;
 //  - a CCP's margin spiral is recomputed step by step by sim/margin_path.hpp
 //    (IM increases charged there, not here, so never twice; counted here in
-//    the CCP's margin calls, from state.margins);
+//    the CCP's margin calls, from state.margins); the part of the increase
+//    so far that collateral credited beyond today's IM covers is credited
+//    here, step by step (im_credited);
 //  - bridges: each bridge's exploit is drawn once per scenario, with the step
 //    it happens in: the bridge uniform u of step 0 (as in one period) says
 //    whether it happens within the horizon (u < p, the file's probability),
@@ -157,9 +163,10 @@ struct SettlementState {
   std::vector<std::uint8_t> im_adjusted;   // per CCP: im_unpaid / im_paid hold its accounts' IM
   std::vector<double> im_unpaid, im_paid;  // per account: IM the CCP can liquidate if the owner defaults at the
                                            // start (calls unpaid) or later (calls paid)
-  // Time steps, per account: collateral top-ups called so far, and the
-  // owner's gain on its posted collateral so far.
-  std::vector<double> im_called, collateral_gain;
+  // Time steps, per account: collateral top-ups called so far, the owner's
+  // gain on its posted collateral so far, and the rise of IM its collateral
+  // beyond today's IM covers (not called in cash) at the last step's end.
+  std::vector<double> im_called, collateral_gain, im_credited;
 };
 
 class Settlement {

@@ -173,8 +173,8 @@ MarginCall margin_call(double im, double required, double share, double haircut,
   MarginCall out;
   const double posted = im * share / (1.0 - haircut);
   out.held_unpaid = (im * (1.0 - share) + posted * (1.0 + asset_return)) * kept;
-  const double credited = im * ((1.0 - share) + share * (1.0 + asset_return)) * kept;
-  out.call = std::max(0.0, required - credited);
+  out.credited = im * ((1.0 - share) + share * (1.0 + asset_return)) * kept;
+  out.call = std::max(0.0, required - out.credited);
   out.held_paid = out.held_unpaid + out.call;
   out.collateral_change = posted * asset_return;
   return out;

@@ -106,6 +106,7 @@ struct MarginCall {
   double held_unpaid = 0.0;
   double held_paid = 0.0;
   double collateral_change = 0.0;  // the member's gain on its posted collateral: im s / (1 - h) R
+  double credited = 0.0;           // A
 };
 MarginCall margin_call(double im, double required, double share, double haircut, double asset_return,
                        double kept = 1.0);

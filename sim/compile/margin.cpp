@@ -27,14 +27,19 @@ Eigen::MatrixXd history_returns(const Model& model, std::int64_t days) {
 std::vector<std::vector<models::HeldOption>> held_options(const Model& model, const CcpModel& ccp) {
   std::vector<std::vector<models::HeldOption>> rows;
   rows.reserve(ccp.accounts.size());
-  for (int a : ccp.accounts) {
-    rows.emplace_back();
-    for (const OptionHolding& h : model.accounts[static_cast<std::size_t>(a)].options) {
-      const OptionModel& o = model.options[static_cast<std::size_t>(h.option)];
-      rows.back().push_back({o.underlying, o.contract, o.delta, h.quantity});
-    }
-  }
+  for (int a : ccp.accounts) rows.push_back(account_options(model, model.accounts[static_cast<std::size_t>(a)]));
   return rows;
+}
+
+// A history's daily returns standardised to unit daily variance: an observed
+// history's divided by each asset's daily volatility (as historical margin
+// models scale it), a drawn one's as drawn.
+Eigen::MatrixXd standardised(const Eigen::MatrixXd& history, const Eigen::VectorXd& daily_vol, bool observed) {
+  Eigen::MatrixXd out = history;
+  if (!observed) return out;
+  for (Eigen::Index a = 0; a < out.cols(); ++a)
+    if (daily_vol(a) > 0.0) out.col(a) /= daily_vol(a);
+  return out;
 }
 
 // A member's observed figure at CCP `ccp_id` (one of its by-CCP maps) in place of `figure`, if it has one.
@@ -66,8 +71,11 @@ void set_initial_margins(const config::Scenario& s, const std::vector<config::Me
                                         : Eigen::MatrixXd(drawn.topRows(std::max<Eigen::Index>(lookback, 0)));
     const models::MarginMarket market{
         price, vol, adv, model.correlation_factor, history, model.history_mode.has_value()};
-    const Eigen::VectorXd im = models::margin_rows(margin_rule(s.ccps[c].margin), ccp_values(model, ccp, price),
-                                                   held_options(model, ccp), market);
+    ccp.margin_rule = margin_rule(s.ccps[c].margin);
+    if (ccp.settlement.spiral && std::holds_alternative<models::HistoricalMarginModel>(ccp.margin_rule.model))
+      ccp.spiral_history = standardised(history, vol, model.history_mode.has_value());
+    const Eigen::VectorXd im =
+        models::margin_rows(ccp.margin_rule, ccp_values(model, ccp, price), held_options(model, ccp), market);
     for (std::size_t i = 0; i < ccp.accounts.size(); ++i) {
       Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[i])];
       const double own = im(static_cast<Eigen::Index>(i));

@@ -695,7 +695,8 @@ struct SpiralConfig {
   void serialize(A& a) {
     a("lambda", lambda,
       {.doc = "decay of the CCP's EWMA volatility estimate (RiskMetrics daily 0.94): in a scenario the CCP "
-              "updates each asset's volatility with the move and scales IM by the value-weighted ratio",
+              "updates each asset's volatility with the move and runs its margin model again on the positions' values "
+              "after the move (parametric: sqrt(u' S1 u) / sqrt(v' S0 v) times the IM held)",
        .min = 0.0,
        .max = 1.0});
   }
@@ -720,7 +721,8 @@ struct MarginConfig {
     a("apc", apc, {.doc = "anti-procyclicality measure"});
     a("spiral", spiral,
       {.doc = "margin spiral: recompute IM on the positions' values at the prices after the scenario's move and "
-              "the EWMA volatility updated by it, and call the increase in cash (an APC buffer absorbs it first); "
+              "the EWMA volatility updated by it, and call the increase in cash (an APC buffer absorbs it first, "
+              "collateral credited beyond the IM covers it next); "
               "in time steps at every step's end on the path's prices (parametric and scenario_grid models only)"});
     a("concentration_participation", concentration_participation,
       {.doc = "concentration add-on: a position is liquidated at this share of the asset's daily volume, so a large "

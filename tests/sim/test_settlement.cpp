@@ -329,9 +329,10 @@ TEST(Settlement, MarginSpiralCallsTheEwmaIncreaseAndAnApcBufferAbsorbsPartOfIt) 
 
 // The spiral on a book, worked by hand (sources as above). X at 100 with daily
 // volatility 0.05 (0.5 over 100 trading days), Y at 50 with daily volatility
-// 0.02; in a day X falls 30% and Y 10%. C recomputes with lambda 0.94, h = 1
-// day, and holds an APC buffer of 25% (art. 28(1)(a)): the IM held is the
-// model margin times 1.25.
+// 0.02, correlation 0.5; in a day X falls 30% and Y 10%. C's margin model is
+// parametric (variance-covariance: IM = q sqrt(h) sqrt(v' S v), SPEC 3.4; RTS
+// 153/2013 art. 24-26), recomputed with lambda 0.94, h = 1 day, and holds an
+// APC buffer of 25% (art. 28(1)(a)): the IM held is the model margin times 1.25.
 //   X: x = ln 0.7 = -0.356675, x^2 / sigma^2 = 50.8868,
 //      m_X = sqrt(0.94 + 0.06 x 50.8868) = sqrt(3.99321) = 1.998301;
 //   Y: y = ln 0.9 = -0.105361, y^2 / sigma^2 = 27.7521,
@@ -343,12 +344,21 @@ TEST(Settlement, MarginSpiralCallsTheEwmaIncreaseAndAnApcBufferAbsorbsPartOfIt) 
 // 300 from liquidity 310: 310 - 300 - 11.9049 = -1.9049, a liquidity default.
 // S, short 10 X: its position is worth 700 too, the same IM 111.9049 and call
 // 11.9049; it gains 300 and has liquidity 20: it pays.
-// T, long 10 X and 20 Y (1,000 each, weights 1/2), IM 160 (model margin 128):
-// ratio 0.5 x 0.7 x 1.998301 + 0.5 x 0.9 x 1.614040 = 0.699405 + 0.726318 =
-// 1.425724; model margin 128 x 1.425724 = 182.4926, above 1.25 x 128 = 160: a
-// call of 22.4926. T pays VM 300 + 100 from liquidity 420: 420 - 400 -
-// 22.4926 = -2.4926, a liquidity default.
-// C calls 11.9049 + 11.9049 + 22.4926 = 46.3024.
+// T, long 10 X and 20 Y (1,000 each), IM 160 (model margin 128). The
+// model's own formula on the values and volatilities before and after:
+//   before: sigma v = (0.05 x 1,000, 0.02 x 1,000) = (50, 20),
+//           v' S0 v = 50^2 + 20^2 + 2 x 0.5 x 50 x 20 = 3,900, sqrt 62.449980;
+//   after:  sigma' u = (0.05 x 1.998301 x 700, 0.02 x 1.614040 x 900)
+//                    = (69.940548, 29.052723),
+//           u' S1 u = 4,891.68 + 844.06 + 2,031.95 = 7,767.704399, sqrt 88.134581;
+//   IM1 / IM0 = 88.134581 / 62.449980 = 1.411283
+// (the value-weighted 0.5 x 0.7 x 1.998301 + 0.5 x 0.9 x 1.614040 = 1.425724
+// keeps today's diversification: X, the asset that fell most, is now a
+// larger share of the risk, and the correlation credits it less). Model
+// margin 128 x 1.411283 = 180.644195, above 1.25 x 128 = 160: a call of
+// 20.644195. T pays VM 300 + 100 from liquidity 420: 420 - 400 - 20.644195 =
+// -0.644195, a liquidity default.
+// C calls 11.904877 + 11.904877 + 20.644195 = 44.453949.
 constexpr std::string_view kSpiralBook = R"(name: margin spiral on a book
 market:
   assets:
@@ -373,9 +383,12 @@ TEST(Settlement, TheSpiralRecomputesImOnThePositionsAtTheirNewPrices) {
   const double mx = std::sqrt(0.94 + 0.06 * x * x / 0.0025), my = std::sqrt(0.94 + 0.06 * y * y / 0.0004);
   ASSERT_NEAR(mx, 1.998301, 1e-6);
   ASSERT_NEAR(my, 1.614040, 1e-6);
-  const double call_x = 80.0 * 0.7 * mx - 100.0, call_t = 128.0 * (0.35 * mx + 0.45 * my) - 160.0;
-  ASSERT_NEAR(call_x, 11.9049, 1e-4);
-  ASSERT_NEAR(call_t, 22.4926, 1e-4);
+  const double risk_x = 0.05 * mx * 700.0, risk_y = 0.02 * my * 900.0;  // sigma' u, per asset
+  const double ratio = std::sqrt((risk_x * risk_x + risk_y * risk_y + risk_x * risk_y) / 3900.0);
+  ASSERT_NEAR(ratio, 1.411283, 1e-6);
+  const double call_x = 80.0 * 0.7 * mx - 100.0, call_t = 128.0 * ratio - 160.0;
+  ASSERT_NEAR(call_x, 11.904877, 1e-6);
+  ASSERT_NEAR(call_t, 20.644195, 1e-6);
   const ScenarioResult r = stress(model_of(kSpiralBook));
   EXPECT_NEAR(r.settlement.get(0, CcpSettleMetric::kMarginCalls), 2.0 * call_x + call_t, 1e-9);
   ASSERT_EQ(r.defaults.size(), 2u);  // L and T; S pays its call from its gain
@@ -391,6 +404,77 @@ TEST(Settlement, TheSpiralRecomputesImOnThePositionsAtTheirNewPrices) {
   ASSERT_EQ(steps.defaults.size(), 2u);
   EXPECT_NEAR(steps.liquidity_shortfall, r.liquidity_shortfall, 1e-9);
   EXPECT_NEAR(steps.closeout_loss, r.closeout_loss, 1e-9);
+}
+
+TEST(Settlement, TheSpiralRescansAScenarioGridModelAtTheNewVolatility) {
+  // kSpiral's L under a SPAN-style scan (CME SPAN; SPEC 3.4: the worst loss
+  // over price moves of +-3 horizon standard deviations, h = 1 day): a long
+  // position's worst point is the bottom of the range, IM = v (1 - e^{-3 sigma}).
+  // Today: sigma = 0.5 / sqrt(365) = 0.026171, m0 = 0.078514,
+  //   1 - e^{-m0} = 0.075511.
+  // X falls 20%: the EWMA ratio M = 2.302579 (as above), the range widens to
+  // m1 = 3 sigma M = 0.180784, 1 - e^{-m1} = 0.165384, and the position is worth 80:
+  //   IM1 / IM0 = 0.8 x 0.165384 / 0.075511 = 1.752171,
+  // the scan's loss rising less than the volatility (a log-move range); IM
+  // 175.2171, a call of 75.2171 (scaling by 0.8 M would call 84.2063). L pays
+  // VM 20 from liquidity 100 and the call: 4.7829 left, no default.
+  const double sd = 0.5 / std::sqrt(365.0), x = std::log(0.8);
+  const double m = std::sqrt(0.94 + 0.06 * x * x / (sd * sd));
+  const double ratio = 0.8 * -std::expm1(-3.0 * sd * m) / -std::expm1(-3.0 * sd);
+  ASSERT_NEAR(ratio, 1.752171, 1e-6);
+  const ScenarioResult r =
+      stress(model_of(kSpiral, {{"ccps.C.margin", "{model: scenario_grid, mpor_days: 1, spiral: {lambda: 0.94}}"}}));
+  EXPECT_NEAR(r.settlement.get(0, CcpSettleMetric::kMarginCalls), 100.0 * ratio - 100.0, 1e-9);
+  EXPECT_TRUE(r.defaults.empty());
+}
+
+// Collateral credited beyond the IM covers a spiral increase first (EMIR RTS
+// 153/2013 art. 40: collateral valued at least daily and credited after
+// haircuts against the requirement; the call is max(0, IM1 - credited value)).
+// kSpiral's L posts its IM of 100 in X with a 20% haircut: 125 of X. X rises
+// 20% in a day: x = ln 1.2 = 0.182322, x^2 / sigma^2 = 48.532079, the EWMA
+// ratio M = sqrt(0.94 + 0.06 x 48.532079) = 1.962632, and L's position is
+// worth 120: IM1 = 100 x 1.2 x 1.962632 = 235.515852. Its collateral is
+// worth 150 and credited 120, 20 beyond the IM of 100: the call is
+// 235.515852 - 120 = 115.515852, not the whole rise of 135.515852. L gains VM
+// 20 and has liquidity 100: 100 + 20 - 115.515852 = 4.484148, it pays (called
+// for the whole rise it would be 15.515852 short and default). In cash the
+// margin is credited 100 and the whole rise is called.
+constexpr std::string_view kSpiralUp = R"(name: margin spiral on a rise
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: rally, moves: {X: 0.2}, days: 1}]
+ccps:
+  - id: C
+    capital: 1000
+    margin: {model: parametric, mpor_days: 1, spiral: {lambda: 0.94}}
+    collateral: {asset: X, haircut: 0.2}
+    default_fund: {sizing: fixed, amount: 0}
+    imbalance: rest_of_market
+members:
+  - {id: L, capital: 1000, liquidity: 100, positions: {C: {X: 1}}, initial_margin: {C: 100}}
+)";
+
+TEST(Settlement, CollateralBeyondTheImIsCreditedAgainstASpiralIncrease) {
+  const double sd = 0.5 / std::sqrt(365.0), x = std::log(1.2);
+  const double m = std::sqrt(0.94 + 0.06 * x * x / (sd * sd));
+  ASSERT_NEAR(m, 1.962632, 1e-6);
+  const double im1 = 120.0 * m;
+  ASSERT_NEAR(im1, 235.515852, 1e-6);
+  const ScenarioResult r = stress(model_of(kSpiralUp));
+  EXPECT_NEAR(r.settlement.get(0, CcpSettleMetric::kMarginCalls), im1 - 120.0, 1e-9);
+  EXPECT_TRUE(r.defaults.empty());
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  // One daily step over the MPOR: the same call.
+  const ScenarioResult steps = stress(model_of(kSpiralUp, {{"simulation.horizon_days", "1"}}));
+  EXPECT_NEAR(steps.settlement.get(0, CcpSettleMetric::kMarginCalls), im1 - 120.0, 1e-9);
+  EXPECT_TRUE(steps.defaults.empty());
+  // Margin in cash: nothing beyond the IM, the whole rise called, L 15.515852 short.
+  const ScenarioResult cash = stress(model_of(kSpiralUp, {{"ccps.C.collateral", "{custody: ccp}"}}));
+  EXPECT_NEAR(cash.settlement.get(0, CcpSettleMetric::kMarginCalls), im1 - 100.0, 1e-9);
+  ASSERT_EQ(cash.defaults.size(), 1u);
+  EXPECT_EQ(cash.defaults[0].cause, DefaultCause::kLiquidity);
+  EXPECT_NEAR(cash.liquidity_shortfall, im1 - 100.0 - 120.0, 1e-9);
 }
 
 TEST(Settlement, CollateralPostedInTheFallingAssetIsWorthLessToTheCcp) {
