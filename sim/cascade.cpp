@@ -636,10 +636,17 @@ void Cascade::collect_survivors(std::size_t c) {
     } else if (acc.kind != AccountKind::kRestOfMarket && !owner_alive(ai)) {
       continue;
     }
-    models::Survivor& s = survivors_.emplace_back();
     const bool peer_link = peer_link_fund_[ai];
-    s.df = peer_link ? 0.0 : st.df_left;
-    s.assessment_cap = peer_link ? 0.0 : st.assess_cap;
+    const bool recovery = !ccp.recovery.empty() && !peer_link;
+    const double df = peer_link ? 0.0 : st.df_left, assessment_cap = peer_link ? 0.0 : st.assess_cap;
+    const double lender = needs_lender_[c] ? st.lender_left : 0.0;
+    const double cash_call_cap = recovery ? st.cash_call_cap : 0.0, weight = recovery ? acc.default_fund : 0.0;
+    if (!needs_adl_[c] && df == 0.0 && assessment_cap == 0.0 && st.vm_gain == 0.0 && lender == 0.0 &&
+        cash_call_cap == 0.0 && weight == 0.0)
+      continue;  // nothing left for a layer or a tool to take: adds 0 to every sum, charged nothing
+    models::Survivor& s = survivors_.emplace_back();
+    s.df = df;
+    s.assessment_cap = assessment_cap;
     // A linked CCP meets a call in full, then absorbs it by its own rulebook.
     s.cash = acc.kind == AccountKind::kMember ? std::max(0.0, cash_[static_cast<std::size_t>(acc.owner)])
              : acc.kind == AccountKind::kLink ? std::numeric_limits<double>::infinity()
@@ -649,17 +656,10 @@ void Cascade::collect_survivors(std::size_t c) {
       s.adl_gain = st.adl_left;
       s.adl_rank = models::adl_rank(account_pnl_[ai], acc.initial_margin, acc.notional);
     }
-    if (needs_lender_[c]) s.lender_balance = st.lender_left;
+    s.lender_balance = lender;
     s.junior = ccp.juniorisation && acc.kind == AccountKind::kMember && !acc.bids;
-    if (!ccp.recovery.empty() && !peer_link) {
-      s.cash_call_cap = st.cash_call_cap;
-      s.allocation_weight = acc.default_fund;
-    }
-    if (!needs_adl_[c] && s.df == 0.0 && s.assessment_cap == 0.0 && s.vm_gain == 0.0 && s.lender_balance == 0.0 &&
-        s.cash_call_cap == 0.0 && s.allocation_weight == 0.0) {
-      survivors_.pop_back();  // nothing left for a layer or a tool to take: adds 0 to every sum, charged nothing
-      continue;
-    }
+    s.cash_call_cap = cash_call_cap;
+    s.allocation_weight = weight;
     survivor_accounts_.push_back(a);
   }
 }
@@ -1045,7 +1045,10 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
          {LossChannel::kTearUp, torn_up},
          {LossChannel::kForcedAllocation, s.allocation_charged}}};
     if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
-      for (const auto& [channel, amount] : charges) charge_member(ai, channel, amount, pays_cash(channel), round, out);
+      // Most survivors pay on one channel or two: the others are skipped here
+      // (charge_member books nothing for a charge <= 0).
+      for (const auto& [channel, amount] : charges)
+        if (!(amount <= 0.0)) charge_member(ai, channel, amount, pays_cash(channel), round, out);
       if (s.missed_call && acc.kind == AccountKind::kMember) {  // tested this round even if charged nothing
         const auto m = static_cast<std::size_t>(acc.owner);
         missed_call_[m] = 1;
