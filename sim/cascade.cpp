@@ -95,11 +95,13 @@ namespace {
 // after window: a capacity kept as it is would ratchet up, slot by slot, to
 // the largest scenario each slot has seen, and memory would grow with the
 // scenario count. A capacity more than twice what the scenario just read
-// needed (and beyond a small floor) is released instead: a slot then holds
-// about its last scenario's list, memory independent of the scenario count.
+// needed, and beyond a floor of 1 KiB, is released instead: a slot then holds
+// about its last scenario's list, memory independent of the scenario count,
+// and a list of a few dozen entries (a stressed scenario's defaults) is not
+// allocated again for every scenario.
 template <class T>
 void clear_list(std::vector<T>& list) {
-  constexpr std::size_t kFloor = 16;
+  constexpr std::size_t kFloor = std::max<std::size_t>(16, 1024 / sizeof(T));
   if (list.capacity() > std::max(kFloor, 2 * list.size())) {
     std::vector<T>().swap(list);
   } else {
@@ -405,6 +407,11 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
   for (std::size_t c = 0; c < n_ccps; ++c) vmgh_[c].step_left = model_.ccps[c].vmgh.step_left;
   // Defaults at the start (exogenous, latent, and their groups) are on day 0.
   const auto at_start = [](DefaultCause c) { return c == DefaultCause::kExogenous || c == DefaultCause::kLatent; };
+  // One allocation for the step's defaults, rather than one per doubling.
+  const auto starting =
+      std::count_if(initial.begin(), initial.end(), [](DefaultCause c) { return c != DefaultCause::kNone; });
+  const std::size_t needed = out.defaults.size() + static_cast<std::size_t>(starting);
+  if (needed > out.defaults.capacity()) out.defaults.reserve(std::max(needed, 2 * out.defaults.capacity()));
   for (std::size_t m = 0; m < n_members; ++m) {
     if (initial[m] == DefaultCause::kNone || member_round_[member(m)] >= 0) continue;
     bool start = at_start(initial[m]);
