@@ -95,11 +95,13 @@ namespace {
 // after window: a capacity kept as it is would ratchet up, slot by slot, to
 // the largest scenario each slot has seen, and memory would grow with the
 // scenario count. A capacity more than twice what the scenario just read
-// needed (and beyond a small floor) is released instead: a slot then holds
-// about its last scenario's list, memory independent of the scenario count.
+// needed, and beyond a floor of 1 KiB, is released instead: a slot then holds
+// about its last scenario's list, memory independent of the scenario count,
+// and a list of a few dozen entries (a stressed scenario's defaults) is not
+// allocated again for every scenario.
 template <class T>
 void clear_list(std::vector<T>& list) {
-  constexpr std::size_t kFloor = 16;
+  constexpr std::size_t kFloor = std::max<std::size_t>(16, 1024 / sizeof(T));
   if (list.capacity() > std::max(kFloor, 2 * list.size())) {
     std::vector<T>().swap(list);
   } else {
@@ -253,14 +255,15 @@ void Cascade::set_start_states() {
 }
 
 std::size_t Cascade::member(std::size_t m) {
-  if (member_stamp_[m] != epoch_) {
-    member_stamp_[m] = epoch_;
+  MemberState& ms = member_state_[m];
+  if (ms.stamp != epoch_) {
+    ms.stamp = epoch_;
     stamped_members_.push_back(static_cast<int>(m));
-    capital_[m] = member_start_[m].first + member_capital_[m];
-    cash_[m] = member_start_[m].second + member_cash_[m];
-    member_round_[m] = -1;
-    missed_call_[m] = 0;
-    checked_round_[m] = -1;
+    ms.capital = member_start_[m].first + member_capital_[m];
+    ms.cash = member_start_[m].second + member_cash_[m];
+    ms.round = -1;
+    ms.missed_call = 0;
+    ms.checked_round = -1;
   }
   return m;
 }
@@ -283,7 +286,7 @@ std::size_t Cascade::account(std::size_t a) {
 bool Cascade::owner_alive(std::size_t a) {
   const AccountInfo& acc = info(a);
   switch (acc.kind) {
-    case AccountKind::kMember: return member_round_[member(static_cast<std::size_t>(acc.owner))] < 0;
+    case AccountKind::kMember: return member_state_[member(static_cast<std::size_t>(acc.owner))].round < 0;
     case AccountKind::kLink: return ccp_round_[static_cast<std::size_t>(acc.owner)] < 0;
     case AccountKind::kRestOfMarket: return true;
     // A client stands; an account closed out with its member is gone (holder kClosedOut).
@@ -304,16 +307,11 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
   member_cash_ = member_cash;
   settlement_ = settlement;
   if (account_stamp_.size() != n_accounts) account_stamp_.assign(n_accounts, 0);
-  if (member_stamp_.size() != n_members) member_stamp_.assign(n_members, 0);
+  if (member_state_.size() != n_members) member_state_.assign(n_members, MemberState{});
   acct_.resize(n_accounts);
-  capital_.resize(n_members);
-  cash_.resize(n_members);
-  member_round_.resize(n_members);
-  missed_call_.resize(n_members);
-  checked_round_.resize(n_members);
   if (++epoch_ == 0) {  // wrapped: forget every stamp
     std::fill(account_stamp_.begin(), account_stamp_.end(), 0);
-    std::fill(member_stamp_.begin(), member_stamp_.end(), 0);
+    for (MemberState& ms : member_state_) ms.stamp = 0;
     epoch_ = 1;
   }
   resources_.resize(n_ccps);
@@ -366,8 +364,8 @@ void Cascade::advance(std::span<const double> account_pnl, std::span<const doubl
                       std::span<const double> member_cash) {
   for (int mi : stamped_members_) {
     const auto m = static_cast<std::size_t>(mi);
-    capital_[m] += member_capital[m] - member_capital_[m];
-    cash_[m] += member_cash[m] - member_cash_[m];
+    member_state_[m].capital += member_capital[m] - member_capital_[m];
+    member_state_[m].cash += member_cash[m] - member_cash_[m];
   }
   account_pnl_ = account_pnl;
   member_capital_ = member_capital;
@@ -391,9 +389,9 @@ void Cascade::revalue_insurance_funds(std::span<const double> growth) {
 }
 
 DefaultCause Cascade::test(std::size_t m, ScenarioResult& out) {
-  if (member_round_[member(m)] >= 0) return DefaultCause::kNone;
-  return test_member(capital_[m], cash_[m], missed_call_[m] != 0, settlement_ ? &settlement_->late_inflow[m] : nullptr,
-                     out);
+  if (member_state_[member(m)].round >= 0) return DefaultCause::kNone;
+  return test_member(member_state_[m].capital, member_state_[m].cash, member_state_[m].missed_call != 0,
+                     settlement_ ? &settlement_->late_inflow[m] : nullptr, out);
 }
 
 void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioResult& out, CascadeTrace* trace,
@@ -405,13 +403,18 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
   for (std::size_t c = 0; c < n_ccps; ++c) vmgh_[c].step_left = model_.ccps[c].vmgh.step_left;
   // Defaults at the start (exogenous, latent, and their groups) are on day 0.
   const auto at_start = [](DefaultCause c) { return c == DefaultCause::kExogenous || c == DefaultCause::kLatent; };
+  // One allocation for the step's defaults, rather than one per doubling.
+  const auto starting =
+      std::count_if(initial.begin(), initial.end(), [](DefaultCause c) { return c != DefaultCause::kNone; });
+  const std::size_t needed = out.defaults.size() + static_cast<std::size_t>(starting);
+  if (needed > out.defaults.capacity()) out.defaults.reserve(std::max(needed, 2 * out.defaults.capacity()));
   for (std::size_t m = 0; m < n_members; ++m) {
-    if (initial[m] == DefaultCause::kNone || member_round_[member(m)] >= 0) continue;
+    if (initial[m] == DefaultCause::kNone || member_state_[member(m)].round >= 0) continue;
     bool start = at_start(initial[m]);
     if (initial[m] == DefaultCause::kGroup)
       for (int other : model_.groups[static_cast<std::size_t>(model_.members[m].group)])
         start = start || at_start(initial[static_cast<std::size_t>(other)]);
-    member_round_[m] = round_;
+    member_state_[m].round = round_;
     out.defaults.push_back({static_cast<int>(m), round_, initial[m], start ? 0.0 : day});
     new_members_.push_back(static_cast<int>(m));
   }
@@ -540,7 +543,7 @@ models::Defaulter Cascade::lending_line(std::size_t ai, const Account& acc) {
     d.loss += state(ai).bad_debt;
     state(ai).bad_debt_booked = 1;
   }
-  if (member_round_[member(static_cast<std::size_t>(acc.owner))] >= 0)
+  if (member_state_[member(static_cast<std::size_t>(acc.owner))].round >= 0)
     d.loss += state(ai).closing_bad_debt;
   else
     state(ai).closed = 0;
@@ -571,8 +574,9 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
     // paid unless the member defaulted at the start (of the step); in time
     // steps with IM recomputed, the change from the account's IM on top.
     if (settlement_->im_adjusted[c]) {
-      const double held = member_round_[static_cast<std::size_t>(acc.owner)] == step_round_ ? settlement_->im_unpaid[ai]
-                                                                                            : settlement_->im_paid[ai];
+      const double held = member_state_[static_cast<std::size_t>(acc.owner)].round == step_round_
+                              ? settlement_->im_unpaid[ai]
+                              : settlement_->im_paid[ai];
       d.im = im_at_start_.empty() ? held : held + (im_at_start_[ai] - acc.initial_margin);
     }
     // Free of payment: the CCP delivered first; what was in flight to the defaulter is lost.
@@ -632,16 +636,23 @@ void Cascade::collect_survivors(std::size_t c) {
     const AccountInfo& acc = info_[slot];
     if (acc.kind == AccountKind::kMember) {
       const auto m = static_cast<std::size_t>(acc.owner);
-      if (member_round_[member_stamp_[m] == epoch_ ? m : member(m)] >= 0) continue;
+      if (member_state_[member_state_[m].stamp == epoch_ ? m : member(m)].round >= 0) continue;
     } else if (acc.kind != AccountKind::kRestOfMarket && !owner_alive(ai)) {
       continue;
     }
-    models::Survivor& s = survivors_.emplace_back();
     const bool peer_link = peer_link_fund_[ai];
-    s.df = peer_link ? 0.0 : st.df_left;
-    s.assessment_cap = peer_link ? 0.0 : st.assess_cap;
+    const bool recovery = !ccp.recovery.empty() && !peer_link;
+    const double df = peer_link ? 0.0 : st.df_left, assessment_cap = peer_link ? 0.0 : st.assess_cap;
+    const double lender = needs_lender_[c] ? st.lender_left : 0.0;
+    const double cash_call_cap = recovery ? st.cash_call_cap : 0.0, weight = recovery ? acc.default_fund : 0.0;
+    if (!needs_adl_[c] && df == 0.0 && assessment_cap == 0.0 && st.vm_gain == 0.0 && lender == 0.0 &&
+        cash_call_cap == 0.0 && weight == 0.0)
+      continue;  // nothing left for a layer or a tool to take: adds 0 to every sum, charged nothing
+    models::Survivor& s = survivors_.emplace_back();
+    s.df = df;
+    s.assessment_cap = assessment_cap;
     // A linked CCP meets a call in full, then absorbs it by its own rulebook.
-    s.cash = acc.kind == AccountKind::kMember ? std::max(0.0, cash_[static_cast<std::size_t>(acc.owner)])
+    s.cash = acc.kind == AccountKind::kMember ? std::max(0.0, member_state_[static_cast<std::size_t>(acc.owner)].cash)
              : acc.kind == AccountKind::kLink ? std::numeric_limits<double>::infinity()
                                               : 0.0;
     s.vm_gain = st.vm_gain;
@@ -649,17 +660,10 @@ void Cascade::collect_survivors(std::size_t c) {
       s.adl_gain = st.adl_left;
       s.adl_rank = models::adl_rank(account_pnl_[ai], acc.initial_margin, acc.notional);
     }
-    if (needs_lender_[c]) s.lender_balance = st.lender_left;
+    s.lender_balance = lender;
     s.junior = ccp.juniorisation && acc.kind == AccountKind::kMember && !acc.bids;
-    if (!ccp.recovery.empty() && !peer_link) {
-      s.cash_call_cap = st.cash_call_cap;
-      s.allocation_weight = acc.default_fund;
-    }
-    if (!needs_adl_[c] && s.df == 0.0 && s.assessment_cap == 0.0 && s.vm_gain == 0.0 && s.lender_balance == 0.0 &&
-        s.cash_call_cap == 0.0 && s.allocation_weight == 0.0) {
-      survivors_.pop_back();  // nothing left for a layer or a tool to take: adds 0 to every sum, charged nothing
-      continue;
-    }
+    s.cash_call_cap = cash_call_cap;
+    s.allocation_weight = weight;
     survivor_accounts_.push_back(a);
   }
 }
@@ -987,11 +991,12 @@ void Cascade::charge_member(std::size_t ai, LossChannel channel, double amount, 
     return;
   }
   const auto m = static_cast<std::size_t>(info(ai).owner);
-  capital_[m] -= amount;
-  if (cash) cash_[m] -= amount;
+  MemberState& ms = member_state_[m];
+  ms.capital -= amount;
+  if (cash) ms.cash -= amount;
   out.account_losses.push_back({static_cast<int>(ai), channel, amount});
-  if (checked_round_[m] != round) {
-    checked_round_[m] = round;
+  if (ms.checked_round != round) {
+    ms.checked_round = round;
     touched_.push_back(static_cast<int>(m));
   }
 }
@@ -1045,12 +1050,15 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
          {LossChannel::kTearUp, torn_up},
          {LossChannel::kForcedAllocation, s.allocation_charged}}};
     if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
-      for (const auto& [channel, amount] : charges) charge_member(ai, channel, amount, pays_cash(channel), round, out);
+      // Most survivors pay on one channel or two: the others are skipped here
+      // (charge_member books nothing for a charge <= 0).
+      for (const auto& [channel, amount] : charges)
+        if (!(amount <= 0.0)) charge_member(ai, channel, amount, pays_cash(channel), round, out);
       if (s.missed_call && acc.kind == AccountKind::kMember) {  // tested this round even if charged nothing
         const auto m = static_cast<std::size_t>(acc.owner);
-        missed_call_[m] = 1;
-        if (checked_round_[m] != round) {
-          checked_round_[m] = round;
+        member_state_[m].missed_call = 1;
+        if (member_state_[m].checked_round != round) {
+          member_state_[m].checked_round = round;
           touched_.push_back(static_cast<int>(m));
         }
       }
@@ -1204,13 +1212,13 @@ void Cascade::check_members(int round, ScenarioResult& out) {
   sort_touched();
   for (int mi : touched_) {
     const auto m = static_cast<std::size_t>(mi);
-    if (member_round_[m] >= 0) continue;
-    DefaultCause cause = test_member(capital_[m], cash_[m], missed_call_[m] != 0,
+    if (member_state_[m].round >= 0) continue;
+    DefaultCause cause = test_member(member_state_[m].capital, member_state_[m].cash, member_state_[m].missed_call != 0,
                                      settlement_ ? &settlement_->late_inflow[m] : nullptr, out);
     if (cause == DefaultCause::kNone) continue;
     if (cause == DefaultCause::kSolvency && model_.interbank && interbank_tipped_[m] == round)
       cause = DefaultCause::kInterbank;
-    member_round_[m] = round;
+    member_state_[m].round = round;
     out.defaults.push_back({mi, round, cause, day_});
     new_members_.push_back(mi);
   }
@@ -1220,8 +1228,8 @@ void Cascade::check_members(int round, ScenarioResult& out) {
     const int g = model_.members[static_cast<std::size_t>(new_members_[i])].group;
     for (int other : model_.groups[static_cast<std::size_t>(g)]) {
       const auto o = member(static_cast<std::size_t>(other));
-      if (member_round_[o] >= 0) continue;
-      member_round_[o] = round;
+      if (member_state_[o].round >= 0) continue;
+      member_state_[o].round = round;
       out.defaults.push_back({other, round, DefaultCause::kGroup, day_});
       new_members_.push_back(other);
     }

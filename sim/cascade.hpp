@@ -345,7 +345,7 @@ class Cascade {
   // The solvency and liquidity test of member m with the charges of the steps
   // so far; kNone for a member that defaulted already.
   DefaultCause test(std::size_t m, ScenarioResult& out);
-  bool defaulted(std::size_t m) { return member_round_[member(m)] >= 0; }
+  bool defaulted(std::size_t m) { return member_state_[member(m)].round >= 0; }
   void step(std::span<const DefaultCause> initial, double day, ScenarioResult& out, CascadeTrace* trace = nullptr,
             std::span<const Liquidation> liquidations = {});
   // Fire sales: the liquidation cost of closing each account in the coming
@@ -469,11 +469,16 @@ class Cascade {
   int round_ = 0, last_active_ = 0;                      // rounds of the scenario so far (all steps)
   int step_round_ = 0;                                   // the first round of the current step
   double day_ = 0.0;                                     // the current step's end (time steps)
-  std::vector<std::uint32_t> account_stamp_, member_stamp_;
-  std::vector<int> checked_round_;
-  std::vector<double> capital_, cash_;  // per member
-  std::vector<int> member_round_;       // -1 alive
-  std::vector<std::uint8_t> missed_call_;
+  std::vector<std::uint32_t> account_stamp_;
+  // Per member, together: a survivor's charge reads and writes one line.
+  struct MemberState {
+    double capital = 0.0, cash = 0.0;
+    int round = -1;  // the round it defaulted; -1 alive
+    int checked_round = -1;
+    std::uint32_t stamp = 0;  // epoch_ once initialised in this scenario
+    std::uint8_t missed_call = 0;
+  };
+  std::vector<MemberState> member_state_;
   // The state of each account in the scenario, together so that its lazy
   // initialisation and the survivors' pass touch one or two cache lines:
   // what the survivors' pass reads and writes in the first.

@@ -139,10 +139,12 @@ bool Cascade::port(std::size_t c, std::span<const int> accounts, std::span<const
   const double capacity = model_.ccps[c].porting_capacity;
   for (int b : backups) {
     const auto mb = member(static_cast<std::size_t>(b));
-    if (member_round_[mb] >= 0 || capital_[mb] < 0.0 || house_account(model_, b, static_cast<int>(c)) < 0) continue;
+    if (member_state_[mb].round >= 0 || member_state_[mb].capital < 0.0 ||
+        house_account(model_, b, static_cast<int>(c)) < 0)
+      continue;
     auto taken = std::find_if(taken_im_.begin(), taken_im_.end(), [&](const auto& t) { return t.first == b; });
     const double before = taken == taken_im_.end() ? 0.0 : taken->second;
-    if (!std::isinf(capacity) && before + im > capacity * capital_[mb]) continue;
+    if (!std::isinf(capacity) && before + im > capacity * member_state_[mb].capital) continue;
     if (taken == taken_im_.end())
       taken_im_.emplace_back(b, im);
     else

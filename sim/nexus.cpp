@@ -226,7 +226,7 @@ void Cascade::clear_interbank(int round, ScenarioResult& out) {
   Eigen::VectorXd equity(n);
   for (Eigen::Index m = 0; m < n; ++m) {
     const auto mi = member(static_cast<std::size_t>(m));
-    equity(m) = capital_[mi] + interbank_charged_[mi];
+    equity(m) = member_state_[mi].capital + interbank_charged_[mi];
   }
   Eigen::VectorXd paid_share = Eigen::VectorXd::Ones(n);  // of its interbank obligations
   using config::InterbankClearing;
@@ -237,7 +237,7 @@ void Cascade::clear_interbank(int round, ScenarioResult& out) {
       const double start = model_.members[mi].capital + member_capital_[mi];
       const double lost = start - equity(m);
       const double capital = model_.members[mi].capital;
-      h0(m) = member_round_[mi] >= 0 ? 1.0 : capital > 0.0 ? std::clamp(lost / capital, 0.0, 1.0) : 0.0;
+      h0(m) = member_state_[mi].round >= 0 ? 1.0 : capital > 0.0 ? std::clamp(lost / capital, 0.0, 1.0) : 0.0;
     }
     models::DebtRankOptions options;
     options.variant = models::DebtRankVariant::kLinear;
@@ -277,10 +277,10 @@ void Cascade::clear_interbank(int round, ScenarioResult& out) {
     if (!(more > 0.0)) continue;
     interbank_charged_[m] = loss(j);
     out.interbank_loss += more;
-    const bool solvent = capital_[m] >= 0.0;
+    const bool solvent = member_state_[m].capital >= 0.0;
     charge_member(static_cast<std::size_t>(model_.members[m].accounts.front()), LossChannel::kInterbank, more, false,
                   round, out);
-    if (member_round_[m] < 0 && solvent && capital_[m] < 0.0) interbank_tipped_[m] = round;
+    if (member_state_[m].round < 0 && solvent && member_state_[m].capital < 0.0) interbank_tipped_[m] = round;
   }
 }
 
