@@ -380,7 +380,7 @@ void Cascade::advance(std::span<const double> account_pnl, std::span<const doubl
 void Cascade::keep_default_funds(std::span<const double> kept) {
   for (int a : stamped_accounts_) {
     const auto ai = static_cast<std::size_t>(a);
-    acct_[ai].df_left *= kept[static_cast<std::size_t>(model_.accounts[ai].ccp)];
+    state(ai).df_left *= kept[static_cast<std::size_t>(model_.accounts[ai].ccp)];
   }
 }
 
