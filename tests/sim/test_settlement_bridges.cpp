@@ -334,6 +334,83 @@ TEST(SettlementBridges, DailyPathsConserve) {
   }
 }
 
+// Default-fund contributions held through an exploited bridge are lost with
+// it (recovery 20%) on the exploit's day also for members already charged on
+// an earlier day, and whichever CCP the file lists first. V holds IM and DF
+// through wb; H, S and T clear at V (DF 100, 30, 100), H and T also at A.
+// Day 1 (BTC 100 -> 110): S, short 10 with 50 of cash, cannot pay VM 100 and
+// defaults; closed out over V's 1-day MPOR from 100: loss 100 = IM 50 + own
+// DF 30 + 20 mutualised, 10 each from H and T (pro rata 100 : 100): their
+// contributions left 90 each. Day 2 (110 -> 121), wb exploited: 90 x 0.2 = 18
+// left each. T, short 5, paid VM 50 on day 1 (cash 100 -> 50), owes VM 55
+// and re-posts 80% of its IM 25 (20): 75 > 50, it defaults; closed out from
+// 110: 5 x 11 = 55 = its IM left 25 x 0.2 = 5 + own DF 18 + H's 18
+// mutualised + 14 assessed (V's SITG 0). Summed over the days at V:
+// defaulters' DF 30 + 18 = 48, mutualised 20 + 18 = 38, assessments 14; H is
+// charged 10 + 18 of its contribution and 14 of assessment.
+constexpr std::string_view kExploitAfterADefault = R"(name: custody exploit on day 2 after a default on day 1
+simulation: {horizon_days: 2, step_days: 1}
+market:
+  assets: [{id: BTC, price: 100, volatility: 0.5, chain: solana}]
+  stress_scenarios:
+    - {name: exploit on day 2, path: [{BTC: 0.1}, {BTC: 0.1}], exploited_bridges: [wb], exploit_day: 2}
+settlement:
+  chains: [{id: solana, finality: {distribution: fixed, mean_hours: 0.1}}]
+  bridges: [{id: wb, exploit_probability: 0.01, recovery_rate: 0.2, delay_hours: 0.2}]
+ccps:
+  - id: V
+    capital: 1000
+    sitg: 0
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 230}
+    settlement: {mode: bridge, chain: solana, bridge: wb, deadline_hours: 1, in_flight: 0}
+    collateral: {custody: bridge, bridge: wb}
+    imbalance: rest_of_market
+  - id: A
+    capital: 1000
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 0}
+    settlement: {mode: instant, deadline_hours: 1}
+    imbalance: rest_of_market
+members:
+  - {id: H, capital: 1000, liquidity: 1000, positions: {V: {BTC: 10}, A: {BTC: -1}}, initial_margin: {V: 50, A: 10},
+     default_fund: {V: 100}}
+  - {id: S, capital: 1000, liquidity: 50, positions: {V: {BTC: -10}}, initial_margin: {V: 50}, default_fund: {V: 30}}
+  - {id: T, capital: 1000, liquidity: 100, positions: {V: {BTC: -5}, A: {BTC: 1}}, initial_margin: {V: 25, A: 10},
+     default_fund: {V: 100}}
+)";
+
+TEST(SettlementBridges, AnExploitScalesContributionsChargedOnEarlierDaysWhicheverCcpComesFirst) {
+  std::string a_first(kExploitAfterADefault);
+  const auto v_at = a_first.find("  - id: V"), a_at = a_first.find("  - id: A"), end = a_first.find("members:");
+  a_first = a_first.substr(0, v_at) + a_first.substr(a_at, end - a_at) + a_first.substr(v_at, a_at - v_at) +
+            a_first.substr(end);
+  for (const std::string_view text : {kExploitAfterADefault, std::string_view(a_first)}) {
+    const Model model = model_of(text);
+    const ScenarioResult r = stress_of(model, 0);
+    const std::size_t v = model.ccps[0].id == "V" ? 0 : 1;
+    ASSERT_EQ(model.ccps[v].id, "V");
+    const auto layer = [&](models::Layer l) {
+      return r.ccp_layers[v * models::kLayerCount + static_cast<std::size_t>(l)];
+    };
+    ASSERT_EQ(r.defaults.size(), 2u) << model.ccps[0].id << " first";
+    EXPECT_EQ(r.defaults[0].day, 1.0);
+    EXPECT_EQ(r.defaults[1].day, 2.0);
+    EXPECT_NEAR(layer(models::Layer::kDefaulterDf), 48.0, 1e-9) << model.ccps[0].id << " first";
+    EXPECT_NEAR(layer(models::Layer::kMutualizedDf), 38.0, 1e-9) << model.ccps[0].id << " first";
+    EXPECT_NEAR(layer(models::Layer::kAssessments), 14.0, 1e-9) << model.ccps[0].id << " first";
+    double h_df = 0.0, h_assessed = 0.0;
+    for (const AccountLoss& l : r.account_losses) {
+      if (model.accounts[static_cast<std::size_t>(l.account)].owner != 0) continue;  // H
+      if (l.channel == LossChannel::kMutualizedDf) h_df += l.amount;
+      if (l.channel == LossChannel::kAssessment) h_assessed += l.amount;
+    }
+    EXPECT_NEAR(h_df, 28.0, 1e-9);
+    EXPECT_NEAR(h_assessed, 14.0, 1e-9);
+    EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  }
+}
+
 TEST(SettlementBridges, ExploitDayIsCheckedWithItsKey) {
   const auto error_of = [](std::vector<config::Override> overrides) {
     try {
