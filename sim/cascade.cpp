@@ -982,6 +982,14 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   }
 }
 
+// Member m goes on the list check_members tests this round (once).
+void Cascade::mark_to_test(std::size_t m, int round) {
+  MemberState& ms = member_state_[m];
+  if (ms.checked_round == round) return;
+  ms.checked_round = round;
+  touched_.push_back(static_cast<int>(m));
+}
+
 void Cascade::charge_member(std::size_t ai, LossChannel channel, double amount, bool cash, int round,
                             ScenarioResult& out) {
   if (amount <= 0.0) return;
@@ -995,10 +1003,7 @@ void Cascade::charge_member(std::size_t ai, LossChannel channel, double amount, 
   ms.capital -= amount;
   if (cash) ms.cash -= amount;
   out.account_losses.push_back({static_cast<int>(ai), channel, amount});
-  if (ms.checked_round != round) {
-    ms.checked_round = round;
-    touched_.push_back(static_cast<int>(m));
-  }
+  mark_to_test(m, round);
 }
 
 // What the layers left goes to the recovery tools in the rulebook's order:
@@ -1057,10 +1062,7 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
       if (s.missed_call && acc.kind == AccountKind::kMember) {  // tested this round even if charged nothing
         const auto m = static_cast<std::size_t>(acc.owner);
         member_state_[m].missed_call = 1;
-        if (member_state_[m].checked_round != round) {
-          member_state_[m].checked_round = round;
-          touched_.push_back(static_cast<int>(m));
-        }
+        mark_to_test(m, round);
       }
     } else if (acc.kind == AccountKind::kLink) {
       double charge = 0.0;

@@ -424,6 +424,7 @@ class Cascade {
   // Step 3.
   void check_members(int round, ScenarioResult& out);
   void sort_touched();
+  void mark_to_test(std::size_t m, int round);
   void charge_member(std::size_t account, LossChannel channel, double amount, bool cash, int round,
                      ScenarioResult& out);
   // The CCP-bank nexus (sim/nexus.cpp): the interbank network cleared on the
