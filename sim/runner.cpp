@@ -945,7 +945,6 @@ class TileWorker {
         r.market_factor = factor[static_cast<std::size_t>(shared ? j0 + i : 0)];
         const bool latent =
             draw_latent(index, r.market_factor, [&](std::size_t m) { return path_member(m, model_.steps.end[0]); });
-        if (shared && latent) exact_columns_of_path(i);
         run_path(latent || any_exogenous_, first_step_[static_cast<std::size_t>(shared ? i : 0)], r, nullptr);
         if (model_.liquidity_needs) liquidity_needs(r);
         std::swap(r.account_losses, scratch_losses_);
@@ -979,8 +978,9 @@ class TileWorker {
           continue;
         const std::span<const int> near = path_screen_.candidates();
         path_members_[static_cast<std::size_t>(i)].assign(near.begin(), near.end());
-        first_step_[static_cast<std::size_t>(i)] = flagged_path_default(i);
-        whole += static_cast<std::int64_t>((exact_ >> (i * n_points)) & 1u);
+        const int first = flagged_path_default(i);
+        first_step_[static_cast<std::size_t>(i)] = first;
+        whole += static_cast<std::int64_t>(first >= 0 || ((exact_ >> (i * n_points)) & 1u) != 0);
       }
       if (whole * n_points > kExactPathColumns) screen_wait_ = kPathScreenBackoff;
       return;
@@ -997,15 +997,13 @@ class TileWorker {
 
   // The first market default on flagged path i of a screened tile (-1: none),
   // only its candidates (path_members_[i]) able to default: their P&L first
-  // (candidate_pnl), every account's only when one of them defaults, as the
-  // path then runs through the steps. Many candidates: every account at once.
+  // (candidate_pnl); every account's is computed by run_path when the path
+  // runs through the steps. Many candidates: every account at once.
   int flagged_path_default(std::int64_t i) {
     const std::vector<int>& members = path_members_[static_cast<std::size_t>(i)];
     if (members.size() * 2 > model_.members.size()) exact_columns_of_path(i);
     if (((exact_ >> (i * static_cast<std::int64_t>(model_.steps.points.size()))) & 1u) == 0) candidate_pnl(i);
-    const int first = first_market_default(i, members);
-    if (first >= 0) exact_columns_of_path(i);
-    return first;
+    return first_market_default(i, members);
   }
 
   // The P&L of path i's candidates alone, into their rows of the tile's
@@ -1026,11 +1024,19 @@ class TileWorker {
     }
   }
 
-  // The columns of path i of a shared revaluation exact: its accounts' P&L
-  // into its rows of exact_tile_ (points x accounts), its members' in the tile.
-  void exact_columns_of_path(std::int64_t i) {
+  // The columns of path i of a shared revaluation exact from its point
+  // `from` on: its accounts' P&L into its rows of exact_tile_ (points x
+  // accounts), its members' in the tile. A path's exact columns are always a
+  // suffix of its points (a path run from step k reads no point before the
+  // step's start): only the columns before that suffix are computed. Each
+  // column's numbers are its own (Revaluation: one accumulation per element),
+  // so a path made exact in pieces has those of one pass.
+  void exact_columns_of_path(std::int64_t i, Eigen::Index from = 0) {
     const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
-    if (((exact_ >> (i * n_points)) & 1u) == 0) exact_columns(i * n_points, (i + 1) * n_points, &exact_tile_);
+    const Eigen::Index first = i * n_points + from;
+    Eigen::Index last = (i + 1) * n_points;
+    while (last > first && ((exact_ >> (last - 1)) & 1u) != 0) --last;
+    if (last > first) exact_columns(first, last, &exact_tile_);
   }
 
   // Columns [column, column + points) of the tile's returns: the path
@@ -1232,6 +1238,9 @@ class TileWorker {
       if (called >= 0) first = called;
     }
     if (first < 0) return;  // calm: no member misses a call, no venue or protocol liquidates
+    // A screened path's accounts are revalued from the first step's start on
+    // (no settlement, venue or protocol reads an earlier point there).
+    if (path_compact_) exact_columns_of_path(path_slot_, std::max(0, steps.start[static_cast<std::size_t>(first)]));
     for (int k = first; k < steps.count; ++k) {
       if (!lending_.empty() && lending_done_ < k) lending_step(k, out);
       if (!venue_.empty()) collect_step_venues(k, out);
