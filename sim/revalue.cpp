@@ -73,21 +73,22 @@ void Revaluation::apply(const RowMatrix& returns, RowMatrix& pnl, std::span<cons
   }
 }
 
-// Rows [i, i + kRows) of the product over kLanes x kNarrow columns of
+// Rows [i, i + kRows) of the product over kLanes x `vectors` columns of
 // packed_ (the narrow chunks), interleaved: each row's accumulation is
 // row_product's (its entries in their order), the rows' chains side by side
 // so that they overlap instead of waiting on one another.
-[[gnu::always_inline]] inline void Revaluation::rows_product(
-    const double* returns, Eigen::Index i, std::array<std::array<double, kLanes * kNarrow>, kRows>* outs) const {
+template <std::size_t vectors>
+[[gnu::always_inline]] inline void Revaluation::rows_product(const double* returns, Eigen::Index i,
+                                                             NarrowRows* outs) const {
   using Vector = double __attribute__((vector_size(kLanes * sizeof(double))));
-  constexpr auto width = static_cast<Eigen::Index>(kLanes * kNarrow);
+  constexpr auto width = static_cast<Eigen::Index>(kLanes * vectors);
   const int* outer = csr_.outerIndexPtr();
   const int* inner = csr_.innerIndexPtr();
   const double* value = csr_.valuePtr();
-  std::array<std::array<Vector, kNarrow>, kRows> sum{};
+  std::array<std::array<Vector, vectors>, kRows> sum{};
   const auto add = [&](std::size_t r, int k) {
     const double* row = returns + static_cast<Eigen::Index>(inner[k]) * width;
-    for (std::size_t c = 0; c < kNarrow; ++c) {
+    for (std::size_t c = 0; c < vectors; ++c) {
       Vector x;
       std::memcpy(&x, row + c * kLanes, sizeof(Vector));
       sum[r][c] += value[k] * x;
@@ -115,36 +116,47 @@ template <std::size_t width>
     if (j < n) sum[j] += out[j];
 }
 
-void Revaluation::pack(const RowMatrix& returns, Eigen::Index c0, Eigen::Index n) const {
-  constexpr auto width = static_cast<Eigen::Index>(kLanes * kNarrow);
+void Revaluation::pack(const RowMatrix& returns, Eigen::Index c0, Eigen::Index n, Eigen::Index width) const {
   const Eigen::Index n_assets = returns.rows(), cols = returns.cols();
   packed_.assign(static_cast<std::size_t>(n_assets * width), 0.0);
   for (Eigen::Index a = 0; a < n_assets; ++a)
     std::copy_n(returns.data() + a * cols + c0, n, packed_.data() + a * width);
 }
 
-// Chunks of kLanes x kNarrow columns, each copied (zero-padded) into
-// packed_ first, through the same row_product as the whole tile: store(i,
-// c0, n, out) gets row i's n values from column c0 on.
+// One chunk of n <= kLanes x `vectors` columns from c0 on, copied
+// (zero-padded) into packed_ first, through the same accumulation as the
+// whole tile: store(i, c0, n, out) gets row i's n values.
+template <std::size_t vectors, class Store>
+void Revaluation::chunk_product(const RowMatrix& returns, Eigen::Index c0, Eigen::Index n, const Store& store) const {
+  constexpr auto width = static_cast<Eigen::Index>(kLanes * vectors);
+  std::array<double, kLanes * kNarrow> out{};
+  NarrowRows outs{};
+  pack(returns, c0, n, width);
+  Eigen::Index i = 0;
+  constexpr auto rows = static_cast<Eigen::Index>(kRows);
+  for (; i + rows <= csr_.rows(); i += rows) {
+    rows_product<vectors>(packed_.data(), i, &outs);
+    for (std::size_t r = 0; r < kRows; ++r) store(i + static_cast<Eigen::Index>(r), c0, n, outs[r].data());
+  }
+  for (; i < csr_.rows(); ++i) {
+    row_product<vectors>(packed_.data(), width, i, out.data());
+    store(i, c0, n, out.data());
+  }
+}
+
+// Chunks of kLanes x kNarrow columns (a last chunk of at most kLanes columns
+// by one vector: every element's accumulation is the same whatever the
+// chunk's width, so the numbers are too).
 template <class Store>
 void Revaluation::columns_product(const RowMatrix& returns, Eigen::Index first, Eigen::Index last,
                                   const Store& store) const {
   constexpr auto width = static_cast<Eigen::Index>(kLanes * kNarrow);
-  std::array<double, kLanes * kNarrow> out{};
-  std::array<std::array<double, kLanes * kNarrow>, kRows> outs{};
   for (Eigen::Index c0 = first; c0 < last; c0 += width) {
     const Eigen::Index n = std::min(width, last - c0);
-    pack(returns, c0, n);
-    Eigen::Index i = 0;
-    constexpr auto rows = static_cast<Eigen::Index>(kRows);
-    for (; i + rows <= csr_.rows(); i += rows) {
-      rows_product(packed_.data(), i, &outs);
-      for (std::size_t r = 0; r < kRows; ++r) store(i + static_cast<Eigen::Index>(r), c0, n, outs[r].data());
-    }
-    for (; i < csr_.rows(); ++i) {
-      row_product<kNarrow>(packed_.data(), width, i, out.data());
-      store(i, c0, n, out.data());
-    }
+    if (n <= static_cast<Eigen::Index>(kLanes))
+      chunk_product<1>(returns, c0, n, store);
+    else
+      chunk_product<kNarrow>(returns, c0, n, store);
   }
 }
 
@@ -190,7 +202,7 @@ void Revaluation::add_row_sums(const RowMatrix& returns, Eigen::Index first, Eig
   std::array<double, kLanes * kNarrow> out{};
   for (Eigen::Index c0 = first; c0 < last; c0 += width) {
     const Eigen::Index n = std::min(width, last - c0);
-    pack(returns, c0, n);
+    pack(returns, c0, n, width);
     for (const int i : rows) {
       row_product<kNarrow>(packed_.data(), width, i, out.data());
       add_to_sums<kLanes * kNarrow>(owner, &sums, i, c0, n, out.data());
