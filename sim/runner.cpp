@@ -1595,7 +1595,7 @@ class TileWorker {
     const auto ks = static_cast<std::size_t>(k);
     const int start = steps.start[ks], end = steps.end[ks];
     const std::size_t n_accounts = model_.accounts.size();
-    if (!path_compact_ && !step_pnl_ready_) gather_step_pnl();
+    if (!path_compact_ && !step_pnl_ready_) gather_step_pnl(std::max(0, start));
     // The path's points x accounts: its rows of exact_tile_, or step_pnl_.
     const double* pnl = path_compact_ ? exact_tile_.row(path_offset_).data() : step_pnl_.data();
     window.resize(n_accounts);
@@ -1608,7 +1608,7 @@ class TileWorker {
       window[a] = to_window - (from ? from[a] : 0.0);
       if (any_adl_) close[a] = to_window;
     }
-    if (!step_member_ready_) gather_step_members();
+    if (!step_member_ready_) gather_step_members(end);
     const double* at_end = step_member_.row(end).data();
     paid.assign(at_end, at_end + model_.members.size());
     for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
@@ -1625,8 +1625,9 @@ class TileWorker {
 
   // The current path's P&L into step_pnl_ (points x accounts): each point's
   // row contiguous for step_inputs, read from the tile once per path instead
-  // of once per step.
-  void gather_step_pnl() {
+  // of once per step; the points from `from` on (the steps go forward: a
+  // step reads none before its start).
+  void gather_step_pnl(Eigen::Index from) {
     const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
     step_pnl_.resize(n_points, static_cast<Eigen::Index>(model_.accounts.size()));
     if (path_in_tile_) {
@@ -1634,22 +1635,23 @@ class TileWorker {
         const auto& ids = model_.horizon_accounts[h];
         for (std::size_t i = 0; i < ids.size(); ++i) {
           const double* row = pnl_[h].data() + static_cast<Eigen::Index>(i) * pnl_[h].cols() + path_offset_;
-          for (Eigen::Index p = 0; p < n_points; ++p) step_pnl_(p, ids[i]) = row[p];
+          for (Eigen::Index p = from; p < n_points; ++p) step_pnl_(p, ids[i]) = row[p];
         }
       }
     } else {
-      step_pnl_ = path_pnl_.transpose();
+      step_pnl_.bottomRows(n_points - from) = path_pnl_.rightCols(n_points - from).transpose();
     }
     step_pnl_ready_ = true;
   }
 
   // The current path's member P&L into step_member_ (points x members), read
-  // once per path instead of a column of the tile per step.
-  void gather_step_members() {
+  // once per path instead of a column of the tile per step; the points from
+  // `from` on (a step reads its end's).
+  void gather_step_members(int from) {
     const auto n_points = static_cast<Eigen::Index>(model_.steps.points.size());
     step_member_.resize(n_points, static_cast<Eigen::Index>(model_.members.size()));
     for (std::size_t m = 0; m < model_.members.size(); ++m)
-      for (Eigen::Index p = 0; p < n_points; ++p)
+      for (Eigen::Index p = from; p < n_points; ++p)
         step_member_(p, static_cast<Eigen::Index>(m)) = path_member(m, static_cast<int>(p));
     step_member_ready_ = true;
   }
