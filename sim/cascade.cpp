@@ -297,7 +297,7 @@ bool Cascade::owner_alive(std::size_t a) {
 
 // State is initialised lazily, on first touch in this scenario (epoch stamps):
 // a scenario with a few defaults touches a few accounts, not all.
-void Cascade::start_scenario(std::span<const double> account_pnl, std::span<const double> member_capital,
+void Cascade::start_scenario(AccountPnl account_pnl, std::span<const double> member_capital,
                              std::span<const double> member_cash, const SettlementState* settlement,
                              std::span<const double> insurance_funds) {
   const std::size_t n_members = model_.members.size(), n_accounts = model_.accounts.size();
@@ -338,29 +338,28 @@ void Cascade::start_scenario(std::span<const double> account_pnl, std::span<cons
   stamped_accounts_.clear();
   liquidation_costs_ = {};
   im_at_start_ = im_at_end_ = {};
-  close_pnl_ = {};
   round_ = last_active_ = step_round_ = 0;
   day_ = 0.0;
 }
 
-void Cascade::run(std::span<const double> account_pnl, std::span<const double> member_capital,
-                  std::span<const double> member_cash, std::span<const DefaultCause> initial, ScenarioResult& out,
-                  CascadeTrace* trace, const SettlementState* settlement, std::span<const Liquidation> liquidations,
+void Cascade::run(AccountPnl account_pnl, std::span<const double> member_capital, std::span<const double> member_cash,
+                  std::span<const DefaultCause> initial, ScenarioResult& out, CascadeTrace* trace,
+                  const SettlementState* settlement, std::span<const Liquidation> liquidations,
                   std::span<const double> insurance_funds) {
   start_scenario(account_pnl, member_capital, member_cash, settlement, insurance_funds);
   step(initial, 0.0, out, trace, liquidations);
   finish(out);
 }
 
-void Cascade::begin(std::span<const double> account_pnl, std::span<const double> member_capital,
-                    std::span<const double> member_cash, std::span<const double> insurance_funds) {
+void Cascade::begin(AccountPnl account_pnl, std::span<const double> member_capital, std::span<const double> member_cash,
+                    std::span<const double> insurance_funds) {
   start_scenario(account_pnl, member_capital, member_cash, nullptr, insurance_funds);
 }
 
 // The next step's window: the accounts met so far take their gains over it
 // (VMGH and ADL act on the gains of the close-out window), the members met so
 // far the variation margin of the step (what the cumulative P&L added).
-void Cascade::advance(std::span<const double> account_pnl, std::span<const double> member_capital,
+void Cascade::advance(AccountPnl account_pnl, std::span<const double> member_capital,
                       std::span<const double> member_cash) {
   for (int mi : stamped_members_) {
     const auto m = static_cast<std::size_t>(mi);
@@ -761,7 +760,7 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
 double Cascade::mark_pnl(std::size_t ai) const {
   const bool venue = !model_.ccps[static_cast<std::size_t>(model_.accounts[ai].ccp)].lending;
   if (state(ai).liquidated && venue) return state(ai).venue_pnl;
-  return close_pnl_.empty() ? account_pnl_[ai] : close_pnl_[ai];
+  return account_pnl_.to(ai);
 }
 
 void Cascade::trace_event(int round, std::size_t c, const models::WaterfallOutcome& wf, std::size_t first,

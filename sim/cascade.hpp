@@ -300,6 +300,34 @@ struct Liquidation {
   double mark_pnl = 0.0;  // venue: its P&L from today at the mark it was closed at (its mark for ADL)
 };
 
+// The P&L of each account that the cascade reads: over its close-out window
+// ([a]) and from today to the window's end (to(a): the marks of ADL by
+// quantity). One period: a list, both the same. Time steps: read in place
+// from the path's P&L (points x accounts, row-major), each account at the
+// window point of its CCP's horizon, less its P&L at the step's start (none
+// in the first step from today), so that only the accounts the cascade meets
+// are read.
+class AccountPnl {
+ public:
+  AccountPnl() = default;
+  AccountPnl(std::span<const double> pnl) : rows_(pnl.data()) {}  // NOLINT: a list converts
+  // point[horizon[a]]: account a's row of `rows` (`stride` accounts per row);
+  // from: the step's start row, null for today.
+  AccountPnl(const double* rows, std::size_t stride, const int* point, const int* horizon, const double* from)
+      : rows_(rows), from_(from), point_(point), horizon_(horizon), stride_(stride) {}
+  double to(std::size_t a) const {
+    return horizon_ ? rows_[static_cast<std::size_t>(point_[horizon_[a]]) * stride_ + a] : rows_[a];
+  }
+  double operator[](std::size_t a) const { return from_ ? to(a) - from_[a] : to(a); }
+
+ private:
+  const double* rows_ = nullptr;
+  const double* from_ = nullptr;
+  const int* point_ = nullptr;
+  const int* horizon_ = nullptr;
+  std::size_t stride_ = 0;
+};
+
 // Per-thread workspace; run() is called once per scenario with a default.
 class Cascade {
  public:
@@ -315,10 +343,10 @@ class Cascade {
   // accounts venues liquidate, in account order. insurance_funds: each CCP's
   // insurance fund in this scenario (empty: as configured; a fund held in a
   // crypto asset moves with it). The result's reset() must have been called.
-  void run(std::span<const double> account_pnl, std::span<const double> member_capital,
-           std::span<const double> member_cash, std::span<const DefaultCause> initial, ScenarioResult& out,
-           CascadeTrace* trace = nullptr, const SettlementState* settlement = nullptr,
-           std::span<const Liquidation> liquidations = {}, std::span<const double> insurance_funds = {});
+  void run(AccountPnl account_pnl, std::span<const double> member_capital, std::span<const double> member_cash,
+           std::span<const DefaultCause> initial, ScenarioResult& out, CascadeTrace* trace = nullptr,
+           const SettlementState* settlement = nullptr, std::span<const Liquidation> liquidations = {},
+           std::span<const double> insurance_funds = {});
 
   // Time steps (simulation.step_days): one scenario's cascade over several
   // steps, its state (funds used, members defaulted, CCPs failed, charges)
@@ -329,12 +357,11 @@ class Cascade {
   // its CCP's MPOR from the step's start (the last variation margin paid), the
   // close-out window of the step's defaulters; member_capital and member_cash
   // what the variation margin paid up to the step's end adds to each member's
-  // capital and cash. Spans must stay valid until the next advance(). run()
-  // is begin + step + finish.
-  void begin(std::span<const double> account_pnl, std::span<const double> member_capital,
-             std::span<const double> member_cash, std::span<const double> insurance_funds = {});
-  void advance(std::span<const double> account_pnl, std::span<const double> member_capital,
-               std::span<const double> member_cash);
+  // capital and cash. Spans, and the rows account_pnl reads, must stay valid
+  // until the next advance(). run() is begin + step + finish.
+  void begin(AccountPnl account_pnl, std::span<const double> member_capital, std::span<const double> member_cash,
+             std::span<const double> insurance_funds = {});
+  void advance(AccountPnl account_pnl, std::span<const double> member_capital, std::span<const double> member_cash);
   // The settlement state of the coming step (sim/settlement.hpp, time steps):
   // its late VM gains, the principal in flight; it must stay valid through step().
   void set_settlement(const SettlementState* settlement) { settlement_ = settlement; }
@@ -359,11 +386,6 @@ class Cascade {
     im_at_start_ = at_start;
     im_at_end_ = at_end;
   }
-  // Time steps: each account's P&L from today to the end of its close-out
-  // window in the coming step (the marks of ADL by quantity: the price its
-  // position entered at is today's, its last variation margin paid that of
-  // the step's start); empty: account_pnl (one period, from today).
-  void set_close_pnl(std::span<const double> close_pnl) { close_pnl_ = close_pnl; }
   // Time steps: each CCP's insurance fund held in a crypto asset is worth
   // `growth` times what it was at the previous step (the asset's price at
   // this step's close-out over the previous one's); 1 for a USD fund.
@@ -385,7 +407,7 @@ class Cascade {
     double stake() const { return vm + margin + fund; }
   };
 
-  void start_scenario(std::span<const double> account_pnl, std::span<const double> member_capital,
+  void start_scenario(AccountPnl account_pnl, std::span<const double> member_capital,
                       std::span<const double> member_cash, const SettlementState* settlement,
                       std::span<const double> insurance_funds);
   std::size_t member(std::size_t m);
@@ -536,11 +558,10 @@ class Cascade {
   std::vector<int> survivor_accounts_;
   std::vector<Stake> stakes_;  // of the CCP being resolved
   // The scenario's inputs, for the steps.
-  std::span<const double> account_pnl_;
+  AccountPnl account_pnl_;
   std::span<const double> member_capital_, member_cash_;
   std::span<const double> liquidation_costs_;
   std::span<const double> im_at_start_, im_at_end_;
-  std::span<const double> close_pnl_;
   const SettlementState* settlement_ = nullptr;
   // Default management: the loss on the books this round's auctions at the
   // CCP being settled did not place (for tear-up and forced allocation).

@@ -1260,9 +1260,8 @@ class TileWorker {
   // step's price); the IM held and the ADL marks.
   void feed_step(int k, int first, ScenarioResult& out) {
     const auto b = static_cast<std::size_t>(k & 1);
-    std::vector<double>& window = step_window_[b];
     std::vector<double>& paid = step_paid_[b];
-    step_inputs(k, out, window, paid);
+    const AccountPnl window = step_inputs(k, out, paid);
     std::span<const double> capital = liquidated_inputs(k, paid);
     std::vector<double>& cash_buffer = margins_.active() ? step_cash_[b] : paid;
     if (margins_.active()) step_margins(k, out, paid, cash_buffer);
@@ -1276,7 +1275,6 @@ class TileWorker {
     }
     if (settlement_.active()) cascade_.set_settlement(&settle_state_);
     if (margins_.active()) cascade_.set_initial_margins(step_im_[b][0], step_im_[b][1]);
-    if (any_adl_) cascade_.set_close_pnl(step_close_[b]);
   }
 
   // The settlement layer of step k (sim/settlement.hpp, time steps): the
@@ -1585,12 +1583,13 @@ class TileWorker {
   }
 
   // Step k's inputs: every account's P&L over its CCP's MPOR from the step's
-  // start (`window`), and each member's variation margin paid from today to
-  // the step's end (`paid`): at a CCP that failed in an earlier step its
-  // positions were torn up at the end of that step, and pay no more.
-  // With ADL, each account's P&L from today to its window's end (step_close_).
-  // Accounts a venue closed are no longer at a failed CCP's tear-up.
-  void step_inputs(int k, const ScenarioResult& out, std::vector<double>& window, std::vector<double>& paid) {
+  // start (returned: read in place from the path's P&L, which stays as it is
+  // until the path is revalued or the next path starts), and each member's
+  // variation margin paid from today to the step's end (`paid`): at a CCP
+  // that failed in an earlier step its positions were torn up at the end of
+  // that step, and pay no more. Accounts a venue closed are no longer at a
+  // failed CCP's tear-up.
+  AccountPnl step_inputs(int k, const ScenarioResult& out, std::vector<double>& paid) {
     const TimeSteps& steps = model_.steps;
     const auto ks = static_cast<std::size_t>(k);
     const int start = steps.start[ks], end = steps.end[ks];
@@ -1598,16 +1597,7 @@ class TileWorker {
     if (!path_compact_ && !step_pnl_ready_) gather_step_pnl(std::max(0, start));
     // The path's points x accounts: its rows of exact_tile_, or step_pnl_.
     const double* pnl = path_compact_ ? exact_tile_.row(path_offset_).data() : step_pnl_.data();
-    window.resize(n_accounts);
-    std::vector<double>& close = step_close_[ks & 1];
-    if (any_adl_) close.resize(n_accounts);
     const double* from = start < 0 ? nullptr : pnl + static_cast<std::size_t>(start) * n_accounts;
-    for (std::size_t a = 0; a < n_accounts; ++a) {
-      const int p = steps.window[ks][static_cast<std::size_t>(account_horizon_[a])];
-      const double to_window = pnl[static_cast<std::size_t>(p) * n_accounts + a];
-      window[a] = to_window - (from ? from[a] : 0.0);
-      if (any_adl_) close[a] = to_window;
-    }
     if (!step_member_ready_) gather_step_members(end);
     const double* at_end = step_member_.row(end).data();
     paid.assign(at_end, at_end + model_.members.size());
@@ -1621,6 +1611,7 @@ class TileWorker {
               path_pnl(static_cast<std::size_t>(a), end) - path_pnl(static_cast<std::size_t>(a), torn);
       }
     }
+    return AccountPnl(pnl, n_accounts, steps.window[ks].data(), account_horizon_.data(), from);
   }
 
   // The current path's P&L into step_pnl_ (points x accounts): each point's
@@ -1869,7 +1860,7 @@ class TileWorker {
   Eigen::Index path_offset_ = 0;              // the current path's first column in the tile
   bool path_in_tile_ = false;                 // the current path is read from the tile, not path_pnl_
   std::vector<Eigen::Index> row_in_horizon_;  // per account: its row in its horizon's P&L
-  std::array<std::vector<double>, 2> step_window_, step_paid_, step_cash_;
+  std::array<std::vector<double>, 2> step_paid_, step_cash_;
   RowMatrix step_pnl_;    // the current path's P&L, points x accounts (gather_step_pnl)
   RowMatrix exact_tile_;  // the tile's paths revalued by columns: columns x accounts (path i's from row i x points)
   bool tile_compact_ = false;  // the tile's paths revalued are in exact_tile_ (screened, or all by columns)
@@ -1899,7 +1890,7 @@ class TileWorker {
   };
   std::vector<int> liquidated_step_, path_liquidated_;
   std::vector<StepVenue> step_venue_;
-  std::array<std::vector<double>, 2> step_capital_, step_close_;
+  std::array<std::vector<double>, 2> step_capital_;
   std::vector<double> fund_log_price_;
   bool any_adl_ = false;  // some CCP's waterfall has ADL: its marks need the P&L from today
   // Lending protocols through the steps: per borrower (lending_) its units
