@@ -170,9 +170,11 @@ struct ScenarioResult {
   std::vector<double> ccp_auction_cost;
   std::vector<double> ccp_unplaced;
   // Time steps: the liquidity the steps called, each step's variation margin
-  // losses and IM increases (sim/margin_path.hpp) of the member accounts
-  // standing at its start, gross of gains: the largest one-step sum over the
-  // whole system, per CCP and per member (empty in one period).
+  // losses and IM called in cash (the spiral's increases, sim/margin_path.hpp;
+  // with a settlement layer its margin calls, SettlementState::cash_called) of
+  // the member accounts standing at its start, gross of gains: the largest
+  // one-step sum over the whole system, per CCP and per member (empty in one
+  // period).
   double peak_liquidity_need = 0.0;
   std::vector<double> ccp_peak_liquidity_need;     // per CCP
   std::vector<double> member_peak_liquidity_need;  // per member, over its CCPs

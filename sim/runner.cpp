@@ -1650,8 +1650,12 @@ class TileWorker {
   // The liquidity each step calls (ScenarioResult::peak_liquidity_need), on
   // the path as the cascade left it (fire sales moved): per member account
   // standing at the step's start, at a CCP standing then, its variation margin
-  // loss over the step and its IM increase. The largest step per CCP, per
-  // member and over the system.
+  // loss over the step and the margin it is called in cash: with a settlement
+  // layer the step's calls counted in its CCP's margin calls (collateral
+  // top-ups, the spiral's rise less the collateral credited beyond the IM,
+  // re-posted custody losses: SettlementState::cash_called), else the IM
+  // increase of the spiral. The largest step per CCP, per member and over
+  // the system.
   void liquidity_needs(ScenarioResult& out) {
     const TimeSteps& steps = model_.steps;
     const auto n = static_cast<std::size_t>(steps.count);
@@ -1663,6 +1667,7 @@ class TileWorker {
     for (const MemberDefault& d : out.defaults) stop_step_[static_cast<std::size_t>(d.member)] = called(d.day);
     member_need_.assign(model_.members.size() * n, 0.0);
     ccp_need_.assign(model_.ccps.size() * n, 0.0);
+    const std::vector<double>& cash_called = settle_state_.cash_called;  // per account x step (settlement layer)
     // Account by account along its row of the path (contiguous in the tile).
     for (std::size_t c = 0; c < model_.ccps.size(); ++c) {
       const std::size_t ccp_steps = called(out.ccp_fail_day[c]);
@@ -1678,7 +1683,9 @@ class TileWorker {
           const double now = path_pnl(a, steps.end[k]);
           double call = std::max(0.0, before - now);
           before = now;
-          if (margins_.active()) {
+          if (!cash_called.empty()) {
+            call += cash_called[a * n + k];
+          } else if (margins_.active()) {
             const int ki = static_cast<int>(k);
             call += std::max(0.0, margins_.held(a, ki, path_slot_) - margins_.held(a, ki - 1, path_slot_));
           }

@@ -210,6 +210,10 @@ void Settlement::apply(std::uint64_t index, std::span<const double> account_pnl,
     state.collateral_gain.assign(model_.accounts.size(), 0.0);
     state.im_credited.assign(model_.accounts.size(), 0.0);
   }
+  if (!state.in_steps || !model_.liquidity_needs)
+    state.cash_called.clear();
+  else if (state.step == 0)
+    state.cash_called.assign(model_.accounts.size() * static_cast<std::size_t>(model_.steps.count), 0.0);
   state.principal.clear();
   std::vector<double>& delay_z = delay_z_;  // drawn on the first aborted swap
   delay_z.clear();
@@ -373,7 +377,13 @@ void Settlement::margin_calls(std::size_t c, std::size_t a, const CcpCalls& call
     state.collateral_gain[a] = mc.collateral_change;
     state.im_credited[a] = credit;
   }
-  out.at(c, CcpSettleMetric::kMarginCalls) += call + std::max(0.0, spiral_call - (credit - credit_before));
+  // Called in cash this step: the top-up, and the spiral's rise less the rise
+  // of the credit (a fall of the credit is called back in cash).
+  const double cash_call = call + std::max(0.0, spiral_call - (credit - credit_before));
+  out.at(c, CcpSettleMetric::kMarginCalls) += cash_call;
+  if (!state.cash_called.empty())
+    state.cash_called[a * static_cast<std::size_t>(model_.steps.count) + static_cast<std::size_t>(state.step)] =
+        cash_call;
   if (calls.custody_hit) {
     const double lost = (acc.initial_margin + acc.default_fund) * (1.0 - calls.kept);
     state.capital_charge[m] += lost;

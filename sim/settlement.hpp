@@ -87,7 +87,12 @@
 //    period's call at the cumulative move exceeds the calls paid so far
 //    (im_called), so a 10% fall on day 1 and 10% more on day 2 call 0.1 and
 //    0.09 of the posted IM. The member's gain or loss on the collateral it
-//    still owns is charged step by step (collateral_gain so far).
+//    still owns is charged step by step (collateral_gain so far);
+//  - with outputs.liquidity_needs, each account's cash margin call of the
+//    step (the collateral top-up, the spiral's rise less the rise of the
+//    credit, the re-posted custody loss: what the step adds to its CCP's
+//    margin calls) is kept per step (cash_called) for the step's liquidity
+//    need (PFMI Principle 7).
 #pragma once
 #pragma once
 
@@ -167,6 +172,11 @@ struct SettlementState {
   // gain on its posted collateral so far, and the rise of IM its collateral
   // beyond today's IM covers (not called in cash) at the last step's end.
   std::vector<double> im_called, collateral_gain, im_credited;
+  // Time steps with outputs.liquidity_needs, per account x step (a * steps +
+  // k): the margin the account was called in cash in the step, as counted in
+  // its CCP's margin calls (top-up, spiral rise net of the credit, re-posted
+  // custody losses); 0 where nothing was called (empty otherwise).
+  std::vector<double> cash_called;
 };
 
 class Settlement {

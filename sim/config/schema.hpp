@@ -84,11 +84,12 @@ struct OutputsConfig {
               "per scenario (about half again the time of a stressed run of the reference network), so it is off "
               "by default"});
     a("liquidity_needs", liquidity_needs,
-      {.doc = "in time steps, the largest one-step sum of the variation margin and IM called from the members "
-              "standing at the step's start, over the system and per CCP (scenarios.csv), per member too (the metrics "
-              "peak_liquidity_need, ccp_ and member_peak_liquidity_need), and in ccpnet stress; it walks every member "
-              "account along every path, which costs "
-              "several times a calm run, so it is off by default"});
+      {.doc = "in time steps, the largest one-step sum of the variation margin and IM called in cash from the "
+              "members standing at the step's start (the spiral's IM rise; with a settlement layer the CCP's margin "
+              "calls of the step: collateral top-ups, the rise less the collateral credited beyond the IM), over the "
+              "system and per CCP (scenarios.csv), per member too (the metrics peak_liquidity_need, ccp_ and "
+              "member_peak_liquidity_need), and in ccpnet stress; it walks every member account along every path, "
+              "which costs several times a calm run, so it is off by default"});
     a("defaults", defaults,
       {.doc = "defaults.csv: one row per member default (scenario, member, its default group, day, cascade round, "
               "cause) and per CCP failure (day, round, whether its members' close-outs or its links exhausted it), in "
