@@ -94,7 +94,6 @@
 //    margin calls) is kept per step (cash_called) for the step's liquidity
 //    need (PFMI Principle 7).
 #pragma once
-#pragma once
 
 #include <Eigen/Dense>
 #include <cstdint>
