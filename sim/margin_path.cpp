@@ -16,6 +16,11 @@ SpiralMargin::SpiralMargin(const Model& model)
     price_(static_cast<Eigen::Index>(i)) = model.assets[i].price;
     adv_(static_cast<Eigen::Index>(i)) = model.assets[i].adv;
   }
+  if (model.history_mode) {
+    history_vol_.resize(price_.size());
+    for (std::size_t i = 0; i < model.assets.size(); ++i)
+      history_vol_(static_cast<Eigen::Index>(i)) = model.assets[i].daily_vol > 0.0 ? 1.0 : 0.0;
+  }
   for (const CcpModel& ccp : model.ccps) {
     if (!ccp.settlement.spiral) continue;
     const auto c = static_cast<int>(ccps_.size());
@@ -55,10 +60,14 @@ SpiralMargin::CcpMargin SpiralMargin::ccp_margin(const CcpModel& ccp) const {
 double SpiralMargin::model_margin(const Row& row, const Eigen::Ref<const Eigen::VectorXd>& price_ratio,
                                   const Eigen::Ref<const Eigen::VectorXd>& vol_ratio) const {
   const CcpMargin& ccp = ccps_[static_cast<std::size_t>(row.ccp)];
-  const Eigen::VectorXd price = price_.cwiseProduct(price_ratio), vol = ccp.vol.cwiseProduct(vol_ratio);
-  const Eigen::MatrixXd values = row.values * price_ratio.asDiagonal();
-  const models::MarginMarket market{price, vol, adv_, model_.correlation_factor, *ccp.history, false};
-  return models::margin_rows(ccp.rule, values, row.options, market)(0);
+  Scratch& s = scratch_;
+  s.price = price_.cwiseProduct(price_ratio);
+  s.vol = ccp.vol.cwiseProduct(vol_ratio);
+  s.values.noalias() = row.values * price_ratio.asDiagonal();
+  const models::MarginMarket market{
+      s.price, s.vol, adv_, model_.correlation_factor, *ccp.history, history_vol_.size() > 0 ? &history_vol_ : nullptr};
+  models::margin_rows_into(ccp.rule, s.values, row.options, market, s.margin, s.im);
+  return s.im(0);
 }
 
 void SpiralMargin::vol_ratios(std::size_t c, const Eigen::MatrixXd& step_returns, double step_days,
@@ -67,14 +76,14 @@ void SpiralMargin::vol_ratios(std::size_t c, const Eigen::MatrixXd& step_returns
   const Eigen::Index n_assets = step_returns.rows(), n_steps = step_returns.cols();
   out.setOnes(n_assets, n_steps);
   if (!st.spiral) return;
-  std::vector<double> returns(static_cast<std::size_t>(n_steps));
+  step_returns_.resize(static_cast<std::size_t>(n_steps));
   for (Eigen::Index a = 0; a < n_assets; ++a) {
     const double daily = model_.assets[static_cast<std::size_t>(a)].daily_vol;
     if (!(daily > 0.0)) continue;
-    for (Eigen::Index k = 0; k < n_steps; ++k) returns[static_cast<std::size_t>(k)] = step_returns(a, k);
-    const std::vector<double> path = models::ewma_vol_path(st.spiral_lambda, returns, step_days, daily);
+    for (Eigen::Index k = 0; k < n_steps; ++k) step_returns_[static_cast<std::size_t>(k)] = step_returns(a, k);
+    models::ewma_vol_path_into(st.spiral_lambda, step_returns_, step_days, daily, vol_path_);
     for (Eigen::Index k = 0; k < n_steps; ++k) {
-      const double x = path[static_cast<std::size_t>(k)];
+      const double x = vol_path_[static_cast<std::size_t>(k)];
       out(a, k) = st.apc_stressed_weight > 0.0  // only the current part of an APC-weighted volatility moves
                       ? models::apc_weighted_multiplier(x, st.apc_stressed_weight, st.apc_stressed_multiplier)
                       : x;

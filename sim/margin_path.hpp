@@ -17,7 +17,10 @@
 //  - scenario_grid: the scan of the positions at the new prices over the price
 //    range of the new volatilities (options revalued in full);
 //  - historical (one period only): a filtered-historical model, its
-//    standardised returns scaled by the updated volatility;
+//    standardised returns scaled by the updated volatility (Barone-Adesi,
+//    Giannopoulos and Vosper 1999), the quantile taken again; an asset without
+//    volatility keeps the returns of market.history as observed, as in
+//    today's IM;
 //  - tiered: the tiers of the positions' new notional (no volatility).
 // The account needs its IM held times IM1 / IM0 (an IM given as data moves by
 // the model's ratio). Each asset's volatility is its EWMA estimate updated with
@@ -28,7 +31,9 @@
 // today (delta values at today's delta for parametric and historical, full
 // revaluation at the new forward for scenario_grid).
 //
-// SpiralMargin is that computation, the one place both engines take it from:
+// SpiralMargin is that computation, the one place both engines take it from
+// (one per thread: it recomputes in buffers of its own, allocating nothing
+// once they have their sizes, except under a scenario-grid model):
 // the one-period spiral (sim/settlement.cpp: one step over the CCP's MPOR, to
 // the prices at its end) and the path of time steps (MarginPath below: one
 // step per day of the path, to the prices at each step's end), so that one
@@ -80,6 +85,12 @@ class SpiralMargin {
     Eigen::VectorXd vol;
     const Eigen::MatrixXd* history = nullptr;
   };
+  // The buffers of model_margin: the market and positions after the move, the margin model's own.
+  struct Scratch {
+    Eigen::VectorXd price, vol, im;
+    Eigen::MatrixXd values;
+    models::MarginWorkspace margin;
+  };
   struct Row {
     int account;
     int ccp;  // index into ccps_
@@ -95,9 +106,15 @@ class SpiralMargin {
 
   const Model& model_;
   Eigen::VectorXd price_, adv_;
+  // With market.history, the volatility each column of a historical model's
+  // spiral history (CcpModel::spiral_history) is at: 1 where standardised, 0
+  // where kept as observed (an asset without volatility); empty without.
+  Eigen::VectorXd history_vol_;
   std::vector<CcpMargin> ccps_;
   std::vector<Row> rows_;
   std::vector<int> row_of_;  // per account: its index in rows_, -1
+  mutable Scratch scratch_;
+  mutable std::vector<double> step_returns_, vol_path_;  // vol_ratios' buffers: one asset's
 };
 
 // IM recomputed along a path of time steps, every step's end.

@@ -89,10 +89,18 @@ double liquidation_horizon_days(double value, double adv, double participation_r
 Eigen::VectorXd concentration_addon_rows(const Eigen::MatrixXd& values, const Eigen::VectorXd& daily_vol,
                                          const Eigen::VectorXd& adv, double mpor_days, double quantile,
                                          double participation_rate) {
+  Eigen::VectorXd addon;
+  concentration_addon_rows_into(values, daily_vol, adv, mpor_days, quantile, participation_rate, addon);
+  return addon;
+}
+
+void concentration_addon_rows_into(const Eigen::MatrixXd& values, const Eigen::VectorXd& daily_vol,
+                                   const Eigen::VectorXd& adv, double mpor_days, double quantile,
+                                   double participation_rate, Eigen::VectorXd& addon) {
   check_adv(adv, values.cols(), daily_vol, "volatilities");
   if (!(participation_rate > 0.0))
     throw std::invalid_argument("concentration add-on: the participation rate must be positive");
-  Eigen::VectorXd addon = Eigen::VectorXd::Zero(values.rows());
+  addon.setZero(values.rows());
   const double sqrt_mpor = std::sqrt(mpor_days);
   for (Eigen::Index a = 0; a < values.cols(); ++a) {
     const double daily_capacity = participation_rate * adv(a);
@@ -102,7 +110,6 @@ Eigen::VectorXd concentration_addon_rows(const Eigen::MatrixXd& values, const Ei
       addon(i) += quantile * daily_vol(a) * size * (std::sqrt(horizon) - sqrt_mpor);
     }
   }
-  return addon;
 }
 
 double collateral_value(const Eigen::VectorXd& market_values, const Eigen::VectorXd& haircuts) {
@@ -146,13 +153,19 @@ double ewma_vol_multiplier(double lambda, double log_return, double horizon_days
 std::vector<double> ewma_vol_path(double lambda, const std::vector<double>& step_log_returns, double step_days,
                                   double daily_vol) {
   std::vector<double> out;
+  ewma_vol_path_into(lambda, step_log_returns, step_days, daily_vol, out);
+  return out;
+}
+
+void ewma_vol_path_into(double lambda, const std::vector<double>& step_log_returns, double step_days, double daily_vol,
+                        std::vector<double>& out) {
+  out.clear();
   out.reserve(step_log_returns.size());
   double multiplier = 1.0;
   for (double r : step_log_returns) {
     multiplier *= ewma_vol_multiplier(lambda, r, step_days, daily_vol * multiplier);
     out.push_back(multiplier);
   }
-  return out;
 }
 
 double apc_weighted_multiplier(double multiplier, double stressed_weight, double stressed_multiplier) {

@@ -59,6 +59,10 @@ double liquidation_horizon_days(double value, double adv, double participation_r
 Eigen::VectorXd concentration_addon_rows(const Eigen::MatrixXd& values, const Eigen::VectorXd& daily_vol,
                                          const Eigen::VectorXd& adv, double mpor_days, double quantile,
                                          double participation_rate);
+// The same into `addon` (no allocation once it has its size).
+void concentration_addon_rows_into(const Eigen::MatrixXd& values, const Eigen::VectorXd& daily_vol,
+                                   const Eigen::VectorXd& adv, double mpor_days, double quantile,
+                                   double participation_rate, Eigen::VectorXd& addon);
 
 // ---- In-scenario margin calls (the margin spiral) -----------------------------
 
@@ -77,6 +81,9 @@ double ewma_vol_multiplier(double lambda, double log_return, double horizon_days
 // sigma_k / sigma_0 for each step k = 1..n. Throws as ewma_vol_multiplier.
 std::vector<double> ewma_vol_path(double lambda, const std::vector<double>& step_log_returns, double step_days,
                                   double daily_vol);
+// The same into `out` (no allocation once it has the capacity).
+void ewma_vol_path_into(double lambda, const std::vector<double>& step_log_returns, double step_days, double daily_vol,
+                        std::vector<double>& out);
 
 // Anti-procyclicality option (b) with a moving current volatility: when only
 // the current part of sigma^2 = w sigma_s^2 + (1 - w) sigma_c^2 moves, by

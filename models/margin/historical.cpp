@@ -41,6 +41,12 @@ HistoricalRisk risk_of_pnl(const Eigen::VectorXd& pnl, double alpha) {
 }  // namespace
 
 Eigen::MatrixXd overlapping_log_returns(const Eigen::MatrixXd& prices, int horizon_days) {
+  Eigen::MatrixXd log_prices = prices, out;
+  overlapping_log_returns_into(log_prices, horizon_days, out);
+  return out;
+}
+
+void overlapping_log_returns_into(Eigen::MatrixXd& prices, int horizon_days, Eigen::MatrixXd& out) {
   if (horizon_days < 1)
     throw std::invalid_argument("historical margin: the return horizon must be at least 1 day, got " +
                                 std::to_string(horizon_days));
@@ -50,8 +56,8 @@ Eigen::MatrixXd overlapping_log_returns(const Eigen::MatrixXd& prices, int horiz
   if (!prices.allFinite() || (prices.array() <= 0.0).any())
     throw std::invalid_argument("historical margin: prices must be positive and finite");
   const Eigen::Index n = prices.rows() - horizon_days;
-  const Eigen::MatrixXd logp = prices.array().log().matrix();
-  return logp.bottomRows(n) - logp.topRows(n);
+  prices = prices.array().log().matrix();
+  out = prices.bottomRows(n) - prices.topRows(n);
 }
 
 Eigen::Index tail_count(Eigen::Index observations, double alpha) {
@@ -78,24 +84,35 @@ HistoricalRisk historical_risk(const Eigen::MatrixXd& prices, const Eigen::Vecto
 
 Eigen::VectorXd historical_im_rows(const Eigen::MatrixXd& values, const Eigen::MatrixXd& log_returns, double alpha,
                                    RiskMeasure measure) {
+  HistoricalScratch scratch;
+  Eigen::VectorXd im;
+  historical_im_rows_into(values, log_returns, alpha, measure, scratch, im);
+  return im;
+}
+
+void historical_im_rows_into(const Eigen::MatrixXd& values, const Eigen::MatrixXd& log_returns, double alpha,
+                             RiskMeasure measure, HistoricalScratch& scratch, Eigen::VectorXd& im) {
   check_alpha(alpha);
   if (log_returns.cols() != values.cols())
     throw std::invalid_argument("historical margin: returns have " + std::to_string(log_returns.cols()) +
                                 " assets, the accounts " + std::to_string(values.cols()));
-  Eigen::VectorXd im = Eigen::VectorXd::Zero(values.rows());
-  if (values.rows() == 0) return im;
+  im.setZero(values.rows());
+  if (values.rows() == 0) return;
   if (log_returns.rows() == 0) throw std::invalid_argument("historical margin: no return observations");
-  // Losses: observations x accounts.
-  const Eigen::MatrixXd losses = -((log_returns.array().exp() - 1.0).matrix() * values.transpose());
-  const Eigen::Index k = tail_count(losses.rows(), alpha);
-  std::vector<double> column(static_cast<std::size_t>(losses.rows()));
-  for (Eigen::Index i = 0; i < losses.cols(); ++i) {
-    std::copy(losses.col(i).begin(), losses.col(i).end(), column.begin());
+  // Losses: observations x accounts. The product takes exp(R) - 1 as an
+  // expression (for one account Eigen then sums column by column, an order a
+  // plain matrix of it would change).
+  scratch.losses.noalias() = (log_returns.array().exp() - 1.0).matrix() * values.transpose();
+  scratch.losses = -scratch.losses;
+  const Eigen::Index k = tail_count(scratch.losses.rows(), alpha);
+  std::vector<double>& column = scratch.column;
+  column.resize(static_cast<std::size_t>(scratch.losses.rows()));
+  for (Eigen::Index i = 0; i < scratch.losses.cols(); ++i) {
+    std::copy(scratch.losses.col(i).begin(), scratch.losses.col(i).end(), column.begin());
     double var = 0.0, es = 0.0;
     tail_of(column, k, var, es);
     im(i) = std::max(0.0, measure == RiskMeasure::kVar ? var : es);
   }
-  return im;
 }
 
 }  // namespace ccpnet::models

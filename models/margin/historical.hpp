@@ -20,6 +20,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <vector>
 
 namespace ccpnet::models {
 
@@ -30,6 +31,9 @@ enum class RiskMeasure { kVar, kExpectedShortfall };
 // ln(P(t + h) / P(t)) for t = 0 .. days - h - 1. Throws when h < 1, when there
 // are not more than h days, or on a non-positive price.
 Eigen::MatrixXd overlapping_log_returns(const Eigen::MatrixXd& prices, int horizon_days);
+// The same into `out`, turning `prices` into log-prices in place: no
+// allocation once `out` has its size.
+void overlapping_log_returns_into(Eigen::MatrixXd& prices, int horizon_days, Eigen::MatrixXd& out);
 
 // Number of tail observations k = max(1, ceil(n (1 - alpha))) (see above).
 Eigen::Index tail_count(Eigen::Index observations, double alpha);
@@ -61,5 +65,14 @@ HistoricalRisk historical_risk(const Eigen::MatrixXd& prices, const Eigen::Vecto
 // IM_i = max(0, VaR_alpha or ES_alpha of pnl_i), pnl = (exp(R) - 1) v_i'.
 Eigen::VectorXd historical_im_rows(const Eigen::MatrixXd& values, const Eigen::MatrixXd& log_returns, double alpha,
                                    RiskMeasure measure);
+
+// What historical_im_rows_into reuses from call to call.
+struct HistoricalScratch {
+  Eigen::MatrixXd losses;      // observations x accounts
+  std::vector<double> column;  // one account's losses, reordered
+};
+// historical_im_rows into `im`: no allocation once `scratch` and `im` have their sizes.
+void historical_im_rows_into(const Eigen::MatrixXd& values, const Eigen::MatrixXd& log_returns, double alpha,
+                             RiskMeasure measure, HistoricalScratch& scratch, Eigen::VectorXd& im);
 
 }  // namespace ccpnet::models

@@ -13,13 +13,20 @@ namespace ccpnet::models {
 namespace {
 
 // The daily volatility the models see: a stressed-volatility weight scales it.
-Eigen::VectorXd model_vol(const MarginRule& rule, const Eigen::VectorXd& daily_vol) {
-  Eigen::VectorXd vol = daily_vol;
+void model_vol(const MarginRule& rule, const Eigen::VectorXd& daily_vol, Eigen::VectorXd& vol) {
+  vol = daily_vol;
   if (rule.apc == ApcMode::kStressedWeight) {
     for (Eigen::Index a = 0; a < vol.size(); ++a)
       vol(a) = apc_weighted_vol(vol(a), vol(a) * rule.apc_stressed_multiplier, rule.apc_stressed_weight);
   }
-  return vol;
+}
+
+void delta_values_into(const Eigen::MatrixXd& values, const std::vector<std::vector<HeldOption>>& options,
+                       const Eigen::VectorXd& price, Eigen::MatrixXd& out) {
+  out = values;
+  for (std::size_t i = 0; i < options.size(); ++i)
+    for (const HeldOption& h : options[i])
+      out(static_cast<Eigen::Index>(i), h.underlying) += h.quantity * h.delta * price(h.underlying);
 }
 
 // The underlyings row i holds options on, in order of first appearance.
@@ -83,64 +90,80 @@ Eigen::VectorXd scenario_grid_rows(const ScenarioGridMarginModel& m, const Eigen
   return im;
 }
 
-// Historical IM: the cumulative log-prices of the history, scaled to the
-// volatility the CCP sees (an observed history only by a stressed-volatility
-// weight), then overlapping h-day returns (h rounded up to whole days).
-Eigen::VectorXd historical_rows(const HistoricalMarginModel& m, const Eigen::MatrixXd& values,
-                                const Eigen::VectorXd& vol, double mpor_days, const MarginMarket& market) {
+// Historical IM: the cumulative log-prices of the history, each asset's
+// returns scaled by the volatility the CCP sees over the one they were
+// observed at (MarginMarket::history_vol), then overlapping h-day returns (h
+// rounded up to whole days).
+void historical_rows(const HistoricalMarginModel& m, const Eigen::MatrixXd& values, double mpor_days,
+                     const MarginMarket& market, MarginWorkspace& ws, Eigen::VectorXd& im) {
   const Eigen::MatrixXd& returns_daily = market.history_daily_returns;
   const Eigen::Index days = returns_daily.rows();
   const int horizon = std::max(1, static_cast<int>(std::ceil(mpor_days - 1e-12)));
-  Eigen::VectorXd scale = vol;
-  if (market.observed_history)
-    for (Eigen::Index a = 0; a < vol.size(); ++a)
-      scale(a) = market.daily_vol(a) > 0.0 ? vol(a) / market.daily_vol(a) : 1.0;
-  Eigen::MatrixXd log_prices = Eigen::MatrixXd::Zero(days + 1, vol.size());
+  ws.scale = ws.vol;
+  if (market.history_vol)
+    for (Eigen::Index a = 0; a < ws.vol.size(); ++a) {
+      const double observed = (*market.history_vol)(a);
+      ws.scale(a) = observed > 0.0 ? ws.vol(a) / observed : 1.0;
+    }
+  ws.prices.setZero(days + 1, ws.vol.size());
   for (Eigen::Index t = 0; t < days; ++t)
-    log_prices.row(t + 1) = log_prices.row(t) + returns_daily.row(t).cwiseProduct(scale.transpose());
-  const Eigen::MatrixXd returns = overlapping_log_returns(log_prices.array().exp().matrix(), horizon);
-  return historical_im_rows(values, returns, m.confidence, m.measure);
+    ws.prices.row(t + 1) = ws.prices.row(t) + returns_daily.row(t).cwiseProduct(ws.scale.transpose());
+  ws.prices = ws.prices.array().exp().matrix();
+  overlapping_log_returns_into(ws.prices, horizon, ws.returns);
+  historical_im_rows_into(values, ws.returns, m.confidence, m.measure, ws.historical, im);
 }
 
 }  // namespace
 
 Eigen::MatrixXd delta_values(const Eigen::MatrixXd& values, const std::vector<std::vector<HeldOption>>& options,
                              const Eigen::VectorXd& price) {
-  Eigen::MatrixXd out = values;
-  for (std::size_t i = 0; i < options.size(); ++i)
-    for (const HeldOption& h : options[i])
-      out(static_cast<Eigen::Index>(i), h.underlying) += h.quantity * h.delta * price(h.underlying);
+  Eigen::MatrixXd out;
+  delta_values_into(values, options, price, out);
   return out;
 }
 
 Eigen::VectorXd margin_rows(const MarginRule& rule, const Eigen::MatrixXd& linear_values,
                             const std::vector<std::vector<HeldOption>>& options, const MarginMarket& market) {
-  const Eigen::MatrixXd values = delta_values(linear_values, options, market.price);
-  const Eigen::VectorXd vol = model_vol(rule, market.daily_vol);
+  MarginWorkspace ws;
+  Eigen::VectorXd im;
+  margin_rows_into(rule, linear_values, options, market, ws, im);
+  return im;
+}
+
+void margin_rows_into(const MarginRule& rule, const Eigen::MatrixXd& linear_values,
+                      const std::vector<std::vector<HeldOption>>& options, const MarginMarket& market,
+                      MarginWorkspace& ws, Eigen::VectorXd& im) {
+  delta_values_into(linear_values, options, market.price, ws.values);
+  model_vol(rule, market.daily_vol, ws.vol);
+  const Eigen::MatrixXd& values = ws.values;
+  const Eigen::VectorXd& vol = ws.vol;
   const double h = rule.mpor_days;
   double addon_quantile = normal_quantile(0.99);
-  Eigen::VectorXd im = std::visit(
-      [&](const auto& m) -> Eigen::VectorXd {
+  std::visit(
+      [&](const auto& m) {
         using M = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<M, ParametricMarginModel>) {
           const double q = m.student_t ? unit_student_t_quantile(m.confidence, m.dof) : normal_quantile(m.confidence);
           addon_quantile = q;
-          return parametric_im_rows(values, vol.asDiagonal() * market.correlation_factor, h, q);
+          ws.factor.noalias() = vol.asDiagonal() * market.correlation_factor;
+          parametric_im_rows_into(values, ws.factor, h, q, ws.projected, im);
         } else if constexpr (std::is_same_v<M, HistoricalMarginModel>) {
           addon_quantile = normal_quantile(m.confidence);
-          return historical_rows(m, values, vol, h, market);
+          historical_rows(m, values, h, market, ws, im);
         } else if constexpr (std::is_same_v<M, ScenarioGridMarginModel>) {
           addon_quantile = m.scan_sigmas;
-          return scenario_grid_rows(m, linear_values, options, vol * std::sqrt(h), h, market.price);
+          im = scenario_grid_rows(m, linear_values, options, vol * std::sqrt(h), h, market.price);
         } else {
-          return tiered_margin_rows(values, m.tiers);
+          tiered_margin_rows_into(values, m.tiers, im);
         }
       },
       rule.model);
-  if (rule.concentration_participation)
-    im += concentration_addon_rows(values, vol, market.adv, h, addon_quantile, *rule.concentration_participation);
+  if (rule.concentration_participation) {
+    concentration_addon_rows_into(values, vol, market.adv, h, addon_quantile, *rule.concentration_participation,
+                                  ws.addon);
+    im += ws.addon;
+  }
   if (rule.apc == ApcMode::kBuffer) im *= 1.0 + rule.apc_buffer;
-  return im;
 }
 
 }  // namespace ccpnet::models

@@ -75,15 +75,18 @@ struct HeldOption {
 // What the margin models read of the market (one entry per asset): prices,
 // daily volatilities (unstressed), average daily volumes, the Cholesky factor
 // of the correlation; daily returns of a history (days x assets, oldest
-// first): standardised (unit daily variance) unless `observed_history`, then
-// the log-returns of an observed price history.
+// first), and the daily volatility each asset's returns were observed at
+// (`history_vol`; null: the history is standardised, unit daily variance). A
+// historical model scales an asset's returns by the volatility it sees over
+// the one they were observed at, and keeps as observed those of an asset
+// observed at volatility 0.
 struct MarginMarket {
   const Eigen::VectorXd& price;
   const Eigen::VectorXd& daily_vol;
   const Eigen::VectorXd& adv;
   const Eigen::MatrixXd& correlation_factor;
   const Eigen::MatrixXd& history_daily_returns;
-  bool observed_history = false;
+  const Eigen::VectorXd* history_vol = nullptr;
 };
 
 // Linear values plus each option position's delta-equivalent value
@@ -98,5 +101,22 @@ Eigen::MatrixXd delta_values(const Eigen::MatrixXd& values, const std::vector<st
 // positions (one entry per row).
 Eigen::VectorXd margin_rows(const MarginRule& rule, const Eigen::MatrixXd& values,
                             const std::vector<std::vector<HeldOption>>& options, const MarginMarket& market);
+
+// What margin_rows_into reuses from call to call.
+struct MarginWorkspace {
+  Eigen::MatrixXd values;      // delta values
+  Eigen::VectorXd vol, scale;  // the volatility the model sees; a history's scale per asset
+  Eigen::MatrixXd factor;      // parametric: the covariance factor
+  Eigen::MatrixXd projected;   // parametric: values x factor
+  Eigen::MatrixXd prices;      // historical: the rescaled history's prices, then log-prices
+  Eigen::MatrixXd returns;     // historical: its overlapping returns
+  HistoricalScratch historical;
+  Eigen::VectorXd addon;  // the concentration add-on
+};
+// margin_rows into `im`. A call with the sizes of an earlier call on the same
+// workspace allocates nothing, except under a scenario-grid model (its scan).
+void margin_rows_into(const MarginRule& rule, const Eigen::MatrixXd& values,
+                      const std::vector<std::vector<HeldOption>>& options, const MarginMarket& market,
+                      MarginWorkspace& ws, Eigen::VectorXd& im);
 
 }  // namespace ccpnet::models

@@ -19,12 +19,20 @@ double parametric_im(const Eigen::VectorXd& values, const Eigen::MatrixXd& daily
 
 Eigen::VectorXd parametric_im_rows(const Eigen::MatrixXd& values, const Eigen::MatrixXd& cov_factor, double mpor_days,
                                    double quantile) {
+  Eigen::MatrixXd projected;
+  Eigen::VectorXd im;
+  parametric_im_rows_into(values, cov_factor, mpor_days, quantile, projected, im);
+  return im;
+}
+
+void parametric_im_rows_into(const Eigen::MatrixXd& values, const Eigen::MatrixXd& cov_factor, double mpor_days,
+                             double quantile, Eigen::MatrixXd& projected, Eigen::VectorXd& im) {
   if (cov_factor.rows() != values.cols())
     throw std::invalid_argument("parametric margin: " + std::to_string(values.cols()) +
                                 " assets in the positions but a covariance factor with " +
                                 std::to_string(cov_factor.rows()) + " rows");
-  const Eigen::MatrixXd projected = values * cov_factor;
-  return (quantile * std::sqrt(mpor_days)) * projected.rowwise().norm();
+  projected.noalias() = values * cov_factor;
+  im = (quantile * std::sqrt(mpor_days)) * projected.rowwise().norm();
 }
 
 }  // namespace ccpnet::models

@@ -18,5 +18,9 @@ double parametric_im(const Eigen::VectorXd& values, const Eigen::MatrixXd& daily
 // q * sqrt(h) * || v' F ||.
 Eigen::VectorXd parametric_im_rows(const Eigen::MatrixXd& values, const Eigen::MatrixXd& cov_factor, double mpor_days,
                                    double quantile);
+// The same into `im`, with `projected` (rows x factors) as scratch: no
+// allocation once both have their sizes.
+void parametric_im_rows_into(const Eigen::MatrixXd& values, const Eigen::MatrixXd& cov_factor, double mpor_days,
+                             double quantile, Eigen::MatrixXd& projected, Eigen::VectorXd& im);
 
 }  // namespace ccpnet::models

@@ -18,13 +18,18 @@ double tiered_margin(double notional, const std::vector<Tier>& tiers) {
 }
 
 Eigen::VectorXd tiered_margin_rows(const Eigen::MatrixXd& values, const std::vector<Tier>& tiers) {
-  Eigen::VectorXd out(values.rows());
+  Eigen::VectorXd out;
+  tiered_margin_rows_into(values, tiers, out);
+  return out;
+}
+
+void tiered_margin_rows_into(const Eigen::MatrixXd& values, const std::vector<Tier>& tiers, Eigen::VectorXd& out) {
+  out.resize(values.rows());
   for (Eigen::Index i = 0; i < values.rows(); ++i) {
     double m = 0.0;
     for (Eigen::Index a = 0; a < values.cols(); ++a) m += tiered_margin(std::abs(values(i, a)), tiers);
     out(i) = m;
   }
-  return out;
 }
 
 }  // namespace ccpnet::models

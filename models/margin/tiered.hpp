@@ -21,5 +21,7 @@ double tiered_margin(double notional, const std::vector<Tier>& tiers);
 
 // Sum over positions of tiered_margin(|x_a|), for each row of `values`.
 Eigen::VectorXd tiered_margin_rows(const Eigen::MatrixXd& values, const std::vector<Tier>& tiers);
+// The same into `out` (no allocation once it has its size).
+void tiered_margin_rows_into(const Eigen::MatrixXd& values, const std::vector<Tier>& tiers, Eigen::VectorXd& out);
 
 }  // namespace ccpnet::models

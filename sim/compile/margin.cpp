@@ -33,7 +33,8 @@ std::vector<std::vector<models::HeldOption>> held_options(const Model& model, co
 
 // A history's daily returns standardised to unit daily variance: an observed
 // history's divided by each asset's daily volatility (as historical margin
-// models scale it), a drawn one's as drawn.
+// models scale it; an asset without volatility's kept as observed, as they
+// keep it), a drawn one's as drawn.
 Eigen::MatrixXd standardised(const Eigen::MatrixXd& history, const Eigen::VectorXd& daily_vol, bool observed) {
   Eigen::MatrixXd out = history;
   if (!observed) return out;
@@ -70,7 +71,7 @@ void set_initial_margins(const config::Scenario& s, const std::vector<config::Me
                                         ? Eigen::MatrixXd(model.history_log_returns.bottomRows(recent))
                                         : Eigen::MatrixXd(drawn.topRows(std::max<Eigen::Index>(lookback, 0)));
     const models::MarginMarket market{
-        price, vol, adv, model.correlation_factor, history, model.history_mode.has_value()};
+        price, vol, adv, model.correlation_factor, history, model.history_mode ? &vol : nullptr};
     ccp.margin_rule = margin_rule(s.ccps[c].margin);
     if (ccp.settlement.spiral && std::holds_alternative<models::HistoricalMarginModel>(ccp.margin_rule.model))
       ccp.spiral_history = standardised(history, vol, model.history_mode.has_value());

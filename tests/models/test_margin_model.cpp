@@ -21,7 +21,7 @@ struct Market {
   Eigen::VectorXd adv = Eigen::VectorXd::Constant(1, 1e12);
   Eigen::MatrixXd factor = Eigen::MatrixXd::Identity(1, 1);
   Eigen::MatrixXd history = Eigen::MatrixXd(0, 1);
-  MarginMarket view() const { return {price, vol, adv, factor, history, false}; }
+  MarginMarket view() const { return {price, vol, adv, factor, history, nullptr}; }
 };
 
 Eigen::MatrixXd two_accounts() { return (Eigen::MatrixXd(2, 1) << 1000.0, -500.0).finished(); }
@@ -102,6 +102,52 @@ TEST(MarginModel, DeltaValuesAddEachOptionInItsUnderlyingsColumn) {
   const Eigen::MatrixXd v = delta_values(two_accounts(), options, price);
   EXPECT_DOUBLE_EQ(v(0, 0), 1000.0);
   EXPECT_DOUBLE_EQ(v(1, 0), 0.0);
+}
+
+// A historical model scales each asset's history by the volatility it sees
+// over the one the returns were observed at (filtered historical simulation,
+// Barone-Adesi, Giannopoulos and Vosper 1999), and keeps as observed the
+// returns of an asset observed at volatility 0. Three daily returns 0.1,
+// -0.2, 0.05, h = 1, alpha 0.99 (k = ceil(3 x 0.01) = 1: the worst loss), the
+// long account worth 1,000, the model's volatility 0.04:
+//   observed at 0.02: returns x 2, worst -0.4: 1,000 (1 - e^-0.4) = 329.680;
+//   observed at 0:    as observed, worst -0.2: 1,000 (1 - e^-0.2) = 181.269;
+//   standardised:     returns x 0.04, worst -0.008: 1,000 (1 - e^-0.008) = 7.968.
+TEST(MarginModel, HistoricalScalesTheHistoryByTheVolatilityItWasObservedAt) {
+  Market m;
+  m.vol(0) = 0.04;
+  m.history = (Eigen::MatrixXd(3, 1) << 0.1, -0.2, 0.05).finished();
+  const MarginRule rule = rule_of(HistoricalMarginModel{0.99, RiskMeasure::kVar, 10}, 1.0);
+  const Eigen::VectorXd at_2pct = Eigen::VectorXd::Constant(1, 0.02), at_zero = Eigen::VectorXd::Zero(1);
+  MarginMarket observed = m.view();
+  observed.history_vol = &at_2pct;
+  EXPECT_NEAR(margin_rows(rule, two_accounts(), kNoOptions, observed)(0), 1000.0 * -std::expm1(-0.4), 1e-9);
+  observed.history_vol = &at_zero;
+  EXPECT_NEAR(margin_rows(rule, two_accounts(), kNoOptions, observed)(0), 1000.0 * -std::expm1(-0.2), 1e-9);
+  EXPECT_NEAR(margin_rows(rule, two_accounts(), kNoOptions, m.view())(0), 1000.0 * -std::expm1(-0.008), 1e-9);
+}
+
+// One workspace reused across models and sizes gives, bit for bit, what a
+// fresh computation gives: nothing of one call leaks into the next.
+TEST(MarginModel, AReusedWorkspaceGivesWhatAFreshOneGives) {
+  Market m;
+  m.history = (Eigen::MatrixXd(4, 1) << 0.3, -0.5, 1.2, -0.1).finished();
+  MarginRule concentrated = rule_of(ParametricMarginModel{0.99, true, 4.0}, 2.0);
+  concentrated.concentration_participation = 1e-10;
+  const std::vector<MarginRule> rules{rule_of(HistoricalMarginModel{0.6, RiskMeasure::kExpectedShortfall, 10}, 2.0),
+                                      concentrated, rule_of(TieredMarginModel{{{600.0, 0.02}, {INFINITY, 0.05}}}, 2.0),
+                                      rule_of(HistoricalMarginModel{0.99, RiskMeasure::kVar, 10}, 1.0),
+                                      rule_of(ScenarioGridMarginModel{3.0, 7, {}}, 2.0)};
+  const Eigen::MatrixXd one = two_accounts().topRows(1);
+  const std::vector<std::vector<HeldOption>> one_row(1);
+  MarginWorkspace ws;
+  Eigen::VectorXd im;
+  for (const MarginRule& rule : rules) {
+    margin_rows_into(rule, two_accounts(), kNoOptions, m.view(), ws, im);
+    EXPECT_EQ(im, margin_rows(rule, two_accounts(), kNoOptions, m.view()));
+    margin_rows_into(rule, one, one_row, m.view(), ws, im);
+    EXPECT_EQ(im, margin_rows(rule, one, one_row, m.view()));
+  }
 }
 
 }  // namespace
