@@ -149,11 +149,7 @@ class TileWorker {
     funds_.assign(model.ccps.size(), 0.0);
     fund_log_price_.assign(model.ccps.size(), 0.0);
     liquidated_step_.assign(model.accounts.size(), -1);
-    for (const auto& ccp : model.ccps) {
-      funds_move_ = funds_move_ || ccp.insurance_fund_asset >= 0;
-      any_adl_ =
-          any_adl_ || std::find(ccp.waterfall.begin(), ccp.waterfall.end(), models::Layer::kAdl) != ccp.waterfall.end();
-    }
+    for (const auto& ccp : model.ccps) funds_move_ = funds_move_ || ccp.insurance_fund_asset >= 0;
     if (screening) prepare_screening();
   }
 
@@ -957,8 +953,9 @@ class TileWorker {
   // (i + 1) x points)) and each one's first market default (first_step_).
   // Screened (screening_): a path on which no member may miss a call by
   // PathScreen needs no revaluation, a flagged one its candidates' P&L
-  // (flagged_path_default); when many paths are revalued whole, the next
-  // kPathScreenBackoff tiles are not screened. Where the kernel of
+  // (flagged_path_default); when many paths need every account's P&L (many
+  // candidates, or a default), the next kPathScreenBackoff tiles are not
+  // screened. Where the kernel of
   // exact_columns applies (screening_), each path's P&L goes straight into
   // exact_tile_; otherwise the tile is revalued. The results are the same
   // either way, only the time differs.
@@ -971,7 +968,7 @@ class TileWorker {
       --screen_wait_;
     } else if (screening_) {
       first_step_.assign(static_cast<std::size_t>(n), -1);  // the paths not flagged have no market default
-      std::int64_t whole = 0;
+      std::int64_t revalued = 0;
       for (std::int64_t i = 0; i < n; ++i) {
         if (!path_screen_.may_default(returns_[0], i * n_points, model_.steps.end, cushion_, margins_.active(),
                                       [this, i](std::size_t m, int k) { return im_call(m, k, i); }))
@@ -980,9 +977,9 @@ class TileWorker {
         path_members_[static_cast<std::size_t>(i)].assign(near.begin(), near.end());
         const int first = flagged_path_default(i);
         first_step_[static_cast<std::size_t>(i)] = first;
-        whole += static_cast<std::int64_t>(first >= 0 || ((exact_ >> (i * n_points)) & 1u) != 0);
+        revalued += static_cast<std::int64_t>(first >= 0 || ((exact_ >> (i * n_points)) & 1u) != 0);
       }
-      if (whole * n_points > kExactPathColumns) screen_wait_ = kPathScreenBackoff;
+      if (revalued * n_points > kExactPathColumns) screen_wait_ = kPathScreenBackoff;
       return;
     }
     if (screening_) {
@@ -1830,7 +1827,7 @@ class TileWorker {
   // scenario's column in the tile; the columns of the tile that are exact.
   static constexpr std::uint64_t kAllColumns = ~std::uint64_t{0};
   static constexpr int kExactColumns = 24;      // more scenarios to evaluate: the whole tile revalued
-  static constexpr int kExactPathColumns = 33;  // paths: more columns revalued whole, the screen did not pay
+  static constexpr int kExactPathColumns = 33;  // paths: more columns revalued, the screen did not pay
   static constexpr int kScreenBackoff = 16;     // tiles unscreened after a screen that did not pay
   static constexpr int kPathScreenBackoff = 4;  // the same for paths (PathScreen rarely fails in calm)
   bool screening_ = false;
@@ -1899,7 +1896,6 @@ class TileWorker {
   std::vector<StepVenue> step_venue_;
   std::array<std::vector<double>, 2> step_capital_;
   std::vector<double> fund_log_price_;
-  bool any_adl_ = false;  // some CCP's waterfall has ADL: its marks need the P&L from today
   // Lending protocols through the steps: per borrower (lending_) its units
   // on the current path and whether it was liquidated; those liquidated; the
   // last step computed, its outcome per borrower and the net value its
