@@ -548,6 +548,10 @@ nlohmann::ordered_json system_summary_json(const Model& model, const Aggregate& 
   system_interval("mean_cascade_rounds", "cascade_rounds");
   sys["mean_liquidity_shortfall"] = t.liquidity_shortfall / n;
   system_interval("mean_liquidity_shortfall", "liquidity_shortfall");
+  if (model.liquidity_needs) {  // time steps: the largest one-step call over the system, averaged over scenarios
+    sys["mean_peak_liquidity_need"] = metric_estimate(t, "peak_liquidity_need", 0).value;
+    system_interval("mean_peak_liquidity_need", "peak_liquidity_need");
+  }
   json at_least = json::object(), at_least_se = json::object(), at_least_ci = json::object();
   for (std::size_t k : {1, 2, 3, 5, 10}) {
     at_least[std::to_string(k)] = agg.p_at_least_defaults(k);
@@ -838,6 +842,13 @@ Table ccp_table(const Model& model, const Aggregate& agg) {
          return t.ccp_ledger[c * kLedgerColumns + static_cast<std::size_t>(LedgerColumn::kUnallocated)] / n;
        })},
   };
+  if (model.liquidity_needs) {  // time steps: the CCP's largest one-step call on its members, mean over scenarios
+    table.columns.emplace_back("mean_peak_liquidity_need", numbers([&](std::size_t c) {
+                                 return metric_estimate(t, "ccp_peak_liquidity_need", c).value;
+                               }));
+    table.columns.emplace_back("mean_peak_liquidity_need_lower", lower("ccp_peak_liquidity_need"));
+    table.columns.emplace_back("mean_peak_liquidity_need_upper", upper("ccp_peak_liquidity_need"));
+  }
   for (std::size_t l = 0; l < models::kLayerCount; ++l)
     table.columns.emplace_back("loss_" + std::string(models::layer_name(static_cast<models::Layer>(l))),
                                numbers([&](std::size_t c) { return t.ccp_layers[c * models::kLayerCount + l] / n; }));

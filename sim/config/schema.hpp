@@ -87,7 +87,8 @@ struct OutputsConfig {
       {.doc = "in time steps, the largest one-step sum of the variation margin and IM called in cash from the "
               "members standing at the step's start (the spiral's IM rise; with a settlement layer the CCP's margin "
               "calls of the step: collateral top-ups, the rise less the collateral credited beyond the IM), over the "
-              "system and per CCP (scenarios.csv), per member too (the metrics peak_liquidity_need, ccp_ and "
+              "system and per CCP (scenarios.csv; their means, with 95% intervals, in summary.json and ccps.csv), per "
+              "member too (the metrics peak_liquidity_need, ccp_ and "
               "member_peak_liquidity_need), and in ccpnet stress; it walks every member account along every path, "
               "which costs several times a calm run, so it is off by default"});
     a("defaults", defaults,

@@ -24,6 +24,7 @@
 #include "sim/config/load.hpp"
 #include "sim/margin_path.hpp"
 #include "sim/model.hpp"
+#include "sim/output.hpp"
 #include "sim/runner.hpp"
 #include "sim/settlement.hpp"
 #include "sim/shocks.hpp"
@@ -216,6 +217,40 @@ TEST(LiquidityNeeds, EachStepsRecordedCallsAddUpToTheCcpsMarginCalls) {
       called += out.total(CcpSettleMetric::kMarginCalls) > 0.0;
     }
     EXPECT_GT(called, 20) << file;
+  }
+}
+
+// The reported means are the scenarios' own peaks averaged: summary.json's
+// system figure is the mean of scenarios.csv's peak_liquidity_need, each CCP's
+// row of ccps.csv the mean of its peak_liquidity_need_<ccp> column, inside
+// their 95% intervals.
+TEST(LiquidityNeeds, TheMeanPeakNeedsAreTheScenariosPeaksAveraged) {
+  const Model model =
+      build_model(config::load_scenario_file(std::string(CCPNET_SOURCE_DIR) + "/scenarios/l2_margin_spiral.yaml",
+                                             {{"simulation.horizon_days", "4"},
+                                              {"simulation.step_days", "1"},
+                                              {"simulation.scenarios", "512"},
+                                              {"market.shocks.volatility_multiplier", "2.5"},
+                                              {"outputs.liquidity_needs", "true"}}));
+  double system = 0.0;
+  std::vector<double> per_ccp(model.ccps.size(), 0.0);
+  RunOptions options;
+  options.on_scenario = [&](const ScenarioResult& r) {
+    system += r.peak_liquidity_need;
+    for (std::size_t c = 0; c < per_ccp.size(); ++c) per_ccp[c] += r.ccp_peak_liquidity_need[c];
+  };
+  const RunResult result = run_monte_carlo(model, options);
+  const auto summary = summary_json(model, result)["system"];
+  EXPECT_GT(system, 0.0);
+  EXPECT_NEAR(summary["mean_peak_liquidity_need"].get<double>(), system / 512, 1e-9 * system / 512);
+  EXPECT_LE(summary["mean_peak_liquidity_need_ci95"][0].get<double>(), system / 512);
+  EXPECT_GE(summary["mean_peak_liquidity_need_ci95"][1].get<double>(), system / 512);
+  const Table ccps = ccp_table(model, result.aggregate);
+  for (std::size_t c = 0; c < per_ccp.size(); ++c) {
+    const double mean = per_ccp[c] / 512;
+    EXPECT_NEAR(ccps.numbers("mean_peak_liquidity_need")[c], mean, 1e-9 * std::max(1.0, mean));
+    EXPECT_LE(ccps.numbers("mean_peak_liquidity_need_lower")[c], mean + 1e-9 * std::max(1.0, mean));
+    EXPECT_GE(ccps.numbers("mean_peak_liquidity_need_upper")[c], mean - 1e-9 * std::max(1.0, mean));
   }
 }
 
