@@ -19,10 +19,12 @@ namespace ccpnet::compile {
 namespace {
 
 // A CCP's default-fund stress set: simple returns per asset (assets x moves)
-// over its MPOR, a name per move, the implied-vol multipliers of the named
-// moves that have vol moves, and the number of moves per family.
+// over its MPOR, a name per move, the assets of the moves that shift one or
+// two (single-asset and spread moves), the implied-vol multipliers of the
+// named moves that have vol moves, and the number of moves per family.
 struct SizingSet {
   Eigen::MatrixXd simple_moves;
+  std::vector<TwoAssetMove> two_asset;
   std::vector<std::string> names;
   std::map<Eigen::Index, Eigen::VectorXd> vol_factor;
   std::vector<std::pair<std::string, int>> families;
@@ -77,6 +79,19 @@ void generated_names(const Model& model, const FundRule& rule, const models::Str
   }
 }
 
+// The assets of the single-asset and spread moves (hypothetical moves 2, 3,
+// ..., at column `first` of the set and on).
+void two_asset_moves(const models::StressMoves& hypothetical, Eigen::Index first, SizingSet& set) {
+  set.two_asset.assign(static_cast<std::size_t>(set.simple_moves.cols()), TwoAssetMove{});
+  for (std::size_t k = 2; k < hypothetical.info.size(); ++k) {
+    const models::StressMoveInfo& info = hypothetical.info[k];
+    const int a = info.up >= 0 ? info.up : info.down;
+    const int b = info.up >= 0 ? info.down : -1;
+    set.two_asset[static_cast<std::size_t>(first) + k - 2] =
+        b < 0 ? TwoAssetMove{a, -1} : TwoAssetMove{std::min(a, b), std::max(a, b)};
+  }
+}
+
 // In this order (ties between moves go to the first): every asset up, every
 // asset down; the file's named (non-overlay) moves; then stress_set's
 // single-asset, spread and historical moves.
@@ -104,6 +119,7 @@ SizingSet sizing_stress_set(const Model& model, const config::LoadedScenario& lo
   log_moves.middleCols(2 + n_named, n_hyp - 2) = hypothetical.log_moves.rightCols(n_hyp - 2);
   log_moves.rightCols(n_hist) = historical.log_moves;
   set.simple_moves = log_moves.unaryExpr([](double x) { return std::expm1(x); });
+  two_asset_moves(hypothetical, 2 + n_named, set);
   set.names.reserve(static_cast<std::size_t>(log_moves.cols()));
   const std::string sd = fmt::format("{:g} sd", rule.stress_sigma);
   set.names.push_back("all assets up " + sd);
@@ -235,10 +251,11 @@ std::map<int, double> posted_link_funds(const Model& model, const CcpModel& ccp,
 // P&L of a CCP's accounts (rows) under moves b0 .. b0 + nb - 1 of the set:
 // linear positions, and options revalued in full (Black-76) with the MPOR's
 // time decay. Each loss is checked finite.
-void stress_pnl(const Model& model, const CcpModel& ccp, const Eigen::MatrixXd& values, const SizingSet& set,
-                Eigen::Index b0, Eigen::Index nb, const FiniteCheck& finite, Eigen::Ref<Eigen::MatrixXd> pnl) {
+void stress_pnl(const Model& model, const CcpModel& ccp, const Eigen::MatrixXd& values, bool finite_values,
+                const SizingSet& set, Eigen::Index b0, Eigen::Index nb, const FiniteCheck& finite,
+                std::vector<double>& tail_store, Eigen::Ref<Eigen::MatrixXd> pnl) {
   const Eigen::VectorXd price = asset_prices(model);
-  pnl.noalias() = values * set.simple_moves.middleCols(b0, nb);
+  stress_move_pnl(values, set.simple_moves, set.two_asset, b0, nb, finite_values, tail_store, pnl);
   for (Eigen::Index i = 0; i < pnl.rows(); ++i) {
     const int a = ccp.accounts[static_cast<std::size_t>(i)];
     for (const OptionHolding& h : model.accounts[static_cast<std::size_t>(a)].options) {
@@ -269,7 +286,7 @@ struct StressOutcome {
 // and CCP to CCP: fresh blocks of this size are mapped pages, each faulted in
 // again.
 struct StressBlock {
-  std::vector<double> pnl_store, uncovered_store;
+  std::vector<double> pnl_store, uncovered_store, tail_store;
   static Eigen::Map<Eigen::MatrixXd> view(std::vector<double>& store, Eigen::Index rows, Eigen::Index cols) {
     const auto n = static_cast<std::size_t>(rows * cols);
     if (store.size() < n) store.resize(n);
@@ -296,6 +313,7 @@ StressOutcome stress_outcome(const Model& model, const CcpModel& ccp, const Eige
   // not cover (its gain is the client's, not the member's to set off).
   Eigen::VectorXd group_cost = cost;
   for (Eigen::Index i : clients) group_cost(i) = 0.0;
+  const bool finite_values = values.allFinite();
   // Blocks of about 16 MB of P&L: each block's product packs the accounts'
   // values again, in a workspace of its own.
   const Eigen::Index width =
@@ -303,7 +321,7 @@ StressOutcome stress_outcome(const Model& model, const CcpModel& ccp, const Eige
   for (Eigen::Index b0 = 0; b0 < n_moves; b0 += width) {
     const Eigen::Index nb = std::min(width, n_moves - b0);
     Eigen::Map<Eigen::MatrixXd> pnl = StressBlock::view(block.pnl_store, n_acc, nb);
-    stress_pnl(model, ccp, values, set, b0, nb, finite, pnl);
+    stress_pnl(model, ccp, values, finite_values, set, b0, nb, finite, block.tail_store, pnl);
     for (Eigen::Index k = 0; k < nb; ++k)
       for (Eigen::Index i = 0; i < n_acc; ++i)
         out.account_uncovered(i) = std::max(out.account_uncovered(i), -pnl(i, k) + cost(i) - im(i));
