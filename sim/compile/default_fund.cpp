@@ -4,9 +4,14 @@
 // of England variant; models/default_fund/cover.hpp) and the allocation of the
 // fund to contributors.
 #include <fmt/format.h>
+#include <oneapi/tbb/enumerable_thread_specific.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <memory>
 #include <tuple>
 #include <vector>
@@ -282,16 +287,31 @@ struct StressOutcome {
   Eigen::MatrixXd uncovered_all;  // rows x moves, Bank of England variant only
 };
 
-// One block's P&L and uncovered losses, in storage kept from block to block
-// and CCP to CCP: fresh blocks of this size are mapped pages, each faulted in
-// again.
-struct StressBlock {
-  std::vector<double> pnl_store, uncovered_store, tail_store;
-  static Eigen::Map<Eigen::MatrixXd> view(std::vector<double>& store, Eigen::Index rows, Eigen::Index cols) {
+// Storage kept from block to block and CCP to CCP, grown to the largest
+// block and never zeroed (each block writes all it reads): a fresh buffer of
+// this size is mapped pages, each faulted in again, and a grown std::vector
+// would zero and copy it too.
+class Scratch {
+ public:
+  Eigen::Map<Eigen::MatrixXd> view(Eigen::Index rows, Eigen::Index cols) {
     const auto n = static_cast<std::size_t>(rows * cols);
-    if (store.size() < n) store.resize(n);
-    return {store.data(), rows, cols};
+    if (size_ < n) {
+      data_ = std::make_unique_for_overwrite<double[]>(n);
+      size_ = n;
+    }
+    return {data_.get(), rows, cols};
   }
+
+ private:
+  std::unique_ptr<double[]> data_;
+  std::size_t size_ = 0;
+};
+
+// One block's P&L and uncovered losses, and the product's rows of the P&L
+// that stress_move_pnl takes from the dense product.
+struct StressBlock {
+  Scratch pnl, uncovered;
+  std::vector<double> tail_store;
 };
 
 // The set taken in blocks of moves, so that memory stays accounts x block.
@@ -320,14 +340,14 @@ StressOutcome stress_outcome(const Model& model, const CcpModel& ccp, const Eige
       std::clamp<Eigen::Index>((Eigen::Index{1} << 21) / std::max<Eigen::Index>(n_acc, 1), 256, 4096);
   for (Eigen::Index b0 = 0; b0 < n_moves; b0 += width) {
     const Eigen::Index nb = std::min(width, n_moves - b0);
-    Eigen::Map<Eigen::MatrixXd> pnl = StressBlock::view(block.pnl_store, n_acc, nb);
+    Eigen::Map<Eigen::MatrixXd> pnl = block.pnl.view(n_acc, nb);
     stress_pnl(model, ccp, values, finite_values, set, b0, nb, finite, block.tail_store, pnl);
     for (Eigen::Index k = 0; k < nb; ++k)
       for (Eigen::Index i = 0; i < n_acc; ++i)
         out.account_uncovered(i) = std::max(out.account_uncovered(i), -pnl(i, k) + cost(i) - im(i));
     for (Eigen::Index k = 0; k < nb; ++k)
       for (Eigen::Index i : clients) pnl(i, k) = -std::max(0.0, -pnl(i, k) + cost(i) - im(i));
-    const Eigen::Map<Eigen::MatrixXd> uncovered = StressBlock::view(block.uncovered_store, rows.resources.size(), nb);
+    const Eigen::Map<Eigen::MatrixXd> uncovered = block.uncovered.view(rows.resources.size(), nb);
     models::uncovered_losses_into(pnl, group_cost, rows.account_row, rows.resources, uncovered);
     if (rule.boe)
       out.uncovered_all.middleCols(b0, nb) = uncovered;
@@ -455,34 +475,86 @@ void allocate_fund(const std::vector<config::MemberConfig>& members, const Eigen
   for (const auto& [a, posted] : posted_fund) model.accounts[static_cast<std::size_t>(a)].default_fund = posted;
 }
 
-void set_default_fund(const config::LoadedScenario& loaded, std::size_t c,
-                      const std::vector<config::MemberConfig>& members, const Index& index, const FiniteCheck& finite,
-                      SizingSets& sets, StressBlock& block, Model& model) {
-  CcpModel& ccp = model.ccps[c];
+// One CCP's sizing, computed apart from the other CCPs' (it reads the model
+// and writes nothing), or the error that stopped it.
+struct CcpSizing {
+  std::map<int, double> posted_fund;
+  StressRows rows;
+  Eigen::VectorXd account_uncovered;
+  models::CoverSizing sizing;
+  Eigen::VectorXd column;  // the rows' uncovered losses in the move that sets the fund
+  std::exception_ptr error;
+};
+
+CcpSizing size_ccp(const config::LoadedScenario& loaded, std::size_t c, const Model& model, const SizingSet& set,
+                   const FiniteCheck& finite, StressBlock& block) {
+  const CcpModel& ccp = model.ccps[c];
   const FundRule rule = fund_rule(loaded.scenario.ccps[c]);
   const Eigen::MatrixXd values = ccp_values(model, ccp, asset_prices(model));
-  const SizingSet& set = sets.get(model, loaded, rule, ccp.mpor_days, index);
+  CcpSizing out;
+  out.posted_fund = posted_link_funds(model, ccp, values, set);
+  out.rows = stress_rows(model, ccp, out.posted_fund);
+  StressOutcome outcome = stress_outcome(model, ccp, values, set, out.rows, rule, finite, block);
+  std::tie(out.sizing, out.column) = rule.boe ? size_boe(loaded, c, model, ccp, out.rows, outcome, rule)
+                                              : std::pair{outcome.search.sizing(), outcome.search.sizing_column()};
+  out.account_uncovered = std::move(outcome.account_uncovered);
+  return out;
+}
+
+// The sizing's writes, CCP by CCP in order: what sets the fund, the fund and
+// its allocation to the CCP's accounts, the funds its peer links post.
+void apply_sizing(const config::LoadedScenario& loaded, std::size_t c, const std::vector<config::MemberConfig>& members,
+                  const FiniteCheck& finite, const SizingSet& set, const CcpSizing& sized, Model& model) {
+  CcpModel& ccp = model.ccps[c];
+  const FundRule rule = fund_rule(loaded.scenario.ccps[c]);
   ccp.stress_families = set.families;
-  const std::map<int, double> posted_fund = posted_link_funds(model, ccp, values, set);
-  const StressRows rows = stress_rows(model, ccp, posted_fund);
-  const StressOutcome outcome = stress_outcome(model, ccp, values, set, rows, rule, finite, block);
-  const auto [sizing, column] = rule.boe ? size_boe(loaded, c, model, ccp, rows, outcome, rule)
-                                         : std::pair{outcome.search.sizing(), outcome.search.sizing_column()};
-  record_sizing(model, sizing, column, rows, set, ccp);
-  allocate_fund(members, outcome.account_uncovered, posted_fund, rule, fund_size(loaded, c, ccp, rule), ccp, model);
+  record_sizing(model, sized.sizing, sized.column, sized.rows, set, ccp);
+  allocate_fund(members, sized.account_uncovered, sized.posted_fund, rule, fund_size(loaded, c, ccp, rule), ccp, model);
   for (int a : ccp.accounts)
     finite.require(model, a, "default fund contribution (USD)",
                    model.accounts[static_cast<std::size_t>(a)].default_fund);
 }
 
+// Each CCP's stress set (shared by CCPs with the same set parameters and
+// MPOR), or the error that stopped it.
+std::vector<const SizingSet*> ccp_sets(const config::LoadedScenario& loaded, const Index& index, const Model& model,
+                                       SizingSets& sets, std::vector<CcpSizing>& sized) {
+  std::vector<const SizingSet*> set_of(model.ccps.size(), nullptr);
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) try {
+      set_of[c] = &sets.get(model, loaded, fund_rule(loaded.scenario.ccps[c]), model.ccps[c].mpor_days, index);
+    } catch (...) {
+      sized[c].error = std::current_exception();
+    }
+  return set_of;
+}
+
 }  // namespace
 
+// The CCPs are sized in parallel (on simulation.threads threads, 0: all
+// cores), each in scratch of its thread, and their results applied in CCP
+// order: the same model, and the same first error, for any number of threads.
 void set_default_funds(const config::LoadedScenario& loaded, const std::vector<config::MemberConfig>& members,
                        const Index& index, const FiniteCheck& finite, Model& model) {
   SizingSets sets;
-  StressBlock block;
-  for (std::size_t c = 0; c < model.ccps.size(); ++c)
-    set_default_fund(loaded, c, members, index, finite, sets, block, model);
+  std::vector<CcpSizing> sized(model.ccps.size());
+  const std::vector<const SizingSet*> set_of = ccp_sets(loaded, index, model, sets, sized);
+  tbb::enumerable_thread_specific<StressBlock> blocks;
+  const Model& read = model;
+  tbb::task_arena arena(read.threads > 0 ? read.threads : tbb::info::default_concurrency());
+  arena.execute([&] {
+    tbb::parallel_for(std::size_t{0}, read.ccps.size(), [&](std::size_t c) {
+      if (!set_of[c]) return;
+      try {
+        sized[c] = size_ccp(loaded, c, read, *set_of[c], finite, blocks.local());
+      } catch (...) {
+        sized[c].error = std::current_exception();
+      }
+    });
+  });
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    if (sized[c].error) std::rethrow_exception(sized[c].error);
+    apply_sizing(loaded, c, members, finite, *set_of[c], sized[c], model);
+  }
 }
 
 }  // namespace ccpnet::compile

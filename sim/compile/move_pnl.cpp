@@ -65,12 +65,19 @@ void stress_move_pnl(const Eigen::MatrixXd& values, const Eigen::MatrixXd& moves
   if (dense == nb) return;
   for (Eigen::Index k = dense; k < nb; ++k)
     chained_column(values, moves, two_asset[static_cast<std::size_t>(b0 + k)], b0 + k, chained, &pnl(0, k));
-  const Eigen::Index tail_rows = rows - first_tail, cols = nb - dense;
-  if (tail_store.size() < static_cast<std::size_t>(tail_rows * cols))
-    tail_store.resize(static_cast<std::size_t>(tail_rows * cols));
-  Eigen::Map<Eigen::MatrixXd> tail(tail_store.data(), tail_rows, cols);
-  tail.noalias() = values.bottomRows(tail_rows) * moves.middleCols(b0 + dense, cols);
-  pnl.bottomRightCorner(rows - chained, cols) = tail.bottomRows(rows - chained);
+  // The product over the tail rows in slices of whole four-column panels
+  // whose packed moves stay under 256 KiB: from the heap, not fresh pages.
+  const Eigen::Index tail_rows = rows - first_tail;
+  const Eigen::Index slice =
+      std::max<Eigen::Index>(4, (Eigen::Index{1} << 15) / std::max(values.cols(), Eigen::Index{1}) / 4 * 4);
+  if (tail_store.size() < static_cast<std::size_t>(tail_rows * slice))
+    tail_store.resize(static_cast<std::size_t>(tail_rows * slice));
+  for (Eigen::Index k = dense; k < nb; k += slice) {
+    const Eigen::Index cols = std::min(slice, nb - k);
+    Eigen::Map<Eigen::MatrixXd> tail(tail_store.data(), tail_rows, cols);
+    tail.noalias() = values.bottomRows(tail_rows) * moves.middleCols(b0 + k, cols);
+    pnl.block(chained, k, rows - chained, cols) = tail.bottomRows(rows - chained);
+  }
 }
 
 }  // namespace ccpnet::compile

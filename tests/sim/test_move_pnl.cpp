@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "sim/compile/steps.hpp"
+#include "sim/config/load.hpp"
+#include "sim/model.hpp"
 
 namespace ccpnet {
 namespace {
@@ -90,8 +92,9 @@ RandomSet random_set(Eigen::Index accounts, int assets, int per_account, Eigen::
 // blocks) and the number of assets.
 TEST(MovePnl, TwoAssetMovesGiveTheDenseProductToTheBit) {
   const std::vector<std::tuple<Eigen::Index, int, Eigen::Index>> shapes{
-      {1, 3, 5},     {7, 4, 9},      {9, 30, 256},     {23, 7, 21},     {40, 10, 33},    {57, 12, 64},
-      {100, 20, 97}, {401, 50, 256}, {1003, 60, 1024}, {3992, 50, 524}, {4001, 50, 524}, {1711, 200, 1200}};
+      {1, 3, 5},       {7, 4, 9},       {9, 30, 256},     {23, 7, 21},      {40, 10, 33},
+      {57, 12, 64},    {100, 20, 97},   {401, 50, 256},   {1003, 60, 1024}, {130, 90, 2000},
+      {3992, 50, 524}, {4001, 50, 524}, {1711, 200, 1200}};
   unsigned seed = 1;
   for (const auto& [accounts, assets, width] : shapes) {
     const RandomSet s = random_set(accounts, assets, std::min(assets, 5), 37, seed++);
@@ -116,6 +119,27 @@ TEST(MovePnl, ANonFiniteValueKeepsTheDenseProductsNaN) {
   Eigen::MatrixXd pnl(100, s.moves.cols());
   compile::stress_move_pnl(s.values, s.moves, s.two_asset, 0, s.moves.cols(), false, scratch, pnl);
   EXPECT_FALSE(pnl.row(50).allFinite());
+}
+
+// The CCPs' funds are sized in parallel and applied in CCP order: the model
+// is the same to the bit on 1 and on 4 threads (reference network: 10 CCPs,
+// peer links whose posted funds are sized by stress).
+TEST(DefaultFundSizing, TheSameToTheBitOnAnyNumberOfThreads) {
+  const auto build = [](const std::string& threads) {
+    return build_model(config::load_scenario_file(std::string(CCPNET_SOURCE_DIR) + "/scenarios/reference_network.yaml",
+                                                  {{"simulation.threads", threads}}));
+  };
+  const Model one = build("1"), four = build("4");
+  ASSERT_EQ(one.accounts.size(), four.accounts.size());
+  for (std::size_t a = 0; a < one.accounts.size(); ++a)
+    ASSERT_EQ(0, std::memcmp(&one.accounts[a].default_fund, &four.accounts[a].default_fund, sizeof(double))) << a;
+  for (std::size_t c = 0; c < one.ccps.size(); ++c) {
+    EXPECT_EQ(0, std::memcmp(&one.ccps[c].stress_fund, &four.ccps[c].stress_fund, sizeof(double)));
+    EXPECT_EQ(0, std::memcmp(&one.ccps[c].default_fund, &four.ccps[c].default_fund, sizeof(double)));
+    EXPECT_EQ(one.ccps[c].stress_scenario, four.ccps[c].stress_scenario);
+    EXPECT_EQ(one.ccps[c].stress_groups, four.ccps[c].stress_groups);
+    EXPECT_GT(one.ccps[c].default_fund, 0.0);
+  }
 }
 
 }  // namespace
