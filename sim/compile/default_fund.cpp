@@ -4,9 +4,14 @@
 // of England variant; models/default_fund/cover.hpp) and the allocation of the
 // fund to contributors.
 #include <fmt/format.h>
+#include <oneapi/tbb/enumerable_thread_specific.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <memory>
 #include <tuple>
 #include <vector>
@@ -19,10 +24,12 @@ namespace ccpnet::compile {
 namespace {
 
 // A CCP's default-fund stress set: simple returns per asset (assets x moves)
-// over its MPOR, a name per move, the implied-vol multipliers of the named
-// moves that have vol moves, and the number of moves per family.
+// over its MPOR, a name per move, the assets of the moves that shift one or
+// two (single-asset and spread moves), the implied-vol multipliers of the
+// named moves that have vol moves, and the number of moves per family.
 struct SizingSet {
   Eigen::MatrixXd simple_moves;
+  std::vector<TwoAssetMove> two_asset;
   std::vector<std::string> names;
   std::map<Eigen::Index, Eigen::VectorXd> vol_factor;
   std::vector<std::pair<std::string, int>> families;
@@ -77,6 +84,19 @@ void generated_names(const Model& model, const FundRule& rule, const models::Str
   }
 }
 
+// The assets of the single-asset and spread moves (hypothetical moves 2, 3,
+// ..., at column `first` of the set and on).
+void two_asset_moves(const models::StressMoves& hypothetical, Eigen::Index first, SizingSet& set) {
+  set.two_asset.assign(static_cast<std::size_t>(set.simple_moves.cols()), TwoAssetMove{});
+  for (std::size_t k = 2; k < hypothetical.info.size(); ++k) {
+    const models::StressMoveInfo& info = hypothetical.info[k];
+    const int a = info.up >= 0 ? info.up : info.down;
+    const int b = info.up >= 0 ? info.down : -1;
+    set.two_asset[static_cast<std::size_t>(first) + k - 2] =
+        b < 0 ? TwoAssetMove{a, -1} : TwoAssetMove{std::min(a, b), std::max(a, b)};
+  }
+}
+
 // In this order (ties between moves go to the first): every asset up, every
 // asset down; the file's named (non-overlay) moves; then stress_set's
 // single-asset, spread and historical moves.
@@ -104,6 +124,7 @@ SizingSet sizing_stress_set(const Model& model, const config::LoadedScenario& lo
   log_moves.middleCols(2 + n_named, n_hyp - 2) = hypothetical.log_moves.rightCols(n_hyp - 2);
   log_moves.rightCols(n_hist) = historical.log_moves;
   set.simple_moves = log_moves.unaryExpr([](double x) { return std::expm1(x); });
+  two_asset_moves(hypothetical, 2 + n_named, set);
   set.names.reserve(static_cast<std::size_t>(log_moves.cols()));
   const std::string sd = fmt::format("{:g} sd", rule.stress_sigma);
   set.names.push_back("all assets up " + sd);
@@ -235,10 +256,11 @@ std::map<int, double> posted_link_funds(const Model& model, const CcpModel& ccp,
 // P&L of a CCP's accounts (rows) under moves b0 .. b0 + nb - 1 of the set:
 // linear positions, and options revalued in full (Black-76) with the MPOR's
 // time decay. Each loss is checked finite.
-void stress_pnl(const Model& model, const CcpModel& ccp, const Eigen::MatrixXd& values, const SizingSet& set,
-                Eigen::Index b0, Eigen::Index nb, const FiniteCheck& finite, Eigen::Ref<Eigen::MatrixXd> pnl) {
+void stress_pnl(const Model& model, const CcpModel& ccp, const Eigen::MatrixXd& values, bool finite_values,
+                const SizingSet& set, Eigen::Index b0, Eigen::Index nb, const FiniteCheck& finite,
+                std::vector<double>& tail_store, Eigen::Ref<Eigen::MatrixXd> pnl) {
   const Eigen::VectorXd price = asset_prices(model);
-  pnl.noalias() = values * set.simple_moves.middleCols(b0, nb);
+  stress_move_pnl(values, set.simple_moves, set.two_asset, b0, nb, finite_values, tail_store, pnl);
   for (Eigen::Index i = 0; i < pnl.rows(); ++i) {
     const int a = ccp.accounts[static_cast<std::size_t>(i)];
     for (const OptionHolding& h : model.accounts[static_cast<std::size_t>(a)].options) {
@@ -265,16 +287,31 @@ struct StressOutcome {
   Eigen::MatrixXd uncovered_all;  // rows x moves, Bank of England variant only
 };
 
-// One block's P&L and uncovered losses, in storage kept from block to block
-// and CCP to CCP: fresh blocks of this size are mapped pages, each faulted in
-// again.
-struct StressBlock {
-  std::vector<double> pnl_store, uncovered_store;
-  static Eigen::Map<Eigen::MatrixXd> view(std::vector<double>& store, Eigen::Index rows, Eigen::Index cols) {
+// Storage kept from block to block and CCP to CCP, grown to the largest
+// block and never zeroed (each block writes all it reads): a fresh buffer of
+// this size is mapped pages, each faulted in again, and a grown std::vector
+// would zero and copy it too.
+class Scratch {
+ public:
+  Eigen::Map<Eigen::MatrixXd> view(Eigen::Index rows, Eigen::Index cols) {
     const auto n = static_cast<std::size_t>(rows * cols);
-    if (store.size() < n) store.resize(n);
-    return {store.data(), rows, cols};
+    if (size_ < n) {
+      data_ = std::make_unique_for_overwrite<double[]>(n);
+      size_ = n;
+    }
+    return {data_.get(), rows, cols};
   }
+
+ private:
+  std::unique_ptr<double[]> data_;
+  std::size_t size_ = 0;
+};
+
+// One block's P&L and uncovered losses, and the product's rows of the P&L
+// that stress_move_pnl takes from the dense product.
+struct StressBlock {
+  Scratch pnl, uncovered;
+  std::vector<double> tail_store;
 };
 
 // The set taken in blocks of moves, so that memory stays accounts x block.
@@ -296,20 +333,21 @@ StressOutcome stress_outcome(const Model& model, const CcpModel& ccp, const Eige
   // not cover (its gain is the client's, not the member's to set off).
   Eigen::VectorXd group_cost = cost;
   for (Eigen::Index i : clients) group_cost(i) = 0.0;
+  const bool finite_values = values.allFinite();
   // Blocks of about 16 MB of P&L: each block's product packs the accounts'
   // values again, in a workspace of its own.
   const Eigen::Index width =
       std::clamp<Eigen::Index>((Eigen::Index{1} << 21) / std::max<Eigen::Index>(n_acc, 1), 256, 4096);
   for (Eigen::Index b0 = 0; b0 < n_moves; b0 += width) {
     const Eigen::Index nb = std::min(width, n_moves - b0);
-    Eigen::Map<Eigen::MatrixXd> pnl = StressBlock::view(block.pnl_store, n_acc, nb);
-    stress_pnl(model, ccp, values, set, b0, nb, finite, pnl);
+    Eigen::Map<Eigen::MatrixXd> pnl = block.pnl.view(n_acc, nb);
+    stress_pnl(model, ccp, values, finite_values, set, b0, nb, finite, block.tail_store, pnl);
     for (Eigen::Index k = 0; k < nb; ++k)
       for (Eigen::Index i = 0; i < n_acc; ++i)
         out.account_uncovered(i) = std::max(out.account_uncovered(i), -pnl(i, k) + cost(i) - im(i));
     for (Eigen::Index k = 0; k < nb; ++k)
       for (Eigen::Index i : clients) pnl(i, k) = -std::max(0.0, -pnl(i, k) + cost(i) - im(i));
-    const Eigen::Map<Eigen::MatrixXd> uncovered = StressBlock::view(block.uncovered_store, rows.resources.size(), nb);
+    const Eigen::Map<Eigen::MatrixXd> uncovered = block.uncovered.view(rows.resources.size(), nb);
     models::uncovered_losses_into(pnl, group_cost, rows.account_row, rows.resources, uncovered);
     if (rule.boe)
       out.uncovered_all.middleCols(b0, nb) = uncovered;
@@ -437,34 +475,86 @@ void allocate_fund(const std::vector<config::MemberConfig>& members, const Eigen
   for (const auto& [a, posted] : posted_fund) model.accounts[static_cast<std::size_t>(a)].default_fund = posted;
 }
 
-void set_default_fund(const config::LoadedScenario& loaded, std::size_t c,
-                      const std::vector<config::MemberConfig>& members, const Index& index, const FiniteCheck& finite,
-                      SizingSets& sets, StressBlock& block, Model& model) {
-  CcpModel& ccp = model.ccps[c];
+// One CCP's sizing, computed apart from the other CCPs' (it reads the model
+// and writes nothing), or the error that stopped it.
+struct CcpSizing {
+  std::map<int, double> posted_fund;
+  StressRows rows;
+  Eigen::VectorXd account_uncovered;
+  models::CoverSizing sizing;
+  Eigen::VectorXd column;  // the rows' uncovered losses in the move that sets the fund
+  std::exception_ptr error;
+};
+
+CcpSizing size_ccp(const config::LoadedScenario& loaded, std::size_t c, const Model& model, const SizingSet& set,
+                   const FiniteCheck& finite, StressBlock& block) {
+  const CcpModel& ccp = model.ccps[c];
   const FundRule rule = fund_rule(loaded.scenario.ccps[c]);
   const Eigen::MatrixXd values = ccp_values(model, ccp, asset_prices(model));
-  const SizingSet& set = sets.get(model, loaded, rule, ccp.mpor_days, index);
+  CcpSizing out;
+  out.posted_fund = posted_link_funds(model, ccp, values, set);
+  out.rows = stress_rows(model, ccp, out.posted_fund);
+  StressOutcome outcome = stress_outcome(model, ccp, values, set, out.rows, rule, finite, block);
+  std::tie(out.sizing, out.column) = rule.boe ? size_boe(loaded, c, model, ccp, out.rows, outcome, rule)
+                                              : std::pair{outcome.search.sizing(), outcome.search.sizing_column()};
+  out.account_uncovered = std::move(outcome.account_uncovered);
+  return out;
+}
+
+// The sizing's writes, CCP by CCP in order: what sets the fund, the fund and
+// its allocation to the CCP's accounts, the funds its peer links post.
+void apply_sizing(const config::LoadedScenario& loaded, std::size_t c, const std::vector<config::MemberConfig>& members,
+                  const FiniteCheck& finite, const SizingSet& set, const CcpSizing& sized, Model& model) {
+  CcpModel& ccp = model.ccps[c];
+  const FundRule rule = fund_rule(loaded.scenario.ccps[c]);
   ccp.stress_families = set.families;
-  const std::map<int, double> posted_fund = posted_link_funds(model, ccp, values, set);
-  const StressRows rows = stress_rows(model, ccp, posted_fund);
-  const StressOutcome outcome = stress_outcome(model, ccp, values, set, rows, rule, finite, block);
-  const auto [sizing, column] = rule.boe ? size_boe(loaded, c, model, ccp, rows, outcome, rule)
-                                         : std::pair{outcome.search.sizing(), outcome.search.sizing_column()};
-  record_sizing(model, sizing, column, rows, set, ccp);
-  allocate_fund(members, outcome.account_uncovered, posted_fund, rule, fund_size(loaded, c, ccp, rule), ccp, model);
+  record_sizing(model, sized.sizing, sized.column, sized.rows, set, ccp);
+  allocate_fund(members, sized.account_uncovered, sized.posted_fund, rule, fund_size(loaded, c, ccp, rule), ccp, model);
   for (int a : ccp.accounts)
     finite.require(model, a, "default fund contribution (USD)",
                    model.accounts[static_cast<std::size_t>(a)].default_fund);
 }
 
+// Each CCP's stress set (shared by CCPs with the same set parameters and
+// MPOR), or the error that stopped it.
+std::vector<const SizingSet*> ccp_sets(const config::LoadedScenario& loaded, const Index& index, const Model& model,
+                                       SizingSets& sets, std::vector<CcpSizing>& sized) {
+  std::vector<const SizingSet*> set_of(model.ccps.size(), nullptr);
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) try {
+      set_of[c] = &sets.get(model, loaded, fund_rule(loaded.scenario.ccps[c]), model.ccps[c].mpor_days, index);
+    } catch (...) {
+      sized[c].error = std::current_exception();
+    }
+  return set_of;
+}
+
 }  // namespace
 
+// The CCPs are sized in parallel (on simulation.threads threads, 0: all
+// cores), each in scratch of its thread, and their results applied in CCP
+// order: the same model, and the same first error, for any number of threads.
 void set_default_funds(const config::LoadedScenario& loaded, const std::vector<config::MemberConfig>& members,
                        const Index& index, const FiniteCheck& finite, Model& model) {
   SizingSets sets;
-  StressBlock block;
-  for (std::size_t c = 0; c < model.ccps.size(); ++c)
-    set_default_fund(loaded, c, members, index, finite, sets, block, model);
+  std::vector<CcpSizing> sized(model.ccps.size());
+  const std::vector<const SizingSet*> set_of = ccp_sets(loaded, index, model, sets, sized);
+  tbb::enumerable_thread_specific<StressBlock> blocks;
+  const Model& read = model;
+  tbb::task_arena arena(read.threads > 0 ? read.threads : tbb::info::default_concurrency());
+  arena.execute([&] {
+    tbb::parallel_for(std::size_t{0}, read.ccps.size(), [&](std::size_t c) {
+      if (!set_of[c]) return;
+      try {
+        sized[c] = size_ccp(loaded, c, read, *set_of[c], finite, blocks.local());
+      } catch (...) {
+        sized[c].error = std::current_exception();
+      }
+    });
+  });
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    if (sized[c].error) std::rethrow_exception(sized[c].error);
+    apply_sizing(loaded, c, members, finite, *set_of[c], sized[c], model);
+  }
 }
 
 }  // namespace ccpnet::compile

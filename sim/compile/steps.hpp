@@ -130,6 +130,21 @@ class FiniteCheck {
 };
 [[noreturn]] void refuse(const config::LoadedScenario& loaded, const std::string& path, const std::string& message);
 
+// ---- move_pnl.cpp: stress moves that shift one or two assets
+// A move's assets lo < hi (hi = -1: one asset; lo = -1: a move of more assets).
+struct TwoAssetMove {
+  int lo = -1, hi = -1;
+};
+// The linear P&L of accounts under the moves b0 .. b0 + nb - 1: pnl
+// (accounts x nb) = values (accounts x assets) * moves.middleCols(b0, nb),
+// equal to the bit to that dense product. The moves that shift one or two
+// assets (two_asset, by move; zeros elsewhere in `moves`) are read from the
+// columns of those assets when every value is finite (finite_values).
+// tail_store: scratch kept from call to call.
+void stress_move_pnl(const Eigen::MatrixXd& values, const Eigen::MatrixXd& moves,
+                     const std::vector<TwoAssetMove>& two_asset, Eigen::Index b0, Eigen::Index nb, bool finite_values,
+                     std::vector<double>& tail_store, Eigen::Ref<Eigen::MatrixXd> pnl);
+
 // ---- margin.cpp, default_fund.cpp, defaults.cpp
 void set_account_figures(const FiniteCheck& finite, Model& model);
 void set_initial_margins(const config::Scenario& s, const std::vector<config::MemberConfig>& members,
