@@ -1,6 +1,7 @@
 #include "sim/cli/cli.hpp"
 
 #include <fmt/format.h>
+#include <oneapi/tbb/global_control.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -474,6 +475,10 @@ int calibrate_command(const Args& a) {
 }
 
 int dispatch(const Args& a, const Commands& c, const Distributed& mpi) {
+  // --threads N bounds the whole command, the model's start-up (its default
+  // funds are sized in parallel) as well as the scenarios.
+  std::optional<tbb::global_control> threads;
+  if (a.threads > 0) threads.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(a.threads));
   if (c.schema->parsed()) return schema_command(a);
   if (c.calibrate->parsed()) return calibrate_command(a);
   std::vector<config::Override> overrides = parse_overrides(a.sets);
