@@ -4,6 +4,7 @@
 #include <bit>
 #include <cassert>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -65,6 +66,20 @@ std::size_t first_survivor_layer(const std::vector<models::Layer>& layers) {
 constexpr bool pays_cash(LossChannel channel) {
   return channel == LossChannel::kAssessment || channel == LossChannel::kVmgh || channel == LossChannel::kCashCall ||
          channel == LossChannel::kTearUp;
+}
+}  // namespace
+
+namespace {
+// The first member from m on with a cause in `initial` (its size if none):
+// eight at a time past the members without one (most of them).
+std::size_t next_cause(std::span<const DefaultCause> initial, std::size_t m) {
+  static_assert(sizeof(DefaultCause) == 1 && static_cast<int>(DefaultCause::kNone) == 0);
+  for (std::uint64_t word = 0; m + 8 <= initial.size(); m += 8) {
+    std::memcpy(&word, initial.data() + m, sizeof word);
+    if (word != 0) break;
+  }
+  while (m < initial.size() && initial[m] == DefaultCause::kNone) ++m;
+  return m;
 }
 }  // namespace
 
@@ -230,9 +245,14 @@ void Cascade::set_start_states() {
   const std::size_t n_accounts = model_.accounts.size();
   slot_.assign(n_accounts, -1);
   int next = 0;
-  for (const CcpModel& ccp : model_.ccps)
-    for (int a : ccp.accounts)
-      if (slot_[static_cast<std::size_t>(a)] < 0) slot_[static_cast<std::size_t>(a)] = next++;
+  ccp_slots_.clear();
+  for (const CcpModel& ccp : model_.ccps) {
+    ccp_slots_.push_back(static_cast<std::size_t>(next));
+    for (int a : ccp.accounts) {
+      assert(slot_[static_cast<std::size_t>(a)] < 0 && "an account in two CCPs' lists");
+      slot_[static_cast<std::size_t>(a)] = next++;
+    }
+  }
   for (int& slot : slot_)
     if (slot < 0) slot = next++;
   info_.resize(n_accounts);
@@ -241,7 +261,8 @@ void Cascade::set_start_states() {
     const Account& acc = model_.accounts[a];
     const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(acc.ccp)];
     const auto slot = static_cast<std::size_t>(slot_[a]);
-    info_[slot] = {acc.default_fund, acc.initial_margin, acc.notional, acc.owner, acc.ccp, acc.kind, acc.bids};
+    info_[slot] = {acc.default_fund,    acc.initial_margin, acc.notional,           acc.owner, acc.ccp, acc.kind,
+                   static_cast<int>(a), acc.bids,           peer_link_fund_[a] != 0};
     AccountState& st = start_state_[slot];
     st.df_left = acc.default_fund;
     st.assess_cap = acc.default_fund * ccp.assessment_multiple;
@@ -255,32 +276,53 @@ void Cascade::set_start_states() {
 }
 
 std::size_t Cascade::member(std::size_t m) {
-  MemberState& ms = member_state_[m];
-  if (ms.stamp != epoch_) {
-    ms.stamp = epoch_;
-    stamped_members_.push_back(static_cast<int>(m));
-    ms.capital = member_start_[m].first + member_capital_[m];
-    ms.cash = member_start_[m].second + member_cash_[m];
-    ms.round = -1;
-    ms.missed_call = 0;
-    ms.checked_round = -1;
-  }
+  if (member_state_[m].stamp != epoch_) init_member(m);
   return m;
+}
+
+void Cascade::init_member(std::size_t m) {
+  MemberState& ms = member_state_[m];
+  ms.stamp = epoch_;
+  ms.capital = member_start_[m].first + member_capital_[m];
+  ms.cash = member_start_[m].second + member_cash_[m];
+  ms.round = -1;
+  ms.missed_call = 0;
+  ms.checked_round = -1;
 }
 
 std::size_t Cascade::account(std::size_t a) {
   const auto slot = static_cast<std::size_t>(slot_[a]);
-  if (account_stamp_[slot] != epoch_) {
-    account_stamp_[slot] = epoch_;
+  if (account_stamp_[slot] != step_epoch_) meet_account(a, slot);
+  return a;
+}
+
+// Account a's first touch in the step: initialised on its first in the
+// scenario; its gains over the step's close-out window (VMGH and ADL act on
+// them) on its first in every step.
+void Cascade::meet_account(std::size_t a, std::size_t slot) {
+  const bool met = account_stamp_[slot] >= scenario_step_;
+  account_stamp_[slot] = step_epoch_;
+  const AccountInfo& acc = info_[slot];
+  AccountState& st = acct_[slot];
+  if (!met) {
     stamped_accounts_.push_back(static_cast<int>(a));
-    const AccountInfo& acc = info_[slot];
-    AccountState& st = acct_[slot];
     st = start_state_[slot];
     if (settlement_) st.df_left = acc.default_fund * settlement_->df_kept[static_cast<std::size_t>(acc.ccp)];
-    st.vm_gain = std::max(0.0, account_pnl_[a]);
-    st.adl_left = acc.kind == AccountKind::kMember ? st.vm_gain : 0.0;
   }
-  return a;
+  st.vm_gain = std::max(0.0, account_pnl_[a]);
+  st.adl_left = acc.kind == AccountKind::kMember ? st.vm_gain : 0.0;
+}
+
+// A new step (new_scenario: the scenario's first): the accounts' stamps fall
+// behind. When the counter would wrap, the accounts met in the scenario are
+// restamped 1 (met, not in this step) and the others 0.
+void Cascade::next_step_epoch(bool new_scenario) {
+  if (step_epoch_ == std::numeric_limits<std::uint32_t>::max()) {
+    for (std::uint32_t& stamp : account_stamp_) stamp = !new_scenario && stamp >= scenario_step_ ? 1 : 0;
+    step_epoch_ = scenario_step_ = 1;
+  }
+  ++step_epoch_;
+  if (new_scenario) scenario_step_ = step_epoch_;
 }
 
 bool Cascade::owner_alive(std::size_t a) {
@@ -310,10 +352,10 @@ void Cascade::start_scenario(AccountPnl account_pnl, std::span<const double> mem
   if (member_state_.size() != n_members) member_state_.assign(n_members, MemberState{});
   acct_.resize(n_accounts);
   if (++epoch_ == 0) {  // wrapped: forget every stamp
-    std::fill(account_stamp_.begin(), account_stamp_.end(), 0);
     for (MemberState& ms : member_state_) ms.stamp = 0;
     epoch_ = 1;
   }
+  next_step_epoch(true);
   resources_.resize(n_ccps);
   vmgh_.resize(n_ccps);
   ccp_round_.assign(n_ccps, -1);
@@ -334,7 +376,6 @@ void Cascade::start_scenario(AccountPnl account_pnl, std::span<const double> mem
   ported_.clear();
   taken_im_.clear();
   reverted_lines_.clear();
-  stamped_members_.clear();
   stamped_accounts_.clear();
   liquidation_costs_ = {};
   im_at_start_ = im_at_end_ = {};
@@ -354,32 +395,29 @@ void Cascade::run(AccountPnl account_pnl, std::span<const double> member_capital
 void Cascade::begin(AccountPnl account_pnl, std::span<const double> member_capital, std::span<const double> member_cash,
                     std::span<const double> insurance_funds) {
   start_scenario(account_pnl, member_capital, member_cash, nullptr, insurance_funds);
+  // Every member is tested at every step: initialised at once.
+  for (std::size_t m = 0; m < member_state_.size(); ++m) init_member(m);
 }
 
-// The next step's window: the accounts met so far take their gains over it
-// (VMGH and ADL act on the gains of the close-out window), the members met so
-// far the variation margin of the step (what the cumulative P&L added).
+// The next step's window: the members take the variation margin of the step
+// (what the cumulative P&L added); the accounts their gains over it when the
+// step first touches them (account()).
 void Cascade::advance(AccountPnl account_pnl, std::span<const double> member_capital,
                       std::span<const double> member_cash) {
-  for (int mi : stamped_members_) {
-    const auto m = static_cast<std::size_t>(mi);
+  for (std::size_t m = 0; m < member_state_.size(); ++m) {
     member_state_[m].capital += member_capital[m] - member_capital_[m];
     member_state_[m].cash += member_cash[m] - member_cash_[m];
   }
   account_pnl_ = account_pnl;
   member_capital_ = member_capital;
   member_cash_ = member_cash;
-  for (int a : stamped_accounts_) {
-    AccountState& st = state(static_cast<std::size_t>(a));
-    st.vm_gain = std::max(0.0, account_pnl_[static_cast<std::size_t>(a)]);
-    st.adl_left = model_.accounts[static_cast<std::size_t>(a)].kind == AccountKind::kMember ? st.vm_gain : 0.0;
-  }
+  next_step_epoch(false);
 }
 
 void Cascade::keep_default_funds(std::span<const double> kept) {
   for (int a : stamped_accounts_) {
     const auto ai = static_cast<std::size_t>(a);
-    state(ai).df_left *= kept[static_cast<std::size_t>(model_.accounts[ai].ccp)];
+    state(ai).df_left *= kept[static_cast<std::size_t>(info(ai).ccp)];
   }
 }
 
@@ -387,10 +425,15 @@ void Cascade::revalue_insurance_funds(std::span<const double> growth) {
   for (std::size_t c = 0; c < growth.size(); ++c) resources_[c].insurance_fund *= growth[c];
 }
 
-DefaultCause Cascade::test(std::size_t m, ScenarioResult& out) {
-  if (member_state_[member(m)].round >= 0) return DefaultCause::kNone;
-  return test_member(member_state_[m].capital, member_state_[m].cash, member_state_[m].missed_call != 0,
-                     settlement_ ? &settlement_->late_inflow[m] : nullptr, out);
+// Members are initialised (begin()); most pass both tests with nothing to book.
+void Cascade::test_standing(std::span<DefaultCause> causes, ScenarioResult& out) {
+  for (std::size_t m = 0; m < causes.size(); ++m) {
+    const MemberState& ms = member_state_[m];
+    if (causes[m] != DefaultCause::kNone || ms.round >= 0) continue;
+    if (ms.capital >= 0.0 && ms.cash >= 0.0 && !ms.missed_call) continue;  // test_member's kNone
+    causes[m] = test_member(ms.capital, ms.cash, ms.missed_call != 0,
+                            settlement_ ? &settlement_->late_inflow[m] : nullptr, out);
+  }
 }
 
 void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioResult& out, CascadeTrace* trace,
@@ -407,8 +450,8 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
       std::count_if(initial.begin(), initial.end(), [](DefaultCause c) { return c != DefaultCause::kNone; });
   const std::size_t needed = out.defaults.size() + static_cast<std::size_t>(starting);
   if (needed > out.defaults.capacity()) out.defaults.reserve(std::max(needed, 2 * out.defaults.capacity()));
-  for (std::size_t m = 0; m < n_members; ++m) {
-    if (initial[m] == DefaultCause::kNone || member_state_[member(m)].round >= 0) continue;
+  for (std::size_t m = next_cause(initial, 0); m < n_members; m = next_cause(initial, m + 1)) {
+    if (member_state_[member(m)].round >= 0) continue;
     bool start = at_start(initial[m]);
     if (initial[m] == DefaultCause::kGroup)
       for (int other : model_.groups[static_cast<std::size_t>(model_.members[m].group)])
@@ -465,7 +508,7 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
               l.account);
     for (int m : new_members_)
       for (int a : model_.members[static_cast<std::size_t>(m)].accounts)
-        closing_[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(a)].ccp)].push_back(a);
+        closing_[static_cast<std::size_t>(info(static_cast<std::size_t>(a)).ccp)].push_back(a);
     new_members_.clear();
     // ---- 1. each CCP's losses of the round through its waterfall
     for (std::size_t c = 0; c < n_ccps; ++c) {
@@ -615,7 +658,7 @@ void Cascade::add_link_lines(std::size_t c) {
   }
 }
 
-// The survivors at CCP c, in the order of its accounts: one pass, with
+// The survivors at CCP c, in the order of its accounts (its slots): one pass, with
 // account() and owner_alive() inlined (state initialised on first touch as
 // they would). An account with nothing a layer or tool could take (no fund
 // contribution, call capacity, VM gain, lent balance or recovery base left;
@@ -626,20 +669,20 @@ void Cascade::collect_survivors(std::size_t c) {
   const CcpModel& ccp = model_.ccps[c];
   survivors_.reserve(ccp.accounts.size());
   survivor_accounts_.reserve(ccp.accounts.size());
-  for (int a : ccp.accounts) {
-    const auto ai = static_cast<std::size_t>(a);
-    const auto slot = static_cast<std::size_t>(slot_[ai]);
-    if (account_stamp_[slot] != epoch_) account(ai);
+  const std::size_t first = ccp_slots_[c], end = first + ccp.accounts.size();
+  for (std::size_t slot = first; slot < end; ++slot) {
+    const AccountInfo& acc = info_[slot];
+    const auto ai = static_cast<std::size_t>(acc.account);
+    if (account_stamp_[slot] != step_epoch_) meet_account(ai, slot);
     const AccountState& st = acct_[slot];
     if (st.closed) continue;
-    const AccountInfo& acc = info_[slot];
     if (acc.kind == AccountKind::kMember) {
       const auto m = static_cast<std::size_t>(acc.owner);
       if (member_state_[member_state_[m].stamp == epoch_ ? m : member(m)].round >= 0) continue;
     } else if (acc.kind != AccountKind::kRestOfMarket && !owner_alive(ai)) {
       continue;
     }
-    const bool peer_link = peer_link_fund_[ai];
+    const bool peer_link = acc.peer_link;
     const bool recovery = !ccp.recovery.empty() && !peer_link;
     const double df = peer_link ? 0.0 : st.df_left, assessment_cap = peer_link ? 0.0 : st.assess_cap;
     const double lender = needs_lender_[c] ? st.lender_left : 0.0;
@@ -663,7 +706,7 @@ void Cascade::collect_survivors(std::size_t c) {
     s.junior = ccp.juniorisation && acc.kind == AccountKind::kMember && !acc.bids;
     s.cash_call_cap = cash_call_cap;
     s.allocation_weight = weight;
-    survivor_accounts_.push_back(a);
+    survivor_accounts_.push_back(acc.account);
   }
 }
 
@@ -952,7 +995,7 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   for (std::size_t i = 0; i < defaulters_.size(); ++i) {
     const auto ai = static_cast<std::size_t>(defaulter_accounts_[i]);
     state(ai).df_left -= defaulters_[i].df_used;
-    if (i < n_member_lines && model_.accounts[ai].kind == AccountKind::kMember) {
+    if (i < n_member_lines && info(ai).kind == AccountKind::kMember) {
       if (defaulters_[i].im_used > 0.0)
         out.account_losses.push_back({static_cast<int>(ai), LossChannel::kOwnIm, defaulters_[i].im_used});
       if (defaulters_[i].df_used > 0.0)
@@ -992,16 +1035,16 @@ void Cascade::mark_to_test(std::size_t m, int round) {
 void Cascade::charge_member(std::size_t ai, LossChannel channel, double amount, bool cash, int round,
                             ScenarioResult& out) {
   if (amount <= 0.0) return;
-  if (info(ai).kind == AccountKind::kClient) {  // the client's loss: its member's capital is not touched
+  const AccountInfo& acc = info(ai);
+  out.account_losses.push_back({static_cast<int>(ai), channel, amount});
+  if (acc.kind == AccountKind::kClient) {  // the client's loss: its member's capital is not touched
     out.client_loss += amount;
-    out.account_losses.push_back({static_cast<int>(ai), channel, amount});
     return;
   }
-  const auto m = static_cast<std::size_t>(info(ai).owner);
+  const auto m = static_cast<std::size_t>(acc.owner);
   MemberState& ms = member_state_[m];
   ms.capital -= amount;
   if (cash) ms.cash -= amount;
-  out.account_losses.push_back({static_cast<int>(ai), channel, amount});
   mark_to_test(m, round);
 }
 
@@ -1054,10 +1097,15 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
          {LossChannel::kTearUp, torn_up},
          {LossChannel::kForcedAllocation, s.allocation_charged}}};
     if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
-      // Most survivors pay on one channel or two: the others are skipped here
+      // Most survivors pay on one channel or two: the channels charged as
+      // bits, one test each without a branch, and only those booked
       // (charge_member books nothing for a charge <= 0).
-      for (const auto& [channel, amount] : charges)
-        if (!(amount <= 0.0)) charge_member(ai, channel, amount, pays_cash(channel), round, out);
+      unsigned paid = 0;
+      for (std::size_t k = 0; k < charges.size(); ++k) paid |= static_cast<unsigned>(!(charges[k].second <= 0.0)) << k;
+      for (; paid != 0; paid &= paid - 1) {
+        const auto& [channel, amount] = charges[static_cast<std::size_t>(std::countr_zero(paid))];
+        charge_member(ai, channel, amount, pays_cash(channel), round, out);
+      }
       if (s.missed_call && acc.kind == AccountKind::kMember) {  // tested this round even if charged nothing
         const auto m = static_cast<std::size_t>(acc.owner);
         member_state_[m].missed_call = 1;

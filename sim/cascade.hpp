@@ -371,9 +371,10 @@ class Cascade {
   // met so far scale by `kept` (per CCP: a custody bridge exploited in the
   // coming step; those met later start from SettlementState::df_kept).
   void keep_default_funds(std::span<const double> kept);
-  // The solvency and liquidity test of member m with the charges of the steps
-  // so far; kNone for a member that defaulted already.
-  DefaultCause test(std::size_t m, ScenarioResult& out);
+  // The solvency and liquidity test, with the charges of the steps so far, of
+  // every member whose cause is kNone in `causes` (one per member), which
+  // takes its cause; a member that defaulted already stays kNone.
+  void test_standing(std::span<DefaultCause> causes, ScenarioResult& out);
   bool defaulted(std::size_t m) { return member_state_[member(m)].round >= 0; }
   void step(std::span<const DefaultCause> initial, double day, ScenarioResult& out, CascadeTrace* trace = nullptr,
             std::span<const Liquidation> liquidations = {});
@@ -413,7 +414,10 @@ class Cascade {
                       std::span<const double> member_cash, const SettlementState* settlement,
                       std::span<const double> insurance_funds);
   std::size_t member(std::size_t m);
+  void init_member(std::size_t m);
   std::size_t account(std::size_t a);
+  void meet_account(std::size_t a, std::size_t slot);
+  void next_step_epoch(bool new_scenario);
   bool owner_alive(std::size_t a);
   void set_start_states();
   // Step 1 at CCP c: its lines of this round through its waterfall.
@@ -489,12 +493,17 @@ class Cascade {
   std::vector<std::vector<int>> link_accounts_of_;       // per CCP: its link accounts at the other CCPs
   std::vector<int> mirror_;                              // per link account: the other side's account; -1 otherwise
   std::vector<int> link_of_;                             // per link account: index into Model::links; -1 otherwise
-  std::uint32_t epoch_ = 0;                              // scenario counter for the lazy initialisation
-  std::vector<int> stamped_members_, stamped_accounts_;  // initialised in this scenario, for advance()
-  int round_ = 0, last_active_ = 0;                      // rounds of the scenario so far (all steps)
-  int step_round_ = 0;                                   // the first round of the current step
-  double day_ = 0.0;                                     // the current step's end (time steps)
-  std::vector<std::uint32_t> account_stamp_;
+  std::uint32_t epoch_ = 0;                              // scenario counter for the members' lazy initialisation
+  std::vector<int> stamped_accounts_;                    // initialised in this scenario, for keep_default_funds()
+  // Accounts are brought to the current step on first touch in it (account()):
+  // account_stamp_ holds the step counter of that touch, and an account with
+  // a stamp below scenario_step_ (the counter at the scenario's start) is
+  // not yet initialised in the scenario.
+  std::uint32_t step_epoch_ = 0, scenario_step_ = 0;
+  int round_ = 0, last_active_ = 0;           // rounds of the scenario so far (all steps)
+  int step_round_ = 0;                        // the first round of the current step
+  double day_ = 0.0;                          // the current step's end (time steps)
+  std::vector<std::uint32_t> account_stamp_;  // by slot
   // Per member, together: a survivor's charge reads and writes one line.
   struct MemberState {
     double capital = 0.0, cash = 0.0;
@@ -529,10 +538,13 @@ class Cascade {
     double default_fund, initial_margin, notional;
     int owner, ccp;
     AccountKind kind;
+    int account;  // its index in Model::accounts
     bool bids;
+    bool peer_link;  // peer_link_fund_ of the account
   };
-  std::vector<AccountInfo> info_;  // by slot
-  std::vector<int> slot_;          // per account: its place in acct_, start_state_ and info_
+  std::vector<AccountInfo> info_;       // by slot
+  std::vector<int> slot_;               // per account: its place in acct_, start_state_ and info_
+  std::vector<std::size_t> ccp_slots_;  // per CCP: the first slot of its accounts, which follow in its order
   AccountState& state(std::size_t a) { return acct_[static_cast<std::size_t>(slot_[a])]; }
   const AccountState& state(std::size_t a) const { return acct_[static_cast<std::size_t>(slot_[a])]; }
   const AccountInfo& info(std::size_t a) const { return info_[static_cast<std::size_t>(slot_[a])]; }

@@ -1347,8 +1347,7 @@ class TileWorker {
       for (int m : latent_defaults_)
         if (initial_[static_cast<std::size_t>(m)] == DefaultCause::kNone)
           initial_[static_cast<std::size_t>(m)] = DefaultCause::kLatent;
-    for (std::size_t m = 0; m < model_.members.size(); ++m)
-      if (initial_[m] == DefaultCause::kNone) initial_[m] = cascade_.test(m, out);
+    cascade_.test_standing(initial_, out);
     propagate_groups();
   }
 

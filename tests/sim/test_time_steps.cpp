@@ -421,6 +421,28 @@ TEST(RecoveryTools, VmghIsCappedPerDayAndInTotal) {
   EXPECT_NEAR(layer(u, 0, L::kCcpEquity), 0.0, 1e-9);
 }
 
+// VMGH haircuts the gains of each step's close-out window (a day's variation
+// margin), not what an earlier day's haircut left of another day's. The
+// model above without caps, and a close-out cost k |x| sqrt(|x| / adv) of
+// 0.3 x 1,000 x sqrt(1,000 / 1,000) = 300 on D1's and D2's 10 X (1,000 at
+// today's price): D1's loss on day 1 is 300 + 300 = 600, all of N's gain
+// over day 0 to 1 (20 x 30); D2's on day 2 is 600 again, all of N's gain
+// over day 1 to 2. VMGH 1,200, equity 0 (were day 2 to see what day 1 left
+// of N's gain, 0, equity would pay 600).
+TEST(RecoveryTools, EachDaysVmghActsOnThatDaysGains) {
+  using L = models::Layer;
+  std::string yaml(kVmghDays);
+  const std::string from = "volatility: 0.5}";
+  yaml.replace(yaml.find(from), from.size(), "volatility: 0.5, adv: 1000, liquidation_cost: 0.3}");
+  const Model model = model_of(yaml, {{"ccps.A.vmgh", "{}"}});
+  const ScenarioResult r = run_move(model, path_of(model, {100, 70, 40, 40}));
+  ASSERT_EQ(r.defaults.size(), 2u);
+  EXPECT_EQ(r.defaults[1].day, 2.0);
+  EXPECT_NEAR(layer(r, 0, L::kVmgh), 1200.0, 1e-9);
+  EXPECT_NEAR(layer(r, 0, L::kCcpEquity), 0.0, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+}
+
 }  // namespace
 }  // namespace ccpnet
 
