@@ -165,17 +165,13 @@ OutputWriter::OutputWriter(const Model& model, OutputInfo info) : model_(model),
   directory_ = std::make_unique<OutputDirectory>(info_.directory);
   staging_ = directory_->staging();
   std::vector<std::string> names;
-  for (const auto& column : scenario_columns(model_)) {
-    names.push_back(column.name);
-    integer_columns_.push_back(column.integer);
-  }
+  for (const auto& column : scenario_columns(model_)) names.push_back(column.name);
   scenarios_.open(staging_ / "scenarios.csv", csv_header(names));
   if (model_.default_rows) defaults_.open(staging_ / "defaults.csv", csv_header(default_column_names()));
 }
 
 OutputWriter::OutputWriter(const Model& model, std::filesystem::path staging, int rank)
     : model_(model), staging_(std::move(staging)) {
-  for (const auto& column : scenario_columns(model_)) integer_columns_.push_back(column.integer);
   // The root owns (and cleans) the staging directory.
   scenarios_.open(staging_ / fmt::format("scenarios.part-{}", rank), "");
   if (model_.default_rows) defaults_.open(staging_ / fmt::format("defaults.part-{}", rank), "");
@@ -288,26 +284,11 @@ void scenario_values(const Model& model, const ScenarioResult& r, std::vector<do
 }
 
 void OutputWriter::scenario(const ScenarioResult& r) {
-  format(r, text_);
-  write(text_);
-}
-
-// Scratch per thread: workers format their scenarios concurrently.
-void OutputWriter::format(const ScenarioResult& r, ScenarioText& text) const {
-  thread_local std::vector<double> values;
-  thread_local std::vector<DefaultEvent> events;
-  scenario_values(model_, r, values);
-  text.scenario.clear();
-  append_row(values, text.scenario);
-  text.defaults.clear();
+  scenario_values(model_, r, row_);
+  row(row_);
   if (!model_.default_rows) return;
-  default_events(r, events);
-  for (const DefaultEvent& e : events) append_default_row(model_, e, text.defaults);
-}
-
-void OutputWriter::write(const ScenarioText& text) {
-  scenarios_.write(text.scenario);
-  if (!text.defaults.empty()) defaults_.write(text.defaults);
+  default_events(r, events_);
+  default_rows(events_);
 }
 
 void OutputWriter::default_rows(std::span<const DefaultEvent> events) {
@@ -352,23 +333,21 @@ void append_default_row(const Model& model, const DefaultEvent& e, std::string& 
 }
 
 void OutputWriter::row(const std::vector<double>& values) {
+  if (integer_columns_.empty())
+    for (const auto& column : scenario_columns(model_)) integer_columns_.push_back(column.integer);
   buffer_.clear();
-  append_row(values, buffer_);
-  scenarios_.write(buffer_);
-}
-
-void OutputWriter::append_row(const std::vector<double>& values, std::string& out) const {
   for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i) out += ',';
+    if (i) buffer_ += ',';
     if (values[i] == 0.0) {  // most cells of a calm scenario: no formatting
-      out += '0';
+      buffer_ += '0';
     } else if (integer_columns_[i]) {
-      fmt::format_to(std::back_inserter(out), "{}", static_cast<std::int64_t>(values[i]));
+      fmt::format_to(std::back_inserter(buffer_), "{}", static_cast<std::int64_t>(values[i]));
     } else {
-      fmt::format_to(std::back_inserter(out), "{}", values[i]);  // as num(): shortest exact text
+      fmt::format_to(std::back_inserter(buffer_), "{}", values[i]);  // as num(): shortest exact text
     }
   }
-  out += '\n';
+  buffer_ += '\n';
+  scenarios_.write(buffer_);
 }
 
 namespace {

@@ -66,11 +66,7 @@ class OutputWriter {
   OutputWriter& operator=(const OutputWriter&) = delete;
 
   void scenario(const ScenarioResult& r);  // appends one row to scenarios.csv (and its rows to defaults.csv)
-  // The same in two halves: the text of a scenario's rows (safe to call from
-  // several threads at once: it reads only the model), then its writing.
-  void format(const ScenarioResult& r, ScenarioText& text) const;
-  void write(const ScenarioText& text);
-  // A row from its values (scenario_values: in the order of scenario_columns).
+  // The same from the row's values (scenario_values: in the order of scenario_columns).
   void row(const std::vector<double>& values);
   // Appends the rows of one scenario to defaults.csv (Model::default_rows).
   void default_rows(std::span<const DefaultEvent> events);
@@ -93,7 +89,6 @@ class OutputWriter {
     void append_parts(const std::filesystem::path& staging, const std::string& name, int ranks);
   };
   void close_streams();
-  void append_row(const std::vector<double>& values, std::string& out) const;
   void write_rest(const RunResult& result);  // every file but the streamed ones, into the staging directory
 
   const Model& model_;
@@ -102,8 +97,9 @@ class OutputWriter {
   std::filesystem::path staging_;
   Stream scenarios_, defaults_;  // defaults_: only with Model::default_rows
   std::string buffer_;
-  ScenarioText text_;
-  std::vector<std::uint8_t> integer_columns_;  // per column of scenarios.csv: its values are integers
+  std::vector<DefaultEvent> events_;
+  std::vector<double> row_;
+  std::vector<std::uint8_t> integer_columns_;
   std::vector<std::string> extra_files_;
 };
 

@@ -1936,21 +1936,16 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
   const std::int64_t window = std::max<std::int64_t>(kChunk, (batch * threads * 8 + kChunk - 1) / kChunk * kChunk);
   const std::size_t buffer_size = static_cast<std::size_t>(std::min(window, std::max<std::int64_t>(total, 1)));
   std::vector<ScenarioResult> computing(buffer_size), ready(buffer_size);
-  // The streamed outputs' text of each scenario, formatted by its worker.
-  const bool formatted = static_cast<bool>(options.format);
-  std::vector<ScenarioText> computing_text(formatted ? buffer_size : 0), ready_text(computing_text.size());
   ProgressBar progress(options.progress, total);
   const std::int64_t end = options.first + total;
   tbb::task_group group;
-  const auto launch = [&](std::int64_t w0, std::int64_t w1, std::vector<ScenarioResult>& results,
-                          std::vector<ScenarioText>& texts) {
+  const auto launch = [&](std::int64_t w0, std::int64_t w1, std::vector<ScenarioResult>& results) {
     ScenarioResult* out = results.data();
-    ScenarioText* text = texts.data();
-    arena.execute([&, w0, w1, out, text] {
-      group.run([&, w0, w1, out, text] {
+    arena.execute([&, w0, w1, out] {
+      group.run([&, w0, w1, out] {
         const std::int64_t n_batches = (w1 - w0 + batch - 1) / batch;
         tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n_batches, 1),
-                          [&, w0, w1, out, text](const tbb::blocked_range<std::int64_t>& r) {
+                          [&, w0, w1, out](const tbb::blocked_range<std::int64_t>& r) {
                             auto& worker = workers.local();
                             if (!worker) worker = std::make_unique<TileWorker>(model, shocks, options.screening);
                             for (std::int64_t b = r.begin(); b != r.end(); ++b) {
@@ -1958,8 +1953,6 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
                               for (std::int64_t t0 = b0; t0 < b1; t0 += kTile)
                                 worker->simulate_tile(t0, std::min(kTile, b1 - t0), out + (t0 - w0));
                               worker->flush_losses(out[b0 - w0]);
-                              for (std::int64_t i = b0 - w0; formatted && i < b1 - w0; ++i)
-                                options.format(out[i], text[i]);
                             }
                           });
       });
@@ -1967,20 +1960,17 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
   };
   const auto wait = [&] { arena.execute([&] { group.wait(); }); };
   if (options.first < end) {
-    launch(options.first, std::min(end, options.first + window), computing, computing_text);
+    launch(options.first, std::min(end, options.first + window), computing);
     wait();
   }
   for (std::int64_t w0 = options.first; w0 < end; w0 += window) {
     const std::int64_t w1 = std::min(end, w0 + window);
     std::swap(computing, ready);
-    std::swap(computing_text, ready_text);
     const bool more = w1 < end;
-    if (more) launch(w1, std::min(end, w1 + window), computing, computing_text);
+    if (more) launch(w1, std::min(end, w1 + window), computing);
     for (std::int64_t i = 0; i < w1 - w0; ++i) {
-      const auto k = static_cast<std::size_t>(i);
-      const ScenarioResult& r = ready[k];
+      const ScenarioResult& r = ready[static_cast<std::size_t>(i)];
       result.aggregate.add(r);
-      if (formatted) options.on_text(ready_text[k]);
       if (options.on_scenario) options.on_scenario(r);
     }
     result.completed = w1 - options.first;

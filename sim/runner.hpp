@@ -9,7 +9,6 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <string>
 
 #include "sim/cascade.hpp"
 #include "sim/metrics.hpp"
@@ -24,12 +23,6 @@ struct Model;
 // batch size.
 inline constexpr std::int64_t kTile = 64;
 
-// What one scenario adds to the output files streamed as scenarios arrive
-// (sim/output.hpp): its row of scenarios.csv and its rows of defaults.csv.
-struct ScenarioText {
-  std::string scenario, defaults;
-};
-
 struct RunOptions {
   bool progress = false;                    // progress bar on stderr (only when it is a terminal)
   std::int64_t first = 0;                   // first scenario index (a multiple of kChunk when splitting a run)
@@ -38,12 +31,6 @@ struct RunOptions {
   std::int64_t batch = -1;                  // -1: the model's setting (rounded up to a multiple of kTile)
   const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT) to stop after the current window
   std::function<void(const ScenarioResult&)> on_scenario;  // every scenario, in index order
-  // Streamed outputs: `format` turns each scenario into its text on the
-  // worker thread that computed it (so it must be safe to call concurrently);
-  // `on_text` then receives the texts in index order on the calling thread,
-  // before on_scenario sees the same scenario. Both or neither.
-  std::function<void(const ScenarioResult&, ScenarioText&)> format;
-  std::function<void(const ScenarioText&)> on_text;
   // Member-level screening of the calm scenarios where the model allows it;
   // false: every scenario's accounts revalued (the same results, slower).
   bool screening = true;

@@ -75,10 +75,10 @@ RunResult Session::run(const RunRequest& request, const DirectoryRequest& output
   options.first = first;
   options.count = count;
   options.stop = request.stop;
-  const OutputWriter& formatter = *writer;
-  options.format = [&formatter](const ScenarioResult& r, ScenarioText& text) { formatter.format(r, text); };
-  options.on_text = [&](const ScenarioText& text) { writer->write(text); };
-  if (request.on_scenario) options.on_scenario = request.on_scenario;
+  options.on_scenario = [&](const ScenarioResult& r) {
+    writer->scenario(r);
+    if (request.on_scenario) request.on_scenario(r);
+  };
   RunResult result = run_monte_carlo(model, options);
   if (!mpi.root()) writer->close_part();
   const auto parts = mpi.gather(result.aggregate.serialize());

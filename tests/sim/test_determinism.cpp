@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <string>
 
 #include "sim/config/load.hpp"
@@ -53,36 +52,6 @@ TEST(Determinism, IdenticalForAnyThreadCountAndBatchSize) {
   EXPECT_EQ(run_text(model, 2, 64), reference);
   EXPECT_EQ(run_text(model, 2, 100), reference);  // rounded up to whole tiles
   EXPECT_EQ(run_text(model, 3, 4096), reference);
-}
-
-// The streamed outputs' text is formatted on the workers (RunOptions::format)
-// and handed over in index order, each scenario once, before on_scenario sees
-// it: the file's rows do not depend on which thread formatted them.
-TEST(Determinism, RowsFormattedOnWorkersArriveInIndexOrder) {
-  const Model model = test_model({{"simulation.scenarios", "3000"}});
-  const auto rows = [&](int threads, std::int64_t batch) {
-    std::string text, seen;
-    RunOptions options;
-    options.threads = threads;
-    options.batch = batch;
-    options.format = [](const ScenarioResult& r, ScenarioText& out) {
-      out.scenario = fmt::format("{} {} {}\n", r.index, r.defaults.size(), r.total_loss);
-      out.defaults.assign(r.defaults.size(), 'd');
-    };
-    options.on_text = [&](const ScenarioText& t) { text += t.scenario + t.defaults; };
-    options.on_scenario = [&](const ScenarioResult& r) {
-      seen += fmt::format("{} {} {}\n", r.index, r.defaults.size(), r.total_loss) + std::string(r.defaults.size(), 'd');
-    };
-    run_monte_carlo(model, options);
-    EXPECT_EQ(text, seen) << threads << " threads, batch " << batch;
-    return text;
-  };
-  const std::string reference = rows(1, 256);
-  EXPECT_EQ(reference.substr(0, 2), "0 ");
-  EXPECT_EQ(std::count(reference.begin(), reference.end(), '\n'), 3000);
-  EXPECT_NE(reference.find("2999 "), std::string::npos);
-  EXPECT_EQ(rows(2, 64), reference);
-  EXPECT_EQ(rows(3, 1024), reference);
 }
 
 // The same with close-out by auction and recovery tools at both CCPs (their
