@@ -17,12 +17,22 @@ namespace {
 // the panels of three and two packets each entry is one chain of fused
 // multiply-adds over the assets in order from +0, so a move with entries s_lo,
 // s_hi (lo < hi) and zeros elsewhere gives there exactly
-// fma(v_hi, s_hi, fma(v_lo, s_lo, +0)): a zero term x * 0 adds a zero, which
+// madd(v_hi, s_hi, madd(v_lo, s_lo, +0)) (madd below): a zero term x * 0 adds a zero, which
 // leaves a finite sum as it is. The rows after those panels (a one-packet
 // panel splits its chain by the parity of the asset; single rows sum packets
 // of assets) are taken from the product over those rows and the panel of
 // three packets before them: in it they fall in the same kinds of panel.
 constexpr Eigen::Index kPacket = Eigen::internal::packet_traits<double>::size;
+
+// Eigen's multiply-add (pmadd): fused on a target with FMA instructions, a
+// product then a sum (two roundings) otherwise.
+inline double madd(double a, double b, double c) {
+#ifdef __FMA__
+  return std::fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
 
 Eigen::Index chained_rows(Eigen::Index rows) {
   const Eigen::Index three = rows / (3 * kPacket) * (3 * kPacket);
@@ -34,12 +44,12 @@ void chained_column(const Eigen::MatrixXd& values, const Eigen::MatrixXd& moves,
   const double* lo = values.col(m.lo).data();
   const double s_lo = moves(m.lo, move);
   if (m.hi < 0) {
-    for (Eigen::Index i = 0; i < rows; ++i) out[i] = std::fma(lo[i], s_lo, 0.0);
+    for (Eigen::Index i = 0; i < rows; ++i) out[i] = madd(lo[i], s_lo, 0.0);
     return;
   }
   const double* hi = values.col(m.hi).data();
   const double s_hi = moves(m.hi, move);
-  for (Eigen::Index i = 0; i < rows; ++i) out[i] = std::fma(hi[i], s_hi, std::fma(lo[i], s_lo, 0.0));
+  for (Eigen::Index i = 0; i < rows; ++i) out[i] = madd(hi[i], s_hi, madd(lo[i], s_lo, 0.0));
 }
 
 // The moves [b0, b0 + nb) from the first through the last that shifts more

@@ -89,7 +89,9 @@ RandomSet random_set(Eigen::Index accounts, int assets, int per_account, Eigen::
 // The P&L equals the dense product to the bit, block by block, whatever the
 // number of accounts (every kind of row panel of the product: 3, 2 and 1
 // packets and single rows), the block width (dense moves in the first and last
-// blocks) and the number of assets.
+// blocks) and the number of assets; with FMA instructions (-march=native) or
+// without (a portable build, the sanitizers'): the multiply-add follows
+// Eigen's, fused or not.
 TEST(MovePnl, TwoAssetMovesGiveTheDenseProductToTheBit) {
   const std::vector<std::tuple<Eigen::Index, int, Eigen::Index>> shapes{
       {1, 3, 5},       {7, 4, 9},       {9, 30, 256},     {23, 7, 21},      {40, 10, 33},
