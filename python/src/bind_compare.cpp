@@ -90,7 +90,7 @@ auto run_variants(const ModelPtr& model, const py::object& threads, bool progres
   {
     py::gil_scoped_release release;
     try {
-      out = body(options);
+      out = on_threads(threads, model->model.threads, [&] { return body(options); });
     } catch (const config::ScenarioError&) {
       throw;  // a variant's changes are not valid: ScenarioError
     } catch (const InputError&) {
@@ -112,7 +112,8 @@ auto run_variants(const ModelPtr& model, const py::object& threads, bool progres
 ComparisonPtr compare(const ModelPtr& base, const py::object& scenarios, const py::object& seed,
                       const py::object& threads, bool progress, bool keep_per_scenario) {
   auto out = std::make_shared<ComparisonRun>();
-  out->model = derive_model(base, seed_and_scenarios(base, seed, scenarios));
+  out->model = on_threads(threads, base->model.threads,
+                          [&] { return derive_model(base, seed_and_scenarios(base, seed, scenarios)); });
   out->comparison = run_variants(out->model, threads, progress, "comparison", [&](const RunOptions& options) {
     return run_compare(out->model->loaded, out->model->overrides, options, keep_per_scenario);
   });
@@ -124,7 +125,8 @@ ComparisonPtr compare(const ModelPtr& base, const py::object& scenarios, const p
 py::list contributions(const ModelPtr& base, const std::optional<std::vector<std::string>>& members,
                        const std::optional<std::vector<int>>& links, int top, const std::string& metric,
                        const py::object& scenarios, const py::object& seed, const py::object& threads, bool progress) {
-  const ModelPtr model = derive_model(base, seed_and_scenarios(base, seed, scenarios));
+  const ModelPtr model = on_threads(threads, base->model.threads,
+                                    [&] { return derive_model(base, seed_and_scenarios(base, seed, scenarios)); });
   ContributionRequest request;
   request.members = members;
   request.links = links;

@@ -386,7 +386,8 @@ RunPtr run(const ModelPtr& base, const py::object& scenarios, const py::object& 
            const std::string& interrupt) {
   if (interrupt != "raise" && interrupt != "partial")
     throw py::value_error("interrupt: expected 'raise' or 'partial', found '" + interrupt + "'");
-  const ModelPtr model = derive_model(base, seed_and_scenarios(base, seed, scenarios));
+  const ModelPtr model = on_threads(threads, base->model.threads,
+                                    [&] { return derive_model(base, seed_and_scenarios(base, seed, scenarios)); });
 
   RunOptions options;
   options.progress = progress;

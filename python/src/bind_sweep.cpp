@@ -28,7 +28,8 @@ py::dict sweep(const ModelPtr& base, const std::vector<std::pair<std::string, st
                bool progress, const std::string& directory, bool resume) {
   if (resume && directory.empty())
     throw py::value_error("resume: only with out (the directory of the interrupted sweep)");
-  const ModelPtr model = derive_model(base, seed_and_scenarios(base, seed, scenarios));
+  const ModelPtr model = on_threads(threads, base->model.threads,
+                                    [&] { return derive_model(base, seed_and_scenarios(base, seed, scenarios)); });
   std::vector<SweepAxis> axes;
   for (const auto& [key, values] : grid) {
     // The same checks as the CLI's --grid KEY=V1,V2 (an unknown topology, an empty value).
@@ -58,7 +59,9 @@ py::dict sweep(const ModelPtr& base, const std::vector<std::pair<std::string, st
       std::optional<Sweep> previous;
       if (!directory.empty()) check_output_directory(directory);  // before the work, not after
       if (resume) previous = read_sweep_state(read_sweep_state_file(directory), model->resolved_yaml, axes, variants);
-      s = run_sweep(loaded, model->overrides, axes, variants, options, previous ? &*previous : nullptr);
+      s = on_threads(threads, model->model.threads, [&] {
+        return run_sweep(loaded, model->overrides, axes, variants, options, previous ? &*previous : nullptr);
+      });
       // What `ccpnet sweep --out` writes; an interrupted sweep, its finished points and their state.
       if (!directory.empty()) write_directory(info, sweep_files(s, model->resolved_yaml));
     } catch (const config::ScenarioError&) {

@@ -2,6 +2,7 @@
 // areas share.
 #pragma once
 
+#include <oneapi/tbb/task_arena.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -12,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sim/config/load.hpp"
@@ -25,6 +27,17 @@ namespace ccpnet::python {
 // A Python integer argument within [lo, hi] (operator.index: no floats, no
 // strings); a ValueError naming it otherwise.
 std::int64_t checked(const pybind11::object& value, std::int64_t lo, std::int64_t hi, const char* what);
+
+// f() in an arena of the threads a call is given (None: the model's
+// simulation.threads; 0: all cores): what runs in parallel during the call,
+// the building of its models and variants included, keeps to them as the
+// run itself does (the CLI's --threads bounds a whole command the same way).
+template <class F>
+auto on_threads(const pybind11::object& threads, int model_threads, F&& f) {
+  const int n = threads.is_none() ? model_threads : static_cast<int>(checked(threads, 0, 1024, "threads"));
+  tbb::task_arena arena(n > 0 ? n : tbb::info::default_concurrency());
+  return arena.execute(std::forward<F>(f));
+}
 
 // Ctrl-C during a long engine run: the GIL is released while the engine works;
 // every kChunk scenarios, check() takes it back to let Python handle a pending

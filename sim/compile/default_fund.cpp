@@ -531,8 +531,10 @@ std::vector<const SizingSet*> ccp_sets(const config::LoadedScenario& loaded, con
 }  // namespace
 
 // The CCPs are sized in parallel (on simulation.threads threads, 0: all
-// cores), each in scratch of its thread, and their results applied in CCP
-// order: the same model, and the same first error, for any number of threads.
+// cores; never more than the arena the build is called from has, so that a
+// caller's thread bound holds), each in scratch of its thread, and their
+// results applied in CCP order: the same model, and the same first error, for
+// any number of threads.
 void set_default_funds(const config::LoadedScenario& loaded, const std::vector<config::MemberConfig>& members,
                        const Index& index, const FiniteCheck& finite, Model& model) {
   SizingSets sets;
@@ -540,7 +542,8 @@ void set_default_funds(const config::LoadedScenario& loaded, const std::vector<c
   const std::vector<const SizingSet*> set_of = ccp_sets(loaded, index, model, sets, sized);
   tbb::enumerable_thread_specific<StressBlock> blocks;
   const Model& read = model;
-  tbb::task_arena arena(read.threads > 0 ? read.threads : tbb::info::default_concurrency());
+  const int available = tbb::this_task_arena::max_concurrency();  // all cores, or the calling arena's threads
+  tbb::task_arena arena(read.threads > 0 ? std::min(read.threads, available) : available);
   arena.execute([&] {
     tbb::parallel_for(std::size_t{0}, read.ccps.size(), [&](std::size_t c) {
       if (!set_of[c]) return;

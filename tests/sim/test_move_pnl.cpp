@@ -4,9 +4,13 @@
 // between products usually hedged against each other), read from the columns
 // of those assets rather than by the dense product over every asset.
 #include <gtest/gtest.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <random>
 #include <tuple>
@@ -143,6 +147,35 @@ TEST(DefaultFundSizing, TheSameToTheBitOnAnyNumberOfThreads) {
     EXPECT_GT(one.ccps[c].default_fund, 0.0);
   }
 }
+
+#ifdef __linux__
+// The process's threads now (Linux: one entry per thread in /proc/self/task).
+std::size_t process_threads() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+// A build called from an arena of one thread sizes the funds on that thread
+// alone, even when the file says all cores (simulation.threads: 0): the
+// Python calls build a run's models in an arena of the threads they are
+// given, as the CLI's --threads bounds a whole command. Checked in a fresh
+// process (no worker started before): after the build it has one thread; it
+// has two when the sizing takes all cores (this machine has at least two).
+TEST(DefaultFundSizingDeathTest, KeepsToTheThreadsOfTheCallersArena) {
+  if (tbb::info::default_concurrency() < 2) GTEST_SKIP() << "one core: no bound to check";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const auto build_in_one_thread = [] {
+    tbb::task_arena one(1);
+    const Model model = one.execute([] {
+      return build_model(config::load_scenario_file(
+          std::string(CCPNET_SOURCE_DIR) + "/scenarios/reference_network.yaml", {{"simulation.threads", "0"}}));
+    });
+    std::exit(model.ccps.size() == 10 && process_threads() == 1 ? 0 : 1);
+  };
+  EXPECT_EXIT(build_in_one_thread(), ::testing::ExitedWithCode(0), "");
+}
+#endif
 
 }  // namespace
 }  // namespace ccpnet
