@@ -939,8 +939,7 @@ class TileWorker {
         r.reset(model_, index);  // before the swap: reset frees a list far larger than its contents
         std::swap(r.account_losses, scratch_losses_);
         r.market_factor = factor[static_cast<std::size_t>(shared ? j0 + i : 0)];
-        const bool latent =
-            draw_latent(index, r.market_factor, [&](std::size_t m) { return path_member(m, model_.steps.end[0]); });
+        const bool latent = draw_latent(index, r.market_factor, [&](std::size_t m) { return first_window_pnl(m); });
         run_path(latent || any_exogenous_, first_step_[static_cast<std::size_t>(shared ? i : 0)], r, nullptr);
         if (model_.liquidity_needs) liquidity_needs(r);
         std::swap(r.account_losses, scratch_losses_);
@@ -1160,6 +1159,19 @@ class TileWorker {
     }
     margins_.compute(cumulative_, path_slot_);
     revalue_path(true);
+  }
+
+  // Member m's P&L over the close-out windows of the path's first step, each
+  // of its accounts from today to its CCP's window end: what it would leave
+  // its CCPs to close out if it defaulted at the start (the own-book latent
+  // factor's P&L, whose standard deviation is MemberModel::book_sd).
+  double first_window_pnl(std::size_t m) const {
+    double pnl = 0.0;
+    for (const int a : model_.members[m].accounts) {
+      const auto ai = static_cast<std::size_t>(a);
+      pnl += path_pnl(ai, model_.steps.window[0][static_cast<std::size_t>(account_horizon_[ai])]);
+    }
+    return pnl;
   }
 
   // P&L from today to point p of the current path: a member's, an account's.

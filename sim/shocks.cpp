@@ -28,6 +28,20 @@ void add_day(const std::vector<double>& horizons, int d, const Eigen::VectorXd& 
   running += day;
 }
 
+// The days the market factor covers: the move over which a member that
+// defaults at the start is closed out, from today over the longest margin
+// period of risk. One period: the whole path, which ends there. Time steps:
+// the first step's close-out window, not the later days of the path, which a
+// default at the start cannot foresee and which would dilute its wrong-way
+// risk (exposure that rises as the participant's credit worsens; CPMI-IOSCO
+// PFMI, Principles 4 and 6).
+int market_factor_days(const Model& model, int days) {
+  if (model.steps.count == 0) return days;
+  double mpor = 0.0;
+  for (const auto& ccp : model.ccps) mpor = std::max(mpor, ccp.mpor_days);
+  return std::clamp(static_cast<int>(std::ceil(mpor - 1e-12)), 1, days);
+}
+
 // A day's log-returns within kMaxDailyLogMove.
 void bound_day(Eigen::VectorXd& day) { day = day.cwiseMax(-kMaxDailyLogMove).cwiseMin(kMaxDailyLogMove); }
 
@@ -78,7 +92,7 @@ ShockGenerator::ShockGenerator(const Model& model, const std::vector<double>& po
       }
   }
   factor_start_.push_back(static_cast<int>(factor_value_.size()));
-  factor_scale_ = 1.0 / std::sqrt(std::max(1e-300, static_cast<double>(days_) * model.correlation.sum()));
+  factor_scale_ = 1.0 / std::sqrt(std::max(1e-300, market_factor_days(model, days_) * model.correlation.sum()));
   if (model.history_mode) {
     const Eigen::MatrixXd& r = model.history_log_returns;
     windows_ = std::max<std::int64_t>(0, static_cast<std::int64_t>(r.rows()) - days_ + 1);
@@ -174,6 +188,7 @@ void ShockGenerator::model_tile(std::uint64_t first, std::span<Eigen::MatrixXd> 
   t.correlated.resize(n);
   t.day.resize(n);
   std::fill(market_factor.begin(), market_factor.end(), 0.0);
+  const int factor_days = market_factor_days(model_, days_);
   for (auto& c : cumulative) c.resize(n, points);
   for (int d = 0; d < days_; ++d) {
     for (std::size_t i = 0; i < count; ++i)
@@ -181,7 +196,7 @@ void ShockGenerator::model_tile(std::uint64_t first, std::span<Eigen::MatrixXd> 
     correlate<vectors>(t.z.data(), t.x.data());
     for (std::size_t i = 0; i < count; ++i) {
       for (Eigen::Index a = 0; a < n; ++a) t.correlated(a) = t.x[static_cast<std::size_t>(a) * kTileWidth + i];
-      market_factor[i] += t.correlated.sum();
+      if (d < factor_days) market_factor[i] += t.correlated.sum();
       double scale = 1.0;
       if (student_t_) scale = std::sqrt((dof_ - 2.0) / t.mixing[i].chi_square(dof_));
       t.day = daily_vol_.cwiseProduct(t.correlated) * scale;
@@ -207,18 +222,19 @@ void ShockGenerator::historical(std::uint64_t scenario, Eigen::Ref<Eigen::Matrix
   Eigen::VectorXd running = Eigen::VectorXd::Zero(r.cols()), day(r.cols());
   double market = 0.0;
   std::size_t next_horizon = 0;
+  const int factor_days = market_factor_days(model_, days_);
   for (int d = 0; d < days_; ++d) {
     Eigen::Index row = start + d;
     if (!replay)
       row = std::min(static_cast<Eigen::Index>(draws.uniform() * static_cast<double>(r.rows())), r.rows() - 1);
     day = r.row(row).transpose();
     bound_day(day);
-    market += day.mean();
+    if (d < factor_days) market += day.mean();
     add_day(points_, d, day, overlay_, running, next_horizon, cumulative);
   }
-  // The equally weighted move over the days, standardised by its history.
-  market_factor = history_factor_sd_ > 0.0 ? (market - days_ * history_factor_mean_) /
-                                                 (std::sqrt(static_cast<double>(days_)) * history_factor_sd_)
+  // The equally weighted move over the factor's days, standardised by its history.
+  market_factor = history_factor_sd_ > 0.0 ? (market - factor_days * history_factor_mean_) /
+                                                 (std::sqrt(static_cast<double>(factor_days)) * history_factor_sd_)
                                            : 0.0;
 }
 

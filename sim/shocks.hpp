@@ -64,7 +64,7 @@ class ShockGenerator {
 
   // Cumulative log-returns (assets x points) of `scenario`, and the market
   // factor F ~ N(0, 1) that drives latent-model defaults (the standardised
-  // Gaussian driver of the equally weighted move over the whole path).
+  // Gaussian driver of the equally weighted move over the first close-out).
   void generate(std::uint64_t scenario, Eigen::Ref<Eigen::MatrixXd> cumulative, double& market_factor) const;
   // The same for the scenarios first, first + 1, ... into cumulative[i] (resized
   // to assets x points) and market_factor[i], i < cumulative.size(): each

@@ -12,9 +12,10 @@ namespace {
 // The own-book latent factor's scale: the standard deviation of each
 // member's P&L over the period the factor covers, delta-normal under the
 // Gaussian model (daily covariance D C D, D the daily volatilities times the
-// volatility multiplier; options by their delta). One period: the sum over
-// its accounts of their P&L over their own MPOR, whose covariance between
-// horizons h and h' is D C D min(h, h'); time steps: the first step.
+// volatility multiplier; options by their delta): the sum over its accounts
+// of their P&L from today over their own MPOR (in time steps the close-out
+// windows of the first step, which start today too), whose covariance
+// between horizons h and h' is D C D min(h, h').
 void set_book_sd(Model& model, double volatility_multiplier) {
   const auto n = static_cast<Eigen::Index>(model.assets.size());
   Eigen::VectorXd d(n);
@@ -26,9 +27,7 @@ void set_book_sd(Model& model, double volatility_multiplier) {
     for (int a : member.accounts) {
       const Account& acc = model.accounts[static_cast<std::size_t>(a)];
       Eigen::VectorXd value = account_delta_values(model, acc);
-      const double days =
-          model.steps.count > 0 ? model.steps.days : model.ccps[static_cast<std::size_t>(acc.ccp)].mpor_days;
-      by_days.emplace_back(days, std::move(value));
+      by_days.emplace_back(model.ccps[static_cast<std::size_t>(acc.ccp)].mpor_days, std::move(value));
     }
     double variance = 0.0;
     for (const auto& [h1, v1] : by_days)

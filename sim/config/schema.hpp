@@ -1673,8 +1673,9 @@ struct LatentDefaultConfig {
       {.doc = "per-member PD overriding pd ({member id: pd})", .unit = "probability", .min = 0.0, .max = 1.0});
     a("factor", factor,
       {.doc = "the factor each member loads on: market, the standardised equally weighted move of all assets "
-              "(every member defaults more in a fall, shorts too); own_book, the member's own P&L over the period "
-              "(its accounts' P&L over their MPOR, or over the first time step) divided by its standard deviation "
+              "from today over the longest MPOR (every member defaults more in a fall, shorts too); own_book, the "
+              "member's own P&L over its close-out (its accounts' P&L from today over their MPOR, in time steps "
+              "too: a default at the start foresees none of the later days) divided by its standard deviation "
               "under the Gaussian model (delta-normal at the volatilities of market.shocks), so that a member "
               "defaults more when its own book loses and the fat tails and jumps of the market model carry over; "
               "a member without positions defaults with its PD"});

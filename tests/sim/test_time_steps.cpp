@@ -9,9 +9,11 @@
 // misses the call of day 3 is closed out from day-2 prices over the MPOR.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "models/margin/quantile.hpp"
 #include "sim/config/load.hpp"
 #include "sim/model.hpp"
 #include "sim/runner.hpp"
@@ -268,6 +270,85 @@ TEST(TimeSteps, EveryLibraryMechanismRunsInSteps) {
 
 namespace ccpnet {
 namespace {
+
+// Wrong-way risk in time steps. A latent default is drawn at the start and
+// closed out over its CCP's MPOR from today, so the factor it loads on is the
+// move over that window: wrong-way risk is exposure that rises as the
+// participant's credit worsens, which CCPs must identify and manage (CPMI-IOSCO
+// PFMI, 2012, Principles 4 and 6), and the later days of the path, which a
+// default at the start cannot foresee, must neither inform it nor dilute it.
+// One asset X, daily sd s = 0.5 / sqrt(365), an MPOR of 2 days, ten daily
+// steps. With one asset the market factor is the log-move of days 0 to 2 over
+// its sd: F = (z_0 + z_1) / sqrt(2) = c_2 / (s sqrt(2)), c_2 the cumulative
+// log-return at day 2 (the one-period factor of the same scenario, whose path
+// starts with the same draws). D is long 10 X at 100 (1,000 USD); on its own
+// book F_D = 1,000 (e^c_2 - 1) / (1,000 s sqrt(2)), and with beta 1 it defaults
+// exactly when F_D < Phi^-1(PD) (PD 5%: -1.645). Over day 1 alone (c_1 over
+// s), or over the whole path, the factor would be another number, and the
+// defaults other scenarios.
+constexpr std::string_view kWrongWay = R"(name: wrong-way risk over the first close-out
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+ccps:
+  - {id: A, capital: 1.0e9, margin: {model: parametric, mpor_days: 2}, default_fund: {sizing: fixed, amount: 1000}}
+members:
+  - {id: D, capital: 1.0e9, liquidity: 1.0e9, positions: {A: {X: 10}}, default_fund: {A: 20}}
+  - {id: N, capital: 1.0e9, liquidity: 1.0e9, positions: {A: {X: -10}}, default_fund: {A: 50}}
+defaults: {latent: {pd: 0.0, member_pd: {D: 0.05}, beta: 1.0, factor: own_book}}
+)";
+
+const std::vector<config::Override> kTenDays = {{"simulation.horizon_days", "10"}, {"simulation.step_days", "1"}};
+
+// The index of the point `day` of a time-step model.
+Eigen::Index point_of(const Model& model, double day) {
+  const auto& points = model.steps.points;
+  return static_cast<Eigen::Index>(std::find(points.begin(), points.end(), day) - points.begin());
+}
+
+TEST(WrongWayRisk, TheMarketFactorIsTheMoveOverTheFirstCloseOut) {
+  auto market = kTenDays;
+  market.push_back({"defaults.latent.factor", "market"});
+  const Model steps = model_of(kWrongWay, market), one = model_of(kWrongWay, {{"defaults.latent.factor", "market"}});
+  ASSERT_EQ(steps.steps.count, 10);
+  ASSERT_EQ(one.steps.count, 0);
+  const Eigen::Index day2 = point_of(steps, 2.0);
+  ASSERT_LT(day2, static_cast<Eigen::Index>(steps.steps.points.size()));
+  const double s = 0.5 / std::sqrt(365.0);
+  const ShockGenerator by_day(steps), by_period(one);
+  Eigen::MatrixXd path(1, static_cast<Eigen::Index>(move_points(steps).size()));
+  Eigen::MatrixXd period(1, static_cast<Eigen::Index>(move_points(one).size()));
+  for (std::uint64_t i = 0; i < 200; ++i) {
+    double f = 0.0, f_one = 0.0;
+    by_day.generate(i, path, f);
+    by_period.generate(i, period, f_one);
+    EXPECT_NEAR(f, path(0, day2) / (s * std::sqrt(2.0)), 1e-12) << "scenario " << i;
+    EXPECT_EQ(f, f_one) << "scenario " << i;
+  }
+}
+
+TEST(WrongWayRisk, AnOwnBookDefaultAtTheStartLoadsOnTheLossOverItsCloseOut) {
+  const Model model = model_of(kWrongWay, kTenDays);
+  const Eigen::Index day2 = point_of(model, 2.0);
+  const double s = 0.5 / std::sqrt(365.0), threshold = models::normal_quantile(0.05);
+  const ShockGenerator shocks(model);
+  Eigen::MatrixXd path(1, static_cast<Eigen::Index>(move_points(model).size()));
+  int defaults = 0, checked = 0;
+  for (std::int64_t i = 0; i < 400; ++i) {
+    double f = 0.0;
+    shocks.generate(static_cast<std::uint64_t>(i), path, f);
+    const double own = 1000.0 * std::expm1(path(0, day2)) / (1000.0 * s * std::sqrt(2.0));
+    if (std::abs(own - threshold) < 1e-9) continue;  // on the threshold: rounding decides
+    const ScenarioResult r = run_scenario(model, i);
+    const bool latent = std::any_of(r.defaults.begin(), r.defaults.end(), [](const MemberDefault& d) {
+      return d.member == 0 && d.cause == DefaultCause::kLatent && d.day == 0.0;
+    });
+    EXPECT_EQ(latent, own < threshold) << "scenario " << i << ": F_D " << own;
+    defaults += latent;
+    ++checked;
+  }
+  EXPECT_GT(defaults, 8);  // about 5% of 400
+  EXPECT_GT(checked, 390);
+}
 
 // Fire sales (market.fire_sales; models/market/fire_sale.hpp, square-root
 // impact law). X: price 100, ADV 1e6 USD, impact coefficient k = 0.5, no
