@@ -264,7 +264,13 @@ void Cascade::set_start_states() {
   cold_.assign(n_accounts, ColdState{});
   cold_stamp_.assign(n_accounts, 0);
   member_start_.clear();
-  for (const MemberModel& m : model_.members) member_start_.emplace_back(m.capital, m.liquidity);
+  member_first_account_.assign(1, 0);
+  member_accounts_.clear();
+  for (const MemberModel& m : model_.members) {
+    member_start_.emplace_back(m.capital, m.liquidity);
+    for (int a : m.accounts) member_accounts_.emplace_back(a, model_.accounts[static_cast<std::size_t>(a)].ccp);
+    member_first_account_.push_back(member_accounts_.size());
+  }
   touched_bits_.assign((model_.members.size() + 63) / 64, 0);
 }
 
@@ -523,9 +529,11 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
         if (l.liquidated)
           closing_[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(l.account)].ccp)].push_back(
               l.account);
-    for (int m : new_members_)
-      for (int a : model_.members[static_cast<std::size_t>(m)].accounts)
-        closing_[static_cast<std::size_t>(info(static_cast<std::size_t>(a)).ccp)].push_back(a);
+    for (int m : new_members_) {
+      const auto mi = static_cast<std::size_t>(m);
+      for (std::size_t i = member_first_account_[mi]; i < member_first_account_[mi + 1]; ++i)
+        closing_[static_cast<std::size_t>(member_accounts_[i].second)].push_back(member_accounts_[i].first);
+    }
     new_members_.clear();
     // ---- 1. each CCP's losses of the round through its waterfall
     for (std::size_t c = 0; c < n_ccps; ++c) {

@@ -569,14 +569,18 @@ class Cascade {
   void charge_account(const AccountInfo& acc, LossChannel channel, double amount, bool cash, int round,
                       ScenarioResult& out);
   std::vector<std::pair<double, double>> member_start_;  // capital, liquidity
-  std::vector<std::uint64_t> touched_bits_;              // workspace of check_members: touched_ as a bitset
-  std::vector<int> single_asset_;                        // per account: its only asset, -1 otherwise
-  std::vector<std::uint8_t> adl_by_quantity_;            // per survivor: deleveraged by quantity this round
-  std::vector<double> adl_charged_members_;              // per survivor: ADL charged by the members' run
-  std::array<std::vector<AdlLine>, 2> adl_lines_;        // the members' and the link lines' ADL of this round
-  std::vector<double> line_to_fund_;                     // per line of defaulters_: margin left to the insurance fund
-  std::vector<models::CcpResources> resources_;          // per CCP
-  std::vector<models::VmghCaps> vmgh_;                   // per CCP: the caps, total_left what the scenario still allows
+  // Per member its accounts with their CCPs, contiguous (member m's from
+  // member_first_account_[m] to [m + 1]), for the close-out of its default.
+  std::vector<std::size_t> member_first_account_;
+  std::vector<std::pair<int, int>> member_accounts_;  // account, its CCP
+  std::vector<std::uint64_t> touched_bits_;           // workspace of check_members: touched_ as a bitset
+  std::vector<int> single_asset_;                     // per account: its only asset, -1 otherwise
+  std::vector<std::uint8_t> adl_by_quantity_;         // per survivor: deleveraged by quantity this round
+  std::vector<double> adl_charged_members_;           // per survivor: ADL charged by the members' run
+  std::array<std::vector<AdlLine>, 2> adl_lines_;     // the members' and the link lines' ADL of this round
+  std::vector<double> line_to_fund_;                  // per line of defaulters_: margin left to the insurance fund
+  std::vector<models::CcpResources> resources_;       // per CCP
+  std::vector<models::VmghCaps> vmgh_;                // per CCP: the caps, total_left what the scenario still allows
   std::vector<int> ccp_round_;
   std::vector<std::vector<int>> closing_;          // per CCP: member accounts closed out this round
   std::vector<std::vector<LinkLine>> link_lines_;  // per CCP: link losses of this round
