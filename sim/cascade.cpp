@@ -190,7 +190,6 @@ Cascade::Cascade(const Model& model) : model_(model) {
   link_accounts_of_.assign(model.ccps.size(), {});
   mirror_.assign(n_accounts, -1);
   link_of_.assign(n_accounts, -1);
-  peer_link_fund_.assign(n_accounts, 0);
   for (std::size_t l = 0; l < model.links.size(); ++l) {
     const LinkModel& link = model.links[l];
     const auto a1 = static_cast<std::size_t>(link.account_at_first),
@@ -198,20 +197,10 @@ Cascade::Cascade(const Model& model) : model_(model) {
     mirror_[a1] = link.account_at_second;
     mirror_[a2] = link.account_at_first;
     link_of_[a1] = link_of_[a2] = static_cast<int>(l);
-    // A peer link fund covers only the link's own default (ESMA): it is not
-    // mutualised with the members' fund. A participant's contribution is.
-    if (link.model == LinkKind::kPeer) {
-      peer_link_fund_[a1] = model.accounts[a1].default_fund > 0.0;
-      peer_link_fund_[a2] = model.accounts[a2].default_fund > 0.0;
-    }
   }
   single_asset_.assign(n_accounts, -1);
-  lent_.assign(n_accounts, 0.0);
   for (std::size_t a = 0; a < n_accounts; ++a) {
     const Account& acc = model.accounts[a];
-    // What a member lent: an account without debt (a borrower's collateral
-    // does not stand behind another reserve's bad debt).
-    if (acc.kind == AccountKind::kMember && !(acc.quantity.minCoeff() < 0.0)) lent_[a] = acc.notional;
     if (acc.kind != AccountKind::kMember || !acc.options.empty()) continue;
     int only = -1, count = 0;
     for (Eigen::Index k = 0; k < acc.quantity.size(); ++k)
@@ -256,23 +245,49 @@ void Cascade::set_start_states() {
   for (int& slot : slot_)
     if (slot < 0) slot = next++;
   info_.resize(n_accounts);
-  start_state_.assign(n_accounts, AccountState{});
   for (std::size_t a = 0; a < n_accounts; ++a) {
     const Account& acc = model_.accounts[a];
-    const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(acc.ccp)];
-    const auto slot = static_cast<std::size_t>(slot_[a]);
-    info_[slot] = {acc.default_fund,    acc.initial_margin, acc.notional,           acc.owner, acc.ccp, acc.kind,
-                   static_cast<int>(a), acc.bids,           peer_link_fund_[a] != 0};
-    AccountState& st = start_state_[slot];
-    st.df_left = acc.default_fund;
-    st.assess_cap = acc.default_fund * ccp.assessment_multiple;
-    st.lender_left = lent_[a];
-    st.adl_contracts_left = single_asset_[a] >= 0 ? std::abs(acc.quantity(single_asset_[a])) : 0.0;
-    st.cash_call_cap = acc.default_fund * ccp.cash_call_multiple;
+    // What a member lent: an account without debt (a borrower's collateral
+    // does not stand behind another reserve's bad debt).
+    const bool lends = acc.kind == AccountKind::kMember && !(acc.quantity.minCoeff() < 0.0);
+    const double contracts = single_asset_[a] >= 0 ? std::abs(acc.quantity(single_asset_[a])) : 0.0;
+    // A peer link fund covers only the link's own default (ESMA): it is not
+    // mutualised with the members' fund. A participant's contribution is.
+    const bool peer_link = link_of_[a] >= 0 &&
+                           model_.links[static_cast<std::size_t>(link_of_[a])].model == LinkKind::kPeer &&
+                           acc.default_fund > 0.0;
+    info_[static_cast<std::size_t>(slot_[a])] = {
+        acc.default_fund,    acc.initial_margin, acc.notional, lends ? acc.notional : 0.0,
+        contracts,           acc.owner,          acc.ccp,      acc.kind,
+        static_cast<int>(a), acc.bids,           peer_link};
   }
+  cold_.assign(n_accounts, ColdState{});
+  cold_stamp_.assign(n_accounts, 0);
   member_start_.clear();
-  for (const MemberModel& m : model_.members) member_start_.emplace_back(m.capital, m.liquidity);
+  member_first_account_.assign(1, 0);
+  member_accounts_.clear();
+  for (const MemberModel& m : model_.members) {
+    member_start_.emplace_back(m.capital, m.liquidity);
+    for (int a : m.accounts) member_accounts_.emplace_back(a, model_.accounts[static_cast<std::size_t>(a)].ccp);
+    member_first_account_.push_back(member_accounts_.size());
+  }
   touched_bits_.assign((model_.members.size() + 63) / 64, 0);
+}
+
+// An account's cold state in this scenario: zero until first written.
+Cascade::ColdState& Cascade::cold(std::size_t a) {
+  const auto slot = static_cast<std::size_t>(slot_[a]);
+  if (cold_stamp_[slot] != epoch_) {
+    cold_stamp_[slot] = epoch_;
+    cold_[slot] = ColdState{};
+  }
+  return cold_[slot];
+}
+
+const Cascade::ColdState& Cascade::cold(std::size_t a) const {
+  static constexpr ColdState kUnwritten{};
+  const auto slot = static_cast<std::size_t>(slot_[a]);
+  return cold_stamp_[slot] == epoch_ ? cold_[slot] : kUnwritten;
 }
 
 std::size_t Cascade::member(std::size_t m) {
@@ -306,8 +321,14 @@ void Cascade::meet_account(std::size_t a, std::size_t slot) {
   AccountState& st = acct_[slot];
   if (!met) {
     stamped_accounts_.push_back(static_cast<int>(a));
-    st = start_state_[slot];
-    if (settlement_) st.df_left = acc.default_fund * settlement_->df_kept[static_cast<std::size_t>(acc.ccp)];
+    const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(acc.ccp)];
+    st = AccountState{};
+    st.df_left =
+        settlement_ ? acc.default_fund * settlement_->df_kept[static_cast<std::size_t>(acc.ccp)] : acc.default_fund;
+    st.assess_cap = acc.default_fund * ccp.assessment_multiple;
+    st.lender_left = acc.lent;
+    st.adl_contracts_left = acc.adl_contracts;
+    st.cash_call_cap = acc.default_fund * ccp.cash_call_multiple;
   }
   st.vm_gain = std::max(0.0, account_pnl_[a]);
   st.adl_left = acc.kind == AccountKind::kMember ? st.vm_gain : 0.0;
@@ -353,6 +374,7 @@ void Cascade::start_scenario(AccountPnl account_pnl, std::span<const double> mem
   acct_.resize(n_accounts);
   if (++epoch_ == 0) {  // wrapped: forget every stamp
     for (MemberState& ms : member_state_) ms.stamp = 0;
+    std::fill(cold_stamp_.begin(), cold_stamp_.end(), 0);
     epoch_ = 1;
   }
   next_step_epoch(true);
@@ -465,11 +487,12 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
     const auto ai = account(static_cast<std::size_t>(l.account));
     state(ai).liquidated = l.liquidated;
     if (l.liquidated) state(ai).bad_debt_booked = 0;  // time steps: this step's bad debt
-    state(ai).bad_debt = l.bad_debt;
-    state(ai).closing_bad_debt = l.closing_bad_debt;
-    state(ai).venue_loss = l.loss;
-    state(ai).venue_margin = l.margin;
-    state(ai).venue_pnl = l.mark_pnl;
+    ColdState& cs = cold(ai);
+    cs.bad_debt = l.bad_debt;
+    cs.closing_bad_debt = l.closing_bad_debt;
+    cs.venue_loss = l.loss;
+    cs.venue_margin = l.margin;
+    cs.venue_pnl = l.mark_pnl;
     any_liquidated = any_liquidated || l.liquidated;
   }
   // Members and CCPs default once each; link losses between standing CCPs
@@ -506,9 +529,11 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
         if (l.liquidated)
           closing_[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(l.account)].ccp)].push_back(
               l.account);
-    for (int m : new_members_)
-      for (int a : model_.members[static_cast<std::size_t>(m)].accounts)
-        closing_[static_cast<std::size_t>(info(static_cast<std::size_t>(a)).ccp)].push_back(a);
+    for (int m : new_members_) {
+      const auto mi = static_cast<std::size_t>(m);
+      for (std::size_t i = member_first_account_[mi]; i < member_first_account_[mi + 1]; ++i)
+        closing_[static_cast<std::size_t>(member_accounts_[i].second)].push_back(member_accounts_[i].first);
+    }
     new_members_.clear();
     // ---- 1. each CCP's losses of the round through its waterfall
     for (std::size_t c = 0; c < n_ccps; ++c) {
@@ -560,8 +585,8 @@ void Cascade::add_member_lines(std::size_t c, ScenarioResult& out) {
     } else if (state(ai).liquidated) {
       // A crypto venue's liquidation engine: the margin covers the loss, and
       // what it leaves goes to the insurance fund before the round's layers.
-      d.loss = state(ai).venue_loss;
-      d.im = state(ai).venue_margin;
+      d.loss = cold(ai).venue_loss;
+      d.im = cold(ai).venue_margin;
       to_fund = std::max(0.0, d.im - d.loss);
       resources_[c].insurance_fund += to_fund;
     } else {
@@ -582,11 +607,11 @@ void Cascade::add_member_lines(std::size_t c, ScenarioResult& out) {
 models::Defaulter Cascade::lending_line(std::size_t ai, const Account& acc) {
   models::Defaulter d;
   if (state(ai).liquidated && !state(ai).bad_debt_booked) {
-    d.loss += state(ai).bad_debt;
+    d.loss += cold(ai).bad_debt;
     state(ai).bad_debt_booked = 1;
   }
   if (member_state_[member(static_cast<std::size_t>(acc.owner))].round >= 0)
-    d.loss += state(ai).closing_bad_debt;
+    d.loss += cold(ai).closing_bad_debt;
   else
     state(ai).closed = 0;
   return d;
@@ -670,9 +695,14 @@ void Cascade::collect_survivors(std::size_t c) {
   survivors_.reserve(ccp.accounts.size());
   survivor_accounts_.reserve(ccp.accounts.size());
   const std::size_t first = ccp_slots_[c], end = first + ccp.accounts.size();
+  constexpr std::size_t kAhead = 8;  // the P&L of the accounts to meet, asked for this many slots ahead
+  for (std::size_t slot = first; slot < std::min(end, first + kAhead); ++slot)
+    if (account_stamp_[slot] != step_epoch_) account_pnl_.prefetch(static_cast<std::size_t>(info_[slot].account));
   for (std::size_t slot = first; slot < end; ++slot) {
     const AccountInfo& acc = info_[slot];
     const auto ai = static_cast<std::size_t>(acc.account);
+    if (slot + kAhead < end && account_stamp_[slot + kAhead] != step_epoch_)
+      account_pnl_.prefetch(static_cast<std::size_t>(info_[slot + kAhead].account));
     if (account_stamp_[slot] != step_epoch_) meet_account(ai, slot);
     const AccountState& st = acct_[slot];
     if (st.closed) continue;
@@ -802,7 +832,7 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
 
 double Cascade::mark_pnl(std::size_t ai) const {
   const bool venue = !model_.ccps[static_cast<std::size_t>(model_.accounts[ai].ccp)].lending;
-  if (state(ai).liquidated && venue) return state(ai).venue_pnl;
+  if (state(ai).liquidated && venue) return cold(ai).venue_pnl;
   return account_pnl_.to(ai);
 }
 
@@ -925,7 +955,7 @@ void Cascade::settle_failed_ccp(std::size_t c, int round, ScenarioResult& out) {
 // The IM a link account's owner still has at its CCP: what that CCP's failure
 // did not take of it (non-segregated margin lost pro rata).
 double Cascade::collateral_im(std::size_t ai) const {
-  return std::max(0.0, model_.accounts[ai].initial_margin - state(ai).margin_lost);
+  return std::max(0.0, model_.accounts[ai].initial_margin - cold(ai).margin_lost);
 }
 
 void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeTrace* trace) {
@@ -986,7 +1016,7 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   // participant CCP's; a peer link fund is not part of the default fund.
   double peer_funds = 0.0;
   for (std::size_t i = n_member_lines; i < defaulters_.size(); ++i)
-    if (peer_link_fund_[static_cast<std::size_t>(defaulter_accounts_[i])]) peer_funds += defaulters_[i].df_used;
+    if (info(static_cast<std::size_t>(defaulter_accounts_[i])).peer_link) peer_funds += defaulters_[i].df_used;
   const auto df_used = [](const models::WaterfallOutcome& wf) {
     return wf.by_layer[static_cast<std::size_t>(L::kDefaulterDf)] +
            wf.by_layer[static_cast<std::size_t>(L::kMutualizedDf)];
@@ -1034,9 +1064,12 @@ void Cascade::mark_to_test(std::size_t m, int round) {
 
 void Cascade::charge_member(std::size_t ai, LossChannel channel, double amount, bool cash, int round,
                             ScenarioResult& out) {
-  if (amount <= 0.0) return;
-  const AccountInfo& acc = info(ai);
-  out.account_losses.push_back({static_cast<int>(ai), channel, amount});
+  if (!(amount <= 0.0)) charge_account(info(ai), channel, amount, cash, round, out);
+}
+
+void Cascade::charge_account(const AccountInfo& acc, LossChannel channel, double amount, bool cash, int round,
+                             ScenarioResult& out) {
+  out.account_losses.push_back({acc.account, channel, amount});
   if (acc.kind == AccountKind::kClient) {  // the client's loss: its member's capital is not touched
     out.client_loss += amount;
     return;
@@ -1098,13 +1131,13 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
          {LossChannel::kForcedAllocation, s.allocation_charged}}};
     if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
       // Most survivors pay on one channel or two: the channels charged as
-      // bits, one test each without a branch, and only those booked
-      // (charge_member books nothing for a charge <= 0).
+      // bits, one test each without a branch, and only those booked (as
+      // charge_member books: not a charge <= 0).
       unsigned paid = 0;
       for (std::size_t k = 0; k < charges.size(); ++k) paid |= static_cast<unsigned>(!(charges[k].second <= 0.0)) << k;
       for (; paid != 0; paid &= paid - 1) {
         const auto& [channel, amount] = charges[static_cast<std::size_t>(std::countr_zero(paid))];
-        charge_member(ai, channel, amount, pays_cash(channel), round, out);
+        charge_account(acc, channel, amount, pays_cash(channel), round, out);
       }
       if (s.missed_call && acc.kind == AccountKind::kMember) {  // tested this round even if charged nothing
         const auto m = static_cast<std::size_t>(acc.owner);
@@ -1151,7 +1184,7 @@ void Cascade::resolve_failure(std::size_t c, double uncovered, int round, Scenar
       const double vm = s.vm * rate, margin = s.margin * rate, fund = s.fund * rate;
       state(s.account).vm_gain -= vm;
       state(s.account).df_left -= fund;
-      state(s.account).margin_lost += margin;
+      cold(s.account).margin_lost += margin;
       borne += vm + margin + fund;
       out.ccp_resolution_members[c] += vm + margin + fund;
       charge_member(s.account, LossChannel::kUnpaidVm, vm, true, round, out);
@@ -1163,8 +1196,8 @@ void Cascade::resolve_failure(std::size_t c, double uncovered, int round, Scenar
     const double claim = (s.stake() - std::min(s.stake(), s.collateral)) * rate;
     const double share = s.stake() > 0.0 ? claim / s.stake() : 0.0;
     state(s.account).vm_gain -= s.vm * share;
-    if (!peer_link_fund_[s.account]) state(s.account).df_left -= s.fund * share;
-    state(s.account).margin_lost += s.margin * share;
+    if (!info(s.account).peer_link) state(s.account).df_left -= s.fund * share;
+    cold(s.account).margin_lost += s.margin * share;
     const double loss = s.collateral * used + claim;
     borne += loss;
     out.ccp_resolution_links[c] += loss;
@@ -1193,14 +1226,15 @@ const std::vector<Cascade::Stake>& Cascade::creditor_stakes(std::size_t c) {
       if (!ccp.im_segregated) margin = im * (1.0 - ccp.im_recovery_rate);
     } else {
       const LinkModel& link = model_.links[static_cast<std::size_t>(link_of_[ai])];
-      const double posted = acc.initial_margin + (peer_link_fund_[ai] ? state(ai).df_left : 0.0);
+      const bool peer_link = info(ai).peer_link;
+      const double posted = acc.initial_margin + (peer_link ? state(ai).df_left : 0.0);
       if (!link.segregated) margin = posted * (1.0 - link.recovery_rate);
-      if (peer_link_fund_[ai]) s.fund = 0.0;                             // counted in the margin posted
+      if (peer_link) s.fund = 0.0;                                       // counted in the margin posted
       const auto held = account(static_cast<std::size_t>(mirror_[ai]));  // the failed CCP's account at the creditor
       if (!state(held).collateral_taken && !late)
         s.collateral = collateral_im(held) + std::max(0.0, state(held).df_left);
     }
-    s.margin = std::max(0.0, margin - state(ai).margin_lost);
+    s.margin = std::max(0.0, margin - cold(ai).margin_lost);
     if (s.stake() > 0.0 || s.collateral > 0.0) stakes_.push_back(s);
   }
   return stakes_;

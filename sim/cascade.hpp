@@ -321,6 +321,12 @@ class AccountPnl {
     return horizon_ ? rows_[static_cast<std::size_t>(point_[horizon_[a]]) * stride_ + a] : rows_[a];
   }
   double operator[](std::size_t a) const { return from_ ? to(a) - from_[a] : to(a); }
+  // Asks the cache for what operator[](a) will read (a pass over scattered
+  // accounts hides the misses); changes nothing.
+  void prefetch(std::size_t a) const {
+    __builtin_prefetch(horizon_ ? &rows_[static_cast<std::size_t>(point_[horizon_[a]]) * stride_ + a] : &rows_[a]);
+    if (from_) __builtin_prefetch(&from_[a]);
+  }
 
  private:
   const double* rows_ = nullptr;
@@ -367,9 +373,10 @@ class Cascade {
   // The settlement state of the coming step (sim/settlement.hpp, time steps):
   // its late VM gains, the principal in flight; it must stay valid through step().
   void set_settlement(const SettlementState* settlement) { settlement_ = settlement; }
-  // Time steps: the default-fund contributions still held by the accounts
-  // met so far scale by `kept` (per CCP: a custody bridge exploited in the
-  // coming step; those met later start from SettlementState::df_kept).
+  // Time steps, after advance(): the default-fund contributions still held
+  // by the accounts met so far scale by `kept` (per CCP: a custody bridge
+  // exploited in the coming step; those met later start from
+  // SettlementState::df_kept).
   void keep_default_funds(std::span<const double> kept);
   // The solvency and liquidity test, with the charges of the steps so far, of
   // every member whose cause is kNone in `causes` (one per member), which
@@ -485,7 +492,6 @@ class Cascade {
   std::size_t interbank_defaults_seen_ = 0;
 
   const Model& model_;
-  std::vector<std::uint8_t> peer_link_fund_;             // per account: a peer link's own fund (never mutualised)
   std::vector<std::uint8_t> needs_adl_, needs_lender_;   // per CCP: its waterfall has the layer
   std::vector<std::size_t> first_mutual_;                // per CCP: first waterfall layer charging survivors
   std::vector<std::size_t> first_link_mutual_;           // per CCP: the same in link_layers_
@@ -513,9 +519,9 @@ class Cascade {
     std::uint8_t missed_call = 0;
   };
   std::vector<MemberState> member_state_;
-  // The state of each account in the scenario, together so that its lazy
-  // initialisation and the survivors' pass touch one or two cache lines:
-  // what the survivors' pass reads and writes in the first.
+  // The state of each account in the scenario. The hot part, one cache line,
+  // is what the survivors' pass reads and writes: set up from the account's
+  // AccountInfo on its first touch in the scenario (meet_account).
   struct alignas(64) AccountState {
     double df_left = 0.0, assess_cap = 0.0, vm_gain = 0.0;
     double adl_left = 0.0, lender_left = 0.0;  // gain left to deleverage, balance left
@@ -523,41 +529,58 @@ class Cascade {
     double cash_call_cap = 0.0;                // what recovery cash calls may still take
     int holder = -1;  // a client account: the backup member holding it once ported, kClosedOut once closed out
     std::uint8_t closed = 0, liquidated = 0;
-    std::uint8_t collateral_taken = 0;              // a link account: its owner's collateral used on its failure
-    std::uint8_t bad_debt_booked = 0;               // its path's bad debt is in a line already
+    std::uint8_t collateral_taken = 0;  // a link account: its owner's collateral used on its failure
+    std::uint8_t bad_debt_booked = 0;   // its path's bad debt is in a line already
+  };
+  // The cold part, which few accounts of a scenario use (creditors of a
+  // failed CCP, lending and venue accounts): zero until first written in the
+  // scenario (cold(), stamped with epoch_).
+  struct ColdState {
     double margin_lost = 0.0;                       // margin lost as a creditor of a failed CCP
     double bad_debt = 0.0, closing_bad_debt = 0.0;  // a borrower's account at a lending protocol
     double venue_loss = 0.0, venue_margin = 0.0;    // an account a venue liquidates: close-out loss, margin
     double venue_pnl = 0.0;                         // its P&L from today at the mark it was closed at
   };
   std::vector<AccountState> acct_;         // by slot (slot_)
-  std::vector<AccountState> start_state_;  // by slot: the state before the scenario's P&L and settlement
+  std::vector<ColdState> cold_;            // by slot
+  std::vector<std::uint32_t> cold_stamp_;  // by slot: epoch_ once cold_ is written in this scenario
   // Per account what the cascade reads of it, contiguous (an Account holds
-  // much more); per member its capital and liquidity today.
-  struct AccountInfo {
+  // much more), with what its state starts a scenario from; per member its
+  // capital and liquidity today.
+  struct alignas(64) AccountInfo {
     double default_fund, initial_margin, notional;
+    double lent;           // its notional if it has no debt, else 0 (for the lender haircut)
+    double adl_contracts;  // a single-asset account's contracts, else 0 (for ADL by quantity)
     int owner, ccp;
     AccountKind kind;
     int account;  // its index in Model::accounts
     bool bids;
-    bool peer_link;  // peer_link_fund_ of the account
+    bool peer_link;  // a peer link's own fund: never mutualised (ESMA)
   };
   std::vector<AccountInfo> info_;       // by slot
-  std::vector<int> slot_;               // per account: its place in acct_, start_state_ and info_
+  std::vector<int> slot_;               // per account: its place in acct_, cold_ and info_
   std::vector<std::size_t> ccp_slots_;  // per CCP: the first slot of its accounts, which follow in its order
   AccountState& state(std::size_t a) { return acct_[static_cast<std::size_t>(slot_[a])]; }
   const AccountState& state(std::size_t a) const { return acct_[static_cast<std::size_t>(slot_[a])]; }
   const AccountInfo& info(std::size_t a) const { return info_[static_cast<std::size_t>(slot_[a])]; }
+  ColdState& cold(std::size_t a);
+  const ColdState& cold(std::size_t a) const;
+  // charge_member with the account's info at hand (acc.account its index).
+  void charge_account(const AccountInfo& acc, LossChannel channel, double amount, bool cash, int round,
+                      ScenarioResult& out);
   std::vector<std::pair<double, double>> member_start_;  // capital, liquidity
-  std::vector<std::uint64_t> touched_bits_;              // workspace of check_members: touched_ as a bitset
-  std::vector<int> single_asset_;                        // per account: its only asset, -1 otherwise
-  std::vector<double> lent_;                             // per account: its notional if it has no debt, else 0
-  std::vector<std::uint8_t> adl_by_quantity_;            // per survivor: deleveraged by quantity this round
-  std::vector<double> adl_charged_members_;              // per survivor: ADL charged by the members' run
-  std::array<std::vector<AdlLine>, 2> adl_lines_;        // the members' and the link lines' ADL of this round
-  std::vector<double> line_to_fund_;                     // per line of defaulters_: margin left to the insurance fund
-  std::vector<models::CcpResources> resources_;          // per CCP
-  std::vector<models::VmghCaps> vmgh_;                   // per CCP: the caps, total_left what the scenario still allows
+  // Per member its accounts with their CCPs, contiguous (member m's from
+  // member_first_account_[m] to [m + 1]), for the close-out of its default.
+  std::vector<std::size_t> member_first_account_;
+  std::vector<std::pair<int, int>> member_accounts_;  // account, its CCP
+  std::vector<std::uint64_t> touched_bits_;           // workspace of check_members: touched_ as a bitset
+  std::vector<int> single_asset_;                     // per account: its only asset, -1 otherwise
+  std::vector<std::uint8_t> adl_by_quantity_;         // per survivor: deleveraged by quantity this round
+  std::vector<double> adl_charged_members_;           // per survivor: ADL charged by the members' run
+  std::array<std::vector<AdlLine>, 2> adl_lines_;     // the members' and the link lines' ADL of this round
+  std::vector<double> line_to_fund_;                  // per line of defaulters_: margin left to the insurance fund
+  std::vector<models::CcpResources> resources_;       // per CCP
+  std::vector<models::VmghCaps> vmgh_;                // per CCP: the caps, total_left what the scenario still allows
   std::vector<int> ccp_round_;
   std::vector<std::vector<int>> closing_;          // per CCP: member accounts closed out this round
   std::vector<std::vector<LinkLine>> link_lines_;  // per CCP: link losses of this round

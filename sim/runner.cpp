@@ -1280,6 +1280,10 @@ class TileWorker {
       cascade_.begin(window, capital, cash, path_insurance_funds(k));
     } else {
       cascade_.advance(window, capital, cash);
+      // The accounts met in earlier steps keep this step's share of their
+      // default-fund contributions (a custody bridge exploited); those met
+      // from now on start from the share kept so far (df_kept).
+      if (settlement_.active()) cascade_.keep_default_funds(settle_state_.df_step_kept);
       if (funds_move_) cascade_.revalue_insurance_funds(insurance_fund_growth(k));
     }
     if (settlement_.active()) cascade_.set_settlement(&settle_state_);
@@ -1324,7 +1328,6 @@ class TileWorker {
     settle_state_.margin_slot = path_slot_;
     settlement_.apply(static_cast<std::uint64_t>(out.index), step_vm_, scenario_returns_, settle_state_,
                       out.settlement);
-    if (k > 0) cascade_.keep_default_funds(settle_state_.df_step_kept);
     const std::size_t n = model_.members.size();
     auto& [settled_capital, settled_cash] = settle_inputs_[ks & 1];
     settled_capital.resize(n);

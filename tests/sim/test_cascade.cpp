@@ -4,8 +4,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
+#include <span>
 #include <string>
+#include <vector>
 
+#include "sim/cascade.hpp"
 #include "sim/config/load.hpp"
 #include "sim/model.hpp"
 #include "sim/runner.hpp"
@@ -176,26 +180,9 @@ TEST(Cascade, CcpFailureCrossesAPeerLink) {
   EXPECT_NEAR(r.total_loss, 100 + (280 - lm), 1e-9);
 }
 
-TEST(Cascade, NonSegregatedLinkMarginIsLostProRataByStakeWithTheFailedCcpsOtherCreditors) {
-  // A's rulebook has no VMGH: past its layers, its creditors share the rest pro
-  // rata (pari passu in A's insolvency), each up to its stake: VM gains owed,
-  // DF left, non-segregated IM and link margin net of the recovery rate. B is
-  // a secured creditor: it holds A's link margin L5 (on A's long 5 X at B) and
-  // sets its claim off against it; the collateral is A's estate's, so all of it
-  // comes off what is left to share, and B shares only its claim beyond it
-  // (insolvency set-off; PFMI Principle 20, key consideration 8).
-  //   A: D long 10 (loses 500); S short 5 (gains 250; IM 50, not segregated,
-  //   recovery 50%: stake 250 + 25); B's account short 5 (gains 250; its link
-  //   margin at A, L5 = q 500 0.5 / sqrt(365), not segregated, recovery 25%:
-  //   stake 250 + 0.75 L5). U = 500 - 100 - 20 - 10 - 90 = 280.
-  //   Set-off: B's unsecured claim 250 + 0.75 L5 - L5 = 250 - 0.25 L5; left to
-  //   share 280 - L5; rate = (280 - L5) / (275 + 250 - 0.25 L5).
-  //   S loses 275 rate; B's line is L5 (the collateral used) + (250 - 0.25 L5) rate.
-  //   At B: A's account (long 5) loses B's line; A's link margin L5, SITG 20,
-  //   N's DF 30, assessments 30, VMGH on N's gain (250) the rest.
-  //   (Pro rata on the gross claims, with L5 kept against B's share only, S
-  //   would lose 275 x 280 / (525 + 0.75 L5): 8 more, for A's collateral.)
-  const std::string yaml = R"(name: non-segregated link margin
+// A failed CCP whose creditors lose their VM gains and non-segregated
+// margin pro rata (the test below works the numbers).
+constexpr std::string_view kNonSegregatedLink = R"(name: non-segregated link margin
 market:
   assets: [{id: X, price: 100, volatility: 0.5}]
   stress_scenarios: [{name: crash, moves: {X: -0.5}, days: 1}]
@@ -217,7 +204,27 @@ links:
   - {between: [A, B], model: peer, segregated: false, recovery_rate: 0.25}
 defaults: {exogenous: [D]}
 )";
-  const ScenarioResult r = crash(yaml);
+
+TEST(Cascade, NonSegregatedLinkMarginIsLostProRataByStakeWithTheFailedCcpsOtherCreditors) {
+  // A's rulebook has no VMGH: past its layers, its creditors share the rest pro
+  // rata (pari passu in A's insolvency), each up to its stake: VM gains owed,
+  // DF left, non-segregated IM and link margin net of the recovery rate. B is
+  // a secured creditor: it holds A's link margin L5 (on A's long 5 X at B) and
+  // sets its claim off against it; the collateral is A's estate's, so all of it
+  // comes off what is left to share, and B shares only its claim beyond it
+  // (insolvency set-off; PFMI Principle 20, key consideration 8).
+  //   A: D long 10 (loses 500); S short 5 (gains 250; IM 50, not segregated,
+  //   recovery 50%: stake 250 + 25); B's account short 5 (gains 250; its link
+  //   margin at A, L5 = q 500 0.5 / sqrt(365), not segregated, recovery 25%:
+  //   stake 250 + 0.75 L5). U = 500 - 100 - 20 - 10 - 90 = 280.
+  //   Set-off: B's unsecured claim 250 + 0.75 L5 - L5 = 250 - 0.25 L5; left to
+  //   share 280 - L5; rate = (280 - L5) / (275 + 250 - 0.25 L5).
+  //   S loses 275 rate; B's line is L5 (the collateral used) + (250 - 0.25 L5) rate.
+  //   At B: A's account (long 5) loses B's line; A's link margin L5, SITG 20,
+  //   N's DF 30, assessments 30, VMGH on N's gain (250) the rest.
+  //   (Pro rata on the gross claims, with L5 kept against B's share only, S
+  //   would lose 275 x 280 / (525 + 0.75 L5): 8 more, for A's collateral.)
+  const ScenarioResult r = crash(kNonSegregatedLink);
   using L = models::Layer;
   const double l5 = link_margin(500.0);
   const double stake_s = 250 + 25, unsecured_b = 250 - 0.25 * l5;
@@ -241,6 +248,47 @@ defaults: {exogenous: [D]}
   }
   EXPECT_NEAR(unpaid, 250 * rate, 1e-9);
   EXPECT_NEAR(margin, 25 * rate, 1e-9);
+}
+
+// One Cascade runs scenario after scenario (a worker's): what a scenario
+// leaves on the accounts (funds used, margin lost as a creditor of a failed
+// CCP, accounts closed) must not reach the next, or the second of two equal
+// scenarios would see S's and B's stakes at A shrunk by the first's losses
+// (S: margin 25 - 25 x rate) and share A's 280 - L5 at another rate. The
+// cascade's inputs by hand: X falls 50% from 100, so an account's P&L is
+// -50 x its contracts (D -500, S +250, B's account at A +250, A's account at
+// B -250, N +250), and a member's capital and cash take its accounts' P&L.
+TEST(Cascade, AReusedCascadeStartsEachScenarioAfresh) {
+  const Model model = model_of(kNonSegregatedLink);
+  std::vector<double> pnl(model.accounts.size()), capital(model.members.size(), 0.0);
+  for (std::size_t a = 0; a < model.accounts.size(); ++a) {
+    pnl[a] = -50.0 * model.accounts[a].quantity(0);
+    if (model.accounts[a].kind == AccountKind::kMember)
+      capital[static_cast<std::size_t>(model.accounts[a].owner)] += pnl[a];
+  }
+  std::vector<DefaultCause> initial(model.members.size(), DefaultCause::kNone);
+  initial[0] = DefaultCause::kExogenous;  // D
+  const auto run = [&](Cascade& cascade, std::int64_t index) {
+    ScenarioResult r;
+    r.reset(model, index);
+    cascade.run(std::span<const double>(pnl), capital, capital, initial, r);
+    return r;
+  };
+  Cascade reused(model), fresh(model);
+  const ScenarioResult first = run(reused, 0), second = run(reused, 1), alone = run(fresh, 1);
+  const double l5 = link_margin(500.0), rate = (280 - l5) / (275 + 250 - 0.25 * l5);
+  EXPECT_NEAR(first.ccp_resolution_members[0], 275 * rate, 1e-9);
+  for (const ScenarioResult* r : {&second, &alone}) {
+    EXPECT_EQ(r->ccp_resolution_members, first.ccp_resolution_members);
+    EXPECT_EQ(r->ccp_resolution_links, first.ccp_resolution_links);
+    EXPECT_EQ(r->ccp_layers, first.ccp_layers);
+    ASSERT_EQ(r->account_losses.size(), first.account_losses.size());
+    for (std::size_t i = 0; i < first.account_losses.size(); ++i) {
+      EXPECT_EQ(r->account_losses[i].account, first.account_losses[i].account);
+      EXPECT_EQ(r->account_losses[i].channel, first.account_losses[i].channel);
+      EXPECT_EQ(r->account_losses[i].amount, first.account_losses[i].amount);
+    }
+  }
 }
 
 TEST(Cascade, AFailedCcpsCollateralBeyondItsLinkedCcpsClaimGoesToItsEstate) {
