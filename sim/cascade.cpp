@@ -312,8 +312,9 @@ std::size_t Cascade::account(std::size_t a) {
 }
 
 // Account a's first touch in the step: initialised on its first in the
-// scenario; its gains over the step's close-out window (VMGH and ADL act on
-// them) on its first in every step.
+// scenario; on its first in every step, its gains of the step: the variation
+// margin the CCP owes it for the step, which VMGH haircuts, and its gain over
+// the step's close-out window, which ADL deleverages.
 void Cascade::meet_account(std::size_t a, std::size_t slot) {
   const bool met = account_stamp_[slot] >= scenario_step_;
   account_stamp_[slot] = step_epoch_;
@@ -330,8 +331,8 @@ void Cascade::meet_account(std::size_t a, std::size_t slot) {
     st.adl_contracts_left = acc.adl_contracts;
     st.cash_call_cap = acc.default_fund * ccp.cash_call_multiple;
   }
-  st.vm_gain = std::max(0.0, account_pnl_[a]);
-  st.adl_left = acc.kind == AccountKind::kMember ? st.vm_gain : 0.0;
+  st.vm_gain = std::max(0.0, account_pnl_.over_step(a));
+  st.adl_left = acc.kind == AccountKind::kMember ? std::max(0.0, account_pnl_[a]) : 0.0;
 }
 
 // A new step (new_scenario: the scenario's first): the accounts' stamps fall

@@ -314,13 +314,21 @@ class AccountPnl {
   AccountPnl() = default;
   AccountPnl(std::span<const double> pnl) : rows_(pnl.data()) {}  // NOLINT: a list converts
   // point[horizon[a]]: account a's row of `rows` (`stride` accounts per row);
-  // from: the step's start row, null for today.
-  AccountPnl(const double* rows, std::size_t stride, const int* point, const int* horizon, const double* from)
-      : rows_(rows), from_(from), point_(point), horizon_(horizon), stride_(stride) {}
+  // from: the step's start row, null for today; step_end: the step's end row,
+  // null where the step ends with the close-out window (one period).
+  AccountPnl(const double* rows, std::size_t stride, const int* point, const int* horizon, const double* from,
+             const double* step_end = nullptr)
+      : rows_(rows), from_(from), step_end_(step_end), point_(point), horizon_(horizon), stride_(stride) {}
   double to(std::size_t a) const {
     return horizon_ ? rows_[static_cast<std::size_t>(point_[horizon_[a]]) * stride_ + a] : rows_[a];
   }
+  // Over the close-out window: from the step's start to its CCP's MPOR after.
   double operator[](std::size_t a) const { return from_ ? to(a) - from_[a] : to(a); }
+  // Over the step alone: the variation margin of the step, which VMGH haircuts.
+  double over_step(std::size_t a) const {
+    if (!step_end_) return (*this)[a];
+    return from_ ? step_end_[a] - from_[a] : step_end_[a];
+  }
   // Asks the cache for what operator[](a) will read (a pass over scattered
   // accounts hides the misses); changes nothing.
   void prefetch(std::size_t a) const {
@@ -331,6 +339,7 @@ class AccountPnl {
  private:
   const double* rows_ = nullptr;
   const double* from_ = nullptr;
+  const double* step_end_ = nullptr;
   const int* point_ = nullptr;
   const int* horizon_ = nullptr;
   std::size_t stride_ = 0;

@@ -1622,7 +1622,8 @@ class TileWorker {
               path_pnl(static_cast<std::size_t>(a), end) - path_pnl(static_cast<std::size_t>(a), torn);
       }
     }
-    return AccountPnl(pnl, n_accounts, steps.window[ks].data(), account_horizon_.data(), from);
+    return AccountPnl(pnl, n_accounts, steps.window[ks].data(), account_horizon_.data(), from,
+                      pnl + static_cast<std::size_t>(end) * n_accounts);
   }
 
   // The current path's P&L into step_pnl_ (points x accounts): each point's

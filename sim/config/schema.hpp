@@ -1329,7 +1329,10 @@ struct CcpConfig {
     a("sitg2", sitg2,
       {.doc = "second SITG tranche (EU recovery regime), used by the sitg2 layer", .unit = "USD", .min = 0.0});
     a("assessments", assessments, {.doc = "assessment powers"});
-    a("vmgh", vmgh, {.doc = "caps on variation-margin gains haircutting (the vmgh layer); default: uncapped"});
+    a("vmgh", vmgh,
+      {.doc = "caps on variation-margin gains haircutting (the vmgh layer: it haircuts the variation margin the CCP "
+              "owes each survivor with a gain, in time steps the step's own, not the later days of a close-out "
+              "window); default: uncapped"});
     a("adl", adl,
       {.doc = "auto-deleveraging (the adl layer): single-asset accounts opposite the defaulted contract are closed "
               "by quantity at its bankruptcy price, in ranking order"});
