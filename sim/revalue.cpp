@@ -309,8 +309,15 @@ void Revaluation::apply_columns_to(const RowMatrix& returns, Eigen::Index first,
   constexpr auto tile = static_cast<Eigen::Index>(kLanes * kVectors);
   if (first == 0 && last > tile / 2 && returns.cols() == tile) {
     const Rows v{csr_.outerIndexPtr(), csr_.innerIndexPtr(), csr_.valuePtr()};
-    for (Eigen::Index i = 0; i < csr_.rows(); ++i)
-      store.row(i, 0, last, row_lanes<kVectors>(v, returns.data(), tile, i));
+    constexpr auto rows = static_cast<Eigen::Index>(kRows);
+    Eigen::Index i = 0;
+    for (; i + rows <= csr_.rows(); i += rows) {  // a row at a time, stored a block at a time
+      Block<kVectors> block;
+      for (std::size_t r = 0; r < kRows; ++r)
+        block[r] = row_lanes<kVectors>(v, returns.data(), tile, i + static_cast<Eigen::Index>(r));
+      store.rows(i, 0, last, block);
+    }
+    for (; i < csr_.rows(); ++i) store.row(i, 0, last, row_lanes<kVectors>(v, returns.data(), tile, i));
     return;
   }
   columns_product(returns, first, last, store);
