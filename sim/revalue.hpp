@@ -52,23 +52,13 @@ class Revaluation {
   double flops_per_column() const { return flops_per_column_; }
 
  private:
-  template <std::size_t vectors>
-  void row_product(const double* returns, Eigen::Index stride, Eigen::Index i, double* out) const;
-  template <class Store>
-  void columns_product(const RowMatrix& returns, Eigen::Index first, Eigen::Index last, const Store& store) const;
-  template <std::size_t vectors, class Store>
-  void chunk_product(const RowMatrix& returns, Eigen::Index c0, Eigen::Index n, const Store& store) const;
+  // One chunk of n columns from c0 on (n <= 8 x `vectors`): its rows into `sink`.
+  template <std::size_t vectors, class Sink>
+  void chunk_product(const RowMatrix& returns, Eigen::Index c0, Eigen::Index n, const Sink& sink) const;
+  template <class Sink>
+  void columns_product(const RowMatrix& returns, Eigen::Index first, Eigen::Index last, const Sink& sink) const;
   // Columns [c0, c0 + n) of the returns, zero-padded to `width` columns, into packed_.
   void pack(const RowMatrix& returns, Eigen::Index c0, Eigen::Index n, Eigen::Index width) const;
-  template <std::size_t width>
-  static void add_to_sums(std::span<const int> owner, RowMatrix* sums, Eigen::Index i, Eigen::Index c0, Eigen::Index n,
-                          const double* out);
-  static constexpr std::size_t kLanes = 8, kVectors = 8;  // a tile of 64 columns as 8 vectors of 8
-  static constexpr std::size_t kNarrow = 2;               // apply_columns: chunks of 16 columns
-  static constexpr std::size_t kRows = 4;                 // apply_columns: rows interleaved
-  using NarrowRows = std::array<std::array<double, kLanes * kNarrow>, kRows>;
-  template <std::size_t vectors>
-  void rows_product(const double* returns, Eigen::Index i, NarrowRows* outs) const;
 
   bool sparse_ = true;
   Eigen::SparseMatrix<double, Eigen::RowMajor> csr_;

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <cstdint>
 #include <random>
 #include <string>
 
@@ -65,6 +67,72 @@ TEST(Screening, KernelOverColumnRangesEqualsTheWholeTile) {
       const bool listed = (m == 7 || m == 42 || m == 99) && j >= 19 && j < 37;
       ASSERT_EQ(some(m, j), listed ? expected_sums(m, j) : 5.0) << m << ", " << j;
     }
+}
+
+// The bits of a double: -0.0 and +0.0 differ.
+std::uint64_t bits(double x) { return std::bit_cast<std::uint64_t>(x); }
+
+// A path's chunk of any width (1 to 16 columns, one or two vectors, the
+// lanes beyond the width masked), anywhere in the tile (up to its last
+// column, where a vector would run past a row's end), over 203 rows (not a
+// multiple of the 4 rows computed together): every element the whole tile's
+// to the bit, transposed into adjacent columns (kept a block of 4 rows at a
+// time) or not, row-major, and the members' sums; every element outside the
+// chunk untouched, -0.0 included (-0.0 + 0.0 would give +0.0).
+TEST(Screening, NarrowChunksEqualTheWholeTileToTheBit) {
+  std::mt19937_64 gen(23);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::uniform_int_distribution<int> pick(0, 29);
+  const Eigen::Index n_rows = 203;
+  Eigen::MatrixXd values = Eigen::MatrixXd::Zero(n_rows, 30);
+  for (Eigen::Index i = 0; i < n_rows; ++i)
+    for (int k = 0; k < 1 + static_cast<int>(i % 7); ++k) values(i, pick(gen)) = normal(gen) * 1e6;
+  const Revaluation kernel(values);
+  ASSERT_TRUE(kernel.sparse());
+  RowMatrix returns(30, kTile);
+  for (Eigen::Index a = 0; a < returns.rows(); ++a)
+    for (Eigen::Index j = 0; j < kTile; ++j) returns(a, j) = std::expm1(0.05 * normal(gen));
+  // Owners: rows i to i % 40 (runs of one owner's rows interleaved), every 9th row none.
+  std::vector<int> owner(static_cast<std::size_t>(n_rows)), adjacent(owner.size()), spread(owner.size());
+  for (int i = 0; i < static_cast<int>(n_rows); ++i) {
+    owner[static_cast<std::size_t>(i)] = i % 9 == 8 ? -1 : i % 40;
+    adjacent[static_cast<std::size_t>(i)] = 5 + i;
+    spread[static_cast<std::size_t>(i)] = i + i / 3;  // gaps every 3 rows: never 4 adjacent columns
+  }
+  RowMatrix whole(n_rows, kTile), expected_sums = RowMatrix::Zero(40, kTile);
+  kernel.apply(returns, whole, owner, &expected_sums);
+  // (first column, width): the narrow chunks, and most of the tile (revalued row by row over all of it).
+  std::vector<std::pair<Eigen::Index, Eigen::Index>> chunks{{0, 50}, {0, kTile}};
+  for (Eigen::Index n = 1; n <= 16; ++n)
+    for (const Eigen::Index c0 : {Eigen::Index{0}, Eigen::Index{21}, kTile - 16, kTile - n}) chunks.emplace_back(c0, n);
+  for (const auto& [c0, n] : chunks) {
+    const auto inside = [&](Eigen::Index j) { return j >= c0 && j < c0 + n; };
+    // Outside the chunk: -0.0; inside, the sums start from +0.0.
+    RowMatrix sums = RowMatrix::Constant(40, kTile, -0.0), rows = RowMatrix::Constant(n_rows, kTile, -0.0);
+    sums.middleCols(c0, n).setZero();
+    kernel.apply_columns(returns, c0, c0 + n, rows, owner, &sums);
+    for (Eigen::Index i = 0; i < n_rows; ++i)
+      for (Eigen::Index j = 0; j < kTile; ++j)
+        ASSERT_EQ(bits(rows(i, j)), bits(inside(j) ? whole(i, j) : -0.0)) << n << " " << c0 << ": " << i << ", " << j;
+    for (Eigen::Index m = 0; m < 40; ++m)
+      for (Eigen::Index j = 0; j < kTile; ++j)
+        ASSERT_EQ(bits(sums(m, j)), bits(inside(j) ? expected_sums(m, j) : -0.0)) << n << " " << c0 << ": " << m;
+    for (const std::vector<int>* column : {&adjacent, &spread}) {
+      RowMatrix transposed = RowMatrix::Constant(kTile, 300, -0.0);
+      sums = RowMatrix::Constant(40, kTile, -0.0);
+      sums.middleCols(c0, n).setZero();
+      kernel.apply_columns_to(returns, c0, c0 + n, transposed, *column, owner, &sums);
+      RowMatrix expected = RowMatrix::Constant(kTile, 300, -0.0);
+      for (Eigen::Index i = 0; i < n_rows; ++i)
+        expected.col((*column)[static_cast<std::size_t>(i)]).segment(c0, n) = whole.row(i).segment(c0, n).transpose();
+      for (Eigen::Index j = 0; j < kTile; ++j)
+        for (Eigen::Index a = 0; a < 300; ++a)
+          ASSERT_EQ(bits(transposed(j, a)), bits(expected(j, a))) << n << " " << c0 << ": " << j << ", " << a;
+      for (Eigen::Index m = 0; m < 40; ++m)
+        for (Eigen::Index j = 0; j < kTile; ++j)
+          ASSERT_EQ(bits(sums(m, j)), bits(inside(j) ? expected_sums(m, j) : -0.0)) << n << " " << c0 << ": " << m;
+    }
+  }
 }
 
 // The reference network with fewer members, in a regime and over one period
