@@ -531,8 +531,9 @@ TEST(RecoveryTools, EachDaysVmghActsOnThatDaysGains) {
 // payment is that day's gain. With a 2-day MPOR and daily steps a step's
 // close-out window runs a day past the step's end; that day's gain is owed,
 // and may be haircut, in the next step, not in this one as well.
+// The model above with an MPOR of 2 days over three days, without caps.
 // X: 100, 90 on day 1, 60 on day 2, then 60. Waterfall: the defaulter's IM
-// (none), VMGH, the CCP's equity. D1 (long 10, capital 50) misses day 1's
+// (none), VMGH, the CCP's equity (1,000). D1 (long 10, capital 50) misses day 1's
 // call (-100): closed out over days 0 to 2, 10 x 40 = 400. D2 (long 10,
 // capital 350) pays day 1 (-100) and misses day 2 (-300): closed out over
 // days 1 to 3, 10 x 30 = 300. N (short 20) is owed 200 for day 1, 600 for day 2.
@@ -540,25 +541,14 @@ TEST(RecoveryTools, EachDaysVmghActsOnThatDaysGains) {
 // N's 600. VMGH 500 of the 800 N was owed, equity 200. (On the windows' gains,
 // 800 over days 0 to 2 and 600 over days 1 to 3, VMGH would take 700 and
 // equity nothing: day 2's gain haircut on both days.)
-constexpr std::string_view kVmghOwed = R"(name: VMGH on each day's variation margin
-simulation: {horizon_days: 3, step_days: 1}
-market:
-  assets: [{id: X, price: 100, volatility: 0.5}]
-ccps:
-  - id: A
-    capital: 1.0e6
-    sitg: 0
-    margin: {model: parametric, mpor_days: 2}
-    waterfall: [defaulter_im, vmgh, ccp_equity]
-members:
-  - {id: D1, capital: 50, liquidity: 1.0e6, positions: {A: {X: 10}}, initial_margin: {A: 0}}
-  - {id: D2, capital: 350, liquidity: 1.0e6, positions: {A: {X: 10}}, initial_margin: {A: 0}}
-  - {id: N, capital: 1.0e6, liquidity: 1.0e6, positions: {A: {X: -20}}, initial_margin: {A: 1000}}
-)";
 
 TEST(RecoveryTools, VmghTakesTheVariationMarginOwedForTheDayNotTheNextDays) {
   using L = models::Layer;
-  const Model model = model_of(kVmghOwed);
+  const Model model = model_of(kVmghDays, {{"simulation.horizon_days", "3"},
+                                           {"ccps.A.margin.mpor_days", "2"},
+                                           {"ccps.A.vmgh", "{}"},
+                                           {"members.D1.capital", "50"},
+                                           {"members.D2.capital", "350"}});
   const ScenarioResult r = run_move(model, path_of(model, {100, 90, 60, 60, 60, 60}));
   ASSERT_EQ(r.defaults.size(), 2u);
   EXPECT_EQ(r.defaults[0].day, 1.0);
