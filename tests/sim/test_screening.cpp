@@ -105,7 +105,9 @@ TEST(Screening, NarrowChunksEqualTheWholeTileToTheBit) {
   std::vector<std::pair<Eigen::Index, Eigen::Index>> chunks{{0, 50}, {0, kTile}};
   for (Eigen::Index n = 1; n <= 16; ++n)
     for (const Eigen::Index c0 : {Eigen::Index{0}, Eigen::Index{21}, kTile - 16, kTile - n}) chunks.emplace_back(c0, n);
-  for (const auto& [c0, n] : chunks) {
+  for (const auto& chunk : chunks) {
+    // Named copies: clang 14 does not let a lambda capture a structured binding.
+    const Eigen::Index c0 = chunk.first, n = chunk.second;
     const auto inside = [&](Eigen::Index j) { return j >= c0 && j < c0 + n; };
     // Outside the chunk: -0.0; inside, the sums start from +0.0.
     RowMatrix sums = RowMatrix::Constant(40, kTile, -0.0), rows = RowMatrix::Constant(n_rows, kTile, -0.0);
