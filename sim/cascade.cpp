@@ -400,7 +400,7 @@ void Cascade::start_scenario(AccountPnl account_pnl, std::span<const double> mem
   taken_im_.clear();
   reverted_lines_.clear();
   stamped_accounts_.clear();
-  liquidation_costs_ = {};
+  liquidation_costs_ = close_out_prices_ = {};
   im_at_start_ = im_at_end_ = {};
   round_ = last_active_ = step_round_ = 0;
   day_ = 0.0;
@@ -618,6 +618,11 @@ models::Defaulter Cascade::lending_line(std::size_t ai, const Account& acc) {
   return d;
 }
 
+double Cascade::liquidation_cost(std::size_t ai) const {
+  if (!liquidation_costs_.empty()) return liquidation_costs_[ai];
+  return close_out_cost(model_, model_.accounts[ai], close_out_prices_);
+}
+
 // A defaulter's account closed out at the end of the MPOR: -P&L + the
 // liquidation cost, against its IM and what is left of its DF contribution.
 models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Account& acc, ScenarioResult& out) {
@@ -627,14 +632,14 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
     // Hedge and auction (ccps[].auction): the unplaced book's loss, its
     // reserve discount and its share of the market loss, is what the recovery
     // tools that re-establish a matched book may place or tear up.
-    const models::AuctionResult& auction = acc.auction;
+    const models::AuctionResult auction = close_out_auction(model_, acc, close_out_prices_);
     d.loss = -account_pnl_[ai] + auction.cost();
     out.ccp_auction_cost[c] += auction.cost();
     out.ccp_unplaced[c] += auction.unsold;
     if (auction.unsold > 0.0)
       unplaced_loss_ += auction.unsold_cost + auction.unsold / auction.value * std::max(0.0, -account_pnl_[ai]);
   } else {
-    d.loss = -account_pnl_[ai] + (liquidation_costs_.empty() ? acc.liquidation_cost : liquidation_costs_[ai]);
+    d.loss = -account_pnl_[ai] + liquidation_cost(ai);
   }
   d.im = im_at_start_.empty() ? acc.initial_margin : im_at_start_[ai];
   if (settlement_ && acc.kind == AccountKind::kMember) {

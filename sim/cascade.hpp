@@ -397,6 +397,10 @@ class Cascade {
   // Fire sales: the liquidation cost of closing each account in the coming
   // step, in place of its own (Account::liquidation_cost); empty: its own.
   void set_liquidation_costs(std::span<const double> costs) { liquidation_costs_ = costs; }
+  // Time steps: each asset's price at the coming step's start over today's,
+  // at which its defaulters' close-outs trade (close_out_cost,
+  // close_out_auction); empty: today's prices (one period, a first step).
+  void set_close_out_prices(std::span<const double> ratio) { close_out_prices_ = ratio; }
   // IM recomputed through the steps (sim/margin_path.hpp), per account: what
   // the CCP holds of a member defaulting in the coming step (the IM after the
   // last step it paid) and of one standing at its end (after this step's
@@ -443,6 +447,9 @@ class Cascade {
   void add_member_lines(std::size_t c, ScenarioResult& out);
   models::Defaulter lending_line(std::size_t ai, const Account& acc);
   models::Defaulter default_line(std::size_t c, std::size_t ai, const Account& acc, ScenarioResult& out);
+  // What closing account `ai` costs on top of its P&L: the fire sale's
+  // (liquidation_costs_) or its own square-root cost at the step's prices.
+  double liquidation_cost(std::size_t ai) const;
   void add_link_lines(std::size_t c);
   void collect_survivors(std::size_t c);
   // ADL by quantity at the bankruptcy price for this round's member lines at
@@ -607,6 +614,7 @@ class Cascade {
   AccountPnl account_pnl_;
   std::span<const double> member_capital_, member_cash_;
   std::span<const double> liquidation_costs_;
+  std::span<const double> close_out_prices_;
   std::span<const double> im_at_start_, im_at_end_;
   const SettlementState* settlement_ = nullptr;
   // Default management: the loss on the books this round's auctions at the

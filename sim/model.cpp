@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
+#include "models/margin/addons.hpp"
 #include "sim/compile/steps.hpp"
 #include "sim/config/load.hpp"
 #include "sim/errors.hpp"
@@ -18,6 +20,23 @@ int clearing_member(const Model& model, const Account& account) {
     case AccountKind::kRestOfMarket: return -1;
   }
   return -1;
+}
+
+double close_out_cost(const Model& model, const Account& account, std::span<const double> ratio) {
+  if (ratio.empty()) return account.liquidation_cost;
+  double cost = 0.0;
+  for (const auto [asset, value] : account.values) {
+    const AssetModel& a = model.assets[static_cast<std::size_t>(asset)];
+    cost += models::position_liquidation_cost(value * ratio[static_cast<std::size_t>(asset)], a.adv, a.liquidation_k);
+  }
+  return cost;
+}
+
+models::AuctionResult close_out_auction(const Model& model, const Account& account, std::span<const double> ratio) {
+  if (ratio.empty()) return account.auction;
+  double gross = 0.0;
+  for (const auto [asset, value] : account.values) gross += std::abs(value * ratio[static_cast<std::size_t>(asset)]);
+  return models::auction_close_out(model.ccps[static_cast<std::size_t>(account.ccp)].auction_terms, gross);
 }
 
 int house_account(const Model& model, int member, int ccp) {

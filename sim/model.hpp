@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -59,6 +60,13 @@ struct OptionHolding {
 
 enum class AccountKind { kMember, kLink, kRestOfMarket, kClient };
 
+// The value of a position in one asset (USD at today's price; options by
+// their delta).
+struct AssetValue {
+  int asset = -1;
+  double value = 0.0;
+};
+
 // A position account at one CCP: a member's, a linked CCP's, the aggregate
 // rest of the market, or a client's held through its clearing member.
 struct Account {
@@ -75,6 +83,10 @@ struct Account {
   double maintenance_margin = -1.0;  // observed today (members[].maintenance_margin); < 0: from the tiered mm rates
   double liquidation_cost = 0.0;     // square-root impact of closing the whole account (options by their delta)
   double notional = 0.0;             // sum over assets of |position value| (options by their delta)
+  // Its position values today, nonzero only: what closing it trades. A
+  // close-out later in a scenario trades them at that day's prices
+  // (close_out_cost, close_out_auction).
+  std::vector<AssetValue> values{};
   // Default management (ccps[].auction): its close-out by hedge and auction,
   // and whether it bids well in its CCP's auctions (juniorisation).
   models::AuctionResult auction{};
@@ -158,6 +170,7 @@ struct CcpModel {
   // Default management (sim/compile/default_management.cpp): close-out by auction
   // (accounts' Account::auction), juniorisation, the recovery tools in order.
   bool auction = false;
+  models::AuctionTerms auction_terms{};
   bool juniorisation = false;
   std::vector<models::RecoveryTool> recovery;
   double cash_call_multiple = 1.0;
@@ -320,6 +333,14 @@ Eigen::VectorXd account_delta_values(const Model& model, const Account& account)
 // An account's option positions as the margin models take them (one
 // models::HeldOption per holding: underlying, contract, delta today, quantity).
 std::vector<models::HeldOption> account_options(const Model& model, const Account& account);
+
+// Closing `account` when each asset's price stands at ratio[asset] times
+// today's (a close-out later in a scenario trades at that day's prices; empty
+// `ratio`: today's): the square-root liquidation cost of its position values
+// at those prices, and its close-out by hedge and auction at its CCP
+// (ccps[].auction) of their gross value.
+double close_out_cost(const Model& model, const Account& account, std::span<const double> ratio);
+models::AuctionResult close_out_auction(const Model& model, const Account& account, std::span<const double> ratio);
 
 // The clearing member behind a member's or a client's account; -1 for a link
 // or the rest of the market.

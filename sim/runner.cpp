@@ -204,20 +204,13 @@ class TileWorker {
     int horizon;
     Eigen::Index row;
     double margin;
-    std::vector<std::pair<Eigen::Index, double>> values;  // (asset, value), nonzero
-    bool single;                                          // one contract, no options
-    double maintenance_rate;                              // observed maintenance over notional; < 0: tiered mm
+    std::vector<AssetValue> values;  // Account::values
+    bool single;                     // one contract, no options
+    double maintenance_rate;         // observed maintenance over notional; < 0: tiered mm
   };
 
   void prepare_fire_sales() {
     const auto n_assets = static_cast<Eigen::Index>(model_.assets.size());
-    close_values_.resize(model_.accounts.size());
-    for (std::size_t a = 0; a < model_.accounts.size(); ++a) {
-      if (model_.accounts[a].kind != AccountKind::kMember) continue;
-      const Eigen::VectorXd value = account_delta_values(model_, model_.accounts[a]);
-      for (Eigen::Index i = 0; i < n_assets; ++i)
-        if (value(i) != 0.0) close_values_[a].emplace_back(i, value(i));
-    }
     adv_.resize(n_assets);
     impact_k_.resize(n_assets);
     for (Eigen::Index i = 0; i < n_assets; ++i) {
@@ -240,13 +233,10 @@ class TileWorker {
       const Account& acc = model_.accounts[a];
       const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(acc.ccp)];
       if (acc.kind != AccountKind::kMember || (ccp.maintenance.empty() && acc.maintenance_margin < 0.0)) continue;
-      const Eigen::VectorXd value = account_delta_values(model_, acc);
-      VenueAccount v{static_cast<int>(a), acc.ccp, ccp.horizon, row[a], acc.initial_margin, {}, false, -1.0};
-      for (Eigen::Index i = 0; i < value.size(); ++i)
-        if (value(i) != 0.0) v.values.emplace_back(i, value(i));
-      if (v.values.empty()) continue;
+      if (acc.values.empty()) continue;
+      VenueAccount v{static_cast<int>(a), acc.ccp, ccp.horizon, row[a], acc.initial_margin, acc.values, false, -1.0};
       // Observed maintenance: a rate on the account's notional today.
-      if (acc.maintenance_margin >= 0.0) v.maintenance_rate = acc.maintenance_margin / value.cwiseAbs().sum();
+      if (acc.maintenance_margin >= 0.0) v.maintenance_rate = acc.maintenance_margin / acc.notional;
       v.single = v.values.size() == 1 && acc.options.empty();
       venue_.push_back(std::move(v));
     }
@@ -1110,14 +1100,40 @@ class TileWorker {
         const double failed =
             out.ccp_fail_day[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(a)].ccp)];
         if ((failed >= 0.0 && failed < day - 1e-9) || liquidated_step_[static_cast<std::size_t>(a)] >= 0) continue;
-        for (const auto& [asset, value] : close_values_[static_cast<std::size_t>(a)]) flow_(asset) -= value;
+        add_closing_flow(a);
       }
     // The venue accounts closed in the step sell into the same market, and
     // the lending liquidators sell the collateral they seized in it.
-    for (const StepVenue& b : step_venue_)
-      for (const auto& [asset, value] : close_values_[static_cast<std::size_t>(venue_[b.index].account)])
-        flow_(asset) -= value;
+    for (const StepVenue& b : step_venue_) add_closing_flow(venue_[b.index].account);
     if (!lending_.empty()) flow_ += lending_flow_;  // lending_step ran for every step the cascade runs
+  }
+
+  // What closing member account `a` trades, at the step's prices, into flow_.
+  void add_closing_flow(int a) {
+    for (const auto [asset, value] : model_.accounts[static_cast<std::size_t>(a)].values)
+      flow_(asset) -= value * close_out_price(asset);
+  }
+
+  // An asset's price at the step's start over today's (close_out_prices_).
+  double close_out_price(int asset) const {
+    return close_out_prices_.empty() ? 1.0 : close_out_prices_[static_cast<std::size_t>(asset)];
+  }
+
+  // Step k's close-outs trade at the prices of its start, the last variation
+  // margin its defaulters paid (the MPOR runs from the last margin collected:
+  // RTS 153/2013 art. 26), not at today's: their liquidation cost, auction
+  // and fire-sale flow (Cascade::set_close_out_prices). A step from today
+  // leaves today's prices.
+  void set_close_out_prices(int k) {
+    const int start = model_.steps.start[static_cast<std::size_t>(k)];
+    if (start < 0) {
+      close_out_prices_.clear();
+    } else {
+      close_out_prices_.resize(model_.assets.size());
+      for (std::size_t i = 0; i < close_out_prices_.size(); ++i)
+        close_out_prices_[i] = std::exp(cumulative_(static_cast<Eigen::Index>(i), start));
+    }
+    cascade_.set_close_out_prices(close_out_prices_);
   }
 
   // Before step k's rounds: its new defaulters' close-outs together move
@@ -1130,8 +1146,11 @@ class TileWorker {
     closing_flow(new_defaulters_, (k + 1) * model_.steps.days, out);
     const Eigen::VectorXd moves = models::fire_sale_moves(flow_, adv_, impact_k_);
     liquidation_costs_.assign(model_.accounts.size(), 0.0);
-    for (std::size_t a = 0; a < model_.accounts.size(); ++a)
-      for (const auto& [asset, value] : close_values_[a]) liquidation_costs_[a] -= value * moves(asset);
+    for (std::size_t a = 0; a < model_.accounts.size(); ++a) {
+      if (model_.accounts[a].kind != AccountKind::kMember) continue;
+      for (const auto [asset, value] : model_.accounts[a].values)
+        liquidation_costs_[a] -= value * close_out_price(asset) * moves(asset);
+    }
     cascade_.set_liquidation_costs(liquidation_costs_);
   }
 
@@ -1254,6 +1273,7 @@ class TileWorker {
       if (!lending_.empty() && lending_done_ < k) lending_step(k, out);
       if (!venue_.empty()) collect_step_venues(k, out);
       feed_step(k, first, out);
+      set_close_out_prices(k);
       step_causes(k, out);
       const std::size_t defaults_before = out.defaults.size();
       if (model_.fire_sales) set_fire_sale_costs(k, out);
@@ -1870,7 +1890,7 @@ class TileWorker {
   // Fire sales: per account the values its close-out trades (asset, USD);
   // each asset's ADV and impact coefficient; the second set of buffers
   // (revalue_path(true)); the flow, the step's new defaulters and the costs.
-  std::vector<std::vector<std::pair<Eigen::Index, double>>> close_values_;
+  std::vector<double> close_out_prices_;  // the step's, per asset, over today's; empty: today's
   Eigen::VectorXd adv_, impact_k_, flow_;
   std::vector<RowMatrix> alt_returns_, alt_pnl_;
   RowMatrix alt_member_pnl_;

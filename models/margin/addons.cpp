@@ -70,6 +70,12 @@ double liquidation_cost(const Eigen::VectorXd& values, const Eigen::VectorXd& ad
   return liquidation_cost_rows(row, adv, impact)(0);
 }
 
+double position_liquidation_cost(double value, double adv, double impact) {
+  if (!(adv > 0.0)) throw std::invalid_argument("liquidation cost: non-positive average daily volume");
+  const double size = std::abs(value);
+  return impact * size * std::sqrt(size / adv);
+}
+
 Eigen::VectorXd liquidation_cost_rows(const Eigen::MatrixXd& values, const Eigen::VectorXd& adv,
                                       const Eigen::VectorXd& impact) {
   check_adv(adv, values.cols(), impact, "impact coefficients");

@@ -41,6 +41,8 @@ Eigen::VectorXd apc_floor_margin(const Eigen::VectorXd& model_im, const Eigen::V
 // x_a: position value (USD), ADV_a: average daily volume (USD, > 0), k_a the
 // impact coefficient (dimensionless, of the order of the daily volatility).
 double liquidation_cost(const Eigen::VectorXd& values, const Eigen::VectorXd& adv, const Eigen::VectorXd& impact);
+// One position's term k |x| sqrt(|x| / ADV) (0 when ADV is infinite).
+double position_liquidation_cost(double value, double adv, double impact);
 // Many accounts: `values` is accounts x assets.
 Eigen::VectorXd liquidation_cost_rows(const Eigen::MatrixXd& values, const Eigen::VectorXd& adv,
                                       const Eigen::VectorXd& impact);

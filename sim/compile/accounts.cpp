@@ -102,7 +102,7 @@ int member_account(Model& model, int member, int ccp) {
   return a;
 }
 
-// Notional and liquidation cost of every account (options by their delta;
+// Notional, position values and liquidation cost of every account (options by their delta;
 // models::liquidation_cost_rows, the square-root impact law); every later
 // figure is a sum of these and of margins, stress losses and funds, each
 // checked finite once computed, at the inputs it comes from.
@@ -111,7 +111,11 @@ void set_account_figures(const FiniteCheck& finite, Model& model) {
   Eigen::MatrixXd values(static_cast<Eigen::Index>(model.accounts.size()), n_assets);
   for (std::size_t i = 0; i < model.accounts.size(); ++i) {
     const Eigen::VectorXd value = account_delta_values(model, model.accounts[i]);
-    model.accounts[i].notional = value.cwiseAbs().sum();
+    Account& acc = model.accounts[i];
+    acc.notional = value.cwiseAbs().sum();
+    acc.values.clear();
+    for (Eigen::Index a = 0; a < n_assets; ++a)
+      if (value(a) != 0.0) acc.values.push_back({static_cast<int>(a), value(a)});
     values.row(static_cast<Eigen::Index>(i)) = value.transpose();
   }
   Eigen::VectorXd adv(n_assets), impact(n_assets);

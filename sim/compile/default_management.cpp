@@ -72,10 +72,10 @@ void set_default_management(const config::LoadedScenario& loaded, Model& model) 
     model.default_management = true;
     ccp.auction = true;
     ccp.juniorisation = cfg.auction->juniorisation;
-    const models::AuctionTerms terms = auction_terms(*cfg.auction);
+    ccp.auction_terms = auction_terms(*cfg.auction);
     for (int a : ccp.accounts) {
       Account& acc = model.accounts[static_cast<std::size_t>(a)];
-      acc.auction = models::auction_close_out(terms, acc.notional);
+      acc.auction = models::auction_close_out(ccp.auction_terms, acc.notional);
     }
     if (ccp.juniorisation) mark_bidders(model, ccp, cfg.auction->bidder_share);
   }

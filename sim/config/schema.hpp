@@ -132,7 +132,9 @@ struct AssetConfig {
        .min = 1.0,
        .max = 366.0});
     a("liquidation_cost", liquidation_cost,
-      {.doc = "square-root impact coefficient k: cost = k |x| sqrt(|x| / adv) for a position of value x",
+      {.doc = "square-root impact coefficient k: cost = k |x| sqrt(|x| / adv) for a position of value x at the "
+              "prices its close-out starts from (today's in one period; in time steps the start of the step in "
+              "which its owner defaults, as are an auction's book and a fire sale's flow)",
        .unit = "fraction",
        .min = 0.0,
        .max = 10.0});

@@ -504,12 +504,13 @@ TEST(RecoveryTools, VmghIsCappedPerDayAndInTotal) {
 
 // VMGH haircuts the gains of each step's close-out window (a day's variation
 // margin), not what an earlier day's haircut left of another day's. The
-// model above without caps, and a close-out cost k |x| sqrt(|x| / adv) of
-// 0.3 x 1,000 x sqrt(1,000 / 1,000) = 300 on D1's and D2's 10 X (1,000 at
-// today's price): D1's loss on day 1 is 300 + 300 = 600, all of N's gain
-// over day 0 to 1 (20 x 30); D2's on day 2 is 600 again, all of N's gain
-// over day 1 to 2. VMGH 1,200, equity 0 (were day 2 to see what day 1 left
-// of N's gain, 0, equity would pay 600).
+// model above without caps, and a close-out cost k |x| sqrt(|x| / adv) on
+// D1's and D2's 10 X at the prices their close-outs start from: D1's from
+// today (1,000: 0.3 x 1,000 x sqrt(1) = 300), D2's from day 1 (700:
+// 0.3 x 700 x sqrt(0.7) = 175.70). D1's loss on day 1 is 300 + 300 = 600, all
+// of N's gain over day 0 to 1 (20 x 30); D2's on day 2 is 300 + 175.70,
+// within N's gain over day 1 to 2 (600). VMGH 1,075.70, equity 0 (were day 2
+// to see what day 1 left of N's gain, 0, equity would pay 475.70).
 TEST(RecoveryTools, EachDaysVmghActsOnThatDaysGains) {
   using L = models::Layer;
   std::string yaml(kVmghDays);
@@ -519,7 +520,7 @@ TEST(RecoveryTools, EachDaysVmghActsOnThatDaysGains) {
   const ScenarioResult r = run_move(model, path_of(model, {100, 70, 40, 40}));
   ASSERT_EQ(r.defaults.size(), 2u);
   EXPECT_EQ(r.defaults[1].day, 2.0);
-  EXPECT_NEAR(layer(r, 0, L::kVmgh), 1200.0, 1e-9);
+  EXPECT_NEAR(layer(r, 0, L::kVmgh), 600.0 + 300.0 + 0.3 * 700.0 * std::sqrt(0.7), 1e-9);
   EXPECT_NEAR(layer(r, 0, L::kCcpEquity), 0.0, 1e-9);
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
 }
@@ -767,6 +768,66 @@ TEST(MarginThroughTime, SpiralOnAModelThatKeepsTodaysImIsRefusedInTimeSteps) {
     EXPECT_NE(std::string(e.what()).find("ccps[0].margin.spiral"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("historical model, which keeps today's IM"), std::string::npos) << e.what();
   }
+}
+
+}  // namespace
+}  // namespace ccpnet
+
+namespace ccpnet {
+namespace {
+
+// A close-out trades at the prices of its own days, not today's. The MPOR
+// runs from the last variation margin the defaulter paid (RTS 153/2013,
+// art. 26): a default in step 3 (days 2 to 3) is closed out over days 2 to 4,
+// and what the CCP sells then is worth what the market pays on day 2.
+// X: 100 today, 50 on days 1 and 2, 25 from day 3. D (long 10 X, capital 600)
+// pays 500 on day 1, nothing on day 2, cannot pay 250 on day 3: it defaults
+// in step 3 and its P&L over days 2 to 4 is 10 x (25 - 50) = -250.
+// - Square-root cost (ADV 1e6, k 0.5): 0.5 x 500 x sqrt(500 / 1e6) = 5.5902
+//   at day 2's value 500; today's value 1,000 would give 15.8114 (2^1.5 as much).
+// - Hedge (1%) and auction (2% discount, no depth effect) of the gross value:
+//   3% x 500 = 15, not 30.
+// - Fire sale of the one defaulter: flow -500, price move
+//   s = -0.5 sqrt(500 / 1e6), its cost 500 |s| = the square-root cost alone.
+constexpr std::string_view kCrashThenDefault = R"(name: a default after a crash, closed out at the crash prices
+simulation: {horizon_days: 4, step_days: 1}
+market:
+  assets: [{id: X, price: 100, volatility: 0.5, adv: 1.0e6, liquidation_cost: 0.5}]
+ccps:
+  - {id: A, capital: 1e6, sitg: 30, margin: {model: parametric, mpor_days: 2}, default_fund: {sizing: fixed, amount: 70}}
+members:
+  - {id: D, capital: 600, liquidity: 1e6, positions: {A: {X: 10}}, initial_margin: {A: 100}, default_fund: {A: 20}}
+  - {id: N, capital: 1e6, liquidity: 1e6, positions: {A: {X: -10}}, initial_margin: {A: 100}, default_fund: {A: 50}}
+)";
+
+ScenarioResult crash_then_default(std::vector<config::Override> overrides = {}) {
+  const Model model = model_of(kCrashThenDefault, std::move(overrides));
+  const ScenarioResult r = run_move(model, path_of(model, {100, 50, 50, 25, 25, 25}));
+  EXPECT_EQ(r.defaults.size(), 1u);
+  EXPECT_TRUE(!r.defaults.empty() && r.defaults[0].day == 3.0);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * r.closeout_loss);
+  return r;
+}
+
+TEST(CloseOutPrices, TheLiquidationCostIsAtThePricesOfTheCloseOutDays) {
+  const double at_day_2 = 0.5 * 500.0 * std::sqrt(500.0 / 1e6);
+  EXPECT_NEAR(crash_then_default().closeout_loss, 250.0 + at_day_2, 1e-9);
+  EXPECT_NEAR(at_day_2, 5.590169943749474, 1e-12);
+}
+
+TEST(CloseOutPrices, TheHedgeAndAuctionAreOfTheBookAtThePricesOfTheCloseOutDays) {
+  const ScenarioResult r = crash_then_default(
+      {{"ccps[0].auction", "{hedge_cost: 0.01, base_discount: 0.02, slope: 0, depth: 1.0e6, reserve_discount: 0.5}"}});
+  EXPECT_NEAR(r.ccp_auction_cost[0], 0.03 * 500.0, 1e-9);
+  EXPECT_NEAR(r.closeout_loss, 250.0 + 15.0, 1e-9);
+}
+
+TEST(CloseOutPrices, TheFireSaleFlowIsAtThePricesOfTheCloseOutDays) {
+  const ScenarioResult r = crash_then_default({{"market.fire_sales", "true"}});
+  const double s = 0.5 * std::sqrt(500.0 / 1e6);
+  ASSERT_EQ(r.price_impact.size(), 1u);
+  EXPECT_NEAR(r.price_impact[0], std::log1p(-s), 1e-12);
+  EXPECT_NEAR(r.closeout_loss, 250.0 + 500.0 * s, 1e-9);  // alone: its own square-root cost
 }
 
 }  // namespace
