@@ -618,6 +618,17 @@ models::Defaulter Cascade::lending_line(std::size_t ai, const Account& acc) {
   return d;
 }
 
+// Replacing a failed peer's link positions (PFMI Principle 20, key
+// consideration 8: a link's margin covers the exposure to the linked CCP,
+// including its replacement): the P&L of its account over c's MPOR from the
+// end of the step in which the peer failed, which the peer no longer pays (the
+// step's own variation margin is c's claim on the peer, resolve_failure; in
+// one period the claim covers the whole window), and the square-root cost of
+// trading the positions at the step's prices.
+double Cascade::link_replacement(std::size_t ai) const {
+  return -account_pnl_.after_step(ai) + close_out_cost(model_, model_.accounts[ai], close_out_prices_);
+}
+
 double Cascade::liquidation_cost(std::size_t ai) const {
   if (!liquidation_costs_.empty()) return liquidation_costs_[ai];
   return close_out_cost(model_, model_.accounts[ai], close_out_prices_);
@@ -671,7 +682,12 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
 
 // A failed peer's line closes its account here: its link margin and the fund
 // it posted absorb first. A standing peer's charge seizes nothing of the peer.
+// Closing the account leaves c holding its positions, the other side of c's
+// members' trades routed over the link: c replaces them as it closes out a
+// defaulter (link_replacement), and the replacement's loss, set off against
+// c's claim on the peer, is a close-out loss at c (replacement_).
 void Cascade::add_link_lines(std::size_t c) {
+  replacement_ = 0.0;
   for (const LinkLine& line : link_lines_[c]) {
     const auto ai = account(static_cast<std::size_t>(line.account));
     models::Defaulter d;
@@ -681,6 +697,9 @@ void Cascade::add_link_lines(std::size_t c) {
       state(ai).collateral_taken = 1;
       d.im = collateral_im(ai);
       d.df = state(ai).df_left;
+      const double replacement = link_replacement(ai);
+      d.loss += replacement;
+      replacement_ += std::max(-line.loss, replacement);  // a gain beyond the claim goes to the peer's estate
     }
     defaulters_.push_back(d);
     defaulter_accounts_.push_back(line.account);
@@ -1014,9 +1033,9 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
     recovery = run_recovery_tools(c, wf_members, wf_links, out);
   for (std::size_t l = 0; l < models::kLayerCount; ++l)
     out.ccp_layers[c * models::kLayerCount + l] += wf_members.by_layer[l] + wf_links.by_layer[l];
-  out.closeout_loss += wf_members.loss;
-  out.ccp_closeout[c] += wf_members.loss;
-  out.ccp_link_in[c] += wf_links.loss;
+  out.closeout_loss += wf_members.loss + replacement_;
+  out.ccp_closeout[c] += wf_members.loss + replacement_;
+  out.ccp_link_in[c] += wf_links.loss - replacement_;
   using L = models::Layer;
   // The default fund used: members' own and mutualised contributions, and a
   // participant CCP's; a peer link fund is not part of the default fund.

@@ -316,9 +316,17 @@ class AccountPnl {
   // point[horizon[a]]: account a's row of `rows` (`stride` accounts per row);
   // from: the step's start row, null for today; step_end: the step's end row,
   // null where the step ends with the close-out window (one period).
+  // after[horizon[a]]: the row where account a's P&L after the step ends
+  // (after_step), -1 for none; null: none for any.
   AccountPnl(const double* rows, std::size_t stride, const int* point, const int* horizon, const double* from,
-             const double* step_end = nullptr)
-      : rows_(rows), from_(from), step_end_(step_end), point_(point), horizon_(horizon), stride_(stride) {}
+             const double* step_end = nullptr, const int* after = nullptr)
+      : rows_(rows),
+        from_(from),
+        step_end_(step_end),
+        point_(point),
+        after_(after),
+        horizon_(horizon),
+        stride_(stride) {}
   double to(std::size_t a) const {
     return horizon_ ? rows_[static_cast<std::size_t>(point_[horizon_[a]]) * stride_ + a] : rows_[a];
   }
@@ -328,6 +336,14 @@ class AccountPnl {
   double over_step(std::size_t a) const {
     if (!step_end_) return (*this)[a];
     return from_ ? step_end_[a] - from_[a] : step_end_[a];
+  }
+  // After the step: from its end over its CCP's MPOR (the next step's close-out
+  // window; in the horizon's last step, to the end of its own window); 0 in
+  // one period, where the window is the step.
+  double after_step(std::size_t a) const {
+    if (!step_end_ || !after_) return 0.0;
+    const int p = after_[horizon_[a]];
+    return p < 0 ? 0.0 : rows_[static_cast<std::size_t>(p) * stride_ + a] - step_end_[a];
   }
   // Asks the cache for what operator[](a) will read (a pass over scattered
   // accounts hides the misses); changes nothing.
@@ -341,6 +357,7 @@ class AccountPnl {
   const double* from_ = nullptr;
   const double* step_end_ = nullptr;
   const int* point_ = nullptr;
+  const int* after_ = nullptr;
   const int* horizon_ = nullptr;
   std::size_t stride_ = 0;
 };
@@ -450,6 +467,7 @@ class Cascade {
   // What closing account `ai` costs on top of its P&L: the fire sale's
   // (liquidation_costs_) or its own square-root cost at the step's prices.
   double liquidation_cost(std::size_t ai) const;
+  double link_replacement(std::size_t ai) const;
   void add_link_lines(std::size_t c);
   void collect_survivors(std::size_t c);
   // ADL by quantity at the bankruptcy price for this round's member lines at
@@ -620,6 +638,9 @@ class Cascade {
   // Default management: the loss on the books this round's auctions at the
   // CCP being settled did not place (for tear-up and forced allocation).
   double unplaced_loss_ = 0.0;
+  // The close-out loss of replacing the link positions of failed peers at the
+  // CCP being settled (add_link_lines).
+  double replacement_ = 0.0;
 };
 
 }  // namespace ccpnet

@@ -1642,8 +1642,24 @@ class TileWorker {
               path_pnl(static_cast<std::size_t>(a), end) - path_pnl(static_cast<std::size_t>(a), torn);
       }
     }
+    set_after_points(k);
     return AccountPnl(pnl, n_accounts, steps.window[ks].data(), account_horizon_.data(), from,
-                      pnl + static_cast<std::size_t>(end) * n_accounts);
+                      pnl + static_cast<std::size_t>(end) * n_accounts, after_points_.data());
+  }
+
+  // Per horizon, the end of the close-out window that starts at step k's end
+  // (AccountPnl::after_step): the next step's window; in the last step, its
+  // own window when that ends after the step, none otherwise.
+  void set_after_points(int k) {
+    const TimeSteps& steps = model_.steps;
+    const auto ks = static_cast<std::size_t>(k);
+    after_points_.resize(model_.horizons.size());
+    for (std::size_t h = 0; h < after_points_.size(); ++h) {
+      if (k + 1 < steps.count)
+        after_points_[h] = steps.window[ks + 1][h];
+      else
+        after_points_[h] = steps.window[ks][h] > steps.end[ks] ? steps.window[ks][h] : -1;
+    }
   }
 
   // The current path's P&L into step_pnl_ (points x accounts): each point's
@@ -1890,6 +1906,7 @@ class TileWorker {
   // Fire sales: per account the values its close-out trades (asset, USD);
   // each asset's ADV and impact coefficient; the second set of buffers
   // (revalue_path(true)); the flow, the step's new defaulters and the costs.
+  std::vector<int> after_points_;         // per horizon (set_after_points)
   std::vector<double> close_out_prices_;  // the step's, per asset, over today's; empty: today's
   Eigen::VectorXd adv_, impact_k_, flow_;
   std::vector<RowMatrix> alt_returns_, alt_pnl_;

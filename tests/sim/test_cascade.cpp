@@ -180,6 +180,33 @@ TEST(Cascade, CcpFailureCrossesAPeerLink) {
   EXPECT_NEAR(r.total_loss, 100 + (280 - lm), 1e-9);
 }
 
+// B replaces the link positions A no longer stands behind. When A fails, B
+// is left holding A's account at B (long 10 X), the other side of N's short:
+// it sells it as it would close out a defaulter's book (PFMI Principle 20,
+// key consideration 8: the link's margin covers the exposure to the linked
+// CCP, its replacement included), at the square-root cost of 10 X at today's
+// price in one period, c = k |x| sqrt(|x| / ADV) = 0.5 x 1,000 x
+// sqrt(1,000 / 1e6) = 15.8114. D's close-out at A costs c too: A's uncovered
+// and B's claim are 280 + c; B's line is its claim plus its own replacement,
+// 280 + 2c, against A's link margin, then B's layers. The replacement is a
+// close-out loss at B (c), the claim a loss crossing the link (280 + c).
+TEST(Cascade, ALinkedCcpReplacesTheLinkPositionsOfAFailedPeer) {
+  const ScenarioResult r =
+      crash(kLinkFailure, {{"market.assets.X.adv", "1e6"}, {"market.assets.X.liquidation_cost", "0.5"}});
+  using L = models::Layer;
+  const double c = 0.5 * 1000.0 * std::sqrt(1000.0 / 1e6), lm = link_margin(1000.0);
+  EXPECT_NEAR(c, 15.811388300841896, 1e-12);
+  EXPECT_NEAR(r.ccp_uncovered[0], 280 + c, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_links[0], 280 + c, 1e-9);
+  EXPECT_NEAR(r.ccp_link_in[1], 280 + c, 1e-9);
+  EXPECT_NEAR(r.ccp_closeout[1], c, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kDefaulterIm), lm, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kVmgh), 280 + 2 * c - lm - 80, 1e-9);
+  EXPECT_NEAR(r.closeout_loss, 500 + 2 * c, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  EXPECT_EQ(r.ccp_fail_round[1], -1);
+}
+
 // A failed CCP whose creditors lose their VM gains and non-segregated
 // margin pro rata (the test below works the numbers).
 constexpr std::string_view kNonSegregatedLink = R"(name: non-segregated link margin

@@ -832,3 +832,62 @@ TEST(CloseOutPrices, TheFireSaleFlowIsAtThePricesOfTheCloseOutDays) {
 
 }  // namespace
 }  // namespace ccpnet
+
+namespace ccpnet {
+namespace {
+
+// A failed peer's link positions replaced over the linked CCP's MPOR from the
+// failure. Two CCPs with a 1-day MPOR, two daily steps, linked as peers
+// (test_cascade.cpp's CcpFailureCrossesAPeerLink, in time steps). X: 100,
+// 50 on day 1, 40 on day 2. D (long 10 X at A) defaults at the start: A's
+// loss over day 0 to 1 is 500; IM 100, DF 20, SITG 10 and equity 90 leave 280:
+// A fails at the end of day 1 and B bears the 280 as its creditor (the VM of
+// day 1 A owes it on the link). B is then left long 10 X (A's account at B,
+// the other side of N's short) and closes it out over its MPOR from day 1:
+// 10 x (40 - 50) = -100, which N gains on day 2 and nobody pays B. B's line:
+// 280 + 100 against A's link margin, then SITG 20, N's DF 30, assessment 30
+// and VMGH. The system's close-out loss is the price loss on D's book to its
+// close-out and on the link's to its replacement: 500 + 100.
+// With one step (horizon 1 day) the failure is at the horizon: only the day
+// 0 to 1 (the claim), as in one period.
+constexpr std::string_view kLinkFailureDays = R"(name: a peer link replaced after its CCP fails
+simulation: {horizon_days: 2, step_days: 1}
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+ccps:
+  - id: A
+    capital: 100
+    sitg: 10
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 20}
+    waterfall: [defaulter_im, defaulter_df, sitg, mutualized_df, ccp_equity]
+  - {id: B, capital: 1000, sitg: 20, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 30}}
+members:
+  - {id: D, capital: 1000, liquidity: 1000, positions: {A: {X: 10}}, initial_margin: {A: 100}, default_fund: {A: 20}}
+  - {id: N, capital: 1e6, liquidity: 1e6, positions: {B: {X: -10}}, initial_margin: {B: 100}, default_fund: {B: 30}}
+links:
+  - {between: [A, B], model: peer, segregated: true}
+defaults: {exogenous: [D]}
+)";
+
+TEST(LinkReplacement, ALinkedCcpClosesOutAFailedPeersPositionsOverItsMporFromTheFailure) {
+  using L = models::Layer;
+  const Model model = model_of(kLinkFailureDays);
+  const ScenarioResult r = run_move(model, path_of(model, {100, 50, 40}));
+  EXPECT_NEAR(r.ccp_fail_day[0], 1.0, 1e-12);
+  EXPECT_LT(r.ccp_fail_day[1], 0.0);
+  EXPECT_NEAR(r.ccp_resolution_links[0], 280.0, 1e-9);
+  EXPECT_NEAR(r.ccp_link_in[1], 280.0, 1e-9);
+  EXPECT_NEAR(r.ccp_closeout[1], 100.0, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kSitg) + layer(r, 1, L::kMutualizedDf) + layer(r, 1, L::kAssessments), 80.0, 1e-9);
+  EXPECT_NEAR(r.closeout_loss, 600.0, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  // Failing at the horizon's only step: its claim alone, as one period.
+  const Model one = model_of(kLinkFailureDays, {{"simulation.horizon_days", "1"}});
+  const ScenarioResult s = run_move(one, path_of(one, {100, 50}));
+  EXPECT_NEAR(s.ccp_closeout[1], 0.0, 1e-9);
+  EXPECT_NEAR(s.closeout_loss, 500.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace ccpnet
