@@ -188,6 +188,7 @@ double ScenarioResult::ledger_total() const {
 Cascade::Cascade(const Model& model) : model_(model) {
   const std::size_t n_accounts = model.accounts.size();
   link_accounts_of_.assign(model.ccps.size(), {});
+  auctioned_.assign(model.ccps.size(), 0.0);
   mirror_.assign(n_accounts, -1);
   link_of_.assign(n_accounts, -1);
   for (std::size_t l = 0; l < model.links.size(); ++l) {
@@ -466,6 +467,7 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
   if (round_ > 0) ++round_;  // a later step: its defaults start a round of their own
   step_round_ = round_;
   for (std::size_t c = 0; c < n_ccps; ++c) vmgh_[c].step_left = model_.ccps[c].vmgh.step_left;
+  std::fill(auctioned_.begin(), auctioned_.end(), 0.0);  // a new day's bidders
   // Defaults at the start (exogenous, latent, and their groups) are on day 0.
   const auto at_start = [](DefaultCause c) { return c == DefaultCause::kExogenous || c == DefaultCause::kLatent; };
   // One allocation for the step's defaults, rather than one per doubling.
@@ -574,6 +576,7 @@ void Cascade::finish(ScenarioResult& out) {
 void Cascade::add_member_lines(std::size_t c, ScenarioResult& out) {
   const CcpModel& ccp = model_.ccps[c];
   std::sort(closing_[c].begin(), closing_[c].end());
+  if (ccp.auction) start_round_auction(c);
   for (int a : closing_[c]) {
     const auto ai = account(static_cast<std::size_t>(a));
     if (state(ai).closed) continue;
@@ -599,6 +602,25 @@ void Cascade::add_member_lines(std::size_t c, ScenarioResult& out) {
     line_to_fund_.push_back(to_fund);
   }
   if (!reverted_lines_.empty()) add_reverted_lines();
+}
+
+// The books CCP c closes out this round, auctioned together after those of
+// the step's earlier rounds: the bidders' depth is the day's, shared by every
+// book the CCP auctions that day (models::auction_increment); each book bears
+// its part pro rata to its value (default_line).
+void Cascade::start_round_auction(std::size_t c) {
+  double value = 0.0;
+  int last = -1;
+  for (int a : closing_[c]) {
+    if (a == last) continue;  // closing_[c] is sorted
+    last = a;
+    const auto ai = account(static_cast<std::size_t>(a));
+    if (state(ai).closed || state(ai).liquidated) continue;
+    value += close_out_value(model_.accounts[ai], close_out_prices_);
+  }
+  round_auction_value_ = value;
+  round_auction_ = models::auction_increment(model_.ccps[c].auction_terms, auctioned_[c], value);
+  auctioned_[c] += value;
 }
 
 // A lending protocol loses the bad debt its liquidations wrote off (once)
@@ -629,8 +651,10 @@ double Cascade::link_replacement(std::size_t ai) const {
   return -account_pnl_.after_step(ai) + close_out_cost(model_, model_.accounts[ai], close_out_prices_);
 }
 
+// Fire sales price the members' close-outs, whose flows move the price; a
+// client's close-out is not in that flow and pays its own square-root cost.
 double Cascade::liquidation_cost(std::size_t ai) const {
-  if (!liquidation_costs_.empty()) return liquidation_costs_[ai];
+  if (!liquidation_costs_.empty() && model_.accounts[ai].kind == AccountKind::kMember) return liquidation_costs_[ai];
   return close_out_cost(model_, model_.accounts[ai], close_out_prices_);
 }
 
@@ -643,7 +667,9 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
     // Hedge and auction (ccps[].auction): the unplaced book's loss, its
     // reserve discount and its share of the market loss, is what the recovery
     // tools that re-establish a matched book may place or tear up.
-    const models::AuctionResult auction = close_out_auction(model_, acc, close_out_prices_);
+    const double value = close_out_value(acc, close_out_prices_);
+    const models::AuctionResult auction =
+        models::scaled(round_auction_, round_auction_value_ > 0.0 ? value / round_auction_value_ : 0.0);
     d.loss = -account_pnl_[ai] + auction.cost();
     out.ccp_auction_cost[c] += auction.cost();
     out.ccp_unplaced[c] += auction.unsold;

@@ -50,6 +50,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/waterfall/auction.hpp"
 #include "models/waterfall/recovery.hpp"
 #include "models/waterfall/waterfall.hpp"
 #include "sim/exact_sum.hpp"
@@ -468,6 +469,7 @@ class Cascade {
   // (liquidation_costs_) or its own square-root cost at the step's prices.
   double liquidation_cost(std::size_t ai) const;
   double link_replacement(std::size_t ai) const;
+  void start_round_auction(std::size_t c);
   void add_link_lines(std::size_t c);
   void collect_survivors(std::size_t c);
   // ADL by quantity at the bankruptcy price for this round's member lines at
@@ -641,6 +643,11 @@ class Cascade {
   // The close-out loss of replacing the link positions of failed peers at the
   // CCP being settled (add_link_lines).
   double replacement_ = 0.0;
+  // Default management: per CCP, the gross value auctioned in the step so
+  // far; the round's books at the CCP being settled, their joint auction.
+  std::vector<double> auctioned_;
+  models::AuctionResult round_auction_{};
+  double round_auction_value_ = 0.0;
 };
 
 }  // namespace ccpnet

@@ -32,11 +32,11 @@ double close_out_cost(const Model& model, const Account& account, std::span<cons
   return cost;
 }
 
-models::AuctionResult close_out_auction(const Model& model, const Account& account, std::span<const double> ratio) {
-  if (ratio.empty()) return account.auction;
+double close_out_value(const Account& account, std::span<const double> ratio) {
+  if (ratio.empty()) return account.notional;
   double gross = 0.0;
   for (const auto [asset, value] : account.values) gross += std::abs(value * ratio[static_cast<std::size_t>(asset)]);
-  return models::auction_close_out(model.ccps[static_cast<std::size_t>(account.ccp)].auction_terms, gross);
+  return gross;
 }
 
 int house_account(const Model& model, int member, int ccp) {

@@ -87,9 +87,8 @@ struct Account {
   // close-out later in a scenario trades them at that day's prices
   // (close_out_cost, close_out_auction).
   std::vector<AssetValue> values{};
-  // Default management (ccps[].auction): its close-out by hedge and auction,
-  // and whether it bids well in its CCP's auctions (juniorisation).
-  models::AuctionResult auction{};
+  // Default management (ccps[].auction): whether it bids well in its CCP's
+  // auctions (juniorisation).
   bool bids = true;
 };
 
@@ -167,8 +166,8 @@ struct CcpModel {
   // Lending protocols: the liquidation rules (long positions are collateral,
   // short positions debt); empty for other kinds.
   std::optional<LendingRules> lending;
-  // Default management (sim/compile/default_management.cpp): close-out by auction
-  // (accounts' Account::auction), juniorisation, the recovery tools in order.
+  // Default management (sim/compile/default_management.cpp): close-out by
+  // hedge and auction on these terms, juniorisation, the recovery tools in order.
   bool auction = false;
   models::AuctionTerms auction_terms{};
   bool juniorisation = false;
@@ -337,10 +336,9 @@ std::vector<models::HeldOption> account_options(const Model& model, const Accoun
 // Closing `account` when each asset's price stands at ratio[asset] times
 // today's (a close-out later in a scenario trades at that day's prices; empty
 // `ratio`: today's): the square-root liquidation cost of its position values
-// at those prices, and its close-out by hedge and auction at its CCP
-// (ccps[].auction) of their gross value.
+// at those prices, and their gross value (what an auction places).
 double close_out_cost(const Model& model, const Account& account, std::span<const double> ratio);
-models::AuctionResult close_out_auction(const Model& model, const Account& account, std::span<const double> ratio);
+double close_out_value(const Account& account, std::span<const double> ratio);
 
 // The clearing member behind a member's or a client's account; -1 for a link
 // or the rest of the market.

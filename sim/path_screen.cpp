@@ -117,23 +117,25 @@ bool PathScreen::short_in(std::size_t m, std::size_t k0, double cushion) const {
   using Vector = double __attribute__((vector_size(kLanes * sizeof(double))));
   static_assert(kWidth == 2 * kLanes);
   const double* packed = packed_.data() + (k0 / kWidth) * chunk_;
-  const auto load = [&](std::size_t i, std::size_t c) {
+  // Adds position i's lanes c into `sum` (by reference: a vector returned by
+  // value changes ABI with the instruction set, -Wpsabi).
+  const auto add = [&](Vector& sum, std::size_t i, std::size_t c) {
     Vector x;
     std::memcpy(&x, packed + static_cast<std::size_t>(net_[i].first) * kWidth + c * kLanes, sizeof(Vector));
-    return net_[i].second * x;
+    sum += net_[i].second * x;
   };
   Vector even0{}, even1{}, odd0{}, odd1{};
   auto i = static_cast<std::size_t>(offset_[m]);
   const auto end = static_cast<std::size_t>(offset_[m + 1]);
   for (; i + 1 < end; i += 2) {
-    even0 += load(i, 0);
-    even1 += load(i, 1);
-    odd0 += load(i + 1, 0);
-    odd1 += load(i + 1, 1);
+    add(even0, i, 0);
+    add(even1, i, 1);
+    add(odd0, i + 1, 0);
+    add(odd1, i + 1, 1);
   }
   if (i < end) {
-    even0 += load(i, 0);
-    even1 += load(i, 1);
+    add(even0, i, 0);
+    add(even1, i, 1);
   }
   const std::array<Vector, 2> sum{even0 + odd0, even1 + odd1};
   const std::size_t count = std::min(kWidth, columns_.size() - k0);

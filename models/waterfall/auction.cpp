@@ -33,4 +33,18 @@ AuctionResult auction_close_out(const AuctionTerms& terms, double value) {
   return out;
 }
 
+AuctionResult auction_increment(const AuctionTerms& terms, double before, double value) {
+  if (!(before > 0.0)) return auction_close_out(terms, value);
+  const AuctionResult with = auction_close_out(terms, before + std::max(0.0, value));
+  const AuctionResult without = auction_close_out(terms, before);
+  return {with.value - without.value,   with.hedge_cost - without.hedge_cost,
+          with.sold - without.sold,     with.auction_cost - without.auction_cost,
+          with.unsold - without.unsold, with.unsold_cost - without.unsold_cost};
+}
+
+AuctionResult scaled(const AuctionResult& r, double share) {
+  return {r.value * share,        r.hedge_cost * share, r.sold * share,
+          r.auction_cost * share, r.unsold * share,     r.unsold_cost * share};
+}
+
 }  // namespace ccpnet::models

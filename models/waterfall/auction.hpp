@@ -18,7 +18,9 @@
 // (none when r <= base), at cost r x*; the rest U = V - x* is unplaced and
 // valued at the reserve price, cost r U, until the recovery tools place or
 // tear it up. The hedge costs hedge_cost V (the spread paid to neutralise the
-// directional risk before the auction).
+// directional risk before the auction). Several books auctioned the same day
+// share the depth: they are placed as one (auction_increment), each bearing
+// its part pro rata to its value.
 #pragma once
 
 #include <limits>
@@ -48,5 +50,16 @@ struct AuctionResult {
 double auction_discount(const AuctionTerms& terms, double value);
 // Hedge, then auction of a portfolio of gross value `value` >= 0.
 AuctionResult auction_close_out(const AuctionTerms& terms, double value);
+
+// The bidders' depth is a day's: books a CCP auctions the same day share it
+// (the capacity of its surviving members to take on risk), so they are
+// placed as one portfolio. Books of gross value `value` auctioned after
+// `before` USD of others that day add to the day's auction what it places
+// and costs with them beyond what it placed and cost without them (each field
+// auction_close_out(before + value) - auction_close_out(before)): whatever the
+// order, the day's books together cost auction_close_out of their sum.
+AuctionResult auction_increment(const AuctionTerms& terms, double before, double value);
+// `result`'s figures times `share` (a book's part of a joint auction).
+AuctionResult scaled(const AuctionResult& result, double share);
 
 }  // namespace ccpnet::models

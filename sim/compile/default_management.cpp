@@ -73,10 +73,6 @@ void set_default_management(const config::LoadedScenario& loaded, Model& model) 
     ccp.auction = true;
     ccp.juniorisation = cfg.auction->juniorisation;
     ccp.auction_terms = auction_terms(*cfg.auction);
-    for (int a : ccp.accounts) {
-      Account& acc = model.accounts[static_cast<std::size_t>(a)];
-      acc.auction = models::auction_close_out(ccp.auction_terms, acc.notional);
-    }
     if (ccp.juniorisation) mark_bidders(model, ccp, cfg.auction->bidder_share);
   }
 }

@@ -64,6 +64,40 @@ TEST(Auction, BeyondTheReserveTheBiddersTakeWhatTheirDepthAllowsAndTheRestIsUnpl
   EXPECT_NEAR(auction_close_out(none, 10000).unsold_cost, 200, 1e-12);
 }
 
+// Books a CCP auctions the same day share the bidders' depth (Ferrara, Li &
+// Marszalec 2020: the surviving members' capacity to absorb risk limits what
+// they bid; it is not renewed for each portfolio of the day). Two books of
+// 5,000 with kTerms: alone each is placed at cost 0.06 x 2500 + 0.06 x 2500 +
+// hedge 50 = 350 (d(5000) = 0.02 + 0.04 sqrt(2) = 0.0766 > 0.06: x* = 2500).
+// Together they are one book of 10,000 (cost 700 above): the first adds 350,
+// the second 350 more, all of it unplaced (x* is taken): 300 at the reserve
+// and its hedge 50.
+TEST(Auction, BooksAuctionedTheSameDayShareTheBiddersDepth) {
+  const AuctionResult first = auction_increment(kTerms, 0.0, 5000);
+  const AuctionResult second = auction_increment(kTerms, 5000, 5000);
+  EXPECT_NEAR(first.cost(), 350, 1e-9);
+  EXPECT_NEAR(first.sold, 2500, 1e-9);
+  EXPECT_NEAR(second.sold, 0.0, 1e-9);
+  EXPECT_NEAR(second.unsold, 5000, 1e-9);
+  EXPECT_NEAR(second.cost(), 350, 1e-9);
+  // A small book after a small one: d rises with the day's total, so the
+  // second pays more than it would alone (V = 400 alone: 18.4).
+  const AuctionResult small = auction_increment(kTerms, 400, 400);
+  const double joint = auction_close_out(kTerms, 800).cost();  // 8 + (0.02 + 0.04 sqrt(0.32)) 800
+  EXPECT_NEAR(joint, 8 + (0.02 + 0.04 * std::sqrt(0.32)) * 800, 1e-9);
+  EXPECT_NEAR(small.cost(), joint - 18.4, 1e-9);
+  EXPECT_GT(small.cost(), 18.4);
+  // Whatever the grouping, the day's books cost the auction of their sum.
+  for (const double a : {100.0, 1000.0, 3000.0, 20000.0})
+    for (const double b : {50.0, 2000.0, 9000.0})
+      EXPECT_NEAR(auction_increment(kTerms, 0.0, a).cost() + auction_increment(kTerms, a, b).cost(),
+                  auction_close_out(kTerms, a + b).cost(), 1e-9 * (a + b));
+  // A book's part of a joint auction: its figures pro rata.
+  const AuctionResult part = scaled(auction_close_out(kTerms, 10000), 0.25);
+  EXPECT_NEAR(part.value, 2500, 1e-9);
+  EXPECT_NEAR(part.cost(), 175, 1e-9);
+}
+
 // Two survivors: B bids (DF 300), J does not (DF 100, junior).
 std::vector<Survivor> bidders(bool juniorise) {
   std::vector<Survivor> s(2);

@@ -29,6 +29,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -151,6 +152,30 @@ TEST(Clients, AnIndividuallySegregatedClientIsPortedWithItsMarginAndTheOmnibusSh
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
   EXPECT_NEAR(r.total_loss, 380.0, 1e-9);
   ASSERT_EQ(r.defaults.size(), 1u);  // B pays 60 of its 1000: it stands
+}
+
+// A closed-out client's positions are sold at a cost whether or not fire
+// sales move prices. Fire sales (market.fire_sales) price the close-outs whose
+// flow moves the price, the members' (here D's house account alone, whose
+// cost at the move equals its own square-root cost: models/market/fire_sale.hpp);
+// the omnibus clients' close-out pays its own square-root cost
+// k |x| sqrt(|x| / ADV): CO1's 400 USD of X 0.5 x 400 x 0.02 = 4, CO2's 200
+// USD 1.4142, with the channel on as off (it cost nothing with it on).
+TEST(Clients, AClosedOutClientPaysItsLiquidationCostWithFireSalesOnAsOff) {
+  const std::vector<config::Override> costs = {{"market.assets.X.adv", "1e6"},
+                                               {"market.assets.X.liquidation_cost", "0.5"}};
+  const Model free = model_of(kPorting);
+  const Model off = model_of(kPorting, costs);
+  auto with = costs;
+  with.push_back({"market.fire_sales", "true"});
+  const Model on = model_of(kPorting, with);
+  ASSERT_EQ(on.steps.count, 1);
+  const ScenarioResult f = stress(free), a = stress(off), b = stress(on);
+  const double house = 0.5 * 1000.0 * std::sqrt(1000.0 / 1e6);
+  EXPECT_GT(a.closeout_loss, f.closeout_loss + house + 1.0);  // the clients' sales cost something
+  EXPECT_NEAR(b.closeout_loss, a.closeout_loss, 1e-9);
+  EXPECT_NEAR(b.client_loss, a.client_loss, 1e-9);
+  EXPECT_NEAR(b.ledger_total(), b.closeout_loss, 1e-9);
 }
 
 TEST(Clients, AnOmnibusShortfallIsSharedByClaimNotByMargin) {

@@ -14,7 +14,9 @@
 // Regulation (EU) 2021/23 art. 9 and Annex: the recovery plan sets them out.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
+#include <utility>
 
 #include "sim/config/load.hpp"
 #include "sim/model.hpp"
@@ -108,6 +110,57 @@ TEST(DefaultManagement, AnAuctionBeyondItsDepthLeavesABookThatTheRecoveryToolsPl
   ASSERT_FALSE(trace.events.empty());
   EXPECT_NEAR(trace.events[0].recovery[static_cast<std::size_t>(T::kTearUp)], 500, 1e-9);
   EXPECT_NEAR(trace.events[0].uncovered, 0.0, 1e-9);
+}
+
+// Two defaulters' books auctioned the same day share the bidders' depth
+// (models::auction_increment; Ferrara, Li & Marszalec 2020: the surviving
+// members' capacity to absorb risk limits their bids). kAuction's D split in
+// two, D1 and D2 long 50 X each (5,000 each).
+//  - Each alone: d(5,000) = 0.02 + 0.04 sqrt(2) = 0.0766 > 0.06: x* = 2,500
+//    placed (150), 2,500 unplaced (150), hedge 50: 350 each, 5,000 unplaced.
+//  - Together, one book of 10,000 (kAuction): 2,500 placed, 7,500 unplaced,
+//    cost 700, 350 to each (pro rata to value 5,000 : 5,000).
+// Below the reserve the shared depth costs more: D1, D2 long 4 X (400 each)
+// against B short 5, J short 3: alone 4 + 0.036 x 400 = 18.4 each, 36.8;
+// together 8 + (0.02 + 0.04 sqrt(800 / 2500)) x 800 = 42.1017.
+constexpr std::string_view kTwoBooks = R"(name: two books auctioned the same day
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: crash, moves: {X: -0.2}, days: 1}]
+ccps:
+  - id: A
+    capital: 100
+    sitg: 100
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 500}
+    waterfall: [defaulter_im, defaulter_df, sitg, mutualized_df, assessments]
+    auction: {hedge_cost: 0.01, base_discount: 0.02, slope: 0.04, exponent: 0.5, depth: 2500, reserve_discount: 0.06}
+members:
+  - {id: D1, capital: 1000, liquidity: 1000, positions: {A: {X: 50}}, initial_margin: {A: 500}, default_fund: {A: 50}}
+  - {id: D2, capital: 1000, liquidity: 1000, positions: {A: {X: 50}}, initial_margin: {A: 500}, default_fund: {A: 50}}
+  - {id: B, capital: 10000, liquidity: 10000, positions: {A: {X: -60}}, initial_margin: {A: 600}, default_fund: {A: 300}}
+  - {id: J, capital: 10000, liquidity: 10000, positions: {A: {X: -40}}, initial_margin: {A: 400}, default_fund: {A: 100}}
+defaults: {exogenous: [D1, D2]}
+)";
+
+TEST(DefaultManagement, BooksAuctionedTheSameDayShareTheBiddersDepth) {
+  const ScenarioResult r = crash(model_of(kTwoBooks));
+  EXPECT_NEAR(r.ccp_auction_cost[0], 700, 1e-9);
+  EXPECT_NEAR(r.ccp_unplaced[0], 7500, 1e-9);  // 5,000 were each auctioned alone
+  EXPECT_NEAR(r.closeout_loss, 2000 + 700, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  const ScenarioResult one = crash(model_of(kTwoBooks, {{"defaults.exogenous", "[D1]"}}));
+  EXPECT_NEAR(one.ccp_auction_cost[0], 350, 1e-9);
+  EXPECT_NEAR(one.ccp_unplaced[0], 2500, 1e-9);
+  std::string small(kTwoBooks);
+  for (const auto& [from, to] :
+       {std::pair<std::string, std::string>{"X: 50}", "X: 4}"}, {"X: -60}", "X: -5}"}, {"X: -40}", "X: -3}"}})
+    for (std::size_t at = small.find(from); at != std::string::npos; at = small.find(from, at + to.size()))
+      small.replace(at, from.size(), to);
+  const ScenarioResult both = crash(model_of(small));
+  EXPECT_NEAR(both.ccp_auction_cost[0], 8 + (0.02 + 0.04 * std::sqrt(800.0 / 2500.0)) * 800, 1e-9);
+  EXPECT_GT(both.ccp_auction_cost[0], 2 * 18.4 + 5);
+  EXPECT_NEAR(both.ccp_unplaced[0], 0.0, 1e-9);
 }
 
 // Forced allocation before tear-up, no cash call: the 700 left after the
