@@ -653,6 +653,18 @@ double Cascade::link_replacement(std::size_t ai) const {
 
 // Fire sales price the members' close-outs, whose flows move the price; a
 // client's close-out is not in that flow and pays its own square-root cost.
+// A defaulter's P&L over its close-out: over its CCP's MPOR from the last
+// variation margin it paid (RTS 153/2013 art. 26). A member defaulting in a
+// later round of a step, on the step's charges, paid the step's margin: its
+// close-out runs from the step's end (AccountPnl::after_step). In one period,
+// whose rounds are one instant, and in the horizon's last step (the path
+// ends with the first defaulters' windows) it runs from the step's start.
+double Cascade::closeout_pnl(std::size_t ai) const {
+  const int m = clearing_member(model_, model_.accounts[ai]);
+  const bool paid_step = m >= 0 && member_state_[static_cast<std::size_t>(m)].round > step_round_;
+  return paid_step && account_pnl_.next_window() ? account_pnl_.after_step(ai) : account_pnl_[ai];
+}
+
 double Cascade::liquidation_cost(std::size_t ai) const {
   if (!liquidation_costs_.empty() && model_.accounts[ai].kind == AccountKind::kMember) return liquidation_costs_[ai];
   return close_out_cost(model_, model_.accounts[ai], close_out_prices_);
@@ -670,13 +682,14 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
     const double value = close_out_value(acc, close_out_prices_);
     const models::AuctionResult auction =
         models::scaled(round_auction_, round_auction_value_ > 0.0 ? value / round_auction_value_ : 0.0);
-    d.loss = -account_pnl_[ai] + auction.cost();
+    const double pnl = closeout_pnl(ai);
+    d.loss = -pnl + auction.cost();
     out.ccp_auction_cost[c] += auction.cost();
     out.ccp_unplaced[c] += auction.unsold;
     if (auction.unsold > 0.0)
-      unplaced_loss_ += auction.unsold_cost + auction.unsold / auction.value * std::max(0.0, -account_pnl_[ai]);
+      unplaced_loss_ += auction.unsold_cost + auction.unsold / auction.value * std::max(0.0, -pnl);
   } else {
-    d.loss = -account_pnl_[ai] + liquidation_cost(ai);
+    d.loss = -closeout_pnl(ai) + liquidation_cost(ai);
   }
   d.im = im_at_start_.empty() ? acc.initial_margin : im_at_start_[ai];
   if (settlement_ && acc.kind == AccountKind::kMember) {

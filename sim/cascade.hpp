@@ -318,16 +318,18 @@ class AccountPnl {
   // from: the step's start row, null for today; step_end: the step's end row,
   // null where the step ends with the close-out window (one period).
   // after[horizon[a]]: the row where account a's P&L after the step ends
-  // (after_step), -1 for none; null: none for any.
+  // (after_step), -1 for none; null: none for any. next_window: those rows
+  // end the next step's close-out windows (not the horizon's last step).
   AccountPnl(const double* rows, std::size_t stride, const int* point, const int* horizon, const double* from,
-             const double* step_end = nullptr, const int* after = nullptr)
+             const double* step_end = nullptr, const int* after = nullptr, bool next_window = false)
       : rows_(rows),
         from_(from),
         step_end_(step_end),
         point_(point),
         after_(after),
         horizon_(horizon),
-        stride_(stride) {}
+        stride_(stride),
+        next_window_(next_window) {}
   double to(std::size_t a) const {
     return horizon_ ? rows_[static_cast<std::size_t>(point_[horizon_[a]]) * stride_ + a] : rows_[a];
   }
@@ -346,6 +348,8 @@ class AccountPnl {
     const int p = after_[horizon_[a]];
     return p < 0 ? 0.0 : rows_[static_cast<std::size_t>(p) * stride_ + a] - step_end_[a];
   }
+  // Whether after_step covers a whole close-out window from the step's end.
+  bool next_window() const { return next_window_; }
   // Asks the cache for what operator[](a) will read (a pass over scattered
   // accounts hides the misses); changes nothing.
   void prefetch(std::size_t a) const {
@@ -361,6 +365,7 @@ class AccountPnl {
   const int* after_ = nullptr;
   const int* horizon_ = nullptr;
   std::size_t stride_ = 0;
+  bool next_window_ = false;
 };
 
 // Per-thread workspace; run() is called once per scenario with a default.
@@ -469,6 +474,7 @@ class Cascade {
   // (liquidation_costs_) or its own square-root cost at the step's prices.
   double liquidation_cost(std::size_t ai) const;
   double link_replacement(std::size_t ai) const;
+  double closeout_pnl(std::size_t ai) const;
   void start_round_auction(std::size_t c);
   void add_link_lines(std::size_t c);
   void collect_survivors(std::size_t c);

@@ -204,7 +204,7 @@ void Cascade::add_reverted_lines() {
 }
 
 // An account's own close-out loss: -P&L over the MPOR plus its liquidation cost.
-double Cascade::client_closeout_loss(std::size_t ai) const { return -account_pnl_[ai] + liquidation_cost(ai); }
+double Cascade::client_closeout_loss(std::size_t ai) const { return -closeout_pnl(ai) + liquidation_cost(ai); }
 
 // `accounts` closed out together: the losses of those that lost against the
 // pool, their margin and the gains of those that gained (set off, not paid

@@ -1644,7 +1644,7 @@ class TileWorker {
     }
     set_after_points(k);
     return AccountPnl(pnl, n_accounts, steps.window[ks].data(), account_horizon_.data(), from,
-                      pnl + static_cast<std::size_t>(end) * n_accounts, after_points_.data());
+                      pnl + static_cast<std::size_t>(end) * n_accounts, after_points_.data(), k + 1 < steps.count);
   }
 
   // Per horizon, the end of the close-out window that starts at step k's end

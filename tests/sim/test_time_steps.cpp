@@ -891,3 +891,55 @@ TEST(LinkReplacement, ALinkedCcpClosesOutAFailedPeersPositionsOverItsMporFromThe
 
 }  // namespace
 }  // namespace ccpnet
+
+namespace ccpnet {
+namespace {
+
+// A member that pays a step's variation margin and defaults later that day
+// on the step's charges is closed out from the step's end, the last margin
+// it paid (RTS 153/2013 art. 26), not from the step's start: the VM it paid
+// is not a loss of the CCP. One CCP, 1-day MPOR, daily steps. X: 100, 90 on
+// day 1, 60 on day 2. D (long 10 X, exogenous) is closed out over day 0 to 1:
+// 100 against IM 50 and DF 20; the 30 left is assessed on the survivors pro
+// rata to their contributions, M 30 and N 50: M 11.25, N 18.75. M (long 1 X,
+// capital 15) paid day 1's variation margin, 10, and cannot pay its 11.25:
+// it defaults in round 2 of day 1 and is closed out over day 1 to 2,
+// 1 x (60 - 90) = -30 (from day 0 it would be 10, the margin it paid).
+// Close-out loss 100 + 30. With one step, the horizon's last, M's close-out
+// runs from the step's start as in one period: 100 + 10.
+constexpr std::string_view kLaterRound = R"(name: a later-round default closed out from the step's end
+simulation: {horizon_days: 2, step_days: 1}
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+ccps:
+  - id: A
+    capital: 1e6
+    sitg: 0
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 100}
+    waterfall: [defaulter_im, defaulter_df, assessments, ccp_equity]
+members:
+  - {id: D, capital: 1e6, liquidity: 1e6, positions: {A: {X: 10}}, initial_margin: {A: 50}, default_fund: {A: 20}}
+  - {id: M, capital: 15, liquidity: 1e6, positions: {A: {X: 1}}, initial_margin: {A: 20}, default_fund: {A: 30}}
+  - {id: N, capital: 1e6, liquidity: 1e6, positions: {A: {X: -11}}, initial_margin: {A: 1000}, default_fund: {A: 50}}
+defaults: {exogenous: [D]}
+)";
+
+TEST(LaterRoundDefaults, AreClosedOutFromTheStepsEndTheLastMarginTheyPaid) {
+  const Model model = model_of(kLaterRound);
+  const ScenarioResult r = run_move(model, path_of(model, {100, 90, 60}));
+  ASSERT_EQ(r.defaults.size(), 2u);
+  EXPECT_EQ(r.defaults[1].member, 1);
+  EXPECT_EQ(r.defaults[1].day, 1.0);
+  EXPECT_GT(r.defaults[1].round, r.defaults[0].round);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kAssessments) + layer(r, 0, models::Layer::kCcpEquity), 30.0, 1e-9);
+  EXPECT_NEAR(r.closeout_loss, 100.0 + 30.0, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  const Model one = model_of(kLaterRound, {{"simulation.horizon_days", "1"}});
+  const ScenarioResult s = run_move(one, path_of(one, {100, 90}));
+  ASSERT_EQ(s.defaults.size(), 2u);
+  EXPECT_NEAR(s.closeout_loss, 100.0 + 10.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace ccpnet
