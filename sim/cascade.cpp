@@ -468,6 +468,7 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
   step_round_ = round_;
   for (std::size_t c = 0; c < n_ccps; ++c) vmgh_[c].step_left = model_.ccps[c].vmgh.step_left;
   std::fill(auctioned_.begin(), auctioned_.end(), 0.0);  // a new day's bidders
+  replaced_.clear();
   // Defaults at the start (exogenous, latent, and their groups) are on day 0.
   const auto at_start = [](DefaultCause c) { return c == DefaultCause::kExogenous || c == DefaultCause::kLatent; };
   // One allocation for the step's defaults, rather than one per doubling.
@@ -737,6 +738,7 @@ void Cascade::add_link_lines(std::size_t c) {
       d.im = collateral_im(ai);
       d.df = state(ai).df_left;
       const double replacement = link_replacement(ai);
+      replaced_.push_back(line.account);
       d.loss += replacement;
       replacement_ += std::max(-line.loss, replacement);  // a gain beyond the claim goes to the peer's estate
     }

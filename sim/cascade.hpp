@@ -415,6 +415,9 @@ class Cascade {
   // takes its cause; a member that defaulted already stays kNone.
   void test_standing(std::span<DefaultCause> causes, ScenarioResult& out);
   bool defaulted(std::size_t m) { return member_state_[member(m)].round >= 0; }
+  // The failed peers' link accounts whose positions the last step() replaced
+  // (link_replacement): what their CCPs traded, for the fire sales.
+  std::span<const int> replaced_links() const { return replaced_; }
   void step(std::span<const DefaultCause> initial, double day, ScenarioResult& out, CascadeTrace* trace = nullptr,
             std::span<const Liquidation> liquidations = {});
   // Fire sales: the liquidation cost of closing each account in the coming
@@ -649,6 +652,7 @@ class Cascade {
   // The close-out loss of replacing the link positions of failed peers at the
   // CCP being settled (add_link_lines).
   double replacement_ = 0.0;
+  std::vector<int> replaced_;  // in the step (replaced_links)
   // Default management: per CCP, the gross value auctioned in the step so
   // far; the round's books at the CCP being settled, their joint auction.
   std::vector<double> auctioned_;

@@ -1108,7 +1108,7 @@ class TileWorker {
     if (!lending_.empty()) flow_ += lending_flow_;  // lending_step ran for every step the cascade runs
   }
 
-  // What closing member account `a` trades, at the step's prices, into flow_.
+  // What closing account `a` trades, at the step's prices, into flow_.
   void add_closing_flow(int a) {
     for (const auto [asset, value] : model_.accounts[static_cast<std::size_t>(a)].values)
       flow_(asset) -= value * close_out_price(asset);
@@ -1163,6 +1163,9 @@ class TileWorker {
     for (std::size_t i = first_default; i < out.defaults.size(); ++i) new_defaulters_.push_back(out.defaults[i].member);
     const double day = (k + 1) * model_.steps.days;
     closing_flow(new_defaulters_, day, out);
+    // The linked CCPs replacing the positions of peers that failed in the step
+    // trade them in the same market (Cascade::link_replacement).
+    for (int a : cascade_.replaced_links()) add_closing_flow(a);
     const Eigen::VectorXd moves = models::fire_sale_moves(flow_, adv_, impact_k_);
     if (moves.isZero(0.0) || k + 1 == model_.steps.count) {
       for (Eigen::Index a = 0; a < moves.size(); ++a)

@@ -882,6 +882,18 @@ TEST(LinkReplacement, ALinkedCcpClosesOutAFailedPeersPositionsOverItsMporFromThe
   EXPECT_NEAR(layer(r, 1, L::kSitg) + layer(r, 1, L::kMutualizedDf) + layer(r, 1, L::kAssessments), 80.0, 1e-9);
   EXPECT_NEAR(r.closeout_loss, 600.0, 1e-9);
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  // With fire sales (ADV 1e6, k 0.5), B's sale of the 10 X (1,000 USD at the
+  // step's prices) joins D's in the day's flow: -2,000, a move of
+  // -0.5 sqrt(2,000 / 1e6), where D's sale alone would move it by
+  // -0.5 sqrt(1,000 / 1e6).
+  const Model sales = model_of(
+      kLinkFailureDays,
+      {{"market.fire_sales", "true"}, {"market.assets.X.adv", "1e6"}, {"market.assets.X.liquidation_cost", "0.5"}});
+  const ScenarioResult f = run_move(sales, path_of(sales, {100, 50, 40}));
+  EXPECT_NEAR(f.ccp_fail_day[0], 1.0, 1e-12);
+  ASSERT_EQ(f.price_impact.size(), 1u);
+  EXPECT_NEAR(f.price_impact[0], std::log1p(-0.5 * std::sqrt(2000.0 / 1e6)), 1e-12);
+  EXPECT_NEAR(f.ledger_total(), f.closeout_loss, 1e-9 * f.closeout_loss);
   // Failing at the horizon's only step: its claim alone, as one period.
   const Model one = model_of(kLinkFailureDays, {{"simulation.horizon_days", "1"}});
   const ScenarioResult s = run_move(one, path_of(one, {100, 50}));
