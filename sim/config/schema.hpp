@@ -134,7 +134,9 @@ struct AssetConfig {
     a("liquidation_cost", liquidation_cost,
       {.doc = "square-root impact coefficient k: cost = k |x| sqrt(|x| / adv) for a position of value x at the "
               "prices its close-out starts from (today's in one period; in time steps the start of the step in "
-              "which its owner defaults, as are an auction's book and a fire sale's flow)",
+              "which its owner defaults, as are an auction's book and a fire sale's flow). The square-root law "
+              "has k = Y sigma_daily with Y of order 1 (Toth et al. 2011); a larger k stands for the thinner "
+              "books of a stressed market",
        .unit = "fraction",
        .min = 0.0,
        .max = 10.0});
