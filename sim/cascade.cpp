@@ -401,7 +401,7 @@ void Cascade::start_scenario(AccountPnl account_pnl, std::span<const double> mem
   taken_im_.clear();
   reverted_lines_.clear();
   stamped_accounts_.clear();
-  liquidation_costs_ = close_out_prices_ = {};
+  fire_sale_moves_ = close_out_prices_ = end_prices_ = {};
   im_at_start_ = im_at_end_ = {};
   round_ = last_active_ = step_round_ = 0;
   day_ = 0.0;
@@ -617,7 +617,7 @@ void Cascade::start_round_auction(std::size_t c) {
     last = a;
     const auto ai = account(static_cast<std::size_t>(a));
     if (state(ai).closed || state(ai).liquidated) continue;
-    value += close_out_value(model_.accounts[ai], close_out_prices_);
+    value += close_out_value(model_.accounts[ai], closeout_prices(ai));
   }
   round_auction_value_ = value;
   round_auction_ = models::auction_increment(model_.ccps[c].auction_terms, auctioned_[c], value);
@@ -641,6 +641,24 @@ models::Defaulter Cascade::lending_line(std::size_t ai, const Account& acc) {
   return d;
 }
 
+// Whether account `ai`'s holder (a client's: its backup member once ported)
+// defaulted in a later round of the step, on the step's charges, having paid
+// the step's variation margin and IM.
+bool Cascade::paid_step(std::size_t ai) const {
+  const Account& acc = model_.accounts[ai];
+  int m = clearing_member(model_, acc);
+  if (acc.kind == AccountKind::kClient && state(ai).holder >= 0) m = state(ai).holder;
+  return m >= 0 && member_state_[static_cast<std::size_t>(m)].round > step_round_;
+}
+
+// Such an account is closed out from the step's end, where the path has that
+// close-out window (closeout_pnl).
+bool Cascade::closeout_from_end(std::size_t ai) const { return paid_step(ai) && account_pnl_.next_window(); }
+
+std::span<const double> Cascade::closeout_prices(std::size_t ai) const {
+  return closeout_from_end(ai) ? end_prices_ : close_out_prices_;
+}
+
 // Replacing a failed peer's link positions (PFMI Principle 20, key
 // consideration 8: a link's margin covers the exposure to the linked CCP,
 // including its replacement): the P&L of its account over c's MPOR from the
@@ -649,7 +667,8 @@ models::Defaulter Cascade::lending_line(std::size_t ai, const Account& acc) {
 // one period the claim covers the whole window), and the square-root cost of
 // trading the positions at the step's prices.
 double Cascade::link_replacement(std::size_t ai) const {
-  return -account_pnl_.after_step(ai) + close_out_cost(model_, model_.accounts[ai], close_out_prices_);
+  const std::span<const double> prices = account_pnl_.next_window() ? end_prices_ : close_out_prices_;
+  return -account_pnl_.after_step(ai) + close_out_cost(model_, model_.accounts[ai], prices);
 }
 
 // Fire sales price the members' close-outs, whose flows move the price; a
@@ -661,14 +680,14 @@ double Cascade::link_replacement(std::size_t ai) const {
 // whose rounds are one instant, and in the horizon's last step (the path
 // ends with the first defaulters' windows) it runs from the step's start.
 double Cascade::closeout_pnl(std::size_t ai) const {
-  const int m = clearing_member(model_, model_.accounts[ai]);
-  const bool paid_step = m >= 0 && member_state_[static_cast<std::size_t>(m)].round > step_round_;
-  return paid_step && account_pnl_.next_window() ? account_pnl_.after_step(ai) : account_pnl_[ai];
+  return closeout_from_end(ai) ? account_pnl_.after_step(ai) : account_pnl_[ai];
 }
 
 double Cascade::liquidation_cost(std::size_t ai) const {
-  if (!liquidation_costs_.empty() && model_.accounts[ai].kind == AccountKind::kMember) return liquidation_costs_[ai];
-  return close_out_cost(model_, model_.accounts[ai], close_out_prices_);
+  const Account& acc = model_.accounts[ai];
+  if (!fire_sale_moves_.empty() && acc.kind == AccountKind::kMember)
+    return fire_sale_cost(acc, closeout_prices(ai), fire_sale_moves_);
+  return close_out_cost(model_, acc, closeout_prices(ai));
 }
 
 // A defaulter's account closed out at the end of the MPOR: -P&L + the
@@ -680,7 +699,7 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
     // Hedge and auction (ccps[].auction): the unplaced book's loss, its
     // reserve discount and its share of the market loss, is what the recovery
     // tools that re-establish a matched book may place or tear up.
-    const double value = close_out_value(acc, close_out_prices_);
+    const double value = close_out_value(acc, closeout_prices(ai));
     const models::AuctionResult auction =
         models::scaled(round_auction_, round_auction_value_ > 0.0 ? value / round_auction_value_ : 0.0);
     const double pnl = closeout_pnl(ai);
@@ -692,7 +711,10 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
   } else {
     d.loss = -closeout_pnl(ai) + liquidation_cost(ai);
   }
-  d.im = im_at_start_.empty() ? acc.initial_margin : im_at_start_[ai];
+  // With IM recomputed through the steps: the IM after the last call the
+  // member paid, the step's own when it defaulted in a later round.
+  const double im = im_at_start_.empty() ? acc.initial_margin : (paid_step(ai) ? im_at_end_ : im_at_start_)[ai];
+  d.im = im;
   if (settlement_ && acc.kind == AccountKind::kMember) {
     // What the CCP holds after the scenario's (the step's) margin calls:
     // paid unless the member defaulted at the start (of the step); in time
@@ -701,7 +723,7 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
       const double held = member_state_[static_cast<std::size_t>(acc.owner)].round == step_round_
                               ? settlement_->im_unpaid[ai]
                               : settlement_->im_paid[ai];
-      d.im = im_at_start_.empty() ? held : held + (im_at_start_[ai] - acc.initial_margin);
+      d.im = im_at_start_.empty() ? held : held + (im - acc.initial_margin);
     }
     // Free of payment: the CCP delivered first; what was in flight to the defaulter is lost.
     if (!settlement_->principal.empty() && settlement_->principal[ai] > 0.0) {

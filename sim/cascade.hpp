@@ -420,13 +420,21 @@ class Cascade {
   std::span<const int> replaced_links() const { return replaced_; }
   void step(std::span<const DefaultCause> initial, double day, ScenarioResult& out, CascadeTrace* trace = nullptr,
             std::span<const Liquidation> liquidations = {});
-  // Fire sales: the liquidation cost of closing each account in the coming
-  // step, in place of its own (Account::liquidation_cost); empty: its own.
-  void set_liquidation_costs(std::span<const double> costs) { liquidation_costs_ = costs; }
-  // Time steps: each asset's price at the coming step's start over today's,
-  // at which its defaulters' close-outs trade (close_out_cost,
-  // close_out_auction); empty: today's prices (one period, a first step).
-  void set_close_out_prices(std::span<const double> ratio) { close_out_prices_ = ratio; }
+  // Fire sales: each asset's relative price move from the coming step's joint
+  // flow; every member account closed in the step executes at the moved price
+  // (fire_sale_cost) in place of its own square-root cost; empty: none.
+  void set_fire_sale_moves(std::span<const double> moves) { fire_sale_moves_ = moves; }
+  // The step's first round (Cascade::step): defaulters of later rounds paid
+  // the step's variation margin.
+  int step_round() const { return step_round_; }
+  // Time steps: each asset's price at the coming step's start and at its end
+  // over today's, at which close-outs from the step's start and from its end
+  // (closeout_from_end) trade (close_out_cost, close_out_value,
+  // fire_sale_cost); empty: today's prices (one period, a first step).
+  void set_close_out_prices(std::span<const double> start, std::span<const double> end) {
+    close_out_prices_ = start;
+    end_prices_ = end;
+  }
   // IM recomputed through the steps (sim/margin_path.hpp), per account: what
   // the CCP holds of a member defaulting in the coming step (the IM after the
   // last step it paid) and of one standing at its end (after this step's
@@ -474,10 +482,13 @@ class Cascade {
   models::Defaulter lending_line(std::size_t ai, const Account& acc);
   models::Defaulter default_line(std::size_t c, std::size_t ai, const Account& acc, ScenarioResult& out);
   // What closing account `ai` costs on top of its P&L: the fire sale's
-  // (liquidation_costs_) or its own square-root cost at the step's prices.
+  // (fire_sale_moves_) or its own square-root cost, at its close-out's prices.
   double liquidation_cost(std::size_t ai) const;
   double link_replacement(std::size_t ai) const;
+  bool paid_step(std::size_t ai) const;
+  bool closeout_from_end(std::size_t ai) const;
   double closeout_pnl(std::size_t ai) const;
+  std::span<const double> closeout_prices(std::size_t ai) const;
   void start_round_auction(std::size_t c);
   void add_link_lines(std::size_t c);
   void collect_survivors(std::size_t c);
@@ -642,8 +653,8 @@ class Cascade {
   // The scenario's inputs, for the steps.
   AccountPnl account_pnl_;
   std::span<const double> member_capital_, member_cash_;
-  std::span<const double> liquidation_costs_;
-  std::span<const double> close_out_prices_;
+  std::span<const double> fire_sale_moves_;
+  std::span<const double> close_out_prices_, end_prices_;
   std::span<const double> im_at_start_, im_at_end_;
   const SettlementState* settlement_ = nullptr;
   // Default management: the loss on the books this round's auctions at the

@@ -39,6 +39,15 @@ double close_out_value(const Account& account, std::span<const double> ratio) {
   return gross;
 }
 
+double fire_sale_cost(const Account& account, std::span<const double> ratio, std::span<const double> moves) {
+  double cost = 0.0;
+  for (const auto [asset, value] : account.values) {
+    const auto a = static_cast<std::size_t>(asset);
+    cost -= value * (ratio.empty() ? 1.0 : ratio[a]) * moves[a];
+  }
+  return cost;
+}
+
 int house_account(const Model& model, int member, int ccp) {
   for (int a : model.members[static_cast<std::size_t>(member)].accounts)
     if (model.accounts[static_cast<std::size_t>(a)].ccp == ccp) return a;

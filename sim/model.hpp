@@ -339,6 +339,10 @@ std::vector<models::HeldOption> account_options(const Model& model, const Accoun
 // at those prices, and their gross value (what an auction places).
 double close_out_cost(const Model& model, const Account& account, std::span<const double> ratio);
 double close_out_value(const Account& account, std::span<const double> ratio);
+// Closing `account` at the prices a fire sale moved (models/market/fire_sale.hpp:
+// the relative move s per asset): -sum_a x_a s_a over its positions' values
+// x at the prices `ratio` (over today's; empty: today's).
+double fire_sale_cost(const Account& account, std::span<const double> ratio, std::span<const double> moves);
 
 // The clearing member behind a member's or a client's account; -1 for a link
 // or the rest of the market.

@@ -1092,66 +1092,71 @@ class TileWorker {
   // CCP that failed before `day` were torn up with it, not liquidated; those
   // a venue closed were sold then, and the venue accounts of the step
   // (step_venue_) are sold with them.
+  // Members in `from_end` are closed out from the step's end (they paid its
+  // variation margin: Cascade::closeout_from_end) and trade at its prices.
   template <class Members>
-  void closing_flow(const Members& members, double day, const ScenarioResult& out) {
+  void closing_flow(const Members& members, double day, const ScenarioResult& out,
+                    const std::vector<bool>* from_end = nullptr) {
     flow_.setZero();
-    for (int m : members)
-      for (int a : model_.members[static_cast<std::size_t>(m)].accounts) {
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      const bool at_end = from_end && (*from_end)[i];
+      for (int a : model_.members[static_cast<std::size_t>(members[i])].accounts) {
         const double failed =
             out.ccp_fail_day[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(a)].ccp)];
         if ((failed >= 0.0 && failed < day - 1e-9) || liquidated_step_[static_cast<std::size_t>(a)] >= 0) continue;
-        add_closing_flow(a);
+        add_closing_flow(a, at_end ? end_prices_ : close_out_prices_);
       }
+    }
     // The venue accounts closed in the step sell into the same market, and
     // the lending liquidators sell the collateral they seized in it.
-    for (const StepVenue& b : step_venue_) add_closing_flow(venue_[b.index].account);
+    for (const StepVenue& b : step_venue_) add_closing_flow(venue_[b.index].account, close_out_prices_);
     if (!lending_.empty()) flow_ += lending_flow_;  // lending_step ran for every step the cascade runs
   }
 
-  // What closing account `a` trades, at the step's prices, into flow_.
-  void add_closing_flow(int a) {
+  // What closing account `a` trades, at `prices` (over today's; empty:
+  // today's), into flow_.
+  void add_closing_flow(int a, const std::vector<double>& prices) {
     for (const auto [asset, value] : model_.accounts[static_cast<std::size_t>(a)].values)
-      flow_(asset) -= value * close_out_price(asset);
+      flow_(asset) -= value * (prices.empty() ? 1.0 : prices[static_cast<std::size_t>(asset)]);
   }
 
-  // An asset's price at the step's start over today's (close_out_prices_).
-  double close_out_price(int asset) const {
-    return close_out_prices_.empty() ? 1.0 : close_out_prices_[static_cast<std::size_t>(asset)];
-  }
-
-  // Step k's close-outs trade at the prices of its start, the last variation
-  // margin its defaulters paid (the MPOR runs from the last margin collected:
-  // RTS 153/2013 art. 26), not at today's: their liquidation cost, auction
-  // and fire-sale flow (Cascade::set_close_out_prices). A step from today
-  // leaves today's prices.
+  // Step k's close-outs trade at the prices of the last variation margin
+  // their defaulters paid (the MPOR runs from the last margin collected: RTS
+  // 153/2013 art. 26), not at today's: their liquidation cost, auction and
+  // fire-sale flow (Cascade::set_close_out_prices). Those of its start
+  // (close_out_prices_; a step from today leaves today's) for the step's
+  // first defaulters; those of its end (end_prices_) for what is closed out
+  // from there, when the path has the window (not the horizon's last step).
   void set_close_out_prices(int k) {
-    const int start = model_.steps.start[static_cast<std::size_t>(k)];
-    if (start < 0) {
+    const TimeSteps& steps = model_.steps;
+    const auto ks = static_cast<std::size_t>(k);
+    const auto ratios = [this](int point, std::vector<double>& prices) {
+      prices.resize(model_.assets.size());
+      for (std::size_t i = 0; i < prices.size(); ++i)
+        prices[i] = std::exp(cumulative_(static_cast<Eigen::Index>(i), point));
+    };
+    if (steps.start[ks] < 0)
       close_out_prices_.clear();
-    } else {
-      close_out_prices_.resize(model_.assets.size());
-      for (std::size_t i = 0; i < close_out_prices_.size(); ++i)
-        close_out_prices_[i] = std::exp(cumulative_(static_cast<Eigen::Index>(i), start));
-    }
-    cascade_.set_close_out_prices(close_out_prices_);
+    else
+      ratios(steps.start[ks], close_out_prices_);
+    if (k + 1 < steps.count)
+      ratios(steps.end[ks], end_prices_);
+    else
+      end_prices_ = close_out_prices_;
+    cascade_.set_close_out_prices(close_out_prices_, end_prices_);
   }
 
   // Before step k's rounds: its new defaulters' close-outs together move
   // each price by models::fire_sale_moves, and every account closed in the
-  // step executes at the moved prices: cost -sum_a x_a s_a.
+  // step executes at the moved prices: cost -sum_a x_a s_a
+  // (Cascade::set_fire_sale_moves, fire_sale_cost).
   void set_fire_sale_costs(int k, const ScenarioResult& out) {
     new_defaulters_.clear();
     for (std::size_t m = 0; m < model_.members.size(); ++m)
       if (initial_[m] != DefaultCause::kNone && !cascade_.defaulted(m)) new_defaulters_.push_back(static_cast<int>(m));
     closing_flow(new_defaulters_, (k + 1) * model_.steps.days, out);
-    const Eigen::VectorXd moves = models::fire_sale_moves(flow_, adv_, impact_k_);
-    liquidation_costs_.assign(model_.accounts.size(), 0.0);
-    for (std::size_t a = 0; a < model_.accounts.size(); ++a) {
-      if (model_.accounts[a].kind != AccountKind::kMember) continue;
-      for (const auto [asset, value] : model_.accounts[a].values)
-        liquidation_costs_[a] -= value * close_out_price(asset) * moves(asset);
-    }
-    cascade_.set_liquidation_costs(liquidation_costs_);
+    step_moves_ = models::fire_sale_moves(flow_, adv_, impact_k_);
+    cascade_.set_fire_sale_moves(std::span<const double>(step_moves_.data(), step_moves_.size()));
   }
 
   // After step k's rounds: the close-outs of the members that defaulted in
@@ -1160,12 +1165,17 @@ class TileWorker {
   // and the path is revalued.
   void move_prices(int k, std::size_t first_default, ScenarioResult& out) {
     new_defaulters_.clear();
-    for (std::size_t i = first_default; i < out.defaults.size(); ++i) new_defaulters_.push_back(out.defaults[i].member);
+    from_end_.clear();
+    const bool next_window = k + 1 < model_.steps.count;
+    for (std::size_t i = first_default; i < out.defaults.size(); ++i) {
+      new_defaulters_.push_back(out.defaults[i].member);
+      from_end_.push_back(next_window && out.defaults[i].round > cascade_.step_round());
+    }
     const double day = (k + 1) * model_.steps.days;
-    closing_flow(new_defaulters_, day, out);
+    closing_flow(new_defaulters_, day, out, &from_end_);
     // The linked CCPs replacing the positions of peers that failed in the step
-    // trade them in the same market (Cascade::link_replacement).
-    for (int a : cascade_.replaced_links()) add_closing_flow(a);
+    // trade them in the same market (Cascade::link_replacement), from its end.
+    for (int a : cascade_.replaced_links()) add_closing_flow(a, end_prices_);
     const Eigen::VectorXd moves = models::fire_sale_moves(flow_, adv_, impact_k_);
     if (moves.isZero(0.0) || k + 1 == model_.steps.count) {
       for (Eigen::Index a = 0; a < moves.size(); ++a)
@@ -1493,7 +1503,10 @@ class TileWorker {
     const auto ret = [this, end](Eigen::Index a) { return std::exp(cumulative_(a, end)) - 1.0; };
     for (const StepVenue& b : step_venue_) {
       const VenueAccount& v = venue_[b.index];
-      const double cost = model_.fire_sales ? liquidation_costs_[static_cast<std::size_t>(v.account)] : -1.0;
+      const double cost = model_.fire_sales
+                              ? fire_sale_cost(model_.accounts[static_cast<std::size_t>(v.account)], close_out_prices_,
+                                               std::span<const double>(step_moves_.data(), step_moves_.size()))
+                              : -1.0;
       add_venue_line(v, b.pnl, b.maintenance, ret, cost, (k + 1) * model_.steps.days);
     }
     out.venue_liquidations += static_cast<int>(venue_lines_.size());
@@ -1910,12 +1923,14 @@ class TileWorker {
   // each asset's ADV and impact coefficient; the second set of buffers
   // (revalue_path(true)); the flow, the step's new defaulters and the costs.
   std::vector<int> after_points_;         // per horizon (set_after_points)
-  std::vector<double> close_out_prices_;  // the step's, per asset, over today's; empty: today's
+  std::vector<double> close_out_prices_;  // at the step's start, per asset, over today's; empty: today's
+  std::vector<double> end_prices_;        // at its end (set_close_out_prices)
+  std::vector<bool> from_end_;            // of new_defaulters_ (move_prices)
+  Eigen::VectorXd step_moves_;            // the fire sale's of the step's first defaulters
   Eigen::VectorXd adv_, impact_k_, flow_;
   std::vector<RowMatrix> alt_returns_, alt_pnl_;
   RowMatrix alt_member_pnl_;
   std::vector<int> new_defaulters_;
-  std::vector<double> liquidation_costs_;
   Eigen::Index path_offset_ = 0;              // the current path's first column in the tile
   bool path_in_tile_ = false;                 // the current path is read from the tile, not path_pnl_
   std::vector<Eigen::Index> row_in_horizon_;  // per account: its row in its horizon's P&L

@@ -882,17 +882,17 @@ TEST(LinkReplacement, ALinkedCcpClosesOutAFailedPeersPositionsOverItsMporFromThe
   EXPECT_NEAR(layer(r, 1, L::kSitg) + layer(r, 1, L::kMutualizedDf) + layer(r, 1, L::kAssessments), 80.0, 1e-9);
   EXPECT_NEAR(r.closeout_loss, 600.0, 1e-9);
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
-  // With fire sales (ADV 1e6, k 0.5), B's sale of the 10 X (1,000 USD at the
-  // step's prices) joins D's in the day's flow: -2,000, a move of
-  // -0.5 sqrt(2,000 / 1e6), where D's sale alone would move it by
-  // -0.5 sqrt(1,000 / 1e6).
+  // With fire sales (ADV 1e6, k 0.5), B's sale of the 10 X from the failure
+  // (500 USD at day 1's 50) joins D's (1,000 at today's 100, its close-out's
+  // start) in the day's flow: -1,500, a move of -0.5 sqrt(1,500 / 1e6), where
+  // D's sale alone would move it by -0.5 sqrt(1,000 / 1e6).
   const Model sales = model_of(
       kLinkFailureDays,
       {{"market.fire_sales", "true"}, {"market.assets.X.adv", "1e6"}, {"market.assets.X.liquidation_cost", "0.5"}});
   const ScenarioResult f = run_move(sales, path_of(sales, {100, 50, 40}));
   EXPECT_NEAR(f.ccp_fail_day[0], 1.0, 1e-12);
   ASSERT_EQ(f.price_impact.size(), 1u);
-  EXPECT_NEAR(f.price_impact[0], std::log1p(-0.5 * std::sqrt(2000.0 / 1e6)), 1e-12);
+  EXPECT_NEAR(f.price_impact[0], std::log1p(-0.5 * std::sqrt(1500.0 / 1e6)), 1e-12);
   EXPECT_NEAR(f.ledger_total(), f.closeout_loss, 1e-9 * f.closeout_loss);
   // Failing at the horizon's only step: its claim alone, as one period.
   const Model one = model_of(kLinkFailureDays, {{"simulation.horizon_days", "1"}});
@@ -947,6 +947,16 @@ TEST(LaterRoundDefaults, AreClosedOutFromTheStepsEndTheLastMarginTheyPaid) {
   EXPECT_NEAR(layer(r, 0, models::Layer::kAssessments) + layer(r, 0, models::Layer::kCcpEquity), 30.0, 1e-9);
   EXPECT_NEAR(r.closeout_loss, 100.0 + 30.0, 1e-9);
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  // With a square-root cost (ADV 1e6, k 0.5) each trades at the prices its
+  // close-out starts from: D's 10 X at 100, 0.5 x 1,000 x sqrt(1e-3) =
+  // 15.811; M's 1 X at day 1's 90, 0.5 x 90 x sqrt(9e-5) = 0.42691 (not 0.5
+  // at 100). D's residual 45.811 is assessed M 17.18, N 28.63: M defaults.
+  const Model costly =
+      model_of(kLaterRound, {{"market.assets.X.adv", "1e6"}, {"market.assets.X.liquidation_cost", "0.5"}});
+  const ScenarioResult c = run_move(costly, path_of(costly, {100, 90, 60}));
+  ASSERT_EQ(c.defaults.size(), 2u);
+  EXPECT_NEAR(c.closeout_loss, 100.0 + 0.5 * 1000.0 * std::sqrt(1e-3) + 30.0 + 0.5 * 90.0 * std::sqrt(9e-5), 1e-9);
+  EXPECT_NEAR(c.ledger_total(), c.closeout_loss, 1e-9);
   const Model one = model_of(kLaterRound, {{"simulation.horizon_days", "1"}});
   const ScenarioResult s = run_move(one, path_of(one, {100, 90}));
   ASSERT_EQ(s.defaults.size(), 2u);
