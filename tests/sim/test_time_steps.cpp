@@ -957,6 +957,20 @@ TEST(LaterRoundDefaults, AreClosedOutFromTheStepsEndTheLastMarginTheyPaid) {
   ASSERT_EQ(c.defaults.size(), 2u);
   EXPECT_NEAR(c.closeout_loss, 100.0 + 0.5 * 1000.0 * std::sqrt(1e-3) + 30.0 + 0.5 * 90.0 * std::sqrt(9e-5), 1e-9);
   EXPECT_NEAR(c.ledger_total(), c.closeout_loss, 1e-9);
+  // With IM recomputed each day (margin.spiral, EWMA lambda 0.94: see
+  // MarginThroughTime below) M paid day 1's IM call with its variation
+  // margin: the CCP holds M's IM after day 1, 20 x 0.9 x sqrt(0.94 + 0.06
+  // ln(0.9)^2 / (0.25 / 365)) = 24.892, against M's loss of 30 (then 5.108 of
+  // its DF), not the 20 it held before the call. D defaulted at the start: its
+  // IM is today's 50.
+  const Model spiral = model_of(kLaterRound, {{"ccps.A.margin.spiral", "{lambda: 0.94}"}});
+  const ScenarioResult m = run_move(spiral, path_of(spiral, {100, 90, 60}));
+  ASSERT_EQ(m.defaults.size(), 2u);
+  const double im = 20.0 * 0.9 * std::sqrt(0.94 + 0.06 * std::pow(std::log(0.9), 2) / (0.25 / 365.0));
+  EXPECT_NEAR(im, 24.892, 1e-3);
+  EXPECT_NEAR(layer(m, 0, models::Layer::kDefaulterIm), 50.0 + im, 1e-9);
+  EXPECT_NEAR(layer(m, 0, models::Layer::kDefaulterDf), 20.0 + (30.0 - im), 1e-9);
+  EXPECT_NEAR(m.closeout_loss, 130.0, 1e-9);
   const Model one = model_of(kLaterRound, {{"simulation.horizon_days", "1"}});
   const ScenarioResult s = run_move(one, path_of(one, {100, 90}));
   ASSERT_EQ(s.defaults.size(), 2u);
