@@ -85,7 +85,7 @@ struct Account {
   double notional = 0.0;             // sum over assets of |position value| (options by their delta)
   // Its position values today, nonzero only: what closing it trades. A
   // close-out later in a scenario trades them at that day's prices
-  // (close_out_cost, close_out_auction).
+  // (close_out_cost, close_out_value, fire_sale_cost).
   std::vector<AssetValue> values{};
   // Default management (ccps[].auction): whether it bids well in its CCP's
   // auctions (juniorisation).
