@@ -665,14 +665,13 @@ std::span<const double> Cascade::closeout_prices(std::size_t ai) const {
 // end of the step in which the peer failed, which the peer no longer pays (the
 // step's own variation margin is c's claim on the peer, resolve_failure; in
 // one period the claim covers the whole window), and the square-root cost of
-// trading the positions at the step's prices.
+// trading the positions at the prices of the step's end (of its start in one
+// period and the horizon's last step).
 double Cascade::link_replacement(std::size_t ai) const {
   const std::span<const double> prices = account_pnl_.next_window() ? end_prices_ : close_out_prices_;
   return -account_pnl_.after_step(ai) + close_out_cost(model_, model_.accounts[ai], prices);
 }
 
-// Fire sales price the members' close-outs, whose flows move the price; a
-// client's close-out is not in that flow and pays its own square-root cost.
 // A defaulter's P&L over its close-out: over its CCP's MPOR from the last
 // variation margin it paid (RTS 153/2013 art. 26). A member defaulting in a
 // later round of a step, on the step's charges, paid the step's margin: its
@@ -683,6 +682,9 @@ double Cascade::closeout_pnl(std::size_t ai) const {
   return closeout_from_end(ai) ? account_pnl_.after_step(ai) : account_pnl_[ai];
 }
 
+// Fire sales price the members' close-outs, whose flows move the price; a
+// client's close-out is not in that flow and pays its own square-root cost.
+// Both at the prices its close-out starts from (closeout_prices).
 double Cascade::liquidation_cost(std::size_t ai) const {
   const Account& acc = model_.accounts[ai];
   if (!fire_sale_moves_.empty() && acc.kind == AccountKind::kMember)
