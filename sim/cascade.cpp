@@ -648,7 +648,7 @@ bool Cascade::paid_step(std::size_t ai) const {
   const Account& acc = model_.accounts[ai];
   int m = clearing_member(model_, acc);
   if (acc.kind == AccountKind::kClient && state(ai).holder >= 0) m = state(ai).holder;
-  return m >= 0 && member_state_[static_cast<std::size_t>(m)].round > step_round_;
+  return m >= 0 && paid_step_member(static_cast<std::size_t>(m));
 }
 
 // Such an account is closed out from the step's end, where the path has that
@@ -657,6 +657,12 @@ bool Cascade::closeout_from_end(std::size_t ai) const { return paid_step(ai) && 
 
 std::span<const double> Cascade::closeout_prices(std::size_t ai) const {
   return closeout_from_end(ai) ? end_prices_ : close_out_prices_;
+}
+
+// The prices of what is closed out after the step (AccountPnl::after_step):
+// its end's where the path has the next window, else its start's.
+std::span<const double> Cascade::after_step_prices() const {
+  return account_pnl_.next_window() ? end_prices_ : close_out_prices_;
 }
 
 // Replacing a failed peer's link positions (PFMI Principle 20, key
@@ -668,8 +674,7 @@ std::span<const double> Cascade::closeout_prices(std::size_t ai) const {
 // trading the positions at the prices of the step's end (of its start in one
 // period and the horizon's last step).
 double Cascade::link_replacement(std::size_t ai) const {
-  const std::span<const double> prices = account_pnl_.next_window() ? end_prices_ : close_out_prices_;
-  return -account_pnl_.after_step(ai) + close_out_cost(model_, model_.accounts[ai], prices);
+  return -account_pnl_.after_step(ai) + close_out_cost(model_, model_.accounts[ai], after_step_prices());
 }
 
 // A defaulter's P&L over its close-out: over its CCP's MPOR from the last

@@ -424,9 +424,9 @@ class Cascade {
   // flow; every member account closed in the step executes at the moved price
   // (fire_sale_cost) in place of its own square-root cost; empty: none.
   void set_fire_sale_moves(std::span<const double> moves) { fire_sale_moves_ = moves; }
-  // The step's first round (Cascade::step): defaulters of later rounds paid
-  // the step's variation margin.
-  int step_round() const { return step_round_; }
+  // Whether member m, defaulted in the last step(), is closed out from the
+  // step's end (closeout_from_end) and trades at its prices.
+  bool closed_out_from_end(std::size_t m) const { return paid_step_member(m) && account_pnl_.next_window(); }
   // Time steps: each asset's price at the coming step's start and at its end
   // over today's, at which close-outs from the step's start and from its end
   // (closeout_from_end) trade (close_out_cost, close_out_value,
@@ -486,6 +486,8 @@ class Cascade {
   double liquidation_cost(std::size_t ai) const;
   double link_replacement(std::size_t ai) const;
   bool paid_step(std::size_t ai) const;
+  bool paid_step_member(std::size_t m) const { return member_state_[m].round > step_round_; }
+  std::span<const double> after_step_prices() const;
   bool closeout_from_end(std::size_t ai) const;
   double closeout_pnl(std::size_t ai) const;
   std::span<const double> closeout_prices(std::size_t ai) const;

@@ -204,10 +204,14 @@ class TileWorker {
     int horizon;
     Eigen::Index row;
     double margin;
-    std::vector<AssetValue> values;  // Account::values
-    bool single;                     // one contract, no options
-    double maintenance_rate;         // observed maintenance over notional; < 0: tiered mm
+    bool single;              // one contract, no options
+    double maintenance_rate;  // observed maintenance over notional; < 0: tiered mm
   };
+
+  // A venue account's position values today (Account::values).
+  const std::vector<AssetValue>& values(const VenueAccount& v) const {
+    return model_.accounts[static_cast<std::size_t>(v.account)].values;
+  }
 
   void prepare_fire_sales() {
     const auto n_assets = static_cast<Eigen::Index>(model_.assets.size());
@@ -234,10 +238,10 @@ class TileWorker {
       const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(acc.ccp)];
       if (acc.kind != AccountKind::kMember || (ccp.maintenance.empty() && acc.maintenance_margin < 0.0)) continue;
       if (acc.values.empty()) continue;
-      VenueAccount v{static_cast<int>(a), acc.ccp, ccp.horizon, row[a], acc.initial_margin, acc.values, false, -1.0};
+      VenueAccount v{static_cast<int>(a), acc.ccp, ccp.horizon, row[a], acc.initial_margin, false, -1.0};
       // Observed maintenance: a rate on the account's notional today.
       if (acc.maintenance_margin >= 0.0) v.maintenance_rate = acc.maintenance_margin / acc.notional;
-      v.single = v.values.size() == 1 && acc.options.empty();
+      v.single = acc.values.size() == 1 && acc.options.empty();
       venue_.push_back(std::move(v));
     }
   }
@@ -703,7 +707,7 @@ class TileWorker {
   double venue_maintenance(const VenueAccount& v, const Return& ret) const {
     const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(v.ccp)];
     double maintenance = 0.0;
-    for (const auto& [a, x] : v.values) {
+    for (const auto& [a, x] : values(v)) {
       const double mark = std::abs(x * (1.0 + ret(a)));
       maintenance +=
           v.maintenance_rate >= 0.0 ? v.maintenance_rate * mark : models::tiered_margin(mark, ccp.maintenance);
@@ -733,7 +737,7 @@ class TileWorker {
                             double cost) const {
     models::VenueLiquidation c;
     if (v.single) {
-      const auto [a, x] = v.values[0];
+      const auto [a, x] = values(v)[0];
       const AssetModel& asset = model_.assets[static_cast<std::size_t>(a)];
       const models::VenuePosition p{x > 0.0 ? models::Side::kLong : models::Side::kShort,
                                     std::abs(x) / asset.price,
@@ -744,9 +748,10 @@ class TileWorker {
       c = cost < 0.0 ? models::venue_close_out(p, {asset.adv, asset.liquidation_k}) : models::venue_close_out(p, cost);
     } else {
       if (cost < 0.0) {
-        Eigen::VectorXd mark(static_cast<Eigen::Index>(v.values.size())), adv(mark.size()), k(mark.size());
-        for (std::size_t i = 0; i < v.values.size(); ++i) {
-          const auto [a, x] = v.values[i];
+        const std::vector<AssetValue>& held = values(v);
+        Eigen::VectorXd mark(static_cast<Eigen::Index>(held.size())), adv(mark.size()), k(mark.size());
+        for (std::size_t i = 0; i < held.size(); ++i) {
+          const auto [a, x] = held[i];
           const AssetModel& asset = model_.assets[static_cast<std::size_t>(a)];
           mark(static_cast<Eigen::Index>(i)) = std::abs(x * (1.0 + ret(a)));
           adv(static_cast<Eigen::Index>(i)) = asset.adv;
@@ -1166,10 +1171,10 @@ class TileWorker {
   void move_prices(int k, std::size_t first_default, ScenarioResult& out) {
     new_defaulters_.clear();
     from_end_.clear();
-    const bool next_window = k + 1 < model_.steps.count;
     for (std::size_t i = first_default; i < out.defaults.size(); ++i) {
-      new_defaulters_.push_back(out.defaults[i].member);
-      from_end_.push_back(next_window && out.defaults[i].round > cascade_.step_round());
+      const int m = out.defaults[i].member;
+      new_defaulters_.push_back(m);
+      from_end_.push_back(cascade_.closed_out_from_end(static_cast<std::size_t>(m)));
     }
     const double day = (k + 1) * model_.steps.days;
     closing_flow(new_defaulters_, day, out, &from_end_);
