@@ -672,7 +672,8 @@ std::span<const double> Cascade::after_step_prices() const {
 // step's own variation margin is c's claim on the peer, resolve_failure; in
 // one period the claim covers the whole window), and the square-root cost of
 // trading the positions at the prices of the step's end (of its start in one
-// period and the horizon's last step).
+// period and the horizon's last step). It is part of c's claim on the
+// peer's estate, set off against the peer's collateral (resolve_failure).
 double Cascade::link_replacement(std::size_t ai) const {
   return -account_pnl_.after_step(ai) + close_out_cost(model_, model_.accounts[ai], after_step_prices());
 }
@@ -753,10 +754,9 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
 // it posted absorb first. A standing peer's charge seizes nothing of the peer.
 // Closing the account leaves c holding its positions, the other side of c's
 // members' trades routed over the link: c replaces them as it closes out a
-// defaulter (link_replacement), and the replacement's loss, set off against
-// c's claim on the peer, is a close-out loss at c (replacement_).
+// defaulter (link_replacement). Their cost is part of c's claim on the peer,
+// already in the line (resolve_failure); the trades join the day's flow.
 void Cascade::add_link_lines(std::size_t c) {
-  replacement_ = 0.0;
   for (const LinkLine& line : link_lines_[c]) {
     const auto ai = account(static_cast<std::size_t>(line.account));
     models::Defaulter d;
@@ -766,10 +766,7 @@ void Cascade::add_link_lines(std::size_t c) {
       state(ai).collateral_taken = 1;
       d.im = collateral_im(ai);
       d.df = state(ai).df_left;
-      const double replacement = link_replacement(ai);
       replaced_.push_back(line.account);
-      d.loss += replacement;
-      replacement_ += std::max(-line.loss, replacement);  // a gain beyond the claim goes to the peer's estate
     }
     defaulters_.push_back(d);
     defaulter_accounts_.push_back(line.account);
@@ -1103,9 +1100,9 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
     recovery = run_recovery_tools(c, wf_members, wf_links, out);
   for (std::size_t l = 0; l < models::kLayerCount; ++l)
     out.ccp_layers[c * models::kLayerCount + l] += wf_members.by_layer[l] + wf_links.by_layer[l];
-  out.closeout_loss += wf_members.loss + replacement_;
-  out.ccp_closeout[c] += wf_members.loss + replacement_;
-  out.ccp_link_in[c] += wf_links.loss - replacement_;
+  out.closeout_loss += wf_members.loss;
+  out.ccp_closeout[c] += wf_members.loss;
+  out.ccp_link_in[c] += wf_links.loss;
   using L = models::Layer;
   // The default fund used: members' own and mutualised contributions, and a
   // participant CCP's; a peer link fund is not part of the default fund.
@@ -1262,13 +1259,26 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
 // 20, key consideration 8: a link's margin covers the exposure to the linked
 // CCP). The collateral used is booked on the linked CCP's line, where it
 // absorbs first as the failed CCP's own margin and fund there.
+//
+// The linked CCP's claim is its close-out amount: the VM and margin owed,
+// and the cost of replacing the failed CCP's link positions (link_replacement;
+// a gain reduces the claim, and beyond it is owed to the estate). The
+// replacements are debts of the failed CCP on its link book: what they add
+// to (or take off) its shortfall is a close-out loss of the failed CCP, shared
+// with the rest; what a gain leaves over is the estate's, nobody's loss.
 void Cascade::resolve_failure(std::size_t c, double uncovered, int round, ScenarioResult& out) {
   const std::vector<Stake>& stakes = creditor_stakes(c);
-  double collateral = 0.0, unsecured = 0.0;
+  double collateral = 0.0, unsecured = 0.0, replaced = 0.0;
   for (const Stake& s : stakes) {
     collateral += s.collateral;
     unsecured += s.stake() - std::min(s.stake(), s.collateral);
+    replaced += s.replacement;
   }
+  const double shortfall = std::max(0.0, uncovered + replaced);
+  out.closeout_loss += shortfall - uncovered;
+  out.ccp_closeout[c] += shortfall - uncovered;
+  out.ccp_uncovered[c] += shortfall - uncovered;
+  uncovered = shortfall;
   const double used = collateral > 0.0 ? std::min(1.0, uncovered / collateral) : 0.0;
   const double left = std::max(0.0, uncovered - collateral);
   const double rate = unsecured > 0.0 ? std::min(1.0, left / unsecured) : 0.0;
@@ -1314,7 +1324,7 @@ const std::vector<Cascade::Stake>& Cascade::creditor_stakes(std::size_t c) {
     const auto ai = account(static_cast<std::size_t>(a));
     const Account& acc = model_.accounts[ai];
     if ((state(ai).closed && !late) || !owner_alive(ai) || acc.kind == AccountKind::kRestOfMarket) continue;
-    Stake s{ai, std::max(0.0, state(ai).vm_gain), 0.0, std::max(0.0, state(ai).df_left), 0.0};
+    Stake s{ai, std::max(0.0, state(ai).vm_gain), 0.0, std::max(0.0, state(ai).df_left), 0.0, 0.0};
     double margin = 0.0;
     if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
       const double im = im_at_end_.empty() ? acc.initial_margin : im_at_end_[ai];
@@ -1326,11 +1336,13 @@ const std::vector<Cascade::Stake>& Cascade::creditor_stakes(std::size_t c) {
       if (!link.segregated) margin = posted * (1.0 - link.recovery_rate);
       if (peer_link) s.fund = 0.0;                                       // counted in the margin posted
       const auto held = account(static_cast<std::size_t>(mirror_[ai]));  // the failed CCP's account at the creditor
-      if (!state(held).collateral_taken && !late)
+      if (!state(held).collateral_taken && !late) {
         s.collateral = collateral_im(held) + std::max(0.0, state(held).df_left);
+        s.replacement = link_replacement(held);
+      }
     }
     s.margin = std::max(0.0, margin - cold(ai).margin_lost);
-    if (s.stake() > 0.0 || s.collateral > 0.0) stakes_.push_back(s);
+    if (s.stake() > 0.0 || s.collateral > 0.0 || s.replacement != 0.0) stakes_.push_back(s);
   }
   return stakes_;
 }

@@ -44,6 +44,7 @@
 // flight are booked as unallocated at their receiver. Processed in index order.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
@@ -457,11 +458,14 @@ class Cascade {
     LineKind kind;
   };
   // A creditor's stake at a failed CCP: VM gains owed, margin and fund at risk;
-  // for a linked CCP, also the failed CCP's collateral it holds.
+  // for a linked CCP, also the failed CCP's collateral it holds and the cost
+  // of replacing the failed CCP's link positions (a gain when negative).
   struct Stake {
     std::size_t account;
-    double vm, margin, fund, collateral;
-    double stake() const { return vm + margin + fund; }
+    double vm, margin, fund, collateral, replacement;
+    // The claim: its close-out amount, which a replacement gain reduces and
+    // may turn into a debt to the failed CCP's estate (then 0 here).
+    double stake() const { return std::max(0.0, vm + margin + fund + replacement); }
   };
 
   void start_scenario(AccountPnl account_pnl, std::span<const double> member_capital,
@@ -662,9 +666,6 @@ class Cascade {
   // Default management: the loss on the books this round's auctions at the
   // CCP being settled did not place (for tear-up and forced allocation).
   double unplaced_loss_ = 0.0;
-  // The close-out loss of replacing the link positions of failed peers at the
-  // CCP being settled (add_link_lines).
-  double replacement_ = 0.0;
   std::vector<int> replaced_;  // in the step (replaced_links)
   // Default management: per CCP, the gross value auctioned in the step so
   // far; the round's books at the CCP being settled, their joint auction.

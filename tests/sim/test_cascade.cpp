@@ -186,19 +186,22 @@ TEST(Cascade, CcpFailureCrossesAPeerLink) {
 // key consideration 8: the link's margin covers the exposure to the linked
 // CCP, its replacement included), at the square-root cost of 10 X at today's
 // price in one period, c = k |x| sqrt(|x| / ADV) = 0.5 x 1,000 x
-// sqrt(1,000 / 1e6) = 15.8114. D's close-out at A costs c too: A's uncovered
-// and B's claim are 280 + c; B's line is its claim plus its own replacement,
-// 280 + 2c, against A's link margin, then B's layers. The replacement is a
-// close-out loss at B (c), the claim a loss crossing the link (280 + c).
+// sqrt(1,000 / 1e6) = 15.8114. The cost is part of B's close-out amount
+// against A: A's debt on its link book. D's close-out at A costs c too: A's
+// shortfall is 280 + c after its layers and 280 + 2c with the replacement,
+// all of it B's (the only creditor): B's line 280 + 2c against A's link
+// margin, then B's layers. The replacement is a close-out loss of A, the
+// defaulter on the link book; B receives it across the link.
 TEST(Cascade, ALinkedCcpReplacesTheLinkPositionsOfAFailedPeer) {
   const ScenarioResult r =
       crash(kLinkFailure, {{"market.assets.X.adv", "1e6"}, {"market.assets.X.liquidation_cost", "0.5"}});
   using L = models::Layer;
   const double c = 0.5 * 1000.0 * std::sqrt(1000.0 / 1e6), lm = link_margin(1000.0);
-  EXPECT_NEAR(r.ccp_uncovered[0], 280 + c, 1e-9);
-  EXPECT_NEAR(r.ccp_resolution_links[0], 280 + c, 1e-9);
-  EXPECT_NEAR(r.ccp_link_in[1], 280 + c, 1e-9);
-  EXPECT_NEAR(r.ccp_closeout[1], c, 1e-9);
+  EXPECT_NEAR(r.ccp_uncovered[0], 280 + 2 * c, 1e-9);
+  EXPECT_NEAR(r.ccp_closeout[0], 500 + 2 * c, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_links[0], 280 + 2 * c, 1e-9);
+  EXPECT_NEAR(r.ccp_link_in[1], 280 + 2 * c, 1e-9);
+  EXPECT_NEAR(r.ccp_closeout[1], 0, 1e-9);
   EXPECT_NEAR(layer(r, 1, L::kDefaulterIm), lm, 1e-9);
   EXPECT_NEAR(layer(r, 1, L::kVmgh), 280 + 2 * c - lm - 80, 1e-9);
   EXPECT_NEAR(r.closeout_loss, 500 + 2 * c, 1e-9);
@@ -274,6 +277,40 @@ TEST(Cascade, NonSegregatedLinkMarginIsLostProRataByStakeWithTheFailedCcpsOtherC
   }
   EXPECT_NEAR(unpaid, 250 * rate, 1e-9);
   EXPECT_NEAR(margin, 25 * rate, 1e-9);
+}
+
+// The replacement is part of the linked CCP's claim, set off against the
+// failed CCP's collateral like the rest of it, and what is unsecured ranks
+// pari passu with the other creditors (close-out netting and insolvency
+// set-off; PFMI Principle 20, key consideration 8). kNonSegregatedLink with a
+// square-root cost (ADV 1e6, k 0.5): D's close-out costs c10 = 0.5 x 1,000 x
+// sqrt(1e-3) = 15.8114, B's replacement of A's long 5 X at B c5 = 0.5 x 500
+// x sqrt(5e-4) = 5.5902. A's shortfall: 280 + c10 after its layers, 280 +
+// c10 + c5 with its link book replaced. B's claim 250 + 0.75 L5 + c5 is
+// secured up to L5: unsecured 250 - 0.25 L5 + c5; S's 275. Left to share
+// 280 + c10 + c5 - L5 at rate (280 + c10 + c5 - L5) / (525 - 0.25 L5 + c5).
+// By hand: L5 = 30.442, rate = 270.960 / 522.980 = 0.51811; S bears 142.48
+// and B 30.44 + 247.98 x 0.51811 = 158.92 (sum 301.40 = 280 + c10 + c5).
+// With B bearing its replacement alone (the old treatment) S would bear 275
+// x (265.370 / 517.390) = 141.05.
+TEST(Cascade, TheReplacementIsPartOfTheLinkedCcpsSecuredClaim) {
+  const ScenarioResult r =
+      crash(kNonSegregatedLink, {{"market.assets.X.adv", "1e6"}, {"market.assets.X.liquidation_cost", "0.5"}});
+  using L = models::Layer;
+  const double l5 = link_margin(500.0), c10 = 0.5 * 1000.0 * std::sqrt(1e-3), c5 = 0.5 * 500.0 * std::sqrt(5e-4);
+  const double shortfall = 280 + c10 + c5, unsecured_b = 250 - 0.25 * l5 + c5;
+  const double rate = (shortfall - l5) / (275 + unsecured_b);
+  EXPECT_NEAR(r.ccp_uncovered[0], shortfall, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_members[0], 275 * rate, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_members[0], 142.48, 0.01);
+  EXPECT_NEAR(r.ccp_resolution_links[0], l5 + unsecured_b * rate, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_links[0], 158.92, 0.01);
+  EXPECT_NEAR(r.ccp_unallocated[0], 0, 1e-9);
+  EXPECT_NEAR(r.ccp_link_in[1], l5 + unsecured_b * rate, 1e-9);
+  EXPECT_NEAR(r.ccp_closeout[1], 0, 1e-9);  // B's replacement is in its claim, not on top of it
+  EXPECT_NEAR(layer(r, 1, L::kDefaulterIm), l5, 1e-9);
+  EXPECT_NEAR(r.closeout_loss, 500 + c10 + c5, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
 }
 
 // One Cascade runs scenario after scenario (a worker's): what a scenario

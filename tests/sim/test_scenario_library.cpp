@@ -99,7 +99,19 @@ void check_result(const ccpnet::Model& model, const ccpnet::ScenarioResult& r, c
   if (r.defaults.size() > model.members.size()) fail("more defaults than members");
   if (r.rounds < 0 || r.rounds > 2 * static_cast<int>(model.members.size() + model.ccps.size()) + 16)
     fail("cascade rounds " + std::to_string(r.rounds));
-  if (r.ccp_failures() > 0 && !(r.uncovered > 0.0)) fail("a CCP failed with nothing left after its last layer");
+  // A failed CCP's shortfall is shared by its creditors or left unallocated,
+  // to the cent (a standing CCP leaves unallocated only rounding); a standing
+  // CCP has no creditors sharing anything. A failed CCP may end with no
+  // shortfall: its link book replaced at a gain (LinkReplacement).
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) {
+    const double shared = r.ccp_resolution_members[c] + r.ccp_resolution_links[c];
+    if (r.ccp_fail_round[c] < 0 && (shared > 0.0 || r.ccp_uncovered[c] > 0.0))
+      fail("CCP " + model.ccps[c].id + " shared a shortfall without failing");
+    if (r.ccp_fail_round[c] >= 0 &&
+        std::abs(shared + r.ccp_unallocated[c] - r.ccp_uncovered[c]) > 1e-6 + 1e-9 * r.ccp_uncovered[c])
+      fail("CCP " + model.ccps[c].id + " failed, shortfall " + std::to_string(r.ccp_uncovered[c]) + " shared " +
+           std::to_string(shared + r.ccp_unallocated[c]));
+  }
   // The ledger (SPEC 3.11, sim/cascade.hpp): each CCP's inflow is absorbed
   // once, link losses out equal link losses in, and the final payers add up
   // to the close-out losses.

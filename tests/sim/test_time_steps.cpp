@@ -840,13 +840,15 @@ namespace {
 // (test_cascade.cpp's CcpFailureCrossesAPeerLink, in time steps). X: 100,
 // 50 on day 1, 40 on day 2. D (long 10 X at A) defaults at the start: A's
 // loss over day 0 to 1 is 500; IM 100, DF 20, SITG 10 and equity 90 leave 280:
-// A fails at the end of day 1 and B bears the 280 as its creditor (the VM of
-// day 1 A owes it on the link). B is then left long 10 X (A's account at B,
-// the other side of N's short) and closes it out over its MPOR from day 1:
-// 10 x (40 - 50) = -100, which N gains on day 2 and nobody pays B. B's line:
-// 280 + 100 against A's link margin, then SITG 20, N's DF 30, assessment 30
-// and VMGH. The system's close-out loss is the price loss on D's book to its
-// close-out and on the link's to its replacement: 500 + 100.
+// A fails at the end of day 1, owing B the VM of day 1 on the link. B is
+// then left long 10 X (A's account at B, the other side of N's short) and
+// closes it out over its MPOR from day 1: 10 x (40 - 50) = -100, which N
+// gains on day 2 and nobody pays B. B's close-out amount against A is 280 +
+// 100, A's shortfall with its link book replaced: B's line 380 against A's
+// link margin, then SITG 20, N's DF 30, assessment 30 and VMGH. The system's
+// close-out loss is the price loss on D's book to its close-out and on the
+// link's to its replacement: 500 + 100, both A's (D's defaulter, and A the
+// defaulter on its link book).
 // With one step (horizon 1 day) the failure is at the horizon: only the day
 // 0 to 1 (the claim), as in one period.
 constexpr std::string_view kLinkFailureDays = R"(name: a peer link replaced after its CCP fails
@@ -875,9 +877,11 @@ TEST(LinkReplacement, ALinkedCcpClosesOutAFailedPeersPositionsOverItsMporFromThe
   const ScenarioResult r = run_move(model, path_of(model, {100, 50, 40}));
   EXPECT_NEAR(r.ccp_fail_day[0], 1.0, 1e-12);
   EXPECT_LT(r.ccp_fail_day[1], 0.0);
-  EXPECT_NEAR(r.ccp_resolution_links[0], 280.0, 1e-9);
-  EXPECT_NEAR(r.ccp_link_in[1], 280.0, 1e-9);
-  EXPECT_NEAR(r.ccp_closeout[1], 100.0, 1e-9);
+  EXPECT_NEAR(r.ccp_uncovered[0], 380.0, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_links[0], 380.0, 1e-9);
+  EXPECT_NEAR(r.ccp_link_in[1], 380.0, 1e-9);
+  EXPECT_NEAR(r.ccp_closeout[0], 600.0, 1e-9);
+  EXPECT_NEAR(r.ccp_closeout[1], 0.0, 1e-9);
   EXPECT_NEAR(layer(r, 1, L::kSitg) + layer(r, 1, L::kMutualizedDf) + layer(r, 1, L::kAssessments), 80.0, 1e-9);
   EXPECT_NEAR(r.closeout_loss, 600.0, 1e-9);
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
@@ -898,6 +902,33 @@ TEST(LinkReplacement, ALinkedCcpClosesOutAFailedPeersPositionsOverItsMporFromThe
   const ScenarioResult s = run_move(one, path_of(one, {100, 50}));
   EXPECT_NEAR(s.ccp_closeout[1], 0.0, 1e-9);
   EXPECT_NEAR(s.closeout_loss, 500.0, 1e-9);
+}
+
+// A replacement at a gain is owed to the failed CCP's estate (close-out
+// netting): it reduces the linked CCP's claim and, beyond it, the shortfall
+// the other creditors share. kLinkFailureDays with X back up on day 2:
+//   X 100, 50, 60: B sells A's long 10 X at 60, a gain of 100. B's claim is
+//   280 - 100: A's shortfall 180, B's line 180. Close-out loss 500 - 100.
+//   X 100, 50, 90: a gain of 400, beyond the 280. A still failed at the end
+//   of day 1 (its layers could not pay the day's VM), but its estate ends
+//   with 120 over: nobody bears a loss past A's layers. Close-out loss
+//   500 - 280 = 220, A's own resources (IM 100, DF 20, SITG 10, equity 90).
+TEST(LinkReplacement, AReplacementGainIsOwedToTheFailedCcpsEstate) {
+  const Model model = model_of(kLinkFailureDays);
+  const ScenarioResult part = run_move(model, path_of(model, {100, 50, 60}));
+  EXPECT_NEAR(part.ccp_fail_day[0], 1.0, 1e-12);
+  EXPECT_NEAR(part.ccp_uncovered[0], 180.0, 1e-9);
+  EXPECT_NEAR(part.ccp_link_in[1], 180.0, 1e-9);
+  EXPECT_NEAR(part.closeout_loss, 400.0, 1e-9);
+  EXPECT_NEAR(part.ledger_total(), part.closeout_loss, 1e-9);
+  const ScenarioResult all = run_move(model, path_of(model, {100, 50, 90}));
+  EXPECT_NEAR(all.ccp_fail_day[0], 1.0, 1e-12);
+  EXPECT_NEAR(all.ccp_uncovered[0], 0.0, 1e-9);
+  EXPECT_NEAR(all.ccp_resolution_links[0] + all.ccp_resolution_members[0] + all.ccp_unallocated[0], 0.0, 1e-9);
+  EXPECT_NEAR(all.ccp_link_in[1], 0.0, 1e-9);
+  EXPECT_NEAR(all.closeout_loss, 220.0, 1e-9);
+  EXPECT_NEAR(all.ledger_total(), all.closeout_loss, 1e-9);
+  EXPECT_NEAR(all.total_loss, 100.0, 1e-9);  // A's SITG and equity
 }
 
 }  // namespace
