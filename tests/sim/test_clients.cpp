@@ -478,6 +478,72 @@ TEST(Clients, TheMarginComparedCountsTheClientsAccounts) {
   EXPECT_NEAR(c.variants[0].total_im, 100.0 + 50 + 0 + 150 + 120 + 80, 1e-9);
 }
 
+// A client ported to a backup that then defaults in a later round of a step,
+// on the step's charges, having paid the step's variation margin, is closed
+// out with it from the step's end, the last margin paid (RTS 153/2013 art.
+// 26), not from the step's start: the account's holder decides, not its
+// original clearing member. One CCP, MPOR 1 day, daily steps over 3 days; X
+// flat on day 1, 100 -> 90 on day 2, 90 -> 63 on day 3.
+//  - Day 0: D defaults (exogenous); its client CI (long 4 X, IM 150) is
+//    ported to B at once (window 0).
+//  - Day 2: E (long 20 X, liquidity 50) cannot pay the day's VM of 200 and is
+//    closed out over day 1 to 2: 200 - IM 50 - DF 20 = 130 from the mutual
+//    fund, all of it B's contribution (R contributes nothing). B's capital
+//    100 - 130 < 0: B defaults in the next round of day 2, and CI with it.
+//  - CI's close-out from day 2: 4 x (63 - 90) = -108, within its margin:
+//    108 of CI's margin is used (from the step's start it would be
+//    4 x (90 - 100) = -40, the VM CI paid on day 2). Close-out loss 200 + 108.
+constexpr std::string_view kPortedThenLaterRound = R"(name: a ported client closed out with its backup
+simulation: {horizon_days: 3, step_days: 1}
+market:
+  assets:
+    - {id: X, price: 100, volatility: 0.5}
+    - {id: Y, price: 100, volatility: 0.5}
+  stress_scenarios: [{name: fall, path: [{X: 0, Y: 0}, {X: -0.1, Y: 0}, {X: -0.3, Y: 0}]}]
+ccps:
+  - id: A
+    capital: 1.0e6
+    sitg: 0
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 200}
+    waterfall: [defaulter_im, defaulter_df, mutualized_df, ccp_equity]
+    porting: {window_days: 0}
+members:
+  - id: D
+    capital: 1000
+    liquidity: 1000
+    positions: {A: {Y: 1}}
+    initial_margin: {A: 10}
+    default_fund: {A: 10}
+    clients:
+      - {id: CI, segregation: individual, positions: {A: {X: 4}}, initial_margin: {A: 150}, backup: [B]}
+  - {id: B, capital: 100, liquidity: 1000, positions: {A: {Y: 1}}, initial_margin: {A: 10}, default_fund: {A: 150}}
+  - {id: E, capital: 1000, liquidity: 50, positions: {A: {X: 20}}, initial_margin: {A: 50}, default_fund: {A: 20}}
+  - id: R
+    capital: 1.0e6
+    liquidity: 1.0e6
+    positions: {A: {X: -24, Y: -2}}
+    initial_margin: {A: 0}
+    default_fund: {A: 0}
+defaults:
+  exogenous: [D]
+)";
+
+TEST(Clients, APortedClientIsClosedOutFromTheStepsEndWhenItsBackupDefaultsOnTheStepsCharges) {
+  const Model model = model_of(kPortedThenLaterRound);
+  const ScenarioResult r = stress(model);
+  ASSERT_EQ(r.defaults.size(), 3u);
+  EXPECT_EQ(r.defaults[1].member, 2);  // E, on day 2's VM
+  EXPECT_EQ(r.defaults[2].member, 1);  // B, later that day, on its fund charge
+  EXPECT_EQ(r.defaults[2].day, 2.0);
+  EXPECT_GT(r.defaults[2].round, r.defaults[1].round);
+  EXPECT_EQ(r.clients_ported, 1);
+  EXPECT_EQ(r.clients_closed_out, 1);
+  EXPECT_NEAR(client_charges(r, model, "CI", LossChannel::kClientMargin), 108.0, 1e-9);
+  EXPECT_NEAR(r.closeout_loss, 200.0 + 108.0, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+}
+
 TEST(Clients, ClientsAreCheckedWhereTheyAreWritten) {
   const std::string unknown = build_error(kPorting, {{"members.D.clients",
                                                       "[{id: C9, positions: {A: {X: 1}}, "
