@@ -1299,7 +1299,10 @@ void Cascade::resolve_failure(std::size_t c, double uncovered, int round, Scenar
     // The linked CCP's loss, booked once on the failed CCP's account there:
     // the collateral used, then its claim beyond the collateral, pro rata.
     const double claim = (s.stake() - std::min(s.stake(), s.collateral)) * rate;
-    const double share = s.stake() > 0.0 ? claim / s.stake() : 0.0;
+    // What is left of the claim, stake - claim, for later claims: carried by
+    // its VM, margin and fund (the replacement is settled here).
+    const double carried = s.vm + s.margin + s.fund;
+    const double share = carried > 0.0 ? std::clamp((claim - (s.stake() - carried)) / carried, 0.0, 1.0) : 0.0;
     state(s.account).vm_gain -= s.vm * share;
     if (!info(s.account).peer_link) state(s.account).df_left -= s.fund * share;
     cold(s.account).margin_lost += s.margin * share;
@@ -1338,7 +1341,10 @@ const std::vector<Cascade::Stake>& Cascade::creditor_stakes(std::size_t c) {
       const auto held = account(static_cast<std::size_t>(mirror_[ai]));  // the failed CCP's account at the creditor
       if (!state(held).collateral_taken && !late) {
         s.collateral = collateral_im(held) + std::max(0.0, state(held).df_left);
-        s.replacement = link_replacement(held);
+        // A linked CCP failing in this round replaces nothing: its own
+        // positions are closed with it.
+        if (std::find(failed_now_.begin(), failed_now_.end(), acc.owner) == failed_now_.end())
+          s.replacement = link_replacement(held);
       }
     }
     s.margin = std::max(0.0, margin - cold(ai).margin_lost);

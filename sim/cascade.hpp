@@ -24,6 +24,16 @@
 //     failed (a peer failing in the same round) is absorbed by the peer's
 //     collateral there, then borne by its creditors on what is left of their
 //     stakes. What no creditor can take is `unallocated`, at the system's edge.
+//     A standing linked CCP replaces the failed CCP's link positions there;
+//     the cost is part of its claim (set off against the collateral first)
+//     and a debt of the failed CCP on its link book: the failed CCP's
+//     shortfall and close-out include it, and a gain reduces both (a surplus
+//     beyond the shortfall is the estate's: the layers used stay used).
+//     A standing linked CCP replaces the failed CCP's link positions there;
+//     the cost is part of its claim (set off against the collateral first)
+//     and a debt of the failed CCP on its link book: the failed CCP's
+//     shortfall and close-out include it, a gain reduces both (a surplus
+//     beyond the shortfall is the estate's, nobody's loss).
 //  3. surviving members charged this round are checked for solvency
 //     (capital + P&L - charges < 0) and liquidity (cash due exceeds liquid
 //     resources, or an assessment call not met).
@@ -121,9 +131,10 @@ struct ScenarioResult {
   std::int64_t index = 0;
   double market_factor = 0.0;
   int rounds = 0;
-  double closeout_loss = 0.0;      // sum of positive close-out losses of all defaulters (members, lending accounts)
-  double total_loss = 0.0;         // borne by others than the defaulters: every final payer but their own collateral
-  double uncovered = 0.0;          // left after the last layer of failed CCPs (then borne by their creditors)
+  double closeout_loss =
+      0.0;                  // close-out losses of all defaulters (members, lending accounts, failed CCPs' link books)
+  double total_loss = 0.0;  // borne by others than the defaulters: every final payer but their own collateral
+  double uncovered = 0.0;   // failed CCPs' shortfalls (then borne by their creditors)
   double failure_principal = 0.0;  // free of payment: principal members lose in flight from failed CCPs
   // The interbank network (sim/nexus.hpp): what its debtors did not pay, and
   // what its creditors lost (charged as LossChannel::kInterbank); equal.
@@ -136,10 +147,10 @@ struct ScenarioResult {
   int clients_ported = 0;
   int clients_closed_out = 0;
   std::vector<double> ccp_layers;     // CCPs x kLayerCount, member and link losses alike
-  std::vector<double> ccp_uncovered;  // per CCP: left after its last layer (it fails)
+  std::vector<double> ccp_uncovered;  // per CCP: left after its last layer, its link book replaced (it fails)
   std::vector<double> ccp_df_used;    // DF consumed (defaulters' and mutualized) per CCP
   // The ledger per CCP (see the header comment).
-  std::vector<double> ccp_closeout;            // its defaulters' close-out losses
+  std::vector<double> ccp_closeout;            // its defaulters' close-out losses (and, failed, its link book's)
   std::vector<double> ccp_link_in;             // losses received over links
   std::vector<double> ccp_link_out;            // losses passed to linked CCPs (from layers and resolution)
   std::vector<double> ccp_resolution_members;  // its members' losses as creditors when it fails

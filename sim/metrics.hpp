@@ -263,7 +263,7 @@ void ChunkSums::visit(Visitor&& v) {
     [](const MetricInput& x, auto&& add) { add(0, x.ccp_failures > 0 ? 1 : 0); });
   v(&ChunkSums::closeout_loss,
     MetricInfo{.name = "closeout_loss",
-               .doc = "positive close-out losses of every defaulter (members, lending accounts)",
+               .doc = "close-out losses of every defaulter (members, lending accounts, failed CCPs' link books)",
                .unit = U::kUsd,
                .level = L::kSystem,
                .aggregation = A::kSum,
@@ -272,7 +272,8 @@ void ChunkSums::visit(Visitor&& v) {
     [](const MetricInput& x, auto&& add) { add(0, x.r.closeout_loss); });
   v(&ChunkSums::uncovered,
     MetricInfo{.name = "uncovered_loss",
-               .doc = "left after the last layer of failed CCPs, then borne by their creditors",
+               .doc = "failed CCPs' shortfalls (left after their last layer, their link books replaced), then borne by "
+                      "their creditors",
                .unit = U::kUsd,
                .level = L::kSystem,
                .aggregation = A::kSum,
@@ -396,7 +397,7 @@ void ChunkSums::visit(Visitor&& v) {
     });
   v(&ChunkSums::ccp_uncovered,
     MetricInfo{.name = "ccp_uncovered_loss",
-               .doc = "left after the CCP's last layer (it fails)",
+               .doc = "left after the CCP's last layer, its link book replaced (it fails)",
                .unit = U::kUsd,
                .level = L::kCcp,
                .aggregation = A::kSum,

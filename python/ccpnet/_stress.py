@@ -108,7 +108,7 @@ class StressResult:
 
         ``stress_scenario``, ``days`` (over which the moves are realised),
         ``cascade_rounds``, ``member_defaults`` and ``ccp_failures`` (counts),
-        ``closeout_loss`` (positive close-out losses of all defaulters), ``total_loss``
+        ``closeout_loss`` (close-out losses of all defaulters), ``total_loss``
         (borne by others than the defaulters) and ``uncovered_loss`` (left after the
         last layer of failed CCPs).
         """

@@ -900,7 +900,8 @@ TEST(LinkReplacement, ALinkedCcpClosesOutAFailedPeersPositionsOverItsMporFromThe
   // Failing at the horizon's only step: its claim alone, as one period.
   const Model one = model_of(kLinkFailureDays, {{"simulation.horizon_days", "1"}});
   const ScenarioResult s = run_move(one, path_of(one, {100, 50}));
-  EXPECT_NEAR(s.ccp_closeout[1], 0.0, 1e-9);
+  EXPECT_NEAR(s.ccp_uncovered[0], 280.0, 1e-9);
+  EXPECT_NEAR(s.ccp_closeout[0], 500.0, 1e-9);
   EXPECT_NEAR(s.closeout_loss, 500.0, 1e-9);
 }
 
