@@ -209,6 +209,56 @@ TEST(Cascade, ALinkedCcpReplacesTheLinkPositionsOfAFailedPeer) {
   EXPECT_EQ(r.ccp_fail_round[1], -1);
 }
 
+// A linked CCP that failed earlier in the same round replaces nothing: its
+// own positions close with it, so no replacement enters the claim on its
+// failing peer. kLinkFailure with a square-root cost on X (ADV 1e6, k 0.5)
+// and, at B, E long 30 Y (exogenous, IM 100) against F short 30 Y; X and Y
+// fall 50%; B's rulebook has no VMGH. Round 1, in CCP order:
+//   A: D's 500 + c (c = 0.5 x 1,000 x sqrt(1e-3) = 15.8114) runs through
+//   A's layers (220): A fails first.
+//   B: E's 1,500 - IM 100 - SITG 20 - N's fund 30 - equity 80 = 1,270: B
+//   fails. Its creditors: N (VM gain 500), F (1,500) and A, which holds B's
+//   link margin lm and has no VM claim (A's account at B is long). Had A,
+//   failed, replaced B's short 10 X at A, its claim c would add c to B's
+//   shortfall: 1,270 + c. It does not: B's shortfall is 1,270, the
+//   collateral lm comes off, and N and F share 1,270 - lm.
+// Round 2: A's claim on B reaches B late. B still stood when A's resolution
+// ran (same-round failures are settled in CCP order), so A's shortfall
+// carries B's replacement of A's long 10 X at B: 280 + c + c, all of it B's
+// claim, against A's link margin lm at B: 280 + 2c - lm more for N and F,
+// within what is left of their gains (2,000 - (1,270 - lm)).
+TEST(Cascade, ALinkedCcpFailedEarlierInTheRoundReplacesNothing) {
+  std::string yaml(kLinkFailure);
+  const auto edit = [&yaml](std::string_view from, std::string_view to) {
+    const auto at = yaml.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    yaml.replace(at, from.size(), to);
+  };
+  edit("assets: [{id: X, price: 100, volatility: 0.5}]",
+       "assets: [{id: X, price: 100, volatility: 0.5, adv: 1.0e6, liquidation_cost: 0.5}, "
+       "{id: Y, price: 100, volatility: 0.5}]");
+  edit("moves: {X: -0.5}", "moves: {X: -0.5, Y: -0.5}");
+  edit("  - {id: B, capital: 1000, sitg: 20,",
+       "  - {id: B, capital: 100, sitg: 20, waterfall: [defaulter_im, defaulter_df, sitg, mutualized_df, "
+       "ccp_equity],");
+  edit("links:\n",
+       "  - {id: E, capital: 1000, liquidity: 1000, positions: {B: {Y: 30}}, initial_margin: {B: 100}, "
+       "default_fund: {B: 0}}\n"
+       "  - {id: F, capital: 1.0e6, liquidity: 1.0e6, positions: {B: {Y: -30}}, initial_margin: {B: 0}, "
+       "default_fund: {B: 0}}\n"
+       "links:\n");
+  edit("defaults: {exogenous: [D]}", "defaults: {exogenous: [D, E]}");
+  const ScenarioResult r = crash(yaml);
+  const double lm = link_margin(1000.0);
+  EXPECT_EQ(r.ccp_fail_round[0], 1);
+  EXPECT_EQ(r.ccp_fail_round[1], 1);
+  const double c = 0.5 * 1000.0 * std::sqrt(1e-3), late = 280.0 + 2 * c - lm;
+  EXPECT_NEAR(r.ccp_uncovered[0], 280.0 + 2 * c, 1e-9);
+  EXPECT_NEAR(r.ccp_uncovered[1], 1270.0 + late, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_members[1], 1270.0 - lm + late, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * r.closeout_loss);
+}
+
 // A failed CCP whose creditors lose their VM gains and non-segregated
 // margin pro rata (the test below works the numbers).
 constexpr std::string_view kNonSegregatedLink = R"(name: non-segregated link margin
