@@ -1265,7 +1265,8 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
 // a gain reduces the claim, and beyond it is owed to the estate). The
 // replacements are debts of the failed CCP on its link book: what they add
 // to (or take off) its shortfall is a close-out loss of the failed CCP, shared
-// with the rest; what a gain leaves over is the estate's, nobody's loss.
+// with the rest; what a gain leaves over is the estate's, nobody's loss (the
+// layers the failed CCP used stay used).
 void Cascade::resolve_failure(std::size_t c, double uncovered, int round, ScenarioResult& out) {
   const std::vector<Stake>& stakes = creditor_stakes(c);
   double collateral = 0.0, unsecured = 0.0, replaced = 0.0;

@@ -29,11 +29,6 @@
 //     and a debt of the failed CCP on its link book: the failed CCP's
 //     shortfall and close-out include it, and a gain reduces both (a surplus
 //     beyond the shortfall is the estate's: the layers used stay used).
-//     A standing linked CCP replaces the failed CCP's link positions there;
-//     the cost is part of its claim (set off against the collateral first)
-//     and a debt of the failed CCP on its link book: the failed CCP's
-//     shortfall and close-out include it, a gain reduces both (a surplus
-//     beyond the shortfall is the estate's, nobody's loss).
 //  3. surviving members charged this round are checked for solvency
 //     (capital + P&L - charges < 0) and liquidity (cash due exceeds liquid
 //     resources, or an assessment call not met).
@@ -131,10 +126,9 @@ struct ScenarioResult {
   std::int64_t index = 0;
   double market_factor = 0.0;
   int rounds = 0;
-  double closeout_loss =
-      0.0;                  // close-out losses of all defaulters (members, lending accounts, failed CCPs' link books)
-  double total_loss = 0.0;  // borne by others than the defaulters: every final payer but their own collateral
-  double uncovered = 0.0;   // failed CCPs' shortfalls (then borne by their creditors)
+  double closeout_loss = 0.0;      // of all defaulters: members, lending accounts, failed CCPs' link books
+  double total_loss = 0.0;         // borne by others than the defaulters: every final payer but their own collateral
+  double uncovered = 0.0;          // failed CCPs' shortfalls (then borne by their creditors)
   double failure_principal = 0.0;  // free of payment: principal members lose in flight from failed CCPs
   // The interbank network (sim/nexus.hpp): what its debtors did not pay, and
   // what its creditors lost (charged as LossChannel::kInterbank); equal.

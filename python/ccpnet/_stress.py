@@ -109,8 +109,8 @@ class StressResult:
         ``stress_scenario``, ``days`` (over which the moves are realised),
         ``cascade_rounds``, ``member_defaults`` and ``ccp_failures`` (counts),
         ``closeout_loss`` (close-out losses of all defaulters), ``total_loss``
-        (borne by others than the defaulters) and ``uncovered_loss`` (left after the
-        last layer of failed CCPs).
+        (borne by others than the defaulters) and ``uncovered_loss`` (the shortfalls
+        of failed CCPs, borne by their creditors).
         """
         rows = [
             {
