@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -16,7 +14,7 @@ import pytest
 import ccpnet
 import ccpnet.plot
 
-from conftest import SCENARIOS
+from conftest import SCENARIOS, ctrl_c_soon
 
 N = 4096
 SEED = 3
@@ -183,10 +181,5 @@ def test_errors_name_the_key() -> None:
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals need the main thread")
 def test_ctrl_c_interrupts(mesh: Path) -> None:
     model = ccpnet.load(mesh)
-    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            ccpnet.compare(model, scenarios=1_000_000_000, threads=2)
-    finally:
-        timer.join()
+    with ctrl_c_soon(), pytest.raises(KeyboardInterrupt):
+        ccpnet.compare(model, scenarios=1_000_000_000, threads=2)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import pickle
-import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -16,7 +14,7 @@ import pandas as pd
 import pytest
 
 import ccpnet
-from conftest import SCENARIOS
+from conftest import SCENARIOS, ctrl_c_soon
 
 N = 20_000
 SEED = 11
@@ -207,20 +205,11 @@ def test_results_pickle(result: ccpnet.Result) -> None:
     assert_same_result(again, result)
 
 
-def _interrupt_soon() -> threading.Timer:
-    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
-    return timer
-
-
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals need the main thread")
 def test_ctrl_c_returns_a_valid_partial_result(two_ccp: Path) -> None:
     m = ccpnet.load(two_ccp, overrides={"simulation.scenarios": 1_000_000_000})
-    timer = _interrupt_soon()
-    try:
+    with ctrl_c_soon():
         r = ccpnet.run(m, threads=2, interrupt="partial")
-    finally:
-        timer.join()
     assert r.partial and r.summary["partial"] is True
     assert 0 < r.completed < r.requested == 1_000_000_000
     assert r.completed % ccpnet.SCENARIO_CHUNK == 0
@@ -234,12 +223,8 @@ def test_ctrl_c_returns_a_valid_partial_result(two_ccp: Path) -> None:
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals need the main thread")
 def test_ctrl_c_raises_keyboard_interrupt(two_ccp: Path) -> None:
     m = ccpnet.load(two_ccp, overrides={"simulation.scenarios": 1_000_000_000})
-    timer = _interrupt_soon()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            ccpnet.run(m, keep_scenarios=False)
-    finally:
-        timer.join()
+    with ctrl_c_soon(), pytest.raises(KeyboardInterrupt):
+        ccpnet.run(m, keep_scenarios=False)
 
 
 def test_result_write_is_the_cli_s_directory(ccpnet_exe: Path, tmp_path: Path) -> None:
