@@ -383,6 +383,7 @@ void Cascade::start_scenario(AccountPnl account_pnl, std::span<const double> mem
   resources_.resize(n_ccps);
   vmgh_.resize(n_ccps);
   ccp_round_.assign(n_ccps, -1);
+  failed_uncovered_.resize(n_ccps);
   closing_.resize(n_ccps);
   link_lines_.resize(n_ccps);
   next_link_lines_.resize(n_ccps);
@@ -545,8 +546,11 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
       last_active_ = round;
       settle_ccp(c, round, out, trace);
     }
-    // ---- 2. failures
-    std::sort(failed_now_.begin(), failed_now_.end());
+    // ---- 2. failures: resolved once the round's failures are all known, so
+    // that a linked CCP failing in the same round replaces nothing whatever
+    // the order of the CCPs (creditor_stakes); then closed
+    for (int c : failed_now_)
+      resolve_failure(static_cast<std::size_t>(c), failed_uncovered_[static_cast<std::size_t>(c)], round, out);
     for (int c : failed_now_) close_failed_ccp(static_cast<std::size_t>(c), round, out);
     if (model_.interbank) clear_interbank(round, out);
     // ---- 3. solvency and liquidity of the members charged this round
@@ -1139,8 +1143,8 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   if (uncovered > kTolerance) {
     out.ccp_uncovered[c] += uncovered;
     out.ccp_fail_cause[c] = wf_members.uncovered > kTolerance ? FailureCause::kMembers : FailureCause::kLinks;
-    resolve_failure(c, uncovered, round, out);
-    failed_now_.push_back(static_cast<int>(c));
+    failed_uncovered_[c] = uncovered;
+    failed_now_.push_back(static_cast<int>(c));  // resolved after the round's waterfalls (step)
   } else if (uncovered > 0.0) {
     out.ccp_unallocated[c] += uncovered;  // rounding: below a cent's ten-thousandth
   }

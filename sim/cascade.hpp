@@ -24,8 +24,10 @@
 //     failed (a peer failing in the same round) is absorbed by the peer's
 //     collateral there, then borne by its creditors on what is left of their
 //     stakes. What no creditor can take is `unallocated`, at the system's edge.
-//     A standing linked CCP replaces the failed CCP's link positions there;
-//     the cost is part of its claim (set off against the collateral first)
+//     A round's failures are resolved once all its waterfalls have run, so a
+//     linked CCP failing in the same round, whatever its index, replaces
+//     nothing. A standing linked CCP replaces the failed CCP's link positions
+//     there; the cost is part of its claim (set off against the collateral first)
 //     and a debt of the failed CCP on its link book: the failed CCP's
 //     shortfall and close-out include it, and a gain reduces both (a surplus
 //     beyond the shortfall is the estate's: the layers used stay used).
@@ -652,9 +654,10 @@ class Cascade {
   std::vector<std::vector<int>> closing_;          // per CCP: member accounts closed out this round
   std::vector<std::vector<LinkLine>> link_lines_;  // per CCP: link losses of this round
   std::vector<std::vector<LinkLine>> next_link_lines_;
-  std::vector<int> touched_;      // members charged this round
-  std::vector<int> new_members_;  // defaulted in the previous round
-  std::vector<int> failed_now_;
+  std::vector<int> touched_;              // members charged this round
+  std::vector<int> new_members_;          // defaulted in the previous round
+  std::vector<int> failed_now_;           // CCPs failing this round, ascending
+  std::vector<double> failed_uncovered_;  // per CCP: what its layers left uncovered, as it failed this round
   std::vector<models::Defaulter> defaulters_;
   std::vector<int> defaulter_accounts_;
   std::vector<LineKind> line_kinds_;

@@ -209,30 +209,15 @@ TEST(Cascade, ALinkedCcpReplacesTheLinkPositionsOfAFailedPeer) {
   EXPECT_EQ(r.ccp_fail_round[1], -1);
 }
 
-// A linked CCP that failed earlier in the same round replaces nothing: its
-// own positions close with it, so no replacement enters the claim on its
-// failing peer. kLinkFailure with a square-root cost on X (ADV 1e6, k 0.5)
-// and, at B, E long 30 Y (exogenous, IM 100) against F short 30 Y; X and Y
-// fall 50%; B's rulebook has no VMGH. Round 1, in CCP order:
-//   A: D's 500 + c (c = 0.5 x 1,000 x sqrt(1e-3) = 15.8114) runs through
-//   A's layers (220): A fails first.
-//   B: E's 1,500 - IM 100 - SITG 20 - N's fund 30 - equity 80 = 1,270: B
-//   fails. Its creditors: N (VM gain 500), F (1,500) and A, which holds B's
-//   link margin lm and has no VM claim (A's account at B is long). Had A,
-//   failed, replaced B's short 10 X at A, its claim c would add c to B's
-//   shortfall: 1,270 + c. It does not: B's shortfall is 1,270, the
-//   collateral lm comes off, and N and F share 1,270 - lm.
-// Round 2: A's claim on B reaches B late. B still stood when A's resolution
-// ran (same-round failures are settled in CCP order), so A's shortfall
-// carries B's replacement of A's long 10 X at B: 280 + c + c, all of it B's
-// claim, against A's link margin lm at B: 280 + 2c - lm more for N and F,
-// within what is left of their gains (2,000 - (1,270 - lm)).
-TEST(Cascade, ALinkedCcpFailedEarlierInTheRoundReplacesNothing) {
+// Two linked CCPs failing in the same round: kLinkFailure with a square-root
+// cost on X (ADV 1e6, k 0.5) and, at B, E long 30 Y (exogenous, IM 100)
+// against F short 30 Y; X and Y fall 50%; B's rulebook has no VMGH.
+std::string same_round_failures() {
   std::string yaml(kLinkFailure);
   const auto edit = [&yaml](std::string_view from, std::string_view to) {
     const auto at = yaml.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    yaml.replace(at, from.size(), to);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) yaml.replace(at, from.size(), to);
   };
   edit("assets: [{id: X, price: 100, volatility: 0.5}]",
        "assets: [{id: X, price: 100, volatility: 0.5, adv: 1.0e6, liquidation_cost: 0.5}, "
@@ -248,15 +233,61 @@ TEST(Cascade, ALinkedCcpFailedEarlierInTheRoundReplacesNothing) {
        "default_fund: {B: 0}}\n"
        "links:\n");
   edit("defaults: {exogenous: [D]}", "defaults: {exogenous: [D, E]}");
-  const ScenarioResult r = crash(yaml);
+  return yaml;
+}
+
+// Neither replaces the other's link positions: each one's own positions
+// close with it (PFMI Principle 20, key consideration 8: the replacement is
+// a standing CCP's cost of the exposure it is left with). Round 1:
+//   A: D's 500 + c (c = 0.5 x 1,000 x sqrt(1e-3) = 15.8114) runs through
+//   A's layers (220): A's shortfall is 280 + c.
+//   B: E's 1,500 - IM 100 - SITG 20 - N's fund 30 - equity 80 = 1,270.
+//   Both fail; their failures are resolved after the round's waterfalls,
+//   so neither claim carries a replacement (had B, standing, replaced A's
+//   long 10 X at B, A's shortfall would be 280 + 2c; had A replaced B's
+//   short 10 X at A, B's would be 1,270 + c). B's creditors: N (VM gain
+//   500), F (1,500) and A, which holds B's link margin lm and has no VM
+//   claim (A's account at B is long): the collateral lm comes off, and N
+//   and F share 1,270 - lm. A's only creditor is B.
+// Round 2: B's loss on A (280 + c) reaches B late: A's link margin lm at B
+// takes lm of it, N and F the 280 + c - lm left, within what is left of
+// their gains (2,000 - (1,270 - lm)).
+TEST(Cascade, LinkedCcpsFailingInTheSameRoundReplaceNothing) {
+  const ScenarioResult r = crash(same_round_failures());
   const double lm = link_margin(1000.0);
   EXPECT_EQ(r.ccp_fail_round[0], 1);
   EXPECT_EQ(r.ccp_fail_round[1], 1);
-  const double c = 0.5 * 1000.0 * std::sqrt(1e-3), late = 280.0 + 2 * c - lm;
-  EXPECT_NEAR(r.ccp_uncovered[0], 280.0 + 2 * c, 1e-9);
+  const double c = 0.5 * 1000.0 * std::sqrt(1e-3), late = 280.0 + c - lm;
+  EXPECT_NEAR(r.ccp_uncovered[0], 280.0 + c, 1e-9);
+  EXPECT_NEAR(r.ccp_closeout[0], 500.0 + c, 1e-9);
   EXPECT_NEAR(r.ccp_uncovered[1], 1270.0 + late, 1e-9);
   EXPECT_NEAR(r.ccp_resolution_members[1], 1270.0 - lm + late, 1e-9);
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * r.closeout_loss);
+}
+
+// The same two failures with B listed first: every CCP's numbers are the
+// same, by name (the round's failures no longer depend on the CCPs' order).
+TEST(Cascade, SameRoundFailuresDoNotDependOnTheOrderOfTheCcps) {
+  const std::string yaml = same_round_failures();
+  const auto a = yaml.find("  - id: A\n"), b = yaml.find("  - {id: B,");
+  ASSERT_NE(a, std::string::npos);
+  ASSERT_NE(b, std::string::npos);
+  const auto b_end = yaml.find('\n', b) + 1;
+  std::string swapped = yaml;
+  swapped.erase(b, b_end - b);
+  swapped.insert(a, yaml.substr(b, b_end - b));
+  const ScenarioResult r = crash(yaml), s = crash(swapped);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const std::size_t j = 1 - i;  // the same CCP in the swapped file
+    EXPECT_NEAR(s.ccp_uncovered[j], r.ccp_uncovered[i], 1e-9) << i;
+    EXPECT_NEAR(s.ccp_closeout[j], r.ccp_closeout[i], 1e-9) << i;
+    EXPECT_NEAR(s.ccp_resolution_members[j], r.ccp_resolution_members[i], 1e-9) << i;
+    EXPECT_NEAR(s.ccp_resolution_links[j], r.ccp_resolution_links[i], 1e-9) << i;
+    EXPECT_NEAR(s.ccp_link_in[j], r.ccp_link_in[i], 1e-9) << i;
+    EXPECT_EQ(s.ccp_fail_round[j], r.ccp_fail_round[i]) << i;
+  }
+  EXPECT_NEAR(s.closeout_loss, r.closeout_loss, 1e-9);
+  EXPECT_NEAR(s.total_loss, r.total_loss, 1e-9);
 }
 
 // A failed CCP whose creditors lose their VM gains and non-segregated
