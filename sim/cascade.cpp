@@ -67,6 +67,19 @@ constexpr bool pays_cash(LossChannel channel) {
   return channel == LossChannel::kAssessment || channel == LossChannel::kVmgh || channel == LossChannel::kCashCall ||
          channel == LossChannel::kTearUp;
 }
+
+// CCP c failed in `round`: its last waterfall event of the round notes what
+// replacing its link positions added to what its layers left, and the
+// shortfall its creditors share.
+void note_failure(CascadeTrace& trace, int c, int round, double replacement, double shortfall) {
+  for (auto e = trace.events.rbegin(); e != trace.events.rend(); ++e)
+    if (e->ccp == c && e->round == round) {
+      e->fails = true;
+      e->link_replacement = replacement;
+      e->shortfall = shortfall;
+      return;
+    }
+}
 }  // namespace
 
 namespace {
@@ -549,8 +562,11 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
     // ---- 2. failures: resolved once the round's failures are all known, so
     // that a linked CCP failing in the same round replaces nothing whatever
     // the order of the CCPs (creditor_stakes); then closed
-    for (int c : failed_now_)
-      resolve_failure(static_cast<std::size_t>(c), failed_uncovered_[static_cast<std::size_t>(c)], round, out);
+    for (int c : failed_now_) {
+      const double uncovered = failed_uncovered_[static_cast<std::size_t>(c)];
+      const double shortfall = resolve_failure(static_cast<std::size_t>(c), uncovered, round, out);
+      if (trace) note_failure(*trace, c, round, shortfall - uncovered, shortfall);
+    }
     for (int c : failed_now_) close_failed_ccp(static_cast<std::size_t>(c), round, out);
     if (model_.interbank) clear_interbank(round, out);
     // ---- 3. solvency and liquidity of the members charged this round
@@ -1271,7 +1287,7 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
 // to (or take off) its shortfall is a close-out loss of the failed CCP, shared
 // with the rest; what a gain leaves over is the estate's, nobody's loss (the
 // layers the failed CCP used stay used).
-void Cascade::resolve_failure(std::size_t c, double uncovered, int round, ScenarioResult& out) {
+double Cascade::resolve_failure(std::size_t c, double uncovered, int round, ScenarioResult& out) {
   const std::vector<Stake>& stakes = creditor_stakes(c);
   double collateral = 0.0, unsecured = 0.0, replaced = 0.0;
   for (const Stake& s : stakes) {
@@ -1318,6 +1334,7 @@ void Cascade::resolve_failure(std::size_t c, double uncovered, int round, Scenar
     next_link_lines_[static_cast<std::size_t>(acc.owner)].push_back({mirror_[s.account], loss, LineKind::kFailedPeer});
   }
   out.ccp_unallocated[c] += std::max(0.0, uncovered - borne);
+  return shortfall;
 }
 
 // What each creditor of CCP c has at stake there (what is left of it when c

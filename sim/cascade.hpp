@@ -242,6 +242,13 @@ struct WaterfallEvent {
   double insurance_fund_end = 0.0;
   double day = 0.0;  // time steps: the end of the step whose defaults it closes out
   std::array<double, models::kRecoveryToolCount> recovery{};  // what each recovery tool covered after the layers
+  // The CCP fails in this event (the last of its failure round): its
+  // shortfall for its creditors is what its layers left in the round plus
+  // the net cost of replacing its link positions at its standing linked
+  // CCPs (link_replacement, a gain negative), at least 0.
+  bool fails = false;
+  double link_replacement = 0.0;
+  double shortfall = 0.0;
 };
 // A borrower's account at a lending protocol along the scenario's path
 // (models::liquidate_on_log_path): every borrower, liquidated or not.
@@ -522,7 +529,8 @@ class Cascade {
                    const std::vector<LineKind>& kinds, CascadeTrace* trace, const std::vector<AdlLine>& adl) const;
   void record_adl(int run);
   // Step 2: CCP c has `uncovered` left; its creditors bear it.
-  void resolve_failure(std::size_t c, double uncovered, int round, ScenarioResult& out);
+  // Returns the shortfall its creditors share (the replacements included).
+  double resolve_failure(std::size_t c, double uncovered, int round, ScenarioResult& out);
   const std::vector<Stake>& creditor_stakes(std::size_t c);
   void close_failed_ccp(std::size_t c, int round, ScenarioResult& out);
   // Step 3.

@@ -419,6 +419,11 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
       }
       out += fmt::format("    {:<22} {:>14} {:>7.1f}%{}\n", "UNCOVERED", money(e.uncovered),
                          total > 0 ? 100.0 * e.uncovered / total : 0.0, e.uncovered > 0 ? "  -> the CCP fails" : "");
+      if (e.fails && e.link_replacement != 0.0) {
+        out += fmt::format("    {:<22} {:>14}  replacing its link positions at the standing linked CCPs\n",
+                           "+ link replacement", money(e.link_replacement));
+        out += fmt::format("    {:<22} {:>14}  shared by its creditors\n", "= SHORTFALL", money(e.shortfall));
+      }
       if (e.insurance_fund_start > 0.0 || e.insurance_fund_surpluses > 0.0 || e.insurance_fund_end > 0.0)
         out += fmt::format("    insurance fund {} + surpluses {} - paid {} = {}\n", money(e.insurance_fund_start),
                            money(e.insurance_fund_surpluses),
@@ -560,6 +565,9 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
         layers[std::string(models::layer_name(layer))] = e.by_layer[static_cast<std::size_t>(layer)];
       ev["layers"] = layers;
       ev["uncovered"] = e.uncovered;
+      ev["fails"] = e.fails;
+      ev["link_replacement"] = e.link_replacement;
+      ev["shortfall"] = e.shortfall;
       const CcpModel& event_ccp = model.ccps[static_cast<std::size_t>(e.ccp)];
       if (!event_ccp.recovery.empty()) {
         json tools = json::object();
@@ -608,6 +616,9 @@ std::string stress_layers_csv(const Model& model, const std::vector<StressOutcom
                            e.recovery[static_cast<std::size_t>(tool)]);
       out += fmt::format("{},{},{},uncovered,{}\n", csv_field(o.stress.name), e.round,
                          csv_field(model.ccps[static_cast<std::size_t>(e.ccp)].id), e.uncovered);
+      if (e.link_replacement != 0.0)
+        out += fmt::format("{},{},{},link_replacement,{}\n", csv_field(o.stress.name), e.round,
+                           csv_field(model.ccps[static_cast<std::size_t>(e.ccp)].id), e.link_replacement);
     }
   return out;
 }

@@ -144,7 +144,9 @@ class StressResult:
         """One row per stress scenario and CCP.
 
         ``stress_scenario``, ``ccp``, ``failed``, ``failure_round`` (missing when the CCP
-        survived), ``uncovered`` (its loss left after its last layer), then the loss each
+        survived), ``uncovered`` (what its creditors shared: its loss left after its last
+        layer, plus the net cost of replacing its link positions at its standing linked
+        CCPs, plus later claims that reached it after it failed), then the loss each
         layer took over all rounds, one column per layer (missing when the layer is not
         in that CCP's waterfall).
         """
@@ -175,7 +177,9 @@ class StressResult:
 
         ``stress_scenario``, ``round``, ``ccp``, ``layer``, ``amount``: one row per layer of
         the CCP's waterfall in its order, then ``uncovered``, for each round in which the
-        CCP ran its waterfall.
+        CCP ran its waterfall; in the round a CCP fails, then ``link_replacement`` when
+        replacing its link positions at its standing linked CCPs cost (or gained) something:
+        what its creditors share is ``uncovered`` plus that, at least 0.
         """
         rows = []
         for s in self.summary["stress_scenarios"]:
@@ -183,6 +187,8 @@ class StressResult:
                 base = {"stress_scenario": s["name"], "round": e["round"], "ccp": e["ccp"]}
                 rows += [{**base, "layer": k, "amount": v} for k, v in e["layers"].items()]
                 rows.append({**base, "layer": "uncovered", "amount": e["uncovered"]})
+                if e["link_replacement"] != 0.0:
+                    rows.append({**base, "layer": "link_replacement", "amount": e["link_replacement"]})
         return self._frame("layers", rows, ["stress_scenario", "round", "ccp", "layer", "amount"])
 
     @property

@@ -44,6 +44,42 @@ def test_same_numbers_as_the_cli(cover2: Path, cli_stress: tuple[Path, str]) -> 
     assert s.names == [x["name"] for x in s.summary["stress_scenarios"]]
 
 
+# A fails; B, standing, replaces A's link positions at a square-root cost
+# c = 0.5 x 1,000 x sqrt(1,000 / 1e6) = 15.81 (tests/sim/test_cascade.cpp,
+# Cascade.TheStressReportShowsTheReplacementInTheFailedCcpsShortfall).
+LINK_FAILURE = """\
+name: a CCP failure crossing a peer link
+market:
+  assets: [{id: X, price: 100, volatility: 0.5, adv: 1.0e6, liquidation_cost: 0.5}]
+  stress_scenarios: [{name: crash, moves: {X: -0.5}, days: 1}]
+ccps:
+  - {id: A, capital: 100, sitg: 10, margin: {model: parametric, mpor_days: 1},
+     default_fund: {sizing: fixed, amount: 20}, waterfall: [defaulter_im, defaulter_df, sitg, mutualized_df, ccp_equity]}
+  - {id: B, capital: 1000, sitg: 20, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 30}}
+members:
+  - {id: D, capital: 1000, liquidity: 1000, positions: {A: {X: 10}}, initial_margin: {A: 100}, default_fund: {A: 20}}
+  - {id: N, capital: 1000, liquidity: 1000, positions: {B: {X: -10}}, initial_margin: {B: 100}, default_fund: {B: 30}}
+links:
+  - {between: [A, B], model: peer, segregated: true}
+defaults: {exogenous: [D]}
+"""
+
+
+def test_the_replacement_in_a_failed_ccps_shortfall_as_the_cli(ccpnet_exe: Path, tmp_path: Path) -> None:
+    scenario = tmp_path / "link_failure.yaml"
+    scenario.write_text(LINK_FAILURE)
+    subprocess.run([str(ccpnet_exe), "stress", str(scenario), "--out", str(tmp_path / "out")], check=True,
+                   capture_output=True)  # fmt: skip
+    s = ccpnet.stress(scenario)
+    pd.testing.assert_frame_equal(s.layers, read_csv(tmp_path / "out" / "stress_layers.csv"), check_dtype=False,
+                                  check_exact=True)  # fmt: skip
+    c = 0.5 * 1000 * (1000 / 1e6) ** 0.5
+    a = s.layers[s.layers["ccp"] == "A"].set_index("layer")["amount"]
+    assert a["uncovered"] == pytest.approx(280 + c, abs=1e-9)
+    assert a["link_replacement"] == pytest.approx(c, abs=1e-9)
+    assert s.ccps.set_index("ccp").loc["A", "uncovered"] == pytest.approx(280 + 2 * c, abs=1e-9)
+
+
 def test_tables_agree_with_each_other(cover2: Path) -> None:
     s = ccpnet.stress(cover2)
     assert list(s.scenarios["stress_scenario"]) == s.names

@@ -209,6 +209,36 @@ TEST(Cascade, ALinkedCcpReplacesTheLinkPositionsOfAFailedPeer) {
   EXPECT_EQ(r.ccp_fail_round[1], -1);
 }
 
+// The stress report tells the same story: A's waterfall leaves 280 + c
+// uncovered, B's replacement adds c, and the shortfall its creditor shares
+// is 280 + 2c (the text, stress.json and stress_layers.csv).
+TEST(Cascade, TheStressReportShowsTheReplacementInTheFailedCcpsShortfall) {
+  const Model model = build_model(config::load_scenario_text(
+      kLinkFailure, "t.yaml", {{"market.assets.X.adv", "1e6"}, {"market.assets.X.liquidation_cost", "0.5"}}));
+  const auto outcomes = run_stress(model);
+  ASSERT_EQ(outcomes.size(), 1u);
+  const double c = 0.5 * 1000.0 * std::sqrt(1000.0 / 1e6);
+  const auto json = stress_json(model, outcomes);
+  int failing = 0;
+  for (const auto& e : json["stress_scenarios"][0]["waterfalls"]) {
+    if (!e["fails"].get<bool>()) {
+      EXPECT_EQ(e["link_replacement"].get<double>(), 0.0);
+      continue;
+    }
+    ++failing;
+    EXPECT_EQ(e["ccp"], "A");
+    EXPECT_NEAR(e["uncovered"].get<double>(), 280 + c, 1e-9);
+    EXPECT_NEAR(e["link_replacement"].get<double>(), c, 1e-9);
+    EXPECT_NEAR(e["shortfall"].get<double>(), 280 + 2 * c, 1e-9);
+  }
+  EXPECT_EQ(failing, 1);
+  EXPECT_NEAR(json["stress_scenarios"][0]["ccps"]["A"]["uncovered"].get<double>(), 280 + 2 * c, 1e-9);
+  const std::string text = format_stress(model, outcomes);
+  EXPECT_NE(text.find("+ link replacement"), std::string::npos) << text;
+  EXPECT_NE(text.find("= SHORTFALL"), std::string::npos) << text;
+  EXPECT_NE(stress_layers_csv(model, outcomes).find(",A,link_replacement,"), std::string::npos);
+}
+
 // Two linked CCPs failing in the same round: kLinkFailure with a square-root
 // cost on X (ADV 1e6, k 0.5) and, at B, E long 30 Y (exogenous, IM 100)
 // against F short 30 Y; X and Y fall 50%; B's rulebook has no VMGH.
