@@ -10,10 +10,11 @@
 
 #include <Random123/philox.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
-#include <numbers>
 
 namespace ccpnet::rng {
 
@@ -50,6 +51,16 @@ class Philox {
 // bits k give (k + 1/2) / 2^52, exactly representable, never 0 nor 1.
 inline double to_open_unit(std::uint64_t bits) { return (static_cast<double>(bits >> 12) + 0.5) * 0x1.0p-52; }
 
+// Box-Muller on n pairs of uniforms in (0, 1): z0 = sqrt(-2 log u1) cos(2 pi u2),
+// z1 = sqrt(-2 log u1) sin(2 pi u2) (sim/rng.cpp). Each element's value is the
+// same whatever n and however the loop is vectorised: the bits of a draw
+// depend on its uniforms alone.
+void box_muller(const double* u1, const double* u2, double* z0, double* z1, std::size_t n);
+// Its functions, for the tests: log(x) for a normal x > 0 (within 1 ulp), and
+// cos(2 pi u), sin(2 pi u) for u in [0, 1] with the angle exact.
+double log_unit(double x);
+void cos_sin_2pi(double u, double& c, double& s);
+
 // Sequential draws for one (stream, scenario, substream): the i-th draw is the
 // same whatever else was drawn elsewhere.
 class Draws {
@@ -62,18 +73,46 @@ class Draws {
     return to_open_unit(block_[used_++]);
   }
 
-  // Standard normal by Box-Muller (both values of a pair are used).
+  // Standard normal by Box-Muller (both values of a pair are used: the
+  // cosine's first, the sine's next).
   double normal() {
     if (has_spare_) {
       has_spare_ = false;
       return spare_;
     }
     const double u1 = uniform(), u2 = uniform();
-    const double r = std::sqrt(-2.0 * std::log(u1));
-    const double theta = 2.0 * std::numbers::pi * u2;
-    spare_ = r * std::sin(theta);
+    double z0;
+    box_muller(&u1, &u2, &z0, &spare_, 1);
     has_spare_ = true;
-    return r * std::cos(theta);
+    return z0;
+  }
+
+  // The next `count` normals into out: the numbers of `count` calls of
+  // normal(), the pairs' functions evaluated in one pass (box_muller).
+  void normals(double* out, std::size_t count) {
+    std::size_t i = 0;
+    if (has_spare_ && count > 0) {
+      out[i++] = spare_;
+      has_spare_ = false;
+    }
+    while (i < count) {
+      std::array<double, kBatch> u1, u2, z0, z1;
+      const std::size_t pairs = std::min(kBatch, (count - i + 1) / 2);
+      for (std::size_t p = 0; p < pairs; ++p) {
+        u1[p] = uniform();
+        u2[p] = uniform();
+      }
+      box_muller(u1.data(), u2.data(), z0.data(), z1.data(), pairs);
+      for (std::size_t p = 0; p < pairs; ++p) {
+        out[i++] = z0[p];
+        if (i < count) {
+          out[i++] = z1[p];
+        } else {
+          spare_ = z1[p];
+          has_spare_ = true;
+        }
+      }
+    }
   }
 
   // Gamma(shape, 1) by Marsaglia and Tsang (2000), shape > 0.
@@ -118,6 +157,7 @@ class Draws {
     used_ = 0;
   }
 
+  static constexpr std::size_t kBatch = 32;  // pairs per pass of normals()
   const Philox& philox_;
   std::uint64_t scenario_, substream_;
   std::uint64_t position_ = 0;

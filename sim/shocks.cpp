@@ -57,6 +57,7 @@ struct TileState {
   std::vector<Eigen::VectorXd> running;
   std::vector<std::size_t> next_horizon;
   std::vector<double> z, x;
+  std::vector<double> drawn;  // one scenario's normals of a day
   Eigen::VectorXd correlated, day;
 };
 
@@ -185,14 +186,18 @@ void ShockGenerator::model_tile(std::uint64_t first, std::span<Eigen::MatrixXd> 
   t.next_horizon.assign(count, 0);
   t.z.assign(static_cast<std::size_t>(n) * kTileWidth, 0.0);
   t.x.resize(t.z.size());
+  t.drawn.resize(static_cast<std::size_t>(n));
   t.correlated.resize(n);
   t.day.resize(n);
   std::fill(market_factor.begin(), market_factor.end(), 0.0);
   const int factor_days = market_factor_days(model_, days_);
   for (auto& c : cumulative) c.resize(n, points);
   for (int d = 0; d < days_; ++d) {
-    for (std::size_t i = 0; i < count; ++i)
-      for (Eigen::Index a = 0; a < n; ++a) t.z[static_cast<std::size_t>(a) * kTileWidth + i] = t.normals[i].normal();
+    for (std::size_t i = 0; i < count; ++i) {
+      t.normals[i].normals(t.drawn.data(), t.drawn.size());
+      for (Eigen::Index a = 0; a < n; ++a)
+        t.z[static_cast<std::size_t>(a) * kTileWidth + i] = t.drawn[static_cast<std::size_t>(a)];
+    }
     correlate<vectors>(t.z.data(), t.x.data());
     for (std::size_t i = 0; i < count; ++i) {
       for (Eigen::Index a = 0; a < n; ++a) t.correlated(a) = t.x[static_cast<std::size_t>(a) * kTileWidth + i];

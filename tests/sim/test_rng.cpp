@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +20,10 @@
 
 namespace ccpnet {
 namespace {
+
+using rng::Draws;
+using rng::Philox;
+using rng::Stream;
 
 constexpr int kN = 400'000;
 
@@ -52,6 +59,93 @@ TEST(Rng, NormalMomentsAndTails) {
   const double se = std::sqrt(0.01 * 0.99 / kN) / 0.026652;
   EXPECT_NEAR(x[static_cast<std::size_t>(0.01 * kN)], -2.3263478740408408, 5 * se);
   EXPECT_NEAR(x[static_cast<std::size_t>(0.99 * kN)], 2.3263478740408408, 5 * se);
+}
+
+// Distance in units in the last place of the double nearest to `exact`.
+double ulps(double x, long double exact) {
+  const double nearest = static_cast<double>(exact);
+  const double ulp = std::nextafter(std::abs(nearest), INFINITY) - std::abs(nearest);
+  return static_cast<double>(std::abs(static_cast<long double>(x) - exact) / ulp);
+}
+
+// Box-Muller's log (fdlibm's algorithm: within 1 ulp) against the x87 logl
+// (64-bit mantissa, 11 more bits), over the uniforms' whole range [2^-53, 1):
+// random draws, the ends, both sides of the reduction's sqrt(2) split.
+TEST(Rng, BoxMullersLogIsWithinOneUlp) {
+  const Philox p(11, Stream::kMarket);
+  Draws d(p, 0);
+  std::vector<double> xs{0x1p-53,
+                         0x1p-52 * 1.5,
+                         0.5,
+                         0.5 + 0x1p-53,
+                         1.0 - 0x1p-53,
+                         1.0 - 0x1p-40,
+                         std::sqrt(0.5),
+                         std::nextafter(std::sqrt(0.5), 1.0),
+                         0.7071067811865476,
+                         1e-300};
+  for (int i = 0; i < 200'000; ++i) xs.push_back(d.uniform());
+  for (int i = 0; i < 20'000; ++i) xs.push_back(std::ldexp(d.uniform(), -static_cast<int>(d.uniform() * 60)));
+  double worst = 0.0;
+  for (double x : xs) worst = std::max(worst, ulps(rng::log_unit(x), std::log(static_cast<long double>(x))));
+  EXPECT_LE(worst, 1.0);
+}
+
+// cos(2 pi u) and sin(2 pi u) with the angle reduced exactly (4u = q + r):
+// against cosl/sinl of 2 pi u in long double (whose own angle carries about
+// 1e-19), within 2^-52 absolute, about one ulp of a value in [1/2, 1); exact
+// at the quarter turns. (std::sin(2 pi u) in double is off by up to 7e-16:
+// the rounding of its angle 2 pi u, 2^-53 of 2 pi.)
+TEST(Rng, BoxMullersCosineAndSineOfATurn) {
+  const Philox p(12, Stream::kMarket);
+  Draws d(p, 0);
+  constexpr long double kTwoPi = 6.283185307179586476925286766559005768L;
+  double worst = 0.0;
+  for (int i = 0; i < 200'000; ++i) {
+    const double u = d.uniform();
+    double c, s;
+    rng::cos_sin_2pi(u, c, s);
+    worst = std::max(worst, static_cast<double>(std::abs(c - std::cos(kTwoPi * u))));
+    worst = std::max(worst, static_cast<double>(std::abs(s - std::sin(kTwoPi * u))));
+  }
+  EXPECT_LE(worst, 0x1p-52);
+  const std::vector<std::array<double, 3>> exact{
+      {0.0, 1.0, 0.0}, {0.25, 0.0, 1.0}, {0.5, -1.0, 0.0}, {0.75, 0.0, -1.0}, {1.0, 1.0, 0.0}};
+  for (const auto& [u, cos, sin] : exact) {
+    double c, s;
+    rng::cos_sin_2pi(u, c, s);
+    EXPECT_EQ(c, cos) << u;
+    EXPECT_EQ(std::abs(s), std::abs(sin)) << u;
+  }
+}
+
+// A draw's bits do not depend on how many pairs a pass evaluates (the loop
+// is vectorised, its remainder not), nor on normals() against normal():
+// the same numbers, the spare of an odd count carried to the next draw.
+TEST(Rng, NormalsAreTheSameOneByOneOrInPasses) {
+  const Philox p(13, Stream::kMarket);
+  Draws d(p, 0);
+  std::vector<double> u1, u2;
+  for (int i = 0; i < 77; ++i) {
+    u1.push_back(d.uniform());
+    u2.push_back(d.uniform());
+  }
+  std::vector<double> z0(77), z1(77);
+  rng::box_muller(u1.data(), u2.data(), z0.data(), z1.data(), 77);
+  for (std::size_t i = 0; i < 77; ++i) {
+    double a, b;
+    rng::box_muller(&u1[i], &u2[i], &a, &b, 1);
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(a), std::bit_cast<std::uint64_t>(z0[i])) << i;
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(b), std::bit_cast<std::uint64_t>(z1[i])) << i;
+  }
+  for (const std::size_t count : {std::size_t{1}, std::size_t{7}, std::size_t{50}, std::size_t{129}}) {
+    Draws one(p, 5, 1), batch(p, 5, 1);
+    std::vector<double> out(count);
+    for (int pass = 0; pass < 3; ++pass) {
+      batch.normals(out.data(), count);
+      for (std::size_t i = 0; i < count; ++i) EXPECT_EQ(out[i], one.normal()) << count << " " << pass << " " << i;
+    }
+  }
 }
 
 TEST(Rng, ChiSquareMoments) {
