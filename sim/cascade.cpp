@@ -68,17 +68,19 @@ constexpr bool pays_cash(LossChannel channel) {
          channel == LossChannel::kTearUp;
 }
 
-// CCP c failed in `round`: its last waterfall event of the round notes what
-// replacing its link positions added to what its layers left, and the
-// shortfall its creditors share.
-void note_failure(CascadeTrace& trace, int c, int round, double replacement, double shortfall) {
-  for (auto e = trace.events.rbegin(); e != trace.events.rend(); ++e)
-    if (e->ccp == c && e->round == round) {
-      e->fails = true;
-      e->link_replacement = replacement;
-      e->shortfall = shortfall;
-      return;
-    }
+// CCP c failed in `round` with `uncovered` left by its layers: of its
+// waterfall events of the round, the last that left a loss uncovered notes
+// it, what replacing its link positions added, and the shortfall its
+// creditors share.
+void note_failure(CascadeTrace& trace, int c, int round, double uncovered, double shortfall) {
+  WaterfallEvent* failing = nullptr;
+  for (WaterfallEvent& e : trace.events)
+    if (e.ccp == c && e.round == round && (failing == nullptr || e.uncovered > 0.0)) failing = &e;
+  if (failing == nullptr) return;
+  failing->fails = true;
+  failing->round_uncovered = uncovered;
+  failing->link_replacement = shortfall - uncovered;
+  failing->shortfall = shortfall;
 }
 }  // namespace
 
@@ -565,7 +567,7 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
     for (int c : failed_now_) {
       const double uncovered = failed_uncovered_[static_cast<std::size_t>(c)];
       const double shortfall = resolve_failure(static_cast<std::size_t>(c), uncovered, round, out);
-      if (trace) note_failure(*trace, c, round, shortfall - uncovered, shortfall);
+      if (trace) note_failure(*trace, c, round, uncovered, shortfall);
     }
     for (int c : failed_now_) close_failed_ccp(static_cast<std::size_t>(c), round, out);
     if (model_.interbank) clear_interbank(round, out);

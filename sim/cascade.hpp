@@ -242,11 +242,14 @@ struct WaterfallEvent {
   double insurance_fund_end = 0.0;
   double day = 0.0;  // time steps: the end of the step whose defaults it closes out
   std::array<double, models::kRecoveryToolCount> recovery{};  // what each recovery tool covered after the layers
-  // The CCP fails in this event (the last of its failure round): its
-  // shortfall for its creditors is what its layers left in the round plus
-  // the net cost of replacing its link positions at its standing linked
-  // CCPs (link_replacement, a gain negative), at least 0.
+  // The CCP fails in this event (of its failure round's waterfalls, the
+  // last that left a loss uncovered): its shortfall for its creditors is
+  // what its layers left in the round (round_uncovered: this event's and its
+  // other waterfall's of the round, members' or links') plus the net cost of
+  // replacing its link positions at its standing linked CCPs
+  // (link_replacement, a gain negative), at least 0.
   bool fails = false;
+  double round_uncovered = 0.0;
   double link_replacement = 0.0;
   double shortfall = 0.0;
 };

@@ -387,12 +387,18 @@ std::string waterfall_event(const Model& model, const StressOutcome& o, const Wa
       fails_here ? "failrow total" : "total", swatch(kLayerColour[kUncovered]),
       fails_here ? "<span class=\"fail\">Uncovered: the CCP fails</span>" : "Uncovered", money(e.uncovered),
       total > 0.0 ? pct(e.uncovered / total) : "&#8211;", money(total));
-  if (e.fails && e.link_replacement != 0.0)
+  if (e.fails && (e.link_replacement != 0.0 || e.round_uncovered != e.uncovered)) {
+    if (e.round_uncovered != e.uncovered)
+      h += fmt::format(
+          "<tr><td>uncovered in the round, with its other waterfall</td><td class=\"num\">{}</td><td></td>"
+          "<td></td></tr>\n",
+          money(e.round_uncovered));
     h += fmt::format(
         "<tr><td>+ replacing its link positions at the standing linked CCPs</td><td class=\"num\">{}</td>"
         "<td></td><td></td></tr>\n<tr class=\"total\"><td>= shortfall shared by its creditors</td>"
         "<td class=\"num\">{}</td><td></td><td></td></tr>\n",
         money(e.link_replacement), money(e.shortfall));
+  }
   h += "</tbody></table></div>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>defaulter</th>"
        "<th class=\"num\">close-out loss</th><th class=\"num\">own IM used</th><th class=\"num\">own DF used"
        "</th><th class=\"num\">left to mutual layers</th><th class=\"num\">returned to its estate</th></tr>"

@@ -53,7 +53,7 @@ inline double log_normal(double x) {
 
 // The Taylor coefficients of sin(pi/2 r) and cos(pi/2 r) in r^2, rounded
 // from long double: on |r| <= 1/2 (|angle| <= pi/4) the terms left out
-// (degree 19 and 18) are below 1e-18.
+// (degree 19 and 18) are below 3e-18.
 constexpr int kTerms = 9;
 struct Quarter {
   double sin[kTerms], cos[kTerms];
@@ -108,7 +108,9 @@ double log_unit(double x) { return log_normal(x); }
 
 void cos_sin_2pi(double u, double& c, double& s) { cos_sin_turn(u, c, s); }
 
-void box_muller(const double* u1, const double* u2, double* z0, double* z1, std::size_t n) {
+namespace {
+
+inline void box_muller_loop(const double* u1, const double* u2, double* z0, double* z1, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     const double radius = std::sqrt(-2.0 * log_normal(u1[i]));
     double c, s;
@@ -116,6 +118,27 @@ void box_muller(const double* u1, const double* u2, double* z0, double* z1, std:
     z0[i] = radius * c;
     z1[i] = radius * s;
   }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__FMA__)
+// A build for any x86-64 (no -march=native) would round each fma in
+// software, several times slower: where the processor has FMA and AVX2 (all
+// since 2013), the same loop compiled for them. fma is exact either way, so
+// both give the same bits.
+__attribute__((target("avx2,fma"))) void box_muller_fma(const double* u1, const double* u2, double* z0, double* z1,
+                                                        std::size_t n) {
+  box_muller_loop(u1, u2, z0, z1, n);
+}
+const bool kHasFma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+
+}  // namespace
+
+void box_muller(const double* u1, const double* u2, double* z0, double* z1, std::size_t n) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__FMA__)
+  if (kHasFma) return box_muller_fma(u1, u2, z0, z1, n);
+#endif
+  box_muller_loop(u1, u2, z0, z1, n);
 }
 
 }  // namespace ccpnet::rng

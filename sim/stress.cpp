@@ -419,7 +419,10 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
       }
       out += fmt::format("    {:<22} {:>14} {:>7.1f}%{}\n", "UNCOVERED", money(e.uncovered),
                          total > 0 ? 100.0 * e.uncovered / total : 0.0, e.uncovered > 0 ? "  -> the CCP fails" : "");
-      if (e.fails && e.link_replacement != 0.0) {
+      if (e.fails && (e.link_replacement != 0.0 || e.round_uncovered != e.uncovered)) {
+        if (e.round_uncovered != e.uncovered)
+          out += fmt::format("    {:<22} {:>14}  with its other waterfall of the round\n", "uncovered in the round",
+                             money(e.round_uncovered));
         out += fmt::format("    {:<22} {:>14}  replacing its link positions at the standing linked CCPs\n",
                            "+ link replacement", money(e.link_replacement));
         out += fmt::format("    {:<22} {:>14}  shared by its creditors\n", "= SHORTFALL", money(e.shortfall));

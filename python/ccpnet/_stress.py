@@ -179,7 +179,8 @@ class StressResult:
         the CCP's waterfall in its order, then ``uncovered``, for each round in which the
         CCP ran its waterfall; in the round a CCP fails, then ``link_replacement`` when
         replacing its link positions at its standing linked CCPs cost (or gained) something:
-        what its creditors share is ``uncovered`` plus that, at least 0.
+        what its creditors share is the round's ``uncovered`` (of its members' and its links'
+        waterfalls) plus that, at least 0.
         """
         rows = []
         for s in self.summary["stress_scenarios"]:

@@ -296,8 +296,11 @@ TEST(Cascade, LinkedCcpsFailingInTheSameRoundReplaceNothing) {
 }
 
 // The same two failures with B listed first: every CCP's numbers are the
-// same, by name (the round's failures no longer depend on the CCPs' order).
-TEST(Cascade, SameRoundFailuresDoNotDependOnTheOrderOfTheCcps) {
+// same, by name (no replacement, whatever the CCPs' order). Here the link is
+// segregated and neither CCP holds the other's collateral at risk; two CCPs
+// that are each other's creditors through non-segregated link margin or a
+// link fund still take that collateral in index order.
+TEST(Cascade, SameRoundReplacementsDoNotDependOnTheOrderOfTheCcps) {
   const std::string yaml = same_round_failures();
   const auto a = yaml.find("  - id: A\n"), b = yaml.find("  - {id: B,");
   ASSERT_NE(a, std::string::npos);
