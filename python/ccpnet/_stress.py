@@ -176,7 +176,8 @@ class StressResult:
         """Loss per waterfall layer, per stress scenario, cascade round and CCP (stress_layers.csv).
 
         ``stress_scenario``, ``round``, ``ccp``, ``layer``, ``amount``: one row per layer of
-        the CCP's waterfall in its order, then ``uncovered``, for each round in which the
+        the CCP's waterfall in its order, then one per recovery tool of the CCP in its order,
+        then ``uncovered``, for each round in which the
         CCP ran its waterfall; in the round a CCP fails, then ``link_replacement`` when
         replacing its link positions at its standing linked CCPs cost (or gained) something:
         what its creditors share is the round's ``uncovered`` (of its members' and its links'
@@ -187,6 +188,7 @@ class StressResult:
             for e in s["waterfalls"]:
                 base = {"stress_scenario": s["name"], "round": e["round"], "ccp": e["ccp"]}
                 rows += [{**base, "layer": k, "amount": v} for k, v in e["layers"].items()]
+                rows += [{**base, "layer": k, "amount": v} for k, v in e.get("recovery", {}).items()]
                 rows.append({**base, "layer": "uncovered", "amount": e["uncovered"]})
                 if e["link_replacement"] != 0.0:
                     rows.append({**base, "layer": "link_replacement", "amount": e["link_replacement"]})

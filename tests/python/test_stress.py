@@ -80,6 +80,18 @@ def test_the_replacement_in_a_failed_ccps_shortfall_as_the_cli(ccpnet_exe: Path,
     assert s.ccps.set_index("ccp").loc["A", "uncovered"] == pytest.approx(280 + 2 * c, abs=1e-9)
 
 
+def test_recovery_tools_in_the_layers_as_the_cli(ccpnet_exe: Path, tmp_path: Path) -> None:
+    """The per-round table lists each recovery tool after the layers, as stress_layers.csv."""
+    tools = "{tools: [cash_call], cash_call_multiple: 1}"
+    scenario = SCENARIOS / "default_days.yaml"
+    subprocess.run([str(ccpnet_exe), "stress", str(scenario), "--set", f"ccps.CCP_EU.recovery={tools}", "--out",
+                    str(tmp_path / "out")], check=True, capture_output=True)  # fmt: skip
+    s = ccpnet.stress(ccpnet.load(scenario, overrides={"ccps.CCP_EU.recovery": tools}))
+    expected = read_csv(tmp_path / "out" / "stress_layers.csv")
+    pd.testing.assert_frame_equal(s.layers, expected, check_dtype=False, check_exact=True)
+    assert "cash_call" in set(s.layers.loc[s.layers["ccp"] == "CCP_EU", "layer"])
+
+
 def test_tables_agree_with_each_other(cover2: Path) -> None:
     s = ccpnet.stress(cover2)
     assert list(s.scenarios["stress_scenario"]) == s.names
