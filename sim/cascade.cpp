@@ -398,7 +398,6 @@ void Cascade::start_scenario(AccountPnl account_pnl, std::span<const double> mem
   resources_.resize(n_ccps);
   vmgh_.resize(n_ccps);
   ccp_round_.assign(n_ccps, -1);
-  failed_uncovered_.resize(n_ccps);
   closing_.resize(n_ccps);
   link_lines_.resize(n_ccps);
   next_link_lines_.resize(n_ccps);
@@ -543,6 +542,7 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
     }
     touched_.clear();
     failed_now_.clear();
+    resolutions_.clear();
     // Lending protocols liquidate their under-collateralised accounts in the first round.
     if (round == first_round)
       for (const Liquidation& l : liquidations)
@@ -561,14 +561,10 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
       last_active_ = round;
       settle_ccp(c, round, out, trace);
     }
-    // ---- 2. failures: resolved once the round's failures are all known, so
-    // that a linked CCP failing in the same round replaces nothing whatever
-    // the order of the CCPs (creditor_stakes); then closed
-    for (int c : failed_now_) {
-      const double uncovered = failed_uncovered_[static_cast<std::size_t>(c)];
-      const double shortfall = resolve_failure(static_cast<std::size_t>(c), uncovered, round, out);
-      if (trace) note_failure(*trace, c, round, uncovered, shortfall);
-    }
+    // ---- 2. failures and late claims: resolved once the round's waterfalls
+    // have all run, so that no resolution depends on the order of the CCPs
+    // (resolve_round); then the failed CCPs closed
+    if (!resolutions_.empty()) resolve_round(round, out, trace);
     for (int c : failed_now_) close_failed_ccp(static_cast<std::size_t>(c), round, out);
     if (model_.interbank) clear_interbank(round, out);
     // ---- 3. solvency and liquidity of the members charged this round
@@ -691,11 +687,11 @@ std::span<const double> Cascade::after_step_prices() const {
 // consideration 8: a link's margin covers the exposure to the linked CCP,
 // including its replacement): the P&L of its account over c's MPOR from the
 // end of the step in which the peer failed, which the peer no longer pays (the
-// step's own variation margin is c's claim on the peer, resolve_failure; in
+// step's own variation margin is c's claim on the peer, apply_resolution; in
 // one period the claim covers the whole window), and the square-root cost of
 // trading the positions at the prices of the step's end (of its start in one
 // period and the horizon's last step). It is part of c's claim on the
-// peer's estate, set off against the peer's collateral (resolve_failure).
+// peer's estate, set off against the peer's collateral (apply_resolution).
 double Cascade::link_replacement(std::size_t ai) const {
   return -account_pnl_.after_step(ai) + close_out_cost(model_, model_.accounts[ai], after_step_prices());
 }
@@ -777,7 +773,7 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
 // Closing the account leaves c holding its positions, the other side of c's
 // members' trades routed over the link: c replaces them as it closes out a
 // defaulter (link_replacement). Their cost is part of c's claim on the peer,
-// already in the line (resolve_failure); the trades join the day's flow.
+// already in the line (apply_resolution); the trades join the day's flow.
 void Cascade::add_link_lines(std::size_t c) {
   for (const LinkLine& line : link_lines_[c]) {
     const auto ai = account(static_cast<std::size_t>(line.account));
@@ -1043,7 +1039,7 @@ void Cascade::record_adl(int run) {
 // peer's own collateral here (its link margin and fund, less what c's
 // resolution took of them), as at a standing CCP; c has no layer left, so its
 // creditors bear the rest on what is left of their stakes.
-void Cascade::settle_failed_ccp(std::size_t c, int round, ScenarioResult& out) {
+void Cascade::settle_failed_ccp(std::size_t c, ScenarioResult& out) {
   using L = models::Layer;
   double late = 0.0;
   for (const LinkLine& line : link_lines_[c]) {
@@ -1063,7 +1059,7 @@ void Cascade::settle_failed_ccp(std::size_t c, int round, ScenarioResult& out) {
   }
   if (late <= 0.0) return;
   out.ccp_uncovered[c] += late;
-  resolve_failure(c, late, round, out);
+  resolutions_.push_back({c, late, false});  // resolved after the round's waterfalls (resolve_round)
 }
 
 // The IM a link account's owner still has at its CCP: what that CCP's failure
@@ -1081,7 +1077,7 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   survivors_.clear();
   survivor_accounts_.clear();
   if (ccp_round_[c] >= 0) {
-    settle_failed_ccp(c, round, out);
+    settle_failed_ccp(c, out);
     return;
   }
   const double fund_start = resources_[c].insurance_fund;
@@ -1161,8 +1157,8 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   if (uncovered > kTolerance) {
     out.ccp_uncovered[c] += uncovered;
     out.ccp_fail_cause[c] = wf_members.uncovered > kTolerance ? FailureCause::kMembers : FailureCause::kLinks;
-    failed_uncovered_[c] = uncovered;
-    failed_now_.push_back(static_cast<int>(c));  // resolved after the round's waterfalls (step)
+    failed_now_.push_back(static_cast<int>(c));
+    resolutions_.push_back({c, uncovered, true});  // resolved after the round's waterfalls (resolve_round)
   } else if (uncovered > 0.0) {
     out.ccp_unallocated[c] += uncovered;  // rounding: below a cent's ten-thousandth
   }
@@ -1289,27 +1285,75 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
 // to (or take off) its shortfall is a close-out loss of the failed CCP, shared
 // with the rest; what a gain leaves over is the estate's, nobody's loss (the
 // layers the failed CCP used stay used).
-double Cascade::resolve_failure(std::size_t c, double uncovered, int round, ScenarioResult& out) {
-  const std::vector<Stake>& stakes = creditor_stakes(c);
-  double collateral = 0.0, unsecured = 0.0, replaced = 0.0;
-  for (const Stake& s : stakes) {
-    collateral += s.collateral;
-    unsecured += s.stake() - std::min(s.stake(), s.collateral);
-    replaced += s.replacement;
+void Cascade::resolve_round(int round, ScenarioResult& out, CascadeTrace* trace) {
+  stakes_.clear();
+  pledges_.clear();
+  for (Resolution& r : resolutions_) gather_stakes(r);
+  for (Resolution& r : resolutions_) net_applied_collateral(r);
+  for (const Resolution& r : resolutions_) {
+    apply_resolution(r, round, out);
+    if (trace && r.failing) note_failure(*trace, static_cast<int>(r.ccp), round, r.uncovered, r.shortfall);
   }
-  const double shortfall = std::max(0.0, uncovered + replaced);
-  out.closeout_loss += shortfall - uncovered;
-  out.ccp_closeout[c] += shortfall - uncovered;
-  out.ccp_uncovered[c] += shortfall - uncovered;
-  uncovered = shortfall;
-  const double used = collateral > 0.0 ? std::min(1.0, uncovered / collateral) : 0.0;
-  const double left = std::max(0.0, uncovered - collateral);
-  const double rate = unsecured > 0.0 ? std::min(1.0, left / unsecured) : 0.0;
+  resolutions_.clear();
+}
+
+// Resolution r's stakes, as they stand before any of the round's
+// resolutions is charged, its shortfall with the replacements, and the share
+// of its collateral its linked creditors apply (noted in pledges_).
+void Cascade::gather_stakes(Resolution& r) {
+  r.first = stakes_.size();
+  add_creditor_stakes(r.ccp);
+  r.last = stakes_.size();
+  double replaced = 0.0;
+  for (std::size_t i = r.first; i < r.last; ++i) {
+    r.collateral += stakes_[i].collateral();
+    replaced += stakes_[i].replacement;
+  }
+  r.shortfall = std::max(0.0, r.uncovered + replaced);
+  r.used = r.collateral > 0.0 ? std::min(1.0, r.shortfall / r.collateral) : 0.0;
+  for (std::size_t i = r.first; i < r.last; ++i) {
+    const Stake& s = stakes_[i];
+    if (s.collateral() > 0.0)
+      pledges_.push_back(
+          {static_cast<std::size_t>(mirror_[s.account]), s.collateral_im * r.used, s.collateral_df * r.used});
+  }
+}
+
+// Two CCPs failing in the same round may hold each other's link margin. The
+// margin a linked CCP applies against its claim on the failed CCP that posted
+// it is set off, so that CCP no longer claims it back in the linked CCP's own
+// insolvency: its stake there is what is left of its margin (insolvency
+// set-off of mutual claims; PFMI Principle 20, key consideration 8). Then the
+// rate at which the creditors lose their unsecured claims.
+void Cascade::net_applied_collateral(Resolution& r) {
+  double unsecured = 0.0;
+  for (std::size_t i = r.first; i < r.last; ++i) {
+    Stake& s = stakes_[i];
+    const auto applied =
+        std::find_if(pledges_.begin(), pledges_.end(), [&](const Pledge& p) { return p.account == s.account; });
+    if (applied != pledges_.end()) {
+      const LinkModel& link = model_.links[static_cast<std::size_t>(link_of_[s.account])];
+      const double margin_applied = info(s.account).peer_link ? applied->im + applied->df : applied->im;
+      s.margin = std::max(0.0, s.margin - margin_applied * (1.0 - link.recovery_rate));
+      if (!info(s.account).peer_link) s.fund = std::max(0.0, s.fund - applied->df);
+    }
+    unsecured += s.unsecured();
+  }
+  const double left = std::max(0.0, r.shortfall - r.collateral);
+  r.rate = unsecured > 0.0 ? std::min(1.0, left / unsecured) : 0.0;
+}
+
+void Cascade::apply_resolution(const Resolution& r, int round, ScenarioResult& out) {
+  const std::size_t c = r.ccp;
+  out.closeout_loss += r.shortfall - r.uncovered;
+  out.ccp_closeout[c] += r.shortfall - r.uncovered;
+  out.ccp_uncovered[c] += r.shortfall - r.uncovered;
   double borne = 0.0;
-  for (const Stake& s : stakes) {
+  for (std::size_t i = r.first; i < r.last; ++i) {
+    const Stake& s = stakes_[i];
     const Account& acc = model_.accounts[s.account];
     if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
-      const double vm = s.vm * rate, margin = s.margin * rate, fund = s.fund * rate;
+      const double vm = s.vm * r.rate, margin = s.margin * r.rate, fund = s.fund * r.rate;
       state(s.account).vm_gain -= vm;
       state(s.account).df_left -= fund;
       cold(s.account).margin_lost += margin;
@@ -1321,7 +1365,7 @@ double Cascade::resolve_failure(std::size_t c, double uncovered, int round, Scen
     }
     // The linked CCP's loss, booked once on the failed CCP's account there:
     // the collateral used, then its claim beyond the collateral, pro rata.
-    const double claim = (s.stake() - std::min(s.stake(), s.collateral)) * rate;
+    const double claim = s.unsecured() * r.rate;
     // What is left of the claim, stake - claim, for later claims: carried by
     // its VM, margin and fund (the replacement is settled here).
     const double carried = s.vm + s.margin + s.fund;
@@ -1329,29 +1373,27 @@ double Cascade::resolve_failure(std::size_t c, double uncovered, int round, Scen
     state(s.account).vm_gain -= s.vm * share;
     if (!info(s.account).peer_link) state(s.account).df_left -= s.fund * share;
     cold(s.account).margin_lost += s.margin * share;
-    const double loss = s.collateral * used + claim;
+    const double loss = s.collateral() * r.used + claim;
     borne += loss;
     out.ccp_resolution_links[c] += loss;
     out.ccp_link_out[c] += loss;
     next_link_lines_[static_cast<std::size_t>(acc.owner)].push_back({mirror_[s.account], loss, LineKind::kFailedPeer});
   }
-  out.ccp_unallocated[c] += std::max(0.0, uncovered - borne);
-  return shortfall;
+  out.ccp_unallocated[c] += std::max(0.0, r.shortfall - borne);
 }
 
 // What each creditor of CCP c has at stake there (what is left of it when c
 // failed before: a late claim), and for a linked CCP the collateral the failed
 // CCP posted with it (link margin and fund left; all of it came off at the
-// first resolution, so none is left for late claims).
-const std::vector<Cascade::Stake>& Cascade::creditor_stakes(std::size_t c) {
+// first resolution, so none is left for late claims); appended to stakes_.
+void Cascade::add_creditor_stakes(std::size_t c) {
   const CcpModel& ccp = model_.ccps[c];
   const bool late = ccp_round_[c] >= 0;  // its accounts were closed when it failed
-  stakes_.clear();
   for (int a : ccp.accounts) {
     const auto ai = account(static_cast<std::size_t>(a));
     const Account& acc = model_.accounts[ai];
     if ((state(ai).closed && !late) || !owner_alive(ai) || acc.kind == AccountKind::kRestOfMarket) continue;
-    Stake s{ai, std::max(0.0, state(ai).vm_gain), 0.0, std::max(0.0, state(ai).df_left), 0.0, 0.0};
+    Stake s{ai, std::max(0.0, state(ai).vm_gain), 0.0, std::max(0.0, state(ai).df_left), 0.0, 0.0, 0.0};
     double margin = 0.0;
     if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
       const double im = im_at_end_.empty() ? acc.initial_margin : im_at_end_[ai];
@@ -1364,7 +1406,8 @@ const std::vector<Cascade::Stake>& Cascade::creditor_stakes(std::size_t c) {
       if (peer_link) s.fund = 0.0;                                       // counted in the margin posted
       const auto held = account(static_cast<std::size_t>(mirror_[ai]));  // the failed CCP's account at the creditor
       if (!state(held).collateral_taken && !late) {
-        s.collateral = collateral_im(held) + std::max(0.0, state(held).df_left);
+        s.collateral_im = collateral_im(held);
+        s.collateral_df = std::max(0.0, state(held).df_left);
         // A linked CCP failing in this round replaces nothing: its own
         // positions are closed with it.
         if (std::find(failed_now_.begin(), failed_now_.end(), acc.owner) == failed_now_.end())
@@ -1372,9 +1415,8 @@ const std::vector<Cascade::Stake>& Cascade::creditor_stakes(std::size_t c) {
       }
     }
     s.margin = std::max(0.0, margin - cold(ai).margin_lost);
-    if (s.stake() > 0.0 || s.collateral > 0.0 || s.replacement != 0.0) stakes_.push_back(s);
+    if (s.stake() > 0.0 || s.collateral() > 0.0 || s.replacement != 0.0) stakes_.push_back(s);
   }
-  return stakes_;
 }
 
 void Cascade::close_failed_ccp(std::size_t c, int round, ScenarioResult& out) {

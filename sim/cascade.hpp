@@ -479,10 +479,28 @@ class Cascade {
   // of replacing the failed CCP's link positions (a gain when negative).
   struct Stake {
     std::size_t account;
-    double vm, margin, fund, collateral, replacement;
+    double vm, margin, fund, collateral_im, collateral_df, replacement;
+    double collateral() const { return collateral_im + collateral_df; }
     // The claim: its close-out amount, which a replacement gain reduces and
     // may turn into a debt to the failed CCP's estate (then 0 here).
     double stake() const { return std::max(0.0, vm + margin + fund + replacement); }
+    double unsecured() const { return stake() - std::min(stake(), collateral()); }
+  };
+  // What a CCP's creditors bear this round: its failure's shortfall, or a
+  // late claim on a CCP that failed before. Its stakes are stakes_[first, last).
+  struct Resolution {
+    std::size_t ccp;
+    double uncovered;  // what its layers (or the late lines) left
+    bool failing;      // failed this round (else a late claim)
+    std::size_t first = 0, last = 0;
+    double shortfall = 0.0, collateral = 0.0;
+    double used = 0.0;  // the share of its collateral its linked creditors apply
+    double rate = 0.0;  // the share of the unsecured claims its creditors lose
+  };
+  // A failed CCP's collateral at a linked CCP, applied by that CCP this round.
+  struct Pledge {
+    std::size_t account;  // the failed CCP's account at the linked CCP
+    double im, df;
   };
 
   void start_scenario(AccountPnl account_pnl, std::span<const double> member_capital,
@@ -497,7 +515,7 @@ class Cascade {
   void set_start_states();
   // Step 1 at CCP c: its lines of this round through its waterfall.
   void settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeTrace* trace);
-  void settle_failed_ccp(std::size_t c, int round, ScenarioResult& out);
+  void settle_failed_ccp(std::size_t c, ScenarioResult& out);
   double collateral_im(std::size_t account) const;
   void add_member_lines(std::size_t c, ScenarioResult& out);
   models::Defaulter lending_line(std::size_t ai, const Account& acc);
@@ -531,10 +549,13 @@ class Cascade {
   void trace_event(int round, std::size_t c, const models::WaterfallOutcome& wf, std::size_t first, std::size_t end,
                    const std::vector<LineKind>& kinds, CascadeTrace* trace, const std::vector<AdlLine>& adl) const;
   void record_adl(int run);
-  // Step 2: CCP c has `uncovered` left; its creditors bear it.
-  // Returns the shortfall its creditors share (the replacements included).
-  double resolve_failure(std::size_t c, double uncovered, int round, ScenarioResult& out);
-  const std::vector<Stake>& creditor_stakes(std::size_t c);
+  // Step 2: the creditors of the CCPs that failed this round, or received a
+  // late claim, bear what they left; every stake is taken before any is charged.
+  void resolve_round(int round, ScenarioResult& out, CascadeTrace* trace);
+  void gather_stakes(Resolution& r);
+  void net_applied_collateral(Resolution& r);
+  void apply_resolution(const Resolution& r, int round, ScenarioResult& out);
+  void add_creditor_stakes(std::size_t c);
   void close_failed_ccp(std::size_t c, int round, ScenarioResult& out);
   // Step 3.
   void check_members(int round, ScenarioResult& out);
@@ -665,16 +686,17 @@ class Cascade {
   std::vector<std::vector<int>> closing_;          // per CCP: member accounts closed out this round
   std::vector<std::vector<LinkLine>> link_lines_;  // per CCP: link losses of this round
   std::vector<std::vector<LinkLine>> next_link_lines_;
-  std::vector<int> touched_;              // members charged this round
-  std::vector<int> new_members_;          // defaulted in the previous round
-  std::vector<int> failed_now_;           // CCPs failing this round, ascending
-  std::vector<double> failed_uncovered_;  // per CCP: what its layers left uncovered, as it failed this round
+  std::vector<int> touched_;             // members charged this round
+  std::vector<int> new_members_;         // defaulted in the previous round
+  std::vector<int> failed_now_;          // CCPs failing this round, ascending
+  std::vector<Resolution> resolutions_;  // this round's failures and late claims
+  std::vector<Pledge> pledges_;          // collateral the round's resolutions apply
   std::vector<models::Defaulter> defaulters_;
   std::vector<int> defaulter_accounts_;
   std::vector<LineKind> line_kinds_;
   std::vector<models::Survivor> survivors_;
   std::vector<int> survivor_accounts_;
-  std::vector<Stake> stakes_;  // of the CCP being resolved
+  std::vector<Stake> stakes_;  // of this round's resolutions
   // The scenario's inputs, for the steps.
   AccountPnl account_pnl_;
   std::span<const double> member_capital_, member_cash_;

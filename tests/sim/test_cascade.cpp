@@ -295,21 +295,21 @@ TEST(Cascade, LinkedCcpsFailingInTheSameRoundReplaceNothing) {
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * r.closeout_loss);
 }
 
-// The same two failures with B listed first: every CCP's numbers are the
-// same, by name (no replacement, whatever the CCPs' order). Here the link is
-// segregated and neither CCP holds the other's collateral at risk; two CCPs
-// that are each other's creditors through non-segregated link margin or a
-// link fund still take that collateral in index order.
-TEST(Cascade, SameRoundReplacementsDoNotDependOnTheOrderOfTheCcps) {
-  const std::string yaml = same_round_failures();
+// The same scenario with its CCPs in the other order (B listed first).
+std::string ccps_swapped(const std::string& yaml) {
   const auto a = yaml.find("  - id: A\n"), b = yaml.find("  - {id: B,");
-  ASSERT_NE(a, std::string::npos);
-  ASSERT_NE(b, std::string::npos);
+  EXPECT_NE(a, std::string::npos);
+  EXPECT_NE(b, std::string::npos);
+  if (a == std::string::npos || b == std::string::npos) return yaml;
   const auto b_end = yaml.find('\n', b) + 1;
   std::string swapped = yaml;
   swapped.erase(b, b_end - b);
   swapped.insert(a, yaml.substr(b, b_end - b));
-  const ScenarioResult r = crash(yaml), s = crash(swapped);
+  return swapped;
+}
+
+// Every CCP's figures are the same, by name, whichever CCP the file lists first.
+void expect_same_by_name(const ScenarioResult& r, const ScenarioResult& s) {
   for (std::size_t i = 0; i < 2; ++i) {
     const std::size_t j = 1 - i;  // the same CCP in the swapped file
     EXPECT_NEAR(s.ccp_uncovered[j], r.ccp_uncovered[i], 1e-9) << i;
@@ -317,10 +317,51 @@ TEST(Cascade, SameRoundReplacementsDoNotDependOnTheOrderOfTheCcps) {
     EXPECT_NEAR(s.ccp_resolution_members[j], r.ccp_resolution_members[i], 1e-9) << i;
     EXPECT_NEAR(s.ccp_resolution_links[j], r.ccp_resolution_links[i], 1e-9) << i;
     EXPECT_NEAR(s.ccp_link_in[j], r.ccp_link_in[i], 1e-9) << i;
+    EXPECT_NEAR(s.ccp_unallocated[j], r.ccp_unallocated[i], 1e-9) << i;
     EXPECT_EQ(s.ccp_fail_round[j], r.ccp_fail_round[i]) << i;
   }
   EXPECT_NEAR(s.closeout_loss, r.closeout_loss, 1e-9);
   EXPECT_NEAR(s.total_loss, r.total_loss, 1e-9);
+  EXPECT_NEAR(s.client_loss, r.client_loss, 1e-9);
+}
+
+// The same two failures with B listed first: every CCP's numbers are the
+// same, by name (no replacement, whatever the CCPs' order). The link is
+// segregated: neither CCP holds the other's collateral at risk.
+TEST(Cascade, SameRoundReplacementsDoNotDependOnTheOrderOfTheCcps) {
+  const std::string yaml = same_round_failures();
+  expect_same_by_name(crash(yaml), crash(ccps_swapped(yaml)));
+}
+
+// Two CCPs failing in the same round that hold each other's link margin,
+// not segregated (recovery 25%): each is the other's unsecured creditor (its
+// margin at the other) and its secured creditor (the other's margin it
+// holds). The margin a CCP applies against its claim on the other is set off:
+// the poster no longer claims it back (insolvency set-off of mutual claims;
+// PFMI Principle 20, key consideration 8). Here each shortfall exceeds the
+// margin the other holds (A's 280 + c and B's 1,270 against lm = 60.88), so
+// each applies all of it, neither claims any back, and every figure is the
+// segregated link's (LinkedCcpsFailingInTheSameRoundReplaceNothing): A's
+// creditor B shares 280 + c - lm, B's members 1,270 - lm then the late
+// 280 + c - lm. Neither resolution may see the other's effects: the same
+// numbers whichever CCP is listed first.
+TEST(Cascade, MutualNonSegregatedLinkMarginIsSetOffWhateverTheOrderOfTheCcps) {
+  std::string yaml = same_round_failures();
+  const std::string_view from = "segregated: true}";
+  yaml.replace(yaml.find(from), from.size(), "segregated: false, recovery_rate: 0.25}");
+  const ScenarioResult r = crash(yaml), s = crash(ccps_swapped(yaml));
+  ASSERT_EQ(r.ccp_fail_round[0], 1);
+  ASSERT_EQ(r.ccp_fail_round[1], 1);
+  const double lm = link_margin(1000.0), c = 0.5 * 1000.0 * std::sqrt(1e-3), late = 280.0 + c - lm;
+  EXPECT_NEAR(r.ccp_uncovered[0], 280.0 + c, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_links[0], 280.0 + c, 1e-9);
+  EXPECT_NEAR(r.ccp_uncovered[1], 1270.0 + late, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_members[1], 1270.0 - lm + late, 1e-9);
+  EXPECT_NEAR(r.ccp_resolution_links[1], lm, 1e-9);
+  EXPECT_NEAR(r.ccp_unallocated[0] + r.ccp_unallocated[1], 0.0, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * r.closeout_loss);
+  expect_same_by_name(r, s);
+  expect_same_by_name(r, crash(ccps_swapped(same_round_failures())));
 }
 
 // A failed CCP whose creditors lose their VM gains and non-segregated
