@@ -613,7 +613,14 @@ void Cascade::add_member_lines(std::size_t c, ScenarioResult& out) {
       to_fund = std::max(0.0, d.im - d.loss);
       resources_[c].insurance_fund += to_fund;
     } else {
+      // Its clients' pools close out with it (close_out_pool); the margin
+      // they use is booked as they close, and the stress report shows it on
+      // its line (trace_event).
+      const double& im =
+          out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(models::Layer::kDefaulterIm)];
+      const double before = im;
       d = default_line(c, ai, acc, out);
+      if (im != before) client_cover_.emplace_back(defaulters_.size(), im - before);
     }
     defaulters_.push_back(d);
     defaulter_accounts_.push_back(a);
@@ -963,6 +970,12 @@ void Cascade::trace_event(int round, std::size_t c, const models::WaterfallOutco
     const double estate = line_to_fund_[i] > 0.0 ? 0.0 : d.estate_return;
     event.defaulters.push_back({defaulter_accounts_[i], d.loss, d.im_used, d.df_used, after_own, estate, kinds[i],
                                 liquidated, line_to_fund_[i]});
+    // Its clients' accounts closed out with it, as far as their own margin covered them.
+    for (const auto& [line, cover] : client_cover_) {
+      if (line != i) continue;
+      event.by_layer[static_cast<std::size_t>(models::Layer::kDefaulterIm)] += cover;
+      event.defaulters.push_back({defaulter_accounts_[i], cover, cover, 0.0, 0.0, 0.0, LineKind::kClients});
+    }
   }
   trace->events.push_back(std::move(event));
 }
@@ -1039,24 +1052,36 @@ void Cascade::record_adl(int run) {
 // peer's own collateral here (its link margin and fund, less what c's
 // resolution took of them), as at a standing CCP; c has no layer left, so its
 // creditors bear the rest on what is left of their stakes.
-void Cascade::settle_failed_ccp(std::size_t c, ScenarioResult& out) {
+void Cascade::settle_failed_ccp(std::size_t c, int round, ScenarioResult& out, CascadeTrace* trace) {
   using L = models::Layer;
-  double late = 0.0;
+  WaterfallEvent event;
+  event.round = round;
+  event.ccp = static_cast<int>(c);
+  event.link_losses = true;
+  event.day = day_;
   for (const LinkLine& line : link_lines_[c]) {
     const auto ai = account(static_cast<std::size_t>(line.account));
     out.ccp_link_in[c] += line.loss;
-    double left = line.loss;
+    double left = line.loss, im = 0.0, df = 0.0;
     if (line.kind == LineKind::kFailedPeer && !state(ai).collateral_taken) {
       state(ai).collateral_taken = 1;
-      const double im = std::min(left, collateral_im(ai));
-      const double df = std::min(left - im, std::max(0.0, state(ai).df_left));
+      im = std::min(left, collateral_im(ai));
+      df = std::min(left - im, std::max(0.0, state(ai).df_left));
       state(ai).df_left -= df;
-      out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(L::kDefaulterIm)] += im;
-      out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(L::kDefaulterDf)] += df;
       left -= im + df;
     }
-    late += left;
+    event.by_layer[static_cast<std::size_t>(L::kDefaulterIm)] += im;
+    event.by_layer[static_cast<std::size_t>(L::kDefaulterDf)] += df;
+    event.uncovered += left;
+    if (trace) event.defaulters.push_back({line.account, line.loss, im, df, left, 0.0, line.kind});
   }
+  for (const L layer : {L::kDefaulterIm, L::kDefaulterDf})
+    out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(layer)] +=
+        event.by_layer[static_cast<std::size_t>(layer)];
+  // The stress report shows these lines as a waterfall of their own, so that
+  // its rounds add up to the CCP's figures.
+  if (trace && !event.defaulters.empty()) trace->events.push_back(std::move(event));
+  const double late = event.uncovered;
   if (late <= 0.0) return;
   out.ccp_uncovered[c] += late;
   resolutions_.push_back({c, late, false});  // resolved after the round's waterfalls (resolve_round)
@@ -1074,10 +1099,11 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   defaulter_accounts_.clear();
   line_kinds_.clear();
   line_to_fund_.clear();
+  client_cover_.clear();
   survivors_.clear();
   survivor_accounts_.clear();
   if (ccp_round_[c] >= 0) {
-    settle_failed_ccp(c, out);
+    settle_failed_ccp(c, round, out, trace);
     return;
   }
   const double fund_start = resources_[c].insurance_fund;

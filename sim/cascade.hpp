@@ -24,9 +24,12 @@
 //     failed (a peer failing in the same round) is absorbed by the peer's
 //     collateral there, then borne by its creditors on what is left of their
 //     stakes. What no creditor can take is `unallocated`, at the system's edge.
-//     A round's failures are resolved once all its waterfalls have run, so a
-//     linked CCP failing in the same round, whatever its index, replaces
-//     nothing. A standing linked CCP replaces the failed CCP's link positions
+//     A round's failures and late losses are resolved together once all its
+//     waterfalls have run, from the stakes as they stood before any of them:
+//     a linked CCP failing in the same round, whatever its index, replaces
+//     nothing, and link margin two failing CCPs hold of each other is set off
+//     (what one applies against its claim, the other no longer claims back).
+//     A standing linked CCP replaces the failed CCP's link positions
 //     there; the cost is part of its claim (set off against the collateral first)
 //     and a debt of the failed CCP on its link book: the failed CCP's
 //     shortfall and close-out include it, and a gain reduces both (a surplus
@@ -48,7 +51,9 @@
 //                     + resolution_links + unallocated - link_out).
 // Each member and CCP defaults at most once; link losses between surviving
 // CCPs can only shrink, and after a bounded number of rounds any left in
-// flight are booked as unallocated at their receiver. Processed in index order.
+// flight are booked as unallocated at their receiver. A round's waterfalls run
+// in index order (a member's cash pays the calls of its CCPs in that order);
+// its resolutions do not depend on the order.
 #pragma once
 
 #include <algorithm>
@@ -202,6 +207,7 @@ enum class LineKind : std::uint8_t {
   kMember,      // a defaulting member's account (or a lending account closed out)
   kFailedPeer,  // the account of a failed linked CCP: what it did not pay
   kLinkCharge,  // a charge made on this CCP's link account by a standing peer's waterfall
+  kClients,     // a defaulting member's clients' accounts closed out with it, as far as their margin covered them
 };
 struct DefaulterLine {
   int account = -1;   // the account at this CCP (for a link line: the peer's account here)
@@ -515,7 +521,7 @@ class Cascade {
   void set_start_states();
   // Step 1 at CCP c: its lines of this round through its waterfall.
   void settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeTrace* trace);
-  void settle_failed_ccp(std::size_t c, ScenarioResult& out);
+  void settle_failed_ccp(std::size_t c, int round, ScenarioResult& out, CascadeTrace* trace);
   double collateral_im(std::size_t account) const;
   void add_member_lines(std::size_t c, ScenarioResult& out);
   models::Defaulter lending_line(std::size_t ai, const Account& acc);
@@ -680,8 +686,9 @@ class Cascade {
   std::vector<double> adl_charged_members_;           // per survivor: ADL charged by the members' run
   std::array<std::vector<AdlLine>, 2> adl_lines_;     // the members' and the link lines' ADL of this round
   std::vector<double> line_to_fund_;                  // per line of defaulters_: margin left to the insurance fund
-  std::vector<models::CcpResources> resources_;       // per CCP
-  std::vector<models::VmghCaps> vmgh_;                // per CCP: the caps, total_left what the scenario still allows
+  std::vector<std::pair<std::size_t, double>> client_cover_;  // lines of defaulters_: their clients' margin used
+  std::vector<models::CcpResources> resources_;               // per CCP
+  std::vector<models::VmghCaps> vmgh_;  // per CCP: the caps, total_left what the scenario still allows
   std::vector<int> ccp_round_;
   std::vector<std::vector<int>> closing_;          // per CCP: member accounts closed out this round
   std::vector<std::vector<LinkLine>> link_lines_;  // per CCP: link losses of this round

@@ -399,8 +399,10 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
                          "own DF", "left to mutual", "to its estate");
       for (const auto& d : e.defaulters)
         out += fmt::format("    {:<22} {:>14} {:>12} {:>12} {:>14} {:>14}\n",
-                           account_name(model, d.account) + (d.liquidated ? " (liq.)" : ""), money(d.loss),
-                           money(d.im_used), money(d.df_used), money(d.residual),
+                           account_name(model, d.account) + (d.liquidated                   ? " (liq.)"
+                                                             : d.kind == LineKind::kClients ? " clients"
+                                                                                            : ""),
+                           money(d.loss), money(d.im_used), money(d.df_used), money(d.residual),
                            d.to_insurance_fund > 0.0 ? "fund " + money(d.to_insurance_fund) : money(d.estate_return));
       double total = 0.0;
       for (double x : e.by_layer) total += x;
@@ -554,7 +556,7 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
       ev["ccp"] = model.ccps[static_cast<std::size_t>(e.ccp)].id;
       json ds = json::array();
       for (const auto& d : e.defaulters)
-        ds.push_back({{"account", account_name(model, d.account)},
+        ds.push_back({{"account", account_name(model, d.account) + (d.kind == LineKind::kClients ? " clients" : "")},
                       {"closeout_loss", d.loss},
                       {"im_used", d.im_used},
                       {"df_used", d.df_used},

@@ -92,19 +92,36 @@ def test_recovery_tools_in_the_layers_as_the_cli(ccpnet_exe: Path, tmp_path: Pat
     assert "cash_call" in set(s.layers.loc[s.layers["ccp"] == "CCP_EU", "layer"])
 
 
-def test_tables_agree_with_each_other(cover2: Path) -> None:
-    s = ccpnet.stress(cover2)
+STRESS_FILES = sorted(
+    p.name for p in SCENARIOS.glob("*.yaml") if "stress_scenarios:" in p.read_text(encoding="utf-8")
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides"),
+    [(name, {}) for name in STRESS_FILES]
+    + [("default_days.yaml", {"ccps.CCP_EU.recovery": "{tools: [cash_call], cash_call_multiple: 1}"})],
+    ids=[*STRESS_FILES, "default_days_recovery"],
+)
+def test_tables_agree_with_each_other(name: str, overrides: dict[str, str]) -> None:
+    """Each CCP's totals are its rounds' waterfalls summed: every layer (its
+    clients' margin and a failed CCP's late losses included), and the
+    uncovered with the link replacements of its failure."""
+    s = ccpnet.stress(ccpnet.load(SCENARIOS / name, overrides=overrides))
     assert list(s.scenarios["stress_scenario"]) == s.names
-    # Each CCP's layer totals are its per-round layer losses summed over rounds.
     per_round = s.layers.groupby(["stress_scenario", "ccp", "layer"], sort=False)["amount"].sum()
     for _, row in s.ccps.iterrows():
+        def total(layer: str) -> float:
+            return float(per_round.get((row["stress_scenario"], row["ccp"], layer), 0.0))
+
         for layer in s.layers.loc[s.layers["ccp"] == row["ccp"], "layer"].unique():
-            column = "uncovered" if layer == "uncovered" else layer
-            got = per_round.get((row["stress_scenario"], row["ccp"], layer), 0.0)
-            assert got == pytest.approx(row[column], rel=1e-12, abs=1e-6)
+            if layer in s.ccps.columns and layer != "uncovered":
+                assert total(layer) == pytest.approx(row[layer], rel=1e-12, abs=1e-6), (row["ccp"], layer)
+        uncovered = total("uncovered") + total("link_replacement")
+        assert uncovered == pytest.approx(row["uncovered"], rel=1e-12, abs=1e-6), row["ccp"]
     counts = s.defaults.groupby("stress_scenario", sort=False).size()
     assert list(counts.reindex(s.names, fill_value=0)) == list(s.scenarios["member_defaults"])
-    assert set(s.defaults["cause"]) <= {"exogenous", "latent", "solvency", "liquidity", "group"}
+    assert set(s.defaults["cause"]) <= {"exogenous", "latent", "solvency", "liquidity", "group", "interbank"}
 
 
 # Worked by hand (the same system as tests/sim/test_cascade.cpp,

@@ -295,6 +295,36 @@ TEST(Cascade, LinkedCcpsFailingInTheSameRoundReplaceNothing) {
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * r.closeout_loss);
 }
 
+// The stress report shows the late loss as a waterfall of B's in round 2:
+// A's line 280 + c, A's link margin lm absorbs lm, 280 + c - lm uncovered
+// (its creditors' late claim); so B's rounds add up to its totals.
+TEST(Cascade, TheStressReportShowsALateLossAtAFailedCcp) {
+  const Model model = build_model(config::load_scenario_text(same_round_failures(), "t.yaml", {}));
+  const auto outcomes = run_stress(model);
+  ASSERT_EQ(outcomes.size(), 1u);
+  const double lm = link_margin(1000.0), c = 0.5 * 1000.0 * std::sqrt(1e-3);
+  int late_events = 0;
+  std::array<double, models::kLayerCount> b_layers{};
+  double b_uncovered = 0.0;
+  for (const WaterfallEvent& e : outcomes[0].trace.events) {
+    if (e.ccp != 1) continue;
+    for (std::size_t l = 0; l < models::kLayerCount; ++l) b_layers[l] += e.by_layer[l];
+    b_uncovered += e.uncovered + e.link_replacement;
+    if (e.round != 2) continue;
+    ++late_events;
+    EXPECT_TRUE(e.link_losses);
+    ASSERT_EQ(e.defaulters.size(), 1u);
+    EXPECT_NEAR(e.defaulters[0].loss, 280.0 + c, 1e-9);
+    EXPECT_NEAR(e.by_layer[static_cast<std::size_t>(models::Layer::kDefaulterIm)], lm, 1e-9);
+    EXPECT_NEAR(e.uncovered, 280.0 + c - lm, 1e-9);
+  }
+  EXPECT_EQ(late_events, 1);
+  const ScenarioResult& r = outcomes[0].result;
+  for (std::size_t l = 0; l < models::kLayerCount; ++l)
+    EXPECT_NEAR(b_layers[l], r.ccp_layers[models::kLayerCount + l], 1e-9) << l;
+  EXPECT_NEAR(b_uncovered, r.ccp_uncovered[1], 1e-9);
+}
+
 // The same scenario with its CCPs in the other order (B listed first).
 std::string ccps_swapped(const std::string& yaml) {
   const auto a = yaml.find("  - id: A\n"), b = yaml.find("  - {id: B,");

@@ -215,10 +215,15 @@ TEST_P(ScenarioLibrary, LoadsRunsAndStressesCleanly) {
       traced_loss += loss;
     }
     // Clients' margin covering their own accounts' close-out (omnibus pools and individual accounts of a
-    // defaulted member, sim/clients.cpp close_out_pool) enters no waterfall event: the pool's cover is the
-    // sum of what its clients bear, the client-margin channel.
-    for (const auto& l : r.account_losses)
-      if (l.channel == ccpnet::LossChannel::kClientMargin) traced_loss += l.amount;
+    // defaulted member, sim/clients.cpp close_out_pool) is on the member's line, in its own IM: the
+    // events' layers add up to the CCP's.
+    std::vector<double> traced_layers(r.ccp_layers.size(), 0.0);
+    for (const auto& e : o.trace.events)
+      for (std::size_t l = 0; l < ccpnet::models::kLayerCount; ++l)
+        traced_layers[static_cast<std::size_t>(e.ccp) * ccpnet::models::kLayerCount + l] += e.by_layer[l];
+    for (std::size_t i = 0; i < traced_layers.size(); ++i)
+      EXPECT_NEAR(traced_layers[i], r.ccp_layers[i], kConservationTolerance * std::max(1.0, r.ccp_layers[i]))
+          << model->ccps[i / ccpnet::models::kLayerCount].id << " layer " << i % ccpnet::models::kLayerCount;
     for (std::size_t c = 0; c < model->ccps.size(); ++c) {
       links_in += r.ccp_link_in[c];
       if (r.ccp_fail_round[c] >= 0) late += r.ccp_unallocated[c];  // includes losses that reached it after it failed
