@@ -552,6 +552,7 @@ class Cascade {
   // Recovery tools on what the layers left at CCP c (members' lines first).
   models::RecoveryOutcome run_recovery_tools(std::size_t c, models::WaterfallOutcome& wf_members,
                                              models::WaterfallOutcome& wf_links, ScenarioResult& out);
+  void set_tear_up_gains(std::size_t c);
   void trace_event(int round, std::size_t c, const models::WaterfallOutcome& wf, std::size_t first, std::size_t end,
                    const std::vector<LineKind>& kinds, CascadeTrace* trace, const std::vector<AdlLine>& adl) const;
   void record_adl(int run);
@@ -714,7 +715,9 @@ class Cascade {
   // Default management: the loss on the books this round's auctions at the
   // CCP being settled did not place (for tear-up and forced allocation).
   double unplaced_loss_ = 0.0;
-  std::vector<int> replaced_;  // in the step (replaced_links)
+  std::vector<double> unplaced_quantity_;  // per asset: the quantities of the books it did not place
+  std::vector<double> opposite_quantity_;  // per asset: the standing accounts' quantities opposite them
+  std::vector<int> replaced_;              // in the step (replaced_links)
   // Default management: per CCP, the gross value auctioned in the step so
   // far; the round's books at the CCP being settled, their joint auction.
   std::vector<double> auctioned_;

@@ -15,16 +15,18 @@ std::string_view recovery_tool_name(RecoveryTool tool) {
 
 namespace {
 
-// The gains on the torn-up positions, pro rata to the gains left.
+// The gains on the torn-up positions (within the VM gains left), pro rata.
 double tear_up(std::span<Survivor> survivors, double need) {
+  const auto gain = [](const Survivor& s) { return std::clamp(s.tear_up_gain, 0.0, std::max(0.0, s.vm_gain)); };
   double gains = 0.0;
-  for (const auto& s : survivors) gains += std::max(0.0, s.vm_gain);
+  for (const auto& s : survivors) gains += gain(s);
   if (gains <= 0.0 || need <= 0.0) return 0.0;
   const double rate = std::min(1.0, need / gains);
   double taken = 0.0;
   for (auto& s : survivors) {
-    const double amount = std::max(0.0, s.vm_gain) * rate;
+    const double amount = gain(s) * rate;
     s.vm_gain -= amount;
+    s.tear_up_gain -= amount;
     s.tear_up_charged += amount;
     taken += amount;
   }

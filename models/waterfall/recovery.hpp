@@ -13,9 +13,11 @@
 //    the member is a liquidity default (as for an assessment).
 //  - tear_up: the CCP tears up the positions of the surviving members opposite
 //    the book the auction did not place, at the last settlement price. The
-//    CCP no longer owes them the gains since then: the survivors with VM gains
-//    lose them, pro rata, each up to its gain left; it covers at most the
-//    unplaced book's part of the loss (`unplaced`).
+//    CCP no longer owes them the gains on those positions since then: each
+//    survivor loses its gain on them (tear_up_gain, within its VM gain left),
+//    pro rata to those gains; the survivors without positions opposite the
+//    book lose nothing. It covers at most the unplaced book's part of the
+//    loss (`unplaced`).
 //  - forced_allocation: the survivors take the unplaced book at the mark, not
 //    at the auction's reserve price: the reserve discount the CCP would have
 //    paid on it is theirs, pro rata to allocation_weight (their DF

@@ -83,7 +83,10 @@ struct Survivor {
   // mutualized_df layer uses the juniors' contributions before the others'.
   bool junior = false;
   // Recovery tools (recovery.hpp), after the layers:
-  double cash_call_cap = 0.0;      // what cash calls may still take of it
+  double cash_call_cap = 0.0;  // what cash calls may still take of it
+  // Its VM gain on the positions a tear-up would terminate: those opposite
+  // the book the auction did not place (the caller's split; recovery.hpp).
+  double tear_up_gain = 0.0;
   double allocation_weight = 0.0;  // its share of a forced allocation (its DF contribution)
   double cash_call_paid = 0.0;
   double cash_call_unpaid = 0.0;

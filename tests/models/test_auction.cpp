@@ -133,9 +133,29 @@ TEST(Juniorisation, TheNonBiddersContributionIsUsedFirst) {
 // (cap 50, gain 800, DF 100), both with ample cash.
 std::vector<Survivor> recovering(double cash_j = 1e9) {
   std::vector<Survivor> s(2);
-  s[0] = {.cash = 1e9, .vm_gain = 1200, .cash_call_cap = 150, .allocation_weight = 300};
-  s[1] = {.cash = cash_j, .vm_gain = 800, .cash_call_cap = 50, .allocation_weight = 100};
+  s[0] = {.cash = 1e9, .vm_gain = 1200, .cash_call_cap = 150, .tear_up_gain = 1200, .allocation_weight = 300};
+  s[1] = {.cash = cash_j, .vm_gain = 800, .cash_call_cap = 50, .tear_up_gain = 800, .allocation_weight = 100};
   return s;
+}
+
+// Tear-up takes the gains on the positions it terminates, not other gains:
+// a third survivor gaining 1,000 on positions not opposite the unplaced book
+// (tear_up_gain 0) loses nothing, and one with 900 of its 1,000 opposite
+// loses at most the 900, within its VM gain left (here 600 after an earlier
+// haircut). Need 500 from 1,200 + 800 + 600: rate 500 / 2,600.
+TEST(Recovery, TearUpTakesOnlyTheGainsOnThePositionsItTerminates) {
+  std::vector<Survivor> s = recovering();
+  s.push_back({.vm_gain = 1000, .tear_up_gain = 0});
+  s.push_back({.vm_gain = 600, .tear_up_gain = 900});
+  const RecoveryOutcome o = run_recovery(std::vector<RecoveryTool>{RecoveryTool::kTearUp}, 500, 1950, s);
+  EXPECT_NEAR(o.by_tool[1], 500, 1e-12);
+  const double rate = 500.0 / 2600.0;
+  EXPECT_NEAR(s[0].tear_up_charged, 1200 * rate, 1e-12);
+  EXPECT_NEAR(s[1].tear_up_charged, 800 * rate, 1e-12);
+  EXPECT_EQ(s[2].tear_up_charged, 0.0);
+  EXPECT_EQ(s[2].vm_gain, 1000.0);
+  EXPECT_NEAR(s[3].tear_up_charged, 600 * rate, 1e-12);
+  EXPECT_NEAR(s[3].vm_gain, 600 * (1 - rate), 1e-12);
 }
 
 TEST(Recovery, ToolsRunInTheRulebooksOrderOnWhatTheLayersLeft) {

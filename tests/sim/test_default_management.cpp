@@ -112,6 +112,45 @@ TEST(DefaultManagement, AnAuctionBeyondItsDepthLeavesABookThatTheRecoveryToolsPl
   EXPECT_NEAR(trace.events[0].uncovered, 0.0, 1e-9);
 }
 
+// Partial tear-up terminates the positions opposite the book the auction did
+// not place, not every gain (CPMI-IOSCO, Recovery of financial market
+// infrastructures, 2014 rev. 2017, 4.5: tear-up of the positions that offset
+// the defaulter's unmatched book). kAuction with K long 50 Y against L
+// short 50 Y; Y rises 20% (K gains 1,000; neither contributes to the fund,
+// so no layer or other tool charges them). The unplaced book is 75% of D's long 100 X: 75 X, opposite B's short
+// 60 and J's short 40 (torn up 75%). B's gain on its torn contracts is
+// 1,200 x 0.75 = 900, J's 800 x 0.75 = 600; K holds nothing opposite. The
+// tear-up's 500: B 500 x 900 / 1,500 = 300, J 200 (as in kAuction), K 0 (a
+// pro-rata haircut of all gains would have taken 500 x 1,000 / 3,000 = 167
+// of K's).
+TEST(DefaultManagement, TearUpTakesOnlyTheGainsOfThePositionsOppositeTheUnplacedBook) {
+  std::string yaml(kAuction);
+  const auto edit = [&yaml](std::string_view from, std::string_view to) {
+    const auto at = yaml.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    yaml.replace(at, from.size(), to);
+  };
+  edit("assets: [{id: X, price: 100, volatility: 0.5}]",
+       "assets: [{id: X, price: 100, volatility: 0.5}, {id: Y, price: 100, volatility: 0.5}]");
+  edit("moves: {X: -0.2}", "moves: {X: -0.2, Y: 0.2}");
+  edit("defaults: {exogenous: [D]}",
+       "  - {id: K, capital: 10000, liquidity: 10000, positions: {A: {Y: 50}}, initial_margin: {A: 500}, "
+       "default_fund: {A: 0}}\n"
+       "  - {id: L, capital: 10000, liquidity: 10000, positions: {A: {Y: -50}}, initial_margin: {A: 500}, "
+       "default_fund: {A: 0}}\ndefaults: {exogenous: [D]}");
+  const Model model = model_of(yaml);
+  const ScenarioResult r = crash(model);
+  using T = models::RecoveryTool;
+  EXPECT_NEAR(tool(r, T::kCashCall), 200, 1e-9);
+  EXPECT_NEAR(tool(r, T::kTearUp), 500, 1e-9);
+  const int b = model.members[1].accounts[0], j = model.members[2].accounts[0], k = model.members[3].accounts[0];
+  EXPECT_NEAR(channel_total(r, b, LossChannel::kTearUp), 300, 1e-9);
+  EXPECT_NEAR(channel_total(r, j, LossChannel::kTearUp), 200, 1e-9);
+  EXPECT_EQ(channel_total(r, k, LossChannel::kTearUp), 0.0);
+  EXPECT_EQ(r.ccp_failures(), 0);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+}
+
 // Two defaulters' books auctioned the same day share the bidders' depth
 // (models::auction_increment; Ferrara, Li & Marszalec 2020: the surviving
 // members' capacity to absorb risk limits their bids). kAuction's D split in
