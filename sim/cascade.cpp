@@ -742,9 +742,8 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
     if (auction.unsold > 0.0) {
       const double unsold = auction.unsold / auction.value;
       unplaced_loss_ += auction.unsold_cost + unsold * std::max(0.0, -pnl);
-      unplaced_quantity_.resize(model_.assets.size(), 0.0);
-      for (Eigen::Index k = 0; k < acc.quantity.size(); ++k)
-        unplaced_quantity_[static_cast<std::size_t>(k)] += unsold * acc.quantity[k];
+      unplaced_value_.resize(model_.assets.size(), 0.0);
+      for (const auto [asset, v] : acc.values) unplaced_value_[static_cast<std::size_t>(asset)] += unsold * v;
     }
   } else {
     d.loss = -closeout_pnl(ai) + liquidation_cost(ai);
@@ -1075,18 +1074,17 @@ void Cascade::settle_failed_ccp(std::size_t c, int round, ScenarioResult& out, C
       state(ai).df_left -= df;
       left -= im + df;
     }
+    out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(L::kDefaulterIm)] += im;
+    out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(L::kDefaulterDf)] += df;
     event.by_layer[static_cast<std::size_t>(L::kDefaulterIm)] += im;
     event.by_layer[static_cast<std::size_t>(L::kDefaulterDf)] += df;
     event.uncovered += left;
     if (trace) event.defaulters.push_back({line.account, line.loss, im, df, left, 0.0, line.kind});
   }
-  for (const L layer : {L::kDefaulterIm, L::kDefaulterDf})
-    out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(layer)] +=
-        event.by_layer[static_cast<std::size_t>(layer)];
+  const double late = event.uncovered;
   // The stress report shows these lines as a waterfall of their own, so that
   // its rounds add up to the CCP's figures.
   if (trace && !event.defaulters.empty()) trace->events.push_back(std::move(event));
-  const double late = event.uncovered;
   if (late <= 0.0) return;
   out.ccp_uncovered[c] += late;
   resolutions_.push_back({c, late, false});  // resolved after the round's waterfalls (resolve_round)
@@ -1113,7 +1111,7 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   }
   const double fund_start = resources_[c].insurance_fund;
   unplaced_loss_ = 0.0;
-  unplaced_quantity_.clear();
+  unplaced_value_.clear();
   add_member_lines(c, out);
   const std::size_t n_member_lines = defaulters_.size();
   add_link_lines(c);
@@ -1245,38 +1243,35 @@ models::RecoveryOutcome Cascade::run_recovery_tools(std::size_t c, models::Water
 }
 
 // Partial tear-up terminates the standing positions opposite the book the
-// auctions did not place, in each asset pro rata to the quantities on that
+// auctions did not place, in each asset pro rata to the positions on that
 // side, at the last settlement price (CPMI-IOSCO, Recovery of financial
 // market infrastructures, 2014 rev. 2017, 4.5: tear-up of the positions
-// that offset the defaulter's unmatched book). A survivor's gain on them:
-// its VM gain times the share of its book's value (today's prices) torn up;
-// exact for an account in one asset, the gain spread over a multi-asset
-// book by value. Positions of linked CCPs are not torn up here.
+// that offset the defaulter's unmatched book). Positions by their value
+// today (options by their delta, as the auction values the book). A
+// survivor's gain on them: its VM gain times the share of its book's value
+// torn up; exact for an account in one asset, an approximation for a
+// multi-asset book (its gain is spread over its positions by value, whatever
+// asset made it). Positions of linked CCPs are not torn up here.
 void Cascade::set_tear_up_gains(std::size_t c) {
-  if (unplaced_quantity_.empty()) return;
-  const std::size_t n_assets = unplaced_quantity_.size();
-  const auto opposite = [&](const Account& acc, std::size_t k) {
-    const auto ki = static_cast<Eigen::Index>(k);
-    return ki < acc.quantity.size() && acc.quantity[ki] * unplaced_quantity_[k] < 0.0;
-  };
-  opposite_quantity_.assign(n_assets, 0.0);
+  if (unplaced_value_.empty()) return;
+  const auto opposite = [&](int asset, double v) { return v * unplaced_value_[static_cast<std::size_t>(asset)] < 0.0; };
+  opposite_value_.assign(unplaced_value_.size(), 0.0);
   for (int a : model_.ccps[c].accounts) {
     const auto ai = account(static_cast<std::size_t>(a));
     const Account& acc = model_.accounts[ai];
     if (acc.kind == AccountKind::kLink || state(ai).closed || !owner_alive(ai)) continue;
-    for (std::size_t k = 0; k < n_assets; ++k)
-      if (opposite(acc, k)) opposite_quantity_[k] += std::abs(acc.quantity[static_cast<Eigen::Index>(k)]);
+    for (const auto [asset, v] : acc.values)
+      if (opposite(asset, v)) opposite_value_[static_cast<std::size_t>(asset)] += std::abs(v);
   }
   for (std::size_t i = 0; i < survivors_.size(); ++i) {
     const Account& acc = model_.accounts[static_cast<std::size_t>(survivor_accounts_[i])];
     survivors_[i].tear_up_gain = 0.0;
     if (acc.kind == AccountKind::kLink) continue;
     double book = 0.0, torn = 0.0;
-    for (Eigen::Index k = 0; k < acc.quantity.size(); ++k) {
-      const auto ku = static_cast<std::size_t>(k);
-      const double value = std::abs(acc.quantity[k]) * model_.assets[ku].price;
-      book += value;
-      if (opposite(acc, ku)) torn += value * std::min(1.0, std::abs(unplaced_quantity_[ku]) / opposite_quantity_[ku]);
+    for (const auto [asset, v] : acc.values) {
+      const auto k = static_cast<std::size_t>(asset);
+      book += std::abs(v);
+      if (opposite(asset, v)) torn += std::abs(v) * std::min(1.0, std::abs(unplaced_value_[k]) / opposite_value_[k]);
     }
     if (book > 0.0) survivors_[i].tear_up_gain = std::max(0.0, survivors_[i].vm_gain) * torn / book;
   }

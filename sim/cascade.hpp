@@ -715,9 +715,9 @@ class Cascade {
   // Default management: the loss on the books this round's auctions at the
   // CCP being settled did not place (for tear-up and forced allocation).
   double unplaced_loss_ = 0.0;
-  std::vector<double> unplaced_quantity_;  // per asset: the quantities of the books it did not place
-  std::vector<double> opposite_quantity_;  // per asset: the standing accounts' quantities opposite them
-  std::vector<int> replaced_;              // in the step (replaced_links)
+  std::vector<double> unplaced_value_;  // per asset: the positions (value today) of the books it did not place
+  std::vector<double> opposite_value_;  // per asset: the standing accounts' positions opposite them
+  std::vector<int> replaced_;           // in the step (replaced_links)
   // Default management: per CCP, the gross value auctioned in the step so
   // far; the round's books at the CCP being settled, their joint auction.
   std::vector<double> auctioned_;

@@ -319,6 +319,13 @@ json_t lending_json(const Model& model, const CascadeTrace& trace) {
   }
   return out;
 }
+
+// A waterfall of a CCP that had failed in an earlier round: the losses that
+// reached it late, which its creditors bear.
+bool failed_before(const ScenarioResult& r, const WaterfallEvent& e) {
+  const int failed = r.ccp_fail_round[static_cast<std::size_t>(e.ccp)];
+  return failed >= 0 && failed < e.round;
+}
 }  // namespace
 
 std::string format_stress(const Model& model, const std::vector<StressOutcome>& outcomes, bool fund_sizing) {
@@ -420,7 +427,10 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
                            total > 0 ? 100.0 * x / total : 0.0);
       }
       out += fmt::format("    {:<22} {:>14} {:>7.1f}%{}\n", "UNCOVERED", money(e.uncovered),
-                         total > 0 ? 100.0 * e.uncovered / total : 0.0, e.uncovered > 0 ? "  -> the CCP fails" : "");
+                         total > 0 ? 100.0 * e.uncovered / total : 0.0,
+                         !(e.uncovered > 0)    ? ""
+                         : failed_before(r, e) ? "  -> a late loss the failed CCP's creditors bear"
+                                               : "  -> the CCP fails");
       if (e.fails && (e.link_replacement != 0.0 || e.round_uncovered != e.uncovered)) {
         if (e.round_uncovered != e.uncovered)
           out += fmt::format("    {:<22} {:>14}  with its other waterfall of the round\n", "uncovered in the round",

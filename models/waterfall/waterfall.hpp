@@ -86,6 +86,8 @@ struct Survivor {
   double cash_call_cap = 0.0;  // what cash calls may still take of it
   // Its VM gain on the positions a tear-up would terminate: those opposite
   // the book the auction did not place (the caller's split; recovery.hpp).
+  // Tear-up takes at most the VM gain left (a gain an earlier tool or layer
+  // took is not taken twice).
   double tear_up_gain = 0.0;
   double allocation_weight = 0.0;  // its share of a forced allocation (its DF contribution)
   double cash_call_paid = 0.0;

@@ -198,9 +198,10 @@ class StressResult:
     def defaulters(self) -> pd.DataFrame:
         """Each defaulter in each waterfall event and how its loss was covered.
 
-        ``stress_scenario``, ``round``, ``ccp``, ``account`` (member id, ``link:<CCP>`` or
-        ``rest_of_market``), ``closeout_loss`` (negative: a gain), ``im_used``, ``df_used``
-        (its own margin and fund contribution used), ``left_to_mutual_layers`` (what the
+        ``stress_scenario``, ``round``, ``ccp``, ``account`` (member id, ``link:<CCP>``,
+        ``rest_of_market``, or ``<member> clients``: the member's clients' accounts closed
+        out with it, as far as their own margin covered them), ``closeout_loss`` (negative:
+        a gain), ``im_used``, ``df_used`` (its own margin and fund contribution used), ``left_to_mutual_layers`` (what the
         mutual layers had to cover), ``estate_return`` (its resources beyond its loss,
         returned), ``liquidated`` (closed by a lending protocol or a crypto venue's
         liquidation engine, its owner not necessarily in default) and

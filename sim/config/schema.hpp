@@ -1218,7 +1218,7 @@ struct RecoveryConfig {
            "recovery tools after the last layer, in the rulebook's order (CPMI-IOSCO 2014/2017 Recovery of FMIs; "
            "Regulation (EU) 2021/23 art. 9 and Annex): cash_call (beyond assessments, pro rata to the cap left, "
            "from cash), tear_up (the positions opposite the book the auction did not place are torn up at the "
-           "last settlement price, each asset's opposite side pro rata to quantity: their holders lose their VM gains "
+           "last settlement price, each asset's opposite side pro rata to position: their holders lose their VM gains "
            "on them, a multi-asset book's gain split by value), forced_allocation (survivors take "
            "the unplaced book, bearing its reserve discount pro rata to their DF contributions); the CCP fails "
            "only when they are exhausted",

@@ -323,6 +323,8 @@ TEST(Cascade, TheStressReportShowsALateLossAtAFailedCcp) {
   for (std::size_t l = 0; l < models::kLayerCount; ++l)
     EXPECT_NEAR(b_layers[l], r.ccp_layers[models::kLayerCount + l], 1e-9) << l;
   EXPECT_NEAR(b_uncovered, r.ccp_uncovered[1], 1e-9);
+  const std::string text = format_stress(model, outcomes);
+  EXPECT_NE(text.find("-> a late loss the failed CCP's creditors bear"), std::string::npos) << text;
 }
 
 // The same scenario with its CCPs in the other order (B listed first).
