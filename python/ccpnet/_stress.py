@@ -201,12 +201,12 @@ class StressResult:
         ``stress_scenario``, ``round``, ``ccp``, ``account`` (member id, ``link:<CCP>``,
         ``rest_of_market``, or ``<member> clients``: the member's clients' accounts closed
         out with it, as far as their own margin covered them), ``closeout_loss`` (negative:
-        a gain), ``im_used``, ``df_used`` (its own margin and fund contribution used), ``left_to_mutual_layers`` (what the
-        mutual layers had to cover), ``estate_return`` (its resources beyond its loss,
-        returned), ``liquidated`` (closed by a lending protocol or a crypto venue's
-        liquidation engine, its owner not necessarily in default) and
-        ``to_insurance_fund`` (a venue liquidation: the margin its loss left, kept by
-        the insurance fund instead of returned).
+        a gain), ``im_used``, ``df_used`` (its own margin and fund contribution used),
+        ``left_to_mutual_layers`` (what the mutual layers had to cover), ``estate_return``
+        (its resources beyond its loss, returned), ``liquidated`` (closed by a lending
+        protocol or a crypto venue's liquidation engine, its owner not necessarily in
+        default) and ``to_insurance_fund`` (a venue liquidation: the margin its loss left,
+        kept by the insurance fund instead of returned).
         """
         rows = [
             {"stress_scenario": s["name"], "round": e["round"], "ccp": e["ccp"], **d}
