@@ -407,8 +407,8 @@ std::string waterfall_event(const Model& model, const StressOutcome& o, const Wa
     h += fmt::format(
         "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
         "<td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
-        esc(account_name(model, d.account) + (d.kind == LineKind::kClients ? " clients" : "")), money(d.loss),
-        money(d.im_used), money(d.df_used), money(d.residual), money(d.estate_return));
+        esc(line_name(model, d)), money(d.loss), money(d.im_used), money(d.df_used), money(d.residual),
+        money(d.estate_return));
   h += "</tbody></table></div></div>\n</details>\n";
   return h;
 }

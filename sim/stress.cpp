@@ -39,6 +39,10 @@ std::string account_name(const Model& model, int account) {
   return "?";
 }
 
+std::string line_name(const Model& model, const DefaulterLine& line) {
+  return account_name(model, line.account) + (line.kind == LineKind::kClients ? " clients" : "");
+}
+
 std::string failure_text(const ScenarioResult& r, std::size_t c, const std::function<std::string(double)>& money) {
   const bool links = r.ccp_fail_cause[c] == FailureCause::kLinks;
   return fmt::format("its layers ran out on {}; {} left for its creditors",
@@ -406,10 +410,8 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
                          "own DF", "left to mutual", "to its estate");
       for (const auto& d : e.defaulters)
         out += fmt::format("    {:<22} {:>14} {:>12} {:>12} {:>14} {:>14}\n",
-                           account_name(model, d.account) + (d.liquidated                   ? " (liq.)"
-                                                             : d.kind == LineKind::kClients ? " clients"
-                                                                                            : ""),
-                           money(d.loss), money(d.im_used), money(d.df_used), money(d.residual),
+                           line_name(model, d) + (d.liquidated ? " (liq.)" : ""), money(d.loss), money(d.im_used),
+                           money(d.df_used), money(d.residual),
                            d.to_insurance_fund > 0.0 ? "fund " + money(d.to_insurance_fund) : money(d.estate_return));
       double total = 0.0;
       for (double x : e.by_layer) total += x;
@@ -566,7 +568,7 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
       ev["ccp"] = model.ccps[static_cast<std::size_t>(e.ccp)].id;
       json ds = json::array();
       for (const auto& d : e.defaulters)
-        ds.push_back({{"account", account_name(model, d.account) + (d.kind == LineKind::kClients ? " clients" : "")},
+        ds.push_back({{"account", line_name(model, d)},
                       {"closeout_loss", d.loss},
                       {"im_used", d.im_used},
                       {"df_used", d.df_used},

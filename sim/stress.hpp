@@ -52,5 +52,8 @@ std::string failure_text(const ScenarioResult& r, std::size_t c, const std::func
 
 // Display name of an account: the member's id, "link:<CCP>" or "rest_of_market".
 std::string account_name(const Model& model, int account);
+// Display name of a waterfall's line: its account's, "<member> clients" for
+// the clients' accounts closed out with a defaulter.
+std::string line_name(const Model& model, const DefaulterLine& line);
 
 }  // namespace ccpnet
