@@ -347,8 +347,52 @@ void Cascade::meet_account(std::size_t a, std::size_t slot) {
     st.adl_contracts_left = acc.adl_contracts;
     st.cash_call_cap = acc.default_fund * ccp.cash_call_multiple;
   }
-  st.vm_gain = std::max(0.0, account_pnl_.over_step(a));
-  st.adl_left = acc.kind == AccountKind::kMember ? std::max(0.0, account_pnl_[a]) : 0.0;
+  const double h = held(a, true);
+  st.vm_gain = h * std::max(0.0, account_pnl_.over_step(a));
+  st.adl_left = acc.kind == AccountKind::kMember ? h * std::max(0.0, account_pnl_[a]) : 0.0;
+}
+
+double Cascade::held(std::size_t a, bool at_step_start) const {
+  if (partly_closed_.empty()) return 1.0;
+  const ColdState& cs = cold(a);
+  return 1.0 - (at_step_start ? cs.closed_before : cs.closed);
+}
+
+void Cascade::close_share(std::size_t a, double share) {
+  if (!(share > 0.0)) return;
+  ColdState& cs = cold(a);
+  if (cs.closed == 0.0) partly_closed_.push_back(static_cast<int>(a));
+  cs.closed += (1.0 - cs.closed) * std::min(1.0, share);
+}
+
+// ADL by quantity closes contracts at the bankruptcy price; the whole-gain
+// rule (multi-asset accounts) takes a share of the gain over the close-out
+// window, as closing that share of the positions at the window's start would.
+void Cascade::close_deleveraged(std::size_t ai, const models::Survivor& s, double contracts_left, double gain_left) {
+  if (s.adl_closed > 0.0 && contracts_left > 0.0)
+    close_share(ai, s.adl_closed / contracts_left);
+  else if (s.adl_closed <= 0.0 && s.adl_charged > 0.0 && gain_left > 0.0)
+    close_share(ai, s.adl_charged / gain_left);
+}
+
+// A holder keeps no variation margin on the positions ADL or tear-up closed:
+// the runner's capital and cash are of its whole book, so the step's margin
+// on the closed share comes off (a gain it does not receive, a loss it does
+// not pay), at a failed CCP and after a venue's liquidation too (the runner
+// takes off only the held share there). From this step on its gains and
+// close-out are of what it holds.
+void Cascade::take_closed_positions_off(AccountPnl account_pnl) {
+  for (const int a : partly_closed_) {
+    const auto ai = static_cast<std::size_t>(a);
+    ColdState& cs = cold(ai);
+    cs.closed_before = cs.closed;
+    const Account& acc = model_.accounts[ai];
+    if (acc.kind != AccountKind::kMember) continue;
+    MemberState& ms = member_state_[static_cast<std::size_t>(acc.owner)];
+    const double not_held = cs.closed * account_pnl.over_step(ai);
+    ms.capital -= not_held;
+    ms.cash -= not_held;
+  }
 }
 
 // A new step (new_scenario: the scenario's first): the accounts' stamps fall
@@ -416,6 +460,8 @@ void Cascade::start_scenario(AccountPnl account_pnl, std::span<const double> mem
   taken_im_.clear();
   reverted_lines_.clear();
   stamped_accounts_.clear();
+  partly_closed_.clear();
+  torn_up_ = false;
   fire_sale_moves_ = close_out_prices_ = end_prices_ = {};
   im_at_start_ = im_at_end_ = {};
   round_ = last_active_ = step_round_ = 0;
@@ -450,6 +496,7 @@ void Cascade::advance(AccountPnl account_pnl, std::span<const double> member_cap
   account_pnl_ = account_pnl;
   member_capital_ = member_capital;
   member_cash_ = member_cash;
+  take_closed_positions_off(account_pnl);
   next_step_epoch(false);
 }
 
@@ -574,6 +621,7 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
 }
 
 void Cascade::finish(ScenarioResult& out) {
+  partly_closed_.clear();  // held() is 1 again until the next scenario's steps
   const std::size_t n_ccps = model_.ccps.size();
   out.rounds = last_active_;
   double final_payers = 0.0;
@@ -642,7 +690,7 @@ void Cascade::start_round_auction(std::size_t c) {
     last = a;
     const auto ai = account(static_cast<std::size_t>(a));
     if (state(ai).closed || state(ai).liquidated) continue;
-    value += close_out_value(model_.accounts[ai], closeout_prices(ai));
+    value += close_out_value(model_.accounts[ai], closeout_prices(ai), held(ai));
   }
   round_auction_value_ = value;
   round_auction_ = models::auction_increment(model_.ccps[c].auction_terms, auctioned_[c], value);
@@ -700,7 +748,8 @@ std::span<const double> Cascade::after_step_prices() const {
 // period and the horizon's last step). It is part of c's claim on the
 // peer's estate, set off against the peer's collateral (apply_resolution).
 double Cascade::link_replacement(std::size_t ai) const {
-  return -account_pnl_.after_step(ai) + close_out_cost(model_, model_.accounts[ai], after_step_prices());
+  const double h = held(ai);
+  return -h * account_pnl_.after_step(ai) + close_out_cost(model_, model_.accounts[ai], after_step_prices(), h);
 }
 
 // A defaulter's P&L over its close-out: over its CCP's MPOR from the last
@@ -710,7 +759,7 @@ double Cascade::link_replacement(std::size_t ai) const {
 // whose rounds are one instant, and in the horizon's last step (the path
 // ends with the first defaulters' windows) it runs from the step's start.
 double Cascade::closeout_pnl(std::size_t ai) const {
-  return closeout_from_end(ai) ? account_pnl_.after_step(ai) : account_pnl_[ai];
+  return held(ai) * (closeout_from_end(ai) ? account_pnl_.after_step(ai) : account_pnl_[ai]);
 }
 
 // Fire sales price the members' close-outs, whose flows move the price; a
@@ -719,8 +768,8 @@ double Cascade::closeout_pnl(std::size_t ai) const {
 double Cascade::liquidation_cost(std::size_t ai) const {
   const Account& acc = model_.accounts[ai];
   if (!fire_sale_moves_.empty() && acc.kind == AccountKind::kMember)
-    return fire_sale_cost(acc, closeout_prices(ai), fire_sale_moves_);
-  return close_out_cost(model_, acc, closeout_prices(ai));
+    return fire_sale_cost(acc, closeout_prices(ai), fire_sale_moves_, held(ai));
+  return close_out_cost(model_, acc, closeout_prices(ai), held(ai));
 }
 
 // A defaulter's account closed out at the end of the MPOR: -P&L + the
@@ -732,7 +781,7 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
     // Hedge and auction (ccps[].auction): the unplaced book's loss, its
     // reserve discount and its share of the market loss, is what the recovery
     // tools that re-establish a matched book may place or tear up.
-    const double value = close_out_value(acc, closeout_prices(ai));
+    const double value = close_out_value(acc, closeout_prices(ai), held(ai));
     const models::AuctionResult auction =
         models::scaled(round_auction_, round_auction_value_ > 0.0 ? value / round_auction_value_ : 0.0);
     const double pnl = closeout_pnl(ai);
@@ -743,7 +792,8 @@ models::Defaulter Cascade::default_line(std::size_t c, std::size_t ai, const Acc
       const double unsold = auction.unsold / auction.value;
       unplaced_loss_ += auction.unsold_cost + unsold * std::max(0.0, -pnl);
       unplaced_value_.resize(model_.assets.size(), 0.0);
-      for (const auto [asset, v] : acc.values) unplaced_value_[static_cast<std::size_t>(asset)] += unsold * v;
+      const double share = unsold * held(ai);
+      for (const auto [asset, v] : acc.values) unplaced_value_[static_cast<std::size_t>(asset)] += share * v;
     }
   } else {
     d.loss = -closeout_pnl(ai) + liquidation_cost(ai);
@@ -900,12 +950,14 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     const models::Defaulter& d = defaulters_[i];
     const auto ai = static_cast<std::size_t>(defaulter_accounts_[i]);
-    const double q = model_.accounts[ai].quantity(asset);
+    // What it still holds (held()) and the margin settled on it.
+    const double h = held(ai);
+    const double q = h * model_.accounts[ai].quantity(asset);
     const double short_i = d.loss - d.im - d.df;
     if (q * sl <= 0.0 || !(short_i > 0.0)) continue;
     // Its equity is zero at B = the price its margin stands behind (today's
     // price, or the step's start where it last paid variation margin) - IM / q.
-    const double settled = state(ai).liquidated ? 0.0 : mark_pnl(ai) - account_pnl_[ai];
+    const double settled = state(ai).liquidated ? 0.0 : h * (account_pnl_.to(ai) - account_pnl_[ai]);
     q_sum += std::abs(q);
     b_sum += std::abs(q) * (p0 + (settled - d.im) / q);
     shortfall += short_i;
@@ -915,7 +967,7 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
   // The mark must have reached the bankruptcy price (otherwise the defaulted
   // position has equity left and only its close-out cost reaches the layer).
   const auto first = static_cast<std::size_t>(defaulter_accounts_[0]);
-  const double mark = p0 + mark_pnl(first) / model_.accounts[first].quantity(asset);
+  const double mark = mark_price(first, asset);
   if (!(sl * (bankruptcy - mark) >= 0.0)) return;
   std::vector<std::size_t> queue;
   for (std::size_t j = 0; j < survivors_.size(); ++j) {
@@ -927,14 +979,14 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
     const Account& acc = model_.accounts[ai];
     const double q = acc.quantity(k);
     if (k != asset || q * sl >= 0.0 || state(ai).adl_contracts_left <= 0.0) continue;
-    const double own_mark = p0 + mark_pnl(ai) / q;
+    const double own_mark = mark_price(ai, asset);
     const models::AdlAccount position{state(ai).adl_contracts_left, p0, own_mark, acc.initial_margin};
     s.adl_rank = models::adl_priority(models::opposite_side(side), position, model_.ccps[c].adl_ranking);
     s.adl_entry_price = p0;
     s.adl_mark_price = own_mark;
     s.adl_bankruptcy_price = bankruptcy;
     s.adl_loss_per_contract = shortfall / q_sum;
-    s.adl_gain = std::max(0.0, account_pnl_[ai]);  // for a link loss after the members' run
+    s.adl_gain = held(ai) * std::max(0.0, account_pnl_[ai]);  // for a link loss after the members' run
     queue.push_back(j);
   }
   std::stable_sort(queue.begin(), queue.end(),
@@ -951,10 +1003,12 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
   }
 }
 
-double Cascade::mark_pnl(std::size_t ai) const {
+double Cascade::mark_price(std::size_t ai, int asset) const {
+  const double p0 = model_.assets[static_cast<std::size_t>(asset)].price;
+  const double q = model_.accounts[ai].quantity(asset);
   const bool venue = !model_.ccps[static_cast<std::size_t>(model_.accounts[ai].ccp)].lending;
-  if (state(ai).liquidated && venue) return cold(ai).venue_pnl;
-  return account_pnl_.to(ai);
+  if (state(ai).liquidated && venue) return p0 + cold(ai).venue_pnl / (held(ai) * q);  // of what it held
+  return p0 + account_pnl_.to(ai) / q;
 }
 
 void Cascade::trace_event(int round, std::size_t c, const models::WaterfallOutcome& wf, std::size_t first,
@@ -1230,6 +1284,7 @@ models::RecoveryOutcome Cascade::run_recovery_tools(std::size_t c, models::Water
   const auto& tools = model_.ccps[c].recovery;
   if (std::find(tools.begin(), tools.end(), models::RecoveryTool::kTearUp) != tools.end()) set_tear_up_gains(c);
   models::RecoveryOutcome rec = models::run_recovery(tools, residual, unplaced_loss_, survivors_);
+  torn_up_ = rec.by_tool[static_cast<std::size_t>(models::RecoveryTool::kTearUp)] > 0.0;
   double covered = 0.0;
   for (std::size_t t = 0; t < models::kRecoveryToolCount; ++t) {
     out.ccp_recovery[c * models::kRecoveryToolCount + t] += rec.by_tool[t];
@@ -1260,9 +1315,11 @@ void Cascade::set_tear_up_gains(std::size_t c) {
     const auto ai = account(static_cast<std::size_t>(a));
     const Account& acc = model_.accounts[ai];
     if (acc.kind == AccountKind::kLink || state(ai).closed || !owner_alive(ai)) continue;
+    const double h = held(ai);
     for (const auto [asset, v] : acc.values)
-      if (opposite(asset, v)) opposite_value_[static_cast<std::size_t>(asset)] += std::abs(v);
+      if (opposite(asset, v)) opposite_value_[static_cast<std::size_t>(asset)] += h * std::abs(v);
   }
+  torn_share_.assign(survivors_.size(), 0.0);
   for (std::size_t i = 0; i < survivors_.size(); ++i) {
     const Account& acc = model_.accounts[static_cast<std::size_t>(survivor_accounts_[i])];
     survivors_[i].tear_up_gain = 0.0;
@@ -1273,7 +1330,9 @@ void Cascade::set_tear_up_gains(std::size_t c) {
       book += std::abs(v);
       if (opposite(asset, v)) torn += std::abs(v) * std::min(1.0, std::abs(unplaced_value_[k]) / opposite_value_[k]);
     }
-    if (book > 0.0) survivors_[i].tear_up_gain = std::max(0.0, survivors_[i].vm_gain) * torn / book;
+    if (book <= 0.0) continue;
+    torn_share_[i] = torn / book;
+    survivors_[i].tear_up_gain = std::max(0.0, survivors_[i].vm_gain) * torn_share_[i];
   }
 }
 
@@ -1292,8 +1351,14 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
     st.df_left -= s.df_charged;
     st.cash_call_cap -= s.cash_call_paid + s.cash_call_unpaid;
     st.assess_cap -= s.assessment_paid + s.assessment_unpaid;
+    if (s.adl_charged > 0.0) close_deleveraged(ai, s, st.adl_contracts_left, st.adl_left);
     st.adl_left = std::max(0.0, st.adl_left - s.adl_charged);
     st.adl_contracts_left = std::max(0.0, st.adl_contracts_left - s.adl_closed);
+    if (torn_up_ && torn_share_[i] > 0.0) {  // what ADL may still close of them
+      close_share(ai, torn_share_[i]);
+      st.adl_left *= 1.0 - torn_share_[i];
+      st.adl_contracts_left *= 1.0 - torn_share_[i];
+    }
     st.lender_left -= s.lender_charged;
     st.vm_gain = s.vm_gain;
     // In the order of the channels, as they are booked.
@@ -1329,6 +1394,7 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
       next_link_lines_[static_cast<std::size_t>(acc.owner)].push_back({mirror_[ai], charge, LineKind::kLinkCharge});
     }
   }
+  torn_up_ = false;
 }
 
 // A failed CCP's creditors bear what its waterfall left, pro rata to what

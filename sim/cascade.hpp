@@ -472,6 +472,15 @@ class Cascade {
   // this step's close-out over the previous one's); 1 for a USD fund.
   void revalue_insurance_funds(std::span<const double> growth);
   void finish(ScenarioResult& out);
+  // The share of its positions account a still holds: 1 less what ADL and
+  // tear-up closed so far in the scenario (at_step_start: before the current
+  // step, on which its variation margin of the step is paid); 1 outside a
+  // scenario's steps. What it no longer holds pays and earns nothing from the
+  // next step, and a close-out is of what it holds. The runner takes off its
+  // owner's capital the held share of what a failed CCP or a venue's
+  // liquidation closes, and the cascade the closed share's margin from the
+  // next step (advance()).
+  double held(std::size_t a, bool at_step_start = false) const;
 
  private:
   // A loss that reached a CCP over one of its links, for its next round.
@@ -542,8 +551,10 @@ class Cascade {
   // ADL by quantity at the bankruptcy price for this round's member lines at
   // CCP c, when they are all single-asset positions in one contract.
   void setup_adl_by_quantity(std::size_t c, std::size_t n_member_lines);
-  // P&L from today at the price its close (or ADL against it) marks account ai.
-  double mark_pnl(std::size_t ai) const;
+  // The price at which its close (or ADL against it) marks account ai's
+  // position in `asset`, a single-asset account's: its P&L from today over
+  // the contracts it holds.
+  double mark_price(std::size_t ai, int asset) const;
   // The members' then the link lines through their layers, VMGH capped per round.
   void run_layers(std::size_t c, std::span<models::Defaulter> members, std::span<models::Defaulter> links,
                   models::CcpResources& resources, models::VmghCaps& vmgh, models::WaterfallOutcome& wf_members,
@@ -553,6 +564,13 @@ class Cascade {
   models::RecoveryOutcome run_recovery_tools(std::size_t c, models::WaterfallOutcome& wf_members,
                                              models::WaterfallOutcome& wf_links, ScenarioResult& out);
   void set_tear_up_gains(std::size_t c);
+  // ADL or tear-up closed `share` of what account a still held, in this step.
+  void close_share(std::size_t a, double share);
+  // ADL's close of survivor account ai's positions (s its charges), from its
+  // contracts and gain left before them.
+  void close_deleveraged(std::size_t ai, const models::Survivor& s, double contracts_left, double gain_left);
+  // advance(): what ADL and tear-up closed comes off the holders' variation margin.
+  void take_closed_positions_off(AccountPnl account_pnl);
   void trace_event(int round, std::size_t c, const models::WaterfallOutcome& wf, std::size_t first, std::size_t end,
                    const std::vector<LineKind>& kinds, CascadeTrace* trace, const std::vector<AdlLine>& adl) const;
   void record_adl(int run);
@@ -648,6 +666,9 @@ class Cascade {
     double bad_debt = 0.0, closing_bad_debt = 0.0;  // a borrower's account at a lending protocol
     double venue_loss = 0.0, venue_margin = 0.0;    // an account a venue liquidates: close-out loss, margin
     double venue_pnl = 0.0;                         // its P&L from today at the mark it was closed at
+    // The share of its positions auto-deleveraging and tear-up closed: before
+    // the current step, and so far (held()).
+    double closed_before = 0.0, closed = 0.0;
   };
   std::vector<AccountState> acct_;         // by slot (slot_)
   std::vector<ColdState> cold_;            // by slot
@@ -717,6 +738,9 @@ class Cascade {
   double unplaced_loss_ = 0.0;
   std::vector<double> unplaced_value_;  // per asset: the positions (value today) of the books it did not place
   std::vector<double> opposite_value_;  // per asset: the standing accounts' positions opposite them
+  std::vector<double> torn_share_;      // per survivor: the share of its book a tear-up of the round terminates
+  bool torn_up_ = false;                // the round's tear-up at the CCP being settled terminated them
+  std::vector<int> partly_closed_;      // accounts ADL or tear-up closed in the scenario (held() < 1)
   std::vector<int> replaced_;           // in the step (replaced_links)
   // Default management: per CCP, the gross value auctioned in the step so
   // far; the round's books at the CCP being settled, their joint auction.

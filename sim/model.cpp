@@ -22,30 +22,32 @@ int clearing_member(const Model& model, const Account& account) {
   return -1;
 }
 
-double close_out_cost(const Model& model, const Account& account, std::span<const double> ratio) {
-  if (ratio.empty()) return account.liquidation_cost;
+double close_out_cost(const Model& model, const Account& account, std::span<const double> ratio, double held) {
+  if (ratio.empty() && held == 1.0) return account.liquidation_cost;
   double cost = 0.0;
   for (const auto [asset, value] : account.values) {
     const AssetModel& a = model.assets[static_cast<std::size_t>(asset)];
-    cost += models::position_liquidation_cost(value * ratio[static_cast<std::size_t>(asset)], a.adv, a.liquidation_k);
+    const double at = ratio.empty() ? 1.0 : ratio[static_cast<std::size_t>(asset)];
+    cost += models::position_liquidation_cost(held * value * at, a.adv, a.liquidation_k);
   }
   return cost;
 }
 
-double close_out_value(const Account& account, std::span<const double> ratio) {
-  if (ratio.empty()) return account.notional;
+double close_out_value(const Account& account, std::span<const double> ratio, double held) {
+  if (ratio.empty()) return held * account.notional;
   double gross = 0.0;
   for (const auto [asset, value] : account.values) gross += std::abs(value * ratio[static_cast<std::size_t>(asset)]);
-  return gross;
+  return held * gross;
 }
 
-double fire_sale_cost(const Account& account, std::span<const double> ratio, std::span<const double> moves) {
+double fire_sale_cost(const Account& account, std::span<const double> ratio, std::span<const double> moves,
+                      double held) {
   double cost = 0.0;
   for (const auto [asset, value] : account.values) {
     const auto a = static_cast<std::size_t>(asset);
     cost -= value * (ratio.empty() ? 1.0 : ratio[a]) * moves[a];
   }
-  return cost;
+  return held * cost;
 }
 
 int house_account(const Model& model, int member, int ccp) {

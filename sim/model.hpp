@@ -336,13 +336,16 @@ std::vector<models::HeldOption> account_options(const Model& model, const Accoun
 // Closing `account` when each asset's price stands at ratio[asset] times
 // today's (a close-out later in a scenario trades at that day's prices; empty
 // `ratio`: today's): the square-root liquidation cost of its position values
-// at those prices, and their gross value (what an auction places).
-double close_out_cost(const Model& model, const Account& account, std::span<const double> ratio);
-double close_out_value(const Account& account, std::span<const double> ratio);
+// at those prices, and their gross value (what an auction places). `held`:
+// the share of its positions it still holds (auto-deleveraging and tear-up
+// close the rest in a scenario's earlier steps).
+double close_out_cost(const Model& model, const Account& account, std::span<const double> ratio, double held = 1.0);
+double close_out_value(const Account& account, std::span<const double> ratio, double held = 1.0);
 // Closing `account` at the prices a fire sale moved (models/market/fire_sale.hpp:
 // the relative move s per asset): -sum_a x_a s_a over its positions' values
 // x at the prices `ratio` (over today's; empty: today's).
-double fire_sale_cost(const Account& account, std::span<const double> ratio, std::span<const double> moves);
+double fire_sale_cost(const Account& account, std::span<const double> ratio, std::span<const double> moves,
+                      double held = 1.0);
 
 // The clearing member behind a member's or a client's account; -1 for a link
 // or the rest of the market.

@@ -206,6 +206,7 @@ class TileWorker {
     double margin;
     bool single;              // one contract, no options
     double maintenance_rate;  // observed maintenance over notional; < 0: tiered mm
+    double held = 1.0;        // the share of its positions it still holds (Cascade::held)
   };
 
   // A venue account's position values today (Account::values).
@@ -708,7 +709,7 @@ class TileWorker {
     const CcpModel& ccp = model_.ccps[static_cast<std::size_t>(v.ccp)];
     double maintenance = 0.0;
     for (const auto& [a, x] : values(v)) {
-      const double mark = std::abs(x * (1.0 + ret(a)));
+      const double mark = std::abs(v.held * x * (1.0 + ret(a)));
       maintenance +=
           v.maintenance_rate >= 0.0 ? v.maintenance_rate * mark : models::tiered_margin(mark, ccp.maintenance);
     }
@@ -740,7 +741,7 @@ class TileWorker {
       const auto [a, x] = values(v)[0];
       const AssetModel& asset = model_.assets[static_cast<std::size_t>(a)];
       const models::VenuePosition p{x > 0.0 ? models::Side::kLong : models::Side::kShort,
-                                    std::abs(x) / asset.price,
+                                    v.held * std::abs(x) / asset.price,
                                     asset.price,
                                     asset.price * (1.0 + ret(a)),
                                     v.margin,
@@ -753,7 +754,7 @@ class TileWorker {
         for (std::size_t i = 0; i < held.size(); ++i) {
           const auto [a, x] = held[i];
           const AssetModel& asset = model_.assets[static_cast<std::size_t>(a)];
-          mark(static_cast<Eigen::Index>(i)) = std::abs(x * (1.0 + ret(a)));
+          mark(static_cast<Eigen::Index>(i)) = std::abs(v.held * x * (1.0 + ret(a)));
           adv(static_cast<Eigen::Index>(i)) = asset.adv;
           k(static_cast<Eigen::Index>(i)) = asset.liquidation_k;
         }
@@ -1119,10 +1120,11 @@ class TileWorker {
   }
 
   // What closing account `a` trades, at `prices` (over today's; empty:
-  // today's), into flow_.
+  // today's), into flow_: the positions it still holds (Cascade::held).
   void add_closing_flow(int a, const std::vector<double>& prices) {
+    const double held = cascade_.held(static_cast<std::size_t>(a));
     for (const auto [asset, value] : model_.accounts[static_cast<std::size_t>(a)].values)
-      flow_(asset) -= value * (prices.empty() ? 1.0 : prices[static_cast<std::size_t>(asset)]);
+      flow_(asset) -= held * value * (prices.empty() ? 1.0 : prices[static_cast<std::size_t>(asset)]);
   }
 
   // Step k's close-outs trade at the prices of the last variation margin
@@ -1434,7 +1436,7 @@ class TileWorker {
   // is below it.
   bool venue_breached(const VenueAccount& v, int k, double& pnl, double& maintenance) const {
     const int end = model_.steps.end[static_cast<std::size_t>(k)];
-    pnl = path_pnl(static_cast<std::size_t>(v.account), end);
+    pnl = v.held * path_pnl(static_cast<std::size_t>(v.account), end);
     maintenance = venue_maintenance(v, [this, end](Eigen::Index a) { return std::exp(cumulative_(a, end)) - 1.0; });
     return v.margin + pnl < maintenance;
   }
@@ -1456,18 +1458,23 @@ class TileWorker {
   }
 
   // The venue accounts that breach at the end of step k (step_venue_): open,
-  // their owner not in default from an earlier step, their venue standing.
+  // their owner not in default from an earlier step, their venue standing,
+  // on the positions they still hold (auto-deleveraging closed the rest:
+  // Cascade::held; its proceeds went to their owners with the ADL charge, and
+  // the margin stays behind what is left).
   void collect_step_venues(int k, const ScenarioResult& out) {
     step_venue_.clear();
     for (std::size_t i = 0; i < venue_.size(); ++i) {
-      const VenueAccount& v = venue_[i];
+      VenueAccount v = venue_[i];
       const auto a = static_cast<std::size_t>(v.account);
       if (liquidated_step_[a] >= 0 || out.ccp_fail_day[static_cast<std::size_t>(v.ccp)] >= 0.0) continue;
       const int owner = model_.accounts[a].owner;
       if (std::any_of(out.defaults.begin(), out.defaults.end(),
                       [owner](const MemberDefault& d) { return d.member == owner; }))
         continue;
-      StepVenue breach{i, 0.0, 0.0};
+      v.held = cascade_.held(a);
+      if (!(v.held > 0.0)) continue;  // nothing left to liquidate
+      StepVenue breach{i, 0.0, 0.0, v.held};
       if (!venue_breached(v, k, breach.pnl, breach.maintenance)) continue;
       liquidated_step_[a] = k;
       path_liquidated_.push_back(v.account);
@@ -1477,17 +1484,20 @@ class TileWorker {
 
   // The owners of the accounts liquidated up to step k. A borrower's gains or
   // loses from the step's end on what the liquidations changed in its units
-  // (`paid`: its P&L and cash). A venue account's P&L to the step's end is no
-  // longer in what its owner was paid (`paid`), and its margin is lost (the
-  // capital returned; `paid` itself when no venue closed an account).
+  // (`paid`: its P&L and cash). A venue account's P&L to the step's end on the
+  // positions it held when closed is no longer in what its owner was paid
+  // (`paid`; Cascade::advance takes off what ADL closed before), and its
+  // margin is lost (the capital returned; `paid` itself when no venue closed
+  // an account).
   std::span<const double> liquidated_inputs(int k, std::vector<double>& paid) {
     if (!lending_called_.empty()) lending_kept(k, paid);
     if (path_liquidated_.empty()) return paid;
     const int end = model_.steps.end[static_cast<std::size_t>(k)];
     std::vector<double>& capital = step_capital_[static_cast<std::size_t>(k & 1)];
-    for (int a : path_liquidated_)
-      paid[static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(a)].owner)] -=
-          path_pnl(static_cast<std::size_t>(a), end);
+    for (int a : path_liquidated_) {
+      const auto ai = static_cast<std::size_t>(a);
+      paid[static_cast<std::size_t>(model_.accounts[ai].owner)] -= cascade_.held(ai) * path_pnl(ai, end);
+    }
     capital.assign(paid.begin(), paid.end());
     for (int a : path_liquidated_) {
       const Account& acc = model_.accounts[static_cast<std::size_t>(a)];
@@ -1507,10 +1517,11 @@ class TileWorker {
     const int end = model_.steps.end[static_cast<std::size_t>(k)];
     const auto ret = [this, end](Eigen::Index a) { return std::exp(cumulative_(a, end)) - 1.0; };
     for (const StepVenue& b : step_venue_) {
-      const VenueAccount& v = venue_[b.index];
+      VenueAccount v = venue_[b.index];
+      v.held = b.held;
       const double cost = model_.fire_sales
                               ? fire_sale_cost(model_.accounts[static_cast<std::size_t>(v.account)], close_out_prices_,
-                                               std::span<const double>(step_moves_.data(), step_moves_.size()))
+                                               std::span<const double>(step_moves_.data(), step_moves_.size()), v.held)
                               : -1.0;
       add_venue_line(v, b.pnl, b.maintenance, ret, cost, (k + 1) * model_.steps.days);
     }
@@ -1639,8 +1650,9 @@ class TileWorker {
   // until the path is revalued or the next path starts), and each member's
   // variation margin paid from today to the step's end (`paid`): at a CCP
   // that failed in an earlier step its positions were torn up at the end of
-  // that step, and pay no more. Accounts a venue closed are no longer at a
-  // failed CCP's tear-up.
+  // that step, and pay no more (those it still held: Cascade::advance takes
+  // off what ADL or tear-up closed before). Accounts a venue closed are no
+  // longer at a failed CCP's tear-up.
   AccountPnl step_inputs(int k, const ScenarioResult& out, std::vector<double>& paid) {
     const TimeSteps& steps = model_.steps;
     const auto ks = static_cast<std::size_t>(k);
@@ -1658,9 +1670,9 @@ class TileWorker {
       const int torn = steps.end[static_cast<std::size_t>(std::lround(out.ccp_fail_day[c] / steps.days)) - 1];
       for (int a : model_.ccps[c].accounts) {
         const Account& acc = model_.accounts[static_cast<std::size_t>(a)];
-        if (acc.kind == AccountKind::kMember && liquidated_step_[static_cast<std::size_t>(a)] < 0)
-          paid[static_cast<std::size_t>(acc.owner)] -=
-              path_pnl(static_cast<std::size_t>(a), end) - path_pnl(static_cast<std::size_t>(a), torn);
+        const auto ai = static_cast<std::size_t>(a);
+        if (acc.kind == AccountKind::kMember && liquidated_step_[ai] < 0)
+          paid[static_cast<std::size_t>(acc.owner)] -= cascade_.held(ai) * (path_pnl(ai, end) - path_pnl(ai, torn));
       }
     }
     set_after_points(k);
@@ -1966,6 +1978,7 @@ class TileWorker {
   struct StepVenue {
     std::size_t index;  // into venue_
     double pnl, maintenance;
+    double held;  // VenueAccount::held
   };
   std::vector<int> liquidated_step_, path_liquidated_;
   std::vector<StepVenue> step_venue_;

@@ -1219,7 +1219,8 @@ struct RecoveryConfig {
            "Regulation (EU) 2021/23 art. 9 and Annex): cash_call (beyond assessments, pro rata to the cap left, "
            "from cash), tear_up (the positions opposite the book the auction did not place are torn up at the "
            "last settlement price, each asset's opposite side pro rata to position: their holders lose their VM gains "
-           "on them, a multi-asset book's gain split by value), forced_allocation (survivors take "
+           "on them, a multi-asset book's gain split by value, and hold them no more in later time steps), "
+           "forced_allocation (survivors take "
            "the unplaced book, bearing its reserve discount pro rata to their DF contributions); the CCP fails "
            "only when they are exhausted",
        .min_size = 1,
@@ -1341,7 +1342,9 @@ struct CcpConfig {
               "window); default: uncapped"});
     a("adl", adl,
       {.doc = "auto-deleveraging (the adl layer): single-asset accounts opposite the defaulted contract are closed "
-              "by quantity at its bankruptcy price, in ranking order"});
+              "by quantity at its bankruptcy price, in ranking order; in later time steps their holders neither pay "
+              "nor earn variation margin on the contracts closed, and a venue's liquidation engine or a close-out "
+              "takes only the contracts left"});
     a("insurance_fund", insurance_fund, {.doc = "insurance fund of a crypto venue", .unit = "USD", .min = 0.0});
     a("insurance_fund_asset", insurance_fund_asset,
       {.doc = "asset the insurance fund is held in (an id of market.assets): its value moves with the asset's "

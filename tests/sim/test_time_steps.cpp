@@ -1010,3 +1010,174 @@ TEST(LaterRoundDefaults, AreClosedOutFromTheStepsEndTheLastMarginTheyPaid) {
 
 }  // namespace
 }  // namespace ccpnet
+
+namespace ccpnet {
+namespace {
+
+double channel_of(const ScenarioResult& r, int account, LossChannel channel) {
+  double sum = 0.0;
+  for (const AccountLoss& l : r.account_losses)
+    if (l.account == account && l.channel == channel) sum += l.amount;
+  return sum;
+}
+
+// Auto-deleveraging closes the contracts it takes: their holder is paid the
+// bankruptcy price for them and holds them no more (BitMEX, "Auto-
+// Deleveraging": the opposite positions are closed at the bankruptcy price of
+// the liquidated one). From the next day it pays and earns no variation margin
+// on them, and a close-out is of what it still holds.
+// Venue V [defaulter_im, insurance_fund (0), adl], MPOR 1 day, two daily
+// steps. X: 100, 70 on day 1, 120 on day 2.
+//   Day 1: D (long 10, IM 100, capital 100) owes 300 and defaults; closed out
+//   over day 0-1: 300, IM 100, 200 short. Bankruptcy price 100 - 100 / 10 =
+//   90: each contract closed at 90 instead of the mark 70 costs the short 20.
+//   N, short 20 and the only short, is deleveraged on 10: it loses 200 and
+//   holds 10. N's capital: C + 600 (day 1) - 200 = C + 400.
+//   Day 2: the book is L's long 10 against N's short 10. N owes 10 x 50 = 500
+//   on what it holds: C - 100. It stands with C = 101 and defaults with C = 99
+//   (were its 20 contracts still there, it would owe 1,000 and default with either).
+//   N's default (C = 99): closed out over day 1-2 on its 10: 500, IM 100, 400
+//   short. Its bankruptcy price: 100 + (300 settled on its 10 - 100) / -10 =
+//   80; L's 10 are closed at 80 against the mark 120: L loses 400 of its 500.
+constexpr std::string_view kAdlDays = R"(name: ADL takes the contracts it closes off the book
+simulation: {horizon_days: 2, step_days: 1}
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+ccps:
+  - {id: V, kind: crypto_venue, capital: 1000, insurance_fund: 0, margin: {model: parametric, mpor_days: 1}}
+members:
+  - {id: D, capital: 100, liquidity: 1e6, positions: {V: {X: 10}}, initial_margin: {V: 100}}
+  - {id: L, capital: 1e6, liquidity: 1e6, positions: {V: {X: 10}}, initial_margin: {V: 100}}
+  - {id: N, capital: 101, liquidity: 1e6, positions: {V: {X: -20}}, initial_margin: {V: 100}}
+)";
+
+TEST(ClosedPositions, AdlTakesTheContractsItClosesOffTheHoldersBook) {
+  using L = models::Layer;
+  const auto run = [](std::string_view capital) {
+    const Model model = model_of(kAdlDays, {{"members.N.capital", std::string(capital)}});
+    return run_move(model, path_of(model, {100, 70, 120}));
+  };
+  const Model model = model_of(kAdlDays);
+  const int l = model.members[1].accounts[0], n = model.members[2].accounts[0];
+  const ScenarioResult stands = run("101");
+  ASSERT_EQ(stands.defaults.size(), 1u);
+  EXPECT_EQ(stands.defaults[0].day, 1.0);
+  EXPECT_NEAR(stands.closeout_loss, 300.0, 1e-9);
+  EXPECT_NEAR(layer(stands, 0, L::kDefaulterIm), 100.0, 1e-9);
+  EXPECT_NEAR(layer(stands, 0, L::kAdl), 200.0, 1e-9);
+  EXPECT_NEAR(channel_of(stands, n, LossChannel::kAdl), 200.0, 1e-9);
+  EXPECT_NEAR(stands.ledger_total(), stands.closeout_loss, 1e-9);
+  CascadeTrace trace;
+  const Model weak = model_of(kAdlDays, {{"members.N.capital", "99"}});
+  const ScenarioResult falls = run_move(weak, path_of(weak, {100, 70, 120}), &trace);
+  ASSERT_EQ(falls.defaults.size(), 2u);
+  EXPECT_EQ(falls.defaults[1].member, 2);  // N
+  EXPECT_EQ(falls.defaults[1].day, 2.0);
+  EXPECT_NEAR(falls.closeout_loss, 300.0 + 500.0, 1e-9);
+  EXPECT_NEAR(layer(falls, 0, L::kDefaulterIm), 200.0, 1e-9);
+  EXPECT_NEAR(layer(falls, 0, L::kAdl), 200.0 + 400.0, 1e-9);
+  EXPECT_NEAR(channel_of(falls, l, LossChannel::kAdl), 400.0, 1e-9);
+  ASSERT_EQ(trace.events.size(), 2u);
+  ASSERT_EQ(trace.events[1].adl.size(), 1u);
+  EXPECT_EQ(trace.events[1].adl[0].account, l);
+  EXPECT_NEAR(trace.events[1].adl[0].contracts, 10.0, 1e-9);
+  EXPECT_NEAR(trace.events[1].adl[0].price, 80.0, 1e-9);
+  EXPECT_EQ(falls.ccp_failures(), 0);
+  EXPECT_NEAR(falls.ledger_total(), falls.closeout_loss, 1e-9);
+}
+
+// A venue's liquidation engine checks an account on the contracts it still
+// holds: kAdlDays with N's maintenance margin observed at 50 (2.5% of its
+// notional today, 2,000). Day 1 as above: N is deleveraged on 10 of its 20
+// contracts. Day 2, X at 120: on its 10 contracts N's equity is its margin
+// 100 + 10 x (100 - 120) = -100 against a maintenance of 2.5% x 1,200 = 30:
+// liquidated, a shortfall of 100 at a bankruptcy price of 100 + 100 / 10 =
+// 110, deleveraged against L's 10 at 110 (L loses 10 a contract against the
+// mark 120). Close-out 300 + 200, margins 100 + 100, ADL 200 + 100. N's owner
+// keeps what ADL paid it on day 1 (10 x 30 - 200) and loses its margin: its
+// capital is its own again. On its 20 contracts it would have had a
+// shortfall of 300 (P&L -400, maintenance 60).
+TEST(ClosedPositions, AVenueLiquidatesOnlyTheContractsAdlLeft) {
+  using L = models::Layer;
+  const Model model = model_of(kAdlDays, {{"members.N.maintenance_margin", "{V: 50}"}});
+  const int l = model.members[1].accounts[0], n = model.members[2].accounts[0];
+  CascadeTrace trace;
+  const ScenarioResult r = run_move(model, path_of(model, {100, 70, 120}), &trace);
+  ASSERT_EQ(r.defaults.size(), 1u);  // D; N's account is liquidated, N stands
+  ASSERT_EQ(trace.venue.size(), 1u);
+  const VenueLine& line = trace.venue[0];
+  EXPECT_EQ(line.account, n);
+  EXPECT_EQ(line.day, 2.0);
+  EXPECT_NEAR(line.pnl, -200.0, 1e-9);
+  EXPECT_NEAR(line.maintenance_margin, 30.0, 1e-9);
+  EXPECT_NEAR(line.shortfall, 100.0, 1e-9);
+  EXPECT_NEAR(line.bankruptcy_price, 110.0, 1e-9);
+  ASSERT_EQ(trace.events.size(), 2u);
+  ASSERT_EQ(trace.events[1].adl.size(), 1u);
+  EXPECT_EQ(trace.events[1].adl[0].account, l);
+  EXPECT_NEAR(trace.events[1].adl[0].contracts, 10.0, 1e-9);
+  EXPECT_NEAR(trace.events[1].adl[0].price, 110.0, 1e-9);
+  EXPECT_NEAR(r.closeout_loss, 300.0 + 200.0, 1e-9);
+  EXPECT_NEAR(layer(r, 0, L::kDefaulterIm), 100.0 + 100.0, 1e-9);
+  EXPECT_NEAR(layer(r, 0, L::kAdl), 200.0 + 100.0, 1e-9);
+  EXPECT_NEAR(channel_of(r, n, LossChannel::kOwnIm), 100.0, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+}
+
+// Partial tear-up terminates the positions it tears up (CPMI-IOSCO, Recovery
+// of financial market infrastructures, 2014 rev. 2017, 4.5): from the next
+// day their holders pay and earn nothing on them. The auction and recovery
+// case of test_default_management.cpp (kAuction there) over two daily steps,
+// X: 100, 80 on day 1, 150 on day 2. Day 1 as there: D's unplaced 75 X tear
+// up 75% of B's short 60 and J's short 40; J pays DF 100, assessment 100,
+// cash call 50 and tear-up 200 of its 800 gain: capital C + 350. Day 2: J
+// holds 10 X and owes 10 x 70 = 700: C - 350 (its 40 would owe 2,800). It
+// stands with C = 351 and defaults with C = 349; then its close-out is of
+// its 10 X over day 1-2, 700, and the auction of a book worth 10 x 80 = 800.
+constexpr std::string_view kTearUpDays = R"(name: tear-up takes the positions it terminates off the book
+simulation: {horizon_days: 2, step_days: 1}
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+ccps:
+  - id: A
+    capital: 100
+    sitg: 100
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 500}
+    waterfall: [defaulter_im, defaulter_df, sitg, mutualized_df, assessments]
+    auction: {hedge_cost: 0.01, base_discount: 0.02, slope: 0.04, exponent: 0.5, depth: 2500, reserve_discount: 0.06,
+              juniorisation: true, bidder_share: 0.3}
+    recovery: {tools: [cash_call, tear_up, forced_allocation], cash_call_multiple: 0.5}
+members:
+  - {id: D, capital: 1000, liquidity: 1000, positions: {A: {X: 100}}, initial_margin: {A: 1000}, default_fund: {A: 100}}
+  - {id: B, capital: 10000, liquidity: 10000, positions: {A: {X: -60}}, initial_margin: {A: 600}, default_fund: {A: 300}}
+  - {id: J, capital: 351, liquidity: 10000, positions: {A: {X: -40}}, initial_margin: {A: 400}, default_fund: {A: 100}}
+defaults: {exogenous: [D]}
+)";
+
+TEST(ClosedPositions, TearUpTakesThePositionsItTerminatesOffTheHoldersBook) {
+  using T = models::RecoveryTool;
+  const auto run = [](std::string_view capital) {
+    const Model model = model_of(kTearUpDays, {{"members.J.capital", std::string(capital)}});
+    return run_move(model, path_of(model, {100, 80, 150}));
+  };
+  const Model model = model_of(kTearUpDays);
+  const int j = model.members[2].accounts[0];
+  const ScenarioResult stands = run("351");
+  ASSERT_EQ(stands.defaults.size(), 1u);
+  EXPECT_NEAR(stands.closeout_loss, 2700.0, 1e-9);
+  EXPECT_NEAR(stands.ccp_recovery[static_cast<std::size_t>(T::kTearUp)], 500.0, 1e-9);
+  EXPECT_NEAR(channel_of(stands, j, LossChannel::kTearUp), 200.0, 1e-9);
+  EXPECT_NEAR(stands.ledger_total(), stands.closeout_loss, 1e-9);
+  const ScenarioResult falls = run("349");
+  ASSERT_EQ(falls.defaults.size(), 2u);
+  EXPECT_EQ(falls.defaults[1].member, 2);  // J
+  EXPECT_EQ(falls.defaults[1].day, 2.0);
+  const double auction = models::auction_increment(model.ccps[0].auction_terms, 0.0, 800.0).cost();
+  EXPECT_NEAR(falls.ccp_auction_cost[0], 700.0 + auction, 1e-9);
+  EXPECT_NEAR(falls.closeout_loss, 2700.0 + 700.0 + auction, 1e-9);
+  EXPECT_NEAR(falls.ledger_total(), falls.closeout_loss, 1e-9);
+}
+
+}  // namespace
+}  // namespace ccpnet

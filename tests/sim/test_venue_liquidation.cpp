@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -482,6 +483,38 @@ defaults: {exogenous: [D1]}
   EXPECT_NEAR(r.ccp_closeout[0], joint, 1e-6);  // D1's close-out at A: its cost alone would be 4,000
   EXPECT_NEAR(std::expm1(r.price_impact[0]), -0.5 * std::sqrt(0.08), 1e-12);
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+}
+
+}  // namespace
+}  // namespace ccpnet
+
+namespace ccpnet {
+namespace {
+
+// scenarios/adl_crash_day.yaml, "the crash reversed the next day": day 1 is
+// the crash day (12 longs liquidated, the shorts deleveraged at 162.21, all
+// 25,000 of SHORT_08's contracts among them); ALT is back at 200 on day 2.
+// The contracts ADL closed are off the shorts' books, so no short is
+// liquidated or defaults on the rebound (SHORT_08 would owe 25,000 x 80 on
+// contracts it no longer holds).
+TEST(VenueSteps, AShortDeleveragedOnTheCrashDoesNotPayTheRebound) {
+  const Model model =
+      build_model(config::load_scenario_file(std::string(CCPNET_SOURCE_DIR) + "/scenarios/adl_crash_day.yaml", {}));
+  const std::vector<StressOutcome> outcomes = run_stress(model);
+  const auto whipsaw = std::find_if(outcomes.begin(), outcomes.end(), [](const StressOutcome& o) {
+    return o.stress.name.starts_with("the crash reversed the next day");
+  });
+  ASSERT_NE(whipsaw, outcomes.end());
+  EXPECT_TRUE(whipsaw->result.defaults.empty());
+  for (const VenueLine& l : whipsaw->trace.venue) EXPECT_EQ(l.day, 1.0) << account_name(model, l.account);
+  double short_08 = 0.0;
+  for (const WaterfallEvent& e : whipsaw->trace.events) {
+    EXPECT_EQ(e.day, 1.0);
+    for (const AdlLine& a : e.adl)
+      if (account_name(model, a.account) == "SHORT_08") short_08 += a.contracts;
+  }
+  EXPECT_NEAR(short_08, 25000.0, 1e-6);
+  EXPECT_NEAR(whipsaw->result.ledger_total(), whipsaw->result.closeout_loss, 1e-9 * whipsaw->result.closeout_loss);
 }
 
 }  // namespace
