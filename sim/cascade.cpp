@@ -358,21 +358,39 @@ double Cascade::held(std::size_t a, bool at_step_start) const {
   return 1.0 - (at_step_start ? cs.closed_before : cs.closed);
 }
 
-void Cascade::close_share(std::size_t a, double share) {
-  if (!(share > 0.0)) return;
+double Cascade::close_share(std::size_t a, double share) {
+  if (!(share > 0.0)) return 0.0;
   ColdState& cs = cold(a);
   if (cs.closed == 0.0) partly_closed_.push_back(static_cast<int>(a));
-  cs.closed += (1.0 - cs.closed) * std::min(1.0, share);
+  const double closed = (1.0 - cs.closed) * std::min(1.0, share);
+  cs.closed += closed;
+  return closed;
 }
 
-// ADL by quantity closes contracts at the bankruptcy price; the whole-gain
-// rule (multi-asset accounts) takes a share of the gain over the close-out
-// window, as closing that share of the positions at the window's start would.
-void Cascade::close_deleveraged(std::size_t ai, const models::Survivor& s, double contracts_left, double gain_left) {
-  if (s.adl_closed > 0.0 && contracts_left > 0.0)
-    close_share(ai, s.adl_closed / contracts_left);
-  else if (s.adl_closed <= 0.0 && s.adl_charged > 0.0 && gain_left > 0.0)
-    close_share(ai, s.adl_charged / gain_left);
+// ADL closes positions: by quantity (the members' run, at the bankruptcy
+// price) the contracts it closed of those left; by the whole-gain rule
+// (multi-asset accounts, link losses after the members' run) the share of
+// the gain left it took, as closing that share of what is left would.
+// `by_quantity`: the part of the charge the quantity rule made. Both mark
+// the contracts at the end of the close-out window from the step's start;
+// where that ends after the step (an MPOR longer than a step) their holder
+// is paid the closed contracts' margin to it now, as ADL settles them there
+// (take_closed_positions_off takes them off from the next step).
+void Cascade::close_deleveraged(std::size_t ai, const models::Survivor& s, double contracts_left, double gain_left,
+                                double by_quantity) {
+  double closed = 0.0, by_gain = s.adl_charged;
+  if (s.adl_closed > 0.0 && contracts_left > 0.0) {
+    closed += close_share(ai, s.adl_closed / contracts_left);
+    by_gain -= by_quantity;
+    gain_left -= by_quantity;
+  }
+  if (by_gain > 0.0 && gain_left > 0.0) closed += close_share(ai, by_gain / gain_left);
+  const Account& acc = model_.accounts[ai];
+  if (closed <= 0.0 || acc.kind != AccountKind::kMember || !account_pnl_.next_window()) return;
+  MemberState& ms = member_state_[static_cast<std::size_t>(acc.owner)];
+  const double to_window_end = closed * (account_pnl_[ai] - account_pnl_.over_step(ai));
+  ms.capital += to_window_end;
+  ms.cash += to_window_end;
 }
 
 // A holder keeps no variation margin on the positions ADL or tear-up closed:
@@ -940,7 +958,7 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
     const int k = single_asset_[ai];
     if (k < 0 || (asset >= 0 && k != asset)) return;
     asset = k;
-    net += model_.accounts[ai].quantity(k);
+    net += held(ai) * model_.accounts[ai].quantity(k);
   }
   if (net == 0.0) return;
   const models::Side side = net > 0.0 ? models::Side::kLong : models::Side::kShort;
@@ -986,7 +1004,7 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
     s.adl_mark_price = own_mark;
     s.adl_bankruptcy_price = bankruptcy;
     s.adl_loss_per_contract = shortfall / q_sum;
-    s.adl_gain = held(ai) * std::max(0.0, account_pnl_[ai]);  // for a link loss after the members' run
+    s.adl_gain = state(ai).adl_left;  // for a link loss after the members' run
     queue.push_back(j);
   }
   std::stable_sort(queue.begin(), queue.end(),
@@ -1351,14 +1369,16 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
     st.df_left -= s.df_charged;
     st.cash_call_cap -= s.cash_call_paid + s.cash_call_unpaid;
     st.assess_cap -= s.assessment_paid + s.assessment_unpaid;
-    if (s.adl_charged > 0.0) close_deleveraged(ai, s, st.adl_contracts_left, st.adl_left);
+    if (s.adl_charged > 0.0) {
+      const bool by_quantity = !adl_by_quantity_.empty() && adl_by_quantity_[i];
+      close_deleveraged(ai, s, st.adl_contracts_left, st.adl_left, by_quantity ? adl_charged_members_[i] : 0.0);
+    }
     st.adl_left = std::max(0.0, st.adl_left - s.adl_charged);
-    st.adl_contracts_left = std::max(0.0, st.adl_contracts_left - s.adl_closed);
-    if (torn_up_ && torn_share_[i] > 0.0) {  // what ADL may still close of them
+    if (torn_up_ && torn_share_[i] > 0.0) {
       close_share(ai, torn_share_[i]);
       st.adl_left *= 1.0 - torn_share_[i];
-      st.adl_contracts_left *= 1.0 - torn_share_[i];
     }
+    st.adl_contracts_left = held(ai) * acc.adl_contracts;  // what ADL may still close
     st.lender_left -= s.lender_charged;
     st.vm_gain = s.vm_gain;
     // In the order of the channels, as they are booked.

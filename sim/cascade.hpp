@@ -481,6 +481,8 @@ class Cascade {
   // liquidation closes, and the cascade the closed share's margin from the
   // next step (advance()).
   double held(std::size_t a, bool at_step_start = false) const;
+  // The accounts ADL or tear-up closed part of in the scenario so far.
+  std::span<const int> partly_closed() const { return partly_closed_; }
 
  private:
   // A loss that reached a CCP over one of its links, for its next round.
@@ -564,11 +566,13 @@ class Cascade {
   models::RecoveryOutcome run_recovery_tools(std::size_t c, models::WaterfallOutcome& wf_members,
                                              models::WaterfallOutcome& wf_links, ScenarioResult& out);
   void set_tear_up_gains(std::size_t c);
-  // ADL or tear-up closed `share` of what account a still held, in this step.
-  void close_share(std::size_t a, double share);
+  // ADL or tear-up closed `share` of what account a still held, in this
+  // step; returns the share of its whole book that is.
+  double close_share(std::size_t a, double share);
   // ADL's close of survivor account ai's positions (s its charges), from its
   // contracts and gain left before them.
-  void close_deleveraged(std::size_t ai, const models::Survivor& s, double contracts_left, double gain_left);
+  void close_deleveraged(std::size_t ai, const models::Survivor& s, double contracts_left, double gain_left,
+                         double by_quantity);
   // advance(): what ADL and tear-up closed comes off the holders' variation margin.
   void take_closed_positions_off(AccountPnl account_pnl);
   void trace_event(int round, std::size_t c, const models::WaterfallOutcome& wf, std::size_t first, std::size_t end,

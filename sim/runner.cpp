@@ -1320,6 +1320,9 @@ class TileWorker {
       cascade_.begin(window, capital, cash, path_insurance_funds(k));
     } else {
       cascade_.advance(window, capital, cash);
+      if (model_.liquidity_needs)
+        for (const int a : cascade_.partly_closed())
+          held_steps_.push_back({a, k, cascade_.held(static_cast<std::size_t>(a), true)});
       // The accounts met in earlier steps keep this step's share of their
       // default-fund contributions (a custody bridge exploited); those met
       // from now on start from the share kept so far (df_kept).
@@ -1419,6 +1422,7 @@ class TileWorker {
   // Forget the accounts the previous path's venues closed and the borrowers'
   // units its protocols liquidated.
   void forget_path_liquidations() {
+    held_steps_.clear();
     for (int a : path_liquidated_) liquidated_step_[static_cast<std::size_t>(a)] = -1;
     path_liquidated_.clear();
     step_venue_.clear();
@@ -1731,7 +1735,9 @@ class TileWorker {
   // The liquidity each step calls (ScenarioResult::peak_liquidity_need), on
   // the path as the cascade left it (fire sales moved): per member account
   // standing at the step's start, at a CCP standing then, its variation margin
-  // loss over the step and the margin it is called in cash: with a settlement
+  // loss over the step on the positions it held at the step's start (ADL and
+  // tear-up close the rest: held_steps_) and the margin it is called in
+  // cash, the spiral's on those positions: with a settlement
   // layer the step's calls counted in its CCP's margin calls (collateral
   // top-ups, the spiral's rise less the collateral credited beyond the IM,
   // re-posted custody losses: SettlementState::cash_called), else the IM
@@ -1739,6 +1745,7 @@ class TileWorker {
   // the system.
   void liquidity_needs(ScenarioResult& out) {
     const TimeSteps& steps = model_.steps;
+    std::sort(held_steps_.begin(), held_steps_.end());  // by account, then step
     const auto n = static_cast<std::size_t>(steps.count);
     // The steps a member (a CCP) is called in: those that start before its default (failure).
     const auto called = [&](double day) {
@@ -1760,15 +1767,19 @@ class TileWorker {
         std::size_t limit = std::min(ccp_steps, stop_step_[m]);
         if (liquidated_step_[a] >= 0) limit = std::min(limit, static_cast<std::size_t>(liquidated_step_[a]) + 1);
         double before = 0.0;
+        auto closes = std::lower_bound(held_steps_.begin(), held_steps_.end(), HeldStep{ai, -1, 0.0});
+        double held = 1.0;  // of its positions: ADL and tear-up close the rest (Cascade::held)
         for (std::size_t k = 0; k < limit; ++k) {
+          for (; closes != held_steps_.end() && closes->account == ai && closes->step <= static_cast<int>(k); ++closes)
+            held = closes->held;
           const double now = path_pnl(a, steps.end[k]);
-          double call = std::max(0.0, before - now);
+          double call = held * std::max(0.0, before - now);
           before = now;
           if (!cash_called.empty()) {
             call += cash_called[a * n + k];
           } else if (margins_.active()) {
             const int ki = static_cast<int>(k);
-            call += std::max(0.0, margins_.held(a, ki, path_slot_) - margins_.held(a, ki - 1, path_slot_));
+            call += held * std::max(0.0, margins_.held(a, ki, path_slot_) - margins_.held(a, ki - 1, path_slot_));
           }
           ccp_need_[c * n + k] += call;
           member_need_[m * n + k] += call;
@@ -1975,6 +1986,14 @@ class TileWorker {
   // breaches of the current step; per step the capital inputs and the ADL
   // marks (two sets, as above); per CCP the log-price its crypto insurance
   // fund was last valued at.
+  // Time steps, with liquidity needs: the share of its positions an account
+  // held through each step from the first ADL or tear-up closed part of.
+  struct HeldStep {
+    int account, step;
+    double held;
+    auto operator<=>(const HeldStep&) const = default;
+  };
+  std::vector<HeldStep> held_steps_;
   struct StepVenue {
     std::size_t index;  // into venue_
     double pnl, maintenance;

@@ -1219,7 +1219,8 @@ struct RecoveryConfig {
            "Regulation (EU) 2021/23 art. 9 and Annex): cash_call (beyond assessments, pro rata to the cap left, "
            "from cash), tear_up (the positions opposite the book the auction did not place are torn up at the "
            "last settlement price, each asset's opposite side pro rata to position: their holders lose their VM gains "
-           "on them, a multi-asset book's gain split by value, and hold them no more in later time steps), "
+           "on them, pro rata as far as the loss needs (a price between that and the mark), a multi-asset book's "
+           "gain split by value, and hold them no more in later time steps), "
            "forced_allocation (survivors take "
            "the unplaced book, bearing its reserve discount pro rata to their DF contributions); the CCP fails "
            "only when they are exhausted",

@@ -1124,6 +1124,75 @@ TEST(ClosedPositions, AVenueLiquidatesOnlyTheContractsAdlLeft) {
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
 }
 
+// ADL marks the contracts it closes at the end of the close-out window from
+// the step's start; with an MPOR of two daily steps that is a day after the
+// step. kAdlDays with MPOR 2 over three days, X: 100, 70, 60, then 111 on
+// day 3. D misses day 1's call; closed out over days 0 to 2: 10 x 40 = 400,
+// IM 100, 300 short at the bankruptcy price 90 against the mark 60 of day
+// 2. N is deleveraged on 10 of its 20 contracts (30 each against the mark).
+// N's P&L: the 10 closed settle at 90 (+100), the 10 it holds are at 111 on
+// day 3 (-110): capital C - 10. It stands with C = 11 and defaults with
+// C = 9 (were the closed contracts' margin of day 2 taken off with them, it
+// would be C - 110: had their day-2 move been counted twice, C + 90).
+TEST(ClosedPositions, AdlSettlesItsContractsAtTheEndOfTheCloseOutWindow) {
+  const auto run = [](std::string_view capital) {
+    const Model model = model_of(kAdlDays, {{"simulation.horizon_days", "3"},
+                                            {"ccps.V.margin.mpor_days", "2"},
+                                            {"members.N.capital", std::string(capital)}});
+    return run_move(model, path_of(model, {100, 70, 60, 111, 111}));
+  };
+  const ScenarioResult stands = run("11");
+  ASSERT_EQ(stands.defaults.size(), 1u);
+  EXPECT_NEAR(stands.closeout_loss, 400.0, 1e-9);
+  EXPECT_NEAR(layer(stands, 0, models::Layer::kAdl), 300.0, 1e-9);
+  const ScenarioResult falls = run("9");
+  ASSERT_EQ(falls.defaults.size(), 2u);
+  EXPECT_EQ(falls.defaults[1].member, 2);  // N
+  EXPECT_EQ(falls.defaults[1].day, 3.0);
+  EXPECT_NEAR(falls.ledger_total(), falls.closeout_loss, 1e-9);
+}
+
+// What ADL may close of an account is what it holds: the whole-gain rule
+// closes the share of the gain it takes. Day 1: D1, long 10 X and 1 Y (a
+// multi-asset book: the whole-gain rule), misses its call as X falls to 70:
+// 300 against IM 100; N (short 20 X) gives up 200 of its 600 gain, a third
+// of its position: it holds 13.33. Day 2, X at 50: D2 (long 20 X, capital
+// 700) misses its call; closed out over day 1 to 2: 20 x 20 = 400, IM 200,
+// 200 short at the bankruptcy price 100 + (-600 - 200) / 20 = 60 against
+// the mark 50. ADL by quantity closes N's 13.33 contracts left at 10 each:
+// 133.33; 66.67 is left and V fails (closing 20 would have covered it).
+constexpr std::string_view kWholeGainThenQuantity = R"(name: a whole-gain ADL, then one by quantity
+simulation: {horizon_days: 2, step_days: 1}
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}, {id: Y, price: 100, volatility: 0.5}]
+ccps:
+  - {id: V, kind: crypto_venue, capital: 1000, insurance_fund: 0, margin: {model: parametric, mpor_days: 1},
+     imbalance: rest_of_market}
+members:
+  - {id: D1, capital: 100, liquidity: 1e6, positions: {V: {X: 10, Y: 1}}, initial_margin: {V: 100}}
+  - {id: D2, capital: 700, liquidity: 1e6, positions: {V: {X: 20}}, initial_margin: {V: 200}}
+  - {id: N, capital: 1e6, liquidity: 1e6, positions: {V: {X: -20}}, initial_margin: {V: 100}}
+)";
+
+TEST(ClosedPositions, AdlByQuantityClosesOnlyWhatAnEarlierWholeGainAdlLeft) {
+  const Model model = model_of(kWholeGainThenQuantity);
+  Eigen::MatrixXd cumulative(2, static_cast<Eigen::Index>(move_points(model).size()));
+  const Eigen::MatrixXd x = path_of(model, {100, 70, 50});
+  cumulative.row(0) = x.row(0);
+  cumulative.row(1).setZero();
+  CascadeTrace trace;
+  const ScenarioResult r = run_move(model, cumulative, &trace);
+  ASSERT_EQ(r.defaults.size(), 2u);
+  ASSERT_EQ(trace.events.size(), 2u);
+  ASSERT_EQ(trace.events[1].adl.size(), 1u);
+  EXPECT_NEAR(trace.events[1].adl[0].contracts, 40.0 / 3.0, 1e-9);
+  EXPECT_NEAR(trace.events[1].adl[0].price, 60.0, 1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kAdl), 200.0 + 400.0 / 3.0, 1e-9);
+  EXPECT_EQ(r.ccp_failures(), 1);
+  EXPECT_NEAR(r.uncovered, 200.0 / 3.0, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+}
+
 // Partial tear-up terminates the positions it tears up (CPMI-IOSCO, Recovery
 // of financial market infrastructures, 2014 rev. 2017, 4.5): from the next
 // day their holders pay and earn nothing on them. The auction and recovery
@@ -1177,6 +1246,13 @@ TEST(ClosedPositions, TearUpTakesThePositionsItTerminatesOffTheHoldersBook) {
   EXPECT_NEAR(falls.ccp_auction_cost[0], 700.0 + auction, 1e-9);
   EXPECT_NEAR(falls.closeout_loss, 2700.0 + 700.0 + auction, 1e-9);
   EXPECT_NEAR(falls.ledger_total(), falls.closeout_loss, 1e-9);
+  // Day 2's liquidity need is the variation margin of what B and J hold:
+  // 15 x 70 and 10 x 70 (on their 60 and 40, 4,200 and 2,800).
+  const Model needs = model_of(kTearUpDays, {{"outputs.liquidity_needs", "true"}});
+  const ScenarioResult n = run_move(needs, path_of(needs, {100, 80, 150}));
+  EXPECT_NEAR(n.member_peak_liquidity_need[1], 1050.0, 1e-9);
+  EXPECT_NEAR(n.member_peak_liquidity_need[2], 700.0, 1e-9);
+  EXPECT_NEAR(n.peak_liquidity_need, 1750.0, 1e-9);
 }
 
 }  // namespace
