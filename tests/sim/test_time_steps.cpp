@@ -18,6 +18,7 @@
 #include "sim/model.hpp"
 #include "sim/runner.hpp"
 #include "sim/shocks.hpp"
+#include "tests/sim/auction_case.hpp"
 #include "tests/sim/step_paths.hpp"
 
 using ccpnet::test_paths::path_of;
@@ -1014,6 +1015,18 @@ TEST(LaterRoundDefaults, AreClosedOutFromTheStepsEndTheLastMarginTheyPaid) {
 namespace ccpnet {
 namespace {
 
+// `yaml` with `overrides`, run on the path of X's prices by day.
+ScenarioResult run_on(std::string_view yaml, std::vector<config::Override> overrides, const std::vector<double>& prices,
+                      CascadeTrace* trace = nullptr) {
+  const Model model = model_of(yaml, std::move(overrides));
+  return run_move(model, path_of(model, prices), trace);
+}
+
+// kAuction (tests/sim/auction_case.hpp) over two daily steps, J's capital C.
+std::vector<config::Override> tear_up_days(std::string_view capital) {
+  return {{"simulation.horizon_days", "2"}, {"simulation.step_days", "1"}, {"members.J.capital", std::string(capital)}};
+}
+
 double channel_of(const ScenarioResult& r, int account, LossChannel channel) {
   double sum = 0.0;
   for (const AccountLoss& l : r.account_losses)
@@ -1054,8 +1067,7 @@ members:
 TEST(ClosedPositions, AdlTakesTheContractsItClosesOffTheHoldersBook) {
   using L = models::Layer;
   const auto run = [](std::string_view capital) {
-    const Model model = model_of(kAdlDays, {{"members.N.capital", std::string(capital)}});
-    return run_move(model, path_of(model, {100, 70, 120}));
+    return run_on(kAdlDays, {{"members.N.capital", std::string(capital)}}, {100, 70, 120});
   };
   const Model model = model_of(kAdlDays);
   const int l = model.members[1].accounts[0], n = model.members[2].accounts[0];
@@ -1136,10 +1148,11 @@ TEST(ClosedPositions, AVenueLiquidatesOnlyTheContractsAdlLeft) {
 // would be C - 110: had their day-2 move been counted twice, C + 90).
 TEST(ClosedPositions, AdlSettlesItsContractsAtTheEndOfTheCloseOutWindow) {
   const auto run = [](std::string_view capital) {
-    const Model model = model_of(kAdlDays, {{"simulation.horizon_days", "3"},
-                                            {"ccps.V.margin.mpor_days", "2"},
-                                            {"members.N.capital", std::string(capital)}});
-    return run_move(model, path_of(model, {100, 70, 60, 111, 111}));
+    return run_on(kAdlDays,
+                  {{"simulation.horizon_days", "3"},
+                   {"ccps.V.margin.mpor_days", "2"},
+                   {"members.N.capital", std::string(capital)}},
+                  {100, 70, 60, 111, 111});
   };
   const ScenarioResult stands = run("11");
   ASSERT_EQ(stands.defaults.size(), 1u);
@@ -1196,41 +1209,18 @@ TEST(ClosedPositions, AdlByQuantityClosesOnlyWhatAnEarlierWholeGainAdlLeft) {
 // Partial tear-up terminates the positions it tears up (CPMI-IOSCO, Recovery
 // of financial market infrastructures, 2014 rev. 2017, 4.5): from the next
 // day their holders pay and earn nothing on them. The auction and recovery
-// case of test_default_management.cpp (kAuction there) over two daily steps,
+// case of tests/sim/auction_case.hpp (kAuction) over two daily steps,
 // X: 100, 80 on day 1, 150 on day 2. Day 1 as there: D's unplaced 75 X tear
 // up 75% of B's short 60 and J's short 40; J pays DF 100, assessment 100,
 // cash call 50 and tear-up 200 of its 800 gain: capital C + 350. Day 2: J
 // holds 10 X and owes 10 x 70 = 700: C - 350 (its 40 would owe 2,800). It
 // stands with C = 351 and defaults with C = 349; then its close-out is of
 // its 10 X over day 1-2, 700, and the auction of a book worth 10 x 80 = 800.
-constexpr std::string_view kTearUpDays = R"(name: tear-up takes the positions it terminates off the book
-simulation: {horizon_days: 2, step_days: 1}
-market:
-  assets: [{id: X, price: 100, volatility: 0.5}]
-ccps:
-  - id: A
-    capital: 100
-    sitg: 100
-    margin: {model: parametric, mpor_days: 1}
-    default_fund: {sizing: fixed, amount: 500}
-    waterfall: [defaulter_im, defaulter_df, sitg, mutualized_df, assessments]
-    auction: {hedge_cost: 0.01, base_discount: 0.02, slope: 0.04, exponent: 0.5, depth: 2500, reserve_discount: 0.06,
-              juniorisation: true, bidder_share: 0.3}
-    recovery: {tools: [cash_call, tear_up, forced_allocation], cash_call_multiple: 0.5}
-members:
-  - {id: D, capital: 1000, liquidity: 1000, positions: {A: {X: 100}}, initial_margin: {A: 1000}, default_fund: {A: 100}}
-  - {id: B, capital: 10000, liquidity: 10000, positions: {A: {X: -60}}, initial_margin: {A: 600}, default_fund: {A: 300}}
-  - {id: J, capital: 351, liquidity: 10000, positions: {A: {X: -40}}, initial_margin: {A: 400}, default_fund: {A: 100}}
-defaults: {exogenous: [D]}
-)";
-
 TEST(ClosedPositions, TearUpTakesThePositionsItTerminatesOffTheHoldersBook) {
   using T = models::RecoveryTool;
-  const auto run = [](std::string_view capital) {
-    const Model model = model_of(kTearUpDays, {{"members.J.capital", std::string(capital)}});
-    return run_move(model, path_of(model, {100, 80, 150}));
-  };
-  const Model model = model_of(kTearUpDays);
+  using test_cases::kAuction;
+  const auto run = [](std::string_view capital) { return run_on(kAuction, tear_up_days(capital), {100, 80, 150}); };
+  const Model model = model_of(kAuction, tear_up_days("351"));
   const int j = model.members[2].accounts[0];
   const ScenarioResult stands = run("351");
   ASSERT_EQ(stands.defaults.size(), 1u);
@@ -1248,8 +1238,9 @@ TEST(ClosedPositions, TearUpTakesThePositionsItTerminatesOffTheHoldersBook) {
   EXPECT_NEAR(falls.ledger_total(), falls.closeout_loss, 1e-9);
   // Day 2's liquidity need is the variation margin of what B and J hold:
   // 15 x 70 and 10 x 70 (on their 60 and 40, 4,200 and 2,800).
-  const Model needs = model_of(kTearUpDays, {{"outputs.liquidity_needs", "true"}});
-  const ScenarioResult n = run_move(needs, path_of(needs, {100, 80, 150}));
+  std::vector<config::Override> with_needs = tear_up_days("351");
+  with_needs.push_back({"outputs.liquidity_needs", "true"});
+  const ScenarioResult n = run_on(kAuction, with_needs, {100, 80, 150});
   EXPECT_NEAR(n.member_peak_liquidity_need[1], 1050.0, 1e-9);
   EXPECT_NEAR(n.member_peak_liquidity_need[2], 700.0, 1e-9);
   EXPECT_NEAR(n.peak_liquidity_need, 1750.0, 1e-9);
