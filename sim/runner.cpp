@@ -1367,6 +1367,8 @@ class TileWorker {
     step_vm_.resize(model_.accounts.size());
     for (std::size_t a = 0; a < model_.accounts.size(); ++a)
       step_vm_[a] = path_pnl(a, end) - (before < 0 ? 0.0 : path_pnl(a, before));
+    for (const int a : cascade_.partly_closed())  // on what it held at the step's start (Cascade::held)
+      step_vm_[static_cast<std::size_t>(a)] *= cascade_.held(static_cast<std::size_t>(a));
     settle_state_.margins = margins_.active() ? &margins_ : nullptr;  // the spiral's calls, for the metrics
     settle_state_.margin_slot = path_slot_;
     settlement_.apply(static_cast<std::uint64_t>(out.index), step_vm_, scenario_returns_, settle_state_,
@@ -1803,7 +1805,9 @@ class TileWorker {
   // after step k is its variation margin paid less the IM it posted beyond
   // today's; the IM each account holds after step k - 1 (what the CCP keeps
   // of a member defaulting in step k) and after step k. At a CCP that failed
-  // in an earlier step the IM stays as it was then.
+  // in an earlier step the IM stays as it was then. On the share of its
+  // positions ADL or tear-up closed (Cascade::held) an account keeps today's
+  // IM: the CCP neither calls nor returns margin on them.
   void step_margins(int k, const ScenarioResult& out, const std::vector<double>& paid, std::vector<double>& cash) {
     const int slot = path_slot_;
     cash.resize(paid.size());
@@ -1822,6 +1826,15 @@ class TileWorker {
         if (last < k && acc.kind == AccountKind::kMember)
           cash[static_cast<std::size_t>(acc.owner)] += margins_.held(a, k, slot) - at_end[a];
       }
+    }
+    for (const int ai : cascade_.partly_closed()) {
+      const auto a = static_cast<std::size_t>(ai);
+      const double closed = 1.0 - cascade_.held(a), today = margins_.held(a, -1, slot);
+      const Account& acc = model_.accounts[a];
+      if (acc.kind == AccountKind::kMember)  // what it did not post on them (at a failed CCP: since it failed)
+        cash[static_cast<std::size_t>(acc.owner)] += closed * (at_end[a] - today);
+      at_start[a] -= closed * (at_start[a] - today);
+      at_end[a] -= closed * (at_end[a] - today);
     }
   }
 

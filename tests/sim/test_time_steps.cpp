@@ -15,6 +15,7 @@
 
 #include "models/margin/quantile.hpp"
 #include "sim/config/load.hpp"
+#include "sim/margin_path.hpp"
 #include "sim/model.hpp"
 #include "sim/runner.hpp"
 #include "sim/shocks.hpp"
@@ -1244,6 +1245,32 @@ TEST(ClosedPositions, TearUpTakesThePositionsItTerminatesOffTheHoldersBook) {
   EXPECT_NEAR(n.member_peak_liquidity_need[1], 1050.0, 1e-9);
   EXPECT_NEAR(n.member_peak_liquidity_need[2], 700.0, 1e-9);
   EXPECT_NEAR(n.peak_liquidity_need, 1750.0, 1e-9);
+  // With IM recomputed each day (margin.spiral) the day's IM call is on what
+  // they hold too: a quarter of the rise of their accounts' IM (MarginPath's,
+  // which does not depend on the tear-up).
+  with_needs.push_back({"ccps.A.margin.spiral", "{lambda: 0.94}"});
+  const Model spiral = model_of(kAuction, with_needs);
+  const Eigen::MatrixXd path = path_of(spiral, {100, 80, 150});
+  MarginPath margins(spiral);
+  margins.compute(path, 0);
+  const auto im_rise = [&](int m) {
+    const auto a = static_cast<std::size_t>(spiral.members[static_cast<std::size_t>(m)].accounts[0]);
+    return margins.held(a, 1, 0) - margins.held(a, 0, 0);
+  };
+  ASSERT_GT(im_rise(2), 0.0);
+  const ScenarioResult sn = run_move(spiral, path);
+  EXPECT_NEAR(sn.member_peak_liquidity_need[1], 1050.0 + 0.25 * im_rise(1), 1e-6);
+  EXPECT_NEAR(sn.member_peak_liquidity_need[2], 700.0 + 0.25 * im_rise(2), 1e-6);
+  // J defaulting on day 2 (C = 349) leaves the IM it held after day 1: today's
+  // 400 on its torn 30, day 1's on the 10 it holds (the CCP neither called nor
+  // returned margin on what it tore up).
+  std::vector<config::Override> weak = tear_up_days("349");
+  weak.push_back({"ccps.A.margin.spiral", "{lambda: 0.94}"});
+  const ScenarioResult sf = run_on(kAuction, weak, {100, 80, 150});
+  ASSERT_EQ(sf.defaults.size(), 2u);
+  const auto j_account = static_cast<std::size_t>(j);
+  const double j_im = 0.75 * 400.0 + 0.25 * margins.held(j_account, 0, 0);
+  EXPECT_NEAR(layer(sf, 0, models::Layer::kDefaulterIm), 1000.0 + j_im, 1e-6);
 }
 
 }  // namespace
