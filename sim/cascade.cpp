@@ -371,26 +371,29 @@ double Cascade::close_share(std::size_t a, double share) {
 // price) the contracts it closed of those left; by the whole-gain rule
 // (multi-asset accounts, link losses after the members' run) the share of
 // the gain left it took, as closing that share of what is left would.
-// `by_quantity`: the part of the charge the quantity rule made. Both mark
-// the contracts at the end of the close-out window from the step's start;
-// where that ends after the step (an MPOR longer than a step) their holder
-// is paid the closed contracts' margin to it now, as ADL settles them there
-// (take_closed_positions_off takes them off from the next step).
+// `by_quantity`: the part of the charge the quantity rule made. ADL marks
+// them at the end of a close-out window (by quantity: adl_mark_point_; the
+// whole-gain rule's gain: the window from the step's start); where that ends
+// after the step (an MPOR longer than a step, or a window from the step's
+// end) their holder is paid the closed contracts' margin from the step's end
+// to it now, as ADL settles them there (take_closed_positions_off takes the
+// margin of the steps after off).
 void Cascade::close_deleveraged(std::size_t ai, const models::Survivor& s, double contracts_left, double gain_left,
                                 double by_quantity) {
-  double closed = 0.0, by_gain = s.adl_charged;
+  double by_gain = s.adl_charged, beyond_step = 0.0;
+  const double from_start_window = account_pnl_[ai] - account_pnl_.over_step(ai);
   if (s.adl_closed > 0.0 && contracts_left > 0.0) {
-    closed += close_share(ai, s.adl_closed / contracts_left);
+    const double closed = close_share(ai, s.adl_closed / contracts_left);
+    beyond_step += closed * (adl_mark_from_end_ ? account_pnl_.after_step(ai) : from_start_window);
     by_gain -= by_quantity;
     gain_left -= by_quantity;
   }
-  if (by_gain > 0.0 && gain_left > 0.0) closed += close_share(ai, by_gain / gain_left);
+  if (by_gain > 0.0 && gain_left > 0.0) beyond_step += close_share(ai, by_gain / gain_left) * from_start_window;
   const Account& acc = model_.accounts[ai];
-  if (closed <= 0.0 || acc.kind != AccountKind::kMember || !account_pnl_.next_window()) return;
+  if (beyond_step == 0.0 || acc.kind != AccountKind::kMember) return;
   MemberState& ms = member_state_[static_cast<std::size_t>(acc.owner)];
-  const double to_window_end = closed * (account_pnl_[ai] - account_pnl_.over_step(ai));
-  ms.capital += to_window_end;
-  ms.cash += to_window_end;
+  ms.capital += beyond_step;
+  ms.cash += beyond_step;
 }
 
 // A holder keeps no variation margin on the positions ADL or tear-up closed:
@@ -949,6 +952,7 @@ void Cascade::collect_survivors(std::size_t c) {
 // aggregates), ranked in the same queue by their own score.
 void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
   adl_by_quantity_.clear();  // empty: none by quantity
+  adl_mark_from_end_ = false;
   if (!needs_adl_[c] || n == 0) return;
   adl_by_quantity_.assign(survivors_.size(), 0);
   int asset = -1;
@@ -965,6 +969,12 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
   const double sl = models::side_sign(side);
   const double p0 = model_.assets[static_cast<std::size_t>(asset)].price;
   double q_sum = 0.0, b_sum = 0.0, shortfall = 0.0;
+  // The round's defaulters are closed out from the step's start, or, in a
+  // later round of a step whose margin they paid, from its end
+  // (closeout_from_end): their margin is settled to that point, and ADL
+  // marks at the end of the close-out window from it.
+  const auto first = static_cast<std::size_t>(defaulter_accounts_[0]);
+  adl_mark_from_end_ = closeout_from_end(first);
   for (std::size_t i = 0; i < n; ++i) {
     const models::Defaulter& d = defaulters_[i];
     const auto ai = static_cast<std::size_t>(defaulter_accounts_[i]);
@@ -974,8 +984,8 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
     const double short_i = d.loss - d.im - d.df;
     if (q * sl <= 0.0 || !(short_i > 0.0)) continue;
     // Its equity is zero at B = the price its margin stands behind (today's
-    // price, or the step's start where it last paid variation margin) - IM / q.
-    const double settled = state(ai).liquidated ? 0.0 : h * (account_pnl_.to(ai) - account_pnl_[ai]);
+    // price, or where it last paid variation margin) - IM / q.
+    const double settled = state(ai).liquidated ? 0.0 : h * settled_pnl(ai);
     q_sum += std::abs(q);
     b_sum += std::abs(q) * (p0 + (settled - d.im) / q);
     shortfall += short_i;
@@ -984,7 +994,6 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
   const double bankruptcy = b_sum / q_sum;
   // The mark must have reached the bankruptcy price (otherwise the defaulted
   // position has equity left and only its close-out cost reaches the layer).
-  const auto first = static_cast<std::size_t>(defaulter_accounts_[0]);
   const double mark = mark_price(first, asset);
   if (!(sl * (bankruptcy - mark) >= 0.0)) return;
   std::vector<std::size_t> queue;
@@ -1021,11 +1030,16 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
   }
 }
 
+double Cascade::settled_pnl(std::size_t ai) const {
+  return adl_mark_from_end_ ? account_pnl_.at_step_end(ai) : account_pnl_.to(ai) - account_pnl_[ai];
+}
+
 double Cascade::mark_price(std::size_t ai, int asset) const {
   const double p0 = model_.assets[static_cast<std::size_t>(asset)].price;
   const double q = model_.accounts[ai].quantity(asset);
   const bool venue = !model_.ccps[static_cast<std::size_t>(model_.accounts[ai].ccp)].lending;
   if (state(ai).liquidated && venue) return p0 + cold(ai).venue_pnl / (held(ai) * q);  // of what it held
+  if (adl_mark_from_end_) return p0 + (account_pnl_.at_step_end(ai) + account_pnl_.after_step(ai)) / q;
   return p0 + account_pnl_.to(ai) / q;
 }
 

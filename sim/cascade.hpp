@@ -374,6 +374,8 @@ class AccountPnl {
   }
   // Whether after_step covers a whole close-out window from the step's end.
   bool next_window() const { return next_window_; }
+  // From today to the step's end (the window's end in one period).
+  double at_step_end(std::size_t a) const { return step_end_ ? step_end_[a] : to(a); }
   // Asks the cache for what operator[](a) will read (a pass over scattered
   // accounts hides the misses); changes nothing.
   void prefetch(std::size_t a) const {
@@ -555,8 +557,12 @@ class Cascade {
   void setup_adl_by_quantity(std::size_t c, std::size_t n_member_lines);
   // The price at which its close (or ADL against it) marks account ai's
   // position in `asset`, a single-asset account's: its P&L from today over
-  // the contracts it holds.
+  // the contracts it holds (adl_mark_from_end_: at the end of the window from
+  // the step's end).
   double mark_price(std::size_t ai, int asset) const;
+  // Its P&L from today to where its margin was last settled: the step's start
+  // (adl_mark_from_end_: its end).
+  double settled_pnl(std::size_t ai) const;
   // The members' then the link lines through their layers, VMGH capped per round.
   void run_layers(std::size_t c, std::span<models::Defaulter> members, std::span<models::Defaulter> links,
                   models::CcpResources& resources, models::VmghCaps& vmgh, models::WaterfallOutcome& wf_members,
@@ -709,6 +715,7 @@ class Cascade {
   std::vector<std::uint64_t> touched_bits_;           // workspace of check_members: touched_ as a bitset
   std::vector<int> single_asset_;                     // per account: its only asset, -1 otherwise
   std::vector<std::uint8_t> adl_by_quantity_;         // per survivor: deleveraged by quantity this round
+  bool adl_mark_from_end_ = false;                    // this round's ADL by quantity marks from the step's end
   std::vector<double> adl_charged_members_;           // per survivor: ADL charged by the members' run
   std::array<std::vector<AdlLine>, 2> adl_lines_;     // the members' and the link lines' ADL of this round
   std::vector<double> line_to_fund_;                  // per line of defaulters_: margin left to the insurance fund

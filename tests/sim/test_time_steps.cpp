@@ -1207,6 +1207,53 @@ TEST(ClosedPositions, AdlByQuantityClosesOnlyWhatAnEarlierWholeGainAdlLeft) {
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
 }
 
+// A member defaulting in a later round of a step, on the step's charges,
+// paid the step's variation margin: its close-out runs from the step's end
+// (RTS 153/2013 art. 26), and so does ADL against it: its bankruptcy price
+// is where its margin settled, the step's end, less IM over its contracts,
+// and the mark the end of its close-out window. CCP V [defaulter_im,
+// mutualized_df, adl], MPOR 1, daily steps. X: 100, 100 on day 1, 60 on day
+// 2, 55 on day 3.
+//   Day 2, round 1: D1 (long 10, capital 100, no IM) cannot pay -400; closed
+//   out over day 1 to 2: 400, all to the mutualised fund: D2's 100, N's 300.
+//   Round 2: D2 (long 10, capital 450, IM 20) paid the -400 and is at -50:
+//   closed out over day 2 to 3: 10 x 5 = 50, IM 20, 30 short. Its bankruptcy
+//   price is 100 + (-400 - 20) / 10 = 58 against the mark 55: ADL closes
+//   N's 10 contracts at 58, 3 each. (From the step's start it would be 98
+//   against 60: 0.79 contracts at 98.)
+constexpr std::string_view kLaterRoundAdl = R"(name: ADL against a later-round defaulter
+simulation: {horizon_days: 3, step_days: 1}
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+ccps:
+  - {id: V, capital: 1000, sitg: 0, margin: {model: parametric, mpor_days: 1},
+     default_fund: {sizing: fixed, amount: 400}, waterfall: [defaulter_im, mutualized_df, adl]}
+members:
+  - {id: D1, capital: 100, liquidity: 1e6, positions: {V: {X: 10}}, initial_margin: {V: 0}, default_fund: {V: 0}}
+  - {id: D2, capital: 450, liquidity: 1e6, positions: {V: {X: 10}}, initial_margin: {V: 20}, default_fund: {V: 100}}
+  - {id: N, capital: 1e6, liquidity: 1e6, positions: {V: {X: -20}}, initial_margin: {V: 100}, default_fund: {V: 300}}
+)";
+
+TEST(ClosedPositions, AdlAgainstALaterRoundDefaulterMarksFromTheStepsEnd) {
+  const Model model = model_of(kLaterRoundAdl);
+  CascadeTrace trace;
+  const ScenarioResult r = run_move(model, path_of(model, {100, 100, 60, 55, 55}), &trace);
+  ASSERT_EQ(r.defaults.size(), 2u);
+  EXPECT_EQ(r.defaults[1].member, 1);  // D2
+  EXPECT_EQ(r.defaults[1].day, 2.0);
+  EXPECT_GT(r.defaults[1].round, r.defaults[0].round);
+  EXPECT_NEAR(r.closeout_loss, 400.0 + 50.0, 1e-9);
+  ASSERT_FALSE(trace.events.empty());
+  const WaterfallEvent& last = trace.events.back();
+  ASSERT_EQ(last.adl.size(), 1u);
+  EXPECT_EQ(last.adl[0].account, model.members[2].accounts[0]);
+  EXPECT_NEAR(last.adl[0].contracts, 10.0, 1e-9);
+  EXPECT_NEAR(last.adl[0].price, 58.0, 1e-9);
+  EXPECT_NEAR(last.adl[0].loss_vs_mark, 30.0, 1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kAdl), 30.0, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+}
+
 // Partial tear-up terminates the positions it tears up (CPMI-IOSCO, Recovery
 // of financial market infrastructures, 2014 rev. 2017, 4.5): from the next
 // day their holders pay and earn nothing on them. The auction and recovery
