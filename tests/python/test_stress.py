@@ -311,3 +311,18 @@ def test_liquidations_through_time_steps_carry_their_day() -> None:
     assert perp["day"].tolist() == [1.0, 2.0]
     assert perp["start"].iloc[1] == pytest.approx(perp["end"].iloc[0])
     assert perp["end"].iloc[1] == pytest.approx(0.0)
+
+
+def test_contracts_adl_closed_are_off_the_shorts_books_the_next_day() -> None:
+    # scenarios/adl_crash_day.yaml, "the crash reversed the next day": the crash
+    # deleverages 8 shorts on day 1 (all 25,000 of SHORT_08's contracts, 68,780
+    # of SHORT_02's 125,000); ALT is back at 200 on day 2. What ADL closed is no
+    # longer theirs, so the rebound liquidates nobody and nobody defaults.
+    result = ccpnet.stress(ccpnet.load(SCENARIOS / "adl_crash_day.yaml"))
+    name = next(n for n in result.names if n.startswith("the crash reversed the next day"))
+    assert result.defaults[result.defaults.stress_scenario == name].empty
+    liq = result.liquidations
+    assert set(liq[liq.stress_scenario == name]["day"]) == {1.0}
+    adl = result.adl[result.adl.stress_scenario == name].set_index("account")
+    assert adl.loc["SHORT_08", "contracts"] == pytest.approx(25000.0)
+    assert adl.loc["SHORT_02", "contracts"] == pytest.approx(68780.2, abs=0.1)
