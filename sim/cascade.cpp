@@ -344,7 +344,6 @@ void Cascade::meet_account(std::size_t a, std::size_t slot) {
         settlement_ ? acc.default_fund * settlement_->df_kept[static_cast<std::size_t>(acc.ccp)] : acc.default_fund;
     st.assess_cap = acc.default_fund * ccp.assessment_multiple;
     st.lender_left = acc.lent;
-    st.adl_contracts_left = acc.adl_contracts;
     st.cash_call_cap = acc.default_fund * ccp.cash_call_multiple;
   }
   const double h = held(a, true);
@@ -372,7 +371,7 @@ double Cascade::close_share(std::size_t a, double share) {
 // (multi-asset accounts, link losses after the members' run) the share of
 // the gain left it took, as closing that share of what is left would.
 // `by_quantity`: the part of the charge the quantity rule made. ADL marks
-// them at the end of a close-out window (by quantity: adl_mark_point_; the
+// them at the end of a close-out window (by quantity: adl_mark_from_end_; the
 // whole-gain rule's gain: the window from the step's start); where that ends
 // after the step (an MPOR longer than a step, or a window from the step's
 // end) their holder is paid the closed contracts' margin from the step's end
@@ -1005,9 +1004,9 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
     s.adl_gain = 0.0;
     const Account& acc = model_.accounts[ai];
     const double q = acc.quantity(k);
-    if (k != asset || q * sl >= 0.0 || state(ai).adl_contracts_left <= 0.0) continue;
+    if (k != asset || q * sl >= 0.0 || contracts_left(ai) <= 0.0) continue;
     const double own_mark = mark_price(ai, asset);
-    const models::AdlAccount position{state(ai).adl_contracts_left, p0, own_mark, acc.initial_margin};
+    const models::AdlAccount position{contracts_left(ai), p0, own_mark, acc.initial_margin};
     s.adl_rank = models::adl_priority(models::opposite_side(side), position, model_.ccps[c].adl_ranking);
     s.adl_entry_price = p0;
     s.adl_mark_price = own_mark;
@@ -1021,7 +1020,7 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
   double left = q_sum;
   for (std::size_t j : queue) {
     models::Survivor& s = survivors_[j];
-    s.adl_quantity = std::min(left, state(static_cast<std::size_t>(survivor_accounts_[j])).adl_contracts_left);
+    s.adl_quantity = std::min(left, contracts_left(static_cast<std::size_t>(survivor_accounts_[j])));
     left -= s.adl_quantity;
     if (s.adl_quantity > 0.0)
       adl_by_quantity_[j] = 1;
@@ -1385,14 +1384,13 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
     st.assess_cap -= s.assessment_paid + s.assessment_unpaid;
     if (s.adl_charged > 0.0) {
       const bool by_quantity = !adl_by_quantity_.empty() && adl_by_quantity_[i];
-      close_deleveraged(ai, s, st.adl_contracts_left, st.adl_left, by_quantity ? adl_charged_members_[i] : 0.0);
+      close_deleveraged(ai, s, contracts_left(ai), st.adl_left, by_quantity ? adl_charged_members_[i] : 0.0);
     }
     st.adl_left = std::max(0.0, st.adl_left - s.adl_charged);
     if (torn_up_ && torn_share_[i] > 0.0) {
       close_share(ai, torn_share_[i]);
       st.adl_left *= 1.0 - torn_share_[i];
     }
-    st.adl_contracts_left = held(ai) * acc.adl_contracts;  // what ADL may still close
     st.lender_left -= s.lender_charged;
     st.vm_gain = s.vm_gain;
     // In the order of the channels, as they are booked.

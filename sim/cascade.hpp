@@ -661,7 +661,6 @@ class Cascade {
   struct alignas(64) AccountState {
     double df_left = 0.0, assess_cap = 0.0, vm_gain = 0.0;
     double adl_left = 0.0, lender_left = 0.0;  // gain left to deleverage, balance left
-    double adl_contracts_left = 0.0;           // contracts ADL may still close
     double cash_call_cap = 0.0;                // what recovery cash calls may still take
     int holder = -1;  // a client account: the backup member holding it once ported, kClosedOut once closed out
     std::uint8_t closed = 0, liquidated = 0;
@@ -702,6 +701,8 @@ class Cascade {
   AccountState& state(std::size_t a) { return acct_[static_cast<std::size_t>(slot_[a])]; }
   const AccountState& state(std::size_t a) const { return acct_[static_cast<std::size_t>(slot_[a])]; }
   const AccountInfo& info(std::size_t a) const { return info_[static_cast<std::size_t>(slot_[a])]; }
+  // The contracts ADL may still close of single-asset account a: those it holds.
+  double contracts_left(std::size_t a) const { return held(a) * info(a).adl_contracts; }
   ColdState& cold(std::size_t a);
   const ColdState& cold(std::size_t a) const;
   // charge_member with the account's info at hand (acc.account its index).
