@@ -377,22 +377,39 @@ double Cascade::close_share(std::size_t a, double share) {
 // end) their holder is paid the closed contracts' margin from the step's end
 // to it now, as ADL settles them there (take_closed_positions_off takes the
 // margin of the steps after off).
-void Cascade::close_deleveraged(std::size_t ai, const models::Survivor& s, double contracts_left, double gain_left,
-                                double by_quantity) {
+//
+// The contracts closed by quantity take their whole gain with them (the gap
+// to the bankruptcy price charged, the rest paid at it): the whole-gain rule
+// may take after that only the gain on the contracts left.
+double Cascade::close_deleveraged(std::size_t ai, const models::Survivor& s, double contracts_left, double gain_left,
+                                  double by_quantity) {
   double by_gain = s.adl_charged, beyond_step = 0.0;
   const double from_start_window = account_pnl_[ai] - account_pnl_.over_step(ai);
   if (s.adl_closed > 0.0 && contracts_left > 0.0) {
-    const double closed = close_share(ai, s.adl_closed / contracts_left);
+    const double share = std::min(1.0, s.adl_closed / contracts_left);
+    const double closed = close_share(ai, share);
     beyond_step += closed * (adl_mark_from_end_ ? account_pnl_.after_step(ai) : from_start_window);
     by_gain -= by_quantity;
-    gain_left -= by_quantity;
+    gain_left *= 1.0 - share;
   }
-  if (by_gain > 0.0 && gain_left > 0.0) beyond_step += close_share(ai, by_gain / gain_left) * from_start_window;
+  if (by_gain > 0.0 && gain_left > 0.0) {
+    beyond_step += close_share(ai, by_gain / gain_left) * from_start_window;
+    gain_left = std::max(0.0, gain_left - by_gain);
+  }
   const Account& acc = model_.accounts[ai];
-  if (beyond_step == 0.0 || acc.kind != AccountKind::kMember) return;
-  MemberState& ms = member_state_[static_cast<std::size_t>(acc.owner)];
-  ms.capital += beyond_step;
-  ms.cash += beyond_step;
+  if (beyond_step != 0.0 && acc.kind == AccountKind::kMember) {
+    MemberState& ms = member_state_[static_cast<std::size_t>(acc.owner)];
+    ms.capital += beyond_step;
+    ms.cash += beyond_step;
+  }
+  return gain_left;
+}
+
+double Cascade::gain_after_quantity(std::size_t i) const {
+  const auto ai = static_cast<std::size_t>(survivor_accounts_[i]);
+  const double gain = acct_[static_cast<std::size_t>(slot_[ai])].adl_left, left = contracts_left(ai);
+  const double closed = survivors_[i].adl_closed;
+  return closed > 0.0 && left > 0.0 ? gain * std::max(0.0, 1.0 - closed / left) : gain;
 }
 
 // A holder keeps no variation margin on the positions ADL or tear-up closed:
@@ -951,6 +968,8 @@ void Cascade::collect_survivors(std::size_t c) {
 // aggregates), ranked in the same queue by their own score.
 void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
   adl_by_quantity_.clear();  // empty: none by quantity
+  adl_matched_lines_.clear();
+  adl_quantity_ = 0.0;
   adl_mark_from_end_ = false;
   if (!needs_adl_[c] || n == 0) return;
   adl_by_quantity_.assign(survivors_.size(), 0);
@@ -988,7 +1007,9 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
     q_sum += std::abs(q);
     b_sum += std::abs(q) * (p0 + (settled - d.im) / q);
     shortfall += short_i;
+    adl_matched_lines_.push_back(static_cast<int>(i));
   }
+  adl_quantity_ = q_sum;
   if (q_sum == 0.0) return;
   const double bankruptcy = b_sum / q_sum;
   // The mark must have reached the bankruptcy price (otherwise the defaulted
@@ -1022,10 +1043,8 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
     models::Survivor& s = survivors_[j];
     s.adl_quantity = std::min(left, contracts_left(static_cast<std::size_t>(survivor_accounts_[j])));
     left -= s.adl_quantity;
-    if (s.adl_quantity > 0.0)
-      adl_by_quantity_[j] = 1;
-    else
-      s.adl_gain = 0.0;  // beyond the defaulted quantity: not deleveraged
+    adl_by_quantity_[j] = s.adl_quantity > 0.0 ? kAdlQueued : kAdlBeyond;
+    if (s.adl_quantity == 0.0) s.adl_gain = 0.0;  // beyond the defaulted quantity: not in the members' run
   }
 }
 
@@ -1092,16 +1111,19 @@ void Cascade::run_layers(std::size_t c, std::span<models::Defaulter> members, st
     round.max_rate =
         gains_after > 0.0 ? std::clamp((vmgh.max_rate * gains_before - taken) / gains_after, 0.0, 1.0) : 0.0;
   }
-  if (adl)
+  if (adl) {
     record_adl(0);
-  else
+    note_adl_matched();
+  } else {
     adl_lines_[0].clear();  // no adl layer: nothing deleveraged
-  // Link losses deleverage by the whole-gain rule: the members' contract was
-  // closed by quantity above.
+  }
+  // Link losses deleverage by the whole-gain rule, every opposite account by
+  // its gain on what it still holds: the members' contract was closed by
+  // quantity above.
   for (std::size_t i = 0; adl && i < survivors_.size(); ++i) {
-    if (!adl_by_quantity_.empty() && adl_by_quantity_[i]) {
+    if (!adl_by_quantity_.empty() && adl_by_quantity_[i] != 0) {
       models::Survivor& s = survivors_[i];
-      s.adl_gain = std::max(0.0, s.adl_gain - s.adl_charged);
+      s.adl_gain = gain_after_quantity(i);
       s.adl_quantity = 0.0;
     }
   }
@@ -1114,6 +1136,19 @@ void Cascade::run_layers(std::size_t c, std::span<models::Defaulter> members, st
     adl_lines_[1].clear();  // no adl layer: nothing deleveraged
 }
 
+// ADL by quantity closed each net-side line's contracts in proportion: the
+// contracts closed over theirs. Those are not sold into the market.
+void Cascade::note_adl_matched() {
+  if (adl_by_quantity_.empty() || !(adl_quantity_ > 0.0)) return;
+  double closed = 0.0;
+  for (std::size_t i = 0; i < survivors_.size(); ++i)
+    if (adl_by_quantity_[i] == kAdlQueued) closed += survivors_[i].adl_closed;
+  const double share = std::min(1.0, closed / adl_quantity_);
+  if (!(share > 0.0)) return;
+  for (const int i : adl_matched_lines_)
+    cold(static_cast<std::size_t>(defaulter_accounts_[static_cast<std::size_t>(i)])).adl_matched = share;
+}
+
 // The survivors' ADL charges of run `run` (0: members' lines, 1: link lines).
 void Cascade::record_adl(int run) {
   auto& lines = adl_lines_[static_cast<std::size_t>(run)];
@@ -1124,7 +1159,7 @@ void Cascade::record_adl(int run) {
     const double charged = s.adl_charged - before;
     if (run == 0) adl_charged_members_[i] = s.adl_charged;
     if (charged <= 0.0) continue;
-    const bool by_quantity = run == 0 && !adl_by_quantity_.empty() && adl_by_quantity_[i];
+    const bool by_quantity = run == 0 && !adl_by_quantity_.empty() && adl_by_quantity_[i] == kAdlQueued;
     lines.push_back({survivor_accounts_[i], by_quantity ? s.adl_closed : 0.0,
                      by_quantity ? s.adl_bankruptcy_price : 0.0, charged, 0, s.adl_rank});
   }
@@ -1382,11 +1417,11 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
     st.df_left -= s.df_charged;
     st.cash_call_cap -= s.cash_call_paid + s.cash_call_unpaid;
     st.assess_cap -= s.assessment_paid + s.assessment_unpaid;
-    if (s.adl_charged > 0.0) {
-      const bool by_quantity = !adl_by_quantity_.empty() && adl_by_quantity_[i];
-      close_deleveraged(ai, s, contracts_left(ai), st.adl_left, by_quantity ? adl_charged_members_[i] : 0.0);
+    if (s.adl_charged > 0.0 || s.adl_closed > 0.0) {
+      const bool by_quantity = !adl_by_quantity_.empty() && adl_by_quantity_[i] == kAdlQueued;
+      st.adl_left =
+          close_deleveraged(ai, s, contracts_left(ai), st.adl_left, by_quantity ? adl_charged_members_[i] : 0.0);
     }
-    st.adl_left = std::max(0.0, st.adl_left - s.adl_charged);
     if (torn_up_ && torn_share_[i] > 0.0) {
       close_share(ai, torn_share_[i]);
       st.adl_left *= 1.0 - torn_share_[i];

@@ -483,6 +483,10 @@ class Cascade {
   // liquidation closes, and the cascade the closed share's margin from the
   // next step (advance()).
   double held(std::size_t a, bool at_step_start = false) const;
+  // The share of its positions closing account a (a defaulter's close-out, a
+  // venue's liquidation) trades in the market: what it holds less what ADL
+  // closed against the survivors (the fire-sale flow).
+  double sold(std::size_t a) const { return held(a) * (1.0 - cold(a).adl_matched); }
   // The accounts ADL or tear-up closed part of in the scenario so far.
   std::span<const int> partly_closed() const { return partly_closed_; }
 
@@ -576,9 +580,15 @@ class Cascade {
   // step; returns the share of its whole book that is.
   double close_share(std::size_t a, double share);
   // ADL's close of survivor account ai's positions (s its charges), from its
-  // contracts and gain left before them.
-  void close_deleveraged(std::size_t ai, const models::Survivor& s, double contracts_left, double gain_left,
-                         double by_quantity);
+  // contracts and gain left before them; returns the gain ADL may still take.
+  double close_deleveraged(std::size_t ai, const models::Survivor& s, double contracts_left, double gain_left,
+                           double by_quantity);
+  // What the whole-gain rule may take of survivor i after the members' run
+  // closed s.adl_closed of its contracts by quantity.
+  double gain_after_quantity(std::size_t i) const;
+  // After the members' run: the share of the net-side lines' contracts ADL
+  // by quantity closed (ColdState::adl_matched).
+  void note_adl_matched();
   // advance(): what ADL and tear-up closed comes off the holders' variation margin.
   void take_closed_positions_off(AccountPnl account_pnl);
   void trace_event(int round, std::size_t c, const models::WaterfallOutcome& wf, std::size_t first, std::size_t end,
@@ -678,6 +688,9 @@ class Cascade {
     // The share of its positions auto-deleveraging and tear-up closed: before
     // the current step, and so far (held()).
     double closed_before = 0.0, closed = 0.0;
+    // A defaulted position's: the share of what it held that ADL by quantity
+    // closed against the survivors at the bankruptcy price, not sold.
+    double adl_matched = 0.0;
   };
   std::vector<AccountState> acct_;         // by slot (slot_)
   std::vector<ColdState> cold_;            // by slot
@@ -715,11 +728,16 @@ class Cascade {
   std::vector<std::pair<int, int>> member_accounts_;  // account, its CCP
   std::vector<std::uint64_t> touched_bits_;           // workspace of check_members: touched_ as a bitset
   std::vector<int> single_asset_;                     // per account: its only asset, -1 otherwise
-  std::vector<std::uint8_t> adl_by_quantity_;         // per survivor: deleveraged by quantity this round
-  bool adl_mark_from_end_ = false;                    // this round's ADL by quantity marks from the step's end
-  std::vector<double> adl_charged_members_;           // per survivor: ADL charged by the members' run
-  std::array<std::vector<AdlLine>, 2> adl_lines_;     // the members' and the link lines' ADL of this round
-  std::vector<double> line_to_fund_;                  // per line of defaulters_: margin left to the insurance fund
+  // Per survivor: kAdlQueued, opposite the round's defaulted contract and within its quantity
+  // (ADL by quantity); kAdlBeyond, opposite and beyond it; 0 otherwise.
+  static constexpr std::uint8_t kAdlQueued = 1, kAdlBeyond = 2;
+  std::vector<std::uint8_t> adl_by_quantity_;
+  std::vector<int> adl_matched_lines_;       // the round's member lines on the net side ADL by quantity closes against
+  double adl_quantity_ = 0.0;                // their contracts
+  bool adl_mark_from_end_ = false;           // this round's ADL by quantity marks from the step's end
+  std::vector<double> adl_charged_members_;  // per survivor: ADL charged by the members' run
+  std::array<std::vector<AdlLine>, 2> adl_lines_;  // the members' and the link lines' ADL of this round
+  std::vector<double> line_to_fund_;               // per line of defaulters_: margin left to the insurance fund
   std::vector<std::pair<std::size_t, double>> client_cover_;  // lines of defaulters_: their clients' margin used
   std::vector<models::CcpResources> resources_;               // per CCP
   std::vector<models::VmghCaps> vmgh_;  // per CCP: the caps, total_left what the scenario still allows

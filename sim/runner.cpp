@@ -1120,11 +1120,12 @@ class TileWorker {
   }
 
   // What closing account `a` trades, at `prices` (over today's; empty:
-  // today's), into flow_: the positions it still holds (Cascade::held).
+  // today's), into flow_: the positions it still holds, less those ADL
+  // closed against the survivors (Cascade::sold).
   void add_closing_flow(int a, const std::vector<double>& prices) {
-    const double held = cascade_.held(static_cast<std::size_t>(a));
+    const double sold = cascade_.sold(static_cast<std::size_t>(a));
     for (const auto [asset, value] : model_.accounts[static_cast<std::size_t>(a)].values)
-      flow_(asset) -= held * value * (prices.empty() ? 1.0 : prices[static_cast<std::size_t>(asset)]);
+      flow_(asset) -= sold * value * (prices.empty() ? 1.0 : prices[static_cast<std::size_t>(asset)]);
   }
 
   // Step k's close-outs trade at the prices of the last variation margin

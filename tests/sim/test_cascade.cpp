@@ -972,6 +972,90 @@ TEST(Cascade, AdlAtTheQuantityWeightedBankruptcyPriceOfSeveralDefaulters) {
   EXPECT_NE(text.find("deleveraged (adl)"), std::string::npos) << text;
 }
 
+// ADL by quantity closes contracts with their whole gain: the gap to the
+// bankruptcy price is charged and the rest is paid at it (BitMEX, "Auto-
+// Deleveraging": the position is closed at the bankruptcy price). A later
+// loss that deleverages by the whole-gain rule (a link loss) may take only
+// the gain on the contracts left, and from every opposite account by rank.
+// X falls 50%. A (as kPeerHaircut): D long 10, IM 100, DF 20, SITG 10:
+// 500 - 130 = 370 taken by VMGH on the gains at A. B [defaulter_im, adl]:
+// E long 10, IM 100; N1 short 10 (IM 50: ranked first), N2 short.
+//   Round 1 at B: E owes 500 - 100 = 400 at its bankruptcy price 100 -
+//   100 / 10 = 90 against the mark 50: N1's 10 contracts close at 90, 40
+//   each: N1 pays 400 and holds nothing; the other 100 of its gain (10 x 10)
+//   is paid to it at 90 and gone from what ADL may take.
+//   B's link account at A (short 10, gain 500) bears A's 370: round 2 at
+//   B, deleveraged by the whole-gain rule: N1 has no gain left; N2 pays 370.
+//   (Were N1's 100 left to take, it would pay 100 and N2 270.)
+constexpr std::string_view kQuantityThenLink = R"(name: ADL by quantity, then a link loss
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}]
+  stress_scenarios: [{name: crash, moves: {X: -0.5}, days: 1}]
+ccps:
+  - {id: A, capital: 100, sitg: 10, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 20}}
+  - {id: B, capital: 1000, sitg: 0, margin: {model: parametric, mpor_days: 1}, default_fund: {sizing: fixed, amount: 0},
+     waterfall: [defaulter_im, adl]}
+members:
+  - {id: D, capital: 1000, liquidity: 1000, positions: {A: {X: 10}}, initial_margin: {A: 100}, default_fund: {A: 20}}
+  - {id: E, capital: 1000, liquidity: 1000, positions: {B: {X: 10}}, initial_margin: {B: 100}}
+  - {id: N1, capital: 1e6, liquidity: 1e6, positions: {B: {X: -10}}, initial_margin: {B: 50}}
+  - {id: N2, capital: 1e6, liquidity: 1e6, positions: {B: {X: -10}}, initial_margin: {B: 100}}
+links: [{between: [A, B]}]
+defaults: {exogenous: [D, E]}
+)";
+
+// What both cases below share: A's VMGH takes 370 and passes `link` to B;
+// N1 pays 400 by quantity, N2 the link loss by the whole-gain rule; B stands.
+ScenarioResult expect_quantity_then_link(std::string_view yaml, double link) {
+  using L = models::Layer;
+  const Model model = build_model(config::load_scenario_text(yaml, "t.yaml"));
+  const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]));
+  EXPECT_NEAR(layer(r, 0, L::kVmgh), 370, 1e-9);
+  EXPECT_NEAR(r.ccp_link_in[1], link, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kAdl), 400 + link, 1e-9);
+  EXPECT_NEAR(channel_total(r, account_of(model, 2, 1), LossChannel::kAdl), 400, 1e-9);   // N1
+  EXPECT_NEAR(channel_total(r, account_of(model, 3, 1), LossChannel::kAdl), link, 1e-9);  // N2
+  EXPECT_EQ(r.ccp_failures(), 0);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+  return r;
+}
+
+TEST(Cascade, AWholeGainAdlAfterOneByQuantityTakesOnlyTheGainOnTheContractsLeft) {
+  const ScenarioResult r = expect_quantity_then_link(kQuantityThenLink, 370);
+  EXPECT_EQ(r.defaults.size(), 2u);
+  EXPECT_NEAR(r.closeout_loss, 1000, 1e-9);
+}
+
+// The same in one round at B, members' run then link run: E is now a member
+// of A too, short 5 X there (DF 0, capital 300), so A's net is long 5 and
+// B's link account at A is short 5; at B, E long 10 against N1 short 10 (IM
+// 50, first) and N2 short 5. X falls 50%.
+//   Round 1 at A: D's 370 goes to VMGH on the gains at A: E's 250 and B's
+//   250, 185 each. E (300 + 250 - 500 = 50) cannot pay 185: it defaults.
+//   Round 2 at B: E's line owes 400 at 90 against 50: N1's 10 contracts
+//   close (400); N2 is beyond E's quantity. The link line (185) then
+//   deleverages by the whole-gain rule: N1 has nothing left, N2 (gain 250)
+//   pays 185 and B stands. (Had N1 kept 100 to take, and N2 been left out
+//   as beyond the quantity, N1 would pay 100 and B fail on 85.)
+TEST(Cascade, ALinkLossInTheRoundOfAnAdlByQuantityDeleveragesEveryOppositeAccountByItsGainLeft) {
+  std::string yaml(kQuantityThenLink);
+  const auto replace = [&](std::string_view from, std::string_view to) {
+    const auto at = yaml.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    yaml.replace(at, from.size(), to);
+  };
+  replace(
+      "{id: E, capital: 1000, liquidity: 1000, positions: {B: {X: 10}}, initial_margin: {B: 100}}",
+      "{id: E, capital: 300, liquidity: 1000, positions: {A: {X: -5}, B: {X: 10}}, initial_margin: {A: 0, B: 100},\n"
+      "     default_fund: {A: 0}}");
+  replace("positions: {B: {X: -10}}, initial_margin: {B: 100}}", "positions: {B: {X: -5}}, initial_margin: {B: 100}}");
+  replace("exogenous: [D, E]", "exogenous: [D]");
+  const ScenarioResult r = expect_quantity_then_link(yaml, 185);
+  ASSERT_EQ(r.defaults.size(), 2u);
+  EXPECT_EQ(r.defaults[1].member, 1);  // E, in round 2
+  EXPECT_EQ(r.defaults[1].round, 1);   // rounds count from 0
+}
+
 TEST(Cascade, VmghAndAdlKeysAreValidated) {
   const auto error = [](std::string_view yaml, const char* assignment) {
     try {

@@ -1254,6 +1254,48 @@ TEST(ClosedPositions, AdlAgainstALaterRoundDefaulterMarksFromTheStepsEnd) {
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
 }
 
+// Contracts ADL closes against the survivors at the bankruptcy price are not
+// sold into the market (BitMEX, "Auto-Deleveraging": the liquidation engine
+// hands the position to ADL when it cannot be closed in the market), so they
+// move no price (market.fire_sales; models/market/fire_sale.hpp: a move of
+// -k sqrt(|flow| / ADV)). kAdlDays with fire sales, ADV 1e9, k 0.1, N capital 1e6; X: 100,
+// 70, 120. Day 1: D's sale of its 10 at today's 100 (1,000) would move X by
+// -0.1 sqrt(1e-6) = -1e-4; closed at the moved price it costs 0.1: D owes
+// 300.1, IM 100, 200.1 short, 20.01 a contract.
+//   Without a fund ADL closes all 10 of D's contracts against N: nothing is
+//   sold, X moves by nothing, and the sale's 0.1 is never paid (close-out
+//   300).
+//   With an insurance fund of 100.05, ADL takes the other 100.05: 5
+//   contracts (0.05 of the sale avoided); D's other 5 are sold:
+//   -0.1 sqrt(500 / 1e9).
+TEST(ClosedPositions, ContractsAdlClosesAreNotSoldIntoTheMarket) {
+  const auto run = [](std::string_view fund) {
+    return run_on(kAdlDays,
+                  {{"market.fire_sales", "true"},
+                   {"market.assets.X.adv", "1e9"},
+                   {"market.assets.X.liquidation_cost", "0.1"},
+                   {"ccps.V.insurance_fund", std::string(fund)},
+                   {"members.N.capital", "1e6"}},
+                  {100, 70, 120});
+  };
+  using L = models::Layer;
+  const ScenarioResult all = run("0");
+  ASSERT_EQ(all.defaults.size(), 1u);
+  EXPECT_NEAR(all.closeout_loss, 300.0, 1e-9);
+  EXPECT_NEAR(layer(all, 0, L::kAdl), 200.0, 1e-9);  // 10 x 20; the sale's 0.1 is avoided
+  ASSERT_EQ(all.price_impact.size(), 1u);
+  EXPECT_EQ(all.price_impact[0], 0.0);
+  const ScenarioResult half = run("100.05");
+  ASSERT_EQ(half.defaults.size(), 1u);
+  EXPECT_NEAR(layer(half, 0, L::kInsuranceFund), 100.05, 1e-9);
+  EXPECT_NEAR(layer(half, 0, L::kAdl), 100.0, 1e-9);  // 5 x 20
+  EXPECT_NEAR(half.closeout_loss, 300.05, 1e-9);
+  ASSERT_EQ(half.price_impact.size(), 1u);
+  EXPECT_NEAR(half.price_impact[0], std::log1p(-0.1 * std::sqrt(500.0 / 1e9)), 1e-12);
+  EXPECT_NEAR(half.ledger_total(), half.closeout_loss, 1e-9);
+  EXPECT_NEAR(all.ledger_total(), all.closeout_loss, 1e-9);
+}
+
 // Partial tear-up terminates the positions it tears up (CPMI-IOSCO, Recovery
 // of financial market infrastructures, 2014 rev. 2017, 4.5): from the next
 // day their holders pay and earn nothing on them. The auction and recovery
