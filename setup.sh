@@ -46,9 +46,9 @@ build() {
   cmake --build build --parallel "$(nproc)"
 }
 
-# The sanitizer build: clang 14 with ASan + UBSan, the libraries also
-# coverage-instrumented for libFuzzer, so that one build runs the C++ tests and
-# the fuzz target.
+# The sanitizer build: clang 14 with ASan + UBSan, the scenario loader and
+# model builder also coverage-instrumented for libFuzzer, so that one build runs
+# the C++ tests and the fuzz target.
 build_sanitize() {
   if [ ! -f "build-sanitize/CMakeCache.txt" ]; then
     cmake --preset sanitize
