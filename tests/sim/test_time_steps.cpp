@@ -1207,6 +1207,52 @@ TEST(ClosedPositions, AdlByQuantityClosesOnlyWhatAnEarlierWholeGainAdlLeft) {
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
 }
 
+// ADL settles the contracts it closes at its mark, the end of the close-out
+// window, in the horizon's last step too: with an MPOR of 2 days over one
+// daily step that is a day after the horizon. V (MPOR 2) as kAdlDays; N is
+// also long 10 Y at a second venue W (MPOR 1). X: 100, 60, then 70 on day
+// 2; Y: 100, 45.
+//   Day 1: N's variation margin: +20 x 40 on X, -10 x 55 on Y: C + 250. D
+//   (long 10 X, capital 100) cannot pay -400; closed out over days 0 to 2:
+//   10 x 30 = 300, IM 100, 200 short at the bankruptcy price 90 against the
+//   mark 70: ADL closes 10 of N's 20 contracts, 20 each (-200), and settles
+//   them at 70: their margin from day 1 to 2, 10 x (60 - 70) = -100. N: C -
+//   50. It stands with C = 51 and defaults with C = 49 (without the
+//   settlement it would be C + 50 and stand with either).
+constexpr std::string_view kAdlLastStep = R"(name: ADL settles at its mark in the horizon's last step
+simulation: {horizon_days: 1, step_days: 1}
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}, {id: Y, price: 100, volatility: 0.5}]
+ccps:
+  - {id: V, kind: crypto_venue, capital: 1000, insurance_fund: 0, margin: {model: parametric, mpor_days: 2}}
+  - {id: W, kind: crypto_venue, capital: 1000, insurance_fund: 0, margin: {model: parametric, mpor_days: 1}}
+members:
+  - {id: D, capital: 100, liquidity: 1e6, positions: {V: {X: 10}}, initial_margin: {V: 100}}
+  - {id: L, capital: 1e6, liquidity: 1e6, positions: {V: {X: 10}}, initial_margin: {V: 100}}
+  - {id: N, capital: 51, liquidity: 1e6, positions: {V: {X: -20}, W: {Y: 10}}, initial_margin: {V: 100, W: 100}}
+  - {id: S, capital: 1e6, liquidity: 1e6, positions: {W: {Y: -10}}, initial_margin: {W: 100}}
+)";
+
+TEST(ClosedPositions, AdlSettlesAtItsMarkInTheHorizonsLastStep) {
+  const auto run = [](std::string_view capital) {
+    const Model model = model_of(kAdlLastStep, {{"members.N.capital", std::string(capital)}});
+    Eigen::MatrixXd cumulative(2, static_cast<Eigen::Index>(move_points(model).size()));
+    cumulative.row(0) = path_of(model, {100, 60, 70}).row(0);
+    cumulative.row(1) = path_of(model, {100, 45, 45}).row(0);
+    return run_move(model, cumulative);
+  };
+  const ScenarioResult stands = run("51");
+  ASSERT_EQ(stands.defaults.size(), 1u);
+  EXPECT_NEAR(stands.closeout_loss, 300.0, 1e-9);
+  EXPECT_NEAR(layer(stands, 0, models::Layer::kAdl), 200.0, 1e-9);
+  EXPECT_NEAR(stands.ledger_total(), stands.closeout_loss, 1e-9);
+  const ScenarioResult falls = run("49");
+  ASSERT_EQ(falls.defaults.size(), 2u);
+  EXPECT_EQ(falls.defaults[1].member, 2);  // N
+  EXPECT_EQ(falls.defaults[1].day, 1.0);
+  EXPECT_NEAR(falls.ledger_total(), falls.closeout_loss, 1e-9);
+}
+
 // A member defaulting in a later round of a step, on the step's charges,
 // paid the step's variation margin: its close-out runs from the step's end
 // (RTS 153/2013 art. 26), and so does ADL against it: its bankruptcy price
