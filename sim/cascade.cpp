@@ -1021,8 +1021,11 @@ void Cascade::setup_adl_by_quantity(std::size_t c, std::size_t n) {
     const auto ai = static_cast<std::size_t>(survivor_accounts_[j]);
     const int k = single_asset_[ai];
     if (k < 0) continue;
+    // A single-asset account is deleveraged in the members' run only by
+    // quantity, in the contract; a link loss after it takes its gain left.
     models::Survivor& s = survivors_[j];
     s.adl_gain = 0.0;
+    adl_by_quantity_[j] = kAdlBeyond;
     const Account& acc = model_.accounts[ai];
     const double q = acc.quantity(k);
     if (k != asset || q * sl >= 0.0 || contracts_left(ai) <= 0.0) continue;

@@ -729,7 +729,9 @@ class Cascade {
   std::vector<std::uint64_t> touched_bits_;           // workspace of check_members: touched_ as a bitset
   std::vector<int> single_asset_;                     // per account: its only asset, -1 otherwise
   // Per survivor: kAdlQueued, opposite the round's defaulted contract and within its quantity
-  // (ADL by quantity); kAdlBeyond, opposite and beyond it; 0 otherwise.
+  // (ADL by quantity); kAdlBeyond, any other single-asset account (beyond the quantity, in
+  // another contract, on the defaulters' side): out of the members' run, in a link run with its
+  // gain left; 0 otherwise (multi-asset: whole-gain in both runs).
   static constexpr std::uint8_t kAdlQueued = 1, kAdlBeyond = 2;
   std::vector<std::uint8_t> adl_by_quantity_;
   std::vector<int> adl_matched_lines_;       // the round's member lines on the net side ADL by quantity closes against

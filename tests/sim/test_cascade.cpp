@@ -1056,6 +1056,42 @@ TEST(Cascade, ALinkLossInTheRoundOfAnAdlByQuantityDeleveragesEveryOppositeAccoun
   EXPECT_EQ(r.defaults[1].round, 1);   // rounds count from 0
 }
 
+// The same round with a contract in another asset at B: N3 short 5 Y (IM
+// 10: ranked first) against L3 long 5 Y; Y also falls 50% (N3's gain 250).
+// The members' run closes N1 by quantity in X; the link loss (185) then
+// takes N3's gain in Y first, as it would in a round without a member line
+// (before, N3 was left out of the link run and N2 paid it).
+TEST(Cascade, ALinkLossInTheRoundOfAnAdlByQuantityReachesAccountsInOtherContracts) {
+  std::string yaml(kQuantityThenLink);
+  const auto replace = [&](std::string_view from, std::string_view to) {
+    const auto at = yaml.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    yaml.replace(at, from.size(), to);
+  };
+  replace("assets: [{id: X, price: 100, volatility: 0.5}]",
+          "assets: [{id: X, price: 100, volatility: 0.5}, {id: Y, price: 100, volatility: 0.5}]");
+  replace("moves: {X: -0.5}", "moves: {X: -0.5, Y: -0.5}");
+  replace(
+      "{id: E, capital: 1000, liquidity: 1000, positions: {B: {X: 10}}, initial_margin: {B: 100}}",
+      "{id: E, capital: 300, liquidity: 1000, positions: {A: {X: -5}, B: {X: 10}}, initial_margin: {A: 0, B: 100},\n"
+      "     default_fund: {A: 0}}");
+  replace("positions: {B: {X: -10}}, initial_margin: {B: 100}}",
+          "positions: {B: {X: -5}}, initial_margin: {B: 100}}\n"
+          "  - {id: N3, capital: 1e6, liquidity: 1e6, positions: {B: {Y: -5}}, initial_margin: {B: 10}}\n"
+          "  - {id: L3, capital: 1e6, liquidity: 1e6, positions: {B: {Y: 5}}, initial_margin: {B: 100}}");
+  replace("exogenous: [D, E]", "exogenous: [D]");
+  const Model model = build_model(config::load_scenario_text(yaml, "t.yaml"));
+  const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]));
+  ASSERT_EQ(r.defaults.size(), 2u);
+  EXPECT_EQ(r.defaults[1].member, 1);  // E, in round 2
+  EXPECT_NEAR(r.ccp_link_in[1], 185, 1e-9);
+  EXPECT_NEAR(channel_total(r, account_of(model, 2, 1), LossChannel::kAdl), 400, 1e-9);  // N1, by quantity
+  EXPECT_NEAR(channel_total(r, account_of(model, 4, 1), LossChannel::kAdl), 185, 1e-9);  // N3, its Y gain
+  EXPECT_NEAR(channel_total(r, account_of(model, 3, 1), LossChannel::kAdl), 0, 1e-9);    // N2
+  EXPECT_EQ(r.ccp_failures(), 0);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+}
+
 TEST(Cascade, VmghAndAdlKeysAreValidated) {
   const auto error = [](std::string_view yaml, const char* assignment) {
     try {
