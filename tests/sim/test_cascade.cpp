@@ -932,6 +932,16 @@ TEST(Cascade, AdlClosesOppositeContractsAtTheBankruptcyPriceInRankingOrder) {
   check("pnl", {1, 4, 1, 0});
 }
 
+// `yaml` with its first `from` replaced by `to` (a test's variant of a case).
+void replace_in(std::string& yaml, std::string_view from, std::string_view to) {
+  const auto at = yaml.find(from);
+  if (at == std::string::npos) {
+    ADD_FAILURE() << "not in the case: " << from;
+    return;
+  }
+  yaml.replace(at, from.size(), to);
+}
+
 // Two defaulters in one round: the quantity-weighted bankruptcy price. The
 // queue above with D long 6 X, IM 60 (bankruptcy 100 - 60 / 6 = 90) and E long
 // 4 X, IM 20 (100 - 20 / 4 = 95): B = (6 x 90 + 4 x 95) / 10 = 92. X 100 -> 80:
@@ -940,16 +950,11 @@ TEST(Cascade, AdlClosesOppositeContractsAtTheBankruptcyPriceInRankingOrder) {
 // S3 3 of 4 (36), S4 nothing. Through `ccpnet stress`: stress.json's adl lines.
 TEST(Cascade, AdlAtTheQuantityWeightedBankruptcyPriceOfSeveralDefaulters) {
   std::string yaml(kAdlQueue);
-  const auto replace = [&](std::string_view from, std::string_view to) {
-    const auto at = yaml.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    yaml.replace(at, from.size(), to);
-  };
-  replace("insurance_fund: 40", "insurance_fund: 24");
-  replace("  - {id: D, capital: 1000, liquidity: 1000, positions: {V: {X: 10}}, initial_margin: {V: 100}}\n",
-          "  - {id: D, capital: 1000, liquidity: 1000, positions: {V: {X: 6}}, initial_margin: {V: 60}}\n"
-          "  - {id: E, capital: 1000, liquidity: 1000, positions: {V: {X: 4}}, initial_margin: {V: 20}}\n");
-  replace("exogenous: [D]", "exogenous: [D, E]");
+  replace_in(yaml, "insurance_fund: 40", "insurance_fund: 24");
+  replace_in(yaml, "  - {id: D, capital: 1000, liquidity: 1000, positions: {V: {X: 10}}, initial_margin: {V: 100}}\n",
+             "  - {id: D, capital: 1000, liquidity: 1000, positions: {V: {X: 6}}, initial_margin: {V: 60}}\n"
+             "  - {id: E, capital: 1000, liquidity: 1000, positions: {V: {X: 4}}, initial_margin: {V: 20}}\n");
+  replace_in(yaml, "exogenous: [D]", "exogenous: [D, E]");
   const Model model = build_model(config::load_scenario_text(yaml, "t.yaml"));
   const auto outcomes = run_stress(model);
   ASSERT_EQ(outcomes.size(), 1u);
@@ -1037,19 +1042,21 @@ TEST(Cascade, AWholeGainAdlAfterOneByQuantityTakesOnlyTheGainOnTheContractsLeft)
 //   deleverages by the whole-gain rule: N1 has nothing left, N2 (gain 250)
 //   pays 185 and B stands. (Had N1 kept 100 to take, and N2 been left out
 //   as beyond the quantity, N1 would pay 100 and B fail on 85.)
-TEST(Cascade, ALinkLossInTheRoundOfAnAdlByQuantityDeleveragesEveryOppositeAccountByItsGainLeft) {
+// kQuantityThenLink in one round at B (below): E a member of A too, N2 short 5.
+std::string same_round_case() {
   std::string yaml(kQuantityThenLink);
-  const auto replace = [&](std::string_view from, std::string_view to) {
-    const auto at = yaml.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    yaml.replace(at, from.size(), to);
-  };
-  replace(
-      "{id: E, capital: 1000, liquidity: 1000, positions: {B: {X: 10}}, initial_margin: {B: 100}}",
+  replace_in(
+      yaml, "{id: E, capital: 1000, liquidity: 1000, positions: {B: {X: 10}}, initial_margin: {B: 100}}",
       "{id: E, capital: 300, liquidity: 1000, positions: {A: {X: -5}, B: {X: 10}}, initial_margin: {A: 0, B: 100},\n"
       "     default_fund: {A: 0}}");
-  replace("positions: {B: {X: -10}}, initial_margin: {B: 100}}", "positions: {B: {X: -5}}, initial_margin: {B: 100}}");
-  replace("exogenous: [D, E]", "exogenous: [D]");
+  replace_in(yaml, "positions: {B: {X: -10}}, initial_margin: {B: 100}}",
+             "positions: {B: {X: -5}}, initial_margin: {B: 100}}");
+  replace_in(yaml, "exogenous: [D, E]", "exogenous: [D]");
+  return yaml;
+}
+
+TEST(Cascade, ALinkLossInTheRoundOfAnAdlByQuantityDeleveragesEveryOppositeAccountByItsGainLeft) {
+  const std::string yaml = same_round_case();
   const ScenarioResult r = expect_quantity_then_link(yaml, 185);
   ASSERT_EQ(r.defaults.size(), 2u);
   EXPECT_EQ(r.defaults[1].member, 1);  // E, in round 2
@@ -1062,24 +1069,14 @@ TEST(Cascade, ALinkLossInTheRoundOfAnAdlByQuantityDeleveragesEveryOppositeAccoun
 // takes N3's gain in Y first, as it would in a round without a member line
 // (before, N3 was left out of the link run and N2 paid it).
 TEST(Cascade, ALinkLossInTheRoundOfAnAdlByQuantityReachesAccountsInOtherContracts) {
-  std::string yaml(kQuantityThenLink);
-  const auto replace = [&](std::string_view from, std::string_view to) {
-    const auto at = yaml.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    yaml.replace(at, from.size(), to);
-  };
-  replace("assets: [{id: X, price: 100, volatility: 0.5}]",
-          "assets: [{id: X, price: 100, volatility: 0.5}, {id: Y, price: 100, volatility: 0.5}]");
-  replace("moves: {X: -0.5}", "moves: {X: -0.5, Y: -0.5}");
-  replace(
-      "{id: E, capital: 1000, liquidity: 1000, positions: {B: {X: 10}}, initial_margin: {B: 100}}",
-      "{id: E, capital: 300, liquidity: 1000, positions: {A: {X: -5}, B: {X: 10}}, initial_margin: {A: 0, B: 100},\n"
-      "     default_fund: {A: 0}}");
-  replace("positions: {B: {X: -10}}, initial_margin: {B: 100}}",
-          "positions: {B: {X: -5}}, initial_margin: {B: 100}}\n"
-          "  - {id: N3, capital: 1e6, liquidity: 1e6, positions: {B: {Y: -5}}, initial_margin: {B: 10}}\n"
-          "  - {id: L3, capital: 1e6, liquidity: 1e6, positions: {B: {Y: 5}}, initial_margin: {B: 100}}");
-  replace("exogenous: [D, E]", "exogenous: [D]");
+  std::string yaml = same_round_case();
+  replace_in(yaml, "assets: [{id: X, price: 100, volatility: 0.5}]",
+             "assets: [{id: X, price: 100, volatility: 0.5}, {id: Y, price: 100, volatility: 0.5}]");
+  replace_in(yaml, "moves: {X: -0.5}", "moves: {X: -0.5, Y: -0.5}");
+  replace_in(yaml, "positions: {B: {X: -5}}, initial_margin: {B: 100}}",
+             "positions: {B: {X: -5}}, initial_margin: {B: 100}}\n"
+             "  - {id: N3, capital: 1e6, liquidity: 1e6, positions: {B: {Y: -5}}, initial_margin: {B: 10}}\n"
+             "  - {id: L3, capital: 1e6, liquidity: 1e6, positions: {B: {Y: 5}}, initial_margin: {B: 100}}");
   const Model model = build_model(config::load_scenario_text(yaml, "t.yaml"));
   const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]));
   ASSERT_EQ(r.defaults.size(), 2u);
