@@ -1199,6 +1199,7 @@ void Cascade::settle_failed_ccp(std::size_t c, int round, ScenarioResult& out, C
     }
     out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(L::kDefaulterIm)] += im;
     out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(L::kDefaulterDf)] += df;
+    if (!info(ai).peer_link) out.ccp_df_used[c] += df;  // a participant CCP's contribution, as settle_ccp counts it
     event.by_layer[static_cast<std::size_t>(L::kDefaulterIm)] += im;
     event.by_layer[static_cast<std::size_t>(L::kDefaulterDf)] += df;
     event.uncovered += left;

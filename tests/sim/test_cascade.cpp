@@ -327,6 +327,35 @@ TEST(Cascade, TheStressReportShowsALateLossAtAFailedCcp) {
   EXPECT_NE(text.find("-> a late loss the failed CCP's creditors bear"), std::string::npos) << text;
 }
 
+// A participant's fund at a failed host is default fund used. The same two
+// failures with A a participant of B (PFMI Principle 20, participant links:
+// A clears at B as a member, posting B's margin lm and 10 of B's fund of 40)
+// and B's rulebook without a mutualised layer, so that A's 10 is still there
+// when A's loss reaches B. Round 1: B's 1,500 on E - IM 100 - SITG 20 -
+// equity 80: B fails; A fails on its 280 + c. Round 2: A's line 280 + c
+// reaches B late and takes A's margin lm and A's contribution 10 as a
+// defaulter's own (RTS 153/2013 art. 35: a defaulter's contribution comes
+// before the CCP's resources): B's default fund used is those 10, as the
+// same line would count at a standing B (settle_ccp).
+TEST(Cascade, AParticipantsFundTakenByALateLossIsDefaultFundUsed) {
+  std::string yaml = same_round_failures();
+  const auto waterfall = yaml.rfind("mutualized_df, ccp_equity]");  // B's
+  ASSERT_NE(waterfall, std::string::npos);
+  yaml.replace(waterfall, std::string_view("mutualized_df, ccp_equity]").size(), "ccp_equity]");
+  const ScenarioResult r = crash(yaml, {{"links", "[{between: [A, B], model: participant}]"},
+                                        {"ccps.B.default_fund", "{sizing: fixed, amount: 40}"}});
+  const double lm = link_margin(1000.0), c = 0.5 * 1000.0 * std::sqrt(1e-3);
+  using L = models::Layer;
+  EXPECT_EQ(r.ccp_fail_round[0], 1);
+  EXPECT_EQ(r.ccp_fail_round[1], 1);
+  EXPECT_NEAR(r.ccp_link_in[1], 280.0 + c, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kDefaulterIm), 100.0 + lm, 1e-9);
+  EXPECT_NEAR(layer(r, 1, L::kDefaulterDf), 10.0, 1e-9);
+  EXPECT_NEAR(r.ccp_df_used[1], 10.0, 1e-9);
+  EXPECT_NEAR(r.ccp_uncovered[1], 1300.0 + 280.0 + c - lm - 10.0, 1e-9);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9 * r.closeout_loss);
+}
+
 // The same scenario with its CCPs in the other order (B listed first).
 std::string ccps_swapped(const std::string& yaml) {
   const auto a = yaml.find("  - id: A\n"), b = yaml.find("  - {id: B,");
