@@ -1,5 +1,6 @@
 #include "sim/output.hpp"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <unistd.h>
@@ -294,7 +295,8 @@ void OutputWriter::scenario(const ScenarioResult& r) {
 void OutputWriter::default_rows(std::span<const DefaultEvent> events) {
   if (events.empty()) return;
   buffer_.clear();
-  for (const DefaultEvent& e : events) append_default_row(model_, e, buffer_);
+  if (!row_text_) row_text_ = std::make_unique<DefaultRowText>(model_);
+  for (const DefaultEvent& e : events) row_text_->append(e, buffer_);
   defaults_.write(buffer_);
 }
 
@@ -319,17 +321,36 @@ void default_events(const ScenarioResult& r, std::vector<DefaultEvent>& out) {
   });
 }
 
-std::string default_cause_text(const DefaultEvent& e) {
+std::string_view default_cause_text(const DefaultEvent& e) {
   if (!e.ccp) return cause_name(static_cast<DefaultCause>(e.cause));
   return static_cast<FailureCause>(e.cause) == FailureCause::kLinks ? "links" : "members";
 }
 
+// The columns of a default row that depend on who defaulted alone: "kind,id,group,".
+std::string default_row_middle(const Model& model, bool ccp, std::size_t i) {
+  const std::string& id = ccp ? model.ccps[i].id : model.members[i].id;
+  const std::string group = ccp ? std::string() : model.group_ids[static_cast<std::size_t>(model.members[i].group)];
+  return fmt::format("{},{},{},", ccp ? "ccp" : "member", csv_field(id), csv_field(group));
+}
+
+void append_default_row(const DefaultEvent& e, std::string_view middle, std::string& out) {
+  fmt::format_to(std::back_inserter(out), FMT_COMPILE("{},{}{},{},{}\n"), e.scenario, middle, e.day, e.round,
+                 default_cause_text(e));
+}
+
 void append_default_row(const Model& model, const DefaultEvent& e, std::string& out) {
+  append_default_row(e, default_row_middle(model, e.ccp, static_cast<std::size_t>(e.index)), out);
+}
+
+// A stressed run writes a hundred rows a scenario: their constant middles once.
+DefaultRowText::DefaultRowText(const Model& model) {
+  for (std::size_t m = 0; m < model.members.size(); ++m) members_.push_back(default_row_middle(model, false, m));
+  for (std::size_t c = 0; c < model.ccps.size(); ++c) ccps_.push_back(default_row_middle(model, true, c));
+}
+
+void DefaultRowText::append(const DefaultEvent& e, std::string& out) const {
   const auto i = static_cast<std::size_t>(e.index);
-  const std::string& id = e.ccp ? model.ccps[i].id : model.members[i].id;
-  const std::string group = e.ccp ? std::string() : model.group_ids[static_cast<std::size_t>(model.members[i].group)];
-  fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{}\n", e.scenario, e.ccp ? "ccp" : "member", csv_field(id),
-                 csv_field(group), e.day, e.round, default_cause_text(e));
+  append_default_row(e, e.ccp ? ccps_[i] : members_[i], out);
 }
 
 void OutputWriter::row(const std::vector<double>& values) {

@@ -52,8 +52,19 @@ void default_events(const ScenarioResult& r, std::vector<DefaultEvent>& out);
 // member's default group), day, round, cause (a member's default cause; for a
 // CCP, "members" or "links": what exhausted its waterfall).
 const std::vector<std::string>& default_column_names();
-std::string default_cause_text(const DefaultEvent& e);
+std::string_view default_cause_text(const DefaultEvent& e);
 void append_default_row(const Model& model, const DefaultEvent& e, std::string& out);
+
+// The rows of defaults.csv as append_default_row writes them, with the text
+// of each member's and CCP's columns made once.
+class DefaultRowText {
+ public:
+  explicit DefaultRowText(const Model& model);
+  void append(const DefaultEvent& e, std::string& out) const;
+
+ private:
+  std::vector<std::string> members_, ccps_;
+};
 
 class OutputWriter {
  public:
@@ -98,6 +109,7 @@ class OutputWriter {
   Stream scenarios_, defaults_;  // defaults_: only with Model::default_rows
   std::string buffer_;
   std::vector<DefaultEvent> events_;
+  std::unique_ptr<DefaultRowText> row_text_;  // made at the first default row
   std::vector<double> row_;
   std::vector<std::uint8_t> integer_columns_;
   std::vector<std::string> extra_files_;

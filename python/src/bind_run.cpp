@@ -113,7 +113,7 @@ py::dict default_columns(const std::vector<DefaultEvent>& events, const Model* n
     kind.emplace_back(e.ccp ? "ccp" : "member");
     id.push_back(e.ccp ? names->ccps[k].id : names->members[k].id);
     group.push_back(e.ccp ? std::string() : names->group_ids[static_cast<std::size_t>(names->members[k].group)]);
-    cause_text.push_back(default_cause_text(e));
+    cause_text.emplace_back(default_cause_text(e));
   }
   py::dict out;
   out["scenario"] = scenario;
