@@ -348,7 +348,9 @@ void Cascade::meet_account(std::size_t a, std::size_t slot) {
   }
   const double h = held(a, true);
   st.vm_gain = h * std::max(0.0, account_pnl_.over_step(a));
-  st.adl_left = acc.kind == AccountKind::kMember ? h * std::max(0.0, account_pnl_[a]) : 0.0;
+  // Read only where ADL may take it: a P&L read fewer on most accounts.
+  const bool adl = acc.kind == AccountKind::kMember && needs_adl_[static_cast<std::size_t>(acc.ccp)];
+  st.adl_left = adl ? h * std::max(0.0, account_pnl_[a]) : 0.0;
 }
 
 double Cascade::held(std::size_t a, bool at_step_start) const {
@@ -903,14 +905,16 @@ void Cascade::collect_survivors(std::size_t c) {
   survivors_.reserve(ccp.accounts.size());
   survivor_accounts_.reserve(ccp.accounts.size());
   const std::size_t first = ccp_slots_[c], end = first + ccp.accounts.size();
-  constexpr std::size_t kAhead = 8;  // the P&L of the accounts to meet, asked for this many slots ahead
+  constexpr std::size_t kAhead = 8;   // the P&L of the accounts to meet, asked for this many slots ahead
+  const bool window = needs_adl_[c];  // meet_account reads the close-out window's P&L for ADL alone
   for (std::size_t slot = first; slot < std::min(end, first + kAhead); ++slot)
-    if (account_stamp_[slot] != step_epoch_) account_pnl_.prefetch(static_cast<std::size_t>(info_[slot].account));
+    if (account_stamp_[slot] != step_epoch_)
+      account_pnl_.prefetch(static_cast<std::size_t>(info_[slot].account), window);
   for (std::size_t slot = first; slot < end; ++slot) {
     const AccountInfo& acc = info_[slot];
     const auto ai = static_cast<std::size_t>(acc.account);
     if (slot + kAhead < end && account_stamp_[slot + kAhead] != step_epoch_)
-      account_pnl_.prefetch(static_cast<std::size_t>(info_[slot + kAhead].account));
+      account_pnl_.prefetch(static_cast<std::size_t>(info_[slot + kAhead].account), window);
     if (account_stamp_[slot] != step_epoch_) meet_account(ai, slot);
     const AccountState& st = acct_[slot];
     if (st.closed) continue;

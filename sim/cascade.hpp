@@ -376,10 +376,13 @@ class AccountPnl {
   bool next_window() const { return next_window_; }
   // From today to the step's end (the window's end in one period).
   double at_step_end(std::size_t a) const { return step_end_ ? step_end_[a] : to(a); }
-  // Asks the cache for what operator[](a) will read (a pass over scattered
-  // accounts hides the misses); changes nothing.
-  void prefetch(std::size_t a) const {
-    __builtin_prefetch(horizon_ ? &rows_[static_cast<std::size_t>(point_[horizon_[a]]) * stride_ + a] : &rows_[a]);
+  // Asks the cache for what over_step(a), and with `window` operator[](a),
+  // will read (a pass over scattered accounts hides the misses); changes
+  // nothing.
+  void prefetch(std::size_t a, bool window) const {
+    if (window || !step_end_)
+      __builtin_prefetch(horizon_ ? &rows_[static_cast<std::size_t>(point_[horizon_[a]]) * stride_ + a] : &rows_[a]);
+    if (step_end_) __builtin_prefetch(&step_end_[a]);
     if (from_) __builtin_prefetch(&from_[a]);
   }
 
