@@ -570,6 +570,7 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
   for (std::size_t c = 0; c < n_ccps; ++c) vmgh_[c].step_left = model_.ccps[c].vmgh.step_left;
   std::fill(auctioned_.begin(), auctioned_.end(), 0.0);  // a new day's bidders
   replaced_.clear();
+  closed_clients_.clear();
   // Defaults at the start (exogenous, latent, and their groups) are on day 0.
   const auto at_start = [](DefaultCause c) { return c == DefaultCause::kExogenous || c == DefaultCause::kLatent; };
   // One allocation for the step's defaults, rather than one per doubling.

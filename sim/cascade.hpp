@@ -447,6 +447,10 @@ class Cascade {
   // The failed peers' link accounts whose positions the last step() replaced
   // (link_replacement): what their CCPs traded, for the fire sales.
   std::span<const int> replaced_links() const { return replaced_; }
+  // The client accounts the last step() closed out with their clearing
+  // members (close_out_pool), each with whether it closed from the step's end
+  // (closeout_from_end): what their CCPs sold, for the fire sales.
+  std::span<const std::pair<int, bool>> closed_clients() const { return closed_clients_; }
   void step(std::span<const DefaultCause> initial, double day, ScenarioResult& out, CascadeTrace* trace = nullptr,
             std::span<const Liquidation> liquidations = {});
   // Fire sales: each asset's relative price move from the coming step's joint
@@ -777,6 +781,7 @@ class Cascade {
   bool torn_up_ = false;                // the round's tear-up at the CCP being settled terminated them
   std::vector<int> partly_closed_;      // accounts ADL or tear-up closed in the scenario (held() < 1)
   std::vector<int> replaced_;           // in the step (replaced_links)
+  std::vector<std::pair<int, bool>> closed_clients_;  // in the step (closed_clients)
   // Default management: per CCP, the gross value auctioned in the step so
   // far; the round's books at the CCP being settled, their joint auction.
   std::vector<double> auctioned_;

@@ -233,6 +233,7 @@ double Cascade::close_out_pool(std::span<const int> accounts, std::size_t c, Sce
     const double own = client_closeout_loss(ai), im = model_.accounts[ai].initial_margin;
     const double back = claims > 0.0 ? returned * std::max(0.0, im - own) / claims : 0.0;
     const double share = im + std::max(0.0, -own) - back;
+    closed_clients_.emplace_back(a, closeout_from_end(ai));  // before its holder changes (paid_step)
     state(ai).closed = 1;
     state(ai).holder = kClosedOut;
     state(ai).vm_gain = 0.0;  // set off in the close-out

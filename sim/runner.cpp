@@ -1181,6 +1181,11 @@ class TileWorker {
     }
     const double day = (k + 1) * model_.steps.days;
     closing_flow(new_defaulters_, day, out, &from_end_);
+    // Their clients' accounts closed out with them are sold in the same
+    // market (each paid its own square-root cost: the move before the rounds
+    // cannot know which clients port).
+    for (const auto& [a, at_end] : cascade_.closed_clients())
+      add_closing_flow(a, at_end ? end_prices_ : close_out_prices_);
     // The linked CCPs replacing the positions of peers that failed in the step
     // trade them in the same market (Cascade::link_replacement), from its end.
     for (int a : cascade_.replaced_links()) add_closing_flow(a, end_prices_);

@@ -178,6 +178,25 @@ TEST(Clients, AClosedOutClientPaysItsLiquidationCostWithFireSalesOnAsOff) {
   EXPECT_NEAR(b.ledger_total(), b.closeout_loss, 1e-9);
 }
 
+// ... and its sale moves the price with its member's: all the liquidations of
+// an asset in a step add up into one impact (models/market/fire_sale.hpp;
+// Cont & Schaanning 2017). After the step X has moved by the joint flow of
+// D's house account (long 10 X: the CCP sells 1,000 USD) and of its omnibus
+// clients closed out (CO1 long 4 X, CO2 short 2 X: 200 USD net sold); CI,
+// ported to B, is not sold: s = -0.5 sqrt(1,200 / 1e6), a log-move
+// log1p(s). D's flow alone would give -0.5 sqrt(1,000 / 1e6).
+TEST(Clients, ClosedOutClientsSellIntoTheFireSaleWithTheirMember) {
+  const Model on = model_of(
+      kPorting,
+      {{"market.assets.X.adv", "1e6"}, {"market.assets.X.liquidation_cost", "0.5"}, {"market.fire_sales", "true"}});
+  const ScenarioResult r = stress(on);
+  ASSERT_EQ(r.clients_ported, 1);
+  ASSERT_EQ(r.clients_closed_out, 2);
+  ASSERT_EQ(r.price_impact.size(), 2u);
+  EXPECT_NEAR(r.price_impact[0], std::log1p(-0.5 * std::sqrt(1200.0 / 1e6)), 1e-12);
+  EXPECT_EQ(r.price_impact[1], 0.0);  // nothing of Y is sold
+}
+
 TEST(Clients, AnOmnibusShortfallIsSharedByClaimNotByMargin) {
   // A third omnibus client CO3, long 1 X (P&L -50), IM 110, no backup; R short 15 X. The pool: margin
   // 120 + 80 + 110 = 310 and CO2's gain 100, against the losses 200 (CO1) + 50 (CO3) = 250: 250 used, 160
