@@ -2060,7 +2060,11 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
   // on this thread while the arena's workers compute the next one, and this
   // thread then joins them: memory stays at two windows, and folding and
   // writing overlap the computation. Callbacks run on the calling thread.
-  const std::int64_t window = std::max<std::int64_t>(kChunk, (batch * threads * 8 + kChunk - 1) / kChunk * kChunk);
+  // The last window's folding overlaps nothing: a window is at most a
+  // quarter of the run (whole chunks), so that a run of a few windows'
+  // scenarios folds most of them while computing.
+  const std::int64_t per_thread = (batch * threads * 8 + kChunk - 1) / kChunk * kChunk;
+  const std::int64_t window = std::max<std::int64_t>(kChunk, std::min(per_thread, total / 4 / kChunk * kChunk));
   const std::size_t buffer_size = static_cast<std::size_t>(std::min(window, std::max<std::int64_t>(total, 1)));
   std::vector<ScenarioResult> computing(buffer_size), ready(buffer_size);
   ProgressBar progress(options.progress, total);
