@@ -395,7 +395,9 @@ double Cascade::close_deleveraged(std::size_t ai, const models::Survivor& s, dou
     gain_left *= 1.0 - share;
   }
   if (by_gain > 0.0 && gain_left > 0.0) {
-    beyond_step += close_share(ai, by_gain / gain_left) * from_start_window;
+    const double closed = close_share(ai, by_gain / gain_left);
+    if (closed > 0.0) closed_against_.emplace_back(static_cast<int>(ai), closed);
+    beyond_step += closed * from_start_window;
     gain_left = std::max(0.0, gain_left - by_gain);
   }
   const Account& acc = model_.accounts[ai];
@@ -571,6 +573,7 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
   std::fill(auctioned_.begin(), auctioned_.end(), 0.0);  // a new day's bidders
   replaced_.clear();
   closed_clients_.clear();
+  closed_against_.clear();
   // Defaults at the start (exogenous, latent, and their groups) are on day 0.
   const auto at_start = [](DefaultCause c) { return c == DefaultCause::kExogenous || c == DefaultCause::kLatent; };
   // One allocation for the step's defaults, rather than one per doubling.
@@ -1432,7 +1435,8 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
           close_deleveraged(ai, s, contracts_left(ai), st.adl_left, by_quantity ? adl_charged_members_[i] : 0.0);
     }
     if (torn_up_ && torn_share_[i] > 0.0) {
-      close_share(ai, torn_share_[i]);
+      const double closed = close_share(ai, torn_share_[i]);
+      if (closed > 0.0) closed_against_.emplace_back(static_cast<int>(ai), closed);
       st.adl_left *= 1.0 - torn_share_[i];
     }
     st.lender_left -= s.lender_charged;

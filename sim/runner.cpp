@@ -1123,7 +1123,10 @@ class TileWorker {
   // today's), into flow_: the positions it still holds, less those ADL
   // closed against the survivors (Cascade::sold).
   void add_closing_flow(int a, const std::vector<double>& prices) {
-    const double sold = cascade_.sold(static_cast<std::size_t>(a));
+    add_closing_flow(a, prices, cascade_.sold(static_cast<std::size_t>(a)));
+  }
+  // The same for the share `sold` of its positions.
+  void add_closing_flow(int a, const std::vector<double>& prices, double sold) {
     for (const auto [asset, value] : model_.accounts[static_cast<std::size_t>(a)].values)
       flow_(asset) -= sold * value * (prices.empty() ? 1.0 : prices[static_cast<std::size_t>(asset)]);
   }
@@ -1186,6 +1189,9 @@ class TileWorker {
     // cannot know which clients port).
     for (const auto& [a, at_end] : cascade_.closed_clients())
       add_closing_flow(a, at_end ? end_prices_ : close_out_prices_);
+    // What the CCPs closed of the survivors' books against the defaulters'
+    // they took over: the CCPs trade the net of the two.
+    for (const auto& [a, share] : cascade_.closed_against()) add_closing_flow(a, close_out_prices_, share);
     // The linked CCPs replacing the positions of peers that failed in the step
     // trade them in the same market (Cascade::link_replacement), from its end.
     for (int a : cascade_.replaced_links()) add_closing_flow(a, end_prices_);

@@ -1342,6 +1342,50 @@ TEST(ClosedPositions, ContractsAdlClosesAreNotSoldIntoTheMarket) {
   EXPECT_NEAR(all.ledger_total(), all.closeout_loss, 1e-9);
 }
 
+// ADL's whole-gain rule closes a share of each survivor's book against the
+// defaulters' (BitMEX, "Auto-Deleveraging": positions are closed against the
+// bankrupt one, not in the market), so the CCP sells only the net of the two.
+// kAdlDays with D long 10 X and 1 Y (a multi-asset book: the whole-gain rule)
+// and N short 20 X and 1 Y; Y stays at 100, X goes 100, 70, 120; both assets
+// ADV 1e9, k 0.1. Day 1, before the rounds: D's sale of 1,000 of X and 100 of
+// Y moves X by -0.1 sqrt(1e-6) = -1e-4 and Y by -0.1 sqrt(1e-7), so D's
+// close-out costs c = 0.1 + 100 x 0.1 sqrt(1e-7) beyond its 300: IM 100, ADL
+// 200 + c of N's gain over the window (20 x 30 = 600) closes the share
+// s = (200 + c) / 600 of N's book. After the rounds the CCP sells D's book
+// less N's closed share: X 1,000 - 2,000 s, Y 100 - 100 s.
+TEST(ClosedPositions, PositionsTheWholeGainRuleClosesNetAgainstTheDefaultersSale) {
+  std::string yaml(kAdlDays);
+  const auto edit = [&yaml](std::string_view from, std::string_view to) {
+    const auto at = yaml.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    yaml.replace(at, from.size(), to);
+  };
+  edit("assets: [{id: X, price: 100, volatility: 0.5}]",
+       "assets: [{id: X, price: 100, volatility: 0.5}, {id: Y, price: 100, volatility: 0.5}]");
+  edit("positions: {V: {X: 10}}, initial_margin: {V: 100}}\n  - {id: L",
+       "positions: {V: {X: 10, Y: 1}}, initial_margin: {V: 100}}\n  - {id: L");
+  edit("positions: {V: {X: -20}}", "positions: {V: {X: -20, Y: -1}}");
+  const Model model = model_of(yaml, {{"market.fire_sales", "true"},
+                                      {"market.assets.X.adv", "1e9"},
+                                      {"market.assets.X.liquidation_cost", "0.1"},
+                                      {"market.assets.Y.adv", "1e9"},
+                                      {"market.assets.Y.liquidation_cost", "0.1"},
+                                      {"members.N.capital", "1e6"}});
+  const Eigen::MatrixXd x = path_of(model, {100, 70, 120});
+  Eigen::MatrixXd path = Eigen::MatrixXd::Zero(2, x.cols());
+  path.row(0) = x.row(0);
+  const ScenarioResult r = run_move(model, path);
+  ASSERT_EQ(r.defaults.size(), 1u);
+  const double c = 0.1 + 100.0 * 0.1 * std::sqrt(1e-7), s = (200.0 + c) / 600.0;
+  EXPECT_NEAR(r.closeout_loss, 300.0 + c, 1e-9);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kAdl), 200.0 + c, 1e-9);
+  EXPECT_NEAR(channel_of(r, model.members[2].accounts[0], LossChannel::kAdl), 200.0 + c, 1e-9);
+  ASSERT_EQ(r.price_impact.size(), 2u);
+  EXPECT_NEAR(r.price_impact[0], std::log1p(-0.1 * std::sqrt((1000.0 - 2000.0 * s) / 1e9)), 1e-12);
+  EXPECT_NEAR(r.price_impact[1], std::log1p(-0.1 * std::sqrt((100.0 - 100.0 * s) / 1e9)), 1e-12);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+}
+
 // Partial tear-up terminates the positions it tears up (CPMI-IOSCO, Recovery
 // of financial market infrastructures, 2014 rev. 2017, 4.5): from the next
 // day their holders pay and earn nothing on them. The auction and recovery
@@ -1406,6 +1450,26 @@ TEST(ClosedPositions, TearUpTakesThePositionsItTerminatesOffTheHoldersBook) {
   const auto j_account = static_cast<std::size_t>(j);
   const double j_im = 0.75 * 400.0 + 0.25 * margins.held(j_account, 0, 0);
   EXPECT_NEAR(layer(sf, 0, models::Layer::kDefaulterIm), 1000.0 + j_im, 1e-6);
+}
+
+// A tear-up's positions net against the book it leaves unplaced in the same
+// way: the CCP sells only what the auction placed. kAuction over two daily
+// steps with fire sales (X: ADV 1e6, k 0.1) and J's capital 1e6 (it stands):
+// on day 1 D's 10,000 of X is in the step's flow, and the tear-up takes 75%
+// of B's short 60 and J's short 40 X (6,000 and 4,000 at today's prices) off
+// their books: the net sold is 10,000 - 7,500 = 2,500, the value the auction
+// placed, and X moves by -0.1 sqrt(2,500 / 1e6) = -0.005 for good.
+TEST(ClosedPositions, TornUpPositionsNetAgainstTheUnplacedBookInTheFireSale) {
+  std::vector<config::Override> with = tear_up_days("1e6");
+  with.insert(
+      with.end(),
+      {{"market.fire_sales", "true"}, {"market.assets.X.adv", "1e6"}, {"market.assets.X.liquidation_cost", "0.1"}});
+  const ScenarioResult r = run_on(test_cases::kAuction, with, {100, 80, 150});
+  ASSERT_EQ(r.defaults.size(), 1u);
+  EXPECT_GT(r.ccp_recovery[static_cast<std::size_t>(models::RecoveryTool::kTearUp)], 0.0);
+  ASSERT_EQ(r.price_impact.size(), 1u);
+  EXPECT_NEAR(r.price_impact[0], std::log1p(-0.005), 1e-12);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
 }
 
 }  // namespace
