@@ -396,7 +396,7 @@ double Cascade::close_deleveraged(std::size_t ai, const models::Survivor& s, dou
   }
   if (by_gain > 0.0 && gain_left > 0.0) {
     const double closed = close_share(ai, by_gain / gain_left);
-    if (closed > 0.0) closed_against_.emplace_back(static_cast<int>(ai), closed);
+    if (closed > 0.0) closed_against_.push_back({static_cast<int>(ai), closed, closing_at_end_});
     beyond_step += closed * from_start_window;
     gain_left = std::max(0.0, gain_left - by_gain);
   }
@@ -1314,6 +1314,10 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
     event.insurance_fund_end = resources_[c].insurance_fund;
     if (e == first_event) event.recovery = recovery.by_tool;
   }
+  // What it closes of the survivors trades at the prices of the round's
+  // close-outs (closeout_from_end; link losses: where replacements trade).
+  closing_at_end_ = n_member_lines > 0 ? closeout_from_end(static_cast<std::size_t>(defaulter_accounts_[0]))
+                                       : account_pnl_.next_window();
   book_survivor_charges(c, round, out);
   const double uncovered = wf_members.uncovered + wf_links.uncovered;
   if (uncovered > kTolerance) {
@@ -1436,7 +1440,7 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
     }
     if (torn_up_ && torn_share_[i] > 0.0) {
       const double closed = close_share(ai, torn_share_[i]);
-      if (closed > 0.0) closed_against_.emplace_back(static_cast<int>(ai), closed);
+      if (closed > 0.0) closed_against_.push_back({static_cast<int>(ai), closed, closing_at_end_});
       st.adl_left *= 1.0 - torn_share_[i];
     }
     st.lender_left -= s.lender_charged;

@@ -451,11 +451,18 @@ class Cascade {
   // members (close_out_pool), each with whether it closed from the step's end
   // (closeout_from_end): what their CCPs sold, for the fire sales.
   std::span<const std::pair<int, bool>> closed_clients() const { return closed_clients_; }
-  // The shares of the survivors' books the last step() closed against
-  // defaulters' (ADL's whole-gain rule, tear-up): positions the CCP took over
-  // and nets against the defaulters' books it liquidates, for the fire sales.
-  // (ADL by quantity takes its contracts off the defaulters' side: sold().)
-  std::span<const std::pair<int, double>> closed_against() const { return closed_against_; }
+  // The shares of the survivors' books the last step() closed (ADL's
+  // whole-gain rule, tear-up), each with whether at the step's end's prices
+  // (those of the round's defaulters): positions the CCP took over and trades
+  // net of the defaulters' books (and replaced link positions) it
+  // liquidates, for the fire sales. (ADL by quantity takes its contracts off
+  // the defaulters' side instead: sold().)
+  struct ClosedShare {
+    int account;
+    double share;
+    bool at_end;
+  };
+  std::span<const ClosedShare> closed_against() const { return closed_against_; }
   void step(std::span<const DefaultCause> initial, double day, ScenarioResult& out, CascadeTrace* trace = nullptr,
             std::span<const Liquidation> liquidations = {});
   // Fire sales: each asset's relative price move from the coming step's joint
@@ -786,8 +793,9 @@ class Cascade {
   bool torn_up_ = false;                // the round's tear-up at the CCP being settled terminated them
   std::vector<int> partly_closed_;      // accounts ADL or tear-up closed in the scenario (held() < 1)
   std::vector<int> replaced_;           // in the step (replaced_links)
-  std::vector<std::pair<int, bool>> closed_clients_;    // in the step (closed_clients)
-  std::vector<std::pair<int, double>> closed_against_;  // in the step (closed_against)
+  std::vector<std::pair<int, bool>> closed_clients_;  // in the step (closed_clients)
+  std::vector<ClosedShare> closed_against_;           // in the step (closed_against)
+  bool closing_at_end_ = false;  // the CCP being settled: its round's close-outs from the step's end
   // Default management: per CCP, the gross value auctioned in the step so
   // far; the round's books at the CCP being settled, their joint auction.
   std::vector<double> auctioned_;

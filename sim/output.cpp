@@ -326,6 +326,8 @@ std::string_view default_cause_text(const DefaultEvent& e) {
   return static_cast<FailureCause>(e.cause) == FailureCause::kLinks ? "links" : "members";
 }
 
+namespace {
+
 // The columns of a default row that depend on who defaulted alone: "kind,id,group,".
 std::string default_row_middle(const Model& model, bool ccp, std::size_t i) {
   const std::string& id = ccp ? model.ccps[i].id : model.members[i].id;
@@ -337,6 +339,8 @@ void append_default_row(const DefaultEvent& e, std::string_view middle, std::str
   fmt::format_to(std::back_inserter(out), FMT_COMPILE("{},{}{},{},{}\n"), e.scenario, middle, e.day, e.round,
                  default_cause_text(e));
 }
+
+}  // namespace
 
 void append_default_row(const Model& model, const DefaultEvent& e, std::string& out) {
   append_default_row(e, default_row_middle(model, e.ccp, static_cast<std::size_t>(e.index)), out);

@@ -1189,9 +1189,10 @@ class TileWorker {
     // cannot know which clients port).
     for (const auto& [a, at_end] : cascade_.closed_clients())
       add_closing_flow(a, at_end ? end_prices_ : close_out_prices_);
-    // What the CCPs closed of the survivors' books against the defaulters'
-    // they took over: the CCPs trade the net of the two.
-    for (const auto& [a, share] : cascade_.closed_against()) add_closing_flow(a, close_out_prices_, share);
+    // What the CCPs closed of the survivors' books (ADL, tear-up) they took
+    // over: they trade it net of the defaulters' books.
+    for (const auto& [a, share, at_end] : cascade_.closed_against())
+      add_closing_flow(a, at_end ? end_prices_ : close_out_prices_, share);
     // The linked CCPs replacing the positions of peers that failed in the step
     // trade them in the same market (Cascade::link_replacement), from its end.
     for (int a : cascade_.replaced_links()) add_closing_flow(a, end_prices_);
@@ -2069,8 +2070,10 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
   // The last window's folding overlaps nothing: a window is at most a
   // quarter of the run (whole chunks), so that a run of a few windows'
   // scenarios folds most of them while computing.
-  const std::int64_t per_thread = (batch * threads * 8 + kChunk - 1) / kChunk * kChunk;
-  const std::int64_t window = std::max<std::int64_t>(kChunk, std::min(per_thread, total / 4 / kChunk * kChunk));
+  // (Never below a batch per thread.)
+  const auto chunks = [](std::int64_t n) { return (n + kChunk - 1) / kChunk * kChunk; };
+  const std::int64_t quarter = std::max(chunks(batch * threads), total / 4 / kChunk * kChunk);
+  const std::int64_t window = std::min(chunks(batch * threads * 8), quarter);
   const std::size_t buffer_size = static_cast<std::size_t>(std::min(window, std::max<std::int64_t>(total, 1)));
   std::vector<ScenarioResult> computing(buffer_size), ready(buffer_size);
   ProgressBar progress(options.progress, total);
