@@ -14,6 +14,7 @@
 #include "sim/model.hpp"
 #include "sim/runner.hpp"
 #include "sim/stress.hpp"
+#include "tests/sim/yaml_edit.hpp"
 
 namespace ccpnet {
 namespace {
@@ -961,15 +962,7 @@ TEST(Cascade, AdlClosesOppositeContractsAtTheBankruptcyPriceInRankingOrder) {
   check("pnl", {1, 4, 1, 0});
 }
 
-// `yaml` with its first `from` replaced by `to` (a test's variant of a case).
-void replace_in(std::string& yaml, std::string_view from, std::string_view to) {
-  const auto at = yaml.find(from);
-  if (at == std::string::npos) {
-    ADD_FAILURE() << "not in the case: " << from;
-    return;
-  }
-  yaml.replace(at, from.size(), to);
-}
+using test_cases::replace_in;
 
 // Two defaulters in one round: the quantity-weighted bankruptcy price. The
 // queue above with D long 6 X, IM 60 (bankruptcy 100 - 60 / 6 = 90) and E long

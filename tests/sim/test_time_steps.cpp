@@ -21,6 +21,7 @@
 #include "sim/shocks.hpp"
 #include "tests/sim/auction_case.hpp"
 #include "tests/sim/step_paths.hpp"
+#include "tests/sim/yaml_edit.hpp"
 
 using ccpnet::test_paths::path_of;
 
@@ -1354,17 +1355,13 @@ TEST(ClosedPositions, ContractsAdlClosesAreNotSoldIntoTheMarket) {
 // s = (200 + c) / 600 of N's book. After the rounds the CCP sells D's book
 // less N's closed share: X 1,000 - 2,000 s, Y 100 - 100 s.
 TEST(ClosedPositions, PositionsTheWholeGainRuleClosesNetAgainstTheDefaultersSale) {
+  using test_cases::replace_in;
   std::string yaml(kAdlDays);
-  const auto edit = [&yaml](std::string_view from, std::string_view to) {
-    const auto at = yaml.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    yaml.replace(at, from.size(), to);
-  };
-  edit("assets: [{id: X, price: 100, volatility: 0.5}]",
-       "assets: [{id: X, price: 100, volatility: 0.5}, {id: Y, price: 100, volatility: 0.5}]");
-  edit("positions: {V: {X: 10}}, initial_margin: {V: 100}}\n  - {id: L",
-       "positions: {V: {X: 10, Y: 1}}, initial_margin: {V: 100}}\n  - {id: L");
-  edit("positions: {V: {X: -20}}", "positions: {V: {X: -20, Y: -1}}");
+  replace_in(yaml, "assets: [{id: X, price: 100, volatility: 0.5}]",
+             "assets: [{id: X, price: 100, volatility: 0.5}, {id: Y, price: 100, volatility: 0.5}]");
+  replace_in(yaml, "positions: {V: {X: 10}}, initial_margin: {V: 100}}\n  - {id: L",
+             "positions: {V: {X: 10, Y: 1}}, initial_margin: {V: 100}}\n  - {id: L");
+  replace_in(yaml, "positions: {V: {X: -20}}", "positions: {V: {X: -20, Y: -1}}");
   const Model model = model_of(yaml, {{"market.fire_sales", "true"},
                                       {"market.assets.X.adv", "1e9"},
                                       {"market.assets.X.liquidation_cost", "0.1"},
