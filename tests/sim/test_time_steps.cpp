@@ -1469,5 +1469,72 @@ TEST(ClosedPositions, TornUpPositionsNetAgainstTheUnplacedBookInTheFireSale) {
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
 }
 
+// A member defaulting in a later round of a step, on the step's charges, is
+// closed out from the step's end at its prices (RTS 153/2013 art. 26: the
+// MPOR runs from the last margin collected), and so is what ADL closes of
+// the survivors against it. Three daily steps, MPOR 1; X: 100, 50, 25, 25 and
+// Z: 100, 10, 10, 10; Y flat; X and Y ADV 1e6, k 0.1.
+//   Day 1, round 0: E (exogenous, long 10 Z at T) loses 900: IM 100, then
+//   D's fund 100 at T. D (capital 460) had paid the day's margin: -500 on its
+//   long 10 X and 1 Y at V, +90 on its short Z at T, so it stands at 50 and
+//   falls to -50: it defaults in round 1, closed out over day 1-2 at the
+//   day's end prices: X 50 to 25 on 10 X, 250 against its IM 100 at V
+//   (nothing moved X before the round: 0 close-out cost). Its book is
+//   multi-asset: ADL's whole-gain rule takes 150 of N's gain over the step's
+//   window (20 x 50 = 1,000), closing 15% of N's book.
+//   After the rounds V sells D's 10 X and 1 Y at day 1's prices (500, 100)
+//   less N's 15% of 20 X and 1 Y at the same prices (150, 15): X moves by
+//   -0.1 sqrt(350 / 1e6), Y by -0.1 sqrt(85 / 1e6). (At the step's start's
+//   prices N's share would be 300 of X, and X's net 200.) L (long 10 X at
+//   V) and R (short 9 Z at T, no fund) balance the books and stand.
+constexpr std::string_view kLateRoundAdl = R"(name: a later round's ADL nets at the step's end prices
+simulation: {horizon_days: 3, step_days: 1}
+market:
+  assets:
+    - {id: X, price: 100, volatility: 0.5, adv: 1.0e6, liquidation_cost: 0.1}
+    - {id: Y, price: 100, volatility: 0.5, adv: 1.0e6, liquidation_cost: 0.1}
+    - {id: Z, price: 100, volatility: 0.5}
+  fire_sales: true
+ccps:
+  - {id: V, kind: crypto_venue, capital: 1000, insurance_fund: 0, margin: {model: parametric, mpor_days: 1}}
+  - id: T
+    capital: 1000
+    sitg: 0
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 100}
+    waterfall: [defaulter_im, defaulter_df, sitg, mutualized_df, ccp_equity]
+members:
+  - {id: E, capital: 100, liquidity: 1e6, positions: {T: {Z: 10}}, initial_margin: {T: 100}, default_fund: {T: 0}}
+  - id: D
+    capital: 460
+    liquidity: 1e6
+    positions: {V: {X: 10, Y: 1}, T: {Z: -1}}
+    initial_margin: {V: 100, T: 10}
+    default_fund: {T: 100}
+  - {id: N, capital: 1e6, liquidity: 1e6, positions: {V: {X: -20, Y: -1}}, initial_margin: {V: 100}}
+  - {id: L, capital: 1e6, liquidity: 1e6, positions: {V: {X: 10}}, initial_margin: {V: 100}}
+  - {id: R, capital: 1e6, liquidity: 1e6, positions: {T: {Z: -9}}, initial_margin: {T: 0}, default_fund: {T: 0}}
+defaults: {exogenous: [E]}
+)";
+
+TEST(ClosedPositions, ALaterRoundsAdlNetsAtTheStepsEndPrices) {
+  const Model model = model_of(kLateRoundAdl);
+  const Eigen::MatrixXd x = path_of(model, {100, 50, 25, 25}), z = path_of(model, {100, 10, 10, 10});
+  Eigen::MatrixXd path = Eigen::MatrixXd::Zero(3, x.cols());
+  path.row(0) = x.row(0);
+  path.row(2) = z.row(0);
+  const ScenarioResult r = run_move(model, path);
+  ASSERT_EQ(r.defaults.size(), 2u);
+  EXPECT_EQ(r.defaults[1].member, 1);  // D
+  EXPECT_EQ(r.defaults[1].day, 1.0);
+  EXPECT_GT(r.defaults[1].round, r.defaults[0].round);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kAdl), 150.0, 1e-9);
+  EXPECT_NEAR(channel_of(r, model.members[2].accounts[0], LossChannel::kAdl), 150.0, 1e-9);
+  ASSERT_EQ(r.price_impact.size(), 3u);
+  EXPECT_NEAR(r.price_impact[0], std::log1p(-0.1 * std::sqrt(350.0 / 1e6)), 1e-12);
+  EXPECT_NEAR(r.price_impact[1], std::log1p(-0.1 * std::sqrt(85.0 / 1e6)), 1e-12);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+}
+
 }  // namespace
 }  // namespace ccpnet
