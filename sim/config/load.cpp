@@ -676,6 +676,12 @@ class Checker {
           if (!seen.insert((*ccp.waterfall)[l]).second)
             error(fmt::format("{}.waterfall[{}]", path, l),
                   fmt::format("layer '{}' appears twice", enum_name((*ccp.waterfall)[l])));
+          // ADL closes positions at a bankruptcy price; a lending protocol's
+          // losses are bad debt on loans, which its lenders bear.
+          if ((*ccp.waterfall)[l] == LayerKind::kAdl && ccp.kind == CcpKind::kLendingProtocol)
+            error(fmt::format("{}.waterfall[{}]", path, l),
+                  "layer 'adl' deleverages positions and a lending protocol's losses are bad debt on loans: use "
+                  "lender_haircut");
         }
       }
       if (ccp.lending && ccp.kind != CcpKind::kLendingProtocol && read(path + ".lending") && read(path + ".kind"))

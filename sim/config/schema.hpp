@@ -1324,7 +1324,8 @@ struct CcpConfig {
     a("waterfall", waterfall,
       {.doc = "ordered loss-absorbing layers; default by kind: traditional [defaulter_im, defaulter_df, sitg, "
               "mutualized_df, assessments, vmgh, ccp_equity], crypto_venue [defaulter_im, insurance_fund, adl], "
-              "lending_protocol [defaulter_im, insurance_fund, lender_haircut]",
+              "lending_protocol [defaulter_im, insurance_fund, lender_haircut]; adl deleverages positions and "
+              "is not allowed at a lending_protocol (its losses are bad debt on loans)",
        .min_size = 1});
     a("sitg", sitg,
       {.doc = "skin in the game (EMIR art. 45(4)); default by sitg_basis: 25% of minimum_capital (RTS 153/2013 art. "

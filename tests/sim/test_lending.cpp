@@ -138,6 +138,24 @@ TEST(Lending, ReserveAndLendersExhaustedLeaveUncovered) {
   expect_conserved(r);
 }
 
+// ADL (BitMEX, "Auto-Deleveraging") closes a bankrupt position against the
+// opposite positions; a lending protocol's loss is a loan's bad debt, which
+// its lenders bear (Aave: deficits are covered by the reserve, then the
+// suppliers), so the layer is refused where a file puts it.
+TEST(Lending, AdlInALendingProtocolsWaterfallIsALocatedError) {
+  try {
+    (void)config::load_scenario_text(kLoan, "t.yaml", {{"ccps.AAVE.waterfall", "[defaulter_im, insurance_fund, adl]"}});
+    FAIL() << "no error";
+  } catch (const config::ScenarioError& e) {
+    EXPECT_NE(std::string(e.what()).find("ccps[0].waterfall[2]: layer 'adl' deleverages positions and a lending "
+                                         "protocol's losses are bad debt on loans: use lender_haircut"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_NO_THROW((void)config::load_scenario_text(
+      kLoan, "t.yaml", {{"ccps.AAVE.waterfall", "[defaulter_im, insurance_fund, lender_haircut]"}}));
+}
+
 TEST(Lending, LendingRulesOnAnotherKindAreALocatedError) {
   try {
     (void)config::load_scenario_text(kLoan, "t.yaml", {{"ccps.AAVE.kind", "crypto_venue"}});
