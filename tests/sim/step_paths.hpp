@@ -30,6 +30,16 @@ inline Eigen::MatrixXd path_of(const Model& model, const std::vector<double>& pr
   return cumulative;
 }
 
+// The same for several assets, one row each in the model's order (an empty
+// list: the asset does not move).
+inline Eigen::MatrixXd path_of(const Model& model, const std::vector<std::vector<double>>& prices_by_asset) {
+  Eigen::MatrixXd cumulative = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(prices_by_asset.size()),
+                                                     static_cast<Eigen::Index>(move_points(model).size()));
+  for (std::size_t a = 0; a < prices_by_asset.size(); ++a)
+    if (!prices_by_asset[a].empty()) cumulative.row(static_cast<Eigen::Index>(a)) = path_of(model, prices_by_asset[a]);
+  return cumulative;
+}
+
 // Scenarios [0, n) of a one-period model and of the same model in one time
 // step over its MPOR: the same liquidations (counted by `count`), defaults
 // and losses to 1e-9. Returns how many scenarios had a liquidation.

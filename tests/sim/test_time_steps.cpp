@@ -1368,10 +1368,7 @@ TEST(ClosedPositions, PositionsTheWholeGainRuleClosesNetAgainstTheDefaultersSale
                                       {"market.assets.Y.adv", "1e9"},
                                       {"market.assets.Y.liquidation_cost", "0.1"},
                                       {"members.N.capital", "1e6"}});
-  const Eigen::MatrixXd x = path_of(model, {100, 70, 120});
-  Eigen::MatrixXd path = Eigen::MatrixXd::Zero(2, x.cols());
-  path.row(0) = x.row(0);
-  const ScenarioResult r = run_move(model, path);
+  const ScenarioResult r = run_move(model, path_of(model, std::vector<std::vector<double>>{{100, 70, 120}, {}}));
   ASSERT_EQ(r.defaults.size(), 1u);
   const double c = 0.1 + 100.0 * 0.1 * std::sqrt(1e-7), s = (200.0 + c) / 600.0;
   EXPECT_NEAR(r.closeout_loss, 300.0 + c, 1e-9);
@@ -1519,11 +1516,8 @@ defaults: {exogenous: [E]}
 
 TEST(ClosedPositions, ALaterRoundsAdlNetsAtTheStepsEndPrices) {
   const Model model = model_of(kLateRoundAdl);
-  const Eigen::MatrixXd x = path_of(model, {100, 50, 25, 25}), z = path_of(model, {100, 10, 10, 10});
-  Eigen::MatrixXd path = Eigen::MatrixXd::Zero(3, x.cols());
-  path.row(0) = x.row(0);
-  path.row(2) = z.row(0);
-  const ScenarioResult r = run_move(model, path);
+  const ScenarioResult r =
+      run_move(model, path_of(model, std::vector<std::vector<double>>{{100, 50, 25, 25}, {}, {100, 10, 10, 10}}));
   ASSERT_EQ(r.defaults.size(), 2u);
   EXPECT_EQ(r.defaults[1].member, 1);  // D
   EXPECT_EQ(r.defaults[1].day, 1.0);
