@@ -1530,5 +1530,84 @@ TEST(ClosedPositions, ALaterRoundsAdlNetsAtTheStepsEndPrices) {
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
 }
 
+// The same for a tear-up (CPMI-IOSCO, Recovery of financial market
+// infrastructures, 2014 rev. 2017, 4.5: the positions opposite the unplaced
+// book are terminated): kAuction's CCP A, with D's default now in a later
+// round of day 1. Three daily steps, MPOR 1; X: 100, 80, 60, 60 (ADV 1e6,
+// k 0.1) and Z: 100, 10, 10, 10.
+//   Round 0 at T: E (exogenous, long 10 Z) loses 900: IM 100, then D's fund
+//   100, then T's equity. D (capital 1,960) had paid day 1's margin, -2,000
+//   on its long 100 X at A and +90 on its short Z at T: it stood at 50 and
+//   falls to -50, so it defaults in round 1, closed out over day 1-2 from
+//   day 1's prices.
+//   At A: the move 100 x 20 = 2,000; the auction of a book worth 100 x 80 =
+//   8,000: hedge 80, 2,500 placed at 6% (150), 5,500 unplaced at 6% (330);
+//   close-out loss 2,560. Layers: IM 1,000, D's fund 100, SITG 100, the
+//   mutualised fund 400 (J's 100 first, then B's 300), assessments 400:
+//   560 left. Cash calls 150 (B) + 50 (J): 360 left. Tear-up: 5,500 / 8,000
+//   = 68.75% of B's and J's shorts, whose gains over the day are 60 x 20 =
+//   1,200 and 40 x 20 = 800: 825 and 550 to tear up, of which it takes 360
+//   pro rata, B 216 and J 144.
+//   After the rounds A sells D's 8,000 of X less the torn 68.75% of B's and
+//   J's shorts at the same prices (3,300 + 2,200): X moves by
+//   -0.1 sqrt(2,500 / 1e6) = -0.005, the value the auction placed. (At the
+//   step's start's prices the torn shorts would be worth 6,875, and X's net
+//   1,125.)
+constexpr std::string_view kLateRoundTearUp = R"(name: a later round's tear-up nets at the step's end prices
+simulation: {horizon_days: 3, step_days: 1}
+market:
+  assets:
+    - {id: X, price: 100, volatility: 0.5, adv: 1.0e6, liquidation_cost: 0.1}
+    - {id: Z, price: 100, volatility: 0.5}
+  fire_sales: true
+ccps:
+  - id: A
+    capital: 100
+    sitg: 100
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 500}
+    waterfall: [defaulter_im, defaulter_df, sitg, mutualized_df, assessments]
+    auction: {hedge_cost: 0.01, base_discount: 0.02, slope: 0.04, exponent: 0.5, depth: 2500, reserve_discount: 0.06,
+              juniorisation: true, bidder_share: 0.3}
+    recovery: {tools: [cash_call, tear_up, forced_allocation], cash_call_multiple: 0.5}
+  - id: T
+    capital: 1000
+    sitg: 0
+    margin: {model: parametric, mpor_days: 1}
+    default_fund: {sizing: fixed, amount: 100}
+    waterfall: [defaulter_im, defaulter_df, sitg, mutualized_df, ccp_equity]
+members:
+  - id: D
+    capital: 1960
+    liquidity: 1e6
+    positions: {A: {X: 100}, T: {Z: -1}}
+    initial_margin: {A: 1000, T: 10}
+    default_fund: {A: 100, T: 100}
+  - {id: B, capital: 10000, liquidity: 10000, positions: {A: {X: -60}}, initial_margin: {A: 600}, default_fund: {A: 300}}
+  - {id: J, capital: 10000, liquidity: 10000, positions: {A: {X: -40}}, initial_margin: {A: 400}, default_fund: {A: 100}}
+  - {id: E, capital: 100, liquidity: 1e6, positions: {T: {Z: 10}}, initial_margin: {T: 100}, default_fund: {T: 0}}
+  - {id: R, capital: 1e6, liquidity: 1e6, positions: {T: {Z: -9}}, initial_margin: {T: 0}, default_fund: {T: 0}}
+defaults: {exogenous: [E]}
+)";
+
+TEST(ClosedPositions, ALaterRoundsTearUpNetsAtTheStepsEndPrices) {
+  const Model model = model_of(kLateRoundTearUp);
+  const ScenarioResult r =
+      run_move(model, path_of(model, std::vector<std::vector<double>>{{100, 80, 60, 60}, {100, 10, 10, 10}}));
+  ASSERT_EQ(r.defaults.size(), 2u);
+  EXPECT_EQ(r.defaults[1].member, 0);  // D
+  EXPECT_EQ(r.defaults[1].day, 1.0);
+  EXPECT_GT(r.defaults[1].round, r.defaults[0].round);
+  EXPECT_NEAR(r.ccp_auction_cost[0], 80.0 + 150.0 + 330.0, 1e-9);
+  EXPECT_NEAR(r.ccp_recovery[static_cast<std::size_t>(models::RecoveryTool::kCashCall)], 200.0, 1e-9);
+  EXPECT_NEAR(r.ccp_recovery[static_cast<std::size_t>(models::RecoveryTool::kTearUp)], 360.0, 1e-9);
+  EXPECT_NEAR(channel_of(r, model.members[1].accounts[0], LossChannel::kTearUp), 216.0, 1e-9);
+  EXPECT_NEAR(channel_of(r, model.members[2].accounts[0], LossChannel::kTearUp), 144.0, 1e-9);
+  EXPECT_EQ(r.ccp_uncovered[0], 0.0);
+  ASSERT_EQ(r.price_impact.size(), 2u);
+  EXPECT_NEAR(r.price_impact[0], std::log1p(-0.005), 1e-12);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+}
+
 }  // namespace
 }  // namespace ccpnet
