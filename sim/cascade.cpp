@@ -574,6 +574,7 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
   replaced_.clear();
   closed_clients_.clear();
   closed_against_.clear();
+  torn_shares_.clear();
   // Defaults at the start (exogenous, latent, and their groups) are on day 0.
   const auto at_start = [](DefaultCause c) { return c == DefaultCause::kExogenous || c == DefaultCause::kLatent; };
   // One allocation for the step's defaults, rather than one per doubling.
@@ -1401,6 +1402,13 @@ void Cascade::set_tear_up_gains(std::size_t c) {
     for (const auto [asset, v] : acc.values)
       if (opposite(asset, v)) opposite_value_[static_cast<std::size_t>(asset)] += h * std::abs(v);
   }
+  // Each asset's share torn up, signed as the opposite side (torn_shares).
+  torn_at_ = static_cast<int>(torn_shares_.size());
+  for (std::size_t k = 0; k < unplaced_value_.size(); ++k) {
+    const double u = unplaced_value_[k];
+    torn_shares_.push_back(u != 0.0 ? -std::copysign(std::min(1.0, std::abs(u) / opposite_value_[k]), u) : 0.0);
+  }
+  const std::span<const double> share(torn_shares_.data() + static_cast<std::size_t>(torn_at_), unplaced_value_.size());
   torn_share_.assign(survivors_.size(), 0.0);
   for (std::size_t i = 0; i < survivors_.size(); ++i) {
     const Account& acc = model_.accounts[static_cast<std::size_t>(survivor_accounts_[i])];
@@ -1408,14 +1416,18 @@ void Cascade::set_tear_up_gains(std::size_t c) {
     if (acc.kind == AccountKind::kLink) continue;
     double book = 0.0, torn = 0.0;
     for (const auto [asset, v] : acc.values) {
-      const auto k = static_cast<std::size_t>(asset);
       book += std::abs(v);
-      if (opposite(asset, v)) torn += std::abs(v) * std::min(1.0, std::abs(unplaced_value_[k]) / opposite_value_[k]);
+      if (opposite(asset, v)) torn += std::abs(v) * std::abs(share[static_cast<std::size_t>(asset)]);
     }
     if (book <= 0.0) continue;
     torn_share_[i] = torn / book;
     survivors_[i].tear_up_gain = std::max(0.0, survivors_[i].vm_gain) * torn_share_[i];
   }
+}
+
+std::span<const double> Cascade::torn_shares(const ClosedShare& closed) const {
+  if (closed.torn < 0) return {};
+  return std::span<const double>(torn_shares_).subspan(static_cast<std::size_t>(closed.torn), model_.assets.size());
 }
 
 // Charges of the layers on the survivors: members pay from capital (and cash
@@ -1439,8 +1451,11 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
           close_deleveraged(ai, s, contracts_left(ai), st.adl_left, by_quantity ? adl_charged_members_[i] : 0.0);
     }
     if (torn_up_ && torn_share_[i] > 0.0) {
-      const double closed = close_share(ai, torn_share_[i]);
-      if (closed > 0.0) closed_against_.push_back({static_cast<int>(ai), closed, closing_at_end_});
+      // In its P&L the torn share of its whole book; in what the CCP trades,
+      // each asset's torn positions alone (torn_shares).
+      const double held_before = held(ai);
+      if (close_share(ai, torn_share_[i]) > 0.0)
+        closed_against_.push_back({static_cast<int>(ai), held_before, closing_at_end_, torn_at_});
       st.adl_left *= 1.0 - torn_share_[i];
     }
     st.lender_left -= s.lender_charged;

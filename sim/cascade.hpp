@@ -459,10 +459,18 @@ class Cascade {
   // the defaulters' side instead: sold().)
   struct ClosedShare {
     int account;
-    double share;
+    double share;  // of its book; a tear-up's: what it held of its book before it
     bool at_end;
+    // A tear-up's (-1: none): its positions opposite the unplaced book alone
+    // are closed, each asset's by its own share (torn_shares).
+    int torn = -1;
   };
   std::span<const ClosedShare> closed_against() const { return closed_against_; }
+  // A tear-up's share of each asset's positions on the side opposite the
+  // books its auction left unplaced, signed as that side (a position v in
+  // asset k is torn up by the share r_k if v r_k > 0): the unplaced value
+  // over the standing positions opposite it, at most 1.
+  std::span<const double> torn_shares(const ClosedShare& closed) const;
   void step(std::span<const DefaultCause> initial, double day, ScenarioResult& out, CascadeTrace* trace = nullptr,
             std::span<const Liquidation> liquidations = {});
   // Fire sales: each asset's relative price move from the coming step's joint
@@ -795,6 +803,8 @@ class Cascade {
   std::vector<int> replaced_;           // in the step (replaced_links)
   std::vector<std::pair<int, bool>> closed_clients_;  // in the step (closed_clients)
   std::vector<ClosedShare> closed_against_;           // in the step (closed_against)
+  std::vector<double> torn_shares_;                   // in the step: each tear-up's per asset (torn_shares)
+  int torn_at_ = -1;             // the round's tear-up at the CCP being settled: its offset in torn_shares_
   bool closing_at_end_ = false;  // the CCP being settled: its round's close-outs from the step's end
   // Default management: per CCP, the gross value auctioned in the step so
   // far; the round's books at the CCP being settled, their joint auction.

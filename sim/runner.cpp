@@ -1131,6 +1131,17 @@ class TileWorker {
       flow_(asset) -= sold * value * (prices.empty() ? 1.0 : prices[static_cast<std::size_t>(asset)]);
   }
 
+  // What a tear-up closed of account `a`, which held `held` of its book: in
+  // each asset the share `torn` gives of its positions opposite the unplaced
+  // book (Cascade::torn_shares), at `prices`, into flow_.
+  void add_torn_flow(int a, const std::vector<double>& prices, double held, std::span<const double> torn) {
+    for (const auto [asset, value] : model_.accounts[static_cast<std::size_t>(a)].values) {
+      const double r = torn[static_cast<std::size_t>(asset)];
+      if (value * r > 0.0)
+        flow_(asset) -= held * std::abs(r) * value * (prices.empty() ? 1.0 : prices[static_cast<std::size_t>(asset)]);
+    }
+  }
+
   // Step k's close-outs trade at the prices of the last variation margin
   // their defaulters paid (the MPOR runs from the last margin collected: RTS
   // 153/2013 art. 26), not at today's: their liquidation cost, auction and
@@ -1191,8 +1202,13 @@ class TileWorker {
       add_closing_flow(a, at_end ? end_prices_ : close_out_prices_);
     // What the CCPs closed of the survivors' books (ADL, tear-up) they took
     // over: they trade it net of the defaulters' books.
-    for (const auto& [a, share, at_end] : cascade_.closed_against())
-      add_closing_flow(a, at_end ? end_prices_ : close_out_prices_, share);
+    for (const Cascade::ClosedShare& closed : cascade_.closed_against()) {
+      const std::vector<double>& prices = closed.at_end ? end_prices_ : close_out_prices_;
+      if (closed.torn < 0)
+        add_closing_flow(closed.account, prices, closed.share);
+      else
+        add_torn_flow(closed.account, prices, closed.share, cascade_.torn_shares(closed));
+    }
     // The linked CCPs replacing the positions of peers that failed in the step
     // trade them in the same market (Cascade::link_replacement), from its end.
     for (int a : cascade_.replaced_links()) add_closing_flow(a, end_prices_);

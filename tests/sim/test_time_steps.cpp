@@ -1466,6 +1466,43 @@ TEST(ClosedPositions, TornUpPositionsNetAgainstTheUnplacedBookInTheFireSale) {
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
 }
 
+// A tear-up terminates in each asset the positions opposite the unplaced book
+// (CPMI-IOSCO 2014 rev. 2017, 4.5), so the CCP trades those and nothing of a
+// multi-asset holder's other assets. The case above with B also long 10 Y
+// (price 100, flat; ADV 1e6, k 0.1; A's rest-of-market account short it):
+//   The tear-up takes 75% of the X shorts, B's 4,500 and J's 3,000: X's net
+//   is 10,000 - 7,500 = 2,500 as before, and Y does not move.
+//   B's gain split by value: 1,200 x 4,500 / 7,000 = 5,400 / 7 and J's
+//   800 x 0.75 = 4,200 / 7; the 500 the tear-up takes splits 9 : 7, B
+//   281.25 and J 218.75.
+//   (With B's torn share of its whole book, 4,500 / 7,000, in the flow the CCP
+//   would sell 643 of Y and X's net would be 3,143.)
+TEST(ClosedPositions, ATearUpTradesOnlyThePositionsItTerminates) {
+  using test_cases::replace_in;
+  std::string yaml(test_cases::kAuction);
+  replace_in(yaml, "assets: [{id: X, price: 100, volatility: 0.5}]",
+             "assets: [{id: X, price: 100, volatility: 0.5}, {id: Y, price: 100, volatility: 0.5}]");
+  replace_in(yaml, "positions: {A: {X: -60}}", "positions: {A: {X: -60, Y: 10}}");
+  replace_in(yaml, "    capital: 100\n", "    capital: 100\n    imbalance: rest_of_market\n");
+  std::vector<config::Override> with = tear_up_days("1e6");
+  with.insert(with.end(), {{"market.fire_sales", "true"},
+                           {"market.assets.X.adv", "1e6"},
+                           {"market.assets.X.liquidation_cost", "0.1"},
+                           {"market.assets.Y.adv", "1e6"},
+                           {"market.assets.Y.liquidation_cost", "0.1"}});
+  const Model model = model_of(yaml, with);
+  const ScenarioResult r =
+      run_move(model, path_of(model, std::vector<std::vector<double>>{{100, 80, 150}, {100, 100, 100}}));
+  ASSERT_EQ(r.defaults.size(), 1u);
+  EXPECT_NEAR(r.ccp_recovery[static_cast<std::size_t>(models::RecoveryTool::kTearUp)], 500.0, 1e-9);
+  EXPECT_NEAR(channel_of(r, model.members[1].accounts[0], LossChannel::kTearUp), 281.25, 1e-9);
+  EXPECT_NEAR(channel_of(r, model.members[2].accounts[0], LossChannel::kTearUp), 218.75, 1e-9);
+  ASSERT_EQ(r.price_impact.size(), 2u);
+  EXPECT_NEAR(r.price_impact[0], std::log1p(-0.005), 1e-12);
+  EXPECT_EQ(r.price_impact[1], 0.0);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+}
+
 // A member defaulting in a later round of a step, on the step's charges, is
 // closed out from the step's end at its prices (RTS 153/2013 art. 26: the
 // MPOR runs from the last margin collected), and so is what ADL closes of
