@@ -946,8 +946,11 @@ void Cascade::collect_survivors(std::size_t c) {
                                               : 0.0;
     s.vm_gain = st.vm_gain;
     if (needs_adl_[c]) {
+      // Ranked on what it still holds, against its whole margin (kept behind
+      // it), as ADL by quantity ranks the contracts left.
+      const double h = held(ai);
       s.adl_gain = st.adl_left;
-      s.adl_rank = models::adl_rank(account_pnl_[ai], acc.initial_margin, acc.notional);
+      s.adl_rank = models::adl_rank(h * account_pnl_[ai], acc.initial_margin, h * acc.notional);
     }
     s.lender_balance = lender;
     s.junior = ccp.juniorisation && acc.kind == AccountKind::kMember && !acc.bids;

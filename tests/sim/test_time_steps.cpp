@@ -1100,6 +1100,62 @@ TEST(ClosedPositions, AdlTakesTheContractsItClosesOffTheHoldersBook) {
   EXPECT_NEAR(falls.ledger_total(), falls.closeout_loss, 1e-9);
 }
 
+// ADL's whole-gain rule ranks a partly closed account on what it still holds,
+// against the margin kept whole behind it (the CCP neither calls nor returns
+// IM on what was closed), as ADL by quantity ranks the contracts left. The
+// rank (models::adl_rank, after BitMEX's PnL% x effective leverage) is
+// p / m x N / (m + p) on the P&L p over the close-out window, the margin m
+// and the notional N; a share h held gives h p / m x h N / (m + h p).
+// Venue V [defaulter_im, insurance_fund (0), adl], MPOR 1, two daily steps;
+// X: 100, 80, 80 and Y: 100, 100, 80; V's rest-of-market account balances.
+//   Day 1: D1 (long 10 X and 1 Y, IM 100, exogenous) loses 200 over day 0-1:
+//   100 short. N1 (short 20 X and 10 Y, IM 400) gains 400, rank 400 / 400 x
+//   3,000 / 800 = 3.75; N2 (short 10 X and 10 Y, IM 400) gains 200, rank
+//   200 / 400 x 2,000 / 600 = 1.67. ADL takes the 100 of N1's gain: 25% of
+//   its book closed, it holds 75%.
+//   Day 2: D2 (long 1 X and 10 Y, IM 100, capital 100) paid 20 on day 1 and
+//   owes 200: it defaults, and loses 200 over day 1-2: 100 short. Over that
+//   window N1 gains 200 on its whole book, 150 on what it holds; N2 gains 200.
+//   On its whole book N1 would rank 200 / 400 x 3,000 / 600 = 2.5, ahead of
+//   N2; on what it holds 150 / 400 x 2,250 / 550 = 1.53, behind N2's 1.67
+//   (unchanged: it holds its whole book). ADL takes the 100 of N2's gain.
+constexpr std::string_view kAdlRankHeld = R"(name: a later ADL ranks what is held
+simulation: {horizon_days: 2, step_days: 1}
+market:
+  assets: [{id: X, price: 100, volatility: 0.5}, {id: Y, price: 100, volatility: 0.5}]
+ccps:
+  - id: V
+    kind: crypto_venue
+    capital: 1000
+    insurance_fund: 0
+    imbalance: rest_of_market
+    margin: {model: parametric, mpor_days: 1}
+members:
+  - {id: D1, capital: 0, liquidity: 1e6, positions: {V: {X: 10, Y: 1}}, initial_margin: {V: 100}}
+  - {id: D2, capital: 100, liquidity: 1e6, positions: {V: {X: 1, Y: 10}}, initial_margin: {V: 100}}
+  - {id: N1, capital: 1e6, liquidity: 1e6, positions: {V: {X: -20, Y: -10}}, initial_margin: {V: 400}}
+  - {id: N2, capital: 1e6, liquidity: 1e6, positions: {V: {X: -10, Y: -10}}, initial_margin: {V: 400}}
+defaults: {exogenous: [D1]}
+)";
+
+TEST(ClosedPositions, ALaterAdlRanksWhatAnAccountStillHolds) {
+  const Model model = model_of(kAdlRankHeld);
+  CascadeTrace trace;
+  const ScenarioResult r =
+      run_move(model, path_of(model, std::vector<std::vector<double>>{{100, 80, 80}, {100, 100, 80}}), &trace);
+  ASSERT_EQ(r.defaults.size(), 2u);
+  EXPECT_EQ(r.defaults[1].member, 1);  // D2
+  EXPECT_EQ(r.defaults[1].day, 2.0);
+  const int n1 = model.members[2].accounts[0], n2 = model.members[3].accounts[0];
+  EXPECT_NEAR(layer(r, 0, models::Layer::kAdl), 200.0, 1e-9);
+  EXPECT_NEAR(channel_of(r, n1, LossChannel::kAdl), 100.0, 1e-9);
+  EXPECT_NEAR(channel_of(r, n2, LossChannel::kAdl), 100.0, 1e-9);
+  ASSERT_EQ(trace.events.size(), 2u);
+  ASSERT_EQ(trace.events[1].adl.size(), 1u);
+  EXPECT_EQ(trace.events[1].adl[0].account, n2);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
+}
+
 // A venue's liquidation engine checks an account on the contracts it still
 // holds: kAdlDays with N's maintenance margin observed at 50 (2.5% of its
 // notional today, 2,000). Day 1 as above: N is deleveraged on 10 of its 20
