@@ -1646,45 +1646,40 @@ TEST(ClosedPositions, ALaterRoundsAdlNetsAtTheStepsEndPrices) {
 //   -0.1 sqrt(2,500 / 1e6) = -0.005, the value the auction placed. (At the
 //   step's start's prices the torn shorts would be worth 6,875, and X's net
 //   1,125.)
-constexpr std::string_view kLateRoundTearUp = R"(name: a later round's tear-up nets at the step's end prices
-simulation: {horizon_days: 3, step_days: 1}
-market:
-  assets:
-    - {id: X, price: 100, volatility: 0.5, adv: 1.0e6, liquidation_cost: 0.1}
-    - {id: Z, price: 100, volatility: 0.5}
-  fire_sales: true
-ccps:
-  - id: A
-    capital: 100
-    sitg: 100
-    margin: {model: parametric, mpor_days: 1}
-    default_fund: {sizing: fixed, amount: 500}
-    waterfall: [defaulter_im, defaulter_df, sitg, mutualized_df, assessments]
-    auction: {hedge_cost: 0.01, base_discount: 0.02, slope: 0.04, exponent: 0.5, depth: 2500, reserve_discount: 0.06,
-              juniorisation: true, bidder_share: 0.3}
-    recovery: {tools: [cash_call, tear_up, forced_allocation], cash_call_multiple: 0.5}
-  - id: T
-    capital: 1000
-    sitg: 0
-    margin: {model: parametric, mpor_days: 1}
-    default_fund: {sizing: fixed, amount: 100}
-    waterfall: [defaulter_im, defaulter_df, sitg, mutualized_df, ccp_equity]
-members:
-  - id: D
-    capital: 1960
-    liquidity: 1e6
-    positions: {A: {X: 100}, T: {Z: -1}}
-    initial_margin: {A: 1000, T: 10}
-    default_fund: {A: 100, T: 100}
-  - {id: B, capital: 10000, liquidity: 10000, positions: {A: {X: -60}}, initial_margin: {A: 600}, default_fund: {A: 300}}
-  - {id: J, capital: 10000, liquidity: 10000, positions: {A: {X: -40}}, initial_margin: {A: 400}, default_fund: {A: 100}}
-  - {id: E, capital: 100, liquidity: 1e6, positions: {T: {Z: 10}}, initial_margin: {T: 100}, default_fund: {T: 0}}
-  - {id: R, capital: 1e6, liquidity: 1e6, positions: {T: {Z: -9}}, initial_margin: {T: 0}, default_fund: {T: 0}}
-defaults: {exogenous: [E]}
-)";
+std::string late_round_tear_up() {
+  using test_cases::replace_in;
+  std::string yaml(test_cases::kAuction);
+  replace_in(yaml, "market:\n  assets: [{id: X, price: 100, volatility: 0.5}]\n",
+             "simulation: {horizon_days: 3, step_days: 1}\n"
+             "market:\n"
+             "  assets:\n"
+             "    - {id: X, price: 100, volatility: 0.5, adv: 1.0e6, liquidation_cost: 0.1}\n"
+             "    - {id: Z, price: 100, volatility: 0.5}\n"
+             "  fire_sales: true\n");
+  replace_in(yaml, "cash_call_multiple: 0.5}\n",
+             "cash_call_multiple: 0.5}\n"
+             "  - id: T\n"
+             "    capital: 1000\n"
+             "    sitg: 0\n"
+             "    margin: {model: parametric, mpor_days: 1}\n"
+             "    default_fund: {sizing: fixed, amount: 100}\n"
+             "    waterfall: [defaulter_im, defaulter_df, sitg, mutualized_df, ccp_equity]\n");
+  replace_in(yaml,
+             "{id: D, capital: 1000, liquidity: 1000, positions: {A: {X: 100}}, initial_margin: {A: 1000}, "
+             "default_fund: {A: 100}}",
+             "{id: D, capital: 1960, liquidity: 1e6, positions: {A: {X: 100}, T: {Z: -1}}, "
+             "initial_margin: {A: 1000, T: 10}, default_fund: {A: 100, T: 100}}");
+  replace_in(yaml, "defaults: {exogenous: [D]}\n",
+             "  - {id: E, capital: 100, liquidity: 1e6, positions: {T: {Z: 10}}, initial_margin: {T: 100}, "
+             "default_fund: {T: 0}}\n"
+             "  - {id: R, capital: 1e6, liquidity: 1e6, positions: {T: {Z: -9}}, initial_margin: {T: 0}, "
+             "default_fund: {T: 0}}\n"
+             "defaults: {exogenous: [E]}\n");
+  return yaml;
+}
 
 TEST(ClosedPositions, ALaterRoundsTearUpNetsAtTheStepsEndPrices) {
-  const Model model = model_of(kLateRoundTearUp);
+  const Model model = model_of(late_round_tear_up());
   const ScenarioResult r =
       run_move(model, path_of(model, std::vector<std::vector<double>>{{100, 80, 60, 60}, {100, 10, 10, 10}}));
   ASSERT_EQ(r.defaults.size(), 2u);
