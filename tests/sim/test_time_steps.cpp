@@ -1530,7 +1530,9 @@ TEST(ClosedPositions, TornUpPositionsNetAgainstTheUnplacedBookInTheFireSale) {
 //   is 10,000 - 7,500 = 2,500 as before, and Y does not move.
 //   B's gain split by value: 1,200 x 4,500 / 7,000 = 5,400 / 7 and J's
 //   800 x 0.75 = 4,200 / 7; the 500 the tear-up takes splits 9 : 7, B
-//   281.25 and J 218.75.
+//   281.25 and J 218.75. (This is the documented approximation for a
+//   multi-asset book: B's gain is all on X, 75% of it torn, 900 against
+//   J's 600 would split the 500 as 300 and 200.)
 //   (With B's torn share of its whole book, 4,500 / 7,000, in the flow the CCP
 //   would sell 643 of Y and X's net would be 3,143.)
 TEST(ClosedPositions, ATearUpTradesOnlyThePositionsItTerminates) {
