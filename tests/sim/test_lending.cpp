@@ -17,6 +17,7 @@
 #include "sim/shocks.hpp"
 #include "sim/stress.hpp"
 #include "tests/sim/step_paths.hpp"
+#include "tests/sim/yaml_edit.hpp"
 
 namespace ccpnet {
 namespace {
@@ -138,34 +139,42 @@ TEST(Lending, ReserveAndLendersExhaustedLeaveUncovered) {
   expect_conserved(r);
 }
 
+// The loader's error for `yaml` with `overrides`; empty when it loads.
+std::string load_error(std::string_view yaml, const std::vector<config::Override>& overrides = {}) {
+  try {
+    (void)config::load_scenario_text(yaml, "t.yaml", overrides);
+  } catch (const config::ScenarioError& e) {
+    return e.what();
+  }
+  return {};
+}
+
 // ADL (BitMEX, "Auto-Deleveraging") closes a bankrupt position against the
 // opposite positions; a lending protocol's loss is a loan's bad debt, which
 // its lenders bear (Aave: deficits are covered by the reserve, then the
-// suppliers), so the layer is refused where a file puts it.
+// suppliers), so the layer is refused where a file puts it: line 17 of the
+// edited file, its third element at column 47.
 TEST(Lending, AdlInALendingProtocolsWaterfallIsALocatedError) {
-  try {
-    (void)config::load_scenario_text(kLoan, "t.yaml", {{"ccps.AAVE.waterfall", "[defaulter_im, insurance_fund, adl]"}});
-    FAIL() << "no error";
-  } catch (const config::ScenarioError& e) {
-    EXPECT_NE(std::string(e.what()).find("ccps[0].waterfall[2]: layer 'adl' deleverages positions and a lending "
-                                         "protocol's losses are bad debt on loans: use lender_haircut"),
-              std::string::npos)
-        << e.what();
-  }
-  EXPECT_NO_THROW((void)config::load_scenario_text(
-      kLoan, "t.yaml", {{"ccps.AAVE.waterfall", "[defaulter_im, insurance_fund, lender_haircut]"}}));
+  const auto with_waterfall = [](std::string_view layers) {
+    std::string yaml(kLoan);
+    test_cases::replace_in(
+        yaml, "    imbalance: rest_of_market\n",
+        "    imbalance: rest_of_market\n    waterfall: [defaulter_im, insurance_fund, " + std::string(layers) + "]\n");
+    return load_error(yaml);
+  };
+  EXPECT_NE(with_waterfall("adl").find("t.yaml:17:47: ccps[0].waterfall[2]: layer 'adl' deleverages positions and a "
+                                       "lending protocol's losses are bad debt on loans: use lender_haircut"),
+            std::string::npos)
+      << with_waterfall("adl");
+  EXPECT_EQ(with_waterfall("lender_haircut"), "");
 }
 
 TEST(Lending, LendingRulesOnAnotherKindAreALocatedError) {
-  try {
-    (void)config::load_scenario_text(kLoan, "t.yaml", {{"ccps.AAVE.kind", "crypto_venue"}});
-    FAIL() << "no error";
-  } catch (const config::ScenarioError& e) {
-    EXPECT_NE(std::string(e.what()).find("t.yaml:17:14: ccps[0].lending: lending applies to kind lending_protocol, "
-                                         "found kind: crypto_venue"),
-              std::string::npos)
-        << e.what();
-  }
+  const std::string error = load_error(kLoan, {{"ccps.AAVE.kind", "crypto_venue"}});
+  EXPECT_NE(error.find("t.yaml:17:14: ccps[0].lending: lending applies to kind lending_protocol, found kind: "
+                       "crypto_venue"),
+            std::string::npos)
+      << error;
 }
 
 TEST(Lending, MonteCarloIdenticalForAnyThreadCountAndConserved) {
