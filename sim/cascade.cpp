@@ -239,6 +239,11 @@ Cascade::Cascade(const Model& model) : model_(model) {
     };
     needs_adl_.push_back(has(models::Layer::kAdl));
     needs_lender_.push_back(has(models::Layer::kLenderHaircut));
+    const auto on_columns = [](const std::vector<models::Layer>& layers) {
+      return std::all_of(layers.begin(), layers.end(), models::supports_columns);
+    };
+    columns_.push_back(on_columns(ccp.waterfall) && on_columns(link_layers_.back()) && !ccp.juniorisation &&
+                       ccp.recovery.empty());
   }
 }
 
@@ -905,10 +910,9 @@ void Cascade::add_link_lines(std::size_t c) {
 // without ADL, which ranks by positions) is left out: it would add exactly 0
 // to every pro-rata sum and be charged nothing, so the outcome is bit for bit
 // the same with fewer rows for the waterfall's passes.
-void Cascade::collect_survivors(std::size_t c) {
+template <class Emit>
+void Cascade::visit_survivors(std::size_t c, Emit&& emit) {
   const CcpModel& ccp = model_.ccps[c];
-  survivors_.reserve(ccp.accounts.size());
-  survivor_accounts_.reserve(ccp.accounts.size());
   const std::size_t first = ccp_slots_[c], end = first + ccp.accounts.size();
   constexpr std::size_t kAhead = 8;   // the P&L of the accounts to meet, asked for this many slots ahead
   const bool window = needs_adl_[c];  // meet_account reads the close-out window's P&L for ADL alone
@@ -931,33 +935,83 @@ void Cascade::collect_survivors(std::size_t c) {
     }
     const bool peer_link = acc.peer_link;
     const bool recovery = !ccp.recovery.empty() && !peer_link;
-    const double df = peer_link ? 0.0 : st.df_left, assessment_cap = peer_link ? 0.0 : st.assess_cap;
-    const double lender = needs_lender_[c] ? st.lender_left : 0.0;
-    const double cash_call_cap = recovery ? st.cash_call_cap : 0.0, weight = recovery ? acc.default_fund : 0.0;
-    if (!needs_adl_[c] && df == 0.0 && assessment_cap == 0.0 && st.vm_gain == 0.0 && lender == 0.0 &&
-        cash_call_cap == 0.0 && weight == 0.0)
+    SurvivorInputs in{};
+    in.df = peer_link ? 0.0 : st.df_left;
+    in.assessment_cap = peer_link ? 0.0 : st.assess_cap;
+    in.lender = needs_lender_[c] ? st.lender_left : 0.0;
+    in.cash_call_cap = recovery ? st.cash_call_cap : 0.0;
+    in.weight = recovery ? acc.default_fund : 0.0;
+    in.vm_gain = st.vm_gain;
+    if (!needs_adl_[c] && in.df == 0.0 && in.assessment_cap == 0.0 && in.vm_gain == 0.0 && in.lender == 0.0 &&
+        in.cash_call_cap == 0.0 && in.weight == 0.0)
       continue;  // nothing left for a layer or a tool to take: adds 0 to every sum, charged nothing
-    models::Survivor& s = survivors_.emplace_back();
-    s.df = df;
-    s.assessment_cap = assessment_cap;
     // A linked CCP meets a call in full, then absorbs it by its own rulebook.
-    s.cash = acc.kind == AccountKind::kMember ? std::max(0.0, member_state_[static_cast<std::size_t>(acc.owner)].cash)
-             : acc.kind == AccountKind::kLink ? std::numeric_limits<double>::infinity()
-                                              : 0.0;
-    s.vm_gain = st.vm_gain;
+    in.cash = acc.kind == AccountKind::kMember ? std::max(0.0, member_state_[static_cast<std::size_t>(acc.owner)].cash)
+              : acc.kind == AccountKind::kLink ? std::numeric_limits<double>::infinity()
+                                               : 0.0;
+    emit(slot, in);
+  }
+}
+
+void Cascade::collect_survivors(std::size_t c) {
+  const CcpModel& ccp = model_.ccps[c];
+  survivors_.reserve(ccp.accounts.size());
+  survivor_accounts_.reserve(ccp.accounts.size());
+  visit_survivors(c, [&](std::size_t slot, const SurvivorInputs& in) {
+    const AccountInfo& acc = info_[slot];
+    models::Survivor& s = survivors_.emplace_back();
+    s.df = in.df;
+    s.assessment_cap = in.assessment_cap;
+    s.cash = in.cash;
+    s.vm_gain = in.vm_gain;
     if (needs_adl_[c]) {
       // Ranked on what it still holds, against its whole margin (kept behind
       // it), as ADL by quantity ranks the contracts left.
+      const auto ai = static_cast<std::size_t>(acc.account);
       const double h = held(ai);
-      s.adl_gain = st.adl_left;
+      s.adl_gain = acct_[slot].adl_left;
       s.adl_rank = models::adl_rank(h * account_pnl_[ai], acc.initial_margin, h * acc.notional);
     }
-    s.lender_balance = lender;
+    s.lender_balance = in.lender;
     s.junior = ccp.juniorisation && acc.kind == AccountKind::kMember && !acc.bids;
-    s.cash_call_cap = cash_call_cap;
-    s.allocation_weight = weight;
+    s.cash_call_cap = in.cash_call_cap;
+    s.allocation_weight = in.weight;
     survivor_accounts_.push_back(acc.account);
-  }
+  });
+}
+
+void Cascade::collect_columns(std::size_t c) {
+  table_.reserve(model_.ccps[c].accounts.size());
+  table_.size = 0;
+  visit_survivors(c, [&](std::size_t slot, const SurvivorInputs& in) { table_.push(static_cast<int>(slot), in); });
+  on_columns_ = true;
+}
+
+void Cascade::SurvivorTable::reserve(std::size_t n) {
+  if (slot.size() >= n) return;
+  for (auto* column :
+       {&df, &df_charged, &assessment_cap, &cash, &assessment_paid, &assessment_unpaid, &vm_gain, &vmgh_charged})
+    column->resize(n);
+  missed_call.resize(n);
+  slot.resize(n);
+}
+
+void Cascade::SurvivorTable::push(int row_slot, const SurvivorInputs& in) {
+  const std::size_t i = size++;
+  df[i] = in.df;
+  assessment_cap[i] = in.assessment_cap;
+  cash[i] = in.cash;
+  vm_gain[i] = in.vm_gain;
+  df_charged[i] = assessment_paid[i] = assessment_unpaid[i] = vmgh_charged[i] = 0.0;
+  missed_call[i] = 0;
+  slot[i] = row_slot;
+}
+
+models::SurvivorColumns Cascade::SurvivorTable::columns() {
+  const auto first = [this](std::vector<double>& v) { return std::span<double>(v.data(), size); };
+  return {first(df),      first(df_charged),      first(assessment_cap),
+          first(cash),    first(assessment_paid), first(assessment_unpaid),
+          first(vm_gain), first(vmgh_charged),    std::span<std::uint8_t>(missed_call.data(), size)};
 }
 
 // ADL at the bankruptcy price (BitMEX "Auto-Deleveraging"): when this
@@ -1109,20 +1163,15 @@ void Cascade::trace_event(int round, std::size_t c, const models::WaterfallOutco
 void Cascade::run_layers(std::size_t c, std::span<models::Defaulter> members, std::span<models::Defaulter> links,
                          models::CcpResources& resources, models::VmghCaps& vmgh, models::WaterfallOutcome& wf_members,
                          models::WaterfallOutcome& wf_links) {
-  const auto gains = [&] {
-    double sum = 0.0;
-    for (const models::Survivor& s : survivors_) sum += std::max(0.0, s.vm_gain);
-    return sum;
-  };
-  const double gains_before = vmgh.max_rate < 1.0 ? gains() : 0.0;  // for the cap on the rate only
+  const double gains_before = vmgh.max_rate < 1.0 ? survivor_gains() : 0.0;  // for the cap on the rate only
   const bool adl = needs_adl_[c] && !survivors_.empty();
   if (adl) adl_charged_members_.assign(survivors_.size(), 0.0);
-  wf_members = models::run_waterfall(model_.ccps[c].waterfall, members, survivors_, resources, vmgh);
+  wf_members = run_waterfall(model_.ccps[c].waterfall, members, resources, vmgh);
   const double taken = wf_members.by_layer[static_cast<std::size_t>(models::Layer::kVmgh)];
   models::VmghCaps round = vmgh;
   round.per_call = std::max(0.0, vmgh.per_call - taken);
   if (taken > 0.0 && vmgh.max_rate < 1.0) {
-    const double gains_after = gains();
+    const double gains_after = survivor_gains();
     round.max_rate =
         gains_after > 0.0 ? std::clamp((vmgh.max_rate * gains_before - taken) / gains_after, 0.0, 1.0) : 0.0;
   }
@@ -1142,13 +1191,29 @@ void Cascade::run_layers(std::size_t c, std::span<models::Defaulter> members, st
       s.adl_quantity = 0.0;
     }
   }
-  wf_links = models::run_waterfall(link_layers_[c], links, survivors_, resources, round);
+  wf_links = run_waterfall(link_layers_[c], links, resources, round);
   vmgh.total_left = round.total_left;
   vmgh.step_left = round.step_left;
   if (adl)
     record_adl(1);
   else
     adl_lines_[1].clear();  // no adl layer: nothing deleveraged
+}
+
+models::WaterfallOutcome Cascade::run_waterfall(std::span<const models::Layer> layers,
+                                                std::span<models::Defaulter> lines, models::CcpResources& resources,
+                                                models::VmghCaps& vmgh) {
+  if (on_columns_) return models::run_waterfall(layers, lines, table_.columns(), resources, vmgh);
+  return models::run_waterfall(layers, lines, survivors_, resources, vmgh);
+}
+
+double Cascade::survivor_gains() const {
+  double sum = 0.0;
+  if (on_columns_)
+    for (std::size_t i = 0; i < table_.size; ++i) sum += std::max(0.0, table_.vm_gain[i]);
+  else
+    for (const models::Survivor& s : survivors_) sum += std::max(0.0, s.vm_gain);
+  return sum;
 }
 
 // ADL by quantity closed each net-side line's contracts in proportion: the
@@ -1241,6 +1306,7 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   client_cover_.clear();
   survivors_.clear();
   survivor_accounts_.clear();
+  on_columns_ = false;
   if (ccp_round_[c] >= 0) {
     settle_failed_ccp(c, round, out, trace);
     return;
@@ -1275,8 +1341,12 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
     resources_[c] = trial;
     vmgh_[c] = trial_vmgh;
   } else {
-    collect_survivors(c);
-    setup_adl_by_quantity(c, n_member_lines);
+    if (columns_[c]) {
+      collect_columns(c);
+    } else {
+      collect_survivors(c);
+      setup_adl_by_quantity(c, n_member_lines);
+    }
     run_layers(c, members, links, resources_[c], vmgh_[c], wf_members, wf_links);
   }
   models::RecoveryOutcome recovery;
@@ -1322,7 +1392,10 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   // close-outs (closeout_from_end; link losses: where replacements trade).
   closing_at_end_ = n_member_lines > 0 ? closeout_from_end(static_cast<std::size_t>(defaulter_accounts_[0]))
                                        : account_pnl_.next_window();
-  book_survivor_charges(c, round, out);
+  if (on_columns_)
+    book_column_charges(c, round, out);
+  else
+    book_survivor_charges(c, round, out);
   const double uncovered = wf_members.uncovered + wf_links.uncovered;
   if (uncovered > kTolerance) {
     out.ccp_uncovered[c] += uncovered;
@@ -1464,39 +1537,72 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
     st.lender_left -= s.lender_charged;
     st.vm_gain = s.vm_gain;
     // In the order of the channels, as they are booked.
-    const std::array<std::pair<LossChannel, double>, 8> charges{
-        {{LossChannel::kMutualizedDf, s.df_charged},
-         {LossChannel::kAssessment, s.assessment_paid},
-         {LossChannel::kVmgh, vm_cut},
-         {LossChannel::kAdl, s.adl_charged},
-         {LossChannel::kLenderHaircut, s.lender_charged},
-         {LossChannel::kCashCall, s.cash_call_paid},
-         {LossChannel::kTearUp, torn_up},
-         {LossChannel::kForcedAllocation, s.allocation_charged}}};
-    if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
-      // Most survivors pay on one channel or two: the channels charged as
-      // bits, one test each without a branch, and only those booked (as
-      // charge_member books: not a charge <= 0).
-      unsigned paid = 0;
-      for (std::size_t k = 0; k < charges.size(); ++k) paid |= static_cast<unsigned>(!(charges[k].second <= 0.0)) << k;
-      for (; paid != 0; paid &= paid - 1) {
-        const auto& [channel, amount] = charges[static_cast<std::size_t>(std::countr_zero(paid))];
-        charge_account(acc, channel, amount, pays_cash(channel), round, out);
-      }
-      if (s.missed_call && acc.kind == AccountKind::kMember) {  // tested this round even if charged nothing
-        const auto m = static_cast<std::size_t>(acc.owner);
-        member_state_[m].missed_call = 1;
-        mark_to_test(m, round);
-      }
-    } else if (acc.kind == AccountKind::kLink) {
-      double charge = 0.0;
-      for (const auto& [channel, amount] : charges) charge += amount;
-      if (charge <= 0.0) continue;
-      out.ccp_link_out[c] += charge;
-      next_link_lines_[static_cast<std::size_t>(acc.owner)].push_back({mirror_[ai], charge, LineKind::kLinkCharge});
-    }
+    book_charges(c, acc,
+                 {{{LossChannel::kMutualizedDf, s.df_charged},
+                   {LossChannel::kAssessment, s.assessment_paid},
+                   {LossChannel::kVmgh, vm_cut},
+                   {LossChannel::kAdl, s.adl_charged},
+                   {LossChannel::kLenderHaircut, s.lender_charged},
+                   {LossChannel::kCashCall, s.cash_call_paid},
+                   {LossChannel::kTearUp, torn_up},
+                   {LossChannel::kForcedAllocation, s.allocation_charged}}},
+                 s.missed_call, round, out);
   }
   torn_up_ = false;
+}
+
+// A survivor's charges, in the order of their channels: a member or a
+// client pays them; a linked CCP passes their sum to its own waterfall next
+// round.
+void Cascade::book_charges(std::size_t c, const AccountInfo& acc, const SurvivorCharges& charges, bool missed_call,
+                           int round, ScenarioResult& out) {
+  if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
+    // Most survivors pay on one channel or two: the channels charged as
+    // bits, one test each without a branch, and only those booked (as
+    // charge_member books: not a charge <= 0).
+    unsigned paid = 0;
+    for (std::size_t k = 0; k < charges.size(); ++k) paid |= static_cast<unsigned>(!(charges[k].second <= 0.0)) << k;
+    for (; paid != 0; paid &= paid - 1) {
+      const auto& [channel, amount] = charges[static_cast<std::size_t>(std::countr_zero(paid))];
+      charge_account(acc, channel, amount, pays_cash(channel), round, out);
+    }
+    if (missed_call && acc.kind == AccountKind::kMember) {  // tested this round even if charged nothing
+      const auto m = static_cast<std::size_t>(acc.owner);
+      member_state_[m].missed_call = 1;
+      mark_to_test(m, round);
+    }
+  } else if (acc.kind == AccountKind::kLink) {
+    double charge = 0.0;
+    for (const auto& [channel, amount] : charges) charge += amount;
+    if (charge <= 0.0) return;
+    out.ccp_link_out[c] += charge;
+    next_link_lines_[static_cast<std::size_t>(acc.owner)].push_back(
+        {mirror_[static_cast<std::size_t>(acc.account)], charge, LineKind::kLinkCharge});
+  }
+}
+
+// book_survivor_charges on the columns: their layers charge no ADL, lender
+// haircut or recovery tool.
+void Cascade::book_column_charges(std::size_t c, int round, ScenarioResult& out) {
+  for (std::size_t i = 0; i < table_.size; ++i) {
+    const auto slot = static_cast<std::size_t>(table_.slot[i]);
+    AccountState& st = acct_[slot];
+    const double df = table_.df_charged[i], paid = table_.assessment_paid[i];
+    const double vm_cut = st.vm_gain - table_.vm_gain[i];
+    st.df_left -= df;
+    st.assess_cap -= paid + table_.assessment_unpaid[i];
+    st.vm_gain = table_.vm_gain[i];
+    book_charges(c, info_[slot],
+                 {{{LossChannel::kMutualizedDf, df},
+                   {LossChannel::kAssessment, paid},
+                   {LossChannel::kVmgh, vm_cut},
+                   {LossChannel::kAdl, 0.0},
+                   {LossChannel::kLenderHaircut, 0.0},
+                   {LossChannel::kCashCall, 0.0},
+                   {LossChannel::kTearUp, 0.0},
+                   {LossChannel::kForcedAllocation, 0.0}}},
+                 table_.missed_call[i] != 0, round, out);
+  }
 }
 
 // A failed CCP's creditors bear what its waterfall left, pro rata to what

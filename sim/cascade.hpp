@@ -582,7 +582,16 @@ class Cascade {
   std::span<const double> closeout_prices(std::size_t ai) const;
   void start_round_auction(std::size_t c);
   void add_link_lines(std::size_t c);
+  // What a survivor at CCP c brings to the layers (visit_survivors).
+  struct SurvivorInputs {
+    double df, assessment_cap, cash, vm_gain, lender, cash_call_cap, weight;
+  };
+  // Calls emit(slot, inputs) for each survivor at CCP c, in slot order.
+  template <class Emit>
+  void visit_survivors(std::size_t c, Emit&& emit);
   void collect_survivors(std::size_t c);
+  // The survivors of a CCP on columns (columns_): what its layers read.
+  void collect_columns(std::size_t c);
   // ADL by quantity at the bankruptcy price for this round's member lines at
   // CCP c, when they are all single-asset positions in one contract.
   void setup_adl_by_quantity(std::size_t c, std::size_t n_member_lines);
@@ -599,6 +608,12 @@ class Cascade {
                   models::CcpResources& resources, models::VmghCaps& vmgh, models::WaterfallOutcome& wf_members,
                   models::WaterfallOutcome& wf_links);
   void book_survivor_charges(std::size_t c, int round, ScenarioResult& out);
+  void book_column_charges(std::size_t c, int round, ScenarioResult& out);
+  // A waterfall run on the survivors of the CCP being settled (its rows or its columns).
+  models::WaterfallOutcome run_waterfall(std::span<const models::Layer> layers, std::span<models::Defaulter> lines,
+                                         models::CcpResources& resources, models::VmghCaps& vmgh);
+  // The survivors' VM gains (vmgh's base), summed in row order.
+  double survivor_gains() const;
   // Recovery tools on what the layers left at CCP c (members' lines first).
   models::RecoveryOutcome run_recovery_tools(std::size_t c, models::WaterfallOutcome& wf_members,
                                              models::WaterfallOutcome& wf_links, ScenarioResult& out);
@@ -746,6 +761,10 @@ class Cascade {
   ColdState& cold(std::size_t a);
   const ColdState& cold(std::size_t a) const;
   // charge_member with the account's info at hand (acc.account its index).
+  // A survivor's charges by channel, in the order they are booked.
+  using SurvivorCharges = std::array<std::pair<LossChannel, double>, 8>;
+  void book_charges(std::size_t c, const AccountInfo& acc, const SurvivorCharges& charges, bool missed_call, int round,
+                    ScenarioResult& out);
   void charge_account(const AccountInfo& acc, LossChannel channel, double amount, bool cash, int round,
                       ScenarioResult& out);
   std::vector<std::pair<double, double>> member_start_;  // capital, liquidity
@@ -784,7 +803,24 @@ class Cascade {
   std::vector<LineKind> line_kinds_;
   std::vector<models::Survivor> survivors_;
   std::vector<int> survivor_accounts_;
-  std::vector<Stake> stakes_;  // of this round's resolutions
+  // A CCP whose layers are all pro rata (no adl, lender haircut,
+  // juniorisation or recovery tool) runs them on the columns of its
+  // survivors (models::SurvivorColumns), which is what they read and charge:
+  // the same numbers as on Survivor rows, at a fraction of the memory they
+  // stream. Rows in slot order, as survivors_.
+  struct SurvivorTable {
+    std::vector<double> df, df_charged, assessment_cap, cash, assessment_paid, assessment_unpaid, vm_gain, vmgh_charged;
+    std::vector<std::uint8_t> missed_call;
+    std::vector<int> slot;
+    std::size_t size = 0;
+    void reserve(std::size_t n);
+    void push(int slot, const SurvivorInputs& in);
+    models::SurvivorColumns columns();
+  };
+  SurvivorTable table_;
+  std::vector<std::uint8_t> columns_;  // per CCP: its survivors on columns
+  bool on_columns_ = false;            // the CCP being settled runs on table_
+  std::vector<Stake> stakes_;          // of this round's resolutions
   // The scenario's inputs, for the steps.
   AccountPnl account_pnl_;
   std::span<const double> member_capital_, member_cash_;

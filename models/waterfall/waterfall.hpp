@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <span>
 #include <string_view>
@@ -136,6 +137,24 @@ WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulte
 // The same with caps on VMGH; `vmgh.total_left` is decreased by what the layer takes.
 WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulter> defaulters,
                                std::span<Survivor> survivors, CcpResources& ccp, VmghCaps& vmgh);
+
+// The survivors as the columns the pro-rata layers read and charge
+// (mutualized_df without juniors, assessments, vmgh; row i of every span is
+// survivor i): for a waterfall without the adl and lender_haircut layers,
+// which need whole rows. The same layers give the same numbers, bit for bit,
+// as on Survivor rows with these fields.
+struct SurvivorColumns {
+  std::span<double> df, df_charged;
+  std::span<double> assessment_cap, cash, assessment_paid, assessment_unpaid;
+  std::span<double> vm_gain, vmgh_charged;
+  std::span<std::uint8_t> missed_call;
+};
+// Whether run_waterfall can run `layer` on SurvivorColumns.
+bool supports_columns(Layer layer);
+// run_waterfall on columns; throws std::invalid_argument on a layer they do
+// not support or on columns of different lengths.
+WaterfallOutcome run_waterfall(std::span<const Layer> layers, std::span<Defaulter> defaulters,
+                               const SurvivorColumns& survivors, CcpResources& ccp, VmghCaps& vmgh);
 
 // Calls on the survivors pro rata to what each may still be called (its
 // field `cap`), up to `need` in all: the assessments and the recovery cash
