@@ -1506,6 +1506,37 @@ std::span<const double> Cascade::torn_shares(const ClosedShare& closed) const {
   return std::span<const double>(torn_shares_).subspan(static_cast<std::size_t>(closed.torn), model_.assets.size());
 }
 
+// A survivor's charges, in the order of their channels: a member or a
+// client pays them; a linked CCP passes their sum to its own waterfall next
+// round.
+template <std::size_t N>
+void Cascade::book_charges(std::size_t c, const AccountInfo& acc, const SurvivorCharges<N>& charges, bool missed_call,
+                           int round, ScenarioResult& out) {
+  if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
+    // Most survivors pay on one channel or two: the channels charged as
+    // bits, one test each without a branch, and only those booked (as
+    // charge_member books: not a charge <= 0).
+    unsigned paid = 0;
+    for (std::size_t k = 0; k < charges.size(); ++k) paid |= static_cast<unsigned>(!(charges[k].second <= 0.0)) << k;
+    for (; paid != 0; paid &= paid - 1) {
+      const auto& [channel, amount] = charges[static_cast<std::size_t>(std::countr_zero(paid))];
+      charge_account(acc, channel, amount, pays_cash(channel), round, out);
+    }
+    if (missed_call && acc.kind == AccountKind::kMember) {  // tested this round even if charged nothing
+      const auto m = static_cast<std::size_t>(acc.owner);
+      member_state_[m].missed_call = 1;
+      mark_to_test(m, round);
+    }
+  } else if (acc.kind == AccountKind::kLink) {
+    double charge = 0.0;
+    for (const auto& [channel, amount] : charges) charge += amount;
+    if (charge <= 0.0) return;
+    out.ccp_link_out[c] += charge;
+    next_link_lines_[static_cast<std::size_t>(acc.owner)].push_back(
+        {mirror_[static_cast<std::size_t>(acc.account)], charge, LineKind::kLinkCharge});
+  }
+}
+
 // Charges of the layers on the survivors: members pay from capital (and cash
 // for calls and unpaid gains); a linked CCP passes its charge to its own
 // waterfall next round.
@@ -1538,51 +1569,22 @@ void Cascade::book_survivor_charges(std::size_t c, int round, ScenarioResult& ou
     st.vm_gain = s.vm_gain;
     // In the order of the channels, as they are booked.
     book_charges(c, acc,
-                 {{{LossChannel::kMutualizedDf, s.df_charged},
-                   {LossChannel::kAssessment, s.assessment_paid},
-                   {LossChannel::kVmgh, vm_cut},
-                   {LossChannel::kAdl, s.adl_charged},
-                   {LossChannel::kLenderHaircut, s.lender_charged},
-                   {LossChannel::kCashCall, s.cash_call_paid},
-                   {LossChannel::kTearUp, torn_up},
-                   {LossChannel::kForcedAllocation, s.allocation_charged}}},
+                 SurvivorCharges<8>{{{LossChannel::kMutualizedDf, s.df_charged},
+                                     {LossChannel::kAssessment, s.assessment_paid},
+                                     {LossChannel::kVmgh, vm_cut},
+                                     {LossChannel::kAdl, s.adl_charged},
+                                     {LossChannel::kLenderHaircut, s.lender_charged},
+                                     {LossChannel::kCashCall, s.cash_call_paid},
+                                     {LossChannel::kTearUp, torn_up},
+                                     {LossChannel::kForcedAllocation, s.allocation_charged}}},
                  s.missed_call, round, out);
   }
   torn_up_ = false;
 }
 
-// A survivor's charges, in the order of their channels: a member or a
-// client pays them; a linked CCP passes their sum to its own waterfall next
-// round.
-void Cascade::book_charges(std::size_t c, const AccountInfo& acc, const SurvivorCharges& charges, bool missed_call,
-                           int round, ScenarioResult& out) {
-  if (acc.kind == AccountKind::kMember || acc.kind == AccountKind::kClient) {
-    // Most survivors pay on one channel or two: the channels charged as
-    // bits, one test each without a branch, and only those booked (as
-    // charge_member books: not a charge <= 0).
-    unsigned paid = 0;
-    for (std::size_t k = 0; k < charges.size(); ++k) paid |= static_cast<unsigned>(!(charges[k].second <= 0.0)) << k;
-    for (; paid != 0; paid &= paid - 1) {
-      const auto& [channel, amount] = charges[static_cast<std::size_t>(std::countr_zero(paid))];
-      charge_account(acc, channel, amount, pays_cash(channel), round, out);
-    }
-    if (missed_call && acc.kind == AccountKind::kMember) {  // tested this round even if charged nothing
-      const auto m = static_cast<std::size_t>(acc.owner);
-      member_state_[m].missed_call = 1;
-      mark_to_test(m, round);
-    }
-  } else if (acc.kind == AccountKind::kLink) {
-    double charge = 0.0;
-    for (const auto& [channel, amount] : charges) charge += amount;
-    if (charge <= 0.0) return;
-    out.ccp_link_out[c] += charge;
-    next_link_lines_[static_cast<std::size_t>(acc.owner)].push_back(
-        {mirror_[static_cast<std::size_t>(acc.account)], charge, LineKind::kLinkCharge});
-  }
-}
-
 // book_survivor_charges on the columns: their layers charge no ADL, lender
-// haircut or recovery tool.
+// haircut or recovery tool (the other channels' zeros would add 0 to a link's
+// sum and book nothing).
 void Cascade::book_column_charges(std::size_t c, int round, ScenarioResult& out) {
   for (std::size_t i = 0; i < table_.size; ++i) {
     const auto slot = static_cast<std::size_t>(table_.slot[i]);
@@ -1592,16 +1594,11 @@ void Cascade::book_column_charges(std::size_t c, int round, ScenarioResult& out)
     st.df_left -= df;
     st.assess_cap -= paid + table_.assessment_unpaid[i];
     st.vm_gain = table_.vm_gain[i];
-    book_charges(c, info_[slot],
-                 {{{LossChannel::kMutualizedDf, df},
-                   {LossChannel::kAssessment, paid},
-                   {LossChannel::kVmgh, vm_cut},
-                   {LossChannel::kAdl, 0.0},
-                   {LossChannel::kLenderHaircut, 0.0},
-                   {LossChannel::kCashCall, 0.0},
-                   {LossChannel::kTearUp, 0.0},
-                   {LossChannel::kForcedAllocation, 0.0}}},
-                 table_.missed_call[i] != 0, round, out);
+    book_charges(
+        c, info_[slot],
+        SurvivorCharges<3>{
+            {{LossChannel::kMutualizedDf, df}, {LossChannel::kAssessment, paid}, {LossChannel::kVmgh, vm_cut}}},
+        table_.missed_call[i] != 0, round, out);
   }
 }
 
