@@ -242,6 +242,8 @@ Cascade::Cascade(const Model& model) : model_(model) {
     const auto on_columns = [](const std::vector<models::Layer>& layers) {
       return std::all_of(layers.begin(), layers.end(), models::supports_columns);
     };
+    survivor_slots_.emplace_back();
+    survivor_slots_epoch_.push_back(0);
     columns_.push_back(on_columns(ccp.waterfall) && on_columns(link_layers_.back()) && !ccp.juniorisation &&
                        ccp.recovery.empty());
   }
@@ -447,6 +449,7 @@ void Cascade::take_closed_positions_off(AccountPnl account_pnl) {
 void Cascade::next_step_epoch(bool new_scenario) {
   if (step_epoch_ == std::numeric_limits<std::uint32_t>::max()) {
     for (std::uint32_t& stamp : account_stamp_) stamp = !new_scenario && stamp >= scenario_step_ ? 1 : 0;
+    std::fill(survivor_slots_epoch_.begin(), survivor_slots_epoch_.end(), 0);
     step_epoch_ = scenario_step_ = 1;
   }
   ++step_epoch_;
@@ -756,10 +759,12 @@ models::Defaulter Cascade::lending_line(std::size_t ai, const Account& acc) {
     d.loss += cold(ai).bad_debt;
     state(ai).bad_debt_booked = 1;
   }
-  if (member_state_[member(static_cast<std::size_t>(acc.owner))].round >= 0)
+  if (member_state_[member(static_cast<std::size_t>(acc.owner))].round >= 0) {
     d.loss += cold(ai).closing_bad_debt;
-  else
+  } else {
     state(ai).closed = 0;
+    survivor_slots_epoch_[static_cast<std::size_t>(acc.ccp)] = 0;  // back among the survivors: a full pass
+  }
   return d;
 }
 
@@ -913,29 +918,20 @@ void Cascade::add_link_lines(std::size_t c) {
 template <class Emit>
 void Cascade::visit_survivors(std::size_t c, Emit&& emit) {
   const CcpModel& ccp = model_.ccps[c];
-  const std::size_t first = ccp_slots_[c], end = first + ccp.accounts.size();
-  constexpr std::size_t kAhead = 8;   // the P&L of the accounts to meet, asked for this many slots ahead
-  const bool window = needs_adl_[c];  // meet_account reads the close-out window's P&L for ADL alone
-  for (std::size_t slot = first; slot < std::min(end, first + kAhead); ++slot)
-    if (account_stamp_[slot] != step_epoch_)
-      account_pnl_.prefetch(static_cast<std::size_t>(info_[slot].account), window);
-  for (std::size_t slot = first; slot < end; ++slot) {
+  // Whether the account in `slot` (met in the step) is a survivor, and what it brings.
+  const auto survives = [&](std::size_t slot, SurvivorInputs& in) {
     const AccountInfo& acc = info_[slot];
     const auto ai = static_cast<std::size_t>(acc.account);
-    if (slot + kAhead < end && account_stamp_[slot + kAhead] != step_epoch_)
-      account_pnl_.prefetch(static_cast<std::size_t>(info_[slot + kAhead].account), window);
-    if (account_stamp_[slot] != step_epoch_) meet_account(ai, slot);
     const AccountState& st = acct_[slot];
-    if (st.closed) continue;
+    if (st.closed) return false;
     if (acc.kind == AccountKind::kMember) {
       const auto m = static_cast<std::size_t>(acc.owner);
-      if (member_state_[member_state_[m].stamp == epoch_ ? m : member(m)].round >= 0) continue;
+      if (member_state_[member_state_[m].stamp == epoch_ ? m : member(m)].round >= 0) return false;
     } else if (acc.kind != AccountKind::kRestOfMarket && !owner_alive(ai)) {
-      continue;
+      return false;
     }
     const bool peer_link = acc.peer_link;
     const bool recovery = !ccp.recovery.empty() && !peer_link;
-    SurvivorInputs in{};
     in.df = peer_link ? 0.0 : st.df_left;
     in.assessment_cap = peer_link ? 0.0 : st.assess_cap;
     in.lender = needs_lender_[c] ? st.lender_left : 0.0;
@@ -944,12 +940,52 @@ void Cascade::visit_survivors(std::size_t c, Emit&& emit) {
     in.vm_gain = st.vm_gain;
     if (!needs_adl_[c] && in.df == 0.0 && in.assessment_cap == 0.0 && in.vm_gain == 0.0 && in.lender == 0.0 &&
         in.cash_call_cap == 0.0 && in.weight == 0.0)
-      continue;  // nothing left for a layer or a tool to take: adds 0 to every sum, charged nothing
+      return false;  // nothing left for a layer or a tool to take: adds 0 to every sum, charged nothing
     // A linked CCP meets a call in full, then absorbs it by its own rulebook.
     in.cash = acc.kind == AccountKind::kMember ? std::max(0.0, member_state_[static_cast<std::size_t>(acc.owner)].cash)
               : acc.kind == AccountKind::kLink ? std::numeric_limits<double>::infinity()
                                                : 0.0;
+    return true;
+  };
+  const auto visit = [&](std::size_t slot) {
+    SurvivorInputs in{};
+    if (!survives(slot, in)) return false;
     emit(slot, in);
+    return true;
+  };
+  // Later in the step, the survivors are among those of the CCP's last pass:
+  // within a step an account leaves (closed out, its owner defaulted, nothing
+  // left to take) and none comes back (lending_line forgets the pass where
+  // one does), so those slots give the same rows in the same order.
+  std::vector<int>& slots = survivor_slots_[c];
+  const std::size_t first = ccp_slots_[c], end = first + ccp.accounts.size();
+  if (survivor_slots_epoch_[c] == step_epoch_) {
+    std::size_t kept = 0;
+    for (const int slot : slots)
+      if (visit(static_cast<std::size_t>(slot))) slots[kept++] = slot;
+    slots.resize(kept);
+#ifndef NDEBUG
+    std::vector<int> full;  // what a full pass would give
+    for (std::size_t slot = first; slot < end; ++slot) {
+      SurvivorInputs in{};
+      if (account_stamp_[slot] == step_epoch_ && survives(slot, in)) full.push_back(static_cast<int>(slot));
+    }
+    assert(full == slots && "an account came back among the survivors within a step");
+#endif
+    return;
+  }
+  slots.clear();
+  survivor_slots_epoch_[c] = step_epoch_;
+  constexpr std::size_t kAhead = 8;   // the P&L of the accounts to meet, asked for this many slots ahead
+  const bool window = needs_adl_[c];  // meet_account reads the close-out window's P&L for ADL alone
+  for (std::size_t slot = first; slot < std::min(end, first + kAhead); ++slot)
+    if (account_stamp_[slot] != step_epoch_)
+      account_pnl_.prefetch(static_cast<std::size_t>(info_[slot].account), window);
+  for (std::size_t slot = first; slot < end; ++slot) {
+    if (slot + kAhead < end && account_stamp_[slot + kAhead] != step_epoch_)
+      account_pnl_.prefetch(static_cast<std::size_t>(info_[slot + kAhead].account), window);
+    if (account_stamp_[slot] != step_epoch_) meet_account(static_cast<std::size_t>(info_[slot].account), slot);
+    if (visit(slot)) slots.push_back(static_cast<int>(slot));
   }
 }
 

@@ -820,6 +820,9 @@ class Cascade {
     models::SurvivorColumns columns();
   };
   SurvivorTable table_;
+  // Per CCP: the slots of the survivors of its last pass (visit_survivors) and its step's epoch.
+  std::vector<std::vector<int>> survivor_slots_;
+  std::vector<std::uint32_t> survivor_slots_epoch_;
   std::vector<std::uint8_t> columns_;  // per CCP: its survivors on columns
   bool on_columns_ = false;            // the CCP being settled runs on table_
   std::vector<Stake> stakes_;          // of this round's resolutions
