@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "sim/config/load.hpp"
@@ -105,6 +106,52 @@ TEST(Properties, ConservationWithAuctionsAndRecoveryToolsOnRandomSystems) {
   }
   EXPECT_GT(used, 0) << "no recovery tool ran";
   EXPECT_GT(unplaced, 0) << "no auction left a book unplaced";
+}
+
+// A CCP whose layers are all pro rata runs them on its survivors' columns,
+// one with a recovery tool on whole rows (Cascade::SurvivorTable), and later
+// passes of a step visit only the last pass's survivors. Where the tool takes
+// nothing (no CCP's layers ran out), the two give the same scenario to the
+// bit: its defaults, every layer and every charge of the ledger.
+TEST(Properties, SurvivorColumnsAndRowsGiveTheSameScenarios) {
+  std::mt19937_64 gen(20261207);
+  int compared = 0, with_charges = 0;
+  for (int trial = 0; trial < 8; ++trial) {
+    const std::string yaml = random_system(gen, trial % 2 == 0);
+    std::vector<config::Override> rows_o;
+    for (std::size_t c = 0; yaml.find(fmt::format("{{id: C{},", c)) != std::string::npos; ++c)
+      rows_o.push_back({fmt::format("ccps[{}].recovery", c), "{tools: [cash_call]}"});
+    const Model columns = build(yaml), rows = build(yaml, rows_o);
+    StressScenario crash;
+    crash.name = "crash";
+    for (const auto& a : columns.assets) crash.moves.emplace_back(a.id, -0.15);
+    for (double k = 0.5; k <= 3.0; k += 0.25) {
+      const ScenarioResult a = run_move(columns, stress_move(columns, crash, k));
+      const ScenarioResult b = run_move(rows, stress_move(rows, crash, k));
+      if (std::any_of(b.ccp_recovery.begin(), b.ccp_recovery.end(), [](double v) { return v != 0.0; })) continue;
+      ++compared;
+      const std::string at = fmt::format("trial {} multiple {}", trial, k);
+      ASSERT_EQ(a.defaults.size(), b.defaults.size()) << at;
+      for (std::size_t i = 0; i < a.defaults.size(); ++i) {
+        EXPECT_EQ(a.defaults[i].member, b.defaults[i].member) << at;
+        EXPECT_EQ(a.defaults[i].round, b.defaults[i].round) << at;
+      }
+      EXPECT_EQ(a.closeout_loss, b.closeout_loss) << at;
+      EXPECT_EQ(a.ccp_layers, b.ccp_layers) << at;
+      EXPECT_EQ(a.ccp_link_out, b.ccp_link_out) << at;
+      ASSERT_EQ(a.account_losses.size(), b.account_losses.size()) << at;
+      bool charged = false;
+      for (std::size_t i = 0; i < a.account_losses.size(); ++i) {
+        const AccountLoss &x = a.account_losses[i], &y = b.account_losses[i];
+        EXPECT_TRUE(x.account == y.account && x.channel == y.channel && x.amount == y.amount)
+            << at << " record " << i << ": " << x.account << " " << x.amount << " vs " << y.account << " " << y.amount;
+        charged = charged || x.channel == LossChannel::kMutualizedDf || x.channel == LossChannel::kAssessment;
+      }
+      with_charges += charged;
+    }
+  }
+  EXPECT_GT(compared, 40);
+  EXPECT_GT(with_charges, 10) << "too few scenarios charged the survivors";
 }
 
 TEST(Properties, ABiggerShockNeverYieldsFewerDefaultsOrSmallerLosses) {
