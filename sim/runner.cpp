@@ -92,7 +92,9 @@ class TileWorker {
     for (int g : model.exogenous_groups)
       for (int m : model.groups[static_cast<std::size_t>(g)]) exogenous_[static_cast<std::size_t>(m)] = 1;
     any_exogenous_ = !model.exogenous_groups.empty();
-    for (const auto& m : model.members) grouped_.push_back(model.groups[static_cast<std::size_t>(m.group)].size() > 1);
+    for (std::size_t m = 0; m < model.members.size(); ++m)
+      if (model.groups[static_cast<std::size_t>(model.members[m].group)].size() > 1)
+        grouped_.push_back(static_cast<int>(m));
     // A member defaults on the market move alone when its P&L is below
     // -min(capital, liquidity): one comparison per member and scenario.
     for (const auto& m : model.members) cushion_.push_back(std::min(m.capital, m.liquidity));
@@ -884,8 +886,9 @@ class TileWorker {
 
   // Members of one group default together (at the start too).
   void propagate_groups() {
-    for (std::size_t m = 0; m < initial_.size(); ++m) {
-      if (initial_[m] == DefaultCause::kNone || initial_[m] == DefaultCause::kGroup || !grouped_[m]) continue;
+    for (const int g : grouped_) {
+      const auto m = static_cast<std::size_t>(g);
+      if (initial_[m] == DefaultCause::kNone || initial_[m] == DefaultCause::kGroup) continue;
       for (int other : model_.groups[static_cast<std::size_t>(model_.members[m].group)])
         if (initial_[static_cast<std::size_t>(other)] == DefaultCause::kNone)
           initial_[static_cast<std::size_t>(other)] = DefaultCause::kGroup;
@@ -1955,7 +1958,7 @@ class TileWorker {
   std::vector<int> latent_members_;  // members with a latent PD > 0, ascending
   static constexpr std::uint64_t kOwnBookSubstream = 0xFFFF'FFFF;
   std::vector<std::uint8_t> exogenous_;
-  std::vector<std::uint8_t> grouped_;  // per member: its default group has other members
+  std::vector<int> grouped_;  // the members whose default group has other members, ascending
   bool any_exogenous_ = false;
   bool transposed_ = false;  // the column-major copies hold the current tile
   // Member-level screening (prepare_screening, screen): per member and
