@@ -761,14 +761,14 @@ class Cascade {
   ColdState& cold(std::size_t a);
   const ColdState& cold(std::size_t a) const;
   // charge_member with the account's info at hand (acc.account its index).
+  void charge_account(const AccountInfo& acc, LossChannel channel, double amount, bool cash, int round,
+                      ScenarioResult& out);
   // A survivor's charges by channel, in the order they are booked.
   template <std::size_t N>
   using SurvivorCharges = std::array<std::pair<LossChannel, double>, N>;
   template <std::size_t N>
   void book_charges(std::size_t c, const AccountInfo& acc, const SurvivorCharges<N>& charges, bool missed_call,
                     int round, ScenarioResult& out);
-  void charge_account(const AccountInfo& acc, LossChannel channel, double amount, bool cash, int round,
-                      ScenarioResult& out);
   std::vector<std::pair<double, double>> member_start_;  // capital, liquidity
   // Per member its accounts with their CCPs, contiguous (member m's from
   // member_first_account_[m] to [m + 1]), for the close-out of its default.

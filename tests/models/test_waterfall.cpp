@@ -340,8 +340,11 @@ TEST(Waterfall, ColumnsRefuseTheLayersThatNeedWholeRows) {
   VmghCaps caps;
   for (const Layer layer : {Layer::kAdl, Layer::kLenderHaircut}) {
     EXPECT_FALSE(supports_columns(layer));
-    const std::vector<Layer> layers{Layer::kDefaulterIm, layer};
+    const std::vector<Layer> layers{Layer::kDefaulterIm, Layer::kSitg, layer};
     EXPECT_THROW(run_waterfall(layers, ex.defaulters, cols.view(), ex.ccp, caps), std::invalid_argument);
+    // refused before any layer ran: A's IM and the SITG untouched
+    EXPECT_DOUBLE_EQ(ex.defaulters[0].im_used, 0);
+    EXPECT_DOUBLE_EQ(ex.ccp.sitg, 40);
   }
   EXPECT_TRUE(supports_columns(Layer::kMutualizedDf));
   cols.cash.pop_back();
