@@ -82,7 +82,15 @@ SignalWatcher::SignalWatcher() {
 }
 
 SignalWatcher::~SignalWatcher() {
-  for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &g_previous[i], nullptr);
+  // Once a signal has been acted on, the process is on its way out with 128 + that
+  // signal; a later one (a second Ctrl-C after the output was written) must not
+  // turn that exit into a death by signal, so it is ignored from here on.
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  const bool finishing = g_received.load() != 0;
+  for (std::size_t i = 0; i < kSignals.size(); ++i)
+    sigaction(kSignals[i], finishing ? &ignore : &g_previous[i], nullptr);
   const unsigned char quit = 0;
   [[maybe_unused]] const ssize_t n = ::write(g_pipe[1], &quit, 1);
   g_thread.join();

@@ -18,7 +18,7 @@ namespace ccpnet {
 class SignalWatcher {
  public:
   SignalWatcher();   // installs the handlers and starts the thread
-  ~SignalWatcher();  // restores the previous handlers
+  ~SignalWatcher();  // restores the previous handlers (ignores the signals if one was received)
   SignalWatcher(const SignalWatcher&) = delete;
   SignalWatcher& operator=(const SignalWatcher&) = delete;
 

@@ -447,7 +447,7 @@ TEST(OutputDirSignals, ASecondSignalLeavesNoHalfWrittenOutput) {
     std::this_thread::sleep_for(gap);
     p.signal(SIGTERM);
     const Outcome o = p.wait();
-    EXPECT_EQ(o.exit_code, 143) << o.err;
+    EXPECT_EQ(o.exit_code, 143) << "signal " << o.signal << ", gap " << gap.count() << " ms\n" << o.err;
     if (snapshot(out) != previous) expect_complete_output(out);
     EXPECT_THAT(leftovers(tmp.path()), ::testing::IsEmpty());
   }
