@@ -650,8 +650,14 @@ void Cascade::step(std::span<const DefaultCause> initial, double day, ScenarioRe
               l.account);
     for (int m : new_members_) {
       const auto mi = static_cast<std::size_t>(m);
-      for (std::size_t i = member_first_account_[mi]; i < member_first_account_[mi + 1]; ++i)
-        closing_[static_cast<std::size_t>(member_accounts_[i].second)].push_back(member_accounts_[i].first);
+      for (std::size_t i = member_first_account_[mi]; i < member_first_account_[mi + 1]; ++i) {
+        const int a = member_accounts_[i].first;
+        closing_[static_cast<std::size_t>(member_accounts_[i].second)].push_back(a);
+        // Its Account (for its positions, add_member_lines) and its P&L are read
+        // when its CCP settles the round, after the other CCPs: asked for now.
+        __builtin_prefetch(&model_.accounts[static_cast<std::size_t>(a)].values);
+        account_pnl_.prefetch(static_cast<std::size_t>(a), true);
+      }
     }
     new_members_.clear();
     // ---- 1. each CCP's losses of the round through its waterfall
@@ -695,6 +701,7 @@ void Cascade::finish(ScenarioResult& out) {
 void Cascade::add_member_lines(std::size_t c, ScenarioResult& out) {
   const CcpModel& ccp = model_.ccps[c];
   std::sort(closing_[c].begin(), closing_[c].end());
+  for (int a : closing_[c]) __builtin_prefetch(model_.accounts[static_cast<std::size_t>(a)].values.data());
   if (ccp.auction) start_round_auction(c);
   for (int a : closing_[c]) {
     const auto ai = account(static_cast<std::size_t>(a));
