@@ -42,7 +42,11 @@ Eigen::MatrixXd nearest_correlation(const Eigen::MatrixXd& a, double tol, int ma
     if (change < tol) break;
   }
   // Tidy: exactly symmetric with a unit diagonal, and PSD up to rounding.
-  y = 0.5 * (y + y.transpose());
+  // Into a new matrix: y = f(y, y^T) in place would read elements of y^T
+  // already overwritten (Eigen's transpose aliasing), and the result would
+  // not be symmetric.
+  const Eigen::MatrixXd symmetric = 0.5 * (y + y.transpose());
+  y = symmetric;
   y.diagonal().setOnes();
   return y;
 }
