@@ -769,8 +769,13 @@ models::Defaulter Cascade::lending_line(std::size_t ai, const Account& acc) {
   if (member_state_[member(static_cast<std::size_t>(acc.owner))].round >= 0) {
     d.loss += cold(ai).closing_bad_debt;
   } else {
+    // Back among the survivors. Liquidations close in a step's first round,
+    // before its CCP's first survivors' pass of the step, so no pass has
+    // left it out yet; should that change, the next pass is a full one.
     state(ai).closed = 0;
-    survivor_slots_epoch_[static_cast<std::size_t>(acc.ccp)] = 0;  // back among the survivors: a full pass
+    assert(survivor_slots_epoch_[static_cast<std::size_t>(acc.ccp)] != step_epoch_ &&
+           "a lending account reopened after its CCP's survivors' pass of the step");
+    survivor_slots_epoch_[static_cast<std::size_t>(acc.ccp)] = 0;
   }
   return d;
 }
