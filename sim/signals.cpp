@@ -20,7 +20,9 @@ namespace {
 constexpr std::array<int, 3> kSignals{SIGINT, SIGTERM, SIGHUP};
 
 int g_pipe[2] = {-1, -1};
-std::atomic<int> g_received{0};
+std::atomic<int> g_first{0};     // the first signal delivered, set by the handlers
+std::atomic<int> g_received{0};  // the first signal the watcher acted on
+static_assert(std::atomic<int>::is_always_lock_free, "the handlers use it");
 std::atomic<std::atomic<bool>*> g_stop{nullptr};
 
 const char* signal_name(int s) {
@@ -34,9 +36,18 @@ const char* signal_name(int s) {
 
 extern "C" void on_signal(int s) {
   const int saved = errno;
+  int none = 0;
+  g_first.compare_exchange_strong(none, s);
   const auto byte = static_cast<unsigned char>(s);
   [[maybe_unused]] const ssize_t n = ::write(g_pipe[1], &byte, 1);
   errno = saved;
+}
+
+// Once the watcher has stopped: the process ends at once (async-signal-safe).
+extern "C" void on_late_signal(int s) {
+  int none = 0;
+  g_first.compare_exchange_strong(none, s);
+  std::_Exit(128 + g_first.load());
 }
 
 void say(const std::string& text) {
@@ -53,17 +64,17 @@ void act(int s) {
         ": stopping; the output will hold the scenarios completed so far (another signal abandons it)\n");
     return;
   }
-  abandon_staging_directories();  // waits for an output being moved into place
-  std::_Exit(128 + s);
+  abandon_staging_directories();     // waits for an output being moved into place
+  std::_Exit(128 + g_first.load());  // the first signal's code, also when this one is a later one
 }
 
-std::array<struct sigaction, kSignals.size()> g_previous{};
 std::thread g_thread;
 
 }  // namespace
 
 SignalWatcher::SignalWatcher() {
   if (::pipe2(g_pipe, O_CLOEXEC) != 0) throw std::runtime_error("cannot create a pipe for signals");
+  g_first = 0;
   g_received = 0;
   g_thread = std::thread([] {
     while (true) {
@@ -78,19 +89,17 @@ SignalWatcher::SignalWatcher() {
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;
-  for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &action, &g_previous[i]);
+  for (const int s : kSignals) sigaction(s, &action, nullptr);
 }
 
 SignalWatcher::~SignalWatcher() {
-  // Once a signal has been acted on, the process is on its way out with 128 + that
-  // signal; a later one (a second Ctrl-C after the output was written) must not
-  // turn that exit into a death by signal, so it is ignored from here on.
-  struct sigaction ignore {};
-  ignore.sa_handler = SIG_IGN;
-  sigemptyset(&ignore.sa_mask);
-  const bool finishing = g_received.load() != 0;
-  for (std::size_t i = 0; i < kSignals.size(); ++i)
-    sigaction(kSignals[i], finishing ? &ignore : &g_previous[i], nullptr);
+  // The command is over; a signal from now on (a second Ctrl-C after the output
+  // was written, mpirun's SIGTERM in MPI_Finalize) ends the process at once with
+  // the first signal's code: neither ignored nor a death by signal.
+  struct sigaction late {};
+  late.sa_handler = on_late_signal;
+  sigemptyset(&late.sa_mask);
+  for (const int s : kSignals) sigaction(s, &late, nullptr);
   const unsigned char quit = 0;
   [[maybe_unused]] const ssize_t n = ::write(g_pipe[1], &quit, 1);
   g_thread.join();

@@ -5,10 +5,12 @@
 // output; a second one abandons it: the staging directory is removed (the
 // previous output stays as it was) and the process exits. At any other time a
 // signal ends the process at once, in the same way. The exit code is always
-// 128 + the signal's number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
+// 128 + the number of the first signal (130 for SIGINT, 143 for SIGTERM, 129
+// for SIGHUP), also when a later one ends the process.
 //
-// The handlers only write the signal's number into a pipe; a thread reads it
-// and acts, so that what it does need not be async-signal-safe.
+// The handlers only note the first signal and write the signal's number into
+// a pipe; a thread reads it and acts, so that what it does need not be
+// async-signal-safe.
 #pragma once
 
 #include <atomic>
@@ -18,7 +20,7 @@ namespace ccpnet {
 class SignalWatcher {
  public:
   SignalWatcher();   // installs the handlers and starts the thread
-  ~SignalWatcher();  // restores the previous handlers (ignores the signals if one was received)
+  ~SignalWatcher();  // stops the thread; a signal from then on ends the process at once
   SignalWatcher(const SignalWatcher&) = delete;
   SignalWatcher& operator=(const SignalWatcher&) = delete;
 

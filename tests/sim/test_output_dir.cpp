@@ -29,6 +29,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "sim/output.hpp"
@@ -435,8 +436,11 @@ TEST(OutputDirSignals, TermAndHupWriteAValidPartialOutput) {
 
 // A second signal abandons the new output: the previous one stays, or (when the
 // signal came after the swap) the new one is complete; never half of either.
+// The exit code is the first signal's, whichever the second is and whenever
+// it comes (during the run, while the output is written, at exit).
 TEST(OutputDirSignals, ASecondSignalLeavesNoHalfWrittenOutput) {
-  for (const auto gap : {0ms, 1ms, 20ms, 100ms}) {
+  for (const auto& [gap, second] :
+       {std::pair{0ms, SIGTERM}, {1ms, SIGINT}, {20ms, SIGTERM}, {100ms, SIGINT}, {300ms, SIGHUP}}) {
     TempDir tmp;
     const fs::path out = tmp.path() / "out";
     ASSERT_EQ(run(small_run(out.string())).exit_code, 0);
@@ -445,9 +449,11 @@ TEST(OutputDirSignals, ASecondSignalLeavesNoHalfWrittenOutput) {
     ASSERT_TRUE(wait_for_rows(tmp.path(), "out"));
     p.signal(SIGTERM);
     std::this_thread::sleep_for(gap);
-    p.signal(SIGTERM);
+    p.signal(second);
     const Outcome o = p.wait();
-    EXPECT_EQ(o.exit_code, 143) << "signal " << o.signal << ", gap " << gap.count() << " ms\n" << o.err;
+    EXPECT_EQ(o.exit_code, 143) << "signal " << o.signal << ", then " << strsignal(second) << " after " << gap.count()
+                                << " ms\n"
+                                << o.err;
     if (snapshot(out) != previous) expect_complete_output(out);
     EXPECT_THAT(leftovers(tmp.path()), ::testing::IsEmpty());
   }
