@@ -20,8 +20,8 @@ namespace {
 constexpr std::array<int, 3> kSignals{SIGINT, SIGTERM, SIGHUP};
 
 int g_pipe[2] = {-1, -1};
-std::atomic<int> g_first{0};     // the first signal delivered, set by the handlers
-std::atomic<int> g_received{0};  // the first signal the watcher acted on
+std::atomic<int> g_first{0};       // the first signal delivered, noted by the handlers
+std::atomic<bool> g_acted{false};  // the watcher has acted on a signal
 static_assert(std::atomic<int>::is_always_lock_free, "the handlers use it");
 std::atomic<std::atomic<bool>*> g_stop{nullptr};
 
@@ -56,8 +56,7 @@ void say(const std::string& text) {
 
 // Acts on one signal, on the watcher's thread.
 void act(int s) {
-  int first = 0;
-  const bool is_first = g_received.compare_exchange_strong(first, s);
+  const bool is_first = !g_acted.exchange(true);
   if (std::atomic<bool>* stop = g_stop.load(); is_first && stop) {
     stop->store(true);
     say(std::string("\nccpnet: ") + signal_name(s) +
@@ -75,7 +74,7 @@ std::thread g_thread;
 SignalWatcher::SignalWatcher() {
   if (::pipe2(g_pipe, O_CLOEXEC) != 0) throw std::runtime_error("cannot create a pipe for signals");
   g_first = 0;
-  g_received = 0;
+  g_acted = false;
   g_thread = std::thread([] {
     while (true) {
       unsigned char byte = 0;
@@ -108,7 +107,7 @@ SignalWatcher::~SignalWatcher() {
   g_pipe[0] = g_pipe[1] = -1;
 }
 
-int SignalWatcher::received() { return g_received.load(); }
+int SignalWatcher::received() { return g_acted.load() ? g_first.load() : 0; }
 
 int SignalWatcher::exit_code() { return 128 + (received() ? received() : SIGINT); }
 
