@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <random>
 
+#include "models/waterfall/waterfall.hpp"
 #include "sim/config/load.hpp"
 #include "sim/model.hpp"
 #include "sim/runner.hpp"
@@ -123,6 +124,15 @@ TEST(Properties, SurvivorColumnsAndRowsGiveTheSameScenarios) {
     for (std::size_t c = 0; yaml.find(fmt::format("{{id: C{},", c)) != std::string::npos; ++c)
       rows_o.push_back({fmt::format("ccps[{}].recovery", c), "{tools: [cash_call]}"});
     const Model columns = build(yaml), rows = build(yaml, rows_o);
+    // Else both would run on rows: the columns model's CCPs must meet what a
+    // CCP on columns needs (pro-rata layers only, no juniorisation or tool).
+    const auto on_columns = [](const std::vector<models::Layer>& layers) {
+      return std::all_of(layers.begin(), layers.end(), models::supports_columns);
+    };
+    for (const CcpModel& ccp : columns.ccps)
+      ASSERT_TRUE(on_columns(ccp.waterfall) && on_columns(link_loss_layers(ccp)) && !ccp.juniorisation &&
+                  ccp.recovery.empty())
+          << ccp.id;
     StressScenario crash;
     crash.name = "crash";
     for (const auto& a : columns.assets) crash.moves.emplace_back(a.id, -0.15);
