@@ -53,6 +53,27 @@ void require_auction_for_matched_book(const config::LoadedScenario& loaded, std:
   }
 }
 
+// ADL already terminates the positions opposite a defaulted book, at its
+// bankruptcy price, as a layer of the waterfall; a tear-up after it would
+// terminate the same positions again and take their gains a second time.
+// No rulebook runs both (the venues' ADL is their tear-up), so a CCP takes
+// one or the other.
+void refuse_tear_up_after_adl(const config::LoadedScenario& loaded, const CcpModel& ccp, std::size_t c) {
+  const auto& tools = ccp.recovery;
+  const auto& layers = ccp.waterfall;
+  if (std::find(tools.begin(), tools.end(), models::RecoveryTool::kTearUp) == tools.end() ||
+      std::find(layers.begin(), layers.end(), models::Layer::kAdl) == layers.end())
+    return;
+  const std::string path = fmt::format("ccps[{}].recovery.tools", c);
+  config::Diagnostics d(loaded.source_name);
+  d.error(loaded.source_map.find(path), path,
+          fmt::format("expected either the waterfall layer adl or the recovery tool tear_up at CCP '{}', found both "
+                      "(ADL already terminates the positions opposite the defaulted book, at its bankruptcy price; "
+                      "a tear-up after it would terminate them and take their gains again): drop one",
+                      ccp.id));
+  throw config::ScenarioError(std::move(d));
+}
+
 }  // namespace
 
 namespace compile {
@@ -67,6 +88,7 @@ void set_default_management(const config::LoadedScenario& loaded, Model& model) 
       ccp.recovery = cfg.recovery->tools;
       ccp.cash_call_multiple = cfg.recovery->cash_call_multiple;
       model.default_management = true;
+      refuse_tear_up_after_adl(loaded, ccp, c);
     }
     if (!cfg.auction) continue;
     model.default_management = true;

@@ -1220,7 +1220,8 @@ struct RecoveryConfig {
            "from cash), tear_up (the positions opposite the book the auction did not place are torn up at the "
            "last settlement price, each asset's opposite side pro rata to position: their holders lose their VM gains "
            "on them, pro rata as far as the loss needs (a price between that and the mark), a multi-asset book's "
-           "gain split by value, and hold them no more in later time steps), "
+           "gain split by value, and hold them no more in later time steps; not with an adl layer, which already "
+           "terminates those positions), "
            "forced_allocation (survivors take "
            "the unplaced book, bearing its reserve discount pro rata to their DF contributions); the CCP fails "
            "only when they are exhausted",

@@ -227,5 +227,35 @@ TEST(DefaultManagement, TearUpWithoutAnAuctionIsALocatedError) {
   }
 }
 
+// ADL by quantity closes the positions opposite the defaulted book at its
+// bankruptcy price (BitMEX and Binance ADL: the venues' tear-up); a tear-up
+// after it would terminate the same positions again. Seen on kAuction with
+// an adl layer, B and J short 30 and 20 X (the rest of the market the other
+// 50) and X -50%: ADL closed all 50 contracts at 90 (B paid 30 x 40 = 1,200,
+// J 800), then the tear-up took another 1,400 from the same two members, as
+// their gains on the contracts ADL had closed. Such a CCP is refused.
+TEST(DefaultManagement, TearUpAfterAnAdlLayerIsALocatedError) {
+  std::string yaml(kAuction);
+  const auto at = [&](std::string_view what) { return yaml.find(what); };
+  yaml.replace(at("mutualized_df, assessments]"), 27, "mutualized_df, assessments, adl]");
+  try {
+    model_of(yaml);
+    FAIL() << "expected a ScenarioError";
+  } catch (const config::ScenarioError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("t.yaml:"), std::string::npos) << what;
+    EXPECT_NE(what.find("ccps[0].recovery.tools"), std::string::npos) << what;
+    EXPECT_NE(what.find("expected either the waterfall layer adl or the recovery tool tear_up at CCP 'A', found both"),
+              std::string::npos)
+        << what;
+  }
+  // Either alone is a CCP the engine runs: ADL with the other tools, or the
+  // tear-up without ADL (kAuction itself).
+  std::string adl_only = yaml;
+  adl_only.replace(adl_only.find("cash_call, tear_up, forced_allocation"), 37, "cash_call, forced_allocation");
+  EXPECT_NO_THROW(model_of(adl_only));
+  EXPECT_NO_THROW(model_of(std::string(kAuction)));
+}
+
 }  // namespace
 }  // namespace ccpnet
