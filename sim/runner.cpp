@@ -2086,29 +2086,41 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
   // on this thread while the arena's workers compute the next one, and this
   // thread then joins them: memory stays at two windows, and folding and
   // writing overlap the computation. Callbacks run on the calling thread.
-  // The last window's folding overlaps nothing: a window is at most a
-  // quarter of the run (whole chunks), so that a run of a few windows'
-  // scenarios folds most of them while computing.
-  // (Never below a batch per thread.)
-  const auto chunks = [](std::int64_t n) { return (n + kChunk - 1) / kChunk * kChunk; };
-  const std::int64_t quarter = std::max(chunks(batch * threads), total / 4 / kChunk * kChunk);
-  const std::int64_t window = std::min(chunks(batch * threads * 8), quarter);
+  // The last window's folding overlaps nothing, so the last two windows' worth
+  // of scenarios go in halving windows down to two tiles a thread: what is
+  // folded alone at the end is a few tiles, in a run of any size.
+  const auto tiles = [](std::int64_t n) { return (n + kTile - 1) / kTile * kTile; };
+  const std::int64_t window = (batch * threads * 8 + kChunk - 1) / kChunk * kChunk;
+  const std::int64_t end = options.first + total;
+  const auto window_end = [&](std::int64_t w0) {
+    const std::int64_t left = end - w0;
+    if (left > 2 * window) return w0 + window;
+    return w0 + std::min(left, std::max(2 * kTile * threads, tiles((left + 1) / 2)));
+  };
   const std::size_t buffer_size = static_cast<std::size_t>(std::min(window, std::max<std::int64_t>(total, 1)));
   std::vector<ScenarioResult> computing(buffer_size), ready(buffer_size);
   ProgressBar progress(options.progress, total);
-  const std::int64_t end = options.first + total;
+  // A thread takes a batch at a time, or less when a window has fewer than
+  // four batches a thread (a small run, or the last windows): in the stressed
+  // regimes a scenario costs from microseconds to milliseconds, and a thread
+  // left with a window's one slow batch kept the other idle. Tiles whole; the
+  // sums are exact, so any split gives the same outputs.
+  const auto work_unit = [&](std::int64_t n) {
+    return std::min(batch, std::max(kTile, tiles((n + 4 * threads - 1) / (4 * threads))));
+  };
   tbb::task_group group;
   const auto launch = [&](std::int64_t w0, std::int64_t w1, std::vector<ScenarioResult>& results) {
     ScenarioResult* out = results.data();
     arena.execute([&, w0, w1, out] {
       group.run([&, w0, w1, out] {
-        const std::int64_t n_batches = (w1 - w0 + batch - 1) / batch;
-        tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n_batches, 1),
+        const std::int64_t unit = work_unit(w1 - w0);
+        const std::int64_t n_units = (w1 - w0 + unit - 1) / unit;
+        tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n_units, 1),
                           [&, w0, w1, out](const tbb::blocked_range<std::int64_t>& r) {
                             auto& worker = workers.local();
                             if (!worker) worker = std::make_unique<TileWorker>(model, shocks, options.screening);
                             for (std::int64_t b = r.begin(); b != r.end(); ++b) {
-                              const std::int64_t b0 = w0 + b * batch, b1 = std::min(w1, b0 + batch);
+                              const std::int64_t b0 = w0 + b * unit, b1 = std::min(w1, b0 + unit);
                               for (std::int64_t t0 = b0; t0 < b1; t0 += kTile)
                                 worker->simulate_tile(t0, std::min(kTile, b1 - t0), out + (t0 - w0));
                               worker->flush_losses(out[b0 - w0]);
@@ -2119,14 +2131,14 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
   };
   const auto wait = [&] { arena.execute([&] { group.wait(); }); };
   if (options.first < end) {
-    launch(options.first, std::min(end, options.first + window), computing);
+    launch(options.first, window_end(options.first), computing);
     wait();
   }
-  for (std::int64_t w0 = options.first; w0 < end; w0 += window) {
-    const std::int64_t w1 = std::min(end, w0 + window);
+  for (std::int64_t w0 = options.first, w1 = 0; w0 < end; w0 = w1) {
+    w1 = window_end(w0);
     std::swap(computing, ready);
     const bool more = w1 < end;
-    if (more) launch(w1, std::min(end, w1 + window), computing);
+    if (more) launch(w1, window_end(w1), computing);
     for (std::int64_t i = 0; i < w1 - w0; ++i) {
       const ScenarioResult& r = ready[static_cast<std::size_t>(i)];
       result.aggregate.add(r);
