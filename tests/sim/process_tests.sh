@@ -5,6 +5,7 @@
 #   process_tests.sh interrupt CCPNET_EXE SOURCE_DIR
 #   process_tests.sh sweep_resume CCPNET_EXE SOURCE_DIR
 #   process_tests.sh mpi_interrupt CCPNET_EXE SOURCE_DIR
+#   process_tests.sh huge_pages CCPNET_EXE SOURCE_DIR
 set -euo pipefail
 what=$1 exe=$2 src=$3
 work=$(mktemp -d)
@@ -114,6 +115,42 @@ case "$what" in
         echo "FAIL: after $presses Ctrl-C and another run, left behind: $(ls -A "$work")"; exit 1
       fi
     done
+    echo "2 passed, 0 failed"
+    ;;
+  huge_pages)
+    # With glibc, ccpnet runs itself again once with glibc.malloc.hugetlb=1
+    # added to its tunables (sim/main.cpp), unless they set it already; where
+    # the kernel gives huge pages on request (THP mode madvise) its heap then
+    # has some, and none with glibc.malloc.hugetlb=0. Read off the running
+    # process: its first environment (CCPNET_HUGE_PAGES, the second run's
+    # mark) and its memory map.
+    getconf GNU_LIBC_VERSION > /dev/null 2>&1 && [ -r /proc/self/environ ] || { echo "not glibc on Linux: skipped"; exit 77; }
+    watch_run() {  # ccpnet started with GLIBC_TUNABLES=$1: sets again (0/1) and huge (kB of huge pages)
+      GLIBC_TUNABLES=$1 "$exe" run "$src/scenarios/reference_network.yaml" -n 100000000 --quiet --out "$work/out" \
+        > "$work/log" 2>&1 &
+      local pid=$! name
+      for _ in $(seq 1 600); do
+        [ "$(stat -c %s "$work"/.out.ccpnet-staging.*/scenarios.csv 2>/dev/null | head -1 || echo 0)" -gt 10000 ] \
+          2>/dev/null && break  # scenarios are being written
+        sleep 0.1
+      done
+      again=$(tr '\0' '\n' < "/proc/$pid/environ" | grep -c '^CCPNET_HUGE_PAGES=1$' || true)
+      huge=$(sed -n 's/^AnonHugePages: *\([0-9]*\) kB/\1/p' "/proc/$pid/smaps_rollup")
+      name=$(cat "/proc/$pid/comm")
+      kill -TERM "$pid"
+      wait "$pid" || true
+      [ "$name" = ccpnet ] || { echo "FAIL: the process is called '$name', not ccpnet"; exit 1; }
+    }
+    # THP on request only, and glibc's malloc (not a sanitizer's): the pages can be checked.
+    pages=0
+    grep -q '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null &&
+      ! grep -qa '__asan_init\|__tsan_init\|__msan_init' "$exe" && pages=1
+    watch_run glibc.malloc.perturb=0
+    [ "$again" = 1 ] || { echo "FAIL: ccpnet did not run itself again with huge pages"; exit 1; }
+    [ "$pages" = 0 ] || [ "${huge:-0}" -gt 0 ] || { echo "FAIL: no huge pages in its heap"; exit 1; }
+    watch_run glibc.malloc.hugetlb=0
+    [ "$again" = 0 ] || { echo "FAIL: ccpnet ran itself again with glibc.malloc.hugetlb=0 given"; exit 1; }
+    [ "$pages" = 0 ] || [ "${huge:-0}" = 0 ] || { echo "FAIL: $huge kB of huge pages with glibc.malloc.hugetlb=0"; exit 1; }
     echo "2 passed, 0 failed"
     ;;
   sweep_resume)
