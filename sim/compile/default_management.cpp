@@ -59,6 +59,7 @@ void require_auction_for_matched_book(const config::LoadedScenario& loaded, std:
 // No rulebook runs both (the venues' ADL is their tear-up), so a CCP takes
 // one or the other.
 void refuse_tear_up_after_adl(const config::LoadedScenario& loaded, const CcpModel& ccp, std::size_t c) {
+  const bool by_kind = !loaded.scenario.ccps[c].waterfall;  // the layers of the CCP's kind
   const auto& tools = ccp.recovery;
   const auto& layers = ccp.waterfall;
   if (std::find(tools.begin(), tools.end(), models::RecoveryTool::kTearUp) == tools.end() ||
@@ -67,10 +68,10 @@ void refuse_tear_up_after_adl(const config::LoadedScenario& loaded, const CcpMod
   const std::string path = fmt::format("ccps[{}].recovery.tools", c);
   config::Diagnostics d(loaded.source_name);
   d.error(loaded.source_map.find(path), path,
-          fmt::format("expected either the waterfall layer adl or the recovery tool tear_up at CCP '{}', found both "
+          fmt::format("expected either the waterfall layer adl{} or the recovery tool tear_up at CCP '{}', found both "
                       "(ADL already terminates the positions opposite the defaulted book, at its bankruptcy price; "
                       "a tear-up after it would terminate them and take their gains again): drop one",
-                      ccp.id));
+                      by_kind ? " (in the waterfall of its kind)" : "", ccp.id));
   throw config::ScenarioError(std::move(d));
 }
 

@@ -12,9 +12,12 @@
 // market infrastructures" (2014, rev. 2017), section 4: cash calls allocate
 // uncovered losses; forced allocation and tear-up re-establish a matched book;
 // Regulation (EU) 2021/23 art. 9 and Annex: the recovery plan sets them out.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <string>
 #include <utility>
 
@@ -230,28 +233,37 @@ TEST(DefaultManagement, TearUpWithoutAnAuctionIsALocatedError) {
 // ADL by quantity closes the positions opposite the defaulted book at its
 // bankruptcy price (BitMEX and Binance ADL: the venues' tear-up); a tear-up
 // after it would terminate the same positions again. Seen on kAuction with
-// an adl layer, B and J short 30 and 20 X (the rest of the market the other
-// 50) and X -50%: ADL closed all 50 contracts at 90 (B paid 30 x 40 = 1,200,
-// J 800), then the tear-up took another 1,400 from the same two members, as
-// their gains on the contracts ADL had closed. Such a CCP is refused.
+// an adl layer, B and J short 30 and 20 X instead of 60 and 40 (the rest of
+// the market the other 50) and X -50%: ADL closed all 50 contracts at 90 (B
+// paid 30 x 40 = 1,200, J 800), then the tear-up took another 1,400 from the
+// same two members, as their gains on the contracts ADL had closed. Such a
+// CCP is refused, whether adl is in its waterfall or in its kind's.
 TEST(DefaultManagement, TearUpAfterAnAdlLayerIsALocatedError) {
-  std::string yaml(kAuction);
-  const auto at = [&](std::string_view what) { return yaml.find(what); };
-  yaml.replace(at("mutualized_df, assessments]"), 27, "mutualized_df, assessments, adl]");
-  try {
-    model_of(yaml);
-    FAIL() << "expected a ScenarioError";
-  } catch (const config::ScenarioError& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find("t.yaml:"), std::string::npos) << what;
-    EXPECT_NE(what.find("ccps[0].recovery.tools"), std::string::npos) << what;
-    EXPECT_NE(what.find("expected either the waterfall layer adl or the recovery tool tear_up at CCP 'A', found both"),
-              std::string::npos)
-        << what;
-  }
+  const auto refused = [](const std::string& yaml, const std::string& layer) {
+    try {
+      model_of(yaml);
+      ADD_FAILURE() << "expected a ScenarioError";
+    } catch (const config::ScenarioError& e) {
+      const std::string what = e.what();
+      const auto line =
+          1 + std::count(yaml.begin(), yaml.begin() + static_cast<std::ptrdiff_t>(yaml.find("recovery:")), '\n');
+      EXPECT_NE(what.find(fmt::format("t.yaml:{}:", line)), std::string::npos) << what;  // recovery's line
+      EXPECT_NE(what.find("ccps[0].recovery.tools"), std::string::npos) << what;
+      EXPECT_NE(what.find("expected either the waterfall layer adl" + layer +
+                          " or the recovery tool tear_up at CCP 'A', found both"),
+                std::string::npos)
+          << what;
+    }
+  };
+  std::string listed(kAuction);
+  listed.replace(listed.find("mutualized_df, assessments]"), 27, "mutualized_df, assessments, adl]");
+  refused(listed, "");
+  std::string by_kind(kAuction);
+  by_kind.replace(by_kind.find("    waterfall: ["), 0, "    kind: crypto_venue\n#");
+  refused(by_kind, " (in the waterfall of its kind)");
   // Either alone is a CCP the engine runs: ADL with the other tools, or the
   // tear-up without ADL (kAuction itself).
-  std::string adl_only = yaml;
+  std::string adl_only = listed;
   adl_only.replace(adl_only.find("cash_call, tear_up, forced_allocation"), 37, "cash_call, forced_allocation");
   EXPECT_NO_THROW(model_of(adl_only));
   EXPECT_NO_THROW(model_of(std::string(kAuction)));
