@@ -2088,7 +2088,7 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
   // writing overlap the computation. Callbacks run on the calling thread.
   // The last window's folding overlaps nothing, so the last two windows' worth
   // of scenarios go in halving windows down to two tiles a thread: what is
-  // folded alone at the end is a few tiles, in a run of any size.
+  // folded alone at the end is a few tiles a thread, in a run of any size.
   const auto tiles = [](std::int64_t n) { return (n + kTile - 1) / kTile * kTile; };
   const std::int64_t window = (batch * threads * 8 + kChunk - 1) / kChunk * kChunk;
   const std::int64_t end = options.first + total;
@@ -2097,7 +2097,8 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
     if (left > 2 * window) return w0 + window;
     return w0 + std::min(left, std::max(2 * kTile * threads, tiles((left + 1) / 2)));
   };
-  const std::size_t buffer_size = static_cast<std::size_t>(std::min(window, std::max<std::int64_t>(total, 1)));
+  // The first window is the largest (the halving ones come after).
+  const auto buffer_size = static_cast<std::size_t>(total > 0 ? window_end(options.first) - options.first : 1);
   std::vector<ScenarioResult> computing(buffer_size), ready(buffer_size);
   ProgressBar progress(options.progress, total);
   // A thread takes a batch at a time, or less when a window has fewer than

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 #include "sim/config/load.hpp"
 #include "sim/model.hpp"
@@ -52,6 +53,26 @@ TEST(Determinism, IdenticalForAnyThreadCountAndBatchSize) {
   EXPECT_EQ(run_text(model, 2, 64), reference);
   EXPECT_EQ(run_text(model, 2, 100), reference);  // rounded up to whole tiles
   EXPECT_EQ(run_text(model, 3, 4096), reference);
+}
+
+// A run is computed window by window, the last ones halving, and a window
+// in units of whole tiles down to one (sim/runner.cpp): on any count, from
+// any first scenario, every scenario comes once, in order, with the same
+// numbers whatever the threads and the batch.
+TEST(Determinism, EveryRunLengthGivesEachScenarioOnceInOrder) {
+  const Model model = test_model();
+  for (const std::int64_t count : {1, 63, 65, 257, 2 * 4096 + 1, 2 * 8192 + 1}) {
+    const std::string reference = run_text(model, 1, 4096, 4096, count);
+    std::int64_t expected = 4096, rows = 0;
+    for (std::size_t at = 0; at < reference.size() && reference[at] != '{'; at = reference.find('\n', at) + 1) {
+      EXPECT_EQ(std::stoll(reference.substr(at)), expected++) << "count " << count;
+      ++rows;
+    }
+    EXPECT_EQ(rows, count);
+    for (const auto& [threads, batch] : {std::pair{2, 64}, std::pair{5, 64}, std::pair{2, 512}, std::pair{64, 1}})
+      EXPECT_EQ(run_text(model, threads, batch, 4096, count), reference)
+          << "count " << count << ", " << threads << " threads, batch " << batch;
+  }
 }
 
 // The same with close-out by auction and recovery tools at both CCPs (their
