@@ -1,11 +1,14 @@
 // The ccpnet command line: a thin front end over the sim library.
+#include <cstdio>
 #include <cstdlib>  // defines __GLIBC__ with the C library
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "sim/cli/cli.hpp"
 
 #if defined(__GLIBC__)
+#include <gnu/libc-version.h>
 #include <malloc.h>
 #include <unistd.h>
 #endif
@@ -37,6 +40,24 @@ void keep_large_blocks_mapped() {
 #endif
 }
 
+#if defined(__GLIBC__) && defined(__linux__)
+// glibc 2.35 or later: the first with glibc.malloc.hugetlb.
+bool glibc_has_hugetlb() {
+  int major = 0, minor = 0;
+  return std::sscanf(gnu_get_libc_version(), "%d.%d", &major, &minor) == 2 && (major > 2 || minor >= 35);
+}
+
+// The program's own path, not /proc/self/exe, so that the process run again
+// keeps its name (ps, pgrep); empty if it cannot be read.
+std::string own_path() {
+  std::string self(4096, '\0');
+  const ssize_t n = readlink("/proc/self/exe", self.data(), self.size() - 1);
+  if (n <= 0 || static_cast<std::size_t>(n) >= self.size() - 1) return {};
+  self.resize(static_cast<std::size_t>(n));
+  return self;
+}
+#endif
+
 // Transparent huge pages. Where the kernel gives 2 MiB pages only to memory
 // that asks for them (THP mode "madvise"; "always" gives them anyway), glibc
 // asks for its heap and mapped blocks when the tunable glibc.malloc.hugetlb=1
@@ -60,16 +81,18 @@ void exec_with_huge_pages([[maybe_unused]] char** argv) {
     return;
   }
   const char* tunables = std::getenv("GLIBC_TUNABLES");
-  if (tunables != nullptr && std::strstr(tunables, "glibc.malloc.hugetlb") != nullptr) return;
-  const std::string value = tunables != nullptr && *tunables != '\0' ? std::string(tunables) + ":glibc.malloc.hugetlb=1"
-                                                                     : std::string("glibc.malloc.hugetlb=1");
-  // By its own path, not /proc/self/exe: the process keeps its name (ps, pgrep).
-  std::string self(4096, '\0');
-  const ssize_t n = readlink("/proc/self/exe", self.data(), self.size() - 1);
-  if (n <= 0 || static_cast<std::size_t>(n) >= self.size() - 1) return;
-  self.resize(static_cast<std::size_t>(n));
-  if (setenv(kRunAgain, "1", 1) != 0 || setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0) return;
-  execv(self.c_str(), argv);  // returns only when it failed
+  if ((tunables != nullptr && std::strstr(tunables, "glibc.malloc.hugetlb") != nullptr) || !glibc_has_hugetlb()) return;
+  const std::string self = own_path();
+  if (self.empty()) return;
+  const std::optional<std::string> before = tunables ? std::optional<std::string>(tunables) : std::nullopt;
+  const std::string value = before && !before->empty() ? *before + ":glibc.malloc.hugetlb=1" : "glibc.malloc.hugetlb=1";
+  if (setenv(kRunAgain, "1", 1) == 0 && setenv("GLIBC_TUNABLES", value.c_str(), 1) == 0) execv(self.c_str(), argv);
+  // Not run again: the environment as it was.
+  unsetenv(kRunAgain);
+  if (before)
+    setenv("GLIBC_TUNABLES", before->c_str(), 1);
+  else
+    unsetenv("GLIBC_TUNABLES");
 #endif
 }
 
