@@ -18,8 +18,10 @@ Reports, each figure the median of R interleaved repetitions:
   * calm on 2 MPI ranks x 1 thread (wall, when mpirun is installed);
   * first, the growth table: generated networks of 250 to 4,000 members per
     CCP, 50 and 200 assets, 10 and 20 CCPs, calm, one thread: ns per account-scenario
-    on the engine's clock (start-up excluded), and the CPU seconds of the
-    model's start-up.
+    on the engine's clock (start-up excluded), the CPU seconds of the
+    model's start-up, and the share of scenarios with a member default (the
+    latent PD is per member: larger networks default more often, and each
+    such scenario runs the cascade over all their accounts).
 
 CPU time is the figure to compare on a shared machine: wall time moves with
 whatever else runs. Stressed runs a quarter of the calm scenarios, extreme a
@@ -178,6 +180,12 @@ def generated_network(path, ccps, assets, per_ccp):
     Path(path).write_text("\n".join(lines) + "\n")
 
 
+def default_share(out):
+    """The share of a run's scenarios with a member default (summary.json): the
+    scenarios the cascade evaluates, which grows with the number of members."""
+    return json.loads((Path(out) / "summary.json").read_text())["system"]["p_any_member_default"]
+
+
 def accounts_of(out):
     """Member accounts of a run: the rows of members.csv (one per member and CCP)."""
     with open(Path(out) / "members.csv") as f:
@@ -191,8 +199,10 @@ def growth_table(args, work):
     # time is its CPU time on a free machine): subtracting a start-up of
     # seconds from the process's CPU time leaves noise when the scenarios are
     # few (--quick); the CPU figure is printed next to it.
+    # The latent PD is per member, so larger networks default in more of their
+    # scenarios (P(default)), and the cascade's share of the time grows with it.
     print(f"{'CCPs':>4} {'assets':>6} {'per CCP':>7} {'accounts':>8} {'scenarios':>9} {'start-up s':>10} "
-          f"{'CPU us/sc':>9} {'engine us/sc':>12} {'ns/acct-sc':>10}")
+          f"{'CPU us/sc':>9} {'engine us/sc':>12} {'ns/acct-sc':>10} {'P(default)':>10}")
     for ccps, assets in shapes:
         for per_ccp in sizes:
             path = Path(work).parent / f"growth_{ccps}_{assets}_{per_ccp}.yaml"
@@ -205,7 +215,8 @@ def growth_table(args, work):
                 accounts = accounts or accounts_of(work)
             ns = case.engine_us() * 1e3 / accounts
             print(f"{ccps:>4} {assets:>6} {per_ccp:>7} {accounts:>8} {n:>9,} {case.startup:>10.2f} "
-                  f"{case.cpu_us():>9.1f} {case.engine_us():>12.1f} {ns:>10.2f}", flush=True)
+                  f"{case.cpu_us():>9.1f} {case.engine_us():>12.1f} {ns:>10.2f} {default_share(work):>10.2%}",
+                  flush=True)
 
 
 def mpi_rate(args, work):
