@@ -47,6 +47,18 @@ bool glibc_has_hugetlb() {
   return std::sscanf(gnu_get_libc_version(), "%d.%d", &major, &minor) == 2 && (major > 2 || minor >= 35);
 }
 
+// The kernel gives transparent huge pages to memory that asks for them only
+// (THP mode "madvise"): under "always" it gives them anyway, and glibc then
+// asks for nothing; under "never" there are none to give.
+bool huge_pages_on_request() {
+  std::FILE* f = std::fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+  if (f == nullptr) return false;
+  char mode[128] = {};
+  const bool read = std::fgets(mode, sizeof mode, f) != nullptr;
+  std::fclose(f);
+  return read && std::strstr(mode, "[madvise]") != nullptr;
+}
+
 // The program's own path, not /proc/self/exe, so that the process run again
 // keeps its name (ps, pgrep); empty if it cannot be read.
 std::string own_path() {
@@ -70,7 +82,9 @@ std::string own_path() {
 // model's start-up about half as long on a network of 4,000 members per
 // CCP), for 3-20 MiB more resident memory. A GLIBC_TUNABLES that already
 // names the tunable is kept as it is: glibc.malloc.hugetlb=0 turns this off.
-// If the program cannot run itself again, it goes on as it is.
+// In the kernel's other THP modes the second run (a process start, some
+// 20-40 ms) would buy nothing: there is none. If the program cannot run
+// itself again, it goes on as it is.
 void exec_with_huge_pages([[maybe_unused]] char** argv) {
 #if defined(__GLIBC__) && defined(__linux__)
   // The second run knows itself by this variable (glibc may rewrite the
@@ -81,7 +95,9 @@ void exec_with_huge_pages([[maybe_unused]] char** argv) {
     return;
   }
   const char* tunables = std::getenv("GLIBC_TUNABLES");
-  if ((tunables != nullptr && std::strstr(tunables, "glibc.malloc.hugetlb") != nullptr) || !glibc_has_hugetlb()) return;
+  if ((tunables != nullptr && std::strstr(tunables, "glibc.malloc.hugetlb") != nullptr) || !glibc_has_hugetlb() ||
+      !huge_pages_on_request())
+    return;
   const std::string self = own_path();
   if (self.empty()) return;
   const std::optional<std::string> before = tunables ? std::optional<std::string>(tunables) : std::nullopt;
