@@ -61,7 +61,9 @@ TEST(Determinism, IdenticalForAnyThreadCountAndBatchSize) {
 // numbers whatever the threads and the batch.
 TEST(Determinism, EveryRunLengthGivesEachScenarioOnceInOrder) {
   const Model model = test_model();
-  for (const std::int64_t count : {1, 63, 65, 257, 2 * 4096 + 1, 2 * 8192 + 1}) {
+  // Batches of 64 on 2 and 5 threads: regular windows of 4,096, so 8,193
+  // scenarios run one and then the halving ones.
+  for (const std::int64_t count : {1, 63, 65, 257, 2 * 4096 + 1}) {
     const std::string reference = run_text(model, 1, 4096, 4096, count);
     std::int64_t expected = 4096, rows = 0;
     for (std::size_t at = 0; at < reference.size() && reference[at] != '{'; at = reference.find('\n', at) + 1) {
@@ -69,7 +71,7 @@ TEST(Determinism, EveryRunLengthGivesEachScenarioOnceInOrder) {
       ++rows;
     }
     EXPECT_EQ(rows, count);
-    for (const auto& [threads, batch] : {std::pair{2, 64}, std::pair{5, 64}, std::pair{2, 512}, std::pair{64, 1}})
+    for (const auto& [threads, batch] : {std::pair{2, 64}, std::pair{5, 64}, std::pair{2, 512}, std::pair{16, 1}})
       EXPECT_EQ(run_text(model, threads, batch, 4096, count), reference)
           << "count " << count << ", " << threads << " threads, batch " << batch;
   }
