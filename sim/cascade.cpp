@@ -239,13 +239,9 @@ Cascade::Cascade(const Model& model) : model_(model) {
     };
     needs_adl_.push_back(has(models::Layer::kAdl));
     needs_lender_.push_back(has(models::Layer::kLenderHaircut));
-    const auto on_columns = [](const std::vector<models::Layer>& layers) {
-      return std::all_of(layers.begin(), layers.end(), models::supports_columns);
-    };
     survivor_slots_.emplace_back();
     survivor_slots_epoch_.push_back(0);
-    columns_.push_back(on_columns(ccp.waterfall) && on_columns(link_layers_.back()) && !ccp.juniorisation &&
-                       ccp.recovery.empty());
+    columns_.push_back(runs_on_columns(ccp));
   }
 }
 

@@ -62,6 +62,13 @@ std::vector<models::Layer> link_loss_layers(const CcpModel& ccp) {
   return {L::kDefaulterIm, L::kDefaulterDf, L::kSitg, L::kSitg2, L::kCcpEquity};
 }
 
+bool runs_on_columns(const CcpModel& ccp) {
+  const auto pro_rata = [](const std::vector<models::Layer>& layers) {
+    return std::all_of(layers.begin(), layers.end(), models::supports_columns);
+  };
+  return pro_rata(ccp.waterfall) && pro_rata(link_loss_layers(ccp)) && !ccp.juniorisation && ccp.recovery.empty();
+}
+
 std::vector<models::Layer> ledger_layers(const CcpModel& ccp) {
   std::vector<models::Layer> layers = ccp.waterfall;
   for (const models::Layer l : link_loss_layers(ccp))

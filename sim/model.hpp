@@ -359,6 +359,10 @@ int house_account(const Model& model, int member, int ccp);
 std::vector<models::Layer> link_loss_layers(const CcpModel& ccp);
 // Every layer that can absorb a loss at the CCP, in the enum's order.
 std::vector<models::Layer> ledger_layers(const CcpModel& ccp);
+// Whether the cascade runs the CCP's waterfalls on its survivors' columns
+// (models::SurvivorColumns): pro-rata layers only, in its waterfall and for
+// link losses, no juniorisation and no recovery tool.
+bool runs_on_columns(const CcpModel& ccp);
 
 // Builds the model; throws ScenarioError (located) for every cross-check
 // that fails, including arguments that models/ refuses (the one place where

@@ -43,13 +43,11 @@ void require_auction_for_matched_book(const config::LoadedScenario& loaded, std:
   if (cfg.auction || !cfg.recovery) return;
   for (const auto tool : cfg.recovery->tools) {
     if (tool == models::RecoveryTool::kCashCall) continue;
-    const std::string path = fmt::format("ccps[{}].recovery.tools", c);
-    config::Diagnostics d(loaded.source_name);
-    d.error(loaded.source_map.find(path), path,
-            fmt::format("expected ccps[{}].auction with the recovery tool {} (it places or tears up the book the "
-                        "auction did not place), found no auction at CCP '{}'",
-                        c, models::recovery_tool_name(tool), cfg.id));
-    throw config::ScenarioError(std::move(d));
+    compile::refuse(
+        loaded, fmt::format("ccps[{}].recovery.tools", c),
+        fmt::format("expected ccps[{}].auction with the recovery tool {} (it places or tears up the book the "
+                    "auction did not place), found no auction at CCP '{}'",
+                    c, models::recovery_tool_name(tool), cfg.id));
   }
 }
 
@@ -65,14 +63,12 @@ void refuse_tear_up_after_adl(const config::LoadedScenario& loaded, const CcpMod
   if (std::find(tools.begin(), tools.end(), models::RecoveryTool::kTearUp) == tools.end() ||
       std::find(layers.begin(), layers.end(), models::Layer::kAdl) == layers.end())
     return;
-  const std::string path = fmt::format("ccps[{}].recovery.tools", c);
-  config::Diagnostics d(loaded.source_name);
-  d.error(loaded.source_map.find(path), path,
-          fmt::format("expected either the waterfall layer adl{} or the recovery tool tear_up at CCP '{}', found both "
-                      "(ADL already terminates the positions opposite the defaulted book, at its bankruptcy price; "
-                      "a tear-up after it would terminate them and take their gains again): drop one",
-                      by_kind ? " (in the waterfall of its kind)" : "", ccp.id));
-  throw config::ScenarioError(std::move(d));
+  compile::refuse(
+      loaded, fmt::format("ccps[{}].recovery.tools", c),
+      fmt::format("expected either the waterfall layer adl{} or the recovery tool tear_up at CCP '{}', found both "
+                  "(ADL already terminates the positions opposite the defaulted book, at its bankruptcy price; "
+                  "a tear-up after it would terminate them and take their gains again): drop one",
+                  by_kind ? " (in the waterfall of its kind)" : "", ccp.id));
 }
 
 }  // namespace
