@@ -332,6 +332,7 @@ class TileWorker {
   // dropped together, so the sums match the scenarios counted).
   void flush_losses(ScenarioResult& first) {
     const std::size_t n = slot_of_.size();
+    first.tile_losses.reserve(first.tile_losses.size() + touched_keys_.size());  // exact: no doubling slack
     for (const std::size_t key : touched_keys_) {
       const auto account = static_cast<std::size_t>(account_of_slot_[key % n]);
       first.tile_losses.emplace_back(account * kLossChannelCount + key / n, loss_sums_[key]);

@@ -38,12 +38,18 @@ std::int64_t& TailSample::bucket_count(std::uint32_t bucket) {
 // Until the capacity is reached every value is kept; from then on top_ is a
 // min-heap of the capacity largest (an ascending array is one), and a value
 // enters only above its smallest: memory is the capacity exactly, and a value
-// costs one comparison unless it enters (O(log capacity)).
+// costs one comparison unless it enters (O(log capacity)). A bounded array
+// goes straight to its capacity past a few thousand values: growing it by
+// doubling leaves each smaller array behind as a hole in the heap, and the
+// pages of a reservation are resident only once values are written there.
 void TailSample::keep(double x) {
+  constexpr std::size_t kDoubleUpTo = 4096;
   const auto full = static_cast<std::uint64_t>(capacity_);
   if (top_.size() < full) {
-    if (top_.size() == top_.capacity())
-      top_.reserve(std::min<std::uint64_t>(full, std::max<std::size_t>(16, 2 * top_.size())));
+    if (top_.size() == top_.capacity()) {
+      const bool to_capacity = capacity_ != kUnbounded && top_.size() >= kDoubleUpTo;
+      top_.reserve(to_capacity ? full : std::min<std::uint64_t>(full, std::max<std::size_t>(16, 2 * top_.size())));
+    }
     top_.push_back(x);
     if (top_.size() == full) std::make_heap(top_.begin(), top_.end(), std::greater<>());
   } else if (x > top_.front()) {

@@ -168,6 +168,33 @@ TEST(TailSample, HoldsNoMoreThanItsCapacityAndKeepsTheLargest) {
   EXPECT_EQ(s.top(), largest);
 }
 
+// Past a few thousand values a bounded sample takes its whole capacity at
+// once (no chain of doubled arrays left behind in the heap) and an unbounded
+// one (no planned count) goes on doubling: it keeps every value.
+TEST(TailSample, ALargeCapacityIsReservedOnceAndUnboundedKeepsEverything) {
+  const std::int64_t n = 1000000;
+  const std::int64_t capacity = TailSample::capacity(n);
+  ASSERT_GT(capacity, 8192);
+  std::vector<double> values = random_losses(2 * capacity, 0.0, 11);
+  TailSample bounded(capacity), unbounded;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    bounded.add(values[i]);
+    unbounded.add(values[i]);
+    if (i == 5000) {
+      EXPECT_EQ(bounded.top().capacity(), static_cast<std::size_t>(capacity));
+    }
+  }
+  EXPECT_EQ(bounded.top().capacity(), static_cast<std::size_t>(capacity));
+  bounded.finish();
+  unbounded.finish();
+  ASSERT_TRUE(unbounded.all_exact());
+  std::vector<double> sorted = values;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(unbounded.top(), sorted);
+  sorted.erase(sorted.begin(), sorted.end() - capacity);
+  EXPECT_EQ(bounded.top(), sorted);
+}
+
 TEST(TailSample, EveryFigureIsExactWhenFewValuesArePositive) {
   const std::int64_t n = 100000;
   std::vector<double> values = random_losses(n, 0.995, 3);  // about 500 positive, below the capacity
