@@ -38,17 +38,21 @@ std::int64_t& TailSample::bucket_count(std::uint32_t bucket) {
 // Until the capacity is reached every value is kept; from then on top_ is a
 // min-heap of the capacity largest (an ascending array is one), and a value
 // enters only above its smallest: memory is the capacity exactly, and a value
-// costs one comparison unless it enters (O(log capacity)). A bounded array
-// goes straight to its capacity past a few thousand values: growing it by
-// doubling leaves each smaller array behind as a hole in the heap, and the
-// pages of a reservation are resident only once values are written there.
+// costs one comparison unless it enters (O(log capacity)). Growing the array
+// by doubling leaves each smaller one behind as a hole in the heap, so past a
+// few thousand values a bounded array goes straight to its capacity when that
+// is at most 1 MiB or 4 times what it holds: the reservation never exceeds
+// either (a capacity planned for a whole run may be far more than one MPI
+// rank's or one compared block's sample ever holds).
 void TailSample::keep(double x) {
   constexpr std::size_t kDoubleUpTo = 4096;
+  constexpr std::uint64_t kAtOnce = (std::uint64_t{1} << 20) / sizeof(double);
   const auto full = static_cast<std::uint64_t>(capacity_);
   if (top_.size() < full) {
     if (top_.size() == top_.capacity()) {
-      const bool to_capacity = capacity_ != kUnbounded && top_.size() >= kDoubleUpTo;
-      top_.reserve(to_capacity ? full : std::min<std::uint64_t>(full, std::max<std::size_t>(16, 2 * top_.size())));
+      const std::uint64_t size = top_.size();
+      const bool to_capacity = capacity_ != kUnbounded && size >= kDoubleUpTo && (full <= kAtOnce || full <= 4 * size);
+      top_.reserve(to_capacity ? full : std::min<std::uint64_t>(full, std::max<std::uint64_t>(16, 2 * size)));
     }
     top_.push_back(x);
     if (top_.size() == full) std::make_heap(top_.begin(), top_.end(), std::greater<>());
