@@ -42,14 +42,24 @@ double top_two_claims(const Eigen::MatrixXd& uncovered, Eigen::Index s, const Ei
 
 // The rows of the three largest entries of `column`, largest first (ties: the
 // lower row first, as a stable sort would put them); -1 past the last row.
+// Their values are kept beside them: most entries are below the third and
+// cost one comparison.
 std::array<Eigen::Index, 3> largest_three(const Eigen::Ref<const Eigen::VectorXd>& column) {
   std::array<Eigen::Index, 3> top{-1, -1, -1};
+  std::array<double, 3> value{};
+  const double* x = column.data();
   for (Eigen::Index g = 0; g < column.size(); ++g) {
+    const double v = x[g];
+    if (top[2] >= 0 && !(v > value[2])) continue;
     std::size_t k = 3;
-    while (k > 0 && (top[k - 1] < 0 || column(g) > column(top[k - 1]))) --k;
+    while (k > 0 && (top[k - 1] < 0 || v > value[k - 1])) --k;
     if (k == 3) continue;
-    for (std::size_t j = 2; j > k; --j) top[j] = top[j - 1];
+    for (std::size_t j = 2; j > k; --j) {
+      top[j] = top[j - 1];
+      value[j] = value[j - 1];
+    }
     top[k] = g;
+    value[k] = v;
   }
   return top;
 }
@@ -184,13 +194,19 @@ void uncovered_losses_into(const Eigen::Ref<const Eigen::MatrixXd>& pnl, const E
                                 std::to_string(uncovered.cols()) + ", expected " + std::to_string(resources.size()) +
                                 " x " + std::to_string(pnl.cols()));
   // Column by column (both matrices are column-major); each row sums its
-  // accounts in account order.
+  // accounts in account order. Raw pointers: through the Eigen blocks the
+  // compiler reloaded every pointer at each account (the output may alias).
+  const int* row_of = account_row.data();
+  const double* cost = liquidation_cost.data();
+  const Eigen::Index n = pnl.rows();
   for (Eigen::Index s = 0; s < pnl.cols(); ++s) {
     auto out = uncovered.col(s);
     out.setZero();
-    for (Eigen::Index i = 0; i < pnl.rows(); ++i) {
-      const int row = account_row[static_cast<std::size_t>(i)];
-      if (row >= 0) out(row) += -pnl(i, s) + liquidation_cost(i);
+    const double* loss = pnl.col(s).data();
+    double* sums = out.data();
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const int row = row_of[i];
+      if (row >= 0) sums[row] += -loss[i] + cost[i];
     }
     out = (out - resources).cwiseMax(0.0);
   }

@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <limits>
 #include <memory>
+#include <span>
 #include <tuple>
 #include <vector>
 
@@ -254,27 +256,40 @@ std::map<int, double> posted_link_funds(const Model& model, const CcpModel& ccp,
 }
 
 // P&L of a CCP's accounts (rows) under moves b0 .. b0 + nb - 1 of the set:
-// linear positions, and options revalued in full (Black-76) with the MPOR's
-// time decay. Each loss is checked finite.
+// linear positions, and the options of the rows `option_rows` lists revalued
+// in full (Black-76) with the MPOR's time decay. Each loss is checked finite.
 void stress_pnl(const Model& model, const CcpModel& ccp, const Eigen::MatrixXd& values, bool finite_values,
-                const SizingSet& set, Eigen::Index b0, Eigen::Index nb, const FiniteCheck& finite,
-                std::vector<double>& tail_store, Eigen::Ref<Eigen::MatrixXd> pnl) {
-  const Eigen::VectorXd price = asset_prices(model);
+                const SizingSet& set, std::span<const Eigen::Index> option_rows, Eigen::Index b0, Eigen::Index nb,
+                const FiniteCheck& finite, std::vector<double>& tail_store, Eigen::Ref<Eigen::MatrixXd> pnl) {
   stress_move_pnl(values, set.simple_moves, set.two_asset, b0, nb, finite_values, tail_store, pnl);
-  for (Eigen::Index i = 0; i < pnl.rows(); ++i) {
-    const int a = ccp.accounts[static_cast<std::size_t>(i)];
-    for (const OptionHolding& h : model.accounts[static_cast<std::size_t>(a)].options) {
-      const OptionModel& o = model.options[static_cast<std::size_t>(h.option)];
-      for (Eigen::Index k = 0; k < nb; ++k) {
-        const auto vol = set.vol_factor.find(b0 + k);
-        const double after = models::black76_value_after(
-            o.contract, price(o.underlying), set.simple_moves(o.underlying, b0 + k),
-            vol == set.vol_factor.end() ? 1.0 : vol->second(o.underlying), ccp.mpor_days / 365.0);
-        pnl(i, k) += h.quantity * (after - o.value);
+  if (!option_rows.empty()) {
+    const Eigen::VectorXd price = asset_prices(model);
+    for (const Eigen::Index i : option_rows) {
+      const int a = ccp.accounts[static_cast<std::size_t>(i)];
+      for (const OptionHolding& h : model.accounts[static_cast<std::size_t>(a)].options) {
+        const OptionModel& o = model.options[static_cast<std::size_t>(h.option)];
+        for (Eigen::Index k = 0; k < nb; ++k) {
+          const auto vol = set.vol_factor.find(b0 + k);
+          const double after = models::black76_value_after(
+              o.contract, price(o.underlying), set.simple_moves(o.underlying, b0 + k),
+              vol == set.vol_factor.end() ? 1.0 : vol->second(o.underlying), ccp.mpor_days / 365.0);
+          pnl(i, k) += h.quantity * (after - o.value);
+        }
       }
     }
-    for (Eigen::Index k = 0; k < nb; ++k) finite.require(model, a, "stress loss (USD)", -pnl(i, k));
   }
+  // One pass that vectorises; where it finds a loss that is not finite, the
+  // first in account order is the located error.
+  bool all_finite = true;
+  for (Eigen::Index k = 0; k < nb; ++k) {
+    const double* column = pnl.col(k).data();
+    for (Eigen::Index i = 0; i < pnl.rows(); ++i)
+      all_finite &= std::abs(column[i]) <= std::numeric_limits<double>::max();
+  }
+  if (all_finite) return;
+  for (Eigen::Index i = 0; i < pnl.rows(); ++i)
+    for (Eigen::Index k = 0; k < nb; ++k)
+      finite.require(model, ccp.accounts[static_cast<std::size_t>(i)], "stress loss (USD)", -pnl(i, k));
 }
 
 // What the stress set gives: each account's largest uncovered loss
@@ -322,26 +337,27 @@ StressOutcome stress_outcome(const Model& model, const CcpModel& ccp, const Eige
   StressOutcome out{Eigen::VectorXd::Zero(n_acc), models::CoverSearch(rule.cover, ccp.sitg), {}};
   if (rule.boe) out.uncovered_all.resize(rows.resources.size(), n_moves);
   Eigen::VectorXd cost(n_acc), im(n_acc);
-  std::vector<Eigen::Index> clients;  // rows of client accounts
+  std::vector<Eigen::Index> clients, option_rows;  // rows of client accounts, of accounts holding options
   for (Eigen::Index i = 0; i < n_acc; ++i) {
     const Account& acc = model.accounts[static_cast<std::size_t>(ccp.accounts[static_cast<std::size_t>(i)])];
     cost(i) = acc.liquidation_cost;
     im(i) = acc.initial_margin;
     if (acc.kind == AccountKind::kClient) clients.push_back(i);
+    if (!acc.options.empty()) option_rows.push_back(i);
   }
   // A client account adds to its member's exposure what its own margin does
   // not cover (its gain is the client's, not the member's to set off).
   Eigen::VectorXd group_cost = cost;
   for (Eigen::Index i : clients) group_cost(i) = 0.0;
   const bool finite_values = values.allFinite();
-  // Blocks of about 16 MB of P&L: each block's product packs the accounts'
+  // Blocks of about 2 MB of P&L: each block's product packs the accounts'
   // values again, in a workspace of its own.
   const Eigen::Index width =
-      std::clamp<Eigen::Index>((Eigen::Index{1} << 21) / std::max<Eigen::Index>(n_acc, 1), 256, 4096);
+      std::clamp<Eigen::Index>((Eigen::Index{1} << 18) / std::max<Eigen::Index>(n_acc, 1), 16, 4096);
   for (Eigen::Index b0 = 0; b0 < n_moves; b0 += width) {
     const Eigen::Index nb = std::min(width, n_moves - b0);
     Eigen::Map<Eigen::MatrixXd> pnl = block.pnl.view(n_acc, nb);
-    stress_pnl(model, ccp, values, finite_values, set, b0, nb, finite, block.tail_store, pnl);
+    stress_pnl(model, ccp, values, finite_values, set, option_rows, b0, nb, finite, block.tail_store, pnl);
     for (Eigen::Index k = 0; k < nb; ++k)
       for (Eigen::Index i = 0; i < n_acc; ++i)
         out.account_uncovered(i) = std::max(out.account_uncovered(i), -pnl(i, k) + cost(i) - im(i));
