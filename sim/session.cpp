@@ -81,13 +81,15 @@ RunResult Session::run(const RunRequest& request, const DirectoryRequest& output
   };
   RunResult result = run_monte_carlo(model, options);
   if (!mpi.root()) writer->close_part();
-  const auto parts = mpi.gather(result.aggregate.serialize());
   const bool interrupted = mpi.max(result.interrupted ? 1 : 0) > 0;
-  if (!mpi.root()) {
-    result.interrupted = interrupted;
-    return result;
-  }
   if (mpi.size() > 1) {
+    // Serialized only to cross ranks: the state's tail samples grow with the
+    // run (1% of the scenarios), and one process reads its own aggregate.
+    const auto parts = mpi.gather(result.aggregate.serialize());
+    if (!mpi.root()) {
+      result.interrupted = interrupted;
+      return result;
+    }
     result = merge_ranks(model, result, parts, interrupted);
     writer->append_parts(mpi.size());
   }
