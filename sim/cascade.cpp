@@ -168,8 +168,6 @@ void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
   ccp_fail_cause.assign(n, FailureCause::kNone);
   clear_list(defaults);
   clear_list(account_losses);
-  clear_list(tile_losses);
-  clear_list(member_loss_counts);
   liquidity_shortfall = 0.0;
   settlement_defaults = 0;
   liquidations = venue_liquidations = 0;

@@ -66,7 +66,6 @@
 #include "models/waterfall/auction.hpp"
 #include "models/waterfall/recovery.hpp"
 #include "models/waterfall/waterfall.hpp"
-#include "sim/exact_sum.hpp"
 #include "sim/settlement.hpp"
 
 namespace ccpnet {
@@ -163,19 +162,11 @@ struct ScenarioResult {
   std::vector<FailureCause> ccp_fail_cause;    // per CCP
   std::vector<MemberDefault> defaults;         // in order of round, then member index
   std::vector<AccountLoss> account_losses;     // member accounts only, in the order charged
-  // Monte Carlo runs fold account_losses per tile of scenarios into the
-  // tile's first result (sums by account x kLossChannelCount + channel, in
-  // 2^-20 USD units; see ExactSum) and leave the others' empty: a stressed
-  // scenario charges thousands of survivors, a tile mostly the same ones.
-  std::vector<std::pair<std::uint64_t, ExactSum>> tile_losses;
-  // And each member's loss per scenario as sketch counts (member << 16 |
-  // LossSketch bucket, scenarios), for its quantiles.
-  std::vector<std::pair<std::uint64_t, std::int64_t>> member_loss_counts;
-  double liquidity_shortfall = 0.0;  // cash missing of the members that defaulted for liquidity
-  int settlement_defaults = 0;       // liquidity defaults that VM gains settled in time would have avoided
-  SettlementOutcome settlement;      // empty unless the model has a settlement layer
-  int liquidations = 0;              // accounts liquidated at lending protocols (owners not in default)
-  int venue_liquidations = 0;        // accounts crypto venues' liquidation engines closed
+  double liquidity_shortfall = 0.0;            // cash missing of the members that defaulted for liquidity
+  int settlement_defaults = 0;                 // liquidity defaults that VM gains settled in time would have avoided
+  SettlementOutcome settlement;                // empty unless the model has a settlement layer
+  int liquidations = 0;                        // accounts liquidated at lending protocols (owners not in default)
+  int venue_liquidations = 0;                  // accounts crypto venues' liquidation engines closed
   // Default management (ccps[].auction, recovery): per CCP x recovery tool
   // what each covered (a payer of the ledger); per CCP the close-out cost of
   // its defaulters' auctions (hedge, discount on what was placed, reserve

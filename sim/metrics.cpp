@@ -455,8 +455,6 @@ void Aggregate::add(const ScenarioResult& r) {
   for (const AccountLoss& l : r.account_losses)
     account_loss_sum(static_cast<std::size_t>(l.account) * kLossChannelCount + static_cast<std::size_t>(l.channel))
         .add(l.amount);
-  for (const auto& [key, sum] : r.tile_losses) account_loss_sum(key).add(sum);
-  for (const auto& [key, count] : r.member_loss_counts) member_loss_counts_[key] += count;
   if (r.total_loss > 0.0) total_loss_sample_.add(r.total_loss);
   for (std::size_t c = 0; c < model_->ccps.size(); ++c) {
     const double fund = model_->ccps[c].default_fund;

@@ -616,6 +616,11 @@ class Aggregate {
 
   // Scenarios must arrive in increasing index order (gaps only at chunk boundaries).
   void add(const ScenarioResult& r);
+  // Member losses summed outside the scenario results (a worker's window):
+  // the exact sum of account x kLossChannelCount + channel, and the scenarios
+  // in which a member's loss fell in a sketch bucket (member << 16 | bucket).
+  void add_account_loss(std::size_t key, const ExactSum& sum) { account_loss_sum(key).add(sum); }
+  void add_member_loss_count(std::uint64_t key, std::int64_t count) { member_loss_counts_[key] += count; }
   // Merge another aggregate that covers a later range (chunk-aligned).
   void merge(const Aggregate& later);
   // Closes the open chunk; call once before reading.

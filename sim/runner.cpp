@@ -12,6 +12,7 @@
 #include <bit>
 #include <cmath>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -59,9 +60,11 @@ class TileWorker {
         scenario_returns_(static_cast<Eigen::Index>(model.assets.size()),
                           static_cast<Eigen::Index>(model.horizons.size())),
         initial_(model.members.size(), DefaultCause::kNone),
-        loss_sums_(model.accounts.size() * kLossChannelCount),
-        key_touched_(model.accounts.size() * kLossChannelCount, 0),
         member_loss_(model.members.size(), 0.0) {
+    for (WindowLosses& w : windows_) {
+      w.sums.resize(model.accounts.size() * kLossChannelCount);
+      w.touched.assign(model.accounts.size() * kLossChannelCount, 0);
+    }
     slot_of_.assign(model.accounts.size(), 0);
     for (const auto& ccp : model.ccps)
       for (int a : ccp.accounts) {
@@ -297,20 +300,25 @@ class TileWorker {
     }
   }
 
-  // The evaluated scenario's member losses (scratch_losses_) into the sums of
-  // the batch by account and channel, and each member's loss into the batch's
+  // The scenarios simulated from now on belong to window 0 or 1 of the run:
+  // their member losses are summed apart until that window is handed over.
+  void start_window(int window) { window_ = window; }
+
+  // The evaluated scenario's member losses (scratch_losses_) into the current
+  // window's sums by account and channel, and each member's loss into its
   // sketch.
   void fold_losses() {
+    WindowLosses& w = windows_[window_];
     for (const AccountLoss& l : scratch_losses_) {
       // Channel-major over the accounts in CCP order: a CCP's survivors are
       // charged in that order, so the sums stream through memory.
       const auto key = static_cast<std::size_t>(l.channel) * slot_of_.size() +
                        static_cast<std::size_t>(slot_of_[static_cast<std::size_t>(l.account)]);
-      if (!key_touched_[key]) {
-        key_touched_[key] = 1;
-        touched_keys_.push_back(key);
+      if (!w.touched[key]) {
+        w.touched[key] = 1;
+        w.keys.push_back(key);
       }
-      loss_sums_[key].add(l.amount);
+      w.sums[key].add(l.amount);
       if (model_.member_quantiles && l.channel != LossChannel::kOwnIm && l.channel != LossChannel::kOwnDf) {
         const auto m = static_cast<std::size_t>(model_.accounts[static_cast<std::size_t>(l.account)].owner);
         if (member_loss_[m] == 0.0) lossy_members_.push_back(static_cast<int>(m));
@@ -318,33 +326,30 @@ class TileWorker {
       }
     }
     scratch_losses_.clear();
-    // Each member's loss in this scenario, into the batch's sketch.
+    // Each member's loss in this scenario, into the window's sketch.
     for (int m : lossy_members_) {
       const double x = member_loss_[static_cast<std::size_t>(m)];
-      if (x > 0.0) ++sketch_counts_[static_cast<std::uint64_t>(m) << 16 | LossSketch::bucket(x)];
+      if (x > 0.0) ++w.sketch[static_cast<std::uint64_t>(m) << 16 | LossSketch::bucket(x)];
       member_loss_[static_cast<std::size_t>(m)] = 0.0;
     }
     lossy_members_.clear();
   }
 
-  // The member losses by channel of the scenarios simulated since the last
-  // call travel with `first`, the first of them (whole batches are kept or
-  // dropped together, so the sums match the scenarios counted).
-  void flush_losses(ScenarioResult& first) {
+  // The member losses of window `window` into `aggregate`, and the window's
+  // sums emptied for its next use. The sums are exact and the counts
+  // integers, so the workers may hand over in any order.
+  void hand_over_losses(int window, Aggregate& aggregate) {
+    WindowLosses& w = windows_[window];
     const std::size_t n = slot_of_.size();
-    first.tile_losses.reserve(first.tile_losses.size() + touched_keys_.size());  // exact: no doubling slack
-    for (const std::size_t key : touched_keys_) {
+    for (const std::size_t key : w.keys) {
       const auto account = static_cast<std::size_t>(account_of_slot_[key % n]);
-      first.tile_losses.emplace_back(account * kLossChannelCount + key / n, loss_sums_[key]);
-      loss_sums_[key] = ExactSum{};
-      key_touched_[key] = 0;
+      aggregate.add_account_loss(account * kLossChannelCount + key / n, w.sums[key]);
+      w.sums[key] = ExactSum{};
+      w.touched[key] = 0;
     }
-    std::sort(first.tile_losses.begin(), first.tile_losses.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    touched_keys_.clear();
-    first.member_loss_counts.assign(sketch_counts_.begin(), sketch_counts_.end());
-    std::sort(first.member_loss_counts.begin(), first.member_loss_counts.end());
-    sketch_counts_.clear();
+    w.keys.clear();
+    for (const auto& [key, count] : w.sketch) aggregate.add_member_loss_count(key, count);
+    w.sketch.clear();
   }
 
   // One deterministic move (cumulative log-returns and implied-vol
@@ -1947,13 +1952,19 @@ class TileWorker {
   std::vector<double> funds_;
   Eigen::VectorXd prices_, log_moves_;          // per asset: today's price; the scenario's log-move
   std::vector<AccountLoss> scratch_losses_;     // the evaluated scenario's member losses
-  std::vector<ExactSum> loss_sums_;             // since the last flush, by channel x accounts + slot
   std::vector<int> slot_of_, account_of_slot_;  // accounts in the order of their CCPs' account lists
-  std::vector<std::uint8_t> key_touched_;
-  std::vector<std::size_t> touched_keys_;
+  // Member losses of the scenarios of one window of the run, until the run
+  // folds that window: two, as a window is computed while the last is folded.
+  struct WindowLosses {
+    std::vector<ExactSum> sums;  // by channel x accounts + slot
+    std::vector<std::uint8_t> touched;
+    std::vector<std::size_t> keys;                           // the touched sums, in the order first touched
+    std::unordered_map<std::uint64_t, std::int64_t> sketch;  // (member << 16 | bucket) -> scenarios
+  };
+  std::array<WindowLosses, 2> windows_;
+  int window_ = 0;
   std::vector<double> member_loss_;  // the evaluated scenario's loss per member (as survivor, creditor)
   std::vector<int> lossy_members_;
-  std::unordered_map<std::uint64_t, std::int64_t> sketch_counts_;  // (member << 16 | bucket) -> scenarios
   std::vector<LatentClass> latent_;
   std::vector<int> latent_defaults_;
   std::vector<int> latent_members_;  // members with a latent PD > 0, ascending
@@ -2111,21 +2122,28 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
     return std::min(batch, std::max(kTile, tiles((n + 4 * threads - 1) / (4 * threads))));
   };
   tbb::task_group group;
-  const auto launch = [&](std::int64_t w0, std::int64_t w1, std::vector<ScenarioResult>& results) {
+  // Each thread's worker, listed for handing over its windows' member losses.
+  std::mutex workers_mutex;
+  std::vector<TileWorker*> all_workers;
+  const auto launch = [&](std::int64_t w0, std::int64_t w1, std::vector<ScenarioResult>& results, int parity) {
     ScenarioResult* out = results.data();
-    arena.execute([&, w0, w1, out] {
-      group.run([&, w0, w1, out] {
+    arena.execute([&, w0, w1, out, parity] {
+      group.run([&, w0, w1, out, parity] {
         const std::int64_t unit = work_unit(w1 - w0);
         const std::int64_t n_units = (w1 - w0 + unit - 1) / unit;
         tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n_units, 1),
-                          [&, w0, w1, out](const tbb::blocked_range<std::int64_t>& r) {
+                          [&, w0, w1, out, parity](const tbb::blocked_range<std::int64_t>& r) {
                             auto& worker = workers.local();
-                            if (!worker) worker = std::make_unique<TileWorker>(model, shocks, options.screening);
+                            if (!worker) {
+                              worker = std::make_unique<TileWorker>(model, shocks, options.screening);
+                              const std::lock_guard lock(workers_mutex);
+                              all_workers.push_back(worker.get());
+                            }
+                            worker->start_window(parity);
                             for (std::int64_t b = r.begin(); b != r.end(); ++b) {
                               const std::int64_t b0 = w0 + b * unit, b1 = std::min(w1, b0 + unit);
                               for (std::int64_t t0 = b0; t0 < b1; t0 += kTile)
                                 worker->simulate_tile(t0, std::min(kTile, b1 - t0), out + (t0 - w0));
-                              worker->flush_losses(out[b0 - w0]);
                             }
                           });
       });
@@ -2133,24 +2151,29 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
   };
   const auto wait = [&] { arena.execute([&] { group.wait(); }); };
   if (options.first < end) {
-    launch(options.first, window_end(options.first), computing);
+    launch(options.first, window_end(options.first), computing, 0);
     wait();
   }
-  for (std::int64_t w0 = options.first, w1 = 0; w0 < end; w0 = w1) {
+  int parity = 0;  // of the window being folded; the one being computed has the other
+  for (std::int64_t w0 = options.first, w1 = 0; w0 < end; w0 = w1, parity ^= 1) {
     w1 = window_end(w0);
     std::swap(computing, ready);
     const bool more = w1 < end;
-    if (more) launch(w1, window_end(w1), computing);
+    if (more) launch(w1, window_end(w1), computing, parity ^ 1);
     for (std::int64_t i = 0; i < w1 - w0; ++i) {
       const ScenarioResult& r = ready[static_cast<std::size_t>(i)];
       result.aggregate.add(r);
       if (options.on_scenario) options.on_scenario(r);
     }
+    {
+      const std::lock_guard lock(workers_mutex);  // a thread may join the next window meanwhile
+      for (TileWorker* worker : all_workers) worker->hand_over_losses(parity, result.aggregate);
+    }
     result.completed = w1 - options.first;
     progress.update(result.completed);
     if (more) wait();  // joins the workers on the next window
     if (options.stop && options.stop->load() && more) {
-      result.interrupted = true;  // the window computed meanwhile is dropped
+      result.interrupted = true;  // the window computed meanwhile is dropped, with its losses
       break;
     }
   }
@@ -2165,7 +2188,6 @@ ScenarioResult run_scenario(const Model& model, std::int64_t index) {
   TileWorker worker(model, shocks);
   ScenarioResult out;
   worker.simulate_tile(index, 1, &out);
-  worker.flush_losses(out);
   return out;
 }
 
