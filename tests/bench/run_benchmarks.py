@@ -16,6 +16,11 @@ Reports, each figure the median of R interleaved repetitions:
     above 1 means this one is faster);
   * GFLOP/s of the revaluation kernel (ccpnet_bench BM_RevaluationKernel);
   * calm on 2 MPI ranks x 1 thread (wall, when mpirun is installed);
+  * last, memory: the maximum RSS of stressed runs of 10^6 and 10^7
+    scenarios on 2 threads (--quick: 10^5 and 10^6), and its growth (the
+    exact top 1% of the tail samples grows with the run by design: about
+    9 MB at 10^7); the per-scenario file in its narrow form, which 10^7
+    rows of ledger columns would make many gigabytes;
   * first, the growth table: generated networks of 250 to 4,000 members per
     CCP, 50 and 200 assets, 10 and 20 CCPs, calm, one thread: ns per account-scenario
     on the engine's clock (start-up excluded), the CPU seconds of the
@@ -248,6 +253,7 @@ def main():
     p.add_argument("--quick", action="store_true", help="few scenarios, small growth table")
     p.add_argument("--repeat", type=int, default=None, help="repetitions per figure (default 3; quick 2)")
     p.add_argument("--no-growth", action="store_true", help="skip the growth table")
+    p.add_argument("--no-memory", action="store_true", help="skip the memory runs (10^6 and 10^7 scenarios)")
     args = p.parse_args()
     args.repeat = args.repeat or (2 if args.quick else 3)
     args.scenarios = 32000 if args.quick else 256000  # calm; stressed a quarter, extreme a sixteenth
@@ -270,6 +276,19 @@ def main():
         print("\nrevaluation kernel (BM_RevaluationKernel, median of 3): "
               + (f"{gflops:.2f} GFLOP/s" if gflops is not None else f"{bench} not built"))
         mpi_rate(args, work)
+        if not args.no_memory:
+            memory_table(args, work)
+
+
+def memory_table(args, work):
+    """Maximum RSS of stressed runs at two sizes, ten times apart, and its growth."""
+    sizes = (100_000, 1_000_000) if args.quick else (1_000_000, 10_000_000)
+    extra = REGIMES["stressed"] + ["--set", "outputs.ledger_columns=false"]
+    exes = [("this", args.exe)] + ([("baseline", args.baseline)] if args.baseline else [])
+    print(f"\nmaximum RSS, stressed, 2 threads (MiB): {sizes[0]:,} and {sizes[1]:,} scenarios, growth")
+    for name, exe in exes:
+        rss = [run_once(exe, REFERENCE, n, 2, extra, work)[2] for n in sizes]
+        print(f"{name:9} {rss[0]:>8.1f} {rss[1]:>8.1f} {rss[1] / rss[0] - 1.0:>+8.1%}", flush=True)
 
 
 if __name__ == "__main__":
