@@ -161,12 +161,14 @@ struct ScenarioResult {
   std::vector<double> price_impact;            // fire sales: per asset, the log price move liquidations caused
   std::vector<FailureCause> ccp_fail_cause;    // per CCP
   std::vector<MemberDefault> defaults;         // in order of round, then member index
-  std::vector<AccountLoss> account_losses;     // member accounts only, in the order charged
-  double liquidity_shortfall = 0.0;            // cash missing of the members that defaulted for liquidity
-  int settlement_defaults = 0;                 // liquidity defaults that VM gains settled in time would have avoided
-  SettlementOutcome settlement;                // empty unless the model has a settlement layer
-  int liquidations = 0;                        // accounts liquidated at lending protocols (owners not in default)
-  int venue_liquidations = 0;                  // accounts crypto venues' liquidation engines closed
+  // Member accounts only, in the order charged; empty in the results of a
+  // Monte Carlo run and of run_scenario (the run sums them per worker).
+  std::vector<AccountLoss> account_losses;
+  double liquidity_shortfall = 0.0;  // cash missing of the members that defaulted for liquidity
+  int settlement_defaults = 0;       // liquidity defaults that VM gains settled in time would have avoided
+  SettlementOutcome settlement;      // empty unless the model has a settlement layer
+  int liquidations = 0;              // accounts liquidated at lending protocols (owners not in default)
+  int venue_liquidations = 0;        // accounts crypto venues' liquidation engines closed
   // Default management (ccps[].auction, recovery): per CCP x recovery tool
   // what each covered (a payer of the ledger); per CCP the close-out cost of
   // its defaulters' auctions (hedge, discount on what was placed, reserve

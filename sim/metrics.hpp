@@ -614,7 +614,10 @@ class Aggregate {
  public:
   explicit Aggregate(const Model& model);
 
-  // Scenarios must arrive in increasing index order (gaps only at chunk boundaries).
+  // Scenarios must arrive in increasing index order (gaps only at chunk
+  // boundaries). A Monte Carlo run's results carry no member losses by
+  // account (account_losses is empty): the run sums them per worker and
+  // hands them over by add_account_loss and add_member_loss_count.
   void add(const ScenarioResult& r);
   // Member losses summed outside the scenario results (a worker's window):
   // the exact sum of account x kLossChannelCount + channel, and the scenarios

@@ -2094,6 +2094,11 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
   const ShockGenerator shocks(model);
   tbb::task_arena arena(threads);
   tbb::enumerable_thread_specific<std::unique_ptr<TileWorker>> workers;
+  // Each thread's worker, listed for handing over its windows' member losses
+  // (declared before the task group: it outlives any task, even when an
+  // exception leaves the run while a window computes).
+  std::mutex workers_mutex;
+  std::vector<TileWorker*> all_workers;
   // Scenarios run window by window; a window is folded (and written) in order
   // on this thread while the arena's workers compute the next one, and this
   // thread then joins them: memory stays at two windows, and folding and
@@ -2122,9 +2127,6 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
     return std::min(batch, std::max(kTile, tiles((n + 4 * threads - 1) / (4 * threads))));
   };
   tbb::task_group group;
-  // Each thread's worker, listed for handing over its windows' member losses.
-  std::mutex workers_mutex;
-  std::vector<TileWorker*> all_workers;
   const auto launch = [&](std::int64_t w0, std::int64_t w1, std::vector<ScenarioResult>& results, int parity) {
     ScenarioResult* out = results.data();
     arena.execute([&, w0, w1, out, parity] {

@@ -17,7 +17,8 @@ Reports, each figure the median of R interleaved repetitions:
   * GFLOP/s of the revaluation kernel (ccpnet_bench BM_RevaluationKernel);
   * calm on 2 MPI ranks x 1 thread (wall, when mpirun is installed);
   * last, memory: the maximum RSS of stressed runs of 10^6 and 10^7
-    scenarios on 2 threads (--quick: 10^5 and 10^6), and its growth (the
+    scenarios on 2 threads (--quick: 10^5 and 10^6; one run of each size
+    per executable, not a median), and its growth (the
     exact top 1% of the tail samples grows with the run by design: about
     9 MB at 10^7); the per-scenario file in its narrow form, which 10^7
     rows of ledger columns would make many gigabytes;
@@ -253,7 +254,7 @@ def main():
     p.add_argument("--quick", action="store_true", help="few scenarios, small growth table")
     p.add_argument("--repeat", type=int, default=None, help="repetitions per figure (default 3; quick 2)")
     p.add_argument("--no-growth", action="store_true", help="skip the growth table")
-    p.add_argument("--no-memory", action="store_true", help="skip the memory runs (10^6 and 10^7 scenarios)")
+    p.add_argument("--no-memory", action="store_true", help="skip the memory runs (stressed, 10^6 and 10^7 scenarios; --quick 10^5 and 10^6)")
     args = p.parse_args()
     args.repeat = args.repeat or (2 if args.quick else 3)
     args.scenarios = 32000 if args.quick else 256000  # calm; stressed a quarter, extreme a sixteenth

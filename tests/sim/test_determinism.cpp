@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <utility>
@@ -126,29 +127,46 @@ TEST(Determinism, SplitRangesMergeToTheSingleRun) {
 }
 
 // Member losses are summed per worker and window and handed over when the
-// window is folded: a run stopped after a window keeps exactly the losses of
-// the scenarios it counts, not those of the window computed meanwhile.
+// window is folded: a run stopped while a window is folded keeps exactly the
+// losses of the scenarios it counts, not those of the window computed
+// meanwhile. Windows here (2 threads, batches of 64, 9,000 scenarios):
+// [0, 4096), [4096, 6592), [6592, 7808), ...; the stop comes in the second,
+// so both of a worker's buffers are used, and the first one twice.
 TEST(Determinism, AnInterruptedRunKeepsTheMemberLossesOfTheScenariosItCounts) {
-  const Model model = test_model({{"outputs.member_quantiles", "true"}});
+  // Stressed, so that survivors lose (mutualised fund, assessments) in many scenarios.
+  const Model model = build_model(config::load_scenario_file(
+      std::string(CCPNET_SOURCE_DIR) + "/scenarios/cover2_linked.yaml", {{"simulation.scenarios", "9000"},
+                                                                         {"market.shocks.volatility_multiplier", "3"},
+                                                                         {"defaults.latent", "{pd: 0.01, beta: 0.6}"},
+                                                                         {"outputs.member_quantiles", "true"}}));
   std::atomic<bool> stop{false};
   RunOptions options;
   options.threads = 2;
   options.batch = 64;
   options.stop = &stop;
   options.on_scenario = [&](const ScenarioResult& r) {
-    if (r.index == 3000) stop = true;
+    if (r.index == 5000) stop = true;
   };
   const RunResult partial = run_monte_carlo(model, options);
   ASSERT_TRUE(partial.interrupted);
-  ASSERT_GT(partial.completed, 3000);
-  ASSERT_LT(partial.completed, model.scenarios);
-  RunOptions counted;
-  counted.threads = 1;
-  counted.count = partial.completed;
-  const std::string expected = member_table(model, run_monte_carlo(model, counted).aggregate).to_csv();
-  EXPECT_EQ(member_table(model, partial.aggregate).to_csv(), expected);
-  // The table depends on the losses counted: the whole run's differs.
-  EXPECT_NE(member_table(model, run_monte_carlo(model, RunOptions{}).aggregate).to_csv(), expected);
+  ASSERT_EQ(partial.completed, 6592);
+  const auto table = [&](std::int64_t count) {
+    RunOptions counted;
+    counted.threads = 1;
+    counted.count = count;
+    return member_table(model, run_monte_carlo(model, counted).aggregate);
+  };
+  const Table kept = member_table(model, partial.aggregate);
+  EXPECT_EQ(kept.to_csv(), table(partial.completed).to_csv());
+  // Survivors' losses are in the table (expected and 99% loss), and those of
+  // the dropped window would change it.
+  const auto positive = [](const std::vector<double>& xs) {
+    return std::count_if(xs.begin(), xs.end(), [](double x) { return x > 0.0; });
+  };
+  EXPECT_GT(positive(kept.numbers("loss_mutualized_df")), 0);
+  EXPECT_GT(positive(kept.numbers("member_loss_p99")), 0);
+  const Table with_dropped = table(7808);
+  EXPECT_NE(with_dropped.numbers("loss_mutualized_df"), kept.numbers("loss_mutualized_df"));
 }
 
 TEST(Determinism, OneScenarioAloneEqualsTheSameScenarioInARun) {

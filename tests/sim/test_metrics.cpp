@@ -223,7 +223,9 @@ TEST(MetricDeclaration, AnUnfinishedAggregateTravelsWithItsOpenChunk) {
   EXPECT_EQ(metric_values(there.totals()), metric_values(here.totals()));
   EXPECT_EQ(metric_values(there.totals()), metric_values(run.aggregate.totals()));
   EXPECT_GT(here.totals().any_default, 0);
-  EXPECT_EQ(there.member_loss_quantiles(0.99), here.member_loss_quantiles(0.99));
+  // Member losses do not travel with the scenario results (the run hands
+  // them to its own aggregate): the sketch's round trip is tested by
+  // ARunSplitOverProcessesMergesToTheSingleRun.
   EXPECT_EQ(there.total_loss_sample().to_json(), here.total_loss_sample().to_json());
 }
 
