@@ -581,8 +581,9 @@ void part_from_json(const nlohmann::json& j, std::unordered_map<std::uint64_t, s
 }
 
 constexpr const char* kAggregateFormat = "ccpnet aggregate";
-// 2: sums of squares (ChunkSums::squares); 3: bounded quantile samples (TailSample), chunk sums as a tree (level)
-constexpr int kAggregateVersion = 3;
+// 2: sums of squares (ChunkSums::squares); 3: bounded quantile samples (TailSample), chunk sums as a tree (level);
+// 4: the samples' kept values as one byte string
+constexpr int kAggregateVersion = 4;
 
 }  // namespace
 

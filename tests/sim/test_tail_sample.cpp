@@ -148,6 +148,33 @@ TEST(TailSample, AnySplitMergesToTheSameState) {
   }
 }
 
+// Between processes the kept values travel as one byte string of
+// little-endian IEEE 754 binary64 (8 bytes a value): 1.5 is 0x3FF8000000000000,
+// 3 is 0x4008000000000000. A string that is not whole values, or values that
+// are not positive and ascending, is refused.
+TEST(TailSample, ItsStateCarriesEightBytesAValueAndRefusesAnotherState) {
+  TailSample s(2);
+  for (double x : {3.0, 0.25, 1.5}) s.add(x);
+  const nlohmann::json j = s.to_json();
+  const std::vector<std::uint8_t> expected{0, 0, 0, 0, 0, 0, 0xF8, 0x3F, 0, 0, 0, 0, 0, 0, 0x08, 0x40};
+  ASSERT_TRUE(j.at("top").is_binary());
+  EXPECT_EQ(static_cast<const std::vector<std::uint8_t>&>(j.at("top").get_binary()), expected);
+  const TailSample back = TailSample::from_json(j);
+  EXPECT_EQ(back.positive(), 3);
+  EXPECT_EQ(back.top(), (std::vector<double>{1.5, 3.0}));
+  const auto with_top = [&](std::vector<std::uint8_t> bytes) {
+    nlohmann::json k = j;
+    k["top"] = nlohmann::json::binary(std::move(bytes));
+    return k;
+  };
+  std::vector<std::uint8_t> swapped(expected.begin() + 8, expected.end());
+  swapped.insert(swapped.end(), expected.begin(), expected.begin() + 8);
+  std::vector<std::uint8_t> zero = expected;
+  std::fill(zero.begin(), zero.begin() + 8, 0);
+  for (const auto& bad : {std::vector<std::uint8_t>(expected.begin(), expected.end() - 1), swapped, zero})
+    EXPECT_THROW(TailSample::from_json(with_top(bad)), std::runtime_error);
+}
+
 // The memory is the capacity: never more values held, whatever arrives, and
 // they are the capacity largest (ties included) in ascending order.
 TEST(TailSample, HoldsNoMoreThanItsCapacityAndKeepsTheLargest) {
