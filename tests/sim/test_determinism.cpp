@@ -158,7 +158,7 @@ TEST(Determinism, AnInterruptedRunKeepsTheMemberLossesOfTheScenariosItCounts) {
   };
   const Table kept = member_table(model, partial.aggregate);
   EXPECT_EQ(kept.to_csv(), table(partial.completed).to_csv());
-  // Survivors' losses are in the table (expected and 99% loss), and those of
+  // Survivors' losses are in the table (mutualised fund, 99% loss), and those of
   // the dropped window would change it.
   const auto positive = [](const std::vector<double>& xs) {
     return std::count_if(xs.begin(), xs.end(), [](double x) { return x > 0.0; });
