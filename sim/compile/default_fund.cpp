@@ -278,8 +278,10 @@ void stress_pnl(const Model& model, const CcpModel& ccp, const Eigen::MatrixXd& 
       }
     }
   }
-  // One pass that vectorises; where it finds a loss that is not finite, the
-  // first in account order is the located error.
+  // One pass that vectorises (Eigen's allFinite, which subtracts the block
+  // from itself first, made a 10 x 200 x 4,000 start-up 0.5 s slower); where
+  // it finds a loss that is not finite, the first in account order is the
+  // located error.
   bool all_finite = true;
   for (Eigen::Index k = 0; k < nb; ++k) {
     const double* column = pnl.col(k).data();
