@@ -14,6 +14,10 @@ Reports, each figure the median of R interleaved repetitions:
   * with --baseline, the same for the other executable, run interleaved with
     this one (A B A B ...), and the ratio of CPU per scenario (baseline / this:
     above 1 means this one is faster);
+  * end to end, the 10-day horizon on 2 threads as a user runs it: calm at
+    10^6 scenarios, stressed at 10^5 (--quick: a tenth), scenarios per
+    second of the process's wall time (start-up, model build and every
+    output file included), with the baseline interleaved when given;
   * GFLOP/s of the revaluation kernel (ccpnet_bench BM_RevaluationKernel);
   * calm on 2 MPI ranks x 1 thread (wall, when mpirun is installed);
   * last, memory: the maximum RSS of stressed runs of 10^6 and 10^7
@@ -273,12 +277,37 @@ def main():
             growth_table(args, work)
         print("\n" + reference_header(args.baseline is not None))
         reference_table(args, work)
+        end_to_end_table(args, work)
         gflops = kernel_gflops(bench)
         print("\nrevaluation kernel (BM_RevaluationKernel, median of 3): "
               + (f"{gflops:.2f} GFLOP/s" if gflops is not None else f"{bench} not built"))
         mpi_rate(args, work)
         if not args.no_memory:
             memory_table(args, work)
+
+
+def wall_seconds(exe, n, threads, extra, out):
+    """One `ccpnet run` of the reference network, timed from its start to its exit."""
+    cmd = [str(exe), "run", str(REFERENCE), "-n", str(n), "--threads", str(threads), "--quiet", "--out", str(out)]
+    start = time.monotonic()
+    subprocess.run(cmd + extra, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - start
+
+
+def end_to_end_table(args, work):
+    """The 10-day horizon on 2 threads, end to end: wall time of the whole process."""
+    exes = [("this", args.exe)] + ([("baseline", args.baseline)] if args.baseline else [])
+    scale = 10 if args.quick else 1
+    print(f"\nend to end, 10-day horizon, 2 threads (process wall time, start-up and outputs included; "
+          f"median of {args.repeat}, scenarios/s)")
+    for regime, n in (("calm", 1_000_000 // scale), ("stressed", 100_000 // scale)):
+        extra = HORIZONS["10-day"] + REGIMES[regime]
+        seconds = {name: [] for name, _ in exes}
+        for _ in range(args.repeat):  # interleaved
+            for name, exe in exes:
+                seconds[name].append(wall_seconds(exe, n, 2, extra, work))
+        cells = "  ".join(f"{name} {n / statistics.median(seconds[name]):>9,.0f}" for name, _ in exes)
+        print(f"{regime:9} {n:>9,}  {cells}", flush=True)
 
 
 def memory_table(args, work):
