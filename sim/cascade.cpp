@@ -144,11 +144,17 @@ void clear_list(std::vector<T>& list) {
 void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
   index = scenario;
   market_factor = 0.0;
+  const std::size_t n = model.ccps.size();
+  // A quiet result's other fields are as the last reset left them (for this
+  // model: its sizes say so).
+  const bool same_shape = ccp_layers.size() == n * models::kLayerCount &&
+                          price_impact.size() == (model.fire_sales ? model.assets.size() : 0) &&
+                          member_peak_liquidity_need.size() == (model.liquidity_needs ? model.members.size() : 0);
+  if (std::exchange(quiet, false) && same_shape) return;
   rounds = 0;
   closeout_loss = total_loss = uncovered = failure_principal = interbank_shortfall = interbank_loss = 0.0;
   client_loss = 0.0;
   clients_ported = clients_closed_out = 0;
-  const std::size_t n = model.ccps.size();
   ccp_layers.assign(n * models::kLayerCount, 0.0);
   for (auto* v : {&ccp_uncovered, &ccp_df_used, &ccp_closeout, &ccp_link_in, &ccp_link_out, &ccp_resolution_members,
                   &ccp_resolution_links, &ccp_unallocated})

@@ -185,7 +185,13 @@ struct ScenarioResult {
   double peak_liquidity_need = 0.0;
   std::vector<double> ccp_peak_liquidity_need;     // per CCP
   std::vector<double> member_peak_liquidity_need;  // per member, over its CCPs
+  // Nothing happened in this scenario but the market move (no cascade, no
+  // liquidation, no settlement drawn): every field but index and
+  // market_factor holds what reset() gave it. Set by the engine after
+  // reset(); a reader may take a result reset for the same model instead.
+  bool quiet = false;
 
+  // Every field to its empty value for `model` (a quiet result's are already).
   void reset(const Model& model, std::int64_t scenario);
   int ccp_failures() const;
   // Loss at CCP c beyond the defaulters' own resources (non-defaulter layers + uncovered).

@@ -285,6 +285,7 @@ void scenario_values(const Model& model, const ScenarioResult& r, std::vector<do
 }
 
 void OutputWriter::scenario(const ScenarioResult& r) {
+  if (r.quiet) return quiet_row(r);  // no default rows either
   scenario_values(model_, r, row_);
   row(row_);
   if (!model_.default_rows) return;
@@ -358,10 +359,16 @@ void DefaultRowText::append(const DefaultEvent& e, std::string& out) const {
 }
 
 void OutputWriter::row(const std::vector<double>& values) {
+  buffer_.clear();
+  append_cells(values, 0);
+  buffer_ += '\n';
+  scenarios_.write(buffer_);
+}
+
+void OutputWriter::append_cells(const std::vector<double>& values, std::size_t first) {
   if (integer_columns_.empty())
     for (const auto& column : scenario_columns(model_)) integer_columns_.push_back(column.integer);
-  buffer_.clear();
-  for (std::size_t i = 0; i < values.size(); ++i) {
+  for (std::size_t i = first; i < values.size(); ++i) {
     if (i) buffer_ += ',';
     if (values[i] == 0.0) {  // most cells of a calm scenario: no formatting
       buffer_ += '0';
@@ -371,7 +378,24 @@ void OutputWriter::row(const std::vector<double>& values) {
       fmt::format_to(std::back_inserter(buffer_), "{}", values[i]);  // as num(): shortest exact text
     }
   }
-  buffer_ += '\n';
+}
+
+// The first two columns are the scenario's index and market factor
+// (scenario_values); a quiet scenario's other cells are those of any other.
+void OutputWriter::quiet_row(const ScenarioResult& r) {
+  if (quiet_tail_.empty()) {
+    scenario_values(model_, r, row_);
+    if (row_.size() < 2 || row_[0] != static_cast<double>(r.index) || row_[1] != r.market_factor)
+      throw std::logic_error("scenarios.csv no longer starts with the index and the market factor");
+    buffer_.clear();
+    append_cells(row_, 2);
+    buffer_ += '\n';
+    quiet_tail_ = buffer_;
+  }
+  row_.assign({static_cast<double>(r.index), r.market_factor});
+  buffer_.clear();
+  append_cells(row_, 0);
+  buffer_ += quiet_tail_;
   scenarios_.write(buffer_);
 }
 

@@ -101,6 +101,12 @@ class OutputWriter {
   };
   void close_streams();
   void write_rest(const RunResult& result);  // every file but the streamed ones, into the staging directory
+  // The text of values[first..] into buffer_, each cell after a comma, as
+  // row() writes them.
+  void append_cells(const std::vector<double>& values, std::size_t first);
+  // A quiet scenario's row: its index and market factor, then the cells every
+  // quiet scenario has (quiet_tail_, made from the first).
+  void quiet_row(const ScenarioResult& r);
 
   const Model& model_;
   OutputInfo info_;
@@ -112,6 +118,7 @@ class OutputWriter {
   std::unique_ptr<DefaultRowText> row_text_;  // made at the first default row
   std::vector<double> row_;
   std::vector<std::uint8_t> integer_columns_;
+  std::string quiet_tail_;
   std::vector<std::string> extra_files_;
 };
 

@@ -295,8 +295,9 @@ class TileWorker {
         evaluate(first + j, c, r, nullptr, true);
         std::swap(r.account_losses, scratch_losses_);
         fold_losses();
+      } else {
+        r.quiet = !settlement_.active();  // calm: nobody defaults and nothing fails to settle
       }
-      // else calm: nobody defaults and nothing fails to settle
     }
   }
 
@@ -945,10 +946,12 @@ class TileWorker {
         std::swap(r.account_losses, scratch_losses_);
         r.market_factor = factor[static_cast<std::size_t>(shared ? j0 + i : 0)];
         const bool latent = draw_latent(index, r.market_factor, [&](std::size_t m) { return first_window_pnl(m); });
-        run_path(latent || any_exogenous_, first_step_[static_cast<std::size_t>(shared ? i : 0)], r, nullptr);
+        const bool ran =
+            run_path(latent || any_exogenous_, first_step_[static_cast<std::size_t>(shared ? i : 0)], r, nullptr);
         if (model_.liquidity_needs) liquidity_needs(r);
         std::swap(r.account_losses, scratch_losses_);
         fold_losses();
+        r.quiet = !ran && !model_.liquidity_needs;
       }
     }
   }
@@ -1304,11 +1307,12 @@ class TileWorker {
   // carries funds, charges and failures to the next step. Before the first
   // default nothing is charged: those steps are skipped.
   // `market_first`: the first step at whose end a member cannot meet the
-  // variation margin (first_market_defaults), -1 for none.
+  // variation margin (first_market_defaults), -1 for none. Returns whether
+  // any step ran (false: the path is calm, `out` untouched).
   // A crypto venue's liquidation engine closes an account at the end of the
   // first step whose mark breaches its maintenance margin (collect_step_venues):
   // the path starts at the first such step when it comes before the first default.
-  void run_path(bool start_defaults, int market_first, ScenarioResult& out, CascadeTrace* trace) {
+  bool run_path(bool start_defaults, int market_first, ScenarioResult& out, CascadeTrace* trace) {
     const TimeSteps& steps = model_.steps;
     forget_path_liquidations();
     step_pnl_ready_ = step_member_ready_ = false;
@@ -1323,7 +1327,7 @@ class TileWorker {
       const int called = first_lending_call(first < 0 ? steps.count : first, out);
       if (called >= 0) first = called;
     }
-    if (first < 0) return;  // calm: no member misses a call, no venue or protocol liquidates
+    if (first < 0) return false;  // calm: no member misses a call, no venue or protocol liquidates
     // A screened path's accounts are revalued from the first step's start on
     // (no settlement, venue or protocol reads an earlier point there).
     if (path_compact_) exact_columns_of_path(path_slot_, std::max(0, steps.start[static_cast<std::size_t>(first)]));
@@ -1340,6 +1344,7 @@ class TileWorker {
       if (model_.fire_sales) move_prices(k, defaults_before, out);
     }
     cascade_.finish(out);
+    return true;
   }
 
   // Step k's inputs into the cascade: begin() at the path's first step,
@@ -2117,6 +2122,9 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
   // The first window is the largest (the halving ones come after).
   const auto buffer_size = static_cast<std::size_t>(total > 0 ? window_end(options.first) - options.first : 1);
   std::vector<ScenarioResult> computing(buffer_size), ready(buffer_size);
+  ScenarioResult quiet;  // what every quiet scenario holds but its index and market factor
+  quiet.reset(model, 0);
+  quiet.quiet = true;
   ProgressBar progress(options.progress, total);
   // A thread takes a batch at a time, or less when a window has fewer than
   // four batches a thread (a small run, or the last windows): in the stressed
@@ -2163,7 +2171,14 @@ RunResult run_monte_carlo(const Model& model, const RunOptions& options) {
     const bool more = w1 < end;
     if (more) launch(w1, window_end(w1), computing, parity ^ 1);
     for (std::int64_t i = 0; i < w1 - w0; ++i) {
-      const ScenarioResult& r = ready[static_cast<std::size_t>(i)];
+      const ScenarioResult& computed = ready[static_cast<std::size_t>(i)];
+      // A quiet scenario is read from one result that stays in the cache,
+      // not from its own (its fields, each a block of the heap, are all empty).
+      if (computed.quiet) {
+        quiet.index = computed.index;
+        quiet.market_factor = computed.market_factor;
+      }
+      const ScenarioResult& r = computed.quiet ? quiet : computed;
       result.aggregate.add(r);
       if (options.on_scenario) options.on_scenario(r);
     }
