@@ -145,11 +145,15 @@ void ScenarioResult::reset(const Model& model, std::int64_t scenario) {
   index = scenario;
   market_factor = 0.0;
   const std::size_t n = model.ccps.size();
-  // A quiet result's other fields are as the last reset left them (for this
-  // model: its sizes say so).
-  const bool same_shape = ccp_layers.size() == n * models::kLayerCount &&
+  // A quiet result's other fields are as the last reset left them when they
+  // are shaped for this model: every field reset() sizes by the model, and no
+  // settlement layer (its outcome is drawn in every scenario: never quiet).
+  const bool same_shape = ccp_layers.size() == n * models::kLayerCount && ccp_closeout.size() == n &&
+                          ccp_peak_liquidity_need.size() == (model.liquidity_needs ? n : 0) &&
                           price_impact.size() == (model.fire_sales ? model.assets.size() : 0) &&
-                          member_peak_liquidity_need.size() == (model.liquidity_needs ? model.members.size() : 0);
+                          member_peak_liquidity_need.size() == (model.liquidity_needs ? model.members.size() : 0) &&
+                          !model.settlement_active && settlement.ccp.empty() && settlement.chain.empty() &&
+                          settlement.bridge.empty();
   if (std::exchange(quiet, false) && same_shape) return;
   rounds = 0;
   closeout_loss = total_loss = uncovered = failure_principal = interbank_shortfall = interbank_loss = 0.0;

@@ -381,12 +381,13 @@ void OutputWriter::append_cells(const std::vector<double>& values, std::size_t f
 }
 
 // The first two columns are the scenario's index and market factor
-// (scenario_values); a quiet scenario's other cells are those of any other.
+// (scenario_columns); a quiet scenario's other cells are those of any other.
 void OutputWriter::quiet_row(const ScenarioResult& r) {
   if (quiet_tail_.empty()) {
-    scenario_values(model_, r, row_);
-    if (row_.size() < 2 || row_[0] != static_cast<double>(r.index) || row_[1] != r.market_factor)
+    const std::vector<ScenarioColumn> columns = scenario_columns(model_);
+    if (columns.size() < 2 || columns[0].name != "scenario" || columns[1].name != "market_factor")
       throw std::logic_error("scenarios.csv no longer starts with the index and the market factor");
+    scenario_values(model_, r, row_);
     buffer_.clear();
     append_cells(row_, 2);
     buffer_ += '\n';

@@ -17,7 +17,8 @@ Reports, each figure the median of R interleaved repetitions:
   * end to end, the 10-day horizon on 2 threads as a user runs it: calm at
     10^6 scenarios, stressed at 10^5 (--quick: a tenth), scenarios per
     second of the process's wall time (start-up, model build and every
-    output file included), with the baseline interleaved when given;
+    output file, written into a temporary directory, included), with the
+    baseline interleaved and the ratio when given;
   * GFLOP/s of the revaluation kernel (ccpnet_bench BM_RevaluationKernel);
   * calm on 2 MPI ranks x 1 thread (wall, when mpirun is installed);
   * last, memory: the maximum RSS of stressed runs of 10^6 and 10^7
@@ -289,25 +290,32 @@ def main():
 def wall_seconds(exe, n, threads, extra, out):
     """One `ccpnet run` of the reference network, timed from its start to its exit."""
     cmd = [str(exe), "run", str(REFERENCE), "-n", str(n), "--threads", str(threads), "--quiet", "--out", str(out)]
+    cmd += extra
     start = time.monotonic()
-    subprocess.run(cmd + extra, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.monotonic() - start
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.monotonic() - start
+    if proc.returncode != 0:
+        sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
+    return seconds
 
 
 def end_to_end_table(args, work):
     """The 10-day horizon on 2 threads, end to end: wall time of the whole process."""
     exes = [("this", args.exe)] + ([("baseline", args.baseline)] if args.baseline else [])
     scale = 10 if args.quick else 1
-    print(f"\nend to end, 10-day horizon, 2 threads (process wall time, start-up and outputs included; "
-          f"median of {args.repeat}, scenarios/s)")
+    print(f"\nend to end, 10-day horizon, 2 threads (scenarios/s of the process's wall time, start-up and "
+          f"outputs included; median of {args.repeat} interleaved runs)")
     for regime, n in (("calm", 1_000_000 // scale), ("stressed", 100_000 // scale)):
         extra = HORIZONS["10-day"] + REGIMES[regime]
-        seconds = {name: [] for name, _ in exes}
-        for _ in range(args.repeat):  # interleaved
+        rates = {name: [] for name, _ in exes}
+        for _ in range(args.repeat):
             for name, exe in exes:
-                seconds[name].append(wall_seconds(exe, n, 2, extra, work))
-        cells = "  ".join(f"{name} {n / statistics.median(seconds[name]):>9,.0f}" for name, _ in exes)
-        print(f"{regime:9} {n:>9,}  {cells}", flush=True)
+                rates[name].append(n / wall_seconds(exe, n, 2, extra, work))
+        median = {name: statistics.median(r) for name, r in rates.items()}
+        line = f"{regime:9} {n:>9,}  " + "  ".join(f"{name} {median[name]:>9,.0f}" for name, _ in exes)
+        if args.baseline:
+            line += f"  ratio {median['this'] / median['baseline']:.2f}x"
+        print(line, flush=True)
 
 
 def memory_table(args, work):
