@@ -47,6 +47,7 @@ minutes on a free machine).
 """
 
 import argparse
+import collections
 import itertools
 import json
 import os
@@ -75,18 +76,25 @@ HORIZONS = {
 STARTUP_SCENARIOS = 64
 
 
+# One run's figures: the engine's own seconds, the process's CPU seconds,
+# its maximum RSS in MiB and its wall seconds from start to exit.
+Run = collections.namedtuple("Run", "engine cpu rss wall")
+
+
 def run_once(exe, scenario, n, threads, extra, out):
-    """One `ccpnet run`: (engine seconds, CPU seconds, max RSS in MiB)."""
+    """One `ccpnet run`."""
     cmd = [str(exe), "run", str(scenario), "-n", str(n), "--threads", str(threads), "--quiet", "--out", str(out)]
     cmd += extra
+    start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - start
     err = proc.stderr.read().decode(errors="replace")
     proc.stderr.close()
     if status != 0:
         sys.exit(f"failed ({status}): {' '.join(cmd)}\n{err}")
     seconds = json.loads((Path(out) / "run.json").read_text())["seconds"]
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
+    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, wall)
 
 
 class Case:
@@ -99,10 +107,9 @@ class Case:
 
     def measure(self, work):
         if self.startup is None:
-            _, cpu0, _ = run_once(self.exe, self.scenario, STARTUP_SCENARIOS, 1, self.extra, work)
-            self.startup = cpu0
-        seconds, cpu, rss = run_once(self.exe, self.scenario, self.n, self.threads, self.extra, work)
-        self.samples.append((seconds, max(cpu - self.startup, 1e-9), rss))
+            self.startup = run_once(self.exe, self.scenario, STARTUP_SCENARIOS, 1, self.extra, work).cpu
+        run = run_once(self.exe, self.scenario, self.n, self.threads, self.extra, work)
+        self.samples.append((run.engine, max(run.cpu - self.startup, 1e-9), run.rss))
 
     def wall_rate(self):
         return statistics.median(self.n / s for s, _, _ in self.samples)
@@ -287,18 +294,6 @@ def main():
             memory_table(args, work)
 
 
-def wall_seconds(exe, n, threads, extra, out):
-    """One `ccpnet run` of the reference network, timed from its start to its exit."""
-    cmd = [str(exe), "run", str(REFERENCE), "-n", str(n), "--threads", str(threads), "--quiet", "--out", str(out)]
-    cmd += extra
-    start = time.monotonic()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    seconds = time.monotonic() - start
-    if proc.returncode != 0:
-        sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
-    return seconds
-
-
 def end_to_end_table(args, work):
     """The 10-day horizon on 2 threads, end to end: wall time of the whole process."""
     exes = [("this", args.exe)] + ([("baseline", args.baseline)] if args.baseline else [])
@@ -310,7 +305,7 @@ def end_to_end_table(args, work):
         rates = {name: [] for name, _ in exes}
         for _ in range(args.repeat):
             for name, exe in exes:
-                rates[name].append(n / wall_seconds(exe, n, 2, extra, work))
+                rates[name].append(n / run_once(exe, REFERENCE, n, 2, extra, work).wall)
         median = {name: statistics.median(r) for name, r in rates.items()}
         line = f"{regime:9} {n:>9,}  " + "  ".join(f"{name} {median[name]:>9,.0f}" for name, _ in exes)
         if args.baseline:
@@ -325,7 +320,7 @@ def memory_table(args, work):
     exes = [("this", args.exe)] + ([("baseline", args.baseline)] if args.baseline else [])
     print(f"\nmaximum RSS, stressed, 2 threads (MiB): {sizes[0]:,} and {sizes[1]:,} scenarios, growth")
     for name, exe in exes:
-        rss = [run_once(exe, REFERENCE, n, 2, extra, work)[2] for n in sizes]
+        rss = [run_once(exe, REFERENCE, n, 2, extra, work).rss for n in sizes]
         print(f"{name:9} {rss[0]:>8.1f} {rss[1]:>8.1f} {rss[1] / rss[0] - 1.0:>+8.1%}", flush=True)
 
 
