@@ -16,7 +16,7 @@
 #include "models/waterfall/waterfall.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_adl {
 
 // Five shorts against a liquidated long of 55 contracts with bankruptcy price
 // 104; the mark is 100 (it has crossed the bankruptcy price).
@@ -180,5 +180,5 @@ TEST(Adl, WaterfallLayerChargesOnlyTheGainBeyondTheBankruptcyPrice) {
   }
 }
 
-}  // namespace
+}  // namespace test_adl
 }  // namespace ccpnet::models

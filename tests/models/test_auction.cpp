@@ -21,7 +21,7 @@
 #include "models/waterfall/waterfall.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_auction {
 
 // Terms: hedge 1%, d(x) = 0.02 + 0.04 sqrt(x / 2500), reserve 6%.
 const AuctionTerms kTerms{
@@ -194,5 +194,5 @@ TEST(Recovery, ToolsRunInTheRulebooksOrderOnWhatTheLayersLeft) {
   EXPECT_NEAR(o.uncovered, 530, 1e-12);
 }
 
-}  // namespace
+}  // namespace test_auction
 }  // namespace ccpnet::models

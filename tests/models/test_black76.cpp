@@ -8,7 +8,7 @@
 #include "models/instruments/black76.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_black76 {
 
 constexpr OptionType kCall = OptionType::kCall;
 constexpr OptionType kPut = OptionType::kPut;
@@ -196,5 +196,5 @@ TEST(Black76, PnlRejectsMismatchedScenarios) {
   EXPECT_THROW(black76_pnl(pos, 100.0, 0.0, Eigen::ArrayXd::Zero(3), Eigen::ArrayXd::Zero(2)), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace test_black76
 }  // namespace ccpnet::models

@@ -20,7 +20,7 @@
 #include "models/clearing/rogers_veraart.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_clearing {
 
 using ::testing::HasSubstr;
 
@@ -773,5 +773,5 @@ TEST(DebtRank, BatchRejectsBadInput) {
                  "impact matrix must be square");
 }
 
-}  // namespace
+}  // namespace test_clearing
 }  // namespace ccpnet::models

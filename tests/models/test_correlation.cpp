@@ -6,7 +6,7 @@
 #include "models/market/correlation.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_correlation {
 
 // Higham (2002), "Computing the nearest correlation matrix - a problem from
 // finance", IMA J. Numer. Anal. 22, section 4: the nearest correlation matrix
@@ -58,5 +58,5 @@ TEST(NearestCorrelation, TheResultIsExactlySymmetric) {
   EXPECT_GE(repaired, 20);  // the check is about matrices the repair changes
 }
 
-}  // namespace
+}  // namespace test_correlation
 }  // namespace ccpnet::models

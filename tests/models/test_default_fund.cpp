@@ -10,7 +10,7 @@
 #include "models/default_fund/cover.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_default_fund {
 
 // Members M1 and M2 form group G0; M3 is G1; M4 is G2.
 // Initial margin: M1 30, M2 20, M3 50, M4 40 (G0 50, G1 50, G2 40).
@@ -275,5 +275,5 @@ TEST(DefaultFund, CoverSearchKeepsTheFirstOfEqualMoves) {
   EXPECT_EQ(CoverSearch(2, 0.0).sizing().scenario, -1);  // nothing added: no move sets it
 }
 
-}  // namespace
+}  // namespace test_default_fund
 }  // namespace ccpnet::models

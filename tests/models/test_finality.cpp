@@ -8,7 +8,7 @@
 #include "models/settlement/finality.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_finality {
 
 // Bitcoin's 6 confirmations of 10-minute blocks: the time of the 6th event of a
 // Poisson process of rate 6 per hour, Erlang(6, 6/h). Its CDF is the
@@ -95,5 +95,5 @@ TEST(Finality, RejectsNonsense) {
   EXPECT_THROW(finality_quantile(kBitcoin, 1.0), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace test_finality
 }  // namespace ccpnet::models

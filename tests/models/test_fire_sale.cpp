@@ -7,7 +7,7 @@
 #include "models/market/fire_sale.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_fire_sale {
 
 // Worked by hand: k = 0.5, ADV = 1e6 USD. One liquidator sells x = 40,000:
 // s = -0.5 sqrt(0.04) = -0.1 (a 10% fall); it pays -x s = 40,000 x 0.1 = 4,000,
@@ -47,5 +47,5 @@ TEST(FireSale, APriceFallsAtMostNinetyNinePercent) {
   EXPECT_THROW((void)fire_sale_move(-1.0, 0.0, 1.0), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace test_fire_sale
 }  // namespace ccpnet::models

@@ -5,7 +5,7 @@
 #include "models/links/route.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_flow {
 
 TEST(ProportionalTransport, SharesEachShortCcpsExcessOverTheLongCcpsInProportion) {
   // Net per CCP: A +6, B -4, C +2, D -4. Longs 8, shorts 8: B sends 4 x 6/8 = 3
@@ -58,5 +58,5 @@ TEST(RouteLinkFlows, SignsEachHopByTheLinksDirection) {
   EXPECT_TRUE(route_link_flows(links, {1}).empty());  // buyer and seller at one CCP
 }
 
-}  // namespace
+}  // namespace test_flow
 }  // namespace ccpnet::models

@@ -8,7 +8,7 @@
 #include "models/stats/intervals.hpp"
 
 namespace ccpnet::models::stats {
-namespace {
+namespace test_intervals {
 
 // Newcombe, R. G. (1998), "Two-sided confidence intervals for the single
 // proportion: comparison of seven methods", Statistics in Medicine 17,
@@ -137,5 +137,5 @@ TEST(Intervals, QuantileRanksMatchConoverAndScipy) {
   EXPECT_THROW(quantile_rank_interval(10, 1.0), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace test_intervals
 }  // namespace ccpnet::models::stats

@@ -10,7 +10,7 @@
 #include "models/lending/lending.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_lending {
 
 constexpr double kC0 = 3.0e6, kD0 = 2.0e6;
 
@@ -345,5 +345,5 @@ TEST(LendingAave, NonMonotonePathIsFoundOnTheGrid) {
   EXPECT_GT(health_factor(market, probe, prices(1.0)), 1.0);
 }
 
-}  // namespace
+}  // namespace test_lending
 }  // namespace ccpnet::models

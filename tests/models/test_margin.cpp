@@ -18,7 +18,7 @@
 #include "models/market/correlation.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_margin {
 
 // Table values, not computed with the code under test: the standard normal
 // 99% quantile 2.326347874 (standard normal tables);
@@ -442,5 +442,5 @@ TEST(Addons, CollateralHaircutsAndShock) {
   EXPECT_THROW(collateral_value(mv, h), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace test_margin
 }  // namespace ccpnet::models

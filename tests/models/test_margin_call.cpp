@@ -8,7 +8,7 @@
 #include "models/margin/addons.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_margin_call {
 
 TEST(MarginCall, EwmaMultiplierIsTheRiskMetricsUpdate) {
   // RiskMetrics Technical Document (J.P. Morgan/Reuters 1996), daily lambda 0.94:
@@ -80,5 +80,5 @@ TEST(MarginCall, SpiralAndExploitedCustodyCallTheDifference) {
   EXPECT_THROW(margin_call(100.0, 100.0, 1.0, 1.0, 0.0), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace test_margin_call
 }  // namespace ccpnet::models

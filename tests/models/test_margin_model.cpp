@@ -9,7 +9,7 @@
 #include "models/margin/margin_model.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_margin_model {
 
 constexpr double kQ99 = 2.3263478740408408;  // normal 99% quantile (tables)
 
@@ -150,5 +150,5 @@ TEST(MarginModel, AReusedWorkspaceGivesWhatAFreshOneGives) {
   }
 }
 
-}  // namespace
+}  // namespace test_margin_model
 }  // namespace ccpnet::models

@@ -12,7 +12,7 @@
 #include "models/netting/netting.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_netting {
 
 struct Sample {
   double mean = 0.0, standard_error = 0.0;
@@ -136,5 +136,5 @@ TEST(Netting, BreakEvenNumberOfMembersForFourClasses) {
   EXPECT_THROW(break_even_members(0), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace test_netting
 }  // namespace ccpnet::models

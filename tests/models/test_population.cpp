@@ -9,7 +9,7 @@
 #include "models/calibration/population.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_population {
 
 // 20 members, total 1000, top 5 hold 50% and top 10 70%: the top 5 hold 500
 // (100 each), the next 5 hold 200 (40 each), the other 10 hold 300 (30 each).
@@ -41,5 +41,5 @@ TEST(Population, SharesThatCannotBeOrderedLargestFirstAreRefused) {
   EXPECT_THROW(concentrated_sizes(20, 1000.0, {{5, 1.2}}), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace test_population
 }  // namespace ccpnet::models

@@ -11,7 +11,7 @@
 #include "models/nexus/reconstruct.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_reconstruct {
 
 void expect_sums(const Eigen::MatrixXd& x, const Eigen::VectorXd& assets, const Eigen::VectorXd& liabilities,
                  double tolerance) {
@@ -114,5 +114,5 @@ TEST(InterbankReconstruction, RejectsTotalsThatCannotMeet) {
   EXPECT_THROW(max_entropy(Eigen::Vector2d(3, 0), Eigen::Vector2d(2, 1)), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace test_reconstruct
 }  // namespace ccpnet::models

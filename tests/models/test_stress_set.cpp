@@ -10,7 +10,7 @@
 #include "models/default_fund/stress_set.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_stress_set {
 
 // Two assets of daily volatility 0.02 and 0.03, k = 5 standard deviations over
 // h = 4 days: stress moves m = 5 x sqrt(4) x (0.02, 0.03) = (0.2, 0.3).
@@ -92,5 +92,5 @@ TEST(StressSet, HistoricalWindowsAreTheJointMovesOverWholeDays) {
   EXPECT_EQ(historical_stress_moves(r, 1.0).log_moves.cols(), 5);
 }
 
-}  // namespace
+}  // namespace test_stress_set
 }  // namespace ccpnet::models

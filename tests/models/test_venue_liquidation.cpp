@@ -12,7 +12,7 @@
 #include "models/waterfall/venue_liquidation.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_venue_liquidation {
 
 // One market: ADV 91,000, k = 0.05. A position of 10 contracts at mark 91 is
 // worth V = 910, sqrt(910 / 91,000) = 0.1, cost = 0.05 x 910 x 0.1 = 4.55.
@@ -133,5 +133,5 @@ TEST(VenueLiquidation, PropertyTheFundConserves) {
   }
 }
 
-}  // namespace
+}  // namespace test_venue_liquidation
 }  // namespace ccpnet::models

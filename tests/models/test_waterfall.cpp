@@ -14,7 +14,7 @@
 #include "models/waterfall/waterfall.hpp"
 
 namespace ccpnet::models {
-namespace {
+namespace test_waterfall {
 
 const std::vector<Layer> kTraditional{Layer::kDefaulterIm, Layer::kDefaulterDf, Layer::kSitg,     Layer::kMutualizedDf,
                                       Layer::kAssessments, Layer::kVmgh,        Layer::kCcpEquity};
@@ -482,5 +482,5 @@ TEST(Waterfall, AdlContractsAreNotSoldSoTheirCloseOutCostIsNotALoss) {
   expect_conserved(o);
 }
 
-}  // namespace
+}  // namespace test_waterfall
 }  // namespace ccpnet::models

@@ -26,7 +26,7 @@
 #include "sim/model.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_calibrate {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -179,5 +179,5 @@ TEST(Calibrate, TheCommandWritesAScenarioThatRuns) {
   fs::remove_all(dir);
 }
 
-}  // namespace
+}  // namespace test_calibrate
 }  // namespace ccpnet

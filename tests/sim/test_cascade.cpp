@@ -17,7 +17,7 @@
 #include "tests/sim/yaml_edit.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_cascade {
 
 Model model_of(std::string_view yaml) { return build_model(config::load_scenario_text(yaml, "t.yaml")); }
 
@@ -1225,5 +1225,5 @@ TEST(Cascade, ASurvivorChargedAtTwoCcpsInOneRoundIsTestedOnBothCharges) {
   EXPECT_EQ(r.defaults[2].cause, DefaultCause::kSolvency);
 }
 
-}  // namespace
+}  // namespace test_cascade
 }  // namespace ccpnet

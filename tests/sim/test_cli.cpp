@@ -31,7 +31,7 @@
 
 extern char** environ;
 
-namespace {
+namespace test_cli {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -510,4 +510,4 @@ TEST(CliContributions, WritesItsTableAndReportAndRefusesAMissingLink) {
   EXPECT_NE(m.err.find("link 7 does not exist: the model has 1 links"), std::string::npos) << m.err;
 }
 
-}  // namespace
+}  // namespace test_cli

@@ -41,7 +41,7 @@
 #include "sim/shocks.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_clients {
 
 using ::testing::HasSubstr;
 
@@ -583,5 +583,5 @@ TEST(Clients, ClientsAreCheckedWhereTheyAreWritten) {
   EXPECT_THAT(seg, HasSubstr("individual"));
 }
 
-}  // namespace
+}  // namespace test_clients
 }  // namespace ccpnet

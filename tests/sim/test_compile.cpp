@@ -12,7 +12,7 @@
 #include "sim/model.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_compile {
 
 // Two CCPs, one asset at 100; A holds +10 at P and -4 at Q, B -6 at P.
 constexpr std::string_view kTwoCcps = R"(name: two CCPs
@@ -262,5 +262,5 @@ TEST(CompileTimeSteps, CollateralInAnAssetRunsInSteps) {
   EXPECT_TRUE(model.settlement_active);
 }
 
-}  // namespace
+}  // namespace test_compile
 }  // namespace ccpnet

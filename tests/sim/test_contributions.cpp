@@ -17,7 +17,7 @@
 #include "sim/errors.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_contributions {
 
 using ::testing::HasSubstr;
 
@@ -120,5 +120,5 @@ TEST(Contributions, WhatCannotBeLeftOutIsRefused) {
   EXPECT_THAT(error(loaded(kNetwork, {{"interbank", "null"}}), member), HasSubstr("need an interbank network"));
 }
 
-}  // namespace
+}  // namespace test_contributions
 }  // namespace ccpnet

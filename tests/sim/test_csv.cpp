@@ -12,7 +12,7 @@
 #include "sim/config/csv.hpp"
 
 namespace ccpnet::config {
-namespace {
+namespace test_csv {
 
 namespace fs = std::filesystem;
 
@@ -179,5 +179,5 @@ TEST(Diagnostics, DataFileErrorsComeAfterTheScenarioFileAndBeforeOverrides) {
             "s.yaml:9:2: b: z\nt.csv:2:5: trades_file: w\nt.csv:3:1: trades_file: y\n--set a=1:0:0: a: x\n");
 }
 
-}  // namespace
+}  // namespace test_csv
 }  // namespace ccpnet::config

@@ -32,7 +32,7 @@
 using ccpnet::test_paths::path_of;
 
 namespace ccpnet {
-namespace {
+namespace test_default_days {
 
 namespace fs = std::filesystem;
 
@@ -278,5 +278,5 @@ TEST(DefaultDays, TheStressStoryCountsALiquidatedBorrowerOnceWithItsDays) {
   EXPECT_NE(text.find("lending protocols liquidate 2 accounts: 2 on days 2 and 3\n"), std::string::npos) << text;
 }
 
-}  // namespace
+}  // namespace test_default_days
 }  // namespace ccpnet

@@ -40,7 +40,7 @@
 #include "sim/model.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_default_fund_options {
 
 constexpr std::string_view kFourMembers = R"(name: default fund options
 market:
@@ -136,5 +136,5 @@ TEST(DefaultFundOptions, TheBankOfEnglandVariantSizesCover2Funds) {
   }
 }
 
-}  // namespace
+}  // namespace test_default_fund_options
 }  // namespace ccpnet

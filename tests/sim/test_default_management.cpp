@@ -28,7 +28,7 @@
 #include "tests/sim/auction_case.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_default_management {
 
 using test_cases::kAuction;
 
@@ -269,5 +269,5 @@ TEST(DefaultManagement, TearUpAfterAnAdlLayerIsALocatedError) {
   EXPECT_NO_THROW(model_of(std::string(kAuction)));
 }
 
-}  // namespace
+}  // namespace test_default_management
 }  // namespace ccpnet

@@ -17,7 +17,7 @@
 #include "tests/sim/step_paths.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_determinism {
 
 // The example system with random (latent-factor) defaults on top of the
 // exogenous one, so scenarios differ in their cascades.
@@ -217,5 +217,5 @@ TEST(Determinism, DifferentSeedsDiffer) {
   EXPECT_NE(run_text(a, 2, 256, 0, 500), run_text(b, 2, 256, 0, 500));
 }
 
-}  // namespace
+}  // namespace test_determinism
 }  // namespace ccpnet

@@ -10,7 +10,7 @@
 #include "sim/output.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_estimate_text {
 
 TEST(EstimateText, ProbabilitiesKeepTwoSignificantDigits) {
   EXPECT_EQ(format_percent(0.0), "0%");
@@ -45,5 +45,5 @@ TEST(EstimateText, PairedDifferencesReadWithTheirUnits) {
   EXPECT_EQ(difference_reading({0.0, 0.0, 0.0}), "no difference");
 }
 
-}  // namespace
+}  // namespace test_estimate_text
 }  // namespace ccpnet

@@ -8,7 +8,7 @@
 #include "sim/exact_sum.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_exact_sum {
 
 // The definition: x in units of 2^-20 USD, rounded to the nearest unit (ties
 // to even, the default rounding mode), as a 128-bit integer.
@@ -61,5 +61,5 @@ TEST(ExactSum, RandomAmountsMatchTheDefinitionInAnyOrder) {
   EXPECT_TRUE(shuffled.units() == expected);
 }
 
-}  // namespace
+}  // namespace test_exact_sum
 }  // namespace ccpnet

@@ -9,7 +9,7 @@
 #include "sim/figures.hpp"
 
 namespace ccpnet::figures {
-namespace {
+namespace test_figures {
 
 std::size_t count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
@@ -135,5 +135,5 @@ TEST(Figures, DotWhiskerColoursTheIntervalBySign) {
   EXPECT_EQ(count(svg, "fill=\"#56606b\""), 1u);
 }
 
-}  // namespace
+}  // namespace test_figures
 }  // namespace ccpnet::figures

@@ -10,7 +10,7 @@
 #include "sim/model.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_graph {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -53,5 +53,5 @@ TEST(SystemGraph, DotLabelsBreakLinesAndEscapeIds) {
   EXPECT_THAT(dot, HasSubstr(R"("A" -- "B\\q" [penwidth=3)"));
 }
 
-}  // namespace
+}  // namespace test_graph
 }  // namespace ccpnet

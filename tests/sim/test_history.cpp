@@ -31,7 +31,7 @@
 #include "sim/shocks.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_history {
 
 namespace fs = std::filesystem;
 
@@ -313,5 +313,5 @@ TEST(History, AMissingFileIsLocatedAtItsKey) {
   }
 }
 
-}  // namespace
+}  // namespace test_history
 }  // namespace ccpnet

@@ -16,7 +16,7 @@
 #include "sim/shocks.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_input_limits {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -147,5 +147,5 @@ TEST(GeneratedMembers, AreNamedWithoutBeingMade) {
     EXPECT_THAT(with_default(id), HasSubstr("unknown member")) << id;
 }
 
-}  // namespace
+}  // namespace test_input_limits
 }  // namespace ccpnet

@@ -20,7 +20,7 @@
 #include "tests/sim/yaml_edit.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_lending {
 
 Model model_of(std::string_view yaml, std::vector<config::Override> overrides = {}) {
   return build_model(config::load_scenario_text(yaml, "t.yaml", overrides));
@@ -475,5 +475,5 @@ TEST(LendingSteps, MonteCarloPathsConserveAndAreIdenticalForAnyThreadCount) {
   EXPECT_GT(liquidated, 0);
 }
 
-}  // namespace
+}  // namespace test_lending
 }  // namespace ccpnet

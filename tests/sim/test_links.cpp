@@ -8,7 +8,7 @@
 #include "sim/model.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_links {
 
 Model model_of(const std::string& yaml) { return build_model(config::load_scenario_text(yaml, "t.yaml")); }
 
@@ -171,5 +171,5 @@ TEST(Graph, ShortestLinkPathPrefersLowIndicesOnTies) {
   EXPECT_EQ(*models::shortest_link_path(4, {}, 2, 2), (std::vector<int>{2}));
 }
 
-}  // namespace
+}  // namespace test_links
 }  // namespace ccpnet

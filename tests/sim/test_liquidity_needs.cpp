@@ -30,7 +30,7 @@
 #include "sim/shocks.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_liquidity_needs {
 
 Model model_of(std::string_view yaml, std::vector<config::Override> overrides = {}) {
   return build_model(config::load_scenario_text(yaml, "t.yaml", std::move(overrides)));
@@ -269,5 +269,5 @@ TEST(LiquidityNeeds, NothingIsRecordedWithoutTheOutput) {
   EXPECT_TRUE(state.cash_called.empty());
 }
 
-}  // namespace
+}  // namespace test_liquidity_needs
 }  // namespace ccpnet

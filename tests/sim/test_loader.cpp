@@ -25,7 +25,7 @@
 #include "sim/model.hpp"
 
 namespace ccpnet::config {
-namespace {
+namespace test_loader {
 
 namespace fs = std::filesystem;
 using ::testing::EndsWith;
@@ -867,5 +867,5 @@ TEST(LoaderHostile, HugeInputs) {
   EXPECT_THAT(errors_of(many), EndsWith("t.yaml: too many errors, stopped after 200\n"));
 }
 
-}  // namespace
+}  // namespace test_loader
 }  // namespace ccpnet::config

@@ -9,7 +9,7 @@
 #include "sim/loss_sketch.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_loss_sketch {
 
 // Exact nearest-rank quantile: the value of rank ceil((n - 1) p), 0-based.
 double exact(std::vector<double> v, double p) {
@@ -49,5 +49,5 @@ TEST(LossSketch, AllZerosGiveZero) {
   EXPECT_NEAR(LossSketch::quantile({{LossSketch::bucket(7.0), 20}}, 1000, 0.99), 7.0, 0.07);
 }
 
-}  // namespace
+}  // namespace test_loss_sketch
 }  // namespace ccpnet

@@ -21,7 +21,7 @@
 #include "sim/runner.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_metrics {
 
 std::string scenario_path(const char* name) { return std::string(CCPNET_SOURCE_DIR) + "/scenarios/" + name; }
 
@@ -376,5 +376,5 @@ TEST(CompareStreaming, BlocksOfScenariosMergeToThePlainRunOfEachVariant) {
   EXPECT_EQ(summary_json(base, plain).dump(), c.variants[0].summary.dump());
 }
 
-}  // namespace
+}  // namespace test_metrics
 }  // namespace ccpnet

@@ -8,7 +8,7 @@
 #include "sim/model.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_model_margin {
 
 // One member long and one short 10 BTC (600,000 USD) at four CCPs with four margin models.
 constexpr std::string_view kFourModels = R"(name: four margin models
@@ -87,5 +87,5 @@ TEST(ModelMargin, Cover2FundOfTheParametricCcp) {
   EXPECT_NEAR(df(m, 1, 0), m.ccps[0].default_fund / 2, 1e-6);
 }
 
-}  // namespace
+}  // namespace test_model_margin
 }  // namespace ccpnet

@@ -21,7 +21,7 @@
 #include "sim/model.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_move_pnl {
 
 using compile::TwoAssetMove;
 
@@ -179,5 +179,5 @@ TEST(DefaultFundSizingDeathTest, KeepsToTheThreadsOfTheCallersArena) {
 }
 #endif
 
-}  // namespace
+}  // namespace test_move_pnl
 }  // namespace ccpnet

@@ -51,7 +51,7 @@
 #include "sim/model.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_netting_links {
 
 struct Design {
   int members_a = 0, members_b = 0, classes = 0, classes_at_a = 0;
@@ -193,5 +193,5 @@ TEST(LinkedAgainstUnlinked, OneDrawByHand) {
   EXPECT_EQ(u.ccps, 0.0);
 }
 
-}  // namespace
+}  // namespace test_netting_links
 }  // namespace ccpnet

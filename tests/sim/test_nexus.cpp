@@ -20,7 +20,7 @@
 #include "tests/sim/step_paths.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_nexus {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -352,5 +352,5 @@ TEST(Nexus, IdenticalForAnyThreadCount) {
   EXPECT_GT(one.counted, 0);
 }
 
-}  // namespace
+}  // namespace test_nexus
 }  // namespace ccpnet

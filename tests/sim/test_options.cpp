@@ -22,7 +22,7 @@
 #include "sim/shocks.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_options {
 
 using ::testing::HasSubstr;
 
@@ -422,5 +422,5 @@ TEST(Options, VolMovesAreForDeterministicScenariosAndKnownAssets) {
               HasSubstr("market.stress_scenarios[0].vol_moves.BTX: unknown asset 'BTX' (did you mean 'BTC'?)"));
 }
 
-}  // namespace
+}  // namespace test_options
 }  // namespace ccpnet

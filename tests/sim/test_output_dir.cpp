@@ -34,7 +34,7 @@
 
 #include "sim/output.hpp"
 
-namespace {
+namespace test_output_dir {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -799,4 +799,4 @@ TEST(CsvOutputs, HostileIdsKeepEveryRowAligned) {
   EXPECT_EQ(layers[1][0], "'=crash, \"big\"\r\nnow");
 }
 
-}  // namespace
+}  // namespace test_output_dir

@@ -17,7 +17,7 @@
 #include "sim/path_screen.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_path_screen {
 
 // A model of `n_assets` assets (daily vols 2%, 4%, ...) and member accounts
 // with the given position values (rows), one horizon, owners as given.
@@ -157,5 +157,5 @@ TEST(PathScreen, FlagsExactlyThePathsWithAMemberShortBeyondTheMargin) {
   }
 }
 
-}  // namespace
+}  // namespace test_path_screen
 }  // namespace ccpnet

@@ -7,7 +7,7 @@
 #include "sim/progress.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_progress {
 
 TEST(Progress, TheLineFitsEveryWidth) {
   for (int columns = 1; columns <= 200; ++columns)
@@ -38,5 +38,5 @@ TEST(Progress, NarrowTerminalsDropTheEtaThenTheRate) {
   EXPECT_EQ(progress_line(250'000, 1'000'000, 50'000.0, 15.0, 20), "25%");
 }
 
-}  // namespace
+}  // namespace test_progress
 }  // namespace ccpnet

@@ -15,7 +15,7 @@
 #include "sim/runner.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_properties {
 
 std::string random_system(std::mt19937_64& gen, bool links) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
@@ -274,5 +274,5 @@ TEST(Properties, RelabellingCcpsChangesNothing) {
   }
 }
 
-}  // namespace
+}  // namespace test_properties
 }  // namespace ccpnet

@@ -22,7 +22,7 @@
 #include "sim/runner.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_quiet_results {
 
 namespace fs = std::filesystem;
 
@@ -241,5 +241,5 @@ TEST(QuietResults, AQuietRowIsTheRowOfItsValues) {
   }
 }
 
-}  // namespace
+}  // namespace test_quiet_results
 }  // namespace ccpnet

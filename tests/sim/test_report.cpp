@@ -21,7 +21,7 @@
 #include "sim/stress.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_report {
 
 const std::string kExample = std::string(CCPNET_SOURCE_DIR) + "/scenarios/two_ccp_peer.yaml";
 
@@ -582,5 +582,5 @@ TEST(Report, TheLargestContributorsShowAtAnySize) {
   EXPECT_EQ(members.find("<tr><td><strong>"), members.find("<tr><td><strong>" + top->first + "</strong>"));
 }
 
-}  // namespace
+}  // namespace test_report
 }  // namespace ccpnet

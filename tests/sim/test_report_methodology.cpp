@@ -23,7 +23,7 @@
 #include "sim/stress.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_report_methodology {
 
 using ::testing::HasSubstr;
 
@@ -102,5 +102,5 @@ TEST(ReportFailureLabels, TheBadgeIsOnTheWaterfallThatRanOutWordedByItsCause) {
   EXPECT_EQ(badges, 1u);
 }
 
-}  // namespace
+}  // namespace test_report_methodology
 }  // namespace ccpnet

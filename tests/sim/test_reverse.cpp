@@ -23,7 +23,7 @@
 #include "sim/reverse.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_reverse {
 
 // D is long 100 X (value 10,000) and defaults at the start; N is short. X and
 // Y correlate at 0.6; nobody holds Y. The CCP's waterfall without VMGH or
@@ -141,5 +141,5 @@ TEST(ReverseSearch, NothingWithinTheRadiusSaysSo) {
             std::string::npos);
 }
 
-}  // namespace
+}  // namespace test_reverse
 }  // namespace ccpnet

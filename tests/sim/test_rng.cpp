@@ -19,7 +19,7 @@
 #include "sim/shocks.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_rng {
 
 using rng::Draws;
 using rng::Philox;
@@ -219,11 +219,11 @@ TEST(ShockModelQuantiles, StudentTableValue) {
   EXPECT_NEAR(models::unit_student_t_quantile(0.005, 4.0), -4.604095 * std::sqrt(0.5), 1e-5);
 }
 
-}  // namespace
+}  // namespace test_rng
 }  // namespace ccpnet
 
 namespace ccpnet {
-namespace {
+namespace test_rng {
 
 TEST(ShockModelOverlay, EachOverlayIsRealisedOverItsOwnDays) {
   // Zero volatility: the draw is the overlays alone. At a 2-day MPOR, a -50%
@@ -339,5 +339,5 @@ TEST(ShockTile, DayMovesAreTheFactorTimesTheDaysNormals) {
   EXPECT_NEAR(c(1, 0), b, 1e-15);
 }
 
-}  // namespace
+}  // namespace test_rng
 }  // namespace ccpnet

@@ -20,7 +20,7 @@
 #include "sim/runner.hpp"
 #include "sim/stress.hpp"
 
-namespace {
+namespace test_scenario_library {
 
 namespace fs = std::filesystem;
 
@@ -266,4 +266,4 @@ TEST(ScenarioLibraryIndex, EveryFileIsListedInTheReadme) {
         << file.filename().string() << " has no row in the table of files in scenarios/README.md";
 }
 
-}  // namespace
+}  // namespace test_scenario_library

@@ -8,7 +8,7 @@
 #include "sim/config/load.hpp"
 
 namespace ccpnet::config {
-namespace {
+namespace test_schema_doc {
 
 TEST(SchemaDoc, ScenariosReadmeIsUpToDate) {
   std::ifstream in(std::string(CCPNET_SOURCE_DIR) + "/scenarios/README.md");
@@ -24,5 +24,5 @@ TEST(SchemaDoc, EveryTopLevelSectionIsDocumented) {
     EXPECT_NE(doc.find(section), std::string::npos) << section;
 }
 
-}  // namespace
+}  // namespace test_schema_doc
 }  // namespace ccpnet::config

@@ -19,7 +19,7 @@
 #include "sim/runner.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_screening {
 
 // The kernel over a range of columns is the kernel over all of them, element
 // for element: a sparse matrix with a few entries per row, random returns.
@@ -192,5 +192,5 @@ TEST(Screening, SameResultsAsRevaluingEveryAccountOverTenDays) {
   }
 }
 
-}  // namespace
+}  // namespace test_screening
 }  // namespace ccpnet

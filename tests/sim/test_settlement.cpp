@@ -14,7 +14,7 @@
 #include "tests/sim/step_paths.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_settlement {
 
 Model model_of(std::string_view yaml, std::vector<config::Override> overrides = {}) {
   return build_model(config::load_scenario_text(yaml, "t.yaml", overrides));
@@ -540,5 +540,5 @@ TEST(Settlement, BuiltInChainsAreWrittenIntoTheResolvedScenario) {
   EXPECT_NE(config::to_yaml(loaded.scenario).find("id: \"ethereum\""), std::string::npos);
 }
 
-}  // namespace
+}  // namespace test_settlement
 }  // namespace ccpnet

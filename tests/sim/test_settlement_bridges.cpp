@@ -39,7 +39,7 @@
 #include "step_paths.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_settlement_bridges {
 
 Model model_of(std::string_view yaml, std::vector<config::Override> overrides = {}) {
   return build_model(config::load_scenario_text(yaml, "t.yaml", std::move(overrides)));
@@ -439,5 +439,5 @@ TEST(SettlementBridges, ExploitDayIsCheckedWithItsKey) {
   EXPECT_EQ(error_of({{"simulation", "{scenarios: 10}"}}), "");
 }
 
-}  // namespace
+}  // namespace test_settlement_bridges
 }  // namespace ccpnet

@@ -22,7 +22,7 @@
 using ccpnet::test_paths::path_of;
 
 namespace ccpnet {
-namespace {
+namespace test_settlement_steps {
 
 Model model_of(std::string_view yaml, std::vector<config::Override> overrides = {}) {
   return build_model(config::load_scenario_text(yaml, "t.yaml", std::move(overrides)));
@@ -168,5 +168,5 @@ TEST(SettlementSteps, DailyPathsConserveAndAreIdenticalForAnyThreadCount) {
   EXPECT_GT(later, 0);  // scenarios with defaults on later days too
 }
 
-}  // namespace
+}  // namespace test_settlement_steps
 }  // namespace ccpnet

@@ -22,7 +22,7 @@
 #include "sim/model.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_sitg {
 
 using ::testing::HasSubstr;
 
@@ -86,5 +86,5 @@ TEST(Sitg, BasisCapitalWithAMinimumCapitalIsRefused) {
               HasSubstr("t.yaml:7:17: ccps[0].sitg_basis: sitg_basis: capital ignores the minimum_capital given"));
 }
 
-}  // namespace
+}  // namespace test_sitg
 }  // namespace ccpnet

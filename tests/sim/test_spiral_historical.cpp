@@ -63,7 +63,7 @@
 #include "sim/shocks.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_spiral_historical {
 
 namespace fs = std::filesystem;
 
@@ -166,5 +166,5 @@ TEST(SpiralHistorical, AnAssetWithoutVolatilityKeepsItsObservedHistoryAsAtStartU
   EXPECT_NEAR(r.settlement.get(0, CcpSettleMetric::kMarginCalls), second_worst_loss(800, 0, mb, 1.0) - 100.0, 1e-9);
 }
 
-}  // namespace
+}  // namespace test_spiral_historical
 }  // namespace ccpnet

@@ -41,7 +41,7 @@
 #include "sim/model.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_stress_set {
 
 constexpr std::string_view kSpreadBook = R"(name: long BTC, short ETH
 market:
@@ -143,5 +143,5 @@ TEST(StressSet, WithoutHistoryWindowsAZeroMoveSetLeavesNoFund) {
   EXPECT_TRUE(m.ccps[0].stress_groups.empty());
 }
 
-}  // namespace
+}  // namespace test_stress_set
 }  // namespace ccpnet

@@ -10,7 +10,7 @@
 #include "sim/sweep.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_sweep {
 
 TEST(SweepAxis, SplitsAtTopLevelCommas) {
   SweepAxis a = parse_sweep_axis("market.assets.BTC.volatility=0.4, 0.6,0.8");
@@ -102,5 +102,5 @@ TEST(SweepResume, TheStateOfAnotherSweepIsRefused) {
   EXPECT_EQ(read_sweep_state(state, s.resolved, s.axes, false).done, 1u);
 }
 
-}  // namespace
+}  // namespace test_sweep
 }  // namespace ccpnet

@@ -24,7 +24,7 @@
 #include "sim/tail_sample.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_tail_sample {
 
 std::uint64_t bits(double x) { return std::bit_cast<std::uint64_t>(x); }
 
@@ -289,5 +289,5 @@ TEST(TailSample, ARealRunHasTheFiguresOfItsScenariosForAnyThreadCount) {
   }
 }
 
-}  // namespace
+}  // namespace test_tail_sample
 }  // namespace ccpnet

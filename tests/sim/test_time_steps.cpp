@@ -26,7 +26,7 @@
 using ccpnet::test_paths::path_of;
 
 namespace ccpnet {
-namespace {
+namespace test_time_steps {
 
 double layer(const ScenarioResult& r, std::size_t ccp, models::Layer l) {
   return r.ccp_layers[ccp * models::kLayerCount + static_cast<std::size_t>(l)];
@@ -268,11 +268,11 @@ TEST(TimeSteps, EveryLibraryMechanismRunsInSteps) {
         << name;
 }
 
-}  // namespace
+}  // namespace test_time_steps
 }  // namespace ccpnet
 
 namespace ccpnet {
-namespace {
+namespace test_time_steps {
 
 // Wrong-way risk in time steps. A latent default is drawn at the start and
 // closed out over its CCP's MPOR from today, so the factor it loads on is the
@@ -449,11 +449,11 @@ TEST(FireSales, MonteCarloPathsConserveAndCostMoreThanWithoutTheChannel) {
   EXPECT_GT(cost_on, cost_off);
 }
 
-}  // namespace
+}  // namespace test_time_steps
 }  // namespace ccpnet
 
 namespace ccpnet {
-namespace {
+namespace test_time_steps {
 
 // VMGH over several days with a per-day and a total cap (ccps[].vmgh.per_step
 // and total; a rulebook's recovery tool, e.g. LCH's and ICE Clear Europe's
@@ -563,11 +563,11 @@ TEST(RecoveryTools, VmghTakesTheVariationMarginOwedForTheDayNotTheNextDays) {
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
 }
 
-}  // namespace
+}  // namespace test_time_steps
 }  // namespace ccpnet
 
 namespace ccpnet {
-namespace {
+namespace test_time_steps {
 
 // A stress scenario given day by day (market.stress_scenarios[].path) replays
 // the hand case above: X 100, 100, 95, 80, 70, 70 is the path of daily moves
@@ -606,11 +606,11 @@ TEST(StressPaths, MovesOrAPathNotBoth) {
   }
 }
 
-}  // namespace
+}  // namespace test_time_steps
 }  // namespace ccpnet
 
 namespace ccpnet {
-namespace {
+namespace test_time_steps {
 
 // Initial margin recomputed at every step (ccps[].margin.spiral in time
 // steps; sim/margin_path.hpp). A CCP runs its margin model daily on current
@@ -773,11 +773,11 @@ TEST(MarginThroughTime, SpiralOnAModelThatKeepsTodaysImIsRefusedInTimeSteps) {
   }
 }
 
-}  // namespace
+}  // namespace test_time_steps
 }  // namespace ccpnet
 
 namespace ccpnet {
-namespace {
+namespace test_time_steps {
 
 // A close-out trades at the prices of its own days, not today's. The MPOR
 // runs from the last variation margin the defaulter paid (RTS 153/2013,
@@ -832,11 +832,11 @@ TEST(CloseOutPrices, TheFireSaleFlowIsAtThePricesOfTheCloseOutDays) {
   EXPECT_NEAR(r.closeout_loss, 250.0 + 500.0 * s, 1e-9);  // alone: its own square-root cost
 }
 
-}  // namespace
+}  // namespace test_time_steps
 }  // namespace ccpnet
 
 namespace ccpnet {
-namespace {
+namespace test_time_steps {
 
 // A failed peer's link positions replaced over the linked CCP's MPOR from the
 // failure. Two CCPs with a 1-day MPOR, two daily steps, linked as peers
@@ -935,11 +935,11 @@ TEST(LinkReplacement, AReplacementGainIsOwedToTheFailedCcpsEstate) {
   EXPECT_NEAR(all.total_loss, 100.0, 1e-9);  // A's SITG and equity
 }
 
-}  // namespace
+}  // namespace test_time_steps
 }  // namespace ccpnet
 
 namespace ccpnet {
-namespace {
+namespace test_time_steps {
 
 // A member that pays a step's variation margin and defaults later that day
 // on the step's charges is closed out from the step's end, the last margin
@@ -1011,11 +1011,11 @@ TEST(LaterRoundDefaults, AreClosedOutFromTheStepsEndTheLastMarginTheyPaid) {
   EXPECT_NEAR(s.closeout_loss, 100.0 + 10.0, 1e-9);
 }
 
-}  // namespace
+}  // namespace test_time_steps
 }  // namespace ccpnet
 
 namespace ccpnet {
-namespace {
+namespace test_time_steps {
 
 // `yaml` with `overrides`, run on the path of X's prices by day.
 ScenarioResult run_on(std::string_view yaml, std::vector<config::Override> overrides, const std::vector<double>& prices,
@@ -1699,5 +1699,5 @@ TEST(ClosedPositions, ALaterRoundsTearUpNetsAtTheStepsEndPrices) {
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
 }
 
-}  // namespace
+}  // namespace test_time_steps
 }  // namespace ccpnet

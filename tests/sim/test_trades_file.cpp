@@ -13,7 +13,7 @@
 #include "sim/model.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_trades_file {
 
 namespace fs = std::filesystem;
 
@@ -173,5 +173,5 @@ TEST(TradesFile, TheSameMessagesAsForTradesInTheScenario) {
   EXPECT_EQ(errors_of(yaml), "scenario.yaml:18:25: trades[0].seller: unknown member 'M9'\n");
 }
 
-}  // namespace
+}  // namespace test_trades_file
 }  // namespace ccpnet

@@ -22,7 +22,7 @@
 using ccpnet::test_paths::path_of;
 
 namespace ccpnet {
-namespace {
+namespace test_venue_liquidation {
 
 Model venue_case(std::vector<config::Override> overrides = {}) {
   return build_model(config::load_scenario_file(
@@ -485,11 +485,11 @@ defaults: {exogenous: [D1]}
   EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-9);
 }
 
-}  // namespace
+}  // namespace test_venue_liquidation
 }  // namespace ccpnet
 
 namespace ccpnet {
-namespace {
+namespace test_venue_liquidation {
 
 // scenarios/adl_crash_day.yaml, "the crash reversed the next day": day 1 is
 // the crash day (12 longs liquidated, the shorts deleveraged at 162.21, all
@@ -517,5 +517,5 @@ TEST(VenueSteps, AShortDeleveragedOnTheCrashDoesNotPayTheRebound) {
   EXPECT_NEAR(whipsaw->result.ledger_total(), whipsaw->result.closeout_loss, 1e-9 * whipsaw->result.closeout_loss);
 }
 
-}  // namespace
+}  // namespace test_venue_liquidation
 }  // namespace ccpnet

@@ -19,7 +19,7 @@
 #include "sim/runner.hpp"
 
 namespace ccpnet {
-namespace {
+namespace test_wrong_way {
 
 // One asset X (price 100, volatility 80% a year over 365 days), MPOR 2 days,
 // Gaussian moves. L1..L4 long 10 X, S1..S4 short 10 X, capital far beyond
@@ -104,5 +104,5 @@ TEST(WrongWay, OwnBookKeepsThePdAndPutsTheDefaultsOnTheLosingSide) {
   EXPECT_NEAR(market[1] / market[2], 1.0, 0.2);  // the market factor does not see the side
 }
 
-}  // namespace
+}  // namespace test_wrong_way
 }  // namespace ccpnet
