@@ -734,9 +734,11 @@ void Cascade::add_member_lines(std::size_t c, ScenarioResult& out) {
       // its line (trace_event).
       const double& im =
           out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(models::Layer::kDefaulterIm)];
-      const double before = im;
+      // Of it, the clients ported to it and reverted to their original member
+      // are that member's (add_reverted_lines): counted from where they closed.
+      reverted_im_end_ = im;
       d = default_line(c, ai, acc, out);
-      if (im != before) client_cover_.emplace_back(defaulters_.size(), im - before);
+      if (im != reverted_im_end_) client_cover_.emplace_back(defaulters_.size(), im - reverted_im_end_);
     }
     defaulters_.push_back(d);
     defaulter_accounts_.push_back(a);
@@ -1211,6 +1213,12 @@ void Cascade::trace_event(int round, std::size_t c, const models::WaterfallOutco
       event.defaulters.push_back({defaulter_accounts_[i], cover, cover, 0.0, 0.0, 0.0, LineKind::kClients});
     }
   }
+  // Clients reverted to a defaulted original member, covered by their own margin.
+  for (std::size_t i = 0; first == 0 && i < reverted_cover_.size(); ++i) {
+    const auto& [house, cover] = reverted_cover_[i];
+    event.by_layer[static_cast<std::size_t>(models::Layer::kDefaulterIm)] += cover;
+    event.defaulters.push_back({house, cover, cover, 0.0, 0.0, 0.0, LineKind::kClients});
+  }
   trace->events.push_back(std::move(event));
 }
 
@@ -1361,6 +1369,7 @@ void Cascade::settle_ccp(std::size_t c, int round, ScenarioResult& out, CascadeT
   line_kinds_.clear();
   line_to_fund_.clear();
   client_cover_.clear();
+  reverted_cover_.clear();
   survivors_.clear();
   survivor_accounts_.clear();
   on_columns_ = false;

@@ -684,7 +684,16 @@ class Cascade {
   };
   std::vector<Ported> ported_;  // client accounts ported in this scenario
   std::vector<int> reverted_;   // workspace: ported within a window their backup did not outlast
-  std::vector<std::pair<int, double>> reverted_lines_;  // their shortfall: the original member's house account, loss
+  // A pool of them closed out: its original member's house account at the
+  // CCP, its loss beyond its own margin (that member's line when > 0), and
+  // the margin of its own it used (shown with that member in the trace).
+  struct RevertedPool {
+    int house;
+    double loss, cover;
+  };
+  std::vector<RevertedPool> reverted_lines_;
+  double reverted_im_end_ = 0.0;  // the defaulter-IM layer once the reverted pools closed (add_member_lines)
+  std::vector<std::pair<int, double>> reverted_cover_;  // pools without a line: house account, margin used
   std::vector<std::pair<int, double>> taken_im_;        // per backup member: the IM of the client accounts it took
   std::vector<int> individual_, omnibus_, omnibus_in_, common_backups_;  // workspaces
 

@@ -174,6 +174,8 @@ void Cascade::close_out_reverted(std::size_t c, ScenarioResult& out) {
   std::sort(reverted_.begin(), reverted_.end(), [&](int a, int b) {
     return std::tuple(original(a), omnibus(a), a) < std::tuple(original(b), omnibus(b), b);
   });
+  // The margin each pool uses of its own, booked as it closes (close_out_pool).
+  const double& im = out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(models::Layer::kDefaulterIm)];
   out.clients_ported -= static_cast<int>(reverted_.size());
   for (std::size_t first = 0; first < reverted_.size();) {
     std::size_t last = first + 1;
@@ -182,16 +184,27 @@ void Cascade::close_out_reverted(std::size_t c, ScenarioResult& out) {
              original(reverted_[last]) == original(reverted_[first]))
         ++last;
     const std::span<const int> pool(reverted_.data() + first, last - first);
+    const double before = im;
     const double shortfall = close_out_pool(pool, c, out);
-    if (shortfall > 0.0)
-      reverted_lines_.emplace_back(house_account(model_, original(reverted_[first]), static_cast<int>(c)), shortfall);
+    if (shortfall > 0.0 || im != before)
+      reverted_lines_.push_back(
+          {house_account(model_, original(reverted_[first]), static_cast<int>(c)), shortfall, im - before});
     first = last;
   }
+  reverted_im_end_ = im;
 }
 
-// The lines of the original members, after the round's own (sim/cascade.cpp add_member_lines).
+// The lines of the original members, after the round's own (sim/cascade.cpp
+// add_member_lines), with the margin their pools used; a pool its own margin
+// covered has no line, its margin shown with its original member all the same
+// (trace_event).
 void Cascade::add_reverted_lines() {
-  for (const auto& [house, loss] : reverted_lines_) {
+  for (const auto& [house, loss, cover] : reverted_lines_) {
+    if (!(loss > 0.0)) {
+      reverted_cover_.emplace_back(house, cover);
+      continue;
+    }
+    if (cover != 0.0) client_cover_.emplace_back(defaulters_.size(), cover);
     models::Defaulter d;
     d.loss = loss;
     d.df = state(account(static_cast<std::size_t>(house))).df_left;

@@ -30,6 +30,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -39,6 +40,7 @@
 #include "sim/model.hpp"
 #include "sim/runner.hpp"
 #include "sim/shocks.hpp"
+#include "sim/stress.hpp"
 
 namespace ccpnet {
 namespace test_clients {
@@ -485,6 +487,46 @@ TEST(Clients, ThePortingWindowRunsFromTheDayTheMemberDefaultedInALaterStep) {
     EXPECT_EQ(r.defaults[0].cause, DefaultCause::kLiquidity);
     EXPECT_EQ(r.defaults[0].day, 1.0);
     expect_porting_days_outcome(r, model, within);
+  }
+}
+
+// The stress report puts a reverted client's margin with the member whose estate it reverted to, where its
+// loss beyond that margin is: kPortingDays on day 3, CI's close-out loses 200, 150 of it its own margin.
+//  - window 3 days (within): CI reverts to D. The day's event lists D's line (50) and "D clients" (150), and
+//    B's line with no clients of its own;
+//  - window 2 days (after it): CI is B's client: "B clients" (150), no line of D;
+//  - window 3 days, X down 30% rather than 50% on day 3: CI loses 120, all of it within its margin, so D has
+//    no line, and "D clients" (120) still shows where it went.
+// The event's defaulter_im layer counts the clients' margin once, wherever it is shown (B's own IM 50 + 150).
+TEST(Clients, TheStressReportShowsARevertedClientsMarginWithItsOriginalMember) {
+  struct Case {
+    std::string window, fall;
+    double cover;
+    std::string clients_of;
+    bool d_line;
+  };
+  for (const Case& k : {Case{"3", "-0.5", 150.0, "D", true}, Case{"2", "-0.5", 150.0, "B", false},
+                        Case{"3", "-0.3", 120.0, "D", false}}) {
+    SCOPED_TRACE("window " + k.window + ", X " + k.fall);
+    std::string yaml(kPortingDays);
+    yaml.replace(yaml.find("{X: -0.5, Y: -0.5}"), 18, "{X: " + k.fall + ", Y: -0.5}");
+    const Model model = model_of(yaml, {{"ccps.A.porting.window_days", k.window}});
+    const auto outcomes = run_stress(model);
+    ASSERT_EQ(outcomes.size(), 1u);
+    const auto json = stress_json(model, outcomes);
+    int day_three = 0;
+    for (const auto& e : json["stress_scenarios"][0]["waterfalls"]) {
+      if (e["day"].get<double>() != 3.0) continue;
+      ++day_three;
+      std::map<std::string, double> rows;
+      for (const auto& d : e["defaulters"]) rows[d["account"].get<std::string>()] += d["im_used"].get<double>();
+      EXPECT_EQ(rows.count("B"), 1u);
+      EXPECT_NEAR(rows[k.clients_of + " clients"], k.cover, 1e-9);
+      EXPECT_EQ(rows.count((k.clients_of == "D" ? "B" : "D") + std::string(" clients")), 0u);
+      EXPECT_EQ(rows.count("D"), k.d_line ? 1u : 0u);
+      EXPECT_NEAR(e["layers"]["defaulter_im"].get<double>(), 50.0 + k.cover, 1e-9);
+    }
+    EXPECT_EQ(day_three, 1);
   }
 }
 
