@@ -72,20 +72,15 @@ constexpr bool pays_cash(LossChannel channel) {
 // waterfall events of the round, the last that left a loss uncovered notes
 // it, what replacing its link positions added, and the shortfall its
 // creditors share.
-struct FailureNote {
-  double uncovered, replaced, shortfall, surplus, restored;
-};
-void note_failure(CascadeTrace& trace, int c, int round, const FailureNote& note) {
+void note_failure(CascadeTrace& trace, int c, int round, double uncovered, double shortfall) {
   WaterfallEvent* failing = nullptr;
   for (WaterfallEvent& e : trace.events)
     if (e.ccp == c && e.round == round && (failing == nullptr || e.uncovered > 0.0)) failing = &e;
   if (failing == nullptr) return;
   failing->fails = true;
-  failing->round_uncovered = note.uncovered;
-  failing->link_replacement = note.replaced;
-  failing->shortfall = note.shortfall;
-  failing->estate_surplus = note.surplus;
-  failing->capital_restored = note.restored;
+  failing->round_uncovered = uncovered;
+  failing->link_replacement = shortfall - uncovered;
+  failing->shortfall = shortfall;
 }
 }  // namespace
 
@@ -1687,18 +1682,16 @@ void Cascade::book_column_charges(std::size_t c, int round, ScenarioResult& out)
 // a gain reduces the claim, and beyond it is owed to the estate). The
 // replacements are debts of the failed CCP on its link book: what they add
 // to (or take off) its shortfall is a close-out loss of the failed CCP, shared
-// with the rest; what a gain leaves over is the estate's: it gives back the
-// failed CCP's own resources its layers used (restore_capital), and beyond
-// them it is nobody's loss.
+// with the rest; what a gain leaves over is the estate's, nobody's loss (the
+// layers the failed CCP used stay used).
 void Cascade::resolve_round(int round, ScenarioResult& out, CascadeTrace* trace) {
   stakes_.clear();
   pledges_.clear();
   for (Resolution& r : resolutions_) gather_stakes(r);
   for (Resolution& r : resolutions_) net_applied_collateral(r);
   for (const Resolution& r : resolutions_) {
-    const double restored = apply_resolution(r, round, out);
-    if (trace && r.failing)
-      note_failure(*trace, static_cast<int>(r.ccp), round, {r.uncovered, r.replaced, r.shortfall, r.surplus, restored});
+    apply_resolution(r, round, out);
+    if (trace && r.failing) note_failure(*trace, static_cast<int>(r.ccp), round, r.uncovered, r.shortfall);
   }
   resolutions_.clear();
 }
@@ -1715,9 +1708,7 @@ void Cascade::gather_stakes(Resolution& r) {
     r.collateral += stakes_[i].collateral();
     replaced += stakes_[i].replacement;
   }
-  r.replaced = replaced;
   r.shortfall = std::max(0.0, r.uncovered + replaced);
-  r.surplus = std::max(0.0, -(r.uncovered + replaced));
   r.used = r.collateral > 0.0 ? std::min(1.0, r.shortfall / r.collateral) : 0.0;
   for (std::size_t i = r.first; i < r.last; ++i) {
     const Stake& s = stakes_[i];
@@ -1751,12 +1742,11 @@ void Cascade::net_applied_collateral(Resolution& r) {
   r.rate = unsecured > 0.0 ? std::min(1.0, left / unsecured) : 0.0;
 }
 
-double Cascade::apply_resolution(const Resolution& r, int round, ScenarioResult& out) {
+void Cascade::apply_resolution(const Resolution& r, int round, ScenarioResult& out) {
   const std::size_t c = r.ccp;
   out.closeout_loss += r.shortfall - r.uncovered;
   out.ccp_closeout[c] += r.shortfall - r.uncovered;
   out.ccp_uncovered[c] += r.shortfall - r.uncovered;
-  const double restored = r.surplus > 0.0 ? restore_capital(c, r.surplus, out) : 0.0;
   double borne = 0.0;
   for (std::size_t i = r.first; i < r.last; ++i) {
     const Stake& s = stakes_[i];
@@ -1789,29 +1779,6 @@ double Cascade::apply_resolution(const Resolution& r, int round, ScenarioResult&
     next_link_lines_[static_cast<std::size_t>(acc.owner)].push_back({mirror_[s.account], loss, LineKind::kFailedPeer});
   }
   out.ccp_unallocated[c] += std::max(0.0, r.shortfall - borne);
-  return restored;
-}
-
-// Creditors paid in full, the estate's residual belongs to the CCP's
-// shareholders (absolute priority in insolvency): the CCP's own resources
-// its layers used come back, equity first, then the second and first SITG
-// tranches and a venue's insurance fund (the reverse of their order in every
-// waterfall, the members' and the link losses'); beyond them the surplus is
-// a gain of theirs, nobody's loss. Without a rulebook term for it, the
-// members' contributions and calls stay applied.
-double Cascade::restore_capital(std::size_t c, double surplus, ScenarioResult& out) {
-  using L = models::Layer;
-  double left = surplus;
-  for (const L l : {L::kCcpEquity, L::kSitg2, L::kSitg, L::kInsuranceFund}) {
-    double& used = out.ccp_layers[c * models::kLayerCount + static_cast<std::size_t>(l)];
-    const double back = std::min(left, used);
-    used -= back;
-    left -= back;
-  }
-  const double restored = surplus - left;
-  out.closeout_loss -= restored;
-  out.ccp_closeout[c] -= restored;
-  return restored;
 }
 
 // What each creditor of CCP c has at stake there (what is left of it when c

@@ -32,11 +32,8 @@
 //     A standing linked CCP replaces the failed CCP's link positions
 //     there; the cost is part of its claim (set off against the collateral first)
 //     and a debt of the failed CCP on its link book: the failed CCP's
-//     shortfall and close-out include it, and a gain reduces both. A gain
-//     beyond the shortfall leaves the estate a surplus once its creditors are
-//     paid in full: it is the shareholders' (absolute priority), so it
-//     restores the CCP's own resources its layers used (restore_capital);
-//     the members' layers stay used, as the rulebook applied them.
+//     shortfall and close-out include it, and a gain reduces both (a surplus
+//     beyond the shortfall is the estate's: the layers used stay used).
 //  3. surviving members charged this round are checked for solvency
 //     (capital + P&L - charges < 0) and liquidity (cash due exceeds liquid
 //     resources, or an assessment call not met).
@@ -255,15 +252,11 @@ struct WaterfallEvent {
   // what its layers left in the round (round_uncovered: this event's and its
   // other waterfall's of the round, members' or links') plus the net cost of
   // replacing its link positions at its standing linked CCPs
-  // (link_replacement, a gain negative), at least 0. A gain beyond what its
-  // layers left is the estate's surplus: of it, capital_restored went back
-  // to the CCP's own resources its layers had used.
+  // (link_replacement, a gain negative), at least 0.
   bool fails = false;
   double round_uncovered = 0.0;
   double link_replacement = 0.0;
   double shortfall = 0.0;
-  double estate_surplus = 0.0;
-  double capital_restored = 0.0;
 };
 // A borrower's account at a lending protocol along the scenario's path
 // (models::liquidate_on_log_path): every borrower, liquidated or not.
@@ -550,10 +543,8 @@ class Cascade {
     bool failing;      // failed this round (else a late claim)
     std::size_t first = 0, last = 0;
     double shortfall = 0.0, collateral = 0.0;
-    double replaced = 0.0;  // the net cost of replacing its link positions (a gain negative)
-    double surplus = 0.0;   // what a replacement gain leaves beyond its creditors' claims
-    double used = 0.0;      // the share of its collateral its linked creditors apply
-    double rate = 0.0;      // the share of the unsecured claims its creditors lose
+    double used = 0.0;  // the share of its collateral its linked creditors apply
+    double rate = 0.0;  // the share of the unsecured claims its creditors lose
   };
   // A failed CCP's collateral at a linked CCP, applied by that CCP this round.
   struct Pledge {
@@ -649,12 +640,7 @@ class Cascade {
   void resolve_round(int round, ScenarioResult& out, CascadeTrace* trace);
   void gather_stakes(Resolution& r);
   void net_applied_collateral(Resolution& r);
-  // Returns the CCP capital its estate's surplus restored (restore_capital).
-  double apply_resolution(const Resolution& r, int round, ScenarioResult& out);
-  // Up to `surplus` of its own resources CCP c's layers used in the
-  // scenario back to it (ccp_equity, sitg2, sitg, then insurance_fund):
-  // those layers and the close-out loss fall by what it returns.
-  double restore_capital(std::size_t c, double surplus, ScenarioResult& out);
+  void apply_resolution(const Resolution& r, int round, ScenarioResult& out);
   void add_creditor_stakes(std::size_t c);
   void close_failed_ccp(std::size_t c, int round, ScenarioResult& out);
   // Step 3.

@@ -398,11 +398,6 @@ std::string waterfall_event(const Model& model, const StressOutcome& o, const Wa
         "<td></td><td></td></tr>\n<tr class=\"total\"><td>= shortfall shared by its creditors</td>"
         "<td class=\"num\">{}</td><td></td><td></td></tr>\n",
         money(e.link_replacement), money(e.shortfall));
-    if (e.estate_surplus > 0.0)
-      h += fmt::format(
-          "<tr><td>estate surplus, its creditors paid in full: {} of it restores the CCP's own resources its "
-          "layers used</td><td class=\"num\">{}</td><td></td><td></td></tr>\n",
-          money(e.capital_restored), money(e.estate_surplus));
   }
   h += "</tbody></table></div>\n<div class=\"tablewrap\"><table>\n<thead><tr><th>defaulter</th>"
        "<th class=\"num\">close-out loss</th><th class=\"num\">own IM used</th><th class=\"num\">own DF used"

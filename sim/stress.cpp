@@ -440,11 +440,6 @@ std::string format_stress(const Model& model, const std::vector<StressOutcome>& 
         out += fmt::format("    {:<22} {:>14}  replacing its link positions at the standing linked CCPs\n",
                            "+ link replacement", money(e.link_replacement));
         out += fmt::format("    {:<22} {:>14}  shared by its creditors\n", "= SHORTFALL", money(e.shortfall));
-        if (e.estate_surplus > 0.0)
-          out += fmt::format(
-              "    {:<22} {:>14}  its creditors paid in full; {} of it restores the CCP's own "
-              "resources its layers used\n",
-              "estate surplus", money(e.estate_surplus), money(e.capital_restored));
       }
       if (e.insurance_fund_start > 0.0 || e.insurance_fund_surpluses > 0.0 || e.insurance_fund_end > 0.0)
         out += fmt::format("    insurance fund {} + surpluses {} - paid {} = {}\n", money(e.insurance_fund_start),
@@ -590,8 +585,6 @@ nlohmann::ordered_json stress_json(const Model& model, const std::vector<StressO
       ev["fails"] = e.fails;
       ev["link_replacement"] = e.link_replacement;
       ev["shortfall"] = e.shortfall;
-      ev["estate_surplus"] = e.estate_surplus;
-      ev["capital_restored"] = e.capital_restored;
       const CcpModel& event_ccp = model.ccps[static_cast<std::size_t>(e.ccp)];
       if (!event_ccp.recovery.empty()) {
         json tools = json::object();
@@ -643,9 +636,6 @@ std::string stress_layers_csv(const Model& model, const std::vector<StressOutcom
       if (e.link_replacement != 0.0)
         out += fmt::format("{},{},{},link_replacement,{}\n", csv_field(o.stress.name), e.round,
                            csv_field(model.ccps[static_cast<std::size_t>(e.ccp)].id), e.link_replacement);
-      if (e.capital_restored != 0.0)
-        out += fmt::format("{},{},{},capital_restored,{}\n", csv_field(o.stress.name), e.round,
-                           csv_field(model.ccps[static_cast<std::size_t>(e.ccp)].id), e.capital_restored);
     }
   return out;
 }

@@ -181,9 +181,7 @@ class StressResult:
         CCP ran its waterfall; in the round a CCP fails, then ``link_replacement`` when
         replacing its link positions at its standing linked CCPs cost (or gained) something:
         what its creditors share is the round's ``uncovered`` (of its members' and its links'
-        waterfalls) plus that, at least 0; then ``capital_restored`` when a replacement gain
-        beyond that left its estate a surplus, which gives back the CCP's own resources (``ccp_equity``,
-        ``sitg2``, ``sitg``, ``insurance_fund``) its layers used.
+        waterfalls) plus that, at least 0.
         """
         rows = []
         for s in self.summary["stress_scenarios"]:
@@ -194,8 +192,6 @@ class StressResult:
                 rows.append({**base, "layer": "uncovered", "amount": e["uncovered"]})
                 if e["link_replacement"] != 0.0:
                     rows.append({**base, "layer": "link_replacement", "amount": e["link_replacement"]})
-                if e.get("capital_restored", 0.0) != 0.0:
-                    rows.append({**base, "layer": "capital_restored", "amount": e["capital_restored"]})
         return self._frame("layers", rows, ["stress_scenario", "round", "ccp", "layer", "amount"])
 
     @property
