@@ -195,23 +195,30 @@ void Cascade::close_out_reverted(std::size_t c, ScenarioResult& out) {
 }
 
 // The lines of the original members, after the round's own (sim/cascade.cpp
-// add_member_lines), with the margin their pools used; a pool its own margin
-// covered has no line, its margin shown with its original member all the same
-// (trace_event).
+// add_member_lines), with the margin their pools used: one line per member,
+// whose fund contribution left stands behind the shortfall of all its pools
+// once (two lines would each take it). A pool its own margin covered has no
+// line, its margin shown with its original member all the same (trace_event).
 void Cascade::add_reverted_lines() {
+  const std::size_t first = defaulters_.size();
   for (const auto& [house, loss, cover] : reverted_lines_) {
     if (!(loss > 0.0)) {
       reverted_cover_.emplace_back(house, cover);
       continue;
     }
-    if (cover != 0.0) client_cover_.emplace_back(defaulters_.size(), cover);
-    models::Defaulter d;
-    d.loss = loss;
-    d.df = state(account(static_cast<std::size_t>(house))).df_left;
-    defaulters_.push_back(d);
-    defaulter_accounts_.push_back(house);
-    line_kinds_.push_back(LineKind::kMember);
-    line_to_fund_.push_back(0.0);
+    const auto line =
+        std::find(defaulter_accounts_.begin() + static_cast<std::ptrdiff_t>(first), defaulter_accounts_.end(), house);
+    const auto i = static_cast<std::size_t>(line - defaulter_accounts_.begin());
+    if (line == defaulter_accounts_.end()) {
+      models::Defaulter d;
+      d.df = state(account(static_cast<std::size_t>(house))).df_left;
+      defaulters_.push_back(d);
+      defaulter_accounts_.push_back(house);
+      line_kinds_.push_back(LineKind::kMember);
+      line_to_fund_.push_back(0.0);
+    }
+    defaulters_[i].loss += loss;
+    if (cover != 0.0) client_cover_.emplace_back(i, cover);
   }
   reverted_lines_.clear();
 }

@@ -530,6 +530,50 @@ TEST(Clients, TheStressReportShowsARevertedClientsMarginWithItsOriginalMember) {
   }
 }
 
+// Two clients of D reverted from B in the same round share one line of D: D's fund contribution left stands
+// behind their shortfall once. kPortingDays within the window, with a second individually segregated client
+// CJ like CI (long 4 X, IM 150, backup B; R short 4 X more): on day 3 each loses 200, 50 beyond its margin.
+// D's line is 100 against D's DF contribution of 20 (its own close-out on day 1 lost nothing); B's is its own
+// (Y 10 x 50 = 500 against its IM 50 and DF 30). The defaulters' DF layer is 20 + 30 = 50, as with one client;
+// two lines of D (each given D's 20) would take 70, charging D's contribution twice.
+TEST(Clients, TwoRevertedClientsOfOneMemberShareItsFundContributionOnce) {
+  std::string yaml(kPortingDays);
+  const std::string ci =
+      "      - {id: CI, segregation: individual, positions: {A: {X: 4}}, initial_margin: {A: 150}, "
+      "backup: [B]}\n";
+  yaml.replace(yaml.find(ci), ci.size(), ci + std::string(ci).replace(ci.find("CI"), 2, "CJ"));
+  yaml.replace(yaml.find("{A: {X: -14, Y: -10}}"), 21, "{A: {X: -18, Y: -10}}");
+  const Model model = model_of(yaml, {{"ccps.A.porting.window_days", "3"}});
+  const ScenarioResult r = run_move(model, stress_move(model, model.stress_scenarios[0]));
+  ASSERT_EQ(r.defaults.size(), 2u);
+  EXPECT_EQ(r.clients_ported, 0);
+  EXPECT_NEAR(layer(r, 0, models::Layer::kDefaulterDf), 50.0, 1e-6);
+  double own_df = 0.0;
+  for (const AccountLoss& l : r.account_losses)
+    if (l.channel == LossChannel::kOwnDf &&
+        model.accounts[static_cast<std::size_t>(l.account)].kind == AccountKind::kMember &&
+        model.members[static_cast<std::size_t>(model.accounts[static_cast<std::size_t>(l.account)].owner)].id == "D")
+      own_df += l.amount;
+  EXPECT_NEAR(own_df, 20.0, 1e-6);
+  EXPECT_NEAR(r.ledger_total(), r.closeout_loss, 1e-6);
+  // The stress report: one line of D with 100, and both clients' margin (300) as D's.
+  const auto json = stress_json(model, run_stress(model));
+  for (const auto& e : json["stress_scenarios"][0]["waterfalls"]) {
+    if (e["day"].get<double>() != 3.0) continue;
+    int d_lines = 0;
+    double d_clients = 0.0;
+    for (const auto& d : e["defaulters"]) {
+      if (d["account"] == "D") {
+        ++d_lines;
+        EXPECT_NEAR(d["closeout_loss"].get<double>(), 100.0, 1e-9);
+      }
+      if (d["account"] == "D clients") d_clients += d["im_used"].get<double>();
+    }
+    EXPECT_EQ(d_lines, 1);
+    EXPECT_NEAR(d_clients, 300.0, 1e-9);
+  }
+}
+
 TEST(Clients, TheMarginComparedCountsTheClientsAccounts) {
   // compare's total initial margin is what the CCPs hold: the members' house accounts (D 100, B 50, R 0)
   // and their clients' (150 + 120 + 80, EMIR art. 39: recorded at the CCP, in the member's client accounts).
