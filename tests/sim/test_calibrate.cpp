@@ -24,6 +24,7 @@
 #include "sim/calibrate.hpp"
 #include "sim/config/load.hpp"
 #include "sim/model.hpp"
+#include "tests/sim/files.hpp"
 
 namespace ccpnet {
 namespace test_calibrate {
@@ -35,12 +36,7 @@ const std::string kExample = "scenarios/data/pqd_example.csv";
 
 std::string source(const std::string& relative) { return (fs::path(CCPNET_SOURCE_DIR) / relative).string(); }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ccpnet::test_files::read_text;
 
 TEST(Calibrate, ReadsTheLatestQuarterOfEachServiceAndListsUnusedFields) {
   const auto d = read_disclosures(source(kExample));

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "sim/output.hpp"
+#include "tests/sim/files.hpp"
 
 extern char** environ;
 
@@ -48,12 +49,7 @@ fs::path executable() {
   return fs::path(CCPNET_BINARY_DIR) / "bin" / "ccpnet";
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ccpnet::test_files::read_text;
 
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);

@@ -27,6 +27,7 @@
 #include "sim/runner.hpp"
 #include "sim/shocks.hpp"
 #include "sim/stress.hpp"
+#include "tests/sim/files.hpp"
 #include "tests/sim/step_paths.hpp"
 
 using ccpnet::test_paths::path_of;
@@ -148,12 +149,7 @@ TEST(DefaultDays, TheTermStructureOfTheHandCase) {
   EXPECT_TRUE(std::isnan(day[2]));
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using ccpnet::test_files::read_text;
 
 // The output directory of a run with `threads` and `batch`.
 fs::path write_run(const Model& model, int threads, std::int64_t batch, const std::string& name) {

@@ -23,6 +23,7 @@
 #include "sim/config/load.hpp"
 #include "sim/config/yaml_reader.hpp"
 #include "sim/model.hpp"
+#include "tests/sim/files.hpp"
 
 namespace ccpnet::config {
 namespace test_loader {
@@ -42,12 +43,7 @@ std::string errors_of(std::string_view text, const std::vector<Override>& overri
   return "";
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ccpnet::test_files::read_text;
 
 const fs::path& source_dir() {
   static const fs::path dir(CCPNET_SOURCE_DIR);

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "sim/output.hpp"
+#include "tests/sim/files.hpp"
 
 namespace test_output_dir {
 
@@ -54,12 +55,7 @@ fs::path executable() {
 std::string scenario() { return (source_dir() / "scenarios" / "two_ccp_peer.yaml").string(); }
 std::string long_scenario() { return (source_dir() / "scenarios" / "reference_network.yaml").string(); }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ccpnet::test_files::read_text;
 
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);

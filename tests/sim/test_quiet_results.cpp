@@ -20,6 +20,7 @@
 #include "sim/model.hpp"
 #include "sim/output.hpp"
 #include "sim/runner.hpp"
+#include "tests/sim/files.hpp"
 
 namespace ccpnet {
 namespace test_quiet_results {
@@ -202,12 +203,7 @@ TEST(QuietResults, AQuietResultOfAnotherShapeIsResetInFull) {
   EXPECT_EQ(r.settlement.ccp.size(), outcome);
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using ccpnet::test_files::read_text;
 
 // scenarios.csv written from the results as a run hands them over (a quiet
 // row from the cached text of the cells every quiet row has) equals the one

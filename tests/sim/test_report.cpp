@@ -19,18 +19,14 @@
 #include "sim/report.hpp"
 #include "sim/runner.hpp"
 #include "sim/stress.hpp"
+#include "tests/sim/files.hpp"
 
 namespace ccpnet {
 namespace test_report {
 
 const std::string kExample = std::string(CCPNET_SOURCE_DIR) + "/scenarios/two_ccp_peer.yaml";
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ccpnet::test_files::read_text;
 
 std::size_t count(const std::string& text, const std::string& what) {
   std::size_t n = 0;

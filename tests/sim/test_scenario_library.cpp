@@ -19,6 +19,7 @@
 #include "sim/output.hpp"
 #include "sim/runner.hpp"
 #include "sim/stress.hpp"
+#include "tests/sim/files.hpp"
 
 namespace test_scenario_library {
 
@@ -44,12 +45,7 @@ std::vector<fs::path> library_files() {
   return files;
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using ccpnet::test_files::read_text;
 
 std::string test_name(const testing::TestParamInfo<fs::path>& info) {
   std::string name = info.param.stem().string();
